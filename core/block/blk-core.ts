@@ -1,0 +1,259 @@
+// Models: block/blk-core.c (submit_bio, blk_start_plug/blk_finish_plug) and the bio half of
+// block/blk-mq.c's blk_mq_submit_bio: a bio is split to the queue limits, merged into a plugged or
+// queued request when it can be, or gets a request of its own (sleeping for a tag if none is free).
+
+import type { Bio, BioVec } from './blk_types.js';
+import { BlkStatus, ReqFlag, type ReqOp } from './blk_types.js';
+import { ElvMerge } from './blkdev.js';
+import { bioMergeOk } from './blk-merge.js';
+import type { CpuCost, MqRequest, RequestQueue } from './blk-mq.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Task } from '../kernel/sched/task.js';
+import { SCHED, TaskState } from '../kernel/sched/task.js';
+import { BIO_SUBMIT_NS, BLK_MQ_GET_REQUEST_NS } from '../hw/cpu.js';
+import { SimBug } from '../sim/errors.js';
+
+/** BLK_MAX_REQUEST_COUNT: a plug is flushed once it holds this many requests. */
+export const BLK_MAX_REQUEST_COUNT = 32;
+/** BLK_PLUG_FLUSH_SIZE: ...or when a plugged request reaches 128 KiB. */
+export const BLK_PLUG_FLUSH_SIZE_BYTES = 128 * 1024;
+
+/** struct blk_plug: requests a task batches before handing them to the queue. */
+export class BlkPlug {
+  readonly rqs: MqRequest[] = [];
+  /** Nesting depth: only the outermost blk_finish_plug flushes. */
+  depth = 1;
+}
+
+export function bioAlloc(
+  k: Kernel,
+  task: Task,
+  ioId: number,
+  q: RequestQueue,
+  op: ReqOp,
+  flags: number,
+  sector: number,
+  vecs: BioVec[],
+  endIo: ((bio: Bio) => void) | undefined,
+  private_: unknown,
+): Bio {
+  let bytes = 0;
+  for (const v of vecs) bytes += v.lenBytes;
+  return {
+    kaddr: k.kaddr(),
+    ioId,
+    op,
+    flags,
+    dev: q.dev,
+    sector,
+    nrSectors: bytes >> 9,
+    vecs,
+    status: BlkStatus.OK,
+    submitterPid: task.pid,
+    submitterComm: task.comm,
+    endIo,
+    private_,
+  };
+}
+
+/** blk_start_plug (nests: an inner plug joins the outer one). */
+export function blkStartPlug(task: Task): void {
+  if (task.plug) task.plug.depth++;
+  else task.plug = new BlkPlug();
+}
+
+/** blk_finish_plug: the outermost call flushes. Returns the CPU cost of the flush. */
+export function blkFinishPlug(k: Kernel, task: Task): number {
+  const plug = task.plug;
+  if (!plug) return 0;
+  if (--plug.depth > 0) return 0;
+  task.plug = undefined;
+  return flushPlugList(k, task, plug, false);
+}
+
+/**
+ * blk_mq_flush_plug_list: hand every plugged request to its queue. From schedule() the requests
+ * are inserted (block_rq_insert) before the queue runs; otherwise issued directly when the queue
+ * has no elevator. Returns the CPU time spent.
+ */
+export function flushPlugList(k: Kernel, task: Task, plug: BlkPlug, fromSchedule: boolean): number {
+  if (plug.rqs.length === 0) return 0;
+  const cpu = k.sched.cpu(task.cpu);
+  const cost: CpuCost = { ns: 0 };
+  const rqs = plug.rqs.splice(0);
+  if (k.tp.block_unplug.enabled) k.tp.block_unplug.emit(cpu, rqs[0]!.ioId, rqs.length);
+  // group by queue, preserving order
+  const byQueue = new Map<RequestQueue, MqRequest[]>();
+  for (const rq of rqs) {
+    const list = byQueue.get(rq.q);
+    if (list) list.push(rq);
+    else byQueue.set(rq.q, [rq]);
+  }
+  for (const [q, list] of byQueue) {
+    if (q.elevator || fromSchedule) {
+      q.insertRequests(cpu, list, cost);
+      const hctxs = new Set(list.map((r) => r.hctx));
+      for (const h of hctxs) q.runHwQueue(h, cpu, cost);
+    } else {
+      for (const rq of list) q.issueDirectly(rq, cpu, cost);
+    }
+  }
+  return cost.ns;
+}
+
+/**
+ * schedule() for I/O waits (io_schedule): flush the task's plug (sched_submit_work), then sleep.
+ * The caller has already set the task's state and queued it on a wait queue.
+ */
+export function* ioSchedule(k: Kernel, task: Task): Generator<number, void, void> {
+  const plug = task.plug;
+  if (plug && plug.rqs.length > 0) {
+    const ns = flushPlugList(k, task, plug, true);
+    if (ns > 0) yield ns;
+  }
+  yield SCHED;
+}
+
+/**
+ * submit_bio: split to the queue limits, then blk_mq_submit_bio. Process context; yields the CPU
+ * time spent and may sleep waiting for a tag.
+ */
+export function* submitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio): Generator<number, void, void> {
+  const cpu = k.sched.cpu(task.cpu);
+  const fnSubmit = k.fn.submit_bio;
+  if (fnSubmit.entry.enabled) fnSubmit.enter(cpu, bio.ioId, bio);
+  yield BIO_SUBMIT_NS;
+  let rest: Bio | undefined = bio;
+  while (rest) {
+    let piece = rest;
+    rest = undefined;
+    if (piece.nrSectors > q.limits.maxSectors) {
+      const [head, tail] = splitBio(k, piece, q.limits.maxSectors);
+      if (k.tp.block_split.enabled) k.tp.block_split.emit(k.sched.cpu(task.cpu), head.ioId, head, tail.sector);
+      piece = head;
+      rest = tail;
+    }
+    yield* blkMqSubmitBio(k, task, q, piece);
+  }
+  if (fnSubmit.ret.enabled) fnSubmit.exit(k.sched.cpu(task.cpu), bio.ioId, 0);
+}
+
+/** bio_split: the first `sectors` stay in `head`; both halves complete through a shared parent. */
+function splitBio(k: Kernel, bio: Bio, sectors: number): [Bio, Bio] {
+  const headVecs: BioVec[] = [];
+  const tailVecs: BioVec[] = [];
+  let bytesLeft = sectors * 512;
+  for (const v of bio.vecs) {
+    if (bytesLeft >= v.lenBytes) {
+      headVecs.push(v);
+      bytesLeft -= v.lenBytes;
+    } else if (bytesLeft > 0) {
+      headVecs.push({ pfn: v.pfn, offsetBytes: v.offsetBytes, lenBytes: bytesLeft });
+      tailVecs.push({ pfn: v.pfn, offsetBytes: v.offsetBytes + bytesLeft, lenBytes: v.lenBytes - bytesLeft });
+      bytesLeft = 0;
+    } else {
+      tailVecs.push(v);
+    }
+  }
+  // both halves must end before the original bio's bi_end_io runs (bio_chain)
+  let remaining = 2;
+  const parentEnd = bio.endIo;
+  const chainEnd = (piece: Bio): void => {
+    if (piece.status !== BlkStatus.OK) bio.status = piece.status;
+    if (--remaining === 0 && parentEnd) parentEnd(bio);
+  };
+  const mk = (sector: number, vecs: BioVec[]): Bio => {
+    let bytes = 0;
+    for (const v of vecs) bytes += v.lenBytes;
+    return { ...bio, kaddr: k.kaddr(), sector, nrSectors: bytes >> 9, vecs, endIo: chainEnd };
+  };
+  return [mk(bio.sector, headVecs), mk(bio.sector + sectors, tailVecs)];
+}
+
+function* blkMqSubmitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio): Generator<number, void, void> {
+  const fn = k.fn.blk_mq_submit_bio;
+  let cpu = k.sched.cpu(task.cpu);
+  if (fn.entry.enabled) fn.enter(cpu, bio.ioId, bio);
+  if (k.tp.block_bio_queue.enabled) k.tp.block_bio_queue.emit(cpu, bio.ioId, bio);
+  if (bio.nrSectors === 0 && !(bio.flags & ReqFlag.PREFLUSH)) throw new SimBug('empty bio');
+
+  // blk_attempt_plug_merge: only the most recently plugged request of this queue
+  const plug = task.plug;
+  if (plug && plug.rqs.length > 0) {
+    const last = plug.rqs[plug.rqs.length - 1]!;
+    if (last.q === q) {
+      for (const where of [ElvMerge.BACK_MERGE, ElvMerge.FRONT_MERGE] as const) {
+        if (bioMergeOk(q.limits, last, bio, where)) {
+          q.mergeCtx = cpu;
+          q.mergeBio(last, bio, where);
+          q.mergeCtx = undefined;
+          if (fn.ret.enabled) fn.exit(cpu, bio.ioId, 0);
+          return;
+        }
+      }
+    }
+  }
+  // blk_mq_sched_bio_merge: the elevator's queued requests
+  if (q.elevator) {
+    q.mergeCtx = cpu;
+    const merged = q.elevator.bioMerge(bio);
+    q.mergeCtx = undefined;
+    if (merged) {
+      yield q.elevatorCostNs();
+      if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), bio.ioId, 0);
+      return;
+    }
+  }
+
+  // blk_mq_get_new_requests: a tag, sleeping on the tag wait queue when none is free
+  let rq: MqRequest | undefined;
+  for (;;) {
+    cpu = k.sched.cpu(task.cpu);
+    const hctx = q.mapQueue(cpu.id);
+    rq = q.tryGetRequest(hctx);
+    if (rq) break;
+    task.state = TaskState.UNINTERRUPTIBLE;
+    hctx.tagWaiters.add(task);
+    yield* ioSchedule(k, task);
+  }
+  yield BLK_MQ_GET_REQUEST_NS;
+  cpu = k.sched.cpu(task.cpu);
+  q.initRequest(rq, bio);
+  if (k.tp.block_getrq.enabled) k.tp.block_getrq.emit(cpu, bio.ioId, bio);
+  q.accountIoStart(rq, cpu);
+
+  const cost: CpuCost = { ns: 0 };
+  if (task.plug && !(bio.flags & (ReqFlag.PREFLUSH | ReqFlag.FUA))) {
+    const p = task.plug;
+    if (p.rqs.length === 0 && k.tp.block_plug.enabled) k.tp.block_plug.emit(cpu, bio.ioId);
+    p.rqs.push(rq);
+    const last = p.rqs[p.rqs.length - 1]!;
+    if (p.rqs.length >= BLK_MAX_REQUEST_COUNT || last.nrSectors * 512 >= BLK_PLUG_FLUSH_SIZE_BYTES) {
+      cost.ns += flushPlugList(k, task, p, false);
+    }
+  } else if (q.elevator) {
+    q.insertRequests(cpu, [rq], cost);
+    q.runHwQueue(rq.hctx, cpu, cost);
+  } else {
+    q.issueDirectly(rq, cpu, cost);
+  }
+  if (cost.ns > 0) yield cost.ns;
+  if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), bio.ioId, 0);
+}
+
+/** submit_bio_wait: submit and sleep until the bio completes. Returns its status. */
+export function* submitBioWait(k: Kernel, task: Task, q: RequestQueue, bio: Bio): Generator<number, BlkStatus, void> {
+  let done = false;
+  const prevEnd = bio.endIo;
+  bio.endIo = (b) => {
+    prevEnd?.(b);
+    done = true;
+    k.sched.wakeFromContext(task);
+  };
+  yield* submitBio(k, task, q, bio);
+  while (!done) {
+    task.state = TaskState.UNINTERRUPTIBLE;
+    yield* ioSchedule(k, task);
+  }
+  return bio.status;
+}

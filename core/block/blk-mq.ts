@@ -1,0 +1,337 @@
+// Models: block/blk-mq.c, block/blk-mq-tag.c and block/blk-mq-sched.c: request queues with
+// hardware contexts, preallocated requests per tag, bio -> request, insertion into the elevator
+// (or direct issue with "none"), dispatch to the driver's ->queue_rq, and completion.
+// SIMPLIFICATION: one tag set per hardware context serves as both scheduler and driver tags;
+// the driver's queue depth bounds dispatch instead. Queue re-runs after completion happen in the
+// completing context (Linux defers them to kblockd).
+
+import type { Bio } from './blk_types.js';
+import { BlkStatus, ReqOp, blkStatusToErrno } from './blk_types.js';
+import { ElvMerge, type ElevatorHost, type ElevatorMqOps, type QueueLimits, type Request } from './blkdev.js';
+import { applyBioMerge, applyRequestMerge, bioMergeOk, countPhysSegments, requestMergeOk } from './blk-merge.js';
+import type { TracedRequest } from '../trace/events.js';
+import type { HitContext } from '../trace/probe.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Cpu } from '../kernel/sched/core.js';
+import { WaitQueue } from '../sim/process.js';
+import { SimBug } from '../sim/errors.js';
+import { ELEVATOR_DEADLINE_NS, ELEVATOR_NONE_NS } from '../hw/cpu.js';
+
+/** CPU time spent by a piece of block-layer work, charged by whoever called it. */
+export interface CpuCost {
+  ns: number;
+}
+
+export type RqState = 'idle' | 'allocated' | 'queued' | 'in_flight';
+
+/** A request as blk-mq owns it. */
+export interface MqRequest extends TracedRequest {
+  readonly q: RequestQueue;
+  readonly hctx: HwCtx;
+  state: RqState;
+  /** The ioId of the first bio: the I/O a request is filed under for probe hits. */
+  ioId: number;
+  /** Driver-private command state. */
+  driverData: unknown;
+}
+
+/** Result of ->queue_rq (BLK_STS_OK, or BLK_STS_RESOURCE when the device queue is full). */
+export type QueueRqResult = 'ok' | 'busy';
+
+/** struct blk_mq_ops: what a block driver provides. */
+export interface BlkMqOps {
+  readonly name: string;
+  /** Hardware queue depth (commands the device accepts per queue). */
+  readonly queueDepth: number;
+  /** ->queue_rq: calls startRequest, builds the command, rings the doorbell. */
+  queueRq(hctx: HwCtx, rq: MqRequest, ctx: HitContext, cost: CpuCost): QueueRqResult;
+}
+
+/** struct blk_mq_hw_ctx */
+export class HwCtx {
+  readonly pool: MqRequest[] = [];
+  readonly freeTags: number[] = [];
+  readonly tagWaiters = new WaitQueue();
+  /** hctx->dispatch: requests the driver refused (busy), retried first. */
+  readonly dispatchList: MqRequest[] = [];
+  inFlight = 0;
+
+  constructor(
+    readonly queueNum: number,
+    readonly q: RequestQueue,
+  ) {}
+}
+
+export interface QueueStats {
+  readIos: number;
+  writeIos: number;
+  readBytes: number;
+  writeBytes: number;
+  busyNs: number;
+}
+
+/** struct request_queue + struct gendisk: one block device's queue. */
+export class RequestQueue implements ElevatorHost {
+  readonly hctxs: HwCtx[] = [];
+  elevator: ElevatorMqOps | undefined;
+  readonly stats: QueueStats = { readIos: 0, writeIos: 0, readBytes: 0, writeBytes: 0, busyNs: 0 };
+  private inFlightTotal = 0;
+  private busySinceNs = 0;
+  driver!: BlkMqOps;
+
+  constructor(
+    readonly k: Kernel,
+    /** dev_t (MAJOR << 20 | MINOR) */
+    readonly dev: number,
+    readonly diskName: string,
+    readonly limits: QueueLimits,
+    readonly rotational: boolean,
+    readonly capacitySectors: number,
+  ) {}
+
+  /** blk_mq_init_queue: hardware contexts with `depth` preallocated requests each. */
+  initHctxs(nrHwQueues: number, depth: number): void {
+    for (let h = 0; h < nrHwQueues; h++) {
+      const hctx = new HwCtx(h, this);
+      for (let tag = 0; tag < depth; tag++) {
+        hctx.pool.push({
+          kaddr: this.k.kaddr(),
+          tag,
+          hwq: h,
+          op: ReqOp.READ,
+          cmdFlags: 0,
+          sector: 0,
+          nrSectors: 0,
+          bios: [],
+          startTimeNs: 0,
+          ioStartTimeNs: 0,
+          fifoTimeNs: 0,
+          elvPriv: undefined,
+          nrPhysSegments: 0,
+          submitterPid: 0,
+          submitterComm: '',
+          dev: this.dev,
+          q: this,
+          hctx,
+          state: 'idle',
+          ioId: 0,
+          driverData: undefined,
+        });
+        hctx.freeTags.push(depth - 1 - tag);
+      }
+      this.hctxs.push(hctx);
+    }
+  }
+
+  /** blk_mq_map_queue: the hardware context for a submitting CPU. */
+  mapQueue(cpuId: number): HwCtx {
+    return this.hctxs[cpuId % this.hctxs.length]!;
+  }
+
+  elevatorCostNs(): number {
+    return this.elevator ? ELEVATOR_DEADLINE_NS : ELEVATOR_NONE_NS;
+  }
+
+  // ---- ElevatorHost --------------------------------------------------------------------------
+
+  readonly nowNs = (): number => this.k.env.nowNs;
+
+  /** The hit context for merge tracepoints fired from inside the elevator. */
+  mergeCtx: HitContext | undefined;
+
+  bioMergeOk(rq: Request, bio: Bio, where: ElvMerge): boolean {
+    return bioMergeOk(this.limits, rq, bio, where);
+  }
+
+  mergeBio(rq: Request, bio: Bio, where: ElvMerge): void {
+    applyBioMerge(rq, bio, where);
+    const ctx = this.mergeCtx;
+    if (where === ElvMerge.BACK_MERGE) {
+      this.k.stat.bioBackMerges++;
+      if (ctx && this.k.tp.block_bio_backmerge.enabled) this.k.tp.block_bio_backmerge.emit(ctx, bio.ioId, bio);
+    } else {
+      this.k.stat.bioFrontMerges++;
+      if (ctx && this.k.tp.block_bio_frontmerge.enabled) this.k.tp.block_bio_frontmerge.emit(ctx, bio.ioId, bio);
+    }
+  }
+
+  requestMergeOk(rq: Request, next: Request): boolean {
+    return requestMergeOk(this.limits, rq, next);
+  }
+
+  mergeRequests(rq: Request, next: Request): void {
+    const mrq = rq as MqRequest;
+    const mnext = next as MqRequest;
+    applyRequestMerge(mrq, mnext);
+    this.k.stat.requestMerges++;
+    const ctx = this.mergeCtx;
+    if (ctx && this.k.tp.block_rq_merge.enabled) this.k.tp.block_rq_merge.emit(ctx, mnext.ioId, mnext);
+    // the absorbed request's accounting ends here (blk_account_io_merge_request), its tag is freed
+    mnext.bios = [];
+    this.freeRequest(mnext);
+  }
+
+  // ---- allocation ------------------------------------------------------------------------------
+
+  /** Takes a free tag on `hctx`, or undefined when all are in use (the caller sleeps). */
+  tryGetRequest(hctx: HwCtx): MqRequest | undefined {
+    const tag = hctx.freeTags.pop();
+    if (tag === undefined) return undefined;
+    const rq = hctx.pool[tag]!;
+    if (rq.state !== 'idle') throw new SimBug(`tag ${tag} on ${this.diskName} reused while ${rq.state}`);
+    rq.state = 'allocated';
+    return rq;
+  }
+
+  /** blk_mq_bio_to_request + blk_mq_rq_ctx_init. */
+  initRequest(rq: MqRequest, bio: Bio): void {
+    rq.op = bio.op;
+    rq.cmdFlags = bio.flags;
+    rq.sector = bio.sector;
+    rq.nrSectors = bio.nrSectors;
+    rq.bios = [bio];
+    rq.nrPhysSegments = countPhysSegments(rq.bios);
+    rq.startTimeNs = this.k.env.nowNs;
+    rq.ioStartTimeNs = 0;
+    rq.fifoTimeNs = 0;
+    rq.elvPriv = undefined;
+    rq.submitterPid = bio.submitterPid;
+    rq.submitterComm = bio.submitterComm;
+    rq.ioId = bio.ioId;
+    rq.driverData = undefined;
+  }
+
+  private freeRequest(rq: MqRequest): void {
+    rq.state = 'idle';
+    rq.bios = [];
+    rq.hctx.freeTags.push(rq.tag);
+    if (rq.hctx.tagWaiters.length > 0) rq.hctx.tagWaiters.wakeAll();
+  }
+
+  // ---- insertion and dispatch -----------------------------------------------------------------
+
+  /** blk_mq_insert_request(s) into the elevator (block_rq_insert fires per request). */
+  insertRequests(ctx: HitContext, rqs: readonly MqRequest[], cost: CpuCost): void {
+    for (const rq of rqs) {
+      rq.state = 'queued';
+      if (this.k.tp.block_rq_insert.enabled) this.k.tp.block_rq_insert.emit(ctx, rq.ioId, rq);
+    }
+    if (this.elevator) {
+      this.elevator.insertRequests(rqs, false);
+    } else {
+      for (const rq of rqs) rq.hctx.dispatchList.push(rq);
+    }
+    cost.ns += this.elevatorCostNs() * rqs.length;
+  }
+
+  /**
+   * blk_mq_run_hw_queue: dispatch while the driver has room. Busy requests stay at the head of
+   * hctx->dispatch and are retried when a completion frees a slot.
+   */
+  runHwQueue(hctx: HwCtx, ctx: HitContext, cost: CpuCost): void {
+    const depth = this.driver.queueDepth;
+    while (hctx.inFlight < depth) {
+      let rq = hctx.dispatchList.shift();
+      if (!rq && this.elevator) {
+        if (!this.elevator.hasWork()) break;
+        rq = this.elevator.dispatchRequest() as MqRequest | undefined;
+      }
+      if (!rq) break;
+      if (this.issue(hctx, rq, ctx, cost) === 'busy') {
+        hctx.dispatchList.unshift(rq);
+        break;
+      }
+    }
+  }
+
+  /** blk_mq_try_issue_directly for queues without an elevator. */
+  issueDirectly(rq: MqRequest, ctx: HitContext, cost: CpuCost): void {
+    const hctx = rq.hctx;
+    if (hctx.dispatchList.length > 0 || hctx.inFlight >= this.driver.queueDepth) {
+      this.insertRequests(ctx, [rq], cost);
+      return;
+    }
+    cost.ns += ELEVATOR_NONE_NS;
+    if (this.issue(hctx, rq, ctx, cost) === 'busy') {
+      this.insertRequests(ctx, [rq], cost);
+    }
+  }
+
+  private issue(hctx: HwCtx, rq: MqRequest, ctx: HitContext, cost: CpuCost): QueueRqResult {
+    const r = this.driver.queueRq(hctx, rq, ctx, cost);
+    if (r === 'ok') {
+      hctx.inFlight++;
+      if (this.inFlightTotal++ === 0) this.busySinceNs = this.k.env.nowNs;
+    }
+    return r;
+  }
+
+  /** blk_mq_start_request: called by the driver's ->queue_rq. */
+  startRequest(rq: MqRequest, ctx: HitContext): void {
+    const fn = this.k.fn.blk_mq_start_request;
+    if (fn.entry.enabled) fn.enter(ctx, rq.ioId, rq);
+    rq.state = 'in_flight';
+    rq.ioStartTimeNs = this.k.env.nowNs;
+    if (this.k.tp.block_rq_issue.enabled) this.k.tp.block_rq_issue.emit(ctx, rq.ioId, rq);
+    if (fn.ret.enabled) fn.exit(ctx, rq.ioId, 0);
+  }
+
+  /** blk_account_io_start: fired when a request is first set up from a bio. */
+  accountIoStart(rq: MqRequest, ctx: HitContext): void {
+    const fn = this.k.fn.blk_account_io_start;
+    if (fn.entry.enabled) fn.enter(ctx, rq.ioId, rq);
+    if (this.k.tp.block_io_start.enabled) this.k.tp.block_io_start.emit(ctx, rq.ioId, rq);
+    if (fn.ret.enabled) fn.exit(ctx, rq.ioId, 0);
+  }
+
+  // ---- completion -----------------------------------------------------------------------------
+
+  /**
+   * blk_mq_end_request: completes every bio (their bi_end_io run here, in the caller's interrupt
+   * context), accounts, frees the tag and re-runs the queue.
+   */
+  endRequest(rq: MqRequest, status: BlkStatus, cpu: Cpu, cost: CpuCost): void {
+    const k = this.k;
+    const fn = k.fn.blk_mq_end_request;
+    if (fn.entry.enabled) fn.enter(cpu, rq.ioId, rq, status);
+    const bytes = rq.nrSectors * 512;
+    const error = blkStatusToErrno(status);
+    if (k.tp.block_rq_complete.enabled) k.tp.block_rq_complete.emit(cpu, rq.ioId, rq, error, bytes);
+    if (rq.op === ReqOp.READ) {
+      this.stats.readIos++;
+      this.stats.readBytes += bytes;
+    } else if (rq.op === ReqOp.WRITE) {
+      this.stats.writeIos++;
+      this.stats.writeBytes += bytes;
+    }
+    const bios = rq.bios;
+    for (const bio of bios) {
+      bio.status = status;
+      const endIo = bio.endIo;
+      if (endIo) {
+        cpu.irqIoId = bio.ioId;
+        endIo(bio);
+      }
+    }
+    const done = k.fn.blk_account_io_done;
+    if (done.entry.enabled) done.enter(cpu, rq.ioId, rq, k.env.nowNs);
+    if (k.tp.block_io_done.enabled) k.tp.block_io_done.emit(cpu, rq.ioId, rq);
+    if (done.ret.enabled) done.exit(cpu, rq.ioId, 0);
+    this.elevator?.completedRequest(rq, k.env.nowNs);
+    const hctx = rq.hctx;
+    hctx.inFlight--;
+    if (--this.inFlightTotal === 0) this.stats.busyNs += k.env.nowNs - this.busySinceNs;
+    this.freeRequest(rq);
+    if (fn.ret.enabled) fn.exit(cpu, rq.ioId, 0);
+    if (hctx.dispatchList.length > 0 || this.elevator?.hasWork()) this.runHwQueue(hctx, cpu, cost);
+  }
+
+  /** Busy time so far, including a busy stretch in progress. */
+  busyTimeNs(): number {
+    return this.stats.busyNs + (this.inFlightTotal > 0 ? this.k.env.nowNs - this.busySinceNs : 0);
+  }
+
+  get inFlight(): number {
+    return this.inFlightTotal;
+  }
+}

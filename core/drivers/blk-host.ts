@@ -1,0 +1,133 @@
+// Models: the host side shared by the block drivers (drivers/nvme/host/pci.c, drivers/ata/
+// libahci.c): turning a request into device commands (a cache flush first for REQ_PREFLUSH, as
+// block/blk-flush.c sequences it), tracking outstanding commands by id, and firing the kiotrace:
+// sites for steps only the hardware sees (command fetch, media, DMA).
+
+import type { Kernel } from '../kernel/kernel.js';
+import type { BlockDeviceHw, DeviceCommand, DeviceHost, DmaDirection, MediaDetail } from '../hw/device.js';
+import type { CpuCost, MqRequest, RequestQueue } from '../block/blk-mq.js';
+import type { HitContext } from '../trace/probe.js';
+import type { DeviceStep } from '../trace/events.js';
+import { ReqFlag, ReqOp, fillRwbs } from '../block/blk_types.js';
+import { dmaMapSg } from '../kernel/dma/mapping.js';
+import type { Environment } from '../sim/engine.js';
+import type { Cpu } from '../kernel/sched/core.js';
+
+/** Per-request driver state: which stage of a flush sequence is on the device. */
+interface DriverCmd {
+  stage: 'preflush' | 'data';
+  cmd: DeviceCommand;
+}
+
+export abstract class BlockDriverHost implements DeviceHost {
+  hw!: BlockDeviceHw;
+  /** Outstanding requests by queue and command id. */
+  protected readonly outstanding: Map<number, MqRequest>[] = [];
+
+  constructor(
+    protected readonly k: Kernel,
+    readonly q: RequestQueue,
+  ) {}
+
+  get env(): Environment {
+    return this.k.env;
+  }
+
+  attach(hw: BlockDeviceHw): void {
+    this.hw = hw;
+    for (let i = 0; i < hw.queueCount; i++) this.outstanding.push(new Map());
+  }
+
+  /** The CPU that takes this queue's interrupt (and where device-side hits are reported). */
+  abstract irqCpu(qid: number): Cpu;
+
+  abstract raiseInterrupt(vector: number): void;
+
+  /** Builds the first device command for a request (a flush when REQ_PREFLUSH carries data). */
+  protected firstCommand(rq: MqRequest, ctx: HitContext, cost: CpuCost): DeviceCommand {
+    const preflush = (rq.cmdFlags & ReqFlag.PREFLUSH) !== 0;
+    if (rq.op === ReqOp.FLUSH || (preflush && rq.nrSectors > 0)) {
+      const cmd: DeviceCommand = { cid: rq.tag, op: 'flush', sector: 0, nrSectors: 0, fua: false, sgList: [] };
+      rq.driverData = { stage: rq.op === ReqOp.FLUSH ? 'data' : 'preflush', cmd } satisfies DriverCmd;
+      return cmd;
+    }
+    return this.dataCommand(rq, ctx, cost);
+  }
+
+  protected dataCommand(rq: MqRequest, ctx: HitContext, cost: CpuCost): DeviceCommand {
+    const toDevice = rq.op === ReqOp.WRITE;
+    const sgList = dmaMapSg(this.k, ctx, rq.ioId, this.q.dev, rq, toDevice, cost);
+    const cmd: DeviceCommand = {
+      cid: rq.tag,
+      op: toDevice ? 'write' : 'read',
+      sector: rq.sector,
+      nrSectors: rq.nrSectors,
+      fua: (rq.cmdFlags & ReqFlag.FUA) !== 0,
+      sgList,
+    };
+    rq.driverData = { stage: 'data', cmd } satisfies DriverCmd;
+    return cmd;
+  }
+
+  /** After a completion: true if the request is done, false if its next stage was submitted. */
+  protected advance(qid: number, rq: MqRequest, status: number, cpu: Cpu, cost: CpuCost): boolean {
+    const d = rq.driverData as DriverCmd;
+    if (d.stage === 'preflush' && status === 0) {
+      const cmd = this.dataCommand(rq, cpu, cost);
+      this.hw.submit(qid, cmd);
+      return false;
+    }
+    this.outstanding[qid]!.delete(rq.tag);
+    return true;
+  }
+
+  protected step(qid: number, cmd: DeviceCommand): DeviceStep {
+    const rq = this.outstanding[qid]!.get(cmd.cid);
+    return {
+      dev: this.q.dev,
+      qid,
+      cid: cmd.cid,
+      sector: cmd.sector,
+      nrSectors: cmd.nrSectors,
+      rwbs: rq ? fillRwbs(rq.op, rq.cmdFlags, cmd.nrSectors * 512) : cmd.op === 'flush' ? 'FF' : cmd.op === 'write' ? 'W' : 'R',
+    };
+  }
+
+  protected ioIdOf(qid: number, cid: number): number {
+    return this.outstanding[qid]!.get(cid)?.ioId ?? 0;
+  }
+
+  onFetch(qid: number, cmd: DeviceCommand): void {
+    const tp = this.k.tp.device_fetch;
+    if (tp.enabled) tp.emit(this.irqCpu(qid), this.ioIdOf(qid, cmd.cid), this.step(qid, cmd));
+  }
+
+  onMediaStart(qid: number, cmd: DeviceCommand, d: MediaDetail): void {
+    const tp = this.k.tp.device_media;
+    if (tp.enabled) {
+      tp.emit(this.irqCpu(qid), this.ioIdOf(qid, cmd.cid), {
+        ...this.step(qid, cmd),
+        channel: d.channel,
+        die: d.die,
+        seekNs: d.seekNs,
+        rotationNs: d.rotationNs,
+        mediaNs: d.mediaNs,
+        cacheHit: d.cacheHit,
+      });
+    }
+  }
+
+  onDma(qid: number, cmd: DeviceCommand, direction: DmaDirection, bytes: number, startNs: number, endNs: number): void {
+    const tp = this.k.tp.dma_transfer;
+    if (tp.enabled) {
+      tp.emit(this.irqCpu(qid), this.ioIdOf(qid, cmd.cid), {
+        ...this.step(qid, cmd),
+        toDevice: direction === 'to-device',
+        bytes,
+        nrSg: cmd.sgList.length,
+        dmaAddr: cmd.sgList[0]?.dmaAddr ?? 0,
+        durationNs: endNs - startNs,
+      });
+    }
+  }
+}

@@ -1,0 +1,63 @@
+// Models: block/fops.c (def_blk_fops): a raw block device opened as a file. Buffered I/O goes
+// through the device inode's own page cache (blocks map to themselves); O_DIRECT goes straight to
+// bios; fsync writes back and flushes the device cache.
+
+import type { Kernel } from '../kernel/kernel.js';
+import type { Task } from '../kernel/sched/task.js';
+import { AddressSpace, type Vma } from '../mm/mm_types.js';
+import { filemapRead, genericPerformWrite } from '../mm/filemap.js';
+import { iomapDioRw } from './iomap/direct-io.js';
+import { blkdevIssueFlush } from './jbd2/commit.js';
+import { S_IFBLK, type AddressSpaceOps, type File, type FileOperations, type Inode, type Kiocb, type UserBuffer } from './types.js';
+
+/** The bdev inode's block size: logical blocks of 4 KiB (the page size) for the page cache. */
+const BDEV_BLOCK_SIZE = 4096;
+
+export const bdevAops: AddressSpaceOps = {
+  mapBlocks(inode: Inode, lblk: number, len: number) {
+    const total = Math.floor(inode.sizeBytes / inode.blockSizeBytes);
+    if (lblk >= total) return undefined;
+    return { lblk, pblk: lblk, len: Math.min(len, total - lblk) };
+  },
+};
+
+export function blkdevFileOperations(k: Kernel): FileOperations {
+  return {
+    name: 'def_blk_fops',
+    *readIter(iocb: Kiocb, buf: UserBuffer) {
+      return iocb.direct ? yield* iomapDioRw(k, iocb, buf, false) : yield* filemapRead(k, iocb, buf);
+    },
+    *writeIter(iocb: Kiocb, buf: UserBuffer) {
+      if (iocb.posBytes + buf.lenBytes > iocb.file.inode.sizeBytes) return -28; // -ENOSPC past the end
+      return iocb.direct ? yield* iomapDioRw(k, iocb, buf, true) : yield* genericPerformWrite(k, iocb, buf);
+    },
+    *fsync(file: File, task: Task, ioId: number, startBytes: number, endBytes: number) {
+      yield* k.wb.writeAndWait(task, file, ioId, startBytes, endBytes);
+      return yield* blkdevIssueFlush(k, task, file.inode.bdevDev, ioId);
+    },
+    mmap(_file: File, _vma: Vma) {
+      return 0;
+    },
+  };
+}
+
+export class BdevInode implements Inode {
+  readonly mapping: AddressSpace;
+  metadataDirty = false;
+  readonly mode = S_IFBLK | 0o660;
+  readonly blockSizeBytes = BDEV_BLOCK_SIZE;
+  readonly aops = bdevAops;
+
+  constructor(
+    readonly kaddr: number,
+    readonly ino: number,
+    readonly sDev: number,
+    readonly bdevDev: number,
+    public sizeBytes: number,
+    readonly fops: FileOperations,
+    readonly path: string,
+    mappingKaddr: number,
+  ) {
+    this.mapping = new AddressSpace(mappingKaddr, this);
+  }
+}

@@ -1,0 +1,59 @@
+// Models: fs/ext4/extents.c: a file's logical blocks map to physical blocks through a sorted list
+// of extents (ext4_ext_find_extent / ext4_ext_map_blocks).
+// SIMPLIFICATION: the extent tree is a flat sorted array (one leaf), which is what a small file's
+// in-inode extent tree is; depth and index blocks are not modelled.
+
+import type { MappedExtent } from '../types.js';
+
+/** EXT_INIT_MAX_LEN: one extent covers at most 32768 blocks. */
+export const EXT_MAX_LEN = 32768;
+
+export class ExtentTree {
+  private readonly extents: MappedExtent[] = [];
+
+  get count(): number {
+    return this.extents.length;
+  }
+
+  all(): readonly MappedExtent[] {
+    return this.extents;
+  }
+
+  /** The extent containing `lblk`, trimmed to start at lblk, or undefined for a hole. */
+  lookup(lblk: number): MappedExtent | undefined {
+    const ex = this.extents;
+    let lo = 0;
+    let hi = ex.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const e = ex[mid]!;
+      if (lblk < e.lblk) hi = mid - 1;
+      else if (lblk >= e.lblk + e.len) lo = mid + 1;
+      else return { lblk, pblk: e.pblk + (lblk - e.lblk), len: e.len - (lblk - e.lblk) };
+    }
+    return undefined;
+  }
+
+  /** First mapped logical block after `lblk` (the end of a hole), or Infinity. */
+  nextMapped(lblk: number): number {
+    for (const e of this.extents) if (e.lblk > lblk) return e.lblk;
+    return Infinity;
+  }
+
+  /** Inserts a new mapping for a hole, merging with a physically contiguous neighbour. */
+  insert(lblk: number, pblk: number, len: number): void {
+    if (len <= 0) return;
+    const ex = this.extents;
+    let i = 0;
+    while (i < ex.length && ex[i]!.lblk < lblk) i++;
+    const prev = ex[i - 1];
+    if (prev && prev.lblk + prev.len > lblk) throw new Error(`extent overlap at ${lblk}`);
+    const next = ex[i];
+    if (next && lblk + len > next.lblk) throw new Error(`extent overlap at ${lblk}`);
+    if (prev && prev.lblk + prev.len === lblk && prev.pblk + prev.len === pblk && prev.len + len <= EXT_MAX_LEN) {
+      ex[i - 1] = { lblk: prev.lblk, pblk: prev.pblk, len: prev.len + len };
+      return;
+    }
+    ex.splice(i, 0, { lblk, pblk, len });
+  }
+}

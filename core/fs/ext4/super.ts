@@ -1,0 +1,137 @@
+// Models: fs/ext4/super.c, fs/ext4/mballoc.c and fs/ext4/inode.c as far as the data path needs:
+// a filesystem on a block device with 4 KiB blocks, a block allocator handing out runs of free
+// blocks (files laid out in flex groups, not perfectly contiguous), inodes with extent trees, and
+// a journal area at a fixed place on the device.
+// SIMPLIFICATION: a flat namespace (path -> inode, no directories or dentry cache); allocation is
+// a bump allocator per flex group (mballoc's goal-based preallocation gives similar layouts).
+
+import { ExtentTree } from './extents.js';
+import { AddressSpace } from '../../mm/mm_types.js';
+import { S_IFREG, type AddressSpaceOps, type FileOperations, type Inode, type MappedExtent } from '../types.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import type { Random } from '../../sim/random.js';
+
+export const EXT4_BLOCK_SIZE = 4096;
+/** Blocks per flex group (16 block groups of 32768 blocks = 2 GiB). */
+const FLEX_GROUP_BLOCKS = 16 * 32768;
+/** Journal size: 128 MiB, placed in the middle of the disk as mkfs.ext4 does for large disks. */
+export const JOURNAL_BLOCKS = 32768;
+/** mballoc's stripe of a large allocation: files are laid out in runs of this many blocks. */
+const ALLOC_RUN_BLOCKS = 8192;
+
+export class Ext4Inode implements Inode {
+  readonly mapping: AddressSpace;
+  readonly extents = new ExtentTree();
+  metadataDirty = false;
+  /** Timestamps changed since the last commit (fsync must commit; fdatasync need not). */
+  timesDirty = false;
+
+  constructor(
+    readonly kaddr: number,
+    readonly ino: number,
+    readonly sDev: number,
+    readonly bdevDev: number,
+    readonly mode: number,
+    public sizeBytes: number,
+    readonly blockSizeBytes: number,
+    readonly aops: AddressSpaceOps,
+    readonly fops: FileOperations,
+    readonly path: string,
+    mappingKaddr: number,
+  ) {
+    this.mapping = new AddressSpace(mappingKaddr, this);
+  }
+}
+
+export class Ext4Fs {
+  readonly inodes = new Map<string, Ext4Inode>();
+  private nextIno = 12; // the first non-reserved inode (EXT4_FIRST_INO 11 is lost+found)
+  /** Next free block per flex group. */
+  private readonly groupNext: number[] = [];
+  readonly totalBlocks: number;
+  readonly journalStartBlock: number;
+  journalHead = 0;
+  /** jbd2 transaction id. */
+  tid = 1;
+  readonly aops: AddressSpaceOps;
+
+  constructor(
+    private readonly k: Kernel,
+    readonly dev: number,
+    readonly mountPoint: string,
+    capacityBytes: number,
+    readonly fops: FileOperations,
+    private readonly rng: Random,
+  ) {
+    this.totalBlocks = Math.floor(capacityBytes / EXT4_BLOCK_SIZE);
+    const groups = Math.max(1, Math.floor(this.totalBlocks / FLEX_GROUP_BLOCKS));
+    // each group starts after its bitmaps and inode tables (~1% of the group)
+    for (let g = 0; g < groups; g++) this.groupNext.push(g * FLEX_GROUP_BLOCKS + Math.ceil(FLEX_GROUP_BLOCKS / 100));
+    this.journalStartBlock = Math.floor(groups / 2) * FLEX_GROUP_BLOCKS + Math.ceil(FLEX_GROUP_BLOCKS / 100);
+    const jg = Math.floor(groups / 2);
+    this.groupNext[jg] = this.journalStartBlock + JOURNAL_BLOCKS;
+    this.aops = { mapBlocks: (inode, lblk, len, create) => this.mapBlocks(inode as Ext4Inode, lblk, len, create) };
+  }
+
+  /** Creates a regular file of `sizeBytes`, fully allocated (as fio lays out its files). */
+  createFile(path: string, sizeBytes: number): Ext4Inode {
+    const existing = this.inodes.get(path);
+    if (existing) return existing;
+    const inode = new Ext4Inode(this.k.kaddr(), this.nextIno++, this.dev, this.dev, S_IFREG | 0o644, sizeBytes, EXT4_BLOCK_SIZE, this.aops, this.fops, path, this.k.kaddr());
+    this.inodes.set(path, inode);
+    const blocks = Math.ceil(sizeBytes / EXT4_BLOCK_SIZE);
+    // Orlov-like: spread new files over flex groups, pick one from the seeded PRNG
+    const group = this.rng.int(this.groupNext.length);
+    this.allocate(inode, 0, blocks, group);
+    return inode;
+  }
+
+  /** Allocates `count` blocks for inode starting at lblk, in runs, starting in `group`. */
+  private allocate(inode: Ext4Inode, lblk: number, count: number, group: number): void {
+    let remaining = count;
+    let g = group;
+    let l = lblk;
+    let tries = 0;
+    while (remaining > 0) {
+      const groupEnd = (g + 1) * FLEX_GROUP_BLOCKS;
+      const next = this.groupNext[g]!;
+      const free = Math.min(groupEnd, this.totalBlocks) - next;
+      if (free <= 0) {
+        g = (g + 1) % this.groupNext.length;
+        if (++tries > this.groupNext.length) throw new Error(`${this.mountPoint}: no space left on device`);
+        continue;
+      }
+      const run = Math.min(remaining, free, ALLOC_RUN_BLOCKS);
+      inode.extents.insert(l, next, run);
+      this.groupNext[g] = next + run;
+      // a small gap between runs, as other allocations interleave on a real disk
+      if (run === ALLOC_RUN_BLOCKS) this.groupNext[g] = this.groupNext[g]! + 16;
+      l += run;
+      remaining -= run;
+    }
+  }
+
+  /** ext4_map_blocks: map, allocating holes when `create`. */
+  mapBlocks(inode: Ext4Inode, lblk: number, len: number, create: boolean): MappedExtent | undefined {
+    const hit = inode.extents.lookup(lblk);
+    if (hit) return hit;
+    if (!create) return undefined;
+    const holeEnd = inode.extents.nextMapped(lblk);
+    const n = Math.max(1, Math.min(len, holeEnd - lblk));
+    // goal: right after the file's last block, else the group of its first extent
+    const all = inode.extents.all();
+    const last = all[all.length - 1];
+    const group = last ? Math.floor(last.pblk / FLEX_GROUP_BLOCKS) : 0;
+    this.allocate(inode, lblk, n, group);
+    inode.metadataDirty = true;
+    return inode.extents.lookup(lblk);
+  }
+
+  /** Takes `n` journal blocks (circularly) and returns the first one's block number. */
+  journalReserve(n: number): number {
+    if (this.journalHead + n > JOURNAL_BLOCKS) this.journalHead = 0;
+    const b = this.journalStartBlock + this.journalHead;
+    this.journalHead += n;
+    return b;
+  }
+}

@@ -1,0 +1,125 @@
+// Models: include/linux/fs.h: inodes, open files, kiocbs and the ops tables the VFS dispatches
+// through (file_operations, address_space_operations), plus the per-process fd table.
+
+import type { Task } from '../kernel/sched/task.js';
+import type { AddressSpace, FileRaState, Vma } from '../mm/mm_types.js';
+
+/** A run of file blocks mapped to device blocks (struct ext4_extent, or identity for a bdev). */
+export interface MappedExtent {
+  /** First logical block (file offset / block size). */
+  readonly lblk: number;
+  /** First physical block on the device. */
+  readonly pblk: number;
+  readonly len: number;
+}
+
+/**
+ * struct address_space_operations, reduced: how the page cache finds the device blocks behind file
+ * blocks. Filesystems fill holes and allocate on write.
+ */
+export interface AddressSpaceOps {
+  /** Map `len` blocks starting at `lblk`; allocates when `create` (ext4_map_blocks). */
+  mapBlocks(inode: Inode, lblk: number, len: number, create: boolean): MappedExtent | undefined;
+}
+
+export const S_IFREG = 0o100000;
+export const S_IFBLK = 0o060000;
+
+/** struct inode */
+export interface Inode {
+  readonly kaddr: number;
+  readonly ino: number;
+  /** Device number of the filesystem (s_dev), or of the bdev for a block-device inode. */
+  readonly sDev: number;
+  readonly mode: number;
+  sizeBytes: number;
+  readonly blockSizeBytes: number;
+  readonly mapping: AddressSpace;
+  readonly aops: AddressSpaceOps;
+  readonly fops: FileOperations;
+  /** The block device data goes to (dev_t). */
+  readonly bdevDev: number;
+  /** Metadata changed since the last journal commit (i_size, blocks): fsync must commit. */
+  metadataDirty: boolean;
+  /** Name, for writeback tracepoints and listings. */
+  readonly path: string;
+}
+
+/** Open flags (include/uapi/asm-generic/fcntl.h, x86-64 values). */
+export const O = {
+  RDONLY: 0,
+  WRONLY: 1,
+  RDWR: 2,
+  ACCMODE: 3,
+  CREAT: 0o100,
+  TRUNC: 0o1000,
+  APPEND: 0o2000,
+  DSYNC: 0o10000,
+  DIRECT: 0o40000,
+  SYNC: 0o4010000,
+} as const;
+
+/** struct file */
+export interface File {
+  readonly kaddr: number;
+  readonly inode: Inode;
+  readonly flags: number;
+  posBytes: number;
+  readonly ra: FileRaState;
+  refcount: number;
+}
+
+/** struct kiocb: one read or write in flight, with the I/O id it belongs to. */
+export interface Kiocb {
+  readonly kaddr: number;
+  readonly file: File;
+  posBytes: number;
+  readonly ioId: number;
+  /** IOCB_DIRECT etc. mirrored from the file's flags. */
+  readonly direct: boolean;
+  readonly task: Task;
+}
+
+/** A user buffer as the kernel sees it (a user VA range, resolved to pages on copy). */
+export interface UserBuffer {
+  readonly va: number;
+  readonly lenBytes: number;
+}
+
+/**
+ * struct file_operations. Process-context entry points are generators: they may sleep.
+ * Results follow the kernel convention: >= 0 success, negative errno on failure.
+ */
+export interface FileOperations {
+  readonly name: string;
+  readIter(iocb: Kiocb, buf: UserBuffer): Generator<number, number, void>;
+  writeIter(iocb: Kiocb, buf: UserBuffer): Generator<number, number, void>;
+  fsync(file: File, task: Task, ioId: number, startBytes: number, endBytes: number, datasync: boolean): Generator<number, number, void>;
+  /** Checks a new mapping; 0 or -errno (generic_file_mmap). */
+  mmap(file: File, vma: Vma): number;
+}
+
+/** The per-process table of open files (struct files_struct). */
+export class FdTable {
+  private readonly files: (File | undefined)[] = [];
+
+  /** Lowest free fd, as Linux allocates. */
+  install(file: File): number {
+    // fds 0..2 are the standard streams, which the simulated processes keep open
+    let fd = 3;
+    while (this.files[fd] !== undefined) fd++;
+    this.files[fd] = file;
+    return fd;
+  }
+
+  get(fd: number): File | undefined {
+    if (!Number.isInteger(fd) || fd < 0) return undefined;
+    return this.files[fd];
+  }
+
+  remove(fd: number): File | undefined {
+    const f = this.get(fd);
+    if (f) this.files[fd] = undefined;
+    return f;
+  }
+}

@@ -1,0 +1,17 @@
+// The public surface of core/: what probes/, exporters/ and tui/ may use.
+
+export { bootMachine, layoutJobFiles, Machine, type BlockDevice, type RunningJob } from './init/main.js';
+export { Environment, Priority } from './sim/engine.js';
+export { EventQueue } from './sim/event-queue.js';
+export { Random } from './sim/random.js';
+export { Process, WaitQueue, SLEEP, type ProcessBody, type Waker } from './sim/process.js';
+export { SimBug } from './sim/errors.js';
+export { ProbeHit, ProbeRegistry, ProbeSite, FuncProbe, Tracepoint, globToRegExp, registerValue } from './trace/probe.js';
+export type { FieldRecord, FieldValue, HitContext, ProbeHandler, ProbeProvider, FuncParam } from './trace/probe.js';
+export type { FormatField } from './trace/formats.js';
+export { SYSCALL_NR } from './trace/events.js';
+export type { Kernel } from './kernel/kernel.js';
+export { DEFAULT_MACHINE } from './userspace/job.js';
+export type { DeviceKind, DeviceSpec, IoEngine, JobSpec, MachineSpec, RwMode, Scenario, SchedulerName } from './userspace/job.js';
+export type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport } from './userspace/report.js';
+export { LatencyHistogram } from './userspace/stats.js';

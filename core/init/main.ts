@@ -1,0 +1,260 @@
+// Models: init/main.c (start_kernel -> rest_init): build the machine: CPUs with their idle tasks,
+// memory, block devices with drivers and elevators, filesystems mounted on them with their
+// flusher threads, and init (pid 1) which forks the workload's processes.
+
+import { Environment } from '../sim/engine.js';
+import { Random } from '../sim/random.js';
+import { ProbeRegistry } from '../trace/probe.js';
+import { createProbeSites } from '../trace/events.js';
+import { Kernel, mkdev } from '../kernel/kernel.js';
+import { Scheduler } from '../kernel/sched/core.js';
+import { Task, DEFAULT_PRIO, type TaskBody } from '../kernel/sched/task.js';
+import { MemoryManager } from '../mm/page_alloc.js';
+import { MmStruct } from '../mm/mm_types.js';
+import { Writeback } from '../mm/page-writeback.js';
+import { Vfs } from '../fs/namei.js';
+import { FdTable } from '../fs/types.js';
+import { Ext4Fs } from '../fs/ext4/super.js';
+import { ext4FileOperations } from '../fs/ext4/file.js';
+import { BdevInode, blkdevFileOperations } from '../fs/block_dev.js';
+import { RequestQueue } from '../block/blk-mq.js';
+import { createMqDeadline } from '../block/mq-deadline.js';
+import { NvmePciDriver } from '../drivers/nvme/host/pci.js';
+import { AhciDriver } from '../drivers/ata/ahci.js';
+import { NvmeSsd, DEFAULT_NVME_CONFIG } from '../hw/nvme-ssd.js';
+import { Hdd, DEFAULT_HDD_CONFIG } from '../hw/hdd.js';
+import type { JobSpec, MachineSpec } from '../userspace/job.js';
+import { fioJob, JobStats } from '../userspace/fio.js';
+import type { BlockDeviceHw } from '../hw/device.js';
+import type { LatencyHistogram } from '../userspace/stats.js';
+import type { DeviceReport, JobReport, KernelCounters, LatencySummary, RunReport } from '../userspace/report.js';
+
+/** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
+const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
+const NVME_MAJOR = 259;
+const SD_MAJOR = 8;
+
+export interface RunningJob {
+  readonly spec: JobSpec;
+  readonly jobIndex: number;
+  readonly task: Task;
+  readonly stats: JobStats;
+}
+
+export interface BlockDevice {
+  readonly name: string;
+  readonly q: RequestQueue;
+  readonly hw: BlockDeviceHw;
+  readonly scheduler: string;
+  readonly fs: Ext4Fs | undefined;
+}
+
+export class Machine {
+  readonly jobs: RunningJob[] = [];
+  readonly devices: BlockDevice[] = [];
+  init!: Task;
+
+  constructor(
+    readonly k: Kernel,
+    readonly spec: MachineSpec,
+  ) {}
+
+  get env(): Environment {
+    return this.k.env;
+  }
+
+  /** kernel_clone + wake_up_new_task: a new process (or kernel thread) running `body`. */
+  spawn(comm: string, kthread: boolean, makeBody: (t: Task) => TaskBody, parent?: Task): Task {
+    const k = this.k;
+    const pid = k.nextPid++;
+    const t = new Task(
+      k.kaddr(),
+      pid,
+      pid,
+      comm,
+      DEFAULT_PRIO,
+      kthread,
+      kthread ? undefined : new MmStruct(k.kaddr()),
+      kthread ? undefined : new FdTable(),
+      parent?.cpu ?? 0,
+      (task) => k.sched.wakeFromContext(task),
+    );
+    k.tasks.push(t);
+    const cpu = k.sched.cpu(parent?.cpu ?? 0);
+    if (parent && k.tp.sched_process_fork.enabled) k.tp.sched_process_fork.emit(cpu, 0, parent, t);
+    k.sched.wakeUpNewTask(t, makeBody(t), cpu);
+    return t;
+  }
+
+  /** Starts fio-like jobs (numjobs clones each), forked from init at time now. */
+  startJobs(jobs: readonly JobSpec[], stopAtNs: number): void {
+    const k = this.k;
+    for (const spec of jobs) {
+      for (let i = 0; i < spec.numjobs; i++) {
+        const stats = new JobStats();
+        const rng = k.rng.fork();
+        const task = this.spawn(
+          spec.name.slice(0, 15),
+          false,
+          (t) => {
+            const body = fioJob(k, t, spec, stats, rng, stopAtNs);
+            return (function* (): TaskBody {
+              // execve("/usr/bin/fio"): the new image starts running the job
+              if (k.tp.sched_process_exec.enabled) k.tp.sched_process_exec.emit(k.sched.cpu(t.cpu), 0, t, t.pid, '/usr/bin/fio');
+              yield* body;
+            })();
+          },
+          this.init,
+        );
+        this.jobs.push({ spec, jobIndex: i, task, stats });
+      }
+    }
+  }
+
+  /** Runs the simulation until `untilNs`. */
+  run(untilNs: number): number {
+    return this.k.env.run(untilNs);
+  }
+
+  report(scenario: string, seed: number): RunReport {
+    const k = this.k;
+    const durationNs = k.env.nowNs;
+    const summarize = (h: LatencyHistogram): LatencySummary => ({
+      count: h.count,
+      minNs: h.count ? h.minNs : 0,
+      maxNs: h.maxNs,
+      meanNs: Math.round(h.meanNs),
+      p50Ns: h.percentileNs(50),
+      p99Ns: h.percentileNs(99),
+      p999Ns: h.percentileNs(99.9),
+    });
+    const jobs: JobReport[] = this.jobs.map((j) => {
+      const s = j.stats;
+      const endNs = s.endNs >= 0 ? s.endNs : durationNs;
+      const runtimeNs = Math.max(0, endNs - Math.max(0, s.startNs));
+      const perSec = (n: number) => (runtimeNs > 0 ? (n * 1e9) / runtimeNs : 0);
+      return {
+        name: j.spec.name,
+        jobIndex: j.jobIndex,
+        pid: j.task.pid,
+        filename: j.spec.filename,
+        rw: j.spec.rw,
+        ioengine: j.spec.ioengine,
+        direct: j.spec.direct,
+        bs: j.spec.bs,
+        runtimeNs,
+        read: { ios: s.read.count, bytes: s.readBytes, iops: perSec(s.read.count), bandwidthBytesPerSec: perSec(s.readBytes), clat: summarize(s.read) },
+        write: { ios: s.write.count, bytes: s.writeBytes, iops: perSec(s.write.count), bandwidthBytesPerSec: perSec(s.writeBytes), clat: summarize(s.write) },
+        fsyncs: s.fsync.count,
+        fsyncLat: summarize(s.fsync),
+        errors: s.errors,
+        firstErrno: s.firstErrno,
+      };
+    });
+    let irqs = 0;
+    let softirqs = 0;
+    for (const c of k.sched.cpus) {
+      irqs += c.irqCount;
+      softirqs += c.softirqCount;
+    }
+    const counters: KernelCounters = {
+      pageCacheHits: k.stat.pgcacheHit,
+      pageCacheMisses: k.stat.pgcacheMiss,
+      readaheadPages: k.stat.readaheadPages,
+      minorFaults: k.stat.pgfault - k.stat.pgmajfault,
+      majorFaults: k.stat.pgmajfault,
+      contextSwitches: k.sched.stats.contextSwitches,
+      irqs,
+      softirqs,
+      bioBackMerges: k.stat.bioBackMerges,
+      bioFrontMerges: k.stat.bioFrontMerges,
+      requestMerges: k.stat.requestMerges,
+      pagesDirtied: k.stat.pgdirtied,
+      pagesWrittenBack: k.stat.pgwriteback,
+      syscalls: k.stat.syscalls,
+    };
+    const devices: DeviceReport[] = this.devices.map((d) => ({
+      name: d.name,
+      scheduler: d.scheduler,
+      readIos: d.q.stats.readIos,
+      writeIos: d.q.stats.writeIos,
+      readBytes: d.q.stats.readBytes,
+      writeBytes: d.q.stats.writeBytes,
+      busyNs: d.q.busyTimeNs(),
+      hw: d.hw.counters(),
+    }));
+    return { scenario, seed, durationNs, eventsRun: k.env.eventsRun, jobs, counters, devices };
+  }
+}
+
+/** Builds a machine from its spec. Same spec and seed: the same machine, event for event. */
+export function bootMachine(spec: MachineSpec, seed: number): Machine {
+  const env = new Environment();
+  const rng = new Random(seed);
+  const registry = new ProbeRegistry();
+  const sites = createProbeSites(registry);
+  const k = new Kernel(env, rng, registry, sites, seed);
+  const m = new Machine(k, spec);
+  k.sched = new Scheduler(env, sites, spec.cpus, (cpu) => {
+    const idle = new Task(k.kaddr(), 0, 0, `swapper/${cpu}`, DEFAULT_PRIO, true, undefined, undefined, cpu, () => undefined);
+    return idle;
+  });
+  k.mm = new MemoryManager(k, spec.memoryBytes);
+  k.wb = new Writeback(k);
+  k.vfs = new Vfs();
+  // init (pid 1): the parent of the workload
+  m.init = m.spawn('systemd', false, function* () {}, undefined);
+
+  let nvmeIndex = 0;
+  let sdIndex = 0;
+  for (const d of spec.devices) {
+    let dev: number;
+    let q: RequestQueue;
+    let hw: BlockDeviceHw;
+    if (d.kind === 'nvme') {
+      dev = mkdev(NVME_MAJOR, nvmeIndex);
+      const ssdConfig = { ...DEFAULT_NVME_CONFIG, queueCount: spec.cpus };
+      q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, false, 0);
+      const drv = new NvmePciDriver(k, q, d.name, nvmeIndex);
+      hw = new NvmeSsd(drv, ssdConfig, rng.fork());
+      drv.attach(hw);
+      q.driver = drv;
+      q.initHctxs(hw.queueCount, hw.queueDepth);
+      nvmeIndex++;
+    } else {
+      dev = mkdev(SD_MAJOR, sdIndex * 16);
+      q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, true, 0);
+      const drv = new AhciDriver(k, q, 0);
+      hw = new Hdd(drv, DEFAULT_HDD_CONFIG, rng.fork());
+      drv.attach(hw);
+      q.driver = drv;
+      // nr_requests = 2 * min(queue depth, BLKDEV_DEFAULT_RQ) with an elevator
+      q.initHctxs(1, d.scheduler === 'none' ? hw.queueDepth : 2 * Math.min(hw.queueDepth, 128));
+      sdIndex++;
+    }
+    if (d.scheduler === 'mq-deadline') q.elevator = createMqDeadline(q);
+    k.queues.push(q);
+    const capacityBytes = hw.capacitySectors * 512;
+    k.vfs.devNodes.set(`/dev/${d.name}`, new BdevInode(k.kaddr(), 1000 + k.queues.length, dev, dev, capacityBytes, blkdevFileOperations(k), `/dev/${d.name}`, k.kaddr()));
+    let fs: Ext4Fs | undefined;
+    if (d.mount) {
+      const fsRef: { fs?: Ext4Fs } = {};
+      fs = new Ext4Fs(k, dev, d.mount, capacityBytes, ext4FileOperations(k, () => fsRef.fs!), rng.fork());
+      fsRef.fs = fs;
+      k.vfs.mounts.push(fs);
+      k.wb.startFlusher(dev, (comm, body) => m.spawn(comm, true, body, undefined));
+    }
+    m.devices.push({ name: d.name, q, hw, scheduler: d.scheduler, fs });
+  }
+  return m;
+}
+
+/** fio's layout phase: create the jobs' files (cold: nothing of them in the page cache). */
+export function layoutJobFiles(m: Machine, jobs: readonly JobSpec[]): void {
+  for (const j of jobs) {
+    if (j.filename.startsWith('/dev/')) continue;
+    const fs = m.k.vfs.fsFor(j.filename);
+    if (!fs) throw new Error(`${j.filename}: not on a mounted filesystem`);
+    fs.createFile(j.filename, j.size);
+  }
+}

@@ -1,0 +1,98 @@
+// Models: the kernel's global state that Linux keeps in per-subsystem globals (init_task, the
+// runqueues, vm_stat, the block device list, the mount table), gathered in one object per machine
+// so several simulated machines can live in one process.
+
+import type { Environment } from '../sim/engine.js';
+import type { Random } from '../sim/random.js';
+import type { ProbeRegistry } from '../trace/probe.js';
+import type { FuncProbes, ProbeSites, Tracepoints } from '../trace/events.js';
+import type { Scheduler } from './sched/core.js';
+import type { Task } from './sched/task.js';
+import type { MemoryManager } from '../mm/page_alloc.js';
+import type { Vfs } from '../fs/namei.js';
+import type { RequestQueue } from '../block/blk-mq.js';
+import type { Writeback } from '../mm/page-writeback.js';
+
+/** Counters the run report prints (the /proc/vmstat and /proc/stat subset kiotrace keeps). */
+export interface VmStat {
+  pgcacheHit: number;
+  pgcacheMiss: number;
+  readaheadPages: number;
+  pgfault: number;
+  pgmajfault: number;
+  bioBackMerges: number;
+  bioFrontMerges: number;
+  requestMerges: number;
+  pgdirtied: number;
+  pgwriteback: number;
+  syscalls: number;
+}
+
+/** Address space layout of simulated kernel objects (what kprobe args and pointers read). */
+const KADDR_BASE = 0x1_0000_0000_0000;
+const KADDR_STRIDE = 64;
+
+export class Kernel {
+  readonly stat: VmStat = {
+    pgcacheHit: 0,
+    pgcacheMiss: 0,
+    readaheadPages: 0,
+    pgfault: 0,
+    pgmajfault: 0,
+    bioBackMerges: 0,
+    bioFrontMerges: 0,
+    requestMerges: 0,
+    pgdirtied: 0,
+    pgwriteback: 0,
+    syscalls: 0,
+  };
+  readonly tp: Tracepoints;
+  readonly fn: FuncProbes;
+  sched!: Scheduler;
+  mm!: MemoryManager;
+  vfs!: Vfs;
+  wb!: Writeback;
+  readonly queues: RequestQueue[] = [];
+  readonly tasks: Task[] = [];
+  private nextKaddr = KADDR_BASE;
+  private nextIoId = 1;
+  nextPid = 1;
+
+  constructor(
+    readonly env: Environment,
+    readonly rng: Random,
+    readonly registry: ProbeRegistry,
+    readonly sites: ProbeSites,
+    readonly seed: number,
+  ) {
+    this.tp = sites.tp;
+    this.fn = sites.fn;
+  }
+
+  /** A fresh kernel address for a new object (a slab allocation, for kprobe arguments). */
+  kaddr(): number {
+    const a = this.nextKaddr;
+    this.nextKaddr += KADDR_STRIDE;
+    return a;
+  }
+
+  /** A new I/O id, at an origin: syscall entry, page fault, writeback flush, async readahead. */
+  newIoId(): number {
+    return this.nextIoId++;
+  }
+
+  /** The last id handed out (ids are 1..lastIoId). */
+  get lastIoId(): number {
+    return this.nextIoId - 1;
+  }
+
+  queueByDev(dev: number): RequestQueue | undefined {
+    for (const q of this.queues) if (q.dev === dev) return q;
+    return undefined;
+  }
+}
+
+/** MKDEV as the kernel encodes dev_t inside tracepoints: MAJOR << 20 | MINOR. */
+export function mkdev(major: number, minor: number): number {
+  return major * 2 ** 20 + minor;
+}

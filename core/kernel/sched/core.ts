@@ -1,0 +1,529 @@
+// Models: kernel/sched/core.c and kernel/sched/fair.c: per-CPU runqueues, try_to_wake_up,
+// schedule() with a context-switch cost, time slices and wakeup preemption, and hardirqs that
+// preempt whatever the CPU was doing. Tasks consume simulated CPU time in "segments".
+// SIMPLIFICATION: one scheduling class (CFS-like, all tasks nice 0): pick the lowest vruntime,
+// place woken tasks at min_vruntime - latency/2; no periodic load balancing (wakeups pick an idle
+// CPU instead, as select_idle_sibling does); no C-state depth beyond one idle-exit latency.
+
+import { Priority, type Environment } from '../../sim/engine.js';
+import { SimBug } from '../../sim/errors.js';
+import type { HitContext } from '../../trace/probe.js';
+import type { ProbeSites } from '../../trace/events.js';
+import { CONTEXT_SWITCH_NS, IDLE_EXIT_NS, IPI_LATENCY_NS, WAKEUP_NS } from '../../hw/cpu.js';
+import { SCHED, Task, TaskState, TASK_REPORT_PREEMPTED, type TaskBody } from './task.js';
+
+/** sysctl_sched_base_slice since 6.15 (0.70 ms) scaled by 1 + ilog2(min(ncpus, 8)). */
+export function baseSliceNs(nrCpus: number): number {
+  return 700_000 * (1 + Math.floor(Math.log2(Math.min(Math.max(nrCpus, 1), 8))));
+}
+
+/** Wakeup preemption granularity (sysctl_sched_wakeup_granularity 1 ms, scaled like the slice). */
+export function wakeupGranNs(nrCpus: number): number {
+  return 1_000_000 * (1 + Math.floor(Math.log2(Math.min(Math.max(nrCpus, 1), 8))));
+}
+
+/** An interrupt waiting for, or running on, a CPU. */
+export interface IrqWork {
+  readonly irq: number;
+  readonly name: string;
+  /** The I/O the interrupt is for (the first one it completes), for the handler tracepoints. */
+  ioId: number;
+  /** Simulated CPU time the handler takes (entry/exit included). */
+  costNs: number;
+  /** Runs at the end of the handler's time: completes I/O, wakes tasks. Returns extra CPU ns spent. */
+  handler: (cpu: Cpu) => number;
+}
+
+/** A softirq vector raised on a CPU (irq_stat's pending bits, with the work attached). */
+export interface SoftirqWork {
+  readonly vec: number;
+  ioId: number;
+  costNs: number;
+  handler: (cpu: Cpu) => number;
+}
+
+export const SOFTIRQ = { HI: 0, TIMER: 1, NET_TX: 2, NET_RX: 3, BLOCK: 4, IRQ_POLL: 5, TASKLET: 6, SCHED: 7, HRTIMER: 8, RCU: 9 } as const;
+
+/** One CPU: its runqueue, what runs on it now, and its interrupt state. */
+export class Cpu implements HitContext {
+  current: Task;
+  readonly rq: Task[] = [];
+  minVruntimeNs = 0;
+  /** A task segment is consuming CPU until segEndNs. */
+  segActive = false;
+  segStartNs = 0;
+  segEndNs = 0;
+  /** Bumped to invalidate a scheduled segment end (lazy cancel). */
+  segGen = 0;
+  needResched = false;
+  sliceEndNs = 0;
+  /** Handler running (hardirq or softirq); other interrupts queue behind it (IRQs masked). */
+  inIrq = false;
+  readonly irqQueue: IrqWork[] = [];
+  readonly softirqQueue: SoftirqWork[] = [];
+  /** ioId the CPU is working for while in interrupt context (for hits fired from handlers). */
+  irqIoId = 0;
+  kickPending = false;
+  /** Accounting. */
+  busyNs = 0;
+  irqNs = 0;
+  irqCount = 0;
+  softirqCount = 0;
+  private busySinceNs = -1;
+  readonly segmentEndFn: (gen: number) => void;
+  readonly tickFn: (gen: number) => void;
+
+  constructor(
+    readonly id: number,
+    readonly idle: Task,
+    private readonly env: Environment,
+    private readonly sched: Scheduler,
+  ) {
+    this.current = idle;
+    idle.onCpu = true;
+    this.segmentEndFn = (gen) => sched.segmentEnd(this, gen);
+    this.tickFn = (gen) => sched.sliceTick(this, gen);
+  }
+
+  get cpuId(): number {
+    return this.id;
+  }
+  get nowNs(): number {
+    return this.env.nowNs;
+  }
+  get pid(): number {
+    return this.current.tgid;
+  }
+  get tid(): number {
+    return this.current.pid;
+  }
+  get comm(): string {
+    return this.current.comm;
+  }
+
+  get isIdle(): boolean {
+    return this.current === this.idle && !this.inIrq;
+  }
+
+  /** Utilisation bookkeeping: called whenever the CPU switches between idle and busy. */
+  markBusy(busy: boolean): void {
+    const now = this.env.nowNs;
+    if (busy && this.busySinceNs < 0) this.busySinceNs = now;
+    else if (!busy && this.busySinceNs >= 0) {
+      this.busyNs += now - this.busySinceNs;
+      this.busySinceNs = -1;
+    }
+  }
+
+  /** Busy time so far, including the current busy stretch. */
+  busyTimeNs(): number {
+    return this.busyNs + (this.busySinceNs >= 0 ? this.env.nowNs - this.busySinceNs : 0);
+  }
+}
+
+export interface SchedStats {
+  contextSwitches: number;
+  wakeups: number;
+  migrations: number;
+}
+
+/** The scheduler: owns every CPU and moves tasks between running, runnable and sleeping. */
+export class Scheduler {
+  readonly cpus: Cpu[] = [];
+  readonly stats: SchedStats = { contextSwitches: 0, wakeups: 0, migrations: 0 };
+  readonly sliceNs: number;
+  readonly wakeupGranNs: number;
+  /** The CPU whose code is executing right now (for wakeups that come through a WaitQueue). */
+  ctxCpu!: Cpu;
+  /** Called when a task's body returns (exit path). */
+  onExit: ((task: Task) => void) | undefined;
+
+  constructor(
+    private readonly env: Environment,
+    private readonly sites: ProbeSites,
+    nrCpus: number,
+    makeIdle: (cpu: number) => Task,
+  ) {
+    for (let i = 0; i < nrCpus; i++) this.cpus.push(new Cpu(i, makeIdle(i), env, this));
+    this.ctxCpu = this.cpus[0]!;
+    this.sliceNs = baseSliceNs(nrCpus);
+    this.wakeupGranNs = wakeupGranNs(nrCpus);
+  }
+
+  cpu(id: number): Cpu {
+    const c = this.cpus[id];
+    if (!c) throw new SimBug(`no CPU ${id}`);
+    return c;
+  }
+
+  /** wake_up_new_task: a freshly forked task becomes runnable on the least busy CPU. */
+  wakeUpNewTask(task: Task, body: TaskBody, wakerCpu: Cpu): void {
+    task.body = body;
+    task.state = TaskState.RUNNING;
+    const target = this.selectTaskRq(task, wakerCpu);
+    task.cpu = target.id;
+    task.vruntimeNs = target.minVruntimeNs;
+    if (this.sites.tp.sched_wakeup_new.enabled) this.sites.tp.sched_wakeup_new.emit(wakerCpu, 0, task, target.id);
+    this.enqueue(target, task);
+    this.afterEnqueue(target, task, wakerCpu);
+  }
+
+  /**
+   * try_to_wake_up. Safe from any context. A task still on its CPU (it set its state but has not
+   * reached schedule() yet) just becomes RUNNING again and will not sleep.
+   */
+  tryToWakeUp(task: Task, wakerCpu: Cpu, ioId: number): boolean {
+    if (task.state === TaskState.RUNNING) return false;
+    const fn = this.sites.fn.try_to_wake_up;
+    if (fn.entry.enabled) fn.enter(wakerCpu, ioId, task, task.state, 0);
+    if (this.sites.tp.sched_waking.enabled) this.sites.tp.sched_waking.emit(wakerCpu, ioId, task, task.cpu);
+    task.state = TaskState.RUNNING;
+    this.stats.wakeups++;
+    if (task.onCpu) {
+      if (this.sites.tp.sched_wakeup.enabled) this.sites.tp.sched_wakeup.emit(wakerCpu, ioId, task, task.cpu);
+      if (fn.ret.enabled) fn.exit(wakerCpu, ioId, 1);
+      return true;
+    }
+    const target = this.selectTaskRq(task, this.cpu(task.cpu));
+    if (target.id !== task.cpu) {
+      this.stats.migrations++;
+      if (this.sites.tp.sched_migrate_task.enabled) this.sites.tp.sched_migrate_task.emit(wakerCpu, ioId, task, task.cpu, target.id);
+      task.cpu = target.id;
+    }
+    // place_entity: a sleeper gets at most half a latency period of credit
+    task.vruntimeNs = Math.max(task.vruntimeNs, target.minVruntimeNs - this.sliceNs / 2);
+    task.lastWakeNs = this.env.nowNs;
+    this.enqueue(target, task);
+    if (this.sites.tp.sched_wakeup.enabled) this.sites.tp.sched_wakeup.emit(wakerCpu, ioId, task, target.id);
+    this.afterEnqueue(target, task, wakerCpu);
+    if (fn.ret.enabled) fn.exit(wakerCpu, ioId, 1);
+    return true;
+  }
+
+  /** select_task_rq_fair, simplified: previous CPU if idle, else an idle CPU, else the least loaded. */
+  private selectTaskRq(task: Task, prev: Cpu): Cpu {
+    if (prev.isIdle && prev.rq.length === 0 && !prev.kickPending) return prev;
+    const n = this.cpus.length;
+    for (let i = 1; i <= n; i++) {
+      const c = this.cpus[(prev.id + i) % n]!;
+      if (c.isIdle && c.rq.length === 0 && !c.kickPending) return c;
+    }
+    let best = prev;
+    for (const c of this.cpus) if (c.rq.length < best.rq.length) best = c;
+    void task;
+    return best;
+  }
+
+  private enqueue(cpu: Cpu, task: Task): void {
+    task.onRq = true;
+    cpu.rq.push(task);
+  }
+
+  /** After a task is queued on `target`: get it running (idle CPU) or consider preempting. */
+  private afterEnqueue(target: Cpu, task: Task, wakerCpu: Cpu): void {
+    if (target.current === target.idle) {
+      if (target.inIrq || target.kickPending) return; // irq exit / pending kick will pick it up
+      target.kickPending = true;
+      const latencyNs = IDLE_EXIT_NS + (target === wakerCpu ? 0 : IPI_LATENCY_NS);
+      this.env.after(latencyNs, Priority.NORMAL, kickIdle, { sched: this, cpu: target });
+      return;
+    }
+    // check_preempt_wakeup_fair
+    if (target.current.vruntimeNs - task.vruntimeNs > this.wakeupGranNs) target.needResched = true;
+    // make sure a long segment does not outlast the current task's slice while others wait
+    if (target.segActive && !target.inIrq && target.segEndNs > target.sliceEndNs) {
+      this.env.at(Math.max(this.env.nowNs, target.sliceEndNs), Priority.NORMAL, target.tickFn, target.segGen);
+    }
+  }
+
+  /** Wakes a task from whatever context is running now (a WaitQueue's wake()). */
+  wakeFromContext(task: Task): void {
+    const cpu = this.ctxCpu;
+    this.tryToWakeUp(task, cpu, cpu.inIrq ? cpu.irqIoId : cpu.current.ioId);
+  }
+
+  /** @internal the idle CPU wakes up (after IPI + C-state exit) and schedules. */
+  kick(cpu: Cpu): void {
+    cpu.kickPending = false;
+    if (cpu.current !== cpu.idle || cpu.inIrq) return;
+    if (cpu.rq.length > 0) this.schedule(cpu, false);
+  }
+
+  /** Starts running `ns` of CPU work for the current task. */
+  private startSegment(cpu: Cpu, ns: number): void {
+    const now = this.env.nowNs;
+    cpu.segActive = true;
+    cpu.segStartNs = now;
+    cpu.segEndNs = now + Math.max(1, Math.round(ns));
+    this.env.at(cpu.segEndNs, Priority.NORMAL, cpu.segmentEndFn, ++cpu.segGen);
+  }
+
+  /** Stops the running segment (interrupt or preemption); the rest becomes pending work. */
+  private pauseSegment(cpu: Cpu): void {
+    if (!cpu.segActive) return;
+    const now = this.env.nowNs;
+    const t = cpu.current;
+    t.pendingBurnNs += cpu.segEndNs - now;
+    this.accountRuntime(cpu, t, now - cpu.segStartNs);
+    cpu.segActive = false;
+    cpu.segGen++;
+  }
+
+  private accountRuntime(cpu: Cpu, t: Task, ns: number): void {
+    t.sumExecRuntimeNs += ns;
+    t.vruntimeNs += ns;
+    if (t.vruntimeNs > cpu.minVruntimeNs && cpu.rq.length === 0) cpu.minVruntimeNs = t.vruntimeNs;
+  }
+
+  /** @internal a segment's scheduled end arrived. */
+  segmentEnd(cpu: Cpu, gen: number): void {
+    if (gen !== cpu.segGen || !cpu.segActive) return; // stale: the segment was paused or replaced
+    const t = cpu.current;
+    cpu.segActive = false;
+    this.accountRuntime(cpu, t, this.env.nowNs - cpu.segStartNs);
+    if (this.shouldPreempt(cpu)) {
+      this.schedule(cpu, true);
+      return;
+    }
+    this.resume(cpu);
+  }
+
+  /** @internal slice expiry while other tasks wait: cut the segment and preempt. */
+  sliceTick(cpu: Cpu, gen: number): void {
+    if (gen !== cpu.segGen || !cpu.segActive || cpu.inIrq) return;
+    if (cpu.rq.length === 0) return;
+    this.pauseSegment(cpu);
+    this.schedule(cpu, true);
+  }
+
+  private shouldPreempt(cpu: Cpu): boolean {
+    if (cpu.rq.length === 0) return false;
+    return cpu.needResched || this.env.nowNs >= cpu.sliceEndNs;
+  }
+
+  /** Runs the current task's body until it consumes CPU time, sleeps or exits. */
+  resume(cpu: Cpu): void {
+    const t = cpu.current;
+    this.ctxCpu = cpu;
+    if (t === cpu.idle) return;
+    if (t.pendingBurnNs > 0) {
+      const ns = t.pendingBurnNs;
+      t.pendingBurnNs = 0;
+      this.startSegment(cpu, ns);
+      return;
+    }
+    const body = t.body;
+    if (!body) throw new SimBug(`task ${t.pid} has no body`);
+    for (;;) {
+      const r = body.next();
+      if (r.done) {
+        this.exitTask(cpu, t);
+        return;
+      }
+      const v = r.value;
+      if (v > 0) {
+        this.startSegment(cpu, v);
+        return;
+      }
+      if (v === 0) continue;
+      if (v !== SCHED) throw new SimBug(`task ${t.comm}/${t.pid} yielded ${v}`);
+      if (t.state === TaskState.RUNNING && !this.shouldPreempt(cpu)) continue;
+      this.schedule(cpu, false);
+      return;
+    }
+  }
+
+  private exitTask(cpu: Cpu, t: Task): void {
+    if (this.sites.tp.sched_process_exit.enabled) this.sites.tp.sched_process_exit.emit(cpu, t.ioId, t);
+    t.state = TaskState.DEAD;
+    this.onExit?.(t);
+    this.schedule(cpu, false);
+  }
+
+  /** __schedule: put prev away (sleeping, preempted, or dead), pick next, switch. */
+  schedule(cpu: Cpu, preempt: boolean): void {
+    const prev = cpu.current;
+    const now = this.env.nowNs;
+    if (cpu.segActive) this.pauseSegment(cpu);
+    let prevState: number = prev.state;
+    if (prev !== cpu.idle) {
+      if (prev.state === TaskState.RUNNING) {
+        // preempted (or yielded): back on the runqueue
+        this.enqueue(cpu, prev);
+        if (preempt) {
+          prev.nivcsw++;
+          prevState = TASK_REPORT_PREEMPTED;
+        }
+      } else {
+        prev.nvcsw++;
+      }
+    }
+    const next = this.pickNext(cpu);
+    cpu.needResched = false;
+    if (next === prev) {
+      if (prev.onRq) this.dequeue(cpu, prev);
+      cpu.sliceEndNs = now + this.sliceNs;
+      this.resume(cpu);
+      return;
+    }
+    if (next !== cpu.idle) this.dequeue(cpu, next);
+    if (this.sites.tp.sched_switch.enabled) {
+      const ioId = next !== cpu.idle ? next.ioId : prev.ioId;
+      this.sites.tp.sched_switch.emit(cpu, ioId, preempt, prev, next, prev === cpu.idle ? 0 : prevState);
+    }
+    prev.onCpu = false;
+    next.onCpu = true;
+    next.cpu = cpu.id;
+    cpu.current = next;
+    this.stats.contextSwitches++;
+    cpu.sliceEndNs = now + this.sliceNs;
+    if (next === cpu.idle) {
+      cpu.markBusy(cpu.inIrq);
+      return;
+    }
+    cpu.markBusy(true);
+    next.pendingBurnNs += CONTEXT_SWITCH_NS;
+    this.resume(cpu);
+  }
+
+  private pickNext(cpu: Cpu): Task {
+    const rq = cpu.rq;
+    if (rq.length === 0) return cpu.idle;
+    let best = rq[0]!;
+    for (let i = 1; i < rq.length; i++) {
+      const t = rq[i]!;
+      if (t.vruntimeNs < best.vruntimeNs) best = t;
+    }
+    if (best.vruntimeNs > cpu.minVruntimeNs) cpu.minVruntimeNs = best.vruntimeNs;
+    return best;
+  }
+
+  private dequeue(cpu: Cpu, t: Task): void {
+    const i = cpu.rq.indexOf(t);
+    if (i >= 0) cpu.rq.splice(i, 1);
+    t.onRq = false;
+  }
+
+  // ---- interrupts ---------------------------------------------------------------------------
+
+  /** A hardirq arrives at `cpu`: it preempts the running segment at once (or queues behind one). */
+  raiseIrq(cpu: Cpu, work: IrqWork): void {
+    cpu.irqCount++;
+    if (cpu.inIrq) {
+      cpu.irqQueue.push(work);
+      return;
+    }
+    this.enterIrq(cpu, work);
+  }
+
+  private enterIrq(cpu: Cpu, work: IrqWork): void {
+    this.pauseSegment(cpu);
+    cpu.inIrq = true;
+    cpu.markBusy(true);
+    cpu.irqIoId = work.ioId;
+    if (this.sites.tp.irq_handler_entry.enabled) this.sites.tp.irq_handler_entry.emit(cpu, work.ioId, work.irq, work.name);
+    this.env.after(work.costNs, Priority.URGENT, finishIrq, { sched: this, cpu, work });
+  }
+
+  /** @internal the handler's time is over: run its body, then softirqs, then return. */
+  finishIrq(cpu: Cpu, work: IrqWork): void {
+    cpu.irqNs += work.costNs;
+    this.ctxCpu = cpu;
+    const extraNs = work.handler(cpu);
+    if (extraNs > 0) {
+      cpu.irqNs += extraNs;
+      this.env.after(extraNs, Priority.URGENT, exitIrq, { sched: this, cpu, work });
+      return;
+    }
+    this.exitIrq(cpu, work);
+  }
+
+  /** @internal */
+  exitIrq(cpu: Cpu, work: IrqWork): void {
+    if (this.sites.tp.irq_handler_exit.enabled) this.sites.tp.irq_handler_exit.emit(cpu, work.ioId, work.irq, 1);
+    this.irqTail(cpu);
+  }
+
+  /** raise_softirq: runs on this CPU when its current hardirq returns (irq_exit → __do_softirq). */
+  raiseSoftirq(cpu: Cpu, work: SoftirqWork): void {
+    if (this.sites.tp.softirq_raise.enabled) this.sites.tp.softirq_raise.emit(cpu, work.ioId, work.vec);
+    cpu.softirqQueue.push(work);
+    if (!cpu.inIrq) {
+      // raised from process context: run it now as if on the next irq_exit / local_bh_enable
+      cpu.inIrq = true;
+      this.pauseSegment(cpu);
+      cpu.markBusy(true);
+      this.irqTail(cpu);
+    }
+  }
+
+  private irqTail(cpu: Cpu): void {
+    const soft = cpu.softirqQueue.shift();
+    if (soft) {
+      cpu.softirqCount++;
+      cpu.irqIoId = soft.ioId;
+      if (this.sites.tp.softirq_entry.enabled) this.sites.tp.softirq_entry.emit(cpu, soft.ioId, soft.vec);
+      this.env.after(soft.costNs, Priority.URGENT, finishSoftirq, { sched: this, cpu, work: soft });
+      return;
+    }
+    const next = cpu.irqQueue.shift();
+    if (next) {
+      cpu.irqIoId = next.ioId;
+      if (this.sites.tp.irq_handler_entry.enabled) this.sites.tp.irq_handler_entry.emit(cpu, next.ioId, next.irq, next.name);
+      this.env.after(next.costNs, Priority.URGENT, finishIrq, { sched: this, cpu, work: next });
+      return;
+    }
+    cpu.inIrq = false;
+    cpu.irqIoId = 0;
+    // return from interrupt: preempt if a wakeup asked for it, else continue what was interrupted
+    if (cpu.current === cpu.idle) {
+      if (cpu.rq.length > 0) this.schedule(cpu, false);
+      else cpu.markBusy(false);
+      return;
+    }
+    if (this.shouldPreempt(cpu)) this.schedule(cpu, true);
+    else this.resume(cpu);
+  }
+
+  /** @internal */
+  finishSoftirq(cpu: Cpu, work: SoftirqWork): void {
+    cpu.irqNs += work.costNs;
+    this.ctxCpu = cpu;
+    const extraNs = work.handler(cpu);
+    if (extraNs > 0) {
+      cpu.irqNs += extraNs;
+      this.env.after(extraNs, Priority.URGENT, exitSoftirq, { sched: this, cpu, work });
+      return;
+    }
+    this.exitSoftirq(cpu, work);
+  }
+
+  /** @internal */
+  exitSoftirq(cpu: Cpu, work: SoftirqWork): void {
+    if (this.sites.tp.softirq_exit.enabled) this.sites.tp.softirq_exit.emit(cpu, work.ioId, work.vec);
+    this.irqTail(cpu);
+  }
+}
+
+function kickIdle(a: { sched: Scheduler; cpu: Cpu }): void {
+  a.sched.kick(a.cpu);
+}
+
+function finishIrq(a: { sched: Scheduler; cpu: Cpu; work: IrqWork }): void {
+  a.sched.finishIrq(a.cpu, a.work);
+}
+
+function exitIrq(a: { sched: Scheduler; cpu: Cpu; work: IrqWork }): void {
+  a.sched.exitIrq(a.cpu, a.work);
+}
+
+function exitSoftirq(a: { sched: Scheduler; cpu: Cpu; work: SoftirqWork }): void {
+  a.sched.exitSoftirq(a.cpu, a.work);
+}
+
+function finishSoftirq(a: { sched: Scheduler; cpu: Cpu; work: SoftirqWork }): void {
+  a.sched.finishSoftirq(a.cpu, a.work);
+}
+
+/** The wakeup cost charged to interrupt handlers per task woken. */
+export const WAKEUP_COST_NS = WAKEUP_NS;

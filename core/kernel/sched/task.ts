@@ -1,0 +1,71 @@
+// Models: include/linux/sched.h: struct task_struct, reduced to what the I/O path and the
+// scheduler need. A task's body is a generator: numbers are CPU time to consume, SCHED is schedule().
+
+import type { Waker } from '../../sim/process.js';
+import type { BlkPlug } from '../../block/blk-core.js';
+import type { MmStruct } from '../../mm/mm_types.js';
+import type { FdTable } from '../../fs/types.js';
+
+/** Task states (include/linux/sched.h values, as sched_switch's prev_state reports them). */
+export const TaskState = {
+  RUNNING: 0,
+  INTERRUPTIBLE: 0x1,
+  UNINTERRUPTIBLE: 0x2,
+  DEAD: 0x80,
+} as const;
+export type TaskState = (typeof TaskState)[keyof typeof TaskState];
+
+/** What schedule() reports for a preempted task (TASK_REPORT_MAX, printed as "R+"). */
+export const TASK_REPORT_PREEMPTED = 0x100;
+
+/** Yielded by a task body to call schedule(). Any number > 0 is CPU time to burn; 0 is a no-op. */
+export const SCHED = -1;
+
+export type TaskBody = Generator<number, void, void>;
+
+/** Default priority of a nice-0 normal task (prio = 120). */
+export const DEFAULT_PRIO = 120;
+
+export class Task implements Waker {
+  state: TaskState = TaskState.RUNNING;
+  /** CPU it runs on, or last ran on. */
+  cpu: number;
+  onCpu = false;
+  onRq = false;
+  /** CPU work still to do before the body resumes (an interrupted segment, a context switch). */
+  pendingBurnNs = 0;
+  /** CFS virtual runtime (all tasks are nice 0, so it is plain runtime plus placement). */
+  vruntimeNs = 0;
+  sumExecRuntimeNs = 0;
+  /** The I/O this task is working on now (set at syscall entry and page-fault entry). */
+  ioId = 0;
+  plug: BlkPlug | undefined;
+  /** Voluntary and involuntary context switches (nvcsw / nivcsw). */
+  nvcsw = 0;
+  nivcsw = 0;
+  exitCode = 0;
+  body: TaskBody | undefined;
+  /** When it last became runnable (for run-queue latency). */
+  lastWakeNs = 0;
+
+  constructor(
+    readonly kaddr: number,
+    readonly pid: number,
+    /** Thread group id: equals pid for our single-threaded tasks. */
+    readonly tgid: number,
+    public comm: string,
+    readonly prio: number,
+    readonly kthread: boolean,
+    readonly mm: MmStruct | undefined,
+    readonly files: FdTable | undefined,
+    cpu: number,
+    private readonly waker: (task: Task) => void,
+  ) {
+    this.cpu = cpu;
+  }
+
+  /** try_to_wake_up(this): lets a WaitQueue wake the task. */
+  wake(): void {
+    this.waker(this);
+  }
+}

@@ -1,0 +1,39 @@
+// Models: kernel/time/timer.c and kernel/time/hrtimer.c as sleepers use them: schedule_timeout()
+// and nanosleep put the task to sleep with a timer that wakes it.
+// SIMPLIFICATION: timer expiry wakes the task directly at the expiry time; the timer interrupt
+// that would run it is not modelled as an IRQ.
+
+import { Priority } from '../../sim/engine.js';
+import type { Kernel } from '../kernel.js';
+import { TaskState, type Task } from '../sched/task.js';
+import { ioSchedule } from '../../block/blk-core.js';
+
+interface TimerToken {
+  readonly k: Kernel;
+  readonly task: Task;
+  active: boolean;
+}
+
+function timerExpired(t: TimerToken): void {
+  if (!t.active) return;
+  t.active = false;
+  const cpu = t.k.sched.cpu(t.task.cpu);
+  t.k.sched.tryToWakeUp(t.task, cpu, t.task.ioId);
+}
+
+/**
+ * schedule_timeout: sleep in `state` for up to `timeoutNs` (a wait queue the caller joined may wake
+ * it earlier). The block plug is flushed first, as schedule() does.
+ */
+export function* scheduleTimeout(k: Kernel, task: Task, timeoutNs: number, state: TaskState): Generator<number, void, void> {
+  task.state = state;
+  const token: TimerToken = { k, task, active: true };
+  k.env.after(Math.max(1, timeoutNs), Priority.NORMAL, timerExpired, token);
+  yield* ioSchedule(k, task);
+  token.active = false;
+}
+
+/** hrtimer_nanosleep: an interruptible sleep of exactly `ns`. */
+export function* nanosleep(k: Kernel, task: Task, ns: number): Generator<number, void, void> {
+  yield* scheduleTimeout(k, task, ns, TaskState.INTERRUPTIBLE);
+}

@@ -1,0 +1,381 @@
+// Models: mm/filemap.c: the page cache's read path (filemap_read, filemap_get_pages), folio
+// locking and waiting (folio_wait_locked, folio_end_read), buffered writes
+// (generic_perform_write), and readahead I/O submission (read_pages -> ->readahead, as
+// fs/mpage.c builds bios from contiguous blocks).
+// SIMPLIFICATION: a buffered read runs under a block plug for the whole call, so readahead bios
+// reach the driver when the reader sleeps on the folio (schedule() flushes the plug, as
+// sched_submit_work does) or when the read returns; Linux's read_pages finishes its own plug.
+
+import { Folio, PAGE_SIZE, PG, type AddressSpace, type FileRaState } from './mm_types.js';
+import { asyncRaWindow, syncRaWindow, type RaWindow } from './readahead.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Task } from '../kernel/sched/task.js';
+import { TaskState } from '../kernel/sched/task.js';
+import type { File, Inode, Kiocb, UserBuffer } from '../fs/types.js';
+import { bioAlloc, blkFinishPlug, blkStartPlug, ioSchedule, submitBio } from '../block/blk-core.js';
+import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../block/blk_types.js';
+import { copyNs, EXTENT_LOOKUP_NS, FOLIO_ALLOC_NS, MARK_DIRTY_NS, PAGE_CACHE_LOOKUP_NS } from '../hw/cpu.js';
+import { userRangeMapped } from './memory.js';
+import type { HitContext } from '../trace/probe.js';
+
+export const EIO = 5;
+export const ENOMEM = 12;
+export const EFAULT = 14;
+export const EINVAL = 22;
+
+/** filemap_add_folio: a new, locked folio in the page cache and on the LRU. */
+export function filemapAddFolio(k: Kernel, ctx: HitContext, ioId: number, mapping: AddressSpace, index: number): Folio | undefined {
+  const f = k.mm.allocFolio(ctx);
+  if (!f) return undefined;
+  f.flags = PG.locked;
+  f.mapping = mapping;
+  f.index = index;
+  mapping.pages.set(index, f);
+  k.mm.nrFilePages++;
+  k.mm.lruAdd(f);
+  if (k.tp.mm_filemap_add_to_page_cache.enabled) k.tp.mm_filemap_add_to_page_cache.emit(ctx, ioId, f);
+  return f;
+}
+
+/** folio_unlock + wake_up_folio: the end of a read (folio_end_read). */
+export function folioEndRead(f: Folio, ok: boolean): void {
+  if (ok) f.flags |= PG.uptodate;
+  f.flags &= ~PG.locked;
+  f.waiters?.wakeAll();
+}
+
+/** folio_end_writeback */
+export function folioEndWriteback(k: Kernel, f: Folio): void {
+  if (!(f.flags & PG.writeback)) return;
+  f.flags &= ~PG.writeback;
+  k.mm.nrWriteback--;
+  if (f.mapping) f.mapping.nrWriteback--;
+  f.waiters?.wakeAll();
+}
+
+/** folio_wait_locked: sleep (D state) until the folio is unlocked. */
+export function* folioWaitLocked(k: Kernel, task: Task, f: Folio): Generator<number, void, void> {
+  while (f.flags & PG.locked) {
+    task.state = TaskState.UNINTERRUPTIBLE;
+    f.waitQueue().add(task);
+    if (k.tp.folio_wait.enabled) k.tp.folio_wait.emit(k.sched.cpu(task.cpu), task.ioId, f, 'PG_locked');
+    yield* ioSchedule(k, task);
+  }
+}
+
+/** folio_wait_writeback */
+export function* folioWaitWriteback(k: Kernel, task: Task, f: Folio): Generator<number, void, void> {
+  while (f.flags & PG.writeback) {
+    task.state = TaskState.UNINTERRUPTIBLE;
+    f.waitQueue().add(task);
+    if (k.tp.folio_wait.enabled) k.tp.folio_wait.emit(k.sched.cpu(task.cpu), task.ioId, f, 'PG_writeback');
+    yield* ioSchedule(k, task);
+  }
+}
+
+/**
+ * read_pages -> ->readahead (mpage_readahead): maps the folios' blocks and submits one bio per
+ * run of contiguous blocks. Folios over holes are zeroed and made uptodate without I/O.
+ */
+export function* readPages(k: Kernel, task: Task, inode: Inode, folios: readonly Folio[], ioId: number, flags: number): Generator<number, void, void> {
+  const q = k.queueByDev(inode.bdevDev);
+  if (!q) throw new Error(`no queue for dev ${inode.bdevDev}`);
+  const sectorsPerBlock = inode.blockSizeBytes / 512;
+  const blocksPerPage = PAGE_SIZE / inode.blockSizeBytes;
+  let run: Folio[] = [];
+  let runSector = -1;
+  let nextSector = -1;
+  const flush = function* (): Generator<number, void, void> {
+    if (run.length === 0) return;
+    const vecs: BioVec[] = run.map((f) => ({ pfn: f.pfn, offsetBytes: 0, lenBytes: PAGE_SIZE }));
+    const bio = bioAlloc(k, task, ioId, q, ReqOp.READ, flags, runSector, vecs, endReadBio, run);
+    run = [];
+    yield* submitBio(k, task, q, bio);
+  };
+  let i = 0;
+  while (i < folios.length) {
+    const f = folios[i]!;
+    const lblk = f.index * blocksPerPage;
+    const want = (folios.length - i) * blocksPerPage;
+    const ext = yield* mapBlocksTraced(k, task, inode, lblk, want, false);
+    if (!ext) {
+      // a hole: zero-fill, no I/O
+      yield* flush();
+      folioEndRead(f, true);
+      i++;
+      continue;
+    }
+    const pages = Math.max(1, Math.floor(ext.len / blocksPerPage));
+    for (let j = 0; j < pages && i < folios.length; j++, i++) {
+      const g = folios[i]!;
+      const sector = (ext.pblk + j * blocksPerPage) * sectorsPerBlock;
+      if (run.length > 0 && sector !== nextSector) yield* flush();
+      if (run.length === 0) runSector = sector;
+      run.push(g);
+      nextSector = sector + blocksPerPage * sectorsPerBlock;
+      if (run.length >= 256) yield* flush(); // BIO_MAX_VECS
+    }
+  }
+  yield* flush();
+}
+
+function endReadBio(bio: Bio): void {
+  const folios = bio.private_ as Folio[];
+  const ok = bio.status === BlkStatus.OK;
+  for (const f of folios) folioEndRead(f, ok);
+}
+
+/** ext4_map_blocks with its enter/exit tracepoints, charged as an extent-cache lookup. */
+export function* mapBlocksTraced(
+  k: Kernel,
+  task: Task,
+  inode: Inode,
+  lblk: number,
+  len: number,
+  create: boolean,
+): Generator<number, { pblk: number; len: number } | undefined, void> {
+  const cpu = k.sched.cpu(task.cpu);
+  if (k.tp.ext4_ext_map_blocks_enter.enabled) k.tp.ext4_ext_map_blocks_enter.emit(cpu, task.ioId, inode, lblk, len, create ? 1 : 0);
+  yield EXTENT_LOOKUP_NS;
+  const ext = inode.aops.mapBlocks(inode, lblk, len, create);
+  const cpu2 = k.sched.cpu(task.cpu);
+  if (k.tp.ext4_ext_map_blocks_exit.enabled) {
+    k.tp.ext4_ext_map_blocks_exit.emit(cpu2, task.ioId, inode, create ? 1 : 0, ext ? ext.pblk : 0, lblk, ext ? Math.min(ext.len, len) : 0, ext ? Math.min(ext.len, len) : 0);
+  }
+  if (!ext) return undefined;
+  return { pblk: ext.pblk, len: Math.min(ext.len, len) };
+}
+
+/**
+ * page_cache_ra_unbounded for a window: allocates the missing folios, marks the async trigger
+ * page PG_readahead, and reads them. Returns false if memory ran out.
+ */
+export function* doPageCacheRa(k: Kernel, task: Task, inode: Inode, w: RaWindow, ioId: number, isReadahead: boolean): Generator<number, boolean, void> {
+  const mapping = inode.mapping;
+  const endIndex = Math.ceil(inode.sizeBytes / PAGE_SIZE);
+  const last = Math.min(w.start + w.size, endIndex);
+  const markAt = w.start + w.size - w.asyncSize;
+  let batch: Folio[] = [];
+  let ok = true;
+  const flags = isReadahead ? ReqFlag.RAHEAD : 0;
+  for (let index = w.start; index < last; index++) {
+    if (mapping.pages.has(index)) {
+      // already cached: read what we gathered so far, skip this one
+      if (batch.length > 0) {
+        yield* readPages(k, task, inode, batch, ioId, flags);
+        batch = [];
+      }
+      continue;
+    }
+    yield FOLIO_ALLOC_NS;
+    const f = filemapAddFolio(k, k.sched.cpu(task.cpu), ioId, mapping, index);
+    if (!f) {
+      ok = false;
+      break;
+    }
+    if (index === markAt && w.asyncSize > 0) f.flags |= PG.readahead;
+    batch.push(f);
+    k.stat.readaheadPages++;
+  }
+  if (batch.length > 0) yield* readPages(k, task, inode, batch, ioId, flags);
+  return ok;
+}
+
+function prevMiss(mapping: AddressSpace, index: number, max: number): number {
+  for (let i = index; i >= 0 && index - i < max; i--) if (!mapping.pages.has(i)) return i;
+  return index - max < 0 ? -1 : index - max;
+}
+
+function nextMiss(mapping: AddressSpace, index: number, max: number): number {
+  for (let i = index; i < index + max; i++) if (!mapping.pages.has(i)) return i;
+  return -1;
+}
+
+/** page_cache_sync_ra: a demand miss. */
+export function* pageCacheSyncRa(k: Kernel, task: Task, file: File, index: number, reqPages: number, ioId: number): Generator<number, boolean, void> {
+  const inode = file.inode;
+  const ra: FileRaState = file.ra;
+  const cpu = k.sched.cpu(task.cpu);
+  const fn = k.fn.page_cache_sync_ra;
+  if (fn.entry.enabled) fn.enter(cpu, ioId, file, reqPages);
+  const w = syncRaWindow(ra, index, reqPages, 0, (i, max) => prevMiss(inode.mapping, i, max));
+  if (k.tp.page_cache_sync_ra.enabled) k.tp.page_cache_sync_ra.emit(cpu, ioId, inode, index, ra, reqPages);
+  const ok = yield* doPageCacheRa(k, task, inode, w, ioId, true);
+  if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, 0);
+  return ok;
+}
+
+/** page_cache_async_ra: the reader touched a PG_readahead folio. A new I/O with its own id. */
+export function* pageCacheAsyncRa(k: Kernel, task: Task, file: File, f: Folio, reqPages: number): Generator<number, void, void> {
+  if (f.flags & PG.writeback) return;
+  f.flags &= ~PG.readahead;
+  const inode = file.inode;
+  const ioId = k.newIoId();
+  const cpu = k.sched.cpu(task.cpu);
+  const fn = k.fn.page_cache_async_ra;
+  if (fn.entry.enabled) fn.enter(cpu, ioId, file, f, reqPages);
+  const w = asyncRaWindow(file.ra, f.index, reqPages, 0, (i, max) => nextMiss(inode.mapping, i, max));
+  if (w) {
+    if (k.tp.page_cache_async_ra.enabled) k.tp.page_cache_async_ra.emit(cpu, ioId, inode, f.index, file.ra, reqPages);
+    const saved = task.ioId;
+    task.ioId = ioId;
+    yield* doPageCacheRa(k, task, inode, w, ioId, true);
+    task.ioId = saved;
+  }
+  if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, 0);
+}
+
+/** Maximum folios handled per filemap_get_pages batch (PAGEVEC_SIZE-like). */
+const FOLIO_BATCH = 15;
+
+/** filemap_read: buffered read through the page cache. Returns bytes read or -errno. */
+export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator<number, number, void> {
+  const task = iocb.task;
+  const file = iocb.file;
+  const inode = file.inode;
+  const mapping = inode.mapping;
+  const fn = k.fn.filemap_read;
+  if (fn.entry.enabled) fn.enter(k.sched.cpu(task.cpu), iocb.ioId, iocb, buf.va, 0);
+  if (!userRangeMapped(task, buf.va, buf.lenBytes)) {
+    if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), iocb.ioId, -EFAULT);
+    return -EFAULT;
+  }
+  let pos = iocb.posBytes;
+  const end = Math.min(pos + buf.lenBytes, inode.sizeBytes);
+  let copied = 0;
+  let err = 0;
+  blkStartPlug(task);
+  while (pos < end) {
+    const index = Math.floor(pos / PAGE_SIZE);
+    const lastIndex = Math.floor((end - 1) / PAGE_SIZE);
+    const cpu = k.sched.cpu(task.cpu);
+    // the cache check
+    if (k.tp.mm_filemap_get_pages.enabled) k.tp.mm_filemap_get_pages.emit(cpu, iocb.ioId, inode, index, lastIndex);
+    yield PAGE_CACHE_LOOKUP_NS;
+    let f = mapping.pages.get(index);
+    if (!f) {
+      k.stat.pgcacheMiss++;
+      const ok = yield* pageCacheSyncRa(k, task, file, index, lastIndex - index + 1, iocb.ioId);
+      f = mapping.pages.get(index);
+      if (!f) {
+        err = ok ? -EIO : -ENOMEM;
+        break;
+      }
+    } else if (f.flags & PG.uptodate) {
+      k.stat.pgcacheHit++;
+    } else {
+      k.stat.pgcacheMiss++;
+    }
+    if (f.flags & PG.readahead) yield* pageCacheAsyncRa(k, task, file, f, lastIndex - index + 1);
+    if (!(f.flags & PG.uptodate)) {
+      yield* folioWaitLocked(k, task, f);
+      if (!(f.flags & PG.uptodate)) {
+        err = -EIO;
+        break;
+      }
+    }
+    // copy this folio and any following cached, uptodate ones (a folio batch)
+    let n = 0;
+    let batch = 0;
+    let cur: Folio | undefined = f;
+    let curIndex = index;
+    while (cur && cur.flags & PG.uptodate && batch < FOLIO_BATCH && pos + n < end) {
+      if (batch > 0) {
+        if (cur.flags & PG.readahead) break;
+        k.stat.pgcacheHit++;
+      }
+      const off = (pos + n) % PAGE_SIZE;
+      const len = Math.min(PAGE_SIZE - off, end - (pos + n));
+      n += len;
+      k.mm.markAccessed(cur);
+      batch++;
+      curIndex++;
+      cur = mapping.pages.get(curIndex);
+    }
+    yield copyNs(n);
+    pos += n;
+    copied += n;
+  }
+  file.ra.prevPos = pos;
+  const flushNs = blkFinishPlug(k, task);
+  if (flushNs > 0) yield flushNs;
+  const ret = copied > 0 ? copied : err;
+  if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), iocb.ioId, ret);
+  return ret;
+}
+
+/**
+ * generic_perform_write: copy into page-cache folios and dirty them. Partial writes of pages that
+ * are not uptodate read the page first (as ->write_begin does).
+ */
+export function* genericPerformWrite(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator<number, number, void> {
+  const task = iocb.task;
+  const inode = iocb.file.inode;
+  const mapping = inode.mapping;
+  if (!userRangeMapped(task, buf.va, buf.lenBytes)) return -EFAULT;
+  let pos = iocb.posBytes;
+  const end = pos + buf.lenBytes;
+  let written = 0;
+  while (pos < end) {
+    const index = Math.floor(pos / PAGE_SIZE);
+    const off = pos % PAGE_SIZE;
+    const len = Math.min(PAGE_SIZE - off, end - pos);
+    const cpu = k.sched.cpu(task.cpu);
+    if (k.tp.ext4_da_write_begin.enabled) k.tp.ext4_da_write_begin.emit(cpu, iocb.ioId, inode, pos, len);
+    yield PAGE_CACHE_LOOKUP_NS;
+    let f = mapping.pages.get(index);
+    if (!f) {
+      yield FOLIO_ALLOC_NS;
+      f = filemapAddFolio(k, k.sched.cpu(task.cpu), iocb.ioId, mapping, index);
+      if (!f) return written > 0 ? written : -ENOMEM;
+      const fullPage = len === PAGE_SIZE || pos + len >= inode.sizeBytes && off === 0;
+      if (!fullPage && index * PAGE_SIZE < inode.sizeBytes) {
+        // read-modify-write of a partial page
+        yield* readPages(k, task, inode, [f], iocb.ioId, ReqFlag.SYNC);
+        yield* folioWaitLocked(k, task, f);
+      } else {
+        folioEndRead(f, true);
+      }
+    } else {
+      yield* folioWaitLocked(k, task, f);
+      if (!(f.flags & PG.uptodate)) {
+        f.flags |= PG.locked;
+        yield* readPages(k, task, inode, [f], iocb.ioId, ReqFlag.SYNC);
+        yield* folioWaitLocked(k, task, f);
+      }
+    }
+    yield copyNs(len);
+    yield MARK_DIRTY_NS;
+    k.mm.markAccessed(f);
+    folioMarkDirty(k, k.sched.cpu(task.cpu), iocb.ioId, f);
+    pos += len;
+    written += len;
+    if (pos > inode.sizeBytes) {
+      inode.sizeBytes = pos;
+      inode.metadataDirty = true;
+    }
+    yield* k.wb.balanceDirtyPagesRatelimited(task);
+  }
+  return written;
+}
+
+/** folio_mark_dirty: account a newly dirty folio and put its inode on the flusher's list. */
+export function folioMarkDirty(k: Kernel, ctx: HitContext, ioId: number, f: Folio): boolean {
+  const fn = k.fn.folio_mark_dirty;
+  if (fn.entry.enabled) fn.enter(ctx, ioId, f);
+  const newly = !(f.flags & PG.dirty);
+  if (newly) {
+    f.flags |= PG.dirty;
+    f.dirtiedNs = k.env.nowNs;
+    const mapping = f.mapping;
+    if (mapping) {
+      mapping.nrDirty++;
+      k.wb.inodeDirtied(mapping.host);
+      if (k.tp.writeback_dirty_folio.enabled) k.tp.writeback_dirty_folio.emit(ctx, ioId, k.wb.bdiName(mapping.host), mapping.host.ino, f.index);
+    }
+    k.mm.nrDirty++;
+    k.stat.pgdirtied++;
+  }
+  if (fn.ret.enabled) fn.exit(ctx, ioId, newly ? 1 : 0);
+  return newly;
+}

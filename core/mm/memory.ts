@@ -1,0 +1,260 @@
+// Models: mm/memory.c and mm/gup.c: user page faults on file mappings (handle_mm_fault ->
+// do_read_fault with fault-around, or __do_fault -> filemap_fault), copy-on-write for
+// MAP_PRIVATE, write-protect faults for MAP_SHARED, and pinning user pages for O_DIRECT.
+// The fault chain VA -> VPN -> (inode, pgoff) -> block -> sector -> PFN is resolved step by step
+// and every step fires a probe; the PTE is installed last.
+// SIMPLIFICATION: anonymous memory is populated at mmap time (MAP_POPULATE), so faults here are
+// always on file mappings (or COW of them); copy_to_user on an unmapped address fails with EFAULT
+// instead of faulting anonymous pages in.
+
+import { PAGE_SIZE, PG, VM, type Folio, type MmStruct, type Vma } from './mm_types.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Task } from '../kernel/sched/task.js';
+import type { BioVec } from '../block/blk_types.js';
+import { readAroundWindow, asyncRaWindow } from './readahead.js';
+import { doPageCacheRa, folioMarkDirty, folioWaitLocked } from './filemap.js';
+import { FAULT_AROUND_PTE_NS, FAULT_BASE_NS, FOLIO_ALLOC_NS, PAGE_CACHE_LOOKUP_NS, copyNs } from '../hw/cpu.js';
+
+/** fault_around_bytes = 64 KiB: map up to 16 cached neighbours on a read fault. */
+export const FAULT_AROUND_PAGES = 16;
+
+/** VM_FAULT_* results (subset). */
+export const VM_FAULT = { OK: 0, MAJOR: 0x4, SIGBUS: 0x2, SIGSEGV: 0x40, OOM: 0x1 } as const;
+
+/** x86 page-fault error code bits. */
+export const PF = { PROT: 1, WRITE: 2, USER: 4 } as const;
+
+/** Is every page of [va, va+len) mapped in the task's page table? (access_ok + present) */
+export function userRangeMapped(task: Task, va: number, lenBytes: number): boolean {
+  const mm = task.mm;
+  if (!mm) return false;
+  if (lenBytes <= 0) return true;
+  const first = Math.floor(va / PAGE_SIZE);
+  const last = Math.floor((va + lenBytes - 1) / PAGE_SIZE);
+  for (let vpn = first; vpn <= last; vpn++) if (!mm.pageTable.has(vpn)) return false;
+  return true;
+}
+
+/** pin_user_pages for O_DIRECT: the user buffer as bio vectors, or undefined if unmapped. */
+export function gupBioVecs(mm: MmStruct, va: number, lenBytes: number): BioVec[] | undefined {
+  const vecs: BioVec[] = [];
+  let cur = va;
+  const end = va + lenBytes;
+  while (cur < end) {
+    const pte = mm.pageTable.get(Math.floor(cur / PAGE_SIZE));
+    if (!pte) return undefined;
+    const off = cur % PAGE_SIZE;
+    const len = Math.min(PAGE_SIZE - off, end - cur);
+    vecs.push({ pfn: pte.pfn, offsetBytes: off, lenBytes: len });
+    cur += len;
+  }
+  return vecs;
+}
+
+/**
+ * A user access to [va, va+len) through the task's mappings (what the mmap I/O engine does).
+ * Faults in missing pages; returns 0, or -EFAULT / -EIO (SIGSEGV / SIGBUS) on failure.
+ */
+export function* userAccess(k: Kernel, task: Task, va: number, lenBytes: number, write: boolean): Generator<number, number, void> {
+  const mm = task.mm;
+  if (!mm) return -14;
+  let cur = va;
+  const end = va + lenBytes;
+  while (cur < end) {
+    const vpn = Math.floor(cur / PAGE_SIZE);
+    const off = cur % PAGE_SIZE;
+    const len = Math.min(PAGE_SIZE - off, end - cur);
+    const pte = mm.pageTable.get(vpn);
+    if (!pte || (write && !pte.writable)) {
+      const r = yield* pageFault(k, task, cur, write);
+      if (r & VM_FAULT.SIGSEGV) return -14;
+      if (r & (VM_FAULT.SIGBUS | VM_FAULT.OOM)) return -5;
+    }
+    yield copyNs(len);
+    cur += len;
+  }
+  return 0;
+}
+
+/** The exception entry: exceptions:page_fault_user, then handle_mm_fault. Each fault is one I/O. */
+export function* pageFault(k: Kernel, task: Task, address: number, write: boolean): Generator<number, number, void> {
+  const mm = task.mm!;
+  const savedIoId = task.ioId;
+  const ioId = k.newIoId();
+  task.ioId = ioId;
+  const present = mm.pageTable.has(Math.floor(address / PAGE_SIZE));
+  const errorCode = PF.USER | (write ? PF.WRITE : 0) | (present ? PF.PROT : 0);
+  const cpu = k.sched.cpu(task.cpu);
+  if (k.tp.page_fault_user.enabled) k.tp.page_fault_user.emit(cpu, ioId, address, 0x401000, errorCode);
+  k.stat.pgfault++;
+  yield FAULT_BASE_NS;
+  const vma = mm.findVma(address);
+  let r: number;
+  if (!vma || (write && !(vma.flags & VM.WRITE)) || !(vma.flags & VM.READ)) {
+    r = VM_FAULT.SIGSEGV;
+  } else {
+    r = yield* handleMmFault(k, task, vma, address, write);
+  }
+  task.ioId = savedIoId;
+  return r;
+}
+
+/** handle_mm_fault on a file VMA. */
+function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write: boolean): Generator<number, number, void> {
+  const mm = task.mm!;
+  const ioId = task.ioId;
+  const fn = k.fn.handle_mm_fault;
+  if (fn.entry.enabled) fn.enter(k.sched.cpu(task.cpu), ioId, vma, address, write ? 1 : 0, 0);
+  const vpn = Math.floor(address / PAGE_SIZE);
+  const file = vma.file;
+  if (!file) {
+    if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.SIGSEGV);
+    return VM_FAULT.SIGSEGV;
+  }
+  const inode = file.inode;
+  const pgoff = vma.pgoff + (vpn - Math.floor(vma.startVa / PAGE_SIZE));
+  if (k.tp.fault_vma.enabled) k.tp.fault_vma.emit(k.sched.cpu(task.cpu), ioId, address, vma, inode, pgoff);
+  if (pgoff * PAGE_SIZE >= inode.sizeBytes) {
+    if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.SIGBUS);
+    return VM_FAULT.SIGBUS;
+  }
+  const existing = mm.pageTable.get(vpn);
+  if (existing && write && !existing.writable && !existing.anon && vma.flags & VM.SHARED) {
+    // write-protect fault on a shared file page: ->page_mkwrite dirties the folio
+    const f = k.mm.folioByPfn(existing.pfn);
+    if (f) folioMarkDirty(k, k.sched.cpu(task.cpu), ioId, f);
+    existing.writable = true;
+    if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.OK);
+    return VM_FAULT.OK;
+  }
+
+  let major = false;
+  let f = inode.mapping.pages.get(pgoff);
+  if (!f || !(f.flags & PG.uptodate)) {
+    // not cached: a major fault if we have to read it
+    if (!write && !f) {
+      // do_fault_around first maps whatever neighbours are cached (none for this page)
+    }
+  } else if (!write) {
+    // do_read_fault: fault-around maps cached neighbours without further faults
+    yield* faultAround(k, task, vma, vpn, pgoff);
+    const pte = mm.pageTable.get(vpn);
+    if (pte) {
+      if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.OK);
+      return VM_FAULT.OK;
+    }
+  }
+
+  // __do_fault -> filemap_fault
+  const ff = k.fn.filemap_fault;
+  if (ff.entry.enabled) ff.enter(k.sched.cpu(task.cpu), ioId, vma);
+  if (k.tp.mm_filemap_fault.enabled) k.tp.mm_filemap_fault.emit(k.sched.cpu(task.cpu), ioId, inode, pgoff);
+  yield PAGE_CACHE_LOOKUP_NS;
+  f = inode.mapping.pages.get(pgoff);
+  let block = -1;
+  let sector = -1;
+  if (!f) {
+    major = true;
+    k.stat.pgmajfault++;
+    k.stat.pgcacheMiss++;
+    const w = readAroundWindow(file.ra, pgoff) ?? { start: pgoff, size: 1, asyncSize: 0 };
+    const ok = yield* doPageCacheRa(k, task, inode, w, ioId, true);
+    f = inode.mapping.pages.get(pgoff);
+    if (!f || !ok) {
+      if (ff.ret.enabled) ff.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.OOM);
+      if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.OOM);
+      return VM_FAULT.OOM;
+    }
+  } else {
+    k.stat.pgcacheHit++;
+    if (file.ra.mmapMiss > 0) file.ra.mmapMiss--;
+    if (f.flags & PG.readahead) {
+      // do_async_mmap_readahead: the reader reached the marker
+      f.flags &= ~PG.readahead;
+      const w = asyncRaWindow(file.ra, pgoff, 1, 0, () => -1);
+      if (w) {
+        const raId = k.newIoId();
+        task.ioId = raId;
+        yield* doPageCacheRa(k, task, inode, w, raId, true);
+        task.ioId = ioId;
+      }
+    }
+  }
+  if (major) {
+    // the block and sector this page was read from (the extent status cache answers again)
+    const bpp = PAGE_SIZE / inode.blockSizeBytes;
+    const ext = inode.aops.mapBlocks(inode, pgoff * bpp, bpp, false);
+    if (ext) {
+      block = ext.pblk;
+      sector = ext.pblk * (inode.blockSizeBytes / 512);
+    }
+  }
+  yield* folioWaitLocked(k, task, f);
+  if (!(f.flags & PG.uptodate)) {
+    if (ff.ret.enabled) ff.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.SIGBUS);
+    if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.SIGBUS);
+    return VM_FAULT.SIGBUS;
+  }
+  k.mm.markAccessed(f);
+  const result = major ? VM_FAULT.MAJOR : VM_FAULT.OK;
+  if (ff.ret.enabled) ff.exit(k.sched.cpu(task.cpu), ioId, result);
+
+  // finish_fault: install the PTE (COW for private writes)
+  let pfn = f.pfn;
+  let anon = false;
+  let writable = false;
+  if (write) {
+    if (vma.flags & VM.SHARED) {
+      folioMarkDirty(k, k.sched.cpu(task.cpu), ioId, f);
+      writable = true;
+    } else {
+      yield FOLIO_ALLOC_NS;
+      const copy = k.mm.allocFolio(k.sched.cpu(task.cpu));
+      if (!copy) {
+        if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.OOM);
+        return VM_FAULT.OOM;
+      }
+      copy.flags = PG.anon | PG.uptodate;
+      k.mm.nrAnon++;
+      yield copyNs(PAGE_SIZE);
+      pfn = copy.pfn;
+      anon = true;
+      writable = true;
+    }
+  }
+  installPte(k, task, vpn, pfn, writable, anon, anon ? undefined : f);
+  if (k.tp.set_pte.enabled) {
+    k.tp.set_pte.emit(k.sched.cpu(task.cpu), ioId, { address, vpn, ino: inode.ino, pgoff, block, sector, pfn, major });
+  }
+  if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, result);
+  return result;
+}
+
+function installPte(k: Kernel, task: Task, vpn: number, pfn: number, writable: boolean, anon: boolean, f: Folio | undefined): void {
+  task.mm!.pageTable.set(vpn, { pfn, writable, anon });
+  if (f) f.mapcount++;
+  void k;
+}
+
+/** do_fault_around / filemap_map_pages: map cached, uptodate neighbours read-only. */
+function* faultAround(k: Kernel, task: Task, vma: Vma, vpn: number, pgoff: number): Generator<number, void, void> {
+  const mm = task.mm!;
+  const inode = vma.file!.inode;
+  const startVpn = Math.max(Math.floor(vma.startVa / PAGE_SIZE), vpn - (vpn % FAULT_AROUND_PAGES));
+  const endVpn = Math.min(Math.floor(vma.endVa / PAGE_SIZE), startVpn + FAULT_AROUND_PAGES);
+  const firstPgoff = pgoff - (vpn - startVpn);
+  const lastPgoff = firstPgoff + (endVpn - startVpn) - 1;
+  if (k.tp.mm_filemap_map_pages.enabled) k.tp.mm_filemap_map_pages.emit(k.sched.cpu(task.cpu), task.ioId, inode, firstPgoff, lastPgoff);
+  let mapped = 0;
+  for (let v = startVpn; v < endVpn; v++) {
+    if (mm.pageTable.has(v)) continue;
+    const idx = firstPgoff + (v - startVpn);
+    const f = inode.mapping.pages.get(idx);
+    if (!f || !(f.flags & PG.uptodate) || f.flags & PG.locked) continue;
+    if (f.flags & PG.readahead) continue; // leave the marker to filemap_fault (async readahead)
+    installPte(k, task, v, f.pfn, false, false, f);
+    k.mm.markAccessed(f);
+    mapped++;
+  }
+  if (mapped > 0) yield mapped * FAULT_AROUND_PTE_NS;
+}

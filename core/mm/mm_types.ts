@@ -1,0 +1,128 @@
+// Models: include/linux/mm_types.h and include/linux/page-flags.h: folios (one 4 KiB page each),
+// the page cache's address_space, VMAs and page tables (VA -> VPN -> PFN).
+
+import { WaitQueue } from '../sim/process.js';
+import type { Inode } from '../fs/types.js';
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 4096;
+
+/** Page flag bits (PG_*). */
+export const PG = {
+  locked: 1 << 0,
+  referenced: 1 << 1,
+  uptodate: 1 << 2,
+  dirty: 1 << 3,
+  lru: 1 << 4,
+  active: 1 << 5,
+  workingset: 1 << 6,
+  writeback: 1 << 7,
+  readahead: 1 << 8,
+  reclaim: 1 << 9,
+  anon: 1 << 10,
+} as const;
+
+/**
+ * struct folio. SIMPLIFICATION: every folio is order 0 (one 4 KiB page); Linux's large folios
+ * would change readahead sizes and LRU accounting only in degree.
+ */
+export class Folio {
+  flags = 0;
+  mapping: AddressSpace | undefined;
+  /** Page offset in the file (folio->index), in pages. */
+  index = 0;
+  /** Number of PTEs mapping it (folio_mapcount). */
+  mapcount = 0;
+  /** Sleepers waiting for PG_locked or PG_writeback to clear (folio_wait_table). */
+  waiters: WaitQueue | undefined;
+  /** LRU list links (struct list_head lru). */
+  lruPrev: Folio | undefined;
+  lruNext: Folio | undefined;
+  /** When it was dirtied (for kupdate-style expiry, kept per folio rather than per inode). */
+  dirtiedNs = 0;
+
+  constructor(
+    readonly kaddr: number,
+    readonly pfn: number,
+  ) {}
+
+  waitQueue(): WaitQueue {
+    if (!this.waiters) this.waiters = new WaitQueue();
+    return this.waiters;
+  }
+}
+
+/** Readahead state of one open file (struct file_ra_state). */
+export interface FileRaState {
+  /** Where the current window starts (pages). */
+  start: number;
+  /** Window size (pages). */
+  size: number;
+  /** Start async readahead when this many pages of the window remain (pages). */
+  asyncSize: number;
+  /** Maximum window (read_ahead_kb in pages). */
+  raPages: number;
+  /** Cache misses through mmap (read-around gives up after MMAP_LOTSAMISS). */
+  mmapMiss: number;
+  /** Byte position of the previous read. */
+  prevPos: number;
+}
+
+/** struct address_space: the page cache of one inode, keyed by page offset. */
+export class AddressSpace {
+  readonly pages = new Map<number, Folio>();
+  nrDirty = 0;
+  nrWriteback = 0;
+
+  constructor(
+    readonly kaddr: number,
+    readonly host: Inode,
+  ) {}
+}
+
+/** VMA flags (VM_*). */
+export const VM = {
+  READ: 0x1,
+  WRITE: 0x2,
+  EXEC: 0x4,
+  SHARED: 0x8,
+} as const;
+
+/** struct vm_area_struct */
+export interface Vma {
+  readonly kaddr: number;
+  readonly startVa: number;
+  readonly endVa: number;
+  readonly flags: number;
+  /** The mapped file (undefined for anonymous memory). */
+  readonly file: import('../fs/types.js').File | undefined;
+  /** File offset of startVa, in pages (vm_pgoff). */
+  readonly pgoff: number;
+}
+
+/** One page-table entry: the PFN and whether writes are allowed. */
+export interface Pte {
+  pfn: number;
+  writable: boolean;
+  /** An anonymous page created by copy-on-write of a MAP_PRIVATE file page. */
+  anon: boolean;
+}
+
+/** struct mm_struct: a process address space. */
+export class MmStruct {
+  readonly vmas: Vma[] = [];
+  /** The page table, flattened: VPN -> PTE. */
+  readonly pageTable = new Map<number, Pte>();
+  /** Next address handed out by mmap (top-down allocation as on x86-64). */
+  mmapBaseVa = 0x7f00_0000_0000;
+  /** Strings the process keeps in its data segment (paths passed to open), by address. */
+  readonly userStrings = new Map<number, string>();
+  stringsVa = 0x0040_4000;
+
+  constructor(readonly kaddr: number) {}
+
+  findVma(va: number): Vma | undefined {
+    for (const vma of this.vmas) if (va >= vma.startVa && va < vma.endVa) return vma;
+    return undefined;
+  }
+}

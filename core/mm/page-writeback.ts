@@ -1,0 +1,261 @@
+// Models: mm/page-writeback.c and fs/fs-writeback.c: dirty-page thresholds, the per-device flusher
+// kworker (wb_workfn: periodic kupdate writeback of inodes dirtied more than dirty_expire ago,
+// background writeback above dirty_background_ratio), ->writepages building write bios, and the
+// throttling of writers that dirty too much.
+// SIMPLIFICATION: balance_dirty_pages is a threshold throttle (sleep while dirty pages exceed
+// dirty_ratio) instead of Linux's pos_ratio control law; the flusher writes whole inodes in
+// MIN_WRITEBACK_PAGES chunks; no per-cgroup writeback.
+
+import type { Kernel } from '../kernel/kernel.js';
+import { mkdev } from '../kernel/kernel.js';
+import { Task, TaskState, type TaskBody } from '../kernel/sched/task.js';
+import { scheduleTimeout } from '../kernel/time/timer.js';
+import type { File, Inode } from '../fs/types.js';
+import { PAGE_SIZE, PG, type Folio } from './mm_types.js';
+import { bioAlloc, blkFinishPlug, blkStartPlug, submitBio } from '../block/blk-core.js';
+import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../block/blk_types.js';
+import { folioEndWriteback, folioWaitWriteback, mapBlocksTraced } from './filemap.js';
+import { WRITEPAGE_NS } from '../hw/cpu.js';
+import type { WritebackWork } from '../trace/events.js';
+
+/** vm.dirty_background_ratio, vm.dirty_ratio (percent of dirtyable memory). */
+export const DIRTY_BACKGROUND_RATIO = 10;
+export const DIRTY_RATIO = 20;
+/** vm.dirty_writeback_centisecs = 500: the flusher wakes every 5 s. */
+export const DIRTY_WRITEBACK_INTERVAL_NS = 5_000_000_000;
+/** vm.dirty_expire_centisecs = 3000: data older than 30 s is written by kupdate. */
+export const DIRTY_EXPIRE_NS = 30_000_000_000;
+/** MIN_WRITEBACK_PAGES: 4 MiB per inode per pass. */
+export const MIN_WRITEBACK_PAGES = 1024;
+/** ratelimit_pages: a writer checks the thresholds every 32 pages it dirties. */
+const RATELIMIT_PAGES = 32;
+/** How long a throttled writer sleeps per pause (min_pause-like, 10 ms). */
+const THROTTLE_PAUSE_NS = 10_000_000;
+
+/** enum wb_reason */
+export const WbReason = { BACKGROUND: 0, VMSCAN: 1, SYNC: 2, PERIODIC: 3 } as const;
+/** enum writeback_sync_modes */
+export const WbSync = { NONE: 0, ALL: 1 } as const;
+
+/** struct bdi_writeback: one device's dirty inodes and its flusher. */
+export class BdiWriteback {
+  /** b_dirty: inode -> dirtied_when (insertion order is age order). */
+  readonly dirty = new Map<Inode, number>();
+  flusher: Task | undefined;
+  flusherAsleep = false;
+  wakePending = false;
+
+  constructor(
+    readonly name: string,
+    readonly dev: number,
+  ) {}
+}
+
+export class Writeback {
+  private readonly bdis = new Map<number, BdiWriteback>();
+  private readonly dirtiedSinceCheck = new WeakMap<Task, number>();
+  nrWritten = 0;
+
+  constructor(private readonly k: Kernel) {}
+
+  /** The bdi name Linux prints ("MAJOR:MINOR"). */
+  bdiName(inode: Inode): string {
+    return this.bdiFor(inode).name;
+  }
+
+  bdiFor(inode: Inode): BdiWriteback {
+    const dev = inode.bdevDev;
+    let b = this.bdis.get(dev);
+    if (!b) {
+      b = new BdiWriteback(`${Math.floor(dev / 2 ** 20)}:${dev % 2 ** 20}`, dev);
+      this.bdis.set(dev, b);
+    }
+    return b;
+  }
+
+  get thresholds(): { backgroundPages: number; dirtyPages: number } {
+    const dirtyable = this.k.mm.dirtyablePages;
+    return {
+      backgroundPages: Math.floor((dirtyable * DIRTY_BACKGROUND_RATIO) / 100),
+      dirtyPages: Math.floor((dirtyable * DIRTY_RATIO) / 100),
+    };
+  }
+
+  /** __mark_inode_dirty: put the inode on its device's dirty list (keeps the first dirtied time). */
+  inodeDirtied(inode: Inode): void {
+    const b = this.bdiFor(inode);
+    if (!b.dirty.has(inode)) b.dirty.set(inode, this.k.env.nowNs);
+  }
+
+  /** Starts one flusher kworker per device that holds a filesystem. */
+  startFlusher(dev: number, spawn: (comm: string, body: (t: Task) => TaskBody) => Task): void {
+    const b = this.bdis.get(dev) ?? new BdiWriteback(`${Math.floor(dev / 2 ** 20)}:${dev % 2 ** 20}`, dev);
+    this.bdis.set(dev, b);
+    b.flusher = spawn(`kworker/u8:${this.bdis.size}-flush-${b.name}`, (t) => this.flusherBody(t, b));
+  }
+
+  private wakeFlusher(b: BdiWriteback): void {
+    const t = b.flusher;
+    if (!t) return;
+    if (b.flusherAsleep) this.k.sched.wakeFromContext(t);
+    else b.wakePending = true;
+  }
+
+  /** balance_dirty_pages_ratelimited */
+  *balanceDirtyPagesRatelimited(task: Task): Generator<number, void, void> {
+    const n = (this.dirtiedSinceCheck.get(task) ?? 0) + 1;
+    if (n < RATELIMIT_PAGES) {
+      this.dirtiedSinceCheck.set(task, n);
+      return;
+    }
+    this.dirtiedSinceCheck.set(task, 0);
+    const mm = this.k.mm;
+    for (;;) {
+      const { backgroundPages, dirtyPages } = this.thresholds;
+      const dirty = mm.nrDirty + mm.nrWriteback;
+      if (mm.nrDirty > backgroundPages) {
+        for (const b of this.bdis.values()) {
+          if (b.dirty.size === 0) continue;
+          if (this.k.tp.writeback_wake_background.enabled) this.k.tp.writeback_wake_background.emit(this.k.sched.cpu(task.cpu), task.ioId, b.name);
+          this.wakeFlusher(b);
+        }
+      }
+      if (dirty <= dirtyPages) return;
+      // over the limit: pause and let writeback catch up
+      yield* scheduleTimeout(this.k, task, THROTTLE_PAUSE_NS, TaskState.UNINTERRUPTIBLE);
+    }
+  }
+
+  private *flusherBody(t: Task, b: BdiWriteback): Generator<number, void, void> {
+    const k = this.k;
+    for (;;) {
+      if (!b.wakePending) {
+        b.flusherAsleep = true;
+        yield* scheduleTimeout(k, t, DIRTY_WRITEBACK_INTERVAL_NS, TaskState.INTERRUPTIBLE);
+        b.flusherAsleep = false;
+      }
+      b.wakePending = false;
+      const { backgroundPages } = this.thresholds;
+      const background = k.mm.nrDirty > backgroundPages;
+      const now = k.env.nowNs;
+      const inodes = [...b.dirty.entries()].filter(([, when]) => background || now - when >= DIRTY_EXPIRE_NS).map(([inode]) => inode);
+      if (inodes.length === 0) continue;
+      const ioId = k.newIoId();
+      t.ioId = ioId;
+      let pages = 0;
+      for (const inode of inodes) pages += inode.mapping.nrDirty;
+      const work: WritebackWork = {
+        bdiName: b.name,
+        nrPages: pages,
+        sbDev: inodes[0]!.sDev,
+        syncMode: WbSync.NONE,
+        forKupdate: !background,
+        forBackground: background,
+        reason: background ? WbReason.BACKGROUND : WbReason.PERIODIC,
+      };
+      const cpu = () => k.sched.cpu(t.cpu);
+      if (k.tp.writeback_start.enabled) k.tp.writeback_start.emit(cpu(), ioId, work);
+      let written = 0;
+      for (const inode of inodes) {
+        written += yield* this.writepages(t, inode, ioId, WbSync.NONE, 0, Infinity, MIN_WRITEBACK_PAGES);
+        if (background && k.mm.nrDirty <= backgroundPages) break;
+      }
+      if (k.tp.writeback_written.enabled) k.tp.writeback_written.emit(cpu(), ioId, { ...work, nrPages: written });
+      if (k.tp.global_dirty_state.enabled) {
+        const th = this.thresholds;
+        k.tp.global_dirty_state.emit(cpu(), ioId, k.mm.nrDirty, k.mm.nrWriteback, th.backgroundPages, th.dirtyPages, k.stat.pgdirtied, this.nrWritten);
+      }
+      t.ioId = 0;
+    }
+  }
+
+  /**
+   * do_writepages / mpage_writepages: write the inode's dirty folios in [startBytes, endBytes) as
+   * bios of contiguous blocks. WB_SYNC_ALL bios carry REQ_SYNC. Returns pages submitted.
+   */
+  *writepages(task: Task, inode: Inode, ioId: number, syncMode: number, startBytes: number, endBytes: number, maxPages: number): Generator<number, number, void> {
+    const k = this.k;
+    const mapping = inode.mapping;
+    const q = k.queueByDev(inode.bdevDev);
+    if (!q) return 0;
+    const firstIndex = Math.floor(startBytes / PAGE_SIZE);
+    const lastIndex = endBytes === Infinity ? Infinity : Math.floor((endBytes - 1) / PAGE_SIZE);
+    const dirty: Folio[] = [];
+    for (const f of mapping.pages.values()) {
+      if (f.flags & PG.dirty && f.index >= firstIndex && f.index <= lastIndex) dirty.push(f);
+    }
+    dirty.sort((a, b) => a.index - b.index);
+    if (dirty.length > maxPages) dirty.length = maxPages;
+    if (dirty.length === 0) {
+      if (mapping.nrDirty === 0) this.bdiFor(inode).dirty.delete(inode);
+      return 0;
+    }
+    const flags = syncMode === WbSync.ALL ? ReqFlag.SYNC : 0;
+    const sectorsPerBlock = inode.blockSizeBytes / 512;
+    const bpp = PAGE_SIZE / inode.blockSizeBytes;
+    blkStartPlug(task);
+    let run: Folio[] = [];
+    let runSector = -1;
+    let nextSector = -1;
+    const self = this;
+    const flush = function* (): Generator<number, void, void> {
+      if (run.length === 0) return;
+      const vecs: BioVec[] = run.map((f) => ({ pfn: f.pfn, offsetBytes: 0, lenBytes: PAGE_SIZE }));
+      const bio = bioAlloc(k, task, ioId, q, ReqOp.WRITE, flags, runSector, vecs, (b: Bio) => self.endWriteBio(b), run);
+      run = [];
+      yield* submitBio(k, task, q, bio);
+    };
+    for (const f of dirty) {
+      if (!(f.flags & PG.dirty)) continue;
+      // folio_clear_dirty_for_io + folio_start_writeback
+      yield* folioWaitWriteback(k, task, f);
+      f.flags = (f.flags & ~PG.dirty) | PG.writeback;
+      mapping.nrDirty--;
+      mapping.nrWriteback++;
+      k.mm.nrDirty--;
+      k.mm.nrWriteback++;
+      yield WRITEPAGE_NS;
+      const ext = yield* mapBlocksTraced(k, task, inode, f.index * bpp, bpp, true);
+      if (!ext) {
+        folioEndWriteback(k, f);
+        continue;
+      }
+      const sector = ext.pblk * sectorsPerBlock;
+      if (run.length > 0 && sector !== nextSector) yield* flush();
+      if (run.length === 0) runSector = sector;
+      run.push(f);
+      nextSector = sector + bpp * sectorsPerBlock;
+      if (run.length >= 256) yield* flush();
+    }
+    yield* flush();
+    const ns = blkFinishPlug(k, task);
+    if (ns > 0) yield ns;
+    if (mapping.nrDirty === 0) this.bdiFor(inode).dirty.delete(inode);
+    k.stat.pgwriteback += dirty.length;
+    this.nrWritten += dirty.length;
+    return dirty.length;
+  }
+
+  private endWriteBio(bio: Bio): void {
+    const folios = bio.private_ as Folio[];
+    for (const f of folios) {
+      if (bio.status !== BlkStatus.OK) f.flags |= PG.dirty; // redirty on error
+      folioEndWriteback(this.k, f);
+    }
+  }
+
+  /** filemap_write_and_wait_range: write the range with WB_SYNC_ALL and wait for it. */
+  *writeAndWait(task: Task, file: File, ioId: number, startBytes: number, endBytes: number): Generator<number, number, void> {
+    const inode = file.inode;
+    const n = yield* this.writepages(task, inode, ioId, WbSync.ALL, startBytes, endBytes, Infinity);
+    const first = Math.floor(startBytes / PAGE_SIZE);
+    const last = endBytes === Infinity ? Infinity : Math.floor((endBytes - 1) / PAGE_SIZE);
+    for (const f of [...inode.mapping.pages.values()]) {
+      if (f.index < first || f.index > last) continue;
+      if (f.flags & PG.writeback) yield* folioWaitWriteback(this.k, task, f);
+    }
+    return n;
+  }
+}
+
+export { mkdev };

@@ -1,0 +1,736 @@
+// Models: include/trace/events/*.h (TRACE_EVENT declarations: name, fields, TP_fast_assign) and
+// the kprobe-able kernel functions kiotrace models. Field names and types are Linux 6.18's; the
+// kiotrace: system holds steps Linux has no tracepoint for (device fetch, media, DMA, PTE install).
+
+import { FuncProbe, ProbeRegistry, Tracepoint, type FieldRecord, type ProbeHit } from './probe.js';
+import { TRACEPOINT_FORMATS, type FormatField } from './formats.js';
+import type { Task } from '../kernel/sched/task.js';
+import type { Bio } from '../block/blk_types.js';
+import { fillRwbs } from '../block/blk_types.js';
+import type { Request } from '../block/blkdev.js';
+import type { Folio, FileRaState, Vma } from '../mm/mm_types.js';
+import type { File, Inode } from '../fs/types.js';
+
+/** A request as block tracepoints see it: the request plus its queue's device number. */
+export interface TracedRequest extends Request {
+  readonly dev: number;
+}
+
+function tp<P extends readonly unknown[]>(
+  reg: ProbeRegistry,
+  key: string,
+  assign: (hit: ProbeHit, ...args: P) => FieldRecord,
+  fields?: readonly FormatField[],
+): Tracepoint<P> {
+  const f = fields ?? TRACEPOINT_FORMATS[key];
+  if (!f) throw new Error(`no format for tracepoint ${key}`);
+  return reg.add(new Tracepoint<P>(`tracepoint:${key}`, f, assign));
+}
+
+/** Lays out kiotrace: fields after the 8 common bytes, naturally aligned. */
+function kiotraceFields(decls: readonly [decl: string, size: number, signed: boolean][]): FormatField[] {
+  let offset = 8;
+  return decls.map(([decl, size, signed]) => {
+    const align = Math.min(size, 8);
+    offset = Math.ceil(offset / align) * align;
+    const name = /(\w+)(\[\d*\])?$/.exec(decl)?.[1] ?? decl;
+    const field: FormatField = [decl, name, offset, size, signed];
+    offset += size;
+    return field;
+  });
+}
+
+/** x86-64 syscall numbers of the modeled syscalls. */
+export const SYSCALL_NR = {
+  read: 0,
+  write: 1,
+  open: 2,
+  close: 3,
+  lseek: 8,
+  mmap: 9,
+  munmap: 11,
+  pread64: 17,
+  pwrite64: 18,
+  fsync: 74,
+  fdatasync: 75,
+  openat: 257,
+} as const;
+export type SyscallName = keyof typeof SYSCALL_NR;
+
+/** A syscall argument as the 8-byte, unsigned tracepoint slot holds it: ints are zero-extended. */
+function syscallSlot(decl: string, v: number): number {
+  if (v < 0 && /^(const )?int |^pid_t |^umode_t /.test(decl)) return v >>> 0;
+  return v;
+}
+
+function syscallEvents(reg: ProbeRegistry) {
+  const enter = {} as Record<SyscallName, Tracepoint<[args: readonly number[]]>>;
+  const exit = {} as Record<SyscallName, Tracepoint<[ret: number]>>;
+  for (const name of Object.keys(SYSCALL_NR) as SyscallName[]) {
+    const nr = SYSCALL_NR[name];
+    const fmt = TRACEPOINT_FORMATS[`syscalls:sys_enter_${name}`];
+    if (!fmt) throw new Error(`no format for sys_enter_${name}`);
+    const params = fmt.slice(1);
+    enter[name] = tp<[args: readonly number[]]>(reg, `syscalls:sys_enter_${name}`, (_h, args) => {
+      const rec: Record<string, number> = { __syscall_nr: nr };
+      params.forEach(([decl, field], i) => {
+        rec[field] = syscallSlot(decl, args[i] ?? 0);
+      });
+      return rec;
+    });
+    exit[name] = tp<[ret: number]>(reg, `syscalls:sys_exit_${name}`, (_h, ret) => ({ __syscall_nr: nr, ret }));
+  }
+  return { enter, exit };
+}
+
+const bioFields = (h: ProbeHit, bio: Bio): FieldRecord => ({
+  dev: bio.dev,
+  sector: bio.sector,
+  nr_sector: bio.nrSectors,
+  rwbs: fillRwbs(bio.op, bio.flags, bio.nrSectors * 512),
+  comm: h.comm,
+});
+
+const rqFields = (h: ProbeHit, rq: TracedRequest): FieldRecord => ({
+  dev: rq.dev,
+  sector: rq.sector,
+  nr_sector: rq.nrSectors,
+  bytes: rq.nrSectors * 512,
+  ioprio: 0,
+  rwbs: fillRwbs(rq.op, rq.cmdFlags, rq.nrSectors * 512),
+  comm: h.comm,
+  cmd: '',
+});
+
+const wakeFields = (_h: ProbeHit, p: Task, targetCpu: number): FieldRecord => ({
+  comm: p.comm,
+  pid: p.pid,
+  prio: p.prio,
+  target_cpu: targetCpu,
+});
+
+const folioFields = (_h: ProbeHit, folio: Folio): FieldRecord => ({
+  pfn: folio.pfn,
+  i_ino: folio.mapping?.host.ino ?? 0,
+  index: folio.index,
+  s_dev: folio.mapping?.host.sDev ?? 0,
+  order: 0,
+});
+
+const raFields = (_h: ProbeHit, inode: Inode, index: number, ra: FileRaState, reqCount: number): FieldRecord => ({
+  i_ino: inode.ino,
+  s_dev: inode.sDev,
+  index,
+  order: 0,
+  size: ra.size,
+  async_size: ra.asyncSize,
+  ra_pages: ra.raPages,
+  mmap_miss: ra.mmapMiss,
+  prev_pos: ra.prevPos,
+  req_count: reqCount,
+});
+
+/** The fields of writeback's writeback_work_class events. */
+export interface WritebackWork {
+  readonly bdiName: string;
+  readonly nrPages: number;
+  readonly sbDev: number;
+  /** 0 WB_SYNC_NONE, 1 WB_SYNC_ALL */
+  readonly syncMode: number;
+  readonly forKupdate: boolean;
+  readonly forBackground: boolean;
+  /** enum wb_reason: 0 background, 2 sync, 3 periodic. */
+  readonly reason: number;
+}
+
+const wbWorkFields = (_h: ProbeHit, w: WritebackWork): FieldRecord => ({
+  name: w.bdiName,
+  nr_pages: w.nrPages,
+  sb_dev: w.sbDev,
+  sync_mode: w.syncMode,
+  for_kupdate: w.forKupdate ? 1 : 0,
+  range_cyclic: 1,
+  for_background: w.forBackground ? 1 : 0,
+  reason: w.reason,
+  cgroup_ino: 1,
+});
+
+/** What nvme_setup_cmd / nvme_complete_rq record about a command. */
+export interface NvmeCmdInfo {
+  readonly disk: string;
+  readonly ctrlId: number;
+  readonly qid: number;
+  readonly cid: number;
+  /** nvme_cmd_read 0x02, nvme_cmd_write 0x01, nvme_cmd_flush 0x00 */
+  readonly opcode: number;
+  readonly nsid: number;
+  readonly slba: number;
+  /** Number of logical blocks, 0-based as in the command. */
+  readonly nlb: number;
+  readonly status: number;
+}
+
+function cdw10Bytes(slba: number, nlb: number): number[] {
+  const bytes = new Array<number>(24).fill(0);
+  let lo = slba % 2 ** 32;
+  let hi = Math.floor(slba / 2 ** 32);
+  for (let i = 0; i < 4; i++) {
+    bytes[i] = lo & 0xff;
+    lo = Math.floor(lo / 256);
+    bytes[4 + i] = hi & 0xff;
+    hi = Math.floor(hi / 256);
+  }
+  bytes[8] = nlb & 0xff;
+  bytes[9] = (nlb >> 8) & 0xff;
+  return bytes;
+}
+
+/** Device-side step of a command, for kiotrace:device_* sites. */
+export interface DeviceStep {
+  readonly dev: number;
+  readonly qid: number;
+  readonly cid: number;
+  readonly sector: number;
+  readonly nrSectors: number;
+  readonly rwbs: string;
+}
+
+export interface DmaStep extends DeviceStep {
+  readonly toDevice: boolean;
+  readonly bytes: number;
+  readonly nrSg: number;
+  readonly dmaAddr: number;
+  readonly durationNs: number;
+}
+
+export interface MediaStep extends DeviceStep {
+  readonly channel: number;
+  readonly die: number;
+  readonly seekNs: number;
+  readonly rotationNs: number;
+  readonly mediaNs: number;
+  readonly cacheHit: boolean;
+}
+
+/** The fault chain of one page fault, as far as it has been resolved. */
+export interface FaultChain {
+  readonly address: number;
+  readonly vpn: number;
+  readonly ino: number;
+  readonly pgoff: number;
+  /** Filesystem block, -1 when the page was cached (no block lookup needed). */
+  readonly block: number;
+  /** First 512-byte sector of that block, -1 when cached. */
+  readonly sector: number;
+  readonly pfn: number;
+  readonly major: boolean;
+}
+
+const DEVICE_STEP_DECLS: [string, number, boolean][] = [
+  ['dev_t dev', 4, false],
+  ['int qid', 4, true],
+  ['int cid', 4, true],
+  ['sector_t sector', 8, false],
+  ['unsigned int nr_sector', 4, false],
+  ['char rwbs[10]', 10, false],
+];
+
+const deviceStepFields = (s: DeviceStep): Record<string, number | string> => ({
+  dev: s.dev,
+  qid: s.qid,
+  cid: s.cid,
+  sector: s.sector,
+  nr_sector: s.nrSectors,
+  rwbs: s.rwbs,
+});
+
+function sched(reg: ProbeRegistry) {
+  return {
+    sched_switch: tp<[preempt: boolean, prev: Task, next: Task, prevState: number]>(
+      reg,
+      'sched:sched_switch',
+      (_h, _preempt, prev, next, prevState) => ({
+        prev_comm: prev.comm,
+        prev_pid: prev.pid,
+        prev_prio: prev.prio,
+        prev_state: prevState,
+        next_comm: next.comm,
+        next_pid: next.pid,
+        next_prio: next.prio,
+      }),
+    ),
+    sched_waking: tp<[p: Task, targetCpu: number]>(reg, 'sched:sched_waking', wakeFields),
+    sched_wakeup: tp<[p: Task, targetCpu: number]>(reg, 'sched:sched_wakeup', wakeFields),
+    sched_wakeup_new: tp<[p: Task, targetCpu: number]>(reg, 'sched:sched_wakeup_new', wakeFields),
+    sched_migrate_task: tp<[p: Task, origCpu: number, destCpu: number]>(reg, 'sched:sched_migrate_task', (_h, p, o, d) => ({
+      comm: p.comm,
+      pid: p.pid,
+      prio: p.prio,
+      orig_cpu: o,
+      dest_cpu: d,
+    })),
+    sched_process_fork: tp<[parent: Task, child: Task]>(reg, 'sched:sched_process_fork', (_h, parent, child) => ({
+      parent_comm: parent.comm,
+      parent_pid: parent.pid,
+      child_comm: child.comm,
+      child_pid: child.pid,
+    })),
+    sched_process_exec: tp<[p: Task, oldPid: number, filename: string]>(reg, 'sched:sched_process_exec', (_h, p, oldPid, filename) => ({
+      filename,
+      pid: p.pid,
+      old_pid: oldPid,
+    })),
+    sched_process_exit: tp<[p: Task]>(reg, 'sched:sched_process_exit', (_h, p) => ({
+      comm: p.comm,
+      pid: p.pid,
+      prio: p.prio,
+      group_dead: 1,
+    })),
+    sched_stat_runtime: tp<[p: Task, runtimeNs: number]>(reg, 'sched:sched_stat_runtime', (_h, p, runtime) => ({
+      comm: p.comm,
+      pid: p.pid,
+      runtime,
+    })),
+  };
+}
+
+function irq(reg: ProbeRegistry) {
+  return {
+    irq_handler_entry: tp<[irq: number, name: string]>(reg, 'irq:irq_handler_entry', (_h, irq, name) => ({ irq, name })),
+    irq_handler_exit: tp<[irq: number, ret: number]>(reg, 'irq:irq_handler_exit', (_h, irq, ret) => ({ irq, ret })),
+    softirq_raise: tp<[vec: number]>(reg, 'irq:softirq_raise', (_h, vec) => ({ vec })),
+    softirq_entry: tp<[vec: number]>(reg, 'irq:softirq_entry', (_h, vec) => ({ vec })),
+    softirq_exit: tp<[vec: number]>(reg, 'irq:softirq_exit', (_h, vec) => ({ vec })),
+  };
+}
+
+function block(reg: ProbeRegistry) {
+  return {
+    block_bio_queue: tp<[bio: Bio]>(reg, 'block:block_bio_queue', bioFields),
+    block_bio_backmerge: tp<[bio: Bio]>(reg, 'block:block_bio_backmerge', bioFields),
+    block_bio_frontmerge: tp<[bio: Bio]>(reg, 'block:block_bio_frontmerge', bioFields),
+    block_getrq: tp<[bio: Bio]>(reg, 'block:block_getrq', bioFields),
+    block_split: tp<[bio: Bio, newSector: number]>(reg, 'block:block_split', (h, bio, newSector) => ({
+      dev: bio.dev,
+      sector: bio.sector,
+      new_sector: newSector,
+      rwbs: fillRwbs(bio.op, bio.flags, bio.nrSectors * 512),
+      comm: h.comm,
+    })),
+    block_bio_complete: tp<[bio: Bio, error: number]>(reg, 'block:block_bio_complete', (_h, bio, error) => ({
+      dev: bio.dev,
+      sector: bio.sector,
+      nr_sector: bio.nrSectors,
+      error,
+      rwbs: fillRwbs(bio.op, bio.flags, bio.nrSectors * 512),
+    })),
+    block_plug: tp<[]>(reg, 'block:block_plug', (h) => ({ comm: h.comm })),
+    block_unplug: tp<[nrRq: number]>(reg, 'block:block_unplug', (h, nrRq) => ({ nr_rq: nrRq, comm: h.comm })),
+    block_rq_insert: tp<[rq: TracedRequest]>(reg, 'block:block_rq_insert', rqFields),
+    block_rq_issue: tp<[rq: TracedRequest]>(reg, 'block:block_rq_issue', rqFields),
+    block_rq_merge: tp<[rq: TracedRequest]>(reg, 'block:block_rq_merge', rqFields),
+    block_io_start: tp<[rq: TracedRequest]>(reg, 'block:block_io_start', rqFields),
+    block_io_done: tp<[rq: TracedRequest]>(reg, 'block:block_io_done', rqFields),
+    block_rq_requeue: tp<[rq: TracedRequest]>(reg, 'block:block_rq_requeue', (_h, rq) => ({
+      dev: rq.dev,
+      sector: rq.sector,
+      nr_sector: rq.nrSectors,
+      ioprio: 0,
+      rwbs: fillRwbs(rq.op, rq.cmdFlags, rq.nrSectors * 512),
+      cmd: '',
+    })),
+    block_rq_complete: tp<[rq: TracedRequest, error: number, nrBytes: number]>(reg, 'block:block_rq_complete', (_h, rq, error, nrBytes) => ({
+      dev: rq.dev,
+      sector: rq.sector,
+      nr_sector: Math.floor(nrBytes / 512),
+      error,
+      ioprio: 0,
+      rwbs: fillRwbs(rq.op, rq.cmdFlags, nrBytes),
+      cmd: '',
+    })),
+  };
+}
+
+function nvme(reg: ProbeRegistry) {
+  const setupFields = kiotraceFields([
+    ['char disk[32]', 32, false],
+    ['int ctrl_id', 4, true],
+    ['int qid', 4, true],
+    ['u8 opcode', 1, false],
+    ['u8 flags', 1, false],
+    ['u8 fctype', 1, false],
+    ['u16 cid', 2, false],
+    ['u32 nsid', 4, false],
+    ['bool metadata', 1, false],
+    ['u8 cdw10[24]', 24, false],
+  ]);
+  const completeFields = kiotraceFields([
+    ['char disk[32]', 32, false],
+    ['int ctrl_id', 4, true],
+    ['int qid', 4, true],
+    ['int cid', 4, true],
+    ['u64 result', 8, false],
+    ['u8 retries', 1, false],
+    ['u8 flags', 1, false],
+    ['u16 status', 2, false],
+  ]);
+  return {
+    nvme_setup_cmd: tp<[c: NvmeCmdInfo]>(
+      reg,
+      'nvme:nvme_setup_cmd',
+      (_h, c) => ({
+        disk: c.disk,
+        ctrl_id: c.ctrlId,
+        qid: c.qid,
+        opcode: c.opcode,
+        flags: 0,
+        fctype: 0,
+        cid: c.cid,
+        nsid: c.nsid,
+        metadata: 0,
+        cdw10: cdw10Bytes(c.slba, c.nlb),
+      }),
+      setupFields,
+    ),
+    nvme_complete_rq: tp<[c: NvmeCmdInfo]>(
+      reg,
+      'nvme:nvme_complete_rq',
+      (_h, c) => ({
+        disk: c.disk,
+        ctrl_id: c.ctrlId,
+        qid: c.qid,
+        cid: c.cid,
+        result: 0,
+        retries: 0,
+        flags: 0,
+        status: c.status,
+      }),
+      completeFields,
+    ),
+  };
+}
+
+function filemap(reg: ProbeRegistry) {
+  return {
+    mm_filemap_add_to_page_cache: tp<[folio: Folio]>(reg, 'filemap:mm_filemap_add_to_page_cache', folioFields),
+    mm_filemap_delete_from_page_cache: tp<[folio: Folio]>(reg, 'filemap:mm_filemap_delete_from_page_cache', folioFields),
+    mm_filemap_fault: tp<[inode: Inode, index: number]>(reg, 'filemap:mm_filemap_fault', (_h, inode, index) => ({
+      i_ino: inode.ino,
+      s_dev: inode.sDev,
+      index,
+    })),
+    mm_filemap_get_pages: tp<[inode: Inode, index: number, lastIndex: number]>(reg, 'filemap:mm_filemap_get_pages', (_h, inode, index, last) => ({
+      i_ino: inode.ino,
+      s_dev: inode.sDev,
+      index,
+      last_index: last,
+    })),
+    mm_filemap_map_pages: tp<[inode: Inode, index: number, lastIndex: number]>(reg, 'filemap:mm_filemap_map_pages', (_h, inode, index, last) => ({
+      i_ino: inode.ino,
+      s_dev: inode.sDev,
+      index,
+      last_index: last,
+    })),
+    page_cache_sync_ra: tp<[inode: Inode, index: number, ra: FileRaState, reqCount: number]>(reg, 'readahead:page_cache_sync_ra', raFields),
+    page_cache_async_ra: tp<[inode: Inode, index: number, ra: FileRaState, reqCount: number]>(reg, 'readahead:page_cache_async_ra', raFields),
+    page_fault_user: tp<[address: number, ip: number, errorCode: number]>(reg, 'exceptions:page_fault_user', (_h, address, ip, errorCode) => ({
+      address,
+      ip,
+      error_code: errorCode,
+    })),
+  };
+}
+
+function writeback(reg: ProbeRegistry) {
+  return {
+    writeback_dirty_folio: tp<[bdiName: string, ino: number, index: number]>(reg, 'writeback:writeback_dirty_folio', (_h, name, ino, index) => ({
+      name,
+      ino,
+      index,
+    })),
+    writeback_queue: tp<[w: WritebackWork]>(reg, 'writeback:writeback_queue', wbWorkFields),
+    writeback_exec: tp<[w: WritebackWork]>(reg, 'writeback:writeback_exec', wbWorkFields),
+    writeback_start: tp<[w: WritebackWork]>(reg, 'writeback:writeback_start', wbWorkFields),
+    writeback_written: tp<[w: WritebackWork]>(reg, 'writeback:writeback_written', wbWorkFields),
+    writeback_wake_background: tp<[bdiName: string]>(reg, 'writeback:writeback_wake_background', (_h, name) => ({ name, cgroup_ino: 1 })),
+    global_dirty_state: tp<[nrDirty: number, nrWriteback: number, bgThresh: number, thresh: number, nrDirtied: number, nrWritten: number]>(
+      reg,
+      'writeback:global_dirty_state',
+      (_h, nrDirty, nrWriteback, bg, thresh, dirtied, written) => ({
+        nr_dirty: nrDirty,
+        nr_writeback: nrWriteback,
+        background_thresh: bg,
+        dirty_thresh: thresh,
+        dirty_limit: thresh,
+        nr_dirtied: dirtied,
+        nr_written: written,
+      }),
+    ),
+  };
+}
+
+function ext4(reg: ProbeRegistry) {
+  return {
+    ext4_ext_map_blocks_enter: tp<[inode: Inode, lblk: number, len: number, flags: number]>(reg, 'ext4:ext4_ext_map_blocks_enter', (_h, inode, lblk, len, flags) => ({
+      dev: inode.sDev,
+      ino: inode.ino,
+      lblk,
+      len,
+      flags,
+    })),
+    ext4_ext_map_blocks_exit: tp<[inode: Inode, flags: number, pblk: number, lblk: number, len: number, ret: number]>(
+      reg,
+      'ext4:ext4_ext_map_blocks_exit',
+      (_h, inode, flags, pblk, lblk, len, ret) => ({
+        dev: inode.sDev,
+        ino: inode.ino,
+        flags,
+        pblk,
+        lblk,
+        len,
+        mflags: 0,
+        ret,
+      }),
+    ),
+    ext4_sync_file_enter: tp<[inode: Inode, datasync: boolean]>(reg, 'ext4:ext4_sync_file_enter', (_h, inode, datasync) => ({
+      dev: inode.sDev,
+      ino: inode.ino,
+      parent: 2,
+      datasync: datasync ? 1 : 0,
+    })),
+    ext4_sync_file_exit: tp<[inode: Inode, ret: number]>(reg, 'ext4:ext4_sync_file_exit', (_h, inode, ret) => ({
+      dev: inode.sDev,
+      ino: inode.ino,
+      ret,
+    })),
+    ext4_da_write_begin: tp<[inode: Inode, pos: number, len: number]>(reg, 'ext4:ext4_da_write_begin', (_h, inode, pos, len) => ({
+      dev: inode.sDev,
+      ino: inode.ino,
+      pos,
+      len,
+    })),
+    jbd2_start_commit: tp<[dev: number, tid: number]>(reg, 'jbd2:jbd2_start_commit', (_h, dev, tid) => ({ dev, sync_commit: 1, transaction: tid })),
+    jbd2_commit_flushing: tp<[dev: number, tid: number]>(reg, 'jbd2:jbd2_commit_flushing', (_h, dev, tid) => ({ dev, sync_commit: 1, transaction: tid })),
+    jbd2_commit_logging: tp<[dev: number, tid: number]>(reg, 'jbd2:jbd2_commit_logging', (_h, dev, tid) => ({ dev, sync_commit: 1, transaction: tid })),
+    jbd2_end_commit: tp<[dev: number, tid: number]>(reg, 'jbd2:jbd2_end_commit', (_h, dev, tid) => ({
+      dev,
+      sync_commit: 1,
+      transaction: tid,
+      head: tid,
+    })),
+  };
+}
+
+function kiotrace(reg: ProbeRegistry) {
+  return {
+    folio_wait: tp<[folio: Folio, bit: string]>(
+      reg,
+      'kiotrace:folio_wait',
+      (_h, folio, bit) => ({
+        s_dev: folio.mapping?.host.sDev ?? 0,
+        i_ino: folio.mapping?.host.ino ?? 0,
+        index: folio.index,
+        pfn: folio.pfn,
+        bit,
+      }),
+      kiotraceFields([
+        ['dev_t s_dev', 4, false],
+        ['unsigned long i_ino', 8, false],
+        ['unsigned long index', 8, false],
+        ['unsigned long pfn', 8, false],
+        ['char bit[16]', 16, false],
+      ]),
+    ),
+    device_fetch: tp<[s: DeviceStep]>(reg, 'kiotrace:device_fetch', (_h, s) => deviceStepFields(s), kiotraceFields(DEVICE_STEP_DECLS)),
+    device_media: tp<[s: MediaStep]>(
+      reg,
+      'kiotrace:device_media',
+      (_h, s) => ({
+        ...deviceStepFields(s),
+        channel: s.channel,
+        die: s.die,
+        seek_ns: s.seekNs,
+        rotation_ns: s.rotationNs,
+        media_ns: s.mediaNs,
+        cache_hit: s.cacheHit ? 1 : 0,
+      }),
+      kiotraceFields([
+        ...DEVICE_STEP_DECLS,
+        ['int channel', 4, true],
+        ['int die', 4, true],
+        ['s64 seek_ns', 8, true],
+        ['s64 rotation_ns', 8, true],
+        ['s64 media_ns', 8, true],
+        ['bool cache_hit', 1, false],
+      ]),
+    ),
+    dma_transfer: tp<[s: DmaStep]>(
+      reg,
+      'kiotrace:dma_transfer',
+      (_h, s) => ({
+        ...deviceStepFields(s),
+        to_device: s.toDevice ? 1 : 0,
+        bytes: s.bytes,
+        nr_sg: s.nrSg,
+        dma_addr: s.dmaAddr,
+        duration_ns: s.durationNs,
+      }),
+      kiotraceFields([
+        ...DEVICE_STEP_DECLS,
+        ['bool to_device', 1, false],
+        ['unsigned int bytes', 4, false],
+        ['unsigned int nr_sg', 4, false],
+        ['dma_addr_t dma_addr', 8, false],
+        ['u64 duration_ns', 8, false],
+      ]),
+    ),
+    fault_vma: tp<[address: number, vma: Vma, inode: Inode, pgoff: number]>(
+      reg,
+      'kiotrace:fault_vma',
+      (_h, address, vma, inode, pgoff) => ({
+        address,
+        vpn: Math.floor(address / 4096),
+        vm_start: vma.startVa,
+        vm_end: vma.endVa,
+        s_dev: inode.sDev,
+        i_ino: inode.ino,
+        pgoff,
+      }),
+      kiotraceFields([
+        ['unsigned long address', 8, false],
+        ['unsigned long vpn', 8, false],
+        ['unsigned long vm_start', 8, false],
+        ['unsigned long vm_end', 8, false],
+        ['dev_t s_dev', 4, false],
+        ['unsigned long i_ino', 8, false],
+        ['unsigned long pgoff', 8, false],
+      ]),
+    ),
+    set_pte: tp<[chain: FaultChain]>(
+      reg,
+      'kiotrace:set_pte',
+      (_h, c) => ({
+        address: c.address,
+        vpn: c.vpn,
+        i_ino: c.ino,
+        pgoff: c.pgoff,
+        block: c.block,
+        sector: c.sector,
+        pfn: c.pfn,
+        major: c.major ? 1 : 0,
+      }),
+      kiotraceFields([
+        ['unsigned long address', 8, false],
+        ['unsigned long vpn', 8, false],
+        ['unsigned long i_ino', 8, false],
+        ['unsigned long pgoff', 8, false],
+        ['s64 block', 8, true],
+        ['s64 sector', 8, true],
+        ['unsigned long pfn', 8, false],
+        ['bool major', 1, false],
+      ]),
+    ),
+  };
+}
+
+function raw(reg: ProbeRegistry) {
+  return {
+    sys_enter: tp<[id: number, args: readonly number[]]>(reg, 'raw_syscalls:sys_enter', (_h, id, args) => ({
+      id,
+      args: [0, 1, 2, 3, 4, 5].map((i) => args[i] ?? 0),
+    })),
+    sys_exit: tp<[id: number, ret: number]>(reg, 'raw_syscalls:sys_exit', (_h, id, ret) => ({ id, ret })),
+  };
+}
+
+function p(type: string, name: string) {
+  return { type, name };
+}
+
+function funcs(reg: ProbeRegistry) {
+  const fn = <P extends readonly unknown[]>(name: string, params: { type: string; name: string }[], ret: string) =>
+    reg.addFunc(new FuncProbe<P>(name, params, ret));
+  return {
+    ksys_read: fn<[fd: number, buf: number, count: number]>('ksys_read', [p('unsigned int', 'fd'), p('char *', 'buf'), p('size_t', 'count')], 'ssize_t'),
+    vfs_read: fn<[file: File, buf: number, count: number, pos: number]>(
+      'vfs_read',
+      [p('struct file *', 'file'), p('char *', 'buf'), p('size_t', 'count'), p('loff_t *', 'pos')],
+      'ssize_t',
+    ),
+    vfs_write: fn<[file: File, buf: number, count: number, pos: number]>(
+      'vfs_write',
+      [p('struct file *', 'file'), p('const char *', 'buf'), p('size_t', 'count'), p('loff_t *', 'pos')],
+      'ssize_t',
+    ),
+    vfs_open: fn<[path: string, file: File]>('vfs_open', [p('const struct path *', 'path'), p('struct file *', 'file')], 'int'),
+    vfs_fsync_range: fn<[file: File, start: number, end: number, datasync: number]>(
+      'vfs_fsync_range',
+      [p('struct file *', 'file'), p('loff_t', 'start'), p('loff_t', 'end'), p('int', 'datasync')],
+      'int',
+    ),
+    vfs_llseek: fn<[file: File, offset: number, whence: number]>('vfs_llseek', [p('struct file *', 'file'), p('loff_t', 'offset'), p('int', 'whence')], 'loff_t'),
+    filemap_read: fn<[iocb: object, iter: number, alreadyRead: number]>(
+      'filemap_read',
+      [p('struct kiocb *', 'iocb'), p('struct iov_iter *', 'iter'), p('ssize_t', 'already_read')],
+      'ssize_t',
+    ),
+    filemap_get_pages: fn<[iocb: object, count: number, fbatch: number, needUptodate: number]>(
+      'filemap_get_pages',
+      [p('struct kiocb *', 'iocb'), p('size_t', 'count'), p('struct folio_batch *', 'fbatch'), p('bool', 'need_uptodate')],
+      'int',
+    ),
+    filemap_fault: fn<[vmf: object]>('filemap_fault', [p('struct vm_fault *', 'vmf')], 'vm_fault_t'),
+    handle_mm_fault: fn<[vma: Vma, address: number, flags: number, regs: number]>(
+      'handle_mm_fault',
+      [p('struct vm_area_struct *', 'vma'), p('unsigned long', 'address'), p('unsigned int', 'flags'), p('struct pt_regs *', 'regs')],
+      'vm_fault_t',
+    ),
+    page_cache_sync_ra: fn<[ractl: object, reqCount: number]>('page_cache_sync_ra', [p('struct readahead_control *', 'ractl'), p('unsigned long', 'req_count')], 'void'),
+    page_cache_async_ra: fn<[ractl: object, folio: Folio, reqCount: number]>(
+      'page_cache_async_ra',
+      [p('struct readahead_control *', 'ractl'), p('struct folio *', 'folio'), p('unsigned long', 'req_count')],
+      'void',
+    ),
+    folio_mark_dirty: fn<[folio: Folio]>('folio_mark_dirty', [p('struct folio *', 'folio')], 'bool'),
+    ext4_file_read_iter: fn<[iocb: object, to: number]>('ext4_file_read_iter', [p('struct kiocb *', 'iocb'), p('struct iov_iter *', 'to')], 'ssize_t'),
+    ext4_file_write_iter: fn<[iocb: object, from: number]>('ext4_file_write_iter', [p('struct kiocb *', 'iocb'), p('struct iov_iter *', 'from')], 'ssize_t'),
+    ext4_sync_file: fn<[file: File, start: number, end: number, datasync: number]>(
+      'ext4_sync_file',
+      [p('struct file *', 'file'), p('loff_t', 'start'), p('loff_t', 'end'), p('int', 'datasync')],
+      'int',
+    ),
+    submit_bio: fn<[bio: Bio]>('submit_bio', [p('struct bio *', 'bio')], 'void'),
+    blk_mq_submit_bio: fn<[bio: Bio]>('blk_mq_submit_bio', [p('struct bio *', 'bio')], 'void'),
+    blk_mq_start_request: fn<[rq: Request]>('blk_mq_start_request', [p('struct request *', 'rq')], 'void'),
+    blk_mq_end_request: fn<[rq: Request, error: number]>('blk_mq_end_request', [p('struct request *', 'rq'), p('blk_status_t', 'error')], 'void'),
+    blk_mq_complete_request: fn<[rq: Request]>('blk_mq_complete_request', [p('struct request *', 'rq')], 'void'),
+    blk_account_io_start: fn<[req: Request]>('blk_account_io_start', [p('struct request *', 'req')], 'void'),
+    blk_account_io_done: fn<[req: Request, now: number]>('blk_account_io_done', [p('struct request *', 'req'), p('u64', 'now')], 'void'),
+    nvme_queue_rq: fn<[hctx: number, rq: Request]>('nvme_queue_rq', [p('struct blk_mq_hw_ctx *', 'hctx'), p('const struct blk_mq_queue_data *', 'bd')], 'blk_status_t'),
+    dma_map_sg: fn<[dev: number, nents: number, dir: number]>(
+      'dma_map_sg',
+      [p('struct device *', 'dev'), p('struct scatterlist *', 'sg'), p('int', 'nents'), p('enum dma_data_direction', 'dir')],
+      'int',
+    ),
+    try_to_wake_up: fn<[p: Task, state: number, wakeFlags: number]>(
+      'try_to_wake_up',
+      [p('struct task_struct *', 'p'), p('unsigned int', 'state'), p('int', 'wake_flags')],
+      'int',
+    ),
+  };
+}
+
+/** Creates every probe site of one machine. */
+export function createProbeSites(reg: ProbeRegistry) {
+  const sys = syscallEvents(reg);
+  return {
+    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...filemap(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...raw(reg) },
+    sysEnter: sys.enter,
+    sysExit: sys.exit,
+    fn: funcs(reg),
+  };
+}
+
+export type ProbeSites = ReturnType<typeof createProbeSites>;
+export type Tracepoints = ProbeSites['tp'];
+export type FuncProbes = ProbeSites['fn'];

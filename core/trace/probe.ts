@@ -1,0 +1,198 @@
+// Models: include/linux/tracepoint.h and kernel/kprobes.c: named probe sites that cost one boolean
+// load when nobody listens, and hand a hit record to every attached handler when someone does.
+
+import type { FormatField } from './formats.js';
+
+/** A value a tracepoint field can hold: integers, C strings (char[] and __data_loc), integer arrays. */
+export type FieldValue = number | string | readonly number[];
+export type FieldRecord = Readonly<Record<string, FieldValue>>;
+
+/** What a site reads from the CPU it fires on (the kernel's `current` and smp_processor_id()). */
+export interface HitContext {
+  readonly cpuId: number;
+  readonly nowNs: number;
+  /** Thread group id of `current` (bpftrace's `pid`). */
+  readonly pid: number;
+  /** Thread id of `current` (bpftrace's `tid`). */
+  readonly tid: number;
+  readonly comm: string;
+}
+
+export type ProbeProvider = 'tracepoint' | 'kprobe' | 'kretprobe';
+export type ProbeHandler = (hit: ProbeHit) => void;
+
+/** One kprobe parameter, as BTF would describe it. */
+export interface FuncParam {
+  readonly type: string;
+  readonly name: string;
+}
+
+/** One firing of one site. Fields are built only if a handler asks for them (TP_fast_assign, lazily). */
+export class ProbeHit {
+  private cachedFields: FieldRecord | undefined;
+
+  constructor(
+    readonly site: ProbeSite,
+    readonly timeNs: number,
+    readonly cpu: number,
+    readonly pid: number,
+    readonly tid: number,
+    readonly comm: string,
+    /** The I/O that caused this hit, 0 where there is none. */
+    readonly ioId: number,
+    /** Raw arguments: TP_PROTO for tracepoints, the function's arguments for kprobes. */
+    readonly args: readonly unknown[],
+    /** The return value (kretprobe only). */
+    readonly retval: number | undefined,
+  ) {}
+
+  /** Tracepoint fields by name, as `args.<field>` reads them in bpftrace. Empty for kprobes. */
+  get fields(): FieldRecord {
+    if (this.cachedFields === undefined) this.cachedFields = this.site.buildFields(this);
+    return this.cachedFields;
+  }
+
+  /** argN as a 64-bit register value: integers as-is, kernel objects as their address. */
+  argValue(index: number): number {
+    return registerValue(this.args[index]);
+  }
+}
+
+/** The register view of a simulated value: numbers pass through, kernel objects give their kaddr. */
+export function registerValue(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'object' && v !== null && 'kaddr' in v) {
+    const addr = (v as { kaddr: unknown }).kaddr;
+    if (typeof addr === 'number') return addr;
+  }
+  return 0;
+}
+
+const EMPTY_FIELDS: FieldRecord = Object.freeze({});
+
+/** A probe site: a tracepoint, or one side (entry or return) of a probed kernel function. */
+export class ProbeSite {
+  /** The static-key analog: call sites test this before building anything. */
+  enabled = false;
+  private handlers: ProbeHandler[] = [];
+
+  constructor(
+    readonly provider: ProbeProvider,
+    /** Full probe name, e.g. `tracepoint:block:block_rq_issue` or `kprobe:vfs_read`. */
+    readonly fullName: string,
+    /** Tracepoint fields (format-file order); empty for kprobes. */
+    readonly fields: readonly FormatField[],
+    /** Function parameters (kprobes) for `-lv`; empty for tracepoints. */
+    readonly params: readonly FuncParam[],
+    private readonly assign: ((hit: ProbeHit) => FieldRecord) | undefined,
+  ) {}
+
+  get handlerCount(): number {
+    return this.handlers.length;
+  }
+
+  /** Attaches a handler; returns the function that detaches it. Handlers run in attach order. */
+  attach(handler: ProbeHandler): () => void {
+    this.handlers = [...this.handlers, handler];
+    this.enabled = true;
+    let attached = true;
+    return () => {
+      if (!attached) return;
+      attached = false;
+      const i = this.handlers.indexOf(handler);
+      if (i >= 0) this.handlers = [...this.handlers.slice(0, i), ...this.handlers.slice(i + 1)];
+      this.enabled = this.handlers.length > 0;
+    };
+  }
+
+  /** @internal Builds the field record for a hit. */
+  buildFields(hit: ProbeHit): FieldRecord {
+    return this.assign ? this.assign(hit) : EMPTY_FIELDS;
+  }
+
+  /** Fires the site. Callers guard with `if (site.enabled)` so this is never reached when off. */
+  fire(ctx: HitContext, ioId: number, args: readonly unknown[], retval: number | undefined): void {
+    const hit = new ProbeHit(this, ctx.nowNs, ctx.cpuId, ctx.pid, ctx.tid, ctx.comm, ioId, args, retval);
+    const list = this.handlers;
+    for (let i = 0; i < list.length; i++) list[i]!(hit);
+  }
+}
+
+/** A tracepoint with a typed TP_PROTO. */
+export class Tracepoint<P extends readonly unknown[]> extends ProbeSite {
+  constructor(fullName: string, fields: readonly FormatField[], assign: (hit: ProbeHit, ...args: P) => FieldRecord) {
+    super('tracepoint', fullName, fields, [], (hit) => assign(hit, ...(hit.args as unknown as P)));
+  }
+
+  emit(ctx: HitContext, ioId: number, ...args: P): void {
+    this.fire(ctx, ioId, args, undefined);
+  }
+}
+
+/** kprobe and kretprobe sites of one modeled kernel function. */
+export class FuncProbe<P extends readonly unknown[]> {
+  readonly entry: ProbeSite;
+  readonly ret: ProbeSite;
+
+  constructor(
+    readonly func: string,
+    readonly params: readonly FuncParam[],
+    readonly returnType: string,
+  ) {
+    this.entry = new ProbeSite('kprobe', `kprobe:${func}`, [], params, undefined);
+    this.ret = new ProbeSite('kretprobe', `kretprobe:${func}`, [], params, undefined);
+  }
+
+  enter(ctx: HitContext, ioId: number, ...args: P): void {
+    this.entry.fire(ctx, ioId, args, undefined);
+  }
+
+  exit(ctx: HitContext, ioId: number, retval: number): void {
+    this.ret.fire(ctx, ioId, [], retval);
+  }
+}
+
+/** All probe sites of one machine, for listing and wildcard matching. */
+export class ProbeRegistry {
+  private readonly sites: ProbeSite[] = [];
+  private readonly byName = new Map<string, ProbeSite>();
+
+  add<S extends ProbeSite>(site: S): S {
+    if (this.byName.has(site.fullName)) throw new Error(`duplicate probe site ${site.fullName}`);
+    this.sites.push(site);
+    this.byName.set(site.fullName, site);
+    return site;
+  }
+
+  addFunc<P extends readonly unknown[]>(fp: FuncProbe<P>): FuncProbe<P> {
+    this.add(fp.entry);
+    this.add(fp.ret);
+    return fp;
+  }
+
+  get(fullName: string): ProbeSite | undefined {
+    return this.byName.get(fullName);
+  }
+
+  /** Every site, sorted by full name. */
+  all(): ProbeSite[] {
+    return [...this.sites].sort((a, b) => (a.fullName < b.fullName ? -1 : a.fullName > b.fullName ? 1 : 0));
+  }
+
+  /** Sites whose full name matches a glob (`*` any run, `?` one char), sorted by name. */
+  match(glob: string): ProbeSite[] {
+    const re = globToRegExp(glob);
+    return this.all().filter((s) => re.test(s.fullName));
+  }
+}
+
+export function globToRegExp(glob: string): RegExp {
+  let src = '^';
+  for (const ch of glob) {
+    if (ch === '*') src += '.*';
+    else if (ch === '?') src += '.';
+    else src += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(src + '$');
+}

@@ -1,0 +1,68 @@
+// Models: fio's completion-latency accounting (stat.c): a log-linear histogram whose memory does
+// not grow with the number of samples, read back as min/max/mean and percentiles.
+
+const EXACT_LIMIT = 128; // values below this are kept exactly
+const SUB_BUCKETS = 64; // per power of two above EXACT_LIMIT: about 1.6% resolution
+
+function bucketOf(v: number): number {
+  if (v < EXACT_LIMIT) return v < 0 ? 0 : Math.floor(v);
+  const e = Math.floor(Math.log2(v));
+  const sub = Math.floor(v / 2 ** (e - 6)); // in [64, 128)
+  return EXACT_LIMIT + (e - 7) * SUB_BUCKETS + (sub - SUB_BUCKETS);
+}
+
+/** Lowest value that falls in bucket `b`. */
+function bucketLow(b: number): number {
+  if (b < EXACT_LIMIT) return b;
+  const rel = b - EXACT_LIMIT;
+  const e = Math.floor(rel / SUB_BUCKETS) + 7;
+  const sub = (rel % SUB_BUCKETS) + SUB_BUCKETS;
+  return sub * 2 ** (e - 6);
+}
+
+export class LatencyHistogram {
+  private counts = new Float64Array(1024);
+  count = 0;
+  sumNs = 0;
+  minNs = Infinity;
+  maxNs = 0;
+
+  record(valueNs: number): void {
+    const b = bucketOf(valueNs);
+    if (b >= this.counts.length) {
+      const bigger = new Float64Array(Math.max(b + 1, this.counts.length * 2));
+      bigger.set(this.counts);
+      this.counts = bigger;
+    }
+    this.counts[b]!++;
+    this.count++;
+    this.sumNs += valueNs;
+    if (valueNs < this.minNs) this.minNs = valueNs;
+    if (valueNs > this.maxNs) this.maxNs = valueNs;
+  }
+
+  get meanNs(): number {
+    return this.count === 0 ? 0 : this.sumNs / this.count;
+  }
+
+  /**
+   * The value at percentile p (0..100): the smallest bucket whose cumulative count reaches p% of
+   * the samples, reported as that bucket's midpoint and clamped to [min, max].
+   */
+  percentileNs(p: number): number {
+    if (this.count === 0) return 0;
+    const rank = Math.max(1, Math.ceil((p / 100) * this.count));
+    let seen = 0;
+    const counts = this.counts;
+    for (let b = 0; b < counts.length; b++) {
+      seen += counts[b]!;
+      if (seen >= rank) {
+        const lo = bucketLow(b);
+        const hi = bucketLow(b + 1);
+        const mid = b < EXACT_LIMIT ? lo : Math.round((lo + hi) / 2);
+        return Math.min(this.maxNs, Math.max(this.minNs, mid));
+      }
+    }
+    return this.maxNs;
+  }
+}

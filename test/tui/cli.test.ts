@@ -1,0 +1,179 @@
+// The kiotrace command as a user runs it: exit codes and the exact text on stdout and stderr.
+// (`run` success is tested where runScenario is.)
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { listScenarioNames } from '../../tui/scenario.js';
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('no package.json above the test');
+    dir = parent;
+  }
+  return dir;
+}
+const ROOT = repoRoot();
+const CLI = join(ROOT, 'dist', 'tui', 'cli.js');
+
+interface Outcome {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function kiotrace(...args: string[]): Outcome {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json]
+       kiotrace -l [PATTERN] | -lv [PATTERN]
+       kiotrace --help | --version
+`;
+
+function usageError(message: string): Outcome {
+  return { code: 2, stdout: '', stderr: `kiotrace: ${message}\n${USAGE}` };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'kiotrace-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function scenarioFile(name: string, text: string): string {
+  const file = join(tmp, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+test('--help prints the help on stdout and exits 0', () => {
+  const expected = `kiotrace: a deterministic simulator of the Linux kernel I/O stack, traced like a real kernel
+
+usage:
+  kiotrace run [SCENARIO] [--seed N] [--duration T] [--json]
+      Run a scenario and print a fio-like summary with kernel counters.
+      SCENARIO        a scenario name from traces/scenarios (default: default)
+                      or the path of a scenario .json file
+      --seed N        seed of the machine's random generator (default: 1);
+                      the same seed and scenario give the same run
+      --duration T    simulated time to run: 500ms, 2s, 100us, 1m (a bare number
+                      is seconds; default: the scenario's "duration")
+      --json          print the run report as JSON instead of the summary
+
+  kiotrace -l [PATTERN]    list probes matching PATTERN, e.g. 'block:*'
+  kiotrace -lv [PATTERN]   the same, with each probe's fields (also: -l -v)
+  kiotrace -h, --help      show this help
+  kiotrace -V, --version   print the version
+
+Scenario files are described in traces/README.md.
+Exit status: 0 ok, 1 runtime failure, 2 usage or scenario error.
+`;
+  assert.deepEqual(kiotrace('--help'), { code: 0, stdout: expected, stderr: '' });
+  assert.deepEqual(kiotrace('-h'), { code: 0, stdout: expected, stderr: '' });
+  assert.deepEqual(kiotrace('run', '--bogus', '--help'), { code: 0, stdout: expected, stderr: '' });
+});
+
+test('--version prints the version from package.json', () => {
+  const pkg: unknown = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  assert.ok(typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string');
+  const expected = { code: 0, stdout: `kiotrace ${pkg.version}\n`, stderr: '' };
+  assert.deepEqual(kiotrace('--version'), expected);
+  assert.deepEqual(kiotrace('-V'), expected);
+});
+
+test('usage errors: a message, the short usage, exit 2', () => {
+  assert.deepEqual(kiotrace('--frobnicate'), usageError('unknown option "--frobnicate"'));
+  assert.deepEqual(kiotrace('run', '--sed', '3'), usageError('unknown option "--sed"; did you mean "--seed"?'));
+  assert.deepEqual(kiotrace('run', '-x'), usageError('unknown option "-x"'));
+  assert.deepEqual(kiotrace(), usageError('missing command (run, -l or --help)'));
+  assert.deepEqual(kiotrace('walk'), usageError('unknown command "walk" (expected run, -l or --help)'));
+  assert.deepEqual(kiotrace('run', 'a', 'b'), usageError('run takes one SCENARIO (got 2: a b)'));
+  assert.deepEqual(kiotrace('run', '--seed'), usageError('--seed needs a value'));
+  assert.deepEqual(kiotrace('-v'), usageError("-v only works with -l (e.g. kiotrace -lv 'block:*')"));
+  assert.deepEqual(kiotrace('-l', '--seed', '2'), usageError('--seed only works with run'));
+  assert.deepEqual(kiotrace('-l', 'a', 'b'), usageError("-l takes one PATTERN (got 2 arguments); quote patterns like 'block:*'"));
+});
+
+test('bad --seed and --duration values', () => {
+  assert.deepEqual(kiotrace('run', '--seed', 'abc'), usageError('--seed: must be a non-negative integer (got "abc")'));
+  assert.deepEqual(kiotrace('run', '--seed=-1'), usageError('--seed: must be a non-negative integer (got "-1")'));
+  assert.deepEqual(kiotrace('run', '--duration', '5x'), usageError('--duration: must be a positive duration like "500ms" or "2s" (got "5x")'));
+  assert.deepEqual(kiotrace('run', 'default', '--duration=0'), usageError('--duration: must be a positive duration like "500ms" or "2s" (got "0")'));
+});
+
+test('an unknown scenario lists the available ones', () => {
+  const names = listScenarioNames(join(ROOT, 'traces', 'scenarios'));
+  assert.ok(names.includes('default'));
+  assert.deepEqual(kiotrace('run', 'nope'), {
+    code: 2,
+    stdout: '',
+    stderr: `kiotrace: unknown scenario "nope" (available: ${names.join(', ')}; or give the path of a .json file)\n`,
+  });
+  const missing = join(tmp, 'missing.json');
+  assert.deepEqual(kiotrace('run', missing), { code: 2, stdout: '', stderr: `kiotrace: cannot read scenario file "${missing}": no such file\n` });
+});
+
+test('an invalid scenario file prints every diagnostic and exits 2', () => {
+  const file = scenarioFile(
+    'bad.json',
+    `{
+  "name": "bad",
+  "duration": "1s",
+  "jobs": [
+    { "name": "neg", "filename": "/mnt/nvme/a", "size": "-4k" },
+    { "name": "lost", "filename": "/mnt/ssd/a", "size": "64m" },
+    { "name": "mode", "filename": "/mnt/hdd/m", "size": "64m", "rw": "randomread" },
+    { "name": "big", "filename": "/mnt/nvme/b", "size": "4m", "bs": "8m" }
+  ]
+}
+`,
+  );
+  const expected = [
+    `${file}:5:57: jobs[0].size: must be a positive size like "64m" (got "-4k")`,
+    '    { "name": "neg", "filename": "/mnt/nvme/a", "size": "-4k" },',
+    '                                                        ^~~~~',
+    `${file}:6:35: jobs[1].filename: "/mnt/ssd/a" is not on any device (mounts: /mnt/nvme, /mnt/hdd; raw devices: /dev/nvme0n1, /dev/sda)`,
+    '    { "name": "lost", "filename": "/mnt/ssd/a", "size": "64m" },',
+    '                                  ^~~~~~~~~~~~',
+    `${file}:7:70: jobs[2].rw: unknown mode "randomread" (expected one of: read, write, randread, randwrite, rw, randrw); did you mean "randread"?`,
+    '    { "name": "mode", "filename": "/mnt/hdd/m", "size": "64m", "rw": "randomread" },',
+    '                                                                     ^~~~~~~~~~~~',
+    `${file}:8:69: jobs[3].bs: 8m is larger than size (4m)`,
+    '    { "name": "big", "filename": "/mnt/nvme/b", "size": "4m", "bs": "8m" }',
+    '                                                                    ^~~~',
+    '',
+  ].join('\n');
+  assert.deepEqual(kiotrace('run', file, '--seed', '3'), { code: 2, stdout: '', stderr: expected });
+});
+
+test('an unknown device type and bad JSON', () => {
+  const device = scenarioFile(
+    'device.json',
+    '{"name": "d", "duration": "1s",\n "machine": {"devices": [{"name": "nvme0n1", "type": "ssd", "mount": "/mnt/nvme"}]},\n "jobs": [{"name": "j", "filename": "/mnt/nvme/f", "size": "1m"}]}\n',
+  );
+  assert.deepEqual(kiotrace('run', device), {
+    code: 2,
+    stdout: '',
+    stderr: [
+      `${device}:2:54: machine.devices[0].type: unknown device type "ssd" (expected nvme or hdd)`,
+      ' "machine": {"devices": [{"name": "nvme0n1", "type": "ssd", "mount": "/mnt/nvme"}]},',
+      '                                                     ^~~~~',
+      '',
+    ].join('\n'),
+  });
+  const syntax = scenarioFile('syntax.json', '{\n  "name": "s",\n  "duration": 2s\n}\n');
+  assert.deepEqual(kiotrace('run', syntax), {
+    code: 2,
+    stdout: '',
+    stderr: [
+      `${syntax}:3:15: invalid JSON: invalid number 2s; write sizes and durations with a unit as strings, e.g. "2s"`,
+      '  "duration": 2s',
+      '              ^~',
+      '',
+    ].join('\n'),
+  });
+});

@@ -1,0 +1,430 @@
+// Scenario files and units: defaults as fio has them, every mistake reported with its field path,
+// position and a fix, and the shipped scenarios valid.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_MACHINE } from '../../core/userspace/job.js';
+import { listScenarioNames, loadScenario, parseScenario, parseScenarioText, renderDiagnostic, type ScenarioResult } from '../../tui/scenario.js';
+import { formatBytes, formatDurationFio, formatNs, formatSizeFio, num2str, parseDuration, parseSize } from '../../tui/units.js';
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('no package.json above the test');
+    dir = parent;
+  }
+  return dir;
+}
+const SCENARIOS = join(repoRoot(), 'traces', 'scenarios');
+
+function errors(result: ScenarioResult): string {
+  assert.equal(result.ok, false, 'expected the scenario to be rejected');
+  return result.ok ? '' : result.diagnostics.map(renderDiagnostic).join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// units
+
+test('parseSize: fio suffixes, kb_base=1024', () => {
+  const cases: ReadonlyArray<[string, number | undefined]> = [
+    ['512', 512],
+    ['4k', 4096],
+    ['4K', 4096],
+    ['4kb', 4096],
+    ['4KiB', 4096],
+    ['256m', 256 * 2 ** 20],
+    ['1g', 2 ** 30],
+    ['1.5m', 1.5 * 2 ** 20],
+    ['2t', 2 * 2 ** 40],
+    ['0', 0],
+    ['-4k', undefined],
+    ['0.3k', undefined], // 307.2 bytes
+    ['4x', undefined],
+    ['k', undefined],
+    ['', undefined],
+  ];
+  for (const [text, bytes] of cases) assert.equal(parseSize(text), bytes, text);
+});
+
+test('parseDuration: fio time suffixes, bare number in the default unit', () => {
+  const cases: ReadonlyArray<[string, 'ns' | 'us' | 'ms' | 's', number | undefined]> = [
+    ['2s', 's', 2e9],
+    ['500ms', 's', 5e8],
+    ['100us', 's', 1e5],
+    ['100usec', 's', 1e5],
+    ['250ns', 's', 250],
+    ['1m', 's', 60e9],
+    ['1h', 's', 3600e9],
+    ['1.1s', 's', 1_100_000_000],
+    ['2', 's', 2e9],
+    ['20', 'us', 20_000],
+    ['0', 's', 0],
+    ['5x', 's', undefined],
+    ['-1s', 's', undefined],
+    ['0.5ns', 's', undefined],
+    ['s', 's', undefined],
+  ];
+  for (const [text, unit, ns] of cases) assert.equal(parseDuration(text, unit), ns, text);
+});
+
+test("num2str matches fio's lib/num2str.c", () => {
+  assert.equal(num2str(12_345, 4, false, ''), '12.3k');
+  assert.equal(num2str(1_000, 4, false, ''), '1000');
+  assert.equal(num2str(999_999, 4, false, ''), '1000k');
+  assert.equal(num2str(50_438_144, 4, true, 'B/s'), '48.1MiB/s');
+  assert.equal(num2str(50_438_144, 4, false, 'B/s'), '50.4MB/s');
+  assert.equal(num2str(100_876_288, 4, true, 'B'), '96.2MiB');
+  assert.equal(num2str(100_876_288, 4, false, 'B'), '101MB');
+  assert.equal(num2str(0, 4, true, 'B'), '0B');
+});
+
+test('human formats', () => {
+  assert.equal(formatBytes(512), '512 B');
+  assert.equal(formatBytes(4096), '4 KiB');
+  assert.equal(formatBytes(1.5 * 2 ** 20), '1.5 MiB');
+  assert.equal(formatBytes(2 ** 30), '1 GiB');
+  assert.equal(formatNs(850), '850 ns');
+  assert.equal(formatNs(12_500), '12.5 µs');
+  assert.equal(formatNs(2e9), '2 s');
+  assert.equal(formatSizeFio(8 * 2 ** 20), '8m');
+  assert.equal(formatSizeFio(4096), '4k');
+  assert.equal(formatSizeFio(1000), '1000');
+  assert.equal(formatDurationFio(2e9), '2s');
+  assert.equal(formatDurationFio(5e5), '500us');
+  assert.equal(formatDurationFio(1), '1ns');
+});
+
+// ---------------------------------------------------------------------------------------------
+// parseScenario (already-parsed values)
+
+test('fio defaults and the default machine fill in what a job leaves out', () => {
+  const result = parseScenario(
+    { name: 'mini', duration: '10ms', jobs: [{ name: 'r', filename: '/mnt/nvme/f', size: '1m' }] },
+    'mini.json',
+  );
+  assert.ok(result.ok);
+  assert.deepEqual(result.scenario, {
+    name: 'mini',
+    description: '',
+    machine: DEFAULT_MACHINE,
+    durationNs: 10_000_000,
+    jobs: [
+      {
+        name: 'r',
+        filename: '/mnt/nvme/f',
+        rw: 'read',
+        bs: 4096,
+        size: 2 ** 20,
+        iodepth: 1,
+        ioengine: 'psync',
+        direct: false,
+        numjobs: 1,
+        runtimeNs: 0,
+        timeBased: false,
+        fsync: 0,
+        rwmixread: 50,
+        thinktimeNs: 0,
+        startdelayNs: 0,
+      },
+    ],
+  });
+});
+
+test('every option in fio units, raw devices default to their whole capacity', () => {
+  const result = parseScenario(
+    {
+      name: 'all',
+      description: 'd',
+      duration: 2,
+      machine: {
+        cpus: 2,
+        memory: '1g',
+        devices: [
+          { name: 'nvme1n1', type: 'nvme', capacity: '16g', mount: '/data' },
+          { name: 'sdb', type: 'hdd' },
+        ],
+      },
+      jobs: [
+        {
+          name: 'w',
+          filename: '/data/x',
+          rw: 'randrw',
+          bs: 8192,
+          size: '64m',
+          iodepth: '8',
+          ioengine: 'sync',
+          direct: true,
+          numjobs: 2,
+          runtime: '1s',
+          time_based: 1,
+          fsync: 16,
+          rwmixread: 70,
+          thinktime: '1ms',
+          startdelay: 0.5,
+        },
+        { name: 'raw', filename: '/dev/sdb', rw: 'readwrite' },
+      ],
+    },
+    'all.json',
+  );
+  assert.ok(result.ok);
+  const s = result.scenario;
+  assert.equal(s.durationNs, 2e9);
+  assert.deepEqual(s.machine, {
+    cpus: 2,
+    memoryBytes: 2 ** 30,
+    devices: [
+      { name: 'nvme1n1', kind: 'nvme', capacityBytes: 16 * 2 ** 30, scheduler: 'none', mount: '/data' },
+      { name: 'sdb', kind: 'hdd', capacityBytes: 2 ** 40, scheduler: 'mq-deadline', mount: '' },
+    ],
+  });
+  assert.deepEqual(s.jobs[0], {
+    name: 'w',
+    filename: '/data/x',
+    rw: 'randrw',
+    bs: 8192,
+    size: 64 * 2 ** 20,
+    iodepth: 8,
+    ioengine: 'sync',
+    direct: true,
+    numjobs: 2,
+    runtimeNs: 1e9,
+    timeBased: true,
+    fsync: 16,
+    rwmixread: 70,
+    thinktimeNs: 1e6,
+    startdelayNs: 5e8,
+  });
+  assert.equal(s.jobs[1]!.rw, 'rw'); // fio's alias
+  assert.equal(s.jobs[1]!.size, 2 ** 40);
+});
+
+test('without source text, diagnostics are "file: path: message", all of them, in order', () => {
+  const result = parseScenario(
+    {
+      name: 'x',
+      duration: '1s',
+      machine: { devices: [{ name: 'nvme0n1', type: 'ssd', mount: '/mnt/nvme' }] },
+      jobs: [
+        { name: 'a', filename: '/mnt/ssd/a', size: '64m' },
+        { name: 'b', filename: '/mnt/nvme/b', size: '-4k' },
+        { name: 'c', filename: '/mnt/nvme/c', size: '4m', bs: '8m' },
+        { name: 'd', filename: '/mnt/nvme/d', size: '4m', rw: 'readwrites', blocksize: '4k' },
+        { filename: '/mnt/nvme/e', size: '4m', direct: 'yes', thinktime: '5x', iodepth: 0 },
+      ],
+    },
+    'traces/scenarios/x.json',
+  );
+  assert.equal(
+    errors(result),
+    [
+      'traces/scenarios/x.json: machine.devices[0].type: unknown device type "ssd" (expected nvme or hdd)',
+      'traces/scenarios/x.json: jobs[0].filename: "/mnt/ssd/a" is not on any device (mounts: /mnt/nvme; raw devices: /dev/nvme0n1)',
+      'traces/scenarios/x.json: jobs[1].size: must be a positive size like "64m" (got "-4k")',
+      'traces/scenarios/x.json: jobs[2].bs: 8m is larger than size (4m)',
+      'traces/scenarios/x.json: jobs[3].rw: unknown mode "readwrites" (expected one of: read, write, randread, randwrite, rw, randrw); did you mean "randwrite"?',
+      'traces/scenarios/x.json: jobs[3].blocksize: unknown option; did you mean "bs"?',
+      'traces/scenarios/x.json: jobs[4].name: required but missing (e.g. "name": "reader")',
+      'traces/scenarios/x.json: jobs[4].direct: must be 0, 1, true or false (got "yes")',
+      'traces/scenarios/x.json: jobs[4].thinktime: must be a duration like 20 (a bare number is microseconds) or "1ms" (got "5x")',
+      'traces/scenarios/x.json: jobs[4].iodepth: must be an integer from 1 to 65536 (got 0)',
+    ].join('\n'),
+  );
+});
+
+test('top-level shape errors', () => {
+  assert.equal(errors(parseScenario([], 'a.json')), 'a.json: must be a JSON object with "name", "duration" and "jobs" (got an array)');
+  assert.equal(
+    errors(parseScenario({ nmae: 'x', jobs: [] }, 'a.json')),
+    [
+      'a.json: name: required but missing (e.g. "name": "a")',
+      'a.json: duration: required but missing (e.g. "duration": "2s")',
+      'a.json: nmae: unknown key; did you mean "name"?',
+      'a.json: jobs: must list at least one job, e.g. [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]',
+    ].join('\n'),
+  );
+  assert.equal(
+    errors(parseScenario({ name: 'x', duration: '0s', jobs: {}, machine: { cpus: 0, memory: '1000', devices: [] } }, 'a.json')),
+    [
+      'a.json: duration: must be a positive duration like "2s" or "500ms" (got "0s")',
+      'a.json: jobs: must be an array of jobs (got an object)',
+      'a.json: machine.cpus: must be an integer from 1 to 256 (got 0)',
+      'a.json: machine.memory: must be a whole number of 4k pages (got "1000")',
+      'a.json: machine.devices: must list at least one device, e.g. [{"name": "nvme0n1", "type": "nvme", "mount": "/mnt/nvme"}]',
+    ].join('\n'),
+  );
+});
+
+test('device conflicts and unsupported fio options', () => {
+  const result = parseScenario(
+    {
+      name: 'x',
+      duration: '1s',
+      machine: {
+        devices: [
+          { name: 'nvme0n1', type: 'nvme', mount: '/mnt/a' },
+          { name: 'nvme0n1', type: 'nvme', mount: '/mnt/b' },
+          { name: 'sda', type: 'hdd', mount: '/mnt/a/b', scheduler: 'bfq' },
+        ],
+      },
+      jobs: [{ name: 'j', filename: '/mnt/a/f', size: '1m', ioengine: 'io_uring', group_reporting: 1 }],
+    },
+    'x.json',
+  );
+  assert.equal(
+    errors(result),
+    [
+      'x.json: machine.devices[1].name: duplicate device name "nvme0n1" (also machine.devices[0]); give each device its own name',
+      'x.json: machine.devices[2].mount: "/mnt/a/b" nests with "/mnt/a" (mount of nvme0n1); mounts must not contain each other',
+      'x.json: machine.devices[2].scheduler: unknown scheduler "bfq" (expected none or mq-deadline)',
+      'x.json: jobs[0].ioengine: unsupported ioengine "io_uring" (kiotrace supports: psync, sync, mmap)',
+      'x.json: jobs[0].group_reporting: fio option not supported by kiotrace (supported: name, filename, rw, bs, size, iodepth, ioengine, direct, numjobs, runtime, time_based, fsync, rwmixread, thinktime, startdelay)',
+    ].join('\n'),
+  );
+});
+
+test('a file bigger than its device, a mount point as a file, duplicate job names', () => {
+  const result = parseScenario(
+    {
+      name: 'x',
+      duration: '1s',
+      jobs: [
+        { name: 'j', filename: '/mnt/nvme/f', size: '2t' },
+        { name: 'j', filename: '/mnt/hdd', size: '1m' },
+        { name: 'k', filename: 'relative/path', size: '1m' },
+      ],
+    },
+    'x.json',
+  );
+  assert.equal(
+    errors(result),
+    [
+      'x.json: jobs[0].size: 2t does not fit on nvme0n1 (capacity 512g)',
+      'x.json: jobs[1].name: duplicate job name "j" (also jobs[0].name); give each job its own name',
+      'x.json: jobs[1].filename: "/mnt/hdd" is the mount point of sda, a directory; name a file under it, e.g. "/mnt/hdd/data"',
+      'x.json: jobs[2].filename: must be an absolute file path like "/mnt/nvme/data" or a raw device like "/dev/nvme0n1" (got "relative/path")',
+    ].join('\n'),
+  );
+});
+
+test('values JSON cannot hold are reported, not thrown', () => {
+  assert.equal(
+    errors(parseScenario({ name: 'x', duration: Number.NaN, jobs: [undefined] }, 'x.json')),
+    [
+      'x.json: duration: must be a positive duration like "2s" or "500ms" (got NaN)',
+      'x.json: jobs[0]: must be an object of fio options like {"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"} (got undefined)',
+    ].join('\n'),
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// parseScenarioText (positions and carets)
+
+test('diagnostics from text carry line:column, the source line and a caret', () => {
+  const text = [
+    '{',
+    '  "name": "bad",',
+    '  "duration": "1s",',
+    '  "jobs": [',
+    '    { "name": "a", "filename": "/mnt/nvme/a", "size": "-4k" },',
+    '    { "name": "b", "filename": "/mnt/nvme/b", "size": "4m", "blocksize": "8k" }',
+    '  ]',
+    '}',
+    '',
+  ].join('\n');
+  assert.equal(
+    errors(parseScenarioText(text, 'bad.json')),
+    [
+      'bad.json:5:55: jobs[0].size: must be a positive size like "64m" (got "-4k")',
+      '    { "name": "a", "filename": "/mnt/nvme/a", "size": "-4k" },',
+      '                                                      ^~~~~',
+      'bad.json:6:61: jobs[1].blocksize: unknown option; did you mean "bs"?',
+      '    { "name": "b", "filename": "/mnt/nvme/b", "size": "4m", "blocksize": "8k" }',
+      '                                                            ^~~~~~~~~~~',
+    ].join('\n'),
+  );
+});
+
+test('a missing key points at the opening brace of its object', () => {
+  const text = '{"name": "m", "duration": "1s",\n "jobs": [\n\t{"name": "a", "size": "1m"}]}';
+  assert.equal(
+    errors(parseScenarioText(text, 'm.json')),
+    ['m.json:3:2: jobs[0].filename: required but missing (e.g. "filename": "/mnt/nvme/data")', '\t{"name": "a", "size": "1m"}]}', '\t^'].join('\n'),
+  );
+});
+
+test('JSON syntax errors: one diagnostic with line, column and caret', () => {
+  const cases: ReadonlyArray<[string, string]> = [
+    ['{\n  "jobs": [1,],\n}\n', 's.json:2:13: invalid JSON: trailing comma before "]" is not allowed in JSON\n  "jobs": [1,],\n            ^'],
+    ['{\n  "a": 1,\n}', 's.json:2:9: invalid JSON: trailing comma before "}" is not allowed in JSON\n  "a": 1,\n        ^'],
+    ['{"duration": 2s}', 's.json:1:14: invalid JSON: invalid number 2s; write sizes and durations with a unit as strings, e.g. "2s"\n{"duration": 2s}\n             ^~'],
+    ['{\n  "name": "x"\n', 's.json:2:14: invalid JSON: unexpected end of file; expected "," or "}"\n  "name": "x"\n             ^'],
+    ["{'name': 1}", "s.json:1:2: invalid JSON: property names must use double quotes in JSON\n{'name': 1}\n ^"],
+    ['{"a": yes}', 's.json:1:7: invalid JSON: unexpected word "yes"; strings must be in double quotes\n{"a": yes}\n      ^~~'],
+    ['{"a": 1} x', 's.json:1:10: invalid JSON: unexpected word "x" after the end of the JSON value\n{"a": 1} x\n         ^'],
+    ['// c\n{}', 's.json:1:1: invalid JSON: comments are not allowed in JSON\n// c\n^~'],
+    ['{"a": "b\nc"}', 's.json:1:7: invalid JSON: unterminated string (a string cannot span lines)\n{"a": "b\n      ^~'],
+    ['{"a" 1}', 's.json:1:6: invalid JSON: expected ":" after "a", found character "1"\n{"a" 1}\n     ^'],
+  ];
+  for (const [text, expected] of cases) assert.equal(errors(parseScenarioText(text, 's.json')), expected, JSON.stringify(text));
+});
+
+test('parseScenarioText and parseScenario agree on valid input', () => {
+  const value = { name: 'same', duration: '5ms', jobs: [{ name: 'r', filename: '/dev/nvme0n1', bs: '64k', rw: 'randread' }] };
+  const fromText = parseScenarioText(JSON.stringify(value, null, 2), 'same.json');
+  const fromValue = parseScenario(value, 'same.json');
+  assert.ok(fromText.ok && fromValue.ok);
+  assert.deepEqual(fromText.scenario, fromValue.scenario);
+  assert.equal(fromText.scenario.jobs[0]!.size, 512 * 2 ** 30);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Shipped scenarios and loading
+
+test('the shipped scenarios are valid and say what to look at', () => {
+  const names = listScenarioNames(SCENARIOS);
+  for (const expected of ['blocking-read', 'default', 'page-fault']) assert.ok(names.includes(expected), expected);
+  for (const name of names) {
+    const result = loadScenario(name, SCENARIOS);
+    assert.ok(result.ok, result.ok ? '' : result.diagnostics.map(renderDiagnostic).join('\n'));
+    assert.equal(result.scenario.name, name);
+    assert.ok(result.scenario.description.length > 40, `${name}: description`);
+  }
+});
+
+test('default: four jobs on the default machine for 2s', () => {
+  const result = loadScenario('default', SCENARIOS);
+  assert.ok(result.ok);
+  const s = result.scenario;
+  assert.equal(s.durationNs, 2e9);
+  assert.deepEqual(s.machine, DEFAULT_MACHINE);
+  const summary = s.jobs.map((j) => `${j.name} ${j.filename} ${j.rw} ${j.bs} ${j.size} ${j.ioengine} direct=${j.direct} tb=${j.timeBased} fsync=${j.fsync} think=${j.thinktimeNs}`);
+  assert.deepEqual(summary, [
+    'seq-reader /mnt/nvme/seq-reader.dat read 4096 268435456 psync direct=false tb=true fsync=0 think=0',
+    'rand-direct /mnt/nvme/rand-direct.dat randread 4096 1073741824 psync direct=true tb=true fsync=0 think=0',
+    'mmap-reader /mnt/hdd/mmap-reader.dat read 4096 67108864 mmap direct=false tb=true fsync=0 think=20000',
+    'fsync-writer /mnt/hdd/fsync-writer.dat write 4096 67108864 psync direct=false tb=true fsync=32 think=0',
+  ]);
+});
+
+test('blocking-read and page-fault: one 4k page, no time_based', () => {
+  const read = loadScenario('blocking-read', SCENARIOS);
+  const fault = loadScenario('page-fault', SCENARIOS);
+  assert.ok(read.ok && fault.ok);
+  assert.equal(read.scenario.durationNs, 20e6);
+  assert.equal(fault.scenario.durationNs, 50e6);
+  const [r] = read.scenario.jobs;
+  const [f] = fault.scenario.jobs;
+  assert.ok(r !== undefined && f !== undefined);
+  assert.deepEqual([r.filename.startsWith('/mnt/nvme/'), r.size, r.bs, r.ioengine, r.direct, r.timeBased], [true, 4096, 4096, 'psync', false, false]);
+  assert.deepEqual([f.filename.startsWith('/mnt/hdd/'), f.size, f.ioengine, f.timeBased], [true, 4096, 'mmap', false]);
+});
+
+test('an unknown scenario name lists the available ones', () => {
+  const names = listScenarioNames(SCENARIOS).join(', ');
+  assert.equal(errors(loadScenario('nope', SCENARIOS)), `kiotrace: unknown scenario "nope" (available: ${names}; or give the path of a .json file)`);
+  assert.equal(errors(loadScenario('../x', SCENARIOS)), 'kiotrace: cannot read scenario file "../x": no such file');
+});

@@ -1,0 +1,156 @@
+// formatReport: a hand-built RunReport and the exact text fio users expect to read.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { JobReport, LatencySummary, RunReport } from '../../core/userspace/report.js';
+import { errnoName, formatReport } from '../../tui/summary.js';
+
+const NO_LAT: LatencySummary = { count: 0, minNs: 0, maxNs: 0, meanNs: 0, p50Ns: 0, p99Ns: 0, p999Ns: 0 };
+const IDLE = { ios: 0, bytes: 0, iops: 0, bandwidthBytesPerSec: 0, clat: NO_LAT };
+
+const reader: JobReport = {
+  name: 'seq-reader',
+  jobIndex: 0,
+  pid: 101,
+  filename: '/mnt/nvme/seq-reader.dat',
+  rw: 'read',
+  ioengine: 'psync',
+  direct: false,
+  bs: 4096,
+  runtimeNs: 2_000_000_000,
+  read: {
+    ios: 24_690,
+    bytes: 100_876_288,
+    iops: 12_345,
+    bandwidthBytesPerSec: 50_438_144,
+    // all above 1000 ns: printed in usec
+    clat: { count: 24_690, minNs: 2_100, maxNs: 5_283_000, meanNs: 80_123.4, p50Ns: 3_000, p99Ns: 1_200_000, p999Ns: 4_000_000 },
+  },
+  write: IDLE,
+  fsyncs: 0,
+  fsyncLat: NO_LAT,
+  errors: 0,
+  firstErrno: 0,
+};
+
+const writer: JobReport = {
+  name: 'fsync-writer',
+  jobIndex: 0,
+  pid: 102,
+  filename: '/mnt/hdd/fsync-writer.dat',
+  rw: 'write',
+  ioengine: 'psync',
+  direct: false,
+  bs: 4096,
+  runtimeNs: 2_000_000_000,
+  read: IDLE,
+  write: {
+    ios: 1_024,
+    bytes: 4_194_304,
+    iops: 512,
+    bandwidthBytesPerSec: 2_097_152,
+    // min below 1000 ns: the whole line stays in nsec, as fio does
+    clat: { count: 1_024, minNs: 350, maxNs: 12_345_678, meanNs: 4_096.5, p50Ns: 800, p99Ns: 2_000_000, p999Ns: 12_000_000 },
+  },
+  fsyncs: 32,
+  fsyncLat: { count: 32, minNs: 1_500_000, maxNs: 9_000_000, meanNs: 3_000_000, p50Ns: 2_500_000, p99Ns: 8_000_000, p999Ns: 9_000_000 },
+  errors: 3,
+  firstErrno: -5,
+};
+
+const report: RunReport = {
+  scenario: 'default',
+  seed: 7,
+  durationNs: 2_000_000_000,
+  eventsRun: 123_456,
+  jobs: [reader, writer],
+  counters: {
+    pageCacheHits: 9_000,
+    pageCacheMisses: 1_000,
+    readaheadPages: 2_048,
+    minorFaults: 10,
+    majorFaults: 2,
+    contextSwitches: 500,
+    irqs: 300,
+    softirqs: 301,
+    bioBackMerges: 10,
+    bioFrontMerges: 0,
+    requestMerges: 3,
+    pagesDirtied: 4_096,
+    pagesWrittenBack: 4_000,
+    syscalls: 25_750,
+  },
+  devices: [
+    { name: 'nvme0n1', scheduler: 'none', readIos: 800, writeIos: 0, readBytes: 99_614_720, writeBytes: 0, busyNs: 1_986_400_000, hw: {} },
+    { name: 'sda', scheduler: 'mq-deadline', readIos: 0, writeIos: 40, readBytes: 0, writeBytes: 4_194_304, busyNs: 500_000_000, hw: { seeks: 12, avgSeekMs: 4.25 } },
+  ],
+};
+
+const EXPECTED = `scenario default: seed=7, duration=2s, events=123456
+
+seq-reader: (groupid=0, jobs=1): err= 0: pid=101
+  rw=read, bs=4096B, ioengine=psync, direct=0, filename=/mnt/nvme/seq-reader.dat
+  read: IOPS=12.3k, BW=48.1MiB/s (50.4MB/s)(96.2MiB/2000msec)
+    clat (usec): min=2, max=5283, avg=80.12
+    clat percentiles (usec): p50=3, p99=1200, p99.9=4000
+  issued rwts: total=24690,0,0,0
+
+fsync-writer: (groupid=0, jobs=1): err= 5: pid=102
+  rw=write, bs=4096B, ioengine=psync, direct=0, filename=/mnt/hdd/fsync-writer.dat
+  write: IOPS=512, BW=2048KiB/s (2097kB/s)(4096KiB/2000msec)
+    clat (nsec): min=350, max=12346k, avg=4096.50
+    clat percentiles (nsec): p50=800, p99=2000.0k, p99.9=12000k
+  fsync/fdatasync/sync_file_range:
+    sync (msec): min=1, max=9, avg= 3.00
+    sync percentiles (msec): p50=2, p99=8, p99.9=9
+  issued rwts: total=0,1024,0,32
+  errors: 3 syscalls failed (first: EIO)
+
+Run status group 0 (all jobs):
+   READ: bw=48.1MiB/s (50.4MB/s), 48.1MiB/s-48.1MiB/s (50.4MB/s-50.4MB/s), io=96.2MiB (101MB), run=2000-2000msec
+  WRITE: bw=2048KiB/s (2097kB/s), 2048KiB/s-2048KiB/s (2097kB/s-2097kB/s), io=4096KiB (4194kB), run=2000-2000msec
+
+Disk stats (read/write):
+  nvme0n1: ios=800/0, bytes=95.0MiB/0B, util=99.32%, sched=none
+  sda: ios=0/40, bytes=0B/4096KiB, util=25.00%, sched=mq-deadline
+    hw: seeks=12, avgSeekMs=4.25
+
+Kernel counters:
+  page cache:   hits=9000, misses=1000, hit ratio=90.00%
+  readahead:    pages=2048
+  page faults:  minor=10, major=2
+  scheduler:    context switches=500
+  interrupts:   irqs=300, softirqs=301
+  merges:       bio back=10, bio front=0, request=3
+  writeback:    pages dirtied=4096, pages written back=4000
+  syscalls:     25750
+`;
+
+test('formatReport prints the fio-like summary exactly', () => {
+  assert.equal(formatReport(report), EXPECTED);
+});
+
+test('formatReport is a pure function of the report', () => {
+  assert.equal(formatReport(report), formatReport(JSON.parse(JSON.stringify(report)) as RunReport));
+});
+
+test('a job without I/O prints no direction lines and an empty run prints n/a hit ratio', () => {
+  const idle: RunReport = {
+    ...report,
+    durationNs: 0,
+    jobs: [{ ...reader, read: IDLE, runtimeNs: 0 }],
+    counters: { ...report.counters, pageCacheHits: 0, pageCacheMisses: 0 },
+    devices: [],
+  };
+  const text = formatReport(idle);
+  assert.ok(!text.includes('IOPS='));
+  assert.ok(!text.includes('Run status group'));
+  assert.ok(!text.includes('Disk stats'));
+  assert.ok(text.includes('  page cache:   hits=0, misses=0, hit ratio=n/a\n'));
+  assert.ok(text.startsWith('scenario default: seed=7, duration=0ns, events=123456\n'));
+});
+
+test('errno names', () => {
+  assert.equal(errnoName(-5), 'EIO');
+  assert.equal(errnoName(11), 'EAGAIN');
+  assert.equal(errnoName(-9999), 'errno 9999');
+});

@@ -1,0 +1,222 @@
+#!/usr/bin/env node
+// The kiotrace command: `run` a scenario, `-l`/`-lv` list probes, --help, --version.
+// Exit codes (ARCHITECTURE §7): 0 ok, 1 runtime failure, 2 usage or scenario error. Never a stack
+// trace. Only node: built-ins load up front; the simulator loads after the arguments parse, so
+// --help, --version and usage errors stay fast.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDuration } from './units.js';
+
+const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json]
+       kiotrace -l [PATTERN] | -lv [PATTERN]
+       kiotrace --help | --version
+`;
+
+const HELP = `kiotrace: a deterministic simulator of the Linux kernel I/O stack, traced like a real kernel
+
+usage:
+  kiotrace run [SCENARIO] [--seed N] [--duration T] [--json]
+      Run a scenario and print a fio-like summary with kernel counters.
+      SCENARIO        a scenario name from traces/scenarios (default: default)
+                      or the path of a scenario .json file
+      --seed N        seed of the machine's random generator (default: 1);
+                      the same seed and scenario give the same run
+      --duration T    simulated time to run: 500ms, 2s, 100us, 1m (a bare number
+                      is seconds; default: the scenario's "duration")
+      --json          print the run report as JSON instead of the summary
+
+  kiotrace -l [PATTERN]    list probes matching PATTERN, e.g. 'block:*'
+  kiotrace -lv [PATTERN]   the same, with each probe's fields (also: -l -v)
+  kiotrace -h, --help      show this help
+  kiotrace -V, --version   print the version
+
+Scenario files are described in traces/README.md.
+Exit status: 0 ok, 1 runtime failure, 2 usage or scenario error.
+`;
+
+type Command =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'list'; readonly pattern: string | undefined; readonly verbose: boolean }
+  | { readonly kind: 'run'; readonly scenario: string; readonly seed: number; readonly durationNs: number | undefined; readonly json: boolean };
+
+class UsageError {
+  constructor(readonly message: string) {}
+}
+
+const LONG_OPTIONS = ['--seed', '--duration', '--json', '--list', '--verbose', '--help', '--version'];
+
+function unknownOption(token: string): UsageError {
+  const name = token.split('=')[0]!;
+  // A near miss of a long option (--sed, --durations) gets a suggestion.
+  const near = LONG_OPTIONS.find((o) => name.startsWith('--') && (o.startsWith(name) || name.startsWith(o) || oneEditApart(name, o)));
+  return new UsageError(`unknown option "${token}"${near !== undefined && near !== name ? `; did you mean "${near}"?` : ''}`);
+}
+
+function oneEditApart(a: string, b: string): boolean {
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return a.slice(i + 1) === b.slice(i + 1) || a.slice(i + 1) === b.slice(i) || a.slice(i) === b.slice(i + 1);
+}
+
+/** Hand-written so every mistake gets a message in our words (node:util parseArgs has its own). */
+function parseCommand(argv: readonly string[]): Command | UsageError {
+  // --help and --version win wherever they are, even next to a mistake.
+  const end = argv.indexOf('--');
+  for (const token of end === -1 ? argv : argv.slice(0, end)) {
+    if (token === '-h' || token === '--help') return { kind: 'help' };
+    if (token === '-V' || token === '--version') return { kind: 'version' };
+  }
+  const positionals: string[] = [];
+  let list = false;
+  let verbose = false;
+  let json = false;
+  let seedText: string | undefined;
+  let durationText: string | undefined;
+
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    const valued = /^--(seed|duration)(?:=(.*))?$/.exec(token);
+    if (valued !== null) {
+      let value = valued[2];
+      if (value === undefined) {
+        value = argv[i + 1];
+        if (value === undefined) return new UsageError(`--${valued[1]!} needs a value`);
+        i++;
+      }
+      if (valued[1] === 'seed') seedText = value;
+      else durationText = value;
+    } else if (token === '--json') {
+      json = true;
+    } else if (token === '--list') {
+      list = true;
+    } else if (token === '--verbose') {
+      verbose = true;
+    } else if (/^-[lv]+$/.test(token)) {
+      // -l, -v, -lv, -vl: bpftrace's short flags, grouped or not.
+      if (token.includes('l')) list = true;
+      if (token.includes('v')) verbose = true;
+    } else if (token.startsWith('-') && token !== '-') {
+      return unknownOption(token);
+    } else {
+      positionals.push(token);
+    }
+  }
+
+  if (list) {
+    if (positionals[0] === 'run') return new UsageError('-l cannot be combined with run');
+    const runOnly = seedText !== undefined ? '--seed' : durationText !== undefined ? '--duration' : json ? '--json' : undefined;
+    if (runOnly !== undefined) return new UsageError(`${runOnly} only works with run`);
+    if (positionals.length > 1) return new UsageError(`-l takes one PATTERN (got ${positionals.length} arguments); quote patterns like 'block:*'`);
+    return { kind: 'list', pattern: positionals[0], verbose };
+  }
+  if (verbose) return new UsageError('-v only works with -l (e.g. kiotrace -lv \'block:*\')');
+  if (positionals.length === 0) return new UsageError('missing command (run, -l or --help)');
+  if (positionals[0] !== 'run') return new UsageError(`unknown command "${positionals[0]!}" (expected run, -l or --help)`);
+  if (positionals.length > 2) return new UsageError(`run takes one SCENARIO (got ${positionals.length - 1}: ${positionals.slice(1).join(' ')})`);
+
+  let seed = 1;
+  if (seedText !== undefined) {
+    if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(Number(seedText))) {
+      return new UsageError(`--seed: must be a non-negative integer (got "${seedText}")`);
+    }
+    seed = Number(seedText);
+  }
+  let durationNs: number | undefined;
+  if (durationText !== undefined) {
+    durationNs = parseDuration(durationText, 's');
+    if (durationNs === undefined || durationNs === 0) {
+      return new UsageError(`--duration: must be a positive duration like "500ms" or "2s" (got "${durationText}")`);
+    }
+  }
+  return { kind: 'run', scenario: positionals[1] ?? 'default', seed, durationNs, json };
+}
+
+/** The package root: the nearest directory above this file holding package.json (dist/tui/ -> ./). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 6; up++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new Error(`cannot find package.json above ${fileURLToPath(import.meta.url)}`);
+}
+
+function readVersion(root: string): string {
+  const parsed: unknown = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  if (typeof parsed === 'object' && parsed !== null && 'version' in parsed && typeof parsed.version === 'string') return parsed.version;
+  throw new Error('package.json has no "version"');
+}
+
+function out(text: string): void {
+  process.stdout.write(text);
+}
+
+function err(text: string): void {
+  process.stderr.write(text);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const cmd = parseCommand(argv);
+  if (cmd instanceof UsageError) {
+    err(`kiotrace: ${cmd.message}\n${USAGE}`);
+    return 2;
+  }
+  switch (cmd.kind) {
+    case 'help':
+      out(HELP);
+      return 0;
+    case 'version':
+      out(`kiotrace ${readVersion(packageRoot())}\n`);
+      return 0;
+    case 'list': {
+      const { listProbes } = await import('../probes/list.js');
+      const lines = listProbes(cmd.pattern, cmd.verbose);
+      out(lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+      return 0;
+    }
+    case 'run': {
+      const { loadScenario, renderDiagnostic } = await import('./scenario.js');
+      const loaded = loadScenario(cmd.scenario, join(packageRoot(), 'traces', 'scenarios'));
+      if (!loaded.ok) {
+        for (const d of loaded.diagnostics) err(`${renderDiagnostic(d)}\n`);
+        return 2;
+      }
+      const { runScenario } = await import('./run.js');
+      const report = runScenario(loaded.scenario, { seed: cmd.seed, durationNs: cmd.durationNs ?? loaded.scenario.durationNs });
+      if (cmd.json) {
+        out(`${JSON.stringify(report, null, 2)}\n`);
+      } else {
+        const { formatReport } = await import('./summary.js');
+        out(formatReport(report));
+      }
+      return 0;
+    }
+  }
+}
+
+// `kiotrace run | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') err(`kiotrace: internal error: cannot write output: ${e.message}\n`);
+  process.exit(e.code === 'EPIPE' ? 0 : 1);
+});
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    err(`kiotrace: internal error: ${message.split('\n')[0]!}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,1027 @@
+// Scenario files: a machine plus fio-style jobs, as JSON (format: traces/README.md).
+// Reading one never throws for a user mistake: every problem becomes a Diagnostic with the field
+// path, the source position when we have the text, what is wrong and what to write instead, and
+// all of them are collected, not just the first.
+
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import {
+  DEFAULT_MACHINE,
+  type DeviceKind,
+  type DeviceSpec,
+  type IoEngine,
+  type JobSpec,
+  type MachineSpec,
+  type RwMode,
+  type Scenario,
+  type SchedulerName,
+} from '../core/userspace/job.js';
+import { formatSizeFio, parseDuration, parseSize, type TimeUnit } from './units.js';
+
+// ---------------------------------------------------------------------------------------------
+// Diagnostics
+
+export type DiagnosticCode =
+  | 'json-syntax'
+  | 'wrong-type'
+  | 'missing-key'
+  | 'unknown-key'
+  | 'unsupported-option'
+  | 'duplicate-key'
+  | 'bad-value'
+  | 'not-on-device'
+  | 'conflict'
+  | 'unknown-scenario'
+  | 'unreadable-file';
+
+export interface SourceLocation {
+  /** 1-based. */
+  readonly line: number;
+  /** 1-based, in UTF-16 code units. */
+  readonly column: number;
+  /** How many characters the caret line underlines (at least 1, never past the line's end). */
+  readonly length: number;
+  /** The source line, without its line break. */
+  readonly lineText: string;
+}
+
+export interface Diagnostic {
+  readonly code: DiagnosticCode;
+  /** The file as the user named it, or "kiotrace" for problems finding the file at all. */
+  readonly source: string;
+  /** Field path such as `jobs[1].size`; '' when the problem is the whole file. */
+  readonly path: string;
+  readonly message: string;
+  /** Present when the scenario came from text (not from an already-parsed value). */
+  readonly location?: SourceLocation;
+}
+
+/**
+ * `file:line:col: path: message`, then the source line and a caret line (bpftrace-style), or just
+ * `file: path: message` when there is no location.
+ */
+export function renderDiagnostic(d: Diagnostic): string {
+  const where = d.location === undefined ? d.source : `${d.source}:${d.location.line}:${d.location.column}`;
+  const head = `${where}: ${d.path === '' ? '' : `${d.path}: `}${d.message}`;
+  if (d.location === undefined) return head;
+  const { lineText, column, length } = d.location;
+  // Keep tabs in the caret line so it lines up under the source line in any terminal.
+  const pad = lineText.slice(0, column - 1).replace(/[^\t]/g, ' ');
+  return `${head}\n${lineText}\n${pad}^${'~'.repeat(Math.max(0, length - 1))}`;
+}
+
+export type ScenarioResult =
+  | { readonly ok: true; readonly scenario: Scenario }
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+
+interface Span {
+  readonly offset: number;
+  readonly length: number;
+}
+
+function locate(text: string, span: Span): SourceLocation {
+  const offset = Math.min(span.offset, text.length);
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  let lineEnd = text.indexOf('\n', offset);
+  if (lineEnd === -1) lineEnd = text.length;
+  const lineText = text.slice(lineStart, lineEnd).replace(/\r$/, '');
+  let line = 1;
+  for (let i = 0; i < lineStart; i++) if (text.charCodeAt(i) === 10) line++;
+  const column = offset - lineStart + 1;
+  const length = Math.max(1, Math.min(span.length, lineText.length - (column - 1)));
+  return { line, column, length, lineText };
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON with positions. JSON.parse forgets where values were (and its messages differ between
+// Node versions), so scenario text goes through this small strict RFC 8259 parser instead.
+
+type JsonNode = JsonObject | JsonArray | JsonString | JsonNumber | JsonBoolean | JsonNull | JsonOther;
+
+interface JsonEntry {
+  readonly key: string;
+  readonly keySpan: Span | undefined;
+  readonly value: JsonNode;
+}
+interface JsonObject {
+  readonly kind: 'object';
+  readonly span: Span | undefined;
+  readonly entries: readonly JsonEntry[];
+}
+interface JsonArray {
+  readonly kind: 'array';
+  readonly span: Span | undefined;
+  readonly items: readonly JsonNode[];
+}
+interface JsonString {
+  readonly kind: 'string';
+  readonly span: Span | undefined;
+  readonly value: string;
+}
+interface JsonNumber {
+  readonly kind: 'number';
+  readonly span: Span | undefined;
+  readonly value: number;
+  readonly raw: string;
+}
+interface JsonBoolean {
+  readonly kind: 'boolean';
+  readonly span: Span | undefined;
+  readonly value: boolean;
+}
+interface JsonNull {
+  readonly kind: 'null';
+  readonly span: Span | undefined;
+}
+/** A JavaScript value JSON cannot hold (undefined, a function, NaN...), from parseScenario(unknown). */
+interface JsonOther {
+  readonly kind: 'other';
+  readonly span: Span | undefined;
+  readonly description: string;
+}
+
+class JsonSyntaxError {
+  constructor(
+    readonly span: Span,
+    readonly message: string,
+  ) {}
+}
+
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+class JsonParser {
+  private pos = 0;
+
+  constructor(private readonly text: string) {
+    if (text.charCodeAt(0) === 0xfeff) this.pos = 1; // UTF-8 BOM
+  }
+
+  parseDocument(): JsonNode {
+    this.skipSpace();
+    if (this.pos >= this.text.length) throw new JsonSyntaxError({ offset: 0, length: 1 }, 'the file is empty; expected a JSON object');
+    const value = this.parseValue();
+    this.skipSpace();
+    if (this.pos < this.text.length) this.fail(`unexpected ${this.describeHere()} after the end of the JSON value`);
+    return value;
+  }
+
+  private fail(message: string, offset = this.pos, length = 1): never {
+    throw new JsonSyntaxError({ offset, length }, message);
+  }
+
+  /** Points an end-of-file error just past the last real character, not at an empty last line. */
+  private failAtEnd(message: string): never {
+    let end = this.text.length;
+    while (end > 0 && /\s/.test(this.text[end - 1]!)) end--;
+    this.fail(`unexpected end of file; ${message}`, end);
+  }
+
+  private describeHere(): string {
+    const word = /[A-Za-z_$][\w$]*/y;
+    word.lastIndex = this.pos;
+    const m = word.exec(this.text);
+    return m !== null ? `word "${m[0]}"` : `character ${JSON.stringify(this.text[this.pos])}`;
+  }
+
+  private skipSpace(): void {
+    const t = this.text;
+    while (this.pos < t.length) {
+      const ch = t[this.pos]!;
+      if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') this.pos++;
+      else if (ch === '/' && (t[this.pos + 1] === '/' || t[this.pos + 1] === '*')) this.fail('comments are not allowed in JSON', this.pos, 2);
+      else return;
+    }
+  }
+
+  private parseValue(): JsonNode {
+    const ch = this.text[this.pos];
+    if (ch === undefined) this.failAtEnd('expected a value');
+    if (ch === '{') return this.parseObject();
+    if (ch === '[') return this.parseArray();
+    if (ch === '"') return this.parseString();
+    if (ch === '-' || (ch >= '0' && ch <= '9')) return this.parseNumber();
+    if (ch === "'") this.fail('strings must use double quotes in JSON');
+    const word = /[A-Za-z_$][\w$]*/y;
+    word.lastIndex = this.pos;
+    const m = word.exec(this.text);
+    if (m !== null) {
+      const span = { offset: this.pos, length: m[0].length };
+      this.pos += m[0].length;
+      if (m[0] === 'true' || m[0] === 'false') return { kind: 'boolean', span, value: m[0] === 'true' };
+      if (m[0] === 'null') return { kind: 'null', span };
+      this.fail(`unexpected word "${m[0]}"; strings must be in double quotes`, span.offset, span.length);
+    }
+    this.fail(`unexpected character ${JSON.stringify(ch)}; expected a value`);
+  }
+
+  private parseObject(): JsonObject {
+    const start = this.pos++;
+    const entries: JsonEntry[] = [];
+    this.skipSpace();
+    if (this.text[this.pos] === '}') {
+      this.pos++;
+      return { kind: 'object', span: { offset: start, length: this.pos - start }, entries };
+    }
+    let comma = -1;
+    for (;;) {
+      this.skipSpace();
+      const ch = this.text[this.pos];
+      if (ch === undefined) this.failAtEnd('expected a property name or "}"');
+      if (ch === '}' && comma !== -1) this.fail('trailing comma before "}" is not allowed in JSON', comma);
+      if (ch === "'") this.fail('property names must use double quotes in JSON');
+      if (ch !== '"') this.fail(`expected a property name in double quotes, found ${this.describeHere()}`);
+      const keyNode = this.parseString();
+      this.skipSpace();
+      if (this.text[this.pos] === undefined) this.failAtEnd(`expected ":" after "${keyNode.value}"`);
+      if (this.text[this.pos] !== ':') this.fail(`expected ":" after "${keyNode.value}", found ${this.describeHere()}`);
+      this.pos++;
+      this.skipSpace();
+      const value = this.parseValue();
+      entries.push({ key: keyNode.value, keySpan: keyNode.span, value });
+      this.skipSpace();
+      const next = this.text[this.pos];
+      if (next === ',') {
+        comma = this.pos++;
+        continue;
+      }
+      if (next === '}') {
+        this.pos++;
+        return { kind: 'object', span: { offset: start, length: this.pos - start }, entries };
+      }
+      if (next === undefined) this.failAtEnd('expected "," or "}"');
+      this.fail(`expected "," or "}" after the value of "${keyNode.value}", found ${this.describeHere()}`);
+    }
+  }
+
+  private parseArray(): JsonArray {
+    const start = this.pos++;
+    const items: JsonNode[] = [];
+    this.skipSpace();
+    if (this.text[this.pos] === ']') {
+      this.pos++;
+      return { kind: 'array', span: { offset: start, length: this.pos - start }, items };
+    }
+    let comma = -1;
+    for (;;) {
+      this.skipSpace();
+      if (this.text[this.pos] === ']' && comma !== -1) this.fail('trailing comma before "]" is not allowed in JSON', comma);
+      items.push(this.parseValue());
+      this.skipSpace();
+      const next = this.text[this.pos];
+      if (next === ',') {
+        comma = this.pos++;
+        continue;
+      }
+      if (next === ']') {
+        this.pos++;
+        return { kind: 'array', span: { offset: start, length: this.pos - start }, items };
+      }
+      if (next === undefined) this.failAtEnd('expected "," or "]"');
+      this.fail(`expected "," or "]" after an array element, found ${this.describeHere()}`);
+    }
+  }
+
+  private parseString(): JsonString {
+    const t = this.text;
+    const start = this.pos++;
+    let out = '';
+    for (;;) {
+      const ch = t[this.pos];
+      if (ch === undefined || ch === '\n' || ch === '\r') this.fail('unterminated string (a string cannot span lines)', start, this.pos - start);
+      if (ch === '"') {
+        this.pos++;
+        return { kind: 'string', span: { offset: start, length: this.pos - start }, value: out };
+      }
+      if (ch === '\\') {
+        const esc = t[this.pos + 1];
+        const simple = esc === undefined ? undefined : SIMPLE_ESCAPES[esc];
+        if (simple !== undefined) {
+          out += simple;
+          this.pos += 2;
+          continue;
+        }
+        if (esc === 'u' && /^[0-9a-fA-F]{4}$/.test(t.slice(this.pos + 2, this.pos + 6))) {
+          out += String.fromCharCode(parseInt(t.slice(this.pos + 2, this.pos + 6), 16));
+          this.pos += 6;
+          continue;
+        }
+        this.fail(`invalid escape ${JSON.stringify(t.slice(this.pos, this.pos + 2))} in string`, this.pos, 2);
+      }
+      if (ch < ' ') this.fail('control character in string; write it as an escape such as \\t');
+      out += ch;
+      this.pos++;
+    }
+  }
+
+  private parseNumber(): JsonNumber {
+    const re = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+    re.lastIndex = this.pos;
+    const m = re.exec(this.text);
+    const after = m === null ? this.pos : this.pos + m[0].length;
+    // "-4k" and "4k" are not JSON numbers: say so in terms of what the user meant.
+    if (m === null || /[\w.]/.test(this.text[after] ?? '')) {
+      const tokenRe = /[-\w.]+/y;
+      tokenRe.lastIndex = this.pos;
+      const token = tokenRe.exec(this.text)?.[0] ?? this.text[this.pos]!;
+      this.fail(`invalid number ${token}; write sizes and durations with a unit as strings, e.g. "${token}"`, this.pos, token.length);
+    }
+    const span = { offset: this.pos, length: m[0].length };
+    this.pos = after;
+    return { kind: 'number', span, value: Number(m[0]), raw: m[0] };
+  }
+}
+
+/**
+ * Narrows an already-parsed value (JSON.parse output or a literal) into nodes. There is no text, so
+ * a span's offset is the node's pre-order index: diagnostics still sort into document order.
+ */
+function fromUnknown(value: unknown, order: { next: number } = { next: 0 }, seen: Set<object> = new Set()): JsonNode {
+  const span: Span = { offset: order.next++, length: 1 };
+  if (value === null) return { kind: 'null', span };
+  if (typeof value === 'string') return { kind: 'string', span, value };
+  if (typeof value === 'boolean') return { kind: 'boolean', span, value };
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return { kind: 'other', span, description: String(value) };
+    return { kind: 'number', span, value, raw: String(value) };
+  }
+  if (typeof value === 'object') {
+    if (seen.has(value)) return { kind: 'other', span, description: 'a circular reference' };
+    seen.add(value);
+    try {
+      if (Array.isArray(value)) {
+        const items: JsonNode[] = [];
+        for (const item of value as readonly unknown[]) items.push(fromUnknown(item, order, seen));
+        return { kind: 'array', span, items };
+      }
+      const entries: JsonEntry[] = [];
+      for (const [key, v] of Object.entries(value as Readonly<Record<string, unknown>>)) {
+        const keySpan: Span = { offset: order.next++, length: 1 };
+        entries.push({ key, keySpan, value: fromUnknown(v, order, seen) });
+      }
+      return { kind: 'object', span, entries };
+    } finally {
+      seen.delete(value);
+    }
+  }
+  return { kind: 'other', span, description: typeof value === 'undefined' ? 'undefined' : `a ${typeof value}` };
+}
+
+function describe(node: JsonNode): string {
+  switch (node.kind) {
+    case 'string':
+      return JSON.stringify(node.value.length > 40 ? `${node.value.slice(0, 37)}...` : node.value);
+    case 'number':
+      return node.raw;
+    case 'boolean':
+      return String(node.value);
+    case 'null':
+      return 'null';
+    case 'array':
+      return 'an array';
+    case 'object':
+      return 'an object';
+    case 'other':
+      return node.description;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+/** Damerau (optimal string alignment) distance, for "did you mean" suggestions. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    d.push([i]);
+    for (let j = 1; j <= b.length; j++) d[i]!.push(i === 0 ? j : 0);
+  }
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  const lower = word.toLowerCase();
+  for (const c of candidates) {
+    const dist = editDistance(lower, c.toLowerCase());
+    if (dist < bestDistance) {
+      best = c;
+      bestDistance = dist;
+    }
+  }
+  return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+interface Sorted {
+  readonly diagnostic: Diagnostic;
+  readonly offset: number;
+}
+
+class Checker {
+  private readonly found: Sorted[] = [];
+
+  constructor(
+    private readonly source: string,
+    private readonly text: string | undefined,
+  ) {}
+
+  report(code: DiagnosticCode, path: string, span: Span | undefined, message: string): void {
+    const location = span !== undefined && this.text !== undefined ? locate(this.text, span) : undefined;
+    const diagnostic: Diagnostic = location === undefined ? { code, source: this.source, path, message } : { code, source: this.source, path, message, location };
+    this.found.push({ diagnostic, offset: span?.offset ?? Infinity });
+  }
+
+  get count(): number {
+    return this.found.length;
+  }
+
+  /** In file order (stable for equal offsets), so the list reads top to bottom. */
+  diagnostics(): Diagnostic[] {
+    return [...this.found].sort((a, b) => a.offset - b.offset).map((s) => s.diagnostic);
+  }
+}
+
+function join2(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
+
+interface KeySpec {
+  readonly known: readonly string[];
+  /** Spellings that mean a known key in fio or elsewhere, suggested rather than guessed. */
+  readonly aliases: Readonly<Record<string, string>>;
+  /** Real fio options kiotrace does not model. */
+  readonly unsupported?: ReadonlySet<string>;
+  readonly noun: 'key' | 'option';
+}
+
+type Fields = Map<string, JsonNode>;
+
+function readObject(c: Checker, node: JsonNode, path: string, what: string, spec: KeySpec): { fields: Fields; node: JsonObject } | undefined {
+  if (node.kind !== 'object') {
+    c.report('wrong-type', path, node.span, `must be ${what} (got ${describe(node)})`);
+    return undefined;
+  }
+  const fields: Fields = new Map();
+  for (const entry of node.entries) {
+    const p = join2(path, entry.key);
+    if (fields.has(entry.key)) {
+      c.report('duplicate-key', p, entry.keySpan, `given twice; remove one (JSON keeps only the last)`);
+    } else if (spec.known.includes(entry.key)) {
+      fields.set(entry.key, entry.value);
+    } else if (spec.unsupported?.has(entry.key) === true) {
+      c.report('unsupported-option', p, entry.keySpan, `fio option not supported by kiotrace (supported: ${spec.known.join(', ')})`);
+    } else {
+      const suggestion = spec.aliases[entry.key] ?? spec.aliases[entry.key.toLowerCase()] ?? closest(entry.key, spec.known);
+      c.report(
+        'unknown-key',
+        p,
+        entry.keySpan,
+        suggestion !== undefined ? `unknown ${spec.noun}; did you mean "${suggestion}"?` : `unknown ${spec.noun} (expected one of: ${spec.known.join(', ')})`,
+      );
+    }
+  }
+  return { fields, node };
+}
+
+function missing(c: Checker, obj: JsonObject, path: string, key: string, example: string): void {
+  c.report('missing-key', join2(path, key), obj.span === undefined ? undefined : { offset: obj.span.offset, length: 1 }, `required but missing (e.g. ${example})`);
+}
+
+function readString(c: Checker, node: JsonNode, path: string, what: string): string | undefined {
+  if (node.kind === 'string' && node.value !== '') return node.value;
+  c.report('wrong-type', path, node.span, `must be ${what} (got ${describe(node)})`);
+  return undefined;
+}
+
+/** Bytes from "64m" or a JSON integer (bytes). */
+function readSize(c: Checker, node: JsonNode, path: string, example: string): number | undefined {
+  let bytes: number | undefined;
+  if (node.kind === 'string') bytes = parseSize(node.value);
+  else if (node.kind === 'number' && Number.isSafeInteger(node.value) && node.value >= 0) bytes = node.value;
+  if (bytes === undefined || bytes === 0) {
+    c.report('bad-value', path, node.span, `must be a positive size like "${example}" (got ${describe(node)})`);
+    return undefined;
+  }
+  return bytes;
+}
+
+interface DurationRule {
+  readonly bareUnit: TimeUnit;
+  /** What the user could write, e.g. `"2s" or "500ms"`. */
+  readonly hint: string;
+  readonly allowZero: boolean;
+}
+
+function readDuration(c: Checker, node: JsonNode, path: string, rule: DurationRule): number | undefined {
+  let ns: number | undefined;
+  if (node.kind === 'string') ns = parseDuration(node.value, rule.bareUnit);
+  else if (node.kind === 'number' && node.value >= 0) ns = parseDuration(node.raw, rule.bareUnit);
+  if (ns === undefined || (ns === 0 && !rule.allowZero)) {
+    c.report('bad-value', path, node.span, `must be a ${rule.allowZero ? '' : 'positive '}duration like ${rule.hint} (got ${describe(node)})`);
+    return undefined;
+  }
+  return ns;
+}
+
+function readInt(c: Checker, node: JsonNode, path: string, min: number, max: number): number | undefined {
+  let n: number | undefined;
+  if (node.kind === 'number' && Number.isInteger(node.value)) n = node.value;
+  else if (node.kind === 'string' && /^\d+$/.test(node.value)) n = Number(node.value);
+  if (n === undefined || n < min || n > max) {
+    c.report('bad-value', path, node.span, `must be an integer from ${min} to ${max} (got ${describe(node)})`);
+    return undefined;
+  }
+  return n;
+}
+
+/** fio booleans: 0/1; JSON true/false also accepted. */
+function readBool(c: Checker, node: JsonNode, path: string): boolean | undefined {
+  if (node.kind === 'boolean') return node.value;
+  if ((node.kind === 'number' || node.kind === 'string') && (String(node.value) === '0' || String(node.value) === '1')) return String(node.value) === '1';
+  c.report('bad-value', path, node.span, `must be 0, 1, true or false (got ${describe(node)})`);
+  return undefined;
+}
+
+function readChoice<T extends string>(
+  c: Checker,
+  node: JsonNode,
+  path: string,
+  choices: readonly T[],
+  aliases: Readonly<Record<string, T>>,
+  unknownText: (got: string) => string,
+): T | undefined {
+  if (node.kind === 'string') {
+    const value = node.value;
+    const hit = choices.find((x) => x === value) ?? aliases[value];
+    if (hit !== undefined) return hit;
+    const suggestion = closest(value, choices);
+    c.report('bad-value', path, node.span, `${unknownText(describe(node))}${suggestion !== undefined ? `; did you mean "${suggestion}"?` : ''}`);
+    return undefined;
+  }
+  c.report('wrong-type', path, node.span, unknownText(describe(node)));
+  return undefined;
+}
+
+/** An absolute path with no empty, "." or ".." components and no trailing slash. */
+function isCleanAbsolutePath(p: string): boolean {
+  return p.startsWith('/') && p.length > 1 && p.slice(1).split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+}
+
+const TOP_KEYS: KeySpec = {
+  known: ['name', 'description', 'duration', 'machine', 'jobs'],
+  aliases: { job: 'jobs', runtime: 'duration', desc: 'description' },
+  noun: 'key',
+};
+const MACHINE_KEYS: KeySpec = { known: ['cpus', 'memory', 'devices'], aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices' }, noun: 'key' };
+const DEVICE_KEYS: KeySpec = {
+  known: ['name', 'type', 'capacity', 'scheduler', 'mount'],
+  aliases: { kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount' },
+  noun: 'key',
+};
+const JOB_OPTIONS = [
+  'name',
+  'filename',
+  'rw',
+  'bs',
+  'size',
+  'iodepth',
+  'ioengine',
+  'direct',
+  'numjobs',
+  'runtime',
+  'time_based',
+  'fsync',
+  'rwmixread',
+  'thinktime',
+  'startdelay',
+] as const;
+const JOB_KEYS: KeySpec = {
+  known: JOB_OPTIONS,
+  // fio's own aliases and common near-misses.
+  aliases: {
+    blocksize: 'bs',
+    readwrite: 'rw',
+    rw_mode: 'rw',
+    filesize: 'size',
+    io_size: 'size',
+    timeout: 'runtime',
+    jobname: 'name',
+    file: 'filename',
+    engine: 'ioengine',
+    depth: 'iodepth',
+    buffered: 'direct',
+    o_direct: 'direct',
+    rwmixwrite: 'rwmixread',
+    delay: 'startdelay',
+    time_based_run: 'time_based',
+    timebased: 'time_based',
+  },
+  unsupported: new Set([
+    'directory',
+    'nrfiles',
+    'openfiles',
+    'offset',
+    'loops',
+    'group_reporting',
+    'stonewall',
+    'new_group',
+    'ramp_time',
+    'rate',
+    'rate_iops',
+    'verify',
+    'norandommap',
+    'randrepeat',
+    'random_distribution',
+    'bssplit',
+    'bsrange',
+    'iodepth_batch',
+    'iodepth_batch_submit',
+    'end_fsync',
+    'fdatasync',
+    'sync',
+    'invalidate',
+    'create_on_open',
+  ]),
+  noun: 'option',
+};
+
+const RW_MODES: readonly RwMode[] = ['read', 'write', 'randread', 'randwrite', 'rw', 'randrw'];
+const IO_ENGINES: readonly IoEngine[] = ['psync', 'sync', 'mmap'];
+const DEVICE_KINDS: readonly DeviceKind[] = ['nvme', 'hdd'];
+const SCHEDULERS: readonly SchedulerName[] = ['none', 'mq-deadline'];
+
+const MIN_MEMORY_BYTES = 64 * 2 ** 20;
+const PAGE_BYTES = 4096;
+const SECTOR_BYTES = 512;
+const MIN_CAPACITY_BYTES = 2 ** 20;
+
+interface Devices {
+  readonly list: readonly DeviceSpec[];
+  /** False when machine.devices itself was unusable: then job filenames are not checked against it. */
+  readonly usable: boolean;
+}
+
+function defaultsFor(kind: DeviceKind): { capacityBytes: number; scheduler: SchedulerName } {
+  const model = DEFAULT_MACHINE.devices.find((d) => d.kind === kind);
+  if (model !== undefined) return { capacityBytes: model.capacityBytes, scheduler: model.scheduler };
+  // Linux's defaults: no elevator for NVMe, mq-deadline for rotational disks.
+  return kind === 'nvme' ? { capacityBytes: 512 * 2 ** 30, scheduler: 'none' } : { capacityBytes: 2 ** 40, scheduler: 'mq-deadline' };
+}
+
+function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | undefined {
+  const obj = readObject(c, node, path, 'an object like {"name": "nvme1n1", "type": "nvme", "mount": "/mnt/data"}', DEVICE_KEYS);
+  if (obj === undefined) return undefined;
+  const f = obj.fields;
+  let name: string | undefined;
+  const nameNode = f.get('name');
+  if (nameNode === undefined) missing(c, obj.node, path, 'name', '"name": "nvme1n1"');
+  else if (nameNode.kind === 'string' && /^[a-z][a-z0-9]*$/.test(nameNode.value)) name = nameNode.value;
+  else c.report('bad-value', join2(path, 'name'), nameNode.span, `must be a kernel block device name like "nvme1n1" or "sdb" (got ${describe(nameNode)})`);
+
+  let kind: DeviceKind | undefined;
+  const typeNode = f.get('type');
+  if (typeNode === undefined) missing(c, obj.node, path, 'type', '"type": "nvme"');
+  else kind = readChoice(c, typeNode, join2(path, 'type'), DEVICE_KINDS, {}, (got) => `unknown device type ${got} (expected nvme or hdd)`);
+
+  const defaults = defaultsFor(kind ?? 'nvme');
+  let capacityBytes = defaults.capacityBytes;
+  const capNode = f.get('capacity');
+  if (capNode !== undefined) {
+    const p = join2(path, 'capacity');
+    const bytes = readSize(c, capNode, p, '512g');
+    if (bytes !== undefined) {
+      if (bytes % SECTOR_BYTES !== 0) c.report('bad-value', p, capNode.span, `must be a whole number of 512-byte sectors (got ${describe(capNode)})`);
+      else if (bytes < MIN_CAPACITY_BYTES) c.report('bad-value', p, capNode.span, `must be at least 1m (got ${describe(capNode)})`);
+      else capacityBytes = bytes;
+    }
+  }
+
+  let scheduler = defaults.scheduler;
+  const schedNode = f.get('scheduler');
+  if (schedNode !== undefined) {
+    scheduler =
+      readChoice(c, schedNode, join2(path, 'scheduler'), SCHEDULERS, {}, (got) => `unknown scheduler ${got} (expected none or mq-deadline)`) ?? scheduler;
+  }
+
+  let mount = '';
+  const mountNode = f.get('mount');
+  if (mountNode !== undefined) {
+    const p = join2(path, 'mount');
+    if (mountNode.kind !== 'string' || !isCleanAbsolutePath(mountNode.value)) {
+      c.report('bad-value', p, mountNode.span, `must be an absolute directory path like "/mnt/data", without ".", ".." or "//" (got ${describe(mountNode)})`);
+    } else if (mountNode.value === '/dev' || mountNode.value.startsWith('/dev/')) {
+      c.report('bad-value', p, mountNode.span, `cannot be under /dev, where raw devices live (got ${describe(mountNode)}); use a path like "/mnt/data"`);
+    } else {
+      mount = mountNode.value;
+    }
+  }
+  if (name === undefined) return undefined;
+  return { name, kind: kind ?? 'nvme', capacityBytes, scheduler, mount };
+}
+
+function readMachine(c: Checker, node: JsonNode | undefined): { machine: MachineSpec; devices: Devices } {
+  const fallback = { machine: DEFAULT_MACHINE, devices: { list: DEFAULT_MACHINE.devices, usable: true } };
+  if (node === undefined) return fallback;
+  const obj = readObject(c, node, 'machine', 'an object like {"cpus": 4, "memory": "4g", "devices": [...]}', MACHINE_KEYS);
+  if (obj === undefined) return { machine: DEFAULT_MACHINE, devices: { list: [], usable: false } };
+  const f = obj.fields;
+
+  const cpusNode = f.get('cpus');
+  const cpus = cpusNode === undefined ? DEFAULT_MACHINE.cpus : (readInt(c, cpusNode, 'machine.cpus', 1, 256) ?? DEFAULT_MACHINE.cpus);
+
+  let memoryBytes = DEFAULT_MACHINE.memoryBytes;
+  const memNode = f.get('memory');
+  if (memNode !== undefined) {
+    const bytes = readSize(c, memNode, 'machine.memory', '4g');
+    if (bytes !== undefined) {
+      if (bytes % PAGE_BYTES !== 0) c.report('bad-value', 'machine.memory', memNode.span, `must be a whole number of 4k pages (got ${describe(memNode)})`);
+      else if (bytes < MIN_MEMORY_BYTES) c.report('bad-value', 'machine.memory', memNode.span, `must be at least 64m (got ${describe(memNode)})`);
+      else memoryBytes = bytes;
+    }
+  }
+
+  let devices: Devices = fallback.devices;
+  const devNode = f.get('devices');
+  if (devNode !== undefined) {
+    if (devNode.kind !== 'array') {
+      c.report('wrong-type', 'machine.devices', devNode.span, `must be an array of devices (got ${describe(devNode)})`);
+      devices = { list: [], usable: false };
+    } else if (devNode.items.length === 0) {
+      c.report('bad-value', 'machine.devices', devNode.span, 'must list at least one device, e.g. [{"name": "nvme0n1", "type": "nvme", "mount": "/mnt/nvme"}]');
+      devices = { list: [], usable: false };
+    } else {
+      const list: DeviceSpec[] = [];
+      devNode.items.forEach((item, i) => {
+        const p = `machine.devices[${i}]`;
+        const dev = readDevice(c, item, p);
+        if (dev === undefined) return;
+        const sameName = list.findIndex((d) => d.name === dev.name);
+        const sameMount = dev.mount === '' ? -1 : list.findIndex((d) => d.mount === dev.mount);
+        const nested = dev.mount === '' ? undefined : list.find((d) => d.mount !== '' && d.mount !== dev.mount && (dev.mount.startsWith(`${d.mount}/`) || d.mount.startsWith(`${dev.mount}/`)));
+        const itemFields = item.kind === 'object' ? item.entries : [];
+        const spanOf = (key: string): Span | undefined => itemFields.find((e) => e.key === key)?.value.span;
+        if (sameName !== -1) {
+          c.report('conflict', `${p}.name`, spanOf('name'), `duplicate device name "${dev.name}" (also machine.devices[${sameName}]); give each device its own name`);
+        } else if (sameMount !== -1) {
+          c.report('conflict', `${p}.mount`, spanOf('mount'), `"${dev.mount}" is already the mount of ${list[sameMount]!.name}; give each device its own mount`);
+        } else if (nested !== undefined) {
+          c.report('conflict', `${p}.mount`, spanOf('mount'), `"${dev.mount}" nests with "${nested.mount}" (mount of ${nested.name}); mounts must not contain each other`);
+        }
+        list.push(dev);
+      });
+      devices = { list, usable: true };
+    }
+  }
+  return { machine: { cpus, memoryBytes, devices: devices.list }, devices };
+}
+
+function deviceList(devices: readonly DeviceSpec[]): string {
+  const mounts = devices.filter((d) => d.mount !== '').map((d) => d.mount);
+  const raw = devices.map((d) => `/dev/${d.name}`);
+  return `mounts: ${mounts.length === 0 ? 'none' : mounts.join(', ')}; raw devices: ${raw.length === 0 ? 'none' : raw.join(', ')}`;
+}
+
+function readJob(c: Checker, node: JsonNode, path: string, devices: Devices): JobSpec | undefined {
+  const obj = readObject(c, node, path, 'an object of fio options like {"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}', JOB_KEYS);
+  if (obj === undefined) return undefined;
+  const f = obj.fields;
+  const before = c.count;
+  const at = (key: string): string => join2(path, key);
+
+  let name = '';
+  const nameNode = f.get('name');
+  if (nameNode === undefined) missing(c, obj.node, path, 'name', '"name": "reader"');
+  else name = readString(c, nameNode, at('name'), 'a non-empty string') ?? '';
+
+  // Where the job does I/O decides the default size (raw device) and the size limit.
+  let filename = '';
+  let device: DeviceSpec | undefined;
+  let isRaw = false;
+  const fileNode = f.get('filename');
+  if (fileNode === undefined) {
+    missing(c, obj.node, path, 'filename', '"filename": "/mnt/nvme/data"');
+  } else if (fileNode.kind !== 'string' || !isCleanAbsolutePath(fileNode.value)) {
+    c.report('bad-value', at('filename'), fileNode.span, `must be an absolute file path like "/mnt/nvme/data" or a raw device like "/dev/nvme0n1" (got ${describe(fileNode)})`);
+  } else {
+    filename = fileNode.value;
+    if (devices.usable) {
+      const raw = devices.list.find((d) => filename === `/dev/${d.name}`);
+      const mountPoint = devices.list.find((d) => d.mount !== '' && filename === d.mount);
+      const mounted = devices.list.find((d) => d.mount !== '' && filename.startsWith(`${d.mount}/`));
+      if (raw !== undefined) {
+        device = raw;
+        isRaw = true;
+      } else if (mountPoint !== undefined) {
+        c.report('not-on-device', at('filename'), fileNode.span, `"${filename}" is the mount point of ${mountPoint.name}, a directory; name a file under it, e.g. "${filename}/data"`);
+      } else if (mounted !== undefined) {
+        device = mounted;
+      } else {
+        c.report('not-on-device', at('filename'), fileNode.span, `"${filename}" is not on any device (${deviceList(devices.list)})`);
+      }
+    }
+  }
+
+  let rw: RwMode = 'read';
+  const rwNode = f.get('rw');
+  if (rwNode !== undefined) {
+    rw = readChoice(c, rwNode, at('rw'), RW_MODES, { readwrite: 'rw' }, (got) => `unknown mode ${got} (expected one of: ${RW_MODES.join(', ')})`) ?? rw;
+  }
+
+  const bsNode = f.get('bs');
+  const bs = bsNode === undefined ? 4096 : readSize(c, bsNode, at('bs'), '4k');
+
+  const sizeNode = f.get('size');
+  let size: number | undefined;
+  if (sizeNode !== undefined) {
+    size = readSize(c, sizeNode, at('size'), '64m');
+    if (size !== undefined && device !== undefined && size > device.capacityBytes) {
+      c.report('bad-value', at('size'), sizeNode.span, `${formatSizeFio(size)} does not fit on ${device.name} (capacity ${formatSizeFio(device.capacityBytes)})`);
+    }
+  } else if (isRaw && device !== undefined) {
+    size = device.capacityBytes; // fio: a raw device's size defaults to the whole device
+  } else if (fileNode !== undefined) {
+    missing(c, obj.node, path, 'size', '"size": "64m"');
+  }
+  if (bs !== undefined && size !== undefined && bs > size) {
+    if (bsNode !== undefined) c.report('conflict', at('bs'), bsNode.span, `${formatSizeFio(bs)} is larger than size (${formatSizeFio(size)})`);
+    else c.report('conflict', at('size'), sizeNode?.span, `${formatSizeFio(size)} is smaller than the default bs (4k); set "bs" too`);
+  }
+
+  const intOption = (key: string, fallback: number, min: number, max: number): number => {
+    const n = f.get(key);
+    return n === undefined ? fallback : (readInt(c, n, at(key), min, max) ?? fallback);
+  };
+  const boolOption = (key: string): boolean => {
+    const n = f.get(key);
+    return n === undefined ? false : (readBool(c, n, at(key)) ?? false);
+  };
+  const durationOption = (key: string, rule: DurationRule): number => {
+    const n = f.get(key);
+    return n === undefined ? 0 : (readDuration(c, n, at(key), rule) ?? 0);
+  };
+
+  const iodepth = intOption('iodepth', 1, 1, 65536);
+  let ioengine: IoEngine = 'psync';
+  const engineNode = f.get('ioengine');
+  if (engineNode !== undefined) {
+    ioengine =
+      readChoice(c, engineNode, at('ioengine'), IO_ENGINES, {}, (got) => `unsupported ioengine ${got} (kiotrace supports: ${IO_ENGINES.join(', ')})`) ?? ioengine;
+  }
+  const direct = boolOption('direct');
+  const numjobs = intOption('numjobs', 1, 1, 256);
+  const runtimeNs = durationOption('runtime', { bareUnit: 's', hint: '"10s" (a bare number is seconds; 0 means no limit)', allowZero: true });
+  const timeBased = boolOption('time_based');
+  const fsync = intOption('fsync', 0, 0, 2 ** 31 - 1);
+  const rwmixread = intOption('rwmixread', 50, 0, 100);
+  const thinktimeNs = durationOption('thinktime', { bareUnit: 'us', hint: '20 (a bare number is microseconds) or "1ms"', allowZero: true });
+  const startdelayNs = durationOption('startdelay', { bareUnit: 's', hint: '"100ms" (a bare number is seconds)', allowZero: true });
+
+  if (c.count !== before || bs === undefined || size === undefined) return undefined;
+  return { name, filename, rw, bs, size, iodepth, ioengine, direct, numjobs, runtimeNs, timeBased, fsync, rwmixread, thinktimeNs, startdelayNs };
+}
+
+function validate(root: JsonNode, c: Checker, defaultName: string): Scenario | undefined {
+  const top = readObject(c, root, '', 'a JSON object with "name", "duration" and "jobs"', TOP_KEYS);
+  if (top === undefined) return undefined;
+  const f = top.fields;
+
+  let name = defaultName;
+  const nameNode = f.get('name');
+  if (nameNode === undefined) missing(c, top.node, '', 'name', `"name": "${defaultName}"`);
+  else name = readString(c, nameNode, 'name', 'a non-empty string') ?? name;
+
+  let description = '';
+  const descNode = f.get('description');
+  if (descNode !== undefined) {
+    if (descNode.kind === 'string') description = descNode.value;
+    else c.report('wrong-type', 'description', descNode.span, `must be a string (got ${describe(descNode)})`);
+  }
+
+  let durationNs = 0;
+  const durNode = f.get('duration');
+  if (durNode === undefined) missing(c, top.node, '', 'duration', '"duration": "2s"');
+  else durationNs = readDuration(c, durNode, 'duration', { bareUnit: 's', hint: '"2s" or "500ms"', allowZero: false }) ?? 0;
+
+  const { machine, devices } = readMachine(c, f.get('machine'));
+
+  const jobs: JobSpec[] = [];
+  const jobsNode = f.get('jobs');
+  if (jobsNode === undefined) {
+    missing(c, top.node, '', 'jobs', '"jobs": [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
+  } else if (jobsNode.kind !== 'array') {
+    c.report('wrong-type', 'jobs', jobsNode.span, `must be an array of jobs (got ${describe(jobsNode)})`);
+  } else if (jobsNode.items.length === 0) {
+    c.report('bad-value', 'jobs', jobsNode.span, 'must list at least one job, e.g. [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
+  } else {
+    const firstWithName = new Map<string, number>();
+    jobsNode.items.forEach((item, i) => {
+      const job = readJob(c, item, `jobs[${i}]`, devices);
+      // Job names label the report, so two jobs may not share one (numjobs clones are numbered).
+      const nameEntry = item.kind === 'object' ? item.entries.find((e) => e.key === 'name') : undefined;
+      if (nameEntry?.value.kind === 'string' && nameEntry.value.value !== '') {
+        const jobName = nameEntry.value.value;
+        const first = firstWithName.get(jobName);
+        if (first === undefined) firstWithName.set(jobName, i);
+        else c.report('conflict', `jobs[${i}].name`, nameEntry.value.span, `duplicate job name "${jobName}" (also jobs[${first}].name); give each job its own name`);
+      }
+      if (job !== undefined) jobs.push(job);
+    });
+  }
+
+  if (c.count > 0) return undefined;
+  return { name, description, machine, durationNs, jobs };
+}
+
+function baseName(source: string): string {
+  const file = source.slice(Math.max(source.lastIndexOf('/'), source.lastIndexOf('\\')) + 1);
+  return file.replace(/\.json$/, '');
+}
+
+function finish(c: Checker, scenario: Scenario | undefined): ScenarioResult {
+  if (scenario !== undefined) return { ok: true, scenario };
+  return { ok: false, diagnostics: c.diagnostics() };
+}
+
+/** Validates an already-parsed value (e.g. from JSON.parse). Diagnostics carry no line/column. */
+export function parseScenario(json: unknown, sourceName: string): ScenarioResult {
+  const c = new Checker(sourceName, undefined);
+  return finish(c, validate(fromUnknown(json), c, baseName(sourceName)));
+}
+
+/** Parses and validates scenario text; every diagnostic carries its line, column and caret. */
+export function parseScenarioText(text: string, sourceName: string): ScenarioResult {
+  const c = new Checker(sourceName, text);
+  let root: JsonNode;
+  try {
+    root = new JsonParser(text).parseDocument();
+  } catch (err) {
+    if (!(err instanceof JsonSyntaxError)) throw err;
+    c.report('json-syntax', '', err.span, `invalid JSON: ${err.message}`);
+    return finish(c, undefined);
+  }
+  return finish(c, validate(root, c, baseName(sourceName)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding scenario files
+
+/** Names of the scenarios in `dir` (its *.json files), sorted. */
+export function listScenarioNames(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -'.json'.length))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+function shownPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+function errnoCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
+  return undefined;
+}
+
+function loadFailure(code: DiagnosticCode, message: string): ScenarioResult {
+  return { ok: false, diagnostics: [{ code, source: 'kiotrace', path: '', message }] };
+}
+
+/**
+ * A scenario by name (`default` -> `<scenariosDir>/default.json`) or by path (anything containing a
+ * slash or ending in .json, relative to the working directory).
+ */
+export function loadScenario(nameOrPath: string, scenariosDir: string): ScenarioResult {
+  const isPath = nameOrPath.endsWith('.json') || nameOrPath.includes('/') || nameOrPath.includes(sep);
+  const file = isPath ? resolve(nameOrPath) : join(scenariosDir, `${nameOrPath}.json`);
+  const shown = isPath ? nameOrPath : shownPath(file);
+  if (!isPath && (!/^[\w.-]+$/.test(nameOrPath) || !existsSync(file))) {
+    const names = listScenarioNames(scenariosDir);
+    return loadFailure(
+      'unknown-scenario',
+      `unknown scenario "${nameOrPath}" (available: ${names.length === 0 ? 'none' : names.join(', ')}; or give the path of a .json file)`,
+    );
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = errnoCode(err);
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err);
+    return loadFailure('unreadable-file', `cannot read scenario file "${shown}": ${reason}`);
+  }
+  return parseScenarioText(text, shown);
+}
