@@ -202,11 +202,13 @@ export class Scheduler {
 
   /** select_task_rq_fair, simplified: previous CPU if idle, else an idle CPU, else the least loaded. */
   private selectTaskRq(task: Task, prev: Cpu): Cpu {
-    if (prev.isIdle && prev.rq.length === 0 && !prev.kickPending) return prev;
+    // an idle CPU that is only handling an interrupt counts as idle (it schedules on irq exit)
+    const idle = (c: Cpu): boolean => c.current === c.idle && c.rq.length === 0 && !c.kickPending;
+    if (idle(prev)) return prev;
     const n = this.cpus.length;
     for (let i = 1; i <= n; i++) {
       const c = this.cpus[(prev.id + i) % n]!;
-      if (c.isIdle && c.rq.length === 0 && !c.kickPending) return c;
+      if (idle(c)) return c;
     }
     let best = prev;
     for (const c of this.cpus) if (c.rq.length < best.rq.length) best = c;

@@ -1,0 +1,134 @@
+// Syscall argument checks return errno values as Linux does, and the probe listing.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { bootMachine, DEFAULT_MACHINE, layoutJobFiles, type JobSpec, type Machine } from '../../core/index.js';
+import type { Task } from '../../core/kernel/sched/task.js';
+import { sysClose, sysFsync, sysMmap, sysMunmap, sysOpen, sysOpenat, AT_FDCWD } from '../../core/fs/open.js';
+import { sysLseek, sysPread64, sysPwrite64, sysRead, sysWrite } from '../../core/fs/read_write.js';
+import { O } from '../../core/fs/types.js';
+import { MAP, PROT } from '../../core/mm/mmap.js';
+import { listProbes } from '../../probes/list.js';
+
+const file: JobSpec = {
+  name: 'f', filename: '/mnt/nvme/data', rw: 'read', bs: 4096, size: 1 << 20, iodepth: 1, ioengine: 'psync', direct: false,
+  numjobs: 1, runtimeNs: 0, timeBased: false, fsync: 0, rwmixread: 50, thinktimeNs: 0, startdelayNs: 0,
+};
+
+/** Runs `body` as a user process and returns what it recorded. */
+function inProcess(body: (m: Machine, t: Task, out: Record<string, number>) => Generator<number, void, void>): Record<string, number> {
+  const m = bootMachine(DEFAULT_MACHINE, 1);
+  layoutJobFiles(m, [file]);
+  const out: Record<string, number> = {};
+  m.spawn('errno-test', false, (t) => body(m, t, out), m.init);
+  m.run(1_000_000_000);
+  return out;
+}
+
+test('bad arguments return the errno Linux returns', () => {
+  const out = inProcess(function* (m, t, out) {
+    const k = m.k;
+    const buf = yield* sysMmap(k, t, 0, 8192, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
+    out['mmapAnon'] = buf > 0 ? 1 : buf;
+    out['readBadFd'] = yield* sysRead(k, t, 42, buf, 4096);
+    out['openMissing'] = yield* sysOpenat(k, t, AT_FDCWD, '/mnt/nvme/nope', O.RDONLY, 0);
+    out['openRelative'] = yield* sysOpen(k, t, 'data', O.RDONLY, 0);
+    const fd = yield* sysOpenat(k, t, AT_FDCWD, '/mnt/nvme/data', O.RDONLY, 0);
+    out['fd'] = fd;
+    out['writeReadOnly'] = yield* sysWrite(k, t, fd, buf, 4096);
+    out['readUnmappedBuf'] = yield* sysRead(k, t, fd, 0x1000, 4096);
+    out['preadNegative'] = yield* sysPread64(k, t, fd, buf, 4096, -4096);
+    out['lseekBadWhence'] = yield* sysLseek(k, t, fd, 0, 7);
+    out['lseekNegative'] = yield* sysLseek(k, t, fd, -1, 0);
+    out['lseekEnd'] = yield* sysLseek(k, t, fd, 0, 2);
+    out['mmapZeroLen'] = yield* sysMmap(k, t, 0, 0, PROT.READ, MAP.SHARED, fd, 0);
+    out['mmapUnaligned'] = yield* sysMmap(k, t, 0, 4096, PROT.READ, MAP.SHARED, fd, 100);
+    out['mmapWriteSharedRo'] = yield* sysMmap(k, t, 0, 4096, PROT.WRITE, MAP.SHARED, fd, 0);
+    out['munmapUnaligned'] = yield* sysMunmap(k, t, 123, 4096);
+    out['fsyncBadFd'] = yield* sysFsync(k, t, 99);
+    const dfd = yield* sysOpenat(k, t, AT_FDCWD, '/mnt/nvme/data', O.RDWR | O.DIRECT, 0);
+    out['directMisalignedOff'] = yield* sysPread64(k, t, dfd, buf, 4096, 100);
+    out['directMisalignedLen'] = yield* sysPread64(k, t, dfd, buf, 1000, 0);
+    out['directMisalignedBuf'] = yield* sysPread64(k, t, dfd, buf + 8, 4096, 0);
+    out['directOk'] = yield* sysPread64(k, t, dfd, buf, 4096, 0);
+    out['pwriteOk'] = yield* sysPwrite64(k, t, dfd, buf, 4096, 8192);
+    out['readEof'] = yield* sysPread64(k, t, fd, buf, 4096, 1 << 20);
+    out['closeTwice1'] = yield* sysClose(k, t, fd);
+    out['closeTwice2'] = yield* sysClose(k, t, fd);
+  });
+  assert.deepEqual(out, {
+    mmapAnon: 1,
+    readBadFd: -9, // EBADF
+    openMissing: -2, // ENOENT
+    openRelative: -2,
+    fd: 3,
+    writeReadOnly: -9,
+    readUnmappedBuf: -14, // EFAULT
+    preadNegative: -22, // EINVAL
+    lseekBadWhence: -22,
+    lseekNegative: -22,
+    lseekEnd: 1 << 20,
+    mmapZeroLen: -22,
+    mmapUnaligned: -22,
+    mmapWriteSharedRo: -13, // EACCES
+    munmapUnaligned: -22,
+    fsyncBadFd: -9,
+    directMisalignedOff: -22,
+    directMisalignedLen: -22,
+    directMisalignedBuf: -22,
+    directOk: 4096,
+    pwriteOk: 4096,
+    readEof: 0,
+    closeTwice1: 0,
+    closeTwice2: -9,
+  });
+});
+
+test('kiotrace -l lists probes by pattern, bpftrace-style', () => {
+  const block = listProbes('block:*', false);
+  assert.ok(block.includes('tracepoint:block:block_rq_issue'));
+  assert.ok(block.every((l) => l.startsWith('tracepoint:block:')));
+  assert.deepEqual(listProbes('kprobe:vfs_*', false), [
+    'kprobe:vfs_fsync_range',
+    'kprobe:vfs_llseek',
+    'kprobe:vfs_open',
+    'kprobe:vfs_read',
+    'kprobe:vfs_write',
+  ]);
+  assert.deepEqual(listProbes('tracepoint:block:block_rq_issue', true), [
+    'tracepoint:block:block_rq_issue',
+    '    dev_t dev',
+    '    sector_t sector',
+    '    unsigned int nr_sector',
+    '    unsigned int bytes',
+    '    unsigned short ioprio',
+    '    char rwbs[10]',
+    '    char comm[16]',
+    '    __data_loc char[] cmd',
+  ]);
+  assert.deepEqual(listProbes('kretprobe:vfs_read', true), [
+    'kretprobe:vfs_read',
+    '    struct file *file',
+    '    char *buf',
+    '    size_t count',
+    '    loff_t *pos',
+    '    retval',
+  ]);
+  // every tracepoint the issue names is there
+  const all = new Set(listProbes(undefined, false));
+  for (const name of [
+    'exceptions:page_fault_user', 'filemap:mm_filemap_add_to_page_cache', 'filemap:mm_filemap_delete_from_page_cache', 'filemap:mm_filemap_fault',
+    'block:block_bio_queue', 'block:block_getrq', 'block:block_rq_insert', 'block:block_rq_issue', 'block:block_rq_merge', 'block:block_bio_backmerge',
+    'block:block_bio_frontmerge', 'block:block_plug', 'block:block_unplug', 'block:block_rq_complete', 'block:block_io_start', 'block:block_io_done',
+    'nvme:nvme_setup_cmd', 'nvme:nvme_complete_rq', 'irq:irq_handler_entry', 'irq:irq_handler_exit', 'irq:softirq_entry', 'irq:softirq_exit',
+    'irq:softirq_raise', 'sched:sched_switch', 'sched:sched_wakeup', 'sched:sched_waking', 'sched:sched_wakeup_new', 'sched:sched_process_fork',
+    'sched:sched_process_exec', 'sched:sched_process_exit', 'writeback:writeback_start', 'writeback:writeback_written', 'writeback:writeback_dirty_folio',
+    'raw_syscalls:sys_enter', 'raw_syscalls:sys_exit',
+  ]) assert.ok(all.has(`tracepoint:${name}`), name);
+  for (const sc of ['open', 'openat', 'close', 'read', 'pread64', 'write', 'pwrite64', 'lseek', 'fsync', 'fdatasync', 'mmap', 'munmap']) {
+    assert.ok(all.has(`tracepoint:syscalls:sys_enter_${sc}`) && all.has(`tracepoint:syscalls:sys_exit_${sc}`), sc);
+  }
+  for (const fn of ['vfs_read', 'vfs_write', 'vfs_open', 'vfs_fsync_range', 'filemap_read', 'filemap_fault', 'handle_mm_fault', 'submit_bio', 'blk_mq_submit_bio',
+    'blk_mq_start_request', 'blk_mq_end_request', 'blk_account_io_start', 'blk_account_io_done', 'nvme_queue_rq', 'dma_map_sg']) {
+    assert.ok(all.has(`kprobe:${fn}`) && all.has(`kretprobe:${fn}`), fn);
+  }
+});
