@@ -419,7 +419,7 @@ test('blocking-read and page-fault: one 4k page, no time_based', () => {
   const [r] = read.scenario.jobs;
   const [f] = fault.scenario.jobs;
   assert.ok(r !== undefined && f !== undefined);
-  assert.deepEqual([r.filename.startsWith('/mnt/nvme/'), r.size, r.bs, r.ioengine, r.direct, r.timeBased], [true, 4096, 4096, 'psync', false, false]);
+  assert.deepEqual([r.filename.startsWith('/mnt/nvme/'), r.size, r.bs, r.ioengine, r.direct, r.timeBased], [true, 4096, 4096, 'sync', false, false]);
   assert.deepEqual([f.filename.startsWith('/mnt/hdd/'), f.size, f.ioengine, f.timeBased], [true, 4096, 'mmap', false]);
 });
 
