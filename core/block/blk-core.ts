@@ -224,13 +224,17 @@ function* blkMqSubmitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio): Gene
 
   const cost: CpuCost = { ns: 0 };
   if (task.plug && !(bio.flags & (ReqFlag.PREFLUSH | ReqFlag.FUA))) {
+    // blk_add_rq_to_plug: a full plug, or one whose last request is already large, is flushed
+    // before the new request joins it
     const p = task.plug;
-    if (p.rqs.length === 0 && k.tp.block_plug.enabled) k.tp.block_plug.emit(cpu, bio.ioId);
-    p.rqs.push(rq);
-    const last = p.rqs[p.rqs.length - 1]!;
-    if (p.rqs.length >= BLK_MAX_REQUEST_COUNT || last.nrSectors * 512 >= BLK_PLUG_FLUSH_SIZE_BYTES) {
+    const last = p.rqs[p.rqs.length - 1];
+    if (!last) {
+      if (k.tp.block_plug.enabled) k.tp.block_plug.emit(cpu, bio.ioId);
+    } else if (p.rqs.length >= BLK_MAX_REQUEST_COUNT || last.nrSectors * 512 >= BLK_PLUG_FLUSH_SIZE_BYTES) {
       cost.ns += flushPlugList(k, task, p, false);
+      if (k.tp.block_plug.enabled) k.tp.block_plug.emit(cpu, bio.ioId);
     }
+    p.rqs.push(rq);
   } else if (q.elevator) {
     q.insertRequests(cpu, [rq], cost);
     q.runHwQueue(rq.hctx, cpu, cost);

@@ -6,21 +6,24 @@ import { ReqFlag } from './blk_types.js';
 import { ElvMerge, type QueueLimits, type Request } from './blkdev.js';
 
 const NOMERGE_FLAGS = ReqFlag.NOMERGE | ReqFlag.PREFLUSH | ReqFlag.FUA;
+/** BLK_MAX_SEGMENT_SIZE: 64 KiB per physical segment. */
+const MAX_SEGMENT_BYTES = 65536;
 
 /** Physical segments of a list of bios: adjacent pages merge into one segment up to 64 KiB. */
 export function countPhysSegments(bios: readonly Bio[]): number {
   let n = 0;
-  let lastPfn = -2;
+  let endAddr = -1;
   let segBytes = 0;
   for (const bio of bios) {
     for (const v of bio.vecs) {
-      if (v.pfn === lastPfn + 1 && v.offsetBytes === 0 && segBytes + v.lenBytes <= 65536) {
+      const addr = v.pfn * 4096 + v.offsetBytes;
+      if (addr === endAddr && segBytes + v.lenBytes <= MAX_SEGMENT_BYTES) {
         segBytes += v.lenBytes;
       } else {
         n++;
         segBytes = v.lenBytes;
       }
-      lastPfn = v.pfn;
+      endAddr = addr + v.lenBytes;
     }
   }
   return n;
@@ -30,9 +33,8 @@ export function countPhysSegments(bios: readonly Bio[]): number {
 export function bioMergeOk(limits: QueueLimits, rq: Request, bio: Bio, where: ElvMerge): boolean {
   if (rq.op !== bio.op) return false;
   if ((rq.cmdFlags | bio.flags) & NOMERGE_FLAGS) return false;
-  if (((rq.cmdFlags ^ bio.flags) & ReqFlag.SYNC) !== 0) return false;
   if (rq.nrSectors + bio.nrSectors > limits.maxSectors) return false;
-  if (rq.nrPhysSegments + bio.vecs.length > limits.maxSegments) return false;
+  if (rq.nrPhysSegments + countPhysSegments([bio]) > limits.maxSegments) return false;
   if (where === ElvMerge.BACK_MERGE) return rq.sector + rq.nrSectors === bio.sector;
   if (where === ElvMerge.FRONT_MERGE) return bio.sector + bio.nrSectors === rq.sector;
   return false;

@@ -191,6 +191,12 @@ function nextMiss(mapping: AddressSpace, index: number, max: number): number {
   return -1;
 }
 
+/** bdi->io_pages: the device's largest request (max_sectors) in pages. */
+function ioPages(k: Kernel, inode: Inode): number {
+  const q = k.queueByDev(inode.bdevDev);
+  return q ? Math.floor((q.limits.maxSectors * 512) / PAGE_SIZE) : 0;
+}
+
 /** page_cache_sync_ra: a demand miss. */
 export function* pageCacheSyncRa(k: Kernel, task: Task, file: File, index: number, reqPages: number, ioId: number): Generator<number, boolean, void> {
   const inode = file.inode;
@@ -198,7 +204,7 @@ export function* pageCacheSyncRa(k: Kernel, task: Task, file: File, index: numbe
   const cpu = k.sched.cpu(task.cpu);
   const fn = k.fn.page_cache_sync_ra;
   if (fn.entry.enabled) fn.enter(cpu, ioId, file, reqPages);
-  const w = syncRaWindow(ra, index, reqPages, 0, (i, max) => prevMiss(inode.mapping, i, max));
+  const w = syncRaWindow(ra, index, reqPages, ioPages(k, inode), (i, max) => prevMiss(inode.mapping, i, max));
   if (k.tp.page_cache_sync_ra.enabled) k.tp.page_cache_sync_ra.emit(cpu, ioId, inode, index, ra, reqPages);
   const ok = yield* doPageCacheRa(k, task, inode, w, ioId, true);
   if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, 0);
@@ -214,7 +220,7 @@ export function* pageCacheAsyncRa(k: Kernel, task: Task, file: File, f: Folio, r
   const cpu = k.sched.cpu(task.cpu);
   const fn = k.fn.page_cache_async_ra;
   if (fn.entry.enabled) fn.enter(cpu, ioId, file, f, reqPages);
-  const w = asyncRaWindow(file.ra, f.index, reqPages, 0, (i, max) => nextMiss(inode.mapping, i, max));
+  const w = asyncRaWindow(file.ra, f.index, reqPages, ioPages(k, inode), (i, max) => nextMiss(inode.mapping, i, max));
   if (w) {
     if (k.tp.page_cache_async_ra.enabled) k.tp.page_cache_async_ra.emit(cpu, ioId, inode, f.index, file.ra, reqPages);
     const saved = task.ioId;

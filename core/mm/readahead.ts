@@ -21,15 +21,15 @@ function roundupPow2(n: number): number {
 /** get_init_ra_size */
 export function initRaSize(reqPages: number, maxPages: number): number {
   const n = roundupPow2(reqPages);
-  if (n <= maxPages / 32) return n * 4;
-  if (n <= maxPages / 4) return n * 2;
+  if (n <= Math.floor(maxPages / 32)) return n * 4;
+  if (n <= Math.floor(maxPages / 4)) return n * 2;
   return maxPages;
 }
 
 /** get_next_ra_size */
 export function nextRaSize(curPages: number, maxPages: number): number {
-  if (curPages < maxPages / 16) return 4 * curPages;
-  if (curPages <= maxPages / 2) return 2 * curPages;
+  if (curPages < Math.floor(maxPages / 16)) return 4 * curPages;
+  if (curPages <= Math.floor(maxPages / 2)) return 2 * curPages;
   return maxPages;
 }
 
@@ -62,11 +62,13 @@ export function syncRaWindow(
 ): RaWindow {
   const maxPages = maxPagesFor(ra, reqPages, ioPages);
   const prevIndex = Math.floor(ra.prevPos / 4096);
-  // start of file, oversized read, or sequential cache miss
-  if (index === 0 || reqPages > maxPages || index - prevIndex <= 1) {
+  // start of file, oversized read, or sequential cache miss. Linux compares index - prev_index
+  // as unsigned, so a backwards seek (or no previous read, prev_pos = -1) is not sequential.
+  const delta = index - prevIndex;
+  if (index === 0 || reqPages > maxPages || (prevIndex >= 0 && delta >= 0 && delta <= 1)) {
     ra.start = index;
     ra.size = initRaSize(reqPages, maxPages);
-    ra.asyncSize = ra.size > reqPages ? ra.size - reqPages : ra.size;
+    ra.asyncSize = ra.size > reqPages ? ra.size - reqPages : ra.size >> 1;
     return { start: ra.start, size: ra.size, asyncSize: ra.asyncSize };
   }
   // look for the cached history a sequential stream would leave behind

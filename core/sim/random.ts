@@ -18,7 +18,8 @@ export class Random {
   private s3: number;
 
   constructor(seed: number) {
-    const mix = splitmix32(seed ^ Math.floor(seed / 2 ** 32));
+    // fold all 53 bits of the seed, high word scrambled so (hi, lo) pairs do not collide
+    const mix = splitmix32((seed >>> 0) ^ Math.imul(Math.floor(seed / 2 ** 32) >>> 0, 0x9e3779b1));
     this.s0 = mix();
     this.s1 = mix();
     this.s2 = mix();

@@ -4,6 +4,7 @@
 // in-inode extent tree is; depth and index blocks are not modelled.
 
 import type { MappedExtent } from '../types.js';
+import { SimBug } from '../../sim/errors.js';
 
 /** EXT_INIT_MAX_LEN: one extent covers at most 32768 blocks. */
 export const EXT_MAX_LEN = 32768;
@@ -47,13 +48,19 @@ export class ExtentTree {
     let i = 0;
     while (i < ex.length && ex[i]!.lblk < lblk) i++;
     const prev = ex[i - 1];
-    if (prev && prev.lblk + prev.len > lblk) throw new Error(`extent overlap at ${lblk}`);
+    if (prev && prev.lblk + prev.len > lblk) throw new SimBug(`extent overlap at ${lblk}`);
     const next = ex[i];
-    if (next && lblk + len > next.lblk) throw new Error(`extent overlap at ${lblk}`);
-    if (prev && prev.lblk + prev.len === lblk && prev.pblk + prev.len === pblk && prev.len + len <= EXT_MAX_LEN) {
+    if (next && lblk + len > next.lblk) throw new SimBug(`extent overlap at ${lblk}`);
+    const joinsPrev = prev !== undefined && prev.lblk + prev.len === lblk && prev.pblk + prev.len === pblk && prev.len + len <= EXT_MAX_LEN;
+    const joinsNext = next !== undefined && lblk + len === next.lblk && pblk + len === next.pblk && next.len + len <= EXT_MAX_LEN;
+    if (joinsPrev && joinsNext && prev.len + len + next.len <= EXT_MAX_LEN) {
+      ex.splice(i - 1, 2, { lblk: prev.lblk, pblk: prev.pblk, len: prev.len + len + next.len });
+    } else if (joinsPrev) {
       ex[i - 1] = { lblk: prev.lblk, pblk: prev.pblk, len: prev.len + len };
-      return;
+    } else if (joinsNext) {
+      ex[i] = { lblk, pblk, len: len + next.len };
+    } else {
+      ex.splice(i, 0, { lblk, pblk, len });
     }
-    ex.splice(i, 0, { lblk, pblk, len });
   }
 }

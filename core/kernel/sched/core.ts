@@ -272,6 +272,7 @@ export class Scheduler {
   }
 
   private accountRuntime(cpu: Cpu, t: Task, ns: number): void {
+    if (this.sites.tp.sched_stat_runtime.enabled) this.sites.tp.sched_stat_runtime.emit(cpu, t.ioId, t, ns);
     t.sumExecRuntimeNs += ns;
     t.vruntimeNs += ns;
     if (t.vruntimeNs > cpu.minVruntimeNs && cpu.rq.length === 0) cpu.minVruntimeNs = t.vruntimeNs;

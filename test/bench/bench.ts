@@ -1,0 +1,302 @@
+// `npm run bench`: simulator throughput, probe overhead and memory. Prints progress lines, then as
+// its last line one JSON object (figure name -> { median, unit, runs, ... }) that it also writes to
+// bench-report.json at the repository root. Timings are medians over several runs, each run on a
+// freshly booted machine with a forced GC before it (run node with --expose-gc).
+//
+// Also the child entry of the memory figures: `bench.js --memory-child <durationNs> <seed>` runs the
+// `default` scenario once and prints one JSON line (see workloads.ts runDefaultForMemory).
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { engineHold, forceGc, repoRoot, runDefaultForMemory, runRandread, type MemoryResult, type ProbeMode, type RandreadResult } from './workloads.js';
+
+interface Figure {
+  median: number;
+  unit: string;
+  runs: number;
+  [extra: string]: unknown;
+}
+
+const SEED = 1;
+const MiB = 1024 * 1024;
+
+function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function fmtRate(x: number): string {
+  return x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${(x / 1e3).toFixed(1)} k/s`;
+}
+
+function progress(msg: string): void {
+  console.log(`[bench] ${msg}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. engine_events_per_sec
+
+function benchEngine(): Figure {
+  const PENDING = 1000;
+  const EVENTS = 5_000_000;
+  const RUNS = 7;
+  progress(`engine: hold model, ${PENDING} pending, ${EVENTS / 1e6}M events per run, ${RUNS} runs (+1 warm-up)`);
+  forceGc();
+  engineHold(PENDING, 2_000_000, 99);
+  const rates: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    forceGc();
+    const res = engineHold(PENDING, EVENTS, SEED + r);
+    if (res.events !== EVENTS) throw new Error(`engine ran ${res.events} events, expected ${EVENTS}`);
+    const rate = (res.events * 1e9) / res.wallNs;
+    rates.push(rate);
+    progress(`  run ${r + 1}/${RUNS}: ${fmtRate(rate)} (${(res.wallNs / 1e6).toFixed(0)} ms)`);
+  }
+  const med = median(rates);
+  return { median: Math.round(med), unit: 'events/s', runs: RUNS, samples: rates.map(Math.round), pending: PENDING, events_per_run: EVENTS, bar: '>= 4000000', meets_bar: med >= 4e6 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2-4. O_DIRECT random reads
+
+function rate(r: RandreadResult): number {
+  return (r.ios * 1e9) / r.wallNs;
+}
+
+/** Picks a simulated duration that takes about `targetWallNs` unattached, after warming the JIT. */
+function calibrateRandread(targetWallNs: number): number {
+  const probeSimNs = 500_000_000;
+  progress(`randread: calibrating (warm-up runs of ${probeSimNs / 1e6} ms simulated)`);
+  let last: RandreadResult | undefined;
+  for (let i = 0; i < 3; i++) {
+    last = runRandread(SEED, probeSimNs, 'none');
+    progress(`  warm-up ${i + 1}/3: ${last.ios} reads in ${(last.wallNs / 1e6).toFixed(0)} ms wall: ${fmtRate(rate(last))}`);
+  }
+  const simNsPerWallNs = probeSimNs / last!.wallNs;
+  const step = 100_000_000;
+  const simNs = Math.min(20_000_000_000, Math.max(step, Math.round((targetWallNs * simNsPerWallNs) / step) * step));
+  progress(`  simulated duration per run: ${simNs / 1e6} ms (target ~${targetWallNs / 1e9} s wall)`);
+  return simNs;
+}
+
+function benchUnattached(simNs: number, runs: number): { figure: Figure; ios: number } {
+  progress(`odirect_randread_per_sec: ${runs} runs of ${simNs / 1e6} ms simulated, nothing attached`);
+  const rates: number[] = [];
+  const cpuRates: number[] = [];
+  let ios = -1;
+  let events = 0;
+  for (let r = 0; r < runs; r++) {
+    const res = runRandread(SEED, simNs, 'none');
+    if (ios >= 0 && res.ios !== ios) throw new Error(`nondeterministic run: ${res.ios} reads, earlier ${ios}`);
+    ios = res.ios;
+    events = res.eventsRun;
+    rates.push(rate(res));
+    cpuRates.push((res.ios * 1e9) / res.cpuNs);
+    progress(`  run ${r + 1}/${runs}: ${res.ios} reads in ${(res.wallNs / 1e6).toFixed(0)} ms: ${fmtRate(rate(res))} (${fmtRate((res.ios * 1e9) / res.cpuNs)} per CPU-s)`);
+  }
+  const med = median(rates);
+  return {
+    figure: {
+      median: Math.round(med),
+      unit: 'reads/s',
+      runs,
+      samples: rates.map(Math.round),
+      per_cpu_sec_median: Math.round(median(cpuRates)),
+      simulated_ns: simNs,
+      reads_per_run: ios,
+      events_per_read: round(events / ios, 2),
+      engine_events_per_sec: Math.round((med * events) / ios),
+      bar: '>= 200000',
+      meets_bar: med >= 200_000,
+    },
+    ios,
+  };
+}
+
+/**
+ * Attached (B) against unattached (A), interleaved pair by pair, alternating which goes first so
+ * drift cancels. One unmeasured warm-up pair first. Returns the attached figure and the ratio figure.
+ */
+function benchAttachedPairs(mode: ProbeMode, simNs: number, pairs: number, expectIos: number, label: string): { rateFig: Figure; ratioFig: Figure } {
+  progress(`${label}: ${pairs} A/B pairs (+1 warm-up pair) of ${simNs / 1e6} ms simulated, attach=${mode}`);
+  runRandread(SEED, simNs, 'none');
+  runRandread(SEED, simNs, mode);
+  const attachedRates: number[] = [];
+  const baseRates: number[] = [];
+  const ratios: number[] = [];
+  let hits = 0;
+  let sites = 0;
+  for (let p = 0; p < pairs; p++) {
+    let a: RandreadResult;
+    let b: RandreadResult;
+    if (p % 2 === 0) {
+      a = runRandread(SEED, simNs, 'none');
+      b = runRandread(SEED, simNs, mode);
+    } else {
+      b = runRandread(SEED, simNs, mode);
+      a = runRandread(SEED, simNs, 'none');
+    }
+    // A no-op handler must not change the simulation.
+    if (a.ios !== expectIos || b.ios !== expectIos || a.eventsRun !== b.eventsRun) {
+      throw new Error(`attaching changed the run: ${a.ios}/${b.ios} reads (expected ${expectIos}), ${a.eventsRun}/${b.eventsRun} events`);
+    }
+    if (b.hits === 0) throw new Error(`${label}: the handler never ran`);
+    hits = b.hits;
+    sites = b.sitesAttached;
+    const ra = rate(a);
+    const rb = rate(b);
+    baseRates.push(ra);
+    attachedRates.push(rb);
+    ratios.push(rb / ra);
+    progress(`  pair ${p + 1}/${pairs}: unattached ${fmtRate(ra)}, attached ${fmtRate(rb)}, ratio ${(rb / ra).toFixed(3)}`);
+  }
+  const ratio = median(ratios);
+  const rateFig: Figure = {
+    median: Math.round(median(attachedRates)),
+    unit: 'reads/s',
+    runs: pairs,
+    samples: attachedRates.map(Math.round),
+    unattached_median: Math.round(median(baseRates)),
+    unattached_samples: baseRates.map(Math.round),
+    ratio: round(ratio, 4),
+    sites_attached: sites,
+    handler_calls_per_run: hits,
+    handler_calls_per_read: round(hits / expectIos, 2),
+    simulated_ns: simNs,
+  };
+  const ratioFig: Figure = { median: round(ratio, 4), unit: 'ratio', runs: pairs, samples: ratios.map((r) => round(r, 4)) };
+  return { rateFig, ratioFig };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Memory of the default scenario, one child process per measurement.
+
+function runMemoryChild(durationNs: number, seed: number): Promise<MemoryResult> {
+  const self = fileURLToPath(import.meta.url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', self, '--memory-child', String(durationNs), String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) {
+        reject(new Error(`memory child (${durationNs} ns) exited with ${code}: ${err.trim()}`));
+        return;
+      }
+      const lines = out.trim().split('\n');
+      try {
+        resolve(JSON.parse(lines[lines.length - 1]!) as MemoryResult);
+      } catch (e) {
+        reject(new Error(`memory child printed no JSON: ${out} ${err} (${String(e)})`));
+      }
+    });
+  });
+}
+
+async function benchMemory(runs: number): Promise<Record<string, Figure>> {
+  const durations = [1_000_000_000, 10_000_000_000];
+  progress(`memory: default scenario, 1 s and 10 s simulated, ${runs} child processes each (two at a time)`);
+  const tasks: { durationNs: number; seed: number }[] = [];
+  // Longest first so the two workers finish together.
+  for (let r = 0; r < runs; r++) tasks.push({ durationNs: durations[1]!, seed: SEED });
+  for (let r = 0; r < runs; r++) tasks.push({ durationNs: durations[0]!, seed: SEED });
+  const results = new Map<number, MemoryResult[]>(durations.map((d) => [d, []]));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) {
+      const t = tasks[next++]!;
+      const res = await runMemoryChild(t.durationNs, t.seed);
+      results.get(t.durationNs)!.push(res);
+      progress(
+        `  ${t.durationNs / 1e9} s simulated: maxRSS ${(res.maxRssBytes / MiB).toFixed(1)} MiB, peak heapUsed ${(res.peakHeapUsedBytes / MiB).toFixed(1)} MiB, ` +
+          `retained heap ${(res.retainedHeapBytes / MiB).toFixed(1)} MiB (after boot ${(res.bootHeapBytes / MiB).toFixed(1)}), ${(res.wallNs / 1e9).toFixed(1)} s wall`,
+      );
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  const figure = (d: number): Figure => {
+    const rs = results.get(d)!;
+    return {
+      median: round(median(rs.map((r) => r.maxRssBytes)) / MiB, 1),
+      unit: 'MiB (peak RSS)',
+      runs: rs.length,
+      samples: rs.map((r) => round(r.maxRssBytes / MiB, 1)),
+      peak_heap_used_mib: round(median(rs.map((r) => r.peakHeapUsedBytes)) / MiB, 1),
+      retained_heap_mib: round(median(rs.map((r) => r.retainedHeapBytes)) / MiB, 1),
+      heap_after_boot_mib: round(median(rs.map((r) => r.bootHeapBytes)) / MiB, 1),
+      rss_before_boot_mib: round(median(rs.map((r) => r.baseRssBytes)) / MiB, 1),
+      events_run: rs[0]!.eventsRun,
+      wall_s: round(median(rs.map((r) => r.wallNs)) / 1e9, 2),
+    };
+  };
+  const f1 = figure(durations[0]!);
+  const f10 = figure(durations[1]!);
+  const ratio = f10.median / f1.median;
+  return {
+    peak_memory_default_1s_mb: f1,
+    peak_memory_default_10s_mb: f10,
+    peak_memory_ratio_10s_over_1s: {
+      median: round(ratio, 3),
+      unit: 'ratio (peak RSS)',
+      runs,
+      heap_used_ratio: round((f10['peak_heap_used_mib'] as number) / (f1['peak_heap_used_mib'] as number), 3),
+      retained_heap_ratio: round((f10['retained_heap_mib'] as number) / (f1['retained_heap_mib'] as number), 3),
+      bar: 'flat (close to 1)',
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--memory-child') {
+    const durationNs = Number(argv[1]);
+    const seed = Number(argv[2] ?? SEED);
+    if (!Number.isSafeInteger(durationNs) || durationNs <= 0) throw new Error(`bad duration ${argv[1]}`);
+    console.log(JSON.stringify(runDefaultForMemory(durationNs, seed)));
+    return;
+  }
+  const started = process.hrtime.bigint();
+  if ((globalThis as { gc?: unknown }).gc === undefined) progress('warning: run node with --expose-gc so GC can be forced between runs');
+  progress(`node ${process.version}, pid ${process.pid}`);
+  const report: Record<string, Figure> = {};
+
+  report['engine_events_per_sec'] = benchEngine();
+
+  const simNs = calibrateRandread(1e9);
+  const base = benchUnattached(simNs, 7);
+  report['odirect_randread_per_sec'] = base.figure;
+
+  const one = benchAttachedPairs('block_rq_issue', simNs, 6, base.ios, 'odirect_randread_noop_block_rq_issue_per_sec');
+  one.rateFig['bar'] = 'ratio >= 0.9';
+  one.rateFig['meets_bar'] = one.ratioFig.median >= 0.9;
+  report['odirect_randread_noop_block_rq_issue_per_sec'] = one.rateFig;
+  report['odirect_randread_noop_block_rq_issue_ratio'] = one.ratioFig;
+
+  const all = benchAttachedPairs('all', simNs, 5, base.ios, 'odirect_randread_all_sites_per_sec');
+  report['odirect_randread_all_sites_per_sec'] = all.rateFig;
+  report['odirect_randread_all_sites_ratio'] = all.ratioFig;
+
+  Object.assign(report, await benchMemory(3));
+
+  progress(`done in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`);
+  const json = JSON.stringify(report);
+  writeFileSync(join(repoRoot(), 'bench-report.json'), json + '\n');
+  console.log(json);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exit(1);
+});
