@@ -12,6 +12,7 @@ import type { Task } from '../kernel/sched/task.js';
 import { SCHED, TaskState } from '../kernel/sched/task.js';
 import { BIO_SUBMIT_NS, BLK_MQ_GET_REQUEST_NS } from '../hw/cpu.js';
 import { SimBug } from '../sim/errors.js';
+import type { HitContext } from '../trace/probe.js';
 
 /** BLK_MAX_REQUEST_COUNT: a plug is flushed once it holds this many requests. */
 export const BLK_MAX_REQUEST_COUNT = 32;
@@ -82,23 +83,35 @@ export function flushPlugList(k: Kernel, task: Task, plug: BlkPlug, fromSchedule
   const cost: CpuCost = { ns: 0 };
   const rqs = plug.rqs.splice(0);
   if (k.tp.block_unplug.enabled) k.tp.block_unplug.emit(cpu, rqs[0]!.ioId, rqs.length);
-  // group by queue, preserving order
-  const byQueue = new Map<RequestQueue, MqRequest[]>();
-  for (const rq of rqs) {
-    const list = byQueue.get(rq.q);
-    if (list) list.push(rq);
-    else byQueue.set(rq.q, [rq]);
-  }
-  for (const [q, list] of byQueue) {
-    if (q.elevator || fromSchedule) {
-      q.insertRequests(cpu, list, cost);
-      const hctxs = new Set(list.map((r) => r.hctx));
-      for (const h of hctxs) q.runHwQueue(h, cpu, cost);
-    } else {
-      for (const rq of list) q.issueDirectly(rq, cpu, cost);
+  // group by queue, preserving order (almost always a single queue)
+  const q0 = rqs[0]!.q;
+  if (rqs.every((rq) => rq.q === q0)) {
+    dispatchPlugged(cpu, q0, rqs, fromSchedule, cost);
+  } else {
+    const byQueue = new Map<RequestQueue, MqRequest[]>();
+    for (const rq of rqs) {
+      const list = byQueue.get(rq.q);
+      if (list) list.push(rq);
+      else byQueue.set(rq.q, [rq]);
     }
+    for (const [q, list] of byQueue) dispatchPlugged(cpu, q, list, fromSchedule, cost);
   }
   return cost.ns;
+}
+
+/** blk_mq_dispatch_plug_list for one queue. */
+function dispatchPlugged(cpu: HitContext, q: RequestQueue, list: MqRequest[], fromSchedule: boolean, cost: CpuCost): void {
+  if (q.elevator || fromSchedule) {
+    q.insertRequests(cpu, list, cost);
+    let last: MqRequest['hctx'] | undefined;
+    for (const rq of list) {
+      if (rq.hctx === last) continue;
+      last = rq.hctx;
+      q.runHwQueue(rq.hctx, cpu, cost);
+    }
+  } else {
+    for (const rq of list) q.issueDirectly(rq, cpu, cost);
+  }
 }
 
 /**
@@ -118,7 +131,16 @@ export function* ioSchedule(k: Kernel, task: Task): Generator<number, void, void
  * submit_bio: split to the queue limits, then blk_mq_submit_bio. Process context; yields the CPU
  * time spent and may sleep waiting for a tag.
  */
-export function* submitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio): Generator<number, void, void> {
+export function submitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio): Generator<number, void, void> {
+  const fnSubmit = k.fn.submit_bio;
+  // the common case (no split, no kprobe on submit_bio) adds no generator frame of its own
+  if (bio.nrSectors <= q.limits.maxSectors && !fnSubmit.entry.enabled && !fnSubmit.ret.enabled) {
+    return blkMqSubmitBio(k, task, q, bio, BIO_SUBMIT_NS);
+  }
+  return submitBioSplitting(k, task, q, bio);
+}
+
+function* submitBioSplitting(k: Kernel, task: Task, q: RequestQueue, bio: Bio): Generator<number, void, void> {
   const cpu = k.sched.cpu(task.cpu);
   const fnSubmit = k.fn.submit_bio;
   if (fnSubmit.entry.enabled) fnSubmit.enter(cpu, bio.ioId, bio);
@@ -133,7 +155,7 @@ export function* submitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio): Ge
       piece = head;
       rest = tail;
     }
-    yield* blkMqSubmitBio(k, task, q, piece);
+    yield* blkMqSubmitBio(k, task, q, piece, 0);
   }
   if (fnSubmit.ret.enabled) fnSubmit.exit(k.sched.cpu(task.cpu), bio.ioId, 0);
 }
@@ -170,7 +192,9 @@ function splitBio(k: Kernel, bio: Bio, sectors: number): [Bio, Bio] {
   return [mk(bio.sector, headVecs), mk(bio.sector + sectors, tailVecs)];
 }
 
-function* blkMqSubmitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio): Generator<number, void, void> {
+/** blk_mq_submit_bio; `submitCostNs` is submit_bio's own CPU time, charged first. */
+function* blkMqSubmitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio, submitCostNs: number): Generator<number, void, void> {
+  if (submitCostNs > 0) yield submitCostNs;
   const fn = k.fn.blk_mq_submit_bio;
   let cpu = k.sched.cpu(task.cpu);
   if (fn.entry.enabled) fn.enter(cpu, bio.ioId, bio);

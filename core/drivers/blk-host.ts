@@ -19,10 +19,31 @@ interface DriverCmd {
   cmd: DeviceCommand;
 }
 
+/** Outstanding requests of one hardware queue, indexed by command id (the request's tag). */
+export class CmdTable {
+  private readonly byCid: (MqRequest | undefined)[] = [];
+  size = 0;
+
+  get(cid: number): MqRequest | undefined {
+    return this.byCid[cid];
+  }
+
+  set(cid: number, rq: MqRequest): void {
+    if (this.byCid[cid] === undefined) this.size++;
+    this.byCid[cid] = rq;
+  }
+
+  delete(cid: number): void {
+    if (this.byCid[cid] === undefined) return;
+    this.byCid[cid] = undefined;
+    this.size--;
+  }
+}
+
 export abstract class BlockDriverHost implements DeviceHost {
   hw!: BlockDeviceHw;
   /** Outstanding requests by queue and command id. */
-  protected readonly outstanding: Map<number, MqRequest>[] = [];
+  protected readonly outstanding: CmdTable[] = [];
 
   constructor(
     protected readonly k: Kernel,
@@ -35,7 +56,7 @@ export abstract class BlockDriverHost implements DeviceHost {
 
   attach(hw: BlockDeviceHw): void {
     this.hw = hw;
-    for (let i = 0; i < hw.queueCount; i++) this.outstanding.push(new Map());
+    for (let i = 0; i < hw.queueCount; i++) this.outstanding.push(new CmdTable());
   }
 
   /** The CPU that takes this queue's interrupt (and where device-side hits are reported). */

@@ -3,7 +3,7 @@
 
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
-import { doSyscall } from '../kernel/entry.js';
+import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
 import { O, type File } from './types.js';
 import { DEFAULT_RA_PAGES } from '../mm/readahead.js';
 import { doMmap, doMunmap, MAP } from '../mm/mmap.js';
@@ -55,23 +55,28 @@ function* openImpl(k: Kernel, task: Task, ioId: number, path: string, flags: num
 }
 
 export function* sysOpenat(k: Kernel, task: Task, dfd: number, path: string, flags: number, mode: number): Generator<number, number, void> {
-  const va = userString(task, path);
-  return yield* doSyscall(k, task, 'openat', [dfd, va, flags, mode], (ioId) => openImpl(k, task, ioId, path, flags));
+  const ioId = syscallEnter(k, task, 'openat', dfd, userString(task, path), flags, mode);
+  yield SYSCALL_ENTRY_NS;
+  const ret = yield* openImpl(k, task, ioId, path, flags);
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'openat', ret);
 }
 
 export function* sysOpen(k: Kernel, task: Task, path: string, flags: number, mode: number): Generator<number, number, void> {
-  const va = userString(task, path);
-  return yield* doSyscall(k, task, 'open', [va, flags, mode], (ioId) => openImpl(k, task, ioId, path, flags));
+  const ioId = syscallEnter(k, task, 'open', userString(task, path), flags, mode);
+  yield SYSCALL_ENTRY_NS;
+  const ret = yield* openImpl(k, task, ioId, path, flags);
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'open', ret);
 }
 
 export function* sysClose(k: Kernel, task: Task, fd: number): Generator<number, number, void> {
-  return yield* doSyscall(k, task, 'close', [fd], function* () {
-    const f = task.files?.remove(fd);
-    if (!f) return -EBADF;
-    f.refcount--;
-    yield 0;
-    return 0;
-  });
+  syscallEnter(k, task, 'close', fd);
+  yield SYSCALL_ENTRY_NS;
+  const f = task.files?.remove(fd);
+  if (f) f.refcount--;
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'close', f ? 0 : -EBADF);
 }
 
 function* fsyncImpl(k: Kernel, task: Task, ioId: number, fd: number, datasync: boolean): Generator<number, number, void> {
@@ -86,30 +91,37 @@ function* fsyncImpl(k: Kernel, task: Task, ioId: number, fd: number, datasync: b
 }
 
 export function* sysFsync(k: Kernel, task: Task, fd: number): Generator<number, number, void> {
-  return yield* doSyscall(k, task, 'fsync', [fd], (ioId) => fsyncImpl(k, task, ioId, fd, false));
+  const ioId = syscallEnter(k, task, 'fsync', fd);
+  yield SYSCALL_ENTRY_NS;
+  const ret = yield* fsyncImpl(k, task, ioId, fd, false);
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'fsync', ret);
 }
 
 export function* sysFdatasync(k: Kernel, task: Task, fd: number): Generator<number, number, void> {
-  return yield* doSyscall(k, task, 'fdatasync', [fd], (ioId) => fsyncImpl(k, task, ioId, fd, true));
+  const ioId = syscallEnter(k, task, 'fdatasync', fd);
+  yield SYSCALL_ENTRY_NS;
+  const ret = yield* fsyncImpl(k, task, ioId, fd, true);
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'fdatasync', ret);
 }
 
 export function* sysMmap(k: Kernel, task: Task, addr: number, len: number, prot: number, flags: number, fd: number, off: number): Generator<number, number, void> {
-  return yield* doSyscall(k, task, 'mmap', [addr, len, prot, flags, fd, off], function* () {
-    yield VFS_DISPATCH_NS;
-    if (!task.mm) return -EINVAL;
-    let file: File | undefined;
-    if (!(flags & MAP.ANONYMOUS)) {
-      file = task.files?.get(fd);
-      if (!file) return -EBADF;
-    }
-    return doMmap(k, k.sched.cpu(task.cpu), task.mm, file, len, prot, flags, off);
-  });
+  syscallEnter(k, task, 'mmap', addr, len, prot, flags, fd, off);
+  yield SYSCALL_ENTRY_NS + VFS_DISPATCH_NS;
+  let ret: number;
+  let file: File | undefined;
+  if (!task.mm) ret = -EINVAL;
+  else if (!(flags & MAP.ANONYMOUS) && !(file = task.files?.get(fd))) ret = -EBADF;
+  else ret = doMmap(k, k.sched.cpu(task.cpu), task.mm, file, len, prot, flags, off);
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'mmap', ret);
 }
 
 export function* sysMunmap(k: Kernel, task: Task, addr: number, len: number): Generator<number, number, void> {
-  return yield* doSyscall(k, task, 'munmap', [addr, len], function* () {
-    yield VFS_DISPATCH_NS;
-    if (!task.mm) return -EINVAL;
-    return doMunmap(k, task.mm, addr, len);
-  });
+  syscallEnter(k, task, 'munmap', addr, len);
+  yield SYSCALL_ENTRY_NS + VFS_DISPATCH_NS;
+  const ret = task.mm ? doMunmap(k, task.mm, addr, len) : -EINVAL;
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'munmap', ret);
 }

@@ -3,8 +3,9 @@
 
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
-import { doSyscall } from '../kernel/entry.js';
+import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
 import { O, type File, type Kiocb } from './types.js';
+import type { FuncProbes } from '../trace/events.js';
 import { VFS_DISPATCH_NS } from '../hw/cpu.js';
 
 const EBADF = 9;
@@ -23,91 +24,124 @@ function writable(f: File): boolean {
 }
 
 /** vfs_read / vfs_write: checks, then ->read_iter / ->write_iter through a kiocb. */
-function* vfsRw(k: Kernel, task: Task, ioId: number, file: File, va: number, count: number, posBytes: number, write: boolean): Generator<number, number, void> {
+/** A generator that only returns a value (argument errors). */
+function* result(ret: number): Generator<number, number, void> {
+  return ret;
+}
+
+/**
+ * vfs_read / vfs_write: checks, then ->read_iter / ->write_iter through a kiocb. Its CPU time
+ * (VFS_DISPATCH_NS) is charged with the syscall entry, so without its kprobes attached it adds no
+ * generator frame: it returns the filesystem's generator itself.
+ */
+function vfsRw(k: Kernel, task: Task, ioId: number, file: File, va: number, count: number, posBytes: number, write: boolean): Generator<number, number, void> {
   const fn = write ? k.fn.vfs_write : k.fn.vfs_read;
-  const cpu = k.sched.cpu(task.cpu);
-  if (fn.entry.enabled) fn.enter(cpu, ioId, file, va, count, posBytes);
-  let ret: number;
-  if (write ? !writable(file) : !readable(file)) ret = -EBADF;
-  else if (count < 0 || posBytes < 0) ret = -EINVAL;
-  else if (count === 0) ret = 0;
+  let inner: Generator<number, number, void>;
+  if (write ? !writable(file) : !readable(file)) inner = result(-EBADF);
+  else if (count < 0 || posBytes < 0) inner = result(-EINVAL);
+  else if (count === 0) inner = result(0);
   else {
-    yield VFS_DISPATCH_NS;
     const n = Math.min(count, MAX_RW_COUNT);
     const iocb: Kiocb = { kaddr: k.kaddr(), file, posBytes: file.flags & O.APPEND && write ? file.inode.sizeBytes : posBytes, ioId, direct: (file.flags & O.DIRECT) !== 0, task };
     const fops = file.inode.fops;
-    ret = write ? yield* fops.writeIter(iocb, { va, lenBytes: n }) : yield* fops.readIter(iocb, { va, lenBytes: n });
+    inner = write ? fops.writeIter(iocb, { va, lenBytes: n }) : fops.readIter(iocb, { va, lenBytes: n });
   }
+  if (!fn.entry.enabled && !fn.ret.enabled) return inner;
+  return vfsRwTraced(k, task, ioId, fn, file, va, count, posBytes, inner);
+}
+
+function* vfsRwTraced(
+  k: Kernel,
+  task: Task,
+  ioId: number,
+  fn: FuncProbes['vfs_read'],
+  file: File,
+  va: number,
+  count: number,
+  posBytes: number,
+  inner: Generator<number, number, void>,
+): Generator<number, number, void> {
+  if (fn.entry.enabled) fn.enter(k.sched.cpu(task.cpu), ioId, file, va, count, posBytes);
+  const ret = yield* inner;
   if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, ret);
   return ret;
 }
 
 export function* sysRead(k: Kernel, task: Task, fd: number, va: number, count: number): Generator<number, number, void> {
-  return yield* doSyscall(k, task, 'read', [fd, va, count], function* (ioId) {
-    const fn = k.fn.ksys_read;
-    if (fn.entry.enabled) fn.enter(k.sched.cpu(task.cpu), ioId, fd, va, count);
-    const file = task.files?.get(fd);
-    let ret: number;
-    if (!file) ret = -EBADF;
-    else {
-      ret = yield* vfsRw(k, task, ioId, file, va, count, file.posBytes, false);
-      if (ret > 0) file.posBytes += ret;
-    }
-    if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, ret);
-    return ret;
-  });
+  const ioId = syscallEnter(k, task, 'read', fd, va, count);
+  yield SYSCALL_ENTRY_NS + VFS_DISPATCH_NS;
+  const fn = k.fn.ksys_read;
+  if (fn.entry.enabled) fn.enter(k.sched.cpu(task.cpu), ioId, fd, va, count);
+  const file = task.files?.get(fd);
+  let ret: number;
+  if (!file) ret = -EBADF;
+  else {
+    ret = yield* vfsRw(k, task, ioId, file, va, count, file.posBytes, false);
+    if (ret > 0) file.posBytes += ret;
+  }
+  if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, ret);
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'read', ret);
 }
 
 export function* sysWrite(k: Kernel, task: Task, fd: number, va: number, count: number): Generator<number, number, void> {
-  return yield* doSyscall(k, task, 'write', [fd, va, count], function* (ioId) {
-    const file = task.files?.get(fd);
-    if (!file) return -EBADF;
-    const ret = yield* vfsRw(k, task, ioId, file, va, count, file.posBytes, true);
+  const ioId = syscallEnter(k, task, 'write', fd, va, count);
+  yield SYSCALL_ENTRY_NS + VFS_DISPATCH_NS;
+  const file = task.files?.get(fd);
+  let ret: number;
+  if (!file) ret = -EBADF;
+  else {
+    ret = yield* vfsRw(k, task, ioId, file, va, count, file.posBytes, true);
     if (ret > 0) file.posBytes = (file.flags & O.APPEND ? file.inode.sizeBytes - ret : file.posBytes) + ret;
-    return ret;
-  });
+  }
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'write', ret);
 }
 
 export function* sysPread64(k: Kernel, task: Task, fd: number, va: number, count: number, pos: number): Generator<number, number, void> {
-  return yield* doSyscall(k, task, 'pread64', [fd, va, count, pos], function* (ioId) {
-    const file = task.files?.get(fd);
-    if (!file) return -EBADF;
-    if (pos < 0) return -EINVAL;
-    return yield* vfsRw(k, task, ioId, file, va, count, pos, false);
-  });
+  const ioId = syscallEnter(k, task, 'pread64', fd, va, count, pos);
+  yield SYSCALL_ENTRY_NS + VFS_DISPATCH_NS;
+  const file = task.files?.get(fd);
+  const ret = !file ? -EBADF : pos < 0 ? -EINVAL : yield* vfsRw(k, task, ioId, file, va, count, pos, false);
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'pread64', ret);
 }
 
 export function* sysPwrite64(k: Kernel, task: Task, fd: number, va: number, count: number, pos: number): Generator<number, number, void> {
-  return yield* doSyscall(k, task, 'pwrite64', [fd, va, count, pos], function* (ioId) {
-    const file = task.files?.get(fd);
-    if (!file) return -EBADF;
-    if (pos < 0) return -EINVAL;
-    return yield* vfsRw(k, task, ioId, file, va, count, pos, true);
-  });
+  const ioId = syscallEnter(k, task, 'pwrite64', fd, va, count, pos);
+  yield SYSCALL_ENTRY_NS + VFS_DISPATCH_NS;
+  const file = task.files?.get(fd);
+  const ret = !file ? -EBADF : pos < 0 ? -EINVAL : yield* vfsRw(k, task, ioId, file, va, count, pos, true);
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'pwrite64', ret);
+}
+
+/** vfs_llseek's arithmetic: the new position, or -EINVAL. */
+function llseek(file: File, offset: number, whence: number): number {
+  let pos: number;
+  if (whence === SEEK.SET) pos = offset;
+  else if (whence === SEEK.CUR) pos = file.posBytes + offset;
+  else if (whence === SEEK.END) pos = file.inode.sizeBytes + offset;
+  else return -EINVAL;
+  if (pos < 0) return -EINVAL;
+  file.posBytes = pos;
+  return pos;
 }
 
 export function* sysLseek(k: Kernel, task: Task, fd: number, offset: number, whence: number): Generator<number, number, void> {
-  return yield* doSyscall(k, task, 'lseek', [fd, offset, whence], function* (ioId) {
-    const file = task.files?.get(fd);
-    if (!file) return -EBADF;
+  const ioId = syscallEnter(k, task, 'lseek', fd, offset, whence);
+  yield SYSCALL_ENTRY_NS;
+  const file = task.files?.get(fd);
+  let ret: number;
+  if (!file) ret = -EBADF;
+  else {
     const fn = k.fn.vfs_llseek;
     if (fn.entry.enabled) fn.enter(k.sched.cpu(task.cpu), ioId, file, offset, whence);
-    let pos: number;
-    if (whence === SEEK.SET) pos = offset;
-    else if (whence === SEEK.CUR) pos = file.posBytes + offset;
-    else if (whence === SEEK.END) pos = file.inode.sizeBytes + offset;
-    else pos = -1;
-    let ret: number;
-    if (whence !== SEEK.SET && whence !== SEEK.CUR && whence !== SEEK.END) ret = -EINVAL;
-    else if (pos < 0) ret = -EINVAL;
-    else {
-      file.posBytes = pos;
-      ret = pos;
-    }
+    ret = llseek(file, offset, whence);
     if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, ret);
-    yield 0;
-    return ret;
-  });
+  }
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'lseek', ret);
 }
 
 export { ESPIPE };

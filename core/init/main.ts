@@ -96,14 +96,7 @@ export class Machine {
         const task = this.spawn(
           spec.name.slice(0, 15),
           false,
-          (t) => {
-            const body = fioJob(k, t, spec, stats, rng, stopAtNs);
-            return (function* (): TaskBody {
-              // execve("/usr/bin/fio"): the new image starts running the job
-              if (k.tp.sched_process_exec.enabled) k.tp.sched_process_exec.emit(k.sched.cpu(t.cpu), 0, t, t.pid, '/usr/bin/fio');
-              yield* body;
-            })();
-          },
+          (t) => fioJob(k, t, spec, stats, rng, stopAtNs),
           this.init,
         );
         this.jobs.push({ spec, jobIndex: i, task, stats });

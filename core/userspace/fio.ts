@@ -14,6 +14,7 @@ import { userAccess } from '../mm/memory.js';
 import { nanosleep } from '../kernel/time/timer.js';
 import { USER_IO_OVERHEAD_NS } from '../hw/cpu.js';
 import type { Random } from '../sim/random.js';
+import { execve } from '../fs/exec.js';
 
 export class JobStats {
   readonly read = new LatencyHistogram();
@@ -34,6 +35,8 @@ export class JobStats {
 
 /** The body of one fio job process. `stopAtNs` is the end of the run. */
 export function* fioJob(k: Kernel, task: Task, job: JobSpec, stats: JobStats, rng: Random, stopAtNs: number): Generator<number, void, void> {
+  // the forked child execs fio, then runs its job
+  yield execve(k, task, '/usr/bin/fio');
   if (job.startdelayNs > 0) yield* nanosleep(k, task, job.startdelayNs);
   stats.startNs = k.env.nowNs;
   const deadlineNs = Math.min(stopAtNs, job.runtimeNs > 0 ? stats.startNs + job.runtimeNs : Infinity);

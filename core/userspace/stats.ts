@@ -6,7 +6,7 @@ const SUB_BUCKETS = 64; // per power of two above EXACT_LIMIT: about 1.6% resolu
 
 function bucketOf(v: number): number {
   if (v < EXACT_LIMIT) return v < 0 ? 0 : Math.floor(v);
-  const e = Math.floor(Math.log2(v));
+  const e = v < 2 ** 31 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v));
   const sub = Math.floor(v / 2 ** (e - 6)); // in [64, 128)
   return EXACT_LIMIT + (e - 7) * SUB_BUCKETS + (sub - SUB_BUCKETS);
 }

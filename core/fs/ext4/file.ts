@@ -3,6 +3,7 @@
 // and fsync = write back + wait, then a journal commit if metadata changed (else a cache flush).
 
 import type { Kernel } from '../../kernel/kernel.js';
+import type { FuncProbes } from '../../trace/events.js';
 import type { Task } from '../../kernel/sched/task.js';
 import { O, type File, type FileOperations, type Kiocb, type UserBuffer } from '../types.js';
 import type { Vma } from '../../mm/mm_types.js';
@@ -11,15 +12,22 @@ import { iomapDioRw } from '../iomap/direct-io.js';
 import { blkdevIssueFlush, jbd2Commit } from '../jbd2/commit.js';
 import type { Ext4Fs, Ext4Inode } from './super.js';
 
+/** Runs a ->read_iter body between its kprobe and kretprobe hits. */
+function* traced(k: Kernel, fn: FuncProbes['ext4_file_read_iter'], iocb: Kiocb, buf: UserBuffer, inner: Generator<number, number, void>): Generator<number, number, void> {
+  if (fn.entry.enabled) fn.enter(k.sched.cpu(iocb.task.cpu), iocb.ioId, iocb, buf.va);
+  const ret = yield* inner;
+  if (fn.ret.enabled) fn.exit(k.sched.cpu(iocb.task.cpu), iocb.ioId, ret);
+  return ret;
+}
+
 export function ext4FileOperations(k: Kernel, fsOf: (file: File) => Ext4Fs): FileOperations {
   const ops: FileOperations = {
     name: 'ext4_file_operations',
-    *readIter(iocb: Kiocb, buf: UserBuffer) {
+    readIter(iocb: Kiocb, buf: UserBuffer) {
+      const inner = iocb.direct ? iomapDioRw(k, iocb, buf, false) : filemapRead(k, iocb, buf);
       const fn = k.fn.ext4_file_read_iter;
-      if (fn.entry.enabled) fn.enter(k.sched.cpu(iocb.task.cpu), iocb.ioId, iocb, buf.va);
-      const ret = iocb.direct ? yield* iomapDioRw(k, iocb, buf, false) : yield* filemapRead(k, iocb, buf);
-      if (fn.ret.enabled) fn.exit(k.sched.cpu(iocb.task.cpu), iocb.ioId, ret);
-      return ret;
+      // without its kprobes attached, ext4_file_read_iter adds no generator frame
+      return fn.entry.enabled || fn.ret.enabled ? traced(k, fn, iocb, buf, inner) : inner;
     },
     *writeIter(iocb: Kiocb, buf: UserBuffer) {
       const fn = k.fn.ext4_file_write_iter;

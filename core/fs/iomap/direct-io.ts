@@ -38,7 +38,7 @@ export function* iomapDioRw(k: Kernel, iocb: Kiocb, buf: UserBuffer, write: bool
   if (len === 0) return 0;
   const vecs = gupBioVecs(task.mm!, buf.va, len);
   if (!vecs) return -EFAULT;
-  yield copyNs(vecs.length * 64); // pin_user_pages bookkeeping
+  const pinNs = copyNs(vecs.length * 64); // pin_user_pages bookkeeping, charged with the flush below
   // kiocb_write_and_wait / kiocb_invalidate_pages: cached pages of the range must not go stale
   const first = Math.floor(iocb.posBytes / PAGE_SIZE);
   const last = Math.floor((iocb.posBytes + len - 1) / PAGE_SIZE);
@@ -105,8 +105,7 @@ export function* iomapDioRw(k: Kernel, iocb: Kiocb, buf: UserBuffer, write: bool
     }
     done += chunk;
   }
-  const ns = blkFinishPlug(k, task);
-  if (ns > 0) yield ns;
+  yield blkFinishPlug(k, task) + pinNs;
   while (dio.remaining > 0 && !dio.waiterDone) {
     task.state = TaskState.UNINTERRUPTIBLE;
     yield* ioSchedule(k, task);
