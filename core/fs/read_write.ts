@@ -10,7 +10,6 @@ import { VFS_DISPATCH_NS } from '../hw/cpu.js';
 
 const EBADF = 9;
 const EINVAL = 22;
-const ESPIPE = 29;
 /** MAX_RW_COUNT: a single read/write moves at most INT_MAX rounded down to a page. */
 const MAX_RW_COUNT = 0x7ffff000;
 
@@ -144,4 +143,3 @@ export function* sysLseek(k: Kernel, task: Task, fd: number, offset: number, whe
   return syscallExit(k, task, 'lseek', ret);
 }
 
-export { ESPIPE };

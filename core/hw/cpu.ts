@@ -31,12 +31,11 @@ export const AHCI_QUEUE_CMD_NS = 1_500;
 export const DMA_MAP_SG_ENTRY_NS = 100;
 /** Hardirq entry/exit overhead plus the handler's fixed part. */
 export const HARDIRQ_BASE_NS = 600;
-/** Per completion reaped in an interrupt handler (CQE processing, blk_mq_end_request, bio_endio). */
+/** Per completion reaped in an interrupt handler (CQE processing, blk_mq_end_request, bio_endio,
+ *  and try_to_wake_up of the waiter). */
 export const IRQ_PER_COMPLETION_NS = 350;
 /** Softirq entry/exit overhead. */
 export const SOFTIRQ_BASE_NS = 300;
-/** try_to_wake_up, enqueue, and the wakeup tracepoints. */
-export const WAKEUP_NS = 300;
 /** A context switch (1–3.5 µs measured, §0). */
 export const CONTEXT_SWITCH_NS = 1_500;
 /** Waking a task on another CPU costs an IPI (~1 µs IRQ-to-wakeup order, §0). */

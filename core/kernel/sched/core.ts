@@ -9,7 +9,7 @@ import { Priority, type Environment } from '../../sim/engine.js';
 import { SimBug } from '../../sim/errors.js';
 import type { HitContext } from '../../trace/probe.js';
 import type { ProbeSites } from '../../trace/events.js';
-import { CONTEXT_SWITCH_NS, IDLE_EXIT_NS, IPI_LATENCY_NS, WAKEUP_NS } from '../../hw/cpu.js';
+import { CONTEXT_SWITCH_NS, IDLE_EXIT_NS, IPI_LATENCY_NS } from '../../hw/cpu.js';
 import { SCHED, Task, TaskState, TASK_REPORT_PREEMPTED, type TaskBody } from './task.js';
 
 /** sysctl_sched_base_slice since 6.15 (0.70 ms) scaled by 1 + ilog2(min(ncpus, 8)). */
@@ -99,10 +99,6 @@ export class Cpu implements HitContext {
   }
   get comm(): string {
     return this.current.comm;
-  }
-
-  get isIdle(): boolean {
-    return this.current === this.idle && !this.inIrq;
   }
 
   /** Utilisation bookkeeping: called whenever the CPU switches between idle and busy. */
@@ -528,5 +524,3 @@ function finishSoftirq(a: { sched: Scheduler; cpu: Cpu; work: SoftirqWork }): vo
   a.sched.finishSoftirq(a.cpu, a.work);
 }
 
-/** The wakeup cost charged to interrupt handlers per task woken. */
-export const WAKEUP_COST_NS = WAKEUP_NS;
