@@ -102,16 +102,13 @@ export abstract class BlockDriverHost implements DeviceHost {
     return true;
   }
 
-  protected step(qid: number, cmd: DeviceCommand): DeviceStep {
+  private rwbsOf(qid: number, cmd: DeviceCommand): string {
     const rq = this.outstanding[qid]!.get(cmd.cid);
-    return {
-      dev: this.q.dev,
-      qid,
-      cid: cmd.cid,
-      sector: cmd.sector,
-      nrSectors: cmd.nrSectors,
-      rwbs: rq ? fillRwbs(rq.op, rq.cmdFlags, cmd.nrSectors * 512) : cmd.op === 'flush' ? 'FF' : cmd.op === 'write' ? 'W' : 'R',
-    };
+    return rq ? fillRwbs(rq.op, rq.cmdFlags, cmd.nrSectors * 512) : cmd.op === 'flush' ? 'FF' : cmd.op === 'write' ? 'W' : 'R';
+  }
+
+  protected step(qid: number, cmd: DeviceCommand): DeviceStep {
+    return { dev: this.q.dev, qid, cid: cmd.cid, sector: cmd.sector, nrSectors: cmd.nrSectors, rwbs: this.rwbsOf(qid, cmd) };
   }
 
   protected ioIdOf(qid: number, cid: number): number {
@@ -126,8 +123,14 @@ export abstract class BlockDriverHost implements DeviceHost {
   onMediaStart(qid: number, cmd: DeviceCommand, d: MediaDetail): void {
     const tp = this.k.tp.device_media;
     if (tp.enabled) {
+      // written out field by field: adding keys after a spread is a slow path in V8
       tp.emit(this.irqCpu(qid), this.ioIdOf(qid, cmd.cid), {
-        ...this.step(qid, cmd),
+        dev: this.q.dev,
+        qid,
+        cid: cmd.cid,
+        sector: cmd.sector,
+        nrSectors: cmd.nrSectors,
+        rwbs: this.rwbsOf(qid, cmd),
         channel: d.channel,
         die: d.die,
         seekNs: d.seekNs,
@@ -142,7 +145,12 @@ export abstract class BlockDriverHost implements DeviceHost {
     const tp = this.k.tp.dma_transfer;
     if (tp.enabled) {
       tp.emit(this.irqCpu(qid), this.ioIdOf(qid, cmd.cid), {
-        ...this.step(qid, cmd),
+        dev: this.q.dev,
+        qid,
+        cid: cmd.cid,
+        sector: cmd.sector,
+        nrSectors: cmd.nrSectors,
+        rwbs: this.rwbsOf(qid, cmd),
         toDevice: direction === 'to-device',
         bytes,
         nrSg: cmd.sgList.length,
