@@ -1,5 +1,7 @@
 // Models: include/linux/blk_types.h: struct bio, bio_vec, request operations and flags, blk_status_t.
 
+import { EIO } from '../uapi/errno.js';
+
 /** REQ_OP_* (the low bits of blk_opf_t). */
 export const ReqOp = {
   READ: 0,
@@ -79,5 +81,5 @@ export function fillRwbs(op: ReqOp, flags: number, nrBytes: number): string {
 
 /** blk_status_to_errno */
 export function blkStatusToErrno(status: BlkStatus): number {
-  return status === BlkStatus.OK ? 0 : -5; // -EIO
+  return status === BlkStatus.OK ? 0 : -EIO;
 }

@@ -9,6 +9,7 @@ import { filemapRead, genericPerformWrite } from '../mm/filemap.js';
 import { iomapDioRw } from './iomap/direct-io.js';
 import { blkdevIssueFlush } from './jbd2/commit.js';
 import { S_IFBLK, type AddressSpaceOps, type File, type FileOperations, type Inode, type Kiocb, type UserBuffer } from './types.js';
+import { ENOSPC } from '../uapi/errno.js';
 
 /** The bdev inode's block size: logical blocks of 4 KiB (the page size) for the page cache. */
 const BDEV_BLOCK_SIZE = 4096;
@@ -28,11 +29,12 @@ export function blkdevFileOperations(k: Kernel): FileOperations {
       return iocb.direct ? yield* iomapDioRw(k, iocb, buf, false) : yield* filemapRead(k, iocb, buf);
     },
     *writeIter(iocb: Kiocb, buf: UserBuffer) {
-      if (iocb.posBytes + buf.lenBytes > iocb.file.inode.sizeBytes) return -28; // -ENOSPC past the end
+      if (iocb.posBytes + buf.lenBytes > iocb.file.inode.sizeBytes) return -ENOSPC; // past the end of the device
       return iocb.direct ? yield* iomapDioRw(k, iocb, buf, true) : yield* genericPerformWrite(k, iocb, buf);
     },
     *fsync(file: File, task: Task, ioId: number, startBytes: number, endBytes: number) {
-      yield* k.wb.writeAndWait(task, file, ioId, startBytes, endBytes);
+      const err = yield* k.wb.writeAndWait(task, file, ioId, startBytes, endBytes);
+      if (err < 0) return err;
       return yield* blkdevIssueFlush(k, task, file.inode.bdevDev, ioId);
     },
     mmap(_file: File, _vma: Vma) {

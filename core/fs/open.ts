@@ -8,11 +8,8 @@ import { O, type File } from './types.js';
 import { DEFAULT_RA_PAGES } from '../mm/readahead.js';
 import { doMmap, doMunmap, MAP } from '../mm/mmap.js';
 import { VFS_DISPATCH_NS } from '../hw/cpu.js';
+import { EBADF, EINVAL, EISDIR, ENOENT } from '../uapi/errno.js';
 
-const ENOENT = 2;
-const EBADF = 9;
-const EINVAL = 22;
-const EISDIR = 21;
 /** AT_FDCWD */
 export const AT_FDCWD = -100;
 

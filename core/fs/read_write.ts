@@ -7,9 +7,8 @@ import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '..
 import { O, type File, type Kiocb } from './types.js';
 import type { FuncProbes } from '../trace/events.js';
 import { VFS_DISPATCH_NS } from '../hw/cpu.js';
+import { EBADF, EINVAL } from '../uapi/errno.js';
 
-const EBADF = 9;
-const EINVAL = 22;
 /** MAX_RW_COUNT: a single read/write moves at most INT_MAX rounded down to a page. */
 const MAX_RW_COUNT = 0x7ffff000;
 

@@ -17,14 +17,15 @@ import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../block/blk_t
 import { copyNs, EXTENT_LOOKUP_NS, FOLIO_ALLOC_NS, MARK_DIRTY_NS, PAGE_CACHE_LOOKUP_NS } from '../hw/cpu.js';
 import { userRangeMapped } from './memory.js';
 import type { HitContext } from '../trace/probe.js';
+import { SimBug } from '../sim/errors.js';
+import { accountFolioDirtied } from './page-writeback.js';
+import { EFAULT, EIO, ENOMEM } from '../uapi/errno.js';
 
-export const EIO = 5;
-export const ENOMEM = 12;
-export const EFAULT = 14;
-export const EINVAL = 22;
 
 /** filemap_add_folio: a new, locked folio in the page cache and on the LRU. */
 export function filemapAddFolio(k: Kernel, ctx: HitContext, ioId: number, mapping: AddressSpace, index: number): Folio | undefined {
+  // Linux returns -EEXIST here; our callers look the index up again after every sleep instead
+  if (mapping.pages.has(index)) throw new SimBug(`page cache index ${index} of inode ${mapping.host.ino} already present`);
   const f = k.mm.allocFolio(ctx);
   if (!f) return undefined;
   f.flags = PG.locked;
@@ -41,15 +42,6 @@ export function filemapAddFolio(k: Kernel, ctx: HitContext, ioId: number, mappin
 export function folioEndRead(f: Folio, ok: boolean): void {
   if (ok) f.flags |= PG.uptodate;
   f.flags &= ~PG.locked;
-  f.waiters?.wakeAll();
-}
-
-/** folio_end_writeback */
-export function folioEndWriteback(k: Kernel, f: Folio): void {
-  if (!(f.flags & PG.writeback)) return;
-  f.flags &= ~PG.writeback;
-  k.mm.nrWriteback--;
-  if (f.mapping) f.mapping.nrWriteback--;
   f.waiters?.wakeAll();
 }
 
@@ -168,6 +160,14 @@ export function* doPageCacheRa(k: Kernel, task: Task, inode: Inode, w: RaWindow,
       continue;
     }
     yield FOLIO_ALLOC_NS;
+    if (mapping.pages.has(index)) {
+      // another task added it while we were allocating: treat it as cached
+      if (batch.length > 0) {
+        yield* readPages(k, task, inode, batch, ioId, flags);
+        batch = [];
+      }
+      continue;
+    }
     const f = filemapAddFolio(k, k.sched.cpu(task.cpu), ioId, mapping, index);
     if (!f) {
       ok = false;
@@ -272,13 +272,13 @@ export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator
     } else {
       k.stat.pgcacheMiss++;
     }
+    f.refs++; // folio_get: reclaim must not take it while we sleep
     if (f.flags & PG.readahead) yield* pageCacheAsyncRa(k, task, file, f, lastIndex - index + 1);
+    if (!(f.flags & PG.uptodate)) yield* folioWaitLocked(k, task, f);
+    f.refs--;
     if (!(f.flags & PG.uptodate)) {
-      yield* folioWaitLocked(k, task, f);
-      if (!(f.flags & PG.uptodate)) {
-        err = -EIO;
-        break;
-      }
+      err = -EIO;
+      break;
     }
     // copy this folio and any following cached, uptodate ones (a folio batch)
     let n = 0;
@@ -330,8 +330,9 @@ export function* genericPerformWrite(k: Kernel, iocb: Kiocb, buf: UserBuffer): G
     if (k.tp.ext4_da_write_begin.enabled) k.tp.ext4_da_write_begin.emit(cpu, iocb.ioId, inode, pos, len);
     yield PAGE_CACHE_LOOKUP_NS;
     let f = mapping.pages.get(index);
+    if (!f) yield FOLIO_ALLOC_NS;
+    f = mapping.pages.get(index); // look again: another task may have added it meanwhile
     if (!f) {
-      yield FOLIO_ALLOC_NS;
       f = filemapAddFolio(k, k.sched.cpu(task.cpu), iocb.ioId, mapping, index);
       if (!f) return written > 0 ? written : -ENOMEM;
       const fullPage = len === PAGE_SIZE || pos + len >= inode.sizeBytes && off === 0;
@@ -371,15 +372,9 @@ export function folioMarkDirty(k: Kernel, ctx: HitContext, ioId: number, f: Foli
   if (fn.entry.enabled) fn.enter(ctx, ioId, f);
   const newly = !(f.flags & PG.dirty);
   if (newly) {
-    f.flags |= PG.dirty;
-    f.dirtiedNs = k.env.nowNs;
+    accountFolioDirtied(k, f);
     const mapping = f.mapping;
-    if (mapping) {
-      mapping.nrDirty++;
-      k.wb.inodeDirtied(mapping.host);
-      if (k.tp.writeback_dirty_folio.enabled) k.tp.writeback_dirty_folio.emit(ctx, ioId, k.wb.bdiName(mapping.host), mapping.host.ino, f.index);
-    }
-    k.mm.nrDirty++;
+    if (mapping && k.tp.writeback_dirty_folio.enabled) k.tp.writeback_dirty_folio.emit(ctx, ioId, k.wb.bdiName(mapping.host), mapping.host.ino, f.index);
     k.stat.pgdirtied++;
   }
   if (fn.ret.enabled) fn.exit(ctx, ioId, newly ? 1 : 0);

@@ -11,9 +11,10 @@ import { PAGE_SIZE, PG, VM, type Folio, type MmStruct, type Vma } from './mm_typ
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import type { BioVec } from '../block/blk_types.js';
-import { readAroundWindow, asyncRaWindow } from './readahead.js';
-import { doPageCacheRa, folioMarkDirty, folioWaitLocked } from './filemap.js';
+import { readAroundWindow } from './readahead.js';
+import { doPageCacheRa, folioMarkDirty, folioWaitLocked, pageCacheAsyncRa } from './filemap.js';
 import { FAULT_AROUND_PTE_NS, FAULT_BASE_NS, FOLIO_ALLOC_NS, PAGE_CACHE_LOOKUP_NS, copyNs } from '../hw/cpu.js';
+import { EFAULT, EIO } from '../uapi/errno.js';
 
 /** fault_around_bytes = 64 KiB: map up to 16 cached neighbours on a read fault. */
 export const FAULT_AROUND_PAGES = 16;
@@ -57,7 +58,7 @@ export function gupBioVecs(mm: MmStruct, va: number, lenBytes: number): BioVec[]
  */
 export function* userAccess(k: Kernel, task: Task, va: number, lenBytes: number, write: boolean): Generator<number, number, void> {
   const mm = task.mm;
-  if (!mm) return -14;
+  if (!mm) return -EFAULT;
   let cur = va;
   const end = va + lenBytes;
   while (cur < end) {
@@ -67,8 +68,8 @@ export function* userAccess(k: Kernel, task: Task, va: number, lenBytes: number,
     const pte = mm.pageTable.get(vpn);
     if (!pte || (write && !pte.writable)) {
       const r = yield* pageFault(k, task, cur, write);
-      if (r & VM_FAULT.SIGSEGV) return -14;
-      if (r & (VM_FAULT.SIGBUS | VM_FAULT.OOM)) return -5;
+      if (r & VM_FAULT.SIGSEGV) return -EFAULT;
+      if (r & (VM_FAULT.SIGBUS | VM_FAULT.OOM)) return -EIO;
     }
     yield copyNs(len);
     cur += len;
@@ -130,12 +131,7 @@ function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write:
 
   let major = false;
   let f = inode.mapping.pages.get(pgoff);
-  if (!f || !(f.flags & PG.uptodate)) {
-    // not cached: a major fault if we have to read it
-    if (!write && !f) {
-      // do_fault_around first maps whatever neighbours are cached (none for this page)
-    }
-  } else if (!write) {
+  if (f && f.flags & PG.uptodate && !write) {
     // do_read_fault: fault-around maps cached neighbours without further faults
     yield* faultAround(k, task, vma, vpn, pgoff);
     const pte = mm.pageTable.get(vpn);
@@ -157,8 +153,9 @@ function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write:
     major = true;
     k.stat.pgmajfault++;
     k.stat.pgcacheMiss++;
-    const w = readAroundWindow(file.ra, pgoff) ?? { start: pgoff, size: 1, asyncSize: 0 };
-    const ok = yield* doPageCacheRa(k, task, inode, w, ioId, true);
+    // read-around, or (after MMAP_LOTSAMISS misses) a plain read of the one page
+    const w = readAroundWindow(file.ra, pgoff);
+    const ok = yield* doPageCacheRa(k, task, inode, w ?? { start: pgoff, size: 1, asyncSize: 0 }, ioId, w !== undefined);
     f = inode.mapping.pages.get(pgoff);
     if (!f || !ok) {
       if (ff.ret.enabled) ff.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.OOM);
@@ -168,17 +165,8 @@ function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write:
   } else {
     k.stat.pgcacheHit++;
     if (file.ra.mmapMiss > 0) file.ra.mmapMiss--;
-    if (f.flags & PG.readahead) {
-      // do_async_mmap_readahead: the reader reached the marker
-      f.flags &= ~PG.readahead;
-      const w = asyncRaWindow(file.ra, pgoff, 1, 0, () => -1);
-      if (w) {
-        const raId = k.newIoId();
-        task.ioId = raId;
-        yield* doPageCacheRa(k, task, inode, w, raId, true);
-        task.ioId = ioId;
-      }
-    }
+    // do_async_mmap_readahead: the reader reached the marker
+    if (f.flags & PG.readahead) yield* pageCacheAsyncRa(k, task, file, f, file.ra.raPages);
   }
   if (major) {
     // the block and sector this page was read from (the extent status cache answers again)
@@ -189,7 +177,9 @@ function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write:
       sector = ext.pblk * (inode.blockSizeBytes / 512);
     }
   }
+  f.refs++; // folio_get: reclaim must not take it while we sleep on it
   yield* folioWaitLocked(k, task, f);
+  f.refs--;
   if (!(f.flags & PG.uptodate)) {
     if (ff.ret.enabled) ff.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.SIGBUS);
     if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.SIGBUS);
@@ -208,8 +198,10 @@ function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write:
       folioMarkDirty(k, k.sched.cpu(task.cpu), ioId, f);
       writable = true;
     } else {
+      f.refs++;
       yield FOLIO_ALLOC_NS;
       const copy = k.mm.allocFolio(k.sched.cpu(task.cpu));
+      f.refs--;
       if (!copy) {
         if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.OOM);
         return VM_FAULT.OOM;
@@ -222,7 +214,7 @@ function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write:
       writable = true;
     }
   }
-  installPte(k, task, vpn, pfn, writable, anon, anon ? undefined : f);
+  installPte(task, vpn, pfn, writable, anon, anon ? undefined : f, k);
   if (k.tp.set_pte.enabled) {
     k.tp.set_pte.emit(k.sched.cpu(task.cpu), ioId, { address, vpn, ino: inode.ino, pgoff, block, sector, pfn, major });
   }
@@ -230,10 +222,16 @@ function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write:
   return result;
 }
 
-function installPte(k: Kernel, task: Task, vpn: number, pfn: number, writable: boolean, anon: boolean, f: Folio | undefined): void {
-  task.mm!.pageTable.set(vpn, { pfn, writable, anon });
+/** set_pte_at: replaces whatever the VPN mapped (a COW copy drops its file page's mapcount). */
+function installPte(task: Task, vpn: number, pfn: number, writable: boolean, anon: boolean, f: Folio | undefined, k: Kernel): void {
+  const mm = task.mm!;
+  const old = mm.pageTable.get(vpn);
+  if (old && !old.anon) {
+    const oldFolio = k.mm.folioByPfn(old.pfn);
+    if (oldFolio && oldFolio.mapcount > 0) oldFolio.mapcount--;
+  }
+  mm.pageTable.set(vpn, { pfn, writable, anon });
   if (f) f.mapcount++;
-  void k;
 }
 
 /** do_fault_around / filemap_map_pages: map cached, uptodate neighbours read-only. */
@@ -252,7 +250,7 @@ function* faultAround(k: Kernel, task: Task, vma: Vma, vpn: number, pgoff: numbe
     const f = inode.mapping.pages.get(idx);
     if (!f || !(f.flags & PG.uptodate) || f.flags & PG.locked) continue;
     if (f.flags & PG.readahead) continue; // leave the marker to filemap_fault (async readahead)
-    installPte(k, task, v, f.pfn, false, false, f);
+    installPte(task, v, f.pfn, false, false, f, k);
     k.mm.markAccessed(f);
     mapped++;
   }

@@ -33,6 +33,8 @@ export class Folio {
   index = 0;
   /** Number of PTEs mapping it (folio_mapcount). */
   mapcount = 0;
+  /** Extra references held by code using the folio across a sleep (folio_get / folio_put). */
+  refs = 0;
   /** Sleepers waiting for PG_locked or PG_writeback to clear (folio_wait_table). */
   waiters: WaitQueue | undefined;
   /** LRU list links (struct list_head lru). */
@@ -71,8 +73,20 @@ export interface FileRaState {
 /** struct address_space: the page cache of one inode, keyed by page offset. */
 export class AddressSpace {
   readonly pages = new Map<number, Folio>();
-  nrDirty = 0;
-  nrWriteback = 0;
+  /** PAGECACHE_TAG_DIRTY / PAGECACHE_TAG_WRITEBACK: the tagged folios, so writeback and fsync
+   *  visit only those instead of every cached page. */
+  readonly dirtyFolios = new Set<Folio>();
+  readonly writebackFolios = new Set<Folio>();
+  /** A writeback error not yet reported to fsync (mapping->wb_err / AS_EIO). */
+  wbError = 0;
+
+  get nrDirty(): number {
+    return this.dirtyFolios.size;
+  }
+
+  get nrWriteback(): number {
+    return this.writebackFolios.size;
+  }
 
   constructor(
     readonly kaddr: number,

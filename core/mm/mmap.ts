@@ -6,13 +6,11 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { File } from '../fs/types.js';
 import type { HitContext } from '../trace/probe.js';
 import { O } from '../fs/types.js';
+import { EACCES, EINVAL, ENOMEM } from '../uapi/errno.js';
 
 export const PROT = { READ: 0x1, WRITE: 0x2, EXEC: 0x4 } as const;
 export const MAP = { SHARED: 0x01, PRIVATE: 0x02, FIXED: 0x10, ANONYMOUS: 0x20, POPULATE: 0x8000 } as const;
 
-const EINVAL = 22;
-const EACCES = 13;
-const ENOMEM = 12;
 
 /** do_mmap. Returns the address, or -errno. `file` is undefined for MAP_ANONYMOUS. */
 export function doMmap(k: Kernel, ctx: HitContext, mm: MmStruct, file: File | undefined, lenBytes: number, prot: number, flags: number, offBytes: number): number {

@@ -14,7 +14,8 @@ import type { File, Inode } from '../fs/types.js';
 import { PAGE_SIZE, PG, type Folio } from './mm_types.js';
 import { bioAlloc, blkFinishPlug, blkStartPlug, submitBio } from '../block/blk-core.js';
 import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../block/blk_types.js';
-import { folioEndWriteback, folioWaitWriteback, mapBlocksTraced } from './filemap.js';
+import { folioWaitWriteback, mapBlocksTraced } from './filemap.js';
+import { EIO, ENOSPC } from '../uapi/errno.js';
 import { WRITEPAGE_NS } from '../hw/cpu.js';
 import type { WritebackWork } from '../trace/events.js';
 
@@ -67,7 +68,7 @@ export class Writeback {
     const dev = inode.bdevDev;
     let b = this.bdis.get(dev);
     if (!b) {
-      b = new BdiWriteback(`${Math.floor(dev / 2 ** 20)}:${dev % 2 ** 20}`, dev);
+      b = new BdiWriteback(bdiNameOf(dev), dev);
       this.bdis.set(dev, b);
     }
     return b;
@@ -89,7 +90,7 @@ export class Writeback {
 
   /** Starts one flusher kworker per device that holds a filesystem. */
   startFlusher(dev: number, spawn: (comm: string, body: (t: Task) => TaskBody) => Task): void {
-    const b = this.bdis.get(dev) ?? new BdiWriteback(`${Math.floor(dev / 2 ** 20)}:${dev % 2 ** 20}`, dev);
+    const b = this.bdis.get(dev) ?? new BdiWriteback(bdiNameOf(dev), dev);
     this.bdis.set(dev, b);
     b.flusher = spawn(`kworker/u8:${this.bdis.size}-flush-${b.name}`, (t) => this.flusherBody(t, b));
   }
@@ -135,43 +136,60 @@ export class Writeback {
         b.flusherAsleep = false;
       }
       b.wakePending = false;
-      const { backgroundPages } = this.thresholds;
-      const background = k.mm.nrDirty > backgroundPages;
-      const now = k.env.nowNs;
-      const inodes = [...b.dirty.entries()].filter(([, when]) => background || now - when >= DIRTY_EXPIRE_NS).map(([inode]) => inode);
-      if (inodes.length === 0) continue;
-      const ioId = k.newIoId();
-      t.ioId = ioId;
-      let pages = 0;
-      for (const inode of inodes) pages += inode.mapping.nrDirty;
-      const work: WritebackWork = {
-        bdiName: b.name,
-        nrPages: pages,
-        sbDev: inodes[0]!.sDev,
-        syncMode: WbSync.NONE,
-        forKupdate: !background,
-        forBackground: background,
-        reason: background ? WbReason.BACKGROUND : WbReason.PERIODIC,
-      };
-      const cpu = () => k.sched.cpu(t.cpu);
-      if (k.tp.writeback_start.enabled) k.tp.writeback_start.emit(cpu(), ioId, work);
-      let written = 0;
-      for (const inode of inodes) {
-        written += yield* this.writepages(t, inode, ioId, WbSync.NONE, 0, Infinity, MIN_WRITEBACK_PAGES);
-        if (background && k.mm.nrDirty <= backgroundPages) break;
+      // wb_writeback: keep going while over the background threshold or while expired inodes
+      // remain, one MIN_WRITEBACK_PAGES chunk per inode per pass
+      for (;;) {
+        const { backgroundPages } = this.thresholds;
+        const background = k.mm.nrDirty > backgroundPages;
+        const now = k.env.nowNs;
+        const inodes: Inode[] = [];
+        for (const [inode, when] of b.dirty) if (background || now - when >= DIRTY_EXPIRE_NS) inodes.push(inode);
+        if (inodes.length === 0) break;
+        const ioId = k.newIoId();
+        t.ioId = ioId;
+        let pages = 0;
+        for (const inode of inodes) pages += inode.mapping.nrDirty;
+        const work: WritebackWork = {
+          bdiName: b.name,
+          nrPages: pages,
+          sbDev: inodes[0]!.sDev,
+          syncMode: WbSync.NONE,
+          forKupdate: !background,
+          forBackground: background,
+          reason: background ? WbReason.BACKGROUND : WbReason.PERIODIC,
+        };
+        const cpu = () => k.sched.cpu(t.cpu);
+        if (k.tp.writeback_start.enabled) k.tp.writeback_start.emit(cpu(), ioId, work);
+        let written = 0;
+        for (const inode of inodes) {
+          written += yield* this.writepages(t, inode, ioId, WbSync.NONE, 0, Infinity, MIN_WRITEBACK_PAGES);
+          if (background && k.mm.nrDirty <= backgroundPages) break;
+        }
+        if (k.tp.writeback_written.enabled) {
+          k.tp.writeback_written.emit(cpu(), ioId, {
+            bdiName: work.bdiName,
+            nrPages: written,
+            sbDev: work.sbDev,
+            syncMode: work.syncMode,
+            forKupdate: work.forKupdate,
+            forBackground: work.forBackground,
+            reason: work.reason,
+          });
+        }
+        if (k.tp.global_dirty_state.enabled) {
+          const th = this.thresholds;
+          k.tp.global_dirty_state.emit(cpu(), ioId, k.mm.nrDirty, k.mm.nrWriteback, th.backgroundPages, th.dirtyPages, k.stat.pgdirtied, this.nrWritten);
+        }
+        t.ioId = 0;
+        if (written === 0) break; // no progress (everything under writeback): wait for the next tick
       }
-      if (k.tp.writeback_written.enabled) k.tp.writeback_written.emit(cpu(), ioId, { ...work, nrPages: written });
-      if (k.tp.global_dirty_state.enabled) {
-        const th = this.thresholds;
-        k.tp.global_dirty_state.emit(cpu(), ioId, k.mm.nrDirty, k.mm.nrWriteback, th.backgroundPages, th.dirtyPages, k.stat.pgdirtied, this.nrWritten);
-      }
-      t.ioId = 0;
     }
   }
 
   /**
    * do_writepages / mpage_writepages: write the inode's dirty folios in [startBytes, endBytes) as
-   * bios of contiguous blocks. WB_SYNC_ALL bios carry REQ_SYNC. Returns pages submitted.
+   * bios of contiguous blocks, visiting only dirty-tagged folios. WB_SYNC_ALL bios carry REQ_SYNC.
+   * Returns the pages submitted.
    */
   *writepages(task: Task, inode: Inode, ioId: number, syncMode: number, startBytes: number, endBytes: number, maxPages: number): Generator<number, number, void> {
     const k = this.k;
@@ -181,9 +199,7 @@ export class Writeback {
     const firstIndex = Math.floor(startBytes / PAGE_SIZE);
     const lastIndex = endBytes === Infinity ? Infinity : Math.floor((endBytes - 1) / PAGE_SIZE);
     const dirty: Folio[] = [];
-    for (const f of mapping.pages.values()) {
-      if (f.flags & PG.dirty && f.index >= firstIndex && f.index <= lastIndex) dirty.push(f);
-    }
+    for (const f of mapping.dirtyFolios) if (f.index >= firstIndex && f.index <= lastIndex) dirty.push(f);
     dirty.sort((a, b) => a.index - b.index);
     if (dirty.length > maxPages) dirty.length = maxPages;
     if (dirty.length === 0) {
@@ -197,6 +213,7 @@ export class Writeback {
     let run: Folio[] = [];
     let runSector = -1;
     let nextSector = -1;
+    let submitted = 0;
     const self = this;
     const flush = function* (): Generator<number, void, void> {
       if (run.length === 0) return;
@@ -206,17 +223,17 @@ export class Writeback {
       yield* submitBio(k, task, q, bio);
     };
     for (const f of dirty) {
-      if (!(f.flags & PG.dirty)) continue;
-      // folio_clear_dirty_for_io + folio_start_writeback
+      // an older writeback of this page must finish first; it may also have been cleaned by
+      // another writer while we slept, so look at the dirty bit again after waiting
       yield* folioWaitWriteback(k, task, f);
-      f.flags = (f.flags & ~PG.dirty) | PG.writeback;
-      mapping.nrDirty--;
-      mapping.nrWriteback++;
-      k.mm.nrDirty--;
-      k.mm.nrWriteback++;
+      if (!folioClearDirtyForIo(k, f)) continue;
+      folioStartWriteback(k, f);
       yield WRITEPAGE_NS;
       const ext = yield* mapBlocksTraced(k, task, inode, f.index * bpp, bpp, true);
       if (!ext) {
+        // no space to allocate: the page stays dirty and fsync reports the error
+        mapping.wbError = -ENOSPC;
+        accountFolioDirtied(k, f);
         folioEndWriteback(k, f);
         continue;
       }
@@ -224,6 +241,7 @@ export class Writeback {
       if (run.length > 0 && sector !== nextSector) yield* flush();
       if (run.length === 0) runSector = sector;
       run.push(f);
+      submitted++;
       nextSector = sector + bpp * sectorsPerBlock;
       if (run.length >= 256) yield* flush();
     }
@@ -231,31 +249,84 @@ export class Writeback {
     const ns = blkFinishPlug(k, task);
     if (ns > 0) yield ns;
     if (mapping.nrDirty === 0) this.bdiFor(inode).dirty.delete(inode);
-    k.stat.pgwriteback += dirty.length;
-    this.nrWritten += dirty.length;
-    return dirty.length;
+    k.stat.pgwriteback += submitted;
+    this.nrWritten += submitted;
+    return submitted;
   }
 
   private endWriteBio(bio: Bio): void {
     const folios = bio.private_ as Folio[];
+    const failed = bio.status !== BlkStatus.OK;
     for (const f of folios) {
-      if (bio.status !== BlkStatus.OK) f.flags |= PG.dirty; // redirty on error
+      if (failed && f.mapping) {
+        // mapping_set_error + folio_redirty_for_writepage: fsync will see -EIO
+        f.mapping.wbError = -EIO;
+        accountFolioDirtied(this.k, f);
+      }
       folioEndWriteback(this.k, f);
     }
   }
 
-  /** filemap_write_and_wait_range: write the range with WB_SYNC_ALL and wait for it. */
+  /**
+   * file_write_and_wait_range: write the range with WB_SYNC_ALL, wait for every page of it under
+   * writeback, and report (once) any writeback error. Returns 0 or -errno.
+   */
   *writeAndWait(task: Task, file: File, ioId: number, startBytes: number, endBytes: number): Generator<number, number, void> {
     const inode = file.inode;
-    const n = yield* this.writepages(task, inode, ioId, WbSync.ALL, startBytes, endBytes, Infinity);
+    yield* this.writepages(task, inode, ioId, WbSync.ALL, startBytes, endBytes, Infinity);
     const first = Math.floor(startBytes / PAGE_SIZE);
     const last = endBytes === Infinity ? Infinity : Math.floor((endBytes - 1) / PAGE_SIZE);
-    for (const f of [...inode.mapping.pages.values()]) {
+    for (const f of [...inode.mapping.writebackFolios]) {
       if (f.index < first || f.index > last) continue;
-      if (f.flags & PG.writeback) yield* folioWaitWriteback(this.k, task, f);
+      yield* folioWaitWriteback(this.k, task, f);
     }
-    return n;
+    const err = inode.mapping.wbError;
+    inode.mapping.wbError = 0;
+    return err;
   }
+}
+
+/** Marks a folio dirty in its mapping's tag and the global counts (folio_account_dirtied). */
+export function accountFolioDirtied(k: Kernel, f: Folio): void {
+  if (f.flags & PG.dirty) return;
+  f.flags |= PG.dirty;
+  f.dirtiedNs = k.env.nowNs;
+  k.mm.nrDirty++;
+  const mapping = f.mapping;
+  if (mapping) {
+    mapping.dirtyFolios.add(f);
+    k.wb.inodeDirtied(mapping.host);
+  }
+}
+
+/** folio_clear_dirty_for_io: returns whether the folio was dirty. */
+export function folioClearDirtyForIo(k: Kernel, f: Folio): boolean {
+  if (!(f.flags & PG.dirty)) return false;
+  f.flags &= ~PG.dirty;
+  k.mm.nrDirty--;
+  f.mapping?.dirtyFolios.delete(f);
+  return true;
+}
+
+/** folio_start_writeback */
+export function folioStartWriteback(k: Kernel, f: Folio): void {
+  f.flags |= PG.writeback;
+  k.mm.nrWriteback++;
+  f.mapping?.writebackFolios.add(f);
+}
+
+/** folio_end_writeback: clear PG_writeback and wake whoever waits for it. */
+export function folioEndWriteback(k: Kernel, f: Folio): void {
+  if (!(f.flags & PG.writeback)) return;
+  f.flags &= ~PG.writeback;
+  k.mm.nrWriteback--;
+  f.mapping?.writebackFolios.delete(f);
+  f.waiters?.wakeAll();
+}
+
+/** The bdi name Linux prints for a device: "MAJOR:MINOR". */
+function bdiNameOf(dev: number): string {
+  return `${Math.floor(dev / 2 ** 20)}:${dev % 2 ** 20}`;
 }
 
 export { mkdev };

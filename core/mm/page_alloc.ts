@@ -7,6 +7,7 @@
 import { Folio, PG, type AddressSpace } from './mm_types.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { HitContext } from '../trace/probe.js';
+import { SimBug } from '../sim/errors.js';
 
 /** Memory kept back for the kernel image, page tables and slab (not available to the page cache). */
 const KERNEL_RESERVED_FRACTION = 0.04;
@@ -95,6 +96,7 @@ export class MemoryManager {
     f.mapping = undefined;
     f.index = 0;
     f.mapcount = 0;
+    f.refs = 0;
     f.dirtiedNs = 0;
     return f;
   }
@@ -164,9 +166,9 @@ export class MemoryManager {
       scanned++;
       this.inactive.remove(f);
       const busy = PG.locked | PG.dirty | PG.writeback;
-      if (f.flags & busy || f.mapcount > 0 || f.flags & PG.referenced) {
-        // second chance: rotate (and drop the reference bit)
-        f.flags &= ~PG.referenced;
+      if (f.flags & busy || f.mapcount > 0 || f.refs > 0) {
+        // folio_check_references keeps mapped folios; locked, dirty or in-use ones wait their turn.
+        // An unmapped clean file folio goes even if PG_referenced (FOLIOREF_RECLAIM_CLEAN).
         this.inactive.addHead(f);
         continue;
       }
@@ -183,6 +185,7 @@ export class MemoryManager {
   deleteFromPageCache(ctx: HitContext, f: Folio): void {
     const mapping: AddressSpace | undefined = f.mapping;
     if (!mapping) return;
+    if (mapping.pages.get(f.index) !== f) throw new SimBug(`folio ${f.pfn} is not in its mapping at ${f.index}`);
     if (this.k.tp.mm_filemap_delete_from_page_cache.enabled) this.k.tp.mm_filemap_delete_from_page_cache.emit(ctx, 0, f);
     mapping.pages.delete(f.index);
     this.nrFilePages--;

@@ -50,10 +50,11 @@ export function ext4FileOperations(k: Kernel, fsOf: (file: File) => Ext4Fs): Fil
       const cpu = () => k.sched.cpu(task.cpu);
       if (fn.entry.enabled) fn.enter(cpu(), ioId, file, startBytes, endBytes, datasync ? 1 : 0);
       if (k.tp.ext4_sync_file_enter.enabled) k.tp.ext4_sync_file_enter.emit(cpu(), ioId, inode, datasync);
-      yield* k.wb.writeAndWait(task, file, ioId, startBytes, endBytes);
-      let ret: number;
+      let ret = yield* k.wb.writeAndWait(task, file, ioId, startBytes, endBytes);
       const needCommit = inode.metadataDirty || (!datasync && inode.timesDirty);
-      if (needCommit) {
+      if (ret < 0) {
+        // file_write_and_wait_range failed: report it, commit nothing
+      } else if (needCommit) {
         inode.metadataDirty = false;
         inode.timesDirty = false;
         ret = yield* jbd2Commit(k, task, fsOf(file), ioId);

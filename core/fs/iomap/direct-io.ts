@@ -11,10 +11,8 @@ import { gupBioVecs } from '../../mm/memory.js';
 import { mapBlocksTraced } from '../../mm/filemap.js';
 import { PAGE_SIZE, PG } from '../../mm/mm_types.js';
 import { copyNs } from '../../hw/cpu.js';
+import { EFAULT, EINVAL, EIO } from '../../uapi/errno.js';
 
-const EINVAL = 22;
-const EFAULT = 14;
-const EIO = 5;
 
 interface Dio {
   remaining: number;

@@ -10,6 +10,7 @@ import type { Ext4Fs } from '../ext4/super.js';
 import { bioAlloc, submitBioWait } from '../../block/blk-core.js';
 import { BlkStatus, ReqFlag, ReqOp } from '../../block/blk_types.js';
 import { EXT4_BLOCK_SIZE } from '../ext4/super.js';
+import { EIO } from '../../uapi/errno.js';
 
 /** Descriptor block + one inode-table block per commit. */
 const JOURNAL_LOG_BLOCKS = 2;
@@ -17,7 +18,7 @@ const JOURNAL_LOG_BLOCKS = 2;
 /** Commits the running transaction; returns 0 or -EIO. */
 export function* jbd2Commit(k: Kernel, task: Task, fs: Ext4Fs, ioId: number): Generator<number, number, void> {
   const q = k.queueByDev(fs.dev);
-  if (!q) return -5;
+  if (!q) return -EIO;
   const tid = fs.tid++;
   const cpu = () => k.sched.cpu(task.cpu);
   if (k.tp.jbd2_start_commit.enabled) k.tp.jbd2_start_commit.emit(cpu(), ioId, fs.dev, tid);
@@ -44,14 +45,14 @@ export function* jbd2Commit(k: Kernel, task: Task, fs: Ext4Fs, ioId: number): Ge
     st = yield* submitBioWait(k, task, q, commit);
   }
   if (k.tp.jbd2_end_commit.enabled) k.tp.jbd2_end_commit.emit(cpu(), ioId, fs.dev, tid);
-  return st === BlkStatus.OK ? 0 : -5;
+  return st === BlkStatus.OK ? 0 : -EIO;
 }
 
 /** blkdev_issue_flush: an empty PREFLUSH to empty the device's volatile cache. */
 export function* blkdevIssueFlush(k: Kernel, task: Task, dev: number, ioId: number): Generator<number, number, void> {
   const q = k.queueByDev(dev);
-  if (!q) return -5;
+  if (!q) return -EIO;
   const bio = bioAlloc(k, task, ioId, q, ReqOp.FLUSH, ReqFlag.PREFLUSH | ReqFlag.SYNC, 0, [], undefined, undefined);
   const st = yield* submitBioWait(k, task, q, bio);
-  return st === BlkStatus.OK ? 0 : -5;
+  return st === BlkStatus.OK ? 0 : -EIO;
 }
