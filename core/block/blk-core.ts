@@ -3,9 +3,9 @@
 // queued request when it can be, or gets a request of its own (sleeping for a tag if none is free).
 
 import type { Bio, BioVec } from './blk_types.js';
-import { BlkStatus, ReqFlag, type ReqOp } from './blk_types.js';
-import { ElvMerge } from './blkdev.js';
-import { bioMergeOk } from './blk-merge.js';
+import { BlkStatus, ReqFlag, ReqOp } from './blk_types.js';
+import { ElvMerge, type QueueLimits } from './blkdev.js';
+import { bioMergeOk, MAX_SEGMENT_BYTES } from './blk-merge.js';
 import type { CpuCost, MqRequest, RequestQueue } from './blk-mq.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
@@ -134,7 +134,7 @@ export function* ioSchedule(k: Kernel, task: Task): Generator<number, void, void
 export function submitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio): Generator<number, void, void> {
   const fnSubmit = k.fn.submit_bio;
   // the common case (no split, no kprobe on submit_bio) adds no generator frame of its own
-  if (bio.nrSectors <= q.limits.maxSectors && !fnSubmit.entry.enabled && !fnSubmit.ret.enabled) {
+  if (splitSectors(bio, q.limits) === 0 && !fnSubmit.entry.enabled && !fnSubmit.ret.enabled) {
     return blkMqSubmitBio(k, task, q, bio, BIO_SUBMIT_NS);
   }
   return submitBioSplitting(k, task, q, bio);
@@ -149,8 +149,9 @@ function* submitBioSplitting(k: Kernel, task: Task, q: RequestQueue, bio: Bio): 
   while (rest) {
     let piece = rest;
     rest = undefined;
-    if (piece.nrSectors > q.limits.maxSectors) {
-      const [head, tail] = splitBio(k, piece, q.limits.maxSectors);
+    const headSectors = splitSectors(piece, q.limits);
+    if (headSectors > 0) {
+      const [head, tail] = splitBio(k, piece, headSectors);
       if (k.tp.block_split.enabled) k.tp.block_split.emit(k.sched.cpu(task.cpu), head.ioId, head, tail.sector);
       piece = head;
       rest = tail;
@@ -158,6 +159,29 @@ function* submitBioSplitting(k: Kernel, task: Task, q: RequestQueue, bio: Bio): 
     yield* blkMqSubmitBio(k, task, q, piece, 0);
   }
   if (fnSubmit.ret.enabled) fnSubmit.exit(k.sched.cpu(task.cpu), bio.ioId, 0);
+}
+
+/**
+ * bio_split_rw's limit check: 0 when the bio fits max_sectors and max_segments, else how many
+ * sectors the first piece keeps.
+ */
+function splitSectors(bio: Bio, limits: QueueLimits): number {
+  let segs = 0;
+  let segAddr = -1;
+  let segBytes = 0;
+  let bytes = 0;
+  for (const v of bio.vecs) {
+    const addr = v.pfn * 4096 + v.offsetBytes;
+    if (!(segAddr >= 0 && addr === segAddr + segBytes && segBytes + v.lenBytes <= MAX_SEGMENT_BYTES)) {
+      if (++segs > limits.maxSegments) return bytes >> 9;
+      segAddr = addr;
+      segBytes = 0;
+    }
+    segBytes += v.lenBytes;
+    bytes += v.lenBytes;
+    if (bytes >> 9 > limits.maxSectors) return limits.maxSectors;
+  }
+  return 0;
 }
 
 /** bio_split: the first `sectors` stay in `head`; both halves complete through a shared parent. */
@@ -247,7 +271,10 @@ function* blkMqSubmitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio, submi
   q.accountIoStart(rq, cpu);
 
   const cost: CpuCost = { ns: 0 };
-  if (task.plug && !(bio.flags & (ReqFlag.PREFLUSH | ReqFlag.FUA))) {
+  if (bio.op === ReqOp.FLUSH || bio.flags & (ReqFlag.PREFLUSH | ReqFlag.FUA)) {
+    // op_is_flush: the flush machinery takes it, past the plug and the elevator
+    q.insertFlush(rq, cpu, cost);
+  } else if (task.plug) {
     // blk_add_rq_to_plug: a full plug, or one whose last request is already large, is flushed
     // before the new request joins it
     const p = task.plug;

@@ -1,40 +1,62 @@
 // Models: block/blk-merge.c: whether a bio may join a request (back/front merge), whether two
-// requests may merge, and how many physical segments a request's memory forms.
+// requests may merge, and the physical-segment accounting: a bio's segments are its runs of
+// contiguous memory; merging adds the counts (ll_new_hw_segment, ll_merge_requests_fn) and only
+// the DMA mapping later coalesces across bio boundaries.
 
 import type { Bio } from './blk_types.js';
-import { ReqFlag } from './blk_types.js';
+import { REQ_NOMERGE_FLAGS } from './blk_types.js';
 import { ElvMerge, type QueueLimits, type Request } from './blkdev.js';
 
-const NOMERGE_FLAGS = ReqFlag.NOMERGE | ReqFlag.PREFLUSH | ReqFlag.FUA;
-/** BLK_MAX_SEGMENT_SIZE: 64 KiB per physical segment. */
-const MAX_SEGMENT_BYTES = 65536;
 
-/** Physical segments of a list of bios: adjacent pages merge into one segment up to 64 KiB. */
-export function countPhysSegments(bios: readonly Bio[]): number {
+/** BLK_MAX_SEGMENT_SIZE: 64 KiB per physical segment. */
+export const MAX_SEGMENT_BYTES = 65536;
+
+/**
+ * Walks the physical segments of a list of bios: memory that continues the previous vector joins
+ * its segment, up to 64 KiB. Calls `onSegment(busAddr, lenBytes)` per segment; returns the count.
+ * Shared by segment counting and by dma_map_sg.
+ */
+export function forEachPhysSegment(bios: readonly Bio[], onSegment: ((addr: number, lenBytes: number) => void) | undefined): number {
   let n = 0;
-  let endAddr = -1;
+  let segAddr = -1;
   let segBytes = 0;
   for (const bio of bios) {
     for (const v of bio.vecs) {
       const addr = v.pfn * 4096 + v.offsetBytes;
-      if (addr === endAddr && segBytes + v.lenBytes <= MAX_SEGMENT_BYTES) {
+      if (segAddr >= 0 && addr === segAddr + segBytes && segBytes + v.lenBytes <= MAX_SEGMENT_BYTES) {
         segBytes += v.lenBytes;
       } else {
+        if (segAddr >= 0 && onSegment) onSegment(segAddr, segBytes);
         n++;
+        segAddr = addr;
         segBytes = v.lenBytes;
       }
-      endAddr = addr + v.lenBytes;
     }
   }
+  if (segAddr >= 0 && onSegment) onSegment(segAddr, segBytes);
+  return n;
+}
+
+/** Physical segments of a list of bios (bio_split_rw's count for one bio). */
+export function countPhysSegments(bios: readonly Bio[]): number {
+  return forEachPhysSegment(bios, undefined);
+}
+
+const oneBio: Bio[] = [];
+/** Segments of one bio, without allocating. */
+export function bioPhysSegments(bio: Bio): number {
+  oneBio[0] = bio;
+  const n = forEachPhysSegment(oneBio, undefined);
+  oneBio.length = 0;
   return n;
 }
 
 /** blk_rq_merge_ok + ll_back/front_merge_fn: same op, mergeable flags, within limits. */
 export function bioMergeOk(limits: QueueLimits, rq: Request, bio: Bio, where: ElvMerge): boolean {
   if (rq.op !== bio.op) return false;
-  if ((rq.cmdFlags | bio.flags) & NOMERGE_FLAGS) return false;
+  if ((rq.cmdFlags | bio.flags) & REQ_NOMERGE_FLAGS) return false;
   if (rq.nrSectors + bio.nrSectors > limits.maxSectors) return false;
-  if (rq.nrPhysSegments + countPhysSegments([bio]) > limits.maxSegments) return false;
+  if (rq.nrPhysSegments + bioPhysSegments(bio) > limits.maxSegments) return false;
   if (where === ElvMerge.BACK_MERGE) return rq.sector + rq.nrSectors === bio.sector;
   if (where === ElvMerge.FRONT_MERGE) return bio.sector + bio.nrSectors === rq.sector;
   return false;
@@ -49,13 +71,13 @@ export function applyBioMerge(rq: Request, bio: Bio, where: ElvMerge): void {
     rq.sector = bio.sector;
   }
   rq.nrSectors += bio.nrSectors;
-  rq.nrPhysSegments = countPhysSegments(rq.bios);
+  rq.nrPhysSegments += bioPhysSegments(bio);
 }
 
 /** attempt_merge's checks: `next` directly follows `rq` and the result fits. */
 export function requestMergeOk(limits: QueueLimits, rq: Request, next: Request): boolean {
   if (rq.op !== next.op) return false;
-  if ((rq.cmdFlags | next.cmdFlags) & NOMERGE_FLAGS) return false;
+  if ((rq.cmdFlags | next.cmdFlags) & REQ_NOMERGE_FLAGS) return false;
   if (rq.sector + rq.nrSectors !== next.sector) return false;
   if (rq.nrSectors + next.nrSectors > limits.maxSectors) return false;
   if (rq.nrPhysSegments + next.nrPhysSegments > limits.maxSegments) return false;
@@ -65,6 +87,7 @@ export function requestMergeOk(limits: QueueLimits, rq: Request, next: Request):
 export function applyRequestMerge(rq: Request, next: Request): void {
   for (const b of next.bios) rq.bios.push(b);
   rq.nrSectors += next.nrSectors;
-  rq.nrPhysSegments = countPhysSegments(rq.bios);
-  if (next.fifoTimeNs < rq.fifoTimeNs) rq.fifoTimeNs = next.fifoTimeNs;
+  rq.nrPhysSegments += next.nrPhysSegments;
+  // attempt_merge keeps the older start time; FIFO deadlines are the elevator's business
+  if (next.startTimeNs < rq.startTimeNs) rq.startTimeNs = next.startTimeNs;
 }

@@ -6,7 +6,7 @@
 // completing context (Linux defers them to kblockd).
 
 import type { Bio } from './blk_types.js';
-import { BlkStatus, ReqOp, blkStatusToErrno } from './blk_types.js';
+import { BlkStatus, ReqFlag, ReqOp, blkStatusToErrno } from './blk_types.js';
 import { ElvMerge, type ElevatorHost, type ElevatorMqOps, type QueueLimits, type Request } from './blkdev.js';
 import { applyBioMerge, applyRequestMerge, bioMergeOk, countPhysSegments, requestMergeOk } from './blk-merge.js';
 import type { TracedRequest } from '../trace/events.js';
@@ -15,6 +15,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Cpu } from '../kernel/sched/core.js';
 import { WaitQueue } from '../sim/process.js';
 import { SimBug } from '../sim/errors.js';
+import { Priority } from '../sim/engine.js';
 import { ELEVATOR_DEADLINE_NS, ELEVATOR_NONE_NS } from '../hw/cpu.js';
 
 /** CPU time spent by a piece of block-layer work, charged by whoever called it. */
@@ -33,6 +34,8 @@ export interface MqRequest extends TracedRequest {
   ioId: number;
   /** Driver-private command state. */
   driverData: unknown;
+  /** The queue's flush request (RQF_FLUSH_SEQ): borrows a waiting request's tag, not accounted. */
+  readonly flushSeq: boolean;
 }
 
 /** Result of ->queue_rq (BLK_STS_OK, or BLK_STS_RESOURCE when the device queue is full). */
@@ -49,6 +52,8 @@ export interface BlkMqOps {
 
 /** struct blk_mq_hw_ctx */
 export class HwCtx {
+  /** Kernel address (what nvme_queue_rq's arg0 reads). */
+  kaddr = 0;
   readonly pool: MqRequest[] = [];
   readonly freeTags: number[] = [];
   readonly tagWaiters = new WaitQueue();
@@ -86,13 +91,13 @@ export class RequestQueue implements ElevatorHost {
     readonly diskName: string,
     readonly limits: QueueLimits,
     readonly rotational: boolean,
-    readonly capacitySectors: number,
   ) {}
 
   /** blk_mq_init_queue: hardware contexts with `depth` preallocated requests each. */
   initHctxs(nrHwQueues: number, depth: number): void {
     for (let h = 0; h < nrHwQueues; h++) {
       const hctx = new HwCtx(h, this);
+      hctx.kaddr = this.k.kaddr();
       for (let tag = 0; tag < depth; tag++) {
         hctx.pool.push({
           kaddr: this.k.kaddr(),
@@ -116,6 +121,7 @@ export class RequestQueue implements ElevatorHost {
           state: 'idle',
           ioId: 0,
           driverData: undefined,
+          flushSeq: false,
         });
         hctx.freeTags.push(depth - 1 - tag);
       }
@@ -210,18 +216,101 @@ export class RequestQueue implements ElevatorHost {
 
   // ---- insertion and dispatch -----------------------------------------------------------------
 
-  /** blk_mq_insert_request(s) into the elevator (block_rq_insert fires per request). */
+  /**
+   * blk_mq_insert_request(s) into the elevator. block_rq_insert fires for each request that was
+   * not merged into a queued one on the way in (dd_insert_request returns before the tracepoint).
+   */
   insertRequests(ctx: HitContext, rqs: readonly MqRequest[], cost: CpuCost): void {
-    for (const rq of rqs) {
-      rq.state = 'queued';
-      if (this.k.tp.block_rq_insert.enabled) this.k.tp.block_rq_insert.emit(ctx, rq.ioId, rq);
-    }
+    for (const rq of rqs) rq.state = 'queued';
     if (this.elevator) {
+      this.mergeCtx = ctx;
       this.elevator.insertRequests(rqs, false);
+      this.mergeCtx = undefined;
     } else {
       for (const rq of rqs) rq.hctx.dispatchList.push(rq);
     }
+    if (this.k.tp.block_rq_insert.enabled) {
+      for (const rq of rqs) if (rq.state === 'queued') this.k.tp.block_rq_insert.emit(ctx, rq.ioId, rq);
+    }
     cost.ns += this.elevatorCostNs() * rqs.length;
+  }
+
+  // ---- the flush machinery (block/blk-flush.c) ------------------------------------------------
+
+  /** Data requests waiting for the next preflush, and those covered by the one in flight. */
+  private readonly flushPending: MqRequest[] = [];
+  private flushRunning: MqRequest[] | undefined;
+  /** fq->flush_rq's address: one flush request per queue. */
+  private flushRqKaddr = 0;
+
+  /**
+   * blk_insert_flush: requests with REQ_PREFLUSH or REQ_FUA bypass the elevator. An empty flush
+   * goes to the driver as is; a write with REQ_PREFLUSH waits for the queue's flush request (FF)
+   * and then goes out without the flag (FUA kept: the devices support it natively).
+   */
+  insertFlush(rq: MqRequest, ctx: HitContext, cost: CpuCost): void {
+    const preflush = (rq.cmdFlags & ReqFlag.PREFLUSH) !== 0 || rq.op === ReqOp.FLUSH;
+    if (!preflush || rq.nrSectors === 0) {
+      this.bypassInsert(rq, ctx, cost);
+      return;
+    }
+    rq.cmdFlags &= ~ReqFlag.PREFLUSH;
+    rq.state = 'queued';
+    this.flushPending.push(rq);
+    if (!this.flushRunning) this.kickFlush(ctx, cost);
+  }
+
+  /** blk_kick_flush: one flush request covers every data request waiting when it is issued. */
+  private kickFlush(ctx: HitContext, cost: CpuCost): void {
+    const first = this.flushPending[0];
+    if (!first) return;
+    this.flushRunning = this.flushPending.splice(0);
+    if (this.flushRqKaddr === 0) this.flushRqKaddr = this.k.kaddr();
+    const frq: MqRequest = {
+      kaddr: this.flushRqKaddr,
+      tag: first.tag,
+      hwq: first.hwq,
+      op: ReqOp.FLUSH,
+      cmdFlags: ReqFlag.PREFLUSH,
+      sector: 0,
+      nrSectors: 0,
+      bios: [],
+      startTimeNs: this.k.env.nowNs,
+      ioStartTimeNs: 0,
+      fifoTimeNs: 0,
+      elvPriv: undefined,
+      nrPhysSegments: 0,
+      submitterPid: first.submitterPid,
+      submitterComm: first.submitterComm,
+      dev: this.dev,
+      q: this,
+      hctx: first.hctx,
+      state: 'allocated',
+      ioId: first.ioId,
+      driverData: undefined,
+      flushSeq: true,
+    };
+    this.bypassInsert(frq, ctx, cost);
+  }
+
+  /** blk_mq_request_bypass_insert + run: straight to the hardware queue, past the elevator. */
+  private bypassInsert(rq: MqRequest, ctx: HitContext, cost: CpuCost): void {
+    const hctx = rq.hctx;
+    rq.state = 'queued';
+    if (hctx.dispatchList.length > 0 || hctx.inFlight >= this.driver.queueDepth || this.issue(hctx, rq, ctx, cost) === 'busy') {
+      hctx.dispatchList.push(rq);
+    }
+  }
+
+  /** flush_end_io: the preflush is done; its data requests go to the driver. */
+  private flushDone(frq: MqRequest, cpu: Cpu, cost: CpuCost): void {
+    const hctx = frq.hctx;
+    hctx.inFlight--;
+    if (--this.inFlightTotal === 0) this.stats.busyNs += this.k.env.nowNs - this.busySinceNs;
+    const covered = this.flushRunning ?? [];
+    this.flushRunning = undefined;
+    for (const rq of covered) this.bypassInsert(rq, cpu, cost);
+    if (this.flushPending.length > 0) this.kickFlush(cpu, cost);
   }
 
   /**
@@ -235,13 +324,36 @@ export class RequestQueue implements ElevatorHost {
       if (!rq && this.elevator) {
         if (!this.elevator.hasWork()) break;
         rq = this.elevator.dispatchRequest() as MqRequest | undefined;
+        if (!rq) {
+          this.armElevatorWake();
+          break;
+        }
       }
       if (!rq) break;
-      if (this.issue(hctx, rq, ctx, cost) === 'busy') {
-        hctx.dispatchList.unshift(rq);
-        break;
+      // a shared elevator may hand out a request of another hardware context
+      const target = rq.hctx;
+      if (target.inFlight >= depth || this.issue(target, rq, ctx, cost) === 'busy') {
+        target.dispatchList.unshift(rq);
+        if (target === hctx) break;
       }
     }
+  }
+
+  /** An elevator holding requests back (idling) asks to be run again later (blk_mq_delay_run_hw_queue). */
+  private elevatorWakeArmed = false;
+  private armElevatorWake(): void {
+    const atNs = this.elevator?.nextWakeNs() ?? Infinity;
+    if (!Number.isFinite(atNs) || this.elevatorWakeArmed) return;
+    this.elevatorWakeArmed = true;
+    this.k.env.at(Math.max(atNs, this.k.env.nowNs), Priority.NORMAL, (q: RequestQueue) => q.elevatorWake(), this);
+  }
+
+  /** @internal */
+  elevatorWake(): void {
+    this.elevatorWakeArmed = false;
+    const cpu = this.k.sched.cpu(0);
+    const cost: CpuCost = { ns: 0 };
+    for (const h of this.hctxs) this.runHwQueue(h, cpu, cost);
   }
 
   /** blk_mq_try_issue_directly for queues without an elevator. */
@@ -297,6 +409,12 @@ export class RequestQueue implements ElevatorHost {
     const bytes = rq.nrSectors * 512;
     const error = blkStatusToErrno(status);
     if (k.tp.block_rq_complete.enabled) k.tp.block_rq_complete.emit(cpu, rq.ioId, rq, error, bytes);
+    if (rq.flushSeq) {
+      // the flush request ends in flush_end_io: not accounted, its tag was only borrowed
+      this.flushDone(rq, cpu, cost);
+      if (fn.ret.enabled) fn.exit(cpu, rq.ioId, 0);
+      return;
+    }
     if (rq.op === ReqOp.READ) {
       this.stats.readIos++;
       this.stats.readBytes += bytes;

@@ -22,6 +22,9 @@ export const ReqFlag = {
   NOMERGE: 1 << 7,
 } as const;
 
+/** REQ_NOMERGE_FLAGS: requests and bios with these never merge. */
+export const REQ_NOMERGE_FLAGS = ReqFlag.NOMERGE | ReqFlag.PREFLUSH | ReqFlag.FUA;
+
 /** blk_status_t values and the errno each maps to (blk_status_to_errno). */
 export const BlkStatus = {
   OK: 0,
@@ -65,18 +68,18 @@ export interface Bio {
   private_: unknown;
 }
 
-/** blk_fill_rwbs: the rwbs string block tracepoints print (e.g. "R", "WS", "FWFS", "RA"). */
-export function fillRwbs(op: ReqOp, flags: number, nrBytes: number): string {
+/** blk_fill_rwbs: the rwbs string block tracepoints print (e.g. "R", "WS", "FF", "WFS", "RA"). */
+export function fillRwbs(op: ReqOp, flags: number): string {
   let s = '';
   if (flags & ReqFlag.PREFLUSH) s += 'F';
   if (op === ReqOp.WRITE) s += 'W';
   else if (op === ReqOp.READ) s += 'R';
-  else if (op === ReqOp.FLUSH) s += nrBytes > 0 ? 'N' : 'F';
+  else s += 'F';
   if (flags & ReqFlag.FUA) s += 'F';
   if (flags & ReqFlag.RAHEAD) s += 'A';
   if (flags & ReqFlag.SYNC) s += 'S';
   if (flags & ReqFlag.META) s += 'M';
-  return s === '' ? 'N' : s;
+  return s;
 }
 
 /** blk_status_to_errno */

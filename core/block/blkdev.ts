@@ -37,13 +37,6 @@ export function requestBytes(rq: Request): number {
   return rq.nrSectors * 512;
 }
 
-/** Ids of all I/Os a request carries, in bio order, without duplicates. */
-export function requestIoIds(rq: Request): number[] {
-  const ids: number[] = [];
-  for (const bio of rq.bios) if (!ids.includes(bio.ioId)) ids.push(bio.ioId);
-  return ids;
-}
-
 /** What a bio merge attempt found (enum elv_merge). */
 export const ElvMerge = {
   NO_MERGE: 0,

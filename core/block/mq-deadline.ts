@@ -1,7 +1,7 @@
 // Models: block/mq-deadline.c: the deadline I/O scheduler as of v5.10..v6.2 (next_rq[] era), plus the
 // elevator merge paths it plugs into (block/elevator.c elv_merge/insert merge, blk-mq-sched.c try_merge).
 
-import { ReqFlag, ReqOp } from './blk_types.js';
+import { REQ_NOMERGE_FLAGS, ReqOp } from './blk_types.js';
 import type { Bio } from './blk_types.js';
 import { ElvMerge } from './blkdev.js';
 import type { ElevatorHost, ElevatorMqOps, Request } from './blkdev.js';
@@ -37,8 +37,6 @@ const DD_READ = 0;
 const DD_WRITE = 1;
 type DdDir = typeof DD_READ | typeof DD_WRITE;
 
-/** REQ_NOMERGE_FLAGS (include/linux/blk_types.h). */
-const REQ_NOMERGE_FLAGS = ReqFlag.NOMERGE | ReqFlag.PREFLUSH | ReqFlag.FUA;
 
 /** rq_data_dir / bio_data_dir: op_is_write() is the low bit of the op (REQ_OP_FLUSH is even). */
 function dataDir(op: ReqOp): DdDir {

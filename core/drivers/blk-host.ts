@@ -1,7 +1,7 @@
 // Models: the host side shared by the block drivers (drivers/nvme/host/pci.c, drivers/ata/
-// libahci.c): turning a request into device commands (a cache flush first for REQ_PREFLUSH, as
-// block/blk-flush.c sequences it), tracking outstanding commands by id, and firing the kiotrace:
-// sites for steps only the hardware sees (command fetch, media, DMA).
+// libahci.c): turning a request into a device command over DMA-mapped pages, tracking
+// outstanding commands by id, and firing the kiotrace: sites for steps only the hardware sees
+// (command fetch, media, DMA).
 
 import type { Kernel } from '../kernel/kernel.js';
 import type { BlockDeviceHw, DeviceCommand, DeviceHost, DmaDirection, MediaDetail } from '../hw/device.js';
@@ -12,12 +12,6 @@ import { ReqFlag, ReqOp, fillRwbs } from '../block/blk_types.js';
 import { dmaMapSg } from '../kernel/dma/mapping.js';
 import type { Environment } from '../sim/engine.js';
 import type { Cpu } from '../kernel/sched/core.js';
-
-/** Per-request driver state: which stage of a flush sequence is on the device. */
-interface DriverCmd {
-  stage: 'preflush' | 'data';
-  cmd: DeviceCommand;
-}
 
 /** Outstanding requests of one hardware queue, indexed by command id (the request's tag). */
 export class CmdTable {
@@ -64,47 +58,31 @@ export abstract class BlockDriverHost implements DeviceHost {
 
   abstract raiseInterrupt(vector: number): void;
 
-  /** Builds the first device command for a request (a flush when REQ_PREFLUSH carries data). */
-  protected firstCommand(rq: MqRequest, ctx: HitContext, cost: CpuCost): DeviceCommand {
-    const preflush = (rq.cmdFlags & ReqFlag.PREFLUSH) !== 0;
-    if (rq.op === ReqOp.FLUSH || (preflush && rq.nrSectors > 0)) {
-      const cmd: DeviceCommand = { cid: rq.tag, op: 'flush', sector: 0, nrSectors: 0, fua: false, sgList: [] };
-      rq.driverData = { stage: rq.op === ReqOp.FLUSH ? 'data' : 'preflush', cmd } satisfies DriverCmd;
-      return cmd;
-    }
-    return this.dataCommand(rq, ctx, cost);
-  }
-
-  protected dataCommand(rq: MqRequest, ctx: HitContext, cost: CpuCost): DeviceCommand {
+  /** The device command for a request: a cache flush, or a read/write over its DMA-mapped pages. */
+  protected command(rq: MqRequest, ctx: HitContext, cost: CpuCost): DeviceCommand {
+    if (rq.op === ReqOp.FLUSH) return { cid: rq.tag, op: 'flush', sector: 0, nrSectors: 0, fua: false, sgList: [] };
     const toDevice = rq.op === ReqOp.WRITE;
-    const sgList = dmaMapSg(this.k, ctx, rq.ioId, this.q.dev, rq, toDevice, cost);
-    const cmd: DeviceCommand = {
+    return {
       cid: rq.tag,
       op: toDevice ? 'write' : 'read',
       sector: rq.sector,
       nrSectors: rq.nrSectors,
       fua: (rq.cmdFlags & ReqFlag.FUA) !== 0,
-      sgList,
+      sgList: dmaMapSg(this.k, ctx, rq.ioId, this.q.dev, rq, toDevice, cost),
     };
-    rq.driverData = { stage: 'data', cmd } satisfies DriverCmd;
-    return cmd;
   }
 
-  /** After a completion: true if the request is done, false if its next stage was submitted. */
-  protected advance(qid: number, rq: MqRequest, status: number, cpu: Cpu, cost: CpuCost): boolean {
-    const d = rq.driverData as DriverCmd;
-    if (d.stage === 'preflush' && status === 0) {
-      const cmd = this.dataCommand(rq, cpu, cost);
-      this.hw.submit(qid, cmd);
-      return false;
-    }
-    this.outstanding[qid]!.delete(rq.tag);
-    return true;
+  /** Takes a completed command's request off the outstanding table. */
+  protected complete(qid: number, cid: number): MqRequest | undefined {
+    const t = this.outstanding[qid]!;
+    const rq = t.get(cid);
+    if (rq) t.delete(cid);
+    return rq;
   }
 
   private rwbsOf(qid: number, cmd: DeviceCommand): string {
     const rq = this.outstanding[qid]!.get(cmd.cid);
-    return rq ? fillRwbs(rq.op, rq.cmdFlags, cmd.nrSectors * 512) : cmd.op === 'flush' ? 'FF' : cmd.op === 'write' ? 'W' : 'R';
+    return rq ? fillRwbs(rq.op, rq.cmdFlags) : cmd.op === 'flush' ? 'FF' : cmd.op === 'write' ? 'W' : 'R';
   }
 
   protected step(qid: number, cmd: DeviceCommand): DeviceStep {

@@ -13,6 +13,12 @@ import { EBADF, EINVAL, EISDIR, ENOENT } from '../uapi/errno.js';
 /** AT_FDCWD */
 export const AT_FDCWD = -100;
 
+/** struct path as far as probes read it: the dentry and its name. */
+export interface VfsPath {
+  readonly kaddr: number;
+  readonly dentry: { readonly kaddr: number; readonly d_name: { readonly name: string } };
+}
+
 /** Keeps path strings in user memory so tracepoints can carry a pointer to them. */
 function userString(task: Task, s: string): number {
   const mm = task.mm;
@@ -41,7 +47,12 @@ function* openImpl(k: Kernel, task: Task, ioId: number, path: string, flags: num
     refcount: 1,
   };
   const fn = k.fn.vfs_open;
-  if (fn.entry.enabled) fn.enter(k.sched.cpu(task.cpu), ioId, path, file);
+  if (fn.entry.enabled) {
+    // struct path { mnt, dentry }: scripts read ((struct path *)arg0)->dentry->d_name.name
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    const pathObj: VfsPath = { kaddr: k.kaddr(), dentry: { kaddr: k.kaddr(), d_name: { name } } };
+    fn.enter(k.sched.cpu(task.cpu), ioId, pathObj, file);
+  }
   if (flags & O.TRUNC && (flags & O.ACCMODE) !== O.RDONLY && inode.sizeBytes > 0) {
     // SIMPLIFICATION: O_TRUNC drops the size but keeps the allocated blocks for reuse.
     inode.sizeBytes = 0;

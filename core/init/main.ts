@@ -21,8 +21,8 @@ import { RequestQueue } from '../block/blk-mq.js';
 import { createMqDeadline } from '../block/mq-deadline.js';
 import { NvmePciDriver } from '../drivers/nvme/host/pci.js';
 import { AhciDriver } from '../drivers/ata/ahci.js';
-import { NvmeSsd, DEFAULT_NVME_CONFIG } from '../hw/nvme-ssd.js';
-import { Hdd, DEFAULT_HDD_CONFIG } from '../hw/hdd.js';
+import { NvmeSsd, DEFAULT_NVME_CONFIG, type NvmeSsdConfig } from '../hw/nvme-ssd.js';
+import { Hdd, DEFAULT_HDD_CONFIG, type HddConfig } from '../hw/hdd.js';
 import type { JobSpec, MachineSpec } from '../userspace/job.js';
 import { fioJob, JobStats } from '../userspace/fio.js';
 import type { BlockDeviceHw } from '../hw/device.js';
@@ -180,6 +180,27 @@ export class Machine {
   }
 }
 
+/**
+ * The NVMe SSD for a capacity: the default geometry with as many erase blocks per die as the
+ * capacity needs (plus over-provisioning and GC's reserve).
+ */
+function nvmeConfigFor(capacityBytes: number, cpus: number): NvmeSsdConfig {
+  const c = DEFAULT_NVME_CONFIG;
+  const blockBytes = c.pagesPerBlock * 4096;
+  const dies = c.channels * c.diesPerChannel;
+  const logicalBlocksPerDie = Math.max(8, Math.ceil(capacityBytes / (blockBytes * dies)));
+  const blocksPerDie = Math.ceil(logicalBlocksPerDie / (1 - c.overProvisioning)) + c.gcReserveBlocks + 3;
+  return { ...c, queueCount: cpus, blocksPerDie };
+}
+
+/** The disk for a capacity: the default drive with as many heads (platter sides) as it needs. */
+function hddConfigFor(capacityBytes: number): HddConfig {
+  const c = DEFAULT_HDD_CONFIG;
+  const avgSectorsPerTrack = (c.outerSectorsPerTrack + c.innerSectorsPerTrack) / 2;
+  const bytesPerHead = c.zones * c.cylindersPerZone * avgSectorsPerTrack * 512;
+  return { ...c, heads: Math.max(1, Math.ceil(capacityBytes / bytesPerHead)) };
+}
+
 /** Builds a machine from its spec. Same spec and seed: the same machine, event for event. */
 export function bootMachine(spec: MachineSpec, seed: number): Machine {
   const env = new Environment();
@@ -206,8 +227,8 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
     let hw: BlockDeviceHw;
     if (d.kind === 'nvme') {
       dev = mkdev(NVME_MAJOR, nvmeIndex);
-      const ssdConfig = { ...DEFAULT_NVME_CONFIG, queueCount: spec.cpus };
-      q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, false, 0);
+      const ssdConfig = nvmeConfigFor(d.capacityBytes, spec.cpus);
+      q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, false);
       const drv = new NvmePciDriver(k, q, d.name, nvmeIndex);
       hw = new NvmeSsd(drv, ssdConfig, rng.fork());
       drv.attach(hw);
@@ -216,9 +237,9 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       nvmeIndex++;
     } else {
       dev = mkdev(SD_MAJOR, sdIndex * 16);
-      q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, true, 0);
+      q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, true);
       const drv = new AhciDriver(k, q, 0);
-      hw = new Hdd(drv, DEFAULT_HDD_CONFIG, rng.fork());
+      hw = new Hdd(drv, hddConfigFor(d.capacityBytes), rng.fork());
       drv.attach(hw);
       q.driver = drv;
       // nr_requests = 2 * min(queue depth, BLKDEV_DEFAULT_RQ) with an elevator

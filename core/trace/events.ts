@@ -87,7 +87,7 @@ const bioFields = (h: ProbeHit, bio: Bio): FieldRecord => ({
   dev: bio.dev,
   sector: bio.sector,
   nr_sector: bio.nrSectors,
-  rwbs: fillRwbs(bio.op, bio.flags, bio.nrSectors * 512),
+  rwbs: fillRwbs(bio.op, bio.flags),
   comm: h.comm,
 });
 
@@ -97,7 +97,7 @@ const rqFields = (h: ProbeHit, rq: TracedRequest): FieldRecord => ({
   nr_sector: rq.nrSectors,
   bytes: rq.nrSectors * 512,
   ioprio: 0,
-  rwbs: fillRwbs(rq.op, rq.cmdFlags, rq.nrSectors * 512),
+  rwbs: fillRwbs(rq.op, rq.cmdFlags),
   comm: h.comm,
   cmd: '',
 });
@@ -314,7 +314,7 @@ function block(reg: ProbeRegistry) {
       dev: bio.dev,
       sector: bio.sector,
       new_sector: newSector,
-      rwbs: fillRwbs(bio.op, bio.flags, bio.nrSectors * 512),
+      rwbs: fillRwbs(bio.op, bio.flags),
       comm: h.comm,
     })),
     block_bio_complete: tp<[bio: Bio, error: number]>(reg, 'block:block_bio_complete', (_h, bio, error) => ({
@@ -322,7 +322,7 @@ function block(reg: ProbeRegistry) {
       sector: bio.sector,
       nr_sector: bio.nrSectors,
       error,
-      rwbs: fillRwbs(bio.op, bio.flags, bio.nrSectors * 512),
+      rwbs: fillRwbs(bio.op, bio.flags),
     })),
     block_plug: tp<[]>(reg, 'block:block_plug', (h) => ({ comm: h.comm })),
     block_unplug: tp<[nrRq: number]>(reg, 'block:block_unplug', (h, nrRq) => ({ nr_rq: nrRq, comm: h.comm })),
@@ -336,7 +336,7 @@ function block(reg: ProbeRegistry) {
       sector: rq.sector,
       nr_sector: rq.nrSectors,
       ioprio: 0,
-      rwbs: fillRwbs(rq.op, rq.cmdFlags, rq.nrSectors * 512),
+      rwbs: fillRwbs(rq.op, rq.cmdFlags),
       cmd: '',
     })),
     block_rq_complete: tp<[rq: TracedRequest, error: number, nrBytes: number]>(reg, 'block:block_rq_complete', (_h, rq, error, nrBytes) => ({
@@ -345,7 +345,7 @@ function block(reg: ProbeRegistry) {
       nr_sector: Math.floor(nrBytes / 512),
       error,
       ioprio: 0,
-      rwbs: fillRwbs(rq.op, rq.cmdFlags, nrBytes),
+      rwbs: fillRwbs(rq.op, rq.cmdFlags),
       cmd: '',
     })),
   };
@@ -662,7 +662,7 @@ function funcs(reg: ProbeRegistry) {
       [p('struct file *', 'file'), p('const char *', 'buf'), p('size_t', 'count'), p('loff_t *', 'pos')],
       'ssize_t',
     ),
-    vfs_open: fn<[path: string, file: File]>('vfs_open', [p('const struct path *', 'path'), p('struct file *', 'file')], 'int'),
+    vfs_open: fn<[path: object, file: File]>('vfs_open', [p('const struct path *', 'path'), p('struct file *', 'file')], 'int'),
     vfs_fsync_range: fn<[file: File, start: number, end: number, datasync: number]>(
       'vfs_fsync_range',
       [p('struct file *', 'file'), p('loff_t', 'start'), p('loff_t', 'end'), p('int', 'datasync')],
@@ -706,7 +706,7 @@ function funcs(reg: ProbeRegistry) {
     blk_mq_complete_request: fn<[rq: Request]>('blk_mq_complete_request', [p('struct request *', 'rq')], 'void'),
     blk_account_io_start: fn<[req: Request]>('blk_account_io_start', [p('struct request *', 'req')], 'void'),
     blk_account_io_done: fn<[req: Request, now: number]>('blk_account_io_done', [p('struct request *', 'req'), p('u64', 'now')], 'void'),
-    nvme_queue_rq: fn<[hctx: number, rq: Request]>('nvme_queue_rq', [p('struct blk_mq_hw_ctx *', 'hctx'), p('const struct blk_mq_queue_data *', 'bd')], 'blk_status_t'),
+    nvme_queue_rq: fn<[hctx: object, rq: Request]>('nvme_queue_rq', [p('struct blk_mq_hw_ctx *', 'hctx'), p('const struct blk_mq_queue_data *', 'bd')], 'blk_status_t'),
     dma_map_sg: fn<[dev: number, nents: number, dir: number]>(
       'dma_map_sg',
       [p('struct device *', 'dev'), p('struct scatterlist *', 'sg'), p('int', 'nents'), p('enum dma_data_direction', 'dir')],

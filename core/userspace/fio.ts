@@ -116,6 +116,7 @@ export function* fioJob(k: Kernel, task: Task, job: JobSpec, stats: JobStats, rn
       if (r < 0) stats.noteError(r);
       else stats.fsync.record(k.env.nowNs - t1);
     }
+    // SIMPLIFICATION: fio's usleep() sleeps without a traced clock_nanosleep syscall
     if (job.thinktimeNs > 0) yield* nanosleep(k, task, job.thinktimeNs);
   }
   stats.endNs = k.env.nowNs;

@@ -36,7 +36,7 @@ export class AhciDriver extends BlockDriverHost implements BlkMqOps {
   queueRq(_hctx: HwCtx, rq: MqRequest, ctx: HitContext, cost: CpuCost): QueueRqResult {
     if (this.outstanding[0]!.size >= this.hw.queueDepth) return 'busy';
     cost.ns += AHCI_QUEUE_CMD_NS;
-    const cmd = this.firstCommand(rq, ctx, cost);
+    const cmd = this.command(rq, ctx, cost);
     this.q.startRequest(rq, ctx);
     this.outstanding[0]!.set(cmd.cid, rq);
     this.hw.submit(0, cmd);
@@ -56,6 +56,16 @@ export class AhciDriver extends BlockDriverHost implements BlkMqOps {
       costNs: HARDIRQ_BASE_NS,
       handler: (c) => {
         if (completions.length === 0) return 0;
+        // scsi_done -> blk_mq_complete_request: one hardware queue, so finish in BLOCK_SOFTIRQ
+        const fn = this.k.fn.blk_mq_complete_request;
+        if (fn.entry.enabled || fn.ret.enabled) {
+          for (const comp of completions) {
+            const rq = this.outstanding[0]!.get(comp.cmd.cid);
+            if (!rq) continue;
+            if (fn.entry.enabled) fn.enter(c, rq.ioId, rq);
+            if (fn.ret.enabled) fn.exit(c, rq.ioId, 0);
+          }
+        }
         this.k.sched.raiseSoftirq(c, {
           vec: SOFTIRQ.BLOCK,
           ioId: firstIoId,
@@ -63,10 +73,9 @@ export class AhciDriver extends BlockDriverHost implements BlkMqOps {
           handler: (sc) => {
             const cost: CpuCost = { ns: 0 };
             for (const comp of completions) {
-              const rq = this.outstanding[0]!.get(comp.cmd.cid);
+              const rq = this.complete(0, comp.cmd.cid);
               if (!rq) continue;
               sc.irqIoId = rq.ioId;
-              if (!this.advance(0, rq, comp.status, sc, cost)) continue;
               this.q.endRequest(rq, comp.status === 0 ? BlkStatus.OK : BlkStatus.IOERR, sc, cost);
             }
             return cost.ns;

@@ -10,6 +10,7 @@ import { AddressSpace } from '../../mm/mm_types.js';
 import { S_IFREG, type AddressSpaceOps, type FileOperations, type Inode, type MappedExtent } from '../types.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Random } from '../../sim/random.js';
+import { SimBug } from '../../sim/errors.js';
 
 export const EXT4_BLOCK_SIZE = 4096;
 /** Blocks per flex group (16 block groups of 32768 blocks = 2 GiB). */
@@ -82,12 +83,16 @@ export class Ext4Fs {
     const blocks = Math.ceil(sizeBytes / EXT4_BLOCK_SIZE);
     // Orlov-like: spread new files over flex groups, pick one from the seeded PRNG
     const group = this.rng.int(this.groupNext.length);
-    this.allocate(inode, 0, blocks, group);
+    // the scenario validator checks that files fit, so a short allocation is our bug
+    if (this.allocate(inode, 0, blocks, group) < blocks) throw new SimBug(`${path}: does not fit on ${this.mountPoint}`);
     return inode;
   }
 
-  /** Allocates `count` blocks for inode starting at lblk, in runs, starting in `group`. */
-  private allocate(inode: Ext4Inode, lblk: number, count: number, group: number): void {
+  /**
+   * Allocates up to `count` blocks for inode starting at lblk, in runs, starting in `group`.
+   * Returns how many it got (fewer only when the filesystem is full).
+   */
+  private allocate(inode: Ext4Inode, lblk: number, count: number, group: number): number {
     let remaining = count;
     let g = group;
     let l = lblk;
@@ -98,7 +103,7 @@ export class Ext4Fs {
       const free = Math.min(groupEnd, this.totalBlocks) - next;
       if (free <= 0) {
         g = (g + 1) % this.groupNext.length;
-        if (++tries > this.groupNext.length) throw new Error(`${this.mountPoint}: no space left on device`);
+        if (++tries > this.groupNext.length) return count - remaining; // ENOSPC
         continue;
       }
       const run = Math.min(remaining, free, ALLOC_RUN_BLOCKS);
@@ -109,6 +114,7 @@ export class Ext4Fs {
       l += run;
       remaining -= run;
     }
+    return count;
   }
 
   /** ext4_map_blocks: map, allocating holes when `create`. */
@@ -118,11 +124,11 @@ export class Ext4Fs {
     if (!create) return undefined;
     const holeEnd = inode.extents.nextMapped(lblk);
     const n = Math.max(1, Math.min(len, holeEnd - lblk));
-    // goal: right after the file's last block, else the group of its first extent
+    // goal: the group of the file's last extent (mballoc's goal block), else group 0
     const all = inode.extents.all();
     const last = all[all.length - 1];
     const group = last ? Math.floor(last.pblk / FLEX_GROUP_BLOCKS) : 0;
-    this.allocate(inode, lblk, n, group);
+    if (this.allocate(inode, lblk, n, group) === 0) return undefined; // -ENOSPC
     inode.metadataDirty = true;
     return inode.extents.lookup(lblk);
   }

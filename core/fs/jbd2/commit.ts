@@ -52,7 +52,7 @@ export function* jbd2Commit(k: Kernel, task: Task, fs: Ext4Fs, ioId: number): Ge
 export function* blkdevIssueFlush(k: Kernel, task: Task, dev: number, ioId: number): Generator<number, number, void> {
   const q = k.queueByDev(dev);
   if (!q) return -EIO;
-  const bio = bioAlloc(k, task, ioId, q, ReqOp.FLUSH, ReqFlag.PREFLUSH | ReqFlag.SYNC, 0, [], undefined, undefined);
+  const bio = bioAlloc(k, task, ioId, q, ReqOp.FLUSH, ReqFlag.PREFLUSH, 0, [], undefined, undefined);
   const st = yield* submitBioWait(k, task, q, bio);
   return st === BlkStatus.OK ? 0 : -EIO;
 }

@@ -168,14 +168,17 @@ export class Scheduler {
    * try_to_wake_up. Safe from any context. A task still on its CPU (it set its state but has not
    * reached schedule() yet) just becomes RUNNING again and will not sleep.
    */
-  tryToWakeUp(task: Task, wakerCpu: Cpu, ioId: number): boolean {
+  tryToWakeUp(task: Task, wakerCpu: Cpu, wakerIoId: number): boolean {
     if (task.state === TaskState.RUNNING) return false;
+    // the hits belong to the I/O the sleeper waits for; the waker's id only when it has none
+    const ioId = task.ioId || wakerIoId;
     const fn = this.sites.fn.try_to_wake_up;
     if (fn.entry.enabled) fn.enter(wakerCpu, ioId, task, task.state, 0);
     if (this.sites.tp.sched_waking.enabled) this.sites.tp.sched_waking.emit(wakerCpu, ioId, task, task.cpu);
     task.state = TaskState.RUNNING;
     this.stats.wakeups++;
-    if (task.onCpu) {
+    if (task.onCpu || task.onRq) {
+      // ttwu_runnable: still on its CPU, or preempted before it could sleep: just runnable again
       if (this.sites.tp.sched_wakeup.enabled) this.sites.tp.sched_wakeup.emit(wakerCpu, ioId, task, task.cpu);
       if (fn.ret.enabled) fn.exit(wakerCpu, ioId, 1);
       return true;
@@ -198,13 +201,11 @@ export class Scheduler {
 
   /** select_task_rq_fair, simplified: previous CPU if idle, else an idle CPU, else the least loaded. */
   private selectTaskRq(task: Task, prev: Cpu): Cpu {
-    // an idle CPU that is only handling an interrupt counts as idle (it schedules on irq exit)
-    const idle = (c: Cpu): boolean => c.current === c.idle && c.rq.length === 0 && !c.kickPending;
-    if (idle(prev)) return prev;
+    if (idleForWakeup(prev)) return prev;
     const n = this.cpus.length;
     for (let i = 1; i <= n; i++) {
       const c = this.cpus[(prev.id + i) % n]!;
-      if (idle(c)) return c;
+      if (idleForWakeup(c)) return c;
     }
     let best = prev;
     for (const c of this.cpus) if (c.rq.length < best.rq.length) best = c;
@@ -268,7 +269,6 @@ export class Scheduler {
   }
 
   private accountRuntime(cpu: Cpu, t: Task, ns: number): void {
-    if (this.sites.tp.sched_stat_runtime.enabled) this.sites.tp.sched_stat_runtime.emit(cpu, t.ioId, t, ns);
     t.sumExecRuntimeNs += ns;
     t.vruntimeNs += ns;
     if (t.vruntimeNs > cpu.minVruntimeNs && cpu.rq.length === 0) cpu.minVruntimeNs = t.vruntimeNs;
@@ -346,8 +346,9 @@ export class Scheduler {
     if (cpu.segActive) this.pauseSegment(cpu);
     let prevState: number = prev.state;
     if (prev !== cpu.idle) {
-      if (prev.state === TaskState.RUNNING) {
-        // preempted (or yielded): back on the runqueue
+      if (preempt || prev.state === TaskState.RUNNING) {
+        // preempted (even between setting its sleep state and calling schedule(), as
+        // __schedule(SM_PREEMPT) does) or yielded: back on the runqueue
         this.enqueue(cpu, prev);
         if (preempt) {
           prev.nivcsw++;
@@ -356,6 +357,8 @@ export class Scheduler {
       } else {
         prev.nvcsw++;
       }
+      // update_curr's report at the switch: CPU time since the task was switched in
+      if (this.sites.tp.sched_stat_runtime.enabled) this.sites.tp.sched_stat_runtime.emit(cpu, prev.ioId, prev, prev.sumExecRuntimeNs - prev.runtimeAtSwitchInNs);
     }
     const next = this.pickNext(cpu);
     cpu.needResched = false;
@@ -373,6 +376,7 @@ export class Scheduler {
     prev.onCpu = false;
     next.onCpu = true;
     next.cpu = cpu.id;
+    next.runtimeAtSwitchInNs = next.sumExecRuntimeNs;
     cpu.current = next;
     this.stats.contextSwitches++;
     cpu.sliceEndNs = now + this.sliceNs;
@@ -445,15 +449,10 @@ export class Scheduler {
 
   /** raise_softirq: runs on this CPU when its current hardirq returns (irq_exit → __do_softirq). */
   raiseSoftirq(cpu: Cpu, work: SoftirqWork): void {
+    // SIMPLIFICATION: only interrupt handlers raise softirqs here, so they always run on irq_exit
+    if (!cpu.inIrq) throw new SimBug('raise_softirq outside interrupt context');
     if (this.sites.tp.softirq_raise.enabled) this.sites.tp.softirq_raise.emit(cpu, work.ioId, work.vec);
     cpu.softirqQueue.push(work);
-    if (!cpu.inIrq) {
-      // raised from process context: run it now as if on the next irq_exit / local_bh_enable
-      cpu.inIrq = true;
-      this.pauseSegment(cpu);
-      cpu.markBusy(true);
-      this.irqTail(cpu);
-    }
   }
 
   private irqTail(cpu: Cpu): void {
@@ -502,6 +501,11 @@ export class Scheduler {
     if (this.sites.tp.softirq_exit.enabled) this.sites.tp.softirq_exit.emit(cpu, work.ioId, work.vec);
     this.irqTail(cpu);
   }
+}
+
+/** An idle CPU that is only handling an interrupt counts as idle (it schedules on irq exit). */
+function idleForWakeup(c: Cpu): boolean {
+  return c.current === c.idle && c.rq.length === 0 && !c.kickPending;
 }
 
 function kickIdle(a: { sched: Scheduler; cpu: Cpu }): void {

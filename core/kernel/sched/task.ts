@@ -37,6 +37,8 @@ export class Task implements Waker {
   /** CFS virtual runtime (all tasks are nice 0, so it is plain runtime plus placement). */
   vruntimeNs = 0;
   sumExecRuntimeNs = 0;
+  /** sumExecRuntimeNs when it was last switched in (for sched_stat_runtime at the switch out). */
+  runtimeAtSwitchInNs = 0;
   /** The I/O this task is working on now (set at syscall entry and page-fault entry). */
   ioId = 0;
   plug: BlkPlug | undefined;

@@ -205,12 +205,12 @@ test('applyBioMerge BACK: appends the bio; the start sector stays; sizes and seg
   assert.deepEqual(rq.bios, [a, b]);
   assert.equal(rq.sector, 1000);
   assert.equal(rq.nrSectors, 32);
-  assert.equal(rq.nrPhysSegments, 1, 'the PFNs continue: still one segment');
+  assert.equal(rq.nrPhysSegments, 2, 'merging adds the bio\'s segments (ll_new_hw_segment); only DMA mapping coalesces');
   const c = mkBio(W, 1032, pages(90, 1));
   applyBioMerge(rq, c, ElvMerge.BACK_MERGE);
   assert.deepEqual(rq.bios, [a, b, c]);
   assert.equal(rq.nrSectors, 40);
-  assert.equal(rq.nrPhysSegments, 2);
+  assert.equal(rq.nrPhysSegments, 3);
 });
 
 test('applyBioMerge FRONT: prepends the bio and moves the start sector back', () => {
@@ -222,7 +222,7 @@ test('applyBioMerge FRONT: prepends the bio and moves the start sector back', ()
   assert.deepEqual(rq.bios, [b, a]);
   assert.equal(rq.sector, 984);
   assert.equal(rq.nrSectors, 24);
-  assert.equal(rq.nrPhysSegments, 1);
+  assert.equal(rq.nrPhysSegments, 2, 'segment counts add on a merge');
   // the merged request now accepts a bio at its new front or its old end
   assert.equal(bioMergeOk(LIMITS, rq, mkBio(R, 976, pages(47, 1)), ElvMerge.FRONT_MERGE), true);
   assert.equal(bioMergeOk(LIMITS, rq, mkBio(R, 1008, pages(51, 1)), ElvMerge.BACK_MERGE), true);
@@ -240,10 +240,11 @@ test('bio merges grow a request only up to max_sectors: 4 KiB bios stop at 1280 
     sector += 8;
     merged++;
   }
-  assert.equal(merged, 319);
-  assert.equal(rq.nrSectors, 2560);
-  assert.equal(rq.bios.length, 320);
-  assert.equal(rq.nrPhysSegments, 20, '1280 KiB of contiguous memory in 64 KiB segments');
+  // each 4 KiB bio adds a segment, so max_segments (128) binds before max_sectors (2560)
+  assert.equal(merged, 127);
+  assert.equal(rq.nrSectors, 1024);
+  assert.equal(rq.bios.length, 128);
+  assert.equal(rq.nrPhysSegments, 128);
 });
 
 // ---- requestMergeOk / applyRequestMerge ------------------------------------------------------------
@@ -267,22 +268,19 @@ test('requestMergeOk: next must directly follow rq, same op, mergeable flags, wi
   for (const [name, rq, next, want] of table) assert.equal(requestMergeOk(LIMITS, rq, next), want, name);
 });
 
-test('applyRequestMerge: bios concatenate, sizes add, segments are recounted, the earlier deadline wins', () => {
+test('applyRequestMerge: bios concatenate, sizes and segment counts add, the older start time stays', () => {
   const a = mkBio(W, 1000, pages(50, 1));
   const b = mkBio(W, 1008, pages(51, 1));
   const c = mkBio(W, 1016, pages(80, 1));
-  const rq = mkRq([a], { fifoTimeNs: 5000 });
-  const next = mkRq([b, c], { fifoTimeNs: 3000 });
+  const rq = mkRq([a], { fifoTimeNs: 5000, startTimeNs: 700 });
+  const next = mkRq([b, c], { fifoTimeNs: 3000, startTimeNs: 500 });
   applyRequestMerge(rq, next);
   assert.deepEqual(rq.bios, [a, b, c]);
   assert.equal(rq.sector, 1000);
   assert.equal(rq.nrSectors, 24);
-  assert.equal(rq.nrPhysSegments, 2);
-  assert.equal(rq.fifoTimeNs, 3000);
-  const later = mkRq([mkBio(W, 1024, pages(81, 1))], { fifoTimeNs: 9000 });
-  applyRequestMerge(rq, later);
-  assert.equal(rq.fifoTimeNs, 3000, 'a later deadline does not replace an earlier one');
-  assert.equal(rq.nrPhysSegments, 2, 'pfn 81 continues pfn 80');
+  assert.equal(rq.nrPhysSegments, 3, 'll_merge_requests_fn adds the two counts');
+  assert.equal(rq.startTimeNs, 500);
+  assert.equal(rq.fifoTimeNs, 5000, 'FIFO deadlines are left to the elevator (dd_merged_requests)');
 });
 
 // ---- on a booted machine: writeback turns 4 KiB writes into a few large requests -----------------
@@ -332,7 +330,7 @@ function runTraced(job: JobSpec, prepare?: (m: Machine) => void): { m: Machine; 
   return { m, ev };
 }
 
-/** Data writes: WS (fsync's WB_SYNC_ALL writeback); the journal's are WSM and FWFS. */
+/** Data writes: WS (fsync's WB_SYNC_ALL writeback); the journal's are WSM, then FF + WFS. */
 const dataIssues = (ev: Traced[]) => ev.filter((e) => e.site === 'block_rq_issue' && e.rwbs === 'WS');
 
 test('writeback: 256 sequential 4 KiB buffered writes + fsync leave as one 1 MiB request', () => {
@@ -352,12 +350,14 @@ test('writeback: 256 sequential 4 KiB buffered writes + fsync leave as one 1 MiB
   const dataBios = ev.filter((e) => e.site === 'block_bio_queue' && e.rwbs === 'WS');
   assert.deepEqual(dataBios, [{ site: 'block_bio_queue', bytes: 1 * MiB, rwbs: 'WS', sector: base }]);
   assert.deepEqual(dataIssues(ev), [{ site: 'block_rq_issue', bytes: 1 * MiB, rwbs: 'WS', sector: base }]);
-  // the fsync's journal commit: descriptor + inode block, then the commit block
+  // the fsync's journal commit: descriptor + inode block, then the commit block, which the flush
+  // machinery sends as a preflush (FF) and then the block itself with FUA (WFS)
   assert.deepEqual(
     ev.filter((e) => e.site === 'block_rq_issue' && e.rwbs !== 'WS').map((e) => [e.rwbs, e.bytes]),
     [
       ['WSM', 8 * KiB],
-      ['FWFS', 4 * KiB],
+      ['FF', 0],
+      ['WFS', 4 * KiB],
     ],
   );
   const sda = m.report('merge', 1).devices.find((d) => d.name === 'sda')!;

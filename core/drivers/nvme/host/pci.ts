@@ -54,13 +54,13 @@ export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
   queueRq(hctx: HwCtx, rq: MqRequest, ctx: HitContext, cost: CpuCost): QueueRqResult {
     const qid = hctx.queueNum % this.hw.queueCount;
     const fn = this.k.fn.nvme_queue_rq;
-    if (fn.entry.enabled) fn.enter(ctx, rq.ioId, hctx.queueNum, rq);
+    if (fn.entry.enabled) fn.enter(ctx, rq.ioId, hctx, rq);
     if (this.outstanding[qid]!.size >= this.hw.queueDepth) {
       if (fn.ret.enabled) fn.exit(ctx, rq.ioId, 9); // BLK_STS_RESOURCE
       return 'busy';
     }
     cost.ns += NVME_QUEUE_RQ_NS;
-    const cmd = this.firstCommand(rq, ctx, cost);
+    const cmd = this.command(rq, ctx, cost);
     if (this.k.tp.nvme_setup_cmd.enabled) this.k.tp.nvme_setup_cmd.emit(ctx, rq.ioId, this.info(qid, cmd, 0));
     this.q.startRequest(rq, ctx);
     this.outstanding[qid]!.set(cmd.cid, rq);
@@ -83,11 +83,10 @@ export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
       handler: (c) => {
         const cost: CpuCost = { ns: 0 };
         for (const comp of completions) {
-          const rq = this.outstanding[qid]!.get(comp.cmd.cid);
+          const rq = this.complete(qid, comp.cmd.cid);
           if (!rq) continue;
           c.irqIoId = rq.ioId;
           if (this.k.tp.nvme_complete_rq.enabled) this.k.tp.nvme_complete_rq.emit(c, rq.ioId, this.info(qid, comp.cmd, comp.status));
-          if (!this.advance(qid, rq, comp.status, c, cost)) continue;
           const fn = this.k.fn.blk_mq_complete_request;
           if (fn.entry.enabled) fn.enter(c, rq.ioId, rq);
           this.q.endRequest(rq, comp.status === 0 ? BlkStatus.OK : BlkStatus.IOERR, c, cost);
