@@ -6,7 +6,7 @@ import type { Bio, BioVec } from './blk_types.js';
 import { BlkStatus, ReqFlag, ReqOp } from './blk_types.js';
 import { ElvMerge, type QueueLimits } from './blkdev.js';
 import { bioMergeOk, MAX_SEGMENT_BYTES } from './blk-merge.js';
-import type { CpuCost, MqRequest, RequestQueue } from './blk-mq.js';
+import type { CpuCost, MqRequest, RequestQueue, TagWaiter } from './blk-mq.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import { SCHED, TaskState } from '../kernel/sched/task.js';
@@ -254,15 +254,15 @@ function* blkMqSubmitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio, submi
   }
 
   // blk_mq_get_new_requests: a tag, sleeping on the tag wait queue when none is free
-  let rq: MqRequest | undefined;
-  for (;;) {
-    cpu = k.sched.cpu(task.cpu);
-    const hctx = q.mapQueue(cpu.id);
-    rq = q.tryGetRequest(hctx);
-    if (rq) break;
-    task.state = TaskState.UNINTERRUPTIBLE;
-    hctx.tagWaiters.add(task);
-    yield* ioSchedule(k, task);
+  let rq = q.tryGetRequest(q.mapQueue(cpu.id));
+  if (!rq) {
+    const waiter: TagWaiter = { task, granted: undefined };
+    q.mapQueue(cpu.id).tagWaiters.push(waiter);
+    while (!waiter.granted) {
+      task.state = TaskState.UNINTERRUPTIBLE;
+      yield* ioSchedule(k, task);
+    }
+    rq = waiter.granted;
   }
   yield BLK_MQ_GET_REQUEST_NS;
   cpu = k.sched.cpu(task.cpu);

@@ -13,7 +13,7 @@ import type { TracedRequest } from '../trace/events.js';
 import type { HitContext } from '../trace/probe.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Cpu } from '../kernel/sched/core.js';
-import { WaitQueue } from '../sim/process.js';
+import type { Waker } from '../sim/process.js';
 import { SimBug } from '../sim/errors.js';
 import { Priority } from '../sim/engine.js';
 import { ELEVATOR_DEADLINE_NS, ELEVATOR_NONE_NS } from '../hw/cpu.js';
@@ -56,7 +56,11 @@ export class HwCtx {
   kaddr = 0;
   readonly pool: MqRequest[] = [];
   readonly freeTags: number[] = [];
-  readonly tagWaiters = new WaitQueue();
+  /**
+   * Tasks sleeping for a tag, oldest first. SIMPLIFICATION: a freed tag is handed straight to the
+   * oldest sleeper (strict FIFO); sbitmap wakes sleepers in batches and a newcomer may steal.
+   */
+  readonly tagWaiters: TagWaiter[] = [];
   /** hctx->dispatch: requests the driver refused (busy), retried first. */
   readonly dispatchList: MqRequest[] = [];
   inFlight = 0;
@@ -65,6 +69,12 @@ export class HwCtx {
     readonly queueNum: number,
     readonly q: RequestQueue,
   ) {}
+}
+
+/** A task waiting for a tag, and the request it is handed. */
+export interface TagWaiter {
+  readonly task: Waker;
+  granted: MqRequest | undefined;
 }
 
 export interface QueueStats {
@@ -181,6 +191,7 @@ export class RequestQueue implements ElevatorHost {
 
   /** Takes a free tag on `hctx`, or undefined when all are in use (the caller sleeps). */
   tryGetRequest(hctx: HwCtx): MqRequest | undefined {
+    if (hctx.tagWaiters.length > 0) return undefined; // queue behind the sleepers
     const tag = hctx.freeTags.pop();
     if (tag === undefined) return undefined;
     const rq = hctx.pool[tag]!;
@@ -208,10 +219,16 @@ export class RequestQueue implements ElevatorHost {
   }
 
   private freeRequest(rq: MqRequest): void {
-    rq.state = 'idle';
     rq.bios = [];
+    const waiter = rq.hctx.tagWaiters.shift();
+    if (waiter) {
+      rq.state = 'allocated';
+      waiter.granted = rq;
+      waiter.task.wake();
+      return;
+    }
+    rq.state = 'idle';
     rq.hctx.freeTags.push(rq.tag);
-    if (rq.hctx.tagWaiters.length > 0) rq.hctx.tagWaiters.wakeAll();
   }
 
   // ---- insertion and dispatch -----------------------------------------------------------------

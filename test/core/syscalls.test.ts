@@ -8,6 +8,8 @@ import { sysLseek, sysPread64, sysPwrite64, sysRead, sysWrite } from '../../core
 import { O } from '../../core/fs/types.js';
 import { MAP, PROT } from '../../core/mm/mmap.js';
 import { listProbes } from '../../probes/list.js';
+import { attach } from '../../probes/attach.js';
+import { userAccess } from '../../core/mm/memory.js';
 
 const file: JobSpec = {
   name: 'f', filename: '/mnt/nvme/data', rw: 'read', bs: 4096, size: 1 << 20, iodepth: 1, ioengine: 'psync', direct: false,
@@ -131,4 +133,90 @@ test('kiotrace -l lists probes by pattern, bpftrace-style', () => {
     'blk_mq_start_request', 'blk_mq_end_request', 'blk_account_io_start', 'blk_account_io_done', 'nvme_queue_rq', 'dma_map_sg']) {
     assert.ok(all.has(`kprobe:${fn}`) && all.has(`kretprobe:${fn}`), fn);
   }
+});
+
+test('mmap: MAP_SHARED stores dirty the page-cache folio; MAP_PRIVATE stores copy it (COW)', () => {
+  const out = inProcess(function* (m, t, out) {
+    const k = m.k;
+    const fd = yield* sysOpenat(k, t, AT_FDCWD, '/mnt/nvme/data', O.RDWR, 0);
+    const shared = yield* sysMmap(k, t, 0, 8192, PROT.READ | PROT.WRITE, MAP.SHARED, fd, 0);
+    const priv = yield* sysMmap(k, t, 0, 8192, PROT.READ | PROT.WRITE, MAP.PRIVATE, fd, 0);
+    const inode = k.vfs.lookup('/mnt/nvme/data')!;
+    // a read fault through each mapping maps the page-cache folio of page 0
+    out['readShared'] = yield* userAccess(k, t, shared, 16, false);
+    out['readPrivate'] = yield* userAccess(k, t, priv, 16, false);
+    const folio = inode.mapping.pages.get(0)!;
+    const pteOf = (va: number) => t.mm!.pageTable.get(Math.floor(va / 4096))!;
+    out['sharedMapsCache'] = pteOf(shared).pfn === folio.pfn ? 1 : 0;
+    out['privateMapsCache'] = pteOf(priv).pfn === folio.pfn ? 1 : 0;
+    out['mapcountBefore'] = folio.mapcount;
+    // a store through the private mapping copies the page; the cache stays clean
+    out['writePrivate'] = yield* userAccess(k, t, priv, 16, true);
+    out['privateCopied'] = pteOf(priv).pfn !== folio.pfn && pteOf(priv).anon ? 1 : 0;
+    out['dirtyAfterPrivate'] = inode.mapping.nrDirty;
+    out['mapcountAfterCow'] = folio.mapcount;
+    // a store through the shared mapping dirties the page-cache folio itself
+    out['writeShared'] = yield* userAccess(k, t, shared, 16, true);
+    out['dirtyAfterShared'] = inode.mapping.nrDirty;
+    out['sharedStillCache'] = pteOf(shared).pfn === folio.pfn && pteOf(shared).writable ? 1 : 0;
+    out['munmap'] = yield* sysMunmap(k, t, priv, 8192);
+    out['faultAfterUnmap'] = yield* userAccess(k, t, priv, 16, false);
+  });
+  assert.deepEqual(out, {
+    readShared: 0,
+    readPrivate: 0,
+    sharedMapsCache: 1,
+    privateMapsCache: 1,
+    mapcountBefore: 2,
+    writePrivate: 0,
+    privateCopied: 1,
+    dirtyAfterPrivate: 0,
+    mapcountAfterCow: 1,
+    writeShared: 0,
+    dirtyAfterShared: 1,
+    sharedStillCache: 1,
+    munmap: 0,
+    faultAfterUnmap: -14, // SIGSEGV -> EFAULT
+  });
+});
+
+test('a raw block device is a file too: def_blk_fops, buffered and O_DIRECT, reads past the end return 0', () => {
+  const out = inProcess(function* (m, t, out) {
+    const k = m.k;
+    const buf = yield* sysMmap(k, t, 0, 4096, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
+    const fd = yield* sysOpenat(k, t, AT_FDCWD, '/dev/nvme0n1', O.RDONLY, 0);
+    const dfd = yield* sysOpenat(k, t, AT_FDCWD, '/dev/nvme0n1', O.RDONLY | O.DIRECT, 0);
+    const inode = k.vfs.lookup('/dev/nvme0n1')!;
+    out['fops'] = inode.fops.name === 'def_blk_fops' ? 1 : 0;
+    out['buffered'] = yield* sysPread64(k, t, fd, buf, 4096, 1 << 20);
+    out['cached'] = inode.mapping.pages.has(256) ? 1 : 0;
+    out['direct'] = yield* sysPread64(k, t, dfd, buf, 4096, 8 << 20);
+    out['pastEnd'] = yield* sysPread64(k, t, fd, buf, 4096, inode.sizeBytes);
+  });
+  assert.deepEqual(out, { fops: 1, buffered: 4096, cached: 1, direct: 4096, pastEnd: 0 });
+});
+
+test('kprobes and kretprobes give a script the arguments and the return value', () => {
+  const m = bootMachine(DEFAULT_MACHINE, 1);
+  layoutJobFiles(m, [file]);
+  const seen: string[] = [];
+  attach(m, 'kprobe:vfs_read', (h) => seen.push(`enter count=${h.argValue(2)} pos=${h.argValue(3)} file=${h.argValue(0) > 0 ? 'ptr' : 'null'}`));
+  attach(m, 'kretprobe:vfs_read', (h) => seen.push(`return ${h.retval}`));
+  attach(m, 'kprobe:blk_mq_start_request', (h) => {
+    const rq = h.args[0] as { nrSectors: number; kaddr: number };
+    seen.push(`start_request sectors=${rq.nrSectors} arg0=kaddr:${h.argValue(0) === rq.kaddr}`);
+  });
+  m.spawn(
+    'kprobe-test',
+    false,
+    (t) =>
+      (function* () {
+        const buf = yield* sysMmap(m.k, t, 0, 4096, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
+        const fd = yield* sysOpenat(m.k, t, AT_FDCWD, '/mnt/nvme/data', O.RDONLY | O.DIRECT, 0);
+        yield* sysPread64(m.k, t, fd, buf, 4096, 8192);
+      })(),
+    m.init,
+  );
+  m.run(1_000_000_000);
+  assert.deepEqual(seen, ['enter count=4096 pos=8192 file=ptr', 'start_request sectors=8 arg0=kaddr:true', 'return 4096']);
 });
