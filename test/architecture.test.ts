@@ -3,18 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, posix, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('no package.json above the test');
-    dir = parent;
-  }
-  return dir;
-}
+import { join, posix, relative, sep } from 'node:path';
+import { repoRoot } from './helpers/repo.js';
 
 const ROOT = repoRoot();
 const LAYERS = ['core', 'probes', 'exporters', 'tui'] as const;

@@ -19,7 +19,6 @@ import type {
   MediaDetail,
 } from './device.js';
 import { Priority } from '../sim/engine.js';
-import type { Random } from '../sim/random.js';
 import { SimBug, bugOn } from '../sim/errors.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -505,9 +504,6 @@ export class Hdd implements BlockDeviceHw {
 
   private readonly host: DeviceHost;
   private readonly config: HddConfig;
-  // SIMPLIFICATION: no randomness is used; the platter's angle is (t mod T_rev) / T_rev from t = 0, and
-  // every other quantity is mechanical. The generator is kept for interface symmetry with other devices.
-  private readonly rng: Random;
   private readonly skewFrac: number;
   private readonly readAheadSectors: number;
   private readonly maxDestageSectors: number;
@@ -563,10 +559,11 @@ export class Hdd implements BlockDeviceHw {
     errors: 0,
   };
 
-  constructor(host: DeviceHost, config: HddConfig, rng: Random) {
+  // SIMPLIFICATION: no randomness: the platter's angle is (t mod T_rev) / T_rev from t = 0, and every
+  // other quantity is mechanical, so the disk needs no random stream.
+  constructor(host: DeviceHost, config: HddConfig) {
     this.host = host;
     this.config = config;
-    this.rng = rng;
     this.model = config.model;
     this.queueDepth = config.queueDepth;
     this.geometry = new HddGeometry(config);

@@ -239,7 +239,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       dev = mkdev(SD_MAJOR, sdIndex * 16);
       q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, true);
       const drv = new AhciDriver(k, q, 0);
-      hw = new Hdd(drv, hddConfigFor(d.capacityBytes), rng.fork());
+      hw = new Hdd(drv, hddConfigFor(d.capacityBytes));
       drv.attach(hw);
       q.driver = drv;
       // nr_requests = 2 * min(queue depth, BLKDEV_DEFAULT_RQ) with an elevator

@@ -1,23 +1,15 @@
 // The workloads `npm run bench` times: the raw engine in a "hold" model, 4 KiB O_DIRECT random
 // reads on the default machine's NVMe (with nothing, one no-op probe, or every site attached),
 // and the `default` scenario run in slices while its memory is sampled.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+
+import { join } from 'node:path';
 import { bootMachine, DEFAULT_MACHINE, Environment, layoutJobFiles, Priority, type JobSpec, type Machine } from '../../core/index.js';
 import { attach } from '../../probes/attach.js';
 import { loadScenario, renderDiagnostic } from '../../tui/scenario.js';
 import { prepareRun } from '../../tui/run.js';
+import { repoRoot } from '../helpers/repo.js';
 
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('no package.json above the benchmark');
-    dir = parent;
-  }
-  return dir;
-}
+export { repoRoot };
 
 /** Wall nanoseconds as a number (differences of hrtime.bigint()). */
 export function nowNs(): bigint {

@@ -8,13 +8,11 @@ import { sysLseek, sysPread64, sysPwrite64, sysRead, sysWrite } from '../../core
 import { O } from '../../core/fs/types.js';
 import { MAP, PROT } from '../../core/mm/mmap.js';
 import { listProbes } from '../../probes/list.js';
+import { jobSpec } from '../helpers/jobs.js';
 import { attach } from '../../probes/attach.js';
 import { userAccess } from '../../core/mm/memory.js';
 
-const file: JobSpec = {
-  name: 'f', filename: '/mnt/nvme/data', rw: 'read', bs: 4096, size: 1 << 20, iodepth: 1, ioengine: 'psync', direct: false,
-  numjobs: 1, runtimeNs: 0, timeBased: false, fsync: 0, rwmixread: 50, thinktimeNs: 0, startdelayNs: 0,
-};
+const file: JobSpec = jobSpec({ name: 'f', filename: '/mnt/nvme/data', size: 1 << 20 });
 
 /** Runs `body` as a user process and returns what it recorded. */
 function inProcess(body: (m: Machine, t: Task, out: Record<string, number>) => Generator<number, void, void>): Record<string, number> {

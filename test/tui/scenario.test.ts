@@ -2,22 +2,12 @@
 // position and a fix, and the shipped scenarios valid.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { DEFAULT_MACHINE } from '../../core/userspace/job.js';
 import { listScenarioNames, loadScenario, parseScenario, parseScenarioText, renderDiagnostic, type ScenarioResult } from '../../tui/scenario.js';
 import { formatBytes, formatDurationFio, formatNs, formatSizeFio, num2str, parseDuration, parseSize } from '../../tui/units.js';
+import { repoRoot } from '../helpers/repo.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('no package.json above the test');
-    dir = parent;
-  }
-  return dir;
-}
 const SCENARIOS = join(repoRoot(), 'traces', 'scenarios');
 
 function errors(result: ScenarioResult): string {

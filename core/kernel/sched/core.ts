@@ -77,7 +77,7 @@ export class Cpu implements HitContext {
     readonly id: number,
     readonly idle: Task,
     private readonly env: Environment,
-    private readonly sched: Scheduler,
+    sched: Scheduler,
   ) {
     this.current = idle;
     idle.onCpu = true;

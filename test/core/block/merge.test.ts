@@ -11,6 +11,7 @@ import { ElvMerge, type QueueLimits, type Request } from '../../../core/block/bl
 import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../../../core/block/blk_types.js';
 import { bootMachine, DEFAULT_MACHINE, layoutJobFiles, type JobSpec, type Machine } from '../../../core/index.js';
 import { attach } from '../../../probes/attach.js';
+import { jobSpec } from '../../helpers/jobs.js';
 
 const LIMITS: QueueLimits = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 };
 const PAGE = 4096;
@@ -293,24 +294,7 @@ interface Traced {
 }
 
 function writeJob(over: Partial<JobSpec>): JobSpec {
-  return {
-    name: 'w',
-    filename: '/mnt/hdd/w.dat',
-    rw: 'write',
-    bs: 4096,
-    size: 1 * MiB,
-    iodepth: 1,
-    ioengine: 'psync',
-    direct: false,
-    numjobs: 1,
-    runtimeNs: 0,
-    timeBased: false,
-    fsync: 256,
-    rwmixread: 50,
-    thinktimeNs: 0,
-    startdelayNs: 0,
-    ...over,
-  };
+  return jobSpec({ name: 'w', filename: '/mnt/hdd/w.dat', rw: 'write', size: 1 * MiB, fsync: 256, ...over });
 }
 
 function runTraced(job: JobSpec, prepare?: (m: Machine) => void): { m: Machine; ev: Traced[] } {

@@ -4,12 +4,10 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { bootMachine, DEFAULT_MACHINE, layoutJobFiles, type JobSpec } from '../../../core/index.js';
 import { attach } from '../../../probes/attach.js';
+import { jobSpec } from '../../helpers/jobs.js';
 
 test('80 O_DIRECT readers on the HDD: at most 32 in the drive, at most 64 requests allocated, everyone progresses', () => {
-  const job: JobSpec = {
-    name: 'rr', filename: '/mnt/hdd/tags.dat', rw: 'randread', bs: 4096, size: 256 * 1024 * 1024, iodepth: 1, ioengine: 'psync',
-    direct: true, numjobs: 80, runtimeNs: 0, timeBased: true, fsync: 0, rwmixread: 50, thinktimeNs: 0, startdelayNs: 0,
-  };
+  const job: JobSpec = jobSpec({ name: 'rr', filename: '/mnt/hdd/tags.dat', rw: 'randread', size: 256 * 1024 * 1024, direct: true, numjobs: 80, timeBased: true });
   const m = bootMachine(DEFAULT_MACHINE, 3);
   layoutJobFiles(m, [job]);
   let inDrive = 0;

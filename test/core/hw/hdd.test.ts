@@ -86,7 +86,7 @@ class FakeHost implements DeviceHost {
 
 function makeDisk(overrides: Partial<HddConfig> = {}): { host: FakeHost; hdd: Hdd } {
   const host = new FakeHost();
-  const hdd = new Hdd(host, { ...DEFAULT_HDD_CONFIG, ...overrides }, new Random(7));
+  const hdd = new Hdd(host, { ...DEFAULT_HDD_CONFIG, ...overrides });
   host.hdd = hdd;
   return { host, hdd };
 }
@@ -553,7 +553,7 @@ test('NCQ limits: 32 outstanding tags, unique tags, one queue; bad LBAs fail', (
 
 test('reap drains completions oldest first, and every completion raises the port interrupt', () => {
   const host = new FakeHost();
-  const hdd = new Hdd(host, DEFAULT_HDD_CONFIG, new Random(1));
+  const hdd = new Hdd(host, DEFAULT_HDD_CONFIG);
   // Do not reap from the interrupt: let completions pile up.
   host.raiseInterrupt = function (this: FakeHost) {
     this.interrupts++;

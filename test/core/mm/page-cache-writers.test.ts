@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { bootMachine, layoutJobFiles, type JobSpec, type MachineSpec, type ProbeHit } from '../../../core/index.js';
 import { attach } from '../../../probes/attach.js';
 import { PG } from '../../../core/mm/mm_types.js';
+import { jobSpec } from '../../helpers/jobs.js';
 
 const MiB = 1024 * 1024;
 const small: MachineSpec = {
@@ -13,10 +14,7 @@ const small: MachineSpec = {
 };
 
 function writer(name: string, over: Partial<JobSpec>): JobSpec {
-  return {
-    name, filename: '/mnt/nvme/shared.dat', rw: 'write', bs: 4096, size: 16 * MiB, iodepth: 1, ioengine: 'psync', direct: false,
-    numjobs: 1, runtimeNs: 0, timeBased: true, fsync: 0, rwmixread: 50, thinktimeNs: 0, startdelayNs: 0, ...over,
-  };
+  return jobSpec({ name, filename: '/mnt/nvme/shared.dat', rw: 'write', size: 16 * MiB, timeBased: true, ...over });
 }
 
 test('two writers and a reader on one file keep one folio per index and exact dirty/writeback counts', () => {

@@ -18,6 +18,7 @@ import {
 import type { FileRaState } from '../../../core/mm/mm_types.js';
 import { bootMachine, DEFAULT_MACHINE, layoutJobFiles, type JobSpec } from '../../../core/index.js';
 import { attach } from '../../../probes/attach.js';
+import { jobSpec } from '../../helpers/jobs.js';
 
 const PAGE = 4096;
 const KiB = 1024;
@@ -401,23 +402,7 @@ test('readAroundWindow gives up after MMAP_LOTSAMISS misses without hits, and th
 
 // ---- end to end: anchor A4 on block_rq_issue -----------------------------------------------------
 
-const SEQ_JOB: JobSpec = {
-  name: 'seq',
-  filename: '/mnt/nvme/ra.dat',
-  rw: 'read',
-  bs: 4096,
-  size: 4 * MiB,
-  iodepth: 1,
-  ioengine: 'psync',
-  direct: false,
-  numjobs: 1,
-  runtimeNs: 0,
-  timeBased: false,
-  fsync: 0,
-  rwmixread: 50,
-  thinktimeNs: 0,
-  startdelayNs: 0,
-};
+const SEQ_JOB: JobSpec = jobSpec({ name: 'seq', filename: '/mnt/nvme/ra.dat', size: 4 * MiB });
 
 interface Issue {
   bytes: number;

@@ -4,11 +4,9 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { bootMachine, DEFAULT_MACHINE, layoutJobFiles, type JobSpec, type ProbeHit } from '../../../core/index.js';
 import { attach } from '../../../probes/attach.js';
+import { jobSpec } from '../../helpers/jobs.js';
 
-const job: JobSpec = {
-  name: 'dirtier', filename: '/mnt/nvme/dirty.dat', rw: 'write', bs: 4096, size: 64 * 4096, iodepth: 1, ioengine: 'psync', direct: false,
-  numjobs: 1, runtimeNs: 0, timeBased: false, fsync: 0, rwmixread: 50, thinktimeNs: 0, startdelayNs: 0,
-};
+const job: JobSpec = jobSpec({ name: 'dirtier', filename: '/mnt/nvme/dirty.dat', rw: 'write', size: 64 * 4096 });
 
 test('kupdate writeback: 64 dirty pages stay dirty until they are 30 s old, then the flusher writes them at its next 5 s tick', () => {
   const m = bootMachine(DEFAULT_MACHINE, 1);

@@ -10,6 +10,7 @@ import { EXT4_BLOCK_SIZE, JOURNAL_BLOCKS, type Ext4Fs } from '../../../../core/f
 import type { MappedExtent } from '../../../../core/fs/types.js';
 import { bootMachine, DEFAULT_MACHINE, layoutJobFiles, type JobSpec } from '../../../../core/index.js';
 import { attach } from '../../../../probes/attach.js';
+import { jobSpec } from '../../../helpers/jobs.js';
 
 const MiB = 1024 * 1024;
 
@@ -299,23 +300,9 @@ test('Ext4Fs.mapBlocks(create=true) on an empty file allocates and appends physi
 // ---- sectors on the wire -----------------------------------------------------------------------
 
 test('block_rq_issue sectors are pblk * 8: O_DIRECT reads follow the extents across a run boundary', () => {
-  const job: JobSpec = {
-    name: 'dio',
-    filename: '/mnt/nvme/x.dat',
-    rw: 'read',
-    bs: 768 * 1024, // 192 blocks: the 43rd read straddles the first run's end at block 8192
-    size: 33 * MiB, // 8448 blocks: a run of 8192 and one of 256
-    iodepth: 1,
-    ioengine: 'psync',
-    direct: true,
-    numjobs: 1,
-    runtimeNs: 0,
-    timeBased: false,
-    fsync: 0,
-    rwmixread: 50,
-    thinktimeNs: 0,
-    startdelayNs: 0,
-  };
+  // bs = 192 blocks: the 43rd read straddles the first run's end at block 8192;
+  // size = 8448 blocks: a run of 8192 and one of 256
+  const job: JobSpec = jobSpec({ name: 'dio', filename: '/mnt/nvme/x.dat', bs: 768 * 1024, size: 33 * MiB, direct: true });
   const m = bootMachine(DEFAULT_MACHINE, 1);
   layoutJobFiles(m, [job]);
   const issues: [sector: number, bytes: number, rwbs: string][] = [];
