@@ -76,6 +76,8 @@ export function blkFinishPlug(k: Kernel, task: Task): number {
  * blk_mq_flush_plug_list: hand every plugged request to its queue. From schedule() the requests
  * are inserted (block_rq_insert) before the queue runs; otherwise issued directly when the queue
  * has no elevator. Returns the CPU time spent.
+ * SIMPLIFICATION: a flush from schedule() runs the hardware queue right away in the sleeping
+ * task's context; Linux hands that run to kblockd.
  */
 export function flushPlugList(k: Kernel, task: Task, plug: BlkPlug, fromSchedule: boolean): number {
   if (plug.rqs.length === 0) return 0;
