@@ -4,6 +4,7 @@
 import { Priority, type Environment } from '../sim/engine.js';
 import { SimBug } from '../sim/errors.js';
 import type { Random } from '../sim/random.js';
+import { Kfifo } from '../lib/kfifo.js';
 import type {
   BlockDeviceHw,
   DeviceCommand,
@@ -122,36 +123,6 @@ export const DEFAULT_NVME_CONFIG: NvmeSsdConfig = {
 
 // ---- Internal state --------------------------------------------------------------------------------
 
-/** A FIFO with amortised O(1) shift and no per-item allocation. */
-class Fifo<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  push(item: T): void {
-    this.items.push(item);
-  }
-
-  peek(): T | undefined {
-    return this.head < this.items.length ? this.items[this.head] : undefined;
-  }
-
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head] = undefined;
-    this.head++;
-    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-}
-
 /** A command the controller has taken in. */
 interface CmdState {
   readonly qid: number;
@@ -209,7 +180,7 @@ class DieOp {
 }
 
 class Die {
-  readonly ops = new Fifo<DieOp>();
+  readonly ops = new Kfifo<DieOp>();
   busy = false;
   dispatching = false;
   /** Buffered pages for this die in arrival order: [head, takeIdx) are being programmed, [takeIdx, end) wait. */
@@ -224,7 +195,7 @@ class Die {
   /** Closed blocks with at least one invalid page: the greedy GC's victims. */
   readonly candidates = new Set<number>();
   nextFreshBlock: number;
-  readonly erasedBlocks = new Fifo<number>();
+  readonly erasedBlocks = new Kfifo<number>();
   hostOpen: BlockState | null = null;
   gcOpen: BlockState | null = null;
   gcActive = false;
@@ -304,9 +275,9 @@ export class NvmeSsd implements BlockDeviceHw {
   private bufferUsedPages = 0;
   /** LPN -> number of its copies in the write buffer (reads of these are served from DRAM). */
   private readonly bufferResident = new Map<number, number>();
-  private readonly admission = new Fifo<CmdState>();
+  private readonly admission = new Kfifo<CmdState>();
   private lastSeq = 0;
-  private readonly flushWaiters = new Fifo<{ readonly st: CmdState; readonly snapshotSeq: number }>();
+  private readonly flushWaiters = new Kfifo<{ readonly st: CmdState; readonly snapshotSeq: number }>();
 
   private readonly irqPending: number[];
   private readonly irqDeadlineNs: number[];

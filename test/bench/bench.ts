@@ -182,7 +182,7 @@ function benchAttachedPairs(mode: ProbeMode, simNs: number, pairs: number, expec
 function runMemoryChild(durationNs: number, seed: number): Promise<MemoryResult> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', self, '--memory-child', String(durationNs), String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--expose-gc', '--optimize-for-size', self, '--memory-child', String(durationNs), String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
