@@ -10,6 +10,7 @@ export { ProbeHit, ProbeRegistry, ProbeSite, FuncProbe, Tracepoint, globToRegExp
 export type { FieldRecord, FieldValue, HitContext, ProbeHandler, ProbeProvider, FuncParam } from './trace/probe.js';
 export type { FormatField } from './trace/formats.js';
 export { SYSCALL_NR } from './trace/events.js';
+export { BTF, btfCast, type BtfContext, type BtfMember, type BtfPointer, type BtfStruct, type BtfValue } from './trace/btf.js';
 export type { Kernel } from './kernel/kernel.js';
 export { DEFAULT_MACHINE } from './userspace/job.js';
 export type { DeviceKind, DeviceSpec, IoEngine, JobSpec, MachineSpec, RwMode, Scenario, SchedulerName } from './userspace/job.js';

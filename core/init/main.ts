@@ -104,6 +104,12 @@ export class Machine {
     }
   }
 
+  /** The disk behind a device number, for BTF readers (request->q->disk, bio->bi_bdev). */
+  diskOf(dev: number): { readonly name: string; readonly dev: number; readonly kaddr: number } | undefined {
+    const d = this.devices.find((x) => x.q.dev === dev);
+    return d ? { name: d.name, dev, kaddr: d.q.hctxs[0]?.kaddr ?? 0 } : undefined;
+  }
+
   /** Runs the simulation until `untilNs`. */
   run(untilNs: number): number {
     return this.k.env.run(untilNs);

@@ -1,0 +1,162 @@
+// Models: the kernel's BTF (/sys/kernel/btf/vmlinux) for the structs I/O scripts dereference:
+// type names, member names and C types as in Linux 6.18, each member read from the simulated
+// object that plays the struct's role. Pointer members return typed pointers, so
+// `((struct request *)arg0)->q->disk->disk_name` walks the model.
+// SIMPLIFICATION: only the members the published tools and the one-liners read are described;
+// embedded structs (bio->bi_iter, dentry->d_name) are views on their parent object.
+
+import type { Request } from '../block/blkdev.js';
+import type { Bio } from '../block/blk_types.js';
+import type { File, Inode, Kiocb } from '../fs/types.js';
+import type { Folio, Vma } from '../mm/mm_types.js';
+import type { Task } from '../kernel/sched/task.js';
+
+/** A typed pointer to a simulated kernel object (or a view of an embedded struct). */
+export interface BtfPointer {
+  readonly structName: string;
+  readonly obj: object;
+  /** What the pointer prints as (the object's kaddr). */
+  readonly addr: number;
+}
+
+export type BtfValue = number | string | BtfPointer | undefined;
+
+/** What member readers may ask of the machine (resolving a device number to its disk). */
+export interface BtfContext {
+  diskOf(dev: number): { readonly name: string; readonly dev: number; readonly kaddr: number } | undefined;
+}
+
+export interface BtfMember {
+  readonly name: string;
+  /** C type as BTF names it, e.g. `sector_t`, `struct request_queue *`, `char[32]`. */
+  readonly type: string;
+  readonly read: (obj: object, ctx: BtfContext) => BtfValue;
+}
+
+export interface BtfStruct {
+  readonly name: string;
+  readonly members: ReadonlyMap<string, BtfMember>;
+}
+
+function ptr(structName: string, obj: object | undefined, addr?: number): BtfPointer | undefined {
+  if (!obj) return undefined;
+  const a = addr ?? ('kaddr' in obj && typeof obj.kaddr === 'number' ? obj.kaddr : 0);
+  return { structName, obj, addr: a };
+}
+
+function struct<T extends object>(name: string, members: readonly [name: string, type: string, read: (o: T, ctx: BtfContext) => BtfValue][]): BtfStruct {
+  const map = new Map<string, BtfMember>();
+  for (const [m, type, read] of members) map.set(m, { name: m, type, read: (o, ctx) => read(o as T, ctx) });
+  return { name, members: map };
+}
+
+/** A disk view: what request->q, ->q->disk and bio->bi_bdev->bd_disk point at. */
+interface DiskView {
+  readonly kaddr: number;
+  readonly dev: number;
+  readonly name: string;
+}
+
+function diskView(ctx: BtfContext, dev: number): DiskView | undefined {
+  return ctx.diskOf(dev);
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+const STRUCTS: readonly BtfStruct[] = [
+  struct<Task>('task_struct', [
+    ['pid', 'pid_t', (t) => t.pid],
+    ['tgid', 'pid_t', (t) => t.tgid],
+    ['comm', 'char[16]', (t) => t.comm],
+    ['prio', 'int', (t) => t.prio],
+    ['__state', 'unsigned int', (t) => t.state],
+    ['group_leader', 'struct task_struct *', (t) => ptr('task_struct', t)],
+  ]),
+  struct<Request & { readonly dev: number }>('request', [
+    ['__sector', 'sector_t', (r) => r.sector],
+    ['__data_len', 'unsigned int', (r) => r.nrSectors * 512],
+    ['cmd_flags', 'blk_opf_t', (r) => r.op | (r.cmdFlags << 8)],
+    ['tag', 'int', (r) => r.tag],
+    ['start_time_ns', 'u64', (r) => r.startTimeNs],
+    ['io_start_time_ns', 'u64', (r) => r.ioStartTimeNs],
+    ['q', 'struct request_queue *', (r, ctx) => ptr('request_queue', diskView(ctx, r.dev))],
+    ['part', 'struct block_device *', (r, ctx) => ptr('block_device', diskView(ctx, r.dev))],
+    ['bio', 'struct bio *', (r) => ptr('bio', r.bios[0])],
+  ]),
+  struct<DiskView>('request_queue', [['disk', 'struct gendisk *', (d) => ptr('gendisk', d)]]),
+  struct<DiskView>('gendisk', [
+    ['disk_name', 'char[32]', (d) => d.name],
+    ['major', 'int', (d) => Math.floor(d.dev / 2 ** 20)],
+    ['first_minor', 'int', (d) => d.dev % 2 ** 20],
+  ]),
+  struct<DiskView>('block_device', [
+    ['bd_dev', 'dev_t', (d) => d.dev],
+    ['bd_disk', 'struct gendisk *', (d) => ptr('gendisk', d)],
+  ]),
+  struct<Bio>('bio', [
+    ['bi_iter', 'struct bvec_iter', (b) => ptr('bvec_iter', b)],
+    ['bi_opf', 'blk_opf_t', (b) => b.op | (b.flags << 8)],
+    ['bi_status', 'blk_status_t', (b) => b.status],
+    ['bi_bdev', 'struct block_device *', (b, ctx) => ptr('block_device', diskView(ctx, b.dev))],
+  ]),
+  struct<Bio>('bvec_iter', [
+    ['bi_sector', 'sector_t', (b) => b.sector],
+    ['bi_size', 'unsigned int', (b) => b.nrSectors * 512],
+  ]),
+  struct<File>('file', [
+    ['f_path', 'struct path', (f) => ptr('path', f)],
+    ['f_inode', 'struct inode *', (f) => ptr('inode', f.inode)],
+    ['f_pos', 'loff_t', (f) => f.posBytes],
+    ['f_flags', 'unsigned int', (f) => f.flags],
+    ['f_mapping', 'struct address_space *', (f) => ptr('address_space', f.inode.mapping)],
+  ]),
+  // struct path is met as file->f_path (a view of the file) and as vfs_open's argument
+  struct<{ readonly inode?: Inode; readonly dentry?: { readonly d_name: { readonly name: string } } }>('path', [
+    ['dentry', 'struct dentry *', (p) => ptr('dentry', p.dentry ?? { name: p.inode ? basename(p.inode.path) : '' })],
+  ]),
+  struct<{ readonly name?: string; readonly d_name?: { readonly name: string } }>('dentry', [
+    ['d_name', 'struct qstr', (d) => ptr('qstr', { name: d.d_name?.name ?? d.name ?? '' })],
+  ]),
+  struct<{ readonly name: string }>('qstr', [
+    ['name', 'const unsigned char *', (q) => q.name],
+    ['len', 'u32', (q) => q.name.length],
+  ]),
+  struct<Inode>('inode', [
+    ['i_ino', 'unsigned long', (i) => i.ino],
+    ['i_size', 'loff_t', (i) => i.sizeBytes],
+    ['i_mode', 'umode_t', (i) => i.mode],
+    ['i_sb', 'struct super_block *', (i) => ptr('super_block', i)],
+  ]),
+  struct<Inode>('super_block', [['s_dev', 'dev_t', (i) => i.sDev]]),
+  struct<Kiocb>('kiocb', [
+    ['ki_filp', 'struct file *', (k) => ptr('file', k.file)],
+    ['ki_pos', 'loff_t', (k) => k.posBytes],
+  ]),
+  struct<Folio>('folio', [
+    ['index', 'unsigned long', (f) => f.index],
+    ['flags', 'unsigned long', (f) => f.flags],
+    ['mapping', 'struct address_space *', (f) => ptr('address_space', f.mapping)],
+  ]),
+  struct<{ readonly host: Inode; readonly pages: ReadonlyMap<number, unknown> }>('address_space', [
+    ['host', 'struct inode *', (a) => ptr('inode', a.host)],
+    ['nrpages', 'unsigned long', (a) => a.pages.size],
+  ]),
+  struct<Vma>('vm_area_struct', [
+    ['vm_start', 'unsigned long', (v) => v.startVa],
+    ['vm_end', 'unsigned long', (v) => v.endVa],
+    ['vm_pgoff', 'unsigned long', (v) => v.pgoff],
+    ['vm_flags', 'vm_flags_t', (v) => v.flags],
+    ['vm_file', 'struct file *', (v) => ptr('file', v.file)],
+  ]),
+];
+
+/** The BTF-like type table: struct name (without `struct `) -> its members. */
+export const BTF: ReadonlyMap<string, BtfStruct> = new Map(STRUCTS.map((s) => [s.name, s]));
+
+/** A pointer to a kprobe argument object, typed as `structName` (a cast in a script). */
+export function btfCast(structName: string, value: unknown): BtfPointer | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  return ptr(structName, value);
+}
