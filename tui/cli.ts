@@ -42,13 +42,29 @@ type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
   | { readonly kind: 'list'; readonly pattern: string | undefined; readonly verbose: boolean }
-  | { readonly kind: 'run'; readonly scenario: string; readonly seed: number; readonly durationNs: number | undefined; readonly json: boolean };
+  | { readonly kind: 'run'; readonly scenario: string; readonly seed: number; readonly durationNs: number | undefined; readonly json: boolean }
+  | {
+      readonly kind: 'script';
+      /** -e text, or undefined when `file` names the script. */
+      readonly program: string | undefined;
+      readonly file: string | undefined;
+      readonly positional: readonly string[];
+      readonly scenario: string;
+      readonly seed: number;
+      readonly durationNs: number | undefined;
+      readonly format: 'text' | 'json';
+      readonly outFile: string | undefined;
+      readonly quiet: boolean;
+      readonly verbose: boolean;
+      readonly dryRun: boolean;
+      readonly unsafe: boolean;
+    };
 
 class UsageError {
   constructor(readonly message: string) {}
 }
 
-const LONG_OPTIONS = ['--seed', '--duration', '--json', '--list', '--verbose', '--help', '--version'];
+const LONG_OPTIONS = ['--seed', '--duration', '--json', '--list', '--verbose', '--help', '--version', '--dry-run', '--unsafe'];
 
 function unknownOption(token: string): UsageError {
   const name = token.split('=')[0]!;
@@ -78,12 +94,43 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
   let json = false;
   let seedText: string | undefined;
   let durationText: string | undefined;
+  // bpftrace's flags for running a program
+  let program: string | undefined;
+  let scenarioFlag: string | undefined;
+  let formatText: string | undefined;
+  let outFile: string | undefined;
+  let quiet = false;
+  let dryRun = false;
+  let unsafe = false;
 
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
     if (token === '--') {
       positionals.push(...argv.slice(i + 1));
       break;
+    }
+    const short = /^-([ecfo])$/.exec(token);
+    if (short !== null) {
+      const value = argv[i + 1];
+      if (value === undefined) return new UsageError(`-${short[1]!} needs a value`);
+      i++;
+      if (short[1] === 'e') program = value;
+      else if (short[1] === 'c') scenarioFlag = value;
+      else if (short[1] === 'f') formatText = value;
+      else outFile = value;
+      continue;
+    }
+    if (token === '-q') {
+      quiet = true;
+      continue;
+    }
+    if (token === '--dry-run') {
+      dryRun = true;
+      continue;
+    }
+    if (token === '--unsafe') {
+      unsafe = true;
+      continue;
     }
     const valued = /^--(seed|duration)(?:=(.*))?$/.exec(token);
     if (valued !== null) {
@@ -118,6 +165,40 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
     if (runOnly !== undefined) return new UsageError(`${runOnly} only works with run`);
     if (positionals.length > 1) return new UsageError(`-l takes one PATTERN (got ${positionals.length} arguments); quote patterns like 'block:*'`);
     return { kind: 'list', pattern: positionals[0], verbose };
+  }
+  const scriptFile = program === undefined && positionals[0] !== undefined && positionals[0] !== 'run' && /\.bt$/.test(positionals[0]) ? positionals[0] : undefined;
+  if (program !== undefined || scriptFile !== undefined) {
+    if (json) return new UsageError('--json only works with run; use -f json');
+    const format = formatText ?? 'text';
+    if (format !== 'text' && format !== 'json') return new UsageError(`-f: unknown output format "${format}" (expected text or json)`);
+    let seed = 1;
+    if (seedText !== undefined) {
+      if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(Number(seedText))) return new UsageError(`--seed: must be a non-negative integer (got "${seedText}")`);
+      seed = Number(seedText);
+    }
+    let durationNs: number | undefined;
+    if (durationText !== undefined) {
+      durationNs = parseDuration(durationText, 's');
+      if (durationNs === undefined || durationNs === 0) return new UsageError(`--duration: must be a positive duration like "500ms" or "2s" (got "${durationText}")`);
+    }
+    return {
+      kind: 'script',
+      program,
+      file: scriptFile,
+      positional: scriptFile !== undefined ? positionals.slice(1) : positionals,
+      scenario: scenarioFlag ?? 'default',
+      seed,
+      durationNs,
+      format,
+      outFile,
+      quiet,
+      verbose,
+      dryRun,
+      unsafe,
+    };
+  }
+  if (scenarioFlag !== undefined || formatText !== undefined || outFile !== undefined || quiet || dryRun || unsafe) {
+    return new UsageError('-c, -f, -o, -q, --dry-run and --unsafe go with a program (-e PROGRAM or FILE.bt)');
   }
   if (verbose) return new UsageError('-v only works with -l (e.g. kiotrace -lv \'block:*\')');
   if (positionals.length === 0) return new UsageError('missing command (run, -l or --help)');
@@ -186,6 +267,8 @@ async function main(argv: readonly string[]): Promise<number> {
       out(lines.length === 0 ? '' : `${lines.join('\n')}\n`);
       return 0;
     }
+    case 'script':
+      return runProgram(cmd);
     case 'run': {
       const { loadScenario, renderDiagnostic } = await import('./scenario.js');
       const loaded = loadScenario(cmd.scenario, join(packageRoot(), 'traces', 'scenarios'));
@@ -204,6 +287,53 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
   }
+}
+
+/** `kiotrace -e PROGRAM` / `kiotrace FILE.bt`: run a program against a scenario. */
+async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<number> {
+  let text: string;
+  if (cmd.program !== undefined) text = cmd.program;
+  else {
+    try {
+      text = readFileSync(cmd.file!, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      err(`ERROR: failed to open file '${cmd.file!}': ${code === 'ENOENT' ? 'No such file or directory' : code === 'EISDIR' ? 'Is a directory' : String(code)}\n`);
+      return 2;
+    }
+  }
+  const { loadScenario, renderDiagnostic } = await import('./scenario.js');
+  const loaded = loadScenario(cmd.scenario, join(packageRoot(), 'traces', 'scenarios'));
+  if (!loaded.ok) {
+    for (const d of loaded.diagnostics) err(`${renderDiagnostic(d)}\n`);
+    return 2;
+  }
+  const durationNs = cmd.durationNs ?? loaded.scenario.durationNs;
+  const chunks: string[] = [];
+  const { prepareRun } = await import('./run.js');
+  const { runScript } = await import('../probes/script.js');
+  const m = prepareRun(loaded.scenario, { seed: cmd.seed, durationNs });
+  const result = runScript(m, {
+    sourceName: cmd.program !== undefined ? 'stdin' : cmd.file!,
+    text,
+    format: cmd.format,
+    positional: cmd.positional,
+    unsafe: cmd.unsafe,
+    quiet: cmd.quiet,
+    verbose: cmd.verbose,
+    dryRun: cmd.dryRun,
+    durationNs,
+    write: (t, stream) => {
+      if (stream === 'stderr') err(t);
+      else if (cmd.outFile !== undefined) chunks.push(t);
+      else out(t);
+    },
+  });
+  if (cmd.outFile !== undefined && result.exitCode !== 2) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(cmd.outFile, chunks.join(''));
+  }
+  return result.exitCode;
 }
 
 // `kiotrace run | head` closes stdout early: that is the reader's choice, not an error.

@@ -1,0 +1,1121 @@
+// The back end of the bpftrace-compatible language: attach-point resolution against a machine's
+// probe sites, semantic checks that report bpftrace's errors with locations, and compilation of
+// each probe body to closures over a per-firing context (the analog of bpftrace's codegen; the
+// closures never evaluate user text as code). Integer values are bigints with 64-bit semantics.
+
+import {
+  BTF,
+  btfCast,
+  globToRegExp,
+  SYSCALL_NR,
+  type BtfPointer,
+  type BtfValue,
+  type Machine,
+  type ProbeHit,
+  type ProbeSite,
+} from '../../core/index.js';
+import type * as A from './ast.js';
+import { errorAt, warningAt, type Diagnostic } from './diagnostics.js';
+import { canonicalSpec } from '../attach.js';
+import { MapStore, type AggKind, type BpfMap } from './maps.js';
+import { ArrayValue, PointerValue, SymbolValue, TupleValue, intTypeByName, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
+import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
+import { printMap, type OutputSink } from './output.js';
+
+/** A pointer to a simulated kernel object: what casts of kprobe args and BTF members give. */
+export class ObjPointer extends PointerValue {
+  constructor(readonly ptr: BtfPointer) {
+    super(BigInt(ptr.addr), `struct ${ptr.structName} *`);
+  }
+}
+
+/** Static kinds the checker tracks (enough for map consistency and printf). */
+type Kind = 'int' | 'string' | 'bool' | 'pointer' | 'tuple' | 'other' | 'none';
+
+/** Control flow out of a statement. */
+const enum Flow {
+  Normal = 0,
+  Break = 1,
+  Continue = 2,
+  Return = 3,
+}
+
+/** What one firing of a probe body sees. */
+export interface ExecCtx {
+  hit: ProbeHit | undefined;
+  /** The full probe name for `probe`. */
+  probeName: string;
+  nowNs: number;
+  cpu: number;
+  pid: number;
+  tid: number;
+  comm: string;
+  ioId: number;
+  vars: Map<string, Value>;
+  /** Instructions left in this firing (the verifier's limit analog). */
+  budget: number;
+}
+
+type ExprFn = (c: ExecCtx) => Value;
+type StmtFn = (c: ExecCtx) => Flow;
+
+/** The runtime a compiled program talks to: output, exit, the machine's clock. */
+export interface ScriptRuntime {
+  readonly sink: OutputSink;
+  readonly store: MapStore;
+  write(text: string, stream: 'stdout' | 'stderr'): void;
+  exit(code: number): void;
+  startNs: number;
+}
+
+export type SpecialProbe = { readonly kind: 'begin' } | { readonly kind: 'end' } | { readonly kind: 'interval'; readonly periodNs: number; readonly raw: string };
+
+export interface CompiledProbe {
+  readonly sites: readonly ProbeSite[];
+  readonly special: SpecialProbe | undefined;
+  readonly run: (c: ExecCtx) => void;
+}
+
+export interface CompiledProgram {
+  readonly probes: readonly CompiledProbe[];
+  readonly diagnostics: readonly Diagnostic[];
+  /** Number of attach points actually attached (bpftrace's "Attached N probes"). */
+  readonly attachCount: number;
+}
+
+export interface CompileOptions {
+  readonly positional: readonly string[];
+  readonly unsafe: boolean;
+}
+
+/** The instruction budget of one firing (BPF_COMPLEXITY_LIMIT_INSNS is 1M; loops are bounded). */
+export const FIRING_BUDGET = 100_000;
+/** Iterations a `while` loop may run in one firing. */
+export const MAX_LOOP_ITERATIONS = 10_000;
+
+class BudgetExceeded {
+  constructor(readonly loc: A.Expr['loc'] | A.Stmt['loc']) {}
+}
+
+const PROVIDERS: Readonly<Record<string, string>> = {
+  begin: 'begin',
+  end: 'end',
+  t: 'tracepoint',
+  tracepoint: 'tracepoint',
+  k: 'kprobe',
+  kprobe: 'kprobe',
+  kr: 'kretprobe',
+  kretprobe: 'kretprobe',
+  i: 'interval',
+  interval: 'interval',
+  p: 'profile',
+  profile: 'profile',
+};
+
+const UNIT_NS: Readonly<Record<string, number>> = { s: 1e9, ms: 1e6, us: 1e3, ns: 1, hz: 0 };
+
+const ERRNO_TEXT: Readonly<Record<number, string>> = {
+  1: 'Operation not permitted',
+  2: 'No such file or directory',
+  5: 'Input/output error',
+  9: 'Bad file descriptor',
+  11: 'Resource temporarily unavailable',
+  12: 'Cannot allocate memory',
+  13: 'Permission denied',
+  14: 'Bad address',
+  17: 'File exists',
+  21: 'Is a directory',
+  22: 'Invalid argument',
+  28: 'No space left on device',
+};
+
+const SYSCALL_NAMES = new Map<number, string>(Object.entries(SYSCALL_NR).map(([n, nr]) => [nr, n]));
+
+function levenshtein(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length]!;
+}
+
+const AGGREGATIONS: readonly AggKind[] = ['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist'];
+
+function isAgg(e: A.Expr): boolean {
+  return e.kind === 'Call' && (AGGREGATIONS as readonly string[]).includes(e.name);
+}
+
+function toBig(v: Value): bigint {
+  if (typeof v === 'bigint') return v;
+  return valueToBigInt(v) ?? 0n;
+}
+
+function truthy(v: Value): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'bigint') return v !== 0n;
+  if (typeof v === 'string') return v.length > 0;
+  return true;
+}
+
+/** A tracepoint field or BTF member as a script value. */
+function fieldValue(v: BtfValue | number | string | readonly number[] | undefined): Value {
+  if (v === undefined) return 0n;
+  if (typeof v === 'number') return BigInt(Math.trunc(v));
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return new ArrayValue((v as readonly number[]).map((x) => BigInt(x)));
+  return new ObjPointer(v as BtfPointer);
+}
+
+/** Compiles a parsed program against a booted machine's probe sites. */
+export function compileProgram(program: A.Program, m: Machine, rt: ScriptRuntime, opts: CompileOptions): CompiledProgram {
+  return new Compiler(program, m, rt, opts).run();
+}
+
+class Compiler {
+  private readonly diags: Diagnostic[] = [];
+  /** Static kind of each map's values and whether it is keyed, fixed by first use. */
+  private readonly mapKinds = new Map<string, { kind: Kind | AggKind; keyed: boolean; loc: A.MapRef['loc'] }>();
+  private currentSites: readonly ProbeSite[] = [];
+  private currentSpecial: SpecialProbe | undefined;
+  private scopes: Set<string>[] = [];
+
+  constructor(
+    private readonly program: A.Program,
+    private readonly m: Machine,
+    private readonly rt: ScriptRuntime,
+    private readonly opts: CompileOptions,
+  ) {}
+
+  run(): CompiledProgram {
+    const probes: CompiledProbe[] = [];
+    let attachCount = 0;
+    for (const entry of this.program.config) {
+      if (!['max_map_keys', 'missing_probes', 'print_maps_on_exit', 'max_strlen'].includes(entry.key)) {
+        this.diags.push(errorAt('bad_config: not a known configuration option', entry.loc));
+      }
+    }
+    for (const p of this.program.probes) {
+      const resolved = this.resolveProbe(p);
+      if (!resolved) continue;
+      for (const r of resolved) {
+        this.currentSites = r.sites;
+        this.currentSpecial = r.special;
+        this.scopes = [new Set()];
+        const body = this.block(p.body);
+        const pred = p.predicate ? this.expr(p.predicate) : undefined;
+        const run = (c: ExecCtx): void => {
+          try {
+            if (pred && !truthy(pred(c))) return;
+            body(c);
+          } catch (e) {
+            if (e instanceof BudgetExceeded) {
+              this.rt.write(this.rt.sink.runtimeError('probe exceeded its instruction budget; the rest of this firing was skipped'), 'stderr');
+              return;
+            }
+            throw e;
+          }
+        };
+        probes.push({ sites: r.sites, special: r.special, run });
+        attachCount += r.special ? 1 : r.sites.length;
+      }
+    }
+    return { probes, diagnostics: this.diags, attachCount };
+  }
+
+  // ---- attach points --------------------------------------------------------------------------
+
+  private resolveProbe(p: A.Probe): { sites: ProbeSite[]; special: SpecialProbe | undefined }[] | undefined {
+    const out: { sites: ProbeSite[]; special: SpecialProbe | undefined }[] = [];
+    const sites: ProbeSite[] = [];
+    for (const ap of p.attachPoints) {
+      const provider = PROVIDERS[ap.provider.toLowerCase()];
+      if (provider === 'begin' || provider === 'end') {
+        if (ap.parts.length > 0) {
+          this.diags.push(errorAt(`${provider} probes do not take arguments`, ap.loc));
+          return undefined;
+        }
+        out.push({ sites: [], special: { kind: provider } });
+        continue;
+      }
+      if (provider === 'interval' || provider === 'profile') {
+        const periodNs = this.periodNs(ap);
+        if (periodNs === undefined) return undefined;
+        out.push({ sites: [], special: { kind: 'interval', periodNs, raw: ap.raw } });
+        continue;
+      }
+      if (provider === undefined) {
+        this.diags.push(errorAt(`Invalid probe type: ${ap.provider}`, ap.loc));
+        return undefined;
+      }
+      const spec = canonicalSpec(`${provider}:${ap.parts.join(':')}`);
+      const found = spec.includes('*') || spec.includes('?') ? this.m.k.registry.match(spec) : [this.m.k.registry.get(spec)].filter((s): s is ProbeSite => s !== undefined);
+      if (found.length === 0) {
+        const all = this.m.k.registry.all().filter((s) => s.provider === provider);
+        let best: ProbeSite | undefined;
+        let bestD = Infinity;
+        for (const s of all) {
+          const d = levenshtein(spec, s.fullName);
+          if (d < bestD) {
+            bestD = d;
+            best = s;
+          }
+        }
+        const hint = best && bestD <= Math.max(3, Math.floor(spec.length / 4)) ? `did you mean '${best.fullName}'?` : undefined;
+        this.diags.push(errorAt(`No matches for ${provider} ${ap.parts.join(':')}.`, ap.loc, hint ? { hint } : {}));
+        return undefined;
+      }
+      for (const s of found) if (!sites.includes(s)) sites.push(s);
+    }
+    if (sites.length > 0) out.push({ sites, special: undefined });
+    return out;
+  }
+
+  private periodNs(ap: A.AttachPoint): number | undefined {
+    // interval:s:1, interval:ms:100, interval:hz:10, interval:1s, interval:100
+    let unit = 'ns';
+    let amount = '';
+    if (ap.parts.length === 2) {
+      unit = ap.parts[0]!;
+      amount = ap.parts[1]!;
+    } else if (ap.parts.length === 1) {
+      const mm = /^(\d+)(ns|us|ms|s|hz)?$/.exec(ap.parts[0]!);
+      if (mm) {
+        amount = mm[1]!;
+        unit = mm[2] ?? 'ns';
+      }
+    }
+    const n = Number(amount);
+    if (!(unit in UNIT_NS) || !Number.isInteger(n) || n <= 0) {
+      this.diags.push(errorAt(`Invalid rate of ${ap.provider} probe: ${ap.raw}`, ap.loc));
+      return undefined;
+    }
+    return unit === 'hz' ? Math.round(1e9 / n) : n * UNIT_NS[unit]!;
+  }
+
+  // ---- statements -----------------------------------------------------------------------------
+
+  private block(b: A.Block): StmtFn {
+    this.scopes.push(new Set());
+    const stmts = b.stmts.map((s) => this.stmt(s));
+    this.scopes.pop();
+    return (c) => {
+      for (let i = 0; i < stmts.length; i++) {
+        const f = stmts[i]!(c);
+        if (f !== Flow.Normal) return f;
+      }
+      return Flow.Normal;
+    };
+  }
+
+  private tick(c: ExecCtx, loc: A.Stmt['loc']): void {
+    if (--c.budget < 0) throw new BudgetExceeded(loc);
+  }
+
+  private stmt(s: A.Stmt): StmtFn {
+    switch (s.kind) {
+      case 'Block':
+        return this.block(s);
+      case 'ExprStmt': {
+        if (s.expr.kind === 'Call' && isAgg(s.expr)) {
+          this.diags.push(errorAt(`${s.expr.name}() must be assigned directly to a map`, s.expr.loc));
+        }
+        const e = this.expr(s.expr);
+        return (c) => {
+          this.tick(c, s.loc);
+          e(c);
+          return Flow.Normal;
+        };
+      }
+      case 'Assign':
+        return this.assign(s);
+      case 'Let': {
+        this.declareVar(s.variable.name);
+        const init = s.init ? this.expr(s.init) : undefined;
+        const name = s.variable.name;
+        return (c) => {
+          c.vars.set(name, init ? init(c) : 0n);
+          return Flow.Normal;
+        };
+      }
+      case 'If': {
+        const cond = this.expr(s.cond);
+        const then = this.block(s.then);
+        const els = s.else ? (s.else.kind === 'If' ? this.stmt(s.else) : this.block(s.else)) : undefined;
+        return (c) => {
+          this.tick(c, s.loc);
+          if (truthy(cond(c))) return then(c);
+          return els ? els(c) : Flow.Normal;
+        };
+      }
+      case 'While': {
+        this.diags.push(warningAt('while loops are deprecated; use a for loop over a range', s.loc));
+        const cond = this.expr(s.cond);
+        const body = this.block(s.body);
+        return (c) => {
+          let n = 0;
+          while (truthy(cond(c))) {
+            this.tick(c, s.loc);
+            if (++n > MAX_LOOP_ITERATIONS) break;
+            const f = body(c);
+            if (f === Flow.Break) break;
+            if (f === Flow.Return) return f;
+          }
+          return Flow.Normal;
+        };
+      }
+      case 'ForRange': {
+        const start = this.expr(s.start);
+        const end = this.expr(s.end);
+        this.scopes.push(new Set([s.variable.name]));
+        const body = this.block(s.body);
+        this.scopes.pop();
+        const name = s.variable.name;
+        return (c) => {
+          const hi = toBig(end(c));
+          for (let i = toBig(start(c)); i < hi; i++) {
+            this.tick(c, s.loc);
+            c.vars.set(name, i);
+            const f = body(c);
+            if (f === Flow.Break) break;
+            if (f === Flow.Return) return f;
+          }
+          return Flow.Normal;
+        };
+      }
+      case 'ForMap': {
+        const name = s.variable.name;
+        const mapName = s.map.name;
+        this.scopes.push(new Set([name]));
+        const body = this.block(s.body);
+        this.scopes.pop();
+        return (c) => {
+          const map = this.rt.store.get(mapName);
+          if (!map) return Flow.Normal;
+          for (const e of map.entries()) {
+            this.tick(c, s.loc);
+            c.vars.set(name, tuple(e.key ?? 0n, map.read(e)));
+            const f = body(c);
+            if (f === Flow.Break) break;
+            if (f === Flow.Return) return f;
+          }
+          return Flow.Normal;
+        };
+      }
+      case 'Unroll': {
+        const n = s.count.kind === 'Int' ? Number(s.count.value) : NaN;
+        if (!(n >= 1)) this.diags.push(errorAt('unroll minimum value is 1', s.count.loc));
+        else if (n > 100) this.diags.push(errorAt('unroll maximum value is 100', s.count.loc));
+        const body = this.block(s.body);
+        return (c) => {
+          for (let i = 0; i < n; i++) {
+            const f = body(c);
+            if (f === Flow.Break) break;
+            if (f === Flow.Return) return f;
+          }
+          return Flow.Normal;
+        };
+      }
+      case 'Return':
+        return () => Flow.Return;
+      case 'Break':
+        return () => Flow.Break;
+      case 'Continue':
+        return () => Flow.Continue;
+    }
+  }
+
+  private declareVar(name: string): void {
+    this.scopes[this.scopes.length - 1]!.add(name);
+  }
+
+  private varKnown(name: string): boolean {
+    return this.scopes.some((s) => s.has(name));
+  }
+
+  private noteMap(ref: A.MapRef, kind: Kind | AggKind, keyed: boolean): void {
+    const prev = this.mapKinds.get(ref.name);
+    if (!prev) {
+      this.mapKinds.set(ref.name, { kind, keyed, loc: ref.loc });
+      return;
+    }
+    if (prev.keyed !== keyed) {
+      this.diags.push(errorAt(`${ref.name} used as a map with ${keyed ? '' : 'no '}keys and as a map with${keyed ? ' no' : ''} keys`, ref.loc));
+    } else if (prev.kind !== kind && prev.kind !== 'none' && kind !== 'none' && !(isIntLike(prev.kind) && isIntLike(kind))) {
+      this.diags.push(errorAt(`Type mismatch for ${ref.name}: trying to assign value of type '${kind}' when map already has a type '${prev.kind}'`, ref.loc));
+    }
+  }
+
+  private assign(s: A.Assign): StmtFn {
+    const target = s.target;
+    if (target.kind === 'Variable') {
+      const name = target.name;
+      this.declareVar(name);
+      const value = this.expr(s.value);
+      if (s.op === '=') {
+        return (c) => {
+          this.tick(c, s.loc);
+          c.vars.set(name, value(c));
+          return Flow.Normal;
+        };
+      }
+      const op = s.op.slice(0, -1) as A.BinaryOp;
+      return (c) => {
+        this.tick(c, s.loc);
+        c.vars.set(name, binop(op, c.vars.get(name) ?? 0n, value(c)));
+        return Flow.Normal;
+      };
+    }
+    const ref = target.kind === 'Map' ? target : target.map;
+    const keyed = target.kind === 'MapAccess';
+    const key = target.kind === 'MapAccess' ? this.expr(target.key) : undefined;
+    const mapName = ref.name;
+    if (s.value.kind === 'Call' && isAgg(s.value)) {
+      if (s.op !== '=') this.diags.push(errorAt(`${s.value.name}() must be assigned directly to a map`, s.value.loc));
+      return this.aggregate(s, s.value, ref, keyed, key);
+    }
+    this.noteMap(ref, this.kindOf(s.value), keyed);
+    const value = this.expr(s.value);
+    const store = this.rt.store;
+    if (s.op === '=') {
+      return (c) => {
+        this.tick(c, s.loc);
+        const v = value(c);
+        store.map(mapName).assign(key ? key(c) : undefined, v);
+        return Flow.Normal;
+      };
+    }
+    const op = s.op.slice(0, -1) as A.BinaryOp;
+    return (c) => {
+      this.tick(c, s.loc);
+      const map = store.map(mapName);
+      const k = key ? key(c) : undefined;
+      if (op === '+' || op === '-') {
+        const d = toBig(value(c));
+        map.increment(k, op === '+' ? d : -d);
+      } else {
+        map.assign(k, binop(op, map.get(k), value(c)));
+      }
+      return Flow.Normal;
+    };
+  }
+
+  private aggregate(s: A.Assign, call: A.Call, ref: A.MapRef, keyed: boolean, key: ExprFn | undefined): StmtFn {
+    const kind = call.name as AggKind;
+    this.noteMap(ref, kind, keyed);
+    const mapName = ref.name;
+    const store = this.rt.store;
+    const args = call.args.map((a) => this.expr(a));
+    const want: Readonly<Record<AggKind, [number, number]>> = {
+      count: [0, 0],
+      sum: [1, 1],
+      avg: [1, 1],
+      min: [1, 1],
+      max: [1, 1],
+      stats: [1, 1],
+      hist: [1, 2],
+      lhist: [4, 4],
+    };
+    const [lo, hi] = want[kind];
+    if (call.args.length < lo || call.args.length > hi) {
+      this.diags.push(errorAt(`${kind}() requires ${lo === hi ? lo : `${lo} or ${hi}`} argument${hi === 1 ? '' : 's'} (${call.args.length} provided)`, call.loc));
+      return () => Flow.Normal;
+    }
+    const literal = (i: number): number => {
+      const a = call.args[i];
+      return a && a.kind === 'Int' ? Number(a.value) : NaN;
+    };
+    const v = args[0];
+    const k = (c: ExecCtx): Value | undefined => (key ? key(c) : undefined);
+    const report = (ok: boolean): void => {
+      if (!ok) store.reportFull(store.map(mapName));
+    };
+    let update: (c: ExecCtx, map: BpfMap) => boolean;
+    switch (kind) {
+      case 'count':
+        update = (c, map) => map.count(k(c));
+        break;
+      case 'sum':
+        update = (c, map) => map.sum(k(c), toBig(v!(c)));
+        break;
+      case 'avg':
+        update = (c, map) => map.avg(k(c), toBig(v!(c)));
+        break;
+      case 'min':
+        update = (c, map) => map.min(k(c), toBig(v!(c)));
+        break;
+      case 'max':
+        update = (c, map) => map.max(k(c), toBig(v!(c)));
+        break;
+      case 'stats':
+        update = (c, map) => map.stats(k(c), toBig(v!(c)));
+        break;
+      case 'hist': {
+        const bits = call.args.length > 1 ? literal(1) : 0;
+        if (!(bits >= 0 && bits <= 5)) this.diags.push(errorAt(`hist: bits ${bits} must be 0..5`, call.loc));
+        update = (c, map) => map.hist(k(c), toBig(v!(c)), bits);
+        break;
+      }
+      case 'lhist': {
+        const [mn, mx, st] = [literal(1), literal(2), literal(3)];
+        if (![mn, mx, st].every((x) => Number.isInteger(x) && x >= 0)) this.diags.push(errorAt('lhist() min, max and step must be non-negative integer literals', call.loc));
+        update = (c, map) => map.lhist(k(c), toBig(v!(c)), mn, mx, st);
+        break;
+      }
+    }
+    return (c) => {
+      this.tick(c, s.loc);
+      const map = store.map(mapName);
+      report(update(c, map));
+      return Flow.Normal;
+    };
+  }
+
+  // ---- expressions ----------------------------------------------------------------------------
+
+  private kindOf(e: A.Expr): Kind {
+    switch (e.kind) {
+      case 'Int':
+        return 'int';
+      case 'String':
+        return 'string';
+      case 'Bool':
+        return 'bool';
+      case 'Tuple':
+        return 'tuple';
+      case 'Builtin':
+        return e.name === 'comm' || e.name === 'probe' || e.name === 'func' ? 'string' : 'int';
+      case 'Binary':
+        return ['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(e.op) ? 'bool' : 'int';
+      case 'Call':
+        return ['str', 'strerror', 'ksym', 'syscall_name', 'strftime'].includes(e.name) ? 'string' : 'int';
+      case 'FieldAccess': {
+        if (e.object.kind === 'Builtin' && e.object.name === 'args') {
+          for (const s of this.currentSites) {
+            const f = s.fields.find((x) => x[1] === e.field);
+            if (f) return /^char |\[\]|char\[/.test(f[0]) || f[0].includes('char ') ? 'string' : 'int';
+          }
+        }
+        return 'other';
+      }
+      default:
+        return 'other';
+    }
+  }
+
+  private expr(e: A.Expr): ExprFn {
+    switch (e.kind) {
+      case 'Int': {
+        const v = e.value;
+        return () => v;
+      }
+      case 'String': {
+        const v = e.value;
+        return () => v;
+      }
+      case 'Bool': {
+        const v = e.value;
+        return () => v;
+      }
+      case 'Builtin':
+        return this.builtin(e);
+      case 'Identifier':
+        this.diags.push(errorAt(`Unknown identifier: '${e.name}'`, e.loc));
+        return () => 0n;
+      case 'Variable': {
+        if (!this.varKnown(e.name)) this.diags.push(errorAt(`Undefined or undeclared variable: ${e.name}`, e.loc));
+        const name = e.name;
+        return (c) => c.vars.get(name) ?? 0n;
+      }
+      case 'Positional': {
+        const raw = this.opts.positional[e.index - 1];
+        if (raw === undefined) return () => 0n;
+        const v: Value = /^-?\d+$/.test(raw) ? BigInt(raw) : raw;
+        return () => v;
+      }
+      case 'PositionalCount': {
+        const n = BigInt(this.opts.positional.length);
+        return () => n;
+      }
+      case 'Map': {
+        const name = e.name;
+        const store = this.rt.store;
+        return () => store.map(name).get(undefined);
+      }
+      case 'MapAccess': {
+        const name = e.map.name;
+        const key = this.expr(e.key);
+        const store = this.rt.store;
+        return (c) => store.map(name).get(key(c));
+      }
+      case 'Tuple': {
+        const items = e.elements.map((x) => this.expr(x));
+        return (c) => new TupleValue(items.map((f) => f(c)));
+      }
+      case 'Record':
+        this.diags.push(errorAt('records are not supported yet', e.loc));
+        return () => 0n;
+      case 'Binary': {
+        const l = this.expr(e.left);
+        const r = this.expr(e.right);
+        const op = e.op;
+        if (op === '&&') return (c) => truthy(l(c)) && truthy(r(c));
+        if (op === '||') return (c) => truthy(l(c)) || truthy(r(c));
+        return (c) => binop(op, l(c), r(c));
+      }
+      case 'Unary':
+        return this.unary(e);
+      case 'Ternary': {
+        const cond = this.expr(e.cond);
+        const then = e.then ? this.expr(e.then) : undefined;
+        const els = this.expr(e.else);
+        return (c) => {
+          const v = cond(c);
+          return truthy(v) ? (then ? then(c) : v) : els(c);
+        };
+      }
+      case 'FieldAccess':
+        return this.field(e);
+      case 'TupleAccess': {
+        const obj = this.expr(e.object);
+        const i = e.index;
+        return (c) => {
+          const t = obj(c);
+          return t instanceof TupleValue ? (t.items[i] ?? 0n) : 0n;
+        };
+      }
+      case 'Index': {
+        const obj = this.expr(e.object);
+        const idx = this.expr(e.index);
+        return (c) => {
+          const o = obj(c);
+          const i = Number(toBig(idx(c)));
+          if (o instanceof ArrayValue) return o.items[i] ?? 0n;
+          if (typeof o === 'string') return BigInt(o.charCodeAt(i) || 0);
+          if (o instanceof TupleValue) return o.items[i] ?? 0n;
+          return 0n;
+        };
+      }
+      case 'Cast':
+        return this.cast(e);
+      case 'Call':
+        return this.call(e);
+      case 'Sizeof':
+      case 'Offsetof':
+        this.diags.push(errorAt(`${e.kind.toLowerCase()} is not supported yet`, e.loc));
+        return () => 0n;
+    }
+  }
+
+  private builtin(e: A.Builtin): ExprFn {
+    const special = this.currentSpecial;
+    const site = this.currentSites[0];
+    switch (e.name) {
+      case 'pid':
+        return (c) => BigInt(c.pid);
+      case 'tid':
+        return (c) => BigInt(c.tid);
+      case 'uid':
+      case 'gid':
+        return () => 0n;
+      case 'comm':
+        return (c) => c.comm;
+      case 'nsecs':
+        return (c) => BigInt(c.nowNs);
+      case 'elapsed':
+        return (c) => BigInt(c.nowNs - this.rt.startNs);
+      case 'cpu':
+        return (c) => BigInt(c.cpu);
+      case 'ncpus': {
+        const n = BigInt(this.m.k.sched.cpus.length);
+        return () => n;
+      }
+      case 'ioid':
+        return (c) => BigInt(c.ioId);
+      case 'probe':
+        return (c) => c.probeName;
+      case 'func':
+        if (!site || site.provider === 'tracepoint') this.diags.push(errorAt('The func builtin can not be used with tracepoint probes', e.loc));
+        return (c) => new SymbolValue(c.probeName.slice(c.probeName.indexOf(':') + 1), 0n);
+      case 'retval':
+        if (!site || site.provider !== 'kretprobe') {
+          this.diags.push(errorAt('The retval builtin can only be used with kretprobe and uretprobe probes', e.loc));
+        }
+        return (c) => BigInt(c.hit?.retval ?? 0);
+      case 'args':
+        if (!site || site.provider !== 'tracepoint') this.diags.push(errorAt('The args builtin can only be used with tracepoint/fentry/uprobe probes', e.loc));
+        return () => 0n;
+      case 'curtask':
+        return (c) => {
+          const t = this.m.k.tasks.find((x) => x.pid === c.tid);
+          return t ? new ObjPointer({ structName: 'task_struct', obj: t, addr: t.kaddr }) : 0n;
+        };
+      case 'rand':
+        return (c) => BigInt((c.nowNs * 2654435761) % 4294967296);
+      case 'kstack':
+      case 'ustack':
+        return () => '';
+      default: {
+        const mm = /^arg(\d+)$/.exec(e.name);
+        if (mm) {
+          if (!site || site.provider !== 'kprobe') this.diags.push(errorAt('The arg builtins can only be used with kprobe, uprobe and usdt probes', e.loc));
+          const i = Number(mm[1]);
+          return (c) => BigInt(c.hit?.argValue(i) ?? 0);
+        }
+        this.diags.push(errorAt(`Unknown builtin variable: '${e.name}'`, e.loc));
+        void special;
+        return () => 0n;
+      }
+    }
+  }
+
+  private field(e: A.FieldAccess): ExprFn {
+    if (e.object.kind === 'Builtin' && e.object.name === 'args') {
+      const sites = this.currentSites;
+      if (sites.length === 0 || sites[0]!.provider !== 'tracepoint') {
+        this.diags.push(errorAt('The args builtin can only be used with tracepoint/fentry/uprobe probes', e.object.loc));
+        return () => 0n;
+      }
+      for (const s of sites) {
+        if (!s.fields.some((f) => f[1] === e.field)) {
+          this.diags.push(errorAt(`Can't find field '${e.field}' in struct for ${s.fullName}`, e.loc));
+          return () => 0n;
+        }
+      }
+      const name = e.field;
+      return (c) => fieldValue(c.hit?.fields[name]);
+    }
+    const obj = this.expr(e.object);
+    const name = e.field;
+    const m = this.m;
+    return (c) => {
+      const o = obj(c);
+      if (o instanceof ObjPointer) {
+        const member = BTF.get(o.ptr.structName)?.members.get(name);
+        if (!member) return 0n;
+        return fieldValue(member.read(o.ptr.obj, m));
+      }
+      if (o instanceof TupleValue) return o.items[Number(name)] ?? 0n;
+      return 0n;
+    };
+  }
+
+  private cast(e: A.Cast): ExprFn {
+    const operand = this.expr(e.operand);
+    const t = e.type;
+    if (t.kind === 'PointerType' && t.to.kind === 'TaggedType' && t.to.tag === 'struct') {
+      const structName = t.to.name;
+      if (!BTF.has(structName)) {
+        this.diags.push(errorAt(`Unknown struct/union: 'struct ${structName}'`, t.loc));
+        return () => 0n;
+      }
+      // the raw object behind an argN, so members can be read
+      const argMatch = e.operand.kind === 'Builtin' ? /^arg(\d+)$/.exec(e.operand.name) : null;
+      if (argMatch) {
+        const i = Number(argMatch[1]);
+        return (c) => {
+          const p = btfCast(structName, c.hit?.args[i]);
+          return p ? new ObjPointer(p) : operand(c);
+        };
+      }
+      return (c) => {
+        const v = operand(c);
+        return v instanceof ObjPointer ? new ObjPointer({ ...v.ptr, structName }) : v;
+      };
+    }
+    if (t.kind === 'NamedType') {
+      const it = intTypeByName(t.name);
+      if (it) return (c) => wrapInt(toBig(operand(c)), it);
+    }
+    return operand;
+  }
+
+  private unary(e: A.Unary): ExprFn {
+    if (e.op === '++' || e.op === '--') {
+      const delta = e.op === '++' ? 1n : -1n;
+      const t = e.operand;
+      if (t.kind === 'Variable') {
+        this.declareVar(t.name);
+        const name = t.name;
+        return (c) => {
+          const old = toBig(c.vars.get(name) ?? 0n);
+          c.vars.set(name, old + delta);
+          return e.prefix ? old + delta : old;
+        };
+      }
+      if (t.kind === 'Map' || t.kind === 'MapAccess') {
+        const ref = t.kind === 'Map' ? t : t.map;
+        this.noteMap(ref, 'int', t.kind === 'MapAccess');
+        const key = t.kind === 'MapAccess' ? this.expr(t.key) : undefined;
+        const store = this.rt.store;
+        const name = ref.name;
+        return (c) => {
+          const n = store.map(name).increment(key ? key(c) : undefined, delta) ?? 0n;
+          return e.prefix ? n : n - delta;
+        };
+      }
+      this.diags.push(errorAt('The ++ and -- operators only work on variables and maps', e.loc));
+      return () => 0n;
+    }
+    const v = this.expr(e.operand);
+    switch (e.op) {
+      case '!':
+        return (c) => !truthy(v(c));
+      case '~':
+        return (c) => BigInt.asUintN(64, ~toBig(v(c)));
+      case '-':
+        return (c) => BigInt.asIntN(64, -toBig(v(c)));
+      default:
+        return v;
+    }
+  }
+
+  private call(e: A.Call): ExprFn {
+    const rt = this.rt;
+    const args = e.args;
+    const arity = (min: number, max: number): boolean => {
+      if (args.length < min || args.length > max) {
+        this.diags.push(errorAt(`${e.name}() requires ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'} (${args.length} provided)`, e.loc));
+        return false;
+      }
+      return true;
+    };
+    const mapArg = (i: number): A.MapRef | A.MapAccess | undefined => {
+      const a = args[i];
+      if (a && (a.kind === 'Map' || a.kind === 'MapAccess')) return a;
+      this.diags.push(errorAt(`${e.name}() expects a map argument`, a?.loc ?? e.loc));
+      return undefined;
+    };
+    switch (e.name) {
+      case 'printf': {
+        const fmtArg = args[0];
+        if (!fmtArg || fmtArg.kind !== 'String') {
+          this.diags.push(errorAt('printf() expects a string literal as the first argument', fmtArg?.loc ?? e.loc));
+          return () => 0n;
+        }
+        const parsed = parsePrintf(fmtArg.value);
+        const rest = args.slice(1);
+        const types: PrintfArgType[] = rest.map((a) => {
+          const k = this.kindOf(a);
+          return { kind: k === 'int' ? 'integer' : k === 'string' ? 'string' : k === 'bool' ? 'bool' : k === 'pointer' ? 'pointer' : 'other', name: k };
+        });
+        const err = checkPrintfArgs(parsed, types);
+        if (err) this.diags.push(errorAt(err, e.loc));
+        const fns = rest.map((a) => this.expr(a));
+        const fmt = compilePrintf(fmtArg.value);
+        return (c) => {
+          rt.write(rt.sink.printf(fmt(fns.map((f) => f(c)))), 'stdout');
+          return 0n;
+        };
+      }
+      case 'print': {
+        if (!arity(1, 3)) return () => 0n;
+        const a = args[0]!;
+        if (a.kind === 'Map') {
+          const top = args[1] ? this.expr(args[1]) : undefined;
+          const div = args[2] ? this.expr(args[2]) : undefined;
+          const name = a.name;
+          return (c) => {
+            const map = rt.store.get(name);
+            if (map) rt.write(printMap(rt.sink, map, top ? Number(toBig(top(c))) : 0, div ? Number(toBig(div(c))) : 1), 'stdout');
+            return 0n;
+          };
+        }
+        const v = this.expr(a);
+        return (c) => {
+          rt.write(rt.sink.value(v(c)), 'stdout');
+          return 0n;
+        };
+      }
+      case 'clear':
+      case 'zero': {
+        if (!arity(1, 1)) return () => 0n;
+        const ref = mapArg(0);
+        if (!ref || ref.kind !== 'Map') return () => 0n;
+        const name = ref.name;
+        const clear = e.name === 'clear';
+        return () => {
+          const map = rt.store.get(name);
+          if (map) (clear ? map.clear() : map.zero());
+          return 0n;
+        };
+      }
+      case 'delete': {
+        if (!arity(1, 2)) return () => 0n;
+        const ref = mapArg(0);
+        if (!ref) return () => false;
+        const name = ref.kind === 'Map' ? ref.name : ref.map.name;
+        const key = ref.kind === 'MapAccess' ? this.expr(ref.key) : args[1] ? this.expr(args[1]) : undefined;
+        return (c) => rt.store.get(name)?.delete(key ? key(c) : undefined) ?? false;
+      }
+      case 'has_key': {
+        if (!arity(2, 2)) return () => false;
+        const ref = mapArg(0);
+        if (!ref || ref.kind !== 'Map') return () => false;
+        const name = ref.name;
+        const key = this.expr(args[1]!);
+        return (c) => rt.store.get(name)?.has(key(c)) ?? false;
+      }
+      case 'len': {
+        if (!arity(1, 1)) return () => 0n;
+        const ref = mapArg(0);
+        if (!ref || ref.kind !== 'Map') return () => 0n;
+        const name = ref.name;
+        return () => BigInt(rt.store.get(name)?.size ?? 0);
+      }
+      case 'exit': {
+        if (!arity(0, 1)) return () => 0n;
+        const code = args[0] ? this.expr(args[0]) : undefined;
+        return (c) => {
+          rt.exit(code ? Number(toBig(code(c))) : 0);
+          return 0n;
+        };
+      }
+      case 'str': {
+        if (!arity(1, 2)) return () => '';
+        const v = this.expr(args[0]!);
+        const len = args[1] ? this.expr(args[1]) : undefined;
+        return (c) => {
+          const s = valueText(v(c));
+          return len ? s.slice(0, Number(toBig(len(c)))) : s;
+        };
+      }
+      case 'strerror': {
+        if (!arity(1, 1)) return () => '';
+        const v = this.expr(args[0]!);
+        return (c) => {
+          const n = Number(toBig(v(c)));
+          return ERRNO_TEXT[Math.abs(n)] ?? `Unknown error ${Math.abs(n)}`;
+        };
+      }
+      case 'syscall_name': {
+        if (!arity(1, 1)) return () => '';
+        const v = this.expr(args[0]!);
+        return (c) => {
+          const n = Number(toBig(v(c)));
+          return SYSCALL_NAMES.get(n) ?? String(n);
+        };
+      }
+      case 'ksym': {
+        if (!arity(1, 1)) return () => '';
+        const v = this.expr(args[0]!);
+        return (c) => `0x${toBig(v(c)).toString(16)}`;
+      }
+      case 'time': {
+        if (!arity(0, 1)) return () => 0n;
+        const fmt = args[0] && args[0].kind === 'String' ? args[0].value : '%H:%M:%S\n';
+        return (c) => {
+          rt.write(rt.sink.time(strftime(fmt, c.nowNs)), 'stdout');
+          return 0n;
+        };
+      }
+      case 'strftime': {
+        if (!arity(2, 2)) return () => '';
+        const fmt = args[0]!.kind === 'String' ? args[0]!.value : '%H:%M:%S';
+        const v = this.expr(args[1]!);
+        return (c) => strftime(fmt, Number(toBig(v(c))));
+      }
+      case 'join': {
+        if (!arity(1, 2)) return () => 0n;
+        const v = this.expr(args[0]!);
+        return (c) => {
+          rt.write(rt.sink.join(valueText(v(c))), 'stdout');
+          return 0n;
+        };
+      }
+      case 'system':
+      case 'cat': {
+        if (!this.opts.unsafe && e.name === 'system') {
+          this.diags.push(errorAt('system() is an unsafe function being used in safe mode', e.loc, { hint: 'run kiotrace with --unsafe' }));
+        }
+        this.diags.push(errorAt(`${e.name}() reaches outside the simulated machine and is not available`, e.loc));
+        return () => 0n;
+      }
+      default:
+        if (isAgg(e)) {
+          this.diags.push(errorAt(`${e.name}() must be assigned directly to a map`, e.loc));
+          return () => 0n;
+        }
+        if (['pid', 'tid', 'comm', 'nsecs', 'cpu', 'elapsed', 'uid', 'gid', 'kstack', 'ustack', 'retval', 'func', 'probe'].includes(e.name) && args.length === 0) {
+          return this.builtin({ kind: 'Builtin', loc: e.loc, name: e.name });
+        }
+        this.diags.push(errorAt(`Unknown function: '${e.name}'`, e.loc));
+        return () => 0n;
+    }
+  }
+}
+
+function isIntLike(k: string): boolean {
+  return k === 'int' || k === 'bool' || k === 'other';
+}
+
+/** Binary operators with bpftrace's 64-bit semantics (division by zero gives 1, with a warning). */
+export function binop(op: A.BinaryOp, lv: Value, rv: Value): Value {
+  if (op === '==' || op === '!=') {
+    const eq = typeof lv === 'string' || typeof rv === 'string' ? valueText(lv) === valueText(rv) : toBig(lv) === toBig(rv);
+    return op === '==' ? eq : !eq;
+  }
+  const l = toBig(lv);
+  const r = toBig(rv);
+  switch (op) {
+    case '+':
+      return BigInt.asIntN(64, l + r);
+    case '-':
+      return BigInt.asIntN(64, l - r);
+    case '*':
+      return BigInt.asIntN(64, l * r);
+    case '/':
+      return r === 0n ? 1n : BigInt.asUintN(64, l) / BigInt.asUintN(64, r);
+    case '%':
+      return r === 0n ? 1n : BigInt.asUintN(64, l) % BigInt.asUintN(64, r);
+    case '&':
+      return l & r;
+    case '|':
+      return l | r;
+    case '^':
+      return l ^ r;
+    case '<<':
+      return BigInt.asIntN(64, l << (r & 63n));
+    case '>>':
+      return BigInt.asUintN(64, l) >> (r & 63n);
+    case '<':
+      return l < r;
+    case '<=':
+      return l <= r;
+    case '>':
+      return l > r;
+    case '>=':
+      return l >= r;
+    default:
+      return 0n;
+  }
+}
+
+/** strftime over simulated time (ns since boot); %f is microseconds. */
+export function strftime(fmt: string, ns: number): string {
+  const totalS = Math.floor(ns / 1e9);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return fmt.replace(/%([HMSfs%])/g, (_m, c: string) => {
+    switch (c) {
+      case 'H':
+        return two(Math.floor(totalS / 3600) % 24);
+      case 'M':
+        return two(Math.floor(totalS / 60) % 60);
+      case 'S':
+        return two(totalS % 60);
+      case 'f':
+        return String(Math.floor((ns % 1e9) / 1e3)).padStart(6, '0');
+      case 's':
+        return String(totalS);
+      default:
+        return '%';
+    }
+  });
+}
+
+export { globToRegExp };

@@ -1,0 +1,101 @@
+// Diagnostics as data, rendered the way bpftrace prints them (src/ast/diagnostic.cpp,
+// src/ast/location.cpp, src/log.cpp):
+//
+//   stdin:1:12-14: ERROR: syntax: param $0 is out of integer range [1, 9223372036854775807]
+//   kprobe:f { $0 }
+//              ~~
+//
+// Mistakes in scripts never throw: every stage returns its diagnostics and the caller decides.
+
+import { formatLoc, type Loc, type SourceFile } from './source.js';
+
+export type Severity = 'error' | 'warning';
+
+export interface Diagnostic {
+  readonly severity: Severity;
+  /** The message as printed after `ERROR: ` (parser messages start with `syntax: `). */
+  readonly message: string;
+  /** What to underline; without it only `ERROR: message` is printed. */
+  readonly loc?: Loc;
+  /** Printed on its own line as `HINT: ...` after the excerpt. */
+  readonly hint?: string;
+  /** A stable category for tests and tools (`syntax`, ...). Not printed: bpftrace prints none. */
+  readonly code?: string;
+}
+
+export interface DiagnosticExtras {
+  readonly hint?: string;
+  readonly code?: string;
+}
+
+export function errorAt(message: string, loc?: Loc, extras: DiagnosticExtras = {}): Diagnostic {
+  return { severity: 'error', message, ...(loc ? { loc } : {}), ...extras };
+}
+
+export function warningAt(message: string, loc?: Loc, extras: DiagnosticExtras = {}): Diagnostic {
+  return { severity: 'warning', message, ...(loc ? { loc } : {}), ...extras };
+}
+
+export function hasErrors(list: readonly Diagnostic[]): boolean {
+  return list.some((d) => d.severity === 'error');
+}
+
+/** How many columns a tab takes in an excerpt (bpftrace: 4, for excerpt and underline alike). */
+const TAB_WIDTH = 4;
+
+/**
+ * The excerpt under a header: for a single-line span the line (tabs as 4 spaces) and a line of
+ * `~` under columns [col, endCol) clipped to the line's length; for a span over several lines
+ * every line of it, no underline; nothing if the line is not in the source.
+ */
+function excerpt(loc: Loc, source: SourceFile): string[] {
+  if (loc.line !== loc.endLine) {
+    const out: string[] = [];
+    for (let n = loc.line; n <= loc.endLine; n++) {
+      const text = source.lineText(n);
+      if (text !== undefined) out.push(text);
+    }
+    return out;
+  }
+  const text = source.lineText(loc.line);
+  if (text === undefined) return [];
+  let shown = '';
+  let marks = '';
+  for (let x = 0; x < text.length; x++) {
+    const ch = text[x]!;
+    shown += ch === '\t' ? ' '.repeat(TAB_WIDTH) : ch;
+    if (x < loc.endCol - 1) {
+      const mark = x < loc.col - 1 ? ' ' : '~';
+      marks += ch === '\t' ? mark.repeat(TAB_WIDTH) : mark;
+    }
+  }
+  return [shown, marks];
+}
+
+/**
+ * One diagnostic as bpftrace prints it, ending with a newline:
+ * `FILE:LINE:COL-ENDCOL: ERROR: message` (or `FILE:L1-L2: ...` for a multi-line span, or just
+ * `ERROR: message` without a location), then the excerpt, then `HINT: ...` if there is a hint.
+ * Without `source` the header has no file name and no excerpt.
+ */
+export function renderDiagnostic(d: Diagnostic, source?: SourceFile): string {
+  const label = d.severity === 'error' ? 'ERROR' : 'WARNING';
+  const message = d.message.endsWith('\n') ? d.message.slice(0, -1) : d.message;
+  const lines: string[] = [];
+  if (d.loc) {
+    const file = source && source.name !== '' ? `${source.name}:` : '';
+    lines.push(`${file}${formatLoc(d.loc)}: ${label}: ${message}`);
+    if (source) lines.push(...excerpt(d.loc, source));
+  } else {
+    lines.push(`${label}: ${message}`);
+  }
+  if (d.hint !== undefined && d.hint !== '') lines.push(`HINT: ${d.hint}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Every diagnostic, errors first then warnings (each group in its original order), as bpftrace emits them. */
+export function renderDiagnostics(list: readonly Diagnostic[], source?: SourceFile): string {
+  const errors = list.filter((d) => d.severity === 'error');
+  const warnings = list.filter((d) => d.severity === 'warning');
+  return [...errors, ...warnings].map((d) => renderDiagnostic(d, source)).join('');
+}

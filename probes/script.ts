@@ -1,0 +1,151 @@
+// Running a bpftrace-style program against a machine: parse, compile, attach, fire begin probes,
+// run the simulation (interval probes on the simulated clock), then end probes and the exit map
+// dump, as bpftrace's BPFtrace::run does. Output goes through a writer the caller provides.
+
+import { Priority, type Machine, type ProbeHit } from '../core/index.js';
+import { SourceFile } from './lang/source.js';
+import { parse } from './lang/parser.js';
+import { hasErrors, renderDiagnostics, type Diagnostic } from './lang/diagnostics.js';
+import { compileProgram, FIRING_BUDGET, type CompiledProbe, type ExecCtx, type ScriptRuntime } from './lang/compile.js';
+import { MapStore } from './lang/maps.js';
+import { createSink, mapFullError, printMapsAtExit } from './lang/output.js';
+
+export interface ScriptOptions {
+  /** `stdin` for -e, else the script's path (as diagnostics print it). */
+  readonly sourceName: string;
+  readonly text: string;
+  readonly format: 'text' | 'json';
+  readonly positional: readonly string[];
+  readonly unsafe: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly dryRun: boolean;
+  /** Simulated time to run when the program does not exit by itself. */
+  readonly durationNs: number;
+  write(text: string, stream: 'stdout' | 'stderr'): void;
+}
+
+export interface ScriptResult {
+  /** 0 ok (or exit(code)), 2 script error. */
+  readonly exitCode: number;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** The comm and pid begin/end/interval probes report: kiotrace itself, as bpftrace reports bpftrace. */
+const SELF_COMM = 'kiotrace';
+const SELF_PID = 1;
+
+/**
+ * Parses and compiles `opts.text` against `m` (booted, jobs started, not yet run) and runs it.
+ * Returns the exit code; never throws on script mistakes.
+ */
+export function runScript(m: Machine, opts: ScriptOptions): ScriptResult {
+  const source = new SourceFile(opts.sourceName, opts.text);
+  const parsed = parse(source);
+  const fail = (diags: readonly Diagnostic[]): ScriptResult => {
+    opts.write(renderDiagnostics(diags, source), 'stderr');
+    return { exitCode: 2, diagnostics: diags };
+  };
+  if (!parsed.program || hasErrors(parsed.diagnostics)) return fail(parsed.diagnostics);
+
+  const sink = createSink(opts.format);
+  let exitCode: number | undefined;
+  let maxMapKeys = 4096;
+  let printMaps = true;
+  for (const c of parsed.program.config) {
+    if (c.key === 'max_map_keys' && c.value.kind === 'int') maxMapKeys = Number(c.value.value);
+    if (c.key === 'print_maps_on_exit' && (c.value.kind === 'int' || c.value.kind === 'bool')) printMaps = Boolean(c.value.value);
+  }
+  const rt: ScriptRuntime = {
+    sink,
+    store: new MapStore({
+      maxMapKeys,
+      onMapFull: () => opts.write(sink.helperError(mapFullError()), sink.diagnosticStream),
+    }),
+    write: (text, stream) => {
+      if (text) opts.write(text, stream);
+    },
+    exit: (code) => {
+      if (exitCode === undefined) exitCode = code;
+      m.env.stop();
+    },
+    startNs: m.env.nowNs,
+  };
+  const compiled = compileProgram(parsed.program, m, rt, { positional: opts.positional, unsafe: opts.unsafe });
+  const warnings = compiled.diagnostics.filter((d) => d.severity === 'warning');
+  if (hasErrors(compiled.diagnostics)) return fail([...parsed.diagnostics, ...compiled.diagnostics]);
+  if (warnings.length > 0) opts.write(renderDiagnostics(warnings, source), 'stderr');
+
+  const begin = compiled.probes.filter((p) => p.special?.kind === 'begin');
+  const end = compiled.probes.filter((p) => p.special?.kind === 'end');
+  const traced = compiled.probes.filter((p) => p.special === undefined);
+  const intervals = compiled.probes.filter((p) => p.special?.kind === 'interval');
+
+  if (opts.verbose) {
+    for (const p of compiled.probes) {
+      for (const name of p.special ? [p.special.kind === 'interval' ? p.special.raw : p.special.kind] : p.sites.map((s) => s.fullName)) {
+        opts.write(`${name}\n`, 'stderr');
+      }
+    }
+  }
+  if (!opts.quiet) opts.write(sink.attachedProbes(compiled.attachCount), sink.format === 'json' ? 'stdout' : 'stderr');
+  if (opts.dryRun) return { exitCode: 0, diagnostics: compiled.diagnostics };
+
+  const selfCtx = (name: string): ExecCtx => ({
+    hit: undefined,
+    probeName: name,
+    nowNs: m.env.nowNs,
+    cpu: 0,
+    pid: SELF_PID,
+    tid: SELF_PID,
+    comm: SELF_COMM,
+    ioId: 0,
+    vars: new Map(),
+    budget: FIRING_BUDGET,
+  });
+  const fireSpecial = (p: CompiledProbe, name: string): void => p.run(selfCtx(name));
+
+  for (const p of begin) fireSpecial(p, 'begin');
+  // a program with only begin/end probes exits after begin (bpftrace 0.24+)
+  const onlySpecial = traced.length === 0 && intervals.length === 0;
+  if (exitCode === undefined && !onlySpecial) {
+    const detach: (() => void)[] = [];
+    for (const p of traced) {
+      for (const site of p.sites) {
+        const name = site.fullName;
+        detach.push(
+          site.attach((hit: ProbeHit) => {
+            p.run({
+              hit,
+              probeName: name,
+              nowNs: hit.timeNs,
+              cpu: hit.cpu,
+              pid: hit.pid,
+              tid: hit.tid,
+              comm: hit.comm,
+              ioId: hit.ioId,
+              vars: new Map(),
+              budget: FIRING_BUDGET,
+            });
+          }),
+        );
+      }
+    }
+    for (const p of intervals) {
+      if (p.special?.kind !== 'interval') continue;
+      const period = p.special.periodNs;
+      const name = p.special.raw;
+      const tick = (): void => {
+        if (exitCode !== undefined) return;
+        fireSpecial(p, name);
+        m.env.after(period, Priority.NORMAL, tick, undefined);
+      };
+      m.env.after(period, Priority.NORMAL, tick, undefined);
+    }
+    m.run(m.env.nowNs + opts.durationNs);
+    for (const d of detach) d();
+  }
+  for (const p of end) fireSpecial(p, 'end');
+  opts.write(printMapsAtExit(sink, rt.store, printMaps), 'stdout');
+  return { exitCode: exitCode ?? 0, diagnostics: compiled.diagnostics };
+}
