@@ -89,7 +89,7 @@ export interface MacroDef {
   readonly loc: Loc;
   readonly name: string;
   readonly params: readonly (Variable | MapRef | Identifier)[];
-  readonly body: Block;
+  readonly block: Block;
 }
 
 export interface Probe {
@@ -100,7 +100,7 @@ export interface Probe {
   readonly name?: string;
   readonly attachPoints: readonly AttachPoint[];
   readonly predicate?: Expr;
-  readonly body: Block;
+  readonly block: Block;
 }
 
 /**

@@ -182,6 +182,8 @@ class Compiler {
   /** Static kind of each map's values and whether it is keyed, fixed by first use. */
   private readonly mapKinds = new Map<string, { kind: Kind | AggKind; keyed: boolean; loc: A.MapRef['loc'] }>();
   private currentSites: readonly ProbeSite[] = [];
+  /** Static kinds of scratch variables, from their assignments. */
+  private readonly varKinds = new Map<string, Kind>();
   private currentSpecial: SpecialProbe | undefined;
   private scopes: Set<string>[] = [];
 
@@ -207,7 +209,7 @@ class Compiler {
         this.currentSites = r.sites;
         this.currentSpecial = r.special;
         this.scopes = [new Set()];
-        const body = this.block(p.body);
+        const body = this.block(p.block);
         const pred = p.predicate ? this.expr(p.predicate) : undefined;
         const run = (c: ExecCtx): void => {
           try {
@@ -456,6 +458,7 @@ class Compiler {
     if (target.kind === 'Variable') {
       const name = target.name;
       this.declareVar(name);
+      if (s.op === '=') this.varKinds.set(name, this.kindOf(s.value));
       const value = this.expr(s.value);
       if (s.op === '=') {
         return (c) => {
@@ -581,7 +584,26 @@ class Compiler {
   private kindOf(e: A.Expr): Kind {
     switch (e.kind) {
       case 'Int':
+      case 'PositionalCount':
         return 'int';
+      case 'Positional': {
+        const raw = this.opts.positional[e.index - 1];
+        return raw === undefined || /^-?\d+$/.test(raw) ? 'int' : 'string';
+      }
+      case 'Variable':
+        return this.varKinds.get(e.name) ?? 'other';
+      case 'Map':
+      case 'MapAccess': {
+        const k = this.mapKinds.get(e.kind === 'Map' ? e.name : e.map.name)?.kind;
+        if (k === undefined) return 'other';
+        return k === 'string' || k === 'tuple' || k === 'bool' || k === 'pointer' || k === 'other' || k === 'none' ? k : 'int';
+      }
+      case 'Cast':
+        return e.type.kind === 'PointerType' ? 'pointer' : 'int';
+      case 'Unary':
+        return e.op === '!' ? 'bool' : 'int';
+      case 'Ternary':
+        return this.kindOf(e.then ?? e.else);
       case 'String':
         return 'string';
       case 'Bool':
@@ -900,9 +922,10 @@ class Compiler {
         }
         const parsed = parsePrintf(fmtArg.value);
         const rest = args.slice(1);
+        // kinds the checker cannot see statically are taken as integers (C's default promotion)
         const types: PrintfArgType[] = rest.map((a) => {
           const k = this.kindOf(a);
-          return { kind: k === 'int' ? 'integer' : k === 'string' ? 'string' : k === 'bool' ? 'bool' : k === 'pointer' ? 'pointer' : 'other', name: k };
+          return { kind: k === 'string' ? 'string' : k === 'bool' ? 'bool' : k === 'pointer' ? 'pointer' : k === 'tuple' ? 'other' : 'integer', name: k };
         });
         const err = checkPrintfArgs(parsed, types);
         if (err) this.diags.push(errorAt(err, e.loc));
@@ -980,8 +1003,17 @@ class Compiler {
         if (!arity(1, 2)) return () => '';
         const v = this.expr(args[0]!);
         const len = args[1] ? this.expr(args[1]) : undefined;
+        const m = this.m;
         return (c) => {
-          const s = valueText(v(c));
+          const x = v(c);
+          // a user pointer (a syscall's const char *): read the string from the task's memory
+          let s: string;
+          if (typeof x === 'bigint') {
+            const task = m.k.tasks.find((t) => t.pid === c.tid);
+            s = task?.mm?.userStrings.get(Number(x)) ?? '';
+          } else {
+            s = valueText(x);
+          }
           return len ? s.slice(0, Number(toBig(len(c)))) : s;
         };
       }

@@ -17,8 +17,8 @@ export type ParseOptions = LexerOptions;
 export interface ParseResult {
   /** Present when there are no errors. */
   readonly program?: A.Program;
-  /** Lexer and parser diagnostics in source order (at most one syntax error in practice). */
-  readonly diagnostics: readonly Diagnostic[];
+  /** Lexer and parser diagnostics (in practice at most one syntax error: parsing stops there). */
+  readonly diagnostics: Diagnostic[];
 }
 
 /** Parse a whole script. Never throws on bad input. */
@@ -325,8 +325,8 @@ class Parser {
       }
     }
     this.expect(')');
-    const body = this.parseBlock('attach');
-    return { kind: 'MacroDef', loc, name: nameTok.text, params, body };
+    const block = this.parseBlock('attach');
+    return { kind: 'MacroDef', loc, name: nameTok.text, params, block };
   }
 
   private parseProbe(): A.Probe {
@@ -362,8 +362,8 @@ class Parser {
       if (!this.at('/')) this.fail("expected '/' to close predicate");
       this.advance();
     }
-    const body = this.parseBlock('attach');
-    return { kind: 'Probe', loc, ...(name !== undefined ? { name } : {}), attachPoints, ...(predicate ? { predicate } : {}), body };
+    const block = this.parseBlock('attach');
+    return { kind: 'Probe', loc, ...(name !== undefined ? { name } : {}), attachPoints, ...(predicate ? { predicate } : {}), block };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1026,7 +1026,7 @@ function printConfigValue(v: A.ConfigValue): string {
 function printProbe(p: A.Probe): string {
   const aps = p.attachPoints.map((a) => a.raw).join(', ');
   const pred = p.predicate ? ` /${printExpr(p.predicate)}/` : '';
-  return `${p.name !== undefined ? p.name + '=' : ''}${aps}${pred} ${printBlock(p.body)}`;
+  return `${p.name !== undefined ? p.name + '=' : ''}${aps}${pred} ${printBlock(p.block)}`;
 }
 
 /** The printed form of any node; a Program prints one line per top-level item. */
@@ -1057,7 +1057,7 @@ export function printAst(node: A.Node): string {
     case 'MapDecl':
       return `let ${node.name} = ${node.mapType}(${node.maxEntries})`;
     case 'MacroDef':
-      return `macro ${node.name}(${node.params.map((p) => (p.kind === 'Identifier' ? p.name : p.name)).join(', ')}) ${printBlock(node.body)}`;
+      return `macro ${node.name}(${node.params.map((p) => p.name).join(', ')}) ${printBlock(node.block)}`;
     case 'Probe':
       return printProbe(node);
     case 'AttachPoint':

@@ -19,14 +19,14 @@ const printed = (text: string): string => printAst(program(text));
 
 /** The printed form of one expression, parsed as the value of `$r = ...;`. */
 function expr(text: string): string {
-  const stmt = program(`BEGIN { $r = ${text}; }`).probes[0]!.body.stmts[0]!;
+  const stmt = program(`BEGIN { $r = ${text}; }`).probes[0]!.block.stmts[0]!;
   assert.equal(stmt.kind, 'Assign');
   return printAst(stmt.kind === 'Assign' ? stmt.value : stmt);
 }
 
 /** The printed statements of a BEGIN block. */
 function stmts(body: string): string[] {
-  return program(`BEGIN { ${body} }`).probes[0]!.body.stmts.map(printAst);
+  return program(`BEGIN { ${body} }`).probes[0]!.block.stmts.map(printAst);
 }
 
 test('the tutorial one-liners', () => {
@@ -415,7 +415,7 @@ test('tool details: probe locations span their attach points; TASK_RUNNING comes
     ['tracepoint', ['sched', 'sched_wakeup'], 16],
     ['tracepoint', ['sched', 'sched_wakeup_new'], 17],
   ]);
-  const ifStmt = p.probes[2]!.body.stmts[0]!;
+  const ifStmt = p.probes[2]!.block.stmts[0]!;
   assert.equal(ifStmt.kind, 'If');
   if (ifStmt.kind === 'If' && ifStmt.cond.kind === 'Binary' && ifStmt.cond.right.kind === 'Int') {
     assert.equal(ifStmt.cond.right.value, 0n);
@@ -613,7 +613,7 @@ test('predicates: division inside, a slash before the block closes it', () => {
 
 test('nodes carry locations and literal details', () => {
   const p = program('BEGIN {\n  @start[tid, 1] = 0x10 + 5ms;\n  $p = ((struct path *)arg0)->dentry;\n}');
-  const [assign, cast] = p.probes[0]!.body.stmts;
+  const [assign, cast] = p.probes[0]!.block.stmts;
   assert.ok(assign?.kind === 'Assign' && assign.target.kind === 'MapAccess' && assign.value.kind === 'Binary');
   assert.deepEqual(assign.loc, { line: 2, col: 3, endLine: 2, endCol: 30 }, 'statement without its semicolon');
   assert.deepEqual(assign.target.loc, { line: 2, col: 3, endLine: 2, endCol: 17 });
@@ -625,11 +625,24 @@ test('nodes carry locations and literal details', () => {
   assert.equal(cast.value.arrow, true);
   // As in bpftrace, grouping parentheses are not part of the inner expression's span.
   assert.deepEqual(cast.value.loc, { line: 3, col: 9, endLine: 3, endCol: 37 });
-  assert.deepEqual(p.probes[0]!.body.loc, { line: 1, col: 7, endLine: 4, endCol: 2 });
+  assert.deepEqual(p.probes[0]!.block.loc, { line: 1, col: 7, endLine: 4, endCol: 2 });
   assert.deepEqual(p.loc, { line: 1, col: 1, endLine: 4, endCol: 2 });
 });
 
 test('an empty script and a comment-only script are empty programs', () => {
   assert.equal(program('').probes.length, 0);
   assert.equal(program('// nothing\n/* here */\n').probes.length, 0);
+});
+
+test('robustness: every prefix and every one-character deletion of the tools ends in a program or diagnostics, never a throw', () => {
+  for (const text of [BIOLATENCY, BIOSNOOP, BITESIZE, VFSCOUNT, VFSSTAT, SYSCOUNT, WRITEBACK, RUNQLAT]) {
+    for (let i = 0; i <= text.length; i++) {
+      for (const variant of [text.slice(0, i), text.slice(0, i) + text.slice(i + 1)]) {
+        const source = new SourceFile('f.bt', variant);
+        const r = parse(source);
+        assert.ok(r.program !== undefined || r.diagnostics.length > 0, JSON.stringify(variant));
+        renderDiagnostics(r.diagnostics, source);
+      }
+    }
+  }
 });

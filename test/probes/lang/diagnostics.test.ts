@@ -1,0 +1,156 @@
+// Diagnostics as full rendered text, bpftrace style: the renderer on its own, then the syntax
+// errors the lexer and parser report.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { errorAt, hasErrors, renderDiagnostic, renderDiagnostics, warningAt } from '../../../probes/lang/diagnostics.js';
+import { parse } from '../../../probes/lang/parser.js';
+import { SourceFile } from '../../../probes/lang/source.js';
+
+/** Everything `parse` reports for a script, rendered. */
+function errors(text: string, name = 'stdin'): string {
+  const source = new SourceFile(name, text);
+  const r = parse(source);
+  assert.equal(r.program, undefined, 'no program when there are errors');
+  return renderDiagnostics(r.diagnostics, source);
+}
+
+const lines = (...l: string[]): string => l.join('\n') + '\n';
+
+test('render: header, source line, ~ under [col, endCol)', () => {
+  const src = new SourceFile('stdin', 'kprobe:f { $0 }');
+  assert.equal(
+    renderDiagnostic(errorAt('syntax: param $0 is out of integer range [1, 9223372036854775807]', { line: 1, col: 12, endLine: 1, endCol: 14 }), src),
+    lines('stdin:1:12-14: ERROR: syntax: param $0 is out of integer range [1, 9223372036854775807]', 'kprobe:f { $0 }', '           ~~'),
+  );
+});
+
+test('render: tabs become 4 spaces in the line and the underline', () => {
+  const src = new SourceFile('t.bt', 'BEGIN {\n\t@x = foo;\n}');
+  assert.equal(
+    renderDiagnostic(errorAt("Unknown identifier: 'foo'", { line: 2, col: 7, endLine: 2, endCol: 10 }), src),
+    lines("t.bt:2:7-10: ERROR: Unknown identifier: 'foo'", '    @x = foo;', '         ~~~'),
+  );
+  assert.equal(
+    renderDiagnostic(errorAt('m', { line: 2, col: 1, endLine: 2, endCol: 4 }), src),
+    lines('t.bt:2:1-4: ERROR: m', '    @x = foo;', '~~~~~~'),
+  );
+});
+
+test('render: warnings, hints, no location, no source, multi-line spans, clipping', () => {
+  const src = new SourceFile('stdin', 'i:ms:100 { @[1] = 1; printf("%d\\n", @[2]); exit(); }');
+  assert.equal(
+    renderDiagnostic(warningAt("Can't lookup map element because it does not exist.", { line: 1, col: 37, endLine: 1, endCol: 41 }, { hint: 'use has_key() first' }), src),
+    lines(
+      "stdin:1:37-41: WARNING: Can't lookup map element because it does not exist.",
+      'i:ms:100 { @[1] = 1; printf("%d\\n", @[2]); exit(); }',
+      '                                    ~~~~',
+      'HINT: use has_key() first',
+    ),
+  );
+  assert.equal(renderDiagnostic(errorAt("Unknown function: 'foo'")), "ERROR: Unknown function: 'foo'\n");
+  assert.equal(renderDiagnostic(errorAt('trailing newline dropped\n')), 'ERROR: trailing newline dropped\n');
+  assert.equal(renderDiagnostic(errorAt('m', { line: 1, col: 2, endLine: 1, endCol: 3 })), '1:2-3: ERROR: m\n');
+  const multi = new SourceFile('stdin', 'BEGIN {\n  @x = 1;\n}\n');
+  assert.equal(renderDiagnostic(errorAt('m', { line: 1, col: 7, endLine: 3, endCol: 2 }), multi), lines('stdin:1-3: ERROR: m', 'BEGIN {', '  @x = 1;', '}'));
+  // The underline stops at the end of the line; a line past the end of the source prints no excerpt.
+  assert.equal(renderDiagnostic(errorAt('m', { line: 1, col: 3, endLine: 1, endCol: 10 }), new SourceFile('f', 'abcd')), lines('f:1:3-10: ERROR: m', 'abcd', '  ~~'));
+  assert.equal(renderDiagnostic(errorAt('m', { line: 2, col: 1, endLine: 2, endCol: 1 }), new SourceFile('f', 'abcd\n')), 'f:2:1-1: ERROR: m\n');
+});
+
+test('renderDiagnostics: errors first, then warnings; hasErrors', () => {
+  const w = warningAt('w1');
+  const e1 = errorAt('e1');
+  const e2 = errorAt('e2');
+  assert.equal(renderDiagnostics([w, e1, e2]), 'ERROR: e1\nERROR: e2\nWARNING: w1\n');
+  assert.equal(renderDiagnostics([]), '');
+  assert.equal(hasErrors([w]), false);
+  assert.equal(hasErrors([w, e1]), true);
+});
+
+test('syntax error: unterminated string', () => {
+  assert.equal(
+    errors('BEGIN { printf("hello); }'),
+    lines('stdin:1:16-26: ERROR: syntax: unterminated string', 'BEGIN { printf("hello); }', '               ~~~~~~~~~~'),
+  );
+  assert.equal(
+    errors('BEGIN {\n  printf("a\n  );\n}\n', 'x.bt'),
+    lines('x.bt:2:10-12: ERROR: syntax: unterminated string', '  printf("a', '         ~~'),
+  );
+});
+
+test('syntax error: unexpected token, with a caret under it', () => {
+  assert.equal(errors('kprobe:f { $x = 1 $y = 2; }'), lines("stdin:1:19-21: ERROR: syntax: expected ';'", 'kprobe:f { $x = 1 $y = 2; }', '                  ~~'));
+  assert.equal(errors('BEGIN { @x = 1 + ; }'), lines('stdin:1:18-19: ERROR: syntax: expected expression', 'BEGIN { @x = 1 + ; }', '                 ~'));
+  assert.equal(errors('BEGIN { $x = (1 + 2; }'), lines("stdin:1:20-21: ERROR: syntax: expected ')'", 'BEGIN { $x = (1 + 2; }', '                   ~'));
+  assert.equal(errors('BEGIN { } }'), lines('stdin:1:11-12: ERROR: syntax: unexpected input', 'BEGIN { } }', '          ~'));
+  assert.equal(errors('BEGIN { if $x > 1 { } }'), lines("stdin:1:15-16: ERROR: syntax: expected '{'", 'BEGIN { if $x > 1 { } }', '              ~'));
+  assert.equal(errors('kprobe:f, { }  , { }'), lines('stdin:1:16-17: ERROR: syntax: expected attach point', 'kprobe:f, { }  , { }', '               ~'));
+  assert.equal(errors('BEGIN { @x = ` }'), lines('stdin:1:14-15: ERROR: syntax: expected expression', 'BEGIN { @x = ` }', '             ~'));
+  assert.equal(errors('BEGIN { args. = 1 }'), lines("stdin:1:15-16: ERROR: syntax: expected field name after '.'", 'BEGIN { args. = 1 }', '              ~'));
+});
+
+test('syntax error: missing closing brace', () => {
+  // At the end of a -e program the span is empty, as bpftrace prints it.
+  assert.equal(errors('BEGIN { printf("hi");'), lines("stdin:1:22-22: ERROR: syntax: expected '}'", 'BEGIN { printf("hi");', ' '.repeat(21)));
+  // After a file's final newline the end of input is on a line of its own: no excerpt.
+  assert.equal(errors('BEGIN\n{\n\t@x = 1;\n', 'missing.bt'), "missing.bt:4:1-1: ERROR: syntax: expected '}'\n");
+  assert.equal(errors('BEGIN { if (1) { @x = 1; }'), lines("stdin:1:27-27: ERROR: syntax: expected '}'", 'BEGIN { if (1) { @x = 1; }', ' '.repeat(26)));
+});
+
+test('syntax error: bad numbers', () => {
+  assert.equal(errors('BEGIN { @x = 5min; }'), lines("stdin:1:16-18: ERROR: syntax: invalid integer suffix 'in'", 'BEGIN { @x = 5min; }', '               ~~'));
+  assert.equal(errors('BEGIN {\n\t@x = 12e3;\n}'), lines('stdin:2:7-11: ERROR: syntax: coefficient part of scientific literal must be 1-9: 12e3', '    @x = 12e3;', '         ~~~~'));
+  assert.equal(
+    errors('i:s:1 { @ = 18446744073709551616; }'),
+    lines(
+      'stdin:1:13-33: ERROR: syntax: overflow error, maximum value is 18446744073709551615: 18446744073709551616',
+      'i:s:1 { @ = 18446744073709551616; }',
+      '            ~~~~~~~~~~~~~~~~~~~~',
+    ),
+  );
+  assert.equal(errors('BEGIN { @ = 1__; }'), lines('stdin:1:15-16: ERROR: syntax: trailing underscore in integer literal', 'BEGIN { @ = 1__; }', '              ~'));
+});
+
+test('syntax errors: predicate, positional parameter, escapes, placement of declarations', () => {
+  assert.equal(errors('kprobe:f /pid == 1 { }'), lines("stdin:1:20-21: ERROR: syntax: expected '/' to close predicate", 'kprobe:f /pid == 1 { }', '                   ~'));
+  assert.equal(
+    errors('kprobe:f { $0 }'),
+    lines('stdin:1:12-14: ERROR: syntax: param $0 is out of integer range [1, 9223372036854775807]', 'kprobe:f { $0 }', '           ~~'),
+  );
+  assert.equal(errors('BEGIN { @x = "\\q"; }'), lines("stdin:1:15-17: ERROR: syntax: invalid escape character '\\q'", 'BEGIN { @x = "\\q"; }', '              ~~'));
+  assert.equal(
+    errors('BEGIN { }\n#define X 1\n'),
+    lines('stdin:2:1-12: ERROR: syntax: C definitions must appear before probes and functions', '#define X 1', '~~~~~~~~~~~'),
+  );
+  assert.equal(
+    errors('BEGIN {}\nconfig = { a = 1 }'),
+    lines('stdin:2:1-7: ERROR: syntax: config must appear before probes and functions', 'config = { a = 1 }', '~~~~~~'),
+  );
+  assert.equal(
+    errors('let $x = 1;'),
+    lines('stdin:1:1-4: ERROR: syntax: root-level let statements need to be map declarations, e.g. let @a = hash(2);', 'let $x = 1;', '~~~'),
+  );
+  assert.equal(
+    errors('BEGIN { $t.0 = 1; }'),
+    lines(
+      'stdin:1:9-17: ERROR: syntax: Tuples and records are immutable once created. Consider creating a new value and assigning it instead.',
+      'BEGIN { $t.0 = 1; }',
+      '        ~~~~~~~~',
+    ),
+  );
+  assert.equal(errors('BEGIN { 1 = 2; }'), lines('stdin:1:9-10: ERROR: syntax: invalid assignment target', 'BEGIN { 1 = 2; }', '        ~'));
+  assert.equal(errors('BEGIN { "a"++; }'), lines('stdin:1:12-14: ERROR: syntax: increment/decrement requires a variable or map', 'BEGIN { "a"++; }', '           ~~'));
+});
+
+test('lexer and preprocessor errors', () => {
+  assert.equal(errors('/* never closed\nBEGIN {}'), lines('stdin:1:1-3: ERROR: syntax: unterminated comment', '/* never closed', '~~'));
+  assert.equal(errors('#ifdef X\nBEGIN {}\n'), lines('stdin:1:1-9: ERROR: unterminated conditional directive', '#ifdef X', '~~~~~~~~'));
+});
+
+test('one error at a time: the first syntax error, no follow-on errors', () => {
+  assert.equal(errors('BEGIN { @x = 1 + ; @y = ; }'), lines('stdin:1:18-19: ERROR: syntax: expected expression', 'BEGIN { @x = 1 + ; @y = ; }', '                 ~'));
+  // The unterminated string swallows `); }`; the missing `)` and `}` are not reported again.
+  assert.equal(errors('BEGIN { printf("hi); }'), lines('stdin:1:16-23: ERROR: syntax: unterminated string', 'BEGIN { printf("hi); }', '               ~~~~~~~'));
+  // A bad literal is reported once even though the parser read past it.
+  assert.equal(errors('BEGIN { @x = 1zz + 2; @y = 3 }'), lines("stdin:1:15-17: ERROR: syntax: invalid integer suffix 'zz'", 'BEGIN { @x = 1zz + 2; @y = 3 }', '              ~~'));
+});

@@ -1,0 +1,72 @@
+// Runtime tests, bpftrace style: a table of program, scenario, seed and duration, run through the
+// simulator; the exact output (stdout, then stderr after a marker) must equal the golden file.
+// UPDATE_GOLDEN=1 npm test rewrites the goldens (review the diff before committing).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/repo.js';
+import { scenario } from '../helpers/machine.js';
+import { prepareRun } from '../../tui/run.js';
+import { runScript } from '../../probes/script.js';
+
+interface Case {
+  readonly name: string;
+  readonly program: string;
+  readonly scenario: string;
+  readonly seed: number;
+  readonly durationNs: number;
+  readonly format?: 'text' | 'json';
+  readonly positional?: readonly string[];
+}
+
+const CASES: readonly Case[] = [
+  { name: 'hello', program: 'BEGIN { printf("hello world\\n"); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  { name: 'opensnoop-like', program: 'tracepoint:syscalls:sys_enter_openat { printf("%s %s\\n", comm, str(args.filename)); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  { name: 'syscall-count', program: 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }', scenario: 'default', seed: 1, durationNs: 50e6 },
+  { name: 'read-size-lhist', program: 'kretprobe:vfs_read { @bytes = lhist(retval, 0, 8192, 1024); }', scenario: 'default', seed: 1, durationNs: 20e6 },
+  { name: 'vfs-read-latency', program: 'kprobe:vfs_read { @start[tid] = nsecs; } kretprobe:vfs_read /@start[tid]/ { @ns[comm] = hist(nsecs - @start[tid]); delete(@start, tid); }', scenario: 'default', seed: 1, durationNs: 20e6 },
+  { name: 'sched-wildcard', program: 'tracepoint:sched:sched* { @[probe] = count(); } interval:ms:50 { exit(); }', scenario: 'default', seed: 1, durationNs: 1e9 },
+  { name: 'rq-issue-bytes', program: 'tracepoint:block:block_rq_issue { @ = hist(args.bytes); }', scenario: 'default', seed: 1, durationNs: 50e6 },
+  { name: 'vfs-open-path', program: 'kprobe:vfs_open { printf("open path: %s\\n", str(((struct path *)arg0)->dentry->d_name.name)); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  { name: 'blocking-read-steps', program: 'tracepoint:syscalls:sys_enter_read, tracepoint:filemap:mm_filemap_get_pages, tracepoint:kiotrace:folio_wait, tracepoint:nvme:nvme_setup_cmd, tracepoint:kiotrace:device_fetch, tracepoint:kiotrace:dma_transfer, tracepoint:irq:irq_handler_entry, tracepoint:nvme:nvme_complete_rq, tracepoint:sched:sched_wakeup, tracepoint:syscalls:sys_exit_read /ioid != 0/ { printf("%-10d io=%d %s\\n", nsecs, ioid, probe); }', scenario: 'blocking-read', seed: 1, durationNs: 20e6 },
+  { name: 'stats-and-json', program: 'kretprobe:vfs_read { @s = stats(retval); @c[comm] = count(); } interval:ms:20 { exit(); }', scenario: 'default', seed: 1, durationNs: 1e9, format: 'json' },
+  { name: 'positional', program: 'BEGIN { printf("%d %s %d\\n", $1, str($2), $#); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['42', 'abc'] },
+];
+
+function runCase(c: Case): string {
+  const s = scenario(c.scenario);
+  const m = prepareRun(s, { seed: c.seed, durationNs: c.durationNs });
+  let stdout = '';
+  let stderr = '';
+  const r = runScript(m, {
+    sourceName: 'stdin',
+    text: c.program,
+    format: c.format ?? 'text',
+    positional: c.positional ?? [],
+    unsafe: false,
+    quiet: false,
+    verbose: false,
+    dryRun: false,
+    durationNs: c.durationNs,
+    write: (t, stream) => {
+      if (stream === 'stdout') stdout += t;
+      else stderr += t;
+    },
+  });
+  return `${stdout}--- stderr (exit ${r.exitCode}) ---\n${stderr}`;
+}
+
+const update = process.env['UPDATE_GOLDEN'] === '1';
+for (const c of CASES) {
+  test(`runtime: ${c.name}`, () => {
+    const file = join(repoRoot(), 'test', 'probes', 'goldens', `${c.name}.out`);
+    const got = runCase(c);
+    if (update || !existsSync(file)) {
+      if (!update) assert.fail(`no golden for ${c.name}; run UPDATE_GOLDEN=1 npm test`);
+      writeFileSync(file, got);
+      return;
+    }
+    assert.equal(got, readFileSync(file, 'utf8'));
+  });
+}
