@@ -18,6 +18,8 @@ interface Case {
   readonly durationNs: number;
   readonly format?: 'text' | 'json';
   readonly positional?: readonly string[];
+  /** A script under traces/scripts instead of `program`. */
+  readonly file?: string;
 }
 
 const CASES: readonly Case[] = [
@@ -32,6 +34,10 @@ const CASES: readonly Case[] = [
   { name: 'blocking-read-steps', program: 'tracepoint:syscalls:sys_enter_read, tracepoint:filemap:mm_filemap_get_pages, tracepoint:kiotrace:folio_wait, tracepoint:nvme:nvme_setup_cmd, tracepoint:kiotrace:device_fetch, tracepoint:kiotrace:dma_transfer, tracepoint:irq:irq_handler_entry, tracepoint:nvme:nvme_complete_rq, tracepoint:sched:sched_wakeup, tracepoint:syscalls:sys_exit_read /ioid != 0/ { printf("%-10d io=%d %s\\n", nsecs, ioid, probe); }', scenario: 'blocking-read', seed: 1, durationNs: 20e6 },
   { name: 'stats-and-json', program: 'kretprobe:vfs_read { @s = stats(retval); @c[comm] = count(); } interval:ms:20 { exit(); }', scenario: 'default', seed: 1, durationNs: 1e9, format: 'json' },
   { name: 'positional', program: 'BEGIN { printf("%d %s %d\\n", $1, str($2), $#); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['42', 'abc'] },
+  // the published tools' shapes, as our own scripts in traces/scripts
+  ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
+    (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
+  ),
 ];
 
 function runCase(c: Case): string {
@@ -40,8 +46,8 @@ function runCase(c: Case): string {
   let stdout = '';
   let stderr = '';
   const r = runScript(m, {
-    sourceName: 'stdin',
-    text: c.program,
+    sourceName: c.file !== undefined ? `traces/scripts/${c.file}` : 'stdin',
+    text: c.file !== undefined ? readFileSync(join(repoRoot(), 'traces', 'scripts', c.file), 'utf8') : c.program,
     format: c.format ?? 'text',
     positional: c.positional ?? [],
     unsafe: false,
