@@ -324,9 +324,6 @@ class Compiler {
       case 'Block':
         return this.block(s);
       case 'ExprStmt': {
-        if (s.expr.kind === 'Call' && isAgg(s.expr)) {
-          this.diags.push(errorAt(`${s.expr.name}() must be assigned directly to a map`, s.expr.loc));
-        }
         const e = this.expr(s.expr);
         return (c) => {
           this.tick(c, s.loc);

@@ -1,0 +1,103 @@
+// kiotrace -e / FILE.bt through the real CLI: exit codes, diagnostics as full text, JSON, -o,
+// --dry-run, -v, -q; and the safety rails: budgets, bounded loops, map caps, no code injection.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/repo.js';
+
+const cli = join(repoRoot(), 'dist', 'tui', 'cli.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: repoRoot() });
+
+test('script errors: bpftrace-style diagnostics with carets, exit 2', () => {
+  const cases: readonly [program: string, stderr: string][] = [
+    [
+      'kprobe:vfs_reed { @ = count(); }',
+      "stdin:1:1-16: ERROR: No matches for kprobe vfs_reed.\nkprobe:vfs_reed { @ = count(); }\n~~~~~~~~~~~~~~~\nHINT: did you mean 'kprobe:vfs_read'?\n",
+    ],
+    [
+      'tracepoint:block:block_rq_issue { @[args.rwbz] = count(); }',
+      "stdin:1:37-46: ERROR: Can't find field 'rwbz' in struct for tracepoint:block:block_rq_issue\ntracepoint:block:block_rq_issue { @[args.rwbz] = count(); }\n                                    ~~~~~~~~~\n",
+    ],
+    ['BEGIN { @x = 1; @x = "a"; }', "stdin:1:17-19: ERROR: Type mismatch for @x: trying to assign value of type 'string' when map already has a type 'int'\nBEGIN { @x = 1; @x = \"a\"; }\n                ~~\n"],
+    ['BEGIN { count(); }', 'stdin:1:9-16: ERROR: count() must be assigned directly to a map\nBEGIN { count(); }\n        ~~~~~~~\n'],
+    ['BEGIN { printf("%d %d\\n", 1); }', 'stdin:1:9-29: ERROR: not enough arguments for format string (1 supplied, 2 expected)\nBEGIN { printf("%d %d\\n", 1); }\n        ~~~~~~~~~~~~~~~~~~~~\n'],
+    ['BEGIN { $x = $y + 1; }', 'stdin:1:14-16: ERROR: Undefined or undeclared variable: $y\nBEGIN { $x = $y + 1; }\n             ~~\n'],
+  ];
+  for (const [program, stderr] of cases) {
+    const r = run('-e', program);
+    assert.equal(r.status, 2, program);
+    assert.equal(r.stdout, '', program);
+    assert.equal(r.stderr, stderr, program);
+  }
+  const syntax = run('-e', 'BEGIN { printf("hi") ');
+  assert.equal(syntax.status, 2);
+  assert.match(syntax.stderr, /^stdin:1:\d+-\d+: ERROR: syntax: /);
+  const missing = run('nope.bt');
+  assert.equal(missing.status, 2);
+  assert.equal(missing.stderr, "ERROR: failed to open file 'nope.bt': No such file or directory\n");
+});
+
+test('-f json, -o FILE, -q, -v and --dry-run', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiotrace-'));
+  try {
+    const json = run('-e', 'BEGIN { printf("a\\"b\\n"); @c = count(); exit(); }', '-f', 'json');
+    assert.equal(json.status, 0);
+    assert.equal(json.stdout, '{"type": "attached_probes", "count": 1, "data": {"probes": 1}}\n{"type": "printf", "data": "a\\"b\\n"}\n{"type": "map", "data": {"@c": 1}}\n');
+    const out = join(dir, 'out.txt');
+    const q = run('-e', 'BEGIN { printf("to file\\n"); }', '-q', '-o', out);
+    assert.equal(q.status, 0);
+    assert.equal(q.stderr, '');
+    assert.equal(q.stdout, '');
+    assert.equal(readFileSync(out, 'utf8'), 'to file\n\n\n');
+    const dry = run('-e', 'tracepoint:block:* { @[probe] = count(); }', '--dry-run', '-v');
+    assert.equal(dry.status, 0);
+    assert.equal(dry.stdout, '');
+    assert.match(dry.stderr, /^tracepoint:block:block_bio_backmerge\n/);
+    assert.match(dry.stderr, /Attached 15 probes\n$/);
+    // a bad program never overwrites the -o file
+    writeFileSync(out, 'keep me');
+    const bad = run('-e', 'BEGIN { nope(); }', '-o', out);
+    assert.equal(bad.status, 2);
+    assert.equal(readFileSync(out, 'utf8'), 'keep me');
+    const fmt = run('-e', 'BEGIN {}', '-f', 'yaml');
+    assert.equal(fmt.status, 2);
+    assert.match(fmt.stderr, /^kiotrace: -f: unknown output format "yaml" \(expected text or json\)\n/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('safety: loops are bounded, firings have a budget, maps have a cap', () => {
+  const loop = run('-e', 'BEGIN { $i = 0; while (1) { $i++; } printf("%d\\n", $i); }', '-q');
+  assert.equal(loop.status, 0);
+  assert.equal(loop.stdout, '10000\n\n\n'); // MAX_LOOP_ITERATIONS
+  const budget = run('-e', 'BEGIN { for ($i : 0..100000000) { @n++; } }', '-q');
+  assert.equal(budget.status, 0);
+  assert.equal(budget.stderr, "WARNING: probe exceeded its instruction budget; the rest of this firing was skipped\n");
+  assert.match(budget.stdout, /^\n\n@n: \d+\n$/);
+  const cap = run('-e', 'config = { max_map_keys = 3 } BEGIN { for ($i : 0..5) { @m[$i] = $i; } }', '-q');
+  assert.equal(cap.status, 0);
+  assert.match(cap.stderr, /WARNING: Map full; can't update element/);
+  assert.equal(cap.stdout, '\n\n@m[0]: 0\n@m[1]: 1\n@m[2]: 2\n');
+  const unsafe = run('-e', 'BEGIN { system("ls"); }');
+  assert.equal(unsafe.status, 2);
+  assert.match(unsafe.stderr, /system\(\) is an unsafe function/);
+});
+
+test('safety: user text is data, never code', () => {
+  // strings, map names and keys that would do harm if the compiler ever spliced text into JS
+  const program = [
+    'BEGIN {',
+    '  @constructor = 1; @__proto__["__proto__"] = 2; @toString = 3;',
+    '  $x = "\\"); process.exit(7); (\\"";',
+    '  printf("%s|%s\\n", $x, "${process.exit(9)}");',
+    '  @k["`; throw 1; `"] = count();',
+    '}',
+  ].join('\n');
+  const r = run('-e', program, '-q');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '"); process.exit(7); ("|${process.exit(9)}\n\n\n@__proto__[__proto__]: 2\n@constructor: 1\n@k[`; throw 1; `]: 1\n@toString: 3\n');
+});
