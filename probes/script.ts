@@ -91,6 +91,8 @@ export function runScript(m: Machine, opts: ScriptOptions): ScriptResult {
   if (!opts.quiet) opts.write(sink.attachedProbes(compiled.attachCount), sink.format === 'json' ? 'stdout' : 'stderr');
   if (opts.dryRun) return { exitCode: 0, diagnostics: compiled.diagnostics };
 
+  /** Probes without scratch variables share one (always empty) map instead of a new one per firing. */
+  const noVars = new Map<string, never>();
   const selfCtx = (name: string): ExecCtx => ({
     hit: undefined,
     probeName: name,
@@ -112,21 +114,20 @@ export function runScript(m: Machine, opts: ScriptOptions): ScriptResult {
     const detach: (() => void)[] = [];
     for (const p of traced) {
       for (const site of p.sites) {
-        const name = site.fullName;
+        // one context per site, refilled per firing: a probe body cannot fire probes itself
+        const ctx: ExecCtx = { ...selfCtx(site.fullName), vars: noVars };
         detach.push(
           site.attach((hit: ProbeHit) => {
-            p.run({
-              hit,
-              probeName: name,
-              nowNs: hit.timeNs,
-              cpu: hit.cpu,
-              pid: hit.pid,
-              tid: hit.tid,
-              comm: hit.comm,
-              ioId: hit.ioId,
-              vars: new Map(),
-              budget: FIRING_BUDGET,
-            });
+            ctx.hit = hit;
+            ctx.nowNs = hit.timeNs;
+            ctx.cpu = hit.cpu;
+            ctx.pid = hit.pid;
+            ctx.tid = hit.tid;
+            ctx.comm = hit.comm;
+            ctx.ioId = hit.ioId;
+            ctx.vars = p.usesVars ? new Map() : noVars;
+            ctx.budget = FIRING_BUDGET;
+            p.run(ctx);
           }),
         );
       }

@@ -74,6 +74,8 @@ export interface CompiledProbe {
   readonly sites: readonly ProbeSite[];
   readonly special: SpecialProbe | undefined;
   readonly run: (c: ExecCtx) => void;
+  /** The body has scratch variables, so each firing needs its own variable map. */
+  readonly usesVars: boolean;
 }
 
 export interface CompiledProgram {
@@ -209,6 +211,7 @@ class Compiler {
         this.currentSites = r.sites;
         this.currentSpecial = r.special;
         this.scopes = [new Set()];
+        this.sawVars = false;
         const body = this.block(p.block);
         const pred = p.predicate ? this.expr(p.predicate) : undefined;
         const run = (c: ExecCtx): void => {
@@ -223,7 +226,7 @@ class Compiler {
             throw e;
           }
         };
-        probes.push({ sites: r.sites, special: r.special, run });
+        probes.push({ sites: r.sites, special: r.special, run, usesVars: this.sawVars });
         attachCount += r.special ? 1 : r.sites.length;
       }
     }
@@ -429,7 +432,11 @@ class Compiler {
     }
   }
 
+  /** Whether the probe being compiled touches scratch variables. */
+  private sawVars = false;
+
   private declareVar(name: string): void {
+    this.sawVars = true;
     this.scopes[this.scopes.length - 1]!.add(name);
   }
 
@@ -568,9 +575,11 @@ class Compiler {
         break;
       }
     }
+    // the map object lives as long as the program (clear() empties it), so look it up once
+    let map: BpfMap | undefined;
     return (c) => {
       this.tick(c, s.loc);
-      const map = store.map(mapName);
+      map ??= store.map(mapName);
       report(update(c, map));
       return Flow.Normal;
     };
@@ -685,6 +694,25 @@ class Compiler {
         const op = e.op;
         if (op === '&&') return (c) => truthy(l(c)) && truthy(r(c));
         if (op === '||') return (c) => truthy(l(c)) || truthy(r(c));
+        // integer comparisons are the usual predicates: give them a closure each, without the switch
+        const lk = this.kindOf(e.left);
+        const rk = this.kindOf(e.right);
+        if (lk === 'int' && rk === 'int') {
+          switch (op) {
+            case '<':
+              return (c) => toBig(l(c)) < toBig(r(c));
+            case '<=':
+              return (c) => toBig(l(c)) <= toBig(r(c));
+            case '>':
+              return (c) => toBig(l(c)) > toBig(r(c));
+            case '>=':
+              return (c) => toBig(l(c)) >= toBig(r(c));
+            case '==':
+              return (c) => toBig(l(c)) === toBig(r(c));
+            case '!=':
+              return (c) => toBig(l(c)) !== toBig(r(c));
+          }
+        }
         return (c) => binop(op, l(c), r(c));
       }
       case 'Unary':

@@ -150,6 +150,13 @@ const TWO32 = 4294967296;
  * `((l-k+1) << k) + ((n >> (l-k)) & (2^k - 1)) + 1`.
  */
 export function histIndex(value: bigint, k: number): number {
+  if (value >= 0n && value <= 0x1fffffffffffffn) {
+    // the common case, without BigInt.asIntN
+    const x = Number(value);
+    if (x < 1 << k) return x + 1;
+    const l = x < TWO32 ? 31 - Math.clz32(x) : 63 - Math.clz32(Math.floor(x / TWO32));
+    return ((l - k + 1) << k) + (Math.floor(x / 2 ** (l - k)) & ((1 << k) - 1)) + 1;
+  }
   const n = BigInt.asIntN(64, value);
   if (n < 0n) return 0;
   if (n <= 0x1fffffffffffffn) {
