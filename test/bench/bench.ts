@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BIOLATENCY_LIKE, defaultWithScript, TIGHT_LOOP_PROGRAM, tightLoopFirings } from './scripts.js';
 import { engineHold, forceGc, repoRoot, runDefaultForMemory, runRandread, type MemoryResult, type ProbeMode, type RandreadResult } from './workloads.js';
 
 interface Figure {
@@ -295,6 +296,33 @@ async function main(): Promise<void> {
   const all = benchAttachedPairs('all', simNs, 5, base.ios, 'odirect_randread_all_sites_per_sec');
   report['odirect_randread_all_sites_per_sec'] = all.rateFig;
   report['odirect_randread_all_sites_ratio'] = all.ratioFig;
+
+  // issue 3: scripts
+  {
+    progress('script: tight emit loop, 2M firings per run, 5 runs');
+    tightLoopFirings(200_000);
+    const rates: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      forceGc();
+      const res = tightLoopFirings(2_000_000);
+      rates.push((res.firings * 1e9) / res.wallNs);
+      progress(`  ${fmtRate(rates[rates.length - 1]!)}`);
+    }
+    report['script_firings_per_sec'] = { median: Math.round(median(rates)), unit: 'firings/s', runs: rates.length, samples: rates.map(Math.round), program: TIGHT_LOOP_PROGRAM, bar: '>= 5000000', meets_bar: median(rates) >= 5e6 };
+    progress('script: default for 1 s simulated, biolatency-like script vs nothing, 4 interleaved pairs');
+    defaultWithScript(200_000_000, BIOLATENCY_LIKE);
+    const ratios: number[] = [];
+    for (let r = 0; r < 4; r++) {
+      forceGc();
+      const a = r % 2 === 0 ? defaultWithScript(1e9, undefined) : defaultWithScript(1e9, BIOLATENCY_LIKE);
+      forceGc();
+      const b = r % 2 === 0 ? defaultWithScript(1e9, BIOLATENCY_LIKE) : defaultWithScript(1e9, undefined);
+      const [plain, traced] = r % 2 === 0 ? [a, b] : [b, a];
+      ratios.push(traced / plain);
+      progress(`  nothing ${(plain / 1e9).toFixed(2)} s, biolatency-like ${(traced / 1e9).toFixed(2)} s, ratio ${(traced / plain).toFixed(3)}`);
+    }
+    report['default_biolatency_wall_ratio'] = { median: round(median(ratios), 3), unit: 'ratio (wall time with / without)', runs: ratios.length, samples: ratios.map((x) => round(x, 3)), bar: '<= 1.3', meets_bar: median(ratios) <= 1.3 };
+  }
 
   Object.assign(report, await benchMemory(3));
 
