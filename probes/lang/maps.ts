@@ -150,9 +150,10 @@ const TWO32 = 4294967296;
  * `((l-k+1) << k) + ((n >> (l-k)) & (2^k - 1)) + 1`.
  */
 export function histIndex(value: bigint, k: number): number {
-  if (value >= 0n && value <= 0x1fffffffffffffn) {
-    // the common case, without BigInt.asIntN
-    const x = Number(value);
+  const x = Number(value);
+  if (x >= 0 && x < 9007199254740992) {
+    // the common case, in doubles; k = 0 (plain hist) is one clz: index = floor(log2 x) + 2
+    if (k === 0) return x === 0 ? 1 : x < TWO32 ? 33 - Math.clz32(x) : 65 - Math.clz32(Math.floor(x / TWO32));
     if (x < 1 << k) return x + 1;
     const l = x < TWO32 ? 31 - Math.clz32(x) : 63 - Math.clz32(Math.floor(x / TWO32));
     return ((l - k + 1) << k) + (Math.floor(x / 2 ** (l - k)) & ((1 << k) - 1)) + 1;
