@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDuration } from './units.js';
 
 const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json]
+       kiotrace -e PROGRAM | FILE.bt [-c SCENARIO] [-f text|json] [-o FILE]
        kiotrace -l [PATTERN] | -lv [PATTERN]
        kiotrace --help | --version
 `;
@@ -28,6 +29,18 @@ usage:
       --duration T    simulated time to run: 500ms, 2s, 100us, 1m (a bare number
                       is seconds; default: the scenario's "duration")
       --json          print the run report as JSON instead of the summary
+
+  kiotrace -e PROGRAM | FILE.bt [ARG...] [options]
+      Run a bpftrace program against a simulated run of a scenario; output
+      goes to stdout as bpftrace prints it. $1, $2... are the ARGs.
+      -c SCENARIO     the scenario to trace (default: default)
+      --seed N, --duration T   as for run
+      -f text|json    output format (default: text)
+      -o FILE         write the program's output to FILE
+      -q              do not print "Attaching N probes..."
+      -v              also list each attached probe on stderr
+      --dry-run       check and attach the program, but do not run it
+      --unsafe        allow system() and other unsafe builtins
 
   kiotrace -l [PATTERN]    list probes matching PATTERN, e.g. 'block:*'
   kiotrace -lv [PATTERN]   the same, with each probe's fields (also: -l -v)
