@@ -40,6 +40,48 @@ test('script errors: bpftrace-style diagnostics with carets, exit 2', () => {
   assert.equal(missing.stderr, "ERROR: failed to open file 'nope.bt': No such file or directory\n");
 });
 
+test('config missing_probes: error by default, warn prints and skips, ignore skips', () => {
+  const program = (mode: string): string => `${mode}kprobe:__blk_account_io_done, kprobe:vfs_read { @ = count(); } interval:ms:5 { exit(); }`;
+  const strict = run('-e', program(''));
+  assert.equal(strict.status, 2);
+  assert.equal(strict.stderr, "stdin:1:1-29: ERROR: No matches for kprobe __blk_account_io_done.\nkprobe:__blk_account_io_done, kprobe:vfs_read { @ = count(); } interval:ms:5 { exit(); }\n~~~~~~~~~~~~~~~~~~~~~~~~~~~~\nHINT: did you mean 'kprobe:blk_account_io_done'?\n");
+  const warn = run('-e', program('config = { missing_probes = warn } '), '--dry-run');
+  assert.equal(warn.status, 0);
+  assert.equal(
+    warn.stderr,
+    'stdin:1:36-64: WARNING: No matches for kprobe __blk_account_io_done.\nconfig = { missing_probes = warn } kprobe:__blk_account_io_done, kprobe:vfs_read { @ = count(); } interval:ms:5 { exit(); }\n                                   ~~~~~~~~~~~~~~~~~~~~~~~~~~~~\nAttached 2 probes\n',
+  );
+  const ignore = run('-e', program('config = { missing_probes = "ignore" } '));
+  assert.equal(ignore.status, 0);
+  assert.equal(ignore.stderr, 'Attached 2 probes\n');
+  assert.match(ignore.stdout, /^\n\n@: [1-9]\d*\n$/);
+  const bad = run('-e', 'config = { missing_probes = maybe } BEGIN { exit(); }');
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr, 'stdin:1:12-34: ERROR: Invalid value for missing_probes: valid values are error, warn, ignore\nconfig = { missing_probes = maybe } BEGIN { exit(); }\n           ~~~~~~~~~~~~~~~~~~~~~~\n');
+});
+
+test('sizeof of scalar, pointer and array types; struct layout is refused with a hint', () => {
+  const ok = run('-q', '-e', 'BEGIN { @m = 5; printf("%d %d %d %d %d %d %d %d\\n", sizeof(u64), sizeof(int), sizeof(char[16]), sizeof(struct request *), sizeof((uint16)pid), sizeof(@m), sizeof(uint8[4]), sizeof(enum req_op)); clear(@m); exit(); }');
+  assert.equal(ok.stderr, '');
+  assert.equal(ok.stdout, '8 4 16 8 2 8 4 4\n\n\n');
+  const cases: readonly [program: string, stderr: string][] = [
+    [
+      'BEGIN { printf("%d\\n", sizeof(struct request)); }',
+      "stdin:1:31-45: ERROR: sizeof(struct request): kiotrace's kernel types describe members, not their layout\nBEGIN { printf(\"%d\\n\", sizeof(struct request)); }\n                              ~~~~~~~~~~~~~~\nHINT: sizeof works on integer, pointer and array types, e.g. sizeof(u64) or sizeof(char[16])\n",
+    ],
+    ['BEGIN { printf("%d\\n", sizeof(foo_t)); }', "stdin:1:31-36: ERROR: Unknown type: 'foo_t'\nBEGIN { printf(\"%d\\n\", sizeof(foo_t)); }\n                              ~~~~~\n"],
+    [
+      'BEGIN { printf("%d\\n", sizeof(pid)); }',
+      'stdin:1:31-34: ERROR: sizeof: the size of this expression is not known; cast it to a type first, e.g. sizeof((uint32)pid)\nBEGIN { printf("%d\\n", sizeof(pid)); }\n                              ~~~\n',
+    ],
+  ];
+  for (const [program, stderr] of cases) {
+    const r = run('-e', program);
+    assert.equal(r.status, 2, program);
+    assert.equal(r.stderr, stderr, program);
+  }
+});
+
 test('-f json, -o FILE, -q, -v and --dry-run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kiotrace-'));
   try {
