@@ -12,6 +12,7 @@ export type { FormatField } from './trace/formats.js';
 export { SYSCALL_NR } from './trace/events.js';
 export { BTF, btfCast, type BtfContext, type BtfMember, type BtfPointer, type BtfStruct, type BtfValue } from './trace/btf.js';
 export type { Kernel } from './kernel/kernel.js';
+export type { Cpu } from './kernel/sched/core.js';
 export { DEFAULT_MACHINE } from './userspace/job.js';
 export type { DeviceKind, DeviceSpec, IoEngine, JobSpec, MachineSpec, RwMode, Scenario, SchedulerName } from './userspace/job.js';
 export type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport } from './userspace/report.js';

@@ -2,6 +2,7 @@
 // run the simulation (interval probes on the simulated clock), then end probes and the exit map
 // dump, as bpftrace's BPFtrace::run does. Output goes through a writer the caller provides.
 
+import { KernelStacks } from './kstack.js';
 import { Priority, type Machine, type ProbeHit } from '../core/index.js';
 import { SourceFile } from './lang/source.js';
 import { parse } from './lang/parser.js';
@@ -50,6 +51,7 @@ export function runScript(m: Machine, opts: ScriptOptions): ScriptResult {
 
   const sink = createSink(opts.format);
   let exitCode: number | undefined;
+  let stacks: KernelStacks | undefined;
   let maxMapKeys = 4096;
   let printMaps = true;
   for (const c of parsed.program.config) {
@@ -70,6 +72,10 @@ export function runScript(m: Machine, opts: ScriptOptions): ScriptResult {
       m.env.stop();
     },
     startNs: m.env.nowNs,
+    kstack: (c, limit) => {
+      if (stacks === undefined) return KernelStacks.format([], limit);
+      return KernelStacks.format(c.hit ? stacks.framesAtHit(c.hit) : c.sampledCpu ? stacks.framesOnCpu(c.sampledCpu) : [], limit);
+    },
   };
   const compiled = compileProgram(parsed.program, m, rt, { positional: opts.positional, unsafe: opts.unsafe });
   const warnings = compiled.diagnostics.filter((d) => d.severity === 'warning');
@@ -79,11 +85,11 @@ export function runScript(m: Machine, opts: ScriptOptions): ScriptResult {
   const begin = compiled.probes.filter((p) => p.special?.kind === 'begin');
   const end = compiled.probes.filter((p) => p.special?.kind === 'end');
   const traced = compiled.probes.filter((p) => p.special === undefined);
-  const intervals = compiled.probes.filter((p) => p.special?.kind === 'interval');
+  const intervals = compiled.probes.filter((p) => p.special?.kind === 'interval' || p.special?.kind === 'profile');
 
   if (opts.verbose) {
     for (const p of compiled.probes) {
-      for (const name of p.special ? [p.special.kind === 'interval' ? p.special.raw : p.special.kind] : p.sites.map((s) => s.fullName)) {
+      for (const name of p.special ? [p.special.kind === 'interval' || p.special.kind === 'profile' ? p.special.raw : p.special.kind] : p.sites.map((s) => s.fullName)) {
         opts.write(`${name}\n`, 'stderr');
       }
     }
@@ -95,6 +101,7 @@ export function runScript(m: Machine, opts: ScriptOptions): ScriptResult {
   const noVars = new Map<string, never>();
   const selfCtx = (name: string): ExecCtx => ({
     hit: undefined,
+    sampledCpu: undefined,
     probeName: name,
     nowNs: m.env.nowNs,
     cpu: 0,
@@ -112,6 +119,13 @@ export function runScript(m: Machine, opts: ScriptOptions): ScriptResult {
   const onlySpecial = traced.length === 0 && intervals.length === 0;
   if (exitCode === undefined && !onlySpecial) {
     const detach: (() => void)[] = [];
+    if (compiled.usesKstack) {
+      // first, so a function's entry is on the stack before the script's handlers read it
+      const tracker = new KernelStacks(m);
+      tracker.attach();
+      stacks = tracker;
+      detach.push(() => tracker.detach());
+    }
     for (const p of traced) {
       for (const site of p.sites) {
         // one context per site, refilled per firing: a probe body cannot fire probes itself
@@ -133,12 +147,20 @@ export function runScript(m: Machine, opts: ScriptOptions): ScriptResult {
       }
     }
     for (const p of intervals) {
-      if (p.special?.kind !== 'interval') continue;
-      const period = p.special.periodNs;
-      const name = p.special.raw;
+      const special = p.special;
+      if (special?.kind !== 'interval' && special?.kind !== 'profile') continue;
+      const period = special.periodNs;
+      const name = special.raw;
       const tick = (): void => {
         if (exitCode !== undefined) return;
-        fireSpecial(p, name);
+        if (special.kind === 'interval') fireSpecial(p, name);
+        else {
+          // profile: one sample per CPU, in the context of whatever that CPU is running
+          for (const cpu of m.k.sched.cpus) {
+            if (exitCode !== undefined) break;
+            p.run({ ...selfCtx(name), sampledCpu: cpu, cpu: cpu.id, pid: cpu.pid, tid: cpu.tid, comm: cpu.comm });
+          }
+        }
         m.env.after(period, Priority.NORMAL, tick, undefined);
       };
       m.env.after(period, Priority.NORMAL, tick, undefined);

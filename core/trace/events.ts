@@ -712,6 +712,7 @@ function funcs(reg: ProbeRegistry) {
       [p('struct device *', 'dev'), p('struct scatterlist *', 'sg'), p('int', 'nents'), p('enum dma_data_direction', 'dir')],
       'int',
     ),
+    do_nanosleep: fn<[t: number, mode: number]>('do_nanosleep', [p('struct hrtimer_sleeper *', 't'), p('enum hrtimer_mode', 'mode')], 'int'),
     try_to_wake_up: fn<[p: Task, state: number, wakeFlags: number]>(
       'try_to_wake_up',
       [p('struct task_struct *', 'p'), p('unsigned int', 'state'), p('int', 'wake_flags')],

@@ -3,6 +3,7 @@
 // each probe body to closures over a per-firing context (the analog of bpftrace's codegen; the
 // closures never evaluate user text as code). Integer values are bigints with 64-bit semantics.
 
+import { KSTACK_DEFAULT_LIMIT } from '../kstack.js';
 import {
   BTF,
   btfCast,
@@ -10,6 +11,7 @@ import {
   SYSCALL_NR,
   type BtfPointer,
   type BtfValue,
+  type Cpu,
   type Machine,
   type ProbeHit,
   type ProbeSite,
@@ -51,6 +53,8 @@ const enum Flow {
 /** What one firing of a probe body sees. */
 export interface ExecCtx {
   hit: ProbeHit | undefined;
+  /** The CPU a profile sample interrupted (profile probes only). */
+  sampledCpu: Cpu | undefined;
   /** The full probe name for `probe`. */
   probeName: string;
   nowNs: number;
@@ -74,9 +78,15 @@ export interface ScriptRuntime {
   write(text: string, stream: 'stdout' | 'stderr'): void;
   exit(code: number): void;
   startNs: number;
+  /** The kernel stack at this firing, in bpftrace's text form (only called when usesKstack). */
+  kstack(c: ExecCtx, limit: number): string;
 }
 
-export type SpecialProbe = { readonly kind: 'begin' } | { readonly kind: 'end' } | { readonly kind: 'interval'; readonly periodNs: number; readonly raw: string };
+/** interval fires once per period on one CPU; profile fires on every CPU, in the context it interrupts. */
+export type SpecialProbe =
+  | { readonly kind: 'begin' }
+  | { readonly kind: 'end' }
+  | { readonly kind: 'interval' | 'profile'; readonly periodNs: number; readonly raw: string };
 
 export interface CompiledProbe {
   readonly sites: readonly ProbeSite[];
@@ -91,6 +101,8 @@ export interface CompiledProgram {
   readonly diagnostics: readonly Diagnostic[];
   /** Number of attach points actually attached (bpftrace's "Attached N probes"). */
   readonly attachCount: number;
+  /** Some probe reads kstack, so the runtime must track kernel call chains. */
+  readonly usesKstack: boolean;
 }
 
 export interface CompileOptions {
@@ -198,6 +210,7 @@ class Compiler {
   private scopes: Set<string>[] = [];
   /** `config = { missing_probes = ... }`: what an attach point that matches nothing does. */
   private missingProbes: 'error' | 'warn' | 'ignore' = 'error';
+  private usesKstack = false;
 
   constructor(
     private readonly program: A.Program,
@@ -245,7 +258,7 @@ class Compiler {
         attachCount += r.special ? 1 : r.sites.length;
       }
     }
-    return { probes, diagnostics: this.diags, attachCount };
+    return { probes, diagnostics: this.diags, attachCount, usesKstack: this.usesKstack };
   }
 
   // ---- attach points --------------------------------------------------------------------------
@@ -266,7 +279,7 @@ class Compiler {
       if (provider === 'interval' || provider === 'profile') {
         const periodNs = this.periodNs(ap);
         if (periodNs === undefined) return undefined;
-        out.push({ sites: [], special: { kind: 'interval', periodNs, raw: ap.raw } });
+        out.push({ sites: [], special: { kind: provider, periodNs, raw: ap.raw } });
         continue;
       }
       if (provider === undefined) {
@@ -831,8 +844,11 @@ class Compiler {
       case 'rand':
         return (c) => BigInt((c.nowNs * 2654435761) % 4294967296);
       case 'kstack':
+        this.usesKstack = true;
+        return (c) => this.rt.kstack(c, KSTACK_DEFAULT_LIMIT);
       case 'ustack':
-        return () => '';
+        // SIMPLIFICATION: simulated tasks run no user code, so every user stack is empty.
+        return () => '\n';
       default: {
         const mm = /^arg(\d+)$/.exec(e.name);
         if (mm) {
@@ -924,6 +940,32 @@ class Compiler {
     return undefined;
   }
 
+  /** kstack(limit), kstack(mode), kstack(mode, limit) */
+  private kstackCall(e: A.Call): ExprFn {
+    let limit = KSTACK_DEFAULT_LIMIT;
+    for (const [i, a] of e.args.entries()) {
+      if (i === 0 && a.kind === 'Identifier') {
+        if (a.name === 'bpftrace') continue;
+        // SIMPLIFICATION: perf and raw print addresses, and simulated functions have none.
+        const hint = 'use kstack or kstack(bpftrace, N): simulated kernel functions have names but no addresses';
+        this.diags.push(errorAt(a.name === 'perf' || a.name === 'raw' ? `kstack mode '${a.name}' is not supported by kiotrace` : `Unknown stack mode: '${a.name}'`, a.loc, { hint }));
+        return () => '';
+      }
+      if (a.kind === 'Int' && i === e.args.length - 1 && i <= 1) {
+        if (a.value < 0n || a.value > 1024n) {
+          this.diags.push(errorAt('kstack: the limit must be between 0 and 1024', a.loc));
+          return () => '';
+        }
+        limit = Number(a.value);
+        continue;
+      }
+      this.diags.push(errorAt('kstack() takes an optional mode (bpftrace) and an optional integer limit, e.g. kstack(bpftrace, 8)', a.loc));
+      return () => '';
+    }
+    this.usesKstack = true;
+    return (c) => this.rt.kstack(c, limit);
+  }
+
   private cast(e: A.Cast): ExprFn {
     const operand = this.expr(e.operand);
     const t = e.type;
@@ -997,6 +1039,7 @@ class Compiler {
   private call(e: A.Call): ExprFn {
     const rt = this.rt;
     const args = e.args;
+    if (e.name === 'kstack' && args.length > 0) return this.kstackCall(e);
     const arity = (min: number, max: number): boolean => {
       if (args.length < min || args.length > max) {
         this.diags.push(errorAt(`${e.name}() requires ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'} (${args.length} provided)`, e.loc));

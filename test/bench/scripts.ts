@@ -5,6 +5,7 @@ import { runScript } from '../../probes/script.js';
 import type { File } from '../../core/fs/types.js';
 import { prepareRun } from '../../tui/run.js';
 import { scenario } from '../helpers/machine.js';
+import { scriptOptions } from '../helpers/script.js';
 
 export const TIGHT_LOOP_PROGRAM = 'kprobe:vfs_read /pid > 0/ { @c[comm] = count(); @s = sum(arg1); @h = hist(arg1); }';
 
@@ -26,20 +27,12 @@ export function tightLoopFirings(n: number): { firings: number; wallNs: number }
     wallNs = Number(process.hrtime.bigint() - t0);
   }, 0);
   let out = '';
-  runScript(m, {
-    sourceName: 'stdin',
-    text: TIGHT_LOOP_PROGRAM,
-    format: 'text',
-    positional: [],
-    unsafe: false,
-    quiet: true,
-    verbose: false,
-    dryRun: false,
-    durationNs: 10,
-    write: (t) => {
+  runScript(
+    m,
+    scriptOptions(TIGHT_LOOP_PROGRAM, 10, (t) => {
       out += t;
-    },
-  });
+    }, { quiet: true }),
+  );
   if (!out.includes(`@c[fio]: ${n}`)) throw new Error(`tight loop: the program did not count ${n} firings`);
   return { firings: n, wallNs };
 }
@@ -51,7 +44,7 @@ export function defaultWithScript(simNs: number, program: string | undefined): n
   const t0 = process.hrtime.bigint();
   if (program === undefined) m.run(simNs);
   else {
-    runScript(m, { sourceName: 'stdin', text: program, format: 'text', positional: [], unsafe: false, quiet: true, verbose: false, dryRun: false, durationNs: simNs, write: () => {} });
+    runScript(m, scriptOptions(program, simNs, () => {}, { quiet: true }));
   }
   return Number(process.hrtime.bigint() - t0);
 }

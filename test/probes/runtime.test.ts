@@ -33,6 +33,10 @@ const CASES: readonly Case[] = [
   { name: 'vfs-open-path', program: 'kprobe:vfs_open { printf("open path: %s\\n", str(((struct path *)arg0)->dentry->d_name.name)); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   { name: 'blocking-read-steps', program: 'tracepoint:syscalls:sys_enter_read, tracepoint:filemap:mm_filemap_get_pages, tracepoint:kiotrace:folio_wait, tracepoint:nvme:nvme_setup_cmd, tracepoint:kiotrace:device_fetch, tracepoint:kiotrace:dma_transfer, tracepoint:irq:irq_handler_entry, tracepoint:nvme:nvme_complete_rq, tracepoint:sched:sched_wakeup, tracepoint:syscalls:sys_exit_read /ioid != 0/ { printf("%-10d io=%d %s\\n", nsecs, ioid, probe); }', scenario: 'blocking-read', seed: 1, durationNs: 20e6 },
   { name: 'stats-and-json', program: 'kretprobe:vfs_read { @s = stats(retval); @c[comm] = count(); } interval:ms:20 { exit(); }', scenario: 'default', seed: 1, durationNs: 1e9, format: 'json' },
+  // tutorial one-liners 9 and 10: kernel stacks as map keys
+  { name: 'profile-kstack', program: 'profile:hz:99 { @[kstack] = count(); }', scenario: 'default', seed: 1, durationNs: 100e6 },
+  { name: 'sched-switch-kstack', program: 'tracepoint:sched:sched_switch { @[kstack] = count(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  { name: 'rq-complete-kstack-json', program: 'tracepoint:block:block_rq_complete /ioid % 50 == 0/ { @[kstack(4)] = count(); }', scenario: 'default', seed: 1, durationNs: 10e6, format: 'json' },
   { name: 'positional', program: 'BEGIN { printf("%d %s %d\\n", $1, str($2), $#); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['42', 'abc'] },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(

@@ -35,5 +35,12 @@ export function* scheduleTimeout(k: Kernel, task: Task, timeoutNs: number, state
 
 /** hrtimer_nanosleep: an interruptible sleep of exactly `ns`. */
 export function* nanosleep(k: Kernel, task: Task, ns: number): Generator<number, void, void> {
+  const fn = k.fn.do_nanosleep;
+  // SIMPLIFICATION: the hrtimer_sleeper is not an object here; arg0 reads as NULL
+  if (fn.entry.enabled) fn.enter(k.sched.cpu(task.cpu), 0, 0, HRTIMER_MODE_REL);
   yield* scheduleTimeout(k, task, ns, TaskState.INTERRUPTIBLE);
+  if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), 0, 0);
 }
+
+/** enum hrtimer_mode: a relative expiry, as nanosleep(2) asks for. */
+const HRTIMER_MODE_REL = 1;
