@@ -37,6 +37,7 @@ const CASES: readonly Case[] = [
   { name: 'profile-kstack', program: 'profile:hz:99 { @[kstack] = count(); }', scenario: 'default', seed: 1, durationNs: 100e6 },
   { name: 'sched-switch-kstack', program: 'tracepoint:sched:sched_switch { @[kstack] = count(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   { name: 'rq-complete-kstack-json', program: 'tracepoint:block:block_rq_complete /ioid % 50 == 0/ { @[kstack(4)] = count(); }', scenario: 'default', seed: 1, durationNs: 10e6, format: 'json' },
+  { name: 'script-iopaths', program: '', file: 'iopaths.bt', scenario: 'default', seed: 1, durationNs: 30e6 },
   { name: 'positional', program: 'BEGIN { printf("%d %s %d\\n", $1, str($2), $#); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['42', 'abc'] },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
