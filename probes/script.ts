@@ -77,7 +77,7 @@ export function runScript(m: Machine, opts: ScriptOptions): ScriptResult {
       return KernelStacks.format(c.hit ? stacks.framesAtHit(c.hit) : c.sampledCpu ? stacks.framesOnCpu(c.sampledCpu) : [], limit);
     },
   };
-  const compiled = compileProgram(parsed.program, m, rt, { positional: opts.positional, unsafe: opts.unsafe });
+  const compiled = compileProgram(parsed.program, m, rt, { positional: opts.positional, unsafe: opts.unsafe, source });
   const warnings = compiled.diagnostics.filter((d) => d.severity === 'warning');
   if (hasErrors(compiled.diagnostics)) return fail([...parsed.diagnostics, ...compiled.diagnostics]);
   if (warnings.length > 0) opts.write(renderDiagnostics(warnings, source), 'stderr');

@@ -22,7 +22,8 @@ import { canonicalSpec } from '../attach.js';
 import { MapStore, type AggKind, type BpfMap } from './maps.js';
 import { ArrayValue, PointerValue, SymbolValue, TupleValue, intTypeByName, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
-import { printMap, type OutputSink } from './output.js';
+import { printMap, type OutputSink, type SourceLocation } from './output.js';
+import type { Loc, SourceFile } from './source.js';
 
 /** A pointer to a simulated kernel object: what casts of kprobe args and BTF members give. */
 export class ObjPointer extends PointerValue {
@@ -108,6 +109,8 @@ export interface CompiledProgram {
 export interface CompileOptions {
   readonly positional: readonly string[];
   readonly unsafe: boolean;
+  /** The program's text, for the locations errorf/warnf print. */
+  readonly source: SourceFile;
 }
 
 /** The instruction budget of one firing (BPF_COMPLEXITY_LIMIT_INSNS is 1M; loops are bounded). */
@@ -940,6 +943,13 @@ class Compiler {
     return undefined;
   }
 
+  /** A parse location as runtime messages print it: file, line, columns and the source line. */
+  private sourceLocation(loc: Loc): SourceLocation {
+    const source = this.opts.source;
+    const colEnd = loc.endLine === loc.line ? loc.endCol : undefined;
+    return { filename: source.name, line: loc.line, col: loc.col, colEnd, source: source.lineText(loc.line) };
+  }
+
   /** kstack(limit), kstack(mode), kstack(mode, limit) */
   private kstackCall(e: A.Call): ExprFn {
     let limit = KSTACK_DEFAULT_LIMIT;
@@ -1054,10 +1064,12 @@ class Compiler {
       return undefined;
     };
     switch (e.name) {
-      case 'printf': {
+      case 'printf':
+      case 'errorf':
+      case 'warnf': {
         const fmtArg = args[0];
         if (!fmtArg || fmtArg.kind !== 'String') {
-          this.diags.push(errorAt('printf() expects a string literal as the first argument', fmtArg?.loc ?? e.loc));
+          this.diags.push(errorAt(`${e.name}() expects a string literal as the first argument`, fmtArg?.loc ?? e.loc));
           return () => 0n;
         }
         const parsed = parsePrintf(fmtArg.value);
@@ -1071,6 +1083,15 @@ class Compiler {
         if (err) this.diags.push(errorAt(err, e.loc));
         const fns = rest.map((a) => this.expr(a));
         const fmt = compilePrintf(fmtArg.value);
+        if (e.name !== 'printf') {
+          // errorf/warnf report at their own call site and the program carries on
+          const where = this.sourceLocation(e.loc);
+          const report = e.name === 'errorf' ? rt.sink.errorf.bind(rt.sink) : rt.sink.warnf.bind(rt.sink);
+          return (c) => {
+            rt.write(report(fmt(fns.map((f) => f(c))), where), rt.sink.diagnosticStream);
+            return 0n;
+          };
+        }
         return (c) => {
           rt.write(rt.sink.printf(fmt(fns.map((f) => f(c)))), 'stdout');
           return 0n;

@@ -82,6 +82,24 @@ test('sizeof of scalar, pointer and array types; struct layout is refused with a
   }
 });
 
+test('errorf and warnf report at their call site, in text and JSON, and the program carries on', () => {
+  const program = 'BEGIN { errorf("bad %d", 5);\n  warnf("careful %s", "x"); printf("after\\n"); exit(); }';
+  const text = run('-q', '-e', program);
+  assert.equal(text.status, 0);
+  assert.equal(text.stdout, 'after\n\n\n');
+  assert.equal(
+    text.stderr,
+    'stdin:1:9-28: ERROR: bad 5\nBEGIN { errorf("bad %d", 5);\n        ~~~~~~~~~~~~~~~~~~~\nstdin:2:3-27: WARNING: careful x\n  warnf("careful %s", "x"); printf("after\\n"); exit(); }\n  ~~~~~~~~~~~~~~~~~~~~~~~~\n',
+  );
+  const json = run('-q', '-f', 'json', '-e', program);
+  assert.equal(json.status, 0);
+  assert.equal(
+    json.stdout,
+    '{"type": "errorf", "msg": "bad 5", "filename": "stdin", "line": 1, "col": 9}\n{"type": "warnf", "msg": "careful x", "filename": "stdin", "line": 2, "col": 3}\n{"type": "printf", "data": "after\\n"}\n',
+  );
+  assert.equal(json.stderr, '');
+});
+
 test('-f json, -o FILE, -q, -v and --dry-run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kiotrace-'));
   try {
