@@ -20,7 +20,7 @@ import type * as A from './ast.js';
 import { errorAt, warningAt, type Diagnostic } from './diagnostics.js';
 import { canonicalSpec } from '../attach.js';
 import { MapStore, type AggKind, type BpfMap } from './maps.js';
-import { ArrayValue, PointerValue, SymbolValue, TupleValue, intTypeByName, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
+import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intTypeByName, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
 import type { Loc, SourceFile } from './source.js';
@@ -655,7 +655,7 @@ class Compiler {
       case 'Tuple':
         return 'tuple';
       case 'Builtin':
-        return e.name === 'comm' || e.name === 'probe' || e.name === 'func' ? 'string' : 'int';
+        return e.name === 'comm' || e.name === 'probe' || e.name === 'func' || e.name === 'kstack' || e.name === 'ustack' ? 'string' : 'int';
       case 'Binary':
         return ['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(e.op) ? 'bool' : 'int';
       case 'Call':
@@ -723,9 +723,11 @@ class Compiler {
         const items = e.elements.map((x) => this.expr(x));
         return (c) => new TupleValue(items.map((f) => f(c)));
       }
-      case 'Record':
-        this.diags.push(errorAt('records are not supported yet', e.loc));
-        return () => 0n;
+      case 'Record': {
+        // (duplicate names are a syntax error in the parser)
+        const fields = e.fields.map((f) => [f.name, this.expr(f.value)] as const);
+        return (c) => new RecordValue(fields.map(([n, f]) => [n, f(c)] as const));
+      }
       case 'Binary': {
         const l = this.expr(e.left);
         const r = this.expr(e.right);
@@ -893,6 +895,7 @@ class Compiler {
         return fieldValue(member.read(o.ptr.obj, m));
       }
       if (o instanceof TupleValue) return o.items[Number(name)] ?? 0n;
+      if (o instanceof RecordValue) return o.get(name) ?? 0n;
       return 0n;
     };
   }

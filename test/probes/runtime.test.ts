@@ -38,6 +38,9 @@ const CASES: readonly Case[] = [
   { name: 'sched-switch-kstack', program: 'tracepoint:sched:sched_switch { @[kstack] = count(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   { name: 'rq-complete-kstack-json', program: 'tracepoint:block:block_rq_complete /ioid % 50 == 0/ { @[kstack(4)] = count(); }', scenario: 'default', seed: 1, durationNs: 10e6, format: 'json' },
   { name: 'script-iopaths', program: '', file: 'iopaths.bt', scenario: 'default', seed: 1, durationNs: 30e6 },
+  { name: 'records', program: 'BEGIN { $r = (a=1, b="x", t=(2, "y")); print($r); printf("%d %s %d\\n", $r.a, $r.b, $r.t.0); @r = (a=2, b="y"); @k[(a=1, b="k")] = 3; exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  { name: 'records-json', program: 'BEGIN { $r = (a=1, b="x"); print($r); @r = (a=2, b="y"); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, format: 'json' },
+  { name: 'kstack-printf', program: 'kprobe:vfs_read { printf("%s", kstack(3)); exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   { name: 'positional', program: 'BEGIN { printf("%d %s %d\\n", $1, str($2), $#); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['42', 'abc'] },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
