@@ -37,7 +37,7 @@ usage:
       --seed N, --duration T   as for run
       -f text|json    output format (default: text)
       -o FILE         write the program's output to FILE
-      -q              do not print "Attaching N probes..."
+      -q              do not print "Attached N probes"
       -v              also list each attached probe on stderr
       --dry-run       check and attach the program, but do not run it
       --unsafe        allow system() and other unsafe builtins

@@ -33,6 +33,17 @@ export class ObjPointer extends PointerValue {
 }
 
 /** Static kinds the checker tracks (enough for map consistency and printf). */
+/**
+ * The struct a cast points to: `(struct request *)`, or `(file *)` where the name is a kernel
+ * struct (bpftrace resolves bare struct names through BTF).
+ */
+function castStructName(t: A.TypeSpec): string | undefined {
+  if (t.kind !== 'PointerType') return undefined;
+  if (t.to.kind === 'TaggedType' && t.to.tag === 'struct') return t.to.name;
+  if (t.to.kind === 'NamedType' && BTF.has(t.to.name)) return t.to.name;
+  return undefined;
+}
+
 /** C scalar types' sizes on x86-64 (LP64), for sizeof. */
 const C_SCALAR_BYTES: ReadonlyMap<string, number> = new Map([
   ...(['char', 'bool', '_Bool', 'u8', 's8', '__u8', '__s8'] as const).map((n) => [n, 1] as const),
@@ -884,6 +895,11 @@ class Compiler {
       const name = e.field;
       return (c) => fieldValue(c.hit?.fields[name]);
     }
+    const structName = this.staticStruct(e.object);
+    if (structName !== undefined && !BTF.get(structName)?.members.has(e.field)) {
+      this.diags.push(errorAt(`Struct/union of type 'struct ${structName}' does not contain a field named '${e.field}'`, e.loc));
+      return () => 0n;
+    }
     const obj = this.expr(e.object);
     const name = e.field;
     const m = this.m;
@@ -898,6 +914,19 @@ class Compiler {
       if (o instanceof RecordValue) return o.get(name) ?? 0n;
       return 0n;
     };
+  }
+
+  /** The BTF struct an expression points to, when known statically: casts and member chains. */
+  private staticStruct(e: A.Expr): string | undefined {
+    if (e.kind === 'Cast') return castStructName(e.type);
+    if (e.kind === 'FieldAccess') {
+      const outer = this.staticStruct(e.object);
+      const type = outer !== undefined ? BTF.get(outer)?.members.get(e.field)?.type : undefined;
+      // `struct request_queue *` and embedded `struct qstr` both lead to a struct's members
+      const mm = type !== undefined ? /^struct (\w+)\s*\*?$/.exec(type) : null;
+      return mm && BTF.has(mm[1]!) ? mm[1] : undefined;
+    }
+    return undefined;
   }
 
   /** sizeof(type): C's sizes on x86-64 for scalars, pointers and arrays of them. */
@@ -982,8 +1011,8 @@ class Compiler {
   private cast(e: A.Cast): ExprFn {
     const operand = this.expr(e.operand);
     const t = e.type;
-    if (t.kind === 'PointerType' && t.to.kind === 'TaggedType' && t.to.tag === 'struct') {
-      const structName = t.to.name;
+    const structName = castStructName(t);
+    if (structName !== undefined && t.kind === 'PointerType') {
       if (!BTF.has(structName)) {
         this.diags.push(errorAt(`Unknown struct/union: 'struct ${structName}'`, t.loc));
         return () => 0n;

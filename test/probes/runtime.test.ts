@@ -41,6 +41,7 @@ const CASES: readonly Case[] = [
   { name: 'records', program: 'BEGIN { $r = (a=1, b="x", t=(2, "y")); print($r); printf("%d %s %d\\n", $r.a, $r.b, $r.t.0); @r = (a=2, b="y"); @k[(a=1, b="k")] = 3; exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   { name: 'records-json', program: 'BEGIN { $r = (a=1, b="x"); print($r); @r = (a=2, b="y"); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, format: 'json' },
   { name: 'kstack-printf', program: 'kprobe:vfs_read { printf("%s", kstack(3)); exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  { name: 'bare-struct-cast', program: 'kprobe:vfs_write { @[str(((file *)arg0)->f_path.dentry->d_name.name)] = count(); }', scenario: 'default', seed: 1, durationNs: 20e6 },
   { name: 'positional', program: 'BEGIN { printf("%d %s %d\\n", $1, str($2), $#); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['42', 'abc'] },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(

@@ -22,6 +22,10 @@ test('script errors: bpftrace-style diagnostics with carets, exit 2', () => {
       "stdin:1:37-46: ERROR: Can't find field 'rwbz' in struct for tracepoint:block:block_rq_issue\ntracepoint:block:block_rq_issue { @[args.rwbz] = count(); }\n                                    ~~~~~~~~~\n",
     ],
     ['BEGIN { @x = 1; @x = "a"; }', "stdin:1:17-19: ERROR: Type mismatch for @x: trying to assign value of type 'string' when map already has a type 'int'\nBEGIN { @x = 1; @x = \"a\"; }\n                ~~\n"],
+    [
+      'kprobe:submit_bio { printf("%s\\n", ((struct bio *)arg0)->bi_disk->disk_name); }',
+      "stdin:1:37-65: ERROR: Struct/union of type 'struct bio' does not contain a field named 'bi_disk'\nkprobe:submit_bio { printf(\"%s\\n\", ((struct bio *)arg0)->bi_disk->disk_name); }\n                                    ~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n",
+    ],
     ['BEGIN { count(); }', 'stdin:1:9-16: ERROR: count() must be assigned directly to a map\nBEGIN { count(); }\n        ~~~~~~~\n'],
     ['BEGIN { printf("%d %d\\n", 1); }', 'stdin:1:9-29: ERROR: not enough arguments for format string (1 supplied, 2 expected)\nBEGIN { printf("%d %d\\n", 1); }\n        ~~~~~~~~~~~~~~~~~~~~\n'],
     ['BEGIN { $x = $y + 1; }', 'stdin:1:14-16: ERROR: Undefined or undeclared variable: $y\nBEGIN { $x = $y + 1; }\n             ~~\n'],
