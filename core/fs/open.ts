@@ -1,5 +1,5 @@
-// Models: fs/open.c (do_sys_openat2, vfs_open, close_fd) and fs/sync.c (fsync, fdatasync ->
-// vfs_fsync_range), plus the mmap/munmap syscalls of mm/mmap.c.
+// Models: fs/open.c (do_sys_openat2, vfs_open, close_fd; vfs_create on O_CREAT) and fs/sync.c
+// (fsync, fdatasync -> vfs_fsync -> vfs_fsync_range), plus the mmap/munmap syscalls of mm/mmap.c.
 
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
@@ -30,12 +30,26 @@ function userString(task: Task, s: string): number {
   return va;
 }
 
+/** The dentry of a path's last component, as kprobes on VFS functions read it. */
+function dentryOf(k: Kernel, path: string): VfsPath['dentry'] {
+  return { kaddr: k.kaddr(), d_name: { name: path.slice(path.lastIndexOf('/') + 1) } };
+}
+
+/** S_IFREG | 0644: the mode fio's files are created with. */
+const CREATE_MODE = 0o100644;
+
 function* openImpl(k: Kernel, task: Task, ioId: number, path: string, flags: number): Generator<number, number, void> {
   yield VFS_DISPATCH_NS;
   if (!task.files) return -EBADF;
   if (!path.startsWith('/')) return -ENOENT;
   let inode = k.vfs.lookup(path);
-  if (!inode && flags & O.CREAT) inode = k.vfs.create(path);
+  if (!inode && flags & O.CREAT) {
+    const create = k.fn.vfs_create;
+    // SIMPLIFICATION: no mnt_idmap or parent-directory inode objects; idmap and dir read as NULL
+    if (create.entry.enabled) create.enter(k.sched.cpu(task.cpu), ioId, 0, undefined, dentryOf(k, path), CREATE_MODE, 0);
+    inode = k.vfs.create(path);
+    if (create.ret.enabled) create.exit(k.sched.cpu(task.cpu), ioId, inode ? 0 : -ENOENT);
+  }
   if (!inode) return -ENOENT;
   if (k.vfs.fsFor(path)?.mountPoint === path) return -EISDIR;
   const file: File = {
@@ -49,8 +63,7 @@ function* openImpl(k: Kernel, task: Task, ioId: number, path: string, flags: num
   const fn = k.fn.vfs_open;
   if (fn.entry.enabled) {
     // struct path { mnt, dentry }: scripts read ((struct path *)arg0)->dentry->d_name.name
-    const name = path.slice(path.lastIndexOf('/') + 1);
-    const pathObj: VfsPath = { kaddr: k.kaddr(), dentry: { kaddr: k.kaddr(), d_name: { name } } };
+    const pathObj: VfsPath = { kaddr: k.kaddr(), dentry: dentryOf(k, path) };
     fn.enter(k.sched.cpu(task.cpu), ioId, pathObj, file);
   }
   if (flags & O.TRUNC && (flags & O.ACCMODE) !== O.RDONLY && inode.sizeBytes > 0) {
@@ -90,11 +103,15 @@ export function* sysClose(k: Kernel, task: Task, fd: number): Generator<number, 
 function* fsyncImpl(k: Kernel, task: Task, ioId: number, fd: number, datasync: boolean): Generator<number, number, void> {
   const file = task.files?.get(fd);
   if (!file) return -EBADF;
+  // do_fsync -> vfs_fsync -> vfs_fsync_range(file, 0, LLONG_MAX, datasync)
+  const outer = k.fn.vfs_fsync;
+  if (outer.entry.enabled) outer.enter(k.sched.cpu(task.cpu), ioId, file, datasync ? 1 : 0);
   const fn = k.fn.vfs_fsync_range;
   if (fn.entry.enabled) fn.enter(k.sched.cpu(task.cpu), ioId, file, 0, Number.MAX_SAFE_INTEGER, datasync ? 1 : 0);
   yield VFS_DISPATCH_NS;
   const ret = yield* file.inode.fops.fsync(file, task, ioId, 0, Infinity, datasync);
   if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, ret);
+  if (outer.ret.enabled) outer.exit(k.sched.cpu(task.cpu), ioId, ret);
   return ret;
 }
 

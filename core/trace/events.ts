@@ -663,6 +663,12 @@ function funcs(reg: ProbeRegistry) {
       'ssize_t',
     ),
     vfs_open: fn<[path: object, file: File]>('vfs_open', [p('const struct path *', 'path'), p('struct file *', 'file')], 'int'),
+    vfs_fsync: fn<[file: File, datasync: number]>('vfs_fsync', [p('struct file *', 'file'), p('int', 'datasync')], 'int'),
+    vfs_create: fn<[idmap: number, dir: Inode | undefined, dentry: object, mode: number, wantExcl: number]>(
+      'vfs_create',
+      [p('struct mnt_idmap *', 'idmap'), p('struct inode *', 'dir'), p('struct dentry *', 'dentry'), p('umode_t', 'mode'), p('bool', 'want_excl')],
+      'int',
+    ),
     vfs_fsync_range: fn<[file: File, start: number, end: number, datasync: number]>(
       'vfs_fsync_range',
       [p('struct file *', 'file'), p('loff_t', 'start'), p('loff_t', 'end'), p('int', 'datasync')],

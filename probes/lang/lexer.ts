@@ -7,7 +7,7 @@
 //              `/` that opens a predicate (bpftrace src/parser.cpp parse_attach_point), while
 //              `config`, `let`, `macro`, `import` and C definitions come back as code.
 // Preprocessing: `#define NAME value` (object-like) is substituted into later code tokens,
-// `#include` is recorded and ignored, `#if/#ifdef/#ifndef/#elif/#else/#endif` select lines
+// `#include` is recorded (a few kernel headers add their constants, see HEADER_CONSTANTS), `#if/#ifdef/#ifndef/#elif/#else/#endif` select lines
 // (BPFTRACE_HAVE_BTF is predefined), and a `#!` first line is skipped.
 
 import { errorAt, type Diagnostic } from './diagnostics.js';
@@ -29,6 +29,13 @@ export type LexMode = 'code' | 'attach';
 
 /** Macros defined before the script; kiotrace's simulated kernel has BTF. */
 export const DEFAULT_PREDEFINED: Readonly<Record<string, string>> = { BPFTRACE_HAVE_BTF: '1' };
+
+/** Object-like macros of the kernel headers older tools include (values as in Linux 6.18). */
+const HEADER_CONSTANTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'linux/sched.h': { TASK_RUNNING: '0', TASK_INTERRUPTIBLE: '1', TASK_UNINTERRUPTIBLE: '2', __TASK_STOPPED: '4', __TASK_TRACED: '8', TASK_PARKED: '64', TASK_DEAD: '128', TASK_NOLOAD: '1024', TASK_IDLE: '1026' },
+  'linux/socket.h': { AF_UNSPEC: '0', AF_UNIX: '1', AF_INET: '2', AF_INET6: '10' },
+  'linux/fs.h': { SEEK_SET: '0', SEEK_CUR: '1', SEEK_END: '2' },
+};
 
 export interface LexerOptions {
   /** Object-like macros defined before the script (default `DEFAULT_PREDEFINED`). */
@@ -371,7 +378,16 @@ function makeLexer(source: SourceFile, initialDefines: ReadonlyMap<string, Macro
           defines = next;
         }
         return false;
-      case 'include':
+      case 'include': {
+        // The kernel's types come from the simulated BTF; a header contributes its constants.
+        const constants = d.system ? HEADER_CONSTANTS[d.path] : undefined;
+        if (active() && constants) {
+          const next = new Map(defines);
+          for (const [name, value] of Object.entries(constants)) next.set(name, { value, functionLike: false });
+          defines = next;
+        }
+        return false;
+      }
       case 'other':
         return false;
     }

@@ -88,7 +88,7 @@ test('kiotrace -l lists probes by pattern, bpftrace-style', () => {
   assert.ok(block.includes('tracepoint:block:block_rq_issue'));
   assert.ok(block.every((l) => l.startsWith('tracepoint:block:')));
   assert.deepEqual(listProbes('kprobe:vfs_*', false), [
-    'kprobe:vfs_fsync_range',
+    'kprobe:vfs_create', 'kprobe:vfs_fsync', 'kprobe:vfs_fsync_range',
     'kprobe:vfs_llseek',
     'kprobe:vfs_open',
     'kprobe:vfs_read',

@@ -42,6 +42,7 @@ const CASES: readonly Case[] = [
   { name: 'records-json', program: 'BEGIN { $r = (a=1, b="x"); print($r); @r = (a=2, b="y"); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, format: 'json' },
   { name: 'kstack-printf', program: 'kprobe:vfs_read { printf("%s", kstack(3)); exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   { name: 'bare-struct-cast', program: 'kprobe:vfs_write { @[str(((file *)arg0)->f_path.dentry->d_name.name)] = count(); }', scenario: 'default', seed: 1, durationNs: 20e6 },
+  { name: 'include-constants', program: '#include <linux/sched.h>\n#include <linux/socket.h>\nBEGIN { printf("%d %d %d %d\\n", TASK_RUNNING, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, AF_INET6); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   { name: 'positional', program: 'BEGIN { printf("%d %s %d\\n", $1, str($2), $#); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['42', 'abc'] },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
