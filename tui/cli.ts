@@ -41,6 +41,7 @@ usage:
       -v              also list each attached probe on stderr
       --dry-run       check and attach the program, but do not run it
       --unsafe        allow system() and other unsafe builtins
+      -- --NAME[=V]   named options a script reads with getopt("NAME")
 
   kiotrace -l [PATTERN]    list probes matching PATTERN, e.g. 'block:*'
   kiotrace -lv [PATTERN]   the same, with each probe's fields (also: -l -v)
@@ -79,11 +80,13 @@ class UsageError {
 
 const LONG_OPTIONS = ['--seed', '--duration', '--json', '--list', '--verbose', '--help', '--version', '--dry-run', '--unsafe'];
 
-function unknownOption(token: string): UsageError {
+/** `scriptMode`: the command runs a program (-e or a .bt file), whose own options go after `--`. */
+function unknownOption(token: string, scriptMode: boolean): UsageError {
   const name = token.split('=')[0]!;
   // A near miss of a long option (--sed, --durations) gets a suggestion.
   const near = LONG_OPTIONS.find((o) => name.startsWith('--') && (o.startsWith(name) || name.startsWith(o) || oneEditApart(name, o)));
-  return new UsageError(`unknown option "${token}"${near !== undefined && near !== name ? `; did you mean "${near}"?` : ''}`);
+  const hint = near !== undefined && near !== name ? `; did you mean "${near}"?` : scriptMode && name.startsWith('--') ? `; a script's own options (getopt) go after --, e.g. -- ${token}` : '';
+  return new UsageError(`unknown option "${token}"${hint}`);
 }
 
 function oneEditApart(a: string, b: string): boolean {
@@ -166,7 +169,7 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
       if (token.includes('l')) list = true;
       if (token.includes('v')) verbose = true;
     } else if (token.startsWith('-') && token !== '-') {
-      return unknownOption(token);
+      return unknownOption(token, argv.includes('-e') || argv.some((a) => a.endsWith('.bt')));
     } else {
       positionals.push(token);
     }

@@ -44,6 +44,26 @@ function castStructName(t: A.TypeSpec): string | undefined {
   return undefined;
 }
 
+/**
+ * A copy of an AST subtree with some nodes replaced: `replace` sees every node with a `kind` and
+ * returns its stand-in, or undefined to copy it and look inside.
+ */
+function substituteAst<T>(node: T, replace: (n: A.Identifier | A.Variable | A.MapRef) => A.Expr | undefined): T {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (typeof v !== 'object' || v === null) return v;
+    if ('kind' in v && (v.kind === 'Identifier' || v.kind === 'Variable' || v.kind === 'Map')) {
+      const stand = replace(v as A.Identifier | A.Variable | A.MapRef);
+      if (stand !== undefined) return stand;
+    }
+    if (!('kind' in v)) return v; // locations and other leaves are shared
+    const out: Record<string, unknown> = {};
+    for (const [k, child] of Object.entries(v)) out[k] = walk(child);
+    return out;
+  };
+  return walk(node) as T;
+}
+
 /** C scalar types' sizes on x86-64 (LP64), for sizeof. */
 const C_SCALAR_BYTES: ReadonlyMap<string, number> = new Map([
   ...(['char', 'bool', '_Bool', 'u8', 's8', '__u8', '__s8'] as const).map((n) => [n, 1] as const),
@@ -224,6 +244,12 @@ class Compiler {
   private scopes: Set<string>[] = [];
   /** `config = { missing_probes = ... }`: what an attach point that matches nothing does. */
   private missingProbes: 'error' | 'warn' | 'ignore' = 'error';
+  /** Arguments after the script: `--name[=value]` ones are getopt()'s, the rest are $1..$N. */
+  private readonly positionalArgs: readonly string[];
+  private readonly namedArgs = new Map<string, string | true>();
+  /** Macro expansions in progress (a macro may not expand itself). */
+  private readonly expanding: string[] = [];
+  private expansionCount = 0;
   private usesKstack = false;
 
   constructor(
@@ -231,7 +257,13 @@ class Compiler {
     private readonly m: Machine,
     private readonly rt: ScriptRuntime,
     private readonly opts: CompileOptions,
-  ) {}
+  ) {
+    this.positionalArgs = opts.positional.filter((a) => !/^--\w/.test(a));
+    for (const a of opts.positional) {
+      const mm = /^--(\w[\w-]*)(?:=(.*))?$/.exec(a);
+      if (mm) this.namedArgs.set(mm[1]!, mm[2] ?? true);
+    }
+  }
 
   run(): CompiledProgram {
     const probes: CompiledProbe[] = [];
@@ -642,7 +674,7 @@ class Compiler {
       case 'PositionalCount':
         return 'int';
       case 'Positional': {
-        const raw = this.opts.positional[e.index - 1];
+        const raw = this.positionalArgs[e.index - 1];
         return raw === undefined || /^-?\d+$/.test(raw) ? 'int' : 'string';
       }
       case 'Variable':
@@ -670,6 +702,7 @@ class Compiler {
       case 'Binary':
         return ['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(e.op) ? 'bool' : 'int';
       case 'Call':
+        if (e.name === 'getopt') return e.args[1] === undefined ? 'bool' : this.kindOf(e.args[1]);
         return ['str', 'strerror', 'ksym', 'syscall_name', 'strftime'].includes(e.name) ? 'string' : 'int';
       case 'FieldAccess': {
         if (e.object.kind === 'Builtin' && e.object.name === 'args') {
@@ -710,13 +743,13 @@ class Compiler {
         return (c) => c.vars.get(name) ?? 0n;
       }
       case 'Positional': {
-        const raw = this.opts.positional[e.index - 1];
+        const raw = this.positionalArgs[e.index - 1];
         if (raw === undefined) return () => 0n;
         const v: Value = /^-?\d+$/.test(raw) ? BigInt(raw) : raw;
         return () => v;
       }
       case 'PositionalCount': {
-        const n = BigInt(this.opts.positional.length);
+        const n = BigInt(this.positionalArgs.length);
         return () => n;
       }
       case 'Map': {
@@ -1096,6 +1129,8 @@ class Compiler {
       return undefined;
     };
     switch (e.name) {
+      case 'getopt':
+        return this.getopt(e);
       case 'printf':
       case 'errorf':
       case 'warnf': {
@@ -1269,9 +1304,102 @@ class Compiler {
         if (['pid', 'tid', 'comm', 'nsecs', 'cpu', 'elapsed', 'uid', 'gid', 'kstack', 'ustack', 'retval', 'func', 'probe'].includes(e.name) && args.length === 0) {
           return this.builtin({ kind: 'Builtin', loc: e.loc, name: e.name });
         }
+        {
+          const macro = this.program.macros.find((d) => d.name === e.name);
+          if (macro) return this.expandMacro(macro, e);
+        }
         this.diags.push(errorAt(`Unknown function: '${e.name}'`, e.loc));
         return () => 0n;
     }
+  }
+
+  /**
+   * getopt("name"[, default[, "description"]]): the value of `--name[=value]` given after the
+   * script (after `--` on the command line); its type is the default's (bool when there is none).
+   */
+  private getopt(e: A.Call): ExprFn {
+    const [nameArg, defaultArg, descrArg] = e.args;
+    if (e.args.length < 1 || e.args.length > 3 || nameArg?.kind !== 'String' || (descrArg !== undefined && descrArg.kind !== 'String')) {
+      this.diags.push(errorAt('getopt() takes a string name, an optional default (bool, integer or string) and an optional string description', e.loc));
+      return () => 0n;
+    }
+    const given = this.namedArgs.get(nameArg.value);
+    if (defaultArg === undefined || defaultArg.kind === 'Bool') {
+      const value = given === undefined ? defaultArg?.value ?? false : given === true || !['false', '0', 'no'].includes(given);
+      return () => value;
+    }
+    if (defaultArg.kind === 'String') {
+      const value = given === undefined ? defaultArg.value : given === true ? '' : given;
+      return () => value;
+    }
+    const fallback = this.expr(defaultArg);
+    if (given === undefined) return fallback;
+    if (given === true || !/^-?\d+$/.test(given)) {
+      this.diags.push(errorAt(`getopt: --${nameArg.value} needs an integer value, e.g. --${nameArg.value}=5`, e.loc));
+      return () => 0n;
+    }
+    const value = BigInt(given);
+    return () => value;
+  }
+
+  /**
+   * A `macro` call, expanded like bpftrace does: identifier parameters take the argument
+   * expression, `$var` and `@map` parameters alias the caller's variable or map, and the
+   * macro's own variables are renamed so they cannot collide with the caller's. The value is
+   * the last statement's, when it is an expression.
+   */
+  private expandMacro(macro: A.MacroDef, call: A.Call): ExprFn {
+    if (call.args.length !== macro.params.length) {
+      this.diags.push(errorAt(`Call to macro ${macro.name}() has the wrong number of arguments: expected ${macro.params.length}, got ${call.args.length}`, call.loc));
+      return () => 0n;
+    }
+    if (this.expanding.includes(macro.name)) {
+      this.diags.push(errorAt(`Recursive macro call: ${[...this.expanding, macro.name].join(' -> ')}`, call.loc));
+      return () => 0n;
+    }
+    const exprs = new Map<string, A.Expr>();
+    const vars = new Map<string, string>();
+    const maps = new Map<string, string>();
+    for (const [i, param] of macro.params.entries()) {
+      const arg = call.args[i]!;
+      if (param.kind === 'Identifier') exprs.set(param.name, arg);
+      else if (param.kind === 'Variable') {
+        if (arg.kind !== 'Variable') {
+          this.diags.push(errorAt(`Macro ${macro.name}() expects a variable for ${param.name}`, arg.loc));
+          return () => 0n;
+        }
+        vars.set(param.name, arg.name);
+      } else {
+        if (arg.kind !== 'Map') {
+          this.diags.push(errorAt(`Macro ${macro.name}() expects a map for ${param.name}`, arg.loc));
+          return () => 0n;
+        }
+        maps.set(param.name, arg.name);
+      }
+    }
+    const suffix = `__${macro.name}_${++this.expansionCount}`;
+    const body = substituteAst(macro.block, (n) => {
+      if (n.kind === 'Identifier') return exprs.get(n.name);
+      if (n.kind === 'Variable') return { ...n, name: vars.get(n.name) ?? n.name + suffix };
+      if (n.kind === 'Map') {
+        const to = maps.get(n.name);
+        return to === undefined ? undefined : { ...n, name: to };
+      }
+      return undefined;
+    });
+    this.expanding.push(macro.name);
+    const last = body.stmts[body.stmts.length - 1];
+    const valueExpr = last?.kind === 'ExprStmt' && !last.discard ? last.expr : undefined;
+    // one scope for the statements and the value, so the value can read the macro's variables
+    this.scopes.push(new Set());
+    const stmts = (valueExpr ? body.stmts.slice(0, -1) : body.stmts).map((st) => this.stmt(st));
+    const value = valueExpr ? this.expr(valueExpr) : undefined;
+    this.scopes.pop();
+    this.expanding.pop();
+    return (c) => {
+      for (let i = 0; i < stmts.length; i++) stmts[i]!(c);
+      return value ? value(c) : 0n;
+    };
   }
 }
 

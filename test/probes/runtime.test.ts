@@ -43,6 +43,22 @@ const CASES: readonly Case[] = [
   { name: 'kstack-printf', program: 'kprobe:vfs_read { printf("%s", kstack(3)); exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   { name: 'bare-struct-cast', program: 'kprobe:vfs_write { @[str(((file *)arg0)->f_path.dentry->d_name.name)] = count(); }', scenario: 'default', seed: 1, durationNs: 20e6 },
   { name: 'include-constants', program: '#include <linux/sched.h>\n#include <linux/socket.h>\nBEGIN { printf("%d %d %d %d\\n", TASK_RUNNING, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, AF_INET6); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  {
+    name: 'macros',
+    program:
+      'macro add1(x) { x + 1 } macro bump($v) { $v = $v + 10 } macro show(desc, @m) { printf(desc); print(@m); clear(@m); } macro local() { $t = 99; $t } BEGIN { $a = 1; bump($a); @c[1] = 5; printf("%d %d\\n", add1(2), $a); show("maps:\\n", @c); $t = 3; printf("%d %d\\n", local(), $t); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
+  {
+    name: 'getopt',
+    program: 'BEGIN { printf("%d %d %s %d %s %d\\n", getopt("flag"), getopt("depth", 35, "max depth"), getopt("name", "none"), getopt("off", true), str($1), $#); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+    positional: ['pos1', '--flag', '--depth=7', '--off=false'],
+  },
   { name: 'positional', program: 'BEGIN { printf("%d %s %d\\n", $1, str($2), $#); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['42', 'abc'] },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(

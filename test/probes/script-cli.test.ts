@@ -26,6 +26,8 @@ test('script errors: bpftrace-style diagnostics with carets, exit 2', () => {
       'kprobe:submit_bio { printf("%s\\n", ((struct bio *)arg0)->bi_disk->disk_name); }',
       "stdin:1:37-65: ERROR: Struct/union of type 'struct bio' does not contain a field named 'bi_disk'\nkprobe:submit_bio { printf(\"%s\\n\", ((struct bio *)arg0)->bi_disk->disk_name); }\n                                    ~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n",
     ],
+    ['macro f(x, y) { x } BEGIN { f(1); }', 'stdin:1:29-33: ERROR: Call to macro f() has the wrong number of arguments: expected 2, got 1\nmacro f(x, y) { x } BEGIN { f(1); }\n                            ~~~~\n'],
+    ['macro f(x) { f(x) } BEGIN { f(1); }', 'stdin:1:14-18: ERROR: Recursive macro call: f -> f\nmacro f(x) { f(x) } BEGIN { f(1); }\n             ~~~~\n'],
     ['BEGIN { count(); }', 'stdin:1:9-16: ERROR: count() must be assigned directly to a map\nBEGIN { count(); }\n        ~~~~~~~\n'],
     ['BEGIN { printf("%d %d\\n", 1); }', 'stdin:1:9-29: ERROR: not enough arguments for format string (1 supplied, 2 expected)\nBEGIN { printf("%d %d\\n", 1); }\n        ~~~~~~~~~~~~~~~~~~~~\n'],
     ['BEGIN { $x = $y + 1; }', 'stdin:1:14-16: ERROR: Undefined or undeclared variable: $y\nBEGIN { $x = $y + 1; }\n             ~~\n'],

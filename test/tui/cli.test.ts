@@ -67,6 +67,7 @@ usage:
       -v              also list each attached probe on stderr
       --dry-run       check and attach the program, but do not run it
       --unsafe        allow system() and other unsafe builtins
+      -- --NAME[=V]   named options a script reads with getopt("NAME")
 
   kiotrace -l [PATTERN]    list probes matching PATTERN, e.g. 'block:*'
   kiotrace -lv [PATTERN]   the same, with each probe's fields (also: -l -v)
@@ -91,6 +92,7 @@ test('--version prints the version from package.json', () => {
 
 test('usage errors: a message, the short usage, exit 2', () => {
   assert.deepEqual(kiotrace('--frobnicate'), usageError('unknown option "--frobnicate"'));
+  assert.deepEqual(kiotrace('-e', 'BEGIN { }', '--byname'), usageError('unknown option "--byname"; a script\'s own options (getopt) go after --, e.g. -- --byname'));
   assert.deepEqual(kiotrace('run', '--sed', '3'), usageError('unknown option "--sed"; did you mean "--seed"?'));
   assert.deepEqual(kiotrace('run', '-x'), usageError('unknown option "-x"'));
   assert.deepEqual(kiotrace(), usageError('missing command (run, -l or --help)'));
