@@ -20,7 +20,7 @@ import type * as A from './ast.js';
 import { errorAt, warningAt, type Diagnostic } from './diagnostics.js';
 import { canonicalSpec } from '../attach.js';
 import { MapStore, type AggKind, type BpfMap } from './maps.js';
-import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intTypeByName, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
+import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intTypeByName, literalIntType, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
 import type { Loc, SourceFile } from './source.js';
@@ -236,7 +236,7 @@ export function compileProgram(program: A.Program, m: Machine, rt: ScriptRuntime
 class Compiler {
   private readonly diags: Diagnostic[] = [];
   /** Static kind of each map's values and whether it is keyed, fixed by first use. */
-  private readonly mapKinds = new Map<string, { kind: Kind | AggKind; keyed: boolean; loc: A.MapRef['loc'] }>();
+  private readonly mapKinds = new Map<string, { kind: Kind | AggKind; keyed: boolean; loc: A.MapRef['loc']; typeName: string }>();
   private currentSites: readonly ProbeSite[] = [];
   /** Static kinds of scratch variables, from their assignments. */
   private readonly varKinds = new Map<string, Kind>();
@@ -525,17 +525,45 @@ class Compiler {
     return this.scopes.some((s) => s.has(name));
   }
 
-  private noteMap(ref: A.MapRef, kind: Kind | AggKind, keyed: boolean): void {
+  private noteMap(ref: A.MapRef, kind: Kind | AggKind, keyed: boolean, value?: A.Expr): void {
     const prev = this.mapKinds.get(ref.name);
+    const typeName = value ? this.bpftraceTypeName(value, kind) : kind;
     if (!prev) {
-      this.mapKinds.set(ref.name, { kind, keyed, loc: ref.loc });
+      this.mapKinds.set(ref.name, { kind, keyed, loc: ref.loc, typeName });
       return;
     }
     if (prev.keyed !== keyed) {
       this.diags.push(errorAt(`${ref.name} used as a map with ${keyed ? '' : 'no '}keys and as a map with${keyed ? ' no' : ''} keys`, ref.loc));
     } else if (prev.kind !== kind && prev.kind !== 'none' && kind !== 'none' && !(isIntLike(prev.kind) && isIntLike(kind))) {
-      this.diags.push(errorAt(`Type mismatch for ${ref.name}: trying to assign value of type '${kind}' when map already has a type '${prev.kind}'`, ref.loc));
+      this.diags.push(errorAt(`Type mismatch for ${ref.name}: trying to assign value of type '${typeName}' when map already has a type '${prev.typeName}'`, ref.loc));
     }
+  }
+
+  /**
+   * The type as bpftrace spells it in messages: literals get the smallest signed type (0.26),
+   * strings their size with the NUL (`string[2]` for "a"), builtins their kernel types.
+   */
+  private bpftraceTypeName(e: A.Expr, kind: Kind | AggKind): string {
+    switch (e.kind) {
+      case 'Int':
+        return literalIntType(e.value).name;
+      case 'Unary':
+        if (e.op === '-' && e.operand.kind === 'Int') return literalIntType(-e.operand.value).name;
+        break;
+      case 'String':
+        return `string[${new TextEncoder().encode(e.value).length + 1}]`;
+      case 'Builtin':
+        if (e.name === 'comm') return 'string[16]';
+        if (e.name === 'pid' || e.name === 'tid' || e.name === 'cpu' || e.name === 'uid' || e.name === 'gid') return 'uint32';
+        if (e.name === 'nsecs' || e.name === 'elapsed') return 'uint64';
+        break;
+      case 'Cast':
+        if (e.type.kind === 'NamedType' && intTypeByName(e.type.name)) return e.type.name;
+        break;
+      default:
+        break;
+    }
+    return kind === 'int' ? 'int64' : kind;
   }
 
   private assign(s: A.Assign): StmtFn {
@@ -567,7 +595,7 @@ class Compiler {
       if (s.op !== '=') this.diags.push(errorAt(`${s.value.name}() must be assigned directly to a map`, s.value.loc));
       return this.aggregate(s, s.value, ref, keyed, key);
     }
-    this.noteMap(ref, this.kindOf(s.value), keyed);
+    this.noteMap(ref, this.kindOf(s.value), keyed, s.value);
     const value = this.expr(s.value);
     const store = this.rt.store;
     if (s.op === '=') {
