@@ -79,6 +79,7 @@ export class Machine {
       parent?.cpu ?? 0,
       (task) => k.sched.wakeFromContext(task),
     );
+    t.realParent = parent;
     k.tasks.push(t);
     const cpu = k.sched.cpu(parent?.cpu ?? 0);
     if (parent && k.tp.sched_process_fork.enabled) k.tp.sched_process_fork.emit(cpu, 0, parent, t);

@@ -73,6 +73,8 @@ const STRUCTS: readonly BtfStruct[] = [
     ['prio', 'int', (t) => t.prio],
     ['__state', 'unsigned int', (t) => t.state],
     ['group_leader', 'struct task_struct *', (t) => ptr('task_struct', t)],
+    ['real_parent', 'struct task_struct *', (t) => ptr('task_struct', t.realParent)],
+    ['parent', 'struct task_struct *', (t) => ptr('task_struct', t.realParent)],
   ]),
   struct<Request & { readonly dev: number }>('request', [
     ['__sector', 'sector_t', (r) => r.sector],

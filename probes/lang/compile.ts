@@ -980,6 +980,7 @@ class Compiler {
   /** The BTF struct an expression points to, when known statically: casts and member chains. */
   private staticStruct(e: A.Expr): string | undefined {
     if (e.kind === 'Cast') return castStructName(e.type);
+    if (e.kind === 'Builtin' && e.name === 'curtask') return 'task_struct';
     if (e.kind === 'FieldAccess') {
       const outer = this.staticStruct(e.object);
       const type = outer !== undefined ? BTF.get(outer)?.members.get(e.field)?.type : undefined;

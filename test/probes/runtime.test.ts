@@ -59,6 +59,7 @@ const CASES: readonly Case[] = [
     durationNs: 1e6,
     positional: ['pos1', '--flag', '--depth=7', '--off=false'],
   },
+  { name: 'curtask-parent', program: 'kprobe:do_nanosleep { @[comm, curtask->real_parent->pid, curtask->real_parent->comm] = count(); }', scenario: 'default', seed: 1, durationNs: 100e6 },
   { name: 'positional', program: 'BEGIN { printf("%d %s %d\\n", $1, str($2), $#); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['42', 'abc'] },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(

@@ -46,6 +46,8 @@ export class Task implements Waker {
   nvcsw = 0;
   nivcsw = 0;
   exitCode = 0;
+  /** The task that forked it (task_struct->real_parent); undefined for boot-time tasks. */
+  realParent: Task | undefined;
   body: TaskBody | undefined;
   /** When it last became runnable (for run-queue latency). */
   lastWakeNs = 0;
