@@ -1243,6 +1243,15 @@ class Compiler {
       }
       case 'len': {
         if (!arity(1, 1)) return () => 0n;
+        const a0 = args[0]!;
+        if ((a0.kind === 'Builtin' || a0.kind === 'Call') && (a0.name === 'kstack' || a0.name === 'ustack')) {
+          // a stack's depth: its text has one line per frame after the leading newline
+          const stack = this.expr(a0);
+          return (c) => {
+            const text = stack(c);
+            return typeof text === 'string' ? BigInt(Math.max(0, text.split('\n').length - 2)) : 0n;
+          };
+        }
         const ref = mapArg(0);
         if (!ref || ref.kind !== 'Map') return () => 0n;
         const name = ref.name;

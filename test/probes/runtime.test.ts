@@ -60,6 +60,7 @@ const CASES: readonly Case[] = [
     positional: ['pos1', '--flag', '--depth=7', '--off=false'],
   },
   { name: 'curtask-parent', program: 'kprobe:do_nanosleep { @[comm, curtask->real_parent->pid, curtask->real_parent->comm] = count(); }', scenario: 'default', seed: 1, durationNs: 100e6 },
+  { name: 'kstack-len', program: 'kprobe:vfs_read { @d[len(kstack)] = count(); @z[len(ustack), len(kstack(2))] = count(); }', scenario: 'default', seed: 1, durationNs: 5e6 },
   { name: 'positional', program: 'BEGIN { printf("%d %s %d\\n", $1, str($2), $#); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['42', 'abc'] },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
