@@ -135,6 +135,8 @@ export class Writeback {
         yield* scheduleTimeout(k, t, DIRTY_WRITEBACK_INTERVAL_NS, TaskState.INTERRUPTIBLE);
         b.flusherAsleep = false;
       }
+      // a timer wakeup is wb_check_old_data_flush's periodic (kupdate) pass
+      let periodicTick = !b.wakePending;
       b.wakePending = false;
       // wb_writeback: keep going while over the background threshold or while expired inodes
       // remain, one MIN_WRITEBACK_PAGES chunk per inode per pass
@@ -144,15 +146,21 @@ export class Writeback {
         const now = k.env.nowNs;
         const inodes: Inode[] = [];
         for (const [inode, when] of b.dirty) if (background || now - when >= DIRTY_EXPIRE_NS) inodes.push(inode);
-        if (inodes.length === 0) break;
+        // the periodic pass starts (and is traced) whenever this device has dirty data, even
+        // when none of it has expired yet; it then writes nothing
+        const periodic = periodicTick && !background && b.dirty.size > 0;
+        periodicTick = false;
+        if (inodes.length === 0 && !periodic) break;
         const ioId = k.newIoId();
         t.ioId = ioId;
         let pages = 0;
         for (const inode of inodes) pages += inode.mapping.nrDirty;
         const work: WritebackWork = {
           bdiName: b.name,
-          nrPages: pages,
-          sbDev: inodes[0]!.sDev,
+          // kupdate work asks for every dirty page in the system (get_nr_dirty_pages())
+          nrPages: background ? pages : k.mm.nrDirty,
+          // kupdate and background work is not tied to one superblock (work->sb is NULL)
+          sbDev: 0,
           syncMode: WbSync.NONE,
           forKupdate: !background,
           forBackground: background,

@@ -9,6 +9,8 @@ import { jobSpec } from '../../helpers/jobs.js';
 const job: JobSpec = jobSpec({ name: 'dirtier', filename: '/mnt/nvme/dirty.dat', rw: 'write', size: 64 * 4096 });
 
 test('kupdate writeback: 64 dirty pages stay dirty until they are 30 s old, then the flusher writes them at its next 5 s tick', () => {
+  // wb_check_old_data_flush runs a traced kupdate pass at every 5 s tick while anything is
+  // dirty; before the pages expire those passes write nothing
   const m = bootMachine(DEFAULT_MACHINE, 1);
   layoutJobFiles(m, [job]);
   const dirtied: ProbeHit[] = [];
@@ -23,11 +25,17 @@ test('kupdate writeback: 64 dirty pages stay dirty until they are 30 s old, then
   m.run(29_000_000_000);
   assert.equal(dirtied.length, 64);
   assert.equal(m.k.mm.nrDirty, 64);
-  assert.equal(started.length, 0, 'nothing is old enough before 30 s');
+  assert.deepEqual(
+    started.map((h) => [Math.floor(h.timeNs / 1e9), h.fields['reason'], h.fields['nr_pages']]),
+    [5, 10, 15, 20, 25].map((sec) => [sec, 3, 64]),
+    'a periodic pass at each tick, asking for all 64 dirty pages',
+  );
+  assert.deepEqual(written.map((h) => h.fields['nr_pages']), [0, 0, 0, 0, 0], 'nothing is old enough before 30 s');
+  assert.equal(issued.filter((h) => String(h.fields['rwbs']).startsWith('W')).length, 0);
   m.run(40_000_000_000);
   assert.equal(m.k.mm.nrDirty, 0);
-  assert.equal(started.length, 1);
-  const s = started[0]!;
+  assert.equal(started.length, 7, 'the 30 s tick still finds nothing expired; the 35 s one writes');
+  const s = started[6]!;
   // the flusher sleeps in 5 s steps from boot; the first tick after the pages turn 30 s is 35 s
   assert.ok(s.timeNs >= 35_000_000_000 && s.timeNs < 35_001_000_000, `writeback started at ${s.timeNs}`);
   assert.equal(s.fields['reason'], 3); // WB_REASON_PERIODIC
@@ -35,7 +43,7 @@ test('kupdate writeback: 64 dirty pages stay dirty until they are 30 s old, then
   assert.equal(s.fields['nr_pages'], 64);
   assert.equal(s.fields['name'], '259:0');
   assert.ok(String(s.comm).startsWith('kworker/'), `written by ${s.comm}`);
-  assert.equal(written[0]!.fields['nr_pages'], 64);
+  assert.equal(written[6]!.fields['nr_pages'], 64);
   // one flush I/O: 64 contiguous pages leave as one 256 KiB write request under the flusher's ioId
   const writes = issued.filter((h) => String(h.fields['rwbs']).startsWith('W'));
   assert.deepEqual(writes.map((h) => h.fields['bytes']), [262144]);
