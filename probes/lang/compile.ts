@@ -731,6 +731,7 @@ class Compiler {
         return ['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(e.op) ? 'bool' : 'int';
       case 'Call':
         if (e.name === 'getopt') return e.args[1] === undefined ? 'bool' : this.kindOf(e.args[1]);
+        if (e.name === 'strcontains') return 'bool';
         return ['str', 'strerror', 'ksym', 'syscall_name', 'strftime'].includes(e.name) ? 'string' : 'int';
       case 'FieldAccess': {
         if (e.object.kind === 'Builtin' && e.object.name === 'args') {
@@ -1281,6 +1282,32 @@ class Compiler {
             s = valueText(x);
           }
           return len ? s.slice(0, Number(toBig(len(c)))) : s;
+        };
+      }
+      case 'strncmp':
+      case 'strcontains':
+      case 'strstr': {
+        if (!arity(e.name === 'strncmp' ? 3 : 2, e.name === 'strncmp' ? 3 : 2)) return () => 0n;
+        const [a, b] = [this.expr(args[0]!), this.expr(args[1]!)];
+        const text = (v: Value): string => (typeof v === 'string' ? v : valueText(v));
+        if (e.name === 'strcontains') return (c) => text(a(c)).includes(text(b(c)));
+        if (e.name === 'strstr') return (c) => BigInt(text(a(c)).indexOf(text(b(c))));
+        const n = this.expr(args[2]!);
+        // like C's strncmp: 0 when the first n characters (up to a NUL) are equal
+        return (c) => {
+          const len = Number(toBig(n(c)));
+          return text(a(c)).slice(0, len) === text(b(c)).slice(0, len) ? 0n : 1n;
+        };
+      }
+      case 'strlen': {
+        if (!arity(1, 1)) return () => 0n;
+        const v = this.expr(args[0]!);
+        return (c) => {
+          const x = v(c);
+          // \xNN escapes are single bytes (code units up to 0xff); other characters count in UTF-8
+          let bytes = 0;
+          for (const ch of typeof x === 'string' ? x : valueText(x)) bytes += ch.charCodeAt(0) <= 0xff ? 1 : new TextEncoder().encode(ch).length;
+          return BigInt(bytes);
         };
       }
       case 'strerror': {

@@ -61,6 +61,13 @@ const CASES: readonly Case[] = [
   },
   { name: 'curtask-parent', program: 'kprobe:do_nanosleep { @[comm, curtask->real_parent->pid, curtask->real_parent->comm] = count(); }', scenario: 'default', seed: 1, durationNs: 100e6 },
   { name: 'kstack-len', program: 'kprobe:vfs_read { @d[len(kstack)] = count(); @z[len(ustack), len(kstack(2))] = count(); }', scenario: 'default', seed: 1, durationNs: 5e6 },
+  {
+    name: 'string-functions',
+    program: 'tracepoint:sched:sched_switch /strncmp(args.prev_comm, "kworker", 7) == 0/ { @[args.prev_comm] = count(); } BEGIN { printf("%d %d %d %d %d %d\\n", strcontains("fsync-writer", "sync"), strcontains("a", "b"), strstr("hello", "ll"), strstr("a", "z"), strlen("h\\xc3\\xa9llo"), strncmp("abc", "abd", 3)); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 6e9,
+  },
   { name: 'positional', program: 'BEGIN { printf("%d %s %d\\n", $1, str($2), $#); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['42', 'abc'] },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
