@@ -6,7 +6,7 @@
 // trace. Only node: built-ins load up front; the simulator loads after the arguments parse, so
 // --help, --version and usage errors stay fast.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDuration } from './units.js';
@@ -218,7 +218,7 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
   }
   if (verbose) return new UsageError('-v only works with -l (e.g. kiotrace -lv \'block:*\')');
   if (positionals.length === 0) return new UsageError('missing command (run, -l or --help)');
-  if (positionals[0] !== 'run') return new UsageError(`unknown command "${positionals[0]!}" (expected run, -l or --help)`);
+  if (positionals[0] !== 'run') return new UsageError(`unknown command "${positionals[0]!}" (expected run, -e PROGRAM, a .bt file, -l or --help)`);
   if (positionals.length > 2) return new UsageError(`run takes one SCENARIO (got ${positionals.length - 1}: ${positionals.slice(1).join(' ')})`);
 
   let seed = 1;
@@ -305,6 +305,27 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** Why `file` cannot be written (without creating or touching it), or undefined when it can. */
+function outputFileProblem(file: string): string | undefined {
+  try {
+    if (statSync(file).isDirectory()) return 'Is a directory';
+    accessSync(file, fsConstants.W_OK);
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') return code === 'EACCES' ? 'Permission denied' : String(code);
+  }
+  try {
+    const dir = dirname(file);
+    if (!statSync(dir).isDirectory()) return 'Not a directory';
+    accessSync(dir, fsConstants.W_OK);
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : String(code);
+  }
+}
+
 /** `kiotrace -e PROGRAM` / `kiotrace FILE.bt`: run a program against a scenario. */
 async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<number> {
   let text: string;
@@ -315,6 +336,14 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       err(`ERROR: failed to open file '${cmd.file!}': ${code === 'ENOENT' ? 'No such file or directory' : code === 'EISDIR' ? 'Is a directory' : String(code)}\n`);
+      return 2;
+    }
+  }
+  if (cmd.outFile !== undefined) {
+    // like bpftrace, refuse an -o FILE that cannot be written before tracing anything
+    const problem = outputFileProblem(cmd.outFile);
+    if (problem !== undefined) {
+      err(`ERROR: Failed to open output file: ${cmd.outFile}: ${problem}\n`);
       return 2;
     }
   }

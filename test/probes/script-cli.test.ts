@@ -129,6 +129,12 @@ test('-f json, -o FILE, -q, -v and --dry-run', () => {
     const bad = run('-e', 'BEGIN { nope(); }', '-o', out);
     assert.equal(bad.status, 2);
     assert.equal(readFileSync(out, 'utf8'), 'keep me');
+    // an -o FILE that cannot be written is refused before anything runs
+    const missingDir = join(dir, 'no-such-dir', 'out.txt');
+    const unwritable = run('-e', 'BEGIN { printf("x\\n"); }', '-o', missingDir);
+    assert.deepEqual([unwritable.status, unwritable.stdout, unwritable.stderr], [2, '', `ERROR: Failed to open output file: ${missingDir}: No such file or directory\n`]);
+    const isDir = run('-e', 'BEGIN { printf("x\\n"); }', '-o', dir);
+    assert.deepEqual([isDir.status, isDir.stderr], [2, `ERROR: Failed to open output file: ${dir}: Is a directory\n`]);
     const fmt = run('-e', 'BEGIN {}', '-f', 'yaml');
     assert.equal(fmt.status, 2);
     assert.match(fmt.stderr, /^kiotrace: -f: unknown output format "yaml" \(expected text or json\)\n/);

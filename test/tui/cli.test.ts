@@ -96,7 +96,7 @@ test('usage errors: a message, the short usage, exit 2', () => {
   assert.deepEqual(kiotrace('run', '--sed', '3'), usageError('unknown option "--sed"; did you mean "--seed"?'));
   assert.deepEqual(kiotrace('run', '-x'), usageError('unknown option "-x"'));
   assert.deepEqual(kiotrace(), usageError('missing command (run, -l or --help)'));
-  assert.deepEqual(kiotrace('walk'), usageError('unknown command "walk" (expected run, -l or --help)'));
+  assert.deepEqual(kiotrace('walk'), usageError('unknown command "walk" (expected run, -e PROGRAM, a .bt file, -l or --help)'));
   assert.deepEqual(kiotrace('run', 'a', 'b'), usageError('run takes one SCENARIO (got 2: a b)'));
   assert.deepEqual(kiotrace('run', '--seed'), usageError('--seed needs a value'));
   assert.deepEqual(kiotrace('-v'), usageError("-v only works with -l (e.g. kiotrace -lv 'block:*')"));
