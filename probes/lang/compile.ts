@@ -237,6 +237,8 @@ class Compiler {
   private readonly diags: Diagnostic[] = [];
   /** Static kind of each map's values and whether it is keyed, fixed by first use. */
   private readonly mapKinds = new Map<string, { kind: Kind | AggKind; keyed: boolean; loc: A.MapRef['loc']; typeName: string }>();
+  /** Key types fixed by a map's first keyed use, as bpftrace fixes them: per element kind and spelled type. */
+  private readonly mapKeys = new Map<string, { kinds: readonly Kind[]; typeName: string }>();
   private currentSites: readonly ProbeSite[] = [];
   /** Static kinds of scratch variables, from their assignments. */
   private readonly varKinds = new Map<string, Kind>();
@@ -539,6 +541,23 @@ class Compiler {
     }
   }
 
+  /** Compiles a map key, refusing one whose types differ from the map's first key (int vs string, or arity). */
+  private mapKey(ref: A.MapRef, key: A.Expr): ExprFn {
+    const parts = key.kind === 'Tuple' ? key.elements : [key];
+    const kinds = parts.map((p) => this.kindOf(p));
+    // a tuple held in a variable has element types this pass does not track: no verdict
+    if (kinds.includes('tuple')) return this.expr(key);
+    const names = parts.map((p, i) => this.bpftraceTypeName(p, kinds[i]!));
+    const typeName = parts.length > 1 ? `(${names.join(',')})` : names[0]!;
+    const prev = this.mapKeys.get(ref.name);
+    if (!prev) {
+      this.mapKeys.set(ref.name, { kinds, typeName });
+    } else if (prev.kinds.length !== kinds.length || kinds.some((k, i) => !keyKindsCompatible(prev.kinds[i]!, k))) {
+      this.diags.push(errorAt(`Argument mismatch for ${ref.name}: trying to access with arguments: '${typeName}' when map expects arguments: '${prev.typeName}'`, key.loc));
+    }
+    return this.expr(key);
+  }
+
   /**
    * The type as bpftrace spells it in messages: literals get the smallest signed type (0.26),
    * strings their size with the NUL (`string[2]` for "a"), builtins their kernel types.
@@ -589,7 +608,7 @@ class Compiler {
     }
     const ref = target.kind === 'Map' ? target : target.map;
     const keyed = target.kind === 'MapAccess';
-    const key = target.kind === 'MapAccess' ? this.expr(target.key) : undefined;
+    const key = target.kind === 'MapAccess' ? this.mapKey(ref, target.key) : undefined;
     const mapName = ref.name;
     if (s.value.kind === 'Call' && isAgg(s.value)) {
       if (s.op !== '=') this.diags.push(errorAt(`${s.value.name}() must be assigned directly to a map`, s.value.loc));
@@ -788,7 +807,7 @@ class Compiler {
       }
       case 'MapAccess': {
         const name = e.map.name;
-        const key = this.expr(e.key);
+        const key = this.mapKey(e.map, e.key);
         const store = this.rt.store;
         return (c) => store.map(name).get(key(c));
       }
@@ -1117,7 +1136,7 @@ class Compiler {
       if (t.kind === 'Map' || t.kind === 'MapAccess') {
         const ref = t.kind === 'Map' ? t : t.map;
         this.noteMap(ref, 'int', t.kind === 'MapAccess');
-        const key = t.kind === 'MapAccess' ? this.expr(t.key) : undefined;
+        const key = t.kind === 'MapAccess' ? this.mapKey(ref, t.key) : undefined;
         const store = this.rt.store;
         const name = ref.name;
         return (c) => {
@@ -1231,7 +1250,8 @@ class Compiler {
         const ref = mapArg(0);
         if (!ref) return () => false;
         const name = ref.kind === 'Map' ? ref.name : ref.map.name;
-        const key = ref.kind === 'MapAccess' ? this.expr(ref.key) : args[1] ? this.expr(args[1]) : undefined;
+        const mapRef = ref.kind === 'Map' ? ref : ref.map;
+        const key = ref.kind === 'MapAccess' ? this.mapKey(mapRef, ref.key) : args[1] ? this.mapKey(mapRef, args[1]) : undefined;
         return (c) => rt.store.get(name)?.delete(key ? key(c) : undefined) ?? false;
       }
       case 'has_key': {
@@ -1239,7 +1259,7 @@ class Compiler {
         const ref = mapArg(0);
         if (!ref || ref.kind !== 'Map') return () => false;
         const name = ref.name;
-        const key = this.expr(args[1]!);
+        const key = this.mapKey(ref, args[1]!);
         return (c) => rt.store.get(name)?.has(key(c)) ?? false;
       }
       case 'len': {
@@ -1466,6 +1486,12 @@ class Compiler {
       return value ? value(c) : 0n;
     };
   }
+}
+
+/** Integer widths upcast as bpftrace does; strings and integers never share a key slot. 'other' is unknown: no verdict. */
+function keyKindsCompatible(a: string, b: string): boolean {
+  if (a === b || a === 'other' || b === 'other') return true;
+  return isIntLike(a) && isIntLike(b);
 }
 
 function isIntLike(k: string): boolean {

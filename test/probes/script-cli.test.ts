@@ -29,6 +29,14 @@ test('script errors: bpftrace-style diagnostics with carets, exit 2', () => {
     ['macro f(x, y) { x } BEGIN { f(1); }', 'stdin:1:29-33: ERROR: Call to macro f() has the wrong number of arguments: expected 2, got 1\nmacro f(x, y) { x } BEGIN { f(1); }\n                            ~~~~\n'],
     ['macro f(x) { f(x) } BEGIN { f(1); }', 'stdin:1:14-18: ERROR: Recursive macro call: f -> f\nmacro f(x) { f(x) } BEGIN { f(1); }\n             ~~~~\n'],
     ['BEGIN { @x = comm; @x = pid; }', "stdin:1:20-22: ERROR: Type mismatch for @x: trying to assign value of type 'uint32' when map already has a type 'string[16]'\nBEGIN { @x = comm; @x = pid; }\n                   ~~\n"],
+    [
+      'BEGIN { @n[comm] = 1; @n[pid] = 2; }',
+      "stdin:1:26-29: ERROR: Argument mismatch for @n: trying to access with arguments: 'uint32' when map expects arguments: 'string[16]'\nBEGIN { @n[comm] = 1; @n[pid] = 2; }\n                         ~~~\n",
+    ],
+    [
+      'BEGIN { @m[1, 2] = 1; if (has_key(@m, 3)) { exit(); } }',
+      "stdin:1:39-40: ERROR: Argument mismatch for @m: trying to access with arguments: 'int8' when map expects arguments: '(int8,int8)'\nBEGIN { @m[1, 2] = 1; if (has_key(@m, 3)) { exit(); } }\n                                      ~\n",
+    ],
     ['BEGIN { count(); }', 'stdin:1:9-16: ERROR: count() must be assigned directly to a map\nBEGIN { count(); }\n        ~~~~~~~\n'],
     ['BEGIN { printf("%d %d\\n", 1); }', 'stdin:1:9-29: ERROR: not enough arguments for format string (1 supplied, 2 expected)\nBEGIN { printf("%d %d\\n", 1); }\n        ~~~~~~~~~~~~~~~~~~~~\n'],
     ['BEGIN { $x = $y + 1; }', 'stdin:1:14-16: ERROR: Undefined or undeclared variable: $y\nBEGIN { $x = $y + 1; }\n             ~~\n'],
