@@ -7,7 +7,7 @@ import { Priority, type Machine, type ProbeHit } from '../core/index.js';
 import { SourceFile } from './lang/source.js';
 import { parse } from './lang/parser.js';
 import { hasErrors, renderDiagnostics, type Diagnostic } from './lang/diagnostics.js';
-import { compileProgram, FIRING_BUDGET, type CompiledProbe, type ExecCtx, type ScriptRuntime } from './lang/compile.js';
+import { compileProgram, FIRING_BUDGET, type CompiledProbe, type ExecCtx, type HostAccess, type ScriptRuntime } from './lang/compile.js';
 import { MapStore } from './lang/maps.js';
 import { createSink, mapFullError, printMapsAtExit } from './lang/output.js';
 
@@ -18,6 +18,8 @@ export interface ScriptOptions {
   readonly format: 'text' | 'json';
   readonly positional: readonly string[];
   readonly unsafe: boolean;
+  /** The host machine for system()/cat(); given only with --unsafe. */
+  readonly host?: HostAccess;
   readonly quiet: boolean;
   readonly verbose: boolean;
   readonly dryRun: boolean;
@@ -77,7 +79,7 @@ export function runScript(m: Machine, opts: ScriptOptions): ScriptResult {
       return KernelStacks.format(c.hit ? stacks.framesAtHit(c.hit) : c.sampledCpu ? stacks.framesOnCpu(c.sampledCpu) : [], limit);
     },
   };
-  const compiled = compileProgram(parsed.program, m, rt, { positional: opts.positional, unsafe: opts.unsafe, source });
+  const compiled = compileProgram(parsed.program, m, rt, { positional: opts.positional, unsafe: opts.unsafe, ...(opts.host ? { host: opts.host } : {}), source });
   const warnings = compiled.diagnostics.filter((d) => d.severity === 'warning');
   if (hasErrors(compiled.diagnostics)) return fail([...parsed.diagnostics, ...compiled.diagnostics]);
   if (warnings.length > 0) opts.write(renderDiagnostics(warnings, source), 'stderr');

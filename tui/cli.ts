@@ -6,9 +6,11 @@
 // trace. Only node: built-ins load up front; the simulator loads after the arguments parse, so
 // --help, --version and usage errors stay fast.
 
+import { execSync } from 'node:child_process';
 import { accessSync, constants as fsConstants, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HostAccess } from '../probes/lang/compile.js';
 import { parseDuration } from './units.js';
 
 const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json]
@@ -40,7 +42,7 @@ usage:
       -q              do not print "Attached N probes"
       -v              also list each attached probe on stderr
       --dry-run       check and attach the program, but do not run it
-      --unsafe        allow system() and other unsafe builtins
+      --unsafe        allow system() and cat(), which reach the host machine
       -- --NAME[=V]   named options a script reads with getopt("NAME")
 
   kiotrace -l [PATTERN]    list probes matching PATTERN, e.g. 'block:*'
@@ -305,6 +307,40 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** strerror() text of a Node file-system error, as bpftrace prints it. */
+function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const texts: Readonly<Record<string, string>> = {
+    ENOENT: 'No such file or directory',
+    EACCES: 'Permission denied',
+    EISDIR: 'Is a directory',
+    ENOTDIR: 'Not a directory',
+  };
+  return (code !== undefined ? texts[code] : undefined) ?? String(code);
+}
+
+/** The host, for system() and cat() under --unsafe: the only way a script reaches outside the simulation. */
+function hostAccess(): HostAccess {
+  return {
+    run(command) {
+      try {
+        return execSync(command, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      } catch (e) {
+        // a failing command still prints what it wrote, as system() does
+        const stdout = (e as { stdout?: unknown }).stdout;
+        return typeof stdout === 'string' ? stdout : '';
+      }
+    },
+    readFile(path) {
+      try {
+        return { ok: true, text: readFileSync(path, 'utf8') };
+      } catch (e) {
+        return { ok: false, reason: errnoText(e) };
+      }
+    },
+  };
+}
+
 /** Why `file` cannot be written (without creating or touching it), or undefined when it can. */
 function outputFileProblem(file: string): string | undefined {
   try {
@@ -312,8 +348,7 @@ function outputFileProblem(file: string): string | undefined {
     accessSync(file, fsConstants.W_OK);
     return undefined;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') return code === 'EACCES' ? 'Permission denied' : String(code);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return errnoText(e);
   }
   try {
     const dir = dirname(file);
@@ -321,8 +356,7 @@ function outputFileProblem(file: string): string | undefined {
     accessSync(dir, fsConstants.W_OK);
     return undefined;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : String(code);
+    return errnoText(e);
   }
 }
 
@@ -334,8 +368,7 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
     try {
       text = readFileSync(cmd.file!, 'utf8');
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      err(`ERROR: failed to open file '${cmd.file!}': ${code === 'ENOENT' ? 'No such file or directory' : code === 'EISDIR' ? 'Is a directory' : String(code)}\n`);
+      err(`ERROR: failed to open file '${cmd.file!}': ${errnoText(e)}\n`);
       return 2;
     }
   }
@@ -364,6 +397,7 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
     format: cmd.format,
     positional: cmd.positional,
     unsafe: cmd.unsafe,
+    ...(cmd.unsafe ? { host: hostAccess() } : {}),
     quiet: cmd.quiet,
     verbose: cmd.verbose,
     dryRun: cmd.dryRun,

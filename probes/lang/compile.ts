@@ -100,7 +100,7 @@ export interface ExecCtx {
   budget: number;
 }
 
-type ExprFn = (c: ExecCtx) => Value;
+type ExprFn<T extends Value = Value> = (c: ExecCtx) => T;
 type StmtFn = (c: ExecCtx) => Flow;
 
 /** The runtime a compiled program talks to: output, exit, the machine's clock. */
@@ -137,15 +137,29 @@ export interface CompiledProgram {
   readonly usesKstack: boolean;
 }
 
+/**
+ * The host machine, for the builtins that leave the simulation (system(), cat()). Supplied by the
+ * command line only with --unsafe; a run without it is fully simulated and deterministic.
+ */
+export interface HostAccess {
+  /** Runs a shell command and returns its stdout (bpftrace's system()). */
+  run(command: string): string;
+  /** A file's text, or why it could not be read (bpftrace's cat()). */
+  readFile(path: string): { readonly ok: true; readonly text: string } | { readonly ok: false; readonly reason: string };
+}
+
 export interface CompileOptions {
   readonly positional: readonly string[];
   readonly unsafe: boolean;
+  readonly host?: HostAccess;
   /** The program's text, for the locations errorf/warnf print. */
   readonly source: SourceFile;
 }
 
 /** The instruction budget of one firing (BPF_COMPLEXITY_LIMIT_INSNS is 1M; loops are bounded). */
 export const FIRING_BUDGET = 100_000;
+/** bpftrace's max_cat_bytes default. */
+const MAX_CAT_BYTES = 10240;
 /** Iterations a `while` loop may run in one firing. */
 export const MAX_LOOP_ITERATIONS = 10_000;
 
@@ -513,6 +527,26 @@ class Compiler {
       case 'Continue':
         return () => Flow.Continue;
     }
+  }
+
+  /** A printf-style call's text: the format string literal and its checked arguments. */
+  private formatted(e: A.Call): ExprFn<string> | undefined {
+    const [fmtArg, ...rest] = e.args;
+    if (!fmtArg || fmtArg.kind !== 'String') {
+      this.diags.push(errorAt(`${e.name}() expects a string literal as the first argument`, fmtArg?.loc ?? e.loc));
+      return undefined;
+    }
+    const parsed = parsePrintf(fmtArg.value);
+    // kinds the checker cannot see statically are taken as integers (C's default promotion)
+    const types: PrintfArgType[] = rest.map((a) => {
+      const k = this.kindOf(a);
+      return { kind: k === 'string' ? 'string' : k === 'bool' ? 'bool' : k === 'pointer' ? 'pointer' : k === 'tuple' ? 'other' : 'integer', name: k };
+    });
+    const err = checkPrintfArgs(parsed, types);
+    if (err) this.diags.push(errorAt(err, e.loc));
+    const fns = rest.map((a) => this.expr(a));
+    const fmt = compilePrintf(fmtArg.value);
+    return (c) => fmt(fns.map((f) => f(c)));
   }
 
   /** Whether the probe being compiled touches scratch variables. */
@@ -1183,33 +1217,19 @@ class Compiler {
       case 'printf':
       case 'errorf':
       case 'warnf': {
-        const fmtArg = args[0];
-        if (!fmtArg || fmtArg.kind !== 'String') {
-          this.diags.push(errorAt(`${e.name}() expects a string literal as the first argument`, fmtArg?.loc ?? e.loc));
-          return () => 0n;
-        }
-        const parsed = parsePrintf(fmtArg.value);
-        const rest = args.slice(1);
-        // kinds the checker cannot see statically are taken as integers (C's default promotion)
-        const types: PrintfArgType[] = rest.map((a) => {
-          const k = this.kindOf(a);
-          return { kind: k === 'string' ? 'string' : k === 'bool' ? 'bool' : k === 'pointer' ? 'pointer' : k === 'tuple' ? 'other' : 'integer', name: k };
-        });
-        const err = checkPrintfArgs(parsed, types);
-        if (err) this.diags.push(errorAt(err, e.loc));
-        const fns = rest.map((a) => this.expr(a));
-        const fmt = compilePrintf(fmtArg.value);
+        const text = this.formatted(e);
+        if (!text) return () => 0n;
         if (e.name !== 'printf') {
           // errorf/warnf report at their own call site and the program carries on
           const where = this.sourceLocation(e.loc);
           const report = e.name === 'errorf' ? rt.sink.errorf.bind(rt.sink) : rt.sink.warnf.bind(rt.sink);
           return (c) => {
-            rt.write(report(fmt(fns.map((f) => f(c))), where), rt.sink.diagnosticStream);
+            rt.write(report(text(c), where), rt.sink.diagnosticStream);
             return 0n;
           };
         }
         return (c) => {
-          rt.write(rt.sink.printf(fmt(fns.map((f) => f(c)))), 'stdout');
+          rt.write(rt.sink.printf(text(c)), 'stdout');
           return 0n;
         };
       }
@@ -1375,11 +1395,30 @@ class Compiler {
       }
       case 'system':
       case 'cat': {
-        if (!this.opts.unsafe && e.name === 'system') {
-          this.diags.push(errorAt('system() is an unsafe function being used in safe mode', e.loc, { hint: 'run kiotrace with --unsafe' }));
+        const host = this.opts.host;
+        if (!this.opts.unsafe || !host) {
+          this.diags.push(
+            e.name === 'system'
+              ? errorAt('system() is an unsafe function being used in safe mode', e.loc, { hint: 'run kiotrace with --unsafe' })
+              : errorAt('cat() reads a file of the host machine, not of the simulated one', e.loc, { hint: 'run kiotrace with --unsafe to allow it' }),
+          );
+          return () => 0n;
         }
-        this.diags.push(errorAt(`${e.name}() reaches outside the simulated machine and is not available`, e.loc));
-        return () => 0n;
+        const text = this.formatted(e);
+        if (!text) return () => 0n;
+        if (e.name === 'system') {
+          return (c) => {
+            rt.write(rt.sink.syscall(host.run(text(c)).replace(/\n$/, '')), 'stdout');
+            return 0n;
+          };
+        }
+        return (c) => {
+          const path = text(c);
+          const file = host.readFile(path);
+          if (file.ok) rt.write(rt.sink.cat(file.text.slice(0, MAX_CAT_BYTES)), 'stdout');
+          else rt.write(rt.sink.userSpaceError(`failed to open file '${path}' (${file.reason})`), rt.sink.diagnosticStream);
+          return 0n;
+        };
       }
       default:
         if (isAgg(e)) {

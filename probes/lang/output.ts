@@ -479,6 +479,8 @@ export interface OutputSink {
   helperError(err: HelperErrorInfo): string;
   /** Any other runtime error (divide by zero, ...). */
   runtimeError(msg: string, loc?: SourceLocation): string;
+  /** A failure of user space, not of the program (cat() of a missing file): no location, as bpftrace prints it. */
+  userSpaceError(msg: string): string;
   /** Before the exit map dump: `\n\n` in text mode, nothing in JSON. */
   end(): string;
 }
@@ -552,6 +554,10 @@ export class TextSink implements OutputSink {
 
   runtimeError(msg: string, loc?: SourceLocation): string {
     return renderDiagnostic('WARNING', msg, loc);
+  }
+
+  userSpaceError(msg: string): string {
+    return `ERROR: ${msg}\n`;
   }
 
   end(): string {
@@ -644,6 +650,10 @@ export class JsonSink implements OutputSink {
 
   runtimeError(msg: string, loc?: SourceLocation): string {
     return `{"type": "runtime_error", "msg": ${jsonString(msg)}${jsonLoc(loc)}}\n`;
+  }
+
+  userSpaceError(msg: string): string {
+    return this.runtimeError(msg);
   }
 
   end(): string {

@@ -165,7 +165,27 @@ test('safety: loops are bounded, firings have a budget, maps have a cap', () => 
   assert.equal(cap.stdout, '\n\n@m[0]: 0\n@m[1]: 1\n@m[2]: 2\n');
   const unsafe = run('-e', 'BEGIN { system("ls"); }');
   assert.equal(unsafe.status, 2);
-  assert.match(unsafe.stderr, /system\(\) is an unsafe function/);
+  assert.equal(unsafe.stderr, 'stdin:1:9-21: ERROR: system() is an unsafe function being used in safe mode\nBEGIN { system("ls"); }\n        ~~~~~~~~~~~~\nHINT: run kiotrace with --unsafe\n');
+  const cat = run('-e', 'BEGIN { cat("/etc/hostname"); }');
+  assert.equal(cat.status, 2);
+  assert.match(cat.stderr, /^stdin:1:9-29: ERROR: cat\(\) reads a file of the host machine, not of the simulated one\n/);
+});
+
+test('--unsafe: system() runs a host command and cat() prints a host file, in order with printf', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiotrace-unsafe-'));
+  try {
+    const file = join(dir, 'note.txt');
+    writeFileSync(file, 'from the host\n');
+    const program = `BEGIN { printf("a\\n"); system("echo %d-%s", 7, "x"); cat("%s", "${file}"); cat("${join(dir, 'missing')}"); printf("b\\n"); exit(); }`;
+    const text = run('--unsafe', '-q', '-e', program);
+    assert.equal(text.status, 0, text.stderr);
+    assert.equal(text.stdout, 'a\n7-x\nfrom the host\nb\n\n\n');
+    assert.equal(text.stderr, `ERROR: failed to open file '${join(dir, 'missing')}' (No such file or directory)\n`);
+    const json = run('--unsafe', '-q', '-f', 'json', '-e', 'BEGIN { system("echo hi"); exit(); }');
+    assert.equal(json.stdout, '{"type": "syscall", "data": "hi"}\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('safety: user text is data, never code', () => {

@@ -66,7 +66,7 @@ usage:
       -q              do not print "Attached N probes"
       -v              also list each attached probe on stderr
       --dry-run       check and attach the program, but do not run it
-      --unsafe        allow system() and other unsafe builtins
+      --unsafe        allow system() and cat(), which reach the host machine
       -- --NAME[=V]   named options a script reads with getopt("NAME")
 
   kiotrace -l [PATTERN]    list probes matching PATTERN, e.g. 'block:*'
