@@ -1,6 +1,8 @@
 // The public surface of core/: what probes/, exporters/ and tui/ may use.
 
-export { bootMachine, layoutJobFiles, Machine, type BlockDevice, type RunningJob } from './init/main.js';
+export { bootMachine, layoutJobFiles, Machine, type BlockDevice, type MachineGauges, type RunningJob, type TaskInfo } from './init/main.js';
+export type { Request } from './block/blkdev.js';
+export type { Bio } from './block/blk_types.js';
 export { Environment, Priority } from './sim/engine.js';
 export { EventQueue } from './sim/event-queue.js';
 export { Random } from './sim/random.js';
@@ -10,6 +12,7 @@ export { ProbeHit, ProbeRegistry, ProbeSite, FuncProbe, Tracepoint, globToRegExp
 export type { FieldRecord, FieldValue, HitContext, ProbeHandler, ProbeProvider, FuncParam } from './trace/probe.js';
 export type { FormatField } from './trace/formats.js';
 export { SYSCALL_NR } from './trace/events.js';
+export { errnoName } from './uapi/errno.js';
 export { BTF, btfCast, type BtfContext, type BtfMember, type BtfPointer, type BtfStruct, type BtfValue } from './trace/btf.js';
 export type { Kernel } from './kernel/kernel.js';
 export type { Cpu } from './kernel/sched/core.js';

@@ -8,12 +8,14 @@
 
 import { execSync } from 'node:child_process';
 import { accessSync, constants as fsConstants, existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostAccess } from '../probes/lang/compile.js';
 import { parseDuration } from './units.js';
+import type { ExportRequest } from './exports.js';
 
-const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json]
+const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--perfetto FILE]
+                    [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R] [--epoch NS]
        kiotrace -e PROGRAM | FILE.bt [-c SCENARIO] [-f text|json] [-o FILE]
        kiotrace -l [PATTERN] | -lv [PATTERN]
        kiotrace --help | --version
@@ -31,6 +33,17 @@ usage:
       --duration T    simulated time to run: 500ms, 2s, 100us, 1m (a bare number
                       is seconds; default: the scenario's "duration")
       --json          print the run report as JSON instead of the summary
+    trace outputs (a Perfetto timeline; one OpenTelemetry trace per I/O):
+      --perfetto FILE   write a Perfetto trace; open it at ui.perfetto.dev
+      --jaeger FILE     write the traces in Jaeger UI's JSON upload format
+      --otlp-file FILE  write the traces as OTLP/JSON, one request per line
+      --otlp [URL]      send the traces over OTLP/HTTP (default
+                        http://localhost:4318/v1/traces; the OTEL_EXPORTER_OTLP_*
+                        and OTEL_SERVICE_NAME variables apply)
+      --sample R        trace a fraction R of the I/Os, chosen by trace id
+                        (default: 1, every I/O)
+      --epoch NS        wall-clock ns that simulated t=0 maps to (default: now);
+                        fix it for byte-identical files
 
   kiotrace -e PROGRAM | FILE.bt [ARG...] [options]
       Run a bpftrace program against a simulated run of a scenario; output
@@ -51,14 +64,22 @@ usage:
   kiotrace -V, --version   print the version
 
 Scenario files are described in traces/README.md.
-Exit status: 0 ok, 1 runtime failure, 2 usage or scenario error.
+Exit status: 0 ok, 1 runtime failure (also: spans not delivered), 2 usage or
+scenario error.
 `;
 
 type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
   | { readonly kind: 'list'; readonly pattern: string | undefined; readonly verbose: boolean }
-  | { readonly kind: 'run'; readonly scenario: string; readonly seed: number; readonly durationNs: number | undefined; readonly json: boolean }
+  | {
+      readonly kind: 'run';
+      readonly scenario: string;
+      readonly seed: number;
+      readonly durationNs: number | undefined;
+      readonly json: boolean;
+      readonly exports: ExportRequest;
+    }
   | {
       readonly kind: 'script';
       /** -e text, or undefined when `file` names the script. */
@@ -80,7 +101,24 @@ class UsageError {
   constructor(readonly message: string) {}
 }
 
-const LONG_OPTIONS = ['--seed', '--duration', '--json', '--list', '--verbose', '--help', '--version', '--dry-run', '--unsafe'];
+const LONG_OPTIONS = [
+  '--seed',
+  '--duration',
+  '--json',
+  '--list',
+  '--verbose',
+  '--help',
+  '--version',
+  '--dry-run',
+  '--unsafe',
+  '--perfetto',
+  '--jaeger',
+  '--otlp',
+  '--otlp-file',
+  '--sample',
+  '--epoch',
+];
+
 
 /** `scriptMode`: the command runs a program (-e or a .bt file), whose own options go after `--`. */
 function unknownOption(token: string, scriptMode: boolean): UsageError {
@@ -120,6 +158,10 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
   let quiet = false;
   let dryRun = false;
   let unsafe = false;
+  // trace outputs of run
+  const exportTexts = new Map<string, string>();
+  let otlpUrl: string | undefined;
+  let otlp = false;
 
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
@@ -150,6 +192,25 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
       unsafe = true;
       continue;
     }
+    const otlpFlag = /^--otlp(?:=(.*))?$/.exec(token);
+    if (otlpFlag !== null) {
+      otlp = true;
+      otlpUrl = otlpFlag[1];
+      // the URL is optional: take the next word only when it looks like one
+      if (otlpUrl === undefined && (argv[i + 1] ?? '').includes('://')) otlpUrl = argv[++i];
+      continue;
+    }
+    const exportFlag = /^--(perfetto|jaeger|otlp-file|sample|epoch)(?:=(.*))?$/.exec(token);
+    if (exportFlag !== null) {
+      let value = exportFlag[2];
+      if (value === undefined) {
+        value = argv[i + 1];
+        if (value === undefined || (value.startsWith('-') && value.length > 1)) return new UsageError(`--${exportFlag[1]!} needs a value`);
+        i++;
+      }
+      exportTexts.set(exportFlag[1]!, value);
+      continue;
+    }
     const valued = /^--(seed|duration)(?:=(.*))?$/.exec(token);
     if (valued !== null) {
       let value = valued[2];
@@ -175,6 +236,11 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
     } else {
       positionals.push(token);
     }
+  }
+
+  const exportFlagUsed = otlp ? '--otlp' : [...exportTexts.keys()].map((k) => `--${k}`)[0];
+  if (exportFlagUsed !== undefined && (list || program !== undefined || positionals[0] !== 'run')) {
+    return new UsageError(`${exportFlagUsed} only works with run (e.g. kiotrace run blocking-read ${exportFlagUsed === '--otlp' ? '--otlp' : `${exportFlagUsed} ${exportExample(exportFlagUsed)}`})`);
   }
 
   if (list) {
@@ -237,7 +303,61 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
       return new UsageError(`--duration: must be a positive duration like "500ms" or "2s" (got "${durationText}")`);
     }
   }
-  return { kind: 'run', scenario: positionals[1] ?? 'default', seed, durationNs, json };
+  const exports = parseExports(exportTexts, otlp, otlpUrl);
+  if (exports instanceof UsageError) return exports;
+  return { kind: 'run', scenario: positionals[1] ?? 'default', seed, durationNs, json, exports };
+}
+
+function exportExample(flag: string): string {
+  return flag === '--perfetto' ? 'trace.pftrace' : flag === '--sample' ? '0.1' : flag === '--epoch' ? '1700000000000000000' : 'trace.json';
+}
+
+function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl: string | undefined): ExportRequest | UsageError {
+  let sampleRatio = 1;
+  const sampleText = texts.get('sample');
+  if (sampleText !== undefined) {
+    sampleRatio = Number(sampleText);
+    if (!/^(?:\d+\.?\d*|\.\d+)(?:e-?\d+)?$/i.test(sampleText) || !(sampleRatio > 0 && sampleRatio <= 1)) {
+      return new UsageError(`--sample: must be a ratio in (0, 1], like 0.1 for one I/O in ten (got "${sampleText}")`);
+    }
+  }
+  let epochNs: bigint | undefined;
+  const epochText = texts.get('epoch');
+  if (epochText !== undefined) {
+    if (!/^\d+$/.test(epochText) || epochText.length > 20) {
+      return new UsageError(`--epoch: must be nanoseconds since 1970 as an integer, like 1700000000000000000 (got "${epochText}")`);
+    }
+    epochNs = BigInt(epochText);
+  }
+  if (otlpUrl !== undefined) {
+    let ok = false;
+    try {
+      const u = new URL(otlpUrl);
+      ok = u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      ok = false;
+    }
+    if (!ok) return new UsageError(`--otlp: not an http(s) URL: "${otlpUrl}" (e.g. --otlp http://localhost:4318/v1/traces)`);
+  }
+  const files = new Map<string, string>();
+  for (const flag of ['perfetto', 'jaeger', 'otlp-file']) {
+    const path = texts.get(flag);
+    if (path === undefined) continue;
+    const clash = [...files].find(([, p]) => resolve(p) === resolve(path));
+    if (clash) return new UsageError(`--${flag} and --${clash[0]} name the same file "${path}"; give each output its own file`);
+    files.set(flag, path);
+  }
+  if (!otlp && files.size === 0 && (sampleText !== undefined || epochText !== undefined)) {
+    return new UsageError(`${sampleText !== undefined ? '--sample' : '--epoch'} shapes trace output: add --perfetto FILE, --jaeger FILE, --otlp-file FILE or --otlp`);
+  }
+  return {
+    ...(files.has('perfetto') ? { perfetto: files.get('perfetto')! } : {}),
+    ...(files.has('jaeger') ? { jaeger: files.get('jaeger')! } : {}),
+    ...(files.has('otlp-file') ? { otlpFile: files.get('otlp-file')! } : {}),
+    ...(otlp ? { otlp: { url: otlpUrl } } : {}),
+    sampleRatio,
+    ...(epochNs !== undefined ? { epochNs } : {}),
+  };
 }
 
 /** The package root: the nearest directory above this file holding package.json (dist/tui/ -> ./). */
@@ -294,15 +414,40 @@ async function main(argv: readonly string[]): Promise<number> {
         for (const d of loaded.diagnostics) err(`${renderDiagnostic(d)}\n`);
         return 2;
       }
-      const { runScenario } = await import('./run.js');
-      const report = runScenario(loaded.scenario, { seed: cmd.seed, durationNs: cmd.durationNs ?? loaded.scenario.durationNs });
+      for (const [flag, path] of [
+        ['--perfetto', cmd.exports.perfetto],
+        ['--jaeger', cmd.exports.jaeger],
+        ['--otlp-file', cmd.exports.otlpFile],
+      ] as const) {
+        if (path === undefined) continue;
+        const problem = outputFileProblem(path);
+        if (problem !== undefined) {
+          err(`ERROR: ${flag}: cannot write "${path}": ${problem}\n`);
+          return 2;
+        }
+      }
+      const durationNs = cmd.durationNs ?? loaded.scenario.durationNs;
+      let exitCode = 0;
+      const { prepareRun } = await import('./run.js');
+      const m = prepareRun(loaded.scenario, { seed: cmd.seed, durationNs });
+      const x = cmd.exports;
+      if (x.perfetto !== undefined || x.jaeger !== undefined || x.otlpFile !== undefined || x.otlp !== undefined) {
+        // the OpenTelemetry and protobuf libraries load only when a trace output is asked for
+        const { runWithExports } = await import('./exports.js');
+        const outcome = await runWithExports(m, durationNs, loaded.scenario.name, cmd.seed, cmd.exports);
+        for (const line of outcome.lines) err(`${line}\n`);
+        if (!outcome.complete) exitCode = 1;
+      } else {
+        m.run(durationNs);
+      }
+      const report = m.report(loaded.scenario.name, cmd.seed);
       if (cmd.json) {
         out(`${JSON.stringify(report, null, 2)}\n`);
       } else {
         const { formatReport } = await import('./summary.js');
         out(formatReport(report));
       }
-      return 0;
+      return exitCode;
     }
   }
 }

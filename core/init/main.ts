@@ -49,6 +49,26 @@ export interface BlockDevice {
   readonly fs: Ext4Fs | undefined;
 }
 
+/** Instantaneous machine-wide gauges, as /proc/meminfo and /proc/sched_debug would show them. */
+export interface MachineGauges {
+  readonly dirtyPages: number;
+  readonly writebackPages: number;
+  /** File pages in the page cache (Cached in /proc/meminfo). */
+  readonly pageCachePages: number;
+  readonly freePages: number;
+  /** Tasks on each CPU's runqueue, the running one included (rq->nr_running). */
+  readonly runQueueLengths: readonly number[];
+}
+
+/** A task as a trace's process tree names it. */
+export interface TaskInfo {
+  readonly pid: number;
+  readonly tgid: number;
+  readonly ppid: number;
+  readonly comm: string;
+  readonly kthread: boolean;
+}
+
 export class Machine {
   readonly jobs: RunningJob[] = [];
   readonly devices: BlockDevice[] = [];
@@ -109,6 +129,26 @@ export class Machine {
   diskOf(dev: number): { readonly name: string; readonly dev: number; readonly kaddr: number } | undefined {
     const d = this.devices.find((x) => x.q.dev === dev);
     return d ? { name: d.name, dev, kaddr: d.q.hctxs[0]?.kaddr ?? 0 } : undefined;
+  }
+
+  /** Gauges read now; cheap enough to sample often (counters kept by the kernel, no walks). */
+  gauges(): MachineGauges {
+    const mm = this.k.mm;
+    return {
+      dirtyPages: mm.nrDirty,
+      writebackPages: mm.nrWriteback,
+      pageCachePages: mm.nrFilePages,
+      freePages: mm.freePages,
+      runQueueLengths: this.k.sched.cpus.map((c) => c.rq.length + (c.current === c.idle ? 0 : 1)),
+    };
+  }
+
+  /** Every task that exists now, idle tasks excluded, in pid order. */
+  tasks(): TaskInfo[] {
+    return this.k.tasks
+      .filter((t) => t.pid !== 0)
+      .map((t) => ({ pid: t.pid, tgid: t.tgid, ppid: t.realParent?.tgid ?? 0, comm: t.comm, kthread: t.kthread }))
+      .sort((a, b) => a.pid - b.pid);
   }
 
   /** Runs the simulation until `untilNs`. */

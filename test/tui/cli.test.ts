@@ -23,7 +23,8 @@ function kiotrace(...args: string[]): Outcome {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json]
+const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--perfetto FILE]
+                    [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R] [--epoch NS]
        kiotrace -e PROGRAM | FILE.bt [-c SCENARIO] [-f text|json] [-o FILE]
        kiotrace -l [PATTERN] | -lv [PATTERN]
        kiotrace --help | --version
@@ -55,6 +56,17 @@ usage:
       --duration T    simulated time to run: 500ms, 2s, 100us, 1m (a bare number
                       is seconds; default: the scenario's "duration")
       --json          print the run report as JSON instead of the summary
+    trace outputs (a Perfetto timeline; one OpenTelemetry trace per I/O):
+      --perfetto FILE   write a Perfetto trace; open it at ui.perfetto.dev
+      --jaeger FILE     write the traces in Jaeger UI's JSON upload format
+      --otlp-file FILE  write the traces as OTLP/JSON, one request per line
+      --otlp [URL]      send the traces over OTLP/HTTP (default
+                        http://localhost:4318/v1/traces; the OTEL_EXPORTER_OTLP_*
+                        and OTEL_SERVICE_NAME variables apply)
+      --sample R        trace a fraction R of the I/Os, chosen by trace id
+                        (default: 1, every I/O)
+      --epoch NS        wall-clock ns that simulated t=0 maps to (default: now);
+                        fix it for byte-identical files
 
   kiotrace -e PROGRAM | FILE.bt [ARG...] [options]
       Run a bpftrace program against a simulated run of a scenario; output
@@ -75,7 +87,8 @@ usage:
   kiotrace -V, --version   print the version
 
 Scenario files are described in traces/README.md.
-Exit status: 0 ok, 1 runtime failure, 2 usage or scenario error.
+Exit status: 0 ok, 1 runtime failure (also: spans not delivered), 2 usage or
+scenario error.
 `;
   assert.deepEqual(kiotrace('--help'), { code: 0, stdout: expected, stderr: '' });
   assert.deepEqual(kiotrace('-h'), { code: 0, stdout: expected, stderr: '' });

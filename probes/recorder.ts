@@ -1,0 +1,506 @@
+// The trace recorder (ARCHITECTURE §6): attaches to the probe sites and turns their hits into a
+// timeline for a writer such as the Perfetto exporter: thread slices nested by layer, one track per
+// in-flight device request, interrupt slices per CPU, counters, scheduler events in ftrace's own
+// terms, and flows that follow one ioId from its submission to the device, the interrupt that
+// completed it and the task it woke.
+
+import type { Machine, ProbeHit, Request, TaskInfo } from '../core/index.js';
+import { attach } from './attach.js';
+
+export interface TimelineAnnotation {
+  readonly name: string;
+  readonly value: number | string;
+}
+
+export type CounterUnit = 'count' | 'bytes';
+
+/** What a timeline writer implements (an ops table: the recorder never knows the file format). */
+export interface TimelineSink {
+  start(info: TimelineStart): void;
+  /** Processes and threads that now exist (sent again for tasks that appear later). */
+  processes(tsNs: number, tasks: readonly TaskInfo[]): void;
+  defineThreadTrack(trackId: number, pid: number, tid: number, name: string): void;
+  /** A plain track (a group when nothing is written on it) or a counter track. */
+  defineTrack(trackId: number, name: string, parentTrackId: number | undefined, counterUnit?: CounterUnit): void;
+  sliceBegin(trackId: number, tsNs: number, name: string, category: string, annotations?: readonly TimelineAnnotation[], flowIds?: readonly number[]): void;
+  sliceEnd(trackId: number, tsNs: number, annotations?: readonly TimelineAnnotation[], flowIds?: readonly number[], terminatingFlowIds?: readonly number[]): void;
+  instant(trackId: number, tsNs: number, name: string, category: string, annotations?: readonly TimelineAnnotation[], terminatingFlowIds?: readonly number[]): void;
+  counter(trackId: number, tsNs: number, value: number): void;
+  /** sched:sched_switch as ftrace records it; `commonPid` is the task the event fired in (prev). */
+  schedSwitch(cpu: number, tsNs: number, prevComm: string, prevPid: number, prevPrio: number, prevState: number, nextComm: string, nextPid: number, nextPrio: number): void;
+  schedWaking(cpu: number, tsNs: number, commonPid: number, comm: string, pid: number, prio: number, targetCpu: number): void;
+  finish(endNs: number): void;
+}
+
+export interface TimelineStart {
+  readonly cpus: number;
+  readonly memoryBytes: number;
+  readonly pageSizeBytes: number;
+  /** uname -r of the simulated kernel; trace viewers decode sched states by it. */
+  readonly kernelRelease: string;
+  readonly machineName: string;
+}
+
+/** The kernel version the simulator follows (the tracepoint formats are 6.18's). */
+export const SIMULATED_KERNEL_RELEASE = '6.18.0-kiotrace';
+
+/** Modeled functions drawn as thread slices, with the layer each belongs to. */
+const FUNCTION_LAYERS: Readonly<Record<string, string>> = {
+  vfs_read: 'vfs',
+  vfs_write: 'vfs',
+  vfs_open: 'vfs',
+  vfs_create: 'vfs',
+  vfs_fsync: 'vfs',
+  vfs_fsync_range: 'vfs',
+  vfs_llseek: 'vfs',
+  ext4_file_read_iter: 'fs',
+  ext4_file_write_iter: 'fs',
+  ext4_sync_file: 'fs',
+  filemap_read: 'pagecache',
+  filemap_fault: 'pagecache',
+  page_cache_sync_ra: 'readahead',
+  page_cache_async_ra: 'readahead',
+  handle_mm_fault: 'mm',
+  submit_bio: 'block',
+  nvme_queue_rq: 'driver',
+  do_nanosleep: 'sched',
+};
+
+const SOFTIRQ_NAMES = ['HI', 'TIMER', 'NET_TX', 'NET_RX', 'BLOCK', 'IRQ_POLL', 'TASKLET', 'SCHED', 'HRTIMER', 'RCU'];
+
+/** How often the gauges (memory, run queues) are looked at; only changes are written. */
+const GAUGE_PERIOD_NS = 100_000;
+const PAGE_SIZE_BYTES = 4096;
+
+/** One open interrupt-context slice on a CPU, and the I/Os it completed. */
+interface IrqFrame {
+  readonly completed: number[];
+  readonly woke: Set<number>;
+}
+
+/** One ioId's arrow chain: how many of its requests are in flight, where it started. */
+interface FlowState {
+  inflight: number;
+  sightings: number;
+  readonly startTrackId: number;
+}
+
+/** A request on its device track. */
+interface InFlight {
+  readonly trackId: number;
+  readonly slot: number;
+  readonly dev: number;
+}
+
+interface DeviceTracks {
+  readonly name: string;
+  readonly groupTrackId: number;
+  readonly depthTrackId: number;
+  readonly slotTrackIds: number[];
+  readonly freeSlots: number[];
+  inflight: number;
+}
+
+type BlockRequest = Request & { readonly dev: number };
+
+export class TraceRecorder {
+  private nextTrackId = 1;
+  private readonly threadTracks = new Map<number, number>();
+  /** Per tid: names of the open slices on its track, innermost last. */
+  private readonly threadStacks = new Map<number, string[]>();
+  private readonly knownPids = new Set<number>();
+  private readonly irqStacks: IrqFrame[][] = [];
+  private readonly irqTrackIds: number[] = [];
+  private readonly devices = new Map<number, DeviceTracks>();
+  private readonly inFlight = new Map<BlockRequest, InFlight>();
+  private readonly flows = new Map<number, FlowState>();
+  /** tid -> the ioId whose completion woke it, until it next runs. */
+  private readonly wokenBy = new Map<number, number>();
+  /** tid -> the fault chain seen at set_pte, written on the fault slice's end. */
+  private readonly faultChains = new Map<number, TimelineAnnotation[]>();
+  private readonly gaugeTracks: { dirty: number; writeback: number; cache: number; free: number; runQueues: number[] };
+  private readonly lastGauge = new Map<number, number>();
+  private nextGaugeNs = 0;
+  private detach: (() => void) | undefined;
+
+  constructor(
+    private readonly m: Machine,
+    private readonly sink: TimelineSink,
+  ) {
+    const cpus = m.spec.cpus;
+    sink.start({
+      cpus,
+      memoryBytes: m.spec.memoryBytes,
+      pageSizeBytes: PAGE_SIZE_BYTES,
+      kernelRelease: SIMULATED_KERNEL_RELEASE,
+      machineName: 'kiotrace',
+    });
+    const now = m.env.nowNs;
+    const tasks = m.tasks();
+    for (const t of tasks) this.knownPids.add(t.pid);
+    sink.processes(now, tasks);
+
+    const devicesGroup = this.track('Block devices', undefined);
+    for (const d of m.devices) {
+      const groupTrackId = this.track(d.name, devicesGroup);
+      const depthTrackId = this.track(`${d.name} queue depth`, groupTrackId, 'count');
+      this.devices.set(d.q.dev, { name: d.name, groupTrackId, depthTrackId, slotTrackIds: [], freeSlots: [], inflight: 0 });
+    }
+    const cpuGroup = this.track('CPUs', undefined);
+    const runQueues: number[] = [];
+    for (let c = 0; c < cpus; c++) {
+      this.irqTrackIds.push(this.track(`CPU ${c} interrupts`, cpuGroup));
+      this.irqStacks.push([]);
+    }
+    for (let c = 0; c < cpus; c++) runQueues.push(this.track(`CPU ${c} run queue`, cpuGroup, 'count'));
+    const memGroup = this.track('Memory', undefined);
+    this.gaugeTracks = {
+      dirty: this.track('Dirty', memGroup, 'bytes'),
+      writeback: this.track('Writeback', memGroup, 'bytes'),
+      cache: this.track('Page cache', memGroup, 'bytes'),
+      free: this.track('Free memory', memGroup, 'bytes'),
+      runQueues,
+    };
+    for (const d of this.devices.values()) this.emitCounter(d.depthTrackId, now, 0);
+    this.sampleGauges(now);
+  }
+
+  /** Attaches to every site the timeline needs. */
+  start(): void {
+    const m = this.m;
+    const detachers: (() => void)[] = [];
+    const on = (spec: string, handler: (hit: ProbeHit) => void): void => {
+      detachers.push(attach(m, spec, handler));
+    };
+    on('tracepoint:syscalls:sys_enter_*', (h) => this.syscallEnter(h));
+    on('tracepoint:syscalls:sys_exit_*', (h) => this.syscallExit(h));
+    for (const fn of Object.keys(FUNCTION_LAYERS)) {
+      if (!m.k.registry.get(`kprobe:${fn}`)) continue;
+      const layer = FUNCTION_LAYERS[fn]!;
+      on(`kprobe:${fn}`, (h) => this.functionEnter(h, fn, layer));
+      on(`kretprobe:${fn}`, (h) => this.functionReturn(h, fn));
+    }
+    on('tracepoint:exceptions:page_fault_user', (h) => this.faultEnter(h));
+    on('tracepoint:kiotrace:set_pte', (h) => this.setPte(h));
+    on('tracepoint:ext4:ext4_ext_map_blocks_enter', (h) => this.functionEnter(h, 'ext4_ext_map_blocks', 'fs'));
+    on('tracepoint:ext4:ext4_ext_map_blocks_exit', (h) => this.functionReturn(h, 'ext4_ext_map_blocks'));
+    on('tracepoint:block:block_rq_issue', (h) => this.requestIssue(h));
+    on('tracepoint:block:block_rq_complete', (h) => this.requestDone(h, true));
+    on('tracepoint:block:block_rq_requeue', (h) => this.requestDone(h, false));
+    on('tracepoint:irq:irq_handler_entry', (h) => this.irqEnter(h, `irq/${String(h.fields.irq)} ${String(h.fields.name)}`));
+    on('tracepoint:irq:irq_handler_exit', (h) => this.irqExit(h));
+    on('tracepoint:irq:softirq_entry', (h) => this.irqEnter(h, `softirq ${SOFTIRQ_NAMES[Number(h.fields.vec)] ?? String(h.fields.vec)}`));
+    on('tracepoint:irq:softirq_exit', (h) => this.irqExit(h));
+    on('tracepoint:sched:sched_switch', (h) => this.schedSwitch(h));
+    on('tracepoint:sched:sched_waking', (h) => this.schedWaking(h));
+    on('tracepoint:sched:sched_process_fork', (h) => this.newTasks(h.timeNs));
+    on('tracepoint:sched:sched_process_exec', (h) => this.newTasks(h.timeNs));
+    this.detach = () => {
+      for (const d of detachers) d();
+    };
+  }
+
+  /** Detaches, closes whatever is still open at `endNs` (so every slice is balanced) and finishes. */
+  stop(endNs: number): void {
+    this.detach?.();
+    this.detach = undefined;
+    for (const [tid, stack] of this.threadStacks) {
+      const trackId = this.threadTracks.get(tid)!;
+      while (stack.length > 0) {
+        stack.pop();
+        this.sink.sliceEnd(trackId, endNs);
+      }
+    }
+    for (let c = 0; c < this.irqStacks.length; c++) {
+      const stack = this.irqStacks[c]!;
+      while (stack.length > 0) {
+        stack.pop();
+        this.sink.sliceEnd(this.irqTrackIds[c]!, endNs);
+      }
+    }
+    for (const f of this.inFlight.values()) this.sink.sliceEnd(f.trackId, endNs);
+    this.inFlight.clear();
+    // an arrow needs two ends: a chain seen only once (submitted, never issued) ends where it began
+    for (const [ioId, st] of this.flows) {
+      if (st.sightings === 1) this.sink.instant(st.startTrackId, endNs, 'in flight at end of trace', 'block', [{ name: 'ioid', value: ioId }], [ioId]);
+    }
+    this.flows.clear();
+    for (const d of this.devices.values()) this.emitCounter(d.depthTrackId, endNs, d.inflight);
+    this.sink.finish(endNs);
+  }
+
+  // ---- tracks -------------------------------------------------------------------------------
+
+  private track(name: string, parent: number | undefined, unit?: CounterUnit): number {
+    const id = this.nextTrackId++;
+    this.sink.defineTrack(id, name, parent, unit);
+    return id;
+  }
+
+  private threadTrack(tid: number, pid: number, comm: string, tsNs: number): number {
+    let id = this.threadTracks.get(tid);
+    if (id === undefined) {
+      if (!this.knownPids.has(pid)) this.newTasks(tsNs);
+      id = this.nextTrackId++;
+      this.sink.defineThreadTrack(id, pid, tid, comm);
+      this.threadTracks.set(tid, id);
+      this.threadStacks.set(tid, []);
+    }
+    return id;
+  }
+
+  private newTasks(tsNs: number): void {
+    const fresh = this.m.tasks().filter((t) => !this.knownPids.has(t.pid));
+    if (fresh.length === 0) return;
+    for (const t of fresh) this.knownPids.add(t.pid);
+    this.sink.processes(tsNs, fresh);
+  }
+
+  private inInterrupt(cpu: number): boolean {
+    return (this.irqStacks[cpu]?.length ?? 0) > 0;
+  }
+
+  // ---- process context: syscalls, faults, kernel functions --------------------------------
+
+  private syscallEnter(h: ProbeHit): void {
+    this.tick(h.timeNs);
+    if (h.tid === 0 || this.inInterrupt(h.cpu)) return;
+    const name = h.site.fullName.slice('tracepoint:syscalls:sys_enter_'.length);
+    this.pushThreadSlice(h, name, 'syscall', [{ name: 'ioid', value: h.ioId }]);
+  }
+
+  private syscallExit(h: ProbeHit): void {
+    this.tick(h.timeNs);
+    if (h.tid === 0 || this.inInterrupt(h.cpu)) return;
+    const name = h.site.fullName.slice('tracepoint:syscalls:sys_exit_'.length);
+    this.popThreadSlice(h, name, [{ name: 'ret', value: Number(h.fields.ret) }]);
+  }
+
+  private functionEnter(h: ProbeHit, fn: string, layer: string): void {
+    this.tick(h.timeNs);
+    if (h.tid === 0 || this.inInterrupt(h.cpu)) return;
+    let flowIds: number[] | undefined;
+    if (fn === 'submit_bio' && h.ioId !== 0) {
+      // the arrow chain of this I/O starts where it enters the block layer (a later bio steps on);
+      // the driver may issue the request before submit_bio returns, so not at the return
+      const trackId = this.threadTrack(h.tid, h.pid, h.comm, h.timeNs);
+      const st = this.flows.get(h.ioId);
+      if (st) st.sightings++;
+      else this.flows.set(h.ioId, { inflight: 0, sightings: 1, startTrackId: trackId });
+      flowIds = [h.ioId];
+    }
+    this.pushThreadSlice(h, fn, layer, undefined, flowIds);
+  }
+
+  private functionReturn(h: ProbeHit, fn: string): void {
+    this.tick(h.timeNs);
+    if (h.tid === 0 || this.inInterrupt(h.cpu)) return;
+    this.popThreadSlice(h, fn);
+    if (fn === 'handle_mm_fault') {
+      // the fault ends when its handler returns; its chain is known by then
+      this.popThreadSlice(h, 'page_fault', this.faultChains.get(h.tid));
+      this.faultChains.delete(h.tid);
+    }
+  }
+
+  private faultEnter(h: ProbeHit): void {
+    this.tick(h.timeNs);
+    if (h.tid === 0 || this.inInterrupt(h.cpu)) return;
+    this.pushThreadSlice(h, 'page_fault', 'fault', [
+      { name: 'ioid', value: h.ioId },
+      { name: 'va', value: Number(h.fields.address) },
+    ]);
+  }
+
+  private setPte(h: ProbeHit): void {
+    const f = h.fields;
+    this.faultChains.set(h.tid, [
+      { name: 'vpn', value: Number(f.vpn) },
+      { name: 'inode', value: Number(f.i_ino) },
+      { name: 'pgoff', value: Number(f.pgoff) },
+      { name: 'block', value: Number(f.block) },
+      { name: 'sector', value: Number(f.sector) },
+      { name: 'pfn', value: Number(f.pfn) },
+      { name: 'major', value: Number(f.major) },
+    ]);
+  }
+
+  private pushThreadSlice(h: ProbeHit, name: string, category: string, annotations?: readonly TimelineAnnotation[], flowIds?: readonly number[]): void {
+    const trackId = this.threadTrack(h.tid, h.pid, h.comm, h.timeNs);
+    this.threadStacks.get(h.tid)!.push(name);
+    this.sink.sliceBegin(trackId, h.timeNs, name, category, annotations, flowIds);
+  }
+
+  /** Closes `name` on the hit's thread, and anything left open inside it (a return never seen). */
+  private popThreadSlice(h: ProbeHit, name: string, annotations?: readonly TimelineAnnotation[]): void {
+    const stack = this.threadStacks.get(h.tid);
+    if (!stack) return;
+    const at = stack.lastIndexOf(name);
+    if (at < 0) return;
+    const trackId = this.threadTracks.get(h.tid)!;
+    while (stack.length > at + 1) {
+      stack.pop();
+      this.sink.sliceEnd(trackId, h.timeNs);
+    }
+    stack.pop();
+    this.sink.sliceEnd(trackId, h.timeNs, annotations);
+  }
+
+  // ---- the block device: one track per request in flight -----------------------------------
+
+  private requestIssue(h: ProbeHit): void {
+    this.tick(h.timeNs);
+    const rq = h.args[0] as BlockRequest;
+    const dev = this.devices.get(rq.dev);
+    if (!dev) return;
+    if (this.inFlight.has(rq)) this.requestDone(h, false);
+    let slot = dev.freeSlots.pop();
+    if (slot === undefined) {
+      slot = dev.slotTrackIds.length;
+      dev.slotTrackIds.push(this.track(`${dev.name} requests`, dev.groupTrackId));
+    }
+    const trackId = dev.slotTrackIds[slot]!;
+    this.inFlight.set(rq, { trackId, slot, dev: rq.dev });
+    const ioIds: number[] = [];
+    for (const bio of rq.bios) {
+      if (bio.ioId !== 0 && !ioIds.includes(bio.ioId)) ioIds.push(bio.ioId);
+    }
+    for (const ioId of ioIds) {
+      const st = this.flows.get(ioId);
+      if (st) {
+        st.inflight++;
+        st.sightings++;
+      } else this.flows.set(ioId, { inflight: 1, sightings: 1, startTrackId: trackId });
+    }
+    const f = h.fields;
+    this.sink.sliceBegin(
+      trackId,
+      h.timeNs,
+      String(f.rwbs),
+      'block',
+      [
+        { name: 'ioid', value: ioIds[0] ?? 0 },
+        { name: 'bios', value: rq.bios.length },
+        { name: 'sector', value: Number(f.sector) },
+        { name: 'bytes', value: Number(f.bytes) },
+        { name: 'tag', value: rq.tag },
+        { name: 'queue_depth', value: dev.inflight + 1 },
+      ],
+      ioIds,
+    );
+    dev.inflight++;
+    this.emitCounter(dev.depthTrackId, h.timeNs, dev.inflight);
+  }
+
+  private requestDone(h: ProbeHit, completed: boolean): void {
+    this.tick(h.timeNs);
+    const rq = h.args[0] as BlockRequest;
+    const f = this.inFlight.get(rq);
+    if (!f) return;
+    this.inFlight.delete(rq);
+    const dev = this.devices.get(f.dev)!;
+    dev.freeSlots.push(f.slot);
+    dev.freeSlots.sort((a, b) => b - a);
+    dev.inflight--;
+    this.sink.sliceEnd(f.trackId, h.timeNs, completed ? [{ name: 'error', value: Number(h.fields.error) }] : [{ name: 'requeued', value: 1 }]);
+    this.emitCounter(dev.depthTrackId, h.timeNs, dev.inflight);
+    if (!completed) return;
+    const frame = this.irqStacks[h.cpu]?.at(-1);
+    for (const bio of rq.bios) {
+      const st = bio.ioId !== 0 ? this.flows.get(bio.ioId) : undefined;
+      if (!st) continue;
+      st.inflight--;
+      if (frame) {
+        if (!frame.completed.includes(bio.ioId)) frame.completed.push(bio.ioId);
+      } else if (st.inflight <= 0) {
+        // completed in process context (polling): the chain ends on the device slice's track
+        this.sink.instant(f.trackId, h.timeNs, 'completed', 'block', undefined, [bio.ioId]);
+        this.flows.delete(bio.ioId);
+      }
+    }
+  }
+
+  // ---- interrupt context ------------------------------------------------------------------
+
+  private irqEnter(h: ProbeHit, name: string): void {
+    this.tick(h.timeNs);
+    const stack = this.irqStacks[h.cpu];
+    if (!stack) return;
+    stack.push({ completed: [], woke: new Set() });
+    this.sink.sliceBegin(this.irqTrackIds[h.cpu]!, h.timeNs, name, 'irq');
+  }
+
+  private irqExit(h: ProbeHit): void {
+    this.tick(h.timeNs);
+    const frame = this.irqStacks[h.cpu]?.pop();
+    if (!frame) return;
+    let steps: number[] | undefined;
+    let ends: number[] | undefined;
+    for (const ioId of frame.completed) {
+      const st = this.flows.get(ioId);
+      if (!st) continue;
+      st.sightings++;
+      if (frame.woke.has(ioId) || st.inflight > 0) (steps ??= []).push(ioId);
+      else {
+        (ends ??= []).push(ioId);
+        this.flows.delete(ioId);
+      }
+    }
+    this.sink.sliceEnd(this.irqTrackIds[h.cpu]!, h.timeNs, undefined, steps, ends);
+  }
+
+  // ---- the scheduler ------------------------------------------------------------------------
+
+  private schedWaking(h: ProbeHit): void {
+    this.tick(h.timeNs);
+    const f = h.fields;
+    const pid = Number(f.pid);
+    this.sink.schedWaking(h.cpu, h.timeNs, h.tid, String(f.comm), pid, Number(f.prio), Number(f.target_cpu));
+    const frame = this.irqStacks[h.cpu]?.at(-1);
+    if (frame && h.ioId !== 0 && frame.completed.includes(h.ioId)) {
+      frame.woke.add(h.ioId);
+      this.wokenBy.set(pid, h.ioId);
+    }
+  }
+
+  private schedSwitch(h: ProbeHit): void {
+    this.tick(h.timeNs);
+    const f = h.fields;
+    const nextPid = Number(f.next_pid);
+    const nextComm = String(f.next_comm);
+    this.sink.schedSwitch(h.cpu, h.timeNs, String(f.prev_comm), Number(f.prev_pid), Number(f.prev_prio), Number(f.prev_state), nextComm, nextPid, Number(f.next_prio));
+    const ioId = this.wokenBy.get(nextPid);
+    if (ioId === undefined) return;
+    this.wokenBy.delete(nextPid);
+    const st = this.flows.get(ioId);
+    if (!st) return;
+    // back on a CPU: the last arrow of the chain lands on the woken task
+    const trackId = this.threadTrack(nextPid, nextPid, nextComm, h.timeNs);
+    this.sink.instant(trackId, h.timeNs, 'woken by I/O completion', 'sched', [{ name: 'ioid', value: ioId }], [ioId]);
+    this.flows.delete(ioId);
+  }
+
+  // ---- counters ---------------------------------------------------------------------------
+
+  /** Every hit is a chance to look at the gauges: no extra simulator events, and no change, no write. */
+  private tick(nowNs: number): void {
+    if (nowNs >= this.nextGaugeNs) this.sampleGauges(nowNs);
+  }
+
+  private sampleGauges(nowNs: number): void {
+    this.nextGaugeNs = nowNs + GAUGE_PERIOD_NS;
+    const g = this.m.gauges();
+    const t = this.gaugeTracks;
+    this.emitCounter(t.dirty, nowNs, g.dirtyPages * PAGE_SIZE_BYTES);
+    this.emitCounter(t.writeback, nowNs, g.writebackPages * PAGE_SIZE_BYTES);
+    this.emitCounter(t.cache, nowNs, g.pageCachePages * PAGE_SIZE_BYTES);
+    this.emitCounter(t.free, nowNs, g.freePages * PAGE_SIZE_BYTES);
+    for (let c = 0; c < t.runQueues.length; c++) this.emitCounter(t.runQueues[c]!, nowNs, g.runQueueLengths[c] ?? 0);
+  }
+
+  private emitCounter(trackId: number, nowNs: number, value: number): void {
+    if (this.lastGauge.get(trackId) === value) return;
+    this.lastGauge.set(trackId, value);
+    this.sink.counter(trackId, nowNs, value);
+  }
+}

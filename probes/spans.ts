@@ -1,0 +1,611 @@
+// The span builder (ARCHITECTURE §6): one OpenTelemetry trace per ioId, made with the real SDK
+// from probe hits. The root is the I/O's origin (a syscall, a page fault, a writeback flush, an
+// asynchronous readahead); under it one span per layer the I/O crosses: VFS, page cache, fs
+// mapping, bio, block request (with its queue wait), driver, device, DMA, interrupt, and the
+// wake-up of the task that waited. Times are simulated nanoseconds passed as HrTime; parents are
+// explicit contexts; ids come from (seed, ioId, ordinal).
+
+import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type HrTime, type Span, type Tracer } from '@opentelemetry/api';
+import type { IdGenerator } from '@opentelemetry/sdk-trace-node';
+import { errnoName, type Bio, type Machine, type ProbeHit, type Request } from '../core/index.js';
+import { attach } from './attach.js';
+
+/** Attribute names: OpenTelemetry semantic conventions where one exists, else `kiotrace.*`. */
+export const ATTR = {
+  ioId: 'kiotrace.io.id',
+  pid: 'process.pid',
+  threadId: 'thread.id',
+  threadName: 'thread.name',
+  cpu: 'cpu.logical_number',
+  device: 'system.device',
+  errorType: 'error.type',
+  errno: 'kiotrace.errno',
+  ret: 'kiotrace.syscall.ret',
+  va: 'kiotrace.fault.va',
+  vpn: 'kiotrace.fault.vpn',
+  inode: 'kiotrace.inode',
+  pgoff: 'kiotrace.pgoff',
+  block: 'kiotrace.block',
+  sector: 'kiotrace.sector',
+  pfn: 'kiotrace.pfn',
+  majorFault: 'kiotrace.fault.major',
+  bytes: 'kiotrace.bytes',
+  rwbs: 'kiotrace.rwbs',
+  queueDepth: 'kiotrace.queue_depth',
+  queueWaitNs: 'kiotrace.queue_wait_ns',
+  tag: 'kiotrace.tag',
+  hwQueue: 'kiotrace.hw_queue',
+  irq: 'kiotrace.irq.vector',
+  irqName: 'kiotrace.irq.name',
+  merged: 'kiotrace.merged',
+  wokenPid: 'kiotrace.woken.pid',
+  targetCpu: 'kiotrace.target_cpu',
+} as const;
+
+/** Modeled functions that become layer spans, under their Linux names. */
+const LAYER_FUNCTIONS = [
+  'vfs_read',
+  'vfs_write',
+  'vfs_open',
+  'vfs_create',
+  'vfs_fsync',
+  'vfs_fsync_range',
+  'vfs_llseek',
+  'ext4_file_read_iter',
+  'ext4_file_write_iter',
+  'ext4_sync_file',
+  'filemap_read',
+  'filemap_fault',
+  'filemap_get_pages',
+  'page_cache_sync_ra',
+  'handle_mm_fault',
+  'submit_bio',
+  'do_nanosleep',
+];
+
+/**
+ * Trace and span ids from (seed, ioId, ordinal): readable in a UI, unique by construction, and
+ * the same on every run. The SDK asks for ids with no arguments, so the builder sets them first.
+ */
+export class SimIdGenerator implements IdGenerator {
+  private traceId = '';
+  private spanId = '';
+  private readonly seedHex: string;
+
+  constructor(private readonly seed: number) {
+    this.seedHex = hex32(mix32(seed ^ 0x6b696f74));
+  }
+
+  /** Ids for the next span: ordinal 0 is the trace's root. */
+  prepare(ioId: number, ordinal: number): void {
+    const mixed = hex32(mix32(ioId ^ mix32(this.seed)));
+    this.traceId = this.seedHex + hex32(Math.floor(ioId / 0x1_0000_0000)) + hex32(ioId >>> 0) + mixed;
+    this.spanId = mixed + hex32(ordinal + 1);
+  }
+
+  traceIdOf(ioId: number): string {
+    this.prepare(ioId, 0);
+    return this.traceId;
+  }
+
+  generateTraceId(): string {
+    return this.traceId;
+  }
+
+  generateSpanId(): string {
+    return this.spanId;
+  }
+}
+
+function hex32(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}
+
+/** murmur3's 32-bit finalizer: spreads consecutive ioIds over the whole id space (and the sampler's). */
+function mix32(x: number): number {
+  let h = x >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Converts simulated ns to wall-clock HrTime: simulated t=0 is `epochNs`. */
+export class SimClock {
+  private readonly epochSec: number;
+  private readonly epochNanos: number;
+
+  constructor(epochNs: bigint) {
+    this.epochSec = Number(epochNs / 1_000_000_000n);
+    this.epochNanos = Number(epochNs % 1_000_000_000n);
+  }
+
+  hrTime(simNs: number): HrTime {
+    const nanos = this.epochNanos + (simNs % 1_000_000_000);
+    return [this.epochSec + Math.floor(simNs / 1_000_000_000) + Math.floor(nanos / 1_000_000_000), nanos % 1_000_000_000];
+  }
+}
+
+/** Told when every span of a trace has ended, so file exporters can write the trace whole. */
+export type TraceCompleteListener = (traceId: string) => void;
+
+interface IoTrace {
+  readonly ioId: number;
+  ordinal: number;
+  readonly root: Span;
+  readonly rootContext: Context;
+  readonly origin: 'syscall' | 'fault' | 'other';
+  /** Spans started and not yet ended, the root included. */
+  open: number;
+  /** Requests of this I/O in the block layer. */
+  requests: number;
+  originDone: boolean;
+  wake: Span | undefined;
+  /** The task the wake-up is for, until it is back on a CPU. */
+  wokenPid: number;
+}
+
+interface FunctionFrame {
+  readonly name: string;
+  readonly io: IoTrace;
+  readonly span: Span;
+  readonly context: Context;
+}
+
+interface RequestSpans {
+  readonly io: IoTrace;
+  readonly span: Span;
+  readonly context: Context;
+  queue: Span | undefined;
+  driver: Span | undefined;
+  driverContext: Context | undefined;
+  device: Span | undefined;
+  insertedNs: number;
+  readonly deviceName: string;
+}
+
+interface BioSpan {
+  readonly io: IoTrace;
+  readonly span: Span;
+  readonly context: Context;
+}
+
+interface IrqFrame {
+  readonly startNs: number;
+  readonly name: string;
+  readonly vector: number;
+  readonly completed: { io: IoTrace; parent: Context }[];
+}
+
+type BlockRequest = Request & { readonly dev: number };
+
+export class SpanBuilder {
+  /** Spans started (sampled ones only): what the exporters should receive. */
+  spansStarted = 0;
+  private readonly traces = new Map<number, IoTrace>();
+  /** Ordinals of recently finished traces, in case a late hit of the same I/O comes in. */
+  private readonly finishedOrdinals = new Map<number, number>();
+  private readonly stacks = new Map<number, FunctionFrame[]>();
+  private readonly bios = new Map<Bio, BioSpan>();
+  private readonly requests = new Map<BlockRequest, RequestSpans>();
+  private readonly issued = new Map<string, RequestSpans>();
+  private readonly irqFrames: IrqFrame[][] = [];
+  private readonly deviceInFlight = new Map<number, number>();
+  private readonly unsampled = new Set<number>();
+  private detach: (() => void) | undefined;
+
+  constructor(
+    private readonly m: Machine,
+    private readonly tracer: Tracer,
+    private readonly ids: SimIdGenerator,
+    private readonly clock: SimClock,
+    private readonly onTraceComplete: TraceCompleteListener,
+  ) {
+    for (let c = 0; c < m.spec.cpus; c++) this.irqFrames.push([]);
+  }
+
+  start(): void {
+    const m = this.m;
+    const detachers: (() => void)[] = [];
+    const on = (spec: string, handler: (hit: ProbeHit) => void): void => {
+      detachers.push(attach(m, spec, handler));
+    };
+    on('tracepoint:syscalls:sys_enter_*', (h) => this.originEnter(h, h.site.fullName.slice('tracepoint:syscalls:sys_enter_'.length), 'syscall'));
+    on('tracepoint:syscalls:sys_exit_*', (h) => this.syscallExit(h));
+    on('tracepoint:exceptions:page_fault_user', (h) => this.originEnter(h, 'page_fault', 'fault'));
+    on('tracepoint:kiotrace:set_pte', (h) => this.setPte(h));
+    on('tracepoint:writeback:writeback_start', (h) => this.originEnter(h, 'writeback', 'other'));
+    on('tracepoint:writeback:writeback_written', (h) => this.otherOriginDone(h));
+    on('kprobe:page_cache_async_ra', (h) => this.originEnter(h, 'readahead', 'other'));
+    on('kretprobe:page_cache_async_ra', (h) => this.otherOriginDone(h));
+    for (const fn of LAYER_FUNCTIONS) {
+      if (!m.k.registry.get(`kprobe:${fn}`)) continue;
+      on(`kprobe:${fn}`, (h) => this.functionEnter(h, fn));
+      on(`kretprobe:${fn}`, (h) => this.functionReturn(h, fn));
+    }
+    on('tracepoint:ext4:ext4_ext_map_blocks_enter', (h) => this.functionEnter(h, 'ext4_ext_map_blocks'));
+    on('tracepoint:ext4:ext4_ext_map_blocks_exit', (h) => this.functionReturn(h, 'ext4_ext_map_blocks'));
+    on('kprobe:submit_bio', (h) => this.submitBio(h));
+    on('tracepoint:block:block_bio_backmerge', (h) => this.bioMerged(h, 'back'));
+    on('tracepoint:block:block_bio_frontmerge', (h) => this.bioMerged(h, 'front'));
+    on('tracepoint:block:block_rq_insert', (h) => this.requestInsert(h));
+    on('tracepoint:block:block_rq_issue', (h) => this.requestIssue(h));
+    on('tracepoint:kiotrace:device_fetch', (h) => this.deviceFetch(h));
+    on('tracepoint:kiotrace:dma_transfer', (h) => this.dmaTransfer(h));
+    on('tracepoint:block:block_rq_complete', (h) => this.requestComplete(h));
+    on('tracepoint:irq:irq_handler_entry', (h) => this.irqEnter(h, `irq/${String(h.fields.irq)} ${String(h.fields.name)}`, Number(h.fields.irq)));
+    on('tracepoint:irq:irq_handler_exit', (h) => this.irqExit(h));
+    on('tracepoint:irq:softirq_entry', (h) => this.irqEnter(h, `softirq ${Number(h.fields.vec) === 4 ? 'BLOCK' : String(h.fields.vec)}`, Number(h.fields.vec)));
+    on('tracepoint:irq:softirq_exit', (h) => this.irqExit(h));
+    on('tracepoint:sched:sched_waking', (h) => this.waking(h));
+    on('tracepoint:sched:sched_switch', (h) => this.switched(h));
+    this.detach = () => {
+      for (const d of detachers) d();
+    };
+  }
+
+  /** Ends every span still open at `endNs` (I/O still in flight when the run stopped). */
+  stop(endNs: number): void {
+    this.detach?.();
+    this.detach = undefined;
+    const t = this.clock.hrTime(endNs);
+    for (const r of this.requests.values()) {
+      r.queue?.end(t);
+      r.device?.end(t);
+      r.driver?.end(t);
+      r.span.end(t);
+    }
+    for (const b of this.bios.values()) b.span.end(t);
+    for (const stack of this.stacks.values()) for (const f of stack) f.span.end(t);
+    for (const io of this.traces.values()) {
+      io.wake?.end(t);
+      io.root.end(t);
+      this.onTraceComplete(io.root.spanContext().traceId);
+    }
+    this.traces.clear();
+    this.requests.clear();
+    this.bios.clear();
+    this.stacks.clear();
+  }
+
+  // ---- traces and spans -------------------------------------------------------------------
+
+  private startSpan(io: IoTrace, name: string, startNs: number, parent: Context, attributes: Attributes): Span {
+    this.ids.prepare(io.ioId, io.ordinal++);
+    io.open++;
+    this.spansStarted++;
+    return this.tracer.startSpan(name, { startTime: this.clock.hrTime(startNs), attributes }, parent);
+  }
+
+  private endSpan(io: IoTrace, span: Span, endNs: number): void {
+    span.end(this.clock.hrTime(endNs));
+    io.open--;
+    this.maybeComplete(io, endNs);
+  }
+
+  /** A trace is written once its origin is done and nothing of it is left open. */
+  private maybeComplete(io: IoTrace, nowNs: number): void {
+    if (io.origin === 'other' && io.originDone && io.open === 1 && io.requests === 0) {
+      io.root.end(this.clock.hrTime(nowNs));
+      io.open = 0;
+    }
+    if (io.open !== 0) return;
+    this.traces.delete(io.ioId);
+    this.finishedOrdinals.set(io.ioId, io.ordinal);
+    if (this.finishedOrdinals.size > 4096) this.finishedOrdinals.delete(this.finishedOrdinals.keys().next().value!);
+    this.onTraceComplete(io.root.spanContext().traceId);
+  }
+
+  private process(h: ProbeHit): Attributes {
+    return { [ATTR.ioId]: h.ioId, [ATTR.pid]: h.pid, [ATTR.threadId]: h.tid, [ATTR.threadName]: h.comm, [ATTR.cpu]: h.cpu };
+  }
+
+  private newTrace(h: ProbeHit, name: string, origin: IoTrace['origin']): IoTrace | undefined {
+    if (this.unsampled.has(h.ioId)) return undefined;
+    const ordinal = this.finishedOrdinals.get(h.ioId) ?? 0;
+    this.ids.prepare(h.ioId, ordinal);
+    const root = this.tracer.startSpan(name, { root: true, startTime: this.clock.hrTime(h.timeNs), attributes: this.process(h) }, ROOT_CONTEXT);
+    if (!root.isRecording()) {
+      // sampled out by trace id: nothing else of this I/O is built
+      this.unsampled.add(h.ioId);
+      if (this.unsampled.size > 65536) this.unsampled.delete(this.unsampled.values().next().value!);
+      return undefined;
+    }
+    this.spansStarted++;
+    const io: IoTrace = {
+      ioId: h.ioId,
+      ordinal: ordinal + 1,
+      root,
+      rootContext: trace.setSpan(ROOT_CONTEXT, root),
+      origin,
+      open: 1,
+      requests: 0,
+      originDone: false,
+      wake: undefined,
+      wokenPid: -1,
+    };
+    this.traces.set(h.ioId, io);
+    return io;
+  }
+
+  /** The trace of a hit's I/O, begun at this hit if the I/O is new to us. */
+  private traceOf(h: ProbeHit, name: string): IoTrace | undefined {
+    if (h.ioId === 0) return undefined;
+    return this.traces.get(h.ioId) ?? this.newTrace(h, name, 'other');
+  }
+
+  private inInterrupt(cpu: number): boolean {
+    return (this.irqFrames[cpu]?.length ?? 0) > 0;
+  }
+
+  // ---- origins ------------------------------------------------------------------------------
+
+  private originEnter(h: ProbeHit, name: string, origin: IoTrace['origin']): void {
+    if (h.ioId === 0 || this.traces.has(h.ioId)) return;
+    const io = this.newTrace(h, name, origin);
+    if (io && origin === 'fault') io.root.setAttribute(ATTR.va, Number(h.fields.address));
+  }
+
+  private syscallExit(h: ProbeHit): void {
+    const io = this.traces.get(h.ioId);
+    if (!io || io.origin !== 'syscall') return;
+    const ret = Number(h.fields.ret);
+    io.root.setAttribute(ATTR.ret, ret);
+    if (ret < 0) {
+      io.root.setAttribute(ATTR.errorType, errnoName(ret));
+      io.root.setAttribute(ATTR.errno, -ret);
+      io.root.setStatus({ code: SpanStatusCode.ERROR, message: errnoName(ret) });
+    }
+    this.finishOrigin(io, h);
+  }
+
+  private finishOrigin(io: IoTrace, h: ProbeHit): void {
+    const stack = this.stacks.get(h.tid);
+    while (stack && stack.length > 0 && stack[stack.length - 1]!.io === io) {
+      const f = stack.pop()!;
+      this.endSpan(io, f.span, h.timeNs);
+    }
+    if (io.wake) {
+      const wake = io.wake;
+      io.wake = undefined;
+      this.endSpan(io, wake, h.timeNs);
+    }
+    io.originDone = true;
+    io.root.end(this.clock.hrTime(h.timeNs));
+    io.open--;
+    this.maybeComplete(io, h.timeNs);
+  }
+
+  private otherOriginDone(h: ProbeHit): void {
+    const io = this.traces.get(h.ioId);
+    if (!io || io.origin !== 'other') return;
+    io.originDone = true;
+    this.maybeComplete(io, h.timeNs);
+  }
+
+  private setPte(h: ProbeHit): void {
+    const io = this.traces.get(h.ioId);
+    if (!io) return;
+    const f = h.fields;
+    io.root.setAttributes({
+      [ATTR.vpn]: Number(f.vpn),
+      [ATTR.inode]: Number(f.i_ino),
+      [ATTR.pgoff]: Number(f.pgoff),
+      [ATTR.block]: Number(f.block),
+      [ATTR.sector]: Number(f.sector),
+      [ATTR.pfn]: Number(f.pfn),
+      [ATTR.majorFault]: Boolean(f.major),
+    });
+  }
+
+  // ---- process-context layers -------------------------------------------------------------
+
+  private parentFor(tid: number, io: IoTrace): Context {
+    const stack = this.stacks.get(tid);
+    const top = stack?.[stack.length - 1];
+    return top && top.io === io ? top.context : io.rootContext;
+  }
+
+  private functionEnter(h: ProbeHit, name: string): void {
+    if (this.inInterrupt(h.cpu)) return;
+    const io = this.traceOf(h, name);
+    if (!io) return;
+    const span = this.startSpan(io, name, h.timeNs, this.parentFor(h.tid, io), {});
+    let stack = this.stacks.get(h.tid);
+    if (!stack) this.stacks.set(h.tid, (stack = []));
+    stack.push({ name, io, span, context: trace.setSpan(ROOT_CONTEXT, span) });
+  }
+
+  private functionReturn(h: ProbeHit, name: string): void {
+    if (this.inInterrupt(h.cpu)) return;
+    const stack = this.stacks.get(h.tid);
+    if (!stack) return;
+    let at = stack.length - 1;
+    while (at >= 0 && stack[at]!.name !== name) at--;
+    if (at < 0) return;
+    while (stack.length > at) {
+      const f = stack.pop()!;
+      this.endSpan(f.io, f.span, h.timeNs);
+    }
+    if (stack.length === 0) this.stacks.delete(h.tid);
+    if (name === 'handle_mm_fault') {
+      const io = this.traces.get(h.ioId);
+      if (io && io.origin === 'fault') this.finishOrigin(io, h);
+    }
+  }
+
+  // ---- the block layer --------------------------------------------------------------------
+
+  private deviceName(dev: number): string {
+    return this.m.diskOf(dev)?.name ?? String(dev);
+  }
+
+  private submitBio(h: ProbeHit): void {
+    const bio = h.args[0] as Bio;
+    const io = this.traceOf(h, 'submit_bio');
+    if (!io) return;
+    const span = this.startSpan(io, 'bio', h.timeNs, this.parentFor(h.tid, io), {
+      [ATTR.sector]: bio.sector,
+      [ATTR.bytes]: bio.nrSectors * 512,
+      [ATTR.device]: this.deviceName(bio.dev),
+    });
+    this.bios.set(bio, { io, span, context: trace.setSpan(ROOT_CONTEXT, span) });
+  }
+
+  private bioMerged(h: ProbeHit, where: string): void {
+    this.bios.get(h.args[0] as Bio)?.span.setAttribute(ATTR.merged, where);
+  }
+
+  private requestSpans(rq: BlockRequest, h: ProbeHit): RequestSpans | undefined {
+    let r = this.requests.get(rq);
+    if (r) return r;
+    const first = rq.bios[0];
+    const owner = first ? this.bios.get(first) : undefined;
+    const io = owner?.io ?? (first ? this.traces.get(first.ioId) : undefined);
+    if (!io) return undefined;
+    const context = owner?.context ?? io.rootContext;
+    const span = this.startSpan(io, 'request', h.timeNs, context, {
+      [ATTR.device]: this.deviceName(rq.dev),
+      [ATTR.sector]: rq.sector,
+      [ATTR.bytes]: rq.nrSectors * 512,
+    });
+    io.requests++;
+    r = {
+      io,
+      span,
+      context: trace.setSpan(ROOT_CONTEXT, span),
+      queue: undefined,
+      driver: undefined,
+      driverContext: undefined,
+      device: undefined,
+      insertedNs: h.timeNs,
+      deviceName: this.deviceName(rq.dev),
+    };
+    this.requests.set(rq, r);
+    return r;
+  }
+
+  private requestInsert(h: ProbeHit): void {
+    const r = this.requestSpans(h.args[0] as BlockRequest, h);
+    if (!r || r.queue) return;
+    r.insertedNs = h.timeNs;
+    r.queue = this.startSpan(r.io, 'queue wait', h.timeNs, r.context, {});
+  }
+
+  private requestIssue(h: ProbeHit): void {
+    const rq = h.args[0] as BlockRequest;
+    const r = this.requestSpans(rq, h);
+    if (!r) return;
+    if (r.queue) {
+      this.endSpan(r.io, r.queue, h.timeNs);
+      r.queue = undefined;
+    }
+    const depth = (this.deviceInFlight.get(rq.dev) ?? 0) + 1;
+    this.deviceInFlight.set(rq.dev, depth);
+    r.span.setAttributes({ [ATTR.queueWaitNs]: h.timeNs - r.insertedNs, [ATTR.rwbs]: String(h.fields.rwbs) });
+    r.driver = this.startSpan(r.io, 'driver', h.timeNs, r.context, {
+      [ATTR.device]: r.deviceName,
+      [ATTR.queueDepth]: depth,
+      [ATTR.tag]: rq.tag,
+      [ATTR.hwQueue]: rq.hwq,
+      [ATTR.cpu]: h.cpu,
+    });
+    r.driverContext = trace.setSpan(ROOT_CONTEXT, r.driver);
+    this.issued.set(`${rq.dev}:${rq.sector}`, r);
+    // a merged request carries other I/Os' bios: each side links to the other
+    for (const bio of rq.bios) {
+      if (bio.ioId === r.io.ioId) continue;
+      const b = this.bios.get(bio);
+      if (!b) continue;
+      b.span.addLink({ context: r.span.spanContext(), attributes: { [ATTR.merged]: 'into request' } });
+      r.span.addLink({ context: b.span.spanContext(), attributes: { [ATTR.ioId]: bio.ioId } });
+    }
+  }
+
+  private deviceFetch(h: ProbeHit): void {
+    const r = this.issued.get(`${String(h.fields.dev)}:${String(h.fields.sector)}`);
+    if (!r || !r.driverContext || r.device) return;
+    r.device = this.startSpan(r.io, 'device', h.timeNs, r.driverContext, { [ATTR.device]: r.deviceName });
+  }
+
+  private dmaTransfer(h: ProbeHit): void {
+    const r = this.issued.get(`${String(h.fields.dev)}:${String(h.fields.sector)}`);
+    if (!r || !r.driverContext) return;
+    const durationNs = Number(h.fields.duration_ns);
+    const span = this.startSpan(r.io, 'dma', h.timeNs - durationNs, r.device ? trace.setSpan(ROOT_CONTEXT, r.device) : r.driverContext, {
+      [ATTR.bytes]: Number(h.fields.bytes),
+      'kiotrace.dma.to_device': Boolean(h.fields.to_device),
+      'kiotrace.dma.nr_sg': Number(h.fields.nr_sg),
+    });
+    this.endSpan(r.io, span, h.timeNs);
+  }
+
+  private requestComplete(h: ProbeHit): void {
+    const rq = h.args[0] as BlockRequest;
+    const r = this.requests.get(rq);
+    const error = Number(h.fields.error);
+    if (r) {
+      this.requests.delete(rq);
+      this.issued.delete(`${rq.dev}:${rq.sector}`);
+      this.deviceInFlight.set(rq.dev, Math.max(0, (this.deviceInFlight.get(rq.dev) ?? 1) - 1));
+      if (r.device) this.endSpan(r.io, r.device, h.timeNs);
+      const frame = this.irqFrames[h.cpu]?.at(-1);
+      if (frame && r.driverContext) frame.completed.push({ io: r.io, parent: r.driverContext });
+      if (r.driver) this.endSpan(r.io, r.driver, h.timeNs);
+      if (error !== 0) this.fail(r.span, error);
+      r.io.requests--;
+      this.endSpan(r.io, r.span, h.timeNs);
+    }
+    for (const bio of rq.bios) {
+      const b = this.bios.get(bio);
+      if (!b) continue;
+      this.bios.delete(bio);
+      if (error !== 0) this.fail(b.span, error);
+      this.endSpan(b.io, b.span, h.timeNs);
+    }
+  }
+
+  private fail(span: Span, error: number): void {
+    span.setAttribute(ATTR.errorType, errnoName(error));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: errnoName(error) });
+  }
+
+  // ---- interrupts and the wake-up ---------------------------------------------------------
+
+  private irqEnter(h: ProbeHit, name: string, vector: number): void {
+    this.irqFrames[h.cpu]?.push({ startNs: h.timeNs, name, vector, completed: [] });
+  }
+
+  private irqExit(h: ProbeHit): void {
+    const frame = this.irqFrames[h.cpu]?.pop();
+    if (!frame) return;
+    for (const c of frame.completed) {
+      if (!this.traces.has(c.io.ioId)) continue;
+      const span = this.startSpan(c.io, frame.name, frame.startNs, c.parent, {
+        [ATTR.irq]: frame.vector,
+        [ATTR.irqName]: frame.name,
+        [ATTR.cpu]: h.cpu,
+      });
+      this.endSpan(c.io, span, h.timeNs);
+    }
+  }
+
+  private waking(h: ProbeHit): void {
+    if (!this.inInterrupt(h.cpu)) return;
+    const io = this.traces.get(h.ioId);
+    if (!io || io.wake || io.origin === 'other' || io.originDone) return;
+    io.wokenPid = Number(h.fields.pid);
+    io.wake = this.startSpan(io, 'wakeup', h.timeNs, io.rootContext, {
+      [ATTR.wokenPid]: Number(h.fields.pid),
+      [ATTR.targetCpu]: Number(h.fields.target_cpu),
+      [ATTR.cpu]: h.cpu,
+    });
+  }
+
+  private switched(h: ProbeHit): void {
+    const io = this.traces.get(h.ioId);
+    if (!io?.wake || Number(h.fields.next_pid) !== io.wokenPid) return;
+    io.wokenPid = -1;
+    // the woken task is back on a CPU: the rest of the span is the return to user space
+    io.wake.addEvent('sched_switch', { [ATTR.cpu]: h.cpu }, this.clock.hrTime(h.timeNs));
+  }
+}

@@ -1,0 +1,177 @@
+// The composition root of a run with trace outputs: Perfetto (trace recorder -> writer), and the
+// span builder's OpenTelemetry traces to a Jaeger JSON file, an OTLP/JSON file and/or an OTLP
+// endpoint. Files are written beside their destination and renamed into place at the end, so an
+// interrupted run never leaves a half-written trace under the user's name.
+
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { Machine } from '../core/index.js';
+import { PerfettoWriter } from '../exporters/perfetto.js';
+import { JaegerFileExporter } from '../exporters/jaeger.js';
+import { CountingOtlpExporter, OtlpJsonFileExporter } from '../exporters/otlp.js';
+import { TraceRecorder } from '../probes/recorder.js';
+import { CompleteTraceProcessor, createTracing, type Tracing } from '../probes/tracing.js';
+
+export interface ExportRequest {
+  readonly perfetto?: string;
+  readonly jaeger?: string;
+  readonly otlpFile?: string;
+  /** Send spans over OTLP/HTTP; `url` undefined means the exporter's default or OTEL_* variables. */
+  readonly otlp?: { readonly url: string | undefined };
+  readonly sampleRatio: number;
+  /** Wall-clock ns of simulated t=0; undefined: now. */
+  readonly epochNs?: bigint;
+}
+
+/** A file written through a temporary name and renamed into place on close. */
+class OutputFile {
+  private readonly fd: number;
+  private readonly tmpPath: string;
+  bytes = 0;
+
+  constructor(readonly path: string) {
+    this.tmpPath = `${path}.kiotrace-partial`;
+    this.fd = openSync(this.tmpPath, 'w');
+  }
+
+  write(data: Uint8Array | string): void {
+    const n = typeof data === 'string' ? writeSync(this.fd, data) : writeSync(this.fd, data);
+    this.bytes += n;
+  }
+
+  commit(): void {
+    closeSync(this.fd);
+    renameSync(this.tmpPath, this.path);
+  }
+
+  abandon(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    rmSync(this.tmpPath, { force: true });
+  }
+}
+
+/** Simulated time run between turns of the event loop while spans go over the network. */
+const OTLP_SLICE_NS = 1_000_000;
+
+export interface ExportOutcome {
+  /** What was written, and what was not delivered and why: one line each, for stderr. */
+  readonly lines: readonly string[];
+  /** Every span reached every destination. */
+  readonly complete: boolean;
+}
+
+/** Runs `m` to `durationNs` with the requested outputs attached. */
+export async function runWithExports(m: Machine, durationNs: number, scenario: string, seed: number, req: ExportRequest): Promise<ExportOutcome> {
+  const files: OutputFile[] = [];
+  const open = (path: string): OutputFile => {
+    const f = new OutputFile(path);
+    files.push(f);
+    return f;
+  };
+  try {
+    let perfetto: { file: OutputFile; writer: PerfettoWriter; recorder: TraceRecorder } | undefined;
+    if (req.perfetto !== undefined) {
+      const file = open(req.perfetto);
+      const writer = new PerfettoWriter((chunk) => file.write(chunk));
+      const recorder = new TraceRecorder(m, writer);
+      recorder.start();
+      perfetto = { file, writer, recorder };
+    }
+
+    let tracing: Tracing | undefined;
+    let fileProcessor: CompleteTraceProcessor | undefined;
+    let jaeger: { file: OutputFile; exporter: JaegerFileExporter } | undefined;
+    let otlpFile: { file: OutputFile; exporter: OtlpJsonFileExporter } | undefined;
+    let network: CountingOtlpExporter | undefined;
+    if (req.jaeger !== undefined || req.otlpFile !== undefined || req.otlp !== undefined) {
+      const processors: SpanProcessor[] = [];
+      const fileExporters = [];
+      if (req.jaeger !== undefined) {
+        const file = open(req.jaeger);
+        jaeger = { file, exporter: new JaegerFileExporter((t) => file.write(t)) };
+        fileExporters.push(jaeger.exporter);
+      }
+      if (req.otlpFile !== undefined) {
+        const file = open(req.otlpFile);
+        otlpFile = { file, exporter: new OtlpJsonFileExporter((b) => file.write(b)) };
+        fileExporters.push(otlpFile.exporter);
+      }
+      if (fileExporters.length > 0) processors.push((fileProcessor = new CompleteTraceProcessor(fileExporters)));
+      if (req.otlp !== undefined) {
+        network = new CountingOtlpExporter(req.otlp.url);
+        // sized for what one slice of simulated time produces, so the queue never overflows silently
+        processors.push(new BatchSpanProcessor(network, { maxQueueSize: 1 << 18, maxExportBatchSize: 4096, scheduledDelayMillis: 100 }));
+      }
+      const onComplete = fileProcessor ? fileProcessor.traceComplete.bind(fileProcessor) : () => undefined;
+      tracing = createTracing(m, {
+        scenario,
+        seed,
+        sampleRatio: req.sampleRatio,
+        epochNs: req.epochNs ?? BigInt(Date.now()) * 1_000_000n,
+        processors,
+        onTraceComplete: onComplete,
+      });
+      tracing.builder.start();
+    }
+
+    if (network) {
+      // let the exporter's requests and retries run while the simulation goes on
+      for (let t = Math.min(OTLP_SLICE_NS, durationNs); ; t = Math.min(t + OTLP_SLICE_NS, durationNs)) {
+        m.run(t);
+        await yieldToEventLoop();
+        if (t >= durationNs) break;
+      }
+    } else {
+      m.run(durationNs);
+    }
+    const endNs = m.env.nowNs;
+
+    const lines: string[] = [];
+    let complete = true;
+    if (perfetto) {
+      perfetto.recorder.stop(endNs);
+      perfetto.file.commit();
+      const w = perfetto.writer;
+      lines.push(`perfetto: ${perfetto.file.path}: ${w.eventsWritten} events, ${w.bytesWritten} bytes (open it at https://ui.perfetto.dev)`);
+    }
+    if (tracing) {
+      tracing.builder.stop(endNs);
+      // the batch processor rejects when its last exports failed; the counts below say what was lost
+      let shutdownError: string | undefined;
+      await tracing.provider.shutdown().catch((e: unknown) => {
+        shutdownError = e instanceof Error ? e.message : Array.isArray(e) ? e.map(String).join('; ') : String(e);
+      });
+      const spans = tracing.builder.spansStarted;
+      if (jaeger) {
+        jaeger.file.commit();
+        lines.push(`jaeger: ${jaeger.file.path}: ${jaeger.exporter.tracesWritten} traces, ${jaeger.exporter.spansWritten} spans`);
+      }
+      if (otlpFile) {
+        otlpFile.file.commit();
+        lines.push(`otlp-file: ${otlpFile.file.path}: ${otlpFile.exporter.spansWritten} spans`);
+      }
+      if (fileProcessor && fileProcessor.failedSpans > 0) complete = false;
+      if (fileProcessor && fileProcessor.failedSpans > 0) lines.push(`files: ${fileProcessor.failedSpans} spans not written: ${fileProcessor.failures.join('; ')}`);
+      if (network) {
+        const r = network.report();
+        const where = req.otlp?.url ?? 'the OTLP endpoint';
+        const missing = spans - r.delivered;
+        if (missing === 0) lines.push(`otlp: ${r.delivered} spans delivered to ${where}`);
+        else {
+          complete = false;
+          const why = r.reasons.length > 0 ? r.reasons.join('; ') : (shutdownError ?? 'dropped before export (queue full)');
+          lines.push(`otlp: ${missing} of ${spans} spans were not delivered to ${where}: ${why}`);
+        }
+      }
+    }
+    return { lines, complete };
+  } catch (e) {
+    for (const f of files) f.abandon();
+    throw e;
+  }
+}
