@@ -90,6 +90,8 @@ export interface TracingOptions {
   readonly processors: readonly SpanProcessor[];
   /** Told when a trace is complete (the CompleteTraceProcessors want to know). */
   readonly onTraceComplete: (traceId: string) => void;
+  /** Let OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES shape the resource (not for reproducible files). */
+  readonly useEnvironment?: boolean;
 }
 
 export interface Tracing {
@@ -98,16 +100,16 @@ export interface Tracing {
 }
 
 /** The resource: service kiotrace (or OTEL_SERVICE_NAME), the scenario and the seed. */
-function runResource(scenario: string, seed: number) {
-  const ours = resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'kiotrace', 'kiotrace.scenario': scenario, 'kiotrace.seed': seed });
-  return defaultResource().merge(ours).merge(detectResources({ detectors: [envDetector] }));
+function runResource(scenario: string, seed: number, useEnvironment: boolean) {
+  const ours = defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'kiotrace', 'kiotrace.scenario': scenario, 'kiotrace.seed': seed }));
+  return useEnvironment ? ours.merge(detectResources({ detectors: [envDetector] })) : ours;
 }
 
 export function createTracing(m: Machine, opts: TracingOptions): Tracing {
   const ids = new SimIdGenerator(opts.seed);
   const sampler = opts.sampleRatio >= 1 ? new AlwaysOnSampler() : new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(opts.sampleRatio) });
   const provider = new NodeTracerProvider({
-    resource: runResource(opts.scenario, opts.seed),
+    resource: runResource(opts.scenario, opts.seed, opts.useEnvironment ?? true),
     idGenerator: ids,
     sampler,
     spanProcessors: [...opts.processors],

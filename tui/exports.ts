@@ -22,6 +22,8 @@ export interface ExportRequest {
   readonly sampleRatio: number;
   /** Wall-clock ns of simulated t=0; undefined: now. */
   readonly epochNs?: bigint;
+  /** Ignore OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES (the shipped example files). */
+  readonly ignoreEnvironment?: boolean;
 }
 
 /** A file written through a temporary name and renamed into place on close. */
@@ -115,6 +117,7 @@ export async function runWithExports(m: Machine, durationNs: number, scenario: s
         epochNs: req.epochNs ?? BigInt(Date.now()) * 1_000_000n,
         processors,
         onTraceComplete: onComplete,
+        useEnvironment: req.ignoreEnvironment !== true,
       });
       tracing.builder.start();
     }
