@@ -7,31 +7,28 @@ import { type Attributes, type AttributeValue, SpanKind, SpanStatusCode, type Hr
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-node';
 
-interface JaegerTag {
-  readonly key: string;
-  readonly type: 'string' | 'bool' | 'int64' | 'float64';
-  readonly value: string | boolean | number;
+/** A tag as Jaeger writes it: `{"key":..,"type":..,"value":..}`, serialized directly (this is the hot path). */
+function tagJson(key: string, value: AttributeValue | undefined): string {
+  if (value === undefined || value === null) return '';
+  const k = JSON.stringify(key);
+  if (typeof value === 'string') return `{"key":${k},"type":"string","value":${JSON.stringify(value)}}`;
+  if (typeof value === 'boolean') return `{"key":${k},"type":"bool","value":${value}}`;
+  if (typeof value === 'number') return `{"key":${k},"type":"${Number.isInteger(value) ? 'int64' : 'float64'}","value":${Number.isFinite(value) ? value : JSON.stringify(String(value))}}`;
+  return `{"key":${k},"type":"string","value":${JSON.stringify(JSON.stringify(value))}}`;
 }
 
-function tag(key: string, value: AttributeValue | undefined): JaegerTag | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return { key, type: 'string', value };
-  if (typeof value === 'boolean') return { key, type: 'bool', value };
-  if (typeof value === 'number') return { key, type: Number.isInteger(value) ? 'int64' : 'float64', value };
-  return { key, type: 'string', value: JSON.stringify(value) };
-}
-
-function tags(attributes: Attributes): JaegerTag[] {
-  const out: JaegerTag[] = [];
+function tagsJson(attributes: Attributes, out: string[]): void {
   for (const key of Object.keys(attributes)) {
-    const t = tag(key, attributes[key]);
-    if (t) out.push(t);
+    const t = tagJson(key, attributes[key]);
+    if (t !== '') out.push(t);
   }
-  return out;
 }
 
-const NS_PER_SEC = 1_000_000_000n;
-const hrNs = (t: HrTime): bigint => BigInt(t[0]) * NS_PER_SEC + BigInt(t[1]);
+/** µs since the epoch, rounded down or up (exact in a double: 2^53 µs is 285 years). */
+const hrUsFloor = (t: HrTime): number => t[0] * 1_000_000 + Math.floor(t[1] / 1000);
+const hrUsCeil = (t: HrTime): number => t[0] * 1_000_000 + Math.ceil(t[1] / 1000);
+/** b - a in ns; differences within a run are small, so a double holds them exactly. */
+const hrDiffNs = (a: HrTime, b: HrTime): number => (b[0] - a[0]) * 1_000_000_000 + (b[1] - a[1]);
 
 const KIND_NAMES: Readonly<Record<number, string>> = {
   [SpanKind.INTERNAL]: 'internal',
@@ -41,52 +38,47 @@ const KIND_NAMES: Readonly<Record<number, string>> = {
   [SpanKind.CONSUMER]: 'consumer',
 };
 
-/** One span in Jaeger's shape. Times round outwards to whole µs so children stay inside parents. */
-export function jaegerSpan(span: ReadableSpan): object {
+/** One span in Jaeger's shape, as JSON text. Times round outwards to whole µs so children stay inside parents. */
+export function jaegerSpanJson(span: ReadableSpan): string {
   const ctx = span.spanContext();
-  const startNs = hrNs(span.startTime);
-  const endNs = hrNs(span.endTime);
-  const startUs = startNs / 1000n;
-  const endUs = (endNs + 999n) / 1000n;
-  const references: object[] = [];
-  if (span.parentSpanContext) references.push({ refType: 'CHILD_OF', traceID: span.parentSpanContext.traceId, spanID: span.parentSpanContext.spanId });
-  for (const link of span.links) references.push({ refType: 'FOLLOWS_FROM', traceID: link.context.traceId, spanID: link.context.spanId });
-  const spanTags = tags(span.attributes);
-  spanTags.push({ key: 'span.kind', type: 'string', value: KIND_NAMES[span.kind] ?? 'internal' });
-  spanTags.push({ key: 'otel.scope.name', type: 'string', value: span.instrumentationScope.name });
+  const startUs = hrUsFloor(span.startTime);
+  const endUs = hrUsCeil(span.endTime);
+  const refs: string[] = [];
+  if (span.parentSpanContext) refs.push(`{"refType":"CHILD_OF","traceID":"${span.parentSpanContext.traceId}","spanID":"${span.parentSpanContext.spanId}"}`);
+  for (const link of span.links) refs.push(`{"refType":"FOLLOWS_FROM","traceID":"${link.context.traceId}","spanID":"${link.context.spanId}"}`);
+  const tags: string[] = [];
+  tagsJson(span.attributes, tags);
+  tags.push(tagJson('span.kind', KIND_NAMES[span.kind] ?? 'internal'));
+  tags.push(tagJson('otel.scope.name', span.instrumentationScope.name));
   // µs lose the simulator's nanoseconds; the exact duration rides along
-  spanTags.push({ key: 'kiotrace.duration_ns', type: 'int64', value: Number(endNs - startNs) });
+  tags.push(tagJson('kiotrace.duration_ns', hrDiffNs(span.startTime, span.endTime)));
   if (span.status.code === SpanStatusCode.ERROR) {
-    spanTags.push({ key: 'otel.status_code', type: 'string', value: 'ERROR' });
-    if (span.status.message) spanTags.push({ key: 'otel.status_description', type: 'string', value: span.status.message });
-    spanTags.push({ key: 'error', type: 'bool', value: true });
+    tags.push(tagJson('otel.status_code', 'ERROR'));
+    if (span.status.message) tags.push(tagJson('otel.status_description', span.status.message));
+    tags.push(tagJson('error', true));
   } else if (span.status.code === SpanStatusCode.OK) {
-    spanTags.push({ key: 'otel.status_code', type: 'string', value: 'OK' });
+    tags.push(tagJson('otel.status_code', 'OK'));
   }
-  return {
-    traceID: ctx.traceId,
-    spanID: ctx.spanId,
-    operationName: span.name,
-    references,
-    startTime: Number(startUs),
-    duration: Number(endUs - startUs),
-    tags: spanTags,
-    logs: span.events.map((e) => ({
-      timestamp: Number(hrNs(e.time) / 1000n),
-      fields: [{ key: 'event', type: 'string', value: e.name }, ...tags(e.attributes ?? {})],
-    })),
-    processID: 'p1',
-    warnings: null,
-  };
+  const logs = span.events.map((e) => {
+    const fields = [tagJson('event', e.name)];
+    tagsJson(e.attributes ?? {}, fields);
+    return `{"timestamp":${hrUsFloor(e.time)},"fields":[${fields.join(',')}]}`;
+  });
+  return (
+    `{"traceID":"${ctx.traceId}","spanID":"${ctx.spanId}","operationName":${JSON.stringify(span.name)},"references":[${refs.join(',')}],` +
+    `"startTime":${startUs},"duration":${endUs - startUs},"tags":[${tags.join(',')}],"logs":[${logs.join(',')}],"processID":"p1","warnings":null}`
+  );
 }
 
 /** The process entry of every trace: the resource, as Jaeger shows it. */
-function jaegerProcess(span: ReadableSpan): object {
+function jaegerProcessJson(span: ReadableSpan): string {
   const attrs = span.resource.attributes;
   const serviceName = attrs['service.name'];
   const rest: Attributes = {};
   for (const k of Object.keys(attrs)) if (k !== 'service.name') rest[k] = attrs[k];
-  return { serviceName: typeof serviceName === 'string' ? serviceName : 'kiotrace', tags: tags(rest) };
+  const tags: string[] = [];
+  tagsJson(rest, tags);
+  return `{"serviceName":${JSON.stringify(typeof serviceName === 'string' ? serviceName : 'kiotrace')},"tags":[${tags.join(',')}]}`;
 }
 
 export class JaegerFileExporter implements SpanExporter {
@@ -94,6 +86,8 @@ export class JaegerFileExporter implements SpanExporter {
   spansWritten = 0;
   private started = false;
   private closed = false;
+  /** The resource is the same for every span of a run: serialized once. */
+  private processJson: string | undefined;
 
   /** `write` appends text to the file; it may throw, this exporter never does. */
   constructor(private readonly write: (text: string) => void) {}
@@ -113,7 +107,8 @@ export class JaegerFileExporter implements SpanExporter {
       }
       let text = '';
       for (const [traceID, list] of byTrace) {
-        text += (this.started || text !== '' ? ',\n' : '{"data":[\n') + JSON.stringify({ traceID, spans: list.map(jaegerSpan), processes: { p1: jaegerProcess(list[0]!) }, warnings: null });
+        this.processJson ??= jaegerProcessJson(list[0]!);
+        text += `${this.started || text !== '' ? ',\n' : '{"data":[\n'}{"traceID":"${traceID}","spans":[${list.map(jaegerSpanJson).join(',')}],"processes":{"p1":${this.processJson}},"warnings":null}`;
         this.tracesWritten++;
         this.spansWritten += list.length;
       }

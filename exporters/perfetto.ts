@@ -25,6 +25,12 @@ const WIRE_FIXED64 = 1;
 const WIRE_LEN = 2;
 const tag = (field: number, wire: number): number => ((field << 3) | wire) >>> 0;
 
+/** A uint64 varint; below 2^32 through protobufjs's cheaper uint32 path, which writes the same bytes. */
+function writeVarint64(w: protobuf.Writer, value: number): void {
+  if (value <= 0xffffffff && value >= 0) w.uint32(value);
+  else w.uint64(value);
+}
+
 /** Where the schema lives: exporters/perfetto/ in the package (dist/ has only the compiled code). */
 export function perfettoProtoPath(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -242,7 +248,7 @@ export class PerfettoWriter implements TimelineSink {
 
     const w = this.w;
     w.uint32(tag(f.traceEntry, WIRE_LEN)).fork();
-    w.uint32(tag(f.timestamp, WIRE_VARINT)).uint64(tsNs);
+    writeVarint64(w.uint32(tag(f.timestamp, WIRE_VARINT)), tsNs);
     w.uint32(tag(f.sequenceId, WIRE_VARINT)).uint32(SEQ_TRACKS);
     if (usesIids) {
       w.uint32(tag(f.sequenceFlags, WIRE_VARINT)).uint32(SEQ_NEEDS_INCREMENTAL_STATE);
@@ -250,15 +256,15 @@ export class PerfettoWriter implements TimelineSink {
     }
     w.uint32(tag(f.trackEvent, WIRE_LEN)).fork();
     w.uint32(tag(f.type, WIRE_VARINT)).uint32(type);
-    w.uint32(tag(f.trackUuid, WIRE_VARINT)).uint64(trackId);
-    if (nameIid !== 0) w.uint32(tag(f.nameIid, WIRE_VARINT)).uint64(nameIid);
-    if (categoryIid !== 0) w.uint32(tag(f.categoryIids, WIRE_VARINT)).uint64(categoryIid);
+    w.uint32(tag(f.trackUuid, WIRE_VARINT)).uint32(trackId);
+    if (nameIid !== 0) w.uint32(tag(f.nameIid, WIRE_VARINT)).uint32(nameIid);
+    if (categoryIid !== 0) w.uint32(tag(f.categoryIids, WIRE_VARINT)).uint32(categoryIid);
     if (counterValue !== undefined) w.uint32(tag(f.counterValue, WIRE_VARINT)).int64(counterValue);
     if (annotations && annotationIids) {
       for (let i = 0; i < annotations.length; i++) {
         const a = annotations[i]!;
         w.uint32(tag(f.debugAnnotations, WIRE_LEN)).fork();
-        w.uint32(tag(f.annotationNameIid, WIRE_VARINT)).uint64(annotationIids[i]!);
+        w.uint32(tag(f.annotationNameIid, WIRE_VARINT)).uint32(annotationIids[i]!);
         if (typeof a.value === 'number') w.uint32(tag(f.annotationInt, WIRE_VARINT)).int64(a.value);
         else w.uint32(tag(f.annotationString, WIRE_LEN)).string(a.value);
         w.ldelim();
@@ -276,12 +282,12 @@ export class PerfettoWriter implements TimelineSink {
 
   /** The packet's interned_data: the strings this packet is the first to use. */
   private writeInterned(): void {
+    if (this.names.pending.length + this.categories.pending.length + this.annotationNames.pending.length === 0) return;
     const tables: [InternTable, number][] = [
       [this.names, this.f.eventNames],
       [this.categories, this.f.eventCategories],
       [this.annotationNames, this.f.annotationNames],
     ];
-    if (tables.every(([t]) => t.pending.length === 0)) return;
     const w = this.w;
     const f = this.f;
     w.uint32(tag(f.internedData, WIRE_LEN)).fork();

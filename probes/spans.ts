@@ -76,11 +76,18 @@ export class SimIdGenerator implements IdGenerator {
     this.seedHex = hex32(mix32(seed ^ 0x6b696f74));
   }
 
+  private lastIoId = -1;
+  private mixedHex = '';
+
   /** Ids for the next span: ordinal 0 is the trace's root. */
   prepare(ioId: number, ordinal: number): void {
-    const mixed = hex32(mix32(ioId ^ mix32(this.seed)));
-    this.traceId = this.seedHex + hex32(Math.floor(ioId / 0x1_0000_0000)) + hex32(ioId >>> 0) + mixed;
-    this.spanId = mixed + hex32(ordinal + 1);
+    if (ioId !== this.lastIoId) {
+      // an I/O's spans are mostly made back to back: its trace id is worked out once
+      this.lastIoId = ioId;
+      this.mixedHex = hex32(mix32(ioId ^ mix32(this.seed)));
+      this.traceId = this.seedHex + hex32(Math.floor(ioId / 0x1_0000_0000)) + hex32(ioId >>> 0) + this.mixedHex;
+    }
+    this.spanId = this.mixedHex + hex32(ordinal + 1);
   }
 
   traceIdOf(ioId: number): string {

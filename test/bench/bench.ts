@@ -6,9 +6,10 @@
 // Also the child entry of the memory figures: `bench.js --memory-child <durationNs> <seed>` runs the
 // `default` scenario once and prints one JSON line (see workloads.ts runDefaultForMemory).
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { attachPerfetto, bareSdkSpans, perfettoRun, spanFileRun } from './exports.js';
 import { BIOLATENCY_LIKE, defaultWithScript, TIGHT_LOOP_PROGRAM, tightLoopFirings } from './scripts.js';
 import { engineHold, forceGc, repoRoot, runDefaultForMemory, runRandread, type MemoryResult, type ProbeMode, type RandreadResult } from './workloads.js';
 
@@ -180,10 +181,12 @@ function benchAttachedPairs(mode: ProbeMode, simNs: number, pairs: number, expec
 // ---------------------------------------------------------------------------------------------
 // 5. Memory of the default scenario, one child process per measurement.
 
-function runMemoryChild(durationNs: number, seed: number): Promise<MemoryResult> {
+type MemoryMode = 'plain' | 'perfetto';
+
+function runMemoryChild(durationNs: number, seed: number, mode: MemoryMode): Promise<MemoryResult> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--optimize-for-size', self, '--memory-child', String(durationNs), String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--expose-gc', '--optimize-for-size', self, '--memory-child', String(durationNs), String(seed), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -204,10 +207,8 @@ function runMemoryChild(durationNs: number, seed: number): Promise<MemoryResult>
   });
 }
 
-async function benchMemory(runs: number): Promise<Record<string, Figure>> {
-  // 20 s too: it shows where memory levels off once the page cache holds the scenario's files
-  const durations = [1_000_000_000, 10_000_000_000, 20_000_000_000];
-  progress(`memory: default scenario, 1 s, 10 s and 20 s simulated, ${runs} child processes each (two at a time)`);
+async function benchMemory(runs: number, mode: MemoryMode, durations: readonly number[]): Promise<Map<number, Figure>> {
+  progress(`memory${mode === 'perfetto' ? ' with Perfetto on' : ''}: default scenario, ${durations.map((d) => `${d / 1e9} s`).join(', ')} simulated, ${runs} child processes each (two at a time)`);
   const tasks: { durationNs: number; seed: number }[] = [];
   // Longest first so the two workers finish together.
   for (const d of [...durations].reverse()) for (let r = 0; r < runs; r++) tasks.push({ durationNs: d, seed: SEED });
@@ -216,7 +217,7 @@ async function benchMemory(runs: number): Promise<Record<string, Figure>> {
   const worker = async (): Promise<void> => {
     while (next < tasks.length) {
       const t = tasks[next++]!;
-      const res = await runMemoryChild(t.durationNs, t.seed);
+      const res = await runMemoryChild(t.durationNs, t.seed, mode);
       results.get(t.durationNs)!.push(res);
       progress(
         `  ${t.durationNs / 1e9} s simulated: maxRSS ${(res.maxRssBytes / MiB).toFixed(1)} MiB, peak heapUsed ${(res.peakHeapUsedBytes / MiB).toFixed(1)} MiB, ` +
@@ -240,29 +241,77 @@ async function benchMemory(runs: number): Promise<Record<string, Figure>> {
       wall_s: round(median(rs.map((r) => r.wallNs)) / 1e9, 2),
     };
   };
-  const f1 = figure(durations[0]!);
-  const f10 = figure(durations[1]!);
-  const f20 = figure(durations[2]!);
-  const ratio = f10.median / f1.median;
+  return new Map(durations.map((d) => [d, figure(d)]));
+}
+
+/** The plain memory figures: 20 s too, where memory levels off once the page cache holds the files. */
+async function benchPlainMemory(runs: number): Promise<Record<string, Figure>> {
+  const figures = await benchMemory(runs, 'plain', [1_000_000_000, 10_000_000_000, 20_000_000_000]);
+  const f1 = figures.get(1_000_000_000)!;
+  const f10 = figures.get(10_000_000_000)!;
+  const f20 = figures.get(20_000_000_000)!;
   return {
     peak_memory_default_1s_mb: f1,
     peak_memory_default_10s_mb: f10,
     peak_memory_default_20s_mb: f20,
-    peak_memory_ratio_20s_over_10s: {
-      median: round(f20.median / f10.median, 3),
-      unit: 'ratio (peak RSS)',
-      runs,
-      retained_heap_ratio: round((f20['retained_heap_mib'] as number) / (f10['retained_heap_mib'] as number), 3),
-    },
-    peak_memory_ratio_10s_over_1s: {
-      median: round(ratio, 3),
-      unit: 'ratio (peak RSS)',
-      runs,
-      heap_used_ratio: round((f10['peak_heap_used_mib'] as number) / (f1['peak_heap_used_mib'] as number), 3),
-      retained_heap_ratio: round((f10['retained_heap_mib'] as number) / (f1['retained_heap_mib'] as number), 3),
-      bar: 'flat (close to 1)',
-    },
+    peak_memory_ratio_20s_over_10s: ratioFigure(f20, f10, runs),
+    peak_memory_ratio_10s_over_1s: { ...ratioFigure(f10, f1, runs), bar: 'flat (close to 1)' },
   };
+}
+
+function ratioFigure(long: Figure, short: Figure, runs: number): Figure {
+  return {
+    median: round(long.median / short.median, 3),
+    unit: 'ratio (peak RSS)',
+    runs,
+    heap_used_ratio: round((long['peak_heap_used_mib'] as number) / (short['peak_heap_used_mib'] as number), 3),
+    retained_heap_ratio: round((long['retained_heap_mib'] as number) / (short['retained_heap_mib'] as number), 3),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Trace outputs (issue 4).
+
+async function benchExports(report: Record<string, Figure>): Promise<void> {
+  progress('perfetto: default for 1 s simulated, written to /dev/null, 3 runs');
+  perfettoRun(100_000_000);
+  const rates: number[] = [];
+  const perEvent: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    forceGc();
+    const res = perfettoRun(1_000_000_000);
+    rates.push((res.events * 1e9) / res.wallNs);
+    perEvent.push(res.bytes / res.events);
+    progress(`  ${res.events} events, ${res.bytes} bytes in ${(res.wallNs / 1e9).toFixed(2)} s: ${fmtRate(rates[r]!)}, ${perEvent[r]!.toFixed(2)} B/event`);
+  }
+  report['perfetto_events_per_sec'] = { median: Math.round(median(rates)), unit: 'events/s (simulation included)', runs: 3, samples: rates.map(Math.round), bar: '>= 1000000', meets_bar: median(rates) >= 1e6 };
+  report['perfetto_bytes_per_event_default'] = { median: round(median(perEvent), 2), unit: 'bytes/event', runs: 3, samples: perEvent.map((x) => round(x, 2)), bar: '<= 24', meets_bar: median(perEvent) <= 24 };
+
+  progress('spans: default for 100 ms simulated into a Jaeger file, next to the bare SDK making as many spans into a no-op exporter, 4 interleaved pairs');
+  await spanFileRun(20_000_000);
+  const ratios: number[] = [];
+  const ours: number[] = [];
+  const bare: number[] = [];
+  for (let r = 0; r < 4; r++) {
+    forceGc();
+    const a = await spanFileRun(100_000_000);
+    forceGc();
+    const bareNs = await bareSdkSpans(a.spans, 4, Math.round(a.attributes / a.spans));
+    ours.push((a.spans * 1e9) / a.wallNs);
+    bare.push((a.spans * 1e9) / bareNs);
+    ratios.push(ours[r]! / bare[r]!);
+    progress(`  ${a.spans} spans: built and written ${fmtRate(ours[r]!)}, bare SDK ${fmtRate(bare[r]!)}, ratio ${ratios[r]!.toFixed(3)}`);
+  }
+  report['span_file_export_per_sec'] = { median: Math.round(median(ours)), unit: 'spans/s (simulation included)', runs: 4, samples: ours.map(Math.round) };
+  report['bare_sdk_spans_per_sec'] = { median: Math.round(median(bare)), unit: 'spans/s (no-op exporter)', runs: 4, samples: bare.map(Math.round) };
+  report['span_file_vs_bare_sdk_ratio'] = { median: round(median(ratios), 3), unit: 'ratio', runs: 4, samples: ratios.map((x) => round(x, 3)), bar: '>= 0.6', meets_bar: median(ratios) >= 0.6 };
+
+  const mem = await benchMemory(3, 'perfetto', [1_000_000_000, 10_000_000_000]);
+  const f1 = mem.get(1_000_000_000)!;
+  const f10 = mem.get(10_000_000_000)!;
+  report['perfetto_peak_memory_default_1s_mb'] = f1;
+  report['perfetto_peak_memory_default_10s_mb'] = f10;
+  report['perfetto_peak_memory_ratio_10s_over_1s'] = { ...ratioFigure(f10, f1, 3), bar: 'flat (close to 1)' };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,7 +322,13 @@ async function main(): Promise<void> {
     const durationNs = Number(argv[1]);
     const seed = Number(argv[2] ?? SEED);
     if (!Number.isSafeInteger(durationNs) || durationNs <= 0) throw new Error(`bad duration ${argv[1]}`);
-    console.log(JSON.stringify(runDefaultForMemory(durationNs, seed)));
+    if (argv[3] === 'perfetto') {
+      const fd = openSync('/dev/null', 'w');
+      console.log(JSON.stringify(runDefaultForMemory(durationNs, seed, undefined, (m) => attachPerfetto(m, fd).finish)));
+      closeSync(fd);
+    } else {
+      console.log(JSON.stringify(runDefaultForMemory(durationNs, seed)));
+    }
     return;
   }
   const started = process.hrtime.bigint();
@@ -324,7 +379,8 @@ async function main(): Promise<void> {
     report['default_biolatency_wall_ratio'] = { median: round(median(ratios), 3), unit: 'ratio (wall time with / without)', runs: ratios.length, samples: ratios.map((x) => round(x, 3)), bar: '<= 1.3', meets_bar: median(ratios) <= 1.3 };
   }
 
-  Object.assign(report, await benchMemory(3));
+  Object.assign(report, await benchPlainMemory(3));
+  await benchExports(report);
 
   progress(`done in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`);
   const json = JSON.stringify(report);

@@ -156,7 +156,11 @@ export interface MemoryResult {
   readonly wallNs: number;
 }
 
-export function runDefaultForMemory(durationNs: number, seed: number, sliceNs = 100_000_000): MemoryResult {
+/**
+ * `withTrace`, when given, attaches an output to the machine before it runs and returns what
+ * finishes it: the memory figures then include that output's cost.
+ */
+export function runDefaultForMemory(durationNs: number, seed: number, sliceNs = 100_000_000, withTrace?: (m: Machine) => (endNs: number) => void): MemoryResult {
   const loaded = loadScenario('default', join(repoRoot(), 'traces', 'scenarios'));
   if (!loaded.ok) throw new Error(loaded.diagnostics.map(renderDiagnostic).join('\n'));
   const scenario = loaded.scenario;
@@ -166,6 +170,7 @@ export function runDefaultForMemory(durationNs: number, seed: number, sliceNs = 
   const m = prepareRun(scenario, { seed, durationNs });
   forceGc();
   const bootHeapBytes = process.memoryUsage().heapUsed;
+  const finishTrace = withTrace?.(m);
   let peak = bootHeapBytes;
   for (let t = sliceNs; ; t += sliceNs) {
     const until = Math.min(t, durationNs);
@@ -174,6 +179,7 @@ export function runDefaultForMemory(durationNs: number, seed: number, sliceNs = 
     if (h > peak) peak = h;
     if (until >= durationNs) break;
   }
+  finishTrace?.(m.env.nowNs);
   const wallNs = Number(nowNs() - t0);
   const eventsRun = m.env.eventsRun;
   forceGc();
