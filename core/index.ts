@@ -11,7 +11,7 @@ export { SimBug } from './sim/errors.js';
 export { ProbeHit, ProbeRegistry, ProbeSite, FuncProbe, Tracepoint, globToRegExp, registerValue } from './trace/probe.js';
 export type { FieldRecord, FieldValue, HitContext, ProbeHandler, ProbeProvider, FuncParam } from './trace/probe.js';
 export type { FormatField } from './trace/formats.js';
-export { SYSCALL_NR } from './trace/events.js';
+export { SYSCALL_NR, type DeviceStep, type DmaStep } from './trace/events.js';
 export { errnoName } from './uapi/errno.js';
 export { BTF, btfCast, type BtfContext, type BtfMember, type BtfPointer, type BtfStruct, type BtfValue } from './trace/btf.js';
 export type { Kernel } from './kernel/kernel.js';

@@ -98,6 +98,10 @@ interface FtraceEventObject {
   pid: number;
   schedSwitch?: object;
   schedWaking?: object;
+  irqHandlerEntry?: object;
+  irqHandlerExit?: object;
+  softirqEntry?: object;
+  softirqExit?: object;
 }
 
 /** An interning table for one kind of string on the track-event sequence. */
@@ -313,6 +317,16 @@ export class PerfettoWriter implements TimelineSink {
 
   schedWaking(cpu: number, tsNs: number, commonPid: number, comm: string, pid: number, prio: number, targetCpu: number): void {
     this.ftraceEvent(cpu, { timestamp: tsNs, pid: commonPid, schedWaking: { comm, pid, prio, success: 1, targetCpu } });
+  }
+
+  irqHandler(cpu: number, tsNs: number, commonPid: number, entry: boolean, irq: number, name: string, ret: number): void {
+    if (entry) this.ftraceEvent(cpu, { timestamp: tsNs, pid: commonPid, irqHandlerEntry: { irq, name } });
+    else this.ftraceEvent(cpu, { timestamp: tsNs, pid: commonPid, irqHandlerExit: { irq, ret } });
+  }
+
+  softirq(cpu: number, tsNs: number, commonPid: number, entry: boolean, vec: number): void {
+    if (entry) this.ftraceEvent(cpu, { timestamp: tsNs, pid: commonPid, softirqEntry: { vec } });
+    else this.ftraceEvent(cpu, { timestamp: tsNs, pid: commonPid, softirqExit: { vec } });
   }
 
   private ftraceEvent(cpu: number, e: FtraceEventObject): void {

@@ -29,6 +29,9 @@ export interface TimelineSink {
   /** sched:sched_switch as ftrace records it; `commonPid` is the task the event fired in (prev). */
   schedSwitch(cpu: number, tsNs: number, prevComm: string, prevPid: number, prevPrio: number, prevState: number, nextComm: string, nextPid: number, nextPrio: number): void;
   schedWaking(cpu: number, tsNs: number, commonPid: number, comm: string, pid: number, prio: number, targetCpu: number): void;
+  /** irq:irq_handler_entry/exit and irq:softirq_entry/exit as ftrace records them (`vec` for softirqs). */
+  irqHandler(cpu: number, tsNs: number, commonPid: number, entry: boolean, irq: number, name: string, ret: number): void;
+  softirq(cpu: number, tsNs: number, commonPid: number, entry: boolean, vec: number): void;
   finish(endNs: number): void;
 }
 
@@ -187,10 +190,24 @@ export class TraceRecorder {
     on('tracepoint:block:block_rq_issue', (h) => this.requestIssue(h));
     on('tracepoint:block:block_rq_complete', (h) => this.requestDone(h, true));
     on('tracepoint:block:block_rq_requeue', (h) => this.requestDone(h, false));
-    on('tracepoint:irq:irq_handler_entry', (h) => this.irqEnter(h, `irq/${String(h.fields.irq)} ${String(h.fields.name)}`));
-    on('tracepoint:irq:irq_handler_exit', (h) => this.irqExit(h));
-    on('tracepoint:irq:softirq_entry', (h) => this.irqEnter(h, `softirq ${SOFTIRQ_NAMES[Number(h.fields.vec)] ?? String(h.fields.vec)}`));
-    on('tracepoint:irq:softirq_exit', (h) => this.irqExit(h));
+    // interrupts twice: in ftrace's own format (the viewer's per-CPU IRQ rows), and as slices on
+    // a per-CPU track, because only track-event slices can be the ends of arrows
+    on('tracepoint:irq:irq_handler_entry', (h) => {
+      this.sink.irqHandler(h.cpu, h.timeNs, h.tid, true, Number(h.fields.irq), String(h.fields.name), 0);
+      this.irqEnter(h, `irq/${String(h.fields.irq)} ${String(h.fields.name)}`);
+    });
+    on('tracepoint:irq:irq_handler_exit', (h) => {
+      this.sink.irqHandler(h.cpu, h.timeNs, h.tid, false, Number(h.fields.irq), '', Number(h.fields.ret));
+      this.irqExit(h);
+    });
+    on('tracepoint:irq:softirq_entry', (h) => {
+      this.sink.softirq(h.cpu, h.timeNs, h.tid, true, Number(h.fields.vec));
+      this.irqEnter(h, `softirq ${SOFTIRQ_NAMES[Number(h.fields.vec)] ?? String(h.fields.vec)}`);
+    });
+    on('tracepoint:irq:softirq_exit', (h) => {
+      this.sink.softirq(h.cpu, h.timeNs, h.tid, false, Number(h.fields.vec));
+      this.irqExit(h);
+    });
     on('tracepoint:sched:sched_switch', (h) => this.schedSwitch(h));
     on('tracepoint:sched:sched_waking', (h) => this.schedWaking(h));
     on('tracepoint:sched:sched_process_fork', (h) => this.newTasks(h.timeNs));

@@ -7,7 +7,7 @@
 
 import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type HrTime, type Span, type Tracer } from '@opentelemetry/api';
 import type { IdGenerator } from '@opentelemetry/sdk-trace-node';
-import { errnoName, type Bio, type Machine, type ProbeHit, type Request } from '../core/index.js';
+import { errnoName, type Bio, type DeviceStep, type DmaStep, type Machine, type ProbeHit, type Request } from '../core/index.js';
 import { attach } from './attach.js';
 
 /** Attribute names: OpenTelemetry semantic conventions where one exists, else `kiotrace.*`. */
@@ -194,7 +194,8 @@ export class SpanBuilder {
   private readonly stacks = new Map<number, FunctionFrame[]>();
   private readonly bios = new Map<Bio, BioSpan>();
   private readonly requests = new Map<BlockRequest, RequestSpans>();
-  private readonly issued = new Map<string, RequestSpans>();
+  /** Every request on a device now, traced or not: the queue depth a driver span reports. */
+  private readonly onDevice = new Set<BlockRequest>();
   private readonly irqFrames: IrqFrame[][] = [];
   private readonly deviceInFlight = new Map<number, number>();
   private readonly unsampled = new Set<number>();
@@ -236,6 +237,8 @@ export class SpanBuilder {
     on('tracepoint:block:block_bio_frontmerge', (h) => this.bioMerged(h, 'front'));
     on('tracepoint:block:block_rq_insert', (h) => this.requestInsert(h));
     on('tracepoint:block:block_rq_issue', (h) => this.requestIssue(h));
+    on('tracepoint:block:block_rq_merge', (h) => this.requestMerged(h));
+    on('tracepoint:block:block_rq_requeue', (h) => this.requestRequeued(h));
     on('tracepoint:kiotrace:device_fetch', (h) => this.deviceFetch(h));
     on('tracepoint:kiotrace:dma_transfer', (h) => this.dmaTransfer(h));
     on('tracepoint:block:block_rq_complete', (h) => this.requestComplete(h));
@@ -500,15 +503,24 @@ export class SpanBuilder {
 
   private requestIssue(h: ProbeHit): void {
     const rq = h.args[0] as BlockRequest;
+    if (!this.onDevice.has(rq)) {
+      this.onDevice.add(rq);
+      this.deviceInFlight.set(rq.dev, (this.deviceInFlight.get(rq.dev) ?? 0) + 1);
+    }
+    const depth = this.deviceInFlight.get(rq.dev)!;
     const r = this.requestSpans(rq, h);
     if (!r) return;
     if (r.queue) {
       this.endSpan(r.io, r.queue, h.timeNs);
       r.queue = undefined;
     }
-    const depth = (this.deviceInFlight.get(rq.dev) ?? 0) + 1;
-    this.deviceInFlight.set(rq.dev, depth);
-    r.span.setAttributes({ [ATTR.queueWaitNs]: h.timeNs - r.insertedNs, [ATTR.rwbs]: String(h.fields.rwbs) });
+    // merges while it waited may have grown it (or moved its start, for a front merge)
+    r.span.setAttributes({
+      [ATTR.queueWaitNs]: h.timeNs - r.insertedNs,
+      [ATTR.rwbs]: String(h.fields.rwbs),
+      [ATTR.sector]: rq.sector,
+      [ATTR.bytes]: rq.nrSectors * 512,
+    });
     r.driver = this.startSpan(r.io, 'driver', h.timeNs, r.context, {
       [ATTR.device]: r.deviceName,
       [ATTR.queueDepth]: depth,
@@ -517,7 +529,6 @@ export class SpanBuilder {
       [ATTR.cpu]: h.cpu,
     });
     r.driverContext = trace.setSpan(ROOT_CONTEXT, r.driver);
-    this.issued.set(`${rq.dev}:${rq.sector}`, r);
     // a merged request carries other I/Os' bios: each side links to the other
     for (const bio of rq.bios) {
       if (bio.ioId === r.io.ioId) continue;
@@ -528,32 +539,69 @@ export class SpanBuilder {
     }
   }
 
+  /** The traced request a device step is for: the command carries its request. */
+  private stepRequest(h: ProbeHit): RequestSpans | undefined {
+    const step = h.args[0] as DeviceStep;
+    return step.rq ? this.requests.get(step.rq) : undefined;
+  }
+
   private deviceFetch(h: ProbeHit): void {
-    const r = this.issued.get(`${String(h.fields.dev)}:${String(h.fields.sector)}`);
+    const r = this.stepRequest(h);
     if (!r || !r.driverContext || r.device) return;
     r.device = this.startSpan(r.io, 'device', h.timeNs, r.driverContext, { [ATTR.device]: r.deviceName });
   }
 
   private dmaTransfer(h: ProbeHit): void {
-    const r = this.issued.get(`${String(h.fields.dev)}:${String(h.fields.sector)}`);
+    const r = this.stepRequest(h);
     if (!r || !r.driverContext) return;
-    const durationNs = Number(h.fields.duration_ns);
-    const span = this.startSpan(r.io, 'dma', h.timeNs - durationNs, r.device ? trace.setSpan(ROOT_CONTEXT, r.device) : r.driverContext, {
-      [ATTR.bytes]: Number(h.fields.bytes),
-      'kiotrace.dma.to_device': Boolean(h.fields.to_device),
-      'kiotrace.dma.nr_sg': Number(h.fields.nr_sg),
+    // devices report a transfer when it starts (HDD) or ends (NVMe): the step says when it ran
+    const step = h.args[0] as DmaStep;
+    const span = this.startSpan(r.io, 'dma', step.startNs, r.device ? trace.setSpan(ROOT_CONTEXT, r.device) : r.driverContext, {
+      [ATTR.bytes]: step.bytes,
+      'kiotrace.dma.to_device': step.toDevice,
+      'kiotrace.dma.nr_sg': step.nrSg,
     });
-    this.endSpan(r.io, span, h.timeNs);
+    span.end(this.clock.hrTime(step.endNs));
+    r.io.open--;
+  }
+
+  /** Another request absorbed this one (blk_attempt_req_merge): its bios finish with the survivor. */
+  private requestMerged(h: ProbeHit): void {
+    const rq = h.args[0] as BlockRequest;
+    const r = this.requests.get(rq);
+    if (!r) return;
+    this.requests.delete(rq);
+    if (r.queue) this.endSpan(r.io, r.queue, h.timeNs);
+    r.span.setAttribute(ATTR.merged, 'into another request');
+    r.io.requests--;
+    this.endSpan(r.io, r.span, h.timeNs);
+  }
+
+  /** The driver gave the request back (busy): it waits again and will be issued anew. */
+  private requestRequeued(h: ProbeHit): void {
+    const rq = h.args[0] as BlockRequest;
+    if (this.onDevice.delete(rq)) this.deviceInFlight.set(rq.dev, Math.max(0, (this.deviceInFlight.get(rq.dev) ?? 1) - 1));
+    const r = this.requests.get(rq);
+    if (!r) return;
+    if (r.device) this.endSpan(r.io, r.device, h.timeNs);
+    r.device = undefined;
+    if (r.driver) {
+      r.driver.setAttribute('kiotrace.requeued', true);
+      this.endSpan(r.io, r.driver, h.timeNs);
+    }
+    r.driver = undefined;
+    r.driverContext = undefined;
+    r.insertedNs = h.timeNs;
+    r.queue = this.startSpan(r.io, 'queue wait', h.timeNs, r.context, {});
   }
 
   private requestComplete(h: ProbeHit): void {
     const rq = h.args[0] as BlockRequest;
     const r = this.requests.get(rq);
     const error = Number(h.fields.error);
+    if (this.onDevice.delete(rq)) this.deviceInFlight.set(rq.dev, Math.max(0, (this.deviceInFlight.get(rq.dev) ?? 1) - 1));
     if (r) {
       this.requests.delete(rq);
-      this.issued.delete(`${rq.dev}:${rq.sector}`);
-      this.deviceInFlight.set(rq.dev, Math.max(0, (this.deviceInFlight.get(rq.dev) ?? 1) - 1));
       if (r.device) this.endSpan(r.io, r.device, h.timeNs);
       const frame = this.irqFrames[h.cpu]?.at(-1);
       if (frame && r.driverContext) frame.completed.push({ io: r.io, parent: r.driverContext });

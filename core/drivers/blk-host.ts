@@ -86,7 +86,7 @@ export abstract class BlockDriverHost implements DeviceHost {
   }
 
   protected step(qid: number, cmd: DeviceCommand): DeviceStep {
-    return { dev: this.q.dev, qid, cid: cmd.cid, sector: cmd.sector, nrSectors: cmd.nrSectors, rwbs: this.rwbsOf(qid, cmd) };
+    return { dev: this.q.dev, qid, cid: cmd.cid, sector: cmd.sector, nrSectors: cmd.nrSectors, rwbs: this.rwbsOf(qid, cmd), rq: this.outstanding[qid]!.get(cmd.cid) };
   }
 
   protected ioIdOf(qid: number, cid: number): number {
@@ -109,6 +109,7 @@ export abstract class BlockDriverHost implements DeviceHost {
         sector: cmd.sector,
         nrSectors: cmd.nrSectors,
         rwbs: this.rwbsOf(qid, cmd),
+        rq: this.outstanding[qid]!.get(cmd.cid),
         channel: d.channel,
         die: d.die,
         seekNs: d.seekNs,
@@ -129,11 +130,14 @@ export abstract class BlockDriverHost implements DeviceHost {
         sector: cmd.sector,
         nrSectors: cmd.nrSectors,
         rwbs: this.rwbsOf(qid, cmd),
+        rq: this.outstanding[qid]!.get(cmd.cid),
         toDevice: direction === 'to-device',
         bytes,
         nrSg: cmd.sgList.length,
         dmaAddr: cmd.sgList[0]?.dmaAddr ?? 0,
         durationNs: endNs - startNs,
+        startNs,
+        endNs,
       });
     }
   }

@@ -193,14 +193,22 @@ export interface DeviceStep {
   readonly sector: number;
   readonly nrSectors: number;
   readonly rwbs: string;
+  /** The request the command carries (the driver's qid/cid table entry), for consumers that follow it. */
+  readonly rq: TracedRequest | undefined;
 }
 
+/**
+ * A DMA transfer. The NVMe model reports it when the transfer ends, the HDD when it starts
+ * (its data moves while the platter turns); startNs/endNs say when it really ran.
+ */
 export interface DmaStep extends DeviceStep {
   readonly toDevice: boolean;
   readonly bytes: number;
   readonly nrSg: number;
   readonly dmaAddr: number;
   readonly durationNs: number;
+  readonly startNs: number;
+  readonly endNs: number;
 }
 
 export interface MediaStep extends DeviceStep {
