@@ -146,6 +146,7 @@ interface IoTrace {
   /** Requests of this I/O in the block layer. */
   requests: number;
   originDone: boolean;
+  rootEnded: boolean;
   wake: Span | undefined;
   /** The task the wake-up is for, until it is back on a CPU. */
   wokenPid: number;
@@ -268,7 +269,7 @@ export class SpanBuilder {
     for (const stack of this.stacks.values()) for (const f of stack) f.span.end(t);
     for (const io of this.traces.values()) {
       io.wake?.end(t);
-      io.root.end(t);
+      if (!io.rootEnded) io.root.end(t);
       this.onTraceComplete(io.root.spanContext().traceId);
     }
     this.traces.clear();
@@ -296,6 +297,7 @@ export class SpanBuilder {
   private maybeComplete(io: IoTrace, nowNs: number): void {
     if (io.origin === 'other' && io.originDone && io.open === 1 && io.requests === 0) {
       io.root.end(this.clock.hrTime(nowNs));
+      io.rootEnded = true;
       io.open = 0;
     }
     if (io.open !== 0) return;
@@ -330,6 +332,7 @@ export class SpanBuilder {
       open: 1,
       requests: 0,
       originDone: false,
+      rootEnded: false,
       wake: undefined,
       wokenPid: -1,
     };
@@ -381,6 +384,7 @@ export class SpanBuilder {
     }
     io.originDone = true;
     io.root.end(this.clock.hrTime(h.timeNs));
+    io.rootEnded = true;
     io.open--;
     this.maybeComplete(io, h.timeNs);
   }
