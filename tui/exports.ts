@@ -3,7 +3,7 @@
 // endpoint. Files are written beside their destination and renamed into place at the end, so an
 // interrupted run never leaves a half-written trace under the user's name.
 
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { Machine } from '../core/index.js';
@@ -26,15 +26,24 @@ export interface ExportRequest {
   readonly ignoreEnvironment?: boolean;
 }
 
-/** A file written through a temporary name and renamed into place on close. */
+/**
+ * A file written through a temporary name and renamed into place on close. Devices and pipes
+ * (/dev/null, /dev/stdout, a FIFO) are written directly: there is nothing to replace.
+ */
 class OutputFile {
   private readonly fd: number;
-  private readonly tmpPath: string;
+  private readonly tmpPath: string | undefined;
   bytes = 0;
 
   constructor(readonly path: string) {
-    this.tmpPath = `${path}.kiotrace-partial`;
-    this.fd = openSync(this.tmpPath, 'w');
+    let special = false;
+    try {
+      special = !statSync(path).isFile();
+    } catch {
+      special = false;
+    }
+    this.tmpPath = special ? undefined : `${path}.kiotrace-partial`;
+    this.fd = openSync(this.tmpPath ?? path, 'w');
   }
 
   write(data: Uint8Array | string): void {
@@ -44,7 +53,7 @@ class OutputFile {
 
   commit(): void {
     closeSync(this.fd);
-    renameSync(this.tmpPath, this.path);
+    if (this.tmpPath !== undefined) renameSync(this.tmpPath, this.path);
   }
 
   abandon(): void {
@@ -53,7 +62,7 @@ class OutputFile {
     } catch {
       // already closed
     }
-    rmSync(this.tmpPath, { force: true });
+    if (this.tmpPath !== undefined) rmSync(this.tmpPath, { force: true });
   }
 }
 

@@ -5,7 +5,7 @@
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attach } from '../../probes/attach.js';
@@ -361,4 +361,12 @@ test('bad output paths are refused up front (exit 2), and a failing run leaves e
     assert.deepEqual(readdirSync(dir).sort(), ['keep.json', 'keep.otlp.json'], `${args.join(' ')}: nothing else written`);
   }
   assert.match(run(cases[0]!).stderr, /^kiotrace: --sample: must be a ratio in \(0, 1\]/);
+});
+
+test('device outputs are written in place: --perfetto /dev/null leaves /dev/null a device', () => {
+  const r = run(['run', 'blocking-read', '--perfetto', '/dev/null', '--epoch', String(EPOCH)]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, 'perfetto: /dev/null: 59 events, 2915 bytes (open it at https://ui.perfetto.dev)\n');
+  assert.equal(statSync('/dev/null').isCharacterDevice(), true);
+  assert.equal(existsSync('/dev/null.kiotrace-partial'), false);
 });
