@@ -80,6 +80,109 @@ export class CompleteTraceProcessor implements SpanProcessor {
   }
 }
 
+/**
+ * Batches spans for a network exporter at the pace the endpoint takes them: a bounded queue,
+ * a few exports in flight, and `backpressure()` for the simulation loop to wait on while the
+ * endpoint is slow but answering. When it fails (down, refusing), nobody waits: one export at a
+ * time probes it, the queue fills, and what it cannot hold is dropped and counted, never silently.
+ * (The SDK's BatchSpanProcessor exports everything at once on flush and loses what exceeds the
+ * exporter's concurrency limit; a simulator outruns any endpoint, so it needs the pacing.)
+ */
+export class PacedBatchProcessor implements SpanProcessor {
+  /** Spans dropped because the queue was full. */
+  dropped = 0;
+  /** Spans never handed to the exporter because the endpoint was failing when the run ended. */
+  abandoned = 0;
+  private batches: ReadableSpan[][] = [];
+  private current: ReadableSpan[] = [];
+  private queued = 0;
+  private inFlight = 0;
+  private healthy = true;
+  private closed = false;
+  /** Flushing at the end of a run: a failing endpoint gets no more probes. */
+  private ending = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly exporter: SpanExporter,
+    private readonly batchSpans = 2048,
+    private readonly maxQueuedSpans = 1 << 17,
+    private readonly maxInFlight = 8,
+  ) {}
+
+  onStart(_span: Span, _parentContext: Context): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if (this.closed) return;
+    if (this.queued >= this.maxQueuedSpans) {
+      this.dropped++;
+      return;
+    }
+    this.current.push(span);
+    this.queued++;
+    if (this.current.length >= this.batchSpans) {
+      this.batches.push(this.current);
+      this.current = [];
+      this.pump();
+    }
+  }
+
+  private pump(): void {
+    // a failing endpoint gets one export at a time: enough to notice when it is back
+    while (this.batches.length > 0 && this.inFlight < (this.healthy ? this.maxInFlight : this.ending ? 0 : 1)) {
+      const batch = this.batches.shift()!;
+      this.inFlight++;
+      this.exporter.export(batch, (r) => {
+        this.inFlight--;
+        this.queued -= batch.length;
+        this.healthy = r.code === ExportResultCode.SUCCESS;
+        this.pump();
+        this.wake();
+      });
+    }
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private settled(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Resolves once the queue is below half full, or at once if the endpoint is failing. */
+  async backpressure(): Promise<void> {
+    while (this.healthy && this.queued > this.maxQueuedSpans / 2 && this.inFlight > 0) await this.settled();
+  }
+
+  async forceFlush(): Promise<void> {
+    this.ending = true;
+    if (this.current.length > 0) {
+      this.batches.push(this.current);
+      this.current = [];
+    }
+    this.pump();
+    // a slow endpoint is waited for; a failing one gets what is in flight, the rest is abandoned
+    while (this.inFlight > 0 || (this.healthy && this.batches.length > 0)) {
+      await this.settled();
+    }
+    for (const b of this.batches) {
+      this.abandoned += b.length;
+      this.queued -= b.length;
+    }
+    this.batches = [];
+    this.ending = false;
+  }
+
+  async shutdown(): Promise<void> {
+    await this.forceFlush();
+    this.closed = true;
+    await this.exporter.shutdown();
+  }
+}
+
 export interface TracingOptions {
   readonly scenario: string;
   readonly seed: number;

@@ -5,13 +5,13 @@
 
 import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { Machine } from '../core/index.js';
 import { PerfettoWriter } from '../exporters/perfetto.js';
 import { JaegerFileExporter } from '../exporters/jaeger.js';
 import { CountingOtlpExporter, OtlpJsonFileExporter } from '../exporters/otlp.js';
 import { TraceRecorder } from '../probes/recorder.js';
-import { CompleteTraceProcessor, createTracing, type Tracing } from '../probes/tracing.js';
+import { CompleteTraceProcessor, PacedBatchProcessor, createTracing, type Tracing } from '../probes/tracing.js';
 
 export interface ExportRequest {
   readonly perfetto?: string;
@@ -99,6 +99,7 @@ export async function runWithExports(m: Machine, durationNs: number, scenario: s
     let jaeger: { file: OutputFile; exporter: JaegerFileExporter } | undefined;
     let otlpFile: { file: OutputFile; exporter: OtlpJsonFileExporter } | undefined;
     let network: CountingOtlpExporter | undefined;
+    let paced: PacedBatchProcessor | undefined;
     if (req.jaeger !== undefined || req.otlpFile !== undefined || req.otlp !== undefined) {
       const processors: SpanProcessor[] = [];
       const fileExporters = [];
@@ -115,8 +116,7 @@ export async function runWithExports(m: Machine, durationNs: number, scenario: s
       if (fileExporters.length > 0) processors.push((fileProcessor = new CompleteTraceProcessor(fileExporters)));
       if (req.otlp !== undefined) {
         network = new CountingOtlpExporter(req.otlp.url);
-        // sized for what one slice of simulated time produces, so the queue never overflows silently
-        processors.push(new BatchSpanProcessor(network, { maxQueueSize: 1 << 18, maxExportBatchSize: 4096, scheduledDelayMillis: 100 }));
+        processors.push((paced = new PacedBatchProcessor(network)));
       }
       const onComplete = fileProcessor ? fileProcessor.traceComplete.bind(fileProcessor) : () => undefined;
       tracing = createTracing(m, {
@@ -131,11 +131,13 @@ export async function runWithExports(m: Machine, durationNs: number, scenario: s
       tracing.builder.start();
     }
 
-    if (network) {
-      // let the exporter's requests and retries run while the simulation goes on
+    if (paced) {
+      // let the exporter's requests and retries run while the simulation goes on, at the pace
+      // of an endpoint that is slow but answering
       for (let t = Math.min(OTLP_SLICE_NS, durationNs); ; t = Math.min(t + OTLP_SLICE_NS, durationNs)) {
         m.run(t);
         await yieldToEventLoop();
+        await paced.backpressure();
         if (t >= durationNs) break;
       }
     } else {
@@ -169,15 +171,18 @@ export async function runWithExports(m: Machine, durationNs: number, scenario: s
       }
       if (fileProcessor && fileProcessor.failedSpans > 0) complete = false;
       if (fileProcessor && fileProcessor.failedSpans > 0) lines.push(`files: ${fileProcessor.failedSpans} spans not written: ${fileProcessor.failures.join('; ')}`);
-      if (network) {
+      if (network && paced) {
         const r = network.report();
         const where = req.otlp?.url ?? 'the OTLP endpoint';
         const missing = spans - r.delivered;
         if (missing === 0) lines.push(`otlp: ${r.delivered} spans delivered to ${where}`);
         else {
           complete = false;
-          const why = r.reasons.length > 0 ? r.reasons.join('; ') : (shutdownError ?? 'dropped before export (queue full)');
-          lines.push(`otlp: ${missing} of ${spans} spans were not delivered to ${where}: ${why}`);
+          const why = [...r.reasons];
+          if (paced.dropped > 0) why.push(`${paced.dropped} dropped while the endpoint was failing`);
+          if (paced.abandoned > 0) why.push(`${paced.abandoned} still queued when the run ended`);
+          if (why.length === 0) why.push(shutdownError ?? 'lost before export');
+          lines.push(`otlp: ${missing} of ${spans} spans were not delivered to ${where}: ${why.join('; ')}`);
         }
       }
     }
