@@ -16,6 +16,7 @@ import type { ExportRequest } from './exports.js';
 
 const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--perfetto FILE]
                     [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R] [--epoch NS]
+       kiotrace top [SCENARIO] [--seed N] [--duration T] [--speed X]
        kiotrace -e PROGRAM | FILE.bt [-c SCENARIO] [-f text|json] [-o FILE]
        kiotrace -l [PATTERN] | -lv [PATTERN]
        kiotrace --help | --version
@@ -45,6 +46,12 @@ usage:
       --epoch NS        wall-clock ns that simulated t=0 maps to (default: now);
                         fix it for byte-identical files
 
+  kiotrace top [SCENARIO] [--seed N] [--duration T] [--speed X]
+      Watch the scenario run live: devices, page cache, CPUs and tasks, refreshed
+      ten times a second. Keys: space pause, +/- speed, tab panel, ? help, q quit.
+      Without a terminal it prints the same panels as text once a second.
+      --speed X       simulated ms per wall ms (default: 1), or max
+
   kiotrace -e PROGRAM | FILE.bt [ARG...] [options]
       Run a bpftrace program against a simulated run of a scenario; output
       goes to stdout as bpftrace prints it. $1, $2... are the ARGs.
@@ -72,6 +79,7 @@ type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
   | { readonly kind: 'list'; readonly pattern: string | undefined; readonly verbose: boolean }
+  | { readonly kind: 'top'; readonly scenario: string; readonly seed: number; readonly durationNs: number | undefined; readonly speed: number }
   | {
       readonly kind: 'run';
       readonly scenario: string;
@@ -150,6 +158,7 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
   let json = false;
   let seedText: string | undefined;
   let durationText: string | undefined;
+  let speedText: string | undefined;
   // bpftrace's flags for running a program
   let program: string | undefined;
   let scenarioFlag: string | undefined;
@@ -211,7 +220,7 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
       exportTexts.set(exportFlag[1]!, value);
       continue;
     }
-    const valued = /^--(seed|duration)(?:=(.*))?$/.exec(token);
+    const valued = /^--(seed|duration|speed)(?:=(.*))?$/.exec(token);
     if (valued !== null) {
       let value = valued[2];
       if (value === undefined) {
@@ -220,6 +229,7 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
         i++;
       }
       if (valued[1] === 'seed') seedText = value;
+      else if (valued[1] === 'speed') speedText = value;
       else durationText = value;
     } else if (token === '--json') {
       json = true;
@@ -285,9 +295,11 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
     return new UsageError('-c, -f, -o, -q, --dry-run and --unsafe go with a program (-e PROGRAM or FILE.bt)');
   }
   if (verbose) return new UsageError('-v only works with -l (e.g. kiotrace -lv \'block:*\')');
-  if (positionals.length === 0) return new UsageError('missing command (run, -l or --help)');
-  if (positionals[0] !== 'run') return new UsageError(`unknown command "${positionals[0]!}" (expected run, -e PROGRAM, a .bt file, -l or --help)`);
-  if (positionals.length > 2) return new UsageError(`run takes one SCENARIO (got ${positionals.length - 1}: ${positionals.slice(1).join(' ')})`);
+  if (positionals.length === 0) return new UsageError('missing command (run, top, -l or --help)');
+  if (positionals[0] !== 'run' && positionals[0] !== 'top') return new UsageError(`unknown command "${positionals[0]!}" (expected run, top, -e PROGRAM, a .bt file, -l or --help)`);
+  if (positionals.length > 2) return new UsageError(`${positionals[0]} takes one SCENARIO (got ${positionals.length - 1}: ${positionals.slice(1).join(' ')})`);
+  if (speedText !== undefined && positionals[0] !== 'top') return new UsageError('--speed only works with top');
+  if (positionals[0] === 'top' && json) return new UsageError('--json only works with run');
 
   let seed = 1;
   if (seedText !== undefined) {
@@ -302,6 +314,16 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
     if (durationNs === undefined || durationNs === 0) {
       return new UsageError(`--duration: must be a positive duration like "500ms" or "2s" (got "${durationText}")`);
     }
+  }
+  if (positionals[0] === 'top') {
+    let speed = 1;
+    if (speedText !== undefined) {
+      speed = speedText === 'max' ? 0 : Number(speedText);
+      if (speedText !== 'max' && (!/^\d*\.?\d+$/.test(speedText) || !(speed > 0) || speed > 1e6)) {
+        return new UsageError(`--speed: simulated ms per wall ms, like 1, 0.1 or 10, or max (got "${speedText}")`);
+      }
+    }
+    return { kind: 'top', scenario: positionals[1] ?? 'default', seed, durationNs, speed };
   }
   const exports = parseExports(exportTexts, otlp, otlpUrl);
   if (exports instanceof UsageError) return exports;
@@ -407,6 +429,18 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case 'script':
       return runProgram(cmd);
+    case 'top': {
+      const { loadScenario, renderDiagnostic } = await import('./scenario.js');
+      const dir = join(packageRoot(), 'traces', 'scenarios');
+      // check the scenario here, where a mistake can still be a clear message and exit 2
+      const loaded = loadScenario(cmd.scenario, dir);
+      if (!loaded.ok) {
+        for (const d of loaded.diagnostics) err(`${renderDiagnostic(d)}\n`);
+        return 2;
+      }
+      const { runTop } = await import('./top/run-top.js');
+      return runTop({ scenario: cmd.scenario, scenariosDir: dir, seed: cmd.seed, durationNs: cmd.durationNs, speed: cmd.speed });
+    }
     case 'run': {
       const { loadScenario, renderDiagnostic } = await import('./scenario.js');
       const loaded = loadScenario(cmd.scenario, join(packageRoot(), 'traces', 'scenarios'));

@@ -41,6 +41,30 @@ export class LatencyHistogram {
     if (valueNs > this.maxNs) this.maxNs = valueNs;
   }
 
+  /** A copy, to take the difference with later (what a live view shows per interval). */
+  copy(): LatencyHistogram {
+    const h = new LatencyHistogram();
+    h.counts = this.counts.slice();
+    h.count = this.count;
+    h.sumNs = this.sumNs;
+    h.minNs = this.minNs;
+    h.maxNs = this.maxNs;
+    return h;
+  }
+
+  /** The samples recorded since `earlier` (a copy of this histogram taken before). */
+  since(earlier: LatencyHistogram): LatencyHistogram {
+    const h = new LatencyHistogram();
+    h.counts = this.counts.slice();
+    for (let b = 0; b < earlier.counts.length; b++) h.counts[b]! -= earlier.counts[b]!;
+    h.count = this.count - earlier.count;
+    h.sumNs = this.sumNs - earlier.sumNs;
+    // SIMPLIFICATION: min/max of the interval are bounded by the run's; percentiles clamp to them
+    h.minNs = this.minNs;
+    h.maxNs = this.maxNs;
+    return h;
+  }
+
   get meanNs(): number {
     return this.count === 0 ? 0 : this.sumNs / this.count;
   }

@@ -25,6 +25,7 @@ function kiotrace(...args: string[]): Outcome {
 
 const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--perfetto FILE]
                     [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R] [--epoch NS]
+       kiotrace top [SCENARIO] [--seed N] [--duration T] [--speed X]
        kiotrace -e PROGRAM | FILE.bt [-c SCENARIO] [-f text|json] [-o FILE]
        kiotrace -l [PATTERN] | -lv [PATTERN]
        kiotrace --help | --version
@@ -68,6 +69,12 @@ usage:
       --epoch NS        wall-clock ns that simulated t=0 maps to (default: now);
                         fix it for byte-identical files
 
+  kiotrace top [SCENARIO] [--seed N] [--duration T] [--speed X]
+      Watch the scenario run live: devices, page cache, CPUs and tasks, refreshed
+      ten times a second. Keys: space pause, +/- speed, tab panel, ? help, q quit.
+      Without a terminal it prints the same panels as text once a second.
+      --speed X       simulated ms per wall ms (default: 1), or max
+
   kiotrace -e PROGRAM | FILE.bt [ARG...] [options]
       Run a bpftrace program against a simulated run of a scenario; output
       goes to stdout as bpftrace prints it. $1, $2... are the ARGs.
@@ -108,13 +115,33 @@ test('usage errors: a message, the short usage, exit 2', () => {
   assert.deepEqual(kiotrace('-e', 'BEGIN { }', '--byname'), usageError('unknown option "--byname"; a script\'s own options (getopt) go after --, e.g. -- --byname'));
   assert.deepEqual(kiotrace('run', '--sed', '3'), usageError('unknown option "--sed"; did you mean "--seed"?'));
   assert.deepEqual(kiotrace('run', '-x'), usageError('unknown option "-x"'));
-  assert.deepEqual(kiotrace(), usageError('missing command (run, -l or --help)'));
-  assert.deepEqual(kiotrace('walk'), usageError('unknown command "walk" (expected run, -e PROGRAM, a .bt file, -l or --help)'));
+  assert.deepEqual(kiotrace(), usageError('missing command (run, top, -l or --help)'));
+  assert.deepEqual(kiotrace('walk'), usageError('unknown command "walk" (expected run, top, -e PROGRAM, a .bt file, -l or --help)'));
   assert.deepEqual(kiotrace('run', 'a', 'b'), usageError('run takes one SCENARIO (got 2: a b)'));
   assert.deepEqual(kiotrace('run', '--seed'), usageError('--seed needs a value'));
   assert.deepEqual(kiotrace('-v'), usageError("-v only works with -l (e.g. kiotrace -lv 'block:*')"));
   assert.deepEqual(kiotrace('-l', '--seed', '2'), usageError('--seed only works with run'));
   assert.deepEqual(kiotrace('-l', 'a', 'b'), usageError("-l takes one PATTERN (got 2 arguments); quote patterns like 'block:*'"));
+  assert.deepEqual(kiotrace('top', '--speed', 'fast'), usageError('--speed: simulated ms per wall ms, like 1, 0.1 or 10, or max (got "fast")'));
+  assert.deepEqual(kiotrace('top', '--speed', '0'), usageError('--speed: simulated ms per wall ms, like 1, 0.1 or 10, or max (got "0")'));
+  assert.deepEqual(kiotrace('run', '--speed', '2'), usageError('--speed only works with top'));
+  assert.deepEqual(kiotrace('top', '--json'), usageError('--json only works with run'));
+  assert.deepEqual(kiotrace('top', 'a', 'b'), usageError('top takes one SCENARIO (got 2: a b)'));
+});
+
+test('top without a terminal: the panels as plain text until the scenario ends, no escape codes', () => {
+  const r = kiotrace('top', 'blocking-read', '--speed', 'max');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.doesNotMatch(r.stdout, /\u001b/);
+  const blocks = r.stdout.trimEnd().split(/\n+(?=kiotrace top )/);
+  assert.ok(blocks.length >= 2, 'a first snapshot, then the last');
+  const last = blocks.at(-1)!.split('\n');
+  assert.equal(last[0], 'kiotrace top  blocking-read  seed 1  sim 20 ms / 20 ms  speed max  ' + last[0]!.split('speed max  ')[1]);
+  assert.match(last[0]!, /DONE$/);
+  assert.deepEqual(last.slice(1, 3), ['  Devices', '  DEVICE    SCHED           IOPS    MiB/s   QD       p50       p99  MERGE/s  UTIL  IOPS, last 20 samples']);
+  assert.ok(last.some((l) => /^ {2}cold-read {12}4 {2}X exit/.test(l)), last.join('\n'));
+  assert.deepEqual(kiotrace('top', 'nope').code, 2);
 });
 
 test('bad --seed and --duration values', () => {

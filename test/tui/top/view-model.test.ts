@@ -1,0 +1,78 @@
+// The live view as a pure function: snapshots taken from a real run at fixed points (a fake wall
+// clock, so rates are deterministic) give exactly these screens; units, tones and clipping.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { buildView, fmtBytes, fmtCount, fmtNs, INITIAL_UI, plainText, PLAIN_UI, sparkline, type Line } from '../../../tui/top/view-model.js';
+import { snapshotsAt } from '../../helpers/top.js';
+
+const text = (lines: readonly Line[]): string => lines.map(plainText).join('\n');
+
+// nvme0n1 carries rand-direct's 4 KiB reads and seq-reader's 128 KiB readahead (87.7 MiB/s),
+// hence 137.5 MiB/s at 15k IOPS and a p99 twice the 4 KiB read's; the HDD is saturated.
+test('default at 100, 200 and 300 ms: the dashboard, line by line', () => {
+  const history = snapshotsAt('default', [100_000_000, 200_000_000, 300_000_000]);
+  const view = buildView(history, INITIAL_UI, 120, 40);
+  assert.equal(
+    text(view.lines),
+    [
+      'kiotrace top  default  seed 1  sim 300 ms / 2.00 s  speed 1x  3.6M events/s  ● running',
+      '▶ Devices',
+      '  DEVICE    SCHED           IOPS    MiB/s   QD       p50       p99  MERGE/s  UTIL  IOPS, last 20 samples',
+      '> nvme0n1   none             15k    137.5    1     65 µs    146 µs        0   96%  ██▆',
+      '  sda       mq-deadline      140     10.2    3     26 ms     51 ms        0  100%  ▇██',
+      '',
+      '  Page cache',
+      '  hit ratio 99.9%   lookups 674k/s   readahead 87.7 MiB/s   dirty 0 B   writeback 0 B   cached 259 MiB',
+      '',
+      '  CPUs   context switches 34k/s',
+      '  CPU  UTIL                RUNQ    IRQ/s',
+      '  0    █░░░░░░░░░░░    7%     0      15k',
+      '  1    ░░░░░░░░░░░░    1%     0        0',
+      '  2    ░░░░░░░░░░░░    0%     0        0',
+      '  3    ████████████   97%     1      660',
+      '',
+      '  Tasks',
+      '  TASK               PID  STATE       IOPS    MiB/s       p50       p99',
+      '  seq-reader           4  R run       674k   2633.5    630 ns    630 ns',
+      '  rand-direct          5  D I/O        14k     56.1     68 µs    122 µs',
+      '  mmap-reader          6  D I/O       1.9k      7.5    410 ns     25 ms',
+      '  fsync-writer         7  D I/O        640      2.5    960 ns    960 ns',
+      'q quit  space pause  +/- speed  tab panel  ↑↓ select  ? help',
+    ].join('\n'),
+  );
+});
+
+test('tones: latency and load thresholds, the selection and the state badge', () => {
+  const history = snapshotsAt('default', [100_000_000, 200_000_000]);
+  const lines = buildView(history, INITIAL_UI, 120, 40).lines;
+  const tonesOf = (prefix: string) => lines.find((l) => plainText(l).startsWith(prefix))!.filter((s) => s.tone).map((s) => `${s.tone}:${s.text.trim()}`);
+  // 100-200 ms: seq-reader's readahead keeps the NVMe busy (sub-ms: good); the HDD's tens of ms are bad
+  assert.deepEqual(tonesOf('> nvme0n1'), ['selected:>', 'good:130 µs', 'good:146 µs', 'bad:100%', 'accent:██']);
+  assert.deepEqual(tonesOf('  sda'), ['bad:26 ms', 'bad:59 ms', 'bad:100%', 'accent:▇█']);
+  assert.deepEqual(lines[0]!.at(-1), { text: '● running', tone: 'good' });
+  const paused = buildView([...history.slice(0, -1), { ...history.at(-1)!, paused: true }], INITIAL_UI, 120, 40).lines;
+  assert.deepEqual(paused[0]!.at(-1), { text: ' PAUSED ', tone: 'badge' });
+});
+
+test('plain mode has no focus or selection markers; help replaces the panels; frames fit the terminal', () => {
+  const history = snapshotsAt('blocking-read', [10_000_000, 20_000_000]);
+  const plain = buildView(history, PLAIN_UI, 120, 40).lines.map(plainText);
+  assert.equal(plain[1], '  Devices');
+  // the one read completed in the first 10 ms; the second window is idle
+  assert.equal(plain[3], '  nvme0n1   none               0      0.0    0         -         -        0    0%  █▁');
+  assert.equal(plain[0], 'kiotrace top  blocking-read  seed 1  sim 20 ms / 20 ms  speed 1x  0 events/s   DONE');
+  const help = buildView(history, { ...INITIAL_UI, help: true }, 120, 40).lines.map(plainText);
+  assert.deepEqual(help.slice(1, 4), ['Keys', '  space       pause / resume the simulation', '  + / -       run faster / slower (1x = 1 simulated ms per wall ms; max = as fast as it goes)']);
+  const small = buildView(history, INITIAL_UI, 70, 12).lines;
+  assert.equal(small.length, 11, 'rows - 1 lines at most');
+  assert.ok(small.every((l) => plainText(l).length <= 70));
+  assert.equal(plainText(small.at(-1)!), 'q quit  space pause  +/- speed  tab panel  ↑↓ select  ? help');
+});
+
+test('units are always shown', () => {
+  assert.deepEqual([0, 999, 1500, 12_000, 2_500_000_000, 42e9, 600e9].map(fmtNs), ['-', '999 ns', '1.5 µs', '12 µs', '2.50 s', '42.0 s', '600 s']);
+  assert.deepEqual([0, 1023, 1536, 58_720_256, 3 * 2 ** 30].map(fmtBytes), ['0 B', '1023 B', '1.5 KiB', '56.0 MiB', '3.0 GiB']);
+  assert.deepEqual([0, 7.25, 999, 1500, 15_000, 2_400_000].map(fmtCount), ['0', '7.3', '999', '1.5k', '15k', '2.4M']);
+  assert.equal(sparkline([0, 1, 2, 4, 8], 6), '▁▁▂▄█ ');
+  assert.equal(sparkline([], 3), '   ');
+});

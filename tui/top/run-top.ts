@@ -1,0 +1,97 @@
+// `kiotrace top [SCENARIO]`: the simulation in a worker thread, and either the Ink dashboard
+// (a terminal) or, when stdout is not a terminal, the same panels as plain text once a second
+// until the scenario ends. Never an escape code into a pipe.
+
+import { Worker } from 'node:worker_threads';
+import type { SimCommand } from './keys.js';
+import type { Snapshot } from './snapshot.js';
+import type { FromWorker, ToWorker, WorkerStart } from './sim-worker.js';
+import { buildView, PLAIN_UI, plainText } from './view-model.js';
+
+export interface TopOptions {
+  readonly scenario: string;
+  readonly scenariosDir: string;
+  readonly seed: number;
+  readonly durationNs: number | undefined;
+  /** Simulated ns per wall ns; 0 = as fast as it goes. */
+  readonly speed: number;
+}
+
+class WorkerLink {
+  private readonly snapshotListeners = new Set<(s: Snapshot) => void>();
+  private readonly statusListeners = new Set<(paused: boolean, speed: number) => void>();
+  readonly worker: Worker;
+  error: string | undefined;
+
+  constructor(start: WorkerStart, onError: (message: string) => void) {
+    this.worker = new Worker(new URL('./sim-worker.js', import.meta.url), { workerData: start });
+    this.worker.on('message', (msg: FromWorker) => {
+      if (msg.type === 'snapshot') for (const l of this.snapshotListeners) l(msg.snapshot);
+      else if (msg.type === 'status') for (const l of this.statusListeners) l(msg.paused, msg.speed);
+      else onError((this.error = msg.message));
+    });
+    this.worker.on('error', (e) => onError((this.error = e.message)));
+  }
+
+  onSnapshot(listener: (s: Snapshot) => void): () => void {
+    this.snapshotListeners.add(listener);
+    return () => this.snapshotListeners.delete(listener);
+  }
+
+  onStatus(listener: (paused: boolean, speed: number) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  send(command: SimCommand): void {
+    const msg: ToWorker = command.kind === 'quit' ? { type: 'stop' } : command.kind === 'pause' ? { type: 'pause' } : { type: 'speed', speed: command.speed };
+    this.worker.postMessage(msg);
+  }
+
+  async close(): Promise<void> {
+    this.worker.postMessage({ type: 'stop' } satisfies ToWorker);
+    await this.worker.terminate();
+  }
+}
+
+/** Without a terminal: the dashboard's lines as text, once a second, until the scenario ends. */
+async function runPlain(opts: TopOptions, write: (text: string) => void): Promise<number> {
+  return new Promise((resolve) => {
+    const history: Snapshot[] = [];
+    const link = new WorkerLink({ ...opts, sampleIntervalMs: 1000 }, (message) => {
+      write(`kiotrace top: ${message}\n`);
+      void link.close().then(() => resolve(1));
+    });
+    link.onSnapshot((s) => {
+      history.push(s);
+      if (history.length > 120) history.shift();
+      const view = buildView(history, PLAIN_UI, 120, 1000);
+      write(view.lines.slice(0, -1).map(plainText).join('\n') + '\n\n');
+      if (s.simNs >= s.endNs) void link.close().then(() => resolve(0));
+    });
+  });
+}
+
+async function runInk(opts: TopOptions): Promise<number> {
+  // chalk reads the environment when it is first imported: NO_COLOR must become FORCE_COLOR=0 first
+  const color = process.env['NO_COLOR'] === undefined || process.env['NO_COLOR'] === '';
+  if (!color) process.env['FORCE_COLOR'] = '0';
+  const [{ render }, { createElement }, { TopApp }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
+  let failure: string | undefined;
+  const link = new WorkerLink({ ...opts, sampleIntervalMs: 100 }, (message) => {
+    failure = message;
+    instance.unmount();
+  });
+  const instance = render(createElement(TopApp, { link, color }), { exitOnCtrlC: false, patchConsole: false, maxFps: 10 });
+  await instance.waitUntilExit();
+  await link.close();
+  if (failure !== undefined) {
+    process.stderr.write(`kiotrace top: ${failure}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+export function runTop(opts: TopOptions): Promise<number> {
+  return process.stdout.isTTY === true ? runInk(opts) : runPlain(opts, (t) => process.stdout.write(t));
+}

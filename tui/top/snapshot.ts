@@ -1,0 +1,240 @@
+// What the live view knows about the running machine: a Snapshot of plain data, taken every
+// sampling interval next to the simulation (it crosses a worker boundary, so no class instances).
+// The Sampler computes per-interval rates from the kernel's cumulative counters, and request
+// latencies from two block tracepoints.
+
+import { LatencyHistogram, type Machine, type ProbeHit, type Request } from '../../core/index.js';
+import { attach } from '../../probes/attach.js';
+
+export interface DeviceSnapshot {
+  readonly name: string;
+  readonly scheduler: string;
+  readonly iops: number;
+  readonly bytesPerSec: number;
+  /** Requests on the device now. */
+  readonly queueDepth: number;
+  /** Issue-to-completion latency percentiles over the interval (0 when nothing completed). */
+  readonly p50Ns: number;
+  readonly p99Ns: number;
+  /** Bio and request merges per second. */
+  readonly mergesPerSec: number;
+  /** Share of the interval with at least one request on the device, 0..1. */
+  readonly utilization: number;
+}
+
+export interface CpuSnapshot {
+  readonly utilization: number;
+  readonly runQueue: number;
+  readonly irqsPerSec: number;
+}
+
+export interface TaskSnapshot {
+  readonly name: string;
+  readonly pid: number;
+  readonly iops: number;
+  readonly bytesPerSec: number;
+  readonly p50Ns: number;
+  readonly p99Ns: number;
+  /** R running or runnable, S sleeping, D waiting for I/O, X exited. */
+  readonly state: 'R' | 'S' | 'D' | 'X';
+}
+
+export interface Snapshot {
+  readonly scenario: string;
+  readonly seed: number;
+  /** Simulated time now, and the scenario's end. */
+  readonly simNs: number;
+  readonly endNs: number;
+  /** Simulated ns per wall ns asked for; 0 = as fast as it goes. */
+  readonly speed: number;
+  readonly paused: boolean;
+  /** Engine events per wall second over the interval. */
+  readonly eventsPerSec: number;
+  readonly devices: readonly DeviceSnapshot[];
+  readonly pageCache: {
+    readonly hitRatio: number;
+    readonly lookupsPerSec: number;
+    readonly dirtyBytes: number;
+    readonly writebackBytes: number;
+    readonly cachedBytes: number;
+    readonly readaheadBytesPerSec: number;
+  };
+  readonly cpus: readonly CpuSnapshot[];
+  readonly contextSwitchesPerSec: number;
+  readonly tasks: readonly TaskSnapshot[];
+}
+
+interface DeviceCounters {
+  readonly dev: number;
+  completions: number;
+  bytes: number;
+  merges: number;
+  inflight: number;
+  busySinceNs: number;
+  busyNs: number;
+  latency: LatencyHistogram;
+}
+
+type BlockRequest = Request & { readonly dev: number };
+
+const PAGE_BYTES = 4096;
+
+/** Samples a machine; call `take()` once per interval. Attach before the run starts. */
+export class Sampler {
+  private readonly devices: DeviceCounters[];
+  private readonly issuedAt = new Map<BlockRequest, number>();
+  private readonly detach: () => void;
+  private last:
+    | {
+        simNs: number;
+        wallNs: number;
+        events: number;
+        hits: number;
+        misses: number;
+        readahead: number;
+        switches: number;
+        cpuBusy: number[];
+        cpuIrqs: number[];
+        jobs: { ios: number; bytes: number; read: LatencyHistogram; write: LatencyHistogram }[];
+      }
+    | undefined;
+
+  constructor(
+    private readonly m: Machine,
+    private readonly scenario: string,
+    private readonly seed: number,
+    private readonly endNs: number,
+    /** Wall clock when sampling began: the first interval's rates are measured from it. */
+    private readonly startWallNs: number,
+  ) {
+    this.devices = m.devices.map((d) => ({ dev: d.q.dev, completions: 0, bytes: 0, merges: 0, inflight: 0, busySinceNs: -1, busyNs: 0, latency: new LatencyHistogram() }));
+    const byDev = new Map(this.devices.map((d) => [d.dev, d]));
+    const detachers = [
+      attach(m, 'tracepoint:block:block_rq_issue', (h: ProbeHit) => {
+        const rq = h.args[0] as BlockRequest;
+        const d = byDev.get(rq.dev);
+        if (!d || this.issuedAt.has(rq)) return;
+        this.issuedAt.set(rq, h.timeNs);
+        if (d.inflight++ === 0) d.busySinceNs = h.timeNs;
+      }),
+      attach(m, 'tracepoint:block:block_rq_complete', (h: ProbeHit) => {
+        const rq = h.args[0] as BlockRequest;
+        const d = byDev.get(rq.dev);
+        const at = this.issuedAt.get(rq);
+        if (!d || at === undefined) return;
+        this.issuedAt.delete(rq);
+        d.completions++;
+        d.bytes += Number(h.args[2] ?? 0);
+        d.latency.record(h.timeNs - at);
+        if (--d.inflight === 0) {
+          d.busyNs += h.timeNs - d.busySinceNs;
+          d.busySinceNs = -1;
+        }
+      }),
+      attach(m, 'tracepoint:block:block_bio_backmerge,tracepoint:block:block_bio_frontmerge,tracepoint:block:block_rq_merge', (h: ProbeHit) => {
+        const dev = (h.args[0] as { dev: number }).dev;
+        const d = byDev.get(dev);
+        if (d) d.merges++;
+      }),
+    ];
+    this.detach = () => {
+      for (const d of detachers) d();
+    };
+  }
+
+  stop(): void {
+    this.detach();
+  }
+
+  /** The snapshot of the interval since the last call. */
+  take(wallNs: number, speed: number, paused: boolean): Snapshot {
+    const m = this.m;
+    const k = m.k;
+    const simNs = m.env.nowNs;
+    const cpus = k.sched.cpus;
+    const jobs = m.jobs.map((j) => ({
+      ios: j.stats.read.count + j.stats.write.count,
+      bytes: j.stats.readBytes + j.stats.writeBytes,
+      read: j.stats.read.copy(),
+      write: j.stats.write.copy(),
+    }));
+    const now = {
+      simNs,
+      wallNs,
+      events: m.env.eventsRun,
+      hits: k.stat.pgcacheHit,
+      misses: k.stat.pgcacheMiss,
+      readahead: k.stat.readaheadPages,
+      switches: k.sched.stats.contextSwitches,
+      cpuBusy: cpus.map((c) => c.busyTimeNs()),
+      cpuIrqs: cpus.map((c) => c.irqCount + c.softirqCount),
+      jobs,
+    };
+    const prev = this.last ?? { ...now, wallNs: this.startWallNs, simNs: 0, events: 0, hits: 0, misses: 0, readahead: 0, switches: 0, cpuBusy: cpus.map(() => 0), cpuIrqs: cpus.map(() => 0), jobs: jobs.map(() => ({ ios: 0, bytes: 0, read: new LatencyHistogram(), write: new LatencyHistogram() })) };
+    this.last = now;
+    const simSec = Math.max(1e-9, (simNs - prev.simNs) / 1e9);
+    const wallSec = Math.max(1e-9, (wallNs - prev.wallNs) / 1e9);
+    const perSimSec = (n: number): number => n / simSec;
+
+    const devices = m.devices.map((d, i): DeviceSnapshot => {
+      const c = this.devices[i]!;
+      const busy = c.busyNs + (c.busySinceNs >= 0 ? simNs - c.busySinceNs : 0);
+      const snap: DeviceSnapshot = {
+        name: d.name,
+        scheduler: d.scheduler,
+        iops: perSimSec(c.completions),
+        bytesPerSec: perSimSec(c.bytes),
+        queueDepth: c.inflight,
+        p50Ns: c.latency.percentileNs(50),
+        p99Ns: c.latency.percentileNs(99),
+        mergesPerSec: perSimSec(c.merges),
+        utilization: Math.min(1, busy / Math.max(1, simNs - prev.simNs)),
+      };
+      c.completions = 0;
+      c.bytes = 0;
+      c.merges = 0;
+      c.busyNs = 0;
+      if (c.busySinceNs >= 0) c.busySinceNs = simNs;
+      c.latency = new LatencyHistogram();
+      return snap;
+    });
+
+    const lookups = now.hits - prev.hits + (now.misses - prev.misses);
+    const g = m.gauges();
+    const tasks = m.jobs.map((j, i): TaskSnapshot => {
+      const p = prev.jobs[i]!;
+      const n = now.jobs[i]!;
+      const lat = n.read.count - p.read.count >= n.write.count - p.write.count ? n.read.since(p.read) : n.write.since(p.write);
+      const t = j.task;
+      // the task_struct state bits: TASK_DEAD 0x80, TASK_UNINTERRUPTIBLE 0x2
+      const state: TaskSnapshot['state'] = (t.state & 0x80) !== 0 ? 'X' : t.onCpu || t.onRq ? 'R' : (t.state & 0x2) !== 0 ? 'D' : 'S';
+      return { name: j.spec.name, pid: t.pid, iops: perSimSec(n.ios - p.ios), bytesPerSec: perSimSec(n.bytes - p.bytes), p50Ns: lat.percentileNs(50), p99Ns: lat.percentileNs(99), state };
+    });
+
+    return {
+      scenario: this.scenario,
+      seed: this.seed,
+      simNs,
+      endNs: this.endNs,
+      speed,
+      paused,
+      eventsPerSec: (now.events - prev.events) / wallSec,
+      devices,
+      pageCache: {
+        hitRatio: lookups > 0 ? (now.hits - prev.hits) / lookups : 0,
+        lookupsPerSec: perSimSec(lookups),
+        dirtyBytes: g.dirtyPages * PAGE_BYTES,
+        writebackBytes: g.writebackPages * PAGE_BYTES,
+        cachedBytes: g.pageCachePages * PAGE_BYTES,
+        readaheadBytesPerSec: perSimSec((now.readahead - prev.readahead) * PAGE_BYTES),
+      },
+      cpus: cpus.map((_, i) => ({
+        utilization: Math.min(1, (now.cpuBusy[i]! - prev.cpuBusy[i]!) / Math.max(1, simNs - prev.simNs)),
+        runQueue: g.runQueueLengths[i] ?? 0,
+        irqsPerSec: perSimSec(now.cpuIrqs[i]! - prev.cpuIrqs[i]!),
+      })),
+      contextSwitchesPerSec: perSimSec(now.switches - prev.switches),
+      tasks,
+    };
+  }
+}

@@ -1,0 +1,249 @@
+// The live view as a pure function: (recent snapshots, UI state, terminal size) -> lines of
+// styled text. Ink only paints what this returns, the plain-text mode prints the same lines,
+// and tests compare them exactly.
+
+import type { Snapshot } from './snapshot.js';
+
+/** How a piece of text should look; the renderer maps tones to colours (or to nothing). */
+export type Tone = 'good' | 'warn' | 'bad' | 'dim' | 'accent' | 'title' | 'selected' | 'badge';
+
+export interface Segment {
+  readonly text: string;
+  readonly tone?: Tone;
+}
+
+export type Line = readonly Segment[];
+
+export type PanelId = 'devices' | 'cache' | 'cpus' | 'tasks';
+export const PANELS: readonly PanelId[] = ['devices', 'cache', 'cpus', 'tasks'];
+const PANEL_TITLES: Readonly<Record<PanelId, string>> = { devices: 'Devices', cache: 'Page cache', cpus: 'CPUs', tasks: 'Tasks' };
+
+export interface UiState {
+  /** False for the plain-text mode: no focus or selection markers. */
+  readonly interactive: boolean;
+  readonly focus: PanelId;
+  /** Selected row in the focused panel. */
+  readonly selected: number;
+  readonly help: boolean;
+}
+
+export const INITIAL_UI: UiState = { interactive: true, focus: 'devices', selected: 0, help: false };
+export const PLAIN_UI: UiState = { ...INITIAL_UI, interactive: false };
+
+export interface ViewModel {
+  readonly lines: readonly Line[];
+}
+
+/** Simulated-speed steps that + and - walk through (0 = as fast as it goes). */
+export const SPEEDS: readonly number[] = [0.001, 0.01, 0.1, 0.25, 0.5, 1, 2, 5, 10, 100, 0];
+
+// ---- units ------------------------------------------------------------------------------
+
+export function fmtCount(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  const a = Math.abs(n);
+  if (a >= 1e9) return `${(n / 1e9).toFixed(1)}G`;
+  if (a >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (a >= 1e4) return `${(n / 1e3).toFixed(0)}k`;
+  if (a >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return a >= 10 || n === 0 ? n.toFixed(0) : n.toFixed(1);
+}
+
+export function fmtBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v.toFixed(0)} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[u]!}`;
+}
+
+export function fmtNs(ns: number): string {
+  if (ns <= 0) return '-';
+  if (ns < 1_000) return `${ns.toFixed(0)} ns`;
+  if (ns < 1_000_000) return `${(ns / 1e3).toFixed(ns < 10_000 ? 1 : 0)} µs`;
+  if (ns < 1_000_000_000) return `${(ns / 1e6).toFixed(ns < 10_000_000 ? 1 : 0)} ms`;
+  const sec = ns / 1e9;
+  return `${sec.toFixed(sec < 10 ? 2 : sec < 100 ? 1 : 0)} s`;
+}
+
+export function fmtSpeed(speed: number): string {
+  return speed === 0 ? 'max' : `${speed}x`;
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
+
+/** Latency tone: under 1 ms fine, under 10 ms slow, beyond that bad. */
+function latencyTone(ns: number): Tone | undefined {
+  if (ns <= 0) return undefined;
+  return ns < 1_000_000 ? 'good' : ns < 10_000_000 ? 'warn' : 'bad';
+}
+
+function loadTone(x: number): Tone {
+  return x < 0.7 ? 'good' : x < 0.9 ? 'warn' : 'bad';
+}
+
+const BLOCKS = '▁▂▃▄▅▆▇█';
+
+/** A sparkline of the last `width` values, scaled to their maximum. */
+export function sparkline(values: readonly number[], width: number): string {
+  const recent = values.slice(-width);
+  const max = Math.max(0, ...recent);
+  let s = '';
+  for (const v of recent) s += max <= 0 ? ' ' : BLOCKS[Math.min(7, Math.floor((v / max) * 7.999))]!;
+  return s.padEnd(width);
+}
+
+/** A horizontal bar of `width` cells for a 0..1 share (full blocks, then a light shade). */
+function bar(share: number, width: number): string {
+  const full = Math.round(Math.max(0, Math.min(1, share)) * width);
+  return '█'.repeat(full) + '░'.repeat(width - full);
+}
+
+const cell = (text: string, width: number, right = false): string => {
+  const t = text.length > width ? text.slice(0, Math.max(0, width - 1)) + '…' : text;
+  return right ? t.padStart(width) : t.padEnd(width);
+};
+
+// ---- panels -------------------------------------------------------------------------------
+
+function title(id: PanelId, ui: UiState, extra = ''): Line {
+  const focused = ui.interactive && ui.focus === id;
+  return [{ text: `${focused ? '▶ ' : '  '}${PANEL_TITLES[id]}`, tone: 'title' }, { text: extra, tone: 'dim' }];
+}
+
+function row(ui: UiState, id: PanelId, index: number, segments: Segment[]): Line {
+  const selected = ui.interactive && ui.focus === id && ui.selected === index;
+  return [{ text: selected ? '> ' : '  ', tone: selected ? 'selected' : undefined }, ...segments];
+}
+
+function devicesPanel(history: readonly Snapshot[], ui: UiState, width: number): Line[] {
+  const s = history[history.length - 1]!;
+  const sparkWidth = Math.max(8, width - 100);
+  const lines: Line[] = [title('devices', ui)];
+  lines.push([{ text: `  ${cell('DEVICE', 10)}${cell('SCHED', 12)}${cell('IOPS', 8, true)}${cell('MiB/s', 9, true)}${cell('QD', 5, true)}${cell('p50', 10, true)}${cell('p99', 10, true)}${cell('MERGE/s', 9, true)}${cell('UTIL', 6, true)}  IOPS, last ${sparkWidth} samples`, tone: 'dim' }]);
+  s.devices.forEach((d, i) => {
+    const iopsHistory = history.map((h) => h.devices[i]?.iops ?? 0);
+    lines.push(
+      row(ui, 'devices', i, [
+        { text: cell(d.name, 10) + cell(d.scheduler, 12) + cell(fmtCount(d.iops), 8, true) + cell((d.bytesPerSec / 1048576).toFixed(1), 9, true) + cell(String(d.queueDepth), 5, true) },
+        { text: cell(fmtNs(d.p50Ns), 10, true), tone: latencyTone(d.p50Ns) },
+        { text: cell(fmtNs(d.p99Ns), 10, true), tone: latencyTone(d.p99Ns) },
+        { text: cell(fmtCount(d.mergesPerSec), 9, true) },
+        { text: cell(pct(d.utilization), 6, true), tone: loadTone(d.utilization) },
+        { text: '  ' + sparkline(iopsHistory, sparkWidth), tone: 'accent' },
+      ]),
+    );
+  });
+  return lines;
+}
+
+function cachePanel(s: Snapshot, ui: UiState): Line[] {
+  const c = s.pageCache;
+  return [
+    title('cache', ui),
+    [
+      { text: '  hit ratio ' },
+      { text: c.lookupsPerSec > 0 ? `${(c.hitRatio * 100).toFixed(1)}%` : '-', tone: c.lookupsPerSec > 0 ? (c.hitRatio >= 0.9 ? 'good' : c.hitRatio >= 0.5 ? 'warn' : 'bad') : undefined },
+      { text: `   lookups ${fmtCount(c.lookupsPerSec)}/s   readahead ${fmtBytes(c.readaheadBytesPerSec)}/s   dirty ${fmtBytes(c.dirtyBytes)}   writeback ${fmtBytes(c.writebackBytes)}   cached ${fmtBytes(c.cachedBytes)}` },
+    ],
+  ];
+}
+
+function cpusPanel(s: Snapshot, ui: UiState): Line[] {
+  const lines: Line[] = [title('cpus', ui, `   context switches ${fmtCount(s.contextSwitchesPerSec)}/s`)];
+  lines.push([{ text: `  ${cell('CPU', 5)}${cell('UTIL', 18)}${cell('RUNQ', 6, true)}${cell('IRQ/s', 9, true)}`, tone: 'dim' }]);
+  s.cpus.forEach((c, i) => {
+    lines.push(
+      row(ui, 'cpus', i, [
+        { text: cell(String(i), 5) },
+        { text: bar(c.utilization, 12), tone: loadTone(c.utilization) },
+        { text: cell(pct(c.utilization), 6, true) },
+        { text: cell(String(c.runQueue), 6, true) + cell(fmtCount(c.irqsPerSec), 9, true) },
+      ]),
+    );
+  });
+  return lines;
+}
+
+const STATE_NAMES: Readonly<Record<string, string>> = { R: 'R run', S: 'S sleep', D: 'D I/O', X: 'X exit' };
+
+function tasksPanel(s: Snapshot, ui: UiState): Line[] {
+  const lines: Line[] = [title('tasks', ui)];
+  lines.push([{ text: `  ${cell('TASK', 16)}${cell('PID', 6, true)}  ${cell('STATE', 8)}${cell('IOPS', 8, true)}${cell('MiB/s', 9, true)}${cell('p50', 10, true)}${cell('p99', 10, true)}`, tone: 'dim' }]);
+  s.tasks.forEach((t, i) => {
+    lines.push(
+      row(ui, 'tasks', i, [
+        { text: cell(t.name, 16) + cell(String(t.pid), 6, true) + '  ' },
+        { text: cell(STATE_NAMES[t.state] ?? t.state, 8), tone: t.state === 'D' ? 'warn' : t.state === 'X' ? 'dim' : undefined },
+        { text: cell(fmtCount(t.iops), 8, true) + cell((t.bytesPerSec / 1048576).toFixed(1), 9, true) },
+        { text: cell(fmtNs(t.p50Ns), 10, true), tone: latencyTone(t.p50Ns) },
+        { text: cell(fmtNs(t.p99Ns), 10, true), tone: latencyTone(t.p99Ns) },
+      ]),
+    );
+  });
+  return lines;
+}
+
+export const KEY_HELP: readonly (readonly [string, string])[] = [
+  ['space', 'pause / resume the simulation'],
+  ['+ / -', 'run faster / slower (1x = 1 simulated ms per wall ms; max = as fast as it goes)'],
+  ['tab / 1-4', 'focus the next panel / panel N'],
+  ['↑ ↓  k j', 'select a row in the focused panel'],
+  ['?', 'show or hide this help'],
+  ['esc', 'close the help'],
+  ['q', 'quit'],
+];
+
+function header(s: Snapshot): Line {
+  const state: Segment = s.simNs >= s.endNs ? { text: ' DONE ', tone: 'badge' } : s.paused ? { text: ' PAUSED ', tone: 'badge' } : { text: '● running', tone: 'good' };
+  return [
+    { text: 'kiotrace top', tone: 'title' },
+    { text: `  ${s.scenario}  seed ${s.seed}  sim ${fmtNs(s.simNs)} / ${fmtNs(s.endNs)}  speed ${fmtSpeed(s.speed)}  ${fmtCount(s.eventsPerSec)} events/s  ` },
+    state,
+  ];
+}
+
+const FOOTER: Line = [{ text: 'q quit  space pause  +/- speed  tab panel  ↑↓ select  ? help', tone: 'dim' }];
+
+/** The whole screen for the latest snapshot (the last of `history`), at most `rows - 1` lines. */
+export function buildView(history: readonly Snapshot[], ui: UiState, columns: number, rows: number): ViewModel {
+  const s = history[history.length - 1];
+  if (!s) return { lines: [[{ text: 'kiotrace top: starting the simulation…', tone: 'dim' }]] };
+  const width = Math.max(60, columns);
+  let body: Line[];
+  if (ui.help) {
+    body = [[{ text: 'Keys', tone: 'title' }], ...KEY_HELP.map(([k, what]): Line => [{ text: `  ${cell(k, 12)}`, tone: 'accent' }, { text: what }])];
+  } else {
+    body = [...devicesPanel(history, ui, width), [], ...cachePanel(s, ui), [], ...cpusPanel(s, ui), [], ...tasksPanel(s, ui)];
+  }
+  const maxBody = Math.max(1, rows - 3);
+  const lines: Line[] = [header(s), ...body.slice(0, maxBody), FOOTER];
+  return { lines: lines.map((l) => clip(l, width)) };
+}
+
+/** Cuts a line to `width` characters, so the frame never wraps. */
+function clip(line: Line, width: number): Line {
+  const out: Segment[] = [];
+  let left = width;
+  for (const seg of line) {
+    if (left <= 0) break;
+    const text = seg.text.length > left ? seg.text.slice(0, left) : seg.text;
+    out.push(seg.tone ? { text, tone: seg.tone } : { text });
+    left -= text.length;
+  }
+  return out;
+}
+
+/** Rows the focused panel has (for moving the selection). */
+export function rowCount(s: Snapshot | undefined, focus: PanelId): number {
+  if (!s) return 0;
+  return focus === 'devices' ? s.devices.length : focus === 'cpus' ? s.cpus.length : focus === 'tasks' ? s.tasks.length : 0;
+}
+
+/** A line as plain text (the no-TTY mode and tests). */
+export function plainText(line: Line): string {
+  return line.map((s) => s.text).join('').trimEnd();
+}
