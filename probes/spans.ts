@@ -132,6 +132,33 @@ export class SimClock {
   }
 }
 
+/**
+ * A map that remembers at least its last `capacity` keys, in two generations: O(1) always.
+ * (Deleting a Map's oldest key one at a time leaves holes V8 walks over on every next delete.)
+ */
+class RecentMap<V> {
+  private current = new Map<number, V>();
+  private previous = new Map<number, V>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(key: number): V | undefined {
+    return this.current.get(key) ?? this.previous.get(key);
+  }
+
+  has(key: number): boolean {
+    return this.current.has(key) || this.previous.has(key);
+  }
+
+  set(key: number, value: V): void {
+    this.current.set(key, value);
+    if (this.current.size >= this.capacity) {
+      this.previous = this.current;
+      this.current = new Map();
+    }
+  }
+}
+
 /** Told when every span of a trace has ended, so file exporters can write the trace whole. */
 export type TraceCompleteListener = (traceId: string) => void;
 
@@ -191,7 +218,7 @@ export class SpanBuilder {
   spansStarted = 0;
   private readonly traces = new Map<number, IoTrace>();
   /** Ordinals of recently finished traces, in case a late hit of the same I/O comes in. */
-  private readonly finishedOrdinals = new Map<number, number>();
+  private readonly finishedOrdinals = new RecentMap<number>(4096);
   private readonly stacks = new Map<number, FunctionFrame[]>();
   private readonly bios = new Map<Bio, BioSpan>();
   private readonly requests = new Map<BlockRequest, RequestSpans>();
@@ -199,7 +226,7 @@ export class SpanBuilder {
   private readonly onDevice = new Set<BlockRequest>();
   private readonly irqFrames: IrqFrame[][] = [];
   private readonly deviceInFlight = new Map<number, number>();
-  private readonly unsampled = new Set<number>();
+  private readonly unsampled = new RecentMap<true>(65536);
   private detach: (() => void) | undefined;
 
   constructor(
@@ -208,6 +235,8 @@ export class SpanBuilder {
     private readonly ids: SimIdGenerator,
     private readonly clock: SimClock,
     private readonly onTraceComplete: TraceCompleteListener,
+    /** Decides, from the hit that starts an I/O, whether to trace it at all (before any id or span work). */
+    private readonly admit: (h: ProbeHit) => boolean = () => true,
   ) {
     for (let c = 0; c < m.spec.cpus; c++) this.irqFrames.push([]);
   }
@@ -303,7 +332,6 @@ export class SpanBuilder {
     if (io.open !== 0) return;
     this.traces.delete(io.ioId);
     this.finishedOrdinals.set(io.ioId, io.ordinal);
-    if (this.finishedOrdinals.size > 4096) this.finishedOrdinals.delete(this.finishedOrdinals.keys().next().value!);
     this.onTraceComplete(io.root.spanContext().traceId);
   }
 
@@ -313,13 +341,16 @@ export class SpanBuilder {
 
   private newTrace(h: ProbeHit, name: string, origin: IoTrace['origin']): IoTrace | undefined {
     if (this.unsampled.has(h.ioId)) return undefined;
+    if (!this.admit(h)) {
+      this.skip(h.ioId);
+      return undefined;
+    }
     const ordinal = this.finishedOrdinals.get(h.ioId) ?? 0;
     this.ids.prepare(h.ioId, ordinal);
     const root = this.tracer.startSpan(name, { root: true, startTime: this.clock.hrTime(h.timeNs), attributes: this.process(h) }, ROOT_CONTEXT);
     if (!root.isRecording()) {
       // sampled out by trace id: nothing else of this I/O is built
-      this.unsampled.add(h.ioId);
-      if (this.unsampled.size > 65536) this.unsampled.delete(this.unsampled.values().next().value!);
+      this.skip(h.ioId);
       return undefined;
     }
     this.spansStarted++;
@@ -338,6 +369,10 @@ export class SpanBuilder {
     };
     this.traces.set(h.ioId, io);
     return io;
+  }
+
+  private skip(ioId: number): void {
+    this.unsampled.set(ioId, true);
   }
 
   /** The trace of a hit's I/O, begun at this hit if the I/O is new to us. */

@@ -3,9 +3,10 @@
 
 import { useEffect, useReducer, useState } from 'react';
 import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
+import type { IoRecord } from './inspector.js';
 import { keysOf, reduceKey, type KeyName, type SimCommand } from './keys.js';
 import type { Snapshot } from './snapshot.js';
-import { buildView, INITIAL_UI, rowCount, type Line, type Tone, type UiState, type ViewModel } from './view-model.js';
+import { buildView, INITIAL_UI, rowCount, visibleIos, type Line, type Tone, type UiState, type ViewModel } from './view-model.js';
 
 interface ToneStyle {
   readonly color?: string;
@@ -56,7 +57,10 @@ export function Screen({ view, color }: { readonly view: ViewModel; readonly col
 export interface SimLink {
   onSnapshot(listener: (s: Snapshot) => void): () => void;
   onStatus(listener: (paused: boolean, speed: number) => void): () => void;
+  /** Commands for the simulation (pause, speed, inspect, quit). */
   send(command: SimCommand): void;
+  /** Writes one I/O as a Perfetto trace; returns the line to show (where it went, or why not). */
+  exportIo(io: IoRecord): string;
 }
 
 /** Snapshots kept for the sparklines. */
@@ -65,12 +69,16 @@ const HISTORY = 120;
 interface State {
   readonly history: readonly Snapshot[];
   readonly ui: UiState;
+  /** Commands the keys produced, sent (and cleared) by an effect after the render. */
+  readonly outbox: readonly SimCommand[];
 }
 
 type Action =
   | { readonly type: 'snapshot'; readonly snapshot: Snapshot }
   | { readonly type: 'status'; readonly paused: boolean; readonly speed: number }
-  | { readonly type: 'keys'; readonly keys: readonly KeyName[] };
+  | { readonly type: 'keys'; readonly keys: readonly KeyName[] }
+  | { readonly type: 'sent' }
+  | { readonly type: 'message'; readonly text: string };
 
 function reducer(state: State, action: Action): State {
   if (action.type === 'snapshot') return { ...state, history: [...state.history.slice(-(HISTORY - 1)), action.snapshot] };
@@ -79,18 +87,31 @@ function reducer(state: State, action: Action): State {
     if (!last) return state;
     return { ...state, history: [...state.history.slice(0, -1), { ...last, paused: action.paused, speed: action.speed }] };
   }
+  if (action.type === 'sent') return state.outbox.length === 0 ? state : { ...state, outbox: [] };
+  if (action.type === 'message') return { ...state, ui: { ...state.ui, message: action.text } };
   // keys go through the reducer so that several key events before a repaint all see fresh state
   let ui = state.ui;
+  const outbox = [...state.outbox];
   const last = state.history[state.history.length - 1];
-  for (const k of action.keys) ui = reduceKey(ui, k, last?.speed ?? 1, rowCount(last, ui.focus)).ui;
-  return ui === state.ui ? state : { ...state, ui };
+  let speed = last?.speed ?? 1;
+  for (const k of action.keys) {
+    const r = reduceKey(ui, k, { speed, rows: rowCount(last, ui.focus), ios: visibleIos(last, ui) });
+    ui = r.ui;
+    if (r.command) {
+      outbox.push(r.command);
+      // a burst of + or - walks on from the speed just asked for
+      if (r.command.kind === 'speed') speed = r.command.speed;
+      if (r.command.kind === 'quit') break;
+    }
+  }
+  return { ...state, ui, outbox };
 }
 
 export function TopApp({ link, color }: { readonly link: SimLink; readonly color: boolean }) {
   const { exit } = useApp();
   const { stdout } = useStdout();
   const { isRawModeSupported } = useStdin();
-  const [state, dispatch] = useReducer(reducer, { history: [], ui: INITIAL_UI });
+  const [state, dispatch] = useReducer(reducer, { history: [], ui: INITIAL_UI, outbox: [] });
   const [size, setSize] = useState({ columns: stdout.columns || 120, rows: stdout.rows || 40 });
 
   useEffect(() => {
@@ -105,23 +126,18 @@ export function TopApp({ link, color }: { readonly link: SimLink; readonly color
     };
   }, [link, stdout]);
 
+  useEffect(() => {
+    if (state.outbox.length === 0) return;
+    for (const command of state.outbox) {
+      if (command.kind === 'export') dispatch({ type: 'message', text: link.exportIo(command.io) });
+      else link.send(command);
+      if (command.kind === 'quit') exit();
+    }
+    dispatch({ type: 'sent' });
+  }, [state.outbox, link, exit]);
+
   useInput(
-    (input, key) => {
-      const keys = keysOf(input, key);
-      let speed = state.history[state.history.length - 1]?.speed ?? 1;
-      for (const k of keys) {
-        // commands depend on no UI state; the speed walks on within a burst of + or -
-        const command = reduceKey(INITIAL_UI, k, speed, 0).command;
-        if (command?.kind === 'quit') {
-          link.send(command);
-          exit();
-          return;
-        }
-        if (command?.kind === 'speed') speed = command.speed;
-        if (command) link.send(command);
-      }
-      dispatch({ type: 'keys', keys });
-    },
+    (input, key) => dispatch({ type: 'keys', keys: keysOf(input, key) }),
     // without a TTY on stdin there are no keys (and Ink would throw trying raw mode)
     { isActive: isRawModeSupported === true },
   );

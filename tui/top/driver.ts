@@ -2,6 +2,7 @@
 // (0 = as fast as it goes), pausable, in bounded chunks so commands and snapshots get a turn.
 
 import type { Machine } from '../../core/index.js';
+import { IoInspector } from './inspector.js';
 import { Sampler, type Snapshot } from './snapshot.js';
 
 /** Simulated time one chunk may cover, so a chunk stays short even at full speed. */
@@ -13,11 +14,12 @@ export class SimDriver {
   private speedNow: number;
   private pausedNow = false;
   private readonly sampler: Sampler;
+  private inspector: IoInspector | undefined;
 
   constructor(
     private readonly m: Machine,
     scenario: string,
-    seed: number,
+    private readonly seed: number,
     readonly endNs: number,
     speed: number,
     wallNs: number,
@@ -68,7 +70,16 @@ export class SimDriver {
     return this.m.env.nowNs < target;
   }
 
+  /** Opens or closes the I/O inspector: it records only while open (it costs simulation speed). */
+  inspect(on: boolean): void {
+    if (on && !this.inspector) this.inspector = new IoInspector(this.m, this.seed);
+    else if (!on && this.inspector) {
+      this.inspector.stop();
+      this.inspector = undefined;
+    }
+  }
+
   snapshot(wallNs: number): Snapshot {
-    return this.sampler.take(wallNs, this.speedNow, this.pausedNow);
+    return this.sampler.take(wallNs, this.speedNow, this.pausedNow, this.inspector?.recent() ?? []);
   }
 }

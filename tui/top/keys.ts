@@ -1,47 +1,107 @@
 // Keys of the live view as a pure reducer: one key at a time (a burst typed or pasted arrives as
 // one string and is split here), giving the new UI state and what the simulation should do.
 
-import { PANELS, SPEEDS, type UiState } from './view-model.js';
+import type { IoRecord } from './inspector.js';
+import { PANELS, SPEEDS, type PanelId, type UiState } from './view-model.js';
 
-export type KeyName = 'up' | 'down' | 'tab' | 'escape' | 'enter' | { readonly char: string };
+export type KeyName = 'up' | 'down' | 'tab' | 'escape' | 'enter' | 'backspace' | { readonly char: string };
 
-export type SimCommand = { readonly kind: 'quit' } | { readonly kind: 'pause' } | { readonly kind: 'speed'; readonly speed: number };
+export type SimCommand =
+  | { readonly kind: 'quit' }
+  | { readonly kind: 'pause' }
+  | { readonly kind: 'speed'; readonly speed: number }
+  | { readonly kind: 'inspect'; readonly on: boolean }
+  | { readonly kind: 'export'; readonly io: IoRecord };
+
+/** What the reducer needs to know of the screen: the speed, the focused panel's rows, the I/O list. */
+export interface KeyContext {
+  readonly speed: number;
+  readonly rows: number;
+  /** The I/O list as shown (filtered and sorted). */
+  readonly ios: readonly IoRecord[];
+}
 
 /** What Ink's useInput reports, reduced to the keys we use. */
-export function keysOf(input: string, key: { upArrow?: boolean; downArrow?: boolean; tab?: boolean; escape?: boolean; return?: boolean; ctrl?: boolean }): KeyName[] {
+export function keysOf(
+  input: string,
+  key: { upArrow?: boolean; downArrow?: boolean; tab?: boolean; escape?: boolean; return?: boolean; ctrl?: boolean; backspace?: boolean; delete?: boolean },
+): KeyName[] {
   if (key.upArrow) return ['up'];
   if (key.downArrow) return ['down'];
   if (key.tab) return ['tab'];
   if (key.escape) return ['escape'];
   if (key.return) return ['enter'];
+  if (key.backspace || key.delete) return ['backspace'];
   if (key.ctrl && input === 'c') return [{ char: 'q' }];
   // a burst keeps control characters inside the string: name them one by one
-  return [...input].map((char): KeyName => (char === '\t' ? 'tab' : char === '\r' ? 'enter' : char === '\u001b' ? 'escape' : { char }));
+  return [...input].map((char): KeyName => (char === '\t' ? 'tab' : char === '\r' ? 'enter' : char === '\u001b' ? 'escape' : char === '\u007f' || char === '\b' ? 'backspace' : { char }));
 }
 
 /** The next speed step up (faster) or down from `speed`. */
 export function stepSpeed(speed: number, faster: boolean): number {
   // 0 is "max": the fastest step
-  const order = SPEEDS;
-  const i = order.indexOf(speed);
-  const at = i < 0 ? order.indexOf(1) : i;
-  return order[Math.max(0, Math.min(order.length - 1, at + (faster ? 1 : -1)))]!;
+  const i = SPEEDS.indexOf(speed);
+  const at = i < 0 ? SPEEDS.indexOf(1) : i;
+  return SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, at + (faster ? 1 : -1)))]!;
 }
 
-export function reduceKey(ui: UiState, key: KeyName, speed: number, rowsInFocus: number): { ui: UiState; command?: SimCommand } {
-  if (key === 'escape') return { ui: { ...ui, help: false } };
-  if (key === 'tab') return { ui: { ...ui, focus: PANELS[(PANELS.indexOf(ui.focus) + 1) % PANELS.length]!, selected: 0 } };
-  if (key === 'up') return { ui: { ...ui, selected: Math.max(0, ui.selected - 1) } };
-  if (key === 'down') return { ui: { ...ui, selected: Math.min(Math.max(0, rowsInFocus - 1), ui.selected + 1) } };
-  if (key === 'enter') return { ui };
+type Result = { ui: UiState; command?: SimCommand };
+
+/** Focus a panel; entering or leaving the I/O inspector turns its recording on or off. */
+function focus(ui: UiState, to: PanelId): Result {
+  const next: UiState = { ...ui, focus: to, selected: 0, openIo: undefined, filtering: false, message: '' };
+  if ((ui.focus === 'ios') === (to === 'ios')) return { ui: next };
+  return { ui: next, command: { kind: 'inspect', on: to === 'ios' } };
+}
+
+/** Moves the I/O list's selection by `delta` rows, by id. */
+function moveIo(ui: UiState, ios: readonly IoRecord[], delta: number): UiState {
+  if (ios.length === 0) return ui;
+  const at = ios.findIndex((io) => io.ioId === ui.selectedIoId);
+  const next = at < 0 ? 0 : Math.max(0, Math.min(ios.length - 1, at + delta));
+  return { ...ui, selectedIoId: ios[next]!.ioId };
+}
+
+function typeFilter(ui: UiState, key: KeyName): Result {
+  if (key === 'enter') return { ui: { ...ui, filtering: false } };
+  if (key === 'escape') return { ui: { ...ui, filtering: false, filter: '' } };
+  if (key === 'backspace') return { ui: { ...ui, filter: ui.filter.slice(0, -1) } };
+  if (typeof key === 'object' && key.char >= ' ') return { ui: { ...ui, filter: ui.filter + key.char } };
+  return { ui };
+}
+
+export function reduceKey(ui: UiState, key: KeyName, ctx: KeyContext): Result {
+  if (ui.filtering) return typeFilter(ui, key);
+  const inIos = ui.focus === 'ios' && !ui.help;
+  if (key === 'escape') {
+    if (ui.help) return { ui: { ...ui, help: false } };
+    if (inIos && ui.openIo) return { ui: { ...ui, openIo: undefined, message: '' } };
+    if (inIos && ui.filter !== '') return { ui: { ...ui, filter: '' } };
+    return { ui: { ...ui, message: '' } };
+  }
+  if (key === 'tab') return focus(ui, PANELS[(PANELS.indexOf(ui.focus) + 1) % PANELS.length]!);
+  if (key === 'up' || key === 'down') {
+    const delta = key === 'up' ? -1 : 1;
+    if (inIos && !ui.openIo) return { ui: moveIo(ui, ctx.ios, delta) };
+    return { ui: { ...ui, selected: Math.max(0, Math.min(Math.max(0, ctx.rows - 1), ui.selected + delta)) } };
+  }
+  if (key === 'enter') {
+    if (!inIos || ui.openIo) return { ui };
+    const io = ctx.ios.find((x) => x.ioId === ui.selectedIoId) ?? ctx.ios[0];
+    return { ui: io ? { ...ui, openIo: io, selectedIoId: io.ioId } : ui };
+  }
+  if (key === 'backspace') return { ui };
   const c = key.char;
   if (c === 'q') return { ui, command: { kind: 'quit' } };
   if (c === ' ') return { ui, command: { kind: 'pause' } };
   if (c === '?') return { ui: { ...ui, help: !ui.help } };
-  if (c === '+' || c === '=') return { ui, command: { kind: 'speed', speed: stepSpeed(speed, true) } };
-  if (c === '-' || c === '_') return { ui, command: { kind: 'speed', speed: stepSpeed(speed, false) } };
-  if (c === 'k') return reduceKey(ui, 'up', speed, rowsInFocus);
-  if (c === 'j') return reduceKey(ui, 'down', speed, rowsInFocus);
-  if (c >= '1' && c <= String(PANELS.length)) return { ui: { ...ui, focus: PANELS[Number(c) - 1]!, selected: 0 } };
+  if (c === '+' || c === '=') return { ui, command: { kind: 'speed', speed: stepSpeed(ctx.speed, true) } };
+  if (c === '-' || c === '_') return { ui, command: { kind: 'speed', speed: stepSpeed(ctx.speed, false) } };
+  if (c === 'k') return reduceKey(ui, 'up', ctx);
+  if (c === 'j') return reduceKey(ui, 'down', ctx);
+  if (c === '/' && inIos && !ui.openIo) return { ui: { ...ui, filtering: true } };
+  if (c === 's' && inIos && !ui.openIo) return { ui: { ...ui, sortByLatency: !ui.sortByLatency } };
+  if (c === 'e' && inIos && ui.openIo) return { ui, command: { kind: 'export', io: ui.openIo } };
+  if (c >= '1' && c <= String(PANELS.length)) return focus(ui, PANELS[Number(c) - 1]!);
   return { ui };
 }

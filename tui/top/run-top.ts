@@ -2,7 +2,11 @@
 // (a terminal) or, when stdout is not a terminal, the same panels as plain text once a second
 // until the scenario ends. Never an escape code into a pipe.
 
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { writeIoPerfetto } from './export-io.js';
+import type { IoRecord } from './inspector.js';
 import type { SimCommand } from './keys.js';
 import type { Snapshot } from './snapshot.js';
 import type { FromWorker, ToWorker, WorkerStart } from './sim-worker.js';
@@ -44,8 +48,25 @@ class WorkerLink {
   }
 
   send(command: SimCommand): void {
-    const msg: ToWorker = command.kind === 'quit' ? { type: 'stop' } : command.kind === 'pause' ? { type: 'pause' } : { type: 'speed', speed: command.speed };
+    let msg: ToWorker;
+    if (command.kind === 'quit') msg = { type: 'stop' };
+    else if (command.kind === 'pause') msg = { type: 'pause' };
+    else if (command.kind === 'speed') msg = { type: 'speed', speed: command.speed };
+    else if (command.kind === 'inspect') msg = { type: 'inspect', on: command.on };
+    else return;
     this.worker.postMessage(msg);
+  }
+
+  exportIo(io: IoRecord): string {
+    const path = `kiotrace-io-${io.ioId}.pftrace`;
+    try {
+      const chunks: Uint8Array[] = [];
+      writeIoPerfetto(io, (c) => chunks.push(c.slice()));
+      writeFileSync(path, Buffer.concat(chunks));
+      return `wrote ${resolve(path)} (${io.layers.length} layers); open it at https://ui.perfetto.dev`;
+    } catch (e) {
+      return `could not write ${path}: ${e instanceof Error ? e.message : String(e)}`;
+    }
   }
 
   async close(): Promise<void> {

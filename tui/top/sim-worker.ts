@@ -18,7 +18,11 @@ export interface WorkerStart {
   readonly sampleIntervalMs: number;
 }
 
-export type ToWorker = { readonly type: 'pause' } | { readonly type: 'speed'; readonly speed: number } | { readonly type: 'stop' };
+export type ToWorker =
+  | { readonly type: 'pause' }
+  | { readonly type: 'speed'; readonly speed: number }
+  | { readonly type: 'inspect'; readonly on: boolean }
+  | { readonly type: 'stop' };
 export type FromWorker =
   | { readonly type: 'snapshot'; readonly snapshot: Snapshot }
   | { readonly type: 'status'; readonly paused: boolean; readonly speed: number }
@@ -39,8 +43,9 @@ async function main(port: NonNullable<typeof parentPort>, start: WorkerStart): P
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'pause') driver.togglePause(wallNs());
     else if (msg.type === 'speed') driver.setSpeed(msg.speed, wallNs());
+    else if (msg.type === 'inspect') driver.inspect(msg.on);
     else stopped = true;
-    if (msg.type !== 'stop') port.postMessage({ type: 'status', paused: driver.paused, speed: driver.speed } satisfies FromWorker);
+    if (msg.type === 'pause' || msg.type === 'speed') port.postMessage({ type: 'status', paused: driver.paused, speed: driver.speed } satisfies FromWorker);
   });
   const intervalNs = start.sampleIntervalMs * 1e6;
   let nextSnapshotNs = wallNs();

@@ -5,6 +5,7 @@
 
 import { LatencyHistogram, type Machine, type ProbeHit, type Request } from '../../core/index.js';
 import { attach } from '../../probes/attach.js';
+import type { IoRecord } from './inspector.js';
 
 export interface DeviceSnapshot {
   readonly name: string;
@@ -62,6 +63,8 @@ export interface Snapshot {
   readonly cpus: readonly CpuSnapshot[];
   readonly contextSwitchesPerSec: number;
   readonly tasks: readonly TaskSnapshot[];
+  /** The inspector's recent I/Os, oldest first; empty while the inspector is closed. */
+  readonly ios: readonly IoRecord[];
 }
 
 interface DeviceCounters {
@@ -147,7 +150,7 @@ export class Sampler {
   }
 
   /** The snapshot of the interval since the last call. */
-  take(wallNs: number, speed: number, paused: boolean): Snapshot {
+  take(wallNs: number, speed: number, paused: boolean, ios: readonly IoRecord[] = []): Snapshot {
     const m = this.m;
     const k = m.k;
     const simNs = m.env.nowNs;
@@ -235,6 +238,7 @@ export class Sampler {
       })),
       contextSwitchesPerSec: perSimSec(now.switches - prev.switches),
       tasks,
+      ios,
     };
   }
 }

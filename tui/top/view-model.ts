@@ -2,6 +2,7 @@
 // styled text. Ink only paints what this returns, the plain-text mode prints the same lines,
 // and tests compare them exactly.
 
+import type { IoRecord } from './inspector.js';
 import type { Snapshot } from './snapshot.js';
 
 /** How a piece of text should look; the renderer maps tones to colours (or to nothing). */
@@ -14,9 +15,10 @@ export interface Segment {
 
 export type Line = readonly Segment[];
 
-export type PanelId = 'devices' | 'cache' | 'cpus' | 'tasks';
-export const PANELS: readonly PanelId[] = ['devices', 'cache', 'cpus', 'tasks'];
-const PANEL_TITLES: Readonly<Record<PanelId, string>> = { devices: 'Devices', cache: 'Page cache', cpus: 'CPUs', tasks: 'Tasks' };
+export type PanelId = 'devices' | 'cache' | 'cpus' | 'tasks' | 'ios';
+/** Panel order for tab and the number keys; `ios` (the I/O inspector) has the screen to itself. */
+export const PANELS: readonly PanelId[] = ['devices', 'cache', 'cpus', 'tasks', 'ios'];
+const PANEL_TITLES: Readonly<Record<PanelId, string>> = { devices: 'Devices', cache: 'Page cache', cpus: 'CPUs', tasks: 'Tasks', ios: 'I/O inspector' };
 
 export interface UiState {
   /** False for the plain-text mode: no focus or selection markers. */
@@ -25,9 +27,30 @@ export interface UiState {
   /** Selected row in the focused panel. */
   readonly selected: number;
   readonly help: boolean;
+  /** The I/O list's selection, by id, so it stays put while the list moves. */
+  readonly selectedIoId: number;
+  /** The I/O whose waterfall is open; kept even after it leaves the recent list. */
+  readonly openIo: IoRecord | undefined;
+  /** The I/O list's filter (task, device or origin), and whether it is being typed. */
+  readonly filter: string;
+  readonly filtering: boolean;
+  readonly sortByLatency: boolean;
+  /** A one-line message (what an export wrote). */
+  readonly message: string;
 }
 
-export const INITIAL_UI: UiState = { interactive: true, focus: 'devices', selected: 0, help: false };
+export const INITIAL_UI: UiState = {
+  interactive: true,
+  focus: 'devices',
+  selected: 0,
+  help: false,
+  selectedIoId: 0,
+  openIo: undefined,
+  filter: '',
+  filtering: false,
+  sortByLatency: false,
+  message: '',
+};
 export const PLAIN_UI: UiState = { ...INITIAL_UI, interactive: false };
 
 export interface ViewModel {
@@ -190,10 +213,14 @@ function tasksPanel(s: Snapshot, ui: UiState): Line[] {
 export const KEY_HELP: readonly (readonly [string, string])[] = [
   ['space', 'pause / resume the simulation'],
   ['+ / -', 'run faster / slower (1x = 1 simulated ms per wall ms; max = as fast as it goes)'],
-  ['tab / 1-4', 'focus the next panel / panel N'],
+  ['tab / 1-5', 'focus the next panel / panel N (5: the I/O inspector)'],
   ['↑ ↓  k j', 'select a row in the focused panel'],
+  ['enter', 'I/O inspector: open the selected I/O\'s waterfall'],
+  ['esc', 'back (close the waterfall, clear the filter, close this help)'],
+  ['/', 'I/O inspector: filter by task, device or origin (enter keeps it, esc clears)'],
+  ['s', 'I/O inspector: sort by latency / by time'],
+  ['e', 'waterfall: export this I/O as a Perfetto trace'],
   ['?', 'show or hide this help'],
-  ['esc', 'close the help'],
   ['q', 'quit'],
 ];
 
@@ -208,6 +235,87 @@ function header(s: Snapshot): Line {
 
 const FOOTER: Line = [{ text: 'q quit  space pause  +/- speed  tab panel  ↑↓ select  ? help', tone: 'dim' }];
 
+// ---- the I/O inspector ------------------------------------------------------------------------
+
+/** The I/Os the list shows: filtered, then newest first or slowest first. */
+export function visibleIos(s: Snapshot | undefined, ui: UiState): IoRecord[] {
+  const f = ui.filter.toLowerCase();
+  const list = (s?.ios ?? []).filter((io) => f === '' || `${io.origin} ${io.task} ${io.device}`.toLowerCase().includes(f));
+  return ui.sortByLatency ? list.sort((a, b) => b.durationNs - a.durationNs || b.ioId - a.ioId) : list.reverse();
+}
+
+function ioListPanel(s: Snapshot, ui: UiState, maxRows: number): Line[] {
+  const all = visibleIos(s, ui);
+  // a window of the list that keeps the selected row on screen
+  const at = Math.max(0, all.findIndex((io) => io.ioId === ui.selectedIoId));
+  const first = Math.max(0, Math.min(at - Math.floor(maxRows / 2), all.length - maxRows));
+  const list = all.slice(first, first + Math.max(1, maxRows));
+  const filter = ui.filtering ? `   filter: ${ui.filter}█` : ui.filter !== '' ? `   filter: ${ui.filter}` : '';
+  const lines: Line[] = [title('ios', ui, `   ${all.length} of the last ${s.ios.length} I/Os, ${ui.sortByLatency ? 'slowest' : 'newest'} first${filter}`)];
+  lines.push([{ text: `  ${cell('IOID', 9)}${cell('ORIGIN', 14)}${cell('TASK', 16)}${cell('DEVICE', 10)}${cell('STARTED', 11, true)}${cell('LATENCY', 11, true)}${cell('LAYERS', 8, true)}`, tone: 'dim' }]);
+  if (s.ios.length === 0) lines.push([{ text: '  recording I/Os (a few per task every 10 ms of simulated time)…', tone: 'dim' }]);
+  for (const io of list) {
+    const selected = ui.interactive && io.ioId === ui.selectedIoId;
+    lines.push([
+      { text: selected ? '> ' : '  ', tone: selected ? 'selected' : undefined },
+      { text: cell(String(io.ioId), 9) + cell(io.origin, 14) + cell(io.task, 16) + cell(io.device || '-', 10) + cell(fmtNs(io.startNs), 11, true) },
+      { text: cell(fmtNs(io.durationNs), 11, true), tone: io.error ? 'bad' : latencyTone(io.durationNs) },
+      { text: cell(String(io.layers.length), 8, true) },
+    ]);
+  }
+  return lines;
+}
+
+/** Time in a layer not covered by its children: where the I/O waited in that layer itself. */
+export function selfTimeNs(io: IoRecord, index: number): number {
+  const l = io.layers[index]!;
+  const children: [number, number][] = [];
+  for (let i = index + 1; i < io.layers.length && io.layers[i]!.depth > l.depth; i++) {
+    const c = io.layers[i]!;
+    if (c.depth === l.depth + 1) children.push([Math.max(l.startNs, c.startNs), Math.min(l.endNs, c.endNs)]);
+  }
+  children.sort((a, b) => a[0] - b[0]);
+  let covered = 0;
+  let until = l.startNs;
+  for (const [a, b] of children) {
+    if (b <= until) continue;
+    covered += b - Math.max(a, until);
+    until = b;
+  }
+  return Math.max(0, l.endNs - l.startNs - covered);
+}
+
+function waterfall(io: IoRecord, width: number): Line[] {
+  const axis = Math.max(16, width - 78);
+  const total = Math.max(1, io.durationNs);
+  const lines: Line[] = [
+    [
+      { text: `I/O ${io.ioId}`, tone: 'title' },
+      { text: `  ${io.origin} by ${io.task} (pid ${io.pid})${io.device ? ` on ${io.device}` : ''}  ` },
+      { text: fmtNs(io.durationNs), tone: io.error ? 'bad' : latencyTone(io.durationNs) },
+      { text: `  started at ${fmtNs(io.startNs)}${io.error ? '  FAILED' : ''}` },
+    ],
+    [{ text: `  ${cell('LAYER', 28)}${cell('START', 10, true)}${cell('DURATION', 10, true)}${cell('WAIT', 10, true)}  ${cell('DETAIL', 14)}  ${'time →'.padEnd(axis)}`, tone: 'dim' }],
+  ];
+  io.layers.forEach((l, i) => {
+    const from = Math.min(axis - 1, Math.floor(((l.startNs - io.startNs) / total) * axis));
+    const to = Math.max(from + 1, Math.min(axis, Math.ceil(((l.endNs - io.startNs) / total) * axis)));
+    lines.push([
+      { text: `  ${cell('  '.repeat(l.depth) + l.name, 28)}${cell(`+${fmtNs(l.startNs - io.startNs).replace('-', '0 ns')}`, 10, true)}${cell(fmtNs(l.endNs - l.startNs), 10, true)}${cell(fmtNs(selfTimeNs(io, i)), 10, true)}  ${cell(l.detail, 14)}  ` },
+      { text: ' '.repeat(from) + '█'.repeat(to - from), tone: l.error ? 'bad' : 'accent' },
+    ]);
+  });
+  if (io.faultChain) {
+    const c = io.faultChain;
+    lines.push([]);
+    lines.push([{ text: '  fault chain  ', tone: 'title' }, { text: `VA 0x${c.va.toString(16)} -> VPN 0x${c.vpn.toString(16)} -> inode ${c.inode}, pgoff ${c.pgoff}` }]);
+    lines.push([{ text: `               -> block ${c.block} -> sector ${c.sector} -> PFN 0x${c.pfn.toString(16)}` }]);
+  }
+  lines.push([]);
+  lines.push([{ text: '  e export this I/O as a Perfetto trace   esc back to the list', tone: 'dim' }]);
+  return lines;
+}
+
 /** The whole screen for the latest snapshot (the last of `history`), at most `rows - 1` lines. */
 export function buildView(history: readonly Snapshot[], ui: UiState, columns: number, rows: number): ViewModel {
   const s = history[history.length - 1];
@@ -216,9 +324,14 @@ export function buildView(history: readonly Snapshot[], ui: UiState, columns: nu
   let body: Line[];
   if (ui.help) {
     body = [[{ text: 'Keys', tone: 'title' }], ...KEY_HELP.map(([k, what]): Line => [{ text: `  ${cell(k, 12)}`, tone: 'accent' }, { text: what }])];
+  } else if (ui.focus === 'ios' && ui.openIo) {
+    body = waterfall(ui.openIo, width);
+  } else if (ui.focus === 'ios') {
+    body = ioListPanel(s, ui, Math.max(1, rows - 6));
   } else {
     body = [...devicesPanel(history, ui, width), [], ...cachePanel(s, ui), [], ...cpusPanel(s, ui), [], ...tasksPanel(s, ui)];
   }
+  if (ui.message !== '') body = [...body, [], [{ text: ui.message, tone: 'accent' }]];
   const maxBody = Math.max(1, rows - 3);
   const lines: Line[] = [header(s), ...body.slice(0, maxBody), FOOTER];
   return { lines: lines.map((l) => clip(l, width)) };
@@ -240,7 +353,7 @@ function clip(line: Line, width: number): Line {
 /** Rows the focused panel has (for moving the selection). */
 export function rowCount(s: Snapshot | undefined, focus: PanelId): number {
   if (!s) return 0;
-  return focus === 'devices' ? s.devices.length : focus === 'cpus' ? s.cpus.length : focus === 'tasks' ? s.tasks.length : 0;
+  return focus === 'devices' ? s.devices.length : focus === 'cpus' ? s.cpus.length : focus === 'tasks' ? s.tasks.length : focus === 'ios' ? s.ios.length : 0;
 }
 
 /** A line as plain text (the no-TTY mode and tests). */

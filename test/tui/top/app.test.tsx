@@ -5,6 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
 import { Screen, TopApp, type SimLink } from '../../../tui/top/app.js';
+import type { IoRecord } from '../../../tui/top/inspector.js';
 import type { SimCommand } from '../../../tui/top/keys.js';
 import type { Snapshot } from '../../../tui/top/snapshot.js';
 import { buildView, INITIAL_UI, plainText } from '../../../tui/top/view-model.js';
@@ -37,6 +38,10 @@ class FakeLink implements SimLink {
   onStatus(l: (paused: boolean, speed: number) => void): () => void {
     this.statusListener = l;
     return () => (this.statusListener = undefined);
+  }
+
+  exportIo(io: IoRecord): string {
+    return `exported ${io.ioId}`;
   }
 
   send(c: SimCommand): void {

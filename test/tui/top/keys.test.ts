@@ -2,6 +2,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { keysOf, reduceKey, stepSpeed, type KeyName } from '../../../tui/top/keys.js';
+import type { IoRecord } from '../../../tui/top/inspector.js';
+import type { SimCommand } from '../../../tui/top/keys.js';
 import { INITIAL_UI, type UiState } from '../../../tui/top/view-model.js';
 
 test('keys: a table of key, state and result', () => {
@@ -19,7 +21,10 @@ test('keys: a table of key, state and result', () => {
     [c('?'), at({ help: true }), 1, at({}), undefined],
     ['escape', at({ help: true }), 1, at({}), undefined],
     ['tab', at({ selected: 1 }), 1, at({ focus: 'cache' }), undefined],
-    ['tab', at({ focus: 'tasks' }), 1, at({ focus: 'devices' }), undefined],
+    ['tab', at({ focus: 'tasks' }), 1, at({ focus: 'ios' }), { kind: 'inspect', on: true }],
+    ['tab', at({ focus: 'ios' }), 1, at({ focus: 'devices' }), { kind: 'inspect', on: false }],
+    [c('5'), at({}), 1, at({ focus: 'ios' }), { kind: 'inspect', on: true }],
+    [c('5'), at({ focus: 'ios' }), 1, at({ focus: 'ios' }), undefined],
     [c('3'), at({ selected: 1 }), 1, at({ focus: 'cpus' }), undefined],
     [c('9'), at({}), 1, at({}), undefined],
     ['down', at({}), 2, at({ selected: 1 }), undefined],
@@ -30,15 +35,56 @@ test('keys: a table of key, state and result', () => {
   ];
   for (const [key, before, n, after, command] of rows) {
     // the speed column doubles as the row count for the selection rows
-    const r = reduceKey(before, key, n, n);
+    const r = reduceKey(before, key, { speed: n, rows: n, ios: [] });
     assert.deepEqual(r.ui, after, JSON.stringify(key));
     assert.deepEqual(r.command, command, JSON.stringify(key));
   }
 });
 
+test('keys: the I/O inspector list, filter, sort, waterfall and export', () => {
+  const io = (ioId: number, durationNs: number): IoRecord => ({ ioId, origin: 'pread64', task: 't', pid: 5, device: 'nvme0n1', startNs: 0, durationNs, error: false, layers: [], faultChain: undefined });
+  const ios = [io(9, 10), io(7, 30), io(4, 20)];
+  const ctx = { speed: 1, rows: 3, ios };
+  let ui: UiState = { ...INITIAL_UI, focus: 'ios' };
+  const press = (...keys: KeyName[]): SimCommand[] => {
+    const out: SimCommand[] = [];
+    for (const k of keys) {
+      const r = reduceKey(ui, k, ctx);
+      ui = r.ui;
+      if (r.command) out.push(r.command);
+    }
+    return out;
+  };
+  press('down');
+  assert.equal(ui.selectedIoId, 9, 'the first row when nothing was selected');
+  press('down', 'down', 'down');
+  assert.equal(ui.selectedIoId, 4, 'stops at the last row');
+  press({ char: 'k' });
+  assert.equal(ui.selectedIoId, 7);
+  press('enter');
+  assert.equal(ui.openIo?.ioId, 7);
+  assert.deepEqual(press({ char: 'e' }), [{ kind: 'export', io: ios[1] }]);
+  press({ char: 's' });
+  assert.equal(ui.sortByLatency, false, 's does nothing inside the waterfall');
+  press('escape');
+  assert.equal(ui.openIo, undefined);
+  press({ char: 's' });
+  assert.equal(ui.sortByLatency, true);
+  press({ char: '/' }, { char: 'n' }, { char: 'v' }, { char: 'x' }, 'backspace', { char: 'm' });
+  assert.deepEqual([ui.filtering, ui.filter], [true, 'nvm']);
+  assert.deepEqual(press({ char: 'q' }), [], 'q is text while typing a filter');
+  assert.equal(ui.filter, 'nvmq');
+  press('enter');
+  assert.deepEqual([ui.filtering, ui.filter], [false, 'nvmq']);
+  press('escape');
+  assert.equal(ui.filter, '');
+  assert.deepEqual(press('tab'), [{ kind: 'inspect', on: false }]);
+  assert.equal(ui.focus, 'devices');
+});
+
 test('keys: bursts are split into single keys; arrows and ctrl-c are named', () => {
   assert.deepEqual(keysOf('/bl', {}), [{ char: '/' }, { char: 'b' }, { char: 'l' }]);
-  assert.deepEqual(keysOf('\t\tj\r', {}), ['tab', 'tab', { char: 'j' }, 'enter']);
+  assert.deepEqual(keysOf('\t\tj\r\u007f', {}), ['tab', 'tab', { char: 'j' }, 'enter', 'backspace']);
   assert.deepEqual(keysOf('', { downArrow: true }), ['down']);
   assert.deepEqual(keysOf('c', { ctrl: true }), [{ char: 'q' }]);
   assert.deepEqual([1, 10, 100, 0].map((s) => stepSpeed(s, true)), [2, 100, 0, 0]);

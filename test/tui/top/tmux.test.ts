@@ -3,6 +3,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../helpers/repo.js';
 
@@ -31,10 +33,12 @@ async function waitFor(ok: (s: string) => boolean, what: string, timeoutMs = 20_
 
 const alive = (): boolean => spawnSync('tmux', ['has-session', '-t', session]).status === 0;
 
-test('kiotrace top in tmux: dashboard, pause, select, panel, help, quit', { skip: hasTmux ? false : 'tmux is not installed (apt-get install tmux); the end-to-end UI test needs it' }, async () => {
+test('kiotrace top in tmux: dashboard, pause, select, panel, help, inspector, export, quit', { skip: hasTmux ? false : 'tmux is not installed (apt-get install tmux); the end-to-end UI test needs it' }, async () => {
   const cli = join(repoRoot(), 'dist', 'tui', 'cli.js');
+  // exports land in the working directory: a temporary one
+  const cwd = mkdtempSync(join(tmpdir(), 'kiotrace-tmux-'));
   // CI=true makes Ink hold every frame until exit: the UI under test runs without it
-  tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', `env -u CI ${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} top default --duration 600s`);
+  tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-c', cwd, `env -u CI ${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} top default --duration 600s`);
   try {
     const first = await waitFor((s) => s.includes('● running') && s.includes('seq-reader'), 'the dashboard');
     const lines = first.split('\n');
@@ -67,11 +71,26 @@ test('kiotrace top in tmux: dashboard, pause, select, panel, help, quit', { skip
     tmux('send-keys', '-t', session, 'Space', '+');
     await waitFor((s) => /speed 2x .*● running/.test(s.split('\n')[0]!), 'running again at 2x');
 
+    // the I/O inspector: the list fills, Enter opens a waterfall, e exports it, Esc goes back
+    tmux('send-keys', '-t', session, '5');
+    await waitFor((s) => /\n {2}\d+ +pread64 +rand-direct +nvme0n1 /.test(s), 'recent I/Os in the inspector');
+    tmux('send-keys', '-t', session, '/', 'r', 'a', 'n', 'd', 'Enter', 'Down', 'Enter');
+    const fall = await waitFor((s) => /\nI\/O \d+ {2}pread64 by rand-direct \(pid 5\) on nvme0n1/.test(s), 'a waterfall');
+    assert.match(fall, /\n {2}LAYER +START +DURATION +WAIT +DETAIL/);
+    assert.match(fall, /\n +driver +\+[\d.]+ [nµ]s +[\d.]+ µs/);
+    const ioId = /\nI\/O (\d+) /.exec(fall)![1]!;
+    tmux('send-keys', '-t', session, 'e');
+    await waitFor((s) => s.includes(`kiotrace-io-${ioId}.pftrace (`), 'the export message');
+    rmSync(join(cwd, `kiotrace-io-${ioId}.pftrace`));
+    tmux('send-keys', '-t', session, 'Escape');
+    await waitFor((s) => s.includes('▶ I/O inspector') && s.includes('filter: rand'), 'the filtered list again');
+
     tmux('send-keys', '-t', session, 'q');
     const deadline = Date.now() + 10_000;
     while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     assert.equal(alive(), false, 'q quits and the session ends');
   } finally {
     if (alive()) tmux('kill-session', '-t', session);
+    rmSync(cwd, { recursive: true, force: true });
   }
 });
