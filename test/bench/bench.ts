@@ -10,6 +10,8 @@ import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attachPerfetto, bareSdkSpans, perfettoRun, spanFileRun } from './exports.js';
+import { simulatedNsFlatOut, uiCpuAt10Hz } from './ui.js';
+import { snapshotsAt } from '../helpers/top.js';
 import { BIOLATENCY_LIKE, defaultWithScript, TIGHT_LOOP_PROGRAM, tightLoopFirings } from './scripts.js';
 import { engineHold, forceGc, repoRoot, runDefaultForMemory, runRandread, type MemoryResult, type ProbeMode, type RandreadResult } from './workloads.js';
 
@@ -326,6 +328,38 @@ async function benchExports(report: Record<string, Figure>): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 7. The live view (issue 5).
+
+async function benchUi(report: Record<string, Figure>): Promise<void> {
+  progress('ui: default flat out (--speed max) in the UI worker for 5 s wall, with the Ink UI drawing vs nobody drawing, 3 interleaved pairs');
+  const shares: number[] = [];
+  const frames: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const plain = await simulatedNsFlatOut(5000, false);
+    const drawn = await simulatedNsFlatOut(5000, true);
+    shares.push(drawn.simNs / plain.simNs);
+    frames.push(drawn.frames / 5);
+    progress(`  nobody drawing ${(plain.simNs / 1e6).toFixed(0)} ms simulated, UI drawing ${(drawn.simNs / 1e6).toFixed(0)} ms: share ${shares[r]!.toFixed(3)}, ${frames[r]!.toFixed(1)} frames/s`);
+  }
+  report['ui_flat_out_sim_speed_share'] = { median: round(median(shares), 3), unit: 'ratio (simulated time reached with the UI / without)', runs: 3, samples: shares.map((x) => round(x, 3)), bar: '>= 0.8', meets_bar: median(shares) >= 0.8 };
+  report['ui_frames_per_sec_flat_out'] = { median: round(median(frames), 1), unit: 'frames/s', runs: 3, samples: frames.map((x) => round(x, 1)), bar: '<= 30', meets_bar: median(frames) <= 30 };
+
+  progress('ui: the UI thread alone, fed real snapshots 10 times a second, 3 runs of 5 s');
+  const snapshots = snapshotsAt('default', Array.from({ length: 20 }, (_, i) => (i + 1) * 100_000_000));
+  const cpu: number[] = [];
+  const fps: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    forceGc();
+    const res = await uiCpuAt10Hz(snapshots, 5000);
+    cpu.push(res.cpuShare);
+    fps.push(res.framesPerSec);
+    progress(`  UI thread busy ${(res.cpuShare * 100).toFixed(1)}% (process CPU with V8's helper threads ${(res.processCpuShare * 100).toFixed(1)}%), ${res.framesPerSec.toFixed(1)} frames/s, ${(res.bytesPerSec / 1024).toFixed(1)} KiB/s to the terminal`);
+  }
+  report['ui_cpu_share_at_10hz'] = { median: round(median(cpu), 4), unit: 'share of one core (UI thread busy time, event-loop utilization)', runs: 3, samples: cpu.map((x) => round(x, 4)), bar: '<= 0.10', meets_bar: median(cpu) <= 0.1 };
+  report['ui_frames_per_sec_at_10hz'] = { median: round(median(fps), 1), unit: 'frames/s', runs: 3, samples: fps.map((x) => round(x, 1)), bar: '<= 30', meets_bar: median(fps) <= 30 };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -399,6 +433,7 @@ async function main(): Promise<void> {
 
   Object.assign(report, await benchPlainMemory(3));
   await benchExports(report);
+  await benchUi(report);
 
   progress(`done in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`);
   const json = JSON.stringify(report);

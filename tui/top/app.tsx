@@ -6,40 +6,26 @@ import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
 import type { IoRecord } from './inspector.js';
 import { keysOf, reduceKey, type KeyName, type SimCommand } from './keys.js';
 import type { Snapshot } from './snapshot.js';
-import { buildView, INITIAL_UI, rowCount, visibleIos, type Line, type Tone, type UiState, type ViewModel } from './view-model.js';
+import { buildView, drillNames, INITIAL_UI, rowCount, visibleIos, type Line, type Tone, type UiState, type ViewModel } from './view-model.js';
 
-interface ToneStyle {
-  readonly color?: string;
-  readonly backgroundColor?: string;
-  readonly bold?: boolean;
-  readonly dimColor?: boolean;
-  readonly inverse?: boolean;
-}
-
-const TONES: Readonly<Record<Tone, ToneStyle>> = {
-  good: { color: 'green' },
-  warn: { color: 'yellow' },
-  bad: { color: 'red' },
-  dim: { dimColor: true },
-  accent: { color: 'cyan' },
-  title: { bold: true },
-  selected: { inverse: true },
-  badge: { color: 'black', backgroundColor: 'yellow' },
+/** SGR codes per tone: one pre-coloured string per line is cheaper for Ink than nested Texts. */
+const TONE_SGR: Readonly<Record<Tone, string>> = {
+  good: '32',
+  warn: '33',
+  bad: '31',
+  dim: '2',
+  accent: '36',
+  title: '1',
+  selected: '7',
+  badge: '30;43',
 };
 
-function ScreenLine({ line, color }: { readonly line: Line; readonly color: boolean }) {
+/** A line as text with ANSI colours (or none): Ink measures and paints it as one node. */
+export function lineText(line: Line, color: boolean): string {
+  let out = '';
+  for (const seg of line) out += color && seg.tone ? `\u001b[${TONE_SGR[seg.tone]}m${seg.text}\u001b[0m` : seg.text;
   // an empty line still takes its row
-  if (line.length === 0) return <Text> </Text>;
-  if (!color) return <Text>{line.map((s) => s.text).join('')}</Text>;
-  return (
-    <Text>
-      {line.map((s, i) => (
-        <Text key={i} {...(s.tone ? TONES[s.tone] : {})}>
-          {s.text}
-        </Text>
-      ))}
-    </Text>
-  );
+  return out === '' ? ' ' : out;
 }
 
 /** The screen: one Text per line, nothing else (Ink's cost is per cell, so fewer nodes and glyphs). */
@@ -47,7 +33,7 @@ export function Screen({ view, color }: { readonly view: ViewModel; readonly col
   return (
     <Box flexDirection="column">
       {view.lines.map((line, i) => (
-        <ScreenLine key={i} line={line} color={color} />
+        <Text key={i}>{lineText(line, color)}</Text>
       ))}
     </Box>
   );
@@ -95,7 +81,7 @@ function reducer(state: State, action: Action): State {
   const last = state.history[state.history.length - 1];
   let speed = last?.speed ?? 1;
   for (const k of action.keys) {
-    const r = reduceKey(ui, k, { speed, rows: rowCount(last, ui.focus), ios: visibleIos(last, ui) });
+    const r = reduceKey(ui, k, { speed, rows: rowCount(last, ui.focus), ios: visibleIos(last, ui), drill: drillNames(last, ui.focus) });
     ui = r.ui;
     if (r.command) {
       outbox.push(r.command);

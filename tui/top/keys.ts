@@ -19,6 +19,8 @@ export interface KeyContext {
   readonly rows: number;
   /** The I/O list as shown (filtered and sorted). */
   readonly ios: readonly IoRecord[];
+  /** Names of the focused panel's rows that Enter drills into (devices, tasks); may be empty. */
+  readonly drill?: readonly string[];
 }
 
 /** What Ink's useInput reports, reduced to the keys we use. */
@@ -86,6 +88,12 @@ export function reduceKey(ui: UiState, key: KeyName, ctx: KeyContext): Result {
     return { ui: { ...ui, selected: Math.max(0, Math.min(Math.max(0, ctx.rows - 1), ui.selected + delta)) } };
   }
   if (key === 'enter') {
+    const name = ctx.drill?.[ui.selected];
+    if (!inIos && !ui.help && name !== undefined) {
+      // drill down: this device's or task's I/Os in the inspector
+      const r = focus(ui, 'ios');
+      return { ...r, ui: { ...r.ui, filter: name } };
+    }
     if (!inIos || ui.openIo) return { ui };
     const io = ctx.ios.find((x) => x.ioId === ui.selectedIoId) ?? ctx.ios[0];
     return { ui: io ? { ...ui, openIo: io, selectedIoId: io.ioId } : ui };

@@ -215,7 +215,7 @@ export const KEY_HELP: readonly (readonly [string, string])[] = [
   ['+ / -', 'run faster / slower (1x = 1 simulated ms per wall ms; max = as fast as it goes)'],
   ['tab / 1-5', 'focus the next panel / panel N (5: the I/O inspector)'],
   ['↑ ↓  k j', 'select a row in the focused panel'],
-  ['enter', 'I/O inspector: open the selected I/O\'s waterfall'],
+  ['enter', 'on a device or task: its I/Os in the inspector; in the inspector: the waterfall'],
   ['esc', 'back (close the waterfall, clear the filter, close this help)'],
   ['/', 'I/O inspector: filter by task, device or origin (enter keeps it, esc clears)'],
   ['s', 'I/O inspector: sort by latency / by time'],
@@ -354,6 +354,12 @@ function clip(line: Line, width: number): Line {
 export function rowCount(s: Snapshot | undefined, focus: PanelId): number {
   if (!s) return 0;
   return focus === 'devices' ? s.devices.length : focus === 'cpus' ? s.cpus.length : focus === 'tasks' ? s.tasks.length : focus === 'ios' ? s.ios.length : 0;
+}
+
+/** The names of the focused panel's rows, where Enter can drill down into the I/O inspector. */
+export function drillNames(s: Snapshot | undefined, focus: PanelId): string[] {
+  if (!s) return [];
+  return focus === 'devices' ? s.devices.map((d) => d.name) : focus === 'tasks' ? s.tasks.map((t) => t.name) : [];
 }
 
 /** A line as plain text (the no-TTY mode and tests). */

@@ -4,7 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
-import { Screen, TopApp, type SimLink } from '../../../tui/top/app.js';
+import { lineText, Screen, TopApp, type SimLink } from '../../../tui/top/app.js';
 import type { IoRecord } from '../../../tui/top/inspector.js';
 import type { SimCommand } from '../../../tui/top/keys.js';
 import type { Snapshot } from '../../../tui/top/snapshot.js';
@@ -22,6 +22,13 @@ test('Screen paints the view-model line for line (no colour)', () => {
     view.lines.map(plainText),
   );
   unmount();
+});
+
+test('lineText: one string per line, SGR colours per tone, none without colour', () => {
+  const line = [{ text: 'p99 ' }, { text: '26 ms', tone: 'bad' as const }, { text: ' ok', tone: 'good' as const }];
+  assert.equal(lineText(line, true), 'p99 \u001b[31m26 ms\u001b[0m\u001b[32m ok\u001b[0m');
+  assert.equal(lineText(line, false), 'p99 26 ms ok');
+  assert.equal(lineText([], true), ' ');
 });
 
 /** A link that hands out snapshots on demand and records the commands it gets. */

@@ -82,6 +82,13 @@ test('keys: the I/O inspector list, filter, sort, waterfall and export', () => {
   assert.equal(ui.focus, 'devices');
 });
 
+test('keys: Enter on a device or task drills into its I/Os', () => {
+  const ctx = { speed: 1, rows: 2, ios: [], drill: ['nvme0n1', 'sda'] };
+  const r = reduceKey({ ...INITIAL_UI, selected: 1 }, 'enter', ctx);
+  assert.deepEqual([r.ui.focus, r.ui.filter, r.command], ['ios', 'sda', { kind: 'inspect', on: true }]);
+  assert.deepEqual(reduceKey({ ...INITIAL_UI, focus: 'cpus' }, 'enter', { ...ctx, drill: [] }).ui.focus, 'cpus');
+});
+
 test('keys: bursts are split into single keys; arrows and ctrl-c are named', () => {
   assert.deepEqual(keysOf('/bl', {}), [{ char: '/' }, { char: 'b' }, { char: 'l' }]);
   assert.deepEqual(keysOf('\t\tj\r\u007f', {}), ['tab', 'tab', { char: 'j' }, 'enter', 'backspace']);

@@ -94,3 +94,20 @@ test('kiotrace top in tmux: dashboard, pause, select, panel, help, inspector, ex
     rmSync(cwd, { recursive: true, force: true });
   }
 });
+
+test('kiotrace top with NO_COLOR: no colour codes on the screen, the selection still marked', { skip: hasTmux ? false : 'tmux is not installed (apt-get install tmux); the end-to-end UI test needs it' }, async () => {
+  const cli = join(repoRoot(), 'dist', 'tui', 'cli.js');
+  tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', `env -u CI NO_COLOR=1 ${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} top default --duration 600s`);
+  try {
+    await waitFor((s) => s.includes('● running') && s.includes('seq-reader'), 'the dashboard');
+    const withEscapes = tmux('capture-pane', '-p', '-e', '-t', session);
+    assert.doesNotMatch(withEscapes, /\u001b\[(?:3[0-7]|4[0-7]|1|2|7)m/, 'no colour, bold, dim or inverse');
+    assert.match(withEscapes, /\n> nvme0n1 /);
+    tmux('send-keys', '-t', session, 'q');
+    const deadline = Date.now() + 10_000;
+    while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(alive(), false);
+  } finally {
+    if (alive()) tmux('kill-session', '-t', session);
+  }
+});
