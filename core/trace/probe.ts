@@ -75,6 +75,9 @@ const EMPTY_FIELDS: FieldRecord = Object.freeze({});
 export class ProbeSite {
   /** The static-key analog: call sites test this before building anything. */
   enabled = false;
+  /** Firings while enabled (all of them while counting is on): what a live view ranks sites by. */
+  hits = 0;
+  private counting = false;
   private handlers: ProbeHandler[] = [];
 
   constructor(
@@ -102,8 +105,17 @@ export class ProbeSite {
       attached = false;
       const i = this.handlers.indexOf(handler);
       if (i >= 0) this.handlers = [...this.handlers.slice(0, i), ...this.handlers.slice(i + 1)];
-      this.enabled = this.handlers.length > 0;
+      this.enabled = this.handlers.length > 0 || this.counting;
     };
+  }
+
+  /**
+   * Counts every firing, with or without handlers (the site is enabled, so call sites pay their
+   * argument work; no hit record is built when nobody listens).
+   */
+  setCounting(on: boolean): void {
+    this.counting = on;
+    this.enabled = this.handlers.length > 0 || on;
   }
 
   /** @internal Builds the field record for a hit. */
@@ -113,8 +125,10 @@ export class ProbeSite {
 
   /** Fires the site. Callers guard with `if (site.enabled)` so this is never reached when off. */
   fire(ctx: HitContext, ioId: number, args: readonly unknown[], retval: number | undefined): void {
-    const hit = new ProbeHit(this, ctx.nowNs, ctx.cpuId, ctx.pid, ctx.tid, ctx.comm, ioId, args, retval);
+    this.hits++;
     const list = this.handlers;
+    if (list.length === 0) return;
+    const hit = new ProbeHit(this, ctx.nowNs, ctx.cpuId, ctx.pid, ctx.tid, ctx.comm, ioId, args, retval);
     for (let i = 0; i < list.length; i++) list[i]!(hit);
   }
 }

@@ -83,12 +83,12 @@ function reducer(state: State, action: Action): State {
   for (const k of action.keys) {
     const r = reduceKey(ui, k, { speed, rows: rowCount(last, ui.focus), ios: visibleIos(last, ui), drill: drillNames(last, ui.focus) });
     ui = r.ui;
-    if (r.command) {
-      outbox.push(r.command);
+    for (const c of r.commands) {
+      outbox.push(c);
       // a burst of + or - walks on from the speed just asked for
-      if (r.command.kind === 'speed') speed = r.command.speed;
-      if (r.command.kind === 'quit') break;
+      if (c.kind === 'speed') speed = c.speed;
     }
+    if (r.commands.some((c) => c.kind === 'quit')) break;
   }
   return { ...state, ui, outbox };
 }

@@ -70,6 +70,11 @@ export class SimDriver {
     return this.m.env.nowNs < target;
   }
 
+  /** Starts or stops counting every probe site's hits (the probes panel). */
+  countProbes(on: boolean): void {
+    this.sampler.countProbes(on);
+  }
+
   /** Opens or closes the I/O inspector: it records only while open (it costs simulation speed). */
   inspect(on: boolean): void {
     if (on && !this.inspector) this.inspector = new IoInspector(this.m, this.seed);

@@ -11,6 +11,7 @@ export type SimCommand =
   | { readonly kind: 'pause' }
   | { readonly kind: 'speed'; readonly speed: number }
   | { readonly kind: 'inspect'; readonly on: boolean }
+  | { readonly kind: 'probes'; readonly on: boolean }
   | { readonly kind: 'export'; readonly io: IoRecord };
 
 /** What the reducer needs to know of the screen: the speed, the focused panel's rows, the I/O list. */
@@ -47,13 +48,25 @@ export function stepSpeed(speed: number, faster: boolean): number {
   return SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, at + (faster ? 1 : -1)))]!;
 }
 
-type Result = { ui: UiState; command?: SimCommand };
+type Result = { readonly ui: UiState; readonly commands: readonly SimCommand[] };
 
-/** Focus a panel; entering or leaving the I/O inspector turns its recording on or off. */
+const stay = (ui: UiState): Result => ({ ui, commands: [] });
+const send = (ui: UiState, command: SimCommand): Result => ({ ui, commands: [command] });
+
+/**
+ * Focus a panel. The I/O inspector and the probes panel cost the simulation speed, so the
+ * simulation records for them only while they are open: entering or leaving one says so.
+ */
 function focus(ui: UiState, to: PanelId): Result {
   const next: UiState = { ...ui, focus: to, selected: 0, openIo: undefined, filtering: false, message: '' };
-  if ((ui.focus === 'ios') === (to === 'ios')) return { ui: next };
-  return { ui: next, command: { kind: 'inspect', on: to === 'ios' } };
+  const commands: SimCommand[] = [];
+  for (const [panel, kind] of [
+    ['ios', 'inspect'],
+    ['probes', 'probes'],
+  ] as const) {
+    if ((ui.focus === panel) !== (to === panel)) commands.push({ kind, on: to === panel });
+  }
+  return { ui: next, commands };
 }
 
 /** Moves the I/O list's selection by `delta` rows, by id. */
@@ -65,27 +78,27 @@ function moveIo(ui: UiState, ios: readonly IoRecord[], delta: number): UiState {
 }
 
 function typeFilter(ui: UiState, key: KeyName): Result {
-  if (key === 'enter') return { ui: { ...ui, filtering: false } };
-  if (key === 'escape') return { ui: { ...ui, filtering: false, filter: '' } };
-  if (key === 'backspace') return { ui: { ...ui, filter: ui.filter.slice(0, -1) } };
-  if (typeof key === 'object' && key.char >= ' ') return { ui: { ...ui, filter: ui.filter + key.char } };
-  return { ui };
+  if (key === 'enter') return stay({ ...ui, filtering: false });
+  if (key === 'escape') return stay({ ...ui, filtering: false, filter: '' });
+  if (key === 'backspace') return stay({ ...ui, filter: ui.filter.slice(0, -1) });
+  if (typeof key === 'object' && key.char >= ' ') return stay({ ...ui, filter: ui.filter + key.char });
+  return stay(ui);
 }
 
 export function reduceKey(ui: UiState, key: KeyName, ctx: KeyContext): Result {
   if (ui.filtering) return typeFilter(ui, key);
   const inIos = ui.focus === 'ios' && !ui.help;
   if (key === 'escape') {
-    if (ui.help) return { ui: { ...ui, help: false } };
-    if (inIos && ui.openIo) return { ui: { ...ui, openIo: undefined, message: '' } };
-    if (inIos && ui.filter !== '') return { ui: { ...ui, filter: '' } };
-    return { ui: { ...ui, message: '' } };
+    if (ui.help) return stay({ ...ui, help: false });
+    if (inIos && ui.openIo) return stay({ ...ui, openIo: undefined, message: '' });
+    if (inIos && ui.filter !== '') return stay({ ...ui, filter: '' });
+    return stay({ ...ui, message: '' });
   }
   if (key === 'tab') return focus(ui, PANELS[(PANELS.indexOf(ui.focus) + 1) % PANELS.length]!);
   if (key === 'up' || key === 'down') {
     const delta = key === 'up' ? -1 : 1;
-    if (inIos && !ui.openIo) return { ui: moveIo(ui, ctx.ios, delta) };
-    return { ui: { ...ui, selected: Math.max(0, Math.min(Math.max(0, ctx.rows - 1), ui.selected + delta)) } };
+    if (inIos && !ui.openIo) return stay(moveIo(ui, ctx.ios, delta));
+    return stay({ ...ui, selected: Math.max(0, Math.min(Math.max(0, ctx.rows - 1), ui.selected + delta)) });
   }
   if (key === 'enter') {
     const name = ctx.drill?.[ui.selected];
@@ -94,22 +107,22 @@ export function reduceKey(ui: UiState, key: KeyName, ctx: KeyContext): Result {
       const r = focus(ui, 'ios');
       return { ...r, ui: { ...r.ui, filter: name } };
     }
-    if (!inIos || ui.openIo) return { ui };
+    if (!inIos || ui.openIo) return stay(ui);
     const io = ctx.ios.find((x) => x.ioId === ui.selectedIoId) ?? ctx.ios[0];
-    return { ui: io ? { ...ui, openIo: io, selectedIoId: io.ioId } : ui };
+    return stay(io ? { ...ui, openIo: io, selectedIoId: io.ioId } : ui);
   }
-  if (key === 'backspace') return { ui };
+  if (key === 'backspace') return stay(ui);
   const c = key.char;
-  if (c === 'q') return { ui, command: { kind: 'quit' } };
-  if (c === ' ') return { ui, command: { kind: 'pause' } };
-  if (c === '?') return { ui: { ...ui, help: !ui.help } };
-  if (c === '+' || c === '=') return { ui, command: { kind: 'speed', speed: stepSpeed(ctx.speed, true) } };
-  if (c === '-' || c === '_') return { ui, command: { kind: 'speed', speed: stepSpeed(ctx.speed, false) } };
+  if (c === 'q') return send(ui, { kind: 'quit' });
+  if (c === ' ') return send(ui, { kind: 'pause' });
+  if (c === '?') return stay({ ...ui, help: !ui.help });
+  if (c === '+' || c === '=') return send(ui, { kind: 'speed', speed: stepSpeed(ctx.speed, true) });
+  if (c === '-' || c === '_') return send(ui, { kind: 'speed', speed: stepSpeed(ctx.speed, false) });
   if (c === 'k') return reduceKey(ui, 'up', ctx);
   if (c === 'j') return reduceKey(ui, 'down', ctx);
-  if (c === '/' && inIos && !ui.openIo) return { ui: { ...ui, filtering: true } };
-  if (c === 's' && inIos && !ui.openIo) return { ui: { ...ui, sortByLatency: !ui.sortByLatency } };
-  if (c === 'e' && inIos && ui.openIo) return { ui, command: { kind: 'export', io: ui.openIo } };
+  if (c === '/' && inIos && !ui.openIo) return stay({ ...ui, filtering: true });
+  if (c === 's' && inIos && !ui.openIo) return stay({ ...ui, sortByLatency: !ui.sortByLatency });
+  if (c === 'e' && inIos && ui.openIo) return send(ui, { kind: 'export', io: ui.openIo });
   if (c >= '1' && c <= String(PANELS.length)) return focus(ui, PANELS[Number(c) - 1]!);
-  return { ui };
+  return stay(ui);
 }

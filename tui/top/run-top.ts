@@ -53,6 +53,7 @@ class WorkerLink {
     else if (command.kind === 'pause') msg = { type: 'pause' };
     else if (command.kind === 'speed') msg = { type: 'speed', speed: command.speed };
     else if (command.kind === 'inspect') msg = { type: 'inspect', on: command.on };
+    else if (command.kind === 'probes') msg = { type: 'probes', on: command.on };
     else return;
     this.worker.postMessage(msg);
   }

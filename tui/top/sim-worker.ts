@@ -22,6 +22,7 @@ export type ToWorker =
   | { readonly type: 'pause' }
   | { readonly type: 'speed'; readonly speed: number }
   | { readonly type: 'inspect'; readonly on: boolean }
+  | { readonly type: 'probes'; readonly on: boolean }
   | { readonly type: 'stop' };
 export type FromWorker =
   | { readonly type: 'snapshot'; readonly snapshot: Snapshot }
@@ -44,6 +45,7 @@ async function main(port: NonNullable<typeof parentPort>, start: WorkerStart): P
     if (msg.type === 'pause') driver.togglePause(wallNs());
     else if (msg.type === 'speed') driver.setSpeed(msg.speed, wallNs());
     else if (msg.type === 'inspect') driver.inspect(msg.on);
+    else if (msg.type === 'probes') driver.countProbes(msg.on);
     else stopped = true;
     if (msg.type === 'pause' || msg.type === 'speed') port.postMessage({ type: 'status', paused: driver.paused, speed: driver.speed } satisfies FromWorker);
   });

@@ -65,6 +65,15 @@ export interface Snapshot {
   readonly tasks: readonly TaskSnapshot[];
   /** The inspector's recent I/Os, oldest first; empty while the inspector is closed. */
   readonly ios: readonly IoRecord[];
+  /** Probe sites by hits per second, busiest first; empty unless the probes panel is open. */
+  readonly probes: readonly ProbeRate[];
+}
+
+export interface ProbeRate {
+  readonly name: string;
+  readonly perSec: number;
+  /** Hits since counting began. */
+  readonly total: number;
 }
 
 interface DeviceCounters {
@@ -147,6 +156,33 @@ export class Sampler {
 
   stop(): void {
     this.detach();
+  }
+
+  private counting = false;
+  private readonly lastHits = new Map<string, number>();
+  private readonly countedFrom = new Map<string, number>();
+
+  /** Counts every probe site's firings (it costs the simulation some speed) or stops. */
+  countProbes(on: boolean): void {
+    if (on === this.counting) return;
+    this.counting = on;
+    for (const site of this.m.k.registry.all()) {
+      site.setCounting(on);
+      this.lastHits.set(site.fullName, site.hits);
+      this.countedFrom.set(site.fullName, site.hits);
+    }
+  }
+
+  private probeRates(simSec: number): ProbeRate[] {
+    if (!this.counting) return [];
+    const rates: ProbeRate[] = [];
+    for (const site of this.m.k.registry.all()) {
+      const last = this.lastHits.get(site.fullName) ?? site.hits;
+      this.lastHits.set(site.fullName, site.hits);
+      const total = site.hits - (this.countedFrom.get(site.fullName) ?? 0);
+      if (total > 0) rates.push({ name: site.fullName, perSec: (site.hits - last) / simSec, total });
+    }
+    return rates.sort((a, b) => b.perSec - a.perSec || b.total - a.total || (a.name < b.name ? -1 : 1)).slice(0, 40);
   }
 
   /** The snapshot of the interval since the last call. */
@@ -239,6 +275,7 @@ export class Sampler {
       contextSwitchesPerSec: perSimSec(now.switches - prev.switches),
       tasks,
       ios,
+      probes: this.probeRates(simSec),
     };
   }
 }

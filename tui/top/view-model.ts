@@ -15,10 +15,10 @@ export interface Segment {
 
 export type Line = readonly Segment[];
 
-export type PanelId = 'devices' | 'cache' | 'cpus' | 'tasks' | 'ios';
-/** Panel order for tab and the number keys; `ios` (the I/O inspector) has the screen to itself. */
-export const PANELS: readonly PanelId[] = ['devices', 'cache', 'cpus', 'tasks', 'ios'];
-const PANEL_TITLES: Readonly<Record<PanelId, string>> = { devices: 'Devices', cache: 'Page cache', cpus: 'CPUs', tasks: 'Tasks', ios: 'I/O inspector' };
+export type PanelId = 'devices' | 'cache' | 'cpus' | 'tasks' | 'probes' | 'ios';
+/** Panel order for tab and the number keys; `probes` and `ios` (the I/O inspector) have the screen to themselves. */
+export const PANELS: readonly PanelId[] = ['devices', 'cache', 'cpus', 'tasks', 'probes', 'ios'];
+const PANEL_TITLES: Readonly<Record<PanelId, string>> = { devices: 'Devices', cache: 'Page cache', cpus: 'CPUs', tasks: 'Tasks', probes: 'Top probes', ios: 'I/O inspector' };
 
 export interface UiState {
   /** False for the plain-text mode: no focus or selection markers. */
@@ -213,7 +213,7 @@ function tasksPanel(s: Snapshot, ui: UiState): Line[] {
 export const KEY_HELP: readonly (readonly [string, string])[] = [
   ['space', 'pause / resume the simulation'],
   ['+ / -', 'run faster / slower (1x = 1 simulated ms per wall ms; max = as fast as it goes)'],
-  ['tab / 1-5', 'focus the next panel / panel N (5: the I/O inspector)'],
+  ['tab / 1-6', 'focus the next panel / panel N (5: top probes, 6: the I/O inspector)'],
   ['↑ ↓  k j', 'select a row in the focused panel'],
   ['enter', 'on a device or task: its I/Os in the inspector; in the inspector: the waterfall'],
   ['esc', 'back (close the waterfall, clear the filter, close this help)'],
@@ -234,6 +234,25 @@ function header(s: Snapshot): Line {
 }
 
 const FOOTER: Line = [{ text: 'q quit  space pause  +/- speed  tab panel  ↑↓ select  ? help', tone: 'dim' }];
+
+// ---- top probes -------------------------------------------------------------------------------
+
+function probesPanel(s: Snapshot, ui: UiState, maxRows: number): Line[] {
+  const total = s.probes.reduce((a, p) => a + p.perSec, 0);
+  const lines: Line[] = [title('probes', ui, '   hits per simulated second, every probe site counted while this panel is open')];
+  lines.push([{ text: `  ${cell('#', 4)}${cell('PROBE', 52)}${cell('HITS/s', 10, true)}${cell('TOTAL', 10, true)}${cell('SHARE', 8, true)}`, tone: 'dim' }]);
+  if (s.probes.length === 0) lines.push([{ text: '  counting probe hits…', tone: 'dim' }]);
+  s.probes.slice(0, maxRows).forEach((p, i) => {
+    const share = total > 0 ? p.perSec / total : 0;
+    lines.push(
+      row(ui, 'probes', i, [
+        { text: cell(String(i + 1), 4) + cell(p.name, 52) + cell(fmtCount(p.perSec), 10, true) + cell(fmtCount(p.total), 10, true) + cell(pct(share), 8, true) + '  ' },
+        { text: bar(share, 20), tone: 'accent' },
+      ]),
+    );
+  });
+  return lines;
+}
 
 // ---- the I/O inspector ------------------------------------------------------------------------
 
@@ -328,6 +347,8 @@ export function buildView(history: readonly Snapshot[], ui: UiState, columns: nu
     body = waterfall(ui.openIo, width);
   } else if (ui.focus === 'ios') {
     body = ioListPanel(s, ui, Math.max(1, rows - 6));
+  } else if (ui.focus === 'probes') {
+    body = probesPanel(s, ui, Math.max(1, rows - 6));
   } else {
     body = [...devicesPanel(history, ui, width), [], ...cachePanel(s, ui), [], ...cpusPanel(s, ui), [], ...tasksPanel(s, ui)];
   }
@@ -353,7 +374,7 @@ function clip(line: Line, width: number): Line {
 /** Rows the focused panel has (for moving the selection). */
 export function rowCount(s: Snapshot | undefined, focus: PanelId): number {
   if (!s) return 0;
-  return focus === 'devices' ? s.devices.length : focus === 'cpus' ? s.cpus.length : focus === 'tasks' ? s.tasks.length : focus === 'ios' ? s.ios.length : 0;
+  return focus === 'devices' ? s.devices.length : focus === 'cpus' ? s.cpus.length : focus === 'tasks' ? s.tasks.length : focus === 'ios' ? s.ios.length : focus === 'probes' ? s.probes.length : 0;
 }
 
 /** The names of the focused panel's rows, where Enter can drill down into the I/O inspector. */

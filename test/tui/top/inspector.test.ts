@@ -81,4 +81,5 @@ const emptySnapshot = {
   contextSwitchesPerSec: 0,
   tasks: [],
   ios: [],
+  probes: [],
 };

@@ -9,7 +9,7 @@ import { INITIAL_UI, type UiState } from '../../../tui/top/view-model.js';
 test('keys: a table of key, state and result', () => {
   const at = (over: Partial<UiState>): UiState => ({ ...INITIAL_UI, ...over });
   const c = (char: string): KeyName => ({ char });
-  const rows: [KeyName, UiState, number, UiState, ReturnType<typeof reduceKey>['command']][] = [
+  const rows: [KeyName, UiState, number, UiState, SimCommand | undefined][] = [
     [c('q'), at({}), 1, at({}), { kind: 'quit' }],
     [c(' '), at({}), 1, at({}), { kind: 'pause' }],
     [c('+'), at({}), 1, at({}), { kind: 'speed', speed: 2 }],
@@ -21,12 +21,14 @@ test('keys: a table of key, state and result', () => {
     [c('?'), at({ help: true }), 1, at({}), undefined],
     ['escape', at({ help: true }), 1, at({}), undefined],
     ['tab', at({ selected: 1 }), 1, at({ focus: 'cache' }), undefined],
-    ['tab', at({ focus: 'tasks' }), 1, at({ focus: 'ios' }), { kind: 'inspect', on: true }],
+    ['tab', at({ focus: 'tasks' }), 1, at({ focus: 'probes' }), { kind: 'probes', on: true }],
     ['tab', at({ focus: 'ios' }), 1, at({ focus: 'devices' }), { kind: 'inspect', on: false }],
-    [c('5'), at({}), 1, at({ focus: 'ios' }), { kind: 'inspect', on: true }],
-    [c('5'), at({ focus: 'ios' }), 1, at({ focus: 'ios' }), undefined],
+    [c('6'), at({}), 1, at({ focus: 'ios' }), { kind: 'inspect', on: true }],
+    [c('6'), at({ focus: 'ios' }), 1, at({ focus: 'ios' }), undefined],
+    [c('5'), at({ focus: 'devices' }), 1, at({ focus: 'probes' }), { kind: 'probes', on: true }],
     [c('3'), at({ selected: 1 }), 1, at({ focus: 'cpus' }), undefined],
     [c('9'), at({}), 1, at({}), undefined],
+    [c('7'), at({}), 1, at({}), undefined],
     ['down', at({}), 2, at({ selected: 1 }), undefined],
     ['down', at({ selected: 1 }), 2, at({ selected: 1 }), undefined],
     [c('j'), at({}), 4, at({ selected: 1 }), undefined],
@@ -37,7 +39,7 @@ test('keys: a table of key, state and result', () => {
     // the speed column doubles as the row count for the selection rows
     const r = reduceKey(before, key, { speed: n, rows: n, ios: [] });
     assert.deepEqual(r.ui, after, JSON.stringify(key));
-    assert.deepEqual(r.command, command, JSON.stringify(key));
+    assert.deepEqual(r.commands, command ? [command] : [], JSON.stringify(key));
   }
 });
 
@@ -51,7 +53,7 @@ test('keys: the I/O inspector list, filter, sort, waterfall and export', () => {
     for (const k of keys) {
       const r = reduceKey(ui, k, ctx);
       ui = r.ui;
-      if (r.command) out.push(r.command);
+      out.push(...r.commands);
     }
     return out;
   };
@@ -82,10 +84,15 @@ test('keys: the I/O inspector list, filter, sort, waterfall and export', () => {
   assert.equal(ui.focus, 'devices');
 });
 
+test('keys: from the probes panel straight to the inspector: counting off, recording on', () => {
+  const r = reduceKey({ ...INITIAL_UI, focus: 'probes' }, 'tab', { speed: 1, rows: 0, ios: [] });
+  assert.deepEqual([r.ui.focus, r.commands], ['ios', [{ kind: 'inspect', on: true }, { kind: 'probes', on: false }]]);
+});
+
 test('keys: Enter on a device or task drills into its I/Os', () => {
   const ctx = { speed: 1, rows: 2, ios: [], drill: ['nvme0n1', 'sda'] };
   const r = reduceKey({ ...INITIAL_UI, selected: 1 }, 'enter', ctx);
-  assert.deepEqual([r.ui.focus, r.ui.filter, r.command], ['ios', 'sda', { kind: 'inspect', on: true }]);
+  assert.deepEqual([r.ui.focus, r.ui.filter, r.commands], ['ios', 'sda', [{ kind: 'inspect', on: true }]]);
   assert.deepEqual(reduceKey({ ...INITIAL_UI, focus: 'cpus' }, 'enter', { ...ctx, drill: [] }).ui.focus, 'cpus');
 });
 

@@ -72,7 +72,13 @@ test('kiotrace top in tmux: dashboard, pause, select, panel, help, inspector, ex
     await waitFor((s) => /speed 2x .*● running/.test(s.split('\n')[0]!), 'running again at 2x');
 
     // the I/O inspector: the list fills, Enter opens a waterfall, e exports it, Esc goes back
+    // top probes: every site counted while the panel is open
     tmux('send-keys', '-t', session, '5');
+    const probes = await waitFor((s) => /\n[> ] 1 {3}\S+ +[\d.]+[kM]? +[\d.]+[kM]? +\d+%/.test(s), 'probe hit rates');
+    assert.match(probes, /\n▶ Top probes/);
+    assert.match(probes, /tracepoint:raw_syscalls:sys_enter/);
+
+    tmux('send-keys', '-t', session, '6');
     await waitFor((s) => /\n {2}\d+ +pread64 +rand-direct +nvme0n1 /.test(s), 'recent I/Os in the inspector');
     tmux('send-keys', '-t', session, '/', 'r', 'a', 'n', 'd', 'Enter', 'Down', 'Enter');
     const fall = await waitFor((s) => /\nI\/O \d+ {2}pread64 by rand-direct \(pid 5\) on nvme0n1/.test(s), 'a waterfall');

@@ -76,3 +76,21 @@ test('units are always shown', () => {
   assert.equal(sparkline([0, 1, 2, 4, 8], 6), '▁▁▂▄█ ');
   assert.equal(sparkline([], 3), '   ');
 });
+
+test('top probes: every site counted while the panel is open, busiest first', () => {
+  const history = snapshotsAt('default', [50_000_000, 100_000_000], { countProbes: true });
+  const lines = buildView(history, { ...INITIAL_UI, focus: 'probes' }, 120, 12).lines.map(plainText);
+  assert.deepEqual(lines.slice(1, 9), [
+    '▶ Top probes   hits per simulated second, every probe site counted while this panel is open',
+    '  #   PROBE                                                   HITS/s     TOTAL   SHARE',
+    // seq-reader's cached 4 KiB preads dominate: each fires the syscall and VFS sites once
+    '> 1   tracepoint:raw_syscalls:sys_enter                         329k       33k      7%  █░░░░░░░░░░░░░░░░░░░',
+    '  2   tracepoint:raw_syscalls:sys_exit                          329k       33k      7%  █░░░░░░░░░░░░░░░░░░░',
+    '  3   kprobe:ext4_file_read_iter                                329k       33k      7%  █░░░░░░░░░░░░░░░░░░░',
+    '  4   kprobe:vfs_read                                           329k       33k      7%  █░░░░░░░░░░░░░░░░░░░',
+    '  5   tracepoint:syscalls:sys_enter_pread64                     329k       33k      7%  █░░░░░░░░░░░░░░░░░░░',
+    '  6   kretprobe:ext4_file_read_iter                             329k       33k      7%  █░░░░░░░░░░░░░░░░░░░',
+  ]);
+  // without the panel nothing is counted, and the simulation pays nothing for it
+  assert.deepEqual(snapshotsAt('blocking-read', [1_000_000])[0]!.probes, []);
+});
