@@ -38,11 +38,32 @@ export interface ScriptResult {
 const SELF_COMM = 'kiotrace';
 const SELF_PID = 1;
 
+/** A program compiled and attached to a machine that the caller runs (the live view does). */
+export interface AttachedScript {
+  /** exit() was called: the caller should stop running the machine. */
+  readonly exited: () => boolean;
+  /** The program's maps now, in bpftrace's text or JSON format (print() of every non-empty map). */
+  readonly maps: () => string;
+  /** Detaches, fires end probes, prints the maps as bpftrace does at exit. */
+  readonly finish: () => ScriptResult;
+}
+
 /**
  * Parses and compiles `opts.text` against `m` (booted, jobs started, not yet run) and runs it.
  * Returns the exit code; never throws on script mistakes.
  */
 export function runScript(m: Machine, opts: ScriptOptions): ScriptResult {
+  const started = startScript(m, opts);
+  if (!('finish' in started)) return started;
+  m.run(m.env.nowNs + opts.durationNs);
+  return started.finish();
+}
+
+/**
+ * The first half of runScript: compiles, fires begin probes, attaches. Returns a result when
+ * there is nothing to run (errors, --dry-run, a begin-only program); else the attached script.
+ */
+export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | AttachedScript {
   const source = new SourceFile(opts.sourceName, opts.text);
   const parsed = parse(source);
   const fail = (diags: readonly Diagnostic[]): ScriptResult => {
@@ -98,6 +119,12 @@ export function runScript(m: Machine, opts: ScriptOptions): ScriptResult {
   }
   if (!opts.quiet) opts.write(sink.attachedProbes(compiled.attachCount), sink.format === 'json' ? 'stdout' : 'stderr');
   if (opts.dryRun) return { exitCode: 0, diagnostics: compiled.diagnostics };
+  const finishWith = (detach: readonly (() => void)[]): ScriptResult => {
+    for (const d of detach) d();
+    for (const p of end) fireSpecial(p, 'end');
+    opts.write(printMapsAtExit(sink, rt.store, printMaps), 'stdout');
+    return { exitCode: exitCode ?? 0, diagnostics: compiled.diagnostics };
+  };
 
   /** Probes without scratch variables share one (always empty) map instead of a new one per firing. */
   const noVars = new Map<string, never>();
@@ -119,8 +146,8 @@ export function runScript(m: Machine, opts: ScriptOptions): ScriptResult {
   for (const p of begin) fireSpecial(p, 'begin');
   // a program with only begin/end probes exits after begin (bpftrace 0.24+)
   const onlySpecial = traced.length === 0 && intervals.length === 0;
+  const detach: (() => void)[] = [];
   if (exitCode === undefined && !onlySpecial) {
-    const detach: (() => void)[] = [];
     if (compiled.usesKstack) {
       // first, so a function's entry is on the stack before the script's handlers read it
       const tracker = new KernelStacks(m);
@@ -167,10 +194,12 @@ export function runScript(m: Machine, opts: ScriptOptions): ScriptResult {
       };
       m.env.after(period, Priority.NORMAL, tick, undefined);
     }
-    m.run(m.env.nowNs + opts.durationNs);
-    for (const d of detach) d();
+  } else {
+    return finishWith(detach);
   }
-  for (const p of end) fireSpecial(p, 'end');
-  opts.write(printMapsAtExit(sink, rt.store, printMaps), 'stdout');
-  return { exitCode: exitCode ?? 0, diagnostics: compiled.diagnostics };
+  return {
+    exited: () => exitCode !== undefined,
+    maps: () => printMapsAtExit(sink, rt.store, true).replace(/^\n\n/, ''),
+    finish: () => finishWith(detach),
+  };
 }

@@ -11,6 +11,7 @@ import { accessSync, constants as fsConstants, existsSync, readFileSync, statSyn
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostAccess } from '../probes/lang/compile.js';
+import type { Scenario } from '../core/index.js';
 import { parseDuration } from './units.js';
 import type { ExportRequest } from './exports.js';
 
@@ -63,6 +64,7 @@ usage:
       -v              also list each attached probe on stderr
       --dry-run       check and attach the program, but do not run it
       --unsafe        allow system() and cat(), which reach the host machine
+      --tui           show the program's maps live in kiotrace top's dashboard
       -- --NAME[=V]   named options a script reads with getopt("NAME")
 
   kiotrace -l [PATTERN]    list probes matching PATTERN, e.g. 'block:*'
@@ -103,6 +105,8 @@ type Command =
       readonly verbose: boolean;
       readonly dryRun: boolean;
       readonly unsafe: boolean;
+      /** Show the program's maps live next to the dashboard (kiotrace top). */
+      readonly tui: boolean;
     };
 
 class UsageError {
@@ -167,6 +171,7 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
   let quiet = false;
   let dryRun = false;
   let unsafe = false;
+  let tui = false;
   // trace outputs of run
   const exportTexts = new Map<string, string>();
   let otlpUrl: string | undefined;
@@ -199,6 +204,10 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
     }
     if (token === '--unsafe') {
       unsafe = true;
+      continue;
+    }
+    if (token === '--tui') {
+      tui = true;
       continue;
     }
     const otlpFlag = /^--otlp(?:=(.*))?$/.exec(token);
@@ -263,6 +272,7 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
   const scriptFile = program === undefined && positionals[0] !== undefined && positionals[0] !== 'run' && /\.bt$/.test(positionals[0]) ? positionals[0] : undefined;
   if (program !== undefined || scriptFile !== undefined) {
     if (json) return new UsageError('--json only works with run; use -f json');
+    if (tui && (formatText !== undefined || outFile !== undefined || dryRun)) return new UsageError('--tui shows the program live; -f, -o and --dry-run go without it');
     const format = formatText ?? 'text';
     if (format !== 'text' && format !== 'json') return new UsageError(`-f: unknown output format "${format}" (expected text or json)`);
     let seed = 1;
@@ -289,8 +299,10 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
       verbose,
       dryRun,
       unsafe,
+      tui,
     };
   }
+  if (tui) return new UsageError("--tui goes with a program: kiotrace -e 'PROGRAM' --tui (for the live view alone: kiotrace top)");
   if (scenarioFlag !== undefined || formatText !== undefined || outFile !== undefined || quiet || dryRun || unsafe) {
     return new UsageError('-c, -f, -o, -q, --dry-run and --unsafe go with a program (-e PROGRAM or FILE.bt)');
   }
@@ -569,6 +581,7 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
   const chunks: string[] = [];
   const { prepareRun } = await import('./run.js');
   const { runScript } = await import('../probes/script.js');
+  if (cmd.tui) return runProgramLive(cmd, text, loaded.scenario, durationNs);
   const m = prepareRun(loaded.scenario, { seed: cmd.seed, durationNs });
   const result = runScript(m, {
     sourceName: cmd.program !== undefined ? 'stdin' : cmd.file!,
@@ -592,6 +605,38 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
     writeFileSync(cmd.outFile, chunks.join(''));
   }
   return result.exitCode;
+}
+
+/** `-e PROGRAM --tui`: check the program (errors exit 2 as without --tui), then the live view with it. */
+async function runProgramLive(cmd: Extract<Command, { kind: 'script' }>, text: string, scenario: Scenario, durationNs: number): Promise<number> {
+  const { prepareRun } = await import('./run.js');
+  const { runScript } = await import('../probes/script.js');
+  const sourceName = cmd.program !== undefined ? 'stdin' : cmd.file!;
+  const check = runScript(prepareRun(scenario, { seed: cmd.seed, durationNs }), {
+    sourceName,
+    text,
+    format: 'text',
+    positional: cmd.positional,
+    unsafe: false,
+    quiet: true,
+    verbose: false,
+    dryRun: true,
+    durationNs,
+    write: (t, stream) => {
+      if (stream === 'stderr') err(t);
+    },
+  });
+  if (check.exitCode !== 0) return check.exitCode;
+  if (cmd.unsafe) err('kiotrace: --unsafe is ignored with --tui: system() and cat() would write over the screen\n');
+  const { runTop } = await import('./top/run-top.js');
+  return runTop({
+    scenario: cmd.scenario,
+    scenariosDir: join(packageRoot(), 'traces', 'scenarios'),
+    seed: cmd.seed,
+    durationNs,
+    speed: 1,
+    script: { text, sourceName, positional: cmd.positional },
+  });
 }
 
 // `kiotrace run | head` closes stdout early: that is the reader's choice, not an error.

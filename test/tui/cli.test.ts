@@ -86,6 +86,7 @@ usage:
       -v              also list each attached probe on stderr
       --dry-run       check and attach the program, but do not run it
       --unsafe        allow system() and cat(), which reach the host machine
+      --tui           show the program's maps live in kiotrace top's dashboard
       -- --NAME[=V]   named options a script reads with getopt("NAME")
 
   kiotrace -l [PATTERN]    list probes matching PATTERN, e.g. 'block:*'
@@ -127,6 +128,19 @@ test('usage errors: a message, the short usage, exit 2', () => {
   assert.deepEqual(kiotrace('run', '--speed', '2'), usageError('--speed only works with top'));
   assert.deepEqual(kiotrace('top', '--json'), usageError('--json only works with run'));
   assert.deepEqual(kiotrace('top', 'a', 'b'), usageError('top takes one SCENARIO (got 2: a b)'));
+  assert.deepEqual(kiotrace('run', '--tui'), usageError("--tui goes with a program: kiotrace -e 'PROGRAM' --tui (for the live view alone: kiotrace top)"));
+  assert.deepEqual(kiotrace('-e', 'BEGIN {}', '--tui', '-f', 'json'), usageError('--tui shows the program live; -f, -o and --dry-run go without it'));
+});
+
+test('-e PROGRAM --tui without a terminal: panels with the maps, then the maps as bpftrace prints them at exit', () => {
+  const r = kiotrace('-e', 'tracepoint:block:block_rq_issue { @[args.rwbs] = count(); }', '--tui', '-c', 'blocking-read');
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /\u001b/);
+  assert.match(r.stdout, /\n {2}Program maps {3}live, as bpftrace prints them\n {2}@\[RA\]: 1\n/);
+  assert.ok(r.stdout.endsWith('\n\n@[RA]: 1\n'), JSON.stringify(r.stdout.slice(-60)));
+  const bad = kiotrace('-e', 'tracepoint:block:block_rq_isue { @ = count(); }', '--tui');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^stdin:1:1-31: ERROR: No matches for tracepoint block:block_rq_isue\./);
 });
 
 test('top without a terminal: the panels as plain text until the scenario ends, no escape codes', () => {

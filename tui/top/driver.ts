@@ -5,6 +5,13 @@ import type { Machine } from '../../core/index.js';
 import { IoInspector } from './inspector.js';
 import { Sampler, type Snapshot } from './snapshot.js';
 
+/** A program attached next to the view: its maps and output now, and whether it called exit(). */
+export interface ScriptView {
+  readonly maps: () => string;
+  readonly output: () => readonly string[];
+  readonly exited: () => boolean;
+}
+
 /** Simulated time one chunk may cover, so a chunk stays short even at full speed. */
 const MAX_CHUNK_NS = 2_000_000;
 
@@ -23,6 +30,7 @@ export class SimDriver {
     readonly endNs: number,
     speed: number,
     wallNs: number,
+    private readonly script?: ScriptView,
   ) {
     this.sampler = new Sampler(m, scenario, seed, endNs, wallNs);
     this.speedNow = speed;
@@ -38,8 +46,9 @@ export class SimDriver {
     return this.pausedNow;
   }
 
+  /** The end of the scenario, or the program called exit(). */
   get done(): boolean {
-    return this.m.env.nowNs >= this.endNs;
+    return this.m.env.nowNs >= this.endNs || this.script?.exited() === true;
   }
 
   setSpeed(speed: number, wallNs: number): void {
@@ -85,6 +94,7 @@ export class SimDriver {
   }
 
   snapshot(wallNs: number): Snapshot {
-    return this.sampler.take(wallNs, this.speedNow, this.pausedNow, this.inspector?.recent() ?? []);
+    const snap = this.sampler.take(wallNs, this.speedNow, this.pausedNow, this.inspector?.recent() ?? []);
+    return this.script ? { ...snap, script: { maps: this.script.maps(), output: this.script.output(), exited: this.script.exited() } } : snap;
   }
 }

@@ -22,6 +22,8 @@ export interface KeyContext {
   readonly ios: readonly IoRecord[];
   /** Names of the focused panel's rows that Enter drills into (devices, tasks); may be empty. */
   readonly drill?: readonly string[];
+  /** A program is attached (-e --tui): tab visits its maps panel too. */
+  readonly hasScript?: boolean;
 }
 
 /** What Ink's useInput reports, reduced to the keys we use. */
@@ -94,7 +96,10 @@ export function reduceKey(ui: UiState, key: KeyName, ctx: KeyContext): Result {
     if (inIos && ui.filter !== '') return stay({ ...ui, filter: '' });
     return stay({ ...ui, message: '' });
   }
-  if (key === 'tab') return focus(ui, PANELS[(PANELS.indexOf(ui.focus) + 1) % PANELS.length]!);
+  if (key === 'tab') {
+    const panels = ctx.hasScript === true ? PANELS : PANELS.filter((p) => p !== 'maps');
+    return focus(ui, panels[(panels.indexOf(ui.focus) + 1) % panels.length]!);
+  }
   if (key === 'up' || key === 'down') {
     const delta = key === 'up' ? -1 : 1;
     if (inIos && !ui.openIo) return stay(moveIo(ui, ctx.ios, delta));

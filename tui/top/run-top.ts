@@ -9,10 +9,12 @@ import { writeIoPerfetto } from './export-io.js';
 import type { IoRecord } from './inspector.js';
 import type { SimCommand } from './keys.js';
 import type { Snapshot } from './snapshot.js';
-import type { FromWorker, ToWorker, WorkerStart } from './sim-worker.js';
+import type { FromWorker, ToWorker, WorkerScript, WorkerStart } from './sim-worker.js';
 import { buildView, PLAIN_UI, plainText } from './view-model.js';
 
 export interface TopOptions {
+  /** A checked bpftrace program to run next to the view. */
+  readonly script?: WorkerScript;
   readonly scenario: string;
   readonly scenariosDir: string;
   readonly seed: number;
@@ -26,12 +28,18 @@ class WorkerLink {
   private readonly statusListeners = new Set<(paused: boolean, speed: number) => void>();
   readonly worker: Worker;
   error: string | undefined;
+  /** What the program printed at exit, once the worker has stopped. */
+  finalText: Promise<string>;
+  private resolveFinal: (text: string) => void = () => undefined;
 
   constructor(start: WorkerStart, onError: (message: string) => void) {
+    this.finalText = new Promise((resolve) => (this.resolveFinal = resolve));
+    if (!start.script) this.resolveFinal('');
     this.worker = new Worker(new URL('./sim-worker.js', import.meta.url), { workerData: start });
     this.worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'snapshot') for (const l of this.snapshotListeners) l(msg.snapshot);
       else if (msg.type === 'status') for (const l of this.statusListeners) l(msg.paused, msg.speed);
+      else if (msg.type === 'final') this.resolveFinal(msg.text);
       else onError((this.error = msg.message));
     });
     this.worker.on('error', (e) => onError((this.error = e.message)));
@@ -70,9 +78,12 @@ class WorkerLink {
     }
   }
 
-  async close(): Promise<void> {
+  /** Stops the simulation; resolves with what the program printed at exit ('' without one). */
+  async close(): Promise<string> {
     this.worker.postMessage({ type: 'stop' } satisfies ToWorker);
+    const text = await Promise.race([this.finalText, new Promise<string>((r) => setTimeout(() => r(''), 5000))]);
     await this.worker.terminate();
+    return text;
   }
 }
 
@@ -89,7 +100,12 @@ async function runPlain(opts: TopOptions, write: (text: string) => void): Promis
       if (history.length > 120) history.shift();
       const view = buildView(history, PLAIN_UI, 120, 1000);
       write(view.lines.slice(0, -1).map(plainText).join('\n') + '\n\n');
-      if (s.simNs >= s.endNs) void link.close().then(() => resolve(0));
+      if (s.simNs >= s.endNs || s.script?.exited === true) {
+        void link.close().then((finalText) => {
+          write(finalText);
+          resolve(0);
+        });
+      }
     });
   });
 }
@@ -108,7 +124,9 @@ async function runInk(opts: TopOptions): Promise<number> {
   });
   const instance = render(createElement(TopApp, { link, color }), { exitOnCtrlC: false, patchConsole: false, maxFps: 20 });
   await instance.waitUntilExit();
-  await link.close();
+  // like bpftrace at exit: the program's maps after the screen is gone
+  const finalText = await link.close();
+  if (finalText !== '') process.stdout.write(finalText);
   if (failure !== undefined) {
     process.stderr.write(`kiotrace top: ${failure}\n`);
     return 1;

@@ -6,10 +6,20 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadScenario } from '../scenario.js';
 import { prepareRun } from '../run.js';
-import { SimDriver } from './driver.js';
+import type { Machine } from '../../core/index.js';
+import { startScript } from '../../probes/script.js';
+import { SimDriver, type ScriptView } from './driver.js';
 import type { Snapshot } from './snapshot.js';
 
+/** A bpftrace program to run next to the live view (`kiotrace -e PROGRAM --tui`). */
+export interface WorkerScript {
+  readonly text: string;
+  readonly sourceName: string;
+  readonly positional: readonly string[];
+}
+
 export interface WorkerStart {
+  readonly script?: WorkerScript;
   readonly scenario: string;
   readonly scenariosDir: string;
   readonly seed: number;
@@ -26,10 +36,53 @@ export type ToWorker =
   | { readonly type: 'stop' };
 export type FromWorker =
   | { readonly type: 'snapshot'; readonly snapshot: Snapshot }
+  /** What the program printed at exit (its maps), sent when the worker is told to stop. */
+  | { readonly type: 'final'; readonly text: string }
   | { readonly type: 'status'; readonly paused: boolean; readonly speed: number }
   | { readonly type: 'error'; readonly message: string };
 
 const wallNs = (): number => Number(process.hrtime.bigint());
+
+/** Lines of the program's own output kept for the view. */
+const OUTPUT_LINES = 200;
+
+/**
+ * Attaches the program (already checked by the command line) to the machine; its printf output
+ * and maps go to the view instead of stdout.
+ */
+function attachScript(m: Machine, s: WorkerScript, durationNs: number): { live: ScriptView; finish: () => string } | undefined {
+  const output: string[] = [];
+  let finalText = '';
+  let finishing = false;
+  const started = startScript(m, {
+    sourceName: s.sourceName,
+    text: s.text,
+    format: 'text',
+    positional: s.positional,
+    unsafe: false,
+    quiet: true,
+    verbose: false,
+    dryRun: false,
+    durationNs,
+    write: (text) => {
+      if (finishing) {
+        finalText += text;
+        return;
+      }
+      output.push(...text.replace(/\n$/, '').split('\n'));
+      if (output.length > OUTPUT_LINES) output.splice(0, output.length - OUTPUT_LINES);
+    },
+  });
+  if (!('finish' in started)) return undefined;
+  return {
+    live: { maps: () => started.maps(), output: () => [...output], exited: () => started.exited() },
+    finish: () => {
+      finishing = true;
+      started.finish();
+      return finalText;
+    },
+  };
+}
 
 async function main(port: NonNullable<typeof parentPort>, start: WorkerStart): Promise<void> {
   const loaded = loadScenario(start.scenario, start.scenariosDir);
@@ -39,14 +92,18 @@ async function main(port: NonNullable<typeof parentPort>, start: WorkerStart): P
   }
   const endNs = start.durationNs ?? loaded.scenario.durationNs;
   const m = prepareRun(loaded.scenario, { seed: start.seed, durationNs: endNs });
-  const driver = new SimDriver(m, loaded.scenario.name, start.seed, endNs, start.speed, wallNs());
+  const script = start.script ? attachScript(m, start.script, endNs) : undefined;
+  const driver = new SimDriver(m, loaded.scenario.name, start.seed, endNs, start.speed, wallNs(), script?.live);
   let stopped = false;
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'pause') driver.togglePause(wallNs());
     else if (msg.type === 'speed') driver.setSpeed(msg.speed, wallNs());
     else if (msg.type === 'inspect') driver.inspect(msg.on);
     else if (msg.type === 'probes') driver.countProbes(msg.on);
-    else stopped = true;
+    else {
+      stopped = true;
+      if (script) port.postMessage({ type: 'final', text: script.finish() } satisfies FromWorker);
+    }
     if (msg.type === 'pause' || msg.type === 'speed') port.postMessage({ type: 'status', paused: driver.paused, speed: driver.speed } satisfies FromWorker);
   });
   const intervalNs = start.sampleIntervalMs * 1e6;

@@ -67,6 +67,8 @@ export interface Snapshot {
   readonly ios: readonly IoRecord[];
   /** Probe sites by hits per second, busiest first; empty unless the probes panel is open. */
   readonly probes: readonly ProbeRate[];
+  /** The attached program (`-e PROGRAM --tui`): its maps as bpftrace prints them, and its output. */
+  readonly script?: { readonly maps: string; readonly output: readonly string[]; readonly exited: boolean };
 }
 
 export interface ProbeRate {

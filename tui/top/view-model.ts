@@ -15,10 +15,18 @@ export interface Segment {
 
 export type Line = readonly Segment[];
 
-export type PanelId = 'devices' | 'cache' | 'cpus' | 'tasks' | 'probes' | 'ios';
-/** Panel order for tab and the number keys; `probes` and `ios` (the I/O inspector) have the screen to themselves. */
-export const PANELS: readonly PanelId[] = ['devices', 'cache', 'cpus', 'tasks', 'probes', 'ios'];
-const PANEL_TITLES: Readonly<Record<PanelId, string>> = { devices: 'Devices', cache: 'Page cache', cpus: 'CPUs', tasks: 'Tasks', probes: 'Top probes', ios: 'I/O inspector' };
+export type PanelId = 'devices' | 'cache' | 'cpus' | 'tasks' | 'probes' | 'ios' | 'maps';
+/** Panel order for tab and the number keys; probes, ios (the I/O inspector) and maps have the screen to themselves. */
+export const PANELS: readonly PanelId[] = ['devices', 'cache', 'cpus', 'tasks', 'probes', 'ios', 'maps'];
+const PANEL_TITLES: Readonly<Record<PanelId, string>> = {
+  devices: 'Devices',
+  cache: 'Page cache',
+  cpus: 'CPUs',
+  tasks: 'Tasks',
+  probes: 'Top probes',
+  ios: 'I/O inspector',
+  maps: 'Program maps',
+};
 
 export interface UiState {
   /** False for the plain-text mode: no focus or selection markers. */
@@ -213,7 +221,7 @@ function tasksPanel(s: Snapshot, ui: UiState): Line[] {
 export const KEY_HELP: readonly (readonly [string, string])[] = [
   ['space', 'pause / resume the simulation'],
   ['+ / -', 'run faster / slower (1x = 1 simulated ms per wall ms; max = as fast as it goes)'],
-  ['tab / 1-6', 'focus the next panel / panel N (5: top probes, 6: the I/O inspector)'],
+  ['tab / 1-7', 'focus the next panel / panel N (5: top probes, 6: the I/O inspector, 7: the program\'s maps)'],
   ['↑ ↓  k j', 'select a row in the focused panel'],
   ['enter', 'on a device or task: its I/Os in the inspector; in the inspector: the waterfall'],
   ['esc', 'back (close the waterfall, clear the filter, close this help)'],
@@ -234,6 +242,30 @@ function header(s: Snapshot): Line {
 }
 
 const FOOTER: Line = [{ text: 'q quit  space pause  +/- speed  tab panel  ↑↓ select  ? help', tone: 'dim' }];
+
+// ---- the attached program's maps ---------------------------------------------------------------
+
+/** The maps as bpftrace prints them (hist/lhist as bars, counts sorted), then the program's output. */
+function mapsPanel(s: Snapshot, ui: UiState, maxRows: number): Line[] {
+  const lines: Line[] = [title('maps', ui, s.script ? (s.script.exited ? '   the program called exit()' : '   live, as bpftrace prints them') : '')];
+  if (!s.script) {
+    lines.push([{ text: "  no program attached: run kiotrace -e 'PROGRAM' --tui (or FILE.bt --tui)", tone: 'dim' }]);
+    return lines;
+  }
+  const maps = s.script.maps.replace(/\n+$/, '').split('\n');
+  const output = s.script.output;
+  const room = Math.max(1, maxRows);
+  // the maps first; the program's latest printf lines in what is left
+  const mapRows = maps.length > 0 && maps[0] !== '' ? maps.slice(0, room) : [];
+  for (const l of mapRows) lines.push([{ text: '  ' + l }]);
+  if (mapRows.length === 0) lines.push([{ text: '  (no map has entries yet)', tone: 'dim' }]);
+  const left = room - mapRows.length - 1;
+  if (output.length > 0 && left > 0) {
+    lines.push([{ text: '  output', tone: 'dim' }]);
+    for (const l of output.slice(-left + 1)) lines.push([{ text: '  ' + l }]);
+  }
+  return lines;
+}
 
 // ---- top probes -------------------------------------------------------------------------------
 
@@ -349,8 +381,13 @@ export function buildView(history: readonly Snapshot[], ui: UiState, columns: nu
     body = ioListPanel(s, ui, Math.max(1, rows - 6));
   } else if (ui.focus === 'probes') {
     body = probesPanel(s, ui, Math.max(1, rows - 6));
+  } else if (ui.focus === 'maps') {
+    body = mapsPanel(s, ui, Math.max(1, rows - 5));
   } else {
     body = [...devicesPanel(history, ui, width), [], ...cachePanel(s, ui), [], ...cpusPanel(s, ui), [], ...tasksPanel(s, ui)];
+    // an attached program's maps go under the dashboard, as far as the screen reaches
+    const room = rows - 3 - body.length - 2;
+    if (s.script && room >= 3) body = [...body, [], ...mapsPanel(s, ui, room - 1)];
   }
   if (ui.message !== '') body = [...body, [], [{ text: ui.message, tone: 'accent' }]];
   const maxBody = Math.max(1, rows - 3);

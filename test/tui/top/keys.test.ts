@@ -28,7 +28,8 @@ test('keys: a table of key, state and result', () => {
     [c('5'), at({ focus: 'devices' }), 1, at({ focus: 'probes' }), { kind: 'probes', on: true }],
     [c('3'), at({ selected: 1 }), 1, at({ focus: 'cpus' }), undefined],
     [c('9'), at({}), 1, at({}), undefined],
-    [c('7'), at({}), 1, at({}), undefined],
+    [c('8'), at({}), 1, at({}), undefined],
+    [c('7'), at({}), 1, at({ focus: 'maps' }), undefined],
     ['down', at({}), 2, at({ selected: 1 }), undefined],
     ['down', at({ selected: 1 }), 2, at({ selected: 1 }), undefined],
     [c('j'), at({}), 4, at({ selected: 1 }), undefined],
@@ -82,6 +83,13 @@ test('keys: the I/O inspector list, filter, sort, waterfall and export', () => {
   assert.equal(ui.filter, '');
   assert.deepEqual(press('tab'), [{ kind: 'inspect', on: false }]);
   assert.equal(ui.focus, 'devices');
+});
+
+test('keys: tab visits the maps panel only when a program is attached', () => {
+  const base = { speed: 1, rows: 0, ios: [] };
+  assert.equal(reduceKey({ ...INITIAL_UI, focus: 'ios' }, 'tab', base).ui.focus, 'devices');
+  const r = reduceKey({ ...INITIAL_UI, focus: 'ios' }, 'tab', { ...base, hasScript: true });
+  assert.deepEqual([r.ui.focus, r.commands], ['maps', [{ kind: 'inspect', on: false }]]);
 });
 
 test('keys: from the probes panel straight to the inspector: counting off, recording on', () => {

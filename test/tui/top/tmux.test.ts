@@ -117,3 +117,22 @@ test('kiotrace top with NO_COLOR: no colour codes on the screen, the selection s
     if (alive()) tmux('kill-session', '-t', session);
   }
 });
+
+test('kiotrace -e PROGRAM --tui in tmux: the maps live under the dashboard and on panel 7, printed again at exit', { skip: hasTmux ? false : 'tmux is not installed (apt-get install tmux); the end-to-end UI test needs it' }, async () => {
+  const cli = join(repoRoot(), 'dist', 'tui', 'cli.js');
+  const program = 'kprobe:vfs_read { @reads[comm] = count(); } tracepoint:block:block_rq_issue { @bytes = hist(args.bytes); }';
+  // the pane outlives the program for a moment, so the maps it prints at exit can be read
+  tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', `env -u CI ${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} -e '${program}' --tui --duration 600s; sleep 10`);
+  try {
+    const dash = await waitFor((s) => s.includes('Program maps') && /@reads\[seq-reader\]: \d+/.test(s), 'the maps under the dashboard');
+    assert.match(dash, /\n {2}Tasks\n/);
+    tmux('send-keys', '-t', session, '7');
+    const maps = await waitFor((s) => s.includes('\n▶ Program maps') && s.includes('@bytes:'), 'panel 7 with the histogram');
+    assert.match(maps, /\n {2}\[4K, 8K\) +\d+ \|@+ *\|/);
+    tmux('send-keys', '-t', session, 'q');
+    const after = await waitFor((s) => !s.includes('▶ Program maps') && /@reads\[seq-reader\]: \d+/.test(s), 'the maps printed at exit');
+    assert.match(after, /\n@bytes:\n/);
+  } finally {
+    if (alive()) tmux('kill-session', '-t', session);
+  }
+});
