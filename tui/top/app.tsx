@@ -81,7 +81,7 @@ function reducer(state: State, action: Action): State {
   const last = state.history[state.history.length - 1];
   let speed = last?.speed ?? 1;
   for (const k of action.keys) {
-    const r = reduceKey(ui, k, { speed, rows: rowCount(last, ui.focus), ios: visibleIos(last, ui), drill: drillNames(last, ui.focus), hasScript: last?.script !== undefined });
+    const r = reduceKey(ui, k, { speed, rows: rowCount(last, ui.focus), ios: visibleIos(last, ui), drill: drillNames(last, ui), hasScript: last?.script !== undefined });
     ui = r.ui;
     for (const c of r.commands) {
       outbox.push(c);

@@ -127,6 +127,7 @@ export function reduceKey(ui: UiState, key: KeyName, ctx: KeyContext): Result {
   if (c === 'j') return reduceKey(ui, 'down', ctx);
   if (c === '/' && inIos && !ui.openIo) return stay({ ...ui, filtering: true });
   if (c === 's' && inIos && !ui.openIo) return stay({ ...ui, sortByLatency: !ui.sortByLatency });
+  if (c === 's' && (ui.focus === 'tasks' || ui.focus === 'devices')) return stay({ ...ui, sortByIops: !ui.sortByIops });
   if (c === 'e' && inIos && ui.openIo) return send(ui, { kind: 'export', io: ui.openIo });
   if (c >= '1' && c <= String(PANELS.length)) return focus(ui, PANELS[Number(c) - 1]!);
   return stay(ui);

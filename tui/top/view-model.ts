@@ -2,6 +2,7 @@
 // styled text. Ink only paints what this returns, the plain-text mode prints the same lines,
 // and tests compare them exactly.
 
+import { parseDuration } from '../units.js';
 import type { IoRecord } from './inspector.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -43,6 +44,8 @@ export interface UiState {
   readonly filter: string;
   readonly filtering: boolean;
   readonly sortByLatency: boolean;
+  /** Tasks and devices by IOPS, busiest first, instead of as the scenario lists them. */
+  readonly sortByIops: boolean;
   /** A one-line message (what an export wrote). */
   readonly message: string;
 }
@@ -57,6 +60,7 @@ export const INITIAL_UI: UiState = {
   filter: '',
   filtering: false,
   sortByLatency: false,
+  sortByIops: false,
   message: '',
 };
 export const PLAIN_UI: UiState = { ...INITIAL_UI, interactive: false };
@@ -145,6 +149,12 @@ function title(id: PanelId, ui: UiState, extra = ''): Line {
   return [{ text: `${focused ? '▶ ' : '  '}${PANEL_TITLES[id]}`, tone: 'title' }, { text: extra, tone: 'dim' }];
 }
 
+/** Rows in the order shown: as listed, or by IOPS when `s` says so; with their index in the snapshot. */
+function ordered<T extends { readonly iops: number }>(items: readonly T[], ui: UiState): { item: T; index: number }[] {
+  const rows = items.map((item, index) => ({ item, index }));
+  return ui.sortByIops ? rows.sort((a, b) => b.item.iops - a.item.iops || a.index - b.index) : rows;
+}
+
 function row(ui: UiState, id: PanelId, index: number, segments: Segment[]): Line {
   const selected = ui.interactive && ui.focus === id && ui.selected === index;
   return [{ text: selected ? '> ' : '  ', tone: selected ? 'selected' : undefined }, ...segments];
@@ -152,19 +162,22 @@ function row(ui: UiState, id: PanelId, index: number, segments: Segment[]): Line
 
 function devicesPanel(history: readonly Snapshot[], ui: UiState, width: number): Line[] {
   const s = history[history.length - 1]!;
-  const sparkWidth = Math.max(8, width - 100);
+  // two sparklines side by side: IOPS and p99 latency, over the same samples
+  const sparkWidth = Math.max(6, Math.floor((width - 101) / 2));
   const lines: Line[] = [title('devices', ui)];
-  lines.push([{ text: `  ${cell('DEVICE', 10)}${cell('SCHED', 12)}${cell('IOPS', 8, true)}${cell('MiB/s', 9, true)}${cell('QD', 5, true)}${cell('p50', 10, true)}${cell('p99', 10, true)}${cell('MERGE/s', 9, true)}${cell('UTIL', 6, true)}  IOPS, last ${sparkWidth} samples`, tone: 'dim' }]);
-  s.devices.forEach((d, i) => {
+  lines.push([{ text: `  ${cell('DEVICE', 10)}${cell('SCHED', 12)}${cell('IOPS', 8, true)}${cell('MiB/s', 9, true)}${cell('QD', 5, true)}${cell('p50', 10, true)}${cell('p99', 10, true)}${cell('MERGE/s', 9, true)}${cell('UTIL', 6, true)}  ${cell('IOPS', sparkWidth)} p99`, tone: 'dim' }]);
+  ordered(s.devices, ui).forEach(({ item: d, index: i }, at) => {
     const iopsHistory = history.map((h) => h.devices[i]?.iops ?? 0);
+    const p99History = history.map((h) => h.devices[i]?.p99Ns ?? 0);
     lines.push(
-      row(ui, 'devices', i, [
+      row(ui, 'devices', at, [
         { text: cell(d.name, 10) + cell(d.scheduler, 12) + cell(fmtCount(d.iops), 8, true) + cell((d.bytesPerSec / 1048576).toFixed(1), 9, true) + cell(String(d.queueDepth), 5, true) },
         { text: cell(fmtNs(d.p50Ns), 10, true), tone: latencyTone(d.p50Ns) },
         { text: cell(fmtNs(d.p99Ns), 10, true), tone: latencyTone(d.p99Ns) },
         { text: cell(fmtCount(d.mergesPerSec), 9, true) },
         { text: cell(pct(d.utilization), 6, true), tone: loadTone(d.utilization) },
         { text: '  ' + sparkline(iopsHistory, sparkWidth), tone: 'accent' },
+        { text: ' ' + sparkline(p99History, sparkWidth), tone: latencyTone(d.p99Ns) ?? 'accent' },
       ]),
     );
   });
@@ -204,7 +217,7 @@ const STATE_NAMES: Readonly<Record<string, string>> = { R: 'R run', S: 'S sleep'
 function tasksPanel(s: Snapshot, ui: UiState): Line[] {
   const lines: Line[] = [title('tasks', ui)];
   lines.push([{ text: `  ${cell('TASK', 16)}${cell('PID', 6, true)}  ${cell('STATE', 8)}${cell('IOPS', 8, true)}${cell('MiB/s', 9, true)}${cell('p50', 10, true)}${cell('p99', 10, true)}`, tone: 'dim' }]);
-  s.tasks.forEach((t, i) => {
+  ordered(s.tasks, ui).forEach(({ item: t }, i) => {
     lines.push(
       row(ui, 'tasks', i, [
         { text: cell(t.name, 16) + cell(String(t.pid), 6, true) + '  ' },
@@ -225,8 +238,8 @@ export const KEY_HELP: readonly (readonly [string, string])[] = [
   ['↑ ↓  k j', 'select a row in the focused panel'],
   ['enter', 'on a device or task: its I/Os in the inspector; in the inspector: the waterfall'],
   ['esc', 'back (close the waterfall, clear the filter, close this help)'],
-  ['/', 'I/O inspector: filter by task, device or origin (enter keeps it, esc clears)'],
-  ['s', 'I/O inspector: sort by latency / by time'],
+  ['/', 'I/O inspector: filter by task, device, origin or latency (>1ms, <100us); enter keeps it, esc clears'],
+  ['s', 'sort: tasks and devices by IOPS / as listed; the I/O inspector by latency / by time'],
   ['e', 'waterfall: export this I/O as a Perfetto trace'],
   ['?', 'show or hide this help'],
   ['q', 'quit'],
@@ -288,10 +301,19 @@ function probesPanel(s: Snapshot, ui: UiState, maxRows: number): Line[] {
 
 // ---- the I/O inspector ------------------------------------------------------------------------
 
-/** The I/Os the list shows: filtered, then newest first or slowest first. */
+/**
+ * The I/Os the list shows: filtered, then newest first or slowest first. A filter is words that
+ * must all match: text (task, device or origin), or a latency bound like `>1ms` or `<100us`.
+ */
 export function visibleIos(s: Snapshot | undefined, ui: UiState): IoRecord[] {
-  const f = ui.filter.toLowerCase();
-  const list = (s?.ios ?? []).filter((io) => f === '' || `${io.origin} ${io.task} ${io.device}`.toLowerCase().includes(f));
+  const words = ui.filter.toLowerCase().split(/\s+/).filter((w) => w !== '');
+  const tests = words.map((w): ((io: IoRecord) => boolean) => {
+    const bound = /^([<>])(.+)$/.exec(w);
+    const ns = bound ? parseDuration(bound[2]!, 'us') : undefined;
+    if (bound && ns !== undefined) return bound[1] === '>' ? (io) => io.durationNs > ns : (io) => io.durationNs < ns;
+    return (io) => `${io.origin} ${io.task} ${io.device}`.toLowerCase().includes(w);
+  });
+  const list = (s?.ios ?? []).filter((io) => tests.every((t) => t(io)));
   return ui.sortByLatency ? list.sort((a, b) => b.durationNs - a.durationNs || b.ioId - a.ioId) : list.reverse();
 }
 
@@ -415,9 +437,10 @@ export function rowCount(s: Snapshot | undefined, focus: PanelId): number {
 }
 
 /** The names of the focused panel's rows, where Enter can drill down into the I/O inspector. */
-export function drillNames(s: Snapshot | undefined, focus: PanelId): string[] {
+export function drillNames(s: Snapshot | undefined, ui: UiState): string[] {
+  const focus = ui.focus;
   if (!s) return [];
-  return focus === 'devices' ? s.devices.map((d) => d.name) : focus === 'tasks' ? s.tasks.map((t) => t.name) : [];
+  return focus === 'devices' ? ordered(s.devices, ui).map((r) => r.item.name) : focus === 'tasks' ? ordered(s.tasks, ui).map((r) => r.item.name) : [];
 }
 
 /** A line as plain text (the no-TTY mode and tests). */

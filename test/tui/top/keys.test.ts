@@ -29,6 +29,8 @@ test('keys: a table of key, state and result', () => {
     [c('3'), at({ selected: 1 }), 1, at({ focus: 'cpus' }), undefined],
     [c('9'), at({}), 1, at({}), undefined],
     [c('8'), at({}), 1, at({}), undefined],
+    [c('s'), at({ focus: 'tasks' }), 1, at({ focus: 'tasks', sortByIops: true }), undefined],
+    [c('s'), at({ focus: 'cpus' }), 1, at({ focus: 'cpus' }), undefined],
     [c('7'), at({}), 1, at({ focus: 'maps' }), undefined],
     ['down', at({}), 2, at({ selected: 1 }), undefined],
     ['down', at({ selected: 1 }), 2, at({ selected: 1 }), undefined],

@@ -49,6 +49,17 @@ test('kiotrace top in tmux: dashboard, pause, select, panel, help, inspector, ex
     const footer = lines.findIndex((l) => l.startsWith('q quit'));
     assert.ok(footer > 0 && footer <= 38, `footer on row ${footer}`);
 
+    // resizing reflows the frame: narrower lines, fewer rows, the footer still on screen
+    tmux('resize-window', '-t', session, '-x', '90', '-y', '30');
+    const small = await waitFor((s) => {
+      const rows = s.split('\n');
+      const foot = rows.findIndex((l) => l.startsWith('q quit'));
+      return foot > 0 && foot <= 28 && rows.every((l) => l.length <= 90);
+    }, 'the frame reflowed to 90x30');
+    assert.match(small, /\n▶ Devices/);
+    tmux('resize-window', '-t', session, '-x', '120', '-y', '40');
+    await waitFor((s) => s.includes('seq-reader'), 'the full frame again');
+
     tmux('send-keys', '-t', session, 'Space');
     await waitFor((s) => s.split('\n')[0]!.includes('PAUSED'), 'the PAUSED badge');
     // one last snapshot may still show where the machine stopped; after that, nothing moves
@@ -124,10 +135,11 @@ test('kiotrace -e PROGRAM --tui in tmux: the maps live under the dashboard and o
   // the pane outlives the program for a moment, so the maps it prints at exit can be read
   tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', `env -u CI ${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} -e '${program}' --tui --duration 600s; sleep 10`);
   try {
-    const dash = await waitFor((s) => s.includes('Program maps') && /@reads\[seq-reader\]: \d+/.test(s), 'the maps under the dashboard');
+    // maps in bpftrace's order (by name): @bytes first, as much as fits under the dashboard
+    const dash = await waitFor((s) => s.includes('Program maps') && /\n {2}@bytes:\n {2}\[0\] +\d+ \|/.test(s), 'the maps under the dashboard');
     assert.match(dash, /\n {2}Tasks\n/);
     tmux('send-keys', '-t', session, '7');
-    const maps = await waitFor((s) => s.includes('\n▶ Program maps') && s.includes('@bytes:'), 'panel 7 with the histogram');
+    const maps = await waitFor((s) => s.includes('\n▶ Program maps') && /@reads\[seq-reader\]: \d+/.test(s), 'panel 7 with every map');
     assert.match(maps, /\n {2}\[4K, 8K\) +\d+ \|@+ *\|/);
     tmux('send-keys', '-t', session, 'q');
     const after = await waitFor((s) => !s.includes('▶ Program maps') && /@reads\[seq-reader\]: \d+/.test(s), 'the maps printed at exit');

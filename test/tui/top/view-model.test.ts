@@ -2,7 +2,7 @@
 // clock, so rates are deterministic) give exactly these screens; units, tones and clipping.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { buildView, fmtBytes, fmtCount, fmtNs, INITIAL_UI, plainText, PLAIN_UI, sparkline, type Line } from '../../../tui/top/view-model.js';
+import { buildView, fmtBytes, fmtCount, fmtNs, INITIAL_UI, plainText, PLAIN_UI, sparkline, visibleIos, type Line } from '../../../tui/top/view-model.js';
 import { snapshotsAt } from '../../helpers/top.js';
 
 const text = (lines: readonly Line[]): string => lines.map(plainText).join('\n');
@@ -17,9 +17,9 @@ test('default at 100, 200 and 300 ms: the dashboard, line by line', () => {
     [
       'kiotrace top  default  seed 1  sim 300 ms / 2.00 s  speed 1x  3.6M events/s  ● running',
       '▶ Devices',
-      '  DEVICE    SCHED           IOPS    MiB/s   QD       p50       p99  MERGE/s  UTIL  IOPS, last 20 samples',
-      '> nvme0n1   none             15k    137.5    1     65 µs    146 µs        0   96%  ██▆',
-      '  sda       mq-deadline      140     10.2    3     26 ms     51 ms        0  100%  ▇██',
+      '  DEVICE    SCHED           IOPS    MiB/s   QD       p50       p99  MERGE/s  UTIL  IOPS      p99',
+      '> nvme0n1   none             15k    137.5    1     65 µs    146 µs        0   96%  ██▆       ███',
+      '  sda       mq-deadline      140     10.2    3     26 ms     51 ms        0  100%  ▇██       ▅█▇',
       '',
       '  Page cache',
       '  hit ratio 99.9%   lookups 674k/s   readahead 87.7 MiB/s   dirty 0 B   writeback 0 B   cached 259 MiB',
@@ -47,8 +47,8 @@ test('tones: latency and load thresholds, the selection and the state badge', ()
   const lines = buildView(history, INITIAL_UI, 120, 40).lines;
   const tonesOf = (prefix: string) => lines.find((l) => plainText(l).startsWith(prefix))!.filter((s) => s.tone).map((s) => `${s.tone}:${s.text.trim()}`);
   // 100-200 ms: seq-reader's readahead keeps the NVMe busy (sub-ms: good); the HDD's tens of ms are bad
-  assert.deepEqual(tonesOf('> nvme0n1'), ['selected:>', 'good:130 µs', 'good:146 µs', 'bad:100%', 'accent:██']);
-  assert.deepEqual(tonesOf('  sda'), ['bad:26 ms', 'bad:59 ms', 'bad:100%', 'accent:▇█']);
+  assert.deepEqual(tonesOf('> nvme0n1'), ['selected:>', 'good:130 µs', 'good:146 µs', 'bad:100%', 'accent:██', 'good:██']);
+  assert.deepEqual(tonesOf('  sda'), ['bad:26 ms', 'bad:59 ms', 'bad:100%', 'accent:▇█', 'bad:▅█']);
   assert.deepEqual(lines[0]!.at(-1), { text: '● running', tone: 'good' });
   const paused = buildView([...history.slice(0, -1), { ...history.at(-1)!, paused: true }], INITIAL_UI, 120, 40).lines;
   assert.deepEqual(paused[0]!.at(-1), { text: ' PAUSED ', tone: 'badge' });
@@ -59,10 +59,12 @@ test('plain mode has no focus or selection markers; help replaces the panels; fr
   const plain = buildView(history, PLAIN_UI, 120, 40).lines.map(plainText);
   assert.equal(plain[1], '  Devices');
   // the one read completed in the first 10 ms; the second window is idle
-  assert.equal(plain[3], '  nvme0n1   none               0      0.0    0         -         -        0    0%  █▁');
+  assert.equal(plain[3], '  nvme0n1   none               0      0.0    0         -         -        0    0%  █▁        █▁');
   assert.equal(plain[0], 'kiotrace top  blocking-read  seed 1  sim 20 ms / 20 ms  speed 1x  0 events/s   DONE');
   const help = buildView(history, { ...INITIAL_UI, help: true }, 120, 40).lines.map(plainText);
   assert.deepEqual(help.slice(1, 4), ['Keys', '  space       pause / resume the simulation', '  + / -       run faster / slower (1x = 1 simulated ms per wall ms; max = as fast as it goes)']);
+  const sorted = buildView(history, { ...INITIAL_UI, focus: 'tasks', sortByIops: true }, 120, 40).lines.map(plainText);
+  assert.ok(sorted.some((l) => l.startsWith('> cold-read')));
   const small = buildView(history, INITIAL_UI, 70, 12).lines;
   assert.equal(small.length, 11, 'rows - 1 lines at most');
   assert.ok(small.every((l) => plainText(l).length <= 70));
@@ -93,4 +95,17 @@ test('top probes: every site counted while the panel is open, busiest first', ()
   ]);
   // without the panel nothing is counted, and the simulation pays nothing for it
   assert.deepEqual(snapshotsAt('blocking-read', [1_000_000])[0]!.probes, []);
+});
+
+test('the I/O list filters by words: text and latency bounds', () => {
+  const io = (ioId: number, task: string, device: string, durationNs: number) => ({ ioId, origin: 'pread64', task, pid: 1, device, startNs: ioId, durationNs, error: false, layers: [], faultChain: undefined });
+  const snap = { ...snapshotsAt('blocking-read', [1_000_000])[0]!, ios: [io(1, 'a', 'sda', 5_000_000), io(2, 'b', 'nvme0n1', 70_000), io(3, 'a', 'nvme0n1', 2_000_000)] };
+  const ids = (filter: string, sortByLatency = false) => visibleIos(snap, { ...INITIAL_UI, filter, sortByLatency }).map((x) => x.ioId);
+  assert.deepEqual(ids(''), [3, 2, 1], 'newest first');
+  assert.deepEqual(ids('', true), [1, 3, 2], 'slowest first');
+  assert.deepEqual(ids('nvme'), [3, 2]);
+  assert.deepEqual(ids('>1ms'), [3, 1]);
+  assert.deepEqual(ids('>1ms nvme'), [3]);
+  assert.deepEqual(ids('<100us'), [2]);
+  assert.deepEqual(ids('>1parsec'), [], 'not a duration: taken as text');
 });
