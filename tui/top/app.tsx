@@ -103,7 +103,11 @@ export function TopApp({ link, color }: { readonly link: SimLink; readonly color
   useEffect(() => {
     const offSnapshot = link.onSnapshot((snapshot) => dispatch({ type: 'snapshot', snapshot }));
     const offStatus = link.onStatus((paused, speed) => dispatch({ type: 'status', paused, speed }));
-    const onResize = (): void => setSize({ columns: stdout.columns || 120, rows: stdout.rows || 40 });
+    const onResize = (): void => {
+      // the terminal has rewrapped the old frame: clear it, or its pieces stay above the new one
+      stdout.write('\u001b[2J\u001b[3J\u001b[H');
+      setSize({ columns: stdout.columns || 120, rows: stdout.rows || 40 });
+    };
     stdout.on('resize', onResize);
     return () => {
       offSnapshot();
