@@ -331,26 +331,24 @@ async function benchExports(report: Record<string, Figure>): Promise<void> {
 // 7. The live view (issue 5).
 
 async function benchUi(report: Record<string, Figure>): Promise<void> {
-  progress('ui: default flat out (--speed max) in the UI worker for 5 s wall, with the Ink UI drawing vs nobody drawing, 3 interleaved pairs');
+  progress('ui: default flat out (--speed max) in the UI worker for 5 s wall, with the Ink UI drawing vs nobody drawing, 5 interleaved pairs');
   const shares: number[] = [];
   const frames: number[] = [];
-  for (let r = 0; r < 3; r++) {
+  for (let r = 0; r < 5; r++) {
     const plain = await simulatedNsFlatOut(5000, false);
     const drawn = await simulatedNsFlatOut(5000, true);
     shares.push(drawn.simNs / plain.simNs);
     frames.push(drawn.frames / 5);
     progress(`  nobody drawing ${(plain.simNs / 1e6).toFixed(0)} ms simulated, UI drawing ${(drawn.simNs / 1e6).toFixed(0)} ms: share ${shares[r]!.toFixed(3)}, ${frames[r]!.toFixed(1)} frames/s`);
   }
-  report['ui_flat_out_sim_speed_share'] = { median: round(median(shares), 3), unit: 'ratio (simulated time reached with the UI / without)', runs: 3, samples: shares.map((x) => round(x, 3)), bar: '>= 0.8', meets_bar: median(shares) >= 0.8 };
-  report['ui_frames_per_sec_flat_out'] = { median: round(median(frames), 1), unit: 'frames/s', runs: 3, samples: frames.map((x) => round(x, 1)), bar: '<= 30', meets_bar: median(frames) <= 30 };
+  report['ui_flat_out_sim_speed_share'] = { median: round(median(shares), 3), unit: 'ratio (simulated time reached with the UI / without)', runs: 5, samples: shares.map((x) => round(x, 3)), bar: '>= 0.8', meets_bar: median(shares) >= 0.8 };
+  report['ui_frames_per_sec_flat_out'] = { median: round(median(frames), 1), unit: 'frames/s', runs: 5, samples: frames.map((x) => round(x, 1)), bar: '<= 30', meets_bar: median(frames) <= 30 };
 
-  progress('ui: the UI thread alone, fed real snapshots 10 times a second, 3 runs of 5 s');
-  const snapshots = snapshotsAt('default', Array.from({ length: 20 }, (_, i) => (i + 1) * 100_000_000));
+  progress('ui: the UI thread alone, fed real snapshots 10 times a second, 3 child processes with node\'s default flags (as kiotrace top runs), 5 s each');
   const cpu: number[] = [];
   const fps: number[] = [];
   for (let r = 0; r < 3; r++) {
-    forceGc();
-    const res = await uiCpuAt10Hz(snapshots, 5000);
+    const res = await runChild<{ cpuShare: number; processCpuShare: number; framesPerSec: number; bytesPerSec: number }>(['--expose-gc'], ['--ui-child', '5000']);
     cpu.push(res.cpuShare);
     fps.push(res.framesPerSec);
     progress(`  UI thread busy ${(res.cpuShare * 100).toFixed(1)}% (process CPU with V8's helper threads ${(res.processCpuShare * 100).toFixed(1)}%), ${res.framesPerSec.toFixed(1)} frames/s, ${(res.bytesPerSec / 1024).toFixed(1)} KiB/s to the terminal`);
@@ -375,6 +373,12 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(runDefaultForMemory(durationNs, seed)));
     }
     return;
+  }
+  if (argv[0] === '--ui-child') {
+    const snapshots = snapshotsAt('default', Array.from({ length: 20 }, (_, i) => (i + 1) * 100_000_000));
+    forceGc();
+    console.log(JSON.stringify(await uiCpuAt10Hz(snapshots, Number(argv[1]))));
+    process.exit(0);
   }
   if (argv[0] === '--perfetto-child') {
     // a warm-up first: module loading and the first JIT tiers are not what the figure is about

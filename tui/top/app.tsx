@@ -23,7 +23,19 @@ const TONE_SGR: Readonly<Record<Tone, string>> = {
 /** A line as text with ANSI colours (or none): Ink measures and paints it as one node. */
 export function lineText(line: Line, color: boolean): string {
   let out = '';
-  for (const seg of line) out += color && seg.tone ? `\u001b[${TONE_SGR[seg.tone]}m${seg.text}\u001b[0m` : seg.text;
+  let open: Tone | undefined;
+  // fewer escape codes, less for Ink to tokenize every frame: runs of one tone share one code,
+  // and blanks need none
+  for (const seg of line) {
+    const tone = color && seg.tone && seg.text.trim() !== '' ? seg.tone : undefined;
+    if (tone !== open) {
+      if (open) out += '\u001b[0m';
+      if (tone) out += `\u001b[${TONE_SGR[tone]}m`;
+      open = tone;
+    }
+    out += seg.text;
+  }
+  if (open) out += '\u001b[0m';
   // an empty line still takes its row
   return out === '' ? ' ' : out;
 }

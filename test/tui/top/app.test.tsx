@@ -27,6 +27,7 @@ test('Screen paints the view-model line for line (no colour)', () => {
 test('lineText: one string per line, SGR colours per tone, none without colour', () => {
   const line = [{ text: 'p99 ' }, { text: '26 ms', tone: 'bad' as const }, { text: ' ok', tone: 'good' as const }];
   assert.equal(lineText(line, true), 'p99 \u001b[31m26 ms\u001b[0m\u001b[32m ok\u001b[0m');
+  assert.equal(lineText([{ text: 'a', tone: 'bad' }, { text: 'b', tone: 'bad' }, { text: '  ', tone: 'good' }, { text: 'c' }], true), '\u001b[31mab\u001b[0m  c');
   assert.equal(lineText(line, false), 'p99 26 ms ok');
   assert.equal(lineText([], true), ' ');
 });
