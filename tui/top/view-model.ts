@@ -382,7 +382,12 @@ function waterfall(io: IoRecord, width: number): Line[] {
     const c = io.faultChain;
     lines.push([]);
     lines.push([{ text: '  fault chain  ', tone: 'title' }, { text: `VA 0x${c.va.toString(16)} -> VPN 0x${c.vpn.toString(16)} -> inode ${c.inode}, pgoff ${c.pgoff}` }]);
-    lines.push([{ text: `               -> block ${c.block} -> sector ${c.sector} -> PFN 0x${c.pfn.toString(16)}` }]);
+    // block -1: the page was already being read by another I/O (readahead); this fault waited for it
+    lines.push([
+      {
+        text: c.block >= 0 ? `               -> block ${c.block} -> sector ${c.sector} -> PFN 0x${c.pfn.toString(16)}` : `               -> page already being read by another I/O (no block of its own) -> PFN 0x${c.pfn.toString(16)}`,
+      },
+    ]);
   }
   lines.push([]);
   lines.push([{ text: '  e export this I/O as a Perfetto trace   esc back to the list', tone: 'dim' }]);

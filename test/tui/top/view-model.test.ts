@@ -109,3 +109,10 @@ test('the I/O list filters by words: text and latency bounds', () => {
   assert.deepEqual(ids('<100us'), [2]);
   assert.deepEqual(ids('>1parsec'), [], 'not a duration: taken as text');
 });
+
+test('a fault that waited for another I/O shows no block of its own', () => {
+  const io = { ioId: 9, origin: 'page_fault', task: 'm', pid: 6, device: '', startNs: 0, durationNs: 25_000_000, error: false, layers: [], faultChain: { va: 0x7000, vpn: 7, inode: 12, pgoff: 3, block: -1, sector: -1, pfn: 0x1d } };
+  const lines = buildView(snapshotsAt('blocking-read', [1_000_000]), { ...INITIAL_UI, focus: 'ios', openIo: io }, 120, 40).lines.map(plainText);
+  const at = lines.findIndex((l) => l.startsWith('  fault chain'));
+  assert.deepEqual(lines.slice(at, at + 2), ['  fault chain  VA 0x7000 -> VPN 0x7 -> inode 12, pgoff 3', '               -> page already being read by another I/O (no block of its own) -> PFN 0x1d']);
+});
