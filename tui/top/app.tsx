@@ -24,16 +24,21 @@ const TONE_SGR: Readonly<Record<Tone, string>> = {
 export function lineText(line: Line, color: boolean): string {
   let out = '';
   let open: Tone | undefined;
+  // trailing blanks are cells Ink would measure every frame for nothing
+  let last = line.length - 1;
+  while (last >= 0 && line[last]!.text.trim() === '') last--;
   // fewer escape codes, less for Ink to tokenize every frame: runs of one tone share one code,
   // and blanks need none
-  for (const seg of line) {
-    const tone = color && seg.tone && seg.text.trim() !== '' ? seg.tone : undefined;
+  for (let i = 0; i <= last; i++) {
+    const seg = line[i]!;
+    const text = i === last ? seg.text.trimEnd() : seg.text;
+    const tone = color && seg.tone && text.trim() !== '' ? seg.tone : undefined;
     if (tone !== open) {
       if (open) out += '\u001b[0m';
       if (tone) out += `\u001b[${TONE_SGR[tone]}m`;
       open = tone;
     }
-    out += seg.text;
+    out += text;
   }
   if (open) out += '\u001b[0m';
   // an empty line still takes its row

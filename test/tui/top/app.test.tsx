@@ -30,6 +30,7 @@ test('lineText: one string per line, SGR colours per tone, none without colour',
   assert.equal(lineText([{ text: 'a', tone: 'bad' }, { text: 'b', tone: 'bad' }, { text: '  ', tone: 'good' }, { text: 'c' }], true), '\u001b[31mab\u001b[0m  c');
   assert.equal(lineText(line, false), 'p99 26 ms ok');
   assert.equal(lineText([], true), ' ');
+  assert.equal(lineText([{ text: 'x  ' }, { text: '   ', tone: 'good' }], true), 'x', 'trailing blanks are dropped');
 });
 
 /** A link that hands out snapshots on demand and records the commands it gets. */
