@@ -1,7 +1,7 @@
-// The composition root of a headless run: boot the scenario's machine, lay out its files, start
-// its jobs, run the simulation for the requested time, and collect the report.
+// The composition root of a run: boot the scenario's machine, lay out its files and start its
+// jobs; callers attach what they need (probes, outputs, the live view) and run it.
 
-import { bootMachine, layoutJobFiles, type Machine, type RunReport, type Scenario } from '../core/index.js';
+import { bootMachine, layoutJobFiles, type Machine, type Scenario } from '../core/index.js';
 
 export interface RunOptions {
   readonly seed: number;
@@ -14,10 +14,4 @@ export function prepareRun(scenario: Scenario, options: RunOptions): Machine {
   layoutJobFiles(m, scenario.jobs);
   m.startJobs(scenario.jobs, options.durationNs);
   return m;
-}
-
-export function runScenario(scenario: Scenario, options: RunOptions): RunReport {
-  const m = prepareRun(scenario, options);
-  m.run(options.durationNs);
-  return m.report(scenario.name, options.seed);
 }

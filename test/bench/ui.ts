@@ -9,7 +9,6 @@ import type { IoRecord } from '../../tui/top/inspector.js';
 import type { SimCommand } from '../../tui/top/keys.js';
 import type { Snapshot } from '../../tui/top/snapshot.js';
 import type { FromWorker, WorkerStart } from '../../tui/top/sim-worker.js';
-import { buildView, INITIAL_UI } from '../../tui/top/view-model.js';
 import { repoRoot } from './workloads.js';
 
 /** A terminal for Ink to draw into: 120x40, counting frames and bytes. */
@@ -117,11 +116,4 @@ export async function uiCpuAt10Hz(snapshots: readonly Snapshot[], wallMs: number
   const out = { cpuShare: elu.utilization, processCpuShare: (cpu.user + cpu.system) / 1e6 / wallS, framesPerSec: (tty.writes - writes0) / wallS, bytesPerSec: (tty.bytes - bytes0) / wallS };
   instance.unmount();
   return out;
-}
-
-/** A frame of the dashboard as text, for the report. */
-export function sampleFrame(snapshots: readonly Snapshot[]): string {
-  return buildView(snapshots, INITIAL_UI, 120, 40)
-    .lines.map((l) => l.map((s) => s.text).join(''))
-    .join('\n');
 }

@@ -1,5 +1,5 @@
 // The kiotrace command as a user runs it: exit codes and the exact text on stdout and stderr.
-// (`run` success is tested where runScenario is.)
+// (`run`'s own output is tested through its trace outputs: test/exporters/jaeger.test.ts.)
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
