@@ -169,3 +169,16 @@ export function num2str(num: number, maxDigits: number, pow2: boolean, unit: Num
   if (decimals.startsWith('1')) return `${n + 1}${unitStr(post)}`;
   return `${n}.${decimals.slice(2)}${unitStr(post)}`;
 }
+
+/**
+ * `text` safe to print on a terminal: control characters (ESC, BEL, CR, ...) and lone surrogates
+ * come out as JavaScript escapes (`\x1b`, `\u202e`), so a name from a scenario or job file can
+ * never move the cursor, recolour the screen or reorder the line. Printable text is unchanged.
+ */
+export function printable(text: string): string {
+  // C0 and C1 controls, DEL, and the bidirectional overrides that reorder what is shown
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
