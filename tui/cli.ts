@@ -14,6 +14,8 @@ import type { HostAccess } from '../probes/lang/compile.js';
 import type { Scenario } from '../core/index.js';
 import { parseDuration } from './units.js';
 import type { ExportRequest } from './exports.js';
+import { Interruption, ProgressLine, runMachine, signalExitCode, type RunEnd, type RunLoopOptions } from './run-loop.js';
+import { fsErrorText, StreamedFile } from './streamed-output.js';
 
 const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--perfetto FILE]
                     [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R] [--epoch NS]
@@ -471,43 +473,74 @@ async function main(argv: readonly string[]): Promise<number> {
           err(`ERROR: ${flag}: cannot write "${path}": ${problem}\n`);
           return 2;
         }
+        const clash = inputClash(path, scenarioInput(cmd.scenario));
+        if (clash !== undefined) {
+          err(`ERROR: ${flag} ${path} would overwrite ${clash}; write the trace to another file\n`);
+          return 2;
+        }
       }
       const durationNs = cmd.durationNs ?? loaded.scenario.durationNs;
       let exitCode = 0;
       const { prepareRun } = await import('./run.js');
-      const m = prepareRun(loaded.scenario, { seed: cmd.seed, durationNs });
+          const m = prepareRun(loaded.scenario, { seed: cmd.seed, durationNs });
+      const control = runControl(durationNs);
+      let end: RunEnd;
       const x = cmd.exports;
-      if (x.perfetto !== undefined || x.jaeger !== undefined || x.otlpFile !== undefined || x.otlp !== undefined) {
-        // the OpenTelemetry and protobuf libraries load only when a trace output is asked for
-        const { runWithExports } = await import('./exports.js');
-        const outcome = await runWithExports(m, durationNs, loaded.scenario.name, cmd.seed, cmd.exports);
-        for (const line of outcome.lines) err(`${line}\n`);
-        if (!outcome.complete) exitCode = 1;
-      } else {
-        m.run(durationNs);
+      try {
+        if (x.perfetto !== undefined || x.jaeger !== undefined || x.otlpFile !== undefined || x.otlp !== undefined) {
+          // the OpenTelemetry and protobuf libraries load only when a trace output is asked for
+          const { runWithExports } = await import('./exports.js');
+          let exportEnd: RunEnd = { kind: 'completed' };
+          const outcome = await runWithExports(m, durationNs, loaded.scenario.name, cmd.seed, cmd.exports, async (machine, untilNs, afterSlice) => {
+            exportEnd = await runMachine(machine, untilNs, { ...control.options, ...(afterSlice ? { afterSlice } : {}) });
+          });
+          end = exportEnd;
+          for (const line of outcome.lines) err(`${line}\n`);
+          if (!outcome.complete) exitCode = 1;
+        } else {
+          end = await runMachine(m, durationNs, control.options);
+        }
+      } finally {
+        control.dispose();
       }
       const report = m.report(loaded.scenario.name, cmd.seed);
+      const interrupted = end.kind === 'interrupted' ? { signal: end.signal, atNs: m.env.nowNs, durationNs } : undefined;
       if (cmd.json) {
-        out(`${JSON.stringify(report, null, 2)}\n`);
+        out(`${JSON.stringify(interrupted ? { interrupted, ...report } : report, null, 2)}\n`);
       } else {
         const { formatReport } = await import('./summary.js');
+        const { formatNs } = await import('./units.js');
+        if (interrupted) out(`kiotrace: interrupted by ${interrupted.signal} at ${formatNs(interrupted.atNs)} of ${formatNs(durationNs)} simulated; the summary covers the time simulated so far\n`);
         out(formatReport(report));
+      }
+      if (end.kind === 'interrupted') {
+        return signalExitCode(end.signal);
       }
       return exitCode;
     }
   }
 }
 
-/** strerror() text of a Node file-system error, as bpftrace prints it. */
-function errnoText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  const texts: Readonly<Record<string, string>> = {
-    ENOENT: 'No such file or directory',
-    EACCES: 'Permission denied',
-    EISDIR: 'Is a directory',
-    ENOTDIR: 'Not a directory',
+/**
+ * Signal handling and the progress line for one run: the first Ctrl-C (SIGTERM, SIGHUP) stops
+ * the simulation at the current simulated time and the run ends as it normally does; a second
+ * exits at once. The progress line shows only on a terminal's stderr.
+ */
+function runControl(durationNs: number): { readonly options: RunLoopOptions; readonly progress: ProgressLine | undefined; dispose(): void } {
+  const progress = process.stderr.isTTY ? new ProgressLine(process.stderr, durationNs) : undefined;
+  const interruption = new Interruption(
+    process,
+    (code) => process.exit(code),
+    (signal) => {
+      progress?.clear();
+      err(`kiotrace: ${signal}: stopping at the current simulated time and keeping the results (again to quit at once)\n`);
+    },
+  );
+  return {
+    options: { interruption, ...(progress ? { progress } : {}) },
+    progress,
+    dispose: () => interruption.dispose(),
   };
-  return (code !== undefined ? texts[code] : undefined) ?? String(code);
 }
 
 /** The host, for system() and cat() under --unsafe: the only way a script reaches outside the simulation. */
@@ -526,7 +559,7 @@ function hostAccess(): HostAccess {
       try {
         return { ok: true, text: readFileSync(path, 'utf8') };
       } catch (e) {
-        return { ok: false, reason: errnoText(e) };
+        return { ok: false, reason: fsErrorText(e) };
       }
     },
   };
@@ -539,7 +572,7 @@ function outputFileProblem(file: string): string | undefined {
     accessSync(file, fsConstants.W_OK);
     return undefined;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return errnoText(e);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return fsErrorText(e);
   }
   try {
     const dir = dirname(file);
@@ -547,7 +580,7 @@ function outputFileProblem(file: string): string | undefined {
     accessSync(dir, fsConstants.W_OK);
     return undefined;
   } catch (e) {
-    return errnoText(e);
+    return fsErrorText(e);
   }
 }
 
@@ -559,7 +592,7 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
     try {
       text = readFileSync(cmd.file!, 'utf8');
     } catch (e) {
-      err(`ERROR: failed to open file '${cmd.file!}': ${errnoText(e)}\n`);
+      err(`ERROR: failed to open file '${cmd.file!}': ${fsErrorText(e)}\n`);
       return 2;
     }
   }
@@ -570,6 +603,14 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
       err(`ERROR: Failed to open output file: ${cmd.outFile}: ${problem}\n`);
       return 2;
     }
+    const clash = inputClash(cmd.outFile, [
+      ...(cmd.file !== undefined ? [{ what: 'the script', path: cmd.file }] : []),
+      ...scenarioInput(cmd.scenario),
+    ]);
+    if (clash !== undefined) {
+      err(`ERROR: -o ${cmd.outFile} would overwrite ${clash}; write the output to another file\n`);
+      return 2;
+    }
   }
   const { loadScenario, renderDiagnostic } = await import('./scenario.js');
   const loaded = loadScenario(cmd.scenario, join(packageRoot(), 'traces', 'scenarios'));
@@ -578,33 +619,81 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
     return 2;
   }
   const durationNs = cmd.durationNs ?? loaded.scenario.durationNs;
-  const chunks: string[] = [];
-  const { prepareRun } = await import('./run.js');
-  const { runScript } = await import('../probes/script.js');
   if (cmd.tui) return runProgramLive(cmd, text, loaded.scenario, durationNs);
+  const { prepareRun } = await import('./run.js');
+  const { startScript } = await import('../probes/script.js');
   const m = prepareRun(loaded.scenario, { seed: cmd.seed, durationNs });
-  const result = runScript(m, {
-    sourceName: cmd.program !== undefined ? 'stdin' : cmd.file!,
-    text,
-    format: cmd.format,
-    positional: cmd.positional,
-    unsafe: cmd.unsafe,
-    ...(cmd.unsafe ? { host: hostAccess() } : {}),
-    quiet: cmd.quiet,
-    verbose: cmd.verbose,
-    dryRun: cmd.dryRun,
-    durationNs,
-    write: (t, stream) => {
-      if (stream === 'stderr') err(t);
-      else if (cmd.outFile !== undefined) chunks.push(t);
-      else out(t);
-    },
-  });
-  if (cmd.outFile !== undefined && result.exitCode !== 2) {
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(cmd.outFile, chunks.join(''));
+  // -o FILE is opened at the first output, after the program compiled: a mistake keeps the old file
+  const file = cmd.outFile !== undefined ? new StreamedFile(cmd.outFile) : undefined;
+  const control = runControl(durationNs);
+  try {
+    const started = startScript(m, {
+      sourceName: cmd.program !== undefined ? 'stdin' : cmd.file!,
+      text,
+      format: cmd.format,
+      positional: cmd.positional,
+      unsafe: cmd.unsafe,
+      ...(cmd.unsafe ? { host: hostAccess() } : {}),
+      quiet: cmd.quiet,
+      verbose: cmd.verbose,
+      dryRun: cmd.dryRun,
+      durationNs,
+      write: (t, stream) => {
+        control.progress?.clear();
+        if (stream === 'stderr') err(t);
+        else if (file !== undefined) file.write(t);
+        else out(t);
+      },
+    });
+    let result: { readonly exitCode: number };
+    if ('finish' in started) {
+      await runMachine(m, m.env.nowNs + durationNs, { ...control.options, ...(file ? { afterSlice: async () => file.flush() } : {}) });
+      // bpftrace on Ctrl-C: END probes run, the maps print, exit 0
+      result = started.finish();
+    } else {
+      result = started;
+    }
+    if (file !== undefined && result.exitCode !== 2) {
+      const problem = file.close();
+      if (problem !== undefined) {
+        err(`ERROR: -o ${file.path}: ${problem}; ${file.bytesLost} bytes of output were not written\n`);
+        return 1;
+      }
+    }
+    return result.exitCode;
+  } finally {
+    control.dispose();
   }
-  return result.exitCode;
+}
+
+/** The scenario file a run reads, when SCENARIO is a path (a name reads a shipped file). */
+function scenarioInput(scenario: string): { what: string; path: string }[] {
+  const isPath = scenario.endsWith('.json') || scenario.includes('/');
+  return isPath ? [{ what: 'the scenario', path: scenario }] : [];
+}
+
+/**
+ * Which input `output` is (the same file by device and inode, so through symlinks and hard links
+ * too), described for a message; undefined when it is none of them.
+ */
+function inputClash(output: string, inputs: readonly { what: string; path: string }[]): string | undefined {
+  let target: { dev: number; ino: number };
+  try {
+    const st = statSync(output);
+    if (!st.isFile()) return undefined;
+    target = st;
+  } catch {
+    return undefined;
+  }
+  for (const input of inputs) {
+    try {
+      const st = statSync(input.path);
+      if (st.dev === target.dev && st.ino === target.ino) return `${input.what} ${input.path}`;
+    } catch {
+      // an input that does not exist is reported by whoever reads it
+    }
+  }
+  return undefined;
 }
 
 /** `-e PROGRAM --tui`: check the program (errors exit 2 as without --tui), then the live view with it. */
@@ -641,7 +730,7 @@ async function runProgramLive(cmd: Extract<Command, { kind: 'script' }>, text: s
 
 // `kiotrace run | head` closes stdout early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code !== 'EPIPE') err(`kiotrace: internal error: cannot write output: ${e.message}\n`);
+  if (e.code !== 'EPIPE') err(`kiotrace: cannot write to standard output: ${fsErrorText(e)}\n`);
   process.exit(e.code === 'EPIPE' ? 0 : 1);
 });
 

@@ -76,8 +76,27 @@ export interface ExportOutcome {
   readonly complete: boolean;
 }
 
-/** Runs `m` to `durationNs` with the requested outputs attached. */
-export async function runWithExports(m: Machine, durationNs: number, scenario: string, seed: number, req: ExportRequest): Promise<ExportOutcome> {
+/**
+ * How the caller runs the machine to `untilNs`; `afterSlice` must be awaited between slices of
+ * the run (network exports wait there). The CLI's runner also stops early on a signal.
+ */
+export type MachineRunner = (m: Machine, untilNs: number, afterSlice?: () => Promise<void>) => Promise<void>;
+
+/** Runs to the end in one go, or in 1 ms slices when spans go over the network. */
+const runWhole: MachineRunner = async (m, untilNs, afterSlice) => {
+  if (afterSlice === undefined) {
+    m.run(untilNs);
+    return;
+  }
+  for (let t = Math.min(OTLP_SLICE_NS, untilNs); ; t = Math.min(t + OTLP_SLICE_NS, untilNs)) {
+    m.run(t);
+    await afterSlice();
+    if (t >= untilNs) break;
+  }
+};
+
+/** Runs `m` to `durationNs` (or until `runMachine` stops early) with the requested outputs attached. */
+export async function runWithExports(m: Machine, durationNs: number, scenario: string, seed: number, req: ExportRequest, runMachine: MachineRunner = runWhole): Promise<ExportOutcome> {
   const files: OutputFile[] = [];
   const open = (path: string): OutputFile => {
     const f = new OutputFile(path);
@@ -131,18 +150,13 @@ export async function runWithExports(m: Machine, durationNs: number, scenario: s
       tracing.builder.start();
     }
 
-    if (paced) {
-      // let the exporter's requests and retries run while the simulation goes on, at the pace
-      // of an endpoint that is slow but answering
-      for (let t = Math.min(OTLP_SLICE_NS, durationNs); ; t = Math.min(t + OTLP_SLICE_NS, durationNs)) {
-        m.run(t);
-        await yieldToEventLoop();
-        await paced.backpressure();
-        if (t >= durationNs) break;
-      }
-    } else {
-      m.run(durationNs);
-    }
+    // with a network exporter, its requests and retries run between slices while the simulation
+    // goes on, at the pace of an endpoint that is slow but answering
+    const pacedExporter = paced;
+    await runMachine(m, durationNs, pacedExporter ? async () => {
+      await yieldToEventLoop();
+      await pacedExporter.backpressure();
+    } : undefined);
     const endNs = m.env.nowNs;
 
     const lines: string[] = [];

@@ -151,9 +151,9 @@ export class Machine {
       .sort((a, b) => a.pid - b.pid);
   }
 
-  /** Runs the simulation until `untilNs`. */
-  run(untilNs: number): number {
-    return this.k.env.run(untilNs);
+  /** Runs the simulation until `untilNs`, or for at most `maxEvents` callbacks (Environment.run). */
+  run(untilNs: number, maxEvents = Infinity): number {
+    return this.k.env.run(untilNs, maxEvents);
   }
 
   report(scenario: string, seed: number): RunReport {

@@ -49,13 +49,16 @@ export class Environment {
 
   /**
    * Runs events with time <= untilNs, then sets the clock to untilNs (if the run was not stopped).
-   * Returns the number of callbacks run.
+   * `maxEvents` bounds the slice: a caller that must stay responsive (signals, a progress line,
+   * network exports) runs the machine in slices; a slice cut by the bound leaves the clock at its
+   * last event, so slicing never changes what runs or when. Returns the number of callbacks run.
    */
-  run(untilNs: number): number {
+  run(untilNs: number, maxEvents = Infinity): number {
     const q = this.queue;
     const start = this.eventsRun;
     this.stopRequested = false;
     let n = 0;
+    let reachedUntil = true;
     while (q.size > 0 && q.peekTimeNs() <= untilNs) {
       q.pop();
       this.nowNs = q.poppedTimeNs;
@@ -65,11 +68,19 @@ export class Environment {
       q.poppedArg = undefined;
       n++;
       fn(arg);
-      if (this.stopRequested) break;
+      if (this.stopRequested || n >= maxEvents) {
+        reachedUntil = false;
+        break;
+      }
     }
     this.eventsRun = start + n;
-    if (!this.stopRequested && untilNs > this.nowNs && Number.isFinite(untilNs)) this.nowNs = untilNs;
+    if (reachedUntil && untilNs > this.nowNs && Number.isFinite(untilNs)) this.nowNs = untilNs;
     return n;
+  }
+
+  /** The last run() returned because a callback called stop() (not because it reached its end or bound). */
+  get stopped(): boolean {
+    return this.stopRequested;
   }
 
   /** Runs exactly one event if there is one. */

@@ -258,6 +258,33 @@ test('Environment.stop() returns from run after the current callback and keeps t
   assert.equal(env.nowNs, 1000);
 });
 
+test('Environment.run(until, maxEvents) runs a bounded slice: the clock stays at its last event, and slices add up to one run', () => {
+  const schedule = (env: Environment, ran: number[]): void => {
+    for (const t of [5, 10, 10, 15, 40]) env.at(t, N, (x: number) => ran.push(x * 1000 + env.nowNs), t);
+    // a callback that schedules more, so slicing cuts through work in flight
+    env.at(12, N, () => env.after(3, N, (x: number) => ran.push(x), 99), undefined);
+  };
+  const whole = new Environment();
+  const wholeRan: number[] = [];
+  schedule(whole, wholeRan);
+  assert.equal(whole.run(30), 6);
+
+  const sliced = new Environment();
+  const slicedRan: number[] = [];
+  schedule(sliced, slicedRan);
+  assert.equal(sliced.run(30, 2), 2);
+  assert.equal(sliced.nowNs, 10, 'a slice cut by its bound does not jump to until');
+  assert.equal(sliced.stopped, false);
+  assert.equal(sliced.run(30, 2), 2);
+  assert.equal(sliced.nowNs, 12);
+  assert.equal(sliced.run(30, 2), 2);
+  assert.equal(sliced.nowNs, 15, 'the bound fell on the last event before until: the clock stays there');
+  assert.equal(sliced.run(30, 2), 0);
+  assert.equal(sliced.nowNs, 30);
+  assert.deepEqual(slicedRan, wholeRan);
+  assert.equal(sliced.eventsRun, whole.eventsRun);
+});
+
 test('Environment.step() runs exactly one event', () => {
   const env = new Environment();
   const ran: number[] = [];

@@ -1,0 +1,225 @@
+// Results are never lost: a signal ends a run the way its normal end does (END probes, maps,
+// summary, every export closed as a valid file); -o FILE streams; outputs never overwrite inputs.
+// Real processes, real signals; every wait is for a condition (output seen, a file grown).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { repoRoot } from '../helpers/repo.js';
+import { checkPerfettoTrace } from '../helpers/perfetto-check.js';
+import { Interruption, ProgressLine, progressText, signalExitCode, type StopSignal } from '../../tui/run-loop.js';
+
+const ROOT = repoRoot();
+const CLI = join(ROOT, 'dist', 'tui', 'cli.js');
+const tmp = mkdtempSync(join(tmpdir(), 'kiotrace-signals-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Running {
+  readonly child: ChildProcessWithoutNullStreams;
+  stdout: string;
+  stderr: string;
+  readonly exited: Promise<number | null>;
+}
+
+function start(args: readonly string[], cwd = tmp): Running {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
+  const r: Running = {
+    child,
+    stdout: '',
+    stderr: '',
+    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+  };
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (r.stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (r.stderr += d));
+  return r;
+}
+
+/** CPU time the process has used (user + system), from /proc: a measure of work done, not of waiting. */
+function cpuMs(r: Running): number {
+  try {
+    const fields = readFileSync(`/proc/${r.child.pid!}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    // after the comm: state is field 3, utime 14 and stime 15 (in clock ticks of 10 ms)
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** Polls `condition` until it holds; fails (naming `what`) only if the process ends first. */
+async function until(r: Running, what: string, condition: () => boolean): Promise<void> {
+  let ended = false;
+  void r.exited.then(() => (ended = true));
+  while (!condition()) {
+    if (ended) assert.fail(`the process ended before ${what}; stderr: ${r.stderr}`);
+    await sleep(10);
+  }
+}
+
+function kiotrace(args: readonly string[], cwd = tmp, shellPrefix = ''): { code: number | null; stdout: string; stderr: string } {
+  const r = shellPrefix
+    ? spawnSync('sh', ['-c', `${shellPrefix} exec "$0" "$@"`, process.execPath, CLI, ...args], { cwd, encoding: 'utf8' })
+    : spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const TICKING = `BEGIN { printf("begin\\n"); } interval:ms:20 { printf("tick\\n"); } tracepoint:block:block_rq_issue { @issued = count(); } END { printf("end ran\\n"); }`;
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  test(`${signal} to a running program: END probes run, the maps print as at a normal end, exit 0`, async () => {
+    const r = start(['-e', TICKING, '--duration', '3600s']);
+    await until(r, 'the first tick', () => r.stdout.includes('tick\n'));
+    r.child.kill(signal);
+    assert.equal(await r.exited, 0);
+    assert.match(r.stdout, /^begin\n(tick\n)+end ran\n\n\n@issued: \d+\n$/);
+    assert.equal(r.stderr, `Attached 4 probes\nkiotrace: ${signal}: stopping at the current simulated time and keeping the results (again to quit at once)\n`);
+  });
+}
+
+test('SIGINT to the real biolatency.bt prints its histogram and exits 0', async () => {
+  const r = start([join(ROOT, 'traces', 'scripts', 'biolatency.bt'), '--duration', '3600s']);
+  await until(r, 'tracing to start', () => r.stdout.includes('Hit Ctrl-C to end.'));
+  // the histogram needs completed I/Os: let the simulation do some work first
+  await until(r, 'the simulation to run a while', () => cpuMs(r) >= 400);
+  r.child.kill('SIGINT');
+  assert.equal(await r.exited, 0);
+  assert.match(r.stdout, /\n@usecs:\n\[\d+, \d+\)\s+\d+ \|@+/);
+});
+
+test('SIGINT during run --perfetto: a valid trace under its name, no partial file, the summary says interrupted, exit 130', async () => {
+  const dir = mkdtempSync(join(tmp, 'perfetto-'));
+  const r = start(['run', 'default', '--duration', '3600s', '--perfetto', 'F.pftrace'], dir);
+  await until(r, 'the trace to be written', () => existsSync(join(dir, 'F.pftrace.kiotrace-partial')) && statSync(join(dir, 'F.pftrace.kiotrace-partial')).size > 0);
+  r.child.kill('SIGINT');
+  assert.equal(await r.exited, signalExitCode('SIGINT'));
+  assert.deepEqual(readdirSync(dir), ['F.pftrace']);
+  const { issues, summary } = checkPerfettoTrace(readFileSync(join(dir, 'F.pftrace')));
+  assert.deepEqual(issues.filter((i) => i.severity === 'error'), []);
+  assert.ok(summary.slicesBegun > 0);
+  assert.equal(summary.slicesBegun, summary.slicesEnded, "every slice ended, including I/Os in flight at the stop");
+  assert.match(r.stdout, /^kiotrace: interrupted by SIGINT at [\d.]+ (ns|µs|ms|s) of 3600 s simulated; the summary covers the time simulated so far\nscenario default: seed=1, duration=\d+ns/);
+  assert.match(r.stderr, /^kiotrace: SIGINT: stopping[^\n]*\nperfetto: F\.pftrace: \d+ events, \d+ bytes/);
+});
+
+test('SIGTERM during run --json: the report for the time simulated so far, marked interrupted, exit 143', async () => {
+  const r = start(['run', 'default', '--duration', '3600s', '--json']);
+  await until(r, 'the simulation to run a while', () => cpuMs(r) >= 600);
+  r.child.kill('SIGTERM');
+  assert.equal(await r.exited, 143);
+  const report = JSON.parse(r.stdout) as { interrupted: { signal: string; atNs: number; durationNs: number }; durationNs: number; scenario: string };
+  assert.equal(report.interrupted.signal, 'SIGTERM');
+  assert.equal(report.interrupted.durationNs, 3600e9);
+  assert.ok(report.interrupted.atNs < 3600e9);
+});
+
+test('Interruption: the first signal asks the run to stop, a second runs the clean-ups and exits at once with 128+N', () => {
+  const listeners = new Map<StopSignal, () => void>();
+  const source = {
+    on: (s: StopSignal, l: () => void) => listeners.set(s, l),
+    off: (s: StopSignal) => listeners.delete(s),
+  };
+  const events: string[] = [];
+  const i = new Interruption(source, (code) => events.push(`exit ${code}`), (s) => events.push(`first ${s}`));
+  i.onForcedExit(() => events.push('cleanup'));
+  assert.deepEqual([...listeners.keys()].sort(), ['SIGHUP', 'SIGINT', 'SIGTERM']);
+  listeners.get('SIGTERM')!();
+  assert.equal(i.signal, 'SIGTERM');
+  assert.deepEqual(events, ['first SIGTERM']);
+  listeners.get('SIGINT')!();
+  assert.deepEqual(events, ['first SIGTERM', 'cleanup', 'exit 130']);
+  i.dispose();
+  assert.equal(listeners.size, 0);
+});
+
+test('the progress line: only after a second of wall time, at most four times a second, erased before other output', () => {
+  let wallMs = 0;
+  const written: string[] = [];
+  const p = new ProgressLine({ write: (t: string) => written.push(t) }, 10e9, () => wallMs);
+  p.update(1e6, 1000);
+  wallMs = 900;
+  p.update(2e8, 1_000_000);
+  assert.deepEqual(written, [], 'nothing in the first second');
+  wallMs = 1000;
+  p.update(2.5e9, 4_000_000);
+  assert.deepEqual(written, [`\r\x1b[K${progressText(2.5e9, 10e9, 4e6)}`]);
+  wallMs = 1100;
+  p.update(2.6e9, 4_100_000);
+  assert.equal(written.length, 1, 'not again within 250 ms');
+  p.clear();
+  assert.equal(written[1], '\r\x1b[K');
+  p.clear();
+  assert.equal(written.length, 2, 'nothing to erase twice');
+  assert.equal(progressText(2.5e9, 10e9, 4e6), 'kiotrace: simulated 2.5 s of 10 s (25%), 4.0M events/s; Ctrl-C stops and keeps the results');
+});
+
+test('no progress line when stderr is not a terminal', () => {
+  const r = kiotrace(['run', 'blocking-read']);
+  assert.equal(r.code, 0);
+  assert.equal(r.stderr, '');
+});
+
+test('-o FILE streams: the output is in the file while the program runs, and complete after Ctrl-C', async () => {
+  const file = join(tmp, 'stream.txt');
+  const r = start(['-e', TICKING, '-o', file, '--duration', '3600s']);
+  await until(r, 'output in the file', () => existsSync(file) && readFileSync(file, 'utf8').includes('tick\n'));
+  r.child.kill('SIGINT');
+  assert.equal(await r.exited, 0);
+  assert.equal(r.stdout, '');
+  assert.match(readFileSync(file, 'utf8'), /^begin\n(tick\n)+end ran\n\n\n@issued: \d+\n$/);
+});
+
+test('-o FILE: a program with a mistake leaves the old FILE as it was', () => {
+  const file = join(tmp, 'kept.txt');
+  writeFileSync(file, 'precious\n');
+  const r = kiotrace(['-e', 'BEGIN { @x = 1 + ; }', '-o', file]);
+  assert.equal(r.code, 2);
+  assert.equal(readFileSync(file, 'utf8'), 'precious\n');
+});
+
+test('outputs never overwrite inputs: s.bt -o s.bt, -o through a symlink to the script, run in.json --perfetto in.json', () => {
+  const script = join(tmp, 's.bt');
+  const text = 'BEGIN { printf("hi\\n"); exit(); }\n';
+  writeFileSync(script, text);
+  let r = kiotrace([script, '-o', script]);
+  assert.deepEqual(r, { code: 2, stdout: '', stderr: `ERROR: -o ${script} would overwrite the script ${script}; write the output to another file\n` });
+  const link = join(tmp, 's-link.txt');
+  symlinkSync(script, link);
+  r = kiotrace([script, '-o', link]);
+  assert.equal(r.code, 2);
+  assert.equal(readFileSync(script, 'utf8'), text);
+
+  const scenario = join(tmp, 'in.json');
+  const scenarioText = readFileSync(join(ROOT, 'traces', 'scenarios', 'blocking-read.json'), 'utf8');
+  writeFileSync(scenario, scenarioText);
+  for (const flag of ['--perfetto', '--jaeger', '--otlp-file']) {
+    r = kiotrace(['run', scenario, flag, scenario]);
+    assert.deepEqual(r, { code: 2, stdout: '', stderr: `ERROR: ${flag} ${scenario} would overwrite the scenario ${scenario}; write the trace to another file\n` });
+  }
+  r = kiotrace(['-e', 'BEGIN { exit(); }', '-c', scenario, '-o', scenario]);
+  assert.equal(r.code, 2);
+  assert.equal(readFileSync(scenario, 'utf8'), scenarioText);
+});
+
+test('-o through a symlink writes the target and keeps its mode; a new file gets the umask mode', () => {
+  const target = join(tmp, 'target.txt');
+  writeFileSync(target, 'old\n');
+  chmodSync(target, 0o640);
+  const link = join(tmp, 'link.txt');
+  symlinkSync(target, link);
+  let r = kiotrace(['-e', 'BEGIN { printf("new\\n"); exit(); }', '-o', link]);
+  assert.equal(r.code, 0);
+  assert.equal(readFileSync(target, 'utf8'), 'new\n\n\n');
+  assert.ok(lstatSync(link).isSymbolicLink(), 'the link is still a link');
+  assert.equal(statSync(target).mode & 0o777, 0o640);
+  const fresh = join(tmp, 'fresh.txt');
+  r = kiotrace(['-e', 'BEGIN { printf("x\\n"); exit(); }', '-o', fresh], tmp, 'umask 027;');
+  assert.equal(r.code, 0);
+  assert.equal(statSync(fresh).mode & 0o777, 0o640);
+});
+
+test('-o /dev/full: a clear "disk full" line, exit 1, no stack trace', { skip: !existsSync('/dev/full') && 'no /dev/full here' }, () => {
+  const r = kiotrace(['-e', 'BEGIN { printf("%s\\n", "data"); exit(); }', '-o', '/dev/full']);
+  assert.deepEqual(r, { code: 1, stdout: '', stderr: 'Attached 1 probe\nERROR: -o /dev/full: No space left on device (disk full); 7 bytes of output were not written\n' });
+});
