@@ -75,8 +75,12 @@ usage:
   kiotrace -V, --version   print the version
 
 Scenario files are described in traces/README.md.
+Ctrl-C (or SIGTERM, SIGHUP) stops the simulation where it is and ends the run
+as its normal end does: END probes, maps, the summary, every trace file closed.
+A second Ctrl-C quits at once.
 Exit status: 0 ok, 1 runtime failure (also: spans not delivered), 2 usage or
-scenario error.
+scenario error; a run stopped by a signal exits 128+N (130 for Ctrl-C) after
+its summary and files are written; a program stopped by one exits 0, as bpftrace.
 `;
 
 type Command =
