@@ -480,7 +480,7 @@ async function main(argv: readonly string[]): Promise<number> {
       if (x.perfetto !== undefined || x.jaeger !== undefined || x.otlpFile !== undefined || x.otlp !== undefined) {
         // the OpenTelemetry and protobuf libraries load only when a trace output is asked for
         const { runWithExports } = await import('./exports.js');
-        const outcome = await runWithExports(m, durationNs, loaded.scenario.name, cmd.seed, cmd.exports);
+        const outcome = await runWithExports(m, durationNs, loaded.scenario, cmd.seed, cmd.exports);
         for (const line of outcome.lines) err(`${line}\n`);
         if (!outcome.complete) exitCode = 1;
       } else {

@@ -6,7 +6,7 @@
 import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
-import type { Machine } from '../core/index.js';
+import type { Machine, Scenario } from '../core/index.js';
 import { PerfettoWriter } from '../exporters/perfetto.js';
 import { JaegerFileExporter } from '../exporters/jaeger.js';
 import { CountingOtlpExporter, OtlpJsonFileExporter } from '../exporters/otlp.js';
@@ -76,8 +76,21 @@ export interface ExportOutcome {
   readonly complete: boolean;
 }
 
+/**
+ * What tells this run from another of the same scenario name, seed and epoch: the scenario's
+ * content (an edited file under the same name is another run) and the duration asked for.
+ */
+function runIdentity(scenario: Scenario, durationNs: number): string {
+  return `${JSON.stringify(scenario)}\0${durationNs}`;
+}
+
+/** The wall clock now, in ns (to the µs: two runs a moment apart get different epochs, so different trace ids). */
+function nowEpochNs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+}
+
 /** Runs `m` to `durationNs` with the requested outputs attached. */
-export async function runWithExports(m: Machine, durationNs: number, scenario: string, seed: number, req: ExportRequest): Promise<ExportOutcome> {
+export async function runWithExports(m: Machine, durationNs: number, scenario: Scenario, seed: number, req: ExportRequest): Promise<ExportOutcome> {
   const files: OutputFile[] = [];
   const open = (path: string): OutputFile => {
     const f = new OutputFile(path);
@@ -120,10 +133,11 @@ export async function runWithExports(m: Machine, durationNs: number, scenario: s
       }
       const onComplete = fileProcessor ? fileProcessor.traceComplete.bind(fileProcessor) : () => undefined;
       tracing = createTracing(m, {
-        scenario,
+        scenario: scenario.name,
         seed,
         sampleRatio: req.sampleRatio,
-        epochNs: req.epochNs ?? BigInt(Date.now()) * 1_000_000n,
+        runIdentity: runIdentity(scenario, durationNs),
+        epochNs: req.epochNs ?? nowEpochNs(),
         processors,
         onTraceComplete: onComplete,
         useEnvironment: req.ignoreEnvironment !== true,
