@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { HostAccess } from '../probes/lang/compile.js';
 import type { Scenario } from '../core/index.js';
 import { parseDuration } from './units.js';
-import type { ExportRequest } from './exports.js';
+import { exportSettingsProblem, outputPathProblem, parseEpochNs, type ExportRequest } from './export-settings.js';
 
 const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--perfetto FILE]
                     [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R] [--epoch NS]
@@ -347,7 +347,7 @@ function exportExample(flag: string): string {
 }
 
 function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl: string | undefined): ExportRequest | UsageError {
-  let sampleRatio = 1;
+  let sampleRatio: number | undefined;
   const sampleText = texts.get('sample');
   if (sampleText !== undefined) {
     sampleRatio = Number(sampleText);
@@ -358,10 +358,9 @@ function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl
   let epochNs: bigint | undefined;
   const epochText = texts.get('epoch');
   if (epochText !== undefined) {
-    if (!/^\d+$/.test(epochText) || epochText.length > 20) {
-      return new UsageError(`--epoch: must be nanoseconds since 1970 as an integer, like 1700000000000000000 (got "${epochText}")`);
-    }
-    epochNs = BigInt(epochText);
+    const parsed = parseEpochNs(epochText);
+    if (typeof parsed !== 'bigint') return new UsageError(parsed.error);
+    epochNs = parsed;
   }
   if (otlpUrl !== undefined) {
     let ok = false;
@@ -377,6 +376,8 @@ function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl
   for (const flag of ['perfetto', 'jaeger', 'otlp-file']) {
     const path = texts.get(flag);
     if (path === undefined) continue;
+    const empty = outputPathProblem(`--${flag}`, path);
+    if (empty !== undefined) return new UsageError(empty);
     const clash = [...files].find(([, p]) => resolve(p) === resolve(path));
     if (clash) return new UsageError(`--${flag} and --${clash[0]} name the same file "${path}"; give each output its own file`);
     files.set(flag, path);
@@ -389,7 +390,7 @@ function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl
     ...(files.has('jaeger') ? { jaeger: files.get('jaeger')! } : {}),
     ...(files.has('otlp-file') ? { otlpFile: files.get('otlp-file')! } : {}),
     ...(otlp ? { otlp: { url: otlpUrl } } : {}),
-    sampleRatio,
+    ...(sampleRatio !== undefined ? { sampleRatio } : {}),
     ...(epochNs !== undefined ? { epochNs } : {}),
   };
 }
@@ -478,6 +479,11 @@ async function main(argv: readonly string[]): Promise<number> {
       const m = prepareRun(loaded.scenario, { seed: cmd.seed, durationNs });
       const x = cmd.exports;
       if (x.perfetto !== undefined || x.jaeger !== undefined || x.otlpFile !== undefined || x.otlp !== undefined) {
+        const refused = exportSettingsProblem(x, process.env, durationNs);
+        if (refused !== undefined) {
+          err(`kiotrace: ${refused}\n`);
+          return 2;
+        }
         // the OpenTelemetry and protobuf libraries load only when a trace output is asked for
         const { runWithExports } = await import('./exports.js');
         const outcome = await runWithExports(m, durationNs, loaded.scenario, cmd.seed, cmd.exports);
