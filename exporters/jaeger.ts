@@ -24,9 +24,17 @@ function tagsJson(attributes: Attributes, out: string[]): void {
   }
 }
 
-/** µs since the epoch, rounded down or up (exact in a double: 2^53 µs is 285 years). */
-const hrUsFloor = (t: HrTime): number => t[0] * 1_000_000 + Math.floor(t[1] / 1000);
-const hrUsCeil = (t: HrTime): number => t[0] * 1_000_000 + Math.ceil(t[1] / 1000);
+/**
+ * µs since the epoch as decimal text, the sub-µs part rounded down or up. A double holds it exactly
+ * up to 2^53 µs (the year 2255); later --epochs (up to 2^64-1 ns) take the exact BigInt way.
+ */
+function hrUsText(t: HrTime, roundUp: boolean): string {
+  const us = roundUp ? Math.ceil(t[1] / 1000) : Math.floor(t[1] / 1000);
+  const v = t[0] * 1_000_000 + us;
+  return Number.isSafeInteger(v) ? String(v) : String(BigInt(t[0]) * 1_000_000n + BigInt(us));
+}
+/** end (rounded up) - start (rounded down) in µs: small within a run, so exact as a number. */
+const hrUsSpan = (start: HrTime, end: HrTime): number => (end[0] - start[0]) * 1_000_000 + Math.ceil(end[1] / 1000) - Math.floor(start[1] / 1000);
 /** b - a in ns; differences within a run are small, so a double holds them exactly. */
 const hrDiffNs = (a: HrTime, b: HrTime): number => (b[0] - a[0]) * 1_000_000_000 + (b[1] - a[1]);
 
@@ -41,8 +49,6 @@ const KIND_NAMES: Readonly<Record<number, string>> = {
 /** One span in Jaeger's shape, as JSON text. Times round outwards to whole µs so children stay inside parents. */
 export function jaegerSpanJson(span: ReadableSpan): string {
   const ctx = span.spanContext();
-  const startUs = hrUsFloor(span.startTime);
-  const endUs = hrUsCeil(span.endTime);
   const refs: string[] = [];
   if (span.parentSpanContext) refs.push(`{"refType":"CHILD_OF","traceID":"${span.parentSpanContext.traceId}","spanID":"${span.parentSpanContext.spanId}"}`);
   for (const link of span.links) refs.push(`{"refType":"FOLLOWS_FROM","traceID":"${link.context.traceId}","spanID":"${link.context.spanId}"}`);
@@ -62,11 +68,11 @@ export function jaegerSpanJson(span: ReadableSpan): string {
   const logs = span.events.map((e) => {
     const fields = [tagJson('event', e.name)];
     tagsJson(e.attributes ?? {}, fields);
-    return `{"timestamp":${hrUsFloor(e.time)},"fields":[${fields.join(',')}]}`;
+    return `{"timestamp":${hrUsText(e.time, false)},"fields":[${fields.join(',')}]}`;
   });
   return (
     `{"traceID":"${ctx.traceId}","spanID":"${ctx.spanId}","operationName":${JSON.stringify(span.name)},"references":[${refs.join(',')}],` +
-    `"startTime":${startUs},"duration":${endUs - startUs},"tags":[${tags.join(',')}],"logs":[${logs.join(',')}],"processID":"p1","warnings":null}`
+    `"startTime":${hrUsText(span.startTime, false)},"duration":${hrUsSpan(span.startTime, span.endTime)},"tags":[${tags.join(',')}],"logs":[${logs.join(',')}],"processID":"p1","warnings":null}`
   );
 }
 

@@ -1,9 +1,11 @@
 // OTLP out of kiotrace: to a file (OTLP/JSON through the official serializer, one
 // ExportTraceServiceRequest per line, as the collector's otlpjsonfile receiver reads it) and over
-// the network (the official OTLP/HTTP protobuf exporter, wrapped to count what was delivered).
+// the network (the official OTLP exporters, HTTP/protobuf, HTTP/JSON or gRPC, wrapped to count what
+// was delivered and to tell of trouble as it happens).
 
+import diagnostics from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-node';
 
@@ -39,6 +41,20 @@ export class OtlpJsonFileExporter implements SpanExporter {
 
 const NEWLINE = new Uint8Array([0x0a]);
 
+/** OTLP's transports, as OTEL_EXPORTER_OTLP_PROTOCOL names them. */
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+
+/**
+ * The official exporter for `protocol`, sending to `url` (its other settings, headers, timeout,
+ * compression, certificates, from the OTEL_EXPORTER_OTLP_* variables as the exporter reads them).
+ * Loaded on demand: gRPC's library is large and only a gRPC run needs it.
+ */
+export async function createOtlpExporter(protocol: OtlpProtocol, url: string): Promise<SpanExporter> {
+  if (protocol === 'grpc') return new (await import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter({ url });
+  if (protocol === 'http/json') return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter({ url });
+  return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter({ url });
+}
+
 /** What happened to the spans handed to a network exporter. */
 export interface DeliveryReport {
   readonly delivered: number;
@@ -47,20 +63,51 @@ export interface DeliveryReport {
   readonly reasons: readonly string[];
 }
 
+/** The User-Agent the official HTTP exporters send: how their requests are told from others. */
+const EXPORTER_USER_AGENT = 'OTel-OTLP-Exporter-JavaScript/';
+
 /**
- * The official OTLP/HTTP protobuf exporter (it retries with backoff and honours the
- * OTEL_EXPORTER_OTLP_* variables), counting delivered and failed spans so a run can say how many
- * never arrived, and why.
+ * An official OTLP exporter (it retries with backoff), counting delivered and failed spans so a
+ * run can say how many never arrived, and why. `onProblem` hears of the first trouble as soon as
+ * it happens: a failed export, or (over HTTP) a request that could not reach the endpoint, which
+ * the exporter would otherwise retry in silence until its timeout.
  */
 export class CountingOtlpExporter implements SpanExporter {
-  private readonly inner: OTLPTraceExporter;
   private delivered = 0;
   private failed = 0;
   private readonly reasons: string[] = [];
+  private problemReported = false;
+  private readonly unwatch: (() => void) | undefined;
 
-  /** `url` undefined: the exporter's own default or OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT. */
-  constructor(url: string | undefined) {
-    this.inner = new OTLPTraceExporter(url !== undefined ? { url } : {});
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly url: string,
+    private readonly onProblem: (reason: string) => void = () => undefined,
+  ) {
+    if (url.startsWith('http')) this.unwatch = this.watchRequests();
+  }
+
+  /** Node's http client publishes every request that fails to connect: the first one to our endpoint is reported. */
+  private watchRequests(): () => void {
+    const target = new URL(this.url);
+    const where = `${target.protocol}//${target.host}${target.pathname}${target.search}`;
+    const listener = (message: unknown): void => {
+      if (this.problemReported || typeof message !== 'object' || message === null) return;
+      const { request, error } = message as { request?: ClientRequest; error?: unknown };
+      if (!request || typeof request.getHeader !== 'function') return;
+      const agent = request.getHeader('user-agent');
+      if (typeof agent !== 'string' || !agent.includes(EXPORTER_USER_AGENT)) return;
+      if (`${request.protocol}//${String(request.getHeader('host'))}${request.path}` !== where) return;
+      this.problem(error instanceof Error ? error.message : String(error));
+    };
+    diagnostics.subscribe('http.client.request.error', listener);
+    return () => diagnostics.unsubscribe('http.client.request.error', listener);
+  }
+
+  private problem(reason: string): void {
+    if (this.problemReported) return;
+    this.problemReported = true;
+    this.onProblem(reason);
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -77,9 +124,12 @@ export class CountingOtlpExporter implements SpanExporter {
     }
   }
 
-  private fail(count: number, reason: string): void {
+  private fail(count: number, message: string): void {
+    // gRPC ends its messages with an empty "Resolution note:"
+    const reason = message.replace(/\s*Resolution note:\s*$/, '').trim();
     this.failed += count;
     if (!this.reasons.includes(reason)) this.reasons.push(reason);
+    this.problem(reason);
   }
 
   report(): DeliveryReport {
@@ -87,10 +137,11 @@ export class CountingOtlpExporter implements SpanExporter {
   }
 
   shutdown(): Promise<void> {
+    this.unwatch?.();
     return this.inner.shutdown().catch(() => undefined);
   }
 
   forceFlush(): Promise<void> {
-    return this.inner.forceFlush().catch(() => undefined);
+    return (this.inner.forceFlush?.() ?? Promise.resolve()).catch(() => undefined);
   }
 }

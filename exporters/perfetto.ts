@@ -2,7 +2,8 @@
 // our proto2 subset with the official field numbers) through protobufjs, chunk by chunk, so
 // memory does not grow with the length of the run. Two writer sequences: 1 carries the kernel's
 // own records (system info, process tree, ftrace sched events per CPU), 2 the track events
-// (descriptors, slices, counters, flows) with interned names.
+// (descriptors, slices, counters, flows) with interned names. Like an OpenTelemetry exporter it
+// never throws: an output that fails is remembered and counted (outputError, bytesLost).
 
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -124,7 +125,12 @@ class InternTable {
 export class PerfettoWriter implements TimelineSink {
   /** Track events plus ftrace events written (what "events per second" counts). */
   eventsWritten = 0;
+  /** Bytes `out` took. */
   bytesWritten = 0;
+  /** Bytes not written because `out` failed (it is not called again after that). */
+  bytesLost = 0;
+  /** The first error `out` threw. */
+  outputError: Error | undefined;
   private w = protobuf.Writer.create();
   private readonly f: ReturnType<typeof fieldIds>;
   private readonly types: {
@@ -359,11 +365,22 @@ export class PerfettoWriter implements TimelineSink {
     if (this.w.len >= CHUNK_BYTES) this.flush();
   }
 
+  /** Hands the pending bytes to `out`; after it has failed once nothing more goes (a trace with a hole is no trace). */
   private flush(): void {
     if (this.w.len === 0) return;
     const chunk = this.w.finish();
-    this.bytesWritten += chunk.length;
-    this.out(chunk);
     this.w = protobuf.Writer.create();
+    if (this.outputError !== undefined) {
+      this.bytesLost += chunk.length;
+      return;
+    }
+    try {
+      this.out(chunk);
+      this.bytesWritten += chunk.length;
+    } catch (e) {
+      // like every exporter, it never throws into the simulation: the error is kept and counted
+      this.outputError = e instanceof Error ? e : new Error(String(e));
+      this.bytesLost += chunk.length;
+    }
   }
 }

@@ -47,6 +47,9 @@ export interface TimelineStart {
 /** The kernel version the simulator follows (the tracepoint formats are 6.18's). */
 export const SIMULATED_KERNEL_RELEASE = '6.18.0-kiotrace';
 
+/** The arg of a slice still open when the run ended: it ends at the end of the run, not of its work. */
+export const UNFINISHED: readonly TimelineAnnotation[] = [{ name: 'unfinished', value: 'run ended first' }];
+
 /** Modeled functions drawn as thread slices, with the layer each belongs to. */
 const FUNCTION_LAYERS: Readonly<Record<string, string>> = {
   vfs_read: 'vfs',
@@ -217,7 +220,11 @@ export class TraceRecorder {
     };
   }
 
-  /** Detaches, closes whatever is still open at `endNs` (so every slice is balanced) and finishes. */
+  /**
+   * Detaches, closes whatever is still open at `endNs` (so every slice is balanced) and finishes.
+   * A slice the end of the run cut short says so in its args (UNFINISHED), so its length is not
+   * read as the work's.
+   */
   stop(endNs: number): void {
     this.detach?.();
     this.detach = undefined;
@@ -225,17 +232,17 @@ export class TraceRecorder {
       const trackId = this.threadTracks.get(tid)!;
       while (stack.length > 0) {
         stack.pop();
-        this.sink.sliceEnd(trackId, endNs);
+        this.sink.sliceEnd(trackId, endNs, UNFINISHED);
       }
     }
     for (let c = 0; c < this.irqStacks.length; c++) {
       const stack = this.irqStacks[c]!;
       while (stack.length > 0) {
         stack.pop();
-        this.sink.sliceEnd(this.irqTrackIds[c]!, endNs);
+        this.sink.sliceEnd(this.irqTrackIds[c]!, endNs, UNFINISHED);
       }
     }
-    for (const f of this.inFlight.values()) this.sink.sliceEnd(f.trackId, endNs);
+    for (const f of this.inFlight.values()) this.sink.sliceEnd(f.trackId, endNs, UNFINISHED);
     this.inFlight.clear();
     // an arrow needs two ends: a chain seen only once (submitted, never issued) ends where it began
     for (const [ioId, st] of this.flows) {

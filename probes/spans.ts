@@ -3,7 +3,7 @@
 // asynchronous readahead); under it one span per layer the I/O crosses: VFS, page cache, fs
 // mapping, bio, block request (with its queue wait), driver, device, DMA, interrupt, and the
 // wake-up of the task that waited. Times are simulated nanoseconds passed as HrTime; parents are
-// explicit contexts; ids come from (seed, ioId, ordinal).
+// explicit contexts; ids come from (run, ioId, ordinal), the run being its seed, scenario and epoch.
 
 import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type HrTime, type Span, type Tracer } from '@opentelemetry/api';
 import type { IdGenerator } from '@opentelemetry/sdk-trace-node';
@@ -40,7 +40,12 @@ export const ATTR = {
   merged: 'kiotrace.merged',
   wokenPid: 'kiotrace.woken.pid',
   targetCpu: 'kiotrace.target_cpu',
+  /** The run ended before this span did: its end is the end of the run, not of the work. */
+  unfinished: 'kiotrace.unfinished',
 } as const;
+
+/** The event on a span the run's end cut short, at the end of the run. */
+export const RUN_ENDED_EVENT = 'run ended before this span did';
 
 /** Modeled functions that become layer spans, under their Linux names. */
 const LAYER_FUNCTIONS = [
@@ -64,16 +69,28 @@ const LAYER_FUNCTIONS = [
 ];
 
 /**
- * Trace and span ids from (seed, ioId, ordinal): readable in a UI, unique by construction, and
- * the same on every run. The SDK asks for ids with no arguments, so the builder sets them first.
+ * Trace and span ids from (run, ioId, ordinal). A trace id is [run word][ioId as 64 bits][mix of
+ * run and ioId], a span id [that mix][ordinal + 1]: readable in a UI, unique within a run by
+ * construction, and different between runs. The run's 64 bits hash what identifies it (the seed,
+ * and from the caller the scenario's name and content, the duration, the epoch), so two runs share
+ * a trace id only if those 64 bits collide, while the same run with the same --epoch gets the same
+ * ids. The SDK asks for ids with no arguments, so the builder sets them first.
  */
 export class SimIdGenerator implements IdGenerator {
   private traceId = '';
   private spanId = '';
-  private readonly seedHex: string;
+  private readonly runHex: string;
+  /** Mixed with each ioId: the second 32 bits of the run's identity. */
+  private readonly runMix: number;
 
-  constructor(private readonly seed: number) {
-    this.seedHex = hex32(mix32(seed ^ 0x6b696f74));
+  /** `runIdentity`: text that tells this run from others with the same seed (empty: the seed alone). */
+  constructor(seed: number, runIdentity = '') {
+    const h = fnv1a64(`${seed}\0${runIdentity}`);
+    const lo = Number(h & 0xffff_ffffn);
+    const hi = Number(h >> 32n);
+    // a bijection of the 64 bits, so that distinct hashes stay distinct ids, with every bit of the hash in the first word
+    this.runMix = mix32(lo);
+    this.runHex = hex32(mix32(hi ^ this.runMix));
   }
 
   private lastIoId = -1;
@@ -84,8 +101,8 @@ export class SimIdGenerator implements IdGenerator {
     if (ioId !== this.lastIoId) {
       // an I/O's spans are mostly made back to back: its trace id is worked out once
       this.lastIoId = ioId;
-      this.mixedHex = hex32(mix32(ioId ^ mix32(this.seed)));
-      this.traceId = this.seedHex + hex32(Math.floor(ioId / 0x1_0000_0000)) + hex32(ioId >>> 0) + this.mixedHex;
+      this.mixedHex = hex32(mix32(ioId ^ this.runMix));
+      this.traceId = this.runHex + hex32(Math.floor(ioId / 0x1_0000_0000)) + hex32(ioId >>> 0) + this.mixedHex;
     }
     this.spanId = this.mixedHex + hex32(ordinal + 1);
   }
@@ -104,11 +121,18 @@ export class SimIdGenerator implements IdGenerator {
   }
 }
 
+/** FNV-1a, 64 bits, over the text's UTF-8: once per run, so BigInt is fast enough. */
+function fnv1a64(text: string): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of new TextEncoder().encode(text)) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffff_ffff_ffff_ffffn;
+  return h;
+}
+
 function hex32(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
 }
 
-/** murmur3's 32-bit finalizer: spreads consecutive ioIds over the whole id space (and the sampler's). */
+/** murmur3's 32-bit finalizer (a bijection): spreads consecutive ioIds over the whole id space (and the sampler's). */
 function mix32(x: number): number {
   let h = x >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
@@ -283,22 +307,32 @@ export class SpanBuilder {
     };
   }
 
-  /** Ends every span still open at `endNs` (I/O still in flight when the run stopped). */
+  /**
+   * Ends every span still open at `endNs`: I/Os still in flight when the run stopped. Each such span
+   * says so (kiotrace.unfinished and a "run ended" event at `endNs`), so a span cut short by the end
+   * of the run is never read as one that took that long.
+   */
   stop(endNs: number): void {
     this.detach?.();
     this.detach = undefined;
     const t = this.clock.hrTime(endNs);
+    const cut = (span: Span | undefined): void => {
+      if (!span) return;
+      span.setAttribute(ATTR.unfinished, true);
+      span.addEvent(RUN_ENDED_EVENT, {}, t);
+      span.end(t);
+    };
     for (const r of this.requests.values()) {
-      r.queue?.end(t);
-      r.device?.end(t);
-      r.driver?.end(t);
-      r.span.end(t);
+      cut(r.queue);
+      cut(r.device);
+      cut(r.driver);
+      cut(r.span);
     }
-    for (const b of this.bios.values()) b.span.end(t);
-    for (const stack of this.stacks.values()) for (const f of stack) f.span.end(t);
+    for (const b of this.bios.values()) cut(b.span);
+    for (const stack of this.stacks.values()) for (const f of stack) cut(f.span);
     for (const io of this.traces.values()) {
-      io.wake?.end(t);
-      if (!io.rootEnded) io.root.end(t);
+      cut(io.wake);
+      if (!io.rootEnded) cut(io.root);
       this.onTraceComplete(io.root.spanContext().traceId);
     }
     this.traces.clear();

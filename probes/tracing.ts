@@ -6,6 +6,7 @@ import { type Context } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
+  AlwaysOffSampler,
   AlwaysOnSampler,
   NodeTracerProvider,
   ParentBasedSampler,
@@ -186,8 +187,13 @@ export class PacedBatchProcessor implements SpanProcessor {
 export interface TracingOptions {
   readonly scenario: string;
   readonly seed: number;
-  /** Fraction of I/Os traced, decided by trace id (1 = every I/O). */
+  /** Fraction of I/Os traced, decided by trace id (1 = every I/O, 0 = none). */
   readonly sampleRatio: number;
+  /**
+   * What else tells this run from others with the same scenario name, seed and epoch (the caller
+   * knows the scenario's content and the duration): part of the hash behind every trace id.
+   */
+  readonly runIdentity?: string;
   /** Wall-clock ns that simulated t=0 maps to. */
   readonly epochNs: bigint;
   readonly processors: readonly SpanProcessor[];
@@ -200,6 +206,8 @@ export interface TracingOptions {
 export interface Tracing {
   readonly provider: NodeTracerProvider;
   readonly builder: SpanBuilder;
+  /** The run's id generator (traceIdOf(ioId) names an I/O's trace). */
+  readonly ids: SimIdGenerator;
 }
 
 /** The resource: service kiotrace (or OTEL_SERVICE_NAME), the scenario and the seed. */
@@ -209,8 +217,13 @@ function runResource(scenario: string, seed: number, useEnvironment: boolean) {
 }
 
 export function createTracing(m: Machine, opts: TracingOptions): Tracing {
-  const ids = new SimIdGenerator(opts.seed);
-  const sampler = opts.sampleRatio >= 1 ? new AlwaysOnSampler() : new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(opts.sampleRatio) });
+  const ids = new SimIdGenerator(opts.seed, JSON.stringify([opts.scenario, String(opts.epochNs), opts.runIdentity ?? '']));
+  const sampler =
+    opts.sampleRatio >= 1
+      ? new AlwaysOnSampler()
+      : opts.sampleRatio <= 0
+        ? new AlwaysOffSampler()
+        : new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(opts.sampleRatio) });
   const provider = new NodeTracerProvider({
     resource: runResource(opts.scenario, opts.seed, opts.useEnvironment ?? true),
     idGenerator: ids,
@@ -219,5 +232,5 @@ export function createTracing(m: Machine, opts: TracingOptions): Tracing {
   });
   const tracer = provider.getTracer('kiotrace');
   const builder = new SpanBuilder(m, tracer, ids, new SimClock(opts.epochNs), opts.onTraceComplete);
-  return { provider, builder };
+  return { provider, builder, ids };
 }

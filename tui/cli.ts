@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { HostAccess } from '../probes/lang/compile.js';
 import type { Scenario } from '../core/index.js';
 import { parseDuration } from './units.js';
-import type { ExportRequest } from './exports.js';
+import { exportSettingsProblem, outputPathProblem, parseEpochNs, type ExportRequest } from './export-settings.js';
 import { Interruption, ProgressLine, runMachine, signalExitCode, type RunEnd, type RunLoopOptions } from './run-loop.js';
 import { fsErrorText, StreamedFile } from './streamed-output.js';
 
@@ -353,7 +353,7 @@ function exportExample(flag: string): string {
 }
 
 function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl: string | undefined): ExportRequest | UsageError {
-  let sampleRatio = 1;
+  let sampleRatio: number | undefined;
   const sampleText = texts.get('sample');
   if (sampleText !== undefined) {
     sampleRatio = Number(sampleText);
@@ -364,10 +364,9 @@ function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl
   let epochNs: bigint | undefined;
   const epochText = texts.get('epoch');
   if (epochText !== undefined) {
-    if (!/^\d+$/.test(epochText) || epochText.length > 20) {
-      return new UsageError(`--epoch: must be nanoseconds since 1970 as an integer, like 1700000000000000000 (got "${epochText}")`);
-    }
-    epochNs = BigInt(epochText);
+    const parsed = parseEpochNs(epochText);
+    if (typeof parsed !== 'bigint') return new UsageError(parsed.error);
+    epochNs = parsed;
   }
   if (otlpUrl !== undefined) {
     let ok = false;
@@ -383,6 +382,8 @@ function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl
   for (const flag of ['perfetto', 'jaeger', 'otlp-file']) {
     const path = texts.get(flag);
     if (path === undefined) continue;
+    const empty = outputPathProblem(`--${flag}`, path);
+    if (empty !== undefined) return new UsageError(empty);
     const clash = [...files].find(([, p]) => resolve(p) === resolve(path));
     if (clash) return new UsageError(`--${flag} and --${clash[0]} name the same file "${path}"; give each output its own file`);
     files.set(flag, path);
@@ -395,7 +396,7 @@ function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl
     ...(files.has('jaeger') ? { jaeger: files.get('jaeger')! } : {}),
     ...(files.has('otlp-file') ? { otlpFile: files.get('otlp-file')! } : {}),
     ...(otlp ? { otlp: { url: otlpUrl } } : {}),
-    sampleRatio,
+    ...(sampleRatio !== undefined ? { sampleRatio } : {}),
     ...(epochNs !== undefined ? { epochNs } : {}),
   };
 }
@@ -485,19 +486,36 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       const durationNs = cmd.durationNs ?? loaded.scenario.durationNs;
       let exitCode = 0;
+      const x = cmd.exports;
+      const refused = exportSettingsProblem(x, process.env, durationNs);
+      if (refused !== undefined) {
+        err(`kiotrace: ${refused}\n`);
+        return 2;
+      }
       const { prepareRun } = await import('./run.js');
-          const m = prepareRun(loaded.scenario, { seed: cmd.seed, durationNs });
+      const m = prepareRun(loaded.scenario, { seed: cmd.seed, durationNs });
       const control = runControl(durationNs);
       let end: RunEnd;
-      const x = cmd.exports;
+      const exporting = x.perfetto !== undefined || x.jaeger !== undefined || x.otlpFile !== undefined || x.otlp !== undefined;
       try {
-        if (x.perfetto !== undefined || x.jaeger !== undefined || x.otlpFile !== undefined || x.otlp !== undefined) {
+        if (exporting) {
           // the OpenTelemetry and protobuf libraries load only when a trace output is asked for
           const { runWithExports } = await import('./exports.js');
           let exportEnd: RunEnd = { kind: 'completed' };
-          const outcome = await runWithExports(m, durationNs, loaded.scenario.name, cmd.seed, cmd.exports, async (machine, untilNs, afterSlice) => {
-            exportEnd = await runMachine(machine, untilNs, { ...control.options, ...(afterSlice ? { afterSlice } : {}) });
-          });
+          const outcome = await runWithExports(
+            m,
+            durationNs,
+            loaded.scenario,
+            cmd.seed,
+            cmd.exports,
+            async (machine, untilNs, afterSlice) => {
+              exportEnd = await runMachine(machine, untilNs, { ...control.options, ...(afterSlice ? { afterSlice } : {}) });
+            },
+            (line) => {
+              control.progress?.clear();
+              err(`${line}\n`);
+            },
+          );
           end = exportEnd;
           for (const line of outcome.lines) err(`${line}\n`);
           if (!outcome.complete) exitCode = 1;

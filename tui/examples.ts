@@ -27,7 +27,7 @@ export async function writeExamples(repoRoot: string, outDir: string): Promise<s
     const durationNs = loaded.scenario.durationNs;
     const m = prepareRun(loaded.scenario, { seed: EXAMPLE_SEED, durationNs });
     const files = exampleFiles(name);
-    const outcome = await runWithExports(m, durationNs, name, EXAMPLE_SEED, {
+    const outcome = await runWithExports(m, durationNs, loaded.scenario, EXAMPLE_SEED, {
       perfetto: join(outDir, files.perfetto),
       jaeger: join(outDir, files.jaeger),
       sampleRatio: 1,

@@ -1,90 +1,157 @@
 // The composition root of a run with trace outputs: Perfetto (trace recorder -> writer), and the
 // span builder's OpenTelemetry traces to a Jaeger JSON file, an OTLP/JSON file and/or an OTLP
 // endpoint. Files are written beside their destination and renamed into place at the end, so an
-// interrupted run never leaves a half-written trace under the user's name.
+// interrupted or failed run never leaves a half-written trace under the user's name, and a write
+// error (a full disk) costs that one output, never the others or the run.
 
 import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
-import type { Machine } from '../core/index.js';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { Machine, Scenario } from '../core/index.js';
 import { PerfettoWriter } from '../exporters/perfetto.js';
 import { JaegerFileExporter } from '../exporters/jaeger.js';
-import { CountingOtlpExporter, OtlpJsonFileExporter } from '../exporters/otlp.js';
+import { CountingOtlpExporter, OtlpJsonFileExporter, createOtlpExporter } from '../exporters/otlp.js';
 import { TraceRecorder } from '../probes/recorder.js';
 import { CompleteTraceProcessor, PacedBatchProcessor, createTracing, type Tracing } from '../probes/tracing.js';
+import { resolveSpanSettings, type Environment, type ExportRequest } from './export-settings.js';
 
-export interface ExportRequest {
-  readonly perfetto?: string;
-  readonly jaeger?: string;
-  readonly otlpFile?: string;
-  /** Send spans over OTLP/HTTP; `url` undefined means the exporter's default or OTEL_* variables. */
-  readonly otlp?: { readonly url: string | undefined };
-  readonly sampleRatio: number;
-  /** Wall-clock ns of simulated t=0; undefined: now. */
-  readonly epochNs?: bigint;
-  /** Ignore OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES (the shipped example files). */
-  readonly ignoreEnvironment?: boolean;
+export type { ExportRequest } from './export-settings.js';
+
+/** strerror()-like words for what goes wrong writing a file, and what to do where it helps. */
+function fileErrorText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOSPC':
+      return 'no space left on device (disk full)';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EFBIG':
+      return 'file too large';
+    case 'EIO':
+      return 'input/output error';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'EPIPE':
+      return 'broken pipe (nothing reads it any more)';
+    default:
+      return e instanceof Error ? e.message : String(e);
+  }
 }
 
 /**
  * A file written through a temporary name and renamed into place on close. Devices and pipes
- * (/dev/null, /dev/stdout, a FIFO) are written directly: there is nothing to replace.
+ * (/dev/null, /dev/stdout, a FIFO) are written directly: there is nothing to replace. It never
+ * throws: the first error is kept, nothing more is written, and the temporary file is removed.
  */
 class OutputFile {
-  private readonly fd: number;
+  private fd: number | undefined;
   private readonly tmpPath: string | undefined;
+  /** A regular file was there before: a failed run leaves it as it was. */
+  private readonly replaces: boolean;
   bytes = 0;
+  error: unknown;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly flag: string,
+    readonly path: string,
+  ) {
     let special = false;
+    let exists = false;
     try {
-      special = !statSync(path).isFile();
+      const st = statSync(path);
+      exists = true;
+      special = !st.isFile();
     } catch {
       special = false;
     }
+    this.replaces = exists && !special;
     this.tmpPath = special ? undefined : `${path}.kiotrace-partial`;
-    this.fd = openSync(this.tmpPath ?? path, 'w');
+    try {
+      this.fd = openSync(this.tmpPath ?? path, 'w');
+    } catch (e) {
+      this.error = e;
+    }
+  }
+
+  get failed(): boolean {
+    return this.error !== undefined;
   }
 
   write(data: Uint8Array | string): void {
-    const n = typeof data === 'string' ? writeSync(this.fd, data) : writeSync(this.fd, data);
-    this.bytes += n;
+    if (this.fd === undefined || this.error !== undefined) return;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    try {
+      // a device or pipe may take part of a buffer
+      for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at, bytes.length - at);
+      this.bytes += bytes.length;
+    } catch (e) {
+      this.error = e;
+    }
   }
 
+  /** Closes it and puts it in place; on an error the temporary file goes and the destination stays as it was. */
   commit(): void {
-    closeSync(this.fd);
-    if (this.tmpPath !== undefined) renameSync(this.tmpPath, this.path);
+    if (this.fd !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch (e) {
+        this.error ??= e;
+      }
+      this.fd = undefined;
+    }
+    if (this.tmpPath === undefined) return;
+    if (this.error === undefined) {
+      try {
+        renameSync(this.tmpPath, this.path);
+        return;
+      } catch (e) {
+        this.error = e;
+      }
+    }
+    rmSync(this.tmpPath, { force: true });
   }
 
   abandon(): void {
-    try {
-      closeSync(this.fd);
-    } catch {
-      // already closed
+    if (this.fd !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // closing is all that is left to do
+      }
+      this.fd = undefined;
     }
     if (this.tmpPath !== undefined) rmSync(this.tmpPath, { force: true });
+  }
+
+  /** The line for stderr when it could not be written. */
+  errorLine(): string {
+    const kept = this.tmpPath === undefined ? '' : this.replaces ? `; the ${this.path} that was there is unchanged` : `; no ${this.path} was written`;
+    return `ERROR: ${this.flag} ${this.path}: ${fileErrorText(this.error)}${kept}`;
   }
 }
 
 /** Simulated time run between turns of the event loop while spans go over the network. */
 const OTLP_SLICE_NS = 1_000_000;
 
-export interface ExportOutcome {
-  /** What was written, and what was not delivered and why: one line each, for stderr. */
-  readonly lines: readonly string[];
-  /** Every span reached every destination. */
-  readonly complete: boolean;
-}
-
 /**
- * How the caller runs the machine to `untilNs`; `afterSlice` must be awaited between slices of
- * the run (network exports wait there). The CLI's runner also stops early on a signal.
+ * Runs the machine to `untilNs` (or stops it earlier: an interrupted run). `afterSlice`, when
+ * given, must be awaited every so often: it lets spans go out over the network at the pace the
+ * endpoint takes them. Whatever time the machine has reached when this resolves is the run's end.
  */
 export type MachineRunner = (m: Machine, untilNs: number, afterSlice?: () => Promise<void>) => Promise<void>;
 
-/** Runs to the end in one go, or in 1 ms slices when spans go over the network. */
-const runWhole: MachineRunner = async (m, untilNs, afterSlice) => {
-  if (afterSlice === undefined) {
+/** The whole run, in slices of simulated time when something waits between them. */
+export const runToEnd: MachineRunner = async (m, untilNs, afterSlice) => {
+  if (!afterSlice) {
     m.run(untilNs);
     return;
   }
@@ -95,18 +162,55 @@ const runWhole: MachineRunner = async (m, untilNs, afterSlice) => {
   }
 };
 
-/** Runs `m` to `durationNs` (or until `runMachine` stops early) with the requested outputs attached. */
-export async function runWithExports(m: Machine, durationNs: number, scenario: string, seed: number, req: ExportRequest, runMachine: MachineRunner = runWhole): Promise<ExportOutcome> {
+export interface ExportOutcome {
+  /** What was written, and what was not delivered and why: one line each, for stderr. */
+  readonly lines: readonly string[];
+  /** Every span reached every destination. */
+  readonly complete: boolean;
+}
+
+/**
+ * What tells this run from another of the same scenario name, seed and epoch: the scenario's
+ * content (an edited file under the same name is another run) and the duration asked for.
+ */
+function runIdentity(scenario: Scenario, durationNs: number): string {
+  return `${JSON.stringify(scenario)}\0${durationNs}`;
+}
+
+/** The wall clock now, in ns (to the µs: two runs a moment apart get different epochs, so different trace ids). */
+function nowEpochNs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+}
+
+/**
+ * Runs `m` to `durationNs` with the requested outputs attached, through `runMachine` (which may
+ * stop early: every output is then finished as of the time reached, in-flight I/Os marked).
+ * `notify` hears what cannot wait for the end (an OTLP endpoint that fails during the run).
+ * Check the request with exportSettingsProblem() first: settings it refuses throw here.
+ */
+export async function runWithExports(
+  m: Machine,
+  durationNs: number,
+  scenario: Scenario,
+  seed: number,
+  req: ExportRequest,
+  runMachine: MachineRunner = runToEnd,
+  notify: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<ExportOutcome> {
+  const environment: Environment = req.ignoreEnvironment === true ? {} : process.env;
+  const settings = resolveSpanSettings(req, environment, durationNs);
+  if ('error' in settings) throw new Error(settings.error);
   const files: OutputFile[] = [];
-  const open = (path: string): OutputFile => {
-    const f = new OutputFile(path);
+  const open = (flag: string, path: string): OutputFile => {
+    const f = new OutputFile(flag, path);
     files.push(f);
     return f;
   };
   try {
+    const lines: string[] = [...settings.notes];
     let perfetto: { file: OutputFile; writer: PerfettoWriter; recorder: TraceRecorder } | undefined;
     if (req.perfetto !== undefined) {
-      const file = open(req.perfetto);
+      const file = open('--perfetto', req.perfetto);
       const writer = new PerfettoWriter((chunk) => file.write(chunk));
       const recorder = new TraceRecorder(m, writer);
       recorder.start();
@@ -119,30 +223,44 @@ export async function runWithExports(m: Machine, durationNs: number, scenario: s
     let otlpFile: { file: OutputFile; exporter: OtlpJsonFileExporter } | undefined;
     let network: CountingOtlpExporter | undefined;
     let paced: PacedBatchProcessor | undefined;
-    if (req.jaeger !== undefined || req.otlpFile !== undefined || req.otlp !== undefined) {
+    // live notices are for while the run goes on; after it, its last lines say it all
+    let running = true;
+    const wantsSpans = req.jaeger !== undefined || req.otlpFile !== undefined || req.otlp !== undefined;
+    if (wantsSpans && settings.disabled) {
+      const unwritten = [req.jaeger, req.otlpFile].filter((f) => f !== undefined);
+      const what = [
+        ...(unwritten.length > 0 ? [`${unwritten.join(' and ')} ${unwritten.length > 1 ? 'were' : 'was'} not written`] : []),
+        ...(req.otlp !== undefined ? ['nothing was sent over OTLP'] : []),
+      ];
+      lines.push(`spans: OTEL_SDK_DISABLED=true, so no spans were built: ${what.join(' and ')}`);
+    } else if (wantsSpans) {
       const processors: SpanProcessor[] = [];
-      const fileExporters = [];
+      const fileExporters: SpanExporter[] = [];
       if (req.jaeger !== undefined) {
-        const file = open(req.jaeger);
+        const file = open('--jaeger', req.jaeger);
         jaeger = { file, exporter: new JaegerFileExporter((t) => file.write(t)) };
         fileExporters.push(jaeger.exporter);
       }
       if (req.otlpFile !== undefined) {
-        const file = open(req.otlpFile);
+        const file = open('--otlp-file', req.otlpFile);
         otlpFile = { file, exporter: new OtlpJsonFileExporter((b) => file.write(b)) };
         fileExporters.push(otlpFile.exporter);
       }
       if (fileExporters.length > 0) processors.push((fileProcessor = new CompleteTraceProcessor(fileExporters)));
-      if (req.otlp !== undefined) {
-        network = new CountingOtlpExporter(req.otlp.url);
+      if (settings.otlp !== undefined) {
+        const url = settings.otlp.url;
+        network = new CountingOtlpExporter(await createOtlpExporter(settings.otlp.protocol, url), url, (reason) => {
+          if (running) notify(`otlp: ${url}: ${reason} (the run goes on; its last line counts what was not delivered)`);
+        });
         processors.push((paced = new PacedBatchProcessor(network)));
       }
       const onComplete = fileProcessor ? fileProcessor.traceComplete.bind(fileProcessor) : () => undefined;
       tracing = createTracing(m, {
-        scenario,
+        scenario: scenario.name,
         seed,
-        sampleRatio: req.sampleRatio,
-        epochNs: req.epochNs ?? BigInt(Date.now()) * 1_000_000n,
+        sampleRatio: settings.sampleRatio,
+        runIdentity: runIdentity(scenario, durationNs),
+        epochNs: req.epochNs ?? nowEpochNs(),
         processors,
         onTraceComplete: onComplete,
         useEnvironment: req.ignoreEnvironment !== true,
@@ -150,22 +268,35 @@ export async function runWithExports(m: Machine, durationNs: number, scenario: s
       tracing.builder.start();
     }
 
-    // with a network exporter, its requests and retries run between slices while the simulation
-    // goes on, at the pace of an endpoint that is slow but answering
-    const pacedExporter = paced;
-    await runMachine(m, durationNs, pacedExporter ? async () => {
-      await yieldToEventLoop();
-      await pacedExporter.backpressure();
-    } : undefined);
+    // let the exporter's requests and retries run while the simulation goes on, at the pace of an
+    // endpoint that is slow but answering
+    const pacedProcessor = paced;
+    await runMachine(
+      m,
+      durationNs,
+      pacedProcessor
+        ? async () => {
+            await yieldToEventLoop();
+            await pacedProcessor.backpressure();
+          }
+        : undefined,
+    );
     const endNs = m.env.nowNs;
+    running = false;
 
-    const lines: string[] = [];
     let complete = true;
+    const fileLine = (file: OutputFile, ok: string): void => {
+      if (file.failed) {
+        complete = false;
+        lines.push(file.errorLine());
+      } else lines.push(ok);
+    };
     if (perfetto) {
       perfetto.recorder.stop(endNs);
+      perfetto.file.error ??= perfetto.writer.outputError;
       perfetto.file.commit();
       const w = perfetto.writer;
-      lines.push(`perfetto: ${perfetto.file.path}: ${w.eventsWritten} events, ${w.bytesWritten} bytes (open it at https://ui.perfetto.dev)`);
+      fileLine(perfetto.file, `perfetto: ${perfetto.file.path}: ${w.eventsWritten} events, ${w.bytesWritten} bytes (open it at https://ui.perfetto.dev)`);
     }
     if (tracing) {
       tracing.builder.stop(endNs);
@@ -177,17 +308,19 @@ export async function runWithExports(m: Machine, durationNs: number, scenario: s
       const spans = tracing.builder.spansStarted;
       if (jaeger) {
         jaeger.file.commit();
-        lines.push(`jaeger: ${jaeger.file.path}: ${jaeger.exporter.tracesWritten} traces, ${jaeger.exporter.spansWritten} spans`);
+        fileLine(jaeger.file, `jaeger: ${jaeger.file.path}: ${jaeger.exporter.tracesWritten} traces, ${jaeger.exporter.spansWritten} spans`);
       }
       if (otlpFile) {
         otlpFile.file.commit();
-        lines.push(`otlp-file: ${otlpFile.file.path}: ${otlpFile.exporter.spansWritten} spans`);
+        fileLine(otlpFile.file, `otlp-file: ${otlpFile.file.path}: ${otlpFile.exporter.spansWritten} spans`);
       }
-      if (fileProcessor && fileProcessor.failedSpans > 0) complete = false;
-      if (fileProcessor && fileProcessor.failedSpans > 0) lines.push(`files: ${fileProcessor.failedSpans} spans not written: ${fileProcessor.failures.join('; ')}`);
-      if (network && paced) {
+      if (fileProcessor && fileProcessor.failedSpans > 0) {
+        complete = false;
+        lines.push(`files: ${fileProcessor.failedSpans} spans not written: ${fileProcessor.failures.join('; ')}`);
+      }
+      if (network && paced && settings.otlp) {
         const r = network.report();
-        const where = req.otlp?.url ?? 'the OTLP endpoint';
+        const where = settings.otlp.url;
         const missing = spans - r.delivered;
         if (missing === 0) lines.push(`otlp: ${r.delivered} spans delivered to ${where}`);
         else {

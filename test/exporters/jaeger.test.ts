@@ -2,37 +2,21 @@
 // processes, CHILD_OF references, microseconds rounded outwards with the exact nanoseconds in a
 // tag), OTLP/JSON lines with exact nanoseconds, byte-identical files with --epoch, the resource
 // from OTEL_SERVICE_NAME, error spans, and bad output paths refused before anything is written.
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { attach } from '../../probes/attach.js';
 import { prepareRun } from '../../tui/run.js';
 import { scenario } from '../helpers/machine.js';
 import { repoRoot } from '../helpers/repo.js';
+import { cli, cliEnv, scratchDirs } from './harness.js';
 
-const cli = join(repoRoot(), 'dist', 'tui', 'cli.js');
 const EPOCH = 1763856000000000000n;
 
-/** The parent's environment without any OTEL_* variable, plus `extra`. */
-function childEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('OTEL_')) delete env[key];
-  return { ...env, ...extra };
-}
-
-const run = (args: readonly string[], env: NodeJS.ProcessEnv = childEnv()) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: repoRoot(), env });
-
-const root = mkdtempSync(join(tmpdir(), 'kiotrace-jaeger-test-'));
-after(() => rmSync(root, { recursive: true, force: true }));
-let dirs = 0;
-function freshDir(): string {
-  const dir = join(root, String(dirs++));
-  mkdirSync(dir);
-  return dir;
-}
+const run = (args: readonly string[], env: NodeJS.ProcessEnv = cliEnv()) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: repoRoot(), env });
+const freshDir = scratchDirs('kiotrace-jaeger-test-');
 
 interface JaegerTag {
   readonly key: string;
@@ -287,7 +271,7 @@ test('--epoch: the same command writes byte-identical files', () => {
 });
 
 test('OTEL_SERVICE_NAME names the service in both files', () => {
-  const out = runToFiles('blocking-read', [], childEnv({ OTEL_SERVICE_NAME: 'svc-x' }));
+  const out = runToFiles('blocking-read', [], cliEnv({ OTEL_SERVICE_NAME: 'svc-x' }));
   const file = readJaeger(out.jaeger);
   assert.equal(file.data.length, 5);
   for (const t of file.data) assert.equal(t.processes.p1!.serviceName, 'svc-x');

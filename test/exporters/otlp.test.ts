@@ -1,102 +1,24 @@
 // OTLP round trip: the official OTLP/HTTP protobuf exporter sends the span builder's spans to a
-// receiver on 127.0.0.1, and an independent decoder (protobufjs code generated from the official
-// OTLP protos, published on npm as @opentelemetry/otlp-transformer 0.200.0) reads them back: ids,
-// parents, names, attributes and nanosecond times equal what was built. Then through the CLI:
-// OTEL_* variables, retries, and the one line about spans that never arrived.
+// receiver on 127.0.0.1, and an independent decoder reads them back: ids, parents, names,
+// attributes and nanosecond times equal what was built. Then through the CLI: the three protocols
+// (OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL) deliver what the OTLP/JSON file of the same run holds,
+// OTEL_* variables, retries, an endpoint that is down told while the run goes on, and the one line
+// about spans that never arrived, naming the URL used.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { createRequire } from 'node:module';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { CountingOtlpExporter } from '../../exporters/otlp.js';
 import { createTracing } from '../../probes/tracing.js';
 import { prepareRun } from '../../tui/run.js';
 import { scenario } from '../helpers/machine.js';
-import { repoRoot } from '../helpers/repo.js';
-
-interface DecodedAttribute {
-  key: string;
-  value: { stringValue?: string; intValue?: string; boolValue?: boolean; doubleValue?: number };
-}
-interface DecodedSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
-  attributes?: DecodedAttribute[];
-  links?: { traceId: string; spanId: string }[];
-  status?: { code?: number };
-}
-interface DecodedRequest {
-  resourceSpans: { resource: { attributes: DecodedAttribute[] }; scopeSpans: { spans: DecodedSpan[] }[] }[];
-}
-interface GeneratedRequestType {
-  decode(bytes: Uint8Array): unknown;
-  toObject(message: unknown, options: { longs: StringConstructor; bytes: StringConstructor; defaults: boolean }): unknown;
-}
-
-const generated = createRequire(import.meta.url)('otlp-generated-root/build/src/generated/root.js') as {
-  opentelemetry: { proto: { collector: { trace: { v1: { ExportTraceServiceRequest: GeneratedRequestType } } } } };
-};
-const RequestType = generated.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
-
-function decode(body: Uint8Array): DecodedRequest {
-  const obj = RequestType.toObject(RequestType.decode(body), { longs: String, bytes: String, defaults: false }) as DecodedRequest;
-  // ids come back base64; the SDK speaks hex
-  const hex = (b64: string) => Buffer.from(b64, 'base64').toString('hex');
-  for (const rs of obj.resourceSpans) {
-    for (const ss of rs.scopeSpans) {
-      for (const s of ss.spans) {
-        s.traceId = hex(s.traceId);
-        s.spanId = hex(s.spanId);
-        if (s.parentSpanId) s.parentSpanId = hex(s.parentSpanId);
-        for (const l of s.links ?? []) {
-          l.traceId = hex(l.traceId);
-          l.spanId = hex(l.spanId);
-        }
-      }
-    }
-  }
-  return obj;
-}
-
-/** An OTLP/HTTP receiver: answers each POST with `status(n)` and keeps the bodies it accepted. */
-async function receiver(status: (n: number) => number = () => 200): Promise<{ url: string; bodies: Buffer[]; paths: string[]; server: Server }> {
-  const bodies: Buffer[] = [];
-  const paths: string[] = [];
-  let n = 0;
-  const server = createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const code = status(n++);
-      if (code === 200) {
-        bodies.push(Buffer.concat(chunks));
-        paths.push(req.url ?? '');
-      }
-      res.writeHead(code, { 'content-type': 'application/x-protobuf' });
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}/v1/traces`, bodies, paths, server };
-}
+import { attributeValue, cli, cliEnv, decode, grpcReceiver, receiver, runCli, spanLine, spansOf, type DecodedRequest, type DecodedSpan } from './harness.js';
 
 const hrNs = (t: readonly [number, number]) => (BigInt(t[0]) * 1_000_000_000n + BigInt(t[1])).toString();
-
-function attributeValue(a: DecodedAttribute): string | number | boolean | undefined {
-  const v = a.value;
-  if (v.stringValue !== undefined) return v.stringValue;
-  if (v.intValue !== undefined) return Number(v.intValue);
-  if (v.boolValue !== undefined) return v.boolValue;
-  return v.doubleValue;
-}
 
 test('OTLP round trip: what the receiver decodes equals what was built, to the nanosecond', async () => {
   const rx = await receiver();
@@ -104,7 +26,7 @@ test('OTLP round trip: what the receiver decodes equals what was built, to the n
     const s = scenario('page-fault');
     const m = prepareRun(s, { seed: 1, durationNs: s.durationNs });
     const memory = new InMemorySpanExporter();
-    const network = new CountingOtlpExporter(rx.url);
+    const network = new CountingOtlpExporter(new OTLPTraceExporter({ url: rx.url }), rx.url);
     const { provider, builder } = createTracing(m, {
       scenario: 'page-fault',
       seed: 1,
@@ -154,26 +76,13 @@ test('OTLP round trip: what the receiver decodes equals what was built, to the n
   }
 });
 
-const cli = join(repoRoot(), 'dist', 'tui', 'cli.js');
-
-/** The CLI with OTEL_* cleared, plus `env`. */
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OTEL_') && v !== undefined) base[k] = v;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { env: { ...base, ...env }, cwd: repoRoot() }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
 test('--otlp with no URL follows OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_SERVICE_NAME', async () => {
   const rx = await receiver();
   try {
     const base = rx.url.replace(/\/v1\/traces$/, '');
     const r = await runCli(['run', 'blocking-read', '--otlp'], { OTEL_EXPORTER_OTLP_ENDPOINT: base, OTEL_SERVICE_NAME: 'svc-under-test' });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stderr, 'otlp: 20 spans delivered to the OTLP endpoint\n');
+    assert.equal(r.stderr, `otlp: 20 spans delivered to ${base}/v1/traces\n`);
     assert.deepEqual([...new Set(rx.paths)], ['/v1/traces']);
     const req = decode(rx.bodies[0]!);
     const service = req.resourceSpans[0]!.resource.attributes.find((a) => a.key === 'service.name');
@@ -206,4 +115,93 @@ test('an endpoint that is down: the run completes, one line says what was lost a
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^scenario blocking-read: seed=1/);
   assert.equal(r.stderr, `otlp: 20 of 20 spans were not delivered to ${rx.url}: connect ECONNREFUSED ${rx.url.slice('http://'.length).replace('/v1/traces', '')}\n`);
+});
+
+const EPOCH = '1763856000000000000';
+
+/** The OTLP/JSON file's spans (the official JSON serializer, as http/json sends them). */
+function otlpFileSpans(path: string): string[] {
+  const text = readFileSync(path, 'utf8');
+  const reqs = text
+    .slice(0, -1)
+    .split('\n')
+    .map((line) => JSON.parse(line) as DecodedRequest);
+  return spansOf(reqs).map(spanLine).sort();
+}
+
+/**
+ * `kiotrace run blocking-read --otlp [URL] --otlp-file FILE` with `env`: the spans `received(...)`
+ * decodes from the receiver must be the file's, one for one, and the run says where they went.
+ */
+async function deliversWhatTheFileHolds(otlpArgs: readonly string[], env: Readonly<Record<string, string>>, url: string, received: () => DecodedSpan[]): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kiotrace-otlp-'));
+  try {
+    const file = join(dir, 'spans.json');
+    const r = await runCli(['run', 'blocking-read', ...otlpArgs, '--otlp-file', file, '--epoch', EPOCH], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, `otlp-file: ${file}: 20 spans\notlp: 20 spans delivered to ${url}\n`);
+    const spans = received();
+    assert.equal(spans.length, 20);
+    assert.deepEqual(spans.map(spanLine).sort(), otlpFileSpans(file));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('OTEL_EXPORTER_OTLP_PROTOCOL=http/json: JSON bodies with what the run\'s OTLP/JSON file holds', async () => {
+  const rx = await receiver();
+  try {
+    await deliversWhatTheFileHolds(['--otlp', rx.url], { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, rx.url, () =>
+      spansOf(rx.bodies.map((b) => JSON.parse(b.toString('utf8')) as DecodedRequest)),
+    );
+    assert.deepEqual([...new Set(rx.contentTypes)], ['application/json']);
+  } finally {
+    rx.server.close();
+  }
+});
+
+test('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc (over OTEL_EXPORTER_OTLP_PROTOCOL): a gRPC receiver gets what the OTLP/JSON file holds', async () => {
+  const rx = await grpcReceiver();
+  try {
+    // the signal's own variables win over the general ones, and its endpoint is used as it is
+    const env = { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: rx.url };
+    await deliversWhatTheFileHolds(['--otlp'], env, rx.url, () => spansOf(rx.bodies.map(decode)));
+  } finally {
+    rx.server.forceShutdown();
+  }
+});
+
+test('--otlp with neither URL nor variable: the last line names the default URL', async () => {
+  // whether or not something listens on localhost:4318, the line says where the spans went
+  const r = await runCli(['run', 'blocking-read', '--otlp'], { OTEL_EXPORTER_OTLP_TIMEOUT: '500' });
+  const last = r.stderr.trimEnd().split('\n').at(-1)!;
+  assert.match(last, /^otlp: (20 spans delivered to|20 of 20 spans were not delivered to) http:\/\/localhost:4318\/v1\/traces/);
+});
+
+test('an endpoint that is down is told on stderr while the run goes on, then counted at the end', async () => {
+  const rx = await receiver();
+  rx.server.close();
+  const port = new URL(rx.url).port;
+  // a run long enough to export batches while it goes on (default: four jobs on two disks)
+  const child = spawn(process.execPath, [cli, 'run', 'default', '--duration', '200ms', '--otlp', rx.url], { env: cliEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: '1000' }) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // wait for the first whole line on stderr (or the end, if it never comes)
+  const firstLine = await new Promise<{ line: string; stdoutThen: string; running: boolean }>((resolve) => {
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8');
+      if (stderr.includes('\n')) resolve({ line: stderr.slice(0, stderr.indexOf('\n')), stdoutThen: stdout, running: child.exitCode === null });
+    });
+    void exited.then(() => resolve({ line: stderr.split('\n')[0]!, stdoutThen: stdout, running: false }));
+  });
+  assert.equal(firstLine.line, `otlp: ${rx.url}: connect ECONNREFUSED 127.0.0.1:${port} (the run goes on; its last line counts what was not delivered)`);
+  assert.equal(firstLine.stdoutThen, '', 'the run had not printed its summary yet');
+  assert.ok(firstLine.running, 'the run was still going');
+  assert.equal(await exited, 1);
+  assert.match(stdout, /^scenario default: seed=1/);
+  const lines = stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 2, stderr);
+  assert.match(lines[1]!, new RegExp(`^otlp: \\d+ of \\d+ spans were not delivered to ${rx.url.replace(/[.]/g, '\\.')}: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}; `));
 });

@@ -213,7 +213,7 @@ test('rich trace: no issues and the exact summary', () => {
   const { issues, summary } = checkPerfettoTrace(build(richTrace()));
   assert.deepEqual(issues, [], show(issues));
   assert.equal(errors(issues).length, 0);
-  const { tracks, sliceNamesByTrack, processes, ...counts } = summary;
+  const { tracks, sliceNamesByTrack, slices, processes, ...counts } = summary;
   assert.deepEqual(counts, {
     packets: 23,
     trackEvents: 13,
@@ -246,6 +246,14 @@ test('rich trace: no issues and the exact summary', () => {
     ]),
   );
   assert.deepEqual(processes, new Map([[100, 'fio']]));
+  // args as TP shows them: BEGIN's and END's together, interned strings resolved
+  assert.deepEqual(slices, [
+    { track: 1002n, name: 'read', ts: 2000n, endTs: 5400n, args: { bytes: 4096 } },
+    { track: 1002n, name: 'vfs_read', ts: 2100n, endTs: 5300n, args: {} },
+    { track: 1002n, name: 'submit_bio', ts: 2200n, endTs: 2300n, args: { dev: 'nvme0n1' } },
+    { track: 2001n, name: 'READ 4KiB @2048', ts: 2400n, endTs: 5000n, args: {} },
+    { track: 1002n, name: 'read done', ts: 5100n, args: {} },
+  ]);
 });
 
 test('the proto path can be given explicitly', () => {

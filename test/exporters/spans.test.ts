@@ -1,6 +1,6 @@
 // The span builder on real runs, through the real OpenTelemetry SDK (in-memory exporter): the
 // blocking read's trace has one span per layer, nested as the I/O went down and back up; times are
-// the probe hits' nanoseconds on the --epoch clock; ids come from (seed, ioId, ordinal); a page
+// the probe hits' nanoseconds on the --epoch clock; ids come from (run, ioId, ordinal); a page
 // fault's root carries the whole VA -> PFN chain; sampling keeps whole traces, chosen by trace id;
 // merged bios link both ways across traces; failing syscalls are ERROR spans.
 import test from 'node:test';
@@ -24,12 +24,15 @@ interface Traced {
   /** Trace ids the builder reported complete, in order. */
   readonly completed: string[];
   readonly spansStarted: number;
+  readonly ids: SimIdGenerator;
 }
 
 interface TraceOptions {
   readonly seed?: number;
   readonly durationNs?: number;
   readonly sampleRatio?: number;
+  readonly epochNs?: bigint;
+  readonly runIdentity?: string;
   /** Attach extra probes before the run (they see the same hits as the builder). */
   readonly probes?: (m: Machine) => void;
 }
@@ -41,11 +44,12 @@ async function traced(s: Scenario, opts: TraceOptions = {}): Promise<Traced> {
   opts.probes?.(m);
   const mem = new InMemorySpanExporter();
   const completed: string[] = [];
-  const { provider, builder } = createTracing(m, {
+  const { provider, builder, ids } = createTracing(m, {
     scenario: s.name,
     seed,
     sampleRatio: opts.sampleRatio ?? 1,
-    epochNs: EPOCH,
+    epochNs: opts.epochNs ?? EPOCH,
+    ...(opts.runIdentity !== undefined ? { runIdentity: opts.runIdentity } : {}),
     processors: [new SimpleSpanProcessor(mem)],
     onTraceComplete: (id) => completed.push(id),
   });
@@ -56,7 +60,7 @@ async function traced(s: Scenario, opts: TraceOptions = {}): Promise<Traced> {
   // the in-memory exporter forgets its spans on shutdown: take them first
   const spans = [...mem.getFinishedSpans()];
   await provider.shutdown();
-  return { m, spans, completed, spansStarted: builder.spansStarted };
+  return { m, spans, completed, spansStarted: builder.spansStarted, ids };
 }
 
 const traceIdOf = (s: ReadableSpan): string => s.spanContext().traceId;
@@ -293,22 +297,21 @@ test('blocking-read: times are the probe hits\' nanoseconds on the epoch clock',
   assert.notEqual(hrNs(root.endTime) % 1000n, 0n);
 });
 
-test('ids: (seed, ioId, ordinal), the same on every run, and another seed gives other trace ids', async () => {
+test('ids: (run, ioId, ordinal), the same on every run, and another seed, epoch or scenario gives other trace ids', async () => {
   const idsOf = (spans: readonly ReadableSpan[]) => spans.map((s) => [traceIdOf(s), spanIdOf(s), s.parentSpanContext?.spanId ?? '']);
   const a = await traced(scenario('blocking-read'));
   const b = await traced(scenario('blocking-read'));
   assert.deepEqual(idsOf(a.spans), idsOf(b.spans));
   assert.equal(a.spans.length, 20);
 
-  const gen = new SimIdGenerator(1);
   for (const trace of byTrace(a.spans).values()) {
     const root = rootOf(trace);
     const ioId = root.attributes[ATTR.ioId];
     assert.equal(typeof ioId, 'number');
     const traceId = traceIdOf(root);
     assert.match(traceId, /^[0-9a-f]{32}$/);
-    assert.equal(traceId, gen.traceIdOf(ioId as number));
-    // seed word, then the ioId as 64 bits, then a mix of (seed, ioId) that also starts every span id
+    assert.equal(traceId, a.ids.traceIdOf(ioId as number));
+    // the run's word, then the ioId as 64 bits, then a mix of (run, ioId) that also starts every span id
     assert.equal(traceId.slice(8, 24), (ioId as number).toString(16).padStart(16, '0'));
     assert.equal(spanIdOf(root), `${traceId.slice(24)}00000001`, 'ordinal 0 is the root');
     // the ordinals of a trace are 1..n, in the order the spans were started
@@ -322,19 +325,24 @@ test('ids: (seed, ioId, ordinal), the same on every run, and another seed gives 
     );
   }
   const readRoot = a.spans.find((s) => s.name === 'read')!;
-  assert.equal(traceIdOf(readRoot), '9dd2bcb80000000000000003310cd3b7');
+  assert.equal(traceIdOf(readRoot), '1a7e209a00000000000000033b7f19cc');
   const wakeup = a.spans.find((s) => s.name === 'wakeup')!;
-  assert.equal(spanIdOf(wakeup), '310cd3b70000000e', 'the wake-up was the 14th span started');
+  assert.equal(spanIdOf(wakeup), `${traceIdOf(readRoot).slice(24)}0000000e`, 'the wake-up was the 14th span started');
 
-  const other = await traced(scenario('blocking-read'), { seed: 2 });
-  const seed1 = new Set(a.spans.map(traceIdOf));
-  const seed2 = new Set(other.spans.map(traceIdOf));
-  assert.equal(seed2.size, 5);
-  for (const id of seed2) assert.ok(!seed1.has(id), `seed 2's ${id} is not one of seed 1's`);
-  assert.notEqual(
-    [...seed2][0]!.slice(0, 8),
-    [...seed1][0]!.slice(0, 8),
-  );
+  // every part of the run's identity moves every trace id: the seed, the epoch, and what the
+  // caller adds (the scenario's content and the duration)
+  const others = {
+    seed: await traced(scenario('blocking-read'), { seed: 2 }),
+    epoch: await traced(scenario('blocking-read'), { epochNs: EPOCH + 1n }),
+    content: await traced(scenario('blocking-read'), { runIdentity: 'an edited blocking-read.json' }),
+  };
+  const ours = new Set(a.spans.map(traceIdOf));
+  for (const [what, other] of Object.entries(others)) {
+    const theirs = new Set(other.spans.map(traceIdOf));
+    assert.equal(theirs.size, 5, what);
+    for (const id of theirs) assert.ok(!ours.has(id), `${what}: ${id} is not one of the first run's`);
+    assert.notEqual([...theirs][0]!.slice(0, 8), [...ours][0]!.slice(0, 8), what);
+  }
 });
 
 test('page-fault: the root carries the chain VA -> VPN -> (inode, pgoff) -> block -> sector -> PFN', async () => {

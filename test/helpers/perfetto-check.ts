@@ -26,8 +26,18 @@ export interface PerfettoSummary {
   flowsWithArrows: number; // flow ids that produced >= 1 arrow
   tracks: Map<bigint, { name?: string; kind: 'thread' | 'process' | 'counter' | 'plain'; parent?: bigint; pid?: number; tid?: number }>;
   sliceNamesByTrack: Map<bigint, string[]>; // names of BEGIN/INSTANT events in order, resolved through interning
+  slices: SliceSummary[]; // every slice and instant in file order, with its args (BEGIN's and END's merged, as TP does)
   processes: Map<number, string>; // pid -> name, from ProcessTree cmdline[0] / ProcessDescriptor
   hasSystemInfoRelease: boolean;
+}
+
+export interface SliceSummary {
+  readonly track: bigint;
+  readonly name: string;
+  readonly ts: bigint;
+  /** When its END came (undefined for instants and slices never ended). */
+  endTs?: bigint;
+  readonly args: Record<string, string | number>;
 }
 
 type TrackSummary = PerfettoSummary['tracks'] extends Map<bigint, infer V> ? V : never;
@@ -241,6 +251,10 @@ interface DebugAnnotationObj {
   name_iid?: string;
   name?: string;
   string_value_iid?: string;
+  bool_value?: boolean;
+  uint_value?: string;
+  int_value?: string;
+  string_value?: string;
 }
 interface TrackEventObj {
   type?: number;
@@ -349,6 +363,7 @@ interface TeRecord {
   readonly hasCounterValue: boolean;
   readonly flowIds: readonly bigint[];
   readonly terminatingFlowIds: readonly bigint[];
+  readonly args: readonly (readonly [string, string | number])[];
   slice?: number; // the slice the event binds flows to: set by the slice pass
 }
 
@@ -390,6 +405,7 @@ export function checkPerfettoTrace(bytes: Uint8Array, opts: { protoPath?: string
     flowsWithArrows: 0,
     tracks: new Map(),
     sliceNamesByTrack: new Map(),
+    slices: [],
     processes: new Map(),
     hasSystemInfoRelease: false,
   };
@@ -618,9 +634,14 @@ export function checkPerfettoTrace(bytes: Uint8Array, opts: { protoPath?: string
     let name = te.name ?? '';
     if (te.name_iid !== undefined) name = lookup('event_names', te.name_iid, 'name_iid') ?? '';
     for (const c of te.category_iids ?? []) lookup('event_categories', c, 'category_iid');
+    const args: [string, string | number][] = [];
     for (const da of te.debug_annotations ?? []) {
-      if (da.name_iid !== undefined) lookup('debug_annotation_names', da.name_iid, 'debug annotation name_iid');
-      if (da.string_value_iid !== undefined) lookup('debug_annotation_string_values', da.string_value_iid, 'debug annotation string_value_iid');
+      let argName = da.name;
+      if (da.name_iid !== undefined) argName = lookup('debug_annotation_names', da.name_iid, 'debug annotation name_iid');
+      const number = da.int_value ?? da.uint_value;
+      let value: string | number | undefined = number !== undefined ? Number(number) : da.bool_value !== undefined ? Number(da.bool_value) : da.string_value;
+      if (da.string_value_iid !== undefined) value = lookup('debug_annotation_string_values', da.string_value_iid, 'debug annotation string_value_iid');
+      if (argName !== undefined && value !== undefined) args.push([argName, value]);
     }
     const flags = p.sequence_flags ?? 0;
     if (usesIids && !(flags & SEQ_NEEDS_INCREMENTAL_STATE)) warn('TE_IID_WITHOUT_NEEDS_FLAG', packetIndex, 'track_event uses iids but the packet lacks SEQ_NEEDS_INCREMENTAL_STATE');
@@ -635,6 +656,7 @@ export function checkPerfettoTrace(bytes: Uint8Array, opts: { protoPath?: string
       hasCounterValue: te.counter_value !== undefined || te.double_counter_value !== undefined,
       flowIds: (te.flow_ids ?? []).map(BigInt),
       terminatingFlowIds: (te.terminating_flow_ids ?? []).map(BigInt),
+      args,
     });
   }
 
@@ -758,7 +780,7 @@ export function checkPerfettoTrace(bytes: Uint8Array, opts: { protoPath?: string
   }
 
   // Slices and counters: per track, in file order (= timestamp order when sequences are in order).
-  const stacks = new Map<bigint, { slice: number; name: string; packetIndex: number }[]>();
+  const stacks = new Map<bigint, { slice: number; name: string; packetIndex: number; summary: SliceSummary }[]>();
   const lastTsByTrack = new Map<bigint, bigint>();
   const reportedOnce = new Set<string>();
   const once = (key: string, f: () => void) => {
@@ -827,7 +849,10 @@ export function checkPerfettoTrace(bytes: Uint8Array, opts: { protoPath?: string
         continue;
       }
       if (i !== stack.length - 1) error('SLICE_END_MISNESTED', r.packetIndex, `SLICE_END ${JSON.stringify(r.name)} on track ${track} closes an outer slice`);
-      r.slice = stack.splice(i, 1)[0]!.slice;
+      const closed = stack.splice(i, 1)[0]!;
+      r.slice = closed.slice;
+      closed.summary.endTs = r.ts;
+      for (const [k, v] of r.args) closed.summary.args[k] = v;
       summary.slicesEnded++;
       continue;
     }
@@ -835,12 +860,14 @@ export function checkPerfettoTrace(bytes: Uint8Array, opts: { protoPath?: string
     let names = summary.sliceNamesByTrack.get(track);
     if (!names) summary.sliceNamesByTrack.set(track, (names = []));
     names.push(r.name);
+    const sliceSummary: SliceSummary = { track, name: r.name, ts: r.ts, args: Object.fromEntries(r.args) };
+    summary.slices.push(sliceSummary);
     if (r.type === TYPE_INSTANT) {
       summary.instants++;
       continue;
     }
     if (stack.length >= MAX_SLICE_DEPTH) error('SLICE_TOO_DEEP', r.packetIndex, `slice nesting on track ${track} exceeds ${MAX_SLICE_DEPTH}`);
-    stack.push({ slice: r.slice, name: r.name, packetIndex: r.packetIndex });
+    stack.push({ slice: r.slice, name: r.name, packetIndex: r.packetIndex, summary: sliceSummary });
     summary.slicesBegun++;
   }
   for (const [track, stack] of stacks) {
