@@ -15,7 +15,7 @@ import type { Scenario } from '../core/index.js';
 import { parseDuration } from './units.js';
 import { exportSettingsProblem, outputPathProblem, parseEpochNs, type ExportRequest } from './export-settings.js';
 import { Interruption, ProgressLine, runMachine, signalExitCode, type RunEnd, type RunLoopOptions } from './run-loop.js';
-import { fsErrorText, StreamedFile } from './streamed-output.js';
+import { fsErrorText, StreamedFile } from './output-files.js';
 
 const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--perfetto FILE]
                     [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R] [--epoch NS]

@@ -4,7 +4,6 @@
 // interrupted or failed run never leaves a half-written trace under the user's name, and a write
 // error (a full disk) costs that one output, never the others or the run.
 
-import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { Machine, Scenario } from '../core/index.js';
@@ -14,130 +13,9 @@ import { CountingOtlpExporter, OtlpJsonFileExporter, createOtlpExporter } from '
 import { TraceRecorder } from '../probes/recorder.js';
 import { CompleteTraceProcessor, PacedBatchProcessor, createTracing, type Tracing } from '../probes/tracing.js';
 import { resolveSpanSettings, type Environment, type ExportRequest } from './export-settings.js';
+import { ReplacedFile } from './output-files.js';
 
 export type { ExportRequest } from './export-settings.js';
-
-/** strerror()-like words for what goes wrong writing a file, and what to do where it helps. */
-function fileErrorText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOSPC':
-      return 'no space left on device (disk full)';
-    case 'EDQUOT':
-      return 'disk quota exceeded';
-    case 'EFBIG':
-      return 'file too large';
-    case 'EIO':
-      return 'input/output error';
-    case 'EROFS':
-      return 'read-only file system';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'ENOENT':
-      return 'no such file or directory';
-    case 'EISDIR':
-      return 'is a directory';
-    case 'ENOTDIR':
-      return 'a part of the path is not a directory';
-    case 'EPIPE':
-      return 'broken pipe (nothing reads it any more)';
-    default:
-      return e instanceof Error ? e.message : String(e);
-  }
-}
-
-/**
- * A file written through a temporary name and renamed into place on close. Devices and pipes
- * (/dev/null, /dev/stdout, a FIFO) are written directly: there is nothing to replace. It never
- * throws: the first error is kept, nothing more is written, and the temporary file is removed.
- */
-class OutputFile {
-  private fd: number | undefined;
-  private readonly tmpPath: string | undefined;
-  /** A regular file was there before: a failed run leaves it as it was. */
-  private readonly replaces: boolean;
-  bytes = 0;
-  error: unknown;
-
-  constructor(
-    readonly flag: string,
-    readonly path: string,
-  ) {
-    let special = false;
-    let exists = false;
-    try {
-      const st = statSync(path);
-      exists = true;
-      special = !st.isFile();
-    } catch {
-      special = false;
-    }
-    this.replaces = exists && !special;
-    this.tmpPath = special ? undefined : `${path}.kiotrace-partial`;
-    try {
-      this.fd = openSync(this.tmpPath ?? path, 'w');
-    } catch (e) {
-      this.error = e;
-    }
-  }
-
-  get failed(): boolean {
-    return this.error !== undefined;
-  }
-
-  write(data: Uint8Array | string): void {
-    if (this.fd === undefined || this.error !== undefined) return;
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    try {
-      // a device or pipe may take part of a buffer
-      for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at, bytes.length - at);
-      this.bytes += bytes.length;
-    } catch (e) {
-      this.error = e;
-    }
-  }
-
-  /** Closes it and puts it in place; on an error the temporary file goes and the destination stays as it was. */
-  commit(): void {
-    if (this.fd !== undefined) {
-      try {
-        closeSync(this.fd);
-      } catch (e) {
-        this.error ??= e;
-      }
-      this.fd = undefined;
-    }
-    if (this.tmpPath === undefined) return;
-    if (this.error === undefined) {
-      try {
-        renameSync(this.tmpPath, this.path);
-        return;
-      } catch (e) {
-        this.error = e;
-      }
-    }
-    rmSync(this.tmpPath, { force: true });
-  }
-
-  abandon(): void {
-    if (this.fd !== undefined) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        // closing is all that is left to do
-      }
-      this.fd = undefined;
-    }
-    if (this.tmpPath !== undefined) rmSync(this.tmpPath, { force: true });
-  }
-
-  /** The line for stderr when it could not be written. */
-  errorLine(): string {
-    const kept = this.tmpPath === undefined ? '' : this.replaces ? `; the ${this.path} that was there is unchanged` : `; no ${this.path} was written`;
-    return `ERROR: ${this.flag} ${this.path}: ${fileErrorText(this.error)}${kept}`;
-  }
-}
 
 /** Simulated time run between turns of the event loop while spans go over the network. */
 const OTLP_SLICE_NS = 1_000_000;
@@ -200,15 +78,15 @@ export async function runWithExports(
   const environment: Environment = req.ignoreEnvironment === true ? {} : process.env;
   const settings = resolveSpanSettings(req, environment, durationNs);
   if ('error' in settings) throw new Error(settings.error);
-  const files: OutputFile[] = [];
-  const open = (flag: string, path: string): OutputFile => {
-    const f = new OutputFile(flag, path);
+  const files: ReplacedFile[] = [];
+  const open = (flag: string, path: string): ReplacedFile => {
+    const f = new ReplacedFile(flag, path);
     files.push(f);
     return f;
   };
   try {
     const lines: string[] = [...settings.notes];
-    let perfetto: { file: OutputFile; writer: PerfettoWriter; recorder: TraceRecorder } | undefined;
+    let perfetto: { file: ReplacedFile; writer: PerfettoWriter; recorder: TraceRecorder } | undefined;
     if (req.perfetto !== undefined) {
       const file = open('--perfetto', req.perfetto);
       const writer = new PerfettoWriter((chunk) => file.write(chunk));
@@ -219,8 +97,8 @@ export async function runWithExports(
 
     let tracing: Tracing | undefined;
     let fileProcessor: CompleteTraceProcessor | undefined;
-    let jaeger: { file: OutputFile; exporter: JaegerFileExporter } | undefined;
-    let otlpFile: { file: OutputFile; exporter: OtlpJsonFileExporter } | undefined;
+    let jaeger: { file: ReplacedFile; exporter: JaegerFileExporter } | undefined;
+    let otlpFile: { file: ReplacedFile; exporter: OtlpJsonFileExporter } | undefined;
     let network: CountingOtlpExporter | undefined;
     let paced: PacedBatchProcessor | undefined;
     // live notices are for while the run goes on; after it, its last lines say it all
@@ -285,7 +163,7 @@ export async function runWithExports(
     running = false;
 
     let complete = true;
-    const fileLine = (file: OutputFile, ok: string): void => {
+    const fileLine = (file: ReplacedFile, ok: string): void => {
       if (file.failed) {
         complete = false;
         lines.push(file.errorLine());

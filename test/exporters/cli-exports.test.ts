@@ -290,20 +290,20 @@ test('a full disk (/dev/full) costs that output only: one clear line, exit 1, th
   const jaeger = join(dir, 't.json');
   const r = kiotrace(['run', 'blocking-read', '--perfetto', '/dev/full', '--jaeger', jaeger, '--epoch', EPOCH]);
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, `ERROR: --perfetto /dev/full: no space left on device (disk full)\njaeger: ${jaeger}: 5 traces, 20 spans\n`);
+  assert.equal(r.stderr, `ERROR: --perfetto /dev/full: No space left on device (disk full)\njaeger: ${jaeger}: 5 traces, 20 spans\n`);
   assert.equal(readJaeger(jaeger).data.length, 5);
   assert.match(r.stdout, /^scenario blocking-read: seed=1/);
 
   const pftrace = join(dir, 't.pftrace');
   const r2 = kiotrace(['run', 'blocking-read', '--jaeger', '/dev/full', '--perfetto', pftrace]);
   assert.equal(r2.code, 1);
-  assert.equal(r2.stderr, `perfetto: ${pftrace}: 59 events, 2915 bytes (open it at https://ui.perfetto.dev)\nERROR: --jaeger /dev/full: no space left on device (disk full)\n`);
+  assert.equal(r2.stderr, `perfetto: ${pftrace}: 59 events, 2915 bytes (open it at https://ui.perfetto.dev)\nERROR: --jaeger /dev/full: No space left on device (disk full)\n`);
   assert.deepEqual(checkPerfettoTrace(readFileSync(pftrace)).issues, []);
 
   const jaeger2 = join(dir, 't2.json');
   const r3 = kiotrace(['run', 'blocking-read', '--otlp-file', '/dev/full', '--jaeger', jaeger2, '--epoch', EPOCH]);
   assert.equal(r3.code, 1);
-  assert.equal(r3.stderr, `jaeger: ${jaeger2}: 5 traces, 20 spans\nERROR: --otlp-file /dev/full: no space left on device (disk full)\n`);
+  assert.equal(r3.stderr, `jaeger: ${jaeger2}: 5 traces, 20 spans\nERROR: --otlp-file /dev/full: No space left on device (disk full)\n`);
   assert.ok(readFileSync(jaeger2).equals(readFileSync(jaeger)), 'the Jaeger file is whole: the same as the first run\'s');
 });
 
@@ -318,7 +318,7 @@ test('a write that fails on a regular file (over the file size limit) leaves the
     env: cliEnv({ OTEL_TRACES_SAMPLER: 'always_off' }),
   });
   assert.equal(r.status, 1, r.stderr);
-  assert.equal(r.stderr, 'ERROR: --perfetto run.pftrace: file too large; the run.pftrace that was there is unchanged\njaeger: spans.json: 0 traces, 0 spans\n');
+  assert.equal(r.stderr, 'ERROR: --perfetto run.pftrace: File too large; the run.pftrace that was there is unchanged\njaeger: spans.json: 0 traces, 0 spans\n');
   assert.equal(readFileSync(join(dir, 'run.pftrace'), 'utf8'), 'the trace of an earlier run\n');
   assert.deepEqual(readdirSync(dir).sort(), ['run.pftrace', 'spans.json'], 'no .kiotrace-partial left behind');
 });

@@ -223,3 +223,33 @@ test('-o /dev/full: a clear "disk full" line, exit 1, no stack trace', { skip: !
   const r = kiotrace(['-e', 'BEGIN { printf("%s\\n", "data"); exit(); }', '-o', '/dev/full']);
   assert.deepEqual(r, { code: 1, stdout: '', stderr: 'Attached 1 probe\nERROR: -o /dev/full: No space left on device (disk full); 7 bytes of output were not written\n' });
 });
+
+test('--perfetto and --jaeger through a symlink replace the target, keep its mode, and leave the link a link', () => {
+  const dir = mkdtempSync(join(tmp, 'links-'));
+  const target = join(dir, 'real.json');
+  writeFileSync(target, 'old');
+  chmodSync(target, 0o600);
+  const link = join(dir, 'trace.json');
+  symlinkSync(target, link);
+  const r = kiotrace(['run', 'blocking-read', '--jaeger', link, '--epoch', '1700000000000000000'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(lstatSync(link).isSymbolicLink());
+  assert.equal(statSync(target).mode & 0o777, 0o600);
+  assert.match(readFileSync(target, 'utf8'), /^\{"data":\[/);
+  assert.deepEqual(readdirSync(dir).sort(), ['real.json', 'trace.json']);
+  const fresh = join(dir, 'new.pftrace');
+  assert.equal(kiotrace(['run', 'blocking-read', '--perfetto', fresh], dir, 'umask 077;').code, 0);
+  assert.equal(statSync(fresh).mode & 0o777, 0o600);
+});
+
+test('a second SIGINT quits at once and leaves no partial trace file behind', async () => {
+  const dir = mkdtempSync(join(tmp, 'twice-'));
+  // a slow end: every span of a long run still to be written when the first signal comes
+  const r = start(['run', 'default', '--duration', '3600s', '--perfetto', 'F.pftrace'], dir);
+  await until(r, 'the trace to be written', () => existsSync(join(dir, 'F.pftrace.kiotrace-partial')) && statSync(join(dir, 'F.pftrace.kiotrace-partial')).size > 0);
+  r.child.kill('SIGINT');
+  r.child.kill('SIGINT');
+  const code = await r.exited;
+  assert.ok(code === 130, `exit ${code}`);
+  assert.ok(!readdirSync(dir).includes('F.pftrace.kiotrace-partial'), 'no partial file');
+});

@@ -1,0 +1,215 @@
+// The files a run writes. Neither kind ever throws: the first error is kept and reported in one
+// line, and the run goes on. A symlink is written through to its target, an existing file keeps
+// its mode, and a new file gets the umask's.
+// - StreamedFile: a program's output (-o FILE), written in place as it is produced, as bpftrace
+//   writes it: a user can `tail -f` it, and memory stays flat however much a program prints.
+// - ReplacedFile: a trace file, written beside its destination and renamed into place at the
+//   end, so a failed or killed run never leaves a half-written trace under the user's name.
+
+import { closeSync, fchmodSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+
+/** strerror() text of a Node file-system error, as bpftrace and coreutils print it (with a hint where it helps). */
+export function fsErrorText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const texts: Readonly<Record<string, string>> = {
+    ENOENT: 'No such file or directory',
+    EACCES: 'Permission denied',
+    EPERM: 'Operation not permitted',
+    EISDIR: 'Is a directory',
+    ENOTDIR: 'Not a directory',
+    ENOSPC: 'No space left on device (disk full)',
+    EDQUOT: 'Disk quota exceeded',
+    EFBIG: 'File too large',
+    EROFS: 'Read-only file system',
+    EIO: 'Input/output error',
+    ENAMETOOLONG: 'File name too long',
+    ELOOP: 'Too many levels of symbolic links',
+    ENXIO: 'No such device or address',
+    EPIPE: 'Broken pipe (nothing reads it any more)',
+  };
+  if (code !== undefined && Object.hasOwn(texts, code)) return texts[code]!;
+  return code ?? (e instanceof Error ? e.message : String(e));
+}
+
+/** Bytes gathered before a write(2): few system calls for a flood of short lines. */
+const BUFFER_BYTES = 64 * 1024;
+
+export class StreamedFile {
+  private fd: number | undefined;
+  private readonly pending: string[] = [];
+  private pendingBytes = 0;
+  /** The first write error; once set, later output is counted, not written. */
+  error: string | undefined;
+  bytesWritten = 0;
+  bytesLost = 0;
+
+  constructor(readonly path: string) {}
+
+  write(text: string): void {
+    if (this.error !== undefined) {
+      this.bytesLost += Buffer.byteLength(text);
+      return;
+    }
+    this.pending.push(text);
+    this.pendingBytes += text.length;
+    if (this.pendingBytes >= BUFFER_BYTES) this.flush();
+  }
+
+  /** Writes what is buffered (the caller flushes between simulation slices, so `tail -f` follows). */
+  flush(): void {
+    if (this.error !== undefined) return;
+    try {
+      this.fd ??= openSync(this.path, 'w');
+      if (this.pending.length === 0) return;
+      const data = Buffer.from(this.pending.join(''));
+      this.pending.length = 0;
+      this.pendingBytes = 0;
+      let offset = 0;
+      try {
+        while (offset < data.length) offset += writeSync(this.fd, data, offset);
+      } finally {
+        this.bytesWritten += offset;
+        this.bytesLost += data.length - offset;
+      }
+    } catch (e) {
+      this.error = fsErrorText(e);
+      for (const t of this.pending) this.bytesLost += Buffer.byteLength(t);
+      this.pending.length = 0;
+      this.pendingBytes = 0;
+    }
+  }
+
+  /** Flushes and closes; returns the error that lost output, if any. */
+  close(): string | undefined {
+    this.flush();
+    if (this.fd !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch (e) {
+        this.error ??= fsErrorText(e);
+      }
+      this.fd = undefined;
+    }
+    return this.error;
+  }
+}
+
+/** Temporary files not yet renamed into place: a process that exits at once (a second Ctrl-C) removes them. */
+const partialFiles = new Set<string>();
+let exitHookInstalled = false;
+
+function trackPartial(path: string): void {
+  partialFiles.add(path);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const p of partialFiles) rmSync(p, { force: true });
+  });
+}
+
+/**
+ * A file written through a temporary name beside its destination and renamed into place by
+ * commit(). Devices and pipes (/dev/null, /dev/stdout, a FIFO) are written directly: there is
+ * nothing to replace.
+ */
+export class ReplacedFile {
+  private fd: number | undefined;
+  /** Where the data ends up: the path, or the target of the symlink it is. */
+  private readonly target: string;
+  private readonly tmpPath: string | undefined;
+  /** A regular file was there before: a failed run leaves it as it was. */
+  private readonly replaces: boolean;
+  bytes = 0;
+  error: unknown;
+
+  constructor(
+    /** The flag that named it, for messages (--perfetto). */
+    readonly flag: string,
+    readonly path: string,
+  ) {
+    let special = false;
+    let mode: number | undefined;
+    let target = path;
+    try {
+      const st = statSync(path);
+      special = !st.isFile();
+      if (!special) {
+        target = realpathSync(path);
+        mode = st.mode & 0o7777;
+      }
+    } catch {
+      special = false;
+    }
+    this.target = target;
+    this.replaces = mode !== undefined;
+    this.tmpPath = special ? undefined : `${target}.kiotrace-partial`;
+    try {
+      this.fd = openSync(this.tmpPath ?? path, 'w');
+      if (this.tmpPath !== undefined) trackPartial(this.tmpPath);
+      // the file that replaces the user's keeps its permissions
+      if (mode !== undefined) fchmodSync(this.fd, mode);
+    } catch (e) {
+      this.error = e;
+    }
+  }
+
+  get failed(): boolean {
+    return this.error !== undefined;
+  }
+
+  write(data: Uint8Array | string): void {
+    if (this.fd === undefined || this.error !== undefined) return;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    try {
+      // a device or pipe may take part of a buffer
+      for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at, bytes.length - at);
+      this.bytes += bytes.length;
+    } catch (e) {
+      this.error = e;
+    }
+  }
+
+  /** Closes it and puts it in place; on an error the temporary file goes and the destination stays as it was. */
+  commit(): void {
+    this.close();
+    if (this.tmpPath === undefined) return;
+    if (this.error === undefined) {
+      try {
+        renameSync(this.tmpPath, this.target);
+        partialFiles.delete(this.tmpPath);
+        return;
+      } catch (e) {
+        this.error = e;
+      }
+    }
+    this.removePartial();
+  }
+
+  /** Closes it and removes the temporary file: the destination stays as it was. */
+  abandon(): void {
+    this.close();
+    this.removePartial();
+  }
+
+  private close(): void {
+    if (this.fd === undefined) return;
+    try {
+      closeSync(this.fd);
+    } catch (e) {
+      this.error ??= e;
+    }
+    this.fd = undefined;
+  }
+
+  private removePartial(): void {
+    if (this.tmpPath === undefined) return;
+    rmSync(this.tmpPath, { force: true });
+    partialFiles.delete(this.tmpPath);
+  }
+
+  /** The line for stderr when it could not be written. */
+  errorLine(): string {
+    const kept = this.tmpPath === undefined ? '' : this.replaces ? `; the ${this.path} that was there is unchanged` : `; no ${this.path} was written`;
+    return `ERROR: ${this.flag} ${this.path}: ${fsErrorText(this.error)}${kept}`;
+  }
+}
