@@ -19,6 +19,7 @@ import {
   type Scenario,
   type SchedulerName,
 } from '../core/index.js';
+import { MAX_STEP_IOS } from './steps.js';
 import { formatBytes, formatSizeFio, ownValue, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -682,7 +683,7 @@ function pathProblem(node: JsonNode, what: string): string | undefined {
 }
 
 const TOP_KEYS: KeySpec = {
-  known: ['name', 'description', 'duration', 'machine', 'jobs'],
+  known: ['name', 'description', 'duration', 'machine', 'jobs', 'steps'],
   aliases: { job: 'jobs', runtime: 'duration', desc: 'description' },
   noun: 'key',
 };
@@ -1063,6 +1064,9 @@ function validate(root: JsonNode, c: Checker, defaultName: string): Scenario | u
 
   const { machine, devices } = readMachine(c, f.get('machine'));
 
+  const stepsNode = f.get('steps');
+  const steps = stepsNode === undefined ? undefined : readInt(c, stepsNode, 'steps', 0, MAX_STEP_IOS);
+
   const jobs: JobSpec[] = [];
   const jobsNode = f.get('jobs');
   if (jobsNode === undefined) {
@@ -1095,7 +1099,7 @@ function validate(root: JsonNode, c: Checker, defaultName: string): Scenario | u
   }
 
   if (c.count > 0) return undefined;
-  return { name, description, machine, durationNs, jobs };
+  return { name, description, machine, durationNs, jobs, ...(steps !== undefined ? { steps } : {}) };
 }
 
 function baseName(source: string): string {

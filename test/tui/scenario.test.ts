@@ -483,7 +483,7 @@ test('enum values and keys are looked up as own keys: prototype names are unknow
       (s) => (s.jobs[0].constructor = 1),
       'v.json: jobs[0].constructor: unknown option (expected one of: name, filename, rw, bs, size, iodepth, ioengine, direct, numjobs, runtime, time_based, fsync, rwmixread, thinktime, startdelay)',
     ],
-    [(s) => (s.toString = 1), 'v.json: toString: unknown key (expected one of: name, description, duration, machine, jobs)'],
+    [(s) => (s.toString = 1), 'v.json: toString: unknown key (expected one of: name, description, duration, machine, jobs, steps)'],
     [(s) => (s.duration = '1constructor'), 'v.json: duration: must be a positive duration like "2s" or "500ms" (got "1constructor")'],
     [(s) => (s.jobs[0].thinktime = '5constructor'), 'v.json: jobs[0].thinktime: must be a duration like 20 (a bare number is microseconds) or "1ms" (got "5constructor")'],
   ];
@@ -491,7 +491,7 @@ test('enum values and keys are looked up as own keys: prototype names are unknow
   // "__proto__" as a key, as JSON text has it (JSON.parse makes it an own key too)
   const text = '{"name": "p", "duration": "1ms", "__proto__": {"x": 1}, "jobs": [{"name": "r", "filename": "/mnt/nvme/f", "size": "4k", "__proto__": 1}]}';
   const expected = [
-    'p.json: __proto__: unknown key (expected one of: name, description, duration, machine, jobs)',
+    'p.json: __proto__: unknown key (expected one of: name, description, duration, machine, jobs, steps)',
     'p.json: jobs[0].__proto__: unknown option (expected one of: name, filename, rw, bs, size, iodepth, ioengine, direct, numjobs, runtime, time_based, fsync, rwmixread, thinktime, startdelay)',
   ];
   assert.equal(errors(parseScenario(JSON.parse(text), 'p.json')), expected.join('\n'));
@@ -535,6 +535,8 @@ test('every user-sized number has a floor and a ceiling', () => {
       'v.json: jobs: lists 65 jobs; a scenario may have at most 64 (numjobs clones one)',
     ],
     [(s) => (s.name = 'n'.repeat(129)), 'v.json: name: is 129 characters long; give at most 128'],
+    [(s) => (s.steps = 17), 'v.json: steps: must be an integer from 0 to 16 (got 17)'],
+    [(s) => (s.steps = 'constructor'), 'v.json: steps: must be an integer from 0 to 16 (got "constructor")'],
     [(s) => (s.description = 'd'.repeat(5000)), 'v.json: description: is 5000 characters long; give at most 4096'],
     [(s) => (s.jobs[0].filename = `/mnt/nvme/${'f'.repeat(4090)}`), 'v.json: jobs[0].filename: is 4100 characters long; Linux paths are at most 4095 (PATH_MAX)'],
     [(s) => (s.jobs[0].filename = '/mnt/nvme/a\u0000b'), 'v.json: jobs[0].filename: must not contain a NUL byte: Linux paths end at the first one (got "/mnt/nvme/a\\u0000b")'],
@@ -581,7 +583,7 @@ test('names, keys and source lines are printed escaped; long lines show a window
   assert.equal(
     errors(parseScenarioText(text, 'e\u001b.json')),
     [
-      'e\\x1b.json:1:42: ["\\u001b]0;pwned\\u0007"]: unknown key (expected one of: name, description, duration, machine, jobs)',
+      'e\\x1b.json:1:42: ["\\u001b]0;pwned\\u0007"]: unknown key (expected one of: name, description, duration, machine, jobs, steps)',
       '{"name": "\\u001b[2J", "duration": "1ms", "\\u001b]0;pwned\\u0007": 1, "jobs": [{"name": "r\\u202e", "filename": "/mnt/nvme/f", "size": "4k", "bs": "\\x9b1m"}]}',
       '                                         ^~~~~~~~~~~~~~~~~~~~~~',
       'e\\x1b.json:1:140: jobs[0].bs: must be a positive size like "4k" (got "\\x9b1m")',
