@@ -782,10 +782,11 @@ const CAPACITY_RULES: Readonly<Record<DeviceKind, SizeRule>> = {
 };
 /** Largest block size: each I/O's buffer is that much simulated memory per process. */
 const BS_RULE: SizeRule = { example: '4k', minBytes: 1, maxBytes: 16 * 2 ** 20, multipleOf: 1, multipleName: 'bytes' };
-const MAX_DEVICES = 16;
+/** Each NVMe drive preallocates up to 64 x 1023 requests (blk_mq_alloc_rqs): devices are bounded. */
+const MAX_DEVICES = 8;
 const MAX_JOBS = 64;
 /** Processes all jobs together may fork (numjobs summed). */
-const MAX_PROCESSES = 1024;
+const MAX_PROCESSES = 256;
 const MAX_NAME_CHARS = 128;
 const MAX_DESCRIPTION_CHARS = 4096;
 /** DISK_NAME_LEN less its NUL. */

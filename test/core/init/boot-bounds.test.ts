@@ -91,3 +91,17 @@ test('munmap of an 8 TiB file mapping touched in a few pages walks its PTEs, not
   assert.ok(report.jobs[0]!.read.ios > 0);
   assert.ok(report.jobs[0]!.runtimeNs <= 40_000_000, 'the job ended, so it unmapped');
 });
+
+test('a 256-CPU machine gets 64 NVMe queue pairs, CPUs sharing them, and its jobs do I/O', () => {
+  const dev: DeviceSpec = { name: 'nvme0n1', kind: 'nvme', capacityBytes: GiB, scheduler: 'none', mount: '/mnt/nvme' };
+  const job = jobSpec({ name: 'r', filename: '/mnt/nvme/f', size: 64 * MiB, rw: 'randread', direct: true, numjobs: 256, timeBased: true });
+  const m = bootMachine({ cpus: 256, memoryBytes: 4 * GiB, devices: [dev] }, 1);
+  assert.equal(m.devices[0]!.hw.queueCount, 64);
+  assert.equal(m.devices[0]!.q.hctxs.length, 64);
+  layoutJobFiles(m, [job]);
+  m.startJobs([job], 20_000_000);
+  m.run(20_000_000);
+  const report = m.report('x', 1);
+  assert.equal(report.jobs.length, 256);
+  assert.ok(report.jobs.every((j) => j.read.ios > 0 && j.errors === 0));
+});
