@@ -1,6 +1,6 @@
 // The public surface of core/: what probes/, exporters/ and tui/ may use.
 
-export { bootMachine, layoutJobFiles, Machine, type BlockDevice, type MachineGauges, type RunningJob, type TaskInfo } from './init/main.js';
+export { bootMachine, deviceCapacityBytes, filesystemFreeBlocks, layoutJobFiles, Machine, type BlockDevice, type MachineGauges, type RunningJob, type TaskInfo } from './init/main.js';
 export type { Request } from './block/blkdev.js';
 export type { Bio } from './block/blk_types.js';
 export { Environment, Priority } from './sim/engine.js';
@@ -20,3 +20,4 @@ export { DEFAULT_MACHINE } from './userspace/job.js';
 export type { DeviceKind, DeviceSpec, IoEngine, JobSpec, MachineSpec, RwMode, Scenario, SchedulerName } from './userspace/job.js';
 export type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport } from './userspace/report.js';
 export { LatencyHistogram } from './userspace/stats.js';
+export { EXT4_BLOCK_SIZE, ext4FileCostBlocks } from './fs/ext4/super.js';

@@ -17,7 +17,7 @@ import { exportSettingsProblem, outputPathProblem, parseEpochNs, type ExportRequ
 import { Interruption, ProgressLine, runMachine, signalExitCode, type RunEnd, type RunLoopOptions } from './run-loop.js';
 import { fsErrorText, StreamedFile } from './output-files.js';
 
-const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--perfetto FILE]
+const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--steps[=N]] [--perfetto FILE]
                     [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R] [--epoch NS]
        kiotrace top [SCENARIO] [--seed N] [--duration T] [--speed X]
        kiotrace -e PROGRAM | FILE.bt [-c SCENARIO] [-f text|json] [-o FILE]
@@ -37,6 +37,10 @@ usage:
       --duration T    simulated time to run: 500ms, 2s, 100us, 1m (a bare number
                       is seconds; default: the scenario's "duration")
       --json          print the run report as JSON instead of the summary
+      --steps[=N]     after the summary, show the first N data I/Os (default 1)
+                      probe hit by probe hit: a read() from syscall to return,
+                      a page fault's chain VA -> VPN -> block -> sector -> PFN
+                      (blocking-read and page-fault show theirs by default)
     trace outputs (a Perfetto timeline; one OpenTelemetry trace per I/O):
       --perfetto FILE   write a Perfetto trace; open it at ui.perfetto.dev
       --jaeger FILE     write the traces in Jaeger UI's JSON upload format
@@ -95,6 +99,8 @@ type Command =
       readonly durationNs: number | undefined;
       readonly json: boolean;
       readonly exports: ExportRequest;
+      /** --steps: data I/Os to show step by step (undefined: the scenario's "steps"). */
+      readonly steps: number | undefined;
     }
   | {
       readonly kind: 'script';
@@ -135,6 +141,7 @@ const LONG_OPTIONS = [
   '--otlp-file',
   '--sample',
   '--epoch',
+  '--steps',
 ];
 
 
@@ -182,6 +189,7 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
   const exportTexts = new Map<string, string>();
   let otlpUrl: string | undefined;
   let otlp = false;
+  let stepsText: string | undefined;
 
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
@@ -214,6 +222,11 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
     }
     if (token === '--tui') {
       tui = true;
+      continue;
+    }
+    const stepsFlag = /^--steps(?:=(.*))?$/.exec(token);
+    if (stepsFlag !== null) {
+      stepsText = stepsFlag[1] ?? '1';
       continue;
     }
     const otlpFlag = /^--otlp(?:=(.*))?$/.exec(token);
@@ -266,6 +279,10 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
   const exportFlagUsed = otlp ? '--otlp' : [...exportTexts.keys()].map((k) => `--${k}`)[0];
   if (exportFlagUsed !== undefined && (list || program !== undefined || positionals[0] !== 'run')) {
     return new UsageError(`${exportFlagUsed} only works with run (e.g. kiotrace run blocking-read ${exportFlagUsed === '--otlp' ? '--otlp' : `${exportFlagUsed} ${exportExample(exportFlagUsed)}`})`);
+  }
+
+  if (stepsText !== undefined && (list || program !== undefined || positionals[0] !== 'run')) {
+    return new UsageError('--steps only works with run (e.g. kiotrace run default --steps=2)');
   }
 
   if (list) {
@@ -345,7 +362,13 @@ function parseCommand(argv: readonly string[]): Command | UsageError {
   }
   const exports = parseExports(exportTexts, otlp, otlpUrl);
   if (exports instanceof UsageError) return exports;
-  return { kind: 'run', scenario: positionals[1] ?? 'default', seed, durationNs, json, exports };
+  let steps: number | undefined;
+  if (stepsText !== undefined) {
+    steps = Number(stepsText);
+    if (!/^\d{1,2}$/.test(stepsText) || steps < 1 || steps > 16) return new UsageError(`--steps: how many I/Os to show, from 1 to 16 (got "${stepsText}")`);
+    if (json) return new UsageError('--steps prints text after the summary; leave out --json');
+  }
+  return { kind: 'run', scenario: positionals[1] ?? 'default', seed, durationNs, json, exports, steps };
 }
 
 function exportExample(flag: string): string {
@@ -494,6 +517,8 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       const { prepareRun } = await import('./run.js');
       const m = prepareRun(loaded.scenario, { seed: cmd.seed, durationNs });
+      const stepIos = cmd.json ? 0 : (cmd.steps ?? loaded.scenario.steps ?? 0);
+      const steps = stepIos > 0 ? (await import('./steps.js')).recordSteps(m, stepIos) : undefined;
       const control = runControl(durationNs);
       let end: RunEnd;
       const exporting = x.perfetto !== undefined || x.jaeger !== undefined || x.otlpFile !== undefined || x.otlp !== undefined;
@@ -534,6 +559,7 @@ async function main(argv: readonly string[]): Promise<number> {
         const { formatNs } = await import('./units.js');
         if (interrupted) out(`kiotrace: interrupted by ${interrupted.signal} at ${formatNs(interrupted.atNs)} of ${formatNs(durationNs)} simulated; the summary covers the time simulated so far\n`);
         out(formatReport(report));
+        if (steps !== undefined) out(`\n${steps.render()}`);
       }
       if (end.kind === 'interrupted') {
         return signalExitCode(end.signal);

@@ -3,10 +3,13 @@
 // path, the source position when we have the text, what is wrong and what to write instead, and
 // all of them are collected, not just the first.
 
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   DEFAULT_MACHINE,
+  EXT4_BLOCK_SIZE,
+  ext4FileCostBlocks,
+  filesystemFreeBlocks,
   type DeviceKind,
   type DeviceSpec,
   type IoEngine,
@@ -15,8 +18,9 @@ import {
   type RwMode,
   type Scenario,
   type SchedulerName,
-} from '../core/userspace/job.js';
-import { formatSizeFio, parseDuration, parseSize, type TimeUnit } from './units.js';
+} from '../core/index.js';
+import { MAX_STEP_IOS } from './steps.js';
+import { formatBytes, formatSizeFio, ownValue, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
 
 // ---------------------------------------------------------------------------------------------
 // Diagnostics
@@ -32,7 +36,8 @@ export type DiagnosticCode =
   | 'not-on-device'
   | 'conflict'
   | 'unknown-scenario'
-  | 'unreadable-file';
+  | 'unreadable-file'
+  | 'too-many';
 
 export interface SourceLocation {
   /** 1-based. */
@@ -62,13 +67,32 @@ export interface Diagnostic {
  */
 export function renderDiagnostic(d: Diagnostic): string {
   const where = d.location === undefined ? d.source : `${d.source}:${d.location.line}:${d.location.column}`;
-  const head = `${where}: ${d.path === '' ? '' : `${d.path}: `}${d.message}`;
+  // Names, keys and file text reach the terminal escaped: a scenario cannot move the cursor.
+  const head = printable(`${where}: ${d.path === '' ? '' : `${d.path}: `}${d.message}`);
   if (d.location === undefined) return head;
   const { lineText, column, length } = d.location;
+  // A long line (minified JSON) is shown as a window around the caret.
+  let start = 0;
+  let end = lineText.length;
+  if (lineText.length > SHOWN_LINE_CHARS) {
+    start = Math.max(0, Math.min(column - 1 - SHOWN_LINE_CHARS / 4, lineText.length - SHOWN_LINE_CHARS));
+    end = start + SHOWN_LINE_CHARS;
+  }
+  const before = `${start > 0 ? '...' : ''}${printableSource(lineText.slice(start, column - 1))}`;
+  const marked = printableSource(lineText.slice(column - 1, Math.min(end, column - 1 + length)));
+  const shown = `${before}${printableSource(lineText.slice(column - 1, end))}${end < lineText.length ? '...' : ''}`;
   // Keep tabs in the caret line so it lines up under the source line in any terminal.
-  const pad = lineText.slice(0, column - 1).replace(/[^\t]/g, ' ');
-  return `${head}\n${lineText}\n${pad}^${'~'.repeat(Math.max(0, length - 1))}`;
+  const pad = before.replace(/[^\t]/g, ' ');
+  return `${head}\n${shown}\n${pad}^${'~'.repeat(Math.max(0, marked.length - 1))}`;
 }
+
+/** A source line as printed: escaped like printable(), but tabs stay tabs (JSON's whitespace). */
+function printableSource(text: string): string {
+  return text.split('\t').map(printable).join('\t');
+}
+
+/** Source lines longer than this are shown as a window of this many characters around the caret. */
+const SHOWN_LINE_CHARS = 160;
 
 export type ScenarioResult =
   | { readonly ok: true; readonly scenario: Scenario }
@@ -149,8 +173,20 @@ class JsonSyntaxError {
 
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
+/**
+ * Deepest nesting of objects and arrays a scenario may have (it needs 4: jobs, a job, ...). Like
+ * other JSON parsers' limits, it keeps a hostile file from exhausting the stack.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** `text` in double quotes, cut short when long: what messages quote back from the file. */
+function quote(text: string, maxChars = 40): string {
+  return JSON.stringify(text.length > maxChars ? `${text.slice(0, maxChars - 3)}...` : text);
+}
+
 class JsonParser {
   private pos = 0;
+  private depth = 0;
 
   constructor(private readonly text: string) {
     if (text.charCodeAt(0) === 0xfeff) this.pos = 1; // UTF-8 BOM
@@ -180,7 +216,7 @@ class JsonParser {
     const word = /[A-Za-z_$][\w$]*/y;
     word.lastIndex = this.pos;
     const m = word.exec(this.text);
-    return m !== null ? `word "${m[0]}"` : `character ${JSON.stringify(this.text[this.pos])}`;
+    return m !== null ? `word ${quote(m[0])}` : `character ${JSON.stringify(this.text[this.pos])}`;
   }
 
   private skipSpace(): void {
@@ -196,8 +232,13 @@ class JsonParser {
   private parseValue(): JsonNode {
     const ch = this.text[this.pos];
     if (ch === undefined) this.failAtEnd('expected a value');
-    if (ch === '{') return this.parseObject();
-    if (ch === '[') return this.parseArray();
+    if (ch === '{' || ch === '[') {
+      if (this.depth >= MAX_JSON_DEPTH) this.fail(`nested deeper than ${MAX_JSON_DEPTH} levels; a scenario needs at most 4 (see traces/README.md)`);
+      this.depth++;
+      const node = ch === '{' ? this.parseObject() : this.parseArray();
+      this.depth--;
+      return node;
+    }
     if (ch === '"') return this.parseString();
     if (ch === '-' || (ch >= '0' && ch <= '9')) return this.parseNumber();
     if (ch === "'") this.fail('strings must use double quotes in JSON');
@@ -209,7 +250,7 @@ class JsonParser {
       this.pos += m[0].length;
       if (m[0] === 'true' || m[0] === 'false') return { kind: 'boolean', span, value: m[0] === 'true' };
       if (m[0] === 'null') return { kind: 'null', span };
-      this.fail(`unexpected word "${m[0]}"; strings must be in double quotes`, span.offset, span.length);
+      this.fail(`unexpected word ${quote(m[0])}; strings must be in double quotes`, span.offset, span.length);
     }
     this.fail(`unexpected character ${JSON.stringify(ch)}; expected a value`);
   }
@@ -232,8 +273,8 @@ class JsonParser {
       if (ch !== '"') this.fail(`expected a property name in double quotes, found ${this.describeHere()}`);
       const keyNode = this.parseString();
       this.skipSpace();
-      if (this.text[this.pos] === undefined) this.failAtEnd(`expected ":" after "${keyNode.value}"`);
-      if (this.text[this.pos] !== ':') this.fail(`expected ":" after "${keyNode.value}", found ${this.describeHere()}`);
+      if (this.text[this.pos] === undefined) this.failAtEnd(`expected ":" after ${quote(keyNode.value)}`);
+      if (this.text[this.pos] !== ':') this.fail(`expected ":" after ${quote(keyNode.value)}, found ${this.describeHere()}`);
       this.pos++;
       this.skipSpace();
       const value = this.parseValue();
@@ -249,7 +290,7 @@ class JsonParser {
         return { kind: 'object', span: { offset: start, length: this.pos - start }, entries };
       }
       if (next === undefined) this.failAtEnd('expected "," or "}"');
-      this.fail(`expected "," or "}" after the value of "${keyNode.value}", found ${this.describeHere()}`);
+      this.fail(`expected "," or "}" after the value of ${quote(keyNode.value)}, found ${this.describeHere()}`);
     }
   }
 
@@ -294,7 +335,7 @@ class JsonParser {
       }
       if (ch === '\\') {
         const esc = t[this.pos + 1];
-        const simple = esc === undefined ? undefined : SIMPLE_ESCAPES[esc];
+        const simple = esc === undefined ? undefined : ownValue(SIMPLE_ESCAPES, esc);
         if (simple !== undefined) {
           out += simple;
           this.pos += 2;
@@ -323,7 +364,8 @@ class JsonParser {
       const tokenRe = /[-\w.]+/y;
       tokenRe.lastIndex = this.pos;
       const token = tokenRe.exec(this.text)?.[0] ?? this.text[this.pos]!;
-      this.fail(`invalid number ${token}; write sizes and durations with a unit as strings, e.g. "${token}"`, this.pos, token.length);
+      const shown = token.length > 40 ? `${token.slice(0, 37)}...` : token;
+      this.fail(`invalid number ${shown}; write sizes and durations with a unit as strings, e.g. "${shown}"`, this.pos, token.length);
     }
     const span = { offset: this.pos, length: m[0].length };
     this.pos = after;
@@ -335,7 +377,7 @@ class JsonParser {
  * Narrows an already-parsed value (JSON.parse output or a literal) into nodes. There is no text, so
  * a span's offset is the node's pre-order index: diagnostics still sort into document order.
  */
-function fromUnknown(value: unknown, order: { next: number } = { next: 0 }, seen: Set<object> = new Set()): JsonNode {
+function fromUnknown(value: unknown, order: { next: number } = { next: 0 }, seen: Set<object> = new Set(), depth = 0): JsonNode {
   const span: Span = { offset: order.next++, length: 1 };
   if (value === null) return { kind: 'null', span };
   if (typeof value === 'string') return { kind: 'string', span, value };
@@ -346,17 +388,18 @@ function fromUnknown(value: unknown, order: { next: number } = { next: 0 }, seen
   }
   if (typeof value === 'object') {
     if (seen.has(value)) return { kind: 'other', span, description: 'a circular reference' };
+    if (depth >= MAX_JSON_DEPTH) return { kind: 'other', span, description: `a value nested deeper than ${MAX_JSON_DEPTH} levels` };
     seen.add(value);
     try {
       if (Array.isArray(value)) {
         const items: JsonNode[] = [];
-        for (const item of value as readonly unknown[]) items.push(fromUnknown(item, order, seen));
+        for (const item of value as readonly unknown[]) items.push(fromUnknown(item, order, seen, depth + 1));
         return { kind: 'array', span, items };
       }
       const entries: JsonEntry[] = [];
       for (const [key, v] of Object.entries(value as Readonly<Record<string, unknown>>)) {
         const keySpan: Span = { offset: order.next++, length: 1 };
-        entries.push({ key, keySpan, value: fromUnknown(v, order, seen) });
+        entries.push({ key, keySpan, value: fromUnknown(v, order, seen, depth + 1) });
       }
       return { kind: 'object', span, entries };
     } finally {
@@ -369,7 +412,7 @@ function fromUnknown(value: unknown, order: { next: number } = { next: 0 }, seen
 function describe(node: JsonNode): string {
   switch (node.kind) {
     case 'string':
-      return JSON.stringify(node.value.length > 40 ? `${node.value.slice(0, 37)}...` : node.value);
+      return quote(node.value);
     case 'number':
       return node.raw;
     case 'boolean':
@@ -407,6 +450,8 @@ function editDistance(a: string, b: string): number {
 }
 
 function closest(word: string, candidates: readonly string[]): string | undefined {
+  // Nothing we could suggest is this long; the distance table would cost length x candidates.
+  if (word.length > MAX_SUGGESTED_CHARS) return undefined;
   let best: string | undefined;
   let bestDistance = Infinity;
   const lower = word.toLowerCase();
@@ -420,13 +465,21 @@ function closest(word: string, candidates: readonly string[]): string | undefine
   return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
 }
 
-interface Sorted {
-  readonly diagnostic: Diagnostic;
-  readonly offset: number;
+/** Words longer than this get no "did you mean". */
+const MAX_SUGGESTED_CHARS = 40;
+
+interface Found {
+  readonly code: DiagnosticCode;
+  readonly path: string;
+  readonly span: Span | undefined;
+  readonly message: string;
 }
 
+/** More problems than this are counted, not listed: a file of 100,000 mistakes gets a readable answer. */
+const MAX_DIAGNOSTICS = 50;
+
 class Checker {
-  private readonly found: Sorted[] = [];
+  private readonly found: Found[] = [];
 
   constructor(
     private readonly source: string,
@@ -434,23 +487,33 @@ class Checker {
   ) {}
 
   report(code: DiagnosticCode, path: string, span: Span | undefined, message: string): void {
-    const location = span !== undefined && this.text !== undefined ? locate(this.text, span) : undefined;
-    const diagnostic: Diagnostic = location === undefined ? { code, source: this.source, path, message } : { code, source: this.source, path, message, location };
-    this.found.push({ diagnostic, offset: span?.offset ?? Infinity });
+    this.found.push({ code, path, span, message });
   }
 
   get count(): number {
     return this.found.length;
   }
 
-  /** In file order (stable for equal offsets), so the list reads top to bottom. */
+  /** In file order (stable for equal offsets), so the list reads top to bottom; located only when shown. */
   diagnostics(): Diagnostic[] {
-    return [...this.found].sort((a, b) => a.offset - b.offset).map((s) => s.diagnostic);
+    const sorted = [...this.found].sort((a, b) => (a.span?.offset ?? Infinity) - (b.span?.offset ?? Infinity));
+    const shown = sorted.slice(0, MAX_DIAGNOSTICS).map((f): Diagnostic => {
+      const base = { code: f.code, source: this.source, path: f.path, message: f.message };
+      return f.span !== undefined && this.text !== undefined ? { ...base, location: locate(this.text, f.span) } : base;
+    });
+    if (sorted.length > MAX_DIAGNOSTICS) {
+      const more = sorted.length - MAX_DIAGNOSTICS;
+      shown.push({ code: 'too-many', source: this.source, path: '', message: `${more} more problem${more === 1 ? '' : 's'} not shown; fix these first` });
+    }
+    return shown;
   }
 }
 
+/** A key as a field path shows it: `size`, or quoted (and cut short) when it is not a plain word. */
 function join2(path: string, key: string): string {
-  return path === '' ? key : `${path}.${key}`;
+  if (/^[A-Za-z0-9_$-]{1,40}$/.test(key)) return path === '' ? key : `${path}.${key}`;
+  const shown = key.length > 40 ? `${key.slice(0, 37)}...` : key;
+  return `${path}[${JSON.stringify(shown)}]`;
 }
 
 interface KeySpec {
@@ -479,7 +542,7 @@ function readObject(c: Checker, node: JsonNode, path: string, what: string, spec
     } else if (spec.unsupported?.has(entry.key) === true) {
       c.report('unsupported-option', p, entry.keySpan, `fio option not supported by kiotrace (supported: ${spec.known.join(', ')})`);
     } else {
-      const suggestion = spec.aliases[entry.key] ?? spec.aliases[entry.key.toLowerCase()] ?? closest(entry.key, spec.known);
+      const suggestion = ownValue(spec.aliases, entry.key) ?? ownValue(spec.aliases, entry.key.toLowerCase()) ?? closest(entry.key, spec.known);
       c.report(
         'unknown-key',
         p,
@@ -495,23 +558,49 @@ function missing(c: Checker, obj: JsonObject, path: string, key: string, example
   c.report('missing-key', join2(path, key), obj.span === undefined ? undefined : { offset: obj.span.offset, length: 1 }, `required but missing (e.g. ${example})`);
 }
 
-function readString(c: Checker, node: JsonNode, path: string, what: string): string | undefined {
-  if (node.kind === 'string' && node.value !== '') return node.value;
-  c.report('wrong-type', path, node.span, `must be ${what} (got ${describe(node)})`);
-  return undefined;
+/** A non-empty name of at most `maxChars` characters. */
+function readName(c: Checker, node: JsonNode, path: string, maxChars: number): string | undefined {
+  if (node.kind !== 'string' || node.value === '') {
+    c.report('wrong-type', path, node.span, `must be a non-empty string (got ${describe(node)})`);
+    return undefined;
+  }
+  if (node.value.length > maxChars) {
+    c.report('bad-value', path, node.span, `is ${node.value.length} characters long; give at most ${maxChars}`);
+    return undefined;
+  }
+  return node.value;
 }
 
-/** Bytes from "64m" or a JSON integer (bytes). */
-function readSize(c: Checker, node: JsonNode, path: string, example: string): number | undefined {
+interface SizeRule {
+  /** What the user could write, e.g. "64m". */
+  readonly example: string;
+  readonly minBytes: number;
+  readonly maxBytes: number;
+  /** Sizes must be a multiple of this (1 for any). */
+  readonly multipleOf: number;
+  /** The unit `multipleOf` is, for the message: "4k pages". */
+  readonly multipleName: string;
+}
+
+/** Bytes from "64m" or a JSON integer (bytes), within the rule's bounds. */
+function readSize(c: Checker, node: JsonNode, path: string, rule: SizeRule): number | undefined {
   let bytes: number | undefined;
   if (node.kind === 'string') bytes = parseSize(node.value);
   else if (node.kind === 'number' && Number.isSafeInteger(node.value) && node.value >= 0) bytes = node.value;
-  if (bytes === undefined || bytes === 0) {
-    c.report('bad-value', path, node.span, `must be a positive size like "${example}" (got ${describe(node)})`);
+  let problem: string | undefined;
+  if (bytes === undefined || bytes === 0) problem = `must be a positive size like "${rule.example}"`;
+  else if (bytes % rule.multipleOf !== 0) problem = `must be a whole number of ${rule.multipleName}`;
+  else if (bytes < rule.minBytes) problem = `must be at least ${formatSizeFio(rule.minBytes)}`;
+  else if (bytes > rule.maxBytes) problem = `must be at most ${formatSizeFio(rule.maxBytes)}`;
+  if (problem !== undefined) {
+    c.report('bad-value', path, node.span, `${problem} (got ${describe(node)})`);
     return undefined;
   }
   return bytes;
 }
+
+/** The longest simulated time any duration may ask for: runs are simulated event by event. */
+const MAX_DURATION_NS = 3_600_000_000_000;
 
 interface DurationRule {
   readonly bareUnit: TimeUnit;
@@ -526,6 +615,10 @@ function readDuration(c: Checker, node: JsonNode, path: string, rule: DurationRu
   else if (node.kind === 'number' && node.value >= 0) ns = parseDuration(node.raw, rule.bareUnit);
   if (ns === undefined || (ns === 0 && !rule.allowZero)) {
     c.report('bad-value', path, node.span, `must be a ${rule.allowZero ? '' : 'positive '}duration like ${rule.hint} (got ${describe(node)})`);
+    return undefined;
+  }
+  if (ns > MAX_DURATION_NS) {
+    c.report('bad-value', path, node.span, `must be at most 1h of simulated time (got ${describe(node)})`);
     return undefined;
   }
   return ns;
@@ -560,7 +653,7 @@ function readChoice<T extends string>(
 ): T | undefined {
   if (node.kind === 'string') {
     const value = node.value;
-    const hit = choices.find((x) => x === value) ?? aliases[value];
+    const hit = choices.find((x) => x === value) ?? ownValue(aliases, value);
     if (hit !== undefined) return hit;
     const suggestion = closest(value, choices);
     c.report('bad-value', path, node.span, `${unknownText(describe(node))}${suggestion !== undefined ? `; did you mean "${suggestion}"?` : ''}`);
@@ -575,8 +668,22 @@ function isCleanAbsolutePath(p: string): boolean {
   return p.startsWith('/') && p.length > 1 && p.slice(1).split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }
 
+/** PATH_MAX less its terminating NUL. */
+const MAX_PATH_CHARS = 4095;
+
+/**
+ * Why `p` cannot be a Linux path (what to write instead), or undefined when it can. `what` is the
+ * message for a path of the wrong shape.
+ */
+function pathProblem(node: JsonNode, what: string): string | undefined {
+  if (node.kind !== 'string' || !isCleanAbsolutePath(node.value)) return `${what} (got ${describe(node)})`;
+  if (node.value.includes('\0')) return `must not contain a NUL byte: Linux paths end at the first one (got ${describe(node)})`;
+  if (node.value.length > MAX_PATH_CHARS) return `is ${node.value.length} characters long; Linux paths are at most ${MAX_PATH_CHARS} (PATH_MAX)`;
+  return undefined;
+}
+
 const TOP_KEYS: KeySpec = {
-  known: ['name', 'description', 'duration', 'machine', 'jobs'],
+  known: ['name', 'description', 'duration', 'machine', 'jobs', 'steps'],
   aliases: { job: 'jobs', runtime: 'duration', desc: 'description' },
   noun: 'key',
 };
@@ -658,10 +765,32 @@ const IO_ENGINES: readonly IoEngine[] = ['psync', 'sync', 'mmap'];
 const DEVICE_KINDS: readonly DeviceKind[] = ['nvme', 'hdd'];
 const SCHEDULERS: readonly SchedulerName[] = ['none', 'mq-deadline'];
 
-const MIN_MEMORY_BYTES = 64 * 2 ** 20;
 const PAGE_BYTES = 4096;
 const SECTOR_BYTES = 512;
-const MIN_CAPACITY_BYTES = 2 ** 20;
+/**
+ * Memory: at least enough for the kernel's reserve and a page cache; at most what the host can
+ * simulate (every page the cache fills is an object on the host).
+ */
+const MEMORY_RULE: SizeRule = { example: '4g', minBytes: 64 * 2 ** 20, maxBytes: 64 * 2 ** 30, multipleOf: PAGE_BYTES, multipleName: '4k pages' };
+/**
+ * Device capacity: at least room for ext4's journal and metadata with space left for files; at
+ * most what the models address (an SSD's physical pages are int32 numbers).
+ */
+const CAPACITY_RULES: Readonly<Record<DeviceKind, SizeRule>> = {
+  nvme: { example: '512g', minBytes: 64 * 2 ** 20, maxBytes: 4 * 2 ** 40, multipleOf: SECTOR_BYTES, multipleName: '512-byte sectors' },
+  hdd: { example: '1t', minBytes: 64 * 2 ** 20, maxBytes: 16 * 2 ** 40, multipleOf: SECTOR_BYTES, multipleName: '512-byte sectors' },
+};
+/** Largest block size: each I/O's buffer is that much simulated memory per process. */
+const BS_RULE: SizeRule = { example: '4k', minBytes: 1, maxBytes: 16 * 2 ** 20, multipleOf: 1, multipleName: 'bytes' };
+/** Each NVMe drive preallocates up to 64 x 1023 requests (blk_mq_alloc_rqs): devices are bounded. */
+const MAX_DEVICES = 8;
+const MAX_JOBS = 64;
+/** Processes all jobs together may fork (numjobs summed). */
+const MAX_PROCESSES = 256;
+const MAX_NAME_CHARS = 128;
+const MAX_DESCRIPTION_CHARS = 4096;
+/** DISK_NAME_LEN less its NUL. */
+const MAX_DISK_NAME_CHARS = 31;
 
 interface Devices {
   readonly list: readonly DeviceSpec[];
@@ -683,8 +812,8 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
   let name: string | undefined;
   const nameNode = f.get('name');
   if (nameNode === undefined) missing(c, obj.node, path, 'name', '"name": "nvme1n1"');
-  else if (nameNode.kind === 'string' && /^[a-z][a-z0-9]*$/.test(nameNode.value)) name = nameNode.value;
-  else c.report('bad-value', join2(path, 'name'), nameNode.span, `must be a kernel block device name like "nvme1n1" or "sdb" (got ${describe(nameNode)})`);
+  else if (nameNode.kind === 'string' && /^[a-z][a-z0-9]*$/.test(nameNode.value) && nameNode.value.length <= MAX_DISK_NAME_CHARS) name = nameNode.value;
+  else c.report('bad-value', join2(path, 'name'), nameNode.span, `must be a kernel block device name like "nvme1n1" or "sdb", at most ${MAX_DISK_NAME_CHARS} characters (got ${describe(nameNode)})`);
 
   let kind: DeviceKind | undefined;
   const typeNode = f.get('type');
@@ -696,12 +825,7 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
   const capNode = f.get('capacity');
   if (capNode !== undefined) {
     const p = join2(path, 'capacity');
-    const bytes = readSize(c, capNode, p, '512g');
-    if (bytes !== undefined) {
-      if (bytes % SECTOR_BYTES !== 0) c.report('bad-value', p, capNode.span, `must be a whole number of 512-byte sectors (got ${describe(capNode)})`);
-      else if (bytes < MIN_CAPACITY_BYTES) c.report('bad-value', p, capNode.span, `must be at least 1m (got ${describe(capNode)})`);
-      else capacityBytes = bytes;
-    }
+    capacityBytes = readSize(c, capNode, p, CAPACITY_RULES[kind ?? 'nvme']) ?? capacityBytes;
   }
 
   let scheduler = defaults.scheduler;
@@ -715,8 +839,9 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
   const mountNode = f.get('mount');
   if (mountNode !== undefined) {
     const p = join2(path, 'mount');
-    if (mountNode.kind !== 'string' || !isCleanAbsolutePath(mountNode.value)) {
-      c.report('bad-value', p, mountNode.span, `must be an absolute directory path like "/mnt/data", without ".", ".." or "//" (got ${describe(mountNode)})`);
+    const problem = pathProblem(mountNode, 'must be an absolute directory path like "/mnt/data", without ".", ".." or "//"');
+    if (problem !== undefined || mountNode.kind !== 'string') {
+      c.report('bad-value', p, mountNode.span, problem ?? '');
     } else if (mountNode.value === '/dev' || mountNode.value.startsWith('/dev/')) {
       c.report('bad-value', p, mountNode.span, `cannot be under /dev, where raw devices live (got ${describe(mountNode)}); use a path like "/mnt/data"`);
     } else {
@@ -740,12 +865,7 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
   let memoryBytes = DEFAULT_MACHINE.memoryBytes;
   const memNode = f.get('memory');
   if (memNode !== undefined) {
-    const bytes = readSize(c, memNode, 'machine.memory', '4g');
-    if (bytes !== undefined) {
-      if (bytes % PAGE_BYTES !== 0) c.report('bad-value', 'machine.memory', memNode.span, `must be a whole number of 4k pages (got ${describe(memNode)})`);
-      else if (bytes < MIN_MEMORY_BYTES) c.report('bad-value', 'machine.memory', memNode.span, `must be at least 64m (got ${describe(memNode)})`);
-      else memoryBytes = bytes;
-    }
+    memoryBytes = readSize(c, memNode, 'machine.memory', MEMORY_RULE) ?? memoryBytes;
   }
 
   let devices: Devices = fallback.devices;
@@ -756,6 +876,9 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
       devices = { list: [], usable: false };
     } else if (devNode.items.length === 0) {
       c.report('bad-value', 'machine.devices', devNode.span, 'must list at least one device, e.g. [{"name": "nvme0n1", "type": "nvme", "mount": "/mnt/nvme"}]');
+      devices = { list: [], usable: false };
+    } else if (devNode.items.length > MAX_DEVICES) {
+      c.report('bad-value', 'machine.devices', devNode.span, `lists ${devNode.items.length} devices; a machine may have at most ${MAX_DEVICES}`);
       devices = { list: [], usable: false };
     } else {
       const list: DeviceSpec[] = [];
@@ -769,11 +892,11 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
         const itemFields = item.kind === 'object' ? item.entries : [];
         const spanOf = (key: string): Span | undefined => itemFields.find((e) => e.key === key)?.value.span;
         if (sameName !== -1) {
-          c.report('conflict', `${p}.name`, spanOf('name'), `duplicate device name "${dev.name}" (also machine.devices[${sameName}]); give each device its own name`);
+          c.report('conflict', `${p}.name`, spanOf('name'), `duplicate device name ${quote(dev.name)} (also machine.devices[${sameName}]); give each device its own name`);
         } else if (sameMount !== -1) {
-          c.report('conflict', `${p}.mount`, spanOf('mount'), `"${dev.mount}" is already the mount of ${list[sameMount]!.name}; give each device its own mount`);
+          c.report('conflict', `${p}.mount`, spanOf('mount'), `${quote(dev.mount)} is already the mount of ${list[sameMount]!.name}; give each device its own mount`);
         } else if (nested !== undefined) {
-          c.report('conflict', `${p}.mount`, spanOf('mount'), `"${dev.mount}" nests with "${nested.mount}" (mount of ${nested.name}); mounts must not contain each other`);
+          c.report('conflict', `${p}.mount`, spanOf('mount'), `${quote(dev.mount)} nests with ${quote(nested.mount)} (mount of ${nested.name}); mounts must not contain each other`);
         }
         list.push(dev);
       });
@@ -799,7 +922,7 @@ function readJob(c: Checker, node: JsonNode, path: string, devices: Devices): Jo
   let name = '';
   const nameNode = f.get('name');
   if (nameNode === undefined) missing(c, obj.node, path, 'name', '"name": "reader"');
-  else name = readString(c, nameNode, at('name'), 'a non-empty string') ?? '';
+  else name = readName(c, nameNode, at('name'), MAX_NAME_CHARS) ?? '';
 
   // Where the job does I/O decides the default size (raw device) and the size limit.
   let filename = '';
@@ -808,8 +931,8 @@ function readJob(c: Checker, node: JsonNode, path: string, devices: Devices): Jo
   const fileNode = f.get('filename');
   if (fileNode === undefined) {
     missing(c, obj.node, path, 'filename', '"filename": "/mnt/nvme/data"');
-  } else if (fileNode.kind !== 'string' || !isCleanAbsolutePath(fileNode.value)) {
-    c.report('bad-value', at('filename'), fileNode.span, `must be an absolute file path like "/mnt/nvme/data" or a raw device like "/dev/nvme0n1" (got ${describe(fileNode)})`);
+  } else if (fileNode.kind !== 'string' || pathProblem(fileNode, '') !== undefined) {
+    c.report('bad-value', at('filename'), fileNode.span, pathProblem(fileNode, 'must be an absolute file path like "/mnt/nvme/data" or a raw device like "/dev/nvme0n1"') ?? '');
   } else {
     filename = fileNode.value;
     if (devices.usable) {
@@ -820,11 +943,11 @@ function readJob(c: Checker, node: JsonNode, path: string, devices: Devices): Jo
         device = raw;
         isRaw = true;
       } else if (mountPoint !== undefined) {
-        c.report('not-on-device', at('filename'), fileNode.span, `"${filename}" is the mount point of ${mountPoint.name}, a directory; name a file under it, e.g. "${filename}/data"`);
+        c.report('not-on-device', at('filename'), fileNode.span, `${quote(filename)} is the mount point of ${mountPoint.name}, a directory; name a file under it, e.g. ${quote(`${filename}/data`)}`);
       } else if (mounted !== undefined) {
         device = mounted;
       } else {
-        c.report('not-on-device', at('filename'), fileNode.span, `"${filename}" is not on any device (${deviceList(devices.list)})`);
+        c.report('not-on-device', at('filename'), fileNode.span, `${quote(filename)} is not on any device (${deviceList(devices.list)})`);
       }
     }
   }
@@ -836,12 +959,12 @@ function readJob(c: Checker, node: JsonNode, path: string, devices: Devices): Jo
   }
 
   const bsNode = f.get('bs');
-  const bs = bsNode === undefined ? 4096 : readSize(c, bsNode, at('bs'), '4k');
+  const bs = bsNode === undefined ? 4096 : readSize(c, bsNode, at('bs'), BS_RULE);
 
   const sizeNode = f.get('size');
   let size: number | undefined;
   if (sizeNode !== undefined) {
-    size = readSize(c, sizeNode, at('size'), '64m');
+    size = readSize(c, sizeNode, at('size'), { example: '64m', minBytes: 1, maxBytes: Number.MAX_SAFE_INTEGER, multipleOf: 1, multipleName: 'bytes' });
     if (size !== undefined && device !== undefined && size > device.capacityBytes) {
       c.report('bad-value', at('size'), sizeNode.span, `${formatSizeFio(size)} does not fit on ${device.name} (capacity ${formatSizeFio(device.capacityBytes)})`);
     }
@@ -888,6 +1011,35 @@ function readJob(c: Checker, node: JsonNode, path: string, devices: Devices): Jo
   return { name, filename, rw, bs, size, iodepth, ioengine, direct, numjobs, runtimeNs, timeBased, fsync, rwmixread, thinktimeNs, startdelayNs };
 }
 
+/**
+ * fio lays out every job's file before the run: the files on one filesystem must fit in what mkfs
+ * left free (journal and metadata taken), not just each one in the device's capacity.
+ */
+function checkFilesFit(c: Checker, jobs: readonly JobSpec[], jobsNode: JsonArray, devices: readonly DeviceSpec[]): void {
+  for (const d of devices) {
+    if (d.mount === '') continue;
+    const files = new Map<string, { readonly index: number; readonly costBlocks: number }>();
+    jobs.forEach((j, index) => {
+      // the first job to name a file creates it (fio: later jobs reuse it)
+      if (j.filename.startsWith(`${d.mount}/`) && !files.has(j.filename)) files.set(j.filename, { index, costBlocks: ext4FileCostBlocks(j.size) });
+    });
+    const neededBlocks = [...files.values()].reduce((sum, f) => sum + f.costBlocks, 0);
+    const freeBlocks = filesystemFreeBlocks(d);
+    if (files.size === 0 || neededBlocks <= freeBlocks) continue;
+    const last = [...files.values()].pop()!;
+    const jobNode = jobsNode.items[last.index];
+    const sizeSpan = jobNode?.kind === 'object' ? jobNode.entries.find((e) => e.key === 'size')?.value.span : undefined;
+    const free = formatBytes(freeBlocks * EXT4_BLOCK_SIZE);
+    const what = files.size === 1 ? 'this file needs' : `the ${files.size} files on ${d.mount} need`;
+    c.report(
+      'bad-value',
+      `jobs[${last.index}].size`,
+      sizeSpan,
+      `${what} ${formatBytes(neededBlocks * EXT4_BLOCK_SIZE)} but the filesystem on ${d.name} has ${free} free after ext4's journal and metadata; make the file${files.size === 1 ? '' : 's'} smaller or the device larger`,
+    );
+  }
+}
+
 function validate(root: JsonNode, c: Checker, defaultName: string): Scenario | undefined {
   const top = readObject(c, root, '', 'a JSON object with "name", "duration" and "jobs"', TOP_KEYS);
   if (top === undefined) return undefined;
@@ -895,14 +1047,15 @@ function validate(root: JsonNode, c: Checker, defaultName: string): Scenario | u
 
   let name = defaultName;
   const nameNode = f.get('name');
-  if (nameNode === undefined) missing(c, top.node, '', 'name', `"name": "${defaultName}"`);
-  else name = readString(c, nameNode, 'name', 'a non-empty string') ?? name;
+  if (nameNode === undefined) missing(c, top.node, '', 'name', `"name": ${quote(defaultName)}`);
+  else name = readName(c, nameNode, 'name', MAX_NAME_CHARS) ?? name;
 
   let description = '';
   const descNode = f.get('description');
   if (descNode !== undefined) {
-    if (descNode.kind === 'string') description = descNode.value;
-    else c.report('wrong-type', 'description', descNode.span, `must be a string (got ${describe(descNode)})`);
+    if (descNode.kind !== 'string') c.report('wrong-type', 'description', descNode.span, `must be a string (got ${describe(descNode)})`);
+    else if (descNode.value.length > MAX_DESCRIPTION_CHARS) c.report('bad-value', 'description', descNode.span, `is ${descNode.value.length} characters long; give at most ${MAX_DESCRIPTION_CHARS}`);
+    else description = descNode.value;
   }
 
   let durationNs = 0;
@@ -912,6 +1065,9 @@ function validate(root: JsonNode, c: Checker, defaultName: string): Scenario | u
 
   const { machine, devices } = readMachine(c, f.get('machine'));
 
+  const stepsNode = f.get('steps');
+  const steps = stepsNode === undefined ? undefined : readInt(c, stepsNode, 'steps', 0, MAX_STEP_IOS);
+
   const jobs: JobSpec[] = [];
   const jobsNode = f.get('jobs');
   if (jobsNode === undefined) {
@@ -920,6 +1076,8 @@ function validate(root: JsonNode, c: Checker, defaultName: string): Scenario | u
     c.report('wrong-type', 'jobs', jobsNode.span, `must be an array of jobs (got ${describe(jobsNode)})`);
   } else if (jobsNode.items.length === 0) {
     c.report('bad-value', 'jobs', jobsNode.span, 'must list at least one job, e.g. [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
+  } else if (jobsNode.items.length > MAX_JOBS) {
+    c.report('bad-value', 'jobs', jobsNode.span, `lists ${jobsNode.items.length} jobs; a scenario may have at most ${MAX_JOBS} (numjobs clones one)`);
   } else {
     const firstWithName = new Map<string, number>();
     jobsNode.items.forEach((item, i) => {
@@ -930,14 +1088,19 @@ function validate(root: JsonNode, c: Checker, defaultName: string): Scenario | u
         const jobName = nameEntry.value.value;
         const first = firstWithName.get(jobName);
         if (first === undefined) firstWithName.set(jobName, i);
-        else c.report('conflict', `jobs[${i}].name`, nameEntry.value.span, `duplicate job name "${jobName}" (also jobs[${first}].name); give each job its own name`);
+        else c.report('conflict', `jobs[${i}].name`, nameEntry.value.span, `duplicate job name ${quote(jobName)} (also jobs[${first}].name); give each job its own name`);
       }
       if (job !== undefined) jobs.push(job);
     });
+    const processes = jobs.reduce((sum, j) => sum + j.numjobs, 0);
+    if (processes > MAX_PROCESSES) {
+      c.report('bad-value', 'jobs', jobsNode.span, `fork ${processes} processes in all (numjobs summed); at most ${MAX_PROCESSES}`);
+    }
+    if (c.count === 0) checkFilesFit(c, jobs, jobsNode, devices.list);
   }
 
   if (c.count > 0) return undefined;
-  return { name, description, machine, durationNs, jobs };
+  return { name, description, machine, durationNs, jobs, ...(steps !== undefined ? { steps } : {}) };
 }
 
 function baseName(source: string): string {
@@ -1011,17 +1174,59 @@ export function loadScenario(nameOrPath: string, scenariosDir: string): Scenario
     const names = listScenarioNames(scenariosDir);
     return loadFailure(
       'unknown-scenario',
-      `unknown scenario "${nameOrPath}" (available: ${names.length === 0 ? 'none' : names.join(', ')}; or give the path of a .json file)`,
+      `unknown scenario ${quote(nameOrPath)} (available: ${names.length === 0 ? 'none' : names.join(', ')}; or give the path of a .json file)`,
     );
   }
-  let text: string;
+  if (nameOrPath.includes('\0')) return loadFailure('unreadable-file', `cannot read scenario file ${quote(shown, 256)}: a path cannot contain a NUL byte`);
+  const read = readScenarioFile(file);
+  if (typeof read !== 'string') return loadFailure('unreadable-file', `cannot read scenario file ${quote(shown, 256)}: ${read.reason}`);
+  return parseScenarioText(read, shown);
+}
+
+/** Scenario files are small; anything bigger is not one (and is not read into memory to find out). */
+export const MAX_SCENARIO_BYTES = 1024 * 1024;
+
+/**
+ * The text of a scenario file, or why it cannot be one. The file is opened without blocking (a
+ * FIFO with no writer would wait forever) and checked by type and size before a byte is read.
+ */
+function readScenarioFile(file: string): string | { readonly reason: string } {
+  let fd: number;
   try {
-    text = readFileSync(file, 'utf8');
+    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY);
   } catch (err) {
     const code = errnoCode(err);
     const reason =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err);
-    return loadFailure('unreadable-file', `cannot read scenario file "${shown}": ${reason}`);
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : code === 'ENXIO' ? 'it is a socket or a device without a reader' : err instanceof Error ? err.message : String(err);
+    return { reason };
   }
-  return parseScenarioText(text, shown);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) return { reason: 'it is a directory' };
+    if (!st.isFile()) {
+      const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a regular file';
+      return { reason: `it is ${kind}, not a regular file; give a .json file` };
+    }
+    if (st.size > MAX_SCENARIO_BYTES) {
+      return { reason: `it is ${formatBytes(st.size)}; a scenario file is at most ${formatBytes(MAX_SCENARIO_BYTES)}` };
+    }
+    // read at most one byte past the limit: the file may have grown since fstat
+    const buffer = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_SCENARIO_BYTES) return { reason: `it is over ${formatBytes(MAX_SCENARIO_BYTES)}; a scenario file is at most that` };
+    }
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, length));
+    } catch {
+      return { reason: 'it is not UTF-8 text' };
+    }
+  } catch (err) {
+    return { reason: err instanceof Error ? err.message : String(err) };
+  } finally {
+    closeSync(fd);
+  }
 }

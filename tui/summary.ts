@@ -3,7 +3,7 @@
 // Deterministic: everything printed comes from the RunReport (no wall clock, no locale).
 
 import type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport } from '../core/userspace/report.js';
-import { formatDurationFio, num2str } from './units.js';
+import { formatDurationFio, num2str, printable } from './units.js';
 
 /** Linux errno names (include/uapi/asm-generic/errno-base.h and errno.h) a simulated syscall can return. */
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
@@ -36,7 +36,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
 
 export function errnoName(errno: number): string {
   const n = Math.abs(errno);
-  return ERRNO_NAMES[n] ?? `errno ${n}`;
+  return (Object.hasOwn(ERRNO_NAMES, n) ? ERRNO_NAMES[n] : undefined) ?? `errno ${n}`;
 }
 
 /** fio's printf("%5.02f"): two decimals, right-aligned to at least 5 characters. */
@@ -57,17 +57,34 @@ function latencyUnit(lat: LatencySummary): { name: string; divisorNs: number } {
   return { name: 'nsec', divisorNs: 1 };
 }
 
+/**
+ * min, max and the percentiles round to whole units, avg to two decimals, all in the line's unit.
+ * fio truncates min and max, so a run of 1999 ns reads min=1, max=1, avg=2.00 usec; rounding
+ * them, and keeping avg between them as shown, never prints an average above the maximum.
+ */
 function latencyLines(label: string, lat: LatencySummary): string[] {
   const unit = latencyUnit(lat);
-  const whole = (ns: number): string => num2str(Math.floor(ns / unit.divisorNs), 6, false, '');
+  const rounded = (ns: number): number => Math.round(ns / unit.divisorNs);
+  const whole = (ns: number): string => num2str(rounded(ns), 6, false, '');
+  const avg = Math.min(rounded(lat.maxNs), Math.max(rounded(lat.minNs), lat.meanNs / unit.divisorNs));
   return [
-    `    ${label} (${unit.name}): min=${whole(lat.minNs)}, max=${whole(lat.maxNs)}, avg=${fixed2(lat.meanNs / unit.divisorNs)}`,
+    `    ${label} (${unit.name}): min=${whole(lat.minNs)}, max=${whole(lat.maxNs)}, avg=${fixed2(avg)}`,
     `    ${label} percentiles (${unit.name}): p50=${whole(lat.p50Ns)}, p99=${whole(lat.p99Ns)}, p99.9=${whole(lat.p999Ns)}`,
   ];
 }
 
-function msec(ns: number): number {
-  return Math.floor(ns / 1_000_000);
+/**
+ * The unit of a run time, as fio prints it (msec), but finer for a run shorter than 1 ms: a job that
+ * moved data never shows 0 time. `shortestNs` picks the unit for every time printed with it.
+ */
+function runUnit(shortestNs: number): { name: string; divisorNs: number } {
+  if (shortestNs >= 1_000_000) return { name: 'msec', divisorNs: 1_000_000 };
+  if (shortestNs >= 1_000) return { name: 'usec', divisorNs: 1_000 };
+  return { name: 'nsec', divisorNs: 1 };
+}
+
+function inUnit(ns: number, unit: { divisorNs: number }): number {
+  return Math.floor(ns / unit.divisorNs);
 }
 
 /** fio's "  read: IOPS=12.3k, BW=48.1MiB/s (50.4MB/s)(96.2MiB/2000msec)". */
@@ -76,13 +93,14 @@ function directionLines(label: 'read' | 'write', dir: DirectionReport, runtimeNs
   const bw = num2str(dir.bandwidthBytesPerSec, 4, true, 'B/s');
   const bwSi = num2str(dir.bandwidthBytesPerSec, 4, false, 'B/s');
   const io = num2str(dir.bytes, 4, true, 'B');
-  return [`  ${label}: IOPS=${iops}, BW=${bw} (${bwSi})(${io}/${msec(runtimeNs)}msec)`, ...latencyLines('clat', dir.clat)];
+  const unit = runUnit(runtimeNs);
+  return [`  ${label}: IOPS=${iops}, BW=${bw} (${bwSi})(${io}/${inUnit(runtimeNs, unit)}${unit.name})`, ...latencyLines('clat', dir.clat)];
 }
 
 function jobLines(job: JobReport): string[] {
   const lines = [
-    `${job.name}: (groupid=0, jobs=1): err=${String(Math.abs(job.firstErrno)).padStart(2)}: pid=${job.pid}`,
-    `  rw=${job.rw}, bs=${job.bs}B, ioengine=${job.ioengine}, direct=${job.direct ? 1 : 0}, filename=${job.filename}`,
+    `${printable(job.name)}: (groupid=0, jobs=1): err=${String(Math.abs(job.firstErrno)).padStart(2)}: pid=${job.pid}`,
+    `  rw=${job.rw}, bs=${job.bs}B, ioengine=${job.ioengine}, direct=${job.direct ? 1 : 0}, filename=${printable(job.filename)}`,
   ];
   if (job.read.ios > 0) lines.push(...directionLines('read', job.read, job.runtimeNs));
   if (job.write.ios > 0) lines.push(...directionLines('write', job.write, job.runtimeNs));
@@ -101,6 +119,8 @@ function groupLine(label: string, jobs: readonly JobReport[], pick: (j: JobRepor
   const bytes = active.reduce((sum, j) => sum + pick(j).bytes, 0);
   const runs = active.map((j) => j.runtimeNs);
   const maxRunNs = Math.max(...runs);
+  const minRunNs = Math.min(...runs);
+  const unit = runUnit(minRunNs);
   const aggBw = maxRunNs === 0 ? 0 : (bytes * 1e9) / maxRunNs;
   const bws = active.map((j) => pick(j).bandwidthBytesPerSec);
   const minBw = Math.min(...bws);
@@ -109,7 +129,7 @@ function groupLine(label: string, jobs: readonly JobReport[], pick: (j: JobRepor
   const b10 = (n: number): string => num2str(n, 4, false, 'B/s');
   return [
     `${label.padStart(7)}: bw=${b2(aggBw)} (${b10(aggBw)}), ${b2(minBw)}-${b2(maxBw)} (${b10(minBw)}-${b10(maxBw)}), ` +
-      `io=${num2str(bytes, 4, true, 'B')} (${num2str(bytes, 4, false, 'B')}), run=${msec(Math.min(...runs))}-${msec(maxRunNs)}msec`,
+      `io=${num2str(bytes, 4, true, 'B')} (${num2str(bytes, 4, false, 'B')}), run=${inUnit(minRunNs, unit)}-${inUnit(maxRunNs, unit)}${unit.name}`,
   ];
 }
 
@@ -147,7 +167,7 @@ function counterLines(k: KernelCounters): string[] {
 
 /** The whole summary, ending with a newline. */
 export function formatReport(report: RunReport): string {
-  const lines: string[] = [`scenario ${report.scenario}: seed=${report.seed}, duration=${formatDurationFio(report.durationNs)}, events=${report.eventsRun}`, ''];
+  const lines: string[] = [`scenario ${printable(report.scenario)}: seed=${report.seed}, duration=${formatDurationFio(report.durationNs)}, events=${report.eventsRun}`, ''];
   for (const job of report.jobs) lines.push(...jobLines(job), '');
   const group = [...groupLine('READ', report.jobs, (j) => j.read), ...groupLine('WRITE', report.jobs, (j) => j.write)];
   if (group.length > 0) lines.push('Run status group 0 (all jobs):', ...group, '');

@@ -39,6 +39,14 @@ const TIME_NS: Readonly<Record<string, bigint>> = {
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
+ * `table[key]` when the table itself has that key: user text such as "constructor" or "toString"
+ * never reaches Object.prototype's functions.
+ */
+export function ownValue<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/**
  * digits[.digits] times `multiplier`, exactly (BigInt, so "1.1s" is 1100000000 and not off by a
  * float ulp). Undefined when the result is not a whole number or exceeds 2^53-1.
  */
@@ -58,7 +66,7 @@ function scaleDecimal(intPart: string, fracPart: string, multiplier: bigint): nu
 export function parseSize(text: string): number | undefined {
   const m = /^(\d+)(?:\.(\d+))?([kmgtp])?(?:i?b)?$/i.exec(text.trim());
   if (m === null) return undefined;
-  const shift = SIZE_SHIFT[(m[3] ?? '').toLowerCase()];
+  const shift = ownValue(SIZE_SHIFT, (m[3] ?? '').toLowerCase());
   if (shift === undefined) return undefined;
   return scaleDecimal(m[1]!, m[2] ?? '', 1n << shift);
 }
@@ -71,7 +79,7 @@ export function parseDuration(text: string, bareUnit: TimeUnit = 's'): number | 
   const m = /^(\d+)(?:\.(\d+))?([a-zµ]*)$/i.exec(text.trim());
   if (m === null) return undefined;
   const suffix = m[3]!.toLowerCase();
-  const multiplier = TIME_NS[suffix === '' ? bareUnit : suffix];
+  const multiplier = ownValue(TIME_NS, suffix === '' ? bareUnit : suffix);
   if (multiplier === undefined) return undefined;
   return scaleDecimal(m[1]!, m[2] ?? '', multiplier);
 }

@@ -121,6 +121,23 @@ export const DEFAULT_NVME_CONFIG: NvmeSsdConfig = {
   interruptCoalescing: { aggregationThreshold: 0, aggregationTime100us: 0 },
 };
 
+/**
+ * Blocks per die the host sees: the over-provisioning fraction hidden, but never fewer spares than
+ * GC needs. With fewer spare blocks than the reserve plus the two open blocks plus one, every
+ * closed block could be fully valid while free blocks are down to the reserve, and GC could never
+ * make room. On a large drive 7 % is far more than that; on a small one (a few blocks per die) the
+ * floor decides, as firmware of small drives reserves whole blocks rather than a percentage.
+ */
+export function nvmeLogicalBlocksPerDie(config: Pick<NvmeSsdConfig, 'blocksPerDie' | 'overProvisioning' | 'gcReserveBlocks'>): number {
+  const byFraction = Math.floor(config.blocksPerDie * (1 - config.overProvisioning));
+  return Math.min(byFraction, config.blocksPerDie - (config.gcReserveBlocks + 3));
+}
+
+/** Host-visible capacity in 512-byte sectors of a drive of this geometry. */
+export function nvmeCapacitySectors(config: NvmeSsdConfig): number {
+  return nvmeLogicalBlocksPerDie(config) * config.pagesPerBlock * config.channels * config.diesPerChannel * SECTORS_PER_PAGE;
+}
+
 // ---- Internal state --------------------------------------------------------------------------------
 
 /** A command the controller has taken in. */
@@ -320,7 +337,7 @@ export class NvmeSsd implements BlockDeviceHw {
     this.pagesPerBlock = config.pagesPerBlock;
     this.blocksPerDie = config.blocksPerDie;
     this.pagesPerDie = config.blocksPerDie * config.pagesPerBlock;
-    this.logicalBlocksPerDie = Math.floor(config.blocksPerDie * (1 - config.overProvisioning));
+    this.logicalBlocksPerDie = nvmeLogicalBlocksPerDie(config);
     this.logicalPages = this.logicalBlocksPerDie * config.pagesPerBlock * this.dieCount;
     this.capacitySectors = this.logicalPages * SECTORS_PER_PAGE;
     this.gcReserveBlocks = config.gcReserveBlocks;
@@ -341,11 +358,7 @@ export class NvmeSsd implements BlockDeviceHw {
       throw new SimBug('NvmeSsd: pagesPerBlock must be a multiple of pagesPerFlashPage');
     }
     if (this.dieCount * this.pagesPerDie >= 2 ** 31) throw new SimBug('NvmeSsd: physical pages exceed int32 PPNs');
-    // With fewer spare blocks than the reserve plus the two open blocks plus one, every closed block
-    // could be fully valid while free blocks are down to the reserve, and GC could never make room.
-    if (config.blocksPerDie - this.logicalBlocksPerDie < config.gcReserveBlocks + 3) {
-      throw new SimBug('NvmeSsd: over-provisioning leaves too few spare blocks for GC');
-    }
+    if (this.logicalBlocksPerDie < 1) throw new SimBug(`NvmeSsd: ${config.blocksPerDie} blocks per die leave none for the host after GC's spares`);
 
     this.cq = [];
     this.outstandingCids = [];

@@ -14,16 +14,16 @@ import { MmStruct } from '../mm/mm_types.js';
 import { Writeback } from '../mm/page-writeback.js';
 import { Vfs } from '../fs/namei.js';
 import { FdTable } from '../fs/types.js';
-import { Ext4Fs } from '../fs/ext4/super.js';
+import { Ext4Fs, ext4FreeBlocks } from '../fs/ext4/super.js';
 import { ext4FileOperations } from '../fs/ext4/file.js';
 import { BdevInode, blkdevFileOperations } from '../fs/block_dev.js';
 import { RequestQueue } from '../block/blk-mq.js';
 import { createMqDeadline } from '../block/mq-deadline.js';
 import { NvmePciDriver } from '../drivers/nvme/host/pci.js';
 import { AhciDriver } from '../drivers/ata/ahci.js';
-import { NvmeSsd, DEFAULT_NVME_CONFIG, type NvmeSsdConfig } from '../hw/nvme-ssd.js';
-import { Hdd, DEFAULT_HDD_CONFIG, type HddConfig } from '../hw/hdd.js';
-import type { JobSpec, MachineSpec } from '../userspace/job.js';
+import { NvmeSsd, DEFAULT_NVME_CONFIG, nvmeCapacitySectors, type NvmeSsdConfig } from '../hw/nvme-ssd.js';
+import { Hdd, DEFAULT_HDD_CONFIG, HddGeometry, type HddConfig } from '../hw/hdd.js';
+import type { DeviceSpec, JobSpec, MachineSpec } from '../userspace/job.js';
 import { fioJob, JobStats } from '../userspace/fio.js';
 import type { BlockDeviceHw } from '../hw/device.js';
 import type { LatencyHistogram } from '../userspace/stats.js';
@@ -32,6 +32,11 @@ import type { DeviceReport, JobReport, KernelCounters, LatencySummary, RunReport
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
 const NVME_MAJOR = 259;
+/**
+ * I/O queue pairs the modelled controller grants (Set Features, Number of Queues). Assumption: 64;
+ * each pair preallocates a request per tag (1023), so this also bounds a many-CPU machine's boot.
+ */
+const NVME_MAX_IO_QUEUES = 64;
 const SD_MAJOR = 8;
 
 export interface RunningJob {
@@ -229,15 +234,16 @@ export class Machine {
 
 /**
  * The NVMe SSD for a capacity: the default geometry with as many erase blocks per die as the
- * capacity needs (plus over-provisioning and GC's reserve).
+ * capacity needs (plus over-provisioning and GC's reserve), so it holds at least `capacityBytes`.
  */
 function nvmeConfigFor(capacityBytes: number, cpus: number): NvmeSsdConfig {
   const c = DEFAULT_NVME_CONFIG;
   const blockBytes = c.pagesPerBlock * 4096;
   const dies = c.channels * c.diesPerChannel;
-  const logicalBlocksPerDie = Math.max(8, Math.ceil(capacityBytes / (blockBytes * dies)));
+  const logicalBlocksPerDie = Math.max(1, Math.ceil(capacityBytes / (blockBytes * dies)));
   const blocksPerDie = Math.ceil(logicalBlocksPerDie / (1 - c.overProvisioning)) + c.gcReserveBlocks + 3;
-  return { ...c, queueCount: cpus, blocksPerDie };
+  // nvme_setup_io_queues: one queue pair per CPU, up to what the controller offers (CPUs share beyond)
+  return { ...c, queueCount: Math.min(cpus, NVME_MAX_IO_QUEUES), blocksPerDie };
 }
 
 /** The disk for a capacity: the default drive with as many heads (platter sides) as it needs. */
@@ -246,6 +252,20 @@ function hddConfigFor(capacityBytes: number): HddConfig {
   const avgSectorsPerTrack = (c.outerSectorsPerTrack + c.innerSectorsPerTrack) / 2;
   const bytesPerHead = c.zones * c.cylindersPerZone * avgSectorsPerTrack * 512;
   return { ...c, heads: Math.max(1, Math.ceil(capacityBytes / bytesPerHead)) };
+}
+
+/**
+ * The capacity the device built for `spec` reports: at least what was asked (an SSD rounds up to
+ * whole erase blocks on every die, a disk to whole platter sides).
+ */
+export function deviceCapacityBytes(spec: DeviceSpec): number {
+  if (spec.kind === 'nvme') return nvmeCapacitySectors(nvmeConfigFor(spec.capacityBytes, 1)) * 512;
+  return new HddGeometry(hddConfigFor(spec.capacityBytes)).capacitySectors * 512;
+}
+
+/** Blocks the files of a scenario may take on the filesystem mkfs puts on the device built for `spec`. */
+export function filesystemFreeBlocks(spec: DeviceSpec): number {
+  return ext4FreeBlocks(deviceCapacityBytes(spec));
 }
 
 /** Builds a machine from its spec. Same spec and seed: the same machine, event for event. */

@@ -53,6 +53,21 @@ export function doMmap(k: Kernel, ctx: HitContext, mm: MmStruct, file: File | un
   return startVa;
 }
 
+/**
+ * The VPNs in [firstVpn, endVpn) that have a PTE, in address order (zap_pte_range's walk). A large
+ * file mapping touched in a few places is walked through its PTEs, not page by page.
+ */
+function mappedVpns(mm: MmStruct, firstVpn: number, endVpn: number): number[] {
+  if (endVpn - firstVpn <= mm.pageTable.size) {
+    const vpns: number[] = [];
+    for (let vpn = firstVpn; vpn < endVpn; vpn++) if (mm.pageTable.has(vpn)) vpns.push(vpn);
+    return vpns;
+  }
+  const vpns: number[] = [];
+  for (const vpn of mm.pageTable.keys()) if (vpn >= firstVpn && vpn < endVpn) vpns.push(vpn);
+  return vpns.sort((a, b) => a - b);
+}
+
 /** do_munmap: remove whole VMAs in [addr, addr+len) (partial unmaps split nothing: EINVAL). */
 export function doMunmap(k: Kernel, mm: MmStruct, addr: number, lenBytes: number): number {
   if (addr % PAGE_SIZE !== 0 || lenBytes <= 0) return -EINVAL;
@@ -61,8 +76,7 @@ export function doMunmap(k: Kernel, mm: MmStruct, addr: number, lenBytes: number
     const vma = mm.vmas[i]!;
     if (vma.endVa <= addr || vma.startVa >= end) continue;
     // SIMPLIFICATION: a range that covers only part of a VMA unmaps the whole VMA.
-    for (let va = vma.startVa; va < vma.endVa; va += PAGE_SIZE) {
-      const vpn = va / PAGE_SIZE;
+    for (const vpn of mappedVpns(mm, vma.startVa / PAGE_SIZE, vma.endVa / PAGE_SIZE)) {
       const pte = mm.pageTable.get(vpn);
       if (!pte) continue;
       mm.pageTable.delete(vpn);

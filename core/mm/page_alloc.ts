@@ -43,9 +43,14 @@ class LruList {
 
 export class MemoryManager {
   readonly totalPages: number;
-  private readonly freePfns: Int32Array;
+  /** Freed PFNs, the next allocation's on top. */
+  private readonly freedPfns: number[] = [];
+  /** PFNs from here up were never handed out: boot lists no free page one by one, so memory size costs nothing. */
+  private nextNeverUsedPfn: number;
   private nrFree: number;
+  /** Folios by PFN - firstPfn (dense: PFNs below firstPfn are the kernel's and never handed out). */
   private readonly folios: (Folio | undefined)[] = [];
+  private readonly firstPfn: number;
   readonly inactive = new LruList();
   readonly active = new LruList();
   private readonly lowWatermarkPages: number;
@@ -63,9 +68,9 @@ export class MemoryManager {
     this.totalPages = Math.floor(memoryBytes / 4096);
     const reserved = Math.floor(this.totalPages * KERNEL_RESERVED_FRACTION);
     const usable = this.totalPages - reserved;
-    this.freePfns = new Int32Array(usable);
-    // hand out low PFNs first: the stack pops from the end
-    for (let i = 0; i < usable; i++) this.freePfns[i] = this.totalPages - 1 - i;
+    // hand out low PFNs first, then the most recently freed page
+    this.nextNeverUsedPfn = reserved;
+    this.firstPfn = reserved;
     this.nrFree = usable;
     this.lowWatermarkPages = Math.max(64, Math.floor(this.totalPages * LOW_WATERMARK_FRACTION));
   }
@@ -86,11 +91,12 @@ export class MemoryManager {
   allocFolio(ctx: HitContext): Folio | undefined {
     if (this.nrFree <= this.lowWatermarkPages) this.shrinkInactive(ctx, SWAP_CLUSTER_MAX);
     if (this.nrFree === 0) return undefined;
-    const pfn = this.freePfns[--this.nrFree]!;
-    let f = this.folios[pfn];
+    this.nrFree--;
+    const pfn = this.freedPfns.length > 0 ? this.freedPfns.pop()! : this.nextNeverUsedPfn++;
+    let f = this.folios[pfn - this.firstPfn];
     if (!f) {
       f = new Folio(this.k.kaddr(), pfn);
-      this.folios[pfn] = f;
+      this.folios[pfn - this.firstPfn] = f;
     }
     f.flags = 0;
     f.mapping = undefined;
@@ -105,11 +111,12 @@ export class MemoryManager {
     if (f.flags & PG.lru) this.lruDel(f);
     f.flags = 0;
     f.mapping = undefined;
-    this.freePfns[this.nrFree++] = f.pfn;
+    this.freedPfns.push(f.pfn);
+    this.nrFree++;
   }
 
   folioByPfn(pfn: number): Folio | undefined {
-    return this.folios[pfn];
+    return pfn >= this.firstPfn ? this.folios[pfn - this.firstPfn] : undefined;
   }
 
   /** folio_add_lru: new page-cache folios start inactive. */

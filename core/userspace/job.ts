@@ -59,6 +59,8 @@ export interface Scenario {
   /** Default run length when --duration is not given. */
   readonly durationNs: number;
   readonly jobs: readonly JobSpec[];
+  /** How many of the run's first data I/Os `kiotrace run` shows step by step (absent or 0: none). */
+  readonly steps?: number;
 }
 
 export const DEFAULT_MACHINE: MachineSpec = {

@@ -23,7 +23,7 @@ function kiotrace(...args: string[]): Outcome {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--perfetto FILE]
+const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--steps[=N]] [--perfetto FILE]
                     [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R] [--epoch NS]
        kiotrace top [SCENARIO] [--seed N] [--duration T] [--speed X]
        kiotrace -e PROGRAM | FILE.bt [-c SCENARIO] [-f text|json] [-o FILE]
@@ -57,6 +57,10 @@ usage:
       --duration T    simulated time to run: 500ms, 2s, 100us, 1m (a bare number
                       is seconds; default: the scenario's "duration")
       --json          print the run report as JSON instead of the summary
+      --steps[=N]     after the summary, show the first N data I/Os (default 1)
+                      probe hit by probe hit: a read() from syscall to return,
+                      a page fault's chain VA -> VPN -> block -> sector -> PFN
+                      (blocking-read and page-fault show theirs by default)
     trace outputs (a Perfetto timeline; one OpenTelemetry trace per I/O):
       --perfetto FILE   write a Perfetto trace; open it at ui.perfetto.dev
       --jaeger FILE     write the traces in Jaeger UI's JSON upload format

@@ -2,6 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/repo.js';
 
@@ -45,4 +46,142 @@ test('kiotrace run default prints a fio-like summary per job and kernel counters
   assert.equal(b.stdout, a.stdout);
   const c = run('run', 'default', '--duration', '100ms', '--seed', '4');
   assert.notEqual(c.stdout, a.stdout);
+});
+
+// ---------------------------------------------------------------------------------------------
+// --steps and the scenarios' "steps": the README's tour, printed
+
+const BLOCKING_READ_STEPS = `Steps of I/O 3: read() of 4096 bytes from fd 3 by cold-read (pid 4), 29 probe hits
+   1 syscall entry
+         155.660us       +0ns  cpu3 cold-read/4      syscalls:sys_enter_read                fd=3 buf=0x7effffffe000 count=4096
+   2 cache check
+         155.800us     +140ns  cpu3 cold-read/4      filemap:mm_filemap_get_pages           i_ino=12 s_dev=271581184 index=0 last_index=0
+         155.840us     +180ns  cpu3 cold-read/4      readahead:page_cache_sync_ra           i_ino=12 s_dev=271581184 index=0 order=0 size=4 async_size=3 ra_pages=32 mmap_miss=0 prev_pos=-1 req_count=1
+         156.090us     +430ns  cpu3 cold-read/4      filemap:mm_filemap_add_to_page_cache   pfn=41944 i_ino=12 index=0 s_dev=271581184 order=0
+         156.090us     +430ns  cpu3 cold-read/4      ext4:ext4_ext_map_blocks_enter         dev=271581184 ino=12 lblk=0 len=1
+         156.150us     +490ns  cpu3 cold-read/4      ext4:ext4_ext_map_blocks_exit          dev=271581184 ino=12 pblk=11015291 lblk=0 len=1 ret=1
+         156.350us     +690ns  cpu3 cold-read/4      block:block_bio_queue                  dev=271581184 sector=88122328 nr_sector=8 rwbs=RA comm=cold-read
+         156.650us     +990ns  cpu3 cold-read/4      block:block_getrq                      dev=271581184 sector=88122328 nr_sector=8 rwbs=RA comm=cold-read
+         156.650us     +990ns  cpu3 cold-read/4      block:block_io_start                   dev=271581184 sector=88122328 nr_sector=8 bytes=4096 rwbs=RA comm=cold-read
+         156.650us     +990ns  cpu3 cold-read/4      block:block_plug                       comm=cold-read
+   3 wait queue: the task waits for the locked folio
+         156.650us     +990ns  cpu3 cold-read/4      kiotrace:folio_wait                    s_dev=271581184 i_ino=12 index=0 pfn=41944 bit=PG_locked
+   4 driver: schedule() flushes the plug, the request is issued
+         156.650us     +990ns  cpu3 cold-read/4      block:block_unplug                     nr_rq=1 comm=cold-read
+         156.650us     +990ns  cpu3 cold-read/4      block:block_rq_insert                  dev=271581184 sector=88122328 nr_sector=8 bytes=4096 rwbs=RA comm=cold-read
+         156.650us     +990ns  cpu3 cold-read/4      nvme:nvme_setup_cmd                    disk=nvme0n1 qid=4 opcode=2 cid=0
+         156.650us     +990ns  cpu3 cold-read/4      block:block_rq_issue                   dev=271581184 sector=88122328 nr_sector=8 bytes=4096 rwbs=RA comm=cold-read
+         157.200us   +1.540us  cpu3 cold-read/4      sched:sched_stat_runtime               comm=cold-read pid=4 runtime=154200
+         157.200us   +1.540us  cpu3 cold-read/4      sched:sched_switch                     prev_comm=cold-read prev_pid=4 prev_state=2 next_comm=swapper/3 next_pid=0
+   5 controller: command fetch and media
+         157.650us   +1.990us  cpu3 swapper/3/0      kiotrace:device_fetch                  dev=271581184 qid=3 cid=0 sector=88122328 nr_sector=8 rwbs=RA
+         179.150us  +23.490us  cpu3 swapper/3/0      kiotrace:device_media                  dev=271581184 qid=3 cid=0 sector=88122328 nr_sector=8 rwbs=RA channel=7 die=1 seek_ns=0 rotation_ns=-1 media_ns=40092 cache_hit=0
+   6 DMA into memory
+         220.505us  +64.845us  cpu3 swapper/3/0      kiotrace:dma_transfer                  dev=271581184 qid=3 cid=0 sector=88122328 nr_sector=8 rwbs=RA to_device=0 bytes=4096 nr_sg=1 dma_addr=0x10a3d8000 duration_ns=1263
+   7 interrupt
+         220.505us  +64.845us  cpu3 swapper/3/0      irq:irq_handler_entry                  irq=124 name=nvme0q4
+   8 handler: the request completes
+         221.455us  +65.795us  cpu3 swapper/3/0      nvme:nvme_complete_rq                  disk=nvme0n1 qid=4 cid=0 result=0 status=0
+         221.455us  +65.795us  cpu3 swapper/3/0      block:block_rq_complete                dev=271581184 sector=88122328 nr_sector=8 error=0 rwbs=RA
+   9 wake-up
+         221.455us  +65.795us  cpu3 swapper/3/0      sched:sched_waking                     comm=cold-read pid=4 target_cpu=3
+         221.455us  +65.795us  cpu3 swapper/3/0      sched:sched_wakeup                     comm=cold-read pid=4 target_cpu=3
+         221.455us  +65.795us  cpu3 swapper/3/0      block:block_io_done                    dev=271581184 sector=88122328 nr_sector=8 bytes=4096 rwbs=RA comm=swapper/3
+         221.455us  +65.795us  cpu3 swapper/3/0      irq:irq_handler_exit                   irq=124 ret=1
+  10 back on CPU and return to user
+         221.455us  +65.795us  cpu3 swapper/3/0      sched:sched_switch                     prev_comm=swapper/3 prev_pid=0 prev_state=0 next_comm=cold-read next_pid=4
+         223.405us  +67.745us  cpu3 cold-read/4      syscalls:sys_exit_read                 ret=4096
+
+`;
+
+test('kiotrace run blocking-read prints its read hit by hit under the ten steps, after the summary', () => {
+  const r = run('run', 'blocking-read');
+  assert.equal(r.status, 0, r.stderr);
+  const at = r.stdout.indexOf('\nSteps of I/O ');
+  assert.ok(at > 0 && r.stdout.slice(0, at).includes('Kernel counters:'), 'steps follow the summary');
+  assert.equal(r.stdout.slice(at + 1), BLOCKING_READ_STEPS);
+  // the README's tour names these probes for the ten steps: each is printed
+  const readme = readFileSync(join(repoRoot(), 'README.md'), 'utf8');
+  const tour = readme.slice(readme.indexOf('- `kiotrace run blocking-read`'), readme.indexOf('- `kiotrace run page-fault`'));
+  const probes = [...tour.matchAll(/`([a-z_]+:[a-z_0-9]+)`/g)].map((m) => m[1]!);
+  assert.equal(probes.length, 12);
+  for (const probe of probes) assert.match(BLOCKING_READ_STEPS, new RegExp(` ${probe} `), probe);
+  const headings = BLOCKING_READ_STEPS.split('\n').filter((l) => /^ {2}[ \d]\d /.test(l)).map((l) => Number(l.slice(2, 4)));
+  assert.deepEqual(headings, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+});
+
+test('kiotrace run page-fault prints the fault chain hit by hit and the PTE install', () => {
+  const r = run('run', 'page-fault');
+  assert.equal(r.status, 0, r.stderr);
+  const steps = r.stdout.slice(r.stdout.indexOf('Steps of I/O '));
+  const lines = steps.split('\n');
+  assert.equal(lines[0], 'Steps of I/O 3: page fault at 0x7effffffe000 by fault-one-page (pid 4), 28 probe hits');
+  assert.deepEqual(
+    lines.filter((l) => /^ {2}[ \d]\d /.test(l)),
+    [
+      '   1 VA: the user access faults',
+      '   2 VPN and (inode, pgoff): the VMA maps the address to the file',
+      '   3 page cache miss',
+      '   4 PFN: a page frame joins the page cache',
+      '   5 block: ext4 maps (inode, pgoff) to a disk block',
+      '   6 sector: the bio is queued',
+      '   7 request: through the I/O scheduler to the driver',
+      '   8 device: command fetch',
+      '   9 wait queue: the task sleeps on the locked folio',
+      '  10 media: seek, rotation and transfer',
+      '  11 DMA into memory',
+      '  12 interrupt',
+      '  13 completion',
+      '  14 wake-up',
+      '  15 back on CPU',
+      '  16 PTE installed: the access is retried and succeeds',
+    ],
+  );
+  assert.equal(
+    lines.find((l) => l.includes('kiotrace:set_pte')),
+    '       13560.846us  +13.405ms  cpu3 fault-one-page/4 kiotrace:set_pte                       address=0x7effffffe000 vpn=0x7effffffe i_ino=12 pgoff=0 block=288887931 sector=2311103448 pfn=41943 major=1',
+  );
+  assert.deepEqual(lines.slice(-4), [
+    '  fault chain: VA 0x7effffffe000 -> VPN 0x7effffffe -> (inode 12, pgoff 0) -> block 288887931 -> sector 2311103448 -> PFN 41943',
+    '  PTE installed at 13560.846us (+13.405ms), a major fault',
+    '',
+    '',
+  ]);
+});
+
+test('--steps=N shows the first N data I/Os of any scenario; without it default shows none', () => {
+  const r = run('run', 'default', '--duration', '5ms', '--steps=2');
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(
+    r.stdout.split('\n').filter((l) => l.startsWith('Steps of I/O ')),
+    [
+      'Steps of I/O 5: pread64() of 4096 bytes from fd 3 by seq-reader (pid 4), 32 probe hits',
+      'Steps of I/O 8: pread64() of 4096 bytes from fd 3 by rand-direct (pid 5), 24 probe hits',
+    ],
+  );
+  const plain = run('run', 'default', '--duration', '5ms');
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.ok(!plain.stdout.includes('Steps of I/O'));
+  assert.equal(r.stdout.slice(0, r.stdout.indexOf('\nSteps of I/O')), plain.stdout, 'the summary is the same with or without steps');
+  // --json stays JSON even for a scenario that asks for steps
+  const json = run('run', 'blocking-read', '--json');
+  assert.equal(json.status, 0, json.stderr);
+  assert.equal((JSON.parse(json.stdout) as { scenario: string }).scenario, 'blocking-read');
+});
+
+test('--steps mistakes are usage errors (exit 2)', () => {
+  const cases: ReadonlyArray<[string[], string]> = [
+    [['run', '--steps=0'], 'kiotrace: --steps: how many I/Os to show, from 1 to 16 (got "0")'],
+    [['run', '--steps=17'], 'kiotrace: --steps: how many I/Os to show, from 1 to 16 (got "17")'],
+    [['run', '--steps=x'], 'kiotrace: --steps: how many I/Os to show, from 1 to 16 (got "x")'],
+    [['run', '--steps', '--json'], 'kiotrace: --steps prints text after the summary; leave out --json'],
+    [['top', '--steps'], 'kiotrace: --steps only works with run (e.g. kiotrace run default --steps=2)'],
+    [['-l', '--steps'], 'kiotrace: --steps only works with run (e.g. kiotrace run default --steps=2)'],
+  ];
+  for (const [args, first] of cases) {
+    const r = run(...args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.equal(r.stderr.split('\n')[0], first);
+    assert.equal(r.stdout, '');
+  }
 });

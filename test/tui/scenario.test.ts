@@ -2,6 +2,9 @@
 // position and a fix, and the shipped scenarios valid.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MACHINE } from '../../core/userspace/job.js';
 import { listScenarioNames, loadScenario, parseScenario, parseScenarioText, renderDiagnostic, type ScenarioResult } from '../../tui/scenario.js';
@@ -417,4 +420,214 @@ test('an unknown scenario name lists the available ones', () => {
   const names = listScenarioNames(SCENARIOS).join(', ');
   assert.equal(errors(loadScenario('nope', SCENARIOS)), `kiotrace: unknown scenario "nope" (available: ${names}; or give the path of a .json file)`);
   assert.equal(errors(loadScenario('../x', SCENARIOS)), 'kiotrace: cannot read scenario file "../x": no such file');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Hostile input: depth, prototype names, bounds, files that are not scenario files
+
+/** The shipped blocking-read scenario with `change` applied, as a value. */
+function variant(change: (s: { machine?: unknown; jobs: Record<string, unknown>[] } & Record<string, unknown>) => void): unknown {
+  const s = { name: 'v', duration: '1ms', jobs: [{ name: 'r', filename: '/mnt/nvme/f', size: '4k' }] as Record<string, unknown>[] } as {
+    machine?: unknown;
+    jobs: Record<string, unknown>[];
+  } & Record<string, unknown>;
+  change(s);
+  return s;
+}
+
+test('nesting deeper than 64 levels is one diagnostic, from text and from a value, however deep', () => {
+  const depth = 100_000;
+  const text = `{"name": "d", "duration": "1ms", "jobs": ${'['.repeat(depth)}${']'.repeat(depth)}}`;
+  const rendered = errors(parseScenarioText(text, 'd.json'));
+  assert.equal(
+    rendered,
+    [
+      'd.json:1:105: invalid JSON: nested deeper than 64 levels; a scenario needs at most 4 (see traces/README.md)',
+      `...${'['.repeat(160)}...`,
+      `${' '.repeat(43)}^`,
+    ].join('\n'),
+  );
+  let deep: unknown = [];
+  for (let i = 0; i < depth; i++) deep = [deep];
+  assert.equal(
+    errors(parseScenario({ name: 'd', duration: '1ms', jobs: [deep] }, 'd.json')),
+    'd.json: jobs[0]: must be an object of fio options like {"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"} (got an array)',
+  );
+  let deepObject: Record<string, unknown> = {};
+  for (let i = 0; i < depth; i++) deepObject = { name: deepObject };
+  assert.equal(
+    errors(parseScenario({ name: 'd', duration: '1ms', jobs: [{ ...deepObject, filename: '/mnt/nvme/f', size: '4k' }] }, 'd.json')),
+    'd.json: jobs[0].name: must be a non-empty string (got an object)',
+  );
+  let tooDeep: unknown = 'x';
+  for (let i = 0; i < 70; i++) tooDeep = [tooDeep];
+  assert.equal(errors(parseScenario(tooDeep, 'd.json')), 'd.json: must be a JSON object with "name", "duration" and "jobs" (got an array)');
+  assert.equal(errors(parseScenario({ name: 'd', duration: '1ms', jobs: tooDeep }, 'd.json')).split('\n').length, 1);
+});
+
+test('enum values and keys are looked up as own keys: prototype names are unknown words', () => {
+  const cases: ReadonlyArray<[(s: ReturnType<typeof Object>) => void, string]> = [
+    [(s) => (s.jobs[0].rw = 'toString'), 'v.json: jobs[0].rw: unknown mode "toString" (expected one of: read, write, randread, randwrite, rw, randrw)'],
+    [(s) => (s.jobs[0].rw = '__proto__'), 'v.json: jobs[0].rw: unknown mode "__proto__" (expected one of: read, write, randread, randwrite, rw, randrw)'],
+    [(s) => (s.jobs[0].ioengine = 'constructor'), 'v.json: jobs[0].ioengine: unsupported ioengine "constructor" (kiotrace supports: psync, sync, mmap)'],
+    [(s) => (s.jobs[0].ioengine = 'hasOwnProperty'), 'v.json: jobs[0].ioengine: unsupported ioengine "hasOwnProperty" (kiotrace supports: psync, sync, mmap)'],
+    [
+      (s) => (s.machine = { devices: [{ name: 'nvme0n1', type: 'constructor', mount: '/mnt/nvme' }] }),
+      'v.json: machine.devices[0].type: unknown device type "constructor" (expected nvme or hdd)',
+    ],
+    [
+      (s) => (s.machine = { devices: [{ name: 'nvme0n1', type: 'nvme', scheduler: 'valueOf', mount: '/mnt/nvme' }] }),
+      'v.json: machine.devices[0].scheduler: unknown scheduler "valueOf" (expected none or mq-deadline)',
+    ],
+    [
+      (s) => (s.jobs[0].constructor = 1),
+      'v.json: jobs[0].constructor: unknown option (expected one of: name, filename, rw, bs, size, iodepth, ioengine, direct, numjobs, runtime, time_based, fsync, rwmixread, thinktime, startdelay)',
+    ],
+    [(s) => (s.toString = 1), 'v.json: toString: unknown key (expected one of: name, description, duration, machine, jobs, steps)'],
+    [(s) => (s.duration = '1constructor'), 'v.json: duration: must be a positive duration like "2s" or "500ms" (got "1constructor")'],
+    [(s) => (s.jobs[0].thinktime = '5constructor'), 'v.json: jobs[0].thinktime: must be a duration like 20 (a bare number is microseconds) or "1ms" (got "5constructor")'],
+  ];
+  for (const [change, expected] of cases) assert.equal(errors(parseScenario(variant(change), 'v.json')), expected);
+  // "__proto__" as a key, as JSON text has it (JSON.parse makes it an own key too)
+  const text = '{"name": "p", "duration": "1ms", "__proto__": {"x": 1}, "jobs": [{"name": "r", "filename": "/mnt/nvme/f", "size": "4k", "__proto__": 1}]}';
+  const expected = [
+    'p.json: __proto__: unknown key (expected one of: name, description, duration, machine, jobs, steps)',
+    'p.json: jobs[0].__proto__: unknown option (expected one of: name, filename, rw, bs, size, iodepth, ioengine, direct, numjobs, runtime, time_based, fsync, rwmixread, thinktime, startdelay)',
+  ];
+  assert.equal(errors(parseScenario(JSON.parse(text), 'p.json')), expected.join('\n'));
+  assert.deepEqual(
+    (parseScenarioText(text, 'p.json') as unknown as { diagnostics: { path: string }[] }).diagnostics.map((d) => d.path),
+    ['__proto__', 'jobs[0].__proto__'],
+  );
+});
+
+test('every user-sized number has a floor and a ceiling', () => {
+  const dev = (over: Record<string, unknown>) => (s: ReturnType<typeof Object>) => (s.machine = { devices: [{ name: 'nvme0n1', type: 'nvme', mount: '/mnt/nvme', ...over }] });
+  const cases: ReadonlyArray<[(s: ReturnType<typeof Object>) => void, string]> = [
+    [(s) => (s.machine = { memory: '1p' }), 'v.json: machine.memory: must be at most 64g (got "1p")'],
+    [(s) => (s.machine = { memory: '1t' }), 'v.json: machine.memory: must be at most 64g (got "1t")'],
+    [(s) => (s.machine = { memory: '32m' }), 'v.json: machine.memory: must be at least 64m (got "32m")'],
+    [(s) => (s.machine = { memory: 4097 }), 'v.json: machine.memory: must be a whole number of 4k pages (got 4097)'],
+    [(s) => (s.machine = { cpus: 1e300 }), 'v.json: machine.cpus: must be an integer from 1 to 256 (got 1e+300)'],
+    [dev({ capacity: '5t' }), 'v.json: machine.devices[0].capacity: must be at most 4t (got "5t")'],
+    [dev({ capacity: '1m' }), 'v.json: machine.devices[0].capacity: must be at least 64m (got "1m")'],
+    [dev({ capacity: '4p' }), 'v.json: machine.devices[0].capacity: must be at most 4t (got "4p")'],
+    [
+      (s) => (s.machine = { devices: [{ name: 'sda', type: 'hdd', capacity: '17t', mount: '/mnt/nvme' }] }),
+      'v.json: machine.devices[0].capacity: must be at most 16t (got "17t")',
+    ],
+    [
+      (s) => (s.machine = { devices: Array.from({ length: 9 }, (_, i) => ({ name: `nvme${i}n1`, type: 'nvme' })) }),
+      'v.json: machine.devices: lists 9 devices; a machine may have at most 8',
+    ],
+    [(s) => (s.jobs[0].bs = '1g'), 'v.json: jobs[0].bs: must be at most 16m (got "1g")'],
+    [(s) => (s.jobs[0].size = '9007199254740993'), 'v.json: jobs[0].size: must be a positive size like "64m" (got "9007199254740993")'],
+    [(s) => (s.duration = '2h'), 'v.json: duration: must be at most 1h of simulated time (got "2h")'],
+    [(s) => (s.duration = 1e300), 'v.json: duration: must be a positive duration like "2s" or "500ms" (got 1e+300)'],
+    [(s) => (s.jobs[0].thinktime = '1000h'), 'v.json: jobs[0].thinktime: must be at most 1h of simulated time (got "1000h")'],
+    [(s) => (s.jobs[0].numjobs = 300), 'v.json: jobs[0].numjobs: must be an integer from 1 to 256 (got 300)'],
+    [
+      (s) => (s.jobs = Array.from({ length: 3 }, (_, i) => ({ name: `j${i}`, filename: `/mnt/nvme/f${i}`, size: '4k', numjobs: 100 }))),
+      'v.json: jobs: fork 300 processes in all (numjobs summed); at most 256',
+    ],
+    [
+      (s) => (s.jobs = Array.from({ length: 65 }, (_, i) => ({ name: `j${i}`, filename: `/mnt/nvme/f${i}`, size: '4k' }))),
+      'v.json: jobs: lists 65 jobs; a scenario may have at most 64 (numjobs clones one)',
+    ],
+    [(s) => (s.name = 'n'.repeat(129)), 'v.json: name: is 129 characters long; give at most 128'],
+    [(s) => (s.steps = 17), 'v.json: steps: must be an integer from 0 to 16 (got 17)'],
+    [(s) => (s.steps = 'constructor'), 'v.json: steps: must be an integer from 0 to 16 (got "constructor")'],
+    [(s) => (s.description = 'd'.repeat(5000)), 'v.json: description: is 5000 characters long; give at most 4096'],
+    [(s) => (s.jobs[0].filename = `/mnt/nvme/${'f'.repeat(4090)}`), 'v.json: jobs[0].filename: is 4100 characters long; Linux paths are at most 4095 (PATH_MAX)'],
+    [(s) => (s.jobs[0].filename = '/mnt/nvme/a\u0000b'), 'v.json: jobs[0].filename: must not contain a NUL byte: Linux paths end at the first one (got "/mnt/nvme/a\\u0000b")'],
+    [
+      dev({ mount: '/mnt/nv\u0000me' }),
+      [
+        'v.json: jobs[0].filename: "/mnt/nvme/f" is not on any device (mounts: none; raw devices: /dev/nvme0n1)',
+        'v.json: machine.devices[0].mount: must not contain a NUL byte: Linux paths end at the first one (got "/mnt/nv\\u0000me")',
+      ].join('\n'),
+    ],
+    [
+      dev({ name: `nvme${'0'.repeat(40)}` }),
+      [
+        'v.json: jobs[0].filename: "/mnt/nvme/f" is not on any device (mounts: none; raw devices: none)',
+        'v.json: machine.devices[0].name: must be a kernel block device name like "nvme1n1" or "sdb", at most 31 characters (got "nvme000000000000000000000000000000000...")',
+      ].join('\n'),
+    ],
+    [
+      (s) => (s.jobs[0].size = '512g'),
+      "v.json: jobs[0].size: this file needs 513 GiB but the filesystem on nvme0n1 has 507 GiB free after ext4's journal and metadata; make the file smaller or the device larger",
+    ],
+    [
+      (s) => s.jobs.push({ name: 'b', filename: '/mnt/nvme/b', size: '300g' }, { name: 'c', filename: '/mnt/nvme/c', size: '300g' }),
+      "v.json: jobs[2].size: the 3 files on /mnt/nvme need 601 GiB but the filesystem on nvme0n1 has 507 GiB free after ext4's journal and metadata; make the files smaller or the device larger",
+    ],
+  ];
+  for (const [change, expected] of cases) assert.equal(errors(parseScenario(variant(change), 'v.json')), expected);
+  // the bounds themselves are accepted, and small devices get a filesystem
+  const edge = parseScenario(
+    variant((s) => {
+      s.machine = { memory: '64g', cpus: 256, devices: [{ name: 'nvme0n1', type: 'nvme', capacity: '64m', mount: '/mnt/nvme' }, { name: 'sda', type: 'hdd', capacity: '16t' }] };
+      s.duration = '1h';
+      s.jobs[0]!.bs = '16m';
+      s.jobs[0]!.size = '64m';
+      s.jobs.push({ name: 'raw', filename: '/dev/sda', bs: '1m' });
+    }),
+    'v.json',
+  );
+  assert.ok(edge.ok, edge.ok ? '' : edge.diagnostics.map(renderDiagnostic).join('\n'));
+});
+
+test('names, keys and source lines are printed escaped; long lines show a window; 50 problems at most', () => {
+  const text = '{"name": "\\u001b[2J", "duration": "1ms", "\\u001b]0;pwned\\u0007": 1, "jobs": [{"name": "r\u202e", "filename": "/mnt/nvme/f", "size": "4k", "bs": "\u009b1m"}]}';
+  assert.equal(
+    errors(parseScenarioText(text, 'e\u001b.json')),
+    [
+      'e\\x1b.json:1:42: ["\\u001b]0;pwned\\u0007"]: unknown key (expected one of: name, description, duration, machine, jobs, steps)',
+      '{"name": "\\u001b[2J", "duration": "1ms", "\\u001b]0;pwned\\u0007": 1, "jobs": [{"name": "r\\u202e", "filename": "/mnt/nvme/f", "size": "4k", "bs": "\\x9b1m"}]}',
+      '                                         ^~~~~~~~~~~~~~~~~~~~~~',
+      'e\\x1b.json:1:140: jobs[0].bs: must be a positive size like "4k" (got "\\x9b1m")',
+      '{"name": "\\u001b[2J", "duration": "1ms", "\\u001b]0;pwned\\u0007": 1, "jobs": [{"name": "r\\u202e", "filename": "/mnt/nvme/f", "size": "4k", "bs": "\\x9b1m"}]}',
+      `${' '.repeat(144)}^~~~~~~~`,
+    ].join('\n'),
+  );
+  // a raw control character in the file (invalid JSON) is shown escaped in the source line
+  assert.equal(
+    errors(parseScenarioText('{"name": "a\u001b[31mb"}', 'c.json')),
+    'c.json:1:12: invalid JSON: control character in string; write it as an escape such as \\t\n{"name": "a\\x1b[31mb"}\n           ^~~~',
+  );
+  const many = { name: 'm', duration: '1ms', jobs: [{ name: 'r', filename: '/mnt/nvme/f', size: '4k', ...Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i])) }] };
+  const manyText = JSON.stringify(many);
+  const rendered = errors(parseScenarioText(manyText, 'm.json')).split('\n');
+  assert.equal(rendered.length, 50 * 3 + 1);
+  assert.equal(rendered[0], 'm.json:1:87: jobs[0].k0: unknown option (expected one of: name, filename, rw, bs, size, iodepth, ioengine, direct, numjobs, runtime, time_based, fsync, rwmixread, thinktime, startdelay)');
+  assert.equal(rendered[1], '...r","filename":"/mnt/nvme/f","size":"4k","k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k13":13,"k14":14,"k15"...');
+  assert.equal(rendered[2], `${' '.repeat(43)}^~~~`);
+  assert.equal(rendered[150], 'm.json: 99950 more problems not shown; fix these first');
+  // a key too long to suggest for is cut short in the path
+  assert.equal(
+    errors(parseScenario({ name: 'l', duration: '1ms', jobs: [{ name: 'r', filename: '/mnt/nvme/f', size: '4k', ['x'.repeat(100_000)]: 1 }] }, 'l.json')),
+    `l.json: jobs[0]["${'x'.repeat(37)}..."]: unknown option (expected one of: name, filename, rw, bs, size, iodepth, ioengine, direct, numjobs, runtime, time_based, fsync, rwmixread, thinktime, startdelay)`,
+  );
+});
+
+test('a scenario path that is a device, a FIFO, a huge file, not UTF-8 or holds a NUL is refused before reading', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiotrace-scenario-'));
+  try {
+    const fifo = join(dir, 'pipe.json');
+    execFileSync('mkfifo', [fifo]);
+    assert.equal(errors(loadScenario(fifo, SCENARIOS)), `kiotrace: cannot read scenario file ${JSON.stringify(fifo)}: it is a FIFO, not a regular file; give a .json file`);
+    assert.equal(errors(loadScenario('/dev/zero', SCENARIOS)), 'kiotrace: cannot read scenario file "/dev/zero": it is a character device, not a regular file; give a .json file');
+    const huge = join(dir, 'huge.json');
+    writeFileSync(huge, '');
+    truncateSync(huge, 2 ** 30);
+    assert.equal(errors(loadScenario(huge, SCENARIOS)), `kiotrace: cannot read scenario file ${JSON.stringify(huge)}: it is 1 GiB; a scenario file is at most 1 MiB`);
+    const latin1 = join(dir, 'latin1.json');
+    writeFileSync(latin1, Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x7d]));
+    assert.equal(errors(loadScenario(latin1, SCENARIOS)), `kiotrace: cannot read scenario file ${JSON.stringify(latin1)}: it is not UTF-8 text`);
+    assert.equal(errors(loadScenario(dir, SCENARIOS)), `kiotrace: cannot read scenario file ${JSON.stringify(dir)}: it is a directory`);
+    assert.equal(errors(loadScenario('a\u0000b.json', SCENARIOS)), 'kiotrace: cannot read scenario file "a\\u0000b.json": a path cannot contain a NUL byte');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

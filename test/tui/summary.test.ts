@@ -100,8 +100,8 @@ fsync-writer: (groupid=0, jobs=1): err= 5: pid=102
     clat (nsec): min=350, max=12346k, avg=4096.50
     clat percentiles (nsec): p50=800, p99=2000.0k, p99.9=12000k
   fsync/fdatasync/sync_file_range:
-    sync (msec): min=1, max=9, avg= 3.00
-    sync percentiles (msec): p50=2, p99=8, p99.9=9
+    sync (msec): min=2, max=9, avg= 3.00
+    sync percentiles (msec): p50=3, p99=8, p99.9=9
   issued rwts: total=0,1024,0,32
   errors: 3 syscalls failed (first: EIO)
 
@@ -153,4 +153,45 @@ test('errno names', () => {
   assert.equal(errnoName(-5), 'EIO');
   assert.equal(errnoName(11), 'EAGAIN');
   assert.equal(errnoName(-9999), 'errno 9999');
+});
+
+test('latency lines: avg never above max nor below min as printed, all in the line\'s unit', () => {
+  const cases: ReadonlyArray<[Omit<LatencySummary, 'count'>, string]> = [
+    // every I/O took 1999 ns: fio would print min=1, max=1, avg=2.00
+    [{ minNs: 1_999, maxNs: 1_999, meanNs: 1_999, p50Ns: 1_999, p99Ns: 1_999, p999Ns: 1_999 }, 'clat (usec): min=2, max=2, avg= 2.00|p50=2, p99=2, p99.9=2'],
+    [{ minNs: 1_600, maxNs: 1_650, meanNs: 1_620, p50Ns: 1_600, p99Ns: 1_650, p999Ns: 1_650 }, 'clat (usec): min=2, max=2, avg= 2.00|p50=2, p99=2, p99.9=2'],
+    [{ minNs: 1_400, maxNs: 9_400, meanNs: 9_300, p50Ns: 9_300, p99Ns: 9_400, p999Ns: 9_400 }, 'clat (usec): min=1, max=9, avg= 9.00|p50=9, p99=9, p99.9=9'],
+    [{ minNs: 2_100, maxNs: 5_283_000, meanNs: 80_123.4, p50Ns: 3_000, p99Ns: 1_200_000, p999Ns: 4_000_000 }, 'clat (usec): min=2, max=5283, avg=80.12|p50=3, p99=1200, p99.9=4000'],
+  ];
+  for (const [lat, expected] of cases) {
+    const job: JobReport = { ...reader, read: { ...reader.read, ios: 1, clat: { count: 1, ...lat } } };
+    const lines = formatReport({ ...report, jobs: [job] }).split('\n');
+    const clat = lines.findIndex((l) => l.startsWith('    clat ('));
+    assert.equal(`${lines[clat]!.trim()}|${lines[clat + 1]!.trim().replace(/^clat percentiles \(\w+\): /, '')}`, expected);
+  }
+});
+
+test('a run shorter than 1 ms shows its time in usec or nsec, never 0msec; min and max share the unit', () => {
+  const short = (runtimeNs: number): JobReport => ({
+    ...reader,
+    runtimeNs,
+    read: { ios: 1, bytes: 4096, iops: 1e9 / runtimeNs, bandwidthBytesPerSec: (4096 * 1e9) / runtimeNs, clat: { count: 1, minNs: 70_500, maxNs: 70_500, meanNs: 70_500, p50Ns: 70_500, p99Ns: 70_500, p999Ns: 70_500 } },
+  });
+  const text = formatReport({ ...report, jobs: [short(70_560), { ...short(2_500_000), name: 'b' }] });
+  assert.match(text, /\n {2}read: IOPS=14\.2k, BW=55\.4MiB\/s \(58\.0MB\/s\)\(4096B\/70usec\)\n/);
+  assert.match(text, /\n {2}read: IOPS=400, BW=1600KiB\/s \(1638kB\/s\)\(4096B\/2msec\)\n/);
+  assert.match(text, /\n {3}READ: bw=3200KiB\/s \(3277kB\/s\), 1600KiB\/s-55\.4MiB\/s \(1638kB\/s-58\.0MB\/s\), io=8192B \(8192B\), run=70-2500usec\n/);
+  assert.match(formatReport({ ...report, jobs: [short(900)] }), /\(4096B\/900nsec\)\n[^]*run=900-900nsec\n/);
+});
+
+test('names and file names from the scenario are printed escaped', () => {
+  const text = formatReport({
+    ...report,
+    scenario: 'evil\u001b[2J',
+    jobs: [{ ...reader, name: 'job\u001b]0;title\u0007', filename: '/mnt/nvme/\u202eexe.txt' }],
+  });
+  assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/.test(text), 'no raw control characters');
+  assert.ok(text.startsWith('scenario evil\\x1b[2J: seed=7'));
+  assert.match(text, /\njob\\x1b\]0;title\\x07: \(groupid=0/);
+  assert.match(text, /filename=\/mnt\/nvme\/\\u202eexe\.txt\n/);
 });

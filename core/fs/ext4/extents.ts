@@ -37,16 +37,31 @@ export class ExtentTree {
 
   /** First mapped logical block after `lblk` (the end of a hole), or Infinity. */
   nextMapped(lblk: number): number {
-    for (const e of this.extents) if (e.lblk > lblk) return e.lblk;
-    return Infinity;
+    return this.extents[this.firstStartingAfter(lblk, true)]?.lblk ?? Infinity;
+  }
+
+  /**
+   * Index of the first extent starting after `lblk` (`strictly`) or at/after it, by binary search:
+   * fio lays out a multi-terabyte file as hundreds of thousands of extents.
+   */
+  private firstStartingAfter(lblk: number, strictly: boolean): number {
+    const ex = this.extents;
+    let lo = 0;
+    let hi = ex.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const start = ex[mid]!.lblk;
+      if (start < lblk || (strictly && start === lblk)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Inserts a new mapping for a hole, merging with a physically contiguous neighbour. */
   insert(lblk: number, pblk: number, len: number): void {
     if (len <= 0) return;
     const ex = this.extents;
-    let i = 0;
-    while (i < ex.length && ex[i]!.lblk < lblk) i++;
+    const i = this.firstStartingAfter(lblk, false);
     const prev = ex[i - 1];
     if (prev && prev.lblk + prev.len > lblk) throw new SimBug(`extent overlap at ${lblk}`);
     const next = ex[i];

@@ -15,10 +15,74 @@ import { SimBug } from '../../sim/errors.js';
 export const EXT4_BLOCK_SIZE = 4096;
 /** Blocks per flex group (16 block groups of 32768 blocks = 2 GiB). */
 const FLEX_GROUP_BLOCKS = 16 * 32768;
-/** Journal size: 128 MiB, placed in the middle of the disk as mkfs.ext4 does for large disks. */
+/** Journal size of a filesystem of 16 GiB and more: 128 MiB, in the middle of the disk as mkfs.ext4 places it. */
 export const JOURNAL_BLOCKS = 32768;
 /** mballoc's stripe of a large allocation: files are laid out in runs of this many blocks. */
 const ALLOC_RUN_BLOCKS = 8192;
+/** Blocks skipped after a full run, as other allocations interleave on a real disk. */
+const RUN_GAP_BLOCKS = 16;
+
+/** Where mkfs put things: the first free block of each flex group, and the journal. */
+export interface Ext4Layout {
+  readonly totalBlocks: number;
+  /** One entry per flex group; group g spans [g * FLEX_GROUP_BLOCKS, groupEnd(g)). */
+  readonly groupFirstFree: readonly number[];
+  readonly journalStartBlock: number;
+  readonly journalBlocks: number;
+}
+
+/**
+ * mke2fs's default journal size (ext2fs_default_journal_size) for a filesystem of `totalBlocks`.
+ * SIMPLIFICATION: capped at 128 MiB (newer e2fsprogs give filesystems over 32 GiB up to 1 GiB).
+ */
+function journalBlocksFor(totalBlocks: number): number {
+  if (totalBlocks < 32768) return 1024; // 4 MiB
+  if (totalBlocks < 256 * 1024) return 4096; // 16 MiB
+  if (totalBlocks < 512 * 1024) return 8192; // 32 MiB
+  if (totalBlocks < 4096 * 1024) return 16384; // 64 MiB
+  return JOURNAL_BLOCKS;
+}
+
+/** The end (exclusive) of flex group g: the last group also takes the blocks past the last whole group. */
+function groupEnd(g: number, groups: number, totalBlocks: number): number {
+  return g === groups - 1 ? totalBlocks : (g + 1) * FLEX_GROUP_BLOCKS;
+}
+
+/**
+ * The layout mkfs.ext4 gives a device of `capacityBytes`: 2 GiB flex groups, each starting with
+ * its bitmaps and inode tables (~1% of the group), and the journal at the start of the middle group.
+ */
+export function ext4Layout(capacityBytes: number): Ext4Layout {
+  const totalBlocks = Math.floor(capacityBytes / EXT4_BLOCK_SIZE);
+  const groups = Math.max(1, Math.floor(totalBlocks / FLEX_GROUP_BLOCKS));
+  const metadataBlocks = Math.ceil(Math.min(FLEX_GROUP_BLOCKS, totalBlocks) / 100);
+  const groupFirstFree: number[] = [];
+  for (let g = 0; g < groups; g++) groupFirstFree.push(g * FLEX_GROUP_BLOCKS + metadataBlocks);
+  const jg = Math.floor(groups / 2);
+  const journalStartBlock = jg * FLEX_GROUP_BLOCKS + metadataBlocks;
+  const journalBlocks = journalBlocksFor(totalBlocks);
+  groupFirstFree[jg] = journalStartBlock + journalBlocks;
+  return { totalBlocks, groupFirstFree, journalStartBlock, journalBlocks };
+}
+
+/** Blocks files can have on a fresh filesystem of `capacityBytes` (0 when metadata and journal fill it). */
+export function ext4FreeBlocks(capacityBytes: number): number {
+  const layout = ext4Layout(capacityBytes);
+  const groups = layout.groupFirstFree.length;
+  let free = 0;
+  for (let g = 0; g < groups; g++) free += Math.max(0, groupEnd(g, groups, layout.totalBlocks) - layout.groupFirstFree[g]!);
+  return free;
+}
+
+/**
+ * Blocks a file of `sizeBytes` takes from the allocator: its data, plus the gap left after each
+ * full allocation run (see allocate), so that a set of files whose costs sum to at most
+ * ext4FreeBlocks() is sure to be laid out.
+ */
+export function ext4FileCostBlocks(sizeBytes: number): number {
+  const blocks = Math.ceil(sizeBytes / EXT4_BLOCK_SIZE);
+  return blocks + RUN_GAP_BLOCKS * Math.floor(blocks / ALLOC_RUN_BLOCKS);
+}
 
 export class Ext4Inode implements Inode {
   readonly mapping: AddressSpace;
@@ -51,6 +115,7 @@ export class Ext4Fs {
   private readonly groupNext: number[] = [];
   readonly totalBlocks: number;
   readonly journalStartBlock: number;
+  readonly journalBlocks: number;
   journalHead = 0;
   /** jbd2 transaction id. */
   tid = 1;
@@ -64,13 +129,11 @@ export class Ext4Fs {
     readonly fops: FileOperations,
     private readonly rng: Random,
   ) {
-    this.totalBlocks = Math.floor(capacityBytes / EXT4_BLOCK_SIZE);
-    const groups = Math.max(1, Math.floor(this.totalBlocks / FLEX_GROUP_BLOCKS));
-    // each group starts after its bitmaps and inode tables (~1% of the group)
-    for (let g = 0; g < groups; g++) this.groupNext.push(g * FLEX_GROUP_BLOCKS + Math.ceil(FLEX_GROUP_BLOCKS / 100));
-    this.journalStartBlock = Math.floor(groups / 2) * FLEX_GROUP_BLOCKS + Math.ceil(FLEX_GROUP_BLOCKS / 100);
-    const jg = Math.floor(groups / 2);
-    this.groupNext[jg] = this.journalStartBlock + JOURNAL_BLOCKS;
+    const layout = ext4Layout(capacityBytes);
+    this.totalBlocks = layout.totalBlocks;
+    this.groupNext.push(...layout.groupFirstFree);
+    this.journalStartBlock = layout.journalStartBlock;
+    this.journalBlocks = layout.journalBlocks;
     this.aops = { mapBlocks: (inode, lblk, len, create) => this.mapBlocks(inode as Ext4Inode, lblk, len, create) };
   }
 
@@ -98,9 +161,8 @@ export class Ext4Fs {
     let l = lblk;
     let tries = 0;
     while (remaining > 0) {
-      const groupEnd = (g + 1) * FLEX_GROUP_BLOCKS;
       const next = this.groupNext[g]!;
-      const free = Math.min(groupEnd, this.totalBlocks) - next;
+      const free = groupEnd(g, this.groupNext.length, this.totalBlocks) - next;
       if (free <= 0) {
         g = (g + 1) % this.groupNext.length;
         if (++tries > this.groupNext.length) return count - remaining; // ENOSPC
@@ -110,7 +172,7 @@ export class Ext4Fs {
       inode.extents.insert(l, next, run);
       this.groupNext[g] = next + run;
       // a small gap between runs, as other allocations interleave on a real disk
-      if (run === ALLOC_RUN_BLOCKS) this.groupNext[g] = this.groupNext[g]! + 16;
+      if (run === ALLOC_RUN_BLOCKS) this.groupNext[g] = this.groupNext[g]! + RUN_GAP_BLOCKS;
       l += run;
       remaining -= run;
     }
@@ -127,7 +189,7 @@ export class Ext4Fs {
     // goal: the group of the file's last extent (mballoc's goal block), else group 0
     const all = inode.extents.all();
     const last = all[all.length - 1];
-    const group = last ? Math.floor(last.pblk / FLEX_GROUP_BLOCKS) : 0;
+    const group = last ? Math.min(this.groupNext.length - 1, Math.floor(last.pblk / FLEX_GROUP_BLOCKS)) : 0;
     if (this.allocate(inode, lblk, n, group) === 0) return undefined; // -ENOSPC
     inode.metadataDirty = true;
     return inode.extents.lookup(lblk);
@@ -135,7 +197,7 @@ export class Ext4Fs {
 
   /** Takes `n` journal blocks (circularly) and returns the first one's block number. */
   journalReserve(n: number): number {
-    if (this.journalHead + n > JOURNAL_BLOCKS) this.journalHead = 0;
+    if (this.journalHead + n > this.journalBlocks) this.journalHead = 0;
     const b = this.journalStartBlock + this.journalHead;
     this.journalHead += n;
     return b;
