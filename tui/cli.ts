@@ -501,7 +501,7 @@ async function main(argv: readonly string[]): Promise<number> {
           err(`ERROR: ${flag}: cannot write "${path}": ${problem}\n`);
           return 2;
         }
-        const clash = inputClash(path, scenarioInput(cmd.scenario));
+        const clash = inputClash(path, await scenarioInput(cmd.scenario));
         if (clash !== undefined) {
           err(`ERROR: ${flag} ${path} would overwrite ${clash}; write the trace to another file\n`);
           return 2;
@@ -653,7 +653,7 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
     }
     const clash = inputClash(cmd.outFile, [
       ...(cmd.file !== undefined ? [{ what: 'the script', path: cmd.file }] : []),
-      ...scenarioInput(cmd.scenario),
+      ...(await scenarioInput(cmd.scenario)),
     ]);
     if (clash !== undefined) {
       err(`ERROR: -o ${cmd.outFile} would overwrite ${clash}; write the output to another file\n`);
@@ -714,10 +714,10 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
   }
 }
 
-/** The scenario file a run reads, when SCENARIO is a path (a name reads a shipped file). */
-function scenarioInput(scenario: string): { what: string; path: string }[] {
-  const isPath = scenario.endsWith('.json') || scenario.includes('/');
-  return isPath ? [{ what: 'the scenario', path: scenario }] : [];
+/** The scenario file a run reads (a shipped one too: an output must not overwrite it either). */
+async function scenarioInput(scenario: string): Promise<{ what: string; path: string }[]> {
+  const { scenarioFile } = await import('./scenario.js');
+  return [{ what: 'the scenario', path: scenarioFile(scenario, join(packageRoot(), 'traces', 'scenarios')).file }];
 }
 
 /**

@@ -1166,9 +1166,14 @@ function loadFailure(code: DiagnosticCode, message: string): ScenarioResult {
  * A scenario by name (`default` -> `<scenariosDir>/default.json`) or by path (anything containing a
  * slash or ending in .json, relative to the working directory).
  */
-export function loadScenario(nameOrPath: string, scenariosDir: string): ScenarioResult {
+/** The file SCENARIO names: a path (ends in .json or has a slash) as it is, else a shipped scenario's file. */
+export function scenarioFile(nameOrPath: string, scenariosDir: string): { readonly file: string; readonly isPath: boolean } {
   const isPath = nameOrPath.endsWith('.json') || nameOrPath.includes('/') || nameOrPath.includes(sep);
-  const file = isPath ? resolve(nameOrPath) : join(scenariosDir, `${nameOrPath}.json`);
+  return { file: isPath ? resolve(nameOrPath) : join(scenariosDir, `${nameOrPath}.json`), isPath };
+}
+
+export function loadScenario(nameOrPath: string, scenariosDir: string): ScenarioResult {
+  const { file, isPath } = scenarioFile(nameOrPath, scenariosDir);
   const shown = isPath ? nameOrPath : shownPath(file);
   if (!isPath && (!/^[\w.-]+$/.test(nameOrPath) || !existsSync(file))) {
     const names = listScenarioNames(scenariosDir);
