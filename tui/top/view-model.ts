@@ -2,7 +2,7 @@
 // styled text. Ink only paints what this returns, the plain-text mode prints the same lines,
 // and tests compare them exactly.
 
-import { parseDuration } from '../units.js';
+import { parseDuration, printable } from '../units.js';
 import type { IoRecord } from './inspector.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -240,16 +240,26 @@ export const KEY_HELP: readonly (readonly [string, string])[] = [
   ['esc', 'back (close the waterfall, clear the filter, close this help)'],
   ['/', 'I/O inspector: filter by task, device, origin or latency (>1ms, <100us); enter keeps it, esc clears'],
   ['s', 'sort: tasks and devices by IOPS / as listed; the I/O inspector by latency / by time'],
-  ['e', 'waterfall: export this I/O as a Perfetto trace'],
+  ['e', 'waterfall: export this I/O as a Perfetto trace (asks where; never writes over a file)'],
   ['?', 'show or hide this help'],
   ['q', 'quit'],
 ];
 
+/** A speed as a ratio with two or three significant digits: 0.42, 3.10, 12.5, 250. */
+function fmtRatio(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
 function header(s: Snapshot): Line {
-  const state: Segment = s.simNs >= s.endNs ? { text: ' DONE ', tone: 'badge' } : s.paused ? { text: ' PAUSED ', tone: 'badge' } : { text: '● running', tone: 'good' };
+  const done = s.simNs >= s.endNs;
+  const state: Segment = done ? { text: ' DONE ', tone: 'badge' } : s.paused ? { text: ' PAUSED ', tone: 'badge' } : { text: '● running', tone: 'good' };
+  // the speed it really ran at when that fell short of the speed asked for
+  const behind = s.behind && s.achievedSpeed !== undefined && !done && !s.paused;
   return [
     { text: 'kiotrace top', tone: 'title' },
-    { text: `  ${s.scenario}  seed ${s.seed}  sim ${fmtNs(s.simNs)} / ${fmtNs(s.endNs)}  speed ${fmtSpeed(s.speed)}  ${fmtCount(s.eventsPerSec)} events/s  ` },
+    { text: `  ${printable(s.scenario)}  seed ${s.seed}  sim ${fmtNs(s.simNs)} / ${fmtNs(s.endNs)}  speed ` },
+    behind ? { text: `${fmtRatio(s.achievedSpeed!)}x of ${fmtSpeed(s.speed)}, behind`, tone: 'warn' } : { text: fmtSpeed(s.speed) },
+    { text: `  ${fmtCount(s.eventsPerSec)} events/s  ` },
     state,
   ];
 }

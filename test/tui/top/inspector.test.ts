@@ -73,6 +73,8 @@ const emptySnapshot = {
   simNs: 0,
   endNs: 1,
   speed: 1,
+  achievedSpeed: undefined,
+  behind: false,
   paused: false,
   eventsPerSec: 0,
   devices: [],
