@@ -171,7 +171,7 @@ function devicesPanel(history: readonly Snapshot[], ui: UiState, width: number):
     const p99History = history.map((h) => h.devices[i]?.p99Ns ?? 0);
     lines.push(
       row(ui, 'devices', at, [
-        { text: cell(d.name, 10) + cell(d.scheduler, 12) + cell(fmtCount(d.iops), 8, true) + cell((d.bytesPerSec / 1048576).toFixed(1), 9, true) + cell(String(d.queueDepth), 5, true) },
+        { text: cell(printable(d.name), 10) + cell(d.scheduler, 12) + cell(fmtCount(d.iops), 8, true) + cell((d.bytesPerSec / 1048576).toFixed(1), 9, true) + cell(String(d.queueDepth), 5, true) },
         { text: cell(fmtNs(d.p50Ns), 10, true), tone: latencyTone(d.p50Ns) },
         { text: cell(fmtNs(d.p99Ns), 10, true), tone: latencyTone(d.p99Ns) },
         { text: cell(fmtCount(d.mergesPerSec), 9, true) },
@@ -220,7 +220,7 @@ function tasksPanel(s: Snapshot, ui: UiState): Line[] {
   ordered(s.tasks, ui).forEach(({ item: t }, i) => {
     lines.push(
       row(ui, 'tasks', i, [
-        { text: cell(t.name, 16) + cell(String(t.pid), 6, true) + '  ' },
+        { text: cell(printable(t.name), 16) + cell(String(t.pid), 6, true) + '  ' },
         { text: cell(STATE_NAMES[t.state] ?? t.state, 8), tone: t.state === 'D' ? 'warn' : t.state === 'X' ? 'dim' : undefined },
         { text: cell(fmtCount(t.iops), 8, true) + cell((t.bytesPerSec / 1048576).toFixed(1), 9, true) },
         { text: cell(fmtNs(t.p50Ns), 10, true), tone: latencyTone(t.p50Ns) },
@@ -280,12 +280,12 @@ function mapsPanel(s: Snapshot, ui: UiState, maxRows: number): Line[] {
   const room = Math.max(1, maxRows);
   // the maps first; the program's latest printf lines in what is left
   const mapRows = maps.length > 0 && maps[0] !== '' ? maps.slice(0, room) : [];
-  for (const l of mapRows) lines.push([{ text: '  ' + l }]);
+  for (const l of mapRows) lines.push([{ text: '  ' + printable(l) }]);
   if (mapRows.length === 0) lines.push([{ text: '  (no map has entries yet)', tone: 'dim' }]);
   const left = room - mapRows.length - 1;
   if (output.length > 0 && left > 0) {
     lines.push([{ text: '  output', tone: 'dim' }]);
-    for (const l of output.slice(-left + 1)) lines.push([{ text: '  ' + l }]);
+    for (const l of output.slice(-left + 1)) lines.push([{ text: '  ' + printable(l) }]);
   }
   return lines;
 }
@@ -333,15 +333,15 @@ function ioListPanel(s: Snapshot, ui: UiState, maxRows: number): Line[] {
   const at = Math.max(0, all.findIndex((io) => io.ioId === ui.selectedIoId));
   const first = Math.max(0, Math.min(at - Math.floor(maxRows / 2), all.length - maxRows));
   const list = all.slice(first, first + Math.max(1, maxRows));
-  const filter = ui.filtering ? `   filter: ${ui.filter}█` : ui.filter !== '' ? `   filter: ${ui.filter}` : '';
-  const lines: Line[] = [title('ios', ui, `   ${all.length} of the last ${s.ios.length} I/Os, ${ui.sortByLatency ? 'slowest' : 'newest'} first${filter}`)];
+  const filter = ui.filtering ? `   filter: ${printable(ui.filter)}█` : ui.filter !== '' ? `   filter: ${printable(ui.filter)}` : '';
+  const lines: Line[] = [title('ios', ui, `   ${all.length} of ${s.ios.length} recent I/Os, ${ui.sortByLatency ? 'slowest' : 'newest'} first${filter}`)];
   lines.push([{ text: `  ${cell('IOID', 9)}${cell('ORIGIN', 14)}${cell('TASK', 16)}${cell('DEVICE', 10)}${cell('STARTED', 11, true)}${cell('LATENCY', 11, true)}${cell('LAYERS', 8, true)}`, tone: 'dim' }]);
-  if (s.ios.length === 0) lines.push([{ text: '  recording I/Os (a few per task every 10 ms of simulated time)…', tone: 'dim' }]);
+  if (s.ios.length === 0) lines.push([{ text: '  recording I/Os (a few per task and kind every 10 ms of simulated time; the last ones of every device kept)…', tone: 'dim' }]);
   for (const io of list) {
     const selected = ui.interactive && io.ioId === ui.selectedIoId;
     lines.push([
       { text: selected ? '> ' : '  ', tone: selected ? 'selected' : undefined },
-      { text: cell(String(io.ioId), 9) + cell(io.origin, 14) + cell(io.task, 16) + cell(io.device || '-', 10) + cell(fmtNs(io.startNs), 11, true) },
+      { text: cell(String(io.ioId), 9) + cell(printable(io.origin), 14) + cell(printable(io.task), 16) + cell(printable(io.device) || '-', 10) + cell(fmtNs(io.startNs), 11, true) },
       { text: cell(fmtNs(io.durationNs), 11, true), tone: io.error ? 'bad' : latencyTone(io.durationNs) },
       { text: cell(String(io.layers.length), 8, true) },
     ]);
@@ -374,7 +374,7 @@ function waterfall(io: IoRecord, width: number): Line[] {
   const lines: Line[] = [
     [
       { text: `I/O ${io.ioId}`, tone: 'title' },
-      { text: `  ${io.origin} by ${io.task} (pid ${io.pid})${io.device ? ` on ${io.device}` : ''}  ` },
+      { text: `  ${printable(io.origin)} by ${printable(io.task)} (pid ${io.pid})${io.device ? ` on ${printable(io.device)}` : ''}  ` },
       { text: fmtNs(io.durationNs), tone: io.error ? 'bad' : latencyTone(io.durationNs) },
       { text: `  started at ${fmtNs(io.startNs)}${io.error ? '  FAILED' : ''}` },
     ],
@@ -384,7 +384,7 @@ function waterfall(io: IoRecord, width: number): Line[] {
     const from = Math.min(axis - 1, Math.floor(((l.startNs - io.startNs) / total) * axis));
     const to = Math.max(from + 1, Math.min(axis, Math.ceil(((l.endNs - io.startNs) / total) * axis)));
     lines.push([
-      { text: `  ${cell('  '.repeat(l.depth) + l.name, 28)}${cell(`+${fmtNs(l.startNs - io.startNs).replace('-', '0 ns')}`, 10, true)}${cell(fmtNs(l.endNs - l.startNs), 10, true)}${cell(fmtNs(selfTimeNs(io, i)), 10, true)}  ${cell(l.detail, 14)}  ` },
+      { text: `  ${cell('  '.repeat(l.depth) + printable(l.name), 28)}${cell(`+${fmtNs(l.startNs - io.startNs).replace('-', '0 ns')}`, 10, true)}${cell(fmtNs(l.endNs - l.startNs), 10, true)}${cell(fmtNs(selfTimeNs(io, i)), 10, true)}  ${cell(printable(l.detail), 14)}  ` },
       { text: ' '.repeat(from) + '█'.repeat(to - from), tone: l.error ? 'bad' : 'accent' },
     ]);
   });
@@ -426,7 +426,7 @@ export function buildView(history: readonly Snapshot[], ui: UiState, columns: nu
     const room = rows - 3 - body.length - 2;
     if (s.script && room >= 3) body = [...body, [], ...mapsPanel(s, ui, room - 1)];
   }
-  if (ui.message !== '') body = [...body, [], [{ text: ui.message, tone: 'accent' }]];
+  if (ui.message !== '') body = [...body, [], [{ text: printable(ui.message), tone: 'accent' }]];
   const maxBody = Math.max(1, rows - 3);
   const lines: Line[] = [header(s), ...body.slice(0, maxBody), FOOTER];
   return { lines: lines.map((l) => clip(l, width)) };
