@@ -46,6 +46,8 @@ export interface UiState {
   readonly sortByLatency: boolean;
   /** Tasks and devices by IOPS, busiest first, instead of as the scenario lists them. */
   readonly sortByIops: boolean;
+  /** The export prompt's path while it is being typed; undefined when the prompt is closed. */
+  readonly exportPath: string | undefined;
   /** A one-line message (what an export wrote). */
   readonly message: string;
 }
@@ -61,6 +63,7 @@ export const INITIAL_UI: UiState = {
   filtering: false,
   sortByLatency: false,
   sortByIops: false,
+  exportPath: undefined,
   message: '',
 };
 export const PLAIN_UI: UiState = { ...INITIAL_UI, interactive: false };
@@ -368,7 +371,7 @@ export function selfTimeNs(io: IoRecord, index: number): number {
   return Math.max(0, l.endNs - l.startNs - covered);
 }
 
-function waterfall(io: IoRecord, width: number): Line[] {
+function waterfall(io: IoRecord, width: number, exportPath: string | undefined): Line[] {
   const axis = Math.max(16, width - 78);
   const total = Math.max(1, io.durationNs);
   const lines: Line[] = [
@@ -400,20 +403,37 @@ function waterfall(io: IoRecord, width: number): Line[] {
     ]);
   }
   lines.push([]);
-  lines.push([{ text: '  e export this I/O as a Perfetto trace   esc back to the list', tone: 'dim' }]);
+  lines.push(
+    exportPath !== undefined
+      ? [{ text: '  export to: ', tone: 'title' }, { text: `${printable(exportPath)}█` }, { text: '   enter writes it (never over an existing file), esc cancels', tone: 'dim' }]
+      : [{ text: '  e export this I/O as a Perfetto trace   esc back to the list', tone: 'dim' }],
+  );
   return lines;
 }
 
+/** What is known before the first snapshot, for the first frame. */
+export interface StartInfo {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly speed: number;
+}
+
+/** The frame before the first snapshot: what is starting, and the keys (q works already). */
+function startingLines(start: StartInfo | undefined): Line[] {
+  const what = start ? `  ${printable(start.scenario)}  seed ${start.seed}  speed ${fmtSpeed(start.speed)}  ` : '  ';
+  return [[{ text: 'kiotrace top', tone: 'title' }, { text: what }, { text: 'starting the simulation…', tone: 'dim' }], FOOTER];
+}
+
 /** The whole screen for the latest snapshot (the last of `history`), at most `rows - 1` lines. */
-export function buildView(history: readonly Snapshot[], ui: UiState, columns: number, rows: number): ViewModel {
+export function buildView(history: readonly Snapshot[], ui: UiState, columns: number, rows: number, start?: StartInfo): ViewModel {
   const s = history[history.length - 1];
-  if (!s) return { lines: [[{ text: 'kiotrace top: starting the simulation…', tone: 'dim' }]] };
   const width = Math.max(60, columns);
+  if (!s) return { lines: startingLines(start).map((l) => clip(l, width)) };
   let body: Line[];
   if (ui.help) {
     body = [[{ text: 'Keys', tone: 'title' }], ...KEY_HELP.map(([k, what]): Line => [{ text: `  ${cell(k, 12)}`, tone: 'accent' }, { text: what }])];
   } else if (ui.focus === 'ios' && ui.openIo) {
-    body = waterfall(ui.openIo, width);
+    body = waterfall(ui.openIo, width, ui.exportPath);
   } else if (ui.focus === 'ios') {
     body = ioListPanel(s, ui, Math.max(1, rows - 6));
   } else if (ui.focus === 'probes') {

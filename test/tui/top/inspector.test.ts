@@ -21,8 +21,8 @@ test('blocking-read: the read as a waterfall, line by line', () => {
   const ios = record('blocking-read');
   assert.deepEqual(ios.map((io) => io.origin), ['openat', 'mmap', 'read', 'munmap', 'close']);
   const read = ios[2]!;
-  const lines = buildView([], INITIAL_UI, 120, 40).lines;
-  assert.equal(lines.length, 1, 'nothing to show before the first snapshot');
+  const lines = buildView([], INITIAL_UI, 120, 40).lines.map(plainText);
+  assert.deepEqual(lines, ['kiotrace top  starting the simulation…', 'q quit  space pause  +/- speed  tab panel  ↑↓ select  ? help'], 'nothing to show before the first snapshot');
   const view = buildView([{ ...emptySnapshot, ios }], { ...INITIAL_UI, focus: 'ios', openIo: read }, 120, 40).lines.map(plainText);
   assert.deepEqual(view.slice(1, 17), [
     'I/O 3  read by cold-read (pid 4) on nvme0n1  68 µs  started at 156 µs',
