@@ -109,6 +109,8 @@ export function TopApp({ link, color, start }: { readonly link: SimLink; readonl
       setSize({ columns: stdout.columns || 120, rows: stdout.rows || 40 });
     };
     stdout.on('resize', onResize);
+    // a resize between the first render and now went unheard
+    setSize({ columns: stdout.columns || 120, rows: stdout.rows || 40 });
     return () => {
       offSnapshot();
       offStatus();

@@ -34,12 +34,17 @@ function firstLine(text: string): string {
   return text.split('\n', 1)[0]!.trim();
 }
 
+/** Snapshots kept for a listener still to come: as many as the sparklines show. */
+const SNAPSHOTS_KEPT = 120;
+
 /** Wall time a stop may take before the user is told that a second Ctrl-C quits at once. */
 const SLOW_STOP_MS = 1000;
 
 /** The simulation's worker as the app sees it: snapshots in, commands out, a failure as one line. */
 export class WorkerLink implements SimLink {
   private readonly snapshotListeners = new Set<(s: Snapshot) => void>();
+  /** The latest snapshots: a listener that comes later (Ink, after the first frames) gets them first, for its sparklines. */
+  private readonly recent: Snapshot[] = [];
   private readonly statusListeners = new Set<(paused: boolean, speed: number) => void>();
   private readonly worker: Worker;
   private readonly finalText: Promise<string>;
@@ -61,7 +66,7 @@ export class WorkerLink implements SimLink {
     if (!start.script) this.resolveFinal('');
     this.worker = new Worker(workerUrl, { workerData: start });
     this.worker.on('message', (msg: FromWorker) => {
-      if (msg.type === 'snapshot') for (const l of this.snapshotListeners) l(msg.snapshot);
+      if (msg.type === 'snapshot') this.deliver(msg.snapshot);
       else if (msg.type === 'status') for (const l of this.statusListeners) l(msg.paused, msg.speed);
       else if (msg.type === 'final') this.resolveFinal(msg.text);
       else this.fail(msg.message);
@@ -82,8 +87,15 @@ export class WorkerLink implements SimLink {
     this.onFailure(this.failure);
   }
 
+  private deliver(snapshot: Snapshot): void {
+    this.recent.push(snapshot);
+    if (this.recent.length > SNAPSHOTS_KEPT) this.recent.shift();
+    for (const l of this.snapshotListeners) l(snapshot);
+  }
+
   onSnapshot(listener: (s: Snapshot) => void): () => void {
     this.snapshotListeners.add(listener);
+    for (const s of this.recent) listener(s);
     return () => this.snapshotListeners.delete(listener);
   }
 
@@ -238,6 +250,49 @@ class Terminal {
   };
 }
 
+/**
+ * The frames before Ink is loaded: the view-model's lines written straight to the terminal, each
+ * frame over the last, as Ink itself does (the frame stays below the terminal's height).
+ */
+class EarlyFrames {
+  private rowsWritten = 0;
+  private history: readonly Snapshot[] = [];
+
+  constructor(
+    private readonly stdout: NodeJS.WriteStream,
+    private readonly color: boolean,
+    private readonly start: StartInfo,
+  ) {
+    stdout.on('resize', this.onResize);
+  }
+
+  /** The terminal rewrapped the last frame: clear the screen and paint again at the new size. */
+  private readonly onResize = (): void => {
+    this.stdout.write('\u001b[2J\u001b[3J\u001b[H');
+    this.rowsWritten = 0;
+    this.paint(this.history);
+  };
+
+  paint(history: readonly Snapshot[]): void {
+    this.history = history;
+    const lines = buildView(history, INITIAL_UI, this.stdout.columns || 120, this.stdout.rows || 40, this.start).lines.map((l) => lineText(l, this.color));
+    this.stdout.write(this.eraseText() + lines.join('\n') + '\n');
+    this.rowsWritten = lines.length;
+  }
+
+  /** No more frames: the last one goes (Ink paints from here) or stays (quitting before Ink). */
+  end(erase: boolean): void {
+    this.stdout.off('resize', this.onResize);
+    if (erase) this.stdout.write(this.eraseText());
+    this.rowsWritten = 0;
+  }
+
+  /** Back to the first row of the last frame, and clear from there down. */
+  private eraseText(): string {
+    return this.rowsWritten > 0 ? `\u001b[${this.rowsWritten}F\u001b[J` : '';
+  }
+}
+
 async function runInk(opts: TopOptions): Promise<number> {
   const stdout = process.stdout;
   const writeError = (text: string): boolean => process.stderr.write(text);
@@ -264,21 +319,27 @@ async function runInk(opts: TopOptions): Promise<number> {
     process.exit(code);
   };
 
-  // the first frame, straight away
+  // the first frame, straight away, and the dashboard as plain frames while Ink loads
   terminal.begin((keys) => {
     if (keys.includes('\u0003') && quitting) exitNow(130);
     else if (keys.includes('\u0003') || keys.includes('q')) quit();
   });
-  const first = buildView([], INITIAL_UI, stdout.columns || 120, stdout.rows || 40, start).lines.map((l) => lineText(l, color));
-  stdout.write(first.join('\n') + '\n');
+  const early = new EarlyFrames(stdout, color, start);
+  early.paint([]);
   const link = new WorkerLink({ ...opts, sampleIntervalMs: 100 }, quit);
   const offSignals = onQuitSignals(quit, () => quitting || link.stopRequested, exitNow);
+  const history: Snapshot[] = [];
+  const offEarly = link.onSnapshot((s) => {
+    history.push(s);
+    if (!quitting) early.paint(history);
+  });
 
   const loaded = await Promise.race([Promise.all([import('ink'), import('react'), import('./app.js')]), inkNotNeeded]);
+  offEarly();
+  early.end(loaded !== undefined && !quitting);
   if (loaded && !quitting) {
     const [{ render }, { createElement }, { TopApp }] = loaded;
-    // Ink draws its frames from here: the first frame goes
-    stdout.write(`\u001b[${first.length}F\u001b[J`);
+    // Ink draws the frames from here, starting with the snapshots so far
     terminal.handOver();
     const instance = render(createElement(TopApp, { link, color, start }), { exitOnCtrlC: false, patchConsole: false, maxFps: 20 });
     unmount = () => instance.unmount();
