@@ -68,7 +68,7 @@ async function inPane(command: string, body: () => Promise<void>, dir?: string):
 }
 
 /** The screen once the program has exited (AFTER prints its exit code and the terminal's modes). */
-const afterExit = (): Promise<string> => waitFor((s) => s.includes('EXIT='), 'the exit');
+const afterExit = (): Promise<string> => waitFor((s) => /\nEXIT=\d+\n-?icanon/.test(s), 'the exit');
 
 test('kiotrace top in tmux: dashboard, pause, select, panel, help, inspector, export, quit', { skip }, async () => {
   // exports land in the working directory: a temporary one
