@@ -2,7 +2,7 @@
 // the dashboard, press keys and read the screen back. Skipped, saying why, only without tmux.
 // Every wait is for something on the screen (polled), never for a time: a loaded machine makes
 // these tests slower, not wrong.
-import test from 'node:test';
+import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,10 @@ const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
 const session = `kiotrace-e2e-${process.pid}`;
 // a tmux server of our own: other tests' sessions come and go on the default one
 const socket = `kiotrace-e2e-${process.pid}`;
+// tmux leaves the socket file behind when its server exits
+after(() => {
+  if (hasTmux) rmSync(join(process.env['TMUX_TMPDIR'] ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
+});
 
 function tmux(...args: string[]): string {
   for (let attempt = 1; ; attempt++) {
