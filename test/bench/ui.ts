@@ -59,7 +59,7 @@ export async function simulatedNsFlatOut(wallMs: number, withUi: boolean): Promi
       },
       onStatus: () => () => undefined,
       send: (_c: SimCommand) => undefined,
-      exportIo: (_io: IoRecord) => '',
+      exportIo: (_io: IoRecord) => ({ ok: false, text: '' }),
     };
     const instance = render(createElement(TopApp, { link, color: true }), { stdout: tty as unknown as NodeJS.WriteStream, exitOnCtrlC: false, patchConsole: false, maxFps: 20 });
     unmount = () => instance.unmount();
@@ -89,7 +89,7 @@ export async function uiCpuAt10Hz(snapshots: readonly Snapshot[], wallMs: number
     },
     onStatus: () => () => undefined,
     send: () => undefined,
-    exportIo: () => '',
+    exportIo: () => ({ ok: false, text: '' }),
   };
   const tty = new FakeTty();
   const { render, createElement, TopApp } = await ui();

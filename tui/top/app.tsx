@@ -3,47 +3,13 @@
 
 import { useEffect, useReducer, useState } from 'react';
 import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
+import { lineText } from './ansi.js';
 import type { IoRecord } from './inspector.js';
 import { keysOf, reduceKey, type KeyName, type SimCommand } from './keys.js';
 import type { Snapshot } from './snapshot.js';
-import { buildView, drillNames, INITIAL_UI, rowCount, visibleIos, type Line, type Tone, type UiState, type ViewModel } from './view-model.js';
+import { buildView, drillNames, INITIAL_UI, rowCount, visibleIos, type StartInfo, type UiState, type ViewModel } from './view-model.js';
 
-/** SGR codes per tone: one pre-coloured string per line is cheaper for Ink than nested Texts. */
-const TONE_SGR: Readonly<Record<Tone, string>> = {
-  good: '32',
-  warn: '33',
-  bad: '31',
-  dim: '2',
-  accent: '36',
-  title: '1',
-  selected: '7',
-  badge: '30;43',
-};
-
-/** A line as text with ANSI colours (or none): Ink measures and paints it as one node. */
-export function lineText(line: Line, color: boolean): string {
-  let out = '';
-  let open: Tone | undefined;
-  // trailing blanks are cells Ink would measure every frame for nothing
-  let last = line.length - 1;
-  while (last >= 0 && line[last]!.text.trim() === '') last--;
-  // fewer escape codes, less for Ink to tokenize every frame: runs of one tone share one code,
-  // and blanks need none
-  for (let i = 0; i <= last; i++) {
-    const seg = line[i]!;
-    const text = i === last ? seg.text.trimEnd() : seg.text;
-    const tone = color && seg.tone && text.trim() !== '' ? seg.tone : undefined;
-    if (tone !== open) {
-      if (open) out += '\u001b[0m';
-      if (tone) out += `\u001b[${TONE_SGR[tone]}m`;
-      open = tone;
-    }
-    out += text;
-  }
-  if (open) out += '\u001b[0m';
-  // an empty line still takes its row
-  return out === '' ? ' ' : out;
-}
+export { lineText };
 
 /** The screen: one Text per line, nothing else (Ink's cost is per cell, so fewer nodes and glyphs). */
 export function Screen({ view, color }: { readonly view: ViewModel; readonly color: boolean }) {
@@ -62,26 +28,41 @@ export interface SimLink {
   onStatus(listener: (paused: boolean, speed: number) => void): () => void;
   /** Commands for the simulation (pause, speed, inspect, quit). */
   send(command: SimCommand): void;
-  /** Writes one I/O as a Perfetto trace; returns the line to show (where it went, or why not). */
-  exportIo(io: IoRecord): string;
+  /** Writes one I/O as a Perfetto trace to `path`, never over an existing file; the line to show says where it went, or why not. */
+  exportIo(io: IoRecord, path: string): ExportResult | Promise<ExportResult>;
+}
+
+export interface ExportResult {
+  readonly ok: boolean;
+  readonly text: string;
 }
 
 /** Snapshots kept for the sparklines. */
 const HISTORY = 120;
 
+/** A command waiting to be sent, numbered so that acknowledging it never drops a later one. */
+interface Outgoing {
+  readonly seq: number;
+  readonly command: SimCommand;
+}
+
 interface State {
   readonly history: readonly Snapshot[];
   readonly ui: UiState;
-  /** Commands the keys produced, sent (and cleared) by an effect after the render. */
-  readonly outbox: readonly SimCommand[];
+  /** Commands the keys produced, sent by an effect after the render and then acknowledged. */
+  readonly outbox: readonly Outgoing[];
+  readonly nextSeq: number;
 }
 
 type Action =
   | { readonly type: 'snapshot'; readonly snapshot: Snapshot }
   | { readonly type: 'status'; readonly paused: boolean; readonly speed: number }
   | { readonly type: 'keys'; readonly keys: readonly KeyName[] }
-  | { readonly type: 'sent' }
-  | { readonly type: 'message'; readonly text: string };
+  /** Commands up to and including `upToSeq` went out; later ones (keys typed since) stay. */
+  | { readonly type: 'sent'; readonly upToSeq: number }
+  | { readonly type: 'message'; readonly text: string }
+  /** An export could not be written: say why and ask again with the same path. */
+  | { readonly type: 'exportFailed'; readonly text: string; readonly path: string };
 
 function reducer(state: State, action: Action): State {
   if (action.type === 'snapshot') return { ...state, history: [...state.history.slice(-(HISTORY - 1)), action.snapshot] };
@@ -90,31 +71,33 @@ function reducer(state: State, action: Action): State {
     if (!last) return state;
     return { ...state, history: [...state.history.slice(0, -1), { ...last, paused: action.paused, speed: action.speed }] };
   }
-  if (action.type === 'sent') return state.outbox.length === 0 ? state : { ...state, outbox: [] };
+  if (action.type === 'sent') return state.outbox.some((o) => o.seq <= action.upToSeq) ? { ...state, outbox: state.outbox.filter((o) => o.seq > action.upToSeq) } : state;
   if (action.type === 'message') return { ...state, ui: { ...state.ui, message: action.text } };
+  if (action.type === 'exportFailed') return { ...state, ui: { ...state.ui, message: action.text, exportPath: state.ui.openIo ? action.path : undefined } };
   // keys go through the reducer so that several key events before a repaint all see fresh state
   let ui = state.ui;
   const outbox = [...state.outbox];
+  let nextSeq = state.nextSeq;
   const last = state.history[state.history.length - 1];
   let speed = last?.speed ?? 1;
   for (const k of action.keys) {
     const r = reduceKey(ui, k, { speed, rows: rowCount(last, ui.focus), ios: visibleIos(last, ui), drill: drillNames(last, ui), hasScript: last?.script !== undefined });
     ui = r.ui;
     for (const c of r.commands) {
-      outbox.push(c);
+      outbox.push({ seq: nextSeq++, command: c });
       // a burst of + or - walks on from the speed just asked for
       if (c.kind === 'speed') speed = c.speed;
     }
     if (r.commands.some((c) => c.kind === 'quit')) break;
   }
-  return { ...state, ui, outbox };
+  return { ...state, ui, outbox, nextSeq };
 }
 
-export function TopApp({ link, color }: { readonly link: SimLink; readonly color: boolean }) {
+export function TopApp({ link, color, start }: { readonly link: SimLink; readonly color: boolean; readonly start?: StartInfo }) {
   const { exit } = useApp();
   const { stdout } = useStdout();
   const { isRawModeSupported } = useStdin();
-  const [state, dispatch] = useReducer(reducer, { history: [], ui: INITIAL_UI, outbox: [] });
+  const [state, dispatch] = useReducer(reducer, { history: [], ui: INITIAL_UI, outbox: [], nextSeq: 1 });
   const [size, setSize] = useState({ columns: stdout.columns || 120, rows: stdout.rows || 40 });
 
   useEffect(() => {
@@ -126,6 +109,8 @@ export function TopApp({ link, color }: { readonly link: SimLink; readonly color
       setSize({ columns: stdout.columns || 120, rows: stdout.rows || 40 });
     };
     stdout.on('resize', onResize);
+    // a resize between the first render and now went unheard
+    setSize({ columns: stdout.columns || 120, rows: stdout.rows || 40 });
     return () => {
       offSnapshot();
       offStatus();
@@ -135,12 +120,17 @@ export function TopApp({ link, color }: { readonly link: SimLink; readonly color
 
   useEffect(() => {
     if (state.outbox.length === 0) return;
-    for (const command of state.outbox) {
-      if (command.kind === 'export') dispatch({ type: 'message', text: link.exportIo(command.io) });
-      else link.send(command);
+    for (const { command } of state.outbox) {
+      if (command.kind === 'export') {
+        const path = command.path;
+        void Promise.resolve(link.exportIo(command.io, path)).then(
+          (r) => dispatch(r.ok ? { type: 'message', text: r.text } : { type: 'exportFailed', text: r.text, path }),
+          (e: unknown) => dispatch({ type: 'exportFailed', text: `not written: ${e instanceof Error ? e.message : String(e)}`, path }),
+        );
+      } else link.send(command);
       if (command.kind === 'quit') exit();
     }
-    dispatch({ type: 'sent' });
+    dispatch({ type: 'sent', upToSeq: state.outbox[state.outbox.length - 1]!.seq });
   }, [state.outbox, link, exit]);
 
   useInput(
@@ -149,5 +139,5 @@ export function TopApp({ link, color }: { readonly link: SimLink; readonly color
     { isActive: isRawModeSupported === true },
   );
 
-  return <Screen view={buildView(state.history, state.ui, size.columns, size.rows)} color={color} />;
+  return <Screen view={buildView(state.history, state.ui, size.columns, size.rows, start)} color={color} />;
 }

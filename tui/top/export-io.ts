@@ -1,6 +1,8 @@
 // One I/O from the inspector as a Perfetto trace: a group track for the I/O and one track per
 // layer (the layers overlap without nesting, as a bio outlives submit_bio), in waterfall order.
 
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { PerfettoWriter } from '../../exporters/perfetto.js';
 import { SIMULATED_KERNEL_RELEASE } from '../../probes/recorder.js';
 import type { IoRecord } from './inspector.js';
@@ -27,4 +29,23 @@ export function writeIoPerfetto(io: IoRecord, out: (chunk: Uint8Array) => void):
     else w.sliceEnd(e.track, e.ts);
   }
   w.finish(io.startNs + io.durationNs);
+}
+
+/** Where an export went (an absolute path), or why it could not be written. */
+export type WriteIoResult = { readonly ok: true; readonly path: string; readonly text: string } | { readonly ok: false; readonly text: string };
+
+/** Writes one I/O to `path` as a Perfetto trace; an existing file is never written over. */
+export function writeIoFile(io: IoRecord, path: string): WriteIoResult {
+  const chunks: Uint8Array[] = [];
+  writeIoPerfetto(io, (c) => chunks.push(c.slice()));
+  const full = resolve(path);
+  try {
+    // 'wx': fail rather than replace what is there
+    writeFileSync(full, Buffer.concat(chunks), { flag: 'wx' });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' ? 'it exists already; give another name' : code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : e instanceof Error ? e.message : String(e);
+    return { ok: false, text: `not written: ${full}: ${why}` };
+  }
+  return { ok: true, path: full, text: `wrote ${full} (${io.layers.length} layers); open it at https://ui.perfetto.dev` };
 }

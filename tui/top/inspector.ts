@@ -127,25 +127,32 @@ class InspectorSpan implements Span {
   recordException(): void {}
 }
 
-/** Traces started per task per window: enough to see every task, cheap at any I/O rate. */
-const TRACES_PER_TASK_PER_WINDOW = 8;
+/**
+ * Traces started per task and origin per window: enough to see every task, cheap at any I/O rate.
+ * Per origin too, so a task's rare I/Os (an fsync after 32 writes, a readahead, a major fault)
+ * are not crowded out by its frequent ones; those rare ones are what reach the slow devices.
+ */
+const TRACES_PER_ORIGIN_PER_WINDOW = 8;
 const WINDOW_NS = 10_000_000;
-/** Finished I/Os kept for the inspector. */
-const KEEP = 64;
+/** Finished I/Os kept for the inspector: the last ones of all, and the last ones of each device. */
+export const KEEP_RECENT = 64;
+export const KEEP_PER_DEVICE = 16;
 
-/** Which I/Os to record: a few per task per window of simulated time, decided at the first hit. */
+/** Which I/Os to record: a few per task and origin (the probe site that starts it) per window of simulated time, decided at the first hit. */
 class Admission {
   private windowStartNs = -1;
-  private readonly startedInWindow = new Map<number, number>();
+  private readonly startedInWindow = new Map<ProbeHit['site'], Map<number, number>>();
 
   admit(h: ProbeHit): boolean {
     if (h.timeNs >= this.windowStartNs + WINDOW_NS) {
       this.windowStartNs = h.timeNs - (h.timeNs % WINDOW_NS);
       this.startedInWindow.clear();
     }
-    const n = this.startedInWindow.get(h.tid) ?? 0;
-    if (n >= TRACES_PER_TASK_PER_WINDOW) return false;
-    this.startedInWindow.set(h.tid, n + 1);
+    let byTask = this.startedInWindow.get(h.site);
+    if (!byTask) this.startedInWindow.set(h.site, (byTask = new Map()));
+    const n = byTask.get(h.tid) ?? 0;
+    if (n >= TRACES_PER_ORIGIN_PER_WINDOW) return false;
+    byTask.set(h.tid, n + 1);
     return true;
   }
 }
@@ -225,7 +232,10 @@ function toRecord(ioId: number, rec: TraceRec): IoRecord | undefined {
 export class IoInspector {
   private readonly tracer: InspectorTracer;
   private readonly builder: SpanBuilder;
-  private readonly done: IoRecord[] = [];
+  /** The last KEEP_RECENT I/Os finished, and the last KEEP_PER_DEVICE of each device, numbered in the order they finished. */
+  private readonly done: { seq: number; io: IoRecord }[] = [];
+  private readonly doneByDevice = new Map<string, { seq: number; io: IoRecord }[]>();
+  private finished = 0;
 
   constructor(
     private readonly m: Machine,
@@ -250,11 +260,22 @@ export class IoInspector {
     const ioId = Number.parseInt(traceId.slice(8, 24), 16);
     const r = toRecord(ioId, rec);
     if (!r) return;
-    this.done.push(r);
-    if (this.done.length > KEEP) this.done.shift();
+    const entry = { seq: this.finished++, io: r };
+    this.done.push(entry);
+    if (this.done.length > KEEP_RECENT) this.done.shift();
+    // a slow device finishes few I/Os: its own ring keeps them after the fast ones pushed them out
+    if (r.device === '') return;
+    let ring = this.doneByDevice.get(r.device);
+    if (!ring) this.doneByDevice.set(r.device, (ring = []));
+    ring.push(entry);
+    if (ring.length > KEEP_PER_DEVICE) ring.shift();
   }
 
+  /** The I/Os kept, in the order they finished, oldest first. */
   recent(): readonly IoRecord[] {
-    return [...this.done];
+    const kept = new Map<number, IoRecord>();
+    for (const e of this.done) kept.set(e.seq, e.io);
+    for (const ring of this.doneByDevice.values()) for (const e of ring) kept.set(e.seq, e.io);
+    return [...kept.entries()].sort((a, b) => a[0] - b[0]).map(([, io]) => io);
   }
 }

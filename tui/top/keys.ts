@@ -4,7 +4,8 @@
 import type { IoRecord } from './inspector.js';
 import { PANELS, SPEEDS, type PanelId, type UiState } from './view-model.js';
 
-export type KeyName = 'up' | 'down' | 'tab' | 'escape' | 'enter' | 'backspace' | { readonly char: string };
+/** `interrupt` is Ctrl-C: it quits from anywhere, even while a filter or a path is being typed. */
+export type KeyName = 'up' | 'down' | 'tab' | 'escape' | 'enter' | 'backspace' | 'interrupt' | { readonly char: string };
 
 export type SimCommand =
   | { readonly kind: 'quit' }
@@ -12,7 +13,8 @@ export type SimCommand =
   | { readonly kind: 'speed'; readonly speed: number }
   | { readonly kind: 'inspect'; readonly on: boolean }
   | { readonly kind: 'probes'; readonly on: boolean }
-  | { readonly kind: 'export'; readonly io: IoRecord };
+  /** Write `io` as a Perfetto trace to `path` (never over an existing file). */
+  | { readonly kind: 'export'; readonly io: IoRecord; readonly path: string };
 
 /** What the reducer needs to know of the screen: the speed, the focused panel's rows, the I/O list. */
 export interface KeyContext {
@@ -37,9 +39,11 @@ export function keysOf(
   if (key.escape) return ['escape'];
   if (key.return) return ['enter'];
   if (key.backspace || key.delete) return ['backspace'];
-  if (key.ctrl && input === 'c') return [{ char: 'q' }];
+  if (key.ctrl && input === 'c') return ['interrupt'];
   // a burst keeps control characters inside the string: name them one by one
-  return [...input].map((char): KeyName => (char === '\t' ? 'tab' : char === '\r' ? 'enter' : char === '\u001b' ? 'escape' : char === '\u007f' || char === '\b' ? 'backspace' : { char }));
+  return [...input].map((char): KeyName =>
+    char === '\t' ? 'tab' : char === '\r' ? 'enter' : char === '\u001b' ? 'escape' : char === '\u007f' || char === '\b' ? 'backspace' : char === '\u0003' ? 'interrupt' : { char },
+  );
 }
 
 /** The next speed step up (faster) or down from `speed`. */
@@ -87,7 +91,26 @@ function typeFilter(ui: UiState, key: KeyName): Result {
   return stay(ui);
 }
 
+/** The export prompt: the path is edited in place; enter writes, esc cancels. */
+function typeExportPath(ui: UiState, path: string, key: KeyName): Result {
+  if (key === 'escape') return stay({ ...ui, exportPath: undefined, message: '' });
+  if (key === 'backspace') return stay({ ...ui, exportPath: path.slice(0, -1) });
+  if (key === 'enter') {
+    if (path.trim() === '' || !ui.openIo) return stay(ui);
+    return send({ ...ui, exportPath: undefined, message: '' }, { kind: 'export', io: ui.openIo, path: path.trim() });
+  }
+  if (typeof key === 'object' && key.char >= ' ') return stay({ ...ui, exportPath: path + key.char });
+  return stay(ui);
+}
+
+/** Where `e` proposes to write an I/O: the working directory, a name saying what it is. */
+export function defaultExportPath(io: IoRecord): string {
+  return `kiotrace-io-${io.ioId}.pftrace`;
+}
+
 export function reduceKey(ui: UiState, key: KeyName, ctx: KeyContext): Result {
+  if (key === 'interrupt') return send(ui, { kind: 'quit' });
+  if (ui.exportPath !== undefined) return typeExportPath(ui, ui.exportPath, key);
   if (ui.filtering) return typeFilter(ui, key);
   const inIos = ui.focus === 'ios' && !ui.help;
   if (key === 'escape') {
@@ -128,7 +151,7 @@ export function reduceKey(ui: UiState, key: KeyName, ctx: KeyContext): Result {
   if (c === '/' && inIos && !ui.openIo) return stay({ ...ui, filtering: true });
   if (c === 's' && inIos && !ui.openIo) return stay({ ...ui, sortByLatency: !ui.sortByLatency });
   if (c === 's' && (ui.focus === 'tasks' || ui.focus === 'devices')) return stay({ ...ui, sortByIops: !ui.sortByIops });
-  if (c === 'e' && inIos && ui.openIo) return send(ui, { kind: 'export', io: ui.openIo });
+  if (c === 'e' && inIos && ui.openIo) return stay({ ...ui, exportPath: defaultExportPath(ui.openIo), message: '' });
   if (c >= '1' && c <= String(PANELS.length)) return focus(ui, PANELS[Number(c) - 1]!);
   return stay(ui);
 }

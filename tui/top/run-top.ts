@@ -1,16 +1,22 @@
 // `kiotrace top [SCENARIO]`: the simulation in a worker thread, and either the Ink dashboard
 // (a terminal) or, when stdout is not a terminal, the same panels as plain text once a second
 // until the scenario ends. Never an escape code into a pipe.
+//
+// On a terminal the first frame is written at once, before Ink, React and the simulator load
+// (they take seconds on a busy machine); the worker starts loading next to Ink. q, Ctrl-C,
+// SIGINT, SIGTERM and SIGHUP all end it the same way: the screen restored, an attached program's
+// maps printed. A second Ctrl-C (or signal) while that runs exits at once.
 
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { constants as osConstants } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { writeIoPerfetto } from './export-io.js';
+import { lineText } from './ansi.js';
+import type { ExportResult, SimLink } from './app.js';
 import type { IoRecord } from './inspector.js';
 import type { SimCommand } from './keys.js';
 import type { Snapshot } from './snapshot.js';
 import type { FromWorker, ToWorker, WorkerScript, WorkerStart } from './sim-worker.js';
-import { buildView, PLAIN_UI, plainText } from './view-model.js';
+import { buildView, INITIAL_UI, PLAIN_UI, plainText, type StartInfo } from './view-model.js';
+import { printable } from '../units.js';
 
 export interface TopOptions {
   /** A checked bpftrace program to run next to the view. */
@@ -23,30 +29,73 @@ export interface TopOptions {
   readonly speed: number;
 }
 
-class WorkerLink {
-  private readonly snapshotListeners = new Set<(s: Snapshot) => void>();
-  private readonly statusListeners = new Set<(paused: boolean, speed: number) => void>();
-  readonly worker: Worker;
-  error: string | undefined;
-  /** What the program printed at exit, once the worker has stopped. */
-  finalText: Promise<string>;
-  private resolveFinal: (text: string) => void = () => undefined;
+/** The first line of a message (a worker's error may carry a stack or a multi-line text). */
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]!.trim();
+}
 
-  constructor(start: WorkerStart, onError: (message: string) => void) {
+/** Snapshots kept for a listener still to come: as many as the sparklines show. */
+const SNAPSHOTS_KEPT = 120;
+
+/** Wall time a stop may take before the user is told that a second Ctrl-C quits at once. */
+const SLOW_STOP_MS = 1000;
+
+/** The simulation's worker as the app sees it: snapshots in, commands out, a failure as one line. */
+export class WorkerLink implements SimLink {
+  private readonly snapshotListeners = new Set<(s: Snapshot) => void>();
+  /** The latest snapshots: a listener that comes later (Ink, after the first frames) gets them first, for its sparklines. */
+  private readonly recent: Snapshot[] = [];
+  private readonly statusListeners = new Set<(paused: boolean, speed: number) => void>();
+  private readonly worker: Worker;
+  private readonly finalText: Promise<string>;
+  private resolveFinal: (text: string) => void = () => undefined;
+  private closing = false;
+  /** What went wrong in the worker, as one line; undefined while all is well. */
+  failure: string | undefined;
+  /** A quit was asked for (q, a signal, the end of a plain run). */
+  stopRequested = false;
+  /** Files the `e` export wrote, to name them again at exit. */
+  readonly written: string[] = [];
+
+  constructor(
+    start: WorkerStart,
+    private readonly onFailure: (message: string) => void,
+    workerUrl: URL = new URL('./sim-worker.js', import.meta.url),
+  ) {
     this.finalText = new Promise((resolve) => (this.resolveFinal = resolve));
     if (!start.script) this.resolveFinal('');
-    this.worker = new Worker(new URL('./sim-worker.js', import.meta.url), { workerData: start });
+    this.worker = new Worker(workerUrl, { workerData: start });
     this.worker.on('message', (msg: FromWorker) => {
-      if (msg.type === 'snapshot') for (const l of this.snapshotListeners) l(msg.snapshot);
+      if (msg.type === 'snapshot') this.deliver(msg.snapshot);
       else if (msg.type === 'status') for (const l of this.statusListeners) l(msg.paused, msg.speed);
       else if (msg.type === 'final') this.resolveFinal(msg.text);
-      else onError((this.error = msg.message));
+      else this.fail(msg.message);
     });
-    this.worker.on('error', (e) => onError((this.error = e.message)));
+    // an exception the worker did not catch, or the worker gone without being asked to stop
+    this.worker.on('error', (e) => this.fail(`the simulation failed: ${e.message}`));
+    this.worker.on('exit', (code) => {
+      if (!this.closing) this.fail(`the simulation's thread ended unexpectedly (exit code ${code})`);
+      this.resolveFinal('');
+    });
+  }
+
+  private fail(message: string): void {
+    if (this.failure !== undefined) return;
+    this.failure = printable(firstLine(message));
+    // the program's maps cannot come from a failed worker
+    this.resolveFinal('');
+    this.onFailure(this.failure);
+  }
+
+  private deliver(snapshot: Snapshot): void {
+    this.recent.push(snapshot);
+    if (this.recent.length > SNAPSHOTS_KEPT) this.recent.shift();
+    for (const l of this.snapshotListeners) l(snapshot);
   }
 
   onSnapshot(listener: (s: Snapshot) => void): () => void {
     this.snapshotListeners.add(listener);
+    for (const s of this.recent) listener(s);
     return () => this.snapshotListeners.delete(listener);
   }
 
@@ -57,8 +106,10 @@ class WorkerLink {
 
   send(command: SimCommand): void {
     let msg: ToWorker;
-    if (command.kind === 'quit') msg = { type: 'stop' };
-    else if (command.kind === 'pause') msg = { type: 'pause' };
+    if (command.kind === 'quit') {
+      this.stopRequested = true;
+      msg = { type: 'stop' };
+    } else if (command.kind === 'pause') msg = { type: 'pause' };
     else if (command.kind === 'speed') msg = { type: 'speed', speed: command.speed };
     else if (command.kind === 'inspect') msg = { type: 'inspect', on: command.on };
     else if (command.kind === 'probes') msg = { type: 'probes', on: command.on };
@@ -66,74 +117,248 @@ class WorkerLink {
     this.worker.postMessage(msg);
   }
 
-  exportIo(io: IoRecord): string {
-    const path = `kiotrace-io-${io.ioId}.pftrace`;
-    try {
-      const chunks: Uint8Array[] = [];
-      writeIoPerfetto(io, (c) => chunks.push(c.slice()));
-      writeFileSync(path, Buffer.concat(chunks));
-      return `wrote ${resolve(path)} (${io.layers.length} layers); open it at https://ui.perfetto.dev`;
-    } catch (e) {
-      return `could not write ${path}: ${e instanceof Error ? e.message : String(e)}`;
-    }
+  async exportIo(io: IoRecord, path: string): Promise<ExportResult> {
+    // the Perfetto writer (and protobufjs) load on the first export, not at start-up
+    const { writeIoFile } = await import('./export-io.js');
+    const r = writeIoFile(io, path);
+    if (r.ok) this.written.push(r.path);
+    return r;
   }
 
-  /** Stops the simulation; resolves with what the program printed at exit ('' without one). */
-  async close(): Promise<string> {
-    this.worker.postMessage({ type: 'stop' } satisfies ToWorker);
-    const text = await Promise.race([this.finalText, new Promise<string>((r) => setTimeout(() => r(''), 5000))]);
-    await this.worker.terminate();
-    return text;
+  /**
+   * Stops the simulation; resolves with what the program printed at exit ('' without one, or
+   * when the worker failed). `onSlow` runs if that takes more than SLOW_STOP_MS.
+   */
+  async close(onSlow?: () => void): Promise<string> {
+    this.stopRequested = true;
+    if (!this.closing) {
+      this.closing = true;
+      this.worker.postMessage({ type: 'stop' } satisfies ToWorker);
+    }
+    const slow = onSlow ? setTimeout(onSlow, SLOW_STOP_MS) : undefined;
+    try {
+      const text = await this.finalText;
+      await this.worker.terminate();
+      return text;
+    } finally {
+      clearTimeout(slow);
+    }
   }
 }
 
+const QUIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * SIGINT, SIGTERM and SIGHUP quit as q does; once quitting, another one exits at once with
+ * 128 + the signal's number. Returns the function that removes the handlers.
+ */
+function onQuitSignals(quit: () => void, quitting: () => boolean, exitNow: (code: number) => void): () => void {
+  const handler = (signal: NodeJS.Signals): void => {
+    if (quitting()) exitNow(128 + osConstants.signals[signal]);
+    else quit();
+  };
+  for (const s of QUIT_SIGNALS) process.on(s, handler);
+  return () => {
+    for (const s of QUIT_SIGNALS) process.off(s, handler);
+  };
+}
+
 /** Without a terminal: the dashboard's lines as text, once a second, until the scenario ends. */
-async function runPlain(opts: TopOptions, write: (text: string) => void): Promise<number> {
+async function runPlain(opts: TopOptions, write: (text: string) => void, writeError: (text: string) => void): Promise<number> {
   return new Promise((resolve) => {
     const history: Snapshot[] = [];
+    let finishing = false;
+    const finish = (): void => {
+      if (finishing) return;
+      finishing = true;
+      void link.close(() => writeError('kiotrace top: waiting for the simulation to stop (Ctrl-C again quits at once)\n')).then((finalText) => {
+        offSignals();
+        write(finalText);
+        resolve(link.failure === undefined ? 0 : 1);
+      });
+    };
     const link = new WorkerLink({ ...opts, sampleIntervalMs: 1000 }, (message) => {
-      write(`kiotrace top: ${message}\n`);
-      void link.close().then(() => resolve(1));
+      writeError(`kiotrace top: ${message}\n`);
+      finish();
     });
+    const offSignals = onQuitSignals(finish, () => finishing, (code) => process.exit(code));
     link.onSnapshot((s) => {
       history.push(s);
       if (history.length > 120) history.shift();
       const view = buildView(history, PLAIN_UI, 120, 1000);
       write(view.lines.slice(0, -1).map(plainText).join('\n') + '\n\n');
-      if (s.simNs >= s.endNs || s.script?.exited === true) {
-        void link.close().then((finalText) => {
-          write(finalText);
-          resolve(0);
-        });
-      }
+      if (s.simNs >= s.endNs || s.script?.exited === true) finish();
     });
   });
 }
 
+/**
+ * The terminal from the first frame to the end: keys read raw before Ink takes over (q and
+ * Ctrl-C already work; other keys are handed to Ink), and its modes restored however the
+ * process ends.
+ */
+class Terminal {
+  private typed = '';
+  private reading: (() => void) | undefined;
+  private rawSet = false;
+
+  constructor(
+    private readonly stdin: NodeJS.ReadStream,
+    private readonly stdout: NodeJS.WriteStream,
+  ) {}
+
+  /** Raw keys until `handOver`; `onKey` sees each chunk. */
+  begin(onKeys: (keys: string) => void): void {
+    process.on('exit', this.restore);
+    // the cursor would blink over the frame
+    this.stdout.write('\u001b[?25l');
+    if (this.stdin.isTTY !== true) return;
+    this.stdin.setRawMode(true);
+    this.rawSet = true;
+    this.stdin.setEncoding('utf8');
+    this.reading = () => {
+      let chunk: string | null;
+      while ((chunk = this.stdin.read() as string | null) !== null) {
+        this.typed += chunk;
+        onKeys(chunk);
+      }
+    };
+    this.stdin.on('readable', this.reading);
+  }
+
+  /** Ink reads stdin from now on; the keys typed so far go back for it to read first. */
+  handOver(): void {
+    if (this.reading) this.stdin.off('readable', this.reading);
+    this.reading = undefined;
+    if (this.typed !== '') this.stdin.unshift(this.typed);
+    this.typed = '';
+  }
+
+  /** Cooked mode and the cursor back; safe to call more than once, and from an exit handler. */
+  readonly restore = (): void => {
+    if (this.reading) this.stdin.off('readable', this.reading);
+    this.reading = undefined;
+    try {
+      if (this.rawSet && this.stdin.isTTY === true) this.stdin.setRawMode(false);
+      // a hung-up terminal cannot be written to: nothing to restore there
+      this.stdout.write('\u001b[?25h');
+    } catch {
+      // EIO after SIGHUP
+    }
+    this.rawSet = false;
+    if (this.stdin.isTTY === true) this.stdin.unref();
+  };
+}
+
+/**
+ * The frames before Ink is loaded: the view-model's lines written straight to the terminal, each
+ * frame over the last, as Ink itself does (the frame stays below the terminal's height).
+ */
+class EarlyFrames {
+  private rowsWritten = 0;
+  private history: readonly Snapshot[] = [];
+
+  constructor(
+    private readonly stdout: NodeJS.WriteStream,
+    private readonly color: boolean,
+    private readonly start: StartInfo,
+  ) {
+    stdout.on('resize', this.onResize);
+  }
+
+  /** The terminal rewrapped the last frame: clear the screen and paint again at the new size. */
+  private readonly onResize = (): void => {
+    this.stdout.write('\u001b[2J\u001b[3J\u001b[H');
+    this.rowsWritten = 0;
+    this.paint(this.history);
+  };
+
+  paint(history: readonly Snapshot[]): void {
+    this.history = history;
+    const lines = buildView(history, INITIAL_UI, this.stdout.columns || 120, this.stdout.rows || 40, this.start).lines.map((l) => lineText(l, this.color));
+    this.stdout.write(this.eraseText() + lines.join('\n') + '\n');
+    this.rowsWritten = lines.length;
+  }
+
+  /** No more frames: the last one goes (Ink paints from here) or stays (quitting before Ink). */
+  end(erase: boolean): void {
+    this.stdout.off('resize', this.onResize);
+    if (erase) this.stdout.write(this.eraseText());
+    this.rowsWritten = 0;
+  }
+
+  /** Back to the first row of the last frame, and clear from there down. */
+  private eraseText(): string {
+    return this.rowsWritten > 0 ? `\u001b[${this.rowsWritten}F\u001b[J` : '';
+  }
+}
+
 async function runInk(opts: TopOptions): Promise<number> {
+  const stdout = process.stdout;
+  const writeError = (text: string): boolean => process.stderr.write(text);
   // chalk reads the environment when it is first imported: NO_COLOR must become FORCE_COLOR=0 first
   const color = process.env['NO_COLOR'] === undefined || process.env['NO_COLOR'] === '';
   if (!color) process.env['FORCE_COLOR'] = '0';
   // React's production build: its development build checks every render (a third more CPU)
   process.env['NODE_ENV'] ??= 'production';
-  const [{ render }, { createElement }, { TopApp }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
-  let failure: string | undefined;
-  const link = new WorkerLink({ ...opts, sampleIntervalMs: 100 }, (message) => {
-    failure = message;
-    instance.unmount();
+
+  const start: StartInfo = { scenario: opts.scenario, seed: opts.seed, speed: opts.speed };
+  const terminal = new Terminal(process.stdin, stdout);
+  let quitting = false;
+  let unmount: (() => void) | undefined;
+  let quitBeforeInk: () => void = () => undefined;
+  const inkNotNeeded = new Promise<undefined>((resolve) => (quitBeforeInk = () => resolve(undefined)));
+  const quit = (): void => {
+    quitting = true;
+    if (unmount) unmount();
+    else quitBeforeInk();
+  };
+  const exitNow = (code: number): void => {
+    terminal.restore();
+    stdout.write('\n');
+    process.exit(code);
+  };
+
+  // the first frame, straight away, and the dashboard as plain frames while Ink loads
+  terminal.begin((keys) => {
+    if (keys.includes('\u0003') && quitting) exitNow(130);
+    else if (keys.includes('\u0003') || keys.includes('q')) quit();
   });
-  const instance = render(createElement(TopApp, { link, color }), { exitOnCtrlC: false, patchConsole: false, maxFps: 20 });
-  await instance.waitUntilExit();
-  // like bpftrace at exit: the program's maps after the screen is gone
-  const finalText = await link.close();
-  if (finalText !== '') process.stdout.write(finalText);
-  if (failure !== undefined) {
-    process.stderr.write(`kiotrace top: ${failure}\n`);
-    return 1;
+  const early = new EarlyFrames(stdout, color, start);
+  early.paint([]);
+  const link = new WorkerLink({ ...opts, sampleIntervalMs: 100 }, quit);
+  const offSignals = onQuitSignals(quit, () => quitting || link.stopRequested, exitNow);
+  const history: Snapshot[] = [];
+  const offEarly = link.onSnapshot((s) => {
+    history.push(s);
+    if (!quitting) early.paint(history);
+  });
+
+  const loaded = await Promise.race([Promise.all([import('ink'), import('react'), import('./app.js')]), inkNotNeeded]);
+  offEarly();
+  early.end(loaded !== undefined && !quitting);
+  if (loaded && !quitting) {
+    const [{ render }, { createElement }, { TopApp }] = loaded;
+    // Ink draws the frames from here, starting with the snapshots so far
+    terminal.handOver();
+    const instance = render(createElement(TopApp, { link, color, start }), { exitOnCtrlC: false, patchConsole: false, maxFps: 20 });
+    unmount = () => instance.unmount();
+    await instance.waitUntilExit();
   }
-  return 0;
+  quitting = true;
+  terminal.restore();
+  // like bpftrace at exit: the program's maps after the screen is gone
+  const finalText = await link.close(() => writeError('kiotrace top: waiting for the simulation to stop (Ctrl-C again quits at once)\n'));
+  offSignals();
+  if (finalText !== '') stdout.write(finalText);
+  if (link.written.length > 0) writeError(`kiotrace top: I/O traces written: ${link.written.map(printable).join(', ')} (open them at https://ui.perfetto.dev)\n`);
+  const code = link.failure === undefined ? 0 : 1;
+  if (link.failure !== undefined) writeError(`kiotrace top: ${link.failure}\n`);
+  // quit before the UI was up: Ink is still loading and cannot be called off, so do not wait for it
+  if (!loaded) process.exit(code);
+  return code;
 }
 
 export function runTop(opts: TopOptions): Promise<number> {
-  return process.stdout.isTTY === true ? runInk(opts) : runPlain(opts, (t) => process.stdout.write(t));
+  return process.stdout.isTTY === true ? runInk(opts) : runPlain(opts, (t) => process.stdout.write(t), (t) => process.stderr.write(t));
 }

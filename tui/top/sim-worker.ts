@@ -10,6 +10,7 @@ import type { Machine } from '../../core/index.js';
 import { startScript } from '../../probes/script.js';
 import { SimDriver, type ScriptView } from './driver.js';
 import type { Snapshot } from './snapshot.js';
+import { fmtNs } from './view-model.js';
 
 /** A bpftrace program to run next to the live view (`kiotrace -e PROGRAM --tui`). */
 export interface WorkerScript {
@@ -84,6 +85,12 @@ function attachScript(m: Machine, s: WorkerScript, durationNs: number): { live: 
   };
 }
 
+/** A failure inside the simulation as one line: where in simulated time, and what (no stack). */
+function failureLine(e: unknown, simNs: number | undefined): string {
+  const message = e instanceof Error ? e.message.split('\n', 1)[0]!.trim() || e.name : String(e);
+  return simNs === undefined ? `the simulation could not start: ${message}` : `the simulation failed at ${simNs > 0 ? fmtNs(simNs) : '0 ns'} of simulated time: ${message}`;
+}
+
 async function main(port: NonNullable<typeof parentPort>, start: WorkerStart): Promise<void> {
   const loaded = loadScenario(start.scenario, start.scenariosDir);
   if (!loaded.ok) {
@@ -95,28 +102,43 @@ async function main(port: NonNullable<typeof parentPort>, start: WorkerStart): P
   const script = start.script ? attachScript(m, start.script, endNs) : undefined;
   const driver = new SimDriver(m, loaded.scenario.name, start.seed, endNs, start.speed, wallNs(), script?.live);
   let stopped = false;
+  const fail = (e: unknown): void => {
+    stopped = true;
+    port.postMessage({ type: 'error', message: failureLine(e, m.env.nowNs) } satisfies FromWorker);
+  };
   port.on('message', (msg: ToWorker) => {
-    if (msg.type === 'pause') driver.togglePause(wallNs());
-    else if (msg.type === 'speed') driver.setSpeed(msg.speed, wallNs());
-    else if (msg.type === 'inspect') driver.inspect(msg.on);
-    else if (msg.type === 'probes') driver.countProbes(msg.on);
-    else {
-      stopped = true;
-      if (script) port.postMessage({ type: 'final', text: script.finish() } satisfies FromWorker);
+    if (stopped) return;
+    try {
+      if (msg.type === 'pause') driver.togglePause(wallNs());
+      else if (msg.type === 'speed') driver.setSpeed(msg.speed, wallNs());
+      else if (msg.type === 'inspect') driver.inspect(msg.on);
+      else if (msg.type === 'probes') driver.countProbes(msg.on);
+      else {
+        stopped = true;
+        if (script) port.postMessage({ type: 'final', text: script.finish() } satisfies FromWorker);
+      }
+      if (msg.type === 'pause' || msg.type === 'speed') port.postMessage({ type: 'status', paused: driver.paused, speed: driver.speed } satisfies FromWorker);
+    } catch (e) {
+      fail(e);
     }
-    if (msg.type === 'pause' || msg.type === 'speed') port.postMessage({ type: 'status', paused: driver.paused, speed: driver.speed } satisfies FromWorker);
   });
   const intervalNs = start.sampleIntervalMs * 1e6;
   let nextSnapshotNs = wallNs();
   let sampledAtSimNs = -1;
   while (!stopped) {
-    const behind = driver.step(wallNs());
-    const now = wallNs();
-    // a paused or finished machine keeps its last snapshot: rates over no time say nothing
-    if (now >= nextSnapshotNs && m.env.nowNs !== sampledAtSimNs) {
-      nextSnapshotNs = now + intervalNs;
-      sampledAtSimNs = m.env.nowNs;
-      port.postMessage({ type: 'snapshot', snapshot: driver.snapshot(now) } satisfies FromWorker);
+    let behind: boolean;
+    try {
+      behind = driver.step(wallNs());
+      const now = wallNs();
+      // a paused or finished machine keeps its last snapshot: rates over no time say nothing
+      if (now >= nextSnapshotNs && m.env.nowNs !== sampledAtSimNs) {
+        nextSnapshotNs = now + intervalNs;
+        sampledAtSimNs = m.env.nowNs;
+        port.postMessage({ type: 'snapshot', snapshot: driver.snapshot(now) } satisfies FromWorker);
+      }
+    } catch (e) {
+      fail(e);
+      return;
     }
     // behind: let messages in and go on; caught up, paused or done: wait for the clock
     if (behind) await new Promise((resolve) => setImmediate(resolve));
@@ -126,7 +148,8 @@ async function main(port: NonNullable<typeof parentPort>, start: WorkerStart): P
 
 if (parentPort) {
   const port = parentPort;
+  // a failure while loading the scenario, booting the machine or attaching the program
   main(port, workerData as WorkerStart).catch((e: unknown) => {
-    port.postMessage({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies FromWorker);
+    port.postMessage({ type: 'error', message: failureLine(e, undefined) } satisfies FromWorker);
   });
 }

@@ -48,6 +48,10 @@ export interface Snapshot {
   readonly endNs: number;
   /** Simulated ns per wall ns asked for; 0 = as fast as it goes. */
   readonly speed: number;
+  /** Simulated ns per wall ns it ran at over the interval (undefined: it did not run long enough to say). */
+  readonly achievedSpeed: number | undefined;
+  /** It ran clearly slower than asked: the machine cannot keep up. */
+  readonly behind: boolean;
   readonly paused: boolean;
   /** Engine events per wall second over the interval. */
   readonly eventsPerSec: number;
@@ -187,8 +191,8 @@ export class Sampler {
     return rates.sort((a, b) => b.perSec - a.perSec || b.total - a.total || (a.name < b.name ? -1 : 1)).slice(0, 40);
   }
 
-  /** The snapshot of the interval since the last call. */
-  take(wallNs: number, speed: number, paused: boolean, ios: readonly IoRecord[] = []): Snapshot {
+  /** The snapshot of the interval since the last call (the driver adds the speed it achieved). */
+  take(wallNs: number, speed: number, paused: boolean, ios: readonly IoRecord[] = []): Omit<Snapshot, 'achievedSpeed' | 'behind'> {
     const m = this.m;
     const k = m.k;
     const simNs = m.env.nowNs;

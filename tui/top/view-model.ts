@@ -2,7 +2,7 @@
 // styled text. Ink only paints what this returns, the plain-text mode prints the same lines,
 // and tests compare them exactly.
 
-import { parseDuration } from '../units.js';
+import { parseDuration, printable } from '../units.js';
 import type { IoRecord } from './inspector.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -46,6 +46,8 @@ export interface UiState {
   readonly sortByLatency: boolean;
   /** Tasks and devices by IOPS, busiest first, instead of as the scenario lists them. */
   readonly sortByIops: boolean;
+  /** The export prompt's path while it is being typed; undefined when the prompt is closed. */
+  readonly exportPath: string | undefined;
   /** A one-line message (what an export wrote). */
   readonly message: string;
 }
@@ -61,6 +63,7 @@ export const INITIAL_UI: UiState = {
   filtering: false,
   sortByLatency: false,
   sortByIops: false,
+  exportPath: undefined,
   message: '',
 };
 export const PLAIN_UI: UiState = { ...INITIAL_UI, interactive: false };
@@ -171,7 +174,7 @@ function devicesPanel(history: readonly Snapshot[], ui: UiState, width: number):
     const p99History = history.map((h) => h.devices[i]?.p99Ns ?? 0);
     lines.push(
       row(ui, 'devices', at, [
-        { text: cell(d.name, 10) + cell(d.scheduler, 12) + cell(fmtCount(d.iops), 8, true) + cell((d.bytesPerSec / 1048576).toFixed(1), 9, true) + cell(String(d.queueDepth), 5, true) },
+        { text: cell(printable(d.name), 10) + cell(d.scheduler, 12) + cell(fmtCount(d.iops), 8, true) + cell((d.bytesPerSec / 1048576).toFixed(1), 9, true) + cell(String(d.queueDepth), 5, true) },
         { text: cell(fmtNs(d.p50Ns), 10, true), tone: latencyTone(d.p50Ns) },
         { text: cell(fmtNs(d.p99Ns), 10, true), tone: latencyTone(d.p99Ns) },
         { text: cell(fmtCount(d.mergesPerSec), 9, true) },
@@ -220,7 +223,7 @@ function tasksPanel(s: Snapshot, ui: UiState): Line[] {
   ordered(s.tasks, ui).forEach(({ item: t }, i) => {
     lines.push(
       row(ui, 'tasks', i, [
-        { text: cell(t.name, 16) + cell(String(t.pid), 6, true) + '  ' },
+        { text: cell(printable(t.name), 16) + cell(String(t.pid), 6, true) + '  ' },
         { text: cell(STATE_NAMES[t.state] ?? t.state, 8), tone: t.state === 'D' ? 'warn' : t.state === 'X' ? 'dim' : undefined },
         { text: cell(fmtCount(t.iops), 8, true) + cell((t.bytesPerSec / 1048576).toFixed(1), 9, true) },
         { text: cell(fmtNs(t.p50Ns), 10, true), tone: latencyTone(t.p50Ns) },
@@ -240,16 +243,26 @@ export const KEY_HELP: readonly (readonly [string, string])[] = [
   ['esc', 'back (close the waterfall, clear the filter, close this help)'],
   ['/', 'I/O inspector: filter by task, device, origin or latency (>1ms, <100us); enter keeps it, esc clears'],
   ['s', 'sort: tasks and devices by IOPS / as listed; the I/O inspector by latency / by time'],
-  ['e', 'waterfall: export this I/O as a Perfetto trace'],
+  ['e', 'waterfall: export this I/O as a Perfetto trace (asks where; never writes over a file)'],
   ['?', 'show or hide this help'],
   ['q', 'quit'],
 ];
 
+/** A speed as a ratio with two or three significant digits: 0.42, 3.10, 12.5, 250. */
+function fmtRatio(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
 function header(s: Snapshot): Line {
-  const state: Segment = s.simNs >= s.endNs ? { text: ' DONE ', tone: 'badge' } : s.paused ? { text: ' PAUSED ', tone: 'badge' } : { text: '● running', tone: 'good' };
+  const done = s.simNs >= s.endNs;
+  const state: Segment = done ? { text: ' DONE ', tone: 'badge' } : s.paused ? { text: ' PAUSED ', tone: 'badge' } : { text: '● running', tone: 'good' };
+  // the speed it really ran at when that fell short of the speed asked for
+  const behind = s.behind && s.achievedSpeed !== undefined && !done && !s.paused;
   return [
     { text: 'kiotrace top', tone: 'title' },
-    { text: `  ${s.scenario}  seed ${s.seed}  sim ${fmtNs(s.simNs)} / ${fmtNs(s.endNs)}  speed ${fmtSpeed(s.speed)}  ${fmtCount(s.eventsPerSec)} events/s  ` },
+    { text: `  ${printable(s.scenario)}  seed ${s.seed}  sim ${fmtNs(s.simNs)} / ${fmtNs(s.endNs)}  speed ` },
+    behind ? { text: `${fmtRatio(s.achievedSpeed!)}x of ${fmtSpeed(s.speed)}, behind`, tone: 'warn' } : { text: fmtSpeed(s.speed) },
+    { text: `  ${fmtCount(s.eventsPerSec)} events/s  ` },
     state,
   ];
 }
@@ -270,12 +283,12 @@ function mapsPanel(s: Snapshot, ui: UiState, maxRows: number): Line[] {
   const room = Math.max(1, maxRows);
   // the maps first; the program's latest printf lines in what is left
   const mapRows = maps.length > 0 && maps[0] !== '' ? maps.slice(0, room) : [];
-  for (const l of mapRows) lines.push([{ text: '  ' + l }]);
+  for (const l of mapRows) lines.push([{ text: '  ' + printable(l) }]);
   if (mapRows.length === 0) lines.push([{ text: '  (no map has entries yet)', tone: 'dim' }]);
   const left = room - mapRows.length - 1;
   if (output.length > 0 && left > 0) {
     lines.push([{ text: '  output', tone: 'dim' }]);
-    for (const l of output.slice(-left + 1)) lines.push([{ text: '  ' + l }]);
+    for (const l of output.slice(-left + 1)) lines.push([{ text: '  ' + printable(l) }]);
   }
   return lines;
 }
@@ -323,15 +336,15 @@ function ioListPanel(s: Snapshot, ui: UiState, maxRows: number): Line[] {
   const at = Math.max(0, all.findIndex((io) => io.ioId === ui.selectedIoId));
   const first = Math.max(0, Math.min(at - Math.floor(maxRows / 2), all.length - maxRows));
   const list = all.slice(first, first + Math.max(1, maxRows));
-  const filter = ui.filtering ? `   filter: ${ui.filter}█` : ui.filter !== '' ? `   filter: ${ui.filter}` : '';
-  const lines: Line[] = [title('ios', ui, `   ${all.length} of the last ${s.ios.length} I/Os, ${ui.sortByLatency ? 'slowest' : 'newest'} first${filter}`)];
+  const filter = ui.filtering ? `   filter: ${printable(ui.filter)}█` : ui.filter !== '' ? `   filter: ${printable(ui.filter)}` : '';
+  const lines: Line[] = [title('ios', ui, `   ${all.length} of ${s.ios.length} recent I/Os, ${ui.sortByLatency ? 'slowest' : 'newest'} first${filter}`)];
   lines.push([{ text: `  ${cell('IOID', 9)}${cell('ORIGIN', 14)}${cell('TASK', 16)}${cell('DEVICE', 10)}${cell('STARTED', 11, true)}${cell('LATENCY', 11, true)}${cell('LAYERS', 8, true)}`, tone: 'dim' }]);
-  if (s.ios.length === 0) lines.push([{ text: '  recording I/Os (a few per task every 10 ms of simulated time)…', tone: 'dim' }]);
+  if (s.ios.length === 0) lines.push([{ text: '  recording I/Os (a few per task and kind every 10 ms of simulated time; the last ones of every device kept)…', tone: 'dim' }]);
   for (const io of list) {
     const selected = ui.interactive && io.ioId === ui.selectedIoId;
     lines.push([
       { text: selected ? '> ' : '  ', tone: selected ? 'selected' : undefined },
-      { text: cell(String(io.ioId), 9) + cell(io.origin, 14) + cell(io.task, 16) + cell(io.device || '-', 10) + cell(fmtNs(io.startNs), 11, true) },
+      { text: cell(String(io.ioId), 9) + cell(printable(io.origin), 14) + cell(printable(io.task), 16) + cell(printable(io.device) || '-', 10) + cell(fmtNs(io.startNs), 11, true) },
       { text: cell(fmtNs(io.durationNs), 11, true), tone: io.error ? 'bad' : latencyTone(io.durationNs) },
       { text: cell(String(io.layers.length), 8, true) },
     ]);
@@ -358,13 +371,13 @@ export function selfTimeNs(io: IoRecord, index: number): number {
   return Math.max(0, l.endNs - l.startNs - covered);
 }
 
-function waterfall(io: IoRecord, width: number): Line[] {
+function waterfall(io: IoRecord, width: number, exportPath: string | undefined): Line[] {
   const axis = Math.max(16, width - 78);
   const total = Math.max(1, io.durationNs);
   const lines: Line[] = [
     [
       { text: `I/O ${io.ioId}`, tone: 'title' },
-      { text: `  ${io.origin} by ${io.task} (pid ${io.pid})${io.device ? ` on ${io.device}` : ''}  ` },
+      { text: `  ${printable(io.origin)} by ${printable(io.task)} (pid ${io.pid})${io.device ? ` on ${printable(io.device)}` : ''}  ` },
       { text: fmtNs(io.durationNs), tone: io.error ? 'bad' : latencyTone(io.durationNs) },
       { text: `  started at ${fmtNs(io.startNs)}${io.error ? '  FAILED' : ''}` },
     ],
@@ -374,7 +387,7 @@ function waterfall(io: IoRecord, width: number): Line[] {
     const from = Math.min(axis - 1, Math.floor(((l.startNs - io.startNs) / total) * axis));
     const to = Math.max(from + 1, Math.min(axis, Math.ceil(((l.endNs - io.startNs) / total) * axis)));
     lines.push([
-      { text: `  ${cell('  '.repeat(l.depth) + l.name, 28)}${cell(`+${fmtNs(l.startNs - io.startNs).replace('-', '0 ns')}`, 10, true)}${cell(fmtNs(l.endNs - l.startNs), 10, true)}${cell(fmtNs(selfTimeNs(io, i)), 10, true)}  ${cell(l.detail, 14)}  ` },
+      { text: `  ${cell('  '.repeat(l.depth) + printable(l.name), 28)}${cell(`+${fmtNs(l.startNs - io.startNs).replace('-', '0 ns')}`, 10, true)}${cell(fmtNs(l.endNs - l.startNs), 10, true)}${cell(fmtNs(selfTimeNs(io, i)), 10, true)}  ${cell(printable(l.detail), 14)}  ` },
       { text: ' '.repeat(from) + '█'.repeat(to - from), tone: l.error ? 'bad' : 'accent' },
     ]);
   });
@@ -390,20 +403,37 @@ function waterfall(io: IoRecord, width: number): Line[] {
     ]);
   }
   lines.push([]);
-  lines.push([{ text: '  e export this I/O as a Perfetto trace   esc back to the list', tone: 'dim' }]);
+  lines.push(
+    exportPath !== undefined
+      ? [{ text: '  export to: ', tone: 'title' }, { text: `${printable(exportPath)}█` }, { text: '   enter writes it (never over an existing file), esc cancels', tone: 'dim' }]
+      : [{ text: '  e export this I/O as a Perfetto trace   esc back to the list', tone: 'dim' }],
+  );
   return lines;
 }
 
+/** What is known before the first snapshot, for the first frame. */
+export interface StartInfo {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly speed: number;
+}
+
+/** The frame before the first snapshot: what is starting, and the keys (q works already). */
+function startingLines(start: StartInfo | undefined): Line[] {
+  const what = start ? `  ${printable(start.scenario)}  seed ${start.seed}  speed ${fmtSpeed(start.speed)}  ` : '  ';
+  return [[{ text: 'kiotrace top', tone: 'title' }, { text: what }, { text: 'starting the simulation…', tone: 'dim' }], FOOTER];
+}
+
 /** The whole screen for the latest snapshot (the last of `history`), at most `rows - 1` lines. */
-export function buildView(history: readonly Snapshot[], ui: UiState, columns: number, rows: number): ViewModel {
+export function buildView(history: readonly Snapshot[], ui: UiState, columns: number, rows: number, start?: StartInfo): ViewModel {
   const s = history[history.length - 1];
-  if (!s) return { lines: [[{ text: 'kiotrace top: starting the simulation…', tone: 'dim' }]] };
   const width = Math.max(60, columns);
+  if (!s) return { lines: startingLines(start).map((l) => clip(l, width)) };
   let body: Line[];
   if (ui.help) {
     body = [[{ text: 'Keys', tone: 'title' }], ...KEY_HELP.map(([k, what]): Line => [{ text: `  ${cell(k, 12)}`, tone: 'accent' }, { text: what }])];
   } else if (ui.focus === 'ios' && ui.openIo) {
-    body = waterfall(ui.openIo, width);
+    body = waterfall(ui.openIo, width, ui.exportPath);
   } else if (ui.focus === 'ios') {
     body = ioListPanel(s, ui, Math.max(1, rows - 6));
   } else if (ui.focus === 'probes') {
@@ -416,7 +446,7 @@ export function buildView(history: readonly Snapshot[], ui: UiState, columns: nu
     const room = rows - 3 - body.length - 2;
     if (s.script && room >= 3) body = [...body, [], ...mapsPanel(s, ui, room - 1)];
   }
-  if (ui.message !== '') body = [...body, [], [{ text: ui.message, tone: 'accent' }]];
+  if (ui.message !== '') body = [...body, [], [{ text: printable(ui.message), tone: 'accent' }]];
   const maxBody = Math.max(1, rows - 3);
   const lines: Line[] = [header(s), ...body.slice(0, maxBody), FOOTER];
   return { lines: lines.map((l) => clip(l, width)) };

@@ -4,7 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
-import { lineText, Screen, TopApp, type SimLink } from '../../../tui/top/app.js';
+import { lineText, Screen, TopApp, type ExportResult, type SimLink } from '../../../tui/top/app.js';
 import type { IoRecord } from '../../../tui/top/inspector.js';
 import type { SimCommand } from '../../../tui/top/keys.js';
 import type { Snapshot } from '../../../tui/top/snapshot.js';
@@ -36,6 +36,7 @@ test('lineText: one string per line, SGR colours per tone, none without colour',
 /** A link that hands out snapshots on demand and records the commands it gets. */
 class FakeLink implements SimLink {
   readonly commands: SimCommand[] = [];
+  readonly exports: { ioId: number; path: string }[] = [];
   private snapshotListener: ((s: Snapshot) => void) | undefined;
   private statusListener: ((paused: boolean, speed: number) => void) | undefined;
 
@@ -49,8 +50,9 @@ class FakeLink implements SimLink {
     return () => (this.statusListener = undefined);
   }
 
-  exportIo(io: IoRecord): string {
-    return `exported ${io.ioId}`;
+  exportIo(io: IoRecord, path: string): ExportResult {
+    this.exports.push({ ioId: io.ioId, path });
+    return path.startsWith('taken') ? { ok: false, text: `not written: ${path}: it exists already; give another name` } : { ok: true, text: `wrote ${path}` };
   }
 
   send(c: SimCommand): void {
@@ -63,47 +65,119 @@ class FakeLink implements SimLink {
   }
 }
 
-const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+/**
+ * Polls until `ok` holds. The bound is generous: a loaded machine is slow, never wrong, so the
+ * test waits for what it expects instead of for a time.
+ */
+async function waitFor<T>(get: () => T, ok: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const value = get();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+type App = ReturnType<typeof render>;
+const frameOf = (app: App) => (): string => app.lastFrame() ?? '';
+const untilFrame = (app: App, ok: (frame: string) => boolean, what: string): Promise<string> => waitFor(frameOf(app), ok, what);
 
 test('TopApp: snapshots arrive, keys move the focus and selection, commands go to the simulation', async () => {
   const link = new FakeLink();
-  const app = render(<TopApp link={link} color={false} />);
-  await tick();
-  assert.equal(app.lastFrame(), 'kiotrace top: starting the simulation…');
+  const app = render(<TopApp link={link} color={false} start={{ scenario: 'default', seed: 1, speed: 1 }} />);
+  await untilFrame(app, (f) => f !== '', 'the first frame');
+  assert.equal(app.lastFrame(), 'kiotrace top  default  seed 1  speed 1x  starting the simulation…\nq quit  space pause  +/- speed  tab panel  ↑↓ select  ? help');
   for (const s of history) link.push(s);
-  await tick();
-  assert.match(app.lastFrame()!, /^kiotrace top  default  seed 1  sim 200 ms \/ 2\.00 s  speed 1x  2\.3M events\/s  ● running\n▶ Devices/);
+  await untilFrame(app, (f) => f.includes('sim 200 ms'), 'the second snapshot');
+  assert.match(app.lastFrame()!, /^kiotrace top {2}default {2}seed 1 {2}sim 200 ms \/ 2\.00 s {2}speed 1x {2}2\.3M events\/s {2}● running\n▶ Devices/);
   assert.match(app.lastFrame()!, /\n> nvme0n1 /);
   // a burst: down, then tab twice to the CPUs panel, then down twice, as one string where it can be
   app.stdin.write('j');
-  await tick();
-  assert.match(app.lastFrame()!, /\n> sda /);
+  await untilFrame(app, (f) => /\n> sda /.test(f), 'sda selected');
   app.stdin.write('\t');
-  await tick();
+  await untilFrame(app, (f) => f.includes('\n▶ Page cache'), 'the cache panel focused');
   app.stdin.write('\t');
-  await tick();
+  await untilFrame(app, (f) => f.includes('\n▶ CPUs'), 'the CPUs panel focused');
   app.stdin.write('jj');
-  await tick();
-  assert.match(app.lastFrame()!, /\n▶ CPUs/);
-  assert.match(app.lastFrame()!, /\n> 2 {4}/);
+  await untilFrame(app, (f) => /\n> 2 {4}/.test(f), 'CPU 2 selected');
   app.stdin.write('++-');
-  await tick();
+  await waitFor(() => link.commands.length, (n) => n >= 3, 'three speed commands');
   assert.deepEqual(link.commands, [
     { kind: 'speed', speed: 2 },
     { kind: 'speed', speed: 5 },
     { kind: 'speed', speed: 2 },
   ]);
   app.stdin.write(' ');
-  await tick();
-  assert.match(app.lastFrame()!.split('\n')[0]!, / {2}PAUSED$/);
+  await untilFrame(app, (f) => / {2}PAUSED$/.test(f.split('\n')[0]!), 'the PAUSED badge');
   app.stdin.write('?');
-  await tick();
-  assert.equal(app.lastFrame()!.split('\n')[1], 'Keys');
+  await untilFrame(app, (f) => f.split('\n')[1] === 'Keys', 'the help');
   app.stdin.write('\u001b');
-  await tick();
-  assert.match(app.lastFrame()!, /\n▶ CPUs/);
+  await untilFrame(app, (f) => f.includes('\n▶ CPUs'), 'the dashboard again');
   app.stdin.write('q');
-  await tick();
-  assert.deepEqual(link.commands.at(-1), { kind: 'quit' });
+  await waitFor(() => link.commands.at(-1), (c) => c?.kind === 'quit', 'the quit command');
+  app.unmount();
+});
+
+/** The app with the dashboard up (the last snapshot changed by `last`). */
+async function dashboard(last: (s: Snapshot) => Snapshot = (s) => s): Promise<{ link: FakeLink; app: App }> {
+  const link = new FakeLink();
+  const app = render(<TopApp link={link} color={false} />);
+  link.push(history[0]!);
+  link.push(last(history[1]!));
+  await untilFrame(app, (f) => f.includes('sim 200 ms'), 'the dashboard');
+  return { link, app };
+}
+
+test('TopApp: keys 1 ms apart are all applied, the quit after a speed change too', async () => {
+  const { link, app } = await dashboard();
+  const keys = ['+', '-', '+', '-', '+', '-', '+', '-', '+', '-', ' ', ' ', '+', 'q'];
+  for (const k of keys) {
+    app.stdin.write(k);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await waitFor(() => link.commands.at(-1), (c) => c?.kind === 'quit', 'the quit command');
+  assert.deepEqual(
+    link.commands.map((c) => (c.kind === 'speed' ? c.speed : c.kind)),
+    // the fake simulation never changes speed: each + asks for 2x, each - for 0.5x
+    [2, 0.5, 2, 0.5, 2, 0.5, 2, 0.5, 2, 0.5, 'pause', 'pause', 2, 'quit'],
+  );
+  app.unmount();
+});
+
+test('TopApp: Ctrl-C quits even while a filter is being typed', async () => {
+  const { link, app } = await dashboard();
+  app.stdin.write('6/ab');
+  await untilFrame(app, (f) => f.includes('filter: ab█'), 'the filter being typed');
+  app.stdin.write('\u0003');
+  await waitFor(() => link.commands.at(-1), (c) => c?.kind === 'quit', 'the quit command');
+  app.unmount();
+});
+
+test('TopApp: e asks where to write the I/O; an existing file is not written over and the prompt stays', async () => {
+  const io = { ioId: 42, origin: 'pread64', task: 'rand-direct', pid: 5, device: 'nvme0n1', startNs: 1000, durationNs: 5000, error: false, layers: [{ name: 'pread64', depth: 0, startNs: 1000, endNs: 6000, error: false, detail: '' }], faultChain: undefined };
+  const { link, app } = await dashboard((s) => ({ ...s, ios: [io] }));
+  app.stdin.write('6');
+  await untilFrame(app, (f) => /\n {2}42 +pread64/.test(f), 'the I/O listed');
+  app.stdin.write('\r');
+  await untilFrame(app, (f) => f.includes('\nI/O 42  pread64 by rand-direct'), 'the waterfall');
+  app.stdin.write('e');
+  const prompt = await untilFrame(app, (f) => f.includes('export to:'), 'the export prompt');
+  assert.match(prompt, /\n {2}export to: kiotrace-io-42\.pftrace█ {3}enter writes it \(never over an existing file\), esc cancels/);
+  assert.deepEqual(link.exports, [], 'nothing is written before enter');
+  // the path is edited in place: backspace over ".pftrace", type another name
+  app.stdin.write('\u007f'.repeat('kiotrace-io-42.pftrace'.length));
+  app.stdin.write('taken.pftrace');
+  await untilFrame(app, (f) => f.includes('export to: taken.pftrace█'), 'the edited path');
+  app.stdin.write('\r');
+  const refused = await untilFrame(app, (f) => f.includes('it exists already'), 'the refusal');
+  assert.match(refused, /\n {2}export to: taken\.pftrace█/, 'the prompt stays open with the path');
+  app.stdin.write('\u007f'.repeat('taken.pftrace'.length) + 'mine.pftrace\r');
+  await untilFrame(app, (f) => f.includes('wrote mine.pftrace'), 'the export message');
+  assert.deepEqual(link.exports, [
+    { ioId: 42, path: 'taken.pftrace' },
+    { ioId: 42, path: 'mine.pftrace' },
+  ]);
+  assert.doesNotMatch(app.lastFrame()!, /export to:/);
   app.unmount();
 });

@@ -3,8 +3,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { writeIoPerfetto } from '../../../tui/top/export-io.js';
-import { IoInspector, type IoRecord } from '../../../tui/top/inspector.js';
-import { buildView, INITIAL_UI, plainText, selfTimeNs } from '../../../tui/top/view-model.js';
+import { IoInspector, KEEP_PER_DEVICE, type IoRecord } from '../../../tui/top/inspector.js';
+import { buildView, INITIAL_UI, plainText, selfTimeNs, visibleIos } from '../../../tui/top/view-model.js';
 import { prepareRun } from '../../../tui/run.js';
 import { checkPerfettoTrace } from '../../helpers/perfetto-check.js';
 import { scenario } from '../../helpers/machine.js';
@@ -21,8 +21,8 @@ test('blocking-read: the read as a waterfall, line by line', () => {
   const ios = record('blocking-read');
   assert.deepEqual(ios.map((io) => io.origin), ['openat', 'mmap', 'read', 'munmap', 'close']);
   const read = ios[2]!;
-  const lines = buildView([], INITIAL_UI, 120, 40).lines;
-  assert.equal(lines.length, 1, 'nothing to show before the first snapshot');
+  const lines = buildView([], INITIAL_UI, 120, 40).lines.map(plainText);
+  assert.deepEqual(lines, ['kiotrace top  starting the simulation…', 'q quit  space pause  +/- speed  tab panel  ↑↓ select  ? help'], 'nothing to show before the first snapshot');
   const view = buildView([{ ...emptySnapshot, ios }], { ...INITIAL_UI, focus: 'ios', openIo: read }, 120, 40).lines.map(plainText);
   assert.deepEqual(view.slice(1, 17), [
     'I/O 3  read by cold-read (pid 4) on nvme0n1  68 µs  started at 156 µs',
@@ -73,6 +73,8 @@ const emptySnapshot = {
   simNs: 0,
   endNs: 1,
   speed: 1,
+  achievedSpeed: undefined,
+  behind: false,
   paused: false,
   eventsPerSec: 0,
   devices: [],
@@ -83,3 +85,20 @@ const emptySnapshot = {
   ios: [],
   probes: [],
 };
+
+test('default: the inspector reaches every device; the HDD keeps its last I/Os, fsyncs among them', () => {
+  const s = scenario('default');
+  const m = prepareRun(s, { seed: 1, durationNs: s.durationNs });
+  const inspector = new IoInspector(m, 1);
+  for (const atNs of [300_000_000, 400_000_000, 500_000_000]) {
+    m.run(atNs);
+    const ios = inspector.recent();
+    const onSda = visibleIos({ ...emptySnapshot, ios }, { ...INITIAL_UI, focus: 'ios', filter: 'sda' });
+    // sda finishes a few hundred I/Os a second against nvme0n1's tens of thousands
+    assert.equal(onSda.length, KEEP_PER_DEVICE, `sda at ${atNs}`);
+    assert.deepEqual([...new Set(onSda.map((io) => io.origin))].sort(), ['fsync', 'readahead'], `sda at ${atNs}`);
+    assert.ok(ios.filter((io) => io.device === 'nvme0n1').length >= KEEP_PER_DEVICE);
+    // oldest first, each once
+    assert.equal(new Set(ios.map((io) => io.ioId)).size, ios.length);
+  }
+});

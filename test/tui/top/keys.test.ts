@@ -68,7 +68,15 @@ test('keys: the I/O inspector list, filter, sort, waterfall and export', () => {
   assert.equal(ui.selectedIoId, 7);
   press('enter');
   assert.equal(ui.openIo?.ioId, 7);
-  assert.deepEqual(press({ char: 'e' }), [{ kind: 'export', io: ios[1] }]);
+  // e asks where: a prompt with a name in the working directory, edited in place
+  assert.deepEqual(press({ char: 'e' }), []);
+  assert.equal(ui.exportPath, 'kiotrace-io-7.pftrace');
+  assert.deepEqual(press({ char: 'q' }, 'backspace', 'backspace', { char: 'x' }), [], 'q is text in the prompt');
+  assert.equal(ui.exportPath, 'kiotrace-io-7.pftracx');
+  assert.deepEqual(press('enter'), [{ kind: 'export', io: ios[1], path: 'kiotrace-io-7.pftracx' }]);
+  assert.equal(ui.exportPath, undefined);
+  press({ char: 'e' }, 'escape');
+  assert.deepEqual([ui.exportPath, ui.openIo?.ioId], [undefined, 7], 'esc cancels the prompt, the waterfall stays');
   press({ char: 's' });
   assert.equal(ui.sortByLatency, false, 's does nothing inside the waterfall');
   press('escape');
@@ -110,6 +118,11 @@ test('keys: bursts are split into single keys; arrows and ctrl-c are named', () 
   assert.deepEqual(keysOf('/bl', {}), [{ char: '/' }, { char: 'b' }, { char: 'l' }]);
   assert.deepEqual(keysOf('\t\tj\r\u007f', {}), ['tab', 'tab', { char: 'j' }, 'enter', 'backspace']);
   assert.deepEqual(keysOf('', { downArrow: true }), ['down']);
-  assert.deepEqual(keysOf('c', { ctrl: true }), [{ char: 'q' }]);
+  assert.deepEqual(keysOf('c', { ctrl: true }), ['interrupt']);
+  assert.deepEqual(keysOf('a\u0003', {}), [{ char: 'a' }, 'interrupt']);
+  // Ctrl-C quits from anywhere: while a filter or an export path is typed too
+  for (const ui of [INITIAL_UI, { ...INITIAL_UI, filtering: true }, { ...INITIAL_UI, exportPath: 'x' }]) {
+    assert.deepEqual(reduceKey(ui, 'interrupt', { speed: 1, rows: 0, ios: [] }).commands, [{ kind: 'quit' }]);
+  }
   assert.deepEqual([1, 10, 100, 0].map((s) => stepSpeed(s, true)), [2, 100, 0, 0]);
 });

@@ -116,3 +116,21 @@ test('a fault that waited for another I/O shows no block of its own', () => {
   const at = lines.findIndex((l) => l.startsWith('  fault chain'));
   assert.deepEqual(lines.slice(at, at + 2), ['  fault chain  VA 0x7000 -> VPN 0x7 -> inode 12, pgoff 3', '               -> page already being read by another I/O (no block of its own) -> PFN 0x1d']);
 });
+
+test('names from scenario and job files are shown escaped: no control character reaches the screen', () => {
+  const [s] = snapshotsAt('default', [100_000_000]);
+  const evil = 'x\u001b[2J\u009b\u202e';
+  const io = { ioId: 1, origin: 'pread64', task: evil, pid: 5, device: 'nvme0n1', startNs: 0, durationNs: 10, error: false, layers: [{ name: `wake ${evil}`, depth: 0, startNs: 0, endNs: 10, error: false, detail: '' }], faultChain: undefined };
+  const snap = { ...s!, scenario: evil, tasks: s!.tasks.map((t) => ({ ...t, name: evil })), ios: [io], script: { maps: `@[${evil}]: 1\n`, output: [evil], exited: false } };
+  const screens = [
+    buildView([snap], INITIAL_UI, 120, 60),
+    buildView([snap], { ...INITIAL_UI, focus: 'ios', filter: evil }, 120, 40),
+    buildView([snap], { ...INITIAL_UI, focus: 'ios', openIo: io, message: evil }, 120, 40),
+    buildView([snap], { ...INITIAL_UI, focus: 'maps' }, 120, 40),
+  ].map((v) => text(v.lines));
+  for (const screen of screens) assert.doesNotMatch(screen, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+  assert.match(screens[0]!, /^kiotrace top {2}x\\x1b\[2J\\x9b\\u202e {2}seed 1 /);
+  assert.match(screens[0]!, /\n {2}x\\x1b\[2J\\x9b\\u2… +4 {2}D I\/O /);
+  assert.match(screens[2]!, /\nI\/O 1 {2}pread64 by x\\x1b\[2J\\x9b\\u202e \(pid 5\)/);
+  assert.match(screens[3]!, /\n {2}@\[x\\x1b\[2J\\x9b\\u202e\]: 1\n/);
+});
