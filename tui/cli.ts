@@ -442,12 +442,15 @@ function readVersion(root: string): string {
   throw new Error('package.json has no "version"');
 }
 
+/** A terminal that went away (SIGHUP, EIO): later writes to it are dropped, so the run still ends and closes its files. */
+const streamGone = { stdout: false, stderr: false };
+
 function out(text: string): void {
-  process.stdout.write(text);
+  if (!streamGone.stdout) process.stdout.write(text);
 }
 
 function err(text: string): void {
-  process.stderr.write(text);
+  if (!streamGone.stderr) process.stderr.write(text);
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -778,8 +781,12 @@ async function runProgramLive(cmd: Extract<Command, { kind: 'script' }>, text: s
 
 // `kiotrace run | head` closes stdout early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code !== 'EPIPE') err(`kiotrace: cannot write to standard output: ${fsErrorText(e)}\n`);
-  process.exit(e.code === 'EPIPE' ? 0 : 1);
+  if (e.code === 'EPIPE') process.exit(0);
+  streamGone.stdout = true;
+  err(`kiotrace: cannot write to standard output: ${fsErrorText(e)}\n`);
+});
+process.stderr.on('error', () => {
+  streamGone.stderr = true;
 });
 
 main(process.argv.slice(2)).then(

@@ -253,3 +253,24 @@ test('a second SIGINT quits at once and leaves no partial trace file behind', as
   assert.ok(code === 130, `exit ${code}`);
   assert.ok(!readdirSync(dir).includes('F.pftrace.kiotrace-partial'), 'no partial file');
 });
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+test('a closed terminal (SIGHUP, then writes fail) still ends the run with its trace file complete', { skip: !hasTmux && 'tmux is not installed (apt-get install tmux)' }, async () => {
+  const dir = mkdtempSync(join(tmp, 'hangup-'));
+  const socket = `kiotrace-hangup-${process.pid}`;
+  const command = `echo $$ > pid; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} run default --duration 3600s --perfetto F.pftrace`;
+  assert.equal(spawnSync('tmux', ['-L', socket, 'new-session', '-d', '-s', 'hangup', '-x', '100', '-y', '30', '-c', dir, command]).status, 0);
+  try {
+    const partial = join(dir, 'F.pftrace.kiotrace-partial');
+    while (!(existsSync(partial) && statSync(partial).size > 0)) await sleep(10);
+    const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+    // the terminal goes away: the process gets SIGHUP and its terminal writes fail from now on
+    spawnSync('tmux', ['-L', socket, 'kill-server']);
+    while (existsSync(`/proc/${pid}`) && !/^\S+ \S+ Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/\(.*\)/, 'x'))) await sleep(10);
+    assert.deepEqual(readdirSync(dir).sort(), ['F.pftrace', 'pid']);
+    assert.deepEqual(checkPerfettoTrace(readFileSync(join(dir, 'F.pftrace'))).issues.filter((i) => i.severity === 'error'), []);
+  } finally {
+    spawnSync('tmux', ['-L', socket, 'kill-server']);
+  }
+});
