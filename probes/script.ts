@@ -83,8 +83,11 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
   }
   const rt: ScriptRuntime = {
     sink,
+    // bpftrace warns on every refused update; a hot probe on a full map made hundreds of MB of
+    // stderr. Each map warns once, and the end of the run says how many it refused.
     store: new MapStore({
       maxMapKeys,
+      reportMapFull: 'once',
       onMapFull: () => opts.write(sink.helperError(mapFullError()), sink.diagnosticStream),
     }),
     write: (text, stream) => {
@@ -122,6 +125,11 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
   const finishWith = (detach: readonly (() => void)[]): ScriptResult => {
     for (const d of detach) d();
     for (const p of end) fireSpecial(p, 'end');
+    let repeated = compiled.repeatedWarnings();
+    for (const map of rt.store.maps()) {
+      if (map.refused > 1) repeated += sink.runtimeError(`Map full: ${map.name} refused ${map.refused} updates in all (max entries ${map.maxEntries})`);
+    }
+    if (repeated !== '') opts.write(repeated, sink.diagnosticStream);
     opts.write(printMapsAtExit(sink, rt.store, printMaps), 'stdout');
     return { exitCode: exitCode ?? 0, diagnostics: compiled.diagnostics };
   };

@@ -152,12 +152,19 @@ test('-f json, -o FILE, -q, -v and --dry-run', () => {
 });
 
 test('safety: loops are bounded, firings have a budget, maps have a cap', () => {
-  const loop = run('-e', 'BEGIN { $i = 0; while (1) { $i++; } printf("%d\\n", $i); }', '-q');
+  const loopProgram = 'BEGIN { $i = 0; while (1) { $i++; } printf("%d\\n", $i); }';
+  const loop = run('-e', loopProgram, '-q');
   assert.equal(loop.status, 0);
   assert.equal(loop.stdout, '10000\n\n\n'); // MAX_LOOP_ITERATIONS
+  // the cut says so (it was silent)
+  const underLoop = `${loopProgram}\n${' '.repeat(16)}${'~'.repeat(19)}\n`;
+  assert.equal(
+    loop.stderr,
+    `stdin:1:17-36: WARNING: while loops are deprecated; use a for loop over a range\n${underLoop}stdin:1:17-36: WARNING: while loop stopped after 10000 iterations; the rest of the loop was skipped\n${underLoop}`,
+  );
   const budget = run('-e', 'BEGIN { for ($i : 0..100000000) { @n++; } }', '-q');
   assert.equal(budget.status, 0);
-  assert.equal(budget.stderr, "WARNING: probe exceeded its instruction budget; the rest of this firing was skipped\n");
+  assert.equal(budget.stderr, 'stdin:1:1-6: WARNING: probe exceeded its instruction budget of 100000; the rest of this firing was skipped\nBEGIN { for ($i : 0..100000000) { @n++; } }\n~~~~~\n');
   assert.match(budget.stdout, /^\n\n@n: \d+\n$/);
   const cap = run('-e', 'config = { max_map_keys = 3 } BEGIN { for ($i : 0..5) { @m[$i] = $i; } }', '-q');
   assert.equal(cap.status, 0);
