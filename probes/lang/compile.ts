@@ -7,7 +7,6 @@ import { KSTACK_DEFAULT_LIMIT } from '../kstack.js';
 import {
   BTF,
   btfCast,
-  globToRegExp,
   SYSCALL_NR,
   type BtfPointer,
   type BtfValue,
@@ -188,6 +187,40 @@ export const MAX_PRINTF_FIELD = DEFAULT_MAX_STRLEN;
  */
 export const MIN_TIMER_PERIOD_NS = 10_000;
 
+/** Longest attach point: Linux names a kernel symbol in at most 512 bytes (KSYM_NAME_LEN). */
+const MAX_ATTACH_POINT_LENGTH = 1024;
+/** Unmatched attach points that get a "did you mean" (as many as errors are shown), and the longest. */
+const MAX_SUGGESTIONS = 20;
+const MAX_SUGGESTED_LENGTH = 200;
+
+/**
+ * Whether `name` matches `glob` (`*` any run, `?` one character, the rest itself): the greedy
+ * two-pointer match that backs up only to the last `*`, O(glob x name) at worst.
+ */
+export function globMatches(glob: string, name: string): boolean {
+  let g = 0;
+  let n = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    const c = glob[g];
+    if (c !== undefined && c !== '*' && (c === '?' || c === name[n])) {
+      g++;
+      n++;
+    } else if (c === '*') {
+      star = g++;
+      resume = n;
+    } else if (star >= 0) {
+      g = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (glob[g] === '*') g++;
+  return g === glob.length;
+}
+
 /** bpftrace's max_cat_bytes default. */
 const MAX_CAT_BYTES = 10240;
 /**
@@ -196,7 +229,7 @@ const MAX_CAT_BYTES = 10240;
  */
 export const MAX_COMPILE_DEPTH = 1500;
 /** How many statements and expressions a program may compile to, macro expansions included. */
-export const MAX_COMPILED_NODES = 1_000_000;
+export const MAX_COMPILED_NODES = 250_000;
 /** Iterations a `while` loop may run in one firing. */
 export const MAX_LOOP_ITERATIONS = 10_000;
 
@@ -329,6 +362,8 @@ class Compiler {
   private readonly expanding: string[] = [];
   private expansionCount = 0;
   private usesKstack = false;
+  /** "did you mean" suggestions worked out so far (see MAX_SUGGESTIONS). */
+  private suggestions = 0;
   /** `config = { max_strlen = N }`: the longest string literal is one byte less. */
   private maxStrlen = DEFAULT_MAX_STRLEN;
   /** Statements and expressions being compiled, one inside the other (see enterLevel). */
@@ -494,16 +529,25 @@ class Compiler {
         return undefined;
       }
       const spec = canonicalSpec(`${provider}:${ap.parts.join(':')}`);
-      const found = spec.includes('*') || spec.includes('?') ? this.m.k.registry.match(spec) : [this.m.k.registry.get(spec)].filter((s): s is ProbeSite => s !== undefined);
+      if (spec.length > MAX_ATTACH_POINT_LENGTH) {
+        this.diags.push(errorAt(`attach point too long: ${spec.length} characters, longer than any probe name (the limit is ${MAX_ATTACH_POINT_LENGTH})`, ap.loc));
+        return undefined;
+      }
+      // a glob is matched here in linear time: as a regular expression `*a*a*a...` backtracks
+      // exponentially against each name
+      const found = spec.includes('*') || spec.includes('?') ? this.m.k.registry.all().filter((s) => globMatches(spec, s.fullName)) : [this.m.k.registry.get(spec)].filter((s): s is ProbeSite => s !== undefined);
       if (found.length === 0) {
-        const all = this.m.k.registry.all().filter((s) => s.provider === provider);
+        // a suggestion costs a comparison with every site: only for the first few, short names
         let best: ProbeSite | undefined;
         let bestD = Infinity;
-        for (const s of all) {
-          const d = levenshtein(spec, s.fullName);
-          if (d < bestD) {
-            bestD = d;
-            best = s;
+        if (this.suggestions++ < MAX_SUGGESTIONS && spec.length <= MAX_SUGGESTED_LENGTH) {
+          for (const s of this.m.k.registry.all()) {
+            if (s.provider !== provider) continue;
+            const d = levenshtein(spec, s.fullName);
+            if (d < bestD) {
+              bestD = d;
+              best = s;
+            }
           }
         }
         const hint = best && bestD <= Math.max(3, Math.floor(spec.length / 4)) ? `did you mean '${best.fullName}'?` : undefined;
@@ -1945,4 +1989,3 @@ export function strftime(fmt: string, ns: number): string {
   });
 }
 
-export { globToRegExp };

@@ -80,8 +80,22 @@ function excerpt(loc: Loc, source: SourceFile): string[] {
     return out;
   }
   const text = source.lineText(loc.line);
-  // a blank line has nothing to point at (the end of an empty program)
-  if (text === undefined || text.trim() === '') return [];
+  return text === undefined ? [] : underlinedLine(text, loc.col, loc.endCol);
+}
+
+/**
+ * A source line as an excerpt shows it (tabs as 4 spaces, unprintable characters escaped) and a
+ * line of `~` under columns [col, endCol), clipped to the line; nothing for a blank line (the end
+ * of an empty program has nothing to point at).
+ */
+export function underlinedLine(text: string, col: number, endCol: number): string[] {
+  if (text.trim() === '') return [];
+  const stop = Math.min(endCol - 1, text.length);
+  if (!text.includes('\t') && !UNPRINTABLE.test(text)) {
+    // the usual case: one column per code unit
+    const from = Math.min(col - 1, stop);
+    return [text, ' '.repeat(from) + '~'.repeat(Math.max(0, stop - from))];
+  }
   let shown = '';
   let marks = '';
   for (let x = 0; x < text.length; x++) {
@@ -92,10 +106,10 @@ function excerpt(loc: Loc, source: SourceFile): string[] {
     // the underline keeps step with what is shown: a tab or an escape is several columns, a
     // surrogate pair (one character, two columns of a location) one mark per column as before
     const width = pairs ? 1 : seen.length;
-    if (x < loc.endCol - 1) marks += (x < loc.col - 1 ? ' ' : '~').repeat(width);
+    if (x < endCol - 1) marks += (x < col - 1 ? ' ' : '~').repeat(width);
     if (pairs) {
       x++;
-      if (x < loc.endCol - 1) marks += x < loc.col - 1 ? ' ' : '~';
+      if (x < endCol - 1) marks += x < col - 1 ? ' ' : '~';
     }
   }
   return [shown, marks];
@@ -122,9 +136,20 @@ export function renderDiagnostic(d: Diagnostic, source?: SourceFile): string {
   return lines.join('\n') + '\n';
 }
 
-/** Every diagnostic, errors first then warnings (each group in its original order), as bpftrace emits them. */
+/** How many errors (and how many warnings) are printed: the rest are counted, as clang's -ferror-limit does. */
+export const MAX_RENDERED = 20;
+
+/**
+ * The diagnostics, errors first then warnings (each group in its original order), as bpftrace
+ * emits them; past MAX_RENDERED of a kind, one line says how many more there were.
+ */
 export function renderDiagnostics(list: readonly Diagnostic[], source?: SourceFile): string {
   const errors = list.filter((d) => d.severity === 'error');
   const warnings = list.filter((d) => d.severity === 'warning');
-  return [...errors, ...warnings].map((d) => renderDiagnostic(d, source)).join('');
+  const some = (group: readonly Diagnostic[], label: string, what: string): string => {
+    const shown = group.slice(0, MAX_RENDERED).map((d) => renderDiagnostic(d, source)).join('');
+    const more = group.length - MAX_RENDERED;
+    return more > 0 ? `${shown}${label}: ${more} more ${what}${more === 1 ? '' : 's'} not shown\n` : shown;
+  };
+  return some(errors, 'ERROR', 'error') + some(warnings, 'WARNING', 'warning');
 }

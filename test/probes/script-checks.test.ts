@@ -8,6 +8,7 @@ import { scenario } from '../helpers/machine.js';
 import { scriptOptions } from '../helpers/script.js';
 import { prepareRun } from '../../tui/run.js';
 import { runScript } from '../../probes/script.js';
+import { globMatches } from '../../probes/lang/compile.js';
 
 interface Outcome {
   readonly exitCode: number;
@@ -170,7 +171,7 @@ test('macros that expand into macros are bounded in depth and in size', () => {
   // thirty macros that each use the next twice: 2^30 expansions without a ceiling
   const doubling = Array.from({ length: 30 }, (_, i) => `macro e${i}(x) { e${i + 1}(x) + e${i + 1}(x) }`).join(' ') + ' macro e30(x) { x } BEGIN { $y = e0(1); exit(); }';
   const at = doubling.indexOf('e0(1)') + 1;
-  assertRefused([[doubling, refusal(doubling, at, at + 5, 'program too large after macro expansion: more than 1000000 statements and expressions')]]);
+  assertRefused([[doubling, refusal(doubling, at, at + 5, 'program too large after macro expansion: more than 250000 statements and expressions')]]);
 });
 
 test('runaway firings stop with one message and a count at the end: while bound, instruction budget, full maps, values that grow', () => {
@@ -215,4 +216,28 @@ test('runaway firings stop with one message and a count at the end: while bound,
     stdout: '\n\n',
     stderr: `stdin:1:47-55: WARNING: this value grew past 32 levels of nesting or 10000 values (a tuple built from itself?); the rest of this firing was skipped\n${grow}\n${' '.repeat(46)}~~~~~~~~\n`,
   });
+});
+
+test('attach point globs match without backtracking blow-up; an attach point longer than any name is refused', () => {
+  const table: readonly (readonly [glob: string, name: string, matches: boolean])[] = [
+    ['kprobe:vfs_*', 'kprobe:vfs_read', true],
+    ['kprobe:vfs_*', 'kprobe:do_vfs_read', false],
+    ['tracepoint:block:block_rq_?ssue', 'tracepoint:block:block_rq_issue', true],
+    ['a?c', 'ac', false],
+    ['*a*b', 'xaxb', true],
+    ['*a*b', 'xaxbx', false],
+    ['**', '', true],
+    ['a*', 'a', true],
+    ['', 'a', false],
+    ['*', 'anything', true],
+    // as a regular expression this one takes seconds per name
+    ['*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(60), false],
+  ];
+  for (const [glob, name, matches] of table) assert.equal(globMatches(glob, name), matches, `${glob} ~ ${name}`);
+  const stars = 'kprobe:*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b { }';
+  const long = `kprobe:v${'x'.repeat(2000)} { }`;
+  assertRefused([
+    [stars, refusal(stars, 1, 40, 'No matches for kprobe *a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b.')],
+    [long, refusal(long, 1, 2009, 'attach point too long: 2008 characters, longer than any probe name (the limit is 1024)')],
+  ]);
 });

@@ -234,3 +234,9 @@ test('render: control characters and bidi overrides in a line or message are esc
   // an empty line (an empty program) has no excerpt
   assert.equal(renderDiagnostic(errorAt('m', { line: 1, col: 1, endLine: 1, endCol: 1 }), new SourceFile('stdin', '')), 'stdin:1:1-1: ERROR: m\n');
 });
+
+test('renderDiagnostics: at most 20 errors and 20 warnings, then how many more (1000 bad probes printed 36 MB)', () => {
+  const many = [...Array.from({ length: 25 }, (_, i) => errorAt(`e${i}`)), ...Array.from({ length: 21 }, (_, i) => warningAt(`w${i}`))];
+  const expected = [...Array.from({ length: 20 }, (_, i) => `ERROR: e${i}`), 'ERROR: 5 more errors not shown', ...Array.from({ length: 20 }, (_, i) => `WARNING: w${i}`), 'WARNING: 1 more warning not shown'];
+  assert.equal(renderDiagnostics(many), lines(...expected));
+});
