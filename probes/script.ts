@@ -29,10 +29,18 @@ export interface ScriptOptions {
 }
 
 export interface ScriptResult {
-  /** 0 ok (or exit(code)), 2 script error. */
+  /** 0 ok (or exit(code)), 1 stopped for running more than the simulation can keep up with, 2 script error. */
   readonly exitCode: number;
   readonly diagnostics: readonly Diagnostic[];
 }
+
+/**
+ * Instructions (statements) all firings together may run per simulated second, and for the first
+ * one. Each firing has its own budget; this one is for a program whose probes fire often and each
+ * use much of it: the simulation would crawl (hours for a 2s scenario), so the program is stopped.
+ * A busy real one (300000 firings a second of a few statements) needs a tenth of it.
+ */
+export const RUN_BUDGET_PER_SIM_SECOND = 20_000_000;
 
 /** The comm and pid begin/end/interval probes report: kiotrace itself, as bpftrace reports bpftrace. */
 const SELF_COMM = 'kiotrace';
@@ -149,7 +157,29 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     vars: new Map(),
     budget: FIRING_BUDGET,
   });
-  const fireSpecial = (p: CompiledProbe, name: string): void => p.run(selfCtx(name));
+  /** Instructions the firings have run, and how many they may have by the current simulated time. */
+  let spent = 0;
+  let allowance = RUN_BUDGET_PER_SIM_SECOND;
+  let runaway = false;
+  /** After a firing: what it ran counts against the run's budget; over it, the program stops as exit() would stop it. */
+  const charge = (ctx: ExecCtx): void => {
+    spent += FIRING_BUDGET - ctx.budget;
+    if (spent <= allowance) return;
+    const elapsedNs = m.env.nowNs - rt.startNs;
+    allowance = RUN_BUDGET_PER_SIM_SECOND * (1 + elapsedNs / 1e9);
+    if (spent <= allowance || runaway) return;
+    runaway = true;
+    opts.write(
+      sink.runtimeError(`the program was stopped at ${formatNs(elapsedNs)} of simulated time: its probes had run ${spent} instructions, more than the simulation keeps up with (${RUN_BUDGET_PER_SIM_SECOND} per simulated second)`),
+      sink.diagnosticStream,
+    );
+    rt.exit(1);
+  };
+  const fireSpecial = (p: CompiledProbe, name: string): void => {
+    const ctx = selfCtx(name);
+    p.run(ctx);
+    charge(ctx);
+  };
 
   for (const p of begin) fireSpecial(p, 'begin');
   // a program with only begin/end probes exits after begin (bpftrace 0.24+)
@@ -169,6 +199,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
         const ctx: ExecCtx = { ...selfCtx(site.fullName), vars: noVars };
         detach.push(
           site.attach((hit: ProbeHit) => {
+            if (runaway) return;
             ctx.hit = hit;
             ctx.nowNs = hit.timeNs;
             ctx.cpu = hit.cpu;
@@ -179,6 +210,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
             ctx.vars = p.usesVars ? new Map() : noVars;
             ctx.budget = FIRING_BUDGET;
             p.run(ctx);
+            charge(ctx);
           }),
         );
       }
@@ -195,7 +227,9 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
           // profile: one sample per CPU, in the context of whatever that CPU is running
           for (const cpu of m.k.sched.cpus) {
             if (exitCode !== undefined) break;
-            p.run({ ...selfCtx(name), sampledCpu: cpu, cpu: cpu.id, pid: cpu.pid, tid: cpu.tid, comm: cpu.comm });
+            const ctx: ExecCtx = { ...selfCtx(name), sampledCpu: cpu, cpu: cpu.id, pid: cpu.pid, tid: cpu.tid, comm: cpu.comm };
+            p.run(ctx);
+            charge(ctx);
           }
         }
         m.env.after(period, Priority.NORMAL, tick, undefined);
@@ -210,4 +244,12 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     maps: () => printMapsAtExit(sink, rt.store, true).replace(/^\n\n/, ''),
     finish: () => finishWith(detach),
   };
+}
+
+/** A simulated duration as a short text: `850ns`, `12.5us`, `3.2ms`, `1.25s`. */
+function formatNs(ns: number): string {
+  if (ns < 1e3) return `${ns}ns`;
+  if (ns < 1e6) return `${+(ns / 1e3).toFixed(1)}us`;
+  if (ns < 1e9) return `${+(ns / 1e6).toFixed(1)}ms`;
+  return `${+(ns / 1e9).toFixed(2)}s`;
 }

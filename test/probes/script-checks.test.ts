@@ -210,6 +210,16 @@ test('runaway firings stop with one message and a count at the end: while bound,
       '{"type": "runtime_error", "msg": "Map full: @m refused 47 updates in all (max entries 2)"}\n' +
       '{"type": "map", "data": {"@m": {"100000": 1, "200000": 1}}}\n',
   );
+  // probes that each use a whole budget and fire often would take hours of wall time: stopped, results kept
+  const crawl = 'kprobe:vfs_read { for ($i : 0..1000000) { @m++; } }';
+  assert.deepEqual(run(crawl), {
+    exitCode: 1,
+    stdout: '\n\n@m: 10050000\n',
+    stderr:
+      `stdin:1:1-16: WARNING: probe exceeded its instruction budget of 100000; the rest of this firing was skipped\n${crawl}\n${'~'.repeat(15)}\n` +
+      'WARNING: the program was stopped at 1ms of simulated time: its probes had run 20100201 instructions, more than the simulation keeps up with (20000000 per simulated second)\n' +
+      'WARNING: the probe at stdin:1:1-16 exceeded its instruction budget in 201 firings\n',
+  });
   const grow = 'BEGIN { $t = (1, 2); for ($i : 0..100) { $t = ($t, $t); } print($t); exit(); }';
   assert.deepEqual(run(grow), {
     exitCode: 0,
