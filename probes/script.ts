@@ -97,6 +97,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
       maxMapKeys,
       reportMapFull: 'once',
       onMapFull: () => opts.write(sink.helperError(mapFullError()), sink.diagnosticStream),
+      onWrongKey: (ev) => opts.write(sink.runtimeError(`${ev.map} is keyed by ${ev.arity} element${ev.arity === 1 ? '' : 's'}: a key of ${ev.given} was skipped`), sink.diagnosticStream),
     }),
     write: (text, stream) => {
       if (text) opts.write(text, stream);
@@ -136,6 +137,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     let repeated = compiled.repeatedWarnings();
     for (const map of rt.store.maps()) {
       if (map.refused > 1) repeated += sink.runtimeError(`Map full: ${map.name} refused ${map.refused} updates in all (max entries ${map.maxEntries})`);
+      if (map.wrongKeys > 1) repeated += sink.runtimeError(`${map.name}: ${map.wrongKeys} keys with the wrong number of elements were skipped in all`);
     }
     if (repeated !== '') opts.write(repeated, sink.diagnosticStream);
     opts.write(printMapsAtExit(sink, rt.store, printMaps), 'stdout');

@@ -855,8 +855,9 @@ class Compiler {
   private mapKey(ref: A.MapRef, key: A.Expr): ExprFn {
     const parts = key.kind === 'Tuple' ? key.elements : [key];
     const kinds = parts.map((p) => this.kindOf(p));
-    // a tuple held in a variable has element types this pass does not track: no verdict
-    if (kinds.includes('tuple')) return this.expr(key);
+    // a tuple held in a variable has a number of elements this pass does not track: no verdict
+    // (the map skips a key of the wrong size, and says so)
+    if (key.kind !== 'Tuple' && kinds[0] === 'tuple') return this.expr(key);
     const names = parts.map((p, i) => this.bpftraceTypeName(p, kinds[i]!));
     const typeName = parts.length > 1 ? `(${names.join(',')})` : names[0]!;
     const prev = this.mapKeys.get(ref.name);
@@ -881,6 +882,8 @@ class Compiler {
         break;
       case 'String':
         return `string[${new TextEncoder().encode(e.value).length + 1}]`;
+      case 'Tuple':
+        return `(${e.elements.map((x) => this.bpftraceTypeName(x, this.kindOf(x))).join(',')})`;
       case 'Builtin':
         if (e.name === 'comm') return 'string[16]';
         if (e.name === 'pid' || e.name === 'tid' || e.name === 'cpu' || e.name === 'uid' || e.name === 'gid') return 'uint32';

@@ -82,6 +82,7 @@ test('map shape: a map is used with keys or without, and has_key, len, delete an
   const delete2 = 'BEGIN { @x = 1; delete(@x, 1); }';
   const delete1 = 'BEGIN { @x[1] = 1; delete(@x); }';
   const iterate = 'BEGIN { @x = 1; for ($kv : @x) { } }';
+  const nestedKey = 'BEGIN { @m[1] = 1; @m[(1, (2, 3))] = 2; }';
   assertRefused([
     [scalarThenKeyed, refusal(scalarThenKeyed, 17, 22, keyedMessage)],
     [keyedThenScalar, refusal(keyedThenScalar, 26, 28, scalarMessage)],
@@ -91,7 +92,15 @@ test('map shape: a map is used with keys or without, and has_key, len, delete an
     [delete2, refusal(delete2, 24, 26, 'call to delete() with two arguments expects a map with explicit keys (non-scalar map)')],
     [delete1, refusal(delete1, 27, 29, 'call to delete() with a single argument expects a map without explicit keys (scalar map)')],
     [iterate, refusal(iterate, 28, 30, '@x has no explicit keys (scalar map), and cannot be used for iteration')],
+    [nestedKey, refusal(nestedKey, 23, 34, "Argument mismatch for @m: trying to access with arguments: '(int8,(int8,int8))' when map expects arguments: 'int8'")],
   ]);
+  // a tuple in a variable only shows its size at run time: the map skips the key and says so, once
+  const held = run('BEGIN { $t = (1, 2); @m[$t] = 1; @m[1] = 2; @m[3]++; exit(); }');
+  assert.deepEqual(held, {
+    exitCode: 0,
+    stdout: '\n\n@m[1, 2]: 1\n',
+    stderr: 'WARNING: @m is keyed by 2 elements: a key of 1 was skipped\nWARNING: @m: 2 keys with the wrong number of elements were skipped in all\n',
+  });
 });
 
 test('printf field widths and precisions have a ceiling; exit() takes an int and exits with its low byte', () => {

@@ -266,6 +266,8 @@ interface Failure {
 }
 
 const HEADER = /^stdin:\d+(?::\d+-\d+|-\d+): (?:ERROR|WARNING): /;
+/** kiotrace's crash line, or a line of a JavaScript stack (`    at f (file:///x.js:1:2)`); a source line starting with `at` is neither. */
+const CRASH = /internal error|\n {4}at (?:[^\n]* \()?(?:file:|node:|\/)[^\n]*:\d+:\d+\)?(?:\n|$)/;
 
 function options(text: string, dryRun: boolean, out: { text: string }): ScriptOptions {
   return {
@@ -308,7 +310,7 @@ function check(text: string, machine: Machine, run: () => boolean): Outcome {
     return problem(`threw while checking: ${e instanceof Error ? `${e.name}: ${e.message.slice(0, 200)}` : String(e)}`);
   }
   for (const d of rendered) if (!HEADER.test(d)) return problem(`diagnostic header without a location: ${d.slice(0, 200)}`);
-  if (/internal error|\n {4}at /.test(out.text)) return problem(`stack trace or internal error: ${out.text.slice(0, 300)}`);
+  if (CRASH.test(out.text)) return problem(`stack trace or internal error: ${out.text.slice(0, 300)}`);
   if (exitCode !== 0 || !run()) return { exitCode };
   const live = { text: '' };
   try {
@@ -318,7 +320,7 @@ function check(text: string, machine: Machine, run: () => boolean): Outcome {
   } catch (e) {
     return problem(`threw while running: ${e instanceof Error ? `${e.name}: ${e.message.slice(0, 200)}` : String(e)}`);
   }
-  if (/internal error|\n {4}at /.test(live.text)) return problem(`stack trace or internal error in the run: ${live.text.slice(0, 300)}`);
+  if (CRASH.test(live.text)) return problem(`stack trace or internal error in the run: ${live.text.slice(0, 300)}`);
   return { exitCode, ran: true };
 }
 
