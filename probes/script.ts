@@ -7,7 +7,7 @@ import { Priority, type Machine, type ProbeHit } from '../core/index.js';
 import { SourceFile } from './lang/source.js';
 import { parse } from './lang/parser.js';
 import { hasErrors, renderDiagnostics, type Diagnostic } from './lang/diagnostics.js';
-import { compileProgram, FIRING_BUDGET, type CompiledProbe, type ExecCtx, type HostAccess, type ScriptRuntime } from './lang/compile.js';
+import { compileProgram, FIRING_BUDGET, formatDuration, type CompiledProbe, type ExecCtx, type HostAccess, type ScriptRuntime } from './lang/compile.js';
 import { MapStore } from './lang/maps.js';
 import { createSink, mapFullError, printMapsAtExit } from './lang/output.js';
 
@@ -133,7 +133,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
   if (opts.dryRun) return { exitCode: 0, diagnostics: compiled.diagnostics };
   const finishWith = (detach: readonly (() => void)[]): ScriptResult => {
     for (const d of detach) d();
-    for (const p of end) fireSpecial(p, 'end');
+    for (const p of end) fireSpecial(p, 'end', false);
     let repeated = compiled.repeatedWarnings();
     for (const map of rt.store.maps()) {
       if (map.refused > 1) repeated += sink.runtimeError(`Map full: ${map.name} refused ${map.refused} updates in all (max entries ${map.maxEntries})`);
@@ -172,15 +172,16 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     if (spent <= allowance || runaway) return;
     runaway = true;
     opts.write(
-      sink.runtimeError(`the program was stopped at ${formatNs(elapsedNs)} of simulated time: its probes had run ${spent} instructions, more than the simulation keeps up with (${RUN_BUDGET_PER_SIM_SECOND} per simulated second)`),
+      sink.runtimeError(`the program was stopped at ${formatDuration(elapsedNs)} of simulated time: its probes had run ${spent} instructions, more than the simulation keeps up with (${RUN_BUDGET_PER_SIM_SECOND} per simulated second)`),
       sink.diagnosticStream,
     );
     rt.exit(1);
   };
-  const fireSpecial = (p: CompiledProbe, name: string): void => {
+  /** begin and interval firings count against the run's budget; end probes run after it is over. */
+  const fireSpecial = (p: CompiledProbe, name: string, charged = true): void => {
     const ctx = selfCtx(name);
     p.run(ctx);
-    charge(ctx);
+    if (charged) charge(ctx);
   };
 
   for (const p of begin) fireSpecial(p, 'begin');
@@ -246,12 +247,4 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     maps: () => printMapsAtExit(sink, rt.store, true).replace(/^\n\n/, ''),
     finish: () => finishWith(detach),
   };
-}
-
-/** A simulated duration as a short text: `850ns`, `12.5us`, `3.2ms`, `1.25s`. */
-function formatNs(ns: number): string {
-  if (ns < 1e3) return `${ns}ns`;
-  if (ns < 1e6) return `${+(ns / 1e3).toFixed(1)}us`;
-  if (ns < 1e9) return `${+(ns / 1e6).toFixed(1)}ms`;
-  return `${+(ns / 1e9).toFixed(2)}s`;
 }

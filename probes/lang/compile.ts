@@ -589,7 +589,7 @@ class Compiler {
     }
     if (periodNs < MIN_TIMER_PERIOD_NS) {
       this.diags.push(
-        errorAt(`${ap.raw} fires every ${formatPeriod(periodNs)}: faster than the simulation can run (the shortest period is 10us, 100000 Hz)`, ap.loc, {
+        errorAt(`${ap.raw} fires every ${formatDuration(periodNs)}: faster than the simulation can run (the shortest period is 10us, 100000 Hz)`, ap.loc, {
           hint: `use a longer period, e.g. ${ap.provider}:hz:99 or ${ap.provider}:ms:1`,
         }),
       );
@@ -1900,12 +1900,12 @@ class Compiler {
   }
 }
 
-/** A period as a short duration: `1ns`, `250us`, `3ms`, `2s` (the largest unit that divides it). */
-function formatPeriod(ns: number): string {
-  if (ns >= 1e9 && ns % 1e9 === 0) return `${ns / 1e9}s`;
-  if (ns >= 1e6 && ns % 1e6 === 0) return `${ns / 1e6}ms`;
-  if (ns >= 1e3 && ns % 1e3 === 0) return `${ns / 1e3}us`;
-  return `${ns}ns`;
+/** A simulated duration as a short text: `850ns`, `9us`, `12.5us`, `3.2ms`, `1.25s`. */
+export function formatDuration(ns: number): string {
+  if (ns < 1e3) return `${ns}ns`;
+  if (ns < 1e6) return `${+(ns / 1e3).toFixed(1)}us`;
+  if (ns < 1e9) return `${+(ns / 1e6).toFixed(1)}ms`;
+  return `${+(ns / 1e9).toFixed(2)}s`;
 }
 
 /** Bytes of a string value: `\xNN` escapes (code units up to 0xff) are one byte, other characters their UTF-8 length. */

@@ -174,11 +174,26 @@ function soup(r: Rng): string {
   }
 }
 
+/** Words a program can use in the same places: swapping them keeps the syntax and changes the meaning. */
+const SWAPPABLE: readonly string[] = [
+  'pid', 'tid', 'comm', 'nsecs', 'cpu', 'arg0', 'arg1', 'retval', 'ioid', 'elapsed', 'kstack', 'probe', 'curtask', '$1', '$2', '$#', '@', '@m', '@x', '$x', '$t',
+  'count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'str', 'strlen', 'ksym', 'print', 'exit', 'clear', 'zero', 'delete', 'has_key', 'len', 'printf', 'lhist',
+];
+const SWAP_PATTERN = new RegExp(`(?<![\\w$@])(?:${SWAPPABLE.map((w) => w.replace(/[$#@]/g, '\\$&')).join('|')})(?![\\w])`, 'g');
+
 /** One edit of `text`: a deletion, duplication, insertion, swap, truncation or substitution. */
 function mutateOnce(r: Rng, text: string): string {
   const at = r.int(0, text.length);
   const span = r.int(1, 40);
-  switch (r.int(0, 9)) {
+  switch (r.int(0, 11)) {
+    case 10:
+    case 11: {
+      // a word for another of its kind, so more mutants still compile and run
+      const words = [...text.matchAll(SWAP_PATTERN)];
+      if (words.length === 0) return text;
+      const w = r.pick(words);
+      return text.slice(0, w.index) + r.pick(SWAPPABLE) + text.slice(w.index + w[0].length);
+    }
     case 0:
       return text.slice(0, at) + text.slice(at + span);
     case 1:
@@ -269,11 +284,11 @@ const HEADER = /^stdin:\d+(?::\d+-\d+|-\d+): (?:ERROR|WARNING): /;
 /** kiotrace's crash line, or a line of a JavaScript stack (`    at f (file:///x.js:1:2)`); a source line starting with `at` is neither. */
 const CRASH = /internal error|\n {4}at (?:[^\n]* \()?(?:file:|node:|\/)[^\n]*:\d+:\d+\)?(?:\n|$)/;
 
-function options(text: string, dryRun: boolean, out: { text: string }): ScriptOptions {
+function options(text: string, dryRun: boolean, out: { text: string }, format: 'text' | 'json' = 'text'): ScriptOptions {
   return {
     sourceName: 'stdin',
     text,
-    format: 'text',
+    format,
     positional: ['7', 'word', '--flag', '--depth=3'],
     unsafe: false,
     quiet: true,
@@ -315,7 +330,8 @@ function check(text: string, machine: Machine, run: () => boolean): Outcome {
   const live = { text: '' };
   try {
     const m = prepareRun(scenario('default'), { seed: 1, durationNs: RUN_NS });
-    const r = runScript(m, options(text, false, live));
+    // every other run in JSON: the other sink
+    const r = runScript(m, options(text, false, live, text.length % 2 === 0 ? 'text' : 'json'));
     if (!Number.isInteger(r.exitCode) || r.exitCode < 0 || r.exitCode > 255) return problem(`run exit code ${r.exitCode}`);
   } catch (e) {
     return problem(`threw while running: ${e instanceof Error ? `${e.name}: ${e.message.slice(0, 200)}` : String(e)}`);
