@@ -7,7 +7,7 @@ import { Priority, type Machine, type ProbeHit } from '../core/index.js';
 import { SourceFile } from './lang/source.js';
 import { parse } from './lang/parser.js';
 import { hasErrors, renderDiagnostics, type Diagnostic } from './lang/diagnostics.js';
-import { compileProgram, FIRING_BUDGET, type CompiledProbe, type ExecCtx, type HostAccess, type ScriptRuntime } from './lang/compile.js';
+import { compileProgram, FIRING_BUDGET, formatDuration, type CompiledProbe, type ExecCtx, type HostAccess, type ScriptRuntime } from './lang/compile.js';
 import { MapStore } from './lang/maps.js';
 import { createSink, mapFullError, printMapsAtExit } from './lang/output.js';
 
@@ -29,10 +29,18 @@ export interface ScriptOptions {
 }
 
 export interface ScriptResult {
-  /** 0 ok (or exit(code)), 2 script error. */
+  /** 0 ok (or exit(code)), 1 stopped for running more than the simulation can keep up with, 2 script error. */
   readonly exitCode: number;
   readonly diagnostics: readonly Diagnostic[];
 }
+
+/**
+ * Instructions (statements) all firings together may run per simulated second, and for the first
+ * one. Each firing has its own budget; this one is for a program whose probes fire often and each
+ * use much of it: the simulation would crawl (hours for a 2s scenario), so the program is stopped.
+ * A busy real one (300000 firings a second of a few statements) needs a tenth of it.
+ */
+export const RUN_BUDGET_PER_SIM_SECOND = 20_000_000;
 
 /** The comm and pid begin/end/interval probes report: kiotrace itself, as bpftrace reports bpftrace. */
 const SELF_COMM = 'kiotrace';
@@ -83,9 +91,13 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
   }
   const rt: ScriptRuntime = {
     sink,
+    // bpftrace warns on every refused update; a hot probe on a full map made hundreds of MB of
+    // stderr. Each map warns once, and the end of the run says how many it refused.
     store: new MapStore({
       maxMapKeys,
+      reportMapFull: 'once',
       onMapFull: () => opts.write(sink.helperError(mapFullError()), sink.diagnosticStream),
+      onWrongKey: (ev) => opts.write(sink.runtimeError(`${ev.map} is keyed by ${ev.arity} element${ev.arity === 1 ? '' : 's'}: a key of ${ev.given} was skipped`), sink.diagnosticStream),
     }),
     write: (text, stream) => {
       if (text) opts.write(text, stream);
@@ -121,7 +133,13 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
   if (opts.dryRun) return { exitCode: 0, diagnostics: compiled.diagnostics };
   const finishWith = (detach: readonly (() => void)[]): ScriptResult => {
     for (const d of detach) d();
-    for (const p of end) fireSpecial(p, 'end');
+    for (const p of end) fireSpecial(p, 'end', false);
+    let repeated = compiled.repeatedWarnings();
+    for (const map of rt.store.maps()) {
+      if (map.refused > 1) repeated += sink.runtimeError(`Map full: ${map.name} refused ${map.refused} updates in all (max entries ${map.maxEntries})`);
+      if (map.wrongKeys > 1) repeated += sink.runtimeError(`${map.name}: ${map.wrongKeys} keys with the wrong number of elements were skipped in all`);
+    }
+    if (repeated !== '') opts.write(repeated, sink.diagnosticStream);
     opts.write(printMapsAtExit(sink, rt.store, printMaps), 'stdout');
     return { exitCode: exitCode ?? 0, diagnostics: compiled.diagnostics };
   };
@@ -141,7 +159,30 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     vars: new Map(),
     budget: FIRING_BUDGET,
   });
-  const fireSpecial = (p: CompiledProbe, name: string): void => p.run(selfCtx(name));
+  /** Instructions the firings have run, and how many they may have by the current simulated time. */
+  let spent = 0;
+  let allowance = RUN_BUDGET_PER_SIM_SECOND;
+  let runaway = false;
+  /** After a firing: what it ran counts against the run's budget; over it, the program stops as exit() would stop it. */
+  const charge = (ctx: ExecCtx): void => {
+    spent += FIRING_BUDGET - ctx.budget;
+    if (spent <= allowance) return;
+    const elapsedNs = m.env.nowNs - rt.startNs;
+    allowance = RUN_BUDGET_PER_SIM_SECOND * (1 + elapsedNs / 1e9);
+    if (spent <= allowance || runaway) return;
+    runaway = true;
+    opts.write(
+      sink.runtimeError(`the program was stopped at ${formatDuration(elapsedNs)} of simulated time: its probes had run ${spent} instructions, more than the simulation keeps up with (${RUN_BUDGET_PER_SIM_SECOND} per simulated second)`),
+      sink.diagnosticStream,
+    );
+    rt.exit(1);
+  };
+  /** begin and interval firings count against the run's budget; end probes run after it is over. */
+  const fireSpecial = (p: CompiledProbe, name: string, charged = true): void => {
+    const ctx = selfCtx(name);
+    p.run(ctx);
+    if (charged) charge(ctx);
+  };
 
   for (const p of begin) fireSpecial(p, 'begin');
   // a program with only begin/end probes exits after begin (bpftrace 0.24+)
@@ -161,6 +202,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
         const ctx: ExecCtx = { ...selfCtx(site.fullName), vars: noVars };
         detach.push(
           site.attach((hit: ProbeHit) => {
+            if (runaway) return;
             ctx.hit = hit;
             ctx.nowNs = hit.timeNs;
             ctx.cpu = hit.cpu;
@@ -171,6 +213,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
             ctx.vars = p.usesVars ? new Map() : noVars;
             ctx.budget = FIRING_BUDGET;
             p.run(ctx);
+            charge(ctx);
           }),
         );
       }
@@ -187,7 +230,9 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
           // profile: one sample per CPU, in the context of whatever that CPU is running
           for (const cpu of m.k.sched.cpus) {
             if (exitCode !== undefined) break;
-            p.run({ ...selfCtx(name), sampledCpu: cpu, cpu: cpu.id, pid: cpu.pid, tid: cpu.tid, comm: cpu.comm });
+            const ctx: ExecCtx = { ...selfCtx(name), sampledCpu: cpu, cpu: cpu.id, pid: cpu.pid, tid: cpu.tid, comm: cpu.comm };
+            p.run(ctx);
+            charge(ctx);
           }
         }
         m.env.after(period, Priority.NORMAL, tick, undefined);

@@ -482,3 +482,78 @@ export type Node =
   | Stmt
   | Expr
   | TypeSpec;
+
+// ---------------------------------------------------------------------------------------------
+// Walking
+
+const EXPR_KINDS: ReadonlySet<string> = new Set<Expr['kind']>([
+  'Int', 'String', 'Bool', 'Builtin', 'Identifier', 'Variable', 'Positional', 'PositionalCount', 'Map', 'MapAccess', 'Call',
+  'Binary', 'Unary', 'Ternary', 'FieldAccess', 'TupleAccess', 'Index', 'Cast', 'Tuple', 'Record', 'Sizeof', 'Offsetof',
+]);
+
+export function isExpr(n: Node): n is Expr {
+  return EXPR_KINDS.has(n.kind);
+}
+
+function isNode(v: unknown): v is Node {
+  return typeof v === 'object' && v !== null && 'kind' in v && typeof v.kind === 'string';
+}
+
+/**
+ * The nodes directly under `n`, in source order: every node-valued property, array element and
+ * record field value (locations are not nodes).
+ */
+export function childNodes(n: Node): Node[] {
+  const out: Node[] = [];
+  const add = (v: unknown): void => {
+    if (isNode(v)) out.push(v);
+    // a record field ({ loc, name, value }) holds its node one level down
+    else if (typeof v === 'object' && v !== null && 'value' in v && isNode(v.value)) out.push(v.value);
+  };
+  for (const [key, v] of Object.entries(n)) {
+    if (key === 'loc') continue;
+    if (Array.isArray(v)) for (const item of v) add(item);
+    else add(v);
+  }
+  return out;
+}
+
+/**
+ * The first place where a tree gets deeper than `limit` levels: the outermost expression that is
+ * (a chain `1 + 1 + ... + 1` is a left-leaning tree as deep as the chain is long), or the first If
+ * of an if/else if chain with more than `limit` branches (each `else if` is an If inside an
+ * else). Iterative, with an explicit stack, so it is safe on any tree the parser builds.
+ */
+export function findTooDeep(root: Node, limit: number): { readonly node: Expr | If; readonly depth: number } | undefined {
+  /** Depth of each finished expression (1 + its deepest child), and branches of each if chain. */
+  const depthOf = new Map<Node, number>();
+  const stack: { node: Node; children: Node[]; next: number }[] = [{ node: root, children: childNodes(root), next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.next < top.children.length) {
+      const child = top.children[top.next++]!;
+      stack.push({ node: child, children: childNodes(child), next: 0 });
+      continue;
+    }
+    stack.pop();
+    const node = top.node;
+    if (isExpr(node)) {
+      let deepest = 0;
+      for (const c of top.children) deepest = Math.max(deepest, depthOf.get(c) ?? 0);
+      depthOf.set(node, deepest + 1);
+      continue;
+    }
+    // a statement, probe, type...: the expressions under it are roots, and so is an If that is
+    // not the `else if` of the If above it
+    for (const c of top.children) {
+      const d = depthOf.get(c);
+      if (d === undefined || d <= limit) continue;
+      if (isExpr(c)) return { node: c, depth: d };
+      if (c.kind === 'If' && !(node.kind === 'If' && node.else === c)) return { node: c, depth: d };
+    }
+    const branches = node.kind === 'If' ? 1 + (node.else?.kind === 'If' ? (depthOf.get(node.else) ?? 0) : 0) : 0;
+    for (const c of top.children) depthOf.delete(c);
+    if (node.kind === 'If') depthOf.set(node, branches);
+  }
+  return undefined;
+}

@@ -7,7 +7,6 @@ import { KSTACK_DEFAULT_LIMIT } from '../kstack.js';
 import {
   BTF,
   btfCast,
-  globToRegExp,
   SYSCALL_NR,
   type BtfPointer,
   type BtfValue,
@@ -19,11 +18,11 @@ import {
 import type * as A from './ast.js';
 import { errorAt, warningAt, type Diagnostic } from './diagnostics.js';
 import { canonicalSpec } from '../attach.js';
-import { MapStore, type AggKind, type BpfMap } from './maps.js';
+import { checkLhistArgs, MapStore, type AggKind, type BpfMap } from './maps.js';
 import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intTypeByName, literalIntType, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
-import type { Loc, SourceFile } from './source.js';
+import { formatLoc, type Loc, type SourceFile } from './source.js';
 
 /** A pointer to a simulated kernel object: what casts of kprobe args and BTF members give. */
 export class ObjPointer extends PointerValue {
@@ -130,6 +129,11 @@ export interface CompiledProbe {
 
 export interface CompiledProgram {
   readonly probes: readonly CompiledProbe[];
+  /**
+   * Runtime warnings that came back after the first time (a while loop cut at its bound, a
+   * probe over its budget, ...), as end-of-run lines in the sink's format: how many firings.
+   */
+  readonly repeatedWarnings: () => string;
   readonly diagnostics: readonly Diagnostic[];
   /** Number of attach points actually attached (bpftrace's "Attached N probes"). */
   readonly attachCount: number;
@@ -158,13 +162,98 @@ export interface CompileOptions {
 
 /** The instruction budget of one firing (BPF_COMPLEXITY_LIMIT_INSNS is 1M; loops are bounded). */
 export const FIRING_BUDGET = 100_000;
+/** bpftrace's default max_strlen, and the largest one kiotrace takes. */
+export const DEFAULT_MAX_STRLEN = 1024;
+export const MAX_STRLEN_CEILING = 1 << 20;
+/** What all the keys of one map may take, at max_strlen bytes a key. */
+const MAP_MEMORY_BYTES = 1 << 30;
+/** Keys one map may hold whatever max_strlen is (a JS Map holds at most 2^24). */
+const MAP_KEYS_CEILING = 1 << 22;
+
+/** The largest max_map_keys (or `hash(N)`) with keys of `maxStrlen` bytes: 1048576 at the default 1024. */
+export function maxMapKeysCeiling(maxStrlen: number): number {
+  return Math.min(MAP_KEYS_CEILING, Math.floor(MAP_MEMORY_BYTES / maxStrlen));
+}
+
+/** `let @m = TYPE(N)` types (bpftrace's BPF_MAP_TYPES that hold keys). */
+const MAP_DECL_TYPES: readonly string[] = ['hash', 'lruhash', 'percpuhash', 'percpulruhash'];
+
+/** Widest printf field width or precision: no field needs to be wider than the longest string. */
+export const MAX_PRINTF_FIELD = DEFAULT_MAX_STRLEN;
+
+/**
+ * The shortest interval/profile period: 10 us, i.e. 100 kHz, Linux's default
+ * perf_event_max_sample_rate. A faster timer would be all the simulation does.
+ */
+export const MIN_TIMER_PERIOD_NS = 10_000;
+
+/** Longest attach point: Linux names a kernel symbol in at most 512 bytes (KSYM_NAME_LEN). */
+const MAX_ATTACH_POINT_LENGTH = 1024;
+/** Unmatched attach points that get a "did you mean" (as many as errors are shown), and the longest. */
+const MAX_SUGGESTIONS = 20;
+const MAX_SUGGESTED_LENGTH = 200;
+
+/**
+ * Whether `name` matches `glob` (`*` any run, `?` one character, the rest itself): the greedy
+ * two-pointer match that backs up only to the last `*`, O(glob x name) at worst.
+ */
+export function globMatches(glob: string, name: string): boolean {
+  let g = 0;
+  let n = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    const c = glob[g];
+    if (c !== undefined && c !== '*' && (c === '?' || c === name[n])) {
+      g++;
+      n++;
+    } else if (c === '*') {
+      star = g++;
+      resume = n;
+    } else if (star >= 0) {
+      g = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (glob[g] === '*') g++;
+  return g === glob.length;
+}
+
 /** bpftrace's max_cat_bytes default. */
 const MAX_CAT_BYTES = 10240;
+/**
+ * How deeply statements and expressions may nest while compiling. The parser bounds a program's
+ * own nesting below this; macros expanding into macros can stack their bodies past it.
+ */
+export const MAX_COMPILE_DEPTH = 1500;
+/** How many statements and expressions a program may compile to, macro expansions included. */
+export const MAX_COMPILED_NODES = 250_000;
 /** Iterations a `while` loop may run in one firing. */
 export const MAX_LOOP_ITERATIONS = 10_000;
 
 class BudgetExceeded {
   constructor(readonly loc: A.Expr['loc'] | A.Stmt['loc']) {}
+}
+
+/** A tuple or record built at run time past MAX_VALUE_DEPTH or MAX_VALUE_ITEMS: the firing stops. */
+class ValueTooBig {
+  constructor(readonly warn: () => void) {}
+}
+
+/**
+ * How deep and how big a tuple or record may grow at run time. bpftrace's types are fixed at
+ * compile time; here `$t = ($t, $t)` in a loop would double each time.
+ */
+export const MAX_VALUE_DEPTH = 32;
+export const MAX_VALUE_ITEMS = 10_000;
+
+/** A warning that can come back on every firing: printed once, then counted for the end. */
+interface RepeatingWarning {
+  count: number;
+  /** The end-of-run line, given the count. */
+  readonly summary: (n: number) => string;
 }
 
 const PROVIDERS: Readonly<Record<string, string>> = {
@@ -251,6 +340,12 @@ class Compiler {
   private readonly diags: Diagnostic[] = [];
   /** Static kind of each map's values and whether it is keyed, fixed by first use. */
   private readonly mapKinds = new Map<string, { kind: Kind | AggKind; keyed: boolean; loc: A.MapRef['loc']; typeName: string }>();
+  /** Whether each map has keys, fixed by its first use (see useMapShape). */
+  private readonly mapShapes = new Map<string, boolean>();
+  /** Shape checks on maps not used yet where they were called for, run at the end. */
+  private readonly shapeChecks: (() => void)[] = [];
+  /** `hist()` bits of each histogram map, fixed by its first use. */
+  private readonly histBits = new Map<string, number>();
   /** Key types fixed by a map's first keyed use, as bpftrace fixes them: per element kind and spelled type. */
   private readonly mapKeys = new Map<string, { kinds: readonly Kind[]; typeName: string }>();
   private currentSites: readonly ProbeSite[] = [];
@@ -267,6 +362,20 @@ class Compiler {
   private readonly expanding: string[] = [];
   private expansionCount = 0;
   private usesKstack = false;
+  /** "did you mean" suggestions worked out so far (see MAX_SUGGESTIONS). */
+  private suggestions = 0;
+  /** `config = { max_strlen = N }`: the longest string literal is one byte less. */
+  private maxStrlen = DEFAULT_MAX_STRLEN;
+  /** Statements and expressions being compiled, one inside the other (see enterLevel). */
+  private compileDepth = 0;
+  /** Statements and expressions compiled so far, macro bodies once per expansion. */
+  private compiledNodes = 0;
+  /** The program outgrew MAX_COMPILE_DEPTH or MAX_COMPILED_NODES (reported once; compiling stops). */
+  private reportedTooBig = false;
+  /** Warnings firings may repeat (see repeatingWarning). */
+  private readonly repeating: RepeatingWarning[] = [];
+  /** The outermost macro call being expanded: where a program that grows too big is reported. */
+  private expansionSite: Loc | undefined;
 
   constructor(
     private readonly program: A.Program,
@@ -294,6 +403,7 @@ class Compiler {
         else this.diags.push(errorAt(`Invalid value for missing_probes: valid values are error, warn, ignore`, entry.loc));
       }
     }
+    this.checkSizes();
     for (const p of this.program.probes) {
       const resolved = this.resolveProbe(p);
       if (!resolved) continue;
@@ -304,23 +414,93 @@ class Compiler {
         this.sawVars = false;
         const body = this.block(p.block);
         const pred = p.predicate ? this.expr(p.predicate) : undefined;
+        const overBudget = this.repeatingWarning(
+          p.loc,
+          `probe exceeded its instruction budget of ${FIRING_BUDGET}; the rest of this firing was skipped`,
+          (where, n) => `the probe at ${where} exceeded its instruction budget in ${n} firings`,
+        );
         const run = (c: ExecCtx): void => {
           try {
             if (pred && !truthy(pred(c))) return;
             body(c);
           } catch (e) {
-            if (e instanceof BudgetExceeded) {
-              this.rt.write(this.rt.sink.runtimeError('probe exceeded its instruction budget; the rest of this firing was skipped'), 'stderr');
-              return;
-            }
-            throw e;
+            // a runaway firing stops where it is, as the verifier would not have let it start
+            if (e instanceof BudgetExceeded) overBudget();
+            else if (e instanceof ValueTooBig) e.warn();
+            else throw e;
           }
         };
         probes.push({ sites: r.sites, special: r.special, run, usesVars: this.sawVars });
         attachCount += r.special ? 1 : r.sites.length;
       }
     }
-    return { probes, diagnostics: this.diags, attachCount, usesKstack: this.usesKstack };
+    for (const check of this.shapeChecks) check();
+    if (probes.length === 0 && !this.diags.some((d) => d.severity === 'error')) {
+      // bpftrace: "No probes to attach"; an empty program or one of only comments ends up here
+      const first = this.program.probes[0];
+      const end = this.opts.source.loc(this.opts.source.text.length, this.opts.source.text.length);
+      this.diags.push(
+        errorAt('No probes to attach', first?.loc ?? end, {
+          hint: first ? 'config missing_probes skipped every probe of the program' : "a program needs a probe and its action, e.g. kprobe:vfs_read { @[comm] = count(); }",
+        }),
+      );
+    }
+    const warnings = this.repeating;
+    const sink = this.rt.sink;
+    const repeatedWarnings = (): string => warnings.filter((w) => w.count > 1).map((w) => sink.runtimeError(w.summary(w.count))).join('');
+    return { probes, diagnostics: this.diags, attachCount, usesKstack: this.usesKstack, repeatedWarnings };
+  }
+
+  /**
+   * A runtime warning at `loc` that may come back on every firing (bpftrace prints each, which
+   * a hot probe turns into megabytes): the returned function prints it the first time and
+   * counts the rest; the end of the run says how many there were.
+   */
+  private repeatingWarning(loc: Loc, message: string, summary: (where: string, n: number) => string): () => void {
+    const where = this.sourceLocation(loc);
+    const w: RepeatingWarning = { count: 0, summary: (n) => summary(`${where.filename}:${formatLoc(loc)}`, n) };
+    this.repeating.push(w);
+    const rt = this.rt;
+    return () => {
+      if (++w.count === 1) rt.write(rt.sink.runtimeError(message, where), rt.sink.diagnosticStream);
+    };
+  }
+
+  // ---- sizes ----------------------------------------------------------------------------------
+
+  /**
+   * max_strlen, max_map_keys and `let @m = hash(N)` within what the simulation can hold: each
+   * map lives in memory, and a key can be a string of max_strlen bytes.
+   */
+  private checkSizes(): void {
+    const config = new Map(this.program.config.map((c) => [c.key, c] as const));
+    const memoryHint = { hint: 'kiotrace keeps every map in memory; a smaller max_strlen allows more keys' };
+    const count = (key: string, min: number, max: number, extras: { hint?: string } = {}): number | undefined => {
+      const entry = config.get(key);
+      if (!entry) return undefined;
+      const v = entry.value;
+      if (v.kind !== 'int') {
+        this.diags.push(errorAt(`${key}: expecting a number, got ${v.kind === 'string' ? JSON.stringify(v.value) : String(v.value)}`, entry.loc));
+        return undefined;
+      }
+      if (v.value < BigInt(min) || v.value > BigInt(max)) {
+        this.diags.push(errorAt(`${key} ${v.value} is out of range: it must be between ${min} and ${max}`, entry.loc, extras));
+        return undefined;
+      }
+      return Number(v.value);
+    };
+    this.maxStrlen = count('max_strlen', 1, MAX_STRLEN_CEILING) ?? DEFAULT_MAX_STRLEN;
+    const keysCeiling = maxMapKeysCeiling(this.maxStrlen);
+    count('max_map_keys', 1, keysCeiling, memoryHint);
+    for (const d of this.program.mapDecls) {
+      if (!MAP_DECL_TYPES.includes(d.mapType)) {
+        this.diags.push(errorAt(`Invalid bpf map type: ${d.mapType}`, d.loc, { hint: `Valid map types: ${MAP_DECL_TYPES.join(', ')}` }));
+      } else if (d.maxEntries < 1n || d.maxEntries > BigInt(keysCeiling)) {
+        this.diags.push(errorAt(`${d.name}: max entries ${d.maxEntries} is out of range: it must be between 1 and ${keysCeiling}`, d.loc, memoryHint));
+      } else {
+        this.rt.store.declare(d.name, { maxEntries: Number(d.maxEntries), lru: d.mapType.includes('lru') });
+      }
+    }
   }
 
   // ---- attach points --------------------------------------------------------------------------
@@ -349,16 +529,25 @@ class Compiler {
         return undefined;
       }
       const spec = canonicalSpec(`${provider}:${ap.parts.join(':')}`);
-      const found = spec.includes('*') || spec.includes('?') ? this.m.k.registry.match(spec) : [this.m.k.registry.get(spec)].filter((s): s is ProbeSite => s !== undefined);
+      if (spec.length > MAX_ATTACH_POINT_LENGTH) {
+        this.diags.push(errorAt(`attach point too long: ${spec.length} characters, longer than any probe name (the limit is ${MAX_ATTACH_POINT_LENGTH})`, ap.loc));
+        return undefined;
+      }
+      // a glob is matched here in linear time: as a regular expression `*a*a*a...` backtracks
+      // exponentially against each name
+      const found = spec.includes('*') || spec.includes('?') ? this.m.k.registry.all().filter((s) => globMatches(spec, s.fullName)) : [this.m.k.registry.get(spec)].filter((s): s is ProbeSite => s !== undefined);
       if (found.length === 0) {
-        const all = this.m.k.registry.all().filter((s) => s.provider === provider);
+        // a suggestion costs a comparison with every site: only for the first few, short names
         let best: ProbeSite | undefined;
         let bestD = Infinity;
-        for (const s of all) {
-          const d = levenshtein(spec, s.fullName);
-          if (d < bestD) {
-            bestD = d;
-            best = s;
+        if (this.suggestions++ < MAX_SUGGESTIONS && spec.length <= MAX_SUGGESTED_LENGTH) {
+          for (const s of this.m.k.registry.all()) {
+            if (s.provider !== provider) continue;
+            const d = levenshtein(spec, s.fullName);
+            if (d < bestD) {
+              bestD = d;
+              best = s;
+            }
           }
         }
         const hint = best && bestD <= Math.max(3, Math.floor(spec.length / 4)) ? `did you mean '${best.fullName}'?` : undefined;
@@ -393,11 +582,20 @@ class Compiler {
       }
     }
     const n = Number(amount);
-    if (!(unit in UNIT_NS) || !Number.isInteger(n) || n <= 0) {
+    const periodNs = unit === 'hz' ? Math.round(1e9 / n) : n * (UNIT_NS[unit] ?? NaN);
+    if (!(unit in UNIT_NS) || !/^\d+$/.test(amount) || n <= 0 || !Number.isSafeInteger(periodNs)) {
       this.diags.push(errorAt(`Invalid rate of ${ap.provider} probe: ${ap.raw}`, ap.loc));
       return undefined;
     }
-    return unit === 'hz' ? Math.round(1e9 / n) : n * UNIT_NS[unit]!;
+    if (periodNs < MIN_TIMER_PERIOD_NS) {
+      this.diags.push(
+        errorAt(`${ap.raw} fires every ${formatDuration(periodNs)}: faster than the simulation can run (the shortest period is 10us, 100000 Hz)`, ap.loc, {
+          hint: `use a longer period, e.g. ${ap.provider}:hz:99 or ${ap.provider}:ms:1`,
+        }),
+      );
+      return undefined;
+    }
+    return periodNs;
   }
 
   // ---- statements -----------------------------------------------------------------------------
@@ -419,7 +617,34 @@ class Compiler {
     if (--c.budget < 0) throw new BudgetExceeded(loc);
   }
 
+  /**
+   * Counts one level of the tree being compiled; past MAX_COMPILE_DEPTH (only macros that expand
+   * into macros get there: the parser bounds everything else) reports it once and says no.
+   */
+  private enterLevel(loc: Loc): boolean {
+    if (this.reportedTooBig) return false;
+    if (++this.compiledNodes > MAX_COMPILED_NODES) {
+      this.reportedTooBig = true;
+      this.diags.push(errorAt(`program too large after macro expansion: more than ${MAX_COMPILED_NODES} statements and expressions`, this.expansionSite ?? loc));
+      return false;
+    }
+    if (++this.compileDepth <= MAX_COMPILE_DEPTH) return true;
+    this.compileDepth--;
+    this.reportedTooBig = true;
+    this.diags.push(errorAt(`nested too deeply after macro expansion: more than ${MAX_COMPILE_DEPTH} levels`, this.expansionSite ?? loc));
+    return false;
+  }
+
   private stmt(s: A.Stmt): StmtFn {
+    if (!this.enterLevel(s.loc)) return () => Flow.Normal;
+    try {
+      return this.stmtNode(s);
+    } finally {
+      this.compileDepth--;
+    }
+  }
+
+  private stmtNode(s: A.Stmt): StmtFn {
     switch (s.kind) {
       case 'Block':
         return this.block(s);
@@ -456,11 +681,19 @@ class Compiler {
         this.diags.push(warningAt('while loops are deprecated; use a for loop over a range', s.loc));
         const cond = this.expr(s.cond);
         const body = this.block(s.body);
+        const cut = this.repeatingWarning(
+          s.loc,
+          `while loop stopped after ${MAX_LOOP_ITERATIONS} iterations; the rest of the loop was skipped`,
+          (where, n) => `the while loop at ${where} was stopped after ${MAX_LOOP_ITERATIONS} iterations in ${n} firings`,
+        );
         return (c) => {
           let n = 0;
           while (truthy(cond(c))) {
             this.tick(c, s.loc);
-            if (++n > MAX_LOOP_ITERATIONS) break;
+            if (++n > MAX_LOOP_ITERATIONS) {
+              cut();
+              break;
+            }
             const f = body(c);
             if (f === Flow.Break) break;
             if (f === Flow.Return) return f;
@@ -488,6 +721,7 @@ class Compiler {
         };
       }
       case 'ForMap': {
+        this.requireMapShape(s.map, true, `${s.map.name} has no explicit keys (scalar map), and cannot be used for iteration`);
         const name = s.variable.name;
         const mapName = s.map.name;
         this.scopes.push(new Set([name]));
@@ -537,6 +771,13 @@ class Compiler {
       return undefined;
     }
     const parsed = parsePrintf(fmtArg.value);
+    for (const spec of parsed.specs) {
+      if (spec.width !== undefined && spec.width > MAX_PRINTF_FIELD) {
+        this.diags.push(errorAt(`${e.name}: the field width of ${spec.text} is over the limit of ${MAX_PRINTF_FIELD}`, fmtArg.loc));
+      } else if (spec.precision !== undefined && spec.precision > MAX_PRINTF_FIELD) {
+        this.diags.push(errorAt(`${e.name}: the precision of ${spec.text} is over the limit of ${MAX_PRINTF_FIELD}`, fmtArg.loc));
+      }
+    }
     // kinds the checker cannot see statically are taken as integers (C's default promotion)
     const types: PrintfArgType[] = rest.map((a) => {
       const k = this.kindOf(a);
@@ -561,26 +802,62 @@ class Compiler {
     return this.scopes.some((s) => s.has(name));
   }
 
-  private noteMap(ref: A.MapRef, kind: Kind | AggKind, keyed: boolean, value?: A.Expr): void {
+  private noteMap(ref: A.MapRef, kind: Kind | AggKind, keyed: boolean, value?: A.Expr, useLoc: Loc = ref.loc): void {
+    if (!this.useMapShape(ref, keyed, useLoc)) return;
     const prev = this.mapKinds.get(ref.name);
     const typeName = value ? this.bpftraceTypeName(value, kind) : kind;
     if (!prev) {
       this.mapKinds.set(ref.name, { kind, keyed, loc: ref.loc, typeName });
       return;
     }
-    if (prev.keyed !== keyed) {
-      this.diags.push(errorAt(`${ref.name} used as a map with ${keyed ? '' : 'no '}keys and as a map with${keyed ? ' no' : ''} keys`, ref.loc));
-    } else if (prev.kind !== kind && prev.kind !== 'none' && kind !== 'none' && !(isIntLike(prev.kind) && isIntLike(kind))) {
+    if (prev.kind !== kind && prev.kind !== 'none' && kind !== 'none' && !(isIntLike(prev.kind) && isIntLike(kind))) {
       this.diags.push(errorAt(`Type mismatch for ${ref.name}: trying to assign value of type '${typeName}' when map already has a type '${prev.typeName}'`, ref.loc));
     }
+  }
+
+  /**
+   * A use of a map with a key (`@m[k]`) or without (`@m`): the first fixes which the map is, as
+   * bpftrace's scalar and non-scalar maps; a later use the other way is an error, at `loc`
+   * (the access with its key, or the bare map). False when it was one.
+   */
+  private useMapShape(ref: A.MapRef, keyed: boolean, loc: Loc): boolean {
+    const prev = this.mapShapes.get(ref.name);
+    if (prev === undefined) {
+      this.mapShapes.set(ref.name, keyed);
+      return true;
+    }
+    if (prev === keyed) return true;
+    this.diags.push(
+      errorAt(
+        keyed
+          ? `${ref.name} used as a map with an explicit key (non-scalar map), previously used without an explicit key (scalar map)`
+          : `${ref.name} used as a map without an explicit key (scalar map), previously used with an explicit key (non-scalar map)`,
+        loc,
+      ),
+    );
+    return false;
+  }
+
+  /**
+   * has_key(), len(), delete() and for-loops need a map with keys (or without): checked now if
+   * the map's shape is known, else once the whole program has been compiled.
+   */
+  private requireMapShape(ref: A.MapRef, keyed: boolean, message: string): void {
+    const check = (): void => {
+      const shape = this.mapShapes.get(ref.name);
+      if (shape !== undefined && shape !== keyed) this.diags.push(errorAt(message, ref.loc));
+    };
+    if (this.mapShapes.has(ref.name)) check();
+    else this.shapeChecks.push(check);
   }
 
   /** Compiles a map key, refusing one whose types differ from the map's first key (int vs string, or arity). */
   private mapKey(ref: A.MapRef, key: A.Expr): ExprFn {
     const parts = key.kind === 'Tuple' ? key.elements : [key];
     const kinds = parts.map((p) => this.kindOf(p));
-    // a tuple held in a variable has element types this pass does not track: no verdict
-    if (kinds.includes('tuple')) return this.expr(key);
+    // a tuple held in a variable has a number of elements this pass does not track: no verdict
+    // (the map skips a key of the wrong size, and says so)
+    if (key.kind !== 'Tuple' && kinds[0] === 'tuple') return this.expr(key);
     const names = parts.map((p, i) => this.bpftraceTypeName(p, kinds[i]!));
     const typeName = parts.length > 1 ? `(${names.join(',')})` : names[0]!;
     const prev = this.mapKeys.get(ref.name);
@@ -605,6 +882,8 @@ class Compiler {
         break;
       case 'String':
         return `string[${new TextEncoder().encode(e.value).length + 1}]`;
+      case 'Tuple':
+        return `(${e.elements.map((x) => this.bpftraceTypeName(x, this.kindOf(x))).join(',')})`;
       case 'Builtin':
         if (e.name === 'comm') return 'string[16]';
         if (e.name === 'pid' || e.name === 'tid' || e.name === 'cpu' || e.name === 'uid' || e.name === 'gid') return 'uint32';
@@ -648,7 +927,7 @@ class Compiler {
       if (s.op !== '=') this.diags.push(errorAt(`${s.value.name}() must be assigned directly to a map`, s.value.loc));
       return this.aggregate(s, s.value, ref, keyed, key);
     }
-    this.noteMap(ref, this.kindOf(s.value), keyed, s.value);
+    this.noteMap(ref, this.kindOf(s.value), keyed, s.value, target.loc);
     const value = this.expr(s.value);
     const store = this.rt.store;
     if (s.op === '=') {
@@ -676,7 +955,7 @@ class Compiler {
 
   private aggregate(s: A.Assign, call: A.Call, ref: A.MapRef, keyed: boolean, key: ExprFn | undefined): StmtFn {
     const kind = call.name as AggKind;
-    this.noteMap(ref, kind, keyed);
+    this.noteMap(ref, kind, keyed, undefined, s.target.loc);
     const mapName = ref.name;
     const store = this.rt.store;
     const args = call.args.map((a) => this.expr(a));
@@ -695,15 +974,15 @@ class Compiler {
       this.diags.push(errorAt(`${kind}() requires ${lo === hi ? lo : `${lo} or ${hi}`} argument${hi === 1 ? '' : 's'} (${call.args.length} provided)`, call.loc));
       return () => Flow.Normal;
     }
+    /** A literal argument's value; a negative literal is a `-` applied to one. NaN for anything else. */
     const literal = (i: number): number => {
       const a = call.args[i];
-      return a && a.kind === 'Int' ? Number(a.value) : NaN;
+      if (a?.kind === 'Int') return Number(a.value);
+      if (a?.kind === 'Unary' && a.op === '-' && a.operand.kind === 'Int') return -Number(a.operand.value);
+      return NaN;
     };
     const v = args[0];
     const k = (c: ExecCtx): Value | undefined => (key ? key(c) : undefined);
-    const report = (ok: boolean): void => {
-      if (!ok) store.reportFull(store.map(mapName));
-    };
     let update: (c: ExecCtx, map: BpfMap) => boolean;
     switch (kind) {
       case 'count':
@@ -726,13 +1005,27 @@ class Compiler {
         break;
       case 'hist': {
         const bits = call.args.length > 1 ? literal(1) : 0;
-        if (!(bits >= 0 && bits <= 5)) this.diags.push(errorAt(`hist: bits ${bits} must be 0..5`, call.loc));
+        if (Number.isNaN(bits)) this.diags.push(errorAt('hist: invalid bits value, need integer literal', call.args[1]!.loc));
+        else if (!(bits >= 0 && bits <= 5)) this.diags.push(errorAt(`hist: bits ${bits} must be 0..5`, call.loc));
+        else {
+          const first = this.histBits.get(mapName);
+          if (first === undefined) this.histBits.set(mapName, bits);
+          else if (first !== bits) this.diags.push(errorAt(`hist: bits ${bits} on ${mapName}, which is a histogram with bits ${first}`, call.loc));
+        }
         update = (c, map) => map.hist(k(c), toBig(v!(c)), bits);
         break;
       }
       case 'lhist': {
+        // bpftrace's checks (pre_type_check.cpp): literals, step >= 1, min < max, <= 1000 buckets
         const [mn, mx, st] = [literal(1), literal(2), literal(3)];
-        if (![mn, mx, st].every((x) => Number.isInteger(x) && x >= 0)) this.diags.push(errorAt('lhist() min, max and step must be non-negative integer literals', call.loc));
+        const problems = Number.isNaN(mn)
+          ? ['lhist: invalid min value (must be non-negative literal)']
+          : Number.isNaN(mx)
+            ? ['lhist: invalid max value (must be non-negative literal)']
+            : Number.isNaN(st)
+              ? ['lhist: invalid step value']
+              : checkLhistArgs(mn, mx, st);
+        for (const p of problems) this.diags.push(errorAt(p, call.loc));
         update = (c, map) => map.lhist(k(c), toBig(v!(c)), mn, mx, st);
         break;
       }
@@ -742,7 +1035,8 @@ class Compiler {
     return (c) => {
       this.tick(c, s.loc);
       map ??= store.map(mapName);
-      report(update(c, map));
+      // a full map refuses the update and reports it itself (MapStore's onMapFull)
+      update(c, map);
       return Flow.Normal;
     };
   }
@@ -801,6 +1095,15 @@ class Compiler {
   }
 
   private expr(e: A.Expr): ExprFn {
+    if (!this.enterLevel(e.loc)) return () => 0n;
+    try {
+      return this.exprNode(e);
+    } finally {
+      this.compileDepth--;
+    }
+  }
+
+  private exprNode(e: A.Expr): ExprFn {
     switch (e.kind) {
       case 'Int': {
         const v = e.value;
@@ -808,6 +1111,12 @@ class Compiler {
       }
       case 'String': {
         const v = e.value;
+        const bytes = byteLength(v);
+        if (bytes > this.maxStrlen - 1) {
+          // bpftrace's message (pre_type_check.cpp), the string shortened to what says which it is
+          const shown = v.length > 40 ? `${v.slice(0, 40)}...` : v;
+          this.diags.push(errorAt(`String is too long (over ${this.maxStrlen} bytes): ${shown}`, e.loc, { hint: 'raise config max_strlen' }));
+        }
         return () => v;
       }
       case 'Bool': {
@@ -835,11 +1144,13 @@ class Compiler {
         return () => n;
       }
       case 'Map': {
+        this.useMapShape(e, false, e.loc);
         const name = e.name;
         const store = this.rt.store;
         return () => store.map(name).get(undefined);
       }
       case 'MapAccess': {
+        this.useMapShape(e.map, true, e.loc);
         const name = e.map.name;
         const key = this.mapKey(e.map, e.key);
         const store = this.rt.store;
@@ -847,12 +1158,25 @@ class Compiler {
       }
       case 'Tuple': {
         const items = e.elements.map((x) => this.expr(x));
-        return (c) => new TupleValue(items.map((f) => f(c)));
+        // only a tuple holding values of unknown shape can grow (`$t = ($t, $t)`)
+        if (e.elements.every((x) => this.holdsPlainValue(x))) return (c) => new TupleValue(items.map((f) => f(c)));
+        const tooBig = this.valueTooBig(e.loc);
+        return (c) => {
+          const t = new TupleValue(items.map((f) => f(c)));
+          if (t.extent.depth > MAX_VALUE_DEPTH || t.extent.size > MAX_VALUE_ITEMS) throw tooBig;
+          return t;
+        };
       }
       case 'Record': {
         // (duplicate names are a syntax error in the parser)
         const fields = e.fields.map((f) => [f.name, this.expr(f.value)] as const);
-        return (c) => new RecordValue(fields.map(([n, f]) => [n, f(c)] as const));
+        if (e.fields.every((f) => this.holdsPlainValue(f.value))) return (c) => new RecordValue(fields.map(([n, f]) => [n, f(c)] as const));
+        const tooBig = this.valueTooBig(e.loc);
+        return (c) => {
+          const r = new RecordValue(fields.map(([n, f]) => [n, f(c)] as const));
+          if (r.extent.depth > MAX_VALUE_DEPTH || r.extent.size > MAX_VALUE_ITEMS) throw tooBig;
+          return r;
+        };
       }
       case 'Binary': {
         const l = this.expr(e.left);
@@ -1091,6 +1415,42 @@ class Compiler {
     return undefined;
   }
 
+  /**
+   * The expression can only give an integer, string or bool: a literal, a builtin, arithmetic,
+   * a function that is not a macro. Variables and maps can hold anything.
+   */
+  private holdsPlainValue(e: A.Expr): boolean {
+    switch (e.kind) {
+      case 'Int':
+      case 'String':
+      case 'Bool':
+      case 'Builtin':
+      case 'Positional':
+      case 'PositionalCount':
+      case 'Binary':
+      case 'Sizeof':
+      case 'Offsetof':
+        return true;
+      case 'Unary':
+        return e.op !== '*' && e.op !== '&';
+      case 'Call':
+        return !this.program.macros.some((d) => d.name === e.name);
+      default:
+        return false;
+    }
+  }
+
+  /** What a tuple or record literal at `loc` throws when it builds a value past the limits. */
+  private valueTooBig(loc: Loc): ValueTooBig {
+    return new ValueTooBig(
+      this.repeatingWarning(
+        loc,
+        `this value grew past ${MAX_VALUE_DEPTH} levels of nesting or ${MAX_VALUE_ITEMS} values (a tuple built from itself?); the rest of this firing was skipped`,
+        (where, n) => `the value at ${where} grew too big in ${n} firings`,
+      ),
+    );
+  }
+
   /** A parse location as runtime messages print it: file, line, columns and the source line. */
   private sourceLocation(loc: Loc): SourceLocation {
     const source = this.opts.source;
@@ -1169,7 +1529,7 @@ class Compiler {
       }
       if (t.kind === 'Map' || t.kind === 'MapAccess') {
         const ref = t.kind === 'Map' ? t : t.map;
-        this.noteMap(ref, 'int', t.kind === 'MapAccess');
+        this.noteMap(ref, 'int', t.kind === 'MapAccess', undefined, t.loc);
         const key = t.kind === 'MapAccess' ? this.mapKey(ref, t.key) : undefined;
         const store = this.rt.store;
         const name = ref.name;
@@ -1271,6 +1631,9 @@ class Compiler {
         if (!ref) return () => false;
         const name = ref.kind === 'Map' ? ref.name : ref.map.name;
         const mapRef = ref.kind === 'Map' ? ref : ref.map;
+        if (ref.kind === 'MapAccess') this.useMapShape(mapRef, true, ref.loc);
+        else if (args[1]) this.requireMapShape(mapRef, true, 'call to delete() with two arguments expects a map with explicit keys (non-scalar map)');
+        else this.requireMapShape(mapRef, false, 'call to delete() with a single argument expects a map without explicit keys (scalar map)');
         const key = ref.kind === 'MapAccess' ? this.mapKey(mapRef, ref.key) : args[1] ? this.mapKey(mapRef, args[1]) : undefined;
         return (c) => rt.store.get(name)?.delete(key ? key(c) : undefined) ?? false;
       }
@@ -1278,6 +1641,7 @@ class Compiler {
         if (!arity(2, 2)) return () => false;
         const ref = mapArg(0);
         if (!ref || ref.kind !== 'Map') return () => false;
+        this.requireMapShape(ref, true, 'call to has_key() expects a map with explicit keys (non-scalar map)');
         const name = ref.name;
         const key = this.mapKey(ref, args[1]!);
         return (c) => rt.store.get(name)?.has(key(c)) ?? false;
@@ -1295,14 +1659,20 @@ class Compiler {
         }
         const ref = mapArg(0);
         if (!ref || ref.kind !== 'Map') return () => 0n;
+        this.requireMapShape(ref, true, 'call to len() expects a map with explicit keys (non-scalar map)');
         const name = ref.name;
         return () => BigInt(rt.store.get(name)?.size ?? 0);
       }
       case 'exit': {
         if (!arity(0, 1)) return () => 0n;
+        if (args[0]) {
+          const kind = this.kindOf(args[0]);
+          if (kind === 'string' || kind === 'tuple' || kind === 'bool') this.diags.push(errorAt(`exit() only supports int arguments (${kind} provided)`, e.loc));
+        }
         const code = args[0] ? this.expr(args[0]) : undefined;
+        // the exit status is one byte, as bpftrace's exit event carries it: exit(256) exits 0
         return (c) => {
-          rt.exit(code ? Number(toBig(code(c))) : 0);
+          rt.exit(code ? Number(BigInt.asUintN(8, toBig(code(c)))) : 0);
           return 0n;
         };
       }
@@ -1512,6 +1882,8 @@ class Compiler {
       return undefined;
     });
     this.expanding.push(macro.name);
+    const outermost = this.expansionSite === undefined;
+    if (outermost) this.expansionSite = call.loc;
     const last = body.stmts[body.stmts.length - 1];
     const valueExpr = last?.kind === 'ExprStmt' && !last.discard ? last.expr : undefined;
     // one scope for the statements and the value, so the value can read the macro's variables
@@ -1520,11 +1892,30 @@ class Compiler {
     const value = valueExpr ? this.expr(valueExpr) : undefined;
     this.scopes.pop();
     this.expanding.pop();
+    if (outermost) this.expansionSite = undefined;
     return (c) => {
       for (let i = 0; i < stmts.length; i++) stmts[i]!(c);
       return value ? value(c) : 0n;
     };
   }
+}
+
+/** A simulated duration as a short text: `850ns`, `9us`, `12.5us`, `3.2ms`, `1.25s`. */
+export function formatDuration(ns: number): string {
+  if (ns < 1e3) return `${ns}ns`;
+  if (ns < 1e6) return `${+(ns / 1e3).toFixed(1)}us`;
+  if (ns < 1e9) return `${+(ns / 1e6).toFixed(1)}ms`;
+  return `${+(ns / 1e9).toFixed(2)}s`;
+}
+
+/** Bytes of a string value: `\xNN` escapes (code units up to 0xff) are one byte, other characters their UTF-8 length. */
+function byteLength(s: string): number {
+  let bytes = 0;
+  for (const ch of s) {
+    const code = ch.codePointAt(0)!;
+    bytes += code <= 0xff ? 1 : code <= 0x7ff ? 2 : code <= 0xffff ? 3 : 4;
+  }
+  return bytes;
 }
 
 /** Integer widths upcast as bpftrace does; strings and integers never share a key slot. 'other' is unknown: no verdict. */
@@ -1601,4 +1992,3 @@ export function strftime(fmt: string, ns: number): string {
   });
 }
 
-export { globToRegExp };

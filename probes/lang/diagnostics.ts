@@ -44,6 +44,28 @@ export function hasErrors(list: readonly Diagnostic[]): boolean {
 const TAB_WIDTH = 4;
 
 /**
+ * Characters a terminal would act on instead of showing: C0 and C1 controls, DEL, the
+ * bidirectional overrides that reorder a line, and lone surrogates.
+ */
+const UNPRINTABLE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** `ch` as an excerpt shows it: a tab as 4 spaces, an unprintable character as `\xNN`/`\uNNNN`, the rest as is. */
+function shownChar(ch: string): string {
+  if (ch === '\t') return ' '.repeat(TAB_WIDTH);
+  if (!UNPRINTABLE.test(ch)) return ch;
+  const code = ch.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** Text from a script or its values (in a message or an excerpt line) made safe for a terminal. */
+export function printableText(text: string): string {
+  if (!UNPRINTABLE.test(text) && !text.includes('\t')) return text;
+  let out = '';
+  for (const ch of text) out += ch === '\t' ? ch : ch.length === 2 ? ch : shownChar(ch);
+  return out;
+}
+
+/**
  * The excerpt under a header: for a single-line span the line (tabs as 4 spaces) and a line of
  * `~` under columns [col, endCol) clipped to the line's length; for a span over several lines
  * every line of it, no underline; nothing if the line is not in the source.
@@ -53,20 +75,41 @@ function excerpt(loc: Loc, source: SourceFile): string[] {
     const out: string[] = [];
     for (let n = loc.line; n <= loc.endLine; n++) {
       const text = source.lineText(n);
-      if (text !== undefined) out.push(text);
+      if (text !== undefined) out.push(printableText(text));
     }
     return out;
   }
   const text = source.lineText(loc.line);
-  if (text === undefined) return [];
+  return text === undefined ? [] : underlinedLine(text, loc.col, loc.endCol);
+}
+
+/**
+ * A source line as an excerpt shows it (tabs as 4 spaces, unprintable characters escaped) and a
+ * line of `~` under columns [col, endCol), clipped to the line; nothing for a blank line (the end
+ * of an empty program has nothing to point at).
+ */
+export function underlinedLine(text: string, col: number, endCol: number): string[] {
+  if (text.trim() === '') return [];
+  const stop = Math.min(endCol - 1, text.length);
+  if (!text.includes('\t') && !UNPRINTABLE.test(text)) {
+    // the usual case: one column per code unit
+    const from = Math.min(col - 1, stop);
+    return [text, ' '.repeat(from) + '~'.repeat(Math.max(0, stop - from))];
+  }
   let shown = '';
   let marks = '';
   for (let x = 0; x < text.length; x++) {
-    const ch = text[x]!;
-    shown += ch === '\t' ? ' '.repeat(TAB_WIDTH) : ch;
-    if (x < loc.endCol - 1) {
-      const mark = x < loc.col - 1 ? ' ' : '~';
-      marks += ch === '\t' ? mark.repeat(TAB_WIDTH) : mark;
+    const code = text.charCodeAt(x);
+    const pairs = code >= 0xd800 && code <= 0xdbff && x + 1 < text.length && (text.charCodeAt(x + 1) & 0xfc00) === 0xdc00;
+    const seen = pairs ? text.slice(x, x + 2) : shownChar(text[x]!);
+    shown += seen;
+    // the underline keeps step with what is shown: a tab or an escape is several columns, a
+    // surrogate pair (one character, two columns of a location) one mark per column as before
+    const width = pairs ? 1 : seen.length;
+    if (x < endCol - 1) marks += (x < col - 1 ? ' ' : '~').repeat(width);
+    if (pairs) {
+      x++;
+      if (x < endCol - 1) marks += x < col - 1 ? ' ' : '~';
     }
   }
   return [shown, marks];
@@ -80,7 +123,7 @@ function excerpt(loc: Loc, source: SourceFile): string[] {
  */
 export function renderDiagnostic(d: Diagnostic, source?: SourceFile): string {
   const label = d.severity === 'error' ? 'ERROR' : 'WARNING';
-  const message = d.message.endsWith('\n') ? d.message.slice(0, -1) : d.message;
+  const message = printableText(d.message.endsWith('\n') ? d.message.slice(0, -1) : d.message);
   const lines: string[] = [];
   if (d.loc) {
     const file = source && source.name !== '' ? `${source.name}:` : '';
@@ -89,13 +132,24 @@ export function renderDiagnostic(d: Diagnostic, source?: SourceFile): string {
   } else {
     lines.push(`${label}: ${message}`);
   }
-  if (d.hint !== undefined && d.hint !== '') lines.push(`HINT: ${d.hint}`);
+  if (d.hint !== undefined && d.hint !== '') lines.push(`HINT: ${printableText(d.hint)}`);
   return lines.join('\n') + '\n';
 }
 
-/** Every diagnostic, errors first then warnings (each group in its original order), as bpftrace emits them. */
+/** How many errors (and how many warnings) are printed: the rest are counted, as clang's -ferror-limit does. */
+export const MAX_RENDERED = 20;
+
+/**
+ * The diagnostics, errors first then warnings (each group in its original order), as bpftrace
+ * emits them; past MAX_RENDERED of a kind, one line says how many more there were.
+ */
 export function renderDiagnostics(list: readonly Diagnostic[], source?: SourceFile): string {
   const errors = list.filter((d) => d.severity === 'error');
   const warnings = list.filter((d) => d.severity === 'warning');
-  return [...errors, ...warnings].map((d) => renderDiagnostic(d, source)).join('');
+  const some = (group: readonly Diagnostic[], label: string, what: string): string => {
+    const shown = group.slice(0, MAX_RENDERED).map((d) => renderDiagnostic(d, source)).join('');
+    const more = group.length - MAX_RENDERED;
+    return more > 0 ? `${shown}${label}: ${more} more ${what}${more === 1 ? '' : 's'} not shown\n` : shown;
+  };
+  return some(errors, 'ERROR', 'error') + some(warnings, 'WARNING', 'warning');
 }

@@ -37,6 +37,16 @@ const HEADER_CONSTANTS: Readonly<Record<string, Readonly<Record<string, string>>
   'linux/fs.h': { SEEK_SET: '0', SEEK_CUR: '1', SEEK_END: '2' },
 };
 
+/** How many `#define`s may expand one inside the other (`#define A B`, `#define B C`, ...). */
+export const MAX_MACRO_DEPTH = 64;
+/**
+ * How many tokens `#define` expansion may produce in one script. `#define A B B` over
+ * `#define B C C` over ... doubles at each level: without a ceiling 40 levels are 2^40 tokens.
+ */
+export const MAX_MACRO_TOKENS = 100_000;
+/** How deeply an `#if` expression may nest parentheses, unary operators and `?:`. */
+const MAX_PREPROCESSOR_NESTING = 64;
+
 export interface LexerOptions {
   /** Object-like macros defined before the script (default `DEFAULT_PREDEFINED`). */
   readonly predefined?: Readonly<Record<string, string>>;
@@ -48,6 +58,8 @@ export interface LexerState {
   readonly pending: readonly Token[];
   readonly pendingIndex: number;
   readonly defines: ReadonlyMap<string, MacroDef>;
+  readonly macroTokens: number;
+  readonly macroBudgetExhausted: boolean;
   readonly cond: readonly CondFrame[];
   readonly diagnosticCount: number;
   readonly sawToken: boolean;
@@ -184,15 +196,23 @@ export function convertIntLiteral(raw: string): IntConversion {
   return { ok: true, value: value * spec.mult };
 }
 
+/** What all the lexers of one script (its own and those of macro expansions) share. */
+interface ExpansionBudget {
+  /** Tokens produced by `#define` expansion so far (see MAX_MACRO_TOKENS). */
+  tokens: number;
+  /** The budget ran out or expansion nested too deeply: reported once, expansion stops. */
+  exhausted: boolean;
+}
+
 export function createLexer(source: SourceFile, options: LexerOptions = {}): Lexer {
   const predefined = new Map<string, MacroDef>();
   for (const [name, value] of Object.entries(options.predefined ?? DEFAULT_PREDEFINED)) {
     predefined.set(name, { value, functionLike: false });
   }
-  return makeLexer(source, predefined, new Set(), true);
+  return makeLexer(source, predefined, new Set(), true, { tokens: 0, exhausted: false });
 }
 
-function makeLexer(source: SourceFile, initialDefines: ReadonlyMap<string, MacroDef>, expanding: ReadonlySet<string>, directives: boolean): Lexer {
+function makeLexer(source: SourceFile, initialDefines: ReadonlyMap<string, MacroDef>, expanding: ReadonlySet<string>, directives: boolean, budget: ExpansionBudget): Lexer {
   const text = source.text;
   const len = text.length;
 
@@ -200,6 +220,15 @@ function makeLexer(source: SourceFile, initialDefines: ReadonlyMap<string, Macro
   let pending: readonly Token[] = [];
   let pendingIndex = 0;
   let defines: ReadonlyMap<string, MacroDef> = initialDefines;
+  /** `defines` may be shared (a save() snapshot or the caller's map): copy before changing it. */
+  let definesShared = true;
+  const writableDefines = (): Map<string, MacroDef> => {
+    if (definesShared) {
+      defines = new Map(defines);
+      definesShared = false;
+    }
+    return defines as Map<string, MacroDef>;
+  };
   let cond: readonly CondFrame[] = [];
   let diags: Diagnostic[] = [];
   let sawToken = false;
@@ -317,6 +346,10 @@ function makeLexer(source: SourceFile, initialDefines: ReadonlyMap<string, Macro
 
   const evalCondition = (expr: string, start: number, end: number): boolean => {
     const result = evaluatePreprocessorExpr(expr, defines);
+    if (result === 'too deep') {
+      report(`preprocessor expression nested too deeply: more than ${MAX_PREPROCESSOR_NESTING} levels`, start, end, 'preprocessor');
+      return false;
+    }
     if (result === undefined) {
       report(`invalid preprocessor expression: ${expr}`, start, end, 'preprocessor');
       return false;
@@ -365,26 +398,17 @@ function makeLexer(source: SourceFile, initialDefines: ReadonlyMap<string, Macro
         else cond = cond.slice(0, -1);
         return true;
       case 'define':
-        if (active()) {
-          const next = new Map(defines);
-          next.set(d.name, { value: d.value, functionLike: d.params !== undefined });
-          defines = next;
-        }
+        if (active()) writableDefines().set(d.name, { value: d.value, functionLike: d.params !== undefined });
         return false;
       case 'undef':
-        if (active() && defines.has(d.name)) {
-          const next = new Map(defines);
-          next.delete(d.name);
-          defines = next;
-        }
+        if (active() && defines.has(d.name)) writableDefines().delete(d.name);
         return false;
       case 'include': {
         // The kernel's types come from the simulated BTF; a header contributes its constants.
         const constants = d.system ? HEADER_CONSTANTS[d.path] : undefined;
         if (active() && constants) {
-          const next = new Map(defines);
+          const next = writableDefines();
           for (const [name, value] of Object.entries(constants)) next.set(name, { value, functionLike: false });
-          defines = next;
         }
         return false;
       }
@@ -590,14 +614,30 @@ function makeLexer(source: SourceFile, initialDefines: ReadonlyMap<string, Macro
     loc: source.loc(start, end),
   });
 
-  /** Expand an object-like macro used at [start, end); returns its first token (or the next token if it is empty). */
+  /**
+   * Expand an object-like macro used at [start, end); returns its first token (or the next token
+   * if it is empty). Nested expansions share the script's budget: past MAX_MACRO_DEPTH levels or
+   * MAX_MACRO_TOKENS tokens the first one to notice reports it (at its use, which the levels
+   * above move to theirs) and everything stops expanding.
+   */
   const expandMacro = (name: string, def: MacroDef, start: number, end: number, mode: LexMode): Token => {
+    if (budget.exhausted) return simple('Ident', start, end);
+    if (expanding.size >= MAX_MACRO_DEPTH) {
+      budget.exhausted = true;
+      report(`macro expansion nested too deeply: more than ${MAX_MACRO_DEPTH} levels of #define`, start, end, 'preprocessor');
+      return simple('Ident', start, end);
+    }
     const inner = new Set(expanding);
     inner.add(name);
-    const sub = makeLexer(new SourceFile(`<macro ${name}>`, def.value), defines, inner, false);
+    const sub = makeLexer(new SourceFile(`<macro ${name}>`, def.value), defines, inner, false, budget);
     const loc = source.loc(start, end);
     const tokens: Token[] = [];
-    for (let t = sub.next('code'); t.kind !== 'EOF'; t = sub.next('code')) {
+    for (let t = sub.next('code'); t.kind !== 'EOF' && !budget.exhausted; t = sub.next('code')) {
+      if (++budget.tokens > MAX_MACRO_TOKENS) {
+        budget.exhausted = true;
+        report(`macro expansion too large: more than ${MAX_MACRO_TOKENS} tokens`, start, end, 'preprocessor');
+        break;
+      }
       tokens.push({ ...t, start, end, loc, macro: t.macro ?? name });
     }
     for (const d of sub.diagnostics()) diags.push({ ...d, loc });
@@ -789,12 +829,18 @@ function makeLexer(source: SourceFile, initialDefines: ReadonlyMap<string, Macro
   return {
     source,
     next: (mode: LexMode = 'code') => scan(mode),
-    save: () => ({ pos, pending, pendingIndex, defines, cond, diagnosticCount: diags.length, sawToken, eofChecked }),
+    save: () => {
+      definesShared = true;
+      return { pos, pending, pendingIndex, defines, macroTokens: budget.tokens, macroBudgetExhausted: budget.exhausted, cond, diagnosticCount: diags.length, sawToken, eofChecked };
+    },
     restore: (s: LexerState) => {
       pos = s.pos;
       pending = s.pending;
       pendingIndex = s.pendingIndex;
       defines = s.defines;
+      definesShared = true;
+      budget.tokens = s.macroTokens;
+      budget.exhausted = s.macroBudgetExhausted;
       cond = s.cond;
       diags = diags.slice(0, s.diagnosticCount);
       sawToken = s.sawToken;
@@ -807,11 +853,19 @@ function makeLexer(source: SourceFile, initialDefines: ReadonlyMap<string, Macro
 
 // -----------------------------------------------------------------------------------------------
 // #if expressions: integers, macro names (undefined ones are 0), defined(X), ! ~ - + * / % << >>
-// < <= > >= == != & ^ | && || and parentheses. Undefined result means a malformed expression.
+// < <= > >= == != & ^ | && || and parentheses. Undefined result means a malformed expression;
+// 'too deep' one that nests past MAX_PREPROCESSOR_NESTING.
 
-function evaluatePreprocessorExpr(expr: string, defines: ReadonlyMap<string, MacroDef>, depth = 0): bigint | undefined {
+function evaluatePreprocessorExpr(expr: string, defines: ReadonlyMap<string, MacroDef>, depth = 0): bigint | undefined | 'too deep' {
   const tokens = expr.match(/0[xX][0-9a-fA-F]+|\d+|[A-Za-z_]\w*|<<|>>|<=|>=|==|!=|&&|\|\||\S/g) ?? [];
   let i = 0;
+  /** Parentheses, unary operators and `?:` open now; past the limit everything gives up. */
+  let nesting = 0;
+  let tooDeep = false;
+  const enter = (): boolean => {
+    if (++nesting > MAX_PREPROCESSOR_NESTING) tooDeep = true;
+    return !tooDeep;
+  };
   const peek = (): string | undefined => tokens[i];
   const take = (): string | undefined => tokens[i++];
   const bool = (b: boolean): bigint => (b ? 1n : 0n);
@@ -821,13 +875,17 @@ function evaluatePreprocessorExpr(expr: string, defines: ReadonlyMap<string, Mac
     const t = take();
     if (t === undefined) return undefined;
     if (t === '(') {
+      if (!enter()) return undefined;
       const v = binary(0);
+      nesting--;
       return take() === ')' ? v : undefined;
     }
     if (t === '!' || t === '~' || t === '-' || t === '+') {
+      if (!enter()) return undefined;
       const v = primary();
+      nesting--;
       if (v === undefined) return undefined;
-      return t === '!' ? bool(v === 0n) : t === '~' ? ~v : t === '-' ? -v : v;
+      return t === '!' ? bool(v === 0n) : t === '~' ? ~v : t === '-' ? BigInt.asIntN(64, -v) : v;
     }
     if (t === 'defined') {
       const paren = peek() === '(';
@@ -837,16 +895,29 @@ function evaluatePreprocessorExpr(expr: string, defines: ReadonlyMap<string, Mac
       if (paren && take() !== ')') return undefined;
       return bool(defines.has(name));
     }
-    if (/^\d/.test(t)) return BigInt(t.startsWith('0') && t.length > 1 && !/^0[xX]/.test(t) ? '0o' + t.slice(1) : t);
+    if (/^\d/.test(t)) {
+      const octal = t.startsWith('0') && t.length > 1 && !/^0[xX]/.test(t);
+      if (octal && !/^[0-7]+$/.test(t)) return undefined;
+      return BigInt.asIntN(64, BigInt(octal ? '0o' + t.slice(1) : t));
+    }
     if (/^[A-Za-z_]/.test(t)) {
       const def = defines.get(t);
       if (!def || depth > 16) return 0n;
-      return evaluatePreprocessorExpr(def.value, defines, depth + 1) ?? 0n;
+      const v = evaluatePreprocessorExpr(def.value, defines, depth + 1);
+      if (v === 'too deep') tooDeep = true;
+      return typeof v === 'bigint' ? v : 0n;
     }
     return undefined;
   };
 
+  // C's intmax_t: results wrap to 64 bits; shifting by a negative amount or by 64+ is an error
   const apply = (op: string, a: bigint, b: bigint): bigint | undefined => {
+    if ((op === '<<' || op === '>>') && (b < 0n || b > 63n)) return undefined;
+    const v = applyExact(op, a, b);
+    return v === undefined ? undefined : BigInt.asIntN(64, v);
+  };
+
+  const applyExact = (op: string, a: bigint, b: bigint): bigint | undefined => {
     switch (op) {
       case '||': return bool(a !== 0n || b !== 0n);
       case '&&': return bool(a !== 0n && b !== 0n);
@@ -888,14 +959,17 @@ function evaluatePreprocessorExpr(expr: string, defines: ReadonlyMap<string, Mac
     const c = binary(0);
     if (c === undefined || peek() !== '?') return c;
     take();
+    if (!enter()) return undefined;
     const a = ternary();
     if (take() !== ':') return undefined;
     const b = ternary();
+    nesting--;
     if (a === undefined || b === undefined) return undefined;
     return c !== 0n ? a : b;
   };
 
   const v = ternary();
+  if (tooDeep) return 'too deep';
   return i === tokens.length ? v : undefined;
 }
 

@@ -225,8 +225,15 @@ export class BpfMap {
   lhistArgs: LhistArgs | undefined;
   /** Updates refused because the map was full. */
   refused = 0;
+  /** Reads and updates skipped because the key had another number of elements than the map's. */
+  wrongKeys = 0;
 
   private arity = 0;
+
+  /** Elements in this map's keys (1 for a plain key), 0 before the first key. */
+  get keyArity(): number {
+    return this.arity;
+  }
   private root: Level = new Map();
   private scalarEntry: MapEntry | null = null;
   /** All keyed entries in insertion (for lru: recency) order. */
@@ -322,7 +329,10 @@ export class BpfMap {
       if (!create) return undefined;
       this.arity = parts.length;
     } else if (parts.length !== this.arity) {
-      throw new MapKindError(`${this.name}: key with ${parts.length} elements on a map keyed by ${this.arity}`);
+      // the compiler checks the keys it can see; a variable holding a tuple only shows here
+      this.wrongKeys++;
+      this.store.reportWrongKey(this, parts.length);
+      return undefined;
     }
     let level: Level = this.root;
     const last = parts.length - 1;
@@ -621,6 +631,16 @@ export interface MapStoreOptions {
    * `every` (default; bpftrace reports each failed update as it happens) or `once` per map.
    */
   readonly reportMapFull?: 'every' | 'once';
+  /** Called the first time a map meets a key with another number of elements than its own (the access is skipped). */
+  readonly onWrongKey?: (ev: WrongKeyEvent) => void;
+}
+
+export interface WrongKeyEvent {
+  /** Map name with its `@`. */
+  readonly map: string;
+  /** Elements of the map's keys, and of the key it was given. */
+  readonly arity: number;
+  readonly given: number;
 }
 
 /** All maps of one program, by name (with the `@`). */
@@ -629,11 +649,13 @@ export class MapStore {
   private readonly byName = new Map<string, BpfMap>();
   private readonly onMapFull: ((ev: MapFullEvent) => void) | undefined;
   private readonly reportOnce: boolean;
+  private readonly onWrongKey: ((ev: WrongKeyEvent) => void) | undefined;
 
   constructor(opts: MapStoreOptions = {}) {
     this.maxMapKeys = opts.maxMapKeys ?? DEFAULT_MAX_MAP_KEYS;
     this.onMapFull = opts.onMapFull;
     this.reportOnce = opts.reportMapFull === 'once';
+    this.onWrongKey = opts.onWrongKey;
   }
 
   /** Creates the map, or refines an existing one with `decl`. */
@@ -665,6 +687,11 @@ export class MapStore {
   /** Maps in exit order. */
   maps(): BpfMap[] {
     return this.names().map((n) => this.byName.get(n) as BpfMap);
+  }
+
+  /** @internal Called by a map given a key of another arity. */
+  reportWrongKey(m: BpfMap, given: number): void {
+    if (m.wrongKeys === 1) this.onWrongKey?.({ map: m.name, arity: m.keyArity, given });
   }
 
   /** @internal Called by a map that refused an insert. */

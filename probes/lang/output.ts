@@ -27,6 +27,7 @@ import {
   type MapEntry,
   type MapStore,
 } from './maps.js';
+import { underlinedLine } from './diagnostics.js';
 
 // -------------------------------------------------------------------------------------------
 // Histograms
@@ -424,18 +425,7 @@ export function renderDiagnostic(level: 'ERROR' | 'WARNING', msg: string, loc?: 
   const range = loc.colEnd !== undefined ? `${loc.col}-${loc.colEnd}` : `${loc.col}`;
   let out = `${loc.filename}:${loc.line}:${range}: ${level}: ${msg}\n`;
   if (loc.source !== undefined) {
-    const src = loc.source;
-    let line = '';
-    let under = '';
-    const end = loc.colEnd ?? loc.col + 1;
-    for (let i = 0; i < src.length; i++) {
-      const ch = src[i] as string;
-      const w = ch === '\t' ? 4 : 1;
-      line += ch === '\t' ? '    ' : ch;
-      if (i + 1 < loc.col) under += ' '.repeat(w);
-      else if (i + 1 < end) under += '~'.repeat(w);
-    }
-    out += line + '\n' + under + '\n';
+    for (const l of underlinedLine(loc.source, loc.col, loc.colEnd ?? loc.col + 1)) out += l + '\n';
   }
   return out;
 }

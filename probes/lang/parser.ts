@@ -6,7 +6,7 @@
 // reports it as `syntax: expected ...` with the location of the offending token. Errors are
 // returned as diagnostics, never thrown. Speculation (casts, sizeof) uses lexer save/restore.
 
-import type * as A from './ast.js';
+import * as A from './ast.js';
 import { errorAt, type Diagnostic } from './diagnostics.js';
 import { createLexer, type Lexer, type LexerOptions, type LexerState, type LexMode } from './lexer.js';
 import { spanLoc, type Loc, type SourceFile } from './source.js';
@@ -59,7 +59,21 @@ interface ParserState {
   readonly prev: Token;
   readonly lexer: LexerState;
   readonly diagnosticCount: number;
+  readonly nesting: number;
 }
+
+/**
+ * How deeply parentheses, brackets, call arguments, blocks, prefix operators and `?:` may nest. Each level is a few recursive calls here and in the compiler, so the limit is what
+ * keeps them inside the stack; no real script comes near it.
+ */
+export const MAX_NESTING_DEPTH = 256;
+
+/**
+ * How many levels one expression tree may have, counting the operators of a chain
+ * (`1 + 1 + ... + 1` is as deep as it is long: the compiler and the evaluator recurse into it);
+ * also how many branches one if/else if chain may have.
+ */
+export const MAX_EXPRESSION_DEPTH = 500;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -71,6 +85,8 @@ class Parser {
   private prev: Token;
   private diags: Diagnostic[] = [];
   private sawProbe = false;
+  /** Nesting levels open now (see MAX_NESTING_DEPTH). */
+  private nesting = 0;
 
   constructor(source: SourceFile, options: ParseOptions) {
     this.source = source;
@@ -87,6 +103,17 @@ class Parser {
       if (!(e instanceof ParseAbort)) throw e;
     }
     const diagnostics = [...this.lexer.diagnostics(), ...this.diags];
+    const tooDeep = program ? A.findTooDeep(program, MAX_EXPRESSION_DEPTH) : undefined;
+    if (tooDeep?.node.kind === 'If') {
+      diagnostics.push(errorAt(`if/else if chain too long: ${tooDeep.depth} branches (the limit is ${MAX_EXPRESSION_DEPTH})`, tooDeep.node.loc, { code: 'nesting' }));
+    } else if (tooDeep) {
+      diagnostics.push(
+        errorAt(`expression nested too deeply: ${tooDeep.depth} levels (the limit is ${MAX_EXPRESSION_DEPTH})`, tooDeep.node.loc, {
+          code: 'nesting',
+          hint: 'split it into parts held in variables',
+        }),
+      );
+    }
     if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
     return program ? { program, diagnostics } : { diagnostics };
   }
@@ -102,7 +129,7 @@ class Parser {
   }
 
   private save(): ParserState {
-    return { tok: this.tok, prev: this.prev, lexer: this.lexer.save(), diagnosticCount: this.diags.length };
+    return { tok: this.tok, prev: this.prev, lexer: this.lexer.save(), diagnosticCount: this.diags.length, nesting: this.nesting };
   }
 
   private restore(s: ParserState): void {
@@ -110,6 +137,18 @@ class Parser {
     this.prev = s.prev;
     this.lexer.restore(s.lexer);
     this.diags = this.diags.slice(0, s.diagnosticCount);
+    this.nesting = s.nesting;
+  }
+
+  /** Opens a nesting level at the current token; past MAX_NESTING_DEPTH that is a syntax error. */
+  private enter(): void {
+    if (++this.nesting > MAX_NESTING_DEPTH) {
+      this.fail(`nested too deeply: more than ${MAX_NESTING_DEPTH} levels of blocks, parentheses, brackets and operators`);
+    }
+  }
+
+  private leave(): void {
+    this.nesting--;
   }
 
   /** Kind of the token after the current one (scanned as code). */
@@ -371,7 +410,9 @@ class Parser {
 
   /** `{ stmt; stmt }`; `after` is how to scan the token after the closing brace. */
   private parseBlock(after: LexMode): A.Block {
-    const open = this.expect('{');
+    if (!this.at('{')) this.fail("expected '{'");
+    this.enter();
+    const open = this.advance();
     const stmts: A.Stmt[] = [];
     for (;;) {
       this.checkpoint();
@@ -384,6 +425,7 @@ class Parser {
       stmts.push(this.parseStatement());
     }
     this.advance(after);
+    this.leave();
     return { kind: 'Block', loc: this.from(open.loc), stmts };
   }
 
@@ -474,26 +516,42 @@ class Parser {
   /** The condition of `if`/`while`/`unroll`: `(expr)`, or a unary expression without parentheses. */
   private parseCondition(): A.Expr {
     if (this.at('(')) {
+      this.enter();
       this.advance();
       const e = this.parseExpr();
       this.expect(')');
+      this.leave();
       return e;
     }
     return this.parseUnary();
   }
 
+  /**
+   * `if c {} else if c2 {} ... else {}`: read in a loop and built into nested If nodes from the
+   * end (a long chain is bounded after parsing, by MAX_EXPRESSION_DEPTH).
+   */
   private parseIf(): A.If {
-    const start = this.advance();
-    const cond = this.parseCondition();
-    const then = this.parseBlock('code');
-    let otherwise: A.Block | A.If | undefined;
-    if (this.isIdent('else')) {
+    const arms: { start: Token; cond: A.Expr; then: A.Block }[] = [];
+    let otherwise: A.Block | undefined;
+    for (;;) {
+      const start = this.advance();
+      const cond = this.parseCondition();
+      const then = this.parseBlock('code');
+      arms.push({ start, cond, then });
+      if (!this.isIdent('else')) break;
       this.advance();
-      if (this.isIdent('if')) otherwise = this.parseIf();
-      else if (this.at('{')) otherwise = this.parseBlock('code');
+      if (this.isIdent('if')) continue;
+      if (this.at('{')) otherwise = this.parseBlock('code');
       else this.fail("expected '{' or 'if' after 'else'");
+      break;
     }
-    return { kind: 'If', loc: this.from(start.loc), cond, then, ...(otherwise ? { else: otherwise } : {}) };
+    const end = this.prev.loc;
+    let node: A.If | A.Block | undefined = otherwise;
+    for (let i = arms.length - 1; i >= 0; i--) {
+      const arm = arms[i]!;
+      node = { kind: 'If', loc: spanLoc(arm.start.loc, end), cond: arm.cond, then: arm.then, ...(node ? { else: node } : {}) };
+    }
+    return node as A.If;
   }
 
   private parseFor(): A.ForMap | A.ForRange {
@@ -550,15 +608,18 @@ class Parser {
   private parseTernary(): A.Expr {
     const cond = this.parseBinary(1);
     if (!this.at('?')) return cond;
+    this.enter();
     this.advance();
     if (this.at(':')) {
       this.advance();
       const otherwise = this.parseTernary();
+      this.leave();
       return { kind: 'Ternary', loc: this.from(cond.loc), cond, else: otherwise };
     }
     const then = this.parseTernary();
     this.expect(':');
     const otherwise = this.parseTernary();
+    this.leave();
     return { kind: 'Ternary', loc: this.from(cond.loc), cond, then, else: otherwise };
   }
 
@@ -580,11 +641,13 @@ class Parser {
   private parseUnary(): A.Expr {
     const t = this.current();
     if (t.kind === '++' || t.kind === '--') {
+      this.enter();
       this.advance();
       const operand = this.parseUnary();
       if (operand.kind !== 'Variable' && operand.kind !== 'Map' && operand.kind !== 'MapAccess') {
         this.fail('increment/decrement requires a variable or map', operand.loc);
       }
+      this.leave();
       return { kind: 'Unary', loc: this.from(t.loc), op: t.kind, operand, prefix: true };
     }
     if (t.kind === '&') {
@@ -596,8 +659,10 @@ class Parser {
       return { kind: 'Unary', loc: this.from(t.loc), op: '&', operand, prefix: true };
     }
     if (t.kind === '!' || t.kind === '~' || t.kind === '-' || t.kind === '*') {
+      this.enter();
       this.advance();
       const operand = this.parseUnary();
+      this.leave();
       return { kind: 'Unary', loc: this.from(t.loc), op: t.kind, operand, prefix: true };
     }
     return this.parsePostfix(this.parsePrimary());
@@ -626,9 +691,11 @@ class Parser {
         this.advance();
         e = { kind: 'FieldAccess', loc: this.from(e.loc), object: e, field: f.text, arrow: true };
       } else if (t.kind === '[') {
+        this.enter();
         this.advance();
         const index = this.parseExpr();
         this.expect(']');
+        this.leave();
         e = { kind: 'Index', loc: this.from(e.loc), object: e, index };
       } else if (t.kind === '++' || t.kind === '--') {
         if (e.kind !== 'Variable' && e.kind !== 'Map' && e.kind !== 'MapAccess') this.fail('increment/decrement requires a variable or map', t.loc);
@@ -673,6 +740,7 @@ class Parser {
     const t = this.advance();
     const map: A.MapRef = { kind: 'Map', loc: t.loc, name: t.text };
     if (!this.at('[')) return map;
+    this.enter();
     this.advance();
     const keys = [this.parseExpr()];
     while (this.at(',')) {
@@ -680,6 +748,7 @@ class Parser {
       keys.push(this.parseExpr());
     }
     this.expect(']');
+    this.leave();
     const key: A.Expr = keys.length > 1 ? { kind: 'Tuple', loc: spanLoc(keys[0]!.loc, keys[keys.length - 1]!.loc), elements: keys } : keys[0]!;
     return { kind: 'MapAccess', loc: this.from(t.loc), map, key };
   }
@@ -696,6 +765,7 @@ class Parser {
     if (KEYWORDS.has(name) && name !== 'config') this.fail('expected expression');
     this.advance();
     if (this.at('(')) {
+      this.enter();
       this.advance();
       const args: A.Expr[] = [];
       if (!this.at(')')) {
@@ -706,6 +776,7 @@ class Parser {
         }
       }
       this.expect(')');
+      this.leave();
       return { kind: 'Call', loc: this.from(t.loc), name, args };
     }
     if (isBuiltin(name)) return { kind: 'Builtin', loc: t.loc, name };
@@ -714,6 +785,13 @@ class Parser {
 
   /** `(...)`: empty tuple, record, cast, grouping or tuple. */
   private parseParen(): A.Expr {
+    this.enter();
+    const e = this.parseParenContents();
+    this.leave();
+    return e;
+  }
+
+  private parseParenContents(): A.Expr {
     const open = this.advance();
     if (this.at(')')) {
       this.advance();
@@ -823,7 +901,15 @@ class Parser {
 
   private parseSizeof(): A.Sizeof {
     const start = this.advance();
-    this.expect('(');
+    if (!this.at('(')) this.fail("expected '('");
+    this.enter();
+    const node = this.parseSizeofContents(start);
+    this.leave();
+    return node;
+  }
+
+  private parseSizeofContents(start: Token): A.Sizeof {
+    this.advance();
     if (this.at('Ident') && !isBuiltin(this.tok.text)) {
       const s = this.save();
       try {
@@ -846,7 +932,9 @@ class Parser {
 
   private parseOffsetof(): A.Offsetof {
     const start = this.advance();
-    this.expect('(');
+    if (!this.at('(')) this.fail("expected '('");
+    this.enter();
+    this.advance();
     const node: Mutable<A.Offsetof> = { kind: 'Offsetof', loc: start.loc, fields: [] };
     if (this.at('Ident') && TAGS.has(this.tok.text)) node.type = this.parseType(true)!;
     else node.expr = this.parseExpr();
@@ -861,6 +949,7 @@ class Parser {
       this.advance();
     }
     this.expect(')');
+    this.leave();
     node.fields = fields;
     node.loc = this.from(start.loc);
     return node;

@@ -73,14 +73,45 @@ export function literalIntType(v: bigint): IntType {
 // -------------------------------------------------------------------------------------------
 // Composite values
 
+/** How deep a tuple or record is (itself included) and how many plain values it holds in all: what printing it walks. */
+export interface Extent {
+  readonly depth: number;
+  readonly size: number;
+}
+
+function extentOf(values: readonly Value[]): Extent {
+  let depth = 0;
+  let size = 0;
+  for (const v of values) {
+    if (v instanceof TupleValue || v instanceof RecordValue) {
+      const e = v.extent;
+      depth = Math.max(depth, e.depth);
+      size += e.size;
+    } else size++;
+  }
+  return { depth: depth + 1, size };
+}
+
 /** `(1, "a", (2, 3))`. */
 export class TupleValue {
+  private extentCache: Extent | undefined = undefined;
   constructor(readonly items: readonly Value[]) {}
+
+  /** Worked out on first use (map keys of plain values never need it). */
+  get extent(): Extent {
+    return (this.extentCache ??= extentOf(this.items));
+  }
 }
 
 /** `(a = 1, b = "x")`, and structs printed as records. Field order is declaration order. */
 export class RecordValue {
+  private extentCache: Extent | undefined = undefined;
   constructor(readonly fields: readonly (readonly [string, Value])[]) {}
+
+  /** As TupleValue's. */
+  get extent(): Extent {
+    return (this.extentCache ??= extentOf(this.fields.map((f) => f[1])));
+  }
 
   get(name: string): Value | undefined {
     for (const [n, v] of this.fields) if (n === name) return v;

@@ -9,71 +9,7 @@ import { repoRoot } from '../helpers/repo.js';
 import { scenario } from '../helpers/machine.js';
 import { prepareRun } from '../../tui/run.js';
 import { runScript } from '../../probes/script.js';
-
-interface Case {
-  readonly name: string;
-  readonly program: string;
-  readonly scenario: string;
-  readonly seed: number;
-  readonly durationNs: number;
-  readonly format?: 'text' | 'json';
-  readonly positional?: readonly string[];
-  /** A script under traces/scripts instead of `program`. */
-  readonly file?: string;
-}
-
-const CASES: readonly Case[] = [
-  { name: 'hello', program: 'BEGIN { printf("hello world\\n"); }', scenario: 'default', seed: 1, durationNs: 1e6 },
-  { name: 'opensnoop-like', program: 'tracepoint:syscalls:sys_enter_openat { printf("%s %s\\n", comm, str(args.filename)); }', scenario: 'default', seed: 1, durationNs: 10e6 },
-  { name: 'syscall-count', program: 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }', scenario: 'default', seed: 1, durationNs: 50e6 },
-  { name: 'read-size-lhist', program: 'kretprobe:vfs_read { @bytes = lhist(retval, 0, 8192, 1024); }', scenario: 'default', seed: 1, durationNs: 20e6 },
-  { name: 'vfs-read-latency', program: 'kprobe:vfs_read { @start[tid] = nsecs; } kretprobe:vfs_read /@start[tid]/ { @ns[comm] = hist(nsecs - @start[tid]); delete(@start, tid); }', scenario: 'default', seed: 1, durationNs: 20e6 },
-  { name: 'sched-wildcard', program: 'tracepoint:sched:sched* { @[probe] = count(); } interval:ms:50 { exit(); }', scenario: 'default', seed: 1, durationNs: 1e9 },
-  { name: 'rq-issue-bytes', program: 'tracepoint:block:block_rq_issue { @ = hist(args.bytes); }', scenario: 'default', seed: 1, durationNs: 50e6 },
-  { name: 'vfs-open-path', program: 'kprobe:vfs_open { printf("open path: %s\\n", str(((struct path *)arg0)->dentry->d_name.name)); }', scenario: 'default', seed: 1, durationNs: 10e6 },
-  { name: 'blocking-read-steps', program: 'tracepoint:syscalls:sys_enter_read, tracepoint:filemap:mm_filemap_get_pages, tracepoint:kiotrace:folio_wait, tracepoint:nvme:nvme_setup_cmd, tracepoint:kiotrace:device_fetch, tracepoint:kiotrace:dma_transfer, tracepoint:irq:irq_handler_entry, tracepoint:nvme:nvme_complete_rq, tracepoint:sched:sched_wakeup, tracepoint:syscalls:sys_exit_read /ioid != 0/ { printf("%-10d io=%d %s\\n", nsecs, ioid, probe); }', scenario: 'blocking-read', seed: 1, durationNs: 20e6 },
-  { name: 'stats-and-json', program: 'kretprobe:vfs_read { @s = stats(retval); @c[comm] = count(); } interval:ms:20 { exit(); }', scenario: 'default', seed: 1, durationNs: 1e9, format: 'json' },
-  // tutorial one-liners 9 and 10: kernel stacks as map keys
-  { name: 'profile-kstack', program: 'profile:hz:99 { @[kstack] = count(); }', scenario: 'default', seed: 1, durationNs: 100e6 },
-  { name: 'sched-switch-kstack', program: 'tracepoint:sched:sched_switch { @[kstack] = count(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
-  { name: 'rq-complete-kstack-json', program: 'tracepoint:block:block_rq_complete /ioid % 50 == 0/ { @[kstack(4)] = count(); }', scenario: 'default', seed: 1, durationNs: 10e6, format: 'json' },
-  { name: 'script-iopaths', program: '', file: 'iopaths.bt', scenario: 'default', seed: 1, durationNs: 30e6 },
-  { name: 'records', program: 'BEGIN { $r = (a=1, b="x", t=(2, "y")); print($r); printf("%d %s %d\\n", $r.a, $r.b, $r.t.0); @r = (a=2, b="y"); @k[(a=1, b="k")] = 3; exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
-  { name: 'records-json', program: 'BEGIN { $r = (a=1, b="x"); print($r); @r = (a=2, b="y"); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, format: 'json' },
-  { name: 'kstack-printf', program: 'kprobe:vfs_read { printf("%s", kstack(3)); exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
-  { name: 'bare-struct-cast', program: 'kprobe:vfs_write { @[str(((file *)arg0)->f_path.dentry->d_name.name)] = count(); }', scenario: 'default', seed: 1, durationNs: 20e6 },
-  { name: 'include-constants', program: '#include <linux/sched.h>\n#include <linux/socket.h>\nBEGIN { printf("%d %d %d %d\\n", TASK_RUNNING, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, AF_INET6); }', scenario: 'default', seed: 1, durationNs: 1e6 },
-  {
-    name: 'macros',
-    program:
-      'macro add1(x) { x + 1 } macro bump($v) { $v = $v + 10 } macro show(desc, @m) { printf(desc); print(@m); clear(@m); } macro local() { $t = 99; $t } BEGIN { $a = 1; bump($a); @c[1] = 5; printf("%d %d\\n", add1(2), $a); show("maps:\\n", @c); $t = 3; printf("%d %d\\n", local(), $t); }',
-    scenario: 'default',
-    seed: 1,
-    durationNs: 1e6,
-  },
-  {
-    name: 'getopt',
-    program: 'BEGIN { printf("%d %d %s %d %s %d\\n", getopt("flag"), getopt("depth", 35, "max depth"), getopt("name", "none"), getopt("off", true), str($1), $#); }',
-    scenario: 'default',
-    seed: 1,
-    durationNs: 1e6,
-    positional: ['pos1', '--flag', '--depth=7', '--off=false'],
-  },
-  { name: 'curtask-parent', program: 'kprobe:do_nanosleep { @[comm, curtask->real_parent->pid, curtask->real_parent->comm] = count(); }', scenario: 'default', seed: 1, durationNs: 100e6 },
-  { name: 'kstack-len', program: 'kprobe:vfs_read { @d[len(kstack)] = count(); @z[len(ustack), len(kstack(2))] = count(); }', scenario: 'default', seed: 1, durationNs: 5e6 },
-  {
-    name: 'string-functions',
-    program: 'tracepoint:sched:sched_switch /strncmp(args.prev_comm, "kworker", 7) == 0/ { @[args.prev_comm] = count(); } BEGIN { printf("%d %d %d %d %d %d\\n", strcontains("fsync-writer", "sync"), strcontains("a", "b"), strstr("hello", "ll"), strstr("a", "z"), strlen("h\\xc3\\xa9llo"), strncmp("abc", "abd", 3)); }',
-    scenario: 'default',
-    seed: 1,
-    durationNs: 6e9,
-  },
-  { name: 'positional', program: 'BEGIN { printf("%d %s %d\\n", $1, str($2), $#); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['42', 'abc'] },
-  // the published tools' shapes, as our own scripts in traces/scripts
-  ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
-    (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
-  ),
-];
+import { CASES, type Case } from './runtime-cases.js';
 
 function runCase(c: Case): string {
   const s = scenario(c.scenario);

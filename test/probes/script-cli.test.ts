@@ -152,12 +152,19 @@ test('-f json, -o FILE, -q, -v and --dry-run', () => {
 });
 
 test('safety: loops are bounded, firings have a budget, maps have a cap', () => {
-  const loop = run('-e', 'BEGIN { $i = 0; while (1) { $i++; } printf("%d\\n", $i); }', '-q');
+  const loopProgram = 'BEGIN { $i = 0; while (1) { $i++; } printf("%d\\n", $i); }';
+  const loop = run('-e', loopProgram, '-q');
   assert.equal(loop.status, 0);
   assert.equal(loop.stdout, '10000\n\n\n'); // MAX_LOOP_ITERATIONS
+  // the cut says so (it was silent)
+  const underLoop = `${loopProgram}\n${' '.repeat(16)}${'~'.repeat(19)}\n`;
+  assert.equal(
+    loop.stderr,
+    `stdin:1:17-36: WARNING: while loops are deprecated; use a for loop over a range\n${underLoop}stdin:1:17-36: WARNING: while loop stopped after 10000 iterations; the rest of the loop was skipped\n${underLoop}`,
+  );
   const budget = run('-e', 'BEGIN { for ($i : 0..100000000) { @n++; } }', '-q');
   assert.equal(budget.status, 0);
-  assert.equal(budget.stderr, "WARNING: probe exceeded its instruction budget; the rest of this firing was skipped\n");
+  assert.equal(budget.stderr, 'stdin:1:1-6: WARNING: probe exceeded its instruction budget of 100000; the rest of this firing was skipped\nBEGIN { for ($i : 0..100000000) { @n++; } }\n~~~~~\n');
   assert.match(budget.stdout, /^\n\n@n: \d+\n$/);
   const cap = run('-e', 'config = { max_map_keys = 3 } BEGIN { for ($i : 0..5) { @m[$i] = $i; } }', '-q');
   assert.equal(cap.status, 0);
@@ -201,4 +208,52 @@ test('safety: user text is data, never code', () => {
   const r = run('-e', program, '-q');
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, '"); process.exit(7); ("|${process.exit(9)}\n\n\n@__proto__[__proto__]: 2\n@constructor: 1\n@k[`; throw 1; `]: 1\n@toString: 3\n');
+});
+
+test('the nastiest programs through the real CLI: exit 2, a clear message with a location, never a stack trace', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiotrace-nasty-'));
+  const nested = 'syntax: nested too deeply: more than 256 levels of blocks, parentheses, brackets and operators';
+  /** `stdin:1:COL-END: ERROR: message`, the line, and `~` under [col, end). */
+  const at = (name: string, line: string, lineNo: number, col: number, end: number, message: string): string =>
+    `${name}:${lineNo}:${col}-${end}: ERROR: ${message}\n${line}\n${' '.repeat(col - 1)}${'~'.repeat(end - col)}\n`;
+  try {
+    const parens = `BEGIN { $x = ${'('.repeat(2000)}1${')'.repeat(2000)}; }`;
+    const bangs = `BEGIN { $x = ${'!'.repeat(5000)}1; }`;
+    const sum = `BEGIN { $x = ${Array<string>(8000).fill('1').join('+')}; }`;
+    const cases: readonly [args: readonly string[], stderr: string][] = [
+      [['-e', parens], at('stdin', parens, 1, 269, 270, nested)],
+      [['-e', bangs], at('stdin', bangs, 1, 269, 270, nested)],
+      [['-e', sum], at('stdin', sum, 1, 14, 16013, 'expression nested too deeply: 8000 levels (the limit is 500)') + 'HINT: split it into parts held in variables\n'],
+      [['-e', ''], 'stdin:1:1-1: ERROR: No probes to attach\nHINT: a program needs a probe and its action, e.g. kprobe:vfs_read { @[comm] = count(); }\n'],
+      [['--dry-run', '-e', 'profile:hz:1000000000 { @ = count(); }'], at('stdin', 'profile:hz:1000000000 { @ = count(); }', 1, 1, 22, 'profile:hz:1000000000 fires every 1ns: faster than the simulation can run (the shortest period is 10us, 100000 Hz)') + 'HINT: use a longer period, e.g. profile:hz:99 or profile:ms:1\n'],
+      [['--dry-run', '-e', 'BEGIN { @ = lhist(1, 0, 10, 0); }'], at('stdin', 'BEGIN { @ = lhist(1, 0, 10, 0); }', 1, 13, 31, 'lhist() step must be >= 1 (0 provided)')],
+      // an escape sequence in the program comes out escaped, the caret in step
+      [['-e', 'BEGIN { \x1b[2J }'], 'stdin:1:9-10: ERROR: syntax: expected expression\nBEGIN { \\x1b[2J }\n        ~~~~\n'],
+    ];
+    for (const [args, stderr] of cases) {
+      const r = run(...args);
+      assert.equal(r.stderr, stderr, args.join(' ').slice(0, 80));
+      assert.equal(r.status, 2, args.join(' ').slice(0, 80));
+    }
+    // files: braces and ifs 3000 deep, 40 #defines that each double the one below
+    const braces = join(dir, 'braces.bt');
+    writeFileSync(braces, `BEGIN\n{\n${'{ if (1) '.repeat(1500)}{ }${' }'.repeat(1500)}\n}\n`);
+    const deep = run(braces);
+    assert.equal(deep.status, 2);
+    assert.match(deep.stderr, new RegExp(`^${braces.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:\\d+-\\d+: ERROR: ${nested}\n`));
+    const doubling = join(dir, 'doubling.bt');
+    writeFileSync(doubling, `${Array.from({ length: 40 }, (_, i) => `#define M${i} M${i + 1} M${i + 1}`).join('\n')}\nBEGIN { @x = M0; }\n`);
+    const expansion = run(doubling);
+    assert.equal(expansion.status, 2);
+    assert.equal(expansion.stderr, at(doubling, 'BEGIN { @x = M0; }', 41, 14, 16, 'macro expansion too large: more than 100000 tokens'));
+    // a NUL cannot be in an argument, but it can be in a file
+    const nul = join(dir, 'nul.bt');
+    writeFileSync(nul, 'BEGIN { @x = 1; \0 }\n');
+    const withNul = run(nul);
+    assert.equal(withNul.status, 2);
+    assert.equal(withNul.stderr, `${nul}:1:17-18: ERROR: syntax: expected expression\nBEGIN { @x = 1; \\x00 }\n${' '.repeat(16)}~~~~\n`);
+    for (const r of [deep, expansion, withNul]) assert.doesNotMatch(r.stderr, /internal error|\n {4}at /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

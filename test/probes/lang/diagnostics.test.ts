@@ -154,3 +154,89 @@ test('one error at a time: the first syntax error, no follow-on errors', () => {
   // A bad literal is reported once even though the parser read past it.
   assert.equal(errors('BEGIN { @x = 1zz + 2; @y = 3 }'), lines("stdin:1:15-17: ERROR: syntax: invalid integer suffix 'zz'", 'BEGIN { @x = 1zz + 2; @y = 3 }', '              ~~'));
 });
+
+/** The rendered error for a one-line program: header, the line, `~` under [col, endCol). */
+function oneLine(text: string, col: number, endCol: number, message: string, hint?: string): string {
+  const l = [`stdin:1:${col}-${endCol}: ERROR: ${message}`, text, ' '.repeat(col - 1) + '~'.repeat(endCol - col)];
+  if (hint !== undefined) l.push(`HINT: ${hint}`);
+  return lines(...l);
+}
+
+const NESTED = 'syntax: nested too deeply: more than 256 levels of blocks, parentheses, brackets and operators';
+
+test('nesting: parentheses, blocks, ifs, brackets, calls, unary operators and ?: stop at 256 levels, at the token that opens the 257th', () => {
+  // BEGIN's block is level 1, so 255 more fit and the 256th inside it is one too many
+  const parens = (n: number): string => `BEGIN { $x = ${'('.repeat(n)}1${')'.repeat(n)}; }`;
+  assert.equal(parse(new SourceFile('stdin', parens(255))).diagnostics.length, 0);
+  assert.equal(errors(parens(2000)), oneLine(parens(2000), 14 + 255, 15 + 255, NESTED));
+  const braces = `BEGIN { ${'{'.repeat(3000)}${'}'.repeat(3000)} }`;
+  assert.equal(errors(braces), oneLine(braces, 9 + 255, 10 + 255, NESTED));
+  // each `if (` opens its condition's parentheses inside the blocks of the ifs around it
+  const ifs = `BEGIN { ${'if (1) { '.repeat(2000)}${'}'.repeat(2000)} }`;
+  assert.equal(errors(ifs), oneLine(ifs, 9 + 9 * 255 + 3, 9 + 9 * 255 + 4, NESTED));
+  const bangs = `BEGIN { $x = ${'!'.repeat(5000)}1; }`;
+  assert.equal(errors(bangs), oneLine(bangs, 14 + 255, 15 + 255, NESTED));
+  const keys = `BEGIN { $x = ${'@m['.repeat(1000)}1${']'.repeat(1000)}; }`;
+  assert.equal(errors(keys), oneLine(keys, 14 + 3 * 255 + 2, 14 + 3 * 255 + 3, NESTED));
+  const calls = `BEGIN { $x = ${'strlen('.repeat(1000)}"a"${')'.repeat(1000)}; }`;
+  assert.equal(errors(calls), oneLine(calls, 14 + 7 * 255 + 6, 14 + 7 * 255 + 7, NESTED));
+  const ternaries = `BEGIN { $x = ${'1 ? '.repeat(1000)}1${' : 1'.repeat(1000)}; }`;
+  assert.equal(errors(ternaries), oneLine(ternaries, 14 + 4 * 255 + 2, 14 + 4 * 255 + 3, NESTED));
+  const casts = `BEGIN { $x = ${'(int8)'.repeat(1000)}1; }`;
+  assert.equal(errors(casts), oneLine(casts, 14 + 6 * 255, 15 + 6 * 255, NESTED));
+});
+
+test('nesting: a chain of 8000 terms is an expression 8000 levels deep; 500 is the limit', () => {
+  const chain = (n: number): string => `BEGIN { $x = ${Array<string>(n).fill('1').join('+')}; }`;
+  assert.equal(parse(new SourceFile('stdin', chain(500))).diagnostics.length, 0);
+  assert.equal(
+    errors(chain(8000)),
+    oneLine(chain(8000), 14, 14 + 2 * 8000 - 1, 'expression nested too deeply: 8000 levels (the limit is 500)', 'split it into parts held in variables'),
+  );
+  const fields = `BEGIN { $x = $t${'.a'.repeat(600)}; }`;
+  assert.equal(errors(fields), oneLine(fields, 14, 16 + 2 * 600, 'expression nested too deeply: 601 levels (the limit is 500)', 'split it into parts held in variables'));
+  const elseIfs = `BEGIN { if (1) { } ${'else if (1) { } '.repeat(600)}}`;
+  assert.equal(errors(elseIfs), oneLine(elseIfs, 9, 9 + 11 + 16 * 600 - 1, 'if/else if chain too long: 601 branches (the limit is 500)'));
+});
+
+test('#define expansion is bounded: 64 levels, 100000 tokens (not 2^40 for 40 doubling macros)', () => {
+  const doubling = Array.from({ length: 40 }, (_, i) => `#define M${i} M${i + 1} M${i + 1}`).join('\n');
+  assert.equal(
+    errors(`${doubling}\nBEGIN { $x = M0; }`),
+    lines('stdin:41:14-16: ERROR: macro expansion too large: more than 100000 tokens', 'BEGIN { $x = M0; }', '             ~~'),
+  );
+  const chained = Array.from({ length: 100 }, (_, i) => `#define C${i} C${i + 1}`).join('\n');
+  assert.equal(
+    errors(`${chained}\nBEGIN { $x = C0; }`),
+    lines('stdin:101:14-16: ERROR: macro expansion nested too deeply: more than 64 levels of #define', 'BEGIN { $x = C0; }', '             ~~'),
+  );
+  // 64 levels are fine
+  const fits = Array.from({ length: 63 }, (_, i) => `#define C${i} C${i + 1}`).join('\n');
+  assert.equal(parse(new SourceFile('stdin', `${fits}\n#define C63 7\nBEGIN { $x = C0; }`)).diagnostics.length, 0);
+});
+
+test('#if expressions: nesting is bounded, shifts and octal digits are checked', () => {
+  const deep = `#if ${'('.repeat(5000)}1${')'.repeat(5000)}`;
+  assert.equal(
+    errors(`${deep}\n#endif\nBEGIN {}`),
+    lines('stdin:1:1-10006: ERROR: preprocessor expression nested too deeply: more than 64 levels', deep, '~'.repeat(10005)),
+  );
+  assert.equal(errors('#if 1 << 99999999999\n#endif\nBEGIN {}'), lines('stdin:1:1-21: ERROR: invalid preprocessor expression: 1 << 99999999999', '#if 1 << 99999999999', '~'.repeat(20)));
+  assert.equal(errors('#if 09\n#endif\nBEGIN {}'), lines('stdin:1:1-7: ERROR: invalid preprocessor expression: 09', '#if 09', '~~~~~~'));
+});
+
+test('render: control characters and bidi overrides in a line or message are escaped, and the underline keeps step', () => {
+  const src = new SourceFile('stdin', 'BEGIN { @x = "\x1b[2J\u202e"; foo }');
+  assert.equal(
+    renderDiagnostic(errorAt("Unknown identifier: 'foo'\x07", { line: 1, col: 23, endLine: 1, endCol: 26 }), src),
+    lines("stdin:1:23-26: ERROR: Unknown identifier: 'foo'\\x07", 'BEGIN { @x = "\\x1b[2J\\u202e"; foo }', ' '.repeat(30) + '~~~'),
+  );
+  // an empty line (an empty program) has no excerpt
+  assert.equal(renderDiagnostic(errorAt('m', { line: 1, col: 1, endLine: 1, endCol: 1 }), new SourceFile('stdin', '')), 'stdin:1:1-1: ERROR: m\n');
+});
+
+test('renderDiagnostics: at most 20 errors and 20 warnings, then how many more (1000 bad probes printed 36 MB)', () => {
+  const many = [...Array.from({ length: 25 }, (_, i) => errorAt(`e${i}`)), ...Array.from({ length: 21 }, (_, i) => warningAt(`w${i}`))];
+  const expected = [...Array.from({ length: 20 }, (_, i) => `ERROR: e${i}`), 'ERROR: 5 more errors not shown', ...Array.from({ length: 20 }, (_, i) => `WARNING: w${i}`), 'WARNING: 1 more warning not shown'];
+  assert.equal(renderDiagnostics(many), lines(...expected));
+});

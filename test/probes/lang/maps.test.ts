@@ -4,6 +4,7 @@ import {
   MAP_FULL_MESSAGE,
   MapKindError,
   MapStore,
+  type WrongKeyEvent,
   checkHistBits,
   checkLhistArgs,
   histIndex,
@@ -262,9 +263,19 @@ test('misuse is a MapKindError', () => {
   m.count('a');
   assert.throws(() => m.sum('a', 1n), MapKindError);
   assert.throws(() => m.count(undefined), MapKindError);
-  assert.throws(() => m.count(tuple(1n, 2n)), MapKindError);
   const h = s.map('@h');
   assert.throws(() => h.hist(undefined, 1n, 6), /hist: bits 6 must be 0\.\.5/);
+});
+
+test('a key with another number of elements is skipped and reported once (a variable can hold any tuple)', () => {
+  const seen: WrongKeyEvent[] = [];
+  const s = new MapStore({ onWrongKey: (e) => seen.push(e) });
+  const m = s.map('@m');
+  assert.equal(m.count('a'), true);
+  assert.equal(m.count(tuple(1n, 2n)), false);
+  assert.equal(m.get(tuple(1n, 2n, 3n)), 0n);
+  assert.deepEqual([m.wrongKeys, m.keyArity, m.size], [2, 1, 1]);
+  assert.deepEqual(seen, [{ map: '@m', arity: 1, given: 2 }]);
 });
 
 test('store: names in bpftrace exit order', () => {

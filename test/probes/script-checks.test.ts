@@ -1,0 +1,262 @@
+// What --dry-run refuses, as full rendered text: everything a program would get wrong at run time
+// is checked when it compiles (lhist arguments, map shapes, printf fields, exit codes, timer
+// rates, sizes, macro growth, an empty program); and the runaway cases that can only show at run
+// time stop with one message each and a count at the end.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { scenario } from '../helpers/machine.js';
+import { scriptOptions } from '../helpers/script.js';
+import { prepareRun } from '../../tui/run.js';
+import { runScript } from '../../probes/script.js';
+import { globMatches } from '../../probes/lang/compile.js';
+
+interface Outcome {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `program` on `default` (quiet: no "Attached" line), for `durationNs` unless dry. */
+function run(program: string, opts: { dryRun?: boolean; durationNs?: number; format?: 'text' | 'json' } = {}): Outcome {
+  const durationNs = opts.durationNs ?? 20e6;
+  const m = prepareRun(scenario('default'), { seed: 1, durationNs });
+  let stdout = '';
+  let stderr = '';
+  const r = runScript(
+    m,
+    scriptOptions(
+      program,
+      durationNs,
+      (t, stream) => {
+        if (stream === 'stdout') stdout += t;
+        else stderr += t;
+      },
+      { quiet: true, dryRun: opts.dryRun ?? false, format: opts.format ?? 'text' },
+    ),
+  );
+  return { exitCode: r.exitCode, stdout, stderr };
+}
+
+/** `stdin:1:COL-END: ERROR: message`, the program, `~` under [col, end), then any hint. */
+function refusal(program: string, col: number, end: number, message: string, hint?: string): string {
+  return [`stdin:1:${col}-${end}: ERROR: ${message}`, program, ' '.repeat(col - 1) + '~'.repeat(end - col), ...(hint !== undefined ? [`HINT: ${hint}`] : [])].join('\n') + '\n';
+}
+
+/** Each program must be refused by --dry-run with exactly this text on stderr, exit 2. */
+function assertRefused(cases: readonly (readonly [program: string, stderr: string])[]): void {
+  for (const [program, stderr] of cases) {
+    const r = run(program, { dryRun: true });
+    assert.equal(r.stderr, stderr, program);
+    assert.equal(r.exitCode, 2, program);
+    assert.equal(r.stdout, '', program);
+  }
+}
+
+test('lhist and hist arguments are checked when the program compiles, with bpftrace messages', () => {
+  const p = (args: string): string => `BEGIN { @ = lhist(1, ${args}); }`;
+  assertRefused([
+    [p('0, 10, 0'), refusal(p('0, 10, 0'), 13, 31, 'lhist() step must be >= 1 (0 provided)')],
+    [p('0, 100000, 1'), refusal(p('0, 100000, 1'), 13, 35, 'lhist() too many buckets, must be <= 1000 (would need 100000)')],
+    [
+      p('10, 5, 1'),
+      refusal(p('10, 5, 1'), 13, 31, 'lhist() min must be less than max (provided min 10 and max 5)') +
+        refusal(p('10, 5, 1'), 13, 31, 'lhist() step is too large for the given range (provided step 1 for range -5)'),
+    ],
+    [p('0, 10, 20'), refusal(p('0, 10, 20'), 13, 32, 'lhist() step is too large for the given range (provided step 20 for range 10)')],
+    [p('-1, 10, 1'), refusal(p('-1, 10, 1'), 13, 32, 'lhist: invalid min value (must be non-negative literal)')],
+    ['BEGIN { $m = 1; @ = lhist(1, $m, 10, 1); }', refusal('BEGIN { $m = 1; @ = lhist(1, $m, 10, 1); }', 21, 40, 'lhist: invalid min value (must be non-negative literal)')],
+    ['BEGIN { $b = 1; @ = hist(1, $b); }', refusal('BEGIN { $b = 1; @ = hist(1, $b); }', 29, 31, 'hist: invalid bits value, need integer literal')],
+    ['BEGIN { @h = hist(1, 1); @h = hist(2, 2); }', refusal('BEGIN { @h = hist(1, 1); @h = hist(2, 2); }', 31, 41, 'hist: bits 2 on @h, which is a histogram with bits 1')],
+  ]);
+});
+
+test('map shape: a map is used with keys or without, and has_key, len, delete and for agree', () => {
+  const scalarThenKeyed = 'BEGIN { @x = 0; @x[1] = 1; }';
+  const keyedThenScalar = 'BEGIN { @x[1] = 0; print(@x + 1); }';
+  const keyedMessage = '@x used as a map with an explicit key (non-scalar map), previously used without an explicit key (scalar map)';
+  const scalarMessage = '@x used as a map without an explicit key (scalar map), previously used with an explicit key (non-scalar map)';
+  const hasKey = 'BEGIN { @x = 1; if (has_key(@x, 1)) {} }';
+  // the check waits for the map's first use when has_key() comes before it
+  const hasKeyFirst = 'BEGIN { if (has_key(@x, 1)) {} @x = 1; }';
+  const len = 'BEGIN { @x = 1; $n = len(@x); }';
+  const delete2 = 'BEGIN { @x = 1; delete(@x, 1); }';
+  const delete1 = 'BEGIN { @x[1] = 1; delete(@x); }';
+  const iterate = 'BEGIN { @x = 1; for ($kv : @x) { } }';
+  const nestedKey = 'BEGIN { @m[1] = 1; @m[(1, (2, 3))] = 2; }';
+  assertRefused([
+    [scalarThenKeyed, refusal(scalarThenKeyed, 17, 22, keyedMessage)],
+    [keyedThenScalar, refusal(keyedThenScalar, 26, 28, scalarMessage)],
+    [hasKey, refusal(hasKey, 29, 31, 'call to has_key() expects a map with explicit keys (non-scalar map)')],
+    [hasKeyFirst, refusal(hasKeyFirst, 21, 23, 'call to has_key() expects a map with explicit keys (non-scalar map)')],
+    [len, refusal(len, 26, 28, 'call to len() expects a map with explicit keys (non-scalar map)')],
+    [delete2, refusal(delete2, 24, 26, 'call to delete() with two arguments expects a map with explicit keys (non-scalar map)')],
+    [delete1, refusal(delete1, 27, 29, 'call to delete() with a single argument expects a map without explicit keys (scalar map)')],
+    [iterate, refusal(iterate, 28, 30, '@x has no explicit keys (scalar map), and cannot be used for iteration')],
+    [nestedKey, refusal(nestedKey, 23, 34, "Argument mismatch for @m: trying to access with arguments: '(int8,(int8,int8))' when map expects arguments: 'int8'")],
+  ]);
+  // a tuple in a variable only shows its size at run time: the map skips the key and says so, once
+  const held = run('BEGIN { $t = (1, 2); @m[$t] = 1; @m[1] = 2; @m[3]++; exit(); }');
+  assert.deepEqual(held, {
+    exitCode: 0,
+    stdout: '\n\n@m[1, 2]: 1\n',
+    stderr: 'WARNING: @m is keyed by 2 elements: a key of 1 was skipped\nWARNING: @m: 2 keys with the wrong number of elements were skipped in all\n',
+  });
+});
+
+test('printf field widths and precisions have a ceiling; exit() takes an int and exits with its low byte', () => {
+  const width = 'BEGIN { printf("%99999d\\n", 1); }';
+  const precision = 'BEGIN { printf("%.2000s\\n", "a"); }';
+  const exitString = 'BEGIN { $a = "1"; exit($a); }';
+  assertRefused([
+    [width, refusal(width, 16, 27, 'printf: the field width of %99999d is over the limit of 1024')],
+    [precision, refusal(precision, 16, 27, 'printf: the precision of %.2000s is over the limit of 1024')],
+    [exitString, refusal(exitString, 19, 27, 'exit() only supports int arguments (string provided)')],
+  ]);
+  const widest = run('BEGIN { printf("%1024d|\\n", 7); exit(); }');
+  assert.equal(widest.stdout, `${' '.repeat(1023)}7|\n\n\n`);
+  // bpftrace's exit event carries one byte
+  assert.deepEqual([run('BEGIN { exit(257); }').exitCode, run('BEGIN { exit(-1); }').exitCode, run('BEGIN { $x = 1; exit($x + 255); }').exitCode], [1, 255, 0]);
+});
+
+test('timers faster than the simulation can run are refused: profile:hz:1000000000, interval:ns:1', () => {
+  const hint = (provider: string): string => `use a longer period, e.g. ${provider}:hz:99 or ${provider}:ms:1`;
+  const fast = (raw: string, period: string): string => `${raw} fires every ${period}: faster than the simulation can run (the shortest period is 10us, 100000 Hz)`;
+  assertRefused([
+    ['profile:hz:1000000000 { @ = count(); }', refusal('profile:hz:1000000000 { @ = count(); }', 1, 22, fast('profile:hz:1000000000', '1ns'), hint('profile'))],
+    ['interval:ns:1 { @ = count(); }', refusal('interval:ns:1 { @ = count(); }', 1, 14, fast('interval:ns:1', '1ns'), hint('interval'))],
+    ['interval:us:9 { exit(); }', refusal('interval:us:9 { exit(); }', 1, 14, fast('interval:us:9', '9us'), hint('interval'))],
+    ['interval:s:99999999999 { exit(); }', refusal('interval:s:99999999999 { exit(); }', 1, 23, 'Invalid rate of interval probe: interval:s:99999999999')],
+    ['interval:ms:1e3 { exit(); }', refusal('interval:ms:1e3 { exit(); }', 1, 16, 'Invalid rate of interval probe: interval:ms:1e3')],
+  ]);
+  assert.equal(run('interval:us:10 { exit(); }', { dryRun: true }).exitCode, 0);
+});
+
+test('max_map_keys, map declarations and string literals have ceilings tied to max_strlen and memory', () => {
+  const memory = 'kiotrace keeps every map in memory; a smaller max_strlen allows more keys';
+  const keys = 'config = { max_map_keys = 1000000000 } BEGIN { exit(); }';
+  const zero = 'config = { max_map_keys = 0 } BEGIN { exit(); }';
+  const strlenZero = 'config = { max_strlen = 0 } BEGIN { exit(); }';
+  const strlenText = 'config = { max_strlen = "x" } BEGIN { exit(); }';
+  const decl = 'let @a = hash(2000000); BEGIN { exit(); }';
+  const declType = 'let @a = btree(10); BEGIN { exit(); }';
+  const longString = 'config = { max_strlen = 8 } BEGIN { printf("%s\\n", "123456789"); exit(); }';
+  assertRefused([
+    [keys, refusal(keys, 12, 37, 'max_map_keys 1000000000 is out of range: it must be between 1 and 1048576', memory)],
+    [zero, refusal(zero, 12, 28, 'max_map_keys 0 is out of range: it must be between 1 and 1048576', memory)],
+    [strlenZero, refusal(strlenZero, 12, 26, 'max_strlen 0 is out of range: it must be between 1 and 1048576')],
+    [strlenText, refusal(strlenText, 12, 28, 'max_strlen: expecting a number, got "x"')],
+    [decl, refusal(decl, 1, 23, '@a: max entries 2000000 is out of range: it must be between 1 and 1048576', memory)],
+    [declType, refusal(declType, 1, 19, 'Invalid bpf map type: btree', 'Valid map types: hash, lruhash, percpuhash, percpulruhash')],
+    [longString, refusal(longString, 52, 63, 'String is too long (over 8 bytes): 123456789', 'raise config max_strlen')],
+  ]);
+  // a smaller max_strlen allows more keys; a declaration sets the map's size
+  assert.equal(run('config = { max_strlen = 64; max_map_keys = 4194304 } BEGIN { exit(); }', { dryRun: true }).exitCode, 0);
+  const declared = run('let @a = hash(2); BEGIN { @a[1] = 1; @a[2] = 2; @a[3] = 3; exit(); }');
+  assert.equal(declared.stdout, '\n\n@a[1]: 1\n@a[2]: 2\n');
+  const lru = run('let @a = lruhash(2); BEGIN { @a[1] = 1; @a[2] = 2; @a[3] = 3; exit(); }');
+  assert.deepEqual([lru.stdout, lru.stderr], ['\n\n@a[2]: 2\n@a[3]: 3\n', '']);
+});
+
+test('an empty program is refused as bpftrace refuses it: No probes to attach, exit 2', () => {
+  const hint = 'HINT: a program needs a probe and its action, e.g. kprobe:vfs_read { @[comm] = count(); }\n';
+  assertRefused([
+    ['', `stdin:1:1-1: ERROR: No probes to attach\n${hint}`],
+    ['  \n\t\n', `stdin:3:1-1: ERROR: No probes to attach\n${hint}`],
+    ['// nothing', `stdin:1:11-11: ERROR: No probes to attach\n// nothing\n${' '.repeat(10)}\n${hint}`],
+    ['/* a */\n// b\n', `stdin:3:1-1: ERROR: No probes to attach\n${hint}`],
+    ['config = { max_map_keys = 10 }\n', `stdin:2:1-1: ERROR: No probes to attach\n${hint}`],
+    [
+      'config = { missing_probes = ignore } kprobe:nope_a { } kprobe:nope_b { }',
+      refusal('config = { missing_probes = ignore } kprobe:nope_a { } kprobe:nope_b { }', 38, 51, 'No probes to attach', 'config missing_probes skipped every probe of the program'),
+    ],
+  ]);
+});
+
+test('macros that expand into macros are bounded in depth and in size', () => {
+  // ten macros, each passing a 200-term sum to the next: 2000 levels once expanded
+  const deep = Array.from({ length: 10 }, (_, i) => `macro m${i}(x) { ${i === 9 ? 'x' : `m${i + 1}(${Array<string>(200).fill('x').join('+')})`} }`).join(' ') + ' BEGIN { $y = m0(1); exit(); }';
+  const call = deep.indexOf('m0(1)') + 1;
+  assertRefused([[deep, refusal(deep, call, call + 5, 'nested too deeply after macro expansion: more than 1500 levels')]]);
+  // thirty macros that each use the next twice: 2^30 expansions without a ceiling
+  const doubling = Array.from({ length: 30 }, (_, i) => `macro e${i}(x) { e${i + 1}(x) + e${i + 1}(x) }`).join(' ') + ' macro e30(x) { x } BEGIN { $y = e0(1); exit(); }';
+  const at = doubling.indexOf('e0(1)') + 1;
+  assertRefused([[doubling, refusal(doubling, at, at + 5, 'program too large after macro expansion: more than 250000 statements and expressions')]]);
+});
+
+test('runaway firings stop with one message and a count at the end: while bound, instruction budget, full maps, values that grow', () => {
+  const loop = 'interval:ms:1 { $i = 0; while ($i < 20000) { $i++; } } interval:ms:5 { exit(); }';
+  const loopAt = 'stdin:1:25-53';
+  const underLoop = ' '.repeat(24) + '~'.repeat(28);
+  assert.deepEqual(run(loop), {
+    exitCode: 0,
+    stdout: '\n\n',
+    stderr:
+      `${loopAt}: WARNING: while loops are deprecated; use a for loop over a range\n${loop}\n${underLoop}\n` +
+      `${loopAt}: WARNING: while loop stopped after 10000 iterations; the rest of the loop was skipped\n${loop}\n${underLoop}\n` +
+      `WARNING: the while loop at ${loopAt} was stopped after 10000 iterations in 4 firings\n`,
+  });
+  const budget = 'interval:ms:1 { for ($i : 0..1000000) { @n++; } } interval:ms:5 { exit(); }';
+  assert.deepEqual(run(budget), {
+    exitCode: 0,
+    stdout: '\n\n@n: 200000\n',
+    stderr:
+      `stdin:1:1-14: WARNING: probe exceeded its instruction budget of 100000; the rest of this firing was skipped\n${budget}\n${'~'.repeat(13)}\n` +
+      'WARNING: the probe at stdin:1:1-14 exceeded its instruction budget in 4 firings\n',
+  });
+  const full = run('config = { max_map_keys = 2 } interval:us:100 { @m[nsecs] = count(); } interval:ms:5 { exit(); }');
+  assert.deepEqual(full, {
+    exitCode: 0,
+    stdout: '\n\n@m[100000]: 1\n@m[200000]: 1\n',
+    stderr:
+      "WARNING: Map full; can't update element. Try increasing max_map_keys config or manually setting the max entries in a map declaration e.g. `let @a = hash(5000)`\n" +
+      'Additional Info - helper: map_update_elem, retcode: -7\n' +
+      'WARNING: Map full: @m refused 47 updates in all (max entries 2)\n',
+  });
+  const fullJson = run('config = { max_map_keys = 2 } interval:us:100 { @m[nsecs] = count(); } interval:ms:5 { exit(); }', { format: 'json' });
+  assert.equal(
+    fullJson.stdout,
+    '{"type": "helper_error", "msg": "Argument list too long", "helper": "map_update_elem", "retcode": -7}\n' +
+      '{"type": "runtime_error", "msg": "Map full: @m refused 47 updates in all (max entries 2)"}\n' +
+      '{"type": "map", "data": {"@m": {"100000": 1, "200000": 1}}}\n',
+  );
+  // probes that each use a whole budget and fire often would take hours of wall time: stopped, results kept
+  const crawl = 'kprobe:vfs_read { for ($i : 0..1000000) { @m++; } }';
+  assert.deepEqual(run(crawl), {
+    exitCode: 1,
+    stdout: '\n\n@m: 10050000\n',
+    stderr:
+      `stdin:1:1-16: WARNING: probe exceeded its instruction budget of 100000; the rest of this firing was skipped\n${crawl}\n${'~'.repeat(15)}\n` +
+      'WARNING: the program was stopped at 1ms of simulated time: its probes had run 20100201 instructions, more than the simulation keeps up with (20000000 per simulated second)\n' +
+      'WARNING: the probe at stdin:1:1-16 exceeded its instruction budget in 201 firings\n',
+  });
+  const grow = 'BEGIN { $t = (1, 2); for ($i : 0..100) { $t = ($t, $t); } print($t); exit(); }';
+  assert.deepEqual(run(grow), {
+    exitCode: 0,
+    stdout: '\n\n',
+    stderr: `stdin:1:47-55: WARNING: this value grew past 32 levels of nesting or 10000 values (a tuple built from itself?); the rest of this firing was skipped\n${grow}\n${' '.repeat(46)}~~~~~~~~\n`,
+  });
+});
+
+test('attach point globs match without backtracking blow-up; an attach point longer than any name is refused', () => {
+  const table: readonly (readonly [glob: string, name: string, matches: boolean])[] = [
+    ['kprobe:vfs_*', 'kprobe:vfs_read', true],
+    ['kprobe:vfs_*', 'kprobe:do_vfs_read', false],
+    ['tracepoint:block:block_rq_?ssue', 'tracepoint:block:block_rq_issue', true],
+    ['a?c', 'ac', false],
+    ['*a*b', 'xaxb', true],
+    ['*a*b', 'xaxbx', false],
+    ['**', '', true],
+    ['a*', 'a', true],
+    ['', 'a', false],
+    ['*', 'anything', true],
+    // as a regular expression this one takes seconds per name
+    ['*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(60), false],
+  ];
+  for (const [glob, name, matches] of table) assert.equal(globMatches(glob, name), matches, `${glob} ~ ${name}`);
+  const stars = 'kprobe:*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b { }';
+  const long = `kprobe:v${'x'.repeat(2000)} { }`;
+  assertRefused([
+    [stars, refusal(stars, 1, 40, 'No matches for kprobe *a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b.')],
+    [long, refusal(long, 1, 2009, 'attach point too long: 2008 characters, longer than any probe name (the limit is 1024)')],
+  ]);
+});
