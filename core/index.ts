@@ -8,7 +8,7 @@ export { EventQueue } from './sim/event-queue.js';
 export { Random } from './sim/random.js';
 export { Process, WaitQueue, SLEEP, type ProcessBody, type Waker } from './sim/process.js';
 export { SimBug } from './sim/errors.js';
-export { ProbeHit, ProbeRegistry, ProbeSite, FuncProbe, Tracepoint, globToRegExp, registerValue } from './trace/probe.js';
+export { ProbeHit, ProbeRegistry, ProbeSite, FuncProbe, Tracepoint, globMatches, registerValue } from './trace/probe.js';
 export type { FieldRecord, FieldValue, HitContext, ProbeHandler, ProbeProvider, FuncParam } from './trace/probe.js';
 export type { FormatField } from './trace/formats.js';
 export { SYSCALL_NR, type DeviceStep, type DmaStep } from './trace/events.js';

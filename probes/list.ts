@@ -1,7 +1,7 @@
 // `kiotrace -l [PATTERN]` / `-lv`: probe names the way `bpftrace -l` prints them, and with -v each
 // tracepoint's fields (common_* omitted) or each kprobe's parameters, with their C types.
 
-import { bootMachine, DEFAULT_MACHINE, globToRegExp, type ProbeSite } from '../core/index.js';
+import { bootMachine, DEFAULT_MACHINE, globMatches, type ProbeSite } from '../core/index.js';
 import { canonicalSpec } from './attach.js';
 
 function describe(site: ProbeSite): string[] {
@@ -20,9 +20,8 @@ export function listProbes(pattern: string | undefined, verbose: boolean): strin
   const sites = m.k.registry.all();
   let selected = sites;
   if (pattern !== undefined && pattern !== '' && pattern !== '*') {
-    const full = globToRegExp(canonicalSpec(pattern));
-    const tail = globToRegExp(pattern);
-    selected = sites.filter((s) => full.test(s.fullName) || tail.test(s.fullName.slice(s.fullName.indexOf(':') + 1)));
+    const full = canonicalSpec(pattern);
+    selected = sites.filter((s) => globMatches(full, s.fullName) || globMatches(pattern, s.fullName.slice(s.fullName.indexOf(':') + 1)));
   }
   const out: string[] = [];
   for (const s of selected) {

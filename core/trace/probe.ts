@@ -196,17 +196,35 @@ export class ProbeRegistry {
 
   /** Sites whose full name matches a glob (`*` any run, `?` one char), sorted by name. */
   match(glob: string): ProbeSite[] {
-    const re = globToRegExp(glob);
-    return this.all().filter((s) => re.test(s.fullName));
+    return this.all().filter((s) => globMatches(glob, s.fullName));
   }
 }
 
-export function globToRegExp(glob: string): RegExp {
-  let src = '^';
-  for (const ch of glob) {
-    if (ch === '*') src += '.*';
-    else if (ch === '?') src += '.';
-    else src += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+/**
+ * Whether `name` matches `glob` (`*` any run, `?` one character), as the shell matches: the
+ * greedy walk that backs up only to the last `*`, so O(glob x name) at worst. (A regular
+ * expression of `*a*a*a...` backtracks exponentially.)
+ */
+export function globMatches(glob: string, name: string): boolean {
+  let g = 0;
+  let n = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    const c = glob[g];
+    if (c !== undefined && c !== '*' && (c === '?' || c === name[n])) {
+      g++;
+      n++;
+    } else if (c === '*') {
+      star = g++;
+      resume = n;
+    } else if (star >= 0) {
+      g = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
   }
-  return new RegExp(src + '$');
+  while (glob[g] === '*') g++;
+  return g === glob.length;
 }

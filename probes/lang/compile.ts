@@ -7,6 +7,7 @@ import { KSTACK_DEFAULT_LIMIT } from '../kstack.js';
 import {
   BTF,
   btfCast,
+  globMatches,
   SYSCALL_NR,
   type BtfPointer,
   type BtfValue,
@@ -192,34 +193,6 @@ const MAX_ATTACH_POINT_LENGTH = 1024;
 /** Unmatched attach points that get a "did you mean" (as many as errors are shown), and the longest. */
 const MAX_SUGGESTIONS = 20;
 const MAX_SUGGESTED_LENGTH = 200;
-
-/**
- * Whether `name` matches `glob` (`*` any run, `?` one character, the rest itself): the greedy
- * two-pointer match that backs up only to the last `*`, O(glob x name) at worst.
- */
-export function globMatches(glob: string, name: string): boolean {
-  let g = 0;
-  let n = 0;
-  let star = -1;
-  let resume = 0;
-  while (n < name.length) {
-    const c = glob[g];
-    if (c !== undefined && c !== '*' && (c === '?' || c === name[n])) {
-      g++;
-      n++;
-    } else if (c === '*') {
-      star = g++;
-      resume = n;
-    } else if (star >= 0) {
-      g = star + 1;
-      n = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (glob[g] === '*') g++;
-  return g === glob.length;
-}
 
 /** bpftrace's max_cat_bytes default. */
 const MAX_CAT_BYTES = 10240;

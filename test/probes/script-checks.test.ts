@@ -8,7 +8,7 @@ import { scenario } from '../helpers/machine.js';
 import { scriptOptions } from '../helpers/script.js';
 import { prepareRun } from '../../tui/run.js';
 import { runScript } from '../../probes/script.js';
-import { globMatches } from '../../probes/lang/compile.js';
+import { globMatches } from '../../core/index.js';
 
 interface Outcome {
   readonly exitCode: number;

@@ -245,3 +245,11 @@ test('an unknown device type and bad JSON', () => {
     ].join('\n'),
   });
 });
+
+test('-l with a pattern that backtracks a regular expression (*a*a*a...b) answers at once: globs match without one', () => {
+  const pattern = `${'*a'.repeat(40)}*b`;
+  // a bound so that the old exponential match fails the test instead of hanging it
+  const r = spawnSync(process.execPath, [CLI, '-l', pattern], { encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
+  assert.deepEqual({ code: r.status, stdout: r.stdout, stderr: r.stderr }, { code: 0, stdout: '', stderr: '' });
+  assert.equal(kiotrace('-l', 'block:block_rq_i*ue').stdout, 'tracepoint:block:block_rq_issue\n');
+});
