@@ -1,0 +1,415 @@
+// The kiotrace command line, parsed: argv in, a Command or a UsageError out. Pure (no I/O, no
+// exits), so every mistake gets a message in our words and the parser can be fuzzed in-process.
+// Hand-written: node:util parseArgs words its errors its own way.
+
+import { resolve } from 'node:path';
+import { parseDuration } from './units.js';
+import { outputPathProblem, parseEpochNs, type ExportRequest } from './export-settings.js';
+
+export const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--steps[=N]] [--perfetto FILE]
+                    [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R] [--epoch NS]
+       kiotrace top [SCENARIO] [--seed N] [--duration T] [--speed X]
+       kiotrace -e PROGRAM | FILE.bt [-c SCENARIO] [-f text|json] [-o FILE]
+       kiotrace -l [PATTERN] | -lv [PATTERN]
+       kiotrace --help | --version
+`;
+
+export const HELP = `kiotrace: a deterministic simulator of the Linux kernel I/O stack, traced like a real kernel
+
+usage:
+  kiotrace run [SCENARIO] [--seed N] [--duration T] [--json]
+      Run a scenario and print a fio-like summary with kernel counters.
+      SCENARIO        a scenario name from traces/scenarios (default: default)
+                      or the path of a scenario .json file
+      --seed N        seed of the machine's random generator (default: 1);
+                      the same seed and scenario give the same run
+      --duration T    simulated time to run: 500ms, 2s, 100us, 1m (a bare number
+                      is seconds; default: the scenario's "duration")
+      --json          print the run report as JSON instead of the summary
+      --steps[=N]     after the summary, show the first N data I/Os (default 1)
+                      probe hit by probe hit: a read() from syscall to return,
+                      a page fault's chain VA -> VPN -> block -> sector -> PFN
+                      (blocking-read and page-fault show theirs by default)
+    trace outputs (a Perfetto timeline; one OpenTelemetry trace per I/O):
+      --perfetto FILE   write a Perfetto trace; open it at ui.perfetto.dev
+      --jaeger FILE     write the traces in Jaeger UI's JSON upload format
+      --otlp-file FILE  write the traces as OTLP/JSON, one request per line
+      --otlp [URL]      send the traces over OTLP/HTTP (default
+                        http://localhost:4318/v1/traces; the OTEL_EXPORTER_OTLP_*
+                        and OTEL_SERVICE_NAME variables apply)
+      --sample R        trace a fraction R of the I/Os, chosen by trace id
+                        (default: 1, every I/O)
+      --epoch NS        wall-clock ns that simulated t=0 maps to (default: now);
+                        fix it for byte-identical files
+
+  kiotrace top [SCENARIO] [--seed N] [--duration T] [--speed X]
+      Watch the scenario run live: devices, page cache, CPUs and tasks, refreshed
+      ten times a second. Keys: space pause, +/- speed, tab panel, ? help, q quit.
+      Without a terminal it prints the same panels as text once a second.
+      --speed X       simulated ms per wall ms (default: 1), or max
+
+  kiotrace -e PROGRAM | FILE.bt [ARG...] [options]
+      Run a bpftrace program against a simulated run of a scenario; output
+      goes to stdout as bpftrace prints it. $1, $2... are the ARGs.
+      -c SCENARIO     the scenario to trace (default: default)
+      --seed N, --duration T   as for run
+      -f text|json    output format (default: text)
+      -o FILE         write the program's output to FILE
+      -q              do not print "Attached N probes"
+      -v              also list each attached probe on stderr
+      --dry-run       check and attach the program, but do not run it
+      --unsafe        allow system() and cat(), which reach the host machine
+      --tui           show the program's maps live in kiotrace top's dashboard
+      -- --NAME[=V]   named options a script reads with getopt("NAME")
+
+  kiotrace -l [PATTERN]    list probes matching PATTERN, e.g. 'block:*'
+  kiotrace -lv [PATTERN]   the same, with each probe's fields (also: -l -v)
+  kiotrace -h, --help      show this help
+  kiotrace -V, --version   print the version
+
+Scenario files are described in traces/README.md.
+Ctrl-C (or SIGTERM, SIGHUP) stops the simulation where it is and ends the run
+as its normal end does: END probes, maps, the summary, every trace file closed.
+A second Ctrl-C quits at once.
+Exit status: 0 ok, 1 runtime failure (also: spans not delivered), 2 usage or
+scenario error; a run stopped by a signal exits 128+N (130 for Ctrl-C) after
+its summary and files are written; a program stopped by one exits 0, as bpftrace.
+`;
+
+export type Command =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'list'; readonly pattern: string | undefined; readonly verbose: boolean }
+  | { readonly kind: 'top'; readonly scenario: string; readonly seed: number; readonly durationNs: number | undefined; readonly speed: number }
+  | {
+      readonly kind: 'run';
+      readonly scenario: string;
+      readonly seed: number;
+      readonly durationNs: number | undefined;
+      readonly json: boolean;
+      readonly exports: ExportRequest;
+      /** --steps: data I/Os to show step by step (undefined: the scenario's "steps"). */
+      readonly steps: number | undefined;
+    }
+  | {
+      readonly kind: 'script';
+      /** -e text, or undefined when `file` names the script. */
+      readonly program: string | undefined;
+      readonly file: string | undefined;
+      readonly positional: readonly string[];
+      readonly scenario: string;
+      readonly seed: number;
+      readonly durationNs: number | undefined;
+      readonly format: 'text' | 'json';
+      readonly outFile: string | undefined;
+      readonly quiet: boolean;
+      readonly verbose: boolean;
+      readonly dryRun: boolean;
+      readonly unsafe: boolean;
+      /** Show the program's maps live next to the dashboard (kiotrace top). */
+      readonly tui: boolean;
+    };
+
+export class UsageError {
+  constructor(readonly message: string) {}
+}
+
+const LONG_OPTIONS = [
+  '--seed',
+  '--duration',
+  '--json',
+  '--list',
+  '--verbose',
+  '--help',
+  '--version',
+  '--dry-run',
+  '--unsafe',
+  '--perfetto',
+  '--jaeger',
+  '--otlp',
+  '--otlp-file',
+  '--sample',
+  '--epoch',
+  '--steps',
+];
+
+
+/** `scriptMode`: the command runs a program (-e or a .bt file), whose own options go after `--`. */
+function unknownOption(token: string, scriptMode: boolean): UsageError {
+  const name = token.split('=')[0]!;
+  // A near miss of a long option (--sed, --durations) gets a suggestion.
+  const near = LONG_OPTIONS.find((o) => name.startsWith('--') && (o.startsWith(name) || name.startsWith(o) || oneEditApart(name, o)));
+  const hint = near !== undefined && near !== name ? `; did you mean "${near}"?` : scriptMode && name.startsWith('--') ? `; a script's own options (getopt) go after --, e.g. -- ${token}` : '';
+  return new UsageError(`unknown option "${token}"${hint}`);
+}
+
+function oneEditApart(a: string, b: string): boolean {
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return a.slice(i + 1) === b.slice(i + 1) || a.slice(i + 1) === b.slice(i) || a.slice(i) === b.slice(i + 1);
+}
+
+/** Hand-written so every mistake gets a message in our words (node:util parseArgs has its own). */
+export function parseCommand(argv: readonly string[]): Command | UsageError {
+  // --help and --version win wherever they are, even next to a mistake.
+  const end = argv.indexOf('--');
+  for (const token of end === -1 ? argv : argv.slice(0, end)) {
+    if (token === '-h' || token === '--help') return { kind: 'help' };
+    if (token === '-V' || token === '--version') return { kind: 'version' };
+  }
+  const positionals: string[] = [];
+  let list = false;
+  let verbose = false;
+  let json = false;
+  let seedText: string | undefined;
+  let durationText: string | undefined;
+  let speedText: string | undefined;
+  // bpftrace's flags for running a program
+  let program: string | undefined;
+  let scenarioFlag: string | undefined;
+  let formatText: string | undefined;
+  let outFile: string | undefined;
+  let quiet = false;
+  let dryRun = false;
+  let unsafe = false;
+  let tui = false;
+  // trace outputs of run
+  const exportTexts = new Map<string, string>();
+  let otlpUrl: string | undefined;
+  let otlp = false;
+  let stepsText: string | undefined;
+
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    const short = /^-([ecfo])$/.exec(token);
+    if (short !== null) {
+      const value = argv[i + 1];
+      if (value === undefined) return new UsageError(`-${short[1]!} needs a value`);
+      i++;
+      if (short[1] === 'e') program = value;
+      else if (short[1] === 'c') scenarioFlag = value;
+      else if (short[1] === 'f') formatText = value;
+      else outFile = value;
+      continue;
+    }
+    if (token === '-q') {
+      quiet = true;
+      continue;
+    }
+    if (token === '--dry-run') {
+      dryRun = true;
+      continue;
+    }
+    if (token === '--unsafe') {
+      unsafe = true;
+      continue;
+    }
+    if (token === '--tui') {
+      tui = true;
+      continue;
+    }
+    const stepsFlag = /^--steps(?:=(.*))?$/.exec(token);
+    if (stepsFlag !== null) {
+      stepsText = stepsFlag[1] ?? '1';
+      continue;
+    }
+    const otlpFlag = /^--otlp(?:=(.*))?$/.exec(token);
+    if (otlpFlag !== null) {
+      otlp = true;
+      otlpUrl = otlpFlag[1];
+      // the URL is optional: take the next word only when it looks like one
+      if (otlpUrl === undefined && (argv[i + 1] ?? '').includes('://')) otlpUrl = argv[++i];
+      continue;
+    }
+    const exportFlag = /^--(perfetto|jaeger|otlp-file|sample|epoch)(?:=(.*))?$/.exec(token);
+    if (exportFlag !== null) {
+      let value = exportFlag[2];
+      if (value === undefined) {
+        value = argv[i + 1];
+        if (value === undefined || (value.startsWith('-') && value.length > 1)) return new UsageError(`--${exportFlag[1]!} needs a value`);
+        i++;
+      }
+      exportTexts.set(exportFlag[1]!, value);
+      continue;
+    }
+    const valued = /^--(seed|duration|speed)(?:=(.*))?$/.exec(token);
+    if (valued !== null) {
+      let value = valued[2];
+      if (value === undefined) {
+        value = argv[i + 1];
+        if (value === undefined) return new UsageError(`--${valued[1]!} needs a value`);
+        i++;
+      }
+      if (valued[1] === 'seed') seedText = value;
+      else if (valued[1] === 'speed') speedText = value;
+      else durationText = value;
+    } else if (token === '--json') {
+      json = true;
+    } else if (token === '--list') {
+      list = true;
+    } else if (token === '--verbose') {
+      verbose = true;
+    } else if (/^-[lv]+$/.test(token)) {
+      // -l, -v, -lv, -vl: bpftrace's short flags, grouped or not.
+      if (token.includes('l')) list = true;
+      if (token.includes('v')) verbose = true;
+    } else if (token.startsWith('-') && token !== '-') {
+      return unknownOption(token, argv.includes('-e') || argv.some((a) => a.endsWith('.bt')));
+    } else {
+      positionals.push(token);
+    }
+  }
+
+  const exportFlagUsed = otlp ? '--otlp' : [...exportTexts.keys()].map((k) => `--${k}`)[0];
+  if (exportFlagUsed !== undefined && (list || program !== undefined || positionals[0] !== 'run')) {
+    return new UsageError(`${exportFlagUsed} only works with run (e.g. kiotrace run blocking-read ${exportFlagUsed === '--otlp' ? '--otlp' : `${exportFlagUsed} ${exportExample(exportFlagUsed)}`})`);
+  }
+
+  if (stepsText !== undefined && (list || program !== undefined || positionals[0] !== 'run')) {
+    return new UsageError('--steps only works with run (e.g. kiotrace run default --steps=2)');
+  }
+
+  if (list) {
+    if (positionals[0] === 'run') return new UsageError('-l cannot be combined with run');
+    const runOnly = seedText !== undefined ? '--seed' : durationText !== undefined ? '--duration' : json ? '--json' : undefined;
+    if (runOnly !== undefined) return new UsageError(`${runOnly} only works with run`);
+    if (positionals.length > 1) return new UsageError(`-l takes one PATTERN (got ${positionals.length} arguments); quote patterns like 'block:*'`);
+    return { kind: 'list', pattern: positionals[0], verbose };
+  }
+  const scriptFile = program === undefined && positionals[0] !== undefined && positionals[0] !== 'run' && /\.bt$/.test(positionals[0]) ? positionals[0] : undefined;
+  if (program !== undefined || scriptFile !== undefined) {
+    if (json) return new UsageError('--json only works with run; use -f json');
+    if (tui && (formatText !== undefined || outFile !== undefined || dryRun)) return new UsageError('--tui shows the program live; -f, -o and --dry-run go without it');
+    const format = formatText ?? 'text';
+    if (format !== 'text' && format !== 'json') return new UsageError(`-f: unknown output format "${format}" (expected text or json)`);
+    let seed = 1;
+    if (seedText !== undefined) {
+      if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(Number(seedText))) return new UsageError(`--seed: must be a non-negative integer (got "${seedText}")`);
+      seed = Number(seedText);
+    }
+    let durationNs: number | undefined;
+    if (durationText !== undefined) {
+      durationNs = parseDuration(durationText, 's');
+      if (durationNs === undefined || durationNs === 0) return new UsageError(`--duration: must be a positive duration like "500ms" or "2s" (got "${durationText}")`);
+    }
+    return {
+      kind: 'script',
+      program,
+      file: scriptFile,
+      positional: scriptFile !== undefined ? positionals.slice(1) : positionals,
+      scenario: scenarioFlag ?? 'default',
+      seed,
+      durationNs,
+      format,
+      outFile,
+      quiet,
+      verbose,
+      dryRun,
+      unsafe,
+      tui,
+    };
+  }
+  if (tui) return new UsageError("--tui goes with a program: kiotrace -e 'PROGRAM' --tui (for the live view alone: kiotrace top)");
+  if (scenarioFlag !== undefined || formatText !== undefined || outFile !== undefined || quiet || dryRun || unsafe) {
+    return new UsageError('-c, -f, -o, -q, --dry-run and --unsafe go with a program (-e PROGRAM or FILE.bt)');
+  }
+  if (verbose) return new UsageError('-v only works with -l (e.g. kiotrace -lv \'block:*\')');
+  if (positionals.length === 0) return new UsageError('missing command (run, top, -l or --help)');
+  if (positionals[0] !== 'run' && positionals[0] !== 'top') return new UsageError(`unknown command "${positionals[0]!}" (expected run, top, -e PROGRAM, a .bt file, -l or --help)`);
+  if (positionals.length > 2) return new UsageError(`${positionals[0]} takes one SCENARIO (got ${positionals.length - 1}: ${positionals.slice(1).join(' ')})`);
+  if (speedText !== undefined && positionals[0] !== 'top') return new UsageError('--speed only works with top');
+  if (positionals[0] === 'top' && json) return new UsageError('--json only works with run');
+
+  let seed = 1;
+  if (seedText !== undefined) {
+    if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(Number(seedText))) {
+      return new UsageError(`--seed: must be a non-negative integer (got "${seedText}")`);
+    }
+    seed = Number(seedText);
+  }
+  let durationNs: number | undefined;
+  if (durationText !== undefined) {
+    durationNs = parseDuration(durationText, 's');
+    if (durationNs === undefined || durationNs === 0) {
+      return new UsageError(`--duration: must be a positive duration like "500ms" or "2s" (got "${durationText}")`);
+    }
+  }
+  if (positionals[0] === 'top') {
+    let speed = 1;
+    if (speedText !== undefined) {
+      speed = speedText === 'max' ? 0 : Number(speedText);
+      if (speedText !== 'max' && (!/^\d*\.?\d+$/.test(speedText) || !(speed > 0) || speed > 1e6)) {
+        return new UsageError(`--speed: simulated ms per wall ms, like 1, 0.1 or 10, or max (got "${speedText}")`);
+      }
+    }
+    return { kind: 'top', scenario: positionals[1] ?? 'default', seed, durationNs, speed };
+  }
+  const exports = parseExports(exportTexts, otlp, otlpUrl);
+  if (exports instanceof UsageError) return exports;
+  let steps: number | undefined;
+  if (stepsText !== undefined) {
+    steps = Number(stepsText);
+    if (!/^\d{1,2}$/.test(stepsText) || steps < 1 || steps > 16) return new UsageError(`--steps: how many I/Os to show, from 1 to 16 (got "${stepsText}")`);
+    if (json) return new UsageError('--steps prints text after the summary; leave out --json');
+  }
+  return { kind: 'run', scenario: positionals[1] ?? 'default', seed, durationNs, json, exports, steps };
+}
+
+function exportExample(flag: string): string {
+  return flag === '--perfetto' ? 'trace.pftrace' : flag === '--sample' ? '0.1' : flag === '--epoch' ? '1700000000000000000' : 'trace.json';
+}
+
+function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl: string | undefined): ExportRequest | UsageError {
+  let sampleRatio: number | undefined;
+  const sampleText = texts.get('sample');
+  if (sampleText !== undefined) {
+    sampleRatio = Number(sampleText);
+    if (!/^(?:\d+\.?\d*|\.\d+)(?:e-?\d+)?$/i.test(sampleText) || !(sampleRatio > 0 && sampleRatio <= 1)) {
+      return new UsageError(`--sample: must be a ratio in (0, 1], like 0.1 for one I/O in ten (got "${sampleText}")`);
+    }
+  }
+  let epochNs: bigint | undefined;
+  const epochText = texts.get('epoch');
+  if (epochText !== undefined) {
+    const parsed = parseEpochNs(epochText);
+    if (typeof parsed !== 'bigint') return new UsageError(parsed.error);
+    epochNs = parsed;
+  }
+  if (otlpUrl !== undefined) {
+    let ok = false;
+    try {
+      const u = new URL(otlpUrl);
+      ok = u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      ok = false;
+    }
+    if (!ok) return new UsageError(`--otlp: not an http(s) URL: "${otlpUrl}" (e.g. --otlp http://localhost:4318/v1/traces)`);
+  }
+  const files = new Map<string, string>();
+  for (const flag of ['perfetto', 'jaeger', 'otlp-file']) {
+    const path = texts.get(flag);
+    if (path === undefined) continue;
+    const empty = outputPathProblem(`--${flag}`, path);
+    if (empty !== undefined) return new UsageError(empty);
+    const clash = [...files].find(([, p]) => resolve(p) === resolve(path));
+    if (clash) return new UsageError(`--${flag} and --${clash[0]} name the same file "${path}"; give each output its own file`);
+    files.set(flag, path);
+  }
+  if (!otlp && files.size === 0 && (sampleText !== undefined || epochText !== undefined)) {
+    return new UsageError(`${sampleText !== undefined ? '--sample' : '--epoch'} shapes trace output: add --perfetto FILE, --jaeger FILE, --otlp-file FILE or --otlp`);
+  }
+  return {
+    ...(files.has('perfetto') ? { perfetto: files.get('perfetto')! } : {}),
+    ...(files.has('jaeger') ? { jaeger: files.get('jaeger')! } : {}),
+    ...(files.has('otlp-file') ? { otlpFile: files.get('otlp-file')! } : {}),
+    ...(otlp ? { otlp: { url: otlpUrl } } : {}),
+    ...(sampleRatio !== undefined ? { sampleRatio } : {}),
+    ...(epochNs !== undefined ? { epochNs } : {}),
+  };
+}
+
