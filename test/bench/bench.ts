@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attachPerfetto, bareSdkSpans, perfettoRun, spanFileRun } from './exports.js';
 import { simulatedNsFlatOut, uiCpuAt10Hz } from './ui.js';
+import { canReadProc, defaultRunWallNs, floodPeakRssMib, hasTmux, topFirstFrameAndQuit } from './trust.js';
 import { snapshotsAt } from '../helpers/top.js';
 import { BIOLATENCY_LIKE, defaultWithScript, TIGHT_LOOP_PROGRAM, tightLoopFirings } from './scripts.js';
 import { engineHold, forceGc, repoRoot, runDefaultForMemory, runRandread, type MemoryResult, type ProbeMode, type RandreadResult } from './workloads.js';
@@ -358,6 +359,51 @@ async function benchUi(report: Record<string, Figure>): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 8. Trust (issue 9).
+
+async function benchTrust(report: Record<string, Figure>): Promise<void> {
+  if (hasTmux()) {
+    progress('top: first frame and exit after q, in tmux at 120x40, 5 runs');
+    const first: number[] = [];
+    const quit: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      const res = await topFirstFrameAndQuit();
+      first.push(res.firstFrameMs);
+      quit.push(res.quitMs);
+      progress(`  first frame ${res.firstFrameMs.toFixed(0)} ms, exit ${res.quitMs.toFixed(0)} ms after q`);
+    }
+    report['top_first_frame_ms'] = { median: round(median(first), 1), unit: 'ms from start to the first frame on screen', runs: 5, samples: first.map((x) => round(x, 1)), bar: '<= 1000', meets_bar: median(first) <= 1000 };
+    report['top_quit_ms'] = { median: round(median(quit), 1), unit: 'ms from q to the process gone', runs: 5, samples: quit.map((x) => round(x, 1)), bar: '<= 500', meets_bar: median(quit) <= 500 };
+  } else progress('top: skipped, tmux is not installed');
+
+  if (canReadProc()) {
+    progress('-o FILE: peak RSS of a printf flood on every vfs_read, 2 s vs 10 s simulated, 3 runs each');
+    const short: number[] = [];
+    const long: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      short.push(await floodPeakRssMib('2s'));
+      long.push(await floodPeakRssMib('10s'));
+      progress(`  2 s: ${short[r]!.toFixed(1)} MiB, 10 s: ${long[r]!.toFixed(1)} MiB`);
+    }
+    report['printf_flood_peak_rss_2s_mb'] = { median: round(median(short), 1), unit: 'MiB', runs: 3, samples: short.map((x) => round(x, 1)) };
+    report['printf_flood_peak_rss_10s_mb'] = { median: round(median(long), 1), unit: 'MiB', runs: 3, samples: long.map((x) => round(x, 1)) };
+    report['printf_flood_peak_rss_ratio_10s_over_2s'] = { median: round(median(long) / median(short), 3), unit: 'ratio (peak RSS)', runs: 3, bar: 'flat (close to 1)' };
+  }
+
+  progress('run loop: default for 1 s simulated, in interruptible slices vs one m.run, 4 interleaved pairs');
+  await defaultRunWallNs(200_000_000, true);
+  const ratios: number[] = [];
+  for (let r = 0; r < 4; r++) {
+    const sliced = r % 2 === 0 ? await defaultRunWallNs(1e9, true) : 0;
+    const whole = await defaultRunWallNs(1e9, false);
+    const slicedAfter = r % 2 === 1 ? await defaultRunWallNs(1e9, true) : sliced;
+    ratios.push(slicedAfter / whole);
+    progress(`  whole ${(whole / 1e9).toFixed(2)} s, sliced ${(slicedAfter / 1e9).toFixed(2)} s, ratio ${(slicedAfter / whole).toFixed(3)}`);
+  }
+  report['sliced_run_wall_ratio'] = { median: round(median(ratios), 3), unit: 'ratio (wall time sliced / whole)', runs: 4, samples: ratios.map((x) => round(x, 3)), bar: '<= 1.05', meets_bar: median(ratios) <= 1.05 };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -385,6 +431,13 @@ async function main(): Promise<void> {
     perfettoRun(100_000_000);
     forceGc();
     console.log(JSON.stringify(perfettoRun(Number(argv[1]))));
+    return;
+  }
+  if (argv[0] === '--only-trust') {
+    // one section alone, for working on it: printed, not written over the full report
+    const report: Record<string, Figure> = {};
+    await benchTrust(report);
+    console.log(JSON.stringify(report));
     return;
   }
   const started = process.hrtime.bigint();
@@ -438,6 +491,7 @@ async function main(): Promise<void> {
   Object.assign(report, await benchPlainMemory(3));
   await benchExports(report);
   await benchUi(report);
+  await benchTrust(report);
 
   progress(`done in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`);
   const json = JSON.stringify(report);
