@@ -2,7 +2,6 @@
 // exits), so every mistake gets a message in our words and the parser can be fuzzed in-process.
 // Hand-written: node:util parseArgs words its errors its own way.
 
-import { resolve } from 'node:path';
 import { parseDuration } from './units.js';
 import { outputPathProblem, parseEpochNs, type ExportRequest } from './export-settings.js';
 
@@ -396,8 +395,6 @@ function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl
     if (path === undefined) continue;
     const empty = outputPathProblem(`--${flag}`, path);
     if (empty !== undefined) return new UsageError(empty);
-    const clash = [...files].find(([, p]) => resolve(p) === resolve(path));
-    if (clash) return new UsageError(`--${flag} and --${clash[0]} name the same file "${path}"; give each output its own file`);
     files.set(flag, path);
   }
   if (!otlp && files.size === 0 && (sampleText !== undefined || epochText !== undefined)) {

@@ -7,7 +7,7 @@
 // --help, --version and usage errors stay fast.
 
 import { execSync } from 'node:child_process';
-import { accessSync, constants as fsConstants, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostAccess } from '../probes/lang/compile.js';
@@ -16,7 +16,7 @@ import { HELP, parseCommand, USAGE, UsageError, type Command } from './args.js';
 import { exportSettingsProblem } from './export-settings.js';
 import { printable } from './units.js';
 import { Interruption, ProgressLine, runMachine, signalExitCode, type RunEnd, type RunLoopOptions } from './run-loop.js';
-import { fsErrorText, StreamedFile } from './output-files.js';
+import { fsErrorText, outputProblem, sameFile, StreamedFile } from './output-files.js';
 
 /** The package root: the nearest directory above this file holding package.json (dist/tui/ -> ./). */
 function packageRoot(): string {
@@ -87,22 +87,15 @@ async function main(argv: readonly string[]): Promise<number> {
         for (const d of loaded.diagnostics) err(`${renderDiagnostic(d)}\n`);
         return 2;
       }
-      for (const [flag, path] of [
-        ['--perfetto', cmd.exports.perfetto],
-        ['--jaeger', cmd.exports.jaeger],
-        ['--otlp-file', cmd.exports.otlpFile],
-      ] as const) {
-        if (path === undefined) continue;
-        const problem = outputFileProblem(path);
-        if (problem !== undefined) {
-          err(`ERROR: ${flag}: cannot write "${path}": ${problem}\n`);
-          return 2;
-        }
-        const clash = inputClash(path, await scenarioInput(cmd.scenario));
-        if (clash !== undefined) {
-          err(`ERROR: ${flag} ${path} would overwrite ${clash}; write the trace to another file\n`);
-          return 2;
-        }
+      const outputs = [
+        { flag: '--perfetto', path: cmd.exports.perfetto },
+        { flag: '--jaeger', path: cmd.exports.jaeger },
+        { flag: '--otlp-file', path: cmd.exports.otlpFile },
+      ].filter((o): o is { flag: string; path: string } => o.path !== undefined);
+      const refusal = outputsRefused(outputs, 'replaced', await scenarioInput(cmd.scenario));
+      if (refusal !== undefined) {
+        err(`${refusalText(refusal, 'the trace')}\n`);
+        return 2;
       }
       const durationNs = cmd.durationNs ?? loaded.scenario.durationNs;
       let exitCode = 0;
@@ -210,25 +203,6 @@ function hostAccess(): HostAccess {
   };
 }
 
-/** Why `file` cannot be written (without creating or touching it), or undefined when it can. */
-function outputFileProblem(file: string): string | undefined {
-  try {
-    if (statSync(file).isDirectory()) return 'Is a directory';
-    accessSync(file, fsConstants.W_OK);
-    return undefined;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return fsErrorText(e);
-  }
-  try {
-    const dir = dirname(file);
-    if (!statSync(dir).isDirectory()) return 'Not a directory';
-    accessSync(dir, fsConstants.W_OK);
-    return undefined;
-  } catch (e) {
-    return fsErrorText(e);
-  }
-}
-
 /** `kiotrace -e PROGRAM` / `kiotrace FILE.bt`: run a program against a scenario. */
 async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<number> {
   let text: string;
@@ -242,18 +216,11 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
     }
   }
   if (cmd.outFile !== undefined) {
-    // like bpftrace, refuse an -o FILE that cannot be written before tracing anything
-    const problem = outputFileProblem(cmd.outFile);
-    if (problem !== undefined) {
-      err(`ERROR: Failed to open output file: ${cmd.outFile}: ${problem}\n`);
-      return 2;
-    }
-    const clash = inputClash(cmd.outFile, [
-      ...(cmd.file !== undefined ? [{ what: 'the script', path: cmd.file }] : []),
-      ...(await scenarioInput(cmd.scenario)),
-    ]);
-    if (clash !== undefined) {
-      err(`ERROR: -o ${cmd.outFile} would overwrite ${clash}; write the output to another file\n`);
+    const inputs = [...(cmd.file !== undefined ? [{ what: 'the script', path: cmd.file }] : []), ...(await scenarioInput(cmd.scenario))];
+    const refusal = outputsRefused([{ flag: '-o', path: cmd.outFile }], 'in-place', inputs);
+    if (refusal !== undefined) {
+      // like bpftrace, an -o FILE that cannot be written is refused before tracing anything
+      err(`${'problem' in refusal ? `ERROR: Failed to open output file: ${cmd.outFile}: ${refusal.problem}` : refusalText(refusal, 'the output')}\n`);
       return 2;
     }
   }
@@ -317,28 +284,39 @@ async function scenarioInput(scenario: string): Promise<{ what: string; path: st
   return [{ what: 'the scenario', path: scenarioFile(scenario, join(packageRoot(), 'traces', 'scenarios')).file }];
 }
 
+interface Output {
+  readonly flag: string;
+  readonly path: string;
+}
+
+type OutputRefusal =
+  | { readonly output: Output; readonly problem: string }
+  | { readonly output: Output; readonly input: { readonly what: string; readonly path: string } }
+  | { readonly output: Output; readonly other: Output };
+
 /**
- * Which input `output` is (the same file by device and inode, so through symlinks and hard links
- * too), described for a message; undefined when it is none of them.
+ * The first output that cannot be written, or that is an input or another output: the same file
+ * by its target or its inode, so through symlinks and hard links too. Found before anything is
+ * run or written.
  */
-function inputClash(output: string, inputs: readonly { what: string; path: string }[]): string | undefined {
-  let target: { dev: number; ino: number };
-  try {
-    const st = statSync(output);
-    if (!st.isFile()) return undefined;
-    target = st;
-  } catch {
-    return undefined;
-  }
-  for (const input of inputs) {
-    try {
-      const st = statSync(input.path);
-      if (st.dev === target.dev && st.ino === target.ino) return `${input.what} ${input.path}`;
-    } catch {
-      // an input that does not exist is reported by whoever reads it
-    }
+function outputsRefused(outputs: readonly Output[], how: 'in-place' | 'replaced', inputs: readonly { what: string; path: string }[]): OutputRefusal | undefined {
+  for (const [i, output] of outputs.entries()) {
+    const problem = outputProblem(output.path, how);
+    if (problem !== undefined) return { output, problem };
+    const input = inputs.find((x) => existsSync(x.path) && sameFile(output.path, x.path));
+    if (input !== undefined) return { output, input };
+    const other = outputs.slice(0, i).find((o) => sameFile(output.path, o.path));
+    if (other !== undefined) return { output, other };
   }
   return undefined;
+}
+
+/** A refusal as its message, for outputs written by `what` (the output, the trace). */
+function refusalText(r: OutputRefusal, what: string): string {
+  const { flag, path } = r.output;
+  if ('problem' in r) return `ERROR: ${flag}: cannot write "${path}": ${r.problem}`;
+  if ('input' in r) return `ERROR: ${flag} ${path} would overwrite ${r.input.what} ${r.input.path}; write ${what} to another file`;
+  return `ERROR: ${flag} ${path} is the file ${r.other.flag} ${r.other.path} writes too; give each output its own file`;
 }
 
 /** `-e PROGRAM --tui`: check the program (errors exit 2 as without --tui), then the live view with it. */

@@ -6,7 +6,8 @@
 // - ReplacedFile: a trace file, written beside its destination and renamed into place at the
 //   end, so a failed or killed run never leaves a half-written trace under the user's name.
 
-import { closeSync, fchmodSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, fchmodSync, lstatSync, openSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 
 /** strerror() text of a Node file-system error, as bpftrace and coreutils print it (with a hint where it helps). */
 export function fsErrorText(e: unknown): string {
@@ -31,13 +32,74 @@ export function fsErrorText(e: unknown): string {
   return code ?? (e instanceof Error ? e.message : String(e));
 }
 
+/**
+ * Where bytes written to `path` land: symlinks followed, also to a file that is not there yet
+ * (a dangling link, or a new name in a linked directory).
+ */
+export function outputTarget(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    // not there (yet): a dangling link points at its target's name, else the name in its real directory
+  }
+  try {
+    if (lstatSync(path).isSymbolicLink()) return resolve(dirname(path), readlinkSync(path));
+  } catch {
+    // no such link either
+  }
+  try {
+    return resolve(realpathSync(dirname(path)), basename(path));
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** Two paths name one file: one target, or one device and inode (hard links). */
+export function sameFile(a: string, b: string): boolean {
+  if (outputTarget(a) === outputTarget(b)) return true;
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why `path` cannot be written as `how` writes it, found without creating or touching anything;
+ * undefined when it can. In place (-o) needs the file writable, or its directory for a new one;
+ * replaced (trace files) needs the target's directory too, for the temporary file beside it.
+ */
+export function outputProblem(path: string, how: 'in-place' | 'replaced'): string | undefined {
+  let special = false;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) return 'Is a directory';
+    accessSync(path, fsConstants.W_OK);
+    special = !st.isFile();
+    if (how === 'in-place' || special) return undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return fsErrorText(e);
+  }
+  try {
+    const dir = dirname(outputTarget(path));
+    if (!statSync(dir).isDirectory()) return 'Not a directory';
+    accessSync(dir, fsConstants.W_OK);
+    return undefined;
+  } catch (e) {
+    return fsErrorText(e);
+  }
+}
+
 /** Bytes gathered before a write(2): few system calls for a flood of short lines. */
 const BUFFER_BYTES = 64 * 1024;
 
 export class StreamedFile {
   private fd: number | undefined;
   private readonly pending: string[] = [];
-  private pendingBytes = 0;
+  /** UTF-16 units buffered: near enough to bytes to decide when to write. */
+  private pendingUnits = 0;
   /** The first write error; once set, later output is counted, not written. */
   error: string | undefined;
   bytesWritten = 0;
@@ -51,8 +113,8 @@ export class StreamedFile {
       return;
     }
     this.pending.push(text);
-    this.pendingBytes += text.length;
-    if (this.pendingBytes >= BUFFER_BYTES) this.flush();
+    this.pendingUnits += text.length;
+    if (this.pendingUnits >= BUFFER_BYTES) this.flush();
   }
 
   /** Writes what is buffered (the caller flushes between simulation slices, so `tail -f` follows). */
@@ -63,7 +125,7 @@ export class StreamedFile {
       if (this.pending.length === 0) return;
       const data = Buffer.from(this.pending.join(''));
       this.pending.length = 0;
-      this.pendingBytes = 0;
+      this.pendingUnits = 0;
       let offset = 0;
       try {
         while (offset < data.length) offset += writeSync(this.fd, data, offset);
@@ -75,7 +137,7 @@ export class StreamedFile {
       this.error = fsErrorText(e);
       for (const t of this.pending) this.bytesLost += Buffer.byteLength(t);
       this.pending.length = 0;
-      this.pendingBytes = 0;
+      this.pendingUnits = 0;
     }
   }
 
@@ -129,20 +191,17 @@ export class ReplacedFile {
   ) {
     let special = false;
     let mode: number | undefined;
-    let target = path;
     try {
       const st = statSync(path);
       special = !st.isFile();
-      if (!special) {
-        target = realpathSync(path);
-        mode = st.mode & 0o7777;
-      }
+      if (!special) mode = st.mode & 0o7777;
     } catch {
       special = false;
     }
-    this.target = target;
+    this.target = outputTarget(path);
     this.replaces = mode !== undefined;
-    this.tmpPath = special ? undefined : `${target}.kiotrace-partial`;
+    // the pid keeps two runs writing the same name out of each other's temporary file
+    this.tmpPath = special ? undefined : `${this.target}.kiotrace-partial-${process.pid}`;
     try {
       this.fd = openSync(this.tmpPath ?? path, 'w');
       if (this.tmpPath !== undefined) trackPartial(this.tmpPath);

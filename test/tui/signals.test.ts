@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -43,6 +43,16 @@ function cpuMs(r: Running): number {
     const fields = readFileSync(`/proc/${r.child.pid!}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
     // after the comm: state is field 3, utime 14 and stime 15 (in clock ticks of 10 ms)
     return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** Bytes in the trace file being written in `dir` (its temporary name), 0 while there is none. */
+function partialSize(dir: string): number {
+  const partial = readdirSync(dir).find((f) => f.startsWith('F.pftrace.kiotrace-partial'));
+  try {
+    return partial === undefined ? 0 : statSync(join(dir, partial)).size;
   } catch {
     return 0;
   }
@@ -91,7 +101,7 @@ test('SIGINT to the real biolatency.bt prints its histogram and exits 0', async 
 test('SIGINT during run --perfetto: a valid trace under its name, no partial file, the summary says interrupted, exit 130', async () => {
   const dir = mkdtempSync(join(tmp, 'perfetto-'));
   const r = start(['run', 'default', '--duration', '3600s', '--perfetto', 'F.pftrace'], dir);
-  await until(r, 'the trace to be written', () => existsSync(join(dir, 'F.pftrace.kiotrace-partial')) && statSync(join(dir, 'F.pftrace.kiotrace-partial')).size > 0);
+  await until(r, 'the trace to be written', () => partialSize(dir) > 0);
   r.child.kill('SIGINT');
   assert.equal(await r.exited, signalExitCode('SIGINT'));
   assert.deepEqual(readdirSync(dir), ['F.pftrace']);
@@ -246,12 +256,12 @@ test('a second SIGINT quits at once and leaves no partial trace file behind', as
   const dir = mkdtempSync(join(tmp, 'twice-'));
   // a slow end: every span of a long run still to be written when the first signal comes
   const r = start(['run', 'default', '--duration', '3600s', '--perfetto', 'F.pftrace'], dir);
-  await until(r, 'the trace to be written', () => existsSync(join(dir, 'F.pftrace.kiotrace-partial')) && statSync(join(dir, 'F.pftrace.kiotrace-partial')).size > 0);
+  await until(r, 'the trace to be written', () => partialSize(dir) > 0);
   r.child.kill('SIGINT');
   r.child.kill('SIGINT');
   const code = await r.exited;
   assert.ok(code === 130, `exit ${code}`);
-  assert.ok(!readdirSync(dir).includes('F.pftrace.kiotrace-partial'), 'no partial file');
+  assert.deepEqual(readdirSync(dir), ['F.pftrace'], 'no partial file');
 });
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -262,8 +272,7 @@ test('a closed terminal (SIGHUP, then writes fail) still ends the run with its t
   const command = `echo $$ > pid; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} run default --duration 3600s --perfetto F.pftrace`;
   assert.equal(spawnSync('tmux', ['-L', socket, 'new-session', '-d', '-s', 'hangup', '-x', '100', '-y', '30', '-c', dir, command]).status, 0);
   try {
-    const partial = join(dir, 'F.pftrace.kiotrace-partial');
-    while (!(existsSync(partial) && statSync(partial).size > 0)) await sleep(10);
+    while (partialSize(dir) === 0) await sleep(10);
     const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
     // the terminal goes away: the process gets SIGHUP and its terminal writes fail from now on
     spawnSync('tmux', ['-L', socket, 'kill-server']);
@@ -273,4 +282,39 @@ test('a closed terminal (SIGHUP, then writes fail) still ends the run with its t
   } finally {
     spawnSync('tmux', ['-L', socket, 'kill-server']);
   }
+});
+
+test('two outputs that are one file (a symlink, a hard link) are refused before the run', () => {
+  const dir = mkdtempSync(join(tmp, 'same-'));
+  writeFileSync(join(dir, 'a.json'), 'mine');
+  symlinkSync(join(dir, 'a.json'), join(dir, 'b.json'));
+  let r = kiotrace(['run', 'blocking-read', '--perfetto', 'a.json', '--jaeger', 'b.json'], dir);
+  assert.deepEqual(r, { code: 2, stdout: '', stderr: 'ERROR: --jaeger b.json is the file --perfetto a.json writes too; give each output its own file\n' });
+  linkSync(join(dir, 'a.json'), join(dir, 'c.json'));
+  r = kiotrace(['run', 'blocking-read', '--otlp-file', 'c.json', '--jaeger', 'a.json'], dir);
+  assert.deepEqual(r, { code: 2, stdout: '', stderr: 'ERROR: --otlp-file c.json is the file --jaeger a.json writes too; give each output its own file\n' });
+  // a dangling link to a file not there yet is still the same file
+  symlinkSync(join(dir, 'new.json'), join(dir, 'd.json'));
+  r = kiotrace(['run', 'blocking-read', '--perfetto', 'new.json', '--jaeger', 'd.json'], dir);
+  assert.equal(r.code, 2);
+  assert.equal(readFileSync(join(dir, 'a.json'), 'utf8'), 'mine');
+  assert.deepEqual(readdirSync(dir).sort(), ['a.json', 'b.json', 'c.json', 'd.json']);
+});
+
+const asRoot = process.getuid?.() === 0;
+
+test('a writable trace file in a directory it cannot write beside is refused before the run (its temporary file goes there)', { skip: !asRoot && 'needs root to run as another user' }, () => {
+  const dir = mkdtempSync(join(tmp, 'ro-'));
+  chmodSync(dir, 0o755);
+  chmodSync(tmp, 0o755);
+  writeFileSync(join(dir, 't.json'), 'old');
+  chmodSync(join(dir, 't.json'), 0o666);
+  const nobody = { uid: 65534, gid: 65534 };
+  const r = spawnSync(process.execPath, [CLI, 'run', 'blocking-read', '--jaeger', join(dir, 't.json')], { cwd: '/', encoding: 'utf8', ...nobody });
+  assert.deepEqual({ code: r.status, stderr: r.stderr, stdout: r.stdout }, { code: 2, stdout: '', stderr: `ERROR: --jaeger: cannot write "${join(dir, 't.json')}": Permission denied\n` });
+  assert.equal(readFileSync(join(dir, 't.json'), 'utf8'), 'old');
+  // -o writes in place: the file alone must be writable
+  const o = spawnSync(process.execPath, [CLI, '-e', 'BEGIN { printf("x\\n"); exit(); }', '-o', join(dir, 't.json')], { cwd: '/', encoding: 'utf8', ...nobody });
+  assert.equal(o.status, 0, o.stderr);
+  assert.equal(readFileSync(join(dir, 't.json'), 'utf8'), 'x\n\n\n');
 });
