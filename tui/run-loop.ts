@@ -7,18 +7,18 @@
 // time; the caller then ends the run the way a normal end does (END probes, maps, summary,
 // exports closed). A second one exits at once, as an impatient user expects.
 
+import { constants as osConstants } from 'node:os';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Machine } from '../core/index.js';
 import { formatNs } from './units.js';
 
 export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
-const SIGNAL_NUMBERS: Readonly<Record<StopSignal, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 const STOP_SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** The shell's code for a process ended by `signal`: 128 + its number (130 for Ctrl-C). */
 export function signalExitCode(signal: StopSignal): number {
-  return 128 + SIGNAL_NUMBERS[signal];
+  return 128 + osConstants.signals[signal];
 }
 
 /** Events per slice: a few ms of wall time at the engine's millions of events per second. */
@@ -30,20 +30,24 @@ export interface SignalSource {
   off(signal: StopSignal, listener: () => void): unknown;
 }
 
-/** The first stop signal of a run, if one came. */
+/**
+ * The first stop signal of a run, if one came. A second one (or one after the run was asked to
+ * stop some other way, e.g. `q` in kiotrace top) exits at once with 128+N; files being written
+ * remove their temporary names on the way out (output-files.ts).
+ */
 export class Interruption {
   signal: StopSignal | undefined = undefined;
   private readonly listeners: [StopSignal, () => void][] = [];
-  private readonly onForcedExitCallbacks: (() => void)[] = [];
 
   /**
    * Listens for SIGINT, SIGTERM and SIGHUP on `source`. `onFirst` runs once (e.g. to say the run
-   * is stopping); a second signal runs the forced-exit callbacks and calls `exit` with 128+N.
+   * is stopping); `stopping` says whether the run is already ending without a signal.
    */
   constructor(
     private readonly source: SignalSource,
     private readonly exit: (code: number) => void,
     private readonly onFirst: (signal: StopSignal) => void = () => undefined,
+    private readonly stopping: () => boolean = () => false,
   ) {
     for (const signal of STOP_SIGNALS) {
       const listener = (): void => this.received(signal);
@@ -52,23 +56,11 @@ export class Interruption {
     }
   }
 
-  /** `cleanup` runs (synchronously) if a second signal ends the process at once. */
-  onForcedExit(cleanup: () => void): void {
-    this.onForcedExitCallbacks.push(cleanup);
-  }
-
   private received(signal: StopSignal): void {
-    if (this.signal === undefined) {
+    if (this.signal === undefined && !this.stopping()) {
       this.signal = signal;
       this.onFirst(signal);
       return;
-    }
-    for (const cleanup of this.onForcedExitCallbacks) {
-      try {
-        cleanup();
-      } catch {
-        // exiting anyway: a cleanup that fails must not keep the process alive
-      }
     }
     this.exit(signalExitCode(signal));
   }

@@ -124,7 +124,7 @@ test('SIGTERM during run --json: the report for the time simulated so far, marke
   assert.ok(report.interrupted.atNs < 3600e9);
 });
 
-test('Interruption: the first signal asks the run to stop, a second runs the clean-ups and exits at once with 128+N', () => {
+test('Interruption: the first signal asks the run to stop, a second exits at once with 128+N; so does one after another kind of stop', () => {
   const listeners = new Map<StopSignal, () => void>();
   const source = {
     on: (s: StopSignal, l: () => void) => listeners.set(s, l),
@@ -132,15 +132,20 @@ test('Interruption: the first signal asks the run to stop, a second runs the cle
   };
   const events: string[] = [];
   const i = new Interruption(source, (code) => events.push(`exit ${code}`), (s) => events.push(`first ${s}`));
-  i.onForcedExit(() => events.push('cleanup'));
   assert.deepEqual([...listeners.keys()].sort(), ['SIGHUP', 'SIGINT', 'SIGTERM']);
   listeners.get('SIGTERM')!();
   assert.equal(i.signal, 'SIGTERM');
   assert.deepEqual(events, ['first SIGTERM']);
   listeners.get('SIGINT')!();
-  assert.deepEqual(events, ['first SIGTERM', 'cleanup', 'exit 130']);
+  assert.deepEqual(events, ['first SIGTERM', 'exit 130']);
   i.dispose();
   assert.equal(listeners.size, 0);
+
+  // kiotrace top: q already asked to stop, so the first signal is the impatient second one
+  const quit = new Interruption(source, (code) => events.push(`exit ${code}`), () => events.push('first'), () => true);
+  listeners.get('SIGHUP')!();
+  assert.deepEqual(events.slice(-1), ['exit 129']);
+  quit.dispose();
 });
 
 test('the progress line: only after a second of wall time, at most four times a second, erased before other output', () => {

@@ -7,7 +7,6 @@
 // SIGINT, SIGTERM and SIGHUP all end it the same way: the screen restored, an attached program's
 // maps printed. A second Ctrl-C (or signal) while that runs exits at once.
 
-import { constants as osConstants } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { lineText } from './ansi.js';
 import type { ExportResult, SimLink } from './app.js';
@@ -17,6 +16,7 @@ import type { Snapshot } from './snapshot.js';
 import type { FromWorker, ToWorker, WorkerScript, WorkerStart } from './sim-worker.js';
 import { buildView, INITIAL_UI, PLAIN_UI, plainText, type StartInfo } from './view-model.js';
 import { printable } from '../units.js';
+import { Interruption } from '../run-loop.js';
 
 export interface TopOptions {
   /** A checked bpftrace program to run next to the view. */
@@ -146,21 +146,13 @@ export class WorkerLink implements SimLink {
   }
 }
 
-const QUIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
 /**
  * SIGINT, SIGTERM and SIGHUP quit as q does; once quitting, another one exits at once with
  * 128 + the signal's number. Returns the function that removes the handlers.
  */
 function onQuitSignals(quit: () => void, quitting: () => boolean, exitNow: (code: number) => void): () => void {
-  const handler = (signal: NodeJS.Signals): void => {
-    if (quitting()) exitNow(128 + osConstants.signals[signal]);
-    else quit();
-  };
-  for (const s of QUIT_SIGNALS) process.on(s, handler);
-  return () => {
-    for (const s of QUIT_SIGNALS) process.off(s, handler);
-  };
+  const interruption = new Interruption(process, exitNow, quit, quitting);
+  return () => interruption.dispose();
 }
 
 /** Without a terminal: the dashboard's lines as text, once a second, until the scenario ends. */
