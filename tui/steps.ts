@@ -29,6 +29,8 @@ interface TracedIo {
   readonly comm: string;
   readonly start: StepHit;
   readonly hits: StepHit[];
+  /** Its syscall returned, or its fault installed the PTE: nothing more belongs to it. */
+  ended: boolean;
 }
 
 /** A step of the tour: the probe hit that opens it (steps only move forward). */
@@ -47,6 +49,8 @@ const backOnCpu = (hit: StepHit, io: TracedIo): boolean => hit.probe === 'sched:
 
 const SYSCALL_STARTS = ['syscalls:sys_enter_read', 'syscalls:sys_enter_pread64', 'syscalls:sys_enter_write', 'syscalls:sys_enter_pwrite64'];
 const FAULT_START = 'exceptions:page_fault_user';
+/** The last step of a fault: the PTE is in place and the access is retried. */
+const FAULT_END = 'tracepoint:kiotrace:set_pte';
 
 /** The ten steps of a blocking read() (README "What to look at"); a write takes the same path down. */
 const SYSCALL_STEPS: readonly Step[] = [
@@ -109,22 +113,37 @@ export function recordSteps(m: Machine, ioCount: number): StepsRecorder {
     probe: h.site.fullName.slice('tracepoint:'.length),
     fields: { ...h.fields },
   });
-  const detach = attach(m, 'tracepoint:*', (h) => {
+  let open = 0;
+  let detached = false;
+  const detachProbes = attach(m, 'tracepoint:*', (h) => {
     if (h.ioId === 0) return;
     const io = byIoId.get(h.ioId);
     if (io !== undefined) {
+      if (io.ended) return;
       // raw_syscalls:* repeat the syscalls:* hits next to them
       if (!h.site.fullName.startsWith('tracepoint:raw_syscalls:')) io.hits.push(copy(h));
+      const name = h.site.fullName;
+      if (name === FAULT_END || name.startsWith('tracepoint:syscalls:sys_exit_')) {
+        io.ended = true;
+        // every I/O it traces is over: stop paying for probes on the rest of the run
+        if (--open === 0 && traced.length >= ioCount) detach();
+      }
       return;
     }
     if (traced.length >= ioCount) return;
     const name = h.site.fullName.slice('tracepoint:'.length);
     if (name !== FAULT_START && !SYSCALL_STARTS.includes(name)) return;
     const start = copy(h);
-    const fresh: TracedIo = { ioId: h.ioId, pid: h.pid, comm: h.comm, start, hits: [start] };
+    const fresh: TracedIo = { ioId: h.ioId, pid: h.pid, comm: h.comm, start, hits: [start], ended: false };
     traced.push(fresh);
     byIoId.set(h.ioId, fresh);
+    open++;
   });
+  const detach = (): void => {
+    if (detached) return;
+    detached = true;
+    detachProbes();
+  };
   return { render: () => traced.map(renderIo).join(''), detach };
 }
 
