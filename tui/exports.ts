@@ -14,11 +14,9 @@ import { TraceRecorder } from '../probes/recorder.js';
 import { CompleteTraceProcessor, PacedBatchProcessor, createTracing, type Tracing } from '../probes/tracing.js';
 import { resolveSpanSettings, type Environment, type ExportRequest } from './export-settings.js';
 import { ReplacedFile } from './output-files.js';
+import { runMachine } from './run-loop.js';
 
 export type { ExportRequest } from './export-settings.js';
-
-/** Simulated time run between turns of the event loop while spans go over the network. */
-const OTLP_SLICE_NS = 1_000_000;
 
 /**
  * Runs the machine to `untilNs` (or stops it earlier: an interrupted run). `afterSlice`, when
@@ -27,17 +25,9 @@ const OTLP_SLICE_NS = 1_000_000;
  */
 export type MachineRunner = (m: Machine, untilNs: number, afterSlice?: () => Promise<void>) => Promise<void>;
 
-/** The whole run, in slices of simulated time when something waits between them. */
-export const runToEnd: MachineRunner = async (m, untilNs, afterSlice) => {
-  if (!afterSlice) {
-    m.run(untilNs);
-    return;
-  }
-  for (let t = Math.min(OTLP_SLICE_NS, untilNs); ; t = Math.min(t + OTLP_SLICE_NS, untilNs)) {
-    m.run(t);
-    await afterSlice();
-    if (t >= untilNs) break;
-  }
+/** The whole run, in the command's slices (without its signal handling or progress line). */
+const runToEnd: MachineRunner = async (m, untilNs, afterSlice) => {
+  await runMachine(m, untilNs, afterSlice ? { afterSlice } : {});
 };
 
 export interface ExportOutcome {
