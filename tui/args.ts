@@ -3,7 +3,7 @@
 // Hand-written: node:util parseArgs words its errors its own way.
 
 import { parseDuration } from './units.js';
-import { outputPathProblem, parseEpochNs, type ExportRequest } from './export-settings.js';
+import { isHttpUrl, outputPathProblem, parseEpochNs, parseRatio, type ExportRequest } from './export-settings.js';
 
 export const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--steps[=N]] [--perfetto FILE]
                     [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R] [--epoch NS]
@@ -286,16 +286,9 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
     if (tui && (formatText !== undefined || outFile !== undefined || dryRun)) return new UsageError('--tui shows the program live; -f, -o and --dry-run go without it');
     const format = formatText ?? 'text';
     if (format !== 'text' && format !== 'json') return new UsageError(`-f: unknown output format "${format}" (expected text or json)`);
-    let seed = 1;
-    if (seedText !== undefined) {
-      if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(Number(seedText))) return new UsageError(`--seed: must be a non-negative integer (got "${seedText}")`);
-      seed = Number(seedText);
-    }
-    let durationNs: number | undefined;
-    if (durationText !== undefined) {
-      durationNs = parseDuration(durationText, 's');
-      if (durationNs === undefined || durationNs === 0) return new UsageError(`--duration: must be a positive duration like "500ms" or "2s" (got "${durationText}")`);
-    }
+    const run = parseRunOptions(seedText, durationText);
+    if (run instanceof UsageError) return run;
+    const { seed, durationNs } = run;
     return {
       kind: 'script',
       program,
@@ -324,20 +317,9 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
   if (speedText !== undefined && positionals[0] !== 'top') return new UsageError('--speed only works with top');
   if (positionals[0] === 'top' && json) return new UsageError('--json only works with run');
 
-  let seed = 1;
-  if (seedText !== undefined) {
-    if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(Number(seedText))) {
-      return new UsageError(`--seed: must be a non-negative integer (got "${seedText}")`);
-    }
-    seed = Number(seedText);
-  }
-  let durationNs: number | undefined;
-  if (durationText !== undefined) {
-    durationNs = parseDuration(durationText, 's');
-    if (durationNs === undefined || durationNs === 0) {
-      return new UsageError(`--duration: must be a positive duration like "500ms" or "2s" (got "${durationText}")`);
-    }
-  }
+  const run = parseRunOptions(seedText, durationText);
+  if (run instanceof UsageError) return run;
+  const { seed, durationNs } = run;
   if (positionals[0] === 'top') {
     let speed = 1;
     if (speedText !== undefined) {
@@ -359,6 +341,21 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
   return { kind: 'run', scenario: positionals[1] ?? 'default', seed, durationNs, json, exports, steps };
 }
 
+/** --seed and --duration, as every command that runs the machine takes them. */
+function parseRunOptions(seedText: string | undefined, durationText: string | undefined): { seed: number; durationNs: number | undefined } | UsageError {
+  let seed = 1;
+  if (seedText !== undefined) {
+    if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(Number(seedText))) return new UsageError(`--seed: must be a non-negative integer (got "${seedText}")`);
+    seed = Number(seedText);
+  }
+  let durationNs: number | undefined;
+  if (durationText !== undefined) {
+    durationNs = parseDuration(durationText, 's');
+    if (durationNs === undefined || durationNs === 0) return new UsageError(`--duration: must be a positive duration like "500ms" or "2s" (got "${durationText}")`);
+  }
+  return { seed, durationNs };
+}
+
 function exportExample(flag: string): string {
   return flag === '--perfetto' ? 'trace.pftrace' : flag === '--sample' ? '0.1' : flag === '--epoch' ? '1700000000000000000' : 'trace.json';
 }
@@ -367,8 +364,8 @@ function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl
   let sampleRatio: number | undefined;
   const sampleText = texts.get('sample');
   if (sampleText !== undefined) {
-    sampleRatio = Number(sampleText);
-    if (!/^(?:\d+\.?\d*|\.\d+)(?:e-?\d+)?$/i.test(sampleText) || !(sampleRatio > 0 && sampleRatio <= 1)) {
+    sampleRatio = parseRatio(sampleText);
+    if (sampleRatio === undefined || sampleRatio === 0) {
       return new UsageError(`--sample: must be a ratio in (0, 1], like 0.1 for one I/O in ten (got "${sampleText}")`);
     }
   }
@@ -379,16 +376,7 @@ function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl
     if (typeof parsed !== 'bigint') return new UsageError(parsed.error);
     epochNs = parsed;
   }
-  if (otlpUrl !== undefined) {
-    let ok = false;
-    try {
-      const u = new URL(otlpUrl);
-      ok = u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      ok = false;
-    }
-    if (!ok) return new UsageError(`--otlp: not an http(s) URL: "${otlpUrl}" (e.g. --otlp http://localhost:4318/v1/traces)`);
-  }
+  if (otlpUrl !== undefined && !isHttpUrl(otlpUrl)) return new UsageError(`--otlp: not an http(s) URL: "${otlpUrl}" (e.g. --otlp http://localhost:4318/v1/traces)`);
   const files = new Map<string, string>();
   for (const flag of ['perfetto', 'jaeger', 'otlp-file']) {
     const path = texts.get(flag);

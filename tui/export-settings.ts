@@ -69,7 +69,13 @@ function variable(env: Environment, name: string): { readonly name: string; read
   return value === undefined || value === '' ? undefined : { name, value };
 }
 
-function isHttpUrl(text: string): boolean {
+/** A ratio in [0, 1] written as a plain decimal (0.1, .5, 1, 1e-3), or undefined. */
+export function parseRatio(text: string): number | undefined {
+  const ratio = Number(text);
+  return /^(?:\d+\.?\d*|\.\d+)(?:e-?\d+)?$/i.test(text) && ratio >= 0 && ratio <= 1 ? ratio : undefined;
+}
+
+export function isHttpUrl(text: string): boolean {
   try {
     const u = new URL(text);
     return u.protocol === 'http:' || u.protocol === 'https:';
@@ -89,8 +95,8 @@ function samplerRatio(env: Environment): { readonly ratio: number; readonly show
   if (base === 'traceidratio') {
     const arg = variable(env, 'OTEL_TRACES_SAMPLER_ARG');
     if (!arg) return { ratio: 1, shown: `OTEL_TRACES_SAMPLER=${sampler.value}` };
-    const ratio = Number(arg.value);
-    if (!/^(?:\d+\.?\d*|\.\d+)(?:e-?\d+)?$/i.test(arg.value) || !(ratio >= 0 && ratio <= 1)) {
+    const ratio = parseRatio(arg.value);
+    if (ratio === undefined) {
       return { error: `OTEL_TRACES_SAMPLER_ARG: ${sampler.value} needs a ratio in [0, 1], like 0.1 for one I/O in ten (got "${arg.value}")` };
     }
     return { ratio, shown: `OTEL_TRACES_SAMPLER=${sampler.value} OTEL_TRACES_SAMPLER_ARG=${arg.value}` };
