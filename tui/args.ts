@@ -33,11 +33,12 @@ usage:
       --perfetto FILE   write a Perfetto trace; open it at ui.perfetto.dev
       --jaeger FILE     write the traces in Jaeger UI's JSON upload format
       --otlp-file FILE  write the traces as OTLP/JSON, one request per line
-      --otlp [URL]      send the traces over OTLP/HTTP (default
-                        http://localhost:4318/v1/traces; the OTEL_EXPORTER_OTLP_*
-                        and OTEL_SERVICE_NAME variables apply)
+      --otlp [URL]      send the traces over OTLP (default
+                        http://localhost:4318/v1/traces; OTEL_EXPORTER_OTLP_PROTOCOL
+                        picks http/protobuf, http/json or grpc, and the other
+                        OTEL_EXPORTER_OTLP_* and OTEL_SERVICE_NAME variables apply)
       --sample R        trace a fraction R of the I/Os, chosen by trace id
-                        (default: 1, every I/O)
+                        (default: OTEL_TRACES_SAMPLER's ratio, else 1: every I/O)
       --epoch NS        wall-clock ns that simulated t=0 maps to (default: now);
                         fix it for byte-identical files
 

@@ -80,6 +80,8 @@ export interface NvmeSsdConfig {
   readonly model: string;
   /** I/O queue pairs (the driver maps one per CPU); qids are 0..queueCount-1, MSI-X vector = qid. */
   readonly queueCount: number;
+  /** The most I/O queue pairs the controller grants (Set Features, Number of Queues). */
+  readonly maxIoQueuePairs: number;
   readonly queueDepth: number;
   readonly channels: number;
   readonly diesPerChannel: number;
@@ -107,6 +109,9 @@ export interface NvmeSsdConfig {
 export const DEFAULT_NVME_CONFIG: NvmeSsdConfig = {
   model: 'Samsung SSD 970 PRO 512GB (NVMeVirt profile)',
   queueCount: 4,
+  // SIMPLIFICATION: 64 granted pairs (real controllers offer 16 to 128); each pair preallocates a
+  // request per tag, so this also bounds what a many-CPU machine costs to boot
+  maxIoQueuePairs: 64,
   queueDepth: NVME_QUEUE_DEPTH,
   channels: 8, // NVMeVirt NAND_CHANNELS
   diesPerChannel: 2, // NVMeVirt LUNS_PER_NAND_CH

@@ -32,11 +32,6 @@ import type { DeviceReport, JobReport, KernelCounters, LatencySummary, RunReport
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
 const NVME_MAJOR = 259;
-/**
- * I/O queue pairs the modelled controller grants (Set Features, Number of Queues). Assumption: 64;
- * each pair preallocates a request per tag (1023), so this also bounds a many-CPU machine's boot.
- */
-const NVME_MAX_IO_QUEUES = 64;
 const SD_MAJOR = 8;
 
 export interface RunningJob {
@@ -243,7 +238,7 @@ function nvmeConfigFor(capacityBytes: number, cpus: number): NvmeSsdConfig {
   const logicalBlocksPerDie = Math.max(1, Math.ceil(capacityBytes / (blockBytes * dies)));
   const blocksPerDie = Math.ceil(logicalBlocksPerDie / (1 - c.overProvisioning)) + c.gcReserveBlocks + 3;
   // nvme_setup_io_queues: one queue pair per CPU, up to what the controller offers (CPUs share beyond)
-  return { ...c, queueCount: Math.min(cpus, NVME_MAX_IO_QUEUES), blocksPerDie };
+  return { ...c, queueCount: Math.min(cpus, c.maxIoQueuePairs), blocksPerDie };
 }
 
 /** The disk for a capacity: the default drive with as many heads (platter sides) as it needs. */
