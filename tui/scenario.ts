@@ -3,6 +3,7 @@
 // path, the source position when we have the text, what is wrong and what to write instead, and
 // all of them are collected, not just the first.
 
+import { fsErrorText } from './output-files.js';
 import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
@@ -1202,7 +1203,7 @@ function readScenarioFile(file: string): string | { readonly reason: string } {
   } catch (err) {
     const code = errnoCode(err);
     const reason =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : code === 'ENXIO' ? 'it is a socket or a device without a reader' : err instanceof Error ? err.message : String(err);
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : code === 'ENXIO' ? 'it is a socket or a device without a reader' : fsErrorText(err);
     return { reason };
   }
   try {

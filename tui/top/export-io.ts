@@ -1,6 +1,7 @@
 // One I/O from the inspector as a Perfetto trace: a group track for the I/O and one track per
 // layer (the layers overlap without nesting, as a bio outlives submit_bio), in waterfall order.
 
+import { fsErrorText } from '../output-files.js';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PerfettoWriter } from '../../exporters/perfetto.js';
@@ -44,7 +45,7 @@ export function writeIoFile(io: IoRecord, path: string): WriteIoResult {
     writeFileSync(full, Buffer.concat(chunks), { flag: 'wx' });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'EEXIST' ? 'it exists already; give another name' : code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : e instanceof Error ? e.message : String(e);
+    const why = code === 'EEXIST' ? 'it exists already; give another name' : code === 'ENOENT' ? 'no such directory' : fsErrorText(e);
     return { ok: false, text: `not written: ${full}: ${why}` };
   }
   return { ok: true, path: full, text: `wrote ${full} (${io.layers.length} layers); open it at https://ui.perfetto.dev` };
