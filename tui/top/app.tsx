@@ -9,7 +9,6 @@ import { keysOf, reduceKey, type KeyName, type SimCommand } from './keys.js';
 import type { Snapshot } from './snapshot.js';
 import { buildView, drillNames, INITIAL_UI, rowCount, visibleIos, type StartInfo, type UiState, type ViewModel } from './view-model.js';
 
-export { lineText };
 
 /** The screen: one Text per line, nothing else (Ink's cost is per cell, so fewer nodes and glyphs). */
 export function Screen({ view, color }: { readonly view: ViewModel; readonly color: boolean }) {

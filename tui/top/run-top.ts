@@ -45,6 +45,11 @@ export class WorkerLink implements SimLink {
   private readonly snapshotListeners = new Set<(s: Snapshot) => void>();
   /** The latest snapshots: a listener that comes later (Ink, after the first frames) gets them first, for its sparklines. */
   private readonly recent: Snapshot[] = [];
+
+  /** The latest snapshots, oldest first (what the sparklines show). */
+  get history(): readonly Snapshot[] {
+    return this.recent;
+  }
   private readonly statusListeners = new Set<(paused: boolean, speed: number) => void>();
   private readonly worker: Worker;
   private readonly finalText: Promise<string>;
@@ -158,7 +163,6 @@ function onQuitSignals(quit: () => void, quitting: () => boolean, exitNow: (code
 /** Without a terminal: the dashboard's lines as text, once a second, until the scenario ends. */
 async function runPlain(opts: TopOptions, write: (text: string) => void, writeError: (text: string) => void): Promise<number> {
   return new Promise((resolve) => {
-    const history: Snapshot[] = [];
     let finishing = false;
     const finish = (): void => {
       if (finishing) return;
@@ -175,9 +179,7 @@ async function runPlain(opts: TopOptions, write: (text: string) => void, writeEr
     });
     const offSignals = onQuitSignals(finish, () => finishing, (code) => process.exit(code));
     link.onSnapshot((s) => {
-      history.push(s);
-      if (history.length > 120) history.shift();
-      const view = buildView(history, PLAIN_UI, 120, 1000);
+      const view = buildView(link.history, PLAIN_UI, 120, 1000);
       write(view.lines.slice(0, -1).map(plainText).join('\n') + '\n\n');
       if (s.simNs >= s.endNs || s.script?.exited === true) finish();
     });
@@ -320,10 +322,8 @@ async function runInk(opts: TopOptions): Promise<number> {
   early.paint([]);
   const link = new WorkerLink({ ...opts, sampleIntervalMs: 100 }, quit);
   const offSignals = onQuitSignals(quit, () => quitting || link.stopRequested, exitNow);
-  const history: Snapshot[] = [];
-  const offEarly = link.onSnapshot((s) => {
-    history.push(s);
-    if (!quitting) early.paint(history);
+  const offEarly = link.onSnapshot(() => {
+    if (!quitting) early.paint(link.history);
   });
 
   const loaded = await Promise.race([Promise.all([import('ink'), import('react'), import('./app.js')]), inkNotNeeded]);

@@ -4,7 +4,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
-import { lineText, Screen, TopApp, type ExportResult, type SimLink } from '../../../tui/top/app.js';
+import { Screen, TopApp, type ExportResult, type SimLink } from '../../../tui/top/app.js';
+import { lineText } from '../../../tui/top/ansi.js';
 import type { IoRecord } from '../../../tui/top/inspector.js';
 import type { SimCommand } from '../../../tui/top/keys.js';
 import type { Snapshot } from '../../../tui/top/snapshot.js';
