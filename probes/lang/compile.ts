@@ -14,13 +14,14 @@ import {
   type Cpu,
   type Machine,
   type ProbeHit,
+  type ProbeProvider,
   type ProbeSite,
 } from '../../core/index.js';
 import type * as A from './ast.js';
 import { errorAt, warningAt, type Diagnostic } from './diagnostics.js';
-import { canonicalSpec } from '../attach.js';
+import { canonicalSpec, PROVIDER_ALIASES } from '../attach.js';
 import { checkLhistArgs, MapStore, type AggKind, type BpfMap } from './maps.js';
-import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intTypeByName, literalIntType, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
+import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intTypeByName, literalIntType, ownValue, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
 import { formatLoc, type Loc, type SourceFile } from './source.js';
@@ -229,21 +230,18 @@ interface RepeatingWarning {
   readonly summary: (n: number) => string;
 }
 
-const PROVIDERS: Readonly<Record<string, string>> = {
+/** Every provider a program may name (lower case): the probe sites' and the ones the runtime fires itself. */
+const PROVIDERS: Readonly<Record<string, ProbeProvider | SpecialProbe['kind']>> = {
+  ...PROVIDER_ALIASES,
   begin: 'begin',
   end: 'end',
-  t: 'tracepoint',
-  tracepoint: 'tracepoint',
-  k: 'kprobe',
-  kprobe: 'kprobe',
-  kr: 'kretprobe',
-  kretprobe: 'kretprobe',
   i: 'interval',
   interval: 'interval',
   p: 'profile',
   profile: 'profile',
 };
 
+/** Nanoseconds per unit of an interval/profile period; `hz` is a rate, worked out apart. */
 const UNIT_NS: Readonly<Record<string, number>> = { s: 1e9, ms: 1e6, us: 1e3, ns: 1, hz: 0 };
 
 const ERRNO_TEXT: Readonly<Record<number, string>> = {
@@ -482,7 +480,7 @@ class Compiler {
     const out: { sites: ProbeSite[]; special: SpecialProbe | undefined }[] = [];
     const sites: ProbeSite[] = [];
     for (const ap of p.attachPoints) {
-      const provider = PROVIDERS[ap.provider.toLowerCase()];
+      const provider = ownValue(PROVIDERS, ap.provider.toLowerCase());
       if (provider === 'begin' || provider === 'end') {
         if (ap.parts.length > 0) {
           this.diags.push(errorAt(`${provider} probes do not take arguments`, ap.loc));
@@ -555,8 +553,9 @@ class Compiler {
       }
     }
     const n = Number(amount);
-    const periodNs = unit === 'hz' ? Math.round(1e9 / n) : n * (UNIT_NS[unit] ?? NaN);
-    if (!(unit in UNIT_NS) || !/^\d+$/.test(amount) || n <= 0 || !Number.isSafeInteger(periodNs)) {
+    const unitNs = ownValue(UNIT_NS, unit);
+    const periodNs = unit === 'hz' ? Math.round(1e9 / n) : n * (unitNs ?? NaN);
+    if (unitNs === undefined || !/^\d+$/.test(amount) || n <= 0 || !Number.isSafeInteger(periodNs)) {
       this.diags.push(errorAt(`Invalid rate of ${ap.provider} probe: ${ap.raw}`, ap.loc));
       return undefined;
     }
