@@ -25,6 +25,7 @@ import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intType
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
 import { formatLoc, type Loc, type SourceFile } from './source.js';
+import type { RepeatingWarnings } from './warnings.js';
 
 /** A pointer to a simulated kernel object: what casts of kprobe args and BTF members give. */
 export class ObjPointer extends PointerValue {
@@ -108,6 +109,8 @@ type StmtFn = (c: ExecCtx) => Flow;
 export interface ScriptRuntime {
   readonly sink: OutputSink;
   readonly store: MapStore;
+  /** Warnings firings may repeat, the maps' among them: printed once, counted, summed up at the end. */
+  readonly warnings: RepeatingWarnings;
   write(text: string, stream: 'stdout' | 'stderr'): void;
   exit(code: number): void;
   startNs: number;
@@ -131,11 +134,6 @@ export interface CompiledProbe {
 
 export interface CompiledProgram {
   readonly probes: readonly CompiledProbe[];
-  /**
-   * Runtime warnings that came back after the first time (a while loop cut at its bound, a
-   * probe over its budget, ...), as end-of-run lines in the sink's format: how many firings.
-   */
-  readonly repeatedWarnings: () => string;
   readonly diagnostics: readonly Diagnostic[];
   /** Number of attach points actually attached (bpftrace's "Attached N probes"). */
   readonly attachCount: number;
@@ -222,13 +220,6 @@ class ValueTooBig {
  */
 export const MAX_VALUE_DEPTH = 32;
 export const MAX_VALUE_ITEMS = 10_000;
-
-/** A warning that can come back on every firing: printed once, then counted for the end. */
-interface RepeatingWarning {
-  count: number;
-  /** The end-of-run line, given the count. */
-  readonly summary: (n: number) => string;
-}
 
 /** Every provider a program may name (lower case): the probe sites' and the ones the runtime fires itself. */
 const PROVIDERS: Readonly<Record<string, ProbeProvider | SpecialProbe['kind']>> = {
@@ -343,8 +334,6 @@ class Compiler {
   private compiledNodes = 0;
   /** The program outgrew MAX_COMPILE_DEPTH or MAX_COMPILED_NODES (reported once; compiling stops). */
   private reportedTooBig = false;
-  /** Warnings firings may repeat (see repeatingWarning). */
-  private readonly repeating: RepeatingWarning[] = [];
   /** The outermost macro call being expanded: where a program that grows too big is reported. */
   private expansionSite: Loc | undefined;
 
@@ -416,25 +405,20 @@ class Compiler {
         }),
       );
     }
-    const warnings = this.repeating;
-    const sink = this.rt.sink;
-    const repeatedWarnings = (): string => warnings.filter((w) => w.count > 1).map((w) => sink.runtimeError(w.summary(w.count))).join('');
-    return { probes, diagnostics: this.diags, attachCount, usesKstack: this.usesKstack, repeatedWarnings };
+    return { probes, diagnostics: this.diags, attachCount, usesKstack: this.usesKstack };
   }
 
   /**
-   * A runtime warning at `loc` that may come back on every firing (bpftrace prints each, which
-   * a hot probe turns into megabytes): the returned function prints it the first time and
-   * counts the rest; the end of the run says how many there were.
+   * A runtime warning at `loc` that may come back on every firing (see RepeatingWarnings): the
+   * returned function is called at each; `summary` gets where it is (`stdin:1:3-9`) and the count.
    */
   private repeatingWarning(loc: Loc, message: string, summary: (where: string, n: number) => string): () => void {
     const where = this.sourceLocation(loc);
-    const w: RepeatingWarning = { count: 0, summary: (n) => summary(`${where.filename}:${formatLoc(loc)}`, n) };
-    this.repeating.push(w);
-    const rt = this.rt;
-    return () => {
-      if (++w.count === 1) rt.write(rt.sink.runtimeError(message, where), rt.sink.diagnosticStream);
-    };
+    const at = `${where.filename}:${formatLoc(loc)}`;
+    return this.rt.warnings.add(
+      (sink) => sink.runtimeError(message, where),
+      (n) => summary(at, n),
+    );
   }
 
   // ---- sizes ----------------------------------------------------------------------------------
@@ -1007,7 +991,7 @@ class Compiler {
     return (c) => {
       this.tick(c, s.loc);
       map ??= store.map(mapName);
-      // a full map refuses the update and reports it itself (MapStore's onMapFull)
+      // a full map refuses the update and reports it itself (through the store's warnings)
       update(c, map);
       return Flow.Normal;
     };
