@@ -7,7 +7,6 @@ import { KSTACK_DEFAULT_LIMIT } from '../kstack.js';
 import {
   BTF,
   btfCast,
-  globMatches,
   SYSCALL_NR,
   type BtfPointer,
   type BtfValue,
@@ -19,7 +18,7 @@ import {
 } from '../../core/index.js';
 import type * as A from './ast.js';
 import { errorAt, warningAt, type Diagnostic } from './diagnostics.js';
-import { canonicalSpec, PROVIDER_ALIASES } from '../attach.js';
+import { PROVIDER_ALIASES, resolveSpec } from '../attach.js';
 import { checkLhistArgs, MapStore, type AggKind, type BpfMap } from './maps.js';
 import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intTypeByName, literalIntType, ownValue, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
@@ -483,14 +482,12 @@ class Compiler {
         this.diags.push(errorAt(`Invalid probe type: ${ap.provider}`, ap.loc));
         return undefined;
       }
-      const spec = canonicalSpec(`${provider}:${ap.parts.join(':')}`);
+      const spec = `${provider}:${ap.parts.join(':')}`;
       if (spec.length > MAX_ATTACH_POINT_LENGTH) {
         this.diags.push(errorAt(`attach point too long: ${spec.length} characters, longer than any probe name (the limit is ${MAX_ATTACH_POINT_LENGTH})`, ap.loc));
         return undefined;
       }
-      // a glob is matched here in linear time: as a regular expression `*a*a*a...` backtracks
-      // exponentially against each name
-      const found = spec.includes('*') || spec.includes('?') ? this.m.k.registry.all().filter((s) => globMatches(spec, s.fullName)) : [this.m.k.registry.get(spec)].filter((s): s is ProbeSite => s !== undefined);
+      const found = resolveSpec(this.m, spec);
       if (found.length === 0) {
         // a suggestion costs a comparison with every site: only for the first few, short names
         let best: ProbeSite | undefined;
