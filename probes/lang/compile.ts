@@ -299,8 +299,8 @@ export function compileProgram(program: A.Program, m: Machine, rt: ScriptRuntime
 
 class Compiler {
   private readonly diags: Diagnostic[] = [];
-  /** Static kind of each map's values and whether it is keyed, fixed by first use. */
-  private readonly mapKinds = new Map<string, { kind: Kind | AggKind; keyed: boolean; loc: A.MapRef['loc']; typeName: string }>();
+  /** Static kind of each map's values and its type as bpftrace spells it, fixed by first use. */
+  private readonly mapKinds = new Map<string, { kind: Kind | AggKind; typeName: string }>();
   /** Whether each map has keys, fixed by its first use (see useMapShape). */
   private readonly mapShapes = new Map<string, boolean>();
   /** Shape checks on maps not used yet where they were called for, run at the end. */
@@ -760,7 +760,7 @@ class Compiler {
     const prev = this.mapKinds.get(ref.name);
     const typeName = value ? this.bpftraceTypeName(value, kind) : kind;
     if (!prev) {
-      this.mapKinds.set(ref.name, { kind, keyed, loc: ref.loc, typeName });
+      this.mapKinds.set(ref.name, { kind, typeName });
       return;
     }
     if (prev.kind !== kind && prev.kind !== 'none' && kind !== 'none' && !(isIntLike(prev.kind) && isIntLike(kind))) {
