@@ -1,10 +1,14 @@
 // The programmatic attach API: a probe spec string (bpftrace syntax: provider aliases, `*`
 // wildcards, several specs separated by commas) resolved against a machine's probe sites.
 
-import type { Machine, ProbeHandler, ProbeSite } from '../core/index.js';
+import type { Machine, ProbeHandler, ProbeProvider, ProbeSite } from '../core/index.js';
+import { ownValue } from './lang/values.js';
 
-/** bpftrace's provider aliases (case-insensitive providers). */
-const PROVIDER_ALIASES: Readonly<Record<string, string>> = {
+/**
+ * bpftrace's names and aliases of the providers a machine has probe sites of, lower case (a
+ * provider is case-insensitive). The language adds the providers it fires itself (compile.ts).
+ */
+export const PROVIDER_ALIASES: Readonly<Record<string, ProbeProvider>> = {
   t: 'tracepoint',
   tracepoint: 'tracepoint',
   k: 'kprobe',
@@ -28,7 +32,7 @@ export function canonicalSpec(spec: string): string {
   const s = spec.trim();
   const colon = s.indexOf(':');
   if (colon < 0) return s;
-  const provider = PROVIDER_ALIASES[s.slice(0, colon).toLowerCase()];
+  const provider = ownValue(PROVIDER_ALIASES, s.slice(0, colon).toLowerCase());
   return provider ? provider + s.slice(colon) : s;
 }
 

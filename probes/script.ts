@@ -9,7 +9,8 @@ import { parse } from './lang/parser.js';
 import { hasErrors, renderDiagnostics, type Diagnostic } from './lang/diagnostics.js';
 import { compileProgram, FIRING_BUDGET, formatDuration, type CompiledProbe, type ExecCtx, type HostAccess, type ScriptRuntime } from './lang/compile.js';
 import { MapStore } from './lang/maps.js';
-import { createSink, mapFullError, printMapsAtExit } from './lang/output.js';
+import { createSink, printMapsAtExit } from './lang/output.js';
+import { RepeatingWarnings } from './lang/warnings.js';
 
 export interface ScriptOptions {
   /** `stdin` for -e, else the script's path (as diagnostics print it). */
@@ -89,16 +90,13 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     if (c.key === 'max_map_keys' && c.value.kind === 'int') maxMapKeys = Number(c.value.value);
     if (c.key === 'print_maps_on_exit' && (c.value.kind === 'int' || c.value.kind === 'bool')) printMaps = Boolean(c.value.value);
   }
+  // bpftrace warns on every refused update; a hot probe on a full map made hundreds of MB of
+  // stderr. Each warning is printed once, and the end of the run says how many there were.
+  const warnings = new RepeatingWarnings(sink, (text) => opts.write(text, sink.diagnosticStream));
   const rt: ScriptRuntime = {
     sink,
-    // bpftrace warns on every refused update; a hot probe on a full map made hundreds of MB of
-    // stderr. Each map warns once, and the end of the run says how many it refused.
-    store: new MapStore({
-      maxMapKeys,
-      reportMapFull: 'once',
-      onMapFull: () => opts.write(sink.helperError(mapFullError()), sink.diagnosticStream),
-      onWrongKey: (ev) => opts.write(sink.runtimeError(`${ev.map} is keyed by ${ev.arity} element${ev.arity === 1 ? '' : 's'}: a key of ${ev.given} was skipped`), sink.diagnosticStream),
-    }),
+    warnings,
+    store: new MapStore({ maxMapKeys, warnings }),
     write: (text, stream) => {
       if (text) opts.write(text, stream);
     },
@@ -113,9 +111,9 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     },
   };
   const compiled = compileProgram(parsed.program, m, rt, { positional: opts.positional, unsafe: opts.unsafe, ...(opts.host ? { host: opts.host } : {}), source });
-  const warnings = compiled.diagnostics.filter((d) => d.severity === 'warning');
+  const compileWarnings = compiled.diagnostics.filter((d) => d.severity === 'warning');
   if (hasErrors(compiled.diagnostics)) return fail([...parsed.diagnostics, ...compiled.diagnostics]);
-  if (warnings.length > 0) opts.write(renderDiagnostics(warnings, source), 'stderr');
+  if (compileWarnings.length > 0) opts.write(renderDiagnostics(compileWarnings, source), 'stderr');
 
   const begin = compiled.probes.filter((p) => p.special?.kind === 'begin');
   const end = compiled.probes.filter((p) => p.special?.kind === 'end');
@@ -134,11 +132,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
   const finishWith = (detach: readonly (() => void)[]): ScriptResult => {
     for (const d of detach) d();
     for (const p of end) fireSpecial(p, 'end', false);
-    let repeated = compiled.repeatedWarnings();
-    for (const map of rt.store.maps()) {
-      if (map.refused > 1) repeated += sink.runtimeError(`Map full: ${map.name} refused ${map.refused} updates in all (max entries ${map.maxEntries})`);
-      if (map.wrongKeys > 1) repeated += sink.runtimeError(`${map.name}: ${map.wrongKeys} keys with the wrong number of elements were skipped in all`);
-    }
+    const repeated = warnings.summaries();
     if (repeated !== '') opts.write(repeated, sink.diagnosticStream);
     opts.write(printMapsAtExit(sink, rt.store, printMaps), 'stdout');
     return { exitCode: exitCode ?? 0, diagnostics: compiled.diagnostics };

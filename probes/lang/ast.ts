@@ -495,37 +495,98 @@ export function isExpr(n: Node): n is Expr {
   return EXPR_KINDS.has(n.kind);
 }
 
-function isNode(v: unknown): v is Node {
-  return typeof v === 'object' && v !== null && 'kind' in v && typeof v.kind === 'string';
-}
-
 /**
- * The nodes directly under `n`, in source order: every node-valued property, array element and
- * record field value (locations are not nodes).
+ * The nodes directly under `n`, in source order (a program's: each kind of top-level item in
+ * turn). Spelled out per kind, so a new kind of node does not compile until it is walked.
  */
 export function childNodes(n: Node): Node[] {
-  const out: Node[] = [];
-  const add = (v: unknown): void => {
-    if (isNode(v)) out.push(v);
-    // a record field ({ loc, name, value }) holds its node one level down
-    else if (typeof v === 'object' && v !== null && 'value' in v && isNode(v.value)) out.push(v.value);
-  };
-  for (const [key, v] of Object.entries(n)) {
-    if (key === 'loc') continue;
-    if (Array.isArray(v)) for (const item of v) add(item);
-    else add(v);
+  const present = (...nodes: (Node | undefined)[]): Node[] => nodes.filter((c): c is Node => c !== undefined);
+  switch (n.kind) {
+    case 'Program':
+      return [...n.defines, ...n.includes, ...n.config, ...n.imports, ...n.cDefinitions, ...n.mapDecls, ...n.macros, ...n.probes];
+    case 'MacroDef':
+      return [...n.params, n.block];
+    case 'Probe':
+      return present(...n.attachPoints, n.predicate, n.block);
+    case 'Block':
+      return [...n.stmts];
+    case 'ExprStmt':
+      return [n.expr];
+    case 'Assign':
+      return [n.target, n.value];
+    case 'Let':
+      return present(n.variable, n.type, n.init);
+    case 'If':
+      return present(n.cond, n.then, n.else);
+    case 'While':
+      return [n.cond, n.body];
+    case 'ForMap':
+      return [n.variable, n.map, n.body];
+    case 'ForRange':
+      return [n.variable, n.start, n.end, n.body];
+    case 'Unroll':
+      return [n.count, n.body];
+    case 'Return':
+      return present(n.value);
+    case 'MapAccess':
+      return [n.map, n.key];
+    case 'Call':
+      return [...n.args];
+    case 'Binary':
+      return [n.left, n.right];
+    case 'Unary':
+      return [n.operand];
+    case 'Ternary':
+      return present(n.cond, n.then, n.else);
+    case 'FieldAccess':
+    case 'TupleAccess':
+      return [n.object];
+    case 'Index':
+      return [n.object, n.index];
+    case 'Cast':
+      return [n.type, n.operand];
+    case 'Tuple':
+      return [...n.elements];
+    case 'Record':
+      return n.fields.map((f) => f.value);
+    case 'Sizeof':
+    case 'Offsetof':
+      return present(n.type, n.expr);
+    case 'PointerType':
+      return [n.to];
+    case 'ArrayType':
+      return [n.of];
+    case 'Define':
+    case 'Include':
+    case 'ConfigEntry':
+    case 'Import':
+    case 'CDefinition':
+    case 'MapDecl':
+    case 'AttachPoint':
+    case 'Break':
+    case 'Continue':
+    case 'Int':
+    case 'String':
+    case 'Bool':
+    case 'Builtin':
+    case 'Identifier':
+    case 'Variable':
+    case 'Positional':
+    case 'PositionalCount':
+    case 'Map':
+    case 'NamedType':
+    case 'TaggedType':
+      return [];
   }
-  return out;
 }
 
 /**
- * The first place where a tree gets deeper than `limit` levels: the outermost expression that is
- * (a chain `1 + 1 + ... + 1` is a left-leaning tree as deep as the chain is long), or the first If
- * of an if/else if chain with more than `limit` branches (each `else if` is an If inside an
- * else). Iterative, with an explicit stack, so it is safe on any tree the parser builds.
+ * The first place where an expression tree gets deeper than `limit` levels: the outermost
+ * expression that is (a chain `1 + 1 + ... + 1` is a left-leaning tree as deep as the chain is
+ * long). Iterative, with an explicit stack, so it is safe on any tree the parser builds.
  */
-export function findTooDeep(root: Node, limit: number): { readonly node: Expr | If; readonly depth: number } | undefined {
-  /** Depth of each finished expression (1 + its deepest child), and branches of each if chain. */
+export function findTooDeep(root: Node, limit: number): { readonly node: Expr; readonly depth: number } | undefined {
+  /** Depth of each finished expression: 1 + its deepest child's. */
   const depthOf = new Map<Node, number>();
   const stack: { node: Node; children: Node[]; next: number }[] = [{ node: root, children: childNodes(root), next: 0 }];
   while (stack.length > 0) {
@@ -543,17 +604,12 @@ export function findTooDeep(root: Node, limit: number): { readonly node: Expr | 
       depthOf.set(node, deepest + 1);
       continue;
     }
-    // a statement, probe, type...: the expressions under it are roots, and so is an If that is
-    // not the `else if` of the If above it
+    // a statement, probe, type...: the expressions under it are roots
     for (const c of top.children) {
       const d = depthOf.get(c);
-      if (d === undefined || d <= limit) continue;
-      if (isExpr(c)) return { node: c, depth: d };
-      if (c.kind === 'If' && !(node.kind === 'If' && node.else === c)) return { node: c, depth: d };
+      if (d !== undefined && d > limit && isExpr(c)) return { node: c, depth: d };
+      depthOf.delete(c);
     }
-    const branches = node.kind === 'If' ? 1 + (node.else?.kind === 'If' ? (depthOf.get(node.else) ?? 0) : 0) : 0;
-    for (const c of top.children) depthOf.delete(c);
-    if (node.kind === 'If') depthOf.set(node, branches);
   }
   return undefined;
 }

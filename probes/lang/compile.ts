@@ -7,23 +7,24 @@ import { KSTACK_DEFAULT_LIMIT } from '../kstack.js';
 import {
   BTF,
   btfCast,
-  globMatches,
   SYSCALL_NR,
   type BtfPointer,
   type BtfValue,
   type Cpu,
   type Machine,
   type ProbeHit,
+  type ProbeProvider,
   type ProbeSite,
 } from '../../core/index.js';
 import type * as A from './ast.js';
 import { errorAt, warningAt, type Diagnostic } from './diagnostics.js';
-import { canonicalSpec } from '../attach.js';
+import { PROVIDER_ALIASES, resolveSpec } from '../attach.js';
 import { checkLhistArgs, MapStore, type AggKind, type BpfMap } from './maps.js';
-import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intTypeByName, literalIntType, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
+import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intTypeByName, literalIntType, ownValue, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
 import { formatLoc, type Loc, type SourceFile } from './source.js';
+import type { RepeatingWarnings } from './warnings.js';
 
 /** A pointer to a simulated kernel object: what casts of kprobe args and BTF members give. */
 export class ObjPointer extends PointerValue {
@@ -107,6 +108,8 @@ type StmtFn = (c: ExecCtx) => Flow;
 export interface ScriptRuntime {
   readonly sink: OutputSink;
   readonly store: MapStore;
+  /** Warnings firings may repeat, the maps' among them: printed once, counted, summed up at the end. */
+  readonly warnings: RepeatingWarnings;
   write(text: string, stream: 'stdout' | 'stderr'): void;
   exit(code: number): void;
   startNs: number;
@@ -130,11 +133,6 @@ export interface CompiledProbe {
 
 export interface CompiledProgram {
   readonly probes: readonly CompiledProbe[];
-  /**
-   * Runtime warnings that came back after the first time (a while loop cut at its bound, a
-   * probe over its budget, ...), as end-of-run lines in the sink's format: how many firings.
-   */
-  readonly repeatedWarnings: () => string;
   readonly diagnostics: readonly Diagnostic[];
   /** Number of attach points actually attached (bpftrace's "Attached N probes"). */
   readonly attachCount: number;
@@ -222,28 +220,18 @@ class ValueTooBig {
 export const MAX_VALUE_DEPTH = 32;
 export const MAX_VALUE_ITEMS = 10_000;
 
-/** A warning that can come back on every firing: printed once, then counted for the end. */
-interface RepeatingWarning {
-  count: number;
-  /** The end-of-run line, given the count. */
-  readonly summary: (n: number) => string;
-}
-
-const PROVIDERS: Readonly<Record<string, string>> = {
+/** Every provider a program may name (lower case): the probe sites' and the ones the runtime fires itself. */
+const PROVIDERS: Readonly<Record<string, ProbeProvider | SpecialProbe['kind']>> = {
+  ...PROVIDER_ALIASES,
   begin: 'begin',
   end: 'end',
-  t: 'tracepoint',
-  tracepoint: 'tracepoint',
-  k: 'kprobe',
-  kprobe: 'kprobe',
-  kr: 'kretprobe',
-  kretprobe: 'kretprobe',
   i: 'interval',
   interval: 'interval',
   p: 'profile',
   profile: 'profile',
 };
 
+/** Nanoseconds per unit of an interval/profile period; `hz` is a rate, worked out apart. */
 const UNIT_NS: Readonly<Record<string, number>> = { s: 1e9, ms: 1e6, us: 1e3, ns: 1, hz: 0 };
 
 const ERRNO_TEXT: Readonly<Record<number, string>> = {
@@ -311,8 +299,8 @@ export function compileProgram(program: A.Program, m: Machine, rt: ScriptRuntime
 
 class Compiler {
   private readonly diags: Diagnostic[] = [];
-  /** Static kind of each map's values and whether it is keyed, fixed by first use. */
-  private readonly mapKinds = new Map<string, { kind: Kind | AggKind; keyed: boolean; loc: A.MapRef['loc']; typeName: string }>();
+  /** Static kind of each map's values and its type as bpftrace spells it, fixed by first use. */
+  private readonly mapKinds = new Map<string, { kind: Kind | AggKind; typeName: string }>();
   /** Whether each map has keys, fixed by its first use (see useMapShape). */
   private readonly mapShapes = new Map<string, boolean>();
   /** Shape checks on maps not used yet where they were called for, run at the end. */
@@ -345,8 +333,6 @@ class Compiler {
   private compiledNodes = 0;
   /** The program outgrew MAX_COMPILE_DEPTH or MAX_COMPILED_NODES (reported once; compiling stops). */
   private reportedTooBig = false;
-  /** Warnings firings may repeat (see repeatingWarning). */
-  private readonly repeating: RepeatingWarning[] = [];
   /** The outermost macro call being expanded: where a program that grows too big is reported. */
   private expansionSite: Loc | undefined;
 
@@ -418,25 +404,20 @@ class Compiler {
         }),
       );
     }
-    const warnings = this.repeating;
-    const sink = this.rt.sink;
-    const repeatedWarnings = (): string => warnings.filter((w) => w.count > 1).map((w) => sink.runtimeError(w.summary(w.count))).join('');
-    return { probes, diagnostics: this.diags, attachCount, usesKstack: this.usesKstack, repeatedWarnings };
+    return { probes, diagnostics: this.diags, attachCount, usesKstack: this.usesKstack };
   }
 
   /**
-   * A runtime warning at `loc` that may come back on every firing (bpftrace prints each, which
-   * a hot probe turns into megabytes): the returned function prints it the first time and
-   * counts the rest; the end of the run says how many there were.
+   * A runtime warning at `loc` that may come back on every firing (see RepeatingWarnings): the
+   * returned function is called at each; `summary` gets where it is (`stdin:1:3-9`) and the count.
    */
   private repeatingWarning(loc: Loc, message: string, summary: (where: string, n: number) => string): () => void {
     const where = this.sourceLocation(loc);
-    const w: RepeatingWarning = { count: 0, summary: (n) => summary(`${where.filename}:${formatLoc(loc)}`, n) };
-    this.repeating.push(w);
-    const rt = this.rt;
-    return () => {
-      if (++w.count === 1) rt.write(rt.sink.runtimeError(message, where), rt.sink.diagnosticStream);
-    };
+    const at = `${where.filename}:${formatLoc(loc)}`;
+    return this.rt.warnings.add(
+      (sink) => sink.runtimeError(message, where),
+      (n) => summary(at, n),
+    );
   }
 
   // ---- sizes ----------------------------------------------------------------------------------
@@ -482,7 +463,7 @@ class Compiler {
     const out: { sites: ProbeSite[]; special: SpecialProbe | undefined }[] = [];
     const sites: ProbeSite[] = [];
     for (const ap of p.attachPoints) {
-      const provider = PROVIDERS[ap.provider.toLowerCase()];
+      const provider = ownValue(PROVIDERS, ap.provider.toLowerCase());
       if (provider === 'begin' || provider === 'end') {
         if (ap.parts.length > 0) {
           this.diags.push(errorAt(`${provider} probes do not take arguments`, ap.loc));
@@ -501,14 +482,12 @@ class Compiler {
         this.diags.push(errorAt(`Invalid probe type: ${ap.provider}`, ap.loc));
         return undefined;
       }
-      const spec = canonicalSpec(`${provider}:${ap.parts.join(':')}`);
+      const spec = `${provider}:${ap.parts.join(':')}`;
       if (spec.length > MAX_ATTACH_POINT_LENGTH) {
         this.diags.push(errorAt(`attach point too long: ${spec.length} characters, longer than any probe name (the limit is ${MAX_ATTACH_POINT_LENGTH})`, ap.loc));
         return undefined;
       }
-      // a glob is matched here in linear time: as a regular expression `*a*a*a...` backtracks
-      // exponentially against each name
-      const found = spec.includes('*') || spec.includes('?') ? this.m.k.registry.all().filter((s) => globMatches(spec, s.fullName)) : [this.m.k.registry.get(spec)].filter((s): s is ProbeSite => s !== undefined);
+      const found = resolveSpec(this.m, spec);
       if (found.length === 0) {
         // a suggestion costs a comparison with every site: only for the first few, short names
         let best: ProbeSite | undefined;
@@ -555,8 +534,9 @@ class Compiler {
       }
     }
     const n = Number(amount);
-    const periodNs = unit === 'hz' ? Math.round(1e9 / n) : n * (UNIT_NS[unit] ?? NaN);
-    if (!(unit in UNIT_NS) || !/^\d+$/.test(amount) || n <= 0 || !Number.isSafeInteger(periodNs)) {
+    const unitNs = ownValue(UNIT_NS, unit);
+    const periodNs = unit === 'hz' ? Math.round(1e9 / n) : n * (unitNs ?? NaN);
+    if (unitNs === undefined || !/^\d+$/.test(amount) || n <= 0 || !Number.isSafeInteger(periodNs)) {
       this.diags.push(errorAt(`Invalid rate of ${ap.provider} probe: ${ap.raw}`, ap.loc));
       return undefined;
     }
@@ -780,7 +760,7 @@ class Compiler {
     const prev = this.mapKinds.get(ref.name);
     const typeName = value ? this.bpftraceTypeName(value, kind) : kind;
     if (!prev) {
-      this.mapKinds.set(ref.name, { kind, keyed, loc: ref.loc, typeName });
+      this.mapKinds.set(ref.name, { kind, typeName });
       return;
     }
     if (prev.kind !== kind && prev.kind !== 'none' && kind !== 'none' && !(isIntLike(prev.kind) && isIntLike(kind))) {
@@ -1008,7 +988,7 @@ class Compiler {
     return (c) => {
       this.tick(c, s.loc);
       map ??= store.map(mapName);
-      // a full map refuses the update and reports it itself (MapStore's onMapFull)
+      // a full map refuses the update and reports it itself (through the store's warnings)
       update(c, map);
       return Flow.Normal;
     };

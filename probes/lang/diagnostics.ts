@@ -44,25 +44,31 @@ export function hasErrors(list: readonly Diagnostic[]): boolean {
 const TAB_WIDTH = 4;
 
 /**
- * Characters a terminal would act on instead of showing: C0 and C1 controls, DEL, the
- * bidirectional overrides that reorder a line, and lone surrogates.
+ * Characters a terminal would act on instead of showing: C0 and C1 controls (the tab among them),
+ * DEL, the bidirectional overrides that reorder a line, and lone surrogates.
  */
-const UNPRINTABLE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-/** `ch` as an excerpt shows it: a tab as 4 spaces, an unprintable character as `\xNN`/`\uNNNN`, the rest as is. */
-function shownChar(ch: string): string {
-  if (ch === '\t') return ' '.repeat(TAB_WIDTH);
-  if (!UNPRINTABLE.test(ch)) return ch;
+/** One unprintable character (a UTF-16 code unit) as a JavaScript escape: `\x1b`, `\u202e`. */
+function escaped(ch: string): string {
   const code = ch.charCodeAt(0);
   return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
-/** Text from a script or its values (in a message or an excerpt line) made safe for a terminal. */
-export function printableText(text: string): string {
-  if (!UNPRINTABLE.test(text) && !text.includes('\t')) return text;
-  let out = '';
-  for (const ch of text) out += ch === '\t' ? ch : ch.length === 2 ? ch : shownChar(ch);
-  return out;
+/**
+ * `text` safe to print on a terminal: every character it would act on (ESC, BEL, CR, a tab unless
+ * `keepTabs`, a bidirectional override, a lone surrogate) as a JavaScript escape, so text from a
+ * script, a scenario or a job file can never move the cursor, recolour the screen or reorder the
+ * line. Printable text, surrogate pairs included, is unchanged.
+ */
+export function printableText(text: string, options: { readonly keepTabs?: boolean } = {}): string {
+  if (options.keepTabs === true) return text.split('\t').map((part) => printableText(part)).join('\t');
+  return text.replace(UNPRINTABLE, escaped);
+}
+
+/** One UTF-16 code unit that is not half of a pair as an excerpt shows it: a tab as 4 spaces, an unprintable one escaped. */
+function shownChar(ch: string): string {
+  return ch === '\t' ? ' '.repeat(TAB_WIDTH) : printableText(ch);
 }
 
 /**
@@ -75,7 +81,7 @@ function excerpt(loc: Loc, source: SourceFile): string[] {
     const out: string[] = [];
     for (let n = loc.line; n <= loc.endLine; n++) {
       const text = source.lineText(n);
-      if (text !== undefined) out.push(printableText(text));
+      if (text !== undefined) out.push(printableText(text, { keepTabs: true }));
     }
     return out;
   }
@@ -91,8 +97,8 @@ function excerpt(loc: Loc, source: SourceFile): string[] {
 export function underlinedLine(text: string, col: number, endCol: number): string[] {
   if (text.trim() === '') return [];
   const stop = Math.min(endCol - 1, text.length);
-  if (!text.includes('\t') && !UNPRINTABLE.test(text)) {
-    // the usual case: one column per code unit
+  if (printableText(text) === text) {
+    // the usual case (no tab, nothing escaped): one column per code unit
     const from = Math.min(col - 1, stop);
     return [text, ' '.repeat(from) + '~'.repeat(Math.max(0, stop - from))];
   }
@@ -123,7 +129,7 @@ export function underlinedLine(text: string, col: number, endCol: number): strin
  */
 export function renderDiagnostic(d: Diagnostic, source?: SourceFile): string {
   const label = d.severity === 'error' ? 'ERROR' : 'WARNING';
-  const message = printableText(d.message.endsWith('\n') ? d.message.slice(0, -1) : d.message);
+  const message = printableText(d.message.endsWith('\n') ? d.message.slice(0, -1) : d.message, { keepTabs: true });
   const lines: string[] = [];
   if (d.loc) {
     const file = source && source.name !== '' ? `${source.name}:` : '';
@@ -132,7 +138,7 @@ export function renderDiagnostic(d: Diagnostic, source?: SourceFile): string {
   } else {
     lines.push(`${label}: ${message}`);
   }
-  if (d.hint !== undefined && d.hint !== '') lines.push(`HINT: ${printableText(d.hint)}`);
+  if (d.hint !== undefined && d.hint !== '') lines.push(`HINT: ${printableText(d.hint, { keepTabs: true })}`);
   return lines.join('\n') + '\n';
 }
 

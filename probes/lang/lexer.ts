@@ -24,6 +24,7 @@ import {
   type StringToken,
   type Token,
 } from './tokens.js';
+import { ownValue } from './values.js';
 
 export type LexMode = 'code' | 'attach';
 
@@ -405,7 +406,7 @@ function makeLexer(source: SourceFile, initialDefines: ReadonlyMap<string, Macro
         return false;
       case 'include': {
         // The kernel's types come from the simulated BTF; a header contributes its constants.
-        const constants = d.system ? HEADER_CONSTANTS[d.path] : undefined;
+        const constants = d.system ? ownValue(HEADER_CONSTANTS, d.path) : undefined;
         if (active() && constants) {
           const next = writableDefines();
           for (const [name, value] of Object.entries(constants)) next.set(name, { value, functionLike: false });

@@ -21,6 +21,8 @@ import {
   type IntType,
   type Value,
 } from './values.js';
+import type { HelperErrorInfo, OutputSink, SourceLocation } from './output.js';
+import type { RepeatingWarnings } from './warnings.js';
 
 export type AggKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist';
 /** `value`: assignments, `++`, `+=`; strings and tuples too. The others are aggregations. */
@@ -58,16 +60,6 @@ export interface MapDecl {
   readonly lhist?: LhistArgs;
 }
 
-export interface MapFullEvent {
-  /** Map name with its `@`. */
-  readonly map: string;
-  readonly maxEntries: number;
-  /** Updates refused so far by this map, this one included. */
-  readonly refused: number;
-  /** True for the map's first refusal. */
-  readonly first: boolean;
-}
-
 /** bpftrace's text for a refused insert (`map_update_elem` returning -E2BIG). */
 export const MAP_FULL_MESSAGE =
   "Map full; can't update element. Try increasing max_map_keys config or manually setting the max entries in a map declaration e.g. `let @a = hash(5000)`";
@@ -76,6 +68,11 @@ export const MAP_FULL_HELPER = 'map_update_elem';
 export const MAP_FULL_RETCODE = -7; // -E2BIG
 /** strerror(E2BIG): the `msg` of the JSON `helper_error` record. */
 export const MAP_FULL_STRERROR = 'Argument list too long';
+
+/** The helper error bpftrace reports when a full map refuses a new key. */
+export function mapFullError(loc?: SourceLocation): HelperErrorInfo {
+  return { msg: MAP_FULL_MESSAGE, helper: MAP_FULL_HELPER, retcode: MAP_FULL_RETCODE, errnoText: MAP_FULL_STRERROR, loc };
+}
 
 export const DEFAULT_MAX_MAP_KEYS = 4096;
 
@@ -223,10 +220,10 @@ export class BpfMap {
   keyTypes: readonly KeyFieldType[] | undefined;
   histBits: number | undefined;
   lhistArgs: LhistArgs | undefined;
-  /** Updates refused because the map was full. */
-  refused = 0;
-  /** Reads and updates skipped because the key had another number of elements than the map's. */
-  wrongKeys = 0;
+  /** Says and counts updates refused because the map was full (see RepeatingWarnings); made at the first. */
+  private refusedWarning: (() => void) | undefined;
+  /** Says and counts reads and updates skipped because the key had another number of elements than the map's. */
+  private wrongKeyWarning: (() => void) | undefined;
 
   private arity = 0;
 
@@ -330,8 +327,11 @@ export class BpfMap {
       this.arity = parts.length;
     } else if (parts.length !== this.arity) {
       // the compiler checks the keys it can see; a variable holding a tuple only shows here
-      this.wrongKeys++;
-      this.store.reportWrongKey(this, parts.length);
+      const arity = this.arity;
+      (this.wrongKeyWarning ??= this.store.repeatingWarning(
+        (sink) => sink.runtimeError(`${this.name} is keyed by ${arity} element${arity === 1 ? '' : 's'}: a key of ${parts.length} was skipped`),
+        (n) => `${this.name}: ${n} keys with the wrong number of elements were skipped in all`,
+      ))();
       return undefined;
     }
     let level: Level = this.root;
@@ -360,8 +360,10 @@ export class BpfMap {
         const oldest = this.all.values().next().value as MapEntry;
         this.remove(oldest);
       } else {
-        this.refused++;
-        this.store.reportFull(this);
+        (this.refusedWarning ??= this.store.repeatingWarning(
+          (sink) => sink.helperError(mapFullError()),
+          (n) => `Map full: ${this.name} refused ${n} updates in all (max entries ${this.maxEntries})`,
+        ))();
         return undefined;
       }
     }
@@ -625,37 +627,22 @@ export class BpfMap {
 export interface MapStoreOptions {
   /** `max_map_keys` config (default 4096). */
   readonly maxMapKeys?: number;
-  /** Called when an update is refused because the map is full. */
-  readonly onMapFull?: (ev: MapFullEvent) => void;
   /**
-   * `every` (default; bpftrace reports each failed update as it happens) or `once` per map.
+   * Where a map says it refused an update because it is full, or skipped a key with another
+   * number of elements than its own; without it the maps say nothing.
    */
-  readonly reportMapFull?: 'every' | 'once';
-  /** Called the first time a map meets a key with another number of elements than its own (the access is skipped). */
-  readonly onWrongKey?: (ev: WrongKeyEvent) => void;
-}
-
-export interface WrongKeyEvent {
-  /** Map name with its `@`. */
-  readonly map: string;
-  /** Elements of the map's keys, and of the key it was given. */
-  readonly arity: number;
-  readonly given: number;
+  readonly warnings?: RepeatingWarnings;
 }
 
 /** All maps of one program, by name (with the `@`). */
 export class MapStore {
   readonly maxMapKeys: number;
   private readonly byName = new Map<string, BpfMap>();
-  private readonly onMapFull: ((ev: MapFullEvent) => void) | undefined;
-  private readonly reportOnce: boolean;
-  private readonly onWrongKey: ((ev: WrongKeyEvent) => void) | undefined;
+  private readonly warnings: RepeatingWarnings | undefined;
 
   constructor(opts: MapStoreOptions = {}) {
     this.maxMapKeys = opts.maxMapKeys ?? DEFAULT_MAX_MAP_KEYS;
-    this.onMapFull = opts.onMapFull;
-    this.reportOnce = opts.reportMapFull === 'once';
-    this.onWrongKey = opts.onWrongKey;
+    this.warnings = opts.warnings;
   }
 
   /** Creates the map, or refines an existing one with `decl`. */
@@ -689,17 +676,9 @@ export class MapStore {
     return this.names().map((n) => this.byName.get(n) as BpfMap);
   }
 
-  /** @internal Called by a map given a key of another arity. */
-  reportWrongKey(m: BpfMap, given: number): void {
-    if (m.wrongKeys === 1) this.onWrongKey?.({ map: m.name, arity: m.keyArity, given });
-  }
-
-  /** @internal Called by a map that refused an insert. */
-  reportFull(m: BpfMap): void {
-    if (this.onMapFull === undefined) return;
-    const first = m.refused === 1;
-    if (this.reportOnce && !first) return;
-    this.onMapFull({ map: m.name, maxEntries: m.maxEntries, refused: m.refused, first });
+  /** @internal A warning of one of the maps (see RepeatingWarnings.add); silent without the store's `warnings`. */
+  repeatingWarning(first: (sink: OutputSink) => string, summary: (n: number) => string): () => void {
+    return this.warnings?.add(first, summary) ?? (() => {});
   }
 }
 

@@ -17,10 +17,6 @@ import {
 } from './values.js';
 import {
   compareBytes,
-  MAP_FULL_HELPER,
-  MAP_FULL_MESSAGE,
-  MAP_FULL_RETCODE,
-  MAP_FULL_STRERROR,
   type BpfMap,
   type KeyFieldType,
   type LhistArgs,
@@ -400,7 +396,7 @@ export interface SourceLocation {
 
 /** A BPF helper failing at run time (bpftrace `RuntimeErrorId::HELPER_ERROR`). */
 export interface HelperErrorInfo {
-  /** Text-mode message, e.g. MAP_FULL_MESSAGE. */
+  /** Text-mode message, e.g. maps.ts's MAP_FULL_MESSAGE. */
   readonly msg: string;
   /** Helper name: `map_update_elem`. */
   readonly helper: string;
@@ -409,11 +405,6 @@ export interface HelperErrorInfo {
   /** strerror(-retcode): the JSON `msg`. */
   readonly errnoText: string;
   readonly loc?: SourceLocation;
-}
-
-/** The helper error bpftrace reports when a full map refuses a new key. */
-export function mapFullError(loc?: SourceLocation): HelperErrorInfo {
-  return { msg: MAP_FULL_MESSAGE, helper: MAP_FULL_HELPER, retcode: MAP_FULL_RETCODE, errnoText: MAP_FULL_STRERROR, loc };
 }
 
 /**
@@ -465,7 +456,7 @@ export interface OutputSink {
   /** `errorf()` / `warnf()` from the script. */
   errorf(msg: string, loc: SourceLocation): string;
   warnf(msg: string, loc: SourceLocation): string;
-  /** A failed helper, e.g. mapFullError(). */
+  /** A failed helper, e.g. maps.ts's mapFullError(). */
   helperError(err: HelperErrorInfo): string;
   /** Any other runtime error (divide by zero, ...). */
   runtimeError(msg: string, loc?: SourceLocation): string;

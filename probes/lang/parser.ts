@@ -104,9 +104,7 @@ class Parser {
     }
     const diagnostics = [...this.lexer.diagnostics(), ...this.diags];
     const tooDeep = program ? A.findTooDeep(program, MAX_EXPRESSION_DEPTH) : undefined;
-    if (tooDeep?.node.kind === 'If') {
-      diagnostics.push(errorAt(`if/else if chain too long: ${tooDeep.depth} branches (the limit is ${MAX_EXPRESSION_DEPTH})`, tooDeep.node.loc, { code: 'nesting' }));
-    } else if (tooDeep) {
+    if (tooDeep) {
       diagnostics.push(
         errorAt(`expression nested too deeply: ${tooDeep.depth} levels (the limit is ${MAX_EXPRESSION_DEPTH})`, tooDeep.node.loc, {
           code: 'nesting',
@@ -528,7 +526,8 @@ class Parser {
 
   /**
    * `if c {} else if c2 {} ... else {}`: read in a loop and built into nested If nodes from the
-   * end (a long chain is bounded after parsing, by MAX_EXPRESSION_DEPTH).
+   * end; a chain of more than MAX_EXPRESSION_DEPTH branches is refused (the compiler recurses
+   * into each `else if`).
    */
   private parseIf(): A.If {
     const arms: { start: Token; cond: A.Expr; then: A.Block }[] = [];
@@ -546,6 +545,9 @@ class Parser {
       break;
     }
     const end = this.prev.loc;
+    if (arms.length > MAX_EXPRESSION_DEPTH) {
+      this.diags.push(errorAt(`if/else if chain too long: ${arms.length} branches (the limit is ${MAX_EXPRESSION_DEPTH})`, spanLoc(arms[0]!.start.loc, end), { code: 'nesting' }));
+    }
     let node: A.If | A.Block | undefined = otherwise;
     for (let i = arms.length - 1; i >= 0; i--) {
       const arm = arms[i]!;

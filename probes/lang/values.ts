@@ -38,9 +38,17 @@ export const INT_TYPES: Readonly<Record<IntTypeName, IntType>> = Object.freeze({
   uint64: UINT64,
 });
 
+/**
+ * `table[key]` for a key from user text: only the table's own entries, so `constructor` or
+ * `__proto__` finds nothing instead of what every object inherits.
+ */
+export function ownValue<V>(table: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** `int32` -> INT32; anything else -> undefined. */
 export function intTypeByName(name: string): IntType | undefined {
-  return Object.hasOwn(INT_TYPES, name) ? INT_TYPES[name as IntTypeName] : undefined;
+  return ownValue<IntType>(INT_TYPES, name);
 }
 
 /** Truncates (and sign-extends, for signed types) `v` to type `t`: C's integer conversion. */

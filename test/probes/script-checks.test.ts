@@ -237,6 +237,28 @@ test('runaway firings stop with one message and a count at the end: while bound,
   });
 });
 
+test('the end-of-run counts come in the order their warnings were first printed, the maps among the rest', () => {
+  // @z fills before @a, both before the while loop is first cut (it runs from the second firing)
+  const program = 'config = { max_map_keys = 1 } interval:ms:1 { @n++; @z[nsecs] = 1; @a[nsecs] = 1; $i = 0; while ($i < 20000 && @n > 1) { $i++; } } interval:ms:4 { exit(); }';
+  const loopAt = 'stdin:1:91-129';
+  const underLoop = `${program}\n${' '.repeat(90)}${'~'.repeat(38)}\n`;
+  const mapFull =
+    "WARNING: Map full; can't update element. Try increasing max_map_keys config or manually setting the max entries in a map declaration e.g. `let @a = hash(5000)`\n" +
+    'Additional Info - helper: map_update_elem, retcode: -7\n';
+  assert.deepEqual(run(program), {
+    exitCode: 0,
+    stdout: '\n\n@a[1000000]: 1\n@n: 3\n@z[1000000]: 1\n',
+    stderr:
+      `${loopAt}: WARNING: while loops are deprecated; use a for loop over a range\n${underLoop}` +
+      mapFull +
+      mapFull +
+      `${loopAt}: WARNING: while loop stopped after 10000 iterations; the rest of the loop was skipped\n${underLoop}` +
+      'WARNING: Map full: @z refused 2 updates in all (max entries 1)\n' +
+      'WARNING: Map full: @a refused 2 updates in all (max entries 1)\n' +
+      `WARNING: the while loop at ${loopAt} was stopped after 10000 iterations in 2 firings\n`,
+  });
+});
+
 test('attach point globs match without backtracking blow-up; an attach point longer than any name is refused', () => {
   const table: readonly (readonly [glob: string, name: string, matches: boolean])[] = [
     ['kprobe:vfs_*', 'kprobe:vfs_read', true],

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/repo.js';
+import { canonicalSpec } from '../../probes/attach.js';
 
 const cli = join(repoRoot(), 'dist', 'tui', 'cli.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: repoRoot() });
@@ -53,6 +54,35 @@ test('script errors: bpftrace-style diagnostics with carets, exit 2', () => {
   const missing = run('nope.bt');
   assert.equal(missing.status, 2);
   assert.equal(missing.stderr, "ERROR: failed to open file 'nope.bt': No such file or directory\n");
+});
+
+test('names every object inherits (constructor, __proto__, toString) are not providers or units', () => {
+  const lines = [
+    'constructor:x { exit(); }',
+    '__proto__:x { exit(); }',
+    'toString:x { exit(); }',
+    'Constructor:x { exit(); }',
+    'interval:constructor:1 { exit(); }',
+    'profile:__proto__:1 { exit(); }',
+    'i:hasOwnProperty:1 { exit(); }',
+  ];
+  const r = run('-e', lines.join('\n'));
+  const error = (n: number, end: number, message: string): string => `stdin:${n}:1-${end}: ERROR: ${message}\n${lines[n - 1]}\n${'~'.repeat(end - 1)}\n`;
+  assert.equal(
+    r.stderr,
+    error(1, 14, 'Invalid probe type: constructor') +
+      error(2, 12, 'Invalid probe type: __proto__') +
+      error(3, 11, 'Invalid probe type: toString') +
+      error(4, 14, 'Invalid probe type: Constructor') +
+      error(5, 23, 'Invalid rate of interval probe: interval:constructor:1') +
+      error(6, 20, 'Invalid rate of profile probe: profile:__proto__:1') +
+      error(7, 19, 'Invalid rate of i probe: i:hasOwnProperty:1'),
+  );
+  assert.equal(r.status, 2);
+  // the attach API and -l canonicalize through the same table
+  assert.equal(canonicalSpec('constructor:*'), 'constructor:*');
+  assert.equal(canonicalSpec('__proto__:x'), '__proto__:x');
+  assert.equal(canonicalSpec('T:block:*'), 'tracepoint:block:*');
 });
 
 test('config missing_probes: error by default, warn prints and skips, ignore skips', () => {

@@ -2,7 +2,7 @@
 // errors the lexer and parser report.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errorAt, hasErrors, renderDiagnostic, renderDiagnostics, warningAt } from '../../../probes/lang/diagnostics.js';
+import { errorAt, hasErrors, printableText, renderDiagnostic, renderDiagnostics, warningAt } from '../../../probes/lang/diagnostics.js';
 import { parse } from '../../../probes/lang/parser.js';
 import { SourceFile } from '../../../probes/lang/source.js';
 
@@ -233,6 +233,33 @@ test('render: control characters and bidi overrides in a line or message are esc
   );
   // an empty line (an empty program) has no excerpt
   assert.equal(renderDiagnostic(errorAt('m', { line: 1, col: 1, endLine: 1, endCol: 1 }), new SourceFile('stdin', '')), 'stdin:1:1-1: ERROR: m\n');
+});
+
+test('printableText: controls, DEL, C1, bidi overrides and lone surrogates escaped (\\xNN up to 0xff, \\uNNNN above); tabs too unless keepTabs', () => {
+  const table: [text: string, shown: string, keepingTabs: string][] = [
+    ['plain text, é and 😀', 'plain text, é and 😀', 'plain text, é and 😀'],
+    ['a\tb', 'a\\x09b', 'a\tb'],
+    ['\x00\x07\x1b[2J\r\n\x7f', '\\x00\\x07\\x1b[2J\\x0d\\x0a\\x7f', '\\x00\\x07\\x1b[2J\\x0d\\x0a\\x7f'],
+    ['\x80\x9b\x9f\xa0', '\\x80\\x9b\\x9f\xa0', '\\x80\\x9b\\x9f\xa0'],
+    ['\u061c\u200d\u200e\u200f\u2029\u202a\u202e\u202f\u2066\u2069\u206a', '\\u061c\u200d\\u200e\\u200f\u2029\\u202a\\u202e\u202f\\u2066\\u2069\u206a', '\\u061c\u200d\\u200e\\u200f\u2029\\u202a\\u202e\u202f\\u2066\\u2069\u206a'],
+    ['x\ud83dy\ude00\t\ud83d\ude00', 'x\\ud83dy\\ude00\\x09\ud83d\ude00', 'x\\ud83dy\\ude00\t\ud83d\ude00'],
+    ['\ud83d\t\ude00', '\\ud83d\\x09\\ude00', '\\ud83d\t\\ude00'],
+  ];
+  for (const [text, shown, keepingTabs] of table) {
+    assert.equal(printableText(text), shown, JSON.stringify(text));
+    assert.equal(printableText(text, { keepTabs: true }), keepingTabs, JSON.stringify(text));
+  }
+  // every code unit on its own: escaped exactly when it is in the ranges above
+  const escapedUnit = (c: number): boolean =>
+    c <= 0x1f || (c >= 0x7f && c <= 0x9f) || c === 0x61c || c === 0x200e || c === 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || (c >= 0xd800 && c <= 0xdfff);
+  for (let c = 0; c <= 0xffff; c++) {
+    const ch = String.fromCharCode(c);
+    const expected = !escapedUnit(c) ? ch : c <= 0xff ? `\\x${c.toString(16).padStart(2, '0')}` : `\\u${c.toString(16).padStart(4, '0')}`;
+    if (printableText(ch) !== expected) assert.fail(`U+${c.toString(16)}: ${JSON.stringify(printableText(ch))}, expected ${JSON.stringify(expected)}`);
+  }
+  // diagnostics keep a message's tabs, and a multi-line excerpt's
+  const src = new SourceFile('stdin', 'BEGIN {\n\t@x = 1;\x1b\n}');
+  assert.equal(renderDiagnostic(errorAt('a\tb\x1b', { line: 1, col: 1, endLine: 3, endCol: 2 }), src), lines('stdin:1-3: ERROR: a\tb\\x1b', 'BEGIN {', '\t@x = 1;\\x1b', '}'));
 });
 
 test('renderDiagnostics: at most 20 errors and 20 warnings, then how many more (1000 bad probes printed 36 MB)', () => {

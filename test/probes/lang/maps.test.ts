@@ -4,13 +4,13 @@ import {
   MAP_FULL_MESSAGE,
   MapKindError,
   MapStore,
-  type WrongKeyEvent,
   checkHistBits,
   checkLhistArgs,
   histIndex,
   lhistIndex,
-  type MapFullEvent,
 } from '../../../probes/lang/maps.js';
+import { JsonSink, TextSink, type OutputSink } from '../../../probes/lang/output.js';
+import { RepeatingWarnings } from '../../../probes/lang/warnings.js';
 import { INT8, UINT64, record, tuple, wrapInt, INT32, UINT8, literalIntType, INT16, INT64 } from '../../../probes/lang/values.js';
 
 // The reference formula, written straight from bpftrace's createLog2Function in bigint.
@@ -205,32 +205,41 @@ test('delete, has_key, len, clear and zero', () => {
   assert.equal(mn.get(), 9n, 'after zero() the next min() sample wins');
 });
 
-test('map full: new keys refused, warning reported through the callback', () => {
-  const events: MapFullEvent[] = [];
-  const s = new MapStore({ maxMapKeys: 2, onMapFull: (e) => events.push(e) });
+/** A store whose maps warn through a RepeatingWarnings into `written` (see `said`). */
+function warningStore(sink: OutputSink = new TextSink(), maxMapKeys?: number): { store: MapStore; warnings: RepeatingWarnings; said: () => string } {
+  let written = '';
+  const warnings = new RepeatingWarnings(sink, (t) => (written += t));
+  const store = new MapStore({ warnings, ...(maxMapKeys !== undefined ? { maxMapKeys } : {}) });
+  return { store, warnings, said: () => written };
+}
+
+const MAP_FULL_TEXT =
+  "WARNING: Map full; can't update element. Try increasing max_map_keys config or manually setting the max entries in a map declaration e.g. `let @a = hash(5000)`\n" +
+  'Additional Info - helper: map_update_elem, retcode: -7\n';
+
+test('map full: new keys refused, said once per map and counted for the end of the run', () => {
+  const { store: s, warnings, said } = warningStore(new TextSink(), 2);
   const m = s.map('@m');
   assert.equal(m.count(1n), true);
   assert.equal(m.count(2n), true);
   assert.equal(m.count(3n), false);
+  assert.equal(said(), MAP_FULL_TEXT, 'the first refusal is said at once');
   assert.equal(m.count(4n), false);
   assert.equal(m.count(1n), true, 'existing keys still update');
   assert.equal(m.get(1n), 2n);
   assert.equal(m.has(3n), false);
-  assert.deepEqual(events, [
-    { map: '@m', maxEntries: 2, refused: 1, first: true },
-    { map: '@m', maxEntries: 2, refused: 2, first: false },
-  ]);
-  assert.equal(m.refused, 2);
+  assert.equal(said(), MAP_FULL_TEXT, 'the second is only counted');
   m.delete(2n);
   assert.equal(m.count(3n), true, 'room again after a delete');
-
-  const once: MapFullEvent[] = [];
-  const s2 = new MapStore({ onMapFull: (e) => once.push(e), reportMapFull: 'once' });
-  const d = s2.declare('@d', { maxEntries: 1 });
+  const d = s.declare('@d', { maxEntries: 1 });
   d.assign(tuple(1n, 'a'), 1n);
   for (let i = 0; i < 5; i++) assert.equal(d.assign(tuple(2n, 'b'), 2n), false);
-  assert.equal(once.length, 1);
-  assert.equal(d.refused, 5);
+  assert.equal(said(), MAP_FULL_TEXT + MAP_FULL_TEXT, 'each map says it once');
+  assert.equal(warnings.summaries(), 'WARNING: Map full: @m refused 2 updates in all (max entries 2)\nWARNING: Map full: @d refused 5 updates in all (max entries 1)\n');
+
+  const quiet = new MapStore({ maxMapKeys: 1 }).map('@q');
+  quiet.count(1n);
+  assert.equal(quiet.count(2n), false, 'without warnings a full map refuses silently');
 
   const big = new MapStore();
   const b = big.map('@b');
@@ -244,7 +253,7 @@ test('map full: new keys refused, warning reported through the callback', () => 
 });
 
 test('lruhash: a full map evicts its least recently updated key', () => {
-  const s = new MapStore();
+  const { store: s, said } = warningStore();
   const m = s.declare('@l', { maxEntries: 2, lru: true });
   m.count('a');
   m.count('b');
@@ -254,7 +263,7 @@ test('lruhash: a full map evicts its least recently updated key', () => {
     m.entries().map((e) => e.key),
     ['a', 'c'],
   );
-  assert.equal(m.refused, 0);
+  assert.equal(said(), '', 'an eviction is not a refusal');
 });
 
 test('misuse is a MapKindError', () => {
@@ -268,14 +277,14 @@ test('misuse is a MapKindError', () => {
 });
 
 test('a key with another number of elements is skipped and reported once (a variable can hold any tuple)', () => {
-  const seen: WrongKeyEvent[] = [];
-  const s = new MapStore({ onWrongKey: (e) => seen.push(e) });
+  const { store: s, warnings, said } = warningStore(new JsonSink());
   const m = s.map('@m');
   assert.equal(m.count('a'), true);
   assert.equal(m.count(tuple(1n, 2n)), false);
   assert.equal(m.get(tuple(1n, 2n, 3n)), 0n);
-  assert.deepEqual([m.wrongKeys, m.keyArity, m.size], [2, 1, 1]);
-  assert.deepEqual(seen, [{ map: '@m', arity: 1, given: 2 }]);
+  assert.deepEqual([m.keyArity, m.size], [1, 1]);
+  assert.equal(said(), '{"type": "runtime_error", "msg": "@m is keyed by 1 element: a key of 2 was skipped"}\n');
+  assert.equal(warnings.summaries(), '{"type": "runtime_error", "msg": "@m: 2 keys with the wrong number of elements were skipped in all"}\n');
 });
 
 test('store: names in bpftrace exit order', () => {

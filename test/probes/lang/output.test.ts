@@ -1,11 +1,10 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { MapStore, type BpfMap } from '../../../probes/lang/maps.js';
+import { MapStore, mapFullError, type BpfMap } from '../../../probes/lang/maps.js';
 import {
   JsonSink,
   TextSink,
   dumpMap,
-  mapFullError,
   printMap,
   printMapsAtExit,
   renderDiagnostic,

@@ -2,7 +2,7 @@
 // statements, attach points and node details, asserted through printAst's compact form.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type * as A from '../../../probes/lang/ast.js';
+import * as A from '../../../probes/lang/ast.js';
 import { renderDiagnostics } from '../../../probes/lang/diagnostics.js';
 import { parse, printAst, splitAttachPoint } from '../../../probes/lang/parser.js';
 import { SourceFile } from '../../../probes/lang/source.js';
@@ -645,4 +645,52 @@ test('robustness: every prefix and every one-character deletion of the tools end
       }
     }
   }
+});
+
+test('childNodes walks every node: the same ones a walk over all properties finds, in source order', () => {
+  const text = [
+    '#define N 2',
+    '#include <linux/sched.h>',
+    'config = { max_map_keys = 16 }',
+    'import "x";',
+    'struct s { int a; };',
+    'let @d = hash(4);',
+    'macro m($a, @b, c) { $a + c }',
+    'kprobe:vfs_read, t:block:*, i:s:1 /pid > 0/ {',
+    '  let $v: uint8[2] = (uint8)1; $t = (1, "a"); $r = (x = 1, y = -$v);',
+    '  @m[comm, $t.0] = count(); @d[1] = sizeof(struct request *) + offsetof(struct request, __data_len) + sizeof($v);',
+    '  if (@m[comm, 1]) { $v++; } else if ($v) { print(((struct request *)arg0)->__data_len); } else { $s = $v ? 1 : 2; $u = $v ?: 3; }',
+    '  while ($v < 2) { $v++; continue; } for ($kv : @m) { break; } for ($i : 0..2) { $x = $i[0]; } unroll(2) { @n++; }',
+    '  $w = m($v, @d, $#) + $1; $b = true; return;',
+    '}',
+  ].join('\n');
+  const root = program(text);
+  // every object with a string `kind` under the tree, found through all of its properties
+  const reflected: object[] = [];
+  const reflect = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(reflect);
+    if (typeof v !== 'object' || v === null) return;
+    if ('kind' in v && typeof v.kind === 'string' && !('value' in v && !('loc' in v))) reflected.push(v);
+    for (const [key, child] of Object.entries(v)) if (key !== 'loc') reflect(child);
+  };
+  reflect(root);
+  const walked: object[] = [];
+  const walk = (n: A.Node): void => {
+    walked.push(n);
+    for (const c of A.childNodes(n)) walk(c);
+  };
+  walk(root);
+  assert.equal(walked.length, reflected.length);
+  assert.ok(walked.every((n, i) => n === reflected[i]));
+  // the program has every kind of node
+  const kinds = new Set(walked.map((n) => (n as A.Node).kind));
+  assert.deepEqual(
+    [...kinds].sort(),
+    [
+      'ArrayType', 'Assign', 'AttachPoint', 'Binary', 'Block', 'Bool', 'Break', 'Builtin', 'CDefinition', 'Call', 'Cast', 'ConfigEntry', 'Continue', 'Define',
+      'ExprStmt', 'FieldAccess', 'ForMap', 'ForRange', 'Identifier', 'If', 'Import', 'Include', 'Index', 'Int', 'Let', 'MacroDef', 'Map', 'MapAccess',
+      'MapDecl', 'NamedType', 'Offsetof', 'PointerType', 'Positional', 'PositionalCount', 'Probe', 'Program', 'Record', 'Return', 'Sizeof', 'String',
+      'TaggedType', 'Ternary', 'Tuple', 'TupleAccess', 'Unary', 'Unroll', 'Variable', 'While',
+    ],
+  );
 });
