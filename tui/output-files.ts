@@ -8,6 +8,7 @@
 
 import { accessSync, closeSync, constants as fsConstants, fchmodSync, lstatSync, openSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { ownValue } from '../probes/lang/values.js';
 
 /** strerror() text of a Node file-system error, as bpftrace and coreutils print it (with a hint where it helps). */
 export function fsErrorText(e: unknown): string {
@@ -28,8 +29,7 @@ export function fsErrorText(e: unknown): string {
     ENXIO: 'No such device or address',
     EPIPE: 'Broken pipe (nothing reads it any more)',
   };
-  if (code !== undefined && Object.hasOwn(texts, code)) return texts[code]!;
-  return code ?? (e instanceof Error ? e.message : String(e));
+  return (code !== undefined ? ownValue(texts, code) : undefined) ?? code ?? (e instanceof Error ? e.message : String(e));
 }
 
 /**

@@ -3,6 +3,7 @@
 // path, the source position when we have the text, what is wrong and what to write instead, and
 // all of them are collected, not just the first.
 
+import { printableText } from '../probes/lang/diagnostics.js';
 import { fsErrorText } from './output-files.js';
 import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -21,7 +22,8 @@ import {
   type SchedulerName,
 } from '../core/index.js';
 import { MAX_STEP_IOS } from './steps.js';
-import { formatBytes, formatSizeFio, ownValue, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
+import { formatBytes, formatSizeFio, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
+import { ownValue } from '../probes/lang/values.js';
 
 // ---------------------------------------------------------------------------------------------
 // Diagnostics
@@ -89,7 +91,7 @@ export function renderDiagnostic(d: Diagnostic): string {
 
 /** A source line as printed: escaped like printable(), but tabs stay tabs (JSON's whitespace). */
 function printableSource(text: string): string {
-  return text.split('\t').map(printable).join('\t');
+  return printableText(text, { keepTabs: true });
 }
 
 /** Source lines longer than this are shown as a window of this many characters around the caret. */

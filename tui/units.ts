@@ -9,6 +9,9 @@
 // A bare number uses the option's default unit, as fio does: seconds for runtime, startdelay,
 // the scenario duration and --duration; microseconds for thinktime.
 
+import { printableText } from '../probes/lang/diagnostics.js';
+import { ownValue } from '../probes/lang/values.js';
+
 const SIZE_SHIFT: Readonly<Record<string, bigint>> = {
   '': 0n,
   k: 10n,
@@ -38,13 +41,6 @@ const TIME_NS: Readonly<Record<string, bigint>> = {
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/**
- * `table[key]` when the table itself has that key: user text such as "constructor" or "toString"
- * never reaches Object.prototype's functions.
- */
-export function ownValue<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.hasOwn(table, key) ? table[key] : undefined;
-}
 
 /**
  * digits[.digits] times `multiplier`, exactly (BigInt, so "1.1s" is 1100000000 and not off by a
@@ -179,14 +175,11 @@ export function num2str(num: number, maxDigits: number, pow2: boolean, unit: Num
 }
 
 /**
- * `text` safe to print on a terminal: control characters (ESC, BEL, CR, ...) and lone surrogates
- * come out as JavaScript escapes (`\x1b`, `\u202e`), so a name from a scenario or job file can
- * never move the cursor, recolour the screen or reorder the line. Printable text is unchanged.
+ * `text` safe to print on a terminal: control characters (ESC, BEL, CR, ...), bidirectional
+ * overrides and lone surrogates come out as JavaScript escapes (`\x1b`, `\u202e`), so a name from
+ * a scenario or job file can never move the cursor, recolour the screen or reorder the line.
+ * (One implementation for every layer: probes/lang/diagnostics.ts.)
  */
 export function printable(text: string): string {
-  // C0 and C1 controls, DEL, and the bidirectional overrides that reorder what is shown
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  return printableText(text);
 }
