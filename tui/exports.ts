@@ -38,11 +38,12 @@ export interface ExportOutcome {
 }
 
 /**
- * What tells this run from another of the same scenario name, seed and epoch: the scenario's
- * content (an edited file under the same name is another run) and the duration asked for.
+ * What tells this run from another of the same scenario name, seed and epoch: what the scenario
+ * runs (an edited machine or job under the same name is another run) and the duration asked for.
+ * Its description and its --steps display are not the run: editing them keeps the ids.
  */
 function runIdentity(scenario: Scenario, durationNs: number): string {
-  return `${JSON.stringify(scenario)}\0${durationNs}`;
+  return `${JSON.stringify([scenario.machine, scenario.jobs, scenario.durationNs])}\0${durationNs}`;
 }
 
 /** The wall clock now, in ns (to the µs: two runs a moment apart get different epochs, so different trace ids). */

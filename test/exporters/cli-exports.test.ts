@@ -83,6 +83,11 @@ test('an edited scenario file under the same name is another run: other trace id
   assert.ok(readFileSync(a1.file).equals(readFileSync(a2.file)), 'the same run twice with --epoch is byte-identical');
   const ids = traceIds(a1.file);
   assert.deepEqual([...traceIds(b.file)].filter((id) => ids.has(id)), []);
+  // the description and the --steps display are not the run: the same ids
+  const reworded = original.replace(/"description": "[^"]*"/, '"description": "another text"').replace('"steps": 1', '"steps": 2');
+  assert.notEqual(reworded, original);
+  writeFileSync(join(dir, 'c.json'), reworded);
+  assert.deepEqual(traceIds(runToJaeger([join(dir, 'c.json'), '--epoch', EPOCH]).file), ids);
 });
 
 test('without --epoch, two runs of the same scenario share no trace id (t=0 is now)', () => {
