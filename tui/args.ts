@@ -190,6 +190,8 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
     if (short !== null) {
       const value = argv[i + 1];
       if (value === undefined) return new UsageError(`-${short[1]!} needs a value`);
+      // `-o --json` is a forgotten value, not a file named --json (a program's text is taken as it is)
+      if (short[1] !== 'e' && value.startsWith('-') && value.length > 1) return new UsageError(`-${short[1]!} needs a value (got the option "${value}")`);
       i++;
       if (short[1] === 'e') program = value;
       else if (short[1] === 'c') scenarioFlag = value;

@@ -17,6 +17,12 @@ import { exportSettingsProblem } from './export-settings.js';
 import { printable } from './units.js';
 import { Interruption, ProgressLine, runMachine, signalExitCode, type RunEnd, type RunLoopOptions } from './run-loop.js';
 import { fsErrorText, outputProblem, sameFile, StreamedFile } from './output-files.js';
+import { readHostFile, readTextFile } from './input-files.js';
+
+/** bpftrace scripts are small: a bigger file is refused before it is read. */
+const MAX_SCRIPT_BYTES = 1024 * 1024;
+/** cat() prints 10240 characters at most; this many bytes hold them in any UTF-8. */
+const CAT_READ_BYTES = 4 * 10240;
 
 /** The package root: the nearest directory above this file holding package.json (dist/tui/ -> ./). */
 function packageRoot(): string {
@@ -164,6 +170,9 @@ async function main(argv: readonly string[]): Promise<number> {
  * the simulation at the current simulated time and the run ends as it normally does; a second
  * exits at once. The progress line shows only on a terminal's stderr.
  */
+/** The run in progress, for the stdout handler to stop when nobody reads it any more. */
+let runningInterruption: Interruption | undefined;
+
 function runControl(durationNs: number): { readonly options: RunLoopOptions; readonly progress: ProgressLine | undefined; dispose(): void } {
   const progress = process.stderr.isTTY ? new ProgressLine(process.stderr, durationNs) : undefined;
   const interruption = new Interruption(
@@ -174,10 +183,15 @@ function runControl(durationNs: number): { readonly options: RunLoopOptions; rea
       err(`kiotrace: ${signal}: stopping at the current simulated time and keeping the results (again to quit at once)\n`);
     },
   );
+  runningInterruption = interruption;
+  if (streamGone.stdout) interruption.requestStop();
   return {
     options: { interruption, ...(progress ? { progress } : {}) },
     progress,
-    dispose: () => interruption.dispose(),
+    dispose: () => {
+      interruption.dispose();
+      runningInterruption = undefined;
+    },
   };
 }
 
@@ -194,11 +208,9 @@ function hostAccess(): HostAccess {
       }
     },
     readFile(path) {
-      try {
-        return { ok: true, text: readFileSync(path, 'utf8') };
-      } catch (e) {
-        return { ok: false, reason: fsErrorText(e) };
-      }
+      // cat() prints at most max_cat_bytes (10240) characters: a bounded read, never waiting on a FIFO
+      const text = readHostFile(path, CAT_READ_BYTES);
+      return typeof text === 'string' ? { ok: true, text } : { ok: false, reason: text.reason };
     },
   };
 }
@@ -208,12 +220,12 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
   let text: string;
   if (cmd.program !== undefined) text = cmd.program;
   else {
-    try {
-      text = readFileSync(cmd.file!, 'utf8');
-    } catch (e) {
-      err(`ERROR: failed to open file '${cmd.file!}': ${fsErrorText(e)}\n`);
+    const read = readTextFile(cmd.file!, { what: 'a script', maxBytes: MAX_SCRIPT_BYTES, instead: 'give a .bt file', strerror: true });
+    if (typeof read !== 'string') {
+      err(`ERROR: failed to open file '${printable(cmd.file!)}': ${read.reason}\n`);
       return 2;
     }
+    text = read;
   }
   if (cmd.outFile !== undefined) {
     const inputs = [...(cmd.file !== undefined ? [{ what: 'the script', path: cmd.file }] : []), ...(await scenarioInput(cmd.scenario))];
@@ -353,9 +365,11 @@ async function runProgramLive(cmd: Extract<Command, { kind: 'script' }>, text: s
 
 // `kiotrace run | head` closes stdout early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
   streamGone.stdout = true;
-  err(`kiotrace: cannot write to standard output: ${fsErrorText(e)}\n`);
+  // `kiotrace ... | head`: the reader chose to stop reading; the run ends there as a normal end
+  // does (its files closed, its exit status its own), with nothing more on stdout
+  if (e.code === 'EPIPE') runningInterruption?.requestStop();
+  else err(`kiotrace: cannot write to standard output: ${fsErrorText(e)}\n`);
 });
 process.stderr.on('error', () => {
   streamGone.stderr = true;

@@ -26,8 +26,9 @@ export function fsErrorText(e: unknown): string {
     EIO: 'Input/output error',
     ENAMETOOLONG: 'File name too long',
     ELOOP: 'Too many levels of symbolic links',
-    ENXIO: 'No such device or address',
+    ENXIO: 'No such device or address (a FIFO with no reader?)',
     EPIPE: 'Broken pipe (nothing reads it any more)',
+    EINVAL: 'Invalid argument (it cannot be written like a file)',
   };
   return (code !== undefined ? ownValue(texts, code) : undefined) ?? code ?? (e instanceof Error ? e.message : String(e));
 }
@@ -67,15 +68,54 @@ export function sameFile(a: string, b: string): boolean {
 }
 
 /**
+ * Write ends of FIFOs opened without blocking when they were checked, held until the output
+ * opens them for real: opening a FIFO waits for a reader (forever, deaf to signals, if none
+ * comes), and closing the probe before the real open would hand the reader an end of file.
+ */
+const fifoWriteEnds = new Map<string, number>();
+
+/** Why the FIFO at `path` cannot be written now (no reader), or undefined, holding a write end. */
+function fifoProblem(path: string): string | undefined {
+  if (fifoWriteEnds.has(path)) return undefined;
+  try {
+    fifoWriteEnds.set(path, openSync(path, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+    return undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENXIO') return 'it is a FIFO with nothing reading it; start the reader first';
+    return fsErrorText(e);
+  }
+}
+
+/** Opens `path` to write it from the start; a FIFO only when a reader is there, never waiting. */
+function openForWriting(path: string): number {
+  let fifo = false;
+  try {
+    fifo = statSync(path).isFIFO();
+  } catch {
+    fifo = false;
+  }
+  if (!fifo) return openSync(path, 'w');
+  const problem = fifoProblem(path);
+  if (problem !== undefined) throw Object.assign(new Error(problem), { code: 'ENXIO' });
+  // a reader is there, so this open does not wait; then the probe's end can go
+  const fd = openSync(path, 'w');
+  closeSync(fifoWriteEnds.get(path)!);
+  fifoWriteEnds.delete(path);
+  return fd;
+}
+
+/**
  * Why `path` cannot be written as `how` writes it, found without creating or touching anything;
  * undefined when it can. In place (-o) needs the file writable, or its directory for a new one;
  * replaced (trace files) needs the target's directory too, for the temporary file beside it.
  */
 export function outputProblem(path: string, how: 'in-place' | 'replaced'): string | undefined {
+  if (path === '') return 'No such file or directory (an empty file name)';
   let special = false;
   try {
     const st = statSync(path);
     if (st.isDirectory()) return 'Is a directory';
+    if (st.isFIFO()) return fifoProblem(path);
     accessSync(path, fsConstants.W_OK);
     special = !st.isFile();
     if (how === 'in-place' || special) return undefined;
@@ -121,7 +161,7 @@ export class StreamedFile {
   flush(): void {
     if (this.error !== undefined) return;
     try {
-      this.fd ??= openSync(this.path, 'w');
+      this.fd ??= openForWriting(this.path);
       if (this.pending.length === 0) return;
       const data = Buffer.from(this.pending.join(''));
       this.pending.length = 0;
@@ -203,7 +243,7 @@ export class ReplacedFile {
     // the pid keeps two runs writing the same name out of each other's temporary file
     this.tmpPath = special ? undefined : `${this.target}.kiotrace-partial-${process.pid}`;
     try {
-      this.fd = openSync(this.tmpPath ?? path, 'w');
+      this.fd = this.tmpPath !== undefined ? openSync(this.tmpPath, 'w') : openForWriting(path);
       if (this.tmpPath !== undefined) trackPartial(this.tmpPath);
       // the file that replaces the user's keeps its permissions
       if (mode !== undefined) fchmodSync(this.fd, mode);

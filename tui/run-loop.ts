@@ -37,6 +37,8 @@ export interface SignalSource {
  */
 export class Interruption {
   signal: StopSignal | undefined = undefined;
+  /** The run was asked to stop without a signal (whoever read its output has gone). */
+  stopRequested = false;
   private readonly listeners: [StopSignal, () => void][] = [];
 
   /**
@@ -63,6 +65,11 @@ export class Interruption {
       return;
     }
     this.exit(signalExitCode(signal));
+  }
+
+  /** Ends the run at the current simulated time, as a normal end (not an interruption). */
+  requestStop(): void {
+    this.stopRequested = true;
   }
 
   /** Stops listening (the default action of each signal comes back). */
@@ -136,7 +143,7 @@ export interface RunLoopOptions {
 
 export type RunEnd =
   | { readonly kind: 'completed' }
-  /** A probe's exit() stopped the machine (Environment.stop). */
+  /** A probe's exit() stopped the machine (Environment.stop), or requestStop() did. */
   | { readonly kind: 'stopped' }
   | { readonly kind: 'interrupted'; readonly signal: StopSignal };
 
@@ -147,6 +154,7 @@ export async function runMachine(m: Machine, untilNs: number, opts: RunLoopOptio
     for (;;) {
       const signal = opts.interruption?.signal;
       if (signal !== undefined) return { kind: 'interrupted', signal };
+      if (opts.interruption?.stopRequested === true) return { kind: 'stopped' };
       const n = m.run(untilNs, sliceEvents);
       if (m.env.stopped) return { kind: 'stopped' };
       opts.progress?.update(m.env.nowNs, m.env.eventsRun);

@@ -3,10 +3,10 @@
 // path, the source position when we have the text, what is wrong and what to write instead, and
 // all of them are collected, not just the first.
 
-import { printableText } from '../probes/lang/diagnostics.js';
-import { fsErrorText } from './output-files.js';
-import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { printableText } from '../probes/lang/diagnostics.js';
+import { readTextFile } from './input-files.js';
 import {
   DEFAULT_MACHINE,
   EXT4_BLOCK_SIZE,
@@ -1156,11 +1156,6 @@ function shownPath(file: string): string {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
-function errnoCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
-  return undefined;
-}
-
 function loadFailure(code: DiagnosticCode, message: string): ScenarioResult {
   return { ok: false, diagnostics: [{ code, source: 'kiotrace', path: '', message }] };
 }
@@ -1186,7 +1181,7 @@ export function loadScenario(nameOrPath: string, scenariosDir: string): Scenario
     );
   }
   if (nameOrPath.includes('\0')) return loadFailure('unreadable-file', `cannot read scenario file ${quote(shown, 256)}: a path cannot contain a NUL byte`);
-  const read = readScenarioFile(file);
+  const read = readTextFile(file, { what: 'a scenario file', maxBytes: MAX_SCENARIO_BYTES, instead: 'give a .json file' });
   if (typeof read !== 'string') return loadFailure('unreadable-file', `cannot read scenario file ${quote(shown, 256)}: ${read.reason}`);
   return parseScenarioText(read, shown);
 }
@@ -1194,47 +1189,3 @@ export function loadScenario(nameOrPath: string, scenariosDir: string): Scenario
 /** Scenario files are small; anything bigger is not one (and is not read into memory to find out). */
 export const MAX_SCENARIO_BYTES = 1024 * 1024;
 
-/**
- * The text of a scenario file, or why it cannot be one. The file is opened without blocking (a
- * FIFO with no writer would wait forever) and checked by type and size before a byte is read.
- */
-function readScenarioFile(file: string): string | { readonly reason: string } {
-  let fd: number;
-  try {
-    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY);
-  } catch (err) {
-    const code = errnoCode(err);
-    const reason =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : code === 'ENXIO' ? 'it is a socket or a device without a reader' : fsErrorText(err);
-    return { reason };
-  }
-  try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) return { reason: 'it is a directory' };
-    if (!st.isFile()) {
-      const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a regular file';
-      return { reason: `it is ${kind}, not a regular file; give a .json file` };
-    }
-    if (st.size > MAX_SCENARIO_BYTES) {
-      return { reason: `it is ${formatBytes(st.size)}; a scenario file is at most ${formatBytes(MAX_SCENARIO_BYTES)}` };
-    }
-    // read at most one byte past the limit: the file may have grown since fstat
-    const buffer = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
-      if (n === 0) break;
-      length += n;
-      if (length > MAX_SCENARIO_BYTES) return { reason: `it is over ${formatBytes(MAX_SCENARIO_BYTES)}; a scenario file is at most that` };
-    }
-    try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, length));
-    } catch {
-      return { reason: 'it is not UTF-8 text' };
-    }
-  } catch (err) {
-    return { reason: err instanceof Error ? err.message : String(err) };
-  } finally {
-    closeSync(fd);
-  }
-}

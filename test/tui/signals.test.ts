@@ -323,3 +323,59 @@ test('a writable trace file in a directory it cannot write beside is refused bef
   assert.equal(o.status, 0, o.stderr);
   assert.equal(readFileSync(join(dir, 't.json'), 'utf8'), 'x\n\n\n');
 });
+
+test('a reader that stops reading (| head) ends the run as a normal end: files closed, the exit status its own', async () => {
+  for (const [args, code] of [
+    [['run', 'blocking-read', '--jaeger', '/dev/full'], 1],
+    [['-e', 'kprobe:vfs_read { printf("%d\\n", nsecs); }', '--duration', '3600s'], 0],
+  ] as const) {
+    const r = start(args);
+    // read one chunk, then close the pipe as head does
+    await until(r, 'the first output', () => r.stdout.length > 0);
+    r.child.stdout.destroy();
+    assert.equal(await r.exited, code, r.stderr);
+  }
+});
+
+test('an output that is a FIFO: refused up front while nothing reads it, written when a reader is there', async () => {
+  const dir = mkdtempSync(join(tmp, 'fifo-'));
+  const fifo = join(dir, 'ff');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  assert.deepEqual(kiotrace(['run', 'blocking-read', '--perfetto', fifo]), { code: 2, stdout: '', stderr: `ERROR: --perfetto: cannot write "${fifo}": it is a FIFO with nothing reading it; start the reader first\n` });
+  assert.deepEqual(kiotrace(['-e', 'BEGIN { exit(); }', '-o', fifo]), { code: 2, stdout: '', stderr: `ERROR: Failed to open output file: ${fifo}: it is a FIFO with nothing reading it; start the reader first\n` });
+  const reader = spawn('cat', [fifo]);
+  let read = '';
+  reader.stdout.setEncoding('utf8').on('data', (d: string) => (read += d));
+  const readerDone = new Promise((resolve) => reader.on('exit', resolve));
+  // cat may not have opened its end yet: until it has, kiotrace finds nobody reading and says so
+  let r = kiotrace(['-e', 'BEGIN { printf("through the fifo\\n"); exit(); }', '-o', fifo]);
+  while (r.code === 2 && r.stderr.includes('nothing reading it')) r = kiotrace(['-e', 'BEGIN { printf("through the fifo\\n"); exit(); }', '-o', fifo]);
+  assert.equal(r.code, 0, r.stderr);
+  await readerDone;
+  assert.equal(read, 'through the fifo\n\n\n');
+});
+
+test('script files: a FIFO or a device is refused before reading, a BOM is dropped, text that is not UTF-8 is refused', () => {
+  const dir = mkdtempSync(join(tmp, 'bt-'));
+  const fifo = join(dir, 'f.bt');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  assert.deepEqual(kiotrace([fifo]), { code: 2, stdout: '', stderr: `ERROR: failed to open file '${fifo}': it is a FIFO, not a regular file; give a .bt file\n` });
+  writeFileSync(join(dir, 'bom.bt'), '\ufeffBEGIN { printf("bom\\n"); exit(); }');
+  assert.deepEqual(kiotrace(['-q', join(dir, 'bom.bt')]), { code: 0, stdout: 'bom\n\n\n', stderr: '' });
+  writeFileSync(join(dir, 'latin1.bt'), Buffer.from('BEGIN { printf("\xe9\\n"); exit(); }', 'latin1'));
+  assert.deepEqual(kiotrace([join(dir, 'latin1.bt')]), { code: 2, stdout: '', stderr: `ERROR: failed to open file '${join(dir, 'latin1.bt')}': it is not UTF-8 text\n` });
+});
+
+test('cat() under --unsafe reads a bounded amount and never waits: /dev/zero and a FIFO with no writer', () => {
+  const dir = mkdtempSync(join(tmp, 'cat-'));
+  const fifo = join(dir, 'f');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const r = kiotrace(['-q', '--unsafe', '-e', `BEGIN { cat("/dev/zero"); printf("|"); cat("${fifo}"); printf("end\\n"); exit(); }`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `${'\0'.repeat(10240)}|end\n\n\n`);
+});
+
+test('-o with a forgotten value or an empty name is refused before anything runs', () => {
+  assert.equal(kiotrace(['-e', 'BEGIN { exit(); }', '-o', '--json']).stderr.split('\n')[0], 'kiotrace: -o needs a value (got the option "--json")');
+  assert.deepEqual(kiotrace(['-e', 'BEGIN { printf("x\\n"); exit(); }', '-o', '']), { code: 2, stdout: '', stderr: 'ERROR: Failed to open output file: : No such file or directory (an empty file name)\n' });
+});
