@@ -788,8 +788,13 @@ const BS_RULE: SizeRule = { example: '4k', minBytes: 1, maxBytes: 16 * 2 ** 20, 
 /** Each NVMe drive preallocates up to 64 x 1023 requests (blk_mq_alloc_rqs): devices are bounded. */
 const MAX_DEVICES = 8;
 const MAX_JOBS = 64;
-/** Processes all jobs together may fork (numjobs summed). */
-const MAX_PROCESSES = 256;
+/**
+ * Processes all jobs together may fork (numjobs summed), and CPUs a machine may have. Simulated
+ * time costs wall time in proportion to the CPUs kept busy (64 jobs reading cached pages on 64
+ * CPUs take about 15 s of wall time per 100 ms simulated), so these bound how slow a run can be.
+ */
+const MAX_PROCESSES = 64;
+const MAX_CPUS = 64;
 const MAX_NAME_CHARS = 128;
 const MAX_DESCRIPTION_CHARS = 4096;
 /** DISK_NAME_LEN less its NUL. */
@@ -863,7 +868,7 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
   const f = obj.fields;
 
   const cpusNode = f.get('cpus');
-  const cpus = cpusNode === undefined ? DEFAULT_MACHINE.cpus : (readInt(c, cpusNode, 'machine.cpus', 1, 256) ?? DEFAULT_MACHINE.cpus);
+  const cpus = cpusNode === undefined ? DEFAULT_MACHINE.cpus : (readInt(c, cpusNode, 'machine.cpus', 1, MAX_CPUS) ?? DEFAULT_MACHINE.cpus);
 
   let memoryBytes = DEFAULT_MACHINE.memoryBytes;
   const memNode = f.get('memory');
@@ -1002,7 +1007,7 @@ function readJob(c: Checker, node: JsonNode, path: string, devices: Devices): Jo
       readChoice(c, engineNode, at('ioengine'), IO_ENGINES, {}, (got) => `unsupported ioengine ${got} (kiotrace supports: ${IO_ENGINES.join(', ')})`) ?? ioengine;
   }
   const direct = boolOption('direct');
-  const numjobs = intOption('numjobs', 1, 1, 256);
+  const numjobs = intOption('numjobs', 1, 1, MAX_PROCESSES);
   const runtimeNs = durationOption('runtime', { bareUnit: 's', hint: '"10s" (a bare number is seconds; 0 means no limit)', allowZero: true });
   const timeBased = boolOption('time_based');
   const fsync = intOption('fsync', 0, 0, 2 ** 31 - 1);

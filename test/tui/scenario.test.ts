@@ -244,7 +244,7 @@ test('top-level shape errors', () => {
     [
       'a.json: duration: must be a positive duration like "2s" or "500ms" (got "0s")',
       'a.json: jobs: must be an array of jobs (got an object)',
-      'a.json: machine.cpus: must be an integer from 1 to 256 (got 0)',
+      'a.json: machine.cpus: must be an integer from 1 to 64 (got 0)',
       'a.json: machine.memory: must be a whole number of 4k pages (got "1000")',
       'a.json: machine.devices: must list at least one device, e.g. [{"name": "nvme0n1", "type": "nvme", "mount": "/mnt/nvme"}]',
     ].join('\n'),
@@ -508,7 +508,7 @@ test('every user-sized number has a floor and a ceiling', () => {
     [(s) => (s.machine = { memory: '1t' }), 'v.json: machine.memory: must be at most 64g (got "1t")'],
     [(s) => (s.machine = { memory: '32m' }), 'v.json: machine.memory: must be at least 64m (got "32m")'],
     [(s) => (s.machine = { memory: 4097 }), 'v.json: machine.memory: must be a whole number of 4k pages (got 4097)'],
-    [(s) => (s.machine = { cpus: 1e300 }), 'v.json: machine.cpus: must be an integer from 1 to 256 (got 1e+300)'],
+    [(s) => (s.machine = { cpus: 1e300 }), 'v.json: machine.cpus: must be an integer from 1 to 64 (got 1e+300)'],
     [dev({ capacity: '5t' }), 'v.json: machine.devices[0].capacity: must be at most 4t (got "5t")'],
     [dev({ capacity: '1m' }), 'v.json: machine.devices[0].capacity: must be at least 64m (got "1m")'],
     [dev({ capacity: '4p' }), 'v.json: machine.devices[0].capacity: must be at most 4t (got "4p")'],
@@ -525,10 +525,10 @@ test('every user-sized number has a floor and a ceiling', () => {
     [(s) => (s.duration = '2h'), 'v.json: duration: must be at most 1h of simulated time (got "2h")'],
     [(s) => (s.duration = 1e300), 'v.json: duration: must be a positive duration like "2s" or "500ms" (got 1e+300)'],
     [(s) => (s.jobs[0].thinktime = '1000h'), 'v.json: jobs[0].thinktime: must be at most 1h of simulated time (got "1000h")'],
-    [(s) => (s.jobs[0].numjobs = 300), 'v.json: jobs[0].numjobs: must be an integer from 1 to 256 (got 300)'],
+    [(s) => (s.jobs[0].numjobs = 300), 'v.json: jobs[0].numjobs: must be an integer from 1 to 64 (got 300)'],
     [
-      (s) => (s.jobs = Array.from({ length: 3 }, (_, i) => ({ name: `j${i}`, filename: `/mnt/nvme/f${i}`, size: '4k', numjobs: 100 }))),
-      'v.json: jobs: fork 300 processes in all (numjobs summed); at most 256',
+      (s) => (s.jobs = Array.from({ length: 3 }, (_, i) => ({ name: `j${i}`, filename: `/mnt/nvme/f${i}`, size: '4k', numjobs: 30 }))),
+      'v.json: jobs: fork 90 processes in all (numjobs summed); at most 64',
     ],
     [
       (s) => (s.jobs = Array.from({ length: 65 }, (_, i) => ({ name: `j${i}`, filename: `/mnt/nvme/f${i}`, size: '4k' }))),
@@ -567,7 +567,7 @@ test('every user-sized number has a floor and a ceiling', () => {
   // the bounds themselves are accepted, and small devices get a filesystem
   const edge = parseScenario(
     variant((s) => {
-      s.machine = { memory: '64g', cpus: 256, devices: [{ name: 'nvme0n1', type: 'nvme', capacity: '64m', mount: '/mnt/nvme' }, { name: 'sda', type: 'hdd', capacity: '16t' }] };
+      s.machine = { memory: '64g', cpus: 64, devices: [{ name: 'nvme0n1', type: 'nvme', capacity: '64m', mount: '/mnt/nvme' }, { name: 'sda', type: 'hdd', capacity: '16t' }] };
       s.duration = '1h';
       s.jobs[0]!.bs = '16m';
       s.jobs[0]!.size = '64m';
