@@ -85,8 +85,13 @@ export abstract class BlockDriverHost implements DeviceHost {
     return rq ? fillRwbs(rq.op, rq.cmdFlags) : cmd.op === 'flush' ? 'FF' : cmd.op === 'write' ? 'W' : 'R';
   }
 
+  /** A hardware queue's number as the driver's own tracepoints print it (NVMe: I/O queues from 1). */
+  protected tracedQid(qid: number): number {
+    return qid;
+  }
+
   protected step(qid: number, cmd: DeviceCommand): DeviceStep {
-    return { dev: this.q.dev, qid, cid: cmd.cid, sector: cmd.sector, nrSectors: cmd.nrSectors, rwbs: this.rwbsOf(qid, cmd), rq: this.outstanding[qid]!.get(cmd.cid) };
+    return { dev: this.q.dev, qid: this.tracedQid(qid), cid: cmd.cid, sector: cmd.sector, nrSectors: cmd.nrSectors, rwbs: this.rwbsOf(qid, cmd), rq: this.outstanding[qid]!.get(cmd.cid) };
   }
 
   protected ioIdOf(qid: number, cid: number): number {
@@ -104,7 +109,7 @@ export abstract class BlockDriverHost implements DeviceHost {
       // written out field by field: adding keys after a spread is a slow path in V8
       tp.emit(this.irqCpu(qid), this.ioIdOf(qid, cmd.cid), {
         dev: this.q.dev,
-        qid,
+        qid: this.tracedQid(qid),
         cid: cmd.cid,
         sector: cmd.sector,
         nrSectors: cmd.nrSectors,
@@ -125,7 +130,7 @@ export abstract class BlockDriverHost implements DeviceHost {
     if (tp.enabled) {
       tp.emit(this.irqCpu(qid), this.ioIdOf(qid, cmd.cid), {
         dev: this.q.dev,
-        qid,
+        qid: this.tracedQid(qid),
         cid: cmd.cid,
         sector: cmd.sector,
         nrSectors: cmd.nrSectors,

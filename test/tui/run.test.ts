@@ -74,10 +74,10 @@ const BLOCKING_READ_STEPS = `Steps of I/O 3: read() of 4096 bytes from fd 3 by c
          157.200us   +1.540us  cpu3 cold-read/4      sched:sched_stat_runtime               comm=cold-read pid=4 runtime=154200
          157.200us   +1.540us  cpu3 cold-read/4      sched:sched_switch                     prev_comm=cold-read prev_pid=4 prev_state=2 next_comm=swapper/3 next_pid=0
    5 controller: command fetch and media
-         157.650us   +1.990us  cpu3 swapper/3/0      kiotrace:device_fetch                  dev=271581184 qid=3 cid=0 sector=88122328 nr_sector=8 rwbs=RA
-         179.150us  +23.490us  cpu3 swapper/3/0      kiotrace:device_media                  dev=271581184 qid=3 cid=0 sector=88122328 nr_sector=8 rwbs=RA channel=7 die=1 seek_ns=0 rotation_ns=-1 media_ns=40092 cache_hit=0
+         157.650us   +1.990us  cpu3 swapper/3/0      kiotrace:device_fetch                  dev=271581184 qid=4 cid=0 sector=88122328 nr_sector=8 rwbs=RA
+         179.150us  +23.490us  cpu3 swapper/3/0      kiotrace:device_media                  dev=271581184 qid=4 cid=0 sector=88122328 nr_sector=8 rwbs=RA channel=7 die=1 seek_ns=0 rotation_ns=-1 media_ns=40092 cache_hit=0
    6 DMA into memory
-         220.505us  +64.845us  cpu3 swapper/3/0      kiotrace:dma_transfer                  dev=271581184 qid=3 cid=0 sector=88122328 nr_sector=8 rwbs=RA to_device=0 bytes=4096 nr_sg=1 dma_addr=0x10a3d8000 duration_ns=1263
+         220.505us  +64.845us  cpu3 swapper/3/0      kiotrace:dma_transfer                  dev=271581184 qid=4 cid=0 sector=88122328 nr_sector=8 rwbs=RA to_device=0 bytes=4096 nr_sg=1 dma_addr=0x10a3d8000 duration_ns=1263
    7 interrupt
          220.505us  +64.845us  cpu3 swapper/3/0      irq:irq_handler_entry                  irq=124 name=nvme0q4
    8 handler: the request completes

@@ -33,6 +33,11 @@ export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
     return this.hw.queueDepth;
   }
 
+  /** nvme_setup_cmd and nvme_complete_rq number I/O queues from 1 (0 is the admin queue). */
+  protected override tracedQid(qid: number): number {
+    return qid + 1;
+  }
+
   irqCpu(qid: number): Cpu {
     return this.k.sched.cpu(qid % this.k.sched.cpus.length);
   }
@@ -41,7 +46,7 @@ export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
     return {
       disk: this.diskName,
       ctrlId: this.ctrlId,
-      qid: qid + 1,
+      qid: this.tracedQid(qid),
       cid: cmd.cid,
       opcode: NVME_OPC[cmd.op],
       nsid: 1,
