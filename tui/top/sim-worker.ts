@@ -102,6 +102,14 @@ async function main(port: NonNullable<typeof parentPort>, start: WorkerStart): P
   const script = start.script ? attachScript(m, start.script, endNs) : undefined;
   const driver = new SimDriver(m, loaded.scenario.name, start.seed, endNs, start.speed, wallNs(), script?.live);
   let stopped = false;
+  const intervalNs = start.sampleIntervalMs * 1e6;
+  let nextSnapshotNs = wallNs();
+  let sampledAtSimNs = -1;
+  const postSnapshot = (now: number): void => {
+    nextSnapshotNs = now + intervalNs;
+    sampledAtSimNs = m.env.nowNs;
+    port.postMessage({ type: 'snapshot', snapshot: driver.snapshot(now) } satisfies FromWorker);
+  };
   const fail = (e: unknown): void => {
     stopped = true;
     port.postMessage({ type: 'error', message: failureLine(e, m.env.nowNs) } satisfies FromWorker);
@@ -109,7 +117,11 @@ async function main(port: NonNullable<typeof parentPort>, start: WorkerStart): P
   port.on('message', (msg: ToWorker) => {
     if (stopped) return;
     try {
-      if (msg.type === 'pause') driver.togglePause(wallNs());
+      if (msg.type === 'pause') {
+        driver.togglePause(wallNs());
+        // the time stepped since the last snapshot goes out before the badge: no later snapshot moves a paused clock
+        if (driver.paused && m.env.nowNs !== sampledAtSimNs) postSnapshot(wallNs());
+      }
       else if (msg.type === 'speed') driver.setSpeed(msg.speed, wallNs());
       else if (msg.type === 'inspect') driver.inspect(msg.on);
       else if (msg.type === 'probes') driver.countProbes(msg.on);
@@ -122,20 +134,13 @@ async function main(port: NonNullable<typeof parentPort>, start: WorkerStart): P
       fail(e);
     }
   });
-  const intervalNs = start.sampleIntervalMs * 1e6;
-  let nextSnapshotNs = wallNs();
-  let sampledAtSimNs = -1;
   while (!stopped) {
     let behind: boolean;
     try {
       behind = driver.step(wallNs());
       const now = wallNs();
       // a paused or finished machine keeps its last snapshot: rates over no time say nothing
-      if (now >= nextSnapshotNs && m.env.nowNs !== sampledAtSimNs) {
-        nextSnapshotNs = now + intervalNs;
-        sampledAtSimNs = m.env.nowNs;
-        port.postMessage({ type: 'snapshot', snapshot: driver.snapshot(now) } satisfies FromWorker);
-      }
+      if (now >= nextSnapshotNs && m.env.nowNs !== sampledAtSimNs) postSnapshot(now);
     } catch (e) {
       fail(e);
       return;
