@@ -320,6 +320,15 @@ test('a closed terminal (SIGHUP, then writes fail) still ends the run with its t
   }
 });
 
+test('an output named with a trailing slash is refused before the run, not written under the name without it', () => {
+  const dir = mkdtempSync(join(tmp, 'slash-'));
+  let r = kiotrace(['run', 'blocking-read', '--jaeger', 'x.json/'], dir);
+  assert.deepEqual(r, { code: 2, stdout: '', stderr: 'ERROR: --jaeger: cannot write "x.json/": Is a directory (a name ending in "/"; give a file name)\n' });
+  r = kiotrace(['-e', 'BEGIN { printf("x\\n"); exit(); }', '-o', 'x.txt/'], dir);
+  assert.deepEqual(r, { code: 2, stdout: '', stderr: 'ERROR: Failed to open output file: x.txt/: Is a directory (a name ending in "/"; give a file name)\n' });
+  assert.deepEqual(readdirSync(dir), []);
+});
+
 test('two outputs that are one file (a symlink, a hard link) are refused before the run', () => {
   const dir = mkdtempSync(join(tmp, 'same-'));
   writeFileSync(join(dir, 'a.json'), 'mine');
