@@ -59,6 +59,9 @@ async function main(argv: readonly string[]): Promise<number> {
     err(`kiotrace: ${printable(cmd.message)}\n${USAGE}`);
     return 2;
   }
+  // a signal while the scenario loads and the machine boots (a second or more on a busy host)
+  // must end the run as a normal end too, not kill it by the signal's default action
+  if (cmd.kind === 'run' || (cmd.kind === 'script' && !cmd.tui)) listenForStopSignals();
   switch (cmd.kind) {
     case 'help':
       out(HELP);
@@ -165,32 +168,46 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** The run in progress, for the stdout handler to stop when nobody reads it any more. */
+let runningInterruption: Interruption | undefined;
+/** The progress line of the run in progress, erased before the stop message. */
+let runningProgress: ProgressLine | undefined;
+
+/**
+ * Listens for SIGINT, SIGTERM and SIGHUP from the start of a command that runs the machine: the
+ * first one stops the run where it is (before it starts, if it comes during setup), a second
+ * exits at once.
+ */
+function listenForStopSignals(): Interruption {
+  const interruption = new Interruption(
+    process,
+    (code) => process.exit(code),
+    (signal) => {
+      runningProgress?.clear();
+      err(`kiotrace: ${signal}: stopping at the current simulated time and keeping the results (again to quit at once)\n`);
+    },
+  );
+  if (streamGone.stdout) interruption.requestStop();
+  runningInterruption = interruption;
+  return interruption;
+}
+
 /**
  * Signal handling and the progress line for one run: the first Ctrl-C (SIGTERM, SIGHUP) stops
  * the simulation at the current simulated time and the run ends as it normally does; a second
  * exits at once. The progress line shows only on a terminal's stderr.
  */
-/** The run in progress, for the stdout handler to stop when nobody reads it any more. */
-let runningInterruption: Interruption | undefined;
-
 function runControl(durationNs: number): { readonly options: RunLoopOptions; readonly progress: ProgressLine | undefined; dispose(): void } {
   const progress = process.stderr.isTTY ? new ProgressLine(process.stderr, durationNs) : undefined;
-  const interruption = new Interruption(
-    process,
-    (code) => process.exit(code),
-    (signal) => {
-      progress?.clear();
-      err(`kiotrace: ${signal}: stopping at the current simulated time and keeping the results (again to quit at once)\n`);
-    },
-  );
-  runningInterruption = interruption;
-  if (streamGone.stdout) interruption.requestStop();
+  runningProgress = progress;
+  const interruption = runningInterruption ?? listenForStopSignals();
   return {
     options: { interruption, ...(progress ? { progress } : {}) },
     progress,
     dispose: () => {
       interruption.dispose();
       runningInterruption = undefined;
+      runningProgress = undefined;
     },
   };
 }

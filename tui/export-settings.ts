@@ -1,6 +1,6 @@
 // What a run's trace outputs will do, decided before the run: the flags' values checked, and the
 // OpenTelemetry SDK's environment variables (OTEL_SDK_DISABLED, OTEL_TRACES_SAMPLER[_ARG],
-// OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL and _ENDPOINT) read the way the specification says, each
+// OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL, _ENDPOINT and _TIMEOUT) read the way the specification says, each
 // one honoured or refused with a message. No OpenTelemetry code loads here: the command checks
 // its flags with this before anything heavy is imported.
 
@@ -137,6 +137,18 @@ function otlpTarget(flagUrl: string | undefined, env: Environment): OtlpTarget |
   return { protocol, url: `${chosen.value}${chosen.value.endsWith('/') ? '' : '/'}v1/traces` };
 }
 
+/** setTimeout's longest wait: the SDK cuts a longer export timeout to it, with a Node warning on stderr. */
+const MAX_EXPORT_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT, which the OTLP exporter reads itself: what is wrong with it, or undefined. */
+function exportTimeoutProblem(env: Environment): string | undefined {
+  const timeout = variable(env, 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT') ?? variable(env, 'OTEL_EXPORTER_OTLP_TIMEOUT');
+  if (timeout === undefined) return undefined;
+  const ms = Number(timeout.value);
+  if (/^\d+$/.test(timeout.value) && ms >= 1 && ms <= MAX_EXPORT_TIMEOUT_MS) return undefined;
+  return `${timeout.name}: milliseconds an export may take, a whole number from 1 to ${MAX_EXPORT_TIMEOUT_MS} (got "${timeout.value}"), or unset it for 10000`;
+}
+
 /**
  * The span side of a run as flags and environment decide it, or the message that refuses them
  * (exit 2, before the run). `durationNs`: the run's length, which must end within --epoch's range.
@@ -164,6 +176,8 @@ export function resolveSpanSettings(req: ExportRequest, env: Environment, durati
   if (req.otlp !== undefined) {
     const target = otlpTarget(req.otlp.url, vars);
     if ('error' in target) return target;
+    const timeoutProblem = exportTimeoutProblem(vars);
+    if (timeoutProblem !== undefined) return { error: timeoutProblem };
     otlp = target;
   }
   // disabled: nothing is built, so no sampler meets another

@@ -122,6 +122,8 @@ export function outputProblem(path: string, how: 'in-place' | 'replaced'): strin
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return fsErrorText(e);
   }
+  // open(2) refuses to create "x.json/" (EISDIR); path functions would drop the slash and write x.json
+  if (path.endsWith('/')) return 'Is a directory (a name ending in "/"; give a file name)';
   try {
     const dir = dirname(outputTarget(path));
     if (!statSync(dir).isDirectory()) return 'Not a directory';

@@ -196,6 +196,16 @@ const REFUSED: readonly { readonly env: Readonly<Record<string, string>>; readon
     message: 'OTEL_TRACES_SAMPLER_ARG: parentbased_traceidratio needs a ratio in [0, 1], like 0.1 for one I/O in ten (got "half")',
   },
   {
+    env: { OTEL_EXPORTER_OTLP_TIMEOUT: '99999999999999999' },
+    args: ['--otlp', 'http://127.0.0.1:1/v1/traces'],
+    message: 'OTEL_EXPORTER_OTLP_TIMEOUT: milliseconds an export may take, a whole number from 1 to 2147483647 (got "99999999999999999"), or unset it for 10000',
+  },
+  {
+    env: { OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '2.5s', OTEL_EXPORTER_OTLP_TIMEOUT: '1000' },
+    args: ['--otlp', 'http://127.0.0.1:1/v1/traces'],
+    message: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: milliseconds an export may take, a whole number from 1 to 2147483647 (got "2.5s"), or unset it for 10000',
+  },
+  {
     env: { OTEL_SDK_DISABLED: 'yes' },
     args: ['--jaeger', 'never-written.json'],
     message: 'OTEL_SDK_DISABLED: must be true or false (got "yes")',

@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { chmodSync, existsSync, linkSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../helpers/repo.js';
 import { checkPerfettoTrace } from '../helpers/perfetto-check.js';
@@ -111,6 +112,36 @@ test('SIGINT during run --perfetto: a valid trace under its name, no partial fil
   assert.equal(summary.slicesBegun, summary.slicesEnded, "every slice ended, including I/Os in flight at the stop");
   assert.match(r.stdout, /^kiotrace: interrupted by SIGINT at [\d.]+ (ns|µs|ms|s) of 3600 s simulated; the summary covers the time simulated so far\nscenario default: seed=1, duration=\d+ns/);
   assert.match(r.stderr, /^kiotrace: SIGINT: stopping[^\n]*\nperfetto: F\.pftrace: \d+ events, \d+ bytes/);
+});
+
+/**
+ * Runs the CLI with a module hook that sends `signal` to the process when the machine's code
+ * (tui/run.js) loads: after the arguments parse, before the run starts. Deterministic: the signal
+ * is raised at that exact point, where a busy host spends a second or more.
+ */
+function signalledDuringSetup(args: readonly string[], signal: StopSignal, cwd: string): { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
+  const hooks = join(cwd, 'hooks.mjs');
+  writeFileSync(hooks, `export async function load(url, context, nextLoad) {\n  if (url.endsWith('/tui/run.js')) process.kill(process.pid, '${signal}');\n  return nextLoad(url, context);\n}\n`);
+  const register = join(cwd, 'register.mjs');
+  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, CLI, ...args], { cwd, encoding: 'utf8' });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('a signal while the run is being set up ends it as a normal end at 0 ns: summary, trace file, exit 128+N (it used to kill the process with no output)', () => {
+  const dir = mkdtempSync(join(tmp, 'setup-'));
+  const r = signalledDuringSetup(['run', 'default', '--duration', '3600s', '--jaeger', 'F.json'], 'SIGTERM', dir);
+  assert.deepEqual({ code: r.code, signal: r.signal }, { code: 143, signal: null });
+  assert.match(r.stdout, /^kiotrace: interrupted by SIGTERM at 0 ns of 3600 s simulated; the summary covers the time simulated so far\nscenario default: seed=1, duration=0ns, events=0\n/);
+  assert.equal(r.stderr, 'kiotrace: SIGTERM: stopping at the current simulated time and keeping the results (again to quit at once)\njaeger: F.json: 0 traces, 0 spans\n');
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, 'F.json'), 'utf8')), { data: [] });
+});
+
+test('a signal while a program is being set up: END probes run, exit 0, as bpftrace', () => {
+  const dir = mkdtempSync(join(tmp, 'setup-'));
+  const r = signalledDuringSetup(['-e', TICKING, '--duration', '3600s'], 'SIGINT', dir);
+  assert.deepEqual({ code: r.code, signal: r.signal, stdout: r.stdout }, { code: 0, signal: null, stdout: 'begin\nend ran\n\n\n' });
+  assert.equal(r.stderr, 'kiotrace: SIGINT: stopping at the current simulated time and keeping the results (again to quit at once)\nAttached 4 probes\n');
 });
 
 test('SIGTERM during run --json: the report for the time simulated so far, marked interrupted, exit 143', async () => {
@@ -287,6 +318,15 @@ test('a closed terminal (SIGHUP, then writes fail) still ends the run with its t
   } finally {
     spawnSync('tmux', ['-L', socket, 'kill-server']);
   }
+});
+
+test('an output named with a trailing slash is refused before the run, not written under the name without it', () => {
+  const dir = mkdtempSync(join(tmp, 'slash-'));
+  let r = kiotrace(['run', 'blocking-read', '--jaeger', 'x.json/'], dir);
+  assert.deepEqual(r, { code: 2, stdout: '', stderr: 'ERROR: --jaeger: cannot write "x.json/": Is a directory (a name ending in "/"; give a file name)\n' });
+  r = kiotrace(['-e', 'BEGIN { printf("x\\n"); exit(); }', '-o', 'x.txt/'], dir);
+  assert.deepEqual(r, { code: 2, stdout: '', stderr: 'ERROR: Failed to open output file: x.txt/: Is a directory (a name ending in "/"; give a file name)\n' });
+  assert.deepEqual(readdirSync(dir), []);
 });
 
 test('two outputs that are one file (a symlink, a hard link) are refused before the run', () => {
