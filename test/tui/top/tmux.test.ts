@@ -202,6 +202,15 @@ test('kiotrace -e PROGRAM --tui in tmux: the maps live under the dashboard and o
   });
 });
 
+test('-e PROGRAM --tui with only BEGIN and END probes: its output as without --tui, no dashboard left, no waiting hint; exit() sets the code', { skip }, async () => {
+  await inPane(kiotrace(`-e 'BEGIN { printf("hi\\n"); } END { printf("bye\\n"); }' --tui`), async () => {
+    assert.match(await afterExit(), /^hi\nbye\n\n*EXIT=0\nicanon echo *\n/);
+  });
+  await inPane(kiotrace(`-e 'BEGIN { @x = 1; exit(3); } kprobe:vfs_read { @r = count(); }' --tui`), async () => {
+    assert.match(await afterExit(), /^\n*@x: 1\nEXIT=3\nicanon echo *\n/);
+  });
+});
+
 test('frames are on the screen before Ink is even loaded; keys typed meanwhile are kept for it', { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kiotrace-gate-'));
   const gate = join(dir, 'load-ink');
