@@ -2,10 +2,11 @@
 // commands for the simulation. Everything shown is decided by buildView; nothing here computes.
 
 import { useEffect, useReducer, useState } from 'react';
-import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
+import { Box, Text, useApp, useStdin, useStdout } from 'ink';
 import { lineText } from './ansi.js';
 import type { IoRecord } from './inspector.js';
-import { keysOf, reduceKey, type KeyName, type SimCommand } from './keys.js';
+import { ESCAPE_WAIT_MS, KeyDecoder } from './key-decoder.js';
+import { reduceKey, type KeyName, type SimCommand } from './keys.js';
 import type { Snapshot } from './snapshot.js';
 import { buildView, drillNames, INITIAL_UI, rowCount, visibleIos, type StartInfo, type UiState, type ViewModel } from './view-model.js';
 
@@ -95,7 +96,7 @@ function reducer(state: State, action: Action): State {
 export function TopApp({ link, color, start }: { readonly link: SimLink; readonly color: boolean; readonly start?: StartInfo }) {
   const { exit } = useApp();
   const { stdout } = useStdout();
-  const { isRawModeSupported } = useStdin();
+  const { stdin, isRawModeSupported } = useStdin();
   const [state, dispatch] = useReducer(reducer, { history: [], ui: INITIAL_UI, outbox: [], nextSeq: 1 });
   const [size, setSize] = useState({ columns: stdout.columns || 120, rows: stdout.rows || 40 });
 
@@ -132,11 +133,31 @@ export function TopApp({ link, color, start }: { readonly link: SimLink; readonl
     dispatch({ type: 'sent', upToSeq: state.outbox[state.outbox.length - 1]!.seq });
   }, [state.outbox, link, exit]);
 
-  useInput(
-    (input, key) => dispatch({ type: 'keys', keys: keysOf(input, key) }),
-    // without a TTY on stdin there are no keys (and Ink would throw trying raw mode)
-    { isActive: isRawModeSupported === true },
-  );
+  // stdin read here, not by Ink's useInput: its parser threw on some escape sequences (ESC [ 3 1 m
+  // typed or pasted ended the process). The terminal is in raw mode already (run-top.ts).
+  useEffect(() => {
+    // without a TTY on stdin there are no keys
+    if (isRawModeSupported !== true) return;
+    const decoder = new KeyDecoder();
+    let quiet: NodeJS.Timeout | undefined;
+    const deliver = (keys: readonly KeyName[]): void => {
+      if (keys.length > 0) dispatch({ type: 'keys', keys });
+    };
+    const onReadable = (): void => {
+      clearTimeout(quiet);
+      let chunk: unknown;
+      while ((chunk = stdin.read()) !== null) {
+        if (typeof chunk === 'string' || chunk instanceof Uint8Array) deliver(decoder.push(chunk));
+      }
+      // a lone ESC is the Escape key only once nothing follows it
+      if (decoder.pending) quiet = setTimeout(() => deliver(decoder.flush()), ESCAPE_WAIT_MS);
+    };
+    stdin.on('readable', onReadable);
+    return () => {
+      stdin.off('readable', onReadable);
+      clearTimeout(quiet);
+    };
+  }, [stdin, isRawModeSupported]);
 
   return <Screen view={buildView(state.history, state.ui, size.columns, size.rows, start)} color={color} />;
 }

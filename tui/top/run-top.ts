@@ -11,7 +11,8 @@ import { Worker } from 'node:worker_threads';
 import { lineText } from './ansi.js';
 import type { ExportResult, SimLink } from './app.js';
 import type { IoRecord } from './inspector.js';
-import type { SimCommand } from './keys.js';
+import { KeyDecoder } from './key-decoder.js';
+import type { KeyName, SimCommand } from './keys.js';
 import type { Snapshot } from './snapshot.js';
 import type { FromWorker, ProgramEnd, ToWorker, WorkerScript, WorkerStart } from './sim-worker.js';
 import { buildView, INITIAL_UI, PLAIN_UI, plainText, type StartInfo } from './view-model.js';
@@ -213,7 +214,7 @@ async function runPlain(opts: TopOptions, write: (text: string) => void, writeEr
 
 /**
  * The terminal from the first frame to the end: keys read raw before Ink takes over (q and
- * Ctrl-C already work; other keys are handed to Ink), and its modes restored however the
+ * Ctrl-C already work; other keys are handed to the app), and its modes restored however the
  * process ends.
  */
 class Terminal {
@@ -226,8 +227,8 @@ class Terminal {
     private readonly stdout: NodeJS.WriteStream,
   ) {}
 
-  /** Raw keys until `handOver`; `onKey` sees each chunk. */
-  begin(onKeys: (keys: string) => void): void {
+  /** Raw keys until `handOver`; `onKeys` sees the keys of each chunk. */
+  begin(onKeys: (keys: readonly KeyName[]) => void): void {
     process.on('exit', this.restore);
     // the cursor would blink over the frame
     this.stdout.write('\u001b[?25l');
@@ -235,17 +236,18 @@ class Terminal {
     this.stdin.setRawMode(true);
     this.rawSet = true;
     this.stdin.setEncoding('utf8');
+    const decoder = new KeyDecoder();
     this.reading = () => {
       let chunk: string | null;
       while ((chunk = this.stdin.read() as string | null) !== null) {
         this.typed += chunk;
-        onKeys(chunk);
+        onKeys(decoder.push(chunk));
       }
     };
     this.stdin.on('readable', this.reading);
   }
 
-  /** Ink reads stdin from now on; the keys typed so far go back for it to read first. */
+  /** The app reads stdin from now on; the keys typed so far go back for it to read first. */
   handOver(): void {
     if (this.reading) this.stdin.off('readable', this.reading);
     this.reading = undefined;
@@ -342,8 +344,9 @@ async function runInk(opts: TopOptions): Promise<number> {
 
   // the first frame, straight away, and the dashboard as plain frames while Ink loads
   terminal.begin((keys) => {
-    if (keys.includes('\u0003') && quitting) exitNow(130);
-    else if (keys.includes('\u0003') || keys.includes('q')) quit();
+    const interrupt = keys.includes('interrupt');
+    if (interrupt && quitting) exitNow(130);
+    else if (interrupt || keys.some((k) => typeof k === 'object' && 'char' in k && k.char === 'q')) quit();
   });
   const early = new EarlyFrames(stdout, color, start);
   early.paint([]);

@@ -182,3 +182,28 @@ test('TopApp: e asks where to write the I/O; an existing file is not written ove
   assert.doesNotMatch(app.lastFrame()!, /export to:/);
   app.unmount();
 });
+
+test('TopApp: escape sequences, mouse reports, pastes and control bytes are never commands and never crash it; the keys around them count', async () => {
+  const { link, app } = await dashboard();
+  // a colour sequence typed (Ink's own input parser threw on it and ended the process)
+  app.stdin.write('\u001b[31m');
+  app.stdin.write('j');
+  await untilFrame(app, (f) => /\n> sda /.test(f), 'sda selected after the colour sequence');
+  // split across reads, mouse reports, a terminal's reply, control bytes: nothing happens
+  for (const input of ['\u001b[', '1;31m', '\u001b[M !!', '\u001b[<0;10;20M', '\u001b]11;rgb:0000/0000/0000\u0007', '\u0000\u0001\u001c', '\u001b[200~q ?+\u001b[201~']) app.stdin.write(input);
+  app.stdin.write('k');
+  await untilFrame(app, (f) => /\n> nvme0n1 /.test(f), 'nvme0n1 selected again');
+  assert.deepEqual(link.commands, [], 'no quit, pause or speed from the paste');
+  // a lone ESC still closes the help
+  app.stdin.write('?');
+  await untilFrame(app, (f) => f.split('\n')[1] === 'Keys', 'the help');
+  app.stdin.write('\u001b');
+  await untilFrame(app, (f) => f.includes('\n▶ Devices'), 'the dashboard again');
+  // a paste goes into the filter as text
+  app.stdin.write('6/');
+  app.stdin.write('\u001b[200~rand q\u001b[201~');
+  await untilFrame(app, (f) => f.includes('filter: rand q█'), 'the pasted filter');
+  app.stdin.write('\u0003');
+  await waitFor(() => link.commands.at(-1), (c) => c?.kind === 'quit', 'the quit command');
+  app.unmount();
+});
