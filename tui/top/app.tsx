@@ -1,7 +1,7 @@
 // The Ink side of `kiotrace top`: paints the view-model's lines and turns keys into UI state and
 // commands for the simulation. Everything shown is decided by buildView; nothing here computes.
 
-import { useEffect, useReducer, useState } from 'react';
+import { Component, useEffect, useReducer, useState, type ReactNode } from 'react';
 import { Box, Text, useApp, useStdin, useStdout } from 'ink';
 import { lineText } from './ansi.js';
 import type { IoRecord } from './inspector.js';
@@ -93,7 +93,45 @@ function reducer(state: State, action: Action): State {
   return { ...state, ui, outbox, nextSeq };
 }
 
-export function TopApp({ link, color, start }: { readonly link: SimLink; readonly color: boolean; readonly start?: StartInfo }) {
+interface TopProps {
+  readonly link: SimLink;
+  readonly color: boolean;
+  readonly start?: StartInfo;
+  /**
+   * A bug in the dashboard itself (a render, an effect, the keys' handling threw): told once, as
+   * the error; the screen goes blank and the owner ends the run (one line, never a stack).
+   */
+  readonly onInternalError?: (error: unknown) => void;
+}
+
+/** Catches what the app's render and effects throw, so that Ink never paints its stack trace. */
+class InternalErrorBoundary extends Component<{ readonly onError: (error: unknown) => void; readonly children: ReactNode }, { readonly failed: boolean }> {
+  override state = { failed: false };
+
+  static getDerivedStateFromError(): { failed: boolean } {
+    return { failed: true };
+  }
+
+  override componentDidCatch(error: unknown): void {
+    this.props.onError(error);
+  }
+
+  override render(): ReactNode {
+    return this.state.failed ? null : this.props.children;
+  }
+}
+
+/** The dashboard with its own failures caught: what `kiotrace top` renders. */
+export function Dashboard(props: TopProps) {
+  const onError = props.onInternalError ?? (() => undefined);
+  return (
+    <InternalErrorBoundary onError={onError}>
+      <TopApp {...props} />
+    </InternalErrorBoundary>
+  );
+}
+
+export function TopApp({ link, color, start, onInternalError }: TopProps) {
   const { exit } = useApp();
   const { stdout } = useStdout();
   const { stdin, isRawModeSupported } = useStdin();
@@ -143,21 +181,32 @@ export function TopApp({ link, color, start }: { readonly link: SimLink; readonl
     const deliver = (keys: readonly KeyName[]): void => {
       if (keys.length > 0) dispatch({ type: 'keys', keys });
     };
-    const onReadable = (): void => {
+    // a throw here would end the process from an event handler, past any error boundary
+    const guarded =
+      (f: () => void) =>
+      (): void => {
+        try {
+          f();
+        } catch (e) {
+          stdin.off('readable', onReadable);
+          onInternalError?.(e);
+        }
+      };
+    const onReadable = guarded(() => {
       clearTimeout(quiet);
       let chunk: unknown;
       while ((chunk = stdin.read()) !== null) {
         if (typeof chunk === 'string' || chunk instanceof Uint8Array) deliver(decoder.push(chunk));
       }
       // a lone ESC is the Escape key only once nothing follows it
-      if (decoder.pending) quiet = setTimeout(() => deliver(decoder.flush()), ESCAPE_WAIT_MS);
-    };
+      if (decoder.pending) quiet = setTimeout(guarded(() => deliver(decoder.flush())), ESCAPE_WAIT_MS);
+    });
     stdin.on('readable', onReadable);
     return () => {
       stdin.off('readable', onReadable);
       clearTimeout(quiet);
     };
-  }, [stdin, isRawModeSupported]);
+  }, [stdin, isRawModeSupported, onInternalError]);
 
   return <Screen view={buildView(state.history, state.ui, size.columns, size.rows, start)} color={color} />;
 }

@@ -35,6 +35,12 @@ function firstLine(text: string): string {
   return text.split('\n', 1)[0]!.trim();
 }
 
+/** A bug in the dashboard (not the simulation) as the one line shown for it. */
+export function dashboardFailure(error: unknown): string {
+  const message = error instanceof Error ? firstLine(error.message) || error.name : firstLine(String(error));
+  return `internal error in the dashboard: ${printable(message)}`;
+}
+
 /** Snapshots kept for a listener still to come: as many as the sparklines show. */
 const SNAPSHOTS_KEPT = 120;
 
@@ -328,6 +334,8 @@ async function runInk(opts: TopOptions): Promise<number> {
   let quitting = false;
   /** The program ended by itself at start: its output is the whole run, no dashboard stays on the screen. */
   let programEnded = false;
+  /** The dashboard itself failed (an exception in Ink's render or in reading the keys): the line to show. */
+  let failure: string | undefined;
   let unmount: (() => void) | undefined;
   let quitBeforeInk: () => void = () => undefined;
   const inkNotNeeded = new Promise<undefined>((resolve) => (quitBeforeInk = () => resolve(undefined)));
@@ -341,6 +349,27 @@ async function runInk(opts: TopOptions): Promise<number> {
     stdout.write('\n');
     process.exit(code);
   };
+  /** The app's own failures: caught by it (render, effects, keys), the run ends as a worker failure does. */
+  const onInternalError = (error: unknown): void => {
+    if (failure !== undefined) return;
+    failure = dashboardFailure(error);
+    // not from inside React's commit, where the error was caught
+    setImmediate(quit);
+  };
+  // anything else thrown while the screen is Ink's (its own code, a listener): the terminal restored
+  // and one line, never a stack on a raw-mode screen
+  const onUncaught = (error: unknown): void => {
+    try {
+      unmount?.();
+    } catch {
+      // Ink itself may be what failed
+    }
+    terminal.restore();
+    writeError(`\nkiotrace top: ${failure ?? dashboardFailure(error)}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUncaught);
 
   // the first frame, straight away, and the dashboard as plain frames while Ink loads
   terminal.begin((keys) => {
@@ -369,10 +398,10 @@ async function runInk(opts: TopOptions): Promise<number> {
   offEarly();
   early.end(programEnded || (loaded !== undefined && !quitting));
   if (loaded && !quitting) {
-    const [{ render }, { createElement }, { TopApp }] = loaded;
+    const [{ render }, { createElement }, { Dashboard }] = loaded;
     // Ink draws the frames from here, starting with the snapshots so far
     terminal.handOver();
-    const instance = render(createElement(TopApp, { link, color, start }), { exitOnCtrlC: false, patchConsole: false, maxFps: 20 });
+    const instance = render(createElement(Dashboard, { link, color, start, onInternalError }), { exitOnCtrlC: false, patchConsole: false, maxFps: 20 });
     unmount = () => {
       if (programEnded) instance.clear();
       instance.unmount();
@@ -383,13 +412,16 @@ async function runInk(opts: TopOptions): Promise<number> {
   terminal.restore();
   // like bpftrace at exit: the program's maps after the screen is gone (a program that ended by
   // itself has nothing left to wait for: no hint about stopping it)
-  const end = await link.close(programEnded ? undefined : () => writeError(WAITING_HINT));
+  const end = await link.close(programEnded || failure !== undefined ? undefined : () => writeError(WAITING_HINT));
   offSignals();
+  process.off('uncaughtException', onUncaught);
+  process.off('unhandledRejection', onUncaught);
   if (end.stdout !== '') stdout.write(end.stdout);
   if (end.stderr !== '') writeError(end.stderr);
   if (link.written.length > 0) writeError(`kiotrace top: I/O traces written: ${link.written.map(printable).join(', ')} (open them at https://ui.perfetto.dev)\n`);
-  const code = link.failure === undefined ? end.exitCode : 1;
-  if (link.failure !== undefined) writeError(`kiotrace top: ${link.failure}\n`);
+  failure ??= link.failure;
+  const code = failure === undefined ? end.exitCode : 1;
+  if (failure !== undefined) writeError(`kiotrace top: ${failure}\n`);
   // quit before the UI was up: Ink is still loading and cannot be called off, so do not wait for it
   if (!loaded) process.exit(code);
   return code;

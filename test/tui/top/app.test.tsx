@@ -4,7 +4,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
-import { Screen, TopApp, type ExportResult, type SimLink } from '../../../tui/top/app.js';
+import { Dashboard, Screen, TopApp, type ExportResult, type SimLink } from '../../../tui/top/app.js';
+import { KeyDecoder } from '../../../tui/top/key-decoder.js';
 import { lineText } from '../../../tui/top/ansi.js';
 import type { IoRecord } from '../../../tui/top/inspector.js';
 import type { SimCommand } from '../../../tui/top/keys.js';
@@ -206,4 +207,42 @@ test('TopApp: escape sequences, mouse reports, pastes and control bytes are neve
   app.stdin.write('\u0003');
   await waitFor(() => link.commands.at(-1), (c) => c?.kind === 'quit', 'the quit command');
   app.unmount();
+});
+
+test('Dashboard: an exception while painting is told once to its owner, and no stack trace is painted', async () => {
+  const link = new FakeLink();
+  const errors: unknown[] = [];
+  const app = render(<Dashboard link={link} color={false} onInternalError={(e) => errors.push(e)} />);
+  link.push(history[0]!);
+  await untilFrame(app, (f) => f.includes('sim 100 ms'), 'the dashboard');
+  // a snapshot the view cannot paint (devices that throw when read)
+  link.push(new Proxy(history[1]!, { get: (t, k) => (k === 'devices' ? assert.fail('injected by the test') : (Reflect.get(t, k) as unknown)) }));
+  await waitFor(() => errors.length, (n) => n > 0, 'the error told');
+  await untilFrame(app, (f) => f === '', 'the blank screen');
+  assert.deepEqual(errors.map((e) => (e as Error).message), ['injected by the test']);
+  assert.ok(app.frames.every((f) => !/ERROR|\n\s+(?:at |- )/.test(f)), 'no error overview, no stack');
+  app.unmount();
+});
+
+test('Dashboard: an exception while reading the keys is told to its owner, never thrown out of the input handler', async () => {
+  const push = KeyDecoder.prototype.push;
+  KeyDecoder.prototype.push = function (this: KeyDecoder, chunk: string | Uint8Array) {
+    if (chunk === '!') throw new Error('injected by the test');
+    return push.call(this, chunk);
+  };
+  try {
+    const link = new FakeLink();
+    const errors: unknown[] = [];
+    const app = render(<Dashboard link={link} color={false} onInternalError={(e) => errors.push(e)} />);
+    for (const s of history) link.push(s);
+    await untilFrame(app, (f) => f.includes('sim 200 ms'), 'the dashboard');
+    app.stdin.write('!');
+    assert.deepEqual(errors.map((e) => (e as Error).message), ['injected by the test']);
+    // the keys are no longer read: the owner is ending the run
+    app.stdin.write('q');
+    assert.deepEqual(link.commands, []);
+    app.unmount();
+  } finally {
+    KeyDecoder.prototype.push = push;
+  }
 });

@@ -281,6 +281,23 @@ test('a failure inside the worker: one line under the screen, exit 1, the termin
   });
 });
 
+test('an exception in the dashboard itself (painting, reading the keys, a listener): one line, exit 1, the terminal restored and the cursor shown', { skip }, async () => {
+  for (const mode of ['render', 'keys', 'status']) {
+    await inPane(kiotrace('top default --duration 600s', { env: `KIOTRACE_TEST_INJECT=${mode}`, preload: 'inject-failure.js' }), async () => {
+      if (mode !== 'render') {
+        await waitFor((s) => s.includes('● running'), 'the dashboard');
+        // the preload makes decoding this read throw, or the status that a pause sends
+        tmux('send-keys', '-t', session, mode === 'keys' ? '!' : 'Space');
+      }
+      const after = await afterExit();
+      // (Ink painted its error overview, a stack trace, and the process ended with "kiotrace: internal error")
+      assert.match(after, /(?:^|\n)kiotrace top: internal error in the dashboard: injected by the test\nEXIT=1\nicanon echo *\n/, mode);
+      assert.doesNotMatch(after, /\n\s+(?:at |- )|ERROR|kiotrace: internal error/, mode);
+      assert.equal(tmux('display', '-p', '-t', session, '#{cursor_flag}').trim(), '1', `${mode}: the cursor is shown again`);
+    });
+  }
+});
+
 test('SIGTERM, SIGHUP and SIGINT end kiotrace top as q does: terminal restored, the program\'s maps printed, exit 0', { skip }, async () => {
   for (const signal of ['TERM', 'HUP', 'INT']) {
     await inPane(kiotrace(`-e 'kprobe:vfs_read { @reads[comm] = count(); }' --tui --duration 600s`), async () => {
