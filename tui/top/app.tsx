@@ -1,11 +1,12 @@
 // The Ink side of `kiotrace top`: paints the view-model's lines and turns keys into UI state and
 // commands for the simulation. Everything shown is decided by buildView; nothing here computes.
 
-import { useEffect, useReducer, useState } from 'react';
-import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
+import { Component, useEffect, useReducer, useState, type ReactNode } from 'react';
+import { Box, Text, useApp, useStdin, useStdout } from 'ink';
 import { lineText } from './ansi.js';
 import type { IoRecord } from './inspector.js';
-import { keysOf, reduceKey, type KeyName, type SimCommand } from './keys.js';
+import { ESCAPE_WAIT_MS, KeyDecoder } from './key-decoder.js';
+import { reduceKey, type KeyName, type SimCommand } from './keys.js';
 import type { Snapshot } from './snapshot.js';
 import { buildView, drillNames, INITIAL_UI, rowCount, visibleIos, type StartInfo, type UiState, type ViewModel } from './view-model.js';
 
@@ -92,10 +93,48 @@ function reducer(state: State, action: Action): State {
   return { ...state, ui, outbox, nextSeq };
 }
 
-export function TopApp({ link, color, start }: { readonly link: SimLink; readonly color: boolean; readonly start?: StartInfo }) {
+interface TopProps {
+  readonly link: SimLink;
+  readonly color: boolean;
+  readonly start?: StartInfo;
+  /**
+   * A bug in the dashboard itself (a render, an effect, the keys' handling threw): told once, as
+   * the error; the screen goes blank and the owner ends the run (one line, never a stack).
+   */
+  readonly onInternalError?: (error: unknown) => void;
+}
+
+/** Catches what the app's render and effects throw, so that Ink never paints its stack trace. */
+class InternalErrorBoundary extends Component<{ readonly onError: (error: unknown) => void; readonly children: ReactNode }, { readonly failed: boolean }> {
+  override state = { failed: false };
+
+  static getDerivedStateFromError(): { failed: boolean } {
+    return { failed: true };
+  }
+
+  override componentDidCatch(error: unknown): void {
+    this.props.onError(error);
+  }
+
+  override render(): ReactNode {
+    return this.state.failed ? null : this.props.children;
+  }
+}
+
+/** The dashboard with its own failures caught: what `kiotrace top` renders. */
+export function Dashboard(props: TopProps) {
+  const onError = props.onInternalError ?? (() => undefined);
+  return (
+    <InternalErrorBoundary onError={onError}>
+      <TopApp {...props} />
+    </InternalErrorBoundary>
+  );
+}
+
+export function TopApp({ link, color, start, onInternalError }: TopProps) {
   const { exit } = useApp();
   const { stdout } = useStdout();
-  const { isRawModeSupported } = useStdin();
+  const { stdin, isRawModeSupported } = useStdin();
   const [state, dispatch] = useReducer(reducer, { history: [], ui: INITIAL_UI, outbox: [], nextSeq: 1 });
   const [size, setSize] = useState({ columns: stdout.columns || 120, rows: stdout.rows || 40 });
 
@@ -132,11 +171,42 @@ export function TopApp({ link, color, start }: { readonly link: SimLink; readonl
     dispatch({ type: 'sent', upToSeq: state.outbox[state.outbox.length - 1]!.seq });
   }, [state.outbox, link, exit]);
 
-  useInput(
-    (input, key) => dispatch({ type: 'keys', keys: keysOf(input, key) }),
-    // without a TTY on stdin there are no keys (and Ink would throw trying raw mode)
-    { isActive: isRawModeSupported === true },
-  );
+  // stdin read here, not by Ink's useInput: its parser threw on some escape sequences (ESC [ 3 1 m
+  // typed or pasted ended the process). The terminal is in raw mode already (run-top.ts).
+  useEffect(() => {
+    // without a TTY on stdin there are no keys
+    if (isRawModeSupported !== true) return;
+    const decoder = new KeyDecoder();
+    let quiet: NodeJS.Timeout | undefined;
+    const deliver = (keys: readonly KeyName[]): void => {
+      if (keys.length > 0) dispatch({ type: 'keys', keys });
+    };
+    // a throw here would end the process from an event handler, past any error boundary
+    const guarded =
+      (f: () => void) =>
+      (): void => {
+        try {
+          f();
+        } catch (e) {
+          stdin.off('readable', onReadable);
+          onInternalError?.(e);
+        }
+      };
+    const onReadable = guarded(() => {
+      clearTimeout(quiet);
+      let chunk: unknown;
+      while ((chunk = stdin.read()) !== null) {
+        if (typeof chunk === 'string' || chunk instanceof Uint8Array) deliver(decoder.push(chunk));
+      }
+      // a lone ESC is the Escape key only once nothing follows it
+      if (decoder.pending) quiet = setTimeout(guarded(() => deliver(decoder.flush())), ESCAPE_WAIT_MS);
+    });
+    stdin.on('readable', onReadable);
+    return () => {
+      stdin.off('readable', onReadable);
+      clearTimeout(quiet);
+    };
+  }, [stdin, isRawModeSupported, onInternalError]);
 
   return <Screen view={buildView(state.history, state.ui, size.columns, size.rows, start)} color={color} />;
 }

@@ -1,11 +1,18 @@
-// Keys of the live view as a pure reducer: one key at a time (a burst typed or pasted arrives as
-// one string and is split here), giving the new UI state and what the simulation should do.
+// Keys of the live view as a pure reducer: one key at a time (key-decoder.ts splits what stdin
+// gives into keys), giving the new UI state and what the simulation should do.
 
 import type { IoRecord } from './inspector.js';
 import { PANELS, SPEEDS, type PanelId, type UiState } from './view-model.js';
 
-/** `interrupt` is Ctrl-C: it quits from anywhere, even while a filter or a path is being typed. */
-export type KeyName = 'up' | 'down' | 'tab' | 'escape' | 'enter' | 'backspace' | 'interrupt' | { readonly char: string };
+/**
+ * `interrupt` is Ctrl-C: it quits from anywhere, even while a filter or a path is being typed.
+ * `paste` is text the terminal marked as pasted (bracketed paste): typed into a filter or a
+ * path, never taken as commands.
+ */
+export type KeyName = 'up' | 'down' | 'tab' | 'escape' | 'enter' | 'backspace' | 'interrupt' | { readonly char: string } | { readonly paste: string };
+
+/** Characters a filter or an export path may have: enough for any of them, and a bound on what a paste can add. */
+export const MAX_TYPED_CHARS = 256;
 
 export type SimCommand =
   | { readonly kind: 'quit' }
@@ -28,22 +35,11 @@ export interface KeyContext {
   readonly hasScript?: boolean;
 }
 
-/** What Ink's useInput reports, reduced to the keys we use. */
-export function keysOf(
-  input: string,
-  key: { upArrow?: boolean; downArrow?: boolean; tab?: boolean; escape?: boolean; return?: boolean; ctrl?: boolean; backspace?: boolean; delete?: boolean },
-): KeyName[] {
-  if (key.upArrow) return ['up'];
-  if (key.downArrow) return ['down'];
-  if (key.tab) return ['tab'];
-  if (key.escape) return ['escape'];
-  if (key.return) return ['enter'];
-  if (key.backspace || key.delete) return ['backspace'];
-  if (key.ctrl && input === 'c') return ['interrupt'];
-  // a burst keeps control characters inside the string: name them one by one
-  return [...input].map((char): KeyName =>
-    char === '\t' ? 'tab' : char === '\r' ? 'enter' : char === '\u001b' ? 'escape' : char === '\u007f' || char === '\b' ? 'backspace' : char === '\u0003' ? 'interrupt' : { char },
-  );
+/** `text` with what `key` types added (printable characters, at most MAX_TYPED_CHARS in all); undefined when `key` types nothing. */
+function typed(text: string, key: KeyName): string | undefined {
+  const added = typeof key !== 'object' ? undefined : 'char' in key ? key.char : key.paste;
+  if (added === undefined || added < ' ') return undefined;
+  return [...(text + added)].slice(0, MAX_TYPED_CHARS).join('');
 }
 
 /** The next speed step up (faster) or down from `speed`. */
@@ -83,24 +79,29 @@ function moveIo(ui: UiState, ios: readonly IoRecord[], delta: number): UiState {
   return { ...ui, selectedIoId: ios[next]!.ioId };
 }
 
+/** `text` without its last character (a whole one: never half of a surrogate pair). */
+function dropLast(text: string): string {
+  return [...text].slice(0, -1).join('');
+}
+
 function typeFilter(ui: UiState, key: KeyName): Result {
   if (key === 'enter') return stay({ ...ui, filtering: false });
   if (key === 'escape') return stay({ ...ui, filtering: false, filter: '' });
-  if (key === 'backspace') return stay({ ...ui, filter: ui.filter.slice(0, -1) });
-  if (typeof key === 'object' && key.char >= ' ') return stay({ ...ui, filter: ui.filter + key.char });
-  return stay(ui);
+  if (key === 'backspace') return stay({ ...ui, filter: dropLast(ui.filter) });
+  const filter = typed(ui.filter, key);
+  return stay(filter === undefined ? ui : { ...ui, filter });
 }
 
 /** The export prompt: the path is edited in place; enter writes, esc cancels. */
 function typeExportPath(ui: UiState, path: string, key: KeyName): Result {
   if (key === 'escape') return stay({ ...ui, exportPath: undefined, message: '' });
-  if (key === 'backspace') return stay({ ...ui, exportPath: path.slice(0, -1) });
+  if (key === 'backspace') return stay({ ...ui, exportPath: dropLast(path) });
   if (key === 'enter') {
     if (path.trim() === '' || !ui.openIo) return stay(ui);
     return send({ ...ui, exportPath: undefined, message: '' }, { kind: 'export', io: ui.openIo, path: path.trim() });
   }
-  if (typeof key === 'object' && key.char >= ' ') return stay({ ...ui, exportPath: path + key.char });
-  return stay(ui);
+  const exportPath = typed(path, key);
+  return stay(exportPath === undefined ? ui : { ...ui, exportPath });
 }
 
 /** Where `e` proposes to write an I/O: the working directory, a name saying what it is. */
@@ -139,7 +140,8 @@ export function reduceKey(ui: UiState, key: KeyName, ctx: KeyContext): Result {
     const io = ctx.ios.find((x) => x.ioId === ui.selectedIoId) ?? ctx.ios[0];
     return stay(io ? { ...ui, openIo: io, selectedIoId: io.ioId } : ui);
   }
-  if (key === 'backspace') return stay(ui);
+  // a paste is text, never commands
+  if (key === 'backspace' || 'paste' in key) return stay(ui);
   const c = key.char;
   if (c === 'q') return send(ui, { kind: 'quit' });
   if (c === ' ') return send(ui, { kind: 'pause' });

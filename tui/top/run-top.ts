@@ -11,9 +11,10 @@ import { Worker } from 'node:worker_threads';
 import { lineText } from './ansi.js';
 import type { ExportResult, SimLink } from './app.js';
 import type { IoRecord } from './inspector.js';
-import type { SimCommand } from './keys.js';
+import { KeyDecoder } from './key-decoder.js';
+import type { KeyName, SimCommand } from './keys.js';
 import type { Snapshot } from './snapshot.js';
-import type { FromWorker, ToWorker, WorkerScript, WorkerStart } from './sim-worker.js';
+import type { FromWorker, ProgramEnd, ToWorker, WorkerScript, WorkerStart } from './sim-worker.js';
 import { buildView, INITIAL_UI, PLAIN_UI, plainText, type StartInfo } from './view-model.js';
 import { printable } from '../units.js';
 import { Interruption } from '../run-loop.js';
@@ -34,11 +35,29 @@ function firstLine(text: string): string {
   return text.split('\n', 1)[0]!.trim();
 }
 
+/** A bug in the dashboard (not the simulation) as the one line shown for it. */
+export function dashboardFailure(error: unknown): string {
+  const message = error instanceof Error ? firstLine(error.message) || error.name : firstLine(String(error));
+  return `internal error in the dashboard: ${printable(message)}`;
+}
+
 /** Snapshots kept for a listener still to come: as many as the sparklines show. */
 const SNAPSHOTS_KEPT = 120;
 
 /** Wall time a stop may take before the user is told that a second Ctrl-C quits at once. */
 const SLOW_STOP_MS = 1000;
+const WAITING_HINT = 'kiotrace top: waiting for the simulation to stop (Ctrl-C again quits at once)\n';
+
+/** What the link tells its owner of, besides snapshots. */
+export interface LinkEvents {
+  /** The worker failed; `message` is one line. */
+  readonly onFailure: (message: string) => void;
+  /** The program ended by itself, unasked (only BEGIN and END probes, or exit() in BEGIN): its end is ready. */
+  readonly onProgramEnd?: () => void;
+}
+
+/** No program, or a failed worker: nothing to print at the end. */
+const NOTHING_PRINTED: ProgramEnd = { stdout: '', stderr: '', exitCode: 0 };
 
 /** The simulation's worker as the app sees it: snapshots in, commands out, a failure as one line. */
 export class WorkerLink implements SimLink {
@@ -52,9 +71,11 @@ export class WorkerLink implements SimLink {
   }
   private readonly statusListeners = new Set<(paused: boolean, speed: number) => void>();
   private readonly worker: Worker;
-  private readonly finalText: Promise<string>;
-  private resolveFinal: (text: string) => void = () => undefined;
+  private readonly programEnd: Promise<ProgramEnd>;
+  private resolveEnd: (end: ProgramEnd) => void = () => undefined;
   private closing = false;
+  /** The worker sent the program's end: its thread ending after that is expected. */
+  private ended = false;
   /** What went wrong in the worker, as one line; undefined while all is well. */
   failure: string | undefined;
   /** A quit was asked for (q, a signal, the end of a plain run). */
@@ -64,23 +85,26 @@ export class WorkerLink implements SimLink {
 
   constructor(
     start: WorkerStart,
-    private readonly onFailure: (message: string) => void,
+    private readonly events: LinkEvents,
     workerUrl: URL = new URL('./sim-worker.js', import.meta.url),
   ) {
-    this.finalText = new Promise((resolve) => (this.resolveFinal = resolve));
-    if (!start.script) this.resolveFinal('');
+    this.programEnd = new Promise((resolve) => (this.resolveEnd = resolve));
+    if (!start.script) this.resolveEnd(NOTHING_PRINTED);
     this.worker = new Worker(workerUrl, { workerData: start });
     this.worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'snapshot') this.deliver(msg.snapshot);
       else if (msg.type === 'status') for (const l of this.statusListeners) l(msg.paused, msg.speed);
-      else if (msg.type === 'final') this.resolveFinal(msg.text);
-      else this.fail(msg.message);
+      else if (msg.type === 'final') {
+        this.ended = true;
+        this.resolveEnd(msg.end);
+        if (!this.stopRequested) this.events.onProgramEnd?.();
+      } else this.fail(msg.message);
     });
     // an exception the worker did not catch, or the worker gone without being asked to stop
     this.worker.on('error', (e) => this.fail(`the simulation failed: ${e.message}`));
     this.worker.on('exit', (code) => {
-      if (!this.closing) this.fail(`the simulation's thread ended unexpectedly (exit code ${code})`);
-      this.resolveFinal('');
+      if (!this.closing && !this.ended) this.fail(`the simulation's thread ended unexpectedly (exit code ${code})`);
+      this.resolveEnd(NOTHING_PRINTED);
     });
   }
 
@@ -88,8 +112,8 @@ export class WorkerLink implements SimLink {
     if (this.failure !== undefined) return;
     this.failure = printable(firstLine(message));
     // the program's maps cannot come from a failed worker
-    this.resolveFinal('');
-    this.onFailure(this.failure);
+    this.resolveEnd(NOTHING_PRINTED);
+    this.events.onFailure(this.failure);
   }
 
   private deliver(snapshot: Snapshot): void {
@@ -131,10 +155,10 @@ export class WorkerLink implements SimLink {
   }
 
   /**
-   * Stops the simulation; resolves with what the program printed at exit ('' without one, or
-   * when the worker failed). `onSlow` runs if that takes more than SLOW_STOP_MS.
+   * Stops the simulation; resolves with what the program printed at exit (nothing without one,
+   * or when the worker failed). `onSlow` runs if that takes more than SLOW_STOP_MS.
    */
-  async close(onSlow?: () => void): Promise<string> {
+  async close(onSlow?: () => void): Promise<ProgramEnd> {
     this.stopRequested = true;
     if (!this.closing) {
       this.closing = true;
@@ -142,9 +166,9 @@ export class WorkerLink implements SimLink {
     }
     const slow = onSlow ? setTimeout(onSlow, SLOW_STOP_MS) : undefined;
     try {
-      const text = await this.finalText;
+      const end = await this.programEnd;
       await this.worker.terminate();
-      return text;
+      return end;
     } finally {
       clearTimeout(slow);
     }
@@ -164,31 +188,39 @@ function onQuitSignals(quit: () => void, quitting: () => boolean, exitNow: (code
 async function runPlain(opts: TopOptions, write: (text: string) => void, writeError: (text: string) => void): Promise<number> {
   return new Promise((resolve) => {
     let finishing = false;
-    const finish = (): void => {
+    /** `userStop`: a signal asked for it; only then may a slow stop be explained (nothing else waits). */
+    const finish = (userStop: boolean): void => {
       if (finishing) return;
       finishing = true;
-      void link.close(() => writeError('kiotrace top: waiting for the simulation to stop (Ctrl-C again quits at once)\n')).then((finalText) => {
+      void link.close(userStop ? () => writeError(WAITING_HINT) : undefined).then((end) => {
         offSignals();
-        write(finalText);
-        resolve(link.failure === undefined ? 0 : 1);
+        write(end.stdout);
+        writeError(end.stderr);
+        resolve(link.failure === undefined ? end.exitCode : 1);
       });
     };
-    const link = new WorkerLink({ ...opts, sampleIntervalMs: 1000 }, (message) => {
-      writeError(`kiotrace top: ${message}\n`);
-      finish();
-    });
-    const offSignals = onQuitSignals(finish, () => finishing, (code) => process.exit(code));
+    const link = new WorkerLink(
+      { ...opts, sampleIntervalMs: 1000 },
+      {
+        onFailure: (message) => {
+          writeError(`kiotrace top: ${message}\n`);
+          finish(false);
+        },
+        onProgramEnd: () => finish(false),
+      },
+    );
+    const offSignals = onQuitSignals(() => finish(true), () => finishing, (code) => process.exit(code));
     link.onSnapshot((s) => {
       const view = buildView(link.history, PLAIN_UI, 120, 1000);
       write(view.lines.slice(0, -1).map(plainText).join('\n') + '\n\n');
-      if (s.simNs >= s.endNs || s.script?.exited === true) finish();
+      if (s.simNs >= s.endNs || s.script?.exited === true) finish(false);
     });
   });
 }
 
 /**
  * The terminal from the first frame to the end: keys read raw before Ink takes over (q and
- * Ctrl-C already work; other keys are handed to Ink), and its modes restored however the
+ * Ctrl-C already work; other keys are handed to the app), and its modes restored however the
  * process ends.
  */
 class Terminal {
@@ -201,8 +233,8 @@ class Terminal {
     private readonly stdout: NodeJS.WriteStream,
   ) {}
 
-  /** Raw keys until `handOver`; `onKey` sees each chunk. */
-  begin(onKeys: (keys: string) => void): void {
+  /** Raw keys until `handOver`; `onKeys` sees the keys of each chunk. */
+  begin(onKeys: (keys: readonly KeyName[]) => void): void {
     process.on('exit', this.restore);
     // the cursor would blink over the frame
     this.stdout.write('\u001b[?25l');
@@ -210,17 +242,18 @@ class Terminal {
     this.stdin.setRawMode(true);
     this.rawSet = true;
     this.stdin.setEncoding('utf8');
+    const decoder = new KeyDecoder();
     this.reading = () => {
       let chunk: string | null;
       while ((chunk = this.stdin.read() as string | null) !== null) {
         this.typed += chunk;
-        onKeys(chunk);
+        onKeys(decoder.push(chunk));
       }
     };
     this.stdin.on('readable', this.reading);
   }
 
-  /** Ink reads stdin from now on; the keys typed so far go back for it to read first. */
+  /** The app reads stdin from now on; the keys typed so far go back for it to read first. */
   handOver(): void {
     if (this.reading) this.stdin.off('readable', this.reading);
     this.reading = undefined;
@@ -299,6 +332,10 @@ async function runInk(opts: TopOptions): Promise<number> {
   const start: StartInfo = { scenario: opts.scenario, seed: opts.seed, speed: opts.speed };
   const terminal = new Terminal(process.stdin, stdout);
   let quitting = false;
+  /** The program ended by itself at start: its output is the whole run, no dashboard stays on the screen. */
+  let programEnded = false;
+  /** The dashboard itself failed (an exception in Ink's render or in reading the keys): the line to show. */
+  let failure: string | undefined;
   let unmount: (() => void) | undefined;
   let quitBeforeInk: () => void = () => undefined;
   const inkNotNeeded = new Promise<undefined>((resolve) => (quitBeforeInk = () => resolve(undefined)));
@@ -312,15 +349,46 @@ async function runInk(opts: TopOptions): Promise<number> {
     stdout.write('\n');
     process.exit(code);
   };
+  /** The app's own failures: caught by it (render, effects, keys), the run ends as a worker failure does. */
+  const onInternalError = (error: unknown): void => {
+    if (failure !== undefined) return;
+    failure = dashboardFailure(error);
+    // not from inside React's commit, where the error was caught
+    setImmediate(quit);
+  };
+  // anything else thrown while the screen is Ink's (its own code, a listener): the terminal restored
+  // and one line, never a stack on a raw-mode screen
+  const onUncaught = (error: unknown): void => {
+    try {
+      unmount?.();
+    } catch {
+      // Ink itself may be what failed
+    }
+    terminal.restore();
+    writeError(`\nkiotrace top: ${failure ?? dashboardFailure(error)}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUncaught);
 
   // the first frame, straight away, and the dashboard as plain frames while Ink loads
   terminal.begin((keys) => {
-    if (keys.includes('\u0003') && quitting) exitNow(130);
-    else if (keys.includes('\u0003') || keys.includes('q')) quit();
+    const interrupt = keys.includes('interrupt');
+    if (interrupt && quitting) exitNow(130);
+    else if (interrupt || keys.some((k) => typeof k === 'object' && 'char' in k && k.char === 'q')) quit();
   });
   const early = new EarlyFrames(stdout, color, start);
   early.paint([]);
-  const link = new WorkerLink({ ...opts, sampleIntervalMs: 100 }, quit);
+  const link = new WorkerLink(
+    { ...opts, sampleIntervalMs: 100 },
+    {
+      onFailure: quit,
+      onProgramEnd: () => {
+        programEnded = true;
+        quit();
+      },
+    },
+  );
   const offSignals = onQuitSignals(quit, () => quitting || link.stopRequested, exitNow);
   const offEarly = link.onSnapshot(() => {
     if (!quitting) early.paint(link.history);
@@ -328,24 +396,32 @@ async function runInk(opts: TopOptions): Promise<number> {
 
   const loaded = await Promise.race([Promise.all([import('ink'), import('react'), import('./app.js')]), inkNotNeeded]);
   offEarly();
-  early.end(loaded !== undefined && !quitting);
+  early.end(programEnded || (loaded !== undefined && !quitting));
   if (loaded && !quitting) {
-    const [{ render }, { createElement }, { TopApp }] = loaded;
+    const [{ render }, { createElement }, { Dashboard }] = loaded;
     // Ink draws the frames from here, starting with the snapshots so far
     terminal.handOver();
-    const instance = render(createElement(TopApp, { link, color, start }), { exitOnCtrlC: false, patchConsole: false, maxFps: 20 });
-    unmount = () => instance.unmount();
+    const instance = render(createElement(Dashboard, { link, color, start, onInternalError }), { exitOnCtrlC: false, patchConsole: false, maxFps: 20 });
+    unmount = () => {
+      if (programEnded) instance.clear();
+      instance.unmount();
+    };
     await instance.waitUntilExit();
   }
   quitting = true;
   terminal.restore();
-  // like bpftrace at exit: the program's maps after the screen is gone
-  const finalText = await link.close(() => writeError('kiotrace top: waiting for the simulation to stop (Ctrl-C again quits at once)\n'));
+  // like bpftrace at exit: the program's maps after the screen is gone (a program that ended by
+  // itself has nothing left to wait for: no hint about stopping it)
+  const end = await link.close(programEnded || failure !== undefined ? undefined : () => writeError(WAITING_HINT));
   offSignals();
-  if (finalText !== '') stdout.write(finalText);
+  process.off('uncaughtException', onUncaught);
+  process.off('unhandledRejection', onUncaught);
+  if (end.stdout !== '') stdout.write(end.stdout);
+  if (end.stderr !== '') writeError(end.stderr);
   if (link.written.length > 0) writeError(`kiotrace top: I/O traces written: ${link.written.map(printable).join(', ')} (open them at https://ui.perfetto.dev)\n`);
-  const code = link.failure === undefined ? 0 : 1;
-  if (link.failure !== undefined) writeError(`kiotrace top: ${link.failure}\n`);
+  failure ??= link.failure;
+  const code = failure === undefined ? end.exitCode : 1;
+  if (failure !== undefined) writeError(`kiotrace top: ${failure}\n`);
   // quit before the UI was up: Ink is still loading and cannot be called off, so do not wait for it
   if (!loaded) process.exit(code);
   return code;

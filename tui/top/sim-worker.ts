@@ -35,10 +35,20 @@ export type ToWorker =
   | { readonly type: 'inspect'; readonly on: boolean }
   | { readonly type: 'probes'; readonly on: boolean }
   | { readonly type: 'stop' };
+/** What a program printed at its end (END probes, maps, warnings) and its exit code. */
+export interface ProgramEnd {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+}
+
 export type FromWorker =
   | { readonly type: 'snapshot'; readonly snapshot: Snapshot }
-  /** What the program printed at exit (its maps), sent when the worker is told to stop. */
-  | { readonly type: 'final'; readonly text: string }
+  /**
+   * The program's end: sent when the worker is told to stop, or at once (and the worker ends)
+   * when the program ended by itself at start, as one with only BEGIN and END probes does.
+   */
+  | { readonly type: 'final'; readonly end: ProgramEnd }
   | { readonly type: 'status'; readonly paused: boolean; readonly speed: number }
   | { readonly type: 'error'; readonly message: string };
 
@@ -47,14 +57,24 @@ const wallNs = (): number => Number(process.hrtime.bigint());
 /** Lines of the program's own output kept for the view. */
 const OUTPUT_LINES = 200;
 
+/** A program attached next to the view, or one that ended at start (nothing left to attach). */
+type AttachedScript = { readonly live: ScriptView; readonly finish: () => ProgramEnd } | { readonly endedAtStart: ProgramEnd };
+
 /**
  * Attaches the program (already checked by the command line) to the machine; its printf output
- * and maps go to the view instead of stdout.
+ * and maps go to the view instead of stdout. A program that ends in its BEGIN probes (exit(), or
+ * only BEGIN and END probes) has run completely here: what it printed is its end.
  */
-function attachScript(m: Machine, s: WorkerScript, durationNs: number): { live: ScriptView; finish: () => string } | undefined {
+function attachScript(m: Machine, s: WorkerScript, durationNs: number): AttachedScript {
   const output: string[] = [];
-  let finalText = '';
-  let finishing = false;
+  const show = (text: string): void => {
+    output.push(...text.replace(/\n$/, '').split('\n'));
+    if (output.length > OUTPUT_LINES) output.splice(0, output.length - OUTPUT_LINES);
+  };
+  // until startScript returns it is not known whether BEGIN's output is the live view's or the end's
+  let phase: 'start' | 'live' | 'end' = 'start';
+  const atStart: { readonly text: string; readonly stream: 'stdout' | 'stderr' }[] = [];
+  let end = { stdout: '', stderr: '' };
   const started = startScript(m, {
     sourceName: s.sourceName,
     text: s.text,
@@ -65,22 +85,24 @@ function attachScript(m: Machine, s: WorkerScript, durationNs: number): { live: 
     verbose: false,
     dryRun: false,
     durationNs,
-    write: (text) => {
-      if (finishing) {
-        finalText += text;
-        return;
-      }
-      output.push(...text.replace(/\n$/, '').split('\n'));
-      if (output.length > OUTPUT_LINES) output.splice(0, output.length - OUTPUT_LINES);
+    write: (text, stream) => {
+      if (phase === 'start') atStart.push({ text, stream });
+      else if (phase === 'end') end = { ...end, [stream]: end[stream] + text };
+      else show(text);
     },
   });
-  if (!('finish' in started)) return undefined;
+  if (!('finish' in started)) {
+    for (const { text, stream } of atStart) end = { ...end, [stream]: end[stream] + text };
+    return { endedAtStart: { ...end, exitCode: started.exitCode } };
+  }
+  for (const { text } of atStart) show(text);
+  phase = 'live';
   return {
     live: { maps: () => started.maps(), output: () => [...output], exited: () => started.exited() },
     finish: () => {
-      finishing = true;
-      started.finish();
-      return finalText;
+      phase = 'end';
+      const { exitCode } = started.finish();
+      return { ...end, exitCode };
     },
   };
 }
@@ -99,7 +121,13 @@ async function main(port: NonNullable<typeof parentPort>, start: WorkerStart): P
   }
   const endNs = start.durationNs ?? loaded.scenario.durationNs;
   const m = prepareRun(loaded.scenario, { seed: start.seed, durationNs: endNs });
-  const script = start.script ? attachScript(m, start.script, endNs) : undefined;
+  const attached = start.script ? attachScript(m, start.script, endNs) : undefined;
+  if (attached && 'endedAtStart' in attached) {
+    // nothing to run: the program's output is all there is, and the worker ends
+    port.postMessage({ type: 'final', end: attached.endedAtStart } satisfies FromWorker);
+    return;
+  }
+  const script = attached;
   const driver = new SimDriver(m, loaded.scenario.name, start.seed, endNs, start.speed, wallNs(), script?.live);
   let stopped = false;
   const intervalNs = start.sampleIntervalMs * 1e6;
@@ -127,7 +155,7 @@ async function main(port: NonNullable<typeof parentPort>, start: WorkerStart): P
       else if (msg.type === 'probes') driver.countProbes(msg.on);
       else {
         stopped = true;
-        if (script) port.postMessage({ type: 'final', text: script.finish() } satisfies FromWorker);
+        if (script) port.postMessage({ type: 'final', end: script.finish() } satisfies FromWorker);
       }
       if (msg.type === 'pause' || msg.type === 'speed') port.postMessage({ type: 'status', paused: driver.paused, speed: driver.speed } satisfies FromWorker);
     } catch (e) {

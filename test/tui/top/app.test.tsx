@@ -4,7 +4,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
-import { Screen, TopApp, type ExportResult, type SimLink } from '../../../tui/top/app.js';
+import { Dashboard, Screen, TopApp, type ExportResult, type SimLink } from '../../../tui/top/app.js';
+import { KeyDecoder } from '../../../tui/top/key-decoder.js';
 import { lineText } from '../../../tui/top/ansi.js';
 import type { IoRecord } from '../../../tui/top/inspector.js';
 import type { SimCommand } from '../../../tui/top/keys.js';
@@ -181,4 +182,67 @@ test('TopApp: e asks where to write the I/O; an existing file is not written ove
   ]);
   assert.doesNotMatch(app.lastFrame()!, /export to:/);
   app.unmount();
+});
+
+test('TopApp: escape sequences, mouse reports, pastes and control bytes are never commands and never crash it; the keys around them count', async () => {
+  const { link, app } = await dashboard();
+  // a colour sequence typed (Ink's own input parser threw on it and ended the process)
+  app.stdin.write('\u001b[31m');
+  app.stdin.write('j');
+  await untilFrame(app, (f) => /\n> sda /.test(f), 'sda selected after the colour sequence');
+  // split across reads, mouse reports, a terminal's reply, control bytes: nothing happens
+  for (const input of ['\u001b[', '1;31m', '\u001b[M !!', '\u001b[<0;10;20M', '\u001b]11;rgb:0000/0000/0000\u0007', '\u0000\u0001\u001c', '\u001b[200~q ?+\u001b[201~']) app.stdin.write(input);
+  app.stdin.write('k');
+  await untilFrame(app, (f) => /\n> nvme0n1 /.test(f), 'nvme0n1 selected again');
+  assert.deepEqual(link.commands, [], 'no quit, pause or speed from the paste');
+  // a lone ESC still closes the help
+  app.stdin.write('?');
+  await untilFrame(app, (f) => f.split('\n')[1] === 'Keys', 'the help');
+  app.stdin.write('\u001b');
+  await untilFrame(app, (f) => f.includes('\n▶ Devices'), 'the dashboard again');
+  // a paste goes into the filter as text
+  app.stdin.write('6/');
+  app.stdin.write('\u001b[200~rand q\u001b[201~');
+  await untilFrame(app, (f) => f.includes('filter: rand q█'), 'the pasted filter');
+  app.stdin.write('\u0003');
+  await waitFor(() => link.commands.at(-1), (c) => c?.kind === 'quit', 'the quit command');
+  app.unmount();
+});
+
+test('Dashboard: an exception while painting is told once to its owner, and no stack trace is painted', async () => {
+  const link = new FakeLink();
+  const errors: unknown[] = [];
+  const app = render(<Dashboard link={link} color={false} onInternalError={(e) => errors.push(e)} />);
+  link.push(history[0]!);
+  await untilFrame(app, (f) => f.includes('sim 100 ms'), 'the dashboard');
+  // a snapshot the view cannot paint (devices that throw when read)
+  link.push(new Proxy(history[1]!, { get: (t, k) => (k === 'devices' ? assert.fail('injected by the test') : (Reflect.get(t, k) as unknown)) }));
+  await waitFor(() => errors.length, (n) => n > 0, 'the error told');
+  await untilFrame(app, (f) => f === '', 'the blank screen');
+  assert.deepEqual(errors.map((e) => (e as Error).message), ['injected by the test']);
+  assert.ok(app.frames.every((f) => !/ERROR|\n\s+(?:at |- )/.test(f)), 'no error overview, no stack');
+  app.unmount();
+});
+
+test('Dashboard: an exception while reading the keys is told to its owner, never thrown out of the input handler', async () => {
+  const push = KeyDecoder.prototype.push;
+  KeyDecoder.prototype.push = function (this: KeyDecoder, chunk: string | Uint8Array) {
+    if (chunk === '!') throw new Error('injected by the test');
+    return push.call(this, chunk);
+  };
+  try {
+    const link = new FakeLink();
+    const errors: unknown[] = [];
+    const app = render(<Dashboard link={link} color={false} onInternalError={(e) => errors.push(e)} />);
+    for (const s of history) link.push(s);
+    await untilFrame(app, (f) => f.includes('sim 200 ms'), 'the dashboard');
+    app.stdin.write('!');
+    assert.deepEqual(errors.map((e) => (e as Error).message), ['injected by the test']);
+    // the keys are no longer read: the owner is ending the run
+    app.stdin.write('q');
+    assert.deepEqual(link.commands, []);
+    app.unmount();
+  } finally {
+    KeyDecoder.prototype.push = push;
+  }
 });

@@ -1,7 +1,7 @@
 // The key reducer as a table: key, state before -> state after and the command it sends.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { keysOf, reduceKey, stepSpeed, type KeyName } from '../../../tui/top/keys.js';
+import { MAX_TYPED_CHARS, reduceKey, stepSpeed, type KeyName } from '../../../tui/top/keys.js';
 import type { IoRecord } from '../../../tui/top/inspector.js';
 import type { SimCommand } from '../../../tui/top/keys.js';
 import { INITIAL_UI, type UiState } from '../../../tui/top/view-model.js';
@@ -114,15 +114,24 @@ test('keys: Enter on a device or task drills into its I/Os', () => {
   assert.deepEqual(reduceKey({ ...INITIAL_UI, focus: 'cpus' }, 'enter', { ...ctx, drill: [] }).ui.focus, 'cpus');
 });
 
-test('keys: bursts are split into single keys; arrows and ctrl-c are named', () => {
-  assert.deepEqual(keysOf('/bl', {}), [{ char: '/' }, { char: 'b' }, { char: 'l' }]);
-  assert.deepEqual(keysOf('\t\tj\r\u007f', {}), ['tab', 'tab', { char: 'j' }, 'enter', 'backspace']);
-  assert.deepEqual(keysOf('', { downArrow: true }), ['down']);
-  assert.deepEqual(keysOf('c', { ctrl: true }), ['interrupt']);
-  assert.deepEqual(keysOf('a\u0003', {}), [{ char: 'a' }, 'interrupt']);
+test('keys: Ctrl-C quits from anywhere; speed steps', () => {
   // Ctrl-C quits from anywhere: while a filter or an export path is typed too
   for (const ui of [INITIAL_UI, { ...INITIAL_UI, filtering: true }, { ...INITIAL_UI, exportPath: 'x' }]) {
     assert.deepEqual(reduceKey(ui, 'interrupt', { speed: 1, rows: 0, ios: [] }).commands, [{ kind: 'quit' }]);
   }
   assert.deepEqual([1, 10, 100, 0].map((s) => stepSpeed(s, true)), [2, 100, 0, 0]);
+});
+
+test('keys: a paste is typed into a filter or a path and is never a command; typed text is bounded', () => {
+  const ctx = { speed: 1, rows: 0, ios: [] };
+  const paste: KeyName = { paste: 'q ?+' };
+  assert.deepEqual(reduceKey(INITIAL_UI, paste, ctx), { ui: INITIAL_UI, commands: [] }, 'no quit, pause, help or speed');
+  assert.equal(reduceKey({ ...INITIAL_UI, focus: 'ios', filtering: true, filter: 'a' }, paste, ctx).ui.filter, 'aq ?+');
+  assert.equal(reduceKey({ ...INITIAL_UI, exportPath: 'x' }, paste, ctx).ui.exportPath, 'xq ?+');
+  const full = { ...INITIAL_UI, focus: 'ios' as const, filtering: true, filter: 'é'.repeat(MAX_TYPED_CHARS - 1) };
+  assert.equal(reduceKey(full, { paste: '😀😀😀' }, ctx).ui.filter, 'é'.repeat(MAX_TYPED_CHARS - 1) + '😀');
+  assert.equal(reduceKey({ ...full, filter: 'é'.repeat(MAX_TYPED_CHARS) }, { char: 'x' }, ctx).ui.filter.length, MAX_TYPED_CHARS);
+  // backspace takes a whole character, never half of a surrogate pair
+  assert.equal(reduceKey({ ...full, filter: 'a😀' }, 'backspace', ctx).ui.filter, 'a');
+  assert.equal(reduceKey({ ...INITIAL_UI, exportPath: 'b😀' }, 'backspace', ctx).ui.exportPath, 'b');
 });

@@ -12,14 +12,15 @@ test('WorkerLink.close: the worker ends and no timer is left behind', async () =
   for (const script of [undefined, { text: 'kprobe:vfs_read { @reads = count(); }', sourceName: 'stdin', positional: [] }]) {
     const link = new WorkerLink(
       { scenario: 'default', scenariosDir: join(repoRoot(), 'traces', 'scenarios'), seed: 1, durationNs: undefined, speed: 1, sampleIntervalMs: 100, ...(script ? { script } : {}) },
-      (message) => failures.push(message),
+      { onFailure: (message) => failures.push(message) },
     );
     const first = await new Promise<Snapshot>((resolve) => link.onSnapshot(resolve));
     assert.equal(first.scenario, 'default');
     assert.ok(process.getActiveResourcesInfo().includes('MessagePort'), 'the worker is there');
-    const finalText = await link.close();
+    const end = await link.close();
     // the program's maps, as at exit
-    assert.match(finalText, script ? /^\n*@reads: \d+\n$/ : /^$/);
+    assert.match(end.stdout, script ? /^\n*@reads: \d+\n$/ : /^$/);
+    assert.deepEqual([end.stderr, end.exitCode], ['', 0]);
     const left = process.getActiveResourcesInfo();
     assert.deepEqual(
       left.filter((r) => r === 'MessagePort' || r === 'Timeout'),

@@ -90,6 +90,22 @@ test('SIGTERM and SIGINT end it as q does: the program\'s maps printed, exit 0',
   }
 });
 
+test('-e PROGRAM --tui with only BEGIN and END probes, or exit() in BEGIN: the output and exit code of a run without --tui', async () => {
+  for (const program of ['BEGIN { printf("hi\\n"); } END { printf("bye\\n"); }', 'BEGIN { @x = 1; exit(3); } kprobe:vfs_read { @r = count(); }', 'END { printf("e\\n"); }']) {
+    const plain = new Cli(['-e', program, '-q']);
+    const live = new Cli(['-e', program, '--tui', '--duration', '600s']);
+    try {
+      // (it used to run the whole scenario and then wait for ever for the program's end)
+      await live.until(() => live.child.exitCode !== null, 'the end of the run');
+      const [p, l] = [await plain.exited, await live.exited];
+      assert.deepEqual([l.code, live.stdout, live.stderr], [p.code, plain.stdout, plain.stderr], program);
+    } finally {
+      plain.kill();
+      live.kill();
+    }
+  }
+});
+
 test('a second Ctrl-C while the simulation does not stop exits at once (128 + SIGINT)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kiotrace-top-hang-'));
   const hangMark = join(dir, 'hung');

@@ -202,6 +202,34 @@ test('kiotrace -e PROGRAM --tui in tmux: the maps live under the dashboard and o
   });
 });
 
+test('escape sequences, pastes, mouse reports and control bytes typed into kiotrace top are no keys and never end it', { skip }, async () => {
+  await inPane(kiotrace('top default --duration 600s'), async () => {
+    await waitFor((s) => s.includes('● running') && /\n> nvme0n1 /.test(s), 'the dashboard');
+    const bytes = (text: string): string[] => [...Buffer.from(text)].map((b) => b.toString(16).padStart(2, '0'));
+    // a colour sequence (Ink's input parser threw on it: a stack trace and exit 1), a bracketed
+    // paste holding q, an X10 and an SGR mouse report, a terminal's reply, control bytes, invalid UTF-8
+    for (const input of ['\u001b[31m', '\u001b[200~q\u001b[201~', '\u001b[M !!', '\u001b[<0;10;20M', '\u001b]11;rgb:0/0/0\u0007', '\u0000\u0001\u001c']) {
+      tmux('send-keys', '-t', session, '-H', ...bytes(input));
+    }
+    // bytes that are not UTF-8
+    tmux('send-keys', '-t', session, '-H', 'ff', 'fe', 'c3');
+    tmux('send-keys', '-t', session, 'Escape', 'j');
+    await waitFor((s) => /\n> sda /.test(s), 'sda selected by the j after them');
+    assert.match(screen(), /● running/, 'still running, not paused');
+    tmux('send-keys', '-t', session, 'q');
+    assert.match(await afterExit(), /\nq quit {2}space pause[^\n]*\n+EXIT=0\nicanon echo *\n/);
+  });
+});
+
+test('-e PROGRAM --tui with only BEGIN and END probes: its output as without --tui, no dashboard left, no waiting hint; exit() sets the code', { skip }, async () => {
+  await inPane(kiotrace(`-e 'BEGIN { printf("hi\\n"); } END { printf("bye\\n"); }' --tui`), async () => {
+    assert.match(await afterExit(), /^hi\nbye\n\n*EXIT=0\nicanon echo *\n/);
+  });
+  await inPane(kiotrace(`-e 'BEGIN { @x = 1; exit(3); } kprobe:vfs_read { @r = count(); }' --tui`), async () => {
+    assert.match(await afterExit(), /^\n*@x: 1\nEXIT=3\nicanon echo *\n/);
+  });
+});
+
 test('frames are on the screen before Ink is even loaded; keys typed meanwhile are kept for it', { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kiotrace-gate-'));
   const gate = join(dir, 'load-ink');
@@ -251,6 +279,23 @@ test('a failure inside the worker: one line under the screen, exit 1, the termin
     assert.match(after, /\nkiotrace top: the simulation failed at [\d.]+ [nµm]?s of simulated time: kiotrace internal error \(SimBug\): injected by the test\nEXIT=1\nicanon echo *\n/);
     assert.doesNotMatch(after, /\n\s+at /);
   });
+});
+
+test('an exception in the dashboard itself (painting, reading the keys, a listener): one line, exit 1, the terminal restored and the cursor shown', { skip }, async () => {
+  for (const mode of ['render', 'keys', 'status']) {
+    await inPane(kiotrace('top default --duration 600s', { env: `KIOTRACE_TEST_INJECT=${mode}`, preload: 'inject-failure.js' }), async () => {
+      if (mode !== 'render') {
+        await waitFor((s) => s.includes('● running'), 'the dashboard');
+        // the preload makes decoding this read throw, or the status that a pause sends
+        tmux('send-keys', '-t', session, mode === 'keys' ? '!' : 'Space');
+      }
+      const after = await afterExit();
+      // (Ink painted its error overview, a stack trace, and the process ended with "kiotrace: internal error")
+      assert.match(after, /(?:^|\n)kiotrace top: internal error in the dashboard: injected by the test\nEXIT=1\nicanon echo *\n/, mode);
+      assert.doesNotMatch(after, /\n\s+(?:at |- )|ERROR|kiotrace: internal error/, mode);
+      assert.equal(tmux('display', '-p', '-t', session, '#{cursor_flag}').trim(), '1', `${mode}: the cursor is shown again`);
+    });
+  }
 });
 
 test('SIGTERM, SIGHUP and SIGINT end kiotrace top as q does: terminal restored, the program\'s maps printed, exit 0', { skip }, async () => {
