@@ -3,6 +3,7 @@
 // and tests compare them exactly.
 
 import { parseDuration, printable } from '../units.js';
+import { cellWidth, fitCells } from './cells.js';
 import type { IoRecord } from './inspector.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -140,9 +141,11 @@ function bar(share: number, width: number): string {
   return '█'.repeat(full) + '░'.repeat(width - full);
 }
 
+/** `text` in a column `width` cells wide: cut with an ellipsis, or padded (by cells: a wide name keeps the columns after it in place). */
 const cell = (text: string, width: number, right = false): string => {
-  const t = text.length > width ? text.slice(0, Math.max(0, width - 1)) + '…' : text;
-  return right ? t.padStart(width) : t.padEnd(width);
+  const t = cellWidth(text) > width ? fitCells(text, width - 1) + '…' : text;
+  const pad = ' '.repeat(Math.max(0, width - cellWidth(t)));
+  return right ? pad + t : t + pad;
 };
 
 // ---- panels -------------------------------------------------------------------------------
@@ -427,8 +430,10 @@ function startingLines(start: StartInfo | undefined): Line[] {
 /** The whole screen for the latest snapshot (the last of `history`), at most `rows - 1` lines. */
 export function buildView(history: readonly Snapshot[], ui: UiState, columns: number, rows: number, start?: StartInfo): ViewModel {
   const s = history[history.length - 1];
+  // laid out for at least 60 columns, cut to the terminal's: a narrower one sees the left part
   const width = Math.max(60, columns);
-  if (!s) return { lines: startingLines(start).map((l) => clip(l, width)) };
+  const fit = (lines: Line[]): ViewModel => ({ lines: lines.map((l) => clip(l, Math.max(1, columns))) });
+  if (!s) return fit(startingLines(start));
   let body: Line[];
   if (ui.help) {
     body = [[{ text: 'Keys', tone: 'title' }], ...KEY_HELP.map(([k, what]): Line => [{ text: `  ${cell(k, 12)}`, tone: 'accent' }, { text: what }])];
@@ -449,18 +454,18 @@ export function buildView(history: readonly Snapshot[], ui: UiState, columns: nu
   if (ui.message !== '') body = [...body, [], [{ text: printable(ui.message), tone: 'accent' }]];
   const maxBody = Math.max(1, rows - 3);
   const lines: Line[] = [header(s), ...body.slice(0, maxBody), FOOTER];
-  return { lines: lines.map((l) => clip(l, width)) };
+  return fit(lines);
 }
 
-/** Cuts a line to `width` characters, so the frame never wraps. */
+/** Cuts a line to `width` terminal cells, so the frame never wraps. */
 function clip(line: Line, width: number): Line {
   const out: Segment[] = [];
   let left = width;
   for (const seg of line) {
     if (left <= 0) break;
-    const text = seg.text.length > left ? seg.text.slice(0, left) : seg.text;
+    const text = fitCells(seg.text, left);
     out.push(seg.tone ? { text, tone: seg.tone } : { text });
-    left -= text.length;
+    left -= cellWidth(text);
   }
   return out;
 }

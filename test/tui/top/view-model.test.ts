@@ -134,3 +134,21 @@ test('names from scenario and job files are shown escaped: no control character 
   assert.match(screens[2]!, /\nI\/O 1 {2}pread64 by x\\x1b\[2J\\x9b\\u202e \(pid 5\)/);
   assert.match(screens[3]!, /\n {2}@\[x\\x1b\[2J\\x9b\\u202e\]: 1\n/);
 });
+
+test('lines are cut by terminal cells: wide characters in a filter or in names never make a line wider than the terminal, and columns stay aligned', () => {
+  const [first, second] = snapshotsAt('default', [100_000_000, 200_000_000]);
+  const io = (ioId: number, task: string) => ({ ioId, origin: 'pread64', task, pid: 5, device: 'nvme0n1', startNs: 0, durationNs: 5000, error: false, layers: [], faultChain: undefined });
+  const history = [first!, { ...second!, ios: [io(1, '中文中文中文中文中文'), io(2, 'ascii-task')] }];
+  const ui = { ...INITIAL_UI, focus: 'ios' as const, filtering: true, filter: '' };
+  for (const columns of [100, 40]) {
+    const lines = buildView(history, { ...ui, filter: '全'.repeat(200) }, columns, 40).lines.map(plainText);
+    // (cut by UTF-16 units, the title line took 100 + 60 cells at 100 columns)
+    assert.equal(lines[1], `▶ I/O inspector   0 of 2 recent I/Os, newest first   filter: ${'全'.repeat(columns === 100 ? 19 : 0)}`.slice(0, columns === 100 ? undefined : 40));
+  }
+  const rows = buildView(history, ui, 100, 40).lines.map(plainText).filter((l) => / pread64 /.test(l));
+  // the wide task name is cut to its 16 cells (7 wide characters, the ellipsis, a blank): the columns after it line up
+  assert.deepEqual(rows, [
+    '  2        pread64       ascii-task      nvme0n1             -     5.0 µs       0',
+    '  1        pread64       中文中文中文中… nvme0n1             -     5.0 µs       0',
+  ]);
+});
