@@ -28,7 +28,7 @@ export function fsErrorText(e: unknown): string {
     ELOOP: 'Too many levels of symbolic links',
     ENXIO: 'No such device or address (a FIFO with no reader?)',
     EPIPE: 'Broken pipe (nothing reads it any more)',
-    EINVAL: 'Invalid argument (it cannot be written like a file)',
+    EINVAL: 'Invalid argument (it cannot be read or written like a file)',
   };
   return (code !== undefined ? ownValue(texts, code) : undefined) ?? code ?? (e instanceof Error ? e.message : String(e));
 }

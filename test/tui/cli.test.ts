@@ -271,3 +271,11 @@ test('standard output that cannot be written (/dev/full): one clear line and exi
   assert.deepEqual(toFull('--help'), { code: 1, stdout: '', stderr: lost });
   assert.equal(toFull('run', 'no-such-scenario').code, 2);
 });
+
+test('a scenario that cannot be read like a file (/proc/self/pagemap reads only in 8-byte records) says so, in words fit for reading', { skip: !existsSync('/proc/self/pagemap') && 'no /proc/self/pagemap here' }, () => {
+  assert.deepEqual(kiotrace('run', '/proc/self/pagemap'), {
+    code: 2,
+    stdout: '',
+    stderr: 'kiotrace: cannot read scenario file "/proc/self/pagemap": Invalid argument (it cannot be read or written like a file)\n',
+  });
+});
