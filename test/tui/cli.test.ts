@@ -172,6 +172,9 @@ test('bad --seed and --duration values', () => {
   assert.deepEqual(kiotrace('run', '--seed=-1'), usageError('--seed: must be a non-negative integer (got "-1")'));
   assert.deepEqual(kiotrace('run', '--duration', '5x'), usageError('--duration: must be a positive duration like "500ms" or "2s" (got "5x")'));
   assert.deepEqual(kiotrace('run', 'default', '--duration=0'), usageError('--duration: must be a positive duration like "500ms" or "2s" (got "0")'));
+  // at most an hour, as a scenario's "duration": 2h used to be accepted and simulate for many hours of wall time
+  assert.deepEqual(kiotrace('-e', 'BEGIN { exit(); }', '--duration', '2h'), usageError('--duration: must be at most 1h of simulated time, as a scenario\'s "duration" (got "2h")'));
+  assert.deepEqual(kiotrace('run', '--duration', '3600000000001ns'), usageError('--duration: must be at most 1h of simulated time, as a scenario\'s "duration" (got "3600000000001ns")'));
 });
 
 test('an unknown scenario lists the available ones', () => {
