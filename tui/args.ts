@@ -2,7 +2,7 @@
 // exits), so every mistake gets a message in our words and the parser can be fuzzed in-process.
 // Hand-written: node:util parseArgs words its errors its own way.
 
-import { parseDuration } from './units.js';
+import { MAX_DURATION_NS, parseDuration } from './units.js';
 import { isHttpUrl, outputPathProblem, parseEpochNs, parseRatio, type ExportRequest } from './export-settings.js';
 
 export const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--steps[=N]] [--perfetto FILE]
@@ -355,6 +355,7 @@ function parseRunOptions(seedText: string | undefined, durationText: string | un
   if (durationText !== undefined) {
     durationNs = parseDuration(durationText, 's');
     if (durationNs === undefined || durationNs === 0) return new UsageError(`--duration: must be a positive duration like "500ms" or "2s" (got "${durationText}")`);
+    if (durationNs > MAX_DURATION_NS) return new UsageError(`--duration: must be at most 1h of simulated time, as a scenario's "duration" (got "${durationText}")`);
   }
   return { seed, durationNs };
 }

@@ -44,6 +44,8 @@ function readVersion(root: string): string {
 
 /** A terminal that went away (SIGHUP, EIO): later writes to it are dropped, so the run still ends and closes its files. */
 const streamGone = { stdout: false, stderr: false };
+/** Standard output failed for another reason than a reader that left (a full disk): exit 1, not 0. */
+let stdoutLost = false;
 
 function out(text: string): void {
   if (!streamGone.stdout) process.stdout.write(text);
@@ -386,7 +388,12 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   // `kiotrace ... | head`: the reader chose to stop reading; the run ends there as a normal end
   // does (its files closed, its exit status its own), with nothing more on stdout
   if (e.code === 'EPIPE') runningInterruption?.requestStop();
-  else err(`kiotrace: cannot write to standard output: ${fsErrorText(e)}\n`);
+  else {
+    // output was lost (a full disk...): the command fails, as coreutils' do, whenever this comes
+    stdoutLost = true;
+    if (process.exitCode === 0) process.exitCode = 1;
+    err(`kiotrace: cannot write to standard output: ${fsErrorText(e)}\n`);
+  }
 });
 process.stderr.on('error', () => {
   streamGone.stderr = true;
@@ -394,7 +401,7 @@ process.stderr.on('error', () => {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = stdoutLost && code === 0 ? 1 : code;
   },
   (e: unknown) => {
     const message = e instanceof Error ? e.message : String(e);

@@ -28,7 +28,7 @@ export function fsErrorText(e: unknown): string {
     ELOOP: 'Too many levels of symbolic links',
     ENXIO: 'No such device or address (a FIFO with no reader?)',
     EPIPE: 'Broken pipe (nothing reads it any more)',
-    EINVAL: 'Invalid argument (it cannot be written like a file)',
+    EINVAL: 'Invalid argument (it cannot be read or written like a file)',
   };
   return (code !== undefined ? ownValue(texts, code) : undefined) ?? code ?? (e instanceof Error ? e.message : String(e));
 }
@@ -116,6 +116,9 @@ export function outputProblem(path: string, how: 'in-place' | 'replaced'): strin
     const st = statSync(path);
     if (st.isDirectory()) return 'Is a directory';
     if (st.isFIFO()) return fifoProblem(path);
+    // open(2) of a socket fails (ENXIO), after the whole run; /dev/stdout is one under a program
+    // that started kiotrace with a socket pair for its output (Node's child_process does)
+    if (st.isSocket()) return 'it is a socket, which cannot be opened like a file; write to a file or a FIFO';
     accessSync(path, fsConstants.W_OK);
     special = !st.isFile();
     if (how === 'in-place' || special) return undefined;

@@ -22,7 +22,7 @@ import {
   type SchedulerName,
 } from '../core/index.js';
 import { MAX_STEP_IOS } from './steps.js';
-import { formatBytes, formatSizeFio, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
+import { formatBytes, formatSizeFio, MAX_DURATION_NS, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
 import { ownValue } from '../probes/lang/values.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -602,8 +602,6 @@ function readSize(c: Checker, node: JsonNode, path: string, rule: SizeRule): num
   return bytes;
 }
 
-/** The longest simulated time any duration may ask for: runs are simulated event by event. */
-const MAX_DURATION_NS = 3_600_000_000_000;
 
 interface DurationRule {
   readonly bareUnit: TimeUnit;

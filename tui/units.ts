@@ -67,6 +67,9 @@ export function parseSize(text: string): number | undefined {
   return scaleDecimal(m[1]!, m[2] ?? '', 1n << shift);
 }
 
+/** The longest simulated time any duration may ask for (a scenario's or --duration): runs are simulated event by event. */
+export const MAX_DURATION_NS = 3_600_000_000_000;
+
 /**
  * A fio time value in ns, or undefined. `bareUnit` is the unit of a number without a suffix
  * (fio: seconds for runtime/startdelay, microseconds for thinktime).

@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listScenarioNames } from '../../tui/scenario.js';
@@ -172,6 +172,9 @@ test('bad --seed and --duration values', () => {
   assert.deepEqual(kiotrace('run', '--seed=-1'), usageError('--seed: must be a non-negative integer (got "-1")'));
   assert.deepEqual(kiotrace('run', '--duration', '5x'), usageError('--duration: must be a positive duration like "500ms" or "2s" (got "5x")'));
   assert.deepEqual(kiotrace('run', 'default', '--duration=0'), usageError('--duration: must be a positive duration like "500ms" or "2s" (got "0")'));
+  // at most an hour, as a scenario's "duration": 2h used to be accepted and simulate for many hours of wall time
+  assert.deepEqual(kiotrace('-e', 'BEGIN { exit(); }', '--duration', '2h'), usageError('--duration: must be at most 1h of simulated time, as a scenario\'s "duration" (got "2h")'));
+  assert.deepEqual(kiotrace('run', '--duration', '3600000000001ns'), usageError('--duration: must be at most 1h of simulated time, as a scenario\'s "duration" (got "3600000000001ns")'));
 });
 
 test('an unknown scenario lists the available ones', () => {
@@ -253,4 +256,29 @@ test('-l with a pattern that backtracks a regular expression (*a*a*a...b) answer
   const r = spawnSync(process.execPath, [CLI, '-l', pattern], { encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
   assert.deepEqual({ code: r.status, stdout: r.stdout, stderr: r.stderr }, { code: 0, stdout: '', stderr: '' });
   assert.equal(kiotrace('-l', 'block:block_rq_i*ue').stdout, 'tracepoint:block:block_rq_issue\n');
+});
+
+test('standard output that cannot be written (/dev/full): one clear line and exit 1, not 0; a bad input keeps its 2', { skip: !existsSync('/dev/full') && 'no /dev/full here' }, () => {
+  const toFull = (...args: string[]): Outcome => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT, stdio: ['ignore', full, 'pipe'] });
+      return { code: r.status, stdout: '', stderr: r.stderr };
+    } finally {
+      closeSync(full);
+    }
+  };
+  const lost = 'kiotrace: cannot write to standard output: No space left on device (disk full)\n';
+  assert.deepEqual(toFull('run', 'blocking-read', '--duration', '1ms'), { code: 1, stdout: '', stderr: lost });
+  assert.deepEqual(toFull('-q', '-e', 'BEGIN { printf("x\\n"); exit(); }'), { code: 1, stdout: '', stderr: lost });
+  assert.deepEqual(toFull('--help'), { code: 1, stdout: '', stderr: lost });
+  assert.equal(toFull('run', 'no-such-scenario').code, 2);
+});
+
+test('a scenario that cannot be read like a file (/proc/self/pagemap reads only in 8-byte records) says so, in words fit for reading', { skip: !existsSync('/proc/self/pagemap') && 'no /proc/self/pagemap here' }, () => {
+  assert.deepEqual(kiotrace('run', '/proc/self/pagemap'), {
+    code: 2,
+    stdout: '',
+    stderr: 'kiotrace: cannot read scenario file "/proc/self/pagemap": Invalid argument (it cannot be read or written like a file)\n',
+  });
 });

@@ -329,6 +329,14 @@ test('an output named with a trailing slash is refused before the run, not writt
   assert.deepEqual(readdirSync(dir), []);
 });
 
+test('an output that is a socket (/dev/stdout under a parent that reads through a socket pair) is refused before the run', () => {
+  // spawnSync gives the child a socket pair for its standard output
+  let r = kiotrace(['run', 'blocking-read', '--perfetto', '/dev/stdout']);
+  assert.deepEqual(r, { code: 2, stdout: '', stderr: 'ERROR: --perfetto: cannot write "/dev/stdout": it is a socket, which cannot be opened like a file; write to a file or a FIFO\n' });
+  r = kiotrace(['-e', 'BEGIN { printf("x\\n"); exit(); }', '-o', '/dev/stdout']);
+  assert.deepEqual(r, { code: 2, stdout: '', stderr: 'ERROR: Failed to open output file: /dev/stdout: it is a socket, which cannot be opened like a file; write to a file or a FIFO\n' });
+});
+
 test('two outputs that are one file (a symlink, a hard link) are refused before the run', () => {
   const dir = mkdtempSync(join(tmp, 'same-'));
   writeFileSync(join(dir, 'a.json'), 'mine');
