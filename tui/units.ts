@@ -51,7 +51,8 @@ function scaleDecimal(intPart: string, fracPart: string, multiplier: bigint): nu
   const numerator = (BigInt(intPart) * scale + BigInt(fracPart === '' ? '0' : fracPart)) * multiplier;
   if (numerator % scale !== 0n) return undefined;
   const value = numerator / scale;
-  return value > MAX_SAFE ? undefined : Number(value);
+  // too large to hold exactly: Infinity, so callers say "at most ..." rather than "not a number"
+  return value > MAX_SAFE ? Infinity : Number(value);
 }
 
 /**
@@ -64,14 +65,15 @@ export function parseSize(text: string): number | undefined {
   if (m === null) return undefined;
   const shift = ownValue(SIZE_SHIFT, (m[3] ?? '').toLowerCase());
   if (shift === undefined) return undefined;
-  return scaleDecimal(m[1]!, m[2] ?? '', 1n << shift);
+  const bytes = scaleDecimal(m[1]!, m[2] ?? '', 1n << shift);
+  return bytes === Infinity ? undefined : bytes;
 }
 
 /** The longest simulated time any duration may ask for (a scenario's or --duration): runs are simulated event by event. */
 export const MAX_DURATION_NS = 3_600_000_000_000;
 
 /**
- * A fio time value in ns, or undefined. `bareUnit` is the unit of a number without a suffix
+ * A fio time value in ns, Infinity if well formed but beyond 2^53 ns, or undefined. `bareUnit` is the unit of a number without a suffix
  * (fio: seconds for runtime/startdelay, microseconds for thinktime).
  */
 export function parseDuration(text: string, bareUnit: TimeUnit = 's'): number | undefined {

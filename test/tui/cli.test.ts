@@ -175,6 +175,8 @@ test('bad --seed and --duration values', () => {
   // at most an hour, as a scenario's "duration": 2h used to be accepted and simulate for many hours of wall time
   assert.deepEqual(kiotrace('-e', 'BEGIN { exit(); }', '--duration', '2h'), usageError('--duration: must be at most 1h of simulated time, as a scenario\'s "duration" (got "2h")'));
   assert.deepEqual(kiotrace('run', '--duration', '3600000000001ns'), usageError('--duration: must be at most 1h of simulated time, as a scenario\'s "duration" (got "3600000000001ns")'));
+  // beyond 2^53 ns it is still a duration, only too long
+  assert.deepEqual(kiotrace('run', '--duration', '3000h'), usageError('--duration: must be at most 1h of simulated time, as a scenario\'s "duration" (got "3000h")'));
 });
 
 test('an unknown scenario lists the available ones', () => {

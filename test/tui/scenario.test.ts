@@ -525,6 +525,7 @@ test('every user-sized number has a floor and a ceiling', () => {
     [(s) => (s.duration = '2h'), 'v.json: duration: must be at most 1h of simulated time (got "2h")'],
     [(s) => (s.duration = 1e300), 'v.json: duration: must be a positive duration like "2s" or "500ms" (got 1e+300)'],
     [(s) => (s.jobs[0].thinktime = '1000h'), 'v.json: jobs[0].thinktime: must be at most 1h of simulated time (got "1000h")'],
+    [(s) => (s.duration = '99999999h'), 'v.json: duration: must be at most 1h of simulated time (got "99999999h")'],
     [(s) => (s.jobs[0].numjobs = 300), 'v.json: jobs[0].numjobs: must be an integer from 1 to 64 (got 300)'],
     [
       (s) => (s.jobs = Array.from({ length: 3 }, (_, i) => ({ name: `j${i}`, filename: `/mnt/nvme/f${i}`, size: '4k', numjobs: 30 }))),
