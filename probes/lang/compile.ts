@@ -19,7 +19,22 @@ import {
 import type * as A from './ast.js';
 import { errorAt, warningAt, type Diagnostic } from './diagnostics.js';
 import { PROVIDER_ALIASES, resolveSpec } from '../attach.js';
-import { checkLhistArgs, MapStore, type AggKind, type BpfMap } from './maps.js';
+import {
+  bucketsBytes,
+  checkLhistArgs,
+  DEFAULT_MAX_MAP_KEYS,
+  formatBytes,
+  histBucketCount,
+  KEY_LEVEL_BYTES,
+  lhistBucketCount,
+  MAP_ENTRY_BYTES,
+  MapStore,
+  OBJECT_HEADER_BYTES,
+  SMALL_VALUE_BYTES,
+  stringBytes,
+  type AggKind,
+  type BpfMap,
+} from './maps.js';
 import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intTypeByName, literalIntType, ownValue, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
@@ -307,6 +322,8 @@ class Compiler {
   private readonly shapeChecks: (() => void)[] = [];
   /** `hist()` bits of each histogram map, fixed by its first use. */
   private readonly histBits = new Map<string, number>();
+  /** `lhist()` bounds of each linear histogram map, fixed by its first use. */
+  private readonly lhistBounds = new Map<string, { readonly min: number; readonly max: number; readonly step: number }>();
   /** Key types fixed by a map's first keyed use, as bpftrace fixes them: per element kind and spelled type. */
   private readonly mapKeys = new Map<string, { kinds: readonly Kind[]; typeName: string }>();
   private currentSites: readonly ProbeSite[] = [];
@@ -327,6 +344,10 @@ class Compiler {
   private suggestions = 0;
   /** `config = { max_strlen = N }`: the longest string literal is one byte less. */
   private maxStrlen = DEFAULT_MAX_STRLEN;
+  /** `config = { max_map_keys = N }`: the keys of a map not declared with `let`. */
+  private maxMapKeys = DEFAULT_MAX_MAP_KEYS;
+  /** What one entry of each keyed map may take at most (estimated heap bytes), and where the map is first used. */
+  private readonly mapEntryBytes = new Map<string, { loc: Loc; keyBytes: number; valueBytes: number }>();
   /** Statements and expressions being compiled, one inside the other (see enterLevel). */
   private compileDepth = 0;
   /** Statements and expressions compiled so far, macro bodies once per expansion. */
@@ -394,6 +415,7 @@ class Compiler {
       }
     }
     for (const check of this.shapeChecks) check();
+    this.checkMapMemory();
     if (probes.length === 0 && !this.diags.some((d) => d.severity === 'error')) {
       // bpftrace: "No probes to attach"; an empty program or one of only comments ends up here
       const first = this.program.probes[0];
@@ -445,7 +467,7 @@ class Compiler {
     };
     this.maxStrlen = count('max_strlen', 1, MAX_STRLEN_CEILING) ?? DEFAULT_MAX_STRLEN;
     const keysCeiling = maxMapKeysCeiling(this.maxStrlen);
-    count('max_map_keys', 1, keysCeiling, memoryHint);
+    this.maxMapKeys = count('max_map_keys', 1, keysCeiling, memoryHint) ?? DEFAULT_MAX_MAP_KEYS;
     for (const d of this.program.mapDecls) {
       if (!MAP_DECL_TYPES.includes(d.mapType)) {
         this.diags.push(errorAt(`Invalid bpf map type: ${d.mapType}`, d.loc, { hint: `Valid map types: ${MAP_DECL_TYPES.join(', ')}` }));
@@ -455,6 +477,48 @@ class Compiler {
         this.rt.store.declare(d.name, { maxEntries: Number(d.maxEntries), lru: d.mapType.includes('lru') });
       }
     }
+  }
+
+  /**
+   * A map that would outgrow the maps' memory budget by itself, full with entries of the largest
+   * kind its keys and values can be (strings of max_strlen, every histogram bucket), is refused:
+   * at run time all maps share the budget and a new key that does not fit is refused.
+   */
+  private checkMapMemory(): void {
+    const budget = this.rt.store.memoryBudgetBytes;
+    const declared = new Map(this.program.mapDecls.map((d) => [d.name, Number(d.maxEntries)] as const));
+    for (const [name, est] of this.mapEntryBytes) {
+      if (this.mapShapes.get(name) !== true) continue;
+      const keys = declared.get(name) ?? this.maxMapKeys;
+      const entryBytes = MAP_ENTRY_BYTES + est.keyBytes + est.valueBytes;
+      if (keys * entryBytes <= budget) continue;
+      const fits = Math.max(1, Math.floor(budget / entryBytes));
+      const how = declared.has(name) ? `declare it smaller: let ${name} = hash(${fits})` : `lower max_map_keys to ${fits} or declare the map smaller: let ${name} = hash(${fits})`;
+      this.diags.push(
+        errorAt(`${name}: ${keys} keys of up to ${formatBytes(entryBytes)} each could take ${formatBytes(keys * entryBytes)}, more than the ${formatBytes(budget)} kiotrace keeps for all maps`, est.loc, {
+          hint: how,
+        }),
+      );
+    }
+  }
+
+  /** What the key or value `e` may take in a map at most (estimated heap bytes): strings max_strlen long unless known shorter. */
+  private staticBytes(e: A.Expr): number {
+    if (e.kind === 'Tuple') return e.elements.reduce((n, x) => n + this.staticBytes(x), OBJECT_HEADER_BYTES);
+    const kind = this.kindOf(e);
+    if (kind === 'string') {
+      if (e.kind === 'String') return stringBytes(e.value.length);
+      if (e.kind === 'Builtin' && e.name === 'comm') return stringBytes(16);
+      return stringBytes(this.maxStrlen);
+    }
+    return kind === 'int' || kind === 'bool' ? SMALL_VALUE_BYTES : OBJECT_HEADER_BYTES;
+  }
+
+  /** Notes the largest key or value a map is given (see checkMapMemory). */
+  private noteEntryBytes(ref: A.MapRef, part: 'keyBytes' | 'valueBytes', bytes: number): void {
+    const est = this.mapEntryBytes.get(ref.name);
+    if (!est) this.mapEntryBytes.set(ref.name, { loc: ref.loc, keyBytes: 0, valueBytes: 0, [part]: bytes });
+    else est[part] = Math.max(est[part], bytes);
   }
 
   // ---- attach points --------------------------------------------------------------------------
@@ -757,6 +821,8 @@ class Compiler {
 
   private noteMap(ref: A.MapRef, kind: Kind | AggKind, keyed: boolean, value?: A.Expr, useLoc: Loc = ref.loc): void {
     if (!this.useMapShape(ref, keyed, useLoc)) return;
+    if (value) this.noteEntryBytes(ref, 'valueBytes', this.staticBytes(value));
+    else if (kind === 'int') this.noteEntryBytes(ref, 'valueBytes', SMALL_VALUE_BYTES);
     const prev = this.mapKinds.get(ref.name);
     const typeName = value ? this.bpftraceTypeName(value, kind) : kind;
     if (!prev) {
@@ -813,6 +879,7 @@ class Compiler {
     if (key.kind !== 'Tuple' && kinds[0] === 'tuple') return this.expr(key);
     const names = parts.map((p, i) => this.bpftraceTypeName(p, kinds[i]!));
     const typeName = parts.length > 1 ? `(${names.join(',')})` : names[0]!;
+    this.noteEntryBytes(ref, 'keyBytes', parts.reduce((n, p) => n + this.staticBytes(p), (parts.length - 1) * KEY_LEVEL_BYTES));
     const prev = this.mapKeys.get(ref.name);
     if (!prev) {
       this.mapKeys.set(ref.name, { kinds, typeName });
@@ -965,6 +1032,7 @@ class Compiler {
           if (first === undefined) this.histBits.set(mapName, bits);
           else if (first !== bits) this.diags.push(errorAt(`hist: bits ${bits} on ${mapName}, which is a histogram with bits ${first}`, call.loc));
         }
+        if (!Number.isNaN(bits)) this.noteEntryBytes(ref, 'valueBytes', bucketsBytes(histBucketCount(Math.min(5, Math.max(0, bits)))));
         update = (c, map) => map.hist(k(c), toBig(v!(c)), bits);
         break;
       }
@@ -979,6 +1047,20 @@ class Compiler {
               ? ['lhist: invalid step value']
               : checkLhistArgs(mn, mx, st);
         for (const p of problems) this.diags.push(errorAt(p, call.loc));
+        if (problems.length === 0) {
+          const bounds = { min: mn, max: mx, step: st };
+          const first = this.lhistBounds.get(mapName);
+          if (first === undefined) this.lhistBounds.set(mapName, bounds);
+          else if (first.min !== mn || first.max !== mx || first.step !== st) {
+            // the buckets are fixed by the first: the map's later updates would land in the wrong ones
+            this.diags.push(
+              errorAt('Different lhist bounds in a single map unsupported', call.loc, {
+                hint: `${mapName} is an lhist(n, ${first.min}, ${first.max}, ${first.step}) where it is first used; use the same bounds or another map`,
+              }),
+            );
+          }
+          this.noteEntryBytes(ref, 'valueBytes', bucketsBytes(lhistBucketCount(bounds)));
+        }
         update = (c, map) => map.lhist(k(c), toBig(v!(c)), mn, mx, st);
         break;
       }

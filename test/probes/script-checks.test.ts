@@ -282,3 +282,31 @@ test('attach point globs match without backtracking blow-up; an attach point lon
     [long, refusal(long, 1, 2009, 'attach point too long: 2008 characters, longer than any probe name (the limit is 1024)')],
   ]);
 });
+
+test('a map that could outgrow the maps\' memory by itself is refused when it compiles, with how many keys fit', () => {
+  // a million keys of a thousand lhist buckets each took 4 GB and aborted (V8 out of memory)
+  const lhist = 'config = { max_map_keys = 1048576 } kprobe:vfs_read { @a[nsecs] = lhist(nsecs % 1000, 0, 1000, 1); }';
+  const strings = 'let @s = hash(1000000); kprobe:vfs_read { @s[str(arg0)] = count(); }';
+  assertRefused([
+    [
+      lhist,
+      refusal(
+        lhist,
+        55,
+        57,
+        '@a: 1048576 keys of up to 8.1 KiB each could take 8.1 GiB, more than the 1.0 GiB kiotrace keeps for all maps',
+        'lower max_map_keys to 129304 or declare the map smaller: let @a = hash(129304)',
+      ),
+    ],
+    [strings, refusal(strings, 43, 45, '@s: 1000000 keys of up to 2.2 KiB each could take 2.1 GiB, more than the 1.0 GiB kiotrace keeps for all maps', 'declare it smaller: let @s = hash(467657)')],
+  ]);
+  // what fits is taken: the same lhist with as many keys as fit, integer keys at the ceiling of max_map_keys
+  assert.equal(run(lhist.replace('1048576', '129304'), { dryRun: true }).exitCode, 0);
+  assert.equal(run('config = { max_map_keys = 1048576 } kprobe:vfs_read { @[tid, nsecs] = count(); @c[comm] = count(); }', { dryRun: true }).exitCode, 0);
+});
+
+test('lhist bounds are fixed by a map\'s first lhist: other bounds on the same map are refused', () => {
+  const two = 'BEGIN { @a = lhist(1, 0, 10, 1); @a = lhist(1, 0, 20, 2); }';
+  assertRefused([[two, refusal(two, 39, 57, 'Different lhist bounds in a single map unsupported', '@a is an lhist(n, 0, 10, 1) where it is first used; use the same bounds or another map')]]);
+  assert.equal(run('BEGIN { @a[1] = lhist(1, 0, 10, 1); @a[2] = lhist(5, 0, 10, 1); @b = lhist(1, 0, 20, 2); exit(); }', { dryRun: true }).exitCode, 0);
+});
