@@ -933,9 +933,10 @@ class Compiler {
         };
       }
       const op = s.op.slice(0, -1) as A.BinaryOp;
+      const divideByZero = op === '/' || op === '%' ? this.divisorCheck(op, s.value, s.loc) : undefined;
       return (c) => {
         this.tick(c, s.loc);
-        c.vars.set(name, binop(op, c.vars.get(name) ?? 0n, value(c)));
+        c.vars.set(name, binop(op, c.vars.get(name) ?? 0n, value(c), divideByZero));
         return Flow.Normal;
       };
     }
@@ -959,6 +960,7 @@ class Compiler {
       };
     }
     const op = s.op.slice(0, -1) as A.BinaryOp;
+    const divideByZero = op === '/' || op === '%' ? this.divisorCheck(op, s.value, s.loc) : undefined;
     return (c) => {
       this.tick(c, s.loc);
       const map = store.map(mapName);
@@ -967,7 +969,7 @@ class Compiler {
         const d = toBig(value(c));
         map.increment(k, op === '+' ? d : -d);
       } else {
-        map.assign(k, binop(op, map.get(k), value(c)));
+        map.assign(k, binop(op, map.get(k), value(c), divideByZero));
       }
       return Flow.Normal;
     };
@@ -1214,9 +1216,15 @@ class Compiler {
         };
       }
       case 'Binary': {
+        const folded = foldLiterals(e);
+        if (folded !== undefined) return this.constant(folded);
         const l = this.expr(e.left);
         const r = this.expr(e.right);
         const op = e.op;
+        if (op === '/' || op === '%') {
+          const divideByZero = this.divisorCheck(op, e.right, e.loc);
+          return (c) => binop(op, l(c), r(c), divideByZero);
+        }
         if (op === '&&') return (c) => truthy(l(c)) && truthy(r(c));
         if (op === '||') return (c) => truthy(l(c)) || truthy(r(c));
         // integer comparisons are the usual predicates: give them a closure each, without the switch
@@ -1493,6 +1501,31 @@ class Compiler {
     return { filename: source.name, line: loc.line, col: loc.col, colEnd, source: source.lineText(loc.line) };
   }
 
+  /** A folded literal expression as code: its value, or 0 once why it has none is reported. */
+  private constant(folded: NonNullable<Folded>): ExprFn {
+    if ('value' in folded) {
+      const v = folded.value;
+      return () => v;
+    }
+    this.diags.push(errorAt(folded.error, folded.loc));
+    return () => 0n;
+  }
+
+  /**
+   * A division's divisor: a literal 0 is refused now (bpftrace refuses it when it folds literals);
+   * one that is 0 at run time gives 1 with bpftrace's warning, said once and counted. Returns
+   * what the division calls when it meets 0.
+   */
+  private divisorCheck(op: '/' | '%', divisor: A.Expr, loc: Loc): () => void {
+    const folded = foldLiterals(divisor);
+    if (folded !== undefined && 'value' in folded && folded.value === 0n) this.diags.push(errorAt(divideByZeroMessage(op), divisor.loc));
+    return this.repeatingWarning(
+      loc,
+      'Divide or modulo by 0 detected. This can lead to unexpected results. 1 is being used as the result.',
+      (where, n) => `the ${op === '/' ? 'division' : 'modulo'} at ${where} was by 0 ${n} times; 1 was used as the result`,
+    );
+  }
+
   /** kstack(limit), kstack(mode), kstack(mode, limit) */
   private kstackCall(e: A.Call): ExprFn {
     let limit = KSTACK_DEFAULT_LIMIT;
@@ -1576,6 +1609,8 @@ class Compiler {
       this.diags.push(errorAt('The ++ and -- operators only work on variables and maps', e.loc));
       return () => 0n;
     }
+    const folded = e.op === '-' || e.op === '~' ? foldLiterals(e) : undefined;
+    if (folded !== undefined) return this.constant(folded);
     const v = this.expr(e.operand);
     switch (e.op) {
       case '!':
@@ -1963,8 +1998,13 @@ function isIntLike(k: string): boolean {
   return k === 'int' || k === 'bool' || k === 'other';
 }
 
-/** Binary operators with bpftrace's 64-bit semantics (division by zero gives 1, with a warning). */
-export function binop(op: A.BinaryOp, lv: Value, rv: Value): Value {
+/**
+ * Binary operators with 64-bit semantics. `/` and `%` divide the values as they are held: int64
+ * values signed, truncating toward zero as C does (-10 / 3 is -3, -10 % 3 is -1), uint64 values
+ * past INT64_MAX unsigned. A divisor of 0 gives 1 and calls `divideByZero` (bpftrace's runtime
+ * check, which warns and uses 1).
+ */
+export function binop(op: A.BinaryOp, lv: Value, rv: Value, divideByZero?: () => void): Value {
   if (op === '==' || op === '!=') {
     const eq = typeof lv === 'string' || typeof rv === 'string' ? valueText(lv) === valueText(rv) : toBig(lv) === toBig(rv);
     return op === '==' ? eq : !eq;
@@ -1979,9 +2019,15 @@ export function binop(op: A.BinaryOp, lv: Value, rv: Value): Value {
     case '*':
       return BigInt.asIntN(64, l * r);
     case '/':
-      return r === 0n ? 1n : BigInt.asUintN(64, l) / BigInt.asUintN(64, r);
-    case '%':
-      return r === 0n ? 1n : BigInt.asUintN(64, l) % BigInt.asUintN(64, r);
+    case '%': {
+      if (r === 0n) {
+        divideByZero?.();
+        return 1n;
+      }
+      const q = op === '/' ? l / r : l % r;
+      // INT64_MIN / -1 wraps as the hardware's 64-bit division does
+      return l < 0n || r < 0n ? BigInt.asIntN(64, q) : q;
+    }
     case '&':
       return l & r;
     case '|':
@@ -2003,6 +2049,84 @@ export function binop(op: A.BinaryOp, lv: Value, rv: Value): Value {
     default:
       return 0n;
   }
+}
+
+/** What an expression of literals folds to: its value, a reason it cannot be, or undefined when it is not all literals. */
+type Folded = { readonly value: bigint } | { readonly error: string; readonly loc: Loc } | undefined;
+
+const INT64_MIN = -(1n << 63n);
+const UINT64_MAX = (1n << 64n) - 1n;
+/** bpftrace's message for a literal expression out of 64 bits (src/ast/passes/fold_literals.cpp). */
+const FOLD_OVERFLOW = 'unable to fold literals due to overflow or underflow';
+
+/**
+ * Folds integer literals and `+ - * / % & | ^` and unary `-`/`~` of them with exact math, as
+ * bpftrace folds them before it types anything: `-10 / 3` is -3; a result outside
+ * [INT64_MIN, UINT64_MAX] or a division by 0 is an error.
+ */
+function foldLiterals(e: A.Expr, depth = 0): Folded {
+  if (e.kind === 'Int') return { value: e.value };
+  if (e.kind !== 'Unary' && e.kind !== 'Binary') return undefined;
+  // macro expansion shares argument subtrees, so a tree can be exponentially bigger than its
+  // nodes: each node is folded once; past the compiler's depth limit nothing is folded (the
+  // compiler reports the depth)
+  if (folding.has(e)) return folding.get(e);
+  if (depth > MAX_COMPILE_DEPTH) return undefined;
+  const folded = foldNode(e, depth);
+  folding.set(e, folded);
+  return folded;
+}
+
+/** What each Unary and Binary node folded to (see foldLiterals). */
+const folding = new WeakMap<A.Expr, Folded>();
+
+function foldNode(e: A.Unary | A.Binary, depth: number): Folded {
+  if (e.kind === 'Unary' && (e.op === '-' || e.op === '~')) {
+    const inner = foldLiterals(e.operand, depth + 1);
+    if (inner === undefined || !('value' in inner)) return inner;
+    if (e.op === '~') return { value: BigInt.asUintN(64, ~inner.value) };
+    const v = -inner.value;
+    return v < INT64_MIN ? { error: FOLD_OVERFLOW, loc: e.loc } : { value: v };
+  }
+  if (e.kind !== 'Binary' || !['+', '-', '*', '/', '%', '&', '|', '^'].includes(e.op)) return undefined;
+  const l = foldLiterals(e.left, depth + 1);
+  const r = foldLiterals(e.right, depth + 1);
+  if (l === undefined || r === undefined) return undefined;
+  if (!('value' in l)) return l;
+  if (!('value' in r)) return r;
+  if ((e.op === '/' || e.op === '%') && r.value === 0n) return { error: divideByZeroMessage(e.op), loc: e.right.loc };
+  let v: bigint;
+  switch (e.op) {
+    case '+':
+      v = l.value + r.value;
+      break;
+    case '-':
+      v = l.value - r.value;
+      break;
+    case '*':
+      v = l.value * r.value;
+      break;
+    case '/':
+      v = l.value / r.value;
+      break;
+    case '%':
+      v = l.value % r.value;
+      break;
+    case '&':
+      v = BigInt.asUintN(64, l.value & r.value);
+      break;
+    case '|':
+      v = BigInt.asUintN(64, l.value | r.value);
+      break;
+    default:
+      v = BigInt.asUintN(64, l.value ^ r.value);
+      break;
+  }
+  return v < INT64_MIN || v > UINT64_MAX ? { error: FOLD_OVERFLOW, loc: e.loc } : { value: v };
+}
+
+function divideByZeroMessage(op: '/' | '%'): string {
+  return `${op === '/' ? 'division' : 'modulo'} by zero: the divisor is always 0`;
 }
 
 /** strftime over simulated time (ns since boot); %f is microseconds. */

@@ -310,3 +310,56 @@ test('lhist bounds are fixed by a map\'s first lhist: other bounds on the same m
   assertRefused([[two, refusal(two, 39, 57, 'Different lhist bounds in a single map unsupported', '@a is an lhist(n, 0, 10, 1) where it is first used; use the same bounds or another map')]]);
   assert.equal(run('BEGIN { @a[1] = lhist(1, 0, 10, 1); @a[2] = lhist(5, 0, 10, 1); @b = lhist(1, 0, 20, 2); exit(); }', { dryRun: true }).exitCode, 0);
 });
+
+test('a literal divisor of 0 and literal arithmetic out of 64 bits are refused when the program compiles', () => {
+  const literal = 'BEGIN { print(1 / 0); }';
+  const modulo = 'BEGIN { $x = 5; print($x % (2 - 2)); }';
+  const compound = 'BEGIN { $x = 5; $x /= 0; }';
+  const mapCompound = 'BEGIN { @x = 5; @x %= 0; }';
+  const overflow = 'BEGIN { print(18446744073709551615 + 1); }';
+  const underflow = 'BEGIN { print(-9223372036854775807 - 2); }';
+  assertRefused([
+    [literal, refusal(literal, 19, 20, 'division by zero: the divisor is always 0')],
+    [modulo, refusal(modulo, 29, 34, 'modulo by zero: the divisor is always 0')],
+    [compound, refusal(compound, 23, 24, 'division by zero: the divisor is always 0')],
+    [mapCompound, refusal(mapCompound, 23, 24, 'modulo by zero: the divisor is always 0')],
+    [overflow, refusal(overflow, 15, 39, 'unable to fold literals due to overflow or underflow')],
+    [underflow, refusal(underflow, 15, 39, 'unable to fold literals due to overflow or underflow')],
+  ]);
+});
+
+test('division and modulo truncate toward zero on signed values; a divisor of 0 at run time gives 1 with one warning and a count', () => {
+  const table: readonly (readonly [expression: string, printed: string])[] = [
+    ['-10 / 3', '-3'],
+    ['-10 % 3', '-1'],
+    ['10 / -3', '-3'],
+    ['7 % -3', '1'],
+    ['-7 / -2', '3'],
+    ['$m / 3', '-3'],
+    ['$m % 3', '-1'],
+    ['$m / -4', '2'],
+    // INT64_MIN / -1 wraps as 64-bit hardware division does
+    ['(-9223372036854775807 - 1) / $n', '-9223372036854775808'],
+    // a uint64 past INT64_MAX divides unsigned
+    ['~0 / 2', '9223372036854775807'],
+    ['18446744073709551615 % 10', '5'],
+  ];
+  for (const [expression, printed] of table) {
+    const r = run(`BEGIN { $m = -10; $n = -1; print(${expression}); exit(); }`);
+    assert.deepEqual([r.stdout, r.stderr, r.exitCode], [`${printed}\n\n\n`, '', 0], expression);
+  }
+  const zero = 'interval:ms:1 { $z = 0; @q = 5 / $z; @r = 7 % $z; $v = 9; $v /= $z; @v = $v; } interval:ms:5 { exit(); }';
+  const warned = (col: number, end: number): string =>
+    `stdin:1:${col}-${end}: WARNING: Divide or modulo by 0 detected. This can lead to unexpected results. 1 is being used as the result.\n${zero}\n${' '.repeat(col - 1)}${'~'.repeat(end - col)}\n`;
+  assert.deepEqual(run(zero), {
+    exitCode: 0,
+    stdout: '\n\n@q: 1\n@r: 1\n@v: 1\n',
+    stderr:
+      warned(30, 36) +
+      warned(43, 49) +
+      warned(59, 67) +
+      'WARNING: the division at stdin:1:30-36 was by 0 4 times; 1 was used as the result\n' +
+      'WARNING: the modulo at stdin:1:43-49 was by 0 4 times; 1 was used as the result\n' +
+      'WARNING: the division at stdin:1:59-67 was by 0 4 times; 1 was used as the result\n',
+  });
+});
