@@ -329,6 +329,8 @@ class Compiler {
   private currentSites: readonly ProbeSite[] = [];
   /** Static kinds of scratch variables, from their assignments. */
   private readonly varKinds = new Map<string, Kind>();
+  /** Elements of the tuple literal a scratch variable was assigned, when every assignment agrees. */
+  private readonly varTupleSizes = new Map<string, number | 'mixed'>();
   private currentSpecial: SpecialProbe | undefined;
   private scopes: Set<string>[] = [];
   /** `config = { missing_probes = ... }`: what an attach point that matches nothing does. */
@@ -923,7 +925,12 @@ class Compiler {
     if (target.kind === 'Variable') {
       const name = target.name;
       this.declareVar(name);
-      if (s.op === '=') this.varKinds.set(name, this.kindOf(s.value));
+      if (s.op === '=') {
+        this.varKinds.set(name, this.kindOf(s.value));
+        const size = s.value.kind === 'Tuple' ? s.value.elements.length : 'mixed';
+        const before = this.varTupleSizes.get(name);
+        this.varTupleSizes.set(name, before === undefined || before === size ? size : 'mixed');
+      }
       const value = this.expr(s.value);
       if (s.op === '=') {
         return (c) => {
@@ -996,6 +1003,7 @@ class Compiler {
       this.diags.push(errorAt(`${kind}() requires ${lo === hi ? lo : `${lo} or ${hi}`} argument${hi === 1 ? '' : 's'} (${call.args.length} provided)`, call.loc));
       return () => Flow.Normal;
     }
+    if (call.args[0] !== undefined) this.requireInteger(call, call.args[0]);
     /** A literal argument's value; a negative literal is a `-` applied to one. NaN for anything else. */
     const literal = (i: number): number => {
       const a = call.args[i];
@@ -1110,6 +1118,8 @@ class Compiler {
       case 'Tuple':
         return 'tuple';
       case 'Builtin':
+        if (e.name === 'curtask') return 'pointer';
+        if (e.name === 'args') return 'other';
         return e.name === 'comm' || e.name === 'probe' || e.name === 'func' || e.name === 'kstack' || e.name === 'ustack' ? 'string' : 'int';
       case 'Binary':
         return ['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(e.op) ? 'bool' : 'int';
@@ -1262,6 +1272,16 @@ class Compiler {
       case 'FieldAccess':
         return this.field(e);
       case 'TupleAccess': {
+        const objectKind = this.kindOf(e.object);
+        if (objectKind === 'int' || objectKind === 'string' || objectKind === 'bool') {
+          this.diags.push(errorAt(`Can not access index '${e.index}' on expression of type '${this.bpftraceTypeName(e.object, objectKind)}'`, e.loc));
+          return () => 0n;
+        }
+        const size = this.tupleSize(e.object);
+        if (size !== undefined && e.index >= size) {
+          this.diags.push(errorAt(`Invalid tuple index: ${e.index}. Found ${size} elements in tuple.`, e.loc));
+          return () => 0n;
+        }
         const obj = this.expr(e.object);
         const i = e.index;
         return (c) => {
@@ -1331,9 +1351,14 @@ class Compiler {
           this.diags.push(errorAt('The retval builtin can only be used with kretprobe and uretprobe probes', e.loc));
         }
         return (c) => BigInt(c.hit?.retval ?? 0);
-      case 'args':
-        if (!site || site.provider !== 'tracepoint') this.diags.push(errorAt('The args builtin can only be used with tracepoint/fentry/uprobe probes', e.loc));
-        return () => 0n;
+      case 'args': {
+        if (!site || site.provider !== 'tracepoint') {
+          this.diags.push(errorAt('The args builtin can only be used with tracepoint/fentry/uprobe probes', e.loc));
+          return () => 0n;
+        }
+        // the whole record, as print(args) prints it: `{ .dev = 8388608, .sector = 2048, ... }`
+        return (c) => new RecordValue((c.hit?.site.fields ?? site.fields).map(([, name]) => [name, fieldValue(c.hit?.fields[name])] as const));
+      }
       case 'curtask':
         return (c) => {
           const t = this.m.k.tasks.find((x) => x.pid === c.tid);
@@ -1378,6 +1403,11 @@ class Compiler {
       return (c) => fieldValue(c.hit?.fields[name]);
     }
     const structName = this.staticStruct(e.object);
+    const objectKind = structName === undefined ? this.kindOf(e.object) : 'pointer';
+    if (objectKind === 'int' || objectKind === 'string' || objectKind === 'bool') {
+      this.diags.push(errorAt(`Can not access field '${e.field}' on expression of type '${this.bpftraceTypeName(e.object, objectKind)}'`, e.loc));
+      return () => 0n;
+    }
     if (structName !== undefined && !BTF.get(structName)?.members.has(e.field)) {
       this.diags.push(errorAt(`Struct/union of type 'struct ${structName}' does not contain a field named '${e.field}'`, e.loc));
       return () => 0n;
@@ -1396,6 +1426,16 @@ class Compiler {
       if (o instanceof RecordValue) return o.get(name) ?? 0n;
       return 0n;
     };
+  }
+
+  /** How many elements the tuple `e` has, when it is known statically: a literal, or a variable only ever assigned literals of one size. */
+  private tupleSize(e: A.Expr): number | undefined {
+    if (e.kind === 'Tuple') return e.elements.length;
+    if (e.kind === 'Variable') {
+      const size = this.varTupleSizes.get(e.name);
+      return typeof size === 'number' ? size : undefined;
+    }
+    return undefined;
   }
 
   /** The BTF struct an expression points to, when known statically: casts and member chains. */
@@ -1501,6 +1541,17 @@ class Compiler {
     return { filename: source.name, line: loc.line, col: loc.col, colEnd, source: source.lineText(loc.line) };
   }
 
+  /**
+   * A function argument that must be an integer: a string, tuple or bool is refused now, as
+   * bpftrace refuses it (it would otherwise read as 0 and count in the wrong bucket).
+   */
+  private requireInteger(call: A.Call, arg: A.Expr): void {
+    const kind = this.kindOf(arg);
+    if (kind === 'string' || kind === 'tuple' || kind === 'bool') {
+      this.diags.push(errorAt(`${call.name}() only supports integer arguments (${this.bpftraceTypeName(arg, kind)} provided)`, arg.loc));
+    }
+  }
+
   /** A folded literal expression as code: its value, or 0 once why it has none is reported. */
   private constant(folded: NonNullable<Folded>): ExprFn {
     if ('value' in folded) {
@@ -1575,8 +1626,21 @@ class Compiler {
         return v instanceof ObjPointer ? new ObjPointer({ ...v.ptr, structName }) : v;
       };
     }
+    if (t.kind === 'TaggedType') {
+      this.diags.push(errorAt(`Cannot cast to ${t.tag} type '${t.tag} ${t.name}': only to integers and pointers`, t.loc, { hint: `cast to a pointer, e.g. (${t.tag} ${t.name} *)arg0` }));
+      return () => 0n;
+    }
     if (t.kind === 'NamedType') {
       const it = intTypeByName(t.name);
+      if (!it && !C_SCALAR_BYTES.has(t.name) && t.name !== 'bool') {
+        this.diags.push(errorAt(`Unknown type: '${t.name}'`, t.loc, { hint: 'casts take integer types (int8 ... uint64, u32, ...) and pointers, e.g. (struct request *)arg0' }));
+        return () => 0n;
+      }
+      const from = this.kindOf(e.operand);
+      if (from === 'string' || from === 'tuple') {
+        this.diags.push(errorAt(`Cannot cast from '${this.bpftraceTypeName(e.operand, from)}' to '${t.name}'`, e.loc));
+        return () => 0n;
+      }
       if (it) return (c) => wrapInt(toBig(operand(c)), it);
     }
     return operand;
@@ -1792,6 +1856,7 @@ class Compiler {
       }
       case 'strerror': {
         if (!arity(1, 1)) return () => '';
+        this.requireInteger(e, args[0]!);
         const v = this.expr(args[0]!);
         return (c) => {
           const n = Number(toBig(v(c)));

@@ -363,3 +363,33 @@ test('division and modulo truncate toward zero on signed values; a divisor of 0 
       'WARNING: the division at stdin:1:59-67 was by 0 4 times; 1 was used as the result\n',
   });
 });
+
+test('types are checked when the program compiles: aggregation and strerror arguments, fields and tuple indexes, casts', () => {
+  const table: readonly (readonly [program: string, col: number, end: number, message: string, hint?: string])[] = [
+    ['BEGIN { @a = hist("a"); }', 19, 22, 'hist() only supports integer arguments (string[2] provided)'],
+    ['BEGIN { @a = lhist("a", 0, 10, 1); }', 20, 23, 'lhist() only supports integer arguments (string[2] provided)'],
+    ['BEGIN { @a = sum(true); }', 18, 22, 'sum() only supports integer arguments (bool provided)'],
+    ['BEGIN { print(strerror("a")); }', 24, 27, 'strerror() only supports integer arguments (string[2] provided)'],
+    ['tracepoint:block:block_rq_issue { print(args.rwbs.x); }', 41, 52, "Can not access field 'x' on expression of type 'string'"],
+    ['BEGIN { $x = 1; print($x.y); }', 23, 27, "Can not access field 'y' on expression of type 'int64'"],
+    ['BEGIN { $t = (1, 2); print($t.5); }', 28, 32, 'Invalid tuple index: 5. Found 2 elements in tuple.'],
+    ['BEGIN { print((1, 2).2); }', 15, 23, 'Invalid tuple index: 2. Found 2 elements in tuple.'],
+    ['BEGIN { $x = 1; print($x.0); }', 23, 27, "Can not access index '0' on expression of type 'int64'"],
+    ['BEGIN { print((foo)1); }', 16, 19, "Unknown type: 'foo'", 'casts take integer types (int8 ... uint64, u32, ...) and pointers, e.g. (struct request *)arg0'],
+    ['BEGIN { print((int8)"s"); }', 15, 24, "Cannot cast from 'string[2]' to 'int8'"],
+    ['BEGIN { print((struct request)1); }', 16, 30, "Cannot cast to struct type 'struct request': only to integers and pointers", 'cast to a pointer, e.g. (struct request *)arg0'],
+  ];
+  assertRefused(table.map(([program, col, end, message, hint]) => [program, refusal(program, col, end, message, hint)] as const));
+  // what stays allowed: a tuple variable of one size, records, a task's fields, casts to integers
+  const fine = 'kprobe:vfs_read { $t = (1, "a"); $t = (2, "b"); $r = (a = 1); printf("%d %s %d %d %d\\n", $t.0, $t.1, $r.a, curtask.pid, (uint8)257); exit(); }';
+  assert.deepEqual(run(fine), { exitCode: 0, stdout: '2 b 1 4 1\n\n\n', stderr: '' });
+});
+
+test('print(args) prints a tracepoint\'s fields as a record, as bpftrace does', () => {
+  const r = run('tracepoint:block:block_rq_issue { print(args); $a = args; printf("%d\\n", $a.bytes); exit(); }');
+  assert.deepEqual(r, {
+    exitCode: 0,
+    stdout: '{ .dev = 271581184, .sector = 521613056, .nr_sector = 8, .bytes = 4096, .ioprio = 0, .rwbs = R, .comm = rand-direct, .cmd =  }\n4096\n\n\n',
+    stderr: '',
+  });
+});
