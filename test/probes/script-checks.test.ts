@@ -17,7 +17,7 @@ interface Outcome {
 }
 
 /** Runs `program` on `default` (quiet: no "Attached" line), for `durationNs` unless dry. */
-function run(program: string, opts: { dryRun?: boolean; durationNs?: number; format?: 'text' | 'json' } = {}): Outcome {
+function run(program: string, opts: { dryRun?: boolean; durationNs?: number; format?: 'text' | 'json'; positional?: readonly string[] } = {}): Outcome {
   const durationNs = opts.durationNs ?? 20e6;
   const m = prepareRun(scenario('default'), { seed: 1, durationNs });
   let stdout = '';
@@ -31,7 +31,7 @@ function run(program: string, opts: { dryRun?: boolean; durationNs?: number; for
         if (stream === 'stdout') stdout += t;
         else stderr += t;
       },
-      { quiet: true, dryRun: opts.dryRun ?? false, format: opts.format ?? 'text' },
+      { quiet: true, dryRun: opts.dryRun ?? false, format: opts.format ?? 'text', positional: opts.positional ?? [] },
     ),
   );
   return { exitCode: r.exitCode, stdout, stderr };
@@ -392,4 +392,48 @@ test('print(args) prints a tracepoint\'s fields as a record, as bpftrace does', 
     stdout: '{ .dev = 271581184, .sector = 521613056, .nr_sector = 8, .bytes = 4096, .ioprio = 0, .rwbs = R, .comm = rand-direct, .cmd =  }\n4096\n\n\n',
     stderr: '',
   });
+});
+
+test('no misleading output: ksym of an unknown address, strftime of a negative time, unroll and func where they cannot be, bool options', () => {
+  const printed: readonly (readonly [expression: string, text: string])[] = [
+    // every simulated address is unknown: the 64-bit address in hex (it printed 0x-1)
+    ['ksym(-1)', '0xffffffffffffffff'],
+    ['ksym(4096)', '0x1000'],
+    // a time is a uint64 of nanoseconds (it printed -1:-1:-1 -1 0000-1)
+    ['strftime("%H:%M:%S %s %f", -1)', '23:34:33 18446744073 709551'],
+    ['strftime("%H:%M:%S %f", 3723000004000)', '01:02:03 000004'],
+  ];
+  for (const [expression, text] of printed) {
+    const r = run(`BEGIN { print(${expression}); exit(); }`);
+    assert.deepEqual([r.stdout, r.stderr], [`${text}\n\n\n`, ''], expression);
+  }
+  const unrollHint = 'the count is fixed when the program compiles, e.g. unroll(5); loop a count known only at run time with for ($i : 0..$n)';
+  const unrollVar = 'BEGIN { $n = 3; unroll($n) { printf("x\\n"); } }';
+  const unrollParam = 'BEGIN { unroll($1) { printf("x\\n"); } }';
+  const funcBegin = 'BEGIN { print(func); }';
+  const funcInterval = 'interval:ms:1 { print(func); }';
+  const funcHint = 'func is the traced function of a kprobe or kretprobe';
+  assertRefused([
+    [unrollVar, refusal(unrollVar, 24, 26, 'unroll count must be an integer literal', unrollHint)],
+    [unrollParam, refusal(unrollParam, 16, 18, 'unroll count is not given: the parameter $1 must be an integer', unrollHint)],
+    [funcBegin, refusal(funcBegin, 15, 19, 'The func builtin can not be used with begin probes', funcHint)],
+    [funcInterval, refusal(funcInterval, 23, 27, 'The func builtin can not be used with interval probes', funcHint)],
+  ]);
+  // a literal sum and a positional parameter are fixed at compile time
+  assert.equal(run('BEGIN { unroll(1 + 1) { printf("x"); } unroll($1) { printf("y"); } exit(); }', { positional: ['3'] }).stdout, 'xxyyy\n\n');
+  assert.equal(run('kprobe:vfs_read { print(func); exit(); }').stdout, 'vfs_read\n\n\n');
+  // bool options take true/false (1/0, yes/no); anything else was read as true
+  const flag = 'BEGIN { printf("%d %d\\n", getopt("x", true), getopt("y")); exit(); }';
+  const table: readonly (readonly [args: readonly string[], printed: string])[] = [
+    [[], '1 0'],
+    [['--x=false', '--y'], '0 1'],
+    [['--x=0', '--y=TRUE'], '0 1'],
+    [['--x=no', '--y=yes'], '0 1'],
+  ];
+  for (const [args, out] of table) assert.equal(run(flag, { positional: args }).stdout, `${out}\n\n\n`, args.join(' '));
+  const bad = run(flag, { positional: ['--x=banana'], dryRun: true });
+  assert.deepEqual(
+    [bad.exitCode, bad.stderr],
+    [2, refusal(flag, 27, 44, "getopt: --x is a bool option: its value must be true or false, not 'banana'", '--x alone is true; --x=false turns it off')],
+  );
 });
