@@ -396,6 +396,10 @@ class Compiler {
       }
     }
     this.checkSizes();
+    for (const i of this.program.imports) {
+      // SIMPLIFICATION: bpftrace imports .bt libraries from disk; a kiotrace script is one file
+      this.diags.push(errorAt(`import "${i.path}": kiotrace does not import script files`, i.loc, { hint: 'put the macros and probes of the library in this script' }));
+    }
     for (const p of this.program.probes) {
       const resolved = this.resolveProbe(p);
       if (!resolved) continue;

@@ -437,3 +437,24 @@ test('no misleading output: ksym of an unknown address, strftime of a negative t
     [2, refusal(flag, 27, 44, "getopt: --x is a bool option: its value must be true or false, not 'banana'", '--x alone is true; --x=false turns it off')],
   );
 });
+
+test('the preprocessor refuses what it would silently skip: quoted includes (no file is read), imports, unknown directives', () => {
+  const lines = (first: string): string => `${first}\nBEGIN { exit(); }`;
+  // an import statement is underlined without its ';'
+  const refusedLine = (first: string, message: string, hint?: string): string => {
+    const width = first.endsWith(';') ? first.length - 1 : first.length;
+    return [`stdin:1:1-${width + 1}: ERROR: ${message}`, first, '~'.repeat(width), ...(hint !== undefined ? [`HINT: ${hint}`] : [])].join('\n') + '\n';
+  };
+  const table: readonly (readonly [first: string, message: string, hint?: string])[] = [
+    ['#include "/etc/passwd"', '#include "/etc/passwd": kiotrace does not read files a script includes; kernel types come from the simulated BTF', 'use #include <linux/...> for kernel headers, or put the definitions in the script'],
+    ['import "foo";', 'import "foo": kiotrace does not import script files', 'put the macros and probes of the library in this script'],
+    ['#nonsense', 'invalid preprocessing directive #nonsense'],
+    ['#error stop here', '#error stop here'],
+    ['#include', '#include expects "FILENAME" or <FILENAME>'],
+    ['#define 5', '#define: expected a macro name'],
+  ];
+  assertRefused(table.map(([first, message, hint]) => [lines(first), refusedLine(first, message, hint)] as const));
+  // still fine: a shebang, pragmas, the null directive, unknown directives in a false #if, kernel headers
+  const fine = '#!/usr/bin/env bpftrace\n#pragma once\n#\n#if 0\n#nonsense\n#endif\n#include <linux/sched.h>\n#include <linux/blkdev.h>\nBEGIN { print(TASK_RUNNING); exit(); }';
+  assert.deepEqual(run(fine), { exitCode: 0, stdout: '0\n\n\n', stderr: '' });
+});
