@@ -9,6 +9,7 @@ import { scriptOptions } from '../helpers/script.js';
 import { prepareRun } from '../../tui/run.js';
 import { runScript } from '../../probes/script.js';
 import { globMatches } from '../../core/index.js';
+import { excerptLines } from './excerpt.js';
 
 interface Outcome {
   readonly exitCode: number;
@@ -39,7 +40,7 @@ function run(program: string, opts: { dryRun?: boolean; durationNs?: number; for
 
 /** `stdin:1:COL-END: ERROR: message`, the program, `~` under [col, end), then any hint. */
 function refusal(program: string, col: number, end: number, message: string, hint?: string): string {
-  return [`stdin:1:${col}-${end}: ERROR: ${message}`, program, ' '.repeat(col - 1) + '~'.repeat(end - col), ...(hint !== undefined ? [`HINT: ${hint}`] : [])].join('\n') + '\n';
+  return [`stdin:1:${col}-${end}: ERROR: ${message}`, excerptLines(program, col, end), ...(hint !== undefined ? [`HINT: ${hint}`] : [])].join('\n') + '\n';
 }
 
 /** Each program must be refused by --dry-run with exactly this text on stderr, exit 2. */
