@@ -93,7 +93,14 @@ function excerpt(loc: Loc, source: SourceFile): string[] {
       const text = source.lineText(n);
       if (text === undefined) continue;
       const shown = printableText(text, { keepTabs: true });
-      out.push(shown.length > MAX_EXCERPT_WIDTH ? printableText(text.slice(0, MAX_EXCERPT_WIDTH), { keepTabs: true }).replace(/[\ud800-\udbff]$/, '') + CUT : shown);
+      if (shown.length <= MAX_EXCERPT_WIDTH) {
+        out.push(shown);
+        continue;
+      }
+      // cut at 160 code units, not inside a surrogate pair (whose half would show as an escape)
+      const high = text.charCodeAt(MAX_EXCERPT_WIDTH - 1);
+      const cutAt = high >= 0xd800 && high <= 0xdbff ? MAX_EXCERPT_WIDTH - 1 : MAX_EXCERPT_WIDTH;
+      out.push(printableText(text.slice(0, cutAt), { keepTabs: true }) + CUT);
     }
     return out;
   }
