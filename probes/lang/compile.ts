@@ -19,7 +19,22 @@ import {
 import type * as A from './ast.js';
 import { errorAt, warningAt, type Diagnostic } from './diagnostics.js';
 import { PROVIDER_ALIASES, resolveSpec } from '../attach.js';
-import { checkLhistArgs, MapStore, type AggKind, type BpfMap } from './maps.js';
+import {
+  bucketsBytes,
+  checkLhistArgs,
+  DEFAULT_MAX_MAP_KEYS,
+  formatBytes,
+  histBucketCount,
+  KEY_LEVEL_BYTES,
+  lhistBucketCount,
+  MAP_ENTRY_BYTES,
+  MapStore,
+  OBJECT_HEADER_BYTES,
+  SMALL_VALUE_BYTES,
+  stringBytes,
+  type AggKind,
+  type BpfMap,
+} from './maps.js';
 import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intTypeByName, literalIntType, ownValue, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
@@ -249,6 +264,16 @@ const ERRNO_TEXT: Readonly<Record<number, string>> = {
   28: 'No space left on device',
 };
 
+/** The values a bool getopt() option takes, lower case. */
+const BOOL_WORDS: ReadonlyMap<string, boolean> = new Map([
+  ['true', true],
+  ['1', true],
+  ['yes', true],
+  ['false', false],
+  ['0', false],
+  ['no', false],
+]);
+
 const SYSCALL_NAMES = new Map<number, string>(Object.entries(SYSCALL_NR).map(([n, nr]) => [nr, n]));
 
 function levenshtein(a: string, b: string): number {
@@ -307,11 +332,15 @@ class Compiler {
   private readonly shapeChecks: (() => void)[] = [];
   /** `hist()` bits of each histogram map, fixed by its first use. */
   private readonly histBits = new Map<string, number>();
+  /** `lhist()` bounds of each linear histogram map, fixed by its first use. */
+  private readonly lhistBounds = new Map<string, { readonly min: number; readonly max: number; readonly step: number }>();
   /** Key types fixed by a map's first keyed use, as bpftrace fixes them: per element kind and spelled type. */
   private readonly mapKeys = new Map<string, { kinds: readonly Kind[]; typeName: string }>();
   private currentSites: readonly ProbeSite[] = [];
   /** Static kinds of scratch variables, from their assignments. */
   private readonly varKinds = new Map<string, Kind>();
+  /** Elements of the tuple literal a scratch variable was assigned, when every assignment agrees. */
+  private readonly varTupleSizes = new Map<string, number | 'mixed'>();
   private currentSpecial: SpecialProbe | undefined;
   private scopes: Set<string>[] = [];
   /** `config = { missing_probes = ... }`: what an attach point that matches nothing does. */
@@ -327,6 +356,10 @@ class Compiler {
   private suggestions = 0;
   /** `config = { max_strlen = N }`: the longest string literal is one byte less. */
   private maxStrlen = DEFAULT_MAX_STRLEN;
+  /** `config = { max_map_keys = N }`: the keys of a map not declared with `let`. */
+  private maxMapKeys = DEFAULT_MAX_MAP_KEYS;
+  /** What one entry of each keyed map may take at most (estimated heap bytes), and where the map is first used. */
+  private readonly mapEntryBytes = new Map<string, { loc: Loc; keyBytes: number; valueBytes: number }>();
   /** Statements and expressions being compiled, one inside the other (see enterLevel). */
   private compileDepth = 0;
   /** Statements and expressions compiled so far, macro bodies once per expansion. */
@@ -363,6 +396,10 @@ class Compiler {
       }
     }
     this.checkSizes();
+    for (const i of this.program.imports) {
+      // SIMPLIFICATION: bpftrace imports .bt libraries from disk; a kiotrace script is one file
+      this.diags.push(errorAt(`import "${i.path}": kiotrace does not import script files`, i.loc, { hint: 'put the macros and probes of the library in this script' }));
+    }
     for (const p of this.program.probes) {
       const resolved = this.resolveProbe(p);
       if (!resolved) continue;
@@ -394,6 +431,7 @@ class Compiler {
       }
     }
     for (const check of this.shapeChecks) check();
+    this.checkMapMemory();
     if (probes.length === 0 && !this.diags.some((d) => d.severity === 'error')) {
       // bpftrace: "No probes to attach"; an empty program or one of only comments ends up here
       const first = this.program.probes[0];
@@ -445,7 +483,7 @@ class Compiler {
     };
     this.maxStrlen = count('max_strlen', 1, MAX_STRLEN_CEILING) ?? DEFAULT_MAX_STRLEN;
     const keysCeiling = maxMapKeysCeiling(this.maxStrlen);
-    count('max_map_keys', 1, keysCeiling, memoryHint);
+    this.maxMapKeys = count('max_map_keys', 1, keysCeiling, memoryHint) ?? DEFAULT_MAX_MAP_KEYS;
     for (const d of this.program.mapDecls) {
       if (!MAP_DECL_TYPES.includes(d.mapType)) {
         this.diags.push(errorAt(`Invalid bpf map type: ${d.mapType}`, d.loc, { hint: `Valid map types: ${MAP_DECL_TYPES.join(', ')}` }));
@@ -455,6 +493,48 @@ class Compiler {
         this.rt.store.declare(d.name, { maxEntries: Number(d.maxEntries), lru: d.mapType.includes('lru') });
       }
     }
+  }
+
+  /**
+   * A map that would outgrow the maps' memory budget by itself, full with entries of the largest
+   * kind its keys and values can be (strings of max_strlen, every histogram bucket), is refused:
+   * at run time all maps share the budget and a new key that does not fit is refused.
+   */
+  private checkMapMemory(): void {
+    const budget = this.rt.store.memoryBudgetBytes;
+    const declared = new Map(this.program.mapDecls.map((d) => [d.name, Number(d.maxEntries)] as const));
+    for (const [name, est] of this.mapEntryBytes) {
+      if (this.mapShapes.get(name) !== true) continue;
+      const keys = declared.get(name) ?? this.maxMapKeys;
+      const entryBytes = MAP_ENTRY_BYTES + est.keyBytes + est.valueBytes;
+      if (keys * entryBytes <= budget) continue;
+      const fits = Math.max(1, Math.floor(budget / entryBytes));
+      const how = declared.has(name) ? `declare it smaller: let ${name} = hash(${fits})` : `lower max_map_keys to ${fits} or declare the map smaller: let ${name} = hash(${fits})`;
+      this.diags.push(
+        errorAt(`${name}: ${keys} keys of up to ${formatBytes(entryBytes)} each could take ${formatBytes(keys * entryBytes)}, more than the ${formatBytes(budget)} kiotrace keeps for all maps`, est.loc, {
+          hint: how,
+        }),
+      );
+    }
+  }
+
+  /** What the key or value `e` may take in a map at most (estimated heap bytes): strings max_strlen long unless known shorter. */
+  private staticBytes(e: A.Expr): number {
+    if (e.kind === 'Tuple') return e.elements.reduce((n, x) => n + this.staticBytes(x), OBJECT_HEADER_BYTES);
+    const kind = this.kindOf(e);
+    if (kind === 'string') {
+      if (e.kind === 'String') return stringBytes(e.value.length);
+      if (e.kind === 'Builtin' && e.name === 'comm') return stringBytes(16);
+      return stringBytes(this.maxStrlen);
+    }
+    return kind === 'int' || kind === 'bool' ? SMALL_VALUE_BYTES : OBJECT_HEADER_BYTES;
+  }
+
+  /** Notes the largest key or value a map is given (see checkMapMemory). */
+  private noteEntryBytes(ref: A.MapRef, part: 'keyBytes' | 'valueBytes', bytes: number): void {
+    const est = this.mapEntryBytes.get(ref.name);
+    if (!est) this.mapEntryBytes.set(ref.name, { loc: ref.loc, keyBytes: 0, valueBytes: 0, [part]: bytes });
+    else est[part] = Math.max(est[part], bytes);
   }
 
   // ---- attach points --------------------------------------------------------------------------
@@ -694,9 +774,22 @@ class Compiler {
         };
       }
       case 'Unroll': {
-        const n = s.count.kind === 'Int' ? Number(s.count.value) : NaN;
-        if (!(n >= 1)) this.diags.push(errorAt('unroll minimum value is 1', s.count.loc));
-        else if (n > 100) this.diags.push(errorAt('unroll maximum value is 100', s.count.loc));
+        // the count is fixed when the program compiles: a literal, literal arithmetic or a positional parameter
+        const positional = s.count.kind === 'Positional' ? this.positionalArgs[s.count.index - 1] : undefined;
+        const folded = s.count.kind === 'Positional' ? (positional !== undefined && /^\d+$/.test(positional) ? { value: BigInt(positional) } : undefined) : foldLiterals(s.count);
+        let n = NaN;
+        if (folded === undefined) {
+          this.diags.push(
+            errorAt(s.count.kind === 'Positional' ? `unroll count ${positional === undefined ? 'is not given' : `'${positional}' is not an integer`}: the parameter $${s.count.index} must be an integer` : 'unroll count must be an integer literal', s.count.loc, {
+              hint: 'the count is fixed when the program compiles, e.g. unroll(5); loop a count known only at run time with for ($i : 0..$n)',
+            }),
+          );
+        } else if (!('value' in folded)) this.diags.push(errorAt(folded.error, folded.loc));
+        else {
+          n = Number(folded.value);
+          if (!(n >= 1)) this.diags.push(errorAt('unroll minimum value is 1', s.count.loc));
+          else if (n > 100) this.diags.push(errorAt('unroll maximum value is 100', s.count.loc));
+        }
         const body = this.block(s.body);
         return (c) => {
           for (let i = 0; i < n; i++) {
@@ -757,6 +850,8 @@ class Compiler {
 
   private noteMap(ref: A.MapRef, kind: Kind | AggKind, keyed: boolean, value?: A.Expr, useLoc: Loc = ref.loc): void {
     if (!this.useMapShape(ref, keyed, useLoc)) return;
+    if (value) this.noteEntryBytes(ref, 'valueBytes', this.staticBytes(value));
+    else if (kind === 'int') this.noteEntryBytes(ref, 'valueBytes', SMALL_VALUE_BYTES);
     const prev = this.mapKinds.get(ref.name);
     const typeName = value ? this.bpftraceTypeName(value, kind) : kind;
     if (!prev) {
@@ -813,6 +908,7 @@ class Compiler {
     if (key.kind !== 'Tuple' && kinds[0] === 'tuple') return this.expr(key);
     const names = parts.map((p, i) => this.bpftraceTypeName(p, kinds[i]!));
     const typeName = parts.length > 1 ? `(${names.join(',')})` : names[0]!;
+    this.noteEntryBytes(ref, 'keyBytes', parts.reduce((n, p) => n + this.staticBytes(p), (parts.length - 1) * KEY_LEVEL_BYTES));
     const prev = this.mapKeys.get(ref.name);
     if (!prev) {
       this.mapKeys.set(ref.name, { kinds, typeName });
@@ -856,7 +952,12 @@ class Compiler {
     if (target.kind === 'Variable') {
       const name = target.name;
       this.declareVar(name);
-      if (s.op === '=') this.varKinds.set(name, this.kindOf(s.value));
+      if (s.op === '=') {
+        this.varKinds.set(name, this.kindOf(s.value));
+        const size = s.value.kind === 'Tuple' ? s.value.elements.length : 'mixed';
+        const before = this.varTupleSizes.get(name);
+        this.varTupleSizes.set(name, before === undefined || before === size ? size : 'mixed');
+      }
       const value = this.expr(s.value);
       if (s.op === '=') {
         return (c) => {
@@ -866,9 +967,10 @@ class Compiler {
         };
       }
       const op = s.op.slice(0, -1) as A.BinaryOp;
+      const divideByZero = op === '/' || op === '%' ? this.divisorCheck(op, s.value, s.loc) : undefined;
       return (c) => {
         this.tick(c, s.loc);
-        c.vars.set(name, binop(op, c.vars.get(name) ?? 0n, value(c)));
+        c.vars.set(name, binop(op, c.vars.get(name) ?? 0n, value(c), divideByZero));
         return Flow.Normal;
       };
     }
@@ -892,6 +994,7 @@ class Compiler {
       };
     }
     const op = s.op.slice(0, -1) as A.BinaryOp;
+    const divideByZero = op === '/' || op === '%' ? this.divisorCheck(op, s.value, s.loc) : undefined;
     return (c) => {
       this.tick(c, s.loc);
       const map = store.map(mapName);
@@ -900,7 +1003,7 @@ class Compiler {
         const d = toBig(value(c));
         map.increment(k, op === '+' ? d : -d);
       } else {
-        map.assign(k, binop(op, map.get(k), value(c)));
+        map.assign(k, binop(op, map.get(k), value(c), divideByZero));
       }
       return Flow.Normal;
     };
@@ -927,6 +1030,7 @@ class Compiler {
       this.diags.push(errorAt(`${kind}() requires ${lo === hi ? lo : `${lo} or ${hi}`} argument${hi === 1 ? '' : 's'} (${call.args.length} provided)`, call.loc));
       return () => Flow.Normal;
     }
+    if (call.args[0] !== undefined) this.requireInteger(call, call.args[0]);
     /** A literal argument's value; a negative literal is a `-` applied to one. NaN for anything else. */
     const literal = (i: number): number => {
       const a = call.args[i];
@@ -965,6 +1069,7 @@ class Compiler {
           if (first === undefined) this.histBits.set(mapName, bits);
           else if (first !== bits) this.diags.push(errorAt(`hist: bits ${bits} on ${mapName}, which is a histogram with bits ${first}`, call.loc));
         }
+        if (!Number.isNaN(bits)) this.noteEntryBytes(ref, 'valueBytes', bucketsBytes(histBucketCount(Math.min(5, Math.max(0, bits)))));
         update = (c, map) => map.hist(k(c), toBig(v!(c)), bits);
         break;
       }
@@ -979,6 +1084,20 @@ class Compiler {
               ? ['lhist: invalid step value']
               : checkLhistArgs(mn, mx, st);
         for (const p of problems) this.diags.push(errorAt(p, call.loc));
+        if (problems.length === 0) {
+          const bounds = { min: mn, max: mx, step: st };
+          const first = this.lhistBounds.get(mapName);
+          if (first === undefined) this.lhistBounds.set(mapName, bounds);
+          else if (first.min !== mn || first.max !== mx || first.step !== st) {
+            // the buckets are fixed by the first: the map's later updates would land in the wrong ones
+            this.diags.push(
+              errorAt('Different lhist bounds in a single map unsupported', call.loc, {
+                hint: `${mapName} is an lhist(n, ${first.min}, ${first.max}, ${first.step}) where it is first used; use the same bounds or another map`,
+              }),
+            );
+          }
+          this.noteEntryBytes(ref, 'valueBytes', bucketsBytes(lhistBucketCount(bounds)));
+        }
         update = (c, map) => map.lhist(k(c), toBig(v!(c)), mn, mx, st);
         break;
       }
@@ -1026,6 +1145,8 @@ class Compiler {
       case 'Tuple':
         return 'tuple';
       case 'Builtin':
+        if (e.name === 'curtask') return 'pointer';
+        if (e.name === 'args') return 'other';
         return e.name === 'comm' || e.name === 'probe' || e.name === 'func' || e.name === 'kstack' || e.name === 'ustack' ? 'string' : 'int';
       case 'Binary':
         return ['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(e.op) ? 'bool' : 'int';
@@ -1132,9 +1253,15 @@ class Compiler {
         };
       }
       case 'Binary': {
+        const folded = foldLiterals(e);
+        if (folded !== undefined) return this.constant(folded);
         const l = this.expr(e.left);
         const r = this.expr(e.right);
         const op = e.op;
+        if (op === '/' || op === '%') {
+          const divideByZero = this.divisorCheck(op, e.right, e.loc);
+          return (c) => binop(op, l(c), r(c), divideByZero);
+        }
         if (op === '&&') return (c) => truthy(l(c)) && truthy(r(c));
         if (op === '||') return (c) => truthy(l(c)) || truthy(r(c));
         // integer comparisons are the usual predicates: give them a closure each, without the switch
@@ -1172,6 +1299,16 @@ class Compiler {
       case 'FieldAccess':
         return this.field(e);
       case 'TupleAccess': {
+        const objectKind = this.kindOf(e.object);
+        if (objectKind === 'int' || objectKind === 'string' || objectKind === 'bool') {
+          this.diags.push(errorAt(`Can not access index '${e.index}' on expression of type '${this.bpftraceTypeName(e.object, objectKind)}'`, e.loc));
+          return () => 0n;
+        }
+        const size = this.tupleSize(e.object);
+        if (size !== undefined && e.index >= size) {
+          this.diags.push(errorAt(`Invalid tuple index: ${e.index}. Found ${size} elements in tuple.`, e.loc));
+          return () => 0n;
+        }
         const obj = this.expr(e.object);
         const i = e.index;
         return (c) => {
@@ -1234,16 +1371,25 @@ class Compiler {
       case 'probe':
         return (c) => c.probeName;
       case 'func':
-        if (!site || site.provider === 'tracepoint') this.diags.push(errorAt('The func builtin can not be used with tracepoint probes', e.loc));
+        if (!site || site.provider === 'tracepoint') {
+          // a begin, end, interval or profile probe runs in no kernel function
+          const where = site ? 'tracepoint' : (special?.kind ?? 'tracepoint');
+          this.diags.push(errorAt(`The func builtin can not be used with ${where} probes`, e.loc, { hint: 'func is the traced function of a kprobe or kretprobe' }));
+        }
         return (c) => new SymbolValue(c.probeName.slice(c.probeName.indexOf(':') + 1), 0n);
       case 'retval':
         if (!site || site.provider !== 'kretprobe') {
           this.diags.push(errorAt('The retval builtin can only be used with kretprobe and uretprobe probes', e.loc));
         }
         return (c) => BigInt(c.hit?.retval ?? 0);
-      case 'args':
-        if (!site || site.provider !== 'tracepoint') this.diags.push(errorAt('The args builtin can only be used with tracepoint/fentry/uprobe probes', e.loc));
-        return () => 0n;
+      case 'args': {
+        if (!site || site.provider !== 'tracepoint') {
+          this.diags.push(errorAt('The args builtin can only be used with tracepoint/fentry/uprobe probes', e.loc));
+          return () => 0n;
+        }
+        // the whole record, as print(args) prints it: `{ .dev = 8388608, .sector = 2048, ... }`
+        return (c) => new RecordValue((c.hit?.site.fields ?? site.fields).map(([, name]) => [name, fieldValue(c.hit?.fields[name])] as const));
+      }
       case 'curtask':
         return (c) => {
           const t = this.m.k.tasks.find((x) => x.pid === c.tid);
@@ -1265,7 +1411,6 @@ class Compiler {
           return (c) => BigInt(c.hit?.argValue(i) ?? 0);
         }
         this.diags.push(errorAt(`Unknown builtin variable: '${e.name}'`, e.loc));
-        void special;
         return () => 0n;
       }
     }
@@ -1288,6 +1433,11 @@ class Compiler {
       return (c) => fieldValue(c.hit?.fields[name]);
     }
     const structName = this.staticStruct(e.object);
+    const objectKind = structName === undefined ? this.kindOf(e.object) : 'pointer';
+    if (objectKind === 'int' || objectKind === 'string' || objectKind === 'bool') {
+      this.diags.push(errorAt(`Can not access field '${e.field}' on expression of type '${this.bpftraceTypeName(e.object, objectKind)}'`, e.loc));
+      return () => 0n;
+    }
     if (structName !== undefined && !BTF.get(structName)?.members.has(e.field)) {
       this.diags.push(errorAt(`Struct/union of type 'struct ${structName}' does not contain a field named '${e.field}'`, e.loc));
       return () => 0n;
@@ -1306,6 +1456,16 @@ class Compiler {
       if (o instanceof RecordValue) return o.get(name) ?? 0n;
       return 0n;
     };
+  }
+
+  /** How many elements the tuple `e` has, when it is known statically: a literal, or a variable only ever assigned literals of one size. */
+  private tupleSize(e: A.Expr): number | undefined {
+    if (e.kind === 'Tuple') return e.elements.length;
+    if (e.kind === 'Variable') {
+      const size = this.varTupleSizes.get(e.name);
+      return typeof size === 'number' ? size : undefined;
+    }
+    return undefined;
   }
 
   /** The BTF struct an expression points to, when known statically: casts and member chains. */
@@ -1411,6 +1571,42 @@ class Compiler {
     return { filename: source.name, line: loc.line, col: loc.col, colEnd, source: source.lineText(loc.line) };
   }
 
+  /**
+   * A function argument that must be an integer: a string, tuple or bool is refused now, as
+   * bpftrace refuses it (it would otherwise read as 0 and count in the wrong bucket).
+   */
+  private requireInteger(call: A.Call, arg: A.Expr): void {
+    const kind = this.kindOf(arg);
+    if (kind === 'string' || kind === 'tuple' || kind === 'bool') {
+      this.diags.push(errorAt(`${call.name}() only supports integer arguments (${this.bpftraceTypeName(arg, kind)} provided)`, arg.loc));
+    }
+  }
+
+  /** A folded literal expression as code: its value, or 0 once why it has none is reported. */
+  private constant(folded: NonNullable<Folded>): ExprFn {
+    if ('value' in folded) {
+      const v = folded.value;
+      return () => v;
+    }
+    this.diags.push(errorAt(folded.error, folded.loc));
+    return () => 0n;
+  }
+
+  /**
+   * A division's divisor: a literal 0 is refused now (bpftrace refuses it when it folds literals);
+   * one that is 0 at run time gives 1 with bpftrace's warning, said once and counted. Returns
+   * what the division calls when it meets 0.
+   */
+  private divisorCheck(op: '/' | '%', divisor: A.Expr, loc: Loc): () => void {
+    const folded = foldLiterals(divisor);
+    if (folded !== undefined && 'value' in folded && folded.value === 0n) this.diags.push(errorAt(divideByZeroMessage(op), divisor.loc));
+    return this.repeatingWarning(
+      loc,
+      'Divide or modulo by 0 detected. This can lead to unexpected results. 1 is being used as the result.',
+      (where, n) => `the ${op === '/' ? 'division' : 'modulo'} at ${where} was by 0 ${n} times; 1 was used as the result`,
+    );
+  }
+
   /** kstack(limit), kstack(mode), kstack(mode, limit) */
   private kstackCall(e: A.Call): ExprFn {
     let limit = KSTACK_DEFAULT_LIMIT;
@@ -1460,8 +1656,21 @@ class Compiler {
         return v instanceof ObjPointer ? new ObjPointer({ ...v.ptr, structName }) : v;
       };
     }
+    if (t.kind === 'TaggedType') {
+      this.diags.push(errorAt(`Cannot cast to ${t.tag} type '${t.tag} ${t.name}': only to integers and pointers`, t.loc, { hint: `cast to a pointer, e.g. (${t.tag} ${t.name} *)arg0` }));
+      return () => 0n;
+    }
     if (t.kind === 'NamedType') {
       const it = intTypeByName(t.name);
+      if (!it && !C_SCALAR_BYTES.has(t.name) && t.name !== 'bool') {
+        this.diags.push(errorAt(`Unknown type: '${t.name}'`, t.loc, { hint: 'casts take integer types (int8 ... uint64, u32, ...) and pointers, e.g. (struct request *)arg0' }));
+        return () => 0n;
+      }
+      const from = this.kindOf(e.operand);
+      if (from === 'string' || from === 'tuple') {
+        this.diags.push(errorAt(`Cannot cast from '${this.bpftraceTypeName(e.operand, from)}' to '${t.name}'`, e.loc));
+        return () => 0n;
+      }
       if (it) return (c) => wrapInt(toBig(operand(c)), it);
     }
     return operand;
@@ -1494,6 +1703,8 @@ class Compiler {
       this.diags.push(errorAt('The ++ and -- operators only work on variables and maps', e.loc));
       return () => 0n;
     }
+    const folded = e.op === '-' || e.op === '~' ? foldLiterals(e) : undefined;
+    if (folded !== undefined) return this.constant(folded);
     const v = this.expr(e.operand);
     switch (e.op) {
       case '!':
@@ -1675,6 +1886,7 @@ class Compiler {
       }
       case 'strerror': {
         if (!arity(1, 1)) return () => '';
+        this.requireInteger(e, args[0]!);
         const v = this.expr(args[0]!);
         return (c) => {
           const n = Number(toBig(v(c)));
@@ -1692,13 +1904,15 @@ class Compiler {
       case 'ksym': {
         if (!arity(1, 1)) return () => '';
         const v = this.expr(args[0]!);
-        return (c) => `0x${toBig(v(c)).toString(16)}`;
+        // SIMPLIFICATION: simulated functions have no addresses, so every address is unknown and prints as
+        // bpftrace prints one: the 64-bit address in hex
+        return (c) => `0x${BigInt.asUintN(64, toBig(v(c))).toString(16)}`;
       }
       case 'time': {
         if (!arity(0, 1)) return () => 0n;
         const fmt = args[0] && args[0].kind === 'String' ? args[0].value : '%H:%M:%S\n';
         return (c) => {
-          rt.write(rt.sink.time(strftime(fmt, c.nowNs)), 'stdout');
+          rt.write(rt.sink.time(strftime(fmt, BigInt(c.nowNs))), 'stdout');
           return 0n;
         };
       }
@@ -1706,7 +1920,8 @@ class Compiler {
         if (!arity(2, 2)) return () => '';
         const fmt = args[0]!.kind === 'String' ? args[0]!.value : '%H:%M:%S';
         const v = this.expr(args[1]!);
-        return (c) => strftime(fmt, Number(toBig(v(c))));
+        // the time is a uint64 of nanoseconds, as bpftrace takes it: a negative one is far in the future, not garbage
+        return (c) => strftime(fmt, BigInt.asUintN(64, toBig(v(c))));
       }
       case 'join': {
         if (!arity(1, 2)) return () => 0n;
@@ -1772,7 +1987,12 @@ class Compiler {
     }
     const given = this.namedArgs.get(nameArg.value);
     if (defaultArg === undefined || defaultArg.kind === 'Bool') {
-      const value = given === undefined ? defaultArg?.value ?? false : given === true || !['false', '0', 'no'].includes(given);
+      const spelled = given === true ? 'true' : given?.toLowerCase();
+      if (spelled !== undefined && !BOOL_WORDS.has(spelled)) {
+        this.diags.push(errorAt(`getopt: --${nameArg.value} is a bool option: its value must be true or false, not '${given}'`, e.loc, { hint: `--${nameArg.value} alone is true; --${nameArg.value}=false turns it off` }));
+        return () => false;
+      }
+      const value = spelled === undefined ? defaultArg?.value ?? false : BOOL_WORDS.get(spelled)!;
       return () => value;
     }
     if (defaultArg.kind === 'String') {
@@ -1881,8 +2101,13 @@ function isIntLike(k: string): boolean {
   return k === 'int' || k === 'bool' || k === 'other';
 }
 
-/** Binary operators with bpftrace's 64-bit semantics (division by zero gives 1, with a warning). */
-export function binop(op: A.BinaryOp, lv: Value, rv: Value): Value {
+/**
+ * Binary operators with 64-bit semantics. `/` and `%` divide the values as they are held: int64
+ * values signed, truncating toward zero as C does (-10 / 3 is -3, -10 % 3 is -1), uint64 values
+ * past INT64_MAX unsigned. A divisor of 0 gives 1 and calls `divideByZero` (bpftrace's runtime
+ * check, which warns and uses 1).
+ */
+export function binop(op: A.BinaryOp, lv: Value, rv: Value, divideByZero?: () => void): Value {
   if (op === '==' || op === '!=') {
     const eq = typeof lv === 'string' || typeof rv === 'string' ? valueText(lv) === valueText(rv) : toBig(lv) === toBig(rv);
     return op === '==' ? eq : !eq;
@@ -1897,9 +2122,15 @@ export function binop(op: A.BinaryOp, lv: Value, rv: Value): Value {
     case '*':
       return BigInt.asIntN(64, l * r);
     case '/':
-      return r === 0n ? 1n : BigInt.asUintN(64, l) / BigInt.asUintN(64, r);
-    case '%':
-      return r === 0n ? 1n : BigInt.asUintN(64, l) % BigInt.asUintN(64, r);
+    case '%': {
+      if (r === 0n) {
+        divideByZero?.();
+        return 1n;
+      }
+      const q = op === '/' ? l / r : l % r;
+      // INT64_MIN / -1 wraps as the hardware's 64-bit division does
+      return l < 0n || r < 0n ? BigInt.asIntN(64, q) : q;
+    }
     case '&':
       return l & r;
     case '|':
@@ -1923,20 +2154,98 @@ export function binop(op: A.BinaryOp, lv: Value, rv: Value): Value {
   }
 }
 
-/** strftime over simulated time (ns since boot); %f is microseconds. */
-export function strftime(fmt: string, ns: number): string {
-  const totalS = Math.floor(ns / 1e9);
-  const two = (n: number) => String(n).padStart(2, '0');
+/** What an expression of literals folds to: its value, a reason it cannot be, or undefined when it is not all literals. */
+type Folded = { readonly value: bigint } | { readonly error: string; readonly loc: Loc } | undefined;
+
+const INT64_MIN = -(1n << 63n);
+const UINT64_MAX = (1n << 64n) - 1n;
+/** bpftrace's message for a literal expression out of 64 bits (src/ast/passes/fold_literals.cpp). */
+const FOLD_OVERFLOW = 'unable to fold literals due to overflow or underflow';
+
+/**
+ * Folds integer literals and `+ - * / % & | ^` and unary `-`/`~` of them with exact math, as
+ * bpftrace folds them before it types anything: `-10 / 3` is -3; a result outside
+ * [INT64_MIN, UINT64_MAX] or a division by 0 is an error.
+ */
+function foldLiterals(e: A.Expr, depth = 0): Folded {
+  if (e.kind === 'Int') return { value: e.value };
+  if (e.kind !== 'Unary' && e.kind !== 'Binary') return undefined;
+  // macro expansion shares argument subtrees, so a tree can be exponentially bigger than its
+  // nodes: each node is folded once; past the compiler's depth limit nothing is folded (the
+  // compiler reports the depth)
+  if (folding.has(e)) return folding.get(e);
+  if (depth > MAX_COMPILE_DEPTH) return undefined;
+  const folded = foldNode(e, depth);
+  folding.set(e, folded);
+  return folded;
+}
+
+/** What each Unary and Binary node folded to (see foldLiterals). */
+const folding = new WeakMap<A.Expr, Folded>();
+
+function foldNode(e: A.Unary | A.Binary, depth: number): Folded {
+  if (e.kind === 'Unary' && (e.op === '-' || e.op === '~')) {
+    const inner = foldLiterals(e.operand, depth + 1);
+    if (inner === undefined || !('value' in inner)) return inner;
+    if (e.op === '~') return { value: BigInt.asUintN(64, ~inner.value) };
+    const v = -inner.value;
+    return v < INT64_MIN ? { error: FOLD_OVERFLOW, loc: e.loc } : { value: v };
+  }
+  if (e.kind !== 'Binary' || !['+', '-', '*', '/', '%', '&', '|', '^'].includes(e.op)) return undefined;
+  const l = foldLiterals(e.left, depth + 1);
+  const r = foldLiterals(e.right, depth + 1);
+  if (l === undefined || r === undefined) return undefined;
+  if (!('value' in l)) return l;
+  if (!('value' in r)) return r;
+  if ((e.op === '/' || e.op === '%') && r.value === 0n) return { error: divideByZeroMessage(e.op), loc: e.right.loc };
+  let v: bigint;
+  switch (e.op) {
+    case '+':
+      v = l.value + r.value;
+      break;
+    case '-':
+      v = l.value - r.value;
+      break;
+    case '*':
+      v = l.value * r.value;
+      break;
+    case '/':
+      v = l.value / r.value;
+      break;
+    case '%':
+      v = l.value % r.value;
+      break;
+    case '&':
+      v = BigInt.asUintN(64, l.value & r.value);
+      break;
+    case '|':
+      v = BigInt.asUintN(64, l.value | r.value);
+      break;
+    default:
+      v = BigInt.asUintN(64, l.value ^ r.value);
+      break;
+  }
+  return v < INT64_MIN || v > UINT64_MAX ? { error: FOLD_OVERFLOW, loc: e.loc } : { value: v };
+}
+
+function divideByZeroMessage(op: '/' | '%'): string {
+  return `${op === '/' ? 'division' : 'modulo'} by zero: the divisor is always 0`;
+}
+
+/** strftime over simulated time (ns since boot, a uint64); %f is microseconds. */
+export function strftime(fmt: string, ns: bigint): string {
+  const totalS = ns / 1_000_000_000n;
+  const two = (n: bigint) => String(n).padStart(2, '0');
   return fmt.replace(/%([HMSfs%])/g, (_m, c: string) => {
     switch (c) {
       case 'H':
-        return two(Math.floor(totalS / 3600) % 24);
+        return two((totalS / 3600n) % 24n);
       case 'M':
-        return two(Math.floor(totalS / 60) % 60);
+        return two((totalS / 60n) % 60n);
       case 'S':
-        return two(totalS % 60);
+        return two(totalS % 60n);
       case 'f':
-        return String(Math.floor((ns % 1e9) / 1e3)).padStart(6, '0');
+        return String((ns % 1_000_000_000n) / 1000n).padStart(6, '0');
       case 's':
         return String(totalS);
       default:
@@ -1944,4 +2253,3 @@ export function strftime(fmt: string, ns: number): string {
     }
   });
 }
-

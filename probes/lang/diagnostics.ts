@@ -44,22 +44,26 @@ export function hasErrors(list: readonly Diagnostic[]): boolean {
 const TAB_WIDTH = 4;
 
 /**
- * Characters a terminal would act on instead of showing: C0 and C1 controls (the tab among them),
- * DEL, the bidirectional overrides that reorder a line, and lone surrogates.
+ * Characters a terminal would act on, or that would not show, instead of showing: C0 and C1
+ * controls (the tab among them), DEL, format characters (Cf: the bidirectional overrides that
+ * reorder a line, zero-width spaces and joiners, the BOM, soft hyphens, Unicode tag characters),
+ * the line and paragraph separators U+2028/U+2029, and lone surrogates.
  */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|\p{Cs}/gu;
 
-/** One unprintable character (a UTF-16 code unit) as a JavaScript escape: `\x1b`, `\u202e`. */
+/** One unprintable character as a JavaScript escape: `\x1b`, `\u202e`, `\u{e0041}`. */
 function escaped(ch: string): string {
-  const code = ch.charCodeAt(0);
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  const code = ch.codePointAt(0)!;
+  if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
+  return code <= 0xffff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\u{${code.toString(16)}}`;
 }
 
 /**
- * `text` safe to print on a terminal: every character it would act on (ESC, BEL, CR, a tab unless
- * `keepTabs`, a bidirectional override, a lone surrogate) as a JavaScript escape, so text from a
- * script, a scenario or a job file can never move the cursor, recolour the screen or reorder the
- * line. Printable text, surrogate pairs included, is unchanged.
+ * `text` safe to print on a terminal: every character it would act on or hide (ESC, BEL, CR, a
+ * tab unless `keepTabs`, a bidirectional override, a zero-width or tag character, U+2028, a lone
+ * surrogate) as a JavaScript escape, so text from a script, a scenario or a job file can never
+ * move the cursor, recolour the screen, reorder the line or hide what it says. Printable text,
+ * surrogate pairs included, is unchanged.
  */
 export function printableText(text: string, options: { readonly keepTabs?: boolean } = {}): string {
   if (options.keepTabs === true) return text.split('\t').map((part) => printableText(part)).join('\t');
@@ -71,17 +75,32 @@ function shownChar(ch: string): string {
   return ch === '\t' ? ' '.repeat(TAB_WIDTH) : printableText(ch);
 }
 
+/** The widest excerpt line: a longer source line is shown as a window around what is underlined. */
+export const MAX_EXCERPT_WIDTH = 160;
+/** What marks a cut end of an excerpt line. */
+const CUT = '\u2026';
+
 /**
  * The excerpt under a header: for a single-line span the line (tabs as 4 spaces) and a line of
  * `~` under columns [col, endCol) clipped to the line's length; for a span over several lines
- * every line of it, no underline; nothing if the line is not in the source.
+ * every line of it, no underline; nothing if the line is not in the source. Lines longer than
+ * MAX_EXCERPT_WIDTH are cut (see underlinedLine).
  */
 function excerpt(loc: Loc, source: SourceFile): string[] {
   if (loc.line !== loc.endLine) {
     const out: string[] = [];
     for (let n = loc.line; n <= loc.endLine; n++) {
       const text = source.lineText(n);
-      if (text !== undefined) out.push(printableText(text, { keepTabs: true }));
+      if (text === undefined) continue;
+      const shown = printableText(text, { keepTabs: true });
+      if (shown.length <= MAX_EXCERPT_WIDTH) {
+        out.push(shown);
+        continue;
+      }
+      // cut at 160 code units, not inside a surrogate pair (whose half would show as an escape)
+      const high = text.charCodeAt(MAX_EXCERPT_WIDTH - 1);
+      const cutAt = high >= 0xd800 && high <= 0xdbff ? MAX_EXCERPT_WIDTH - 1 : MAX_EXCERPT_WIDTH;
+      out.push(printableText(text.slice(0, cutAt), { keepTabs: true }) + CUT);
     }
     return out;
   }
@@ -89,36 +108,75 @@ function excerpt(loc: Loc, source: SourceFile): string[] {
   return text === undefined ? [] : underlinedLine(text, loc.col, loc.endCol);
 }
 
+/** One character of an excerpt line as shown, and its part of the underline (as wide). */
+interface Cell {
+  readonly shown: string;
+  readonly marks: string;
+}
+
 /**
  * A source line as an excerpt shows it (tabs as 4 spaces, unprintable characters escaped) and a
  * line of `~` under columns [col, endCol), clipped to the line; nothing for a blank line (the end
- * of an empty program has nothing to point at).
+ * of an empty program has nothing to point at). A line shown wider than MAX_EXCERPT_WIDTH is cut
+ * to a window of that width around the underline, each cut end marked with `…`.
  */
 export function underlinedLine(text: string, col: number, endCol: number): string[] {
   if (text.trim() === '') return [];
   const stop = Math.min(endCol - 1, text.length);
-  if (printableText(text) === text) {
-    // the usual case (no tab, nothing escaped): one column per code unit
+  if (text.length <= MAX_EXCERPT_WIDTH && printableText(text) === text) {
+    // the usual case (short, no tab, nothing escaped): one column per code unit
     const from = Math.min(col - 1, stop);
     return [text, ' '.repeat(from) + '~'.repeat(Math.max(0, stop - from))];
   }
-  let shown = '';
-  let marks = '';
+  const cells: Cell[] = [];
+  const mark = (x: number): string => (x < col - 1 ? ' ' : '~');
   for (let x = 0; x < text.length; x++) {
     const code = text.charCodeAt(x);
     const pairs = code >= 0xd800 && code <= 0xdbff && x + 1 < text.length && (text.charCodeAt(x + 1) & 0xfc00) === 0xdc00;
-    const seen = pairs ? text.slice(x, x + 2) : shownChar(text[x]!);
-    shown += seen;
-    // the underline keeps step with what is shown: a tab or an escape is several columns, a
-    // surrogate pair (one character, two columns of a location) one mark per column as before
-    const width = pairs ? 1 : seen.length;
-    if (x < endCol - 1) marks += (x < col - 1 ? ' ' : '~').repeat(width);
     if (pairs) {
+      // one character, two columns of a location: as shown (a tag character escaped), the
+      // underline keeps one mark per column
+      const shown = printableText(text.slice(x, x + 2));
+      const marks = (x < endCol - 1 ? mark(x).repeat(Math.max(1, shown.length - 1)) : '') + (x + 1 < endCol - 1 ? mark(x + 1) : '');
+      cells.push({ shown, marks });
       x++;
-      if (x < endCol - 1) marks += x < col - 1 ? ' ' : '~';
+      continue;
+    }
+    // a tab or an escape is several columns wide, and so is its part of the underline
+    const shown = shownChar(text[x]!);
+    cells.push({ shown, marks: x < endCol - 1 ? mark(x).repeat(shown.length) : '' });
+  }
+  const [from, to] = excerptWindow(cells);
+  const shown = cells.slice(from, to).map((c) => c.shown).join('');
+  const marks = cells.slice(from, to).map((c) => c.marks).join('');
+  return [(from > 0 ? CUT : '') + shown + (to < cells.length ? CUT : ''), (from > 0 ? ' ' : '') + marks.replace(/ +$/, '')];
+}
+
+/** The cells [from, to) of a line to show: all when they fit, else MAX_EXCERPT_WIDTH columns from just before the underline, centred on a short one. */
+function excerptWindow(cells: readonly Cell[]): [number, number] {
+  const width = (from: number, to: number): number => cells.slice(from, to).reduce((n, c) => n + c.shown.length, 0);
+  if (width(0, cells.length) <= MAX_EXCERPT_WIDTH) return [0, cells.length];
+  let first = cells.findIndex((c) => c.marks.includes('~'));
+  if (first < 0) first = cells.length;
+  let last = first;
+  while (last < cells.length && cells[last]!.marks.includes('~')) last++;
+  // start at the underline, then widen to both sides in turn while there is room
+  let from = Math.min(first, cells.length - 1);
+  let to = from;
+  let used = 0;
+  while (to < last && used + cells[to]!.shown.length <= MAX_EXCERPT_WIDTH) used += cells[to++]!.shown.length;
+  for (let grew = true; grew; ) {
+    grew = false;
+    if (from > 0 && used + cells[from - 1]!.shown.length <= MAX_EXCERPT_WIDTH) {
+      used += cells[--from]!.shown.length;
+      grew = true;
+    }
+    if (to < cells.length && used + cells[to]!.shown.length <= MAX_EXCERPT_WIDTH) {
+      used += cells[to++]!.shown.length;
+      grew = true;
     }
   }
-  return [shown, marks];
+  return [from, to];
 }
 
 /**

@@ -236,8 +236,8 @@ function makeLexer(source: SourceFile, initialDefines: ReadonlyMap<string, Macro
   let eofChecked = false;
   let shebangText: string | undefined;
 
-  const report = (message: string, start: number, end: number, code = 'syntax'): void => {
-    diags.push(errorAt(code === 'syntax' ? `syntax: ${message}` : message, source.loc(start, end), { code }));
+  const report = (message: string, start: number, end: number, code = 'syntax', hint?: string): void => {
+    diags.push(errorAt(code === 'syntax' ? `syntax: ${message}` : message, source.loc(start, end), hint === undefined ? { code } : { code, hint }));
   };
 
   const active = (): boolean => cond.length === 0 || cond[cond.length - 1]!.active;
@@ -406,15 +406,30 @@ function makeLexer(source: SourceFile, initialDefines: ReadonlyMap<string, Macro
         return false;
       case 'include': {
         // The kernel's types come from the simulated BTF; a header contributes its constants.
-        const constants = d.system ? ownValue(HEADER_CONSTANTS, d.path) : undefined;
+        // A quoted include names a file of the user's: nothing is read from the host's disk.
+        if (!d.system) {
+          if (active()) report(`#include "${d.path}": kiotrace does not read files a script includes; kernel types come from the simulated BTF`, start, end, 'preprocessor', 'use #include <linux/...> for kernel headers, or put the definitions in the script');
+          return false;
+        }
+        const constants = ownValue(HEADER_CONSTANTS, d.path);
         if (active() && constants) {
           const next = writableDefines();
           for (const [name, value] of Object.entries(constants)) next.set(name, { value, functionLike: false });
         }
         return false;
       }
-      case 'other':
+      case 'other': {
+        if (!active()) return false;
+        // what a C preprocessor refuses: a directive it does not know, or one it cannot read
+        const word = /^[A-Za-z_]\w*/.exec(d.text)?.[0] ?? '';
+        if (word === '' && d.text === '') return false; // `#` alone is C's null directive
+        if (word === 'pragma') return false; // unknown pragmas are ignored, as clang ignores them
+        if (word === 'error') report(`#error ${d.text.slice(5).trim()}`, start, end, 'preprocessor');
+        else if (word === 'include') report('#include expects "FILENAME" or <FILENAME>', start, end, 'preprocessor');
+        else if (word === 'define') report('#define: expected a macro name', start, end, 'preprocessor');
+        else report(`invalid preprocessing directive #${word === '' ? d.text : word}`, start, end, 'preprocessor');
         return false;
+      }
     }
   };
 

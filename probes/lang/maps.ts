@@ -76,6 +76,81 @@ export function mapFullError(loc?: SourceLocation): HelperErrorInfo {
 
 export const DEFAULT_MAX_MAP_KEYS = 4096;
 
+// ---- memory ---------------------------------------------------------------------------------
+// Every map lives in this process's heap. A key limit alone does not bound it: a million keys of
+// lhist(n, 0, 1000, 1) are a thousand buckets each, 8 GB. So every entry is charged what it is
+// estimated to take (measured on V8: an entry with an integer key and a count is about 190 bytes,
+// a bucket 8, a one-byte string its length plus a header), all maps share one budget, and an entry
+// that does not fit is refused as a full map refuses one.
+
+/** What all maps of one program may take together, in estimated bytes of heap. */
+export const MAP_MEMORY_BUDGET_BYTES = 1 << 30;
+/** An entry without its key and value: the MapEntry, its slot in the key Map and in the entry Set. */
+export const MAP_ENTRY_BYTES = 224;
+/** A JS Map of one more level, for each element of a tuple key after the first. */
+export const KEY_LEVEL_BYTES = 160;
+/** A bigint (a heap object) or any other small value. */
+export const SMALL_VALUE_BYTES = 16;
+/** A string's header; its characters take up to 2 bytes each (UTF-16 when not one-byte). */
+const STRING_HEADER_BYTES = 24;
+/** An array's or object's header. */
+export const OBJECT_HEADER_BYTES = 48;
+/** A histogram bucket (a number in a JS array). */
+const BUCKET_BYTES = 8;
+
+/** Estimated heap bytes of a string of `length` UTF-16 code units. */
+export function stringBytes(length: number): number {
+  return STRING_HEADER_BYTES + 2 * length;
+}
+
+/** Estimated heap bytes of one value, as a key element or a map value. */
+export function valueBytes(v: Value): number {
+  switch (typeof v) {
+    case 'string':
+      return stringBytes(v.length);
+    case 'bigint':
+    case 'boolean':
+      return SMALL_VALUE_BYTES;
+    default:
+      break;
+  }
+  if (v instanceof TupleValue || v instanceof ArrayValue) return v.items.reduce((n, x) => n + valueBytes(x), OBJECT_HEADER_BYTES);
+  if (v instanceof RecordValue) return v.fields.reduce((n, [name, x]) => n + stringBytes(name.length) + valueBytes(x), OBJECT_HEADER_BYTES);
+  if (v instanceof SymbolValue) return OBJECT_HEADER_BYTES + stringBytes(v.symbol.length);
+  if (v instanceof BufferValue) return OBJECT_HEADER_BYTES + v.bytes.length;
+  return OBJECT_HEADER_BYTES;
+}
+
+/** Estimated heap bytes of a key: its elements, and a Map level for each element after the first. */
+export function keyBytes(key: Value | undefined): number {
+  if (key === undefined) return 0;
+  if (key instanceof TupleValue) return key.items.reduce((n, x) => n + valueBytes(x), (key.items.length - 1) * KEY_LEVEL_BYTES);
+  return valueBytes(key);
+}
+
+/** Buckets of `hist(n, bits)` up to the largest value (2^63 - 1): what one key may come to hold. */
+export function histBucketCount(bits: number): number {
+  return histIndex((1n << 63n) - 1n, bits) + 1;
+}
+
+/** Estimated heap bytes of `buckets` histogram buckets. */
+export function bucketsBytes(buckets: number): number {
+  return OBJECT_HEADER_BYTES + BUCKET_BYTES * buckets;
+}
+
+/** Bytes as a short text: `512 B`, `8.0 KiB`, `1.0 GiB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let n = bytes / 1024;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return `${n.toFixed(1)} ${units[u]}`;
+}
+
 /** A wrong operation on a map (the compiler's type checks should make this unreachable). */
 export class MapKindError extends Error {
   constructor(message: string) {
@@ -98,6 +173,8 @@ export class MapEntry {
   set = false;
   /** hist/lhist bucket counts, index as `histIndex`/`lhistIndex`. */
   buckets: number[] | null = null;
+  /** Estimated heap bytes this entry is charged against the store's memory budget. */
+  bytes = 0;
 
   constructor(
     key: Value | undefined,
@@ -224,6 +301,8 @@ export class BpfMap {
   private refusedWarning: (() => void) | undefined;
   /** Says and counts reads and updates skipped because the key had another number of elements than the map's. */
   private wrongKeyWarning: (() => void) | undefined;
+  /** Says and counts updates refused because all maps together were at the memory budget. */
+  private memoryWarning: (() => void) | undefined;
 
   private arity = 0;
 
@@ -296,15 +375,21 @@ export class BpfMap {
 
   /**
    * The entry for `key` (undefined for a scalar map), created when `create` and room is left.
-   * Returns undefined when missing (or refused because the map is full).
+   * Returns undefined when missing (or refused because the map is full). `valueBytes` is what a
+   * `value` map's new value takes (aggregations' values are worked out from the map's kind).
    */
-  entry(key: Value | undefined, create: boolean): MapEntry | undefined {
+  entry(key: Value | undefined, create: boolean, valueBytes = 0): MapEntry | undefined {
     if (key === undefined) {
       if (this.scalar !== true) {
         if (!create && this.scalar === undefined) return undefined;
         this.useShape(undefined);
       }
-      if (this.scalarEntry === null && create) this.scalarEntry = new MapEntry(undefined, this.seq++);
+      if (this.scalarEntry === null && create) {
+        const bytes = MAP_ENTRY_BYTES + this.aggregationBytes() + valueBytes;
+        if (!this.reserve(bytes)) return undefined;
+        this.scalarEntry = new MapEntry(undefined, this.seq++);
+        this.scalarEntry.bytes = bytes;
+      }
       return this.scalarEntry ?? undefined;
     }
     if (this.scalar !== false) {
@@ -319,7 +404,7 @@ export class BpfMap {
         if (this.lru) this.touch(e);
         return e;
       }
-      return create ? this.insert(key, [key]) : undefined;
+      return create ? this.insert(key, [key], valueBytes) : undefined;
     }
     const parts: readonly Value[] = key instanceof TupleValue ? key.items : [key];
     if (this.arity === 0) {
@@ -338,7 +423,7 @@ export class BpfMap {
     const last = parts.length - 1;
     for (let i = 0; i < last; i++) {
       const next = level.get(prim(parts[i] as Value)) as Level | undefined;
-      if (next === undefined) return create ? this.insert(key, parts) : undefined;
+      if (next === undefined) return create ? this.insert(key, parts, valueBytes) : undefined;
       level = next;
     }
     const e = level.get(prim(parts[last] as Value)) as MapEntry | undefined;
@@ -346,7 +431,36 @@ export class BpfMap {
       if (this.lru) this.touch(e);
       return e;
     }
-    return create ? this.insert(key, parts) : undefined;
+    return create ? this.insert(key, parts, valueBytes) : undefined;
+  }
+
+  /** Estimated bytes of an aggregation's value in a new entry: the buckets a histogram key may come to hold. */
+  private aggregationBytes(): number {
+    if (this.kind === 'hist') return bucketsBytes(histBucketCount(this.histBits ?? 0));
+    if (this.kind === 'lhist' && this.lhistArgs !== undefined) return bucketsBytes(lhistBucketCount(this.lhistArgs));
+    return 0;
+  }
+
+  /**
+   * Takes `bytes` of the store's memory budget. When all maps are at it, an lru map makes room by
+   * evicting its own least recently updated keys (as it does when it has too many); any other map
+   * says it is full (once, then counts) and the update is refused.
+   */
+  private reserve(bytes: number): boolean {
+    while (!this.store.reserve(bytes)) {
+      if (this.lru && this.all.size > 0) {
+        this.remove(this.all.values().next().value as MapEntry);
+        continue;
+      }
+      const name = this.name;
+      const budget = formatBytes(this.store.memoryBudgetBytes);
+      (this.memoryWarning ??= this.store.repeatingWarning(
+        (sink) => sink.runtimeError(`Map full: ${name} can't take a new key: all maps together are at kiotrace's map memory limit of ${budget}`),
+        (n) => `Map full: ${name} refused ${n} updates in all (all maps together at the map memory limit of ${budget})`,
+      ))();
+      return false;
+    }
+    return true;
   }
 
   private touch(e: MapEntry): void {
@@ -354,7 +468,7 @@ export class BpfMap {
     this.all.add(e);
   }
 
-  private insert(key: Value, parts: readonly Value[]): MapEntry | undefined {
+  private insert(key: Value, parts: readonly Value[], valueBytes: number): MapEntry | undefined {
     if (this.all.size >= this.maxEntries) {
       if (this.lru && this.all.size > 0) {
         const oldest = this.all.values().next().value as MapEntry;
@@ -367,6 +481,8 @@ export class BpfMap {
         return undefined;
       }
     }
+    const bytes = MAP_ENTRY_BYTES + keyBytes(key) + this.aggregationBytes() + valueBytes;
+    if (!this.reserve(bytes)) return undefined;
     if (this.arity === 0) this.arity = parts.length;
     let level: Level = this.root;
     const last = parts.length - 1;
@@ -380,6 +496,7 @@ export class BpfMap {
       level = next;
     }
     const e = new MapEntry(key, this.seq++);
+    e.bytes = bytes;
     level.set(prim(parts[last] as Value), e);
     this.all.add(e);
     return e;
@@ -402,6 +519,7 @@ export class BpfMap {
       level = parent;
     }
     this.all.delete(e);
+    this.store.release(e.bytes);
   }
 
   // ---- updates: each returns false when the map is full and the key is new -----------------
@@ -409,8 +527,17 @@ export class BpfMap {
   /** `@m[k] = v`. */
   assign(key: Value | undefined, v: Value): boolean {
     this.useKind('value');
-    const e = this.entry(key, true);
+    const need = valueBytes(v);
+    const e = this.entry(key, true, need);
     if (e === undefined) return false;
+    // an existing key given a bigger value (a longer string) takes the difference; integers are all one size
+    if (typeof v !== 'bigint') {
+      const grown = MAP_ENTRY_BYTES + keyBytes(key) + need - e.bytes;
+      if (grown > 0) {
+        if (!this.reserve(grown)) return false;
+        e.bytes += grown;
+      }
+    }
     if (this.template === undefined) this.template = v;
     e.v = typeof v === 'bigint' ? wrapInt(v, this.valueType) : v;
     return true;
@@ -419,7 +546,7 @@ export class BpfMap {
   /** `@m[k]++`, `@m[k] += d`, `--`, `-=`: returns the new value, or undefined when refused. */
   increment(key: Value | undefined, delta: bigint = 1n): bigint | undefined {
     this.useKind('value');
-    const e = this.entry(key, true);
+    const e = this.entry(key, true, SMALL_VALUE_BYTES);
     if (e === undefined) return undefined;
     const cur = e.v;
     const nv = wrapInt((typeof cur === 'bigint' ? cur : 0n) + delta, this.valueType);
@@ -589,6 +716,7 @@ export class BpfMap {
   delete(key?: Value): boolean {
     if (key === undefined) {
       if (this.scalarEntry === null) return false;
+      this.store.release(this.scalarEntry.bytes);
       this.scalarEntry = null;
       return true;
     }
@@ -600,6 +728,7 @@ export class BpfMap {
 
   /** `clear(@m)`: every key deleted. */
   clear(): void {
+    for (const e of this.entries()) this.store.release(e.bytes);
     this.root = new Map();
     this.all.clear();
     this.scalarEntry = null;
@@ -632,17 +761,40 @@ export interface MapStoreOptions {
    * number of elements than its own; without it the maps say nothing.
    */
   readonly warnings?: RepeatingWarnings;
+  /** What all maps together may take, in estimated bytes (default MAP_MEMORY_BUDGET_BYTES). */
+  readonly memoryBudgetBytes?: number;
 }
 
 /** All maps of one program, by name (with the `@`). */
 export class MapStore {
   readonly maxMapKeys: number;
+  readonly memoryBudgetBytes: number;
   private readonly byName = new Map<string, BpfMap>();
   private readonly warnings: RepeatingWarnings | undefined;
+  /** Estimated bytes the entries of all maps take now. */
+  private usedBytes = 0;
 
   constructor(opts: MapStoreOptions = {}) {
     this.maxMapKeys = opts.maxMapKeys ?? DEFAULT_MAX_MAP_KEYS;
+    this.memoryBudgetBytes = opts.memoryBudgetBytes ?? MAP_MEMORY_BUDGET_BYTES;
     this.warnings = opts.warnings;
+  }
+
+  /** Estimated bytes all maps' entries take. */
+  get memoryBytes(): number {
+    return this.usedBytes;
+  }
+
+  /** @internal Takes `bytes` of the budget for a new entry or a bigger value; false when they do not fit. */
+  reserve(bytes: number): boolean {
+    if (this.usedBytes + bytes > this.memoryBudgetBytes) return false;
+    this.usedBytes += bytes;
+    return true;
+  }
+
+  /** @internal Gives back what a deleted entry took. */
+  release(bytes: number): void {
+    this.usedBytes -= bytes;
   }
 
   /** Creates the map, or refines an existing one with `decl`. */

@@ -9,6 +9,7 @@ import { scriptOptions } from '../helpers/script.js';
 import { prepareRun } from '../../tui/run.js';
 import { runScript } from '../../probes/script.js';
 import { globMatches } from '../../core/index.js';
+import { excerptLines } from './excerpt.js';
 
 interface Outcome {
   readonly exitCode: number;
@@ -17,7 +18,7 @@ interface Outcome {
 }
 
 /** Runs `program` on `default` (quiet: no "Attached" line), for `durationNs` unless dry. */
-function run(program: string, opts: { dryRun?: boolean; durationNs?: number; format?: 'text' | 'json' } = {}): Outcome {
+function run(program: string, opts: { dryRun?: boolean; durationNs?: number; format?: 'text' | 'json'; positional?: readonly string[] } = {}): Outcome {
   const durationNs = opts.durationNs ?? 20e6;
   const m = prepareRun(scenario('default'), { seed: 1, durationNs });
   let stdout = '';
@@ -31,7 +32,7 @@ function run(program: string, opts: { dryRun?: boolean; durationNs?: number; for
         if (stream === 'stdout') stdout += t;
         else stderr += t;
       },
-      { quiet: true, dryRun: opts.dryRun ?? false, format: opts.format ?? 'text' },
+      { quiet: true, dryRun: opts.dryRun ?? false, format: opts.format ?? 'text', positional: opts.positional ?? [] },
     ),
   );
   return { exitCode: r.exitCode, stdout, stderr };
@@ -39,7 +40,7 @@ function run(program: string, opts: { dryRun?: boolean; durationNs?: number; for
 
 /** `stdin:1:COL-END: ERROR: message`, the program, `~` under [col, end), then any hint. */
 function refusal(program: string, col: number, end: number, message: string, hint?: string): string {
-  return [`stdin:1:${col}-${end}: ERROR: ${message}`, program, ' '.repeat(col - 1) + '~'.repeat(end - col), ...(hint !== undefined ? [`HINT: ${hint}`] : [])].join('\n') + '\n';
+  return [`stdin:1:${col}-${end}: ERROR: ${message}`, excerptLines(program, col, end), ...(hint !== undefined ? [`HINT: ${hint}`] : [])].join('\n') + '\n';
 }
 
 /** Each program must be refused by --dry-run with exactly this text on stderr, exit 2. */
@@ -281,4 +282,180 @@ test('attach point globs match without backtracking blow-up; an attach point lon
     [stars, refusal(stars, 1, 40, 'No matches for kprobe *a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b.')],
     [long, refusal(long, 1, 2009, 'attach point too long: 2008 characters, longer than any probe name (the limit is 1024)')],
   ]);
+});
+
+test('a map that could outgrow the maps\' memory by itself is refused when it compiles, with how many keys fit', () => {
+  // a million keys of a thousand lhist buckets each took 4 GB and aborted (V8 out of memory)
+  const lhist = 'config = { max_map_keys = 1048576 } kprobe:vfs_read { @a[nsecs] = lhist(nsecs % 1000, 0, 1000, 1); }';
+  const strings = 'let @s = hash(1000000); kprobe:vfs_read { @s[str(arg0)] = count(); }';
+  assertRefused([
+    [
+      lhist,
+      refusal(
+        lhist,
+        55,
+        57,
+        '@a: 1048576 keys of up to 8.1 KiB each could take 8.1 GiB, more than the 1.0 GiB kiotrace keeps for all maps',
+        'lower max_map_keys to 129304 or declare the map smaller: let @a = hash(129304)',
+      ),
+    ],
+    [strings, refusal(strings, 43, 45, '@s: 1000000 keys of up to 2.2 KiB each could take 2.1 GiB, more than the 1.0 GiB kiotrace keeps for all maps', 'declare it smaller: let @s = hash(467657)')],
+  ]);
+  // what fits is taken: the same lhist with as many keys as fit, integer keys at the ceiling of max_map_keys
+  assert.equal(run(lhist.replace('1048576', '129304'), { dryRun: true }).exitCode, 0);
+  assert.equal(run('config = { max_map_keys = 1048576 } kprobe:vfs_read { @[tid, nsecs] = count(); @c[comm] = count(); }', { dryRun: true }).exitCode, 0);
+});
+
+test('lhist bounds are fixed by a map\'s first lhist: other bounds on the same map are refused', () => {
+  const two = 'BEGIN { @a = lhist(1, 0, 10, 1); @a = lhist(1, 0, 20, 2); }';
+  assertRefused([[two, refusal(two, 39, 57, 'Different lhist bounds in a single map unsupported', '@a is an lhist(n, 0, 10, 1) where it is first used; use the same bounds or another map')]]);
+  assert.equal(run('BEGIN { @a[1] = lhist(1, 0, 10, 1); @a[2] = lhist(5, 0, 10, 1); @b = lhist(1, 0, 20, 2); exit(); }', { dryRun: true }).exitCode, 0);
+});
+
+test('a literal divisor of 0 and literal arithmetic out of 64 bits are refused when the program compiles', () => {
+  const literal = 'BEGIN { print(1 / 0); }';
+  const modulo = 'BEGIN { $x = 5; print($x % (2 - 2)); }';
+  const compound = 'BEGIN { $x = 5; $x /= 0; }';
+  const mapCompound = 'BEGIN { @x = 5; @x %= 0; }';
+  const overflow = 'BEGIN { print(18446744073709551615 + 1); }';
+  const underflow = 'BEGIN { print(-9223372036854775807 - 2); }';
+  assertRefused([
+    [literal, refusal(literal, 19, 20, 'division by zero: the divisor is always 0')],
+    [modulo, refusal(modulo, 29, 34, 'modulo by zero: the divisor is always 0')],
+    [compound, refusal(compound, 23, 24, 'division by zero: the divisor is always 0')],
+    [mapCompound, refusal(mapCompound, 23, 24, 'modulo by zero: the divisor is always 0')],
+    [overflow, refusal(overflow, 15, 39, 'unable to fold literals due to overflow or underflow')],
+    [underflow, refusal(underflow, 15, 39, 'unable to fold literals due to overflow or underflow')],
+  ]);
+});
+
+test('division and modulo truncate toward zero on signed values; a divisor of 0 at run time gives 1 with one warning and a count', () => {
+  const table: readonly (readonly [expression: string, printed: string])[] = [
+    ['-10 / 3', '-3'],
+    ['-10 % 3', '-1'],
+    ['10 / -3', '-3'],
+    ['7 % -3', '1'],
+    ['-7 / -2', '3'],
+    ['$m / 3', '-3'],
+    ['$m % 3', '-1'],
+    ['$m / -4', '2'],
+    // INT64_MIN / -1 wraps as 64-bit hardware division does
+    ['(-9223372036854775807 - 1) / $n', '-9223372036854775808'],
+    // a uint64 past INT64_MAX divides unsigned
+    ['~0 / 2', '9223372036854775807'],
+    ['18446744073709551615 % 10', '5'],
+  ];
+  for (const [expression, printed] of table) {
+    const r = run(`BEGIN { $m = -10; $n = -1; print(${expression}); exit(); }`);
+    assert.deepEqual([r.stdout, r.stderr, r.exitCode], [`${printed}\n\n\n`, '', 0], expression);
+  }
+  const zero = 'interval:ms:1 { $z = 0; @q = 5 / $z; @r = 7 % $z; $v = 9; $v /= $z; @v = $v; } interval:ms:5 { exit(); }';
+  const warned = (col: number, end: number): string =>
+    `stdin:1:${col}-${end}: WARNING: Divide or modulo by 0 detected. This can lead to unexpected results. 1 is being used as the result.\n${zero}\n${' '.repeat(col - 1)}${'~'.repeat(end - col)}\n`;
+  assert.deepEqual(run(zero), {
+    exitCode: 0,
+    stdout: '\n\n@q: 1\n@r: 1\n@v: 1\n',
+    stderr:
+      warned(30, 36) +
+      warned(43, 49) +
+      warned(59, 67) +
+      'WARNING: the division at stdin:1:30-36 was by 0 4 times; 1 was used as the result\n' +
+      'WARNING: the modulo at stdin:1:43-49 was by 0 4 times; 1 was used as the result\n' +
+      'WARNING: the division at stdin:1:59-67 was by 0 4 times; 1 was used as the result\n',
+  });
+});
+
+test('types are checked when the program compiles: aggregation and strerror arguments, fields and tuple indexes, casts', () => {
+  const table: readonly (readonly [program: string, col: number, end: number, message: string, hint?: string])[] = [
+    ['BEGIN { @a = hist("a"); }', 19, 22, 'hist() only supports integer arguments (string[2] provided)'],
+    ['BEGIN { @a = lhist("a", 0, 10, 1); }', 20, 23, 'lhist() only supports integer arguments (string[2] provided)'],
+    ['BEGIN { @a = sum(true); }', 18, 22, 'sum() only supports integer arguments (bool provided)'],
+    ['BEGIN { print(strerror("a")); }', 24, 27, 'strerror() only supports integer arguments (string[2] provided)'],
+    ['tracepoint:block:block_rq_issue { print(args.rwbs.x); }', 41, 52, "Can not access field 'x' on expression of type 'string'"],
+    ['BEGIN { $x = 1; print($x.y); }', 23, 27, "Can not access field 'y' on expression of type 'int64'"],
+    ['BEGIN { $t = (1, 2); print($t.5); }', 28, 32, 'Invalid tuple index: 5. Found 2 elements in tuple.'],
+    ['BEGIN { print((1, 2).2); }', 15, 23, 'Invalid tuple index: 2. Found 2 elements in tuple.'],
+    ['BEGIN { $x = 1; print($x.0); }', 23, 27, "Can not access index '0' on expression of type 'int64'"],
+    ['BEGIN { print((foo)1); }', 16, 19, "Unknown type: 'foo'", 'casts take integer types (int8 ... uint64, u32, ...) and pointers, e.g. (struct request *)arg0'],
+    ['BEGIN { print((int8)"s"); }', 15, 24, "Cannot cast from 'string[2]' to 'int8'"],
+    ['BEGIN { print((struct request)1); }', 16, 30, "Cannot cast to struct type 'struct request': only to integers and pointers", 'cast to a pointer, e.g. (struct request *)arg0'],
+  ];
+  assertRefused(table.map(([program, col, end, message, hint]) => [program, refusal(program, col, end, message, hint)] as const));
+  // what stays allowed: a tuple variable of one size, records, a task's fields, casts to integers
+  const fine = 'kprobe:vfs_read { $t = (1, "a"); $t = (2, "b"); $r = (a = 1); printf("%d %s %d %d %d\\n", $t.0, $t.1, $r.a, curtask.pid, (uint8)257); exit(); }';
+  assert.deepEqual(run(fine), { exitCode: 0, stdout: '2 b 1 4 1\n\n\n', stderr: '' });
+});
+
+test('print(args) prints a tracepoint\'s fields as a record, as bpftrace does', () => {
+  const r = run('tracepoint:block:block_rq_issue { print(args); $a = args; printf("%d\\n", $a.bytes); exit(); }');
+  assert.deepEqual(r, {
+    exitCode: 0,
+    stdout: '{ .dev = 271581184, .sector = 521613056, .nr_sector = 8, .bytes = 4096, .ioprio = 0, .rwbs = R, .comm = rand-direct, .cmd =  }\n4096\n\n\n',
+    stderr: '',
+  });
+});
+
+test('no misleading output: ksym of an unknown address, strftime of a negative time, unroll and func where they cannot be, bool options', () => {
+  const printed: readonly (readonly [expression: string, text: string])[] = [
+    // every simulated address is unknown: the 64-bit address in hex (it printed 0x-1)
+    ['ksym(-1)', '0xffffffffffffffff'],
+    ['ksym(4096)', '0x1000'],
+    // a time is a uint64 of nanoseconds (it printed -1:-1:-1 -1 0000-1)
+    ['strftime("%H:%M:%S %s %f", -1)', '23:34:33 18446744073 709551'],
+    ['strftime("%H:%M:%S %f", 3723000004000)', '01:02:03 000004'],
+  ];
+  for (const [expression, text] of printed) {
+    const r = run(`BEGIN { print(${expression}); exit(); }`);
+    assert.deepEqual([r.stdout, r.stderr], [`${text}\n\n\n`, ''], expression);
+  }
+  const unrollHint = 'the count is fixed when the program compiles, e.g. unroll(5); loop a count known only at run time with for ($i : 0..$n)';
+  const unrollVar = 'BEGIN { $n = 3; unroll($n) { printf("x\\n"); } }';
+  const unrollParam = 'BEGIN { unroll($1) { printf("x\\n"); } }';
+  const funcBegin = 'BEGIN { print(func); }';
+  const funcInterval = 'interval:ms:1 { print(func); }';
+  const funcHint = 'func is the traced function of a kprobe or kretprobe';
+  assertRefused([
+    [unrollVar, refusal(unrollVar, 24, 26, 'unroll count must be an integer literal', unrollHint)],
+    [unrollParam, refusal(unrollParam, 16, 18, 'unroll count is not given: the parameter $1 must be an integer', unrollHint)],
+    [funcBegin, refusal(funcBegin, 15, 19, 'The func builtin can not be used with begin probes', funcHint)],
+    [funcInterval, refusal(funcInterval, 23, 27, 'The func builtin can not be used with interval probes', funcHint)],
+  ]);
+  // a literal sum and a positional parameter are fixed at compile time
+  assert.equal(run('BEGIN { unroll(1 + 1) { printf("x"); } unroll($1) { printf("y"); } exit(); }', { positional: ['3'] }).stdout, 'xxyyy\n\n');
+  assert.equal(run('kprobe:vfs_read { print(func); exit(); }').stdout, 'vfs_read\n\n\n');
+  // bool options take true/false (1/0, yes/no); anything else was read as true
+  const flag = 'BEGIN { printf("%d %d\\n", getopt("x", true), getopt("y")); exit(); }';
+  const table: readonly (readonly [args: readonly string[], printed: string])[] = [
+    [[], '1 0'],
+    [['--x=false', '--y'], '0 1'],
+    [['--x=0', '--y=TRUE'], '0 1'],
+    [['--x=no', '--y=yes'], '0 1'],
+  ];
+  for (const [args, out] of table) assert.equal(run(flag, { positional: args }).stdout, `${out}\n\n\n`, args.join(' '));
+  const bad = run(flag, { positional: ['--x=banana'], dryRun: true });
+  assert.deepEqual(
+    [bad.exitCode, bad.stderr],
+    [2, refusal(flag, 27, 44, "getopt: --x is a bool option: its value must be true or false, not 'banana'", '--x alone is true; --x=false turns it off')],
+  );
+});
+
+test('the preprocessor refuses what it would silently skip: quoted includes (no file is read), imports, unknown directives', () => {
+  const lines = (first: string): string => `${first}\nBEGIN { exit(); }`;
+  // an import statement is underlined without its ';'
+  const refusedLine = (first: string, message: string, hint?: string): string => {
+    const width = first.endsWith(';') ? first.length - 1 : first.length;
+    return [`stdin:1:1-${width + 1}: ERROR: ${message}`, first, '~'.repeat(width), ...(hint !== undefined ? [`HINT: ${hint}`] : [])].join('\n') + '\n';
+  };
+  const table: readonly (readonly [first: string, message: string, hint?: string])[] = [
+    ['#include "/etc/passwd"', '#include "/etc/passwd": kiotrace does not read files a script includes; kernel types come from the simulated BTF', 'use #include <linux/...> for kernel headers, or put the definitions in the script'],
+    ['import "foo";', 'import "foo": kiotrace does not import script files', 'put the macros and probes of the library in this script'],
+    ['#nonsense', 'invalid preprocessing directive #nonsense'],
+    ['#error stop here', '#error stop here'],
+    ['#include', '#include expects "FILENAME" or <FILENAME>'],
+    ['#define 5', '#define: expected a macro name'],
+  ];
+  assertRefused(table.map(([first, message, hint]) => [lines(first), refusedLine(first, message, hint)] as const));
+  // still fine: a shebang, pragmas, the null directive, unknown directives in a false #if, kernel headers
+  const fine = '#!/usr/bin/env bpftrace\n#pragma once\n#\n#if 0\n#nonsense\n#endif\n#include <linux/sched.h>\n#include <linux/blkdev.h>\nBEGIN { print(TASK_RUNNING); exit(); }';
+  assert.deepEqual(run(fine), { exitCode: 0, stdout: '0\n\n\n', stderr: '' });
 });

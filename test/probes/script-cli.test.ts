@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/repo.js';
+import { excerptLines } from './excerpt.js';
 import { canonicalSpec } from '../../probes/attach.js';
 
 const cli = join(repoRoot(), 'dist', 'tui', 'cli.js');
@@ -243,9 +244,9 @@ test('safety: user text is data, never code', () => {
 test('the nastiest programs through the real CLI: exit 2, a clear message with a location, never a stack trace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kiotrace-nasty-'));
   const nested = 'syntax: nested too deeply: more than 256 levels of blocks, parentheses, brackets and operators';
-  /** `stdin:1:COL-END: ERROR: message`, the line, and `~` under [col, end). */
+  /** `stdin:1:COL-END: ERROR: message`, the line (a window of a long one), and `~` under [col, end). */
   const at = (name: string, line: string, lineNo: number, col: number, end: number, message: string): string =>
-    `${name}:${lineNo}:${col}-${end}: ERROR: ${message}\n${line}\n${' '.repeat(col - 1)}${'~'.repeat(end - col)}\n`;
+    `${name}:${lineNo}:${col}-${end}: ERROR: ${message}\n${excerptLines(line, col, end)}\n`;
   try {
     const parens = `BEGIN { $x = ${'('.repeat(2000)}1${')'.repeat(2000)}; }`;
     const bangs = `BEGIN { $x = ${'!'.repeat(5000)}1; }`;

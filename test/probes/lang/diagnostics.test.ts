@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { errorAt, hasErrors, printableText, renderDiagnostic, renderDiagnostics, warningAt } from '../../../probes/lang/diagnostics.js';
+import { excerptLines } from '../excerpt.js';
 import { parse } from '../../../probes/lang/parser.js';
 import { SourceFile } from '../../../probes/lang/source.js';
 
@@ -156,8 +157,9 @@ test('one error at a time: the first syntax error, no follow-on errors', () => {
 });
 
 /** The rendered error for a one-line program: header, the line, `~` under [col, endCol). */
+/** An error on a one-line (ASCII) program as rendered (a long line as a window, see excerptLines). */
 function oneLine(text: string, col: number, endCol: number, message: string, hint?: string): string {
-  const l = [`stdin:1:${col}-${endCol}: ERROR: ${message}`, text, ' '.repeat(col - 1) + '~'.repeat(endCol - col)];
+  const l = [`stdin:1:${col}-${endCol}: ERROR: ${message}`, excerptLines(text, col, endCol)];
   if (hint !== undefined) l.push(`HINT: ${hint}`);
   return lines(...l);
 }
@@ -215,11 +217,37 @@ test('#define expansion is bounded: 64 levels, 100000 tokens (not 2^40 for 40 do
   assert.equal(parse(new SourceFile('stdin', `${fits}\n#define C63 7\nBEGIN { $x = C0; }`)).diagnostics.length, 0);
 });
 
+test('render: a long line is shown as a window of 160 columns around the underline, cut ends marked; escapes, tabs and tag characters never split', () => {
+  const cut = '\u2026';
+  // an error in the middle of a 1400-character line: the 157 columns left, 79 before the underline and 78 after
+  const long = `BEGIN { $x = ${'1 + '.repeat(250)}foo + ${'2 + '.repeat(100)}1; }`;
+  const at = long.indexOf('foo') + 1;
+  const shown = renderDiagnostic(errorAt("Unknown identifier: 'foo'", { line: 1, col: at, endLine: 1, endCol: at + 3 }), new SourceFile('stdin', long)).split('\n');
+  assert.deepEqual(shown, [
+    `stdin:1:${at}-${at + 3}: ERROR: Unknown identifier: 'foo'`,
+    cut + long.slice(at - 1 - 79, at - 1 + 3 + 78) + cut,
+    ' '.repeat(1 + 79) + '~~~',
+    '',
+  ]);
+  // at the start of a long line: no cut on the left; escapes (4 columns each) count as shown
+  const escapes = `foo ${'\x1b'.repeat(100)}`;
+  const start = renderDiagnostic(errorAt('m', { line: 1, col: 1, endLine: 1, endCol: 4 }), new SourceFile('stdin', escapes)).split('\n');
+  assert.deepEqual(start, ['stdin:1:1-4: ERROR: m', `foo ${'\\x1b'.repeat(39)}${cut}`, '~~~', '']);
+  // tag characters (two columns of a location each) are escaped, whole, and the underline keeps step
+  const tags = `$x = "${'\u{e0041}'.repeat(100)}"; bar`;
+  const barAt = tags.indexOf('bar') + 1;
+  const tagged = renderDiagnostic(errorAt('m', { line: 1, col: barAt, endLine: 1, endCol: barAt + 3 }), new SourceFile('stdin', tags)).split('\n');
+  assert.deepEqual(tagged, [`stdin:1:${barAt}-${barAt + 3}: ERROR: m`, `${cut}${'\\u{e0041}'.repeat(17)}"; bar`, ' '.repeat(1 + 9 * 17 + 3) + '~~~', '']);
+  // every line of a multi-line span is cut at 160 columns
+  const twoLines = `${'a'.repeat(300)}\n${'b'.repeat(10)}`;
+  assert.equal(renderDiagnostic(errorAt('m', { line: 1, col: 1, endLine: 2, endCol: 3 }), new SourceFile('stdin', twoLines)), lines('stdin:1-2: ERROR: m', 'a'.repeat(160) + cut, 'b'.repeat(10)));
+});
+
 test('#if expressions: nesting is bounded, shifts and octal digits are checked', () => {
   const deep = `#if ${'('.repeat(5000)}1${')'.repeat(5000)}`;
   assert.equal(
     errors(`${deep}\n#endif\nBEGIN {}`),
-    lines('stdin:1:1-10006: ERROR: preprocessor expression nested too deeply: more than 64 levels', deep, '~'.repeat(10005)),
+    oneLine(deep, 1, 10006, 'preprocessor expression nested too deeply: more than 64 levels'),
   );
   assert.equal(errors('#if 1 << 99999999999\n#endif\nBEGIN {}'), lines('stdin:1:1-21: ERROR: invalid preprocessor expression: 1 << 99999999999', '#if 1 << 99999999999', '~'.repeat(20)));
   assert.equal(errors('#if 09\n#endif\nBEGIN {}'), lines('stdin:1:1-7: ERROR: invalid preprocessor expression: 09', '#if 09', '~~~~~~'));
@@ -235,13 +263,18 @@ test('render: control characters and bidi overrides in a line or message are esc
   assert.equal(renderDiagnostic(errorAt('m', { line: 1, col: 1, endLine: 1, endCol: 1 }), new SourceFile('stdin', '')), 'stdin:1:1-1: ERROR: m\n');
 });
 
-test('printableText: controls, DEL, C1, bidi overrides and lone surrogates escaped (\\xNN up to 0xff, \\uNNNN above); tabs too unless keepTabs', () => {
+test('printableText: controls, DEL, C1, format characters, line separators and lone surrogates escaped (\\xNN up to 0xff, \\uNNNN above, \\u{N} past 0xffff); tabs too unless keepTabs', () => {
   const table: [text: string, shown: string, keepingTabs: string][] = [
     ['plain text, é and 😀', 'plain text, é and 😀', 'plain text, é and 😀'],
     ['a\tb', 'a\\x09b', 'a\tb'],
     ['\x00\x07\x1b[2J\r\n\x7f', '\\x00\\x07\\x1b[2J\\x0d\\x0a\\x7f', '\\x00\\x07\\x1b[2J\\x0d\\x0a\\x7f'],
     ['\x80\x9b\x9f\xa0', '\\x80\\x9b\\x9f\xa0', '\\x80\\x9b\\x9f\xa0'],
-    ['\u061c\u200d\u200e\u200f\u2029\u202a\u202e\u202f\u2066\u2069\u206a', '\\u061c\u200d\\u200e\\u200f\u2029\\u202a\\u202e\u202f\\u2066\\u2069\u206a', '\\u061c\u200d\\u200e\\u200f\u2029\\u202a\\u202e\u202f\\u2066\\u2069\u206a'],
+    // bidi controls, zero-width joiner, paragraph separator, a narrow no-break space (a space: kept)
+    ['\u061c\u200d\u200e\u200f\u2029\u202a\u202e\u202f\u2066\u2069\u206a', '\\u061c\\u200d\\u200e\\u200f\\u2029\\u202a\\u202e\u202f\\u2066\\u2069\\u206a', '\\u061c\\u200d\\u200e\\u200f\\u2029\\u202a\\u202e\u202f\\u2066\\u2069\\u206a'],
+    // a BOM, zero-width space, word joiner, line separator, soft hyphen; a no-break space is kept
+    ['a\ufeffb\u200bc\u2060d\u2028e\xadf\xa0g', 'a\\ufeffb\\u200bc\\u2060d\\u2028e\\xadf\xa0g', 'a\\ufeffb\\u200bc\\u2060d\\u2028e\\xadf\xa0g'],
+    // Unicode tag characters (invisible text after a flag) and the language tag
+    ['x\u{e0001}\u{e0041}\u{e007f}y', 'x\\u{e0001}\\u{e0041}\\u{e007f}y', 'x\\u{e0001}\\u{e0041}\\u{e007f}y'],
     ['x\ud83dy\ude00\t\ud83d\ude00', 'x\\ud83dy\\ude00\\x09\ud83d\ude00', 'x\\ud83dy\\ude00\t\ud83d\ude00'],
     ['\ud83d\t\ude00', '\\ud83d\\x09\\ude00', '\\ud83d\t\\ude00'],
   ];
@@ -250,8 +283,25 @@ test('printableText: controls, DEL, C1, bidi overrides and lone surrogates escap
     assert.equal(printableText(text, { keepTabs: true }), keepingTabs, JSON.stringify(text));
   }
   // every code unit on its own: escaped exactly when it is in the ranges above
+  // (the format characters of Unicode 15, and U+2028/U+2029)
   const escapedUnit = (c: number): boolean =>
-    c <= 0x1f || (c >= 0x7f && c <= 0x9f) || c === 0x61c || c === 0x200e || c === 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || (c >= 0xd800 && c <= 0xdfff);
+    c <= 0x1f ||
+    (c >= 0x7f && c <= 0x9f) ||
+    c === 0xad ||
+    (c >= 0x600 && c <= 0x605) ||
+    c === 0x61c ||
+    c === 0x6dd ||
+    c === 0x70f ||
+    (c >= 0x890 && c <= 0x891) ||
+    c === 0x8e2 ||
+    c === 0x180e ||
+    (c >= 0x200b && c <= 0x200f) ||
+    (c >= 0x2028 && c <= 0x202e) ||
+    (c >= 0x2060 && c <= 0x2064) ||
+    (c >= 0x2066 && c <= 0x206f) ||
+    c === 0xfeff ||
+    (c >= 0xfff9 && c <= 0xfffb) ||
+    (c >= 0xd800 && c <= 0xdfff);
   for (let c = 0; c <= 0xffff; c++) {
     const ch = String.fromCharCode(c);
     const expected = !escapedUnit(c) ? ch : c <= 0xff ? `\\x${c.toString(16).padStart(2, '0')}` : `\\u${c.toString(16).padStart(4, '0')}`;

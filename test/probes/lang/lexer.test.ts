@@ -226,7 +226,7 @@ test('preprocessor: #define substitutes, #include is recorded, conditionals sele
     '#else',
     '  #define TASK_RUNNING 0',
     '#endif',
-    '#include "local.h"',
+    '#include <linux/blkdev.h>',
     '#define TWICE (2 * TASK_RUNNING) // comment',
     'BEGIN { @ = TWICE; }',
   ].join('\n');
@@ -235,12 +235,12 @@ test('preprocessor: #define substitutes, #include is recorded, conditionals sele
   assert.deepEqual(r.diagnostics, []);
   assert.deepEqual(
     r.tokens.map(show),
-    ['Directive(#define TASK_RUNNING 0)', 'Directive(#include "local.h")', 'Directive(#define TWICE (2 * TASK_RUNNING) // comment)', 'AttachPoint(BEGIN)', '{', 'Map(@)', '=', '(', 'Int(2)', '*', 'Int(0)', ')', ';', '}', 'EOF'],
+    ['Directive(#define TASK_RUNNING 0)', 'Directive(#include <linux/blkdev.h>)', 'Directive(#define TWICE (2 * TASK_RUNNING) // comment)', 'AttachPoint(BEGIN)', '{', 'Map(@)', '=', '(', 'Int(2)', '*', 'Int(0)', ')', ';', '}', 'EOF'],
   );
   const directives = r.tokens.flatMap((t) => (t.kind === 'Directive' ? [t.directive] : []));
   assert.deepEqual(directives, [
     { kind: 'define', name: 'TASK_RUNNING', value: '0' },
-    { kind: 'include', path: 'local.h', system: false },
+    { kind: 'include', path: 'linux/blkdev.h', system: true },
     { kind: 'define', name: 'TWICE', value: '(2 * TASK_RUNNING)' },
   ]);
   // Expanded tokens carry the use site's location and the macro's name.

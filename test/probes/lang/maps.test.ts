@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  MAP_ENTRY_BYTES,
   MAP_FULL_MESSAGE,
   MapKindError,
   MapStore,
@@ -206,10 +207,10 @@ test('delete, has_key, len, clear and zero', () => {
 });
 
 /** A store whose maps warn through a RepeatingWarnings into `written` (see `said`). */
-function warningStore(sink: OutputSink = new TextSink(), maxMapKeys?: number): { store: MapStore; warnings: RepeatingWarnings; said: () => string } {
+function warningStore(sink: OutputSink = new TextSink(), maxMapKeys?: number, memoryBudgetBytes?: number): { store: MapStore; warnings: RepeatingWarnings; said: () => string } {
   let written = '';
   const warnings = new RepeatingWarnings(sink, (t) => (written += t));
-  const store = new MapStore({ warnings, ...(maxMapKeys !== undefined ? { maxMapKeys } : {}) });
+  const store = new MapStore({ warnings, ...(maxMapKeys !== undefined ? { maxMapKeys } : {}), ...(memoryBudgetBytes !== undefined ? { memoryBudgetBytes } : {}) });
   return { store, warnings, said: () => written };
 }
 
@@ -320,4 +321,47 @@ test('values: wrapping and literal types', () => {
   assert.equal(literalIntType(1n), INT8);
   assert.equal(literalIntType(-129n), INT16);
   assert.equal(literalIntType(1n << 63n), UINT64);
+});
+
+test('map memory: all maps share one budget; a key that does not fit is refused, said once per map, counted', () => {
+  // an lhist(n, 0, 1000, 1) entry with an integer key: the entry, the key and 1002 buckets
+  const lhistEntry = MAP_ENTRY_BYTES + 16 + 48 + 8 * 1002;
+  const { store: s, warnings, said } = warningStore(new TextSink(), 1_000_000, 3 * lhistEntry);
+  const a = s.map('@a');
+  const b = s.map('@b');
+  assert.equal(a.lhist(1n, 5n, 0, 1000, 1), true);
+  assert.equal(a.lhist(2n, 5n, 0, 1000, 1), true);
+  assert.equal(b.lhist(1n, 5n, 0, 1000, 1), true);
+  assert.equal(s.memoryBytes, 3 * lhistEntry);
+  const aFull = "WARNING: Map full: @a can't take a new key: all maps together are at kiotrace's map memory limit of 24.3 KiB\n";
+  const bFull = "WARNING: Map full: @b can't take a new key: all maps together are at kiotrace's map memory limit of 24.3 KiB\n";
+  for (let i = 3n; i < 10n; i++) assert.equal(a.lhist(i, 5n, 0, 1000, 1), false);
+  assert.equal(said(), aFull, 'the first refusal of @a is said, the rest counted');
+  assert.equal(b.lhist(7n, 5n, 0, 1000, 1), false);
+  assert.equal(a.lhist(1n, 6n, 0, 1000, 1), true, 'existing keys still update');
+  assert.equal(said(), aFull + bFull);
+  assert.equal(
+    warnings.summaries(),
+    'WARNING: Map full: @a refused 7 updates in all (all maps together at the map memory limit of 24.3 KiB)\n',
+    'a warning that came once has no summary',
+  );
+  // what a deleted or cleared key took is given back
+  a.delete(1n);
+  assert.equal(b.lhist(7n, 5n, 0, 1000, 1), true);
+  b.clear();
+  a.clear();
+  assert.equal(s.memoryBytes, 0);
+  // a value map: a longer string in an existing key takes the difference, and may not fit
+  const small = warningStore(new TextSink(), 1_000_000, 2 * (MAP_ENTRY_BYTES + 16) + (24 + 2 * 10) + 16);
+  const v = small.store.map('@v');
+  assert.equal(v.assign(1n, 'x'.repeat(10)), true);
+  assert.equal(v.assign(1n, 'x'.repeat(500)), false, 'a value that grows past the budget is refused');
+  assert.equal(v.get(1n), 'x'.repeat(10));
+  assert.equal(v.assign(2n, 0n), true);
+  // an lru map makes room by evicting its own oldest keys
+  const lru = warningStore(new TextSink(), 1_000_000, 2 * (MAP_ENTRY_BYTES + 16 + 16));
+  const l = lru.store.declare('@l', { lru: true });
+  for (let i = 1n; i <= 5n; i++) assert.equal(l.assign(i, i), true);
+  assert.deepEqual(l.entries().map((e) => e.key), [4n, 5n]);
+  assert.equal(lru.said(), '');
 });
