@@ -1,6 +1,6 @@
 // What a run's trace outputs will do, decided before the run: the flags' values checked, and the
 // OpenTelemetry SDK's environment variables (OTEL_SDK_DISABLED, OTEL_TRACES_SAMPLER[_ARG],
-// OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL, _ENDPOINT and _TIMEOUT) read the way the specification says, each
+// OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL, _ENDPOINT, _TIMEOUT, _HEADERS and _COMPRESSION) read the way the specification says, each
 // one honoured or refused with a message. No OpenTelemetry code loads here: the command checks
 // its flags with this before anything heavy is imported.
 
@@ -149,6 +149,38 @@ function exportTimeoutProblem(env: Environment): string | undefined {
   return `${timeout.name}: milliseconds an export may take, a whole number from 1 to ${MAX_EXPORT_TIMEOUT_MS} (got "${timeout.value}"), or unset it for 10000`;
 }
 
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * OTEL_EXPORTER_OTLP_[TRACES_]HEADERS and _COMPRESSION, which the exporter reads itself and would
+ * skip with a diagnostic nobody sees: what is wrong with them, or undefined.
+ */
+function exporterVariableProblem(env: Environment): string | undefined {
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS']) {
+    const headers = variable(env, name);
+    if (headers === undefined) continue;
+    for (const entry of headers.value.split(',')) {
+      const eq = entry.indexOf('=');
+      const key = (eq < 0 ? entry : entry.slice(0, eq)).trim();
+      let valueOk = eq >= 0;
+      try {
+        if (valueOk) decodeURIComponent(entry.slice(eq + 1));
+      } catch {
+        valueOk = false;
+      }
+      if (!HEADER_NAME.test(key) || !valueOk) {
+        return `${name}: "${entry.trim()}" is not a header; write name=value pairs separated by commas, values percent-encoded, like api-key=abc123,team=io`;
+      }
+    }
+  }
+  const compression = variable(env, 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION') ?? variable(env, 'OTEL_EXPORTER_OTLP_COMPRESSION');
+  if (compression !== undefined && compression.value !== 'gzip' && compression.value !== 'none') {
+    return `${compression.name}: must be gzip or none (got "${compression.value}")`;
+  }
+  return undefined;
+}
+
 /**
  * The span side of a run as flags and environment decide it, or the message that refuses them
  * (exit 2, before the run). `durationNs`: the run's length, which must end within --epoch's range.
@@ -176,8 +208,8 @@ export function resolveSpanSettings(req: ExportRequest, env: Environment, durati
   if (req.otlp !== undefined) {
     const target = otlpTarget(req.otlp.url, vars);
     if ('error' in target) return target;
-    const timeoutProblem = exportTimeoutProblem(vars);
-    if (timeoutProblem !== undefined) return { error: timeoutProblem };
+    const problem = exportTimeoutProblem(vars) ?? exporterVariableProblem(vars);
+    if (problem !== undefined) return { error: problem };
     otlp = target;
   }
   // disabled: nothing is built, so no sampler meets another

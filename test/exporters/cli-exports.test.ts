@@ -206,6 +206,21 @@ const REFUSED: readonly { readonly env: Readonly<Record<string, string>>; readon
     message: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: milliseconds an export may take, a whole number from 1 to 2147483647 (got "2.5s"), or unset it for 10000',
   },
   {
+    env: { OTEL_EXPORTER_OTLP_HEADERS: 'a' },
+    args: ['--otlp', 'http://127.0.0.1:1/v1/traces'],
+    message: 'OTEL_EXPORTER_OTLP_HEADERS: "a" is not a header; write name=value pairs separated by commas, values percent-encoded, like api-key=abc123,team=io',
+  },
+  {
+    env: { OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'api-key=%zz' },
+    args: ['--otlp', 'http://127.0.0.1:1/v1/traces'],
+    message: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS: "api-key=%zz" is not a header; write name=value pairs separated by commas, values percent-encoded, like api-key=abc123,team=io',
+  },
+  {
+    env: { OTEL_EXPORTER_OTLP_COMPRESSION: 'zstd' },
+    args: ['--otlp', 'http://127.0.0.1:1/v1/traces'],
+    message: 'OTEL_EXPORTER_OTLP_COMPRESSION: must be gzip or none (got "zstd")',
+  },
+  {
     env: { OTEL_SDK_DISABLED: 'yes' },
     args: ['--jaeger', 'never-written.json'],
     message: 'OTEL_SDK_DISABLED: must be true or false (got "yes")',

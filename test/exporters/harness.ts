@@ -85,6 +85,8 @@ export interface HttpReceiver {
   readonly bodies: Buffer[];
   readonly paths: string[];
   readonly contentTypes: string[];
+  /** Each accepted request's headers. */
+  readonly headers: IncomingMessage['headers'][];
   readonly server: Server;
 }
 
@@ -93,6 +95,7 @@ export async function receiver(status: (n: number) => number = () => 200): Promi
   const bodies: Buffer[] = [];
   const paths: string[] = [];
   const contentTypes: string[] = [];
+  const headers: IncomingMessage['headers'][] = [];
   let n = 0;
   const server = createServer((req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
@@ -103,6 +106,7 @@ export async function receiver(status: (n: number) => number = () => 200): Promi
         bodies.push(Buffer.concat(chunks));
         paths.push(req.url ?? '');
         contentTypes.push(req.headers['content-type'] ?? '');
+        headers.push(req.headers);
       }
       const json = req.headers['content-type'] === 'application/json';
       res.writeHead(code, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
@@ -111,7 +115,7 @@ export async function receiver(status: (n: number) => number = () => 200): Promi
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}/v1/traces`, bodies, paths, contentTypes, server };
+  return { url: `http://127.0.0.1:${port}/v1/traces`, bodies, paths, contentTypes, headers, server };
 }
 
 export interface GrpcReceiver {

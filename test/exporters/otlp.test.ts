@@ -107,6 +107,18 @@ test('a receiver that answers 503 once gets everything after a retry', async () 
   }
 });
 
+test('OTEL_EXPORTER_OTLP_HEADERS reach the endpoint, percent-decoded and trimmed', async () => {
+  const rx = await receiver();
+  try {
+    const r = await runCli(['run', 'blocking-read', '--otlp', rx.url], { OTEL_EXPORTER_OTLP_HEADERS: 'api-key=abc%20123, team = io' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(rx.headers.length > 0);
+    for (const h of rx.headers) assert.deepEqual([h['api-key'], h['team']], ['abc 123', 'io']);
+  } finally {
+    rx.server.close();
+  }
+});
+
 test('an endpoint that is down: the run completes, one line says what was lost and why, exit 1', async () => {
   // a port with nobody listening: bind one, then close it
   const rx = await receiver();
