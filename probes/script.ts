@@ -134,7 +134,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     for (const p of end) fireSpecial(p, 'end', false);
     const repeated = warnings.summaries();
     if (repeated !== '') opts.write(repeated, sink.diagnosticStream);
-    opts.write(printMapsAtExit(sink, rt.store, printMaps), 'stdout');
+    for (const piece of printMapsAtExit(sink, rt.store, printMaps)) opts.write(piece, 'stdout');
     return { exitCode: exitCode ?? 0, diagnostics: compiled.diagnostics };
   };
 
@@ -238,7 +238,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
   }
   return {
     exited: () => exitCode !== undefined,
-    maps: () => printMapsAtExit(sink, rt.store, true).replace(/^\n\n/, ''),
+    maps: () => [...printMapsAtExit(sink, rt.store, true)].join('').replace(/^\n\n/, ''),
     finish: () => finishWith(detach),
   };
 }

@@ -1766,7 +1766,7 @@ class Compiler {
           const name = a.name;
           return (c) => {
             const map = rt.store.get(name);
-            if (map) rt.write(printMap(rt.sink, map, top ? Number(toBig(top(c))) : 0, div ? Number(toBig(div(c))) : 1), 'stdout');
+            if (map) for (const piece of printMap(rt.sink, map, top ? Number(toBig(top(c))) : 0, div ? Number(toBig(div(c))) : 1)) rt.write(piece, 'stdout');
             return 0n;
           };
         }
