@@ -659,7 +659,11 @@ export function printMap(sink: OutputSink, map: BpfMap, top = 0, div = 1): Itera
 export function* printMapsAtExit(sink: OutputSink, store: MapStore, printMaps = true): Iterable<string> {
   const end = sink.end();
   if (end !== '') yield end;
-  if (!printMaps) return;
+  if (printMaps) yield* printNonEmptyMaps(sink, store);
+}
+
+/** Every non-empty map in name order, as `print(@m)` prints it, in pieces. */
+export function* printNonEmptyMaps(sink: OutputSink, store: MapStore): Iterable<string> {
   for (const m of store.maps()) {
     if (m.size === 0) continue;
     yield* sink.map(m.name, dumpMap(m));
