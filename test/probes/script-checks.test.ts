@@ -474,3 +474,17 @@ test('the live maps (--tui) are the first 500 lines of at most 1000 characters: 
   assert.ok(lines.every((l) => l.length <= 1000));
   started.finish();
 });
+
+test('/ and % of a string or a tuple are refused where they are written (they printed 0 and said nothing)', () => {
+  for (const [program, at, what] of [
+    ['BEGIN { print(("a", 1) / 2); }', 15, '/ operator can not be used on a tuple'],
+    ['BEGIN { print(comm % 2); }', 15, '% operator can not be used on a string'],
+    ['BEGIN { $s = "x"; print(4 / $s); }', 29, '/ operator can not be used on a string'],
+  ] as const) {
+    const r = run(program);
+    assert.equal(r.exitCode, 2, program);
+    assert.equal(r.stderr.split('\n')[0]!.replace(/-\d+:/, ':'), `stdin:1:${at}: ERROR: The ${what}`, program);
+    assert.equal(r.stdout, '');
+  }
+  assert.equal(run('BEGIN { print(7 / 2); print(-7 % 2); exit(); }').stdout, '3\n-1\n\n\n');
+});
