@@ -9,7 +9,7 @@ import { parse } from './lang/parser.js';
 import { hasErrors, renderDiagnostics, type Diagnostic } from './lang/diagnostics.js';
 import { compileProgram, FIRING_BUDGET, formatDuration, type CompiledProbe, type ExecCtx, type HostAccess, type ScriptRuntime } from './lang/compile.js';
 import { MapStore } from './lang/maps.js';
-import { createSink, printMapsAtExit } from './lang/output.js';
+import { createSink, printMapsAtExit, printNonEmptyMaps } from './lang/output.js';
 import { RepeatingWarnings } from './lang/warnings.js';
 
 export interface ScriptOptions {
@@ -43,6 +43,36 @@ export interface ScriptResult {
  */
 export const RUN_BUDGET_PER_SIM_SECOND = 20_000_000;
 
+/**
+ * Lines of the maps the live view is given, more than a terminal has rows: the rest is never
+ * shown, so never built (a map of 20000 long keys is 160 MB of text, asked for ten times a second).
+ */
+export const LIVE_MAP_LINES = 500;
+/** Characters kept of one such line, more than a terminal has columns. */
+export const LIVE_MAP_LINE_CHARS = 1000;
+
+/** The first LIVE_MAP_LINES lines of `pieces`, each cut to LIVE_MAP_LINE_CHARS characters (never inside a surrogate pair), newline-terminated. */
+function firstLines(pieces: Iterable<string>): string {
+  const lines: string[] = [];
+  let partial = '';
+  for (const piece of pieces) {
+    const parts = (partial + piece).split('\n');
+    partial = parts.pop()!.slice(0, LIVE_MAP_LINE_CHARS + 1);
+    for (const line of parts) {
+      lines.push(line);
+      if (lines.length === LIVE_MAP_LINES) break;
+    }
+    if (lines.length === LIVE_MAP_LINES) break;
+  }
+  if (partial !== '' && lines.length < LIVE_MAP_LINES) lines.push(partial);
+  const cut = (line: string): string => {
+    if (line.length <= LIVE_MAP_LINE_CHARS) return line;
+    const end = (line.charCodeAt(LIVE_MAP_LINE_CHARS - 1) & 0xfc00) === 0xd800 ? LIVE_MAP_LINE_CHARS - 1 : LIVE_MAP_LINE_CHARS;
+    return line.slice(0, end);
+  };
+  return lines.map((l) => cut(l) + '\n').join('');
+}
+
 /** The comm and pid begin/end/interval probes report: kiotrace itself, as bpftrace reports bpftrace. */
 const SELF_COMM = 'kiotrace';
 const SELF_PID = 1;
@@ -51,7 +81,10 @@ const SELF_PID = 1;
 export interface AttachedScript {
   /** exit() was called: the caller should stop running the machine. */
   readonly exited: () => boolean;
-  /** The program's maps now, in bpftrace's text or JSON format (print() of every non-empty map). */
+  /**
+   * The program's maps now, in bpftrace's text or JSON format (print() of every non-empty map),
+   * their first LIVE_MAP_LINES lines of at most LIVE_MAP_LINE_CHARS characters: what a screen can show.
+   */
   readonly maps: () => string;
   /** Detaches, fires end probes, prints the maps as bpftrace does at exit. */
   readonly finish: () => ScriptResult;
@@ -134,7 +167,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     for (const p of end) fireSpecial(p, 'end', false);
     const repeated = warnings.summaries();
     if (repeated !== '') opts.write(repeated, sink.diagnosticStream);
-    opts.write(printMapsAtExit(sink, rt.store, printMaps), 'stdout');
+    for (const piece of printMapsAtExit(sink, rt.store, printMaps)) opts.write(piece, 'stdout');
     return { exitCode: exitCode ?? 0, diagnostics: compiled.diagnostics };
   };
 
@@ -238,7 +271,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
   }
   return {
     exited: () => exitCode !== undefined,
-    maps: () => printMapsAtExit(sink, rt.store, true).replace(/^\n\n/, ''),
+    maps: () => firstLines(printNonEmptyMaps(sink, rt.store)),
     finish: () => finishWith(detach),
   };
 }

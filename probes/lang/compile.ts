@@ -1259,6 +1259,14 @@ class Compiler {
         const r = this.expr(e.right);
         const op = e.op;
         if (op === '/' || op === '%') {
+          // a string or a tuple has no quotient (the division gave 0 and said nothing)
+          for (const side of [e.left, e.right]) {
+            const kind = this.kindOf(side);
+            if (kind === 'string' || kind === 'tuple') {
+              this.diags.push(errorAt(`The ${op} operator can not be used on a ${kind}`, side.loc, { hint: `${op === '/' ? 'division' : 'modulo'} takes integers` }));
+              return () => 0n;
+            }
+          }
           const divideByZero = this.divisorCheck(op, e.right, e.loc);
           return (c) => binop(op, l(c), r(c), divideByZero);
         }
@@ -1766,7 +1774,7 @@ class Compiler {
           const name = a.name;
           return (c) => {
             const map = rt.store.get(name);
-            if (map) rt.write(printMap(rt.sink, map, top ? Number(toBig(top(c))) : 0, div ? Number(toBig(div(c))) : 1), 'stdout');
+            if (map) for (const piece of printMap(rt.sink, map, top ? Number(toBig(top(c))) : 0, div ? Number(toBig(div(c))) : 1)) rt.write(piece, 'stdout');
             return 0n;
           };
         }

@@ -128,9 +128,18 @@ export function underlinedLine(text: string, col: number, endCol: number): strin
     const from = Math.min(col - 1, stop);
     return [text, ' '.repeat(from) + '~'.repeat(Math.max(0, stop - from))];
   }
+  // The window is at most MAX_EXCERPT_WIDTH columns and every code unit shows as at least one:
+  // only the code units that near where it starts (the underline, else the line's end) can be
+  // shown. Building cells for those alone keeps an error in a 1 MB line from costing 1M cells.
+  const anchor = Math.max(0, col - 1) < stop ? Math.max(0, col - 1) : text.length;
+  let lo = Math.max(0, anchor - MAX_EXCERPT_WIDTH - 1);
+  let hi = Math.min(text.length, anchor + MAX_EXCERPT_WIDTH + 1);
+  // never start or end inside a surrogate pair
+  if (lo > 0 && (text.charCodeAt(lo) & 0xfc00) === 0xdc00 && (text.charCodeAt(lo - 1) & 0xfc00) === 0xd800) lo--;
+  if (hi < text.length && (text.charCodeAt(hi) & 0xfc00) === 0xdc00 && (text.charCodeAt(hi - 1) & 0xfc00) === 0xd800) hi++;
   const cells: Cell[] = [];
   const mark = (x: number): string => (x < col - 1 ? ' ' : '~');
-  for (let x = 0; x < text.length; x++) {
+  for (let x = lo; x < hi; x++) {
     const code = text.charCodeAt(x);
     const pairs = code >= 0xd800 && code <= 0xdbff && x + 1 < text.length && (text.charCodeAt(x + 1) & 0xfc00) === 0xdc00;
     if (pairs) {
@@ -149,7 +158,9 @@ export function underlinedLine(text: string, col: number, endCol: number): strin
   const [from, to] = excerptWindow(cells);
   const shown = cells.slice(from, to).map((c) => c.shown).join('');
   const marks = cells.slice(from, to).map((c) => c.marks).join('');
-  return [(from > 0 ? CUT : '') + shown + (to < cells.length ? CUT : ''), (from > 0 ? ' ' : '') + marks.replace(/ +$/, '')];
+  const cutBefore = lo + from > 0;
+  const cutAfter = to < cells.length || hi < text.length;
+  return [(cutBefore ? CUT : '') + shown + (cutAfter ? CUT : ''), (cutBefore ? ' ' : '') + marks.replace(/ +$/, '')];
 }
 
 /** The cells [from, to) of a line to show: all when they fit, else MAX_EXCERPT_WIDTH columns from just before the underline, centred on a short one. */

@@ -121,11 +121,21 @@ export function valueBytes(v: Value): number {
   return OBJECT_HEADER_BYTES;
 }
 
+/**
+ * Estimated heap bytes of a key element: the value, and for one that is not a primitive (a nested
+ * tuple, a record, a buffer...) the text the key's Map level is indexed by (see `prim`), which
+ * can be several times the value: a string of control characters is 6 characters of JSON each.
+ */
+function keyElementBytes(x: Value): number {
+  const t = typeof x;
+  return valueBytes(x) + (t === 'bigint' || t === 'string' || t === 'boolean' ? 0 : stringBytes(1 + canonical(x).length));
+}
+
 /** Estimated heap bytes of a key: its elements, and a Map level for each element after the first. */
 export function keyBytes(key: Value | undefined): number {
   if (key === undefined) return 0;
-  if (key instanceof TupleValue) return key.items.reduce((n, x) => n + valueBytes(x), (key.items.length - 1) * KEY_LEVEL_BYTES);
-  return valueBytes(key);
+  if (key instanceof TupleValue) return key.items.reduce((n, x) => n + keyElementBytes(x), (key.items.length - 1) * KEY_LEVEL_BYTES);
+  return keyElementBytes(key);
 }
 
 /** Buckets of `hist(n, bits)` up to the largest value (2^63 - 1): what one key may come to hold. */

@@ -441,8 +441,12 @@ export interface OutputSink {
   printf(text: string): string;
   /** `print(x)` of a non-map value, and `print(@m[k])`. */
   value(v: Value): string;
-  /** A map, from dumpMap: `print(@m)` and the end-of-run dump. '' when nothing is printed. */
-  map(name: string, dump: MapDump): string;
+  /**
+   * A map, from dumpMap: `print(@m)` and the end-of-run dump, in pieces of an entry or so each
+   * (nothing when nothing is printed): written one by one, a map of a million long keys never
+   * has to be one string (V8 refuses strings past 2^29 characters and runs out of heap first).
+   */
+  map(name: string, dump: MapDump): Iterable<string>;
   /** `time()` output (already strftime-formatted). */
   time(text: string): string;
   cat(text: string): string;
@@ -478,22 +482,20 @@ export class TextSink implements OutputSink {
     return valueText(v) + '\n';
   }
 
-  map(name: string, dump: MapDump): string {
+  *map(name: string, dump: MapDump): Iterable<string> {
     switch (dump.shape) {
       case 'scalar':
-        return `${name}: ${valueText(dump.value)}\n`;
+        yield `${name}: ${valueText(dump.value)}\n`;
+        return;
       case 'hist':
-        return `${name}:\n${histText(dump.hist)}\n`;
-      case 'keyed': {
-        let out = '';
-        for (const e of dump.entries) out += `${name}[${textKey(e.key)}]: ${valueText(e.value)}\n`;
-        return out;
-      }
-      case 'keyedHist': {
-        let out = '';
-        for (const e of dump.entries) out += `${name}[${textKey(e.key)}]:\n${histText(e.hist)}\n`;
-        return out;
-      }
+        yield `${name}:\n${histText(dump.hist)}\n`;
+        return;
+      case 'keyed':
+        for (const e of dump.entries) yield `${name}[${textKey(e.key)}]: ${valueText(e.value)}\n`;
+        return;
+      case 'keyedHist':
+        for (const e of dump.entries) yield `${name}[${textKey(e.key)}]:\n${histText(e.hist)}\n`;
+        return;
     }
   }
 
@@ -567,30 +569,29 @@ export class JsonSink implements OutputSink {
     return jsonRecord('value', jsonValue(v));
   }
 
-  map(name: string, dump: MapDump): string {
-    let type = 'map';
-    let data: string;
+  *map(name: string, dump: MapDump): Iterable<string> {
+    // one record, `{"type": T, "data": {NAME: DATA}}` as jsonRecord writes it, in pieces
+    const record = (type: string): string => `{"type": "${type}", "data": {${jsonString(name)}: `;
     switch (dump.shape) {
       case 'scalar':
-        if (dump.stats) type = 'stats';
-        data = jsonValue(dump.value);
-        break;
+        yield jsonRecord(dump.stats ? 'stats' : 'map', `{${jsonString(name)}: ${jsonValue(dump.value)}}`);
+        return;
       case 'hist':
-        type = 'hist';
-        data = histJson(dump.hist);
-        break;
+        yield jsonRecord('hist', `{${jsonString(name)}: ${histJson(dump.hist)}}`);
+        return;
       case 'keyed':
-        if (dump.entries.length === 0) return '';
-        if (dump.stats) type = 'stats';
-        data = '{' + dump.entries.map((e) => jsonKey(e.key) + ': ' + jsonValue(e.value)).join(', ') + '}';
-        break;
-      case 'keyedHist':
-        if (dump.entries.length === 0) return '';
-        type = 'hist';
-        data = '{' + dump.entries.map((e) => jsonKey(e.key) + ': ' + histJson(e.hist)).join(', ') + '}';
-        break;
+      case 'keyedHist': {
+        if (dump.entries.length === 0) return;
+        yield record(dump.shape === 'keyedHist' ? 'hist' : dump.stats ? 'stats' : 'map') + '{';
+        let first = true;
+        for (const e of dump.entries) {
+          yield (first ? '' : ', ') + jsonKey(e.key) + ': ' + ('hist' in e ? histJson(e.hist) : jsonValue(e.value));
+          first = false;
+        }
+        yield '}}}\n';
+        return;
+      }
     }
-    return jsonRecord(type, `{${jsonString(name)}: ${data}}`);
   }
 
   time(text: string): string {
@@ -646,8 +647,8 @@ export function createSink(format: 'text' | 'json'): OutputSink {
   return format === 'json' ? new JsonSink() : new TextSink();
 }
 
-/** `print(@m)`, `print(@m, top)`, `print(@m, top, div)`. */
-export function printMap(sink: OutputSink, map: BpfMap, top = 0, div = 1): string {
+/** `print(@m)`, `print(@m, top)`, `print(@m, top, div)`: the pieces to write, in order. */
+export function printMap(sink: OutputSink, map: BpfMap, top = 0, div = 1): Iterable<string> {
   return sink.map(map.name, dumpMap(map, top, div));
 }
 
@@ -655,12 +656,16 @@ export function printMap(sink: OutputSink, map: BpfMap, top = 0, div = 1): strin
  * The end of a run: `end()` (two newlines in text mode), then every non-empty map in name order,
  * unless `printMaps` is false (`config = { print_maps_on_exit = 0 }`).
  */
-export function printMapsAtExit(sink: OutputSink, store: MapStore, printMaps = true): string {
-  let out = sink.end();
-  if (!printMaps) return out;
+export function* printMapsAtExit(sink: OutputSink, store: MapStore, printMaps = true): Iterable<string> {
+  const end = sink.end();
+  if (end !== '') yield end;
+  if (printMaps) yield* printNonEmptyMaps(sink, store);
+}
+
+/** Every non-empty map in name order, as `print(@m)` prints it, in pieces. */
+export function* printNonEmptyMaps(sink: OutputSink, store: MapStore): Iterable<string> {
   for (const m of store.maps()) {
     if (m.size === 0) continue;
-    out += sink.map(m.name, dumpMap(m));
+    yield* sink.map(m.name, dumpMap(m));
   }
-  return out;
 }

@@ -1,6 +1,8 @@
 // Diagnostics as full rendered text, bpftrace style: the renderer on its own, then the syntax
 // errors the lexer and parser report.
 import { test } from 'node:test';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import assert from 'node:assert/strict';
 import { errorAt, hasErrors, printableText, renderDiagnostic, renderDiagnostics, warningAt } from '../../../probes/lang/diagnostics.js';
 import { excerptLines } from '../excerpt.js';
@@ -241,6 +243,33 @@ test('render: a long line is shown as a window of 160 columns around the underli
   // every line of a multi-line span is cut at 160 columns
   const twoLines = `${'a'.repeat(300)}\n${'b'.repeat(10)}`;
   assert.equal(renderDiagnostic(errorAt('m', { line: 1, col: 1, endLine: 2, endCol: 3 }), new SourceFile('stdin', twoLines)), lines('stdin:1-2: ERROR: m', 'a'.repeat(160) + cut, 'b'.repeat(10)));
+});
+
+test('render: 20 errors in a 1 MiB line take what their 160-column windows take, not a cell per character of the line (33 s and 450 MB before)', async () => {
+  // Rendered in a worker with a small heap: building the whole line as cells, as before, runs it
+  // out of memory; the windows alone need next to nothing.
+  const diagnosticsUrl = new URL('../../../probes/lang/diagnostics.js', import.meta.url).href;
+  const sourceUrl = new URL('../../../probes/lang/source.js', import.meta.url).href;
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    (async () => {
+      const { errorAt, renderDiagnostics } = await import(${JSON.stringify(diagnosticsUrl)});
+      const { SourceFile } = await import(${JSON.stringify(sourceUrl)});
+      const line = 'BEGIN { $x = $nope; $s = "' + '\\t\\u202e'.repeat(1 << 19) + '"; $y = $nope; }';
+      const at = line.lastIndexOf('$nope') + 1;
+      const errors = Array.from({ length: 20 }, () => errorAt("Undefined or undeclared variable: $nope", { line: 1, col: at, endLine: 1, endCol: at + 5 }));
+      parentPort.postMessage(renderDiagnostics(errors, new SourceFile('stdin', line)).split('\\n').slice(0, 3));
+    })();`;
+  const worker = new Worker(code, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 48 } });
+  const [rendered] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e))])) as [string[]];
+  await worker.terminate();
+  // the window: 156 columns (the next escape, 6 wide, does not fit) around the underline: each
+  // tab 4 columns, each escape 6
+  assert.deepEqual(rendered, [
+    `stdin:1:${26 + (1 << 20) + 9}-${26 + (1 << 20) + 14}: ERROR: Undefined or undeclared variable: $nope`,
+    '\u2026' + '    \\u202e'.repeat(14) + '"; $y = $nope; }',
+    ' '.repeat(1 + 10 * 14 + 8) + '~~~~~',
+  ]);
 });
 
 test('#if expressions: nesting is bounded, shifts and octal digits are checked', () => {

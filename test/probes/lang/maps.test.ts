@@ -365,3 +365,15 @@ test('map memory: all maps share one budget; a key that does not fit is refused,
   assert.deepEqual(l.entries().map((e) => e.key), [4n, 5n]);
   assert.equal(lru.said(), '');
 });
+
+test('a key with a nested tuple is charged its index text too: keys of 1000 control characters fill 10 MB at 687 keys, not 3993 (2.9 GB of heap under the 1 GiB budget)', () => {
+  const store = new MapStore({ maxMapKeys: 100_000, memoryBudgetBytes: 10_000_000 });
+  const m = store.map('@m');
+  const controls = '\x01'.repeat(1000);
+  let kept = 0;
+  for (let n = 0n; n < 10_000n; n++) if (m.assign(tuple(tuple(controls, n), 1n), 1n)) kept++;
+  // each key's Map level is indexed by its nested tuple as JSON text: 6 characters a control character
+  assert.equal(kept, 687);
+  assert.ok(kept * 6000 <= 10_000_000, 'the index text alone fits the budget');
+  assert.ok(store.memoryBytes <= 10_000_000);
+});

@@ -5,8 +5,8 @@ import {
   JsonSink,
   TextSink,
   dumpMap,
-  printMap,
-  printMapsAtExit,
+  printMap as printMapPieces,
+  printMapsAtExit as printMapsAtExitPieces,
   renderDiagnostic,
 } from '../../../probes/lang/output.js';
 import {
@@ -23,6 +23,11 @@ import {
 
 const text = new TextSink();
 const json = new JsonSink();
+
+/** What `print(@m)` writes, its pieces joined. */
+const printMap = (...args: Parameters<typeof printMapPieces>): string => [...printMapPieces(...args)].join('');
+/** What the end of a run writes, its pieces joined. */
+const printMapsAtExit = (...args: Parameters<typeof printMapsAtExitPieces>): string => [...printMapsAtExitPieces(...args)].join('');
 
 /** A hist row built from its parts, so the expected strings stay readable. */
 function row(label: string, count: number, bar: number): string {
@@ -391,4 +396,27 @@ test('dumpMap shapes', () => {
   h.hist(undefined, 3n);
   const d = dumpMap(h);
   assert.equal(d.shape, 'hist');
+});
+
+test('a map is printed an entry at a time: 20000 keys of 8000 control characters are 1 GB of JSON, never one string (-f json aborted out of heap)', () => {
+  const s = new MapStore();
+  const m = s.map('@m');
+  const long = '\x01'.repeat(8000);
+  for (let n = 0n; n < 3n; n++) m.assign(tuple(long, n), 1n);
+  const h = s.map('@h');
+  h.hist('a', 1n);
+  h.hist('b', 2n);
+  const jsonKeyOf = (n: number): string => `"${'\\u0001'.repeat(8000)},${n}"`;
+  for (const [sink, pieces] of [
+    [json, ['{"type": "map", "data": {"@m": {', `${jsonKeyOf(0)}: 1`, `, ${jsonKeyOf(1)}: 1`, `, ${jsonKeyOf(2)}: 1`, '}}}\n']],
+    [text, [0, 1, 2].map((n) => `@m[${long}, ${n}]: 1\n`)],
+  ] as const) {
+    assert.deepEqual([...printMapPieces(sink, m)], pieces, sink.format);
+  }
+  // keyed histograms too, and the end of a run, map after map
+  assert.deepEqual([...printMapsAtExitPieces(json, s)].length, 4 + 5);
+  assert.equal(
+    [...printMapPieces(json, h)].join(''),
+    '{"type": "hist", "data": {"@h": {"a": [{"min": 1, "max": 1, "count": 1}], "b": [{"min": 2, "max": 3, "count": 1}]}}}\n',
+  );
 });
