@@ -16,31 +16,11 @@ import { prepareRun } from '../../tui/run.js';
 import { formatReport } from '../../tui/summary.js';
 import { recordSteps } from '../../tui/steps.js';
 import { repoRoot } from '../helpers/repo.js';
+import { FuzzRandom } from '../helpers/fuzz-random.js';
 
 const CASES = Number(process.env['KIOTRACE_FUZZ_CASES'] ?? 4000);
 const SEED = Number(process.env['KIOTRACE_FUZZ_SEED'] ?? 1);
 const SCENARIOS = join(repoRoot(), 'traces', 'scenarios');
-
-/** mulberry32: a small seeded generator, so every run mutates the same way. */
-class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-}
 
 const PROTO_WORDS = ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty', 'prototype', 'isPrototypeOf', '__defineGetter__'];
 const CONTROL = ['\u001b[2J', '\u001b]0;title\u0007', '\u0000', '\r', '\u0008', '\u009b31m', '\u202e', '\u2066', '\ud800', '\udc00x'];
@@ -52,7 +32,7 @@ function nested(depth: number, asObject: boolean): unknown {
 }
 
 /** Values that replace a field: wrong types, edge numbers and sizes, words that mean something elsewhere. */
-function poolValue(rng: Rng): unknown {
+function poolValue(rng: FuzzRandom): unknown {
   const pool: readonly (() => unknown)[] = [
     () => null,
     () => rng.next() < 0.5,
@@ -95,7 +75,7 @@ const VALID: Readonly<Record<string, readonly unknown[]>> = {
   scheduler: ['none', 'mq-deadline'],
 };
 
-function newKey(rng: Rng): string {
+function newKey(rng: FuzzRandom): string {
   return rng.pick([
     ...PROTO_WORDS,
     'size',
@@ -120,7 +100,7 @@ function containers(value: unknown, out: unknown[] = [], depth = 0): unknown[] {
 }
 
 /** One structural mutation of a JSON-like value, in place. */
-function mutateValue(rng: Rng, root: Record<string, unknown>): void {
+function mutateValue(rng: FuzzRandom, root: Record<string, unknown>): void {
   const target = rng.pick(containers(root)) as Record<string, unknown> | unknown[];
   const keys = Object.keys(target);
   const op = rng.int(10);
@@ -149,12 +129,12 @@ function jsonText(value: unknown, indent: number | undefined): string {
   }
 }
 
-function toText(value: unknown, rng: Rng): string {
+function toText(value: unknown, rng: FuzzRandom): string {
   return jsonText(value, rng.next() < 0.5 ? 2 : undefined);
 }
 
 /** One text-level mutation: the mistakes a hand-edited file has. */
-function mutateText(rng: Rng, text: string): string {
+function mutateText(rng: FuzzRandom, text: string): string {
   const at = rng.int(text.length + 1);
   switch (rng.int(8)) {
     case 0:
@@ -205,7 +185,7 @@ function checkResult(result: ScenarioResult, label: string, tally: Tally): void 
 }
 
 /** Parses `text` (and its value, when it is JSON) and runs what is valid; throws nothing or fails. */
-function fuzzOne(rng: Rng, bases: readonly string[], index: number, tally: Tally): void {
+function fuzzOne(rng: FuzzRandom, bases: readonly string[], index: number, tally: Tally): void {
   const label = `seed ${SEED} case ${index}`;
   const value = JSON.parse(rng.pick(bases)) as Record<string, unknown>;
   for (let n = 1 + rng.int(3); n > 0; n--) mutateValue(rng, value);
@@ -243,7 +223,7 @@ function fuzzOne(rng: Rng, bases: readonly string[], index: number, tally: Tally
 test(`${CASES} mutated scenarios: no throw, every rejection a rendered diagnostic, every valid one runs`, (t) => {
   const bases = listScenarioNames(SCENARIOS).map((n) => readFileSync(join(SCENARIOS, `${n}.json`), 'utf8'));
   assert.ok(bases.length >= 3);
-  const rng = new Rng(SEED);
+  const rng = new FuzzRandom(SEED);
   const tally: Tally = { cases: 0, rejected: 0, valid: 0, ran: 0, byCode: new Map() };
   for (let i = 0; i < CASES; i++) fuzzOne(rng, bases, i, tally);
   const codes = [...tally.byCode].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c}=${n}`).join(' ');

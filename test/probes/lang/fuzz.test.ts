@@ -18,36 +18,13 @@ import { renderDiagnostic } from '../../../probes/lang/diagnostics.js';
 import { SourceFile } from '../../../probes/lang/source.js';
 import { CASES } from '../runtime-cases.js';
 import type { Machine } from '../../../core/index.js';
+import { FuzzRandom } from '../../helpers/fuzz-random.js';
 
 const CASE_COUNT = Number(process.env['KIOTRACE_FUZZ_CASES'] ?? 1500);
 const SEED = Number(process.env['KIOTRACE_FUZZ_SEED'] ?? 1);
 /** One program in this many of those that compile also runs for RUN_NS of simulated time. */
 const RUN_EVERY = 5;
 const RUN_NS = 1e6;
-
-/** mulberry32: a small seeded generator, so every failure can be replayed from its case number. */
-class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
 
 // ---- material ------------------------------------------------------------------------------
 
@@ -92,12 +69,12 @@ const STRANGE: readonly string[] = [
 // ---- generators ----------------------------------------------------------------------------
 
 /** Something nested `d` levels deep, of one construct or a mix: around and far past the limits. */
-function nested(r: Rng): string {
-  const d = r.pick([1, 2, 10, 255, 256, 257, 499, 500, 501, r.int(1, 600), r.int(1, 3000)]);
+function nested(r: FuzzRandom): string {
+  const d = r.pick([1, 2, 10, 255, 256, 257, 499, 500, 501, r.between(1, 600), r.between(1, 3000)]);
   const n = (s: string, k = d): string => s.repeat(k);
   const chain = (ops: readonly string[], k = d): string => Array.from({ length: k }, (_, i) => (i === 0 ? '1' : `${r.pick(ops)} 1`)).join(' ');
   // the #define doubling (14) and macro chains (16) cost up to their ceilings: fewer of them
-  let construct = r.int(0, 22);
+  let construct = r.between(0, 22);
   if ((construct === 14 || construct === 16) && r.chance(0.7)) construct = r.pick([0, 1, 2, 11, 20]);
   switch (construct) {
     case 0:
@@ -129,7 +106,7 @@ function nested(r: Rng): string {
     case 13:
       return `${Array.from({ length: Math.min(d, 300) }, (_, i) => `#define D${i} D${i + 1}`).join('\n')}\n#define D${Math.min(d, 300)} 7\nBEGIN { $x = D0; exit(); }`;
     case 14: {
-      const levels = r.int(1, 40);
+      const levels = r.between(1, 40);
       const defs = Array.from({ length: levels }, (_, i) => `#define M${i} M${i + 1} M${i + 1}`).join('\n');
       return `${defs}\n#define M${levels} 1\nBEGIN { $x = M0; exit(); }`;
     }
@@ -153,16 +130,16 @@ function nested(r: Rng): string {
       return `BEGIN { @m[1] = 1; $x = ${chosen.map((o) => o[0]).join('')}1${chosen.reverse().map((o) => o[1]).join('')}; exit(); }`;
     }
     case 21:
-      return `BEGIN { $t = (1, 2); for ($i : 0..${r.int(0, 200)}) { $t = ${r.pick(['($t, $t)', '($t, 1)', '(a = $t, b = $t)', '($t, $t, $t, $t)'])}; } print($t); exit(); }`;
+      return `BEGIN { $t = (1, 2); for ($i : 0..${r.between(0, 200)}) { $t = ${r.pick(['($t, $t)', '($t, 1)', '(a = $t, b = $t)', '($t, $t, $t, $t)'])}; } print($t); exit(); }`;
     default:
       return `BEGIN { ${n('for ($i : 0..2) { ')}@n++;${n(' }')} exit(); }`;
   }
 }
 
-function soup(r: Rng): string {
-  const tokens = Array.from({ length: r.int(1, 120) }, () => (r.chance(0.05) ? r.pick(STRANGE) : r.pick(TOKENS)));
+function soup(r: FuzzRandom): string {
+  const tokens = Array.from({ length: r.between(1, 120) }, () => (r.chance(0.05) ? r.pick(STRANGE) : r.pick(TOKENS)));
   const body = tokens.join(r.chance(0.8) ? ' ' : '');
-  switch (r.int(0, 3)) {
+  switch (r.between(0, 3)) {
     case 0:
       return body;
     case 1:
@@ -182,10 +159,10 @@ const SWAPPABLE: readonly string[] = [
 const SWAP_PATTERN = new RegExp(`(?<![\\w$@])(?:${SWAPPABLE.map((w) => w.replace(/[$#@]/g, '\\$&')).join('|')})(?![\\w])`, 'g');
 
 /** One edit of `text`: a deletion, duplication, insertion, swap, truncation or substitution. */
-function mutateOnce(r: Rng, text: string): string {
-  const at = r.int(0, text.length);
-  const span = r.int(1, 40);
-  switch (r.int(0, 11)) {
+function mutateOnce(r: FuzzRandom, text: string): string {
+  const at = r.between(0, text.length);
+  const span = r.between(1, 40);
+  switch (r.between(0, 11)) {
     case 10:
     case 11: {
       // a word for another of its kind, so more mutants still compile and run
@@ -203,7 +180,7 @@ function mutateOnce(r: Rng, text: string): string {
     case 3:
       return text.slice(0, at) + r.pick(STRANGE) + text.slice(at);
     case 4: {
-      const other = r.int(0, text.length);
+      const other = r.between(0, text.length);
       const [a, b] = at < other ? [at, other] : [other, at];
       return text.slice(0, a) + text.slice(b, b + span) + text.slice(a + span, b) + text.slice(a, a + span) + text.slice(b + span);
     }
@@ -218,23 +195,23 @@ function mutateOnce(r: Rng, text: string): string {
     default: {
       // splice in a piece of another program
       const donor = r.pick(SEEDS);
-      const from = r.int(0, donor.length);
-      return text.slice(0, at) + donor.slice(from, from + r.int(1, 80)) + text.slice(at);
+      const from = r.between(0, donor.length);
+      return text.slice(0, at) + donor.slice(from, from + r.between(1, 80)) + text.slice(at);
     }
   }
 }
 
-function mutated(r: Rng): string {
+function mutated(r: FuzzRandom): string {
   let text = r.pick(SEEDS);
-  const edits = r.int(1, 6);
+  const edits = r.between(1, 6);
   for (let i = 0; i < edits; i++) text = mutateOnce(r, text);
   return text;
 }
 
 /** Huge numbers, odd escapes, unicode, NUL bytes, very long names and strings in well-formed places. */
-function oddity(r: Rng): string {
+function oddity(r: FuzzRandom): string {
   const long = (ch: string): string => ch.repeat(r.pick([1000, 50000, 200000]));
-  switch (r.int(0, 11)) {
+  switch (r.between(0, 11)) {
     case 0:
       return `BEGIN { $${long('v')} = 1; exit(); }`;
     case 1:
@@ -250,13 +227,13 @@ function oddity(r: Rng): string {
     case 6:
       return `${r.pick(['interval', 'profile', 'i', 'p'])}:${r.pick(['hz', 'ns', 'us', 'ms', 's', 'x', ''])}:${r.pick(['0', '1', '9', '10', '99', '1000000000', '18446744073709551616', '1e3', ''])} { @ = count(); exit(); }`;
     case 7:
-      return `config = { max_map_keys = ${r.pick(['0', '1', '1048576', '1048577', '18446744073709551615', '"x"'])}; max_strlen = ${r.pick(['0', '1', '8', '1048576', '99999999'])} } BEGIN { @m["${long('k').slice(0, r.int(0, 3000))}"] = 1; exit(); }`;
+      return `config = { max_map_keys = ${r.pick(['0', '1', '1048576', '1048577', '18446744073709551615', '"x"'])}; max_strlen = ${r.pick(['0', '1', '8', '1048576', '99999999'])} } BEGIN { @m["${long('k').slice(0, r.between(0, 3000))}"] = 1; exit(); }`;
     case 8:
       return `let @a = ${r.pick(['hash', 'lruhash', 'btree', 'percpuhash'])}(${r.pick(['0', '1', '2', '4096', '99999999999'])}); BEGIN { @a[1] = 1; @a[2] = 2; @a[3] = 3; exit(); }`;
     case 9:
-      return `BEGIN { printf("${Array.from({ length: r.int(1, 20) }, () => r.pick(STRANGE)).join('')}\\n"); exit(); }`;
+      return `BEGIN { printf("${Array.from({ length: r.between(1, 20) }, () => r.pick(STRANGE)).join('')}\\n"); exit(); }`;
     case 10:
-      return `BEGIN { $x = ${Array.from({ length: r.int(1, 30) }, () => r.pick(STRANGE)).join(r.pick([' ', '+', ', ']))}; exit(); }`;
+      return `BEGIN { $x = ${Array.from({ length: r.between(1, 30) }, () => r.pick(STRANGE)).join(r.pick([' ', '+', ', ']))}; exit(); }`;
     default:
       return r.pick(['', ' ', '\n', '//', '/* */', '#!/usr/bin/env bpftrace\n', '\0', '\ufeff', '{}', 'BEGIN', 'BEGIN {', '}', ';;;', '@', '$', '"']);
   }
@@ -264,7 +241,7 @@ function oddity(r: Rng): string {
 
 /** Case `i` of the run: its program text, the same on every run with the same seed. */
 function generate(i: number): string {
-  const r = new Rng((SEED * 1_000_003 + i) >>> 0);
+  const r = new FuzzRandom((SEED * 1_000_003 + i) >>> 0);
   const kind = r.next();
   if (kind < 0.3) return nested(r);
   if (kind < 0.5) return soup(r);
