@@ -38,13 +38,8 @@ function kindOf(st: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDe
  * it cannot be one.
  */
 export function readTextFile(path: string, rules: TextFileRules): string | { readonly reason: string } {
-  if (path.includes('\0')) return { reason: 'a path cannot contain a NUL byte' };
-  let fd: number;
-  try {
-    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY);
-  } catch (e) {
-    return { reason: rules.strerror === true ? fsErrorText(e) : openProblem(e) };
-  }
+  const fd = openForReading(path, rules.strerror === true ? fsErrorText : openProblem);
+  if (typeof fd !== 'number') return fd;
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) return { reason: 'it is a directory' };
@@ -71,13 +66,8 @@ export function readTextFile(path: string, rules: TextFileRules): string | { rea
  * words as bpftrace's cat() prints them.
  */
 export function readHostFile(path: string, maxBytes: number): string | { readonly reason: string } {
-  if (path.includes('\0')) return { reason: 'a path cannot contain a NUL byte' };
-  let fd: number;
-  try {
-    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY);
-  } catch (e) {
-    return { reason: fsErrorText(e) };
-  }
+  const fd = openForReading(path, fsErrorText);
+  if (typeof fd !== 'number') return fd;
   try {
     if (fstatSync(fd).isDirectory()) return { reason: 'it is a directory' };
     return new TextDecoder('utf-8').decode(readUpTo(fd, maxBytes));
@@ -85,6 +75,19 @@ export function readHostFile(path: string, maxBytes: number): string | { readonl
     return { reason: fsErrorText(e) };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * `path` opened for reading without ever blocking (a FIFO with no writer, a terminal), or why it
+ * cannot be, in `describe`'s words.
+ */
+function openForReading(path: string, describe: (e: unknown) => string): number | { readonly reason: string } {
+  if (path.includes('\0')) return { reason: 'a path cannot contain a NUL byte' };
+  try {
+    return openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY);
+  } catch (e) {
+    return { reason: describe(e) };
   }
 }
 

@@ -185,6 +185,8 @@ export class MapEntry {
   buckets: number[] | null = null;
   /** Estimated heap bytes this entry is charged against the store's memory budget. */
   bytes = 0;
+  /** The part of `bytes` charged for a `value` map's value (it grows with a longer string). */
+  valueBytes = 0;
 
   constructor(
     key: Value | undefined,
@@ -399,6 +401,7 @@ export class BpfMap {
         if (!this.reserve(bytes)) return undefined;
         this.scalarEntry = new MapEntry(undefined, this.seq++);
         this.scalarEntry.bytes = bytes;
+        this.scalarEntry.valueBytes = valueBytes;
       }
       return this.scalarEntry ?? undefined;
     }
@@ -507,6 +510,7 @@ export class BpfMap {
     }
     const e = new MapEntry(key, this.seq++);
     e.bytes = bytes;
+    e.valueBytes = valueBytes;
     level.set(prim(parts[last] as Value), e);
     this.all.add(e);
     return e;
@@ -541,12 +545,10 @@ export class BpfMap {
     const e = this.entry(key, true, need);
     if (e === undefined) return false;
     // an existing key given a bigger value (a longer string) takes the difference; integers are all one size
-    if (typeof v !== 'bigint') {
-      const grown = MAP_ENTRY_BYTES + keyBytes(key) + need - e.bytes;
-      if (grown > 0) {
-        if (!this.reserve(grown)) return false;
-        e.bytes += grown;
-      }
+    if (need > e.valueBytes) {
+      if (!this.reserve(need - e.valueBytes)) return false;
+      e.bytes += need - e.valueBytes;
+      e.valueBytes = need;
     }
     if (this.template === undefined) this.template = v;
     e.v = typeof v === 'bigint' ? wrapInt(v, this.valueType) : v;
