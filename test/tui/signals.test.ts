@@ -298,7 +298,8 @@ test('a second SIGINT quits at once and leaves no partial trace file behind', as
   await until(r, 'the first SIGINT to be taken', () => r.stderr.includes('SIGINT: stopping'));
   r.child.kill('SIGINT');
   const code = await r.exited;
-  assert.ok(code === 130, `exit ${code}`);
+  // (a second that lands after the run has stopped listening, its files written, takes the default action)
+  assert.ok(code === 130 || r.child.signalCode === 'SIGINT', `exit ${code}, signal ${r.child.signalCode}`);
   // the second came while the end was written (no file) or after it was renamed into place (a valid one)
   const left = readdirSync(dir);
   assert.ok(left.length === 0 || (left.length === 1 && left[0] === 'F.pftrace'), `no partial file: ${left.join(' ')}`);
@@ -360,14 +361,18 @@ test('two outputs that are one file (a symlink, a hard link) are refused before 
 });
 
 const asRoot = process.getuid?.() === 0;
+const NOBODY = { uid: 65534, gid: 65534 };
+/** Another user can run kiotrace from here (a clone inside a private directory, e.g. mktemp -d, it cannot). */
+const nobodyRunsCli =
+  asRoot && spawnSync(process.execPath, ['-e', 'require("fs").accessSync(process.argv[1], require("fs").constants.R_OK)', CLI], NOBODY).status === 0;
 
-test('a writable trace file in a directory it cannot write beside is refused before the run (its temporary file goes there)', { skip: !asRoot && 'needs root to run as another user' }, () => {
+test('a writable trace file in a directory it cannot write beside is refused before the run (its temporary file goes there)', { skip: !asRoot ? 'needs root to run as another user' : !nobodyRunsCli && 'user nobody cannot reach this checkout (it lies in a private directory)' }, () => {
   const dir = mkdtempSync(join(tmp, 'ro-'));
   chmodSync(dir, 0o755);
   chmodSync(tmp, 0o755);
   writeFileSync(join(dir, 't.json'), 'old');
   chmodSync(join(dir, 't.json'), 0o666);
-  const nobody = { uid: 65534, gid: 65534 };
+  const nobody = NOBODY;
   const r = spawnSync(process.execPath, [CLI, 'run', 'blocking-read', '--jaeger', join(dir, 't.json')], { cwd: '/', encoding: 'utf8', ...nobody });
   assert.deepEqual({ code: r.status, stderr: r.stderr, stdout: r.stdout }, { code: 2, stdout: '', stderr: `ERROR: --jaeger: cannot write "${join(dir, 't.json')}": Permission denied\n` });
   assert.equal(readFileSync(join(dir, 't.json'), 'utf8'), 'old');
