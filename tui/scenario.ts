@@ -8,6 +8,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { printableText } from '../probes/lang/diagnostics.js';
 import { readTextFile } from './input-files.js';
 import {
+  completeJob,
   DEFAULT_MACHINE,
   EXT4_BLOCK_SIZE,
   ext4FileCostBlocks,
@@ -1014,7 +1015,7 @@ function readJob(c: Checker, node: JsonNode, path: string, devices: Devices): Jo
   const startdelayNs = durationOption('startdelay', { bareUnit: 's', hint: '"100ms" (a bare number is seconds)', allowZero: true });
 
   if (c.count !== before || bs === undefined || size === undefined) return undefined;
-  return { name, filename, rw, bs, size, iodepth, ioengine, direct, numjobs, runtimeNs, timeBased, fsync, rwmixread, thinktimeNs, startdelayNs };
+  return completeJob({ name, filename, rw, bs, size, iodepth, ioengine, direct, numjobs, runtimeNs, timeBased, fsync, rwmixread, thinktimeNs, startdelayNs });
 }
 
 /**

@@ -23,11 +23,11 @@ import { NvmePciDriver } from '../drivers/nvme/host/pci.js';
 import { AhciDriver } from '../drivers/ata/ahci.js';
 import { NvmeSsd, DEFAULT_NVME_CONFIG, nvmeCapacitySectors, type NvmeSsdConfig } from '../hw/nvme-ssd.js';
 import { Hdd, DEFAULT_HDD_CONFIG, HddGeometry, type HddConfig } from '../hw/hdd.js';
-import type { DeviceSpec, JobSpec, MachineSpec } from '../userspace/job.js';
+import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec } from '../userspace/job.js';
 import { fioJob, JobStats } from '../userspace/fio.js';
 import type { BlockDeviceHw } from '../hw/device.js';
-import type { LatencyHistogram } from '../userspace/stats.js';
-import type { DeviceReport, JobReport, KernelCounters, LatencySummary, RunReport } from '../userspace/report.js';
+import { LatencyHistogram } from '../userspace/stats.js';
+import type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, SampleSummary } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
@@ -159,38 +159,7 @@ export class Machine {
   report(scenario: string, seed: number): RunReport {
     const k = this.k;
     const durationNs = k.env.nowNs;
-    const summarize = (h: LatencyHistogram): LatencySummary => ({
-      count: h.count,
-      minNs: h.count ? h.minNs : 0,
-      maxNs: h.maxNs,
-      meanNs: Math.round(h.meanNs),
-      p50Ns: h.percentileNs(50),
-      p99Ns: h.percentileNs(99),
-      p999Ns: h.percentileNs(99.9),
-    });
-    const jobs: JobReport[] = this.jobs.map((j) => {
-      const s = j.stats;
-      const endNs = s.endNs >= 0 ? s.endNs : durationNs;
-      const runtimeNs = Math.max(0, endNs - Math.max(0, s.startNs));
-      const perSec = (n: number) => (runtimeNs > 0 ? (n * 1e9) / runtimeNs : 0);
-      return {
-        name: j.spec.name,
-        jobIndex: j.jobIndex,
-        pid: j.task.pid,
-        filename: j.spec.filename,
-        rw: j.spec.rw,
-        ioengine: j.spec.ioengine,
-        direct: j.spec.direct,
-        bs: j.spec.bs,
-        runtimeNs,
-        read: { ios: s.read.count, bytes: s.readBytes, iops: perSec(s.read.count), bandwidthBytesPerSec: perSec(s.readBytes), clat: summarize(s.read) },
-        write: { ios: s.write.count, bytes: s.writeBytes, iops: perSec(s.write.count), bandwidthBytesPerSec: perSec(s.writeBytes), clat: summarize(s.write) },
-        fsyncs: s.fsync.count,
-        fsyncLat: summarize(s.fsync),
-        errors: s.errors,
-        firstErrno: s.firstErrno,
-      };
-    });
+    const jobs: JobReport[] = this.jobs.map((j) => jobReport(j, durationNs));
     let irqs = 0;
     let softirqs = 0;
     for (const c of k.sched.cpus) {
@@ -220,11 +189,85 @@ export class Machine {
       writeIos: d.q.stats.writeIos,
       readBytes: d.q.stats.readBytes,
       writeBytes: d.q.stats.writeBytes,
+      // SIMPLIFICATION: merges, ticks and in_queue are not yet counted per queue
+      readMerges: 0,
+      writeMerges: 0,
+      readTicksNs: 0,
+      writeTicksNs: 0,
+      inQueueNs: 0,
       busyNs: d.q.busyTimeNs(),
       hw: d.hw.counters(),
     }));
     return { scenario, seed, durationNs, eventsRun: k.env.eventsRun, jobs, counters, devices };
   }
+}
+
+/** min/max/mean/stdev and the job's percentiles of a latency histogram. */
+export function summarizeLatency(h: LatencyHistogram, percentileList: readonly number[]): LatencySummary {
+  return {
+    count: h.count,
+    minNs: h.count ? h.minNs : 0,
+    maxNs: h.maxNs,
+    meanNs: Math.round(h.meanNs),
+    stdevNs: h.stdevNs,
+    p50Ns: h.percentileNs(50),
+    p99Ns: h.percentileNs(99),
+    p999Ns: h.percentileNs(99.9),
+    percentiles: percentileList.map((percent) => ({ percent, ns: h.percentileNs(percent) })),
+  };
+}
+
+const NO_SAMPLES: SampleSummary = { min: 0, max: 0, mean: 0, stdev: 0, samples: 0 };
+
+function jobReport(j: RunningJob, durationNs: number): JobReport {
+  const s = j.stats;
+  const spec = j.spec;
+  const endNs = s.endNs >= 0 ? s.endNs : durationNs;
+  const runtimeNs = Math.max(0, endNs - Math.max(0, s.startNs));
+  const perSec = (n: number) => (runtimeNs > 0 ? (n * 1e9) / runtimeNs : 0);
+  const direction = (h: LatencyHistogram, bytes: number): DirectionReport => {
+    const clat = summarizeLatency(h, spec.percentileList);
+    return {
+      ios: h.count,
+      bytes,
+      iops: perSec(h.count),
+      bandwidthBytesPerSec: perSec(bytes),
+      shortIos: 0,
+      droppedIos: 0,
+      // a synchronous engine's I/O is submitted and completed in one call: no slat, lat = clat
+      slat: summarizeLatency(new LatencyHistogram(), []),
+      clat,
+      lat: { ...clat, percentiles: [] },
+      bwSamples: NO_SAMPLES,
+      iopsSamples: NO_SAMPLES,
+    };
+  };
+  const sizes = (b: BlockSizeSpec | undefined): readonly [number, number] => (b ? [b.minBytes, b.maxBytes] : [spec.bs, spec.bs]);
+  return {
+    name: spec.name,
+    jobIndex: j.jobIndex,
+    jobs: 1,
+    groupId: spec.groupId,
+    pid: j.task.pid,
+    filename: spec.filename,
+    rw: spec.rw,
+    ioengine: spec.ioengine,
+    iodepth: spec.iodepth,
+    direct: spec.direct,
+    bs: spec.bs,
+    blockSizes: { read: sizes(spec.blockSizes?.read), write: sizes(spec.blockSizes?.write) },
+    runtimeNs,
+    read: direction(s.read, s.readBytes),
+    write: direction(s.write, s.writeBytes),
+    fsyncs: s.fsync.count,
+    fsyncLat: summarizeLatency(s.fsync, spec.percentileList),
+    errors: s.errors,
+    firstErrno: s.firstErrno,
+    cpu: { userNs: 0, systemNs: j.task.sumExecRuntimeNs, contextSwitches: j.task.nvcsw + j.task.nivcsw, majorFaults: 0, minorFaults: 0 },
+    depths: { depth: [0, 0, 0, 0, 0, 0, 0], submit: [0, 0, 0, 0, 0, 0, 0], complete: [0, 0, 0, 0, 0, 0, 0] },
+    latencyBuckets: { nsec: new Array<number>(10).fill(0), usec: new Array<number>(10).fill(0), msec: new Array<number>(12).fill(0) },
+    unifiedRwReporting: spec.unifiedRwReporting,
+  };
 }
 
 /**

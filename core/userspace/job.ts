@@ -1,36 +1,215 @@
-// Models: fio's job file (fio(1) HOWTO): the options kiotrace's workloads accept, with fio's names
-// and meanings. A scenario is a machine plus jobs.
+// Models: fio's job description (fio(1) HOWTO, thread_options.h): the options kiotrace's workloads
+// accept, with fio's names, meanings and defaults, after parsing and unit conversion. A job file
+// (INI) and a scenario's JSON jobs both end here. A scenario is a machine plus jobs.
 
 export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw';
-export type IoEngine = 'psync' | 'sync' | 'mmap';
+/** fio's ioengine names: psync (pread/pwrite), sync (read/write + lseek), mmap, libaio, io_uring. */
+export type IoEngine = 'psync' | 'sync' | 'mmap' | 'libaio' | 'io_uring';
+
+/** One entry of fio's bssplit: `percent` of the I/Os in a direction are `bytes` long. */
+export interface BsSplitEntry {
+  readonly bytes: number;
+  readonly percent: number;
+}
+
+/** Block sizes of one direction (fio's min_bs/max_bs/bssplit for a ddir). */
+export interface BlockSizeSpec {
+  /** bs, or the low end of bsrange. */
+  readonly minBytes: number;
+  /** bs, or the high end of bsrange (sizes in between are multiples of minBytes, as fio picks them). */
+  readonly maxBytes: number;
+  /** bssplit: when not empty it decides every size; the percentages sum to 100. */
+  readonly split: readonly BsSplitEntry[];
+}
+
+/** fio's random_distribution. */
+export type RandomDistribution =
+  | { readonly kind: 'random' }
+  | { readonly kind: 'zipf'; readonly theta: number }
+  | { readonly kind: 'pareto'; readonly h: number }
+  /** Gaussian around the middle of the region; stdDevPercent of the region (fio's normal:<dev>). */
+  | { readonly kind: 'normal'; readonly stdDevPercent: number };
+
+/** fio's sync=: 0 (none), sync (O_SYNC), dsync (O_DSYNC). */
+export type SyncMode = 'none' | 'sync' | 'dsync';
+
+/** fio's fallocate=. */
+export type FallocateMode = 'none' | 'native' | 'posix' | 'keep' | 'truncate';
+
+/** fio's file_service_type (how a job with several files picks the next one). */
+export type FileServiceType = 'roundrobin' | 'sequential' | 'random';
+
+/** fio's unified_rw_reporting: none (per direction), mixed (one summed), both. */
+export type UnifiedRwReporting = 'none' | 'mixed' | 'both';
+
+/** A per-direction pair of limits (fio's `rate=1m,500k` style options); 0 means no limit. */
+export interface PerDirection {
+  readonly read: number;
+  readonly write: number;
+}
 
 /** One fio job (after validation and unit conversion). */
 export interface JobSpec {
   readonly name: string;
-  /** Path of a file inside a mount, or a raw block device such as /dev/nvme0n1. */
+  /** fio's filename as the report shows it (one path, or several joined with ':'). */
   readonly filename: string;
+  /**
+   * Absolute paths of the job's files (nrfiles of them), or one raw block device such as
+   * /dev/nvme0n1. Each file is `fileSizeBytes` long.
+   */
+  readonly files: readonly string[];
+  /** Size of each file (fio's filesize; size / nrfiles by default). */
+  readonly fileSizeBytes: number;
   readonly rw: RwMode;
-  /** Block size in bytes. */
+  /** The read block size when it is one size (fio's bs=); every I/O's size unless blockSizes says otherwise. */
   readonly bs: number;
-  /** Size of the file / I/O region in bytes. */
+  /** Per-direction sizes (bs=4k,8k, bsrange, bssplit); undefined: `bs` for every I/O. */
+  readonly blockSizes?: { readonly read: BlockSizeSpec; readonly write: BlockSizeSpec };
+  /** Bytes of I/O region per file loop: fio's size (total over the job's files). */
   readonly size: number;
+  /** Where the job's region starts in each file (fio offset), in bytes. */
+  readonly offsetBytes: number;
+  /** Added to offset for each numjobs clone: clone i starts at offset + i * offset_increment. */
+  readonly offsetIncrementBytes: number;
+  /** How many times the job goes over its region (fio loops; ignored when time_based). */
+  readonly loops: number;
   readonly iodepth: number;
+  /** I/Os submitted per io_submit/io_uring_enter (fio iodepth_batch_submit; 1 by default). */
+  readonly iodepthBatchSubmit: number;
+  /** Least completions reaped per getevents (fio iodepth_batch_complete_min; 1 by default). */
+  readonly iodepthBatchCompleteMin: number;
+  /** Most completions reaped per getevents (fio iodepth_batch_complete_max; iodepth by default). */
+  readonly iodepthBatchCompleteMax: number;
+  /** Once the queue is full, let it drain to this depth before queueing more (fio iodepth_low; = iodepth). */
+  readonly iodepthLow: number;
   readonly ioengine: IoEngine;
   /** O_DIRECT */
   readonly direct: boolean;
+  /** O_SYNC / O_DSYNC on the files (fio sync=). */
+  readonly sync: SyncMode;
   readonly numjobs: number;
   /** Stop the job after this long (0: no limit). */
   readonly runtimeNs: number;
   /** Keep going over the region until runtime or the end of the run (fio time_based). */
   readonly timeBased: boolean;
+  /** Run this long before statistics count (fio ramp_time). */
+  readonly rampTimeNs: number;
   /** fsync the file after every N writes (0: never). */
   readonly fsync: number;
+  /** fdatasync the file after every N writes (0: never). */
+  readonly fdatasync: number;
+  /** fsync each file when the job's writes are done (fio end_fsync). */
+  readonly endFsync: boolean;
   /** Percentage of reads in a mixed workload (fio rwmixread). */
   readonly rwmixread: number;
   /** User-space time between I/Os (fio thinktime, stored in ns). */
   readonly thinktimeNs: number;
+  /** Think only after this many I/Os (fio thinktime_blocks; 1 by default). */
+  readonly thinktimeBlocks: number;
   /** Delay before the job starts (fio startdelay, in ns). */
   readonly startdelayNs: number;
+  /** Random offsets may repeat before every block was touched once (fio norandommap). */
+  readonly norandommap: boolean;
+  /** The same random sequence every run (fio randrepeat, default true). */
+  readonly randrepeat: boolean;
+  readonly randomDistribution: RandomDistribution;
+  /** Bandwidth caps in bytes per second (fio rate=). */
+  readonly rateBytesPerSec: PerDirection;
+  /** IOPS caps (fio rate_iops=). */
+  readonly rateIops: PerDirection;
+  /** linear: evenly spaced issues; poisson: exponential gaps (open-loop arrivals). */
+  readonly rateProcess: 'linear' | 'poisson';
+  readonly fallocate: FallocateMode;
+  /** Create/open each file only when the job first does I/O to it (fio create_on_open). */
+  readonly createOnOpen: boolean;
+  /** Write the whole file before the job starts, so writes overwrite (fio overwrite). */
+  readonly overwrite: boolean;
+  readonly fileServiceType: FileServiceType;
+  /** io_uring: IORING_SETUP_SQPOLL (fio sqthread_poll). */
+  readonly sqthreadPoll: boolean;
+  /** io_uring: IORING_REGISTER_BUFFERS and READ_FIXED/WRITE_FIXED (fio fixedbufs). */
+  readonly fixedbufs: boolean;
+  /** io_uring: IORING_REGISTER_FILES (fio registerfiles). */
+  readonly registerfiles: boolean;
+  /** io_uring: IORING_SETUP_IOPOLL, polled completions (fio hipri). */
+  readonly hipri: boolean;
+  /** Reporting group: jobs with the same id are summed in one "Run status group" (fio groupid). */
+  readonly groupId: number;
+  /** Wait for every job before this one in the file to exit first (fio stonewall). */
+  readonly stonewall: boolean;
+  /** Start only when the named job has exited (fio wait_for); '' for none. */
+  readonly waitFor: string;
+  /** Report the group's jobs as one (fio group_reporting). */
+  readonly groupReporting: boolean;
+  /** Percentiles the report lists (fio percentile_list). */
+  readonly percentileList: readonly number[];
+  readonly unifiedRwReporting: UnifiedRwReporting;
+}
+
+/** fio's defaults for every option a job does not set (the ones with no default are required). */
+export const JOB_DEFAULTS = {
+  rw: 'read',
+  bs: 4096,
+  offsetBytes: 0,
+  offsetIncrementBytes: 0,
+  loops: 1,
+  iodepth: 1,
+  iodepthBatchSubmit: 1,
+  iodepthBatchCompleteMin: 1,
+  ioengine: 'psync',
+  direct: false,
+  sync: 'none',
+  numjobs: 1,
+  runtimeNs: 0,
+  timeBased: false,
+  rampTimeNs: 0,
+  fsync: 0,
+  fdatasync: 0,
+  endFsync: false,
+  rwmixread: 50,
+  thinktimeNs: 0,
+  thinktimeBlocks: 1,
+  startdelayNs: 0,
+  norandommap: false,
+  randrepeat: true,
+  randomDistribution: { kind: 'random' },
+  rateBytesPerSec: { read: 0, write: 0 },
+  rateIops: { read: 0, write: 0 },
+  rateProcess: 'linear',
+  fallocate: 'native',
+  createOnOpen: false,
+  overwrite: false,
+  fileServiceType: 'roundrobin',
+  sqthreadPoll: false,
+  fixedbufs: false,
+  registerfiles: false,
+  hipri: false,
+  groupId: 0,
+  stonewall: false,
+  waitFor: '',
+  groupReporting: false,
+  percentileList: [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99],
+  unifiedRwReporting: 'none',
+} as const satisfies Partial<JobSpec>;
+
+/**
+ * A job from the options that have no default (name, where, how much) plus any others: fio's
+ * defaults fill the rest, and the options that default from others (files from filename,
+ * iodepth_batch_complete_max and iodepth_low from iodepth) follow them.
+ */
+export function completeJob(over: Partial<JobSpec> & Pick<JobSpec, 'name' | 'filename'>): JobSpec {
+  const iodepth = over.iodepth ?? JOB_DEFAULTS.iodepth;
+  const files = over.files ?? [over.filename];
+  const size = over.size ?? 1024 * 1024;
+  return {
+    ...JOB_DEFAULTS,
+    size,
+    fileSizeBytes: Math.floor(size / files.length),
+    iodepthBatchCompleteMax: iodepth,
+    iodepthLow: iodepth,
+    ...over,
+    files,
+  } satisfies JobSpec;
 }
 
 export type DeviceKind = 'nvme' | 'hdd';

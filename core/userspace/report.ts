@@ -1,14 +1,34 @@
-// Models: fio's end-of-run report and the kernel counters of /proc/vmstat, /proc/stat and
-// /proc/interrupts that a run summarises.
+// Models: fio's end-of-run statistics (stat.c: struct thread_stat, group_run_stats, disk_util) and
+// the kernel counters of /proc/vmstat, /proc/stat and /proc/interrupts that a run summarises. The
+// report is plain data (it is what --json prints); tui/ formats it as fio's text and JSON.
+
+export interface Percentile {
+  /** 0..100, as percentile_list gives it. */
+  readonly percent: number;
+  readonly ns: number;
+}
 
 export interface LatencySummary {
   readonly count: number;
   readonly minNs: number;
   readonly maxNs: number;
   readonly meanNs: number;
+  /** Sample standard deviation (fio's stddev: n - 1 in the denominator). */
+  readonly stdevNs: number;
   readonly p50Ns: number;
   readonly p99Ns: number;
   readonly p999Ns: number;
+  /** The job's percentile_list, in its order (empty for slat and lat, as fio reports them). */
+  readonly percentiles: readonly Percentile[];
+}
+
+/** fio's bw/iops log averages: samples taken every 500 ms (bwavgtime, iopsavgtime). */
+export interface SampleSummary {
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+  readonly stdev: number;
+  readonly samples: number;
 }
 
 export interface DirectionReport {
@@ -17,21 +37,68 @@ export interface DirectionReport {
   readonly bytes: number;
   readonly iops: number;
   readonly bandwidthBytesPerSec: number;
-  /** Completion latency: from issuing the syscall (or the first touch of a page) to its return. */
+  /** I/Os that moved fewer bytes than asked (fio's short). */
+  readonly shortIos: number;
+  /** I/Os a rate limit skipped (fio's dropped). */
+  readonly droppedIos: number;
+  /** Submission latency: from the start of the submitting call to the I/O being in the kernel's hands (0 count for sync engines). */
+  readonly slat: LatencySummary;
+  /** Completion latency: from submission to completion seen by the job. */
   readonly clat: LatencySummary;
+  /** Total latency: slat + clat. */
+  readonly lat: LatencySummary;
+  /** Bandwidth samples in bytes per second. */
+  readonly bwSamples: SampleSummary;
+  readonly iopsSamples: SampleSummary;
+}
+
+/** fio's IO depth / submit / complete distributions: counts per bucket. */
+export interface DepthDistributions {
+  /** Depth at each submission: buckets 1, 2, 4, 8, 16, 32, >=64. */
+  readonly depth: readonly number[];
+  /** I/Os per submit call: buckets 0, 4, 8, 16, 32, 64, >=64 (fio's io_u_submit). */
+  readonly submit: readonly number[];
+  /** I/Os per reap: the same buckets (fio's io_u_complete). */
+  readonly complete: readonly number[];
+}
+
+/** Counts of completed I/Os by total latency (fio's io_u_lat_n/u/m, the "lat (usec): 2=..." lines). */
+export interface LatencyBuckets {
+  /** Upper bounds 2, 4, 10, 20, 50, 100, 250, 500, 750, 1000 ns. */
+  readonly nsec: readonly number[];
+  /** The same bounds in us. */
+  readonly usec: readonly number[];
+  /** Upper bounds 2, 4, 10, 20, 50, 100, 250, 500, 750, 1000, 2000 ms, then >=2000. */
+  readonly msec: readonly number[];
+}
+
+export interface CpuUsage {
+  /** CPU time the job's processes ran in user mode and in the kernel. */
+  readonly userNs: number;
+  readonly systemNs: number;
+  readonly contextSwitches: number;
+  readonly majorFaults: number;
+  readonly minorFaults: number;
 }
 
 export interface JobReport {
   /** fio's job name; clones of numjobs > 1 share it and differ in `jobIndex`. */
   readonly name: string;
   readonly jobIndex: number;
+  /** Processes this entry sums (numjobs under group_reporting; else 1). */
+  readonly jobs: number;
+  readonly groupId: number;
   readonly pid: number;
   readonly filename: string;
   readonly rw: string;
   readonly ioengine: string;
+  readonly iodepth: number;
   readonly direct: boolean;
+  /** The read block size (fio bs=). */
   readonly bs: number;
-  /** How long the job ran, in ns. */
+  /** [min, max] block sizes per direction, as fio's "bs=(R) 4096B-4096B" shows them. */
+  readonly blockSizes: { readonly read: readonly [number, number]; readonly write: readonly [number, number] };
+  /** How long the job ran, in ns (ramp time excluded). */
   readonly runtimeNs: number;
   readonly read: DirectionReport;
   readonly write: DirectionReport;
@@ -40,6 +107,10 @@ export interface JobReport {
   /** Syscalls that returned an error, and the first errno seen (0 if none). */
   readonly errors: number;
   readonly firstErrno: number;
+  readonly cpu: CpuUsage;
+  readonly depths: DepthDistributions;
+  readonly latencyBuckets: LatencyBuckets;
+  readonly unifiedRwReporting: string;
 }
 
 export interface KernelCounters {
@@ -66,6 +137,14 @@ export interface DeviceReport {
   readonly writeIos: number;
   readonly readBytes: number;
   readonly writeBytes: number;
+  /** Requests that absorbed another (bio or request merges), per direction: /proc/diskstats merges. */
+  readonly readMerges: number;
+  readonly writeMerges: number;
+  /** Sum of request service times per direction (/proc/diskstats ticks), in ns. */
+  readonly readTicksNs: number;
+  readonly writeTicksNs: number;
+  /** Time-weighted in-flight requests (/proc/diskstats time_in_queue), in ns. */
+  readonly inQueueNs: number;
   /** Time with at least one request in flight (iostat's %util numerator). */
   readonly busyNs: number;
   readonly hw: Readonly<Record<string, number>>;

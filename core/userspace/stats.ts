@@ -24,6 +24,8 @@ export class LatencyHistogram {
   private counts = new Float64Array(1024);
   count = 0;
   sumNs = 0;
+  /** Sum of squares, for the standard deviation (fio keeps S as a running sum too). */
+  sumSquaresNs2 = 0;
   minNs = Infinity;
   maxNs = 0;
 
@@ -37,6 +39,7 @@ export class LatencyHistogram {
     this.counts[b]!++;
     this.count++;
     this.sumNs += valueNs;
+    this.sumSquaresNs2 += valueNs * valueNs;
     if (valueNs < this.minNs) this.minNs = valueNs;
     if (valueNs > this.maxNs) this.maxNs = valueNs;
   }
@@ -47,6 +50,7 @@ export class LatencyHistogram {
     h.counts = this.counts.slice();
     h.count = this.count;
     h.sumNs = this.sumNs;
+    h.sumSquaresNs2 = this.sumSquaresNs2;
     h.minNs = this.minNs;
     h.maxNs = this.maxNs;
     return h;
@@ -59,6 +63,7 @@ export class LatencyHistogram {
     for (let b = 0; b < earlier.counts.length; b++) h.counts[b]! -= earlier.counts[b]!;
     h.count = this.count - earlier.count;
     h.sumNs = this.sumNs - earlier.sumNs;
+    h.sumSquaresNs2 = this.sumSquaresNs2 - earlier.sumSquaresNs2;
     // SIMPLIFICATION: min/max of the interval are bounded by the run's; percentiles clamp to them
     h.minNs = this.minNs;
     h.maxNs = this.maxNs;
@@ -67,6 +72,28 @@ export class LatencyHistogram {
 
   get meanNs(): number {
     return this.count === 0 ? 0 : this.sumNs / this.count;
+  }
+
+  /** Sample standard deviation (n - 1), 0 for fewer than two samples, as fio prints stdev. */
+  get stdevNs(): number {
+    if (this.count < 2) return 0;
+    const variance = (this.sumSquaresNs2 - (this.sumNs * this.sumNs) / this.count) / (this.count - 1);
+    return variance > 0 ? Math.sqrt(variance) : 0;
+  }
+
+  /** Adds another histogram's samples (group_reporting sums a group's jobs). */
+  add(other: LatencyHistogram): void {
+    if (other.counts.length > this.counts.length) {
+      const bigger = new Float64Array(other.counts.length);
+      bigger.set(this.counts);
+      this.counts = bigger;
+    }
+    for (let b = 0; b < other.counts.length; b++) this.counts[b]! += other.counts[b]!;
+    this.count += other.count;
+    this.sumNs += other.sumNs;
+    this.sumSquaresNs2 += other.sumSquaresNs2;
+    if (other.minNs < this.minNs) this.minNs = other.minNs;
+    if (other.maxNs > this.maxNs) this.maxNs = other.maxNs;
   }
 
   /**

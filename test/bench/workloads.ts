@@ -3,7 +3,7 @@
 // and the `default` scenario run in slices while its memory is sampled.
 
 import { join } from 'node:path';
-import { bootMachine, DEFAULT_MACHINE, Environment, layoutJobFiles, Priority, type JobSpec, type Machine } from '../../core/index.js';
+import { bootMachine, completeJob, DEFAULT_MACHINE, Environment, layoutJobFiles, Priority, type JobSpec, type Machine } from '../../core/index.js';
 import { attach } from '../../probes/attach.js';
 import { loadScenario, renderDiagnostic } from '../../tui/scenario.js';
 import { prepareRun } from '../../tui/run.js';
@@ -64,23 +64,17 @@ export function engineHold(pending: number, events: number, seed: number, meanDe
 // ---------------------------------------------------------------------------------------------
 // 2-4. 4 KiB O_DIRECT random reads, psync, iodepth 1, four jobs on the default machine's NVMe.
 
-export const RANDREAD_JOB: JobSpec = {
+export const RANDREAD_JOB: JobSpec = completeJob({
   name: 'randread',
   filename: '/mnt/nvme/bench.dat',
   rw: 'randread',
   bs: 4096,
   size: 1024 ** 3,
-  iodepth: 1,
   ioengine: 'psync',
   direct: true,
   numjobs: 4,
-  runtimeNs: 0,
   timeBased: true,
-  fsync: 0,
-  rwmixread: 50,
-  thinktimeNs: 0,
-  startdelayNs: 0,
-};
+});
 
 export type ProbeMode = 'none' | 'block_rq_issue' | 'all';
 

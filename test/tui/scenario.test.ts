@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_MACHINE } from '../../core/userspace/job.js';
+import { completeJob, DEFAULT_MACHINE } from '../../core/userspace/job.js';
 import { listScenarioNames, loadScenario, parseScenario, parseScenarioText, renderDiagnostic, type ScenarioResult } from '../../tui/scenario.js';
 import { formatBytes, formatDurationFio, formatNs, formatSizeFio, num2str, parseDuration, parseSize } from '../../tui/units.js';
 import { repoRoot } from '../helpers/repo.js';
@@ -104,25 +104,7 @@ test('fio defaults and the default machine fill in what a job leaves out', () =>
     description: '',
     machine: DEFAULT_MACHINE,
     durationNs: 10_000_000,
-    jobs: [
-      {
-        name: 'r',
-        filename: '/mnt/nvme/f',
-        rw: 'read',
-        bs: 4096,
-        size: 2 ** 20,
-        iodepth: 1,
-        ioengine: 'psync',
-        direct: false,
-        numjobs: 1,
-        runtimeNs: 0,
-        timeBased: false,
-        fsync: 0,
-        rwmixread: 50,
-        thinktimeNs: 0,
-        startdelayNs: 0,
-      },
-    ],
+    jobs: [completeJob({ name: 'r', filename: '/mnt/nvme/f', size: 2 ** 20 })],
   });
 });
 
@@ -174,7 +156,7 @@ test('every option in fio units, raw devices default to their whole capacity', (
       { name: 'sdb', kind: 'hdd', capacityBytes: 2 ** 40, scheduler: 'mq-deadline', mount: '' },
     ],
   });
-  assert.deepEqual(s.jobs[0], {
+  assert.deepEqual(s.jobs[0], completeJob({
     name: 'w',
     filename: '/data/x',
     rw: 'randrw',
@@ -190,7 +172,7 @@ test('every option in fio units, raw devices default to their whole capacity', (
     rwmixread: 70,
     thinktimeNs: 1e6,
     startdelayNs: 5e8,
-  });
+  }));
   assert.equal(s.jobs[1]!.rw, 'rw'); // fio's alias
   assert.equal(s.jobs[1]!.size, 2 ** 40);
 });

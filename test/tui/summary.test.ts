@@ -1,13 +1,37 @@
 // formatReport: a hand-built RunReport and the exact text fio users expect to read.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { JobReport, LatencySummary, RunReport } from '../../core/userspace/report.js';
+import type { DeviceReport, DirectionReport, JobReport, LatencySummary, RunReport, SampleSummary } from '../../core/userspace/report.js';
 import { errnoName, formatReport } from '../../tui/summary.js';
 
-const NO_LAT: LatencySummary = { count: 0, minNs: 0, maxNs: 0, meanNs: 0, p50Ns: 0, p99Ns: 0, p999Ns: 0 };
-const IDLE = { ios: 0, bytes: 0, iops: 0, bandwidthBytesPerSec: 0, clat: NO_LAT };
+type ShortLatency = Omit<LatencySummary, 'stdevNs' | 'percentiles'>;
+const lat = (l: ShortLatency): LatencySummary => ({ ...l, stdevNs: 0, percentiles: [] });
+const NO_LAT: LatencySummary = lat({ count: 0, minNs: 0, maxNs: 0, meanNs: 0, p50Ns: 0, p99Ns: 0, p999Ns: 0 });
+const NO_SAMPLES: SampleSummary = { min: 0, max: 0, mean: 0, stdev: 0, samples: 0 };
+type ShortDirection = Pick<DirectionReport, 'ios' | 'bytes' | 'iops' | 'bandwidthBytesPerSec'> & { clat: ShortLatency };
+const dir = (d: ShortDirection): DirectionReport => ({ shortIos: 0, droppedIos: 0, slat: NO_LAT, lat: lat(d.clat), bwSamples: NO_SAMPLES, iopsSamples: NO_SAMPLES, ...d, clat: lat(d.clat) });
+const IDLE = dir({ ios: 0, bytes: 0, iops: 0, bandwidthBytesPerSec: 0, clat: NO_LAT });
+const JOB_EXTRAS = {
+  jobs: 1,
+  groupId: 0,
+  iodepth: 1,
+  blockSizes: { read: [4096, 4096], write: [4096, 4096] },
+  cpu: { userNs: 0, systemNs: 0, contextSwitches: 0, majorFaults: 0, minorFaults: 0 },
+  depths: { depth: [0, 0, 0, 0, 0, 0, 0], submit: [0, 0, 0, 0, 0, 0, 0], complete: [0, 0, 0, 0, 0, 0, 0] },
+  latencyBuckets: { nsec: [], usec: [], msec: [] },
+  unifiedRwReporting: 'none',
+} as const;
+const disk = (d: Omit<DeviceReport, 'readMerges' | 'writeMerges' | 'readTicksNs' | 'writeTicksNs' | 'inQueueNs'>): DeviceReport => ({
+  readMerges: 0,
+  writeMerges: 0,
+  readTicksNs: 0,
+  writeTicksNs: 0,
+  inQueueNs: 0,
+  ...d,
+});
 
 const reader: JobReport = {
+  ...JOB_EXTRAS,
   name: 'seq-reader',
   jobIndex: 0,
   pid: 101,
@@ -17,14 +41,14 @@ const reader: JobReport = {
   direct: false,
   bs: 4096,
   runtimeNs: 2_000_000_000,
-  read: {
+  read: dir({
     ios: 24_690,
     bytes: 100_876_288,
     iops: 12_345,
     bandwidthBytesPerSec: 50_438_144,
     // all above 1000 ns: printed in usec
     clat: { count: 24_690, minNs: 2_100, maxNs: 5_283_000, meanNs: 80_123.4, p50Ns: 3_000, p99Ns: 1_200_000, p999Ns: 4_000_000 },
-  },
+  }),
   write: IDLE,
   fsyncs: 0,
   fsyncLat: NO_LAT,
@@ -33,6 +57,7 @@ const reader: JobReport = {
 };
 
 const writer: JobReport = {
+  ...JOB_EXTRAS,
   name: 'fsync-writer',
   jobIndex: 0,
   pid: 102,
@@ -43,16 +68,16 @@ const writer: JobReport = {
   bs: 4096,
   runtimeNs: 2_000_000_000,
   read: IDLE,
-  write: {
+  write: dir({
     ios: 1_024,
     bytes: 4_194_304,
     iops: 512,
     bandwidthBytesPerSec: 2_097_152,
     // min below 1000 ns: the whole line stays in nsec, as fio does
     clat: { count: 1_024, minNs: 350, maxNs: 12_345_678, meanNs: 4_096.5, p50Ns: 800, p99Ns: 2_000_000, p999Ns: 12_000_000 },
-  },
+  }),
   fsyncs: 32,
-  fsyncLat: { count: 32, minNs: 1_500_000, maxNs: 9_000_000, meanNs: 3_000_000, p50Ns: 2_500_000, p99Ns: 8_000_000, p999Ns: 9_000_000 },
+  fsyncLat: lat({ count: 32, minNs: 1_500_000, maxNs: 9_000_000, meanNs: 3_000_000, p50Ns: 2_500_000, p99Ns: 8_000_000, p999Ns: 9_000_000 }),
   errors: 3,
   firstErrno: -5,
 };
@@ -80,8 +105,8 @@ const report: RunReport = {
     syscalls: 25_750,
   },
   devices: [
-    { name: 'nvme0n1', scheduler: 'none', readIos: 800, writeIos: 0, readBytes: 99_614_720, writeBytes: 0, busyNs: 1_986_400_000, hw: {} },
-    { name: 'sda', scheduler: 'mq-deadline', readIos: 0, writeIos: 40, readBytes: 0, writeBytes: 4_194_304, busyNs: 500_000_000, hw: { seeks: 12, avgSeekMs: 4.25 } },
+    disk({ name: 'nvme0n1', scheduler: 'none', readIos: 800, writeIos: 0, readBytes: 99_614_720, writeBytes: 0, busyNs: 1_986_400_000, hw: {} }),
+    disk({ name: 'sda', scheduler: 'mq-deadline', readIos: 0, writeIos: 40, readBytes: 0, writeBytes: 4_194_304, busyNs: 500_000_000, hw: { seeks: 12, avgSeekMs: 4.25 } }),
   ],
 };
 
@@ -156,15 +181,15 @@ test('errno names', () => {
 });
 
 test('latency lines: avg never above max nor below min as printed, all in the line\'s unit', () => {
-  const cases: ReadonlyArray<[Omit<LatencySummary, 'count'>, string]> = [
+  const cases: ReadonlyArray<[Omit<ShortLatency, 'count'>, string]> = [
     // every I/O took 1999 ns: fio would print min=1, max=1, avg=2.00
     [{ minNs: 1_999, maxNs: 1_999, meanNs: 1_999, p50Ns: 1_999, p99Ns: 1_999, p999Ns: 1_999 }, 'clat (usec): min=2, max=2, avg= 2.00|p50=2, p99=2, p99.9=2'],
     [{ minNs: 1_600, maxNs: 1_650, meanNs: 1_620, p50Ns: 1_600, p99Ns: 1_650, p999Ns: 1_650 }, 'clat (usec): min=2, max=2, avg= 2.00|p50=2, p99=2, p99.9=2'],
     [{ minNs: 1_400, maxNs: 9_400, meanNs: 9_300, p50Ns: 9_300, p99Ns: 9_400, p999Ns: 9_400 }, 'clat (usec): min=1, max=9, avg= 9.00|p50=9, p99=9, p99.9=9'],
     [{ minNs: 2_100, maxNs: 5_283_000, meanNs: 80_123.4, p50Ns: 3_000, p99Ns: 1_200_000, p999Ns: 4_000_000 }, 'clat (usec): min=2, max=5283, avg=80.12|p50=3, p99=1200, p99.9=4000'],
   ];
-  for (const [lat, expected] of cases) {
-    const job: JobReport = { ...reader, read: { ...reader.read, ios: 1, clat: { count: 1, ...lat } } };
+  for (const [l, expected] of cases) {
+    const job: JobReport = { ...reader, read: { ...reader.read, ios: 1, clat: { ...lat({ count: 1, ...l }) } } };
     const lines = formatReport({ ...report, jobs: [job] }).split('\n');
     const clat = lines.findIndex((l) => l.startsWith('    clat ('));
     assert.equal(`${lines[clat]!.trim()}|${lines[clat + 1]!.trim().replace(/^clat percentiles \(\w+\): /, '')}`, expected);
@@ -175,7 +200,7 @@ test('a run shorter than 1 ms shows its time in usec or nsec, never 0msec; min a
   const short = (runtimeNs: number): JobReport => ({
     ...reader,
     runtimeNs,
-    read: { ios: 1, bytes: 4096, iops: 1e9 / runtimeNs, bandwidthBytesPerSec: (4096 * 1e9) / runtimeNs, clat: { count: 1, minNs: 70_500, maxNs: 70_500, meanNs: 70_500, p50Ns: 70_500, p99Ns: 70_500, p999Ns: 70_500 } },
+    read: dir({ ios: 1, bytes: 4096, iops: 1e9 / runtimeNs, bandwidthBytesPerSec: (4096 * 1e9) / runtimeNs, clat: { count: 1, minNs: 70_500, maxNs: 70_500, meanNs: 70_500, p50Ns: 70_500, p99Ns: 70_500, p999Ns: 70_500 } }),
   });
   const text = formatReport({ ...report, jobs: [short(70_560), { ...short(2_500_000), name: 'b' }] });
   assert.match(text, /\n {2}read: IOPS=14\.2k, BW=55\.4MiB\/s \(58\.0MB\/s\)\(4096B\/70usec\)\n/);

@@ -1,0 +1,69 @@
+// Models: fio's I/O engine interface (ioengines.h: struct ioengine_ops and struct io_u). A job
+// drives any engine the same way: prep an io_u, queue it, commit what was queued, reap
+// completions with getevents. Synchronous engines (psync, sync, mmap) complete in queue();
+// libaio and io_uring queue, submit in commit() (io_submit / io_uring_enter) and complete later.
+
+import type { Kernel } from '../../kernel/kernel.js';
+import type { Task } from '../../kernel/sched/task.js';
+import type { JobSpec } from '../job.js';
+
+export type IoDirection = 'read' | 'write' | 'fsync' | 'fdatasync';
+
+/** fio's struct io_u: one I/O unit, reused across I/Os (iodepth of them per job). */
+export interface IoU {
+  /** Its slot, 0..iodepth-1 (fio's io_u->index); engines key their per-slot state on it. */
+  readonly index: number;
+  /** User VA of its buffer (bs max bytes, page aligned). */
+  readonly bufVa: number;
+  readonly bufBytes: number;
+  ddir: IoDirection;
+  /** Which of the job's open files (an index into EngineContext.fds). */
+  fileIndex: number;
+  offsetBytes: number;
+  lenBytes: number;
+  /** Bytes moved, or -errno; set by the engine when it completes. */
+  result: number;
+  /** When the job started to issue it (start of the queue call), in simulated ns. */
+  startNs: number;
+  /** When it was handed to the kernel (the end of the submitting syscall), in simulated ns. */
+  issueNs: number;
+  /** The ioId the kernel gave it (0 until submitted), to match it with traces. */
+  ioId: number;
+}
+
+export const FIO_Q = {
+  /** Done inline: result is set (sync engines, or an async engine that completed at once). */
+  COMPLETED: 0,
+  /** Queued for commit(): its completion comes from getevents(). */
+  QUEUED: 1,
+  /** Engine cannot take more now: commit and reap first. */
+  BUSY: 2,
+} as const;
+export type QueueResult = (typeof FIO_Q)[keyof typeof FIO_Q];
+
+/** What an engine works with: the job's process, its open files and its io_u buffers. */
+export interface EngineContext {
+  readonly k: Kernel;
+  readonly task: Task;
+  readonly job: JobSpec;
+  /** The job's open files, in JobSpec.files order. */
+  readonly fds: readonly number[];
+  readonly ious: readonly IoU[];
+}
+
+/** fio's struct ioengine_ops, as generators over simulated time. */
+export interface IoEngineOps {
+  readonly name: string;
+  /** FIO_SYNCIO: queue() completes every I/O itself; commit/getevents are never called. */
+  readonly sync: boolean;
+  /** Set-up after the files are open (io_setup, io_uring_setup and registrations): 0 or -errno. */
+  init(ctx: EngineContext): Generator<number, number, void>;
+  /** Takes one prepared io_u. */
+  queue(ctx: EngineContext, io: IoU): Generator<number, QueueResult, void>;
+  /** Submits what was queued (one syscall for a batch); returns how many were submitted, or -errno. */
+  commit(ctx: EngineContext): Generator<number, number, void>;
+  /** Waits for at least `min` completions and returns up to `max` of them, results set. */
+  getevents(ctx: EngineContext, min: number, max: number): Generator<number, readonly IoU[], void>;
+  /** Tear-down before the files close (io_destroy, closing the ring). */
+  cleanup(ctx: EngineContext): Generator<number, void, void>;
+}
