@@ -245,6 +245,14 @@ export function groupStats(jobs: readonly JobReport[]): GroupStats[] {
   });
 }
 
+/**
+ * The group direction a job direction's "per=" compares with: fio passes DDIR_READ for the mixed
+ * direction, which under unified_rw_reporting=both holds the reads alone (so per= is against them).
+ */
+export function aggregateFor(group: GroupStats | undefined, label: DirLabel, mode: UnifiedMode): GroupDirection | undefined {
+  return group?.dirs.get(label === 'mixed' && mode === 'both' ? 'read' : label);
+}
+
 /** fio's convert_agg_kbytes_percent: the job's mean KiB/s (truncated, as fio's int) as a share of the group's. */
 export function percentOfAggregate(group: GroupDirection | undefined, meanKiB: number): number {
   if (group === undefined || group.aggBw <= 1024) return 100;
@@ -420,7 +428,7 @@ function directionLines(view: DirView, job: JobReport, group: GroupStats | undef
     let max = u64(bwS.max / 1024);
     let mean = bwS.mean / 1024;
     let dev = bwS.stdev / 1024;
-    const per = percentOfAggregate(group?.dirs.get(view.label), mean);
+    const per = percentOfAggregate(aggregateFor(group, view.label, unifiedMode(job.unifiedRwReporting)), mean);
     let unitName = 'KiB';
     if (mean > 1024 * 1024) {
       min = Math.floor(min / 1024);
@@ -567,8 +575,10 @@ function formatHwValue(value: number): string {
 /** kiotrace's own lines, after everything fio prints. */
 function kiotraceLines(report: RunReport): string[] {
   const lines = [`scenario ${printable(report.scenario)}: seed=${report.seed}, duration=${formatDurationFio(report.durationNs)}, events=${report.eventsRun}`];
+  if (report.jobs.length > 0) lines.push('Jobs:');
   for (const job of report.jobs) {
-    if (job.errors > 0) lines.push(`  ${printable(job.name)}: ${job.errors} syscall${job.errors === 1 ? '' : 's'} failed (first: ${errnoName(job.firstErrno)}), file ${printable(job.filename)}`);
+    const failed = job.errors > 0 ? `, ${job.errors} syscall${job.errors === 1 ? '' : 's'} failed (first: ${errnoName(job.firstErrno)})` : '';
+    lines.push(`  ${printable(job.name)}: pid=${job.pid}, filename=${printable(job.filename)}, direct=${job.direct ? 1 : 0}${failed}`);
   }
   if (report.devices.length > 0) {
     lines.push('Devices:');
