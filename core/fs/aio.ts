@@ -173,6 +173,18 @@ export function* sysIoSubmit(k: Kernel, task: Task, ctxId: number, iocbs: readon
 
 /** io_submit_one: 0 when the iocb was taken (its result comes as an event), else -errno. */
 function* ioSubmitOne(k: Kernel, task: Task, ctx: Kioctx, iocb: Iocb, ioIds: number[], index: number): Generator<number, number, void> {
+  // every iocb is an I/O of its own: the block layer's bios and requests carry this id
+  const ioId = k.newIoId();
+  task.ioId = ioId;
+  const fn = k.fn.io_submit_one;
+  if (fn.entry.enabled) fn.enter(k.sched.cpu(task.cpu), ioId, ctx, iocb.buf, 0);
+  const ret = yield* ioSubmitOneBody(k, task, ctx, iocb, ioId);
+  if (ret === 0) ioIds[index] = ioId;
+  if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, ret);
+  return ret;
+}
+
+function* ioSubmitOneBody(k: Kernel, task: Task, ctx: Kioctx, iocb: Iocb, ioId: number): Generator<number, number, void> {
   if (ctx.reqsAvailable === 0) return -EAGAIN;
   yield AIO_SUBMIT_ONE_NS;
   const file = task.files?.get(iocb.fd);
@@ -182,11 +194,13 @@ function* ioSubmitOne(k: Kernel, task: Task, ctx: Kioctx, iocb: Iocb, ioIds: num
   if (!write && !sync && iocb.opcode !== IOCB_CMD.PREAD) return -EINVAL;
   ctx.reqsAvailable--;
   ctx.inflight++;
-  // every iocb is an I/O of its own: the block layer's bios and requests carry this id
-  const ioId = k.newIoId();
-  ioIds[index] = ioId;
-  task.ioId = ioId;
-  const done = (res: number): void => aioComplete(ctx, iocb, ioId, res);
+  const kiocbObj = { kaddr: k.kaddr() };
+  const done = (res: number): void => {
+    const fn = k.fn.aio_complete_rw;
+    if (fn.entry.enabled) fn.enter(k.sched.ctxCpu, ioId, kiocbObj, res);
+    aioComplete(ctx, iocb, ioId, res);
+    if (fn.ret.enabled) fn.exit(k.sched.ctxCpu, ioId, 0);
+  };
   if (sync) {
     const ret = yield* file.inode.fops.fsync(file, task, ioId, 0, Number.MAX_SAFE_INTEGER, iocb.opcode === IOCB_CMD.FDSYNC);
     done(ret);

@@ -801,6 +801,12 @@ function funcs(reg: ProbeRegistry) {
       [p('struct device *', 'dev'), p('struct scatterlist *', 'sg'), p('int', 'nents'), p('enum dma_data_direction', 'dir')],
       'int',
     ),
+    io_submit_one: fn<[ctx: object, userIocb: number, compat: number]>(
+      'io_submit_one',
+      [p('struct kioctx *', 'ctx'), p('const struct iocb *', 'user_iocb'), p('bool', 'compat')],
+      'int',
+    ),
+    aio_complete_rw: fn<[kiocb: object, res: number]>('aio_complete_rw', [p('struct kiocb *', 'kiocb'), p('long', 'res')], 'void'),
     do_nanosleep: fn<[t: number, mode: number]>('do_nanosleep', [p('struct hrtimer_sleeper *', 't'), p('enum hrtimer_mode', 'mode')], 'int'),
     try_to_wake_up: fn<[p: Task, state: number, wakeFlags: number]>(
       'try_to_wake_up',
