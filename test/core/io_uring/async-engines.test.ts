@@ -122,6 +122,7 @@ function* loop(m: Machine, task: Task, job: JobSpec, opts: DriveOpts, out: Outco
   out.syscalls = k.stat.syscalls - syscalls0;
   out.userCopyBytes = k.stat.userCopyBytes - copies0;
   out.iops = Math.round((out.ios * 1e9) / out.elapsedNs);
+  if (process.env['KIOTRACE_ASYNC_DEBUG']) console.log(JSON.stringify({ engine: opts.engine.name, iodepth: job.iodepth, batch: job.iodepthBatchSubmit, iops: out.iops, syscallsPerIo: out.syscalls / out.ios, copiesPerByte: out.userCopyBytes / out.bytes }));
   yield* opts.engine.cleanup(ctx);
 
   function complete(io: IoU): void {
