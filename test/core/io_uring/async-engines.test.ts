@@ -12,7 +12,7 @@ import { nanosleep } from '../../../core/kernel/time/timer.js';
 import { FIO_Q, type EngineContext, type IoEngineOps, type IoU } from '../../../core/userspace/engines/engine.js';
 import { ioUringEngine } from '../../../core/userspace/engines/io_uring.js';
 import { libaioEngine } from '../../../core/userspace/engines/libaio.js';
-import { ioUringParams, ioUringState, IORING_SETUP, sysIoUringSetup } from '../../../core/io_uring/io_uring.js';
+import { ioUringParams, ioUringState, IORING_ENTER, IORING_OP, IORING_SETUP, IOSQE, sysIoUringEnter, sysIoUringSetup } from '../../../core/io_uring/io_uring.js';
 import { IORING_REGISTER, sysIoUringRegister } from '../../../core/io_uring/rsrc.js';
 import { jobSpec } from '../../helpers/jobs.js';
 
@@ -324,4 +324,63 @@ test('async engines are deterministic: the same seed gives the same numbers', ()
     const b = drive({ engine, job: directRead(32, 16), totalIos: 1000, seed: 3 }).out;
     assert.deepEqual(a, b);
   }
+});
+
+test('io_uring writes: O_DIRECT inline, buffered writes hashed on the inode in io-wq, FSYNC punted; bad SQEs fail in their CQE', () => {
+  const m = bootMachine(DEFAULT_MACHINE, 5);
+  layoutJobFiles(m, [jobSpec({ name: 'w', filename: '/mnt/nvme/w', size: 4 * MiB })]);
+  const hits: ProbeHit[] = [];
+  for (const n of ['tracepoint:io_uring:io_uring_queue_async_work', 'tracepoint:io_uring:io_uring_file_get', 'tracepoint:io_uring:io_uring_create', 'tracepoint:io_uring:io_uring_register']) {
+    m.k.registry.get(n)!.attach((h) => hits.push(h));
+  }
+  const res: Record<string, number | string> = {};
+  m.spawn('writer', false, (t) => (function* () {
+    const k = m.k;
+    const dfd = yield* sysOpenat(k, t, AT_FDCWD, '/mnt/nvme/w', O.RDWR | O.DIRECT, 0);
+    const fd = yield* sysOpenat(k, t, AT_FDCWD, '/mnt/nvme/w', O.RDWR, 0);
+    const buf = yield* sysMmap(k, t, 0, 16 * 4096, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
+    const p = ioUringParams();
+    const rfd = yield* sysIoUringSetup(k, t, 16, p);
+    const rings = p.rings!;
+    res['registerFiles'] = yield* sysIoUringRegister(k, t, rfd, IORING_REGISTER.FILES, { fds: [dfd, -1] }, 2);
+    const put = (o: { opcode: number; fd: number; off?: number; len?: number; flags?: number; userData: number; opFlags?: number }): void => {
+      const sqe = rings.sqes[rings.sqTail & (rings.sqEntries - 1)]!;
+      Object.assign(sqe, { opcode: o.opcode, fd: o.fd, off: o.off ?? 0, addr: buf, len: o.len ?? 4096, flags: o.flags ?? 0, userData: o.userData, opFlags: o.opFlags ?? 0, bufIndex: 0, ioId: 0 });
+      rings.sqTail++;
+    };
+    put({ opcode: IORING_OP.WRITE, fd: 0, flags: IOSQE.FIXED_FILE, off: 0, userData: 1 }); // fixed file 0: O_DIRECT
+    put({ opcode: IORING_OP.WRITE, fd, off: 8192, userData: 2 }); // buffered: punted, hashed
+    put({ opcode: IORING_OP.WRITE, fd, off: 12288, userData: 3 }); // same inode: waits for 2
+    put({ opcode: IORING_OP.FSYNC, fd, userData: 4 });
+    put({ opcode: IORING_OP.READ, fd: 1, flags: IOSQE.FIXED_FILE, userData: 5 }); // sparse slot
+    put({ opcode: IORING_OP.READ_FIXED, fd, userData: 6 }); // no buffers registered
+    put({ opcode: 200, fd, userData: 7 });
+    put({ opcode: IORING_OP.NOP, fd: -1, userData: 8 });
+    res['submitted'] = yield* sysIoUringEnter(k, t, rfd, 8, 8, IORING_ENTER.GETEVENTS);
+    const byData: string[] = [];
+    while (rings.cqReady > 0) {
+      const c = rings.cqes[rings.cqHead & (rings.cqEntries - 1)]!;
+      rings.cqHead++;
+      byData.push(`${c.userData}:${c.res}`);
+    }
+    res['cqes'] = byData.sort().join(' ');
+    res['enterBadFd'] = yield* sysIoUringEnter(k, t, 77, 0, 0, 0);
+    res['enterNotRing'] = yield* sysIoUringEnter(k, t, fd, 0, 0, 0);
+  })(), m.init);
+  m.run(5_000_000_000);
+  assert.deepEqual(res, {
+    registerFiles: 0,
+    submitted: 8,
+    cqes: '1:4096 2:4096 3:4096 4:0 5:-9 6:-14 7:-22 8:0',
+    enterBadFd: -9,
+    enterNotRing: -95, // EOPNOTSUPP
+  });
+  const punts = hits.filter((h) => h.site.fullName.endsWith('io_uring_queue_async_work'));
+  assert.deepEqual(punts.map((h) => `${String(h.fields['op_str'])} rw=${String(h.fields['rw'])}`), ['WRITE rw=1', 'WRITE rw=1', 'FSYNC rw=0']);
+  const create = hits.find((h) => h.site.fullName.endsWith('io_uring_create'))!;
+  assert.deepEqual([create.fields['sq_entries'], create.fields['cq_entries'], create.fields['fd']], [16, 32, 5]);
+  const reg = hits.find((h) => h.site.fullName.endsWith('io_uring_register'))!;
+  assert.deepEqual([reg.fields['opcode'], reg.fields['nr_files'], reg.fields['ret']], [2, 2, 0]);
+  // only non-fixed files are looked up per request (SQEs 2, 3, 4; 6 and 7 fail before the lookup)
+  assert.equal(hits.filter((h) => h.site.fullName.endsWith('io_uring_file_get')).length, 3);
 });
