@@ -1,5 +1,5 @@
-// Models: include/uapi/asm-generic/errno-base.h: the errno values the simulated kernel returns
-// (negated, as kernel functions return them).
+// Models: include/uapi/asm-generic/errno-base.h and errno.h: the errno values the simulated
+// kernel returns (negated, as kernel functions return them).
 
 export const ENOENT = 2;
 export const EINTR = 4;

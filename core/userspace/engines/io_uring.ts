@@ -141,6 +141,8 @@ export const ioUringEngine: IoEngineOps = {
     const rings = d.rings;
     const want = Math.min(min, d.inflight);
     const out: IoU[] = [];
+    // an IOPOLL ring posts CQEs only when polled: an empty CQ is worth one polling enter even for min 0
+    let pollOnce = ctx.job.hipri && want === 0 && d.inflight > 0;
     for (;;) {
       let reaped = 0;
       while (rings.cqReady > 0 && out.length < max) {
@@ -153,8 +155,9 @@ export const ioUringEngine: IoEngineOps = {
         reaped++;
       }
       if (reaped > 0) yield CQE_REAP_NS * reaped;
-      if (out.length >= want || out.length >= max) break;
-      const r = yield* sysIoUringEnter(ctx.k, ctx.task, d.fd, 0, want - out.length, IORING_ENTER.GETEVENTS);
+      if ((out.length >= want && !(pollOnce && out.length === 0)) || out.length >= max) break;
+      pollOnce = false;
+      const r = yield* sysIoUringEnter(ctx.k, ctx.task, d.fd, 0, Math.max(0, want - out.length), IORING_ENTER.GETEVENTS);
       if (r < 0 && r !== -EINTR && r !== -EAGAIN) break;
     }
     d.inflight -= out.length;
