@@ -4,11 +4,13 @@
 // io_uring) returns -EIOCBQUEUED and the last bio's end_io calls ki_complete (iomap_dio_bio_end_io).
 // SIMPLIFICATION: an async write's completion (i_size update) runs in the end_io's interrupt
 // context; Linux defers async write completions to the s_dio_done_wq workqueue.
+// SIMPLIFICATION: an async O_DSYNC write that extends the file completes without the journal
+// commit Linux runs from the completion workqueue (generic_write_sync); its data is FUA.
 // SIMPLIFICATION: an IOCB_NOWAIT bio still sleeps for a tag when the queue has none; Linux fails it
 // with BLK_STS_AGAIN (REQ_NOWAIT) and io_uring reissues it from io-wq.
 
 import type { Kernel } from '../../kernel/kernel.js';
-import { type Kiocb, type UserBuffer, EIOCBQUEUED } from '../types.js';
+import { O, type Kiocb, type UserBuffer, EIOCBQUEUED } from '../types.js';
 import { TaskState } from '../../kernel/sched/task.js';
 import { bioAlloc, blkFinishPlug, blkStartPlug, ioSchedule, submitBio } from '../../block/blk-core.js';
 import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../../block/blk_types.js';
@@ -83,7 +85,10 @@ export function* iomapDioRw(k: Kernel, iocb: Kiocb, buf: UserBuffer, write: bool
     }
   };
   const op = write ? ReqOp.WRITE : ReqOp.READ;
-  const flags = write ? ReqFlag.SYNC | ReqFlag.IDLE : 0;
+  let flags = write ? ReqFlag.SYNC | ReqFlag.IDLE : 0;
+  // IOMAP_DIO_WRITE_THROUGH: an async O_DSYNC write is made durable by FUA instead of the fsync
+  // that ->write_iter runs after a synchronous one
+  if (write && complete && iocb.file.flags & O.DSYNC) flags |= ReqFlag.FUA;
   const sectorsPerBlock = inode.blockSizeBytes / 512;
   blkStartPlug(task);
   let done = 0;

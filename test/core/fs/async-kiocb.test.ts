@@ -167,3 +167,20 @@ test('libaio syscalls: argument errors, a timeout, buffered iocbs done inside io
     afterDestroy: -22,
   });
 });
+
+test('an async O_DSYNC O_DIRECT write is made durable with FUA on its request', () => {
+  const rwbs: string[] = [];
+  const out = inProcess(function* (m, t, out) {
+    const k = m.k;
+    const fd = yield* sysOpenat(k, t, AT_FDCWD, '/mnt/nvme/data', O.RDWR | O.DIRECT | O.DSYNC, 0);
+    const buf = yield* sysMmap(k, t, 0, 4096, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
+    k.registry.get('tracepoint:block:block_rq_issue')!.attach((h) => rwbs.push(String(h.fields['rwbs'])));
+    let res = 0;
+    out['ret'] = yield* kiocbRw(k, t, k.newIoId(), t.files!.get(fd)!, { va: buf, lenBytes: 4096 }, 65536, true, { kiComplete: (r) => (res = r) });
+    while (res === 0) yield 1000;
+    out['res'] = res;
+  });
+  assert.deepEqual(out, { ret: -EIOCBQUEUED, res: 4096 });
+  assert.equal(rwbs.length, 1);
+  assert.ok(rwbs[0]!.includes('F'), rwbs[0]);
+});
