@@ -230,6 +230,11 @@ test('a buffered read miss is punted to io-wq: iou-wrk workers appear, never mor
   const st = ioUringState(m.k);
   assert.ok(st.maxWorkersSeen <= bound, `${st.maxWorkersSeen} workers, bound ${bound}`);
   assert.equal(st.maxWorkersSeen, bound); // every worker blocks on its miss, so the pool fills
+  const wq = st.wqOfTask.get(fio)!;
+  assert.equal(wq.bounded.maxWorkers, 16);
+  // unbounded work (sockets, pipes) is capped by RLIMIT_NPROC: max_threads / 2 for 4 GiB
+  assert.equal(wq.unbounded.maxWorkers, 16384);
+  assert.equal(wq.unbounded.maxSeen, 0);
   // and with a small ring the bound is the ring: min(sq_entries = 4, 16)
   const small = drive({ engine: ioUringEngine, job: directRead(4, 4, { direct: false, size: 256 * MiB }), totalIos: 200 });
   assert.equal(ioUringState(small.m.k).maxWorkersSeen, 4);
