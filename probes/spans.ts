@@ -278,6 +278,11 @@ export class SpanBuilder {
     on('tracepoint:writeback:writeback_start', (h) => this.originEnter(h, 'writeback', 'other'));
     on('tracepoint:writeback:writeback_written', (h) => this.otherOriginDone(h));
     on('kprobe:page_cache_async_ra', (h) => this.originEnter(h, 'readahead', 'other'));
+    // an io_uring SQE and a libaio iocb are I/Os of their own, from submission to completion
+    on('tracepoint:io_uring:io_uring_submit_req', (h) => this.originEnter(h, `io_uring ${String(h.fields.op_str)}`, 'other'));
+    on('tracepoint:io_uring:io_uring_complete', (h) => this.asyncDone(h, Number(h.fields.res)));
+    on('kprobe:io_submit_one', (h) => this.originEnter(h, 'iocb', 'other'));
+    on('kprobe:aio_complete_rw', (h) => this.asyncDone(h, h.argValue(1)));
     on('kretprobe:page_cache_async_ra', (h) => this.otherOriginDone(h));
     for (const fn of LAYER_FUNCTIONS) {
       if (!m.k.registry.get(`kprobe:${fn}`)) continue;
@@ -456,6 +461,19 @@ export class SpanBuilder {
     io.rootEnded = true;
     io.open--;
     this.maybeComplete(io, h.timeNs);
+  }
+
+  /** An async I/O's completion (a CQE posted, an io_event filled): its result, then the end of its origin. */
+  private asyncDone(h: ProbeHit, res: number): void {
+    const io = this.traces.get(h.ioId);
+    if (!io || io.origin !== 'other') return;
+    io.root.setAttribute(ATTR.ret, res);
+    if (res < 0) {
+      io.root.setAttribute(ATTR.errorType, errnoName(res));
+      io.root.setAttribute(ATTR.errno, -res);
+      io.root.setStatus({ code: SpanStatusCode.ERROR, message: errnoName(res) });
+    }
+    this.otherOriginDone(h);
   }
 
   private otherOriginDone(h: ProbeHit): void {
