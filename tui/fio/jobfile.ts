@@ -70,6 +70,8 @@ export interface ResolveContext<L> {
   readonly machine: MachineSpec;
   /** The working directory relative file names start from (absolute, clean). */
   readonly cwd: string;
+  /** Most processes a job may fork (numjobs), as all jobs together may. */
+  readonly maxProcesses: number;
   report(code: ProblemCode, at: L, option: string, message: string): void;
 }
 
@@ -407,7 +409,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
   }
 
   // 8. Counts and times.
-  const numjobs = read('numjobs', intIn(1, 65536)) ?? 1;
+  const numjobs = read('numjobs', intIn(1, ctx.maxProcesses)) ?? 1;
   const runtimeNs = read('runtime', time('s')) ?? 0;
   const timeBased = bool('time_based') ?? false;
   const rampTimeNs = read('ramp_time', time('s')) ?? 0;
