@@ -924,10 +924,11 @@ function readJsonJobs(c: Checker, jobsNode: JsonArray, machine: MachineSpec, cwd
     machine,
     cwd,
     maxProcesses: MAX_PROCESSES,
+    describeJob: (i) => `jobs[${i}].name`,
     report: (code, at, _option, message) => c.report(code, at.path, at.span, message),
   };
   void devicesUsable;
-  const { jobs, ok } = resolveJobs(inputs, { ...ctx, report: (code, at, _option, message) => (code === 'not-on-device' && !devicesUsable) ? undefined : c.report(code, code === 'too-many' ? 'jobs' : at.path, code === 'too-many' ? jobsNode.span : at.span, message) }, MAX_PROCESSES);
+  const { jobs, ok } = resolveJobs(inputs, { ...ctx, report: (code, at, _option, message) => (code === 'not-on-device' && !devicesUsable) ? undefined : c.report(code, code === 'too-many' ? 'jobs' : at.path, code === 'too-many' ? jobsNode.span : at.span, message) });
   if (ok && c.count === 0) checkFilesFit(jobs, machine, (at, message) => c.report('bad-value', /\.(file)?size$/.test(at.path) ? at.path : `${at.path}.size`, at.span, message));
   return jobs.map((j) => j.job);
 }
@@ -1127,9 +1128,10 @@ export function parseJobFileText(text: string, sourceName: string, opts: LoadOpt
     machine,
     cwd,
     maxProcesses: MAX_PROCESSES,
+    describeJob: (i) => `[${inputs[i]!.sectionName}] at line ${inputs[i]!.at.line}`,
     report: (code, at, option, message) => add(code, at, sourceName, option, message),
   };
-  const { jobs } = resolveJobs(inputs.slice(0, MAX_JOB_SECTIONS), ctx, MAX_PROCESSES);
+  const { jobs } = resolveJobs(inputs.slice(0, MAX_JOB_SECTIONS), ctx);
   if (found.length === 0) checkFilesFit(jobs, machine, (at, message) => add('bad-value', at, sourceName, 'size', message));
 
   if (found.length > 0) {

@@ -185,7 +185,7 @@ test('an unknown scenario lists the available ones', () => {
   assert.deepEqual(kiotrace('run', 'nope'), {
     code: 2,
     stdout: '',
-    stderr: `kiotrace: unknown scenario "nope" (available: ${names.join(', ')}; or give the path of a .json file)\n`,
+    stderr: `kiotrace: unknown scenario "nope" (available: ${names.join(', ')}; or give the path of a .json scenario or an fio job file)\n`,
   });
   const missing = join(tmp, 'missing.json');
   assert.deepEqual(kiotrace('run', missing), { code: 2, stdout: '', stderr: `kiotrace: cannot read scenario file "${missing}": no such file\n` });
@@ -199,7 +199,7 @@ test('an invalid scenario file prints every diagnostic and exits 2', () => {
   "duration": "1s",
   "jobs": [
     { "name": "neg", "filename": "/mnt/nvme/a", "size": "-4k" },
-    { "name": "lost", "filename": "/mnt/ssd/a", "size": "64m" },
+    { "name": "lost", "filename": "/dev/sdz", "size": "64m" },
     { "name": "mode", "filename": "/mnt/hdd/m", "size": "64m", "rw": "randomread" },
     { "name": "big", "filename": "/mnt/nvme/b", "size": "4m", "bs": "8m" }
   ]
@@ -207,13 +207,13 @@ test('an invalid scenario file prints every diagnostic and exits 2', () => {
 `,
   );
   const expected = [
-    `${file}:5:57: jobs[0].size: must be a positive size like "64m" (got "-4k")`,
+    `${file}:5:57: jobs[0].size: "-4k" is not a size; write a number with an optional suffix, like 4k, 64m or 1g`,
     '    { "name": "neg", "filename": "/mnt/nvme/a", "size": "-4k" },',
     '                                                        ^~~~~',
-    `${file}:6:35: jobs[1].filename: "/mnt/ssd/a" is not on any device (mounts: /mnt/nvme, /mnt/hdd; raw devices: /dev/nvme0n1, /dev/sda)`,
-    '    { "name": "lost", "filename": "/mnt/ssd/a", "size": "64m" },',
-    '                                  ^~~~~~~~~~~~',
-    `${file}:7:70: jobs[2].rw: unknown mode "randomread" (expected one of: read, write, randread, randwrite, rw, randrw); did you mean "randread"?`,
+    `${file}:6:35: jobs[1].filename: "/dev/sdz" is not a device of this machine (raw devices: /dev/nvme0n1, /dev/sda)`,
+    '    { "name": "lost", "filename": "/dev/sdz", "size": "64m" },',
+    '                                  ^~~~~~~~~~',
+    `${file}:7:70: jobs[2].rw: unknown mode "randomread" (expected one of: read, write, randread, randwrite, rw, readwrite, randrw); did you mean "randread"?`,
     '    { "name": "mode", "filename": "/mnt/hdd/m", "size": "64m", "rw": "randomread" },',
     '                                                                     ^~~~~~~~~~~~',
     `${file}:8:69: jobs[3].bs: 8m is larger than size (4m)`,

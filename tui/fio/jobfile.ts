@@ -70,6 +70,8 @@ export interface ResolveContext<L> {
   readonly machine: MachineSpec;
   /** The working directory relative file names start from (absolute, clean). */
   readonly cwd: string;
+  /** How messages name the job at an index ("jobs[0]", "[reader]"); "job N" by default. */
+  readonly describeJob?: (index: number) => string;
   /** Most processes a job may fork (numjobs), as all jobs together may. */
   readonly maxProcesses: number;
   report(code: ProblemCode, at: L, option: string, message: string): void;
@@ -178,7 +180,9 @@ function splitFilenames(value: string): string[] {
   return out.filter((s) => s !== '');
 }
 
+/** A value as messages quote it back: numbers as they are, anything else in quotes (cut short). */
 function describeValue(v: string): string {
+  if (/^[-+]?\d+(\.\d+)?$/.test(v)) return v;
   return JSON.stringify(v.length > 40 ? `${v.slice(0, 37)}...` : v);
 }
 
@@ -257,7 +261,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     return t;
   };
   const choice = <T>(table: Readonly<Record<string, T>>, what: string) => (v: string): Parsed<T> => {
-    const key = v.trim().toLowerCase();
+    const key = v.trim();
     if (Object.hasOwn(table, key)) return { ok: true, value: table[key]! };
     const s = closestWord(key, Object.keys(table));
     return { ok: false, error: `unknown ${what} ${describeValue(v)} (expected one of: ${Object.keys(table).join(', ')})${s !== undefined ? `; did you mean "${s}"?` : ''}` };
@@ -282,7 +286,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
   let rw: RwMode = 'read';
   const rwOpt = get('rw');
   if (rwOpt !== undefined) {
-    const v = (rwOpt.value ?? '').trim().toLowerCase();
+    const v = (rwOpt.value ?? '').trim();
     const base = v.split(':')[0]!;
     if (v.includes(':') && Object.hasOwn(RW_MODES, base)) fail('rw', `${describeValue(rwOpt.value ?? '')}: the ':N' suffix (holes between I/Os, or a sequential run length) is not modelled; write rw=${base}`, 'unsupported-option');
     else if (TRIM_MODES.includes(base)) fail('rw', `rw=${base}: the simulated devices take reads and writes only (no discard/trim)`, 'unsupported-option');
@@ -712,7 +716,8 @@ function parseDistribution(v: string): Parsed<RandomDistribution> {
 }
 
 /** Jobs in file order: groups (fio add_job: stonewall/new_group start one once the current has jobs), wait_for, names. */
-export function resolveJobs<L>(inputs: readonly JobInput<L>[], ctx: ResolveContext<L>, maxProcesses: number): { jobs: ResolvedJob<L>[]; ok: boolean } {
+export function resolveJobs<L>(inputs: readonly JobInput<L>[], ctx: ResolveContext<L>): { jobs: ResolvedJob<L>[]; ok: boolean } {
+  const maxProcesses = ctx.maxProcesses;
   let ok = true;
   const wrapped: ResolveContext<L> = {
     ...ctx,
@@ -727,6 +732,16 @@ export function resolveJobs<L>(inputs: readonly JobInput<L>[], ctx: ResolveConte
   let groupJobs = 0;
   let processes = 0;
   inputs.forEach((input, index) => {
+    // names label the report, so two jobs may not share one (numjobs clones are numbered): checked
+    // from the options, so a job with other problems is still compared
+    const nameOpt = input.options.filter((o) => findOption(o.key)?.name === 'name').pop();
+    const jobName = nameOpt?.value !== undefined && nameOpt.value !== '' ? nameOpt.value : input.sectionName;
+    const first = names.get(jobName);
+    if (first !== undefined) {
+      wrapped.report('conflict', nameOpt?.valueAt ?? input.at, 'name', `duplicate job name ${JSON.stringify(jobName)} (also ${ctx.describeJob?.(first) ?? `job ${first + 1}`}); give each job its own name`);
+    } else {
+      names.set(jobName, index);
+    }
     const r = resolveJob(input, wrapped);
     if (r === undefined) return;
     if ((r.job.stonewall || r.newGroup) && groupJobs > 0) {
@@ -735,17 +750,11 @@ export function resolveJobs<L>(inputs: readonly JobInput<L>[], ctx: ResolveConte
     }
     groupJobs++;
     processes += r.job.numjobs;
-    const nameAt = input.options.filter((o) => findOption(o.key)?.name === 'name').pop()?.valueAt ?? input.at;
-    const first = names.get(r.job.name);
-    if (first !== undefined) {
-      wrapped.report('conflict', nameAt, 'name', `duplicate job name ${JSON.stringify(r.job.name)} (job ${first + 1} has it too); give each job its own name`);
-    }
-    names.set(r.job.name, index);
     if (r.job.waitFor !== '') {
       const waitAt = input.options.filter((o) => findOption(o.key)?.name === 'wait_for').pop()!.valueAt;
       if (r.job.waitFor === r.job.name) wrapped.report('bad-value', waitAt, 'wait_for', `a job cannot wait for itself (wait_for=${r.job.waitFor})`);
-      else if (!out.some((j) => j.job.name === r.job.waitFor)) {
-        const s = closestWord(r.job.waitFor, out.map((j) => j.job.name));
+      else if (!names.has(r.job.waitFor) || names.get(r.job.waitFor)! >= index) {
+        const s = closestWord(r.job.waitFor, [...names.entries()].filter(([, i]) => i < index).map(([n]) => n));
         wrapped.report('bad-value', waitAt, 'wait_for', `no earlier job is named ${JSON.stringify(r.job.waitFor)}; wait_for must name a job above this one${s !== undefined ? `; did you mean "${s}"?` : ''}`);
       }
     }

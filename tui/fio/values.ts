@@ -127,7 +127,7 @@ export function parseTime(text: string, bareUnit: 's' | 'us'): Parsed<number> {
   const suffix = m[2]!.toLowerCase();
   const mult = suffix === '' ? (bareUnit === 's' ? TIME_US.s! : 1n) : Object.hasOwn(TIME_US, suffix) ? TIME_US[suffix] : undefined;
   if (mult === undefined) {
-    return bad(`unknown time suffix ${JSON.stringify(m[2])} in ${JSON.stringify(text)}; fio knows us, ms, s, m, h and d (and would read this as ${m[1]} ${bareUnit === 's' ? 'microseconds' : 'microseconds'})`);
+    return bad(`unknown time suffix ${JSON.stringify(m[2])} in ${JSON.stringify(text)}; fio knows us, ms, s, m, h and d (and would read this as ${m[1]} microseconds)`);
   }
   const ns = BigInt(m[1]!) * mult * 1000n;
   return toSafe(ns, text);
@@ -168,7 +168,7 @@ export function parseSizeRange(text: string, kbBase: KbBase): Parsed<{ readonly 
   const m = /^([^-:]+)[-:]([^-:]+)$/.exec(text.trim());
   if (m === null) {
     const single = parseSize(text, kbBase);
-    return single.ok ? ok({ minBytes: single.value, maxBytes: single.value }) : bad(`${JSON.stringify(text)} is not a size range; write low-high, like 4k-16k`);
+    return single.ok ? ok({ minBytes: single.value, maxBytes: single.value }) : single;
   }
   const lo = parseSize(m[1]!, kbBase);
   if (!lo.ok) return lo;
