@@ -23,9 +23,10 @@ function kiotrace(...args: string[]): Outcome {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--steps[=N]] [--perfetto FILE]
+const USAGE = `usage: kiotrace run [SCENARIO | JOB.fio] [--seed N] [--duration T] [--json] [--steps[=N]] [--perfetto FILE]
                     [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R] [--epoch NS]
-       kiotrace top [SCENARIO] [--seed N] [--duration T] [--speed X]
+                    [--machine FILE] [--directory DIR]
+       kiotrace top [SCENARIO | JOB.fio] [--seed N] [--duration T] [--speed X]
        kiotrace -e PROGRAM | FILE.bt [-c SCENARIO] [-f text|json] [-o FILE]
        kiotrace -l [PATTERN] | -lv [PATTERN]
        kiotrace --help | --version
@@ -50,8 +51,15 @@ test('--help prints the help on stdout and exits 0', () => {
 usage:
   kiotrace run [SCENARIO] [--seed N] [--duration T] [--json]
       Run a scenario and print a fio-like summary with kernel counters.
-      SCENARIO        a scenario name from traces/scenarios (default: default)
-                      or the path of a scenario .json file
+      SCENARIO        a scenario name from traces/scenarios (default: default),
+                      the path of a scenario .json file, or an fio job file
+                      (.fio, .job, .ini) run unmodified
+      --machine FILE  the machine a job file runs on: a JSON file
+                      {"machine": {...}} as scenarios write it (default: 4 CPUs,
+                      4 GiB, nvme0n1 on /mnt/nvme, sda on /mnt/hdd; the first
+                      mounted device is also the root filesystem)
+      --directory DIR the working directory of relative file names in jobs
+                      (an absolute simulated path; default: /root)
       --seed N        seed of the machine's random generator (default: 1);
                       the same seed and scenario give the same run
       --duration T    simulated time to run: 500ms, 2s, 100us, 1m (a bare number
@@ -79,12 +87,13 @@ usage:
       ten times a second. Keys: space pause, +/- speed, tab panel, ? help, q quit.
       Without a terminal it prints the same panels as text once a second.
       --speed X       simulated ms per wall ms (default: 1), or max
+      --machine FILE, --directory DIR   as for run
 
   kiotrace -e PROGRAM | FILE.bt [ARG...] [options]
       Run a bpftrace program against a simulated run of a scenario; output
       goes to stdout as bpftrace prints it. $1, $2... are the ARGs.
       -c SCENARIO     the scenario to trace (default: default)
-      --seed N, --duration T   as for run
+      --seed N, --duration T, --machine FILE, --directory DIR   as for run
       -f text|json    output format (default: text)
       -o FILE         write the program's output to FILE
       -q              do not print "Attached N probes"
@@ -99,7 +108,7 @@ usage:
   kiotrace -h, --help      show this help
   kiotrace -V, --version   print the version
 
-Scenario files are described in traces/README.md.
+Scenario files and fio job files are described in traces/README.md.
 Ctrl-C (or SIGTERM, SIGHUP) stops the simulation where it is and ends the run
 as its normal end does: END probes, maps, the summary, every trace file closed.
 A second Ctrl-C quits at once.

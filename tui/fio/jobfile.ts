@@ -742,6 +742,15 @@ export function resolveJobs<L>(inputs: readonly JobInput<L>[], ctx: ResolveConte
     } else {
       names.set(jobName, index);
     }
+    // wait_for must name an earlier job (checked from the option, so a job with other problems is too)
+    const waitOpt = input.options.filter((o) => findOption(o.key)?.name === 'wait_for').pop();
+    const waitFor = waitOpt?.value ?? '';
+    if (waitOpt !== undefined && waitFor === '') wrapped.report('bad-value', waitOpt.keyAt, waitOpt.key, 'needs the name of an earlier job (wait_for=writers)');
+    else if (waitOpt !== undefined && waitFor === jobName) wrapped.report('bad-value', waitOpt.valueAt, waitOpt.key, `a job cannot wait for itself (wait_for=${waitFor})`);
+    else if (waitOpt !== undefined && (!names.has(waitFor) || names.get(waitFor)! >= index)) {
+      const s = closestWord(waitFor, [...names.entries()].filter(([, i]) => i < index).map(([n]) => n));
+      wrapped.report('bad-value', waitOpt.valueAt, waitOpt.key, `no earlier job is named ${JSON.stringify(waitFor)}; wait_for must name a job above this one${s !== undefined ? `; did you mean "${s}"?` : ''}`);
+    }
     const r = resolveJob(input, wrapped);
     if (r === undefined) return;
     if ((r.job.stonewall || r.newGroup) && groupJobs > 0) {
@@ -750,14 +759,6 @@ export function resolveJobs<L>(inputs: readonly JobInput<L>[], ctx: ResolveConte
     }
     groupJobs++;
     processes += r.job.numjobs;
-    if (r.job.waitFor !== '') {
-      const waitAt = input.options.filter((o) => findOption(o.key)?.name === 'wait_for').pop()!.valueAt;
-      if (r.job.waitFor === r.job.name) wrapped.report('bad-value', waitAt, 'wait_for', `a job cannot wait for itself (wait_for=${r.job.waitFor})`);
-      else if (!names.has(r.job.waitFor) || names.get(r.job.waitFor)! >= index) {
-        const s = closestWord(r.job.waitFor, [...names.entries()].filter(([, i]) => i < index).map(([n]) => n));
-        wrapped.report('bad-value', waitAt, 'wait_for', `no earlier job is named ${JSON.stringify(r.job.waitFor)}; wait_for must name a job above this one${s !== undefined ? `; did you mean "${s}"?` : ''}`);
-      }
-    }
     out.push({ ...r, job: { ...r.job, groupId } });
   });
   if (processes > maxProcesses) {
