@@ -924,6 +924,7 @@ function readJsonJobs(c: Checker, jobsNode: JsonArray, machine: MachineSpec, cwd
     machine,
     cwd,
     maxProcesses: MAX_PROCESSES,
+    uniqueNames: true,
     describeJob: (i) => `jobs[${i}].name`,
     report: (code, at, _option, message) => c.report(code, at.path, at.span, message),
   };
@@ -1128,6 +1129,7 @@ export function parseJobFileText(text: string, sourceName: string, opts: LoadOpt
     machine,
     cwd,
     maxProcesses: MAX_PROCESSES,
+    uniqueNames: false,
     describeJob: (i) => `[${inputs[i]!.sectionName}] at line ${inputs[i]!.at.line}`,
     report: (code, at, option, message) => add(code, at, sourceName, option, message),
   };

@@ -70,6 +70,8 @@ export interface ResolveContext<L> {
   readonly machine: MachineSpec;
   /** The working directory relative file names start from (absolute, clean). */
   readonly cwd: string;
+  /** Two jobs may not share a name (JSON scenarios: names label the report); fio's job files may. */
+  readonly uniqueNames: boolean;
   /** How messages name the job at an index ("jobs[0]", "[reader]"); "job N" by default. */
   readonly describeJob?: (index: number) => string;
   /** Most processes a job may fork (numjobs), as all jobs together may. */
@@ -211,11 +213,17 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     ctx.report(code, at, option, message);
   };
 
+  // An engine kiotrace does not run is the one problem worth saying: its own options and its
+  // file needs (cpuio has no file) would only be noise after it.
+  const engineValue = input.options.filter((o) => findOption(o.key)?.name === 'ioengine').pop()?.value?.trim();
+  const foreignEngine = engineValue !== undefined && !(IO_ENGINES as readonly string[]).includes(engineValue);
+
   // 1. Options through the table; the last setting of each wins.
   const set = new Map<string, OptionInput<L>>();
   for (const o of input.options) {
     const def = findOption(o.key);
     if (def === undefined) {
+      if (foreignEngine) continue;
       const suggestion = closestWord(o.key, OPTION_NAMES);
       report('unknown-key', o.keyAt, o.key, suggestion !== undefined ? `unknown fio option; did you mean "${suggestion}"?` : 'unknown fio option (see fio(1) and traces/README.md for the options kiotrace reads)');
       continue;
@@ -359,6 +367,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
       fail('ioengine', `unknown ioengine ${describeValue(v)} (kiotrace runs: ${IO_ENGINES.join(', ')})${s !== undefined ? `; did you mean "${s}"?` : ''}`);
     }
   }
+  if (foreignEngine) return undefined; // reported above, with why
   const uringOnly = (name: string): boolean => {
     const v = bool(name) ?? false;
     if (v && ioengine !== 'io_uring') fail(name, `${name} is an io_uring option; set ioengine=io_uring (this job uses ${ioengine})`, 'conflict');
@@ -728,6 +737,8 @@ export function resolveJobs<L>(inputs: readonly JobInput<L>[], ctx: ResolveConte
   };
   const out: ResolvedJob<L>[] = [];
   const names = new Map<string, number>();
+  /** Names more than one job has (allowed in job files, as fio allows them; wait_for cannot name one). */
+  const dupNames = new Set<string>();
   let groupId = 0;
   let groupJobs = 0;
   let processes = 0;
@@ -737,17 +748,21 @@ export function resolveJobs<L>(inputs: readonly JobInput<L>[], ctx: ResolveConte
     const nameOpt = input.options.filter((o) => findOption(o.key)?.name === 'name').pop();
     const jobName = nameOpt?.value !== undefined && nameOpt.value !== '' ? nameOpt.value : input.sectionName;
     const first = names.get(jobName);
-    if (first !== undefined) {
+    if (first !== undefined && ctx.uniqueNames) {
       wrapped.report('conflict', nameOpt?.valueAt ?? input.at, 'name', `duplicate job name ${JSON.stringify(jobName)} (also ${ctx.describeJob?.(first) ?? `job ${first + 1}`}); give each job its own name`);
-    } else {
+    } else if (first === undefined) {
       names.set(jobName, index);
+    } else {
+      dupNames.add(jobName);
     }
     // wait_for must name an earlier job (checked from the option, so a job with other problems is too)
     const waitOpt = input.options.filter((o) => findOption(o.key)?.name === 'wait_for').pop();
     const waitFor = waitOpt?.value ?? '';
     if (waitOpt !== undefined && waitFor === '') wrapped.report('bad-value', waitOpt.keyAt, waitOpt.key, 'needs the name of an earlier job (wait_for=writers)');
     else if (waitOpt !== undefined && waitFor === jobName) wrapped.report('bad-value', waitOpt.valueAt, waitOpt.key, `a job cannot wait for itself (wait_for=${waitFor})`);
-    else if (waitOpt !== undefined && (!names.has(waitFor) || names.get(waitFor)! >= index)) {
+    else if (waitOpt !== undefined && dupNames.has(waitFor)) {
+      wrapped.report('bad-value', waitOpt.valueAt, waitOpt.key, `several earlier jobs are named ${JSON.stringify(waitFor)}; wait_for needs a name only one job has (fio: "multiple waitees")`);
+    } else if (waitOpt !== undefined && (!names.has(waitFor) || names.get(waitFor)! >= index)) {
       const s = closestWord(waitFor, [...names.entries()].filter(([, i]) => i < index).map(([n]) => n));
       wrapped.report('bad-value', waitOpt.valueAt, waitOpt.key, `no earlier job is named ${JSON.stringify(waitFor)}; wait_for must name a job above this one${s !== undefined ? `; did you mean "${s}"?` : ''}`);
     }

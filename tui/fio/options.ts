@@ -6,6 +6,8 @@
 //   refused  - kiotrace cannot model it: naming it is an error that says why.
 // A name in none of these is unknown and gets "did you mean".
 
+import { OTHER_FIO_OPTIONS } from './fio-names.js';
+
 export type OptionStatus =
   | { readonly kind: 'model' }
   | { readonly kind: 'accepted'; readonly why: string }
@@ -183,7 +185,6 @@ export const OPTIONS: readonly OptionDef[] = [
   refused('bs_unaligned', ['blocksize_unaligned'], 'block sizes in a range are always multiples of the smallest, as fio picks them by default'),
   refused('bs_is_seq_rand', [], 'block sizes are per direction (read, write), not per sequential/random'),
   refused('offset_align', [], 'percentage offsets are aligned to the smallest block size, the default'),
-  refused('random_distribution_zoned', [], 'zoned random distributions are not modelled'),
   refused('randseed', [], 'the random sequence comes from the run seed; give --seed N instead'),
   refused('exec_prerun', [], 'kiotrace runs no host commands'),
   refused('exec_postrun', [], 'kiotrace runs no host commands'),
@@ -191,7 +192,6 @@ export const OPTIONS: readonly OptionDef[] = [
   refused('gid', [], 'jobs run as one simulated user'),
   refused('cgroup', [], 'cgroups are not modelled'),
   refused('cgroup_weight', [], 'cgroups are not modelled'),
-  refused('ioscheduler_set', [], 'the scheduler is part of the machine: set it in the machine file (--machine)'),
   refused('serialize_overlap', [], 'overlapping in-flight I/Os are not serialised by the runner'),
   refused('trim_backlog', [], 'the simulated devices take reads and writes only (no discard/trim)'),
   refused('unlink', [], 'files are laid out before the run and stay; unlinking them after the job is not modelled'),
@@ -204,6 +204,9 @@ const BY_NAME = new Map<string, OptionDef>();
 for (const d of OPTIONS) {
   for (const n of [d.name, ...d.aliases]) if (!BY_NAME.has(n)) BY_NAME.set(n, d);
 }
+/** The rest of fio's options: real, so refused as not modelled rather than called unknown. */
+const NOT_MODELLED = 'kiotrace does not model it (it would change what the job does, so it is refused rather than ignored)';
+for (const n of OTHER_FIO_OPTIONS) if (!BY_NAME.has(n)) BY_NAME.set(n, refused(n, [], NOT_MODELLED));
 
 /** The option `name` (fio's name or an alias) stands for, or undefined. */
 export function findOption(name: string): OptionDef | undefined {
@@ -252,7 +255,15 @@ export const REFUSED_ENGINES: Readonly<Record<string, string>> = {
   xnvme: 'xNVMe user-space drivers are not modelled; use io_uring or libaio on /dev/nvme0n1',
   spdk: 'SPDK user-space drivers are not modelled; use io_uring or libaio on /dev/nvme0n1',
   libblkio: 'libblkio is not modelled; use io_uring or libaio',
-  dev_dax: 'DAX devices are not modelled',
+  'dev-dax': 'DAX devices are not modelled',
+  page_fault: 'the page_fault engine is not modelled; ioengine=mmap takes page faults on a shared file mapping',
+  gfapi_async: 'GlusterFS is not modelled (no network)',
+  ime_aio: 'DDN IME is not modelled',
+  ime_psync: 'DDN IME is not modelled',
+  ime_psyncv: 'DDN IME is not modelled',
+  libcufile: 'GPU direct storage is not modelled',
+  libhipfile: 'GPU direct storage is not modelled',
+  dfs: 'DAOS is not modelled (no network)',
   libpmem: 'persistent memory is not modelled',
   pmemblk: 'persistent memory is not modelled',
   guasi: 'GUASI is not modelled; use libaio or io_uring',
