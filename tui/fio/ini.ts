@@ -90,6 +90,8 @@ export function readIni(
   const sections: { name: string; global: boolean; at: Where; options: IniOption[] }[] = [];
   let current: (typeof sections)[number] | undefined;
   let tooMany = false;
+  /** After a header that was reported, its options are skipped quietly (they belong to it). */
+  let skipping = false;
 
   const problem = (at: Where | undefined, source: string, option: string, message: string): void => {
     problems.push({ at, source, option, message });
@@ -123,6 +125,7 @@ export function readIni(
         if (m === null || m[1]!.trim() === '') {
           problem(where(startCol, body.length), file.source, '', `${JSON.stringify(body)} is not a section header; write [jobname]`);
           current = undefined;
+          skipping = true;
           continue;
         }
         const name = m[1]!;
@@ -135,13 +138,14 @@ export function readIni(
           current = undefined;
           continue;
         }
+        skipping = false;
         current = { name, global: name.startsWith('global'), at: where(startCol + 1, name.length), options: [] };
         sections.push(current);
         continue;
       }
 
       if (current === undefined) {
-        if (!tooMany && depth === 0) problem(where(startCol, body.length), file.source, '', `${JSON.stringify(body.length > 40 ? `${body.slice(0, 37)}...` : body)} is outside of a [section]; put options under [global] or a [job] header`);
+        if (!tooMany && !skipping && depth === 0) problem(where(startCol, body.length), file.source, '', `${JSON.stringify(body.length > 40 ? `${body.slice(0, 37)}...` : body)} is outside of a [section]; put options under [global] or a [job] header`);
         continue;
       }
 

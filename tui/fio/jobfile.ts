@@ -222,8 +222,8 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
   const set = new Map<string, OptionInput<L>>();
   for (const o of input.options) {
     const def = findOption(o.key);
+    if (foreignEngine && def?.name !== 'ioengine') continue;
     if (def === undefined) {
-      if (foreignEngine) continue;
       const suggestion = closestWord(o.key, OPTION_NAMES);
       report('unknown-key', o.keyAt, o.key, suggestion !== undefined ? `unknown fio option; did you mean "${suggestion}"?` : 'unknown fio option (see fio(1) and traces/README.md for the options kiotrace reads)');
       continue;
@@ -479,6 +479,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
   // 13. Where: directory, filename(s), nrfiles, filename_format; then sizes and offsets.
   if (get('opendir') !== undefined) {
     fail('opendir', 'opendir opens the files already in a directory, and the simulated filesystems hold only the files jobs name; name them with filename= or nrfiles=', 'unsupported-option');
+    return undefined; // which files, and their sizes, would follow from it
   }
   const cleanPath = (option: string, at: L, p: string): string | undefined => {
     if (p.includes('\0')) {
