@@ -8,6 +8,11 @@
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
+/** A value quoted back in a message, cut short when long (a hostile value stays one line). */
+export function shown(text: string, maxChars = 40): string {
+  return JSON.stringify(text.length > maxChars ? `${text.slice(0, maxChars - 3)}...` : text);
+}
+
 export const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 export const bad = <T>(error: string): Parsed<T> => ({ ok: false, error });
 
@@ -34,7 +39,7 @@ function suffixMultiplier(suffix: string, kbBase: KbBase): bigint | undefined {
 }
 
 function toSafe(value: bigint, text: string): Parsed<number> {
-  if (value > MAX_SAFE) return bad(`${JSON.stringify(text)} is too large (at most ${Number.MAX_SAFE_INTEGER})`);
+  if (value > MAX_SAFE) return bad(`${shown(text)} is too large (at most ${Number.MAX_SAFE_INTEGER})`);
   return ok(Number(value));
 }
 
@@ -48,7 +53,7 @@ export type SizeOrPercent = { readonly kind: 'bytes'; readonly bytes: number } |
 export function parseSize(text: string, kbBase: KbBase): Parsed<number> {
   const r = parseSizeOrPercent(text, kbBase);
   if (!r.ok) return r;
-  if (r.value.kind === 'percent') return bad(`a percentage is not allowed here (got ${JSON.stringify(text)}); give a size like 4k`);
+  if (r.value.kind === 'percent') return bad(`a percentage is not allowed here (got ${shown(text)}); give a size like 4k`);
   return ok(r.value.bytes);
 }
 
@@ -57,22 +62,22 @@ export function parseSizeOrPercent(text: string, kbBase: KbBase): Parsed<SizeOrP
   if (t.startsWith('(')) {
     const e = evaluateExpression(t, (suffix) => suffixMultiplier(suffix, kbBase));
     if (!e.ok) return e;
-    if (e.value < 0 || !Number.isInteger(e.value)) return bad(`${JSON.stringify(text)} evaluates to ${e.value}; a size must be a whole number of bytes, 0 or more`);
+    if (e.value < 0 || !Number.isInteger(e.value)) return bad(`${shown(text)} evaluates to ${e.value}; a size must be a whole number of bytes, 0 or more`);
     return ok({ kind: 'bytes', bytes: e.value });
   }
   const m = /^(0x[0-9a-f]+|\d+)(\.\d+)?\s*([a-z%]*)$/i.exec(t);
-  if (m === null) return bad(`${JSON.stringify(text)} is not a size; write a number with an optional suffix, like 4k, 64m or 1g`);
+  if (m === null) return bad(`${shown(text)} is not a size; write a number with an optional suffix, like 4k, 64m or 1g`);
   if (m[2] !== undefined) {
-    return bad(`${JSON.stringify(text)} has a fraction; fio reads only the whole part (${m[1]}${m[3]}), so write the size in a smaller unit, like 1536k for 1.5m`);
+    return bad(`${shown(text)} has a fraction; fio reads only the whole part (${m[1]}${m[3]}), so write the size in a smaller unit, like 1536k for 1.5m`);
   }
   const n = BigInt(m[1]!);
   const suffix = m[3]!;
   if (suffix === '%') {
-    if (n < 1n || n > 100n) return bad(`a percentage must be from 1% to 100% (got ${JSON.stringify(text)})`);
+    if (n < 1n || n > 100n) return bad(`a percentage must be from 1% to 100% (got ${shown(text)})`);
     return ok({ kind: 'percent', percent: Number(n) });
   }
   const mult = suffixMultiplier(suffix, kbBase);
-  if (mult === undefined) return bad(`unknown size suffix ${JSON.stringify(suffix)} in ${JSON.stringify(text)}; use k, m, g, t or p (with an optional b or ib)`);
+  if (mult === undefined) return bad(`unknown size suffix ${shown(suffix)} in ${shown(text)}; use k, m, g, t or p (with an optional b or ib)`);
   const r = toSafe(n * mult, text);
   return r.ok ? ok({ kind: 'bytes', bytes: r.value }) : r;
 }
@@ -83,13 +88,13 @@ export function parseInteger(text: string): Parsed<number> {
   if (t.startsWith('(')) {
     const e = evaluateExpression(t, (s) => (s === '' ? 1n : undefined));
     if (!e.ok) return e;
-    if (!Number.isInteger(e.value)) return bad(`${JSON.stringify(text)} evaluates to ${e.value}, not a whole number`);
+    if (!Number.isInteger(e.value)) return bad(`${shown(text)} evaluates to ${e.value}, not a whole number`);
     return ok(e.value);
   }
   const m = /^(-?)(0x[0-9a-f]+|\d+)$/i.exec(t);
-  if (m === null) return bad(`${JSON.stringify(text)} is not a whole number`);
+  if (m === null) return bad(`${shown(text)} is not a whole number`);
   const n = BigInt(m[2]!);
-  if (n > MAX_SAFE) return bad(`${JSON.stringify(text)} is too large`);
+  if (n > MAX_SAFE) return bad(`${shown(text)} is too large`);
   return ok(m[1] === '-' ? -Number(n) : Number(n));
 }
 
@@ -116,18 +121,18 @@ export function parseTime(text: string, bareUnit: 's' | 'us'): Parsed<number> {
   if (t.startsWith('(')) {
     const e = evaluateExpression(t, (s) => (s === '' ? 1n : Object.hasOwn(TIME_US, s.toLowerCase()) ? TIME_US[s.toLowerCase()] : undefined));
     if (!e.ok) return e;
-    if (e.value < 0 || !Number.isInteger(e.value)) return bad(`${JSON.stringify(text)} evaluates to ${e.value} us; a time must be a whole number of microseconds, 0 or more`);
+    if (e.value < 0 || !Number.isInteger(e.value)) return bad(`${shown(text)} evaluates to ${e.value} us; a time must be a whole number of microseconds, 0 or more`);
     return ok(e.value * 1000);
   }
   const m = /^(\d+)\s*([a-zµ]*)$/i.exec(t);
   if (m === null) {
-    if (/^\d+\.\d/.test(t)) return bad(`${JSON.stringify(text)} has a fraction; fio reads only the whole part, so use a smaller unit, like 1500ms for 1.5s`);
-    return bad(`${JSON.stringify(text)} is not a time; write a number with an optional suffix (us, ms, s, m, h, d), like 10s or 500ms`);
+    if (/^\d+\.\d/.test(t)) return bad(`${shown(text)} has a fraction; fio reads only the whole part, so use a smaller unit, like 1500ms for 1.5s`);
+    return bad(`${shown(text)} is not a time; write a number with an optional suffix (us, ms, s, m, h, d), like 10s or 500ms`);
   }
   const suffix = m[2]!.toLowerCase();
   const mult = suffix === '' ? (bareUnit === 's' ? TIME_US.s! : 1n) : Object.hasOwn(TIME_US, suffix) ? TIME_US[suffix] : undefined;
   if (mult === undefined) {
-    return bad(`unknown time suffix ${JSON.stringify(m[2])} in ${JSON.stringify(text)}; fio knows us, ms, s, m, h and d (and would read this as ${m[1]} microseconds)`);
+    return bad(`unknown time suffix ${shown(m[2]!)} in ${shown(text)}; fio knows us, ms, s, m, h and d (and would read this as ${m[1]} microseconds)`);
   }
   const ns = BigInt(m[1]!) * mult * 1000n;
   return toSafe(ns, text);
@@ -138,13 +143,13 @@ export function parseBool(text: string): Parsed<boolean> {
   const t = text.trim().toLowerCase();
   if (t === '1' || t === 'true') return ok(true);
   if (t === '0' || t === 'false') return ok(false);
-  return bad(`${JSON.stringify(text)} is not a boolean; write 1 or 0 (or true/false)`);
+  return bad(`${shown(text)} is not a boolean; write 1 or 0 (or true/false)`);
 }
 
 /** A decimal number (for zipf theta, percentile lists). */
 export function parseFloatValue(text: string): Parsed<number> {
   const t = text.trim();
-  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) return bad(`${JSON.stringify(text)} is not a number`);
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) return bad(`${shown(text)} is not a number`);
   return ok(Number(t));
 }
 
@@ -155,7 +160,7 @@ export function parseFloatValue(text: string): Parsed<number> {
  */
 export function splitDirections(text: string): Parsed<{ readonly read: string | undefined; readonly write: string | undefined }> {
   const parts = text.split(',');
-  if (parts.length > 3) return bad(`${JSON.stringify(text)} has ${parts.length} comma-separated values; give at most 3 (read, write, trim)`);
+  if (parts.length > 3) return bad(`${shown(text)} has ${parts.length} comma-separated values; give at most 3 (read, write, trim)`);
   const field = (s: string | undefined): string | undefined => (s === undefined || s.trim() === '' ? undefined : s.trim());
   const read = field(parts[0]);
   // "A value not terminated in a comma applies to subsequent types."
@@ -188,14 +193,14 @@ export function parseBsSplit(text: string, kbBase: KbBase): Parsed<readonly { re
   const entries: { bytes: number; percent: number | undefined }[] = [];
   for (const item of items) {
     const m = /^([^/]+)(?:\/(.*))?$/.exec(item.trim());
-    if (m === null) return bad(`${JSON.stringify(item)} is not size/percent`);
+    if (m === null) return bad(`${shown(item)} is not size/percent`);
     const size = parseSize(m[1]!, kbBase);
     if (!size.ok) return size;
-    if (size.value === 0) return bad(`block size 0 in ${JSON.stringify(item)}`);
+    if (size.value === 0) return bad(`block size 0 in ${shown(item)}`);
     let percent: number | undefined;
     if (m[2] !== undefined && m[2].trim() !== '') {
       const p = parseFloatValue(m[2]);
-      if (!p.ok || p.value < 0 || p.value > 100) return bad(`percentage ${JSON.stringify(m[2])} in ${JSON.stringify(item)} must be from 0 to 100`);
+      if (!p.ok || p.value < 0 || p.value > 100) return bad(`percentage ${shown(m[2]!)} in ${shown(item)} must be from 0 to 100`);
       percent = p.value;
     }
     entries.push({ bytes: size.value, percent });
@@ -217,7 +222,7 @@ export function parsePercentileList(text: string): Parsed<readonly number[]> {
   const out: number[] = [];
   for (const p of parts) {
     const v = parseFloatValue(p);
-    if (!v.ok || v.value <= 0 || v.value > 100) return bad(`${JSON.stringify(p)} is not a percentile from 0 (exclusive) to 100`);
+    if (!v.ok || v.value <= 0 || v.value > 100) return bad(`${shown(p)} is not a percentile from 0 (exclusive) to 100`);
     out.push(v.value);
   }
   return ok(out);
@@ -309,7 +314,7 @@ export function evaluateExpression(text: string, unit: (suffix: string) => bigin
     if (!Number.isFinite(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER) throw new ExprError('the result is too large');
     return ok(v);
   } catch (e) {
-    if (e instanceof ExprError) return bad(`cannot evaluate ${JSON.stringify(text)}: ${e.message}`);
+    if (e instanceof ExprError) return bad(`cannot evaluate ${shown(text)}: ${e.message}`);
     throw e;
   }
 }
@@ -321,6 +326,6 @@ export function evaluateExpression(text: string, unit: (suffix: string) => bigin
 export function evaluateKeywordMath(value: string): Parsed<string> {
   if (!/[+\-*/]/.test(value) || value.includes("'")) return ok(value);
   const e = evaluateExpression(`(${value})`, (s) => (s === '' ? 1n : undefined));
-  if (!e.ok) return bad(`cannot compute ${JSON.stringify(value)}: fio hands a value with $pagesize, $mb_memory or $ncpus and + - * / to bc, which needs plain numbers`);
+  if (!e.ok) return bad(`cannot compute ${shown(value)}: fio hands a value with $pagesize, $mb_memory or $ncpus and + - * / to bc, which needs plain numbers`);
   return ok(String(Math.trunc(e.value)));
 }
