@@ -456,8 +456,8 @@ test('text that is not a job file: NUL bytes, options outside a section, bad hea
   assert.equal(many[50], 'job.fio: 16 more problems not shown; fix these first');
   // a hostile value: deep parentheses and huge expansions are errors, not crashes
   assert.equal(heads(`[j]\nsize=${'('.repeat(2000)}1${')'.repeat(2000)}\n`)[0], `job.fio:2: size: cannot evaluate "${'('.repeat(37)}...": nested deeper than 32 parentheses`);
-  assert.equal(heads(`[j]\nsize=${'1'.repeat(9000)}\n`)[0], 'job.fio:2: the line is 9005 characters long; fio reads at most 8192');
-  assert.equal(heads('[j]\nfilename=${A}${A}${A}\n', { env: { A: 'x'.repeat(5000) } })[0], 'job.fio:2: filename: expanding ${A} makes the value longer than 8192 characters (fio\'s OPT_LEN_MAX)');
+  assert.deepEqual(heads(`[j]\nsize=1m\nfilename=${'a'.repeat(9000)}\n`), ['job.fio:3: the line is 9009 characters long; fio reads at most 8192']);
+  assert.deepEqual(heads('[j]\nsize=1m\nfilename=${A}${A}${A}\n', { env: { A: 'x'.repeat(5000) } }), ['job.fio:3: filename: expanding ${A} makes the value longer than 8192 characters (fio\'s OPT_LEN_MAX)']);
 });
 
 test('a job file is found by extension or by content; a scenario may name one as "job_file"', () => {
