@@ -3,6 +3,7 @@
 // resolved as Linux paths on the simulated machine, groups, and every problem as file:line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -493,5 +494,41 @@ test('the job files shipped in traces/jobs load on the default machine', () => {
   for (const file of ['randread-nvme.fio', 'phases.fio', 'numjobs.fio', 'poisson.fio']) {
     const r = loadScenario(join(repoRoot(), 'traces', 'jobs', file), SCENARIOS);
     assert.ok(r.ok, r.ok ? '' : r.diagnostics.map(renderDiagnostic).join('\n'));
+  }
+});
+
+test('the CLI: a bad job file is every problem as file:line with a caret, exit 2; --machine and --directory are checked', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiotrace-jobcli-'));
+  const cli = (...args: string[]): { code: number | null; stdout: string; stderr: string } => {
+    const r = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'tui', 'cli.js'), ...args], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  try {
+    writeFileSync(join(dir, 'bad.fio'), '[global]\nsize=64m\n\n[reader]\nrw=randrea\nbs=4k,8q\n');
+    assert.deepEqual(cli('run', 'bad.fio'), {
+      code: 2,
+      stdout: '',
+      stderr: [
+        'bad.fio:5: rw: unknown mode "randrea" (expected one of: read, write, randread, randwrite, rw, readwrite, randrw); did you mean "randread"?',
+        'rw=randrea',
+        '   ^~~~~~~',
+        'bad.fio:6: bs: unknown size suffix "q" in "8q"; use k, m, g, t or p (with an optional b or ib)',
+        'bs=4k,8q',
+        '   ^~~~~',
+        '',
+      ].join('\n'),
+    });
+    writeFileSync(join(dir, 'm.json'), '{"machine": {"devices": [{"name": "sdb", "type": "hdd"}]}}');
+    writeFileSync(join(dir, 'ok.fio'), '[r]\nfilename=/mnt/nvme/x\nsize=1m\n');
+    assert.deepEqual(cli('run', 'ok.fio', '--machine', 'm.json', '--duration', '1ms'), {
+      code: 2,
+      stdout: '',
+      stderr: 'ok.fio:2: filename: "/mnt/nvme/x" is not on any filesystem: this machine has no device with a mount\nfilename=/mnt/nvme/x\n         ^~~~~~~~~~~\n',
+    });
+    assert.equal(cli('run', 'ok.fio', '--machine', 'nope.json').stderr, 'kiotrace: cannot read machine file "nope.json": no such file\n');
+    assert.equal(cli('run', 'ok.fio', '--directory', 'rel').stderr.split('\n')[0], 'kiotrace: --directory: must be an absolute path on the simulated machine, like /mnt/nvme (got "rel")');
+    assert.equal(cli('-l', '--machine', 'm.json').stderr.split('\n')[0], 'kiotrace: --machine goes with run, top or a program (it shapes the machine a scenario runs on)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
