@@ -245,7 +245,10 @@ test('device conflicts and unsupported fio options', () => {
           { name: 'sda', type: 'hdd', mount: '/mnt/a/b', scheduler: 'bfq' },
         ],
       },
-      jobs: [{ name: 'j', filename: '/mnt/a/f', size: '1m', ioengine: 'posixaio', verify: 'md5', group_reporting: 1 }],
+      jobs: [
+        { name: 'j', filename: '/mnt/a/f', size: '1m', verify: 'md5', group_reporting: 1 },
+        { name: 'k', filename: '/mnt/a/g', size: '1m', ioengine: 'posixaio' },
+      ],
     },
     'x.json',
   );
@@ -255,8 +258,8 @@ test('device conflicts and unsupported fio options', () => {
       'x.json: machine.devices[1].name: duplicate device name "nvme0n1" (also machine.devices[0]); give each device its own name',
       'x.json: machine.devices[2].mount: "/mnt/a/b" nests with "/mnt/a" (mount of nvme0n1); mounts must not contain each other',
       'x.json: machine.devices[2].scheduler: unknown scheduler "bfq" (expected none or mq-deadline)',
-      'x.json: jobs[0].ioengine: ioengine=posixaio is not supported: POSIX AIO is glibc threads doing pread/pwrite; use libaio or io_uring for asynchronous I/O',
       'x.json: jobs[0].verify: fio option not supported by kiotrace: data verification needs real data; kiotrace simulates only timing, not contents',
+      'x.json: jobs[1].ioengine: ioengine=posixaio is not supported: POSIX AIO is glibc threads doing pread/pwrite; use libaio or io_uring for asynchronous I/O',
     ].join('\n'),
   );
 });
