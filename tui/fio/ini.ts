@@ -67,6 +67,9 @@ export interface IncludeReader {
 
 /** Included files may include others, to this depth (fio has no limit; a cycle would never end). */
 export const MAX_INCLUDE_DEPTH = 8;
+/** All the included text together, and how many includes: wide includes are bounded as deep ones are. */
+export const MAX_INCLUDED_BYTES = 4 * 1024 * 1024;
+export const MAX_INCLUDES = 256;
 /** Sections a job file may have (jobs are bounded again, lower, by the resolver). */
 export const MAX_SECTIONS = 256;
 /** fio's OPT_LEN_MAX: the longest option line, before and after ${VAR} expansion. */
@@ -92,6 +95,8 @@ export function readIni(
   let tooMany = false;
   /** After a header that was reported, its options are skipped quietly (they belong to it). */
   let skipping = false;
+  let includedChars = 0;
+  let includeCount = 0;
 
   const problem = (at: Where | undefined, source: string, option: string, message: string): void => {
     problems.push({ at, source, option, message });
@@ -203,9 +208,19 @@ export function readIni(
       problem(at, from.source, 'include', `${JSON.stringify(name)} includes itself (through ${[...stack.slice(stack.indexOf(hostPath)), hostPath].map((p) => JSON.stringify(p)).join(' -> ')}); remove the cycle`);
       return;
     }
+    if (++includeCount > MAX_INCLUDES) {
+      if (includeCount === MAX_INCLUDES + 1) problem(at, from.source, 'include', `more than ${MAX_INCLUDES} includes in all; a job file may include at most ${MAX_INCLUDES}`);
+      return;
+    }
     const text = includes.read(hostPath);
     if (typeof text !== 'string') {
       problem(at, from.source, 'include', `cannot read ${JSON.stringify(name)}: ${text.reason}`);
+      return;
+    }
+    includedChars += text.length;
+    if (includedChars > MAX_INCLUDED_BYTES) {
+      problem(at, from.source, 'include', `the included files come to more than ${MAX_INCLUDED_BYTES / 1024 / 1024} MiB in all; a job file may include at most that`);
+      includeCount = MAX_INCLUDES + 1; // read no more
       return;
     }
     readFile({ text, source, hostPath }, depth + 1, [...stack, hostPath]);

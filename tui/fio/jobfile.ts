@@ -501,9 +501,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     if (fileNames.length === 0) report('bad-value', fileOpt.keyAt, fileOpt.key, 'needs a file name (filename=/mnt/nvme/data, or several separated by ":")');
     if (fileNames.includes('-')) report('unsupported-option', fileOpt.valueAt, fileOpt.key, 'filename=- (stdin/stdout) is not modelled; name a file or a device');
     if (fileNames.length > MAX_FILES_PER_JOB) report('bad-value', fileOpt.valueAt, fileOpt.key, `${fileNames.length} files; a job may have at most ${MAX_FILES_PER_JOB}`);
-    if (get('nrfiles') !== undefined) {
-      /* fio: "whenever this option is specified, nrfiles is ignored" */
-    }
+    // fio: "whenever this option is specified, nrfiles is ignored"
   } else if (nrfiles === 1 && /^\/dev\/[^/]+$/.test(input.sectionName) && resolveTarget(input.sectionName, ctx.machine).kind === 'raw') {
     // fio add_job: a job named after an existing device uses that device.
     fileNames = [input.sectionName];
@@ -620,9 +618,12 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
   const blockMax = Math.max(readSpec.maxBytes, writeSpec.maxBytes);
   const regionAfterOffset = regionPerFile === undefined ? undefined : Math.min(regionPerFile, (fileSizeBytes ?? Infinity) - offsetBytes);
   if (regionAfterOffset !== undefined && regionAfterOffset > 0 && blockMax > regionAfterOffset) {
-    const opt = get('bssplit') !== undefined ? 'bssplit' : get('bsrange') !== undefined ? 'bsrange' : get('bs') !== undefined ? 'bs' : 'size';
-    fail(opt, opt === 'size' ? `${fioSize(regionAfterOffset)} is smaller than the default bs (4k); set bs too` : `${fioSize(blockMax)} is larger than size (${fioSize(regionAfterOffset)})`, 'conflict');
-    if (opt === 'size' && get('size') === undefined) report('conflict', input.at, 'size', `${fioSize(regionAfterOffset)} per file is smaller than the block size ${fioSize(blockMax)}`);
+    const opt = get('bssplit') !== undefined ? 'bssplit' : get('bsrange') !== undefined ? 'bsrange' : get('bs') !== undefined ? 'bs' : undefined;
+    if (opt !== undefined) fail(opt, `${fioSize(blockMax)} is larger than size (${fioSize(regionAfterOffset)})`, 'conflict');
+    else {
+      const sizeAt = get('size') ?? get('filesize');
+      report('conflict', sizeAt?.valueAt ?? input.at, sizeAt?.key ?? 'size', `${fioSize(regionAfterOffset)} is smaller than the default bs (4k); set bs too`);
+    }
   }
 
   if (problems > 0 || files.length === 0) {

@@ -123,6 +123,9 @@ test('include FILE: relative to the including file, options only, nested, no cyc
     for (let i = 0; i < 12; i++) writeFileSync(join(dir, `d${i}.fio`), `bs=4k\ninclude d${i + 1}.fio\n`);
     writeFileSync(join(dir, 'deep.fio'), '[j]\nsize=1m\ninclude d0.fio\n');
     assert.equal(first('deep.fio'), `${join(dir, 'd7.fio')}:2: include: includes nest deeper than 8 files; flatten them`);
+    writeFileSync(join(dir, 'small.fio'), 'bs=4k\n');
+    writeFileSync(join(dir, 'wide.fio'), `[j]\nsize=1m\n${'include small.fio\n'.repeat(300)}`);
+    assert.equal(errors(loadScenario(join(dir, 'wide.fio'), SCENARIOS)).split('\n')[0], `${join(dir, 'wide.fio')}:259: include: more than 256 includes in all; a job file may include at most 256`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
