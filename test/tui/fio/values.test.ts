@@ -21,7 +21,7 @@ function value<T>(r: Parsed<T>): T | string {
   return r.ok ? r.value : `error: ${r.error}`;
 }
 
-test('sizes: kb_base=1024 (the default) reads k/kb/K/KB as 1024 and the IEC spellings as 1000, as fio does', () => {
+test('sizes: kb_base=1024 (the default) reads k/kb/K/KB as 1024; KiB is always 1024', () => {
   const cases: ReadonlyArray<[string, number | string]> = [
     ['4096', 4096],
     ['4k', 4096],
@@ -35,11 +35,11 @@ test('sizes: kb_base=1024 (the default) reads k/kb/K/KB as 1024 and the IEC spel
     ['1p', 2 ** 50],
     ['4b', 4],
     ['0x1000', 4096],
-    // "opposite units, for compatibility with old scripts" (HOWTO, kb_base)
-    ['4KiB', 4000],
-    ['1mi', 1_000_000],
-    ['1000ki', 1_000_000],
-    ['1ti', 1e12],
+    // (fio would read these as powers of 1000 under kb_base=1024; kiotrace keeps KiB = 1024)
+    ['4KiB', 4096],
+    ['1mi', 2 ** 20],
+    ['1000ki', 1_024_000],
+    ['1ti', 2 ** 40],
     ['(4k*2)', 8192],
     ['(1m/4)', 262144],
     ['1.5m', 'error: "1.5m" has a fraction; fio reads only the whole part (1m), so write the size in a smaller unit, like 1536k for 1.5m'],
