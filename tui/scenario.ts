@@ -1224,7 +1224,12 @@ export function scenarioFile(nameOrPath: string, scenariosDir: string): { readon
  * fio job file (by its extension, or by text that is not a JSON object), read as fio reads it.
  */
 export function loadScenario(nameOrPath: string, scenariosDir: string, opts: LoadOptions = {}): ScenarioResult {
-  const { file, isPath } = scenarioFile(nameOrPath, scenariosDir);
+  let { file, isPath } = scenarioFile(nameOrPath, scenariosDir);
+  // `kiotrace run myjob` for a job file in the working directory, as `fio myjob` (a shipped name wins)
+  if (!isPath && /^[\w.-]+$/.test(nameOrPath) && !existsSync(file) && existsSync(resolve(nameOrPath))) {
+    file = resolve(nameOrPath);
+    isPath = true;
+  }
   const shown = isPath ? nameOrPath : shownPath(file);
   if (!isPath && (!/^[\w.-]+$/.test(nameOrPath) || !existsSync(file))) {
     const names = listScenarioNames(scenariosDir);

@@ -522,6 +522,11 @@ test('the CLI: a bad job file is every problem as file:line with a caret, exit 2
         '',
       ].join('\n'),
     });
+    // a job file in the working directory by its bare name, as `fio myjob` (the summary names it)
+    writeFileSync(join(dir, 'myjob'), '[r]\nfilename=/mnt/nvme/x\nsize=64k\n');
+    const mine = cli('run', 'myjob', '--duration', '1ms');
+    assert.equal(mine.code, 0, mine.stderr);
+    assert.equal(mine.stdout.split('\n')[0]!.startsWith('scenario myjob: seed=1, duration=1ms'), true, mine.stdout);
     writeFileSync(join(dir, 'm.json'), '{"machine": {"devices": [{"name": "sdb", "type": "hdd"}]}}');
     writeFileSync(join(dir, 'ok.fio'), '[r]\nfilename=/mnt/nvme/x\nsize=1m\n');
     assert.deepEqual(cli('run', 'ok.fio', '--machine', 'm.json', '--duration', '1ms'), {
