@@ -1,4 +1,5 @@
-// Scenario files: a machine plus fio-style jobs, as JSON (format: traces/README.md).
+// Scenario files: a machine plus fio jobs, as JSON, or an fio job file run unmodified (format:
+// traces/README.md). Both read their jobs through one fio option table (tui/fio/).
 // Reading one never throws for a user mistake: every problem becomes a Diagnostic with the field
 // path, the source position when we have the text, what is wrong and what to write instead, and
 // all of them are collected, not just the first.
