@@ -2,13 +2,14 @@
 // exits), so every mistake gets a message in our words and the parser can be fuzzed in-process.
 // Hand-written: node:util parseArgs words its errors its own way.
 
+import { posix } from 'node:path';
 import { MAX_DURATION_NS, parseDuration } from './units.js';
 import { isHttpUrl, outputPathProblem, parseEpochNs, parseRatio, type ExportRequest } from './export-settings.js';
 
-export const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--output-format F] [--json] [--steps[=N]]
-                    [--perfetto FILE] [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R]
-                    [--epoch NS]
-       kiotrace top [SCENARIO] [--seed N] [--duration T] [--speed X]
+export const USAGE = `usage: kiotrace run [SCENARIO | JOB.fio] [--seed N] [--duration T] [--output-format F] [--json]
+                    [--steps[=N]] [--perfetto FILE] [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]]
+                    [--sample R] [--epoch NS] [--machine FILE] [--directory DIR]
+       kiotrace top [SCENARIO | JOB.fio] [--seed N] [--duration T] [--speed X]
        kiotrace -e PROGRAM | FILE.bt [-c SCENARIO] [-f text|json] [-o FILE]
        kiotrace -l [PATTERN] | -lv [PATTERN]
        kiotrace --help | --version
@@ -19,8 +20,15 @@ export const HELP = `kiotrace: a deterministic simulator of the Linux kernel I/O
 usage:
   kiotrace run [SCENARIO] [--seed N] [--duration T] [--output-format F] [--json]
       Run a scenario and print fio's report of it, then kernel counters.
-      SCENARIO        a scenario name from traces/scenarios (default: default)
-                      or the path of a scenario .json file
+      SCENARIO        a scenario name from traces/scenarios (default: default),
+                      the path of a scenario .json file, or an fio job file
+                      (.fio, .job, .ini) run unmodified
+      --machine FILE  the machine a job file runs on: a JSON file
+                      {"machine": {...}} as scenarios write it (default: 4 CPUs,
+                      4 GiB, nvme0n1 on /mnt/nvme, sda on /mnt/hdd; the first
+                      mounted device is also the root filesystem)
+      --directory DIR the working directory of relative file names in jobs
+                      (an absolute simulated path; default: /root)
       --seed N        seed of the machine's random generator (default: 1);
                       the same seed and scenario give the same run
       --duration T    simulated time to run: 500ms, 2s, 100us, 1m (a bare number
@@ -52,12 +60,13 @@ usage:
       ten times a second. Keys: space pause, +/- speed, tab panel, ? help, q quit.
       Without a terminal it prints the same panels as text once a second.
       --speed X       simulated ms per wall ms (default: 1), or max
+      --machine FILE, --directory DIR   as for run
 
   kiotrace -e PROGRAM | FILE.bt [ARG...] [options]
       Run a bpftrace program against a simulated run of a scenario; output
       goes to stdout as bpftrace prints it. $1, $2... are the ARGs.
       -c SCENARIO     the scenario to trace (default: default)
-      --seed N, --duration T   as for run
+      --seed N, --duration T, --machine FILE, --directory DIR   as for run
       -f text|json    output format (default: text)
       -o FILE         write the program's output to FILE
       -q              do not print "Attached N probes"
@@ -72,7 +81,7 @@ usage:
   kiotrace -h, --help      show this help
   kiotrace -V, --version   print the version
 
-Scenario files are described in traces/README.md.
+Scenario files and fio job files are described in traces/README.md.
 Ctrl-C (or SIGTERM, SIGHUP) stops the simulation where it is and ends the run
 as its normal end does: END probes, maps, the summary, every trace file closed.
 A second Ctrl-C quits at once.
@@ -85,8 +94,8 @@ export type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
   | { readonly kind: 'list'; readonly pattern: string | undefined; readonly verbose: boolean }
-  | { readonly kind: 'top'; readonly scenario: string; readonly seed: number; readonly durationNs: number | undefined; readonly speed: number }
-  | {
+  | ({ readonly kind: 'top'; readonly scenario: string; readonly seed: number; readonly durationNs: number | undefined; readonly speed: number } & ScenarioFlags)
+  | ({
       readonly kind: 'run';
       readonly scenario: string;
       readonly seed: number;
@@ -97,8 +106,8 @@ export type Command =
       readonly exports: ExportRequest;
       /** --steps: data I/Os to show step by step (undefined: the scenario's "steps"). */
       readonly steps: number | undefined;
-    }
-  | {
+    } & ScenarioFlags)
+  | ({
       readonly kind: 'script';
       /** -e text, or undefined when `file` names the script. */
       readonly program: string | undefined;
@@ -115,7 +124,15 @@ export type Command =
       readonly unsafe: boolean;
       /** Show the program's maps live next to the dashboard (kiotrace top). */
       readonly tui: boolean;
-    };
+    } & ScenarioFlags);
+
+/** How the scenario is read: --machine (for job files) and --directory. Absent when not given. */
+export interface ScenarioFlags {
+  /** --machine FILE, as given (a host path). */
+  readonly machineFile?: string;
+  /** --directory DIR: a clean absolute path on the simulated machine. */
+  readonly directory?: string;
+}
 
 export type OutputFormat = 'normal' | 'json' | 'json+';
 
@@ -141,6 +158,8 @@ const LONG_OPTIONS = [
   '--epoch',
   '--steps',
   '--output-format',
+  '--machine',
+  '--directory',
 ];
 
 
@@ -190,6 +209,8 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
   let otlp = false;
   let stepsText: string | undefined;
   let outputFormatText: string | undefined;
+  let machineFile: string | undefined;
+  let directoryText: string | undefined;
 
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
@@ -259,6 +280,18 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
       exportTexts.set(exportFlag[1]!, value);
       continue;
     }
+    const scenarioFlag2 = /^--(machine|directory)(?:=(.*))?$/.exec(token);
+    if (scenarioFlag2 !== null) {
+      let value = scenarioFlag2[2];
+      if (value === undefined) {
+        value = argv[i + 1];
+        if (value === undefined || (value.startsWith('-') && value.length > 1)) return new UsageError(`--${scenarioFlag2[1]!} needs a value`);
+        i++;
+      }
+      if (scenarioFlag2[1] === 'machine') machineFile = value;
+      else directoryText = value;
+      continue;
+    }
     const valued = /^--(seed|duration|speed)(?:=(.*))?$/.exec(token);
     if (valued !== null) {
       let value = valued[2];
@@ -300,6 +333,19 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
     return new UsageError('--steps only works with run (e.g. kiotrace run default --steps=2)');
   }
 
+  let flags: ScenarioFlags = {};
+  if (machineFile !== undefined || directoryText !== undefined) {
+    if (list) return new UsageError(`${machineFile !== undefined ? '--machine' : '--directory'} goes with run, top or a program (it shapes the machine a scenario runs on)`);
+    if (machineFile === '') return new UsageError('--machine: needs the path of a machine .json file');
+    if (machineFile?.includes('\0') === true) return new UsageError('--machine: a path cannot contain a NUL byte');
+    if (directoryText !== undefined) {
+      const d = simulatedDirectory(directoryText);
+      if (d instanceof UsageError) return d;
+      flags = { directory: d };
+    }
+    if (machineFile !== undefined) flags = { ...flags, machineFile };
+  }
+
   if (list) {
     if (positionals[0] === 'run') return new UsageError('-l cannot be combined with run');
     const runOnly = seedText !== undefined ? '--seed' : durationText !== undefined ? '--duration' : json ? '--json' : undefined;
@@ -331,6 +377,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
       dryRun,
       unsafe,
       tui,
+      ...flags,
     };
   }
   if (tui) return new UsageError("--tui goes with a program: kiotrace -e 'PROGRAM' --tui (for the live view alone: kiotrace top)");
@@ -355,7 +402,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
         return new UsageError(`--speed: simulated ms per wall ms, like 1, 0.1 or 10, or max (got "${speedText}")`);
       }
     }
-    return { kind: 'top', scenario: positionals[1] ?? 'default', seed, durationNs, speed };
+    return { kind: 'top', scenario: positionals[1] ?? 'default', seed, durationNs, speed, ...flags };
   }
   const exports = parseExports(exportTexts, otlp, otlpUrl);
   if (exports instanceof UsageError) return exports;
@@ -368,7 +415,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
     if (json) return new UsageError('--steps prints text after the summary; leave out --json');
     if (outputFormat !== 'normal') return new UsageError(`--steps prints text after the summary; leave out --output-format=${outputFormat}`);
   }
-  return { kind: 'run', scenario: positionals[1] ?? 'default', seed, durationNs, json, outputFormat, exports, steps };
+  return { kind: 'run', scenario: positionals[1] ?? 'default', seed, durationNs, json, outputFormat, exports, steps, ...flags };
 }
 
 /** fio's --output-format values kiotrace prints (terse and comma lists are fio's too, but not kiotrace's). */
@@ -378,6 +425,15 @@ function parseOutputFormat(text: string | undefined, json: boolean): OutputForma
   if (text === 'normal' || text === 'json' || text === 'json+') return text;
   if (text === 'terse' || text.includes(',')) return new UsageError(`--output-format: "${text}" is not supported; use one of normal, json or json+`);
   return new UsageError(`--output-format: unknown format "${text}" (expected normal, json or json+)`);
+}
+
+/** --directory: an absolute path on the simulated machine, cleaned ("/mnt/nvme/", "/a/./b" -> "/a/b"). */
+function simulatedDirectory(text: string): string | UsageError {
+  if (!text.startsWith('/')) return new UsageError(`--directory: must be an absolute path on the simulated machine, like /mnt/nvme (got "${text}")`);
+  if (text.includes('\0')) return new UsageError('--directory: a path cannot contain a NUL byte');
+  const clean = posix.normalize(text).replace(/(.)\/+$/, '$1');
+  if (clean.length > 4095) return new UsageError(`--directory: the path is ${clean.length} characters long; Linux paths are at most 4095 (PATH_MAX)`);
+  return clean;
 }
 
 /** --seed and --duration, as every command that runs the machine takes them. */

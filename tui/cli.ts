@@ -11,8 +11,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostAccess } from '../probes/lang/compile.js';
-import type { Scenario } from '../core/index.js';
-import { HELP, parseCommand, USAGE, UsageError, type Command } from './args.js';
+import type { MachineSpec, Scenario } from '../core/index.js';
+import { HELP, parseCommand, USAGE, UsageError, type Command, type ScenarioFlags } from './args.js';
+import type { LoadOptions } from './scenario.js';
 import { exportSettingsProblem } from './export-settings.js';
 import { printable } from './units.js';
 import { Interruption, ProgressLine, runMachine, signalExitCode, type RunEnd, type RunLoopOptions } from './run-loop.js';
@@ -82,18 +83,22 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'top': {
       const { loadScenario, renderDiagnostic } = await import('./scenario.js');
       const dir = join(packageRoot(), 'traces', 'scenarios');
+      const load = await loadOptions(cmd);
+      if (load === undefined) return 2;
       // check the scenario here, where a mistake can still be a clear message and exit 2
-      const loaded = loadScenario(cmd.scenario, dir);
+      const loaded = loadScenario(cmd.scenario, dir, load);
       if (!loaded.ok) {
         for (const d of loaded.diagnostics) err(`${renderDiagnostic(d)}\n`);
         return 2;
       }
       const { runTop } = await import('./top/run-top.js');
-      return runTop({ scenario: cmd.scenario, scenariosDir: dir, seed: cmd.seed, durationNs: cmd.durationNs, speed: cmd.speed });
+      return runTop({ scenario: cmd.scenario, scenariosDir: dir, seed: cmd.seed, durationNs: cmd.durationNs, speed: cmd.speed, load });
     }
     case 'run': {
       const { loadScenario, renderDiagnostic } = await import('./scenario.js');
-      const loaded = loadScenario(cmd.scenario, join(packageRoot(), 'traces', 'scenarios'));
+      const load = await loadOptions(cmd);
+      if (load === undefined) return 2;
+      const loaded = loadScenario(cmd.scenario, join(packageRoot(), 'traces', 'scenarios'), load);
       if (!loaded.ok) {
         for (const d of loaded.diagnostics) err(`${renderDiagnostic(d)}\n`);
         return 2;
@@ -262,13 +267,15 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
     }
   }
   const { loadScenario, renderDiagnostic } = await import('./scenario.js');
-  const loaded = loadScenario(cmd.scenario, join(packageRoot(), 'traces', 'scenarios'));
+  const load = await loadOptions(cmd);
+  if (load === undefined) return 2;
+  const loaded = loadScenario(cmd.scenario, join(packageRoot(), 'traces', 'scenarios'), load);
   if (!loaded.ok) {
     for (const d of loaded.diagnostics) err(`${renderDiagnostic(d)}\n`);
     return 2;
   }
   const durationNs = cmd.durationNs ?? loaded.scenario.durationNs;
-  if (cmd.tui) return runProgramLive(cmd, text, loaded.scenario, durationNs);
+  if (cmd.tui) return runProgramLive(cmd, text, loaded.scenario, durationNs, load);
   const { prepareRun } = await import('./run.js');
   const { startScript } = await import('../probes/script.js');
   const m = prepareRun(loaded.scenario, { seed: cmd.seed, durationNs });
@@ -357,7 +364,7 @@ function refusalText(r: OutputRefusal, what: string): string {
 }
 
 /** `-e PROGRAM --tui`: check the program (errors exit 2 as without --tui), then the live view with it. */
-async function runProgramLive(cmd: Extract<Command, { kind: 'script' }>, text: string, scenario: Scenario, durationNs: number): Promise<number> {
+async function runProgramLive(cmd: Extract<Command, { kind: 'script' }>, text: string, scenario: Scenario, durationNs: number, load: LoadOptions): Promise<number> {
   const { prepareRun } = await import('./run.js');
   const { runScript } = await import('../probes/script.js');
   const sourceName = cmd.program !== undefined ? 'stdin' : cmd.file!;
@@ -385,7 +392,26 @@ async function runProgramLive(cmd: Extract<Command, { kind: 'script' }>, text: s
     durationNs,
     speed: 1,
     script: { text, sourceName, positional: cmd.positional },
+    load,
   });
+}
+
+/**
+ * How the scenario is read: --machine FILE loaded (its problems printed: undefined, exit 2),
+ * --directory, and the environment a job file's ${VAR} expands from.
+ */
+async function loadOptions(flags: ScenarioFlags): Promise<LoadOptions | undefined> {
+  let machine: MachineSpec | undefined;
+  if (flags.machineFile !== undefined) {
+    const { loadMachineFile, renderDiagnostic } = await import('./scenario.js');
+    const read = loadMachineFile(flags.machineFile);
+    if (!read.ok) {
+      for (const d of read.diagnostics) err(`${renderDiagnostic(d)}\n`);
+      return undefined;
+    }
+    machine = read.machine;
+  }
+  return { env: { ...process.env }, ...(machine !== undefined ? { machine } : {}), ...(flags.directory !== undefined ? { directory: flags.directory } : {}) };
 }
 
 // `kiotrace run | head` closes stdout early: that is the reader's choice, not an error.

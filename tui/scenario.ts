@@ -1,30 +1,31 @@
-// Scenario files: a machine plus fio-style jobs, as JSON (format: traces/README.md).
+// Scenario files: a machine plus fio jobs, as JSON, or an fio job file run unmodified (format:
+// traces/README.md). Both read their jobs through one fio option table (tui/fio/).
 // Reading one never throws for a user mistake: every problem becomes a Diagnostic with the field
 // path, the source position when we have the text, what is wrong and what to write instead, and
 // all of them are collected, not just the first.
 
 import { existsSync, readdirSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { printableText } from '../probes/lang/diagnostics.js';
 import { readTextFile } from './input-files.js';
 import {
-  completeJob,
   DEFAULT_MACHINE,
   EXT4_BLOCK_SIZE,
   ext4FileCostBlocks,
   filesystemFreeBlocks,
   type DeviceKind,
   type DeviceSpec,
-  type IoEngine,
   type JobSpec,
   type MachineSpec,
-  type RwMode,
   type Scenario,
   type SchedulerName,
 } from '../core/index.js';
 import { MAX_STEP_IOS } from './steps.js';
 import { formatBytes, formatSizeFio, MAX_DURATION_NS, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
 import { ownValue } from '../probes/lang/values.js';
+import { closestWord } from './fio/suggest.js';
+import { readIni, type IniOption, type Where } from './fio/ini.js';
+import { impliedDurationNs, resolveJobs, resolveTarget, type JobInput, type OptionInput, type ResolveContext, type ResolvedJob } from './fio/jobfile.js';
 
 // ---------------------------------------------------------------------------------------------
 // Diagnostics
@@ -41,6 +42,7 @@ export type DiagnosticCode =
   | 'conflict'
   | 'unknown-scenario'
   | 'unreadable-file'
+  | 'job-file-syntax'
   | 'too-many';
 
 export interface SourceLocation {
@@ -52,6 +54,8 @@ export interface SourceLocation {
   readonly length: number;
   /** The source line, without its line break. */
   readonly lineText: string;
+  /** Job files say `file:line:` as fio users expect; JSON scenarios `file:line:column:`. */
+  readonly lineOnly?: boolean;
 }
 
 export interface Diagnostic {
@@ -70,7 +74,8 @@ export interface Diagnostic {
  * `file: path: message` when there is no location.
  */
 export function renderDiagnostic(d: Diagnostic): string {
-  const where = d.location === undefined ? d.source : `${d.source}:${d.location.line}:${d.location.column}`;
+  const where =
+    d.location === undefined ? d.source : d.location.lineOnly === true ? `${d.source}:${d.location.line}` : `${d.source}:${d.location.line}:${d.location.column}`;
   // Names, keys and file text reach the terminal escaped: a scenario cannot move the cursor.
   const head = printable(`${where}: ${d.path === '' ? '' : `${d.path}: `}${d.message}`);
   if (d.location === undefined) return head;
@@ -435,42 +440,6 @@ function describe(node: JsonNode): string {
 // ---------------------------------------------------------------------------------------------
 // Validation
 
-/** Damerau (optimal string alignment) distance, for "did you mean" suggestions. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    d.push([i]);
-    for (let j = 1; j <= b.length; j++) d[i]!.push(i === 0 ? j : 0);
-  }
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  // Nothing we could suggest is this long; the distance table would cost length x candidates.
-  if (word.length > MAX_SUGGESTED_CHARS) return undefined;
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  const lower = word.toLowerCase();
-  for (const c of candidates) {
-    const dist = editDistance(lower, c.toLowerCase());
-    if (dist < bestDistance) {
-      best = c;
-      bestDistance = dist;
-    }
-  }
-  return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-/** Words longer than this get no "did you mean". */
-const MAX_SUGGESTED_CHARS = 40;
 
 interface Found {
   readonly code: DiagnosticCode;
@@ -484,6 +453,8 @@ const MAX_DIAGNOSTICS = 50;
 
 class Checker {
   private readonly found: Found[] = [];
+  /** Diagnostics of other files (a scenario's job file), listed after this file's own. */
+  private readonly others: Diagnostic[] = [];
 
   constructor(
     private readonly source: string,
@@ -494,19 +465,27 @@ class Checker {
     this.found.push({ code, path, span, message });
   }
 
+  external(d: Diagnostic): void {
+    this.others.push(d);
+  }
+
   get count(): number {
-    return this.found.length;
+    return this.found.length + this.others.length;
   }
 
   /** In file order (stable for equal offsets), so the list reads top to bottom; located only when shown. */
   diagnostics(): Diagnostic[] {
     const sorted = [...this.found].sort((a, b) => (a.span?.offset ?? Infinity) - (b.span?.offset ?? Infinity));
-    const shown = sorted.slice(0, MAX_DIAGNOSTICS).map((f): Diagnostic => {
-      const base = { code: f.code, source: this.source, path: f.path, message: f.message };
-      return f.span !== undefined && this.text !== undefined ? { ...base, location: locate(this.text, f.span) } : base;
-    });
-    if (sorted.length > MAX_DIAGNOSTICS) {
-      const more = sorted.length - MAX_DIAGNOSTICS;
+    const all = [
+      ...sorted.map((f): Diagnostic => {
+        const base = { code: f.code, source: this.source, path: f.path, message: f.message };
+        return f.span !== undefined && this.text !== undefined ? { ...base, location: locate(this.text, f.span) } : base;
+      }),
+      ...this.others.filter((d) => d.code !== 'too-many'),
+    ];
+    const shown = all.slice(0, MAX_DIAGNOSTICS);
+    if (all.length > MAX_DIAGNOSTICS) {
+      const more = all.length - MAX_DIAGNOSTICS;
       shown.push({ code: 'too-many', source: this.source, path: '', message: `${more} more problem${more === 1 ? '' : 's'} not shown; fix these first` });
     }
     return shown;
@@ -546,7 +525,7 @@ function readObject(c: Checker, node: JsonNode, path: string, what: string, spec
     } else if (spec.unsupported?.has(entry.key) === true) {
       c.report('unsupported-option', p, entry.keySpan, `fio option not supported by kiotrace (supported: ${spec.known.join(', ')})`);
     } else {
-      const suggestion = ownValue(spec.aliases, entry.key) ?? ownValue(spec.aliases, entry.key.toLowerCase()) ?? closest(entry.key, spec.known);
+      const suggestion = ownValue(spec.aliases, entry.key) ?? ownValue(spec.aliases, entry.key.toLowerCase()) ?? closestWord(entry.key, spec.known);
       c.report(
         'unknown-key',
         p,
@@ -637,14 +616,6 @@ function readInt(c: Checker, node: JsonNode, path: string, min: number, max: num
   return n;
 }
 
-/** fio booleans: 0/1; JSON true/false also accepted. */
-function readBool(c: Checker, node: JsonNode, path: string): boolean | undefined {
-  if (node.kind === 'boolean') return node.value;
-  if ((node.kind === 'number' || node.kind === 'string') && (String(node.value) === '0' || String(node.value) === '1')) return String(node.value) === '1';
-  c.report('bad-value', path, node.span, `must be 0, 1, true or false (got ${describe(node)})`);
-  return undefined;
-}
-
 function readChoice<T extends string>(
   c: Checker,
   node: JsonNode,
@@ -657,7 +628,7 @@ function readChoice<T extends string>(
     const value = node.value;
     const hit = choices.find((x) => x === value) ?? ownValue(aliases, value);
     if (hit !== undefined) return hit;
-    const suggestion = closest(value, choices);
+    const suggestion = closestWord(value, choices);
     c.report('bad-value', path, node.span, `${unknownText(describe(node))}${suggestion !== undefined ? `; did you mean "${suggestion}"?` : ''}`);
     return undefined;
   }
@@ -685,85 +656,17 @@ function pathProblem(node: JsonNode, what: string): string | undefined {
 }
 
 const TOP_KEYS: KeySpec = {
-  known: ['name', 'description', 'duration', 'machine', 'jobs', 'steps'],
-  aliases: { job: 'jobs', runtime: 'duration', desc: 'description' },
+  known: ['name', 'description', 'duration', 'machine', 'jobs', 'job_file', 'steps'],
+  aliases: { job: 'jobs', runtime: 'duration', desc: 'description', jobfile: 'job_file', file: 'job_file' },
   noun: 'key',
 };
+const MACHINE_FILE_KEYS: KeySpec = { known: ['machine'], aliases: { machines: 'machine', host: 'machine' }, noun: 'key' };
 const MACHINE_KEYS: KeySpec = { known: ['cpus', 'memory', 'devices'], aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices' }, noun: 'key' };
 const DEVICE_KEYS: KeySpec = {
   known: ['name', 'type', 'capacity', 'scheduler', 'mount'],
   aliases: { kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount' },
   noun: 'key',
 };
-const JOB_OPTIONS = [
-  'name',
-  'filename',
-  'rw',
-  'bs',
-  'size',
-  'iodepth',
-  'ioengine',
-  'direct',
-  'numjobs',
-  'runtime',
-  'time_based',
-  'fsync',
-  'rwmixread',
-  'thinktime',
-  'startdelay',
-] as const;
-const JOB_KEYS: KeySpec = {
-  known: JOB_OPTIONS,
-  // fio's own aliases and common near-misses.
-  aliases: {
-    blocksize: 'bs',
-    readwrite: 'rw',
-    rw_mode: 'rw',
-    filesize: 'size',
-    io_size: 'size',
-    timeout: 'runtime',
-    jobname: 'name',
-    file: 'filename',
-    engine: 'ioengine',
-    depth: 'iodepth',
-    buffered: 'direct',
-    o_direct: 'direct',
-    rwmixwrite: 'rwmixread',
-    delay: 'startdelay',
-    time_based_run: 'time_based',
-    timebased: 'time_based',
-  },
-  unsupported: new Set([
-    'directory',
-    'nrfiles',
-    'openfiles',
-    'offset',
-    'loops',
-    'group_reporting',
-    'stonewall',
-    'new_group',
-    'ramp_time',
-    'rate',
-    'rate_iops',
-    'verify',
-    'norandommap',
-    'randrepeat',
-    'random_distribution',
-    'bssplit',
-    'bsrange',
-    'iodepth_batch',
-    'iodepth_batch_submit',
-    'end_fsync',
-    'fdatasync',
-    'sync',
-    'invalidate',
-    'create_on_open',
-  ]),
-  noun: 'option',
-};
-
-const RW_MODES: readonly RwMode[] = ['read', 'write', 'randread', 'randwrite', 'rw', 'randrw'];
-const IO_ENGINES: readonly IoEngine[] = ['psync', 'sync', 'mmap'];
 const DEVICE_KINDS: readonly DeviceKind[] = ['nvme', 'hdd'];
 const SCHEDULERS: readonly SchedulerName[] = ['none', 'mq-deadline'];
 
@@ -782,8 +685,6 @@ const CAPACITY_RULES: Readonly<Record<DeviceKind, SizeRule>> = {
   nvme: { example: '512g', minBytes: 64 * 2 ** 20, maxBytes: 4 * 2 ** 40, multipleOf: SECTOR_BYTES, multipleName: '512-byte sectors' },
   hdd: { example: '1t', minBytes: 64 * 2 ** 20, maxBytes: 16 * 2 ** 40, multipleOf: SECTOR_BYTES, multipleName: '512-byte sectors' },
 };
-/** Largest block size: each I/O's buffer is that much simulated memory per process. */
-const BS_RULE: SizeRule = { example: '4k', minBytes: 1, maxBytes: 16 * 2 ** 20, multipleOf: 1, multipleName: 'bytes' };
 /** Each NVMe drive preallocates up to 64 x 1023 requests (blk_mq_alloc_rqs): devices are bounded. */
 const MAX_DEVICES = 8;
 const MAX_JOBS = 64;
@@ -846,7 +747,8 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
   const mountNode = f.get('mount');
   if (mountNode !== undefined) {
     const p = join2(path, 'mount');
-    const problem = pathProblem(mountNode, 'must be an absolute directory path like "/mnt/data", without ".", ".." or "//"');
+    // "/" is allowed: the root filesystem (otherwise the first mounted device is also mounted there)
+    const problem = mountNode.kind === 'string' && mountNode.value === '/' ? undefined : pathProblem(mountNode, 'must be an absolute directory path like "/mnt/data" (or "/" for the root filesystem), without ".", ".." or "//"');
     if (problem !== undefined || mountNode.kind !== 'string') {
       c.report('bad-value', p, mountNode.span, problem ?? '');
     } else if (mountNode.value === '/dev' || mountNode.value.startsWith('/dev/')) {
@@ -913,141 +815,135 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
   return { machine: { cpus, memoryBytes, devices: devices.list }, devices };
 }
 
-function deviceList(devices: readonly DeviceSpec[]): string {
-  const mounts = devices.filter((d) => d.mount !== '').map((d) => d.mount);
-  const raw = devices.map((d) => `/dev/${d.name}`);
-  return `mounts: ${mounts.length === 0 ? 'none' : mounts.join(', ')}; raw devices: ${raw.length === 0 ? 'none' : raw.join(', ')}`;
+/** Where a JSON job's option is: its field path and span. */
+interface JsonAt {
+  readonly path: string;
+  readonly span: Span | undefined;
 }
 
-function readJob(c: Checker, node: JsonNode, path: string, devices: Devices): JobSpec | undefined {
-  const obj = readObject(c, node, path, 'an object of fio options like {"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}', JOB_KEYS);
-  if (obj === undefined) return undefined;
-  const f = obj.fields;
-  const before = c.count;
-  const at = (key: string): string => join2(path, key);
-
-  let name = '';
-  const nameNode = f.get('name');
-  if (nameNode === undefined) missing(c, obj.node, path, 'name', '"name": "reader"');
-  else name = readName(c, nameNode, at('name'), MAX_NAME_CHARS) ?? '';
-
-  // Where the job does I/O decides the default size (raw device) and the size limit.
-  let filename = '';
-  let device: DeviceSpec | undefined;
-  let isRaw = false;
-  const fileNode = f.get('filename');
-  if (fileNode === undefined) {
-    missing(c, obj.node, path, 'filename', '"filename": "/mnt/nvme/data"');
-  } else if (fileNode.kind !== 'string' || pathProblem(fileNode, '') !== undefined) {
-    c.report('bad-value', at('filename'), fileNode.span, pathProblem(fileNode, 'must be an absolute file path like "/mnt/nvme/data" or a raw device like "/dev/nvme0n1"') ?? '');
-  } else {
-    filename = fileNode.value;
-    if (devices.usable) {
-      const raw = devices.list.find((d) => filename === `/dev/${d.name}`);
-      const mountPoint = devices.list.find((d) => d.mount !== '' && filename === d.mount);
-      const mounted = devices.list.find((d) => d.mount !== '' && filename.startsWith(`${d.mount}/`));
-      if (raw !== undefined) {
-        device = raw;
-        isRaw = true;
-      } else if (mountPoint !== undefined) {
-        c.report('not-on-device', at('filename'), fileNode.span, `${quote(filename)} is the mount point of ${mountPoint.name}, a directory; name a file under it, e.g. ${quote(`${filename}/data`)}`);
-      } else if (mounted !== undefined) {
-        device = mounted;
-      } else {
-        c.report('not-on-device', at('filename'), fileNode.span, `${quote(filename)} is not on any device (${deviceList(devices.list)})`);
+/**
+ * A JSON job object as fio options: every value a string (numbers as written, true/false as 1/0),
+ * read by the same table and code as a job file's, so the two are one workload model.
+ */
+function jsonJobInput(c: Checker, node: JsonNode, path: string): JobInput<JsonAt> | undefined {
+  if (node.kind !== 'object') {
+    c.report('wrong-type', path, node.span, `must be an object of fio options like {"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"} (got ${describe(node)})`);
+    return undefined;
+  }
+  const seen = new Set<string>();
+  const options: OptionInput<JsonAt>[] = [];
+  let name: string | undefined;
+  let bad = false;
+  for (const entry of node.entries) {
+    const p = join2(path, entry.key);
+    if (seen.has(entry.key)) {
+      c.report('duplicate-key', p, entry.keySpan, 'given twice; remove one (JSON keeps only the last)');
+      bad = true;
+      continue;
+    }
+    seen.add(entry.key);
+    const v = entry.value;
+    let value: string | undefined;
+    if (v.kind === 'string') value = v.value;
+    else if (v.kind === 'number') value = v.raw;
+    else if (v.kind === 'boolean') value = v.value ? '1' : '0';
+    if (entry.key === 'name') {
+      if (v.kind !== 'string' || v.value === '') {
+        c.report('wrong-type', p, v.span, `must be a non-empty string (got ${describe(v)})`);
+        bad = true;
+        continue;
       }
+      if (v.value.length > MAX_NAME_CHARS) {
+        c.report('bad-value', p, v.span, `is ${v.value.length} characters long; give at most ${MAX_NAME_CHARS}`);
+        bad = true;
+        continue;
+      }
+      name = v.value;
     }
-  }
-
-  let rw: RwMode = 'read';
-  const rwNode = f.get('rw');
-  if (rwNode !== undefined) {
-    rw = readChoice(c, rwNode, at('rw'), RW_MODES, { readwrite: 'rw' }, (got) => `unknown mode ${got} (expected one of: ${RW_MODES.join(', ')})`) ?? rw;
-  }
-
-  const bsNode = f.get('bs');
-  const bs = bsNode === undefined ? 4096 : readSize(c, bsNode, at('bs'), BS_RULE);
-
-  const sizeNode = f.get('size');
-  let size: number | undefined;
-  if (sizeNode !== undefined) {
-    size = readSize(c, sizeNode, at('size'), { example: '64m', minBytes: 1, maxBytes: Number.MAX_SAFE_INTEGER, multipleOf: 1, multipleName: 'bytes' });
-    if (size !== undefined && device !== undefined && size > device.capacityBytes) {
-      c.report('bad-value', at('size'), sizeNode.span, `${formatSizeFio(size)} does not fit on ${device.name} (capacity ${formatSizeFio(device.capacityBytes)})`);
+    if (value === undefined) {
+      c.report('wrong-type', p, v.span, `must be a string or a number, as an fio option's value (got ${describe(v)})`);
+      bad = true;
+      continue;
     }
-  } else if (isRaw && device !== undefined) {
-    size = device.capacityBytes; // fio: a raw device's size defaults to the whole device
-  } else if (fileNode !== undefined) {
-    missing(c, obj.node, path, 'size', '"size": "64m"');
+    options.push({ key: entry.key, value, keyAt: { path: p, span: entry.keySpan }, valueAt: { path: p, span: v.span } });
   }
-  if (bs !== undefined && size !== undefined && bs > size) {
-    if (bsNode !== undefined) c.report('conflict', at('bs'), bsNode.span, `${formatSizeFio(bs)} is larger than size (${formatSizeFio(size)})`);
-    else c.report('conflict', at('size'), sizeNode?.span, `${formatSizeFio(size)} is smaller than the default bs (4k); set "bs" too`);
+  if (name === undefined && !node.entries.some((e) => e.key === 'name')) {
+    missing(c, node, path, 'name', '"name": "reader"');
+    bad = true;
   }
-
-  const intOption = (key: string, fallback: number, min: number, max: number): number => {
-    const n = f.get(key);
-    return n === undefined ? fallback : (readInt(c, n, at(key), min, max) ?? fallback);
-  };
-  const boolOption = (key: string): boolean => {
-    const n = f.get(key);
-    return n === undefined ? false : (readBool(c, n, at(key)) ?? false);
-  };
-  const durationOption = (key: string, rule: DurationRule): number => {
-    const n = f.get(key);
-    return n === undefined ? 0 : (readDuration(c, n, at(key), rule) ?? 0);
-  };
-
-  const iodepth = intOption('iodepth', 1, 1, 65536);
-  let ioengine: IoEngine = 'psync';
-  const engineNode = f.get('ioengine');
-  if (engineNode !== undefined) {
-    ioengine =
-      readChoice(c, engineNode, at('ioengine'), IO_ENGINES, {}, (got) => `unsupported ioengine ${got} (kiotrace supports: ${IO_ENGINES.join(', ')})`) ?? ioengine;
-  }
-  const direct = boolOption('direct');
-  const numjobs = intOption('numjobs', 1, 1, MAX_PROCESSES);
-  const runtimeNs = durationOption('runtime', { bareUnit: 's', hint: '"10s" (a bare number is seconds; 0 means no limit)', allowZero: true });
-  const timeBased = boolOption('time_based');
-  const fsync = intOption('fsync', 0, 0, 2 ** 31 - 1);
-  const rwmixread = intOption('rwmixread', 50, 0, 100);
-  const thinktimeNs = durationOption('thinktime', { bareUnit: 'us', hint: '20 (a bare number is microseconds) or "1ms"', allowZero: true });
-  const startdelayNs = durationOption('startdelay', { bareUnit: 's', hint: '"100ms" (a bare number is seconds)', allowZero: true });
-
-  if (c.count !== before || bs === undefined || size === undefined) return undefined;
-  return completeJob({ name, filename, rw, bs, size, iodepth, ioengine, direct, numjobs, runtimeNs, timeBased, fsync, rwmixread, thinktimeNs, startdelayNs });
+  // a job with problems is still read, so every problem is listed at once (it yields no JobSpec)
+  void bad;
+  return { sectionName: name ?? 'job', at: { path, span: node.span === undefined ? undefined : { offset: node.span.offset, length: 1 } }, options };
 }
 
 /**
  * fio lays out every job's file before the run: the files on one filesystem must fit in what mkfs
- * left free (journal and metadata taken), not just each one in the device's capacity.
+ * left free (journal and metadata taken), not just each one in the device's capacity. Paths land on
+ * filesystems as resolveTarget says (longest mount prefix; "/" is the root device).
  */
-function checkFilesFit(c: Checker, jobs: readonly JobSpec[], jobsNode: JsonArray, devices: readonly DeviceSpec[]): void {
-  for (const d of devices) {
-    if (d.mount === '') continue;
-    const files = new Map<string, { readonly index: number; readonly costBlocks: number }>();
-    jobs.forEach((j, index) => {
-      // the first job to name a file creates it (fio: later jobs reuse it)
-      if (j.filename.startsWith(`${d.mount}/`) && !files.has(j.filename)) files.set(j.filename, { index, costBlocks: ext4FileCostBlocks(j.size) });
-    });
-    const neededBlocks = [...files.values()].reduce((sum, f) => sum + f.costBlocks, 0);
-    const freeBlocks = filesystemFreeBlocks(d);
-    if (files.size === 0 || neededBlocks <= freeBlocks) continue;
-    const last = [...files.values()].pop()!;
-    const jobNode = jobsNode.items[last.index];
-    const sizeSpan = jobNode?.kind === 'object' ? jobNode.entries.find((e) => e.key === 'size')?.value.span : undefined;
-    const free = formatBytes(freeBlocks * EXT4_BLOCK_SIZE);
-    const what = files.size === 1 ? 'this file needs' : `the ${files.size} files on ${d.mount} need`;
-    c.report(
-      'bad-value',
-      `jobs[${last.index}].size`,
-      sizeSpan,
-      `${what} ${formatBytes(neededBlocks * EXT4_BLOCK_SIZE)} but the filesystem on ${d.name} has ${free} free after ext4's journal and metadata; make the file${files.size === 1 ? '' : 's'} smaller or the device larger`,
+function checkFilesFit<L>(jobs: readonly ResolvedJob<L>[], machine: MachineSpec, report: (at: L, message: string) => void): void {
+  const byDevice = new Map<string, { device: DeviceSpec; files: Map<string, number>; lastAt: L }>();
+  for (const r of jobs) {
+    for (const list of [r.job.files, ...r.cloneFiles]) {
+      for (const f of list) {
+        const t = resolveTarget(f, machine);
+        if (t.kind !== 'file') continue;
+        let entry = byDevice.get(t.device.name);
+        if (entry === undefined) {
+          entry = { device: t.device, files: new Map(), lastAt: r.sizeAt };
+          byDevice.set(t.device.name, entry);
+        }
+        // the first job to name a file creates it (fio: later jobs reuse it)
+        if (!entry.files.has(f)) {
+          entry.files.set(f, ext4FileCostBlocks(r.job.fileSizeBytes));
+          entry.lastAt = r.sizeAt;
+        }
+      }
+    }
+  }
+  for (const { device, files, lastAt } of byDevice.values()) {
+    const neededBlocks = [...files.values()].reduce((sum, b) => sum + b, 0);
+    const freeBlocks = filesystemFreeBlocks(device);
+    if (neededBlocks <= freeBlocks) continue;
+    const where = device.mount !== '' ? device.mount : '/';
+    const what = files.size === 1 ? 'this file needs' : `the ${files.size} files on ${where} need`;
+    report(
+      lastAt,
+      `${what} ${formatBytes(neededBlocks * EXT4_BLOCK_SIZE)} but the filesystem on ${device.name} has ${formatBytes(freeBlocks * EXT4_BLOCK_SIZE)} free after ext4's journal and metadata; make the file${files.size === 1 ? '' : 's'} smaller or the device larger`,
     );
   }
 }
 
-function validate(root: JsonNode, c: Checker, defaultName: string): Scenario | undefined {
+/** JSON jobs: each read as fio options; then names, groups, wait_for, processes and space. */
+function readJsonJobs(c: Checker, jobsNode: JsonArray, machine: MachineSpec, cwd: string, devicesUsable: boolean): JobSpec[] {
+  const inputs: JobInput<JsonAt>[] = [];
+  jobsNode.items.forEach((item, i) => {
+    const input = jsonJobInput(c, item, `jobs[${i}]`);
+    if (input !== undefined) inputs.push(input);
+  });
+  const ctx: ResolveContext<JsonAt> = {
+    machine,
+    cwd,
+    maxProcesses: MAX_PROCESSES,
+    uniqueNames: true,
+    describeJob: (i) => `jobs[${i}].name`,
+    report: (code, at, _option, message) => c.report(code, at.path, at.span, message),
+  };
+  void devicesUsable;
+  const { jobs, ok } = resolveJobs(inputs, { ...ctx, report: (code, at, _option, message) => (code === 'not-on-device' && !devicesUsable) ? undefined : c.report(code, code === 'too-many' ? 'jobs' : at.path, code === 'too-many' ? jobsNode.span : at.span, message) });
+  if (ok && c.count === 0) checkFilesFit(jobs, machine, (at, message) => c.report('bad-value', /\.(file)?size$/.test(at.path) ? at.path : `${at.path}.size`, at.span, message));
+  return jobs.map((j) => j.job);
+}
+
+/** What validating a JSON scenario needs from outside the text. */
+interface ValidateEnv {
+  /** The working directory of relative job file names (/root unless --directory). */
+  readonly cwd: string;
+  /** Reads "job_file" (relative to the scenario file) for the scenario's machine; absent for text with no file. */
+  readonly loadJobFile: ((name: string, machine: MachineSpec) => ScenarioResult) | undefined;
+}
+
+function validate(root: JsonNode, c: Checker, defaultName: string, env: ValidateEnv): Scenario | undefined {
   const top = readObject(c, root, '', 'a JSON object with "name", "duration" and "jobs"', TOP_KEYS);
   if (top === undefined) return undefined;
   const f = top.fields;
@@ -1057,7 +953,7 @@ function validate(root: JsonNode, c: Checker, defaultName: string): Scenario | u
   if (nameNode === undefined) missing(c, top.node, '', 'name', `"name": ${quote(defaultName)}`);
   else name = readName(c, nameNode, 'name', MAX_NAME_CHARS) ?? name;
 
-  let description = '';
+  let description: string | undefined;
   const descNode = f.get('description');
   if (descNode !== undefined) {
     if (descNode.kind !== 'string') c.report('wrong-type', 'description', descNode.span, `must be a string (got ${describe(descNode)})`);
@@ -1065,19 +961,40 @@ function validate(root: JsonNode, c: Checker, defaultName: string): Scenario | u
     else description = descNode.value;
   }
 
-  let durationNs = 0;
+  const jobFileNode = f.get('job_file');
+  const jobsNode = f.get('jobs');
+
+  let durationNs: number | undefined;
   const durNode = f.get('duration');
-  if (durNode === undefined) missing(c, top.node, '', 'duration', '"duration": "2s"');
-  else durationNs = readDuration(c, durNode, 'duration', { bareUnit: 's', hint: '"2s" or "500ms"', allowZero: false }) ?? 0;
+  // a job file implies its own duration (see parseJobFileText); inline jobs need one
+  if (durNode === undefined && jobFileNode === undefined) missing(c, top.node, '', 'duration', '"duration": "2s"');
+  else if (durNode !== undefined) durationNs = readDuration(c, durNode, 'duration', { bareUnit: 's', hint: '"2s" or "500ms"', allowZero: false }) ?? 0;
 
   const { machine, devices } = readMachine(c, f.get('machine'));
 
   const stepsNode = f.get('steps');
   const steps = stepsNode === undefined ? undefined : readInt(c, stepsNode, 'steps', 0, MAX_STEP_IOS);
 
-  const jobs: JobSpec[] = [];
-  const jobsNode = f.get('jobs');
-  if (jobsNode === undefined) {
+  let jobs: JobSpec[] = [];
+  if (jobFileNode !== undefined && jobsNode !== undefined) {
+    c.report('conflict', 'job_file', jobFileNode.span, 'give either "job_file" or "jobs", not both');
+  } else if (jobFileNode !== undefined) {
+    if (jobFileNode.kind !== 'string' || jobFileNode.value === '' || jobFileNode.value.includes('\0')) {
+      c.report('wrong-type', 'job_file', jobFileNode.span, `must be the path of an fio job file, relative to this scenario, like "jobs/randread.fio" (got ${describe(jobFileNode)})`);
+    } else if (env.loadJobFile === undefined) {
+      c.report('bad-value', 'job_file', jobFileNode.span, 'a job file can be named only by a scenario read from a file (it is found relative to it)');
+    } else if (devices.usable) {
+      const loaded = env.loadJobFile(jobFileNode.value, machine);
+      if (!loaded.ok) {
+        for (const d of loaded.diagnostics) c.external(d);
+        if (loaded.diagnostics.length === 0) c.report('bad-value', 'job_file', jobFileNode.span, 'the job file does not load');
+      } else {
+        jobs = [...loaded.scenario.jobs];
+        durationNs ??= loaded.scenario.durationNs;
+        if (description === undefined && loaded.scenario.description !== '') description = loaded.scenario.description;
+      }
+    }
+  } else if (jobsNode === undefined) {
     missing(c, top.node, '', 'jobs', '"jobs": [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
   } else if (jobsNode.kind !== 'array') {
     c.report('wrong-type', 'jobs', jobsNode.span, `must be an array of jobs (got ${describe(jobsNode)})`);
@@ -1086,33 +1003,16 @@ function validate(root: JsonNode, c: Checker, defaultName: string): Scenario | u
   } else if (jobsNode.items.length > MAX_JOBS) {
     c.report('bad-value', 'jobs', jobsNode.span, `lists ${jobsNode.items.length} jobs; a scenario may have at most ${MAX_JOBS} (numjobs clones one)`);
   } else {
-    const firstWithName = new Map<string, number>();
-    jobsNode.items.forEach((item, i) => {
-      const job = readJob(c, item, `jobs[${i}]`, devices);
-      // Job names label the report, so two jobs may not share one (numjobs clones are numbered).
-      const nameEntry = item.kind === 'object' ? item.entries.find((e) => e.key === 'name') : undefined;
-      if (nameEntry?.value.kind === 'string' && nameEntry.value.value !== '') {
-        const jobName = nameEntry.value.value;
-        const first = firstWithName.get(jobName);
-        if (first === undefined) firstWithName.set(jobName, i);
-        else c.report('conflict', `jobs[${i}].name`, nameEntry.value.span, `duplicate job name ${quote(jobName)} (also jobs[${first}].name); give each job its own name`);
-      }
-      if (job !== undefined) jobs.push(job);
-    });
-    const processes = jobs.reduce((sum, j) => sum + j.numjobs, 0);
-    if (processes > MAX_PROCESSES) {
-      c.report('bad-value', 'jobs', jobsNode.span, `fork ${processes} processes in all (numjobs summed); at most ${MAX_PROCESSES}`);
-    }
-    if (c.count === 0) checkFilesFit(c, jobs, jobsNode, devices.list);
+    jobs = readJsonJobs(c, jobsNode, devices.usable ? machine : { ...machine, devices: [] }, env.cwd, devices.usable);
   }
 
   if (c.count > 0) return undefined;
-  return { name, description, machine, durationNs, jobs, ...(steps !== undefined ? { steps } : {}) };
+  return { name, description: description ?? '', machine, durationNs: durationNs ?? 0, jobs, ...(steps !== undefined ? { steps } : {}) };
 }
 
 function baseName(source: string): string {
   const file = source.slice(Math.max(source.lastIndexOf('/'), source.lastIndexOf('\\')) + 1);
-  return file.replace(/\.json$/, '');
+  return file.replace(/\.(json|fio|job|ini)$/, '');
 }
 
 function finish(c: Checker, scenario: Scenario | undefined): ScenarioResult {
@@ -1120,14 +1020,42 @@ function finish(c: Checker, scenario: Scenario | undefined): ScenarioResult {
   return { ok: false, diagnostics: c.diagnostics() };
 }
 
+/** How a scenario or job file is read beyond its own text: the command line's --machine, --directory and the environment. */
+export interface LoadOptions {
+  /** --machine FILE: the machine a job file runs on (DEFAULT_MACHINE otherwise). */
+  readonly machine?: MachineSpec;
+  /** --directory: the working directory of relative file names (absolute, simulated). */
+  readonly directory?: string;
+  /** What ${VAR} in a job file expands from (the caller passes process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The working directory of a job's relative file names when --directory is not given (root's home, as `sudo fio` runs). */
+export const DEFAULT_JOB_DIRECTORY = '/root';
+
+function jsonEnv(hostPath: string | undefined, opts: LoadOptions): ValidateEnv {
+  return {
+    cwd: opts.directory ?? DEFAULT_JOB_DIRECTORY,
+    loadJobFile:
+      hostPath === undefined
+        ? undefined
+        : (name, machine) => {
+            const file = isAbsolute(name) ? name : join(dirname(hostPath), name);
+            const read = readTextFile(file, { what: 'a job file', maxBytes: MAX_SCENARIO_BYTES, instead: 'give an fio job file' });
+            if (typeof read !== 'string') return loadFailure('unreadable-file', `cannot read job file ${quote(name, 256)}: ${read.reason}`);
+            return parseJobFileText(read, shownPath(file), { ...opts, machine, hostPath: file });
+          },
+  };
+}
+
 /** Validates an already-parsed value (e.g. from JSON.parse). Diagnostics carry no line/column. */
-export function parseScenario(json: unknown, sourceName: string): ScenarioResult {
+export function parseScenario(json: unknown, sourceName: string, opts: LoadOptions = {}): ScenarioResult {
   const c = new Checker(sourceName, undefined);
-  return finish(c, validate(fromUnknown(json), c, baseName(sourceName)));
+  return finish(c, validate(fromUnknown(json), c, baseName(sourceName), jsonEnv(undefined, opts)));
 }
 
 /** Parses and validates scenario text; every diagnostic carries its line, column and caret. */
-export function parseScenarioText(text: string, sourceName: string): ScenarioResult {
+export function parseScenarioText(text: string, sourceName: string, opts: LoadOptions & { readonly hostPath?: string } = {}): ScenarioResult {
   const c = new Checker(sourceName, text);
   let root: JsonNode;
   try {
@@ -1137,7 +1065,129 @@ export function parseScenarioText(text: string, sourceName: string): ScenarioRes
     c.report('json-syntax', '', err.span, `invalid JSON: ${err.message}`);
     return finish(c, undefined);
   }
-  return finish(c, validate(root, c, baseName(sourceName)));
+  return finish(c, validate(root, c, baseName(sourceName), jsonEnv(opts.hostPath, opts)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// fio job files
+
+/** Jobs a job file may define (sections other than [global]); numjobs clones are bounded by MAX_PROCESSES. */
+const MAX_JOB_SECTIONS = MAX_JOBS;
+/** The page size $pagesize expands to: the simulated machine's (x86-64). */
+const PAGE_SIZE_BYTES = 4096;
+
+/**
+ * An fio job file (fio's INI format, read as fio reads it: tui/fio/ini.ts) as a scenario on
+ * `opts.machine` (DEFAULT_MACHINE by default). The scenario is named after the file; it lasts as
+ * long as its jobs can (every job time-limited: the sum over stonewall phases of the longest
+ * startdelay + ramp_time + runtime), else MAX_DURATION_NS, and the run ends when every job exits.
+ */
+export function parseJobFileText(text: string, sourceName: string, opts: LoadOptions & { readonly hostPath?: string } = {}): ScenarioResult {
+  const machine = opts.machine ?? DEFAULT_MACHINE;
+  const cwd = opts.directory ?? DEFAULT_JOB_DIRECTORY;
+  const found: Diagnostic[] = [];
+  const seen = new Set<string>();
+  const add = (code: DiagnosticCode, at: Where | undefined, source: string, option: string, message: string): void => {
+    const d: Diagnostic = {
+      code,
+      source: at?.source ?? source,
+      path: option,
+      message,
+      ...(at !== undefined ? { location: { line: at.line, column: at.column, length: Math.max(1, Math.min(at.length, at.lineText.length - (at.column - 1))), lineText: at.lineText, lineOnly: true } } : {}),
+    };
+    // an inherited [global] option is read once per job: say each problem once
+    const key = `${d.source}\0${at?.line ?? 0}\0${at?.column ?? 0}\0${option}\0${message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    found.push(d);
+  };
+  const ini = readIni(
+    { text, source: sourceName, hostPath: opts.hostPath },
+    { env: opts.env ?? {}, pageSizeBytes: PAGE_SIZE_BYTES, memoryMb: Math.floor(machine.memoryBytes / 2 ** 20), cpus: machine.cpus },
+    { read: (path) => readTextFile(path, { what: 'a job file', maxBytes: MAX_SCENARIO_BYTES, instead: 'include an fio job file' }) },
+  );
+  for (const p of ini.problems) add('job-file-syntax', p.at, p.source, p.option, p.message);
+
+  // [global] sections add to what every later job inherits; a job section is one job.
+  let globals: IniOption[] = [];
+  const inputs: JobInput<Where>[] = [];
+  let description = '';
+  for (const section of ini.sections) {
+    if (section.global) {
+      globals = [...globals, ...section.options];
+      if (description === '') description = section.options.filter((o) => o.key === 'description').pop()?.value ?? '';
+    } else {
+      inputs.push({ sectionName: section.name, at: section.at, options: [...globals, ...section.options] });
+    }
+  }
+  if (inputs.length === 0 && found.length === 0) {
+    add('missing-key', undefined, sourceName, '', ini.sections.length === 0 ? 'no jobs: an fio job file has [jobname] sections of options (see traces/README.md)' : 'no jobs: the file has only [global] sections; add a [jobname] section');
+  }
+  if (inputs.length > MAX_JOB_SECTIONS) {
+    add('too-many', inputs[MAX_JOB_SECTIONS]!.at, sourceName, '', `${inputs.length} jobs; a job file may have at most ${MAX_JOB_SECTIONS} (numjobs clones one)`);
+  }
+  const ctx: ResolveContext<Where> = {
+    machine,
+    cwd,
+    maxProcesses: MAX_PROCESSES,
+    uniqueNames: false,
+    describeJob: (i) => `[${inputs[i]!.sectionName}] at line ${inputs[i]!.at.line}`,
+    report: (code, at, option, message) => add(code, at, sourceName, option, message),
+  };
+  const { jobs } = resolveJobs(inputs.slice(0, MAX_JOB_SECTIONS), ctx);
+  if (found.length === 0) checkFilesFit(jobs, machine, (at, message) => add('bad-value', at, sourceName, 'size', message));
+
+  if (found.length > 0) {
+    const order = (d: Diagnostic): number => (d.source === sourceName ? 0 : 1e9) + (d.location?.line ?? 0);
+    const sorted = found.map((d, i) => ({ d, i })).sort((a, b) => order(a.d) - order(b.d) || a.i - b.i).map((x) => x.d);
+    const shown = sorted.slice(0, MAX_DIAGNOSTICS);
+    if (sorted.length > MAX_DIAGNOSTICS) {
+      const more = sorted.length - MAX_DIAGNOSTICS;
+      shown.push({ code: 'too-many', source: sourceName, path: '', message: `${more} more problem${more === 1 ? '' : 's'} not shown; fix these first` });
+    }
+    return { ok: false, diagnostics: shown };
+  }
+  if (description === '') description = jobs.find((j) => j.description !== '')?.description ?? '';
+  const specs = jobs.map((j) => j.job);
+  return {
+    ok: true,
+    scenario: { name: baseName(sourceName), description, machine, durationNs: impliedDurationNs(specs) ?? MAX_DURATION_NS, jobs: specs },
+  };
+}
+
+/** A job file by its name or its content: fio's extensions, or text that is not a JSON object. */
+export function isJobFile(path: string, text: string): boolean {
+  if (/\.(fio|job|ini)$/i.test(path)) return true;
+  if (/\.json$/i.test(path)) return false;
+  return !text.replace(/^\uFEFF/, '').trimStart().startsWith('{');
+}
+
+/**
+ * --machine FILE: a JSON file {"machine": {...}} with the machine object scenarios use (read by
+ * the same code, so the same checks and messages).
+ */
+export function loadMachineFile(path: string): { readonly ok: true; readonly machine: MachineSpec } | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] } {
+  if (path.includes('\0')) return { ok: false, diagnostics: [{ code: 'unreadable-file', source: 'kiotrace', path: '', message: 'cannot read machine file: a path cannot contain a NUL byte' }] };
+  const read = readTextFile(resolve(path), { what: 'a machine file', maxBytes: MAX_SCENARIO_BYTES, instead: 'give a .json file' });
+  if (typeof read !== 'string') return { ok: false, diagnostics: [{ code: 'unreadable-file', source: 'kiotrace', path: '', message: `cannot read machine file ${quote(path, 256)}: ${read.reason}` }] };
+  const c = new Checker(path, read);
+  let root: JsonNode;
+  try {
+    root = new JsonParser(read).parseDocument();
+  } catch (err) {
+    if (!(err instanceof JsonSyntaxError)) throw err;
+    c.report('json-syntax', '', err.span, `invalid JSON: ${err.message}`);
+    return { ok: false, diagnostics: c.diagnostics() };
+  }
+  const top = readObject(c, root, '', 'a JSON object like {"machine": {"cpus": 4, "memory": "4g", "devices": [...]}}', MACHINE_FILE_KEYS);
+  let machine: MachineSpec = DEFAULT_MACHINE;
+  if (top !== undefined) {
+    const node = top.fields.get('machine');
+    if (node === undefined) missing(c, top.node, '', 'machine', '"machine": {"cpus": 4, "memory": "4g", "devices": [...]}');
+    else machine = readMachine(c, node).machine;
+  }
+  if (c.count > 0) return { ok: false, diagnostics: c.diagnostics() };
+  return { ok: true, machine };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1164,30 +1214,39 @@ function loadFailure(code: DiagnosticCode, message: string): ScenarioResult {
   return { ok: false, diagnostics: [{ code, source: 'kiotrace', path: '', message }] };
 }
 
-/**
- * A scenario by name (`default` -> `<scenariosDir>/default.json`) or by path (anything containing a
- * slash or ending in .json, relative to the working directory).
- */
-/** The file SCENARIO names: a path (ends in .json or has a slash) as it is, else a shipped scenario's file. */
+/** The file SCENARIO names: a path (ends in .json, .fio, .job or .ini, or has a slash) as it is, else a shipped scenario's file. */
 export function scenarioFile(nameOrPath: string, scenariosDir: string): { readonly file: string; readonly isPath: boolean } {
-  const isPath = nameOrPath.endsWith('.json') || nameOrPath.includes('/') || nameOrPath.includes(sep);
+  const isPath = /\.(json|fio|job|ini)$/i.test(nameOrPath) || nameOrPath.includes('/') || nameOrPath.includes(sep);
   return { file: isPath ? resolve(nameOrPath) : join(scenariosDir, `${nameOrPath}.json`), isPath };
 }
 
-export function loadScenario(nameOrPath: string, scenariosDir: string): ScenarioResult {
-  const { file, isPath } = scenarioFile(nameOrPath, scenariosDir);
+/**
+ * A scenario by name (`default` -> `<scenariosDir>/default.json`) or by path: a JSON scenario, or an
+ * fio job file (by its extension, or by text that is not a JSON object), read as fio reads it.
+ */
+export function loadScenario(nameOrPath: string, scenariosDir: string, opts: LoadOptions = {}): ScenarioResult {
+  let { file, isPath } = scenarioFile(nameOrPath, scenariosDir);
+  // `kiotrace run myjob` for a job file in the working directory, as `fio myjob` (a shipped name wins)
+  if (!isPath && /^[\w.-]+$/.test(nameOrPath) && !existsSync(file) && existsSync(resolve(nameOrPath))) {
+    file = resolve(nameOrPath);
+    isPath = true;
+  }
   const shown = isPath ? nameOrPath : shownPath(file);
   if (!isPath && (!/^[\w.-]+$/.test(nameOrPath) || !existsSync(file))) {
     const names = listScenarioNames(scenariosDir);
     return loadFailure(
       'unknown-scenario',
-      `unknown scenario ${quote(nameOrPath)} (available: ${names.length === 0 ? 'none' : names.join(', ')}; or give the path of a .json file)`,
+      `unknown scenario ${quote(nameOrPath)} (available: ${names.length === 0 ? 'none' : names.join(', ')}; or give the path of a .json scenario or an fio job file)`,
     );
   }
   if (nameOrPath.includes('\0')) return loadFailure('unreadable-file', `cannot read scenario file ${quote(shown, 256)}: a path cannot contain a NUL byte`);
-  const read = readTextFile(file, { what: 'a scenario file', maxBytes: MAX_SCENARIO_BYTES, instead: 'give a .json file' });
+  const read = readTextFile(file, { what: 'a scenario file', maxBytes: MAX_SCENARIO_BYTES, instead: 'give a .json scenario or an fio job file' });
   if (typeof read !== 'string') return loadFailure('unreadable-file', `cannot read scenario file ${quote(shown, 256)}: ${read.reason}`);
-  return parseScenarioText(read, shown);
+  if (isJobFile(file, read)) return parseJobFileText(read, shown, { ...opts, hostPath: file });
+  if (opts.machine !== undefined) {
+    return loadFailure('conflict', `--machine is for fio job files; the JSON scenario ${quote(shown, 256)} describes its own machine (edit its "machine" instead)`);
+  }
+  return parseScenarioText(read, shown, { ...opts, hostPath: file });
 }
 
 /** Scenario files are small; anything bigger is not one (and is not read into memory to find out). */

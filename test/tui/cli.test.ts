@@ -23,10 +23,10 @@ function kiotrace(...args: string[]): Outcome {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--output-format F] [--json] [--steps[=N]]
-                    [--perfetto FILE] [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R]
-                    [--epoch NS]
-       kiotrace top [SCENARIO] [--seed N] [--duration T] [--speed X]
+const USAGE = `usage: kiotrace run [SCENARIO | JOB.fio] [--seed N] [--duration T] [--output-format F] [--json]
+                    [--steps[=N]] [--perfetto FILE] [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]]
+                    [--sample R] [--epoch NS] [--machine FILE] [--directory DIR]
+       kiotrace top [SCENARIO | JOB.fio] [--seed N] [--duration T] [--speed X]
        kiotrace -e PROGRAM | FILE.bt [-c SCENARIO] [-f text|json] [-o FILE]
        kiotrace -l [PATTERN] | -lv [PATTERN]
        kiotrace --help | --version
@@ -51,8 +51,15 @@ test('--help prints the help on stdout and exits 0', () => {
 usage:
   kiotrace run [SCENARIO] [--seed N] [--duration T] [--output-format F] [--json]
       Run a scenario and print fio's report of it, then kernel counters.
-      SCENARIO        a scenario name from traces/scenarios (default: default)
-                      or the path of a scenario .json file
+      SCENARIO        a scenario name from traces/scenarios (default: default),
+                      the path of a scenario .json file, or an fio job file
+                      (.fio, .job, .ini) run unmodified
+      --machine FILE  the machine a job file runs on: a JSON file
+                      {"machine": {...}} as scenarios write it (default: 4 CPUs,
+                      4 GiB, nvme0n1 on /mnt/nvme, sda on /mnt/hdd; the first
+                      mounted device is also the root filesystem)
+      --directory DIR the working directory of relative file names in jobs
+                      (an absolute simulated path; default: /root)
       --seed N        seed of the machine's random generator (default: 1);
                       the same seed and scenario give the same run
       --duration T    simulated time to run: 500ms, 2s, 100us, 1m (a bare number
@@ -84,12 +91,13 @@ usage:
       ten times a second. Keys: space pause, +/- speed, tab panel, ? help, q quit.
       Without a terminal it prints the same panels as text once a second.
       --speed X       simulated ms per wall ms (default: 1), or max
+      --machine FILE, --directory DIR   as for run
 
   kiotrace -e PROGRAM | FILE.bt [ARG...] [options]
       Run a bpftrace program against a simulated run of a scenario; output
       goes to stdout as bpftrace prints it. $1, $2... are the ARGs.
       -c SCENARIO     the scenario to trace (default: default)
-      --seed N, --duration T   as for run
+      --seed N, --duration T, --machine FILE, --directory DIR   as for run
       -f text|json    output format (default: text)
       -o FILE         write the program's output to FILE
       -q              do not print "Attached N probes"
@@ -104,7 +112,7 @@ usage:
   kiotrace -h, --help      show this help
   kiotrace -V, --version   print the version
 
-Scenario files are described in traces/README.md.
+Scenario files and fio job files are described in traces/README.md.
 Ctrl-C (or SIGTERM, SIGHUP) stops the simulation where it is and ends the run
 as its normal end does: END probes, maps, the summary, every trace file closed.
 A second Ctrl-C quits at once.
@@ -190,7 +198,7 @@ test('an unknown scenario lists the available ones', () => {
   assert.deepEqual(kiotrace('run', 'nope'), {
     code: 2,
     stdout: '',
-    stderr: `kiotrace: unknown scenario "nope" (available: ${names.join(', ')}; or give the path of a .json file)\n`,
+    stderr: `kiotrace: unknown scenario "nope" (available: ${names.join(', ')}; or give the path of a .json scenario or an fio job file)\n`,
   });
   const missing = join(tmp, 'missing.json');
   assert.deepEqual(kiotrace('run', missing), { code: 2, stdout: '', stderr: `kiotrace: cannot read scenario file "${missing}": no such file\n` });
@@ -204,7 +212,7 @@ test('an invalid scenario file prints every diagnostic and exits 2', () => {
   "duration": "1s",
   "jobs": [
     { "name": "neg", "filename": "/mnt/nvme/a", "size": "-4k" },
-    { "name": "lost", "filename": "/mnt/ssd/a", "size": "64m" },
+    { "name": "lost", "filename": "/dev/sdz", "size": "64m" },
     { "name": "mode", "filename": "/mnt/hdd/m", "size": "64m", "rw": "randomread" },
     { "name": "big", "filename": "/mnt/nvme/b", "size": "4m", "bs": "8m" }
   ]
@@ -212,13 +220,13 @@ test('an invalid scenario file prints every diagnostic and exits 2', () => {
 `,
   );
   const expected = [
-    `${file}:5:57: jobs[0].size: must be a positive size like "64m" (got "-4k")`,
+    `${file}:5:57: jobs[0].size: "-4k" is not a size; write a number with an optional suffix, like 4k, 64m or 1g`,
     '    { "name": "neg", "filename": "/mnt/nvme/a", "size": "-4k" },',
     '                                                        ^~~~~',
-    `${file}:6:35: jobs[1].filename: "/mnt/ssd/a" is not on any device (mounts: /mnt/nvme, /mnt/hdd; raw devices: /dev/nvme0n1, /dev/sda)`,
-    '    { "name": "lost", "filename": "/mnt/ssd/a", "size": "64m" },',
-    '                                  ^~~~~~~~~~~~',
-    `${file}:7:70: jobs[2].rw: unknown mode "randomread" (expected one of: read, write, randread, randwrite, rw, randrw); did you mean "randread"?`,
+    `${file}:6:35: jobs[1].filename: "/dev/sdz" is not a device of this machine (raw devices: /dev/nvme0n1, /dev/sda)`,
+    '    { "name": "lost", "filename": "/dev/sdz", "size": "64m" },',
+    '                                  ^~~~~~~~~~',
+    `${file}:7:70: jobs[2].rw: unknown mode "randomread" (expected one of: read, write, randread, randwrite, rw, readwrite, randrw); did you mean "randread"?`,
     '    { "name": "mode", "filename": "/mnt/hdd/m", "size": "64m", "rw": "randomread" },',
     '                                                                     ^~~~~~~~~~~~',
     `${file}:8:69: jobs[3].bs: 8m is larger than size (4m)`,

@@ -18,6 +18,7 @@ import type { FromWorker, ProgramEnd, ToWorker, WorkerScript, WorkerStart } from
 import { buildView, INITIAL_UI, PLAIN_UI, plainText, type StartInfo } from './view-model.js';
 import { printable } from '../units.js';
 import { Interruption } from '../run-loop.js';
+import type { LoadOptions } from '../scenario.js';
 
 export interface TopOptions {
   /** A checked bpftrace program to run next to the view. */
@@ -28,6 +29,8 @@ export interface TopOptions {
   readonly durationNs: number | undefined;
   /** Simulated ns per wall ns; 0 = as fast as it goes. */
   readonly speed: number;
+  /** --machine, --directory and the environment, as the scenario was checked with. */
+  readonly load?: LoadOptions;
 }
 
 /** The first line of a message (a worker's error may carry a stack or a multi-line text). */

@@ -4,7 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadScenario } from '../scenario.js';
+import { loadScenario, type LoadOptions } from '../scenario.js';
 import { prepareRun } from '../run.js';
 import type { Machine } from '../../core/index.js';
 import { startScript } from '../../probes/script.js';
@@ -27,6 +27,8 @@ export interface WorkerStart {
   readonly durationNs: number | undefined;
   readonly speed: number;
   readonly sampleIntervalMs: number;
+  /** --machine, --directory and the environment, as the scenario was checked with. */
+  readonly load?: LoadOptions;
 }
 
 export type ToWorker =
@@ -114,7 +116,7 @@ function failureLine(e: unknown, simNs: number | undefined): string {
 }
 
 async function main(port: NonNullable<typeof parentPort>, start: WorkerStart): Promise<void> {
-  const loaded = loadScenario(start.scenario, start.scenariosDir);
+  const loaded = loadScenario(start.scenario, start.scenariosDir, start.load);
   if (!loaded.ok) {
     port.postMessage({ type: 'error', message: `scenario ${start.scenario} does not load` } satisfies FromWorker);
     return;
