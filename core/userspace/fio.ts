@@ -377,8 +377,9 @@ function pickLength(spec: BlockSizeSpec, rng: Random): number {
     return spec.split[spec.split.length - 1]!.bytes;
   }
   if (spec.minBytes >= spec.maxBytes) return spec.minBytes;
-  const r = spec.minBytes + rng.int(spec.maxBytes - spec.minBytes + 1);
-  return Math.max(spec.minBytes, r - (r % spec.minBytes));
+  // fio: min + max * U, rounded down to a multiple of min, capped at max
+  const r = spec.minBytes + Math.floor(spec.maxBytes * rng.next());
+  return Math.min(spec.maxBytes, r - (r % spec.minBytes));
 }
 
 /** The body of one fio job process. */
@@ -592,8 +593,9 @@ class JobRun {
   private checkRamp(): void {
     if (this.rampDone || this.now < this.rampEndNs) return;
     this.rampDone = true;
-    this.stats.resetForRamp(this.now);
-    this.epochNs = this.now;
+    // nothing completed since rampEndNs was counted (every completion checks first)
+    this.stats.resetForRamp(this.rampEndNs);
+    this.epochNs = this.rampEndNs;
     for (let d = 0; d < 2; d++) {
       this.rateIssuedBytes[d] = 0;
       this.poissonLastNs[d] = 0;
@@ -946,18 +948,19 @@ class JobRun {
     if (io.ddir === 'fsync' || io.ddir === 'fdatasync') {
       if (io.result < 0) {
         stats.noteError(io.result);
-        this.failed = true;
       } else if (!this.endFsyncing) {
         stats.fsync.record(now - (io.issueNs || io.startNs));
       }
       return;
     }
+    // thinktime_blocks counts I/Os done, failed ones included (a failing job still thinks)
+    this.completedBlocks++;
     let result = io.result;
     if (result === 0 && io.lenBytes > 0) result = -EIO; // fio: "full resid", nothing moved
     if (result < 0) {
-      // fio stops a job at its first I/O error (continue_on_error=none)
+      // SIMPLIFICATION: fio stops a job at its first I/O error (continue_on_error=none); kiotrace's
+      // job goes on and counts each one, so a trace shows every failing call
       stats.noteError(result);
-      this.failed = true;
       return;
     }
     const ds = io.ddir === 'read' ? stats.rd : stats.wr;
@@ -970,7 +973,6 @@ class JobRun {
     ds.bytes += result;
     ds.windows.record(now - stats.statsStartNs, result);
     stats.latencyBuckets.record(now - io.startNs);
-    this.completedBlocks++;
   }
 
   /** fio's handle_thinktime: after every thinktime_blocks completed blocks, drain and sleep. */
