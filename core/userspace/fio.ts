@@ -346,6 +346,8 @@ interface JobFile {
   readonly nextPos: [number, number];
   /** Bytes issued to this file in the current loop (file_service_type=sequential moves on when done). */
   issuedBytes: number;
+  /** Nothing left to do in this loop (fio's FIO_FILE_done). */
+  done: boolean;
   map: RandomMap | undefined;
   dist: BlockDistribution | undefined;
 }
@@ -493,7 +495,7 @@ class JobRun {
     this.loopBytes = perFileBytes * job.files.length;
     const fileStart = job.offsetBytes + p.cloneIndex * job.offsetIncrementBytes;
     for (const path of job.files) {
-      this.files.push({ path, fd: -1, startBytes: fileStart, regionBytes: perFileBytes, nextPos: [0, 0], issuedBytes: 0, map: undefined, dist: undefined });
+      this.files.push({ path, fd: -1, startBytes: fileStart, regionBytes: perFileBytes, nextPos: [0, 0], issuedBytes: 0, done: false, map: undefined, dist: undefined });
       this.fds.push(-1);
     }
     this.ctx = { k, task, job, fds: this.fds, ious: this.ious };
@@ -585,6 +587,7 @@ class JobRun {
       f.nextPos[0] = 0;
       f.nextPos[1] = 0;
       f.issuedBytes = 0;
+      f.done = false;
       f.map?.reset();
     }
   }
@@ -694,33 +697,43 @@ class JobRun {
     io.ioId = 0;
   }
 
-  /** fio's get_next_file: which of the job's files the next I/O goes to. */
+  /** fio's get_next_file: which of the job's files the next I/O goes to; -1 when all are done. */
   private pickFile(): number {
     const n = this.files.length;
-    if (n === 1) return 0;
-    const t = this.job.fileServiceType;
-    if (t === 'random') return this.rand.file.int(n);
-    if (t === 'sequential') {
-      // stay on a file until its share of the loop is issued
-      for (let tries = 0; tries < n; tries++) {
-        const f = this.files[this.fileCursor]!;
-        if (f.issuedBytes < f.regionBytes || this.job.timeBased) return this.fileCursor;
-        this.fileCursor = (this.fileCursor + 1) % n;
-      }
-      return this.fileCursor;
+    if (n === 1) return this.files[0]!.done ? -1 : 0;
+    let live = 0;
+    for (const f of this.files) if (!f.done) live++;
+    if (live === 0) return -1;
+    if (this.job.fileServiceType === 'random') {
+      let k = this.rand.file.int(live);
+      for (let i = 0; i < n; i++) if (!this.files[i]!.done && k-- === 0) return i;
     }
+    // roundrobin moves on after each I/O; sequential stays on a file until it is done
+    while (this.files[this.fileCursor]!.done) this.fileCursor = (this.fileCursor + 1) % n;
     const i = this.fileCursor;
-    this.fileCursor = (this.fileCursor + 1) % n;
+    if (this.job.fileServiceType === 'roundrobin') this.fileCursor = (this.fileCursor + 1) % n;
     return i;
   }
 
   /** fio's fill_io_u: file, direction, offset and length. False when no block is left. */
   private *fill(io: IoU, dir: RwDir): Generator<number, boolean, void> {
-    const fi = this.pickFile();
-    const f = this.files[fi]!;
-    if (f.fd < 0) {
-      if ((yield* this.openFile(fi)) < 0) return false;
+    for (;;) {
+      const fi = this.pickFile();
+      if (fi < 0) return false;
+      const f = this.files[fi]!;
+      if (f.fd < 0) {
+        if ((yield* this.openFile(fi)) < 0) return false;
+      }
+      const r = this.fillFrom(io, dir, fi);
+      if (r === 'ok') return true;
+      if (r === 'error') return false;
+      f.done = true;
     }
+  }
+
+  /** Offset and length in file `fi`: 'done' when its region has no block left this loop. */
+  private fillFrom(io: IoU, dir: RwDir, fi: number): 'ok' | 'done' | 'error' {
+    const f = this.files[fi]!;
     const d = dir === 'read' ? 0 : 1;
     const spec = this.sizes[dir];
     let len = pickLength(spec, this.rand.bs);
@@ -738,7 +751,7 @@ class JobRun {
           f.map ??= new RandomMap(nBlocks);
           if (f.map.full) {
             // every block was touched: a time_based job starts the map again (fio_file_reset)
-            if (!this.job.timeBased) return false;
+            if (!this.job.timeBased) return 'done';
             f.map.reset();
           }
           if (f.map.isSet(b)) b = f.map.nextFree(b);
@@ -752,7 +765,7 @@ class JobRun {
       rel = f.nextPos[d];
       if (rel + Math.min(len, spec.minBytes) > f.regionBytes) {
         // the region is used up: a time_based job wraps to its start, any other is done
-        if (!this.job.timeBased) return false;
+        if (!this.job.timeBased) return 'done';
         rel = 0;
       }
       len = Math.min(len, f.regionBytes - rel);
@@ -764,13 +777,13 @@ class JobRun {
     io.lenBytes = len;
     io.result = 0;
     io.ioId = 0;
-    return true;
+    return 'ok';
   }
 
-  private regionTooSmall(): boolean {
+  private regionTooSmall(): 'error' {
     this.stats.noteError(-EINVAL);
     this.failed = true;
-    return false;
+    return 'error';
   }
 
   /**
@@ -979,8 +992,8 @@ class JobRun {
   private *thinkIfDue(io: IoU): Generator<number, void, void> {
     if (this.job.thinktimeNs <= 0 || (io.ddir !== 'read' && io.ddir !== 'write')) return;
     if (this.completedBlocks < this.lastThinkBlocks + Math.max(1, this.job.thinktimeBlocks)) return;
-    this.lastThinkBlocks = this.completedBlocks;
     yield* this.drain();
+    this.lastThinkBlocks = this.completedBlocks;
     // SIMPLIFICATION: fio's usleep() sleeps without a traced clock_nanosleep syscall
     yield* nanosleep(this.k, this.task, this.job.thinktimeNs);
   }

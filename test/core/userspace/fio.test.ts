@@ -340,3 +340,66 @@ test('cpu: user time is the loop\'s own work, system the rest of the task\'s run
   assert.ok(j.cpu.majorFaults > 0 && j.cpu.minorFaults >= 0);
   assert.equal(j.cpu.majorFaults + j.cpu.minorFaults <= r.counters.majorFaults + r.counters.minorFaults, true);
 });
+
+test('sync=dsync on the raw device and sync=sync on ext4: every write reaches the media (one device flush each)', () => {
+  const rows: [string, JobSpec['sync'], number, number][] = [];
+  for (const [file, sync] of [[DEV, 'dsync'], [DEV, 'none'], ['/mnt/nvme/s.dat', 'sync'], ['/mnt/nvme/s.dat', 'none']] as const) {
+    const { r } = run([jobSpec({ name: 'w', filename: file, rw: 'write', size: 64 * 1024, sync })], 1000 * MS);
+    rows.push([file, sync, r.jobs[0]!.write.ios, r.devices[0]!.hw['flushCommands']!]);
+  }
+  assert.deepEqual(rows, [
+    [DEV, 'dsync', 16, 16],
+    [DEV, 'none', 16, 0],
+    ['/mnt/nvme/s.dat', 'sync', 16, 16],
+    ['/mnt/nvme/s.dat', 'none', 16, 0],
+  ]);
+});
+
+test('thinktime=1ms, thinktime_blocks=4: a sleep after every 4 completed I/Os, the queue drained first', () => {
+  // iodepth 1: every 4th I/O is followed by the sleep
+  const one = runAsync([asyncJob({ rw: 'randread', iodepth: 1, thinktimeNs: 1 * MS, thinktimeBlocks: 4, timeBased: true, runtimeNs: 20 * MS })], 10_000, 30 * MS).log;
+  const gaps = one.queued.slice(1).map((q, i) => q.atNs - one.queued[i]!.atNs);
+  const after = gaps.map((g, i) => (g >= 1 * MS ? i + 1 : -1)).filter((i) => i > 0);
+  assert.ok(after.length > 5);
+  assert.deepEqual(after, after.map((_, i) => 4 * (i + 1)), 'sleeps before I/Os 4, 8, 12, ...');
+  // iodepth 8: completions decide, and nothing is in flight during a sleep
+  const deep = runAsync([asyncJob({ rw: 'randread', iodepth: 8, thinktimeNs: 1 * MS, thinktimeBlocks: 4, timeBased: true, runtimeNs: 20 * MS })], 10_000, 30 * MS).log;
+  const sleeps = deep.queued.map((q, i) => (i > 0 && q.atNs - deep.queued[i - 1]!.atNs >= 1 * MS ? i : -1)).filter((i) => i > 0);
+  assert.ok(sleeps.length > 5);
+  for (const i of sleeps) assert.equal(deep.queued[i]!.inFlight, 0, `I/O ${i} after a sleep finds the queue drained`);
+  for (let s = 1; s < sleeps.length; s++) assert.ok(sleeps[s]! - sleeps[s - 1]! >= 4, 'at least 4 I/Os between sleeps');
+});
+
+test('file_service_type: roundrobin alternates, sequential finishes a file first, random mixes', () => {
+  const files = (t: JobSpec['fileServiceType']) =>
+    runAsync([asyncJob({ rw: 'read', iodepth: 1, size: 128 * 1024, files: [DEV, '/dev/sda'], filename: `${DEV}:/dev/sda`, fileServiceType: t })], 10_000, 100 * MS).log.queued.map((q) => q.fileIndex);
+  assert.deepEqual(files('roundrobin'), Array.from({ length: 32 }, (_, i) => i % 2));
+  assert.deepEqual(files('sequential'), [...Array<number>(16).fill(0), ...Array<number>(16).fill(1)]);
+  const random = files('random');
+  assert.equal(random.length, 32);
+  assert.ok(random.some((f, i) => i > 0 && f === random[i - 1]) && random.includes(0) && random.includes(1));
+});
+
+test('fdatasync=8: fdatasync after every 8 writes, counted with the syncs', () => {
+  const { r, m } = run([jobSpec({ name: 'w', filename: '/mnt/hdd/d.dat', rw: 'write', size: 128 * 1024, fdatasync: 8 })], 2000 * MS);
+  assert.equal(r.jobs[0]!.write.ios, 32);
+  assert.equal(r.jobs[0]!.fsyncs, 4);
+  assert.ok(m.jobs[0]!.done);
+});
+
+test('create_on_open: the file is opened (O_CREAT) at the first I/O, after the job started', () => {
+  const job = jobSpec({ name: 'c', filename: '/mnt/nvme/c.dat', rw: 'write', size: 16 * 1024, createOnOpen: true });
+  const m = bootMachine(DEFAULT_MACHINE, 1);
+  const opens: { flags: number; timeNs: number }[] = [];
+  attach(m, 'tracepoint:syscalls:sys_enter_openat', (h) => opens.push({ flags: Number(h.fields['flags']), timeNs: h.timeNs }));
+  let mmapNs = -1;
+  attach(m, 'tracepoint:syscalls:sys_enter_mmap', (h) => {
+    if (mmapNs < 0) mmapNs = h.timeNs;
+  });
+  m.startJobs([job], 100 * MS);
+  m.run(100 * MS);
+  assert.equal(opens.length, 1);
+  assert.ok(opens[0]!.flags & 0o100, 'O_CREAT');
+  assert.ok(opens[0]!.timeNs > mmapNs, 'opened after the buffers were set up, at the first I/O');
+  assert.equal(m.report('t', 1).jobs[0]!.write.ios, 4);
+});
