@@ -8,7 +8,7 @@ import { ProbeRegistry } from '../trace/probe.js';
 import { createProbeSites } from '../trace/events.js';
 import { Kernel, mkdev } from '../kernel/kernel.js';
 import { Scheduler } from '../kernel/sched/core.js';
-import { Task, DEFAULT_PRIO, SCHED, TaskState, type TaskBody } from '../kernel/sched/task.js';
+import { Task, DEFAULT_PRIO, type TaskBody } from '../kernel/sched/task.js';
 import { MemoryManager } from '../mm/page_alloc.js';
 import { MmStruct } from '../mm/mm_types.js';
 import { Writeback } from '../mm/page-writeback.js';
@@ -142,12 +142,9 @@ export class Machine {
         // on randrepeat; randrepeat=1 jobs draw from their own seed instead
         const rand = JobRandom.forJob(spec, i, k.rng.fork());
         const holder: { job?: RunningJob } = {};
-        const task = this.spawn(
-          spec.name.slice(0, 15),
-          false,
-          (t) => this.jobBody(t, deps, () => holder.job!, { job: spec, cloneIndex: i, stats, rand, stopAtNs }),
-          this.init,
-        );
+        const gate = deps.length > 0 ? { isOpen: () => deps.every((d) => d.done), waiters: this.jobExits } : undefined;
+        const onExit = () => this.jobExited(holder.job!);
+        const task = this.spawn(spec.name.slice(0, 15), false, (t) => fioJob(k, t, { job: spec, cloneIndex: i, stats, rand, stopAtNs, gate, onExit }), this.init);
         holder.job = { spec, jobIndex: i, task, stats, done: false };
         clones.push(holder.job);
         this.jobs.push(holder.job);
@@ -156,15 +153,9 @@ export class Machine {
     }
   }
 
-  private *jobBody(t: Task, deps: readonly RunningJob[], self: () => RunningJob, params: Parameters<typeof fioJob>[2]): TaskBody {
-    const k = this.k;
-    while (!deps.every((d) => d.done)) {
-      t.state = TaskState.INTERRUPTIBLE;
-      this.jobExits.add(t);
-      yield SCHED;
-    }
-    yield* fioJob(k, t, params);
-    self().done = true;
+  /** A job has finished: wake the jobs waiting on it, and tell whoever waits for the last one. */
+  private jobExited(j: RunningJob): void {
+    j.done = true;
     this.jobExits.wakeAll();
     if (this.allJobsDone) for (const cb of this.allDoneCallbacks.splice(0)) cb();
   }
@@ -314,7 +305,7 @@ function directionReport(d: DirStats, runtimeNs: number, percentileList: readonl
     droppedIos: d.droppedIos,
     slat: summarizeLatency(d.slat, []),
     clat: summarizeLatency(d.clat, percentileList),
-    lat: summarizeLatency(d.lat, []),
+    lat: summarizeLatency(d.latency, []),
     bwSamples: summarizeSamples(d.windows.bytes, windows),
     iopsSamples: summarizeSamples(d.windows.ios, windows),
   };

@@ -9,7 +9,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import type { BlockSizeSpec, JobSpec } from './job.js';
 import { IntervalTally, LatencyBucketCounts, LatencyHistogram, batchBucket, depthBucket } from './stats.js';
-import { FIO_Q, type EngineContext, type IoDirection, type IoEngineOps, type IoU } from './engines/engine.js';
+import { FIO_Q, type EngineContext, type IoDirection, type IoEngineOps, type IoU, type QueueResult } from './engines/engine.js';
 import { createEngine } from './engines/index.js';
 import { O } from '../fs/types.js';
 import { sysClose, sysMmap, sysMunmap, sysOpenat, AT_FDCWD } from '../fs/open.js';
@@ -18,6 +18,8 @@ import { nanosleep } from '../kernel/time/timer.js';
 import { USER_IO_OVERHEAD_NS } from '../hw/cpu.js';
 import { Random } from '../sim/random.js';
 import { execve } from '../fs/exec.js';
+import type { WaitQueue } from '../sim/process.js';
+import { SCHED, TaskState } from '../kernel/sched/task.js';
 import { EINVAL, EIO } from '../uapi/errno.js';
 
 const PAGE_BYTES = 4096;
@@ -28,8 +30,10 @@ export class DirStats {
   readonly clat = new LatencyHistogram();
   /** Submission latency: start of the queue call -> issue (fio's slat; async engines only). */
   readonly slat = new LatencyHistogram();
-  /** Total latency: start -> completion seen (fio's lat). */
+  /** Total latency: start -> completion seen (fio's lat); see `latency`. */
   readonly lat = new LatencyHistogram();
+  /** A synchronous engine issues at the start of queue(), so lat = clat and `lat` is not kept. */
+  latIsClat = false;
   bytes = 0;
   /** I/Os that moved fewer bytes than asked (fio's short_io_u). */
   shortIos = 0;
@@ -44,6 +48,11 @@ export class DirStats {
     return this.clat.count;
   }
 
+  /** The total-latency histogram (clat itself when the two are the same). */
+  get latency(): LatencyHistogram {
+    return this.latIsClat ? this.clat : this.lat;
+  }
+
   clear(): void {
     this.clat.clear();
     this.slat.clear();
@@ -56,9 +65,14 @@ export class DirStats {
   }
 
   add(o: DirStats): void {
+    if (!this.latIsClat || !o.latIsClat) {
+      // unless both keep lat as clat, this one keeps a lat histogram of its own from here on
+      if (this.latIsClat) this.lat.add(this.clat);
+      this.latIsClat = false;
+      this.lat.add(o.latency);
+    }
     this.clat.add(o.clat);
     this.slat.add(o.slat);
-    this.lat.add(o.lat);
     this.bytes += o.bytes;
     this.shortIos += o.shortIos;
     this.droppedIos += o.droppedIos;
@@ -335,6 +349,10 @@ function ctz(x: number): number {
 
 type RwDir = 'read' | 'write';
 
+/** What fill() did: an io_u ready, nothing left this loop, a failure, or a file to open first. */
+const FILL = { OK: 0, DONE: 1, ERROR: 2, OPEN: 3 } as const;
+type Fill = (typeof FILL)[keyof typeof FILL];
+
 /** A job's view of one of its files (fio's struct fio_file). */
 interface JobFile {
   readonly path: string;
@@ -361,6 +379,10 @@ export interface JobParams {
   readonly rand: JobRandom;
   /** The end of the run: the job stops issuing then. */
   readonly stopAtNs: number;
+  /** stonewall / wait_for: the job sleeps on `waiters` until `isOpen()` says it may start. */
+  readonly gate?: { isOpen(): boolean; readonly waiters: WaitQueue };
+  /** Called when the job has finished, just before its process exits. */
+  readonly onExit?: () => void;
 }
 
 function sizesOf(job: JobSpec, dir: RwDir): BlockSizeSpec {
@@ -384,21 +406,9 @@ function pickLength(spec: BlockSizeSpec, rng: Random): number {
   return Math.min(spec.maxBytes, r - (r % spec.minBytes));
 }
 
-/** The body of one fio job process. */
-export function* fioJob(k: Kernel, task: Task, p: JobParams): Generator<number, void, void> {
-  const { job, stats } = p;
-  // the forked child execs fio, then runs its job
-  yield execve(k, task, '/usr/bin/fio');
-  if (job.startdelayNs > 0) yield* nanosleep(k, task, job.startdelayNs);
-  stats.startNs = k.env.nowNs;
-  stats.statsStartNs = stats.startNs;
-  const engine = createEngine(job.ioengine);
-  if (!engine) {
-    stats.noteError(-EINVAL);
-    stats.endNs = k.env.nowNs;
-    return;
-  }
-  yield* new JobRun(k, task, p, engine).run();
+/** The body of one fio job process (no generator of its own: the task runs the job loop directly). */
+export function fioJob(k: Kernel, task: Task, p: JobParams): Generator<number, void, void> {
+  return new JobRun(k, task, p).run();
 }
 
 /** One job's do_io state: its io_us, files, depth counters and rate clocks. */
@@ -438,29 +448,36 @@ class JobRun {
   private writesIssued = 0;
   private completedBlocks = 0;
   private lastThinkBlocks = 0;
-  private deadlineNs: number;
-  private readonly rampEndNs: number;
+  private deadlineNs = 0;
+  private rampEndNs = 0;
   private rampDone: boolean;
   /** The rate clocks (fio's epoch, rate_io_issue_bytes, last_usec), reset when ramp_time ends. */
-  private epochNs: number;
+  private epochNs = 0;
   private readonly rateIssuedBytes: [number, number] = [0, 0];
   private readonly poissonLastNs: [number, number] = [0, 0];
   private readonly nextIssueNs: [number, number] = [0, 0];
   private readonly rateBps: [number, number];
   private failed = false;
   private endFsyncing = false;
+  /** A file fill() chose that must be opened first (create_on_open), or -1. */
+  private pendingFile = -1;
   private buf = 0;
   private bufBytes = 0;
+
+  private readonly engine: IoEngineOps | undefined;
+  private readonly stopAtNs: number;
 
   constructor(
     private readonly k: Kernel,
     private readonly task: Task,
-    p: JobParams,
-    private readonly engine: IoEngineOps,
+    private readonly p: JobParams,
   ) {
     const job = p.job;
+    this.engine = createEngine(job.ioengine);
+    this.stopAtNs = p.stopAtNs;
     this.job = job;
     this.stats = p.stats;
+    this.stats.rd.latIsClat = this.stats.wr.latIsClat = this.engine?.sync ?? false;
     this.rand = p.rand;
     this.reads = job.rw === 'read' || job.rw === 'randread' || job.rw === 'rw' || job.rw === 'randrw';
     this.writes = job.rw === 'write' || job.rw === 'randwrite' || job.rw === 'rw' || job.rw === 'randrw';
@@ -482,12 +499,7 @@ class JobRun {
     this.iodepthLow = job.iodepthLow <= 0 || job.iodepthLow > this.iodepth ? this.iodepth : job.iodepthLow;
     this.completeMin = Math.max(0, job.iodepthBatchCompleteMin);
     this.completeMax = Math.max(this.completeMin, job.iodepthBatchCompleteMax);
-    const startNs = k.env.nowNs;
-    this.rampEndNs = startNs + job.rampTimeNs;
     this.rampDone = job.rampTimeNs <= 0;
-    this.epochNs = startNs;
-    // runtime counts after ramp_time (fio: the ramp is lead-in time added to the run)
-    this.deadlineNs = Math.min(p.stopAtNs, job.runtimeNs > 0 ? startNs + job.rampTimeNs + job.runtimeNs : Infinity);
     // rate_iops is a rate in bytes of the smallest block (fio's rate_bps = rate_iops * min_bs)
     const bps = (d: RwDir, minBytes: number) => job.rateBytesPerSec[d] || job.rateIops[d] * minBytes;
     this.rateBps = [bps('read', minRead), bps('write', minWrite)];
@@ -509,6 +521,29 @@ class JobRun {
     const k = this.k;
     const task = this.task;
     const job = this.job;
+    const stats = this.stats;
+    const gate = this.p.gate;
+    // stonewall / wait_for: the job is held back until the jobs it waits for have exited
+    while (gate && !gate.isOpen()) {
+      task.state = TaskState.INTERRUPTIBLE;
+      gate.waiters.add(task);
+      yield SCHED;
+    }
+    // the forked child execs fio, then runs its job
+    yield execve(k, task, '/usr/bin/fio');
+    if (job.startdelayNs > 0) yield* nanosleep(k, task, job.startdelayNs);
+    const startNs = k.env.nowNs;
+    stats.startNs = startNs;
+    stats.statsStartNs = startNs;
+    this.rampEndNs = startNs + job.rampTimeNs;
+    this.epochNs = startNs;
+    // runtime counts after ramp_time (fio: the ramp is lead-in time added to the run)
+    this.deadlineNs = Math.min(this.stopAtNs, job.runtimeNs > 0 ? startNs + job.rampTimeNs + job.runtimeNs : Infinity);
+    const engine = this.engine;
+    if (!engine) {
+      stats.noteError(-EINVAL);
+      return yield* this.finish();
+    }
     // fio opens every file before the job starts, unless create_on_open defers it to first use
     if (!job.createOnOpen) {
       for (let i = 0; i < this.files.length; i++) {
@@ -523,7 +558,7 @@ class JobRun {
       this.bufBytes = this.iodepth === 1 ? maxBs : slotBytes * this.iodepth;
       const buf = yield* sysMmap(k, task, 0, this.bufBytes, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
       if (buf < 0) {
-        this.stats.noteError(buf);
+        stats.noteError(buf);
         return yield* this.finish();
       }
       this.buf = buf;
@@ -533,15 +568,69 @@ class JobRun {
     }
     // the free list pops from its end, as fio's io_u_qpop does
     for (let i = this.iodepth - 1; i >= 0; i--) this.freeList.push(this.ious[i]!);
-    const r = yield* this.engine.init(this.ctx);
+    const r = yield* engine.init(this.ctx);
     if (r < 0) {
-      this.stats.noteError(r);
+      stats.noteError(r);
       return yield* this.finish();
     }
+    const sync = engine.sync;
+    const mixed = this.reads && this.writes;
+    const rated = this.rateBps[0] + this.rateBps[1] > 0;
     let loopsLeft = Math.max(1, job.loops);
     for (;;) {
-      const more = yield* this.doIo();
-      yield* this.drain();
+      // fio's do_io: one pass over the region; `more` says whether another loop may follow
+      let more = true;
+      for (;;) {
+        if (!this.rampDone) this.checkRamp();
+        if (this.failed) {
+          more = false;
+          break;
+        }
+        if (this.now >= this.deadlineNs) {
+          if (this.dueSync()) yield* this.fsyncIfDue();
+          more = false;
+          break;
+        }
+        const due = this.dueSync();
+        if (due) {
+          const io = this.takeIoU();
+          this.fillSync(io, due, this.lastWriteFile);
+          yield* this.queueOne(io, true);
+          continue;
+        }
+        if (!job.timeBased && this.bytesIssuedThisLoop >= this.loopBytes && !this.requeued) break;
+        let io = this.requeued;
+        this.requeued = undefined;
+        if (!io) {
+          let dir: RwDir = mixed ? (1 + this.rand.rwmix.int(100) <= job.rwmixread ? 'read' : 'write') : this.writes ? 'write' : 'read';
+          if (rated) {
+            dir = yield* this.waitForRate(dir);
+            if (this.failed || this.now >= this.deadlineNs) continue;
+          }
+          io = this.takeIoU();
+          let filled = this.fill(io, dir);
+          while (filled === FILL.OPEN) {
+            if ((yield* this.openFile(this.pendingFile)) < 0) break;
+            filled = this.fill(io, dir);
+          }
+          if (filled !== FILL.OK) {
+            this.putIoU(io);
+            if (this.failed) more = false;
+            else if (this.dueSync()) yield* this.fsyncIfDue();
+            break;
+          }
+          // fio's user-space work per I/O: picking the offset, filling the io_u
+          stats.userNs += USER_IO_OVERHEAD_NS;
+          yield USER_IO_OVERHEAD_NS;
+        }
+        // fio's td_io_queue
+        this.prepQueue(io, true);
+        const ret = yield* engine.queue(this.ctx, io);
+        if (sync && ret === FIO_Q.COMPLETED) this.completedInline(io);
+        else yield* this.afterQueue(io, ret, true);
+        if (this.thinkDue(io)) yield* this.think();
+      }
+      if (!sync) yield* this.drain();
       if (!more || this.failed || job.timeBased || --loopsLeft <= 0 || this.now >= this.deadlineNs) break;
       this.resetFiles();
     }
@@ -574,9 +663,10 @@ class JobRun {
 
   private *finish(): Generator<number, void, void> {
     this.stats.endNs = this.now;
-    if (this.ious.length > 0) yield* this.engine.cleanup(this.ctx);
+    if (this.engine && this.ious.length > 0) yield* this.engine!.cleanup(this.ctx);
     if (this.buf > 0) yield* sysMunmap(this.k, this.task, this.buf, this.bufBytes);
     for (const f of this.files) if (f.fd >= 0) yield* sysClose(this.k, this.task, f.fd);
+    this.p.onExit?.();
   }
 
   /** fio_file_reset for a new loop: sequential positions back to the start, random maps cleared. */
@@ -606,53 +696,6 @@ class JobRun {
     }
   }
 
-  /**
-   * One pass over the region (fio's do_io loop). Returns false when the job must stop (error,
-   * runtime, end of run), true when the loop's bytes are issued.
-   */
-  private *doIo(): Generator<number, boolean, void> {
-    const job = this.job;
-    for (;;) {
-      this.checkRamp();
-      if (this.failed) return false;
-      if (this.now >= this.deadlineNs) {
-        yield* this.fsyncIfDue();
-        return false;
-      }
-      const sync = this.dueSync();
-      if (sync) {
-        const io = this.takeIoU();
-        this.fillSync(io, sync, this.lastWriteFile);
-        yield* this.queueOne(io, true);
-        continue;
-      }
-      if (!job.timeBased && this.bytesIssuedThisLoop >= this.loopBytes && !this.requeued) {
-        yield* this.fsyncIfDue();
-        return true;
-      }
-      let io = this.requeued;
-      this.requeued = undefined;
-      if (!io) {
-        let dir: RwDir = this.reads && this.writes ? (1 + this.rand.rwmix.int(100) <= job.rwmixread ? 'read' : 'write') : this.writes ? 'write' : 'read';
-        dir = yield* this.waitForRate(dir);
-        if (this.failed) return false;
-        if (this.now >= this.deadlineNs) continue;
-        io = this.takeIoU();
-        if (!(yield* this.fill(io, dir))) {
-          this.putIoU(io);
-          if (this.failed) return false;
-          yield* this.fsyncIfDue();
-          return true;
-        }
-        // fio's user-space work per I/O: picking the offset, filling the io_u
-        this.stats.userNs += USER_IO_OVERHEAD_NS;
-        yield USER_IO_OVERHEAD_NS;
-      }
-      yield* this.queueOne(io, true);
-      yield* this.thinkIfDue(io);
-    }
-  }
-
   /** fio's get_rw_ddir: after every fsync= / fdatasync= writes, a sync io_u comes first. */
   private dueSync(): 'fsync' | 'fdatasync' | undefined {
     if (this.lastDdir !== 'write' || this.writesIssued === 0) return undefined;
@@ -669,7 +712,7 @@ class JobRun {
   private *fsyncIfDue(): Generator<number, void, void> {
     const sync = this.dueSync();
     if (!sync || this.failed) return;
-    yield* this.drain();
+    if (!this.engine!.sync) yield* this.drain();
     const io = this.takeIoU();
     this.fillSync(io, sync, this.lastWriteFile);
     yield* this.queueOne(io, true);
@@ -715,24 +758,28 @@ class JobRun {
     return i;
   }
 
-  /** fio's fill_io_u: file, direction, offset and length. False when no block is left. */
-  private *fill(io: IoU, dir: RwDir): Generator<number, boolean, void> {
+  /**
+   * fio's fill_io_u: file, direction, offset and length. FILL.OPEN when the chosen file must be
+   * opened first (create_on_open): the caller opens `pendingFile` and calls again.
+   */
+  private fill(io: IoU, dir: RwDir): Fill {
     for (;;) {
-      const fi = this.pickFile();
-      if (fi < 0) return false;
+      const fi = this.pendingFile >= 0 ? this.pendingFile : this.pickFile();
+      if (fi < 0) return FILL.DONE;
       const f = this.files[fi]!;
       if (f.fd < 0) {
-        if ((yield* this.openFile(fi)) < 0) return false;
+        this.pendingFile = fi;
+        return FILL.OPEN;
       }
+      this.pendingFile = -1;
       const r = this.fillFrom(io, dir, fi);
-      if (r === 'ok') return true;
-      if (r === 'error') return false;
+      if (r !== FILL.DONE) return r;
       f.done = true;
     }
   }
 
   /** Offset and length in file `fi`: 'done' when its region has no block left this loop. */
-  private fillFrom(io: IoU, dir: RwDir, fi: number): 'ok' | 'done' | 'error' {
+  private fillFrom(io: IoU, dir: RwDir, fi: number): Fill {
     const f = this.files[fi]!;
     const d = dir === 'read' ? 0 : 1;
     const spec = this.sizes[dir];
@@ -751,7 +798,7 @@ class JobRun {
           f.map ??= new RandomMap(nBlocks);
           if (f.map.full) {
             // every block was touched: a time_based job starts the map again (fio_file_reset)
-            if (!this.job.timeBased) return 'done';
+            if (!this.job.timeBased) return FILL.DONE;
             f.map.reset();
           }
           if (f.map.isSet(b)) b = f.map.nextFree(b);
@@ -765,7 +812,7 @@ class JobRun {
       rel = f.nextPos[d];
       if (rel + Math.min(len, spec.minBytes) > f.regionBytes) {
         // the region is used up: a time_based job wraps to its start, any other is done
-        if (!this.job.timeBased) return 'done';
+        if (!this.job.timeBased) return FILL.DONE;
         rel = 0;
       }
       len = Math.min(len, f.regionBytes - rel);
@@ -777,13 +824,13 @@ class JobRun {
     io.lenBytes = len;
     io.result = 0;
     io.ioId = 0;
-    return 'ok';
+    return FILL.OK;
   }
 
-  private regionTooSmall(): 'error' {
+  private regionTooSmall(): Fill {
     this.stats.noteError(-EINVAL);
     this.failed = true;
-    return 'error';
+    return FILL.ERROR;
   }
 
   /**
@@ -810,7 +857,7 @@ class JobRun {
     yield* this.commit();
     while (this.now < due && this.now < this.deadlineNs && !this.failed) {
       const untilNs = Math.min(due, this.deadlineNs);
-      if (this.curDepth > 0 && !this.engine.sync) {
+      if (this.curDepth > 0 && !this.engine!.sync) {
         yield* this.reap(1, untilNs - this.now);
       } else {
         yield* nanosleep(this.k, this.task, untilNs - this.now);
@@ -837,25 +884,41 @@ class JobRun {
 
   /** fio's td_io_queue plus the reap that follows it in do_io. */
   private *queueOne(io: IoU, countIssue: boolean): Generator<number, void, void> {
-    const rw = io.ddir === 'read' || io.ddir === 'write';
-    const d = io.ddir === 'read' ? 0 : 1;
+    this.prepQueue(io, countIssue);
+    const ret = yield* this.engine!.queue(this.ctx, io);
+    if (this.engine!.sync && ret === FIO_Q.COMPLETED) this.completedInline(io);
+    else yield* this.afterQueue(io, ret, countIssue);
+  }
+
+  /** The start of td_io_queue: the io_u's clocks, and the issue counted against size and rate. */
+  private prepQueue(io: IoU, countIssue: boolean): void {
     io.startNs = this.now;
     // a synchronous engine's I/O is issued the moment it is queued (fio fills issue_time first)
-    io.issueNs = this.engine.sync ? this.now : 0;
-    if (rw && countIssue) {
+    io.issueNs = this.engine!.sync ? io.startNs : 0;
+    if (countIssue && (io.ddir === 'read' || io.ddir === 'write')) {
+      const d = io.ddir === 'read' ? 0 : 1;
       this.bytesIssuedThisLoop += io.lenBytes;
       this.files[io.fileIndex]!.issuedBytes += io.lenBytes;
       (d === 0 ? this.stats.rd : this.stats.wr).issued++;
-      this.advanceRate(d, io.lenBytes);
+      if (this.rateBps[d] !== 0) this.advanceRate(d, io.lenBytes);
     }
-    const ret = yield* this.engine.queue(this.ctx, io);
+  }
+
+  /** A synchronous engine completed the io_u inside queue(): one submit, one reap, depth 1. */
+  private completedInline(io: IoU): void {
+    this.noteDepth(1);
+    this.stats.submit[1]!++;
+    this.stats.complete[1]!++;
+    this.lastDdir = io.ddir;
+    if (io.ddir === 'write') this.noteWriteIssued(io);
+    this.complete(io);
+  }
+
+  /** The rest of td_io_queue for an async engine: commit a full batch, requeue on BUSY, reap when full. */
+  private *afterQueue(io: IoU, ret: QueueResult, countIssue: boolean): Generator<number, void, void> {
     let full = false;
     if (ret === FIO_Q.COMPLETED) {
       this.noteDepth(1);
-      if (this.engine.sync) {
-        this.stats.submit[batchBucket(1)]!++;
-        this.stats.complete[batchBucket(1)]!++;
-      }
       this.lastDdir = io.ddir;
       if (io.ddir === 'write') this.noteWriteIssued(io);
       this.complete(io);
@@ -866,10 +929,10 @@ class JobRun {
       if (this.queued >= this.batchSubmit) yield* this.commit();
     } else {
       // FIO_Q_BUSY: take the issue back, queue it again after reaping
-      if (rw && countIssue) {
+      if (countIssue && (io.ddir === 'read' || io.ddir === 'write')) {
         this.bytesIssuedThisLoop -= io.lenBytes;
         this.files[io.fileIndex]!.issuedBytes -= io.lenBytes;
-        (d === 0 ? this.stats.rd : this.stats.wr).issued--;
+        (io.ddir === 'read' ? this.stats.rd : this.stats.wr).issued--;
       }
       this.requeued = io;
       yield* this.commit();
@@ -883,7 +946,7 @@ class JobRun {
     }
     full = full || this.freeList.length === 0;
     const polling = this.completeMin === 0 && this.completeMax === 0;
-    if (full || (polling && !this.engine.sync)) yield* this.waitForCompletions();
+    if (full || polling) yield* this.waitForCompletions();
   }
 
   private noteWriteIssued(io: IoU): void {
@@ -898,9 +961,9 @@ class JobRun {
 
   /** fio's td_io_commit: submit what was queued (one io_submit / io_uring_enter). */
   private *commit(): Generator<number, void, void> {
-    if (this.queued === 0 || this.engine.sync) return;
+    if (this.queued === 0 || this.engine!.sync) return;
     this.noteDepth(this.queued);
-    const n = yield* this.engine.commit(this.ctx);
+    const n = yield* this.engine!.commit(this.ctx);
     if (n < 0) {
       this.stats.noteError(n);
       this.failed = true;
@@ -912,7 +975,7 @@ class JobRun {
 
   /** fio's wait_for_completions: reap at least one, and down to iodepth_low when the queue is full. */
   private *waitForCompletions(): Generator<number, void, void> {
-    if (this.engine.sync) return;
+    if (this.engine!.sync) return;
     const full = this.freeList.length === 0;
     const inFlight = this.curDepth - (this.requeued ? 1 : 0);
     let minEvts = Math.min(this.completeMin, inFlight);
@@ -931,7 +994,7 @@ class JobRun {
     const min = Math.min(minEvts, inFlight);
     let max = Math.min(this.completeMax || inFlight, inFlight);
     if (min > max) max = min;
-    const done = yield* this.engine.getevents(this.ctx, min, max, timeoutNs);
+    const done = yield* this.engine!.getevents(this.ctx, min, max, timeoutNs);
     this.stats.complete[batchBucket(done.length)]!++;
     for (const io of done) this.complete(io);
     return done.length;
@@ -939,7 +1002,7 @@ class JobRun {
 
   /** Every I/O in flight completes (fio's io_u_quiesce, and the end of do_io). */
   private *drain(): Generator<number, void, void> {
-    if (this.engine.sync) return;
+    if (this.engine!.sync) return;
     if (this.requeued) {
       const io = this.requeued;
       this.requeued = undefined;
@@ -980,19 +1043,23 @@ class JobRun {
     // SIMPLIFICATION: fio requeues the rest of a short I/O; kiotrace counts it short and moves on
     if (result < io.lenBytes) ds.shortIos++;
     const issueNs = io.issueNs || io.startNs;
-    if (!this.engine.sync) ds.slat.record(issueNs - io.startNs);
+    if (!this.engine!.sync) ds.slat.record(issueNs - io.startNs);
     ds.clat.record(now - issueNs);
-    ds.lat.record(now - io.startNs);
+    if (!ds.latIsClat) ds.lat.record(now - io.startNs);
     ds.bytes += result;
     ds.windows.record(now - stats.statsStartNs, result);
     stats.latencyBuckets.record(now - io.startNs);
   }
 
-  /** fio's handle_thinktime: after every thinktime_blocks completed blocks, drain and sleep. */
-  private *thinkIfDue(io: IoU): Generator<number, void, void> {
-    if (this.job.thinktimeNs <= 0 || (io.ddir !== 'read' && io.ddir !== 'write')) return;
-    if (this.completedBlocks < this.lastThinkBlocks + Math.max(1, this.job.thinktimeBlocks)) return;
-    yield* this.drain();
+  /** fio's handle_thinktime trigger: thinktime_blocks I/Os completed since the last think. */
+  private thinkDue(io: IoU): boolean {
+    if (this.job.thinktimeNs <= 0 || (io.ddir !== 'read' && io.ddir !== 'write')) return false;
+    return this.completedBlocks >= this.lastThinkBlocks + Math.max(1, this.job.thinktimeBlocks);
+  }
+
+  /** fio's handle_thinktime: drain the queue, then sleep thinktime. */
+  private *think(): Generator<number, void, void> {
+    if (!this.engine!.sync) yield* this.drain();
     this.lastThinkBlocks = this.completedBlocks;
     // SIMPLIFICATION: fio's usleep() sleeps without a traced clock_nanosleep syscall
     yield* nanosleep(this.k, this.task, this.job.thinktimeNs);
