@@ -1,6 +1,7 @@
 // Models: block/blk-mq.c, block/blk-mq-tag.c and block/blk-mq-sched.c: request queues with
 // hardware contexts, preallocated requests per tag, bio -> request, insertion into the elevator
-// (or direct issue with "none"), dispatch to the driver's ->queue_rq, and completion.
+// (or direct issue with "none"), dispatch to the driver's ->queue_rq, and completion, with the
+// disk's /proc/diskstats accounting (ios, merges, ticks: block/blk-core.c, block/genhd.c).
 // SIMPLIFICATION: one tag set per hardware context serves as both scheduler and driver tags;
 // the driver's queue depth bounds dispatch instead. Queue re-runs after completion happen in the
 // completing context (Linux defers them to kblockd).

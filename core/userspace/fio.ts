@@ -457,6 +457,8 @@ class JobRun {
   private readonly poissonLastNs: [number, number] = [0, 0];
   private readonly nextIssueNs: [number, number] = [0, 0];
   private readonly rateBps: [number, number];
+  /** The smallest block per direction (fio's min_bs[ddir]). */
+  private readonly minBytes: [number, number];
   private failed = false;
   private endFsyncing = false;
   /** A file fill() chose that must be opened first (create_on_open), or -1. */
@@ -503,6 +505,7 @@ class JobRun {
     // rate_iops is a rate in bytes of the smallest block (fio's rate_bps = rate_iops * min_bs)
     const bps = (d: RwDir, minBytes: number) => job.rateBytesPerSec[d] || job.rateIops[d] * minBytes;
     this.rateBps = [bps('read', minRead), bps('write', minWrite)];
+    this.minBytes = [minRead, minWrite];
     const perFileBytes = Math.floor(job.size / Math.max(1, job.files.length));
     this.loopBytes = perFileBytes * job.files.length;
     const fileStart = job.offsetBytes + p.cloneIndex * job.offsetIncrementBytes;
@@ -872,8 +875,7 @@ class JobRun {
     if (bps === 0) return;
     this.rateIssuedBytes[d]! += lenBytes;
     if (this.job.rateProcess === 'poisson') {
-      const minBytes = d === 0 ? this.sizes.read.minBytes : this.sizes.write.minBytes;
-      const iops = bps / minBytes;
+      const iops = bps / this.minBytes[d]!;
       const u = this.rand.poisson[d]!.next();
       this.poissonLastNs[d]! += (1e9 / iops) * -Math.log(1 - u);
       this.nextIssueNs[d] = Math.round(this.poissonLastNs[d]!);
@@ -982,7 +984,8 @@ class JobRun {
     if ((full && minEvts === 0) || this.completeMin === 0) minEvts = 1;
     do {
       const got = yield* this.reap(minEvts, undefined);
-      if (got < 0 || this.failed) return;
+      // (an engine that returns nothing for a blocking reap must not spin the loop in place)
+      if (got <= 0 || this.failed) return;
     } while (full && this.curDepth - (this.requeued ? 1 : 0) > this.iodepthLow);
   }
 

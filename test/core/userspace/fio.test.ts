@@ -403,3 +403,19 @@ test('create_on_open: the file is opened (O_CREAT) at the first I/O, after the j
   assert.ok(opens[0]!.timeNs > mmapNs, 'opened after the buffers were set up, at the first I/O');
   assert.equal(m.report('t', 1).jobs[0]!.write.ios, 4);
 });
+
+test('rate= in bytes per second: 4 MiB/s of 4 KiB reads is 1024 IOPS; startdelay holds the first I/O back', () => {
+  const { r, m, log } = runAsync([asyncJob({ rw: 'read', iodepth: 2, rateBytesPerSec: { read: 4 * MiB, write: 0 }, startdelayNs: 100 * MS, timeBased: true, runtimeNs: 1000 * MS })], 50_000, 1200 * MS);
+  const j = r.jobs[0]!;
+  assert.ok(Math.abs(j.read.iops - 1024) / 1024 < 0.01, `${j.read.iops} IOPS`);
+  assert.ok(m.jobs[0]!.stats.startNs >= 100 * MS && log.queued[0]!.atNs > 100 * MS);
+});
+
+test('iodepth_batch_complete_max=2: no reap returns more than 2 until the final drain', () => {
+  const { log } = runAsync([asyncJob({ rw: 'randread', iodepth: 16, iodepthBatchCompleteMax: 2, timeBased: true, runtimeNs: 10 * MS })], 100_000, 20 * MS);
+  assert.ok(log.reaps.length > 100);
+  // the end of the job waits for all that is left (fio: min = max = cur_depth); every other reap is capped
+  const last = log.reaps.at(-1)!;
+  assert.ok(last.min > 2 && last.got === last.min);
+  assert.ok(log.reaps.slice(0, -1).every((x) => x.got <= 2 && x.max <= 2), `reap sizes ${[...new Set(log.reaps.map((x) => x.got))]}`);
+});
