@@ -5,8 +5,9 @@
 import { MAX_DURATION_NS, parseDuration } from './units.js';
 import { isHttpUrl, outputPathProblem, parseEpochNs, parseRatio, type ExportRequest } from './export-settings.js';
 
-export const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--steps[=N]] [--perfetto FILE]
-                    [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R] [--epoch NS]
+export const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--output-format F] [--json] [--steps[=N]]
+                    [--perfetto FILE] [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R]
+                    [--epoch NS]
        kiotrace top [SCENARIO] [--seed N] [--duration T] [--speed X]
        kiotrace -e PROGRAM | FILE.bt [-c SCENARIO] [-f text|json] [-o FILE]
        kiotrace -l [PATTERN] | -lv [PATTERN]
@@ -16,15 +17,19 @@ export const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [
 export const HELP = `kiotrace: a deterministic simulator of the Linux kernel I/O stack, traced like a real kernel
 
 usage:
-  kiotrace run [SCENARIO] [--seed N] [--duration T] [--json]
-      Run a scenario and print a fio-like summary with kernel counters.
+  kiotrace run [SCENARIO] [--seed N] [--duration T] [--output-format F] [--json]
+      Run a scenario and print fio's report of it, then kernel counters.
       SCENARIO        a scenario name from traces/scenarios (default: default)
                       or the path of a scenario .json file
       --seed N        seed of the machine's random generator (default: 1);
                       the same seed and scenario give the same run
       --duration T    simulated time to run: 500ms, 2s, 100us, 1m (a bare number
                       is seconds; default: the scenario's "duration")
-      --json          print the run report as JSON instead of the summary
+      --output-format F
+                      normal (default): fio 3.36's text report; json: fio's
+                      JSON (kiotrace's own figures under the "kiotrace" key);
+                      json+: JSON with each latency histogram's bins
+      --json          print kiotrace's own run report as JSON instead
       --steps[=N]     after the summary, show the first N data I/Os (default 1)
                       probe hit by probe hit: a read() from syscall to return,
                       a page fault's chain VA -> VPN -> block -> sector -> PFN
@@ -87,6 +92,8 @@ export type Command =
       readonly seed: number;
       readonly durationNs: number | undefined;
       readonly json: boolean;
+      /** --output-format: fio's text (normal) or JSON (json, json+). */
+      readonly outputFormat: OutputFormat;
       readonly exports: ExportRequest;
       /** --steps: data I/Os to show step by step (undefined: the scenario's "steps"). */
       readonly steps: number | undefined;
@@ -110,6 +117,8 @@ export type Command =
       readonly tui: boolean;
     };
 
+export type OutputFormat = 'normal' | 'json' | 'json+';
+
 export class UsageError {
   constructor(readonly message: string) {}
 }
@@ -131,6 +140,7 @@ const LONG_OPTIONS = [
   '--sample',
   '--epoch',
   '--steps',
+  '--output-format',
 ];
 
 
@@ -179,6 +189,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
   let otlpUrl: string | undefined;
   let otlp = false;
   let stepsText: string | undefined;
+  let outputFormatText: string | undefined;
 
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
@@ -213,6 +224,15 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
     }
     if (token === '--tui') {
       tui = true;
+      continue;
+    }
+    const outputFormatFlag = /^--output-format(?:=(.*))?$/.exec(token);
+    if (outputFormatFlag !== null) {
+      outputFormatText = outputFormatFlag[1];
+      if (outputFormatText === undefined) {
+        outputFormatText = argv[++i];
+        if (outputFormatText === undefined || (outputFormatText.startsWith('-') && outputFormatText.length > 1)) return new UsageError('--output-format needs a value: normal, json or json+');
+      }
       continue;
     }
     const stepsFlag = /^--steps(?:=(.*))?$/.exec(token);
@@ -270,6 +290,10 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
   const exportFlagUsed = otlp ? '--otlp' : [...exportTexts.keys()].map((k) => `--${k}`)[0];
   if (exportFlagUsed !== undefined && (list || program !== undefined || positionals[0] !== 'run')) {
     return new UsageError(`${exportFlagUsed} only works with run (e.g. kiotrace run blocking-read ${exportFlagUsed === '--otlp' ? '--otlp' : `${exportFlagUsed} ${exportExample(exportFlagUsed)}`})`);
+  }
+
+  if (outputFormatText !== undefined && (list || program !== undefined || positionals[0] !== 'run')) {
+    return new UsageError('--output-format only works with run (e.g. kiotrace run default --output-format=json); a program takes -f text|json');
   }
 
   if (stepsText !== undefined && (list || program !== undefined || positionals[0] !== 'run')) {
@@ -335,13 +359,25 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
   }
   const exports = parseExports(exportTexts, otlp, otlpUrl);
   if (exports instanceof UsageError) return exports;
+  const outputFormat = parseOutputFormat(outputFormatText, json);
+  if (outputFormat instanceof UsageError) return outputFormat;
   let steps: number | undefined;
   if (stepsText !== undefined) {
     steps = Number(stepsText);
     if (!/^\d{1,2}$/.test(stepsText) || steps < 1 || steps > 16) return new UsageError(`--steps: how many I/Os to show, from 1 to 16 (got "${stepsText}")`);
     if (json) return new UsageError('--steps prints text after the summary; leave out --json');
+    if (outputFormat !== 'normal') return new UsageError(`--steps prints text after the summary; leave out --output-format=${outputFormat}`);
   }
-  return { kind: 'run', scenario: positionals[1] ?? 'default', seed, durationNs, json, exports, steps };
+  return { kind: 'run', scenario: positionals[1] ?? 'default', seed, durationNs, json, outputFormat, exports, steps };
+}
+
+/** fio's --output-format values kiotrace prints (terse and comma lists are fio's too, but not kiotrace's). */
+function parseOutputFormat(text: string | undefined, json: boolean): OutputFormat | UsageError {
+  if (text === undefined) return 'normal';
+  if (json) return new UsageError(`--json prints kiotrace's own report; it cannot be combined with --output-format=${text}`);
+  if (text === 'normal' || text === 'json' || text === 'json+') return text;
+  if (text === 'terse' || text.includes(',')) return new UsageError(`--output-format: "${text}" is not supported; use one of normal, json or json+`);
+  return new UsageError(`--output-format: unknown format "${text}" (expected normal, json or json+)`);
 }
 
 /** --seed and --duration, as every command that runs the machine takes them. */

@@ -118,7 +118,7 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       const { prepareRun } = await import('./run.js');
       const m = prepareRun(loaded.scenario, { seed: cmd.seed, durationNs });
-      const stepIos = cmd.json ? 0 : (cmd.steps ?? loaded.scenario.steps ?? 0);
+      const stepIos = cmd.json || cmd.outputFormat !== 'normal' ? 0 : (cmd.steps ?? loaded.scenario.steps ?? 0);
       const steps = stepIos > 0 ? (await import('./steps.js')).recordSteps(m, stepIos) : undefined;
       const control = runControl(durationNs);
       let end: RunEnd;
@@ -155,11 +155,17 @@ async function main(argv: readonly string[]): Promise<number> {
       const interrupted = end.kind === 'interrupted' ? { signal: end.signal, atNs: m.env.nowNs, durationNs } : undefined;
       if (cmd.json) {
         out(`${JSON.stringify(interrupted ? { interrupted, ...report } : report, null, 2)}\n`);
+      } else if (cmd.outputFormat !== 'normal') {
+        const { formatFioJson } = await import('./fio-json.js');
+        const { formatNs } = await import('./units.js');
+        // stdout stays one JSON document: the stop is said on stderr and recorded under "kiotrace"
+        if (interrupted) err(`kiotrace: interrupted by ${interrupted.signal} at ${formatNs(interrupted.atNs)} of ${formatNs(durationNs)} simulated; the report covers the time simulated so far\n`);
+        out(formatFioJson(report, { version: readVersion(packageRoot()), plus: cmd.outputFormat === 'json+', ...(interrupted ? { interrupted } : {}) }));
       } else {
         const { formatReport } = await import('./summary.js');
         const { formatNs } = await import('./units.js');
         if (interrupted) out(`kiotrace: interrupted by ${interrupted.signal} at ${formatNs(interrupted.atNs)} of ${formatNs(durationNs)} simulated; the summary covers the time simulated so far\n`);
-        out(formatReport(report));
+        out(formatReport(report, { version: readVersion(packageRoot()) }));
         if (steps !== undefined) out(`\n${steps.render()}`);
       }
       if (end.kind === 'interrupted') {

@@ -174,9 +174,21 @@ export function num2str(num: number, maxDigits: number, pow2: boolean, unit: Num
     if (modulo >= thousand / 2) n++;
     return `${n}${unitStr(post)}`;
   }
-  const decimals = (modulo / thousand).toFixed(room - 1);
-  if (decimals.startsWith('1')) return `${n + 1}${unitStr(post)}`;
+  const decimals = cFixedFraction(modulo / thousand, room - 1);
+  // "%.2f" of 0.999 is "1.00": fio carries into the integer part and keeps the zeros ("2.00MiB")
+  if (decimals.startsWith('1')) return `${n + 1}.${decimals.slice(2)}${unitStr(post)}`;
   return `${n}.${decimals.slice(2)}${unitStr(post)}`;
+}
+
+/**
+ * printf("%.Nf") of a fraction in [0, 1): glibc rounds an exact tie to even (0.125 to "0.12"),
+ * where toFixed rounds it up; ties are exact binary fractions, so the scaled value shows them.
+ */
+function cFixedFraction(value: number, digits: number): string {
+  const scaled = value * 10 ** digits;
+  const floor = Math.floor(scaled);
+  if (scaled - floor === 0.5 && floor % 2 === 0) return (floor / 10 ** digits).toFixed(digits);
+  return value.toFixed(digits);
 }
 
 /**

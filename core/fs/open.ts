@@ -42,6 +42,8 @@ function* openImpl(k: Kernel, task: Task, ioId: number, path: string, flags: num
   yield VFS_DISPATCH_NS;
   if (!task.files) return -EBADF;
   if (!path.startsWith('/')) return -ENOENT;
+  // SIMPLIFICATION: directories cannot be opened at all (Linux allows O_RDONLY for getdents)
+  if (k.vfs.isMountPoint(path)) return -EISDIR;
   let inode = k.vfs.lookup(path);
   if (!inode && flags & O.CREAT) {
     const create = k.fn.vfs_create;
@@ -51,7 +53,6 @@ function* openImpl(k: Kernel, task: Task, ioId: number, path: string, flags: num
     if (create.ret.enabled) create.exit(k.sched.cpu(task.cpu), ioId, inode ? 0 : -ENOENT);
   }
   if (!inode) return -ENOENT;
-  if (k.vfs.fsFor(path)?.mountPoint === path) return -EISDIR;
   const file: File = {
     kaddr: k.kaddr(),
     inode,

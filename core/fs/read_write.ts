@@ -1,10 +1,11 @@
 // Models: fs/read_write.c: read/write/pread64/pwrite64/lseek (ksys_read, vfs_read, vfs_write,
-// vfs_llseek) and their argument checks, dispatching through the file's file_operations.
+// vfs_llseek) and their argument checks, dispatching through the file's file_operations; and the
+// call_read_iter/call_write_iter path aio and io_uring take with their own kiocbs.
 
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
-import { O, type File, type Kiocb } from './types.js';
+import { O, type File, type Kiocb, type UserBuffer } from './types.js';
 import type { FuncProbes } from '../trace/events.js';
 import { VFS_DISPATCH_NS } from '../hw/cpu.js';
 import { EBADF, EINVAL } from '../uapi/errno.js';
@@ -21,7 +22,6 @@ function writable(f: File): boolean {
   return (f.flags & O.ACCMODE) !== O.RDONLY;
 }
 
-/** vfs_read / vfs_write: checks, then ->read_iter / ->write_iter through a kiocb. */
 /** A generator that only returns a value (argument errors). */
 function* result(ret: number): Generator<number, number, void> {
   return ret;
@@ -63,6 +63,37 @@ function* vfsRwTraced(
   const ret = yield* inner;
   if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, ret);
   return ret;
+}
+
+/** How an async submitter (aio, io_uring) sets up its kiocb. */
+export interface AsyncKiocbOpts {
+  readonly nowait?: boolean;
+  readonly hipri?: boolean;
+  readonly kiComplete?: (res: number) => void;
+}
+
+/**
+ * The mode and rw_verify_area checks, then ->read_iter / ->write_iter with a kiocb the caller
+ * shapes (aio_read/aio_write, io_read/io_write). Returns bytes, -errno or -EIOCBQUEUED.
+ */
+export function kiocbRw(k: Kernel, task: Task, ioId: number, file: File, buf: UserBuffer, posBytes: number, write: boolean, opts: AsyncKiocbOpts): Generator<number, number, void> {
+  if (write ? !writable(file) : !readable(file)) return result(-EBADF);
+  if (buf.lenBytes < 0 || posBytes < 0) return result(-EINVAL);
+  if (buf.lenBytes === 0) return result(0);
+  const n = Math.min(buf.lenBytes, MAX_RW_COUNT);
+  const iocb: Kiocb = {
+    kaddr: k.kaddr(),
+    file,
+    posBytes: file.flags & O.APPEND && write ? file.inode.sizeBytes : posBytes,
+    ioId,
+    direct: (file.flags & O.DIRECT) !== 0,
+    task,
+    nowait: opts.nowait,
+    hipri: opts.hipri,
+    kiComplete: opts.kiComplete,
+  };
+  const b: UserBuffer = n === buf.lenBytes ? buf : { va: buf.va, lenBytes: n, pinned: buf.pinned };
+  return write ? file.inode.fops.writeIter(iocb, b) : file.inode.fops.readIter(iocb, b);
 }
 
 export function* sysRead(k: Kernel, task: Task, fd: number, va: number, count: number): Generator<number, number, void> {

@@ -3,6 +3,13 @@
 
 import type { Task } from '../kernel/sched/task.js';
 import type { AddressSpace, FileRaState, Vma } from '../mm/mm_types.js';
+import type { BioVec } from '../block/blk_types.js';
+
+/**
+ * EIOCBQUEUED (include/linux/errno.h, kernel-internal): an async kiocb's ->read_iter/->write_iter
+ * queued the I/O and will report the result through ki_complete.
+ */
+export const EIOCBQUEUED = 529;
 
 /** A run of file blocks mapped to device blocks (struct ext4_extent, or identity for a bdev). */
 export interface MappedExtent {
@@ -78,12 +85,26 @@ export interface Kiocb {
   /** IOCB_DIRECT etc. mirrored from the file's flags. */
   readonly direct: boolean;
   readonly task: Task;
+  /** IOCB_NOWAIT: return -EAGAIN instead of sleeping (io_uring's first, inline attempt). */
+  readonly nowait?: boolean;
+  /** IOCB_HIPRI: completion is polled (io_uring IORING_SETUP_IOPOLL). */
+  readonly hipri?: boolean;
+  /**
+   * ki_complete: set for an async kiocb (!is_sync_kiocb). Its O_DIRECT I/O returns -EIOCBQUEUED
+   * at once and this is called with the result from the last bio's end_io (interrupt context).
+   */
+  readonly kiComplete?: (res: number) => void;
 }
 
 /** A user buffer as the kernel sees it (a user VA range, resolved to pages on copy). */
 export interface UserBuffer {
   readonly va: number;
   readonly lenBytes: number;
+  /**
+   * ITER_BVEC: the pages behind `va`, pinned once at registration (io_uring fixed buffers), so
+   * O_DIRECT builds its bios from them without pinning user pages per I/O.
+   */
+  readonly pinned?: readonly BioVec[];
 }
 
 /**

@@ -460,20 +460,61 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       const fsRef: { fs?: Ext4Fs } = {};
       fs = new Ext4Fs(k, dev, d.mount, capacityBytes, ext4FileOperations(k, () => fsRef.fs!), rng.fork());
       fsRef.fs = fs;
-      k.vfs.mounts.push(fs);
+      k.vfs.mount(fs);
       k.wb.startFlusher(dev, (comm, body) => m.spawn(comm, true, body, undefined));
     }
     m.devices.push({ name: d.name, q, hw, scheduler: d.scheduler, fs });
   }
+  // The root filesystem: a device mounted at / has it; else the first mounted filesystem is also
+  // bind-mounted at /, so /tmp/testfile and /root/x work as on any Linux machine.
+  // SIMPLIFICATION: a real machine has a root partition of its own; here / shares the first
+  // filesystem (a file at /x is the file <first mount>/x).
+  const first = m.devices.find((d) => d.fs !== undefined)?.fs;
+  if (first && !k.vfs.isMountPoint('/')) k.vfs.bindMount(first, '/');
   return m;
 }
 
-/** fio's layout phase: create the jobs' files (cold: nothing of them in the page cache). */
-export function layoutJobFiles(m: Machine, jobs: readonly JobSpec[]): void {
+/** What fio's layout phase did for one job's files (fio prints "Laying out IO file"). */
+export interface LaidOutFiles {
+  readonly job: string;
+  readonly files: number;
+  readonly bytes: number;
+  /**
+   * prefilled: written before the run (a job reads them, or overwrite=1); preallocated: blocks
+   * reserved (fallocate), sparse: only the size set (fallocate=none).
+   */
+  readonly how: 'prefilled' | 'preallocated' | 'sparse';
+}
+
+/**
+ * fio's layout phase: create the jobs' files before the run (cold: nothing of them in the page
+ * cache). fio writes a file a job will read; kiotrace puts it on the simulated disk at boot instead,
+ * costing no simulated time. Raw devices need nothing, and create_on_open leaves it to the job.
+ */
+export function layoutJobFiles(m: Machine, jobs: readonly JobSpec[]): LaidOutFiles[] {
+  const laidOut: LaidOutFiles[] = [];
   for (const j of jobs) {
-    if (j.filename.startsWith('/dev/')) continue;
-    const fs = m.k.vfs.fsFor(j.filename);
-    if (!fs) throw new Error(`${j.filename}: not on a mounted filesystem`);
-    fs.createFile(j.filename, j.size);
+    if (j.createOnOpen) continue;
+    const reads = j.rw !== 'write' && j.rw !== 'randwrite';
+    const how: LaidOutFiles['how'] = reads || j.overwrite ? 'prefilled' : j.fallocate === 'none' || j.fallocate === 'truncate' ? 'sparse' : 'preallocated';
+    let files = 0;
+    let bytes = 0;
+    for (const path of j.files) {
+      if (path.startsWith('/dev/')) continue;
+      const r = m.k.vfs.resolve(path);
+      if (!r) throw new Error(`${path}: not on a mounted filesystem`);
+      if (r.fs.inodes.has(r.fsPath)) continue; // the first job naming a file creates it
+      if (how === 'sparse') {
+        r.fs.createSparseFile(r.fsPath, j.fileSizeBytes, path);
+      } else {
+        const inode = r.fs.createFile(r.fsPath, j.fileSizeBytes, path);
+        // fallocate=keep (FALLOC_FL_KEEP_SIZE): blocks reserved past an unchanged size of 0
+        if (how === 'preallocated' && j.fallocate === 'keep') inode.sizeBytes = 0;
+      }
+      files++;
+      bytes += j.fileSizeBytes;
+    }
+    if (files > 0) laidOut.push({ job: j.name, files, bytes, how });
   }
+  return laidOut;
 }

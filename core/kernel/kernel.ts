@@ -12,6 +12,8 @@ import type { MemoryManager } from '../mm/page_alloc.js';
 import type { Vfs } from '../fs/namei.js';
 import type { RequestQueue } from '../block/blk-mq.js';
 import type { Writeback } from '../mm/page-writeback.js';
+import type { AioState } from '../fs/aio.js';
+import type { IoUringState } from '../io_uring/io_uring.js';
 
 /** Counters the run report prints (the /proc/vmstat and /proc/stat subset kiotrace keeps). */
 export interface VmStat {
@@ -26,6 +28,8 @@ export interface VmStat {
   pgdirtied: number;
   pgwriteback: number;
   syscalls: number;
+  /** Data bytes copied between user and kernel memory (copy_to_user/copy_from_user of read/write). */
+  userCopyBytes: number;
 }
 
 /** Address space layout of simulated kernel objects (what kprobe args and pointers read). */
@@ -45,7 +49,10 @@ export class Kernel {
     pgdirtied: 0,
     pgwriteback: 0,
     syscalls: 0,
+    userCopyBytes: 0,
   };
+  /** Async I/O state (fs/aio.c contexts, io_uring rings), created by core/fs/aio.ts and core/io_uring on first use. */
+  asyncIo: { aio?: AioState; ioUring?: IoUringState } = {};
   readonly tp: Tracepoints;
   readonly fn: FuncProbes;
   sched!: Scheduler;

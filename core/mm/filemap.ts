@@ -2,6 +2,8 @@
 // locking and waiting (folio_wait_locked, folio_end_read), buffered writes
 // (generic_perform_write), and readahead I/O submission (read_pages -> ->readahead, as
 // fs/mpage.c builds bios from contiguous blocks).
+// IOCB_NOWAIT (io_uring's inline attempt): a miss still starts readahead, then returns -EAGAIN
+// instead of sleeping on the locked folio (filemap_update_page's folio_trylock failing).
 // SIMPLIFICATION: a buffered read runs under a block plug for the whole call, so readahead bios
 // reach the driver when the reader sleeps on the folio (schedule() flushes the plug, as
 // sched_submit_work does) or when the read returns; Linux's read_pages finishes its own plug.
@@ -19,7 +21,7 @@ import { userRangeMapped } from './memory.js';
 import type { HitContext } from '../trace/probe.js';
 import { SimBug } from '../sim/errors.js';
 import { accountFolioDirtied } from './page-writeback.js';
-import { EFAULT, EIO, ENOMEM } from '../uapi/errno.js';
+import { EAGAIN, EFAULT, EIO, ENOMEM } from '../uapi/errno.js';
 
 
 /** filemap_add_folio: a new, locked folio in the page cache and on the LRU. */
@@ -274,6 +276,11 @@ export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator
     }
     f.refs++; // folio_get: reclaim must not take it while we sleep
     if (f.flags & PG.readahead) yield* pageCacheAsyncRa(k, task, file, f, lastIndex - index + 1);
+    if (!(f.flags & PG.uptodate) && iocb.nowait) {
+      f.refs--;
+      err = -EAGAIN;
+      break;
+    }
     if (!(f.flags & PG.uptodate)) yield* folioWaitLocked(k, task, f);
     f.refs--;
     if (!(f.flags & PG.uptodate)) {
@@ -299,6 +306,7 @@ export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator
       cur = mapping.pages.get(curIndex);
     }
     yield copyNs(n);
+    k.stat.userCopyBytes += n; // copy_to_user
     pos += n;
     copied += n;
   }
@@ -318,6 +326,8 @@ export function* genericPerformWrite(k: Kernel, iocb: Kiocb, buf: UserBuffer): G
   const task = iocb.task;
   const inode = iocb.file.inode;
   const mapping = inode.mapping;
+  // ext4_buffered_write_iter refuses IOCB_NOWAIT (-EOPNOTSUPP, which io_uring turns into a punt)
+  if (iocb.nowait) return -EAGAIN;
   if (!userRangeMapped(task, buf.va, buf.lenBytes)) return -EFAULT;
   let pos = iocb.posBytes;
   const end = pos + buf.lenBytes;
@@ -352,6 +362,7 @@ export function* genericPerformWrite(k: Kernel, iocb: Kiocb, buf: UserBuffer): G
       }
     }
     yield copyNs(len);
+    k.stat.userCopyBytes += len; // copy_from_user
     yield MARK_DIRTY_NS;
     k.mm.markAccessed(f);
     folioMarkDirty(k, k.sched.cpu(task.cpu), iocb.ioId, f);

@@ -53,7 +53,14 @@ export const SYSCALL_NR = {
   pwrite64: 18,
   fsync: 74,
   fdatasync: 75,
+  io_setup: 206,
+  io_destroy: 207,
+  io_getevents: 208,
+  io_submit: 209,
   openat: 257,
+  io_uring_setup: 425,
+  io_uring_enter: 426,
+  io_uring_register: 427,
 } as const;
 export type SyscallName = keyof typeof SYSCALL_NR;
 
@@ -641,6 +648,74 @@ function kiotrace(reg: ProbeRegistry) {
   };
 }
 
+/** What io_uring tracepoints read from a request (struct io_kiocb). */
+export interface TracedIoReq {
+  readonly kaddr: number;
+  readonly ctxKaddr: number;
+  readonly userData: number;
+  readonly opcode: number;
+  readonly opStr: string;
+  /** req->flags (REQ_F_*). */
+  readonly reqFlags: number;
+}
+
+function ioUring(reg: ProbeRegistry) {
+  return {
+    io_uring_create: tp<[fd: number, ctx: number, sqEntries: number, cqEntries: number, flags: number]>(
+      reg,
+      'io_uring:io_uring_create',
+      (_h, fd, ctx, sqEntries, cqEntries, flags) => ({ fd, ctx, sq_entries: sqEntries, cq_entries: cqEntries, flags }),
+    ),
+    io_uring_register: tp<[ctx: number, opcode: number, nrFiles: number, nrBufs: number, ret: number]>(
+      reg,
+      'io_uring:io_uring_register',
+      (_h, ctx, opcode, nrFiles, nrBufs, ret) => ({ ctx, opcode, nr_files: nrFiles, nr_bufs: nrBufs, ret }),
+    ),
+    io_uring_file_get: tp<[req: TracedIoReq, fd: number]>(reg, 'io_uring:io_uring_file_get', (_h, req, fd) => ({
+      ctx: req.ctxKaddr,
+      req: req.kaddr,
+      user_data: req.userData,
+      fd,
+    })),
+    io_uring_submit_req: tp<[req: TracedIoReq, sqThread: boolean]>(reg, 'io_uring:io_uring_submit_req', (_h, req, sqThread) => ({
+      ctx: req.ctxKaddr,
+      req: req.kaddr,
+      user_data: req.userData,
+      opcode: req.opcode,
+      flags: req.reqFlags,
+      sq_thread: sqThread ? 1 : 0,
+      op_str: req.opStr,
+    })),
+    io_uring_queue_async_work: tp<[req: TracedIoReq, work: number, hashed: boolean]>(reg, 'io_uring:io_uring_queue_async_work', (_h, req, work, hashed) => ({
+      ctx: req.ctxKaddr,
+      req: req.kaddr,
+      user_data: req.userData,
+      opcode: req.opcode,
+      flags: req.reqFlags,
+      work,
+      rw: hashed ? 1 : 0,
+      op_str: req.opStr,
+    })),
+    io_uring_complete: tp<[req: TracedIoReq, res: number, cflags: number]>(reg, 'io_uring:io_uring_complete', (_h, req, res, cflags) => ({
+      ctx: req.ctxKaddr,
+      req: req.kaddr,
+      user_data: req.userData,
+      res,
+      cflags,
+      extra1: 0,
+      extra2: 0,
+    })),
+    io_uring_cqe_overflow: tp<[req: TracedIoReq, res: number, cflags: number, ocqe: number]>(reg, 'io_uring:io_uring_cqe_overflow', (_h, req, res, cflags, ocqe) => ({
+      ctx: req.ctxKaddr,
+      user_data: req.userData,
+      res,
+      cflags,
+      ocqe,
+    })),
+    io_uring_cqring_wait: tp<[ctx: number, minEvents: number]>(reg, 'io_uring:io_uring_cqring_wait', (_h, ctx, minEvents) => ({ ctx, min_events: minEvents })),
+  };
+}
+
 function raw(reg: ProbeRegistry) {
   return {
     sys_enter: tp<[id: number, args: readonly number[]]>(reg, 'raw_syscalls:sys_enter', (_h, id, args) => ({
@@ -726,6 +801,12 @@ function funcs(reg: ProbeRegistry) {
       [p('struct device *', 'dev'), p('struct scatterlist *', 'sg'), p('int', 'nents'), p('enum dma_data_direction', 'dir')],
       'int',
     ),
+    io_submit_one: fn<[ctx: object, userIocb: number, compat: number]>(
+      'io_submit_one',
+      [p('struct kioctx *', 'ctx'), p('const struct iocb *', 'user_iocb'), p('bool', 'compat')],
+      'int',
+    ),
+    aio_complete_rw: fn<[kiocb: object, res: number]>('aio_complete_rw', [p('struct kiocb *', 'kiocb'), p('long', 'res')], 'void'),
     do_nanosleep: fn<[t: number, mode: number]>('do_nanosleep', [p('struct hrtimer_sleeper *', 't'), p('enum hrtimer_mode', 'mode')], 'int'),
     try_to_wake_up: fn<[p: Task, state: number, wakeFlags: number]>(
       'try_to_wake_up',
@@ -739,7 +820,7 @@ function funcs(reg: ProbeRegistry) {
 export function createProbeSites(reg: ProbeRegistry) {
   const sys = syscallEvents(reg);
   return {
-    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...filemap(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...raw(reg) },
+    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...filemap(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...ioUring(reg), ...raw(reg) },
     sysEnter: sys.enter,
     sysExit: sys.exit,
     fn: funcs(reg),

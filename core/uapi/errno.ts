@@ -1,26 +1,38 @@
-// Models: include/uapi/asm-generic/errno-base.h: the errno values the simulated kernel returns
-// (negated, as kernel functions return them).
+// Models: include/uapi/asm-generic/errno-base.h and errno.h: the errno values the simulated
+// kernel returns (negated, as kernel functions return them).
 
 export const ENOENT = 2;
+export const EINTR = 4;
 export const EIO = 5;
+export const ENXIO = 6;
 export const EBADF = 9;
+export const EAGAIN = 11;
 export const ENOMEM = 12;
 export const EACCES = 13;
 export const EFAULT = 14;
+export const EBUSY = 16;
 export const EISDIR = 21;
 export const EINVAL = 22;
 export const ENOSPC = 28;
+export const ETIME = 62;
+export const EOPNOTSUPP = 95;
 
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [ENOENT]: 'ENOENT',
+  [EINTR]: 'EINTR',
   [EIO]: 'EIO',
+  [ENXIO]: 'ENXIO',
   [EBADF]: 'EBADF',
+  [EAGAIN]: 'EAGAIN',
   [ENOMEM]: 'ENOMEM',
   [EACCES]: 'EACCES',
   [EFAULT]: 'EFAULT',
+  [EBUSY]: 'EBUSY',
   [EISDIR]: 'EISDIR',
   [EINVAL]: 'EINVAL',
   [ENOSPC]: 'ENOSPC',
+  [ETIME]: 'ETIME',
+  [EOPNOTSUPP]: 'EOPNOTSUPP',
 };
 
 /** The symbolic name of an errno (positive or negated), as strace prints it. */

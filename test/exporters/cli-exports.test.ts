@@ -278,7 +278,7 @@ test('OTEL_SDK_DISABLED=true: no spans are built or sent, one line says so, Perf
       'perfetto: run.pftrace: 59 events, 2915 bytes (open it at https://ui.perfetto.dev)\n',
   );
   assert.deepEqual(readdirSync(dir), ['run.pftrace']);
-  assert.match(r.stdout, /^scenario blocking-read: seed=1/);
+  assert.match(r.stdout, /^scenario blocking-read: seed=1/m);
 });
 
 // ---- 4. output files --------------------------------------------------------------------------
@@ -322,7 +322,7 @@ test('a full disk (/dev/full) costs that output only: one clear line, exit 1, th
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `ERROR: --perfetto /dev/full: No space left on device (disk full)\njaeger: ${jaeger}: 5 traces, 20 spans\n`);
   assert.equal(readJaeger(jaeger).data.length, 5);
-  assert.match(r.stdout, /^scenario blocking-read: seed=1/);
+  assert.match(r.stdout, /^scenario blocking-read: seed=1/m);
 
   const pftrace = join(dir, 't.pftrace');
   const r2 = kiotrace(['run', 'blocking-read', '--jaeger', '/dev/full', '--perfetto', pftrace]);

@@ -116,7 +116,7 @@ function readSyscallTimes(): { enter: number; exit: number } {
 test('--jaeger: Jaeger UI upload format, one trace per I/O, parents by CHILD_OF, µs times with the exact ns in a tag', () => {
   const out = blockingReadFiles();
   assert.equal(out.stderr, `jaeger: ${out.jaeger}: 5 traces, 20 spans\notlp-file: ${out.otlp}: 20 spans\n`);
-  assert.match(out.stdout, /^scenario blocking-read: seed=1, duration=20ms/);
+  assert.match(out.stdout, /^scenario blocking-read: seed=1, duration=20ms/m);
   assert.deepEqual(readdirSync(out.dir).sort(), ['trace.json', 'trace.otlp.json'], 'no partial files left behind');
 
   const file = readJaeger(out.jaeger);
@@ -289,7 +289,7 @@ test('failing syscalls: ERROR spans, error=true in Jaeger, status 2 in OTLP', ()
   // O_DIRECT needs 512-byte alignment: every 1000-byte pread64 fails with EINVAL
   writeFileSync(scenarioFile, JSON.stringify({ name: 'einval', duration: '1ms', jobs: [{ name: 'd', filename: '/mnt/nvme/x', bs: '1000', size: '4000', direct: 1 }] }));
   const out = runToFiles(scenarioFile);
-  assert.match(out.stdout, /errors: 4 syscalls failed \(first: EINVAL\)/);
+  assert.match(out.stdout, /\n {5}errors    : total=4, first_error=22\/<EINVAL>\n[^]*\n  d: pid=\d+, filename=[^\n]*, 4 syscalls failed \(first: EINVAL\)\n/);
   const spans = readJaeger(out.jaeger).data.flatMap((t) => t.spans);
   const failed = spans.filter((s) => tagValue(s.tags, 'error') !== undefined);
   assert.deepEqual(

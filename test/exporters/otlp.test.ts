@@ -125,7 +125,7 @@ test('an endpoint that is down: the run completes, one line says what was lost a
   rx.server.close();
   const r = await runCli(['run', 'blocking-read', '--otlp', rx.url], { OTEL_EXPORTER_OTLP_TIMEOUT: '1500' });
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /^scenario blocking-read: seed=1/);
+  assert.match(r.stdout, /^scenario blocking-read: seed=1/m);
   assert.equal(r.stderr, `otlp: 20 of 20 spans were not delivered to ${rx.url}: connect ECONNREFUSED ${rx.url.slice('http://'.length).replace('/v1/traces', '')}\n`);
 });
 
@@ -212,7 +212,7 @@ test('an endpoint that is down is told on stderr while the run goes on, then cou
   assert.equal(firstLine.stdoutThen, '', 'the run had not printed its summary yet');
   assert.ok(firstLine.running, 'the run was still going');
   assert.equal(await exited, 1);
-  assert.match(stdout, /^scenario default: seed=1/);
+  assert.match(stdout, /^scenario default: seed=1/m);
   const lines = stderr.trimEnd().split('\n');
   assert.equal(lines.length, 2, stderr);
   assert.match(lines[1]!, new RegExp(`^otlp: \\d+ of \\d+ spans were not delivered to ${rx.url.replace(/[.]/g, '\\.')}: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}; `));

@@ -28,7 +28,7 @@ function rng(seed: number): () => number {
 const FLAGS = [
   'run', 'top', '-e', '-c', '-f', '-o', '-q', '-v', '-l', '-lv', '-vl', '-h', '-V', '--', '-', '--seed', '--duration',
   '--json', '--steps', '--steps=2', '--speed', '--perfetto', '--jaeger', '--otlp', '--otlp-file', '--sample', '--epoch',
-  '--dry-run', '--unsafe', '--tui', '--list', '--verbose', '--help', '--version', '--sed', '--durations', '--x=1',
+  '--output-format', '--output-format=json+', '--dry-run', '--unsafe', '--tui', '--list', '--verbose', '--help', '--version', '--sed', '--durations', '--x=1',
 ];
 const VALUES = [
   '', ' ', '0', '1', '-1', '2', '1e3', '1e400', 'NaN', 'Infinity', '0.5', '.5', '5.', '1.5.2', '9007199254740993',
@@ -57,6 +57,8 @@ function checkCommand(cmd: Command, argv: readonly string[]): void {
   }
   if (cmd.kind === 'top') assert.ok(cmd.speed === 0 || (cmd.speed > 0 && Number.isFinite(cmd.speed)), `speed ${cmd.speed}: ${where}`);
   if (cmd.kind === 'run') {
+    assert.ok(['normal', 'json', 'json+'].includes(cmd.outputFormat), `output format ${cmd.outputFormat}: ${where}`);
+    if (cmd.json) assert.equal(cmd.outputFormat, 'normal', where);
     const r = cmd.exports.sampleRatio;
     if (r !== undefined) assert.ok(r > 0 && r <= 1, `sample ${r}: ${where}`);
     for (const path of [cmd.exports.perfetto, cmd.exports.jaeger, cmd.exports.otlpFile]) if (path !== undefined) assert.notEqual(path, '', where);

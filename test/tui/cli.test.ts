@@ -23,8 +23,9 @@ function kiotrace(...args: string[]): Outcome {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--json] [--steps[=N]] [--perfetto FILE]
-                    [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R] [--epoch NS]
+const USAGE = `usage: kiotrace run [SCENARIO] [--seed N] [--duration T] [--output-format F] [--json] [--steps[=N]]
+                    [--perfetto FILE] [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]] [--sample R]
+                    [--epoch NS]
        kiotrace top [SCENARIO] [--seed N] [--duration T] [--speed X]
        kiotrace -e PROGRAM | FILE.bt [-c SCENARIO] [-f text|json] [-o FILE]
        kiotrace -l [PATTERN] | -lv [PATTERN]
@@ -48,15 +49,19 @@ test('--help prints the help on stdout and exits 0', () => {
   const expected = `kiotrace: a deterministic simulator of the Linux kernel I/O stack, traced like a real kernel
 
 usage:
-  kiotrace run [SCENARIO] [--seed N] [--duration T] [--json]
-      Run a scenario and print a fio-like summary with kernel counters.
+  kiotrace run [SCENARIO] [--seed N] [--duration T] [--output-format F] [--json]
+      Run a scenario and print fio's report of it, then kernel counters.
       SCENARIO        a scenario name from traces/scenarios (default: default)
                       or the path of a scenario .json file
       --seed N        seed of the machine's random generator (default: 1);
                       the same seed and scenario give the same run
       --duration T    simulated time to run: 500ms, 2s, 100us, 1m (a bare number
                       is seconds; default: the scenario's "duration")
-      --json          print the run report as JSON instead of the summary
+      --output-format F
+                      normal (default): fio 3.36's text report; json: fio's
+                      JSON (kiotrace's own figures under the "kiotrace" key);
+                      json+: JSON with each latency histogram's bins
+      --json          print kiotrace's own run report as JSON instead
       --steps[=N]     after the summary, show the first N data I/Os (default 1)
                       probe hit by probe hit: a read() from syscall to return,
                       a page fault's chain VA -> VPN -> block -> sector -> PFN

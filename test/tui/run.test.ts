@@ -31,12 +31,16 @@ test('kiotrace run blocking-read --json reports one 4 KiB read with its latency'
   assert.equal(report.counters.irqs, 1);
 });
 
-test('kiotrace run default prints a fio-like summary per job and kernel counters; same seed, same bytes', () => {
+test("kiotrace run default prints fio's report per job, then kernel counters; same seed, same bytes", () => {
   const a = run('run', 'default', '--duration', '100ms', '--seed', '3');
   assert.equal(a.status, 0, a.stderr);
-  for (const job of ['seq-reader', 'rand-direct', 'mmap-reader', 'fsync-writer']) assert.match(a.stdout, new RegExp(`^${job}: \\(groupid=0, jobs=1\\): err= 0`, 'm'));
+  const version = (JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  assert.ok(a.stdout.includes(`\nfio-3.36-kiotrace-${version}\nStarting 4 processes\n\n`));
+  for (const job of ['seq-reader', 'rand-direct', 'mmap-reader', 'fsync-writer']) assert.match(a.stdout, new RegExp(`^${job}: \\(groupid=0, jobs=1\\): err= 0: pid=\\d+: Thu Jan  1 00:00:00 1970$`, 'm'));
   assert.match(a.stdout, /read: IOPS=[\d.]+k?, BW=/);
-  assert.match(a.stdout, /clat percentiles \((n|u|m)sec\): p50=[\d.]+k?, p99=[\d.]+k?, p99\.9=[\d.]+k?/);
+  assert.match(a.stdout, /\n {4}clat percentiles \((n|u|m)sec\):\n {5}\| {2}1\.00th=\[ *\d+\], {2}5\.00th=/);
+  assert.match(a.stdout, /\nRun status group 0 \(all jobs\):\n {3}READ: bw=/);
+  assert.match(a.stdout, /\nDisk stats \(read\/write\):\n {2}nvme0n1: ios=\d+\/\d+, sectors=\d+\/\d+, merge=\d+\/\d+, ticks=\d+\/\d+, in_queue=\d+, util=\d+\.\d\d%\n/);
   assert.match(a.stdout, /page cache: +hits=\d+, misses=\d+/);
   assert.match(a.stdout, /page faults: +minor=\d+, major=\d+/);
   assert.match(a.stdout, /scheduler: +context switches=\d+/);
@@ -167,6 +171,51 @@ test('--steps=N shows the first N data I/Os of any scenario; without it default 
   const json = run('run', 'blocking-read', '--json');
   assert.equal(json.status, 0, json.stderr);
   assert.equal((JSON.parse(json.stdout) as { scenario: string }).scenario, 'blocking-read');
+  // and so does fio's JSON
+  const fio = run('run', 'blocking-read', '--output-format=json');
+  assert.equal(fio.status, 0, fio.stderr);
+  assert.equal((JSON.parse(fio.stdout) as { kiotrace: { scenario: string } }).kiotrace.scenario, 'blocking-read');
+});
+
+test("kiotrace run --output-format=json prints fio's JSON of the run: one cold 4 KiB read", () => {
+  const r = run('run', 'blocking-read', '--output-format', 'json');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  const doc = JSON.parse(r.stdout) as {
+    'fio version': string;
+    jobs: Array<{ jobname: string; read: { io_bytes: number; total_ios: number; clat_ns: { N: number; min: number; percentile: Record<string, number> } } }>;
+    disk_util: Array<{ name: string; read_ios: number; read_sectors: number }>;
+  };
+  assert.match(doc['fio version'], /^fio-3\.36-kiotrace-\d/);
+  const job = doc.jobs[0]!;
+  assert.equal(job.jobname, 'cold-read');
+  assert.equal(job.read.io_bytes, 4096);
+  assert.equal(job.read.total_ios, 1);
+  assert.equal(job.read.clat_ns.N, 1);
+  assert.equal(job.read.clat_ns.percentile['50.000000'], job.read.clat_ns.min);
+  assert.ok(r.stdout.startsWith('{\n  "fio version" : "fio-3.36-kiotrace-'), 'printed as fio prints JSON');
+  // json+ is the same document here: the report carries no histogram bins yet
+  const plus = run('run', 'blocking-read', '--output-format=json+');
+  assert.equal(plus.status, 0, plus.stderr);
+  assert.equal(plus.stdout, r.stdout);
+});
+
+test('--output-format mistakes are usage errors (exit 2)', () => {
+  const cases: ReadonlyArray<[string[], string]> = [
+    [['run', '--output-format=xml'], 'kiotrace: --output-format: unknown format "xml" (expected normal, json or json+)'],
+    [['run', '--output-format=terse'], 'kiotrace: --output-format: "terse" is not supported; use one of normal, json or json+'],
+    [['run', '--output-format=normal,json'], 'kiotrace: --output-format: "normal,json" is not supported; use one of normal, json or json+'],
+    [['run', '--output-format'], 'kiotrace: --output-format needs a value: normal, json or json+'],
+    [['run', '--output-format=json', '--json'], "kiotrace: --json prints kiotrace's own report; it cannot be combined with --output-format=json"],
+    [['run', '--output-format=json', '--steps'], 'kiotrace: --steps prints text after the summary; leave out --output-format=json'],
+    [['top', '--output-format=json'], 'kiotrace: --output-format only works with run (e.g. kiotrace run default --output-format=json); a program takes -f text|json'],
+  ];
+  for (const [args, first] of cases) {
+    const r = run(...args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.equal(r.stderr.split('\n')[0], first);
+    assert.equal(r.stdout, '');
+  }
 });
 
 test('--steps mistakes are usage errors (exit 2)', () => {

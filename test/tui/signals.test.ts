@@ -110,7 +110,7 @@ test('SIGINT during run --perfetto: a valid trace under its name, no partial fil
   assert.deepEqual(issues.filter((i) => i.severity === 'error'), []);
   assert.ok(summary.slicesBegun > 0);
   assert.equal(summary.slicesBegun, summary.slicesEnded, "every slice ended, including I/Os in flight at the stop");
-  assert.match(r.stdout, /^kiotrace: interrupted by SIGINT at [\d.]+ (ns|µs|ms|s) of 3600 s simulated; the summary covers the time simulated so far\nscenario default: seed=1, duration=\d+ns/);
+  assert.match(r.stdout, /^kiotrace: interrupted by SIGINT at [\d.]+ (ns|µs|ms|s) of 3600 s simulated; the summary covers the time simulated so far\nseq-reader: \(g=0\)[^]*\nscenario default: seed=1, duration=\d+ns/);
   assert.match(r.stderr, /^kiotrace: SIGINT: stopping[^\n]*\nperfetto: F\.pftrace: \d+ events, \d+ bytes/);
 });
 
@@ -132,7 +132,7 @@ test('a signal while the run is being set up ends it as a normal end at 0 ns: su
   const dir = mkdtempSync(join(tmp, 'setup-'));
   const r = signalledDuringSetup(['run', 'default', '--duration', '3600s', '--jaeger', 'F.json'], 'SIGTERM', dir);
   assert.deepEqual({ code: r.code, signal: r.signal }, { code: 143, signal: null });
-  assert.match(r.stdout, /^kiotrace: interrupted by SIGTERM at 0 ns of 3600 s simulated; the summary covers the time simulated so far\nscenario default: seed=1, duration=0ns, events=0\n/);
+  assert.match(r.stdout, /^kiotrace: interrupted by SIGTERM at 0 ns of 3600 s simulated; the summary covers the time simulated so far\nseq-reader: \(g=0\)[^]*\nscenario default: seed=1, duration=0ns, events=0\n/);
   assert.equal(r.stderr, 'kiotrace: SIGTERM: stopping at the current simulated time and keeping the results (again to quit at once)\njaeger: F.json: 0 traces, 0 spans\n');
   assert.deepEqual(JSON.parse(readFileSync(join(dir, 'F.json'), 'utf8')), { data: [] });
 });

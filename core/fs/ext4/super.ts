@@ -137,17 +137,34 @@ export class Ext4Fs {
     this.aops = { mapBlocks: (inode, lblk, len, create) => this.mapBlocks(inode as Ext4Inode, lblk, len, create) };
   }
 
-  /** Creates a regular file of `sizeBytes`, fully allocated (as fio lays out its files). */
-  createFile(path: string, sizeBytes: number): Ext4Inode {
+  /**
+   * Creates a regular file of `sizeBytes` at `path` (under this filesystem's own mount point),
+   * fully allocated (as fio lays out its files). `shownPath` is the name it was created by (through
+   * a bind mount it differs), which traces show.
+   */
+  createFile(path: string, sizeBytes: number, shownPath = path): Ext4Inode {
     const existing = this.inodes.get(path);
     if (existing) return existing;
-    const inode = new Ext4Inode(this.k.kaddr(), this.nextIno++, this.dev, this.dev, S_IFREG | 0o644, sizeBytes, EXT4_BLOCK_SIZE, this.aops, this.fops, path, this.k.kaddr());
-    this.inodes.set(path, inode);
+    const inode = this.newInode(path, sizeBytes, shownPath);
     const blocks = Math.ceil(sizeBytes / EXT4_BLOCK_SIZE);
     // Orlov-like: spread new files over flex groups, pick one from the seeded PRNG
     const group = this.rng.int(this.groupNext.length);
     // the scenario validator checks that files fit, so a short allocation is our bug
     if (this.allocate(inode, 0, blocks, group) < blocks) throw new SimBug(`${path}: does not fit on ${this.mountPoint}`);
+    return inode;
+  }
+
+  /**
+   * Creates a sparse file: `sizeBytes` long with no blocks (ftruncate of a new file); writes
+   * allocate as they go, reads of holes return zeros without I/O.
+   */
+  createSparseFile(path: string, sizeBytes: number, shownPath = path): Ext4Inode {
+    return this.inodes.get(path) ?? this.newInode(path, sizeBytes, shownPath);
+  }
+
+  private newInode(path: string, sizeBytes: number, shownPath: string): Ext4Inode {
+    const inode = new Ext4Inode(this.k.kaddr(), this.nextIno++, this.dev, this.dev, S_IFREG | 0o644, sizeBytes, EXT4_BLOCK_SIZE, this.aops, this.fops, shownPath, this.k.kaddr());
+    this.inodes.set(path, inode);
     return inode;
   }
 

@@ -1,9 +1,16 @@
-// Models: fs/iomap/direct-io.c (__iomap_dio_rw) for synchronous O_DIRECT: alignment checks,
-// writing back and invalidating cached pages of the range, pinning the user pages, one bio per
-// mapped extent built straight from them, and sleeping until every bio has completed.
+// Models: fs/iomap/direct-io.c (__iomap_dio_rw) for O_DIRECT: alignment checks, writing back and
+// invalidating cached pages of the range, pinning the user pages, one bio per mapped extent built
+// straight from them; a sync kiocb sleeps until every bio has completed, an async one (aio,
+// io_uring) returns -EIOCBQUEUED and the last bio's end_io calls ki_complete (iomap_dio_bio_end_io).
+// SIMPLIFICATION: an async write's completion (i_size update) runs in the end_io's interrupt
+// context; Linux defers async write completions to the s_dio_done_wq workqueue.
+// SIMPLIFICATION: an async O_DSYNC write that extends the file completes without the journal
+// commit Linux runs from the completion workqueue (generic_write_sync); its data is FUA.
+// SIMPLIFICATION: an IOCB_NOWAIT bio still sleeps for a tag when the queue has none; Linux fails it
+// with BLK_STS_AGAIN (REQ_NOWAIT) and io_uring reissues it from io-wq.
 
 import type { Kernel } from '../../kernel/kernel.js';
-import type { Kiocb, UserBuffer } from '../types.js';
+import { O, type Kiocb, type UserBuffer, EIOCBQUEUED } from '../types.js';
 import { TaskState } from '../../kernel/sched/task.js';
 import { bioAlloc, blkFinishPlug, blkStartPlug, ioSchedule, submitBio } from '../../block/blk-core.js';
 import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../../block/blk_types.js';
@@ -11,10 +18,11 @@ import { gupBioVecs } from '../../mm/memory.js';
 import { mapBlocksTraced } from '../../mm/filemap.js';
 import { PAGE_SIZE, PG } from '../../mm/mm_types.js';
 import { copyNs } from '../../hw/cpu.js';
-import { EFAULT, EINVAL, EIO } from '../../uapi/errno.js';
+import { EAGAIN, EFAULT, EINVAL, EIO } from '../../uapi/errno.js';
 
 
 interface Dio {
+  /** Bios in flight plus the submitter's own reference (dropped when submission is done). */
   remaining: number;
   error: number;
   waiterDone: boolean;
@@ -34,12 +42,14 @@ export function* iomapDioRw(k: Kernel, iocb: Kiocb, buf: UserBuffer, write: bool
     len = Math.min(len, inode.sizeBytes - iocb.posBytes);
   }
   if (len === 0) return 0;
-  const vecs = gupBioVecs(task.mm!, buf.va, len);
-  if (!vecs) return -EFAULT;
-  const pinNs = copyNs(vecs.length * 64); // pin_user_pages bookkeeping, charged with the flush below
-  // kiocb_write_and_wait / kiocb_invalidate_pages: cached pages of the range must not go stale
   const first = Math.floor(iocb.posBytes / PAGE_SIZE);
   const last = Math.floor((iocb.posBytes + len - 1) / PAGE_SIZE);
+  if (iocb.nowait && !dioCanProceedNowait(inode, iocb.posBytes, len, first, last, write)) return -EAGAIN;
+  // a registered (fixed) buffer was pinned at registration: no per-I/O pinning
+  const vecs = buf.pinned ? sliceVecs(buf.pinned, len) : gupBioVecs(task.mm!, buf.va, len);
+  if (!vecs) return -EFAULT;
+  const pinNs = buf.pinned ? 0 : copyNs(vecs.length * 64); // pin_user_pages bookkeeping, charged with the flush below
+  // kiocb_write_and_wait / kiocb_invalidate_pages: cached pages of the range must not go stale
   if (inode.mapping.pages.size > 0) {
     let cached = false;
     for (let i = first; i <= last && !cached; i++) cached = inode.mapping.pages.has(i);
@@ -56,16 +66,29 @@ export function* iomapDioRw(k: Kernel, iocb: Kiocb, buf: UserBuffer, write: bool
       }
     }
   }
-  const dio: Dio = { remaining: 0, error: 0, waiterDone: false };
+  const dio: Dio = { remaining: 1, error: 0, waiterDone: false };
+  const complete = iocb.kiComplete;
+  /** iomap_dio_complete for an async kiocb: size update, then ki_complete with the result. */
+  const asyncDone = (): void => {
+    if (write && dio.error === 0 && iocb.posBytes + len > inode.sizeBytes) {
+      inode.sizeBytes = iocb.posBytes + len;
+      inode.metadataDirty = true;
+    }
+    complete!(dio.error !== 0 ? dio.error : len);
+  };
   const endIo = (bio: Bio): void => {
     if (bio.status !== BlkStatus.OK) dio.error = -EIO;
     if (--dio.remaining === 0) {
       dio.waiterDone = true;
-      k.sched.wakeFromContext(task);
+      if (complete) asyncDone();
+      else k.sched.wakeFromContext(task);
     }
   };
   const op = write ? ReqOp.WRITE : ReqOp.READ;
-  const flags = write ? ReqFlag.SYNC | ReqFlag.IDLE : 0;
+  let flags = write ? ReqFlag.SYNC | ReqFlag.IDLE : 0;
+  // IOMAP_DIO_WRITE_THROUGH: an async O_DSYNC write is made durable by FUA instead of the fsync
+  // that ->write_iter runs after a synchronous one
+  if (write && complete && iocb.file.flags & O.DSYNC) flags |= ReqFlag.FUA;
   const sectorsPerBlock = inode.blockSizeBytes / 512;
   blkStartPlug(task);
   let done = 0;
@@ -104,6 +127,12 @@ export function* iomapDioRw(k: Kernel, iocb: Kiocb, buf: UserBuffer, write: bool
     done += chunk;
   }
   yield blkFinishPlug(k, task) + pinNs;
+  // the submitter drops its reference: bios that already ended could not finish the dio
+  if (--dio.remaining === 0) dio.waiterDone = true;
+  if (complete) {
+    if (dio.waiterDone) asyncDone();
+    return -EIOCBQUEUED;
+  }
   while (dio.remaining > 0 && !dio.waiterDone) {
     task.state = TaskState.UNINTERRUPTIBLE;
     yield* ioSchedule(k, task);
@@ -113,4 +142,37 @@ export function* iomapDioRw(k: Kernel, iocb: Kiocb, buf: UserBuffer, write: bool
     inode.metadataDirty = true;
   }
   return dio.error !== 0 ? dio.error : len;
+}
+
+/**
+ * The IOCB_NOWAIT checks before any blocking step: cached pages of the range would need writeback
+ * (filemap_range_needs_writeback), and a write must be a pure overwrite of allocated blocks inside
+ * i_size (ext4_dio_write_checks' ext4_overwrite_io), since allocation takes the journal.
+ */
+function dioCanProceedNowait(inode: Kiocb['file']['inode'], posBytes: number, len: number, first: number, last: number, write: boolean): boolean {
+  if (inode.mapping.pages.size > 0) for (let i = first; i <= last; i++) if (inode.mapping.pages.has(i)) return false;
+  if (!write) return true;
+  if (posBytes + len > inode.sizeBytes) return false;
+  const bs = inode.blockSizeBytes;
+  let lblk = Math.floor(posBytes / bs);
+  const end = Math.ceil((posBytes + len) / bs);
+  while (lblk < end) {
+    const ext = inode.aops.mapBlocks(inode, lblk, end - lblk, false);
+    if (!ext || ext.lblk + ext.len <= lblk) return false;
+    lblk = ext.lblk + ext.len;
+  }
+  return true;
+}
+
+/** The first `len` bytes of a registered buffer's pinned pages. */
+function sliceVecs(pinned: readonly BioVec[], len: number): BioVec[] {
+  const out: BioVec[] = [];
+  let need = len;
+  for (const v of pinned) {
+    if (need <= 0) break;
+    const take = Math.min(need, v.lenBytes);
+    out.push(take === v.lenBytes ? v : { pfn: v.pfn, offsetBytes: v.offsetBytes, lenBytes: take });
+    need -= take;
+  }
+  return out;
 }

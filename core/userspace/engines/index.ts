@@ -5,6 +5,8 @@ import type { IoEngineOps } from './engine.js';
 import { createPsyncEngine } from './psync.js';
 import { createSyncEngine } from './sync.js';
 import { createMmapEngine } from './mmap.js';
+import { libaioEngine } from './libaio.js';
+import { ioUringEngine } from './io_uring.js';
 
 /** Makes a fresh engine for one job (engines keep per-job state: maps, rings, file positions). */
 export type EngineFactory = () => IoEngineOps;
@@ -13,6 +15,9 @@ const registry = new Map<string, EngineFactory>([
   ['psync', createPsyncEngine],
   ['sync', createSyncEngine],
   ['mmap', createMmapEngine],
+  // the async engines keep their per-job state keyed on the job's EngineContext
+  ['libaio', () => libaioEngine],
+  ['io_uring', () => ioUringEngine],
 ]);
 
 /**
