@@ -1,6 +1,7 @@
 // Models: block/blk-mq.c, block/blk-mq-tag.c and block/blk-mq-sched.c: request queues with
 // hardware contexts, preallocated requests per tag, bio -> request, insertion into the elevator
-// (or direct issue with "none"), dispatch to the driver's ->queue_rq, and completion.
+// (or direct issue with "none"), dispatch to the driver's ->queue_rq, and completion, with the
+// disk's /proc/diskstats accounting (ios, merges, ticks: block/blk-core.c, block/genhd.c).
 // SIMPLIFICATION: one tag set per hardware context serves as both scheduler and driver tags;
 // the driver's queue depth bounds dispatch instead. Queue re-runs after completion happen in the
 // completing context (Linux defers them to kblockd).
@@ -77,19 +78,28 @@ export interface TagWaiter {
   granted: MqRequest | undefined;
 }
 
+/** The disk's counters (struct disk_stats, what /proc/diskstats prints). */
 export interface QueueStats {
   readIos: number;
   writeIos: number;
   readBytes: number;
   writeBytes: number;
   busyNs: number;
+  /** Bios merged into a request and requests merged into another (blk_account_io_merge_bio/_request: merges[]). */
+  readMerges: number;
+  writeMerges: number;
+  /** Allocation to completion of every finished request (blk_account_io_done: nsecs[]), in ns. */
+  readTicksNs: number;
+  writeTicksNs: number;
+  /** The same for flush requests (nsecs[STAT_FLUSH]); time_in_queue sums all four. */
+  flushTicksNs: number;
 }
 
 /** struct request_queue + struct gendisk: one block device's queue. */
 export class RequestQueue implements ElevatorHost {
   readonly hctxs: HwCtx[] = [];
   elevator: ElevatorMqOps | undefined;
-  readonly stats: QueueStats = { readIos: 0, writeIos: 0, readBytes: 0, writeBytes: 0, busyNs: 0 };
+  readonly stats: QueueStats = { readIos: 0, writeIos: 0, readBytes: 0, writeBytes: 0, busyNs: 0, readMerges: 0, writeMerges: 0, readTicksNs: 0, writeTicksNs: 0, flushTicksNs: 0 };
   private inFlightTotal = 0;
   private busySinceNs = 0;
   driver!: BlkMqOps;
@@ -161,6 +171,7 @@ export class RequestQueue implements ElevatorHost {
 
   mergeBio(rq: Request, bio: Bio, where: ElvMerge): void {
     applyBioMerge(rq, bio, where);
+    this.accountMerge(rq);
     const ctx = this.mergeCtx;
     if (where === ElvMerge.BACK_MERGE) {
       this.k.stat.bioBackMerges++;
@@ -179,12 +190,19 @@ export class RequestQueue implements ElevatorHost {
     const mrq = rq as MqRequest;
     const mnext = next as MqRequest;
     applyRequestMerge(mrq, mnext);
+    this.accountMerge(mrq);
     this.k.stat.requestMerges++;
     const ctx = this.mergeCtx;
     if (ctx && this.k.tp.block_rq_merge.enabled) this.k.tp.block_rq_merge.emit(ctx, mnext.ioId, mnext);
     // the absorbed request's accounting ends here (blk_account_io_merge_request), its tag is freed
     mnext.bios = [];
     this.freeRequest(mnext);
+  }
+
+  /** part_stat_inc(merges[op]): one more bio or request absorbed by `rq`. */
+  private accountMerge(rq: Request): void {
+    if (rq.op === ReqOp.READ) this.stats.readMerges++;
+    else if (rq.op === ReqOp.WRITE) this.stats.writeMerges++;
   }
 
   // ---- allocation ------------------------------------------------------------------------------
@@ -322,6 +340,7 @@ export class RequestQueue implements ElevatorHost {
   /** flush_end_io: the preflush is done; its data requests go to the driver. */
   private flushDone(frq: MqRequest, cpu: Cpu, cost: CpuCost): void {
     const hctx = frq.hctx;
+    this.stats.flushTicksNs += this.k.env.nowNs - frq.startTimeNs;
     hctx.inFlight--;
     if (--this.inFlightTotal === 0) this.stats.busyNs += this.k.env.nowNs - this.busySinceNs;
     const covered = this.flushRunning ?? [];
@@ -432,12 +451,15 @@ export class RequestQueue implements ElevatorHost {
       if (fn.ret.enabled) fn.exit(cpu, rq.ioId, 0);
       return;
     }
+    // blk_account_io_done: ticks run from allocation (rq->start_time_ns) to completion
     if (rq.op === ReqOp.READ) {
       this.stats.readIos++;
       this.stats.readBytes += bytes;
+      this.stats.readTicksNs += k.env.nowNs - rq.startTimeNs;
     } else if (rq.op === ReqOp.WRITE) {
       this.stats.writeIos++;
       this.stats.writeBytes += bytes;
+      this.stats.writeTicksNs += k.env.nowNs - rq.startTimeNs;
     }
     const bios = rq.bios;
     for (const bio of bios) {

@@ -8,7 +8,7 @@ import { AddressSpace, type Vma } from '../mm/mm_types.js';
 import { filemapRead, genericPerformWrite } from '../mm/filemap.js';
 import { iomapDioRw } from './iomap/direct-io.js';
 import { blkdevIssueFlush } from './jbd2/commit.js';
-import { S_IFBLK, type AddressSpaceOps, type File, type FileOperations, type Inode, type Kiocb, type UserBuffer } from './types.js';
+import { O, S_IFBLK, type AddressSpaceOps, type File, type FileOperations, type Inode, type Kiocb, type UserBuffer } from './types.js';
 import { ENOSPC } from '../uapi/errno.js';
 
 /** The bdev inode's block size: logical blocks of 4 KiB (the page size) for the page cache. */
@@ -23,6 +23,12 @@ export const bdevAops: AddressSpaceOps = {
 };
 
 export function blkdevFileOperations(k: Kernel): FileOperations {
+  /** blkdev_fsync: write back the range, then flush the device's volatile cache. */
+  function* blkdevFsync(file: File, task: Task, ioId: number, startBytes: number, endBytes: number): Generator<number, number, void> {
+    const err = yield* k.wb.writeAndWait(task, file, ioId, startBytes, endBytes);
+    if (err < 0) return err;
+    return yield* blkdevIssueFlush(k, task, file.inode.bdevDev, ioId);
+  }
   return {
     name: 'def_blk_fops',
     *readIter(iocb: Kiocb, buf: UserBuffer) {
@@ -30,13 +36,15 @@ export function blkdevFileOperations(k: Kernel): FileOperations {
     },
     *writeIter(iocb: Kiocb, buf: UserBuffer) {
       if (iocb.posBytes + buf.lenBytes > iocb.file.inode.sizeBytes) return -ENOSPC; // past the end of the device
-      return iocb.direct ? yield* iomapDioRw(k, iocb, buf, true) : yield* genericPerformWrite(k, iocb, buf);
+      const ret = iocb.direct ? yield* iomapDioRw(k, iocb, buf, true) : yield* genericPerformWrite(k, iocb, buf);
+      // blkdev_write_iter -> generic_write_sync: O_SYNC / O_DSYNC writes reach the media before returning
+      if (ret > 0 && iocb.file.flags & O.DSYNC) {
+        const r = yield* blkdevFsync(iocb.file, iocb.task, iocb.ioId, iocb.posBytes, iocb.posBytes + ret);
+        if (r < 0) return r;
+      }
+      return ret;
     },
-    *fsync(file: File, task: Task, ioId: number, startBytes: number, endBytes: number) {
-      const err = yield* k.wb.writeAndWait(task, file, ioId, startBytes, endBytes);
-      if (err < 0) return err;
-      return yield* blkdevIssueFlush(k, task, file.inode.bdevDev, ioId);
-    },
+    fsync: blkdevFsync,
     mmap(_file: File, _vma: Vma) {
       return 0;
     },

@@ -24,21 +24,26 @@ import { AhciDriver } from '../drivers/ata/ahci.js';
 import { NvmeSsd, DEFAULT_NVME_CONFIG, nvmeCapacitySectors, type NvmeSsdConfig } from '../hw/nvme-ssd.js';
 import { Hdd, DEFAULT_HDD_CONFIG, HddGeometry, type HddConfig } from '../hw/hdd.js';
 import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec } from '../userspace/job.js';
-import { fioJob, JobStats } from '../userspace/fio.js';
+import { fioJob, JobRandom, JobStats, type DirStats } from '../userspace/fio.js';
+import { WaitQueue } from '../sim/process.js';
 import type { BlockDeviceHw } from '../hw/device.js';
-import { LatencyHistogram } from '../userspace/stats.js';
-import type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, SampleSummary } from '../userspace/report.js';
+import { LatencyHistogram, SAMPLE_INTERVAL_NS, summarizeSamples } from '../userspace/stats.js';
+import type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
 const NVME_MAJOR = 259;
 const SD_MAJOR = 8;
 
+/** One fio job process (a numjobs clone), from fork to exit. */
 export interface RunningJob {
   readonly spec: JobSpec;
+  /** Which clone of its job this is (0-based). */
   readonly jobIndex: number;
   readonly task: Task;
   readonly stats: JobStats;
+  /** The job has finished its I/O and is exiting (what stonewall and wait_for wait for). */
+  done: boolean;
 }
 
 export interface BlockDevice {
@@ -71,6 +76,9 @@ export interface TaskInfo {
 
 export class Machine {
   readonly jobs: RunningJob[] = [];
+  /** Jobs waiting for a stonewall or wait_for sleep here; every job exit wakes them to look again. */
+  private readonly jobExits = new WaitQueue();
+  private readonly allDoneCallbacks: (() => void)[] = [];
   readonly devices: BlockDevice[] = [];
   init!: Task;
 
@@ -107,22 +115,59 @@ export class Machine {
     return t;
   }
 
-  /** Starts fio-like jobs (numjobs clones each), forked from init at time now. */
+  /**
+   * Starts fio jobs, forked from init now: numjobs clones of each, in the list's order. A job with
+   * stonewall waits for every job before it in the list to exit; one with wait_for waits for every
+   * clone of that job. Waiting jobs are forked at once and sleep until then, as fio's jobs are
+   * created up front and held back by the main process.
+   */
   startJobs(jobs: readonly JobSpec[], stopAtNs: number): void {
     const k = this.k;
+    const started: RunningJob[][] = [];
     for (const spec of jobs) {
+      const before = started.flat();
+      let deps: RunningJob[] = [];
+      if (spec.stonewall) deps = before;
+      if (spec.waitFor !== '') {
+        const waitee = jobs.findIndex((j) => j.name === spec.waitFor);
+        if (waitee < 0 || waitee >= started.length) {
+          throw new Error(`job ${spec.name}: wait_for=${spec.waitFor}: no job of that name comes before it in the job list`);
+        }
+        deps = [...new Set([...deps, ...started[waitee]!])];
+      }
+      const clones: RunningJob[] = [];
       for (let i = 0; i < spec.numjobs; i++) {
         const stats = new JobStats();
-        const rng = k.rng.fork();
-        const task = this.spawn(
-          spec.name.slice(0, 15),
-          false,
-          (t) => fioJob(k, t, spec, stats, rng, stopAtNs),
-          this.init,
-        );
-        this.jobs.push({ spec, jobIndex: i, task, stats });
+        // every job forks the machine's generator, so the machine's own stream does not depend
+        // on randrepeat; randrepeat=1 jobs draw from their own seed instead
+        const rand = JobRandom.forJob(spec, i, k.rng.fork());
+        const holder: { job?: RunningJob } = {};
+        const gate = deps.length > 0 ? { isOpen: () => deps.every((d) => d.done), waiters: this.jobExits } : undefined;
+        const onExit = () => this.jobExited(holder.job!);
+        const task = this.spawn(spec.name.slice(0, 15), false, (t) => fioJob(k, t, { job: spec, cloneIndex: i, stats, rand, stopAtNs, gate, onExit }), this.init);
+        holder.job = { spec, jobIndex: i, task, stats, done: false };
+        clones.push(holder.job);
+        this.jobs.push(holder.job);
       }
+      started.push(clones);
     }
+  }
+
+  /** A job has finished: wake the jobs waiting on it, and tell whoever waits for the last one. */
+  private jobExited(j: RunningJob): void {
+    j.done = true;
+    this.jobExits.wakeAll();
+    if (this.allJobsDone) for (const cb of this.allDoneCallbacks.splice(0)) cb();
+  }
+
+  /** Every job started so far has finished (true before any job starts). */
+  get allJobsDone(): boolean {
+    return this.jobs.every((j) => j.done);
+  }
+
+  /** Calls `cb` once, in simulation context, when the last running job finishes. */
+  onAllJobsDone(cb: () => void): void {
+    this.allDoneCallbacks.push(cb);
   }
 
   /** The disk behind a device number, for BTF readers (request->q->disk, bio->bi_bdev). */
@@ -159,7 +204,7 @@ export class Machine {
   report(scenario: string, seed: number): RunReport {
     const k = this.k;
     const durationNs = k.env.nowNs;
-    const jobs: JobReport[] = this.jobs.map((j) => jobReport(j, durationNs));
+    const jobs = this.jobReports(durationNs);
     let irqs = 0;
     let softirqs = 0;
     for (const c of k.sched.cpus) {
@@ -189,16 +234,39 @@ export class Machine {
       writeIos: d.q.stats.writeIos,
       readBytes: d.q.stats.readBytes,
       writeBytes: d.q.stats.writeBytes,
-      // SIMPLIFICATION: merges, ticks and in_queue are not yet counted per queue
-      readMerges: 0,
-      writeMerges: 0,
-      readTicksNs: 0,
-      writeTicksNs: 0,
-      inQueueNs: 0,
+      readMerges: d.q.stats.readMerges,
+      writeMerges: d.q.stats.writeMerges,
+      readTicksNs: d.q.stats.readTicksNs,
+      writeTicksNs: d.q.stats.writeTicksNs,
+      inQueueNs: d.q.stats.readTicksNs + d.q.stats.writeTicksNs + d.q.stats.flushTicksNs,
       busyNs: d.q.busyTimeNs(),
       hw: d.hw.counters(),
     }));
     return { scenario, seed, durationNs, eventsRun: k.env.eventsRun, jobs, counters, devices };
+  }
+
+  /**
+   * One report per job, except that the jobs of a group whose jobs say group_reporting are summed
+   * into one report (at the place of the group's first job), as fio's sum_thread_stats does.
+   */
+  jobReports(durationNs: number): JobReport[] {
+    const out: JobReport[] = [];
+    const groups = new Map<number, RunningJob[]>();
+    for (const j of this.jobs) {
+      if (!j.spec.groupReporting) continue;
+      const list = groups.get(j.spec.groupId);
+      if (list) list.push(j);
+      else groups.set(j.spec.groupId, [j]);
+    }
+    for (const j of this.jobs) {
+      if (!j.spec.groupReporting) {
+        out.push(jobReport([j], durationNs));
+        continue;
+      }
+      const group = groups.get(j.spec.groupId)!;
+      if (group[0] === j) out.push(jobReport(group, durationNs));
+    }
+    return out;
   }
 }
 
@@ -217,38 +285,69 @@ export function summarizeLatency(h: LatencyHistogram, percentileList: readonly n
   };
 }
 
-const NO_SAMPLES: SampleSummary = { min: 0, max: 0, mean: 0, stdev: 0, samples: 0 };
-
-function jobReport(j: RunningJob, durationNs: number): JobReport {
-  const s = j.stats;
-  const spec = j.spec;
+/** How long a job's statistics ran: from the end of its ramp to its end (or the run's). */
+function statsRuntimeNs(s: JobStats, durationNs: number): number {
+  if (s.statsStartNs < 0) return 0;
   const endNs = s.endNs >= 0 ? s.endNs : durationNs;
-  const runtimeNs = Math.max(0, endNs - Math.max(0, s.startNs));
+  return Math.max(0, endNs - s.statsStartNs);
+}
+
+function directionReport(d: DirStats, runtimeNs: number, percentileList: readonly number[]): DirectionReport {
   const perSec = (n: number) => (runtimeNs > 0 ? (n * 1e9) / runtimeNs : 0);
-  const direction = (h: LatencyHistogram, bytes: number): DirectionReport => {
-    const clat = summarizeLatency(h, spec.percentileList);
-    return {
-      ios: h.count,
-      bytes,
-      iops: perSec(h.count),
-      bandwidthBytesPerSec: perSec(bytes),
-      shortIos: 0,
-      droppedIos: 0,
-      // a synchronous engine's I/O is submitted and completed in one call: no slat, lat = clat
-      slat: summarizeLatency(new LatencyHistogram(), []),
-      clat,
-      lat: { ...clat, percentiles: [] },
-      bwSamples: NO_SAMPLES,
-      iopsSamples: NO_SAMPLES,
-    };
+  // fio's bw/iops samples: one per complete 500 ms window of the run, for a direction with I/O
+  const windows = d.ios > 0 ? Math.floor(runtimeNs / SAMPLE_INTERVAL_NS) : 0;
+  return {
+    ios: d.ios,
+    bytes: d.bytes,
+    iops: perSec(d.ios),
+    bandwidthBytesPerSec: perSec(d.bytes),
+    shortIos: d.shortIos,
+    droppedIos: d.droppedIos,
+    slat: summarizeLatency(d.slat, []),
+    clat: summarizeLatency(d.clat, percentileList),
+    lat: summarizeLatency(d.latency, []),
+    bwSamples: summarizeSamples(d.windows.bytes, windows),
+    iopsSamples: summarizeSamples(d.windows.ios, windows),
   };
-  const sizes = (b: BlockSizeSpec | undefined): readonly [number, number] => (b ? [b.minBytes, b.maxBytes] : [spec.bs, spec.bs]);
+}
+
+/** The report of one job, or of a group_reporting group (its jobs summed). */
+function jobReport(group: readonly RunningJob[], durationNs: number): JobReport {
+  const first = group[0]!;
+  const spec = first.spec;
+  let stats = first.stats;
+  let runtimeNs = statsRuntimeNs(first.stats, durationNs);
+  if (group.length > 1) {
+    stats = new JobStats();
+    for (const j of group) {
+      stats.add(j.stats);
+      runtimeNs = Math.max(runtimeNs, statsRuntimeNs(j.stats, durationNs));
+    }
+  }
+  let userNs = 0;
+  let execNs = 0;
+  let contextSwitches = 0;
+  let majorFaults = 0;
+  let minorFaults = 0;
+  for (const j of group) {
+    userNs += j.stats.userNs;
+    execNs += j.task.sumExecRuntimeNs;
+    contextSwitches += j.task.nvcsw + j.task.nivcsw;
+    majorFaults += j.task.majFlt;
+    minorFaults += j.task.minFlt;
+  }
+  const sizes = (b: BlockSizeSpec | undefined): readonly [number, number] => {
+    if (!b) return [spec.bs, spec.bs];
+    if (b.split.length === 0) return [b.minBytes, b.maxBytes];
+    const all = b.split.map((e) => e.bytes);
+    return [Math.min(...all), Math.max(...all)];
+  };
   return {
     name: spec.name,
-    jobIndex: j.jobIndex,
-    jobs: 1,
+    jobIndex: first.jobIndex,
+    jobs: group.length,
     groupId: spec.groupId,
-    pid: j.task.pid,
+    pid: first.task.pid,
     filename: spec.filename,
     rw: spec.rw,
     ioengine: spec.ioengine,
@@ -257,15 +356,16 @@ function jobReport(j: RunningJob, durationNs: number): JobReport {
     bs: spec.bs,
     blockSizes: { read: sizes(spec.blockSizes?.read), write: sizes(spec.blockSizes?.write) },
     runtimeNs,
-    read: direction(s.read, s.readBytes),
-    write: direction(s.write, s.writeBytes),
-    fsyncs: s.fsync.count,
-    fsyncLat: summarizeLatency(s.fsync, spec.percentileList),
-    errors: s.errors,
-    firstErrno: s.firstErrno,
-    cpu: { userNs: 0, systemNs: j.task.sumExecRuntimeNs, contextSwitches: j.task.nvcsw + j.task.nivcsw, majorFaults: 0, minorFaults: 0 },
-    depths: { depth: [0, 0, 0, 0, 0, 0, 0], submit: [0, 0, 0, 0, 0, 0, 0], complete: [0, 0, 0, 0, 0, 0, 0] },
-    latencyBuckets: { nsec: new Array<number>(10).fill(0), usec: new Array<number>(10).fill(0), msec: new Array<number>(12).fill(0) },
+    read: directionReport(stats.rd, runtimeNs, spec.percentileList),
+    write: directionReport(stats.wr, runtimeNs, spec.percentileList),
+    fsyncs: stats.fsync.count,
+    fsyncLat: summarizeLatency(stats.fsync, spec.percentileList),
+    errors: stats.errors,
+    firstErrno: stats.firstErrno,
+    // user: the job's own code (filling and reaping io_us); system: the rest of its CPU time
+    cpu: { userNs, systemNs: Math.max(0, execNs - userNs), contextSwitches, majorFaults, minorFaults },
+    depths: { depth: [...stats.depth], submit: [...stats.submit], complete: [...stats.complete] },
+    latencyBuckets: { nsec: [...stats.latencyBuckets.nsec], usec: [...stats.latencyBuckets.usec], msec: [...stats.latencyBuckets.msec] },
     unifiedRwReporting: spec.unifiedRwReporting,
   };
 }

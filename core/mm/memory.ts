@@ -96,6 +96,9 @@ export function* pageFault(k: Kernel, task: Task, address: number, write: boolea
   } else {
     r = yield* handleMmFault(k, task, vma, address, write);
   }
+  // mm_account_fault: a resolved fault counts as major (it waited for I/O) or minor
+  if (r === VM_FAULT.MAJOR) task.majFlt++;
+  else if (r === VM_FAULT.OK) task.minFlt++;
   task.ioId = savedIoId;
   return r;
 }

@@ -1,5 +1,7 @@
-// Models: fio's completion-latency accounting (stat.c): a log-linear histogram whose memory does
-// not grow with the number of samples, read back as min/max/mean and percentiles.
+// Models: fio's statistics (stat.c, io_u.c): a log-linear latency histogram whose memory does not
+// grow with the number of samples, read back as min/max/mean and percentiles; the io_u_map /
+// io_u_submit / io_u_complete / io_u_lat_n/u/m bucket counters; and the bw/iops averages sampled
+// every bwavgtime/iopsavgtime (500 ms).
 
 const EXACT_LIMIT = 128; // values below this are kept exactly
 const SUB_BUCKETS = 64; // per power of two above EXACT_LIMIT: about 1.6% resolution
@@ -42,6 +44,16 @@ export class LatencyHistogram {
     this.sumSquaresNs2 += valueNs * valueNs;
     if (valueNs < this.minNs) this.minNs = valueNs;
     if (valueNs > this.maxNs) this.maxNs = valueNs;
+  }
+
+  /** Forgets every sample (fio's reset_all_stats when ramp_time ends). */
+  clear(): void {
+    this.counts = new Float64Array(1024);
+    this.count = 0;
+    this.sumNs = 0;
+    this.sumSquaresNs2 = 0;
+    this.minNs = Infinity;
+    this.maxNs = 0;
   }
 
   /** A copy, to take the difference with later (what a live view shows per interval). */
@@ -116,4 +128,131 @@ export class LatencyHistogram {
     }
     return this.maxNs;
   }
+}
+
+/** fio's io_u_mark_depth: the bucket (1, 2, 4, 8, 16, 32, >=64) of the depth at a submission. */
+export function depthBucket(depth: number): number {
+  if (depth >= 64) return 6;
+  if (depth >= 32) return 5;
+  if (depth >= 16) return 4;
+  if (depth >= 8) return 3;
+  if (depth >= 4) return 2;
+  if (depth >= 2) return 1;
+  return 0;
+}
+
+/** fio's __io_u_mark_map: the bucket (0, 1-4, 5-8, 9-16, 17-32, 33-64, >64) of I/Os per submit or reap. */
+export function batchBucket(n: number): number {
+  if (n > 64) return 6;
+  if (n > 32) return 5;
+  if (n > 16) return 4;
+  if (n > 8) return 3;
+  if (n > 4) return 2;
+  if (n > 0) return 1;
+  return 0;
+}
+
+/** Lower bounds of fio's latency buckets within a unit: [0,2), [2,4), [4,10) ... [750,1000). */
+const LAT_LOWS = [2, 4, 10, 20, 50, 100, 250, 500, 750] as const;
+
+function latIndex(v: number): number {
+  let i = 0;
+  while (i < LAT_LOWS.length && v >= LAT_LOWS[i]!) i++;
+  return i;
+}
+
+/** fio's io_u_mark_latency: counts of I/Os by total latency in ns, us and ms buckets. */
+export class LatencyBucketCounts {
+  readonly nsec = new Array<number>(10).fill(0);
+  readonly usec = new Array<number>(10).fill(0);
+  /** ..., [1000, 2000) ms, then >= 2000 ms. */
+  readonly msec = new Array<number>(12).fill(0);
+
+  record(latNs: number): void {
+    if (latNs < 1000) this.nsec[latIndex(latNs)]!++;
+    else if (latNs < 1_000_000) this.usec[latIndex(Math.floor(latNs / 1000))]!++;
+    else {
+      const ms = Math.floor(latNs / 1_000_000);
+      this.msec[ms >= 2000 ? 11 : ms >= 1000 ? 10 : latIndex(ms)]!++;
+    }
+  }
+
+  add(o: LatencyBucketCounts): void {
+    for (let i = 0; i < 10; i++) this.nsec[i]! += o.nsec[i]!;
+    for (let i = 0; i < 10; i++) this.usec[i]! += o.usec[i]!;
+    for (let i = 0; i < 12; i++) this.msec[i]! += o.msec[i]!;
+  }
+
+  clear(): void {
+    this.nsec.fill(0);
+    this.usec.fill(0);
+    this.msec.fill(0);
+  }
+}
+
+/** fio's bwavgtime and iopsavgtime default: one bw and one iops sample every 500 ms. */
+export const SAMPLE_INTERVAL_NS = 500_000_000;
+
+/**
+ * Bytes and I/Os completed in each 500 ms window of a job's run (window i covers
+ * [start + i*500ms, start + (i+1)*500ms)): fio's add_bw_sample / add_iops_sample average over
+ * each window.
+ */
+export class IntervalTally {
+  readonly bytes: number[] = [];
+  readonly ios: number[] = [];
+
+  record(sinceStartNs: number, bytes: number): void {
+    const i = Math.floor(sinceStartNs / SAMPLE_INTERVAL_NS);
+    while (this.bytes.length <= i) {
+      this.bytes.push(0);
+      this.ios.push(0);
+    }
+    this.bytes[i]! += bytes;
+    this.ios[i]!++;
+  }
+
+  /** Adds another job's windows, window by window (group_reporting sums a group's jobs). */
+  add(o: IntervalTally): void {
+    for (let i = 0; i < o.bytes.length; i++) {
+      if (i >= this.bytes.length) {
+        this.bytes.push(0);
+        this.ios.push(0);
+      }
+      this.bytes[i]! += o.bytes[i]!;
+      this.ios[i]! += o.ios[i]!;
+    }
+  }
+
+  clear(): void {
+    this.bytes.length = 0;
+    this.ios.length = 0;
+  }
+}
+
+export interface SampleStats {
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+  readonly stdev: number;
+  readonly samples: number;
+}
+
+/** min/max/mean/sample stdev of the first `windows` complete windows, each value per second. */
+export function summarizeSamples(perWindow: readonly number[], windows: number): SampleStats {
+  if (windows <= 0) return { min: 0, max: 0, mean: 0, stdev: 0, samples: 0 };
+  let min = Infinity;
+  let max = 0;
+  let sum = 0;
+  let sumSq = 0;
+  for (let i = 0; i < windows; i++) {
+    const v = ((perWindow[i] ?? 0) * 1e9) / SAMPLE_INTERVAL_NS;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+    sumSq += v * v;
+  }
+  const mean = sum / windows;
+  const variance = windows > 1 ? (sumSq - (sum * sum) / windows) / (windows - 1) : 0;
+  return { min, max, mean, stdev: variance > 0 ? Math.sqrt(variance) : 0, samples: windows };
 }

@@ -390,7 +390,7 @@ test('print(args) prints a tracepoint\'s fields as a record, as bpftrace does', 
   const r = run('tracepoint:block:block_rq_issue { print(args); $a = args; printf("%d\\n", $a.bytes); exit(); }');
   assert.deepEqual(r, {
     exitCode: 0,
-    stdout: '{ .dev = 271581184, .sector = 521613056, .nr_sector = 8, .bytes = 4096, .ioprio = 0, .rwbs = R, .comm = rand-direct, .cmd =  }\n4096\n\n\n',
+    stdout: '{ .dev = 271581184, .sector = 521781856, .nr_sector = 8, .bytes = 4096, .ioprio = 0, .rwbs = R, .comm = rand-direct, .cmd =  }\n4096\n\n\n',
     stderr: '',
   });
 });

@@ -45,6 +45,9 @@ export class Task implements Waker {
   /** Voluntary and involuntary context switches (nvcsw / nivcsw). */
   nvcsw = 0;
   nivcsw = 0;
+  /** Page faults resolved without I/O and with I/O (task_struct min_flt / maj_flt). */
+  minFlt = 0;
+  majFlt = 0;
   exitCode = 0;
   /** The task that forked it (task_struct->real_parent); undefined for boot-time tasks. */
   realParent: Task | undefined;

@@ -62,8 +62,12 @@ export interface IoEngineOps {
   queue(ctx: EngineContext, io: IoU): Generator<number, QueueResult, void>;
   /** Submits what was queued (one syscall for a batch); returns how many were submitted, or -errno. */
   commit(ctx: EngineContext): Generator<number, number, void>;
-  /** Waits for at least `min` completions and returns up to `max` of them, results set. */
-  getevents(ctx: EngineContext, min: number, max: number): Generator<number, readonly IoU[], void>;
+  /**
+   * Waits for at least `min` completions and returns up to `max` of them, results set. With
+   * `timeoutNs` (io_getevents' timeout, io_uring_enter's EXT_ARG timeout) it returns after that
+   * long even with fewer than `min`: a rate-limited job waits for its next issue time this way.
+   */
+  getevents(ctx: EngineContext, min: number, max: number, timeoutNs?: number): Generator<number, readonly IoU[], void>;
   /** Tear-down before the files close (io_destroy, closing the ring). */
   cleanup(ctx: EngineContext): Generator<number, void, void>;
 }

@@ -7,8 +7,8 @@ import { snapshotsAt } from '../../helpers/top.js';
 
 const text = (lines: readonly Line[]): string => lines.map(plainText).join('\n');
 
-// nvme0n1 carries rand-direct's 4 KiB reads and seq-reader's 128 KiB readahead (87.7 MiB/s),
-// hence 137.5 MiB/s at 15k IOPS and a p99 twice the 4 KiB read's; the HDD is saturated.
+// nvme0n1 carries rand-direct's 4 KiB reads and seq-reader's 128 KiB readahead (91.4 MiB/s),
+// hence 142.5 MiB/s at 15k IOPS and a p99 twice the 4 KiB read's; the HDD is saturated.
 test('default at 100, 200 and 300 ms: the dashboard, line by line', () => {
   const history = snapshotsAt('default', [100_000_000, 200_000_000, 300_000_000]);
   const view = buildView(history, INITIAL_UI, 120, 40);
@@ -18,23 +18,23 @@ test('default at 100, 200 and 300 ms: the dashboard, line by line', () => {
       'kiotrace top  default  seed 1  sim 300 ms / 2.00 s  speed 1x  3.6M events/s  ● running',
       '▶ Devices',
       '  DEVICE    SCHED           IOPS    MiB/s   QD       p50       p99  MERGE/s  UTIL  IOPS      p99',
-      '> nvme0n1   none             15k    137.5    1     65 µs    146 µs        0   96%  ██▆       ███',
+      '> nvme0n1   none             15k    142.5    1     65 µs    146 µs        0   96%  ██▆       ███',
       '  sda       mq-deadline      140     10.2    3     26 ms     51 ms        0  100%  ▇██       ▅█▇',
       '',
       '  Page cache',
-      '  hit ratio 99.9%   lookups 674k/s   readahead 87.7 MiB/s   dirty 0 B   writeback 0 B   cached 259 MiB',
+      '  hit ratio 99.9%   lookups 673k/s   readahead 91.4 MiB/s   dirty 0 B   writeback 0 B   cached 259 MiB',
       '',
       '  CPUs   context switches 34k/s',
       '  CPU  UTIL                RUNQ    IRQ/s',
       '  0    █░░░░░░░░░░░    7%     0      15k',
       '  1    ░░░░░░░░░░░░    1%     0        0',
       '  2    ░░░░░░░░░░░░    0%     0        0',
-      '  3    ████████████   97%     1      660',
+      '  3    ████████████   97%     1      700',
       '',
       '  Tasks',
       '  TASK               PID  STATE       IOPS    MiB/s       p50       p99',
-      '  seq-reader           4  R run       674k   2633.5    630 ns    630 ns',
-      '  rand-direct          5  D I/O        14k     56.1     68 µs    122 µs',
+      '  seq-reader           4  R run       673k   2629.2    630 ns    630 ns',
+      '  rand-direct          5  D I/O        14k     56.1     68 µs    108 µs',
       '  mmap-reader          6  D I/O       1.9k      7.5    410 ns     25 ms',
       '  fsync-writer         7  D I/O        640      2.5    960 ns    960 ns',
       'q quit  space pause  +/- speed  tab panel  ↑↓ select  ? help',
@@ -47,7 +47,7 @@ test('tones: latency and load thresholds, the selection and the state badge', ()
   const lines = buildView(history, INITIAL_UI, 120, 40).lines;
   const tonesOf = (prefix: string) => lines.find((l) => plainText(l).startsWith(prefix))!.filter((s) => s.tone).map((s) => `${s.tone}:${s.text.trim()}`);
   // 100-200 ms: seq-reader's readahead keeps the NVMe busy (sub-ms: good); the HDD's tens of ms are bad
-  assert.deepEqual(tonesOf('> nvme0n1'), ['selected:>', 'good:130 µs', 'good:146 µs', 'bad:100%', 'accent:██', 'good:██']);
+  assert.deepEqual(tonesOf('> nvme0n1'), ['selected:>', 'good:131 µs', 'good:155 µs', 'bad:100%', 'accent:██', 'good:██']);
   assert.deepEqual(tonesOf('  sda'), ['bad:26 ms', 'bad:59 ms', 'bad:100%', 'accent:▇█', 'bad:▅█']);
   assert.deepEqual(lines[0]!.at(-1), { text: '● running', tone: 'good' });
   const paused = buildView([...history.slice(0, -1), { ...history.at(-1)!, paused: true }], INITIAL_UI, 120, 40).lines;
@@ -86,8 +86,8 @@ test('top probes: every site counted while the panel is open, busiest first', ()
     '▶ Top probes   hits per simulated second, every probe site counted while this panel is open',
     '  #   PROBE                                                   HITS/s     TOTAL   SHARE',
     // seq-reader's cached 4 KiB preads dominate: each fires the syscall and VFS sites once
-    '> 1   tracepoint:raw_syscalls:sys_enter                         329k       33k      7%  █░░░░░░░░░░░░░░░░░░░',
-    '  2   tracepoint:raw_syscalls:sys_exit                          329k       33k      7%  █░░░░░░░░░░░░░░░░░░░',
+    '> 1   tracepoint:raw_syscalls:sys_enter                         330k       33k      7%  █░░░░░░░░░░░░░░░░░░░',
+    '  2   tracepoint:raw_syscalls:sys_exit                          330k       33k      7%  █░░░░░░░░░░░░░░░░░░░',
     '  3   kprobe:ext4_file_read_iter                                329k       33k      7%  █░░░░░░░░░░░░░░░░░░░',
     '  4   kprobe:vfs_read                                           329k       33k      7%  █░░░░░░░░░░░░░░░░░░░',
     '  5   tracepoint:syscalls:sys_enter_pread64                     329k       33k      7%  █░░░░░░░░░░░░░░░░░░░',
@@ -130,7 +130,7 @@ test('names from scenario and job files are shown escaped: no control character 
   ].map((v) => text(v.lines));
   for (const screen of screens) assert.doesNotMatch(screen, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
   assert.match(screens[0]!, /^kiotrace top {2}x\\x1b\[2J\\x9b\\u202e {2}seed 1 /);
-  assert.match(screens[0]!, /\n {2}x\\x1b\[2J\\x9b\\u2… +4 {2}D I\/O /);
+  assert.match(screens[0]!, /\n {2}x\\x1b\[2J\\x9b\\u2… +6 {2}D I\/O /);
   assert.match(screens[2]!, /\nI\/O 1 {2}pread64 by x\\x1b\[2J\\x9b\\u202e \(pid 5\)/);
   assert.match(screens[3]!, /\n {2}@\[x\\x1b\[2J\\x9b\\u202e\]: 1\n/);
 });

@@ -1,0 +1,70 @@
+// Models: fio's mmap engine (engines/mmap.c): each file is mapped MAP_SHARED once (fio_mmap_file)
+// and I/O is loads and stores through the mapping, so data moves by page faults and writeback,
+// never by read/write syscalls. FIO_SYNCIO: every I/O completes inside queue().
+
+import type { EngineContext, IoEngineOps, IoU, QueueResult } from './engine.js';
+import { FIO_Q } from './engine.js';
+import { sysFsync, sysMmap, sysMunmap } from '../../fs/open.js';
+import { MAP, PROT } from '../../mm/mmap.js';
+import { userAccess } from '../../mm/memory.js';
+import { EBADF } from '../../uapi/errno.js';
+
+/** Whether the job writes (a writable shared mapping) or only reads. */
+function jobWrites(ctx: EngineContext): boolean {
+  return ctx.job.rw !== 'read' && ctx.job.rw !== 'randread';
+}
+
+export function createMmapEngine(): IoEngineOps {
+  // fd -> start VA of its mapping (fio's fmd->mmap_ptr), or -errno when mmap failed
+  const maps = new Map<number, number>();
+  function* mapFile(ctx: EngineContext, fd: number): Generator<number, number, void> {
+    const known = maps.get(fd);
+    if (known !== undefined) return known;
+    const prot = PROT.READ | (jobWrites(ctx) ? PROT.WRITE : 0);
+    const va = yield* sysMmap(ctx.k, ctx.task, 0, ctx.job.fileSizeBytes, prot, MAP.SHARED, fd, 0);
+    maps.set(fd, va);
+    return va;
+  }
+  return {
+    name: 'mmap',
+    sync: true,
+    *init(ctx: EngineContext): Generator<number, number, void> {
+      for (const fd of ctx.fds) {
+        if (fd < 0) continue; // create_on_open: mapped on first use
+        const va = yield* mapFile(ctx, fd);
+        if (va < 0) return va;
+      }
+      return 0;
+    },
+    *queue(ctx: EngineContext, io: IoU): Generator<number, QueueResult, void> {
+      const fd = ctx.fds[io.fileIndex] ?? -1;
+      if (fd < 0) {
+        io.result = -EBADF;
+        return FIO_Q.COMPLETED;
+      }
+      if (io.ddir === 'fsync' || io.ddir === 'fdatasync') {
+        // SIMPLIFICATION: fio msync()s the mapping (MS_SYNC); fsync of the file writes back the same dirty pages
+        io.result = yield* sysFsync(ctx.k, ctx.task, fd);
+        return FIO_Q.COMPLETED;
+      }
+      const va = yield* mapFile(ctx, fd);
+      if (va < 0) {
+        io.result = va;
+        return FIO_Q.COMPLETED;
+      }
+      const r = yield* userAccess(ctx.k, ctx.task, va + io.offsetBytes, io.lenBytes, io.ddir === 'write');
+      io.result = r === 0 ? io.lenBytes : r;
+      return FIO_Q.COMPLETED;
+    },
+    *commit(): Generator<number, number, void> {
+      return 0;
+    },
+    *getevents(): Generator<number, readonly IoU[], void> {
+      return [];
+    },
+    *cleanup(ctx: EngineContext): Generator<number, void, void> {
+      for (const va of maps.values()) if (va >= 0) yield* sysMunmap(ctx.k, ctx.task, va, ctx.job.fileSizeBytes);
+      maps.clear();
+    },
+  };
+}
