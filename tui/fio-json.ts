@@ -6,7 +6,7 @@
 // counters, device hardware counters) go under the top-level key "kiotrace".
 // Deterministic: times are the simulated clock's (the machine boots at the Unix epoch).
 
-import type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport } from '../core/userspace/report.js';
+import type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencyBin, LatencySummary, RunReport } from '../core/userspace/report.js';
 import {
   LAT_RANGES_MS,
   LAT_RANGES_NS_US,
@@ -82,20 +82,9 @@ export interface FioJsonOptions extends FioOutputOptions {
   readonly interrupted?: { readonly signal: string; readonly atNs: number; readonly durationNs: number };
 }
 
-/** One histogram bin for json+: the bucket's value in ns and how many samples fell in it. */
-export interface LatencyBin {
-  readonly ns: number;
-  readonly count: number;
-}
-
-/**
- * json+ needs each latency summary's histogram, which the report does not carry yet: a summary
- * with an optional `bins` field (as LatencyBin[], ascending) is printed with its bins; without
- * it json+ prints what json prints.
- */
+/** json+: a summary's histogram bins (the report keeps them where it keeps percentiles). */
 function binsOf(lat: LatencySummary): readonly LatencyBin[] | undefined {
-  const withBins: LatencySummary & { readonly bins?: readonly LatencyBin[] } = lat;
-  return withBins.bins;
+  return lat.bins;
 }
 
 /** add_ddir_lat_json: min/max/mean/stddev/N, the percentiles when fio would compute them, json+'s bins. */
@@ -269,6 +258,7 @@ function countersJson(k: KernelCounters): FioJson {
     ['pages_dirtied', int(k.pagesDirtied)],
     ['pages_written_back', int(k.pagesWrittenBack)],
     ['syscalls', int(k.syscalls)],
+    ['user_copy_bytes', int(k.userCopyBytes)],
   );
 }
 

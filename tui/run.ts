@@ -13,5 +13,7 @@ export function prepareRun(scenario: Scenario, options: RunOptions): Machine {
   const m = bootMachine(scenario.machine, options.seed);
   layoutJobFiles(m, scenario.jobs);
   m.startJobs(scenario.jobs, options.durationNs);
+  // a job file's run is over when its jobs are (fio exits then); the clock stops there
+  if (scenario.endsWithJobs === true) m.onAllJobsDone(() => m.env.stop());
   return m;
 }

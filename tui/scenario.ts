@@ -1151,7 +1151,7 @@ export function parseJobFileText(text: string, sourceName: string, opts: LoadOpt
   const specs = jobs.map((j) => j.job);
   return {
     ok: true,
-    scenario: { name: baseName(sourceName), description, machine, durationNs: impliedDurationNs(specs) ?? MAX_DURATION_NS, jobs: specs },
+    scenario: { name: baseName(sourceName), description, machine, durationNs: impliedDurationNs(specs) ?? MAX_DURATION_NS, jobs: specs, endsWithJobs: true },
   };
 }
 

@@ -9,7 +9,7 @@
 // The shared arithmetic (groups, unified_rw_reporting=mixed, C's printf rounding) is exported for
 // the JSON output (fio-json.ts), so text and JSON always agree.
 
-import type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, Percentile, RunReport, SampleSummary } from '../core/userspace/report.js';
+import type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from '../core/userspace/report.js';
 import { formatDurationFio, num2str, printable } from './units.js';
 
 /** fio's version string as kiotrace gives it, in text and JSON: see fioVersion. */
@@ -565,7 +565,18 @@ function startLines(report: RunReport, version: string): string[] {
   const processes = sum(report.jobs.map((j) => Math.max(1, j.jobs)));
   lines.push(fioVersion(version));
   if (processes > 0) lines.push(`Starting ${processes} process${processes > 1 ? 'es' : ''}`);
+  for (const l of report.layout) lines.push(layoutLine(l));
   return lines;
+}
+
+/**
+ * fio's "job: Laying out IO file (1 file / 10240MiB)", and what kiotrace did instead of writing
+ * the file: it is on the simulated disk from boot, costing no simulated time.
+ */
+function layoutLine(l: LayoutReport): string {
+  const what = `${printable(l.job)}: Laying out IO file${l.files > 1 ? 's' : ''} (${l.files} file${l.files > 1 ? 's' : ''} / ${Math.floor(l.bytes / 2 ** 20)}MiB)`;
+  const how = l.how === 'prefilled' ? 'prefilled at boot' : l.how === 'preallocated' ? 'preallocated at boot (fallocate)' : 'created sparse at boot (fallocate=none)';
+  return `${what}: ${how}, no simulated time`;
 }
 
 function formatHwValue(value: number): string {
@@ -606,6 +617,7 @@ function counterLines(k: KernelCounters): string[] {
     row('merges', `bio back=${k.bioBackMerges}, bio front=${k.bioFrontMerges}, request=${k.requestMerges}`),
     row('writeback', `pages dirtied=${k.pagesDirtied}, pages written back=${k.pagesWrittenBack}`),
     row('syscalls', `${k.syscalls}`),
+    row('copies', `user<->kernel bytes=${k.userCopyBytes}`),
   ];
 }
 

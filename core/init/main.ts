@@ -28,7 +28,7 @@ import { fioJob, JobRandom, JobStats, type DirStats } from '../userspace/fio.js'
 import { WaitQueue } from '../sim/process.js';
 import type { BlockDeviceHw } from '../hw/device.js';
 import { LatencyHistogram, SAMPLE_INTERVAL_NS, summarizeSamples } from '../userspace/stats.js';
-import type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport } from '../userspace/report.js';
+import type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
@@ -80,6 +80,8 @@ export class Machine {
   private readonly jobExits = new WaitQueue();
   private readonly allDoneCallbacks: (() => void)[] = [];
   readonly devices: BlockDevice[] = [];
+  /** What layoutJobFiles created before the run. */
+  layout: readonly LaidOutFiles[] = [];
   init!: Task;
 
   constructor(
@@ -226,6 +228,7 @@ export class Machine {
       pagesDirtied: k.stat.pgdirtied,
       pagesWrittenBack: k.stat.pgwriteback,
       syscalls: k.stat.syscalls,
+      userCopyBytes: k.stat.userCopyBytes,
     };
     const devices: DeviceReport[] = this.devices.map((d) => ({
       name: d.name,
@@ -242,7 +245,7 @@ export class Machine {
       busyNs: d.q.busyTimeNs(),
       hw: d.hw.counters(),
     }));
-    return { scenario, seed, durationNs, eventsRun: k.env.eventsRun, jobs, counters, devices };
+    return { scenario, seed, durationNs, eventsRun: k.env.eventsRun, jobs, layout: this.layout, counters, devices };
   }
 
   /**
@@ -282,6 +285,7 @@ export function summarizeLatency(h: LatencyHistogram, percentileList: readonly n
     p99Ns: h.percentileNs(99),
     p999Ns: h.percentileNs(99.9),
     percentiles: percentileList.map((percent) => ({ percent, ns: h.percentileNs(percent) })),
+    ...(percentileList.length > 0 ? { bins: h.bins() } : {}),
   };
 }
 
@@ -475,16 +479,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
 }
 
 /** What fio's layout phase did for one job's files (fio prints "Laying out IO file"). */
-export interface LaidOutFiles {
-  readonly job: string;
-  readonly files: number;
-  readonly bytes: number;
-  /**
-   * prefilled: written before the run (a job reads them, or overwrite=1); preallocated: blocks
-   * reserved (fallocate), sparse: only the size set (fallocate=none).
-   */
-  readonly how: 'prefilled' | 'preallocated' | 'sparse';
-}
+export type LaidOutFiles = LayoutReport;
 
 /**
  * fio's layout phase: create the jobs' files before the run (cold: nothing of them in the page
@@ -499,7 +494,7 @@ export function layoutJobFiles(m: Machine, jobs: readonly JobSpec[]): LaidOutFil
     const how: LaidOutFiles['how'] = reads || j.overwrite ? 'prefilled' : j.fallocate === 'none' || j.fallocate === 'truncate' ? 'sparse' : 'preallocated';
     let files = 0;
     let bytes = 0;
-    for (const path of j.files) {
+    for (const path of [...j.files, ...j.cloneFiles.flat()]) {
       if (path.startsWith('/dev/')) continue;
       const r = m.k.vfs.resolve(path);
       if (!r) throw new Error(`${path}: not on a mounted filesystem`);
@@ -516,5 +511,6 @@ export function layoutJobFiles(m: Machine, jobs: readonly JobSpec[]): LaidOutFil
     }
     if (files > 0) laidOut.push({ job: j.name, files, bytes, how });
   }
+  m.layout = [...m.layout, ...laidOut];
   return laidOut;
 }

@@ -307,6 +307,10 @@ export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator
     }
     yield copyNs(n);
     k.stat.userCopyBytes += n; // copy_to_user
+    const copyFn = k.fn.copy_page_to_iter;
+    // SIMPLIFICATION: one copy_page_to_iter hit per folio batch (Linux calls it per folio)
+    if (copyFn.entry.enabled) copyFn.enter(k.sched.cpu(task.cpu), iocb.ioId, f, pos % PAGE_SIZE, n);
+    if (copyFn.ret.enabled) copyFn.exit(k.sched.cpu(task.cpu), iocb.ioId, n);
     pos += n;
     copied += n;
   }
@@ -363,6 +367,9 @@ export function* genericPerformWrite(k: Kernel, iocb: Kiocb, buf: UserBuffer): G
     }
     yield copyNs(len);
     k.stat.userCopyBytes += len; // copy_from_user
+    const copyFn = k.fn.copy_page_from_iter_atomic;
+    if (copyFn.entry.enabled) copyFn.enter(k.sched.cpu(task.cpu), iocb.ioId, f, off, len);
+    if (copyFn.ret.enabled) copyFn.exit(k.sched.cpu(task.cpu), iocb.ioId, len);
     yield MARK_DIRTY_NS;
     k.mm.markAccessed(f);
     folioMarkDirty(k, k.sched.cpu(task.cpu), iocb.ioId, f);

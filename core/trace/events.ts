@@ -806,6 +806,18 @@ function funcs(reg: ProbeRegistry) {
       [p('struct kioctx *', 'ctx'), p('const struct iocb *', 'user_iocb'), p('bool', 'compat')],
       'int',
     ),
+    // lib/iov_iter.c: the copies between the page cache and user memory (what O_DIRECT and
+    // registered buffers avoid); arg2 is the bytes copied
+    copy_page_to_iter: fn<[page: object, offset: number, bytes: number]>(
+      'copy_page_to_iter',
+      [p('struct page *', 'page'), p('size_t', 'offset'), p('size_t', 'bytes'), p('struct iov_iter *', 'i')],
+      'size_t',
+    ),
+    copy_page_from_iter_atomic: fn<[page: object, offset: number, bytes: number]>(
+      'copy_page_from_iter_atomic',
+      [p('struct page *', 'page'), p('size_t', 'offset'), p('size_t', 'bytes'), p('struct iov_iter *', 'i')],
+      'size_t',
+    ),
     aio_complete_rw: fn<[kiocb: object, res: number]>('aio_complete_rw', [p('struct kiocb *', 'kiocb'), p('long', 'res')], 'void'),
     do_nanosleep: fn<[t: number, mode: number]>('do_nanosleep', [p('struct hrtimer_sleeper *', 't'), p('enum hrtimer_mode', 'mode')], 'int'),
     try_to_wake_up: fn<[p: Task, state: number, wakeFlags: number]>(

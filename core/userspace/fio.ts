@@ -509,7 +509,7 @@ class JobRun {
     const perFileBytes = Math.floor(job.size / Math.max(1, job.files.length));
     this.loopBytes = perFileBytes * job.files.length;
     const fileStart = job.offsetBytes + p.cloneIndex * job.offsetIncrementBytes;
-    for (const path of job.files) {
+    for (const path of (p.cloneIndex > 0 ? job.cloneFiles[p.cloneIndex - 1] : undefined) ?? job.files) {
       this.files.push({ path, fd: -1, startBytes: fileStart, regionBytes: perFileBytes, nextPos: [0, 0], issuedBytes: 0, done: false, map: undefined, dist: undefined });
       this.fds.push(-1);
     }

@@ -58,6 +58,11 @@ export interface JobSpec {
    * /dev/nvme0n1. Each file is `fileSizeBytes` long.
    */
   readonly files: readonly string[];
+  /**
+   * The files of numjobs clones 1, 2, ... when fio names them per clone (the default
+   * filename_format $jobname.$jobnum.$filenum); empty: every clone uses `files`.
+   */
+  readonly cloneFiles: readonly (readonly string[])[];
   /** Size of each file (fio's filesize; size / nrfiles by default). */
   readonly fileSizeBytes: number;
   readonly rw: RwMode;
@@ -150,6 +155,7 @@ export interface JobSpec {
 export const JOB_DEFAULTS = {
   rw: 'read',
   bs: 4096,
+  cloneFiles: [],
   offsetBytes: 0,
   offsetIncrementBytes: 0,
   loops: 1,
@@ -240,6 +246,8 @@ export interface Scenario {
   readonly jobs: readonly JobSpec[];
   /** How many of the run's first data I/Os `kiotrace run` shows step by step (absent or 0: none). */
   readonly steps?: number;
+  /** The run ends when every job has exited, as fio's does (job files); else it runs for durationNs. */
+  readonly endsWithJobs?: boolean;
 }
 
 export const DEFAULT_MACHINE: MachineSpec = {

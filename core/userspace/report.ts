@@ -20,6 +20,14 @@ export interface LatencySummary {
   readonly p999Ns: number;
   /** The job's percentile_list, in its order (empty for slat and lat, as fio reports them). */
   readonly percentiles: readonly Percentile[];
+  /** The histogram's non-empty buckets, ascending (fio's json+ "bins"); only where percentiles are kept. */
+  readonly bins?: readonly LatencyBin[];
+}
+
+/** One histogram bucket: its midpoint and how many samples fell in it. */
+export interface LatencyBin {
+  readonly ns: number;
+  readonly count: number;
 }
 
 /** fio's bw/iops log averages: samples taken every 500 ms (bwavgtime, iopsavgtime). */
@@ -128,6 +136,17 @@ export interface KernelCounters {
   readonly pagesDirtied: number;
   readonly pagesWrittenBack: number;
   readonly syscalls: number;
+  /** Bytes copied between user and kernel memory (copy_to_user / copy_from_user of buffered I/O). */
+  readonly userCopyBytes: number;
+}
+
+/** What the layout phase did for a job's files before the run (fio's "Laying out IO file"). */
+export interface LayoutReport {
+  readonly job: string;
+  readonly files: number;
+  readonly bytes: number;
+  /** prefilled (written: a job reads them, or overwrite=1), preallocated (fallocate) or sparse. */
+  readonly how: 'prefilled' | 'preallocated' | 'sparse';
 }
 
 export interface DeviceReport {
@@ -156,6 +175,8 @@ export interface RunReport {
   readonly durationNs: number;
   readonly eventsRun: number;
   readonly jobs: readonly JobReport[];
+  /** Files created before the run, at boot, in no simulated time. */
+  readonly layout: readonly LayoutReport[];
   readonly counters: KernelCounters;
   readonly devices: readonly DeviceReport[];
 }

@@ -108,6 +108,18 @@ export class LatencyHistogram {
     if (other.maxNs > this.maxNs) this.maxNs = other.maxNs;
   }
 
+  /** The non-empty buckets, ascending, each as its midpoint (what percentileNs reports) and count. */
+  bins(): { ns: number; count: number }[] {
+    const out: { ns: number; count: number }[] = [];
+    const counts = this.counts;
+    for (let b = 0; b < counts.length; b++) {
+      if (counts[b]! === 0) continue;
+      const lo = bucketLow(b);
+      out.push({ ns: b < EXACT_LIMIT ? lo : Math.round((lo + bucketLow(b + 1)) / 2), count: counts[b]! });
+    }
+    return out;
+  }
+
   /**
    * The value at percentile p (0..100): the smallest bucket whose cumulative count reaches p% of
    * the samples, reported as that bucket's midpoint and clamped to [min, max].

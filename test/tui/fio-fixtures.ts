@@ -174,6 +174,10 @@ export const REPORT: RunReport = {
   durationNs: 2_000_000_000,
   eventsRun: 123_456,
   jobs: [RANDREAD, SEQREAD, WRITERS],
+  layout: [
+    { job: 'seqread', files: 1, bytes: 10 * 2 ** 30, how: 'prefilled' },
+    { job: 'writers', files: 4, bytes: 512 * 2 ** 20, how: 'preallocated' },
+  ],
   counters: {
     pageCacheHits: 9_000,
     pageCacheMisses: 1_000,
@@ -189,6 +193,7 @@ export const REPORT: RunReport = {
     pagesDirtied: 5_000,
     pagesWrittenBack: 4_000,
     syscalls: 260_000,
+    userCopyBytes: 40_960_000,
   },
   devices: [
     disk({

@@ -35,7 +35,8 @@ test("kiotrace run default prints fio's report per job, then kernel counters; sa
   const a = run('run', 'default', '--duration', '100ms', '--seed', '3');
   assert.equal(a.status, 0, a.stderr);
   const version = (JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-  assert.ok(a.stdout.includes(`\nfio-3.36-kiotrace-${version}\nStarting 4 processes\n\n`));
+  const layout = ['seq-reader: Laying out IO file (1 file / 256MiB): prefilled at boot, no simulated time'];
+  assert.ok(a.stdout.includes(`\nfio-3.36-kiotrace-${version}\nStarting 4 processes\n${layout[0]}\n`), a.stdout.slice(0, 1200));
   for (const job of ['seq-reader', 'rand-direct', 'mmap-reader', 'fsync-writer']) assert.match(a.stdout, new RegExp(`^${job}: \\(groupid=0, jobs=1\\): err= 0: pid=\\d+: Thu Jan  1 00:00:00 1970$`, 'm'));
   assert.match(a.stdout, /read: IOPS=[\d.]+k?, BW=/);
   assert.match(a.stdout, /\n {4}clat percentiles \((n|u|m)sec\):\n {5}\| {2}1\.00th=\[ *\d+\], {2}5\.00th=/);
@@ -194,10 +195,14 @@ test("kiotrace run --output-format=json prints fio's JSON of the run: one cold 4
   assert.equal(job.read.clat_ns.N, 1);
   assert.equal(job.read.clat_ns.percentile['50.000000'], job.read.clat_ns.min);
   assert.ok(r.stdout.startsWith('{\n  "fio version" : "fio-3.36-kiotrace-'), 'printed as fio prints JSON');
-  // json+ is the same document here: the report carries no histogram bins yet
+  // json+ adds the histogram's bins to clat_ns: here one bin holding the one read
   const plus = run('run', 'blocking-read', '--output-format=json+');
   assert.equal(plus.status, 0, plus.stderr);
-  assert.equal(plus.stdout, r.stdout);
+  const plusDoc = JSON.parse(plus.stdout) as { jobs: Array<{ read: { clat_ns: { bins: Record<string, number> } & Record<string, unknown> } }> };
+  const { bins, ...clatWithoutBins } = plusDoc.jobs[0]!.read.clat_ns;
+  assert.deepEqual(Object.values(bins), [1]);
+  assert.ok(Math.abs(Number(Object.keys(bins)[0]) - job.read.clat_ns.min) / job.read.clat_ns.min < 0.02, 'the bin is the read\'s latency');
+  assert.deepEqual(clatWithoutBins, job.read.clat_ns);
 });
 
 test('--output-format mistakes are usage errors (exit 2)', () => {

@@ -89,6 +89,7 @@ const report: RunReport = {
   durationNs: 2_000_000_000,
   eventsRun: 123_456,
   jobs: [reader, writer],
+  layout: [],
   counters: {
     pageCacheHits: 9_000,
     pageCacheMisses: 1_000,
@@ -104,6 +105,7 @@ const report: RunReport = {
     pagesDirtied: 4_096,
     pagesWrittenBack: 4_000,
     syscalls: 25_750,
+    userCopyBytes: 4_096,
   },
   devices: [
     disk({ name: 'nvme0n1', scheduler: 'none', readIos: 800, writeIos: 0, readBytes: 99_614_720, writeBytes: 0, busyNs: 1_986_400_000, hw: {} }),

@@ -681,6 +681,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     groupReporting,
     ...(percentileList !== undefined ? { percentileList } : {}),
     unifiedRwReporting,
+    cloneFiles,
   });
   // new_group is carried into groupId by resolveJobs; JobSpec.stonewall stays fio's stonewall only.
   return { job, newGroup, description, cloneFiles, sizeAt: sizeOpt?.valueAt ?? filesizeOpt?.valueAt ?? input.at };

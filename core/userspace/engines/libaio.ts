@@ -84,12 +84,14 @@ export const libaioEngine: IoEngineOps = {
     return r;
   },
 
-  *getevents(ctx: EngineContext, min: number, max: number) {
+  *getevents(ctx: EngineContext, min: number, max: number, timeoutNs?: number) {
     const d = data(ctx);
     const want = Math.min(min, d.inflight);
     const events: IoEvent[] = [];
     for (;;) {
-      const r = yield* sysIoGetevents(ctx.k, ctx.task, d.ctxId, Math.max(0, want - events.length), Math.max(0, max - events.length), events);
+      const r = yield* sysIoGetevents(ctx.k, ctx.task, d.ctxId, Math.max(0, want - events.length), Math.max(0, max - events.length), events, timeoutNs);
+      // io_getevents' timeout ran out: the job's next issue time came (a rate-limited job)
+      if (r === 0 && timeoutNs !== undefined) break;
       if (r === -EINTR || r === -EAGAIN) continue;
       if (r < 0 || events.length >= want) break;
     }
