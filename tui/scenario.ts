@@ -1079,8 +1079,9 @@ const PAGE_SIZE_BYTES = 4096;
 /**
  * An fio job file (fio's INI format, read as fio reads it: tui/fio/ini.ts) as a scenario on
  * `opts.machine` (DEFAULT_MACHINE by default). The scenario is named after the file; it lasts as
- * long as its jobs can (every job time-limited: the sum over stonewall phases of the longest
- * startdelay + ramp_time + runtime), else MAX_DURATION_NS, and the run ends when every job exits.
+ * long as its jobs can (every job time-limited: twice the sum over stonewall phases of the longest
+ * startdelay + ramp_time + runtime, since each phase also sets up and drains its queue), else
+ * MAX_DURATION_NS, and the run ends when every job exits.
  */
 export function parseJobFileText(text: string, sourceName: string, opts: LoadOptions & { readonly hostPath?: string } = {}): ScenarioResult {
   const machine = opts.machine ?? DEFAULT_MACHINE;
@@ -1151,7 +1152,7 @@ export function parseJobFileText(text: string, sourceName: string, opts: LoadOpt
   const specs = jobs.map((j) => j.job);
   return {
     ok: true,
-    scenario: { name: baseName(sourceName), description, machine, durationNs: impliedDurationNs(specs) ?? MAX_DURATION_NS, jobs: specs, endsWithJobs: true },
+    scenario: { name: baseName(sourceName), description, machine, durationNs: Math.min(MAX_DURATION_NS, 2 * (impliedDurationNs(specs) ?? MAX_DURATION_NS)), jobs: specs, endsWithJobs: true },
   };
 }
 

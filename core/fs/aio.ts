@@ -93,24 +93,33 @@ export class Kioctx {
   }
 }
 
-/** Every machine's aio contexts (mm->ioctx_table, keyed by the user-visible id). */
+/**
+ * Every process's aio contexts (mm->ioctx_table), keyed by the user-visible id: the ring's user
+ * address, which is only unique within one address space.
+ */
 export interface AioState {
-  readonly ctxs: Map<number, Kioctx>;
+  readonly tables: WeakMap<object, Map<number, Kioctx>>;
 }
 
-function aioState(k: Kernel): AioState {
+function ioctxTable(k: Kernel, mm: object): Map<number, Kioctx> {
   let s = k.asyncIo.aio;
   if (!s) {
-    s = { ctxs: new Map() };
+    s = { tables: new WeakMap() };
     k.asyncIo.aio = s;
   }
-  return s;
+  let table = s.tables.get(mm);
+  if (!table) {
+    table = new Map();
+    s.tables.set(mm, table);
+  }
+  return table;
 }
 
 /** lookup_ioctx: a context of the caller's own mm. */
 function lookupIoctx(k: Kernel, task: Task, id: number): Kioctx | undefined {
-  const ctx = aioState(k).ctxs.get(id);
-  return ctx && ctx.mm === task.mm && !ctx.dead ? ctx : undefined;
+  if (!task.mm) return undefined;
+  const ctx = ioctxTable(k, task.mm).get(id);
+  return ctx && !ctx.dead ? ctx : undefined;
 }
 
 /**
@@ -131,7 +140,7 @@ export function* sysIoSetup(k: Kernel, task: Task, nrEvents: number, out: { ctxI
     if (va < 0) ret = va;
     else {
       yield AIO_SETUP_NS;
-      aioState(k).ctxs.set(va, new Kioctx(k.kaddr(), va, task.mm, nrEvents, ringBytes));
+      ioctxTable(k, task.mm).set(va, new Kioctx(k.kaddr(), va, task.mm, nrEvents, ringBytes));
       out.ctxId = va;
     }
   }
@@ -288,7 +297,7 @@ export function* sysIoDestroy(k: Kernel, task: Task, ctxId: number): Generator<n
       yield* ioSchedule(k, task);
       ctx.drain.remove(task);
     }
-    aioState(k).ctxs.delete(ctx.id);
+    ioctxTable(k, ctx.mm).delete(ctx.id);
     doMunmap(k, ctx.mm, ctx.id, ctx.ringBytes);
   }
   yield SYSCALL_EXIT_NS;

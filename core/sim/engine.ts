@@ -42,6 +42,23 @@ export class Environment {
     return this.queue.peekTimeNs();
   }
 
+  /** The bound of the run() in progress (-1 outside one): nothing may happen after it. */
+  private runUntilNs = -1;
+
+  /**
+   * Moves the clock to `toNs` inside the current callback when nothing else can happen before:
+   * no event is due at or before it, it is within the run's bound and no stop was asked. The
+   * caller then does at once what an event at `toNs` would have done, without the event (a CPU
+   * burning through a segment nobody interrupts). Same order, same times; fewer events.
+   */
+  tryAdvanceTo(toNs: number): boolean {
+    if (this.stopRequested || toNs > this.runUntilNs) return false;
+    const q = this.queue;
+    if (q.size > 0 && q.peekTimeNs() <= toNs) return false;
+    this.nowNs = toNs;
+    return true;
+  }
+
   /** Ask `run` to return after the current callback. */
   stop(): void {
     this.stopRequested = true;
@@ -57,6 +74,7 @@ export class Environment {
     const q = this.queue;
     const start = this.eventsRun;
     this.stopRequested = false;
+    this.runUntilNs = untilNs;
     let n = 0;
     let reachedUntil = true;
     while (q.size > 0 && q.peekTimeNs() <= untilNs) {
@@ -74,6 +92,7 @@ export class Environment {
       }
     }
     this.eventsRun = start + n;
+    this.runUntilNs = -1;
     if (reachedUntil && untilNs > this.nowNs && Number.isFinite(untilNs)) this.nowNs = untilNs;
     return n;
   }

@@ -9,7 +9,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import type { BlockSizeSpec, JobSpec } from './job.js';
 import { IntervalTally, LatencyBucketCounts, LatencyHistogram, batchBucket, depthBucket } from './stats.js';
-import { FIO_Q, type EngineContext, type IoDirection, type IoEngineOps, type IoU, type QueueResult } from './engines/engine.js';
+import { FIO_Q, payUserTime, type EngineContext, type IoDirection, type IoEngineOps, type IoU, type QueueResult } from './engines/engine.js';
 import { createEngine } from './engines/index.js';
 import { O } from '../fs/types.js';
 import { sysClose, sysMmap, sysMunmap, sysOpenat, AT_FDCWD } from '../fs/open.js';
@@ -513,7 +513,7 @@ class JobRun {
       this.files.push({ path, fd: -1, startBytes: fileStart, regionBytes: perFileBytes, nextPos: [0, 0], issuedBytes: 0, done: false, map: undefined, dist: undefined });
       this.fds.push(-1);
     }
-    this.ctx = { k, task, job, fds: this.fds, ious: this.ious };
+    this.ctx = { k, task, job, fds: this.fds, ious: this.ious, pendingUserNs: 0 };
   }
 
   private get now(): number {
@@ -624,7 +624,9 @@ class JobRun {
           }
           // fio's user-space work per I/O: picking the offset, filling the io_u
           stats.userNs += USER_IO_OVERHEAD_NS;
-          yield USER_IO_OVERHEAD_NS;
+          // an async engine's kernel sees the I/O at commit: the CPU is burnt then, once a batch
+          if (sync) yield USER_IO_OVERHEAD_NS;
+          else this.ctx.pendingUserNs += USER_IO_OVERHEAD_NS;
         }
         // fio's td_io_queue
         this.prepQueue(io, true);
@@ -652,6 +654,7 @@ class JobRun {
   }
 
   private *openFile(i: number): Generator<number, number, void> {
+    yield* payUserTime(this.ctx);
     const f = this.files[i]!;
     const fd = yield* sysOpenat(this.k, this.task, AT_FDCWD, f.path, this.openFlags, 0o644);
     if (fd < 0) {
@@ -665,6 +668,7 @@ class JobRun {
   }
 
   private *finish(): Generator<number, void, void> {
+    yield* payUserTime(this.ctx);
     this.stats.endNs = this.now;
     if (this.engine && this.ious.length > 0) yield* this.engine!.cleanup(this.ctx);
     if (this.buf > 0) yield* sysMunmap(this.k, this.task, this.buf, this.bufBytes);
@@ -843,6 +847,7 @@ class JobRun {
    * keeps the in-flight I/Os going, as io_submit_mode=offload does, so arrivals are open-loop.
    */
   private *waitForRate(dir: RwDir): Generator<number, RwDir, void> {
+    yield* payUserTime(this.ctx);
     let d = dir === 'read' ? 0 : 1;
     if (this.rateBps[d] === 0) return dir;
     let due = this.epochNs + this.nextIssueNs[d]!;
@@ -964,6 +969,7 @@ class JobRun {
   /** fio's td_io_commit: submit what was queued (one io_submit / io_uring_enter). */
   private *commit(): Generator<number, void, void> {
     if (this.queued === 0 || this.engine!.sync) return;
+    yield* payUserTime(this.ctx);
     this.noteDepth(this.queued);
     const n = yield* this.engine!.commit(this.ctx);
     if (n < 0) {
@@ -997,6 +1003,7 @@ class JobRun {
     const min = Math.min(minEvts, inFlight);
     let max = Math.min(this.completeMax || inFlight, inFlight);
     if (min > max) max = min;
+    yield* payUserTime(this.ctx);
     const done = yield* this.engine!.getevents(this.ctx, min, max, timeoutNs);
     this.stats.complete[batchBucket(done.length)]!++;
     for (const io of done) this.complete(io);
@@ -1062,6 +1069,7 @@ class JobRun {
 
   /** fio's handle_thinktime: drain the queue, then sleep thinktime. */
   private *think(): Generator<number, void, void> {
+    yield* payUserTime(this.ctx);
     if (!this.engine!.sync) yield* this.drain();
     this.lastThinkBlocks = this.completedBlocks;
     // SIMPLIFICATION: fio's usleep() sleeps without a traced clock_nanosleep syscall

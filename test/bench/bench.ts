@@ -14,7 +14,8 @@ import { simulatedNsFlatOut, uiCpuAt10Hz } from './ui.js';
 import { canReadProc, defaultRunWallNs, floodPeakRssMib, hasTmux, topFirstFrameAndQuit } from './trust.js';
 import { snapshotsAt } from '../helpers/top.js';
 import { BIOLATENCY_LIKE, defaultWithScript, TIGHT_LOOP_PROGRAM, tightLoopFirings } from './scripts.js';
-import { engineHold, forceGc, repoRoot, runDefaultForMemory, runRandread, type MemoryResult, type ProbeMode, type RandreadResult } from './workloads.js';
+import { engineHold, forceGc, RANDREAD_JOB, RANDREAD_URING_JOB, RANDREAD_URING_UNBATCHED_JOB, repoRoot, runDefaultForMemory, runRandread, type MemoryResult, type ProbeMode, type RandreadResult } from './workloads.js';
+import type { JobSpec } from '../../core/index.js';
 
 interface Figure {
   median: number;
@@ -92,14 +93,14 @@ function calibrateRandread(targetWallNs: number): number {
   return simNs;
 }
 
-function benchUnattached(simNs: number, runs: number): { figure: Figure; ios: number } {
-  progress(`odirect_randread_per_sec: ${runs} runs of ${simNs / 1e6} ms simulated, nothing attached`);
+function benchUnattached(simNs: number, runs: number, job: JobSpec = RANDREAD_JOB, label = 'odirect_randread_per_sec'): { figure: Figure; ios: number } {
+  progress(`${label}: ${runs} runs of ${simNs / 1e6} ms simulated, nothing attached`);
   const rates: number[] = [];
   const cpuRates: number[] = [];
   let ios = -1;
   let events = 0;
   for (let r = 0; r < runs; r++) {
-    const res = runRandread(SEED, simNs, 'none');
+    const res = runRandread(SEED, simNs, 'none', job);
     if (ios >= 0 && res.ios !== ios) throw new Error(`nondeterministic run: ${res.ios} reads, earlier ${ios}`);
     ios = res.ios;
     events = res.eventsRun;
@@ -450,6 +451,17 @@ async function main(): Promise<void> {
   const simNs = calibrateRandread(1e9);
   const base = benchUnattached(simNs, 7);
   report['odirect_randread_per_sec'] = base.figure;
+
+  // issue 10: the same reads through io_uring at iodepth 32 (batches of 16), in the same simulated time
+  runRandread(SEED, simNs / 4, 'none', RANDREAD_URING_JOB); // warm the io_uring paths
+  const uring = benchUnattached(simNs, 5, RANDREAD_URING_JOB, 'odirect_randread_io_uring_qd32_batch16_per_sec');
+  uring.figure['bar'] = '>= odirect_randread_per_sec (psync) in the same run';
+  uring.figure['meets_bar'] = uring.figure.median >= base.figure.median;
+  report['odirect_randread_io_uring_qd32_batch16_per_sec'] = uring.figure;
+  const unbatched = benchUnattached(simNs, 3, RANDREAD_URING_UNBATCHED_JOB, 'odirect_randread_io_uring_qd32_per_sec');
+  delete unbatched.figure['bar'];
+  delete unbatched.figure['meets_bar'];
+  report['odirect_randread_io_uring_qd32_per_sec'] = unbatched.figure;
 
   const one = benchAttachedPairs('block_rq_issue', simNs, 6, base.ios, 'odirect_randread_noop_block_rq_issue_per_sec');
   one.rateFig['bar'] = 'ratio >= 0.9';

@@ -76,6 +76,11 @@ export const RANDREAD_JOB: JobSpec = completeJob({
   timeBased: true,
 });
 
+/** The same reads through io_uring, 32 in flight per job, submitted and reaped 16 at a time (issue 10's figure). */
+export const RANDREAD_URING_JOB: JobSpec = completeJob({ ...RANDREAD_JOB, ioengine: 'io_uring', iodepth: 32, iodepthBatchSubmit: 16, iodepthBatchCompleteMin: 16 });
+/** The same without batching: one io_uring_enter per I/O or so, for comparison. */
+export const RANDREAD_URING_UNBATCHED_JOB: JobSpec = completeJob({ ...RANDREAD_JOB, ioengine: 'io_uring', iodepth: 32 });
+
 export type ProbeMode = 'none' | 'block_rq_issue' | 'all';
 
 export interface RandreadResult {
@@ -92,8 +97,8 @@ export interface RandreadResult {
 }
 
 /** Boots, lays out, starts the jobs and attaches; not timed. */
-export function prepareRandread(seed: number, simNs: number, mode: ProbeMode): { m: Machine; hitCounter: { n: number }; sites: number } {
-  const jobs = [RANDREAD_JOB];
+export function prepareRandread(seed: number, simNs: number, mode: ProbeMode, job: JobSpec = RANDREAD_JOB): { m: Machine; hitCounter: { n: number }; sites: number } {
+  const jobs = [job];
   const m = bootMachine(DEFAULT_MACHINE, seed);
   layoutJobFiles(m, jobs);
   m.startJobs(jobs, simNs);
@@ -116,8 +121,8 @@ export function prepareRandread(seed: number, simNs: number, mode: ProbeMode): {
   return { m, hitCounter, sites };
 }
 
-export function runRandread(seed: number, simNs: number, mode: ProbeMode): RandreadResult {
-  const { m, hitCounter, sites } = prepareRandread(seed, simNs, mode);
+export function runRandread(seed: number, simNs: number, mode: ProbeMode, job: JobSpec = RANDREAD_JOB): RandreadResult {
+  const { m, hitCounter, sites } = prepareRandread(seed, simNs, mode, job);
   forceGc();
   const c0 = process.cpuUsage();
   const t0 = nowNs();

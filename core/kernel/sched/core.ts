@@ -321,6 +321,17 @@ export class Scheduler {
       }
       const v = r.value;
       if (v > 0) {
+        // nothing can interrupt the burn: account it and go on, as segmentEnd would at its end
+        const endNs = this.env.nowNs + Math.max(1, Math.round(v));
+        const startNs = this.env.nowNs;
+        if (!cpu.inIrq && this.env.tryAdvanceTo(endNs)) {
+          this.accountRuntime(cpu, t, endNs - startNs);
+          if (this.shouldPreempt(cpu)) {
+            this.schedule(cpu, true);
+            return;
+          }
+          continue;
+        }
         this.startSegment(cpu, v);
         return;
       }

@@ -49,6 +49,20 @@ export interface EngineContext {
   /** The job's open files, in JobSpec.files order. */
   readonly fds: readonly number[];
   readonly ious: readonly IoU[];
+  /**
+   * User-space CPU time spent preparing I/Os (filling io_us, writing SQEs or iocbs) that the
+   * kernel has not seen yet. An async engine pays it just before its next syscall (payUserTime):
+   * the kernel sees the batch at the same moment, with one CPU burn instead of one per I/O.
+   */
+  pendingUserNs: number;
+}
+
+/** Burns the user-space CPU time owed (EngineContext.pendingUserNs) before a syscall. */
+export function* payUserTime(ctx: EngineContext): Generator<number, void, void> {
+  const ns = ctx.pendingUserNs;
+  if (ns <= 0) return;
+  ctx.pendingUserNs = 0;
+  yield ns;
 }
 
 /** fio's struct ioengine_ops, as generators over simulated time. */

@@ -6,7 +6,7 @@
 // space and enters the kernel with IORING_ENTER_GETEVENTS only when fewer than `min` are there.
 
 import type { EngineContext, IoEngineOps, IoU, QueueResult } from './engine.js';
-import { FIO_Q } from './engine.js';
+import { FIO_Q, payUserTime } from './engine.js';
 import {
   IORING_ENTER,
   IORING_FSYNC_DATASYNC,
@@ -101,7 +101,13 @@ export const ioUringEngine: IoEngineOps = {
       sqe.len = io.lenBytes;
       sqe.off = io.offsetBytes;
     }
-    yield SQE_PREP_NS;
+    if (ctx.job.sqthreadPoll) {
+      // the SQ thread may take this SQE as soon as the tail moves: write it in real time
+      yield* payUserTime(ctx);
+      yield SQE_PREP_NS;
+    } else {
+      ctx.pendingUserNs += SQE_PREP_NS;
+    }
     rings.sqTail++; // store-release of the tail: the SQ thread may take it from here
     d.queued.push({ io, sqIndex });
     return FIO_Q.QUEUED;
@@ -113,6 +119,7 @@ export const ioUringEngine: IoEngineOps = {
     if (n === 0) return 0;
     const { k, task } = ctx;
     const rings = d.rings;
+    yield* payUserTime(ctx);
     if (ctx.job.sqthreadPoll) {
       // the SQ thread submits; only a sleeping one needs a syscall
       if (rings.sqFlags & IORING_SQ.NEED_WAKEUP) yield* sysIoUringEnter(k, task, d.fd, n, 0, IORING_ENTER.SQ_WAKEUP);
@@ -138,6 +145,7 @@ export const ioUringEngine: IoEngineOps = {
 
   *getevents(ctx: EngineContext, min: number, max: number) {
     const d = data(ctx);
+    yield* payUserTime(ctx);
     const rings = d.rings;
     const want = Math.min(min, d.inflight);
     const out: IoU[] = [];

@@ -4,7 +4,7 @@
 // as a plain fsync(2), as fio does (libaio has no usable fsync command).
 
 import type { EngineContext, IoEngineOps, IoU, QueueResult } from './engine.js';
-import { FIO_Q } from './engine.js';
+import { FIO_Q, payUserTime } from './engine.js';
 import { IOCB_CMD, sysIoDestroy, sysIoGetevents, sysIoSetup, sysIoSubmit, type Iocb, type IoEvent } from '../../fs/aio.js';
 import { sysFdatasync, sysFsync } from '../../fs/open.js';
 import { EAGAIN, EINTR } from '../../uapi/errno.js';
@@ -47,12 +47,13 @@ export const libaioEngine: IoEngineOps = {
     if (io.ddir === 'fsync' || io.ddir === 'fdatasync') {
       if (d.staged.length > 0) return FIO_Q.BUSY;
       const fd = ctx.fds[io.fileIndex]!;
+      yield* payUserTime(ctx);
       io.result = io.ddir === 'fsync' ? yield* sysFsync(ctx.k, ctx.task, fd) : yield* sysFdatasync(ctx.k, ctx.task, fd);
       io.issueNs = ctx.k.env.nowNs;
       return FIO_Q.COMPLETED;
     }
     if (d.staged.length + d.inflight >= ctx.job.iodepth) return FIO_Q.BUSY;
-    yield IOCB_PREP_NS;
+    ctx.pendingUserNs += IOCB_PREP_NS;
     d.staged.push(io);
     return FIO_Q.QUEUED;
   },
@@ -69,6 +70,7 @@ export const libaioEngine: IoEngineOps = {
       offset: io.offsetBytes,
     }));
     const ioIds: number[] = [];
+    yield* payUserTime(ctx);
     const r = yield* sysIoSubmit(ctx.k, ctx.task, d.ctxId, iocbs, ioIds);
     // -EAGAIN: no room in the ring now; the runner reaps and commits again
     if (r === -EAGAIN) return 0;
@@ -86,6 +88,7 @@ export const libaioEngine: IoEngineOps = {
 
   *getevents(ctx: EngineContext, min: number, max: number, timeoutNs?: number) {
     const d = data(ctx);
+    yield* payUserTime(ctx);
     const want = Math.min(min, d.inflight);
     const events: IoEvent[] = [];
     for (;;) {

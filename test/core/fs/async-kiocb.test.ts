@@ -141,7 +141,7 @@ test('libaio syscalls: argument errors, a timeout, buffered iocbs done inside io
     out['submitDirect'] = yield* sysIoSubmit(k, t, c.ctxId, iocbs, ids);
     out['directReadyAtOnce'] = yield* sysIoGetevents(k, t, c.ctxId, 0, 4, [], 0);
     out['destroy'] = yield* sysIoDestroy(k, t, c.ctxId);
-    out['destroyWaited'] = m.k.asyncIo.aio!.ctxs.size === 0 ? 1 : 0;
+    out['destroyWaited'] = (m.k.asyncIo.aio!.tables.get(t.mm!)?.size ?? 0) === 0 ? 1 : 0;
     out['afterDestroy'] = yield* sysIoSubmit(k, t, c.ctxId, iocbs, ids);
   });
   assert.deepEqual(out, {
@@ -183,4 +183,17 @@ test('an async O_DSYNC O_DIRECT write is made durable with FUA on its request', 
   assert.deepEqual(out, { ret: -EIOCBQUEUED, res: 4096 });
   assert.equal(rwbs.length, 1);
   assert.ok(rwbs[0]!.includes('F'), rwbs[0]);
+});
+
+test('aio contexts are per process: two processes whose rings sit at the same address each keep their own (fio numjobs=2)', () => {
+  const job = jobSpec({ name: 'w', filename: '/root/w', size: 16 * 2 ** 20, rw: 'randwrite', ioengine: 'libaio', iodepth: 16, numjobs: 2, timeBased: true, runtimeNs: 2_000_000 });
+  const m = bootMachine(DEFAULT_MACHINE, 1);
+  layoutJobFiles(m, [job]);
+  m.startJobs([job], 5_000_000);
+  m.run(5_000_000);
+  const r = m.report('aio', 1);
+  assert.deepEqual(r.jobs.map((j) => [j.errors, j.write.ios > 100]), [
+    [0, true],
+    [0, true],
+  ]);
 });

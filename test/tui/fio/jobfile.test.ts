@@ -433,10 +433,10 @@ wait_for=r1
   ]);
 });
 
-test('the duration a job file implies: phases of the longest startdelay + ramp_time + runtime; 1h when a job is not time-limited', () => {
-  assert.equal(scenario('[global]\nsize=1m\n[a]\nruntime=2s\n[b]\nruntime=1s\nstartdelay=500ms\nramp_time=1s\n[c]\nstonewall\nruntime=3s\n').durationNs, 2.5e9 + 3e9);
+test('the duration a job file implies: twice the phases of the longest startdelay + ramp_time + runtime (set-up and drain); 1h when a job is not time-limited', () => {
+  assert.equal(scenario('[global]\nsize=1m\n[a]\nruntime=2s\n[b]\nruntime=1s\nstartdelay=500ms\nramp_time=1s\n[c]\nstonewall\nruntime=3s\n').durationNs, 2 * (2.5e9 + 3e9));
   assert.equal(scenario('[a]\nsize=1m\nruntime=1s\n[b]\nsize=1m\n').durationNs, 3600e9);
-  assert.equal(scenario('[a]\nsize=1m\nruntime=1s\n[b]\nsize=1m\nruntime=2s\nwait_for=a\n').durationNs, 3e9);
+  assert.equal(scenario('[a]\nsize=1m\nruntime=1s\n[b]\nsize=1m\nruntime=2s\nwait_for=a\n').durationNs, 2 * 3e9);
 });
 
 test('numjobs: the runner clones; the total across jobs is bounded', () => {
@@ -477,7 +477,7 @@ test('a job file is found by extension or by content; a scenario may name one as
     writeFileSync(join(dir, 'plain'), '[r]\nfilename=/dev/nvme0n1\nruntime=1s\n');
     const plain = loadScenario(join(dir, 'plain'), SCENARIOS);
     assert.ok(plain.ok);
-    assert.deepEqual({ name: plain.scenario.name, durationNs: plain.scenario.durationNs, machine: plain.scenario.machine }, { name: 'plain', durationNs: 1e9, machine: DEFAULT_MACHINE });
+    assert.deepEqual({ name: plain.scenario.name, durationNs: plain.scenario.durationNs, machine: plain.scenario.machine }, { name: 'plain', durationNs: 2e9, machine: DEFAULT_MACHINE });
     mkdirSync(join(dir, 'jobs'));
     writeFileSync(join(dir, 'jobs', 'r.fio'), '[r]\nfilename=/dev/sdb\nsize=1m\n');
     writeFileSync(join(dir, 's.json'), JSON.stringify({ name: 's', machine: { devices: [{ name: 'sdb', type: 'hdd', capacity: '1g' }] }, job_file: 'jobs/r.fio' }));
