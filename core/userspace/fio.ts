@@ -364,6 +364,8 @@ interface JobFile {
   readonly nextPos: [number, number];
   /** Bytes issued to this file in the current loop (file_service_type=sequential moves on when done). */
   issuedBytes: number;
+  /** I/Os still to issue sequentially from the last random offset (rw=randread:N). */
+  randomRunLeft: number;
   /** Nothing left to do in this loop (fio's FIO_FILE_done). */
   done: boolean;
   map: RandomMap | undefined;
@@ -510,7 +512,7 @@ class JobRun {
     this.loopBytes = perFileBytes * job.files.length;
     const fileStart = job.offsetBytes + p.cloneIndex * job.offsetIncrementBytes;
     for (const path of (p.cloneIndex > 0 ? job.cloneFiles[p.cloneIndex - 1] : undefined) ?? job.files) {
-      this.files.push({ path, fd: -1, startBytes: fileStart, regionBytes: perFileBytes, nextPos: [0, 0], issuedBytes: 0, done: false, map: undefined, dist: undefined });
+      this.files.push({ path, fd: -1, startBytes: fileStart, regionBytes: perFileBytes, nextPos: [0, 0], issuedBytes: 0, randomRunLeft: 0, done: false, map: undefined, dist: undefined });
       this.fds.push(-1);
     }
     this.ctx = { k, task, job, fds: this.fds, ious: this.ious, pendingUserNs: 0 };
@@ -684,6 +686,7 @@ class JobRun {
       f.nextPos[0] = 0;
       f.nextPos[1] = 0;
       f.issuedBytes = 0;
+      f.randomRunLeft = 0;
       f.done = false;
       f.map?.reset();
     }
@@ -792,7 +795,13 @@ class JobRun {
     const spec = this.sizes[dir];
     let len = pickLength(spec, this.rand.bs);
     let rel: number;
-    if (this.random) {
+    if (this.random && f.randomRunLeft > 0 && f.nextPos[d] + len <= f.regionBytes) {
+      // rw=randread:N: the next I/Os of a run go on from the last random one (fio's ddir_seq_nr)
+      f.randomRunLeft--;
+      rel = f.nextPos[d];
+      f.nextPos[d] = rel + len;
+    } else if (this.random) {
+      f.randomRunLeft = this.job.randomRunIos - 1;
       const nBlocks = Math.floor(f.regionBytes / this.unitBytes);
       if (nBlocks <= 0) return this.regionTooSmall();
       let b: number;
@@ -814,9 +823,18 @@ class JobRun {
       rel = b * this.unitBytes;
       len = Math.min(len, f.regionBytes - rel);
       if (f.map) for (let o = 0; o < len; o += this.unitBytes) f.map.mark((rel + o) / this.unitBytes);
+      f.nextPos[d] = rel + len;
     } else {
       if (spec.minBytes > f.regionBytes) return this.regionTooSmall();
       rel = f.nextPos[d];
+      const add = this.job.seqAddBytes;
+      if (rel !== 0 && add !== 0) {
+        // rw=read:8k skips 8k after each I/O, rw=read:-8k goes backwards (fio's ddir_seq_add);
+        // past either end it wraps: forwards to the start, backwards to the end
+        rel += add;
+        if (rel < 0 || rel >= f.regionBytes) rel = add > 0 ? 0 : f.regionBytes + add;
+        if (rel < 0) rel = 0;
+      }
       if (rel + Math.min(len, spec.minBytes) > f.regionBytes) {
         // the region is used up: a time_based job wraps to its start, any other is done
         if (!this.job.timeBased) return FILL.DONE;

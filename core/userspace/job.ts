@@ -105,6 +105,13 @@ export interface JobSpec {
   readonly fdatasync: number;
   /** fsync each file when the job's writes are done (fio end_fsync). */
   readonly endFsync: boolean;
+  /**
+   * rw=read:8k / rw=read:-8k: bytes added to the sequential offset after each I/O (fio's
+   * ddir_seq_add: holes, or reading backwards when negative); 0 for none.
+   */
+  readonly seqAddBytes: number;
+  /** rw=randread:8: I/Os issued sequentially from each random offset (fio's ddir_seq_nr; 1 by default). */
+  readonly randomRunIos: number;
   /** Percentage of reads in a mixed workload (fio rwmixread). */
   readonly rwmixread: number;
   /** User-space time between I/Os (fio thinktime, stored in ns). */
@@ -173,6 +180,8 @@ export const JOB_DEFAULTS = {
   fdatasync: 0,
   endFsync: false,
   rwmixread: 50,
+  seqAddBytes: 0,
+  randomRunIos: 1,
   thinktimeNs: 0,
   thinktimeBlocks: 1,
   startdelayNs: 0,

@@ -291,16 +291,33 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
 
   // 4. rw.
   let rw: RwMode = 'read';
+  let seqAddBytes = 0;
+  let randomRunIos = 1;
   const rwOpt = get('rw');
   if (rwOpt !== undefined) {
     const v = (rwOpt.value ?? '').trim();
-    const base = v.split(':')[0]!;
-    if (v.includes(':') && Object.hasOwn(RW_MODES, base)) fail('rw', `${describeValue(rwOpt.value ?? '')}: the ':N' suffix (holes between I/Os, or a sequential run length) is not modelled; write rw=${base}`, 'unsupported-option');
-    else if (TRIM_MODES.includes(base)) fail('rw', `rw=${base}: the simulated devices take reads and writes only (no discard/trim)`, 'unsupported-option');
+    const colon = v.indexOf(':');
+    const base = colon < 0 ? v : v.slice(0, colon);
+    if (TRIM_MODES.includes(base)) fail('rw', `rw=${base}: the simulated devices take reads and writes only (no discard/trim)`, 'unsupported-option');
     else {
-      const r = choice(RW_MODES, 'mode')(v);
+      const r = choice(RW_MODES, 'mode')(base);
       if (r.ok) rw = r.value;
       else fail('rw', r.error);
+      if (r.ok && colon >= 0) {
+        // fio's rw=MODE:N: a sequential mode adds N bytes after each I/O (negative: backwards);
+        // a random one issues N I/Os in a row from each random offset
+        const suffix = v.slice(colon + 1).trim();
+        if (rw.startsWith('rand')) {
+          const n = parseInteger(suffix);
+          if (n.ok && n.value >= 1) randomRunIos = n.value;
+          else fail('rw', `${describeValue(rwOpt.value ?? '')}: after ':' a random mode takes how many I/Os to issue in a row from each random offset (a whole number >= 1)`);
+        } else {
+          const negative = suffix.startsWith('-');
+          const n = sizeValue(negative ? suffix.slice(1) : suffix);
+          if (n.ok) seqAddBytes = negative ? -n.value : n.value;
+          else fail('rw', `${describeValue(rwOpt.value ?? '')}: after ':' a sequential mode takes the bytes to skip after each I/O, like read:8k or read:-8k (${n.error})`);
+        }
+      }
     }
   }
 
@@ -659,6 +676,8 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     fdatasync,
     endFsync,
     rwmixread,
+    seqAddBytes,
+    randomRunIos,
     thinktimeNs,
     thinktimeBlocks,
     startdelayNs,

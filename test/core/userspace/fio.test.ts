@@ -419,3 +419,15 @@ test('iodepth_batch_complete_max=2: no reap returns more than 2 until the final 
   assert.ok(last.min > 2 && last.got === last.min);
   assert.ok(log.reaps.slice(0, -1).every((x) => x.got <= 2 && x.max <= 2), `reap sizes ${[...new Set(log.reaps.map((x) => x.got))]}`);
 });
+
+test('rw=read:N and rw=randread:N: holes after each I/O, reading backwards with wrap to the end, runs of N from each random offset', () => {
+  const offsets = (over: Partial<JobSpec>, n: number): number[] => {
+    const { log } = runAsync([asyncJob({ size: 64 * 1024, bs: 4096, iodepth: 1, ...over })], 100_000, 50 * MS);
+    return log.queued.slice(0, n).map((q) => q.offsetBytes / 1024);
+  };
+  assert.deepEqual(offsets({ rw: 'read', seqAddBytes: 8192 }, 6), [0, 12, 24, 36, 48, 60]);
+  // fio's backwards-read: the first read at 0, then from the end back, 4k at a time
+  assert.deepEqual(offsets({ rw: 'read', seqAddBytes: -8192 }, 6), [0, 56, 52, 48, 44, 40]);
+  const runs = offsets({ rw: 'randread', randomRunIos: 4, norandommap: true }, 12);
+  for (let i = 0; i < 12; i += 4) assert.deepEqual(runs.slice(i, i + 4), [0, 4, 8, 12].map((d) => runs[i]! + d), `a run of 4 from ${runs[i]}: ${runs.join(',')}`);
+});

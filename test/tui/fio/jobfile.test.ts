@@ -354,7 +354,7 @@ randrepat=0
 write_bw_log=x
 openfiles=2
 random_distribution=zoned:50/5:50/95
-rw=read:8k
+rw=read:8q
 rw2=1
 `),
     [
@@ -365,10 +365,20 @@ rw2=1
       'job.fio:10: write_bw_log: fio option not supported by kiotrace: kiotrace writes no fio log files; trace the run with a bpftrace script or --export instead',
       'job.fio:11: openfiles: fio option not supported by kiotrace: a job keeps all its files open (nrfiles of them); a limit on open files is not modelled',
       'job.fio:12: random_distribution: zoned distributions are not modelled (kiotrace has random, zipf, pareto and normal)',
-      `job.fio:13: rw: "read:8k": the ':N' suffix (holes between I/Os, or a sequential run length) is not modelled; write rw=read`,
+      `job.fio:13: rw: "read:8q": after ':' a sequential mode takes the bytes to skip after each I/O, like read:8k or read:-8k (unknown size suffix "q" in "8q"; use k, m, g, t or p (with an optional b or ib))`,
       'job.fio:14: rw2: unknown fio option; did you mean "rw"?',
     ],
   );
+  // fio's rw=MODE:N (backwards-read.fio, holes, random runs)
+  assert.deepEqual(
+    jobs('[a]\nsize=1m\nrw=read:-8k\n[b]\nsize=1m\nrw=write:4k\n[c]\nsize=1m\nrw=randread:8\n').map((j) => [j.seqAddBytes, j.randomRunIos]),
+    [
+      [-8192, 1],
+      [4096, 1],
+      [0, 8],
+    ],
+  );
+  assert.deepEqual(heads('[j]\nsize=1m\nrw=randread:0\n'), [`job.fio:3: rw: "randread:0": after ':' a random mode takes how many I/Os to issue in a row from each random offset (a whole number >= 1)`]);
   // thread, invalidate, group_reporting, clat_percentiles, io_submit_mode, ioscheduler matching the device: accepted
   assert.equal(jobs('[j]\nthread\ninvalidate=1\nclat_percentiles=1\nio_submit_mode=offload\nfilename=/dev/sda\nioscheduler=mq-deadline\n').length, 1);
   assert.deepEqual(heads('[j]\nfilename=/dev/nvme0n1\nioscheduler=kyber\n'), [
