@@ -14,6 +14,11 @@ export function prepareRun(scenario: Scenario, options: RunOptions): Machine {
   layoutJobFiles(m, scenario.jobs);
   m.startJobs(scenario.jobs, options.durationNs);
   // a job file's run is over when its jobs are (fio exits then); the clock stops there
-  if (scenario.endsWithJobs === true) m.onAllJobsDone(() => m.env.stop());
+  if (scenario.endsWithJobs === true) {
+    m.onAllJobsDone(() => {
+      m.ended = true;
+      m.env.stop();
+    });
+  }
   return m;
 }

@@ -80,6 +80,8 @@ export class Machine {
   private readonly jobExits = new WaitQueue();
   private readonly allDoneCallbacks: (() => void)[] = [];
   readonly devices: BlockDevice[] = [];
+  /** The run is over before its bound: a job file's jobs have all exited (fio exits then). */
+  ended = false;
   /** What layoutJobFiles created before the run. */
   layout: readonly LaidOutFiles[] = [];
   init!: Task;

@@ -63,7 +63,7 @@ export class SimDriver {
 
   /** The end of the scenario, or the program called exit(). */
   get done(): boolean {
-    return this.m.env.nowNs >= this.endNs || this.script?.exited() === true;
+    return this.m.env.nowNs >= this.endNs || this.m.ended || this.script?.exited() === true;
   }
 
   setSpeed(speed: number, wallNs: number): void {

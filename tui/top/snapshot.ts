@@ -260,7 +260,8 @@ export class Sampler {
       scenario: this.scenario,
       seed: this.seed,
       simNs,
-      endNs: this.endNs,
+      // a job file's run ends when its jobs do, before its bound
+      endNs: this.m.ended ? Math.min(this.endNs, simNs) : this.endNs,
       speed,
       paused,
       eventsPerSec: (now.events - prev.events) / wallSec,
