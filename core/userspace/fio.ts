@@ -256,6 +256,20 @@ export class BlockDistribution {
         sum += dev;
       }
       rank = Math.max(0, sum);
+    } else if (d.kind === 'zoned') {
+      // zoned: pick the zone by its share of the accesses, then a block in it uniformly
+      let pick = this.rng.int(100);
+      let startPercent = 0;
+      for (const z of d.zones) {
+        if (pick < z.accessPercent) {
+          const first = Math.floor((n * startPercent) / 100);
+          const end = Math.max(first + 1, Math.floor((n * (startPercent + z.sizePercent)) / 100));
+          return Math.min(n - 1, first + this.rng.int(end - first));
+        }
+        pick -= z.accessPercent;
+        startPercent += z.sizePercent;
+      }
+      return this.rng.int(n);
     } else {
       return this.rng.int(n);
     }
@@ -496,7 +510,7 @@ class JobRun {
     this.sizes = { read: sizesOf(job, 'read'), write: sizesOf(job, 'write') };
     const minRead = this.sizes.read.split.length ? Math.min(...this.sizes.read.split.map((e) => e.bytes)) : this.sizes.read.minBytes;
     const minWrite = this.sizes.write.split.length ? Math.min(...this.sizes.write.split.map((e) => e.bytes)) : this.sizes.write.minBytes;
-    this.unitBytes = Math.max(1, this.reads && this.writes ? Math.min(minRead, minWrite) : this.writes ? minWrite : minRead);
+    this.unitBytes = job.blockAlignBytes > 0 ? job.blockAlignBytes : Math.max(1, this.reads && this.writes ? Math.min(minRead, minWrite) : this.writes ? minWrite : minRead);
     // fixup_options: the depth options never exceed iodepth; 0 means iodepth
     this.iodepth = Math.max(1, job.iodepth);
     this.batchSubmit = job.iodepthBatchSubmit <= 0 || job.iodepthBatchSubmit > this.iodepth ? this.iodepth : job.iodepthBatchSubmit;

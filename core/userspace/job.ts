@@ -28,7 +28,9 @@ export type RandomDistribution =
   | { readonly kind: 'zipf'; readonly theta: number }
   | { readonly kind: 'pareto'; readonly h: number }
   /** Gaussian around the middle of the region; stdDevPercent of the region (fio's normal:<dev>). */
-  | { readonly kind: 'normal'; readonly stdDevPercent: number };
+  | { readonly kind: 'normal'; readonly stdDevPercent: number }
+  /** fio's zoned:A/S:...: accessPercent of the I/Os go to the next sizePercent of the region, uniformly. */
+  | { readonly kind: 'zoned'; readonly zones: readonly { readonly accessPercent: number; readonly sizePercent: number }[] };
 
 /** fio's sync=: 0 (none), sync (O_SYNC), dsync (O_DSYNC). */
 export type SyncMode = 'none' | 'sync' | 'dsync';
@@ -63,6 +65,8 @@ export interface JobSpec {
    * filename_format $jobname.$jobnum.$filenum); empty: every clone uses `files`.
    */
   readonly cloneFiles: readonly (readonly string[])[];
+  /** Random offsets are multiples of this (fio's blockalign); 0: of the smallest block size, fio's default. */
+  readonly blockAlignBytes: number;
   /** Size of each file (fio's filesize; size / nrfiles by default). */
   readonly fileSizeBytes: number;
   readonly rw: RwMode;
@@ -163,6 +167,7 @@ export const JOB_DEFAULTS = {
   rw: 'read',
   bs: 4096,
   cloneFiles: [],
+  blockAlignBytes: 0,
   offsetBytes: 0,
   offsetIncrementBytes: 0,
   loops: 1,

@@ -420,9 +420,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     if (r !== undefined && !r.ok) return r;
     return { ok: true, value: r?.value };
   });
-  if (align !== undefined && align !== readSpec.minBytes) {
-    fail('blockalign', `blockalign=${fioSize(align)} differs from the smallest block size (${fioSize(readSpec.minBytes)}), fio's default alignment, which is the only one modelled`, 'unsupported-option');
-  }
+  const blockAlignBytes = align !== undefined && align > 0 ? align : 0;
 
   // 8. Counts and times.
   const numjobs = read('numjobs', intIn(1, ctx.maxProcesses)) ?? 1;
@@ -701,17 +699,39 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     ...(percentileList !== undefined ? { percentileList } : {}),
     unifiedRwReporting,
     cloneFiles,
+    blockAlignBytes,
   });
   // new_group is carried into groupId by resolveJobs; JobSpec.stonewall stays fio's stonewall only.
   return { job, newGroup, description, cloneFiles, sizeAt: sizeOpt?.valueAt ?? filesizeOpt?.valueAt ?? input.at };
 }
 
-/** random | zipf:theta | pareto:h | normal:dev (fio's random_distribution; zoned ones refused). */
+/** zoned:A/S:A/S:...: each zone's share of the accesses and of the region, in percent; a last size left empty is the rest. */
+function parseZones(args: readonly string[]): Parsed<RandomDistribution> {
+  const zones: { accessPercent: number; sizePercent: number }[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const [a, s] = args[i]!.split('/');
+    const access = parseFloatValue(a ?? '');
+    const last = i === args.length - 1;
+    const sizeText = (s ?? '').trim();
+    const size = sizeText === '' && last ? { ok: true as const, value: 100 - zones.reduce((n, z) => n + z.sizePercent, 0) } : parseFloatValue(sizeText);
+    if (!access.ok || !size.ok || access.value < 0 || size.value <= 0) return { ok: false, error: `zone ${describeValue(args[i]!)} must be ACCESS%/SIZE% like 50/5 (the last size may be left empty for the rest)` };
+    zones.push({ accessPercent: access.value, sizePercent: size.value });
+  }
+  const access = zones.reduce((n, z) => n + z.accessPercent, 0);
+  const size = zones.reduce((n, z) => n + z.sizePercent, 0);
+  if (zones.length === 0) return { ok: false, error: 'zoned needs zones, e.g. zoned:50/5:30/15:20/80' };
+  if (Math.abs(access - 100) > 1e-9) return { ok: false, error: `the zones' access percentages add up to ${access}; they must add up to 100` };
+  if (size > 100 + 1e-9) return { ok: false, error: `the zones' sizes add up to ${size}%; at most 100` };
+  return { ok: true, value: { kind: 'zoned', zones } };
+}
+
+/** random | zipf:theta | pareto:h | normal:dev | zoned:A/S:... (fio's random_distribution). */
 function parseDistribution(v: string): Parsed<RandomDistribution> {
   const [kindRaw, ...args] = v.trim().split(':');
   const kind = (kindRaw ?? '').toLowerCase();
   if (kind === 'random') return args.length === 0 ? { ok: true, value: { kind: 'random' } } : { ok: false, error: 'random takes no parameter (write random_distribution=random)' };
-  if (kind === 'zoned' || kind === 'zoned_abs' || kind === 'sequence') return { ok: false, error: `${kind} distributions are not modelled (kiotrace has random, zipf, pareto and normal)` };
+  if (kind === 'zoned') return parseZones(args);
+  if (kind === 'zoned_abs' || kind === 'sequence') return { ok: false, error: `${kind} distributions are not modelled (kiotrace has random, zipf, pareto, normal and zoned)` };
   if (kind !== 'zipf' && kind !== 'pareto' && kind !== 'normal' && kind !== 'gauss') {
     const s = closestWord(kind, ['random', 'zipf', 'pareto', 'normal']);
     return { ok: false, error: `unknown distribution ${describeValue(kindRaw ?? '')} (expected random, zipf:THETA, pareto:H or normal:DEV)${s !== undefined ? `; did you mean "${s}"?` : ''}` };

@@ -431,3 +431,20 @@ test('rw=read:N and rw=randread:N: holes after each I/O, reading backwards with 
   const runs = offsets({ rw: 'randread', randomRunIos: 4, norandommap: true }, 12);
   for (let i = 0; i < 12; i += 4) assert.deepEqual(runs.slice(i, i + 4), [0, 4, 8, 12].map((d) => runs[i]! + d), `a run of 4 from ${runs[i]}: ${runs.join(',')}`);
 });
+
+test('zoned distribution: each zone gets its share of the I/Os, uniformly inside it; blockalign aligns random offsets', () => {
+  const { log } = runAsync(
+    [asyncJob({ rw: 'randread', size: 4 * MiB, iodepth: 4, randomDistribution: { kind: 'zoned', zones: [{ accessPercent: 50, sizePercent: 5 }, { accessPercent: 30, sizePercent: 15 }, { accessPercent: 20, sizePercent: 80 }] }, timeBased: true, runtimeNs: 20 * MS })],
+    20_000,
+    30 * MS,
+  );
+  const offs = log.queued.map((q) => q.offsetBytes / (4 * MiB));
+  const inZone = (lo: number, hi: number): number => offs.filter((x) => x >= lo && x < hi).length / offs.length;
+  assert.ok(offs.length > 1000, `${offs.length} I/Os`);
+  assert.ok(Math.abs(inZone(0, 0.05) - 0.5) < 0.04, `first 5%: ${inZone(0, 0.05)}`);
+  assert.ok(Math.abs(inZone(0.05, 0.2) - 0.3) < 0.04, `next 15%: ${inZone(0.05, 0.2)}`);
+  assert.ok(Math.abs(inZone(0.2, 1) - 0.2) < 0.04, `last 80%: ${inZone(0.2, 1)}`);
+  const aligned = runAsync([asyncJob({ rw: 'randread', bs: 512, blockAlignBytes: 4096, size: 4 * MiB, iodepth: 4, norandommap: true, timeBased: true, runtimeNs: 5 * MS })], 20_000, 10 * MS).log;
+  assert.ok(aligned.queued.length > 100);
+  assert.deepEqual(aligned.queued.filter((q) => q.offsetBytes % 4096 !== 0), []);
+});

@@ -353,7 +353,7 @@ blocksiz=4k
 randrepat=0
 write_bw_log=x
 openfiles=2
-random_distribution=zoned:50/5:50/95
+random_distribution=zoned_abs:50/5:50/95
 rw=read:8q
 rw2=1
 `),
@@ -364,11 +364,16 @@ rw2=1
       'job.fio:9: randrepat: unknown fio option; did you mean "randrepeat"?',
       'job.fio:10: write_bw_log: fio option not supported by kiotrace: kiotrace writes no fio log files; trace the run with a bpftrace script or --export instead',
       'job.fio:11: openfiles: fio option not supported by kiotrace: a job keeps all its files open (nrfiles of them); a limit on open files is not modelled',
-      'job.fio:12: random_distribution: zoned distributions are not modelled (kiotrace has random, zipf, pareto and normal)',
+      'job.fio:12: random_distribution: zoned_abs distributions are not modelled (kiotrace has random, zipf, pareto, normal and zoned)',
       `job.fio:13: rw: "read:8q": after ':' a sequential mode takes the bytes to skip after each I/O, like read:8k or read:-8k (unknown size suffix "q" in "8q"; use k, m, g, t or p (with an optional b or ib))`,
       'job.fio:14: rw2: unknown fio option; did you mean "rw"?',
     ],
   );
+  // zoned (fio's examples/rand-zones.fio: the last size left empty is the rest) and blockalign
+  assert.deepEqual(jobs('[z]\nsize=1m\nrw=randread\nrandom_distribution=zoned:50/5:30/15:20/\nblockalign=4k\n').map((j) => [j.randomDistribution, j.blockAlignBytes]), [
+    [{ kind: 'zoned', zones: [{ accessPercent: 50, sizePercent: 5 }, { accessPercent: 30, sizePercent: 15 }, { accessPercent: 20, sizePercent: 80 }] }, 4096],
+  ]);
+  assert.deepEqual(heads('[z]\nsize=1m\nrandom_distribution=zoned:50/5:30/15\n'), [`job.fio:3: random_distribution: the zones' access percentages add up to 80; they must add up to 100`]);
   // fio's rw=MODE:N (backwards-read.fio, holes, random runs)
   assert.deepEqual(
     jobs('[a]\nsize=1m\nrw=read:-8k\n[b]\nsize=1m\nrw=write:4k\n[c]\nsize=1m\nrw=randread:8\n').map((j) => [j.seqAddBytes, j.randomRunIos]),
