@@ -457,6 +457,8 @@ class JobRun {
   /** An io_u the engine refused with FIO_Q_BUSY, to be queued again first (fio's requeues). */
   private requeued: IoU | undefined;
   private bytesIssuedThisLoop = 0;
+  /** Data I/Os issued over the whole job (number_ios counts them across loops). */
+  private dataIosIssued = 0;
   private readonly loopBytes: number;
   private fileCursor = 0;
   private lastDdir: IoDirection | undefined;
@@ -618,6 +620,11 @@ class JobRun {
           continue;
         }
         if (!job.timeBased && this.bytesIssuedThisLoop >= this.loopBytes && !this.requeued) break;
+        if (job.numberIos > 0 && this.dataIosIssued >= job.numberIos && !this.requeued) {
+          // fio's number_ios: the job ends normally once it has issued that many
+          more = false;
+          break;
+        }
         let io = this.requeued;
         this.requeued = undefined;
         if (!io) {
@@ -937,6 +944,7 @@ class JobRun {
     if (countIssue && (io.ddir === 'read' || io.ddir === 'write')) {
       const d = io.ddir === 'read' ? 0 : 1;
       this.bytesIssuedThisLoop += io.lenBytes;
+      this.dataIosIssued++;
       this.files[io.fileIndex]!.issuedBytes += io.lenBytes;
       (d === 0 ? this.stats.rd : this.stats.wr).issued++;
       if (this.rateBps[d] !== 0) this.advanceRate(d, io.lenBytes);

@@ -80,6 +80,8 @@ export interface JobSpec {
   readonly offsetBytes: number;
   /** Added to offset for each numjobs clone: clone i starts at offset + i * offset_increment. */
   readonly offsetIncrementBytes: number;
+  /** Stop after this many data I/Os were issued, if nothing ended the job sooner (fio number_ios; 0: no limit). */
+  readonly numberIos: number;
   /** How many times the job goes over its region (fio loops; ignored when time_based). */
   readonly loops: number;
   readonly iodepth: number;
@@ -171,6 +173,7 @@ export const JOB_DEFAULTS = {
   offsetBytes: 0,
   offsetIncrementBytes: 0,
   loops: 1,
+  numberIos: 0,
   iodepth: 1,
   iodepthBatchSubmit: 1,
   iodepthBatchCompleteMin: 1,

@@ -431,6 +431,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
   const thinktimeNs = read('thinktime', time('us')) ?? 0;
   const thinktimeBlocks = read('thinktime_blocks', intIn(1, 2 ** 31 - 1)) ?? 1;
   let loops = read('loops', intIn(1, 2 ** 31 - 1)) ?? 1;
+  const numberIos = read('number_ios', intIn(0, Number.MAX_SAFE_INTEGER)) ?? 0;
   const fsync = read('fsync', intIn(0, 2 ** 31 - 1)) ?? 0;
   const fdatasync = read('fdatasync', intIn(0, 2 ** 31 - 1)) ?? 0;
   const endFsync = bool('end_fsync') ?? false;
@@ -700,6 +701,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     unifiedRwReporting,
     cloneFiles,
     blockAlignBytes,
+    numberIos,
   });
   // new_group is carried into groupId by resolveJobs; JobSpec.stonewall stays fio's stonewall only.
   return { job, newGroup, description, cloneFiles, sizeAt: sizeOpt?.valueAt ?? filesizeOpt?.valueAt ?? input.at };

@@ -448,3 +448,10 @@ test('zoned distribution: each zone gets its share of the I/Os, uniformly inside
   assert.ok(aligned.queued.length > 100);
   assert.deepEqual(aligned.queued.filter((q) => q.offsetBytes % 4096 !== 0), []);
 });
+
+test('number_ios: the job ends once it has issued that many, across loops, never past its size', () => {
+  const ios = (over: Partial<JobSpec>): number => runAsync([asyncJob({ rw: 'randread', size: 64 * 1024, iodepth: 4, ...over })], 20_000, 20 * MS).r.jobs[0]!.read.ios;
+  assert.equal(ios({ numberIos: 10, loops: 3 }), 10);
+  assert.equal(ios({ numberIos: 40, loops: 3 }), 40, 'across loops (16 I/Os each)');
+  assert.equal(ios({ numberIos: 1000 }), 16, 'the size still ends the job first');
+});

@@ -374,6 +374,7 @@ rw2=1
     [{ kind: 'zoned', zones: [{ accessPercent: 50, sizePercent: 5 }, { accessPercent: 30, sizePercent: 15 }, { accessPercent: 20, sizePercent: 80 }] }, 4096],
   ]);
   assert.deepEqual(heads('[z]\nsize=1m\nrandom_distribution=zoned:50/5:30/15\n'), [`job.fio:3: random_distribution: the zones' access percentages add up to 80; they must add up to 100`]);
+  assert.equal(jobs('[n]\nsize=1m\nnumber_ios=1000\n')[0]!.numberIos, 1000);
   // fio's rw=MODE:N (backwards-read.fio, holes, random runs)
   assert.deepEqual(
     jobs('[a]\nsize=1m\nrw=read:-8k\n[b]\nsize=1m\nrw=write:4k\n[c]\nsize=1m\nrw=randread:8\n').map((j) => [j.seqAddBytes, j.randomRunIos]),

@@ -144,5 +144,6 @@ test('TopApp fuzz: 30 seeded sequences of 50 random inputs never throw and every
     frames += app.frames.length - from;
     app.unmount();
   }
-  assert.ok(frames > 30 * 20, `frames checked: ${frames}`);
+  // not vacuous: Ink coalesces renders when the machine is busy (589 frames at load 10, about 900 idle)
+  assert.ok(frames > 30 * 10, `frames checked: ${frames}`);
 });
