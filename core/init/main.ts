@@ -24,7 +24,7 @@ import { AhciDriver } from '../drivers/ata/ahci.js';
 import { NvmeSsd, DEFAULT_NVME_CONFIG, nvmeCapacitySectors, type NvmeSsdConfig } from '../hw/nvme-ssd.js';
 import { Hdd, DEFAULT_HDD_CONFIG, HddGeometry, type HddConfig } from '../hw/hdd.js';
 import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec } from '../userspace/job.js';
-import { fioJob, JobRandom, JobStats, type DirStats } from '../userspace/fio.js';
+import { fioJob, JobRandom, JobStats, type DirStats, type JobControl } from '../userspace/fio.js';
 import { WaitQueue } from '../sim/process.js';
 import type { BlockDeviceHw } from '../hw/device.js';
 import { LatencyHistogram, SAMPLE_INTERVAL_NS, summarizeSamples } from '../userspace/stats.js';
@@ -44,6 +44,9 @@ export interface RunningJob {
   readonly stats: JobStats;
   /** The job has finished its I/O and is exiting (what stonewall and wait_for wait for). */
   done: boolean;
+  /** Its stonewall phase: jobs between two stonewalls run together (exit_what=stonewall). */
+  readonly phase: number;
+  readonly control: JobControl;
 }
 
 export interface BlockDevice {
@@ -128,7 +131,9 @@ export class Machine {
   startJobs(jobs: readonly JobSpec[], stopAtNs: number): void {
     const k = this.k;
     const started: RunningJob[][] = [];
+    let phase = 0;
     for (const spec of jobs) {
+      if (spec.stonewall && started.length > 0) phase++;
       const before = started.flat();
       let deps: RunningJob[] = [];
       if (spec.stonewall) deps = before;
@@ -148,8 +153,9 @@ export class Machine {
         const holder: { job?: RunningJob } = {};
         const gate = deps.length > 0 ? { isOpen: () => deps.every((d) => d.done), waiters: this.jobExits } : undefined;
         const onExit = () => this.jobExited(holder.job!);
-        const task = this.spawn(spec.name.slice(0, 15), false, (t) => fioJob(k, t, { job: spec, cloneIndex: i, stats, rand, stopAtNs, gate, onExit }), this.init);
-        holder.job = { spec, jobIndex: i, task, stats, done: false };
+        const control: JobControl = { terminated: false };
+        const task = this.spawn(spec.name.slice(0, 15), false, (t) => fioJob(k, t, { job: spec, cloneIndex: i, stats, rand, stopAtNs, gate, onExit, control }), this.init);
+        holder.job = { spec, jobIndex: i, task, stats, done: false, phase, control };
         clones.push(holder.job);
         this.jobs.push(holder.job);
       }
@@ -160,6 +166,17 @@ export class Machine {
   /** A job has finished: wake the jobs waiting on it, and tell whoever waits for the last one. */
   private jobExited(j: RunningJob): void {
     j.done = true;
+    if (j.spec.exitall) {
+      // fio's exitall: end the jobs exit_what names that are still running (or yet to start)
+      const what = j.spec.exitWhat;
+      for (const other of this.jobs) {
+        if (other.done || other.control.terminated) continue;
+        if (what === 'all' || (what === 'group' && other.spec.groupId === j.spec.groupId) || (what === 'stonewall' && other.phase === j.phase)) {
+          other.control.terminated = true;
+          other.control.terminate?.();
+        }
+      }
+    }
     this.jobExits.wakeAll();
     if (this.allJobsDone) for (const cb of this.allDoneCallbacks.splice(0)) cb();
   }

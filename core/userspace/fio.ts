@@ -399,6 +399,14 @@ export interface JobParams {
   readonly gate?: { isOpen(): boolean; readonly waiters: WaitQueue };
   /** Called when the job has finished, just before its process exits. */
   readonly onExit?: () => void;
+  /** Another job's exitall ends this one: `terminated` if it came before the start, else terminate(). */
+  readonly control?: JobControl;
+}
+
+/** How the machine ends a running job early (fio's td->terminate, set by exitall). */
+export interface JobControl {
+  terminated: boolean;
+  terminate?: () => void;
 }
 
 function sizesOf(job: JobSpec, dir: RwDir): BlockSizeSpec {
@@ -468,6 +476,8 @@ class JobRun {
   private lastThinkBlocks = 0;
   private deadlineNs = 0;
   private rampEndNs = 0;
+  /** In waitForRate's nanosleep: what an exitall from another job wakes. */
+  private sleepingForRate = false;
   private rampDone: boolean;
   /** The rate clocks (fio's epoch, rate_io_issue_bytes, last_usec), reset when ramp_time ends. */
   private epochNs = 0;
@@ -493,6 +503,14 @@ class JobRun {
     private readonly p: JobParams,
   ) {
     const job = p.job;
+    if (p.control) {
+      // the job stops issuing now, as at the end of its runtime (fio checks td->terminate there)
+      p.control.terminate = () => {
+        this.deadlineNs = Math.min(this.deadlineNs, this.k.env.nowNs);
+        // a job sleeping until its next rate-limited issue wakes to end now
+        if (this.sleepingForRate) this.task.wake();
+      };
+    }
     this.engine = createEngine(job.ioengine);
     this.stopAtNs = p.stopAtNs;
     this.job = job;
@@ -559,7 +577,7 @@ class JobRun {
     this.rampEndNs = startNs + job.rampTimeNs;
     this.epochNs = startNs;
     // runtime counts after ramp_time (fio: the ramp is lead-in time added to the run)
-    this.deadlineNs = Math.min(this.stopAtNs, job.runtimeNs > 0 ? startNs + job.rampTimeNs + job.runtimeNs : Infinity);
+    this.deadlineNs = Math.min(this.stopAtNs, job.runtimeNs > 0 ? startNs + job.rampTimeNs + job.runtimeNs : Infinity, this.p.control?.terminated === true ? startNs : Infinity);
     const engine = this.engine;
     if (!engine) {
       stats.noteError(-EINVAL);
@@ -907,7 +925,9 @@ class JobRun {
       if (this.curDepth > 0 && !this.engine!.sync) {
         yield* this.reap(1, untilNs - this.now);
       } else {
+        this.sleepingForRate = true;
         yield* nanosleep(this.k, this.task, untilNs - this.now);
+        this.sleepingForRate = false;
       }
     }
     return d === 0 ? 'read' : 'write';

@@ -155,6 +155,10 @@ export interface JobSpec {
   readonly groupId: number;
   /** Wait for every job before this one in the file to exit first (fio stonewall). */
   readonly stonewall: boolean;
+  /** When this job finishes, end others (fio exitall): which ones, exitWhat says. */
+  readonly exitall: boolean;
+  /** fio's exit_what: the jobs of this job's reporting group, of its stonewall phase, or all. */
+  readonly exitWhat: 'group' | 'stonewall' | 'all';
   /** Start only when the named job has exited (fio wait_for); '' for none. */
   readonly waitFor: string;
   /** Report the group's jobs as one (fio group_reporting). */
@@ -209,6 +213,8 @@ export const JOB_DEFAULTS = {
   hipri: false,
   groupId: 0,
   stonewall: false,
+  exitall: false,
+  exitWhat: 'group',
   waitFor: '',
   groupReporting: false,
   percentileList: [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99],

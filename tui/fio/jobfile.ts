@@ -471,6 +471,8 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
 
   // 12. Reporting and ordering.
   const stonewall = bool('stonewall') ?? false;
+  const exitall = bool('exitall') ?? false;
+  const exitWhat = read('exit_what', choice({ group: 'group', stonewall: 'stonewall', all: 'all' } as const, 'exit_what')) ?? 'group';
   const newGroup = bool('new_group') ?? false;
   const waitFor = get('wait_for')?.value ?? '';
   const groupReporting = bool('group_reporting') ?? false;
@@ -695,6 +697,8 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     registerfiles,
     hipri,
     stonewall,
+    exitall,
+    exitWhat,
     waitFor,
     groupReporting,
     ...(percentileList !== undefined ? { percentileList } : {}),

@@ -455,3 +455,24 @@ test('number_ios: the job ends once it has issued that many, across loops, never
   assert.equal(ios({ numberIos: 40, loops: 3 }), 40, 'across loops (16 I/Os each)');
   assert.equal(ios({ numberIos: 1000 }), 16, 'the size still ends the job first');
 });
+
+test('exitall: when a job ends, exit_what decides which others end with it (its group, its stonewall phase, or all)', () => {
+  const ends = (exitWhat: JobSpec['exitWhat']): number[] => {
+    const jobs = [
+      jobSpec({ name: 'short', filename: DEV, rw: 'randread', direct: true, size: 64 * 1024, exitall: true, exitWhat }),
+      jobSpec({ name: 'long-same-group', filename: DEV, rw: 'randread', direct: true, size: 64 * MiB, timeBased: true, runtimeNs: 50 * MS }),
+      jobSpec({ name: 'long-other-group', filename: DEV, rw: 'randread', direct: true, size: 64 * MiB, timeBased: true, runtimeNs: 50 * MS, groupId: 1 }),
+    ];
+    const { m } = run(jobs, 100 * MS);
+    return m.jobs.map((j) => j.stats.endNs);
+  };
+  const group = ends('group');
+  assert.ok(group[0]! < 5 * MS, `the short job reads 16 blocks: ${group[0]}`);
+  assert.ok(Math.abs(group[1]! - group[0]!) < 1 * MS, `its group ends with it: ${group}`);
+  assert.ok(group[2]! >= 50 * MS, `another group runs on: ${group}`);
+  const all = ends('all');
+  assert.ok(all.every((e) => Math.abs(e - all[0]!) < 1 * MS), `all end together: ${all}`);
+  // the three share one stonewall phase here
+  const phase = ends('stonewall');
+  assert.ok(phase.every((e) => Math.abs(e - phase[0]!) < 1 * MS), `the phase ends together: ${phase}`);
+});

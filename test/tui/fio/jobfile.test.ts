@@ -375,6 +375,10 @@ rw2=1
   ]);
   assert.deepEqual(heads('[z]\nsize=1m\nrandom_distribution=zoned:50/5:30/15\n'), [`job.fio:3: random_distribution: the zones' access percentages add up to 80; they must add up to 100`]);
   assert.equal(jobs('[n]\nsize=1m\nnumber_ios=1000\n')[0]!.numberIos, 1000);
+  assert.deepEqual(jobs('[global]\nsize=1m\nexitall=1\n[a]\nexit_what=stonewall\n[b]\n').map((j) => [j.exitall, j.exitWhat]), [
+    [true, 'stonewall'],
+    [true, 'group'],
+  ]);
   // fio's rw=MODE:N (backwards-read.fio, holes, random runs)
   assert.deepEqual(
     jobs('[a]\nsize=1m\nrw=read:-8k\n[b]\nsize=1m\nrw=write:4k\n[c]\nsize=1m\nrw=randread:8\n').map((j) => [j.seqAddBytes, j.randomRunIos]),
