@@ -476,6 +476,10 @@ class JobRun {
   private lastThinkBlocks = 0;
   private deadlineNs = 0;
   private rampEndNs = 0;
+  /** rate_min / rate_iops_min: when each direction's current cycle began, and its totals then. */
+  private readonly minRateSince: [number, number] = [-1, -1];
+  private readonly minRateBytes: [number, number] = [0, 0];
+  private readonly minRateIos: [number, number] = [0, 0];
   /** In waitForRate's nanosleep: what an exitall from another job wakes. */
   private sleepingForRate = false;
   private rampDone: boolean;
@@ -622,6 +626,13 @@ class JobRun {
       for (;;) {
         if (!this.rampDone) this.checkRamp();
         if (this.failed) {
+          more = false;
+          break;
+        }
+        if (this.minRateMissed()) {
+          // fio's check_min_rate: td_verror(EIO) and the job ends
+          this.stats.noteError(-EIO);
+          this.failed = true;
           more = false;
           break;
         }
@@ -931,6 +942,36 @@ class JobRun {
       }
     }
     return d === 0 ? 'read' : 'write';
+  }
+
+  /**
+   * fio's __check_min_rate: after a 2 s settling period, at the first loop turn at least a
+   * rate_cycle after the last check, the bytes (or I/Os) each direction completed since then must
+   * come to rate_min (rate_iops_min) per second.
+   */
+  private minRateMissed(): boolean {
+    const job = this.job;
+    for (let d = 0; d < 2; d++) {
+      const dir = d === 0 ? 'read' : 'write';
+      const minBps = job.rateMinBytesPerSec[dir];
+      const minIops = job.rateMinIops[dir];
+      if (minBps === 0 && minIops === 0) continue;
+      const now = this.now;
+      if (now - this.stats.startNs < 2_000_000_000) continue;
+      const ds = d === 0 ? this.stats.rd : this.stats.wr;
+      // only a direction that has done I/O is checked (fio: bytes_done[ddir])
+      if (ds.bytes === 0) continue;
+      if (this.minRateSince[d]! >= 0) {
+        const spentNs = now - this.minRateSince[d]!;
+        if (spentNs < job.rateCycleNs) continue;
+        if (minBps > 0 && ((ds.bytes - this.minRateBytes[d]!) * 1e9) / spentNs < minBps) return true;
+        if (minIops > 0 && ((ds.ios - this.minRateIos[d]!) * 1e9) / spentNs < minIops) return true;
+      }
+      this.minRateSince[d] = now;
+      this.minRateBytes[d] = ds.bytes;
+      this.minRateIos[d] = ds.ios;
+    }
+    return false;
   }
 
   /** After an I/O is issued: when this direction may issue next (fio's usec_for_io). */

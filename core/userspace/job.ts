@@ -135,6 +135,12 @@ export interface JobSpec {
   readonly rateBytesPerSec: PerDirection;
   /** IOPS caps (fio rate_iops=). */
   readonly rateIops: PerDirection;
+  /** Least bandwidth per ratecycle, in bytes per second; below it the job ends with EIO (fio rate_min). */
+  readonly rateMinBytesPerSec: PerDirection;
+  /** Least IOPS per ratecycle (fio rate_iops_min). */
+  readonly rateMinIops: PerDirection;
+  /** The window rate_min and rate_iops_min are averaged over (fio ratecycle, 1 s by default). */
+  readonly rateCycleNs: number;
   /** linear: evenly spaced issues; poisson: exponential gaps (open-loop arrivals). */
   readonly rateProcess: 'linear' | 'poisson';
   readonly fallocate: FallocateMode;
@@ -203,6 +209,9 @@ export const JOB_DEFAULTS = {
   rateBytesPerSec: { read: 0, write: 0 },
   rateIops: { read: 0, write: 0 },
   rateProcess: 'linear',
+  rateMinBytesPerSec: { read: 0, write: 0 },
+  rateMinIops: { read: 0, write: 0 },
+  rateCycleNs: 1_000_000_000,
   fallocate: 'native',
   createOnOpen: false,
   overwrite: false,

@@ -18,7 +18,7 @@ export const OTHER_FIO_OPTIONS: readonly string[] = [
   "md_per_io_size", "merge_blktrace_file", "merge_blktrace_iters", "merge_blktrace_scalars", "mmap",
   "nonvectored", "nowait", "null", "num_range", "percentage_sequential", "pi_act", "pi_chk", "plid_select",
   "plids", "posixaio", "priohint", "profile", "psync", "pvsync", "pvsync2", "ramp_size",
-  "random_sequence_stride", "rate_ignore_thinktime", "ratecycle", "ratemin", "read_beyond_wp",
+  "random_sequence_stride", "rate_ignore_thinktime", "read_beyond_wp",
   "read_iolog_chunked", "read_mode", "readfua", "recover_zbd_write_error", "replay_align", "replay_no_stall",
   "replay_scale", "replay_skip", "replay_time_scale", "rwmixcycle", "significant_figures",
   "slat_percentiles", "softrandommap", "spr_cs", "spr_num_regions", "spr_op", "sprandom",

@@ -456,6 +456,15 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     const p = perDirection('rate_iops', intIn(0, 2 ** 31 - 1));
     return { read: p?.read ?? 0, write: p?.write ?? 0 };
   })();
+  const rateMinBytesPerSec: PerDirection = (() => {
+    const p = perDirection('rate_min', sizeValue);
+    return { read: p?.read ?? 0, write: p?.write ?? 0 };
+  })();
+  const rateMinIops: PerDirection = (() => {
+    const p = perDirection('rate_iops_min', intIn(0, 2 ** 31 - 1));
+    return { read: p?.read ?? 0, write: p?.write ?? 0 };
+  })();
+  const rateCycleNs = (read('rate_cycle', intIn(1, 2 ** 31 - 1)) ?? 1000) * 1_000_000;
   const rateProcess = read('rate_process', choice({ linear: 'linear', poisson: 'poisson' } as const, 'rate_process')) ?? 'linear';
 
   // 11. Files: layout options.
@@ -704,6 +713,9 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     ...(percentileList !== undefined ? { percentileList } : {}),
     unifiedRwReporting,
     cloneFiles,
+    rateMinBytesPerSec,
+    rateMinIops,
+    rateCycleNs,
     blockAlignBytes,
     numberIos,
   });

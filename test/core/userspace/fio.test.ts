@@ -476,3 +476,14 @@ test('exitall: when a job ends, exit_what decides which others end with it (its 
   const phase = ends('stonewall');
   assert.ok(phase.every((e) => Math.abs(e - phase[0]!) < 1 * MS), `the phase ends together: ${phase}`);
 });
+
+test('rate_min: after 2 s, a direction that falls below its least bandwidth ends the job with EIO (fio check_min_rate)', () => {
+  const job = (rateMinBytesPerSec: number): JobSpec =>
+    jobSpec({ name: 'r', filename: DEV, rw: 'randread', direct: true, size: 64 * MiB, timeBased: true, runtimeNs: 5000 * MS, rateBytesPerSec: { read: 40_960, write: 0 }, rateMinBytesPerSec: { read: rateMinBytesPerSec, write: rateMinBytesPerSec } });
+  const failing = run([job(100_000)], 6000 * MS).r.jobs[0]!;
+  assert.equal(failing.firstErrno, 5, 'EIO');
+  assert.ok(failing.runtimeNs > 2000 * MS && failing.runtimeNs < 4000 * MS, `ended after the settling period and one cycle: ${failing.runtimeNs}`);
+  const meeting = run([job(20_000)], 6000 * MS).r.jobs[0]!;
+  assert.equal(meeting.errors, 0, 'the write direction did no I/O and is not checked');
+  assert.ok(meeting.runtimeNs >= 5000 * MS);
+});

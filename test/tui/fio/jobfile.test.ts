@@ -375,6 +375,7 @@ rw2=1
   ]);
   assert.deepEqual(heads('[z]\nsize=1m\nrandom_distribution=zoned:50/5:30/15\n'), [`job.fio:3: random_distribution: the zones' access percentages add up to 80; they must add up to 100`]);
   assert.equal(jobs('[n]\nsize=1m\nnumber_ios=1000\n')[0]!.numberIos, 1000);
+  assert.deepEqual(jobs('[m]\nsize=1m\nrate=1250\nratemin=1024\nratecycle=500\n').map((j) => [j.rateMinBytesPerSec, j.rateCycleNs]), [[{ read: 1024, write: 1024 }, 500_000_000]]);
   assert.deepEqual(jobs('[global]\nsize=1m\nexitall=1\n[a]\nexit_what=stonewall\n[b]\n').map((j) => [j.exitall, j.exitWhat]), [
     [true, 'stonewall'],
     [true, 'group'],
