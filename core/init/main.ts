@@ -354,7 +354,7 @@ function jobReport(group: readonly RunningJob[], durationNs: number): JobReport 
   let minorFaults = 0;
   for (const j of group) {
     userNs += j.stats.userNs;
-    execNs += j.task.sumExecRuntimeNs;
+    execNs += (j.stats.cpuAtEndNs >= 0 ? j.stats.cpuAtEndNs : j.task.sumExecRuntimeNs) - j.stats.cpuAtStartNs;
     contextSwitches += j.task.nvcsw + j.task.nivcsw;
     majorFaults += j.task.majFlt;
     minorFaults += j.task.minFlt;

@@ -102,6 +102,9 @@ export class JobStats {
   readonly latencyBuckets = new LatencyBucketCounts();
   /** CPU time the job spent in its own code (filling io_us, reaping): what `cpu usr=` shows. */
   userNs = 0;
+  /** The task's CPU time (sumExecRuntimeNs) when the statistics started and ended: the cpu line's window. */
+  cpuAtStartNs = 0;
+  cpuAtEndNs = -1;
 
   /** Completion latencies of reads (the histogram the live view samples). */
   get read(): LatencyHistogram {
@@ -135,6 +138,7 @@ export class JobStats {
     this.complete.fill(0);
     this.latencyBuckets.clear();
     this.statsStartNs = nowNs;
+    this.userNs = 0;
   }
 
   /** Adds another job's statistics (group_reporting). */
@@ -578,6 +582,8 @@ class JobRun {
     const startNs = k.env.nowNs;
     stats.startNs = startNs;
     stats.statsStartNs = startNs;
+    // fio's cpu line covers the job's run, not its fork, exec and set-up
+    stats.cpuAtStartNs = task.sumExecRuntimeNs;
     this.rampEndNs = startNs + job.rampTimeNs;
     this.epochNs = startNs;
     // runtime counts after ramp_time (fio: the ramp is lead-in time added to the run)
@@ -722,6 +728,7 @@ class JobRun {
   private *finish(): Generator<number, void, void> {
     yield* payUserTime(this.ctx);
     this.stats.endNs = this.now;
+    this.stats.cpuAtEndNs = this.task.sumExecRuntimeNs;
     if (this.engine && this.ious.length > 0) yield* this.engine!.cleanup(this.ctx);
     if (this.buf > 0) yield* sysMunmap(this.k, this.task, this.buf, this.bufBytes);
     for (const f of this.files) if (f.fd >= 0) yield* sysClose(this.k, this.task, f.fd);
@@ -748,6 +755,7 @@ class JobRun {
     this.rampDone = true;
     // nothing completed since rampEndNs was counted (every completion checks first)
     this.stats.resetForRamp(this.rampEndNs);
+    this.stats.cpuAtStartNs = this.task.sumExecRuntimeNs;
     this.epochNs = this.rampEndNs;
     for (let d = 0; d < 2; d++) {
       this.rateIssuedBytes[d] = 0;

@@ -330,13 +330,15 @@ test('diskstats: merges and ticks per direction, ticks cover what the device saw
   }
 });
 
-test('cpu: user time is the loop\'s own work, system the rest of the task\'s run time; faults per task', () => {
+test('cpu: user time is the loop\'s own work, system the rest of the task\'s run time while the job ran; faults per task', () => {
   const job = jobSpec({ name: 'mm', filename: '/mnt/nvme/mm.dat', rw: 'read', size: 1 * MiB, ioengine: 'mmap' });
   const { r, m } = run([job], 1000 * MS);
   const j = r.jobs[0]!;
   assert.equal(j.read.ios, 256);
   assert.equal(j.cpu.userNs, 256 * 800);
-  assert.equal(j.cpu.userNs + j.cpu.systemNs, m.jobs[0]!.task.sumExecRuntimeNs);
+  const s = m.jobs[0]!.stats;
+  assert.equal(j.cpu.userNs + j.cpu.systemNs, s.cpuAtEndNs - s.cpuAtStartNs);
+  assert.ok(s.cpuAtStartNs > 0 && s.cpuAtEndNs <= m.jobs[0]!.task.sumExecRuntimeNs, 'the exec and set-up before, the clean-up after are left out');
   assert.ok(j.cpu.majorFaults > 0 && j.cpu.minorFaults >= 0);
   assert.equal(j.cpu.majorFaults + j.cpu.minorFaults <= r.counters.majorFaults + r.counters.minorFaults, true);
 });
@@ -486,4 +488,10 @@ test('rate_min: after 2 s, a direction that falls below its least bandwidth ends
   const meeting = run([job(20_000)], 6000 * MS).r.jobs[0]!;
   assert.equal(meeting.errors, 0, 'the write direction did no I/O and is not checked');
   assert.ok(meeting.runtimeNs >= 5000 * MS);
+});
+
+test('the cpu line covers the job\'s run, not its fork, exec and set-up: one cold read uses a few percent of its time', () => {
+  const j = run([jobSpec({ name: 'one', filename: '/mnt/nvme/one', size: 4096 })], 20 * MS).r.jobs[0]!;
+  const cpuNs = j.cpu.userNs + j.cpu.systemNs;
+  assert.ok(cpuNs > 0 && cpuNs < j.runtimeNs * 0.2, `cpu ${cpuNs} ns of ${j.runtimeNs} ns`);
 });
