@@ -6,7 +6,7 @@
 // counters, device hardware counters) go under the top-level key "kiotrace".
 // Deterministic: times are the simulated clock's (the machine boots at the Unix epoch).
 
-import type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencyBin, LatencySummary, RunReport } from '../core/userspace/report.js';
+import type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport } from '../core/userspace/report.js';
 import {
   LAT_RANGES_MS,
   LAT_RANGES_NS_US,
@@ -82,11 +82,6 @@ export interface FioJsonOptions extends FioOutputOptions {
   readonly interrupted?: { readonly signal: string; readonly atNs: number; readonly durationNs: number };
 }
 
-/** json+: a summary's histogram bins (the report keeps them where it keeps percentiles). */
-function binsOf(lat: LatencySummary): readonly LatencyBin[] | undefined {
-  return lat.bins;
-}
-
 /** add_ddir_lat_json: min/max/mean/stddev/N, the percentiles when fio would compute them, json+'s bins. */
 function latencyJson(lat: LatencySummary, plus: boolean): FioJson {
   const empty = lat.count === 0;
@@ -100,7 +95,8 @@ function latencyJson(lat: LatencySummary, plus: boolean): FioJson {
   const list = sortedPercentiles(lat.percentiles);
   if (list.length > 0 && !empty) {
     pairs.push(['percentile', obj(...list.map((p): readonly [string, FioJson] => [cFixed(p.percent, 6), int(p.ns)]))]);
-    const bins = plus ? binsOf(lat) : undefined;
+    // json+: the histogram's bins (the report keeps them where it keeps percentiles)
+    const bins = plus ? lat.bins : undefined;
     if (bins !== undefined) pairs.push(['bins', obj(...bins.filter((b) => b.count > 0).map((b): readonly [string, FioJson] => [String(u64(b.ns)), int(b.count)]))]);
   }
   return obj(...pairs);

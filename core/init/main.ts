@@ -86,7 +86,7 @@ export class Machine {
   /** The run is over before its bound: a job file's jobs have all exited (fio exits then). */
   ended = false;
   /** What layoutJobFiles created before the run. */
-  layout: readonly LaidOutFiles[] = [];
+  layout: readonly LayoutReport[] = [];
   init!: Task;
 
   constructor(
@@ -497,20 +497,18 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   return m;
 }
 
-/** What fio's layout phase did for one job's files (fio prints "Laying out IO file"). */
-export type LaidOutFiles = LayoutReport;
 
 /**
  * fio's layout phase: create the jobs' files before the run (cold: nothing of them in the page
  * cache). fio writes a file a job will read; kiotrace puts it on the simulated disk at boot instead,
  * costing no simulated time. Raw devices need nothing, and create_on_open leaves it to the job.
  */
-export function layoutJobFiles(m: Machine, jobs: readonly JobSpec[]): LaidOutFiles[] {
-  const laidOut: LaidOutFiles[] = [];
+export function layoutJobFiles(m: Machine, jobs: readonly JobSpec[]): LayoutReport[] {
+  const laidOut: LayoutReport[] = [];
   for (const j of jobs) {
     if (j.createOnOpen) continue;
     const reads = j.rw !== 'write' && j.rw !== 'randwrite';
-    const how: LaidOutFiles['how'] = reads || j.overwrite ? 'prefilled' : j.fallocate === 'none' || j.fallocate === 'truncate' ? 'sparse' : 'preallocated';
+    const how: LayoutReport['how'] = reads || j.overwrite ? 'prefilled' : j.fallocate === 'none' || j.fallocate === 'truncate' ? 'sparse' : 'preallocated';
     let files = 0;
     let bytes = 0;
     for (const path of [...j.files, ...j.cloneFiles.flat()]) {

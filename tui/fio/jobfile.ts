@@ -448,22 +448,15 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
   const randomDistribution = read('random_distribution', parseDistribution) ?? { kind: 'random' };
 
   // 10. Rates.
-  const rateBytesPerSec: PerDirection = (() => {
-    const p = perDirection('rate', sizeValue);
+  // a per-direction limit a job does not set is 0 (none) in that direction
+  const limits = (name: string, parse: (v: string) => Parsed<number>): PerDirection => {
+    const p = perDirection(name, parse);
     return { read: p?.read ?? 0, write: p?.write ?? 0 };
-  })();
-  const rateIops: PerDirection = (() => {
-    const p = perDirection('rate_iops', intIn(0, 2 ** 31 - 1));
-    return { read: p?.read ?? 0, write: p?.write ?? 0 };
-  })();
-  const rateMinBytesPerSec: PerDirection = (() => {
-    const p = perDirection('rate_min', sizeValue);
-    return { read: p?.read ?? 0, write: p?.write ?? 0 };
-  })();
-  const rateMinIops: PerDirection = (() => {
-    const p = perDirection('rate_iops_min', intIn(0, 2 ** 31 - 1));
-    return { read: p?.read ?? 0, write: p?.write ?? 0 };
-  })();
+  };
+  const rateBytesPerSec = limits('rate', sizeValue);
+  const rateIops = limits('rate_iops', intIn(0, 2 ** 31 - 1));
+  const rateMinBytesPerSec = limits('rate_min', sizeValue);
+  const rateMinIops = limits('rate_iops_min', intIn(0, 2 ** 31 - 1));
   const rateCycleNs = (read('rate_cycle', intIn(1, 2 ** 31 - 1)) ?? 1000) * 1_000_000;
   const rateProcess = read('rate_process', choice({ linear: 'linear', poisson: 'poisson' } as const, 'rate_process')) ?? 'linear';
 
