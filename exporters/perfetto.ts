@@ -186,7 +186,8 @@ export class PerfettoWriter implements TimelineSink {
 
   processes(tsNs: number, tasks: readonly TaskInfo[]): void {
     const tree = {
-      processes: tasks.map((t) => ({ pid: t.pid, ppid: t.ppid, cmdline: [t.comm], isKthread: t.kthread })),
+      // a process per thread group: io_uring's io-wq and SQ threads belong to their submitter's
+      processes: tasks.filter((t) => t.pid === t.tgid).map((t) => ({ pid: t.pid, ppid: t.ppid, cmdline: [t.comm], isKthread: t.kthread })),
       threads: tasks.map((t) => ({ tid: t.pid, tgid: t.tgid, name: t.comm })),
     };
     const w = this.w;

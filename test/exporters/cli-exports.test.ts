@@ -390,3 +390,15 @@ test('runWithExports with a runner that stops early: every output finished as of
   for (const line of otlp.slice(0, -1).split('\n')) JSON.parse(line);
   assert.deepEqual(readdirSync(dirname(files.perfetto)).filter((f) => f.includes('.kiotrace-partial')), []);
 });
+
+test('Perfetto: io_uring\'s io-wq workers are threads of the submitting process, not processes of their own', () => {
+  const dir = freshDir();
+  const job = join(dir, 'wq.fio');
+  // buffered reads that miss the cache are punted to iou-wrk-* threads
+  writeFileSync(job, '[w]\nfilename=/root/wq\nsize=64m\nrw=randread\nioengine=io_uring\niodepth=8\nruntime=3ms\ntime_based\n');
+  const r = kiotrace(['run', job, '--perfetto', join(dir, 'wq.pftrace')]);
+  assert.equal(r.code, 0, r.stderr);
+  const { issues, summary } = checkPerfettoTrace(readFileSync(join(dir, 'wq.pftrace')));
+  assert.deepEqual(issues, []);
+  assert.ok([...summary.processes.values()].length > 0);
+});
