@@ -19,6 +19,9 @@ export const BLK_MAX_REQUEST_COUNT = 32;
 /** BLK_PLUG_FLUSH_SIZE: ...or when a plugged request reaches 128 KiB. */
 export const BLK_PLUG_FLUSH_SIZE_BYTES = 128 * 1024;
 
+/** blk_attempt_plug_merge tries a back merge, then a front merge. */
+const PLUG_MERGE_ORDER = [ElvMerge.BACK_MERGE, ElvMerge.FRONT_MERGE] as const;
+
 /** struct blk_plug: requests a task batches before handing them to the queue. */
 export class BlkPlug {
   readonly rqs: MqRequest[] = [];
@@ -220,7 +223,7 @@ function splitBio(k: Kernel, bio: Bio, sectors: number): [Bio, Bio] {
 
 /** blk_mq_submit_bio; `submitCostNs` is submit_bio's own CPU time, charged first. */
 function* blkMqSubmitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio, submitCostNs: number): Generator<number, void, void> {
-  if (submitCostNs > 0) yield submitCostNs;
+  if (submitCostNs > 0 && !k.sched.burnInline(task, submitCostNs)) yield submitCostNs;
   const fn = k.fn.blk_mq_submit_bio;
   let cpu = k.sched.cpu(task.cpu);
   if (fn.entry.enabled) fn.enter(cpu, bio.ioId, bio);
@@ -232,7 +235,7 @@ function* blkMqSubmitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio, submi
   if (plug && plug.rqs.length > 0) {
     const last = plug.rqs[plug.rqs.length - 1]!;
     if (last.q === q) {
-      for (const where of [ElvMerge.BACK_MERGE, ElvMerge.FRONT_MERGE] as const) {
+      for (const where of PLUG_MERGE_ORDER) {
         if (bioMergeOk(q.limits, last, bio, where)) {
           q.mergeCtx = cpu;
           q.mergeBio(last, bio, where);
@@ -266,7 +269,7 @@ function* blkMqSubmitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio, submi
     }
     rq = waiter.granted;
   }
-  yield BLK_MQ_GET_REQUEST_NS;
+  if (!k.sched.burnInline(task, BLK_MQ_GET_REQUEST_NS)) yield BLK_MQ_GET_REQUEST_NS;
   cpu = k.sched.cpu(task.cpu);
   q.initRequest(rq, bio);
   if (k.tp.block_getrq.enabled) k.tp.block_getrq.emit(cpu, bio.ioId, bio);
@@ -294,7 +297,7 @@ function* blkMqSubmitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio, submi
   } else {
     q.issueDirectly(rq, cpu, cost);
   }
-  if (cost.ns > 0) yield cost.ns;
+  if (cost.ns > 0 && !k.sched.burnInline(task, cost.ns)) yield cost.ns;
   if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), bio.ioId, 0);
 }
 

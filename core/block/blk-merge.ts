@@ -16,7 +16,7 @@ export const MAX_SEGMENT_BYTES = 65536;
  * its segment, up to 64 KiB. Calls `onSegment(busAddr, lenBytes)` per segment; returns the count.
  * Shared by segment counting and by dma_map_sg.
  */
-export function forEachPhysSegment(bios: readonly Bio[], onSegment: ((addr: number, lenBytes: number) => void) | undefined): number {
+export function forEachPhysSegment<T>(bios: readonly Bio[], onSegment?: (arg: T, addr: number, lenBytes: number) => void, arg?: T): number {
   let n = 0;
   let segAddr = -1;
   let segBytes = 0;
@@ -26,27 +26,27 @@ export function forEachPhysSegment(bios: readonly Bio[], onSegment: ((addr: numb
       if (segAddr >= 0 && addr === segAddr + segBytes && segBytes + v.lenBytes <= MAX_SEGMENT_BYTES) {
         segBytes += v.lenBytes;
       } else {
-        if (segAddr >= 0 && onSegment) onSegment(segAddr, segBytes);
+        if (segAddr >= 0 && onSegment) onSegment(arg!, segAddr, segBytes);
         n++;
         segAddr = addr;
         segBytes = v.lenBytes;
       }
     }
   }
-  if (segAddr >= 0 && onSegment) onSegment(segAddr, segBytes);
+  if (segAddr >= 0 && onSegment) onSegment(arg!, segAddr, segBytes);
   return n;
 }
 
 /** Physical segments of a list of bios (bio_split_rw's count for one bio). */
 export function countPhysSegments(bios: readonly Bio[]): number {
-  return forEachPhysSegment(bios, undefined);
+  return forEachPhysSegment(bios);
 }
 
 const oneBio: Bio[] = [];
 /** Segments of one bio, without allocating. */
 export function bioPhysSegments(bio: Bio): number {
   oneBio[0] = bio;
-  const n = forEachPhysSegment(oneBio, undefined);
+  const n = forEachPhysSegment(oneBio);
   oneBio.length = 0;
   return n;
 }
@@ -56,10 +56,9 @@ export function bioMergeOk(limits: QueueLimits, rq: Request, bio: Bio, where: El
   if (rq.op !== bio.op) return false;
   if ((rq.cmdFlags | bio.flags) & REQ_NOMERGE_FLAGS) return false;
   if (rq.nrSectors + bio.nrSectors > limits.maxSectors) return false;
-  if (rq.nrPhysSegments + bioPhysSegments(bio) > limits.maxSegments) return false;
-  if (where === ElvMerge.BACK_MERGE) return rq.sector + rq.nrSectors === bio.sector;
-  if (where === ElvMerge.FRONT_MERGE) return bio.sector + bio.nrSectors === rq.sector;
-  return false;
+  // adjacency first: it is what rules out almost every random I/O, and costs no segment walk
+  if (where === ElvMerge.BACK_MERGE ? rq.sector + rq.nrSectors !== bio.sector : where !== ElvMerge.FRONT_MERGE || bio.sector + bio.nrSectors !== rq.sector) return false;
+  return rq.nrPhysSegments + bioPhysSegments(bio) <= limits.maxSegments;
 }
 
 /** Applies a bio merge to the request (bio_attempt_back_merge / bio_attempt_front_merge). */

@@ -23,7 +23,7 @@ import { blkFinishPlug, blkStartPlug, ioSchedule } from '../block/blk-core.js';
 import { scheduleTimeout } from '../kernel/time/timer.js';
 import { doMmap, doMunmap, MAP, PROT } from '../mm/mmap.js';
 import { kiocbRw } from './read_write.js';
-import { EIOCBQUEUED } from './types.js';
+import { EIOCBQUEUED, O, type File, type Kiocb } from './types.js';
 import { EAGAIN, EBADF, EINVAL } from '../uapi/errno.js';
 
 /** aio_lio_opcode values (include/uapi/linux/aio_abi.h). */
@@ -203,22 +203,47 @@ function* ioSubmitOneBody(k: Kernel, task: Task, ctx: Kioctx, iocb: Iocb, ioId: 
   if (!write && !sync && iocb.opcode !== IOCB_CMD.PREAD) return -EINVAL;
   ctx.reqsAvailable--;
   ctx.inflight++;
-  const kiocbObj = { kaddr: k.kaddr() };
-  const done = (res: number): void => {
-    const fn = k.fn.aio_complete_rw;
-    if (fn.entry.enabled) fn.enter(k.sched.ctxCpu, ioId, kiocbObj, res);
-    aioComplete(ctx, iocb, ioId, res);
-    if (fn.ret.enabled) fn.exit(k.sched.ctxCpu, ioId, 0);
-  };
+  const req = new AioKiocb(k, ctx, iocb, file, task, ioId);
   if (sync) {
     const ret = yield* file.inode.fops.fsync(file, task, ioId, 0, Number.MAX_SAFE_INTEGER, iocb.opcode === IOCB_CMD.FDSYNC);
-    done(ret);
+    aioCompleteRw(req, ret);
     return 0;
   }
-  const ret = yield* kiocbRw(k, task, ioId, file, { va: iocb.buf, lenBytes: iocb.nbytes }, iocb.offset, write, { kiComplete: done });
+  const ret = yield* kiocbRw(req, { va: iocb.buf, lenBytes: iocb.nbytes }, write);
   // aio_rw_done: anything but -EIOCBQUEUED completed (or failed) synchronously
-  if (ret !== -EIOCBQUEUED) done(ret);
+  if (ret !== -EIOCBQUEUED) aioCompleteRw(req, ret);
   return 0;
+}
+
+/** struct aio_kiocb: the kiocb of one submitted iocb, with the kioctx it completes into. */
+class AioKiocb implements Kiocb {
+  readonly kaddr: number;
+  posBytes: number;
+  readonly direct: boolean;
+  readonly kiComplete = aioCompleteRw;
+
+  constructor(
+    readonly k: Kernel,
+    readonly ctx: Kioctx,
+    readonly iocb: Iocb,
+    readonly file: File,
+    readonly task: Task,
+    readonly ioId: number,
+  ) {
+    this.kaddr = k.kaddr();
+    this.posBytes = iocb.offset;
+    this.direct = (file.flags & O.DIRECT) !== 0;
+  }
+}
+
+/** aio_complete_rw: the kiocb's ki_complete (container_of gives the aio_kiocb). Any context. */
+function aioCompleteRw(kiocb: Kiocb, res: number): void {
+  const req = kiocb as AioKiocb;
+  const k = req.k;
+  const fn = k.fn.aio_complete_rw;
+  if (fn.entry.enabled) fn.enter(k.sched.ctxCpu, req.ioId, req, res);
+  aioComplete(req.ctx, req.iocb, req.ioId, res);
+  if (fn.ret.enabled) fn.exit(k.sched.ctxCpu, req.ioId, 0);
 }
 
 /** aio_complete: the event goes into the ring and io_getevents sleepers re-check. Any context. */

@@ -23,7 +23,7 @@ function writable(f: File): boolean {
 }
 
 /** A generator that only returns a value (argument errors). */
-function* result(ret: number): Generator<number, number, void> {
+export function* immediate(ret: number): Generator<number, number, void> {
   return ret;
 }
 
@@ -35,9 +35,9 @@ function* result(ret: number): Generator<number, number, void> {
 function vfsRw(k: Kernel, task: Task, ioId: number, file: File, va: number, count: number, posBytes: number, write: boolean): Generator<number, number, void> {
   const fn = write ? k.fn.vfs_write : k.fn.vfs_read;
   let inner: Generator<number, number, void>;
-  if (write ? !writable(file) : !readable(file)) inner = result(-EBADF);
-  else if (count < 0 || posBytes < 0) inner = result(-EINVAL);
-  else if (count === 0) inner = result(0);
+  if (write ? !writable(file) : !readable(file)) inner = immediate(-EBADF);
+  else if (count < 0 || posBytes < 0) inner = immediate(-EINVAL);
+  else if (count === 0) inner = immediate(0);
   else {
     const n = Math.min(count, MAX_RW_COUNT);
     const iocb: Kiocb = { kaddr: k.kaddr(), file, posBytes: file.flags & O.APPEND && write ? file.inode.sizeBytes : posBytes, ioId, direct: (file.flags & O.DIRECT) !== 0, task };
@@ -65,33 +65,18 @@ function* vfsRwTraced(
   return ret;
 }
 
-/** How an async submitter (aio, io_uring) sets up its kiocb. */
-export interface AsyncKiocbOpts {
-  readonly nowait?: boolean;
-  readonly hipri?: boolean;
-  readonly kiComplete?: (res: number) => void;
-}
-
 /**
- * The mode and rw_verify_area checks, then ->read_iter / ->write_iter with a kiocb the caller
- * shapes (aio_read/aio_write, io_read/io_write). Returns bytes, -errno or -EIOCBQUEUED.
+ * The mode and rw_verify_area checks, then ->read_iter / ->write_iter with a kiocb its submitter
+ * set up (aio_prep_rw, io_prep_rw: the kiocb lives inside their own request, which its ki_complete
+ * finds again). Returns bytes, -errno or -EIOCBQUEUED.
  */
-export function kiocbRw(k: Kernel, task: Task, ioId: number, file: File, buf: UserBuffer, posBytes: number, write: boolean, opts: AsyncKiocbOpts): Generator<number, number, void> {
-  if (write ? !writable(file) : !readable(file)) return result(-EBADF);
-  if (buf.lenBytes < 0 || posBytes < 0) return result(-EINVAL);
-  if (buf.lenBytes === 0) return result(0);
+export function kiocbRw(iocb: Kiocb, buf: UserBuffer, write: boolean): Generator<number, number, void> {
+  const file = iocb.file;
+  if (write ? !writable(file) : !readable(file)) return immediate(-EBADF);
+  if (buf.lenBytes < 0 || iocb.posBytes < 0) return immediate(-EINVAL);
+  if (buf.lenBytes === 0) return immediate(0);
+  if (file.flags & O.APPEND && write) iocb.posBytes = file.inode.sizeBytes;
   const n = Math.min(buf.lenBytes, MAX_RW_COUNT);
-  const iocb: Kiocb = {
-    kaddr: k.kaddr(),
-    file,
-    posBytes: file.flags & O.APPEND && write ? file.inode.sizeBytes : posBytes,
-    ioId,
-    direct: (file.flags & O.DIRECT) !== 0,
-    task,
-    nowait: opts.nowait,
-    hipri: opts.hipri,
-    kiComplete: opts.kiComplete,
-  };
   const b: UserBuffer = n === buf.lenBytes ? buf : { va: buf.va, lenBytes: n, pinned: buf.pinned };
   return write ? file.inode.fops.writeIter(iocb, b) : file.inode.fops.readIter(iocb, b);
 }

@@ -93,7 +93,7 @@ export interface Kiocb {
    * ki_complete: set for an async kiocb (!is_sync_kiocb). Its O_DIRECT I/O returns -EIOCBQUEUED
    * at once and this is called with the result from the last bio's end_io (interrupt context).
    */
-  readonly kiComplete?: (res: number) => void;
+  readonly kiComplete?: (iocb: Kiocb, res: number) => void;
 }
 
 /** A user buffer as the kernel sees it (a user VA range, resolved to pages on copy). */

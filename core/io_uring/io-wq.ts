@@ -15,7 +15,7 @@ import type { Inode } from '../fs/types.js';
 import { EIOCBQUEUED } from '../fs/types.js';
 import { scheduleTimeout } from '../kernel/time/timer.js';
 import { ioReqComplete, ioUringState, type IoKiocb } from './io_uring.js';
-import { ioIssue } from './rw.js';
+import { ioIssue, ioIssueDone } from './rw.js';
 
 /** WORKER_IDLE_TIMEOUT (5 * HZ). */
 export const WORKER_IDLE_TIMEOUT_NS = 5_000_000_000;
@@ -176,7 +176,7 @@ function* ioWqWorker(k: Kernel, worker: IoWorker, task: Task): TaskBody {
 /** io_wq_submit_work: issue the request blocking; post its CQE unless a ki_complete will. */
 function* ioWqSubmitWork(k: Kernel, task: Task, req: IoKiocb): Generator<number, void, void> {
   task.ioId = req.ioId;
-  const ret = yield* ioIssue(k, req, task, false);
+  const ret = ioIssueDone(req, yield* ioIssue(k, req, task, false), false);
   if (ret !== -EIOCBQUEUED) ioReqComplete(k, k.sched.cpu(task.cpu), req, ret);
   task.ioId = 0;
 }

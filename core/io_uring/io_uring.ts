@@ -24,7 +24,7 @@ import { AddressSpace, PAGE_SIZE } from '../mm/mm_types.js';
 import { doMmap, MAP, PROT } from '../mm/mmap.js';
 import { O, EIOCBQUEUED, S_IFBLK, S_IFREG, type File, type FileOperations, type Inode, type MappedExtent } from '../fs/types.js';
 import { EAGAIN, EBADF, EFAULT, EINVAL, EOPNOTSUPP } from '../uapi/errno.js';
-import { ioIssue } from './rw.js';
+import { ioIssue, ioIssueDone, type IoRwKiocb } from './rw.js';
 import { ioWqEnqueue, ioWqOf, type IoWq } from './io-wq.js';
 import { ioSqOffloadCreate, ioSqWake, type SqData } from './sqpoll.js';
 import { ioSqeBuffersUnregister, type RegisteredBuf } from './rsrc.js';
@@ -68,12 +68,15 @@ export interface IoUringSqe {
   ioId: number;
 }
 
-/** struct io_uring_cqe, plus the ioId of the SQE it completes (kiotrace's annotation). */
+/**
+ * struct io_uring_cqe, plus the ioId of the SQE it completes (kiotrace's annotation). The CQ
+ * ring's slots are written in place, as the kernel writes the shared ring memory.
+ */
 export interface IoUringCqe {
-  readonly userData: number;
-  readonly res: number;
-  readonly flags: number;
-  readonly ioId: number;
+  userData: number;
+  res: number;
+  flags: number;
+  ioId: number;
 }
 
 /** The rings as both sides see them: user space writes SQEs and the SQ tail, reads CQEs and moves the CQ head. */
@@ -86,7 +89,7 @@ export class IoRings {
   /** CQEs that did not fit (cq_overflow). */
   cqOverflow = 0;
   readonly sqes: IoUringSqe[];
-  readonly cqes: (IoUringCqe | undefined)[];
+  readonly cqes: IoUringCqe[];
 
   constructor(
     readonly sqEntries: number,
@@ -96,7 +99,8 @@ export class IoRings {
   ) {
     this.sqes = [];
     for (let i = 0; i < sqEntries; i++) this.sqes.push({ opcode: 0, flags: 0, fd: -1, off: 0, addr: 0, len: 0, opFlags: 0, userData: 0, bufIndex: 0, ioId: 0 });
-    this.cqes = new Array<IoUringCqe | undefined>(cqEntries).fill(undefined);
+    this.cqes = [];
+    for (let i = 0; i < cqEntries; i++) this.cqes.push({ userData: 0, res: 0, flags: 0, ioId: 0 });
   }
 
   /** SQEs written and not yet consumed by the kernel. */
@@ -137,24 +141,55 @@ export const IO_POST_CQE_NS = 40;
 /** One pass of io_do_iopoll over the device's completion queue. */
 const IOPOLL_SPIN_NS = 1_000;
 
-/** struct io_kiocb: one SQE in flight. */
+/**
+ * struct io_kiocb: one SQE in flight. io_init_req / io_prep_rw copy what the request needs out
+ * of the SQE, which user space may reuse as soon as it is consumed (IORING_FEAT_SUBMIT_STABLE).
+ * Requests come from, and go back to, their ring's cache (io_alloc_req / io_req_add_to_cache), so
+ * one keeps its address across uses, as a slab object does.
+ */
 export class IoKiocb implements TracedIoReq {
+  ioId = 0;
   /** Bytes already done by an inline attempt, when the rest was punted (a short buffered read). */
   doneBytes = 0;
   reqFlags = 0;
   file: File | undefined;
   buf: RegisteredBuf | undefined;
+  opcode = 0;
+  userData = 0;
+  /** sqe->flags (IOSQE_*). */
+  sqeFlags = 0;
+  fd = 0;
+  off = 0;
+  addr = 0;
+  len = 0;
+  /** rw_flags / fsync_flags */
+  opFlags = 0;
+  bufIndex = 0;
+  /** struct io_rw's kiocb, inside the request (set up by io_read / io_write at each issue). */
+  rw: IoRwKiocb | undefined;
 
   constructor(
     readonly kaddr: number,
     readonly ctx: IoRingCtx,
-    readonly ioId: number,
-    readonly opcode: number,
-    readonly userData: number,
-    readonly sqe: Readonly<IoUringSqe>,
-    /** The task that submitted it (its io-wq takes punted work). */
-    readonly submitter: Task,
   ) {}
+
+  /** io_init_req's copy of the SQE. */
+  init(ioId: number, sqe: Readonly<IoUringSqe>): void {
+    this.ioId = ioId;
+    this.doneBytes = 0;
+    this.reqFlags = 0;
+    this.file = undefined;
+    this.buf = undefined;
+    this.opcode = sqe.opcode;
+    this.userData = sqe.userData;
+    this.sqeFlags = sqe.flags;
+    this.fd = sqe.fd;
+    this.off = sqe.off;
+    this.addr = sqe.addr;
+    this.len = sqe.len;
+    this.opFlags = sqe.opFlags;
+    this.bufIndex = sqe.bufIndex;
+  }
 
   get ctxKaddr(): number {
     return this.ctx.kaddr;
@@ -180,6 +215,8 @@ export class IoRingCtx {
   readonly iopollDone: { req: IoKiocb; res: number }[] = [];
   /** Requests submitted and not yet completed. */
   inflight = 0;
+  /** Completed requests, ready for reuse (submit_state.free_list). */
+  readonly reqCache: IoKiocb[] = [];
   bufs: RegisteredBuf[] | undefined;
   files: (File | undefined)[] | undefined;
   sq: SqData | undefined;
@@ -415,20 +452,23 @@ export function* ioSubmitSqes(k: Kernel, ctx: IoRingCtx, task: Task, nr: number,
     const ioId = k.newIoId();
     sqe.ioId = ioId;
     task.ioId = ioId;
-    const req = new IoKiocb(k.kaddr(), ctx, ioId, sqe.opcode, sqe.userData, { ...sqe }, task);
+    // io_alloc_req: from the ring's cache of freed requests when it has one
+    const req = ctx.reqCache.pop() ?? new IoKiocb(k.kaddr(), ctx);
+    req.init(ioId, sqe);
     ctx.inflight++;
-    yield IO_SUBMIT_SQE_NS;
+    if (!k.sched.burnInline(task, IO_SUBMIT_SQE_NS)) yield IO_SUBMIT_SQE_NS;
     const err = ioInitReq(k, ctx, task, req);
     if (err !== 0) {
       ioReqComplete(k, k.sched.cpu(task.cpu), req, err);
       continue;
     }
     if (k.tp.io_uring_submit_req.enabled) k.tp.io_uring_submit_req.emit(k.sched.cpu(task.cpu), ioId, req, sqThread);
-    yield* ioQueueSqe(k, task, req);
+    // io_queue_sqe: the inline, non-blocking attempt
+    ioQueueSqeDone(k, task, req, ioIssueDone(req, yield* ioIssue(k, req, task, true), true));
   }
   if (plugged) {
     const ns = blkFinishPlug(k, task);
-    if (ns > 0) yield ns;
+    if (ns > 0 && !k.sched.burnInline(task, ns)) yield ns;
   }
   task.ioId = savedIoId;
   return n;
@@ -436,26 +476,25 @@ export function* ioSubmitSqes(k: Kernel, ctx: IoRingCtx, task: Task, nr: number,
 
 /** io_init_req: opcode, fixed buffer and file checks. 0 or -errno (the CQE's result). */
 function ioInitReq(k: Kernel, ctx: IoRingCtx, task: Task, req: IoKiocb): number {
-  const sqe = req.sqe;
   if (!(req.opcode in IORING_OP_NAMES)) return -EINVAL;
-  if (sqe.flags & ~IOSQE.FIXED_FILE) return -EINVAL;
+  if (req.sqeFlags & ~IOSQE.FIXED_FILE) return -EINVAL;
   if (req.opcode === IORING_OP.READ_FIXED || req.opcode === IORING_OP.WRITE_FIXED) {
-    const buf = ctx.bufs?.[sqe.bufIndex];
+    const buf = ctx.bufs?.[req.bufIndex];
     if (!buf) return -EFAULT;
-    if (sqe.addr < buf.va || sqe.addr + sqe.len > buf.va + buf.lenBytes) return -EFAULT;
+    if (req.addr < buf.va || req.addr + req.len > buf.va + buf.lenBytes) return -EFAULT;
     req.buf = buf;
   }
   if (req.opcode === IORING_OP.NOP) return 0;
-  if (sqe.flags & IOSQE.FIXED_FILE) {
+  if (req.sqeFlags & IOSQE.FIXED_FILE) {
     // io_file_get_fixed
-    const f = ctx.files?.[sqe.fd];
+    const f = ctx.files?.[req.fd];
     if (!f) return -EBADF;
     req.file = f;
     req.reqFlags |= REQ_F.FIXED_FILE;
   } else {
     // io_file_get_normal
-    if (k.tp.io_uring_file_get.enabled) k.tp.io_uring_file_get.emit(k.sched.cpu(task.cpu), req.ioId, req, sqe.fd);
-    const f = task.files?.get(sqe.fd);
+    if (k.tp.io_uring_file_get.enabled) k.tp.io_uring_file_get.emit(k.sched.cpu(task.cpu), req.ioId, req, req.fd);
+    const f = task.files?.get(req.fd);
     if (!f) return -EBADF;
     req.file = f;
   }
@@ -463,9 +502,8 @@ function ioInitReq(k: Kernel, ctx: IoRingCtx, task: Task, req: IoKiocb): number 
   return 0;
 }
 
-/** io_queue_sqe: the inline, non-blocking attempt; -EAGAIN punts to io-wq. */
-function* ioQueueSqe(k: Kernel, task: Task, req: IoKiocb): Generator<number, void, void> {
-  const ret = yield* ioIssue(k, req, task, true);
+/** io_queue_sqe's handling of the inline attempt's result: queued, punted to io-wq, or done. */
+function ioQueueSqeDone(k: Kernel, task: Task, req: IoKiocb, ret: number): void {
   if (ret === -EIOCBQUEUED) return;
   if (ret === -EAGAIN) {
     ioQueueIowq(k, task, req);
@@ -507,18 +545,30 @@ export function ioReqComplete(k: Kernel, cpu: HitContext, req: IoKiocb, res: num
   const rings = ctx.rings;
   ctx.inflight--;
   if (k.tp.io_uring_complete.enabled) k.tp.io_uring_complete.emit(cpu, req.ioId, req, res, 0);
-  const cqe: IoUringCqe = { userData: req.userData, res, flags: 0, ioId: req.ioId };
   if (rings.cqReady >= rings.cqEntries || ctx.overflow.length > 0) {
     // io_cqring_event_overflow: kept in the kernel until the CQ has room (IORING_FEAT_NODROP)
-    ctx.overflow.push(cqe);
+    ctx.overflow.push({ userData: req.userData, res, flags: 0, ioId: req.ioId });
     rings.sqFlags |= IORING_SQ.CQ_OVERFLOW;
     rings.cqOverflow++;
     if (k.tp.io_uring_cqe_overflow.enabled) k.tp.io_uring_cqe_overflow.emit(cpu, req.ioId, req, res, 0, k.kaddr());
-    return;
+  } else {
+    writeCqe(rings, req.userData, res, 0, req.ioId);
+    wakeCqWaiters(ctx);
   }
-  rings.cqes[rings.cqTail & (rings.cqEntries - 1)] = cqe;
+  // io_free_req: the request goes back to the ring's cache
+  req.file = undefined;
+  req.buf = undefined;
+  ctx.reqCache.push(req);
+}
+
+/** io_fill_cqe: the next CQ ring slot gets the completion, then the tail moves. */
+function writeCqe(rings: IoRings, userData: number, res: number, flags: number, ioId: number): void {
+  const cqe = rings.cqes[rings.cqTail & (rings.cqEntries - 1)]!;
+  cqe.userData = userData;
+  cqe.res = res;
+  cqe.flags = flags;
+  cqe.ioId = ioId;
   rings.cqTail++;
-  wakeCqWaiters(ctx);
 }
 
 function wakeCqWaiters(ctx: IoRingCtx): void {
@@ -539,8 +589,8 @@ function flushOverflow(k: Kernel, ctx: IoRingCtx): void {
   const rings = ctx.rings;
   if (ctx.overflow.length === 0) return;
   while (ctx.overflow.length > 0 && rings.cqReady < rings.cqEntries) {
-    rings.cqes[rings.cqTail & (rings.cqEntries - 1)] = ctx.overflow.shift()!;
-    rings.cqTail++;
+    const o = ctx.overflow.shift()!;
+    writeCqe(rings, o.userData, o.res, o.flags, o.ioId);
   }
   if (ctx.overflow.length === 0) rings.sqFlags &= ~IORING_SQ.CQ_OVERFLOW;
   void k;

@@ -8,30 +8,50 @@
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import type { BioVec } from '../block/blk_types.js';
-import { kiocbRw } from '../fs/read_write.js';
-import { EIOCBQUEUED, O, type UserBuffer } from '../fs/types.js';
+import { immediate, kiocbRw } from '../fs/read_write.js';
+import { EIOCBQUEUED, O, type File, type Kiocb, type UserBuffer } from '../fs/types.js';
 import { EAGAIN, EBADF, EINVAL, EOPNOTSUPP } from '../uapi/errno.js';
 import { IORING_FSYNC_DATASYNC, IORING_OP, ioCompleteRw, type IoKiocb } from './io_uring.js';
 
 /**
- * io_issue_sqe's opcode dispatch. Returns the result to post, -EIOCBQUEUED when a ki_complete
- * will post it, or (nonblock only) -EAGAIN to punt.
+ * io_issue_sqe's opcode dispatch: the opcode's ->issue as a generator (the caller runs it, then
+ * hands its result to ioIssueDone). It adds no generator frame of its own.
  */
-export function* ioIssue(k: Kernel, req: IoKiocb, task: Task, nonblock: boolean): Generator<number, number, void> {
+export function ioIssue(k: Kernel, req: IoKiocb, task: Task, nonblock: boolean): Generator<number, number, void> {
   switch (req.opcode) {
     case IORING_OP.NOP:
-      return 0;
+      return immediate(0);
     case IORING_OP.FSYNC:
-      return yield* ioFsync(req, task, nonblock);
+      return ioFsync(req, task, nonblock);
     case IORING_OP.READ:
     case IORING_OP.READ_FIXED:
-      return yield* ioRw(k, req, task, nonblock, false);
+      return ioRw(k, req, task, nonblock, false);
     case IORING_OP.WRITE:
     case IORING_OP.WRITE_FIXED:
-      return yield* ioRw(k, req, task, nonblock, true);
+      return ioRw(k, req, task, nonblock, true);
     default:
-      return -EINVAL;
+      return immediate(-EINVAL);
   }
+}
+
+/**
+ * What an issue's result means for the request: the result to post, -EIOCBQUEUED when a
+ * ki_complete will post it, or (nonblock only) -EAGAIN to punt (kiocb_done / io_rw_should_retry).
+ */
+export function ioIssueDone(req: IoKiocb, ret: number, nonblock: boolean): number {
+  const write = req.opcode === IORING_OP.WRITE || req.opcode === IORING_OP.WRITE_FIXED;
+  if (!write && req.opcode !== IORING_OP.READ && req.opcode !== IORING_OP.READ_FIXED) return ret;
+  if (ret === -EIOCBQUEUED) return ret;
+  const done = req.doneBytes;
+  if (ret === -EAGAIN) return nonblock ? -EAGAIN : done > 0 ? done : ret;
+  const file = req.file;
+  // a short inline buffered read: keep what was copied and let io-wq do the rest
+  if (file && nonblock && !write && (file.flags & O.DIRECT) === 0 && ret > 0 && ret < req.len - done && req.off + done + ret < file.inode.sizeBytes) {
+    req.doneBytes += ret;
+    return -EAGAIN;
+  }
+  if (ret < 0) return done > 0 ? done : ret;
+  return done + ret;
 }
 
 /** io_fsync: always blocking, so the inline attempt punts it. */
@@ -39,36 +59,60 @@ function* ioFsync(req: IoKiocb, task: Task, nonblock: boolean): Generator<number
   if (nonblock) return -EAGAIN;
   const file = req.file;
   if (!file) return -EBADF;
-  const sqe = req.sqe;
-  const end = sqe.len > 0 ? sqe.off + sqe.len : Number.MAX_SAFE_INTEGER;
-  return yield* file.inode.fops.fsync(file, task, req.ioId, sqe.off, end, (sqe.opFlags & IORING_FSYNC_DATASYNC) !== 0);
+  const end = req.len > 0 ? req.off + req.len : Number.MAX_SAFE_INTEGER;
+  return yield* file.inode.fops.fsync(file, task, req.ioId, req.off, end, (req.opFlags & IORING_FSYNC_DATASYNC) !== 0);
 }
 
-/** io_read / io_write */
-function* ioRw(k: Kernel, req: IoKiocb, task: Task, nonblock: boolean, write: boolean): Generator<number, number, void> {
-  const file = req.file;
-  if (!file) return -EBADF;
-  const direct = (file.flags & O.DIRECT) !== 0;
-  // io_rw_init_file: polled completion needs O_DIRECT
-  if (req.ctx.iopoll && !direct) return -EOPNOTSUPP;
-  const sqe = req.sqe;
-  const done = req.doneBytes;
-  const lenBytes = sqe.len - done;
-  const buf: UserBuffer = req.buf ? ioImportFixed(req.buf, sqe.addr + done, lenBytes) : { va: sqe.addr + done, lenBytes };
-  const ret = yield* kiocbRw(k, task, req.ioId, file, buf, sqe.off + done, write, {
-    nowait: nonblock,
-    hipri: req.ctx.iopoll,
-    kiComplete: (res) => ioCompleteRw(k, req, res),
-  });
-  if (ret === -EIOCBQUEUED) return ret;
-  if (ret === -EAGAIN) return nonblock ? -EAGAIN : done > 0 ? done : ret;
-  // a short inline buffered read: keep what was copied and let io-wq do the rest
-  if (nonblock && !write && !direct && ret > 0 && ret < lenBytes && sqe.off + done + ret < file.inode.sizeBytes) {
-    req.doneBytes += ret;
-    return -EAGAIN;
+/** struct io_rw's kiocb: the read/write's kiocb, whose ki_complete finds its request again. */
+export class IoRwKiocb implements Kiocb {
+  readonly kaddr: number;
+  ioId = 0;
+  posBytes = 0;
+  direct = false;
+  hipri = false;
+  nowait = false;
+  readonly kiComplete = ioCompleteRwKiocb;
+
+  constructor(
+    readonly k: Kernel,
+    readonly req: IoKiocb,
+    public file: File,
+    public task: Task,
+  ) {
+    this.kaddr = k.kaddr();
   }
-  if (ret < 0) return done > 0 ? done : ret;
-  return done + ret;
+
+  /** io_rw_init_file / io_read's kiocb set-up for one issue of the request. */
+  init(file: File, task: Task, nonblock: boolean): this {
+    const req = this.req;
+    this.file = file;
+    this.task = task;
+    this.ioId = req.ioId;
+    this.posBytes = req.off + req.doneBytes;
+    this.direct = (file.flags & O.DIRECT) !== 0;
+    this.hipri = req.ctx.iopoll;
+    this.nowait = nonblock;
+    return this;
+  }
+}
+
+/** io_complete_rw: container_of the kiocb gives the request. */
+function ioCompleteRwKiocb(kiocb: Kiocb, res: number): void {
+  const rw = kiocb as IoRwKiocb;
+  ioCompleteRw(rw.k, rw.req, res);
+}
+
+/** io_read / io_write up to ->read_iter / ->write_iter; ioIssueDone reads the result. */
+function ioRw(k: Kernel, req: IoKiocb, task: Task, nonblock: boolean, write: boolean): Generator<number, number, void> {
+  const file = req.file;
+  if (!file) return immediate(-EBADF);
+  // io_rw_init_file: polled completion needs O_DIRECT
+  if (req.ctx.iopoll && (file.flags & O.DIRECT) === 0) return immediate(-EOPNOTSUPP);
+  const done = req.doneBytes;
+  const lenBytes = req.len - done;
+  const buf: UserBuffer = req.buf ? ioImportFixed(req.buf, req.addr + done, lenBytes) : { va: req.addr + done, lenBytes };
+  const kiocb = (req.rw ??= new IoRwKiocb(k, req, file, task)).init(file, task, nonblock);
+  return kiocbRw(kiocb, buf, write);
 }
 
 /** A registered buffer's pinned pages (struct io_mapped_ubuf) and where they are in user memory. */

@@ -127,14 +127,30 @@ export function* mapBlocksTraced(
   lblk: number,
   len: number,
   create: boolean,
-): Generator<number, { pblk: number; len: number } | undefined, void> {
-  const cpu = k.sched.cpu(task.cpu);
-  if (k.tp.ext4_ext_map_blocks_enter.enabled) k.tp.ext4_ext_map_blocks_enter.emit(cpu, task.ioId, inode, lblk, len, create ? 1 : 0);
+): Generator<number, MappedRange | undefined, void> {
+  mapBlocksEnter(k, task, inode, lblk, len, create);
   yield EXTENT_LOOKUP_NS;
+  return mapBlocksExit(k, task, inode, lblk, len, create);
+}
+
+/** A mapped run of blocks: pblk for `len` blocks from the logical block asked for. */
+export interface MappedRange {
+  readonly pblk: number;
+  readonly len: number;
+}
+
+/**
+ * mapBlocksTraced in two halves, for a hot caller that charges the lookup's EXTENT_LOOKUP_NS
+ * itself (burnInline) between them instead of adding a generator frame.
+ */
+export function mapBlocksEnter(k: Kernel, task: Task, inode: Inode, lblk: number, len: number, create: boolean): void {
+  if (k.tp.ext4_ext_map_blocks_enter.enabled) k.tp.ext4_ext_map_blocks_enter.emit(k.sched.cpu(task.cpu), task.ioId, inode, lblk, len, create ? 1 : 0);
+}
+
+export function mapBlocksExit(k: Kernel, task: Task, inode: Inode, lblk: number, len: number, create: boolean): MappedRange | undefined {
   const ext = inode.aops.mapBlocks(inode, lblk, len, create);
-  const cpu2 = k.sched.cpu(task.cpu);
   if (k.tp.ext4_ext_map_blocks_exit.enabled) {
-    k.tp.ext4_ext_map_blocks_exit.emit(cpu2, task.ioId, inode, create ? 1 : 0, ext ? ext.pblk : 0, lblk, ext ? Math.min(ext.len, len) : 0, ext ? Math.min(ext.len, len) : 0);
+    k.tp.ext4_ext_map_blocks_exit.emit(k.sched.cpu(task.cpu), task.ioId, inode, create ? 1 : 0, ext ? ext.pblk : 0, lblk, ext ? Math.min(ext.len, len) : 0, ext ? Math.min(ext.len, len) : 0);
   }
   if (!ext) return undefined;
   return { pblk: ext.pblk, len: Math.min(ext.len, len) };

@@ -688,9 +688,10 @@ class JobRun {
         }
         // fio's td_io_queue
         this.prepQueue(io, true);
-        const ret = yield* engine.queue(this.ctx, io);
+        const queued = engine.queue(this.ctx, io);
+        const ret = typeof queued === 'number' ? queued : yield* queued;
         if (sync && ret === FIO_Q.COMPLETED) this.completedInline(io);
-        else yield* this.afterQueue(io, ret, true);
+        else if (!this.queuedInPlace(io, ret)) yield* this.afterQueue(io, ret, true);
         if (this.thinkDue(io)) yield* this.think();
       }
       if (!sync) yield* this.drain();
@@ -1000,7 +1001,8 @@ class JobRun {
   /** fio's td_io_queue plus the reap that follows it in do_io. */
   private *queueOne(io: IoU, countIssue: boolean): Generator<number, void, void> {
     this.prepQueue(io, countIssue);
-    const ret = yield* this.engine!.queue(this.ctx, io);
+    const queued = this.engine!.queue(this.ctx, io);
+    const ret = typeof queued === 'number' ? queued : yield* queued;
     if (this.engine!.sync && ret === FIO_Q.COMPLETED) this.completedInline(io);
     else yield* this.afterQueue(io, ret, countIssue);
   }
@@ -1039,9 +1041,7 @@ class JobRun {
       if (io.ddir === 'write') this.noteWriteIssued(io);
       this.complete(io);
     } else if (ret === FIO_Q.QUEUED) {
-      this.queued++;
-      this.lastDdir = io.ddir;
-      if (io.ddir === 'write') this.noteWriteIssued(io);
+      this.noteQueued(io);
       if (this.queued >= this.batchSubmit) yield* this.commit();
     } else {
       // FIO_Q_BUSY: take the issue back, queue it again after reaping
@@ -1063,6 +1063,23 @@ class JobRun {
     full = full || this.freeList.length === 0;
     const polling = this.completeMin === 0 && this.completeMax === 0;
     if (full || polling) yield* this.waitForCompletions();
+  }
+
+  /**
+   * afterQueue's most common case, done without its generator frame: queued, no batch to commit
+   * yet, a free io_u left and not polling. False when afterQueue must run instead.
+   */
+  private queuedInPlace(io: IoU, ret: QueueResult): boolean {
+    if (ret !== FIO_Q.QUEUED || this.queued + 1 >= this.batchSubmit || this.freeList.length === 0) return false;
+    if (this.completeMin === 0 && this.completeMax === 0) return false;
+    this.noteQueued(io);
+    return true;
+  }
+
+  private noteQueued(io: IoU): void {
+    this.queued++;
+    this.lastDdir = io.ddir;
+    if (io.ddir === 'write') this.noteWriteIssued(io);
   }
 
   private noteWriteIssued(io: IoU): void {

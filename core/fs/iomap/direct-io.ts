@@ -15,17 +15,47 @@ import { TaskState } from '../../kernel/sched/task.js';
 import { bioAlloc, blkFinishPlug, blkStartPlug, ioSchedule, submitBio } from '../../block/blk-core.js';
 import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../../block/blk_types.js';
 import { gupBioVecs } from '../../mm/memory.js';
-import { mapBlocksTraced } from '../../mm/filemap.js';
+import { mapBlocksEnter, mapBlocksExit } from '../../mm/filemap.js';
 import { PAGE_SIZE, PG } from '../../mm/mm_types.js';
-import { copyNs } from '../../hw/cpu.js';
+import { copyNs, EXTENT_LOOKUP_NS } from '../../hw/cpu.js';
 import { EAGAIN, EFAULT, EINVAL, EIO } from '../../uapi/errno.js';
 
 
-interface Dio {
+/** struct iomap_dio: one O_DIRECT call's bios and how it ends (bi_private of each of its bios). */
+class IomapDio {
   /** Bios in flight plus the submitter's own reference (dropped when submission is done). */
-  remaining: number;
-  error: number;
-  waiterDone: boolean;
+  remaining = 1;
+  error = 0;
+  waiterDone = false;
+
+  constructor(
+    readonly k: Kernel,
+    readonly iocb: Kiocb,
+    readonly lenBytes: number,
+    readonly write: boolean,
+  ) {}
+}
+
+/** iomap_dio_complete for an async kiocb: size update, then ki_complete with the result. */
+function iomapDioCompleteAsync(dio: IomapDio): void {
+  const iocb = dio.iocb;
+  const inode = iocb.file.inode;
+  if (dio.write && dio.error === 0 && iocb.posBytes + dio.lenBytes > inode.sizeBytes) {
+    inode.sizeBytes = iocb.posBytes + dio.lenBytes;
+    inode.metadataDirty = true;
+  }
+  iocb.kiComplete!(iocb, dio.error !== 0 ? dio.error : dio.lenBytes);
+}
+
+/** iomap_dio_bio_end_io: the last bio of a dio completes it (async) or wakes its waiter (sync). */
+function iomapDioBioEndIo(bio: Bio): void {
+  const dio = bio.private_ as IomapDio;
+  if (bio.status !== BlkStatus.OK) dio.error = -EIO;
+  if (--dio.remaining === 0) {
+    dio.waiterDone = true;
+    if (dio.iocb.kiComplete) iomapDioCompleteAsync(dio);
+    else dio.k.sched.wakeFromContext(dio.iocb.task);
+  }
 }
 
 /** iomap_dio_rw for reads and writes. Returns bytes transferred or -errno. */
@@ -66,24 +96,8 @@ export function* iomapDioRw(k: Kernel, iocb: Kiocb, buf: UserBuffer, write: bool
       }
     }
   }
-  const dio: Dio = { remaining: 1, error: 0, waiterDone: false };
+  const dio = new IomapDio(k, iocb, len, write);
   const complete = iocb.kiComplete;
-  /** iomap_dio_complete for an async kiocb: size update, then ki_complete with the result. */
-  const asyncDone = (): void => {
-    if (write && dio.error === 0 && iocb.posBytes + len > inode.sizeBytes) {
-      inode.sizeBytes = iocb.posBytes + len;
-      inode.metadataDirty = true;
-    }
-    complete!(dio.error !== 0 ? dio.error : len);
-  };
-  const endIo = (bio: Bio): void => {
-    if (bio.status !== BlkStatus.OK) dio.error = -EIO;
-    if (--dio.remaining === 0) {
-      dio.waiterDone = true;
-      if (complete) asyncDone();
-      else k.sched.wakeFromContext(task);
-    }
-  };
   const op = write ? ReqOp.WRITE : ReqOp.READ;
   let flags = write ? ReqFlag.SYNC | ReqFlag.IDLE : 0;
   // IOMAP_DIO_WRITE_THROUGH: an async O_DSYNC write is made durable by FUA instead of the fsync
@@ -99,11 +113,17 @@ export function* iomapDioRw(k: Kernel, iocb: Kiocb, buf: UserBuffer, write: bool
     const lblk = Math.floor(pos / inode.blockSizeBytes);
     const offInBlock = pos % inode.blockSizeBytes;
     const wantBlocks = Math.ceil((len - done + offInBlock) / inode.blockSizeBytes);
-    const ext = yield* mapBlocksTraced(k, task, inode, lblk, wantBlocks, write);
+    mapBlocksEnter(k, task, inode, lblk, wantBlocks, write);
+    if (!k.sched.burnInline(task, EXTENT_LOOKUP_NS)) yield EXTENT_LOOKUP_NS;
+    const ext = mapBlocksExit(k, task, inode, lblk, wantBlocks, write);
     const chunk = ext ? Math.min(len - done, ext.len * inode.blockSizeBytes - offInBlock) : Math.min(len - done, inode.blockSizeBytes - offInBlock);
-    // take `chunk` bytes of user pages for this bio
-    const bioVecs: BioVec[] = [];
+    // take `chunk` bytes of user pages for this bio (all of them, as they are, when one extent maps the whole range)
+    let bioVecs: BioVec[] = vecs;
     let need = chunk;
+    if (vecIdx === 0 && vecOff === 0 && chunk === len) {
+      vecIdx = vecs.length;
+      need = 0;
+    } else bioVecs = [];
     while (need > 0) {
       const v = vecs[vecIdx]!;
       const take = Math.min(need, v.lenBytes - vecOff);
@@ -121,16 +141,17 @@ export function* iomapDioRw(k: Kernel, iocb: Kiocb, buf: UserBuffer, write: bool
     } else {
       const sector = ext.pblk * sectorsPerBlock + offInBlock / 512;
       dio.remaining++;
-      const bio = bioAlloc(k, task, iocb.ioId, q, op, flags, sector, bioVecs, endIo, dio);
+      const bio = bioAlloc(k, task, iocb.ioId, q, op, flags, sector, bioVecs, iomapDioBioEndIo, dio);
       yield* submitBio(k, task, q, bio);
     }
     done += chunk;
   }
-  yield blkFinishPlug(k, task) + pinNs;
+  const flushNs = blkFinishPlug(k, task) + pinNs;
+  if (!k.sched.burnInline(task, flushNs)) yield flushNs;
   // the submitter drops its reference: bios that already ended could not finish the dio
   if (--dio.remaining === 0) dio.waiterDone = true;
   if (complete) {
-    if (dio.waiterDone) asyncDone();
+    if (dio.waiterDone) iomapDioCompleteAsync(dio);
     return -EIOCBQUEUED;
   }
   while (dio.remaining > 0 && !dio.waiterDone) {

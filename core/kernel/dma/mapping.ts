@@ -16,10 +16,14 @@ export const DMA_FROM_DEVICE = 2;
 /** Where host memory starts on the bus (identity map of physical memory, offset for realism). */
 const DMA_BASE = 0x1_0000_0000;
 
+function pushSgEntry(sg: SgEntry[], addr: number, lenBytes: number): void {
+  sg.push({ dmaAddr: DMA_BASE + addr, lenBytes });
+}
+
 /** dma_map_sg over a request's bios. */
 export function dmaMapSg(k: Kernel, ctx: HitContext, ioId: number, dev: number, rq: Request, toDevice: boolean, cost: CpuCost): SgEntry[] {
   const sg: SgEntry[] = [];
-  forEachPhysSegment(rq.bios, (addr, lenBytes) => sg.push({ dmaAddr: DMA_BASE + addr, lenBytes }));
+  forEachPhysSegment(rq.bios, pushSgEntry, sg);
   const fn = k.fn.dma_map_sg;
   if (fn.entry.enabled) fn.enter(ctx, ioId, dev, sg.length, toDevice ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
   cost.ns += DMA_MAP_SG_ENTRY_NS * Math.max(1, sg.length);

@@ -72,8 +72,11 @@ export interface IoEngineOps {
   readonly sync: boolean;
   /** Set-up after the files are open (io_setup, io_uring_setup and registrations): 0 or -errno. */
   init(ctx: EngineContext): Generator<number, number, void>;
-  /** Takes one prepared io_u. */
-  queue(ctx: EngineContext, io: IoU): Generator<number, QueueResult, void>;
+  /**
+   * Takes one prepared io_u. An engine that takes it without spending simulated time (an async
+   * engine staging it for commit) returns the result itself: no generator frame per I/O.
+   */
+  queue(ctx: EngineContext, io: IoU): QueueResult | Generator<number, QueueResult, void>;
   /** Submits what was queued (one syscall for a batch); returns how many were submitted, or -errno. */
   commit(ctx: EngineContext): Generator<number, number, void>;
   /**

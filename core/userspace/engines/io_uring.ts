@@ -44,6 +44,20 @@ function data(ctx: EngineContext): IoUringData {
   return d;
 }
 
+/** Moves the SQ tail past a written SQE (a store-release: the kernel may take it from here). */
+function publishSqe(d: IoUringData, io: IoU, sqIndex: number): void {
+  d.rings.sqTail++;
+  d.queued.push({ io, sqIndex });
+}
+
+/** Under SQPOLL: the SQE is written in real time, then published. */
+function* publishSqeNow(ctx: EngineContext, d: IoUringData, io: IoU, sqIndex: number): Generator<number, QueueResult, void> {
+  yield* payUserTime(ctx);
+  yield SQE_PREP_NS;
+  publishSqe(d, io, sqIndex);
+  return FIO_Q.QUEUED;
+}
+
 export const ioUringEngine: IoEngineOps = {
   name: 'io_uring',
   sync: false,
@@ -70,7 +84,7 @@ export const ioUringEngine: IoEngineOps = {
     return 0;
   },
 
-  *queue(ctx: EngineContext, io: IoU): Generator<number, QueueResult, void> {
+  queue(ctx: EngineContext, io: IoU): QueueResult | Generator<number, QueueResult, void> {
     const d = data(ctx);
     const rings = d.rings;
     if (d.queued.length + d.inflight >= Math.min(ctx.job.iodepth, rings.sqEntries) || rings.sqReady >= rings.sqEntries) return FIO_Q.BUSY;
@@ -101,15 +115,10 @@ export const ioUringEngine: IoEngineOps = {
       sqe.len = io.lenBytes;
       sqe.off = io.offsetBytes;
     }
-    if (ctx.job.sqthreadPoll) {
-      // the SQ thread may take this SQE as soon as the tail moves: write it in real time
-      yield* payUserTime(ctx);
-      yield SQE_PREP_NS;
-    } else {
-      ctx.pendingUserNs += SQE_PREP_NS;
-    }
-    rings.sqTail++; // store-release of the tail: the SQ thread may take it from here
-    d.queued.push({ io, sqIndex });
+    // the SQ thread may take this SQE as soon as the tail moves: write it in real time
+    if (ctx.job.sqthreadPoll) return publishSqeNow(ctx, d, io, sqIndex);
+    ctx.pendingUserNs += SQE_PREP_NS;
+    publishSqe(d, io, sqIndex);
     return FIO_Q.QUEUED;
   },
 

@@ -30,6 +30,15 @@ function data(ctx: EngineContext): LibaioData {
   return d;
 }
 
+/** fio's libaio runs fsync/fdatasync synchronously, once nothing is staged. */
+function* syncNow(ctx: EngineContext, io: IoU): Generator<number, QueueResult, void> {
+  const fd = ctx.fds[io.fileIndex]!;
+  yield* payUserTime(ctx);
+  io.result = io.ddir === 'fsync' ? yield* sysFsync(ctx.k, ctx.task, fd) : yield* sysFdatasync(ctx.k, ctx.task, fd);
+  io.issueNs = ctx.k.env.nowNs;
+  return FIO_Q.COMPLETED;
+}
+
 export const libaioEngine: IoEngineOps = {
   name: 'libaio',
   sync: false,
@@ -42,15 +51,11 @@ export const libaioEngine: IoEngineOps = {
     return 0;
   },
 
-  *queue(ctx: EngineContext, io: IoU): Generator<number, QueueResult, void> {
+  queue(ctx: EngineContext, io: IoU): QueueResult | Generator<number, QueueResult, void> {
     const d = data(ctx);
     if (io.ddir === 'fsync' || io.ddir === 'fdatasync') {
       if (d.staged.length > 0) return FIO_Q.BUSY;
-      const fd = ctx.fds[io.fileIndex]!;
-      yield* payUserTime(ctx);
-      io.result = io.ddir === 'fsync' ? yield* sysFsync(ctx.k, ctx.task, fd) : yield* sysFdatasync(ctx.k, ctx.task, fd);
-      io.issueNs = ctx.k.env.nowNs;
-      return FIO_Q.COMPLETED;
+      return syncNow(ctx, io);
     }
     if (d.staged.length + d.inflight >= ctx.job.iodepth) return FIO_Q.BUSY;
     ctx.pendingUserNs += IOCB_PREP_NS;

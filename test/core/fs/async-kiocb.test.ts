@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { bootMachine, DEFAULT_MACHINE, layoutJobFiles, type Machine } from '../../../core/index.js';
 import type { Task } from '../../../core/kernel/sched/task.js';
 import { sysMmap, sysOpenat, AT_FDCWD } from '../../../core/fs/open.js';
-import { EIOCBQUEUED, O } from '../../../core/fs/types.js';
+import { EIOCBQUEUED, O, type File, type Kiocb } from '../../../core/fs/types.js';
+import type { Kernel } from '../../../core/kernel/kernel.js';
 import { kiocbRw } from '../../../core/fs/read_write.js';
 import { MAP, PROT } from '../../../core/mm/mmap.js';
 import { IOCB_CMD, sysIoDestroy, sysIoGetevents, sysIoSetup, sysIoSubmit, type IoEvent } from '../../../core/fs/aio.js';
@@ -12,6 +13,12 @@ import { PG } from '../../../core/mm/mm_types.js';
 import { jobSpec } from '../../helpers/jobs.js';
 
 const file = jobSpec({ name: 'f', filename: '/mnt/nvme/data', size: 1 << 20 });
+
+/** A kiocb as an async submitter sets one up (aio_prep_rw / io_prep_rw), for ->read_iter tests. */
+function kiocb(k: Kernel, t: Task, f: File, posBytes: number, opts: { nowait?: boolean; kiComplete?: (res: number) => void }): Kiocb {
+  const done = opts.kiComplete;
+  return { kaddr: k.kaddr(), file: f, posBytes, ioId: k.newIoId(), direct: (f.flags & O.DIRECT) !== 0, task: t, nowait: opts.nowait, kiComplete: done ? (_iocb, res) => done(res) : undefined };
+}
 
 function inProcess(body: (m: Machine, t: Task, out: Record<string, number>) => Generator<number, void, void>): Record<string, number> {
   const m = bootMachine(DEFAULT_MACHINE, 1);
@@ -32,13 +39,17 @@ test('an async O_DIRECT kiocb returns -EIOCBQUEUED without sleeping; ki_complete
     const t0 = k.env.nowNs;
     let completedAt = -1;
     let inIrq = 0;
-    const ret = yield* kiocbRw(k, t, k.newIoId(), f, { va: buf, lenBytes: 8192 }, 4096, false, {
-      kiComplete: (res) => {
-        out['res'] = res;
-        completedAt = k.env.nowNs;
-        inIrq = k.sched.ctxCpu.inIrq ? 1 : 0;
-      },
-    });
+    const ret = yield* kiocbRw(
+      kiocb(k, t, f, 4096, {
+        kiComplete: (res) => {
+          out['res'] = res;
+          completedAt = k.env.nowNs;
+          inIrq = k.sched.ctxCpu.inIrq ? 1 : 0;
+        },
+      }),
+      { va: buf, lenBytes: 8192 },
+      false,
+    );
     out['ret'] = ret;
     out['slept'] = t.nvcsw - switches;
     out['returnedBeforeCompletion'] = completedAt < 0 ? 1 : 0;
@@ -49,7 +60,7 @@ test('an async O_DIRECT kiocb returns -EIOCBQUEUED without sleeping; ki_complete
     // an async write past EOF grows i_size at completion
     const size0 = f.inode.sizeBytes;
     let wres = 0;
-    const w = yield* kiocbRw(k, t, k.newIoId(), f, { va: buf, lenBytes: 4096 }, size0, true, { kiComplete: (res) => (wres = res) });
+    const w = yield* kiocbRw(kiocb(k, t, f, size0, { kiComplete: (res) => (wres = res) }), { va: buf, lenBytes: 4096 }, true);
     out['writeRet'] = w;
     while (wres === 0) yield 1000;
     out['writeRes'] = wres;
@@ -77,23 +88,23 @@ test('IOCB_NOWAIT: a buffered miss starts readahead and returns -EAGAIN; a hit r
     const f = t.files!.get(fd)!;
     const df = t.files!.get(dfd)!;
     const copies0 = k.stat.userCopyBytes;
-    out['miss'] = yield* kiocbRw(k, t, k.newIoId(), f, { va: buf, lenBytes: 4096 }, 0, false, { nowait: true });
+    out['miss'] = yield* kiocbRw(kiocb(k, t, f, 0, { nowait: true }), { va: buf, lenBytes: 4096 }, false);
     const folio = f.inode.mapping.pages.get(0);
     out['readaheadStarted'] = folio ? 1 : 0;
     out['folioLocked'] = folio && folio.flags & PG.locked ? 1 : 0;
     out['copiedOnMiss'] = k.stat.userCopyBytes - copies0;
     // once the readahead lands, the same read is a hit
     while (folio && !(folio.flags & PG.uptodate)) yield 1000;
-    out['hit'] = yield* kiocbRw(k, t, k.newIoId(), f, { va: buf, lenBytes: 4096 }, 0, false, { nowait: true });
+    out['hit'] = yield* kiocbRw(kiocb(k, t, f, 0, { nowait: true }), { va: buf, lenBytes: 4096 }, false);
     out['copiedOnHit'] = k.stat.userCopyBytes - copies0;
     // buffered writes are refused outright (ext4 wants them from a context that may block)
-    out['bufferedWrite'] = yield* kiocbRw(k, t, k.newIoId(), f, { va: buf, lenBytes: 4096 }, 0, true, { nowait: true });
+    out['bufferedWrite'] = yield* kiocbRw(kiocb(k, t, f, 0, { nowait: true }), { va: buf, lenBytes: 4096 }, true);
     // O_DIRECT over cached pages would have to write back first
-    out['directOverCache'] = yield* kiocbRw(k, t, k.newIoId(), df, { va: buf, lenBytes: 4096 }, 0, false, { nowait: true });
+    out['directOverCache'] = yield* kiocbRw(kiocb(k, t, df, 0, { nowait: true }), { va: buf, lenBytes: 4096 }, false);
     // O_DIRECT write that extends the file would allocate
-    out['directExtend'] = yield* kiocbRw(k, t, k.newIoId(), df, { va: buf, lenBytes: 4096 }, 1 << 20, true, { nowait: true });
+    out['directExtend'] = yield* kiocbRw(kiocb(k, t, df, 1 << 20, { nowait: true }), { va: buf, lenBytes: 4096 }, true);
     // an uncached, allocated range goes (synchronous kiocb: bytes)
-    out['directOk'] = yield* kiocbRw(k, t, k.newIoId(), df, { va: buf, lenBytes: 4096 }, 512 * 1024, false, { nowait: true });
+    out['directOk'] = yield* kiocbRw(kiocb(k, t, df, 512 * 1024, { nowait: true }), { va: buf, lenBytes: 4096 }, false);
   });
   assert.deepEqual(out, {
     miss: -11, // EAGAIN
@@ -176,7 +187,7 @@ test('an async O_DSYNC O_DIRECT write is made durable with FUA on its request', 
     const buf = yield* sysMmap(k, t, 0, 4096, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
     k.registry.get('tracepoint:block:block_rq_issue')!.attach((h) => rwbs.push(String(h.fields['rwbs'])));
     let res = 0;
-    out['ret'] = yield* kiocbRw(k, t, k.newIoId(), t.files!.get(fd)!, { va: buf, lenBytes: 4096 }, 65536, true, { kiComplete: (r) => (res = r) });
+    out['ret'] = yield* kiocbRw(kiocb(k, t, t.files!.get(fd)!, 65536, { kiComplete: (r) => (res = r) }), { va: buf, lenBytes: 4096 }, true);
     while (res === 0) yield 1000;
     out['res'] = res;
   });

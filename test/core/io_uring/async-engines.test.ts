@@ -96,7 +96,8 @@ function* loop(m: Machine, task: Task, job: JobSpec, opts: DriveOpts, out: Outco
       io.offsetBytes = rng.int(blocks) * job.bs;
       io.lenBytes = job.bs;
       io.startNs = k.env.nowNs;
-      const q = yield* opts.engine.queue(ctx, io);
+      const queued = opts.engine.queue(ctx, io);
+      const q = typeof queued === 'number' ? queued : yield* queued;
       if (q === FIO_Q.BUSY) {
         free.push(io);
         break;

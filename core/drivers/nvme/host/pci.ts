@@ -19,6 +19,8 @@ const NVME_OPC = { flush: 0x00, write: 0x01, read: 0x02 } as const;
 
 export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
   readonly name = 'nvme';
+  /** Each I/O queue's MSI-X vector name as /proc/interrupts shows it (nvme0q1, ...). */
+  private readonly irqNames: string[] = [];
 
   constructor(
     k: Kernel,
@@ -27,6 +29,10 @@ export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
     readonly ctrlId: number,
   ) {
     super(k, q);
+  }
+
+  private irqName(qid: number): string {
+    return (this.irqNames[qid] ??= `nvme${this.ctrlId}q${qid + 1}`);
   }
 
   get queueDepth(): number {
@@ -82,7 +88,7 @@ export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
     const first = completions[0];
     this.k.sched.raiseIrq(cpu, {
       irq: NVME_IRQ_BASE + qid + 1,
-      name: `nvme0q${qid + 1}`,
+      name: this.irqName(qid),
       ioId: first ? this.ioIdOf(qid, first.cmd.cid) : 0,
       costNs: HARDIRQ_BASE_NS + IRQ_PER_COMPLETION_NS * completions.length,
       handler: (c) => {
