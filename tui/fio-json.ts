@@ -216,8 +216,8 @@ function jobJson(job: JobReport, group: GroupStats | undefined, report: RunRepor
   );
   // fio adds these with continue_on_error, which is how kiotrace's jobs treat a failed call
   if (job.errors > 0) pairs.push(['total_err', int(job.errors)], ['first_error', sint(Math.abs(job.firstErrno))]);
-  // SIMPLIFICATION: latency_target is not modelled: target 0, percentile 100, the job's full depth
-  pairs.push(['latency_depth', int(job.iodepth)], ['latency_target', int(0)], ['latency_percentile', float(100)], ['latency_window', int(0)]);
+  const lt = job.latencyTarget;
+  pairs.push(['latency_depth', int(lt.depth)], ['latency_target', int(lt.targetNs)], ['latency_percentile', float(lt.percentile)], ['latency_window', int(lt.windowUs)]);
   return obj(...pairs);
 }
 

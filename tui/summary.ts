@@ -485,8 +485,8 @@ function jobLines(job: JobReport, group: GroupStats | undefined, durationNs: num
   );
   // kiotrace's jobs go on after a failed syscall, as fio's with continue_on_error
   if (job.errors > 0) lines.push(`     errors    : total=${u64(job.errors)}, first_error=${err}/<${errnoName(err)}>`);
-  // SIMPLIFICATION: latency_target (fio's adaptive depth) is not modelled: target 0, the full depth
-  lines.push(`     latency   : target=0, window=0, percentile=100.00%, depth=${u64(job.iodepth)}`);
+  const lt = job.latencyTarget;
+  lines.push(`     latency   : target=${u64(lt.targetNs)}, window=${u64(lt.windowUs)}, percentile=${lt.percentile.toFixed(2)}%, depth=${u64(lt.depth)}`);
   return lines;
 }
 

@@ -25,6 +25,7 @@ import { NvmeSsd, DEFAULT_NVME_CONFIG, nvmeCapacitySectors, type NvmeSsdConfig }
 import { Hdd, DEFAULT_HDD_CONFIG, HddGeometry, type HddConfig } from '../hw/hdd.js';
 import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec } from '../userspace/job.js';
 import { fioJob, JobRandom, JobStats, type DirStats, type JobControl } from '../userspace/fio.js';
+import { FlowTable } from '../userspace/flow.js';
 import { WaitQueue } from '../sim/process.js';
 import type { BlockDeviceHw } from '../hw/device.js';
 import { LatencyHistogram, SAMPLE_INTERVAL_NS, summarizeSamples } from '../userspace/stats.js';
@@ -131,6 +132,8 @@ export class Machine {
   startJobs(jobs: readonly JobSpec[], stopAtNs: number): void {
     const k = this.k;
     const started: RunningJob[][] = [];
+    // fio adds every job's flow weight when it reads the job file, before any job runs
+    const flows = new FlowTable();
     let phase = 0;
     for (const spec of jobs) {
       if (spec.stonewall && started.length > 0) phase++;
@@ -154,7 +157,8 @@ export class Machine {
         const gate = deps.length > 0 ? { isOpen: () => deps.every((d) => d.done), waiters: this.jobExits } : undefined;
         const onExit = () => this.jobExited(holder.job!);
         const control: JobControl = { terminated: false };
-        const task = this.spawn(spec.name.slice(0, 15), false, (t) => fioJob(k, t, { job: spec, cloneIndex: i, stats, rand, stopAtNs, gate, onExit, control }), this.init);
+        const flow = spec.flow > 0 ? flows.join(spec.flowId, spec.flow) : undefined;
+        const task = this.spawn(spec.name.slice(0, 15), false, (t) => fioJob(k, t, { job: spec, cloneIndex: i, stats, rand, stopAtNs, gate, onExit, control, flow }), this.init);
         holder.job = { spec, jobIndex: i, task, stats, done: false, phase, control };
         clones.push(holder.job);
         this.jobs.push(holder.job);
@@ -390,6 +394,12 @@ function jobReport(group: readonly RunningJob[], durationNs: number): JobReport 
     depths: { depth: [...stats.depth], submit: [...stats.submit], complete: [...stats.complete] },
     latencyBuckets: { nsec: [...stats.latencyBuckets.nsec], usec: [...stats.latencyBuckets.usec], msec: [...stats.latencyBuckets.msec] },
     unifiedRwReporting: spec.unifiedRwReporting,
+    latencyTarget: {
+      targetNs: spec.latencyTargetNs,
+      windowUs: Math.floor(spec.latencyWindowNs / 1000),
+      percentile: spec.latencyPercentile,
+      depth: first.stats.latencyDepth || spec.iodepth,
+    },
   };
 }
 

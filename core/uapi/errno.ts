@@ -16,6 +16,7 @@ export const EINVAL = 22;
 export const ENOSPC = 28;
 export const ETIME = 62;
 export const EOPNOTSUPP = 95;
+export const ETIMEDOUT = 110;
 
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [ENOENT]: 'ENOENT',
@@ -33,6 +34,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [ENOSPC]: 'ENOSPC',
   [ETIME]: 'ETIME',
   [EOPNOTSUPP]: 'EOPNOTSUPP',
+  [ETIMEDOUT]: 'ETIMEDOUT',
 };
 
 /** The symbolic name of an errno (positive or negated), as strace prints it. */

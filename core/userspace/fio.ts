@@ -14,13 +14,14 @@ import { createEngine } from './engines/index.js';
 import { O } from '../fs/types.js';
 import { sysClose, sysMmap, sysMunmap, sysOpenat, AT_FDCWD } from '../fs/open.js';
 import { MAP, PROT } from '../mm/mmap.js';
-import { nanosleep } from '../kernel/time/timer.js';
+import { nanosleep, scheduleTimeout } from '../kernel/time/timer.js';
+import type { FlowMember } from './flow.js';
 import { USER_IO_OVERHEAD_NS } from '../hw/cpu.js';
 import { Random } from '../sim/random.js';
 import { execve } from '../fs/exec.js';
 import type { WaitQueue } from '../sim/process.js';
 import { SCHED, TaskState } from '../kernel/sched/task.js';
-import { EINVAL, EIO } from '../uapi/errno.js';
+import { EINVAL, EIO, ETIMEDOUT } from '../uapi/errno.js';
 
 const PAGE_BYTES = 4096;
 
@@ -105,6 +106,8 @@ export class JobStats {
   /** The task's CPU time (sumExecRuntimeNs) when the statistics started and ended: the cpu line's window. */
   cpuAtStartNs = 0;
   cpuAtEndNs = -1;
+  /** The depth latency_target's search ended at (fio's latency_qd); 0 = no search, the job's iodepth. */
+  latencyDepth = 0;
 
   /** Completion latencies of reads (the histogram the live view samples). */
   get read(): LatencyHistogram {
@@ -405,6 +408,8 @@ export interface JobParams {
   readonly onExit?: () => void;
   /** Another job's exitall ends this one: `terminated` if it came before the start, else terminate(). */
   readonly control?: JobControl;
+  /** The job's place in its flow (flow=): it waits while it has had more than its share. */
+  readonly flow?: FlowMember;
 }
 
 /** How the machine ends a running job early (fio's td->terminate, set by exitall). */
@@ -484,8 +489,8 @@ class JobRun {
   private readonly minRateSince: [number, number] = [-1, -1];
   private readonly minRateBytes: [number, number] = [0, 0];
   private readonly minRateIos: [number, number] = [0, 0];
-  /** In waitForRate's nanosleep: what an exitall from another job wakes. */
-  private sleepingForRate = false;
+  /** Sleeping until a rate-limited issue or a flow turn: what an exitall from another job wakes. */
+  private sleepingInLoop = false;
   private rampDone: boolean;
   /** The rate clocks (fio's epoch, rate_io_issue_bytes, last_usec), reset when ramp_time ends. */
   private epochNs = 0;
@@ -497,6 +502,12 @@ class JobRun {
   private readonly minBytes: [number, number];
   private failed = false;
   private endFsyncing = false;
+  /** latency_target's depth search (fio's td->latency_*); `qd` caps the depth in use. */
+  private readonly lat = { qd: 1, qdLow: 1, qdHigh: 1, windowStartNs: 0, iosAtStart: 0, failed: 0, stableCount: 0, endRun: false, done: false };
+  /** What the search asked of the loop: quiesce, then start a new window (and reset the statistics). */
+  private latPending: 'none' | 'cycle' | 'final-run' = 'none';
+  /** Data I/Os completed without error (fio's io_blocks), for the search's success rate. */
+  private ioBlocks = 0;
   /** A file fill() chose that must be opened first (create_on_open), or -1. */
   private pendingFile = -1;
   private buf = 0;
@@ -515,8 +526,8 @@ class JobRun {
       // the job stops issuing now, as at the end of its runtime (fio checks td->terminate there)
       p.control.terminate = () => {
         this.deadlineNs = Math.min(this.deadlineNs, this.k.env.nowNs);
-        // a job sleeping until its next rate-limited issue wakes to end now
-        if (this.sleepingForRate) this.task.wake();
+        // a job sleeping until its next rate-limited issue or flow turn wakes to end now
+        if (this.sleepingInLoop) this.task.wake();
       };
     }
     this.engine = createEngine(job.ioengine);
@@ -588,6 +599,7 @@ class JobRun {
     this.epochNs = startNs;
     // runtime counts after ramp_time (fio: the ramp is lead-in time added to the run)
     this.deadlineNs = Math.min(this.stopAtNs, job.runtimeNs > 0 ? startNs + job.rampTimeNs + job.runtimeNs : Infinity, this.p.control?.terminated === true ? startNs : Infinity);
+    this.latInit(startNs);
     const engine = this.engine;
     if (!engine) {
       stats.noteError(-EINVAL);
@@ -647,6 +659,15 @@ class JobRun {
           more = false;
           break;
         }
+        if (this.latPending !== 'none') yield* this.latQuiesce();
+        if (this.lat.done) {
+          more = false;
+          break;
+        }
+        if (this.p.flow?.exceeded()) {
+          yield* this.waitForFlow(this.p.flow);
+          continue;
+        }
         const due = this.dueSync();
         if (due) {
           const io = this.takeIoU();
@@ -693,6 +714,7 @@ class JobRun {
         if (sync && ret === FIO_Q.COMPLETED) this.completedInline(io);
         else if (!this.queuedInPlace(io, ret)) yield* this.afterQueue(io, ret, true);
         if (this.thinkDue(io)) yield* this.think();
+        if (this.job.latencyTargetNs > 0 && this.rampDone) this.latCheck();
       }
       if (!sync) yield* this.drain();
       if (!more || this.failed || job.timeBased || --loopsLeft <= 0 || this.now >= this.deadlineNs) break;
@@ -726,7 +748,36 @@ class JobRun {
     return fd;
   }
 
+  /**
+   * fio's flow_threshold_exceeded when the job is over its share: with flow_sleep, quiesce and
+   * sleep; without, spin until the others catch up.
+   * SIMPLIFICATION: instead of spinning, the job sleeps until another job of the flow takes a turn
+   * or leaves (or its runtime ends); the spin's time counts as its user CPU time, but its CPU is
+   * free for others meanwhile.
+   */
+  private *waitForFlow(member: FlowMember): Generator<number, void, void> {
+    if (this.job.flowSleepNs > 0) {
+      yield* this.drain();
+      yield* nanosleep(this.k, this.task, this.job.flowSleepNs);
+      return;
+    }
+    const t0 = this.now;
+    const waiters = member.flow.waiters;
+    waiters.add(this.task);
+    this.sleepingInLoop = true;
+    if (Number.isFinite(this.deadlineNs)) yield* scheduleTimeout(this.k, this.task, this.deadlineNs - t0, TaskState.INTERRUPTIBLE);
+    else {
+      this.task.state = TaskState.INTERRUPTIBLE;
+      yield SCHED;
+    }
+    this.sleepingInLoop = false;
+    waiters.remove(this.task);
+    this.stats.userNs += this.now - t0;
+  }
+
   private *finish(): Generator<number, void, void> {
+    this.p.flow?.leave();
+    if (this.job.latencyTargetNs > 0) this.stats.latencyDepth = this.lat.qd;
     yield* payUserTime(this.ctx);
     this.stats.endNs = this.now;
     this.stats.cpuAtEndNs = this.task.sumExecRuntimeNs;
@@ -755,14 +806,117 @@ class JobRun {
     if (this.rampDone || this.now < this.rampEndNs) return;
     this.rampDone = true;
     // nothing completed since rampEndNs was counted (every completion checks first)
-    this.stats.resetForRamp(this.rampEndNs);
+    this.resetAllStats(this.rampEndNs);
+  }
+
+  /** fio's reset_all_stats (end of ramp_time, latency_target's final run): counting starts over at `t`. */
+  private resetAllStats(t: number): void {
+    this.stats.resetForRamp(t);
     this.stats.cpuAtStartNs = this.task.sumExecRuntimeNs;
-    this.epochNs = this.rampEndNs;
+    this.epochNs = t;
     for (let d = 0; d < 2; d++) {
       this.rateIssuedBytes[d] = 0;
       this.poissonLastNs[d] = 0;
       this.nextIssueNs[d] = 0;
     }
+    // lat_target_reset: the depth search starts again, unless it is in its final run
+    if (!this.lat.endRun) this.latInit(t);
+  }
+
+  /** fio's queue_full: no free io_u, or latency_target's search caps the depth lower. */
+  private queueFull(): boolean {
+    return this.freeList.length === 0 || (this.job.latencyTargetNs > 0 && this.curDepth >= this.lat.qd);
+  }
+
+  /** lat_target_init: the search starts at depth 1, bounded by iodepth. */
+  private latInit(t: number): void {
+    const lat = this.lat;
+    lat.endRun = false;
+    lat.qd = this.job.latencyTargetNs > 0 ? 1 : this.iodepth;
+    lat.qdHigh = this.iodepth;
+    lat.qdLow = 1;
+    this.latNewCycle(t);
+  }
+
+  /** lat_new_cycle: a new window at the current depth. */
+  private latNewCycle(t: number): void {
+    this.lat.windowStartNs = t;
+    this.lat.iosAtStart = this.ioBlocks;
+    this.lat.failed = 0;
+  }
+
+  /**
+   * lat_target_failed for one I/O over the target: with latency_percentile=100 the depth comes
+   * down at once (at depth 1 the job fails with ETIMEDOUT, fio's lat_fatal); else it is counted.
+   */
+  private latMissed(): void {
+    if (this.job.latencyPercentile < 100) {
+      this.lat.failed++;
+      return;
+    }
+    if (!this.latRampDown()) return;
+    this.stats.noteError(-ETIMEDOUT);
+    this.failed = true;
+  }
+
+  /** __lat_target_failed: bisect down between the last good depth and this one. True at depth 1. */
+  private latRampDown(): boolean {
+    const lat = this.lat;
+    if (lat.qd === 1) return true;
+    lat.qdHigh = lat.qd;
+    if (lat.qd === lat.qdLow) lat.qdLow--;
+    lat.qd = Math.floor((lat.qd + lat.qdLow) / 2);
+    lat.stableCount = 0;
+    // fio quiesces here, from the completion path, then starts a new window
+    this.latPending = 'cycle';
+    return false;
+  }
+
+  /** lat_target_check: once a window has passed, the depth goes up or down on its success rate. */
+  private latCheck(): void {
+    const lat = this.lat;
+    if (this.now - lat.windowStartNs < this.job.latencyWindowNs) return;
+    const ios = this.ioBlocks - lat.iosAtStart;
+    // (no completions in the window: 0/0, which fio's comparison counts as a failure)
+    const successPercent = ((ios - lat.failed) / ios) * 100;
+    if (successPercent >= this.job.latencyPercentile) this.latRampUp();
+    else this.latRampDown();
+  }
+
+  /** lat_target_success: double the depth until a failure, then bisect; the same depth twice ends the search. */
+  private latRampUp(): void {
+    const lat = this.lat;
+    const qd = lat.qd;
+    lat.qdLow = qd;
+    if (qd + 1 === lat.qdHigh && ++lat.stableCount >= 3) {
+      // stuck just under a depth that failed once: try that one again now and then
+      lat.qdHigh++;
+      lat.stableCount = 0;
+    }
+    lat.qd = lat.qdHigh !== this.iodepth ? Math.floor((qd + lat.qdHigh) / 2) : qd * 2;
+    if (lat.qd > this.iodepth) lat.qd = this.iodepth;
+    if (!this.job.latencyRun && lat.qd === qd) {
+      if (lat.endRun) {
+        lat.done = true;
+      } else {
+        // one more window at the depth found, counted from scratch: the job's results are that depth's
+        this.latPending = 'final-run';
+        return;
+      }
+    }
+    this.latNewCycle(this.now);
+  }
+
+  /** What the search asked for, at the loop's top: drain what is in flight, then the new window. */
+  private *latQuiesce(): Generator<number, void, void> {
+    const pending = this.latPending;
+    this.latPending = 'none';
+    yield* this.drain();
+    if (pending === 'final-run') {
+      this.lat.endRun = true;
+      this.resetAllStats(this.now);
+    }
+    this.latNewCycle(this.now);
   }
 
   /** fio's get_rw_ddir: after every fsync= / fdatasync= writes, a sync io_u comes first. */
@@ -945,9 +1099,9 @@ class JobRun {
       if (this.curDepth > 0 && !this.engine!.sync) {
         yield* this.reap(1, untilNs - this.now);
       } else {
-        this.sleepingForRate = true;
+        this.sleepingInLoop = true;
         yield* nanosleep(this.k, this.task, untilNs - this.now);
-        this.sleepingForRate = false;
+        this.sleepingInLoop = false;
       }
     }
     return d === 0 ? 'read' : 'write';
@@ -1060,7 +1214,7 @@ class JobRun {
         this.complete(io);
       }
     }
-    full = full || this.freeList.length === 0;
+    full = full || this.queueFull();
     const polling = this.completeMin === 0 && this.completeMax === 0;
     if (full || polling) yield* this.waitForCompletions();
   }
@@ -1070,7 +1224,7 @@ class JobRun {
    * yet, a free io_u left and not polling. False when afterQueue must run instead.
    */
   private queuedInPlace(io: IoU, ret: QueueResult): boolean {
-    if (ret !== FIO_Q.QUEUED || this.queued + 1 >= this.batchSubmit || this.freeList.length === 0) return false;
+    if (ret !== FIO_Q.QUEUED || this.queued + 1 >= this.batchSubmit || this.queueFull()) return false;
     if (this.completeMin === 0 && this.completeMax === 0) return false;
     this.noteQueued(io);
     return true;
@@ -1110,7 +1264,7 @@ class JobRun {
   /** fio's wait_for_completions: reap at least one, and down to iodepth_low when the queue is full. */
   private *waitForCompletions(): Generator<number, void, void> {
     if (this.engine!.sync) return;
-    const full = this.freeList.length === 0;
+    const full = this.queueFull();
     const inFlight = this.curDepth - (this.requeued ? 1 : 0);
     let minEvts = Math.min(this.completeMin, inFlight);
     if ((full && minEvts === 0) || this.completeMin === 0) minEvts = 1;
@@ -1185,6 +1339,9 @@ class JobRun {
     ds.bytes += result;
     ds.windows.record(now - stats.statsStartNs, result);
     stats.latencyBuckets.record(now - io.startNs);
+    this.ioBlocks++;
+    // fio's account_io_completion: an I/O over latency_target counts against the current depth
+    if (this.job.latencyTargetNs > 0 && now - io.startNs > this.job.latencyTargetNs) this.latMissed();
   }
 
   /** fio's handle_thinktime trigger: thinktime_blocks I/Os completed since the last think. */

@@ -141,6 +141,21 @@ export interface JobSpec {
   readonly rateMinIops: PerDirection;
   /** The window rate_min and rate_iops_min are averaged over (fio ratecycle, 1 s by default). */
   readonly rateCycleNs: number;
+  /** Weight in token-based flow control among jobs of the same flowId; 0 = not in a flow (fio flow=). */
+  readonly flow: number;
+  /** Which flow the job's weight counts in (fio flow_id=, 0 by default). */
+  readonly flowId: number;
+  /** After its share is exceeded: drain, then sleep this long before trying again; 0 = spin (fio flow_sleep=, in us). */
+  readonly flowSleepNs: number;
+  /**
+   * fio latency_target: search for the deepest queue whose completions stay under this (0 = off);
+   * latency_window is how long each depth is tried, latency_percentile the share of I/Os that must
+   * meet it, latency_run keeps adjusting instead of ending the job once the depth is found.
+   */
+  readonly latencyTargetNs: number;
+  readonly latencyWindowNs: number;
+  readonly latencyPercentile: number;
+  readonly latencyRun: boolean;
   /** linear: evenly spaced issues; poisson: exponential gaps (open-loop arrivals). */
   readonly rateProcess: 'linear' | 'poisson';
   readonly fallocate: FallocateMode;
@@ -212,6 +227,13 @@ export const JOB_DEFAULTS = {
   rateMinBytesPerSec: { read: 0, write: 0 },
   rateMinIops: { read: 0, write: 0 },
   rateCycleNs: 1_000_000_000,
+  flow: 0,
+  flowId: 0,
+  flowSleepNs: 0,
+  latencyTargetNs: 0,
+  latencyWindowNs: 0,
+  latencyPercentile: 100,
+  latencyRun: false,
   fallocate: 'native',
   createOnOpen: false,
   overwrite: false,

@@ -119,6 +119,11 @@ export interface JobReport {
   readonly depths: DepthDistributions;
   readonly latencyBuckets: LatencyBuckets;
   readonly unifiedRwReporting: string;
+  /**
+   * fio's latency line: latency_target's settings (0 target = none) and the depth the job ran at
+   * last (the depth the search found; the job's iodepth without a target).
+   */
+  readonly latencyTarget: { readonly targetNs: number; readonly windowUs: number; readonly percentile: number; readonly depth: number };
 }
 
 export interface KernelCounters {

@@ -56,6 +56,7 @@ export const BASE_JOB: JobReport = {
   depths: { depth: ZERO7, submit: ZERO7, complete: ZERO7 },
   latencyBuckets: { nsec: new Array<number>(10).fill(0), usec: new Array<number>(10).fill(0), msec: new Array<number>(12).fill(0) },
   unifiedRwReporting: 'none',
+  latencyTarget: { targetNs: 0, windowUs: 0, percentile: 100, depth: 1 },
 };
 
 /** libaio at iodepth 32: slat in nsec (its stdev is under 1000), clat and lat in usec, bw in KiB/s. */
@@ -66,6 +67,7 @@ export const RANDREAD: JobReport = {
   rw: 'randread',
   ioengine: 'libaio',
   iodepth: 32,
+  latencyTarget: { targetNs: 0, windowUs: 0, percentile: 100, depth: 32 },
   read: {
     ...IDLE,
     ios: 200_000,
@@ -129,6 +131,7 @@ export const SEQREAD: JobReport = {
   filename: '/data/seq',
   ioengine: 'io_uring',
   iodepth: 4,
+  latencyTarget: { targetNs: 0, windowUs: 0, percentile: 100, depth: 4 },
   direct: false,
   bs: 131_072,
   blockSizes: { read: [131_072, 131_072], write: [131_072, 131_072] },
@@ -228,6 +231,7 @@ export const RANDRW: JobReport = {
   rw: 'randrw',
   ioengine: 'libaio',
   iodepth: 8,
+  latencyTarget: { targetNs: 0, windowUs: 0, percentile: 100, depth: 8 },
   runtimeNs: 1_000_000_000,
   read: {
     ...IDLE,

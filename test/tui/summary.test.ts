@@ -21,6 +21,7 @@ const JOB_EXTRAS = {
   depths: { depth: [0, 0, 0, 0, 0, 0, 0], submit: [0, 0, 0, 0, 0, 0, 0], complete: [0, 0, 0, 0, 0, 0, 0] },
   latencyBuckets: { nsec: [], usec: [], msec: [] },
   unifiedRwReporting: 'none',
+  latencyTarget: { targetNs: 0, windowUs: 0, percentile: 100, depth: 1 },
 } as const;
 const disk = (d: Omit<DeviceReport, 'readMerges' | 'writeMerges' | 'readTicksNs' | 'writeTicksNs' | 'inQueueNs'>): DeviceReport => ({
   readMerges: 0,

@@ -458,6 +458,20 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
   const rateMinBytesPerSec = limits('rate_min', sizeValue);
   const rateMinIops = limits('rate_iops_min', intIn(0, 2 ** 31 - 1));
   const rateCycleNs = (read('rate_cycle', intIn(1, 2 ** 31 - 1)) ?? 1000) * 1_000_000;
+  // flow control between jobs (fio's flow.c); flow_sleep is in microseconds
+  const flow = read('flow', intIn(0, 2 ** 31 - 1)) ?? 0;
+  const flowId = read('flow_id', intIn(0, 2 ** 31 - 1)) ?? 0;
+  const flowSleepNs = (read('flow_sleep', intIn(0, 2 ** 31 - 1)) ?? 0) * 1000;
+  // fio's latency-target depth search (io_u.c lat_target_*); bare times are microseconds
+  const latencyTargetNs = read('latency_target', time('us')) ?? 0;
+  const latencyWindowNs = read('latency_window', time('us')) ?? 0;
+  const latencyPercentile =
+    read('latency_percentile', (v): Parsed<number> => {
+      const f = parseFloatValue(v);
+      if (f.ok && (f.value < 0 || f.value > 100)) return { ok: false, error: `must be a percentage from 0 to 100 (got ${describeValue(v)})` };
+      return f;
+    }) ?? 100;
+  const latencyRun = bool('latency_run') ?? false;
   const rateProcess = read('rate_process', choice({ linear: 'linear', poisson: 'poisson' } as const, 'rate_process')) ?? 'linear';
 
   // 11. Files: layout options.
@@ -709,6 +723,13 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     rateMinBytesPerSec,
     rateMinIops,
     rateCycleNs,
+    flow,
+    flowId,
+    flowSleepNs,
+    latencyTargetNs,
+    latencyWindowNs,
+    latencyPercentile,
+    latencyRun,
     blockAlignBytes,
     numberIos,
   });

@@ -495,3 +495,60 @@ test('the cpu line covers the job\'s run, not its fork, exec and set-up: one col
   const cpuNs = j.cpu.userNs + j.cpu.systemNs;
   assert.ok(cpuNs > 0 && cpuNs < j.runtimeNs * 0.2, `cpu ${cpuNs} ns of ${j.runtimeNs} ns`);
 });
+
+test('flow: jobs of one flow_id share its turns by weight (3:1 here, 1:1 for a butterfly), flow_sleep quiesces and sleeps', () => {
+  const reads = (weights: readonly number[], extra: Partial<JobSpec> = {}, flowIds: readonly number[] = weights.map(() => 0)): number[] => {
+    const jobs = weights.map((flow, i) =>
+      jobSpec({ name: `j${i}`, filename: DEV, rw: i % 2 === 0 ? 'read' : 'randread', direct: true, size: 64 * MiB, timeBased: true, runtimeNs: 20 * MS, flow, flowId: flowIds[i]!, ...extra }),
+    );
+    return run(jobs, 40 * MS).r.jobs.map((j) => j.read.ios);
+  };
+  const [a, b] = reads([3, 1]);
+  assert.ok(Math.abs(a! / b! - 3) < 0.05, `3:1 within a few I/Os: ${a} vs ${b}`);
+  const [f, r] = reads([2, 2]);
+  assert.ok(Math.abs(f! - r!) <= 1, `equal weights take turns: ${f} vs ${r}`);
+  // in different flows the weights do not meet: both run freely, as fast as without a flow
+  const [x, y] = reads([3, 1], {}, [1, 2]);
+  const [p, q] = reads([0, 0]);
+  assert.deepEqual([x, y], [p, q]);
+  // flow_sleep=500us: a job over its share sleeps 500 us instead of spinning: the shares hold,
+  // but the time asleep costs the pair a quarter of its I/Os
+  const [s1, s2] = reads([3, 1], { flowSleepNs: 500_000 });
+  assert.ok(Math.abs(s1! / s2! - 3) < 0.1, `still 3:1: ${s1} vs ${s2}`);
+  assert.ok(s1! + s2! < 0.8 * (a! + b!), `sleeping costs turns: ${s1}+${s2} vs ${a}+${b}`);
+});
+
+test('latency_target: the depth doubles, then bisects to the deepest queue that meets the target; a final window at that depth is the result', () => {
+  const job = jobSpec({
+    name: 'lt',
+    filename: DEV,
+    rw: 'randread',
+    ioengine: 'io_uring',
+    direct: true,
+    size: 64 * MiB,
+    iodepth: 64,
+    timeBased: true,
+    runtimeNs: 1000 * MS,
+    latencyTargetNs: 300_000,
+    latencyWindowNs: 5 * MS,
+    latencyPercentile: 99,
+  });
+  const found = run([job], 1000 * MS).r.jobs[0]!;
+  const depth = found.latencyTarget.depth;
+  assert.ok(depth > 8 && depth < 64, `the NVMe meets 300 us for 99% of reads up to a depth between its parallelism and iodepth: ${depth}`);
+  assert.equal(found.errors, 0);
+  assert.ok(found.runtimeNs <= 10 * MS, `the job ends after the final window (its statistics start there): ${found.runtimeNs}`);
+  assert.ok(found.read.clat.p99Ns <= 300_000, `the final window meets the target: p99 ${found.read.clat.p99Ns}`);
+  assert.deepEqual(
+    { targetNs: found.latencyTarget.targetNs, windowUs: found.latencyTarget.windowUs, percentile: found.latencyTarget.percentile },
+    { targetNs: 300_000, windowUs: 5000, percentile: 99 },
+  );
+  // the same depth without the search runs far over the target
+  const full = run([{ ...job, latencyTargetNs: 0 }], 20 * MS).r.jobs[0]!;
+  assert.ok(full.read.clat.p99Ns > 300_000, `iodepth=64 misses it: p99 ${full.read.clat.p99Ns}`);
+  // a target no depth can meet, with every I/O required to: fio's lat_fatal at depth 1
+  const tight = run([{ ...job, latencyTargetNs: 10_000, latencyPercentile: 100 }], 100 * MS).r.jobs[0]!;
+  assert.equal(tight.firstErrno, 110, 'ETIMEDOUT');
+  assert.equal(tight.latencyTarget.depth, 1);
+  assert.ok(tight.runtimeNs < 1 * MS, `it fails at its first I/O: ${tight.runtimeNs}`);
+});

@@ -375,6 +375,12 @@ rw2=1
   ]);
   assert.deepEqual(heads('[z]\nsize=1m\nrandom_distribution=zoned:50/5:30/15\n'), [`job.fio:3: random_distribution: the zones' access percentages add up to 80; they must add up to 100`]);
   assert.equal(jobs('[n]\nsize=1m\nnumber_ios=1000\n')[0]!.numberIos, 1000);
+  assert.deepEqual(jobs('[f]\nsize=1m\nflow=2\nflow_id=3\nflow_sleep=100\n').map((j) => [j.flow, j.flowId, j.flowSleepNs]), [[2, 3, 100_000]]);
+  assert.deepEqual(
+    jobs('[l]\nsize=1m\nlatency_target=500000\nlatency_window=5s\nlatency_percentile=99.9\nlatency_run=1\n').map((j) => [j.latencyTargetNs, j.latencyWindowNs, j.latencyPercentile, j.latencyRun]),
+    [[500_000_000, 5_000_000_000, 99.9, true]],
+  );
+  assert.deepEqual(heads('[l]\nsize=1m\nlatency_percentile=101\n'), ['job.fio:3: latency_percentile: must be a percentage from 0 to 100 (got 101)']);
   assert.deepEqual(jobs('[m]\nsize=1m\nrate=1250\nratemin=1024\nratecycle=500\n').map((j) => [j.rateMinBytesPerSec, j.rateCycleNs]), [[{ read: 1024, write: 1024 }, 500_000_000]]);
   assert.deepEqual(jobs('[global]\nsize=1m\nexitall=1\n[a]\nexit_what=stonewall\n[b]\n').map((j) => [j.exitall, j.exitWhat]), [
     [true, 'stonewall'],
