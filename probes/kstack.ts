@@ -64,6 +64,8 @@ const TRACEPOINT_HOME: Readonly<Record<string, readonly string[]>> = {
   'tracepoint:sched:sched_wakeup': ['ttwu_do_activate', 'try_to_wake_up'],
   'tracepoint:sched:sched_wakeup_new': ['wake_up_new_task'],
   'tracepoint:sched:sched_waking': ['try_to_wake_up'],
+  'tracepoint:writeback:balance_dirty_pages': ['balance_dirty_pages', 'balance_dirty_pages_ratelimited_flags'],
+  'tracepoint:writeback:bdi_dirty_ratelimit': ['wb_update_dirty_ratelimit', '__wb_update_bandwidth', 'balance_dirty_pages', 'balance_dirty_pages_ratelimited_flags'],
   'tracepoint:writeback:global_dirty_state': ['domain_dirty_limits'],
   'tracepoint:writeback:writeback_dirty_folio': ['folio_account_dirtied'],
   'tracepoint:writeback:writeback_exec': ['wb_do_writeback'],

@@ -253,6 +253,10 @@ function countersJson(k: KernelCounters): FioJson {
     ['request_merges', int(k.requestMerges)],
     ['pages_dirtied', int(k.pagesDirtied)],
     ['pages_written_back', int(k.pagesWrittenBack)],
+    ['nr_dirty', int(k.nrDirty)],
+    ['nr_writeback', int(k.nrWriteback)],
+    ['dirty_throttle_pauses', int(k.dirtyThrottlePauses)],
+    ['dirty_throttle_pause_ns', int(k.dirtyThrottlePauseNs)],
     ['syscalls', int(k.syscalls)],
     ['user_copy_bytes', int(k.userCopyBytes)],
   );

@@ -10,6 +10,7 @@ import { printableText } from '../probes/lang/diagnostics.js';
 import { readTextFile } from './input-files.js';
 import {
   DEFAULT_MACHINE,
+  DEFAULT_VM,
   EXT4_BLOCK_SIZE,
   ext4FileCostBlocks,
   filesystemFreeBlocks,
@@ -19,6 +20,7 @@ import {
   type MachineSpec,
   type Scenario,
   type SchedulerName,
+  type VmSpec,
 } from '../core/index.js';
 import { MAX_STEP_IOS } from './steps.js';
 import { formatBytes, formatSizeFio, MAX_DURATION_NS, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
@@ -661,7 +663,18 @@ const TOP_KEYS: KeySpec = {
   noun: 'key',
 };
 const MACHINE_FILE_KEYS: KeySpec = { known: ['machine'], aliases: { machines: 'machine', host: 'machine' }, noun: 'key' };
-const MACHINE_KEYS: KeySpec = { known: ['cpus', 'memory', 'devices'], aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices' }, noun: 'key' };
+const MACHINE_KEYS: KeySpec = { known: ['cpus', 'memory', 'devices', 'vm'], aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm' }, noun: 'key' };
+/** /proc/sys/vm's dirty-page sysctls, by their Linux names. */
+const VM_KEYS: KeySpec = {
+  known: ['dirty_ratio', 'dirty_background_ratio', 'dirty_bytes', 'dirty_background_bytes', 'dirty_expire_centisecs', 'dirty_writeback_centisecs'],
+  aliases: { 'vm.dirty_ratio': 'dirty_ratio', 'vm.dirty_background_ratio': 'dirty_background_ratio', 'vm.dirty_bytes': 'dirty_bytes', 'vm.dirty_background_bytes': 'dirty_background_bytes' },
+  noun: 'key',
+};
+/** dirty_bytes' least value (dirty_bytes_min: two pages); any size up to the largest machine's memory. */
+const DIRTY_BYTES_RULE: SizeRule = { example: '64m', minBytes: 2 * 4096, maxBytes: 64 * 2 ** 30, multipleOf: 1, multipleName: 'bytes' };
+const DIRTY_BACKGROUND_BYTES_RULE: SizeRule = { ...DIRTY_BYTES_RULE, minBytes: 1 };
+/** Centisecond sysctls: up to an hour, the longest run. */
+const MAX_CENTISECS = 360_000;
 const DEVICE_KEYS: KeySpec = {
   known: ['name', 'type', 'capacity', 'scheduler', 'mount'],
   aliases: { kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount' },
@@ -761,6 +774,50 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
   return { name, kind: kind ?? 'nvme', capacityBytes, scheduler, mount };
 }
 
+/**
+ * machine.vm: the dirty-page sysctls. A ratio and its _bytes variant exclude each other (writing
+ * one zeroes the other in /proc/sys/vm), so only one of each pair may be given.
+ */
+function readVm(c: Checker, node: JsonNode): VmSpec | undefined {
+  const obj = readObject(c, node, 'machine.vm', 'an object of vm sysctls like {"dirty_ratio": 20, "dirty_background_ratio": 10}', VM_KEYS);
+  if (obj === undefined) return undefined;
+  const f = obj.fields;
+  const before = c.count;
+  const pct = (key: string): number | undefined => {
+    const n = f.get(key);
+    return n === undefined ? undefined : readInt(c, n, `machine.vm.${key}`, 0, 100);
+  };
+  const bytes = (key: string, rule: SizeRule): number | undefined => {
+    const n = f.get(key);
+    return n === undefined ? undefined : readSize(c, n, `machine.vm.${key}`, rule);
+  };
+  const centisecs = (key: string): number | undefined => {
+    const n = f.get(key);
+    return n === undefined ? undefined : readInt(c, n, `machine.vm.${key}`, 0, MAX_CENTISECS);
+  };
+  for (const [ratio, byteKey] of [['dirty_ratio', 'dirty_bytes'], ['dirty_background_ratio', 'dirty_background_bytes']] as const) {
+    const byteNode = f.get(byteKey);
+    if (f.has(ratio) && byteNode !== undefined) {
+      c.report('conflict', `machine.vm.${byteKey}`, byteNode.span, `give either ${ratio} or ${byteKey}, not both (setting one zeroes the other, as in /proc/sys/vm)`);
+    }
+  }
+  const dirtyRatio = pct('dirty_ratio');
+  const dirtyBackgroundRatio = pct('dirty_background_ratio');
+  const dirtyBytes = bytes('dirty_bytes', DIRTY_BYTES_RULE);
+  const dirtyBackgroundBytes = bytes('dirty_background_bytes', DIRTY_BACKGROUND_BYTES_RULE);
+  const dirtyExpireCentisecs = centisecs('dirty_expire_centisecs');
+  const dirtyWritebackCentisecs = centisecs('dirty_writeback_centisecs');
+  if (c.count > before) return undefined;
+  return {
+    dirtyRatio: dirtyBytes !== undefined ? 0 : (dirtyRatio ?? DEFAULT_VM.dirtyRatio),
+    dirtyBackgroundRatio: dirtyBackgroundBytes !== undefined ? 0 : (dirtyBackgroundRatio ?? DEFAULT_VM.dirtyBackgroundRatio),
+    dirtyBytes: dirtyBytes ?? 0,
+    dirtyBackgroundBytes: dirtyBackgroundBytes ?? 0,
+    dirtyExpireCentisecs: dirtyExpireCentisecs ?? DEFAULT_VM.dirtyExpireCentisecs,
+    dirtyWritebackCentisecs: dirtyWritebackCentisecs ?? DEFAULT_VM.dirtyWritebackCentisecs,
+  };
+}
+
 function readMachine(c: Checker, node: JsonNode | undefined): { machine: MachineSpec; devices: Devices } {
   const fallback = { machine: DEFAULT_MACHINE, devices: { list: DEFAULT_MACHINE.devices, usable: true } };
   if (node === undefined) return fallback;
@@ -812,7 +869,9 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
       devices = { list, usable: true };
     }
   }
-  return { machine: { cpus, memoryBytes, devices: devices.list }, devices };
+  const vmNode = f.get('vm');
+  const vm = vmNode === undefined ? undefined : readVm(c, vmNode);
+  return { machine: { cpus, memoryBytes, devices: devices.list, ...(vm !== undefined ? { vm } : {}) }, devices };
 }
 
 /** Where a JSON job's option is: its field path and span. */

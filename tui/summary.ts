@@ -615,7 +615,8 @@ function counterLines(k: KernelCounters): string[] {
     row('scheduler', `context switches=${k.contextSwitches}`),
     row('interrupts', `irqs=${k.irqs}, softirqs=${k.softirqs}`),
     row('merges', `bio back=${k.bioBackMerges}, bio front=${k.bioFrontMerges}, request=${k.requestMerges}`),
-    row('writeback', `pages dirtied=${k.pagesDirtied}, pages written back=${k.pagesWrittenBack}`),
+    row('writeback', `pages dirtied=${k.pagesDirtied}, pages written back=${k.pagesWrittenBack}, nr_dirty=${k.nrDirty}, nr_writeback=${k.nrWriteback}`),
+    row('throttle', `dirty pauses=${k.dirtyThrottlePauses}, paused=${(k.dirtyThrottlePauseNs / 1e6).toFixed(0)}ms`),
     row('syscalls', `${k.syscalls}`),
     row('copies', `user<->kernel bytes=${k.userCopyBytes}`),
   ];

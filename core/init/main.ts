@@ -250,6 +250,10 @@ export class Machine {
       requestMerges: k.stat.requestMerges,
       pagesDirtied: k.stat.pgdirtied,
       pagesWrittenBack: k.stat.pgwriteback,
+      nrDirty: k.mm.nrDirty,
+      nrWriteback: k.mm.nrWriteback,
+      dirtyThrottlePauses: k.stat.dirtyThrottlePauses,
+      dirtyThrottlePauseNs: k.stat.dirtyThrottlePauseNs,
       syscalls: k.stat.syscalls,
       userCopyBytes: k.stat.userCopyBytes,
     };
@@ -452,7 +456,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
     return idle;
   });
   k.mm = new MemoryManager(k, spec.memoryBytes);
-  k.wb = new Writeback(k);
+  k.wb = new Writeback(k, spec.vm);
   k.vfs = new Vfs();
   // init (pid 1): the parent of the workload
   m.init = m.spawn('systemd', false, function* () {}, undefined);

@@ -27,6 +27,9 @@ export interface VmStat {
   requestMerges: number;
   pgdirtied: number;
   pgwriteback: number;
+  /** balance_dirty_pages() sleeps, and their total length. */
+  dirtyThrottlePauses: number;
+  dirtyThrottlePauseNs: number;
   syscalls: number;
   /** Data bytes copied between user and kernel memory (copy_to_user/copy_from_user of read/write). */
   userCopyBytes: number;
@@ -48,6 +51,8 @@ export class Kernel {
     requestMerges: 0,
     pgdirtied: 0,
     pgwriteback: 0,
+    dirtyThrottlePauses: 0,
+    dirtyThrottlePauseNs: 0,
     syscalls: 0,
     userCopyBytes: 0,
   };

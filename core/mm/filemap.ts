@@ -395,7 +395,7 @@ export function* genericPerformWrite(k: Kernel, iocb: Kiocb, buf: UserBuffer): G
       inode.sizeBytes = pos;
       inode.metadataDirty = true;
     }
-    yield* k.wb.balanceDirtyPagesRatelimited(task);
+    yield* k.wb.balanceDirtyPagesRatelimited(task, inode);
   }
   return written;
 }

@@ -468,17 +468,53 @@ function writeback(reg: ProbeRegistry) {
     writeback_start: tp<[w: WritebackWork]>(reg, 'writeback:writeback_start', wbWorkFields),
     writeback_written: tp<[w: WritebackWork]>(reg, 'writeback:writeback_written', wbWorkFields),
     writeback_wake_background: tp<[bdiName: string]>(reg, 'writeback:writeback_wake_background', (_h, name) => ({ name, cgroup_ino: 1 })),
-    global_dirty_state: tp<[nrDirty: number, nrWriteback: number, bgThresh: number, thresh: number, nrDirtied: number, nrWritten: number]>(
+    global_dirty_state: tp<[nrDirty: number, nrWriteback: number, bgThresh: number, thresh: number, dirtyLimit: number, nrDirtied: number, nrWritten: number]>(
       reg,
       'writeback:global_dirty_state',
-      (_h, nrDirty, nrWriteback, bg, thresh, dirtied, written) => ({
+      (_h, nrDirty, nrWriteback, bg, thresh, dirtyLimit, dirtied, written) => ({
         nr_dirty: nrDirty,
         nr_writeback: nrWriteback,
         background_thresh: bg,
         dirty_thresh: thresh,
-        dirty_limit: thresh,
+        dirty_limit: dirtyLimit,
         nr_dirtied: dirtied,
         nr_written: written,
+      }),
+    ),
+    // balance_dirty_pages' control law: pages, rates in KB/s, times in ms (as TP_fast_assign converts them)
+    balance_dirty_pages: tp<[bdi: string, limit: number, setpoint: number, dirty: number, wbSetpoint: number, wbDirty: number, dirtyRatelimitKBps: number, taskRatelimitKBps: number, dirtied: number, dirtiedPause: number, pausedMs: number, pauseMs: number, periodMs: number, thinkMs: number]>(
+      reg,
+      'writeback:balance_dirty_pages',
+      (_h, bdi, limit, setpoint, dirty, wbSetpoint, wbDirty, dirtyRatelimit, taskRatelimit, dirtied, dirtiedPause, paused, pause, period, think) => ({
+        bdi,
+        limit,
+        setpoint,
+        dirty,
+        wb_setpoint: wbSetpoint,
+        wb_dirty: wbDirty,
+        dirty_ratelimit: dirtyRatelimit,
+        task_ratelimit: taskRatelimit,
+        dirtied,
+        dirtied_pause: dirtiedPause,
+        paused,
+        pause,
+        period,
+        think,
+        cgroup_ino: 1,
+      }),
+    ),
+    bdi_dirty_ratelimit: tp<[bdi: string, writeBwKBps: number, avgWriteBwKBps: number, dirtyRateKBps: number, dirtyRatelimitKBps: number, taskRatelimitKBps: number, balancedKBps: number]>(
+      reg,
+      'writeback:bdi_dirty_ratelimit',
+      (_h, bdi, writeBw, avgWriteBw, dirtyRate, dirtyRatelimit, taskRatelimit, balanced) => ({
+        bdi,
+        write_bw: writeBw,
+        avg_write_bw: avgWriteBw,
+        dirty_rate: dirtyRate,
+        dirty_ratelimit: dirtyRatelimit,
+        task_ratelimit: taskRatelimit,
+        balanced_dirty_ratelimit: balanced,
+        cgroup_ino: 1,
       }),
     ),
   };

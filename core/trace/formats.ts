@@ -590,6 +590,16 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["long think", 'think', 128, 8, true],
     ["ino_t cgroup_ino", 'cgroup_ino', 136, 8, false],
   ],
+  'writeback:bdi_dirty_ratelimit': [
+    ["char bdi[32]", 'bdi', 8, 32, false],
+    ["unsigned long write_bw", 'write_bw', 40, 8, false],
+    ["unsigned long avg_write_bw", 'avg_write_bw', 48, 8, false],
+    ["unsigned long dirty_rate", 'dirty_rate', 56, 8, false],
+    ["unsigned long dirty_ratelimit", 'dirty_ratelimit', 64, 8, false],
+    ["unsigned long task_ratelimit", 'task_ratelimit', 72, 8, false],
+    ["unsigned long balanced_dirty_ratelimit", 'balanced_dirty_ratelimit', 80, 8, false],
+    ["ino_t cgroup_ino", 'cgroup_ino', 88, 8, false],
+  ],
   'writeback:global_dirty_state': [
     ["unsigned long nr_dirty", 'nr_dirty', 8, 8, false],
     ["unsigned long nr_writeback", 'nr_writeback', 16, 8, false],

@@ -285,10 +285,36 @@ export interface DeviceSpec {
   readonly mount: string;
 }
 
+/** The machine's /proc/sys/vm dirty-page sysctls (Documentation/admin-guide/sysctl/vm.rst). */
+export interface VmSpec {
+  /** Percent of dirtyable memory; 0 when dirtyBytes is set (writing one zeroes the other). */
+  readonly dirtyRatio: number;
+  readonly dirtyBackgroundRatio: number;
+  /** Bytes; 0 means "use the ratio". */
+  readonly dirtyBytes: number;
+  readonly dirtyBackgroundBytes: number;
+  /** Age at which the flusher writes dirty data out (centiseconds). */
+  readonly dirtyExpireCentisecs: number;
+  /** The flusher's periodic wakeup (centiseconds); 0 turns periodic writeback off. */
+  readonly dirtyWritebackCentisecs: number;
+}
+
+/** Linux's defaults: dirty_ratio 20, dirty_background_ratio 10, expire 30 s, wakeup every 5 s. */
+export const DEFAULT_VM: VmSpec = {
+  dirtyRatio: 20,
+  dirtyBackgroundRatio: 10,
+  dirtyBytes: 0,
+  dirtyBackgroundBytes: 0,
+  dirtyExpireCentisecs: 3000,
+  dirtyWritebackCentisecs: 500,
+};
+
 export interface MachineSpec {
   readonly cpus: number;
   readonly memoryBytes: number;
   readonly devices: readonly DeviceSpec[];
+  /** The vm sysctls; DEFAULT_VM when absent. */
+  readonly vm?: VmSpec;
 }
 
 export interface Scenario {

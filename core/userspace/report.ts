@@ -140,6 +140,12 @@ export interface KernelCounters {
   readonly requestMerges: number;
   readonly pagesDirtied: number;
   readonly pagesWrittenBack: number;
+  /** /proc/vmstat nr_dirty and nr_writeback at the end of the run (pages). */
+  readonly nrDirty: number;
+  readonly nrWriteback: number;
+  /** balance_dirty_pages() sleeps of writers that dirtied faster than writeback, and their total time. */
+  readonly dirtyThrottlePauses: number;
+  readonly dirtyThrottlePauseNs: number;
   readonly syscalls: number;
   /** Bytes copied between user and kernel memory (copy_to_user / copy_from_user of buffered I/O). */
   readonly userCopyBytes: number;

@@ -54,6 +54,10 @@ export class Task implements Waker {
   body: TaskBody | undefined;
   /** When it last became runnable (for run-queue latency). */
   lastWakeNs = 0;
+  /** Dirty throttling (mm/page-writeback.c): pages dirtied since the last balance_dirty_pages(), how many to dirty before the next, and when it last paused (jiffies; 0 never). */
+  nrDirtied = 0;
+  nrDirtiedPause = 32;
+  dirtyPausedWhen = 0;
 
   constructor(
     readonly kaddr: number,

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { bootMachine, DEFAULT_MACHINE, layoutJobFiles, type JobSpec, type ProbeHit } from '../../../core/index.js';
 import { attach } from '../../../probes/attach.js';
 import { jobSpec } from '../../helpers/jobs.js';
+import { wbWriteoutAdd } from '../../../core/mm/page-writeback-throttle.js';
 
 const job: JobSpec = jobSpec({ name: 'dirtier', filename: '/mnt/nvme/dirty.dat', rw: 'write', size: 64 * 4096 });
 
@@ -13,6 +14,10 @@ test('kupdate writeback: 64 dirty pages stay dirty until they are 30 s old, then
   // dirty; before the pages expire those passes write nothing
   const m = bootMachine(DEFAULT_MACHINE, 1);
   layoutJobFiles(m, [job]);
+  // a device that has written before owns its share of the dirty limits (its writeout fraction);
+  // a fresh one owns none, and wb_over_bg_thresh would write any dirty page at the first tick
+  const wb = m.k.wb.bdiFor(m.k.vfs.lookup('/mnt/nvme/dirty.dat')!);
+  wbWriteoutAdd(m.k.wb.domain, wb, 0, 1024);
   const dirtied: ProbeHit[] = [];
   const started: ProbeHit[] = [];
   const written: ProbeHit[] = [];
@@ -49,4 +54,17 @@ test('kupdate writeback: 64 dirty pages stay dirty until they are 30 s old, then
   assert.deepEqual(writes.map((h) => h.fields['bytes']), [262144]);
   assert.equal(writes[0]!.ioId, s.ioId);
   assert.notEqual(s.ioId, dirtied[0]!.ioId);
+});
+
+test('a device that never wrote owns no share of the background threshold: its first dirty pages go out at the next flusher tick', () => {
+  // wb_over_bg_thresh: WB_RECLAIMABLE > the wb's share of bg_thresh, and a share is the wb's
+  // fraction of recent writeout completions (none yet)
+  const m = bootMachine(DEFAULT_MACHINE, 1);
+  layoutJobFiles(m, [job]);
+  const started: ProbeHit[] = [];
+  attach(m, 'tracepoint:writeback:writeback_start', (h) => started.push(h));
+  m.startJobs([job], 6_000_000_000);
+  m.run(6_000_000_000);
+  assert.equal(m.k.mm.nrDirty, 0);
+  assert.deepEqual(started.map((h) => [Math.floor(h.timeNs / 1e9), h.fields['reason'], h.fields['for_background']]), [[5, 0, 1]]);
 });
