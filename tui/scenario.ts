@@ -13,12 +13,14 @@ import {
   EXT4_BLOCK_SIZE,
   ext4FileCostBlocks,
   filesystemFreeBlocks,
+  LRU_POLICIES,
   type DeviceKind,
   type DeviceSpec,
   type JobSpec,
   type MachineSpec,
   type Scenario,
   type SchedulerName,
+  type VmSpec,
 } from '../core/index.js';
 import { MAX_STEP_IOS } from './steps.js';
 import { formatBytes, formatSizeFio, MAX_DURATION_NS, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
@@ -661,12 +663,36 @@ const TOP_KEYS: KeySpec = {
   noun: 'key',
 };
 const MACHINE_FILE_KEYS: KeySpec = { known: ['machine'], aliases: { machines: 'machine', host: 'machine' }, noun: 'key' };
-const MACHINE_KEYS: KeySpec = { known: ['cpus', 'memory', 'devices'], aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices' }, noun: 'key' };
+const MACHINE_KEYS: KeySpec = { known: ['cpus', 'memory', 'devices', 'vm'], aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices' }, noun: 'key' };
 const DEVICE_KEYS: KeySpec = {
   known: ['name', 'type', 'capacity', 'scheduler', 'mount'],
   aliases: { kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount' },
   noun: 'key',
 };
+const VM_KEYS: KeySpec = { known: ['min_free_kbytes', 'watermark_scale_factor', 'lru'], aliases: { lru_policy: 'lru' }, noun: 'key' };
+/** vm.min_free_kbytes and vm.watermark_scale_factor accept what the sysctls accept (min_free_kbytes >= 0 in Linux; 1 page at least here). */
+const MIN_FREE_KBYTES_RANGE = [4, 4 * 2 ** 20] as const;
+const WATERMARK_SCALE_FACTOR_RANGE = [1, 3000] as const;
+
+/** machine.vm: the /proc/sys/vm knobs kiotrace models and the LRU policy. */
+function readVm(c: Checker, node: JsonNode): VmSpec | undefined {
+  const obj = readObject(c, node, 'machine.vm', 'an object like {"min_free_kbytes": 8192, "watermark_scale_factor": 10, "lru": "two-list"}', VM_KEYS);
+  if (obj === undefined) return undefined;
+  const f = obj.fields;
+  const vm: { minFreeKbytes?: number; watermarkScaleFactor?: number; lru?: string } = {};
+  const minFree = f.get('min_free_kbytes');
+  if (minFree !== undefined) vm.minFreeKbytes = readInt(c, minFree, 'machine.vm.min_free_kbytes', ...MIN_FREE_KBYTES_RANGE);
+  const scale = f.get('watermark_scale_factor');
+  if (scale !== undefined) vm.watermarkScaleFactor = readInt(c, scale, 'machine.vm.watermark_scale_factor', ...WATERMARK_SCALE_FACTOR_RANGE);
+  const lru = f.get('lru');
+  if (lru !== undefined) {
+    const names = [...LRU_POLICIES.keys()];
+    vm.lru = readChoice(c, lru, 'machine.vm.lru', names, {}, (got) => `unknown LRU policy ${got} (expected ${names.join(' or ')})`);
+  }
+  for (const key of ['minFreeKbytes', 'watermarkScaleFactor', 'lru'] as const) if (vm[key] === undefined) delete vm[key];
+  return vm;
+}
+
 const DEVICE_KINDS: readonly DeviceKind[] = ['nvme', 'hdd'];
 const SCHEDULERS: readonly SchedulerName[] = ['none', 'mq-deadline'];
 
@@ -812,7 +838,9 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
       devices = { list, usable: true };
     }
   }
-  return { machine: { cpus, memoryBytes, devices: devices.list }, devices };
+  const vmNode = f.get('vm');
+  const vm = vmNode === undefined ? undefined : readVm(c, vmNode);
+  return { machine: { cpus, memoryBytes, devices: devices.list, ...(vm === undefined ? {} : { vm }) }, devices };
 }
 
 /** Where a JSON job's option is: its field path and span. */

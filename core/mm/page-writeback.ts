@@ -329,6 +329,7 @@ export function folioEndWriteback(k: Kernel, f: Folio): void {
   f.flags &= ~PG.writeback;
   k.mm.nrWriteback--;
   f.mapping?.writebackFolios.delete(f);
+  if (f.flags & PG.reclaim) k.mm.rotateReclaimable(f);
   f.waiters?.wakeAll();
 }
 

@@ -289,6 +289,18 @@ export interface MachineSpec {
   readonly cpus: number;
   readonly memoryBytes: number;
   readonly devices: readonly DeviceSpec[];
+  /** Memory-management knobs (absent: Linux's defaults). */
+  readonly vm?: VmSpec;
+}
+
+/** /proc/sys/vm knobs and the page replacement policy of a machine. */
+export interface VmSpec {
+  /** vm.min_free_kbytes (absent: computed from memory size, as Linux does). */
+  readonly minFreeKbytes?: number;
+  /** vm.watermark_scale_factor, in 1/10000 of memory (absent: 10). */
+  readonly watermarkScaleFactor?: number;
+  /** The LRU policy by name (core/mm/vmscan.ts LRU_POLICIES; absent: the two-list LRU). */
+  readonly lru?: string;
 }
 
 export interface Scenario {
