@@ -259,6 +259,16 @@ function countersJson(k: KernelCounters): FioJson {
     ['dirty_throttle_pause_ns', int(k.dirtyThrottlePauseNs)],
     ['syscalls', int(k.syscalls)],
     ['user_copy_bytes', int(k.userCopyBytes)],
+    ['pgscan_kswapd', int(k.pgscanKswapd)],
+    ['pgscan_direct', int(k.pgscanDirect)],
+    ['pgsteal_kswapd', int(k.pgstealKswapd)],
+    ['pgsteal_direct', int(k.pgstealDirect)],
+    ['pgactivate', int(k.pgactivate)],
+    ['pgdeactivate', int(k.pgdeactivate)],
+    ['allocstall', int(k.allocstall)],
+    ['workingset_refault_file', int(k.workingsetRefaultFile)],
+    ['workingset_activate_file', int(k.workingsetActivateFile)],
+    ['workingset_restore_file', int(k.workingsetRestoreFile)],
   );
 }
 

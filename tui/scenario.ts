@@ -14,6 +14,7 @@ import {
   EXT4_BLOCK_SIZE,
   ext4FileCostBlocks,
   filesystemFreeBlocks,
+  LRU_POLICIES,
   type DeviceKind,
   type DeviceSpec,
   type JobSpec,
@@ -664,10 +665,10 @@ const TOP_KEYS: KeySpec = {
 };
 const MACHINE_FILE_KEYS: KeySpec = { known: ['machine'], aliases: { machines: 'machine', host: 'machine' }, noun: 'key' };
 const MACHINE_KEYS: KeySpec = { known: ['cpus', 'memory', 'devices', 'vm'], aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm' }, noun: 'key' };
-/** /proc/sys/vm's dirty-page sysctls, by their Linux names. */
+/** /proc/sys/vm's sysctls kiotrace models, by their Linux names, and the LRU policy. */
 const VM_KEYS: KeySpec = {
-  known: ['dirty_ratio', 'dirty_background_ratio', 'dirty_bytes', 'dirty_background_bytes', 'dirty_expire_centisecs', 'dirty_writeback_centisecs'],
-  aliases: { 'vm.dirty_ratio': 'dirty_ratio', 'vm.dirty_background_ratio': 'dirty_background_ratio', 'vm.dirty_bytes': 'dirty_bytes', 'vm.dirty_background_bytes': 'dirty_background_bytes' },
+  known: ['dirty_ratio', 'dirty_background_ratio', 'dirty_bytes', 'dirty_background_bytes', 'dirty_expire_centisecs', 'dirty_writeback_centisecs', 'min_free_kbytes', 'watermark_scale_factor', 'lru'],
+  aliases: { 'vm.dirty_ratio': 'dirty_ratio', 'vm.dirty_background_ratio': 'dirty_background_ratio', 'vm.dirty_bytes': 'dirty_bytes', 'vm.dirty_background_bytes': 'dirty_background_bytes', lru_policy: 'lru' },
   noun: 'key',
 };
 /** dirty_bytes' least value (dirty_bytes_min: two pages); any size up to the largest machine's memory. */
@@ -680,6 +681,11 @@ const DEVICE_KEYS: KeySpec = {
   aliases: { kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount' },
   noun: 'key',
 };
+/** vm.min_free_kbytes and vm.watermark_scale_factor accept what the sysctls accept (min_free_kbytes >= 0 in Linux; 1 page at least here). */
+const MIN_FREE_KBYTES_RANGE = [4, 4 * 2 ** 20] as const;
+const WATERMARK_SCALE_FACTOR_RANGE = [1, 3000] as const;
+
+
 const DEVICE_KINDS: readonly DeviceKind[] = ['nvme', 'hdd'];
 const SCHEDULERS: readonly SchedulerName[] = ['none', 'mq-deadline'];
 
@@ -779,7 +785,7 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
  * one zeroes the other in /proc/sys/vm), so only one of each pair may be given.
  */
 function readVm(c: Checker, node: JsonNode): VmSpec | undefined {
-  const obj = readObject(c, node, 'machine.vm', 'an object of vm sysctls like {"dirty_ratio": 20, "dirty_background_ratio": 10}', VM_KEYS);
+  const obj = readObject(c, node, 'machine.vm', 'an object of vm sysctls like {"dirty_ratio": 20, "min_free_kbytes": 8192, "lru": "two-list"}', VM_KEYS);
   if (obj === undefined) return undefined;
   const f = obj.fields;
   const before = c.count;
@@ -807,6 +813,13 @@ function readVm(c: Checker, node: JsonNode): VmSpec | undefined {
   const dirtyBackgroundBytes = bytes('dirty_background_bytes', DIRTY_BACKGROUND_BYTES_RULE);
   const dirtyExpireCentisecs = centisecs('dirty_expire_centisecs');
   const dirtyWritebackCentisecs = centisecs('dirty_writeback_centisecs');
+  const minFreeNode = f.get('min_free_kbytes');
+  const minFreeKbytes = minFreeNode === undefined ? undefined : readInt(c, minFreeNode, 'machine.vm.min_free_kbytes', ...MIN_FREE_KBYTES_RANGE);
+  const scaleNode = f.get('watermark_scale_factor');
+  const watermarkScaleFactor = scaleNode === undefined ? undefined : readInt(c, scaleNode, 'machine.vm.watermark_scale_factor', ...WATERMARK_SCALE_FACTOR_RANGE);
+  const lruNode = f.get('lru');
+  const lruNames = [...LRU_POLICIES.keys()];
+  const lru = lruNode === undefined ? undefined : readChoice(c, lruNode, 'machine.vm.lru', lruNames, {}, (got) => `unknown LRU policy ${got} (expected ${lruNames.join(' or ')})`);
   if (c.count > before) return undefined;
   return {
     dirtyRatio: dirtyBytes !== undefined ? 0 : (dirtyRatio ?? DEFAULT_VM.dirtyRatio),
@@ -815,6 +828,9 @@ function readVm(c: Checker, node: JsonNode): VmSpec | undefined {
     dirtyBackgroundBytes: dirtyBackgroundBytes ?? 0,
     dirtyExpireCentisecs: dirtyExpireCentisecs ?? DEFAULT_VM.dirtyExpireCentisecs,
     dirtyWritebackCentisecs: dirtyWritebackCentisecs ?? DEFAULT_VM.dirtyWritebackCentisecs,
+    ...(minFreeKbytes === undefined ? {} : { minFreeKbytes }),
+    ...(watermarkScaleFactor === undefined ? {} : { watermarkScaleFactor }),
+    ...(lru === undefined ? {} : { lru }),
   };
 }
 
@@ -871,7 +887,7 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
   }
   const vmNode = f.get('vm');
   const vm = vmNode === undefined ? undefined : readVm(c, vmNode);
-  return { machine: { cpus, memoryBytes, devices: devices.list, ...(vm !== undefined ? { vm } : {}) }, devices };
+  return { machine: { cpus, memoryBytes, devices: devices.list, ...(vm === undefined ? {} : { vm }) }, devices };
 }
 
 /** Where a JSON job's option is: its field path and span. */

@@ -619,6 +619,8 @@ function counterLines(k: KernelCounters): string[] {
     row('throttle', `dirty pauses=${k.dirtyThrottlePauses}, paused=${(k.dirtyThrottlePauseNs / 1e6).toFixed(0)}ms`),
     row('syscalls', `${k.syscalls}`),
     row('copies', `user<->kernel bytes=${k.userCopyBytes}`),
+    row('reclaim', `pgscan kswapd=${k.pgscanKswapd}, direct=${k.pgscanDirect}, pgsteal kswapd=${k.pgstealKswapd}, direct=${k.pgstealDirect}, pgactivate=${k.pgactivate}, pgdeactivate=${k.pgdeactivate}, allocstall=${k.allocstall}`),
+    row('workingset', `refault=${k.workingsetRefaultFile}, activate=${k.workingsetActivateFile}, restore=${k.workingsetRestoreFile}`),
   ];
 }
 

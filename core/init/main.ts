@@ -256,6 +256,16 @@ export class Machine {
       dirtyThrottlePauseNs: k.stat.dirtyThrottlePauseNs,
       syscalls: k.stat.syscalls,
       userCopyBytes: k.stat.userCopyBytes,
+      pgscanKswapd: k.stat.pgscanKswapd,
+      pgscanDirect: k.stat.pgscanDirect,
+      pgstealKswapd: k.stat.pgstealKswapd,
+      pgstealDirect: k.stat.pgstealDirect,
+      pgactivate: k.stat.pgactivate,
+      pgdeactivate: k.stat.pgdeactivate,
+      allocstall: k.stat.allocstall,
+      workingsetRefaultFile: k.stat.workingsetRefaultFile,
+      workingsetActivateFile: k.stat.workingsetActivateFile,
+      workingsetRestoreFile: k.stat.workingsetRestoreFile,
     };
     const devices: DeviceReport[] = this.devices.map((d) => ({
       name: d.name,
@@ -455,7 +465,8 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
     const idle = new Task(k.kaddr(), 0, 0, `swapper/${cpu}`, DEFAULT_PRIO, true, undefined, undefined, cpu, () => undefined);
     return idle;
   });
-  k.mm = new MemoryManager(k, spec.memoryBytes);
+  k.mm = new MemoryManager(k, spec.memoryBytes, spec.vm);
+  k.mm.spawnKthread = (comm, body) => m.spawn(comm, true, body, undefined);
   k.wb = new Writeback(k, spec.vm);
   k.vfs = new Vfs();
   // init (pid 1): the parent of the workload

@@ -33,6 +33,21 @@ export interface VmStat {
   syscalls: number;
   /** Data bytes copied between user and kernel memory (copy_to_user/copy_from_user of read/write). */
   userCopyBytes: number;
+  /** Reclaim (/proc/vmstat): folios scanned on the inactive lists and reclaimed, by kswapd or direct. */
+  pgscanKswapd: number;
+  pgscanDirect: number;
+  pgstealKswapd: number;
+  pgstealDirect: number;
+  /** Folios scanned on the active lists (pgrefill), moved active and moved inactive. */
+  pgrefill: number;
+  pgactivate: number;
+  pgdeactivate: number;
+  /** Direct reclaim runs (allocstall_normal). */
+  allocstall: number;
+  /** Page-cache misses over a shadow entry, those activated (recent), and those that were working set. */
+  workingsetRefaultFile: number;
+  workingsetActivateFile: number;
+  workingsetRestoreFile: number;
 }
 
 /** Address space layout of simulated kernel objects (what kprobe args and pointers read). */
@@ -55,6 +70,17 @@ export class Kernel {
     dirtyThrottlePauseNs: 0,
     syscalls: 0,
     userCopyBytes: 0,
+    pgscanKswapd: 0,
+    pgscanDirect: 0,
+    pgstealKswapd: 0,
+    pgstealDirect: 0,
+    pgrefill: 0,
+    pgactivate: 0,
+    pgdeactivate: 0,
+    allocstall: 0,
+    workingsetRefaultFile: 0,
+    workingsetActivateFile: 0,
+    workingsetRestoreFile: 0,
   };
   /** Async I/O state (fs/aio.c contexts, io_uring rings), created by core/fs/aio.ts and core/io_uring on first use. */
   asyncIo: { aio?: AioState; ioUring?: IoUringState } = {};

@@ -21,6 +21,7 @@ import { userRangeMapped } from './memory.js';
 import type { HitContext } from '../trace/probe.js';
 import { SimBug } from '../sim/errors.js';
 import { accountFolioDirtied } from './page-writeback.js';
+import { directReclaim } from './vmscan.js';
 import { EAGAIN, EFAULT, EIO, ENOMEM } from '../uapi/errno.js';
 
 
@@ -28,7 +29,7 @@ import { EAGAIN, EFAULT, EIO, ENOMEM } from '../uapi/errno.js';
 export function filemapAddFolio(k: Kernel, ctx: HitContext, ioId: number, mapping: AddressSpace, index: number): Folio | undefined {
   // Linux returns -EEXIST here; our callers look the index up again after every sleep instead
   if (mapping.pages.has(index)) throw new SimBug(`page cache index ${index} of inode ${mapping.host.ino} already present`);
-  const f = k.mm.allocFolio(ctx);
+  const f = k.mm.allocFolio(ctx, ioId);
   if (!f) return undefined;
   f.flags = PG.locked;
   f.mapping = mapping;
@@ -178,6 +179,7 @@ export function* doPageCacheRa(k: Kernel, task: Task, inode: Inode, w: RaWindow,
       continue;
     }
     yield FOLIO_ALLOC_NS;
+    if (k.mm.belowMinWatermark) yield* directReclaim(k, task);
     if (mapping.pages.has(index)) {
       // another task added it while we were allocating: treat it as cached
       if (batch.length > 0) {
@@ -360,7 +362,10 @@ export function* genericPerformWrite(k: Kernel, iocb: Kiocb, buf: UserBuffer): G
     if (k.tp.ext4_da_write_begin.enabled) k.tp.ext4_da_write_begin.emit(cpu, iocb.ioId, inode, pos, len);
     yield PAGE_CACHE_LOOKUP_NS;
     let f = mapping.pages.get(index);
-    if (!f) yield FOLIO_ALLOC_NS;
+    if (!f) {
+      yield FOLIO_ALLOC_NS;
+      if (k.mm.belowMinWatermark) yield* directReclaim(k, task);
+    }
     f = mapping.pages.get(index); // look again: another task may have added it meanwhile
     if (!f) {
       f = filemapAddFolio(k, k.sched.cpu(task.cpu), iocb.ioId, mapping, index);

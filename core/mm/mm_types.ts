@@ -77,6 +77,8 @@ export class AddressSpace {
    *  visit only those instead of every cached page. */
   readonly dirtyFolios = new Set<Folio>();
   readonly writebackFolios = new Set<Folio>();
+  /** Shadow entries reclaim left at evicted indices (mm/workingset.c; in Linux, the same xarray). */
+  readonly shadows = new Map<number, number>();
   /** A writeback error not yet reported to fsync (mapping->wb_err / AS_EIO). */
   wbError = 0;
 

@@ -565,6 +565,7 @@ export function folioEndWriteback(k: Kernel, f: Folio): void {
     wbWriteoutAdd(k.wb.domain, wb, k.wb.jiffies(), 1);
     if (mapping.writebackFolios.size === 0) k.wb.inodeWritebackEnd(wb);
   }
+  if (f.flags & PG.reclaim) k.mm.rotateReclaimable(f);
   f.waiters?.wakeAll();
 }
 

@@ -1,48 +1,51 @@
-// Models: mm/page_alloc.c (a free list of page frames) and mm/vmscan.c's two-list LRU for file
-// pages: new folios start on the inactive list, a second access activates them, and reclaim
-// evicts clean, unmapped folios from the inactive tail.
-// SIMPLIFICATION: order-0 pages only; no kswapd (allocation does direct reclaim when memory runs
-// low); mapped folios are not unmapped by reclaim; no workingset/shadow entries.
+// Models: mm/page_alloc.c: the free page frames of each node, its zone watermarks as
+// init_per_zone_wmark_min and __setup_per_zone_wmarks compute them (min from min_free_kbytes =
+// int_sqrt(16 x lowmem KiB), clamped to 128 KiB..256 MiB; low and high each a further
+// max(min / 4, watermark_scale_factor / 10000 of the zone) above), and the allocation fast and slow
+// paths: below the low watermark an allocation wakes kswapd; below min the allocating task reclaims
+// itself (direct reclaim, core/mm/vmscan.ts). The page cache's LRU entry points (folio_add_lru,
+// folio_mark_accessed) go to the node's lruvec and its policy's ops table.
+// SIMPLIFICATION: order-0 pages only, one node with one zone, no lowmem_reserve or watermark boost;
+// an allocation that finds no free page at all reclaims in place without being charged the time
+// (callers that can sleep reclaim first, below min, and are charged).
 
 import { Folio, PG, type AddressSpace } from './mm_types.js';
 import type { Kernel } from '../kernel/kernel.js';
+import type { Task, TaskBody } from '../kernel/sched/task.js';
 import type { HitContext } from '../trace/probe.js';
+import type { VmSpec } from '../userspace/job.js';
 import { SimBug } from '../sim/errors.js';
+import { DEFAULT_LRU_POLICY, LRU_POLICIES, Lruvec, PgData, tryToFreePages, wakeupKswapd } from './vmscan.js';
 
 /** Memory kept back for the kernel image, page tables and slab (not available to the page cache). */
 const KERNEL_RESERVED_FRACTION = 0.04;
-/** Reclaim when free memory falls below this fraction (the low watermark, roughly). */
-const LOW_WATERMARK_FRACTION = 0.01;
-/** Pages reclaimed per direct-reclaim pass (SWAP_CLUSTER_MAX). */
-const SWAP_CLUSTER_MAX = 32;
+/** vm.watermark_scale_factor's default: 10 / 10000 of memory between watermarks. */
+export const DEFAULT_WATERMARK_SCALE_FACTOR = 10;
+/** min_free_kbytes' bounds when the kernel computes it. */
+const MIN_FREE_KBYTES_FLOOR = 128;
+const MIN_FREE_KBYTES_CEIL = 262_144;
 
-/** An intrusive doubly-linked LRU list. */
-class LruList {
-  head: Folio | undefined;
-  tail: Folio | undefined;
-  size = 0;
+export interface Watermarks {
+  readonly minFreeKbytes: number;
+  readonly minPages: number;
+  readonly lowPages: number;
+  readonly highPages: number;
+}
 
-  addHead(f: Folio): void {
-    f.lruPrev = undefined;
-    f.lruNext = this.head;
-    if (this.head) this.head.lruPrev = f;
-    else this.tail = f;
-    this.head = f;
-    this.size++;
-  }
-
-  remove(f: Folio): void {
-    if (f.lruPrev) f.lruPrev.lruNext = f.lruNext;
-    else this.head = f.lruNext;
-    if (f.lruNext) f.lruNext.lruPrev = f.lruPrev;
-    else this.tail = f.lruPrev;
-    f.lruPrev = f.lruNext = undefined;
-    this.size--;
-  }
+/** The watermarks of a zone of `managedPages`, as Linux computes them from the vm knobs. */
+export function computeWatermarks(managedPages: number, vm: Partial<VmSpec> = {}): Watermarks {
+  const lowmemKbytes = managedPages * 4;
+  const minFreeKbytes = vm.minFreeKbytes ?? Math.min(MIN_FREE_KBYTES_CEIL, Math.max(MIN_FREE_KBYTES_FLOOR, Math.floor(Math.sqrt(lowmemKbytes * 16))));
+  const minPages = Math.floor(minFreeKbytes / 4);
+  const scale = vm.watermarkScaleFactor ?? DEFAULT_WATERMARK_SCALE_FACTOR;
+  const gap = Math.max(Math.floor(minPages / 4), Math.floor((managedPages * scale) / 10_000));
+  return { minFreeKbytes, minPages, lowPages: minPages + gap, highPages: minPages + 2 * gap };
 }
 
 export class MemoryManager {
   readonly totalPages: number;
+  /** Pages the allocator manages (zone_managed_pages): memory less the kernel's reserve. */
+  readonly managedPages: number;
   /** Freed PFNs, the next allocation's on top. */
   private readonly freedPfns: number[] = [];
   /** PFNs from here up were never handed out: boot lists no free page one by one, so memory size costs nothing. */
@@ -51,28 +54,42 @@ export class MemoryManager {
   /** Folios by PFN - firstPfn (dense: PFNs below firstPfn are the kernel's and never handed out). */
   private readonly folios: (Folio | undefined)[] = [];
   private readonly firstPfn: number;
-  readonly inactive = new LruList();
-  readonly active = new LruList();
-  private readonly lowWatermarkPages: number;
+  private readonly nodes: PgData[] = [];
+  /** The one node's lruvec (every folio's, until memory cgroups give each its own). */
+  private readonly lruvec0: Lruvec;
+  readonly watermarks: Watermarks;
   /** Page-cache pages (all file folios). */
   nrFilePages = 0;
   nrDirty = 0;
   nrWriteback = 0;
   nrAnon = 0;
-  reclaimed = 0;
+  /** Forks a kernel thread (kthread_run); set by the machine at boot. */
+  spawnKthread: (comm: string, body: (t: Task) => TaskBody) => Task = () => {
+    throw new SimBug('no kernel thread spawner');
+  };
 
   constructor(
     private readonly k: Kernel,
     memoryBytes: number,
+    vm: Partial<VmSpec> = {},
   ) {
     this.totalPages = Math.floor(memoryBytes / 4096);
     const reserved = Math.floor(this.totalPages * KERNEL_RESERVED_FRACTION);
-    const usable = this.totalPages - reserved;
+    this.managedPages = this.totalPages - reserved;
     // hand out low PFNs first, then the most recently freed page
     this.nextNeverUsedPfn = reserved;
     this.firstPfn = reserved;
-    this.nrFree = usable;
-    this.lowWatermarkPages = Math.max(64, Math.floor(this.totalPages * LOW_WATERMARK_FRACTION));
+    this.nrFree = this.managedPages;
+    const ops = LRU_POLICIES.get(vm.lru ?? DEFAULT_LRU_POLICY);
+    if (!ops) throw new SimBug(`unknown LRU policy ${vm.lru}`);
+    this.watermarks = computeWatermarks(this.managedPages, vm);
+    const node = new PgData(0);
+    node.wmarkMin = this.watermarks.minPages;
+    node.wmarkLow = this.watermarks.lowPages;
+    node.wmarkHigh = this.watermarks.highPages;
+    node.lruvec = new Lruvec(node, ops, 0);
+    this.nodes.push(node);
+    this.lruvec0 = node.lruvec;
   }
 
   get freePages(): number {
@@ -84,13 +101,36 @@ export class MemoryManager {
     return this.nrFree + this.nrFilePages;
   }
 
+  node(nid: number): PgData {
+    const n = this.nodes[nid];
+    if (!n) throw new SimBug(`no memory node ${nid}`);
+    return n;
+  }
+
+  /** The lruvec a folio belongs on (mem_cgroup_lruvec(folio_memcg(folio), folio_pgdat(folio))). */
+  folioLruvec(_f: Folio): Lruvec {
+    return this.lruvec0;
+  }
+
   /**
-   * Allocates a page; reclaims from the inactive list when below the watermark. Returns undefined
-   * only when nothing at all can be reclaimed.
+   * __alloc_pages_slowpath's test before direct reclaim: free memory is at or below the min
+   * watermark. Callers that can sleep check it before allocating and run directReclaim().
    */
-  allocFolio(ctx: HitContext): Folio | undefined {
-    if (this.nrFree <= this.lowWatermarkPages) this.shrinkInactive(ctx, SWAP_CLUSTER_MAX);
-    if (this.nrFree === 0) return undefined;
+  get belowMinWatermark(): boolean {
+    return this.nrFree <= this.lruvec0.pgdat.wmarkMin;
+  }
+
+  /**
+   * Allocates a page. Below the low watermark this wakes kswapd. Returns undefined only when
+   * nothing at all can be reclaimed.
+   */
+  allocFolio(ctx: HitContext, ioId = 0): Folio | undefined {
+    const pgdat = this.lruvec0.pgdat;
+    if (this.nrFree <= pgdat.wmarkLow) {
+      wakeupKswapd(this.k, pgdat, ctx, ioId);
+      if (this.nrFree === 0) tryToFreePages(this.k, pgdat, ctx, ioId);
+      if (this.nrFree === 0) return undefined;
+    }
     this.nrFree--;
     const pfn = this.freedPfns.length > 0 ? this.freedPfns.pop()! : this.nextNeverUsedPfn++;
     let f = this.folios[pfn - this.firstPfn];
@@ -108,7 +148,10 @@ export class MemoryManager {
   }
 
   freeFolio(f: Folio): void {
-    if (f.flags & PG.lru) this.lruDel(f);
+    if (f.flags & PG.lru) {
+      const lruvec = this.folioLruvec(f);
+      lruvec.ops.delFolio(lruvec, f);
+    }
     f.flags = 0;
     f.mapping = undefined;
     this.freedPfns.push(f.pfn);
@@ -119,76 +162,40 @@ export class MemoryManager {
     return pfn >= this.firstPfn ? this.folios[pfn - this.firstPfn] : undefined;
   }
 
-  /** folio_add_lru: new page-cache folios start inactive. */
+  /**
+   * folio_add_lru for a folio just added to the page cache at (mapping, index): a shadow entry left
+   * there by reclaim is a refault (workingset_refault, which may start the folio active).
+   */
   lruAdd(f: Folio): void {
-    f.flags |= PG.lru;
-    this.inactive.addHead(f);
-  }
-
-  private lruDel(f: Folio): void {
-    if (f.flags & PG.active) this.active.remove(f);
-    else this.inactive.remove(f);
-    f.flags &= ~(PG.lru | PG.active);
-  }
-
-  /** folio_mark_accessed: referenced once -> PG_referenced; twice while inactive -> activate. */
-  markAccessed(f: Folio): void {
-    if (!(f.flags & PG.lru)) return;
-    if (f.flags & PG.active) {
-      f.flags |= PG.referenced;
-      return;
-    }
-    if (f.flags & PG.referenced) {
-      this.inactive.remove(f);
-      f.flags = (f.flags | PG.active) & ~PG.referenced;
-      this.active.addHead(f);
-      this.balanceActive();
-    } else {
-      f.flags |= PG.referenced;
-    }
-  }
-
-  /** inactive_is_low: keep the active list from outgrowing inactive × inactive_ratio. */
-  private balanceActive(): void {
-    const totalGiB = ((this.active.size + this.inactive.size) * 4096) / 1024 ** 3;
-    const ratio = totalGiB >= 1 ? Math.floor(Math.sqrt(10 * totalGiB)) : 1;
-    let budget = SWAP_CLUSTER_MAX;
-    while (this.inactive.size * ratio < this.active.size && budget-- > 0) {
-      const f = this.active.tail;
-      if (!f) break;
-      this.active.remove(f);
-      f.flags &= ~(PG.active | PG.referenced);
-      this.inactive.addHead(f);
-    }
-  }
-
-  /** shrink_inactive_list: evict clean, unlocked, unmapped folios from the tail. */
-  shrinkInactive(ctx: HitContext, nrToReclaim: number): number {
-    let reclaimed = 0;
-    let scanned = 0;
-    const maxScan = Math.max(nrToReclaim * 8, 256);
-    while (reclaimed < nrToReclaim && scanned < maxScan) {
-      const f = this.inactive.tail;
-      if (!f) break;
-      scanned++;
-      this.inactive.remove(f);
-      const busy = PG.locked | PG.dirty | PG.writeback;
-      if (f.flags & busy || f.mapcount > 0 || f.refs > 0) {
-        // folio_check_references keeps mapped folios; locked, dirty or in-use ones wait their turn.
-        // An unmapped clean file folio goes even if PG_referenced (FOLIOREF_RECLAIM_CLEAN).
-        this.inactive.addHead(f);
-        continue;
+    const lruvec = this.folioLruvec(f);
+    const mapping = f.mapping;
+    if (mapping !== undefined && mapping.shadows.size > 0) {
+      const shadow = mapping.shadows.get(f.index);
+      if (shadow !== undefined) {
+        mapping.shadows.delete(f.index);
+        this.k.stat.workingsetRefaultFile++;
+        lruvec.workingsetRefaultFile++;
+        lruvec.ops.refault(this.k, lruvec, f, shadow);
       }
-      f.flags &= ~PG.lru;
-      this.deleteFromPageCache(ctx, f);
-      this.freeFolio(f);
-      reclaimed++;
     }
-    this.reclaimed += reclaimed;
-    return reclaimed;
+    f.flags |= PG.lru;
+    lruvec.ops.addFolio(lruvec, f);
   }
 
-  /** __filemap_remove_folio */
+  /** folio_mark_accessed (the read path calls it once per folio per read). */
+  markAccessed(f: Folio): void {
+    const lruvec = this.lruvec0;
+    lruvec.ops.markAccessed(this.k, lruvec, f);
+  }
+
+  /** folio_end_writeback's folio_rotate_reclaimable: reclaim asked for this folio when it was dirty. */
+  rotateReclaimable(f: Folio): void {
+    f.flags &= ~PG.reclaim;
+    const lruvec = this.folioLruvec(f);
+    lruvec.ops.rotateReclaimable(lruvec, f);
+  }
+
+  /** __filemap_remove_folio without a shadow (truncation, invalidation, POSIX_FADV_DONTNEED). */
   deleteFromPageCache(ctx: HitContext, f: Folio): void {
     const mapping: AddressSpace | undefined = f.mapping;
     if (!mapping) return;

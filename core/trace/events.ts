@@ -520,6 +520,66 @@ function writeback(reg: ProbeRegistry) {
   };
 }
 
+/** include/trace/events/vmscan.h */
+function vmscan(reg: ProbeRegistry) {
+  return {
+    mm_vmscan_kswapd_sleep: tp<[nid: number]>(reg, 'vmscan:mm_vmscan_kswapd_sleep', (_h, nid) => ({ nid })),
+    mm_vmscan_kswapd_wake: tp<[nid: number, zid: number, order: number]>(reg, 'vmscan:mm_vmscan_kswapd_wake', (_h, nid, zid, order) => ({ nid, zid, order })),
+    mm_vmscan_wakeup_kswapd: tp<[nid: number, zid: number, order: number, gfpFlags: number]>(reg, 'vmscan:mm_vmscan_wakeup_kswapd', (_h, nid, zid, order, gfpFlags) => ({
+      nid,
+      zid,
+      order,
+      gfp_flags: gfpFlags,
+    })),
+    mm_vmscan_direct_reclaim_begin: tp<[order: number, gfpFlags: number]>(reg, 'vmscan:mm_vmscan_direct_reclaim_begin', (_h, order, gfpFlags) => ({ order, gfp_flags: gfpFlags })),
+    mm_vmscan_direct_reclaim_end: tp<[nrReclaimed: number]>(reg, 'vmscan:mm_vmscan_direct_reclaim_end', (_h, nrReclaimed) => ({ nr_reclaimed: nrReclaimed })),
+    mm_vmscan_lru_isolate: tp<[highestZoneidx: number, order: number, nrRequested: number, nrScanned: number, nrSkipped: number, nrTaken: number, isolateMode: number, lru: number]>(
+      reg,
+      'vmscan:mm_vmscan_lru_isolate',
+      (_h, highestZoneidx, order, nrRequested, nrScanned, nrSkipped, nrTaken, isolateMode, lru) => ({
+        highest_zoneidx: highestZoneidx,
+        order,
+        nr_requested: nrRequested,
+        nr_scanned: nrScanned,
+        nr_skipped: nrSkipped,
+        nr_taken: nrTaken,
+        isolate_mode: isolateMode,
+        lru,
+      }),
+    ),
+    mm_vmscan_lru_shrink_inactive: tp<
+      [nid: number, nrScanned: number, nrReclaimed: number, nrDirty: number, nrWriteback: number, nrImmediate: number, nrActivateFile: number, nrRefKeep: number, nrUnmapFail: number, priority: number, reclaimFlags: number]
+    >(reg, 'vmscan:mm_vmscan_lru_shrink_inactive', (_h, nid, nrScanned, nrReclaimed, nrDirty, nrWriteback, nrImmediate, nrActivateFile, nrRefKeep, nrUnmapFail, priority, reclaimFlags) => ({
+      nid,
+      nr_scanned: nrScanned,
+      nr_reclaimed: nrReclaimed,
+      nr_dirty: nrDirty,
+      nr_writeback: nrWriteback,
+      nr_congested: 0,
+      nr_immediate: nrImmediate,
+      nr_activate0: 0,
+      nr_activate1: nrActivateFile,
+      nr_ref_keep: nrRefKeep,
+      nr_unmap_fail: nrUnmapFail,
+      priority,
+      reclaim_flags: reclaimFlags,
+    })),
+    mm_vmscan_lru_shrink_active: tp<[nid: number, nrTaken: number, nrActive: number, nrDeactivated: number, nrReferenced: number, priority: number, reclaimFlags: number]>(
+      reg,
+      'vmscan:mm_vmscan_lru_shrink_active',
+      (_h, nid, nrTaken, nrActive, nrDeactivated, nrReferenced, priority, reclaimFlags) => ({
+        nid,
+        nr_taken: nrTaken,
+        nr_active: nrActive,
+        nr_deactivated: nrDeactivated,
+        nr_referenced: nrReferenced,
+        priority,
+        reclaim_flags: reclaimFlags,
+      }),
+    ),
+  };
+}
+
 function ext4(reg: ProbeRegistry) {
   return {
     ext4_ext_map_blocks_enter: tp<[inode: Inode, lblk: number, len: number, flags: number]>(reg, 'ext4:ext4_ext_map_blocks_enter', (_h, inode, lblk, len, flags) => ({
@@ -868,7 +928,7 @@ function funcs(reg: ProbeRegistry) {
 export function createProbeSites(reg: ProbeRegistry) {
   const sys = syscallEvents(reg);
   return {
-    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...filemap(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...ioUring(reg), ...raw(reg) },
+    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...ioUring(reg), ...raw(reg) },
     sysEnter: sys.enter,
     sysExit: sys.exit,
     fn: funcs(reg),

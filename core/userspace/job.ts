@@ -297,6 +297,12 @@ export interface VmSpec {
   readonly dirtyExpireCentisecs: number;
   /** The flusher's periodic wakeup (centiseconds); 0 turns periodic writeback off. */
   readonly dirtyWritebackCentisecs: number;
+  /** vm.min_free_kbytes (absent: computed from memory size, as Linux does). */
+  readonly minFreeKbytes?: number;
+  /** vm.watermark_scale_factor, in 1/10000 of memory (absent: 10). */
+  readonly watermarkScaleFactor?: number;
+  /** The LRU policy by name (core/mm/vmscan.ts LRU_POLICIES; absent: the two-list LRU). */
+  readonly lru?: string;
 }
 
 /** Linux's defaults: dirty_ratio 20, dirty_background_ratio 10, expire 30 s, wakeup every 5 s. */

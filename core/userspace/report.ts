@@ -149,6 +149,18 @@ export interface KernelCounters {
   readonly syscalls: number;
   /** Bytes copied between user and kernel memory (copy_to_user / copy_from_user of buffered I/O). */
   readonly userCopyBytes: number;
+  /** /proc/vmstat's reclaim counters: pgscan_kswapd, pgscan_direct, pgsteal_kswapd, pgsteal_direct, pgactivate, pgdeactivate, allocstall. */
+  readonly pgscanKswapd: number;
+  readonly pgscanDirect: number;
+  readonly pgstealKswapd: number;
+  readonly pgstealDirect: number;
+  readonly pgactivate: number;
+  readonly pgdeactivate: number;
+  readonly allocstall: number;
+  /** workingset_refault_file, workingset_activate_file, workingset_restore_file. */
+  readonly workingsetRefaultFile: number;
+  readonly workingsetActivateFile: number;
+  readonly workingsetRestoreFile: number;
 }
 
 /** What the layout phase did for a job's files before the run (fio's "Laying out IO file"). */

@@ -201,6 +201,16 @@ export const REPORT: RunReport = {
     dirtyThrottlePauseNs: 52_000_000,
     syscalls: 260_000,
     userCopyBytes: 40_960_000,
+    pgscanKswapd: 0,
+    pgscanDirect: 0,
+    pgstealKswapd: 0,
+    pgstealDirect: 0,
+    pgactivate: 0,
+    pgdeactivate: 0,
+    allocstall: 0,
+    workingsetRefaultFile: 0,
+    workingsetActivateFile: 0,
+    workingsetRestoreFile: 0,
   },
   devices: [
     disk({
