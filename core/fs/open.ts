@@ -147,7 +147,8 @@ export function* sysMmap(k: Kernel, task: Task, addr: number, len: number, prot:
 export function* sysMunmap(k: Kernel, task: Task, addr: number, len: number): Generator<number, number, void> {
   syscallEnter(k, task, 'munmap', addr, len);
   yield SYSCALL_ENTRY_NS + VFS_DISPATCH_NS;
-  const ret = task.mm ? doMunmap(k, task.mm, addr, len) : -EINVAL;
-  yield SYSCALL_EXIT_NS;
+  const r = task.mm ? doMunmap(k, task.mm, addr, len) : { ret: -EINVAL, costNs: 0 };
+  const ret = r.ret;
+  yield r.costNs + SYSCALL_EXIT_NS;
   return syscallExit(k, task, 'munmap', ret);
 }

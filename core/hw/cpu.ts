@@ -1,7 +1,7 @@
 // Models: the CPU cost of kernel work, in nanoseconds of simulated CPU time per operation. Tasks
 // really consume these on a simulated CPU, so they show up as run time, preemption and latency.
 // Sources: ../shared/reference/kernel-model-facts.md §0, §17.4 (syscall, context switch, fault,
-// memcpy, IRQ-to-wakeup figures); each constant says which.
+// memcpy, IRQ-to-wakeup figures), §7 and A7 (faults, fault-around, TLB); each constant says which.
 
 /** Syscall entry + exit without KPTI (50–100 ns bare, §17.4). */
 export const SYSCALL_ENTRY_NS = 60;
@@ -42,19 +42,40 @@ export const CONTEXT_SWITCH_NS = 1_500;
 export const IPI_LATENCY_NS = 1_000;
 /** Leaving an idle C1 state (SKX C1 exit 2 µs, §0). */
 export const IDLE_EXIT_NS = 2_000;
-/** A minor page fault: exception entry, VMA lookup, PTE install (0.5–1 µs, §7). */
-export const FAULT_BASE_NS = 500;
-/** Each extra PTE installed by fault-around. */
-export const FAULT_AROUND_PTE_NS = 30;
+// A page fault's parts (a minor fault with fault-around of 16 pages totals ~1 µs, §7, §17.4, A7):
+/** The #PF exception's entry (asm_exc_page_fault: hardware delivery, error_entry saving the
+ *  registers, CR2 read) into exc_page_fault. Dearer than a syscall's entry. */
+export const PAGE_FAULT_ENTRY_NS = 180;
+/** irqentry_exit and the IRET back to the faulting instruction. */
+export const PAGE_FAULT_EXIT_NS = 80;
+/** lock_vma_under_rcu: the maple-tree walk to the VMA of the faulting address. */
+export const FAULT_VMA_LOOKUP_NS = 50;
+/** __handle_mm_fault down to the PTE: the pgd/p4d/pud/pmd walk and the fault's set-up. */
+export const HANDLE_MM_FAULT_NS = 100;
+/** One PTE installed for a cached folio (filemap_map_pages / finish_fault: folio trylock and
+ *  checks, folio ref, rmap (mapcount), set_pte_at). */
+export const PTE_INSTALL_NS = 30;
+/** A TLB miss: the hardware page walk after a store or load to a page the TLB does not hold
+ *  (the PTE's cache line usually cached: a few dozen cycles). */
+export const TLB_MISS_NS = 20;
+/** Second-level TLB entries for 4 KiB pages (Skylake's STLB: 1536). */
+export const STLB_ENTRIES = 1536;
+/** Flushing the TLB entries of a range: INVLPG per page up to tlb_single_page_flush_ceiling
+ *  pages, beyond it one full flush (flush_tlb_mm_range). */
+export const TLB_FLUSH_PAGE_NS = 40;
+export const TLB_FLUSH_ALL_NS = 200;
+export const TLB_SINGLE_PAGE_FLUSH_CEILING = 33;
+/** zap_pte_range per present PTE: clear it, drop the rmap and the folio reference. */
+export const ZAP_PTE_NS = 15;
 /** User-space work per I/O in a fio-like job loop (fio's own accounting, buffer handling). */
 export const USER_IO_OVERHEAD_NS = 800;
-/** User code touching one already-mapped, cached page through an mmap (memcpy of 4 KiB). */
-export const USER_PAGE_TOUCH_NS = 400;
 /** Dirtying a page in the page cache (folio_mark_dirty, inode dirty bookkeeping). */
 export const MARK_DIRTY_NS = 80;
 /** Per-page writeback setup in ->writepages (folio_start_writeback, bio add). */
 export const WRITEPAGE_NS = 150;
 
+/** memcpy between the page cache and user memory (or user to user through a mapping), per byte
+ *  at COPY_BYTES_PER_NS: read()'s copy_to_user costs this, per byte, on every call. */
 export function copyNs(bytes: number): number {
   return Math.ceil(bytes / COPY_BYTES_PER_NS);
 }

@@ -2,7 +2,10 @@
 // do_read_fault with fault-around, or __do_fault -> filemap_fault), copy-on-write for
 // MAP_PRIVATE, write-protect faults for MAP_SHARED, and pinning user pages for O_DIRECT.
 // The fault chain VA -> VPN -> (inode, pgoff) -> block -> sector -> PFN is resolved step by step
-// and every step fires a probe; the PTE is installed last.
+// and every step fires a probe; the PTE is installed last. A fault costs what Linux spends: the
+// exception's entry and exit, the VMA lookup, the page-table walk, one PTE install per page mapped
+// (fault-around maps up to 16 cached pages at once); a user access pays a TLB miss (page walk) the
+// first time it touches a page the TLB does not hold, and removing PTEs flushes the TLB.
 // SIMPLIFICATION: anonymous memory is populated at mmap time (MAP_POPULATE), so faults here are
 // always on file mappings (or COW of them); copy_to_user on an unmapped address fails with EFAULT
 // instead of faulting anonymous pages in.
@@ -13,7 +16,21 @@ import type { Task } from '../kernel/sched/task.js';
 import type { BioVec } from '../block/blk_types.js';
 import { readAroundWindow } from './readahead.js';
 import { doPageCacheRa, folioMarkDirty, folioWaitLocked, pageCacheAsyncRa } from './filemap.js';
-import { FAULT_AROUND_PTE_NS, FAULT_BASE_NS, FOLIO_ALLOC_NS, PAGE_CACHE_LOOKUP_NS, copyNs } from '../hw/cpu.js';
+import {
+  FAULT_VMA_LOOKUP_NS,
+  FOLIO_ALLOC_NS,
+  HANDLE_MM_FAULT_NS,
+  PAGE_CACHE_LOOKUP_NS,
+  PAGE_FAULT_ENTRY_NS,
+  PAGE_FAULT_EXIT_NS,
+  PTE_INSTALL_NS,
+  STLB_ENTRIES,
+  TLB_FLUSH_ALL_NS,
+  TLB_FLUSH_PAGE_NS,
+  TLB_MISS_NS,
+  TLB_SINGLE_PAGE_FLUSH_CEILING,
+  copyNs,
+} from '../hw/cpu.js';
 import { EFAULT, EIO } from '../uapi/errno.js';
 
 /** fault_around_bytes = 64 KiB: map up to 16 cached neighbours on a read fault. */
@@ -71,7 +88,10 @@ export function* userAccess(k: Kernel, task: Task, va: number, lenBytes: number,
       if (r & VM_FAULT.SIGSEGV) return -EFAULT;
       if (r & (VM_FAULT.SIGBUS | VM_FAULT.OOM)) return -EIO;
     }
-    yield copyNs(len);
+    // the loads or stores themselves (user time): a page walk if the TLB lacks the page, then the bytes
+    const userNs = copyNs(len) + tlbFill(mm, vpn);
+    mm.userAccessNs += userNs;
+    yield userNs;
     cur += len;
   }
   return 0;
@@ -88,7 +108,7 @@ export function* pageFault(k: Kernel, task: Task, address: number, write: boolea
   const cpu = k.sched.cpu(task.cpu);
   if (k.tp.page_fault_user.enabled) k.tp.page_fault_user.emit(cpu, ioId, address, 0x401000, errorCode);
   k.stat.pgfault++;
-  yield FAULT_BASE_NS;
+  yield PAGE_FAULT_ENTRY_NS + FAULT_VMA_LOOKUP_NS;
   const vma = mm.findVma(address);
   let r: number;
   if (!vma || (write && !(vma.flags & VM.WRITE)) || !(vma.flags & VM.READ)) {
@@ -99,6 +119,7 @@ export function* pageFault(k: Kernel, task: Task, address: number, write: boolea
   // mm_account_fault: a resolved fault counts as major (it waited for I/O) or minor
   if (r === VM_FAULT.MAJOR) task.majFlt++;
   else if (r === VM_FAULT.OK) task.minFlt++;
+  yield PAGE_FAULT_EXIT_NS;
   task.ioId = savedIoId;
   return r;
 }
@@ -118,6 +139,7 @@ function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write:
   const inode = file.inode;
   const pgoff = vma.pgoff + (vpn - Math.floor(vma.startVa / PAGE_SIZE));
   if (k.tp.fault_vma.enabled) k.tp.fault_vma.emit(k.sched.cpu(task.cpu), ioId, address, vma, inode, pgoff);
+  yield HANDLE_MM_FAULT_NS;
   if (pgoff * PAGE_SIZE >= inode.sizeBytes) {
     if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.SIGBUS);
     return VM_FAULT.SIGBUS;
@@ -218,6 +240,7 @@ function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write:
     }
   }
   installPte(task, vpn, pfn, writable, anon, anon ? undefined : f, k);
+  yield PTE_INSTALL_NS;
   if (k.tp.set_pte.enabled) {
     k.tp.set_pte.emit(k.sched.cpu(task.cpu), ioId, { address, vpn, ino: inode.ino, pgoff, block, sector, pfn, major });
   }
@@ -257,5 +280,31 @@ function* faultAround(k: Kernel, task: Task, vma: Vma, vpn: number, pgoff: numbe
     k.mm.markAccessed(f);
     mapped++;
   }
-  if (mapped > 0) yield mapped * FAULT_AROUND_PTE_NS;
+  // the xarray walk over the window, and each PTE set
+  yield PAGE_CACHE_LOOKUP_NS + mapped * PTE_INSTALL_NS;
+}
+
+/** A user access to `vpn` through the TLB: returns the page walk's cost on a miss (0 on a hit). */
+export function tlbFill(mm: MmStruct, vpn: number): number {
+  const slot = vpn % STLB_ENTRIES;
+  if (mm.tlb[slot] === vpn) return 0;
+  mm.tlb[slot] = vpn;
+  return TLB_MISS_NS;
+}
+
+/**
+ * flush_tlb_mm_range after PTEs were cleared: INVLPG per page up to the single-page ceiling,
+ * beyond it a full flush of the address space. Returns the CPU time it costs.
+ */
+export function flushTlbPages(mm: MmStruct, vpns: readonly number[]): number {
+  if (vpns.length === 0) return 0;
+  if (vpns.length > TLB_SINGLE_PAGE_FLUSH_CEILING) {
+    mm.tlb.fill(-1);
+    return TLB_FLUSH_ALL_NS;
+  }
+  for (const vpn of vpns) {
+    const slot = vpn % STLB_ENTRIES;
+    if (mm.tlb[slot] === vpn) mm.tlb[slot] = -1;
+  }
+  return vpns.length * TLB_FLUSH_PAGE_NS;
 }

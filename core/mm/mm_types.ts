@@ -3,6 +3,7 @@
 
 import { WaitQueue } from '../sim/process.js';
 import type { Inode } from '../fs/types.js';
+import { STLB_ENTRIES } from '../hw/cpu.js';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
@@ -134,6 +135,12 @@ export class MmStruct {
   /** Strings the process keeps in its data segment (paths passed to open), by address. */
   readonly userStrings = new Map<number, string>();
   stringsVa = 0x0040_4000;
+  /** The VPN each TLB slot translates (-1: empty), indexed by vpn % STLB_ENTRIES.
+   *  SIMPLIFICATION: one direct-mapped TLB per address space, as if its tasks never left their
+   *  CPU (Linux's TLB is per CPU, set-associative, tagged by PCID). */
+  readonly tlb = new Float64Array(STLB_ENTRIES).fill(-1);
+  /** CPU time spent in user mode on loads and stores through mappings (userAccess). */
+  userAccessNs = 0;
 
   constructor(readonly kaddr: number) {}
 

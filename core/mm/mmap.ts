@@ -7,6 +7,8 @@ import type { File } from '../fs/types.js';
 import type { HitContext } from '../trace/probe.js';
 import { O } from '../fs/types.js';
 import { EACCES, EINVAL, ENOMEM } from '../uapi/errno.js';
+import { ZAP_PTE_NS } from '../hw/cpu.js';
+import { flushTlbPages } from './memory.js';
 
 export const PROT = { READ: 0x1, WRITE: 0x2, EXEC: 0x4 } as const;
 export const MAP = { SHARED: 0x01, PRIVATE: 0x02, FIXED: 0x10, ANONYMOUS: 0x20, POPULATE: 0x8000 } as const;
@@ -68,15 +70,25 @@ function mappedVpns(mm: MmStruct, firstVpn: number, endVpn: number): number[] {
   return vpns.sort((a, b) => a - b);
 }
 
+/** What do_munmap returned, and the CPU time its PTE zapping and TLB flush cost. */
+export interface MunmapResult {
+  readonly ret: number;
+  readonly costNs: number;
+}
+
 /** do_munmap: remove whole VMAs in [addr, addr+len) (partial unmaps split nothing: EINVAL). */
-export function doMunmap(k: Kernel, mm: MmStruct, addr: number, lenBytes: number): number {
-  if (addr % PAGE_SIZE !== 0 || lenBytes <= 0) return -EINVAL;
+export function doMunmap(k: Kernel, mm: MmStruct, addr: number, lenBytes: number): MunmapResult {
+  if (addr % PAGE_SIZE !== 0 || lenBytes <= 0) return { ret: -EINVAL, costNs: 0 };
+  let costNs = 0;
   const end = addr + Math.ceil(lenBytes / PAGE_SIZE) * PAGE_SIZE;
   for (let i = mm.vmas.length - 1; i >= 0; i--) {
     const vma = mm.vmas[i]!;
     if (vma.endVa <= addr || vma.startVa >= end) continue;
     // SIMPLIFICATION: a range that covers only part of a VMA unmaps the whole VMA.
-    for (const vpn of mappedVpns(mm, vma.startVa / PAGE_SIZE, vma.endVa / PAGE_SIZE)) {
+    const vpns = mappedVpns(mm, vma.startVa / PAGE_SIZE, vma.endVa / PAGE_SIZE);
+    // unmap_region: zap_pte_range over the PTEs, then the TLB flush
+    costNs += vpns.length * ZAP_PTE_NS + flushTlbPages(mm, vpns);
+    for (const vpn of vpns) {
       const pte = mm.pageTable.get(vpn);
       if (!pte) continue;
       mm.pageTable.delete(vpn);
@@ -92,5 +104,5 @@ export function doMunmap(k: Kernel, mm: MmStruct, addr: number, lenBytes: number
     if (vma.file) vma.file.refcount--;
     mm.vmas.splice(i, 1);
   }
-  return 0;
+  return { ret: 0, costNs };
 }

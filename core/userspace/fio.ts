@@ -568,7 +568,7 @@ class JobRun {
       this.files.push({ path, fd: -1, startBytes: fileStart, regionBytes: perFileBytes, nextPos: [0, 0], issuedBytes: 0, randomRunLeft: 0, done: false, map: undefined, dist: undefined });
       this.fds.push(-1);
     }
-    this.ctx = { k, task, job, fds: this.fds, ious: this.ious, pendingUserNs: 0 };
+    this.ctx = { k, task, job, fds: this.fds, ious: this.ious, pendingUserNs: 0, userNs: 0 };
   }
 
   private get now(): number {
@@ -711,6 +711,10 @@ class JobRun {
         this.prepQueue(io, true);
         const queued = engine.queue(this.ctx, io);
         const ret = typeof queued === 'number' ? queued : yield* queued;
+        if (this.ctx.userNs > 0) {
+          stats.userNs += this.ctx.userNs;
+          this.ctx.userNs = 0;
+        }
         if (sync && ret === FIO_Q.COMPLETED) this.completedInline(io);
         else if (!this.queuedInPlace(io, ret)) yield* this.afterQueue(io, ret, true);
         if (this.thinkDue(io)) yield* this.think();

@@ -55,6 +55,9 @@ export interface EngineContext {
    * the kernel sees the batch at the same moment, with one CPU burn instead of one per I/O.
    */
   pendingUserNs: number;
+  /** User-space CPU time an engine already spent in place (the mmap engine's loads and stores
+   *  through the mapping); fio adds it to the job's usr time. */
+  userNs: number;
 }
 
 /** Burns the user-space CPU time owed (EngineContext.pendingUserNs) before a syscall. */

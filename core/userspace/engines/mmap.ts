@@ -52,7 +52,10 @@ export function createMmapEngine(): IoEngineOps {
         io.result = va;
         return FIO_Q.COMPLETED;
       }
+      const mm = ctx.task.mm!;
+      const userBefore = mm.userAccessNs;
       const r = yield* userAccess(ctx.k, ctx.task, va + io.offsetBytes, io.lenBytes, io.ddir === 'write');
+      ctx.userNs += mm.userAccessNs - userBefore;
       io.result = r === 0 ? io.lenBytes : r;
       return FIO_Q.COMPLETED;
     },

@@ -70,7 +70,7 @@ function* loop(m: Machine, task: Task, job: JobSpec, opts: DriveOpts, out: Outco
   for (let i = 0; i < job.iodepth; i++) {
     ious.push({ index: i, bufVa: buf + i * job.bs, bufBytes: job.bs, ddir: 'read', fileIndex: 0, offsetBytes: 0, lenBytes: job.bs, result: 0, startNs: 0, issueNs: 0, ioId: 0 });
   }
-  const ctx: EngineContext = { k, task, job, fds: [fd], ious, pendingUserNs: 0 };
+  const ctx: EngineContext = { k, task, job, fds: [fd], ious, pendingUserNs: 0, userNs: 0 };
   const r = yield* opts.engine.init(ctx);
   if (r < 0) {
     out.initErr = r;

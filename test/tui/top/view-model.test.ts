@@ -35,7 +35,7 @@ test('default at 100, 200 and 300 ms: the dashboard, line by line', () => {
       '  TASK               PID  STATE       IOPS    MiB/s       p50       p99',
       '  seq-reader           4  R run       673k   2629.2    630 ns    630 ns',
       '  rand-direct          5  D I/O        14k     56.1     68 µs    108 µs',
-      '  mmap-reader          6  D I/O       1.9k      7.5    410 ns     25 ms',
+      '  mmap-reader          6  D I/O       1.9k      7.5    430 ns     25 ms',
       '  fsync-writer         7  D I/O        640      2.5    960 ns    960 ns',
       'q quit  space pause  +/- speed  tab panel  ↑↓ select  ? help',
     ].join('\n'),
