@@ -264,6 +264,27 @@ test('device conflicts and unsupported fio options', () => {
   );
 });
 
+test('machine.vm: the dirty-page sysctls by their Linux names, a ratio or its _bytes variant, each checked', () => {
+  const job = { name: 'j', filename: '/mnt/nvme/f', size: '1m' };
+  const ok = parseScenario({ name: 'x', duration: '1s', machine: { vm: { dirty_bytes: '64m', dirty_background_ratio: 5, dirty_writeback_centisecs: 0 } }, jobs: [job] }, 'x.json');
+  assert.ok(ok.ok);
+  assert.deepEqual(ok.scenario.machine.vm, { dirtyRatio: 0, dirtyBackgroundRatio: 5, dirtyBytes: 64 * 2 ** 20, dirtyBackgroundBytes: 0, dirtyExpireCentisecs: 3000, dirtyWritebackCentisecs: 0 });
+  const bad = parseScenario(
+    { name: 'x', duration: '1s', machine: { vm: { dirty_ratio: 101, dirty_bytes: '64m', dirty_background_bytes: 'lots', dirty_expire_centisecs: -1, dirty_writeback_centisecs: 5, swappiness: 60 } }, jobs: [job] },
+    'x.json',
+  );
+  assert.equal(
+    errors(bad),
+    [
+      'x.json: machine.vm.dirty_ratio: must be an integer from 0 to 100 (got 101)',
+      'x.json: machine.vm.dirty_bytes: give either dirty_ratio or dirty_bytes, not both (setting one zeroes the other, as in /proc/sys/vm)',
+      'x.json: machine.vm.dirty_background_bytes: must be a positive size like "64m" (got "lots")',
+      'x.json: machine.vm.dirty_expire_centisecs: must be an integer from 0 to 360000 (got -1)',
+      'x.json: machine.vm.swappiness: unknown key (expected one of: dirty_ratio, dirty_background_ratio, dirty_bytes, dirty_background_bytes, dirty_expire_centisecs, dirty_writeback_centisecs)',
+    ].join('\n'),
+  );
+});
+
 test('a file bigger than its device, a mount point as a file, duplicate job names', () => {
   const result = parseScenario(
     {

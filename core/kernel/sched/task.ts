@@ -5,6 +5,7 @@ import type { Waker } from '../../sim/process.js';
 import type { BlkPlug } from '../../block/blk-core.js';
 import type { MmStruct } from '../../mm/mm_types.js';
 import type { FdTable } from '../../fs/types.js';
+import { INIT_NR_DIRTIED_PAUSE } from '../../mm/page-writeback-throttle.js';
 
 /** Task states (include/linux/sched.h values, as sched_switch's prev_state reports them). */
 export const TaskState = {
@@ -56,7 +57,7 @@ export class Task implements Waker {
   lastWakeNs = 0;
   /** Dirty throttling (mm/page-writeback.c): pages dirtied since the last balance_dirty_pages(), how many to dirty before the next, and when it last paused (jiffies; 0 never). */
   nrDirtied = 0;
-  nrDirtiedPause = 32;
+  nrDirtiedPause = INIT_NR_DIRTIED_PAUSE;
   dirtyPausedWhen = 0;
 
   constructor(
