@@ -222,3 +222,18 @@ test('a scenario picks the LRU policy and watermark knobs in machine.vm; bad val
     ].join('\n'),
   );
 });
+
+test('small sequential reads mark a folio accessed once (pos_same_folio), so a scan with bs < 4k promotes nothing', () => {
+  const run = (bs: number, loops: number): number => {
+    const m = bootMachine(machine(256 * MiB), 1);
+    const job = jobSpec({ name: 'r', filename: '/mnt/nvme/f', rw: 'read', bs, size: MiB, loops });
+    layoutJobFiles(m, [job]);
+    m.startJobs([job], 1_000_000_000);
+    m.run(1_000_000_000);
+    assert.ok(m.allJobsDone);
+    return m.k.stat.pgactivate;
+  };
+  assert.equal(run(1024, 1), 0, '1 KiB reads: four reads per folio, one mark');
+  // read twice: the second pass's first visit of each folio promotes it
+  assert.equal(run(4096, 2), MiB / 4096);
+});
