@@ -18,7 +18,7 @@ export type { Kernel } from './kernel/kernel.js';
 export type { Cpu } from './kernel/sched/core.js';
 export { completeJob, DEFAULT_MACHINE, JOB_DEFAULTS } from './userspace/job.js';
 export { LRU_POLICIES } from './mm/vmscan.js';
-export type { VmSpec } from './userspace/job.js';
+export type { CgroupSpec, VmSpec } from './userspace/job.js';
 export type { BlockSizeSpec, BsSplitEntry, DeviceKind, DeviceSpec, FallocateMode, FileServiceType, IoEngine, JobSpec, MachineSpec, PerDirection, RandomDistribution, RwMode, Scenario, SchedulerName, SyncMode, UnifiedRwReporting } from './userspace/job.js';
 export type { CpuUsage, DepthDistributions, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencyBin, LatencyBuckets, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from './userspace/report.js';
 export { LatencyHistogram } from './userspace/stats.js';

@@ -10,6 +10,7 @@ import { Kernel, mkdev } from '../kernel/kernel.js';
 import { Scheduler } from '../kernel/sched/core.js';
 import { Task, DEFAULT_PRIO, type TaskBody } from '../kernel/sched/task.js';
 import { MemoryManager } from '../mm/page_alloc.js';
+import { MEMCG_MAX, NO_LIMITS } from '../cgroup/memcontrol.js';
 import { MmStruct } from '../mm/mm_types.js';
 import { Writeback } from '../mm/page-writeback.js';
 import { Vfs } from '../fs/namei.js';
@@ -159,6 +160,8 @@ export class Machine {
         const control: JobControl = { terminated: false };
         const flow = spec.flow > 0 ? flows.join(spec.flowId, spec.flow) : undefined;
         const task = this.spawn(spec.name.slice(0, 15), false, (t) => fioJob(k, t, { job: spec, cloneIndex: i, stats, rand, stopAtNs, gate, onExit, control, flow }), this.init);
+        // fio's cgroup=: the job runs in that group, made if the machine does not list it
+        if (spec.cgroup !== '') task.memcg = k.mm.memcgByName(spec.cgroup) ?? k.mm.createMemcg(spec.cgroup, NO_LIMITS);
         holder.job = { spec, jobIndex: i, task, stats, done: false, phase, control };
         clones.push(holder.job);
         this.jobs.push(holder.job);
@@ -463,6 +466,15 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   });
   k.mm = new MemoryManager(k, spec.memoryBytes, spec.vm);
   k.mm.spawnKthread = (comm, body) => m.spawn(comm, true, body, undefined);
+  for (const cg of spec.cgroups ?? []) {
+    const pages = (bytes: number | undefined, none: number): number => (bytes === undefined ? none : Math.floor(bytes / 4096));
+    k.mm.createMemcg(cg.name, {
+      minPages: pages(cg.memoryMinBytes, 0),
+      lowPages: pages(cg.memoryLowBytes, 0),
+      highPages: pages(cg.memoryHighBytes, MEMCG_MAX),
+      maxPages: pages(cg.memoryMaxBytes, MEMCG_MAX),
+    });
+  }
   k.wb = new Writeback(k);
   k.vfs = new Vfs();
   // init (pid 1): the parent of the workload

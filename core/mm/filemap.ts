@@ -179,7 +179,7 @@ export function* doPageCacheRa(k: Kernel, task: Task, inode: Inode, w: RaWindow,
       continue;
     }
     yield FOLIO_ALLOC_NS;
-    if (k.mm.belowMinWatermark) yield* directReclaim(k, task);
+    if (k.mm.mustReclaim(task)) yield* directReclaim(k, task);
     if (mapping.pages.has(index)) {
       // another task added it while we were allocating: treat it as cached
       if (batch.length > 0) {
@@ -369,7 +369,7 @@ export function* genericPerformWrite(k: Kernel, iocb: Kiocb, buf: UserBuffer): G
     let f = mapping.pages.get(index);
     if (!f) {
       yield FOLIO_ALLOC_NS;
-      if (k.mm.belowMinWatermark) yield* directReclaim(k, task);
+      if (k.mm.mustReclaim(task)) yield* directReclaim(k, task);
     }
     f = mapping.pages.get(index); // look again: another task may have added it meanwhile
     if (!f) {

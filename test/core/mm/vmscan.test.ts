@@ -7,7 +7,7 @@ import { bootMachine, layoutJobFiles, type MachineSpec, type Machine } from '../
 import { attach } from '../../../probes/attach.js';
 import { AddressSpace, PG, type Folio } from '../../../core/mm/mm_types.js';
 import { computeWatermarks } from '../../../core/mm/page_alloc.js';
-import { inactiveIsLow, inactiveRatio, ScanControl, shrinkNode } from '../../../core/mm/vmscan.js';
+import { inactiveIsLow, inactiveRatio, ScanControl, shrinkNode, tryToFreePages } from '../../../core/mm/vmscan.js';
 import type { Inode } from '../../../core/fs/types.js';
 import { jobSpec } from '../../helpers/jobs.js';
 import { parseScenario, renderDiagnostic } from '../../../tui/scenario.js';
@@ -90,9 +90,9 @@ class Pages {
 
 /** One reclaim pass at `priority` toward `nrToReclaim` folios (shrink_node), as direct reclaim runs it. */
 function reclaim(m: Machine, nrToReclaim: number, priority = 0): ScanControl {
-  const lruvec = m.k.mm.node(0).lruvec;
+  const node = m.k.mm.node(0);
   // a new reclaim cycle: refaults so far are known (snapshot_refaults), deactivation only if inactive is low
-  lruvec.refaultsSnapshot = lruvec.workingsetActivateFile;
+  node.refaultsSnapshot = node.lruvec.workingsetActivateFile;
   const sc = new ScanControl();
   sc.reset(m.k.sched.cpu(0), 0, false, nrToReclaim);
   sc.priority = priority;
@@ -236,4 +236,43 @@ test('small sequential reads mark a folio accessed once (pos_same_folio), so a s
   assert.equal(run(1024, 1), 0, '1 KiB reads: four reads per folio, one mark');
   // read twice: the second pass's first visit of each folio promotes it
   assert.equal(run(4096, 2), MiB / 4096);
+});
+
+test('memory.low: reclaim passes a protected group over while others have pages, and takes from it only when nothing else is left', () => {
+  const m = bootMachine(machine(256 * MiB), 1);
+  const node = m.k.mm.node(0);
+  const protectedGroup = m.k.mm.createMemcg('p', { minPages: 0, lowPages: 100, highPages: Number.MAX_SAFE_INTEGER, maxPages: Number.MAX_SAFE_INTEGER });
+  const idle = m.k.sched.cpu(0).current;
+  const p = new Pages(m);
+  idle.memcg = protectedGroup; // folios allocated now are charged to the group
+  for (let i = 0; i < 50; i++) p.add(i);
+  idle.memcg = undefined;
+  for (let i = 100; i < 164; i++) p.add(i);
+  assert.equal(protectedGroup.usagePages, 50);
+  assert.equal(protectedGroup.lruvecs[0]!.nrInactiveFile, 50);
+  // direct reclaims take the 64 unprotected folios; the group keeps all 50
+  let rounds = 0;
+  while (node.lruvec.nrInactiveFile > 0 && rounds++ < 10) assert.ok(tryToFreePages(m.k, node, m.k.sched.cpu(0), 0) > 0);
+  assert.equal(node.lruvec.nrInactiveFile, 0);
+  assert.equal(protectedGroup.usagePages, 50);
+  assert.equal(protectedGroup.eventsLow, 0);
+  // nothing unprotected left: the retry reclaims from below memory.low (memory.events low)
+  assert.ok(tryToFreePages(m.k, node, m.k.sched.cpu(0), 0) > 0);
+  assert.ok(protectedGroup.usagePages < 50);
+  assert.ok(protectedGroup.eventsLow > 0);
+});
+
+test('memory.max: a group at its limit reclaims its own folios to allocate, others untouched', () => {
+  const m = bootMachine(machine(256 * MiB), 1);
+  const capped = m.k.mm.createMemcg('q', { minPages: 0, lowPages: 0, highPages: Number.MAX_SAFE_INTEGER, maxPages: 40 });
+  const idle = m.k.sched.cpu(0).current;
+  const p = new Pages(m);
+  for (let i = 1000; i < 1100; i++) p.add(i); // the root's
+  idle.memcg = capped;
+  for (let i = 0; i < 200; i++) p.add(i);
+  idle.memcg = undefined;
+  assert.ok(capped.usagePages <= 40, `usage ${capped.usagePages} <= max 40`);
+  assert.equal(m.k.mm.node(0).lruvec.nrInactiveFile, 100, "the root's folios stayed");
+  assert.equal(capped.eventsMax, 0, 'reclaim always freed room: no failed charge');
+  assert.ok(p.mapping.pages.has(199) && !p.mapping.pages.has(0));
 });
