@@ -20,6 +20,6 @@ export { completeJob, DEFAULT_MACHINE, JOB_DEFAULTS } from './userspace/job.js';
 export { LRU_POLICIES } from './mm/vmscan.js';
 export type { CgroupSpec, VmSpec } from './userspace/job.js';
 export type { BlockSizeSpec, BsSplitEntry, DeviceKind, DeviceSpec, FallocateMode, FileServiceType, IoEngine, JobSpec, MachineSpec, PerDirection, RandomDistribution, RwMode, Scenario, SchedulerName, SyncMode, UnifiedRwReporting } from './userspace/job.js';
-export type { CpuUsage, DepthDistributions, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencyBin, LatencyBuckets, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from './userspace/report.js';
+export type { CgroupReport, CpuUsage, DepthDistributions, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencyBin, LatencyBuckets, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from './userspace/report.js';
 export { LatencyHistogram } from './userspace/stats.js';
 export { EXT4_BLOCK_SIZE, ext4FileCostBlocks } from './fs/ext4/super.js';

@@ -25,8 +25,9 @@ export interface MemcgLimits {
 
 /** struct mem_cgroup */
 export class MemCgroup {
-  /** Pages charged (page_counter memory: memory.current). */
+  /** Pages charged (page_counter memory: memory.current), and the most ever (memory.peak). */
   usagePages = 0;
+  peakPages = 0;
   /** memory.events: low (reclaimed while below low), high, max. */
   eventsLow = 0;
   eventsHigh = 0;

@@ -30,7 +30,7 @@ import { FlowTable } from '../userspace/flow.js';
 import { WaitQueue } from '../sim/process.js';
 import type { BlockDeviceHw } from '../hw/device.js';
 import { LatencyHistogram, SAMPLE_INTERVAL_NS, summarizeSamples } from '../userspace/stats.js';
-import type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
+import type { CgroupReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
@@ -281,7 +281,19 @@ export class Machine {
       busyNs: d.q.busyTimeNs(),
       hw: d.hw.counters(),
     }));
-    return { scenario, seed, durationNs, eventsRun: k.env.eventsRun, jobs, layout: this.layout, counters, devices };
+    const memcgs = k.mm.memcgs.slice(1);
+    const bytes = (pages: number): number | null => (pages === MEMCG_MAX ? null : pages * 4096);
+    const cgroups: CgroupReport[] = memcgs.map((g) => ({
+      name: g.name,
+      memoryCurrentBytes: g.usagePages * 4096,
+      memoryPeakBytes: g.peakPages * 4096,
+      memoryMinBytes: g.limits.minPages * 4096,
+      memoryLowBytes: g.limits.lowPages * 4096,
+      memoryHighBytes: bytes(g.limits.highPages),
+      memoryMaxBytes: bytes(g.limits.maxPages),
+      events: { low: g.eventsLow, high: g.eventsHigh, max: g.eventsMax },
+    }));
+    return { scenario, seed, durationNs, eventsRun: k.env.eventsRun, jobs, layout: this.layout, counters, devices, ...(cgroups.length > 0 ? { cgroups } : {}) };
   }
 
   /**

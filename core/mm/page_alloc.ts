@@ -186,7 +186,7 @@ export class MemoryManager {
     f.refs = 0;
     f.dirtiedNs = 0;
     f.memcg = memcg;
-    if (memcg !== undefined) memcg.usagePages++;
+    if (memcg !== undefined && ++memcg.usagePages > memcg.peakPages) memcg.peakPages = memcg.usagePages;
     return f;
   }
 

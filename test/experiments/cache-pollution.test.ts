@@ -76,4 +76,10 @@ test('cache pollution: memory.low on the reader\'s cgroup keeps its hot set unde
   assert.equal(low.hotRefaults, 0, 'the protected group is passed over by reclaim');
   assert.equal(low.report.counters.workingsetRefaultFile, 0);
   assert.equal(low.report.counters.pgactivate, 0, 'FIFO promotes nothing: the protection did it');
+  // the group's memory.* at the end: its 8 MiB set within its 16 MiB memory.low, never reclaimed
+  const group = low.report.cgroups?.find((g) => g.name === 'hot');
+  assert.ok(group);
+  assert.equal(group.memoryLowBytes, 16 * 1024 * 1024);
+  assert.ok(group.memoryCurrentBytes >= HOT_PAGES * 4096 && group.memoryCurrentBytes <= group.memoryLowBytes);
+  assert.equal(group.events.low, 0);
 });
