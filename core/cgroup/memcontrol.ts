@@ -5,10 +5,13 @@
 // them, the group's allocations reclaim from the group itself first). Reclaim scans each group's
 // lruvec in proportion to its size, less the share its protection covers
 // (apply_proportional_protection in mm/vmscan.c).
+// Over memory.high with reclaim making no progress, the task sleeps off its overage
+// (calculate_high_delay, core/mm/vmscan.ts).
 // SIMPLIFICATION: one level under the root (effective protection is the group's own setting, as
-// for a child of the root in effective_protection); over memory.high there is no penalty sleep
-// (mem_cgroup_handle_over_high's throttling), only reclaim; over memory.max with nothing left to
-// reclaim an allocation fails (-ENOMEM) instead of invoking the OOM killer.
+// for a child of the root in effective_protection); the over-high check and its sleep happen at the
+// next allocation rather than on return to user space, for one nominal charge batch; over
+// memory.max with nothing left to reclaim an allocation fails (-ENOMEM) instead of invoking the OOM
+// killer.
 
 import type { Lruvec } from '../mm/vmscan.js';
 

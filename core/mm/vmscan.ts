@@ -702,6 +702,28 @@ function* balancePgdat(k: Kernel, t: Task, pgdat: PgData): Generator<number, num
   return total;
 }
 
+/** HZ: jiffies are 1 ms. */
+const JIFFY_NS = 1_000_000;
+const HZ = 1000;
+/** MEMCG_DELAY_PRECISION_SHIFT, MEMCG_DELAY_SCALING_SHIFT, MEMCG_MAX_HIGH_DELAY_JIFFIES (2 s). */
+const MEMCG_DELAY_PRECISION_SHIFT = 20;
+const MEMCG_DELAY_SCALING_SHIFT = 14;
+const MEMCG_MAX_HIGH_DELAY_JIFFIES = 2 * HZ;
+
+/**
+ * calculate_high_delay for one nominal charge batch (MEMCG_CHARGE_BATCH pages): the overage over
+ * memory.high, as a 2^20 fixed-point fraction of high, squared and scaled, in jiffies; nothing
+ * below HZ/100 (not worth sleeping for), at most 2 s. 10% over high sleeps 640 ms, 4% over 100 ms.
+ */
+export function highDelayNs(usagePages: number, highPages: number): number {
+  if (usagePages <= highPages) return 0;
+  const high = Math.max(highPages, 1);
+  const overage = Math.floor(((usagePages - high) * 2 ** MEMCG_DELAY_PRECISION_SHIFT) / high);
+  const jiffies = Math.floor((overage * overage * HZ) / 2 ** (MEMCG_DELAY_PRECISION_SHIFT + MEMCG_DELAY_SCALING_SHIFT));
+  if (jiffies <= HZ / 100) return 0;
+  return Math.min(jiffies, MEMCG_MAX_HIGH_DELAY_JIFFIES) * JIFFY_NS;
+}
+
 /**
  * __alloc_pages_direct_reclaim -> try_to_free_pages -> do_try_to_free_pages: the allocating task
  * reclaims SWAP_CLUSTER_MAX folios itself, raising the priority until it has them, and burns the
@@ -721,6 +743,10 @@ export function* directReclaim(k: Kernel, task: Task): Generator<number, number,
     const ns = pgdat.directSc.costNs;
     if (ns > 0) yield ns;
     if (k.tp.mm_vmscan_memcg_reclaim_end.enabled) k.tp.mm_vmscan_memcg_reclaim_end.emit(k.sched.cpu(task.cpu), task.ioId, n);
+    // mem_cgroup_handle_over_high: still over memory.high with reclaim making no progress, the task
+    // sleeps off its overage (calculate_high_delay)
+    const penaltyNs = n === 0 ? highDelayNs(memcg.usagePages, memcg.limits.highPages) : 0;
+    if (penaltyNs > 0) yield* scheduleTimeout(k, task, penaltyNs, TaskState.UNINTERRUPTIBLE);
     if (!k.mm.belowMinWatermark) return n;
   }
   const ctx = k.sched.cpu(task.cpu);

@@ -7,7 +7,7 @@ import { bootMachine, layoutJobFiles, type MachineSpec, type Machine } from '../
 import { attach } from '../../../probes/attach.js';
 import { AddressSpace, PG, type Folio } from '../../../core/mm/mm_types.js';
 import { computeWatermarks } from '../../../core/mm/page_alloc.js';
-import { inactiveIsLow, inactiveRatio, ScanControl, shrinkNode, tryToFreePages } from '../../../core/mm/vmscan.js';
+import { highDelayNs, inactiveIsLow, inactiveRatio, ScanControl, shrinkNode, tryToFreePages } from '../../../core/mm/vmscan.js';
 import type { Inode } from '../../../core/fs/types.js';
 import { jobSpec } from '../../helpers/jobs.js';
 import { parseScenario, renderDiagnostic } from '../../../tui/scenario.js';
@@ -275,4 +275,28 @@ test('memory.max: a group at its limit reclaims its own folios to allocate, othe
   assert.equal(m.k.mm.node(0).lruvec.nrInactiveFile, 100, "the root's folios stayed");
   assert.equal(capped.eventsMax, 0, 'reclaim always freed room: no failed charge');
   assert.ok(p.mapping.pages.has(199) && !p.mapping.pages.has(0));
+});
+
+test('memory.high: calculate_high_delay grows with the square of the overage, from HZ/100 up to 2 s', () => {
+  assert.equal(highDelayNs(100, 100), 0);
+  assert.equal(highDelayNs(101, 100), 0, '1% over: under HZ/100, not worth a sleep');
+  assert.equal(highDelayNs(104, 100), 102_000_000);
+  assert.equal(highDelayNs(110, 100), 639_000_000);
+  assert.equal(highDelayNs(200, 100), 2_000_000_000, 'capped at MEMCG_MAX_HIGH_DELAY_JIFFIES');
+});
+
+test('memory.high: a writer whose dirty pages cannot be reclaimed is put to sleep over its high limit', () => {
+  const m = bootMachine({ ...machine(256 * MiB), cgroups: [{ name: 'w', memoryHighBytes: 4 * MiB }] }, 1);
+  const job = jobSpec({ name: 'writer', filename: '/mnt/nvme/out', rw: 'write', size: 16 * MiB, cgroup: 'w' });
+  layoutJobFiles(m, [job]);
+  const sleeps: number[] = [];
+  attach(m, 'tracepoint:vmscan:mm_vmscan_memcg_reclaim_end', (h) => sleeps.push(Number(h.fields.nr_reclaimed)));
+  m.startJobs([job], 1_000_000_000);
+  m.run(1_000_000_000);
+  const group = m.k.mm.memcgByName('w')!;
+  assert.ok(group.eventsHigh > 0, 'went over memory.high');
+  assert.ok(sleeps.length > 0 && sleeps.every((n) => n === 0), 'nothing reclaimable: every dirty page waits for writeback');
+  // throttled: in 1 s it dirtied only a little past its 4 MiB high (1024 pages), not its 16 MiB
+  assert.ok(m.k.stat.pgdirtied < 1100, `dirtied ${m.k.stat.pgdirtied} pages`);
+  assert.ok(!m.allJobsDone);
 });
