@@ -1,7 +1,7 @@
 // The cache-pollution experiment (traces/experiments/cache-pollution*.json): a hot set re-read next
 // to a one-pass scan of twice the machine's memory. The two-list LRU keeps the hot set resident
 // (used-once scan pages are reclaimed from the inactive list); the FIFO baseline evicts it as the
-// scan passes. Refaults are counted from probes (pages of the hot file added to the page cache
+// scan passes; memory.low on the reader's cgroup protects it even under FIFO. Refaults are counted from probes (pages of the hot file added to the page cache
 // again) and from the workingset counter.
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,4 +69,17 @@ test('cache pollution: the two-list LRU keeps the hot set resident through a sca
   assert.equal(fifo.report.counters.workingsetRefaultFile, fifo.hotRefaults, 'every refault is a hot page (the scan reads once)');
   // the hot reader pays for it: more reads wait for the device, so it does fewer of them
   assert.ok(lru.hot.read.iops > 1.2 * fifo.hot.read.iops, `hot IOPS ${Math.round(lru.hot.read.iops)} (LRU) vs ${Math.round(fifo.hot.read.iops)} (FIFO)`);
+});
+
+test('cache pollution: memory.low on the reader\'s cgroup keeps its hot set under the FIFO baseline', () => {
+  const low = run('cache-pollution-fifo-low.json');
+  assert.equal(low.hotRefaults, 0, 'the protected group is passed over by reclaim');
+  assert.equal(low.report.counters.workingsetRefaultFile, 0);
+  assert.equal(low.report.counters.pgactivate, 0, 'FIFO promotes nothing: the protection did it');
+  // the group's memory.* at the end: its 8 MiB set within its 16 MiB memory.low, never reclaimed
+  const group = low.report.cgroups?.find((g) => g.name === 'hot');
+  assert.ok(group);
+  assert.equal(group.memoryLowBytes, 16 * 1024 * 1024);
+  assert.ok(group.memoryCurrentBytes >= HOT_PAGES * 4096 && group.memoryCurrentBytes <= group.memoryLowBytes);
+  assert.equal(group.events.low, 0);
 });

@@ -6,6 +6,7 @@ import type { BlkPlug } from '../../block/blk-core.js';
 import type { MmStruct } from '../../mm/mm_types.js';
 import type { FdTable } from '../../fs/types.js';
 import { INIT_NR_DIRTIED_PAUSE } from '../../mm/page-writeback-throttle.js';
+import type { MemCgroup } from '../../cgroup/memcontrol.js';
 
 /** Task states (include/linux/sched.h values, as sched_switch's prev_state reports them). */
 export const TaskState = {
@@ -59,6 +60,8 @@ export class Task implements Waker {
   nrDirtied = 0;
   nrDirtiedPause = INIT_NR_DIRTIED_PAUSE;
   dirtyPausedWhen = 0;
+  /** Its memory cgroup (undefined: the root's). */
+  memcg: MemCgroup | undefined;
 
   constructor(
     readonly kaddr: number,
