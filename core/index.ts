@@ -18,6 +18,7 @@ export type { Kernel } from './kernel/kernel.js';
 export type { Cpu } from './kernel/sched/core.js';
 export { completeJob, DEFAULT_MACHINE, JOB_DEFAULTS } from './userspace/job.js';
 export type { BlockSizeSpec, BsSplitEntry, DeviceKind, DeviceSpec, FallocateMode, FileServiceType, IoEngine, JobSpec, MachineSpec, PerDirection, RandomDistribution, RwMode, Scenario, SchedulerName, SyncMode, UnifiedRwReporting } from './userspace/job.js';
-export type { CpuUsage, DepthDistributions, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencyBin, LatencyBuckets, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from './userspace/report.js';
+export type { CpuUsage, CrashReport, DepthDistributions, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencyBin, LatencyBuckets, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from './userspace/report.js';
 export { LatencyHistogram } from './userspace/stats.js';
 export { EXT4_BLOCK_SIZE, ext4FileCostBlocks } from './fs/ext4/super.js';
+export type { CrashFileReport, LostPage } from './mm/data-gen.js';

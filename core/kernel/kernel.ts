@@ -30,6 +30,8 @@ export interface VmStat {
   syscalls: number;
   /** Data bytes copied between user and kernel memory (copy_to_user/copy_from_user of read/write). */
   userCopyBytes: number;
+  /** Folios a direct write could not invalidate (dio_warn_stale_pagecache): stale cache. */
+  dioStalePages: number;
 }
 
 /** Address space layout of simulated kernel objects (what kprobe args and pointers read). */
@@ -50,6 +52,7 @@ export class Kernel {
     pgwriteback: 0,
     syscalls: 0,
     userCopyBytes: 0,
+    dioStalePages: 0,
   };
   /** Async I/O state (fs/aio.c contexts, io_uring rings), created by core/fs/aio.ts and core/io_uring on first use. */
   asyncIo: { aio?: AioState; ioUring?: IoUringState } = {};

@@ -4,6 +4,7 @@
 import { WaitQueue } from '../sim/process.js';
 import type { Inode } from '../fs/types.js';
 import { STLB_ENTRIES } from '../hw/cpu.js';
+import type { PageVersions } from './data-gen.js';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
@@ -43,6 +44,10 @@ export class Folio {
   lruNext: Folio | undefined;
   /** When it was dirtied (for kupdate-style expiry, kept per folio rather than per inode). */
   dirtiedNs = 0;
+  /** The version of the file page this folio holds (data-gen.ts), and the one its writeback
+   *  carries (taken when the writeback starts: later stores make a newer version). */
+  dataVersion = 0;
+  wbVersion = 0;
 
   constructor(
     readonly kaddr: number,
@@ -80,6 +85,8 @@ export class AddressSpace {
   readonly writebackFolios = new Set<Folio>();
   /** A writeback error not yet reported to fsync (mapping->wb_err / AS_EIO). */
   wbError = 0;
+  /** Page versions written and on the device (data-gen.ts); created by the first write. */
+  versions: PageVersions | undefined;
 
   get nrDirty(): number {
     return this.dirtyFolios.size;

@@ -18,6 +18,8 @@ import { folioWaitWriteback, mapBlocksTraced } from './filemap.js';
 import { EIO, ENOSPC } from '../uapi/errno.js';
 import { WRITEPAGE_NS } from '../hw/cpu.js';
 import type { WritebackWork } from '../trace/events.js';
+import { persistPageVersion } from './data-gen.js';
+import { folioMkclean } from './memory.js';
 
 /** vm.dirty_background_ratio, vm.dirty_ratio (percent of dirtyable memory). */
 export const DIRTY_BACKGROUND_RATIO = 10;
@@ -270,6 +272,8 @@ export class Writeback {
         // mapping_set_error + folio_redirty_for_writepage: fsync will see -EIO
         f.mapping.wbError = -EIO;
         accountFolioDirtied(this.k, f);
+      } else if (f.mapping) {
+        persistPageVersion(f.mapping, f.index, f.wbVersion);
       }
       folioEndWriteback(this.k, f);
     }
@@ -310,6 +314,7 @@ export function accountFolioDirtied(k: Kernel, f: Folio): void {
 /** folio_clear_dirty_for_io: returns whether the folio was dirty. */
 export function folioClearDirtyForIo(k: Kernel, f: Folio): boolean {
   if (!(f.flags & PG.dirty)) return false;
+  if (f.mapcount > 0) folioMkclean(k, f);
   f.flags &= ~PG.dirty;
   k.mm.nrDirty--;
   f.mapping?.dirtyFolios.delete(f);
@@ -319,6 +324,7 @@ export function folioClearDirtyForIo(k: Kernel, f: Folio): boolean {
 /** folio_start_writeback */
 export function folioStartWriteback(k: Kernel, f: Folio): void {
   f.flags |= PG.writeback;
+  f.wbVersion = f.dataVersion;
   k.mm.nrWriteback++;
   f.mapping?.writebackFolios.add(f);
 }

@@ -2,6 +2,8 @@
 // the kernel counters of /proc/vmstat, /proc/stat and /proc/interrupts that a run summarises. The
 // report is plain data (it is what --json prints); tui/ formats it as fio's text and JSON.
 
+import type { CrashFileReport } from '../mm/data-gen.js';
+
 export interface Percentile {
   /** 0..100, as percentile_list gives it. */
   readonly percent: number;
@@ -184,4 +186,12 @@ export interface RunReport {
   readonly layout: readonly LayoutReport[];
   readonly counters: KernelCounters;
   readonly devices: readonly DeviceReport[];
+  /** Present when a simulated crash ended the run: what the devices kept of the jobs' files. */
+  readonly crash?: CrashReport;
+}
+
+/** A simulated crash: when, and per file the pages whose device block lacks their last write. */
+export interface CrashReport {
+  readonly atNs: number;
+  readonly files: readonly CrashFileReport[];
 }
