@@ -8,7 +8,7 @@ import { isHttpUrl, outputPathProblem, parseEpochNs, parseRatio, type ExportRequ
 
 export const USAGE = `usage: kiotrace run [SCENARIO | JOB.fio] [--seed N] [--duration T] [--output-format F] [--json]
                     [--steps[=N]] [--perfetto FILE] [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]]
-                    [--sample R] [--epoch NS] [--machine FILE] [--directory DIR]
+                    [--sample R] [--epoch NS] [--machine FILE] [--directory DIR] [--crash-at T]
        kiotrace top [SCENARIO | JOB.fio] [--seed N] [--duration T] [--speed X]
        kiotrace -e PROGRAM | FILE.bt [-c SCENARIO] [-f text|json] [-o FILE]
        kiotrace -l [PATTERN] | -lv [PATTERN]
@@ -38,6 +38,10 @@ usage:
                       JSON (kiotrace's own figures under the "kiotrace" key);
                       json+: JSON with each latency histogram's bins
       --json          print kiotrace's own run report as JSON instead
+      --crash-at T    crash (lose power) at simulated time T: the run stops there
+                      and the report lists, per file of the jobs, the pages whose
+                      last write is not on the device (lost) against those kept
+                      (a scenario's "crash_at" does the same)
       --steps[=N]     after the summary, show the first N data I/Os (default 1)
                       probe hit by probe hit: a read() from syscall to return,
                       a page fault's chain VA -> VPN -> block -> sector -> PFN
@@ -106,6 +110,8 @@ export type Command =
       readonly exports: ExportRequest;
       /** --steps: data I/Os to show step by step (undefined: the scenario's "steps"). */
       readonly steps: number | undefined;
+      /** --crash-at: a simulated crash ends the run then (undefined: the scenario's "crash_at"). */
+      readonly crashAtNs: number | undefined;
     } & ScenarioFlags)
   | ({
       readonly kind: 'script';
@@ -143,6 +149,7 @@ export class UsageError {
 const LONG_OPTIONS = [
   '--seed',
   '--duration',
+  '--crash-at',
   '--json',
   '--list',
   '--verbose',
@@ -193,6 +200,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
   let json = false;
   let seedText: string | undefined;
   let durationText: string | undefined;
+  let crashAtText: string | undefined;
   let speedText: string | undefined;
   // bpftrace's flags for running a program
   let program: string | undefined;
@@ -292,7 +300,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
       else directoryText = value;
       continue;
     }
-    const valued = /^--(seed|duration|speed)(?:=(.*))?$/.exec(token);
+    const valued = /^--(seed|duration|speed|crash-at)(?:=(.*))?$/.exec(token);
     if (valued !== null) {
       let value = valued[2];
       if (value === undefined) {
@@ -302,6 +310,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
       }
       if (valued[1] === 'seed') seedText = value;
       else if (valued[1] === 'speed') speedText = value;
+      else if (valued[1] === 'crash-at') crashAtText = value;
       else durationText = value;
     } else if (token === '--json') {
       json = true;
@@ -346,6 +355,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
     if (machineFile !== undefined) flags = { ...flags, machineFile };
   }
 
+  if (crashAtText !== undefined && (list || program !== undefined || positionals[0] !== 'run')) return new UsageError('--crash-at only works with run (e.g. kiotrace run coherence.fio --crash-at 5ms)');
   if (list) {
     if (positionals[0] === 'run') return new UsageError('-l cannot be combined with run');
     const runOnly = seedText !== undefined ? '--seed' : durationText !== undefined ? '--duration' : json ? '--json' : undefined;
@@ -415,7 +425,13 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
     if (json) return new UsageError('--steps prints text after the summary; leave out --json');
     if (outputFormat !== 'normal') return new UsageError(`--steps prints text after the summary; leave out --output-format=${outputFormat}`);
   }
-  return { kind: 'run', scenario: positionals[1] ?? 'default', seed, durationNs, json, outputFormat, exports, steps, ...flags };
+  let crashAtNs: number | undefined;
+  if (crashAtText !== undefined) {
+    crashAtNs = parseDuration(crashAtText, 's');
+    if (crashAtNs === undefined || crashAtNs === 0) return new UsageError(`--crash-at: must be a positive simulated time like "5ms" or "1s" (got "${crashAtText}")`);
+    if (crashAtNs > MAX_DURATION_NS) return new UsageError(`--crash-at: must be at most 1h of simulated time (got "${crashAtText}")`);
+  }
+  return { kind: 'run', scenario: positionals[1] ?? 'default', seed, durationNs, json, outputFormat, exports, steps, crashAtNs, ...flags };
 }
 
 /** fio's --output-format values kiotrace prints (terse and comma lists are fio's too, but not kiotrace's). */

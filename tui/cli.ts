@@ -122,7 +122,13 @@ async function main(argv: readonly string[]): Promise<number> {
         return 2;
       }
       const { prepareRun } = await import('./run.js');
-      const m = prepareRun(loaded.scenario, { seed: cmd.seed, durationNs });
+      const crashAtNs = cmd.crashAtNs ?? loaded.scenario.crashAtNs;
+      if (crashAtNs !== undefined && crashAtNs > durationNs) {
+        const { formatNs } = await import('./units.js');
+        err(`kiotrace: the crash at ${formatNs(crashAtNs)} is after the run's end (${formatNs(durationNs)}); crash within the run (--crash-at, or --duration longer)\n`);
+        return 2;
+      }
+      const m = prepareRun(loaded.scenario, { seed: cmd.seed, durationNs, ...(crashAtNs !== undefined ? { crashAtNs } : {}) });
       const stepIos = cmd.json || cmd.outputFormat !== 'normal' ? 0 : (cmd.steps ?? loaded.scenario.steps ?? 0);
       const steps = stepIos > 0 ? (await import('./steps.js')).recordSteps(m, stepIos) : undefined;
       const control = runControl(durationNs);
@@ -157,6 +163,10 @@ async function main(argv: readonly string[]): Promise<number> {
         control.dispose();
       }
       const report = m.report(loaded.scenario.name, cmd.seed);
+      if (crashAtNs !== undefined && report.crash === undefined && end.kind !== 'interrupted') {
+        const { formatNs } = await import('./units.js');
+        err(`kiotrace: the run ended at ${formatNs(m.env.nowNs)}, before the crash at ${formatNs(crashAtNs)}: nothing was lost\n`);
+      }
       const interrupted = end.kind === 'interrupted' ? { signal: end.signal, atNs: m.env.nowNs, durationNs } : undefined;
       if (cmd.json) {
         out(`${JSON.stringify(interrupted ? { interrupted, ...report } : report, null, 2)}\n`);

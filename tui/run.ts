@@ -6,6 +6,8 @@ import { bootMachine, layoutJobFiles, type Machine, type Scenario } from '../cor
 export interface RunOptions {
   readonly seed: number;
   readonly durationNs: number;
+  /** A simulated crash then (--crash-at; else the scenario's crash_at). */
+  readonly crashAtNs?: number;
 }
 
 /** Boots the machine and starts the jobs (without running), for callers that attach probes first. */
@@ -13,6 +15,8 @@ export function prepareRun(scenario: Scenario, options: RunOptions): Machine {
   const m = bootMachine(scenario.machine, options.seed);
   layoutJobFiles(m, scenario.jobs);
   m.startJobs(scenario.jobs, options.durationNs);
+  const crashAtNs = options.crashAtNs ?? scenario.crashAtNs;
+  if (crashAtNs !== undefined) m.crashAt(crashAtNs);
   // a job file's run is over when its jobs are (fio exits then); the clock stops there
   if (scenario.endsWithJobs === true) {
     m.onAllJobsDone(() => {

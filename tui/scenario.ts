@@ -660,7 +660,7 @@ function pathProblem(node: JsonNode, what: string): string | undefined {
 }
 
 const TOP_KEYS: KeySpec = {
-  known: ['name', 'description', 'duration', 'machine', 'jobs', 'job_file', 'steps'],
+  known: ['name', 'description', 'duration', 'machine', 'jobs', 'job_file', 'steps', 'crash_at'],
   aliases: { job: 'jobs', runtime: 'duration', desc: 'description', jobfile: 'job_file', file: 'job_file' },
   noun: 'key',
 };
@@ -1095,6 +1095,10 @@ function validate(root: JsonNode, c: Checker, defaultName: string, env: Validate
   const stepsNode = f.get('steps');
   const steps = stepsNode === undefined ? undefined : readInt(c, stepsNode, 'steps', 0, MAX_STEP_IOS);
 
+  // a scenario event: the machine crashes (loses power) then, and the run ends there
+  const crashNode = f.get('crash_at');
+  const crashAtNs = crashNode === undefined ? undefined : readDuration(c, crashNode, 'crash_at', { bareUnit: 's', hint: '"5ms" or "1s"', allowZero: false });
+
   let jobs: JobSpec[] = [];
   if (jobFileNode !== undefined && jobsNode !== undefined) {
     c.report('conflict', 'job_file', jobFileNode.span, 'give either "job_file" or "jobs", not both');
@@ -1126,8 +1130,19 @@ function validate(root: JsonNode, c: Checker, defaultName: string, env: Validate
     jobs = readJsonJobs(c, jobsNode, devices.usable ? machine : { ...machine, devices: [] }, env.cwd, devices.usable);
   }
 
+  if (crashNode !== undefined && crashAtNs !== undefined && durationNs !== undefined && crashAtNs > durationNs) {
+    c.report('bad-value', 'crash_at', crashNode.span, `is after the run's end (${describe(crashNode)} > the duration); crash within it`);
+  }
   if (c.count > 0) return undefined;
-  return { name, description: description ?? '', machine, durationNs: durationNs ?? 0, jobs, ...(steps !== undefined ? { steps } : {}) };
+  return {
+    name,
+    description: description ?? '',
+    machine,
+    durationNs: durationNs ?? 0,
+    jobs,
+    ...(steps !== undefined ? { steps } : {}),
+    ...(crashAtNs !== undefined ? { crashAtNs } : {}),
+  };
 }
 
 function baseName(source: string): string {

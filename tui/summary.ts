@@ -9,7 +9,7 @@
 // The shared arithmetic (groups, unified_rw_reporting=mixed, C's printf rounding) is exported for
 // the JSON output (fio-json.ts), so text and JSON always agree.
 
-import type { CgroupReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from '../core/userspace/report.js';
+import type { CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from '../core/userspace/report.js';
 import { formatDurationFio, num2str, printable } from './units.js';
 
 /** fio's version string as kiotrace gives it, in text and JSON: see fioVersion. */
@@ -652,5 +652,33 @@ export function formatReport(report: RunReport, options: FioOutputOptions = {}):
     for (const dev of report.devices) lines.push(diskLine(dev, report.durationNs));
   }
   lines.push('', ...kiotraceLines(report));
+  if (report.crash) lines.push('', ...crashLines(report.crash));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What a simulated crash left on the devices, per file: pages written in the run, kept and lost;
+ * lost pages in runs of the same versions ("pages 0-15: written v1, on device v0").
+ */
+function crashLines(crash: CrashReport): string[] {
+  const lines = [`Crash at ${formatDurationFio(crash.atNs)}: what the devices kept of the jobs' files`];
+  if (crash.files.length === 0) lines.push('  (no files)');
+  for (const file of crash.files) {
+    lines.push(`  ${printable(file.path)}: ${file.pagesWritten} page${file.pagesWritten === 1 ? '' : 's'} written, ${file.pagesKept} kept, ${file.lost.length} lost`);
+    let i = 0;
+    while (i < file.lost.length) {
+      const first = file.lost[i]!;
+      let j = i;
+      while (j + 1 < file.lost.length) {
+        const next = file.lost[j + 1]!;
+        if (next.index !== file.lost[j]!.index + 1 || next.writtenVersion !== first.writtenVersion || next.deviceVersion !== first.deviceVersion) break;
+        j++;
+      }
+      const last = file.lost[j]!;
+      const pages = first.index === last.index ? `page ${first.index}` : `pages ${first.index}-${last.index}`;
+      lines.push(`    lost ${pages}: written v${first.writtenVersion}, on device v${first.deviceVersion}`);
+      i = j + 1;
+    }
+  }
+  return lines;
 }

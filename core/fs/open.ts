@@ -1,5 +1,6 @@
 // Models: fs/open.c (do_sys_openat2, vfs_open, close_fd; vfs_create on O_CREAT) and fs/sync.c
-// (fsync, fdatasync -> vfs_fsync -> vfs_fsync_range), plus the mmap/munmap syscalls of mm/mmap.c.
+// (fsync, fdatasync -> vfs_fsync -> vfs_fsync_range), plus the mmap/munmap syscalls of mm/mmap.c
+// and msync of mm/msync.c.
 
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
@@ -8,7 +9,8 @@ import { O, type File } from './types.js';
 import { DEFAULT_RA_PAGES } from '../mm/readahead.js';
 import { doMmap, doMunmap, MAP } from '../mm/mmap.js';
 import { VFS_DISPATCH_NS } from '../hw/cpu.js';
-import { EBADF, EINVAL, EISDIR, ENOENT } from '../uapi/errno.js';
+import { EBADF, EINVAL, EISDIR, ENOENT, ENOMEM } from '../uapi/errno.js';
+import { PAGE_SIZE, VM, type Vma } from '../mm/mm_types.js';
 
 /** AT_FDCWD */
 export const AT_FDCWD = -100;
@@ -151,4 +153,57 @@ export function* sysMunmap(k: Kernel, task: Task, addr: number, len: number): Ge
   const ret = r.ret;
   yield r.costNs + SYSCALL_EXIT_NS;
   return syscallExit(k, task, 'munmap', ret);
+}
+
+// msync (mm/msync.c): MS_SYNC writes back and waits for the file range behind each shared
+// mapping in [addr, addr+len), as vfs_fsync_range(file, start, end, datasync=1) does; MS_ASYNC
+// has done nothing since Linux 2.6.19 (dirty pages are already tracked through the PTEs).
+
+/** MS_* flags (include/uapi/asm-generic/mman-common.h). */
+export const MS = { ASYNC: 1, INVALIDATE: 2, SYNC: 4 } as const;
+
+function* msyncImpl(k: Kernel, task: Task, ioId: number, addr: number, len: number, flags: number): Generator<number, number, void> {
+  const mm = task.mm;
+  if (!mm) return -EINVAL;
+  if (flags & ~(MS.ASYNC | MS.INVALIDATE | MS.SYNC)) return -EINVAL;
+  if (addr % PAGE_SIZE !== 0 || len < 0) return -EINVAL;
+  if (flags & MS.ASYNC && flags & MS.SYNC) return -EINVAL;
+  const end = addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+  if (end === addr) return 0;
+  let unmappedError = 0;
+  let cur = addr;
+  for (;;) {
+    // find_vma: the first VMA ending above cur
+    let vma: Vma | undefined;
+    for (const v of mm.vmas) if (v.endVa > cur && (!vma || v.startVa < vma.startVa)) vma = v;
+    if (!vma) return -ENOMEM;
+    if (cur < vma.startVa) {
+      // a hole in the range: go on, but report it
+      unmappedError = -ENOMEM;
+      cur = vma.startVa;
+      if (cur >= end) return unmappedError;
+    }
+    const fileStart = cur - vma.startVa + vma.pgoff * PAGE_SIZE;
+    const fileEnd = fileStart + Math.min(end, vma.endVa) - cur;
+    cur = vma.endVa;
+    const file = vma.file;
+    if (flags & MS.SYNC && file && vma.flags & VM.SHARED) {
+      const fn = k.fn.vfs_fsync_range;
+      if (fn.entry.enabled) fn.enter(k.sched.cpu(task.cpu), ioId, file, fileStart, fileEnd - 1, 1);
+      yield VFS_DISPATCH_NS;
+      const err = yield* file.inode.fops.fsync(file, task, ioId, fileStart, fileEnd, true);
+      if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, err);
+      if (err < 0 || cur >= end) return err < 0 ? err : unmappedError;
+    } else if (cur >= end) {
+      return unmappedError;
+    }
+  }
+}
+
+export function* sysMsync(k: Kernel, task: Task, addr: number, len: number, flags: number): Generator<number, number, void> {
+  const ioId = syscallEnter(k, task, 'msync', addr, len, flags);
+  yield SYSCALL_ENTRY_NS;
+  const ret = yield* msyncImpl(k, task, ioId, addr, len, flags);
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'msync', ret);
 }

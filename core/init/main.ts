@@ -2,7 +2,9 @@
 // memory, block devices with drivers and elevators, filesystems mounted on them with their
 // flusher threads, and init (pid 1) which forks the workload's processes.
 
-import { Environment } from '../sim/engine.js';
+import { Environment, Priority } from '../sim/engine.js';
+import { crashFileReport } from '../mm/data-gen.js';
+import type { Inode } from '../fs/types.js';
 import { Random } from '../sim/random.js';
 import { ProbeRegistry } from '../trace/probe.js';
 import { createProbeSites } from '../trace/events.js';
@@ -30,7 +32,7 @@ import { FlowTable } from '../userspace/flow.js';
 import { WaitQueue } from '../sim/process.js';
 import type { BlockDeviceHw } from '../hw/device.js';
 import { LatencyHistogram, SAMPLE_INTERVAL_NS, summarizeSamples } from '../userspace/stats.js';
-import type { CgroupReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
+import type { CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
@@ -90,6 +92,8 @@ export class Machine {
   /** What layoutJobFiles created before the run. */
   layout: readonly LayoutReport[] = [];
   init!: Task;
+  /** What survived a simulated crash (crashAt), once it happened. */
+  crash: CrashReport | undefined;
 
   constructor(
     readonly k: Kernel,
@@ -224,6 +228,28 @@ export class Machine {
       .sort((a, b) => a.pid - b.pid);
   }
 
+  /**
+   * A simulated crash (power loss) at `atNs`: the machine stops there, and what the devices hold
+   * of the jobs' files is what survives; page-cache data not written back is gone.
+   */
+  crashAt(atNs: number): void {
+    this.env.at(atNs, Priority.URGENT, () => this.crashNow(), 0);
+  }
+
+  private crashNow(): void {
+    const inodes = new Set<Inode>();
+    for (const j of this.jobs) {
+      for (const path of [...j.spec.files, ...j.spec.cloneFiles.flat()]) {
+        const inode = this.k.vfs.lookup(path);
+        if (inode) inodes.add(inode);
+      }
+    }
+    const files = [...inodes].map(crashFileReport).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    this.crash = { atNs: this.env.nowNs, files };
+    this.ended = true;
+    this.env.stop();
+  }
+
   /** Runs the simulation until `untilNs`, or for at most `maxEvents` callbacks (Environment.run). */
   run(untilNs: number, maxEvents = Infinity): number {
     return this.k.env.run(untilNs, maxEvents);
@@ -297,7 +323,7 @@ export class Machine {
       memoryMaxBytes: bytes(g.limits.maxPages),
       events: { low: g.eventsLow, high: g.eventsHigh, max: g.eventsMax },
     }));
-    return { scenario, seed, durationNs, eventsRun: k.env.eventsRun, jobs, layout: this.layout, counters, devices, ...(cgroups.length > 0 ? { cgroups } : {}) };
+    return { scenario, seed, durationNs, eventsRun: k.env.eventsRun, jobs, layout: this.layout, counters, devices, ...(cgroups.length > 0 ? { cgroups } : {}), ...(this.crash ? { crash: this.crash } : {}) };
   }
 
   /**

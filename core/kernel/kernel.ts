@@ -48,6 +48,8 @@ export interface VmStat {
   workingsetRefaultFile: number;
   workingsetActivateFile: number;
   workingsetRestoreFile: number;
+  /** Folios a direct write could not invalidate (dio_warn_stale_pagecache): stale cache. */
+  dioStalePages: number;
 }
 
 /** Address space layout of simulated kernel objects (what kprobe args and pointers read). */
@@ -81,6 +83,7 @@ export class Kernel {
     workingsetRefaultFile: 0,
     workingsetActivateFile: 0,
     workingsetRestoreFile: 0,
+    dioStalePages: 0,
   };
   /** Async I/O state (fs/aio.c contexts, io_uring rings), created by core/fs/aio.ts and core/io_uring on first use. */
   asyncIo: { aio?: AioState; ioUring?: IoUringState } = {};

@@ -22,6 +22,7 @@ import type { HitContext } from '../trace/probe.js';
 import { SimBug } from '../sim/errors.js';
 import { accountFolioDirtied } from './page-writeback.js';
 import { directReclaim } from './vmscan.js';
+import { deviceVersion, nextPageVersion } from './data-gen.js';
 import { EAGAIN, EFAULT, EIO, ENOMEM } from '../uapi/errno.js';
 
 
@@ -34,11 +35,20 @@ export function filemapAddFolio(k: Kernel, ctx: HitContext, ioId: number, mappin
   f.flags = PG.locked;
   f.mapping = mapping;
   f.index = index;
+  f.dataVersion = 0;
   mapping.pages.set(index, f);
   k.mm.nrFilePages++;
   k.mm.lruAdd(f);
   if (k.tp.mm_filemap_add_to_page_cache.enabled) k.tp.mm_filemap_add_to_page_cache.emit(ctx, ioId, f);
   return f;
+}
+
+/**
+ * folio_put for a folio that left the page cache while its holder slept on it (an invalidation
+ * removes such a folio but leaves it to its holders): the last reference frees it.
+ */
+export function folioPutRemoved(k: Kernel, f: Folio): void {
+  if (f.refs === 0 && f.mapping === undefined) k.mm.freeFolio(f);
 }
 
 /** folio_unlock + wake_up_folio: the end of a read (folio_end_read). */
@@ -117,7 +127,11 @@ export function* readPages(k: Kernel, task: Task, inode: Inode, folios: readonly
 function endReadBio(bio: Bio): void {
   const folios = bio.private_ as Folio[];
   const ok = bio.status === BlkStatus.OK;
-  for (const f of folios) folioEndRead(f, ok);
+  for (const f of folios) {
+    // the folio now holds what the device block held
+    if (ok && f.mapping) f.dataVersion = deviceVersion(f.mapping, f.index);
+    folioEndRead(f, ok);
+  }
 }
 
 /** ext4_map_blocks with its enter/exit tracepoints, charged as an extent-cache lookup. */
@@ -303,6 +317,11 @@ export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator
     }
     if (!(f.flags & PG.uptodate)) yield* folioWaitLocked(k, task, f);
     f.refs--;
+    if (f.mapping !== mapping) {
+      // invalidated while we slept (AOP_TRUNCATED_PAGE): drop it and look the index up again
+      folioPutRemoved(k, f);
+      continue;
+    }
     if (!(f.flags & PG.uptodate)) {
       err = -EIO;
       break;
@@ -384,21 +403,33 @@ export function* genericPerformWrite(k: Kernel, iocb: Kiocb, buf: UserBuffer): G
         folioEndRead(f, true);
       }
     } else {
+      f.refs++; // folio_get across the sleep
       yield* folioWaitLocked(k, task, f);
+      f.refs--;
+      if (f.mapping !== mapping) {
+        // invalidated while we slept: drop it and find or create the page again
+        folioPutRemoved(k, f);
+        continue;
+      }
       if (!(f.flags & PG.uptodate)) {
         f.flags |= PG.locked;
         yield* readPages(k, task, inode, [f], iocb.ioId, ReqFlag.SYNC);
         yield* folioWaitLocked(k, task, f);
       }
     }
+    // ->write_begin returns the folio locked: nobody invalidates it under the copy
+    f.flags |= PG.locked;
     yield copyNs(len);
     k.stat.userCopyBytes += len; // copy_from_user
+    f.dataVersion = nextPageVersion(mapping, index);
+    if (k.tp.page_data_write.enabled) k.tp.page_data_write.emit(k.sched.cpu(task.cpu), iocb.ioId, inode, index, f.dataVersion, 'write');
     const copyFn = k.fn.copy_page_from_iter_atomic;
     if (copyFn.entry.enabled) copyFn.enter(k.sched.cpu(task.cpu), iocb.ioId, f, off, len);
     if (copyFn.ret.enabled) copyFn.exit(k.sched.cpu(task.cpu), iocb.ioId, len);
     yield MARK_DIRTY_NS;
     k.mm.markAccessed(f);
     folioMarkDirty(k, k.sched.cpu(task.cpu), iocb.ioId, f);
+    folioEndRead(f, true); // ->write_end: folio_unlock
     pos += len;
     written += len;
     if (pos > inode.sizeBytes) {

@@ -10,12 +10,13 @@
 // always on file mappings (or COW of them); copy_to_user on an unmapped address fails with EFAULT
 // instead of faulting anonymous pages in.
 
-import { PAGE_SIZE, PG, VM, type Folio, type MmStruct, type Vma } from './mm_types.js';
+import { PAGE_SIZE, PG, VM, type Folio, type MmStruct, type Pte, type Vma } from './mm_types.js';
+import { deviceVersion, lastWrittenVersion, nextPageVersion } from './data-gen.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import type { BioVec } from '../block/blk_types.js';
 import { readAroundWindow } from './readahead.js';
-import { doPageCacheRa, folioMarkDirty, folioWaitLocked, pageCacheAsyncRa } from './filemap.js';
+import { doPageCacheRa, folioMarkDirty, folioPutRemoved, folioWaitLocked, pageCacheAsyncRa } from './filemap.js';
 import {
   FAULT_VMA_LOOKUP_NS,
   FOLIO_ALLOC_NS,
@@ -29,6 +30,7 @@ import {
   TLB_FLUSH_PAGE_NS,
   TLB_MISS_NS,
   TLB_SINGLE_PAGE_FLUSH_CEILING,
+  ZAP_PTE_NS,
   copyNs,
 } from '../hw/cpu.js';
 import { EFAULT, EIO } from '../uapi/errno.js';
@@ -37,7 +39,7 @@ import { EFAULT, EIO } from '../uapi/errno.js';
 export const FAULT_AROUND_PAGES = 16;
 
 /** VM_FAULT_* results (subset). */
-export const VM_FAULT = { OK: 0, MAJOR: 0x4, SIGBUS: 0x2, SIGSEGV: 0x40, OOM: 0x1 } as const;
+export const VM_FAULT = { OK: 0, MAJOR: 0x4, SIGBUS: 0x2, SIGSEGV: 0x40, OOM: 0x1, RETRY: 0x400 } as const;
 
 /** x86 page-fault error code bits. */
 export const PF = { PROT: 1, WRITE: 2, USER: 4 } as const;
@@ -92,9 +94,29 @@ export function* userAccess(k: Kernel, task: Task, va: number, lenBytes: number,
     const userNs = copyNs(len) + tlbFill(mm, vpn);
     mm.userAccessNs += userNs;
     yield userNs;
+    if (write || k.tp.page_data_access.enabled) accessData(k, task, mm.pageTable.get(vpn), write);
     cur += len;
   }
   return 0;
+}
+
+/**
+ * What a load or store through a file mapping reads or makes: a store to a shared file page makes
+ * the page's next version (visible at once to every mapping of the folio and to read()).
+ */
+function accessData(k: Kernel, task: Task, pte: Pte | undefined, write: boolean): void {
+  if (!pte || pte.anon) return;
+  const f = k.mm.folioByPfn(pte.pfn);
+  const mapping = f?.mapping;
+  if (!f || !mapping) return;
+  const cpu = k.sched.cpu(task.cpu);
+  if (write) {
+    f.dataVersion = nextPageVersion(mapping, f.index);
+    if (k.tp.page_data_write.enabled) k.tp.page_data_write.emit(cpu, task.ioId, mapping.host, f.index, f.dataVersion, 'mmap');
+  }
+  if (k.tp.page_data_access.enabled) {
+    k.tp.page_data_access.emit(cpu, task.ioId, mapping.host, f.index, f.dataVersion, lastWrittenVersion(mapping, f.index), deviceVersion(mapping, f.index), write ? 1 : 0);
+  }
 }
 
 /** The exception entry: exceptions:page_fault_user, then handle_mm_fault. Each fault is one I/O. */
@@ -115,6 +137,8 @@ export function* pageFault(k: Kernel, task: Task, address: number, write: boolea
     r = VM_FAULT.SIGSEGV;
   } else {
     r = yield* handleMmFault(k, task, vma, address, write);
+    // VM_FAULT_RETRY: the folio went away under us; the arch handler tries again
+    while (r === VM_FAULT.RETRY) r = yield* handleMmFault(k, task, vma, address, write);
   }
   // mm_account_fault: a resolved fault counts as major (it waited for I/O) or minor
   if (r === VM_FAULT.MAJOR) task.majFlt++;
@@ -150,6 +174,8 @@ function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write:
     const f = k.mm.folioByPfn(existing.pfn);
     if (f) folioMarkDirty(k, k.sched.cpu(task.cpu), ioId, f);
     existing.writable = true;
+    // fault_dirty_shared_page: a store through a shared mapping is throttled like a write()
+    yield* k.wb.balanceDirtyPagesRatelimited(task, inode);
     if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.OK);
     return VM_FAULT.OK;
   }
@@ -205,6 +231,13 @@ function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write:
   f.refs++; // folio_get: reclaim must not take it while we sleep on it
   yield* folioWaitLocked(k, task, f);
   f.refs--;
+  if (f.mapping !== inode.mapping) {
+    // invalidated while we slept (folio->mapping changed): drop it, and the fault is retried
+    folioPutRemoved(k, f);
+    if (ff.ret.enabled) ff.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.RETRY);
+    if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.RETRY);
+    return VM_FAULT.RETRY;
+  }
   if (!(f.flags & PG.uptodate)) {
     if (ff.ret.enabled) ff.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.SIGBUS);
     if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.SIGBUS);
@@ -244,6 +277,8 @@ function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write:
   if (k.tp.set_pte.enabled) {
     k.tp.set_pte.emit(k.sched.cpu(task.cpu), ioId, { address, vpn, ino: inode.ino, pgoff, block, sector, pfn, major });
   }
+  // fault_dirty_shared_page: a store through a shared mapping is throttled like a write()
+  if (write && vma.flags & VM.SHARED) yield* k.wb.balanceDirtyPagesRatelimited(task, inode);
   if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, result);
   return result;
 }
@@ -282,6 +317,55 @@ function* faultAround(k: Kernel, task: Task, vma: Vma, vpn: number, pgoff: numbe
   }
   // the xarray walk over the window, and each PTE set
   yield PAGE_CACHE_LOOKUP_NS + mapped * PTE_INSTALL_NS;
+}
+
+/**
+ * rmap_walk_file: calls `fn` for every PTE that maps folio `f`, in every address space with a
+ * shared or private file mapping over its index.
+ */
+function forEachFolioPte(k: Kernel, f: Folio, fn: (mm: MmStruct, vpn: number, pte: Pte) => void): void {
+  const mapping = f.mapping;
+  if (!mapping || f.mapcount === 0) return;
+  const seen = new Set<MmStruct>();
+  for (const t of k.tasks) {
+    const mm = t.mm;
+    if (!mm || seen.has(mm)) continue;
+    seen.add(mm);
+    for (const vma of mm.vmas) {
+      if (vma.file?.inode.mapping !== mapping) continue;
+      const va = vma.startVa + (f.index - vma.pgoff) * PAGE_SIZE;
+      if (va < vma.startVa || va >= vma.endVa) continue;
+      const vpn = va / PAGE_SIZE;
+      const pte = mm.pageTable.get(vpn);
+      if (pte && !pte.anon && pte.pfn === f.pfn) fn(mm, vpn, pte);
+    }
+  }
+}
+
+/**
+ * folio_mkclean: write-protect every PTE of a folio going to writeback, so the next store through
+ * a mapping faults, dirties it again and makes a newer version that writeback will see.
+ */
+export function folioMkclean(k: Kernel, f: Folio): void {
+  forEachFolioPte(k, f, (mm, vpn, pte) => {
+    if (!pte.writable) return;
+    pte.writable = false;
+    flushTlbPages(mm, [vpn]);
+  });
+}
+
+/**
+ * unmap_mapping_folio: remove every PTE of a folio (the next access faults it in again, from the
+ * page cache or the device). Returns the CPU time of the zaps and TLB flushes.
+ */
+export function unmapMappingFolio(k: Kernel, f: Folio): number {
+  let costNs = 0;
+  forEachFolioPte(k, f, (mm, vpn) => {
+    mm.pageTable.delete(vpn);
+    f.mapcount--;
+    costNs += ZAP_PTE_NS + flushTlbPages(mm, [vpn]);
+  });
+  return costNs;
 }
 
 /** A user access to `vpn` through the TLB: returns the page walk's cost on a miss (0 on a hit). */

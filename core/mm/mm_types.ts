@@ -5,6 +5,7 @@ import { WaitQueue } from '../sim/process.js';
 import type { Inode } from '../fs/types.js';
 import { STLB_ENTRIES } from '../hw/cpu.js';
 import type { MemCgroup } from '../cgroup/memcontrol.js';
+import type { PageVersions } from './data-gen.js';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
@@ -46,6 +47,10 @@ export class Folio {
   dirtiedNs = 0;
   /** The memory cgroup it is charged to (folio_memcg). */
   memcg: MemCgroup | undefined;
+  /** The version of the file page this folio holds (data-gen.ts), and the one its writeback
+   *  carries (taken when the writeback starts: later stores make a newer version). */
+  dataVersion = 0;
+  wbVersion = 0;
 
   constructor(
     readonly kaddr: number,
@@ -85,6 +90,8 @@ export class AddressSpace {
   readonly shadows = new Map<number, number>();
   /** A writeback error not yet reported to fsync (mapping->wb_err / AS_EIO). */
   wbError = 0;
+  /** Page versions written and on the device (data-gen.ts); created by the first write. */
+  versions: PageVersions | undefined;
 
   get nrDirty(): number {
     return this.dirtyFolios.size;

@@ -49,6 +49,8 @@ import {
   type DirtyThrottleControl,
   type MinPause,
 } from './page-writeback-throttle.js';
+import { persistPageVersion } from './data-gen.js';
+import { folioMkclean } from './memory.js';
 
 /** MIN_WRITEBACK_PAGES: 4 MiB per inode per pass. */
 export const MIN_WRITEBACK_PAGES = 1024;
@@ -479,6 +481,8 @@ export class Writeback {
         // mapping_set_error + folio_redirty_for_writepage: fsync will see -EIO
         f.mapping.wbError = -EIO;
         accountFolioDirtied(this.k, f);
+      } else if (f.mapping) {
+        persistPageVersion(f.mapping, f.index, f.wbVersion);
       }
       folioEndWriteback(this.k, f);
     }
@@ -527,6 +531,7 @@ export function accountFolioDirtied(k: Kernel, f: Folio): void {
 /** folio_clear_dirty_for_io: returns whether the folio was dirty. */
 export function folioClearDirtyForIo(k: Kernel, f: Folio): boolean {
   if (!(f.flags & PG.dirty)) return false;
+  if (f.mapcount > 0) folioMkclean(k, f);
   f.flags &= ~PG.dirty;
   k.mm.nrDirty--;
   const mapping = f.mapping;
@@ -540,6 +545,7 @@ export function folioClearDirtyForIo(k: Kernel, f: Folio): boolean {
 /** folio_start_writeback */
 export function folioStartWriteback(k: Kernel, f: Folio): void {
   f.flags |= PG.writeback;
+  f.wbVersion = f.dataVersion;
   k.mm.nrWriteback++;
   const mapping = f.mapping;
   if (mapping) {

@@ -49,6 +49,7 @@ export const SYSCALL_NR = {
   lseek: 8,
   mmap: 9,
   munmap: 11,
+  msync: 26,
   pread64: 17,
   pwrite64: 18,
   fsync: 74,
@@ -741,6 +742,44 @@ function kiotrace(reg: ProbeRegistry) {
         ['s64 sector', 8, true],
         ['unsigned long pfn', 8, false],
         ['bool major', 1, false],
+      ]),
+    ),
+    // data versions (core/mm/data-gen.ts): what a page holds, for coherence and durability
+    page_data_write: tp<[inode: Inode, index: number, version: number, source: string]>(
+      reg,
+      'kiotrace:page_data_write',
+      (_h, inode, index, version, source) => ({ s_dev: inode.sDev, i_ino: inode.ino, index, version, source }),
+      kiotraceFields([
+        ['dev_t s_dev', 4, false],
+        ['unsigned long i_ino', 8, false],
+        ['unsigned long index', 8, false],
+        ['unsigned long version', 8, false],
+        ['char source[8]', 8, false],
+      ]),
+    ),
+    page_data_access: tp<[inode: Inode, index: number, version: number, written: number, onDevice: number, write: number]>(
+      reg,
+      'kiotrace:page_data_access',
+      (_h, inode, index, version, written, onDevice, write) => ({ s_dev: inode.sDev, i_ino: inode.ino, index, version, written, on_device: onDevice, write }),
+      kiotraceFields([
+        ['dev_t s_dev', 4, false],
+        ['unsigned long i_ino', 8, false],
+        ['unsigned long index', 8, false],
+        ['unsigned long version', 8, false],
+        ['unsigned long written', 8, false],
+        ['unsigned long on_device', 8, false],
+        ['bool write', 1, false],
+      ]),
+    ),
+    dio_invalidate_fail: tp<[inode: Inode, index: number, version: number]>(
+      reg,
+      'kiotrace:dio_invalidate_fail',
+      (_h, inode, index, version) => ({ s_dev: inode.sDev, i_ino: inode.ino, index, version }),
+      kiotraceFields([
+        ['dev_t s_dev', 4, false],
+        ['unsigned long i_ino', 8, false],
+        ['unsigned long index', 8, false],
+        ['unsigned long version', 8, false],
       ]),
     ),
   };

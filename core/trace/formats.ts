@@ -458,6 +458,12 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["unsigned long addr", 'addr', 16, 8, false],
     ["size_t len", 'len', 24, 8, false],
   ],
+  'syscalls:sys_enter_msync': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["unsigned long start", 'start', 16, 8, false],
+    ["size_t len", 'len', 24, 8, false],
+    ["int flags", 'flags', 32, 8, false],
+  ],
   'syscalls:sys_enter_open': [
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["const char * filename", 'filename', 16, 8, false],
@@ -546,6 +552,10 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["long ret", 'ret', 16, 8, true],
   ],
   'syscalls:sys_exit_munmap': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_exit_msync': [
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["long ret", 'ret', 16, 8, true],
   ],

@@ -10,6 +10,7 @@ export const EAGAIN = 11;
 export const ENOMEM = 12;
 export const EACCES = 13;
 export const EFAULT = 14;
+export const ENOTBLK = 15;
 export const EBUSY = 16;
 export const EISDIR = 21;
 export const EINVAL = 22;
@@ -28,6 +29,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [ENOMEM]: 'ENOMEM',
   [EACCES]: 'EACCES',
   [EFAULT]: 'EFAULT',
+  [ENOTBLK]: 'ENOTBLK',
   [EBUSY]: 'EBUSY',
   [EISDIR]: 'EISDIR',
   [EINVAL]: 'EINVAL',

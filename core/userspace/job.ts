@@ -348,6 +348,8 @@ export interface Scenario {
   readonly steps?: number;
   /** The run ends when every job has exited, as fio's does (job files); else it runs for durationNs. */
   readonly endsWithJobs?: boolean;
+  /** A simulated crash at this time ends the run (scenario "crash_at", kiotrace run --crash-at). */
+  readonly crashAtNs?: number;
 }
 
 export const DEFAULT_MACHINE: MachineSpec = {

@@ -2,6 +2,8 @@
 // the kernel counters of /proc/vmstat, /proc/stat and /proc/interrupts that a run summarises. The
 // report is plain data (it is what --json prints); tui/ formats it as fio's text and JSON.
 
+import type { CrashFileReport } from '../mm/data-gen.js';
+
 export interface Percentile {
   /** 0..100, as percentile_list gives it. */
   readonly percent: number;
@@ -204,6 +206,14 @@ export interface RunReport {
   readonly devices: readonly DeviceReport[];
   /** The machine's memory cgroups (absent when it has none): cgroup v2's memory.* files at the end. */
   readonly cgroups?: readonly CgroupReport[];
+  /** Present when a simulated crash ended the run: what the devices kept of the jobs' files. */
+  readonly crash?: CrashReport;
+}
+
+/** A simulated crash: when, and per file the pages whose device block lacks their last write. */
+export interface CrashReport {
+  readonly atNs: number;
+  readonly files: readonly CrashFileReport[];
 }
 
 /** One memory cgroup at the end of a run, in bytes (a limit of "max" is null). */

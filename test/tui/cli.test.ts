@@ -25,7 +25,7 @@ function kiotrace(...args: string[]): Outcome {
 
 const USAGE = `usage: kiotrace run [SCENARIO | JOB.fio] [--seed N] [--duration T] [--output-format F] [--json]
                     [--steps[=N]] [--perfetto FILE] [--jaeger FILE] [--otlp-file FILE] [--otlp [URL]]
-                    [--sample R] [--epoch NS] [--machine FILE] [--directory DIR]
+                    [--sample R] [--epoch NS] [--machine FILE] [--directory DIR] [--crash-at T]
        kiotrace top [SCENARIO | JOB.fio] [--seed N] [--duration T] [--speed X]
        kiotrace -e PROGRAM | FILE.bt [-c SCENARIO] [-f text|json] [-o FILE]
        kiotrace -l [PATTERN] | -lv [PATTERN]
@@ -69,6 +69,10 @@ usage:
                       JSON (kiotrace's own figures under the "kiotrace" key);
                       json+: JSON with each latency histogram's bins
       --json          print kiotrace's own run report as JSON instead
+      --crash-at T    crash (lose power) at simulated time T: the run stops there
+                      and the report lists, per file of the jobs, the pages whose
+                      last write is not on the device (lost) against those kept
+                      (a scenario's "crash_at" does the same)
       --steps[=N]     after the summary, show the first N data I/Os (default 1)
                       probe hit by probe hit: a read() from syscall to return,
                       a page fault's chain VA -> VPN -> block -> sector -> PFN

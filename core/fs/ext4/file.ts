@@ -1,5 +1,6 @@
 // Models: fs/ext4/file.c (ext4_file_read_iter, ext4_file_write_iter, ext4_file_mmap) and
-// fs/ext4/fsync.c (ext4_sync_file): buffered I/O through the page cache, O_DIRECT through iomap,
+// fs/ext4/fsync.c (ext4_sync_file): buffered I/O through the page cache, O_DIRECT through iomap
+// (falling back to a buffered write when the page cache of the range cannot be invalidated),
 // and fsync = write back + wait, then a journal commit if metadata changed (else a cache flush).
 
 import type { Kernel } from '../../kernel/kernel.js';
@@ -10,6 +11,7 @@ import type { Vma } from '../../mm/mm_types.js';
 import { filemapRead, genericPerformWrite } from '../../mm/filemap.js';
 import { iomapDioRw } from '../iomap/direct-io.js';
 import { blkdevIssueFlush, jbd2Commit } from '../jbd2/commit.js';
+import { ENOTBLK } from '../../uapi/errno.js';
 import type { Ext4Fs, Ext4Inode } from './super.js';
 
 /** Runs a ->read_iter body between its kprobe and kretprobe hits. */
@@ -33,7 +35,16 @@ export function ext4FileOperations(k: Kernel, fsOf: (file: File) => Ext4Fs): Fil
       const fn = k.fn.ext4_file_write_iter;
       if (fn.entry.enabled) fn.enter(k.sched.cpu(iocb.task.cpu), iocb.ioId, iocb, buf.va);
       const inode = iocb.file.inode as Ext4Inode;
-      const ret = iocb.direct ? yield* iomapDioRw(k, iocb, buf, true) : yield* genericPerformWrite(k, iocb, buf);
+      let ret = iocb.direct ? yield* iomapDioRw(k, iocb, buf, true) : yield* genericPerformWrite(k, iocb, buf);
+      if (ret === -ENOTBLK) {
+        // ext4_dio_write_iter -> direct_write_fallback: the cache could not be invalidated, so
+        // the data goes through it, written back and waited for as O_DIRECT would have been
+        ret = yield* genericPerformWrite(k, iocb, buf);
+        if (ret > 0) {
+          const r = yield* k.wb.writeAndWait(iocb.task, iocb.file, iocb.ioId, iocb.posBytes, iocb.posBytes + ret);
+          if (r < 0) ret = r;
+        }
+      }
       if (ret > 0) inode.timesDirty = true;
       let result = ret;
       // generic_write_sync: O_DSYNC / O_SYNC writes are followed by fsync of the range

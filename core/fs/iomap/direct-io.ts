@@ -16,9 +16,11 @@ import { bioAlloc, blkFinishPlug, blkStartPlug, ioSchedule, submitBio } from '..
 import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../../block/blk_types.js';
 import { gupBioVecs } from '../../mm/memory.js';
 import { mapBlocksEnter, mapBlocksExit } from '../../mm/filemap.js';
-import { PAGE_SIZE, PG } from '../../mm/mm_types.js';
+import { PAGE_SIZE, type Folio } from '../../mm/mm_types.js';
+import { invalidateInodePages2Range, invalidateInodePages2RangeAtomic } from '../../mm/truncate.js';
+import { nextPageVersion, persistPageVersion } from '../../mm/data-gen.js';
 import { copyNs, EXTENT_LOOKUP_NS } from '../../hw/cpu.js';
-import { EAGAIN, EFAULT, EINVAL, EIO } from '../../uapi/errno.js';
+import { EAGAIN, EFAULT, EINVAL, EIO, ENOTBLK } from '../../uapi/errno.js';
 
 
 /** struct iomap_dio: one O_DIRECT call's bios and how it ends (bi_private of each of its bios). */
@@ -27,6 +29,10 @@ class IomapDio {
   remaining = 1;
   error = 0;
   waiterDone = false;
+  /** A write's pages [firstIndex, lastIndex]: each gets its next version (data-gen.ts) when
+   *  the write lands on the device, which is when readers of the device can see it. */
+  firstIndex = 0;
+  lastIndex = -1;
 
   constructor(
     readonly k: Kernel,
@@ -36,10 +42,15 @@ class IomapDio {
   ) {}
 }
 
-/** iomap_dio_complete for an async kiocb: size update, then ki_complete with the result. */
+/** iomap_dio_complete for an async kiocb: size update, invalidation, then ki_complete with the result. */
 function iomapDioCompleteAsync(dio: IomapDio): void {
   const iocb = dio.iocb;
   const inode = iocb.file.inode;
+  if (dio.write && dio.error === 0 && inode.mapping.pages.size > 0) {
+    const k = dio.k;
+    const r = invalidateInodePages2RangeAtomic(k, k.sched.cpu(iocb.task.cpu), inode, dio.firstIndex, dio.lastIndex);
+    warnStalePagecache(k, iocb, r.busy);
+  }
   if (dio.write && dio.error === 0 && iocb.posBytes + dio.lenBytes > inode.sizeBytes) {
     inode.sizeBytes = iocb.posBytes + dio.lenBytes;
     inode.metadataDirty = true;
@@ -52,6 +63,7 @@ function iomapDioBioEndIo(bio: Bio): void {
   const dio = bio.private_ as IomapDio;
   if (bio.status !== BlkStatus.OK) dio.error = -EIO;
   if (--dio.remaining === 0) {
+    persistDioVersions(dio);
     dio.waiterDone = true;
     if (dio.iocb.kiComplete) iomapDioCompleteAsync(dio);
     else dio.k.sched.wakeFromContext(dio.iocb.task);
@@ -86,17 +98,22 @@ export function* iomapDioRw(k: Kernel, iocb: Kiocb, buf: UserBuffer, write: bool
     if (cached) {
       yield* k.wb.writeAndWait(task, iocb.file, iocb.ioId, iocb.posBytes, iocb.posBytes + len);
       if (write) {
-        for (let i = first; i <= last; i++) {
-          const f = inode.mapping.pages.get(i);
-          if (f && !(f.flags & (PG.locked | PG.dirty | PG.writeback)) && f.mapcount === 0) {
-            k.mm.deleteFromPageCache(k.sched.cpu(task.cpu), f);
-            k.mm.freeFolio(f);
-          }
+        // a folio dirtied again since the flush cannot be dropped: the direct write is refused
+        // (-ENOTBLK, trace_iomap_dio_invalidate_fail) and the filesystem writes through the cache
+        const r = yield* invalidateInodePages2Range(k, task, inode, first, last);
+        if (r.costNs > 0) yield r.costNs;
+        if (r.busy.length > 0) {
+          warnStalePagecache(k, iocb, r.busy);
+          return -ENOTBLK;
         }
       }
     }
   }
   const dio = new IomapDio(k, iocb, len, write);
+  if (write) {
+    dio.firstIndex = first;
+    dio.lastIndex = last;
+  }
   const complete = iocb.kiComplete;
   const op = write ? ReqOp.WRITE : ReqOp.READ;
   let flags = write ? ReqFlag.SYNC | ReqFlag.IDLE : 0;
@@ -149,7 +166,10 @@ export function* iomapDioRw(k: Kernel, iocb: Kiocb, buf: UserBuffer, write: bool
   const flushNs = blkFinishPlug(k, task) + pinNs;
   if (!k.sched.burnInline(task, flushNs)) yield flushNs;
   // the submitter drops its reference: bios that already ended could not finish the dio
-  if (--dio.remaining === 0) dio.waiterDone = true;
+  if (--dio.remaining === 0) {
+    persistDioVersions(dio);
+    dio.waiterDone = true;
+  }
   if (complete) {
     if (dio.waiterDone) iomapDioCompleteAsync(dio);
     return -EIOCBQUEUED;
@@ -162,7 +182,41 @@ export function* iomapDioRw(k: Kernel, iocb: Kiocb, buf: UserBuffer, write: bool
     inode.sizeBytes = iocb.posBytes + len;
     inode.metadataDirty = true;
   }
+  if (write && dio.error === 0 && inode.mapping.pages.size > 0) {
+    // kiocb_invalidate_post_direct_write: pages cached (or faulted in) meanwhile hold the old data
+    const r = yield* invalidateInodePages2Range(k, task, inode, first, last);
+    if (r.costNs > 0) yield r.costNs;
+    warnStalePagecache(k, iocb, r.busy);
+  }
   return dio.error !== 0 ? dio.error : len;
+}
+
+/**
+ * The write's pages are on the device once every bio has completed without error: that is the
+ * moment the direct write happens for anyone reading the device, so its versions are made now
+ * (a store into a cached page while the write was in flight came before it).
+ */
+function persistDioVersions(dio: IomapDio): void {
+  if (!dio.write || dio.error !== 0) return;
+  const k = dio.k;
+  const inode = dio.iocb.file.inode;
+  for (let i = dio.firstIndex; i <= dio.lastIndex; i++) {
+    const v = nextPageVersion(inode.mapping, i);
+    persistPageVersion(inode.mapping, i, v);
+    if (k.tp.page_data_write.enabled) k.tp.page_data_write.emit(k.sched.cpu(dio.iocb.task.cpu), dio.iocb.ioId, inode, i, v, 'direct');
+  }
+}
+
+/**
+ * dio_warn_stale_pagecache: folios the invalidation had to leave (dirty) keep data older than the
+ * device's and will overwrite it at writeback ("Page cache invalidation failure on direct I/O").
+ */
+function warnStalePagecache(k: Kernel, iocb: Kiocb, busy: readonly Folio[]): void {
+  if (busy.length === 0) return;
+  k.stat.dioStalePages += busy.length;
+  if (!k.tp.dio_invalidate_fail.enabled) return;
+  const cpu = k.sched.cpu(iocb.task.cpu);
+  for (const f of busy) k.tp.dio_invalidate_fail.emit(cpu, iocb.ioId, iocb.file.inode, f.index, f.dataVersion);
 }
 
 /**

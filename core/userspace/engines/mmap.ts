@@ -4,7 +4,7 @@
 
 import type { EngineContext, IoEngineOps, IoU, QueueResult } from './engine.js';
 import { FIO_Q } from './engine.js';
-import { sysFsync, sysMmap, sysMunmap } from '../../fs/open.js';
+import { MS, sysMmap, sysMsync, sysMunmap } from '../../fs/open.js';
 import { MAP, PROT } from '../../mm/mmap.js';
 import { userAccess } from '../../mm/memory.js';
 import { EBADF } from '../../uapi/errno.js';
@@ -43,8 +43,9 @@ export function createMmapEngine(): IoEngineOps {
         return FIO_Q.COMPLETED;
       }
       if (io.ddir === 'fsync' || io.ddir === 'fdatasync') {
-        // SIMPLIFICATION: fio msync()s the mapping (MS_SYNC); fsync of the file writes back the same dirty pages
-        io.result = yield* sysFsync(ctx.k, ctx.task, fd);
+        // fio_mmapio_queue: a sync io_u is msync(MS_SYNC) of the whole mapping
+        const mva = yield* mapFile(ctx, fd);
+        io.result = mva < 0 ? mva : yield* sysMsync(ctx.k, ctx.task, mva, ctx.job.fileSizeBytes, MS.SYNC);
         return FIO_Q.COMPLETED;
       }
       const va = yield* mapFile(ctx, fd);
