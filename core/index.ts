@@ -17,7 +17,7 @@ export { BTF, btfCast, type BtfContext, type BtfMember, type BtfPointer, type Bt
 export type { Kernel } from './kernel/kernel.js';
 export type { Cpu } from './kernel/sched/core.js';
 export { completeJob, DEFAULT_MACHINE, JOB_DEFAULTS } from './userspace/job.js';
-export type { BlockSizeSpec, BsSplitEntry, DeviceKind, DeviceSpec, FallocateMode, FileServiceType, IoEngine, JobSpec, MachineSpec, PerDirection, RandomDistribution, RwMode, Scenario, SchedulerName, SyncMode, UnifiedRwReporting } from './userspace/job.js';
+export type { BlockSizeSpec, BsSplitEntry, DeviceKind, DeviceSpec, FadviseHint, FallocateMode, FileServiceType, IoEngine, JobSpec, MachineSpec, PerDirection, RandomDistribution, RwMode, Scenario, SchedulerName, SyncMode, UnifiedRwReporting } from './userspace/job.js';
 export type { CpuUsage, DepthDistributions, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencyBin, LatencyBuckets, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from './userspace/report.js';
 export { LatencyHistogram } from './userspace/stats.js';
 export { EXT4_BLOCK_SIZE, ext4FileCostBlocks } from './fs/ext4/super.js';
