@@ -18,6 +18,8 @@ import { MADV, sysMadvise } from '../../../core/mm/madvise.js';
 import { nanosleep } from '../../../core/kernel/time/timer.js';
 import { attach } from '../../../probes/attach.js';
 import { jobSpec } from '../../helpers/jobs.js';
+import { runScript } from '../../../probes/script.js';
+import { scriptOptions } from '../../helpers/script.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -249,4 +251,18 @@ test('madvise errors: unaligned start is -EINVAL, a range beyond the mapping -EN
     out.push(yield* sysMadvise(m.k, t, map, 0, MADV.RANDOM));
   }).run(100_000_000);
   assert.deepEqual(out, [-22, -12, -22, 0]);
+});
+
+test('scripts read a file\'s readahead state and f_mode through BTF, before and after the advice', () => {
+  const m = bootMachine(machineWith(64), 1);
+  const jobs = [seqReader({ name: 'seq' }), seqReader({ name: 'rand', filename: '/mnt/nvme/r.dat', rw: 'randread', fadviseHint: 'type' })];
+  layoutJobFiles(m, jobs);
+  m.startJobs(jobs, 10_000_000);
+  let out = '';
+  const program = `kprobe:generic_fadvise { printf("%s advice=%d ra_pages=%d random=%d\\n", comm, arg3, ((struct file *)arg0)->f_ra.ra_pages, (((struct file *)arg0)->f_mode & 0x1000) != 0); }
+kretprobe:generic_fadvise { printf("ret=%d\\n", retval); }`;
+  const r = runScript(m, scriptOptions(program, 10_000_000, (t, stream) => { if (stream === 'stdout') out += t; }, { quiet: true }));
+  assert.equal(r.exitCode, 0);
+  // fadvise_hint=0 advises nothing; the random job gets POSIX_FADV_RANDOM on a 64 KiB (16-page) device
+  assert.equal(out.trim(), 'rand advice=1 ra_pages=16 random=0\nret=0');
 });
