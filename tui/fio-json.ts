@@ -291,6 +291,7 @@ function kiotraceJson(report: RunReport, options: FioJsonOptions): FioJson {
           obj(
             ['name', str(d.name)],
             ['scheduler', str(d.scheduler)],
+            ['read_ahead_kb', int(d.readAheadKb)],
             ['read_bytes', int(d.readBytes)],
             ['write_bytes', int(d.writeBytes)],
             ['busy_ns', int(d.busyNs)],

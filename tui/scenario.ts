@@ -678,8 +678,8 @@ const DIRTY_BACKGROUND_BYTES_RULE: SizeRule = { ...DIRTY_BYTES_RULE, minBytes: 1
 /** Centisecond sysctls: up to an hour, the longest run. */
 const MAX_CENTISECS = 360_000;
 const DEVICE_KEYS: KeySpec = {
-  known: ['name', 'type', 'capacity', 'scheduler', 'mount'],
-  aliases: { kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount' },
+  known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb'],
+  aliases: { kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount', readahead: 'read_ahead_kb', ra_kb: 'read_ahead_kb', read_ahead: 'read_ahead_kb' },
   noun: 'key',
 };
 /** vm.min_free_kbytes and vm.watermark_scale_factor accept what the sysctls accept (min_free_kbytes >= 0 in Linux; 1 page at least here). */
@@ -759,6 +759,8 @@ const MAX_PROCESSES = 64;
 const MAX_CPUS = 64;
 const MAX_NAME_CHARS = 128;
 const MAX_DESCRIPTION_CHARS = 4096;
+/** Largest read_ahead_kb: a window of 64 MiB is already 16384 folios read per readahead. */
+const MAX_READ_AHEAD_KB = 64 * 1024;
 /** DISK_NAME_LEN less its NUL. */
 const MAX_DISK_NAME_CHARS = 31;
 
@@ -819,8 +821,28 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
       mount = mountNode.value;
     }
   }
+  let readAheadKb: number | undefined;
+  const raNode = f.get('read_ahead_kb');
+  if (raNode !== undefined) readAheadKb = readReadAheadKb(c, raNode, join2(path, 'read_ahead_kb'));
   if (name === undefined) return undefined;
-  return { name, kind: kind ?? 'nvme', capacityBytes, scheduler, mount };
+  return { name, kind: kind ?? 'nvme', capacityBytes, scheduler, mount, ...(readAheadKb !== undefined ? { readAheadKb } : {}) };
+}
+
+/**
+ * read_ahead_kb: KiB as sysfs takes it, a whole number of 4 KiB pages (Linux would round a 6 down
+ * to 4 without a word; here that is a mistake to point at). 0 turns readahead off.
+ */
+function readReadAheadKb(c: Checker, node: JsonNode, path: string): number | undefined {
+  const kb = node.kind === 'number' && Number.isSafeInteger(node.value) ? node.value : node.kind === 'string' && /^\d+$/.test(node.value) ? Number(node.value) : undefined;
+  let problem: string | undefined;
+  if (kb === undefined || kb < 0) problem = 'must be a number of KiB like 128 (0 turns readahead off)';
+  else if (kb % (PAGE_BYTES / 1024) !== 0) problem = `must be a whole number of 4 KiB pages, e.g. ${Math.floor(kb / 4) * 4} or ${Math.floor(kb / 4) * 4 + 4}`;
+  else if (kb > MAX_READ_AHEAD_KB) problem = `must be at most ${MAX_READ_AHEAD_KB} (${MAX_READ_AHEAD_KB / 1024} MiB)`;
+  if (problem !== undefined) {
+    c.report('bad-value', path, node.span, `${problem} (got ${describe(node)})`);
+    return undefined;
+  }
+  return kb;
 }
 
 /**
@@ -1350,29 +1372,95 @@ function loadFailure(code: DiagnosticCode, message: string): ScenarioResult {
   return { ok: false, diagnostics: [{ code, source: 'kiotrace', path: '', message }] };
 }
 
-/** The file SCENARIO names: a path (ends in .json, .fio, .job or .ini, or has a slash) as it is, else a shipped scenario's file. */
-export function scenarioFile(nameOrPath: string, scenariosDir: string): { readonly file: string; readonly isPath: boolean } {
-  const isPath = /\.(json|fio|job|ini)$/i.test(nameOrPath) || nameOrPath.includes('/') || nameOrPath.includes(sep);
-  return { file: isPath ? resolve(nameOrPath) : join(scenariosDir, `${nameOrPath}.json`), isPath };
+/** The experiments shipped next to the scenarios: traces/experiments beside traces/scenarios. */
+function experimentsDirOf(scenariosDir: string): string {
+  return join(dirname(scenariosDir), 'experiments');
+}
+
+/** A JSON file that is only {"machine": ...}: a --machine file, not something to run. */
+function isMachineFile(file: string): boolean {
+  if (!file.endsWith('.json')) return false;
+  const text = readTextFile(file, { what: 'a machine file', maxBytes: MAX_SCENARIO_BYTES, instead: '' });
+  if (typeof text !== 'string') return false;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).join() === 'machine';
+  } catch {
+    return false;
+  }
+}
+
+/** Names of the experiments in `dir` that run (its *.fio job files and *.json scenarios, not machine files), sorted, once each. */
+export function listExperimentNames(dir: string): string[] {
+  try {
+    const names = readdirSync(dir)
+      .filter((f) => /\.(fio|json)$/.test(f) && !isMachineFile(join(dir, f)))
+      .map((f) => f.slice(0, f.lastIndexOf('.')));
+    return [...new Set(names)].sort();
+  } catch {
+    return [];
+  }
 }
 
 /**
- * A scenario by name (`default` -> `<scenariosDir>/default.json`) or by path: a JSON scenario, or an
- * fio job file (by its extension, or by text that is not a JSON object), read as fio reads it.
+ * The shipped files a bare NAME could mean, that exist: a scenario (scenarios/NAME.json), an
+ * experiment's job file (experiments/NAME.fio) or its scenario or machine file (experiments/NAME.json).
+ */
+function shippedFiles(name: string, scenariosDir: string): string[] {
+  if (!/^[\w.-]+$/.test(name)) return [];
+  const experiments = experimentsDirOf(scenariosDir);
+  return [join(scenariosDir, `${name}.json`), join(experiments, `${name}.fio`), join(experiments, `${name}.json`)].filter((f) => existsSync(f));
+}
+
+/** What a bare NAME runs: the shipped scenario or experiment files of that name, machine files apart. */
+function shippedRunnable(name: string, scenariosDir: string): { readonly runnable: string[]; readonly machines: string[] } {
+  const files = shippedFiles(name, scenariosDir);
+  const machines = files.filter(isMachineFile);
+  return { runnable: files.filter((f) => !machines.includes(f)), machines };
+}
+
+/**
+ * The file SCENARIO names: a path (ends in .json, .fio, .job or .ini, or has a slash) as it is,
+ * else the one shipped scenario or experiment of that name (the first, when several are).
+ */
+export function scenarioFile(nameOrPath: string, scenariosDir: string): { readonly file: string; readonly isPath: boolean } {
+  const isPath = /\.(json|fio|job|ini)$/i.test(nameOrPath) || nameOrPath.includes('/') || nameOrPath.includes(sep);
+  if (isPath) return { file: resolve(nameOrPath), isPath };
+  return { file: shippedRunnable(nameOrPath, scenariosDir).runnable[0] ?? join(scenariosDir, `${nameOrPath}.json`), isPath };
+}
+
+/**
+ * A scenario by name or by path: a JSON scenario, or an fio job file (by its extension, or by
+ * text that is not a JSON object), read as fio reads it. A bare name is a shipped scenario
+ * (`default` -> <scenariosDir>/default.json) or experiment (`queue-depth-nvme` ->
+ * traces/experiments/queue-depth-nvme.fio, or .json); a name two of them have is an error that
+ * lists both, and a name none has may be a job file in the working directory, as `fio myjob`.
  */
 export function loadScenario(nameOrPath: string, scenariosDir: string, opts: LoadOptions = {}): ScenarioResult {
   let { file, isPath } = scenarioFile(nameOrPath, scenariosDir);
-  // `kiotrace run myjob` for a job file in the working directory, as `fio myjob` (a shipped name wins)
-  if (!isPath && /^[\w.-]+$/.test(nameOrPath) && !existsSync(file) && existsSync(resolve(nameOrPath))) {
+  const { runnable: shipped, machines } = isPath ? { runnable: [], machines: [] } : shippedRunnable(nameOrPath, scenariosDir);
+  if (shipped.length > 1) {
+    return loadFailure(
+      'unknown-scenario',
+      `${quote(nameOrPath)} names more than one shipped file (${shipped.map(shownPath).join(', ')}); give the path of the one to run`,
+    );
+  }
+  if (!isPath && shipped.length === 0 && /^[\w.-]+$/.test(nameOrPath) && existsSync(resolve(nameOrPath))) {
     file = resolve(nameOrPath);
     isPath = true;
   }
   const shown = isPath ? nameOrPath : shownPath(file);
-  if (!isPath && (!/^[\w.-]+$/.test(nameOrPath) || !existsSync(file))) {
-    const names = listScenarioNames(scenariosDir);
+  if (!isPath && shipped.length === 0 && machines.length > 0) {
+    const machine = shownPath(machines[0]!);
+    return loadFailure('unknown-scenario', `${machine} is a machine file, not a workload: run a job file on it, e.g. kiotrace run JOB.fio --machine ${machine}`);
+  }
+  if (!isPath && shipped.length === 0) {
+    const scenarios = listScenarioNames(scenariosDir);
+    const experiments = listExperimentNames(experimentsDirOf(scenariosDir));
+    const list = (names: readonly string[]): string => (names.length === 0 ? 'none' : names.join(', '));
     return loadFailure(
       'unknown-scenario',
-      `unknown scenario ${quote(nameOrPath)} (available: ${names.length === 0 ? 'none' : names.join(', ')}; or give the path of a .json scenario or an fio job file)`,
+      `unknown scenario or experiment ${quote(nameOrPath)} (scenarios: ${list(scenarios)}; experiments: ${list(experiments)}; or give the path of a .json scenario or an fio job file)`,
     );
   }
   if (nameOrPath.includes('\0')) return loadFailure('unreadable-file', `cannot read scenario file ${quote(shown, 256)}: a path cannot contain a NUL byte`);

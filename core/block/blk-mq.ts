@@ -18,6 +18,7 @@ import type { Waker } from '../sim/process.js';
 import { SimBug } from '../sim/errors.js';
 import { Priority } from '../sim/engine.js';
 import { ELEVATOR_DEADLINE_NS, ELEVATOR_NONE_NS } from '../hw/cpu.js';
+import { DEFAULT_RA_PAGES } from '../mm/readahead.js';
 
 /** CPU time spent by a piece of block-layer work, charged by whoever called it. */
 export interface CpuCost {
@@ -103,6 +104,8 @@ export class RequestQueue implements ElevatorHost {
   private inFlightTotal = 0;
   private busySinceNs = 0;
   driver!: BlkMqOps;
+  /** The disk's bdi->ra_pages (queue/read_ahead_kb in pages): each file opened on it starts with this. */
+  raPages = DEFAULT_RA_PAGES;
 
   constructor(
     readonly k: Kernel,

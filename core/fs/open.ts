@@ -60,7 +60,9 @@ function* openImpl(k: Kernel, task: Task, ioId: number, path: string, flags: num
     inode,
     flags,
     posBytes: 0,
-    ra: { start: 0, size: 0, asyncSize: 0, raPages: DEFAULT_RA_PAGES, mmapMiss: 0, prevPos: -1 },
+    // file_ra_state_init: the window limit of the disk the file lives on (its bdi's ra_pages)
+    ra: { start: 0, size: 0, asyncSize: 0, raPages: k.queueByDev(inode.bdevDev)?.raPages ?? DEFAULT_RA_PAGES, mmapMiss: 0, prevPos: -1 },
+    fMode: 0,
     refcount: 1,
   };
   const fn = k.fn.vfs_open;

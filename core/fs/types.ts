@@ -66,6 +66,14 @@ export const O = {
   SYNC: 0o4010000,
 } as const;
 
+/** f_mode bits that posix_fadvise sets (include/linux/fs.h). */
+export const FMODE = {
+  /** POSIX_FADV_RANDOM: page-cache misses read only the pages asked for, no readahead window. */
+  RANDOM: 1 << 12,
+  /** POSIX_FADV_NOREUSE: the data will be accessed once. */
+  NOREUSE: 1 << 23,
+} as const;
+
 /** struct file */
 export interface File {
   readonly kaddr: number;
@@ -73,6 +81,8 @@ export interface File {
   readonly flags: number;
   posBytes: number;
   readonly ra: FileRaState;
+  /** f_mode's FMODE_* bits that change at run time (posix_fadvise). */
+  fMode: number;
   refcount: number;
 }
 

@@ -13,7 +13,7 @@ import { Scheduler } from '../kernel/sched/core.js';
 import { Task, DEFAULT_PRIO, type TaskBody } from '../kernel/sched/task.js';
 import { MemoryManager } from '../mm/page_alloc.js';
 import { MEMCG_MAX, NO_LIMITS } from '../cgroup/memcontrol.js';
-import { MmStruct } from '../mm/mm_types.js';
+import { MmStruct, PAGE_SIZE } from '../mm/mm_types.js';
 import { Writeback } from '../mm/page-writeback.js';
 import { Vfs } from '../fs/namei.js';
 import { FdTable } from '../fs/types.js';
@@ -299,6 +299,7 @@ export class Machine {
     const devices: DeviceReport[] = this.devices.map((d) => ({
       name: d.name,
       scheduler: d.scheduler,
+      readAheadKb: (d.q.raPages * PAGE_SIZE) / 1024,
       readIos: d.q.stats.readIos,
       writeIos: d.q.stats.writeIos,
       readBytes: d.q.stats.readBytes,
@@ -550,6 +551,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       sdIndex++;
     }
     if (d.scheduler === 'mq-deadline') q.elevator = createMqDeadline(q);
+    if (d.readAheadKb !== undefined) q.raPages = Math.floor((d.readAheadKb * 1024) / PAGE_SIZE); // queue_ra_store
     k.queues.push(q);
     const capacityBytes = hw.capacitySectors * 512;
     k.vfs.devNodes.set(`/dev/${d.name}`, new BdevInode(k.kaddr(), 1000 + k.queues.length, dev, dev, capacityBytes, blkdevFileOperations(k), `/dev/${d.name}`, k.kaddr()));

@@ -8,12 +8,12 @@
 // reach the driver when the reader sleeps on the folio (schedule() flushes the plug, as
 // sched_submit_work does) or when the read returns; Linux's read_pages finishes its own plug.
 
-import { Folio, PAGE_SIZE, PG, type AddressSpace, type FileRaState } from './mm_types.js';
-import { asyncRaWindow, syncRaWindow, type RaWindow } from './readahead.js';
+import { Folio, PAGE_SIZE, PG, VM, type AddressSpace, type FileRaState, type Vma } from './mm_types.js';
+import { asyncRaWindow, FORCE_RA_CHUNK_PAGES, forceRaPages, readAroundWindow, syncRaWindow, type RaWindow } from './readahead.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import { TaskState } from '../kernel/sched/task.js';
-import type { File, Inode, Kiocb, UserBuffer } from '../fs/types.js';
+import { FMODE, type File, type Inode, type Kiocb, type UserBuffer } from '../fs/types.js';
 import { bioAlloc, blkFinishPlug, blkStartPlug, ioSchedule, submitBio } from '../block/blk-core.js';
 import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../block/blk_types.js';
 import { copyNs, EXTENT_LOOKUP_NS, FOLIO_ALLOC_NS, MARK_DIRTY_NS, PAGE_CACHE_LOOKUP_NS } from '../hw/cpu.js';
@@ -238,11 +238,56 @@ export function* pageCacheSyncRa(k: Kernel, task: Task, file: File, index: numbe
   const cpu = k.sched.cpu(task.cpu);
   const fn = k.fn.page_cache_sync_ra;
   if (fn.entry.enabled) fn.enter(cpu, ioId, file, reqPages);
-  const w = syncRaWindow(ra, index, reqPages, ioPages(k, inode), (i, max) => prevMiss(inode.mapping, i, max));
-  if (k.tp.page_cache_sync_ra.enabled) k.tp.page_cache_sync_ra.emit(cpu, ioId, inode, index, ra, reqPages);
-  const ok = yield* doPageCacheRa(k, task, inode, w, ioId, true);
+  let ok: boolean;
+  if (file.fMode & FMODE.RANDOM || ra.raPages === 0) {
+    // "be dumb": no window, just the pages asked for (one page when readahead is off)
+    if (k.tp.page_cache_sync_ra.enabled) k.tp.page_cache_sync_ra.emit(cpu, ioId, inode, index, ra, reqPages);
+    ok = yield* forcePageCacheRa(k, task, file, index, ra.raPages === 0 ? 1 : reqPages, ioId);
+  } else {
+    const w = syncRaWindow(ra, index, reqPages, ioPages(k, inode), (i, max) => prevMiss(inode.mapping, i, max));
+    if (k.tp.page_cache_sync_ra.enabled) k.tp.page_cache_sync_ra.emit(cpu, ioId, inode, index, ra, reqPages);
+    ok = yield* doPageCacheRa(k, task, inode, w, ioId, true);
+  }
   if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, 0);
   return ok;
+}
+
+/**
+ * force_page_cache_ra: read `nrToRead` pages from `index` (bounded by forceRaPages) in 2 MiB
+ * chunks, with no readahead state and no PG_readahead marker. Returns false if memory ran out.
+ */
+export function* forcePageCacheRa(k: Kernel, task: Task, file: File, index: number, nrToRead: number, ioId: number): Generator<number, boolean, void> {
+  const inode = file.inode;
+  const fn = k.fn.force_page_cache_ra;
+  if (fn.entry.enabled) fn.enter(k.sched.cpu(task.cpu), ioId, file, nrToRead);
+  const endIndex = Math.ceil(inode.sizeBytes / PAGE_SIZE);
+  let left = forceRaPages(nrToRead, file.ra.raPages, ioPages(k, inode));
+  let start = index;
+  let ok = true;
+  while (ok && left > 0 && start < endIndex) {
+    const chunk = Math.min(FORCE_RA_CHUNK_PAGES, left);
+    // read_pages plugs, so the chunk's bios merge (a no-op inside filemap_read's plug)
+    blkStartPlug(task);
+    ok = yield* doPageCacheRa(k, task, inode, { start, size: chunk, asyncSize: 0 }, ioId, true);
+    const flushNs = blkFinishPlug(k, task);
+    if (flushNs > 0) yield flushNs;
+    start += chunk;
+    left -= chunk;
+  }
+  if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, 0);
+  return ok;
+}
+
+/**
+ * do_sync_mmap_readahead for a major fault at `pgoff` of `vma`: nothing beyond the page under
+ * MADV_RANDOM (VM_RAND_READ) or with readahead off, the on-demand window under MADV_SEQUENTIAL
+ * (VM_SEQ_READ), else read-around. Returns false if memory ran out.
+ */
+export function* doSyncMmapReadahead(k: Kernel, task: Task, vma: Vma, file: File, pgoff: number, ioId: number): Generator<number, boolean, void> {
+  if (vma.flags & VM.SEQ_READ && file.ra.raPages > 0) return yield* pageCacheSyncRa(k, task, file, pgoff, file.ra.raPages, ioId);
+  // read-around, or (after MMAP_LOTSAMISS misses, MADV_RANDOM, no readahead) a plain read of the page
+  const w = vma.flags & VM.RAND_READ ? undefined : readAroundWindow(file.ra, pgoff);
+  return yield* doPageCacheRa(k, task, file.inode, w ?? { start: pgoff, size: 1, asyncSize: 0 }, ioId, w !== undefined);
 }
 
 /** page_cache_async_ra: the reader touched a PG_readahead folio. A new I/O with its own id. */

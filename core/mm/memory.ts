@@ -15,8 +15,7 @@ import { deviceVersion, lastWrittenVersion, nextPageVersion } from './data-gen.j
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import type { BioVec } from '../block/blk_types.js';
-import { readAroundWindow } from './readahead.js';
-import { doPageCacheRa, folioMarkDirty, folioPutRemoved, folioWaitLocked, pageCacheAsyncRa } from './filemap.js';
+import { doSyncMmapReadahead, folioMarkDirty, folioPutRemoved, folioWaitLocked, pageCacheAsyncRa } from './filemap.js';
 import {
   FAULT_VMA_LOOKUP_NS,
   FOLIO_ALLOC_NS,
@@ -204,9 +203,7 @@ function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write:
     major = true;
     k.stat.pgmajfault++;
     k.stat.pgcacheMiss++;
-    // read-around, or (after MMAP_LOTSAMISS misses) a plain read of the one page
-    const w = readAroundWindow(file.ra, pgoff);
-    const ok = yield* doPageCacheRa(k, task, inode, w ?? { start: pgoff, size: 1, asyncSize: 0 }, ioId, w !== undefined);
+    const ok = yield* doSyncMmapReadahead(k, task, vma, file, pgoff, ioId);
     f = inode.mapping.pages.get(pgoff);
     if (!f || !ok) {
       if (ff.ret.enabled) ff.exit(k.sched.cpu(task.cpu), ioId, VM_FAULT.OOM);
@@ -216,8 +213,8 @@ function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write:
   } else {
     k.stat.pgcacheHit++;
     if (file.ra.mmapMiss > 0) file.ra.mmapMiss--;
-    // do_async_mmap_readahead: the reader reached the marker
-    if (f.flags & PG.readahead) yield* pageCacheAsyncRa(k, task, file, f, file.ra.raPages);
+    // do_async_mmap_readahead: the reader reached the marker (MADV_RANDOM: no readahead)
+    if (f.flags & PG.readahead && !(vma.flags & VM.RAND_READ)) yield* pageCacheAsyncRa(k, task, file, f, file.ra.raPages);
   }
   if (major) {
     // the block and sector this page was read from (the extent status cache answers again)

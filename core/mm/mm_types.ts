@@ -113,6 +113,10 @@ export const VM = {
   WRITE: 0x2,
   EXEC: 0x4,
   SHARED: 0x8,
+  /** MADV_SEQUENTIAL: faults read ahead as a sequential reader would. */
+  SEQ_READ: 0x8000,
+  /** MADV_RANDOM: faults read only the page. */
+  RAND_READ: 0x10000,
 } as const;
 
 /** struct vm_area_struct */
@@ -120,7 +124,8 @@ export interface Vma {
   readonly kaddr: number;
   readonly startVa: number;
   readonly endVa: number;
-  readonly flags: number;
+  /** vm_flags; madvise changes the VM_SEQ_READ / VM_RAND_READ hints. */
+  flags: number;
   /** The mapped file (undefined for anonymous memory). */
   readonly file: import('../fs/types.js').File | undefined;
   /** File offset of startVa, in pages (vm_pgoff). */

@@ -3,6 +3,9 @@
 // window forward and ramps it (x4 while small, x2 up to half of ra_pages, then ra_pages):
 // 16 -> 32 -> 64 -> 128 KiB for 4 KiB reads with the default read_ahead_kb = 128.
 // The window arithmetic is pure (tested as a table); the I/O side lives in filemap.ts.
+// ra_pages comes from the disk's read_ahead_kb when a file is opened (file_ra_state_init);
+// posix_fadvise doubles it (SEQUENTIAL) or bypasses the window (RANDOM: FMODE_RANDOM makes a miss
+// read only the pages asked for, as read_ahead_kb = 0 makes it read only the first one).
 // SIMPLIFICATION: order-0 folios only, so ra->order stays 0 and windows are never rounded to
 // large-folio boundaries.
 
@@ -114,6 +117,17 @@ export function asyncRaWindow(
   ra.size = nextRaSize(ra.size, maxPages);
   ra.asyncSize = ra.size;
   return { start: ra.start, size: ra.size, asyncSize: ra.asyncSize };
+}
+
+/** force_page_cache_ra reads in chunks of 2 MiB. */
+export const FORCE_RA_CHUNK_PAGES = 512;
+
+/**
+ * force_page_cache_ra's bound: a forced read (POSIX_FADV_WILLNEED, or a miss on an FMODE_RANDOM
+ * file) reads at most the larger of ra_pages and the device's largest request (bdi->io_pages).
+ */
+export function forceRaPages(nrToRead: number, raPages: number, ioPages: number): number {
+  return Math.min(nrToRead, Math.max(ioPages, raPages));
 }
 
 /** MMAP_LOTSAMISS: stop read-around after this many mmap misses without hits. */

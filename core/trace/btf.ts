@@ -8,7 +8,7 @@
 import type { Request } from '../block/blkdev.js';
 import type { Bio } from '../block/blk_types.js';
 import type { File, Inode, Kiocb } from '../fs/types.js';
-import type { Folio, Vma } from '../mm/mm_types.js';
+import type { FileRaState, Folio, Vma } from '../mm/mm_types.js';
 import type { Task } from '../kernel/sched/task.js';
 
 /** A typed pointer to a simulated kernel object (or a view of an embedded struct). */
@@ -113,6 +113,17 @@ const STRUCTS: readonly BtfStruct[] = [
     ['f_pos', 'loff_t', (f) => f.posBytes],
     ['f_flags', 'unsigned int', (f) => f.flags],
     ['f_mapping', 'struct address_space *', (f) => ptr('address_space', f.inode.mapping)],
+    // the FMODE_RANDOM / FMODE_NOREUSE bits posix_fadvise sets, and the readahead state
+    ['f_mode', 'fmode_t', (f) => f.fMode],
+    ['f_ra', 'struct file_ra_state', (f) => ptr('file_ra_state', f.ra, f.kaddr)],
+  ]),
+  struct<FileRaState>('file_ra_state', [
+    ['start', 'pgoff_t', (r) => r.start],
+    ['size', 'unsigned int', (r) => r.size],
+    ['async_size', 'unsigned int', (r) => r.asyncSize],
+    ['ra_pages', 'unsigned int', (r) => r.raPages],
+    ['mmap_miss', 'unsigned int', (r) => r.mmapMiss],
+    ['prev_pos', 'loff_t', (r) => r.prevPos],
   ]),
   // struct path is met as file->f_path (a view of the file) and as vfs_open's argument
   struct<{ readonly inode?: Inode; readonly dentry?: { readonly d_name: { readonly name: string } } }>('path', [

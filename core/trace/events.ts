@@ -54,6 +54,9 @@ export const SYSCALL_NR = {
   pwrite64: 18,
   fsync: 74,
   fdatasync: 75,
+  // the access-pattern hints (mm/madvise.c, mm/fadvise.c)
+  madvise: 28,
+  fadvise64: 221,
   io_setup: 206,
   io_destroy: 207,
   io_getevents: 208,
@@ -916,6 +919,18 @@ function funcs(reg: ProbeRegistry) {
       'page_cache_async_ra',
       [p('struct readahead_control *', 'ractl'), p('struct folio *', 'folio'), p('unsigned long', 'req_count')],
       'void',
+    ),
+    // mm/fadvise.c and what its advice runs: forced readahead, invalidation (returns the folios dropped)
+    force_page_cache_ra: fn<[ractl: object, nrToRead: number]>('force_page_cache_ra', [p('struct readahead_control *', 'ractl'), p('unsigned long', 'nr_to_read')], 'void'),
+    generic_fadvise: fn<[file: File, offset: number, len: number, advice: number]>(
+      'generic_fadvise',
+      [p('struct file *', 'file'), p('loff_t', 'offset'), p('loff_t', 'len'), p('int', 'advice')],
+      'int',
+    ),
+    mapping_try_invalidate: fn<[mapping: object, start: number, end: number]>(
+      'mapping_try_invalidate',
+      [p('struct address_space *', 'mapping'), p('unsigned long', 'start'), p('unsigned long', 'end'), p('unsigned long *', 'nr_failed')],
+      'unsigned long',
     ),
     folio_mark_dirty: fn<[folio: Folio]>('folio_mark_dirty', [p('struct folio *', 'folio')], 'bool'),
     ext4_file_read_iter: fn<[iocb: object, to: number]>('ext4_file_read_iter', [p('struct kiocb *', 'iocb'), p('struct iov_iter *', 'to')], 'ssize_t'),

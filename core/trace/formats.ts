@@ -386,6 +386,27 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["unsigned int fd", 'fd', 16, 8, false],
   ],
+  'syscalls:sys_enter_fadvise64': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int fd", 'fd', 16, 8, false],
+    ["loff_t offset", 'offset', 24, 8, false],
+    ["size_t len", 'len', 32, 8, false],
+    ["int advice", 'advice', 40, 8, false],
+  ],
+  'syscalls:sys_exit_fadvise64': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_madvise': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["unsigned long start", 'start', 16, 8, false],
+    ["size_t len_in", 'len_in', 24, 8, false],
+    ["int behavior", 'behavior', 32, 8, false],
+  ],
+  'syscalls:sys_exit_madvise': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
   'syscalls:sys_enter_fdatasync': [
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["unsigned int fd", 'fd', 16, 8, false],

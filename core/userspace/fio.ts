@@ -9,11 +9,12 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import type { BlockSizeSpec, JobSpec } from './job.js';
 import { IntervalTally, LatencyBucketCounts, LatencyHistogram, batchBucket, depthBucket } from './stats.js';
-import { FIO_Q, payUserTime, type EngineContext, type IoDirection, type IoEngineOps, type IoU, type QueueResult } from './engines/engine.js';
+import { FIO_Q, accessAdvice, payUserTime, type EngineContext, type IoDirection, type IoEngineOps, type IoU, type QueueResult } from './engines/engine.js';
 import { createEngine } from './engines/index.js';
 import { O } from '../fs/types.js';
 import { sysClose, sysMmap, sysMunmap, sysOpenat, AT_FDCWD } from '../fs/open.js';
 import { MAP, PROT } from '../mm/mmap.js';
+import { POSIX_FADV, sysFadvise64 } from '../mm/fadvise.js';
 import { nanosleep, scheduleTimeout } from '../kernel/time/timer.js';
 import type { FlowMember } from './flow.js';
 import { USER_IO_OVERHEAD_NS } from '../hw/cpu.js';
@@ -375,6 +376,8 @@ const FILL = { OK: 0, DONE: 1, ERROR: 2, OPEN: 3 } as const;
 type Fill = (typeof FILL)[keyof typeof FILL];
 
 /** A job's view of one of its files (fio's struct fio_file). */
+const FADVISE_OF = { random: POSIX_FADV.RANDOM, sequential: POSIX_FADV.SEQUENTIAL, noreuse: POSIX_FADV.NOREUSE } as const;
+
 interface JobFile {
   readonly path: string;
   fd: number;
@@ -749,6 +752,9 @@ class JobRun {
     }
     f.fd = fd;
     this.fds[i] = fd;
+    // td_io_open_file: fadvise_hint's advice on the file's I/O region (a failure only warns)
+    const advice = accessAdvice(this.job);
+    if (advice !== undefined) yield* sysFadvise64(this.k, this.task, fd, f.startBytes, f.regionBytes, FADVISE_OF[advice]);
     return fd;
   }
 

@@ -41,6 +41,13 @@ export type FallocateMode = 'none' | 'native' | 'posix' | 'keep' | 'truncate';
 /** fio's file_service_type (how a job with several files picks the next one). */
 export type FileServiceType = 'roundrobin' | 'sequential' | 'random';
 
+/**
+ * fio's fadvise_hint: which posix_fadvise fio makes when it opens a file (and, for the mmap engine,
+ * which madvise on the mapping). `type` (fio's 1, the default) advises RANDOM for random I/O and
+ * SEQUENTIAL otherwise; `none` (0) advises nothing.
+ */
+export type FadviseHint = 'none' | 'type' | 'random' | 'sequential' | 'noreuse';
+
 /** fio's unified_rw_reporting: none (per direction), mixed (one summed), both. */
 export type UnifiedRwReporting = 'none' | 'mixed' | 'both';
 
@@ -166,6 +173,8 @@ export interface JobSpec {
   /** Write the whole file before the job starts, so writes overwrite (fio overwrite). */
   readonly overwrite: boolean;
   readonly fileServiceType: FileServiceType;
+  /** posix_fadvise at open (fio fadvise_hint, 1 by default). */
+  readonly fadviseHint: FadviseHint;
   /** io_uring: IORING_SETUP_SQPOLL (fio sqthread_poll). */
   readonly sqthreadPoll: boolean;
   /** io_uring: IORING_REGISTER_BUFFERS and READ_FIXED/WRITE_FIXED (fio fixedbufs). */
@@ -241,6 +250,7 @@ export const JOB_DEFAULTS = {
   createOnOpen: false,
   overwrite: false,
   fileServiceType: 'roundrobin',
+  fadviseHint: 'type',
   sqthreadPoll: false,
   fixedbufs: false,
   registerfiles: false,
@@ -286,6 +296,8 @@ export interface DeviceSpec {
   readonly scheduler: SchedulerName;
   /** Where its ext4-like filesystem is mounted ('' for no filesystem). */
   readonly mount: string;
+  /** /sys/block/<dev>/queue/read_ahead_kb (the bdi's ra_pages in KiB); absent: Linux's 128. */
+  readonly readAheadKb?: number;
 }
 
 export interface MachineSpec {

@@ -177,6 +177,8 @@ export interface LayoutReport {
 export interface DeviceReport {
   readonly name: string;
   readonly scheduler: string;
+  /** queue/read_ahead_kb: the readahead window files on it start with (KiB). */
+  readonly readAheadKb: number;
   readonly readIos: number;
   readonly writeIos: number;
   readonly readBytes: number;

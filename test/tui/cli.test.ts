@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listScenarioNames } from '../../tui/scenario.js';
+import { listExperimentNames, listScenarioNames } from '../../tui/scenario.js';
 import { repoRoot } from '../helpers/repo.js';
 
 const ROOT = repoRoot();
@@ -196,13 +196,14 @@ test('bad --seed and --duration values', () => {
   assert.deepEqual(kiotrace('run', '--duration', '3000h'), usageError('--duration: must be at most 1h of simulated time, as a scenario\'s "duration" (got "3000h")'));
 });
 
-test('an unknown scenario lists the available ones', () => {
+test('an unknown scenario lists the available scenarios and experiments', () => {
   const names = listScenarioNames(join(ROOT, 'traces', 'scenarios'));
-  assert.ok(names.includes('default'));
+  const experiments = listExperimentNames(join(ROOT, 'traces', 'experiments'));
+  assert.ok(names.includes('default') && experiments.includes('queue-depth-nvme'));
   assert.deepEqual(kiotrace('run', 'nope'), {
     code: 2,
     stdout: '',
-    stderr: `kiotrace: unknown scenario "nope" (available: ${names.join(', ')}; or give the path of a .json scenario or an fio job file)\n`,
+    stderr: `kiotrace: unknown scenario or experiment "nope" (scenarios: ${names.join(', ')}; experiments: ${experiments.join(', ')}; or give the path of a .json scenario or an fio job file)\n`,
   });
   const missing = join(tmp, 'missing.json');
   assert.deepEqual(kiotrace('run', missing), { code: 2, stdout: '', stderr: `kiotrace: cannot read scenario file "${missing}": no such file\n` });

@@ -157,6 +157,7 @@ export const SEQREAD: JobReport = {
 
 export const disk = (d: Partial<DeviceReport> & Pick<DeviceReport, 'name'>): DeviceReport => ({
   scheduler: 'none',
+  readAheadKb: 128,
   readIos: 0,
   writeIos: 0,
   readBytes: 0,

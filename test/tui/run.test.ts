@@ -160,8 +160,8 @@ test('--steps=N shows the first N data I/Os of any scenario; without it default 
   assert.deepEqual(
     r.stdout.split('\n').filter((l) => l.startsWith('Steps of I/O ')),
     [
-      'Steps of I/O 5: pread64() of 4096 bytes from fd 3 by seq-reader (pid 4), 32 probe hits',
-      'Steps of I/O 8: pread64() of 4096 bytes from fd 3 by rand-direct (pid 5), 24 probe hits',
+      'Steps of I/O 7: pread64() of 4096 bytes from fd 3 by seq-reader (pid 4), 32 probe hits',
+      'Steps of I/O 12: pread64() of 4096 bytes from fd 3 by rand-direct (pid 5), 24 probe hits',
     ],
   );
   const plain = run('run', 'default', '--duration', '5ms');

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { completeJob, DEFAULT_MACHINE } from '../../core/userspace/job.js';
-import { listScenarioNames, loadScenario, parseScenario, parseScenarioText, renderDiagnostic, type ScenarioResult } from '../../tui/scenario.js';
+import { listExperimentNames, listScenarioNames, loadScenario, parseScenario, parseScenarioText, renderDiagnostic, type ScenarioResult } from '../../tui/scenario.js';
 import { formatBytes, formatDurationFio, formatNs, formatSizeFio, num2str, parseDuration, parseSize } from '../../tui/units.js';
 import { repoRoot } from '../helpers/repo.js';
 
@@ -425,9 +425,13 @@ test('blocking-read and page-fault: one 4k page, no time_based', () => {
   assert.deepEqual([f.filename.startsWith('/mnt/hdd/'), f.size, f.ioengine, f.timeBased], [true, 4096, 'mmap', false]);
 });
 
-test('an unknown scenario name lists the available ones', () => {
+test('an unknown scenario name lists the available scenarios and experiments', () => {
   const names = listScenarioNames(SCENARIOS).join(', ');
-  assert.equal(errors(loadScenario('nope', SCENARIOS)), `kiotrace: unknown scenario "nope" (available: ${names}; or give the path of a .json scenario or an fio job file)`);
+  const experiments = listExperimentNames(join(repoRoot(), 'traces', 'experiments')).join(', ');
+  assert.equal(
+    errors(loadScenario('nope', SCENARIOS)),
+    `kiotrace: unknown scenario or experiment "nope" (scenarios: ${names}; experiments: ${experiments}; or give the path of a .json scenario or an fio job file)`,
+  );
   assert.equal(errors(loadScenario('../x', SCENARIOS)), 'kiotrace: cannot read scenario file "../x": no such file');
 });
 

@@ -96,7 +96,8 @@ test('SIGINT to the real biolatency.bt prints its histogram and exits 0', async 
   await until(r, 'the simulation to run a while', () => cpuMs(r) >= 400);
   r.child.kill('SIGINT');
   assert.equal(await r.exited, 0);
-  assert.match(r.stdout, /\n@usecs:\n\[\d+, \d+\)\s+\d+ \|@+/);
+  // a histogram with a bar on some line (the smallest bucket may be too small to draw)
+  assert.match(r.stdout, /\n@usecs:\n(\[\d+K?, \d+K?\)\s+\d+ \|.*\|\n)*\[\d+K?, \d+K?\)\s+\d+ \|@+/);
 });
 
 test('SIGINT during run --perfetto: a valid trace under its name, no partial file, the summary says interrupted, exit 130', async () => {

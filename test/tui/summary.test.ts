@@ -23,7 +23,8 @@ const JOB_EXTRAS = {
   unifiedRwReporting: 'none',
   latencyTarget: { targetNs: 0, windowUs: 0, percentile: 100, depth: 1 },
 } as const;
-const disk = (d: Omit<DeviceReport, 'readMerges' | 'writeMerges' | 'readTicksNs' | 'writeTicksNs' | 'inQueueNs'>): DeviceReport => ({
+const disk = (d: Omit<DeviceReport, 'readMerges' | 'writeMerges' | 'readTicksNs' | 'writeTicksNs' | 'inQueueNs' | 'readAheadKb'>): DeviceReport => ({
+  readAheadKb: 128,
   readMerges: 0,
   writeMerges: 0,
   readTicksNs: 0,

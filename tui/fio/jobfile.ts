@@ -18,6 +18,7 @@ import {
   type BsSplitEntry,
   type DeviceSpec,
   type FallocateMode,
+  type FadviseHint,
   type FileServiceType,
   type IoEngine,
   type JobSpec,
@@ -488,6 +489,9 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
       return choice({ roundrobin: 'roundrobin', sequential: 'sequential', random: 'random' } as const, 'file_service_type')(v);
     }) ?? 'roundrobin';
 
+  const fadviseHint: FadviseHint =
+    read('fadvise_hint', choice({ '0': 'none', '1': 'type', random: 'random', sequential: 'sequential', noreuse: 'noreuse' } as const, 'fadvise_hint')) ?? 'type';
+
   // 12. Reporting and ordering.
   const stonewall = bool('stonewall') ?? false;
   const exitall = bool('exitall') ?? false;
@@ -712,6 +716,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     createOnOpen,
     overwrite,
     fileServiceType,
+    fadviseHint,
     sqthreadPoll,
     fixedbufs,
     registerfiles,

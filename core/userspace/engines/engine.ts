@@ -60,6 +60,22 @@ export interface EngineContext {
   userNs: number;
 }
 
+/**
+ * The access-pattern advice fio's fadvise_hint gives (td_io_open_file's posix_fadvise, the mmap
+ * engine's posix_madvise): `type` follows the job's pattern (td_random); undefined: none.
+ * The values are POSIX_FADV_* and, for RANDOM and SEQUENTIAL, MADV_* alike (1 and 2).
+ */
+export function accessAdvice(job: JobSpec): 'random' | 'sequential' | 'noreuse' | undefined {
+  switch (job.fadviseHint) {
+    case 'none':
+      return undefined;
+    case 'type':
+      return job.rw.startsWith('rand') ? 'random' : 'sequential';
+    default:
+      return job.fadviseHint;
+  }
+}
+
 /** Burns the user-space CPU time owed (EngineContext.pendingUserNs) before a syscall. */
 export function* payUserTime(ctx: EngineContext): Generator<number, void, void> {
   const ns = ctx.pendingUserNs;

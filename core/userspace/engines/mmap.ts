@@ -1,9 +1,12 @@
 // Models: fio's mmap engine (engines/mmap.c): each file is mapped MAP_SHARED once (fio_mmap_file)
 // and I/O is loads and stores through the mapping, so data moves by page faults and writeback,
 // never by read/write syscalls. FIO_SYNCIO: every I/O completes inside queue().
+// SIMPLIFICATION: fadvise_hint=noreuse gives the mapping no madvise (fio fails the mapping:
+// "unknown madvise type").
 
 import type { EngineContext, IoEngineOps, IoU, QueueResult } from './engine.js';
-import { FIO_Q } from './engine.js';
+import { FIO_Q, accessAdvice } from './engine.js';
+import { MADV, sysMadvise } from '../../mm/madvise.js';
 import { MS, sysMmap, sysMsync, sysMunmap } from '../../fs/open.js';
 import { MAP, PROT } from '../../mm/mmap.js';
 import { userAccess } from '../../mm/memory.js';
@@ -23,6 +26,11 @@ export function createMmapEngine(): IoEngineOps {
     const prot = PROT.READ | (jobWrites(ctx) ? PROT.WRITE : 0);
     const va = yield* sysMmap(ctx.k, ctx.task, 0, ctx.job.fileSizeBytes, prot, MAP.SHARED, fd, 0);
     maps.set(fd, va);
+    // fio_madvise_file: fadvise_hint as MADV_RANDOM / MADV_SEQUENTIAL on the mapping
+    const advice = accessAdvice(ctx.job);
+    if (va >= 0 && (advice === 'random' || advice === 'sequential')) {
+      yield* sysMadvise(ctx.k, ctx.task, va, ctx.job.fileSizeBytes, advice === 'random' ? MADV.RANDOM : MADV.SEQUENTIAL);
+    }
     return va;
   }
   return {

@@ -402,7 +402,8 @@ test('readAroundWindow gives up after MMAP_LOTSAMISS misses without hits, and th
 
 // ---- end to end: anchor A4 on block_rq_issue -----------------------------------------------------
 
-const SEQ_JOB: JobSpec = jobSpec({ name: 'seq', filename: '/mnt/nvme/ra.dat', size: 4 * MiB });
+// plain read() as A4 describes it: fio's default fadvise_hint would double ra_pages (fadvise.test.ts)
+const SEQ_JOB: JobSpec = jobSpec({ name: 'seq', filename: '/mnt/nvme/ra.dat', size: 4 * MiB, fadviseHint: 'none' });
 
 interface Issue {
   bytes: number;
