@@ -63,6 +63,15 @@ export interface Snapshot {
     readonly writebackBytes: number;
     readonly cachedBytes: number;
     readonly readaheadBytesPerSec: number;
+    /** /proc/vmstat rates: folios reclaim scanned and freed (kswapd + direct), refaults of evicted ones. */
+    readonly scannedPerSec: number;
+    readonly stolenPerSec: number;
+    readonly refaultsPerSec: number;
+    /** Direct reclaim runs (allocstall) per second. */
+    readonly allocStallsPerSec: number;
+    /** balance_dirty_pages pauses per second and their mean length (0 when none). */
+    readonly throttlePausesPerSec: number;
+    readonly throttleMeanPauseNs: number;
   };
   readonly cpus: readonly CpuSnapshot[];
   readonly contextSwitchesPerSec: number;
@@ -110,6 +119,12 @@ export class Sampler {
         hits: number;
         misses: number;
         readahead: number;
+        scanned: number;
+        stolen: number;
+        refaults: number;
+        allocStalls: number;
+        pauses: number;
+        pauseNs: number;
         switches: number;
         cpuBusy: number[];
         cpuIrqs: number[];
@@ -210,12 +225,18 @@ export class Sampler {
       hits: k.stat.pgcacheHit,
       misses: k.stat.pgcacheMiss,
       readahead: k.stat.readaheadPages,
+      scanned: k.stat.pgscanKswapd + k.stat.pgscanDirect,
+      stolen: k.stat.pgstealKswapd + k.stat.pgstealDirect,
+      refaults: k.stat.workingsetRefaultFile,
+      allocStalls: k.stat.allocstall,
+      pauses: k.stat.dirtyThrottlePauses,
+      pauseNs: k.stat.dirtyThrottlePauseNs,
       switches: k.sched.stats.contextSwitches,
       cpuBusy: cpus.map((c) => c.busyTimeNs()),
       cpuIrqs: cpus.map((c) => c.irqCount + c.softirqCount),
       jobs,
     };
-    const prev = this.last ?? { ...now, wallNs: this.startWallNs, simNs: 0, events: 0, hits: 0, misses: 0, readahead: 0, switches: 0, cpuBusy: cpus.map(() => 0), cpuIrqs: cpus.map(() => 0), jobs: jobs.map(() => ({ ios: 0, bytes: 0, read: new LatencyHistogram(), write: new LatencyHistogram() })) };
+    const prev = this.last ?? { ...now, wallNs: this.startWallNs, simNs: 0, events: 0, hits: 0, misses: 0, readahead: 0, scanned: 0, stolen: 0, refaults: 0, allocStalls: 0, pauses: 0, pauseNs: 0, switches: 0, cpuBusy: cpus.map(() => 0), cpuIrqs: cpus.map(() => 0), jobs: jobs.map(() => ({ ios: 0, bytes: 0, read: new LatencyHistogram(), write: new LatencyHistogram() })) };
     this.last = now;
     const simSec = Math.max(1e-9, (simNs - prev.simNs) / 1e9);
     const wallSec = Math.max(1e-9, (wallNs - prev.wallNs) / 1e9);
@@ -273,6 +294,12 @@ export class Sampler {
         writebackBytes: g.writebackPages * PAGE_BYTES,
         cachedBytes: g.pageCachePages * PAGE_BYTES,
         readaheadBytesPerSec: perSimSec((now.readahead - prev.readahead) * PAGE_BYTES),
+        scannedPerSec: perSimSec(now.scanned - prev.scanned),
+        stolenPerSec: perSimSec(now.stolen - prev.stolen),
+        refaultsPerSec: perSimSec(now.refaults - prev.refaults),
+        allocStallsPerSec: perSimSec(now.allocStalls - prev.allocStalls),
+        throttlePausesPerSec: perSimSec(now.pauses - prev.pauses),
+        throttleMeanPauseNs: now.pauses > prev.pauses ? (now.pauseNs - prev.pauseNs) / (now.pauses - prev.pauses) : 0,
       },
       cpus: cpus.map((_, i) => ({
         utilization: Math.min(1, (now.cpuBusy[i]! - prev.cpuBusy[i]!) / Math.max(1, simNs - prev.simNs)),

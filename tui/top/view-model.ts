@@ -199,6 +199,15 @@ function cachePanel(s: Snapshot, ui: UiState): Line[] {
       { text: c.lookupsPerSec > 0 ? `${(c.hitRatio * 100).toFixed(1)}%` : '-', tone: c.lookupsPerSec > 0 ? (c.hitRatio >= 0.9 ? 'good' : c.hitRatio >= 0.5 ? 'warn' : 'bad') : undefined },
       { text: `   lookups ${fmtCount(c.lookupsPerSec)}/s   readahead ${fmtBytes(c.readaheadBytesPerSec)}/s   dirty ${fmtBytes(c.dirtyBytes)}   writeback ${fmtBytes(c.writebackBytes)}   cached ${fmtBytes(c.cachedBytes)}` },
     ],
+    // the memory-pressure side: reclaim and its misses (refaults), direct-reclaim stalls and dirty throttling
+    [
+      { text: `  reclaim scanned ${fmtCount(c.scannedPerSec)}/s   stolen ${fmtCount(c.stolenPerSec)}/s   refaults ` },
+      { text: `${fmtCount(c.refaultsPerSec)}/s`, tone: c.refaultsPerSec > 0 ? 'warn' : undefined },
+      { text: '   direct stalls ' },
+      { text: `${fmtCount(c.allocStallsPerSec)}/s`, tone: c.allocStallsPerSec > 0 ? 'bad' : undefined },
+      { text: '   dirty throttled ' },
+      { text: c.throttlePausesPerSec > 0 ? `${fmtCount(c.throttlePausesPerSec)}/s, ${fmtNs(c.throttleMeanPauseNs)} each` : '0/s', tone: c.throttlePausesPerSec > 0 ? 'warn' : undefined },
+    ],
   ];
 }
 

@@ -78,7 +78,7 @@ const emptySnapshot = {
   paused: false,
   eventsPerSec: 0,
   devices: [],
-  pageCache: { hitRatio: 0, lookupsPerSec: 0, dirtyBytes: 0, writebackBytes: 0, cachedBytes: 0, readaheadBytesPerSec: 0 },
+  pageCache: { hitRatio: 0, lookupsPerSec: 0, dirtyBytes: 0, writebackBytes: 0, cachedBytes: 0, readaheadBytesPerSec: 0, scannedPerSec: 0, stolenPerSec: 0, refaultsPerSec: 0, allocStallsPerSec: 0, throttlePausesPerSec: 0, throttleMeanPauseNs: 0 },
   cpus: [],
   contextSwitchesPerSec: 0,
   tasks: [],

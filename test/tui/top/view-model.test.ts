@@ -24,6 +24,7 @@ test('default at 100, 200 and 300 ms: the dashboard, line by line', () => {
       '',
       '  Page cache',
       '  hit ratio 100.0%   lookups 699k/s   readahead 12.5 MiB/s   dirty 0 B   writeback 0 B   cached 261 MiB',
+      '  reclaim scanned 0/s   stolen 0/s   refaults 0/s   direct stalls 0/s   dirty throttled 0/s',
       '',
       '  CPUs   context switches 36k/s',
       '  CPU  UTIL                RUNQ    IRQ/s',
@@ -152,4 +153,21 @@ test('lines are cut by terminal cells: wide characters in a filter or in names n
     '  2        pread64       ascii-task      nvme0n1             -     5.0 µs       0',
     '  1        pread64       中文中文中文中… nvme0n1             -     5.0 µs       0',
   ]);
+});
+
+test('the page cache panel shows memory pressure: reclaim, refaults, direct stalls and dirty throttling, toned', () => {
+  const [snap] = snapshotsAt('default', [100_000_000]);
+  const pressed = { ...snap!, pageCache: { ...snap!.pageCache, scannedPerSec: 52_300, stolenPerSec: 51_000, refaultsPerSec: 12, allocStallsPerSec: 3, throttlePausesPerSec: 140, throttleMeanPauseNs: 7_100_000 } };
+  const lines = buildView([pressed], INITIAL_UI, 120, 40).lines;
+  const reclaim = lines.find((l) => plainText(l).startsWith('  reclaim'));
+  assert.ok(reclaim);
+  assert.equal(plainText(reclaim), '  reclaim scanned 52k/s   stolen 51k/s   refaults 12/s   direct stalls 3.0/s   dirty throttled 140/s, 7.1 ms each');
+  assert.deepEqual(
+    reclaim.filter((seg) => seg.tone !== undefined).map((seg) => [seg.text, seg.tone]),
+    [
+      ['12/s', 'warn'],
+      ['3.0/s', 'bad'],
+      ['140/s, 7.1 ms each', 'warn'],
+    ],
+  );
 });
