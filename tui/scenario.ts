@@ -1416,7 +1416,13 @@ function shippedFiles(name: string, scenariosDir: string): string[] {
 function shippedRunnable(name: string, scenariosDir: string): { readonly runnable: string[]; readonly machines: string[] } {
   const files = shippedFiles(name, scenariosDir);
   const machines = files.filter(isMachineFile);
-  return { runnable: files.filter((f) => !machines.includes(f)), machines };
+  let runnable = files.filter((f) => !machines.includes(f));
+  // an experiment's scenario (NAME.json: its machine and its job file) is the experiment; its
+  // NAME.fio beside it is the workload the scenario runs, not a second meaning of the name
+  const experiments = experimentsDirOf(scenariosDir);
+  const expJson = join(experiments, `${name}.json`);
+  if (runnable.includes(expJson)) runnable = runnable.filter((f) => f !== join(experiments, `${name}.fio`));
+  return { runnable, machines };
 }
 
 /**

@@ -24,6 +24,8 @@ test('a bare name runs a shipped experiment job file, the same as its path', () 
   assert.deepEqual(byName.scenario.jobs, byPath.scenario.jobs);
   assert.equal(byName.scenario.jobs[0]!.name, 'qd1');
   assert.equal(scenarioFile('queue-depth-nvme', SCENARIOS).file, join(EXPERIMENTS, 'queue-depth-nvme.fio'));
+  // an experiment with a scenario beside its job file runs as the scenario (its machine and the job file)
+  assert.equal(scenarioFile('cache-pollution', SCENARIOS).file, join(EXPERIMENTS, 'cache-pollution.json'));
   // scenarios keep their names
   assert.equal(scenarioFile('default', SCENARIOS).file, join(SCENARIOS, 'default.json'));
 });
