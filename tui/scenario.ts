@@ -669,12 +669,18 @@ const DEVICE_KEYS: KeySpec = {
   aliases: { kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount' },
   noun: 'key',
 };
-const VM_KEYS: KeySpec = { known: ['min_free_kbytes', 'watermark_scale_factor', 'lru'], aliases: { lru_policy: 'lru' }, noun: 'key' };
+const VM_KEYS: KeySpec = { known: ['min_free_kbytes', 'watermark_scale_factor', 'lru', 'lru_gen'], aliases: { lru_policy: 'lru', mglru: 'lru_gen' }, noun: 'key' };
+/** The policy /sys/kernel/mm/lru_gen/enabled switches on (core/mm/mglru.ts). */
+const MGLRU_POLICY = 'mglru';
 /** vm.min_free_kbytes and vm.watermark_scale_factor accept what the sysctls accept (min_free_kbytes >= 0 in Linux; 1 page at least here). */
 const MIN_FREE_KBYTES_RANGE = [4, 4 * 2 ** 20] as const;
 const WATERMARK_SCALE_FACTOR_RANGE = [1, 3000] as const;
 
-/** machine.vm: the /proc/sys/vm knobs kiotrace models and the LRU policy. */
+/**
+ * machine.vm: the /proc/sys/vm knobs kiotrace models and the LRU policy. `lru_gen` is the switch
+ * Linux has (/sys/kernel/mm/lru_gen/enabled): true is the same as "lru": "mglru", false rules MGLRU
+ * out; naming another policy in `lru` next to "lru_gen": true (or "mglru" next to false) is an error.
+ */
 function readVm(c: Checker, node: JsonNode): VmSpec | undefined {
   const obj = readObject(c, node, 'machine.vm', 'an object like {"min_free_kbytes": 8192, "watermark_scale_factor": 10, "lru": "two-list"}', VM_KEYS);
   if (obj === undefined) return undefined;
@@ -687,7 +693,18 @@ function readVm(c: Checker, node: JsonNode): VmSpec | undefined {
   const lru = f.get('lru');
   if (lru !== undefined) {
     const names = [...LRU_POLICIES.keys()];
-    vm.lru = readChoice(c, lru, 'machine.vm.lru', names, {}, (got) => `unknown LRU policy ${got} (expected ${names.join(' or ')})`);
+    const expected = `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+    vm.lru = readChoice(c, lru, 'machine.vm.lru', names, { 'lru-gen': MGLRU_POLICY, multigen: MGLRU_POLICY }, (got) => `unknown LRU policy ${got} (expected ${expected})`);
+  }
+  const lruGen = f.get('lru_gen');
+  if (lruGen !== undefined) {
+    if (lruGen.kind !== 'boolean') {
+      c.report('wrong-type', 'machine.vm.lru_gen', lruGen.span, `must be true (MGLRU) or false (got ${describe(lruGen)})`);
+    } else if (lru !== undefined && vm.lru !== undefined && (vm.lru === MGLRU_POLICY) !== lruGen.value) {
+      c.report('bad-value', 'machine.vm.lru_gen', lruGen.span, `is ${lruGen.value} but machine.vm.lru is "${vm.lru}": "lru_gen": true means "lru": "${MGLRU_POLICY}"; keep one of the two`);
+    } else if (lruGen.value) {
+      vm.lru = MGLRU_POLICY;
+    }
   }
   for (const key of ['minFreeKbytes', 'watermarkScaleFactor', 'lru'] as const) if (vm[key] === undefined) delete vm[key];
   return vm;

@@ -16,6 +16,8 @@ import type { HitContext } from '../trace/probe.js';
 import type { VmSpec } from '../userspace/job.js';
 import { SimBug } from '../sim/errors.js';
 import { DEFAULT_LRU_POLICY, LRU_POLICIES, Lruvec, PgData, tryToFreePages, wakeupKswapd } from './vmscan.js';
+// MGLRU registers itself among the policies
+import './mglru.js';
 
 /** Memory kept back for the kernel image, page tables and slab (not available to the page cache). */
 const KERNEL_RESERVED_FRACTION = 0.04;
