@@ -22,7 +22,8 @@
 // on every eviction scan, as in the two-list LRU; no lru_gen_in_fault: folios faulted in through a
 // mapping start where read() ones do, and refaults never count WORKINGSET_ACTIVATE_FILE.
 // SIMPLIFICATION: no min_ttl_ms (lru_gen_age_node's OOM kill) and no memcg LRU (shrink_many): the
-// node's lruvec is reclaimed directly, as with memory cgroups disabled.
+// node's lruvec is reclaimed directly, as with memory cgroups disabled; the flushers are not woken
+// when all the oldest generation offers is dirty (try_to_shrink_lruvec's wakeup_flusher_threads).
 
 import type { Kernel } from '../kernel/kernel.js';
 import { LRU_REFS_MASK, LRU_REFS_PGOFF, LRU_REFS_WIDTH, PG, type Folio } from './mm_types.js';
