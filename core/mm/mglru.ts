@@ -3,9 +3,9 @@
 // reworked tiers): each lruvec keeps generations min_seq..max_seq (MIN_NR_GENS 2 to MAX_NR_GENS 4),
 // one list each; a folio's generation is in the folio (folio_lru_gen). New page-cache folios join
 // the oldest generation there is room for (lru_gen_folio_seq: max_seq - 3, or min_seq). Accesses
-// through file descriptors only count (lru_gen_inc_refs: PG_referenced, then the LRU_REFS counter,
-// then PG_workingset): a folio accessed N times is in tier order_base_2(N) of its generation, the
-// last tier when PG_workingset is set. Eviction (evict_folios) takes the oldest generation from its
+// (folio_mark_accessed, from read() and here from faults too) only count, in the flags
+// (lru_gen_inc_refs: PG_referenced, then the LRU_REFS counter, then PG_workingset): a folio accessed
+// N times is in tier order_base_2(N) of its generation, the last tier when PG_workingset is set. Eviction (evict_folios) takes the oldest generation from its
 // tail: sort_folio keeps folios of tiers the PID controller protects (and saturated working-set
 // folios) by moving them one generation up (folio_inc_gen), sends dirty and writeback folios on
 // (PG_reclaim), and isolates the rest for shrink_folio_list; an empty oldest generation is retired
