@@ -21,6 +21,7 @@ import {
   type Scenario,
   type SchedulerName,
   type VmSpec,
+  type CgroupSpec,
 } from '../core/index.js';
 import { MAX_STEP_IOS } from './steps.js';
 import { formatBytes, formatSizeFio, MAX_DURATION_NS, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
@@ -663,7 +664,7 @@ const TOP_KEYS: KeySpec = {
   noun: 'key',
 };
 const MACHINE_FILE_KEYS: KeySpec = { known: ['machine'], aliases: { machines: 'machine', host: 'machine' }, noun: 'key' };
-const MACHINE_KEYS: KeySpec = { known: ['cpus', 'memory', 'devices', 'vm'], aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices' }, noun: 'key' };
+const MACHINE_KEYS: KeySpec = { known: ['cpus', 'memory', 'devices', 'vm', 'cgroups'], aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices' }, noun: 'key' };
 const DEVICE_KEYS: KeySpec = {
   known: ['name', 'type', 'capacity', 'scheduler', 'mount'],
   aliases: { kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount' },
@@ -708,6 +709,48 @@ function readVm(c: Checker, node: JsonNode): VmSpec | undefined {
   }
   for (const key of ['minFreeKbytes', 'watermarkScaleFactor', 'lru'] as const) if (vm[key] === undefined) delete vm[key];
   return vm;
+}
+
+const CGROUP_KEYS: KeySpec = { known: ['memory.min', 'memory.low', 'memory.high', 'memory.max'], aliases: {}, noun: 'key' };
+/** A cgroup's memory settings: whole pages, up to 64 GiB (the largest machine). */
+const CGROUP_MEMORY_RULE: SizeRule = { example: '64m', minBytes: 4096, maxBytes: 64 * 2 ** 30, multipleOf: 4096, multipleName: '4k pages' };
+const MAX_CGROUPS = 64;
+
+/** machine.cgroups: {"NAME": {"memory.low": "64m", ...}}, cgroup v2 groups under the root. */
+function readCgroups(c: Checker, node: JsonNode): CgroupSpec[] {
+  if (node.kind !== 'object') {
+    c.report('wrong-type', 'machine.cgroups', node.span, `must be an object of groups like {"reader": {"memory.low": "64m"}} (got ${describe(node)})`);
+    return [];
+  }
+  if (node.entries.length > MAX_CGROUPS) {
+    c.report('bad-value', 'machine.cgroups', node.span, `lists ${node.entries.length} groups; a machine may have at most ${MAX_CGROUPS}`);
+    return [];
+  }
+  const out: CgroupSpec[] = [];
+  for (const entry of node.entries) {
+    const path = `machine.cgroups.${entry.key}`;
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(entry.key) || entry.key === '.' || entry.key === '..') {
+      c.report('bad-value', path, entry.value.span, 'a cgroup name is letters, digits, _ . - (at most 64), like "reader"');
+      continue;
+    }
+    const obj = readObject(c, entry.value, path, 'an object like {"memory.low": "64m", "memory.max": "max"}', CGROUP_KEYS);
+    if (obj === undefined) continue;
+    const spec: { name: string; memoryMinBytes?: number; memoryLowBytes?: number; memoryHighBytes?: number; memoryMaxBytes?: number } = { name: entry.key };
+    const keys = [
+      ['memory.min', 'memoryMinBytes'],
+      ['memory.low', 'memoryLowBytes'],
+      ['memory.high', 'memoryHighBytes'],
+      ['memory.max', 'memoryMaxBytes'],
+    ] as const;
+    for (const [key, field] of keys) {
+      const v = obj.fields.get(key);
+      if (v === undefined || (v.kind === 'string' && v.value === 'max')) continue;
+      const bytes = readSize(c, v, `${path}.${key}`, CGROUP_MEMORY_RULE);
+      if (bytes !== undefined) spec[field] = bytes;
+    }
+    out.push(spec);
+  }
+  return out;
 }
 
 const DEVICE_KINDS: readonly DeviceKind[] = ['nvme', 'hdd'];
@@ -857,7 +900,9 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
   }
   const vmNode = f.get('vm');
   const vm = vmNode === undefined ? undefined : readVm(c, vmNode);
-  return { machine: { cpus, memoryBytes, devices: devices.list, ...(vm === undefined ? {} : { vm }) }, devices };
+  const cgNode = f.get('cgroups');
+  const cgroups = cgNode === undefined ? undefined : readCgroups(c, cgNode);
+  return { machine: { cpus, memoryBytes, devices: devices.list, ...(vm === undefined ? {} : { vm }), ...(cgroups === undefined ? {} : { cgroups }) }, devices };
 }
 
 /** Where a JSON job's option is: its field path and span. */

@@ -9,7 +9,7 @@
 // The shared arithmetic (groups, unified_rw_reporting=mixed, C's printf rounding) is exported for
 // the JSON output (fio-json.ts), so text and JSON always agree.
 
-import type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from '../core/userspace/report.js';
+import type { CgroupReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from '../core/userspace/report.js';
 import { formatDurationFio, num2str, printable } from './units.js';
 
 /** fio's version string as kiotrace gives it, in text and JSON: see fioVersion. */
@@ -600,6 +600,7 @@ function kiotraceLines(report: RunReport): string[] {
     }
   }
   lines.push(...counterLines(report.counters));
+  if (report.cgroups !== undefined) lines.push(...cgroupLines(report.cgroups));
   return lines;
 }
 
@@ -620,6 +621,18 @@ function counterLines(k: KernelCounters): string[] {
     row('copies', `user<->kernel bytes=${k.userCopyBytes}`),
     row('reclaim', `pgscan kswapd=${k.pgscanKswapd}, direct=${k.pgscanDirect}, pgsteal kswapd=${k.pgstealKswapd}, direct=${k.pgstealDirect}, pgactivate=${k.pgactivate}, pgdeactivate=${k.pgdeactivate}, allocstall=${k.allocstall}`),
     row('workingset', `refault=${k.workingsetRefaultFile}, activate=${k.workingsetActivateFile}, restore=${k.workingsetRestoreFile}`),
+  ];
+}
+
+/** Each memory cgroup's memory.* at the end of the run. */
+function cgroupLines(cgroups: readonly CgroupReport[]): string[] {
+  const size = (bytes: number | null): string => (bytes === null ? 'max' : num2str(u64(bytes), 4, true, 'B'));
+  return [
+    'Memory cgroups:',
+    ...cgroups.map(
+      (g) =>
+        `  ${printable(g.name)}: current=${size(g.memoryCurrentBytes)}, peak=${size(g.memoryPeakBytes)}, min=${size(g.memoryMinBytes)}, low=${size(g.memoryLowBytes)}, high=${size(g.memoryHighBytes)}, max=${size(g.memoryMaxBytes)}; events low=${g.events.low}, high=${g.events.high}, max=${g.events.max}`,
+    ),
   ];
 }
 

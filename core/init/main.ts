@@ -10,6 +10,7 @@ import { Kernel, mkdev } from '../kernel/kernel.js';
 import { Scheduler } from '../kernel/sched/core.js';
 import { Task, DEFAULT_PRIO, type TaskBody } from '../kernel/sched/task.js';
 import { MemoryManager } from '../mm/page_alloc.js';
+import { MEMCG_MAX, NO_LIMITS } from '../cgroup/memcontrol.js';
 import { MmStruct } from '../mm/mm_types.js';
 import { Writeback } from '../mm/page-writeback.js';
 import { Vfs } from '../fs/namei.js';
@@ -29,7 +30,7 @@ import { FlowTable } from '../userspace/flow.js';
 import { WaitQueue } from '../sim/process.js';
 import type { BlockDeviceHw } from '../hw/device.js';
 import { LatencyHistogram, SAMPLE_INTERVAL_NS, summarizeSamples } from '../userspace/stats.js';
-import type { DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
+import type { CgroupReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
@@ -159,6 +160,8 @@ export class Machine {
         const control: JobControl = { terminated: false };
         const flow = spec.flow > 0 ? flows.join(spec.flowId, spec.flow) : undefined;
         const task = this.spawn(spec.name.slice(0, 15), false, (t) => fioJob(k, t, { job: spec, cloneIndex: i, stats, rand, stopAtNs, gate, onExit, control, flow }), this.init);
+        // fio's cgroup=: the job runs in that group, made if the machine does not list it
+        if (spec.cgroup !== '') task.memcg = k.mm.memcgByName(spec.cgroup) ?? k.mm.createMemcg(spec.cgroup, NO_LIMITS);
         holder.job = { spec, jobIndex: i, task, stats, done: false, phase, control };
         clones.push(holder.job);
         this.jobs.push(holder.job);
@@ -278,7 +281,19 @@ export class Machine {
       busyNs: d.q.busyTimeNs(),
       hw: d.hw.counters(),
     }));
-    return { scenario, seed, durationNs, eventsRun: k.env.eventsRun, jobs, layout: this.layout, counters, devices };
+    const memcgs = k.mm.memcgs.slice(1);
+    const bytes = (pages: number): number | null => (pages === MEMCG_MAX ? null : pages * 4096);
+    const cgroups: CgroupReport[] = memcgs.map((g) => ({
+      name: g.name,
+      memoryCurrentBytes: g.usagePages * 4096,
+      memoryPeakBytes: g.peakPages * 4096,
+      memoryMinBytes: g.limits.minPages * 4096,
+      memoryLowBytes: g.limits.lowPages * 4096,
+      memoryHighBytes: bytes(g.limits.highPages),
+      memoryMaxBytes: bytes(g.limits.maxPages),
+      events: { low: g.eventsLow, high: g.eventsHigh, max: g.eventsMax },
+    }));
+    return { scenario, seed, durationNs, eventsRun: k.env.eventsRun, jobs, layout: this.layout, counters, devices, ...(cgroups.length > 0 ? { cgroups } : {}) };
   }
 
   /**
@@ -463,6 +478,15 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   });
   k.mm = new MemoryManager(k, spec.memoryBytes, spec.vm);
   k.mm.spawnKthread = (comm, body) => m.spawn(comm, true, body, undefined);
+  for (const cg of spec.cgroups ?? []) {
+    const pages = (bytes: number | undefined, none: number): number => (bytes === undefined ? none : Math.floor(bytes / 4096));
+    k.mm.createMemcg(cg.name, {
+      minPages: pages(cg.memoryMinBytes, 0),
+      lowPages: pages(cg.memoryLowBytes, 0),
+      highPages: pages(cg.memoryHighBytes, MEMCG_MAX),
+      maxPages: pages(cg.memoryMaxBytes, MEMCG_MAX),
+    });
+  }
   k.wb = new Writeback(k);
   k.vfs = new Vfs();
   // init (pid 1): the parent of the workload

@@ -179,7 +179,7 @@ export function* doPageCacheRa(k: Kernel, task: Task, inode: Inode, w: RaWindow,
       continue;
     }
     yield FOLIO_ALLOC_NS;
-    if (k.mm.belowMinWatermark) yield* directReclaim(k, task);
+    if (k.mm.mustReclaim(task)) yield* directReclaim(k, task);
     if (mapping.pages.has(index)) {
       // another task added it while we were allocating: treat it as cached
       if (batch.length > 0) {
@@ -270,6 +270,8 @@ export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator
   const end = Math.min(pos + buf.lenBytes, inode.sizeBytes);
   let copied = 0;
   let err = 0;
+  // where the previous read (then the previous batch) ended: folio_mark_accessed once per folio visit
+  let lastPos = file.ra.prevPos;
   blkStartPlug(task);
   while (pos < end) {
     const index = Math.floor(pos / PAGE_SIZE);
@@ -305,6 +307,9 @@ export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator
       err = -EIO;
       break;
     }
+    // only the batch's first folio is marked accessed, and not when this read continues in the
+    // folio the last one ended in (pos_same_folio): small sequential reads promote nothing
+    if (Math.floor(pos / PAGE_SIZE) !== Math.floor((lastPos - 1) / PAGE_SIZE)) k.mm.markAccessed(f);
     // copy this folio and any following cached, uptodate ones (a folio batch)
     let n = 0;
     let batch = 0;
@@ -318,7 +323,6 @@ export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator
       const off = (pos + n) % PAGE_SIZE;
       const len = Math.min(PAGE_SIZE - off, end - (pos + n));
       n += len;
-      k.mm.markAccessed(cur);
       batch++;
       curIndex++;
       cur = mapping.pages.get(curIndex);
@@ -330,6 +334,7 @@ export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator
     if (copyFn.entry.enabled) copyFn.enter(k.sched.cpu(task.cpu), iocb.ioId, f, pos % PAGE_SIZE, n);
     if (copyFn.ret.enabled) copyFn.exit(k.sched.cpu(task.cpu), iocb.ioId, n);
     pos += n;
+    lastPos = pos;
     copied += n;
   }
   file.ra.prevPos = pos;
@@ -364,7 +369,7 @@ export function* genericPerformWrite(k: Kernel, iocb: Kiocb, buf: UserBuffer): G
     let f = mapping.pages.get(index);
     if (!f) {
       yield FOLIO_ALLOC_NS;
-      if (k.mm.belowMinWatermark) yield* directReclaim(k, task);
+      if (k.mm.mustReclaim(task)) yield* directReclaim(k, task);
     }
     f = mapping.pages.get(index); // look again: another task may have added it meanwhile
     if (!f) {

@@ -21,9 +21,15 @@
 // (no accessed bits, Bloom filters or lru_gen_look_around), so a mapped folio is taken as referenced
 // on every eviction scan, as in the two-list LRU; no lru_gen_in_fault: folios faulted in through a
 // mapping start where read() ones do, and refaults never count WORKINGSET_ACTIVATE_FILE.
-// SIMPLIFICATION: no min_ttl_ms (lru_gen_age_node's OOM kill) and no memcg LRU (shrink_many): the
-// node's lruvec is reclaimed directly, as with memory cgroups disabled; the flushers are not woken
-// when all the oldest generation offers is dirty (try_to_shrink_lruvec's wakeup_flusher_threads).
+// Each memory cgroup's lruvec has its own generations (lru_gen_init_lruvec from the Lruvec's
+// constructor); reclaim scans a group's share less its memory.min/low protection as the two-list
+// LRU does (get_nr_to_scan's apply_proportional_protection), and reclaim for one group (memory.high,
+// memory.max) is not cut short once it has its folios (should_abort_scan's fairness).
+// SIMPLIFICATION: no min_ttl_ms (lru_gen_age_node's OOM kill) and no memcg LRU (shrink_many's
+// generations of groups, lru_gen_rotate_memcg): shrink_node visits the groups' lruvecs in turn, root
+// first, as shrink_node_memcgs does without MGLRU, passing over protected ones the same way; the
+// flushers are not woken when all the oldest generation offers is dirty (try_to_shrink_lruvec's
+// wakeup_flusher_threads).
 
 import type { Kernel } from '../kernel/kernel.js';
 import { LRU_REFS_MASK, LRU_REFS_PGOFF, LRU_REFS_WIDTH, PG, type Folio } from './mm_types.js';
@@ -40,6 +46,7 @@ import {
   RECLAIM_FREE_FOLIO_NS,
   RECLAIM_SCAN_FOLIO_NS,
   RECLAIM_WB_FILE_ASYNC,
+  scanCount,
   ZONE_NORMAL,
   type LruOps,
   type Lruvec,
@@ -450,30 +457,38 @@ function getNrToScan(lruvec: Lruvec, sc: ScanControl): number {
     nrToScan = lrugen.nrPages;
     aging = lrugen.minSeq + MIN_NR_GENS === lrugen.maxSeq;
   }
-  if (!aging || sc.priority === DEF_PRIORITY) return Math.floor(nrToScan / 2 ** sc.priority);
+  if (!aging || sc.priority === DEF_PRIORITY) return nrToScan === 0 ? 0 : scanCount(nrToScan, sc);
   // try_to_inc_max_seq: no page tables to walk, the new generation is made at once
   sc.costNs += incMaxSeq(lrugen) * RECLAIM_SCAN_FOLIO_NS;
   return -1;
 }
 
-/** should_abort_scan: root reclaim stops once it has its folios; kswapd once free memory is well above high. */
+/**
+ * should_abort_scan: root reclaim stops once it has its folios; kswapd once free memory is well
+ * above high. Reclaim for one group goes on (not to favour the first of its lruvecs).
+ */
 function shouldAbortScan(k: Kernel, lruvec: Lruvec, sc: ScanControl): boolean {
+  if (sc.targetMemcg !== undefined) return false;
   if (sc.nrReclaimed >= Math.max(sc.nrToReclaim, 2)) return true;
   if (!sc.isKswapd) return false;
   return k.mm.freePages > lruvec.pgdat.wmarkHigh + MIN_LRU_BATCH;
 }
 
 /**
- * set_initial_priority: a reclaim starting at DEF_PRIORITY for a large target starts where
- * (inactive >> priority) covers the target, at DEF_PRIORITY / 2 at least.
+ * set_initial_priority: a root reclaim starting at DEF_PRIORITY for a large target starts where
+ * (the node's inactive >> priority) covers the target, at DEF_PRIORITY / 2 at least. Called for
+ * each group's lruvec; once the first has lowered the priority the rest leave it.
  */
 function setInitialPriority(lruvec: Lruvec, sc: ScanControl): void {
-  if (sc.priority !== DEF_PRIORITY || sc.nrToReclaim < MIN_LRU_BATCH) return;
-  const priority = fls(lruvec.nrInactiveFile) - 1 - fls(sc.nrToReclaim - 1);
+  if (sc.priority !== DEF_PRIORITY || sc.nrToReclaim < MIN_LRU_BATCH || sc.targetMemcg !== undefined) return;
+  // node_page_state(pgdat, NR_INACTIVE_FILE): every group's lruvec on the node
+  let reclaimable = 0;
+  for (const lv of lruvec.pgdat.lruvecs) reclaimable += lv.nrInactiveFile;
+  const priority = fls(reclaimable) - 1 - fls(sc.nrToReclaim - 1);
   sc.priority = Math.min(DEF_PRIORITY, Math.max(DEF_PRIORITY / 2, priority));
 }
 
-/** lru_gen_shrink_node's set_initial_priority, then try_to_shrink_lruvec: evict until the pass's share is scanned. */
+/** lru_gen_shrink_node's set_initial_priority, then try_to_shrink_lruvec: evict until the pass's share is scanned (less the group's protection). */
 function shrinkLruvec(k: Kernel, lruvec: Lruvec, sc: ScanControl): void {
   setInitialPriority(lruvec, sc);
   let scanned = 0;
@@ -488,7 +503,9 @@ function shrinkLruvec(k: Kernel, lruvec: Lruvec, sc: ScanControl): void {
 }
 
 /**
- * lru_gen_refault: a folio read again over an MGLRU shadow. A recent one (its eviction's min_seq
+ * lru_gen_refault: a folio read again over an MGLRU shadow. Only a folio charged to the group (and
+ * node) that evicted it counts (the shadow's generations are that lruvec's, so another group's
+ * refault tells nothing: evictionLruvec is not consulted); a recent one (its eviction's min_seq
  * within MAX_NR_GENS of max_seq) counts against the tier it was evicted from and gets its refs
  * back, or PG_workingset (a restore).
  */

@@ -3,6 +3,7 @@
 
 import { WaitQueue } from '../sim/process.js';
 import type { Inode } from '../fs/types.js';
+import type { MemCgroup } from '../cgroup/memcontrol.js';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
@@ -52,6 +53,8 @@ export class Folio {
   lruGen = -1;
   /** When it was dirtied (for kupdate-style expiry, kept per folio rather than per inode). */
   dirtiedNs = 0;
+  /** The memory cgroup it is charged to (folio_memcg). */
+  memcg: MemCgroup | undefined;
 
   constructor(
     readonly kaddr: number,

@@ -15,7 +15,9 @@ import type { Task, TaskBody } from '../kernel/sched/task.js';
 import type { HitContext } from '../trace/probe.js';
 import type { VmSpec } from '../userspace/job.js';
 import { SimBug } from '../sim/errors.js';
-import { DEFAULT_LRU_POLICY, LRU_POLICIES, Lruvec, PgData, tryToFreePages, wakeupKswapd } from './vmscan.js';
+import { DEFAULT_LRU_POLICY, LRU_POLICIES, Lruvec, PgData, tryToFreePages, wakeupKswapd, type LruOps } from './vmscan.js';
+import { MemCgroup, NO_LIMITS, type MemcgLimits } from '../cgroup/memcontrol.js';
+import { unpackShadow } from './workingset.js';
 // MGLRU registers itself among the policies
 import './mglru.js';
 
@@ -57,8 +59,11 @@ export class MemoryManager {
   private readonly folios: (Folio | undefined)[] = [];
   private readonly firstPfn: number;
   private readonly nodes: PgData[] = [];
-  /** The one node's lruvec (every folio's, until memory cgroups give each its own). */
+  /** The root memory cgroup's lruvec on the one node. */
   private readonly lruvec0: Lruvec;
+  private readonly ops: LruOps;
+  /** Memory cgroups by id: the root first. */
+  readonly memcgs: MemCgroup[] = [];
   readonly watermarks: Watermarks;
   /** Page-cache pages (all file folios). */
   nrFilePages = 0;
@@ -85,13 +90,34 @@ export class MemoryManager {
     const ops = LRU_POLICIES.get(vm.lru ?? DEFAULT_LRU_POLICY);
     if (!ops) throw new SimBug(`unknown LRU policy ${vm.lru}`);
     this.watermarks = computeWatermarks(this.managedPages, vm);
+    this.ops = ops;
     const node = new PgData(0);
     node.wmarkMin = this.watermarks.minPages;
     node.wmarkLow = this.watermarks.lowPages;
     node.wmarkHigh = this.watermarks.highPages;
-    node.lruvec = new Lruvec(node, ops, 0);
     this.nodes.push(node);
+    const root = new MemCgroup(0, '', NO_LIMITS);
+    this.memcgs.push(root);
+    node.lruvec = new Lruvec(node, ops, root, undefined);
+    node.lruvecs.push(node.lruvec);
+    root.lruvecs.push(node.lruvec);
     this.lruvec0 = node.lruvec;
+  }
+
+  /** A memory cgroup under the root (mkdir /sys/fs/cgroup/NAME), with its lruvec on each node. */
+  createMemcg(name: string, limits: MemcgLimits): MemCgroup {
+    const memcg = new MemCgroup(this.memcgs.length, name, limits);
+    this.memcgs.push(memcg);
+    for (const node of this.nodes) {
+      const lruvec = new Lruvec(node, this.ops, memcg, node.lruvec);
+      node.lruvecs.push(lruvec);
+      memcg.lruvecs.push(lruvec);
+    }
+    return memcg;
+  }
+
+  memcgByName(name: string): MemCgroup | undefined {
+    return this.memcgs.find((m) => m.name === name);
   }
 
   get freePages(): number {
@@ -110,16 +136,22 @@ export class MemoryManager {
   }
 
   /** The lruvec a folio belongs on (mem_cgroup_lruvec(folio_memcg(folio), folio_pgdat(folio))). */
-  folioLruvec(_f: Folio): Lruvec {
-    return this.lruvec0;
+  folioLruvec(f: Folio): Lruvec {
+    const memcg = f.memcg;
+    return memcg === undefined ? this.lruvec0 : memcg.lruvecs[0]!;
+  }
+
+  /** __alloc_pages_slowpath's test before direct reclaim: free memory is at or below the min watermark. */
+  get belowMinWatermark(): boolean {
+    return this.nrFree <= this.lruvec0.pgdat.wmarkMin;
   }
 
   /**
-   * __alloc_pages_slowpath's test before direct reclaim: free memory is at or below the min
-   * watermark. Callers that can sleep check it before allocating and run directReclaim().
+   * Whether `task` must reclaim before it allocates: free memory at or below min, or its memory
+   * cgroup over memory.high or at memory.max. Callers that can sleep check it and run directReclaim().
    */
-  get belowMinWatermark(): boolean {
-    return this.nrFree <= this.lruvec0.pgdat.wmarkMin;
+  mustReclaim(task: Task): boolean {
+    return this.nrFree <= this.lruvec0.pgdat.wmarkMin || (task.memcg !== undefined && task.memcg.overLimit);
   }
 
   /**
@@ -128,6 +160,15 @@ export class MemoryManager {
    */
   allocFolio(ctx: HitContext, ioId = 0): Folio | undefined {
     const pgdat = this.lruvec0.pgdat;
+    // mem_cgroup_charge: to the allocating task's group (none to look up on a machine without groups)
+    const memcg = this.memcgs.length > 1 ? this.k.sched.cpu(ctx.cpuId).current.memcg : undefined;
+    if (memcg !== undefined && memcg.usagePages >= memcg.limits.maxPages) {
+      tryToFreePages(this.k, pgdat, ctx, ioId, memcg);
+      if (memcg.usagePages >= memcg.limits.maxPages) {
+        memcg.eventsMax++;
+        return undefined;
+      }
+    }
     if (this.nrFree <= pgdat.wmarkLow) {
       wakeupKswapd(this.k, pgdat, ctx, ioId);
       if (this.nrFree === 0) tryToFreePages(this.k, pgdat, ctx, ioId);
@@ -146,6 +187,8 @@ export class MemoryManager {
     f.mapcount = 0;
     f.refs = 0;
     f.dirtiedNs = 0;
+    f.memcg = memcg;
+    if (memcg !== undefined && ++memcg.usagePages > memcg.peakPages) memcg.peakPages = memcg.usagePages;
     return f;
   }
 
@@ -156,6 +199,10 @@ export class MemoryManager {
     }
     f.flags = 0;
     f.mapping = undefined;
+    if (f.memcg !== undefined) {
+      f.memcg.usagePages--;
+      f.memcg = undefined;
+    }
     this.freedPfns.push(f.pfn);
     this.nrFree++;
   }
@@ -177,7 +224,8 @@ export class MemoryManager {
         mapping.shadows.delete(f.index);
         this.k.stat.workingsetRefaultFile++;
         lruvec.workingsetRefaultFile++;
-        lruvec.ops.refault(this.k, lruvec, f, shadow);
+        const evictedFrom = this.memcgs[unpackShadow(shadow).memcgId]?.lruvecs[0] ?? this.lruvec0;
+        lruvec.ops.refault(this.k, lruvec, f, shadow, evictedFrom);
       }
     }
     f.flags |= PG.lru;
@@ -186,7 +234,7 @@ export class MemoryManager {
 
   /** folio_mark_accessed (the read path calls it once per folio per read). */
   markAccessed(f: Folio): void {
-    const lruvec = this.lruvec0;
+    const lruvec = this.folioLruvec(f);
     lruvec.ops.markAccessed(this.k, lruvec, f);
   }
 

@@ -6,6 +6,8 @@
 // refaults were seen: the lists are rebalanced by reclaim, never on activation); kswapd per node
 // (woken below the low watermark, balance_pgdat to the high one) and direct reclaim in the
 // allocating task below min (do_try_to_free_pages), each charged the CPU time its scanning takes.
+// With memory cgroups each group has its own lruvec on the node; shrink_node_memcgs visits each,
+// honouring memory.min and memory.low (core/cgroup/memcontrol.ts).
 // The replacement policy sits behind an ops table (LruOps): the two-list LRU is one implementation,
 // a FIFO baseline another, and MGLRU plugs in the same way, chosen per machine.
 // SIMPLIFICATION: no anon LRU lists (no swap, so Linux would not scan anon either); reclaim never
@@ -22,6 +24,7 @@ import { scheduleTimeout } from '../kernel/time/timer.js';
 import { PG, type Folio } from './mm_types.js';
 import { workingsetActivation, workingsetEviction, workingsetRefault, type Shadow } from './workingset.js';
 import type { LruGenFolio } from './mglru.js';
+import type { MemCgroup } from '../cgroup/memcontrol.js';
 
 /** SWAP_CLUSTER_MAX: folios isolated and reclaimed per batch. */
 export const SWAP_CLUSTER_MAX = 32;
@@ -110,6 +113,15 @@ export class ScanControl {
   mayDeactivateFile = false;
   /** CPU time the scanning since the last charge took, to be burned by the reclaimer. */
   costNs = 0;
+  /** The memory cgroup reclaim works for (memory.high/max), or undefined: the whole node. */
+  targetMemcg: MemCgroup | undefined;
+  /** memcg_low_reclaim: groups below memory.low are reclaimed too (nothing else was left). */
+  memcgLowReclaim = false;
+  /** memcg_low_skipped: a group was passed over (or scanned less) for its memory.low. */
+  memcgLowSkipped = false;
+  /** The lruvec being shrunk's protection and its group's size (apply_proportional_protection). */
+  protectionPages = 0;
+  cgroupPages = 0;
   /** Where tracepoints fire (the reclaimer's CPU) and the I/O the reclaimer was working on. */
   ctx!: HitContext;
   ioId = 0;
@@ -123,6 +135,11 @@ export class ScanControl {
     this.nrReclaimed = 0;
     this.priority = DEF_PRIORITY;
     this.costNs = 0;
+    this.targetMemcg = undefined;
+    this.memcgLowReclaim = false;
+    this.memcgLowSkipped = false;
+    this.protectionPages = 0;
+    this.cgroupPages = 0;
   }
 }
 
@@ -136,10 +153,12 @@ export class ScanControl {
  * - markAccessed is folio_mark_accessed: the read path calls it once per folio per read(), so it
  *   must be cheap and allocate nothing.
  * - rotateReclaimable: writeback ended on a folio reclaim had marked PG_reclaim.
- * - shrinkLruvec scans at sc.priority toward sc.nrToReclaim, evicting with evictFolio() (which
- *   stores the workingset shadow and frees the folio), adding to sc.nrScanned, sc.nrReclaimed
- *   and sc.costNs, and counting pgscan/pgsteal with countScan().
- * - refault decides what a folio found over a shadow starts as (after the refault was counted).
+ * - shrinkLruvec scans at sc.priority toward sc.nrToReclaim (how much of a list: scanCount(), which
+ *   applies the group's protection), evicting with evictFolio() (which stores the workingset shadow
+ *   and frees the folio), adding to sc.nrScanned, sc.nrReclaimed and sc.costNs, and counting
+ *   pgscan/pgsteal with countScan()/countSteal().
+ * - refault decides what a folio found over a shadow starts as (after the refault was counted);
+ *   evictionLruvec is the lruvec the shadow's clock belongs to.
  * - initLruvec, if given, sets up a new lruvec's policy state (lru_gen_init_lruvec).
  */
 export interface LruOps {
@@ -150,7 +169,7 @@ export interface LruOps {
   markAccessed(k: Kernel, lruvec: Lruvec, f: Folio): void;
   rotateReclaimable(lruvec: Lruvec, f: Folio): void;
   shrinkLruvec(k: Kernel, lruvec: Lruvec, sc: ScanControl): void;
-  refault(k: Kernel, lruvec: Lruvec, f: Folio, shadow: Shadow): void;
+  refault(k: Kernel, lruvec: Lruvec, f: Folio, shadow: Shadow, evictionLruvec: Lruvec): void;
 }
 
 /**
@@ -164,19 +183,23 @@ export class Lruvec {
   /** WORKINGSET_REFAULT_FILE / WORKINGSET_ACTIVATE_FILE of this lruvec (lruvec_page_state). */
   workingsetRefaultFile = 0;
   workingsetActivateFile = 0;
-  /** lruvec->refaults[WORKINGSET_FILE]: WORKINGSET_ACTIVATE_FILE when the last reclaim cycle ended. */
-  refaultsSnapshot = 0;
   /** lruvec->lrugen: MGLRU's generations (core/mm/mglru.ts), when the machine runs it; the lists stay empty then. */
   lrugen: LruGenFolio | undefined;
 
   constructor(
     readonly pgdat: PgData,
     readonly ops: LruOps,
-    /** The owning memory cgroup's id (0: the root, the only one for now). */
-    readonly memcgId: number,
+    /** The owning memory cgroup. */
+    readonly memcg: MemCgroup,
+    /** The parent group's lruvec on this node (the root's has none): clocks tick up the tree. */
+    readonly parent: Lruvec | undefined,
   ) {
     for (let i = 0; i < NR_LRU_LISTS; i++) this.lists.push(new FolioList());
     ops.initLruvec?.(this);
+  }
+
+  get memcgId(): number {
+    return this.memcg.id;
   }
 
   /** NR_INACTIVE_FILE (with MGLRU: the generations older than the two youngest, lru_gen_update_size). */
@@ -196,9 +219,14 @@ export class Lruvec {
   }
 }
 
-/** pg_data_t: one memory node, with its watermarks, its lruvec and its kswapd. */
+/** pg_data_t: one memory node, with its watermarks, its lruvecs and its kswapd. */
 export class PgData {
+  /** The root memory cgroup's lruvec. */
   lruvec!: Lruvec;
+  /** Every memory cgroup's lruvec on this node, the root's first (mem_cgroup_iter's order). */
+  readonly lruvecs: Lruvec[] = [];
+  /** The root lruvec's refaults[WORKINGSET_FILE] (hierarchical): activations when the last reclaim cycle ended. */
+  refaultsSnapshot = 0;
   /** _watermark[WMARK_MIN/LOW/HIGH] of the node's zone, in pages. */
   wmarkMin = 0;
   wmarkLow = 0;
@@ -234,6 +262,19 @@ export function inactiveIsLow(lruvec: Lruvec): boolean {
   const inactive = lruvec.nrInactiveFile;
   const active = lruvec.nrActiveFile;
   return inactive * inactiveRatio(inactive + active) < active;
+}
+
+/**
+ * get_scan_count's share of one list: its size less the part the group's protection covers
+ * (apply_proportional_protection, at least SWAP_CLUSTER_MAX so reclaim moves on), >> priority.
+ */
+export function scanCount(lruSize: number, sc: ScanControl): number {
+  let scan = lruSize;
+  if (sc.protectionPages > 0) {
+    const cgroupSize = Math.max(sc.cgroupPages, sc.protectionPages);
+    scan = Math.max(lruSize - Math.floor((lruSize * sc.protectionPages) / (cgroupSize + 1)), SWAP_CLUSTER_MAX);
+  }
+  return Math.floor(scan / 2 ** sc.priority);
 }
 
 /** count_vm_events(PGSCAN_KSWAPD / PGSCAN_DIRECT) for `n` folios isolated from an inactive list. */
@@ -454,8 +495,8 @@ export const twoListLru: LruOps = {
 
   shrinkLruvec(k, lruvec, sc) {
     // get_scan_count: no swap, so only the file lists, each scanned size >> priority
-    let nrInactive = Math.floor(lruvec.nrInactiveFile / 2 ** sc.priority);
-    let nrActive = Math.floor(lruvec.nrActiveFile / 2 ** sc.priority);
+    let nrInactive = scanCount(lruvec.nrInactiveFile, sc);
+    let nrActive = scanCount(lruvec.nrActiveFile, sc);
     const reclaimedBefore = sc.nrReclaimed;
     while (nrInactive > 0 || nrActive > 0) {
       if (nrInactive > 0) {
@@ -473,8 +514,8 @@ export const twoListLru: LruOps = {
     }
   },
 
-  refault(k, lruvec, f, shadow) {
-    workingsetRefault(k, lruvec, f, shadow);
+  refault(k, lruvec, f, shadow, evictionLruvec) {
+    workingsetRefault(k, lruvec, f, shadow, evictionLruvec);
   },
 };
 
@@ -500,7 +541,7 @@ export const fifoLru: LruOps = {
   rotateReclaimable() {},
 
   shrinkLruvec(k, lruvec, sc) {
-    let nr = Math.floor(lruvec.nrInactiveFile / 2 ** sc.priority);
+    let nr = scanCount(lruvec.nrInactiveFile, sc);
     const reclaimedBefore = sc.nrReclaimed;
     while (nr > 0 && sc.nrReclaimed - reclaimedBefore < sc.nrToReclaim) {
       const n = Math.min(nr, SWAP_CLUSTER_MAX);
@@ -521,19 +562,67 @@ export const LRU_POLICIES = new Map<string, LruOps>([
 /** The policy used when a machine names none. */
 export const DEFAULT_LRU_POLICY = twoListLru.name;
 
+/** The root lruvec's hierarchical WORKINGSET_ACTIVATE_FILE: every group's on the node. */
+function nodeActivations(pgdat: PgData): number {
+  let n = 0;
+  for (const lv of pgdat.lruvecs) n += lv.workingsetActivateFile;
+  return n;
+}
+
 /** snapshot_refaults: the end of a reclaim cycle; refaults after this re-enable deactivation. */
 function snapshotRefaults(pgdat: PgData): void {
-  pgdat.lruvec.refaultsSnapshot = pgdat.lruvec.workingsetActivateFile;
+  pgdat.refaultsSnapshot = nodeActivations(pgdat);
+}
+
+/** inactive_is_low on the node's (the root's, hierarchical) file lists. */
+function nodeInactiveIsLow(pgdat: PgData): boolean {
+  let inactive = 0;
+  let active = 0;
+  for (const lv of pgdat.lruvecs) {
+    inactive += lv.nrInactiveFile;
+    active += lv.nrActiveFile;
+  }
+  return inactive * inactiveRatio(inactive + active) < active;
 }
 
 /**
- * shrink_node: prepare_scan_control's deactivation decision (when refaults show a new working set
- * forming, or the inactive list is low), then the node's lruvec.
+ * shrink_node: prepare_scan_control's deactivation decision (refaults show a new working set
+ * forming, or the inactive list is low), then shrink_node_memcgs: each group's lruvec in turn
+ * (only the target's when reclaim works for one group), passing over groups within memory.min,
+ * and within memory.low unless this is the retry that may take from them; above its protection a
+ * group is scanned in proportion to its overage.
  */
 export function shrinkNode(k: Kernel, pgdat: PgData, sc: ScanControl): void {
-  const lruvec = pgdat.lruvec;
-  sc.mayDeactivateFile = lruvec.workingsetActivateFile !== lruvec.refaultsSnapshot || inactiveIsLow(lruvec);
-  lruvec.ops.shrinkLruvec(k, lruvec, sc);
+  sc.mayDeactivateFile = nodeActivations(pgdat) !== pgdat.refaultsSnapshot || nodeInactiveIsLow(pgdat);
+  for (const lruvec of pgdat.lruvecs) {
+    const memcg = lruvec.memcg;
+    if (sc.targetMemcg !== undefined && memcg !== sc.targetMemcg) continue;
+    sc.protectionPages = 0;
+    // mem_cgroup_calculate_protection: the reclaim target's own protection does not count
+    if (sc.targetMemcg === undefined) {
+      if (memcg.belowMin()) continue;
+      if (memcg.belowLow()) {
+        if (!sc.memcgLowReclaim) {
+          sc.memcgLowSkipped = true;
+          continue;
+        }
+        memcg.eventsLow++;
+      }
+      const min = memcg.emin;
+      const low = memcg.elow;
+      if (min > 0 || low > 0) {
+        if (!sc.memcgLowReclaim && low > min) {
+          sc.protectionPages = low;
+          sc.memcgLowSkipped = true;
+        } else {
+          sc.protectionPages = min;
+        }
+        sc.cgroupPages = memcg.usagePages;
+      }
+    }
+    lruvec.ops.shrinkLruvec(k, lruvec, sc);
+    sc.protectionPages = 0;
+  }
 }
 
 /** pgdat_balanced: free pages above the high watermark (order 0). */
@@ -619,13 +708,53 @@ function* balancePgdat(k: Kernel, t: Task, pgdat: PgData): Generator<number, num
   return total;
 }
 
+/** HZ: jiffies are 1 ms. */
+const JIFFY_NS = 1_000_000;
+const HZ = 1000;
+/** MEMCG_DELAY_PRECISION_SHIFT, MEMCG_DELAY_SCALING_SHIFT, MEMCG_MAX_HIGH_DELAY_JIFFIES (2 s). */
+const MEMCG_DELAY_PRECISION_SHIFT = 20;
+const MEMCG_DELAY_SCALING_SHIFT = 14;
+const MEMCG_MAX_HIGH_DELAY_JIFFIES = 2 * HZ;
+
+/**
+ * calculate_high_delay for one nominal charge batch (MEMCG_CHARGE_BATCH pages): the overage over
+ * memory.high, as a 2^20 fixed-point fraction of high, squared and scaled, in jiffies; nothing
+ * below HZ/100 (not worth sleeping for), at most 2 s. 10% over high sleeps 640 ms, 4% over 100 ms.
+ */
+export function highDelayNs(usagePages: number, highPages: number): number {
+  if (usagePages <= highPages) return 0;
+  const high = Math.max(highPages, 1);
+  const overage = Math.floor(((usagePages - high) * 2 ** MEMCG_DELAY_PRECISION_SHIFT) / high);
+  const jiffies = Math.floor((overage * overage * HZ) / 2 ** (MEMCG_DELAY_PRECISION_SHIFT + MEMCG_DELAY_SCALING_SHIFT));
+  if (jiffies <= HZ / 100) return 0;
+  return Math.min(jiffies, MEMCG_MAX_HIGH_DELAY_JIFFIES) * JIFFY_NS;
+}
+
 /**
  * __alloc_pages_direct_reclaim -> try_to_free_pages -> do_try_to_free_pages: the allocating task
  * reclaims SWAP_CLUSTER_MAX folios itself, raising the priority until it has them, and burns the
- * CPU time that takes. Returns the folios reclaimed.
+ * CPU time that takes; a task whose memory cgroup is over memory.high or at memory.max reclaims from
+ * its group first. Returns the folios reclaimed. Call it when MemoryManager.mustReclaim(task).
  */
 export function* directReclaim(k: Kernel, task: Task): Generator<number, number, void> {
   const pgdat = k.mm.node(0);
+  const memcg = task.memcg;
+  if (memcg !== undefined && memcg.overLimit) {
+    // try_charge / mem_cgroup_handle_over_high: the group reclaims from itself first
+    if (memcg.usagePages >= memcg.limits.maxPages) memcg.eventsMax++;
+    else memcg.eventsHigh++;
+    const cpu = k.sched.cpu(task.cpu);
+    if (k.tp.mm_vmscan_memcg_reclaim_begin.enabled) k.tp.mm_vmscan_memcg_reclaim_begin.emit(cpu, task.ioId, 0, GFP_HIGHUSER_MOVABLE);
+    const n = tryToFreePages(k, pgdat, cpu, task.ioId, memcg);
+    const ns = pgdat.directSc.costNs;
+    if (ns > 0) yield ns;
+    if (k.tp.mm_vmscan_memcg_reclaim_end.enabled) k.tp.mm_vmscan_memcg_reclaim_end.emit(k.sched.cpu(task.cpu), task.ioId, n);
+    // mem_cgroup_handle_over_high: still over memory.high with reclaim making no progress, the task
+    // sleeps off its overage (calculate_high_delay)
+    const penaltyNs = n === 0 ? highDelayNs(memcg.usagePages, memcg.limits.highPages) : 0;
+    if (penaltyNs > 0) yield* scheduleTimeout(k, task, penaltyNs, TaskState.UNINTERRUPTIBLE);
+    if (!k.mm.belowMinWatermark) return n;
+  }
   const ctx = k.sched.cpu(task.cpu);
   if (k.tp.mm_vmscan_direct_reclaim_begin.enabled) k.tp.mm_vmscan_direct_reclaim_begin.emit(ctx, task.ioId, 0, GFP_HIGHUSER_MOVABLE);
   k.stat.allocstall++;
@@ -638,18 +767,26 @@ export function* directReclaim(k: Kernel, task: Task): Generator<number, number,
 }
 
 /**
- * do_try_to_free_pages, synchronously; the CPU time it took is left in pgdat.directSc.costNs. Also
- * what an allocation that found no free page at all does in place.
+ * do_try_to_free_pages, synchronously, for the node or for one group (try_to_free_mem_cgroup_pages
+ * when `memcg` is given); the CPU time it took is left in pgdat.directSc.costNs. If nothing could be
+ * taken while protected groups were passed over, it tries again taking from them (memcg_low_reclaim).
+ * Also what an allocation that found no free page at all does in place.
  */
-export function tryToFreePages(k: Kernel, pgdat: PgData, ctx: HitContext, ioId: number): number {
+export function tryToFreePages(k: Kernel, pgdat: PgData, ctx: HitContext, ioId: number, memcg?: MemCgroup): number {
   const sc = pgdat.directSc;
   sc.reset(ctx, ioId, false, SWAP_CLUSTER_MAX);
-  for (; sc.priority >= 0; sc.priority--) {
-    sc.nrScanned = 0;
-    shrinkNode(k, pgdat, sc);
-    if (sc.nrReclaimed >= sc.nrToReclaim) break;
+  sc.targetMemcg = memcg;
+  for (;;) {
+    for (sc.priority = DEF_PRIORITY; sc.priority >= 0; sc.priority--) {
+      sc.nrScanned = 0;
+      shrinkNode(k, pgdat, sc);
+      if (sc.nrReclaimed >= sc.nrToReclaim) break;
+    }
+    if (sc.nrReclaimed > 0 || !sc.memcgLowSkipped || sc.memcgLowReclaim) break;
+    // untapped cgroup reserves: don't fail, retry taking from them
+    sc.memcgLowReclaim = true;
+    sc.memcgLowSkipped = false;
   }
   snapshotRefaults(pgdat);
   return sc.nrReclaimed;
 }
-

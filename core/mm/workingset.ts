@@ -46,7 +46,7 @@ export function unpackShadow(shadow: Shadow): UnpackedShadow {
 
 /** workingset_age_nonresident: evictions and activations advance the lruvec's clock. */
 export function workingsetAgeNonresident(lruvec: Lruvec, nrPages: number): void {
-  lruvec.nonresidentAge += nrPages;
+  for (let lv: Lruvec | undefined = lruvec; lv !== undefined; lv = lv.parent) lv.nonresidentAge += nrPages;
 }
 
 /** workingset_eviction: the shadow a folio reclaimed from `lruvec` leaves behind. */
@@ -79,11 +79,12 @@ export function workingsetTestRecent(lruvec: Lruvec, shadow: Shadow): boolean {
 
 /**
  * workingset_refault: `f` is being added at an index that held `shadow` (the refault is counted by
- * the caller, whatever the policy). If it is recent, the folio starts active (and PG_workingset if it was part of the working set when
+ * the caller, whatever the policy), to be put on `lruvec`; the distance is read on the clock of the
+ * lruvec it was evicted from (its group's then). If it is recent, the folio starts active (and PG_workingset if it was part of the working set when
  * evicted: a restore). Called before the folio goes on the LRU, as filemap_add_folio does.
  */
-export function workingsetRefault(k: Kernel, lruvec: Lruvec, f: Folio, shadow: Shadow): void {
-  if (!workingsetTestRecent(lruvec, shadow)) return;
+export function workingsetRefault(k: Kernel, lruvec: Lruvec, f: Folio, shadow: Shadow, evictionLruvec: Lruvec): void {
+  if (!workingsetTestRecent(evictionLruvec, shadow)) return;
   f.flags |= PG.active;
   workingsetAgeNonresident(lruvec, 1);
   k.stat.workingsetActivateFile++;

@@ -497,6 +497,8 @@ function vmscan(reg: ProbeRegistry) {
     })),
     mm_vmscan_direct_reclaim_begin: tp<[order: number, gfpFlags: number]>(reg, 'vmscan:mm_vmscan_direct_reclaim_begin', (_h, order, gfpFlags) => ({ order, gfp_flags: gfpFlags })),
     mm_vmscan_direct_reclaim_end: tp<[nrReclaimed: number]>(reg, 'vmscan:mm_vmscan_direct_reclaim_end', (_h, nrReclaimed) => ({ nr_reclaimed: nrReclaimed })),
+    mm_vmscan_memcg_reclaim_begin: tp<[order: number, gfpFlags: number]>(reg, 'vmscan:mm_vmscan_memcg_reclaim_begin', (_h, order, gfpFlags) => ({ order, gfp_flags: gfpFlags })),
+    mm_vmscan_memcg_reclaim_end: tp<[nrReclaimed: number]>(reg, 'vmscan:mm_vmscan_memcg_reclaim_end', (_h, nrReclaimed) => ({ nr_reclaimed: nrReclaimed })),
     mm_vmscan_lru_isolate: tp<[highestZoneidx: number, order: number, nrRequested: number, nrScanned: number, nrSkipped: number, nrTaken: number, isolateMode: number, lru: number]>(
       reg,
       'vmscan:mm_vmscan_lru_isolate',

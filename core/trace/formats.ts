@@ -622,6 +622,13 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["int priority", 'priority', 88, 4, true],
     ["int reclaim_flags", 'reclaim_flags', 92, 4, true],
   ],
+  'vmscan:mm_vmscan_memcg_reclaim_begin': [
+    ["int order", 'order', 8, 4, true],
+    ["unsigned long gfp_flags", 'gfp_flags', 16, 8, false],
+  ],
+  'vmscan:mm_vmscan_memcg_reclaim_end': [
+    ["unsigned long nr_reclaimed", 'nr_reclaimed', 8, 8, false],
+  ],
   'vmscan:mm_vmscan_wakeup_kswapd': [
     ["int nid", 'nid', 8, 4, true],
     ["int zid", 'zid', 12, 4, true],

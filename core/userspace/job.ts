@@ -126,6 +126,8 @@ export interface JobSpec {
   readonly thinktimeBlocks: number;
   /** Delay before the job starts (fio startdelay, in ns). */
   readonly startdelayNs: number;
+  /** The cgroup the job's processes run in (fio cgroup=; "" is the root). */
+  readonly cgroup: string;
   /** Random offsets may repeat before every block was touched once (fio norandommap). */
   readonly norandommap: boolean;
   /** The same random sequence every run (fio randrepeat, default true). */
@@ -218,6 +220,7 @@ export const JOB_DEFAULTS = {
   thinktimeNs: 0,
   thinktimeBlocks: 1,
   startdelayNs: 0,
+  cgroup: '',
   norandommap: false,
   randrepeat: true,
   randomDistribution: { kind: 'random' },
@@ -291,6 +294,17 @@ export interface MachineSpec {
   readonly devices: readonly DeviceSpec[];
   /** Memory-management knobs (absent: Linux's defaults). */
   readonly vm?: VmSpec;
+  /** Memory cgroups (cgroup v2, children of the root) that jobs can name with fio's cgroup=. */
+  readonly cgroups?: readonly CgroupSpec[];
+}
+
+/** A cgroup v2 group's memory controller settings, in bytes (absent: 0 for min/low, "max" for high/max). */
+export interface CgroupSpec {
+  readonly name: string;
+  readonly memoryMinBytes?: number;
+  readonly memoryLowBytes?: number;
+  readonly memoryHighBytes?: number;
+  readonly memoryMaxBytes?: number;
 }
 
 /** /proc/sys/vm knobs and the page replacement policy of a machine. */

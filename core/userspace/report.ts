@@ -196,4 +196,19 @@ export interface RunReport {
   readonly layout: readonly LayoutReport[];
   readonly counters: KernelCounters;
   readonly devices: readonly DeviceReport[];
+  /** The machine's memory cgroups (absent when it has none): cgroup v2's memory.* files at the end. */
+  readonly cgroups?: readonly CgroupReport[];
+}
+
+/** One memory cgroup at the end of a run, in bytes (a limit of "max" is null). */
+export interface CgroupReport {
+  readonly name: string;
+  readonly memoryCurrentBytes: number;
+  readonly memoryPeakBytes: number;
+  readonly memoryMinBytes: number;
+  readonly memoryLowBytes: number;
+  readonly memoryHighBytes: number | null;
+  readonly memoryMaxBytes: number | null;
+  /** memory.events: low (reclaimed below memory.low), high, max. */
+  readonly events: { readonly low: number; readonly high: number; readonly max: number };
 }

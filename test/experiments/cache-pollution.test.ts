@@ -2,7 +2,8 @@
 // to a one-pass scan of twice the machine's memory. The two-list LRU keeps the hot set resident
 // (used-once scan pages are reclaimed from the inactive list); so does MGLRU (scan pages stay in
 // tier 0 of the oldest generation, the hot set's saturated refs move it up); the FIFO baseline
-// evicts it as the scan passes. Refaults are counted from probes (pages of the hot file added to the page cache
+// evicts it as the scan passes; memory.low on the reader's cgroup protects it even under FIFO.
+// Refaults are counted from probes (pages of the hot file added to the page cache
 // again) and from the workingset counter.
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,7 +101,24 @@ test('cache pollution: MGLRU keeps the hot set resident too, as well as the two-
   assert.ok(mglru.pgrefill >= HOT_PAGES, `the hot set moved up generations: pgrefill=${mglru.pgrefill}`);
   assert.ok(mglru.hot.read.iops > 1.2 * fifo.hot.read.iops, `hot IOPS ${Math.round(mglru.hot.read.iops)} (MGLRU) vs ${Math.round(fifo.hot.read.iops)} (FIFO)`);
   assert.ok(Math.abs(mglru.hot.read.iops - lru.hot.read.iops) < 0.02 * lru.hot.read.iops, `hot IOPS ${Math.round(mglru.hot.read.iops)} (MGLRU) vs ${Math.round(lru.hot.read.iops)} (two-list)`);
+  // the reader's group has an lruvec of its own with its own generations: its hot set stays charged to it
+  const group = mglru.report.cgroups?.find((g) => g.name === 'hot');
+  assert.ok(group);
+  assert.ok(group.memoryCurrentBytes >= HOT_PAGES * 4096, `hot group's memory.current ${group.memoryCurrentBytes}`);
   for (const [name, r] of [['two-list', lru], ['mglru', mglru], ['fifo', fifo]] as const) {
     t.diagnostic(`${name}: hot refaults ${r.hotRefaults} (${r.hotPagesRefaulted} pages), hot ${Math.round(r.hot.read.iops / 1000)}k IOPS`);
   }
+});
+
+test('cache pollution: memory.low on the reader\'s cgroup keeps its hot set under the FIFO baseline', () => {
+  const low = run('cache-pollution-fifo-low.json');
+  assert.equal(low.hotRefaults, 0, 'the protected group is passed over by reclaim');
+  assert.equal(low.report.counters.workingsetRefaultFile, 0);
+  assert.equal(low.report.counters.pgactivate, 0, 'FIFO promotes nothing: the protection did it');
+  // the group's memory.* at the end: its 8 MiB set within its 16 MiB memory.low, never reclaimed
+  const group = low.report.cgroups?.find((g) => g.name === 'hot');
+  assert.ok(group);
+  assert.equal(group.memoryLowBytes, 16 * 1024 * 1024);
+  assert.ok(group.memoryCurrentBytes >= HOT_PAGES * 4096 && group.memoryCurrentBytes <= group.memoryLowBytes);
+  assert.equal(group.events.low, 0);
 });

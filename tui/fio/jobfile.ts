@@ -428,6 +428,9 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
   const timeBased = bool('time_based') ?? false;
   const rampTimeNs = read('ramp_time', time('s')) ?? 0;
   const startdelayNs = read('startdelay', time('s')) ?? 0;
+  // cgroup=: a group under the cgroup v2 root (fio makes it if missing)
+  const cgroup =
+    read('cgroup', (v): Parsed<string> => (/^[A-Za-z0-9_.-]{1,64}$/.test(v) && v !== '.' && v !== '..' ? { ok: true, value: v } : { ok: false, error: `must be a cgroup name like "reader" (letters, digits, _ . -; at most 64), got ${JSON.stringify(v.slice(0, 70))}` })) ?? '';
   const thinktimeNs = read('thinktime', time('us')) ?? 0;
   const thinktimeBlocks = read('thinktime_blocks', intIn(1, 2 ** 31 - 1)) ?? 1;
   let loops = read('loops', intIn(1, 2 ** 31 - 1)) ?? 1;
@@ -698,6 +701,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     thinktimeNs,
     thinktimeBlocks,
     startdelayNs,
+    cgroup,
     norandommap,
     randrepeat,
     randomDistribution,

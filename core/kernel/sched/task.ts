@@ -5,6 +5,7 @@ import type { Waker } from '../../sim/process.js';
 import type { BlkPlug } from '../../block/blk-core.js';
 import type { MmStruct } from '../../mm/mm_types.js';
 import type { FdTable } from '../../fs/types.js';
+import type { MemCgroup } from '../../cgroup/memcontrol.js';
 
 /** Task states (include/linux/sched.h values, as sched_switch's prev_state reports them). */
 export const TaskState = {
@@ -54,6 +55,8 @@ export class Task implements Waker {
   body: TaskBody | undefined;
   /** When it last became runnable (for run-queue latency). */
   lastWakeNs = 0;
+  /** Its memory cgroup (undefined: the root's). */
+  memcg: MemCgroup | undefined;
 
   constructor(
     readonly kaddr: number,

@@ -1,13 +1,14 @@
 // The multi-gen LRU (core/mm/mglru.ts): generations made by aging and retired by eviction, the
 // oldest generation evicted first, tiers counted from fd accesses, the PID controller protecting a
-// tier that refaults more than tier 0, lru_gen_refault, a scan next to a hot set, and the machine
-// knob (machine.vm.lru_gen).
+// tier that refaults more than tier 0, lru_gen_refault, a scan next to a hot set, memory cgroups'
+// lruvecs each with generations of their own (memory.min, memory.max), and the machine knob
+// (machine.vm.lru_gen, next to machine.cgroups).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { bootMachine, layoutJobFiles, type Machine, type MachineSpec } from '../../../core/index.js';
 import { attach } from '../../../probes/attach.js';
 import { AddressSpace, PG, type Folio } from '../../../core/mm/mm_types.js';
-import { ScanControl, shrinkNode } from '../../../core/mm/vmscan.js';
+import { ScanControl, shrinkNode, tryToFreePages } from '../../../core/mm/vmscan.js';
 import { filemapAddFolio, folioEndRead } from '../../../core/mm/filemap.js';
 import { folioLruRefs, folioTier, getTierIdx, incMaxSeq, MAX_NR_GENS, MIN_NR_GENS, type LruGenFolio } from '../../../core/mm/mglru.js';
 import type { Inode } from '../../../core/fs/types.js';
@@ -261,6 +262,43 @@ test('a one-pass scan of twice the memory does not evict a hot set that is read 
   assert.ok(k.pgrefill >= MiB / 4096, `the hot set was moved up generations: pgrefill=${k.pgrefill}`);
 });
 
+test('each memory cgroup has generations of its own: memory.min keeps a group whole, memory.max reclaims only from its own', () => {
+  const m = bootMachine(mglruMachine(256 * MiB), 1);
+  const node = m.k.mm.node(0);
+  const unlimited = Number.MAX_SAFE_INTEGER;
+  const kept = m.k.mm.createMemcg('kept', { minPages: 100, lowPages: 0, highPages: unlimited, maxPages: unlimited });
+  const capped = m.k.mm.createMemcg('capped', { minPages: 0, lowPages: 0, highPages: unlimited, maxPages: 40 });
+  const keptGen = kept.lruvecs[0]!.lrugen;
+  assert.ok(keptGen && capped.lruvecs[0]!.lrugen, 'lru_gen_init_lruvec ran for each group');
+  assert.notEqual(keptGen, lrugen(m));
+  const idle = m.k.sched.cpu(0).current;
+  const p = new Pages(m);
+  idle.memcg = kept; // folios allocated now are charged to the group
+  const keptPages = p.range(0, 50, 0);
+  idle.memcg = undefined;
+  const rootPages = p.range(1000, 128, 0);
+  assert.equal(keptGen.nrPages, 50);
+  assert.equal(lrugen(m).nrPages, 128);
+  // reclaim ages and evicts the root's generations and passes the group within memory.min over, even
+  // when nothing else is left
+  let rounds = 0;
+  while (lrugen(m).nrPages > 0 && rounds++ < 20) tryToFreePages(m.k, node, m.k.sched.cpu(0), 0);
+  assert.equal(p.resident(rootPages), 0);
+  assert.equal(tryToFreePages(m.k, node, m.k.sched.cpu(0), 0), 0);
+  assert.equal(p.resident(keptPages), 50);
+  assert.equal(kept.usagePages, 50);
+  // a group at memory.max evicts its own oldest generation to charge a new folio; the others keep theirs
+  const more = p.range(2000, 16, 0);
+  idle.memcg = capped;
+  const cappedPages = p.range(3000, 200, 0);
+  idle.memcg = undefined;
+  assert.ok(capped.usagePages <= 40, `usage ${capped.usagePages} <= max 40`);
+  assert.equal(capped.eventsMax, 0, 'reclaim always freed room: no failed charge');
+  assert.ok(p.resident(cappedPages.slice(-8)) === 8 && p.resident(cappedPages.slice(0, 8)) === 0, 'the oldest went first');
+  assert.equal(p.resident(more), 16);
+  assert.equal(p.resident(keptPages), 50);
+});
+
 test('machine.vm.lru_gen turns MGLRU on (the same as "lru": "mglru"); contradictions and non-booleans are clear errors', () => {
   const scenario = (vm: unknown): unknown => ({
     name: 'v',
@@ -274,6 +312,11 @@ test('machine.vm.lru_gen turns MGLRU on (the same as "lru": "mglru"); contradict
     assert.deepEqual(ok.scenario.machine.vm, { lru: 'mglru' });
     assert.equal(bootMachine(ok.scenario.machine, 1).k.mm.node(0).lruvec.ops.name, 'mglru');
   }
+  // next to memory cgroups: each group's lruvec runs MGLRU
+  const withGroups = parseScenario({ ...(scenario({ lru_gen: true }) as object), machine: { memory: '256m', vm: { lru_gen: true }, cgroups: { g: { 'memory.low': '16m' } } } }, 'v.json');
+  assert.ok(withGroups.ok, withGroups.ok ? '' : withGroups.diagnostics.map(renderDiagnostic).join('\n'));
+  assert.deepEqual(withGroups.scenario.machine.vm, { lru: 'mglru' });
+  assert.ok(bootMachine(withGroups.scenario.machine, 1).k.mm.memcgByName('g')?.lruvecs[0]!.lrugen, "the group's lruvec has generations");
   const off = parseScenario(scenario({ lru_gen: false }), 'v.json');
   assert.ok(off.ok);
   assert.deepEqual(off.scenario.machine.vm, {});

@@ -7,7 +7,7 @@ import { bootMachine, layoutJobFiles, type MachineSpec, type Machine } from '../
 import { attach } from '../../../probes/attach.js';
 import { AddressSpace, PG, type Folio } from '../../../core/mm/mm_types.js';
 import { computeWatermarks } from '../../../core/mm/page_alloc.js';
-import { inactiveIsLow, inactiveRatio, ScanControl, shrinkNode } from '../../../core/mm/vmscan.js';
+import { highDelayNs, inactiveIsLow, inactiveRatio, ScanControl, shrinkNode, tryToFreePages } from '../../../core/mm/vmscan.js';
 import type { Inode } from '../../../core/fs/types.js';
 import { jobSpec } from '../../helpers/jobs.js';
 import { parseScenario, renderDiagnostic } from '../../../tui/scenario.js';
@@ -90,9 +90,9 @@ class Pages {
 
 /** One reclaim pass at `priority` toward `nrToReclaim` folios (shrink_node), as direct reclaim runs it. */
 function reclaim(m: Machine, nrToReclaim: number, priority = 0): ScanControl {
-  const lruvec = m.k.mm.node(0).lruvec;
+  const node = m.k.mm.node(0);
   // a new reclaim cycle: refaults so far are known (snapshot_refaults), deactivation only if inactive is low
-  lruvec.refaultsSnapshot = lruvec.workingsetActivateFile;
+  node.refaultsSnapshot = node.lruvec.workingsetActivateFile;
   const sc = new ScanControl();
   sc.reset(m.k.sched.cpu(0), 0, false, nrToReclaim);
   sc.priority = priority;
@@ -221,4 +221,82 @@ test('a scenario picks the LRU policy and watermark knobs in machine.vm; bad val
       'v.json: machine.vm.swappiness: unknown key (expected one of: min_free_kbytes, watermark_scale_factor, lru, lru_gen)',
     ].join('\n'),
   );
+});
+
+test('small sequential reads mark a folio accessed once (pos_same_folio), so a scan with bs < 4k promotes nothing', () => {
+  const run = (bs: number, loops: number): number => {
+    const m = bootMachine(machine(256 * MiB), 1);
+    const job = jobSpec({ name: 'r', filename: '/mnt/nvme/f', rw: 'read', bs, size: MiB, loops });
+    layoutJobFiles(m, [job]);
+    m.startJobs([job], 1_000_000_000);
+    m.run(1_000_000_000);
+    assert.ok(m.allJobsDone);
+    return m.k.stat.pgactivate;
+  };
+  assert.equal(run(1024, 1), 0, '1 KiB reads: four reads per folio, one mark');
+  // read twice: the second pass's first visit of each folio promotes it
+  assert.equal(run(4096, 2), MiB / 4096);
+});
+
+test('memory.low: reclaim passes a protected group over while others have pages, and takes from it only when nothing else is left', () => {
+  const m = bootMachine(machine(256 * MiB), 1);
+  const node = m.k.mm.node(0);
+  const protectedGroup = m.k.mm.createMemcg('p', { minPages: 0, lowPages: 100, highPages: Number.MAX_SAFE_INTEGER, maxPages: Number.MAX_SAFE_INTEGER });
+  const idle = m.k.sched.cpu(0).current;
+  const p = new Pages(m);
+  idle.memcg = protectedGroup; // folios allocated now are charged to the group
+  for (let i = 0; i < 50; i++) p.add(i);
+  idle.memcg = undefined;
+  for (let i = 100; i < 164; i++) p.add(i);
+  assert.equal(protectedGroup.usagePages, 50);
+  assert.equal(protectedGroup.lruvecs[0]!.nrInactiveFile, 50);
+  // direct reclaims take the 64 unprotected folios; the group keeps all 50
+  let rounds = 0;
+  while (node.lruvec.nrInactiveFile > 0 && rounds++ < 10) assert.ok(tryToFreePages(m.k, node, m.k.sched.cpu(0), 0) > 0);
+  assert.equal(node.lruvec.nrInactiveFile, 0);
+  assert.equal(protectedGroup.usagePages, 50);
+  assert.equal(protectedGroup.eventsLow, 0);
+  // nothing unprotected left: the retry reclaims from below memory.low (memory.events low)
+  assert.ok(tryToFreePages(m.k, node, m.k.sched.cpu(0), 0) > 0);
+  assert.ok(protectedGroup.usagePages < 50);
+  assert.ok(protectedGroup.eventsLow > 0);
+});
+
+test('memory.max: a group at its limit reclaims its own folios to allocate, others untouched', () => {
+  const m = bootMachine(machine(256 * MiB), 1);
+  const capped = m.k.mm.createMemcg('q', { minPages: 0, lowPages: 0, highPages: Number.MAX_SAFE_INTEGER, maxPages: 40 });
+  const idle = m.k.sched.cpu(0).current;
+  const p = new Pages(m);
+  for (let i = 1000; i < 1100; i++) p.add(i); // the root's
+  idle.memcg = capped;
+  for (let i = 0; i < 200; i++) p.add(i);
+  idle.memcg = undefined;
+  assert.ok(capped.usagePages <= 40, `usage ${capped.usagePages} <= max 40`);
+  assert.equal(m.k.mm.node(0).lruvec.nrInactiveFile, 100, "the root's folios stayed");
+  assert.equal(capped.eventsMax, 0, 'reclaim always freed room: no failed charge');
+  assert.ok(p.mapping.pages.has(199) && !p.mapping.pages.has(0));
+});
+
+test('memory.high: calculate_high_delay grows with the square of the overage, from HZ/100 up to 2 s', () => {
+  assert.equal(highDelayNs(100, 100), 0);
+  assert.equal(highDelayNs(101, 100), 0, '1% over: under HZ/100, not worth a sleep');
+  assert.equal(highDelayNs(104, 100), 102_000_000);
+  assert.equal(highDelayNs(110, 100), 639_000_000);
+  assert.equal(highDelayNs(200, 100), 2_000_000_000, 'capped at MEMCG_MAX_HIGH_DELAY_JIFFIES');
+});
+
+test('memory.high: a writer whose dirty pages cannot be reclaimed is put to sleep over its high limit', () => {
+  const m = bootMachine({ ...machine(256 * MiB), cgroups: [{ name: 'w', memoryHighBytes: 4 * MiB }] }, 1);
+  const job = jobSpec({ name: 'writer', filename: '/mnt/nvme/out', rw: 'write', size: 16 * MiB, cgroup: 'w' });
+  layoutJobFiles(m, [job]);
+  const sleeps: number[] = [];
+  attach(m, 'tracepoint:vmscan:mm_vmscan_memcg_reclaim_end', (h) => sleeps.push(Number(h.fields.nr_reclaimed)));
+  m.startJobs([job], 1_000_000_000);
+  m.run(1_000_000_000);
+  const group = m.k.mm.memcgByName('w')!;
+  assert.ok(group.eventsHigh > 0, 'went over memory.high');
+  assert.ok(sleeps.length > 0 && sleeps.every((n) => n === 0), 'nothing reclaimable: every dirty page waits for writeback');
+  // throttled: in 1 s it dirtied only a little past its 4 MiB high (1024 pages), not its 16 MiB
+  assert.ok(m.k.stat.pgdirtied < 1100, `dirtied ${m.k.stat.pgdirtied} pages`);
+  assert.ok(!m.allJobsDone);
 });
