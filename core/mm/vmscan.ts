@@ -144,7 +144,11 @@ export class ScanControl {
 
 /**
  * A replacement policy: what folio_add_lru, folio_mark_accessed and shrink_lruvec do. One instance
- * serves every lruvec of a machine (state lives on the Lruvec). Implementations:
+ * serves every lruvec of a machine; per-lruvec state lives on the Lruvec (a policy that needs more,
+ * as MGLRU's generations, adds its field there, as struct lruvec holds lrugen, and sets it up in
+ * initLruvec). A policy is chosen by name from LRU_POLICIES (machine.vm.lru); a new one registers
+ * itself there and must be imported by this module's users (page_alloc.ts). Implementations:
+ * - initLruvec (optional) runs once per lruvec, when a node or memory cgroup is created.
  * - addFolio puts a new page-cache folio on `lruvec` (PG_lru set by the caller; PG_active may be
  *   set already by workingset_refault) and must keep lruvec.nrActiveFile/nrInactiveFile right.
  * - delFolio takes a folio off (it is being freed or removed from the page cache by truncation or
@@ -161,6 +165,7 @@ export class ScanControl {
  */
 export interface LruOps {
   readonly name: string;
+  initLruvec?(lruvec: Lruvec): void;
   addFolio(lruvec: Lruvec, f: Folio): void;
   delFolio(lruvec: Lruvec, f: Folio): void;
   markAccessed(k: Kernel, lruvec: Lruvec, f: Folio): void;
@@ -190,6 +195,7 @@ export class Lruvec {
     readonly parent: Lruvec | undefined,
   ) {
     for (let i = 0; i < NR_LRU_LISTS; i++) this.lists.push(new FolioList());
+    ops.initLruvec?.(this);
   }
 
   get memcgId(): number {
