@@ -145,7 +145,12 @@ export class ScanControl {
 
 /**
  * A replacement policy: what folio_add_lru, folio_mark_accessed and shrink_lruvec do. One instance
- * serves every lruvec of a machine (state lives on the Lruvec). Implementations:
+ * serves every lruvec of a machine; per-lruvec state lives on the Lruvec (a policy that needs more,
+ * as MGLRU's generations, adds its field there, as struct lruvec holds lrugen, and sets it up in
+ * initLruvec). A policy is chosen by name from LRU_POLICIES (machine.vm.lru); a new one registers
+ * itself there and must be imported by this module's users (page_alloc.ts). Implementations:
+ * - initLruvec (optional) runs once per lruvec, when a node or memory cgroup is created (MGLRU's
+ *   lru_gen_init_lruvec).
  * - addFolio puts a new page-cache folio on `lruvec` (PG_lru set by the caller; PG_active may be
  *   set already by workingset_refault) and must keep lruvec.nrActiveFile/nrInactiveFile right.
  * - delFolio takes a folio off (it is being freed or removed from the page cache by truncation or
@@ -159,7 +164,6 @@ export class ScanControl {
  *   pgscan/pgsteal with countScan()/countSteal().
  * - refault decides what a folio found over a shadow starts as (after the refault was counted);
  *   evictionLruvec is the lruvec the shadow's clock belongs to.
- * - initLruvec, if given, sets up a new lruvec's policy state (lru_gen_init_lruvec).
  */
 export interface LruOps {
   readonly name: string;
