@@ -668,8 +668,8 @@ const MACHINE_FILE_KEYS: KeySpec = { known: ['machine'], aliases: { machines: 'm
 const MACHINE_KEYS: KeySpec = { known: ['cpus', 'memory', 'devices', 'vm', 'cgroups'], aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm' }, noun: 'key' };
 /** /proc/sys/vm's sysctls kiotrace models, by their Linux names, and the LRU policy. */
 const VM_KEYS: KeySpec = {
-  known: ['dirty_ratio', 'dirty_background_ratio', 'dirty_bytes', 'dirty_background_bytes', 'dirty_expire_centisecs', 'dirty_writeback_centisecs', 'min_free_kbytes', 'watermark_scale_factor', 'lru'],
-  aliases: { 'vm.dirty_ratio': 'dirty_ratio', 'vm.dirty_background_ratio': 'dirty_background_ratio', 'vm.dirty_bytes': 'dirty_bytes', 'vm.dirty_background_bytes': 'dirty_background_bytes', lru_policy: 'lru' },
+  known: ['dirty_ratio', 'dirty_background_ratio', 'dirty_bytes', 'dirty_background_bytes', 'dirty_expire_centisecs', 'dirty_writeback_centisecs', 'min_free_kbytes', 'watermark_scale_factor', 'lru', 'lru_gen'],
+  aliases: { 'vm.dirty_ratio': 'dirty_ratio', 'vm.dirty_background_ratio': 'dirty_background_ratio', 'vm.dirty_bytes': 'dirty_bytes', 'vm.dirty_background_bytes': 'dirty_background_bytes', lru_policy: 'lru', mglru: 'lru_gen' },
   noun: 'key',
 };
 /** dirty_bytes' least value (dirty_bytes_min: two pages); any size up to the largest machine's memory. */
@@ -682,6 +682,8 @@ const DEVICE_KEYS: KeySpec = {
   aliases: { kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount', readahead: 'read_ahead_kb', ra_kb: 'read_ahead_kb', read_ahead: 'read_ahead_kb' },
   noun: 'key',
 };
+/** The policy /sys/kernel/mm/lru_gen/enabled switches on (core/mm/mglru.ts). */
+const MGLRU_POLICY = 'mglru';
 /** vm.min_free_kbytes and vm.watermark_scale_factor accept what the sysctls accept (min_free_kbytes >= 0 in Linux; 1 page at least here). */
 const MIN_FREE_KBYTES_RANGE = [4, 4 * 2 ** 20] as const;
 const WATERMARK_SCALE_FACTOR_RANGE = [1, 3000] as const;
@@ -884,7 +886,19 @@ function readVm(c: Checker, node: JsonNode): VmSpec | undefined {
   const watermarkScaleFactor = scaleNode === undefined ? undefined : readInt(c, scaleNode, 'machine.vm.watermark_scale_factor', ...WATERMARK_SCALE_FACTOR_RANGE);
   const lruNode = f.get('lru');
   const lruNames = [...LRU_POLICIES.keys()];
-  const lru = lruNode === undefined ? undefined : readChoice(c, lruNode, 'machine.vm.lru', lruNames, {}, (got) => `unknown LRU policy ${got} (expected ${lruNames.join(' or ')})`);
+  const expected = `${lruNames.slice(0, -1).join(', ')} or ${lruNames[lruNames.length - 1]}`;
+  let lru = lruNode === undefined ? undefined : readChoice(c, lruNode, 'machine.vm.lru', lruNames, { 'lru-gen': MGLRU_POLICY, multigen: MGLRU_POLICY }, (got) => `unknown LRU policy ${got} (expected ${expected})`);
+  // lru_gen is Linux's switch (/sys/kernel/mm/lru_gen/enabled): true means "lru": "mglru", false rules it out
+  const lruGen = f.get('lru_gen');
+  if (lruGen !== undefined) {
+    if (lruGen.kind !== 'boolean') {
+      c.report('wrong-type', 'machine.vm.lru_gen', lruGen.span, `must be true (MGLRU) or false (got ${describe(lruGen)})`);
+    } else if (lru !== undefined && (lru === MGLRU_POLICY) !== lruGen.value) {
+      c.report('bad-value', 'machine.vm.lru_gen', lruGen.span, `is ${lruGen.value} but machine.vm.lru is "${lru}": "lru_gen": true means "lru": "${MGLRU_POLICY}"; keep one of the two`);
+    } else if (lruGen.value) {
+      lru = MGLRU_POLICY;
+    }
+  }
   if (c.count > before) return undefined;
   return {
     dirtyRatio: dirtyBytes !== undefined ? 0 : (dirtyRatio ?? DEFAULT_VM.dirtyRatio),

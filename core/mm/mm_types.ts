@@ -26,6 +26,14 @@ export const PG = {
 } as const;
 
 /**
+ * MGLRU's refs counter in the flags (LRU_REFS_MASK, include/linux/mm_inline.h): accesses through
+ * file descriptors after the one PG_referenced records, in LRU_REFS_WIDTH bits above the PG_* bits.
+ */
+export const LRU_REFS_WIDTH = 2;
+export const LRU_REFS_PGOFF = 20;
+export const LRU_REFS_MASK = ((1 << LRU_REFS_WIDTH) - 1) << LRU_REFS_PGOFF;
+
+/**
  * struct folio. SIMPLIFICATION: every folio is order 0 (one 4 KiB page); Linux's large folios
  * would change readahead sizes and LRU accounting only in degree.
  */
@@ -43,6 +51,8 @@ export class Folio {
   /** LRU list links (struct list_head lru). */
   lruPrev: Folio | undefined;
   lruNext: Folio | undefined;
+  /** LRU_GEN_MASK of folio->flags: the MGLRU generation whose list it is on (-1: none, folio_lru_gen). */
+  lruGen = -1;
   /** When it was dirtied (for kupdate-style expiry, kept per folio rather than per inode). */
   dirtiedNs = 0;
   /** The memory cgroup it is charged to (folio_memcg). */

@@ -18,6 +18,8 @@ import { SimBug } from '../sim/errors.js';
 import { DEFAULT_LRU_POLICY, LRU_POLICIES, Lruvec, PgData, tryToFreePages, wakeupKswapd, type LruOps } from './vmscan.js';
 import { MemCgroup, NO_LIMITS, type MemcgLimits } from '../cgroup/memcontrol.js';
 import { unpackShadow } from './workingset.js';
+// MGLRU registers itself among the policies
+import './mglru.js';
 
 /** Memory kept back for the kernel image, page tables and slab (not available to the page cache). */
 const KERNEL_RESERVED_FRACTION = 0.04;

@@ -23,6 +23,7 @@ import { ioSchedule } from '../block/blk-core.js';
 import { scheduleTimeout } from '../kernel/time/timer.js';
 import { PG, type Folio } from './mm_types.js';
 import { workingsetActivation, workingsetEviction, workingsetRefault, type Shadow } from './workingset.js';
+import type { LruGenFolio } from './mglru.js';
 import type { MemCgroup } from '../cgroup/memcontrol.js';
 
 /** SWAP_CLUSTER_MAX: folios isolated and reclaimed per batch. */
@@ -34,13 +35,13 @@ const MAX_RECLAIM_RETRIES = 16;
 /** How long a kswapd that freed nothing waits before trying again (HZ/10, reclaim_throttle's timeout). */
 const KSWAPD_RETRY_NS = 100_000_000;
 /** enum zone_type: the tracepoints' zid (one zone per node here, ZONE_NORMAL). */
-const ZONE_NORMAL = 2;
+export const ZONE_NORMAL = 2;
 /** GFP_HIGHUSER_MOVABLE, the page cache's allocation mask (mapping_gfp_mask). */
 export const GFP_HIGHUSER_MOVABLE = 0x100cca;
 /** trace_reclaim_flags(file): RECLAIM_WB_FILE | RECLAIM_WB_ASYNC. */
-const RECLAIM_WB_FILE_ASYNC = 0x0002 | 0x0008;
+export const RECLAIM_WB_FILE_ASYNC = 0x0002 | 0x0008;
 /** ISOLATE_* mode of isolate_lru_folios (0: any folio may be taken). */
-const ISOLATE_MODE = 0;
+export const ISOLATE_MODE = 0;
 
 /**
  * CPU cost of reclaim, charged to kswapd or the direct reclaimer. Isolating and checking a folio
@@ -144,7 +145,12 @@ export class ScanControl {
 
 /**
  * A replacement policy: what folio_add_lru, folio_mark_accessed and shrink_lruvec do. One instance
- * serves every lruvec of a machine (state lives on the Lruvec). Implementations:
+ * serves every lruvec of a machine; per-lruvec state lives on the Lruvec (a policy that needs more,
+ * as MGLRU's generations, adds its field there, as struct lruvec holds lrugen, and sets it up in
+ * initLruvec). A policy is chosen by name from LRU_POLICIES (machine.vm.lru); a new one registers
+ * itself there and must be imported by this module's users (page_alloc.ts). Implementations:
+ * - initLruvec (optional) runs once per lruvec, when a node or memory cgroup is created (MGLRU's
+ *   lru_gen_init_lruvec).
  * - addFolio puts a new page-cache folio on `lruvec` (PG_lru set by the caller; PG_active may be
  *   set already by workingset_refault) and must keep lruvec.nrActiveFile/nrInactiveFile right.
  * - delFolio takes a folio off (it is being freed or removed from the page cache by truncation or
@@ -161,6 +167,7 @@ export class ScanControl {
  */
 export interface LruOps {
   readonly name: string;
+  initLruvec?(lruvec: Lruvec): void;
   addFolio(lruvec: Lruvec, f: Folio): void;
   delFolio(lruvec: Lruvec, f: Folio): void;
   markAccessed(k: Kernel, lruvec: Lruvec, f: Folio): void;
@@ -180,6 +187,8 @@ export class Lruvec {
   /** WORKINGSET_REFAULT_FILE / WORKINGSET_ACTIVATE_FILE of this lruvec (lruvec_page_state). */
   workingsetRefaultFile = 0;
   workingsetActivateFile = 0;
+  /** lruvec->lrugen: MGLRU's generations (core/mm/mglru.ts), when the machine runs it; the lists stay empty then. */
+  lrugen: LruGenFolio | undefined;
 
   constructor(
     readonly pgdat: PgData,
@@ -190,23 +199,25 @@ export class Lruvec {
     readonly parent: Lruvec | undefined,
   ) {
     for (let i = 0; i < NR_LRU_LISTS; i++) this.lists.push(new FolioList());
+    ops.initLruvec?.(this);
   }
 
   get memcgId(): number {
     return this.memcg.id;
   }
 
+  /** NR_INACTIVE_FILE (with MGLRU: the generations older than the two youngest, lru_gen_update_size). */
   get nrInactiveFile(): number {
-    return this.lists[LRU.INACTIVE_FILE]!.size;
+    return this.lrugen ? this.lrugen.nrInactive : this.lists[LRU.INACTIVE_FILE]!.size;
   }
 
   get nrActiveFile(): number {
-    return this.lists[LRU.ACTIVE_FILE]!.size;
+    return this.lrugen ? this.lrugen.nrActive : this.lists[LRU.ACTIVE_FILE]!.size;
   }
 
   /** Folios on any list (lruvec_lru_size summed). */
   get nrPages(): number {
-    let n = 0;
+    let n = this.lrugen ? this.lrugen.nrPages : 0;
     for (const l of this.lists) n += l.size;
     return n;
   }
@@ -286,10 +297,9 @@ export function countSteal(k: Kernel, sc: ScanControl, n: number): void {
  * __remove_mapping for a folio reclaim took off the LRU: it leaves its mapping with a workingset
  * shadow at its index and goes back to the free pages.
  */
-export function evictFolio(k: Kernel, lruvec: Lruvec, f: Folio, sc: ScanControl): void {
+export function evictFolio(k: Kernel, lruvec: Lruvec, f: Folio, sc: ScanControl, shadow: Shadow = workingsetEviction(lruvec, f)): void {
   const mapping = f.mapping;
   if (!mapping) throw new SimBug(`reclaiming folio ${f.pfn} with no mapping`);
-  const shadow = workingsetEviction(lruvec, f);
   k.mm.deleteFromPageCache(sc.ctx, f);
   mapping.shadows.set(f.index, shadow);
   k.mm.freeFolio(f);
@@ -547,7 +557,7 @@ export const fifoLru: LruOps = {
   refault() {},
 };
 
-/** The policies a machine can choose (machine.vm.lru); MGLRU registers itself here too. */
+/** The policies a machine can choose (machine.vm.lru); MGLRU (core/mm/mglru.ts) registers itself here too. */
 export const LRU_POLICIES = new Map<string, LruOps>([
   [twoListLru.name, twoListLru],
   [fifoLru.name, fifoLru],

@@ -19,7 +19,7 @@ import type { Lruvec } from './vmscan.js';
  */
 const NODE_SPAN = 2 ** 6;
 const MEMCG_SPAN = 2 ** 16;
-const EVICTION_SPAN = 2 ** 30;
+export const EVICTION_SPAN = 2 ** 30;
 
 export type Shadow = number;
 

@@ -280,7 +280,7 @@ test('machine.vm: the dirty-page sysctls by their Linux names, a ratio or its _b
       'x.json: machine.vm.dirty_bytes: give either dirty_ratio or dirty_bytes, not both (setting one zeroes the other, as in /proc/sys/vm)',
       'x.json: machine.vm.dirty_background_bytes: must be a positive size like "64m" (got "lots")',
       'x.json: machine.vm.dirty_expire_centisecs: must be an integer from 0 to 360000 (got -1)',
-      'x.json: machine.vm.swappiness: unknown key (expected one of: dirty_ratio, dirty_background_ratio, dirty_bytes, dirty_background_bytes, dirty_expire_centisecs, dirty_writeback_centisecs, min_free_kbytes, watermark_scale_factor, lru)',
+      'x.json: machine.vm.swappiness: unknown key (expected one of: dirty_ratio, dirty_background_ratio, dirty_bytes, dirty_background_bytes, dirty_expire_centisecs, dirty_writeback_centisecs, min_free_kbytes, watermark_scale_factor, lru, lru_gen)',
     ].join('\n'),
   );
 });

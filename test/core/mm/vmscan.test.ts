@@ -215,10 +215,10 @@ test('a scenario picks the LRU policy and watermark knobs in machine.vm; bad val
   assert.equal(
     bad.ok ? '' : bad.diagnostics.map(renderDiagnostic).join('\n'),
     [
-      'v.json: machine.vm.lru: unknown LRU policy "lfu" (expected two-list or fifo)',
+      'v.json: machine.vm.lru: unknown LRU policy "lfu" (expected two-list, fifo or mglru)',
       'v.json: machine.vm.min_free_kbytes: must be an integer from 4 to 4194304 (got 0)',
       'v.json: machine.vm.watermark_scale_factor: must be an integer from 1 to 3000 (got 5000)',
-      'v.json: machine.vm.swappiness: unknown key (expected one of: dirty_ratio, dirty_background_ratio, dirty_bytes, dirty_background_bytes, dirty_expire_centisecs, dirty_writeback_centisecs, min_free_kbytes, watermark_scale_factor, lru)',
+      'v.json: machine.vm.swappiness: unknown key (expected one of: dirty_ratio, dirty_background_ratio, dirty_bytes, dirty_background_bytes, dirty_expire_centisecs, dirty_writeback_centisecs, min_free_kbytes, watermark_scale_factor, lru, lru_gen)',
     ].join('\n'),
   );
 });
