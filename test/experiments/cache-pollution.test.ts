@@ -122,3 +122,21 @@ test('cache pollution: memory.low on the reader\'s cgroup keeps its hot set unde
   assert.ok(group.memoryCurrentBytes >= HOT_PAGES * 4096 && group.memoryCurrentBytes <= group.memoryLowBytes);
   assert.equal(group.events.low, 0);
 });
+
+test('cache pollution ranks the seed\'s remedies: a smaller readahead window helps a little, the LRU policy or memory.low protect fully', () => {
+  const fifo = run('cache-pollution-fifo.json');
+  const smallRa = run('cache-pollution-fifo-small-ra.json');
+  const scan = (r: PollutionRun): JobReport => {
+    const j = r.report.jobs.find((x) => x.name === 'scan');
+    assert.ok(j);
+    return j;
+  };
+  // read_ahead_kb 8 constrains the polluter: the scan waits on the device more, so it passes slower...
+  const mibPerSec = (r: PollutionRun): number => Math.round(scan(r).read.bandwidthBytesPerSec / 2 ** 20);
+  assert.ok(mibPerSec(fifo) > 1.2 * mibPerSec(smallRa), `scan ${mibPerSec(smallRa)} MiB/s (8 KiB readahead) vs ${mibPerSec(fifo)} MiB/s`);
+  // ...and the hot set refaults less, but a FIFO still evicts it: the knob slows the flood, it does not stop it
+  assert.ok(smallRa.hotRefaults < fifo.hotRefaults, `hot refaults ${smallRa.hotRefaults} (8 KiB readahead) vs ${fifo.hotRefaults}`);
+  assert.ok(smallRa.hotPagesRefaulted > HOT_PAGES / 2, `still ${smallRa.hotPagesRefaulted} of ${HOT_PAGES} hot pages refaulted`);
+  // the protections: none of the hot set refaults under the two-list LRU, MGLRU or memory.low
+  for (const file of ['cache-pollution.json', 'cache-pollution-mglru.json', 'cache-pollution-fifo-low.json']) assert.equal(run(file).hotRefaults, 0, file);
+});
