@@ -130,7 +130,8 @@ export class Machine {
 
   /**
    * Starts fio jobs, forked from init now: numjobs clones of each, in the list's order. A job with
-   * stonewall waits for every job before it in the list to exit; one with wait_for waits for every
+   * stonewall, and every job after it up to the next stonewall, waits for every job before the
+   * stonewall to exit; one with wait_for waits for every
    * clone of that job. Waiting jobs are forked at once and sleep until then, as fio's jobs are
    * created up front and held back by the main process.
    */
@@ -140,11 +141,15 @@ export class Machine {
     // fio adds every job's flow weight when it reads the job file, before any job runs
     const flows = new FlowTable();
     let phase = 0;
+    // the jobs of earlier phases: a stonewall holds back its own job and every job after it up to
+    // the next stonewall (fio starts a phase only when all jobs before it have exited)
+    let earlierPhases: RunningJob[] = [];
     for (const spec of jobs) {
-      if (spec.stonewall && started.length > 0) phase++;
-      const before = started.flat();
-      let deps: RunningJob[] = [];
-      if (spec.stonewall) deps = before;
+      if (spec.stonewall && started.length > 0) {
+        phase++;
+        earlierPhases = started.flat();
+      }
+      let deps: RunningJob[] = earlierPhases;
       if (spec.waitFor !== '') {
         const waitee = jobs.findIndex((j) => j.name === spec.waitFor);
         if (waitee < 0 || waitee >= started.length) {

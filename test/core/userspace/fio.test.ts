@@ -254,6 +254,22 @@ test('stonewall: the second group starts after the first has exited; wait_for wa
   assert.ok(doneAt >= lastEnd && doneAt - lastEnd < 1 * MS, `done at ${doneAt}, last end ${lastEnd}`);
 });
 
+test('stonewall holds back its whole phase: a job after the stonewall job starts with it, not with the jobs before', () => {
+  const a = asyncJob({ name: 'a', rw: 'read', size: 1 * MiB, iodepth: 4 });
+  const b = asyncJob({ name: 'b', rw: 'read', size: 1 * MiB, stonewall: true, groupId: 1 });
+  const c = asyncJob({ name: 'c', rw: 'read', size: 1 * MiB, groupId: 1 });
+  const log = newLog();
+  registerEngine('libaio', () => fixedLatencyEngine(50_000, log));
+  const m = bootMachine(DEFAULT_MACHINE, 1);
+  m.startJobs([a, b, c], 10_000 * MS);
+  m.run(10_000 * MS);
+  assert.equal(m.allJobsDone, true);
+  const [a0, b0, c0] = m.jobs.map((j) => j.stats);
+  assert.ok(b0!.startNs >= a0!.endNs, 'b waits for a');
+  assert.ok(c0!.startNs >= a0!.endNs, `c is in b's phase and waits for a too: c starts at ${c0!.startNs}, a ends at ${a0!.endNs}`);
+  assert.ok(c0!.startNs < b0!.endNs, 'c runs alongside b');
+});
+
 test('group_reporting sums a group into one report: jobs, I/Os and histograms', () => {
   const job = (gr: boolean) => asyncJob({ rw: 'randread', iodepth: 2, numjobs: 4, groupReporting: gr, timeBased: true, runtimeNs: 10 * MS });
   const single = runAsync([job(false)], 50_000, 20 * MS).r.jobs;
