@@ -19,7 +19,7 @@ import { Vfs } from '../fs/namei.js';
 import { FdTable } from '../fs/types.js';
 import { Ext4Fs, ext4FreeBlocks } from '../fs/ext4/super.js';
 import { ext4FileOperations } from '../fs/ext4/file.js';
-import { BdevInode, blkdevFileOperations } from '../fs/block_dev.js';
+import { BdevInode, bdClaim, blkdevFileOperations } from '../fs/block_dev.js';
 import { RequestQueue } from '../block/blk-mq.js';
 import { createMqDeadline } from '../block/mq-deadline.js';
 import { NvmePciDriver } from '../drivers/nvme/host/pci.js';
@@ -32,6 +32,12 @@ import { FlowTable } from '../userspace/flow.js';
 import { WaitQueue } from '../sim/process.js';
 import type { BlockDeviceHw } from '../hw/device.js';
 import { LatencyHistogram, SAMPLE_INTERVAL_NS, summarizeSamples } from '../userspace/stats.js';
+import { LpDevice } from '../drivers/char/lp.js';
+import { DevMem } from '../drivers/char/mem.js';
+import { SerialPrinter } from '../hw/printer.js';
+import { lpdDaemon, PrintQueue, Spooler } from '../userspace/lpd.js';
+import { parseCommand, runCommand, type CommandHost, type CommandLine, type ConsoleLine } from '../userspace/shell.js';
+import { CAP_FULL_SET } from '../kernel/capability.js';
 import type { CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
@@ -81,8 +87,16 @@ export interface TaskInfo {
   readonly kthread: boolean;
 }
 
-export class Machine {
+export class Machine implements CommandHost {
   readonly jobs: RunningJob[] = [];
+  /** Line printers (/dev/lp0, ...). */
+  readonly printers: LpDevice[] = [];
+  /** The print spooler, when the machine has printers. */
+  spool: Spooler | undefined;
+  /** /dev/mem and the physical address map. */
+  devMem: DevMem | undefined;
+  /** What commands printed, in order. */
+  readonly console: ConsoleLine[] = [];
   /** Jobs waiting for a stonewall or wait_for sleep here; every job exit wakes them to look again. */
   private readonly jobExits = new WaitQueue();
   private readonly allDoneCallbacks: (() => void)[] = [];
@@ -126,6 +140,24 @@ export class Machine {
     if (parent && k.tp.sched_process_fork.enabled) k.tp.sched_process_fork.emit(cpu, 0, parent, t);
     k.sched.wakeUpNewTask(t, makeBody(t), cpu);
     return t;
+  }
+
+  /** A command's process, forked from init (CommandHost). */
+  spawnCommand(comm: string, makeBody: (t: Task) => TaskBody): Task {
+    return this.spawn(comm, false, makeBody, this.init);
+  }
+
+  /** Runs a command line now (a scenario's "run" event); a string says why it cannot run. */
+  runCommand(line: string | CommandLine): Task | string {
+    const parsed = typeof line === 'string' ? parseCommand(line) : line;
+    return typeof parsed === 'string' ? parsed : runCommand(this, parsed);
+  }
+
+  /** Runs a command line at `atNs` (throws now if it does not parse). */
+  commandAt(atNs: number, line: string): void {
+    const parsed = parseCommand(line);
+    if (typeof parsed === 'string') throw new Error(`${line}: ${parsed}`);
+    this.env.at(atNs, Priority.NORMAL, () => runCommand(this, parsed), 0);
   }
 
   /**
@@ -527,6 +559,8 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   k.vfs = new Vfs();
   // init (pid 1): the parent of the workload
   m.init = m.spawn('systemd', false, function* () {}, undefined);
+  m.devMem = new DevMem(spec.memoryBytes);
+  k.vfs.devNodes.set('/dev/mem', m.devMem.inode);
 
   let nvmeIndex = 0;
   let sdIndex = 0;
@@ -559,16 +593,20 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
     if (d.readAheadKb !== undefined) q.raPages = Math.floor((d.readAheadKb * 1024) / PAGE_SIZE); // queue_ra_store
     k.queues.push(q);
     const capacityBytes = hw.capacitySectors * 512;
-    k.vfs.devNodes.set(`/dev/${d.name}`, new BdevInode(k.kaddr(), 1000 + k.queues.length, dev, dev, capacityBytes, blkdevFileOperations(k), `/dev/${d.name}`, k.kaddr()));
+    const bdev = new BdevInode(k.kaddr(), 1000 + k.queues.length, dev, dev, capacityBytes, blkdevFileOperations(k), `/dev/${d.name}`, k.kaddr());
+    k.vfs.devNodes.set(`/dev/${d.name}`, bdev);
     let fs: Ext4Fs | undefined;
     if (d.mount) {
       const fsRef: { fs?: Ext4Fs } = {};
       fs = new Ext4Fs(k, dev, d.mount, capacityBytes, ext4FileOperations(k, () => fsRef.fs!), rng.fork());
       fsRef.fs = fs;
+      // get_tree_bdev opens the device exclusively, the filesystem its holder (bd_holder)
+      bdClaim(bdev, fs);
       k.vfs.mount(fs);
       k.wb.startFlusher(dev, (comm, body) => m.spawn(comm, true, body, undefined));
     }
     m.devices.push({ name: d.name, q, hw, scheduler: d.scheduler, fs });
+    m.devMem.addBar(d.name, d.kind === 'nvme' ? NVME_BAR0_BYTES : AHCI_ABAR_BYTES, d.kind === 'nvme' ? nvmeRegs(hw) : ahciRegs(hw));
   }
   // The root filesystem: a device mounted at / has it; else the first mounted filesystem is also
   // bind-mounted at /, so /tmp/testfile and /root/x work as on any Linux machine.
@@ -576,7 +614,42 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   // filesystem (a file at /x is the file <first mount>/x).
   const first = m.devices.find((d) => d.fs !== undefined)?.fs;
   if (first && !k.vfs.isMountPoint('/')) k.vfs.bindMount(first, '/');
+  bootPrinters(m, spec);
   return m;
+}
+
+/** The printers: each a /dev/lpN node on its serial line, a spool queue and its daemon (lpd, as root). */
+function bootPrinters(m: Machine, spec: MachineSpec): void {
+  const printers = spec.printers ?? [];
+  if (printers.length === 0) return;
+  const k = m.k;
+  const spool = new Spooler(k);
+  m.spool = spool;
+  printers.forEach((p, minor) => {
+    const lp = new LpDevice(k, p.name, minor, new SerialPrinter(k.env, { baud: p.baud }), 1100 + minor);
+    m.printers.push(lp);
+    k.vfs.devNodes.set(`/dev/${p.name}`, lp.inode);
+    const q = new PrintQueue(p.name, `/var/spool/lpd/${p.name}`);
+    spool.queues.set(p.name, q);
+    q.daemon = m.spawn('lpd', false, (t) => {
+      t.capEffective = CAP_FULL_SET;
+      return lpdDaemon(k, t, spool, q);
+    }, m.init);
+  });
+}
+
+/** NVMe BAR0 (the controller registers and doorbells, 16 KiB) and AHCI's ABAR (BAR5, 8 KiB). */
+const NVME_BAR0_BYTES = 16 * 1024;
+const AHCI_ABAR_BYTES = 8 * 1024;
+
+/** NVMe controller registers: CAP (MQES = queue entries - 1, CQR, TO = 10 s in 500 ms units), VS 1.4. */
+function nvmeRegs(hw: BlockDeviceHw): (offset: number) => number {
+  return (offset) => (offset === 0x0 ? (hw.queueDepth - 1) | (1 << 16) | (20 << 24) : offset === 0x8 ? 0x0001_0400 : 0);
+}
+
+/** AHCI HBA registers: CAP (S64A, SNCQ, NCS = slots - 1), VS 1.3.1. */
+function ahciRegs(hw: BlockDeviceHw): (offset: number) => number {
+  return (offset) => (offset === 0x0 ? (0xc000_0000 | ((hw.queueDepth - 1) << 8)) >>> 0 : offset === 0x10 ? 0x0001_0301 : 0);
 }
 
 

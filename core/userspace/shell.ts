@@ -1,0 +1,248 @@
+// Models: the commands a scenario runs at a time, each as its own process forked from init, as a
+// shell runs a command line: the print spooler's client and control commands (lp/lpr with its
+// document on a pipe, lpq, lprm, lpc, cupsdisable/cupsenable), and sudo in front of one to run it
+// as root (with every capability) rather than as the unprivileged user. What a command prints goes
+// to the machine's console, with its time and process.
+// SIMPLIFICATION: a pipeline's producer (echo TEXT, yes TEXT | head -c N) is no process of its own:
+// its output is the document lp reads, as if the pipe had already been filled.
+
+import type { Kernel } from '../kernel/kernel.js';
+import type { Task } from '../kernel/sched/task.js';
+import { CAP_FULL_SET } from '../kernel/capability.js';
+import { execve } from '../fs/exec.js';
+import { errnoName } from '../uapi/errno.js';
+import { lprSubmit, type PrintQueue, type Spooler } from './lpd.js';
+import { devmem2 } from './devmem2.js';
+import type { DevMem } from '../drivers/char/mem.js';
+
+/** CPU time of a command's own work (parsing its arguments, formatting what it prints). */
+const COMMAND_NS = 20_000;
+/** Who runs a command without sudo: an ordinary user (no capabilities). */
+export const DEFAULT_USER = 'user';
+
+/** A parsed command line. */
+export type Command =
+  | { readonly kind: 'lp'; readonly program: 'lp' | 'lpr'; readonly dest: string | undefined; readonly title: string; readonly owner: string | undefined; readonly data: Uint8Array }
+  | { readonly kind: 'lpq'; readonly dest: string | undefined }
+  | { readonly kind: 'lprm'; readonly dest: string | undefined; readonly jobs: readonly number[] }
+  | { readonly kind: 'queue'; readonly program: string; readonly enable: boolean; readonly dest: string }
+  | { readonly kind: 'devmem2'; readonly addr: number };
+
+export interface CommandLine {
+  readonly text: string;
+  /** Run as root (sudo): every capability. */
+  readonly sudo: boolean;
+  readonly command: Command;
+}
+
+/** A line a command printed. */
+export interface ConsoleLine {
+  readonly atNs: number;
+  readonly pid: number;
+  readonly comm: string;
+  readonly text: string;
+}
+
+/** What a command needs from the machine. */
+export interface CommandHost {
+  readonly k: Kernel;
+  readonly spool: Spooler | undefined;
+  readonly devMem: DevMem | undefined;
+  readonly console: ConsoleLine[];
+  spawnCommand(comm: string, makeBody: (t: Task) => Generator<number, void, void>): Task;
+}
+
+/** Splits a command line into words and `|`, honouring '...' and "..." quoting. */
+function words(line: string): string[] | string {
+  const out: string[] = [];
+  let cur = '';
+  let inWord = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (ch === "'" || ch === '"') {
+      const end = line.indexOf(ch, i + 1);
+      if (end < 0) return `unterminated ${ch} quote`;
+      cur += line.slice(i + 1, end);
+      inWord = true;
+      i = end;
+    } else if (ch === '|') {
+      if (inWord) out.push(cur);
+      out.push('|');
+      cur = '';
+      inWord = false;
+    } else if (ch === ' ' || ch === '\t') {
+      if (inWord) out.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += ch;
+      inWord = true;
+    }
+  }
+  if (inWord) out.push(cur);
+  return out;
+}
+
+/** head -c's byte counts: N, or N with K (1024), M, KB (1000), MB. */
+function parseCount(s: string): number | undefined {
+  const m = /^(\d+)(K|k|M|m|KB|kB|MB)?$/.exec(s);
+  if (!m) return undefined;
+  const mult = { K: 1024, k: 1024, M: 1024 ** 2, m: 1024 ** 2, KB: 1000, kB: 1000, MB: 1000 ** 2 }[m[2] ?? ''] ?? 1;
+  const n = Number(m[1]) * mult;
+  return n > 0 && n <= 16 * 1024 ** 2 ? n : undefined;
+}
+
+const encoder = new TextEncoder();
+
+/** The bytes a pipeline's producer writes: `echo TEXT...` or `yes TEXT... | head -c N`. */
+function producerOutput(stages: string[][]): Uint8Array | string {
+  const first = stages[0]!;
+  if (first[0] === 'echo' && stages.length === 1) return encoder.encode(`${first.slice(1).join(' ')}\n`);
+  if (first[0] === 'yes') {
+    const head = stages[1];
+    const n = stages.length === 2 && head?.[0] === 'head' && head[1] === '-c' && head.length === 3 ? parseCount(head[2]!) : undefined;
+    if (n === undefined) return 'yes must be cut short by `head -c N` (N bytes, at most 16M), like `yes hello | head -c 2K | lp`';
+    const line = encoder.encode(`${first.length > 1 ? first.slice(1).join(' ') : 'y'}\n`);
+    const out = new Uint8Array(n);
+    for (let off = 0; off < n; off += line.length) out.set(line.subarray(0, Math.min(line.length, n - off)), off);
+    return out;
+  }
+  return 'the document comes from `echo TEXT` or `yes TEXT | head -c N` piped into lp or lpr';
+}
+
+/** Reads `-x value` options from `args`; the rest are operands. */
+function options(args: readonly string[], valued: readonly string[]): { opts: Map<string, string>; operands: string[] } | string {
+  const opts = new Map<string, string>();
+  const operands: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('-') && a.length > 1 && !/^-?\d+$/.test(a)) {
+      const name = a.slice(0, 2);
+      if (!valued.includes(name)) return `unknown option ${a}`;
+      const value = a.length > 2 ? a.slice(2) : args[++i];
+      if (value === undefined) return `option ${name} needs a value`;
+      opts.set(name, value);
+    } else {
+      operands.push(a);
+    }
+  }
+  return { opts, operands };
+}
+
+const KNOWN = 'lp, lpr, lpq, lprm, lpc, cupsdisable, cupsenable, devmem2 (each may follow sudo)';
+
+/** Parses a scenario command line; a string says what is wrong with it. */
+export function parseCommand(text: string): CommandLine | string {
+  const w = words(text);
+  if (typeof w === 'string') return w;
+  let sudo = false;
+  if (w[0] === 'sudo') {
+    sudo = true;
+    w.shift();
+  }
+  const stages: string[][] = [[]];
+  for (const word of w) {
+    if (word === '|') stages.push([]);
+    else stages[stages.length - 1]!.push(word);
+  }
+  if (stages.some((s) => s.length === 0)) return 'empty command (a | with nothing on one side?)';
+  const last = stages[stages.length - 1]!;
+  const program = last[0]!;
+  const args = last.slice(1);
+  if (program === 'lp' || program === 'lpr') {
+    if (stages.length === 1) return `${program} reads its document from a pipe here: \`echo hello | ${program}\` or \`yes hello | head -c 2K | ${program}\``;
+    const data = producerOutput(stages.slice(0, -1));
+    if (typeof data === 'string') return data;
+    // lp: -d dest -t title -U user; lpr: -P dest -J/-T title -U user
+    const o = options(args, program === 'lp' ? ['-d', '-t', '-U'] : ['-P', '-J', '-T', '-U']);
+    if (typeof o === 'string') return `${program}: ${o}`;
+    if (o.operands.length > 0) return `${program}: prints its standard input here; no file operands (got ${o.operands.join(' ')})`;
+    const dest = o.opts.get(program === 'lp' ? '-d' : '-P');
+    const title = o.opts.get('-t') ?? o.opts.get('-J') ?? o.opts.get('-T') ?? (program === 'lp' ? '(stdin)' : '(standard input)');
+    return { text, sudo, command: { kind: 'lp', program, dest, title, owner: o.opts.get('-U'), data } };
+  }
+  if (stages.length > 1) return `only lp and lpr read a pipe (got ${program})`;
+  if (program === 'lpq') {
+    const o = options(args, ['-P']);
+    if (typeof o === 'string') return `lpq: ${o}`;
+    return { text, sudo, command: { kind: 'lpq', dest: o.opts.get('-P') } };
+  }
+  if (program === 'lprm') {
+    const o = options(args, ['-P']);
+    if (typeof o === 'string') return `lprm: ${o}`;
+    const jobs = o.operands.map(Number);
+    if (jobs.length === 0 || jobs.some((j) => !Number.isInteger(j) || j <= 0)) return 'lprm: give the job numbers to remove (as lpq lists them), like `lprm 2`';
+    return { text, sudo, command: { kind: 'lprm', dest: o.opts.get('-P'), jobs } };
+  }
+  if (program === 'cupsdisable' || program === 'cupsenable') {
+    const o = options(args, []);
+    if (typeof o === 'string' || o.operands.length !== 1) return `${program}: name one printer, like \`${program} lp0\``;
+    return { text, sudo, command: { kind: 'queue', program, enable: program === 'cupsenable', dest: o.operands[0]! } };
+  }
+  if (program === 'lpc') {
+    if (args.length !== 2 || (args[0] !== 'stop' && args[0] !== 'start')) return 'lpc: `lpc stop PRINTER` or `lpc start PRINTER`';
+    return { text, sudo, command: { kind: 'queue', program: `lpc ${args[0]}`, enable: args[0] === 'start', dest: args[1]! } };
+  }
+  if (program === 'devmem2') {
+    const addr = args.length === 1 ? Number(args[0]) : NaN;
+    if (!Number.isSafeInteger(addr) || addr < 0) return 'devmem2: give one physical address, like `devmem2 0x380000000000`';
+    return { text, sudo, command: { kind: 'devmem2', addr } };
+  }
+  return `unknown command ${JSON.stringify(program)}; kiotrace runs ${KNOWN}`;
+}
+
+/** Runs a parsed command now: a new process that does it and exits. */
+export function runCommand(host: CommandHost, line: CommandLine): Task {
+  const c = line.command;
+  const comm = c.kind === 'lp' ? c.program : c.kind === 'queue' ? c.program.split(' ')[0]! : c.kind;
+  return host.spawnCommand(comm, (task) => commandBody(host, task, line));
+}
+
+function* commandBody(host: CommandHost, task: Task, line: CommandLine): Generator<number, void, void> {
+  const k = host.k;
+  if (line.sudo) task.capEffective = CAP_FULL_SET;
+  yield execve(k, task, `/usr/bin/${task.comm}`);
+  yield COMMAND_NS;
+  const print = (text: string) => host.console.push({ atNs: k.env.nowNs, pid: task.pid, comm: task.comm, text });
+  const c = line.command;
+  if (c.kind === 'devmem2') {
+    yield* devmem2(k, task, c.addr, host.devMem, print);
+    return;
+  }
+  const spool = host.spool;
+  const dest = c.kind === 'queue' ? c.dest : c.dest;
+  const q: PrintQueue | undefined = dest === undefined ? spool?.defaultQueue : spool?.queue(dest);
+  if (!spool || !q) {
+    print(`${task.comm}: ${dest === undefined ? 'no default destination' : `The printer or class "${dest}" does not exist`}`);
+    task.exitCode = 1;
+    return;
+  }
+  const user = line.sudo ? 'root' : DEFAULT_USER;
+  switch (c.kind) {
+    case 'lp': {
+      const job = yield* lprSubmit(k, task, spool, q, c.owner ?? user, c.title, c.data);
+      if (typeof job === 'number') {
+        print(`${c.program}: ${q.spoolDir}: ${errnoName(job)}`);
+        task.exitCode = 1;
+      } else if (c.program === 'lp') {
+        print(`request id is ${q.printer}-${job.id} (0 file(s))`);
+      }
+      return;
+    }
+    case 'lpq':
+      for (const l of spool.lpq(q)) print(l);
+      return;
+    case 'lprm':
+      // a user removes their own jobs; root removes anyone's
+      for (const id of c.jobs) for (const l of spool.lprm(task, q, id, line.sudo ? undefined : user)) print(l);
+      return;
+    case 'queue':
+      // stopping and starting a printer is the administrator's (lpc: root; CUPS: lpadmin)
+      if (!line.sudo) {
+        print(c.program.startsWith('lpc') ? '?Privileged command' : `${c.program}: Forbidden`);
+        task.exitCode = 1;
+      } else if (c.enable) spool.enable(task, q);
+      else spool.disable(task, q);
+      return;
+  }
+}
