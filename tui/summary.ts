@@ -9,8 +9,8 @@
 // The shared arithmetic (groups, unified_rw_reporting=mixed, C's printf rounding) is exported for
 // the JSON output (fio-json.ts), so text and JSON always agree.
 
-import type { CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from '../core/userspace/report.js';
-import { formatDurationFio, num2str, printable } from './units.js';
+import type { CgroupReport, ConsoleReportLine, CrashReport, PrinterReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from '../core/userspace/report.js';
+import { formatDurationFio, formatNs, num2str, printable } from './units.js';
 
 /** fio's version string as kiotrace gives it, in text and JSON: see fioVersion. */
 export const FIO_COMPAT_VERSION = 'fio-3.36';
@@ -653,7 +653,31 @@ export function formatReport(report: RunReport, options: FioOutputOptions = {}):
   }
   lines.push('', ...kiotraceLines(report));
   if (report.crash) lines.push('', ...crashLines(report.crash));
+  if (report.console) lines.push('', ...consoleLines(report.console));
+  if (report.printers) lines.push('', ...printerLines(report.printers));
   return `${lines.join('\n')}\n`;
+}
+
+/** What the scenario's commands printed, with the time and the process. */
+function consoleLines(console: readonly ConsoleReportLine[]): string[] {
+  return ['Console:', ...console.map((l) => `  [${formatNs(l.atNs).padStart(9)}] ${printable(l.comm)}[${l.pid}]: ${printable(l.text)}`)];
+}
+
+/** Each printer: its line, its paper read back as jobs, and its queue's jobs. */
+function printerLines(printers: readonly PrinterReport[]): string[] {
+  const lines = ['Printers:'];
+  for (const p of printers) {
+    const whole = p.paperJobs.filter((id) => id >= 0);
+    const paper = p.paperJobs.includes(-1)
+      ? `whole jobs ${whole.join(', ') || 'none'}, then output no single job explains (interleaved or cut short)`
+      : whole.length === 0 ? 'nothing' : `job${whole.length === 1 ? '' : 's'} ${whole.join(', ')}, each whole, none interleaved`;
+    lines.push(`  ${printable(p.name)}: ${p.baud} baud (${Math.round(p.baud / 10)} B/s), ${p.enabled ? 'enabled' : 'disabled'}; paper: ${p.printedBytes} bytes = ${paper}`);
+    for (const j of p.jobs) {
+      const when = j.startNs < 0 ? `queued at ${formatNs(j.queuedNs)}` : `queued at ${formatNs(j.queuedNs)}, printing ${formatNs(j.startNs)}..${j.endNs < 0 ? '' : formatNs(j.endNs)}`;
+      lines.push(`    job ${j.id} ${printable(j.owner)} "${printable(j.title)}" ${j.bytes} bytes: ${j.state}, ${when}`);
+    }
+  }
+  return lines;
 }
 
 /**

@@ -35,10 +35,10 @@ import { LatencyHistogram, SAMPLE_INTERVAL_NS, summarizeSamples } from '../users
 import { LpDevice } from '../drivers/char/lp.js';
 import { DevMem } from '../drivers/char/mem.js';
 import { SerialPrinter } from '../hw/printer.js';
-import { lpdDaemon, PrintQueue, Spooler } from '../userspace/lpd.js';
+import { lpdDaemon, paperJobs, PrintQueue, Spooler } from '../userspace/lpd.js';
 import { parseCommand, runCommand, type CommandHost, type CommandLine, type ConsoleLine } from '../userspace/shell.js';
 import { CAP_FULL_SET } from '../kernel/capability.js';
-import type { CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
+import type { PrinterReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
@@ -361,7 +361,37 @@ export class Machine implements CommandHost {
       memoryMaxBytes: bytes(g.limits.maxPages),
       events: { low: g.eventsLow, high: g.eventsHigh, max: g.eventsMax },
     }));
-    return { scenario, seed, durationNs, eventsRun: k.env.eventsRun, jobs, layout: this.layout, counters, devices, ...(cgroups.length > 0 ? { cgroups } : {}), ...(this.crash ? { crash: this.crash } : {}) };
+    const printers = this.printerReports();
+    return {
+      scenario,
+      seed,
+      durationNs,
+      eventsRun: k.env.eventsRun,
+      jobs,
+      layout: this.layout,
+      counters,
+      devices,
+      ...(cgroups.length > 0 ? { cgroups } : {}),
+      ...(this.crash ? { crash: this.crash } : {}),
+      ...(printers.length > 0 ? { printers } : {}),
+      ...(this.console.length > 0 ? { console: [...this.console] } : {}),
+    };
+  }
+
+  /** Each printer's line, paper and queue. */
+  private printerReports(): PrinterReport[] {
+    return this.printers.map((lp) => {
+      const q = this.spool?.queue(lp.name);
+      const jobs = q?.jobs ?? [];
+      return {
+        name: lp.name,
+        baud: lp.printer.config.baud,
+        printedBytes: lp.printer.printedBytes,
+        paperJobs: paperJobs(lp.printer.paper(), jobs),
+        enabled: q?.enabled ?? true,
+        jobs: jobs.map((j) => ({ id: j.id, owner: j.owner, title: j.title, bytes: j.data.length, state: j.state, queuedNs: j.queuedNs, startNs: j.startNs, endNs: j.endNs })),
+      };
+    });
   }
 
   /**

@@ -8,16 +8,13 @@ import { sysClose, sysMmap, sysMunmap, sysOpenat, AT_FDCWD } from '../fs/open.js
 import { O } from '../fs/types.js';
 import { MAP, PROT } from '../mm/mmap.js';
 import { PAGE_SIZE } from '../mm/mm_types.js';
-import { errnoName } from '../uapi/errno.js';
+import { strerror } from './shell.js';
 import { MMIO_READ_NS, type DevMem } from '../drivers/char/mem.js';
-
-const ERRNO_TEXT: Readonly<Record<string, string>> = { EACCES: 'Permission denied', EPERM: 'Operation not permitted', EINVAL: 'Invalid argument', ENOENT: 'No such file or directory' };
 
 /** Runs devmem2 ADDR; returns 0 or the errno that stopped it. */
 export function* devmem2(k: Kernel, task: Task, addr: number, mem: DevMem | undefined, print: (line: string) => void): Generator<number, number, void> {
   const fail = (ret: number) => {
-    const name = errnoName(ret);
-    print(`Error: ${-ret} [${ERRNO_TEXT[name] ?? name}]`);
+    print(`Error (${-ret}) [${strerror(ret)}]`);
     task.exitCode = 1;
     return ret;
   };

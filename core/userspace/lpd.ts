@@ -239,3 +239,30 @@ export function* lpdDaemon(k: Kernel, task: Task, spool: Spooler, q: PrintQueue)
     yield COMMAND_NS;
   }
 }
+
+/**
+ * Reads a printer's paper back as jobs: from the start, each stretch must be one job's document
+ * whole (the first not yet matched whose bytes are there). Returns the job ids in paper order;
+ * a stretch no job explains (interleaved or cut-short output) is -1, and the reading stops there.
+ */
+export function paperJobs(paper: Uint8Array, jobs: readonly SpoolJob[]): number[] {
+  const out: number[] = [];
+  const left = [...jobs];
+  let off = 0;
+  while (off < paper.length) {
+    const i = left.findIndex((j) => j.data.length > 0 && off + j.data.length <= paper.length && sameBytes(paper, off, j.data));
+    if (i < 0) {
+      out.push(-1);
+      break;
+    }
+    out.push(left[i]!.id);
+    off += left[i]!.data.length;
+    left.splice(i, 1);
+  }
+  return out;
+}
+
+function sameBytes(paper: Uint8Array, off: number, data: Uint8Array): boolean {
+  for (let i = 0; i < data.length; i++) if (paper[off + i] !== data[i]) return false;
+  return true;
+}

@@ -210,6 +210,41 @@ export interface RunReport {
   readonly cgroups?: readonly CgroupReport[];
   /** Present when a simulated crash ended the run: what the devices kept of the jobs' files. */
   readonly crash?: CrashReport;
+  /** The machine's printers and their spool queues (absent when it has none). */
+  readonly printers?: readonly PrinterReport[];
+  /** What the scenario's commands printed (absent when none ran). */
+  readonly console?: readonly ConsoleReportLine[];
+}
+
+/** A line a command printed, with when and who. */
+export interface ConsoleReportLine {
+  readonly atNs: number;
+  readonly pid: number;
+  readonly comm: string;
+  readonly text: string;
+}
+
+/** A printer at the end of a run: its line, what it printed and its queue's jobs. */
+export interface PrinterReport {
+  readonly name: string;
+  readonly baud: number;
+  readonly printedBytes: number;
+  /** The paper read back as the jobs it holds, in order (job ids); -1 for bytes no job explains. */
+  readonly paperJobs: readonly number[];
+  readonly enabled: boolean;
+  readonly jobs: readonly PrintJobReport[];
+}
+
+export interface PrintJobReport {
+  readonly id: number;
+  readonly owner: string;
+  readonly title: string;
+  readonly bytes: number;
+  readonly state: string;
+  readonly queuedNs: number;
+  /** -1: never started / not ended. */
+  readonly startNs: number;
+  readonly endNs: number;
 }
 
 /** A simulated crash: when, and per file the pages whose device block lacks their last write. */

@@ -10,7 +10,12 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import { CAP_FULL_SET } from '../kernel/capability.js';
 import { execve } from '../fs/exec.js';
-import { errnoName } from '../uapi/errno.js';
+import { EACCES, EBUSY, EEXIST, EFAULT, EINVAL, EISDIR, ENOENT, EPERM, errnoName } from '../uapi/errno.js';
+import { sysClose, sysMmap, sysOpenat, AT_FDCWD } from '../fs/open.js';
+import { sysWrite } from '../fs/read_write.js';
+import { O } from '../fs/types.js';
+import { MAP, PROT } from '../mm/mmap.js';
+import { PAGE_SIZE } from '../mm/mm_types.js';
 import { lprSubmit, type PrintQueue, type Spooler } from './lpd.js';
 import { devmem2 } from './devmem2.js';
 import type { DevMem } from '../drivers/char/mem.js';
@@ -26,7 +31,9 @@ export type Command =
   | { readonly kind: 'lpq'; readonly dest: string | undefined }
   | { readonly kind: 'lprm'; readonly dest: string | undefined; readonly jobs: readonly number[] }
   | { readonly kind: 'queue'; readonly program: string; readonly enable: boolean; readonly dest: string }
-  | { readonly kind: 'devmem2'; readonly addr: number };
+  | { readonly kind: 'devmem2'; readonly addr: number }
+  /** `echo TEXT > PATH`: the shell opens PATH (O_WRONLY|O_CREAT|O_TRUNC) and echo writes to it. */
+  | { readonly kind: 'redirect'; readonly path: string; readonly data: Uint8Array };
 
 export interface CommandLine {
   readonly text: string;
@@ -65,9 +72,9 @@ function words(line: string): string[] | string {
       cur += line.slice(i + 1, end);
       inWord = true;
       i = end;
-    } else if (ch === '|') {
+    } else if (ch === '|' || ch === '>') {
       if (inWord) out.push(cur);
-      out.push('|');
+      out.push(ch);
       cur = '';
       inWord = false;
     } else if (ch === ' ' || ch === '\t') {
@@ -129,7 +136,42 @@ function options(args: readonly string[], valued: readonly string[]): { opts: Ma
   return { opts, operands };
 }
 
-const KNOWN = 'lp, lpr, lpq, lprm, lpc, cupsdisable, cupsenable, devmem2 (each may follow sudo)';
+const KNOWN = 'lp, lpr, lpq, lprm, lpc, cupsdisable, cupsenable, devmem2, echo TEXT > PATH (each may follow sudo)';
+
+/** strerror(3) of the errnos these commands meet. */
+const STRERROR: Readonly<Record<number, string>> = {
+  [EPERM]: 'Operation not permitted',
+  [ENOENT]: 'No such file or directory',
+  [EACCES]: 'Permission denied',
+  [EFAULT]: 'Bad address',
+  [EBUSY]: 'Device or resource busy',
+  [EEXIST]: 'File exists',
+  [EISDIR]: 'Is a directory',
+  [EINVAL]: 'Invalid argument',
+};
+
+/** strerror(-ret): the text a C program prints for an errno. */
+export function strerror(ret: number): string {
+  return STRERROR[Math.abs(ret)] ?? errnoName(ret);
+}
+
+/** sh's `echo TEXT > PATH`: the shell opens the file, echo writes its line, the shell closes it. */
+function* echoTo(k: Kernel, task: Task, path: string, data: Uint8Array, print: (line: string) => void): Generator<number, void, void> {
+  const fd = yield* sysOpenat(k, task, AT_FDCWD, path, O.WRONLY | O.CREAT | O.TRUNC, 0o666);
+  if (fd < 0) {
+    print(`sh: 1: cannot create ${path}: ${strerror(fd)}`);
+    task.exitCode = 2;
+    return;
+  }
+  const buf = yield* sysMmap(k, task, 0, PAGE_SIZE, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
+  task.mm!.userBytes.set(buf, data);
+  const ret = yield* sysWrite(k, task, fd, buf, data.length);
+  if (ret < 0) {
+    print(`sh: echo: I/O error: ${strerror(ret)}`);
+    task.exitCode = 1;
+  }
+  yield* sysClose(k, task, fd);
+}
 
 /** Parses a scenario command line; a string says what is wrong with it. */
 export function parseCommand(text: string): CommandLine | string {
@@ -139,6 +181,12 @@ export function parseCommand(text: string): CommandLine | string {
   if (w[0] === 'sudo') {
     sudo = true;
     w.shift();
+  }
+  const redirect = w.indexOf('>');
+  if (redirect >= 0) {
+    const path = w[redirect + 1];
+    if (w[0] !== 'echo' || redirect !== w.length - 2 || path === undefined || !path.startsWith('/') || w.includes('|')) return 'a redirection here is `echo TEXT > /absolute/path`';
+    return { text, sudo, command: { kind: 'redirect', path, data: encoder.encode(`${w.slice(1, redirect).join(' ')}\n`) } };
   }
   const stages: string[][] = [[]];
   for (const word of w) {
@@ -194,7 +242,7 @@ export function parseCommand(text: string): CommandLine | string {
 /** Runs a parsed command now: a new process that does it and exits. */
 export function runCommand(host: CommandHost, line: CommandLine): Task {
   const c = line.command;
-  const comm = c.kind === 'lp' ? c.program : c.kind === 'queue' ? c.program.split(' ')[0]! : c.kind;
+  const comm = c.kind === 'lp' ? c.program : c.kind === 'queue' ? c.program.split(' ')[0]! : c.kind === 'redirect' ? 'sh' : c.kind;
   return host.spawnCommand(comm, (task) => commandBody(host, task, line));
 }
 
@@ -207,6 +255,10 @@ function* commandBody(host: CommandHost, task: Task, line: CommandLine): Generat
   const c = line.command;
   if (c.kind === 'devmem2') {
     yield* devmem2(k, task, c.addr, host.devMem, print);
+    return;
+  }
+  if (c.kind === 'redirect') {
+    yield* echoTo(k, task, c.path, c.data, print);
     return;
   }
   const spool = host.spool;
@@ -222,7 +274,7 @@ function* commandBody(host: CommandHost, task: Task, line: CommandLine): Generat
     case 'lp': {
       const job = yield* lprSubmit(k, task, spool, q, c.owner ?? user, c.title, c.data);
       if (typeof job === 'number') {
-        print(`${c.program}: ${q.spoolDir}: ${errnoName(job)}`);
+        print(`${c.program}: ${q.spoolDir}: ${strerror(job)}`);
         task.exitCode = 1;
       } else if (c.program === 'lp') {
         print(`request id is ${q.printer}-${job.id} (0 file(s))`);

@@ -68,8 +68,30 @@ test('command lines that cannot run say why', () => {
     'lprm: give the job numbers to remove (as lpq lists them), like `lprm 2`',
     'cupsdisable: name one printer, like `cupsdisable lp0`',
     'lpc: `lpc stop PRINTER` or `lpc start PRINTER`',
-    'unknown command "rm"; kiotrace runs lp, lpr, lpq, lprm, lpc, cupsdisable, cupsenable, devmem2 (each may follow sudo)',
+    'unknown command "rm"; kiotrace runs lp, lpr, lpq, lprm, lpc, cupsdisable, cupsenable, devmem2, echo TEXT > PATH (each may follow sudo)',
     'unterminated " quote',
     'devmem2: give one physical address, like `devmem2 0x380000000000`',
   ]);
+});
+
+test('a direct writer meets the spooler: EBUSY while lpd has the printer, through once it is idle; devmem2 needs root', () => {
+  const m = machine();
+  m.commandAt(0, 'yes alice | head -c 600 | lp -U alice');
+  m.commandAt(10_000_000, 'echo hello > /dev/lp0');
+  m.commandAt(100_000_000, 'echo hello > /dev/lp0');
+  m.commandAt(100_000_000, 'devmem2 0x380000000008');
+  m.commandAt(110_000_000, 'sudo devmem2 0x380000000008');
+  m.commandAt(120_000_000, 'sudo devmem2 4096');
+  m.run(200_000_000);
+  assert.deepEqual(consoleText(m), [
+    'lp: request id is lp0-1 (0 file(s))',
+    'sh: sh: 1: cannot create /dev/lp0: Device or resource busy',
+    'devmem2: Error (13) [Permission denied]',
+    'devmem2: /dev/mem opened.',
+    'devmem2: Memory mapped at address 0x7effffffe008.',
+    'devmem2: Value at address 0x380000000008 (0x7effffffe008): 0x10400',
+    'devmem2: /dev/mem opened.',
+    'devmem2: Error (1) [Operation not permitted]',
+  ]);
+  assert.equal(new TextDecoder().decode(m.printers[0]!.printer.paper()), 'alice\n'.repeat(100) + 'hello\n');
 });
