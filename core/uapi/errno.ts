@@ -12,6 +12,7 @@ export const EACCES = 13;
 export const EFAULT = 14;
 export const ENOTBLK = 15;
 export const EBUSY = 16;
+export const ENODEV = 19;
 export const EISDIR = 21;
 export const EINVAL = 22;
 export const ENOSPC = 28;
@@ -31,6 +32,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [EFAULT]: 'EFAULT',
   [ENOTBLK]: 'ENOTBLK',
   [EBUSY]: 'EBUSY',
+  [ENODEV]: 'ENODEV',
   [EISDIR]: 'EISDIR',
   [EINVAL]: 'EINVAL',
   [ENOSPC]: 'ENOSPC',

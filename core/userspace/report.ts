@@ -210,6 +210,20 @@ export interface RunReport {
   readonly cgroups?: readonly CgroupReport[];
   /** Present when a simulated crash ended the run: what the devices kept of the jobs' files. */
   readonly crash?: CrashReport;
+  /** The scenario's events that ran (absent when it has none): what each did and printed. */
+  readonly events?: readonly EventReport[];
+}
+
+/** One scenario event as it ran: the shell line, when it started and ended, its status and output. */
+export interface EventReport {
+  /** The line as a shell would show it: `echo bfq > /sys/block/sda/queue/scheduler`, `lprm 2`. */
+  readonly command: string;
+  readonly atNs: number;
+  /** When it finished; null when the run ended first. */
+  readonly doneNs: number | null;
+  /** 0, an errno name for a refused write (`EINVAL`), a command's exit status, or "running" / "not run" when the run ended first. */
+  readonly status: string;
+  readonly output: string;
 }
 
 /** A simulated crash: when, and per file the pages whose device block lacks their last write. */
