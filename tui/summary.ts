@@ -9,7 +9,7 @@
 // The shared arithmetic (groups, unified_rw_reporting=mixed, C's printf rounding) is exported for
 // the JSON output (fio-json.ts), so text and JSON always agree.
 
-import type { CgroupReport, ConsoleReportLine, CrashReport, PrinterReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from '../core/userspace/report.js';
+import type { CgroupReport, CrashReport, DeviceReport, EventReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, Percentile, PrinterReport, RunReport, SampleSummary } from '../core/userspace/report.js';
 import { formatDurationFio, formatNs, num2str, printable } from './units.js';
 
 /** fio's version string as kiotrace gives it, in text and JSON: see fioVersion. */
@@ -652,15 +652,21 @@ export function formatReport(report: RunReport, options: FioOutputOptions = {}):
     for (const dev of report.devices) lines.push(diskLine(dev, report.durationNs));
   }
   lines.push('', ...kiotraceLines(report));
+  if (report.events) lines.push('', ...eventLines(report.events));
   if (report.crash) lines.push('', ...crashLines(report.crash));
-  if (report.console) lines.push('', ...consoleLines(report.console));
   if (report.printers) lines.push('', ...printerLines(report.printers));
   return `${lines.join('\n')}\n`;
 }
 
-/** What the scenario's commands printed, with the time and the process. */
-function consoleLines(console: readonly ConsoleReportLine[]): string[] {
-  return ['Console:', ...console.map((l) => `  [${formatNs(l.atNs).padStart(9)}] ${printable(l.comm)}[${l.pid}]: ${printable(l.text)}`)];
+/** The scenario's events as they ran: when, the shell line, its status and how long it took, then its output. */
+function eventLines(events: readonly EventReport[]): string[] {
+  const lines = ['Scenario events:'];
+  for (const e of events) {
+    const took = e.doneNs === null ? '' : `, took ${formatNs(e.doneNs - e.atNs)}`;
+    lines.push(`  at ${formatDurationFio(e.atNs)}: ${printable(e.command)} -> ${e.status}${took}`);
+    for (const line of e.output.split('\n')) if (line !== '') lines.push(`    ${printable(line)}`);
+  }
+  return lines;
 }
 
 /** Each printer: its line, its paper read back as jobs, and its queue's jobs. */

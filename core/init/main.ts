@@ -26,7 +26,8 @@ import { NvmePciDriver } from '../drivers/nvme/host/pci.js';
 import { AhciDriver } from '../drivers/ata/ahci.js';
 import { NvmeSsd, DEFAULT_NVME_CONFIG, nvmeCapacitySectors, type NvmeSsdConfig } from '../hw/nvme-ssd.js';
 import { Hdd, DEFAULT_HDD_CONFIG, HddGeometry, type HddConfig } from '../hw/hdd.js';
-import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec } from '../userspace/job.js';
+import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec, ScenarioEvent } from '../userspace/job.js';
+import { scheduleEvents, type EventLog } from '../userspace/events.js';
 import { fioJob, JobRandom, JobStats, type DirStats, type JobControl } from '../userspace/fio.js';
 import { FlowTable } from '../userspace/flow.js';
 import { WaitQueue } from '../sim/process.js';
@@ -108,6 +109,8 @@ export class Machine implements CommandHost {
   init!: Task;
   /** What survived a simulated crash (crashAt), once it happened. */
   crash: CrashReport | undefined;
+  /** The scenario's events (scheduleEvents), as they ran. */
+  private eventLog: EventLog | undefined;
 
   constructor(
     readonly k: Kernel,
@@ -273,6 +276,14 @@ export class Machine implements CommandHost {
     this.env.at(atNs, Priority.URGENT, () => this.crashNow(), 0);
   }
 
+  /** A scenario's events: each runs at its time in a process forked from init. */
+  scheduleEvents(events: readonly ScenarioEvent[]): void {
+    if (events.length === 0) return;
+    this.eventLog = scheduleEvents(this.k, events, (comm, makeBody) => {
+      this.spawn(comm, false, makeBody, this.init);
+    });
+  }
+
   private crashNow(): void {
     const inodes = new Set<Inode>();
     for (const j of this.jobs) {
@@ -374,7 +385,7 @@ export class Machine implements CommandHost {
       ...(cgroups.length > 0 ? { cgroups } : {}),
       ...(this.crash ? { crash: this.crash } : {}),
       ...(printers.length > 0 ? { printers } : {}),
-      ...(this.console.length > 0 ? { console: [...this.console] } : {}),
+      ...(this.eventLog ? { events: this.eventLog.report() } : {}),
     };
   }
 

@@ -53,6 +53,8 @@ export const SYSCALL_NR = {
   pread64: 17,
   pwrite64: 18,
   fsync: 74,
+  // fs/sync.c: write back everything (a scenario's `sync` command)
+  sync: 162,
   fdatasync: 75,
   // the access-pattern hints (mm/madvise.c, mm/fadvise.c)
   madvise: 28,

@@ -370,7 +370,17 @@ export interface Scenario {
   readonly endsWithJobs?: boolean;
   /** A simulated crash at this time ends the run (scenario "crash_at", kiotrace run --crash-at). */
   readonly crashAtNs?: number;
+  /** What a shell does on the machine at given times (scenario "events"), in time order. */
+  readonly events?: readonly ScenarioEvent[];
 }
+
+/**
+ * A scenario event: at `atNs` a shell on the machine writes `value` to a sysfs or procfs file
+ * (`echo value > path`), or runs a command line (`argv`).
+ */
+export type ScenarioEvent =
+  | { readonly kind: 'write'; readonly atNs: number; readonly path: string; readonly value: string }
+  | { readonly kind: 'run'; readonly atNs: number; readonly argv: readonly string[] };
 
 export const DEFAULT_MACHINE: MachineSpec = {
   cpus: 4,

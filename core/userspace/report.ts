@@ -212,16 +212,20 @@ export interface RunReport {
   readonly crash?: CrashReport;
   /** The machine's printers and their spool queues (absent when it has none). */
   readonly printers?: readonly PrinterReport[];
-  /** What the scenario's commands printed (absent when none ran). */
-  readonly console?: readonly ConsoleReportLine[];
+  /** The scenario's events that ran (absent when it has none): what each did and printed. */
+  readonly events?: readonly EventReport[];
 }
 
-/** A line a command printed, with when and who. */
-export interface ConsoleReportLine {
+/** One scenario event as it ran: the shell line, when it started and ended, its status and output. */
+export interface EventReport {
+  /** The line as a shell would show it: `echo bfq > /sys/block/sda/queue/scheduler`, `lprm 2`. */
+  readonly command: string;
   readonly atNs: number;
-  readonly pid: number;
-  readonly comm: string;
-  readonly text: string;
+  /** When it finished; null when the run ended first. */
+  readonly doneNs: number | null;
+  /** 0, an errno name for a refused write (`EINVAL`), a command's exit status, or "running" / "not run" when the run ended first. */
+  readonly status: string;
+  readonly output: string;
 }
 
 /** A printer at the end of a run: its line, what it printed and its queue's jobs. */
