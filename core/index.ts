@@ -17,7 +17,6 @@ export { BTF, btfCast, type BtfContext, type BtfMember, type BtfPointer, type Bt
 export type { Kernel } from './kernel/kernel.js';
 export type { Cpu } from './kernel/sched/core.js';
 export { completeJob, DEFAULT_MACHINE, DEFAULT_VM, JOB_DEFAULTS } from './userspace/job.js';
-export { parseCommand, type CommandLine } from './userspace/shell.js';
 export { LRU_POLICIES } from './mm/vmscan.js';
 export type { BlockSizeSpec, BsSplitEntry, CgroupSpec, DeviceKind, DeviceSpec, FadviseHint, FallocateMode, FileServiceType, IoEngine, JobSpec, MachineSpec, PerDirection, PrinterSpec, RandomDistribution, RwMode, Scenario, ScenarioEvent, SchedulerName, SyncMode, UnifiedRwReporting, VmSpec } from './userspace/job.js';
 export type { CgroupReport, CpuUsage, CrashReport, DepthDistributions, EventReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencyBin, LatencyBuckets, LatencySummary, LayoutReport, Percentile, PrinterReport, PrintJobReport, RunReport, SampleSummary } from './userspace/report.js';

@@ -1158,6 +1158,8 @@ function validate(root: JsonNode, c: Checker, defaultName: string, env: Validate
 
   const jobFileNode = f.get('job_file');
   const jobsNode = f.get('jobs');
+  const eventsField = f.get('events');
+  const hasEvents = eventsField?.kind === 'array' && eventsField.items.length > 0;
 
   let durationNs: number | undefined;
   const durNode = f.get('duration');
@@ -1194,11 +1196,12 @@ function validate(root: JsonNode, c: Checker, defaultName: string, env: Validate
       }
     }
   } else if (jobsNode === undefined) {
-    missing(c, top.node, '', 'jobs', '"jobs": [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
+    // a scenario of events alone (printing, sysfs writes) needs no fio job
+    if (!hasEvents) missing(c, top.node, '', 'jobs', '"jobs": [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
   } else if (jobsNode.kind !== 'array') {
     c.report('wrong-type', 'jobs', jobsNode.span, `must be an array of jobs (got ${describe(jobsNode)})`);
   } else if (jobsNode.items.length === 0) {
-    c.report('bad-value', 'jobs', jobsNode.span, 'must list at least one job, e.g. [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
+    if (!hasEvents) c.report('bad-value', 'jobs', jobsNode.span, 'must list at least one job, e.g. [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
   } else if (jobsNode.items.length > MAX_JOBS) {
     c.report('bad-value', 'jobs', jobsNode.span, `lists ${jobsNode.items.length} jobs; a scenario may have at most ${MAX_JOBS} (numjobs clones one)`);
   } else {

@@ -37,7 +37,6 @@ import { LpDevice } from '../drivers/char/lp.js';
 import { DevMem } from '../drivers/char/mem.js';
 import { SerialPrinter } from '../hw/printer.js';
 import { lpdDaemon, paperJobs, PrintQueue, Spooler } from '../userspace/lpd.js';
-import { parseCommand, runCommand, type CommandHost, type CommandLine, type ConsoleLine } from '../userspace/shell.js';
 import { CAP_FULL_SET } from '../kernel/capability.js';
 import type { PrinterReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
 
@@ -88,16 +87,10 @@ export interface TaskInfo {
   readonly kthread: boolean;
 }
 
-export class Machine implements CommandHost {
+export class Machine {
   readonly jobs: RunningJob[] = [];
-  /** Line printers (/dev/lp0, ...). */
+  /** Line printers (/dev/lp0, ...); their queues are k.spool's. */
   readonly printers: LpDevice[] = [];
-  /** The print spooler, when the machine has printers. */
-  spool: Spooler | undefined;
-  /** /dev/mem and the physical address map. */
-  devMem: DevMem | undefined;
-  /** What commands printed, in order. */
-  readonly console: ConsoleLine[] = [];
   /** Jobs waiting for a stonewall or wait_for sleep here; every job exit wakes them to look again. */
   private readonly jobExits = new WaitQueue();
   private readonly allDoneCallbacks: (() => void)[] = [];
@@ -143,24 +136,6 @@ export class Machine implements CommandHost {
     if (parent && k.tp.sched_process_fork.enabled) k.tp.sched_process_fork.emit(cpu, 0, parent, t);
     k.sched.wakeUpNewTask(t, makeBody(t), cpu);
     return t;
-  }
-
-  /** A command's process, forked from init (CommandHost). */
-  spawnCommand(comm: string, makeBody: (t: Task) => TaskBody): Task {
-    return this.spawn(comm, false, makeBody, this.init);
-  }
-
-  /** Runs a command line now (a scenario's "run" event); a string says why it cannot run. */
-  runCommand(line: string | CommandLine): Task | string {
-    const parsed = typeof line === 'string' ? parseCommand(line) : line;
-    return typeof parsed === 'string' ? parsed : runCommand(this, parsed);
-  }
-
-  /** Runs a command line at `atNs` (throws now if it does not parse). */
-  commandAt(atNs: number, line: string): void {
-    const parsed = parseCommand(line);
-    if (typeof parsed === 'string') throw new Error(`${line}: ${parsed}`);
-    this.env.at(atNs, Priority.NORMAL, () => runCommand(this, parsed), 0);
   }
 
   /**
@@ -392,7 +367,7 @@ export class Machine implements CommandHost {
   /** Each printer's line, paper and queue. */
   private printerReports(): PrinterReport[] {
     return this.printers.map((lp) => {
-      const q = this.spool?.queue(lp.name);
+      const q = this.k.spool?.queue(lp.name);
       const jobs = q?.jobs ?? [];
       return {
         name: lp.name,
@@ -600,8 +575,9 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   k.vfs = new Vfs();
   // init (pid 1): the parent of the workload
   m.init = m.spawn('systemd', false, function* () {}, undefined);
-  m.devMem = new DevMem(spec.memoryBytes);
-  k.vfs.devNodes.set('/dev/mem', m.devMem.inode);
+  const devMem = new DevMem(spec.memoryBytes);
+  k.devMem = devMem;
+  k.vfs.devNodes.set('/dev/mem', devMem.inode);
 
   let nvmeIndex = 0;
   let sdIndex = 0;
@@ -647,7 +623,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       k.wb.startFlusher(dev, (comm, body) => m.spawn(comm, true, body, undefined));
     }
     m.devices.push({ name: d.name, q, hw, scheduler: d.scheduler, fs });
-    m.devMem.addBar(d.name, d.kind === 'nvme' ? NVME_BAR0_BYTES : AHCI_ABAR_BYTES, d.kind === 'nvme' ? nvmeRegs(hw) : ahciRegs(hw));
+    devMem.addBar(d.name, d.kind === 'nvme' ? NVME_BAR0_BYTES : AHCI_ABAR_BYTES, d.kind === 'nvme' ? nvmeRegs(hw) : ahciRegs(hw));
   }
   // The root filesystem: a device mounted at / has it; else the first mounted filesystem is also
   // bind-mounted at /, so /tmp/testfile and /root/x work as on any Linux machine.
@@ -665,7 +641,7 @@ function bootPrinters(m: Machine, spec: MachineSpec): void {
   if (printers.length === 0) return;
   const k = m.k;
   const spool = new Spooler(k);
-  m.spool = spool;
+  k.spool = spool;
   printers.forEach((p, minor) => {
     const lp = new LpDevice(k, p.name, minor, new SerialPrinter(k.env, { baud: p.baud }), 1100 + minor);
     m.printers.push(lp);

@@ -49,3 +49,20 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
 export function errnoName(errno: number): string {
   return ERRNO_NAMES[Math.abs(errno)] ?? `E${Math.abs(errno)}`;
 }
+
+/** strerror(3)'s text for the errnos the tools print. */
+const STRERROR: Readonly<Record<number, string>> = {
+  [EPERM]: 'Operation not permitted',
+  [ENOENT]: 'No such file or directory',
+  [EACCES]: 'Permission denied',
+  [EFAULT]: 'Bad address',
+  [EBUSY]: 'Device or resource busy',
+  [EEXIST]: 'File exists',
+  [EISDIR]: 'Is a directory',
+  [EINVAL]: 'Invalid argument',
+};
+
+/** strerror(-ret): the text a C program prints for an errno. */
+export function strerror(ret: number): string {
+  return STRERROR[Math.abs(ret)] ?? errnoName(ret);
+}

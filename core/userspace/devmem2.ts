@@ -8,7 +8,7 @@ import { sysClose, sysMmap, sysMunmap, sysOpenat, AT_FDCWD } from '../fs/open.js
 import { O } from '../fs/types.js';
 import { MAP, PROT } from '../mm/mmap.js';
 import { PAGE_SIZE } from '../mm/mm_types.js';
-import { strerror } from './shell.js';
+import { strerror } from '../uapi/errno.js';
 import { MMIO_READ_NS, type DevMem } from '../drivers/char/mem.js';
 
 /** Runs devmem2 ADDR; returns 0 or the errno that stopped it. */

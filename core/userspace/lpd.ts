@@ -125,26 +125,27 @@ export class Spooler {
   /**
    * lprm: remove job `id` from its queue. A queued job is dequeued; the active one is cut short
    * (its daemon stops after the write in progress). `user` may remove only their own jobs
-   * (undefined: root, anyone's). Returns what lprm prints.
+   * (undefined: root, anyone's). Returns whether it did, and what lprm prints.
    */
-  lprm(task: Task, q: PrintQueue, id: number, user: string | undefined): string[] {
+  lprm(task: Task, q: PrintQueue, id: number, user: string | undefined): { ok: boolean; lines: string[] } {
     const job = q.jobs.find((j) => j.id === id && (j.state === 'queued' || j.state === 'printing'));
-    if (!job) return [`lprm: ${q.printer}: job ${id} not found`];
-    if (user !== undefined && job.owner !== user) return [`lprm: ${q.printer}: job ${id}: Permission denied (owned by ${job.owner})`];
+    if (!job) return { ok: false, lines: [`lprm: ${q.printer}: job ${id} not found`] };
+    if (user !== undefined && job.owner !== user) return { ok: false, lines: [`lprm: ${q.printer}: job ${id}: Permission denied (owned by ${job.owner})`] };
     const name = job.path.slice(job.path.lastIndexOf('/') + 1);
     const lines = job.state === 'printing' ? [`${q.printer}: cancelled active job ${id}`, `${name} dequeued`] : [`${name} dequeued`];
     job.state = 'removed';
     job.endNs = this.k.env.nowNs;
     this.noteState(task, q, job, 'removed');
-    return lines;
+    return { ok: true, lines };
   }
 
   /** cupsdisable / lpc stop: no new job starts (the one printing finishes). */
   disable(task: Task, q: PrintQueue): void {
     if (!q.enabled) return;
     q.enabled = false;
-    const head = q.active ?? q.pending()[0];
-    if (head) this.noteState(task, q, head, 'suspended');
+    // the job that now waits: the first queued one (the one printing goes on)
+    const waiting = q.jobs.find((j) => j.state === 'queued');
+    if (waiting) this.noteState(task, q, waiting, 'suspended');
   }
 
   /** cupsenable / lpc start: printing goes on with the next job. */

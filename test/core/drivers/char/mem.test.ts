@@ -38,7 +38,7 @@ test('/dev/mem: EACCES for a user, EPERM without CAP_SYS_RAWIO, RAM refused, a B
   const { out, m } = asTask(CAP_FULL_SET, tryMap);
   assert.deepEqual(out, { open: 3, mapBar: 1, mapRam: -1 });
   // the first BAR is nvme0n1's: CAP.MQES is its queue depth less one, VS reads NVMe 1.4
-  const mem = m.devMem!;
+  const mem = m.k.devMem!;
   assert.equal(mem.iomem[1]!.name, 'nvme0n1');
   assert.equal(mem.readl(PCI_MMIO64_BASE) & 0xffff, m.devices[0]!.hw.queueDepth - 1);
   assert.equal(mem.readl(PCI_MMIO64_BASE + 8), 0x0001_0400);

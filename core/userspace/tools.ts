@@ -1,29 +1,30 @@
-// Models: the commands a scenario runs at a time, each as its own process forked from init, as a
-// shell runs a command line: the print spooler's client and control commands (lp/lpr with its
-// document on a pipe, lpq, lprm, lpc, cupsdisable/cupsenable), and sudo in front of one to run it
-// as root (with every capability) rather than as the unprivileged user. What a command prints goes
-// to the machine's console, with its time and process.
+// Models: the tools a scenario event runs for the print spooler and for raw device access, as
+// rows of core/userspace/commands.ts's table: lp and lpr fed by a pipe (`echo TEXT | lp`,
+// `yes TEXT | head -c N | lp -t title`), lpq, lprm, lpc stop/start, cupsdisable/cupsenable,
+// devmem2, sh's `echo TEXT > PATH`, and sudo in front of any of them: events run in a root shell
+// (every capability); `sudo -u USER ...` runs one as an ordinary user (no capabilities), who
+// prints under their own name, may remove only their own jobs and may not stop a printer.
 // SIMPLIFICATION: a pipeline's producer (echo TEXT, yes TEXT | head -c N) is no process of its own:
 // its output is the document lp reads, as if the pipe had already been filled.
 
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import { CAP_FULL_SET } from '../kernel/capability.js';
+import type { CommandResult, UserCommand } from './commands.js';
 import { execve } from '../fs/exec.js';
-import { EACCES, EBUSY, EEXIST, EFAULT, EINVAL, EISDIR, ENOENT, EPERM, errnoName } from '../uapi/errno.js';
+import { strerror } from '../uapi/errno.js';
 import { sysClose, sysMmap, sysOpenat, AT_FDCWD } from '../fs/open.js';
 import { sysWrite } from '../fs/read_write.js';
 import { O } from '../fs/types.js';
 import { MAP, PROT } from '../mm/mmap.js';
 import { PAGE_SIZE } from '../mm/mm_types.js';
-import { lprSubmit, type PrintQueue, type Spooler } from './lpd.js';
+import { lprSubmit, type PrintQueue } from './lpd.js';
 import { devmem2 } from './devmem2.js';
-import type { DevMem } from '../drivers/char/mem.js';
 
 /** CPU time of a command's own work (parsing its arguments, formatting what it prints). */
 const COMMAND_NS = 20_000;
-/** Who runs a command without sudo: an ordinary user (no capabilities). */
-export const DEFAULT_USER = 'user';
+/** The superuser: events run as root unless `sudo -u USER` says otherwise. */
+export const ROOT = 'root';
 
 /** A parsed command line. */
 export type Command =
@@ -37,26 +38,9 @@ export type Command =
 
 export interface CommandLine {
   readonly text: string;
-  /** Run as root (sudo): every capability. */
-  readonly sudo: boolean;
+  /** Who runs it: root (every capability), or the ordinary user `sudo -u` names (none). */
+  readonly user: string;
   readonly command: Command;
-}
-
-/** A line a command printed. */
-export interface ConsoleLine {
-  readonly atNs: number;
-  readonly pid: number;
-  readonly comm: string;
-  readonly text: string;
-}
-
-/** What a command needs from the machine. */
-export interface CommandHost {
-  readonly k: Kernel;
-  readonly spool: Spooler | undefined;
-  readonly devMem: DevMem | undefined;
-  readonly console: ConsoleLine[];
-  spawnCommand(comm: string, makeBody: (t: Task) => Generator<number, void, void>): Task;
 }
 
 /** Splits a command line into words and `|`, honouring '...' and "..." quoting. */
@@ -138,23 +122,6 @@ function options(args: readonly string[], valued: readonly string[]): { opts: Ma
 
 const KNOWN = 'lp, lpr, lpq, lprm, lpc, cupsdisable, cupsenable, devmem2, echo TEXT > PATH (each may follow sudo)';
 
-/** strerror(3) of the errnos these commands meet. */
-const STRERROR: Readonly<Record<number, string>> = {
-  [EPERM]: 'Operation not permitted',
-  [ENOENT]: 'No such file or directory',
-  [EACCES]: 'Permission denied',
-  [EFAULT]: 'Bad address',
-  [EBUSY]: 'Device or resource busy',
-  [EEXIST]: 'File exists',
-  [EISDIR]: 'Is a directory',
-  [EINVAL]: 'Invalid argument',
-};
-
-/** strerror(-ret): the text a C program prints for an errno. */
-export function strerror(ret: number): string {
-  return STRERROR[Math.abs(ret)] ?? errnoName(ret);
-}
-
 /** sh's `echo TEXT > PATH`: the shell opens the file, echo writes its line, the shell closes it. */
 function* echoTo(k: Kernel, task: Task, path: string, data: Uint8Array, print: (line: string) => void): Generator<number, void, void> {
   const fd = yield* sysOpenat(k, task, AT_FDCWD, path, O.WRONLY | O.CREAT | O.TRUNC, 0o666);
@@ -173,20 +140,30 @@ function* echoTo(k: Kernel, task: Task, path: string, data: Uint8Array, print: (
   yield* sysClose(k, task, fd);
 }
 
+/** A leading `sudo [-u USER]`: who runs the rest (root without -u); `user` when there is none. */
+function sudo(w: readonly string[], user: string): { user: string; rest: string[] } | string {
+  if (w[0] !== 'sudo') return { user, rest: [...w] };
+  const asUser = w[1] === '-u';
+  const name = asUser ? w[2] : ROOT;
+  if (name === undefined || !/^[a-z_][a-z0-9_-]{0,31}$/.test(name)) return 'needs a user name after -u, like `sudo -u alice lpq`';
+  const rest = w.slice(asUser ? 3 : 1);
+  if (rest.length === 0 || rest[0] === '|') return 'needs a command to run, like `sudo -u alice lpq`';
+  return { user: name, rest };
+}
+
 /** Parses a scenario command line; a string says what is wrong with it. */
 export function parseCommand(text: string): CommandLine | string {
-  const w = words(text);
-  if (typeof w === 'string') return w;
-  let sudo = false;
-  if (w[0] === 'sudo') {
-    sudo = true;
-    w.shift();
-  }
+  const all = words(text);
+  if (typeof all === 'string') return all;
+  const front = sudo(all, ROOT);
+  if (typeof front === 'string') return front;
+  let user = front.user;
+  const w = front.rest;
   const redirect = w.indexOf('>');
   if (redirect >= 0) {
     const path = w[redirect + 1];
     if (w[0] !== 'echo' || redirect !== w.length - 2 || path === undefined || !path.startsWith('/') || w.includes('|')) return 'a redirection here is `echo TEXT > /absolute/path`';
-    return { text, sudo, command: { kind: 'redirect', path, data: encoder.encode(`${w.slice(1, redirect).join(' ')}\n`) } };
+    return { text, user, command: { kind: 'redirect', path, data: encoder.encode(`${w.slice(1, redirect).join(' ')}\n`) } };
   }
   const stages: string[][] = [[]];
   for (const word of w) {
@@ -194,74 +171,79 @@ export function parseCommand(text: string): CommandLine | string {
     else stages[stages.length - 1]!.push(word);
   }
   if (stages.some((s) => s.length === 0)) return 'empty command (a | with nothing on one side?)';
-  const last = stages[stages.length - 1]!;
+  // the command at the end of a pipe may run under sudo of its own
+  const tail = sudo(stages[stages.length - 1]!, user);
+  if (typeof tail === 'string') return tail;
+  user = tail.user;
+  stages[stages.length - 1] = tail.rest;
+  const last = tail.rest;
   const program = last[0]!;
   const args = last.slice(1);
   if (program === 'lp' || program === 'lpr') {
-    if (stages.length === 1) return `${program} reads its document from a pipe here: \`echo hello | ${program}\` or \`yes hello | head -c 2K | ${program}\``;
+    if (stages.length === 1) return `reads its document from a pipe here: \`echo hello | ${program}\` or \`yes hello | head -c 2K | ${program}\``;
     const data = producerOutput(stages.slice(0, -1));
     if (typeof data === 'string') return data;
     // lp: -d dest -t title -U user; lpr: -P dest -J/-T title -U user
     const o = options(args, program === 'lp' ? ['-d', '-t', '-U'] : ['-P', '-J', '-T', '-U']);
-    if (typeof o === 'string') return `${program}: ${o}`;
-    if (o.operands.length > 0) return `${program}: prints its standard input here; no file operands (got ${o.operands.join(' ')})`;
+    if (typeof o === 'string') return o;
+    if (o.operands.length > 0) return `prints its standard input here; no file operands (got ${o.operands.join(' ')})`;
     const dest = o.opts.get(program === 'lp' ? '-d' : '-P');
     const title = o.opts.get('-t') ?? o.opts.get('-J') ?? o.opts.get('-T') ?? (program === 'lp' ? '(stdin)' : '(standard input)');
-    return { text, sudo, command: { kind: 'lp', program, dest, title, owner: o.opts.get('-U'), data } };
+    return { text, user, command: { kind: 'lp', program, dest, title, owner: o.opts.get('-U'), data } };
   }
   if (stages.length > 1) return `only lp and lpr read a pipe (got ${program})`;
   if (program === 'lpq') {
     const o = options(args, ['-P']);
-    if (typeof o === 'string') return `lpq: ${o}`;
-    return { text, sudo, command: { kind: 'lpq', dest: o.opts.get('-P') } };
+    if (typeof o === 'string') return o;
+    return { text, user, command: { kind: 'lpq', dest: o.opts.get('-P') } };
   }
   if (program === 'lprm') {
     const o = options(args, ['-P']);
-    if (typeof o === 'string') return `lprm: ${o}`;
+    if (typeof o === 'string') return o;
     const jobs = o.operands.map(Number);
-    if (jobs.length === 0 || jobs.some((j) => !Number.isInteger(j) || j <= 0)) return 'lprm: give the job numbers to remove (as lpq lists them), like `lprm 2`';
-    return { text, sudo, command: { kind: 'lprm', dest: o.opts.get('-P'), jobs } };
+    if (jobs.length === 0 || jobs.some((j) => !Number.isInteger(j) || j <= 0)) return 'needs the numbers of the jobs to remove (as lpq lists them), like `lprm 2`';
+    return { text, user, command: { kind: 'lprm', dest: o.opts.get('-P'), jobs } };
   }
   if (program === 'cupsdisable' || program === 'cupsenable') {
     const o = options(args, []);
-    if (typeof o === 'string' || o.operands.length !== 1) return `${program}: name one printer, like \`${program} lp0\``;
-    return { text, sudo, command: { kind: 'queue', program, enable: program === 'cupsenable', dest: o.operands[0]! } };
+    if (typeof o === 'string' || o.operands.length !== 1) return `names one printer, like \`${program} lp0\``;
+    return { text, user, command: { kind: 'queue', program, enable: program === 'cupsenable', dest: o.operands[0]! } };
   }
   if (program === 'lpc') {
-    if (args.length !== 2 || (args[0] !== 'stop' && args[0] !== 'start')) return 'lpc: `lpc stop PRINTER` or `lpc start PRINTER`';
-    return { text, sudo, command: { kind: 'queue', program: `lpc ${args[0]}`, enable: args[0] === 'start', dest: args[1]! } };
+    if (args.length !== 2 || (args[0] !== 'stop' && args[0] !== 'start')) return 'here is `lpc stop PRINTER` or `lpc start PRINTER`';
+    return { text, user, command: { kind: 'queue', program: `lpc ${args[0]}`, enable: args[0] === 'start', dest: args[1]! } };
   }
   if (program === 'devmem2') {
     const addr = args.length === 1 ? Number(args[0]) : NaN;
-    if (!Number.isSafeInteger(addr) || addr < 0) return 'devmem2: give one physical address, like `devmem2 0x380000000000`';
-    return { text, sudo, command: { kind: 'devmem2', addr } };
+    if (!Number.isSafeInteger(addr) || addr < 0) return 'takes one physical address, like `devmem2 0x380000000000`';
+    return { text, user, command: { kind: 'devmem2', addr } };
   }
-  return `unknown command ${JSON.stringify(program)}; kiotrace runs ${KNOWN}`;
+  return `cannot run ${JSON.stringify(program)} here; the tools: ${KNOWN}`;
 }
 
-/** Runs a parsed command now: a new process that does it and exits. */
-export function runCommand(host: CommandHost, line: CommandLine): Task {
+/** Runs a parsed command line in `task`: what it printed, and its exit status. */
+export function* runTool(k: Kernel, task: Task, line: CommandLine): Generator<number, CommandResult, void> {
+  const lines: string[] = [];
+  yield* toolBody(k, task, line, (text) => lines.push(text));
+  return { exitStatus: task.exitCode, output: lines.join('\n') };
+}
+
+function* toolBody(k: Kernel, task: Task, line: CommandLine, print: (text: string) => void): Generator<number, void, void> {
+  task.capEffective = line.user === ROOT ? CAP_FULL_SET : 0;
   const c = line.command;
-  const comm = c.kind === 'lp' ? c.program : c.kind === 'queue' ? c.program.split(' ')[0]! : c.kind === 'redirect' ? 'sh' : c.kind;
-  return host.spawnCommand(comm, (task) => commandBody(host, task, line));
-}
-
-function* commandBody(host: CommandHost, task: Task, line: CommandLine): Generator<number, void, void> {
-  const k = host.k;
-  if (line.sudo) task.capEffective = CAP_FULL_SET;
+  // the shell (and sudo) exec the tool: the process takes its name
+  task.comm = c.kind === 'lp' ? c.program : c.kind === 'queue' ? c.program.split(' ')[0]! : c.kind === 'redirect' ? 'sh' : c.kind;
   yield execve(k, task, `/usr/bin/${task.comm}`);
   yield COMMAND_NS;
-  const print = (text: string) => host.console.push({ atNs: k.env.nowNs, pid: task.pid, comm: task.comm, text });
-  const c = line.command;
   if (c.kind === 'devmem2') {
-    yield* devmem2(k, task, c.addr, host.devMem, print);
+    yield* devmem2(k, task, c.addr, k.devMem, print);
     return;
   }
   if (c.kind === 'redirect') {
     yield* echoTo(k, task, c.path, c.data, print);
     return;
   }
-  const spool = host.spool;
+  const spool = k.spool;
   const dest = c.kind === 'queue' ? c.dest : c.dest;
   const q: PrintQueue | undefined = dest === undefined ? spool?.defaultQueue : spool?.queue(dest);
   if (!spool || !q) {
@@ -269,7 +251,8 @@ function* commandBody(host: CommandHost, task: Task, line: CommandLine): Generat
     task.exitCode = 1;
     return;
   }
-  const user = line.sudo ? 'root' : DEFAULT_USER;
+  const user = line.user;
+  const root = user === ROOT;
   switch (c.kind) {
     case 'lp': {
       const job = yield* lprSubmit(k, task, spool, q, c.owner ?? user, c.title, c.data);
@@ -286,11 +269,15 @@ function* commandBody(host: CommandHost, task: Task, line: CommandLine): Generat
       return;
     case 'lprm':
       // a user removes their own jobs; root removes anyone's
-      for (const id of c.jobs) for (const l of spool.lprm(task, q, id, line.sudo ? undefined : user)) print(l);
+      for (const id of c.jobs) {
+        const r = spool.lprm(task, q, id, root ? undefined : user);
+        for (const l of r.lines) print(l);
+        if (!r.ok) task.exitCode = 1;
+      }
       return;
     case 'queue':
       // stopping and starting a printer is the administrator's (lpc: root; CUPS: lpadmin)
-      if (!line.sudo) {
+      if (!root) {
         print(c.program.startsWith('lpc') ? '?Privileged command' : `${c.program}: Forbidden`);
         task.exitCode = 1;
       } else if (c.enable) spool.enable(task, q);
@@ -298,3 +285,36 @@ function* commandBody(host: CommandHost, task: Task, line: CommandLine): Generat
       return;
   }
 }
+
+/** A table row for each tool: its check parses the whole line at load, its run does it. */
+function tool(name: string, usage: string): UserCommand {
+  const line = (args: readonly string[]) => parseCommand([name, ...args].join(' '));
+  return {
+    name,
+    usage,
+    check(args) {
+      const r = line(args);
+      return typeof r === 'string' ? r : undefined;
+    },
+    *run(k, task, args) {
+      const r = line(args);
+      if (typeof r === 'string') return { exitStatus: 2, output: `${name}: ${r}` };
+      return yield* runTool(k, task, r);
+    },
+  };
+}
+
+/** The spooler's tools, devmem2, echo/yes pipelines and sudo, for core/userspace/commands.ts. */
+export const SPOOL_TOOLS: readonly UserCommand[] = [
+  tool('lp', 'TEXT-PRODUCER | lp [-d printer] [-t title] [-U user]'),
+  tool('lpr', 'TEXT-PRODUCER | lpr [-P printer] [-J title] [-U user]'),
+  tool('lpq', 'lpq [-P printer]'),
+  tool('lprm', 'lprm [-P printer] JOB...'),
+  tool('lpc', 'lpc stop|start PRINTER'),
+  tool('cupsdisable', 'cupsdisable PRINTER'),
+  tool('cupsenable', 'cupsenable PRINTER'),
+  tool('devmem2', 'devmem2 ADDRESS'),
+  tool('echo', 'echo TEXT | lp ... or echo TEXT > PATH'),
+  tool('yes', 'yes TEXT | head -c N | lp ...'),
+  tool('sudo', 'sudo [-u USER] COMMAND'),
+];
