@@ -11,6 +11,8 @@
 // bytes with its queue entry, and the daemon's buffer is filled from there after each read().
 // SIMPLIFICATION: stopping a queue (cupsdisable, lpc stop) lets the job printing finish, as
 // `cupsdisable --hold` and lpc stop do (CUPS's plain cupsdisable stops it and reprints it whole later).
+// SIMPLIFICATION: lprm of the job printing takes effect when the daemon's write() in progress
+// returns (up to its 8 KiB buffer later); lpd would kill the printing child at once (no signals here).
 
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';

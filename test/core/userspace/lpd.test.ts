@@ -107,3 +107,22 @@ test('command lines that cannot run say why (checked when the scenario loads)', 
   ]);
   assert.equal(typeof parseCommand('yes a | head -c 1K | sudo -u alice lp'), 'object');
 });
+
+test('lprm of the job printing cuts it short: the paper shows a partial job, then the next one whole', () => {
+  const m = machine();
+  const out = runEvents(
+    m,
+    [
+      [0, 'yes alice | head -c 20K | lp'],
+      [1_000_000, 'echo bob | lp'],
+      [100_000_000, 'lprm 1'],
+    ],
+    1_000_000_000,
+  );
+  assert.deepEqual(out.slice(2), ['lprm 1 -> 0: lp0: cancelled active job 1 | dfA001localhost dequeued']);
+  const paper = new TextDecoder().decode(m.printers[0]!.printer.paper());
+  // lpd stopped after the write in progress (its 8 KiB buffer, held to the line's speed)
+  assert.equal(paper, 'alice\n'.repeat(1366).slice(0, 8192) + 'bob\n');
+  // read back: no whole job at the start (alice's is cut short), so nothing explains the paper
+  assert.deepEqual(m.report('t', 1).printers?.[0]?.paperJobs, [-1]);
+});
