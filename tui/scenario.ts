@@ -29,6 +29,7 @@ import {
   type SchedulerName,
   type VmSpec,
   type CgroupSpec,
+  type PrinterSpec,
 } from '../core/index.js';
 import { MAX_STEP_IOS } from './steps.js';
 import { formatBytes, formatSizeFio, MAX_DURATION_NS, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
@@ -671,7 +672,42 @@ const TOP_KEYS: KeySpec = {
   noun: 'key',
 };
 const MACHINE_FILE_KEYS: KeySpec = { known: ['machine'], aliases: { machines: 'machine', host: 'machine' }, noun: 'key' };
-const MACHINE_KEYS: KeySpec = { known: ['cpus', 'memory', 'devices', 'vm', 'cgroups'], aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm' }, noun: 'key' };
+const MACHINE_KEYS: KeySpec = { known: ['cpus', 'memory', 'devices', 'vm', 'cgroups', 'printers'], aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm', printer: 'printers', lp: 'printers' }, noun: 'key' };
+const PRINTER_KEYS: KeySpec = { known: ['name', 'baud'], aliases: { speed: 'baud', rate: 'baud' }, noun: 'key' };
+/** The serial line speeds (termios Bxxx) a printer may run at; 9600 unless given. */
+const BAUD_RATES = [300, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600] as const;
+const DEFAULT_BAUD = 9600;
+const MAX_PRINTERS = 4;
+
+/** machine.printers: [{"name": "lp0", "baud": 9600}], line printers /dev/lp0.. with their spool queues. */
+function readPrinters(c: Checker, node: JsonNode, blockNames: readonly string[]): PrinterSpec[] {
+  if (node.kind !== 'array' || node.items.length === 0 || node.items.length > MAX_PRINTERS) {
+    c.report(node.kind !== 'array' ? 'wrong-type' : 'bad-value', 'machine.printers', node.span, `must be an array of 1 to ${MAX_PRINTERS} printers like [{"name": "lp0", "baud": 9600}] (got ${describe(node)})`);
+    return [];
+  }
+  const out: PrinterSpec[] = [];
+  node.items.forEach((item, i) => {
+    const path = `machine.printers[${i}]`;
+    const obj = readObject(c, item, path, 'an object like {"name": "lp0", "baud": 9600}', PRINTER_KEYS);
+    if (obj === undefined) return;
+    const nameNode = obj.fields.get('name');
+    let name: string | undefined;
+    if (nameNode === undefined) missing(c, obj.node, path, 'name', '"name": "lp0"');
+    else if (nameNode.kind !== 'string' || !/^lp[0-9]$/.test(nameNode.value)) c.report('bad-value', join2(path, 'name'), nameNode.span, `must be a line printer name lp0 to lp9 (got ${describe(nameNode)})`);
+    else if (out.some((p) => p.name === nameNode.value)) c.report('conflict', join2(path, 'name'), nameNode.span, `duplicate printer name ${quote(nameNode.value)}; give each printer its own`);
+    else if (blockNames.includes(nameNode.value)) c.report('conflict', join2(path, 'name'), nameNode.span, `${quote(nameNode.value)} is already a block device's name`);
+    else name = nameNode.value;
+    const baudNode = obj.fields.get('baud');
+    let baud: number = DEFAULT_BAUD;
+    if (baudNode !== undefined) {
+      const n = baudNode.kind === 'number' ? baudNode.value : baudNode.kind === 'string' && /^\d+$/.test(baudNode.value) ? Number(baudNode.value) : NaN;
+      if ((BAUD_RATES as readonly number[]).includes(n)) baud = n;
+      else c.report('bad-value', join2(path, 'baud'), baudNode.span, `must be a serial line speed: one of ${BAUD_RATES.join(', ')} (got ${describe(baudNode)})`);
+    }
+    if (name !== undefined) out.push({ name, baud });
+  });
+  return out;
+}
 /** /proc/sys/vm's sysctls kiotrace models, by their Linux names, and the LRU policy. */
 const VM_KEYS: KeySpec = {
   known: ['dirty_ratio', 'dirty_background_ratio', 'dirty_bytes', 'dirty_background_bytes', 'dirty_expire_centisecs', 'dirty_writeback_centisecs', 'min_free_kbytes', 'watermark_scale_factor', 'lru', 'lru_gen'],
@@ -969,7 +1005,9 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
   const vm = vmNode === undefined ? undefined : readVm(c, vmNode);
   const cgNode = f.get('cgroups');
   const cgroups = cgNode === undefined ? undefined : readCgroups(c, cgNode);
-  return { machine: { cpus, memoryBytes, devices: devices.list, ...(vm === undefined ? {} : { vm }), ...(cgroups === undefined ? {} : { cgroups }) }, devices };
+  const lpNode = f.get('printers');
+  const printers = lpNode === undefined ? undefined : readPrinters(c, lpNode, devices.list.map((d) => d.name));
+  return { machine: { cpus, memoryBytes, devices: devices.list, ...(vm === undefined ? {} : { vm }), ...(cgroups === undefined ? {} : { cgroups }), ...(printers === undefined ? {} : { printers }) }, devices };
 }
 
 /** Where a JSON job's option is: its field path and span. */
@@ -1120,6 +1158,8 @@ function validate(root: JsonNode, c: Checker, defaultName: string, env: Validate
 
   const jobFileNode = f.get('job_file');
   const jobsNode = f.get('jobs');
+  const eventsField = f.get('events');
+  const hasEvents = eventsField?.kind === 'array' && eventsField.items.length > 0;
 
   let durationNs: number | undefined;
   const durNode = f.get('duration');
@@ -1156,11 +1196,12 @@ function validate(root: JsonNode, c: Checker, defaultName: string, env: Validate
       }
     }
   } else if (jobsNode === undefined) {
-    missing(c, top.node, '', 'jobs', '"jobs": [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
+    // a scenario of events alone (printing, sysfs writes) needs no fio job
+    if (!hasEvents) missing(c, top.node, '', 'jobs', '"jobs": [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
   } else if (jobsNode.kind !== 'array') {
     c.report('wrong-type', 'jobs', jobsNode.span, `must be an array of jobs (got ${describe(jobsNode)})`);
   } else if (jobsNode.items.length === 0) {
-    c.report('bad-value', 'jobs', jobsNode.span, 'must list at least one job, e.g. [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
+    if (!hasEvents) c.report('bad-value', 'jobs', jobsNode.span, 'must list at least one job, e.g. [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
   } else if (jobsNode.items.length > MAX_JOBS) {
     c.report('bad-value', 'jobs', jobsNode.span, `lists ${jobsNode.items.length} jobs; a scenario may have at most ${MAX_JOBS} (numjobs clones one)`);
   } else {

@@ -9,7 +9,7 @@
 // The shared arithmetic (groups, unified_rw_reporting=mixed, C's printf rounding) is exported for
 // the JSON output (fio-json.ts), so text and JSON always agree.
 
-import type { CgroupReport, CrashReport, DeviceReport, EventReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from '../core/userspace/report.js';
+import type { CgroupReport, CrashReport, DeviceReport, EventReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, Percentile, PrinterReport, RunReport, SampleSummary } from '../core/userspace/report.js';
 import { formatDurationFio, formatNs, num2str, printable } from './units.js';
 
 /** fio's version string as kiotrace gives it, in text and JSON: see fioVersion. */
@@ -654,6 +654,7 @@ export function formatReport(report: RunReport, options: FioOutputOptions = {}):
   lines.push('', ...kiotraceLines(report));
   if (report.events) lines.push('', ...eventLines(report.events));
   if (report.crash) lines.push('', ...crashLines(report.crash));
+  if (report.printers) lines.push('', ...printerLines(report.printers));
   return `${lines.join('\n')}\n`;
 }
 
@@ -664,6 +665,23 @@ function eventLines(events: readonly EventReport[]): string[] {
     const took = e.doneNs === null ? '' : `, took ${formatNs(e.doneNs - e.atNs)}`;
     lines.push(`  at ${formatDurationFio(e.atNs)}: ${printable(e.command)} -> ${e.status}${took}`);
     for (const line of e.output.split('\n')) if (line !== '') lines.push(`    ${printable(line)}`);
+  }
+  return lines;
+}
+
+/** Each printer: its line, its paper read back as jobs, and its queue's jobs. */
+function printerLines(printers: readonly PrinterReport[]): string[] {
+  const lines = ['Printers:'];
+  for (const p of printers) {
+    const whole = p.paperJobs.filter((id) => id >= 0);
+    const paper = p.paperJobs.includes(-1)
+      ? `whole jobs ${whole.join(', ') || 'none'}, then output no single job explains (interleaved or cut short)`
+      : whole.length === 0 ? 'nothing' : `job${whole.length === 1 ? '' : 's'} ${whole.join(', ')}, each whole, none interleaved`;
+    lines.push(`  ${printable(p.name)}: ${p.baud} baud (${Math.round(p.baud / 10)} B/s), ${p.enabled ? 'enabled' : 'disabled'}; paper: ${p.printedBytes} bytes = ${paper}`);
+    for (const j of p.jobs) {
+      const when = j.startNs < 0 ? `queued at ${formatNs(j.queuedNs)}` : `queued at ${formatNs(j.queuedNs)}, printing ${formatNs(j.startNs)}..${j.endNs < 0 ? '' : formatNs(j.endNs)}`;
+      lines.push(`    job ${j.id} ${printable(j.owner)} "${printable(j.title)}" ${j.bytes} bytes: ${j.state}, ${when}`);
+    }
   }
   return lines;
 }

@@ -308,6 +308,14 @@ export interface MachineSpec {
   readonly vm?: VmSpec;
   /** Memory cgroups (cgroup v2, children of the root) that jobs can name with fio's cgroup=. */
   readonly cgroups?: readonly CgroupSpec[];
+  /** Line printers (/dev/lp0, ...), each with its spool queue and daemon. */
+  readonly printers?: readonly PrinterSpec[];
+}
+
+/** A printer on a serial line: /dev/<name>, bytes/s = baud / 10 (8N1). */
+export interface PrinterSpec {
+  readonly name: string;
+  readonly baud: number;
 }
 
 /** A cgroup v2 group's memory controller settings, in bytes (absent: 0 for min/low, "max" for high/max). */
