@@ -86,7 +86,7 @@ test('a direct writer meets the spooler: EBUSY while lpd has the printer, throug
 });
 
 test('command lines that cannot run say why (checked when the scenario loads)', () => {
-  const lines = ['lp', 'yes x | lp', 'echo x | lp file.txt', 'lprm', 'lprm x', 'cupsdisable', 'lpc down lp0', 'sudo -u alice rm -rf /', 'echo "x | lp', 'devmem2', 'sudo -u', 'sudo -u Bob lpq'];
+  const lines = ['lp', 'yes x | lp', 'echo x | lp file.txt', 'lprm', 'lprm x', 'cupsdisable', 'lpc down lp0', 'sudo -u alice rm -rf /', 'echo "x | lp', 'devmem2', 'sudo -u', 'sudo -u Bob lpq', 'echo 1 > /proc/sys/vm/drop_caches'];
   const errors = lines.map((line) => {
     const argv = line.split(/\s+/);
     return `${argv[0]}: ${findCommand(argv[0]!)?.check(argv.slice(1)) ?? 'ok'}`;
@@ -104,6 +104,7 @@ test('command lines that cannot run say why (checked when the scenario loads)', 
     'devmem2: takes one physical address, like `devmem2 0x380000000000`',
     'sudo: needs a user name after -u, like `sudo -u alice lpq`',
     'sudo: needs a user name after -u, like `sudo -u alice lpq`',
+    'echo: writes /proc/sys/vm/drop_caches as an event of its own: {"at": "...", "write": "/proc/sys/vm/drop_caches", "value": "1"}',
   ]);
   assert.equal(typeof parseCommand('yes a | head -c 1K | sudo -u alice lp'), 'object');
 });
