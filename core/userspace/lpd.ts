@@ -11,8 +11,6 @@
 // bytes with its queue entry, and the daemon's buffer is filled from there after each read().
 // SIMPLIFICATION: stopping a queue (cupsdisable, lpc stop) lets the job printing finish, as
 // `cupsdisable --hold` and lpc stop do (CUPS's plain cupsdisable stops it and reprints it whole later).
-// SIMPLIFICATION: lprm of the job printing takes effect when the daemon's write() in progress
-// returns (up to its 8 KiB buffer later); lpd would kill the printing child at once (no signals here).
 
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
@@ -24,6 +22,7 @@ import { O } from '../fs/types.js';
 import { MAP, PROT } from '../mm/mmap.js';
 import { nanosleep } from '../kernel/time/timer.js';
 import { EBUSY } from '../uapi/errno.js';
+import { flushSignals, sendSignal, SIG } from '../kernel/signal.js';
 
 /** lpd's and lpr's copy buffer (BUFSIZ). */
 export const SPOOL_BUF_BYTES = 8192;
@@ -125,8 +124,8 @@ export class Spooler {
   }
 
   /**
-   * lprm: remove job `id` from its queue. A queued job is dequeued; the active one is cut short
-   * (its daemon stops after the write in progress). `user` may remove only their own jobs
+   * lprm: remove job `id` from its queue. A queued job is dequeued; the active one is cut short:
+   * lprm signals the printing daemon (lpd's SIGINT to its child), whose blocked write() returns. `user` may remove only their own jobs
    * (undefined: root, anyone's). Returns whether it did, and what lprm prints.
    */
   lprm(task: Task, q: PrintQueue, id: number, user: string | undefined): { ok: boolean; lines: string[] } {
@@ -135,9 +134,11 @@ export class Spooler {
     if (user !== undefined && job.owner !== user) return { ok: false, lines: [`lprm: ${q.printer}: job ${id}: Permission denied (owned by ${job.owner})`] };
     const name = job.path.slice(job.path.lastIndexOf('/') + 1);
     const lines = job.state === 'printing' ? [`${q.printer}: cancelled active job ${id}`, `${name} dequeued`] : [`${name} dequeued`];
+    const active = job.state === 'printing';
     job.state = 'removed';
     job.endNs = this.k.env.nowNs;
     this.noteState(task, q, job, 'removed');
+    if (active && q.daemon) sendSignal(this.k, q.daemon, SIG.INT);
     return { ok: true, lines };
   }
 
@@ -233,6 +234,8 @@ export function* lpdDaemon(k: Kernel, task: Task, spool: Spooler, q: PrintQueue)
     }
     if (fd >= 0) yield* sysClose(k, task, fd);
     yield* sysClose(k, task, dev);
+    // the interrupt that cut the job short has been dealt with
+    flushSignals(task);
     q.active = undefined;
     if (job.state === 'printing') {
       job.state = 'done';

@@ -163,6 +163,7 @@ export function parseCommand(text: string): CommandLine | string {
   if (redirect >= 0) {
     const path = w[redirect + 1];
     if (w[0] !== 'echo' || redirect !== w.length - 2 || path === undefined || !path.startsWith('/') || w.includes('|')) return 'a redirection here is `echo TEXT > /absolute/path`';
+    if (path.startsWith('/sys/') || path.startsWith('/proc/')) return `writes ${path} as an event of its own: {"at": "...", "write": "${path}", "value": "${w.slice(1, redirect).join(' ')}"}`;
     return { text, user, command: { kind: 'redirect', path, data: encoder.encode(`${w.slice(1, redirect).join(' ')}\n`) } };
   }
   const stages: string[][] = [[]];

@@ -3,7 +3,8 @@
 // lp_write copies the user's bytes in pieces of at most LP_BUFFER_SIZE into the driver's buffer
 // (copy_from_user: -EFAULT on a bad pointer) and hands them to the port, sleeping while the
 // printer's small buffer is full until its interrupt says there is room again. write() returns
-// once every byte is on its way: a writer is held to the line's speed.
+// once every byte is on its way: a writer is held to the line's speed. A signal ends the sleep:
+// write() returns the bytes handed to the printer so far (-EINTR if none).
 // SIMPLIFICATION: no IEEE 1284 reverse channel: read() is -EINVAL (no ->read); no LPGETSTATUS
 // ioctls, no LP_ABORT / paper-out handling (the printer never refuses data).
 // SIMPLIFICATION: kiotrace keeps data bytes only where a device shows them: the bytes written
@@ -21,7 +22,8 @@ import { S_IFCHR, type AddressSpaceOps, type File, type FileOperations, type Ino
 import { SerialPrinter } from '../../hw/printer.js';
 import { immediate } from '../../fs/read_write.js';
 import { copyNs, HARDIRQ_BASE_NS } from '../../hw/cpu.js';
-import { EBUSY, EFAULT, EINVAL, ENODEV } from '../../uapi/errno.js';
+import { EBUSY, EFAULT, EINTR, EINVAL, ENODEV } from '../../uapi/errno.js';
+import { signalPending } from '../../kernel/signal.js';
 
 export const LP_MAJOR = 6;
 /** LP_BUFFER_SIZE: the driver's bounce buffer, one page. */
@@ -132,15 +134,20 @@ export function lpFileOperations(k: Kernel, lp: LpDevice): FileOperations {
       while (sent < piece) {
         const n = lp.printer.transmit(bytes.subarray(written + sent, written + piece));
         sent += n;
+        lp.writtenBytes += n;
         if (sent < piece) {
           // the printer's buffer is full: sleep until its interrupt (lp_wait_ready)
           task.state = TaskState.INTERRUPTIBLE;
           lp.waitq.add(task);
           yield* ioSchedule(k, task);
+          if (signalPending(task)) {
+            // interrupted (lprm killing the printing job): what is in the printer still prints
+            lp.waitq.remove(task);
+            return written + sent > 0 ? written + sent : -EINTR;
+          }
         }
       }
       written += piece;
-      lp.writtenBytes += piece;
     }
     return written;
   }

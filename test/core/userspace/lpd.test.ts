@@ -86,7 +86,7 @@ test('a direct writer meets the spooler: EBUSY while lpd has the printer, throug
 });
 
 test('command lines that cannot run say why (checked when the scenario loads)', () => {
-  const lines = ['lp', 'yes x | lp', 'echo x | lp file.txt', 'lprm', 'lprm x', 'cupsdisable', 'lpc down lp0', 'sudo -u alice rm -rf /', 'echo "x | lp', 'devmem2', 'sudo -u', 'sudo -u Bob lpq'];
+  const lines = ['lp', 'yes x | lp', 'echo x | lp file.txt', 'lprm', 'lprm x', 'cupsdisable', 'lpc down lp0', 'sudo -u alice rm -rf /', 'echo "x | lp', 'devmem2', 'sudo -u', 'sudo -u Bob lpq', 'echo 1 > /proc/sys/vm/drop_caches'];
   const errors = lines.map((line) => {
     const argv = line.split(/\s+/);
     return `${argv[0]}: ${findCommand(argv[0]!)?.check(argv.slice(1)) ?? 'ok'}`;
@@ -104,11 +104,12 @@ test('command lines that cannot run say why (checked when the scenario loads)', 
     'devmem2: takes one physical address, like `devmem2 0x380000000000`',
     'sudo: needs a user name after -u, like `sudo -u alice lpq`',
     'sudo: needs a user name after -u, like `sudo -u alice lpq`',
+    'echo: writes /proc/sys/vm/drop_caches as an event of its own: {"at": "...", "write": "/proc/sys/vm/drop_caches", "value": "1"}',
   ]);
   assert.equal(typeof parseCommand('yes a | head -c 1K | sudo -u alice lp'), 'object');
 });
 
-test('lprm of the job printing cuts it short: the paper shows a partial job, then the next one whole', () => {
+test('lprm of the job printing cuts it short at once (a signal ends lpd\'s blocked write): a partial job, then the next one whole', () => {
   const m = machine();
   const out = runEvents(
     m,
@@ -121,8 +122,12 @@ test('lprm of the job printing cuts it short: the paper shows a partial job, the
   );
   assert.deepEqual(out.slice(2), ['lprm 1 -> 0: lp0: cancelled active job 1 | dfA001localhost dequeued']);
   const paper = new TextDecoder().decode(m.printers[0]!.printer.paper());
-  // lpd stopped after the write in progress (its 8 KiB buffer, held to the line's speed)
-  assert.equal(paper, 'alice\n'.repeat(1366).slice(0, 8192) + 'bob\n');
+  // lprm signalled lpd: its write() returned at once, and only what was in the printer's 16-byte
+  // FIFO went on printing; then bob's job, whole
+  const charNs = Math.round(1e10 / 115200);
+  const aliceBytes = paper.length - 'bob\n'.length;
+  assert.equal(paper, 'alice\n'.repeat(400).slice(0, aliceBytes) + 'bob\n');
+  assert.ok(aliceBytes >= Math.floor(99_800_000 / charNs) - 16 && aliceBytes <= Math.ceil(100_000_000 / charNs) + 16, `alice printed ${aliceBytes} bytes before the lprm took effect`);
   // read back: no whole job at the start (alice's is cut short), so nothing explains the paper
   assert.deepEqual(m.report('t', 1).printers?.[0]?.paperJobs, [-1]);
 });
