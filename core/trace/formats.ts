@@ -273,7 +273,16 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["bool sq_thread", 'sq_thread', 48, 1, false],
     ["__data_loc char[] op_str", 'op_str', 52, 4, false],
   ],
+  'jbd2:jbd2_checkpoint': [
+    ["dev_t dev", 'dev', 8, 4, false],
+    ["int result", 'result', 12, 4, true],
+  ],
   'jbd2:jbd2_commit_flushing': [
+    ["dev_t dev", 'dev', 8, 4, false],
+    ["char sync_commit", 'sync_commit', 12, 1, false],
+    ["tid_t transaction", 'transaction', 16, 4, false],
+  ],
+  'jbd2:jbd2_commit_locking': [
     ["dev_t dev", 'dev', 8, 4, false],
     ["char sync_commit", 'sync_commit', 12, 1, false],
     ["tid_t transaction", 'transaction', 16, 4, false],
@@ -289,10 +298,30 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["tid_t transaction", 'transaction', 16, 4, false],
     ["tid_t head", 'head', 20, 4, false],
   ],
+  'jbd2:jbd2_run_stats': [
+    ["dev_t dev", 'dev', 8, 4, false],
+    ["tid_t tid", 'tid', 12, 4, false],
+    ["unsigned long wait", 'wait', 16, 8, false],
+    ["unsigned long request_delay", 'request_delay', 24, 8, false],
+    ["unsigned long running", 'running', 32, 8, false],
+    ["unsigned long locked", 'locked', 40, 8, false],
+    ["unsigned long flushing", 'flushing', 48, 8, false],
+    ["unsigned long logging", 'logging', 56, 8, false],
+    ["__u32 handle_count", 'handle_count', 64, 4, false],
+    ["__u32 blocks", 'blocks', 68, 4, false],
+    ["__u32 blocks_logged", 'blocks_logged', 72, 4, false],
+  ],
   'jbd2:jbd2_start_commit': [
     ["dev_t dev", 'dev', 8, 4, false],
     ["char sync_commit", 'sync_commit', 12, 1, false],
     ["tid_t transaction", 'transaction', 16, 4, false],
+  ],
+  'jbd2:jbd2_update_log_tail': [
+    ["dev_t dev", 'dev', 8, 4, false],
+    ["tid_t tail_sequence", 'tail_sequence', 12, 4, false],
+    ["tid_t first_tid", 'first_tid', 16, 4, false],
+    ["unsigned long block_nr", 'block_nr', 24, 8, false],
+    ["unsigned long freed", 'freed', 32, 8, false],
   ],
   'raw_syscalls:sys_enter': [
     ["long id", 'id', 8, 8, true],
