@@ -3,65 +3,42 @@
 // transaction's blocks are written to their home locations, then the tail moves past it (after a
 // cache flush, so the home copies are durable before the log forgets them) and the journal
 // superblock records the new tail.
-// SIMPLIFICATION: metadata blocks go home only through checkpoint (the block device's own
-// writeback of buffer heads is not modelled), so every checkpoint writes its metadata.
+// SIMPLIFICATION: blocks go home only through checkpoint (the block device's own writeback of
+// buffer heads, and ext4_writepages of journalled data, are not modelled), so every checkpoint
+// writes all of its transaction's blocks.
 
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Task } from '../../kernel/sched/task.js';
 import { bioAlloc, blkStartPlug, submitBio, submitBioWait } from '../../block/blk-core.js';
 import { BlkStatus, ReqFlag, ReqOp } from '../../block/blk_types.js';
-import { PAGE_SIZE, PG, type Folio } from '../../mm/mm_types.js';
-import { folioWaitWriteback } from '../../mm/filemap.js';
-import { WbSync } from '../../mm/page-writeback.js';
-import type { Inode } from '../types.js';
 import { EIO } from '../../uapi/errno.js';
 import { blkdevIssueFlush, endBatchBio, JOURNAL_BLOCK_BYTES, waitBioBatch, type BioBatch } from './commit.js';
 import type { Journal, Transaction } from './journal.js';
 
-/** Writes a transaction's metadata blocks home, one bio per run of adjacent blocks (REQ_SYNC). */
-function* writeMetadataHome(k: Kernel, j: Journal, t: Transaction, task: Task, ioId: number): Generator<number, BlkStatus, void> {
+/**
+ * Writes a transaction's blocks home (REQ_SYNC, as __flush_batch's write_dirty_buffer does): its
+ * metadata and its journalled data pages, one bio per run of adjacent blocks, and waits for them.
+ */
+function* writeBlocksHome(k: Kernel, j: Journal, t: Transaction, task: Task, ioId: number): Generator<number, BlkStatus, void> {
   const q = k.queueByDev(j.dev);
   if (!q) return BlkStatus.IOERR;
-  const blocks = [...t.metadata].sort((a, b) => a - b);
+  const home: { block: number; pfn: number }[] = [];
+  for (const block of t.metadata) home.push({ block, pfn: 0 });
+  for (const [f, block] of t.data) home.push({ block, pfn: f.pfn });
+  home.sort((a, b) => a.block - b.block);
   const io: BioBatch = { pending: 0, status: BlkStatus.OK, waiter: task, k };
   const spb = JOURNAL_BLOCK_BYTES / 512;
   blkStartPlug(task);
   let i = 0;
-  while (i < blocks.length) {
+  while (i < home.length) {
     let n = 1;
-    while (i + n < blocks.length && blocks[i + n] === blocks[i]! + n && n < 256) n++;
-    const vecs = Array.from({ length: n }, () => ({ pfn: 0, offsetBytes: 0, lenBytes: JOURNAL_BLOCK_BYTES }));
+    while (i + n < home.length && home[i + n]!.block === home[i]!.block + n && n < 256) n++;
+    const vecs = home.slice(i, i + n).map((h) => ({ pfn: h.pfn, offsetBytes: 0, lenBytes: JOURNAL_BLOCK_BYTES }));
     io.pending++;
-    yield* submitBio(k, task, q, bioAlloc(k, task, ioId, q, ReqOp.WRITE, ReqFlag.SYNC, blocks[i]! * spb, vecs, endBatchBio, io));
+    yield* submitBio(k, task, q, bioAlloc(k, task, ioId, q, ReqOp.WRITE, ReqFlag.SYNC, home[i]!.block * spb, vecs, endBatchBio, io));
     i += n;
   }
   return yield* waitBioBatch(io);
-}
-
-/** Writes home the transaction's journalled data pages that are still dirty, and waits for them. */
-function* writeDataHome(k: Kernel, t: Transaction, task: Task, ioId: number): Generator<number, number, void> {
-  const byInode = new Map<Inode, Folio[]>();
-  for (const f of t.data.keys()) {
-    if (!f.mapping) continue;
-    const list = byInode.get(f.mapping.host);
-    if (list) list.push(f);
-    else byInode.set(f.mapping.host, [f]);
-  }
-  let err = 0;
-  for (const [inode, folios] of byInode) {
-    let first = Infinity;
-    let last = -1;
-    for (const f of folios) {
-      if (!(f.flags & (PG.dirty | PG.writeback))) continue;
-      first = Math.min(first, f.index);
-      last = Math.max(last, f.index);
-    }
-    if (last < 0) continue;
-    yield* k.wb.writepages(task, inode, ioId, WbSync.ALL, first * PAGE_SIZE, (last + 1) * PAGE_SIZE, Infinity);
-    for (const f of folios) yield* folioWaitWriteback(k, task, f);
-    if (inode.mapping.wbError !== 0) err = inode.mapping.wbError;
-  }
-  return err;
 }
 
 /**
@@ -76,15 +53,15 @@ export function* jbd2LogDoCheckpoint(k: Kernel, j: Journal, task: Task): Generat
   if (k.tp.jbd2_checkpoint.enabled) k.tp.jbd2_checkpoint.emit(cpu(), task.ioId, j.dev, result);
   if (!t) return;
   const ioId = task.ioId || k.newIoId();
-  const dataErr = yield* writeDataHome(k, t, task, ioId);
-  const st = yield* writeMetadataHome(k, j, t, task, ioId);
-  if (st !== BlkStatus.OK || dataErr !== 0) {
+  const st = yield* writeBlocksHome(k, j, t, task, ioId);
+  if (st !== BlkStatus.OK) {
     j.abort(-EIO);
     return;
   }
   j.stats.checkpoints++;
   j.stats.checkpointBlocks += t.nrBuffers;
   if (j.checkpoint[0] === t) j.checkpoint.shift();
+  j.releaseData(t);
   yield* jbd2UpdateLogTail(k, j, task, ioId, t.tid);
 }
 

@@ -13,7 +13,8 @@ import { bioAlloc, blkFinishPlug, blkStartPlug, ioSchedule, submitBio, submitBio
 import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../../block/blk_types.js';
 import type { RequestQueue } from '../../block/blk-mq.js';
 import { PAGE_SIZE, type Folio } from '../../mm/mm_types.js';
-import { folioWaitWriteback, folioMarkDirty } from '../../mm/filemap.js';
+import { folioWaitWriteback } from '../../mm/filemap.js';
+import { persistPageVersion } from '../../mm/data-gen.js';
 import { NS_PER_JIFFY } from '../../mm/page-writeback-throttle.js';
 import { EIO } from '../../uapi/errno.js';
 import { TState, type Journal, type Transaction } from './journal.js';
@@ -201,15 +202,13 @@ export function* jbd2JournalCommitTransaction(k: Kernel, j: Journal, task: Task)
   if (err !== 0) j.abort(err);
   t.state = TState.FINISHED;
   const endNs = k.env.nowNs;
-  // the blocks now wait for checkpoint; journalled data pages are "dirtied by commit" so that
-  // writeback takes them home, and the journal lets go of them
-  for (const f of t.data.keys()) {
-    if (j.dataOwner.get(f) !== t) continue;
-    j.dataOwner.delete(f);
-    f.refs--;
-    if (f.mapping) folioMarkDirty(k, cpu(), ioId, f);
+  // the blocks now wait for checkpoint to write them home; journalled data is durable from here
+  // (a crash would replay it from the log)
+  if (!j.aborted) {
+    for (const f of t.data.keys()) if (f.mapping) persistPageVersion(f.mapping, f.index, f.dataVersion);
   }
   if (t.nrBuffers > 0 && !j.aborted) j.checkpoint.push(t);
+  else j.releaseData(t);
   j.stats.commits++;
   j.stats.blocksLogged += blocksLogged;
   if (k.tp.jbd2_run_stats.enabled) {

@@ -117,8 +117,12 @@ export class Journal {
   checkpointing = false;
   readonly waitCheckpoint = new WaitQueue();
   task: Task | undefined;
-  /** Journalled data pages and the transaction holding each (the buffer's b_transaction). */
-  readonly dataOwner = new Map<Folio, Transaction>();
+  /**
+   * Journalled data pages and how many transactions (running, committing or waiting for
+   * checkpoint) hold each: the journal keeps such a page in memory (its buffer is pinned) until
+   * the last of them has written it home.
+   */
+  readonly dataPins = new Map<Folio, number>();
   /** Counters the tests and the report read. */
   readonly stats = { commits: 0, blocksLogged: 0, checkpoints: 0, checkpointBlocks: 0 };
   private readonly timerFn = (j: Journal): void => j.commitTimeout();
@@ -207,11 +211,23 @@ export class Journal {
   /** jbd2_journal_dirty_metadata on a data page's buffer (data=journal's write_end_fn). */
   dirtyData(t: Transaction, folio: Folio, block: number): void {
     if (t.data.has(folio)) return;
-    const owner = this.dataOwner.get(folio);
-    // the journal holds the page until its commit (and the buffer's checkpoint) is done
-    if (!owner) folio.refs++;
-    this.dataOwner.set(folio, t);
+    const pins = this.dataPins.get(folio) ?? 0;
+    if (pins === 0) folio.refs++;
+    this.dataPins.set(folio, pins + 1);
     t.data.set(folio, block);
+  }
+
+  /** A transaction is done with its data pages (checkpointed, or dropped): unpin them. */
+  releaseData(t: Transaction): void {
+    for (const f of t.data.keys()) {
+      const pins = (this.dataPins.get(f) ?? 1) - 1;
+      if (pins > 0) {
+        this.dataPins.set(f, pins);
+      } else {
+        this.dataPins.delete(f);
+        f.refs--;
+      }
+    }
   }
 
   /** jbd2_journal_inode_ranged_write: the commit waits for [startBytes, endBytes) of the inode. */
