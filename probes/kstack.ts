@@ -52,6 +52,7 @@ const TRACEPOINT_HOME: Readonly<Record<string, readonly string[]>> = {
   'tracepoint:jbd2:jbd2_commit_locking': ['jbd2_journal_commit_transaction'],
   'tracepoint:jbd2:jbd2_commit_logging': ['jbd2_journal_commit_transaction'],
   'tracepoint:jbd2:jbd2_end_commit': ['jbd2_journal_commit_transaction'],
+  'tracepoint:jbd2:jbd2_handle_start': ['start_this_handle', 'jbd2__journal_start'],
   'tracepoint:jbd2:jbd2_run_stats': ['jbd2_journal_commit_transaction'],
   'tracepoint:jbd2:jbd2_start_commit': ['jbd2_journal_commit_transaction'],
   'tracepoint:jbd2:jbd2_update_log_tail': ['__jbd2_update_log_tail'],

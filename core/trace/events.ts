@@ -663,6 +663,13 @@ function ext4(reg: ProbeRegistry) {
       blocks: s.blocks,
       blocks_logged: s.blocksLogged,
     })),
+    jbd2_handle_start: tp<[dev: number, tid: number, type: number, requestedBlocks: number]>(reg, 'jbd2:jbd2_handle_start', (_h, dev, tid, type, requestedBlocks) => ({
+      dev,
+      tid,
+      type,
+      line_no: 0,
+      requested_blocks: requestedBlocks,
+    })),
     jbd2_checkpoint: tp<[dev: number, result: number]>(reg, 'jbd2:jbd2_checkpoint', (_h, dev, result) => ({ dev, result })),
     jbd2_update_log_tail: tp<[dev: number, tailSequence: number, firstTid: number, blockNr: number, freed: number]>(
       reg,

@@ -298,6 +298,13 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["tid_t transaction", 'transaction', 16, 4, false],
     ["tid_t head", 'head', 20, 4, false],
   ],
+  'jbd2:jbd2_handle_start': [
+    ["dev_t dev", 'dev', 8, 4, false],
+    ["tid_t tid", 'tid', 12, 4, false],
+    ["unsigned int type", 'type', 16, 4, false],
+    ["unsigned int line_no", 'line_no', 20, 4, false],
+    ["int requested_blocks", 'requested_blocks', 24, 4, true],
+  ],
   'jbd2:jbd2_run_stats': [
     ["dev_t dev", 'dev', 8, 4, false],
     ["tid_t tid", 'tid', 12, 4, false],

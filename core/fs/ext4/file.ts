@@ -40,7 +40,9 @@ export function ext4FileOperations(k: Kernel, fsOf: (file: File) => Ext4Fs): Fil
       const inode = iocb.file.inode as Ext4Inode;
       const fs = fsOf(iocb.file);
       // the handles this write starts: their waits, and -EROFS once the journal has aborted
-      const jret = yield* ext4JournalStartWait(k, fs, iocb.task, iocb.direct ? 0 : buf.lenBytes);
+      const j = fs.journal;
+      const credits = HANDLE_METADATA_CREDITS + (j.dataMode === 'journal' ? Math.ceil(buf.lenBytes / EXT4_BLOCK_SIZE) + 1 : 0);
+      const jret = j.aborted ? -EROFS : j.handleMustWait(credits) ? yield* j.startHandleWait(iocb.task, credits, (t) => jbd2LogDoCheckpoint(k, j, t)) : 0;
       if (jret < 0) {
         if (fn.ret.enabled) fn.exit(k.sched.cpu(iocb.task.cpu), iocb.ioId, jret);
         return jret;
@@ -100,18 +102,7 @@ export function ext4FileOperations(k: Kernel, fsOf: (file: File) => Ext4Fs): Fil
 }
 
 /**
- * The waits of the handles a write starts (ext4_journal_start -> start_this_handle), before the
- * write: a write of `bytes` with data=journal needs a log block per page besides its metadata.
- * Cheap when the journal has room: two comparisons.
+ * Metadata blocks one write's handles may dirty (their credits): the inode, a block bitmap, a group
+ * descriptor; a data=journal write needs a log block per page besides.
  */
-function* ext4JournalStartWait(k: Kernel, fs: Ext4Fs, task: Task, bytes: number): Generator<number, number, void> {
-  const j = fs.journal;
-  if (j.aborted) return -EROFS;
-  const credits = HANDLE_METADATA_CREDITS + (j.dataMode === 'journal' ? Math.ceil(bytes / EXT4_BLOCK_SIZE) + 1 : 0);
-  const running = j.running;
-  if (j.logSpaceLeft() >= j.maxTransactionBuffers + credits && !(running && running.nrBuffers + credits > j.maxTransactionBuffers)) return 0;
-  return yield* j.startHandleWait(task, credits, (t) => jbd2LogDoCheckpoint(k, j, t));
-}
-
-/** Metadata blocks one write's handles may dirty: the inode, a block bitmap, a group descriptor. */
 const HANDLE_METADATA_CREDITS = 3;

@@ -9,7 +9,7 @@
 
 import { ExtentTree } from './extents.js';
 import { AddressSpace, PAGE_SIZE, type Folio } from '../../mm/mm_types.js';
-import { Journal, type Transaction } from '../jbd2/journal.js';
+import { EXT4_HT, Journal, type Transaction } from '../jbd2/journal.js';
 import { DEFAULT_MOUNT_OPTIONS, type MountOptions } from '../../userspace/job.js';
 import { S_IFREG, type AddressSpaceOps, type FileOperations, type Inode, type MappedExtent } from '../types.js';
 import type { Kernel } from '../../kernel/kernel.js';
@@ -178,7 +178,7 @@ export class Ext4Fs {
    * the inode remembers the transaction (ext4_update_inode_fsync_trans) for fsync, and for
    * fdatasync when `datasync` (size or block changes).
    */
-  markInodeDirty(inode: Ext4Inode, datasync: boolean, t: Transaction = this.journal.handle()): void {
+  markInodeDirty(inode: Ext4Inode, datasync: boolean, t: Transaction = this.journal.handle(EXT4_HT.INODE, 1)): void {
     const j = this.journal;
     j.dirtyMetadata(t, this.inodeTableBlock(inode));
     inode.syncTid = t.tid;
@@ -204,7 +204,7 @@ export class Ext4Fs {
     const bpp = PAGE_SIZE / EXT4_BLOCK_SIZE;
     const ext = this.mapBlocks(inode, f.index * bpp, bpp, true);
     const j = this.journal;
-    const t = j.handle();
+    const t = j.handle(EXT4_HT.WRITE_PAGE, 1);
     if (ext) j.dirtyData(t, f, ext.pblk);
     inode.datasyncTid = t.tid;
     inode.syncTid = t.tid;
@@ -288,7 +288,8 @@ export class Ext4Fs {
     // transaction; with data=ordered the new blocks' data must be on disk before it commits
     // (ext4_jbd2_inode_add_wait)
     const j = this.journal;
-    const t = j.handle();
+    // ext4_writepages' handle (EXT4_HT_WRITE_PAGE): the inode, a bitmap and a group descriptor
+    const t = j.handle(EXT4_HT.WRITE_PAGE, 3);
     const allocGroup = Math.floor((ext?.pblk ?? 0) / FLEX_GROUP_BLOCKS);
     j.dirtyMetadata(t, allocGroup * FLEX_GROUP_BLOCKS);
     j.dirtyMetadata(t, 1);

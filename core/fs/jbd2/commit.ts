@@ -161,7 +161,7 @@ export function* jbd2JournalCommitTransaction(k: Kernel, j: Journal, task: Task)
   const ioId = k.newIoId();
   task.ioId = ioId;
   const cpu = () => k.sched.cpu(task.cpu);
-  const sync = t.requestedNs !== 0 ? 1 : 0;
+  const sync = t.synchronousCommit ? 1 : 0;
   if (k.tp.jbd2_start_commit.enabled) k.tp.jbd2_start_commit.emit(cpu(), ioId, j.dev, sync, t.tid);
   t.state = TState.LOCKED;
   if (k.tp.jbd2_commit_locking.enabled) k.tp.jbd2_commit_locking.emit(cpu(), ioId, j.dev, sync, t.tid);

@@ -28,6 +28,9 @@ export type TState = (typeof TState)[keyof typeof TState];
 /** jbd2_log_space_left keeps 32 blocks back for the commit's own descriptor and commit blocks. */
 const LOG_SPACE_RESERVE_BLOCKS = 32;
 
+/** ext4's handle types (fs/ext4/ext4_jbd2.h EXT4_HT_*), as jbd2_handle_start reports them. */
+export const EXT4_HT = { INODE: 1, WRITE_PAGE: 2, MAP_BLOCKS: 3 } as const;
+
 /** A file range a transaction must have on disk before it commits (struct jbd2_inode). */
 export interface JbdInode {
   readonly inode: Inode;
@@ -54,6 +57,8 @@ export class Transaction {
   /** Where its log blocks start and end (free-running log block counters). */
   logStart = 0;
   logEnd = 0;
+  /** t_synchronous_commit: a sync handle (h_sync, IS_SYNC inodes) joined; no such handles in the model. */
+  synchronousCommit = false;
   /** t_max_wait: the longest a handle start waited for this transaction, ns. */
   maxWaitNs = 0;
 
@@ -196,10 +201,19 @@ export class Journal {
     if (t && t.state !== TaskState.RUNNING) this.k.sched.tryToWakeUp(t, this.k.sched.cpu(t.cpu), 0);
   }
 
-  /** A handle joins the running transaction (start_this_handle + jbd2_journal_stop). */
-  handle(): Transaction {
+  /**
+   * A handle joins the running transaction (jbd2__journal_start -> start_this_handle, and its
+   * jbd2_journal_stop): `type` is ext4's EXT4_HT_* for the handle, `blocks` the credits it asks.
+   * SIMPLIFICATION: jbd2_handle_start's line_no (the C source line that started it) reads 0.
+   */
+  handle(type: number, blocks: number): Transaction {
     const t = this.runningTransaction();
     t.handleCount++;
+    const tp = this.k.tp.jbd2_handle_start;
+    if (tp.enabled) {
+      const cpu = this.k.sched.ctxCpu;
+      tp.emit(cpu, cpu.current.ioId, this.dev, t.tid, type, blocks);
+    }
     return t;
   }
 
@@ -290,6 +304,12 @@ export class Journal {
     const c = this.committing;
     if (c && c.tid === tid && c.state >= TState.COMMIT_JFLUSH) return false;
     return true;
+  }
+
+  /** Whether a handle of `credits` blocks must wait before it joins (two comparisons when not). */
+  handleMustWait(credits: number): boolean {
+    const t = this.running;
+    return this.logSpaceLeft() < this.maxTransactionBuffers + credits || (t !== undefined && t.nrBuffers + credits > this.maxTransactionBuffers && t.nrBuffers > 0);
   }
 
   /**

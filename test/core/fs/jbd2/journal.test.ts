@@ -58,18 +58,22 @@ test('kjournald2 commits the running transaction commit= seconds after it starte
     assert.equal(starts.length, 1, `commit=${commitSec}: one commit`);
     const s = starts[0]!;
     assert.equal(s.comm, 'jbd2/sda-8');
-    assert.equal(Number(s.f.sync_commit), 0, 'a timer commit, nobody asked for it');
+    assert.equal(Number(s.f.sync_commit), 0);
     // the write's first handle started the transaction a few us into the run
     assert.ok(s.timeNs >= commitSec * 1000 * MS && s.timeNs < commitSec * 1000 * MS + MS, `commit=${commitSec}: at ${s.timeNs / MS} ms`);
     const stats = hits.find((h) => h.name === 'jbd2_run_stats')!;
     assert.equal(Number(stats.f.running), commitSec * 1000, 'running: the whole commit interval, in jiffies (HZ=1000)');
+    assert.equal(Number(stats.f.request_delay), 0, 'the timer commits it: nobody asked');
     // the writes fill a file of that size already (fio's ftruncate): only the timestamps changed,
     // in one clock tick, so one handle; the blocks are allocated at writeback, 30 s later
     assert.equal(Number(stats.f.handle_count), 1);
     assert.equal(Number(stats.f.blocks), 1, 'the inode block');
     // the order of the phases, all in one transaction
     const phases = hits.filter((h) => h.name.startsWith('jbd2_') && h.name !== 'jbd2_run_stats').map((h) => h.name);
-    assert.deepEqual(phases, ['jbd2_start_commit', 'jbd2_commit_locking', 'jbd2_commit_flushing', 'jbd2_commit_logging', 'jbd2_end_commit']);
+    // the handle: the write's timestamp update (EXT4_HT_INODE, one credit) by the writer
+    const handle = hits.find((h) => h.name === 'jbd2_handle_start')!;
+    assert.deepEqual([handle.comm, Number(handle.f.type), Number(handle.f.requested_blocks), Number(handle.f.tid)], ['w', 1, 1, Number(s.f.transaction)]);
+    assert.deepEqual(phases, ['jbd2_handle_start', 'jbd2_start_commit', 'jbd2_commit_locking', 'jbd2_commit_flushing', 'jbd2_commit_logging', 'jbd2_end_commit']);
   }
 });
 
@@ -79,7 +83,7 @@ test('fsync forces a commit: the data, then descriptor + metadata, then the comm
   assert.equal(job.fsync.count, 1);
   const commits = hits.filter((h) => h.name === 'jbd2_start_commit');
   assert.equal(commits.length, 1);
-  assert.equal(Number(commits[0]!.f.sync_commit), 1, 'asked for by fsync');
+  assert.equal(commits[0]!.comm, 'jbd2/sda-8', 'asked for by the fsync, done by the journal thread');
   const issues = hits.filter((h) => h.name === 'issue').map((h) => `${String(h.f.rwbs)}:${Number(h.f.bytes)}`);
   // the file's 64 pages are allocated by the fsync's writeback (delayed allocation), then the
   // commit logs the bitmap, group descriptor and inode blocks behind one descriptor block
