@@ -410,7 +410,7 @@ function* kjournald2(k: Kernel, j: Journal, t: Task): Generator<number, void, vo
       yield* ioSchedule(k, t);
       continue;
     }
-    if (j.commitSequence !== j.commitRequest) {
+    if (j.commitRequest > j.commitSequence) {
       yield* jbd2JournalCommitTransaction(k, j, t);
       continue;
     }
