@@ -189,3 +189,17 @@ test('a failed log write aborts the journal: the fsync that waited for the commi
   const s = m.jobs[0]!.stats;
   assert.equal(s.firstErrno, 5, 'EIO from the fsync');
 });
+
+test('a trickle of writes: kjournald2 commits about every commit= seconds (anchor A10), each with one preflush and one FUA commit block', () => {
+  // one 4 KiB overwrite a second: each is a timestamp update, the next transaction starts with
+  // the first write after a commit and is committed 5 s later
+  const job = writer({ size: 64 * KiB, fallocate: 'native', overwrite: true, rw: 'randwrite', thinktimeNs: 1000 * MS, timeBased: true, runtimeNs: 17_000 * MS });
+  const { hits } = run(machine(), [job], 17_000 * MS);
+  const starts = hits.filter((h) => h.name === 'jbd2_start_commit').map((h) => h.timeNs);
+  assert.equal(starts.length, 3);
+  const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+  for (const g of gaps) assert.ok(g >= 5000 * MS && g <= 6000 * MS, `commits ${g / MS} ms apart`);
+  const journalWrites = hits.filter((h) => h.name === 'issue' && String(h.f.rwbs).includes('M')).map((h) => String(h.f.rwbs));
+  assert.deepEqual(journalWrites, ['WSM', 'WFSM', 'WSM', 'WFSM', 'WSM', 'WFSM']);
+  assert.equal(hits.filter((h) => h.name === 'issue' && String(h.f.rwbs) === 'FF').length, 3, 'one preflush per commit');
+});
