@@ -10,6 +10,7 @@ import { printableText } from '../probes/lang/diagnostics.js';
 import { readTextFile } from './input-files.js';
 import {
   DEFAULT_MACHINE,
+  DEFAULT_MOUNT_OPTIONS,
   DEFAULT_VM,
   EXT4_BLOCK_SIZE,
   ext4FileCostBlocks,
@@ -21,10 +22,12 @@ import {
   readAheadKbProblem,
   USER_COMMANDS,
   type ScenarioEvent,
+  type DataMode,
   type DeviceKind,
   type DeviceSpec,
   type JobSpec,
   type MachineSpec,
+  type MountOptions,
   type Scenario,
   type SchedulerName,
   type VmSpec,
@@ -720,8 +723,8 @@ const DIRTY_BACKGROUND_BYTES_RULE: SizeRule = { ...DIRTY_BYTES_RULE, minBytes: 1
 /** Centisecond sysctls: up to an hour, the longest run. */
 const MAX_CENTISECS = 360_000;
 const DEVICE_KEYS: KeySpec = {
-  known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb'],
-  aliases: { kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount', readahead: 'read_ahead_kb', ra_kb: 'read_ahead_kb', read_ahead: 'read_ahead_kb' },
+  known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', 'mount_options'],
+  aliases: { kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount', readahead: 'read_ahead_kb', ra_kb: 'read_ahead_kb', read_ahead: 'read_ahead_kb', options: 'mount_options', mount_opts: 'mount_options', mountopts: 'mount_options' },
   noun: 'key',
 };
 /** The policy /sys/kernel/mm/lru_gen/enabled switches on (core/mm/mglru.ts). */
@@ -866,8 +869,76 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
   let readAheadKb: number | undefined;
   const raNode = f.get('read_ahead_kb');
   if (raNode !== undefined) readAheadKb = readReadAheadKb(c, raNode, join2(path, 'read_ahead_kb'));
+  let mountOptions: MountOptions | undefined;
+  const optNode = f.get('mount_options');
+  if (optNode !== undefined) {
+    if (mountNode === undefined) c.report('bad-value', join2(path, 'mount_options'), optNode.span, 'needs a filesystem: give the device a "mount" too');
+    else mountOptions = readMountOptions(c, optNode, join2(path, 'mount_options'));
+  }
   if (name === undefined) return undefined;
-  return { name, kind: kind ?? 'nvme', capacityBytes, scheduler, mount, ...(readAheadKb !== undefined ? { readAheadKb } : {}) };
+  return { name, kind: kind ?? 'nvme', capacityBytes, scheduler, mount, ...(readAheadKb !== undefined ? { readAheadKb } : {}), ...(mountOptions !== undefined ? { mountOptions } : {}) };
+}
+
+/** ext4's data= modes. */
+const DATA_MODES: readonly DataMode[] = ['ordered', 'writeback', 'journal'];
+/** The mount options kiotrace models, as mount -o spells them. */
+const MOUNT_OPTION_NAMES = ['data', 'commit', 'barrier', 'nobarrier', 'defaults'] as const;
+/** commit= in seconds: up to an hour, the longest run (0 means the default, as in ext4). */
+const MAX_COMMIT_SEC = 3600;
+
+/**
+ * mount_options: the filesystem's options as `mount -o` takes them, e.g. "data=journal,commit=5".
+ * Each mistake points at its own option inside the string.
+ */
+function readMountOptions(c: Checker, node: JsonNode, path: string): MountOptions | undefined {
+  if (node.kind !== 'string') {
+    c.report('wrong-type', path, node.span, `must be a string of ext4 mount options like "data=journal,commit=5" (got ${describe(node)})`);
+    return undefined;
+  }
+  const text = node.value;
+  // the option's own place in the JSON text, when the string has no escapes to shift it
+  const exact = node.span !== undefined && node.span.length === text.length + 2;
+  const spanAt = (at: number, len: number): Span | undefined => (exact && node.span ? { offset: node.span.offset + 1 + at, length: Math.max(1, len) } : node.span);
+  let data: DataMode = DEFAULT_MOUNT_OPTIONS.data;
+  let commitSec = DEFAULT_MOUNT_OPTIONS.commitSec;
+  let barrier = DEFAULT_MOUNT_OPTIONS.barrier;
+  const before = c.count;
+  let at = 0;
+  for (const raw of text.split(',')) {
+    const opt = raw.trim();
+    const optAt = at + raw.indexOf(opt);
+    at += raw.length + 1;
+    const eq = opt.indexOf('=');
+    const key = eq < 0 ? opt : opt.slice(0, eq);
+    const value = eq < 0 ? undefined : opt.slice(eq + 1);
+    const here = spanAt(optAt, opt.length);
+    if (opt === '') {
+      c.report('bad-value', path, spanAt(optAt, 1), 'has an empty option (two commas, or one at an end)');
+    } else if (key === 'data') {
+      const mode = DATA_MODES.find((m) => m === value);
+      if (mode !== undefined) data = mode;
+      else {
+        const suggestion = closestWord(value ?? '', DATA_MODES);
+        c.report('bad-value', path, here, `data= must be ordered, writeback or journal (got "${opt}")${suggestion !== undefined && value ? `; did you mean "data=${suggestion}"?` : ''}`);
+      }
+    } else if (key === 'commit') {
+      const n = value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+      if (n === undefined || n > MAX_COMMIT_SEC) c.report('bad-value', path, here, `commit= must be a whole number of seconds from 0 to ${MAX_COMMIT_SEC} (0: the default, 5) (got "${opt}")`);
+      else commitSec = n === 0 ? DEFAULT_MOUNT_OPTIONS.commitSec : n;
+    } else if (key === 'barrier') {
+      if (value === undefined || value === '1') barrier = true;
+      else if (value === '0') barrier = false;
+      else c.report('bad-value', path, here, `barrier takes 0 or 1, or no value (got "${opt}")`);
+    } else if (opt === 'nobarrier') {
+      barrier = false;
+    } else if (opt === 'defaults') {
+      // mount(8)'s defaults: nothing to change
+    } else {
+      const suggestion = closestWord(key, MOUNT_OPTION_NAMES);
+      c.report('bad-value', path, here, `unknown mount option "${opt}" (kiotrace models data=, commit=, barrier and nobarrier)${suggestion !== undefined ? `; did you mean "${suggestion}"?` : ''}`);
+    }
+  }
+  return c.count === before ? { data, commitSec, barrier } : undefined;
 }
 
 /**

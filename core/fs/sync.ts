@@ -1,6 +1,6 @@
 // Models: fs/sync.c's ksys_sync (the sync(2) syscall): wake the flushers, write back every dirty
 // inode of every filesystem with WB_SYNC_ALL and wait for it (sync_inodes_sb), let each
-// filesystem commit its journal (->sync_fs), then flush the block devices' caches.
+// filesystem commit its journal (->sync_fs: ext4_sync_fs waits for the running transaction), then flush the block devices' caches.
 // SIMPLIFICATION: inodes are visited one at a time by the syncing task instead of the flusher
 // threads writing in parallel and the caller waiting on them.
 
@@ -9,7 +9,7 @@ import type { Task } from '../kernel/sched/task.js';
 import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
 import { WbSync } from '../mm/page-writeback.js';
 import { folioWaitWriteback } from '../mm/filemap.js';
-import { blkdevIssueFlush, jbd2Commit } from './jbd2/commit.js';
+import { blkdevIssueFlush } from './jbd2/commit.js';
 import type { Inode } from './types.js';
 import type { Ext4Fs } from './ext4/super.js';
 
@@ -37,15 +37,12 @@ export function* sysSync(k: Kernel, task: Task): Generator<number, number, void>
   for (const inode of inodes) {
     for (const f of [...inode.mapping.writebackFolios]) yield* folioWaitWriteback(k, task, f);
   }
-  // ->sync_fs(sb, 1): ext4 commits the running transaction when it holds anything
+  // ->sync_fs(sb, 1), ext4_sync_fs: start a commit of the running transaction (or take the one
+  // committing) and wait for it
   for (const fs of filesystems) {
-    let metadataDirty = false;
-    for (const inode of fs.inodes.values()) {
-      if (inode.metadataDirty || inode.timesDirty) metadataDirty = true;
-      inode.metadataDirty = false;
-      inode.timesDirty = false;
-    }
-    if (metadataDirty) yield* jbd2Commit(k, task, fs, ioId);
+    const j = fs.journal;
+    const tid = j.running?.tid ?? j.committing?.tid;
+    if (tid !== undefined) yield* j.completeTransaction(task, tid);
   }
   // sync_bdevs: each disk's volatile cache is flushed once
   for (const q of k.queues) yield* blkdevIssueFlush(k, task, q.dev, ioId);

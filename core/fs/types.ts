@@ -2,7 +2,7 @@
 // through (file_operations, address_space_operations), plus the per-process fd table.
 
 import type { Task } from '../kernel/sched/task.js';
-import type { AddressSpace, FileRaState, Vma } from '../mm/mm_types.js';
+import type { AddressSpace, FileRaState, Folio, Vma } from '../mm/mm_types.js';
 import type { BioVec } from '../block/blk_types.js';
 
 /**
@@ -27,6 +27,12 @@ export interface MappedExtent {
 export interface AddressSpaceOps {
   /** Map `len` blocks starting at `lblk`; allocates when `create` (ext4_map_blocks). */
   mapBlocks(inode: Inode, lblk: number, len: number, create: boolean): MappedExtent | undefined;
+  /**
+   * ->write_end's filesystem part for a page a buffered write just filled, when the filesystem
+   * takes the page itself instead of leaving it dirty for writeback (ext4's data=journal:
+   * ext4_journalled_write_end puts it in the running transaction).
+   */
+  writeEnd?(inode: Inode, folio: Folio): void;
 }
 
 export const S_IFMT = 0o170000;

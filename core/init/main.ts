@@ -1,6 +1,6 @@
 // Models: init/main.c (start_kernel -> rest_init): build the machine: CPUs with their idle tasks,
 // memory, block devices with drivers and elevators, filesystems mounted on them with their
-// flusher threads, and init (pid 1) which forks the workload's processes.
+// flusher and journal threads, and init (pid 1) which forks the workload's processes.
 
 import { Environment, Priority } from '../sim/engine.js';
 import { crashFileReport } from '../mm/data-gen.js';
@@ -615,12 +615,13 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
     let fs: Ext4Fs | undefined;
     if (d.mount) {
       const fsRef: { fs?: Ext4Fs } = {};
-      fs = new Ext4Fs(k, dev, d.mount, capacityBytes, ext4FileOperations(k, () => fsRef.fs!), rng.fork());
+      fs = new Ext4Fs(k, dev, d.mount, capacityBytes, ext4FileOperations(k, () => fsRef.fs!), rng.fork(), d.mountOptions, d.name);
       fsRef.fs = fs;
       // get_tree_bdev opens the device exclusively, the filesystem its holder (bd_holder)
       bdClaim(bdev, fs);
       k.vfs.mount(fs);
       k.wb.startFlusher(dev, (comm, body) => m.spawn(comm, true, body, undefined));
+      fs.journal.start((comm, body) => m.spawn(comm, true, body, undefined));
     }
     m.devices.push({ name: d.name, q, hw, scheduler: d.scheduler, fs });
     devMem.addBar(d.name, d.kind === 'nvme' ? NVME_BAR0_BYTES : AHCI_ABAR_BYTES, d.kind === 'nvme' ? nvmeRegs(hw) : ahciRegs(hw));

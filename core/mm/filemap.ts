@@ -473,8 +473,11 @@ export function* genericPerformWrite(k: Kernel, iocb: Kiocb, buf: UserBuffer): G
     if (copyFn.ret.enabled) copyFn.exit(k.sched.cpu(task.cpu), iocb.ioId, len);
     yield MARK_DIRTY_NS;
     k.mm.markAccessed(f);
-    folioMarkDirty(k, k.sched.cpu(task.cpu), iocb.ioId, f);
-    folioEndRead(f, true); // ->write_end: folio_unlock
+    // ->write_end: a filesystem that journals the data takes the page; else it is dirty for writeback
+    const writeEnd = inode.aops.writeEnd;
+    if (writeEnd) writeEnd(inode, f);
+    else folioMarkDirty(k, k.sched.cpu(task.cpu), iocb.ioId, f);
+    folioEndRead(f, true); // folio_unlock
     pos += len;
     written += len;
     if (pos > inode.sizeBytes) {

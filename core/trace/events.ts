@@ -11,6 +11,19 @@ import type { Request } from '../block/blkdev.js';
 import type { Folio, FileRaState, Vma } from '../mm/mm_types.js';
 import type { File, Inode } from '../fs/types.js';
 
+/** struct transaction_run_stats_s as jbd2_run_stats reports it: times in jiffies. */
+export interface Jbd2RunStats {
+  readonly wait: number;
+  readonly requestDelay: number;
+  readonly running: number;
+  readonly locked: number;
+  readonly flushing: number;
+  readonly logging: number;
+  readonly handleCount: number;
+  readonly blocks: number;
+  readonly blocksLogged: number;
+}
+
 /** A request as block tracepoints see it: the request plus its queue's device number. */
 export interface TracedRequest extends Request {
   readonly dev: number;
@@ -628,15 +641,43 @@ function ext4(reg: ProbeRegistry) {
       pos,
       len,
     })),
-    jbd2_start_commit: tp<[dev: number, tid: number]>(reg, 'jbd2:jbd2_start_commit', (_h, dev, tid) => ({ dev, sync_commit: 1, transaction: tid })),
-    jbd2_commit_flushing: tp<[dev: number, tid: number]>(reg, 'jbd2:jbd2_commit_flushing', (_h, dev, tid) => ({ dev, sync_commit: 1, transaction: tid })),
-    jbd2_commit_logging: tp<[dev: number, tid: number]>(reg, 'jbd2:jbd2_commit_logging', (_h, dev, tid) => ({ dev, sync_commit: 1, transaction: tid })),
-    jbd2_end_commit: tp<[dev: number, tid: number]>(reg, 'jbd2:jbd2_end_commit', (_h, dev, tid) => ({
+    // jbd2 (include/trace/events/jbd2.h): the commit phases, the run statistics, checkpointing
+    jbd2_start_commit: tp<[dev: number, sync: number, tid: number]>(reg, 'jbd2:jbd2_start_commit', (_h, dev, sync, tid) => ({ dev, sync_commit: sync, transaction: tid })),
+    jbd2_commit_locking: tp<[dev: number, sync: number, tid: number]>(reg, 'jbd2:jbd2_commit_locking', (_h, dev, sync, tid) => ({ dev, sync_commit: sync, transaction: tid })),
+    jbd2_commit_flushing: tp<[dev: number, sync: number, tid: number]>(reg, 'jbd2:jbd2_commit_flushing', (_h, dev, sync, tid) => ({ dev, sync_commit: sync, transaction: tid })),
+    jbd2_commit_logging: tp<[dev: number, sync: number, tid: number]>(reg, 'jbd2:jbd2_commit_logging', (_h, dev, sync, tid) => ({ dev, sync_commit: sync, transaction: tid })),
+    jbd2_end_commit: tp<[dev: number, sync: number, tid: number, head: number]>(reg, 'jbd2:jbd2_end_commit', (_h, dev, sync, tid, head) => ({
       dev,
-      sync_commit: 1,
+      sync_commit: sync,
       transaction: tid,
-      head: tid,
+      head,
     })),
+    jbd2_run_stats: tp<[dev: number, tid: number, s: Jbd2RunStats]>(reg, 'jbd2:jbd2_run_stats', (_h, dev, tid, s) => ({
+      dev,
+      tid,
+      wait: s.wait,
+      request_delay: s.requestDelay,
+      running: s.running,
+      locked: s.locked,
+      flushing: s.flushing,
+      logging: s.logging,
+      handle_count: s.handleCount,
+      blocks: s.blocks,
+      blocks_logged: s.blocksLogged,
+    })),
+    jbd2_handle_start: tp<[dev: number, tid: number, type: number, requestedBlocks: number]>(reg, 'jbd2:jbd2_handle_start', (_h, dev, tid, type, requestedBlocks) => ({
+      dev,
+      tid,
+      type,
+      line_no: 0,
+      requested_blocks: requestedBlocks,
+    })),
+    jbd2_checkpoint: tp<[dev: number, result: number]>(reg, 'jbd2:jbd2_checkpoint', (_h, dev, result) => ({ dev, result })),
+    jbd2_update_log_tail: tp<[dev: number, tailSequence: number, firstTid: number, blockNr: number, freed: number]>(
+      reg,
+      'jbd2:jbd2_update_log_tail',
+      (_h, dev, tailSequence, firstTid, blockNr, freed) => ({ dev, tail_sequence: tailSequence, first_tid: firstTid, block_nr: blockNr, freed }),
+    ),
   };
 }
 

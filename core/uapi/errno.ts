@@ -18,6 +18,7 @@ export const ENODEV = 19;
 export const EISDIR = 21;
 export const EINVAL = 22;
 export const ENOSPC = 28;
+export const EROFS = 30;
 export const ETIME = 62;
 export const EOPNOTSUPP = 95;
 export const ETIMEDOUT = 110;
@@ -40,6 +41,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [EISDIR]: 'EISDIR',
   [EINVAL]: 'EINVAL',
   [ENOSPC]: 'ENOSPC',
+  [EROFS]: 'EROFS',
   [ETIME]: 'ETIME',
   [EOPNOTSUPP]: 'EOPNOTSUPP',
   [ETIMEDOUT]: 'ETIMEDOUT',

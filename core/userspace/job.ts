@@ -298,7 +298,24 @@ export interface DeviceSpec {
   readonly mount: string;
   /** /sys/block/<dev>/queue/read_ahead_kb (the bdi's ra_pages in KiB); absent: Linux's 128. */
   readonly readAheadKb?: number;
+  /** The filesystem's mount options (absent: ext4's defaults, DEFAULT_MOUNT_OPTIONS). */
+  readonly mountOptions?: MountOptions;
 }
+
+/** ext4's data= journalling mode (Documentation/admin-guide/ext4.rst). */
+export type DataMode = 'ordered' | 'writeback' | 'journal';
+
+/** The ext4 mount options kiotrace models (mount -o data=journal,commit=5,barrier=1). */
+export interface MountOptions {
+  readonly data: DataMode;
+  /** commit=: the longest a transaction runs before kjournald2 commits it, in seconds. */
+  readonly commitSec: number;
+  /** barrier= (nobarrier): journal commits flush the device cache and write the commit block FUA. */
+  readonly barrier: boolean;
+}
+
+/** ext4's defaults: data=ordered, commit=5 (JBD2_DEFAULT_MAX_COMMIT_AGE), barrier=1. */
+export const DEFAULT_MOUNT_OPTIONS: MountOptions = { data: 'ordered', commitSec: 5, barrier: true };
 
 export interface MachineSpec {
   readonly cpus: number;

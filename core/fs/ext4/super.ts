@@ -1,12 +1,16 @@
 // Models: fs/ext4/super.c, fs/ext4/mballoc.c and fs/ext4/inode.c as far as the data path needs:
 // a filesystem on a block device with 4 KiB blocks, a block allocator handing out runs of free
 // blocks (files laid out in flex groups, not perfectly contiguous), inodes with extent trees, and
-// a journal area at a fixed place on the device.
+// a journal area at a fixed place on the device, with the handles fs/ext4/ext4_jbd2.c starts:
+// ext4_mark_inode_dirty (i_sync_tid, i_datasync_tid), allocations dirtying bitmaps and adding
+// data=ordered ranges, and data=journal's ext4_journalled_write_end.
 // SIMPLIFICATION: a flat namespace (path -> inode, no directories or dentry cache); allocation is
 // a bump allocator per flex group (mballoc's goal-based preallocation gives similar layouts).
 
 import { ExtentTree } from './extents.js';
-import { AddressSpace } from '../../mm/mm_types.js';
+import { AddressSpace, PAGE_SIZE, type Folio } from '../../mm/mm_types.js';
+import { EXT4_HT, Journal, type Transaction } from '../jbd2/journal.js';
+import { DEFAULT_MOUNT_OPTIONS, type MountOptions } from '../../userspace/job.js';
 import { S_IFREG, type AddressSpaceOps, type FileOperations, type Inode, type MappedExtent } from '../types.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Random } from '../../sim/random.js';
@@ -87,9 +91,15 @@ export function ext4FileCostBlocks(sizeBytes: number): number {
 export class Ext4Inode implements Inode {
   readonly mapping: AddressSpace;
   readonly extents = new ExtentTree();
-  metadataDirty = false;
-  /** Timestamps changed since the last commit (fsync must commit; fdatasync need not). */
-  timesDirty = false;
+  /**
+   * i_sync_tid / i_datasync_tid: the last transaction that changed the inode at all (fsync waits
+   * for it) and the last that changed what fdatasync needs (size, blocks, journalled data).
+   */
+  syncTid = 0;
+  datasyncTid = 0;
+  /** The jiffy of the last timestamp update (file_update_time changes them once per clock tick). */
+  timesJiffy = -1;
+  fs!: Ext4Fs;
 
   constructor(
     readonly kaddr: number,
@@ -106,6 +116,16 @@ export class Ext4Inode implements Inode {
   ) {
     this.mapping = new AddressSpace(mappingKaddr, this);
   }
+
+  /** Metadata fdatasync needs is in a transaction not yet committed. */
+  get metadataDirty(): boolean {
+    return this.datasyncTid > this.fs.journal.commitSequence;
+  }
+
+  /** Setting it is ext4_mark_inode_dirty of a size or block change (the VFS's generic paths do). */
+  set metadataDirty(v: boolean) {
+    if (v) this.fs.markInodeDirty(this, true);
+  }
 }
 
 export class Ext4Fs {
@@ -116,9 +136,7 @@ export class Ext4Fs {
   readonly totalBlocks: number;
   readonly journalStartBlock: number;
   readonly journalBlocks: number;
-  journalHead = 0;
-  /** jbd2 transaction id. */
-  tid = 1;
+  readonly journal: Journal;
   readonly aops: AddressSpaceOps;
 
   constructor(
@@ -128,13 +146,68 @@ export class Ext4Fs {
     capacityBytes: number,
     readonly fops: FileOperations,
     private readonly rng: Random,
+    readonly mountOptions: MountOptions = DEFAULT_MOUNT_OPTIONS,
+    devName = '',
   ) {
     const layout = ext4Layout(capacityBytes);
     this.totalBlocks = layout.totalBlocks;
     this.groupNext.push(...layout.groupFirstFree);
     this.journalStartBlock = layout.journalStartBlock;
     this.journalBlocks = layout.journalBlocks;
-    this.aops = { mapBlocks: (inode, lblk, len, create) => this.mapBlocks(inode as Ext4Inode, lblk, len, create) };
+    this.journal = new Journal(k, {
+      dev,
+      devName,
+      startBlock: layout.journalStartBlock,
+      blocks: layout.journalBlocks,
+      dataMode: mountOptions.data,
+      commitSec: mountOptions.commitSec,
+      barrier: mountOptions.barrier,
+    });
+    const mapBlocks = (inode: Inode, lblk: number, len: number, create: boolean) => this.mapBlocks(inode as Ext4Inode, lblk, len, create);
+    this.aops = mountOptions.data === 'journal' ? { mapBlocks, writeEnd: (inode, f) => this.journalledWriteEnd(inode as Ext4Inode, f) } : { mapBlocks };
+  }
+
+  /** The inode-table block holding `inode` (16 inodes of 256 bytes per block, spread over flex groups). */
+  private inodeTableBlock(inode: Ext4Inode): number {
+    const groups = this.groupNext.length;
+    return (inode.ino % groups) * FLEX_GROUP_BLOCKS + 2 + Math.floor(inode.ino / groups / 16);
+  }
+
+  /**
+   * ext4_mark_inode_dirty in a handle: the inode's table block joins the running transaction, and
+   * the inode remembers the transaction (ext4_update_inode_fsync_trans) for fsync, and for
+   * fdatasync when `datasync` (size or block changes).
+   */
+  markInodeDirty(inode: Ext4Inode, datasync: boolean, t: Transaction = this.journal.handle(EXT4_HT.INODE, 1)): void {
+    const j = this.journal;
+    j.dirtyMetadata(t, this.inodeTableBlock(inode));
+    inode.syncTid = t.tid;
+    if (datasync) inode.datasyncTid = t.tid;
+  }
+
+  /**
+   * file_update_time -> ext4_dirty_inode: mtime/ctime change at most once per clock tick (the
+   * coarse clock), each change a handle that only fsync (not fdatasync) must wait for.
+   * SIMPLIFICATION: no multigrain timestamps (Linux 6.13+ gives a queried inode fine-grained ones).
+   */
+  fileUpdateTime(inode: Ext4Inode, jiffy: number): void {
+    if (inode.timesJiffy === jiffy) return;
+    inode.timesJiffy = jiffy;
+    this.markInodeDirty(inode, false);
+  }
+
+  /**
+   * ext4_journalled_write_end (data=journal): the page's block is allocated now (no delayed
+   * allocation with data=journal) and its buffer joins the running transaction as metadata does.
+   */
+  private journalledWriteEnd(inode: Ext4Inode, f: Folio): void {
+    const bpp = PAGE_SIZE / EXT4_BLOCK_SIZE;
+    const ext = this.mapBlocks(inode, f.index * bpp, bpp, true);
+    const j = this.journal;
+    const t = j.handle(EXT4_HT.WRITE_PAGE, 1);
+    if (ext) j.dirtyData(t, f, ext.pblk);
+    inode.datasyncTid = t.tid;
+    inode.syncTid = t.tid;
   }
 
   /**
@@ -164,6 +237,7 @@ export class Ext4Fs {
 
   private newInode(path: string, sizeBytes: number, shownPath: string): Ext4Inode {
     const inode = new Ext4Inode(this.k.kaddr(), this.nextIno++, this.dev, this.dev, S_IFREG | 0o644, sizeBytes, EXT4_BLOCK_SIZE, this.aops, this.fops, shownPath, this.k.kaddr());
+    inode.fs = this;
     this.inodes.set(path, inode);
     return inode;
   }
@@ -208,15 +282,19 @@ export class Ext4Fs {
     const last = all[all.length - 1];
     const group = last ? Math.min(this.groupNext.length - 1, Math.floor(last.pblk / FLEX_GROUP_BLOCKS)) : 0;
     if (this.allocate(inode, lblk, n, group) === 0) return undefined; // -ENOSPC
-    inode.metadataDirty = true;
-    return inode.extents.lookup(lblk);
-  }
-
-  /** Takes `n` journal blocks (circularly) and returns the first one's block number. */
-  journalReserve(n: number): number {
-    if (this.journalHead + n > this.journalBlocks) this.journalHead = 0;
-    const b = this.journalStartBlock + this.journalHead;
-    this.journalHead += n;
-    return b;
+    const ext = inode.extents.lookup(lblk);
+    // ext4_ext_map_blocks in a handle: the block bitmap of the group the blocks came from, the
+    // group descriptor block and the inode (its extents and i_disksize) join the running
+    // transaction; with data=ordered the new blocks' data must be on disk before it commits
+    // (ext4_jbd2_inode_add_wait)
+    const j = this.journal;
+    // ext4_writepages' handle (EXT4_HT_WRITE_PAGE): the inode, a bitmap and a group descriptor
+    const t = j.handle(EXT4_HT.WRITE_PAGE, 3);
+    const allocGroup = Math.floor((ext?.pblk ?? 0) / FLEX_GROUP_BLOCKS);
+    j.dirtyMetadata(t, allocGroup * FLEX_GROUP_BLOCKS);
+    j.dirtyMetadata(t, 1);
+    this.markInodeDirty(inode, true, t);
+    if (j.dataMode === 'ordered') j.inodeAddWrite(t, inode, lblk * EXT4_BLOCK_SIZE, (lblk + n) * EXT4_BLOCK_SIZE);
+    return ext;
   }
 }

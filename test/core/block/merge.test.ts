@@ -314,7 +314,7 @@ function runTraced(job: JobSpec, prepare?: (m: Machine) => void): { m: Machine; 
   return { m, ev };
 }
 
-/** Data writes: WS (fsync's WB_SYNC_ALL writeback); the journal's are WSM, then FF + WFS. */
+/** Data writes: WS (fsync's WB_SYNC_ALL writeback); the journal's are WSM, then FF + WFSM. */
 const dataIssues = (ev: Traced[]) => ev.filter((e) => e.site === 'block_rq_issue' && e.rwbs === 'WS');
 
 test('writeback: 256 sequential 4 KiB buffered writes + fsync leave as one 1 MiB request', () => {
@@ -335,13 +335,14 @@ test('writeback: 256 sequential 4 KiB buffered writes + fsync leave as one 1 MiB
   assert.deepEqual(dataBios, [{ site: 'block_bio_queue', bytes: 1 * MiB, rwbs: 'WS', sector: base }]);
   assert.deepEqual(dataIssues(ev), [{ site: 'block_rq_issue', bytes: 1 * MiB, rwbs: 'WS', sector: base }]);
   // the fsync's journal commit: descriptor + inode block, then the commit block, which the flush
-  // machinery sends as a preflush (FF) and then the block itself with FUA (WFS)
+  // machinery sends as a preflush (FF) and then the block itself with FUA (WFSM: jbd2 writes it
+  // with JBD2_JOURNAL_REQ_FLAGS, REQ_META among them)
   assert.deepEqual(
     ev.filter((e) => e.site === 'block_rq_issue' && e.rwbs !== 'WS').map((e) => [e.rwbs, e.bytes]),
     [
       ['WSM', 8 * KiB],
       ['FF', 0],
-      ['WFS', 4 * KiB],
+      ['WFSM', 4 * KiB],
     ],
   );
   const sda = m.report('merge', 1).devices.find((d) => d.name === 'sda')!;
