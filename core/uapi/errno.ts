@@ -15,9 +15,13 @@ export const EBUSY = 16;
 export const EISDIR = 21;
 export const EINVAL = 22;
 export const ENOSPC = 28;
+export const EROFS = 30;
+export const ENODATA = 61;
 export const ETIME = 62;
+export const ENOLINK = 67;
 export const EOPNOTSUPP = 95;
 export const ETIMEDOUT = 110;
+export const EREMOTEIO = 121;
 
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [ENOENT]: 'ENOENT',
@@ -34,9 +38,13 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [EISDIR]: 'EISDIR',
   [EINVAL]: 'EINVAL',
   [ENOSPC]: 'ENOSPC',
+  [EROFS]: 'EROFS',
+  [ENODATA]: 'ENODATA',
   [ETIME]: 'ETIME',
+  [ENOLINK]: 'ENOLINK',
   [EOPNOTSUPP]: 'EOPNOTSUPP',
   [ETIMEDOUT]: 'ETIMEDOUT',
+  [EREMOTEIO]: 'EREMOTEIO',
 };
 
 /** The symbolic name of an errno (positive or negated), as strace prints it. */

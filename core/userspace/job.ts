@@ -2,6 +2,8 @@
 // accept, with fio's names, meanings and defaults, after parsing and unit conversion. A job file
 // (INI) and a scenario's JSON jobs both end here. A scenario is a machine plus jobs.
 
+import type { FaultSpec } from '../hw/fault-inject.js';
+
 export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw';
 /** fio's ioengine names: psync (pread/pwrite), sync (read/write + lseek), mmap, libaio, io_uring. */
 export type IoEngine = 'psync' | 'sync' | 'mmap' | 'libaio' | 'io_uring';
@@ -298,6 +300,8 @@ export interface DeviceSpec {
   readonly mount: string;
   /** /sys/block/<dev>/queue/read_ahead_kb (the bdi's ra_pages in KiB); absent: Linux's 128. */
   readonly readAheadKb?: number;
+  /** Injected media faults (absent: a healthy device). */
+  readonly faults?: readonly FaultSpec[];
 }
 
 export interface MachineSpec {
