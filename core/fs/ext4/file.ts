@@ -11,7 +11,7 @@ import type { Vma } from '../../mm/mm_types.js';
 import { filemapRead, genericPerformWrite } from '../../mm/filemap.js';
 import { iomapDioRw } from '../iomap/direct-io.js';
 import { blkdevIssueFlush, jbd2Commit } from '../jbd2/commit.js';
-import { ENOTBLK } from '../../uapi/errno.js';
+import { ENOTBLK, EROFS } from '../../uapi/errno.js';
 import type { Ext4Fs, Ext4Inode } from './super.js';
 
 /** Runs a ->read_iter body between its kprobe and kretprobe hits. */
@@ -34,6 +34,11 @@ export function ext4FileOperations(k: Kernel, fsOf: (file: File) => Ext4Fs): Fil
     *writeIter(iocb: Kiocb, buf: UserBuffer) {
       const fn = k.fn.ext4_file_write_iter;
       if (fn.entry.enabled) fn.enter(k.sched.cpu(iocb.task.cpu), iocb.ioId, iocb, buf.va);
+      if (fsOf(iocb.file).readOnly) {
+        // ext4_journal_check_start on an aborted journal
+        if (fn.ret.enabled) fn.exit(k.sched.cpu(iocb.task.cpu), iocb.ioId, -EROFS);
+        return -EROFS;
+      }
       const inode = iocb.file.inode as Ext4Inode;
       let ret = iocb.direct ? yield* iomapDioRw(k, iocb, buf, true) : yield* genericPerformWrite(k, iocb, buf);
       if (ret === -ENOTBLK) {

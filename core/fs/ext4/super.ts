@@ -120,6 +120,10 @@ export class Ext4Fs {
   /** jbd2 transaction id. */
   tid = 1;
   readonly aops: AddressSpaceOps;
+  /** sb->s_flags & SB_RDONLY: set by ext4_abort (an aborted journal); writes then fail with -EROFS. */
+  readOnly = false;
+  /** j_errno of an aborted journal (0 while the journal is healthy). */
+  journalErrno = 0;
 
   constructor(
     private readonly k: Kernel,
@@ -135,6 +139,16 @@ export class Ext4Fs {
     this.journalStartBlock = layout.journalStartBlock;
     this.journalBlocks = layout.journalBlocks;
     this.aops = { mapBlocks: (inode, lblk, len, create) => this.mapBlocks(inode as Ext4Inode, lblk, len, create) };
+  }
+
+  /**
+   * jbd2_journal_abort + ext4_abort ("Detected aborted journal"): a journal write failed, so no
+   * later transaction may commit; the filesystem goes read-only.
+   */
+  abortJournal(errno: number): void {
+    if (this.journalErrno !== 0) return;
+    this.journalErrno = errno;
+    this.readOnly = true;
   }
 
   /**

@@ -10,7 +10,7 @@ import type { Ext4Fs } from '../ext4/super.js';
 import { bioAlloc, submitBioWait } from '../../block/blk-core.js';
 import { BlkStatus, ReqFlag, ReqOp } from '../../block/blk_types.js';
 import { EXT4_BLOCK_SIZE } from '../ext4/super.js';
-import { EIO } from '../../uapi/errno.js';
+import { EIO, EROFS } from '../../uapi/errno.js';
 
 /** Descriptor block + one inode-table block per commit. */
 const JOURNAL_LOG_BLOCKS = 2;
@@ -19,6 +19,7 @@ const JOURNAL_LOG_BLOCKS = 2;
 export function* jbd2Commit(k: Kernel, task: Task, fs: Ext4Fs, ioId: number): Generator<number, number, void> {
   const q = k.queueByDev(fs.dev);
   if (!q) return -EIO;
+  if (fs.journalErrno !== 0) return -EROFS; // is_journal_aborted
   const tid = fs.tid++;
   const cpu = () => k.sched.cpu(task.cpu);
   if (k.tp.jbd2_start_commit.enabled) k.tp.jbd2_start_commit.emit(cpu(), ioId, fs.dev, tid);
@@ -45,7 +46,12 @@ export function* jbd2Commit(k: Kernel, task: Task, fs: Ext4Fs, ioId: number): Ge
     st = yield* submitBioWait(k, task, q, commit);
   }
   if (k.tp.jbd2_end_commit.enabled) k.tp.jbd2_end_commit.emit(cpu(), ioId, fs.dev, tid);
-  return st === BlkStatus.OK ? 0 : -EIO;
+  if (st !== BlkStatus.OK) {
+    // jbd2_journal_abort: a journal block that did not reach the disk aborts the journal
+    fs.abortJournal(-EIO);
+    return -EIO;
+  }
+  return 0;
 }
 
 /** blkdev_issue_flush: an empty PREFLUSH to empty the device's volatile cache. */
