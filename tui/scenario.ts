@@ -974,7 +974,8 @@ function readSense(c: Checker, node: JsonNode, path: string): ScsiSense | undefi
   const asc = byte(parts[1]);
   const ascq = byte(parts[2]);
   if (parts.length !== 3 || key === undefined || key > 0xf || asc === undefined || ascq === undefined) {
-    const suggestion = named === undefined && keyText !== '' ? closestWord(keyText.toUpperCase(), SENSE_KEY_NAMES) : undefined;
+    const upper = keyText.toUpperCase();
+    const suggestion = named === undefined && /^[A-Z_]+$/.test(upper) ? (closestWord(upper, SENSE_KEY_NAMES) ?? SENSE_KEY_NAMES.find((n) => n.startsWith(upper))) : undefined;
     c.report('bad-value', path, node.span, `must be sense key/ASC/ASCQ like "MEDIUM_ERROR/0x11/0x00" (key one of ${SENSE_KEY_NAMES.join(', ')})${suggestion !== undefined ? `; did you mean "${suggestion}"?` : ''} (got ${describe(node)})`);
     return undefined;
   }
