@@ -215,3 +215,30 @@ test('a journal write that fails aborts the journal: fsync returns -EIO and late
   assert.deepEqual(out, { write: 4096, fsync: -5, after: -30 });
   assert.equal(m.devices[0]!.fs!.readOnly, true);
 });
+
+test('NVMe timeouts: an abort the controller answers retries the command; a dead controller is reset, fails and goes offline at 70 s', () => {
+  const lost = machine('nvme', [range(0, 7, { op: 'read', kind: 'timeout', count: 1 })]);
+  const statuses: number[] = [];
+  attach(lost, 'tracepoint:nvme:nvme_complete_rq', (h) => statuses.push(Number(h.fields['status'])));
+  const a = inProcess(lost, 60e9, function* (t, o) {
+    yield* directRead(lost, t, 'nvme0n1', 0, o, 'read');
+  });
+  assert.equal(a['read'], 4096);
+  assert.ok(a['readNs']! > 30e9 && a['readNs']! < 30e9 + 1e6, `${a['readNs']} ns`);
+  // Command Abort Requested (07h), then the retried read's success
+  assert.deepEqual(statuses, [0x007, 0]);
+
+  const dead = machine('nvme', [range(-1, -1, { kind: 'timeout' })]);
+  const states: string[] = [];
+  dead.devices[0]!.driver.stateHook = (_dev, state) => states.push(state);
+  const b = inProcess(dead, 200e9, function* (t, o) {
+    yield* directRead(dead, t, 'nvme0n1', 0, o, 'read');
+    yield* directRead(dead, t, 'nvme0n1', 8, o, 'after');
+  });
+  // io_timeout, the abort's own io_timeout, then CAP.TO waiting for a ready controller
+  assert.equal(b['read'], -5);
+  assert.ok(Math.abs(b['readNs']! - 70e9) < 1e6, `${b['readNs']} ns`);
+  assert.equal(b['after'], -5);
+  assert.ok(b['afterNs']! < 1e6);
+  assert.deepEqual(states, ['failed']);
+});
