@@ -14,6 +14,7 @@ import { AT_FDCWD, sysClose, sysFsync, sysMmap, sysOpenat } from '../../../core/
 import { sysPread64, sysPwrite64 } from '../../../core/fs/read_write.js';
 import { O } from '../../../core/fs/types.js';
 import { MAP, PROT } from '../../../core/mm/mmap.js';
+import { userAccess } from '../../../core/mm/memory.js';
 import { attach } from '../../../probes/attach.js';
 import { Random } from '../../../core/sim/random.js';
 
@@ -241,4 +242,23 @@ test('NVMe timeouts: an abort the controller answers retries the command; a dead
   assert.equal(b['after'], -5);
   assert.ok(b['afterNs']! < 1e6);
   assert.deepEqual(states, ['failed']);
+});
+
+test('a page fault on an unreadable page reads it again once, alone, then gives SIGBUS (-EIO to the access)', () => {
+  const m = machine('hdd', [range(64, 71, { op: 'read' })]);
+  const failed: number[] = [];
+  attach(m, 'tracepoint:block:block_rq_error', (h) => failed.push(Number(h.fields['nr_sector'])));
+  const out = inProcess(m, 5e9, function* (t, o) {
+    const k = m.k;
+    const fd = yield* sysOpenat(k, t, AT_FDCWD, '/dev/sda', O.RDONLY, 0);
+    const va = yield* sysMmap(k, t, 0, 64 * 4096, PROT.READ, MAP.SHARED, fd, 0);
+    o['good'] = yield* userAccess(k, t, va, 4096, false);
+    o['bad'] = yield* userAccess(k, t, va + 8 * 4096, 4096, false);
+  });
+  // the first fault's read-around covers the bad sectors: it fails whole (no retry for 11/00), so
+  // the first page is read again alone and succeeds; the bad page's re-read fails: SIGBUS
+  assert.equal(out['good'], 0);
+  assert.equal(out['bad'], -5);
+  // the read-around (128 KiB: 256 sectors), then the bad page's re-read; the good page's re-read succeeded
+  assert.deepEqual(failed, [256, 8]);
 });
