@@ -23,6 +23,12 @@ import {
   USER_COMMANDS,
   type ScenarioEvent,
   type DataMode,
+  NvmeStatus,
+  SenseKey,
+  type FaultKind,
+  type FaultOp,
+  type FaultSpec,
+  type ScsiSense,
   type DeviceKind,
   type DeviceSpec,
   type JobSpec,
@@ -723,8 +729,8 @@ const DIRTY_BACKGROUND_BYTES_RULE: SizeRule = { ...DIRTY_BYTES_RULE, minBytes: 1
 /** Centisecond sysctls: up to an hour, the longest run. */
 const MAX_CENTISECS = 360_000;
 const DEVICE_KEYS: KeySpec = {
-  known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', 'mount_options'],
-  aliases: { kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount', readahead: 'read_ahead_kb', ra_kb: 'read_ahead_kb', read_ahead: 'read_ahead_kb', options: 'mount_options', mount_opts: 'mount_options', mountopts: 'mount_options' },
+  known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', 'mount_options', 'faults'],
+  aliases: { errors: 'faults', fault: 'faults', kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount', readahead: 'read_ahead_kb', ra_kb: 'read_ahead_kb', read_ahead: 'read_ahead_kb', options: 'mount_options', mount_opts: 'mount_options', mountopts: 'mount_options' },
   noun: 'key',
 };
 /** The policy /sys/kernel/mm/lru_gen/enabled switches on (core/mm/mglru.ts). */
@@ -875,8 +881,10 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
     if (mountNode === undefined) c.report('bad-value', join2(path, 'mount_options'), optNode.span, 'needs a filesystem: give the device a "mount" too');
     else mountOptions = readMountOptions(c, optNode, join2(path, 'mount_options'));
   }
+  const faultsNode = f.get('faults');
+  const faults = faultsNode === undefined ? undefined : readFaults(c, faultsNode, join2(path, 'faults'), kind ?? 'nvme', capacityBytes / SECTOR_BYTES);
   if (name === undefined) return undefined;
-  return { name, kind: kind ?? 'nvme', capacityBytes, scheduler, mount, ...(readAheadKb !== undefined ? { readAheadKb } : {}), ...(mountOptions !== undefined ? { mountOptions } : {}) };
+  return { name, kind: kind ?? 'nvme', capacityBytes, scheduler, mount, ...(readAheadKb !== undefined ? { readAheadKb } : {}), ...(mountOptions !== undefined ? { mountOptions } : {}), ...(faults !== undefined ? { faults } : {}) };
 }
 
 /** ext4's data= modes. */
@@ -939,6 +947,154 @@ function readMountOptions(c: Checker, node: JsonNode, path: string): MountOption
     }
   }
   return c.count === before ? { data, commitSec, barrier } : undefined;
+}
+
+// ---- device faults (errors and retries) -------------------------------------------------------
+
+const FAULT_KEYS: KeySpec = {
+  known: ['sectors', 'probability', 'op', 'kind', 'count', 'sense', 'status', 'dnr'],
+  aliases: { range: 'sectors', lba: 'sectors', sector: 'sectors', p: 'probability', rate: 'probability', type: 'kind', times: 'count', asc: 'sense', sc: 'status', nvme_status: 'status' },
+  noun: 'key',
+};
+const FAULT_KINDS: readonly FaultKind[] = ['transient', 'permanent', 'timeout'];
+const FAULT_OPS: readonly FaultOp[] = ['read', 'write', 'any'];
+/** At most this many faults per device (each is checked against every command of the device). */
+const MAX_FAULTS = 16;
+const SENSE_KEY_NAMES = Object.keys(SenseKey) as (keyof typeof SenseKey)[];
+
+/**
+ * A device's "faults": [{"sectors": "1000-1999", "op": "read", "kind": "transient", "count": 2,
+ * "sense": "ABORTED_COMMAND/0x47/0x00"}, {"probability": 0.001, "kind": "permanent"}]. A fault
+ * with neither sectors nor probability covers the whole device. sense is for a disk (hdd), status
+ * and dnr for an NVMe drive.
+ */
+function readFaults(c: Checker, node: JsonNode, path: string, kind: DeviceKind, capacitySectors: number): FaultSpec[] | undefined {
+  if (node.kind !== 'array') {
+    c.report('wrong-type', path, node.span, `must be an array of faults like [{"sectors": "1000-1999", "kind": "permanent"}] (got ${describe(node)})`);
+    return undefined;
+  }
+  if (node.items.length > MAX_FAULTS) {
+    c.report('bad-value', path, node.span, `lists ${node.items.length} faults; a device may have at most ${MAX_FAULTS}`);
+    return undefined;
+  }
+  const before = c.count;
+  const out: FaultSpec[] = [];
+  node.items.forEach((item, i) => {
+    const spec = readFault(c, item, `${path}[${i}]`, kind, capacitySectors);
+    if (spec !== undefined) out.push(spec);
+  });
+  return c.count > before ? undefined : out;
+}
+
+function readFault(c: Checker, node: JsonNode, path: string, kind: DeviceKind, capacitySectors: number): FaultSpec | undefined {
+  const obj = readObject(c, node, path, 'a fault like {"sectors": "1000-1999", "op": "read", "kind": "transient", "count": 2}', FAULT_KEYS);
+  if (obj === undefined) return undefined;
+  const f = obj.fields;
+  const before = c.count;
+  const kindNode = f.get('kind');
+  let faultKind: FaultKind | undefined;
+  if (kindNode === undefined) missing(c, obj.node, path, 'kind', '"kind": "transient"');
+  else faultKind = readChoice(c, kindNode, join2(path, 'kind'), FAULT_KINDS, { temporary: 'transient', hard: 'permanent', hang: 'timeout' }, (got) => `unknown fault kind ${got} (expected transient, permanent or timeout)`);
+  const opNode = f.get('op');
+  const op = opNode === undefined ? 'any' : readChoice(c, opNode, join2(path, 'op'), FAULT_OPS, { rw: 'any', both: 'any' }, (got) => `unknown op ${got} (expected read, write or any)`);
+
+  let firstSector = -1;
+  let lastSector = -1;
+  const sectorsNode = f.get('sectors');
+  if (sectorsNode !== undefined) {
+    const p = join2(path, 'sectors');
+    const m = sectorsNode.kind === 'string' ? /^(\d+)(?:-(\d+))?$/.exec(sectorsNode.value) : undefined;
+    const a = sectorsNode.kind === 'number' && Number.isSafeInteger(sectorsNode.value) ? sectorsNode.value : m ? Number(m[1]) : undefined;
+    const b = sectorsNode.kind === 'number' ? a : m?.[2] !== undefined ? Number(m[2]) : a;
+    if (a === undefined || b === undefined) c.report('bad-value', p, sectorsNode.span, `must be a sector or an inclusive range of 512-byte sectors like "1000-1999" (got ${describe(sectorsNode)})`);
+    else if (b < a) c.report('bad-value', p, sectorsNode.span, `ends before it starts; write the lower sector first, e.g. "${b}-${a}"`);
+    else if (b >= capacitySectors) c.report('bad-value', p, sectorsNode.span, `reaches sector ${b}, past the device's last sector ${capacitySectors - 1}`);
+    else {
+      firstSector = a;
+      lastSector = b;
+    }
+  }
+  let probability = 0;
+  const probNode = f.get('probability');
+  if (probNode !== undefined) {
+    if (probNode.kind !== 'number' || !(probNode.value > 0 && probNode.value <= 1)) {
+      c.report('bad-value', join2(path, 'probability'), probNode.span, `must be a number above 0 and at most 1: the chance that a command meets a new defect (got ${describe(probNode)})`);
+    } else {
+      probability = probNode.value;
+    }
+  }
+  const countNode = f.get('count');
+  let count = faultKind === 'transient' ? 1 : 0;
+  if (countNode !== undefined) {
+    if (faultKind === 'permanent') c.report('conflict', join2(path, 'count'), countNode.span, 'a permanent fault fails every time; give "kind": "transient" to fail a number of times');
+    else count = readInt(c, countNode, join2(path, 'count'), 1, 1_000_000) ?? count;
+  }
+
+  let sense: ScsiSense | undefined;
+  const senseNode = f.get('sense');
+  if (senseNode !== undefined) {
+    const p = join2(path, 'sense');
+    if (kind !== 'hdd') c.report('conflict', p, senseNode.span, 'SCSI sense data is what a disk (hdd) reports; an NVMe drive reports a "status" like "0x281"');
+    else sense = readSense(c, senseNode, p);
+  }
+  let nvmeStatus: number | undefined;
+  const statusNode = f.get('status');
+  if (statusNode !== undefined) {
+    const p = join2(path, 'status');
+    if (kind !== 'nvme') c.report('conflict', p, statusNode.span, 'an NVMe status is what an NVMe drive reports; a disk (hdd) reports "sense" like "MEDIUM_ERROR/0x11/0x00"');
+    else {
+      const v = statusNode.kind === 'number' ? statusNode.value : statusNode.kind === 'string' && /^0x[0-9a-f]+$/i.test(statusNode.value) ? Number.parseInt(statusNode.value.slice(2), 16) : undefined;
+      if (v === undefined || !Number.isInteger(v) || v <= 0 || v > 0x7ff) c.report('bad-value', p, statusNode.span, `must be an NVMe status (SCT << 8 | SC) from 0x001 to 0x7ff, like "0x281" (Unrecovered Read Error) (got ${describe(statusNode)})`);
+      else nvmeStatus = v;
+    }
+  }
+  const dnrNode = f.get('dnr');
+  if (dnrNode !== undefined) {
+    const p = join2(path, 'dnr');
+    if (kind !== 'nvme') c.report('conflict', p, dnrNode.span, 'the Do Not Retry bit is an NVMe status bit; a disk\'s retries follow its sense data');
+    else if (dnrNode.kind !== 'boolean') c.report('wrong-type', p, dnrNode.span, `must be true or false (got ${describe(dnrNode)})`);
+    else if (dnrNode.value) nvmeStatus = (nvmeStatus ?? NvmeStatus.READ_ERROR) | NvmeStatus.DNR;
+  }
+  if (faultKind === 'timeout' && (senseNode !== undefined || statusNode !== undefined)) {
+    c.report('conflict', join2(path, 'kind'), kindNode?.span, 'a timeout is a command the device never answers: it carries no sense data or status');
+  }
+  if (c.count > before || faultKind === undefined || op === undefined) return undefined;
+  return {
+    op,
+    kind: faultKind,
+    count,
+    firstSector,
+    lastSector,
+    probability,
+    ...(sense !== undefined ? { sense } : {}),
+    ...(nvmeStatus !== undefined ? { nvmeStatus } : {}),
+  };
+}
+
+/** "KEY/0xASC/0xASCQ" with the key by name (MEDIUM_ERROR) or number (0x3). */
+function readSense(c: Checker, node: JsonNode, path: string): ScsiSense | undefined {
+  const parts = node.kind === 'string' ? node.value.split('/') : [];
+  const byte = (t: string | undefined): number | undefined => {
+    if (t === undefined || !/^(0x[0-9a-f]{1,2}|\d{1,3})$/i.test(t)) return undefined;
+    const v = t.toLowerCase().startsWith('0x') ? Number.parseInt(t.slice(2), 16) : Number(t);
+    return v <= 0xff ? v : undefined;
+  };
+  const keyText = parts[0] ?? '';
+  const named = SENSE_KEY_NAMES.find((n) => n === keyText.toUpperCase());
+  const key = named !== undefined ? SenseKey[named] : byte(keyText);
+  const asc = byte(parts[1]);
+  const ascq = byte(parts[2]);
+  if (parts.length !== 3 || key === undefined || key > 0xf || asc === undefined || ascq === undefined) {
+    const upper = keyText.toUpperCase();
+    const suggestion = named === undefined && /^[A-Z_]+$/.test(upper) ? (closestWord(upper, SENSE_KEY_NAMES) ?? SENSE_KEY_NAMES.find((n) => n.startsWith(upper))) : undefined;
+    c.report('bad-value', path, node.span, `must be sense key/ASC/ASCQ like "MEDIUM_ERROR/0x11/0x00" (key one of ${SENSE_KEY_NAMES.join(', ')})${suggestion !== undefined ? `; did you mean "${suggestion}"?` : ''} (got ${describe(node)})`);
+    return undefined;
+  }
+  if (key === SenseKey.NO_SENSE) {
+    c.report('bad-value', path, node.span, 'NO_SENSE is no error; give the sense key the device reports, e.g. MEDIUM_ERROR');
+    return undefined;
+  }
+  return { key, asc, ascq };
 }
 
 /**

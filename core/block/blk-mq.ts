@@ -38,10 +38,17 @@ export interface MqRequest extends TracedRequest {
   driverData: unknown;
   /** The queue's flush request (RQF_FLUSH_SEQ): borrows a waiting request's tag, not accounted. */
   readonly flushSeq: boolean;
+  /** Times the driver has sent it again after an error (scmd->retries, nvme_req(rq)->retries). */
+  retries: number;
+  /** rq->deadline: when its timeout fires, if the driver armed one (0: none). */
+  deadlineNs: number;
 }
 
-/** Result of ->queue_rq (BLK_STS_OK, or BLK_STS_RESOURCE when the device queue is full). */
-export type QueueRqResult = 'ok' | 'busy';
+/**
+ * Result of ->queue_rq: BLK_STS_OK, BLK_STS_RESOURCE when the device queue is full, or
+ * BLK_STS_IOERR when the device cannot take I/O at all (offline, dead controller).
+ */
+export type QueueRqResult = 'ok' | 'busy' | 'ioerr';
 
 /** struct blk_mq_ops: what a block driver provides. */
 export interface BlkMqOps {
@@ -94,13 +101,15 @@ export interface QueueStats {
   writeTicksNs: number;
   /** The same for flush requests (nsecs[STAT_FLUSH]); time_in_queue sums all four. */
   flushTicksNs: number;
+  /** Requests that completed with an error (what blk_print_req_error logs). */
+  errors: number;
 }
 
 /** struct request_queue + struct gendisk: one block device's queue. */
 export class RequestQueue implements ElevatorHost {
   readonly hctxs: HwCtx[] = [];
   elevator: ElevatorMqOps | undefined;
-  readonly stats: QueueStats = { readIos: 0, writeIos: 0, readBytes: 0, writeBytes: 0, busyNs: 0, readMerges: 0, writeMerges: 0, readTicksNs: 0, writeTicksNs: 0, flushTicksNs: 0 };
+  readonly stats: QueueStats = { readIos: 0, writeIos: 0, readBytes: 0, writeBytes: 0, busyNs: 0, readMerges: 0, writeMerges: 0, readTicksNs: 0, writeTicksNs: 0, flushTicksNs: 0, errors: 0 };
   private inFlightTotal = 0;
   private busySinceNs = 0;
   driver!: BlkMqOps;
@@ -145,6 +154,8 @@ export class RequestQueue implements ElevatorHost {
           ioId: 0,
           driverData: undefined,
           flushSeq: false,
+          retries: 0,
+          deadlineNs: 0,
         });
         hctx.freeTags.push(depth - 1 - tag);
       }
@@ -237,6 +248,7 @@ export class RequestQueue implements ElevatorHost {
     rq.submitterComm = bio.submitterComm;
     rq.ioId = bio.ioId;
     rq.driverData = undefined;
+    rq.retries = 0;
   }
 
   private freeRequest(rq: MqRequest): void {
@@ -327,6 +339,8 @@ export class RequestQueue implements ElevatorHost {
       ioId: first.ioId,
       driverData: undefined,
       flushSeq: true,
+      retries: 0,
+      deadlineNs: 0,
     };
     this.bypassInsert(frq, ctx, cost);
   }
@@ -413,8 +427,30 @@ export class RequestQueue implements ElevatorHost {
     if (r === 'ok') {
       hctx.inFlight++;
       if (this.inFlightTotal++ === 0) this.busySinceNs = this.k.env.nowNs;
+    } else if (r === 'ioerr') {
+      // blk_mq_dispatch_rq_list: a hard error from ->queue_rq ends the request there
+      hctx.inFlight++;
+      if (this.inFlightTotal++ === 0) this.busySinceNs = this.k.env.nowNs;
+      this.endRequest(rq, BlkStatus.IOERR, this.k.sched.cpu(ctx.cpuId), cost);
+      return 'ok';
     }
     return r;
+  }
+
+  /**
+   * blk_mq_requeue_request + blk_mq_requeue_work: the driver gives an issued request back (to be
+   * retried after an error); it keeps its tag and goes to the head of the dispatch list.
+   * SIMPLIFICATION: the queue is kicked in the caller's context, not from kblockd's requeue work.
+   */
+  requeueRequest(rq: MqRequest, ctx: HitContext, cost: CpuCost): void {
+    if (this.k.tp.block_rq_requeue.enabled) this.k.tp.block_rq_requeue.emit(ctx, rq.ioId, rq);
+    const hctx = rq.hctx;
+    hctx.inFlight--;
+    if (--this.inFlightTotal === 0) this.stats.busyNs += this.k.env.nowNs - this.busySinceNs;
+    rq.state = 'queued';
+    rq.deadlineNs = 0;
+    hctx.dispatchList.unshift(rq);
+    this.runHwQueue(hctx, ctx, cost);
   }
 
   /** blk_mq_start_request: called by the driver's ->queue_rq. */
@@ -448,6 +484,7 @@ export class RequestQueue implements ElevatorHost {
     const bytes = rq.nrSectors * 512;
     const error = blkStatusToErrno(status);
     if (k.tp.block_rq_complete.enabled) k.tp.block_rq_complete.emit(cpu, rq.ioId, rq, error, bytes);
+    if (error !== 0) this.noteError(rq, error, bytes, cpu);
     if (rq.flushSeq) {
       // the flush request ends in flush_end_io: not accounted, its tag was only borrowed
       this.flushDone(rq, cpu, cost);
@@ -484,6 +521,12 @@ export class RequestQueue implements ElevatorHost {
     this.freeRequest(rq);
     if (fn.ret.enabled) fn.exit(cpu, rq.ioId, 0);
     if (hctx.dispatchList.length > 0 || this.elevator?.hasWork()) this.runHwQueue(hctx, cpu, cost);
+  }
+
+  /** blk_update_request's error branch: blk_print_req_error and block_rq_error. */
+  private noteError(rq: MqRequest, error: number, bytes: number, cpu: Cpu): void {
+    this.stats.errors++;
+    if (this.k.tp.block_rq_error.enabled) this.k.tp.block_rq_error.emit(cpu, rq.ioId, rq, error, bytes);
   }
 
   /** Busy time so far, including a busy stretch in progress. */

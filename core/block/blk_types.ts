@@ -1,6 +1,6 @@
 // Models: include/linux/blk_types.h: struct bio, bio_vec, request operations and flags, blk_status_t.
 
-import { EIO } from '../uapi/errno.js';
+import { EIO, ENODATA, ENOLINK, ENOSPC, EOPNOTSUPP, EREMOTEIO, ETIMEDOUT } from '../uapi/errno.js';
 
 /** REQ_OP_* (the low bits of blk_opf_t). */
 export const ReqOp = {
@@ -25,9 +25,17 @@ export const ReqFlag = {
 /** REQ_NOMERGE_FLAGS: requests and bios with these never merge. */
 export const REQ_NOMERGE_FLAGS = ReqFlag.NOMERGE | ReqFlag.PREFLUSH | ReqFlag.FUA;
 
-/** blk_status_t values and the errno each maps to (blk_status_to_errno). */
+/** blk_status_t values (include/linux/blk_types.h) and the errno each maps to (blk_status_to_errno). */
 export const BlkStatus = {
   OK: 0,
+  NOTSUPP: 1,
+  TIMEOUT: 2,
+  NOSPC: 3,
+  TRANSPORT: 4,
+  /** "critical target error": the device refused the command for good. */
+  TARGET: 5,
+  /** "critical medium error": an unrecovered read or write. */
+  MEDIUM: 7,
   IOERR: 10,
 } as const;
 export type BlkStatus = (typeof BlkStatus)[keyof typeof BlkStatus];
@@ -82,7 +90,24 @@ export function fillRwbs(op: ReqOp, flags: number): string {
   return s;
 }
 
-/** blk_status_to_errno */
+/** blk_status_to_errno (block/blk-core.c's blk_errors table). */
 export function blkStatusToErrno(status: BlkStatus): number {
-  return status === BlkStatus.OK ? 0 : -EIO;
+  switch (status) {
+    case BlkStatus.OK:
+      return 0;
+    case BlkStatus.NOTSUPP:
+      return -EOPNOTSUPP;
+    case BlkStatus.TIMEOUT:
+      return -ETIMEDOUT;
+    case BlkStatus.NOSPC:
+      return -ENOSPC;
+    case BlkStatus.TRANSPORT:
+      return -ENOLINK;
+    case BlkStatus.TARGET:
+      return -EREMOTEIO;
+    case BlkStatus.MEDIUM:
+      return -ENODATA;
+    default:
+      return -EIO;
+  }
 }

@@ -10,8 +10,13 @@ import type { HitContext } from '../trace/probe.js';
 import type { DeviceStep } from '../trace/events.js';
 import { ReqFlag, ReqOp, fillRwbs } from '../block/blk_types.js';
 import { dmaMapSg } from '../kernel/dma/mapping.js';
-import type { Environment } from '../sim/engine.js';
+import { Priority, type Environment } from '../sim/engine.js';
 import type { Cpu } from '../kernel/sched/core.js';
+
+/** A device's state as the device-status table shows it: running, or failed (offline / dead). */
+export type DeviceRunState = 'running' | 'failed';
+/** Called when a driver takes its device offline after failed recovery, or brings it back. */
+export type DeviceStateHook = (dev: number, state: DeviceRunState) => void;
 
 /** Outstanding requests of one hardware queue, indexed by command id (the request's tag). */
 export class CmdTable {
@@ -39,10 +44,57 @@ export abstract class BlockDriverHost implements DeviceHost {
   /** Outstanding requests by queue and command id. */
   protected readonly outstanding: CmdTable[] = [];
 
+  /**
+   * The request timeout (blk_queue_rq_timeout: sd's 30 s, nvme_core.io_timeout 30 s), armed only
+   * when it can fire. SIMPLIFICATION: a device without injected faults always answers well within
+   * the timeout, so its requests carry no timer (0).
+   */
+  rqTimeoutNs = 0;
+  /** SDEV_OFFLINE / NVME_CTRL_DEAD: every request fails at once with BLK_STS_IOERR. */
+  offline = false;
+  /** The "device failed" / "device back" hook (the device-status table wires it). */
+  stateHook: DeviceStateHook | undefined = undefined;
+
   constructor(
     protected readonly k: Kernel,
     readonly q: RequestQueue,
   ) {}
+
+  /** Takes the device offline (failed recovery) or brings it back (echo running > .../state). */
+  setOffline(offline: boolean): void {
+    if (this.offline === offline) return;
+    this.offline = offline;
+    this.stateHook?.(this.q.dev, offline ? 'failed' : 'running');
+    if (!offline) {
+      const cpu = this.irqCpu(0);
+      const cost: CpuCost = { ns: 0 };
+      for (const h of this.q.hctxs) this.q.runHwQueue(h, cpu, cost);
+    }
+  }
+
+  /** blk_add_timer: arms the request's timeout as it goes to the device. */
+  protected armTimeout(rq: MqRequest): void {
+    const deadline = this.k.env.nowNs + this.rqTimeoutNs;
+    rq.deadlineNs = deadline;
+    this.k.env.at(deadline, Priority.NORMAL, this.timeoutFn, rq);
+  }
+
+  private readonly timeoutFn = (rq: MqRequest): void => {
+    // blk_mq_check_expired: a request completed, requeued or reissued since carries another deadline
+    if (rq.state !== 'in_flight' || rq.deadlineNs !== this.k.env.nowNs) return;
+    this.timedOut(rq);
+  };
+
+  /** ->timeout: the driver's reaction to a request the device did not answer in time. */
+  protected abstract timedOut(rq: MqRequest): void;
+
+  /** Finds where an outstanding request sits (queue, command id). */
+  protected findOutstanding(rq: MqRequest): number {
+    for (let qid = 0; qid < this.outstanding.length; qid++) {
+      if (this.outstanding[qid]!.get(rq.tag) === rq) return qid;
+    }
+    return -1;
+  }
 
   get env(): Environment {
     return this.k.env;

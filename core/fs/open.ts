@@ -2,6 +2,7 @@
 // (fsync, fdatasync -> vfs_fsync -> vfs_fsync_range), plus the mmap/munmap syscalls of mm/mmap.c
 // and msync of mm/msync.c.
 
+import { errseqSample } from '../lib/errseq.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
@@ -66,6 +67,8 @@ function* openImpl(k: Kernel, task: Task, ioId: number, path: string, flags: num
     ra: { start: 0, size: 0, asyncSize: 0, raPages: k.queueByDev(inode.bdevDev)?.raPages ?? DEFAULT_RA_PAGES, mmapMiss: 0, prevPos: -1 },
     fMode: 0,
     refcount: 1,
+    // do_dentry_open: filemap_sample_wb_err
+    fWbErr: errseqSample(inode.mapping.wbErr),
   };
   const fn = k.fn.vfs_open;
   if (fn.entry.enabled) {

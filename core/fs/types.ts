@@ -94,6 +94,8 @@ export interface File {
   /** f_mode's FMODE_* bits that change at run time (posix_fadvise). */
   fMode: number;
   refcount: number;
+  /** f_wb_err: the mapping's errseq_t as this file last reported it (sampled at open). */
+  fWbErr: number;
 }
 
 /** struct kiocb: one read or write in flight, with the I/O id it belongs to. */

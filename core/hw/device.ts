@@ -3,6 +3,7 @@
 // Devices here are physics only; the kernel drivers in core/drivers/ talk to them through this.
 
 import type { Environment } from '../sim/engine.js';
+import type { FaultInjector } from './fault-inject.js';
 
 export type DeviceOp = 'read' | 'write' | 'flush';
 
@@ -78,4 +79,6 @@ export interface BlockDeviceHw {
   reap(qid: number): DeviceCompletion[];
   /** Counters for the run's report (media reads/writes, GC copies, cache hits...). */
   counters(): Readonly<Record<string, number>>;
+  /** Injected faults, when the scenario gives the device some. */
+  readonly faults?: FaultInjector | undefined;
 }

@@ -20,6 +20,7 @@ import type {
 } from './device.js';
 import { Priority } from '../sim/engine.js';
 import { SimBug, bugOn } from '../sim/errors.js';
+import { SenseKey, diskFaultStatus, senseStatus, type FaultInjector } from './fault-inject.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Constants (each with its source)
@@ -91,7 +92,7 @@ export const ZONE_COUNT = 30;
 export const CYLINDERS_PER_ZONE = 10_240;
 export const HEAD_COUNT = 8;
 /** Device status for a command outside the LBA range (SCSI ASC 21h, LBA out of range, §18). */
-export const HDD_STATUS_LBA_OUT_OF_RANGE = 0x21;
+export const HDD_STATUS_LBA_OUT_OF_RANGE = senseStatus({ key: SenseKey.ILLEGAL_REQUEST, asc: 0x21, ascq: 0x00 });
 /**
  * SIMPLIFICATION: float rounding guard. Event times are whole ns, so an operation that continues exactly
  * where the previous one stopped may start up to half a ns "late"; lateness up to this is not a miss.
@@ -485,8 +486,8 @@ interface Position {
 const CACHE_HIT_MEDIA: MediaDetail = { channel: -1, die: -1, seekNs: 0, rotationNs: 0, mediaNs: 0, cacheHit: true };
 
 /**
- * SIMPLIFICATION: no media errors or retries (§18), no thermal recalibration, no spin-down or power states
- * (§20), no SMR; the drive never refuses a command except for an LBA outside the disk.
+ * SIMPLIFICATION: media errors come only from injected faults (hw/fault-inject.ts, §18), no thermal
+ * recalibration, no spin-down or power states (§20), no SMR.
  * SIMPLIFICATION: data contents are not modelled, so a FUA write over an LBA that is also dirty in the
  * cache does not cancel the older cached copy (both reach the platter, in the order they are scheduled).
  */
@@ -533,6 +534,8 @@ export class Hdd implements BlockDeviceHw {
   private headHead = 0;
   private stream: Stream | null = null;
   private linkFreeNs = 0;
+  /** Injected media faults (the scenario's device "faults"); undefined on a healthy disk. */
+  faults: FaultInjector | undefined = undefined;
 
   private readonly stats = {
     commands: 0,
@@ -802,6 +805,16 @@ export class Hdd implements BlockDeviceHw {
 
   private complete(cmd: DeviceCommand, status: number): void {
     bugOn(!this.outstanding.delete(cmd.cid), `completing tag ${cmd.cid} that is not outstanding`);
+    if (this.faults !== undefined && status === 0) {
+      // SIMPLIFICATION: a faulty command fails when it would have completed (no extra internal
+      // retries of the drive); a cached write fails at once instead of as a deferred error.
+      const fault = this.faults.check(cmd);
+      if (fault !== undefined) {
+        this.stats.errors++;
+        if (fault.kind === 'timeout') return; // the drive never answers: the host's timer fires
+        status = diskFaultStatus(fault, cmd.op);
+      }
+    }
     this.completions.push({ cmd, status });
     this.host.raiseInterrupt(0);
   }

@@ -5,6 +5,7 @@ import { Priority, type Environment } from '../sim/engine.js';
 import { SimBug } from '../sim/errors.js';
 import type { Random } from '../sim/random.js';
 import { Kfifo } from '../lib/kfifo.js';
+import { NvmeStatus, nvmeFaultStatus, type FaultInjector } from './fault-inject.js';
 import type {
   BlockDeviceHw,
   DeviceCommand,
@@ -66,7 +67,7 @@ export const GC_RESERVE_BLOCKS = 2;
 export const NVME_QUEUE_DEPTH = 1023;
 
 /** NVMe generic status "LBA Out of Range" (SCT 0, SC 80h). */
-export const NVME_SC_LBA_RANGE = 0x80;
+export const NVME_SC_LBA_RANGE = NvmeStatus.LBA_RANGE;
 
 /** NVMe Set Features 08h (Interrupt Coalescing). Either field 0 disables it. */
 export interface InterruptCoalescingConfig {
@@ -285,6 +286,8 @@ export class NvmeSsd implements BlockDeviceHw {
   private readonly coalesceTimeNs: number;
 
   private readonly cq: DeviceCompletion[][];
+  /** Injected media faults (the scenario's device "faults"); undefined on a healthy drive. */
+  faults: FaultInjector | undefined = undefined;
   private readonly outstandingCids: Set<number>[];
   private readonly dies: Die[];
   private readonly channelFreeAtNs: number[];
@@ -652,6 +655,20 @@ export class NvmeSsd implements BlockDeviceHw {
 
   private postCompletion(st: CmdState, status: number): void {
     const qid = st.qid;
+    if (this.faults !== undefined && status === 0) {
+      // SIMPLIFICATION: a faulty command fails when it would have completed; a buffered write
+      // fails at once instead of when its program fails.
+      const fault = this.faults.check(st.cmd);
+      if (fault !== undefined) {
+        this.c.errorCommands++;
+        if (fault.kind === 'timeout') {
+          // the controller never posts a completion: the host's timer fires
+          this.outstandingCids[qid]!.delete(st.cmd.cid);
+          return;
+        }
+        status = nvmeFaultStatus(fault, st.cmd.op);
+      }
+    }
     this.cq[qid]!.push({ cmd: st.cmd, status });
     this.outstandingCids[qid]!.delete(st.cmd.cid);
     this.c.completions++;

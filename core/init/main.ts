@@ -24,6 +24,8 @@ import { RequestQueue } from '../block/blk-mq.js';
 import { createMqDeadline } from '../block/mq-deadline.js';
 import { NvmePciDriver } from '../drivers/nvme/host/pci.js';
 import { AhciDriver } from '../drivers/ata/ahci.js';
+import type { BlockDriverHost } from '../drivers/blk-host.js';
+import { FaultInjector } from '../hw/fault-inject.js';
 import { NvmeSsd, DEFAULT_NVME_CONFIG, nvmeCapacitySectors, type NvmeSsdConfig } from '../hw/nvme-ssd.js';
 import { Hdd, DEFAULT_HDD_CONFIG, HddGeometry, type HddConfig } from '../hw/hdd.js';
 import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec, ScenarioEvent } from '../userspace/job.js';
@@ -63,6 +65,8 @@ export interface BlockDevice {
   readonly name: string;
   readonly q: RequestQueue;
   readonly hw: BlockDeviceHw;
+  /** Its driver: stateHook / setOffline are the "device failed" / "device back" points. */
+  readonly driver: BlockDriverHost;
   readonly scheduler: string;
   readonly fs: Ext4Fs | undefined;
 }
@@ -585,13 +589,21 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
     let dev: number;
     let q: RequestQueue;
     let hw: BlockDeviceHw;
+    let driver: BlockDriverHost;
+    // injected faults draw from a stream of their own (forked only when there are some)
+    const faults = d.faults !== undefined && d.faults.length > 0 ? new FaultInjector(d.faults, rng.fork()) : undefined;
+    const timeouts = d.faults?.some((f) => f.kind === 'timeout') ?? false;
     if (d.kind === 'nvme') {
       dev = mkdev(NVME_MAJOR, nvmeIndex);
       const ssdConfig = nvmeConfigFor(d.capacityBytes, spec.cpus);
       q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, false);
       const drv = new NvmePciDriver(k, q, d.name, nvmeIndex);
-      hw = new NvmeSsd(drv, ssdConfig, rng.fork());
+      const ssd = new NvmeSsd(drv, ssdConfig, rng.fork());
+      ssd.faults = faults;
+      hw = ssd;
       drv.attach(hw);
+      if (timeouts) drv.enableTimeouts();
+      driver = drv;
       q.driver = drv;
       q.initHctxs(hw.queueCount, hw.queueDepth);
       nvmeIndex++;
@@ -599,8 +611,12 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       dev = mkdev(SD_MAJOR, sdIndex * 16);
       q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, true);
       const drv = new AhciDriver(k, q, 0);
-      hw = new Hdd(drv, hddConfigFor(d.capacityBytes));
+      const disk = new Hdd(drv, hddConfigFor(d.capacityBytes));
+      disk.faults = faults;
+      hw = disk;
       drv.attach(hw);
+      if (timeouts) drv.enableTimeouts();
+      driver = drv;
       q.driver = drv;
       // nr_requests = 2 * min(queue depth, BLKDEV_DEFAULT_RQ) with an elevator
       q.initHctxs(1, d.scheduler === 'none' ? hw.queueDepth : 2 * Math.min(hw.queueDepth, 128));
@@ -623,7 +639,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       k.wb.startFlusher(dev, (comm, body) => m.spawn(comm, true, body, undefined));
       fs.journal.start((comm, body) => m.spawn(comm, true, body, undefined));
     }
-    m.devices.push({ name: d.name, q, hw, scheduler: d.scheduler, fs });
+    m.devices.push({ name: d.name, q, hw, driver, scheduler: d.scheduler, fs });
     devMem.addBar(d.name, d.kind === 'nvme' ? NVME_BAR0_BYTES : AHCI_ABAR_BYTES, d.kind === 'nvme' ? nvmeRegs(hw) : ahciRegs(hw));
   }
   // The root filesystem: a device mounted at / has it; else the first mounted filesystem is also

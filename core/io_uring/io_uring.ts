@@ -280,6 +280,7 @@ class RingFile implements File {
   posBytes = 0;
   readonly ra = { start: 0, size: 0, asyncSize: 0, raPages: 0, mmapMiss: 0, prevPos: -1 };
   fMode = 0;
+  fWbErr = 0;
   private refs = 1;
   onRelease: (() => void) | undefined;
 

@@ -134,6 +134,19 @@ function endReadBio(bio: Bio): void {
   }
 }
 
+/**
+ * filemap_read_folio: lock a folio that is not uptodate, read it alone through ->read_folio and
+ * wait. Returns whether it is uptodate now.
+ */
+export function* filemapReadFolio(k: Kernel, task: Task, inode: Inode, f: Folio, ioId: number): Generator<number, boolean, void> {
+  yield* folioWaitLocked(k, task, f);
+  if (f.flags & PG.uptodate) return true;
+  f.flags |= PG.locked;
+  yield* readPages(k, task, inode, [f], ioId, ReqFlag.SYNC);
+  yield* folioWaitLocked(k, task, f);
+  return (f.flags & PG.uptodate) !== 0;
+}
+
 /** ext4_map_blocks with its enter/exit tracepoints, charged as an extent-cache lookup. */
 export function* mapBlocksTraced(
   k: Kernel,
@@ -368,8 +381,16 @@ export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator
       continue;
     }
     if (!(f.flags & PG.uptodate)) {
-      err = -EIO;
-      break;
+      // filemap_update_page -> filemap_read_folio: a read that failed (a readahead I/O error
+      // leaves the folio in the cache, not uptodate) is tried once more, alone; then -EIO
+      f.refs++;
+      const ok = yield* filemapReadFolio(k, task, inode, f, iocb.ioId);
+      f.refs--;
+      if (!ok || f.mapping !== mapping) {
+        if (f.mapping !== mapping) folioPutRemoved(k, f);
+        err = -EIO;
+        break;
+      }
     }
     // only the batch's first folio is marked accessed, and not when this read continues in the
     // folio the last one ended in (pos_same_folio): small sequential reads promote nothing

@@ -15,7 +15,7 @@ import { deviceVersion, lastWrittenVersion, nextPageVersion } from './data-gen.j
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import type { BioVec } from '../block/blk_types.js';
-import { doSyncMmapReadahead, folioMarkDirty, folioPutRemoved, folioWaitLocked, pageCacheAsyncRa } from './filemap.js';
+import { doSyncMmapReadahead, filemapReadFolio, folioMarkDirty, folioPutRemoved, folioWaitLocked, pageCacheAsyncRa } from './filemap.js';
 import {
   FAULT_VMA_LOOKUP_NS,
   FOLIO_ALLOC_NS,
@@ -227,6 +227,8 @@ function* handleMmFault(k: Kernel, task: Task, vma: Vma, address: number, write:
   }
   f.refs++; // folio_get: reclaim must not take it while we sleep on it
   yield* folioWaitLocked(k, task, f);
+  // page_not_uptodate: a failed read is tried once more, alone, before the fault gives SIGBUS
+  if (f.mapping === inode.mapping && !(f.flags & PG.uptodate)) yield* filemapReadFolio(k, task, inode, f, ioId);
   f.refs--;
   if (f.mapping !== inode.mapping) {
     // invalidated while we slept (folio->mapping changed): drop it, and the fault is retried

@@ -98,8 +98,8 @@ export class AddressSpace {
   readonly writebackFolios = new Set<Folio>();
   /** Shadow entries reclaim left at evicted indices (mm/workingset.c; in Linux, the same xarray). */
   readonly shadows = new Map<number, number>();
-  /** A writeback error not yet reported to fsync (mapping->wb_err / AS_EIO). */
-  wbError = 0;
+  /** mapping->wb_err (an errseq_t, lib/errseq.ts): the last writeback error and who has seen it. */
+  wbErr = 0;
   /** Page versions written and on the device (data-gen.ts); created by the first write. */
   versions: PageVersions | undefined;
 

@@ -8,16 +8,17 @@
 // SIMPLIFICATION: pages an exiting task dirtied but was not yet throttled for are dropped, not
 // handed to the next dirtier (dirty_throttle_leaks).
 
+import { errseqCheckAndAdvance, errseqSet } from '../lib/errseq.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { mkdev } from '../kernel/kernel.js';
 import { Task, TaskState, type TaskBody } from '../kernel/sched/task.js';
 import { scheduleTimeout } from '../kernel/time/timer.js';
 import type { File, Inode } from '../fs/types.js';
-import { PAGE_SIZE, PG, type Folio } from './mm_types.js';
+import { PAGE_SIZE, PG, type AddressSpace, type Folio } from './mm_types.js';
 import { bioAlloc, blkFinishPlug, blkStartPlug, ioSchedule, submitBio } from '../block/blk-core.js';
-import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../block/blk_types.js';
+import { BlkStatus, ReqFlag, ReqOp, blkStatusToErrno, type Bio, type BioVec } from '../block/blk_types.js';
 import { folioWaitWriteback, mapBlocksTraced } from './filemap.js';
-import { EIO, ENOSPC } from '../uapi/errno.js';
+import { ENOSPC } from '../uapi/errno.js';
 import { WRITEPAGE_NS } from '../hw/cpu.js';
 import type { WritebackWork } from '../trace/events.js';
 import type { HitContext } from '../trace/probe.js';
@@ -449,7 +450,7 @@ export class Writeback {
       const ext = yield* mapBlocksTraced(k, task, inode, f.index * bpp, bpp, true);
       if (!ext) {
         // no space to allocate: the page stays dirty and fsync reports the error
-        mapping.wbError = -ENOSPC;
+        mappingSetError(mapping, -ENOSPC);
         accountFolioDirtied(k, f);
         folioEndWriteback(k, f);
         continue;
@@ -478,9 +479,9 @@ export class Writeback {
     const failed = bio.status !== BlkStatus.OK;
     for (const f of folios) {
       if (failed && f.mapping) {
-        // mapping_set_error + folio_redirty_for_writepage: fsync will see -EIO
-        f.mapping.wbError = -EIO;
-        accountFolioDirtied(this.k, f);
+        // ext4_finish_bio: mapping_set_error; the folio stays clean (its data is not on the
+        // device), so only fsync's error report tells the application
+        mappingSetError(f.mapping, blkStatusToErrno(bio.status));
       } else if (f.mapping) {
         persistPageVersion(f.mapping, f.index, f.wbVersion);
       }
@@ -501,10 +502,25 @@ export class Writeback {
       if (f.index < first || f.index > last) continue;
       yield* folioWaitWriteback(this.k, task, f);
     }
-    const err = inode.mapping.wbError;
-    inode.mapping.wbError = 0;
-    return err;
+    return fileCheckAndAdvanceWbErr(file);
   }
+}
+
+/** mapping_set_error: record a writeback error on the mapping's errseq_t (and AS_EIO / AS_ENOSPC). */
+export function mappingSetError(mapping: AddressSpace, err: number): void {
+  mapping.wbErr = errseqSet(mapping.wbErr, err);
+}
+
+/**
+ * file_check_and_advance_wb_err: the writeback error this file has not reported yet, once: every
+ * file open when it happened reports it at its next fsync, then no more.
+ */
+export function fileCheckAndAdvanceWbErr(file: File): number {
+  const mapping = file.inode.mapping;
+  const r = errseqCheckAndAdvance(mapping.wbErr, file.fWbErr);
+  mapping.wbErr = r.eseq;
+  file.fWbErr = r.since;
+  return r.err;
 }
 
 /**

@@ -128,6 +128,16 @@ const rqFields = (h: ProbeHit, rq: TracedRequest): FieldRecord => ({
   cmd: '',
 });
 
+const rqDoneFields = (_h: ProbeHit, rq: TracedRequest, error: number, nrBytes: number): FieldRecord => ({
+  dev: rq.dev,
+  sector: rq.sector,
+  nr_sector: Math.floor(nrBytes / 512),
+  error,
+  ioprio: 0,
+  rwbs: fillRwbs(rq.op, rq.cmdFlags),
+  cmd: '',
+});
+
 const wakeFields = (_h: ProbeHit, p: Task, targetCpu: number): FieldRecord => ({
   comm: p.comm,
   pid: p.pid,
@@ -194,6 +204,8 @@ export interface NvmeCmdInfo {
   /** Number of logical blocks, 0-based as in the command. */
   readonly nlb: number;
   readonly status: number;
+  /** nvme_req(rq)->retries (0 on a first attempt). */
+  readonly retries: number;
 }
 
 function cdw10Bytes(slba: number, nlb: number): number[] {
@@ -373,15 +385,8 @@ function block(reg: ProbeRegistry) {
       rwbs: fillRwbs(rq.op, rq.cmdFlags),
       cmd: '',
     })),
-    block_rq_complete: tp<[rq: TracedRequest, error: number, nrBytes: number]>(reg, 'block:block_rq_complete', (_h, rq, error, nrBytes) => ({
-      dev: rq.dev,
-      sector: rq.sector,
-      nr_sector: Math.floor(nrBytes / 512),
-      error,
-      ioprio: 0,
-      rwbs: fillRwbs(rq.op, rq.cmdFlags),
-      cmd: '',
-    })),
+    block_rq_complete: tp<[rq: TracedRequest, error: number, nrBytes: number]>(reg, 'block:block_rq_complete', rqDoneFields),
+    block_rq_error: tp<[rq: TracedRequest, error: number, nrBytes: number]>(reg, 'block:block_rq_error', rqDoneFields),
   };
 }
 
@@ -435,11 +440,95 @@ function nvme(reg: ProbeRegistry) {
         qid: c.qid,
         cid: c.cid,
         result: 0,
-        retries: 0,
+        retries: c.retries,
         flags: 0,
         status: c.status,
       }),
       completeFields,
+    ),
+  };
+}
+
+/** What the scsi:scsi_dispatch_cmd_* events record about a command (struct scsi_cmnd). */
+export interface ScsiCmdInfo {
+  readonly hostNo: number;
+  readonly channel: number;
+  readonly id: number;
+  readonly lun: number;
+  /** cmd->result (host byte << 16 | ml byte << 8 | SAM status), or queuecommand's rtn. */
+  readonly result: number;
+  readonly cdb: readonly number[];
+  readonly driverTag: number;
+  readonly schedulerTag: number;
+  readonly dataSglen: number;
+  readonly senseKey: number;
+  readonly asc: number;
+  readonly ascq: number;
+}
+
+/** One rung of the SCSI error handler's escalation (kiotrace:scsi_eh_step). */
+export interface ScsiEhStep {
+  readonly hostNo: number;
+  readonly step: string;
+  /** SUCCESS 0x2002 or FAILED 0x2003. */
+  readonly result: number;
+  readonly durationNs: number;
+}
+
+function scsi(reg: ProbeRegistry) {
+  const head: [string, number, boolean][] = [
+    ['unsigned int host_no', 4, false],
+    ['unsigned int channel', 4, false],
+    ['unsigned int id', 4, false],
+    ['unsigned int lun', 4, false],
+  ];
+  const tail: [string, number, boolean][] = [
+    ['unsigned int opcode', 4, false],
+    ['unsigned int cmd_len', 4, false],
+    ['int driver_tag', 4, true],
+    ['int scheduler_tag', 4, true],
+    ['unsigned int data_sglen', 4, false],
+    ['unsigned int prot_sglen', 4, false],
+    ['unsigned char prot_op', 1, false],
+    ['__data_loc unsigned char[] cmnd', 4, false],
+  ];
+  const sense: [string, number, boolean][] = [
+    ['u8 sense_key', 1, false],
+    ['u8 asc', 1, false],
+    ['u8 ascq', 1, false],
+  ];
+  const cmdFields = (c: ScsiCmdInfo): Record<string, number | string | readonly number[]> => ({
+    host_no: c.hostNo,
+    channel: c.channel,
+    id: c.id,
+    lun: c.lun,
+    opcode: c.cdb[0] ?? 0,
+    cmd_len: c.cdb.length,
+    driver_tag: c.driverTag,
+    scheduler_tag: c.schedulerTag,
+    data_sglen: c.dataSglen,
+    prot_sglen: 0,
+    prot_op: 0,
+    cmnd: c.cdb,
+  });
+  const doneFields = kiotraceFields([...head, ['int result', 4, true], ...tail, ...sense]);
+  const done = (_h: ProbeHit, c: ScsiCmdInfo): FieldRecord => ({ ...cmdFields(c), result: c.result, sense_key: c.senseKey, asc: c.asc, ascq: c.ascq });
+  return {
+    scsi_dispatch_cmd_start: tp<[c: ScsiCmdInfo]>(reg, 'scsi:scsi_dispatch_cmd_start', (_h, c) => cmdFields(c), kiotraceFields([...head, ...tail])),
+    scsi_dispatch_cmd_error: tp<[c: ScsiCmdInfo]>(reg, 'scsi:scsi_dispatch_cmd_error', (_h, c) => ({ ...cmdFields(c), rtn: c.result }), kiotraceFields([...head, ['int rtn', 4, true], ...tail])),
+    scsi_dispatch_cmd_done: tp<[c: ScsiCmdInfo]>(reg, 'scsi:scsi_dispatch_cmd_done', done, doneFields),
+    scsi_dispatch_cmd_timeout: tp<[c: ScsiCmdInfo]>(reg, 'scsi:scsi_dispatch_cmd_timeout', done, doneFields),
+    scsi_eh_wakeup: tp<[hostNo: number]>(reg, 'scsi:scsi_eh_wakeup', (_h, hostNo) => ({ host_no: hostNo }), kiotraceFields([['unsigned int host_no', 4, false]])),
+    scsi_eh_step: tp<[s: ScsiEhStep]>(
+      reg,
+      'kiotrace:scsi_eh_step',
+      (_h, s) => ({ host_no: s.hostNo, step: s.step, result: s.result, duration_ns: s.durationNs }),
+      kiotraceFields([
+        ['unsigned int host_no', 4, false],
+        ['char step[16]', 16, false],
+        ['int result', 4, true],
+        ['u64 duration_ns', 8, false],
+      ]),
     ),
   };
 }
@@ -1046,7 +1135,7 @@ function funcs(reg: ProbeRegistry) {
 export function createProbeSites(reg: ProbeRegistry) {
   const sys = syscallEvents(reg);
   return {
-    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...ioUring(reg), ...raw(reg) },
+    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...ioUring(reg), ...raw(reg) },
     sysEnter: sys.enter,
     sysExit: sys.exit,
     fn: funcs(reg),

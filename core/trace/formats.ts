@@ -73,6 +73,15 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["char rwbs[10]", 'rwbs', 34, 10, false],
     ["__data_loc char[] cmd", 'cmd', 44, 4, false],
   ],
+  'block:block_rq_error': [
+    ["dev_t dev", 'dev', 8, 4, false],
+    ["sector_t sector", 'sector', 16, 8, false],
+    ["unsigned int nr_sector", 'nr_sector', 24, 4, false],
+    ["int error", 'error', 28, 4, true],
+    ["unsigned short ioprio", 'ioprio', 32, 2, false],
+    ["char rwbs[10]", 'rwbs', 34, 10, false],
+    ["__data_loc char[] cmd", 'cmd', 44, 4, false],
+  ],
   'block:block_rq_insert': [
     ["dev_t dev", 'dev', 8, 4, false],
     ["sector_t sector", 'sector', 16, 8, false],

@@ -19,9 +19,12 @@ export const EISDIR = 21;
 export const EINVAL = 22;
 export const ENOSPC = 28;
 export const EROFS = 30;
+export const ENODATA = 61;
 export const ETIME = 62;
+export const ENOLINK = 67;
 export const EOPNOTSUPP = 95;
 export const ETIMEDOUT = 110;
+export const EREMOTEIO = 121;
 
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [EPERM]: 'EPERM',
@@ -42,9 +45,12 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [EINVAL]: 'EINVAL',
   [ENOSPC]: 'ENOSPC',
   [EROFS]: 'EROFS',
+  [ENODATA]: 'ENODATA',
   [ETIME]: 'ETIME',
+  [ENOLINK]: 'ENOLINK',
   [EOPNOTSUPP]: 'EOPNOTSUPP',
   [ETIMEDOUT]: 'ETIMEDOUT',
+  [EREMOTEIO]: 'EREMOTEIO',
 };
 
 /** The symbolic name of an errno (positive or negated), as strace prints it. */

@@ -2,6 +2,8 @@
 // accept, with fio's names, meanings and defaults, after parsing and unit conversion. A job file
 // (INI) and a scenario's JSON jobs both end here. A scenario is a machine plus jobs.
 
+import type { FaultSpec } from '../hw/fault-inject.js';
+
 export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw';
 /** fio's ioengine names: psync (pread/pwrite), sync (read/write + lseek), mmap, libaio, io_uring. */
 export type IoEngine = 'psync' | 'sync' | 'mmap' | 'libaio' | 'io_uring';
@@ -300,6 +302,8 @@ export interface DeviceSpec {
   readonly readAheadKb?: number;
   /** The filesystem's mount options (absent: ext4's defaults, DEFAULT_MOUNT_OPTIONS). */
   readonly mountOptions?: MountOptions;
+  /** Injected media faults (absent: a healthy device). */
+  readonly faults?: readonly FaultSpec[];
 }
 
 /** ext4's data= journalling mode (Documentation/admin-guide/ext4.rst). */

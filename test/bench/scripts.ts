@@ -21,7 +21,7 @@ export function tightLoopFirings(n: number): { firings: number; wallNs: number }
     const site = m.k.fn.vfs_read;
     const ctx: HitContext = { cpuId: 0, nowNs: 1, pid: 100, tid: 100, comm: 'fio' };
     const inode = m.k.vfs.lookup('/dev/nvme0n1')!;
-    const file: File = { kaddr: 0x1000, inode, flags: 0, posBytes: 0, ra: { start: 0, size: 0, asyncSize: 0, raPages: 32, mmapMiss: 0, prevPos: -1 }, fMode: 0, refcount: 1 };
+    const file: File = { kaddr: 0x1000, inode, flags: 0, posBytes: 0, ra: { start: 0, size: 0, asyncSize: 0, raPages: 32, mmapMiss: 0, prevPos: -1 }, fMode: 0, refcount: 1, fWbErr: 0 };
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) site.enter(ctx, 1, file, i & 4095, 4096, 0);
     wallNs = Number(process.hrtime.bigint() - t0);

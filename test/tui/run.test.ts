@@ -120,7 +120,7 @@ test('kiotrace run page-fault prints the fault chain hit by hit and the PTE inst
   assert.equal(r.status, 0, r.stderr);
   const steps = r.stdout.slice(r.stdout.indexOf('Steps of I/O '));
   const lines = steps.split('\n');
-  assert.equal(lines[0], 'Steps of I/O 3: page fault at 0x7effffffe000 by fault-one-page (pid 4), 28 probe hits');
+  assert.equal(lines[0], 'Steps of I/O 3: page fault at 0x7effffffe000 by fault-one-page (pid 4), 30 probe hits');
   assert.deepEqual(
     lines.filter((l) => /^ {2}[ \d]\d /.test(l)),
     [

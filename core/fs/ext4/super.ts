@@ -138,6 +138,10 @@ export class Ext4Fs {
   readonly journalBlocks: number;
   readonly journal: Journal;
   readonly aops: AddressSpaceOps;
+  /** sb->s_flags & SB_RDONLY: ext4 goes read-only when its journal aborts; writes then fail with -EROFS. */
+  get readOnly(): boolean {
+    return this.journal.aborted;
+  }
 
   constructor(
     private readonly k: Kernel,

@@ -13,7 +13,7 @@ import type { Kernel } from '../../kernel/kernel.js';
 import { O, type Kiocb, type UserBuffer, EIOCBQUEUED } from '../types.js';
 import { TaskState } from '../../kernel/sched/task.js';
 import { bioAlloc, blkFinishPlug, blkStartPlug, ioSchedule, submitBio } from '../../block/blk-core.js';
-import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../../block/blk_types.js';
+import { BlkStatus, ReqFlag, ReqOp, blkStatusToErrno, type Bio, type BioVec } from '../../block/blk_types.js';
 import { gupBioVecs } from '../../mm/memory.js';
 import { mapBlocksEnter, mapBlocksExit } from '../../mm/filemap.js';
 import { PAGE_SIZE, type Folio } from '../../mm/mm_types.js';
@@ -61,7 +61,8 @@ function iomapDioCompleteAsync(dio: IomapDio): void {
 /** iomap_dio_bio_end_io: the last bio of a dio completes it (async) or wakes its waiter (sync). */
 function iomapDioBioEndIo(bio: Bio): void {
   const dio = bio.private_ as IomapDio;
-  if (bio.status !== BlkStatus.OK) dio.error = -EIO;
+  // iomap_dio_set_error(blk_status_to_errno): a medium error reads as -ENODATA, as dd shows it
+  if (bio.status !== BlkStatus.OK) dio.error = blkStatusToErrno(bio.status);
   if (--dio.remaining === 0) {
     persistDioVersions(dio);
     dio.waiterDone = true;

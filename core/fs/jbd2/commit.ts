@@ -17,6 +17,7 @@ import { folioWaitWriteback } from '../../mm/filemap.js';
 import { persistPageVersion } from '../../mm/data-gen.js';
 import { NS_PER_JIFFY } from '../../mm/page-writeback-throttle.js';
 import { EIO } from '../../uapi/errno.js';
+import { errseqCheck } from '../../lib/errseq.js';
 import { TState, type Journal, type Transaction } from './journal.js';
 
 /** Bytes of a journal block (the filesystem's block size). */
@@ -137,7 +138,8 @@ function* waitOrderedData(k: Kernel, t: Transaction, task: Task): Generator<numb
       yield* folioWaitWriteback(k, task, f);
     }
     // filemap_fdatawait_range_keep_errors: the error stays for the file's own fsync to report
-    if (mapping.wbError !== 0) err = mapping.wbError;
+    const wbErr = errseqCheck(mapping.wbErr, 0);
+    if (wbErr !== 0) err = wbErr;
   }
   return err;
 }

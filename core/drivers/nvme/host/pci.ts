@@ -1,11 +1,16 @@
 // Models: drivers/nvme/host/pci.c and core.c: nvme_queue_rq (nvme_setup_cmd, DMA mapping,
 // blk_mq_start_request, SQ doorbell) on the queue pair of the submitting CPU, and nvme_irq on that
 // queue's MSI-X vector, completing requests in hardirq context (nvme_complete_rq ->
-// blk_mq_end_request), as Linux does when each CPU has its own queue.
+// blk_mq_end_request), as Linux does when each CPU has its own queue. An error status goes through
+// nvme_decide_disposition (retried up to nvme_core.max_retries unless the drive set DNR; mapped by
+// nvme_error_status); a command the drive never answers through nvme_timeout (abort, then
+// controller reset, then a dead controller).
 
 import type { Kernel } from '../../../kernel/kernel.js';
 import type { BlkMqOps, CpuCost, HwCtx, MqRequest, QueueRqResult, RequestQueue } from '../../../block/blk-mq.js';
-import { BlkStatus } from '../../../block/blk_types.js';
+import { BlkStatus, ReqOp } from '../../../block/blk_types.js';
+import { NvmeStatus } from '../../../hw/fault-inject.js';
+import { Priority } from '../../../sim/engine.js';
 import type { HitContext } from '../../../trace/probe.js';
 import type { Cpu } from '../../../kernel/sched/core.js';
 import type { NvmeCmdInfo } from '../../../trace/events.js';
@@ -16,11 +21,55 @@ import { HARDIRQ_BASE_NS, IRQ_PER_COMPLETION_NS, NVME_QUEUE_RQ_NS } from '../../
 /** First MSI-X irq number of the controller (an x86 PCI MSI range). */
 const NVME_IRQ_BASE = 120;
 const NVME_OPC = { flush: 0x00, write: 0x01, read: 0x02 } as const;
+/** Host Aborted Command (path status 71h): what nvme_cancel_request completes a request with. */
+const NVME_SC_HOST_ABORTED_CMD = 0x371;
+
+/** nvme_core.io_timeout: 30 s. */
+export const NVME_IO_TIMEOUT_NS = 30e9;
+/** nvme_core.max_retries: 5. */
+export const NVME_MAX_RETRIES = 5;
+/** Command Abort Requested (generic status 07h): what an aborted command completes with. */
+export const NVME_SC_ABORT_REQ = 0x007;
+/**
+ * CAP.TO: how long the host waits for CSTS.RDY after enabling the controller, in 500 ms units.
+ * SIMPLIFICATION: 20 (10 s), an assumed value; drives report their own.
+ */
+export const NVME_CAP_TO_NS = 20 * 500e6;
+/** An Abort admin command the controller answers: one round trip. SIMPLIFICATION: fixed (assumed). */
+export const NVME_ABORT_ROUND_TRIP_NS = 100_000;
+
+/** nvme_error_status: an NVMe status (SCT << 8 | SC, DNR and More masked off) as a blk_status_t. */
+export function nvmeErrorStatus(status: number): BlkStatus {
+  switch (status & 0x7ff) {
+    case 0:
+      return BlkStatus.OK;
+    case 0x081: // Capacity Exceeded
+      return BlkStatus.NOSPC;
+    case NvmeStatus.LBA_RANGE:
+      return BlkStatus.TARGET;
+    case 0x001: // Invalid Command Opcode
+    case 0x002: // Invalid Field in Command
+    case 0x00b: // Invalid Namespace or Format
+      return BlkStatus.NOTSUPP;
+    case NvmeStatus.WRITE_FAULT:
+    case NvmeStatus.READ_ERROR:
+    case 0x285: // Compare Failure
+    case 0x286: // Access Denied
+    case 0x287: // Deallocated or Unwritten Logical Block
+      return BlkStatus.MEDIUM;
+    default:
+      return BlkStatus.IOERR;
+  }
+}
 
 export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
   readonly name = 'nvme';
   /** Each I/O queue's MSI-X vector name as /proc/interrupts shows it (nvme0q1, ...). */
   private readonly irqNames: string[] = [];
+  /** iod->aborted: requests whose first timeout sent an Abort. */
+  private readonly aborted = new Set<MqRequest>();
+  /** A controller reset is in progress: nothing new is dispatched. */
+  private resetting = false;
 
   constructor(
     k: Kernel,
@@ -48,7 +97,7 @@ export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
     return this.k.sched.cpu(qid % this.k.sched.cpus.length);
   }
 
-  private info(qid: number, cmd: DeviceCommand, status: number): NvmeCmdInfo {
+  private info(qid: number, cmd: DeviceCommand, status: number, retries = 0): NvmeCmdInfo {
     return {
       disk: this.diskName,
       ctrlId: this.ctrlId,
@@ -59,14 +108,25 @@ export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
       slba: cmd.sector,
       nlb: Math.max(0, cmd.nrSectors - 1),
       status,
+      retries,
     };
+  }
+
+  /** Arms nvme_core.io_timeout (the drive can stop answering). */
+  enableTimeouts(): void {
+    this.rqTimeoutNs = NVME_IO_TIMEOUT_NS;
   }
 
   queueRq(hctx: HwCtx, rq: MqRequest, ctx: HitContext, cost: CpuCost): QueueRqResult {
     const qid = hctx.queueNum % this.hw.queueCount;
     const fn = this.k.fn.nvme_queue_rq;
     if (fn.entry.enabled) fn.enter(ctx, rq.ioId, hctx, rq);
-    if (this.outstanding[qid]!.size >= this.hw.queueDepth) {
+    if (this.offline) {
+      // nvme_fail_nonready_command on a dead controller
+      if (fn.ret.enabled) fn.exit(ctx, rq.ioId, BlkStatus.IOERR);
+      return 'ioerr';
+    }
+    if (this.resetting || this.outstanding[qid]!.size >= this.hw.queueDepth) {
       if (fn.ret.enabled) fn.exit(ctx, rq.ioId, 9); // BLK_STS_RESOURCE
       return 'busy';
     }
@@ -75,9 +135,90 @@ export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
     if (this.k.tp.nvme_setup_cmd.enabled) this.k.tp.nvme_setup_cmd.emit(ctx, rq.ioId, this.info(qid, cmd, 0));
     this.q.startRequest(rq, ctx);
     this.outstanding[qid]!.set(cmd.cid, rq);
+    if (this.rqTimeoutNs > 0) this.armTimeout(rq);
     this.hw.submit(qid, cmd);
     if (fn.ret.enabled) fn.exit(ctx, rq.ioId, 0);
     return 'ok';
+  }
+
+  /**
+   * nvme_complete_rq for a failed command: nvme_decide_disposition retries (requeue, no CRD delay)
+   * while the drive did not set DNR and the budget lasts; otherwise the request ends with
+   * nvme_error_status.
+   */
+  private completeError(rq: MqRequest, status: number, cpu: Cpu, cost: CpuCost): void {
+    this.aborted.delete(rq);
+    if (!(status & NvmeStatus.DNR) && rq.retries < NVME_MAX_RETRIES) {
+      rq.retries++;
+      this.q.requeueRequest(rq, cpu, cost);
+      return;
+    }
+    this.q.endRequest(rq, nvmeErrorStatus(status), cpu, cost);
+  }
+
+  /**
+   * nvme_timeout: the first time, an Abort for the command (it completes with Command Abort
+   * Requested if the controller answers); a command that times out again after its abort resets
+   * the controller, and a controller that never gets ready is dead (nvme_remove_dead_ctrl).
+   */
+  protected timedOut(rq: MqRequest): void {
+    const qid = this.findOutstanding(rq);
+    if (qid < 0) return;
+    const answers = this.hw.faults?.answersCommands() ?? true;
+    if (!this.aborted.has(rq)) {
+      this.aborted.add(rq);
+      if (answers) this.k.env.after(NVME_ABORT_ROUND_TRIP_NS, Priority.URGENT, this.abortDoneFn, rq);
+      this.armTimeout(rq); // BLK_EH_RESET_TIMER
+      return;
+    }
+    // "I/O tag N (QID q) timeout, reset controller": nvme_dev_disable, then the reset work
+    this.resetting = true;
+    this.k.env.after(answers ? NVME_ABORT_ROUND_TRIP_NS : NVME_CAP_TO_NS, Priority.NORMAL, this.resetDoneFn, answers);
+  }
+
+  private readonly abortDoneFn = (rq: MqRequest): void => {
+    const qid = this.findOutstanding(rq);
+    if (qid < 0 || rq.state !== 'in_flight') return;
+    this.outstanding[qid]!.delete(rq.tag);
+    const cpu = this.irqCpu(qid);
+    const cost: CpuCost = { ns: 0 };
+    if (this.k.tp.nvme_complete_rq.enabled) this.k.tp.nvme_complete_rq.emit(cpu, rq.ioId, this.rqInfo(qid, rq, NVME_SC_ABORT_REQ));
+    this.completeError(rq, NVME_SC_ABORT_REQ, cpu, cost);
+  };
+
+  private readonly resetDoneFn = (ready: boolean): void => {
+    this.resetting = false;
+    // nvme_dev_disable cancelled every outstanding command (host aborted); a dead controller fails them
+    for (let qid = 0; qid < this.outstanding.length; qid++) {
+      const cpu = this.irqCpu(qid);
+      const cost: CpuCost = { ns: 0 };
+      for (let cid = 0; cid < this.hw.queueDepth; cid++) {
+        const rq = this.complete(qid, cid);
+        if (!rq) continue;
+        this.aborted.delete(rq);
+        if (ready) this.completeError(rq, NVME_SC_HOST_ABORTED_CMD, cpu, cost);
+        else this.q.endRequest(rq, BlkStatus.IOERR, cpu, cost);
+      }
+    }
+    if (!ready) this.setOffline(true);
+    else this.setOffline(false);
+    const cost: CpuCost = { ns: 0 };
+    for (const h of this.q.hctxs) this.q.runHwQueue(h, this.irqCpu(0), cost);
+  };
+
+  private rqInfo(qid: number, rq: MqRequest, status: number): NvmeCmdInfo {
+    return {
+      disk: this.diskName,
+      ctrlId: this.ctrlId,
+      qid: this.tracedQid(qid),
+      cid: rq.tag,
+      opcode: rq.op === ReqOp.WRITE ? NVME_OPC.write : rq.op === ReqOp.READ ? NVME_OPC.read : NVME_OPC.flush,
+      nsid: 1,
+      slba: rq.sector,
+      nlb: Math.max(0, rq.nrSectors - 1),
+      status,
+      retries: rq.retries,
+    };
   }
 
   /** The MSI-X message for queue `vector`: nvme_irq reaps the CQ on that queue's CPU. */
@@ -97,10 +238,14 @@ export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
           const rq = this.complete(qid, comp.cmd.cid);
           if (!rq) continue;
           c.irqIoId = rq.ioId;
-          if (this.k.tp.nvme_complete_rq.enabled) this.k.tp.nvme_complete_rq.emit(c, rq.ioId, this.info(qid, comp.cmd, comp.status));
+          if (this.k.tp.nvme_complete_rq.enabled) this.k.tp.nvme_complete_rq.emit(c, rq.ioId, this.info(qid, comp.cmd, comp.status, rq.retries));
+          if (comp.status !== 0) {
+            this.completeError(rq, comp.status, c, cost);
+            continue;
+          }
           const fn = this.k.fn.blk_mq_complete_request;
           if (fn.entry.enabled) fn.enter(c, rq.ioId, rq);
-          this.q.endRequest(rq, comp.status === 0 ? BlkStatus.OK : BlkStatus.IOERR, c, cost);
+          this.q.endRequest(rq, BlkStatus.OK, c, cost);
           if (fn.ret.enabled) fn.exit(c, rq.ioId, 0);
         }
         return cost.ns;
