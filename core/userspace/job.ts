@@ -131,6 +131,8 @@ export interface JobSpec {
   readonly thinktimeNs: number;
   /** Think only after this many I/Os (fio thinktime_blocks; 1 by default). */
   readonly thinktimeBlocks: number;
+  /** Of each thinktime, how much fio spends spinning on the CPU (in user space) before it sleeps the rest (fio thinktime_spin). */
+  readonly thinktimeSpinNs: number;
   /** Delay before the job starts (fio startdelay, in ns). */
   readonly startdelayNs: number;
   /** The cgroup the job's processes run in (fio cgroup=; "" is the root). */
@@ -228,6 +230,7 @@ export const JOB_DEFAULTS = {
   randomRunIos: 1,
   thinktimeNs: 0,
   thinktimeBlocks: 1,
+  thinktimeSpinNs: 0,
   startdelayNs: 0,
   cgroup: '',
   norandommap: false,
@@ -308,6 +311,18 @@ export interface MachineSpec {
   readonly vm?: VmSpec;
   /** Memory cgroups (cgroup v2, children of the root) that jobs can name with fio's cgroup=. */
   readonly cgroups?: readonly CgroupSpec[];
+  /** The preemption model, as the preempt= boot parameter names it (absent: voluntary). */
+  readonly preempt?: PreemptModelName;
+  /** chrt -f: tasks (jobs and kernel threads) whose comm matches run SCHED_FIFO at that priority. */
+  readonly schedFifo?: readonly SchedFifoSpec[];
+}
+
+export type PreemptModelName = 'none' | 'voluntary' | 'full';
+
+/** One chrt -f rule: a comm, exact or a prefix ending in "*" (like "jbd2/*"), and its rt_priority 1..99. */
+export interface SchedFifoSpec {
+  readonly comm: string;
+  readonly rtPriority: number;
 }
 
 /** A cgroup v2 group's memory controller settings, in bytes (absent: 0 for min/low, "max" for high/max). */
