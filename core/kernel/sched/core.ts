@@ -356,6 +356,20 @@ export class Scheduler {
     return this.shouldPreempt(this.cpus[task.cpu]!);
   }
 
+  /**
+   * The CPU time of a loop whose per-item costs were added up (`ns`), spent in pieces of `pieceNs`
+   * with a cond_resched() after each, as the loop would reach one every so many items.
+   */
+  *burnWithCondResched(task: Task, ns: number, pieceNs: number): Generator<number, void, void> {
+    let leftNs = ns;
+    while (leftNs > 0) {
+      const piece = Math.min(leftNs, pieceNs);
+      leftNs -= piece;
+      yield piece;
+      if (leftNs > 0 && this.condResched(task)) yield PREEMPT;
+    }
+  }
+
   /** might_resched() (from might_sleep()): a preemption point under PREEMPT_VOLUNTARY only. */
   mightResched(task: Task): boolean {
     if (this.preemptModel !== PreemptModel.VOLUNTARY || task.preemptCount > 0) return false;

@@ -3,7 +3,7 @@
 // which no fair task preempts.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { bootMachine, DEFAULT_MACHINE, Priority, type MachineSpec, type ProbeHit } from '../../../core/index.js';
+import { bootMachine, DEFAULT_MACHINE, Priority, type Machine, type MachineSpec, type ProbeHit } from '../../../core/index.js';
 import { attach } from '../../../probes/attach.js';
 import { PreemptModel } from '../../../core/kernel/sched/core.js';
 import { PREEMPT, SCHED, SCHED_FIFO, TaskState, type Task } from '../../../core/kernel/sched/task.js';
@@ -48,6 +48,12 @@ function run(model: PreemptModel, fifo: boolean): Outcome {
     undefined,
   );
   if (fifo) m.k.sched.setScheduler(hog, SCHED_FIFO, 50);
+  const sw = wakeInteractive(m);
+  return { latencyNs: sw.timeNs - WAKE_AT_NS, prevState: Number(sw.fields['prev_state']), hogEndNs, piecesAtPreemption };
+}
+
+/** An interactive task that sleeps, is woken at WAKE_AT_NS and runs 5 µs: the switch onto it. */
+function wakeInteractive(m: Machine): ProbeHit {
   let sleeper: Task | undefined;
   sleeper = m.spawn(
     'interactive',
@@ -65,7 +71,7 @@ function run(model: PreemptModel, fifo: boolean): Outcome {
   m.run(5_000_000);
   const sw = switches.find((h) => h.timeNs >= WAKE_AT_NS && h.fields['next_comm'] === 'interactive');
   assert.ok(sw, 'the woken task ran');
-  return { latencyNs: sw.timeNs - WAKE_AT_NS, prevState: Number(sw.fields['prev_state']), hogEndNs, piecesAtPreemption };
+  return sw;
 }
 
 test('a woken task waits for the kernel loop\'s next preemption point: cond_resched (none), might_resched (voluntary), none at all (full)', () => {
@@ -125,4 +131,23 @@ test('a SCHED_FIFO task that wakes preempts a fair CPU hog at once under PREEMPT
   assert.equal(sw.timeNs, 300_000);
   assert.equal(sw.fields['next_prio'], 89);
   assert.equal(sw.fields['prev_state'], 0x100);
+});
+
+test('burnWithCondResched: a summed-up kernel loop (reclaim\'s) gives the CPU up within one piece under PREEMPT_NONE; one plain burn does not', () => {
+  const latency = (pieces: boolean): number => {
+    const m = bootMachine({ ...ONE_CPU, preempt: 'none' }, 1);
+    m.spawn(
+      'kswapd0',
+      true,
+      (t) =>
+        (function* (): Generator<number, void, void> {
+          if (pieces) yield* m.k.sched.burnWithCondResched(t, 3_000_000, 5_000);
+          else yield 3_000_000;
+        })(),
+      undefined,
+    );
+    return wakeInteractive(m).timeNs - WAKE_AT_NS;
+  };
+  assert.ok(latency(true) <= 5_000, `in pieces: ${latency(true)}`);
+  assert.ok(latency(false) > 1_000_000, `one burn: ${latency(false)}`);
 });
