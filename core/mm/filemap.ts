@@ -333,6 +333,8 @@ export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator
   let lastPos = file.ra.prevPos;
   blkStartPlug(task);
   while (pos < end) {
+    // filemap_read: cond_resched() before each folio batch
+    if (k.sched.condResched(task)) yield PREEMPT;
     const index = Math.floor(pos / PAGE_SIZE);
     const lastIndex = Math.floor((end - 1) / PAGE_SIZE);
     const cpu = k.sched.cpu(task.cpu);
