@@ -372,12 +372,17 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
     const run = parseRunOptions(seedText, durationText);
     if (run instanceof UsageError) return run;
     const { seed, durationNs } = run;
+    // `kiotrace run NAME -e PROGRAM` traces NAME, as `kiotrace -e PROGRAM -c NAME` does
+    const runNamed = program !== undefined && positionals[0] === 'run';
+    if (runNamed && scenarioFlag !== undefined && positionals[1] !== undefined) {
+      return new UsageError(`the scenario is named twice (run ${positionals[1]} and -c ${scenarioFlag}); give one`);
+    }
     return {
       kind: 'script',
       program,
       file: scriptFile,
-      positional: scriptFile !== undefined ? positionals.slice(1) : positionals,
-      scenario: scenarioFlag ?? 'default',
+      positional: scriptFile !== undefined ? positionals.slice(1) : runNamed ? positionals.slice(2) : positionals,
+      scenario: scenarioFlag ?? (runNamed ? positionals[1] : undefined) ?? 'default',
       seed,
       durationNs,
       format,

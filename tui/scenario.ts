@@ -39,6 +39,8 @@ import {
   type VmSpec,
   type CgroupSpec,
   type PrinterSpec,
+  type PreemptModelName,
+  type SchedFifoSpec,
 } from '../core/index.js';
 import { MAX_STEP_IOS } from './steps.js';
 import { formatBytes, formatSizeFio, MAX_DURATION_NS, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
@@ -681,7 +683,11 @@ const TOP_KEYS: KeySpec = {
   noun: 'key',
 };
 const MACHINE_FILE_KEYS: KeySpec = { known: ['machine'], aliases: { machines: 'machine', host: 'machine' }, noun: 'key' };
-const MACHINE_KEYS: KeySpec = { known: ['cpus', 'memory', 'devices', 'vm', 'cgroups', 'printers'], aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm', printer: 'printers', lp: 'printers' }, noun: 'key' };
+const MACHINE_KEYS: KeySpec = {
+  known: ['cpus', 'memory', 'devices', 'vm', 'cgroups', 'preempt', 'sched_fifo', 'printers'],
+  aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm', preemption: 'preempt', chrt: 'sched_fifo', printer: 'printers', lp: 'printers' },
+  noun: 'key',
+};
 const PRINTER_KEYS: KeySpec = { known: ['name', 'baud'], aliases: { speed: 'baud', rate: 'baud' }, noun: 'key' };
 /** The serial line speeds (termios Bxxx) a printer may run at; 9600 unless given. */
 const BAUD_RATES = [300, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600] as const;
@@ -744,6 +750,33 @@ const CGROUP_KEYS: KeySpec = { known: ['memory.min', 'memory.low', 'memory.high'
 /** A cgroup's memory settings: whole pages, up to 64 GiB (the largest machine). */
 const CGROUP_MEMORY_RULE: SizeRule = { example: '64m', minBytes: 4096, maxBytes: 64 * 2 ** 30, multipleOf: 4096, multipleName: '4k pages' };
 const MAX_CGROUPS = 64;
+
+const PREEMPT_MODELS: readonly PreemptModelName[] = ['none', 'voluntary', 'full'];
+/** The Kconfig names of the same models. */
+const PREEMPT_ALIASES: Readonly<Record<string, PreemptModelName>> = { PREEMPT_NONE: 'none', PREEMPT_VOLUNTARY: 'voluntary', PREEMPT: 'full', PREEMPT_FULL: 'full' };
+/** TASK_COMM_LEN less its NUL, and a '*' to end a prefix. */
+const MAX_COMM_PATTERN_CHARS = 16;
+
+/** machine.sched_fifo: {"COMM": rt_priority, "jbd2/*": 50}, as chrt -f -p PRIO on those tasks. */
+function readSchedFifo(c: Checker, node: JsonNode): SchedFifoSpec[] {
+  if (node.kind !== 'object') {
+    c.report('wrong-type', 'machine.sched_fifo', node.span, `must be an object of task names and RT priorities like {"jbd2/*": 50} (got ${describe(node)})`);
+    return [];
+  }
+  const out: SchedFifoSpec[] = [];
+  for (const entry of node.entries) {
+    const path = `machine.sched_fifo.${entry.key}`;
+    const comm = entry.key;
+    const bare = comm.endsWith('*') ? comm.slice(0, -1) : comm;
+    if (bare === '' || bare.includes('*') || comm.length > MAX_COMM_PATTERN_CHARS) {
+      c.report('bad-value', path, entry.value.span, `a task name is a comm of at most 15 characters, or a prefix ending in "*" like "jbd2/*" (got ${JSON.stringify(comm.slice(0, 40))})`);
+      continue;
+    }
+    const rtPriority = readInt(c, entry.value, path, 1, 99);
+    if (rtPriority !== undefined) out.push({ comm, rtPriority });
+  }
+  return out;
+}
 
 /** machine.cgroups: {"NAME": {"memory.low": "64m", ...}}, cgroup v2 groups under the root. */
 function readCgroups(c: Checker, node: JsonNode): CgroupSpec[] {
@@ -1234,7 +1267,23 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
   const cgroups = cgNode === undefined ? undefined : readCgroups(c, cgNode);
   const lpNode = f.get('printers');
   const printers = lpNode === undefined ? undefined : readPrinters(c, lpNode, devices.list.map((d) => d.name));
-  return { machine: { cpus, memoryBytes, devices: devices.list, ...(vm === undefined ? {} : { vm }), ...(cgroups === undefined ? {} : { cgroups }), ...(printers === undefined ? {} : { printers }) }, devices };
+  const preemptNode = f.get('preempt');
+  const preempt = preemptNode === undefined ? undefined : readChoice(c, preemptNode, 'machine.preempt', PREEMPT_MODELS, PREEMPT_ALIASES, (got) => `unknown preemption model ${got} (expected "none", "voluntary" or "full", as preempt= takes them)`);
+  const fifoNode = f.get('sched_fifo');
+  const schedFifo = fifoNode === undefined ? undefined : readSchedFifo(c, fifoNode);
+  return {
+    machine: {
+      cpus,
+      memoryBytes,
+      devices: devices.list,
+      ...(vm === undefined ? {} : { vm }),
+      ...(cgroups === undefined ? {} : { cgroups }),
+      ...(preempt === undefined ? {} : { preempt }),
+      ...(schedFifo === undefined ? {} : { schedFifo }),
+      ...(printers === undefined ? {} : { printers }),
+    },
+    devices,
+  };
 }
 
 /** Where a JSON job's option is: its field path and span. */

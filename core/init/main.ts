@@ -9,8 +9,8 @@ import { Random } from '../sim/random.js';
 import { ProbeRegistry } from '../trace/probe.js';
 import { createProbeSites } from '../trace/events.js';
 import { Kernel, mkdev } from '../kernel/kernel.js';
-import { Scheduler } from '../kernel/sched/core.js';
-import { Task, DEFAULT_PRIO, type TaskBody } from '../kernel/sched/task.js';
+import { DEFAULT_PREEMPT_MODEL, PREEMPT_MODEL_NAMES, Scheduler, type PreemptModel } from '../kernel/sched/core.js';
+import { Task, DEFAULT_PRIO, SCHED_FIFO, type TaskBody } from '../kernel/sched/task.js';
 import { MemoryManager } from '../mm/page_alloc.js';
 import { MEMCG_MAX, NO_LIMITS } from '../cgroup/memcontrol.js';
 import { MmStruct, PAGE_SIZE } from '../mm/mm_types.js';
@@ -136,6 +136,10 @@ export class Machine {
     );
     t.realParent = parent;
     k.tasks.push(t);
+    // chrt -f on the tasks the machine names (a kernel thread's, as `chrt -f -p 50 $(pgrep jbd2)`)
+    for (const rule of this.spec.schedFifo ?? []) {
+      if (rule.comm.endsWith('*') ? comm.startsWith(rule.comm.slice(0, -1)) : comm === rule.comm) k.sched.setScheduler(t, SCHED_FIFO, rule.rtPriority);
+    }
     const cpu = k.sched.cpu(parent?.cpu ?? 0);
     if (parent && k.tp.sched_process_fork.enabled) k.tp.sched_process_fork.emit(cpu, 0, parent, t);
     k.sched.wakeUpNewTask(t, makeBody(t), cpu);
@@ -564,6 +568,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
     const idle = new Task(k.kaddr(), 0, 0, `swapper/${cpu}`, DEFAULT_PRIO, true, undefined, undefined, cpu, () => undefined);
     return idle;
   });
+  k.sched.preemptModel = spec.preempt === undefined ? DEFAULT_PREEMPT_MODEL : (PREEMPT_MODEL_NAMES.indexOf(spec.preempt) as PreemptModel);
   k.mm = new MemoryManager(k, spec.memoryBytes, spec.vm);
   k.mm.spawnKthread = (comm, body) => m.spawn(comm, true, body, undefined);
   for (const cg of spec.cgroups ?? []) {

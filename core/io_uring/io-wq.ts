@@ -132,6 +132,8 @@ export function createIoThread(k: Kernel, parent: Task, comm: string, makeBody: 
   const pid = k.nextPid++;
   const t = new Task(k.kaddr(), pid, parent.tgid, comm.slice(0, 15), DEFAULT_PRIO, false, parent.mm, parent.files, parent.cpu, (task) => k.sched.wakeFromContext(task));
   t.realParent = parent;
+  // it never leaves the kernel: preemptible only at preemption points outside PREEMPT_FULL
+  t.inKernel = true;
   k.tasks.push(t);
   const cpu = k.sched.ctxCpu;
   if (k.tp.sched_process_fork.enabled) k.tp.sched_process_fork.emit(cpu, 0, parent, t);

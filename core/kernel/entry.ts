@@ -14,6 +14,7 @@ export { SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../hw/cpu.js';
 export function syscallEnter(k: Kernel, task: Task, name: SyscallName, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
   const ioId = k.newIoId();
   task.ioId = ioId;
+  task.inKernel = true;
   k.stat.syscalls++;
   const raw = k.tp.sys_enter;
   const enter = k.sites.sysEnter[name];
@@ -36,5 +37,6 @@ export function syscallExit(k: Kernel, task: Task, name: SyscallName, ret: numbe
     if (raw.enabled) raw.emit(cpu, task.ioId, SYSCALL_NR[name], ret);
   }
   task.ioId = 0;
+  task.inKernel = false;
   return ret;
 }

@@ -12,7 +12,7 @@ import { Folio, PAGE_SIZE, PG, VM, type AddressSpace, type FileRaState, type Vma
 import { asyncRaWindow, FORCE_RA_CHUNK_PAGES, forceRaPages, readAroundWindow, syncRaWindow, type RaWindow } from './readahead.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
-import { TaskState } from '../kernel/sched/task.js';
+import { PREEMPT, TaskState } from '../kernel/sched/task.js';
 import { FMODE, type File, type Inode, type Kiocb, type UserBuffer } from '../fs/types.js';
 import { bioAlloc, blkFinishPlug, blkStartPlug, ioSchedule, submitBio } from '../block/blk-core.js';
 import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../block/blk_types.js';
@@ -346,6 +346,8 @@ export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator
   let lastPos = file.ra.prevPos;
   blkStartPlug(task);
   while (pos < end) {
+    // filemap_read: cond_resched() before each folio batch
+    if (k.sched.condResched(task)) yield PREEMPT;
     const index = Math.floor(pos / PAGE_SIZE);
     const lastIndex = Math.floor((end - 1) / PAGE_SIZE);
     const cpu = k.sched.cpu(task.cpu);
@@ -448,6 +450,8 @@ export function* genericPerformWrite(k: Kernel, iocb: Kiocb, buf: UserBuffer): G
     const index = Math.floor(pos / PAGE_SIZE);
     const off = pos % PAGE_SIZE;
     const len = Math.min(PAGE_SIZE - off, end - pos);
+    // ->write_begin locks the folio: folio_lock()'s might_sleep(), a PREEMPT_VOLUNTARY point
+    if (k.sched.mightResched(task)) yield PREEMPT;
     const cpu = k.sched.cpu(task.cpu);
     if (k.tp.ext4_da_write_begin.enabled) k.tp.ext4_da_write_begin.emit(cpu, iocb.ioId, inode, pos, len);
     yield PAGE_CACHE_LOOKUP_NS;

@@ -122,6 +122,9 @@ function accessData(k: Kernel, task: Task, pte: Pte | undefined, write: boolean)
 export function* pageFault(k: Kernel, task: Task, address: number, write: boolean): Generator<number, number, void> {
   const mm = task.mm!;
   const savedIoId = task.ioId;
+  // a fault from user mode enters the kernel; one inside a syscall (copy_to_user) stays in it
+  const savedInKernel = task.inKernel;
+  task.inKernel = true;
   const ioId = k.newIoId();
   task.ioId = ioId;
   const present = mm.pageTable.has(Math.floor(address / PAGE_SIZE));
@@ -144,6 +147,7 @@ export function* pageFault(k: Kernel, task: Task, address: number, write: boolea
   else if (r === VM_FAULT.OK) task.minFlt++;
   yield PAGE_FAULT_EXIT_NS;
   task.ioId = savedIoId;
+  task.inKernel = savedInKernel;
   return r;
 }
 

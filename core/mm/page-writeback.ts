@@ -11,7 +11,7 @@
 import { errseqCheckAndAdvance, errseqSet } from '../lib/errseq.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { mkdev } from '../kernel/kernel.js';
-import { Task, TaskState, type TaskBody } from '../kernel/sched/task.js';
+import { PREEMPT, Task, TaskState, type TaskBody } from '../kernel/sched/task.js';
 import { scheduleTimeout } from '../kernel/time/timer.js';
 import type { File, Inode } from '../fs/types.js';
 import { PAGE_SIZE, PG, type AddressSpace, type Folio } from './mm_types.js';
@@ -384,6 +384,8 @@ export class Writeback {
         for (const inode of inodes) {
           written += yield* this.writepages(t, inode, ioId, WbSync.NONE, 0, Infinity, MIN_WRITEBACK_PAGES);
           if (background && !this.wbOverBgThresh(b, cpu(), ioId)) break;
+          // writeback_sb_inodes: cond_resched() between inodes
+          if (k.sched.condResched(t)) yield PREEMPT;
         }
         if (k.tp.writeback_written.enabled) {
           k.tp.writeback_written.emit(cpu(), ioId, {
@@ -433,6 +435,7 @@ export class Writeback {
     let nextSector = -1;
     let submitted = 0;
     const self = this;
+    let inBatch = 0;
     const flush = function* (): Generator<number, void, void> {
       if (run.length === 0) return;
       const vecs: BioVec[] = run.map((f) => ({ pfn: f.pfn, offsetBytes: 0, lenBytes: PAGE_SIZE }));
@@ -441,12 +444,24 @@ export class Writeback {
       yield* submitBio(k, task, q, bio);
     };
     for (const f of dirty) {
+      // writeback_get_folio: cond_resched() before each new folio batch, folio_lock()'s
+      // might_sleep() for each folio
+      if (inBatch === PAGEVEC_SIZE) {
+        inBatch = 0;
+        if (k.sched.condResched(task)) yield PREEMPT;
+      }
+      inBatch++;
+      if (k.sched.mightResched(task)) yield PREEMPT;
       // an older writeback of this page must finish first; it may also have been cleaned by
       // another writer while we slept, so look at the dirty bit again after waiting
       yield* folioWaitWriteback(k, task, f);
       if (!folioClearDirtyForIo(k, f)) continue;
       folioStartWriteback(k, f);
+      // SIMPLIFICATION: the whole per-folio setup counts as spent under the i_pages xa_lock that
+      // __folio_start_writeback takes (preemption off)
+      k.sched.preemptDisable(task);
       yield WRITEPAGE_NS;
+      if (k.sched.preemptEnable(task)) yield PREEMPT;
       const ext = yield* mapBlocksTraced(k, task, inode, f.index * bpp, bpp, true);
       if (!ext) {
         // no space to allocate: the page stays dirty and fsync reports the error
@@ -590,6 +605,9 @@ export function folioEndWriteback(k: Kernel, f: Folio): void {
   if (f.flags & PG.reclaim) k.mm.rotateReclaimable(f);
   f.waiters?.wakeAll();
 }
+
+/** Folios a folio_batch holds (PAGEVEC_SIZE): writeback looks them up, and reschedules, this many at a time. */
+const PAGEVEC_SIZE = 31;
 
 /** The bdi name Linux prints for a device: "MAJOR:MINOR". */
 function bdiNameOf(dev: number): string {

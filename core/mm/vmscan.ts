@@ -51,6 +51,12 @@ export const ISOLATE_MODE = 0;
  */
 export const RECLAIM_SCAN_FOLIO_NS = 150;
 export const RECLAIM_FREE_FOLIO_NS = 350;
+/**
+ * shrink_lruvec reschedules between its SWAP_CLUSTER_MAX batches (shrink_folio_list also per folio).
+ * SIMPLIFICATION: a reclaim pass's CPU time is spent after its bookkeeping, in pieces of one batch's
+ * scan cost with a cond_resched() between them.
+ */
+const RECLAIM_RESCHED_PIECE_NS = SWAP_CLUSTER_MAX * RECLAIM_SCAN_FOLIO_NS;
 
 /** enum lru_list, with Linux's values (the lru field of mm_vmscan_lru_isolate). */
 export const LRU = {
@@ -703,7 +709,7 @@ function* balancePgdat(k: Kernel, t: Task, pgdat: PgData): Generator<number, num
     if (sc.costNs > 0) {
       const ns = sc.costNs;
       sc.costNs = 0;
-      yield ns;
+      yield* k.sched.burnWithCondResched(t, ns, RECLAIM_RESCHED_PIECE_NS);
     }
     const raisePriority = sc.nrScanned < sc.nrToReclaim;
     if (raisePriority || sc.nrReclaimed === 0) sc.priority--;
@@ -751,7 +757,7 @@ export function* directReclaim(k: Kernel, task: Task): Generator<number, number,
     if (k.tp.mm_vmscan_memcg_reclaim_begin.enabled) k.tp.mm_vmscan_memcg_reclaim_begin.emit(cpu, task.ioId, 0, GFP_HIGHUSER_MOVABLE);
     const n = tryToFreePages(k, pgdat, cpu, task.ioId, memcg);
     const ns = pgdat.directSc.costNs;
-    if (ns > 0) yield ns;
+    if (ns > 0) yield* k.sched.burnWithCondResched(task, ns, RECLAIM_RESCHED_PIECE_NS);
     if (k.tp.mm_vmscan_memcg_reclaim_end.enabled) k.tp.mm_vmscan_memcg_reclaim_end.emit(k.sched.cpu(task.cpu), task.ioId, n);
     // mem_cgroup_handle_over_high: still over memory.high with reclaim making no progress, the task
     // sleeps off its overage (calculate_high_delay)
@@ -764,7 +770,7 @@ export function* directReclaim(k: Kernel, task: Task): Generator<number, number,
   k.stat.allocstall++;
   const reclaimed = tryToFreePages(k, pgdat, ctx, task.ioId);
   const costNs = pgdat.directSc.costNs;
-  if (costNs > 0) yield costNs;
+  if (costNs > 0) yield* k.sched.burnWithCondResched(task, costNs, RECLAIM_RESCHED_PIECE_NS);
   if (reclaimed > 0) pgdat.kswapdFailures = 0;
   if (k.tp.mm_vmscan_direct_reclaim_end.enabled) k.tp.mm_vmscan_direct_reclaim_end.emit(k.sched.cpu(task.cpu), task.ioId, reclaimed);
   return reclaimed;

@@ -1365,7 +1365,13 @@ class JobRun {
     yield* payUserTime(this.ctx);
     if (!this.engine!.sync) yield* this.drain();
     this.lastThinkBlocks = this.completedBlocks;
+    // thinktime_spin: usec_spin() burns user CPU, then the rest of thinktime is slept
+    const spinNs = Math.min(this.job.thinktimeSpinNs, this.job.thinktimeNs);
+    if (spinNs > 0) {
+      this.stats.userNs += spinNs;
+      yield spinNs;
+    }
     // SIMPLIFICATION: fio's usleep() sleeps without a traced clock_nanosleep syscall
-    yield* nanosleep(this.k, this.task, this.job.thinktimeNs);
+    if (this.job.thinktimeNs > spinNs) yield* nanosleep(this.k, this.task, this.job.thinktimeNs - spinNs);
   }
 }

@@ -133,6 +133,8 @@ export interface JobSpec {
   readonly thinktimeNs: number;
   /** Think only after this many I/Os (fio thinktime_blocks; 1 by default). */
   readonly thinktimeBlocks: number;
+  /** Of each thinktime, how much fio spends spinning on the CPU (in user space) before it sleeps the rest (fio thinktime_spin). */
+  readonly thinktimeSpinNs: number;
   /** Delay before the job starts (fio startdelay, in ns). */
   readonly startdelayNs: number;
   /** The cgroup the job's processes run in (fio cgroup=; "" is the root). */
@@ -230,6 +232,7 @@ export const JOB_DEFAULTS = {
   randomRunIos: 1,
   thinktimeNs: 0,
   thinktimeBlocks: 1,
+  thinktimeSpinNs: 0,
   startdelayNs: 0,
   cgroup: '',
   norandommap: false,
@@ -331,12 +334,24 @@ export interface MachineSpec {
   readonly cgroups?: readonly CgroupSpec[];
   /** Line printers (/dev/lp0, ...), each with its spool queue and daemon. */
   readonly printers?: readonly PrinterSpec[];
+  /** The preemption model, as the preempt= boot parameter names it (absent: voluntary). */
+  readonly preempt?: PreemptModelName;
+  /** chrt -f: tasks (jobs and kernel threads) whose comm matches run SCHED_FIFO at that priority. */
+  readonly schedFifo?: readonly SchedFifoSpec[];
 }
 
 /** A printer on a serial line: /dev/<name>, bytes/s = baud / 10 (8N1). */
 export interface PrinterSpec {
   readonly name: string;
   readonly baud: number;
+}
+
+export type PreemptModelName = 'none' | 'voluntary' | 'full';
+
+/** One chrt -f rule: a comm, exact or a prefix ending in "*" (like "jbd2/*"), and its rt_priority 1..99. */
+export interface SchedFifoSpec {
+  readonly comm: string;
+  readonly rtPriority: number;
 }
 
 /** A cgroup v2 group's memory controller settings, in bytes (absent: 0 for min/low, "max" for high/max). */

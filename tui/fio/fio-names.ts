@@ -23,7 +23,7 @@ export const OTHER_FIO_OPTIONS: readonly string[] = [
   "replay_scale", "replay_skip", "replay_time_scale", "rwmixcycle", "significant_figures",
   "slat_percentiles", "softrandommap", "spr_cs", "spr_num_regions", "spr_op", "sprandom",
   "sqthread_poll_cpu", "ss_interval", "steadystate_check_interval", "thinkcycles", "thinktime_blocks_type",
-  "thinktime_iotime", "thinktime_spin", "thp", "trim_backlog_batch", "trim_verify_zero", "uncached",
+  "thinktime_iotime", "thp", "trim_backlog_batch", "trim_verify_zero", "uncached",
   "unique_filename", "userspace_reap", "verify_async_cpus", "verify_backlog_batch", "verify_bytchk",
   "verify_header_seed", "verify_mode", "verify_pattern_interval", "verify_policy", "verify_state_load",
   "verify_write_sequence", "verifysort", "verifysort_nr", "vsync", "write_barrier", "write_hint",

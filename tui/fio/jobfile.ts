@@ -434,6 +434,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     read('cgroup', (v): Parsed<string> => (/^[A-Za-z0-9_.-]{1,64}$/.test(v) && v !== '.' && v !== '..' ? { ok: true, value: v } : { ok: false, error: `must be a cgroup name like "reader" (letters, digits, _ . -; at most 64), got ${JSON.stringify(v.slice(0, 70))}` })) ?? '';
   const thinktimeNs = read('thinktime', time('us')) ?? 0;
   const thinktimeBlocks = read('thinktime_blocks', intIn(1, 2 ** 31 - 1)) ?? 1;
+  const thinktimeSpinNs = read('thinktime_spin', time('us')) ?? 0;
   let loops = read('loops', intIn(1, 2 ** 31 - 1)) ?? 1;
   const numberIos = read('number_ios', intIn(0, Number.MAX_SAFE_INTEGER)) ?? 0;
   const fsync = read('fsync', intIn(0, 2 ** 31 - 1)) ?? 0;
@@ -713,6 +714,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     randomRunIos,
     thinktimeNs,
     thinktimeBlocks,
+    thinktimeSpinNs,
     startdelayNs,
     cgroup,
     norandommap,

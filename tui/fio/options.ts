@@ -76,6 +76,7 @@ export const OPTIONS: readonly OptionDef[] = [
   model('end_fsync'),
   model('thinktime'),
   model('thinktime_blocks'),
+  model('thinktime_spin'),
   model('norandommap'),
   model('randrepeat'),
   model('random_distribution'),

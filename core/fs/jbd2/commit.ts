@@ -8,7 +8,7 @@
 // every allocation happens in writeback, which submits the pages itself (ext4_jbd2_inode_add_wait).
 
 import type { Kernel } from '../../kernel/kernel.js';
-import { TaskState, type Task } from '../../kernel/sched/task.js';
+import { PREEMPT, TaskState, type Task } from '../../kernel/sched/task.js';
 import { bioAlloc, blkFinishPlug, blkStartPlug, ioSchedule, submitBio, submitBioWait } from '../../block/blk-core.js';
 import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../../block/blk_types.js';
 import type { RequestQueue } from '../../block/blk-mq.js';
@@ -113,6 +113,8 @@ export function* jbd2WriteLogBlocks(k: Kernel, j: Journal, t: Transaction, task:
       group.push(logVec(undefined));
       j.head++;
     }
+    // lock_buffer()'s might_sleep(): a preemption point under PREEMPT_VOLUNTARY
+    if (k.sched.mightResched(task)) yield PREEMPT;
     yield WRITE_METADATA_BUFFER_NS;
     group.push(logVec(buffers[i]));
     j.head++;
@@ -120,6 +122,8 @@ export function* jbd2WriteLogBlocks(k: Kernel, j: Journal, t: Transaction, task:
       written += group.length;
       yield* submitLogRun(k, j, task, q, ioId, io, groupStart, group, JOURNAL_REQ_FLAGS);
       group = [];
+      // the cond_resched() after each descriptor's submission
+      if (k.sched.condResched(task)) yield PREEMPT;
     }
   }
   const status = yield* waitBioBatch(io);

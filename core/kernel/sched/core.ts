@@ -1,16 +1,36 @@
 // Models: kernel/sched/core.c and kernel/sched/fair.c: per-CPU runqueues, try_to_wake_up,
 // schedule() with a context-switch cost, time slices and wakeup preemption, and hardirqs that
 // preempt whatever the CPU was doing. Tasks consume simulated CPU time in "segments".
-// SIMPLIFICATION: one scheduling class (CFS-like, all tasks nice 0): pick the lowest vruntime,
-// place woken tasks at min_vruntime - latency/2; no periodic load balancing (wakeups pick an idle
-// CPU instead, as select_idle_sibling does); no C-state depth beyond one idle-exit latency.
+// The preemption model (CONFIG_PREEMPT_NONE, _VOLUNTARY, PREEMPT, or preempt= under
+// PREEMPT_DYNAMIC) decides where a task running kernel code may lose the CPU: NONE only where it
+// blocks, returns to user space or calls cond_resched(); VOLUNTARY also at might_resched() (the
+// might_sleep() points); FULL anywhere preempt_count is zero (a resched IPI or the interrupt return
+// preempts at once). A SCHED_FIFO task runs before every fair task and has no time slice.
+// SIMPLIFICATION: fair tasks are CFS-like, all nice 0: pick the lowest vruntime, place woken tasks
+// at min_vruntime - latency/2; RT is SCHED_FIFO only (no SCHED_RR, no RT throttling); no periodic
+// load balancing (wakeups pick an idle CPU instead, as select_idle_sibling does); no C-state depth
+// beyond one idle-exit latency.
+// SIMPLIFICATION: need_resched at return to user space is acted on at the end of the next CPU burn
+// the task spends in user mode (Linux checks it on the way out of the kernel).
 
 import { Priority, type Environment } from '../../sim/engine.js';
 import { SimBug } from '../../sim/errors.js';
 import type { HitContext } from '../../trace/probe.js';
 import type { ProbeSites } from '../../trace/events.js';
 import { CONTEXT_SWITCH_NS, IDLE_EXIT_NS, IPI_LATENCY_NS } from '../../hw/cpu.js';
-import { SCHED, Task, TaskState, TASK_REPORT_PREEMPTED, type TaskBody } from './task.js';
+import { MAX_RT_PRIO, PREEMPT, SCHED, SCHED_FIFO, SCHED_NORMAL, Task, TaskState, TASK_REPORT_PREEMPTED, DEFAULT_PRIO, type TaskBody } from './task.js';
+
+/** The kernel's preemption model, as /sys/kernel/debug/sched/preempt names it. */
+export const PreemptModel = { NONE: 0, VOLUNTARY: 1, FULL: 2 } as const;
+export type PreemptModel = (typeof PreemptModel)[keyof typeof PreemptModel];
+/** Names by model, as preempt= on the kernel command line takes them. */
+export const PREEMPT_MODEL_NAMES: readonly string[] = ['none', 'voluntary', 'full'];
+/**
+ * The default: PREEMPT_VOLUNTARY, what distribution kernels (Debian, Ubuntu, Fedora, RHEL) boot
+ * with (PREEMPT_DYNAMIC defaults to it when CONFIG_PREEMPT_VOLUNTARY=y); the Kconfig default
+ * itself is PREEMPT_NONE.
+ */
+export const DEFAULT_PREEMPT_MODEL: PreemptModel = PreemptModel.VOLUNTARY;
 
 /** sysctl_sched_base_slice since 6.15 (0.70 ms) scaled by 1 + ilog2(min(ncpus, 8)). */
 export function baseSliceNs(nrCpus: number): number {
@@ -133,6 +153,8 @@ export class Scheduler {
   ctxCpu!: Cpu;
   /** Called when a task's body returns (exit path). */
   onExit: ((task: Task) => void) | undefined;
+  /** The preemption model (set at boot, before any task runs). */
+  preemptModel: PreemptModel = DEFAULT_PREEMPT_MODEL;
 
   constructor(
     private readonly env: Environment,
@@ -227,8 +249,19 @@ export class Scheduler {
       this.env.after(latencyNs, Priority.NORMAL, kickIdle, { sched: this, cpu: target });
       return;
     }
-    // check_preempt_wakeup_fair
-    if (target.current.vruntimeNs - task.vruntimeNs > this.wakeupGranNs) target.needResched = true;
+    const curr = target.current;
+    if (task.policy === SCHED_FIFO) {
+      // check_preempt_curr_rt: a higher RT priority (lower prio) preempts; fair tasks always lose
+      if (curr.policy !== SCHED_FIFO || task.prio < curr.prio) target.needResched = true;
+    } else if (curr.policy === SCHED_NORMAL && curr.vruntimeNs - task.vruntimeNs > this.wakeupGranNs) {
+      // check_preempt_wakeup_fair
+      target.needResched = true;
+    }
+    // PREEMPT_FULL: the resched IPI (or the local interrupt return) preempts at once
+    if (this.preemptModel === PreemptModel.FULL && target.needResched && target.segActive && !target.inIrq && curr.preemptCount === 0) {
+      this.env.after(target === wakerCpu ? 0 : IPI_LATENCY_NS, Priority.NORMAL, target.tickFn, target.segGen);
+      return;
+    }
     // make sure a long segment does not outlast the current task's slice while others wait
     if (target.segActive && !target.inIrq && target.segEndNs > target.sliceEndNs) {
       this.env.at(Math.max(this.env.nowNs, target.sliceEndNs), Priority.NORMAL, target.tickFn, target.segGen);
@@ -271,7 +304,7 @@ export class Scheduler {
   private accountRuntime(cpu: Cpu, t: Task, ns: number): void {
     t.sumExecRuntimeNs += ns;
     t.vruntimeNs += ns;
-    if (t.vruntimeNs > cpu.minVruntimeNs && cpu.rq.length === 0) cpu.minVruntimeNs = t.vruntimeNs;
+    if (t.vruntimeNs > cpu.minVruntimeNs && cpu.rq.length === 0 && t.policy === SCHED_NORMAL) cpu.minVruntimeNs = t.vruntimeNs;
   }
 
   /** @internal a segment's scheduled end arrived. */
@@ -280,24 +313,100 @@ export class Scheduler {
     const t = cpu.current;
     cpu.segActive = false;
     this.accountRuntime(cpu, t, this.env.nowNs - cpu.segStartNs);
-    if (this.shouldPreempt(cpu)) {
+    if (this.shouldPreempt(cpu) && this.preemptible(t)) {
       this.schedule(cpu, true);
       return;
     }
     this.resume(cpu);
   }
 
-  /** @internal slice expiry while other tasks wait: cut the segment and preempt. */
+  /**
+   * @internal slice expiry while other tasks wait (or a resched IPI): cut the segment and
+   * preempt. Code that cannot be preempted here only gets need_resched set, as the tick does.
+   */
   sliceTick(cpu: Cpu, gen: number): void {
     if (gen !== cpu.segGen || !cpu.segActive || cpu.inIrq) return;
-    if (cpu.rq.length === 0) return;
+    if (!this.shouldPreempt(cpu)) return;
+    if (!this.preemptible(cpu.current)) {
+      cpu.needResched = true;
+      return;
+    }
     this.pauseSegment(cpu);
     this.schedule(cpu, true);
   }
 
+  /** need_resched, or the slice is over while others wait (a SCHED_FIFO task has no slice). */
   private shouldPreempt(cpu: Cpu): boolean {
     if (cpu.rq.length === 0) return false;
-    return cpu.needResched || this.env.nowNs >= cpu.sliceEndNs;
+    return cpu.needResched || (this.env.nowNs >= cpu.sliceEndNs && cpu.current.policy !== SCHED_FIFO);
+  }
+
+  /** May the task lose the CPU at an arbitrary point (a burn's end, an interrupt return, a tick)? */
+  private preemptible(t: Task): boolean {
+    return t.preemptCount === 0 && (!t.inKernel || this.preemptModel === PreemptModel.FULL);
+  }
+
+  /**
+   * cond_resched(): true when the task must yield PREEMPT here (need_resched is set and the model
+   * is NONE or VOLUNTARY; under PREEMPT_FULL it is a no-op, the preemption happened already).
+   * Use as `if (k.sched.condResched(task)) yield PREEMPT;` inside long kernel loops.
+   */
+  condResched(task: Task): boolean {
+    if (this.preemptModel === PreemptModel.FULL || task.preemptCount > 0) return false;
+    return this.shouldPreempt(this.cpus[task.cpu]!);
+  }
+
+  /**
+   * The CPU time of a loop whose per-item costs were added up (`ns`), spent in pieces of `pieceNs`
+   * with a cond_resched() after each, as the loop would reach one every so many items.
+   */
+  *burnWithCondResched(task: Task, ns: number, pieceNs: number): Generator<number, void, void> {
+    let leftNs = ns;
+    while (leftNs > 0) {
+      const piece = Math.min(leftNs, pieceNs);
+      leftNs -= piece;
+      yield piece;
+      if (leftNs > 0 && this.condResched(task)) yield PREEMPT;
+    }
+  }
+
+  /** might_resched() (from might_sleep()): a preemption point under PREEMPT_VOLUNTARY only. */
+  mightResched(task: Task): boolean {
+    if (this.preemptModel !== PreemptModel.VOLUNTARY || task.preemptCount > 0) return false;
+    return this.shouldPreempt(this.cpus[task.cpu]!);
+  }
+
+  /** preempt_disable() (spin_lock and friends): no preemption until the matching preemptEnable. */
+  preemptDisable(task: Task): void {
+    task.preemptCount++;
+  }
+
+  /**
+   * preempt_enable(): under PREEMPT_FULL, true when the task must yield PREEMPT now (need_resched
+   * was set while preemption was off). `if (k.sched.preemptEnable(task)) yield PREEMPT;`
+   */
+  preemptEnable(task: Task): boolean {
+    if (task.preemptCount <= 0) throw new SimBug(`preempt_enable without preempt_disable in ${task.comm}/${task.pid}`);
+    task.preemptCount--;
+    if (this.preemptModel !== PreemptModel.FULL || task.preemptCount > 0) return false;
+    return this.shouldPreempt(this.cpus[task.cpu]!);
+  }
+
+  /**
+   * sched_setscheduler: SCHED_FIFO with an RT priority 1..99 (as chrt -f), or back to SCHED_NORMAL.
+   * Takes effect at the task's next scheduling decision.
+   */
+  setScheduler(task: Task, policy: number, rtPriority: number): void {
+    if (policy === SCHED_FIFO) {
+      if (!(rtPriority >= 1 && rtPriority <= MAX_RT_PRIO - 1)) throw new SimBug(`SCHED_FIFO priority ${rtPriority} outside 1..99`);
+      task.policy = SCHED_FIFO;
+      task.rtPriority = rtPriority;
+      task.prio = MAX_RT_PRIO - 1 - rtPriority;
+    } else {
+      task.policy = SCHED_NORMAL;
+      task.rtPriority = 0;
+      task.prio = DEFAULT_PRIO;
+    }
   }
 
   /**
@@ -346,7 +455,7 @@ export class Scheduler {
         const startNs = this.env.nowNs;
         if (!cpu.inIrq && this.env.tryAdvanceTo(endNs)) {
           this.accountRuntime(cpu, t, endNs - startNs);
-          if (this.shouldPreempt(cpu)) {
+          if (this.shouldPreempt(cpu) && this.preemptible(t)) {
             this.schedule(cpu, true);
             return;
           }
@@ -356,6 +465,14 @@ export class Scheduler {
         return;
       }
       if (v === 0) continue;
+      if (v === PREEMPT) {
+        // a preemption point the caller found due: __schedule(SM_PREEMPT)
+        if (this.shouldPreempt(cpu)) {
+          this.schedule(cpu, true);
+          return;
+        }
+        continue;
+      }
       if (v !== SCHED) throw new SimBug(`task ${t.comm}/${t.pid} yielded ${v}`);
       if (t.state === TaskState.RUNNING && !this.shouldPreempt(cpu)) continue;
       this.schedule(cpu, false);
@@ -380,7 +497,13 @@ export class Scheduler {
       if (preempt || prev.state === TaskState.RUNNING) {
         // preempted (even between setting its sleep state and calling schedule(), as
         // __schedule(SM_PREEMPT) does) or yielded: back on the runqueue
-        this.enqueue(cpu, prev);
+        if (preempt && prev.policy === SCHED_FIFO) {
+          // a preempted RT task stays at the head of its priority's queue
+          prev.onRq = true;
+          cpu.rq.unshift(prev);
+        } else {
+          this.enqueue(cpu, prev);
+        }
         if (preempt) {
           prev.nivcsw++;
           prevState = TASK_REPORT_PREEMPTED;
@@ -424,10 +547,17 @@ export class Scheduler {
     const rq = cpu.rq;
     if (rq.length === 0) return cpu.idle;
     let best = rq[0]!;
+    let rt: Task | undefined = best.policy === SCHED_FIFO ? best : undefined;
     for (let i = 1; i < rq.length; i++) {
       const t = rq[i]!;
-      if (t.vruntimeNs < best.vruntimeNs) best = t;
+      if (t.policy === SCHED_FIFO) {
+        // the RT class first: the highest priority, first queued among equals
+        if (!rt || t.prio < rt.prio) rt = t;
+      } else if (t.vruntimeNs < best.vruntimeNs || best.policy === SCHED_FIFO) {
+        best = t;
+      }
     }
+    if (rt) return rt;
     if (best.vruntimeNs > cpu.minVruntimeNs) cpu.minVruntimeNs = best.vruntimeNs;
     return best;
   }
@@ -510,7 +640,7 @@ export class Scheduler {
       else cpu.markBusy(false);
       return;
     }
-    if (this.shouldPreempt(cpu)) this.schedule(cpu, true);
+    if (this.shouldPreempt(cpu) && this.preemptible(cpu.current)) this.schedule(cpu, true);
     else this.resume(cpu);
   }
 

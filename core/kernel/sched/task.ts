@@ -22,6 +22,18 @@ export const TASK_REPORT_PREEMPTED = 0x100;
 
 /** Yielded by a task body to call schedule(). Any number > 0 is CPU time to burn; 0 is a no-op. */
 export const SCHED = -1;
+/**
+ * Yielded at a preemption point (cond_resched(), might_resched(), preempt_enable()) when
+ * Scheduler.condResched/mightResched/preemptEnable said the task must give up the CPU: it is
+ * preempted (__schedule(SM_PREEMPT), reported "R+") and runs on when it is picked again.
+ */
+export const PREEMPT = -2;
+
+/** Scheduling policies (include/uapi/linux/sched.h). */
+export const SCHED_NORMAL = 0;
+export const SCHED_FIFO = 1;
+/** MAX_RT_PRIO: an RT task's prio is MAX_RT_PRIO - 1 - rt_priority (rt_priority 1..99). */
+export const MAX_RT_PRIO = 100;
 
 export type TaskBody = Generator<number, void, void>;
 
@@ -66,6 +78,16 @@ export class Task implements Waker {
   capEffective = 0;
   /** Pending signals, bit per number (core/kernel/signal.ts); 0: none. */
   sigPending = 0;
+  /** sched_setscheduler: SCHED_NORMAL or SCHED_FIFO, and the RT priority (1..99) for FIFO. */
+  policy = SCHED_NORMAL;
+  rtPriority = 0;
+  /**
+   * Running kernel code (a syscall, a fault, a kernel thread): outside PREEMPT_FULL such code is
+   * preempted only where it blocks or reaches a preemption point, never in between.
+   */
+  inKernel: boolean;
+  /** preempt_count's disable depth (spinlocks, preempt_disable): no preemption while > 0. */
+  preemptCount = 0;
 
   constructor(
     readonly kaddr: number,
@@ -73,7 +95,8 @@ export class Task implements Waker {
     /** Thread group id: equals pid for our single-threaded tasks. */
     readonly tgid: number,
     public comm: string,
-    readonly prio: number,
+    /** prio as sched_switch reports it: 120 for nice 0, MAX_RT_PRIO - 1 - rt_priority for RT. */
+    public prio: number,
     readonly kthread: boolean,
     readonly mm: MmStruct | undefined,
     readonly files: FdTable | undefined,
@@ -81,6 +104,7 @@ export class Task implements Waker {
     private readonly waker: (task: Task) => void,
   ) {
     this.cpu = cpu;
+    this.inKernel = kthread;
   }
 
   /** try_to_wake_up(this): lets a WaitQueue wake the task. */
