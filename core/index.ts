@@ -18,7 +18,7 @@ export type { Kernel } from './kernel/kernel.js';
 export type { Cpu } from './kernel/sched/core.js';
 export { completeJob, DEFAULT_MACHINE, DEFAULT_VM, JOB_DEFAULTS } from './userspace/job.js';
 export { LRU_POLICIES } from './mm/vmscan.js';
-export type { BlockSizeSpec, BsSplitEntry, CgroupSpec, DeviceKind, DeviceSpec, FadviseHint, FallocateMode, FileServiceType, IoEngine, JobSpec, MachineSpec, PerDirection, RandomDistribution, RwMode, Scenario, SchedulerName, SyncMode, UnifiedRwReporting, VmSpec } from './userspace/job.js';
+export type { BlockSizeSpec, BsSplitEntry, CgroupSpec, DeviceKind, DeviceSpec, FadviseHint, FallocateMode, FileServiceType, IoEngine, JobSpec, MachineSpec, PerDirection, RandomDistribution, RwMode, Scenario, SchedulerName, SsdSpec, SyncMode, UnifiedRwReporting, VmSpec } from './userspace/job.js';
 export type { CgroupReport, CpuUsage, CrashReport, DepthDistributions, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencyBin, LatencyBuckets, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from './userspace/report.js';
 export { LatencyHistogram } from './userspace/stats.js';
 export { EXT4_BLOCK_SIZE, ext4FileCostBlocks } from './fs/ext4/super.js';

@@ -522,9 +522,9 @@ test('every user-sized number has a floor and a ceiling', () => {
     [(s) => (s.machine = { memory: '32m' }), 'v.json: machine.memory: must be at least 64m (got "32m")'],
     [(s) => (s.machine = { memory: 4097 }), 'v.json: machine.memory: must be a whole number of 4k pages (got 4097)'],
     [(s) => (s.machine = { cpus: 1e300 }), 'v.json: machine.cpus: must be an integer from 1 to 64 (got 1e+300)'],
-    [dev({ capacity: '5t' }), 'v.json: machine.devices[0].capacity: must be at most 4t (got "5t")'],
-    [dev({ capacity: '1m' }), 'v.json: machine.devices[0].capacity: must be at least 64m (got "1m")'],
-    [dev({ capacity: '4p' }), 'v.json: machine.devices[0].capacity: must be at most 4t (got "4p")'],
+    [dev({ capacity: '65t' }), 'v.json: machine.devices[0].capacity: must be at most 64t (got "65t")'],
+    [dev({ capacity: '512k' }), 'v.json: machine.devices[0].capacity: must be at least 1m (got "512k")'],
+    [dev({ capacity: '4p' }), 'v.json: machine.devices[0].capacity: must be at most 64t (got "4p")'],
     [
       (s) => (s.machine = { devices: [{ name: 'sda', type: 'hdd', capacity: '17t', mount: '/mnt/nvme' }] }),
       'v.json: machine.devices[0].capacity: must be at most 16t (got "17t")',
@@ -581,7 +581,16 @@ test('every user-sized number has a floor and a ceiling', () => {
   // the bounds themselves are accepted, and small devices get a filesystem
   const edge = parseScenario(
     variant((s) => {
-      s.machine = { memory: '64g', cpus: 64, devices: [{ name: 'nvme0n1', type: 'nvme', capacity: '64m', mount: '/mnt/nvme' }, { name: 'sda', type: 'hdd', capacity: '16t' }] };
+      s.machine = {
+        memory: '64g',
+        cpus: 64,
+        devices: [
+          { name: 'nvme0n1', type: 'nvme', capacity: '128m', mount: '/mnt/nvme' },
+          { name: 'nvme1n1', type: 'nvme', capacity: '1m' },
+          { name: 'nvme2n1', type: 'nvme', capacity: '64t', over_provisioning: '400%', page_size: '64k', block_size: '256m', dies: 1024, channels: 32 },
+          { name: 'sda', type: 'hdd', capacity: '16t' },
+        ],
+      };
       s.duration = '1h';
       s.jobs[0]!.bs = '16m';
       s.jobs[0]!.size = '64m';
