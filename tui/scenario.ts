@@ -679,7 +679,7 @@ const DIRTY_BACKGROUND_BYTES_RULE: SizeRule = { ...DIRTY_BYTES_RULE, minBytes: 1
 /** Centisecond sysctls: up to an hour, the longest run. */
 const MAX_CENTISECS = 360_000;
 /** The SSD geometry and FTL keys of a device (nvme only). */
-const SSD_KEYS = ['over_provisioning', 'page_size', 'block_size', 'channels', 'dies', 'gc_policy', 'multi_stream'] as const;
+const SSD_KEYS = ['over_provisioning', 'page_size', 'block_size', 'channels', 'dies', 'gc_policy', 'multi_stream', 'precondition'] as const;
 const DEVICE_KEYS: KeySpec = {
   known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', ...SSD_KEYS],
   aliases: {
@@ -846,7 +846,7 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
   let readAheadKb: number | undefined;
   const raNode = f.get('read_ahead_kb');
   if (raNode !== undefined) readAheadKb = readReadAheadKb(c, raNode, join2(path, 'read_ahead_kb'));
-  const ssd = readSsd(c, f, path, kind);
+  const ssd = readSsd(c, f, path, kind, capacityBytes);
   if (name === undefined) return undefined;
   return {
     name,
@@ -867,6 +867,9 @@ const MAX_CHANNELS = 32;
 const MAX_DIES = 1024;
 /** Over-provisioning in percent: from none to 4x the capacity (enterprise drives ship 28 % or 100 %+). */
 const MAX_OVER_PROVISIONING_PERCENT = 400;
+const PRECONDITIONS: readonly NonNullable<SsdSpec['precondition']>[] = ['sequential', 'random'];
+/** A random precondition costs host time per page at boot (~1 s per 4 GiB): bounded. */
+const MAX_RANDOM_PRECONDITION_BYTES = 4 * 2 ** 30;
 const GC_POLICY_NAMES: readonly NonNullable<SsdSpec['gcPolicy']>[] = ['greedy', 'cost-benefit'];
 
 /**
@@ -874,7 +877,7 @@ const GC_POLICY_NAMES: readonly NonNullable<SsdSpec['gcPolicy']>[] = ['greedy', 
  * "4m", "channels": 8, "dies": 16, "gc_policy": "greedy", "multi_stream": true. Absent keys keep the
  * 970 PRO-like defaults, scaled to the capacity.
  */
-function readSsd(c: Checker, f: Fields, path: string, kind: DeviceKind | undefined): SsdSpec | undefined {
+function readSsd(c: Checker, f: Fields, path: string, kind: DeviceKind | undefined, capacityBytes: number): SsdSpec | undefined {
   const given = SSD_KEYS.filter((k) => f.has(k));
   if (given.length === 0) return undefined;
   if (kind === 'hdd') {
@@ -889,6 +892,7 @@ function readSsd(c: Checker, f: Fields, path: string, kind: DeviceKind | undefin
     dies?: number;
     gcPolicy?: 'greedy' | 'cost-benefit';
     multiStream?: boolean;
+    precondition?: 'sequential' | 'random';
   } = {};
   const opNode = f.get('over_provisioning');
   if (opNode !== undefined) {
@@ -942,6 +946,16 @@ function readSsd(c: Checker, f: Fields, path: string, kind: DeviceKind | undefin
   if (msNode !== undefined) {
     if (msNode.kind !== 'boolean') c.report('wrong-type', join2(path, 'multi_stream'), msNode.span, `must be true (separate open blocks per write stream) or false (got ${describe(msNode)})`);
     else spec.multiStream = msNode.value;
+  }
+  const preNode = f.get('precondition');
+  if (preNode !== undefined) {
+    const p = join2(path, 'precondition');
+    const how = readChoice(c, preNode, p, PRECONDITIONS, {}, (got) => `unknown precondition ${got} (expected sequential: full, written in order; or random: then overwritten at random to GC's steady state)`);
+    if (how === 'random' && capacityBytes > MAX_RANDOM_PRECONDITION_BYTES) {
+      c.report('bad-value', p, preNode.span, `"random" rewrites the drive three times at boot, at most ${formatSizeFio(MAX_RANDOM_PRECONDITION_BYTES)} (the capacity is ${formatSizeFio(capacityBytes)}); use a smaller device`);
+    } else if (how !== undefined) {
+      spec.precondition = how;
+    }
   }
   return spec;
 }

@@ -465,6 +465,9 @@ function jobReport(group: readonly RunningJob[], durationNs: number): JobReport 
   };
 }
 
+/** The smallest SSD write buffer: NVMeVirt's 970 PRO profile's 1 MiB (GLOBAL_WB_SIZE). */
+const MIN_NVME_WRITE_BUFFER_BYTES = 2 ** 20;
+
 /**
  * The NVMe SSD for a device spec: the default (970 PRO-like) drive with the scenario's geometry and
  * policies, scaled to export exactly the requested capacity (ftl.ts nvmeGeometryFor).
@@ -484,6 +487,9 @@ export function nvmeConfigFor(capacityBytes: number, cpus: number, ssd: SsdSpec 
     overProvisioning: ssd.overProvisioningPercent !== undefined ? ssd.overProvisioningPercent / 100 : c.overProvisioning,
     gcPolicy: ssd.gcPolicy ?? c.gcPolicy,
     multiStream: ssd.multiStream ?? c.multiStream,
+    precondition: ssd.precondition ?? 'sequential',
+    // DRAM for the write buffer grows with the drive (about 1/1024 of it), between 1 and 64 MiB
+    writeBufferBytes: Math.min(c.writeBufferBytes, Math.max(MIN_NVME_WRITE_BUFFER_BYTES, Math.floor(capacityBytes / 1024 / 4096) * 4096)),
   };
   return nvmeGeometryFor(base, capacityBytes, { dies: ssd.dies !== undefined || ssd.channels !== undefined, blockSize: ssd.blockSizeBytes !== undefined });
 }

@@ -316,6 +316,8 @@ export interface SsdSpec {
   readonly gcPolicy?: 'greedy' | 'cost-benefit';
   /** Host writes of different streams go to different open blocks. */
   readonly multiStream?: boolean;
+  /** The drive's state at boot: full in order ('sequential', the default) or in random-overwrite steady state. */
+  readonly precondition?: 'sequential' | 'random';
 }
 
 export interface MachineSpec {

@@ -22,6 +22,7 @@ import {
   GC_RESERVE_BLOCKS,
   GC_THRESHOLD_FRACTION,
   OVER_PROVISIONING,
+  RANDOM_PRECONDITION_DRIVE_WRITES,
   SECTORS_PER_PAGE,
   SECTOR_BYTES,
   type FtlConfig,
@@ -292,6 +293,10 @@ export class NvmeSsd implements BlockDeviceHw, DieOpOwner<CmdState>, FtlObserver
       this.irqDeadlineNs.push(-1);
     }
     for (let d = 0; d < this.ftl.dieCount; d++) this.queues.push(new DieQueue());
+    if (config.precondition === 'random') {
+      const pages = this.ftl.logicalPages;
+      this.ftl.precondition(RANDOM_PRECONDITION_DRIVE_WRITES * pages, () => this.rng.int(pages));
+    }
     this.nand = new NandArray<CmdState>(this.env, config.channels, this.ftl.dieCount, this);
   }
   // ---- BlockDeviceHw ------------------------------------------------------------------------------

@@ -40,7 +40,16 @@ export interface FtlConfig {
   readonly multiStream: boolean;
   /** Exported namespace in 512-byte sectors; absent: what blocksPerDie leaves after over-provisioning. */
   readonly capacitySectors?: number;
+  /**
+   * How the drive starts: 'sequential' full, every page written once in order (the default), or
+   * 'random': then overwritten at random RANDOM_PRECONDITION_DRIVE_WRITES times over, in GC's steady state.
+   */
+  readonly precondition?: PreconditionName;
 }
+
+export type PreconditionName = 'sequential' | 'random';
+/** Random overwrites of a 'random' precondition, in drive capacities (SNIA SSS PTS fills twice; GC settles within about that). */
+export const RANDOM_PRECONDITION_DRIVE_WRITES = 3;
 
 /** Which geometry fields the user fixed (the rest scale with the capacity). */
 export interface FixedGeometry {
@@ -250,6 +259,8 @@ export class Ftl {
   gcVictims = 0;
   /** tR of the GC step planned last (read by the controller to build its phases). */
   gcStepReadNs = 0;
+  /** Preconditioning: GC runs at once, inside the write that needs it, and nothing is reported. */
+  private inline = false;
 
   constructor(
     config: FtlConfig,
@@ -424,7 +435,35 @@ export class Ftl {
   private startGc(die: FtlDie): void {
     if (die.gcActive) return;
     die.gcActive = true;
-    this.observer.requestGc(die.index);
+    if (!this.inline) {
+      this.observer.requestGc(die.index);
+      return;
+    }
+    for (;;) {
+      const copied = this.gcStep(die.index, 0);
+      if (copied < 0 || !this.gcStepDone(die.index, copied === 0)) return;
+    }
+  }
+
+  /**
+   * Brings the drive to GC's steady state without simulated time: `pages` uniformly random host
+   * page writes through the mapping and GC (as a SNIA-style preconditioning run would, but with no
+   * die timing), then the counters start from zero. Cost: a few microseconds of host time a page.
+   */
+  precondition(pages: number, randomLpn: () => number): void {
+    this.inline = true;
+    for (let i = 0; i < pages; i++) {
+      const lpn = randomLpn();
+      const die = this.dieOfLpn(lpn);
+      // the first try may find only the reserve and clean a block (inline); the second has room
+      if (this.hostRoom(die, 0, 1, 0) === 0 && this.hostRoom(die, 0, 1, 0) === 0) throw new SimBug(`NvmeSsd: precondition found no room on die ${die}`);
+      this.programHost(die, 0, lpn, 0);
+    }
+    this.inline = false;
+    this.hostProgramPages = 0;
+    this.gcCopies = 0;
+    this.erases = 0;
+    this.gcVictims = 0;
   }
 
   /**
@@ -448,7 +487,7 @@ export class Ftl {
       die.gcCursor = 0;
       die.gcVictimValid = blk.validCount;
       this.gcVictims++;
-      this.observer.onGcVictim(die.index, victim, blk.validCount, this.freeBlocks(die));
+      if (!this.inline) this.observer.onGcVictim(die.index, victim, blk.validCount, this.freeBlocks(die));
     }
     const victim = die.blocks.get(die.gcVictim)!;
     const victimBasePpn = this.blockBasePpn(die, victim);
@@ -500,7 +539,7 @@ export class Ftl {
       die.erasedBlocks.push(victim);
       die.gcVictim = -1;
       this.erases++;
-      this.observer.onErase(die.index, victim, die.gcVictimValid);
+      if (!this.inline) this.observer.onErase(die.index, victim, die.gcVictimValid);
     }
     // SIMPLIFICATION: GC runs until the free-block threshold is met again, in steps queued FIFO with
     // host work on the die (no program/erase suspension, no read priority).

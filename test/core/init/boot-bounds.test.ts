@@ -31,7 +31,7 @@ test('NVMe drives from the 64m minimum up boot, hold what was asked and serve I/
   }
 });
 
-test('a small NVMe drive overwritten twice over: GC keeps up, no I/O fails', () => {
+test('a small NVMe drive overwritten more than once: GC keeps up, no I/O fails', () => {
   const dev: DeviceSpec = { name: 'nvme0n1', kind: 'nvme', capacityBytes: 64 * MiB, scheduler: 'none', mount: '' };
   const capacity = deviceCapacityBytes(dev);
   assert.equal(capacity, 64 * MiB); // exactly as asked: 16 dies of 64 host blocks of 64 KiB (two flash pages)
@@ -40,8 +40,9 @@ test('a small NVMe drive overwritten twice over: GC keeps up, no I/O fails', () 
   const report = m.report('x', 1);
   const w = report.jobs[0]!.write;
   assert.equal(report.jobs[0]!.errors, 0);
-  // its small erase blocks make erases a large share of the work: 2.5 drive writes in 400 ms
-  assert.ok(w.bytes > 2 * capacity, `wrote ${w.bytes} bytes`);
+  // its small erase blocks make erases a large share of the work, and its 1 MiB write buffer
+  // hides little: 1.3 drive writes in 400 ms
+  assert.ok(w.bytes > capacity, `wrote ${w.bytes} bytes`);
   assert.ok((report.devices[0]!.hw['erases'] ?? 0) > 0, 'GC erased blocks');
 });
 
