@@ -63,3 +63,48 @@ test('ssd-write-amplification: WA at 12.5/25/50/100 % over-provisioning is withi
   // the probe saw every erase the counters count
   assert.equal([...erases.values()].reduce((a, b) => a + b, 0), r.devices.reduce((a, d) => a + d.hw['erases']!, 0));
 });
+
+test('ssd-write-amplification-mixed: sequential bursts or separate streams lower WA against 4 KiB interleaving', () => {
+  const loaded = loadScenario('ssd-write-amplification-mixed', join(repoRoot(), 'traces', 'scenarios'));
+  if (!loaded.ok) assert.fail(loaded.diagnostics.map(renderDiagnostic).join('\n'));
+  const s = loaded.scenario;
+  const m = prepareRun(s, { seed: 1, durationNs: s.durationNs });
+  // the second half's WA (GC's steady state for this mix) from the running totals of ftl_erase
+  const half = s.durationNs / 2;
+  const at = new Map<number, { h0: number; n0: number; h1: number; n1: number }>();
+  attach(m, 'tracepoint:kiotrace:ftl_erase', (h) => {
+    const dev = Number(h.fields['dev']);
+    const host = Number(h.fields['host_pages']);
+    const nand = Number(h.fields['nand_pages']);
+    const w = at.get(dev) ?? { h0: -1, n0: -1, h1: 0, n1: 0 };
+    if (w.h0 < 0 && m.k.env.nowNs >= half) {
+      w.h0 = host;
+      w.n0 = nand;
+    }
+    w.h1 = host;
+    w.n1 = nand;
+    at.set(dev, w);
+  });
+  m.run(s.durationNs);
+  const r = m.report(s.name, 1);
+  // the same mix on every drive: 36 MiB sequential and 12 MiB random
+  for (const j of r.jobs) {
+    const expected = (j.name.startsWith('seq') ? 36 : 12) * 2 ** 20;
+    assert.ok(Math.abs(j.write.bytes / expected - 1) < 0.01, `${j.name} wrote ${j.write.bytes}`);
+  }
+  const wa = r.devices.map((d) => d.hw['writeAmplification']!);
+  const devs = [...at.keys()].sort((a, b) => a - b); // nvme0n1, nvme1n1, nvme2n1 by minor
+  assert.equal(devs.length, 3);
+  const steady = devs.map((dev) => {
+    const w = at.get(dev)!;
+    return (w.n1 - w.n0) / (w.h1 - w.h0);
+  });
+  const [interleaved, bursts, streams] = wa as [number, number, number];
+  assert.ok(bursts < 0.8 * interleaved, `whole run: bursts ${bursts} against interleaved ${interleaved}`);
+  assert.ok(streams < 0.9 * interleaved, `whole run: streams ${streams} against interleaved ${interleaved}`);
+  const [sInterleaved, sBursts, sStreams] = steady as [number, number, number];
+  assert.ok(sBursts < 0.75 * sInterleaved, `second half: bursts ${sBursts} against interleaved ${sInterleaved}`);
+  assert.ok(sStreams < 0.8 * sInterleaved, `second half: streams ${sStreams} against interleaved ${sInterleaved}`);
+  // the drive with streams saw the sequential writer's pages as one stream
+  assert.ok(r.devices[2]!.hw['sequentialStreamPages']! >= 36 * 256 * 0.95);
+});
