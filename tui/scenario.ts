@@ -868,8 +868,8 @@ const MAX_DIES = 1024;
 /** Over-provisioning in percent: from none to 4x the capacity (enterprise drives ship 28 % or 100 %+). */
 const MAX_OVER_PROVISIONING_PERCENT = 400;
 const PRECONDITIONS: readonly NonNullable<SsdSpec['precondition']>[] = ['sequential', 'random'];
-/** A random precondition costs host time per page at boot (~1 s per 4 GiB): bounded. */
-const MAX_RANDOM_PRECONDITION_BYTES = 4 * 2 ** 30;
+/** A random precondition costs host time at boot (about 3 s for 256 MiB at 7 % spare, more the less spare): bounded. */
+const MAX_RANDOM_PRECONDITION_BYTES = 256 * 2 ** 20;
 const GC_POLICY_NAMES: readonly NonNullable<SsdSpec['gcPolicy']>[] = ['greedy', 'cost-benefit'];
 
 /**

@@ -658,7 +658,7 @@ test('a scenario path that is a device, a FIFO, a huge file, not UTF-8 or holds 
 test('SSD keys of a device: parsed into its ssd spec, bad values located', () => {
   const dev = (over: Record<string, unknown>) => (s: ReturnType<typeof Object>) => (s.machine = { devices: [{ name: 'nvme0n1', type: 'nvme', mount: '/mnt/nvme', ...over }] });
   const ok = parseScenario(
-    variant(dev({ capacity: '4g', over_provisioning: '28%', page_size: '16k', block_size: '8m', channels: 4, dies: 8, gc_policy: 'cost-benefit', multi_stream: true, precondition: 'random' })),
+    variant(dev({ capacity: '256m', over_provisioning: '28%', page_size: '16k', block_size: '8m', channels: 4, dies: 8, gc_policy: 'cost-benefit', multi_stream: true, precondition: 'random' })),
     'v.json',
   );
   assert.ok(ok.ok, ok.ok ? '' : ok.diagnostics.map(renderDiagnostic).join('\n'));
@@ -685,7 +685,7 @@ test('SSD keys of a device: parsed into its ssd spec, bad values located', () =>
     [dev({ dies: 0 }), 'v.json: machine.devices[0].dies: must be an integer from 1 to 1024 (got 0)'],
     [dev({ gc_policy: 'greedyy' }), 'v.json: machine.devices[0].gc_policy: unknown GC policy "greedyy" (expected greedy or cost-benefit); did you mean "greedy"?'],
     [dev({ multi_stream: 'yes' }), 'v.json: machine.devices[0].multi_stream: must be true (separate open blocks per write stream) or false (got "yes")'],
-    [dev({ capacity: '8g', precondition: 'random' }), 'v.json: machine.devices[0].precondition: "random" rewrites the drive three times at boot, at most 4g (the capacity is 8g); use a smaller device'],
+    [dev({ capacity: '1g', precondition: 'random' }), 'v.json: machine.devices[0].precondition: "random" rewrites the drive three times at boot, at most 256m (the capacity is 1g); use a smaller device'],
     [
       (s) => (s.machine = { devices: [{ name: 'sda', type: 'hdd', mount: '/mnt/nvme', gc_policy: 'greedy' }] }),
       'v.json: machine.devices[0].gc_policy: is an SSD setting; a "type": "hdd" device has no flash (remove it or use "type": "nvme")',
