@@ -31,6 +31,7 @@ import {
   type ScsiSense,
   type DeviceKind,
   type DeviceSpec,
+  type SsdSpec,
   type JobSpec,
   type MachineSpec,
   type MountOptions,
@@ -734,9 +735,31 @@ const DIRTY_BYTES_RULE: SizeRule = { example: '64m', minBytes: 2 * 4096, maxByte
 const DIRTY_BACKGROUND_BYTES_RULE: SizeRule = { ...DIRTY_BYTES_RULE, minBytes: 1 };
 /** Centisecond sysctls: up to an hour, the longest run. */
 const MAX_CENTISECS = 360_000;
+/** The SSD geometry and FTL keys of a device (nvme only). */
+const SSD_KEYS = ['over_provisioning', 'page_size', 'block_size', 'channels', 'dies', 'gc_policy', 'multi_stream', 'precondition'] as const;
 const DEVICE_KEYS: KeySpec = {
-  known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', 'mount_options', 'faults'],
-  aliases: { errors: 'faults', fault: 'faults', kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount', readahead: 'read_ahead_kb', ra_kb: 'read_ahead_kb', read_ahead: 'read_ahead_kb', options: 'mount_options', mount_opts: 'mount_options', mountopts: 'mount_options' },
+  known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', 'mount_options', 'faults', ...SSD_KEYS],
+  aliases: {
+    kind: 'type',
+    size: 'capacity',
+    elevator: 'scheduler',
+    mountpoint: 'mount',
+    readahead: 'read_ahead_kb',
+    ra_kb: 'read_ahead_kb',
+    read_ahead: 'read_ahead_kb',
+    op: 'over_provisioning',
+    overprovisioning: 'over_provisioning',
+    flash_page_size: 'page_size',
+    erase_block_size: 'block_size',
+    nand_dies: 'dies',
+    luns: 'dies',
+    gc: 'gc_policy',
+    streams: 'multi_stream',
+    errors: 'faults',
+    fault: 'faults',
+    options: 'mount_options',
+    mount_opts: 'mount_options',
+  },
   noun: 'key',
 };
 /** The policy /sys/kernel/mm/lru_gen/enabled switches on (core/mm/mglru.ts). */
@@ -830,7 +853,8 @@ const MEMORY_RULE: SizeRule = { example: '4g', minBytes: 64 * 2 ** 20, maxBytes:
  * most what the models address (an SSD's physical pages are int32 numbers).
  */
 const CAPACITY_RULES: Readonly<Record<DeviceKind, SizeRule>> = {
-  nvme: { example: '512g', minBytes: 64 * 2 ** 20, maxBytes: 4 * 2 ** 40, multipleOf: SECTOR_BYTES, multipleName: '512-byte sectors' },
+  // an SSD's geometry scales to any capacity (core/hw/nvme/ftl.ts); mapping tables are allocated as written
+  nvme: { example: '512g', minBytes: 2 ** 20, maxBytes: 64 * 2 ** 40, multipleOf: SECTOR_BYTES, multipleName: '512-byte sectors' },
   hdd: { example: '1t', minBytes: 64 * 2 ** 20, maxBytes: 16 * 2 ** 40, multipleOf: SECTOR_BYTES, multipleName: '512-byte sectors' },
 };
 /** Each NVMe drive preallocates up to 64 x 1023 requests (blk_mq_alloc_rqs): devices are bounded. */
@@ -916,8 +940,19 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
   }
   const faultsNode = f.get('faults');
   const faults = faultsNode === undefined ? undefined : readFaults(c, faultsNode, join2(path, 'faults'), kind ?? 'nvme', capacityBytes / SECTOR_BYTES);
+  const ssd = readSsd(c, f, path, kind, capacityBytes);
   if (name === undefined) return undefined;
-  return { name, kind: kind ?? 'nvme', capacityBytes, scheduler, mount, ...(readAheadKb !== undefined ? { readAheadKb } : {}), ...(mountOptions !== undefined ? { mountOptions } : {}), ...(faults !== undefined ? { faults } : {}) };
+  return {
+    name,
+    kind: kind ?? 'nvme',
+    capacityBytes,
+    scheduler,
+    mount,
+    ...(readAheadKb !== undefined ? { readAheadKb } : {}),
+    ...(mountOptions !== undefined ? { mountOptions } : {}),
+    ...(faults !== undefined ? { faults } : {}),
+    ...(ssd !== undefined ? { ssd } : {}),
+  };
 }
 
 /** ext4's data= modes. */
@@ -1128,6 +1163,107 @@ function readSense(c: Checker, node: JsonNode, path: string): ScsiSense | undefi
     return undefined;
   }
   return { key, asc, ascq };
+}
+
+/** NAND flash page: 4 KiB to 64 KiB (2D SLC parts had 4 KiB, 3D TLC has 16 KiB, 970 PRO's one-shot unit 32 KiB). */
+const PAGE_SIZE_RULE: SizeRule = { example: '16k', minBytes: 4096, maxBytes: 64 * 1024, multipleOf: 4096, multipleName: '4k pages' };
+/** Erase block: up to 256 MiB (3D NAND blocks are 4 to 48 MiB; wide "superblocks" larger). */
+const BLOCK_SIZE_RULE: SizeRule = { example: '4m', minBytes: 8192, maxBytes: 256 * 2 ** 20, multipleOf: 4096, multipleName: '4k pages' };
+const MAX_CHANNELS = 32;
+const MAX_DIES = 1024;
+/** Over-provisioning in percent: from none to 4x the capacity (enterprise drives ship 28 % or 100 %+). */
+const MAX_OVER_PROVISIONING_PERCENT = 400;
+const PRECONDITIONS: readonly NonNullable<SsdSpec['precondition']>[] = ['sequential', 'random'];
+/** A random precondition costs host time at boot (about 3 s for 256 MiB at 7 % spare, more the less spare): bounded. */
+const MAX_RANDOM_PRECONDITION_BYTES = 256 * 2 ** 20;
+const GC_POLICY_NAMES: readonly NonNullable<SsdSpec['gcPolicy']>[] = ['greedy', 'cost-benefit'];
+
+/**
+ * An NVMe device's SSD keys: "over_provisioning": "7%" (or 7), "page_size": "16k", "block_size":
+ * "4m", "channels": 8, "dies": 16, "gc_policy": "greedy", "multi_stream": true. Absent keys keep the
+ * 970 PRO-like defaults, scaled to the capacity.
+ */
+function readSsd(c: Checker, f: Fields, path: string, kind: DeviceKind | undefined, capacityBytes: number): SsdSpec | undefined {
+  const given = SSD_KEYS.filter((k) => f.has(k));
+  if (given.length === 0) return undefined;
+  if (kind === 'hdd') {
+    for (const k of given) c.report('bad-value', join2(path, k), f.get(k)!.span, `is an SSD setting; a "type": "hdd" device has no flash (remove it or use "type": "nvme")`);
+    return undefined;
+  }
+  const spec: {
+    overProvisioningPercent?: number;
+    pageSizeBytes?: number;
+    blockSizeBytes?: number;
+    channels?: number;
+    dies?: number;
+    gcPolicy?: 'greedy' | 'cost-benefit';
+    multiStream?: boolean;
+    precondition?: 'sequential' | 'random';
+  } = {};
+  const opNode = f.get('over_provisioning');
+  if (opNode !== undefined) {
+    const text = opNode.kind === 'string' ? opNode.value.trim() : opNode.kind === 'number' ? String(opNode.value) : '';
+    const m = /^(\d+(?:\.\d+)?)\s*%?$/.exec(text);
+    const pct = m !== null ? Number(m[1]) : undefined;
+    if (pct === undefined || pct > MAX_OVER_PROVISIONING_PERCENT) {
+      c.report('bad-value', join2(path, 'over_provisioning'), opNode.span, `must be a percent of the capacity from 0 to ${MAX_OVER_PROVISIONING_PERCENT} like "7%" or 28 (spare flash over the capacity) (got ${describe(opNode)})`);
+    } else {
+      spec.overProvisioningPercent = pct;
+    }
+  }
+  const pageNode = f.get('page_size');
+  if (pageNode !== undefined) {
+    const p = join2(path, 'page_size');
+    const bytes = readSize(c, pageNode, p, PAGE_SIZE_RULE);
+    if (bytes !== undefined && (bytes & (bytes - 1)) !== 0) c.report('bad-value', p, pageNode.span, `must be a power of two like "16k" or "32k" (got ${describe(pageNode)})`);
+    else if (bytes !== undefined) spec.pageSizeBytes = bytes;
+  }
+  const blockNode = f.get('block_size');
+  if (blockNode !== undefined) {
+    const p = join2(path, 'block_size');
+    const bytes = readSize(c, blockNode, p, BLOCK_SIZE_RULE);
+    const pageBytes = spec.pageSizeBytes ?? 32 * 1024;
+    if (bytes !== undefined && (bytes % pageBytes !== 0 || bytes < 2 * pageBytes)) {
+      c.report('bad-value', p, blockNode.span, `must be a multiple of the ${formatSizeFio(pageBytes)} flash page${spec.pageSizeBytes === undefined ? ' (the default; set "page_size" for another)' : ''}, at least two pages (got ${describe(blockNode)})`);
+    } else if (bytes !== undefined) {
+      spec.blockSizeBytes = bytes;
+    }
+  }
+  const chNode = f.get('channels');
+  if (chNode !== undefined) spec.channels = readInt(c, chNode, join2(path, 'channels'), 1, MAX_CHANNELS);
+  const diesNode = f.get('dies');
+  if (diesNode !== undefined) {
+    const p = join2(path, 'dies');
+    const dies = readInt(c, diesNode, p, 1, MAX_DIES);
+    if (dies !== undefined && spec.channels !== undefined && dies % spec.channels !== 0) {
+      c.report('bad-value', p, diesNode.span, `must be a multiple of "channels" (${spec.channels}): every channel has as many dies (got ${dies})`);
+    } else if (dies !== undefined) {
+      spec.dies = dies;
+    }
+  }
+  if (spec.channels === undefined) delete spec.channels;
+  if (spec.dies === undefined) delete spec.dies;
+  const gcNode = f.get('gc_policy');
+  if (gcNode !== undefined) {
+    const policy = readChoice(c, gcNode, join2(path, 'gc_policy'), GC_POLICY_NAMES, { 'cost_benefit': 'cost-benefit', costbenefit: 'cost-benefit' }, (got) => `unknown GC policy ${got} (expected greedy or cost-benefit)`);
+    if (policy !== undefined) spec.gcPolicy = policy;
+  }
+  const msNode = f.get('multi_stream');
+  if (msNode !== undefined) {
+    if (msNode.kind !== 'boolean') c.report('wrong-type', join2(path, 'multi_stream'), msNode.span, `must be true (separate open blocks per write stream) or false (got ${describe(msNode)})`);
+    else spec.multiStream = msNode.value;
+  }
+  const preNode = f.get('precondition');
+  if (preNode !== undefined) {
+    const p = join2(path, 'precondition');
+    const how = readChoice(c, preNode, p, PRECONDITIONS, {}, (got) => `unknown precondition ${got} (expected sequential: full, written in order; or random: then overwritten at random to GC's steady state)`);
+    if (how === 'random' && capacityBytes > MAX_RANDOM_PRECONDITION_BYTES) {
+      c.report('bad-value', p, preNode.span, `"random" rewrites the drive three times at boot, at most ${formatSizeFio(MAX_RANDOM_PRECONDITION_BYTES)} (the capacity is ${formatSizeFio(capacityBytes)}); use a smaller device`);
+    } else if (how !== undefined) {
+      spec.precondition = how;
+    }
+  }
+  return spec;
 }
 
 /**

@@ -146,6 +146,16 @@ export abstract class BlockDriverHost implements DeviceHost {
     return { dev: this.q.dev, qid: this.tracedQid(qid), cid: cmd.cid, sector: cmd.sector, nrSectors: cmd.nrSectors, rwbs: this.rwbsOf(qid, cmd), rq: this.outstanding[qid]!.get(cmd.cid) };
   }
 
+  onFtlGc(die: number, block: number, validPages: number, freeBlocks: number): void {
+    const tp = this.k.tp.ftl_gc;
+    if (tp.enabled) tp.emit(this.irqCpu(0), 0, this.q.dev, die, block, validPages, freeBlocks);
+  }
+
+  onFtlErase(die: number, block: number, copiedPages: number, hostPages: number, nandPages: number): void {
+    const tp = this.k.tp.ftl_erase;
+    if (tp.enabled) tp.emit(this.irqCpu(0), 0, this.q.dev, die, block, copiedPages, hostPages, nandPages);
+  }
+
   protected ioIdOf(qid: number, cid: number): number {
     return this.outstanding[qid]!.get(cid)?.ioId ?? 0;
   }

@@ -48,6 +48,10 @@ export interface DeviceHost {
   onMediaStart(qid: number, cmd: DeviceCommand, detail: MediaDetail): void;
   /** A DMA transfer of the command's data between host memory and the device. */
   onDma(qid: number, cmd: DeviceCommand, direction: DmaDirection, bytes: number, startNs: number, endNs: number): void;
+  /** An SSD's garbage collection chose a victim erase block on a die (an FTL's own step, no command). */
+  onFtlGc?(die: number, block: number, validPages: number, freeBlocks: number): void;
+  /** An SSD erased a block; the page totals so far give its write amplification. */
+  onFtlErase?(die: number, block: number, copiedPages: number, hostPages: number, nandPages: number): void;
 }
 
 /** What the media did for a command, for tracing (fields that do not apply are -1). */

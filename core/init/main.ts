@@ -26,9 +26,10 @@ import { NvmePciDriver } from '../drivers/nvme/host/pci.js';
 import { AhciDriver } from '../drivers/ata/ahci.js';
 import type { BlockDriverHost } from '../drivers/blk-host.js';
 import { FaultInjector } from '../hw/fault-inject.js';
-import { NvmeSsd, DEFAULT_NVME_CONFIG, nvmeCapacitySectors, type NvmeSsdConfig } from '../hw/nvme-ssd.js';
+import { NvmeSsd, DEFAULT_NVME_CONFIG, type NvmeSsdConfig } from '../hw/nvme/controller.js';
+import { nvmeCapacitySectors, nvmeGeometryFor } from '../hw/nvme/ftl.js';
 import { Hdd, DEFAULT_HDD_CONFIG, HddGeometry, type HddConfig } from '../hw/hdd.js';
-import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec, ScenarioEvent } from '../userspace/job.js';
+import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec, ScenarioEvent, SsdSpec } from '../userspace/job.js';
 import { scheduleEvents, type EventLog } from '../userspace/events.js';
 import { fioJob, JobRandom, JobStats, type DirStats, type JobControl } from '../userspace/fio.js';
 import { FlowTable } from '../userspace/flow.js';
@@ -520,18 +521,33 @@ function jobReport(group: readonly RunningJob[], durationNs: number): JobReport 
   };
 }
 
+/** The smallest SSD write buffer: NVMeVirt's 970 PRO profile's 1 MiB (GLOBAL_WB_SIZE). */
+const MIN_NVME_WRITE_BUFFER_BYTES = 2 ** 20;
+
 /**
- * The NVMe SSD for a capacity: the default geometry with as many erase blocks per die as the
- * capacity needs (plus over-provisioning and GC's reserve), so it holds at least `capacityBytes`.
+ * The NVMe SSD for a device spec: the default (970 PRO-like) drive with the scenario's geometry and
+ * policies, scaled to export exactly the requested capacity (ftl.ts nvmeGeometryFor).
  */
-function nvmeConfigFor(capacityBytes: number, cpus: number): NvmeSsdConfig {
+export function nvmeConfigFor(capacityBytes: number, cpus: number, ssd: SsdSpec = {}): NvmeSsdConfig {
   const c = DEFAULT_NVME_CONFIG;
-  const blockBytes = c.pagesPerBlock * 4096;
-  const dies = c.channels * c.diesPerChannel;
-  const logicalBlocksPerDie = Math.max(1, Math.ceil(capacityBytes / (blockBytes * dies)));
-  const blocksPerDie = Math.ceil(logicalBlocksPerDie / (1 - c.overProvisioning)) + c.gcReserveBlocks + 3;
-  // nvme_setup_io_queues: one queue pair per CPU, up to what the controller offers (CPUs share beyond)
-  return { ...c, queueCount: Math.min(cpus, c.maxIoQueuePairs), blocksPerDie };
+  const pagesPerFlashPage = ssd.pageSizeBytes !== undefined ? ssd.pageSizeBytes / 4096 : c.pagesPerFlashPage;
+  const channels = ssd.channels ?? (ssd.dies !== undefined ? Math.min(c.channels, ssd.dies) : c.channels);
+  const base: NvmeSsdConfig = {
+    ...c,
+    // nvme_setup_io_queues: one queue pair per CPU, up to what the controller offers (CPUs share beyond)
+    queueCount: Math.min(cpus, c.maxIoQueuePairs),
+    channels,
+    diesPerChannel: ssd.dies !== undefined ? Math.max(1, Math.floor(ssd.dies / channels)) : c.diesPerChannel,
+    pagesPerFlashPage,
+    pagesPerBlock: ssd.blockSizeBytes !== undefined ? ssd.blockSizeBytes / 4096 : Math.max(c.pagesPerBlock, 2 * pagesPerFlashPage),
+    overProvisioning: ssd.overProvisioningPercent !== undefined ? ssd.overProvisioningPercent / 100 : c.overProvisioning,
+    gcPolicy: ssd.gcPolicy ?? c.gcPolicy,
+    multiStream: ssd.multiStream ?? c.multiStream,
+    precondition: ssd.precondition ?? 'sequential',
+    // DRAM for the write buffer grows with the drive (about 1/1024 of it), between 1 and 64 MiB
+    writeBufferBytes: Math.min(c.writeBufferBytes, Math.max(MIN_NVME_WRITE_BUFFER_BYTES, Math.floor(capacityBytes / 1024 / 4096) * 4096)),
+  };
+  return nvmeGeometryFor(base, capacityBytes, { dies: ssd.dies !== undefined || ssd.channels !== undefined, blockSize: ssd.blockSizeBytes !== undefined });
 }
 
 /** The disk for a capacity: the default drive with as many heads (platter sides) as it needs. */
@@ -543,11 +559,11 @@ function hddConfigFor(capacityBytes: number): HddConfig {
 }
 
 /**
- * The capacity the device built for `spec` reports: at least what was asked (an SSD rounds up to
- * whole erase blocks on every die, a disk to whole platter sides).
+ * The capacity the device built for `spec` reports: an SSD exactly what was asked, a disk at least
+ * that (it rounds up to whole platter sides).
  */
 export function deviceCapacityBytes(spec: DeviceSpec): number {
-  if (spec.kind === 'nvme') return nvmeCapacitySectors(nvmeConfigFor(spec.capacityBytes, 1)) * 512;
+  if (spec.kind === 'nvme') return nvmeCapacitySectors(nvmeConfigFor(spec.capacityBytes, 1, spec.ssd)) * 512;
   return new HddGeometry(hddConfigFor(spec.capacityBytes)).capacitySectors * 512;
 }
 
@@ -600,7 +616,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
     const timeouts = d.faults?.some((f) => f.kind === 'timeout') ?? false;
     if (d.kind === 'nvme') {
       dev = mkdev(NVME_MAJOR, nvmeIndex);
-      const ssdConfig = nvmeConfigFor(d.capacityBytes, spec.cpus);
+      const ssdConfig = nvmeConfigFor(d.capacityBytes, spec.cpus, d.ssd);
       q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, false);
       const drv = new NvmePciDriver(k, q, d.name, nvmeIndex);
       const ssd = new NvmeSsd(drv, ssdConfig, rng.fork());

@@ -917,6 +917,32 @@ function kiotrace(reg: ProbeRegistry) {
         ['unsigned long version', 8, false],
       ]),
     ),
+    // SSD firmware (core/hw/nvme/ftl.ts): garbage collection and erases, no host command attached
+    ftl_gc: tp<[dev: number, die: number, block: number, validPages: number, freeBlocks: number]>(
+      reg,
+      'kiotrace:ftl_gc',
+      (_h, dev, die, block, validPages, freeBlocks) => ({ dev, die, block, valid_pages: validPages, free_blocks: freeBlocks }),
+      kiotraceFields([
+        ['dev_t dev', 4, false],
+        ['int die', 4, true],
+        ['unsigned int block', 4, false],
+        ['unsigned int valid_pages', 4, false],
+        ['unsigned int free_blocks', 4, false],
+      ]),
+    ),
+    ftl_erase: tp<[dev: number, die: number, block: number, copiedPages: number, hostPages: number, nandPages: number]>(
+      reg,
+      'kiotrace:ftl_erase',
+      (_h, dev, die, block, copiedPages, hostPages, nandPages) => ({ dev, die, block, copied_pages: copiedPages, host_pages: hostPages, nand_pages: nandPages }),
+      kiotraceFields([
+        ['dev_t dev', 4, false],
+        ['int die', 4, true],
+        ['unsigned int block', 4, false],
+        ['unsigned int copied_pages', 4, false],
+        ['u64 host_pages', 8, false],
+        ['u64 nand_pages', 8, false],
+      ]),
+    ),
   };
 }
 

@@ -307,6 +307,26 @@ export interface DeviceSpec {
   readonly mountOptions?: MountOptions;
   /** Injected media faults (absent: a healthy device). */
   readonly faults?: readonly FaultSpec[];
+  /** An NVMe SSD's geometry and FTL policy (absent fields: a Samsung 970 PRO-like drive's). */
+  readonly ssd?: SsdSpec;
+}
+
+/** What a scenario may set of an SSD's insides (core/hw/nvme/); every field optional. */
+export interface SsdSpec {
+  /** Spare flash over the capacity, (physical - logical) / logical, in percent. */
+  readonly overProvisioningPercent?: number;
+  /** NAND flash page (the unit of tR and tPROG), a power-of-two multiple of 4 KiB. */
+  readonly pageSizeBytes?: number;
+  /** Erase block, a multiple of the page size. */
+  readonly blockSizeBytes?: number;
+  /** NAND channels and dies in all (dies a multiple of channels). */
+  readonly channels?: number;
+  readonly dies?: number;
+  readonly gcPolicy?: 'greedy' | 'cost-benefit';
+  /** Host writes of different streams go to different open blocks. */
+  readonly multiStream?: boolean;
+  /** The drive's state at boot: full in order ('sequential', the default) or in random-overwrite steady state. */
+  readonly precondition?: 'sequential' | 'random';
 }
 
 /** ext4's data= journalling mode (Documentation/admin-guide/ext4.rst). */

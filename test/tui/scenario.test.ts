@@ -522,9 +522,9 @@ test('every user-sized number has a floor and a ceiling', () => {
     [(s) => (s.machine = { memory: '32m' }), 'v.json: machine.memory: must be at least 64m (got "32m")'],
     [(s) => (s.machine = { memory: 4097 }), 'v.json: machine.memory: must be a whole number of 4k pages (got 4097)'],
     [(s) => (s.machine = { cpus: 1e300 }), 'v.json: machine.cpus: must be an integer from 1 to 64 (got 1e+300)'],
-    [dev({ capacity: '5t' }), 'v.json: machine.devices[0].capacity: must be at most 4t (got "5t")'],
-    [dev({ capacity: '1m' }), 'v.json: machine.devices[0].capacity: must be at least 64m (got "1m")'],
-    [dev({ capacity: '4p' }), 'v.json: machine.devices[0].capacity: must be at most 4t (got "4p")'],
+    [dev({ capacity: '65t' }), 'v.json: machine.devices[0].capacity: must be at most 64t (got "65t")'],
+    [dev({ capacity: '512k' }), 'v.json: machine.devices[0].capacity: must be at least 1m (got "512k")'],
+    [dev({ capacity: '4p' }), 'v.json: machine.devices[0].capacity: must be at most 64t (got "4p")'],
     [
       (s) => (s.machine = { devices: [{ name: 'sda', type: 'hdd', capacity: '17t', mount: '/mnt/nvme' }] }),
       'v.json: machine.devices[0].capacity: must be at most 16t (got "17t")',
@@ -581,7 +581,16 @@ test('every user-sized number has a floor and a ceiling', () => {
   // the bounds themselves are accepted, and small devices get a filesystem
   const edge = parseScenario(
     variant((s) => {
-      s.machine = { memory: '64g', cpus: 64, devices: [{ name: 'nvme0n1', type: 'nvme', capacity: '64m', mount: '/mnt/nvme' }, { name: 'sda', type: 'hdd', capacity: '16t' }] };
+      s.machine = {
+        memory: '64g',
+        cpus: 64,
+        devices: [
+          { name: 'nvme0n1', type: 'nvme', capacity: '128m', mount: '/mnt/nvme' },
+          { name: 'nvme1n1', type: 'nvme', capacity: '1m' },
+          { name: 'nvme2n1', type: 'nvme', capacity: '64t', over_provisioning: '400%', page_size: '64k', block_size: '256m', dies: 1024, channels: 32 },
+          { name: 'sda', type: 'hdd', capacity: '16t' },
+        ],
+      };
       s.duration = '1h';
       s.jobs[0]!.bs = '16m';
       s.jobs[0]!.size = '64m';
@@ -644,4 +653,43 @@ test('a scenario path that is a device, a FIFO, a huge file, not UTF-8 or holds 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('SSD keys of a device: parsed into its ssd spec, bad values located', () => {
+  const dev = (over: Record<string, unknown>) => (s: ReturnType<typeof Object>) => (s.machine = { devices: [{ name: 'nvme0n1', type: 'nvme', mount: '/mnt/nvme', ...over }] });
+  const ok = parseScenario(
+    variant(dev({ capacity: '256m', over_provisioning: '28%', page_size: '16k', block_size: '8m', channels: 4, dies: 8, gc_policy: 'cost-benefit', multi_stream: true, precondition: 'random' })),
+    'v.json',
+  );
+  assert.ok(ok.ok, ok.ok ? '' : ok.diagnostics.map(renderDiagnostic).join('\n'));
+  assert.deepEqual(ok.scenario.machine.devices[0]!.ssd, {
+    overProvisioningPercent: 28,
+    pageSizeBytes: 16384,
+    blockSizeBytes: 8 * 2 ** 20,
+    channels: 4,
+    dies: 8,
+    gcPolicy: 'cost-benefit',
+    multiStream: true,
+    precondition: 'random',
+  });
+  const numeric = parseScenario(variant(dev({ over_provisioning: 7 })), 'v.json');
+  assert.ok(numeric.ok);
+  assert.equal(numeric.scenario.machine.devices[0]!.ssd?.overProvisioningPercent, 7);
+  const cases: ReadonlyArray<[(s: ReturnType<typeof Object>) => void, string]> = [
+    [dev({ over_provisioning: 'lots' }), 'v.json: machine.devices[0].over_provisioning: must be a percent of the capacity from 0 to 400 like "7%" or 28 (spare flash over the capacity) (got "lots")'],
+    [dev({ over_provisioning: '500%' }), 'v.json: machine.devices[0].over_provisioning: must be a percent of the capacity from 0 to 400 like "7%" or 28 (spare flash over the capacity) (got "500%")'],
+    [dev({ page_size: '12k' }), 'v.json: machine.devices[0].page_size: must be a power of two like "16k" or "32k" (got "12k")'],
+    [dev({ page_size: '128k' }), 'v.json: machine.devices[0].page_size: must be at most 64k (got "128k")'],
+    [dev({ block_size: '48k' }), 'v.json: machine.devices[0].block_size: must be a multiple of the 32k flash page (the default; set "page_size" for another), at least two pages (got "48k")'],
+    [dev({ channels: 4, dies: 6 }), 'v.json: machine.devices[0].dies: must be a multiple of "channels" (4): every channel has as many dies (got 6)'],
+    [dev({ dies: 0 }), 'v.json: machine.devices[0].dies: must be an integer from 1 to 1024 (got 0)'],
+    [dev({ gc_policy: 'greedyy' }), 'v.json: machine.devices[0].gc_policy: unknown GC policy "greedyy" (expected greedy or cost-benefit); did you mean "greedy"?'],
+    [dev({ multi_stream: 'yes' }), 'v.json: machine.devices[0].multi_stream: must be true (separate open blocks per write stream) or false (got "yes")'],
+    [dev({ capacity: '1g', precondition: 'random' }), 'v.json: machine.devices[0].precondition: "random" rewrites the drive three times at boot, at most 256m (the capacity is 1g); use a smaller device'],
+    [
+      (s) => (s.machine = { devices: [{ name: 'sda', type: 'hdd', mount: '/mnt/nvme', gc_policy: 'greedy' }] }),
+      'v.json: machine.devices[0].gc_policy: is an SSD setting; a "type": "hdd" device has no flash (remove it or use "type": "nvme")',
+    ],
+  ];
+  for (const [change, expected] of cases) assert.equal(errors(parseScenario(variant(change), 'v.json')), expected);
 });
