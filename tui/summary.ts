@@ -628,13 +628,20 @@ function counterLines(k: KernelCounters): string[] {
 /** Each memory cgroup's memory.* at the end of the run. */
 function cgroupLines(cgroups: readonly CgroupReport[]): string[] {
   const size = (bytes: number | null): string => (bytes === null ? 'max' : num2str(u64(bytes), 4, true, 'B'));
-  return [
-    'Memory cgroups:',
-    ...cgroups.map(
-      (g) =>
-        `  ${printable(g.name)}: current=${size(g.memoryCurrentBytes)}, peak=${size(g.memoryPeakBytes)}, min=${size(g.memoryMinBytes)}, low=${size(g.memoryLowBytes)}, high=${size(g.memoryHighBytes)}, max=${size(g.memoryMaxBytes)}; events low=${g.events.low}, high=${g.events.high}, max=${g.events.max}`,
-    ),
-  ];
+  const rate = (n: number | null): string => (n === null ? 'max' : String(n));
+  const lines = ['Memory cgroups:'];
+  for (const g of cgroups) {
+    lines.push(
+      `  ${printable(g.name)}: current=${size(g.memoryCurrentBytes)}, peak=${size(g.memoryPeakBytes)}, min=${size(g.memoryMinBytes)}, low=${size(g.memoryLowBytes)}, high=${size(g.memoryHighBytes)}, max=${size(g.memoryMaxBytes)}; events low=${g.events.low}, high=${g.events.high}, max=${g.events.max}`,
+    );
+    // io.max, io.stat, and how long blk-throttle held the group's bios
+    for (const io of g.io ?? []) {
+      lines.push(
+        `    io ${printable(io.device)}: max rbps=${rate(io.rbps)} wbps=${rate(io.wbps)} riops=${rate(io.riops)} wiops=${rate(io.wiops)}; stat rbytes=${io.rbytes} wbytes=${io.wbytes} rios=${io.rios} wios=${io.wios}; throttled read=${io.throttledReadBios} (${(io.throttledReadNs / 1e6).toFixed(0)}ms), write=${io.throttledWriteBios} (${(io.throttledWriteNs / 1e6).toFixed(0)}ms)`,
+      );
+    }
+  }
+  return lines;
 }
 
 /** The whole summary (fio's normal output, then kiotrace's), ending with a newline. */

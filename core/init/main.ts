@@ -12,7 +12,8 @@ import { Kernel, mkdev } from '../kernel/kernel.js';
 import { Scheduler } from '../kernel/sched/core.js';
 import { Task, DEFAULT_PRIO, type TaskBody } from '../kernel/sched/task.js';
 import { MemoryManager } from '../mm/page_alloc.js';
-import { MEMCG_MAX, NO_LIMITS } from '../cgroup/memcontrol.js';
+import { MEMCG_MAX, NO_LIMITS, type MemCgroup } from '../cgroup/memcontrol.js';
+import { throtlSetLimits, throtlStartWorker } from '../block/blk-throttle.js';
 import { MmStruct, PAGE_SIZE } from '../mm/mm_types.js';
 import { Writeback } from '../mm/page-writeback.js';
 import { Vfs } from '../fs/namei.js';
@@ -32,7 +33,7 @@ import { FlowTable } from '../userspace/flow.js';
 import { WaitQueue } from '../sim/process.js';
 import type { BlockDeviceHw } from '../hw/device.js';
 import { LatencyHistogram, SAMPLE_INTERVAL_NS, summarizeSamples } from '../userspace/stats.js';
-import type { CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
+import type { CgroupIoReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
@@ -177,6 +178,33 @@ export class Machine {
       }
       started.push(clones);
     }
+  }
+
+  /** The group's io.max lines and blk-throttle's counts under them (nothing when it has none). */
+  private ioReportOf(g: MemCgroup): { io?: CgroupIoReport[] } {
+    const io: CgroupIoReport[] = [];
+    const limit = (n: number): number | null => (n === Infinity ? null : n);
+    for (const d of this.devices) {
+      const tg = d.q.throtl?.groups[g.id];
+      if (tg === undefined) continue;
+      const [r, w] = tg.stats;
+      io.push({
+        device: d.name,
+        rbps: limit(tg.limits.rbps),
+        wbps: limit(tg.limits.wbps),
+        riops: limit(tg.limits.riops),
+        wiops: limit(tg.limits.wiops),
+        rbytes: r.bytes,
+        wbytes: w.bytes,
+        rios: r.ios,
+        wios: w.ios,
+        throttledReadBios: r.throttledBios,
+        throttledWriteBios: w.throttledBios,
+        throttledReadNs: r.throttledNs,
+        throttledWriteNs: w.throttledNs,
+      });
+    }
+    return io.length > 0 ? { io } : {};
   }
 
   /** A job has finished: wake the jobs waiting on it, and tell whoever waits for the last one. */
@@ -328,6 +356,7 @@ export class Machine {
       memoryHighBytes: bytes(g.limits.highPages),
       memoryMaxBytes: bytes(g.limits.maxPages),
       events: { low: g.eventsLow, high: g.eventsHigh, max: g.eventsMax },
+      ...this.ioReportOf(g),
     }));
     return { scenario, seed, durationNs, eventsRun: k.env.eventsRun, jobs, layout: this.layout, counters, devices, ...(cgroups.length > 0 ? { cgroups } : {}), ...(this.crash ? { crash: this.crash } : {}) };
   }
@@ -528,24 +557,20 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   // init (pid 1): the parent of the workload
   m.init = m.spawn('systemd', false, function* () {}, undefined);
 
-  let nvmeIndex = 0;
-  let sdIndex = 0;
-  for (const d of spec.devices) {
-    let dev: number;
+  const devs = deviceNumbers(spec.devices);
+  spec.devices.forEach((d, devIndex) => {
+    const dev = devs[devIndex]!;
     let q: RequestQueue;
     let hw: BlockDeviceHw;
     if (d.kind === 'nvme') {
-      dev = mkdev(NVME_MAJOR, nvmeIndex);
       const ssdConfig = nvmeConfigFor(d.capacityBytes, spec.cpus);
       q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, false);
-      const drv = new NvmePciDriver(k, q, d.name, nvmeIndex);
+      const drv = new NvmePciDriver(k, q, d.name, dev & 0xfffff);
       hw = new NvmeSsd(drv, ssdConfig, rng.fork());
       drv.attach(hw);
       q.driver = drv;
       q.initHctxs(hw.queueCount, hw.queueDepth);
-      nvmeIndex++;
     } else {
-      dev = mkdev(SD_MAJOR, sdIndex * 16);
       q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, true);
       const drv = new AhciDriver(k, q, 0);
       hw = new Hdd(drv, hddConfigFor(d.capacityBytes));
@@ -553,7 +578,6 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       q.driver = drv;
       // nr_requests = 2 * min(queue depth, BLKDEV_DEFAULT_RQ) with an elevator
       q.initHctxs(1, d.scheduler === 'none' ? hw.queueDepth : 2 * Math.min(hw.queueDepth, 128));
-      sdIndex++;
     }
     if (d.scheduler === 'mq-deadline') q.elevator = createMqDeadline(q);
     if (d.readAheadKb !== undefined) q.raPages = Math.floor((d.readAheadKb * 1024) / PAGE_SIZE); // queue_ra_store
@@ -569,6 +593,18 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       k.wb.startFlusher(dev, (comm, body) => m.spawn(comm, true, body, undefined));
     }
     m.devices.push({ name: d.name, q, hw, scheduler: d.scheduler, fs });
+  });
+  // cgroup io.max: each limited (group, device) pair gets its throtl_grp; each limited queue its worker
+  for (const cg of spec.cgroups ?? []) {
+    for (const line of cg.ioMax ?? []) {
+      const d = m.devices.find((x) => x.name === line.device);
+      const memcg = k.mm.memcgByName(cg.name);
+      if (d === undefined || memcg === undefined) throw new Error(`cgroup ${cg.name}: io.max names no device ${line.device}`);
+      throtlSetLimits(k, d.q, memcg, line);
+    }
+  }
+  for (const d of m.devices) {
+    if (d.q.throtl !== undefined) throtlStartWorker(d.q.throtl, (comm, body) => m.spawn(comm, true, body, undefined));
   }
   // The root filesystem: a device mounted at / has it; else the first mounted filesystem is also
   // bind-mounted at /, so /tmp/testfile and /root/x work as on any Linux machine.
@@ -579,6 +615,12 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   return m;
 }
 
+/** The dev_t of each device in order: NVMe namespaces 259:0, 259:1, ...; disks 8:0, 8:16, ... */
+export function deviceNumbers(devices: readonly DeviceSpec[]): number[] {
+  let nvmeIndex = 0;
+  let sdIndex = 0;
+  return devices.map((d) => (d.kind === 'nvme' ? mkdev(NVME_MAJOR, nvmeIndex++) : mkdev(SD_MAJOR, 16 * sdIndex++)));
+}
 
 /**
  * fio's layout phase: create the jobs' files before the run (cold: nothing of them in the page

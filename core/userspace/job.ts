@@ -317,6 +317,17 @@ export interface CgroupSpec {
   readonly memoryLowBytes?: number;
   readonly memoryHighBytes?: number;
   readonly memoryMaxBytes?: number;
+  /** io.max lines: per device, bytes and I/Os per second per direction (absent or Infinity: "max"). */
+  readonly ioMax?: readonly IoMaxSpec[];
+}
+
+/** One io.max line ("MAJ:MIN rbps= wbps= riops= wiops="), for a device named by the machine. */
+export interface IoMaxSpec {
+  readonly device: string;
+  readonly rbps: number;
+  readonly wbps: number;
+  readonly riops: number;
+  readonly wiops: number;
 }
 
 /** The machine's /proc/sys/vm sysctls (Documentation/admin-guide/sysctl/vm.rst) and its page replacement policy. */

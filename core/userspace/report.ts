@@ -229,4 +229,25 @@ export interface CgroupReport {
   readonly memoryMaxBytes: number | null;
   /** memory.events: low (reclaimed below memory.low), high, max. */
   readonly events: { readonly low: number; readonly high: number; readonly max: number };
+  /** Per device the group has io.max on: the limits (null: "max"), io.stat's counts and the throttling. */
+  readonly io?: readonly CgroupIoReport[];
+}
+
+/** One io.max line and what blk-throttle did under it. */
+export interface CgroupIoReport {
+  readonly device: string;
+  readonly rbps: number | null;
+  readonly wbps: number | null;
+  readonly riops: number | null;
+  readonly wiops: number | null;
+  /** io.stat: bytes and I/Os charged (a split bio counts one I/O per piece). */
+  readonly rbytes: number;
+  readonly wbytes: number;
+  readonly rios: number;
+  readonly wios: number;
+  /** Bios that waited on the group's service queue, and their summed wait (ns). */
+  readonly throttledReadBios: number;
+  readonly throttledWriteBios: number;
+  readonly throttledReadNs: number;
+  readonly throttledWriteNs: number;
 }
