@@ -24,3 +24,4 @@ export type { CgroupIoReport, CgroupReport, CpuUsage, CrashReport, DepthDistribu
 export { LatencyHistogram } from './userspace/stats.js';
 export { EXT4_BLOCK_SIZE, ext4FileCostBlocks } from './fs/ext4/super.js';
 export type { CrashFileReport, LostPage } from './mm/data-gen.js';
+export { LSM_DEFAULTS, lsmStatsOf, type LsmSpec, type LsmStats } from './userspace/engines/lsm.js';

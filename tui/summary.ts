@@ -590,6 +590,13 @@ function kiotraceLines(report: RunReport): string[] {
   for (const job of report.jobs) {
     const failed = job.errors > 0 ? `, ${job.errors} syscall${job.errors === 1 ? '' : 's'} failed (first: ${errnoName(job.firstErrno)})` : '';
     lines.push(`  ${printable(job.name)}: pid=${job.pid}, filename=${printable(job.filename)}, direct=${job.direct ? 1 : 0}${failed}`);
+    const l = job.lsm;
+    if (l !== undefined) {
+      const perLookup = l.lookups === 0 ? 'n/a' : (l.probes / l.lookups).toFixed(2);
+      lines.push(
+        `    lsm: lookups=${l.lookups}, preads/lookup=${perLookup}, L0 files=${l.l0Files} (max ${l.maxL0Files}), flushes=${l.flushes}, compactions=${l.compactions}, compaction read=${num2str(u64(l.compactionReadBytes), 4, true, 'B')} write=${num2str(u64(l.compactionWriteBytes), 4, true, 'B')}, write stall=${(l.writeStallNs / 1e6).toFixed(0)}ms`,
+      );
+    }
   }
   if (report.devices.length > 0) {
     lines.push('Devices:');

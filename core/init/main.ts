@@ -14,6 +14,7 @@ import { Task, DEFAULT_PRIO, type TaskBody } from '../kernel/sched/task.js';
 import { MemoryManager } from '../mm/page_alloc.js';
 import { MEMCG_MAX, NO_LIMITS, type MemCgroup } from '../cgroup/memcontrol.js';
 import { throtlSetLimits, throtlStartWorker } from '../block/blk-throttle.js';
+import { lsmStatsOf, type LsmStats } from '../userspace/engines/lsm.js';
 import { MmStruct, PAGE_SIZE } from '../mm/mm_types.js';
 import { Writeback } from '../mm/page-writeback.js';
 import { Vfs } from '../fs/namei.js';
@@ -125,6 +126,20 @@ export class Machine {
     k.tasks.push(t);
     const cpu = k.sched.cpu(parent?.cpu ?? 0);
     if (parent && k.tp.sched_process_fork.enabled) k.tp.sched_process_fork.emit(cpu, 0, parent, t);
+    k.sched.wakeUpNewTask(t, makeBody(t), cpu);
+    return t;
+  }
+
+  /** clone() of a thread: shares the parent's mm, files and cgroup, and joins its thread group. */
+  spawnThread(parent: Task, comm: string, makeBody: (t: Task) => TaskBody): Task {
+    const k = this.k;
+    const pid = k.nextPid++;
+    const t = new Task(k.kaddr(), pid, parent.tgid, comm, DEFAULT_PRIO, false, parent.mm, parent.files, parent.cpu, (task) => k.sched.wakeFromContext(task));
+    t.realParent = parent.realParent;
+    t.memcg = parent.memcg;
+    k.tasks.push(t);
+    const cpu = k.sched.cpu(parent.cpu);
+    if (k.tp.sched_process_fork.enabled) k.tp.sched_process_fork.emit(cpu, 0, parent, t);
     k.sched.wakeUpNewTask(t, makeBody(t), cpu);
     return t;
   }
@@ -429,6 +444,12 @@ function directionReport(d: DirStats, runtimeNs: number, percentileList: readonl
 }
 
 /** The report of one job, or of a group_reporting group (its jobs summed). */
+/** ioengine=lsm's store counters, copied at report time. */
+function lsmReportOf(task: Task): { lsm?: LsmStats } {
+  const s = lsmStatsOf(task);
+  return s === undefined ? {} : { lsm: { ...s } };
+}
+
 function jobReport(group: readonly RunningJob[], durationNs: number): JobReport {
   const first = group[0]!;
   const spec = first.spec;
@@ -484,6 +505,7 @@ function jobReport(group: readonly RunningJob[], durationNs: number): JobReport 
     depths: { depth: [...stats.depth], submit: [...stats.submit], complete: [...stats.complete] },
     latencyBuckets: { nsec: [...stats.latencyBuckets.nsec], usec: [...stats.latencyBuckets.usec], msec: [...stats.latencyBuckets.msec] },
     unifiedRwReporting: spec.unifiedRwReporting,
+    ...lsmReportOf(first.task),
     latencyTarget: {
       targetNs: spec.latencyTargetNs,
       windowUs: Math.floor(spec.latencyWindowNs / 1000),
@@ -543,6 +565,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   });
   k.mm = new MemoryManager(k, spec.memoryBytes, spec.vm);
   k.mm.spawnKthread = (comm, body) => m.spawn(comm, true, body, undefined);
+  k.cloneThread = (parent, comm, body) => m.spawnThread(parent, comm, body);
   for (const cg of spec.cgroups ?? []) {
     const pages = (bytes: number | undefined, none: number): number => (bytes === undefined ? none : Math.floor(bytes / 4096));
     k.mm.createMemcg(cg.name, {

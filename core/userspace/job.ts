@@ -2,9 +2,11 @@
 // accept, with fio's names, meanings and defaults, after parsing and unit conversion. A job file
 // (INI) and a scenario's JSON jobs both end here. A scenario is a machine plus jobs.
 
+import type { LsmSpec } from './engines/lsm.js';
+
 export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw';
-/** fio's ioengine names: psync (pread/pwrite), sync (read/write + lseek), mmap, libaio, io_uring. */
-export type IoEngine = 'psync' | 'sync' | 'mmap' | 'libaio' | 'io_uring';
+/** fio's ioengine names: psync (pread/pwrite), sync (read/write + lseek), mmap, libaio, io_uring; and kiotrace's lsm (an LSM-tree store, engines/lsm.ts). */
+export type IoEngine = 'psync' | 'sync' | 'mmap' | 'libaio' | 'io_uring' | 'lsm';
 
 /** One entry of fio's bssplit: `percent` of the I/Os in a direction are `bytes` long. */
 export interface BsSplitEntry {
@@ -135,6 +137,8 @@ export interface JobSpec {
   readonly startdelayNs: number;
   /** The cgroup the job's processes run in (fio cgroup=; "" is the root). */
   readonly cgroup: string;
+  /** ioengine=lsm: the store's options (absent: RocksDB's defaults). */
+  readonly lsm?: LsmSpec;
   /** Random offsets may repeat before every block was touched once (fio norandommap). */
   readonly norandommap: boolean;
   /** The same random sequence every run (fio randrepeat, default true). */

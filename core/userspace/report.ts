@@ -3,6 +3,7 @@
 // report is plain data (it is what --json prints); tui/ formats it as fio's text and JSON.
 
 import type { CrashFileReport } from '../mm/data-gen.js';
+import type { LsmStats } from './engines/lsm.js';
 
 export interface Percentile {
   /** 0..100, as percentile_list gives it. */
@@ -126,6 +127,8 @@ export interface JobReport {
    * last (the depth the search found; the job's iodepth without a target).
    */
   readonly latencyTarget: { readonly targetNs: number; readonly windowUs: number; readonly percentile: number; readonly depth: number };
+  /** ioengine=lsm: what the store did over the whole run (ramp time included). */
+  readonly lsm?: LsmStats;
 }
 
 export interface KernelCounters {
