@@ -594,7 +594,7 @@ function kiotraceLines(report: RunReport): string[] {
     if (l !== undefined) {
       const perLookup = l.lookups === 0 ? 'n/a' : (l.probes / l.lookups).toFixed(2);
       lines.push(
-        `    lsm: lookups=${l.lookups}, preads/lookup=${perLookup}, L0 files=${l.l0Files} (max ${l.maxL0Files}), flushes=${l.flushes}, compactions=${l.compactions}, compaction read=${num2str(u64(l.compactionReadBytes), 4, true, 'B')} write=${num2str(u64(l.compactionWriteBytes), 4, true, 'B')}, write stall=${(l.writeStallNs / 1e6).toFixed(0)}ms`,
+        `    lsm: lookups=${l.lookups}, preads/lookup=${perLookup}, L0 files=${l.l0Files} (max ${l.maxL0Files}), flushes=${l.flushes}, compactions=${l.compactions}, compaction read=${num2str(u64(l.compactionReadBytes), 4, true, 'B')} write=${num2str(u64(l.compactionWriteBytes), 4, true, 'B')}, write stall=${(l.writeStallNs / 1e6).toFixed(0)}ms${l.outOfSpace ? '; the file ran out of free SST slots (ENOSPC): flushes and compactions stopped' : ''}`,
       );
     }
   }

@@ -652,6 +652,9 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
       break;
     }
   }
+  if (lsm !== undefined && fileSizeBytes !== undefined && fileSizeBytes < LSM_MIN_SLOTS * lsm.targetFileSizeBaseBytes) {
+    fail(get('filesize') !== undefined ? 'filesize' : 'size', `ioengine=lsm keeps its SST files in slots of target_file_size_base (${fioSize(lsm.targetFileSizeBaseBytes)}): the file needs at least ${LSM_MIN_SLOTS} of them (${fioSize(LSM_MIN_SLOTS * lsm.targetFileSizeBaseBytes)})`, 'conflict');
+  }
   // io_size: more I/O than the region means going over it again; a whole multiple is loops.
   const ioSize = read('io_size', sizeValue);
   if (ioSize !== undefined && size > 0) {
@@ -876,6 +879,9 @@ export function impliedDurationNs(jobs: readonly JobSpec[]): number | undefined 
   }
   return phaseEnd;
 }
+
+/** ioengine=lsm's file holds at least this many SST slots (half start loaded). */
+const LSM_MIN_SLOTS = 16;
 
 /** The option names of ioengine=lsm and the LsmSpec field each sets. */
 const LSM_OPTIONS = [

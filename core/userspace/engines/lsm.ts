@@ -94,6 +94,8 @@ export interface LsmStats {
   maxL0Files: number;
   /** Sum over lookups of the L0 files each probed. */
   l0FilesProbed: number;
+  /** The job's file ran out of free slots: flushes and compactions stopped (ENOSPC). */
+  outOfSpace: boolean;
 }
 
 interface Compaction {
@@ -111,7 +113,7 @@ class LsmDb {
   readonly slotBytes: number;
   /** compact_cursor per level: where the next compaction from it starts. */
   private readonly cursor: number[];
-  readonly stats: LsmStats = { lookups: 0, probes: 0, flushes: 0, compactions: 0, compactionReadBytes: 0, compactionWriteBytes: 0, writeStallNs: 0, l0Files: 0, maxL0Files: 0, l0FilesProbed: 0 };
+  readonly stats: LsmStats = { lookups: 0, probes: 0, flushes: 0, compactions: 0, compactionReadBytes: 0, compactionWriteBytes: 0, writeStallNs: 0, l0Files: 0, maxL0Files: 0, l0FilesProbed: 0, outOfSpace: false };
   /** Version changes (a flush or compaction installed): background waiters recheck. */
   readonly versionChanged = new WaitQueue();
   readonly threadsExited = new WaitQueue();
@@ -132,7 +134,7 @@ class LsmDb {
     let left = Math.floor(nSlots / 2) * this.slotBytes;
     for (let level = 1; level < spec.numLevels && left > 0; level++) {
       const bytes = level === spec.numLevels - 1 ? left : Math.min(left, this.targetBytes(level));
-      this.levels[level] = this.makeFiles(bytes, 0, 1);
+      this.levels[level] = this.makeFiles(bytes, 0, 1) ?? [];
       left -= bytes;
     }
   }
@@ -148,15 +150,21 @@ class LsmDb {
     return n;
   }
 
-  /** Files of at most target_file_size_base covering [lo, hi) evenly, in key order, in free slots. */
-  makeFiles(bytes: number, lo: number, hi: number): SstFile[] {
+  /**
+   * Files of at most target_file_size_base covering [lo, hi) evenly, in key order, in free slots;
+   * undefined when the job's file has too few free slots left (the store is full: ENOSPC).
+   */
+  makeFiles(bytes: number, lo: number, hi: number): SstFile[] | undefined {
     const n = Math.max(1, Math.ceil(bytes / this.slotBytes));
+    if (n > this.freeSlots.length) {
+      this.stats.outOfSpace = true;
+      return undefined;
+    }
     const out: SstFile[] = [];
     let done = 0;
     for (let i = 0; i < n; i++) {
       const b = i === n - 1 ? bytes - done : this.slotBytes;
-      const slot = this.freeSlots.shift();
-      if (slot === undefined) throw new Error(`lsm: the job's file has no free slot for a ${b}-byte SST file; give it a larger size`);
+      const slot = this.freeSlots.shift()!;
       out.push({ slot, bytes: b, lo: lo + ((hi - lo) * done) / bytes, hi: i === n - 1 ? hi : lo + ((hi - lo) * (done + b)) / bytes });
       done += b;
     }
@@ -288,7 +296,7 @@ function* flushThread(k: Kernel, t: Task, db: LsmDb, fd: number): Generator<numb
       activeFillNs = fillNs();
     }
     immutable = false;
-    const [file] = db.makeFiles(spec.writeBufferSizeBytes, 0, 1);
+    const file = db.makeFiles(spec.writeBufferSizeBytes, 0, 1)?.[0];
     if (file === undefined || (yield* writeFile(k, t, fd, buf, db, file)) < 0) break;
     db.levels[0]!.unshift(file);
     db.stats.flushes++;
@@ -327,6 +335,7 @@ function* compactionThread(k: Kernel, t: Task, db: LsmDb, fd: number): Generator
     let total = 0;
     for (const f of c.inputs) total += f.bytes;
     const outputs = db.makeFiles(total, c.lo, c.hi);
+    if (outputs === undefined) break;
     // the merge: read the inputs in order, a chunk ahead of each chunk written
     let input = 0;
     let inputOff = 0;

@@ -11,8 +11,8 @@ import { prepareRun } from '../../../tui/run.js';
 const scenario = (job: Record<string, unknown>): unknown => ({
   name: 'lsm',
   duration: '300ms',
-  machine: { cpus: 2, memory: '256m', devices: [{ name: 'nvme0n1', type: 'nvme', capacity: '1g', mount: '/mnt/nvme' }] },
-  jobs: [{ name: 'db', filename: '/mnt/nvme/db', size: '256m', ioengine: 'lsm', rw: 'randread', direct: 1, ...job }],
+  machine: { cpus: 2, memory: '256m', devices: [{ name: 'nvme0n1', type: 'nvme', capacity: '2g', mount: '/mnt/nvme' }] },
+  jobs: [{ name: 'db', filename: '/mnt/nvme/db', size: '1g', ioengine: 'lsm', rw: 'randread', direct: 1, ...job }],
 });
 
 function errors(result: ScenarioResult): string {
@@ -48,7 +48,7 @@ test('a lookup preads every level-0 file and one file per deeper level; the back
   assert.equal(lsm.compactions, 0);
   assert.ok(lsm.flushes >= 8 && lsm.flushes <= 10, `flushes: ${lsm.flushes}`);
   assert.equal(lsm.l0Files, lsm.flushes);
-  // 128 MiB loaded: levels 1 (8 MiB), 2 (80 MiB) and 3 (the rest)
+  // half the 1 GiB file loaded: levels 1 (8 MiB), 2 (80 MiB) and 3 (the other 424 MiB)
   assert.equal(lsm.probes, lsm.l0FilesProbed + 3 * lsm.lookups);
   const db = m.k.tasks.find((t) => t.comm === 'db')!;
   const high = m.k.tasks.find((t) => t.comm === 'rocksdb:high')!;
@@ -58,4 +58,20 @@ test('a lookup preads every level-0 file and one file per deeper level; the back
   assert.equal(high.files, db.files);
   assert.equal(low.memcg?.name, 'bg');
   assert.equal(high.memcg, db.memcg);
+});
+
+test('a file too small for the store is refused; one that fills up stops flushes and compactions, not the run', () => {
+  assert.match(errors(parseScenario(scenario({ size: '64m' }), 'lsm.json')), /jobs\[0\]\.size: ioengine=lsm keeps its SST files in slots of target_file_size_base \(64m\): the file needs at least 16 of them \(1g\)/);
+  // 16 slots of 2 MiB, half loaded; 1 MiB memtables at 64 MiB/s and no compaction fill the rest in 0.25 s
+  const r = parseScenario(
+    scenario({ size: '32m', put_rate: '64m', write_buffer_size: '1m', target_file_size_base: '2m', level0_file_num_compaction_trigger: 100, level0_slowdown_writes_trigger: 100, level0_stop_writes_trigger: 100 }),
+    'lsm.json',
+  );
+  if (!r.ok) assert.fail(r.diagnostics.map(renderDiagnostic).join('\n'));
+  const m = prepareRun(r.scenario, { seed: 1, durationNs: r.scenario.durationNs });
+  m.run(r.scenario.durationNs);
+  const lsm = m.report('lsm', 1).jobs[0]!.lsm!;
+  assert.equal(lsm.outOfSpace, true);
+  assert.equal(lsm.flushes, 8);
+  assert.ok(lsm.lookups > 0);
 });
