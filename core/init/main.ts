@@ -130,20 +130,6 @@ export class Machine {
     return t;
   }
 
-  /** clone() of a thread: shares the parent's mm, files and cgroup, and joins its thread group. */
-  spawnThread(parent: Task, comm: string, makeBody: (t: Task) => TaskBody): Task {
-    const k = this.k;
-    const pid = k.nextPid++;
-    const t = new Task(k.kaddr(), pid, parent.tgid, comm, DEFAULT_PRIO, false, parent.mm, parent.files, parent.cpu, (task) => k.sched.wakeFromContext(task));
-    t.realParent = parent.realParent;
-    t.memcg = parent.memcg;
-    k.tasks.push(t);
-    const cpu = k.sched.cpu(parent.cpu);
-    if (k.tp.sched_process_fork.enabled) k.tp.sched_process_fork.emit(cpu, 0, parent, t);
-    k.sched.wakeUpNewTask(t, makeBody(t), cpu);
-    return t;
-  }
-
   /**
    * Starts fio jobs, forked from init now: numjobs clones of each, in the list's order. A job with
    * stonewall, and every job after it up to the next stonewall, waits for every job before the
@@ -565,7 +551,6 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   });
   k.mm = new MemoryManager(k, spec.memoryBytes, spec.vm);
   k.mm.spawnKthread = (comm, body) => m.spawn(comm, true, body, undefined);
-  k.cloneThread = (parent, comm, body) => m.spawnThread(parent, comm, body);
   for (const cg of spec.cgroups ?? []) {
     const pages = (bytes: number | undefined, none: number): number => (bytes === undefined ? none : Math.floor(bytes / 4096));
     k.mm.createMemcg(cg.name, {

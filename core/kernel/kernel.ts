@@ -7,7 +7,7 @@ import type { Random } from '../sim/random.js';
 import type { ProbeRegistry } from '../trace/probe.js';
 import type { FuncProbes, ProbeSites, Tracepoints } from '../trace/events.js';
 import type { Scheduler } from './sched/core.js';
-import type { Task, TaskBody } from './sched/task.js';
+import type { Task } from './sched/task.js';
 import type { MemoryManager } from '../mm/page_alloc.js';
 import type { Vfs } from '../fs/namei.js';
 import type { RequestQueue } from '../block/blk-mq.js';
@@ -95,13 +95,6 @@ export class Kernel {
   wb!: Writeback;
   readonly queues: RequestQueue[] = [];
   readonly tasks: Task[] = [];
-  /**
-   * clone(CLONE_VM | CLONE_FILES | CLONE_THREAD), as pthread_create does: a thread of `parent`
-   * (its memory, open files and cgroup) running `body`. The machine installs it at boot.
-   */
-  cloneThread: (parent: Task, comm: string, body: (t: Task) => TaskBody) => Task = () => {
-    throw new Error('cloneThread: no machine booted');
-  };
   private nextKaddr = KADDR_BASE;
   private nextIoId = 1;
   nextPid = 1;

@@ -32,6 +32,7 @@ import { ioSchedule } from '../../block/blk-core.js';
 import { WaitQueue } from '../../sim/process.js';
 import { EBADF, EINTR, EINVAL } from '../../uapi/errno.js';
 import { NO_LIMITS } from '../../cgroup/memcontrol.js';
+import { copyThread } from '../../kernel/fork.js';
 
 /** The store's options, RocksDB's names (ColumnFamilyOptions / DBOptions). */
 export interface LsmSpec {
@@ -397,8 +398,8 @@ export function createLsmEngine(): IoEngineOps {
       stores.set(ctx.task, store);
       const k = ctx.k;
       store.liveThreads = 2;
-      k.cloneThread(ctx.task, 'rocksdb:high', (t) => flushThread(k, t, store, fd));
-      const low = k.cloneThread(ctx.task, 'rocksdb:low', (t) => compactionThread(k, t, store, fd));
+      copyThread(k, ctx.task, 'rocksdb:high', (t) => flushThread(k, t, store, fd));
+      const low = copyThread(k, ctx.task, 'rocksdb:low', (t) => compactionThread(k, t, store, fd));
       if (spec.compactionCgroup !== '') low.memcg = k.mm.memcgByName(spec.compactionCgroup) ?? k.mm.createMemcg(spec.compactionCgroup, NO_LIMITS);
       return 0;
     },
