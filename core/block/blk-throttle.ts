@@ -268,13 +268,14 @@ export function blkThrotlBio(td: ThrotlData, bio: Bio, bpsCharged: boolean): boo
     trimSlice(tg, rw, now);
     return false;
   }
-  const wasEmpty = tg.nrQueued(0) + tg.nrQueued(1) === 0;
+  // THROTL_TG_WAS_EMPTY: a first bio in its direction can move the group's dispatch time earlier
+  const wasEmpty = tg.nrQueued(rw) === 0;
   const item: ThrotlQueued = { bio, bpsCharged, queuedNs: td.k.env.nowNs };
   tg.queued[rw]!.push(item);
   tg.stats[rw]!.throttledBios++;
   const k = td.k;
   if (k.tp.throtl_bio_queue.enabled) k.tp.throtl_bio_queue.emit(k.sched.ctxCpu, bio.ioId, bio, tg.memcg.name, tg.bytesDisp[rw]!, tg.ioDisp[rw]!, tg.nrQueued(rw));
-  // THROTL_TG_WAS_EMPTY: the group joins the pending tree and the timer is armed for it
+  // the group (re)joins the pending tree at its new disptime and the timer is armed for the first
   if (wasEmpty) {
     updateDisptime(td, tg, now);
     scheduleNextDispatch(td, true, now);
