@@ -17,7 +17,8 @@
 // filters, no block cache, no early hit), so each probe is one device read of bs bytes; no WAL;
 // SST files are fixed-size slots of the job's file (deleting an input frees its slot; no unlink or
 // block allocation); one compaction at a time, no subcompactions, no trivial moves; put CPU time
-// is not modelled.
+// is not modelled; one immutable memtable is tracked, so with max_write_buffer_number above 2 the
+// writer never stalls on full memtables (only on level0_stop_writes_trigger).
 
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Task } from '../../kernel/sched/task.js';
