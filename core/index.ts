@@ -1,6 +1,6 @@
 // The public surface of core/: what probes/, exporters/ and tui/ may use.
 
-export { bootMachine, deviceCapacityBytes, filesystemFreeBlocks, layoutJobFiles, Machine, type BlockDevice, type MachineGauges, type RunningJob, type TaskInfo } from './init/main.js';
+export { bootMachine, deviceCapacityBytes, deviceNumbers, filesystemFreeBlocks, layoutJobFiles, Machine, type BlockDevice, type MachineGauges, type RunningJob, type TaskInfo } from './init/main.js';
 export type { Request } from './block/blkdev.js';
 export type { Bio } from './block/blk_types.js';
 export { Environment, Priority } from './sim/engine.js';
@@ -15,11 +15,12 @@ export { SYSCALL_NR, type DeviceStep, type DmaStep } from './trace/events.js';
 export { errnoName } from './uapi/errno.js';
 export { BTF, btfCast, type BtfContext, type BtfMember, type BtfPointer, type BtfStruct, type BtfValue } from './trace/btf.js';
 export type { Kernel } from './kernel/kernel.js';
+export { mkdev } from './kernel/kernel.js';
 export type { Cpu } from './kernel/sched/core.js';
 export { completeJob, DEFAULT_MACHINE, DEFAULT_MOUNT_OPTIONS, DEFAULT_VM, JOB_DEFAULTS } from './userspace/job.js';
 export { LRU_POLICIES } from './mm/vmscan.js';
 export type { BlockSizeSpec, BsSplitEntry, CgroupSpec, DataMode, DeviceKind, DeviceSpec, FadviseHint, FallocateMode, FileServiceType, IoEngine, JobSpec, MachineSpec, MountOptions, PerDirection, PreemptModelName, PrinterSpec, RandomDistribution, RwMode, Scenario, ScenarioEvent, SchedFifoSpec, SchedulerName, SsdSpec, SyncMode, UnifiedRwReporting, VmSpec } from './userspace/job.js';
-export type { CgroupReport, CpuUsage, CrashReport, DepthDistributions, DeviceReport, DirectionReport, EventReport, JobReport, KernelCounters, LatencyBin, LatencyBuckets, LatencySummary, LayoutReport, Percentile, PrinterReport, PrintJobReport, RunReport, SampleSummary } from './userspace/report.js';
+export type { CgroupIoReport, CgroupReport, CpuUsage, CrashReport, DepthDistributions, DeviceReport, DirectionReport, EventReport, JobReport, KernelCounters, LatencyBin, LatencyBuckets, LatencySummary, LayoutReport, Percentile, PrinterReport, PrintJobReport, RunReport, SampleSummary } from './userspace/report.js';
 export { NvmeStatus, SenseKey, type FaultKind, type FaultOp, type FaultSpec, type ScsiSense } from './hw/fault-inject.js';
 export { LatencyHistogram } from './userspace/stats.js';
 export { EXT4_BLOCK_SIZE, ext4FileCostBlocks } from './fs/ext4/super.js';
@@ -28,3 +29,4 @@ export { attributePaths, findAttribute } from './fs/sysfs.js';
 export { findCommand, USER_COMMANDS } from './userspace/commands.js';
 export { eventCommandLine } from './userspace/events.js';
 export { readAheadKbProblem } from './mm/readahead.js';
+export { LSM_DEFAULTS, lsmStatsOf, type LsmSpec, type LsmStats } from './userspace/engines/lsm.js';

@@ -42,6 +42,8 @@ import {
   type PrinterSpec,
   type PreemptModelName,
   type SchedFifoSpec,
+  deviceNumbers,
+  mkdev,
 } from '../core/index.js';
 import { MAX_STEP_IOS } from './steps.js';
 import { formatBytes, formatSizeFio, MAX_DURATION_NS, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
@@ -769,7 +771,91 @@ const MIN_FREE_KBYTES_RANGE = [4, 4 * 2 ** 20] as const;
 const WATERMARK_SCALE_FACTOR_RANGE = [1, 3000] as const;
 
 
-const CGROUP_KEYS: KeySpec = { known: ['memory.min', 'memory.low', 'memory.high', 'memory.max'], aliases: {}, noun: 'key' };
+const CGROUP_KEYS: KeySpec = { known: ['memory.min', 'memory.low', 'memory.high', 'memory.max', 'io.max'], aliases: { 'io.throttle': 'io.max', 'blkio.throttle': 'io.max' }, noun: 'key' };
+/** io.max's keys (blk-throttle's tg_set_limit); each is a number or "max". */
+const IO_MAX_KEYS: KeySpec = { known: ['rbps', 'wbps', 'riops', 'wiops'], aliases: { read_bps: 'rbps', write_bps: 'wbps', read_iops: 'riops', write_iops: 'wiops' }, noun: 'key' };
+/** io.max rates: at least 1 byte or I/O per second; bps as sizes ("10m" is 10 MiB/s), up to 2^53-1. */
+const IO_MAX_BPS_RULE: SizeRule = { example: '10m', minBytes: 1, maxBytes: Number.MAX_SAFE_INTEGER, multipleOf: 1, multipleName: 'bytes' };
+const IO_MAX_IOPS_MAX = 2 ** 32 - 1;
+
+type IoMaxLine = { device: string; rbps: number; wbps: number; riops: number; wiops: number };
+
+/**
+ * A cgroup's io.max: {"nvme0n1": {"rbps": "10m", "wiops": 500}} (devices by name or "MAJ:MIN"), or
+ * Linux's own lines, "259:0 rbps=10485760 wiops=500" (one string, lines joined by newlines, or an
+ * array of them). A device given twice keeps its last line, as writing io.max again does.
+ */
+function readIoMax(c: Checker, node: JsonNode, path: string, devices: readonly DeviceSpec[]): IoMaxLine[] {
+  const devs = deviceNumbers(devices);
+  const deviceOf = (key: string): string | undefined => {
+    const mm = /^(\d+):(\d+)$/.exec(key);
+    if (mm === null) return devices.find((d) => d.name === key)?.name;
+    const i = devs.findIndex((dev) => dev === mkdev(Number(mm[1]), Number(mm[2])));
+    return i < 0 ? undefined : devices[i]!.name;
+  };
+  const known = (): string => devices.map((d, i) => `${d.name} (${Math.floor(devs[i]! / 2 ** 20)}:${devs[i]! % 2 ** 20})`).join(', ');
+  const out: IoMaxLine[] = [];
+  const put = (line: IoMaxLine): void => {
+    const at = out.findIndex((l) => l.device === line.device);
+    if (at >= 0) out.splice(at, 1);
+    out.push(line);
+  };
+  if (node.kind === 'object') {
+    for (const entry of node.entries) {
+      const p = join2(path, entry.key);
+      const device = deviceOf(entry.key);
+      if (device === undefined) {
+        c.report('bad-value', p, entry.keySpan, `names no device of this machine (devices: ${known()})`);
+        continue;
+      }
+      const obj = readObject(c, entry.value, p, 'an object like {"rbps": "10m", "wiops": 500}', IO_MAX_KEYS);
+      if (obj === undefined) continue;
+      const line: IoMaxLine = { device, rbps: Infinity, wbps: Infinity, riops: Infinity, wiops: Infinity };
+      for (const key of ['rbps', 'wbps', 'riops', 'wiops'] as const) {
+        const v = obj.fields.get(key);
+        if (v === undefined || (v.kind === 'string' && v.value === 'max')) continue;
+        const n = key.endsWith('bps') ? readSize(c, v, join2(p, key), IO_MAX_BPS_RULE) : readInt(c, v, join2(p, key), 1, IO_MAX_IOPS_MAX);
+        if (n !== undefined) line[key] = n;
+      }
+      put(line);
+    }
+    return out;
+  }
+  const lines: { text: string; span: Span | undefined; p: string }[] = [];
+  if (node.kind === 'string') {
+    for (const text of node.value.split('\n')) if (text.trim() !== '') lines.push({ text, span: node.span, p: path });
+  } else if (node.kind === 'array') {
+    node.items.forEach((item, i) => {
+      if (item.kind === 'string') lines.push({ text: item.value, span: item.span, p: `${path}[${i}]` });
+      else c.report('wrong-type', `${path}[${i}]`, item.span, `must be a line like "259:0 rbps=10485760 wiops=500" (got ${describe(item)})`);
+    });
+  } else {
+    c.report('wrong-type', path, node.span, `must be {"nvme0n1": {"rbps": "10m", "wiops": 500}} or a line like "259:0 rbps=10485760 wiops=500" (got ${describe(node)})`);
+    return out;
+  }
+  for (const { text, span, p } of lines) {
+    const words = text.trim().split(/\s+/);
+    const device = deviceOf(words[0]!);
+    if (device === undefined) {
+      c.report('bad-value', p, span, `${quote(words[0]!)} names no device of this machine (devices: ${known()})`);
+      continue;
+    }
+    const line: IoMaxLine = { device, rbps: Infinity, wbps: Infinity, riops: Infinity, wiops: Infinity };
+    let ok = true;
+    for (const word of words.slice(1)) {
+      const kv = /^(rbps|wbps|riops|wiops)=(max|\d+)$/.exec(word);
+      const n = kv === null || kv[2] === 'max' ? Infinity : Number(kv[2]);
+      if (kv === null || n === 0 || (n !== Infinity && n > (kv[1]!.endsWith('bps') ? Number.MAX_SAFE_INTEGER : IO_MAX_IOPS_MAX))) {
+        c.report('bad-value', p, span, `${quote(word)} is not KEY=VALUE with KEY one of rbps, wbps, riops, wiops and VALUE a positive integer or "max"`);
+        ok = false;
+        break;
+      }
+      line[kv[1] as 'rbps' | 'wbps' | 'riops' | 'wiops'] = n;
+    }
+    if (ok) put(line);
+  }
+  return out;
+}
 /** A cgroup's memory settings: whole pages, up to 64 GiB (the largest machine). */
 const CGROUP_MEMORY_RULE: SizeRule = { example: '64m', minBytes: 4096, maxBytes: 64 * 2 ** 30, multipleOf: 4096, multipleName: '4k pages' };
 const MAX_CGROUPS = 64;
@@ -802,9 +888,9 @@ function readSchedFifo(c: Checker, node: JsonNode): SchedFifoSpec[] {
 }
 
 /** machine.cgroups: {"NAME": {"memory.low": "64m", ...}}, cgroup v2 groups under the root. */
-function readCgroups(c: Checker, node: JsonNode): CgroupSpec[] {
+function readCgroups(c: Checker, node: JsonNode, devices: readonly DeviceSpec[]): CgroupSpec[] {
   if (node.kind !== 'object') {
-    c.report('wrong-type', 'machine.cgroups', node.span, `must be an object of groups like {"reader": {"memory.low": "64m"}} (got ${describe(node)})`);
+    c.report('wrong-type', 'machine.cgroups', node.span, `must be an object of groups like {"reader": {"memory.low": "64m"}} or {"batch": {"io.max": {"nvme0n1": {"wbps": "10m"}}}} (got ${describe(node)})`);
     return [];
   }
   if (node.entries.length > MAX_CGROUPS) {
@@ -820,7 +906,9 @@ function readCgroups(c: Checker, node: JsonNode): CgroupSpec[] {
     }
     const obj = readObject(c, entry.value, path, 'an object like {"memory.low": "64m", "memory.max": "max"}', CGROUP_KEYS);
     if (obj === undefined) continue;
-    const spec: { name: string; memoryMinBytes?: number; memoryLowBytes?: number; memoryHighBytes?: number; memoryMaxBytes?: number } = { name: entry.key };
+    const spec: { name: string; memoryMinBytes?: number; memoryLowBytes?: number; memoryHighBytes?: number; memoryMaxBytes?: number; ioMax?: IoMaxLine[] } = { name: entry.key };
+    const ioMaxNode = obj.fields.get('io.max');
+    if (ioMaxNode !== undefined) spec.ioMax = readIoMax(c, ioMaxNode, `${path}.io.max`, devices);
     const keys = [
       ['memory.min', 'memoryMinBytes'],
       ['memory.low', 'memoryLowBytes'],
@@ -1400,7 +1488,7 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
   const vmNode = f.get('vm');
   const vm = vmNode === undefined ? undefined : readVm(c, vmNode);
   const cgNode = f.get('cgroups');
-  const cgroups = cgNode === undefined ? undefined : readCgroups(c, cgNode);
+  const cgroups = cgNode === undefined ? undefined : readCgroups(c, cgNode, devices.list);
   const lpNode = f.get('printers');
   const printers = lpNode === undefined ? undefined : readPrinters(c, lpNode, devices.list.map((d) => d.name));
   const preemptNode = f.get('preempt');

@@ -590,6 +590,13 @@ function kiotraceLines(report: RunReport): string[] {
   for (const job of report.jobs) {
     const failed = job.errors > 0 ? `, ${job.errors} syscall${job.errors === 1 ? '' : 's'} failed (first: ${errnoName(job.firstErrno)})` : '';
     lines.push(`  ${printable(job.name)}: pid=${job.pid}, filename=${printable(job.filename)}, direct=${job.direct ? 1 : 0}${failed}`);
+    const l = job.lsm;
+    if (l !== undefined) {
+      const perLookup = l.lookups === 0 ? 'n/a' : (l.probes / l.lookups).toFixed(2);
+      lines.push(
+        `    lsm: lookups=${l.lookups}, preads/lookup=${perLookup}, L0 files=${l.l0Files} (max ${l.maxL0Files}), flushes=${l.flushes}, compactions=${l.compactions}, compaction read=${num2str(u64(l.compactionReadBytes), 4, true, 'B')} write=${num2str(u64(l.compactionWriteBytes), 4, true, 'B')}, write stall=${(l.writeStallNs / 1e6).toFixed(0)}ms${l.outOfSpace ? '; the file ran out of free SST slots (ENOSPC): flushes and compactions stopped' : ''}`,
+      );
+    }
   }
   if (report.devices.length > 0) {
     lines.push('Devices:');
@@ -628,13 +635,20 @@ function counterLines(k: KernelCounters): string[] {
 /** Each memory cgroup's memory.* at the end of the run. */
 function cgroupLines(cgroups: readonly CgroupReport[]): string[] {
   const size = (bytes: number | null): string => (bytes === null ? 'max' : num2str(u64(bytes), 4, true, 'B'));
-  return [
-    'Memory cgroups:',
-    ...cgroups.map(
-      (g) =>
-        `  ${printable(g.name)}: current=${size(g.memoryCurrentBytes)}, peak=${size(g.memoryPeakBytes)}, min=${size(g.memoryMinBytes)}, low=${size(g.memoryLowBytes)}, high=${size(g.memoryHighBytes)}, max=${size(g.memoryMaxBytes)}; events low=${g.events.low}, high=${g.events.high}, max=${g.events.max}`,
-    ),
-  ];
+  const rate = (n: number | null): string => (n === null ? 'max' : String(n));
+  const lines = ['Memory cgroups:'];
+  for (const g of cgroups) {
+    lines.push(
+      `  ${printable(g.name)}: current=${size(g.memoryCurrentBytes)}, peak=${size(g.memoryPeakBytes)}, min=${size(g.memoryMinBytes)}, low=${size(g.memoryLowBytes)}, high=${size(g.memoryHighBytes)}, max=${size(g.memoryMaxBytes)}; events low=${g.events.low}, high=${g.events.high}, max=${g.events.max}`,
+    );
+    // io.max, io.stat, and how long blk-throttle held the group's bios
+    for (const io of g.io ?? []) {
+      lines.push(
+        `    io ${printable(io.device)}: max rbps=${rate(io.rbps)} wbps=${rate(io.wbps)} riops=${rate(io.riops)} wiops=${rate(io.wiops)}; stat rbytes=${io.rbytes} wbytes=${io.wbytes} rios=${io.rios} wios=${io.wios}; throttled read=${io.throttledReadBios} (${(io.throttledReadNs / 1e6).toFixed(0)}ms), write=${io.throttledWriteBios} (${(io.throttledWriteNs / 1e6).toFixed(0)}ms)`,
+      );
+    }
+  }
+  return lines;
 }
 
 /** The whole summary (fio's normal output, then kiotrace's), ending with a newline. */

@@ -1,6 +1,7 @@
 // Models: block/blk-core.c (submit_bio, blk_start_plug/blk_finish_plug) and the bio half of
-// block/blk-mq.c's blk_mq_submit_bio: a bio is split to the queue limits, merged into a plugged or
-// queued request when it can be, or gets a request of its own (sleeping for a tag if none is free).
+// block/blk-mq.c's blk_mq_submit_bio: a bio passes the cgroup throttle (blk-throttle.ts), is split
+// to the queue limits, merged into a plugged or queued request when it can be, or gets a request
+// of its own (sleeping for a tag if none is free).
 
 import type { Bio, BioVec } from './blk_types.js';
 import { BlkStatus, ReqFlag, ReqOp } from './blk_types.js';
@@ -13,6 +14,7 @@ import { SCHED, TaskState } from '../kernel/sched/task.js';
 import { BIO_SUBMIT_NS, BLK_MQ_GET_REQUEST_NS } from '../hw/cpu.js';
 import { SimBug } from '../sim/errors.js';
 import type { HitContext } from '../trace/probe.js';
+import { blkThrotlBio } from './blk-throttle.js';
 
 /** BLK_MAX_REQUEST_COUNT: a plug is flushed once it holds this many requests. */
 export const BLK_MAX_REQUEST_COUNT = 32;
@@ -55,6 +57,7 @@ export function bioAlloc(
     status: BlkStatus.OK,
     submitterPid: task.pid,
     submitterComm: task.comm,
+    blkcg: task.memcg,
     endIo,
     private_,
   };
@@ -137,6 +140,25 @@ export function* ioSchedule(k: Kernel, task: Task): Generator<number, void, void
  * time spent and may sleep waiting for a tag.
  */
 export function submitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio): Generator<number, void, void> {
+  // blk_throtl_bio (io.max): a bio over its group's budget waits; kthrotld submits it later
+  const td = q.throtl;
+  if (td !== undefined && blkThrotlBio(td, bio, false)) return throttledSubmit(k, task, bio);
+  return submitBioNocheck(k, task, q, bio);
+}
+
+/** submit_bio for a bio blk-throttle queued: submit_bio's own CPU time, and the kprobe's hit. */
+function* throttledSubmit(k: Kernel, task: Task, bio: Bio): Generator<number, void, void> {
+  const fnSubmit = k.fn.submit_bio;
+  if (fnSubmit.entry.enabled) fnSubmit.enter(k.sched.cpu(task.cpu), bio.ioId, bio);
+  yield BIO_SUBMIT_NS;
+  if (fnSubmit.ret.enabled) fnSubmit.exit(k.sched.cpu(task.cpu), bio.ioId, 0);
+}
+
+/**
+ * submit_bio_noacct_nocheck: submit_bio past the throttle (a bio it charged, or one kthrotld
+ * dispatches); a remainder split off it re-enters the throttle for one more I/O.
+ */
+export function submitBioNocheck(k: Kernel, task: Task, q: RequestQueue, bio: Bio): Generator<number, void, void> {
   const fnSubmit = k.fn.submit_bio;
   // the common case (no split, no kprobe on submit_bio) adds no generator frame of its own
   if (splitSectors(bio, q.limits) === 0 && !fnSubmit.entry.enabled && !fnSubmit.ret.enabled) {
@@ -162,6 +184,8 @@ function* submitBioSplitting(k: Kernel, task: Task, q: RequestQueue, bio: Bio): 
       rest = tail;
     }
     yield* blkMqSubmitBio(k, task, q, piece, 0);
+    // the remainder goes through submit_bio_noacct again: io.max counts it as one more I/O
+    if (rest && q.throtl !== undefined && blkThrotlBio(q.throtl, rest, true)) rest = undefined;
   }
   if (fnSubmit.ret.enabled) fnSubmit.exit(k.sched.cpu(task.cpu), bio.ioId, 0);
 }

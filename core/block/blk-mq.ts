@@ -19,6 +19,7 @@ import { SimBug } from '../sim/errors.js';
 import { Priority } from '../sim/engine.js';
 import { ELEVATOR_DEADLINE_NS, ELEVATOR_NONE_NS } from '../hw/cpu.js';
 import { DEFAULT_RA_PAGES } from '../mm/readahead.js';
+import type { ThrotlData } from './blk-throttle.js';
 
 /** CPU time spent by a piece of block-layer work, charged by whoever called it. */
 export interface CpuCost {
@@ -115,6 +116,8 @@ export class RequestQueue implements ElevatorHost {
   driver!: BlkMqOps;
   /** The disk's bdi->ra_pages (queue/read_ahead_kb in pages): each file opened on it starts with this. */
   raPages = DEFAULT_RA_PAGES;
+  /** q->td: cgroup io.max state, undefined while no group limits this queue. */
+  throtl: ThrotlData | undefined = undefined;
 
   constructor(
     readonly k: Kernel,

@@ -1,6 +1,7 @@
 // Models: include/linux/blk_types.h: struct bio, bio_vec, request operations and flags, blk_status_t.
 
 import { EIO, ENODATA, ENOLINK, ENOSPC, EOPNOTSUPP, EREMOTEIO, ETIMEDOUT } from '../uapi/errno.js';
+import type { MemCgroup } from '../cgroup/memcontrol.js';
 
 /** REQ_OP_* (the low bits of blk_opf_t). */
 export const ReqOp = {
@@ -70,6 +71,9 @@ export interface Bio {
   /** pid and comm of the task that submitted it (for block tracepoints' `comm`). */
   readonly submitterPid: number;
   readonly submitterComm: string;
+  /** The cgroup it is charged to (bio->bi_blkg's blkcg): the submitter's, or for writeback the
+   *  one that owns the pages (wbc_init_bio); undefined is the root. */
+  blkcg: MemCgroup | undefined;
   /** bio->bi_end_io: runs in interrupt (or softirq) context when the bio completes. */
   endIo: ((bio: Bio) => void) | undefined;
   /** Extra data the owner of endIo keeps on the bio (bi_private). */

@@ -12,7 +12,9 @@ import { Kernel, mkdev } from '../kernel/kernel.js';
 import { DEFAULT_PREEMPT_MODEL, PREEMPT_MODEL_NAMES, Scheduler, type PreemptModel } from '../kernel/sched/core.js';
 import { Task, DEFAULT_PRIO, SCHED_FIFO, type TaskBody } from '../kernel/sched/task.js';
 import { MemoryManager } from '../mm/page_alloc.js';
-import { MEMCG_MAX, NO_LIMITS } from '../cgroup/memcontrol.js';
+import { MEMCG_MAX, NO_LIMITS, type MemCgroup } from '../cgroup/memcontrol.js';
+import { throtlSetLimits, throtlStartWorker } from '../block/blk-throttle.js';
+import { lsmStatsOf, type LsmStats } from '../userspace/engines/lsm.js';
 import { MmStruct, PAGE_SIZE } from '../mm/mm_types.js';
 import { Writeback } from '../mm/page-writeback.js';
 import { Vfs } from '../fs/namei.js';
@@ -41,7 +43,7 @@ import { DevMem } from '../drivers/char/mem.js';
 import { SerialPrinter } from '../hw/printer.js';
 import { lpdDaemon, paperJobs, PrintQueue, Spooler } from '../userspace/lpd.js';
 import { CAP_FULL_SET } from '../kernel/capability.js';
-import type { PrinterReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
+import type { PrinterReport, CgroupIoReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
@@ -196,6 +198,33 @@ export class Machine {
       }
       started.push(clones);
     }
+  }
+
+  /** The group's io.max lines and blk-throttle's counts under them (nothing when it has none). */
+  private ioReportOf(g: MemCgroup): { io?: CgroupIoReport[] } {
+    const io: CgroupIoReport[] = [];
+    const limit = (n: number): number | null => (n === Infinity ? null : n);
+    for (const d of this.devices) {
+      const tg = d.q.throtl?.groups[g.id];
+      if (tg === undefined) continue;
+      const [r, w] = tg.stats;
+      io.push({
+        device: d.name,
+        rbps: limit(tg.limits.rbps),
+        wbps: limit(tg.limits.wbps),
+        riops: limit(tg.limits.riops),
+        wiops: limit(tg.limits.wiops),
+        rbytes: r.bytes,
+        wbytes: w.bytes,
+        rios: r.ios,
+        wios: w.ios,
+        throttledReadBios: r.throttledBios,
+        throttledWriteBios: w.throttledBios,
+        throttledReadNs: r.throttledNs,
+        throttledWriteNs: w.throttledNs,
+      });
+    }
+    return io.length > 0 ? { io } : {};
   }
 
   /** A job has finished: wake the jobs waiting on it, and tell whoever waits for the last one. */
@@ -355,6 +384,7 @@ export class Machine {
       memoryHighBytes: bytes(g.limits.highPages),
       memoryMaxBytes: bytes(g.limits.maxPages),
       events: { low: g.eventsLow, high: g.eventsHigh, max: g.eventsMax },
+      ...this.ioReportOf(g),
     }));
     const printers = this.printerReports();
     return {
@@ -457,6 +487,12 @@ function directionReport(d: DirStats, runtimeNs: number, percentileList: readonl
 }
 
 /** The report of one job, or of a group_reporting group (its jobs summed). */
+/** ioengine=lsm's store counters, copied at report time. */
+function lsmReportOf(task: Task): { lsm?: LsmStats } {
+  const s = lsmStatsOf(task);
+  return s === undefined ? {} : { lsm: { ...s } };
+}
+
 function jobReport(group: readonly RunningJob[], durationNs: number): JobReport {
   const first = group[0]!;
   const spec = first.spec;
@@ -512,6 +548,7 @@ function jobReport(group: readonly RunningJob[], durationNs: number): JobReport 
     depths: { depth: [...stats.depth], submit: [...stats.submit], complete: [...stats.complete] },
     latencyBuckets: { nsec: [...stats.latencyBuckets.nsec], usec: [...stats.latencyBuckets.usec], msec: [...stats.latencyBuckets.msec] },
     unifiedRwReporting: spec.unifiedRwReporting,
+    ...lsmReportOf(first.task),
     latencyTarget: {
       targetNs: spec.latencyTargetNs,
       windowUs: Math.floor(spec.latencyWindowNs / 1000),
@@ -604,10 +641,9 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   k.devMem = devMem;
   k.vfs.devNodes.set('/dev/mem', devMem.inode);
 
-  let nvmeIndex = 0;
-  let sdIndex = 0;
-  for (const d of spec.devices) {
-    let dev: number;
+  const devs = deviceNumbers(spec.devices);
+  spec.devices.forEach((d, devIndex) => {
+    const dev = devs[devIndex]!;
     let q: RequestQueue;
     let hw: BlockDeviceHw;
     let driver: BlockDriverHost;
@@ -615,10 +651,9 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
     const faults = d.faults !== undefined && d.faults.length > 0 ? new FaultInjector(d.faults, rng.fork()) : undefined;
     const timeouts = d.faults?.some((f) => f.kind === 'timeout') ?? false;
     if (d.kind === 'nvme') {
-      dev = mkdev(NVME_MAJOR, nvmeIndex);
       const ssdConfig = nvmeConfigFor(d.capacityBytes, spec.cpus, d.ssd);
       q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, false);
-      const drv = new NvmePciDriver(k, q, d.name, nvmeIndex);
+      const drv = new NvmePciDriver(k, q, d.name, dev & 0xfffff);
       const ssd = new NvmeSsd(drv, ssdConfig, rng.fork());
       ssd.faults = faults;
       hw = ssd;
@@ -627,9 +662,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       driver = drv;
       q.driver = drv;
       q.initHctxs(hw.queueCount, hw.queueDepth);
-      nvmeIndex++;
     } else {
-      dev = mkdev(SD_MAJOR, sdIndex * 16);
       q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, true);
       const drv = new AhciDriver(k, q, 0);
       const disk = new Hdd(drv, hddConfigFor(d.capacityBytes));
@@ -641,7 +674,6 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       q.driver = drv;
       // nr_requests = 2 * min(queue depth, BLKDEV_DEFAULT_RQ) with an elevator
       q.initHctxs(1, d.scheduler === 'none' ? hw.queueDepth : 2 * Math.min(hw.queueDepth, 128));
-      sdIndex++;
     }
     if (d.scheduler === 'mq-deadline') q.elevator = createMqDeadline(q);
     if (d.readAheadKb !== undefined) q.raPages = Math.floor((d.readAheadKb * 1024) / PAGE_SIZE); // queue_ra_store
@@ -662,6 +694,18 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
     }
     m.devices.push({ name: d.name, q, hw, driver, scheduler: d.scheduler, fs });
     devMem.addBar(d.name, d.kind === 'nvme' ? NVME_BAR0_BYTES : AHCI_ABAR_BYTES, d.kind === 'nvme' ? nvmeRegs(hw) : ahciRegs(hw));
+  });
+  // cgroup io.max: each limited (group, device) pair gets its throtl_grp; each limited queue its worker
+  for (const cg of spec.cgroups ?? []) {
+    for (const line of cg.ioMax ?? []) {
+      const d = m.devices.find((x) => x.name === line.device);
+      const memcg = k.mm.memcgByName(cg.name);
+      if (d === undefined || memcg === undefined) throw new Error(`cgroup ${cg.name}: io.max names no device ${line.device}`);
+      throtlSetLimits(k, d.q, memcg, line);
+    }
+  }
+  for (const d of m.devices) {
+    if (d.q.throtl !== undefined) throtlStartWorker(d.q.throtl, (comm, body) => m.spawn(comm, true, body, undefined));
   }
   // The root filesystem: a device mounted at / has it; else the first mounted filesystem is also
   // bind-mounted at /, so /tmp/testfile and /root/x work as on any Linux machine.
@@ -707,6 +751,12 @@ function ahciRegs(hw: BlockDeviceHw): (offset: number) => number {
   return (offset) => (offset === 0x0 ? (0xc000_0000 | ((hw.queueDepth - 1) << 8)) >>> 0 : offset === 0x10 ? 0x0001_0301 : 0);
 }
 
+/** The dev_t of each device in order: NVMe namespaces 259:0, 259:1, ...; disks 8:0, 8:16, ... */
+export function deviceNumbers(devices: readonly DeviceSpec[]): number[] {
+  let nvmeIndex = 0;
+  let sdIndex = 0;
+  return devices.map((d) => (d.kind === 'nvme' ? mkdev(NVME_MAJOR, nvmeIndex++) : mkdev(SD_MAJOR, 16 * sdIndex++)));
+}
 
 /**
  * fio's layout phase: create the jobs' files before the run (cold: nothing of them in the page

@@ -10,7 +10,8 @@
 // (io_wq_worker_sleeping) when the running worker actually sleeps.
 
 import type { Kernel } from '../kernel/kernel.js';
-import { DEFAULT_PRIO, Task, TaskState, type TaskBody } from '../kernel/sched/task.js';
+import { TaskState, type Task, type TaskBody } from '../kernel/sched/task.js';
+import { copyThread } from '../kernel/fork.js';
 import type { Inode } from '../fs/types.js';
 import { EIOCBQUEUED } from '../fs/types.js';
 import { scheduleTimeout } from '../kernel/time/timer.js';
@@ -125,20 +126,12 @@ function createIoWorker(k: Kernel, wq: IoWq, acct: IoWqAcct): void {
 }
 
 /**
- * create_io_thread: a thread of `parent`'s process (same tgid, mm and files) that never returns to
- * user space. Made runnable at once.
+ * create_io_thread: a thread of `parent`'s process (same tgid, mm, files and cgroup) that never
+ * returns to user space. Made runnable at once.
  */
 export function createIoThread(k: Kernel, parent: Task, comm: string, makeBody: (t: Task) => TaskBody): Task {
-  const pid = k.nextPid++;
-  const t = new Task(k.kaddr(), pid, parent.tgid, comm.slice(0, 15), DEFAULT_PRIO, false, parent.mm, parent.files, parent.cpu, (task) => k.sched.wakeFromContext(task));
-  t.realParent = parent;
   // it never leaves the kernel: preemptible only at preemption points outside PREEMPT_FULL
-  t.inKernel = true;
-  k.tasks.push(t);
-  const cpu = k.sched.ctxCpu;
-  if (k.tp.sched_process_fork.enabled) k.tp.sched_process_fork.emit(cpu, 0, parent, t);
-  k.sched.wakeUpNewTask(t, makeBody(t), cpu);
-  return t;
+  return copyThread(k, parent, comm, makeBody, true);
 }
 
 /** io_wq_worker: handle work until idle too long. */

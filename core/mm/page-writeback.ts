@@ -440,6 +440,8 @@ export class Writeback {
       if (run.length === 0) return;
       const vecs: BioVec[] = run.map((f) => ({ pfn: f.pfn, offsetBytes: 0, lenBytes: PAGE_SIZE }));
       const bio = bioAlloc(k, task, ioId, q, ReqOp.WRITE, flags, runSector, vecs, (b: Bio) => self.endWriteBio(b), run);
+      // wbc_init_bio: writeback is charged to the cgroup that owns the pages, not the flusher
+      bio.blkcg = run[0]!.memcg;
       run = [];
       yield* submitBio(k, task, q, bio);
     };

@@ -943,6 +943,19 @@ function kiotrace(reg: ProbeRegistry) {
         ['u64 nand_pages', 8, false],
       ]),
     ),
+    // blk-throttle (io.max): Linux logs these only as blktrace messages ("throtl ...")
+    throtl_bio_queue: tp<[bio: Bio, cgroup: string, bytesDisp: number, ioDisp: number, nrQueued: number]>(
+      reg,
+      'kiotrace:throtl_bio_queue',
+      (_h, bio, cgroup, bytesDisp, ioDisp, nrQueued) => ({ ...throtlBioFields(bio, cgroup), bytes_disp: bytesDisp, io_disp: ioDisp, nr_queued: nrQueued }),
+      kiotraceFields([...THROTL_BIO_DECLS, ['u64 bytes_disp', 8, false], ['unsigned int io_disp', 4, false], ['unsigned int nr_queued', 4, false]]),
+    ),
+    throtl_bio_dispatch: tp<[bio: Bio, cgroup: string, waitNs: number]>(
+      reg,
+      'kiotrace:throtl_bio_dispatch',
+      (_h, bio, cgroup, waitNs) => ({ ...throtlBioFields(bio, cgroup), wait_ns: waitNs }),
+      kiotraceFields([...THROTL_BIO_DECLS, ['u64 wait_ns', 8, false]]),
+    ),
   };
 }
 
@@ -963,6 +976,19 @@ function spool(reg: ProbeRegistry) {
       ]),
     ),
   };
+}
+
+/** The bio and group fields both kiotrace:throtl_* sites start with. */
+const THROTL_BIO_DECLS: readonly [decl: string, size: number, signed: boolean][] = [
+  ['dev_t dev', 4, false],
+  ['sector_t sector', 8, false],
+  ['unsigned int nr_sector', 4, false],
+  ['char rwbs[8]', 8, false],
+  ['char cgroup[64]', 64, false],
+];
+
+function throtlBioFields(bio: Bio, cgroup: string): FieldRecord {
+  return { dev: bio.dev, sector: bio.sector, nr_sector: bio.nrSectors, rwbs: fillRwbs(bio.op, bio.flags), cgroup };
 }
 
 /** What io_uring tracepoints read from a request (struct io_kiocb). */

@@ -542,7 +542,8 @@ class JobRun {
     this.reads = job.rw === 'read' || job.rw === 'randread' || job.rw === 'rw' || job.rw === 'randrw';
     this.writes = job.rw === 'write' || job.rw === 'randwrite' || job.rw === 'rw' || job.rw === 'randrw';
     this.random = job.rw.startsWith('rand');
-    let flags = this.reads && this.writes ? O.RDWR : this.writes ? O.WRONLY : O.RDONLY;
+    // the lsm engine's flush and compaction threads write the file its lookups read
+    let flags: number = (this.reads && this.writes) || job.ioengine === 'lsm' ? O.RDWR : this.writes ? O.WRONLY : O.RDONLY;
     if (job.direct) flags |= O.DIRECT;
     if (job.sync === 'sync') flags |= O.SYNC;
     else if (job.sync === 'dsync') flags |= O.DSYNC;

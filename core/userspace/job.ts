@@ -3,10 +3,11 @@
 // (INI) and a scenario's JSON jobs both end here. A scenario is a machine plus jobs.
 
 import type { FaultSpec } from '../hw/fault-inject.js';
+import type { LsmSpec } from './engines/lsm.js';
 
 export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw';
-/** fio's ioengine names: psync (pread/pwrite), sync (read/write + lseek), mmap, libaio, io_uring. */
-export type IoEngine = 'psync' | 'sync' | 'mmap' | 'libaio' | 'io_uring';
+/** fio's ioengine names: psync (pread/pwrite), sync (read/write + lseek), mmap, libaio, io_uring; and kiotrace's lsm (an LSM-tree store, engines/lsm.ts). */
+export type IoEngine = 'psync' | 'sync' | 'mmap' | 'libaio' | 'io_uring' | 'lsm';
 
 /** One entry of fio's bssplit: `percent` of the I/Os in a direction are `bytes` long. */
 export interface BsSplitEntry {
@@ -139,6 +140,8 @@ export interface JobSpec {
   readonly startdelayNs: number;
   /** The cgroup the job's processes run in (fio cgroup=; "" is the root). */
   readonly cgroup: string;
+  /** ioengine=lsm: the store's options (absent: RocksDB's defaults). */
+  readonly lsm?: LsmSpec;
   /** Random offsets may repeat before every block was touched once (fio norandommap). */
   readonly norandommap: boolean;
   /** The same random sequence every run (fio randrepeat, default true). */
@@ -381,6 +384,17 @@ export interface CgroupSpec {
   readonly memoryLowBytes?: number;
   readonly memoryHighBytes?: number;
   readonly memoryMaxBytes?: number;
+  /** io.max lines: per device, bytes and I/Os per second per direction (absent or Infinity: "max"). */
+  readonly ioMax?: readonly IoMaxSpec[];
+}
+
+/** One io.max line ("MAJ:MIN rbps= wbps= riops= wiops="), for a device named by the machine. */
+export interface IoMaxSpec {
+  readonly device: string;
+  readonly rbps: number;
+  readonly wbps: number;
+  readonly riops: number;
+  readonly wiops: number;
 }
 
 /** The machine's /proc/sys/vm sysctls (Documentation/admin-guide/sysctl/vm.rst) and its page replacement policy. */

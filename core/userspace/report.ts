@@ -3,6 +3,7 @@
 // report is plain data (it is what --json prints); tui/ formats it as fio's text and JSON.
 
 import type { CrashFileReport } from '../mm/data-gen.js';
+import type { LsmStats } from './engines/lsm.js';
 
 export interface Percentile {
   /** 0..100, as percentile_list gives it. */
@@ -126,6 +127,8 @@ export interface JobReport {
    * last (the depth the search found; the job's iodepth without a target).
    */
   readonly latencyTarget: { readonly targetNs: number; readonly windowUs: number; readonly percentile: number; readonly depth: number };
+  /** ioengine=lsm: what the store did over the whole run (ramp time included). */
+  readonly lsm?: LsmStats;
 }
 
 export interface KernelCounters {
@@ -268,4 +271,25 @@ export interface CgroupReport {
   readonly memoryMaxBytes: number | null;
   /** memory.events: low (reclaimed below memory.low), high, max. */
   readonly events: { readonly low: number; readonly high: number; readonly max: number };
+  /** Per device the group has io.max on: the limits (null: "max"), io.stat's counts and the throttling. */
+  readonly io?: readonly CgroupIoReport[];
+}
+
+/** One io.max line and what blk-throttle did under it. */
+export interface CgroupIoReport {
+  readonly device: string;
+  readonly rbps: number | null;
+  readonly wbps: number | null;
+  readonly riops: number | null;
+  readonly wiops: number | null;
+  /** io.stat: bytes and I/Os charged (a split bio counts one I/O per piece). */
+  readonly rbytes: number;
+  readonly wbytes: number;
+  readonly rios: number;
+  readonly wios: number;
+  /** Bios that waited on the group's service queue, and their summed wait (ns). */
+  readonly throttledReadBios: number;
+  readonly throttledWriteBios: number;
+  readonly throttledReadNs: number;
+  readonly throttledWriteNs: number;
 }

@@ -246,7 +246,7 @@ test('the real CLI on the nastiest scenarios: exit 2, one clear first line, no s
     const cases: ReadonlyArray<[string, string]> = [
       [file('deep.json', `{"name": "d", "duration": "1ms", "jobs": ${'['.repeat(depth)}${']'.repeat(depth)}}`), 'deep.json:1:105: invalid JSON: nested deeper than 64 levels; a scenario needs at most 4 (see traces/README.md)'],
       [file('proto.json', base.replace('"rw": "read"', '"rw": "toString"')), 'proto.json:10:13: jobs[0].rw: unknown mode "toString" (expected one of: read, write, randread, randwrite, rw, readwrite, randrw)'],
-      [file('engine.json', base.replace('"ioengine": "sync"', '"ioengine": "constructor"')), 'engine.json:13:19: jobs[0].ioengine: unknown ioengine "constructor" (kiotrace runs: psync, sync, mmap, libaio, io_uring)'],
+      [file('engine.json', base.replace('"ioengine": "sync"', '"ioengine": "constructor"')), 'engine.json:13:19: jobs[0].ioengine: unknown ioengine "constructor" (kiotrace runs: psync, sync, mmap, libaio, io_uring, lsm)'],
       [file('pmem.json', base.replace('"steps": 1,', '"steps": 1, "machine": {"memory": "1p"},')), 'pmem.json:5:37: machine.memory: must be at most 64g (got "1p")'],
       [file('nul.json', base.replace('/mnt/nvme/cold.dat', '/mnt/nvme/cold\\u0000.dat')), 'nul.json:9:19: jobs[0].filename: a path cannot contain a NUL byte (Linux paths end at the first one)'],
       [file('esc.json', base.replace('"name": "cold-read"', '"name": "cold-read", "\\u001b[2J": 1')), 'esc.json:8:28: jobs[0]["\\u001b[2J"]: unknown fio option (see fio(1) and traces/README.md for the options kiotrace reads)'],

@@ -482,8 +482,8 @@ test('enum values and keys are looked up as own keys: prototype names are unknow
   const cases: ReadonlyArray<[(s: ReturnType<typeof Object>) => void, string]> = [
     [(s) => (s.jobs[0].rw = 'toString'), 'v.json: jobs[0].rw: unknown mode "toString" (expected one of: read, write, randread, randwrite, rw, readwrite, randrw)'],
     [(s) => (s.jobs[0].rw = '__proto__'), 'v.json: jobs[0].rw: unknown mode "__proto__" (expected one of: read, write, randread, randwrite, rw, readwrite, randrw)'],
-    [(s) => (s.jobs[0].ioengine = 'constructor'), 'v.json: jobs[0].ioengine: unknown ioengine "constructor" (kiotrace runs: psync, sync, mmap, libaio, io_uring)'],
-    [(s) => (s.jobs[0].ioengine = 'hasOwnProperty'), 'v.json: jobs[0].ioengine: unknown ioengine "hasOwnProperty" (kiotrace runs: psync, sync, mmap, libaio, io_uring)'],
+    [(s) => (s.jobs[0].ioengine = 'constructor'), 'v.json: jobs[0].ioengine: unknown ioengine "constructor" (kiotrace runs: psync, sync, mmap, libaio, io_uring, lsm)'],
+    [(s) => (s.jobs[0].ioengine = 'hasOwnProperty'), 'v.json: jobs[0].ioengine: unknown ioengine "hasOwnProperty" (kiotrace runs: psync, sync, mmap, libaio, io_uring, lsm)'],
     [
       (s) => (s.machine = { devices: [{ name: 'nvme0n1', type: 'constructor', mount: '/mnt/nvme' }] }),
       'v.json: machine.devices[0].type: unknown device type "constructor" (expected nvme or hdd)',

@@ -22,6 +22,8 @@ import {
   type FileServiceType,
   type IoEngine,
   type JobSpec,
+  type LsmSpec,
+  LSM_DEFAULTS,
   type MachineSpec,
   type PerDirection,
   type RandomDistribution,
@@ -393,6 +395,8 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
   const registerfiles = uringOnly('registerfiles');
   const hipri = uringOnly('hipri');
   read('io_submit_mode', choice({ inline: 'inline', offload: 'offload' } as const, 'io_submit_mode'));
+  const lsm = readLsmOptions(ioengine, get, read, fail, intIn, sizeValue);
+  if (ioengine === 'lsm' && rw !== 'read' && rw !== 'randread') fail('rw', `ioengine=lsm's I/Os are point lookups: rw must be randread or read (got ${rw}); puts come from put_rate`, 'conflict');
 
   const iodepth = read('iodepth', intIn(1, 65536)) ?? 1;
   // fio fixup_options: batch sizes above iodepth are lowered to it; 0 submits one at a time.
@@ -431,7 +435,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
   const startdelayNs = read('startdelay', time('s')) ?? 0;
   // cgroup=: a group under the cgroup v2 root (fio makes it if missing)
   const cgroup =
-    read('cgroup', (v): Parsed<string> => (/^[A-Za-z0-9_.-]{1,64}$/.test(v) && v !== '.' && v !== '..' ? { ok: true, value: v } : { ok: false, error: `must be a cgroup name like "reader" (letters, digits, _ . -; at most 64), got ${JSON.stringify(v.slice(0, 70))}` })) ?? '';
+    read('cgroup', cgroupName('reader')) ?? '';
   const thinktimeNs = read('thinktime', time('us')) ?? 0;
   const thinktimeBlocks = read('thinktime_blocks', intIn(1, 2 ** 31 - 1)) ?? 1;
   const thinktimeSpinNs = read('thinktime_spin', time('us')) ?? 0;
@@ -658,6 +662,9 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
       break;
     }
   }
+  if (lsm !== undefined && fileSizeBytes !== undefined && fileSizeBytes < LSM_MIN_SLOTS * lsm.targetFileSizeBaseBytes) {
+    fail(get('filesize') !== undefined ? 'filesize' : 'size', `ioengine=lsm keeps its SST files in slots of target_file_size_base (${fioSize(lsm.targetFileSizeBaseBytes)}): the file needs at least ${LSM_MIN_SLOTS} of them (${fioSize(LSM_MIN_SLOTS * lsm.targetFileSizeBaseBytes)})`, 'conflict');
+  }
   // io_size: more I/O than the region means going over it again; a whole multiple is loops.
   const ioSize = read('io_size', sizeValue);
   if (ioSize !== undefined && size > 0) {
@@ -732,6 +739,7 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     fixedbufs,
     registerfiles,
     hipri,
+    ...(lsm !== undefined ? { lsm } : {}),
     stonewall,
     exitall,
     exitWhat,
@@ -881,4 +889,60 @@ export function impliedDurationNs(jobs: readonly JobSpec[]): number | undefined 
     phaseEnd = Math.max(phaseEnd, end);
   }
   return phaseEnd;
+}
+
+/** ioengine=lsm's file holds at least this many SST slots (half start loaded). */
+const LSM_MIN_SLOTS = 16;
+
+/** The option names of ioengine=lsm and the LsmSpec field each sets. */
+const LSM_OPTIONS = [
+  ['put_rate', 'putRateBps', 'size'],
+  ['write_buffer_size', 'writeBufferSizeBytes', 'size'],
+  ['max_write_buffer_number', 'maxWriteBufferNumber', 'int'],
+  ['target_file_size_base', 'targetFileSizeBaseBytes', 'size'],
+  ['max_bytes_for_level_base', 'maxBytesForLevelBase', 'size'],
+  ['max_bytes_for_level_multiplier', 'maxBytesForLevelMultiplier', 'int'],
+  ['level0_file_num_compaction_trigger', 'level0FileNumCompactionTrigger', 'int'],
+  ['level0_slowdown_writes_trigger', 'level0SlowdownWritesTrigger', 'int'],
+  ['level0_stop_writes_trigger', 'level0StopWritesTrigger', 'int'],
+  ['delayed_write_rate', 'delayedWriteRateBps', 'size'],
+  ['num_levels', 'numLevels', 'int'],
+] as const;
+
+/**
+ * ioengine=lsm's options (RocksDB's names and defaults): only with that engine, and consistent
+ * (a memtable fits an SST file; slowdown before stop).
+ */
+function readLsmOptions<L>(
+  ioengine: IoEngine,
+  get: (name: string) => OptionInput<L> | undefined,
+  read: <T>(name: string, parse: (value: string) => Parsed<T>) => T | undefined,
+  fail: (name: string, message: string, code?: ProblemCode) => void,
+  intIn: (min: number, max: number) => (v: string) => Parsed<number>,
+  sizeValue: (v: string) => Parsed<number>,
+): LsmSpec | undefined {
+  const names = [...LSM_OPTIONS.map(([name]) => name), 'compaction_cgroup'];
+  if (ioengine !== 'lsm') {
+    for (const name of names) if (get(name) !== undefined) fail(name, `${name} is an option of ioengine=lsm (this job uses ${ioengine})`, 'conflict');
+    return undefined;
+  }
+  const spec: { -readonly [K in keyof LsmSpec]: LsmSpec[K] } = { ...LSM_DEFAULTS };
+  const positiveSize = (v: string): Parsed<number> => {
+    const r = sizeValue(v);
+    return r.ok && r.value <= 0 ? { ok: false, error: `must be a positive size (got ${describeValue(v)})` } : r;
+  };
+  for (const [name, field, kind] of LSM_OPTIONS) {
+    const v = read(name, kind === 'size' ? positiveSize : intIn(name === 'num_levels' ? 2 : 1, name === 'num_levels' ? 20 : 1_000_000));
+    if (v !== undefined) spec[field] = v;
+  }
+  const cg = read('compaction_cgroup', cgroupName('compaction'));
+  if (cg !== undefined) spec.compactionCgroup = cg;
+  if (spec.writeBufferSizeBytes > spec.targetFileSizeBaseBytes) fail(get('write_buffer_size') !== undefined ? 'write_buffer_size' : 'target_file_size_base', `write_buffer_size (${fioSize(spec.writeBufferSizeBytes)}) must fit in target_file_size_base (${fioSize(spec.targetFileSizeBaseBytes)}): each SST file is one slot of the job's file`, 'conflict');
+  if (spec.level0SlowdownWritesTrigger > spec.level0StopWritesTrigger) fail('level0_slowdown_writes_trigger', `level0_slowdown_writes_trigger (${spec.level0SlowdownWritesTrigger}) must not exceed level0_stop_writes_trigger (${spec.level0StopWritesTrigger})`, 'conflict');
+  return spec;
+}
+
+/** A cgroup v2 group's name under the root (cgroup=, compaction_cgroup=). */
+function cgroupName(example: string): (v: string) => Parsed<string> {
+  return (v) => (/^[A-Za-z0-9_.-]{1,64}$/.test(v) && v !== '.' && v !== '..' ? { ok: true, value: v } : { ok: false, error: `must be a cgroup name like "${example}" (letters, digits, _ . -; at most 64), got ${JSON.stringify(v.slice(0, 70))}` });
 }

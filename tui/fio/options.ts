@@ -96,6 +96,19 @@ export const OPTIONS: readonly OptionDef[] = [
   model('fixedbufs'),
   model('registerfiles'),
   model('hipri'),
+  // ioengine=lsm's options (kiotrace's engine; RocksDB's option names)
+  model('put_rate'),
+  model('write_buffer_size'),
+  model('max_write_buffer_number'),
+  model('target_file_size_base'),
+  model('max_bytes_for_level_base'),
+  model('max_bytes_for_level_multiplier'),
+  model('level0_file_num_compaction_trigger'),
+  model('level0_slowdown_writes_trigger'),
+  model('level0_stop_writes_trigger'),
+  model('delayed_write_rate'),
+  model('num_levels'),
+  model('compaction_cgroup'),
   model('stonewall', 'wait_for_previous'),
   model('new_group'),
   model('exitall'),
@@ -223,8 +236,8 @@ export function findOption(name: string): OptionDef | undefined {
 /** Every name and alias, for "did you mean". */
 export const OPTION_NAMES: readonly string[] = [...BY_NAME.keys()];
 
-/** fio's ioengines kiotrace runs. */
-export const IO_ENGINES = ['psync', 'sync', 'mmap', 'libaio', 'io_uring'] as const;
+/** fio's ioengines kiotrace runs, and its own lsm (an LSM-tree store whose reads are point lookups). */
+export const IO_ENGINES = ['psync', 'sync', 'mmap', 'libaio', 'io_uring', 'lsm'] as const;
 
 /** fio engines that exist but that kiotrace does not run, and why. */
 export const REFUSED_ENGINES: Readonly<Record<string, string>> = {

@@ -7,6 +7,7 @@ import { createSyncEngine } from './sync.js';
 import { createMmapEngine } from './mmap.js';
 import { libaioEngine } from './libaio.js';
 import { ioUringEngine } from './io_uring.js';
+import { createLsmEngine } from './lsm.js';
 
 /** Makes a fresh engine for one job (engines keep per-job state: maps, rings, file positions). */
 export type EngineFactory = () => IoEngineOps;
@@ -18,6 +19,8 @@ const registry = new Map<string, EngineFactory>([
   // the async engines keep their per-job state keyed on the job's EngineContext
   ['libaio', () => libaioEngine],
   ['io_uring', () => ioUringEngine],
+  // kiotrace's own: an LSM-tree store whose reads are point lookups (core/userspace/engines/lsm.ts)
+  ['lsm', createLsmEngine],
 ]);
 
 /**

@@ -39,6 +39,7 @@ function mkBio(op: ReqOp, sector: number, vecs: BioVec[], flags = 0): Bio {
     status: BlkStatus.OK,
     submitterPid: 100,
     submitterComm: 'fio',
+    blkcg: undefined,
     endIo: undefined,
     private_: undefined,
   };

@@ -36,6 +36,7 @@ function makeBio(op: Op, sector: number, nrSectors: number, segs = 1): Bio {
     status: BlkStatus.OK,
     submitterPid: 42,
     submitterComm: 'fio',
+    blkcg: undefined,
     endIo: undefined,
     private_: undefined,
   };
