@@ -14,6 +14,8 @@ import type { RequestQueue } from '../block/blk-mq.js';
 import type { Writeback } from '../mm/page-writeback.js';
 import type { AioState } from '../fs/aio.js';
 import type { IoUringState } from '../io_uring/io_uring.js';
+import type { DeviceTable } from '../drivers/base/core.js';
+import type { PowerManagement } from '../power/power.js';
 
 /** Counters the run report prints (the /proc/vmstat and /proc/stat subset kiotrace keeps). */
 export interface VmStat {
@@ -93,6 +95,9 @@ export class Kernel {
   mm!: MemoryManager;
   vfs!: Vfs;
   wb!: Writeback;
+  /** The device-status table (drivers/base) and power management (drivers/base/power, kernel/power). */
+  devices!: DeviceTable;
+  power!: PowerManagement;
   readonly queues: RequestQueue[] = [];
   readonly tasks: Task[] = [];
   private nextKaddr = KADDR_BASE;

@@ -2,6 +2,7 @@
 // the kernel counters of /proc/vmstat, /proc/stat and /proc/interrupts that a run summarises. The
 // report is plain data (it is what --json prints); tui/ formats it as fio's text and JSON.
 
+import type { PowerReport } from '../power/power.js';
 import type { CrashFileReport } from '../mm/data-gen.js';
 
 export interface Percentile {
@@ -210,6 +211,8 @@ export interface RunReport {
   readonly cgroups?: readonly CgroupReport[];
   /** Present when a simulated crash ended the run: what the devices kept of the jobs' files. */
   readonly crash?: CrashReport;
+  /** Per-state time and energy of devices and CPUs, power collapse, wakeup sources (when machine.power is set). */
+  readonly power?: PowerReport;
 }
 
 /** A simulated crash: when, and per file the pages whose device block lacks their last write. */
