@@ -18,6 +18,9 @@ import { DeviceState, type KDevice } from '../drivers/base/core.js';
 import { RuntimePm } from './runtime.js';
 import { C0_POWER_W, CpuIdle, type CState } from './cpuidle.js';
 
+/** enum suspend_state: PM_SUSPEND_TO_IDLE. */
+const PM_SUSPEND_TO_IDLE = 1;
+
 /** Freezing tasks and suspending devices before s2idle, and the way back. Assumptions. */
 export const S2IDLE_ENTRY_NS = 5_000_000;
 export const S2IDLE_RESUME_NS = 5_000_000;
@@ -174,12 +177,20 @@ export class PowerManagement implements IdleOps {
     this.collapsed = true;
     this.collapses++;
     this.collapseSinceNs = this.k.env.nowNs;
+    this.traceSuspend(true);
   }
 
   private resumeFromCollapse(): number {
     this.collapsed = false;
     this.collapseNs += this.k.env.nowNs - this.collapseSinceNs;
+    this.traceSuspend(false);
     return S2IDLE_RESUME_NS;
+  }
+
+  /** suspend_enter's trace_suspend_resume(TPS("machine_suspend"), PM_SUSPEND_TO_IDLE, start). */
+  private traceSuspend(start: boolean): void {
+    const tp = this.k.tp.suspend_resume;
+    if (tp.enabled) tp.emit(this.k.sched.ctxCpu, 0, 'machine_suspend', PM_SUSPEND_TO_IDLE, start);
   }
 
   /** Time in power collapse so far, including a stretch in progress. */

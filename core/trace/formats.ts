@@ -796,6 +796,11 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["u32 state", 'state', 12, 4, false],
     ["bool below", 'below', 16, 1, false],
   ],
+  'power:suspend_resume': [
+    ["const char * action", 'action', 8, 8, false],
+    ["int val", 'val', 16, 4, true],
+    ["bool start", 'start', 20, 1, false],
+  ],
   'power:wakeup_source_activate': WAKEUP_SOURCE,
   'power:wakeup_source_deactivate': WAKEUP_SOURCE,
 };
