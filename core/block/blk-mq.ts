@@ -20,7 +20,7 @@ import { Priority } from '../sim/engine.js';
 import { ELEVATOR_DEADLINE_NS, ELEVATOR_NONE_NS } from '../hw/cpu.js';
 import { DEFAULT_RA_PAGES } from '../mm/readahead.js';
 import type { KDevice } from '../drivers/base/core.js';
-import { RpmStatus } from '../power/runtime.js';
+import { RPM_ASYNC, RPM_AUTO, RpmStatus } from '../power/runtime.js';
 
 /** CPU time spent by a piece of block-layer work, charged by whoever called it. */
 export interface CpuCost {
@@ -436,11 +436,14 @@ export class RequestQueue implements ElevatorHost {
     return r;
   }
 
-  /** The disk went idle: the status table says so; blk_pm marks it last busy and idles it. */
+  /** The disk went idle: the status table says so; blk_pm marks it last busy, runtime PM idles it. */
   private queueIdle(rq: MqRequest): void {
     this.k.devices.blockIdle(this.device, rq);
     const pmDev = this.pmDev;
-    if (pmDev !== undefined) this.k.power.rpm.put(pmDev);
+    if (pmDev !== undefined) {
+      this.k.power.rpm.markLastBusy(pmDev);
+      this.k.power.rpm.idle(pmDev, RPM_ASYNC | RPM_AUTO);
+    }
   }
 
   /** rpm_resume finished: run the queue (blk_mq_run_hw_queues), in the resuming context. */

@@ -85,26 +85,6 @@ export class RuntimePm {
     if (d.power) d.power.lastBusyNs = this.k.env.nowNs;
   }
 
-  /** pm_runtime_get: take a usage reference; resume (asynchronously) if needed. */
-  get(d: KDevice, onActive?: () => void): void {
-    const p = d.power;
-    if (!p) {
-      onActive?.();
-      return;
-    }
-    p.usageCount++;
-    this.resume(d, RPM_ASYNC, onActive);
-  }
-
-  /** pm_runtime_put_autosuspend: drop a usage reference and idle the device. */
-  put(d: KDevice): void {
-    const p = d.power;
-    if (!p) return;
-    if (p.usageCount > 0) p.usageCount--;
-    this.markLastBusy(d);
-    this.idle(d, RPM_ASYNC | RPM_AUTO);
-  }
-
   /** rpm_idle: suspend if nothing keeps the device up (usage, active children, control "on"). */
   idle(d: KDevice, rpmflags: number): void {
     const p = d.power;
@@ -181,7 +161,7 @@ export class RuntimePm {
       onActive?.();
       return;
     }
-    if (onActive) p.resumeWaiters.push(onActive);
+    if (onActive && !p.resumeWaiters.includes(onActive)) p.resumeWaiters.push(onActive);
     if (p.runtimeStatus === RpmStatus.RESUMING) return;
     if (p.runtimeStatus === RpmStatus.SUSPENDING) {
       p.deferredResume = true;

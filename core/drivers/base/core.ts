@@ -97,7 +97,8 @@ export class DeviceTable {
     d.stateSinceNs = now;
     d.state = state;
     const tp = this.k.tp.device_state;
-    if (tp.enabled) tp.emit(this.k.sched.ctxCpu ?? this.k.sched.cpu(0), rq?.ioId ?? 0, d, old, rq);
+    // filed under no I/O (ioId 0): a state change is the device's, not a step of one I/O's path
+    if (tp.enabled) tp.emit(this.k.sched.ctxCpu, 0, d, old, rq);
   }
 
   /**
