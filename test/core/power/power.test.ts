@@ -11,6 +11,8 @@ import { typicalIntervalNs } from '../../../core/power/cpuidle.js';
 import { HDD_SPIN_DOWN_NS, HDD_SPIN_UP_NS } from '../../../core/hw/hdd-power.js';
 import { DEFAULT_POWER } from '../../../core/userspace/job.js';
 import { jobSpec } from '../../helpers/jobs.js';
+import { runScript } from '../../../probes/script.js';
+import { scriptOptions } from '../../helpers/script.js';
 
 const MiB = 2 ** 20;
 const MS = 1_000_000;
@@ -123,4 +125,21 @@ test('power collapse: autosleep suspends an idle machine unless a job holds a wa
   assert.equal(rep2.collapseNs, 0);
   assert.equal(rep2.wakeupSources[0]!.name, 'r');
   assert.equal(rep2.wakeupSources[0]!.activeCount, 1);
+});
+
+test('scripts read the status table and runtime PM: kiotrace:device_state, and struct device behind __pm_runtime_resume', () => {
+  const m = bootMachine({ cpus: 2, memoryBytes: 512 * MiB, devices: [hdd({ autosuspendDelayMs: 100 })] }, 1);
+  const durationNs = 12_000 * MS;
+  m.startJobs([sparseReads('/dev/sda', 2000 * MS)], durationNs);
+  let out = '';
+  const text = `tracepoint:kiotrace:device_state /str(args.name) == "sda"/ { printf("%s %d->%d\\n", str(args.name), args.old_state, args.new_state); }
+kprobe:__pm_runtime_resume { $d = (struct device *)arg0; printf("resume %s %s %s status=%d delay=%d\\n", str($d->kobj.name), str($d->kiotrace_status.address), str($d->kiotrace_status.state_name), $d->power.runtime_status, $d->power.autosuspend_delay); }`;
+  const result = runScript(m, scriptOptions(text, durationNs, (s, stream) => {
+    if (stream === 'stdout') out += s;
+  }));
+  assert.equal(result.exitCode, 0, out);
+  const lines = out.split('\n').filter((l) => l !== '' && !l.startsWith('Attached'));
+  // busy, idle, suspended (100 ms later, after the spin-down), then the next read resumes it
+  assert.deepEqual(lines.slice(0, 4), ['sda 0->1', 'sda 1->0', 'sda 0->2', 'resume sda ata1.00 suspended status=2 delay=100']);
+  assert.ok(lines.includes('sda 2->0'), out);
 });
