@@ -143,3 +143,17 @@ kprobe:__pm_runtime_resume { $d = (struct device *)arg0; printf("resume %s %s %s
   assert.deepEqual(lines.slice(0, 4), ['sda 0->1', 'sda 1->0', 'sda 0->2', 'resume sda ata1.00 suspended status=2 delay=100']);
   assert.ok(lines.includes('sda 2->0'), out);
 });
+
+test('a controller suspends only when every child has: one disk that never autosuspends keeps the AHCI controller up', () => {
+  const m = run([hdd({ autosuspendDelayMs: 100 }), hdd({ name: 'sdb' })], [sparseReads('/dev/sda', 3000 * MS)], 2000 * MS);
+  const sda = m.k.devices.byName('sda')!;
+  const sdb = m.k.devices.byName('sdb')!;
+  assert.equal(sda.power!.runtimeStatus, RpmStatus.SUSPENDED);
+  assert.equal(sda.parent!.power!.runtimeStatus, RpmStatus.SUSPENDED, 'ata1 follows its only child');
+  assert.equal(sdb.parent!.name, 'ata2');
+  assert.equal(sdb.parent!.power!.runtimeStatus, RpmStatus.ACTIVE);
+  const ahci = sda.parent!.parent!;
+  assert.equal(ahci, sdb.parent!.parent);
+  assert.equal(ahci.power!.childCount, 1);
+  assert.equal(ahci.power!.suspendCount, 0);
+});
