@@ -17,9 +17,9 @@ export { BTF, btfCast, type BtfContext, type BtfMember, type BtfPointer, type Bt
 export type { Kernel } from './kernel/kernel.js';
 export { mkdev } from './kernel/kernel.js';
 export type { Cpu } from './kernel/sched/core.js';
-export { completeJob, DEFAULT_MACHINE, DEFAULT_MOUNT_OPTIONS, DEFAULT_VM, JOB_DEFAULTS } from './userspace/job.js';
+export { completeJob, DEFAULT_MACHINE, DEFAULT_MOUNT_OPTIONS, DEFAULT_POWER, DEFAULT_VM, JOB_DEFAULTS } from './userspace/job.js';
 export { LRU_POLICIES } from './mm/vmscan.js';
-export type { BlockSizeSpec, BsSplitEntry, CgroupSpec, DataMode, DeviceKind, DeviceSpec, FadviseHint, FallocateMode, FileServiceType, IoEngine, JobSpec, MachineSpec, MountOptions, PerDirection, PreemptModelName, PrinterSpec, RandomDistribution, RwMode, Scenario, ScenarioEvent, SchedFifoSpec, SchedulerName, SsdSpec, SyncMode, UnifiedRwReporting, VmSpec } from './userspace/job.js';
+export type { BlockSizeSpec, BsSplitEntry, CgroupSpec, DataMode, DeviceKind, DeviceSpec, FadviseHint, FallocateMode, FileServiceType, IoEngine, JobSpec, MachineSpec, MountOptions, PerDirection, PowerSpec, PreemptModelName, PrinterSpec, RandomDistribution, RwMode, Scenario, ScenarioEvent, SchedFifoSpec, SchedulerName, SsdSpec, SyncMode, UnifiedRwReporting, VmSpec } from './userspace/job.js';
 export type { CgroupIoReport, CgroupReport, CpuUsage, CrashReport, DepthDistributions, DeviceReport, DirectionReport, EventReport, JobReport, KernelCounters, LatencyBin, LatencyBuckets, LatencySummary, LayoutReport, Percentile, PrinterReport, PrintJobReport, RunReport, SampleSummary } from './userspace/report.js';
 export { NvmeStatus, SenseKey, type FaultKind, type FaultOp, type FaultSpec, type ScsiSense } from './hw/fault-inject.js';
 export { LatencyHistogram } from './userspace/stats.js';
@@ -30,3 +30,5 @@ export { findCommand, USER_COMMANDS } from './userspace/commands.js';
 export { eventCommandLine } from './userspace/events.js';
 export { readAheadKbProblem } from './mm/readahead.js';
 export { LSM_DEFAULTS, lsmStatsOf, type LsmSpec, type LsmStats } from './userspace/engines/lsm.js';
+export type { PowerReport, PowerStateTime } from './power/power.js';
+export { DEVICE_STATE_NAMES, type KDevice } from './drivers/base/core.js';

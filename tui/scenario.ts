@@ -11,6 +11,7 @@ import { readTextFile } from './input-files.js';
 import {
   DEFAULT_MACHINE,
   DEFAULT_MOUNT_OPTIONS,
+  DEFAULT_POWER,
   DEFAULT_VM,
   EXT4_BLOCK_SIZE,
   ext4FileCostBlocks,
@@ -44,6 +45,7 @@ import {
   type SchedFifoSpec,
   deviceNumbers,
   mkdev,
+  type PowerSpec,
 } from '../core/index.js';
 import { MAX_STEP_IOS } from './steps.js';
 import { formatBytes, formatSizeFio, MAX_DURATION_NS, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
@@ -687,7 +689,7 @@ const TOP_KEYS: KeySpec = {
 };
 const MACHINE_FILE_KEYS: KeySpec = { known: ['machine'], aliases: { machines: 'machine', host: 'machine' }, noun: 'key' };
 const MACHINE_KEYS: KeySpec = {
-  known: ['cpus', 'memory', 'devices', 'vm', 'cgroups', 'preempt', 'sched_fifo', 'printers'],
+  known: ['cpus', 'memory', 'devices', 'vm', 'cgroups', 'preempt', 'sched_fifo', 'printers', 'power'],
   aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm', preemption: 'preempt', chrt: 'sched_fifo', printer: 'printers', lp: 'printers' },
   noun: 'key',
 };
@@ -740,7 +742,7 @@ const MAX_CENTISECS = 360_000;
 /** The SSD geometry and FTL keys of a device (nvme only). */
 const SSD_KEYS = ['over_provisioning', 'page_size', 'block_size', 'channels', 'dies', 'gc_policy', 'multi_stream', 'precondition'] as const;
 const DEVICE_KEYS: KeySpec = {
-  known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', 'mount_options', 'faults', ...SSD_KEYS],
+  known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', 'mount_options', 'faults', 'autosuspend_delay_ms', 'power_control', 'pm_qos_latency_tolerance_us', ...SSD_KEYS],
   aliases: {
     kind: 'type',
     size: 'capacity',
@@ -761,6 +763,10 @@ const DEVICE_KEYS: KeySpec = {
     fault: 'faults',
     options: 'mount_options',
     mount_opts: 'mount_options',
+    'power/autosuspend_delay_ms': 'autosuspend_delay_ms',
+    'power/control': 'power_control',
+    'power/pm_qos_latency_tolerance_us': 'pm_qos_latency_tolerance_us',
+    ps_max_latency_us: 'pm_qos_latency_tolerance_us',
   },
   noun: 'key',
 };
@@ -1029,6 +1035,7 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
   const faultsNode = f.get('faults');
   const faults = faultsNode === undefined ? undefined : readFaults(c, faultsNode, join2(path, 'faults'), kind ?? 'nvme', capacityBytes / SECTOR_BYTES);
   const ssd = readSsd(c, f, path, kind, capacityBytes);
+  const pm = readDevicePower(c, f, path, kind);
   if (name === undefined) return undefined;
   return {
     name,
@@ -1040,6 +1047,7 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
     ...(mountOptions !== undefined ? { mountOptions } : {}),
     ...(faults !== undefined ? { faults } : {}),
     ...(ssd !== undefined ? { ssd } : {}),
+    ...pm,
   };
 }
 
@@ -1354,6 +1362,83 @@ function readSsd(c: Checker, f: Fields, path: string, kind: DeviceKind | undefin
   return spec;
 }
 
+/** An object's member node, if it is an object with that key. */
+function childNode(node: JsonNode | undefined, key: string): JsonNode | undefined {
+  return node?.kind === 'object' ? node.entries.find((e) => e.key === key)?.value : undefined;
+}
+
+function childSpan(node: JsonNode | undefined, key: string): Span | undefined {
+  return childNode(node, key)?.span;
+}
+
+/** Largest autosuspend delay and APST latency tolerance: an hour, the longest run. */
+const MAX_AUTOSUSPEND_DELAY_MS = 3_600_000;
+const MAX_PS_MAX_LATENCY_US = 3_600_000_000;
+
+/**
+ * A device's runtime PM knobs (its sysfs power/ files): a disk's autosuspend_delay_ms (-1: never)
+ * and control; an NVMe controller's pm_qos_latency_tolerance_us (APST's exit-latency bound, 0: off).
+ */
+function readDevicePower(c: Checker, f: Fields, path: string, kind: DeviceKind | undefined): Pick<DeviceSpec, 'autosuspendDelayMs' | 'powerControl' | 'psMaxLatencyUs'> {
+  const out: { autosuspendDelayMs?: number; powerControl?: 'auto' | 'on'; psMaxLatencyUs?: number } = {};
+  const delayNode = f.get('autosuspend_delay_ms');
+  const controlNode = f.get('power_control');
+  const tolNode = f.get('pm_qos_latency_tolerance_us');
+  if (kind === 'nvme') {
+    // the NVMe block queue has no runtime PM (its controller's power is APST's)
+    for (const [key, node] of [['autosuspend_delay_ms', delayNode], ['power_control', controlNode]] as const) {
+      if (node !== undefined) c.report('bad-value', join2(path, key), node.span, 'applies to SATA disks (type "hdd"); an NVMe SSD saves power by APST: set pm_qos_latency_tolerance_us (0 turns APST off)');
+    }
+  }
+  if (kind === 'hdd' && tolNode !== undefined) {
+    c.report('bad-value', join2(path, 'pm_qos_latency_tolerance_us'), tolNode.span, 'applies to NVMe SSDs (APST); a SATA disk suspends by autosuspend_delay_ms');
+  }
+  if (kind === 'hdd' && delayNode !== undefined) {
+    const v = delayNode.kind === 'number' && delayNode.value === -1 ? -1 : readInt(c, delayNode, join2(path, 'autosuspend_delay_ms'), -1, MAX_AUTOSUSPEND_DELAY_MS);
+    if (v !== undefined) out.autosuspendDelayMs = v;
+  }
+  if (kind === 'hdd' && controlNode !== undefined) {
+    const v = readChoice(c, controlNode, join2(path, 'power_control'), ['auto', 'on'] as const, {}, (got) => `must be "auto" (runtime PM allowed) or "on" (never suspend) (got ${got})`);
+    if (v !== undefined) out.powerControl = v;
+  }
+  if (kind === 'nvme' && tolNode !== undefined) {
+    const v = readInt(c, tolNode, join2(path, 'pm_qos_latency_tolerance_us'), 0, MAX_PS_MAX_LATENCY_US);
+    if (v !== undefined) out.psMaxLatencyUs = v;
+  }
+  return out;
+}
+
+const POWER_KEYS: KeySpec = {
+  known: ['autosleep', 'cpuidle', 'default_ps_max_latency_us', 'wake_lock'],
+  aliases: { 'nvme_core.default_ps_max_latency_us': 'default_ps_max_latency_us', cpuidle_governor: 'cpuidle', governor: 'cpuidle', wake_locks: 'wake_lock', wakelock: 'wake_lock', wakelocks: 'wake_lock' },
+  noun: 'key',
+};
+
+/** machine.power: autosleep, the cpuidle governor, APST's default latency bound, jobs holding wake locks. */
+function readPower(c: Checker, node: JsonNode): PowerSpec | undefined {
+  const obj = readObject(c, node, 'machine.power', 'an object like {"autosleep": "freeze", "cpuidle": "menu", "wake_lock": ["player"]}', POWER_KEYS);
+  if (obj === undefined) return undefined;
+  const f = obj.fields;
+  const before = c.count;
+  const autosleepNode = f.get('autosleep');
+  const autosleep = autosleepNode === undefined ? DEFAULT_POWER.autosleep : readChoice(c, autosleepNode, 'machine.power.autosleep', ['off', 'freeze'] as const, { s2idle: 'freeze' }, (got) => `must be "off" or "freeze" (suspend to idle whenever no wake lock is held) (got ${got})`);
+  const cpuidleNode = f.get('cpuidle');
+  const cpuidle = cpuidleNode === undefined ? DEFAULT_POWER.cpuidle : readChoice(c, cpuidleNode, 'machine.power.cpuidle', ['menu', 'off'] as const, {}, (got) => `must be "menu" (C-states chosen by the menu governor) or "off" (got ${got})`);
+  const latNode = f.get('default_ps_max_latency_us');
+  const defaultPsMaxLatencyUs = latNode === undefined ? DEFAULT_POWER.defaultPsMaxLatencyUs : readInt(c, latNode, 'machine.power.default_ps_max_latency_us', 0, MAX_PS_MAX_LATENCY_US);
+  const wlNode = f.get('wake_lock');
+  const wakeLockJobs: string[] = [];
+  if (wlNode !== undefined) {
+    if (wlNode.kind !== 'array' || wlNode.items.some((i) => i.kind !== 'string' || i.value === '')) {
+      c.report('wrong-type', 'machine.power.wake_lock', wlNode.span, `must be an array of job names whose processes hold a wake lock while they run, like ["player"] (got ${describe(wlNode)})`);
+    } else {
+      for (const i of wlNode.items) if (i.kind === 'string') wakeLockJobs.push(i.value);
+    }
+  }
+  if (c.count > before || autosleep === undefined || cpuidle === undefined || defaultPsMaxLatencyUs === undefined) return undefined;
+  return { autosleep, cpuidle, defaultPsMaxLatencyUs, wakeLockJobs };
+}
+
 /**
  * read_ahead_kb: KiB as sysfs takes it, a whole number of 4 KiB pages (Linux would round a 6 down
  * to 4 without a word; here that is a mistake to point at). 0 turns readahead off.
@@ -1489,6 +1574,8 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
   const vm = vmNode === undefined ? undefined : readVm(c, vmNode);
   const cgNode = f.get('cgroups');
   const cgroups = cgNode === undefined ? undefined : readCgroups(c, cgNode, devices.list);
+  const powerNode = f.get('power');
+  const power = powerNode === undefined ? undefined : readPower(c, powerNode);
   const lpNode = f.get('printers');
   const printers = lpNode === undefined ? undefined : readPrinters(c, lpNode, devices.list.map((d) => d.name));
   const preemptNode = f.get('preempt');
@@ -1505,6 +1592,7 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
       ...(preempt === undefined ? {} : { preempt }),
       ...(schedFifo === undefined ? {} : { schedFifo }),
       ...(printers === undefined ? {} : { printers }),
+      ...(power === undefined ? {} : { power }),
     },
     devices,
   };
@@ -1708,6 +1796,12 @@ function validate(root: JsonNode, c: Checker, defaultName: string, env: Validate
     jobs = readJsonJobs(c, jobsNode, devices.usable ? machine : { ...machine, devices: [] }, env.cwd, devices.usable);
   }
 
+  const wakeLocks = machine.power?.wakeLockJobs ?? [];
+  const unknownLock = wakeLocks.find((n) => !jobs.some((j) => j.name === n));
+  if (unknownLock !== undefined && jobs.length > 0) {
+    const wlSpan = childSpan(childNode(f.get('machine'), 'power'), 'wake_lock');
+    c.report('bad-value', 'machine.power.wake_lock', wlSpan, `names ${quote(unknownLock)}, which is no job of this scenario (jobs: ${jobs.map((j) => j.name).join(', ')})`);
+  }
   const eventsNode = f.get('events');
   const events = eventsNode === undefined ? undefined : readEvents(c, eventsNode, machine, durationNs);
 

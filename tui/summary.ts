@@ -11,6 +11,7 @@
 
 import type { CgroupReport, CrashReport, DeviceReport, EventReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, Percentile, PrinterReport, RunReport, SampleSummary } from '../core/userspace/report.js';
 import { formatDurationFio, formatNs, num2str, printable } from './units.js';
+import type { PowerReport, PowerStateTime } from '../core/index.js';
 
 /** fio's version string as kiotrace gives it, in text and JSON: see fioVersion. */
 export const FIO_COMPAT_VERSION = 'fio-3.36';
@@ -608,7 +609,20 @@ function kiotraceLines(report: RunReport): string[] {
   }
   lines.push(...counterLines(report.counters));
   if (report.cgroups !== undefined) lines.push(...cgroupLines(report.cgroups));
+  if (report.power !== undefined) lines.push(...powerLines(report.power));
   return lines;
+}
+
+/** Time and energy per power state of each device and CPU, power collapse and the wake locks. */
+function powerLines(p: PowerReport): string[] {
+  const ms = (ns: number): string => `${(ns / 1e6).toFixed(1)}ms`;
+  const states = (list: readonly PowerStateTime[]): string => list.map((x) => `${printable(x.state)}=${ms(x.timeNs)}/${x.energyJ.toFixed(3)}J`).join(', ');
+  return [
+    `Power: autosleep=${p.autosleep}, cpuidle=${p.cpuidle}, power collapse=${ms(p.collapseNs)} in ${p.collapses}`,
+    ...p.devices.map((d) => `  ${printable(d.name)}: ${states(d.states)}; runtime suspends=${d.suspends}, resumes=${d.resumes}`),
+    ...p.cpus.map((c) => `  cpu${c.cpu}: ${states(c.states)}`),
+    ...p.wakeupSources.map((w) => `  wake lock ${printable(w.name)}: active=${w.activeCount}, total=${ms(w.totalTimeNs)}, max=${ms(w.maxTimeNs)}`),
+  ];
 }
 
 function counterLines(k: KernelCounters): string[] {

@@ -20,6 +20,8 @@ import { Priority } from '../sim/engine.js';
 import { ELEVATOR_DEADLINE_NS, ELEVATOR_NONE_NS } from '../hw/cpu.js';
 import { DEFAULT_RA_PAGES } from '../mm/readahead.js';
 import type { ThrotlData } from './blk-throttle.js';
+import type { KDevice } from '../drivers/base/core.js';
+import { RPM_ASYNC, RPM_AUTO, RpmStatus } from '../power/runtime.js';
 
 /** CPU time spent by a piece of block-layer work, charged by whoever called it. */
 export interface CpuCost {
@@ -118,6 +120,11 @@ export class RequestQueue implements ElevatorHost {
   raPages = DEFAULT_RA_PAGES;
   /** q->td: cgroup io.max state, undefined while no group limits this queue. */
   throtl: ThrotlData | undefined = undefined;
+  /** The disk's entry in the device-status table (set when the disk is added). */
+  device!: KDevice;
+  /** q->dev of block/blk-pm.c: the device whose runtime PM the queue follows (undefined: none). */
+  pmDev: KDevice | undefined;
+  private readonly pmResumedFn = (): void => this.pmResumed();
 
   constructor(
     readonly k: Kernel,
@@ -362,7 +369,10 @@ export class RequestQueue implements ElevatorHost {
     const hctx = frq.hctx;
     this.stats.flushTicksNs += this.k.env.nowNs - frq.startTimeNs;
     hctx.inFlight--;
-    if (--this.inFlightTotal === 0) this.stats.busyNs += this.k.env.nowNs - this.busySinceNs;
+    if (--this.inFlightTotal === 0) {
+      this.stats.busyNs += this.k.env.nowNs - this.busySinceNs;
+      this.queueIdle(frq);
+    }
     const covered = this.flushRunning ?? [];
     this.flushRunning = undefined;
     for (const rq of covered) this.bypassInsert(rq, cpu, cost);
@@ -426,14 +436,26 @@ export class RequestQueue implements ElevatorHost {
   }
 
   private issue(hctx: HwCtx, rq: MqRequest, ctx: HitContext, cost: CpuCost): QueueRqResult {
+    const pmDev = this.pmDev;
+    if (pmDev !== undefined && pmDev.power!.runtimeStatus !== RpmStatus.ACTIVE) {
+      // blk_pm: the queue is suspended; the request waits for rpm_resume (on hctx->dispatch)
+      this.k.power.rpm.resume(pmDev, 0, this.pmResumedFn);
+      return 'busy';
+    }
     const r = this.driver.queueRq(hctx, rq, ctx, cost);
     if (r === 'ok') {
       hctx.inFlight++;
-      if (this.inFlightTotal++ === 0) this.busySinceNs = this.k.env.nowNs;
+      if (this.inFlightTotal++ === 0) {
+        this.busySinceNs = this.k.env.nowNs;
+        this.k.devices.blockBusy(this.device, rq);
+      }
     } else if (r === 'ioerr') {
       // blk_mq_dispatch_rq_list: a hard error from ->queue_rq ends the request there
       hctx.inFlight++;
-      if (this.inFlightTotal++ === 0) this.busySinceNs = this.k.env.nowNs;
+      if (this.inFlightTotal++ === 0) {
+        this.busySinceNs = this.k.env.nowNs;
+        this.k.devices.blockBusy(this.device, rq);
+      }
       this.endRequest(rq, BlkStatus.IOERR, this.k.sched.cpu(ctx.cpuId), cost);
       return 'ok';
     }
@@ -454,6 +476,23 @@ export class RequestQueue implements ElevatorHost {
     rq.deadlineNs = 0;
     hctx.dispatchList.unshift(rq);
     this.runHwQueue(hctx, ctx, cost);
+  }
+
+  /** The disk went idle: the status table says so; blk_pm marks it last busy, runtime PM idles it. */
+  private queueIdle(rq: MqRequest): void {
+    this.k.devices.blockIdle(this.device, rq);
+    const pmDev = this.pmDev;
+    if (pmDev !== undefined) {
+      this.k.power.rpm.markLastBusy(pmDev);
+      this.k.power.rpm.idle(pmDev, RPM_ASYNC | RPM_AUTO);
+    }
+  }
+
+  /** rpm_resume finished: run the queue (blk_mq_run_hw_queues), in the resuming context. */
+  private pmResumed(): void {
+    const cpu = this.k.sched.ctxCpu;
+    const cost: CpuCost = { ns: 0 };
+    for (const h of this.hctxs) this.runHwQueue(h, cpu, cost);
   }
 
   /** blk_mq_start_request: called by the driver's ->queue_rq. */
@@ -520,7 +559,10 @@ export class RequestQueue implements ElevatorHost {
     this.elevator?.completedRequest(rq, k.env.nowNs);
     const hctx = rq.hctx;
     hctx.inFlight--;
-    if (--this.inFlightTotal === 0) this.stats.busyNs += k.env.nowNs - this.busySinceNs;
+    if (--this.inFlightTotal === 0) {
+      this.stats.busyNs += k.env.nowNs - this.busySinceNs;
+      this.queueIdle(rq);
+    }
     this.freeRequest(rq);
     if (fn.ret.enabled) fn.exit(cpu, rq.ioId, 0);
     if (hctx.dispatchList.length > 0 || this.elevator?.hasWork()) this.runHwQueue(hctx, cpu, cost);

@@ -32,6 +32,13 @@ export class CmdTable {
     this.byCid[cid] = rq;
   }
 
+  /** The outstanding request with the lowest command id (a walk: for readers, not the I/O path). */
+  first(): MqRequest | undefined {
+    if (this.size === 0) return undefined;
+    for (const rq of this.byCid) if (rq !== undefined) return rq;
+    return undefined;
+  }
+
   delete(cid: number): void {
     if (this.byCid[cid] === undefined) return;
     this.byCid[cid] = undefined;
@@ -122,6 +129,15 @@ export abstract class BlockDriverHost implements DeviceHost {
       fua: (rq.cmdFlags & ReqFlag.FUA) !== 0,
       sgList: dmaMapSg(this.k, ctx, rq.ioId, this.q.dev, rq, toDevice, cost),
     };
+  }
+
+  /** The request in progress for the device-status table: the lowest-tagged one the device holds. */
+  inProgress(): MqRequest | undefined {
+    for (const t of this.outstanding) {
+      const rq = t.first();
+      if (rq) return rq;
+    }
+    return undefined;
   }
 
   /** Takes a completed command's request off the outstanding table. */

@@ -37,6 +37,11 @@ import { fioJob, JobRandom, JobStats, type DirStats, type JobControl } from '../
 import { FlowTable } from '../userspace/flow.js';
 import { WaitQueue } from '../sim/process.js';
 import type { BlockDeviceHw } from '../hw/device.js';
+import { DeviceTable } from '../drivers/base/core.js';
+import { Buses } from '../drivers/base/bus.js';
+import { PowerManagement, type PowerReport } from '../power/power.js';
+import { C1_ONLY_CSTATES, INTEL_SKX_CSTATES } from '../power/cpuidle.js';
+import { DEFAULT_POWER } from '../userspace/job.js';
 import { LatencyHistogram, SAMPLE_INTERVAL_NS, summarizeSamples } from '../userspace/stats.js';
 import { LpDevice } from '../drivers/char/lp.js';
 import { DevMem } from '../drivers/char/mem.js';
@@ -193,6 +198,7 @@ export class Machine {
         // fio's cgroup=: the job runs in that group, made if the machine does not list it
         if (spec.cgroup !== '') task.memcg = k.mm.memcgByName(spec.cgroup) ?? k.mm.createMemcg(spec.cgroup, NO_LIMITS);
         holder.job = { spec, jobIndex: i, task, stats, done: false, phase, control };
+        this.wakeLock(spec, i, true);
         clones.push(holder.job);
         this.jobs.push(holder.job);
       }
@@ -230,6 +236,7 @@ export class Machine {
   /** A job has finished: wake the jobs waiting on it, and tell whoever waits for the last one. */
   private jobExited(j: RunningJob): void {
     j.done = true;
+    this.wakeLock(j.spec, j.jobIndex, false);
     if (j.spec.exitall) {
       // fio's exitall: end the jobs exit_what names that are still running (or yet to start)
       const what = j.spec.exitWhat;
@@ -243,6 +250,19 @@ export class Machine {
     }
     this.jobExits.wakeAll();
     if (this.allJobsDone) for (const cb of this.allDoneCallbacks.splice(0)) cb();
+  }
+
+  /** A job named in machine.power's wake locks holds one (/sys/power/wake_lock) while it runs. */
+  private wakeLock(spec: JobSpec, index: number, hold: boolean): void {
+    if (!(this.spec.power?.wakeLockJobs.includes(spec.name) ?? false)) return;
+    const ws = this.k.power.wakeupSource(spec.numjobs > 1 ? `${spec.name}.${index}` : spec.name);
+    if (hold) this.k.power.stayAwake(ws);
+    else this.k.power.relax(ws);
+  }
+
+  /** The machine's power report (per-state time and energy), when the scenario sets machine.power. */
+  powerReport(): PowerReport | undefined {
+    return this.spec.power === undefined ? undefined : this.k.power.report();
   }
 
   /** Every job started so far has finished (true before any job starts). */
@@ -387,6 +407,7 @@ export class Machine {
       ...this.ioReportOf(g),
     }));
     const printers = this.printerReports();
+    const power = this.powerReport();
     return {
       scenario,
       seed,
@@ -400,6 +421,7 @@ export class Machine {
       ...(this.crash ? { crash: this.crash } : {}),
       ...(printers.length > 0 ? { printers } : {}),
       ...(this.eventLog ? { events: this.eventLog.report() } : {}),
+      ...(power ? { power } : {}),
     };
   }
 
@@ -635,6 +657,10 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   }
   k.wb = new Writeback(k, spec.vm);
   k.vfs = new Vfs();
+  k.devices = new DeviceTable(k);
+  k.power = new PowerManagement(k);
+  const power = spec.power ?? DEFAULT_POWER;
+  const buses = new Buses(k);
   // init (pid 1): the parent of the workload
   m.init = m.spawn('systemd', false, function* () {}, undefined);
   const devMem = new DevMem(spec.memoryBytes);
@@ -662,6 +688,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       driver = drv;
       q.driver = drv;
       q.initHctxs(hw.queueCount, hw.queueDepth);
+      buses.addNvme(q, drv, ssd, dev & 0xfffff, d.psMaxLatencyUs ?? power.defaultPsMaxLatencyUs);
     } else {
       q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, true);
       const drv = new AhciDriver(k, q, 0);
@@ -674,6 +701,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       q.driver = drv;
       // nr_requests = 2 * min(queue depth, BLKDEV_DEFAULT_RQ) with an elevator
       q.initHctxs(1, d.scheduler === 'none' ? hw.queueDepth : 2 * Math.min(hw.queueDepth, 128));
+      buses.addSataDisk(q, drv, (dev & 0xfffff) / 16 + 1, d.powerControl ?? 'auto', d.autosuspendDelayMs ?? -1);
     }
     if (d.scheduler === 'mq-deadline') q.elevator = createMqDeadline(q);
     if (d.readAheadKb !== undefined) q.raPages = Math.floor((d.readAheadKb * 1024) / PAGE_SIZE); // queue_ra_store
@@ -692,6 +720,13 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       k.wb.startFlusher(dev, (comm, body) => m.spawn(comm, true, body, undefined));
       fs.journal.start((comm, body) => m.spawn(comm, true, body, undefined));
     }
+    // the errors side's "device failed" / "device back" land in the device-status table
+    driver.stateHook = (devt, state) => {
+      const entry = k.devices.byDev(devt);
+      if (entry === undefined) return;
+      if (state === 'failed') k.devices.markFailed(entry);
+      else k.devices.markRunning(entry);
+    };
     m.devices.push({ name: d.name, q, hw, driver, scheduler: d.scheduler, fs });
     devMem.addBar(d.name, d.kind === 'nvme' ? NVME_BAR0_BYTES : AHCI_ABAR_BYTES, d.kind === 'nvme' ? nvmeRegs(hw) : ahciRegs(hw));
   });
@@ -711,7 +746,10 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   // bind-mounted at /, so /tmp/testfile and /root/x work as on any Linux machine.
   // SIMPLIFICATION: a real machine has a root partition of its own; here / shares the first
   // filesystem (a file at /x is the file <first mount>/x).
-  const first = m.devices.find((d) => d.fs !== undefined)?.fs;
+  if (power.cpuidle !== 'off' || power.autosleep !== 'off') {
+    k.power.enableIdle(power.cpuidle === 'menu' ? INTEL_SKX_CSTATES : C1_ONLY_CSTATES, power.cpuidle, power.autosleep === 'freeze');
+  }
+    const first = m.devices.find((d) => d.fs !== undefined)?.fs;
   if (first && !k.vfs.isMountPoint('/')) k.vfs.bindMount(first, '/');
   bootPrinters(m, spec);
   return m;

@@ -16,6 +16,8 @@ import type { AioState } from '../fs/aio.js';
 import type { IoUringState } from '../io_uring/io_uring.js';
 import type { Spooler } from '../userspace/lpd.js';
 import type { DevMem } from '../drivers/char/mem.js';
+import type { DeviceTable } from '../drivers/base/core.js';
+import type { PowerManagement } from '../power/power.js';
 
 /** Counters the run report prints (the /proc/vmstat and /proc/stat subset kiotrace keeps). */
 export interface VmStat {
@@ -95,6 +97,9 @@ export class Kernel {
   mm!: MemoryManager;
   vfs!: Vfs;
   wb!: Writeback;
+  /** The device-status table (drivers/base) and power management (drivers/base/power, kernel/power). */
+  devices!: DeviceTable;
+  power!: PowerManagement;
   readonly queues: RequestQueue[] = [];
   readonly tasks: Task[] = [];
   /** The print spooler's queues (core/userspace/lpd.ts), when the machine has printers. */

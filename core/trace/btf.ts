@@ -10,6 +10,8 @@ import type { Bio } from '../block/blk_types.js';
 import type { File, Inode, Kiocb } from '../fs/types.js';
 import type { FileRaState, Folio, Vma } from '../mm/mm_types.js';
 import type { Task } from '../kernel/sched/task.js';
+import { DEVICE_STATE_NAMES, type KDevice } from '../drivers/base/core.js';
+import type { DevPmInfo } from '../power/runtime.js';
 
 /** A typed pointer to a simulated kernel object (or a view of an embedded struct). */
 export interface BtfPointer {
@@ -164,6 +166,37 @@ const STRUCTS: readonly BtfStruct[] = [
     ['vm_pgoff', 'unsigned long', (v) => v.pgoff],
     ['vm_flags', 'vm_flags_t', (v) => v.flags],
     ['vm_file', 'struct file *', (v) => ptr('file', v.file)],
+  ]),
+  // the device model (drivers/base): struct device with its runtime PM state, and the seed's
+  // device-status table entry (a kiotrace extension: Linux has no such struct)
+  struct<KDevice>('device', [
+    ['kobj', 'struct kobject', (d) => ptr('kobject', d)],
+    ['parent', 'struct device *', (d) => ptr('device', d.parent)],
+    ['devt', 'dev_t', (d) => d.devt],
+    ['type', 'const struct device_type *', (d) => ptr('device_type', d)],
+    ['power', 'struct dev_pm_info', (d) => (d.power ? ptr('dev_pm_info', d.power, d.kaddr) : undefined)],
+    ['kiotrace_status', 'struct kiotrace_device_status', (d) => ptr('kiotrace_device_status', d)],
+  ]),
+  struct<KDevice>('kobject', [['name', 'const char *', (d) => d.name]]),
+  struct<KDevice>('device_type', [['name', 'const char *', (d) => d.type]]),
+  struct<DevPmInfo>('dev_pm_info', [
+    ['runtime_status', 'enum rpm_status', (p) => p.runtimeStatus],
+    ['usage_count', 'atomic_t', (p) => p.usageCount],
+    ['child_count', 'atomic_t', (p) => p.childCount],
+    ['disable_depth', 'unsigned int', (p) => p.disableDepth],
+    ['runtime_auto', 'bool', (p) => (p.runtimeAuto ? 1 : 0)],
+    ['use_autosuspend', 'bool', (p) => (p.useAutosuspend ? 1 : 0)],
+    ['autosuspend_delay', 'int', (p) => p.autosuspendDelayMs],
+    ['last_busy', 'u64', (p) => p.lastBusyNs],
+  ]),
+  struct<KDevice>('kiotrace_device_status', [
+    ['state', 'int', (d) => d.state],
+    ['state_name', 'char[12]', (d) => DEVICE_STATE_NAMES[d.state] ?? ''],
+    ['address', 'char[32]', (d) => d.busAddress],
+    ['major', 'int', (d) => d.major],
+    ['minor', 'int', (d) => d.minor],
+    ['in_flight', 'int', (d) => d.inFlight()],
+    ['request', 'struct request *', (d) => ptr('request', d.inProgress())],
   ]),
 ];
 

@@ -1183,14 +1183,86 @@ function funcs(reg: ProbeRegistry) {
   };
 }
 
+// ---- power management and the device-status table (rpm.h, power.h; kiotrace:device_state) ----
+
+/** What the rpm_* tracepoints read from a device (its name and struct dev_pm_info). */
+export interface RpmTraced {
+  readonly name: string;
+  readonly power: { readonly usageCount: number; readonly disableDepth: number; readonly runtimeAuto: boolean; readonly childCount: number } | undefined;
+}
+
+/** A device-status table entry as kiotrace:device_state reads it. */
+export interface DeviceStateTraced {
+  readonly name: string;
+  readonly devt: number;
+  readonly state: number;
+}
+
+/** PWR_EVENT_EXIT: cpu_idle's state on leaving idle ((u32)-1). */
+export const PWR_EVENT_EXIT = 0xffff_ffff;
+
+function power(reg: ProbeRegistry) {
+  const rpm = (_h: ProbeHit, d: RpmTraced, flags: number): FieldRecord => ({
+    name: d.name,
+    flags,
+    usage_count: d.power?.usageCount ?? 0,
+    disable_depth: d.power?.disableDepth ?? 0,
+    runtime_auto: d.power?.runtimeAuto ? 1 : 0,
+    request_pending: 0,
+    irq_safe: 0,
+    child_count: d.power?.childCount ?? 0,
+  });
+  return {
+    rpm_idle: tp<[d: RpmTraced, flags: number]>(reg, 'rpm:rpm_idle', rpm),
+    rpm_suspend: tp<[d: RpmTraced, flags: number]>(reg, 'rpm:rpm_suspend', rpm),
+    rpm_resume: tp<[d: RpmTraced, flags: number]>(reg, 'rpm:rpm_resume', rpm),
+    cpu_idle: tp<[state: number, cpuId: number]>(reg, 'power:cpu_idle', (_h, state, cpuId) => ({ state, cpu_id: cpuId })),
+    cpu_idle_miss: tp<[cpuId: number, state: number, below: boolean]>(reg, 'power:cpu_idle_miss', (_h, cpuId, state, below) => ({ cpu_id: cpuId, state, below: below ? 1 : 0 })),
+    suspend_resume: tp<[action: string, val: number, start: boolean]>(reg, 'power:suspend_resume', (_h, action, val, start) => ({ action, val, start: start ? 1 : 0 })),
+    wakeup_source_activate: tp<[name: string, state: number]>(reg, 'power:wakeup_source_activate', (_h, name, state) => ({ name, state })),
+    wakeup_source_deactivate: tp<[name: string, state: number]>(reg, 'power:wakeup_source_deactivate', (_h, name, state) => ({ name, state })),
+    device_state: tp<[d: DeviceStateTraced, oldState: number, rq: TracedRequest | undefined]>(
+      reg,
+      'kiotrace:device_state',
+      (_h, d, oldState, rq) => ({
+        dev: d.devt,
+        name: d.name,
+        old_state: oldState,
+        new_state: d.state,
+        sector: rq ? rq.sector : -1,
+        rwbs: rq ? fillRwbs(rq.op, rq.cmdFlags) : '',
+      }),
+      kiotraceFields([
+        ['dev_t dev', 4, false],
+        ['char name[32]', 32, false],
+        ['int old_state', 4, true],
+        ['int new_state', 4, true],
+        ['s64 sector', 8, true],
+        ['char rwbs[10]', 10, false],
+      ]),
+    ),
+  };
+}
+
+/** The runtime PM entry points drivers call (kprobe-able; arg0 is the struct device). */
+function powerFuncs(reg: ProbeRegistry) {
+  const fn = <P extends readonly unknown[]>(name: string) =>
+    reg.addFunc(new FuncProbe<P>(name, [p('struct device *', 'dev'), p('int', 'rpmflags')], 'int'));
+  return {
+    __pm_runtime_idle: fn<[dev: object, rpmflags: number]>('__pm_runtime_idle'),
+    __pm_runtime_suspend: fn<[dev: object, rpmflags: number]>('__pm_runtime_suspend'),
+    __pm_runtime_resume: fn<[dev: object, rpmflags: number]>('__pm_runtime_resume'),
+  };
+}
+
 /** Creates every probe site of one machine. */
 export function createProbeSites(reg: ProbeRegistry) {
   const sys = syscallEvents(reg);
   return {
-    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...ioUring(reg), ...raw(reg) },
+    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...ioUring(reg), ...raw(reg), ...power(reg) },
     sysEnter: sys.enter,
     sysExit: sys.exit,
-    fn: funcs(reg),
+    fn: { ...funcs(reg), ...powerFuncs(reg) },
   };
 }
 

@@ -5,6 +5,24 @@
 
 export type FormatField = readonly [decl: string, name: string, offset: number, size: number, signed: boolean];
 
+/** The rpm_internal event class (rpm_idle, rpm_suspend, rpm_resume). */
+const RPM_INTERNAL: readonly FormatField[] = [
+  ["__data_loc char[] name", 'name', 8, 4, false],
+  ["int flags", 'flags', 12, 4, true],
+  ["int usage_count", 'usage_count', 16, 4, true],
+  ["int disable_depth", 'disable_depth', 20, 4, true],
+  ["int runtime_auto", 'runtime_auto', 24, 4, true],
+  ["int request_pending", 'request_pending', 28, 4, true],
+  ["int irq_safe", 'irq_safe', 32, 4, true],
+  ["int child_count", 'child_count', 36, 4, true],
+];
+
+/** The wakeup_source event class. */
+const WAKEUP_SOURCE: readonly FormatField[] = [
+  ["__data_loc char[] name", 'name', 8, 4, false],
+  ["u64 state", 'state', 16, 8, false],
+];
+
 export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>> = {
   'block:block_bio_backmerge': [
     ["dev_t dev", 'dev', 8, 4, false],
@@ -815,4 +833,24 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["int reason", 'reason', 68, 4, true],
     ["ino_t cgroup_ino", 'cgroup_ino', 72, 8, false],
   ],
+  // ---- power management (include/trace/events/rpm.h, power.h) ----
+  'rpm:rpm_idle': RPM_INTERNAL,
+  'rpm:rpm_suspend': RPM_INTERNAL,
+  'rpm:rpm_resume': RPM_INTERNAL,
+  'power:cpu_idle': [
+    ["u32 state", 'state', 8, 4, false],
+    ["u32 cpu_id", 'cpu_id', 12, 4, false],
+  ],
+  'power:cpu_idle_miss': [
+    ["u32 cpu_id", 'cpu_id', 8, 4, false],
+    ["u32 state", 'state', 12, 4, false],
+    ["bool below", 'below', 16, 1, false],
+  ],
+  'power:suspend_resume': [
+    ["const char * action", 'action', 8, 8, false],
+    ["int val", 'val', 16, 4, true],
+    ["bool start", 'start', 20, 1, false],
+  ],
+  'power:wakeup_source_activate': WAKEUP_SOURCE,
+  'power:wakeup_source_deactivate': WAKEUP_SOURCE,
 };

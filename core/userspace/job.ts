@@ -312,6 +312,12 @@ export interface DeviceSpec {
   readonly faults?: readonly FaultSpec[];
   /** An NVMe SSD's geometry and FTL policy (absent fields: a Samsung 970 PRO-like drive's). */
   readonly ssd?: SsdSpec;
+  /** power/autosuspend_delay_ms of a disk (absent: -1, never, as blk_pm_runtime_init sets it). */
+  readonly autosuspendDelayMs?: number;
+  /** power/control: "auto" (runtime PM allowed, the default for disks) or "on". */
+  readonly powerControl?: 'auto' | 'on';
+  /** power/pm_qos_latency_tolerance_us of an NVMe controller: APST's exit-latency bound (absent: machine.power's). */
+  readonly psMaxLatencyUs?: number;
 }
 
 /** What a scenario may set of an SSD's insides (core/hw/nvme/); every field optional. */
@@ -361,6 +367,8 @@ export interface MachineSpec {
   readonly preempt?: PreemptModelName;
   /** chrt -f: tasks (jobs and kernel threads) whose comm matches run SCHED_FIFO at that priority. */
   readonly schedFifo?: readonly SchedFifoSpec[];
+  /** Power management (absent: Linux's defaults, see PowerSpec). */
+  readonly power?: PowerSpec;
 }
 
 /** A printer on a serial line: /dev/<name>, bytes/s = baud / 10 (8N1). */
@@ -376,6 +384,23 @@ export interface SchedFifoSpec {
   readonly comm: string;
   readonly rtPriority: number;
 }
+
+/** Machine-wide power management settings. */
+export interface PowerSpec {
+  /** /sys/power/autosleep: "off" (Linux's default) or "freeze" (s2idle whenever nothing holds a wakeup source). */
+  readonly autosleep: 'off' | 'freeze';
+  /**
+   * The cpuidle governor: "menu" models C-states; "off" keeps one C1-like idle exit for every wakeup
+   * (SIMPLIFICATION: kiotrace's default, so runs without it keep their timing).
+   */
+  readonly cpuidle: 'menu' | 'off';
+  /** nvme_core.default_ps_max_latency_us: 100000; 0 turns APST off. */
+  readonly defaultPsMaxLatencyUs: number;
+  /** Jobs whose processes hold a wake lock (named after the job) from their start to their exit. */
+  readonly wakeLockJobs: readonly string[];
+}
+
+export const DEFAULT_POWER: PowerSpec = { autosleep: 'off', cpuidle: 'off', defaultPsMaxLatencyUs: 100_000, wakeLockJobs: [] };
 
 /** A cgroup v2 group's memory controller settings, in bytes (absent: 0 for min/low, "max" for high/max). */
 export interface CgroupSpec {

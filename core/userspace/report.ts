@@ -2,6 +2,7 @@
 // the kernel counters of /proc/vmstat, /proc/stat and /proc/interrupts that a run summarises. The
 // report is plain data (it is what --json prints); tui/ formats it as fio's text and JSON.
 
+import type { PowerReport } from '../power/power.js';
 import type { CrashFileReport } from '../mm/data-gen.js';
 import type { LsmStats } from './engines/lsm.js';
 
@@ -217,6 +218,8 @@ export interface RunReport {
   readonly printers?: readonly PrinterReport[];
   /** The scenario's events that ran (absent when it has none): what each did and printed. */
   readonly events?: readonly EventReport[];
+  /** Per-state time and energy of devices and CPUs, power collapse, wakeup sources (when machine.power is set). */
+  readonly power?: PowerReport;
 }
 
 /** One scenario event as it ran: the shell line, when it started and ended, its status and output. */

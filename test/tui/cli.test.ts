@@ -179,7 +179,7 @@ test('top without a terminal: the panels as plain text until the scenario ends, 
   const last = blocks.at(-1)!.split('\n');
   assert.equal(last[0], 'kiotrace top  blocking-read  seed 1  sim 20 ms / 20 ms  speed max  ' + last[0]!.split('speed max  ')[1]);
   assert.match(last[0]!, /DONE$/);
-  assert.deepEqual(last.slice(1, 3), ['  Devices', '  DEVICE    SCHED           IOPS    MiB/s   QD       p50       p99  MERGE/s  UTIL  IOPS      p99']);
+  assert.deepEqual(last.slice(1, 3), ['  Devices', '  DEVICE    STATE     SCHED           IOPS    MiB/s   QD       p50       p99  MERGE/s  UTIL  IOPS   p99']);
   assert.ok(last.some((l) => /^ {2}cold-read {12}4 {2}X exit/.test(l)), last.join('\n'));
   assert.deepEqual(kiotrace('top', 'nope').code, 2);
 });

@@ -3,7 +3,7 @@
 // The Sampler computes per-interval rates from the kernel's cumulative counters, and request
 // latencies from two block tracepoints.
 
-import { LatencyHistogram, type Machine, type ProbeHit, type Request } from '../../core/index.js';
+import { DEVICE_STATE_NAMES, LatencyHistogram, type KDevice, type Machine, type ProbeHit, type Request } from '../../core/index.js';
 import { attach } from '../../probes/attach.js';
 import type { IoRecord } from './inspector.js';
 
@@ -21,6 +21,19 @@ export interface DeviceSnapshot {
   readonly mergesPerSec: number;
   /** Share of the interval with at least one request on the device, 0..1. */
   readonly utilization: number;
+  /** The device-status table's entry (the seed's Figure 12.10): state, type, address, request in progress. */
+  readonly status: DeviceStatusSnapshot;
+}
+
+export interface DeviceStatusSnapshot {
+  /** idle, busy, suspended or failed. */
+  readonly state: string;
+  readonly type: string;
+  /** major:minor and the bus address (PCI 0000:01:00.0, ATA ata1.00). */
+  readonly devt: string;
+  readonly address: string;
+  /** The request in progress as blktrace prints it (R 2048 + 8 [task]), '' when none. */
+  readonly request: string;
 }
 
 export interface CpuSnapshot {
@@ -255,6 +268,7 @@ export class Sampler {
         p99Ns: c.latency.percentileNs(99),
         mergesPerSec: perSimSec(c.merges),
         utilization: Math.min(1, busy / Math.max(1, simNs - prev.simNs)),
+        status: deviceStatus(m.k.devices.byDev(d.q.dev)),
       };
       c.completions = 0;
       c.bytes = 0;
@@ -312,4 +326,17 @@ export class Sampler {
       probes: this.probeRates(simSec),
     };
   }
+}
+
+/** A device-status table entry as plain data. */
+function deviceStatus(d: KDevice | undefined): DeviceStatusSnapshot {
+  if (!d) return { state: '-', type: '-', devt: '-', address: '-', request: '' };
+  const rq = d.inProgress();
+  const request = rq ? `${rwbsOf(rq)} ${rq.sector} + ${rq.nrSectors} [${rq.submitterComm}]` : '';
+  return { state: DEVICE_STATE_NAMES[d.state] ?? '-', type: d.type, devt: `${d.major}:${d.minor}`, address: d.busAddress, request };
+}
+
+/** The request's direction as blktrace's rwbs starts: R, W, or F (flush). */
+function rwbsOf(rq: Request): string {
+  return rq.op === 0 ? 'R' : rq.op === 1 ? 'W' : 'F';
 }

@@ -166,18 +166,23 @@ function row(ui: UiState, id: PanelId, index: number, segments: Segment[]): Line
   return [{ text: selected ? '> ' : '  ', tone: selected ? 'selected' : undefined }, ...segments];
 }
 
+/** The device-status table's states: failed is bad, suspended dim (saving power), busy loaded. */
+const STATE_TONES: Readonly<Record<string, Tone | undefined>> = { idle: undefined, busy: 'accent', suspended: 'dim', failed: 'bad' };
+
 function devicesPanel(history: readonly Snapshot[], ui: UiState, width: number): Line[] {
   const s = history[history.length - 1]!;
   // two sparklines side by side: IOPS and p99 latency, over the same samples
-  const sparkWidth = Math.max(6, Math.floor((width - 101) / 2));
+  const sparkWidth = Math.max(6, Math.floor((width - 111) / 2));
   const lines: Line[] = [title('devices', ui)];
-  lines.push([{ text: `  ${cell('DEVICE', 10)}${cell('SCHED', 12)}${cell('IOPS', 8, true)}${cell('MiB/s', 9, true)}${cell('QD', 5, true)}${cell('p50', 10, true)}${cell('p99', 10, true)}${cell('MERGE/s', 9, true)}${cell('UTIL', 6, true)}  ${cell('IOPS', sparkWidth)} p99`, tone: 'dim' }]);
+  lines.push([{ text: `  ${cell('DEVICE', 10)}${cell('STATE', 10)}${cell('SCHED', 12)}${cell('IOPS', 8, true)}${cell('MiB/s', 9, true)}${cell('QD', 5, true)}${cell('p50', 10, true)}${cell('p99', 10, true)}${cell('MERGE/s', 9, true)}${cell('UTIL', 6, true)}  ${cell('IOPS', sparkWidth)} p99`, tone: 'dim' }]);
   ordered(s.devices, ui).forEach(({ item: d, index: i }, at) => {
     const iopsHistory = history.map((h) => h.devices[i]?.iops ?? 0);
     const p99History = history.map((h) => h.devices[i]?.p99Ns ?? 0);
     lines.push(
       row(ui, 'devices', at, [
-        { text: cell(printable(d.name), 10) + cell(d.scheduler, 12) + cell(fmtCount(d.iops), 8, true) + cell((d.bytesPerSec / 1048576).toFixed(1), 9, true) + cell(String(d.queueDepth), 5, true) },
+        { text: cell(printable(d.name), 10) },
+        { text: cell(d.status.state, 10), tone: STATE_TONES[d.status.state] },
+        { text: cell(d.scheduler, 12) + cell(fmtCount(d.iops), 8, true) + cell((d.bytesPerSec / 1048576).toFixed(1), 9, true) + cell(String(d.queueDepth), 5, true) },
         { text: cell(fmtNs(d.p50Ns), 10, true), tone: latencyTone(d.p50Ns) },
         { text: cell(fmtNs(d.p99Ns), 10, true), tone: latencyTone(d.p99Ns) },
         { text: cell(fmtCount(d.mergesPerSec), 9, true) },
@@ -186,6 +191,11 @@ function devicesPanel(history: readonly Snapshot[], ui: UiState, width: number):
         { text: ' ' + sparkline(p99History, sparkWidth), tone: latencyTone(d.p99Ns) ?? 'accent' },
       ]),
     );
+    // the selected device's status-table entry: type, address, the request in progress
+    if (ui.interactive && ui.focus === 'devices' && ui.selected === at) {
+      const st = d.status;
+      lines.push([{ text: `    ${st.type} ${st.devt}  ${printable(st.address)}  ${st.request === '' ? 'no request in progress' : `in progress: ${printable(st.request)}`}`, tone: 'dim' }]);
+    }
   });
   return lines;
 }

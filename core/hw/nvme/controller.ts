@@ -7,6 +7,7 @@ import { SimBug } from '../../sim/errors.js';
 import type { Random } from '../../sim/random.js';
 import { Kfifo } from '../../lib/kfifo.js';
 import { NvmeStatus, nvmeFaultStatus, type FaultInjector } from '../fault-inject.js';
+import type { NvmeApst } from '../nvme-apst.js';
 import type { BlockDeviceHw, DeviceCommand, DeviceCompletion, DeviceHost, DmaDirection, MediaDetail } from '../device.js';
 import {
   DieOp,
@@ -238,6 +239,8 @@ export class NvmeSsd implements BlockDeviceHw, DieOpOwner<CmdState>, FtlObserver
 
   private readonly irqPending: number[];
   private readonly irqDeadlineNs: number[];
+  /** Autonomous power state transitions, once the host has set them up (core/hw/nvme-apst.ts). */
+  apst: NvmeApst | undefined;
 
   private readonly c: Counters = {
     readCommands: 0,
@@ -329,7 +332,9 @@ export class NvmeSsd implements BlockDeviceHw, DieOpOwner<CmdState>, FtlObserver
     };
     // SIMPLIFICATION: SQE fetches do not occupy the PCIe link and every command is fetched a fixed
     // time after its doorbell (no arbitration burst limit between queues).
-    this.env.after(SQE_FETCH_LATENCY_NS, Priority.URGENT, this.fetched, st);
+    // A controller in a non-operational power state first returns to PS0 (its exit latency).
+    const wakeNs = this.apst === undefined ? 0 : this.apst.commandArrived();
+    this.env.after(SQE_FETCH_LATENCY_NS + wakeNs, Priority.URGENT, this.fetched, st);
   }
 
   reap(qid: number): DeviceCompletion[] {
@@ -608,6 +613,7 @@ export class NvmeSsd implements BlockDeviceHw, DieOpOwner<CmdState>, FtlObserver
     this.cq[qid]!.push({ cmd: st.cmd, status });
     this.outstandingCids[qid]!.delete(st.cmd.cid);
     this.c.completions++;
+    if (this.apst !== undefined) this.apst.commandDone();
     // SIMPLIFICATION: the CQE write and the MSI-X message take no link time.
     if (this.coalesceThreshold === 0) {
       this.raise(qid);

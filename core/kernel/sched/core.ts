@@ -8,8 +8,8 @@
 // preempts at once). A SCHED_FIFO task runs before every fair task and has no time slice.
 // SIMPLIFICATION: fair tasks are CFS-like, all nice 0: pick the lowest vruntime, place woken tasks
 // at min_vruntime - latency/2; RT is SCHED_FIFO only (no SCHED_RR, no RT throttling); no periodic
-// load balancing (wakeups pick an idle CPU instead, as select_idle_sibling does); no C-state depth
-// beyond one idle-exit latency.
+// load balancing (wakeups pick an idle CPU instead, as select_idle_sibling does); without cpuidle
+// (core/power/cpuidle.ts) one idle-exit latency stands for every C-state.
 // SIMPLIFICATION: need_resched at return to user space is acted on at the end of the next CPU burn
 // the task spends in user mode (Linux checks it on the way out of the kernel).
 
@@ -63,6 +63,13 @@ export interface SoftirqWork {
 }
 
 export const SOFTIRQ = { HI: 0, TIMER: 1, NET_TX: 2, NET_RX: 3, BLOCK: 4, IRQ_POLL: 5, TASKLET: 6, SCHED: 7, HRTIMER: 8, RCU: 9 } as const;
+
+/** The idle loop's hooks into cpuidle (core/power/): a CPU goes idle; a CPU wakes and pays the exit latency. */
+export interface IdleOps {
+  enter(cpu: Cpu): void;
+  /** Returns the wake-up latency (0 when the CPU was not in an idle state). */
+  exit(cpu: Cpu): number;
+}
 
 /** One CPU: its runqueue, what runs on it now, and its interrupt state. */
 export class Cpu implements HitContext {
@@ -151,6 +158,8 @@ export class Scheduler {
   readonly wakeupGranNs: number;
   /** The CPU whose code is executing right now (for wakeups that come through a WaitQueue). */
   ctxCpu!: Cpu;
+  /** cpuidle and power collapse; undefined: one fixed idle-exit latency (IDLE_EXIT_NS). */
+  idleOps: IdleOps | undefined;
   /** Called when a task's body returns (exit path). */
   onExit: ((task: Task) => void) | undefined;
   /** The preemption model (set at boot, before any task runs). */
@@ -245,7 +254,7 @@ export class Scheduler {
     if (target.current === target.idle) {
       if (target.inIrq || target.kickPending) return; // irq exit / pending kick will pick it up
       target.kickPending = true;
-      const latencyNs = IDLE_EXIT_NS + (target === wakerCpu ? 0 : IPI_LATENCY_NS);
+      const latencyNs = (this.idleOps === undefined ? IDLE_EXIT_NS : this.idleOps.exit(target)) + (target === wakerCpu ? 0 : IPI_LATENCY_NS);
       this.env.after(latencyNs, Priority.NORMAL, kickIdle, { sched: this, cpu: target });
       return;
     }
@@ -279,6 +288,7 @@ export class Scheduler {
     cpu.kickPending = false;
     if (cpu.current !== cpu.idle || cpu.inIrq) return;
     if (cpu.rq.length > 0) this.schedule(cpu, false);
+    else if (this.idleOps !== undefined) this.idleOps.enter(cpu);
   }
 
   /** Starts running `ns` of CPU work for the current task. */
@@ -536,6 +546,7 @@ export class Scheduler {
     cpu.sliceEndNs = now + this.sliceNs;
     if (next === cpu.idle) {
       cpu.markBusy(cpu.inIrq);
+      if (this.idleOps !== undefined && !cpu.inIrq) this.idleOps.enter(cpu);
       return;
     }
     cpu.markBusy(true);
@@ -577,6 +588,20 @@ export class Scheduler {
       cpu.irqQueue.push(work);
       return;
     }
+    if (this.idleOps !== undefined && cpu.current === cpu.idle) {
+      // the interrupt first brings the CPU out of its idle state
+      const exitNs = this.idleOps.exit(cpu);
+      if (exitNs > 0) {
+        cpu.inIrq = true;
+        this.env.after(exitNs, Priority.URGENT, enterIrqAfterIdle, { sched: this, cpu, work });
+        return;
+      }
+    }
+    this.enterIrq(cpu, work);
+  }
+
+  /** @internal */
+  enterIrqLate(cpu: Cpu, work: IrqWork): void {
     this.enterIrq(cpu, work);
   }
 
@@ -637,7 +662,10 @@ export class Scheduler {
     // return from interrupt: preempt if a wakeup asked for it, else continue what was interrupted
     if (cpu.current === cpu.idle) {
       if (cpu.rq.length > 0) this.schedule(cpu, false);
-      else cpu.markBusy(false);
+      else {
+        cpu.markBusy(false);
+        if (this.idleOps !== undefined) this.idleOps.enter(cpu);
+      }
       return;
     }
     if (this.shouldPreempt(cpu) && this.preemptible(cpu.current)) this.schedule(cpu, true);
@@ -671,6 +699,10 @@ function idleForWakeup(c: Cpu): boolean {
 
 function kickIdle(a: { sched: Scheduler; cpu: Cpu }): void {
   a.sched.kick(a.cpu);
+}
+
+function enterIrqAfterIdle(a: { sched: Scheduler; cpu: Cpu; work: IrqWork }): void {
+  a.sched.enterIrqLate(a.cpu, a.work);
 }
 
 function finishIrq(a: { sched: Scheduler; cpu: Cpu; work: IrqWork }): void {

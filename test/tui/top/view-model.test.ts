@@ -18,9 +18,10 @@ test('default at 100, 200 and 300 ms: the dashboard, line by line', () => {
     [
       'kiotrace top  default  seed 1  sim 300 ms / 2.00 s  speed 1x  345k events/s  ● running',
       '▶ Devices',
-      '  DEVICE    SCHED           IOPS    MiB/s   QD       p50       p99  MERGE/s  UTIL  IOPS      p99',
-      '> nvme0n1   none             15k     57.1    1     65 µs     66 µs        0   96%  ███       ██▃',
-      '  sda       mq-deadline      130     15.2    3     27 ms     52 ms        0  100%  ▇██       ▆█▇',
+      '  DEVICE    STATE     SCHED           IOPS    MiB/s   QD       p50       p99  MERGE/s  UTIL  IOPS   p99',
+      '> nvme0n1   busy      none             15k     57.1    1     65 µs     66 µs        0   96%  ███    ██▃',
+      '    disk 259:0  0000:01:00.0  in progress: R 521394424 + 8 [rand-direct]',
+      '  sda       busy      mq-deadline      130     15.2    3     27 ms     52 ms        0  100%  ▇██    ▆█▇',
       '',
       '  Page cache',
       '  hit ratio 100.0%   lookups 699k/s   readahead 12.5 MiB/s   dirty 0 B   writeback 0 B   cached 261 MiB',
@@ -49,8 +50,8 @@ test('tones: latency and load thresholds, the selection and the state badge', ()
   const lines = buildView(history, INITIAL_UI, 120, 40).lines;
   const tonesOf = (prefix: string) => lines.find((l) => plainText(l).startsWith(prefix))!.filter((s) => s.tone).map((s) => `${s.tone}:${s.text.trim()}`);
   // 100-200 ms: seq-reader's last readahead windows share the NVMe (sub-ms: good); the HDD's tens of ms are bad
-  assert.deepEqual(tonesOf('> nvme0n1'), ['selected:>', 'good:66 µs', 'good:187 µs', 'bad:98%', 'accent:██', 'good:██']);
-  assert.deepEqual(tonesOf('  sda'), ['bad:27 ms', 'bad:60 ms', 'bad:100%', 'accent:▇█', 'bad:▆█']);
+  assert.deepEqual(tonesOf('> nvme0n1'), ['selected:>', 'accent:busy', 'good:66 µs', 'good:183 µs', 'bad:98%', 'accent:██', 'good:██']);
+  assert.deepEqual(tonesOf('  sda'), ['accent:busy', 'bad:27 ms', 'bad:60 ms', 'bad:100%', 'accent:▇█', 'bad:▆█']);
   assert.deepEqual(lines[0]!.at(-1), { text: '● running', tone: 'good' });
   const paused = buildView([...history.slice(0, -1), { ...history.at(-1)!, paused: true }], INITIAL_UI, 120, 40).lines;
   assert.deepEqual(paused[0]!.at(-1), { text: ' PAUSED ', tone: 'badge' });
@@ -61,7 +62,7 @@ test('plain mode has no focus or selection markers; help replaces the panels; fr
   const plain = buildView(history, PLAIN_UI, 120, 40).lines.map(plainText);
   assert.equal(plain[1], '  Devices');
   // the one read completed in the first 10 ms; the second window is idle
-  assert.equal(plain[3], '  nvme0n1   none               0      0.0    0         -         -        0    0%  █▁        █▁');
+  assert.equal(plain[3], '  nvme0n1   idle      none               0      0.0    0         -         -        0    0%  █▁     █▁');
   assert.equal(plain[0], 'kiotrace top  blocking-read  seed 1  sim 20 ms / 20 ms  speed 1x  0 events/s   DONE');
   const help = buildView(history, { ...INITIAL_UI, help: true }, 120, 40).lines.map(plainText);
   assert.deepEqual(help.slice(1, 4), ['Keys', '  space       pause / resume the simulation', '  + / -       run faster / slower (1x = 1 simulated ms per wall ms; max = as fast as it goes)']);

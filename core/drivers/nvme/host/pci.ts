@@ -17,6 +17,7 @@ import type { NvmeCmdInfo } from '../../../trace/events.js';
 import type { DeviceCommand } from '../../../hw/device.js';
 import { BlockDriverHost } from '../../blk-host.js';
 import { HARDIRQ_BASE_NS, IRQ_PER_COMPLETION_NS, NVME_QUEUE_RQ_NS } from '../../../hw/cpu.js';
+import { DeviceState } from '../../base/core.js';
 
 /** First MSI-X irq number of the controller (an x86 PCI MSI range). */
 const NVME_IRQ_BASE = 120;
@@ -91,6 +92,11 @@ export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
   /** nvme_setup_cmd and nvme_complete_rq number I/O queues from 1 (0 is the admin queue). */
   protected override tracedQid(qid: number): number {
     return qid + 1;
+  }
+
+  /** The controller changed power state on its own (APST): the status table follows. */
+  onPowerState(_ps: number, nonOperational: boolean): void {
+    this.k.devices.setState(this.q.device, nonOperational ? DeviceState.SUSPENDED : DeviceState.IDLE, undefined);
   }
 
   irqCpu(qid: number): Cpu {
