@@ -747,7 +747,7 @@ const MEMORY_RULE: SizeRule = { example: '4g', minBytes: 64 * 2 ** 20, maxBytes:
  */
 const CAPACITY_RULES: Readonly<Record<DeviceKind, SizeRule>> = {
   nvme: { example: '512g', minBytes: 64 * 2 ** 20, maxBytes: 4 * 2 ** 40, multipleOf: SECTOR_BYTES, multipleName: '512-byte sectors' },
-  hdd: { example: '1t', minBytes: 64 * 2 ** 20, maxBytes: 16 * 2 ** 40, multipleOf: SECTOR_BYTES, multipleName: '512-byte sectors' },
+  hdd: { example: '1t', minBytes: 2 ** 20, maxBytes: 64 * 2 ** 40, multipleOf: SECTOR_BYTES, multipleName: '512-byte sectors' },
 };
 /** Each NVMe drive preallocates up to 64 x 1023 requests (blk_mq_alloc_rqs): devices are bounded. */
 const MAX_DEVICES = 8;

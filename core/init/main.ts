@@ -25,7 +25,7 @@ import { createMqDeadline } from '../block/mq-deadline.js';
 import { NvmePciDriver } from '../drivers/nvme/host/pci.js';
 import { AhciDriver } from '../drivers/ata/ahci.js';
 import { NvmeSsd, DEFAULT_NVME_CONFIG, nvmeCapacitySectors, type NvmeSsdConfig } from '../hw/nvme-ssd.js';
-import { Hdd, DEFAULT_HDD_CONFIG, HddGeometry, type HddConfig } from '../hw/hdd.js';
+import { Hdd, HddGeometry, hddConfigForCapacity } from '../hw/hdd.js';
 import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec } from '../userspace/job.js';
 import { fioJob, JobRandom, JobStats, type DirStats, type JobControl } from '../userspace/fio.js';
 import { FlowTable } from '../userspace/flow.js';
@@ -478,21 +478,13 @@ function nvmeConfigFor(capacityBytes: number, cpus: number): NvmeSsdConfig {
   return { ...c, queueCount: Math.min(cpus, c.maxIoQueuePairs), blocksPerDie };
 }
 
-/** The disk for a capacity: the default drive with as many heads (platter sides) as it needs. */
-function hddConfigFor(capacityBytes: number): HddConfig {
-  const c = DEFAULT_HDD_CONFIG;
-  const avgSectorsPerTrack = (c.outerSectorsPerTrack + c.innerSectorsPerTrack) / 2;
-  const bytesPerHead = c.zones * c.cylindersPerZone * avgSectorsPerTrack * 512;
-  return { ...c, heads: Math.max(1, Math.ceil(capacityBytes / bytesPerHead)) };
-}
-
 /**
- * The capacity the device built for `spec` reports: at least what was asked (an SSD rounds up to
- * whole erase blocks on every die, a disk to whole platter sides).
+ * The capacity the device built for `spec` reports: at least what was asked for an SSD (it rounds up
+ * to whole erase blocks on every die), exactly what was asked for a disk (whole sectors).
  */
 export function deviceCapacityBytes(spec: DeviceSpec): number {
   if (spec.kind === 'nvme') return nvmeCapacitySectors(nvmeConfigFor(spec.capacityBytes, 1)) * 512;
-  return new HddGeometry(hddConfigFor(spec.capacityBytes)).capacitySectors * 512;
+  return new HddGeometry(hddConfigForCapacity(spec.capacityBytes)).capacitySectors * 512;
 }
 
 /** Blocks the files of a scenario may take on the filesystem mkfs puts on the device built for `spec`. */
@@ -548,7 +540,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       dev = mkdev(SD_MAJOR, sdIndex * 16);
       q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, true);
       const drv = new AhciDriver(k, q, 0);
-      hw = new Hdd(drv, hddConfigFor(d.capacityBytes));
+      hw = new Hdd(drv, hddConfigForCapacity(d.capacityBytes));
       drv.attach(hw);
       q.driver = drv;
       // nr_requests = 2 * min(queue depth, BLKDEV_DEFAULT_RQ) with an elevator

@@ -526,8 +526,8 @@ test('every user-sized number has a floor and a ceiling', () => {
     [dev({ capacity: '1m' }), 'v.json: machine.devices[0].capacity: must be at least 64m (got "1m")'],
     [dev({ capacity: '4p' }), 'v.json: machine.devices[0].capacity: must be at most 4t (got "4p")'],
     [
-      (s) => (s.machine = { devices: [{ name: 'sda', type: 'hdd', capacity: '17t', mount: '/mnt/nvme' }] }),
-      'v.json: machine.devices[0].capacity: must be at most 16t (got "17t")',
+      (s) => (s.machine = { devices: [{ name: 'sda', type: 'hdd', capacity: '65t', mount: '/mnt/nvme' }] }),
+      'v.json: machine.devices[0].capacity: must be at most 64t (got "65t")',
     ],
     [
       (s) => (s.machine = { devices: Array.from({ length: 9 }, (_, i) => ({ name: `nvme${i}n1`, type: 'nvme' })) }),
