@@ -678,7 +678,7 @@ const DIRTY_BACKGROUND_BYTES_RULE: SizeRule = { ...DIRTY_BYTES_RULE, minBytes: 1
 /** Centisecond sysctls: up to an hour, the longest run. */
 const MAX_CENTISECS = 360_000;
 const DEVICE_KEYS: KeySpec = {
-  known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb'],
+  known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', 'queue_depth'],
   aliases: { kind: 'type', size: 'capacity', elevator: 'scheduler', mountpoint: 'mount', readahead: 'read_ahead_kb', ra_kb: 'read_ahead_kb', read_ahead: 'read_ahead_kb' },
   noun: 'key',
 };
@@ -689,7 +689,7 @@ const MIN_FREE_KBYTES_RANGE = [4, 4 * 2 ** 20] as const;
 const WATERMARK_SCALE_FACTOR_RANGE = [1, 3000] as const;
 
 
-const CGROUP_KEYS: KeySpec = { known: ['memory.min', 'memory.low', 'memory.high', 'memory.max'], aliases: {}, noun: 'key' };
+const CGROUP_KEYS: KeySpec = { known: ['memory.min', 'memory.low', 'memory.high', 'memory.max', 'io.weight'], aliases: {}, noun: 'key' };
 /** A cgroup's memory settings: whole pages, up to 64 GiB (the largest machine). */
 const CGROUP_MEMORY_RULE: SizeRule = { example: '64m', minBytes: 4096, maxBytes: 64 * 2 ** 30, multipleOf: 4096, multipleName: '4k pages' };
 const MAX_CGROUPS = 64;
@@ -713,7 +713,7 @@ function readCgroups(c: Checker, node: JsonNode): CgroupSpec[] {
     }
     const obj = readObject(c, entry.value, path, 'an object like {"memory.low": "64m", "memory.max": "max"}', CGROUP_KEYS);
     if (obj === undefined) continue;
-    const spec: { name: string; memoryMinBytes?: number; memoryLowBytes?: number; memoryHighBytes?: number; memoryMaxBytes?: number } = { name: entry.key };
+    const spec: { name: string; memoryMinBytes?: number; memoryLowBytes?: number; memoryHighBytes?: number; memoryMaxBytes?: number; ioWeight?: number } = { name: entry.key };
     const keys = [
       ['memory.min', 'memoryMinBytes'],
       ['memory.low', 'memoryLowBytes'],
@@ -726,13 +726,20 @@ function readCgroups(c: Checker, node: JsonNode): CgroupSpec[] {
       const bytes = readSize(c, v, `${path}.${key}`, CGROUP_MEMORY_RULE);
       if (bytes !== undefined) spec[field] = bytes;
     }
+    // io.weight: "default 100" or a bare weight, 1..10000 (CGROUP_WEIGHT_MIN/MAX)
+    const weightNode = obj.fields.get('io.weight');
+    if (weightNode !== undefined) {
+      const bare: JsonNode = weightNode.kind === 'string' ? { kind: 'string', span: weightNode.span, value: weightNode.value.replace(/^default\s+/, '') } : weightNode;
+      const w = readInt(c, bare, `${path}.io.weight`, 1, 10000);
+      if (w !== undefined) spec.ioWeight = w;
+    }
     out.push(spec);
   }
   return out;
 }
 
 const DEVICE_KINDS: readonly DeviceKind[] = ['nvme', 'hdd'];
-const SCHEDULERS: readonly SchedulerName[] = ['none', 'mq-deadline'];
+const SCHEDULERS: readonly SchedulerName[] = ['none', 'mq-deadline', 'bfq', 'kyber'];
 
 const PAGE_BYTES = 4096;
 const SECTOR_BYTES = 512;
@@ -806,7 +813,7 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
   const schedNode = f.get('scheduler');
   if (schedNode !== undefined) {
     scheduler =
-      readChoice(c, schedNode, join2(path, 'scheduler'), SCHEDULERS, {}, (got) => `unknown scheduler ${got} (expected none or mq-deadline)`) ?? scheduler;
+      readChoice(c, schedNode, join2(path, 'scheduler'), SCHEDULERS, {}, (got) => `unknown scheduler ${got} (expected none, mq-deadline, bfq or kyber)`) ?? scheduler;
   }
 
   let mount = '';
@@ -826,8 +833,15 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
   let readAheadKb: number | undefined;
   const raNode = f.get('read_ahead_kb');
   if (raNode !== undefined) readAheadKb = readReadAheadKb(c, raNode, join2(path, 'read_ahead_kb'));
+  // queue_depth: the SCSI device's /sys/block/<dev>/device/queue_depth (NCQ tags; 1 turns NCQ off)
+  let queueDepth: number | undefined;
+  const qdNode = f.get('queue_depth');
+  if (qdNode !== undefined) {
+    if (kind !== 'hdd') c.report('bad-value', join2(path, 'queue_depth'), qdNode.span, 'is a SATA disk\'s NCQ depth: only a device of type "hdd" has it');
+    else queueDepth = readInt(c, qdNode, join2(path, 'queue_depth'), 1, 32);
+  }
   if (name === undefined) return undefined;
-  return { name, kind: kind ?? 'nvme', capacityBytes, scheduler, mount, ...(readAheadKb !== undefined ? { readAheadKb } : {}) };
+  return { name, kind: kind ?? 'nvme', capacityBytes, scheduler, mount, ...(readAheadKb !== undefined ? { readAheadKb } : {}), ...(queueDepth !== undefined ? { queueDepth } : {}) };
 }
 
 /**

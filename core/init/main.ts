@@ -21,11 +21,11 @@ import { Ext4Fs, ext4FreeBlocks } from '../fs/ext4/super.js';
 import { ext4FileOperations } from '../fs/ext4/file.js';
 import { BdevInode, blkdevFileOperations } from '../fs/block_dev.js';
 import { RequestQueue } from '../block/blk-mq.js';
-import { createMqDeadline } from '../block/mq-deadline.js';
+import { elevatorCreate } from '../block/elevator.js';
 import { NvmePciDriver } from '../drivers/nvme/host/pci.js';
 import { AhciDriver } from '../drivers/ata/ahci.js';
 import { NvmeSsd, DEFAULT_NVME_CONFIG, nvmeCapacitySectors, type NvmeSsdConfig } from '../hw/nvme-ssd.js';
-import { Hdd, HddGeometry, hddConfigForCapacity } from '../hw/hdd.js';
+import { Hdd, HddGeometry, NCQ_DEPTH, hddConfigForCapacity } from '../hw/hdd.js';
 import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec } from '../userspace/job.js';
 import { fioJob, JobRandom, JobStats, type DirStats, type JobControl } from '../userspace/fio.js';
 import { FlowTable } from '../userspace/flow.js';
@@ -520,6 +520,10 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   // init (pid 1): the parent of the workload
   m.init = m.spawn('systemd', false, function* () {}, undefined);
 
+  // each cgroup's io.weight (block/blk-cgroup.c: blkcg), what bfq gives the group
+  const ioWeights = new Map<string, number>();
+  for (const cg of spec.cgroups ?? []) ioWeights.set(cg.name, cg.ioWeight ?? 100);
+  const ioWeightOf = (cgroup: string): number => ioWeights.get(cgroup) ?? 100;
   let nvmeIndex = 0;
   let sdIndex = 0;
   for (const d of spec.devices) {
@@ -540,14 +544,17 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       dev = mkdev(SD_MAJOR, sdIndex * 16);
       q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, true);
       const drv = new AhciDriver(k, q, 0);
-      hw = new Hdd(drv, hddConfigForCapacity(d.capacityBytes));
+      const hddConfig = hddConfigForCapacity(d.capacityBytes);
+      hw = new Hdd(drv, d.queueDepth === undefined ? hddConfig : { ...hddConfig, queueDepth: d.queueDepth });
       drv.attach(hw);
       q.driver = drv;
-      // nr_requests = 2 * min(queue depth, BLKDEV_DEFAULT_RQ) with an elevator
-      q.initHctxs(1, d.scheduler === 'none' ? hw.queueDepth : 2 * Math.min(hw.queueDepth, 128));
+      // nr_requests = 2 * min(tag set depth, BLKDEV_DEFAULT_RQ) with an elevator; the tag set is the
+      // AHCI port's 32 command slots whatever the device's queue_depth (which only limits dispatch)
+      q.initHctxs(1, d.scheduler === 'none' ? NCQ_DEPTH : 2 * Math.min(NCQ_DEPTH, 128));
       sdIndex++;
     }
-    if (d.scheduler === 'mq-deadline') q.elevator = createMqDeadline(q);
+    q.ioWeightOf = ioWeightOf;
+    q.elevator = elevatorCreate(q, d.scheduler);
     if (d.readAheadKb !== undefined) q.raPages = Math.floor((d.readAheadKb * 1024) / PAGE_SIZE); // queue_ra_store
     k.queues.push(q);
     const capacityBytes = hw.capacitySectors * 512;
@@ -560,7 +567,16 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       k.vfs.mount(fs);
       k.wb.startFlusher(dev, (comm, body) => m.spawn(comm, true, body, undefined));
     }
-    m.devices.push({ name: d.name, q, hw, scheduler: d.scheduler, fs });
+    m.devices.push({
+      name: d.name,
+      q,
+      hw,
+      // what /sys/block/<dev>/queue/scheduler shows now (it can be switched at run time)
+      get scheduler(): string {
+        return q.elevator?.name ?? 'none';
+      },
+      fs,
+    });
   }
   // The root filesystem: a device mounted at / has it; else the first mounted filesystem is also
   // bind-mounted at /, so /tmp/testfile and /root/x work as on any Linux machine.

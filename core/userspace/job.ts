@@ -286,7 +286,7 @@ export function completeJob(over: Partial<JobSpec> & Pick<JobSpec, 'name' | 'fil
 }
 
 export type DeviceKind = 'nvme' | 'hdd';
-export type SchedulerName = 'none' | 'mq-deadline';
+export type SchedulerName = 'none' | 'mq-deadline' | 'bfq' | 'kyber';
 
 export interface DeviceSpec {
   /** Kernel name: nvme0n1, sda, ... */
@@ -298,6 +298,8 @@ export interface DeviceSpec {
   readonly mount: string;
   /** /sys/block/<dev>/queue/read_ahead_kb (the bdi's ra_pages in KiB); absent: Linux's 128. */
   readonly readAheadKb?: number;
+  /** A disk's /sys/block/<dev>/device/queue_depth: NCQ tags, 1..32 (1: no NCQ); absent: 32. */
+  readonly queueDepth?: number;
 }
 
 export interface MachineSpec {
@@ -310,13 +312,15 @@ export interface MachineSpec {
   readonly cgroups?: readonly CgroupSpec[];
 }
 
-/** A cgroup v2 group's memory controller settings, in bytes (absent: 0 for min/low, "max" for high/max). */
+/** A cgroup v2 group's memory controller settings, in bytes (absent: 0 for min/low, "max" for high/max), and its io.weight. */
 export interface CgroupSpec {
   readonly name: string;
   readonly memoryMinBytes?: number;
   readonly memoryLowBytes?: number;
   readonly memoryHighBytes?: number;
   readonly memoryMaxBytes?: number;
+  /** io.weight (1..10000, absent: 100): the group's share of a device under bfq. */
+  readonly ioWeight?: number;
 }
 
 /** The machine's /proc/sys/vm sysctls (Documentation/admin-guide/sysctl/vm.rst) and its page replacement policy. */
