@@ -17,6 +17,7 @@ export function prepareRun(scenario: Scenario, options: RunOptions): Machine {
   m.startJobs(scenario.jobs, options.durationNs);
   const crashAtNs = options.crashAtNs ?? scenario.crashAtNs;
   if (crashAtNs !== undefined) m.crashAt(crashAtNs);
+  m.scheduleEvents(scenario.events ?? []);
   // a job file's run is over when its jobs are (fio exits then); the clock stops there
   if (scenario.endsWithJobs === true) {
     m.onAllJobsDone(() => {

@@ -15,6 +15,12 @@ import {
   ext4FileCostBlocks,
   filesystemFreeBlocks,
   LRU_POLICIES,
+  attributePaths,
+  findAttribute,
+  findCommand,
+  readAheadKbProblem,
+  USER_COMMANDS,
+  type ScenarioEvent,
   type DeviceKind,
   type DeviceSpec,
   type JobSpec,
@@ -23,6 +29,7 @@ import {
   type SchedulerName,
   type VmSpec,
   type CgroupSpec,
+  type PrinterSpec,
 } from '../core/index.js';
 import { MAX_STEP_IOS } from './steps.js';
 import { formatBytes, formatSizeFio, MAX_DURATION_NS, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
@@ -660,12 +667,47 @@ function pathProblem(node: JsonNode, what: string): string | undefined {
 }
 
 const TOP_KEYS: KeySpec = {
-  known: ['name', 'description', 'duration', 'machine', 'jobs', 'job_file', 'steps', 'crash_at'],
-  aliases: { job: 'jobs', runtime: 'duration', desc: 'description', jobfile: 'job_file', file: 'job_file' },
+  known: ['name', 'description', 'duration', 'machine', 'jobs', 'job_file', 'steps', 'crash_at', 'events'],
+  aliases: { event: 'events', at: 'events', job: 'jobs', runtime: 'duration', desc: 'description', jobfile: 'job_file', file: 'job_file' },
   noun: 'key',
 };
 const MACHINE_FILE_KEYS: KeySpec = { known: ['machine'], aliases: { machines: 'machine', host: 'machine' }, noun: 'key' };
-const MACHINE_KEYS: KeySpec = { known: ['cpus', 'memory', 'devices', 'vm', 'cgroups'], aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm' }, noun: 'key' };
+const MACHINE_KEYS: KeySpec = { known: ['cpus', 'memory', 'devices', 'vm', 'cgroups', 'printers'], aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm', printer: 'printers', lp: 'printers' }, noun: 'key' };
+const PRINTER_KEYS: KeySpec = { known: ['name', 'baud'], aliases: { speed: 'baud', rate: 'baud' }, noun: 'key' };
+/** The serial line speeds (termios Bxxx) a printer may run at; 9600 unless given. */
+const BAUD_RATES = [300, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600] as const;
+const DEFAULT_BAUD = 9600;
+const MAX_PRINTERS = 4;
+
+/** machine.printers: [{"name": "lp0", "baud": 9600}], line printers /dev/lp0.. with their spool queues. */
+function readPrinters(c: Checker, node: JsonNode, blockNames: readonly string[]): PrinterSpec[] {
+  if (node.kind !== 'array' || node.items.length === 0 || node.items.length > MAX_PRINTERS) {
+    c.report(node.kind !== 'array' ? 'wrong-type' : 'bad-value', 'machine.printers', node.span, `must be an array of 1 to ${MAX_PRINTERS} printers like [{"name": "lp0", "baud": 9600}] (got ${describe(node)})`);
+    return [];
+  }
+  const out: PrinterSpec[] = [];
+  node.items.forEach((item, i) => {
+    const path = `machine.printers[${i}]`;
+    const obj = readObject(c, item, path, 'an object like {"name": "lp0", "baud": 9600}', PRINTER_KEYS);
+    if (obj === undefined) return;
+    const nameNode = obj.fields.get('name');
+    let name: string | undefined;
+    if (nameNode === undefined) missing(c, obj.node, path, 'name', '"name": "lp0"');
+    else if (nameNode.kind !== 'string' || !/^lp[0-9]$/.test(nameNode.value)) c.report('bad-value', join2(path, 'name'), nameNode.span, `must be a line printer name lp0 to lp9 (got ${describe(nameNode)})`);
+    else if (out.some((p) => p.name === nameNode.value)) c.report('conflict', join2(path, 'name'), nameNode.span, `duplicate printer name ${quote(nameNode.value)}; give each printer its own`);
+    else if (blockNames.includes(nameNode.value)) c.report('conflict', join2(path, 'name'), nameNode.span, `${quote(nameNode.value)} is already a block device's name`);
+    else name = nameNode.value;
+    const baudNode = obj.fields.get('baud');
+    let baud: number = DEFAULT_BAUD;
+    if (baudNode !== undefined) {
+      const n = baudNode.kind === 'number' ? baudNode.value : baudNode.kind === 'string' && /^\d+$/.test(baudNode.value) ? Number(baudNode.value) : NaN;
+      if ((BAUD_RATES as readonly number[]).includes(n)) baud = n;
+      else c.report('bad-value', join2(path, 'baud'), baudNode.span, `must be a serial line speed: one of ${BAUD_RATES.join(', ')} (got ${describe(baudNode)})`);
+    }
+    if (name !== undefined) out.push({ name, baud });
+  });
+  return out;
+}
 /** /proc/sys/vm's sysctls kiotrace models, by their Linux names, and the LRU policy. */
 const VM_KEYS: KeySpec = {
   known: ['dirty_ratio', 'dirty_background_ratio', 'dirty_bytes', 'dirty_background_bytes', 'dirty_expire_centisecs', 'dirty_writeback_centisecs', 'min_free_kbytes', 'watermark_scale_factor', 'lru', 'lru_gen'],
@@ -768,8 +810,6 @@ const MAX_PROCESSES = 64;
 const MAX_CPUS = 64;
 const MAX_NAME_CHARS = 128;
 const MAX_DESCRIPTION_CHARS = 4096;
-/** Largest read_ahead_kb: a window of 64 MiB is already 16384 folios read per readahead. */
-const MAX_READ_AHEAD_KB = 64 * 1024;
 /** DISK_NAME_LEN less its NUL. */
 const MAX_DISK_NAME_CHARS = 31;
 
@@ -850,10 +890,7 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
  */
 function readReadAheadKb(c: Checker, node: JsonNode, path: string): number | undefined {
   const kb = node.kind === 'number' && Number.isSafeInteger(node.value) ? node.value : node.kind === 'string' && /^\d+$/.test(node.value) ? Number(node.value) : undefined;
-  let problem: string | undefined;
-  if (kb === undefined || kb < 0) problem = 'must be a number of KiB like 128 (0 turns readahead off)';
-  else if (kb % (PAGE_BYTES / 1024) !== 0) problem = `must be a whole number of 4 KiB pages, e.g. ${Math.floor(kb / 4) * 4} or ${Math.floor(kb / 4) * 4 + 4}`;
-  else if (kb > MAX_READ_AHEAD_KB) problem = `must be at most ${MAX_READ_AHEAD_KB} (${MAX_READ_AHEAD_KB / 1024} MiB)`;
+  const problem = kb === undefined ? 'must be a number of KiB like 128 (0 turns readahead off)' : readAheadKbProblem(kb);
   if (problem !== undefined) {
     c.report('bad-value', path, node.span, `${problem} (got ${describe(node)})`);
     return undefined;
@@ -982,7 +1019,9 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
   const vm = vmNode === undefined ? undefined : readVm(c, vmNode);
   const cgNode = f.get('cgroups');
   const cgroups = cgNode === undefined ? undefined : readCgroups(c, cgNode);
-  return { machine: { cpus, memoryBytes, devices: devices.list, ...(vm === undefined ? {} : { vm }), ...(cgroups === undefined ? {} : { cgroups }) }, devices };
+  const lpNode = f.get('printers');
+  const printers = lpNode === undefined ? undefined : readPrinters(c, lpNode, devices.list.map((d) => d.name));
+  return { machine: { cpus, memoryBytes, devices: devices.list, ...(vm === undefined ? {} : { vm }), ...(cgroups === undefined ? {} : { cgroups }), ...(printers === undefined ? {} : { printers }) }, devices };
 }
 
 /** Where a JSON job's option is: its field path and span. */
@@ -1133,6 +1172,8 @@ function validate(root: JsonNode, c: Checker, defaultName: string, env: Validate
 
   const jobFileNode = f.get('job_file');
   const jobsNode = f.get('jobs');
+  const eventsField = f.get('events');
+  const hasEvents = eventsField?.kind === 'array' && eventsField.items.length > 0;
 
   let durationNs: number | undefined;
   const durNode = f.get('duration');
@@ -1169,16 +1210,20 @@ function validate(root: JsonNode, c: Checker, defaultName: string, env: Validate
       }
     }
   } else if (jobsNode === undefined) {
-    missing(c, top.node, '', 'jobs', '"jobs": [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
+    // a scenario of events alone (printing, sysfs writes) needs no fio job
+    if (!hasEvents) missing(c, top.node, '', 'jobs', '"jobs": [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
   } else if (jobsNode.kind !== 'array') {
     c.report('wrong-type', 'jobs', jobsNode.span, `must be an array of jobs (got ${describe(jobsNode)})`);
   } else if (jobsNode.items.length === 0) {
-    c.report('bad-value', 'jobs', jobsNode.span, 'must list at least one job, e.g. [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
+    if (!hasEvents) c.report('bad-value', 'jobs', jobsNode.span, 'must list at least one job, e.g. [{"name": "reader", "filename": "/mnt/nvme/data", "size": "64m"}]');
   } else if (jobsNode.items.length > MAX_JOBS) {
     c.report('bad-value', 'jobs', jobsNode.span, `lists ${jobsNode.items.length} jobs; a scenario may have at most ${MAX_JOBS} (numjobs clones one)`);
   } else {
     jobs = readJsonJobs(c, jobsNode, devices.usable ? machine : { ...machine, devices: [] }, env.cwd, devices.usable);
   }
+
+  const eventsNode = f.get('events');
+  const events = eventsNode === undefined ? undefined : readEvents(c, eventsNode, machine, durationNs);
 
   if (crashNode !== undefined && crashAtNs !== undefined && durationNs !== undefined && crashAtNs > durationNs) {
     c.report('bad-value', 'crash_at', crashNode.span, `is after the run's end (${describe(crashNode)} > the duration); crash within it`);
@@ -1192,7 +1237,103 @@ function validate(root: JsonNode, c: Checker, defaultName: string, env: Validate
     jobs,
     ...(steps !== undefined ? { steps } : {}),
     ...(crashAtNs !== undefined ? { crashAtNs } : {}),
+    ...(events !== undefined && events.length > 0 ? { events } : {}),
   };
+}
+
+const EVENT_KEYS: KeySpec = { known: ['at', 'write', 'value', 'run'], aliases: { time: 'at', echo: 'value', path: 'write', command: 'run', cmd: 'run' }, noun: 'key' };
+/** A scenario's events: enough for any script of sysfs writes and commands, not a flood. */
+const MAX_EVENTS = 1000;
+/** A command line's length, as a shell line would be kept short. */
+const MAX_COMMAND_CHARS = 1024;
+
+/**
+ * "events": [{"at": "50ms", "write": "/sys/block/sda/queue/read_ahead_kb", "value": "512"},
+ * {"at": "80ms", "run": "sync"}]: what a root shell does on the machine at those times. A path or
+ * command the machine lacks, or a value its handler would refuse, is an error here, before the run.
+ * Events are sorted by time (stable, so equal times keep their order).
+ */
+function readEvents(c: Checker, node: JsonNode, machine: MachineSpec, durationNs: number | undefined): ScenarioEvent[] | undefined {
+  const example = '[{"at": "50ms", "write": "/proc/sys/vm/drop_caches", "value": "1"}, {"at": "80ms", "run": "sync"}]';
+  if (node.kind !== 'array') {
+    c.report('wrong-type', 'events', node.span, `must be an array of events like ${example} (got ${describe(node)})`);
+    return undefined;
+  }
+  if (node.items.length > MAX_EVENTS) {
+    c.report('bad-value', 'events', node.span, `lists ${node.items.length} events; a scenario may have at most ${MAX_EVENTS}`);
+    return undefined;
+  }
+  const diskNames = machine.devices.map((d) => d.name);
+  const events: ScenarioEvent[] = [];
+  node.items.forEach((item, i) => {
+    const path = `events[${i}]`;
+    const obj = readObject(c, item, path, `an event like {"at": "50ms", "run": "sync"}`, EVENT_KEYS);
+    if (obj === undefined) return;
+    const f = obj.fields;
+    const atNode = f.get('at');
+    if (atNode === undefined) {
+      missing(c, obj.node, path, 'at', '"at": "50ms"');
+      return;
+    }
+    const atNs = readDuration(c, atNode, `${path}.at`, { bareUnit: 's', hint: '"50ms" or "1s"', allowZero: true });
+    if (atNs !== undefined && durationNs !== undefined && atNs > durationNs) {
+      c.report('bad-value', `${path}.at`, atNode.span, `is after the run's end (${describe(atNode)} > the duration); give a time within it`);
+    }
+    const writeNode = f.get('write');
+    const runNode = f.get('run');
+    const valueNode = f.get('value');
+    if ((writeNode === undefined) === (runNode === undefined)) {
+      c.report('bad-value', path, item.span, 'must have either "write" (a /sys or /proc file, with "value") or "run" (a command line), not both or neither');
+      return;
+    }
+    if (writeNode !== undefined) {
+      if (writeNode.kind !== 'string') {
+        c.report('wrong-type', `${path}.write`, writeNode.span, `must be the path of a /sys or /proc file, like "/proc/sys/vm/drop_caches" (got ${describe(writeNode)})`);
+        return;
+      }
+      const found = findAttribute(writeNode.value, diskNames);
+      if (found === undefined) {
+        const paths = attributePaths(diskNames);
+        const suggestion = closestWord(writeNode.value, paths);
+        c.report('bad-value', `${path}.write`, writeNode.span, `${describe(writeNode)} is not a file kiotrace can write on this machine${suggestion !== undefined ? `; did you mean "${suggestion}"?` : ''} (the writable files: ${paths.join(', ')})`);
+        return;
+      }
+      if (valueNode === undefined) {
+        missing(c, obj.node, path, 'value', `"value": "${found.attribute.example}"`);
+        return;
+      }
+      const value = valueNode.kind === 'string' ? valueNode.value : valueNode.kind === 'number' ? valueNode.raw : undefined;
+      const problem = value === undefined ? `must be the text to write, like "${found.attribute.example}"` : found.attribute.check(value);
+      if (problem !== undefined || value === undefined) {
+        c.report('bad-value', `${path}.value`, valueNode.span, `${problem ?? ''} (got ${describe(valueNode)})`);
+        return;
+      }
+      if (atNs !== undefined) events.push({ kind: 'write', atNs, path: writeNode.value, value });
+      return;
+    }
+    if (valueNode !== undefined) c.report('bad-value', `${path}.value`, valueNode.span, '"value" goes with "write"; a command takes its arguments in "run"');
+    if (runNode === undefined) return;
+    if (runNode.kind !== 'string' || runNode.value.trim() === '' || runNode.value.length > MAX_COMMAND_CHARS) {
+      c.report('wrong-type', `${path}.run`, runNode.span, `must be a command line of at most ${MAX_COMMAND_CHARS} characters, like "sync" (got ${describe(runNode)})`);
+      return;
+    }
+    const argv = runNode.value.trim().split(/\s+/);
+    const name = argv[0] ?? '';
+    const command = findCommand(name);
+    if (command === undefined) {
+      const names = USER_COMMANDS.map((u) => u.name);
+      const suggestion = closestWord(name, names);
+      c.report('bad-value', `${path}.run`, runNode.span, `${JSON.stringify(printable(name))} is not a command kiotrace has${suggestion !== undefined ? `; did you mean "${suggestion}"?` : ''} (the commands: ${names.join(', ')})`);
+      return;
+    }
+    const problem = command.check(argv.slice(1));
+    if (problem !== undefined) {
+      c.report('bad-value', `${path}.run`, runNode.span, `${name} ${problem} (usage: ${command.usage})`);
+      return;
+    }
+    if (atNs !== undefined) events.push({ kind: 'run', atNs, argv });
+  });
+  return events.map((e, i) => ({ e, i })).sort((a, b) => a.e.atNs - b.e.atNs || a.i - b.i).map(({ e }) => e);
 }
 
 function baseName(source: string): string {

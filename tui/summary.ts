@@ -9,8 +9,8 @@
 // The shared arithmetic (groups, unified_rw_reporting=mixed, C's printf rounding) is exported for
 // the JSON output (fio-json.ts), so text and JSON always agree.
 
-import type { CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, Percentile, RunReport, SampleSummary } from '../core/userspace/report.js';
-import { formatDurationFio, num2str, printable } from './units.js';
+import type { CgroupReport, CrashReport, DeviceReport, EventReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, Percentile, PrinterReport, RunReport, SampleSummary } from '../core/userspace/report.js';
+import { formatDurationFio, formatNs, num2str, printable } from './units.js';
 
 /** fio's version string as kiotrace gives it, in text and JSON: see fioVersion. */
 export const FIO_COMPAT_VERSION = 'fio-3.36';
@@ -652,8 +652,38 @@ export function formatReport(report: RunReport, options: FioOutputOptions = {}):
     for (const dev of report.devices) lines.push(diskLine(dev, report.durationNs));
   }
   lines.push('', ...kiotraceLines(report));
+  if (report.events) lines.push('', ...eventLines(report.events));
   if (report.crash) lines.push('', ...crashLines(report.crash));
+  if (report.printers) lines.push('', ...printerLines(report.printers));
   return `${lines.join('\n')}\n`;
+}
+
+/** The scenario's events as they ran: when, the shell line, its status and how long it took, then its output. */
+function eventLines(events: readonly EventReport[]): string[] {
+  const lines = ['Scenario events:'];
+  for (const e of events) {
+    const took = e.doneNs === null ? '' : `, took ${formatNs(e.doneNs - e.atNs)}`;
+    lines.push(`  at ${formatDurationFio(e.atNs)}: ${printable(e.command)} -> ${e.status}${took}`);
+    for (const line of e.output.split('\n')) if (line !== '') lines.push(`    ${printable(line)}`);
+  }
+  return lines;
+}
+
+/** Each printer: its line, its paper read back as jobs, and its queue's jobs. */
+function printerLines(printers: readonly PrinterReport[]): string[] {
+  const lines = ['Printers:'];
+  for (const p of printers) {
+    const whole = p.paperJobs.filter((id) => id >= 0);
+    const paper = p.paperJobs.includes(-1)
+      ? `whole jobs ${whole.join(', ') || 'none'}, then output no single job explains (interleaved or cut short)`
+      : whole.length === 0 ? 'nothing' : `job${whole.length === 1 ? '' : 's'} ${whole.join(', ')}, each whole, none interleaved`;
+    lines.push(`  ${printable(p.name)}: ${p.baud} baud (${Math.round(p.baud / 10)} B/s), ${p.enabled ? 'enabled' : 'disabled'}; paper: ${p.printedBytes} bytes = ${paper}`);
+    for (const j of p.jobs) {
+      const when = j.startNs < 0 ? `queued at ${formatNs(j.queuedNs)}` : `queued at ${formatNs(j.queuedNs)}, printing ${formatNs(j.startNs)}..${j.endNs < 0 ? '' : formatNs(j.endNs)}`;
+      lines.push(`    job ${j.id} ${printable(j.owner)} "${printable(j.title)}" ${j.bytes} bytes: ${j.state}, ${when}`);
+    }
+  }
+  return lines;
 }
 
 /**

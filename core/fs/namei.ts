@@ -1,11 +1,10 @@
 // Models: fs/namei.c and fs/namespace.c as far as opening needs: resolve an absolute path to an
-// inode through the mount table (filesystems, bind mounts and /dev block device nodes).
+// inode through the mount table (filesystems, bind mounts and /dev device nodes).
 // SIMPLIFICATION: no directories, dentries or permissions; a path either names an existing inode
 // on a mounted filesystem or a block device node, and every directory a path names exists.
 
 import type { Inode } from './types.js';
 import type { Ext4Fs, Ext4Inode } from './ext4/super.js';
-import type { BdevInode } from './block_dev.js';
 
 /** One entry of the mount table: a filesystem seen at `mountPoint` (struct mount). */
 export interface Mount {
@@ -22,7 +21,8 @@ export interface ResolvedPath {
 
 export class Vfs {
   readonly mounts: Mount[] = [];
-  readonly devNodes = new Map<string, BdevInode>();
+  /** /dev: block and character device nodes by path (devtmpfs). */
+  readonly devNodes = new Map<string, Inode>();
 
   /** do_new_mount: `fs` appears at its own mount point. */
   mount(fs: Ext4Fs): void {

@@ -5,11 +5,11 @@
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
-import { O, type File } from './types.js';
+import { O, fput, type File } from './types.js';
 import { DEFAULT_RA_PAGES } from '../mm/readahead.js';
 import { doMmap, doMunmap, MAP } from '../mm/mmap.js';
 import { VFS_DISPATCH_NS } from '../hw/cpu.js';
-import { EBADF, EINVAL, EISDIR, ENOENT, ENOMEM } from '../uapi/errno.js';
+import { EBADF, EEXIST, EINVAL, EISDIR, ENOENT, ENOMEM } from '../uapi/errno.js';
 import { PAGE_SIZE, VM, type Vma } from '../mm/mm_types.js';
 
 /** AT_FDCWD */
@@ -47,6 +47,8 @@ function* openImpl(k: Kernel, task: Task, ioId: number, path: string, flags: num
   // SIMPLIFICATION: directories cannot be opened at all (Linux allows O_RDONLY for getdents)
   if (k.vfs.isMountPoint(path)) return -EISDIR;
   let inode = k.vfs.lookup(path);
+  // O_CREAT | O_EXCL: the caller must be the one creating it (do_open's -EEXIST)
+  if (inode && flags & O.CREAT && flags & O.EXCL) return -EEXIST;
   if (!inode && flags & O.CREAT) {
     const create = k.fn.vfs_create;
     // SIMPLIFICATION: no mnt_idmap or parent-directory inode objects; idmap and dir read as NULL
@@ -70,6 +72,12 @@ function* openImpl(k: Kernel, task: Task, ioId: number, path: string, flags: num
     // struct path { mnt, dentry }: scripts read ((struct path *)arg0)->dentry->d_name.name
     const pathObj: VfsPath = { kaddr: k.kaddr(), dentry: dentryOf(k, path) };
     fn.enter(k.sched.cpu(task.cpu), ioId, pathObj, file);
+  }
+  // do_dentry_open -> f_op->open: a device may refuse a second opener (lp_open, blkdev_open with O_EXCL)
+  const opened = inode.fops.open?.(inode, file, task) ?? 0;
+  if (opened < 0) {
+    if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), ioId, opened);
+    return opened;
   }
   if (flags & O.TRUNC && (flags & O.ACCMODE) !== O.RDONLY && inode.sizeBytes > 0) {
     // SIMPLIFICATION: O_TRUNC drops the size but keeps the allocated blocks for reuse.
@@ -100,7 +108,7 @@ export function* sysClose(k: Kernel, task: Task, fd: number): Generator<number, 
   syscallEnter(k, task, 'close', fd);
   yield SYSCALL_ENTRY_NS;
   const f = task.files?.remove(fd);
-  if (f) f.refcount--;
+  if (f) fput(f);
   yield SYSCALL_EXIT_NS;
   return syscallExit(k, task, 'close', f ? 0 : -EBADF);
 }

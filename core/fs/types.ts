@@ -29,8 +29,10 @@ export interface AddressSpaceOps {
   mapBlocks(inode: Inode, lblk: number, len: number, create: boolean): MappedExtent | undefined;
 }
 
+export const S_IFMT = 0o170000;
 export const S_IFREG = 0o100000;
 export const S_IFBLK = 0o060000;
+export const S_IFCHR = 0o020000;
 
 /** struct inode */
 export interface Inode {
@@ -59,6 +61,8 @@ export const O = {
   RDWR: 2,
   ACCMODE: 3,
   CREAT: 0o100,
+  /** With O_CREAT: fail if the file exists; without, on a block device: claim it exclusively. */
+  EXCL: 0o200,
   TRUNC: 0o1000,
   APPEND: 0o2000,
   DSYNC: 0o10000,
@@ -128,6 +132,15 @@ export interface FileOperations {
   fsync(file: File, task: Task, ioId: number, startBytes: number, endBytes: number, datasync: boolean): Generator<number, number, void>;
   /** Checks a new mapping; 0 or -errno (generic_file_mmap). */
   mmap(file: File, vma: Vma): number;
+  /** ->open, called by vfs_open once the file exists: 0, or -errno to fail the open (lp_open's -EBUSY). */
+  open?(inode: Inode, file: File, task: Task): number;
+  /** ->release, when the last reference to the file goes (fput): a device forgets its opener. */
+  release?(inode: Inode, file: File): void;
+}
+
+/** fput (fs/file_table.c): drops a reference; the last one releases the file (__fput -> ->release). */
+export function fput(file: File): void {
+  if (--file.refcount === 0) file.inode.fops.release?.(file.inode, file);
 }
 
 /** The per-process table of open files (struct files_struct). */

@@ -19,20 +19,26 @@ import { Vfs } from '../fs/namei.js';
 import { FdTable } from '../fs/types.js';
 import { Ext4Fs, ext4FreeBlocks } from '../fs/ext4/super.js';
 import { ext4FileOperations } from '../fs/ext4/file.js';
-import { BdevInode, blkdevFileOperations } from '../fs/block_dev.js';
+import { BdevInode, bdClaim, blkdevFileOperations } from '../fs/block_dev.js';
 import { RequestQueue } from '../block/blk-mq.js';
 import { elevatorCreate } from '../block/elevator.js';
 import { NvmePciDriver } from '../drivers/nvme/host/pci.js';
 import { AhciDriver } from '../drivers/ata/ahci.js';
 import { NvmeSsd, DEFAULT_NVME_CONFIG, nvmeCapacitySectors, type NvmeSsdConfig } from '../hw/nvme-ssd.js';
 import { Hdd, HddGeometry, NCQ_DEPTH, hddConfigForCapacity } from '../hw/hdd.js';
-import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec } from '../userspace/job.js';
+import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec, ScenarioEvent } from '../userspace/job.js';
+import { scheduleEvents, type EventLog } from '../userspace/events.js';
 import { fioJob, JobRandom, JobStats, type DirStats, type JobControl } from '../userspace/fio.js';
 import { FlowTable } from '../userspace/flow.js';
 import { WaitQueue } from '../sim/process.js';
 import type { BlockDeviceHw } from '../hw/device.js';
 import { LatencyHistogram, SAMPLE_INTERVAL_NS, summarizeSamples } from '../userspace/stats.js';
-import type { CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
+import { LpDevice } from '../drivers/char/lp.js';
+import { DevMem } from '../drivers/char/mem.js';
+import { SerialPrinter } from '../hw/printer.js';
+import { lpdDaemon, paperJobs, PrintQueue, Spooler } from '../userspace/lpd.js';
+import { CAP_FULL_SET } from '../kernel/capability.js';
+import type { PrinterReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
@@ -83,6 +89,8 @@ export interface TaskInfo {
 
 export class Machine {
   readonly jobs: RunningJob[] = [];
+  /** Line printers (/dev/lp0, ...); their queues are k.spool's. */
+  readonly printers: LpDevice[] = [];
   /** Jobs waiting for a stonewall or wait_for sleep here; every job exit wakes them to look again. */
   private readonly jobExits = new WaitQueue();
   private readonly allDoneCallbacks: (() => void)[] = [];
@@ -94,6 +102,8 @@ export class Machine {
   init!: Task;
   /** What survived a simulated crash (crashAt), once it happened. */
   crash: CrashReport | undefined;
+  /** The scenario's events (scheduleEvents), as they ran. */
+  private eventLog: EventLog | undefined;
 
   constructor(
     readonly k: Kernel,
@@ -241,6 +251,14 @@ export class Machine {
     this.env.at(atNs, Priority.URGENT, () => this.crashNow(), 0);
   }
 
+  /** A scenario's events: each runs at its time in a process forked from init. */
+  scheduleEvents(events: readonly ScenarioEvent[]): void {
+    if (events.length === 0) return;
+    this.eventLog = scheduleEvents(this.k, events, (comm, makeBody) => {
+      this.spawn(comm, false, makeBody, this.init);
+    });
+  }
+
   private crashNow(): void {
     const inodes = new Set<Inode>();
     for (const j of this.jobs) {
@@ -329,7 +347,37 @@ export class Machine {
       memoryMaxBytes: bytes(g.limits.maxPages),
       events: { low: g.eventsLow, high: g.eventsHigh, max: g.eventsMax },
     }));
-    return { scenario, seed, durationNs, eventsRun: k.env.eventsRun, jobs, layout: this.layout, counters, devices, ...(cgroups.length > 0 ? { cgroups } : {}), ...(this.crash ? { crash: this.crash } : {}) };
+    const printers = this.printerReports();
+    return {
+      scenario,
+      seed,
+      durationNs,
+      eventsRun: k.env.eventsRun,
+      jobs,
+      layout: this.layout,
+      counters,
+      devices,
+      ...(cgroups.length > 0 ? { cgroups } : {}),
+      ...(this.crash ? { crash: this.crash } : {}),
+      ...(printers.length > 0 ? { printers } : {}),
+      ...(this.eventLog ? { events: this.eventLog.report() } : {}),
+    };
+  }
+
+  /** Each printer's line, paper and queue. */
+  private printerReports(): PrinterReport[] {
+    return this.printers.map((lp) => {
+      const q = this.k.spool?.queue(lp.name);
+      const jobs = q?.jobs ?? [];
+      return {
+        name: lp.name,
+        baud: lp.printer.config.baud,
+        printedBytes: lp.printer.printedBytes,
+        paperJobs: paperJobs(lp.printer.paper(), jobs),
+        enabled: q?.enabled ?? true,
+        jobs: jobs.map((j) => ({ id: j.id, owner: j.owner, title: j.title, bytes: j.data.length, state: j.state, queuedNs: j.queuedNs, startNs: j.startNs, endNs: j.endNs })),
+      };
+    });
   }
 
   /**
@@ -519,6 +567,9 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   k.vfs = new Vfs();
   // init (pid 1): the parent of the workload
   m.init = m.spawn('systemd', false, function* () {}, undefined);
+  const devMem = new DevMem(spec.memoryBytes);
+  k.devMem = devMem;
+  k.vfs.devNodes.set('/dev/mem', devMem.inode);
 
   // each cgroup's io.weight (block/blk-cgroup.c: blkcg), what bfq gives the group
   const ioWeights = new Map<string, number>();
@@ -558,12 +609,15 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
     if (d.readAheadKb !== undefined) q.raPages = Math.floor((d.readAheadKb * 1024) / PAGE_SIZE); // queue_ra_store
     k.queues.push(q);
     const capacityBytes = hw.capacitySectors * 512;
-    k.vfs.devNodes.set(`/dev/${d.name}`, new BdevInode(k.kaddr(), 1000 + k.queues.length, dev, dev, capacityBytes, blkdevFileOperations(k), `/dev/${d.name}`, k.kaddr()));
+    const bdev = new BdevInode(k.kaddr(), 1000 + k.queues.length, dev, dev, capacityBytes, blkdevFileOperations(k), `/dev/${d.name}`, k.kaddr());
+    k.vfs.devNodes.set(`/dev/${d.name}`, bdev);
     let fs: Ext4Fs | undefined;
     if (d.mount) {
       const fsRef: { fs?: Ext4Fs } = {};
       fs = new Ext4Fs(k, dev, d.mount, capacityBytes, ext4FileOperations(k, () => fsRef.fs!), rng.fork());
       fsRef.fs = fs;
+      // get_tree_bdev opens the device exclusively, the filesystem its holder (bd_holder)
+      bdClaim(bdev, fs);
       k.vfs.mount(fs);
       k.wb.startFlusher(dev, (comm, body) => m.spawn(comm, true, body, undefined));
     }
@@ -577,6 +631,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       },
       fs,
     });
+    devMem.addBar(d.name, d.kind === 'nvme' ? NVME_BAR0_BYTES : AHCI_ABAR_BYTES, d.kind === 'nvme' ? nvmeRegs(hw) : ahciRegs(hw));
   }
   // The root filesystem: a device mounted at / has it; else the first mounted filesystem is also
   // bind-mounted at /, so /tmp/testfile and /root/x work as on any Linux machine.
@@ -584,7 +639,42 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   // filesystem (a file at /x is the file <first mount>/x).
   const first = m.devices.find((d) => d.fs !== undefined)?.fs;
   if (first && !k.vfs.isMountPoint('/')) k.vfs.bindMount(first, '/');
+  bootPrinters(m, spec);
   return m;
+}
+
+/** The printers: each a /dev/lpN node on its serial line, a spool queue and its daemon (lpd, as root). */
+function bootPrinters(m: Machine, spec: MachineSpec): void {
+  const printers = spec.printers ?? [];
+  if (printers.length === 0) return;
+  const k = m.k;
+  const spool = new Spooler(k);
+  k.spool = spool;
+  printers.forEach((p, minor) => {
+    const lp = new LpDevice(k, p.name, minor, new SerialPrinter(k.env, { baud: p.baud }), 1100 + minor);
+    m.printers.push(lp);
+    k.vfs.devNodes.set(`/dev/${p.name}`, lp.inode);
+    const q = new PrintQueue(p.name, `/var/spool/lpd/${p.name}`);
+    spool.queues.set(p.name, q);
+    q.daemon = m.spawn('lpd', false, (t) => {
+      t.capEffective = CAP_FULL_SET;
+      return lpdDaemon(k, t, spool, q);
+    }, m.init);
+  });
+}
+
+/** NVMe BAR0 (the controller registers and doorbells, 16 KiB) and AHCI's ABAR (BAR5, 8 KiB). */
+const NVME_BAR0_BYTES = 16 * 1024;
+const AHCI_ABAR_BYTES = 8 * 1024;
+
+/** NVMe controller registers: CAP (MQES = queue entries - 1, CQR, TO = 10 s in 500 ms units), VS 1.4. */
+function nvmeRegs(hw: BlockDeviceHw): (offset: number) => number {
+  return (offset) => (offset === 0x0 ? (hw.queueDepth - 1) | (1 << 16) | (20 << 24) : offset === 0x8 ? 0x0001_0400 : 0);
+}
+
+/** AHCI HBA registers: CAP (S64A, SNCQ, NCS = slots - 1), VS 1.3.1. */
+function ahciRegs(hw: BlockDeviceHw): (offset: number) => number {
+  return (offset) => (offset === 0x0 ? (0xc000_0000 | ((hw.queueDepth - 1) << 8)) >>> 0 : offset === 0x10 ? 0x0001_0301 : 0);
 }
 
 

@@ -14,6 +14,8 @@ import type { RequestQueue } from '../block/blk-mq.js';
 import type { Writeback } from '../mm/page-writeback.js';
 import type { AioState } from '../fs/aio.js';
 import type { IoUringState } from '../io_uring/io_uring.js';
+import type { Spooler } from '../userspace/lpd.js';
+import type { DevMem } from '../drivers/char/mem.js';
 
 /** Counters the run report prints (the /proc/vmstat and /proc/stat subset kiotrace keeps). */
 export interface VmStat {
@@ -95,6 +97,10 @@ export class Kernel {
   wb!: Writeback;
   readonly queues: RequestQueue[] = [];
   readonly tasks: Task[] = [];
+  /** The print spooler's queues (core/userspace/lpd.ts), when the machine has printers. */
+  spool: Spooler | undefined;
+  /** /dev/mem and the physical address map it checks (core/drivers/char/mem.ts). */
+  devMem: DevMem | undefined;
   private nextKaddr = KADDR_BASE;
   private nextIoId = 1;
   nextPid = 1;

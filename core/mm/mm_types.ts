@@ -160,6 +160,11 @@ export class MmStruct {
   /** Strings the process keeps in its data segment (paths passed to open), by address. */
   readonly userStrings = new Map<number, string>();
   stringsVa = 0x0040_4000;
+  /**
+   * Data bytes the process put at an address (a buffer's start), where kiotrace carries bytes:
+   * what a device shows them (a printer). Elsewhere memory holds no bytes, only page versions.
+   */
+  readonly userBytes = new Map<number, Uint8Array>();
   /** The VPN each TLB slot translates (-1: empty), indexed by vpn % STLB_ENTRIES.
    *  SIMPLIFICATION: one direct-mapped TLB per address space, as if its tasks never left their
    *  CPU (Linux's TLB is per CPU, set-associative, tagged by PCID). */

@@ -5,7 +5,7 @@ import { PAGE_SIZE, PG, VM, type MmStruct, type Vma } from './mm_types.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { File } from '../fs/types.js';
 import type { HitContext } from '../trace/probe.js';
-import { O } from '../fs/types.js';
+import { O, fput } from '../fs/types.js';
 import { EACCES, EINVAL, ENOMEM } from '../uapi/errno.js';
 import { ZAP_PTE_NS } from '../hw/cpu.js';
 import { flushTlbPages } from './memory.js';
@@ -101,7 +101,7 @@ export function doMunmap(k: Kernel, mm: MmStruct, addr: number, lenBytes: number
         f.mapcount--;
       }
     }
-    if (vma.file) vma.file.refcount--;
+    if (vma.file) fput(vma.file);
     mm.vmas.splice(i, 1);
   }
   return { ret: 0, costNs };

@@ -14,6 +14,20 @@ import type { FileRaState } from './mm_types.js';
 /** VM_READAHEAD_PAGES: read_ahead_kb = 128 KiB. */
 export const DEFAULT_RA_PAGES = 32;
 
+/** Largest read_ahead_kb kiotrace takes: a window of 64 MiB is already 16384 folios per readahead. */
+export const MAX_READ_AHEAD_KB = 64 * 1024;
+
+/**
+ * Why `kb` cannot be a disk's read_ahead_kb, or undefined. Linux rounds a KiB count that is not a
+ * whole number of pages down without a word; here that is a mistake to point at.
+ */
+export function readAheadKbProblem(kb: number): string | undefined {
+  if (!Number.isSafeInteger(kb) || kb < 0) return 'must be a number of KiB like 128 (0 turns readahead off)';
+  if (kb % 4 !== 0) return `must be a whole number of 4 KiB pages, e.g. ${Math.floor(kb / 4) * 4} or ${Math.floor(kb / 4) * 4 + 4}`;
+  if (kb > MAX_READ_AHEAD_KB) return `must be at most ${MAX_READ_AHEAD_KB} (${MAX_READ_AHEAD_KB / 1024} MiB)`;
+  return undefined;
+}
+
 /** roundup_pow_of_two */
 function roundupPow2(n: number): number {
   let p = 1;

@@ -53,6 +53,8 @@ export const SYSCALL_NR = {
   pread64: 17,
   pwrite64: 18,
   fsync: 74,
+  // fs/sync.c: write back everything (a scenario's `sync` command)
+  sync: 162,
   fdatasync: 75,
   // the access-pattern hints (mm/madvise.c, mm/fadvise.c)
   madvise: 28,
@@ -788,6 +790,25 @@ function kiotrace(reg: ProbeRegistry) {
   };
 }
 
+// the print spooler (core/userspace/lpd.ts): a job's state changes (queued, printing, done,
+// removed, and its queue suspended or resumed), as lpd's status file and CUPS's job-state report them
+function spool(reg: ProbeRegistry) {
+  return {
+    spool_job: tp<[printer: string, job: number, owner: string, sizeBytes: number, state: string]>(
+      reg,
+      'kiotrace:spool_job',
+      (_h, printer, job, owner, sizeBytes, state) => ({ printer, job, owner, size_bytes: sizeBytes, state }),
+      kiotraceFields([
+        ['char printer[16]', 16, false],
+        ['int job', 4, true],
+        ['char owner[16]', 16, false],
+        ['u64 size_bytes', 8, false],
+        ['char state[12]', 12, false],
+      ]),
+    ),
+  };
+}
+
 /** What io_uring tracepoints read from a request (struct io_kiocb). */
 export interface TracedIoReq {
   readonly kaddr: number;
@@ -1025,7 +1046,7 @@ function elevators(reg: ProbeRegistry) {
 export function createProbeSites(reg: ProbeRegistry) {
   const sys = syscallEvents(reg);
   return {
-    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...ioUring(reg), ...raw(reg), ...elevators(reg) },
+    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...ioUring(reg), ...raw(reg), ...elevators(reg) },
     sysEnter: sys.enter,
     sysExit: sys.exit,
     fn: funcs(reg),

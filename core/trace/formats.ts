@@ -405,6 +405,11 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["unsigned int fd", 'fd', 16, 8, false],
   ],
+  'syscalls:sys_enter_sync': [["int __syscall_nr", '__syscall_nr', 8, 4, true]],
+  'syscalls:sys_exit_sync': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
   'syscalls:sys_enter_fadvise64': [
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["int fd", 'fd', 16, 8, false],

@@ -1,6 +1,7 @@
 // Models: include/uapi/asm-generic/errno-base.h and errno.h: the errno values the simulated
 // kernel returns (negated, as kernel functions return them).
 
+export const EPERM = 1;
 export const ENOENT = 2;
 export const EINTR = 4;
 export const EIO = 5;
@@ -12,6 +13,8 @@ export const EACCES = 13;
 export const EFAULT = 14;
 export const ENOTBLK = 15;
 export const EBUSY = 16;
+export const EEXIST = 17;
+export const ENODEV = 19;
 export const EISDIR = 21;
 export const EINVAL = 22;
 export const ENOSPC = 28;
@@ -20,6 +23,7 @@ export const EOPNOTSUPP = 95;
 export const ETIMEDOUT = 110;
 
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
+  [EPERM]: 'EPERM',
   [ENOENT]: 'ENOENT',
   [EINTR]: 'EINTR',
   [EIO]: 'EIO',
@@ -31,6 +35,8 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [EFAULT]: 'EFAULT',
   [ENOTBLK]: 'ENOTBLK',
   [EBUSY]: 'EBUSY',
+  [EEXIST]: 'EEXIST',
+  [ENODEV]: 'ENODEV',
   [EISDIR]: 'EISDIR',
   [EINVAL]: 'EINVAL',
   [ENOSPC]: 'ENOSPC',
@@ -42,4 +48,21 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
 /** The symbolic name of an errno (positive or negated), as strace prints it. */
 export function errnoName(errno: number): string {
   return ERRNO_NAMES[Math.abs(errno)] ?? `E${Math.abs(errno)}`;
+}
+
+/** strerror(3)'s text for the errnos the tools print. */
+const STRERROR: Readonly<Record<number, string>> = {
+  [EPERM]: 'Operation not permitted',
+  [ENOENT]: 'No such file or directory',
+  [EACCES]: 'Permission denied',
+  [EFAULT]: 'Bad address',
+  [EBUSY]: 'Device or resource busy',
+  [EEXIST]: 'File exists',
+  [EISDIR]: 'Is a directory',
+  [EINVAL]: 'Invalid argument',
+};
+
+/** strerror(-ret): the text a C program prints for an errno. */
+export function strerror(ret: number): string {
+  return STRERROR[Math.abs(ret)] ?? errnoName(ret);
 }

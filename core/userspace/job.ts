@@ -310,6 +310,14 @@ export interface MachineSpec {
   readonly vm?: VmSpec;
   /** Memory cgroups (cgroup v2, children of the root) that jobs can name with fio's cgroup=. */
   readonly cgroups?: readonly CgroupSpec[];
+  /** Line printers (/dev/lp0, ...), each with its spool queue and daemon. */
+  readonly printers?: readonly PrinterSpec[];
+}
+
+/** A printer on a serial line: /dev/<name>, bytes/s = baud / 10 (8N1). */
+export interface PrinterSpec {
+  readonly name: string;
+  readonly baud: number;
 }
 
 /** A cgroup v2 group's memory controller settings, in bytes (absent: 0 for min/low, "max" for high/max), and its io.weight. */
@@ -366,7 +374,17 @@ export interface Scenario {
   readonly endsWithJobs?: boolean;
   /** A simulated crash at this time ends the run (scenario "crash_at", kiotrace run --crash-at). */
   readonly crashAtNs?: number;
+  /** What a shell does on the machine at given times (scenario "events"), in time order. */
+  readonly events?: readonly ScenarioEvent[];
 }
+
+/**
+ * A scenario event: at `atNs` a shell on the machine writes `value` to a sysfs or procfs file
+ * (`echo value > path`), or runs a command line (`argv`).
+ */
+export type ScenarioEvent =
+  | { readonly kind: 'write'; readonly atNs: number; readonly path: string; readonly value: string }
+  | { readonly kind: 'run'; readonly atNs: number; readonly argv: readonly string[] };
 
 export const DEFAULT_MACHINE: MachineSpec = {
   cpus: 4,

@@ -210,6 +210,45 @@ export interface RunReport {
   readonly cgroups?: readonly CgroupReport[];
   /** Present when a simulated crash ended the run: what the devices kept of the jobs' files. */
   readonly crash?: CrashReport;
+  /** The machine's printers and their spool queues (absent when it has none). */
+  readonly printers?: readonly PrinterReport[];
+  /** The scenario's events that ran (absent when it has none): what each did and printed. */
+  readonly events?: readonly EventReport[];
+}
+
+/** One scenario event as it ran: the shell line, when it started and ended, its status and output. */
+export interface EventReport {
+  /** The line as a shell would show it: `echo bfq > /sys/block/sda/queue/scheduler`, `lprm 2`. */
+  readonly command: string;
+  readonly atNs: number;
+  /** When it finished; null when the run ended first. */
+  readonly doneNs: number | null;
+  /** 0, an errno name for a refused write (`EINVAL`), a command's exit status, or "running" / "not run" when the run ended first. */
+  readonly status: string;
+  readonly output: string;
+}
+
+/** A printer at the end of a run: its line, what it printed and its queue's jobs. */
+export interface PrinterReport {
+  readonly name: string;
+  readonly baud: number;
+  readonly printedBytes: number;
+  /** The paper read back as the jobs it holds, in order (job ids); -1 for bytes no job explains. */
+  readonly paperJobs: readonly number[];
+  readonly enabled: boolean;
+  readonly jobs: readonly PrintJobReport[];
+}
+
+export interface PrintJobReport {
+  readonly id: number;
+  readonly owner: string;
+  readonly title: string;
+  readonly bytes: number;
+  readonly state: string;
+  readonly queuedNs: number;
+  /** -1: never started / not ended. */
+  readonly startNs: number;
+  readonly endNs: number;
 }
 
 /** A simulated crash: when, and per file the pages whose device block lacks their last write. */

@@ -571,6 +571,15 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     for (let c = 1; c < Math.min(numjobs, 65536); c++) cloneFiles.push(fileNames.map((_, i) => posix.resolve(ctx.cwd, inDir(formatFilename(format, input.sectionName, c, i)))));
   }
 
+  // fio's setup_files: a job that writes to a raw device that is mounted aborts (fio looks it up in
+  // /proc/mounts) unless allow_mounted_write=1; writing under a mounted filesystem corrupts it
+  const allowMountedWrite = bool('allow_mounted_write') ?? false;
+  if (rw !== 'read' && rw !== 'randread' && !allowMountedWrite) {
+    for (const t of targets) {
+      if (t.kind === 'raw' && t.device.mount !== '') report('conflict', namesAt, namesOption, `/dev/${t.device.name} appears mounted (at ${t.device.mount}), and 'allow_mounted_write' isn't set. Aborting (set allow_mounted_write=1 to write anyway)`);
+    }
+  }
+
   // ioscheduler: the machine's scheduler is fixed; accept the option when it names it.
   const schedOpt = get('ioscheduler');
   if (schedOpt !== undefined && targets.length > 0) {

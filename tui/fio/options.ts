@@ -88,6 +88,7 @@ export const OPTIONS: readonly OptionDef[] = [
   model('fallocate'),
   model('create_on_open'),
   model('overwrite'),
+  model('allow_mounted_write'),
   model('file_service_type'),
   model('fadvise_hint'),
   model('sqthread_poll'),

@@ -62,6 +62,10 @@ export class Task implements Waker {
   dirtyPausedWhen = 0;
   /** Its memory cgroup (undefined: the root's). */
   memcg: MemCgroup | undefined;
+  /** cred->cap_effective as a bit set (core/kernel/capability.ts); 0: an unprivileged user. */
+  capEffective = 0;
+  /** Pending signals, bit per number (core/kernel/signal.ts); 0: none. */
+  sigPending = 0;
 
   constructor(
     readonly kaddr: number,

@@ -219,6 +219,7 @@ test('every option issue 10 lists, in fio units, into JobSpec', () => {
   const [j] = jobs(`
 [all]
 filename=/dev/nvme0n1
+allow_mounted_write=1
 ioengine=io_uring
 iodepth=32
 iodepth_batch=16

@@ -1,0 +1,44 @@
+// Models: the userspace tools a scenario event runs on the machine (coreutils' sync, and the
+// tools other subsystems add: a spooler's lpq/lprm, ...), each a short-lived process whose
+// output goes to the run's event log, as a shell running them at that moment would print.
+// Each command is a row of USER_COMMANDS: its usage, the argument check (run at scenario load, so
+// a bad command line is a located error before the run) and its body, in its own task.
+
+import type { Kernel } from '../kernel/kernel.js';
+import type { Task } from '../kernel/sched/task.js';
+import { sysSync } from '../fs/sync.js';
+import { SPOOL_TOOLS } from './tools.js';
+
+/** What a command left: its exit status and what it printed. */
+export interface CommandResult {
+  readonly exitStatus: number;
+  readonly output: string;
+}
+
+/** One tool: argv[0] is its name. */
+export interface UserCommand {
+  readonly name: string;
+  /** The synopsis its usage message prints, e.g. "lprm JOB". */
+  readonly usage: string;
+  /** Why these arguments (argv without the name) cannot run, or undefined. */
+  check(args: readonly string[]): string | undefined;
+  run(k: Kernel, task: Task, args: readonly string[]): Generator<number, CommandResult, void>;
+}
+
+/** coreutils sync: sync(2), nothing printed. */
+const SYNC: UserCommand = {
+  name: 'sync',
+  usage: 'sync',
+  check: (args) => (args.length === 0 ? undefined : 'takes no arguments (it writes back every file)'),
+  *run(k, task) {
+    yield* sysSync(k, task);
+    return { exitStatus: 0, output: '' };
+  },
+};
+
+/** Every command a scenario event may run. */
+export const USER_COMMANDS: readonly UserCommand[] = [SYNC, ...SPOOL_TOOLS];
+
+export function findCommand(name: string): UserCommand | undefined {
+  return USER_COMMANDS.find((c) => c.name === name);
+}
