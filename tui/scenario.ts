@@ -742,7 +742,7 @@ const MAX_CENTISECS = 360_000;
 /** The SSD geometry and FTL keys of a device (nvme only). */
 const SSD_KEYS = ['over_provisioning', 'page_size', 'block_size', 'channels', 'dies', 'gc_policy', 'multi_stream', 'precondition'] as const;
 const DEVICE_KEYS: KeySpec = {
-  known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', 'mount_options', 'faults', 'autosuspend_delay_ms', 'power_control', 'pm_qos_latency_tolerance_us', ...SSD_KEYS],
+  known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', 'mount_options', 'faults', 'autosuspend_delay_ms', 'power_control', 'pm_qos_latency_tolerance_us', 'queue_depth', ...SSD_KEYS],
   aliases: {
     kind: 'type',
     size: 'capacity',
@@ -777,7 +777,7 @@ const MIN_FREE_KBYTES_RANGE = [4, 4 * 2 ** 20] as const;
 const WATERMARK_SCALE_FACTOR_RANGE = [1, 3000] as const;
 
 
-const CGROUP_KEYS: KeySpec = { known: ['memory.min', 'memory.low', 'memory.high', 'memory.max', 'io.max'], aliases: { 'io.throttle': 'io.max', 'blkio.throttle': 'io.max' }, noun: 'key' };
+const CGROUP_KEYS: KeySpec = { known: ['memory.min', 'memory.low', 'memory.high', 'memory.max', 'io.max', 'io.weight'], aliases: { 'io.throttle': 'io.max', 'blkio.throttle': 'io.max' }, noun: 'key' };
 /** io.max's keys (blk-throttle's tg_set_limit); each is a number or "max". */
 const IO_MAX_KEYS: KeySpec = { known: ['rbps', 'wbps', 'riops', 'wiops'], aliases: { read_bps: 'rbps', write_bps: 'wbps', read_iops: 'riops', write_iops: 'wiops' }, noun: 'key' };
 /** io.max rates: at least 1 byte or I/O per second; bps as sizes ("10m" is 10 MiB/s), up to 2^53-1. */
@@ -912,7 +912,7 @@ function readCgroups(c: Checker, node: JsonNode, devices: readonly DeviceSpec[])
     }
     const obj = readObject(c, entry.value, path, 'an object like {"memory.low": "64m", "memory.max": "max"}', CGROUP_KEYS);
     if (obj === undefined) continue;
-    const spec: { name: string; memoryMinBytes?: number; memoryLowBytes?: number; memoryHighBytes?: number; memoryMaxBytes?: number; ioMax?: IoMaxLine[] } = { name: entry.key };
+    const spec: { name: string; memoryMinBytes?: number; memoryLowBytes?: number; memoryHighBytes?: number; memoryMaxBytes?: number; ioMax?: IoMaxLine[]; ioWeight?: number } = { name: entry.key };
     const ioMaxNode = obj.fields.get('io.max');
     if (ioMaxNode !== undefined) spec.ioMax = readIoMax(c, ioMaxNode, `${path}.io.max`, devices);
     const keys = [
@@ -927,13 +927,20 @@ function readCgroups(c: Checker, node: JsonNode, devices: readonly DeviceSpec[])
       const bytes = readSize(c, v, `${path}.${key}`, CGROUP_MEMORY_RULE);
       if (bytes !== undefined) spec[field] = bytes;
     }
+    // io.weight: "default 100" or a bare weight, 1..10000 (CGROUP_WEIGHT_MIN/MAX)
+    const weightNode = obj.fields.get('io.weight');
+    if (weightNode !== undefined) {
+      const bare: JsonNode = weightNode.kind === 'string' ? { kind: 'string', span: weightNode.span, value: weightNode.value.replace(/^default\s+/, '') } : weightNode;
+      const w = readInt(c, bare, `${path}.io.weight`, 1, 10000);
+      if (w !== undefined) spec.ioWeight = w;
+    }
     out.push(spec);
   }
   return out;
 }
 
 const DEVICE_KINDS: readonly DeviceKind[] = ['nvme', 'hdd'];
-const SCHEDULERS: readonly SchedulerName[] = ['none', 'mq-deadline'];
+const SCHEDULERS: readonly SchedulerName[] = ['none', 'mq-deadline', 'bfq', 'kyber'];
 
 const PAGE_BYTES = 4096;
 const SECTOR_BYTES = 512;
@@ -949,7 +956,7 @@ const MEMORY_RULE: SizeRule = { example: '4g', minBytes: 64 * 2 ** 20, maxBytes:
 const CAPACITY_RULES: Readonly<Record<DeviceKind, SizeRule>> = {
   // an SSD's geometry scales to any capacity (core/hw/nvme/ftl.ts); mapping tables are allocated as written
   nvme: { example: '512g', minBytes: 2 ** 20, maxBytes: 64 * 2 ** 40, multipleOf: SECTOR_BYTES, multipleName: '512-byte sectors' },
-  hdd: { example: '1t', minBytes: 64 * 2 ** 20, maxBytes: 16 * 2 ** 40, multipleOf: SECTOR_BYTES, multipleName: '512-byte sectors' },
+  hdd: { example: '1t', minBytes: 2 ** 20, maxBytes: 64 * 2 ** 40, multipleOf: SECTOR_BYTES, multipleName: '512-byte sectors' },
 };
 /** Each NVMe drive preallocates up to 64 x 1023 requests (blk_mq_alloc_rqs): devices are bounded. */
 const MAX_DEVICES = 8;
@@ -1006,7 +1013,7 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
   const schedNode = f.get('scheduler');
   if (schedNode !== undefined) {
     scheduler =
-      readChoice(c, schedNode, join2(path, 'scheduler'), SCHEDULERS, {}, (got) => `unknown scheduler ${got} (expected none or mq-deadline)`) ?? scheduler;
+      readChoice(c, schedNode, join2(path, 'scheduler'), SCHEDULERS, {}, (got) => `unknown scheduler ${got} (expected none, mq-deadline, bfq or kyber)`) ?? scheduler;
   }
 
   let mount = '';
@@ -1036,6 +1043,13 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
   const faults = faultsNode === undefined ? undefined : readFaults(c, faultsNode, join2(path, 'faults'), kind ?? 'nvme', capacityBytes / SECTOR_BYTES);
   const ssd = readSsd(c, f, path, kind, capacityBytes);
   const pm = readDevicePower(c, f, path, kind);
+  // queue_depth: the SCSI device's /sys/block/<dev>/device/queue_depth (NCQ tags; 1 turns NCQ off)
+  let queueDepth: number | undefined;
+  const qdNode = f.get('queue_depth');
+  if (qdNode !== undefined) {
+    if (kind !== 'hdd') c.report('bad-value', join2(path, 'queue_depth'), qdNode.span, 'is a SATA disk\'s NCQ depth: only a device of type "hdd" has it');
+    else queueDepth = readInt(c, qdNode, join2(path, 'queue_depth'), 1, 32);
+  }
   if (name === undefined) return undefined;
   return {
     name,
@@ -1048,6 +1062,7 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
     ...(faults !== undefined ? { faults } : {}),
     ...(ssd !== undefined ? { ssd } : {}),
     ...pm,
+    ...(queueDepth !== undefined ? { queueDepth } : {}),
   };
 }
 

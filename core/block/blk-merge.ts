@@ -4,9 +4,32 @@
 // the DMA mapping later coalesces across bio boundaries.
 
 import type { Bio } from './blk_types.js';
-import { REQ_NOMERGE_FLAGS } from './blk_types.js';
+import { REQ_NOMERGE_FLAGS, ReqOp } from './blk_types.js';
 import { ElvMerge, type QueueLimits, type Request } from './blkdev.js';
 
+
+/** rq_mergeable (include/linux/blkdev.h) */
+export function rqMergeable(rq: Request): boolean {
+  if (rq.op !== ReqOp.READ && rq.op !== ReqOp.WRITE) return false;
+  return (rq.cmdFlags & REQ_NOMERGE_FLAGS) === 0;
+}
+
+/** bio_mergeable (include/linux/bio.h) */
+export function bioMergeable(bio: Bio): boolean {
+  return (bio.flags & REQ_NOMERGE_FLAGS) === 0;
+}
+
+/** elv_bio_merge_ok -> blk_rq_merge_ok, the checks that do not involve the queue limits. */
+export function bioMergeCandidateOk(rq: Request, bio: Bio): boolean {
+  return rqMergeable(rq) && bio.op === rq.op;
+}
+
+/** blk_try_merge: where `bio` would join `rq`, by position only. */
+export function tryMerge(rq: Request, bio: Bio): ElvMerge {
+  if (rq.sector + rq.nrSectors === bio.sector) return ElvMerge.BACK_MERGE;
+  if (rq.sector - bio.nrSectors === bio.sector) return ElvMerge.FRONT_MERGE;
+  return ElvMerge.NO_MERGE;
+}
 
 /** BLK_MAX_SEGMENT_SIZE: 64 KiB per physical segment. */
 export const MAX_SEGMENT_BYTES = 65536;

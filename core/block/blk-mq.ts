@@ -8,7 +8,7 @@
 
 import type { Bio } from './blk_types.js';
 import { BlkStatus, ReqFlag, ReqOp, blkStatusToErrno } from './blk_types.js';
-import { ElvMerge, type ElevatorHost, type ElevatorMqOps, type QueueLimits, type Request } from './blkdev.js';
+import { ElvMerge, type BfqExpireReason, type ElevatorHost, type ElevatorMqOps, type ElevatorTrace, type IoContext, type QueueLimits, type Request } from './blkdev.js';
 import { applyBioMerge, applyRequestMerge, bioMergeOk, countPhysSegments, requestMergeOk } from './blk-merge.js';
 import type { TracedRequest } from '../trace/events.js';
 import type { HitContext } from '../trace/probe.js';
@@ -17,11 +17,13 @@ import type { Cpu } from '../kernel/sched/core.js';
 import type { Waker } from '../sim/process.js';
 import { SimBug } from '../sim/errors.js';
 import { Priority } from '../sim/engine.js';
-import { ELEVATOR_DEADLINE_NS, ELEVATOR_NONE_NS } from '../hw/cpu.js';
+import { ELEVATOR_NONE_NS } from '../hw/cpu.js';
 import { DEFAULT_RA_PAGES } from '../mm/readahead.js';
 import type { ThrotlData } from './blk-throttle.js';
 import type { KDevice } from '../drivers/base/core.js';
 import { RPM_ASYNC, RPM_AUTO, RpmStatus } from '../power/runtime.js';
+
+const runTimerFn = (fn: () => void): void => fn();
 
 /** CPU time spent by a piece of block-layer work, charged by whoever called it. */
 export interface CpuCost {
@@ -179,12 +181,69 @@ export class RequestQueue implements ElevatorHost {
   }
 
   elevatorCostNs(): number {
-    return this.elevator ? ELEVATOR_DEADLINE_NS : ELEVATOR_NONE_NS;
+    return this.elevator ? this.elevator.costNs : ELEVATOR_NONE_NS;
   }
 
   // ---- ElevatorHost --------------------------------------------------------------------------
 
   readonly nowNs = (): number => this.k.env.nowNs;
+
+  /** A cgroup's io.weight by path (blkcg): what bfq gives the group; set at boot from the machine's cgroups. */
+  ioWeightOf: (cgroup: string) => number = () => 100;
+
+  armTimer(atNs: number, fn: () => void): void {
+    this.k.env.at(Math.max(atNs, this.k.env.nowNs), Priority.NORMAL, runTimerFn, fn);
+  }
+
+  runQueues(): void {
+    this.elevatorWake();
+  }
+
+  /**
+   * SIMPLIFICATION: every task is IOPRIO_CLASS_BE at task_nice_ioprio of nice 0 (level 4): the model
+   * has no ioprio_set and no nice. A request of an exited task counts as the root cgroup's.
+   */
+  ioContext(rq: Request): IoContext {
+    const pid = rq.submitterPid;
+    let cgroup = '';
+    for (const t of this.k.tasks) {
+      if (t.pid === pid) {
+        cgroup = t.memcg?.name ?? '';
+        break;
+      }
+    }
+    return { pid, ioprio: 4, cgroup, cgroupWeight: cgroup === '' ? 100 : this.ioWeightOf(cgroup) };
+  }
+
+  /** The context elevator probe hits are filed under: the dispatching CPU, or CPU 0 from a timer. */
+  private elvCtx: HitContext | undefined;
+
+  readonly elvTrace: ElevatorTrace = {
+    kyberLatency: (domain: string, type: string, percentile: number, numerator: number, denominator: number, samples: number): void => {
+      const t = this.k.tp.kyber_latency;
+      if (t.enabled) t.emit(this.traceCtx(), 0, this.dev, domain, type, percentile, numerator, denominator, samples);
+    },
+    kyberAdjust: (domain: string, depth: number): void => {
+      const t = this.k.tp.kyber_adjust;
+      if (t.enabled) t.emit(this.traceCtx(), 0, this.dev, domain, depth);
+    },
+    kyberThrottled: (domain: string): void => {
+      const t = this.k.tp.kyber_throttled;
+      if (t.enabled) t.emit(this.traceCtx(), 0, this.dev, domain);
+    },
+    bfqExpire: (pid: number, reason: BfqExpireReason, service: number, budget: number, nextBudget: number, weight: number): void => {
+      const t = this.k.tp.bfq_expire;
+      if (t.enabled) t.emit(this.traceCtx(), 0, this.dev, pid, reason, service, budget, nextBudget, weight);
+    },
+    bfqWeightRaise: (pid: number, wrCoeff: number, durationNs: number, kind: string): void => {
+      const t = this.k.tp.bfq_weight_raise;
+      if (t.enabled) t.emit(this.traceCtx(), 0, this.dev, pid, wrCoeff, durationNs, kind);
+    },
+  };
+
+  private traceCtx(): HitContext {
+    return this.elvCtx ?? this.k.sched.cpu(0);
+  }
 
   /** The hit context for merge tracepoints fired from inside the elevator. */
   mergeCtx: HitContext | undefined;
@@ -389,7 +448,9 @@ export class RequestQueue implements ElevatorHost {
       let rq = hctx.dispatchList.shift();
       if (!rq && this.elevator) {
         if (!this.elevator.hasWork()) break;
+        this.elvCtx = ctx;
         rq = this.elevator.dispatchRequest() as MqRequest | undefined;
+        this.elvCtx = undefined;
         if (!rq) {
           this.armElevatorWake();
           break;

@@ -68,6 +68,43 @@ export interface ElevatorHost {
   requestMergeOk(rq: Request, next: Request): boolean;
   /** Merges `next` into `rq` and frees `next` (fires block_rq_merge). */
   mergeRequests(rq: Request, next: Request): void;
+  /** The disk's dev_t (what the elevator's tracepoints report). */
+  readonly dev: number;
+  /** queue/rotational: a disk with a moving head. */
+  readonly rotational: boolean;
+  /** Runs `fn` at `atNs` (a kernel timer: kyber's latency window, bfq's idle slice). */
+  armTimer(atNs: number, fn: () => void): void;
+  /** blk_mq_run_hw_queues: dispatch again (after a timer made room or ended an idle wait). */
+  runQueues(): void;
+  /** Who issued `rq` as the elevator's io context sees it (the task's ioprio and blkcg). */
+  ioContext(rq: Request): IoContext;
+  /** The elevator's probe sites (the host fires them, guarded: free when nobody listens). */
+  readonly elvTrace: ElevatorTrace;
+}
+
+/** The issuing task as bfq's bfq_io_cq knows it. */
+export interface IoContext {
+  readonly pid: number;
+  /** IOPRIO_CLASS_BE level 0 (highest) .. 7; task_nice_ioprio gives 4 for nice 0. */
+  readonly ioprio: number;
+  /** Its cgroup's path under /sys/fs/cgroup ("" for the root) and that cgroup's io.weight (1..10000). */
+  readonly cgroup: string;
+  readonly cgroupWeight: number;
+}
+
+/** Why bfq took the device from a queue (enum bfqq_expiration). */
+export type BfqExpireReason = 'too_idle' | 'budget_timeout' | 'budget_exhausted' | 'no_more_requests' | 'preempted';
+
+/**
+ * Elevator tracepoints: kyber's are Linux's (include/trace/events/kyber.h); bfq has none upstream
+ * (it logs through blktrace messages), so its are kiotrace: sites.
+ */
+export interface ElevatorTrace {
+  kyberLatency(domain: string, type: string, percentile: number, numerator: number, denominator: number, samples: number): void;
+  kyberAdjust(domain: string, depth: number): void;
+  kyberThrottled(domain: string): void;
+  bfqExpire(pid: number, reason: BfqExpireReason, serviceSectors: number, budgetSectors: number, nextBudgetSectors: number, weight: number): void;
+  bfqWeightRaise(pid: number, wrCoeff: number, durationNs: number, kind: 'interactive' | 'soft_rt' | 'end'): void;
 }
 
 /**
@@ -76,6 +113,8 @@ export interface ElevatorHost {
  */
 export interface ElevatorMqOps {
   readonly name: string;
+  /** CPU time of insert + dispatch of one request (charged by blk-mq). */
+  readonly costNs: number;
   /** Try to merge a bio into a queued request. Returns true if it was merged (and the host told). */
   bioMerge(bio: Bio): boolean;
   insertRequests(rqs: readonly Request[], atHead: boolean): void;
@@ -89,4 +128,9 @@ export interface ElevatorMqOps {
    * elevators that idle or hold requests back); Infinity when there is nothing to wait for.
    */
   nextWakeNs(): number;
+  /**
+   * elevator_exit: the queue is switching away. Every request still queued is handed back, oldest
+   * first, for the host to re-insert into the next elevator (or issue directly); timers go quiet.
+   */
+  exit(): Request[];
 }

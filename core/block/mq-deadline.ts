@@ -1,11 +1,13 @@
 // Models: block/mq-deadline.c: the deadline I/O scheduler as of v5.10..v6.2 (next_rq[] era), plus the
 // elevator merge paths it plugs into (block/elevator.c elv_merge/insert merge, blk-mq-sched.c try_merge).
 
-import { REQ_NOMERGE_FLAGS, ReqOp } from './blk_types.js';
+import { ReqOp } from './blk_types.js';
 import type { Bio } from './blk_types.js';
 import { ElvMerge } from './blkdev.js';
+import { bioMergeable, bioMergeCandidateOk, rqMergeable, tryMerge } from './blk-merge.js';
 import type { ElevatorHost, ElevatorMqOps, Request } from './blkdev.js';
 import { bugOn } from '../sim/errors.js';
+import { ELEVATOR_DEADLINE_NS } from '../hw/cpu.js';
 
 /** The sysfs knobs of /sys/block/<dev>/queue/iosched/ for mq-deadline (times in ns, not ms). */
 export interface DeadlineTunables {
@@ -43,16 +45,6 @@ function dataDir(op: ReqOp): DdDir {
   return op === ReqOp.WRITE ? DD_WRITE : DD_READ;
 }
 
-/** rq_mergeable (include/linux/blkdev.h) */
-function rqMergeable(rq: Request): boolean {
-  if (rq.op !== ReqOp.READ && rq.op !== ReqOp.WRITE) return false;
-  return (rq.cmdFlags & REQ_NOMERGE_FLAGS) === 0;
-}
-
-/** bio_mergeable (include/linux/bio.h) */
-function bioMergeable(bio: Bio): boolean {
-  return (bio.flags & REQ_NOMERGE_FLAGS) === 0;
-}
 
 /** Where a request sits inside the scheduler. */
 const Where = {
@@ -364,18 +356,6 @@ export function createMqDeadline(
     return true;
   }
 
-  /** elv_bio_merge_ok -> blk_rq_merge_ok, the checks that do not involve the queue limits. */
-  function bioMergeCandidateOk(rq: Request, bio: Bio): boolean {
-    return rqMergeable(rq) && bio.op === rq.op;
-  }
-
-  /** blk_try_merge */
-  function tryMerge(rq: Request, bio: Bio): ElvMerge {
-    if (rq.sector + rq.nrSectors === bio.sector) return ElvMerge.BACK_MERGE;
-    if (rq.sector - bio.nrSectors === bio.sector) return ElvMerge.FRONT_MERGE;
-    return ElvMerge.NO_MERGE;
-  }
-
   /** elv_merge (block/elevator.c) with dd_request_merge as the elevator's request_merge. */
   function elvMerge(bio: Bio): { rq: Request; where: ElvMerge } | undefined {
     if (!bioMergeable(bio)) return undefined;
@@ -527,6 +507,7 @@ export function createMqDeadline(
 
   return {
     name: 'mq-deadline',
+    costNs: ELEVATOR_DEADLINE_NS,
     bioMerge,
     insertRequests(rqs: readonly Request[], atHead: boolean): void {
       for (const rq of rqs) insertRequest(rq, atHead);
@@ -540,6 +521,19 @@ export function createMqDeadline(
     },
     nextWakeNs(): number {
       return Infinity; // mq-deadline never holds a request back
+    },
+    exit(): Request[] {
+      const out = dispatchList.splice(0);
+      for (const dir of [DD_READ, DD_WRITE] as const) {
+        for (let rq = fifoList[dir].head; rq !== undefined; rq = fifoList[dir].head) {
+          removeRequest(rq);
+          out.push(rq);
+        }
+      }
+      for (const rq of out) rq.elvPriv = undefined;
+      nextRq[DD_READ] = undefined;
+      nextRq[DD_WRITE] = undefined;
+      return out;
     },
   };
 }

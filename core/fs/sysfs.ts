@@ -12,6 +12,7 @@ import type { Task } from '../kernel/sched/task.js';
 import { mappingTryInvalidate } from '../mm/fadvise.js';
 import { readAheadKbProblem } from '../mm/readahead.js';
 import { EINVAL, ENODEV } from '../uapi/errno.js';
+import { ELEVATOR_NAMES, elvIoschedStore, isElevatorName } from '../block/elevator.js';
 import { allInodes } from './sync.js';
 
 /** What the placeholders of an attribute's path named. */
@@ -84,8 +85,26 @@ const DROP_CACHES: SysfsAttribute = {
   },
 };
 
+/**
+ * /sys/block/<disk>/queue/scheduler (elv_iosched_store -> elevator_switch): the disk's I/O scheduler
+ * changes on the live queue; requests it holds move to the new one (core/block/elevator.ts).
+ */
+const SCHEDULER: SysfsAttribute = {
+  path: '/sys/block/{disk}/queue/scheduler',
+  example: 'bfq',
+  check(value) {
+    return isElevatorName(value.trim()) ? undefined : `must be one of ${ELEVATOR_NAMES.join(', ')}`;
+  },
+  *store(k, _task, target, value) {
+    const q = k.queues.find((queue) => queue.diskName === target.disk);
+    if (q === undefined) return -ENODEV;
+    yield ATTRIBUTE_STORE_NS;
+    return elvIoschedStore(q, value);
+  },
+};
+
 /** Every attribute a scenario event may write. */
-export const SYSFS_ATTRIBUTES: readonly SysfsAttribute[] = [READ_AHEAD_KB, DROP_CACHES];
+export const SYSFS_ATTRIBUTES: readonly SysfsAttribute[] = [READ_AHEAD_KB, DROP_CACHES, SCHEDULER];
 
 /** The attribute at `path` on a machine with these disks, with what its placeholders named. */
 export function findAttribute(path: string, diskNames: readonly string[]): { readonly attribute: SysfsAttribute; readonly target: SysfsTarget } | undefined {

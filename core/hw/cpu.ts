@@ -23,6 +23,9 @@ export const BLK_MQ_GET_REQUEST_NS = 300;
 /** Elevator insert + dispatch per request (mq-deadline ~0.7 µs vs BFQ 1.9 µs, §1.3). */
 export const ELEVATOR_NONE_NS = 50;
 export const ELEVATOR_DEADLINE_NS = 700;
+export const ELEVATOR_BFQ_NS = 1_900;
+/** Kyber has no published per-request figure; its lists are simpler than mq-deadline's sort tree [mem]. */
+export const ELEVATOR_KYBER_NS = 500;
 /** nvme_queue_rq: nvme_setup_cmd, PRP/SGL setup, doorbell MMIO write. */
 export const NVME_QUEUE_RQ_NS = 400;
 /** AHCI/libata/SCSI command build and issue (ahci_qc_issue). */

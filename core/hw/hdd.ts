@@ -59,6 +59,13 @@ export const TRACK_SKEW_MARGIN_NS = 20_000;
  */
 export const COMMAND_OVERHEAD_NS = 100_000;
 /**
+ * A read the buffer cannot serve costs the firmware more before the seek starts (schedule the media
+ * access, set up the read channel): an Ultrastar spec gives command overhead < 30 µs on a cache hit and
+ * < 400 µs on a miss (Ultrastar 146Z10 OEM spec §4.5.1). Charged as the 0.3 ms a miss adds to the
+ * 0.1 ms above. SIMPLIFICATION: write-through/FUA writes reach the media queue without it.
+ */
+export const READ_MISS_OVERHEAD_NS = 300_000;
+/**
  * SATA 6 Gb/s after 8b/10b encoding ≈ 600 MB/s (§17.2) [mem].
  * SIMPLIFICATION: FIS headers, DMA Setup / SDB FIS exchanges and link turnaround are not charged.
  */
@@ -201,6 +208,8 @@ export interface HddConfig {
   readonly headSwitchWriteNs: number;
   readonly trackSkewMarginNs: number;
   readonly commandOverheadNs: number;
+  /** Extra firmware time before a read that misses the buffer joins the media queue. */
+  readonly readMissOverheadNs: number;
   readonly linkBytesPerSec: number;
   readonly queueDepth: number;
   /** NCQ reordering: 'sptf' (shortest positioning time first) or 'fifo' (arrival order). */
@@ -213,6 +222,12 @@ export interface HddConfig {
   readonly destageWindow: number;
   /** Read-ahead after a read (0 disables the track buffer). */
   readonly readAheadBytes: number;
+  /**
+   * The LBA count the drive reports (IDENTIFY's max LBA + 1, the IDEMA capacity); absent: every sector
+   * of the geometry. Sectors of the last cylinder past it are spare, and the actuator's stroke ends at
+   * the cylinder holding the last LBA.
+   */
+  readonly capacitySectors?: number;
 }
 
 export const DEFAULT_HDD_CONFIG: HddConfig = {
@@ -237,6 +252,7 @@ export const DEFAULT_HDD_CONFIG: HddConfig = {
   headSwitchWriteNs: HEAD_SWITCH_WRITE_NS,
   trackSkewMarginNs: TRACK_SKEW_MARGIN_NS,
   commandOverheadNs: COMMAND_OVERHEAD_NS,
+  readMissOverheadNs: READ_MISS_OVERHEAD_NS,
   linkBytesPerSec: SATA_LINK_BYTES_PER_SEC,
   queueDepth: NCQ_DEPTH,
   scheduling: 'sptf',
@@ -287,21 +303,20 @@ export class HddGeometry {
     bugOn(config.zones < 1 || config.cylindersPerZone < 1 || config.heads < 1, 'HDD geometry must be non-empty');
     this.heads = config.heads;
     this.cylindersPerZone = config.cylindersPerZone;
-    this.cylinders = config.zones * config.cylindersPerZone;
-    const spt: number[] = [];
+    const spt = zoneSectorsPerTrack(config.zones, config.outerSectorsPerTrack, config.innerSectorsPerTrack);
     const start: number[] = [];
     let lba = 0;
-    for (let z = 0; z < config.zones; z++) {
-      const frac = config.zones === 1 ? 0 : z / (config.zones - 1);
-      const raw = config.outerSectorsPerTrack - (config.outerSectorsPerTrack - config.innerSectorsPerTrack) * frac;
-      const s = Math.max(8, Math.round(raw / 8) * 8);
-      spt.push(s);
+    for (const s of spt) {
       start.push(lba);
       lba += s * config.heads * config.cylindersPerZone;
     }
     this.zoneSectorsPerTrack = spt;
     this.zoneStartLba = start;
-    this.capacitySectors = lba;
+    const reported = config.capacitySectors ?? lba;
+    bugOn(!(Number.isInteger(reported) && reported >= 1 && reported <= lba), `HDD reports ${reported} sectors of ${lba}`);
+    this.capacitySectors = reported;
+    // The stroke spans the cylinders that hold LBAs: the spare tail of the last one is never sought to.
+    this.cylinders = reported === lba ? config.zones * config.cylindersPerZone : this.locate(reported - 1).cyl + 1;
   }
 
   zoneOfCylinder(cyl: number): number {
@@ -345,6 +360,56 @@ export class HddGeometry {
     const cylInZone = cyl - z * this.cylindersPerZone;
     return this.zoneStartLba[z]! + (cylInZone * this.heads + head) * spt;
   }
+}
+
+/** Sectors per track of each zone, outer to inner: linear from outer to inner, in whole 4 KiB physical sectors. */
+function zoneSectorsPerTrack(zones: number, outer: number, inner: number): number[] {
+  const spt: number[] = [];
+  for (let z = 0; z < zones; z++) {
+    const frac = zones === 1 ? 0 : z / (zones - 1);
+    spt.push(Math.max(8, Math.round((outer - (outer - inner) * frac) / 8) * 8));
+  }
+  return spt;
+}
+
+/**
+ * Fewest cylinders a disk is built with: below this the stroke would be a handful of tracks, so a tiny
+ * disk gets shorter tracks instead (modelling choice; 240 = 8 per zone).
+ */
+export const MIN_HDD_CYLINDERS = 240;
+
+/**
+ * The drive of a family (`base`) that reports exactly `capacityBytes` (rounded down to whole sectors), as
+ * a vendor builds one model line: fewer heads for a small disk (one per 1/8 of the base capacity, at
+ * most the base's), the cylinder count scaled so the LBAs fill the platter from the outer edge to the
+ * inner, and the LBA count clipped to the request (IDEMA capacity; the rest of the last cylinder is
+ * spare). The seek anchors (single track, average, full stroke) stay those of the family, so a random
+ * read over the whole LBA range pays the family's average seek whatever the size.
+ * SIMPLIFICATION: a disk too small for MIN_HDD_CYLINDERS at the family's track lengths gets one head and
+ * proportionally shorter tracks (a slower sequential rate); a disk larger than the base gets more
+ * cylinders (higher track density), never more heads.
+ */
+export function hddConfigForCapacity(capacityBytes: number, base: HddConfig = DEFAULT_HDD_CONFIG): HddConfig {
+  const sectors = Math.floor(capacityBytes / HDD_SECTOR_BYTES);
+  bugOn(!(sectors >= 1 && Number.isSafeInteger(sectors)), `HDD capacity ${capacityBytes} bytes is not a disk`);
+  const zones = base.zones;
+  const perCylinderSet = (spt: readonly number[]): number => spt.reduce((a, b) => a + b, 0);
+  let outer = base.outerSectorsPerTrack;
+  let inner = base.innerSectorsPerTrack;
+  const baseSet = perCylinderSet(zoneSectorsPerTrack(zones, outer, inner));
+  const heads = Math.min(base.heads, Math.max(1, Math.ceil(sectors / (baseSet * base.cylindersPerZone))));
+  let cylindersPerZone = Math.ceil(sectors / (heads * baseSet));
+  if (zones * cylindersPerZone < MIN_HDD_CYLINDERS) {
+    // Shorter tracks, same outer/inner ratio, so the LBAs still spread over MIN_HDD_CYLINDERS cylinders.
+    const minPerZone = Math.ceil(MIN_HDD_CYLINDERS / zones);
+    const scale = sectors / (heads * baseSet * minPerZone);
+    outer = Math.max(8, Math.ceil((outer * scale) / 8) * 8);
+    inner = Math.max(8, Math.ceil((inner * scale) / 8) * 8);
+    cylindersPerZone = Math.ceil(sectors / (heads * perCylinderSet(zoneSectorsPerTrack(zones, outer, inner))));
+  }
+  // The drive reads ahead about one outer track (READ_AHEAD_BYTES): shorter tracks, shorter read-ahead.
+  const readAheadBytes = Math.min(base.readAheadBytes, Math.round((base.readAheadBytes * outer) / base.outerSectorsPerTrack));
+  return { ...base, heads, cylindersPerZone, outerSectorsPerTrack: outer, innerSectorsPerTrack: inner, readAheadBytes, capacitySectors: sectors };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -636,6 +701,16 @@ export class Hdd implements BlockDeviceHw {
     this.onReady(cmd);
   };
 
+  private readonly onReadMissFn = (cmd: DeviceCommand): void => {
+    this.onReadMiss(cmd);
+  };
+
+  /** The miss is set up: the read waits for the actuator. */
+  private onReadMiss(cmd: DeviceCommand): void {
+    this.enqueueMedia(cmd, this.host.env.nowNs, false);
+    this.kick();
+  }
+
   private onReady(cmd: DeviceCommand): void {
     const now = this.host.env.nowNs;
     if (cmd.op === 'flush') {
@@ -654,8 +729,11 @@ export class Hdd implements BlockDeviceHw {
     if (cmd.op === 'read') {
       this.stats.reads++;
       if (this.tryServeReadFromBuffer(cmd, now)) return;
-      this.enqueueMedia(cmd, now, false);
-      this.kick();
+      if (this.config.readMissOverheadNs > 0) {
+        this.host.env.after(this.config.readMissOverheadNs, Priority.URGENT, this.onReadMissFn, cmd);
+        return;
+      }
+      this.onReadMiss(cmd);
       return;
     }
     this.stats.writes++;

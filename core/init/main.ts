@@ -23,14 +23,14 @@ import { Ext4Fs, ext4FreeBlocks } from '../fs/ext4/super.js';
 import { ext4FileOperations } from '../fs/ext4/file.js';
 import { BdevInode, bdClaim, blkdevFileOperations } from '../fs/block_dev.js';
 import { RequestQueue } from '../block/blk-mq.js';
-import { createMqDeadline } from '../block/mq-deadline.js';
+import { elevatorCreate } from '../block/elevator.js';
 import { NvmePciDriver } from '../drivers/nvme/host/pci.js';
 import { AhciDriver } from '../drivers/ata/ahci.js';
 import type { BlockDriverHost } from '../drivers/blk-host.js';
 import { FaultInjector } from '../hw/fault-inject.js';
 import { NvmeSsd, DEFAULT_NVME_CONFIG, type NvmeSsdConfig } from '../hw/nvme/controller.js';
 import { nvmeCapacitySectors, nvmeGeometryFor } from '../hw/nvme/ftl.js';
-import { Hdd, DEFAULT_HDD_CONFIG, HddGeometry, type HddConfig } from '../hw/hdd.js';
+import { Hdd, HddGeometry, NCQ_DEPTH, hddConfigForCapacity } from '../hw/hdd.js';
 import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec, ScenarioEvent, SsdSpec } from '../userspace/job.js';
 import { scheduleEvents, type EventLog } from '../userspace/events.js';
 import { fioJob, JobRandom, JobStats, type DirStats, type JobControl } from '../userspace/fio.js';
@@ -609,21 +609,13 @@ export function nvmeConfigFor(capacityBytes: number, cpus: number, ssd: SsdSpec 
   return nvmeGeometryFor(base, capacityBytes, { dies: ssd.dies !== undefined || ssd.channels !== undefined, blockSize: ssd.blockSizeBytes !== undefined });
 }
 
-/** The disk for a capacity: the default drive with as many heads (platter sides) as it needs. */
-function hddConfigFor(capacityBytes: number): HddConfig {
-  const c = DEFAULT_HDD_CONFIG;
-  const avgSectorsPerTrack = (c.outerSectorsPerTrack + c.innerSectorsPerTrack) / 2;
-  const bytesPerHead = c.zones * c.cylindersPerZone * avgSectorsPerTrack * 512;
-  return { ...c, heads: Math.max(1, Math.ceil(capacityBytes / bytesPerHead)) };
-}
-
 /**
- * The capacity the device built for `spec` reports: an SSD exactly what was asked, a disk at least
- * that (it rounds up to whole platter sides).
+ * The capacity the device built for `spec` reports: exactly what was asked, for an SSD and a disk
+ * alike (the geometry is scaled to it).
  */
 export function deviceCapacityBytes(spec: DeviceSpec): number {
   if (spec.kind === 'nvme') return nvmeCapacitySectors(nvmeConfigFor(spec.capacityBytes, 1, spec.ssd)) * 512;
-  return new HddGeometry(hddConfigFor(spec.capacityBytes)).capacitySectors * 512;
+  return new HddGeometry(hddConfigForCapacity(spec.capacityBytes)).capacitySectors * 512;
 }
 
 /** Blocks the files of a scenario may take on the filesystem mkfs puts on the device built for `spec`. */
@@ -667,6 +659,10 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   k.devMem = devMem;
   k.vfs.devNodes.set('/dev/mem', devMem.inode);
 
+  // each cgroup's io.weight (block/blk-cgroup.c: blkcg), what bfq gives the group
+  const ioWeights = new Map<string, number>();
+  for (const cg of spec.cgroups ?? []) ioWeights.set(cg.name, cg.ioWeight ?? 100);
+  const ioWeightOf = (cgroup: string): number => ioWeights.get(cgroup) ?? 100;
   const devs = deviceNumbers(spec.devices);
   spec.devices.forEach((d, devIndex) => {
     const dev = devs[devIndex]!;
@@ -692,18 +688,21 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
     } else {
       q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, true);
       const drv = new AhciDriver(k, q, 0);
-      const disk = new Hdd(drv, hddConfigFor(d.capacityBytes));
+      const hddConfig = hddConfigForCapacity(d.capacityBytes);
+      const disk = new Hdd(drv, d.queueDepth === undefined ? hddConfig : { ...hddConfig, queueDepth: d.queueDepth });
       disk.faults = faults;
       hw = disk;
       drv.attach(hw);
       if (timeouts) drv.enableTimeouts();
       driver = drv;
       q.driver = drv;
-      // nr_requests = 2 * min(queue depth, BLKDEV_DEFAULT_RQ) with an elevator
-      q.initHctxs(1, d.scheduler === 'none' ? hw.queueDepth : 2 * Math.min(hw.queueDepth, 128));
+      // nr_requests = 2 * min(tag set depth, BLKDEV_DEFAULT_RQ) with an elevator; the tag set is the
+      // AHCI port's 32 command slots whatever the device's queue_depth (which only limits dispatch)
+      q.initHctxs(1, d.scheduler === 'none' ? NCQ_DEPTH : 2 * Math.min(NCQ_DEPTH, 128));
       buses.addSataDisk(q, drv, (dev & 0xfffff) / 16 + 1, d.powerControl ?? 'auto', d.autosuspendDelayMs ?? -1);
     }
-    if (d.scheduler === 'mq-deadline') q.elevator = createMqDeadline(q);
+    q.ioWeightOf = ioWeightOf;
+    q.elevator = elevatorCreate(q, d.scheduler);
     if (d.readAheadKb !== undefined) q.raPages = Math.floor((d.readAheadKb * 1024) / PAGE_SIZE); // queue_ra_store
     k.queues.push(q);
     const capacityBytes = hw.capacitySectors * 512;
@@ -727,7 +726,17 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       if (state === 'failed') k.devices.markFailed(entry);
       else k.devices.markRunning(entry);
     };
-    m.devices.push({ name: d.name, q, hw, driver, scheduler: d.scheduler, fs });
+    m.devices.push({
+      name: d.name,
+      q,
+      hw,
+      driver,
+      // what /sys/block/<dev>/queue/scheduler shows now (it can be switched at run time)
+      get scheduler(): string {
+        return q.elevator?.name ?? 'none';
+      },
+      fs,
+    });
     devMem.addBar(d.name, d.kind === 'nvme' ? NVME_BAR0_BYTES : AHCI_ABAR_BYTES, d.kind === 'nvme' ? nvmeRegs(hw) : ahciRegs(hw));
   });
   // cgroup io.max: each limited (group, device) pair gets its throtl_grp; each limited queue its worker

@@ -1255,11 +1255,52 @@ function powerFuncs(reg: ProbeRegistry) {
   };
 }
 
+/** The elevators' sites: kyber's tracepoints, and kiotrace: sites for bfq, which has none upstream. */
+function elevators(reg: ProbeRegistry) {
+  return {
+    kyber_latency: tp<[dev: number, domain: string, type: string, percentile: number, numerator: number, denominator: number, samples: number]>(
+      reg,
+      'kyber:kyber_latency',
+      (_h, dev, domain, type, percentile, numerator, denominator, samples) => ({ dev, domain, type, percentile, numerator, denominator, samples }),
+    ),
+    kyber_adjust: tp<[dev: number, domain: string, depth: number]>(reg, 'kyber:kyber_adjust', (_h, dev, domain, depth) => ({ dev, domain, depth })),
+    kyber_throttled: tp<[dev: number, domain: string]>(reg, 'kyber:kyber_throttled', (_h, dev, domain) => ({ dev, domain })),
+    // bfq_bfqq_expire: the queue in service gives up the device (reason as enum bfqq_expiration)
+    bfq_expire: tp<[dev: number, pid: number, reason: string, service: number, budget: number, nextBudget: number, weight: number]>(
+      reg,
+      'kiotrace:bfq_expire',
+      (_h, dev, pid, reason, service, budget, nextBudget, weight) => ({ dev, pid, reason, service, budget, next_budget: nextBudget, weight }),
+      kiotraceFields([
+        ['dev_t dev', 4, false],
+        ['pid_t pid', 4, true],
+        ['char reason[20]', 20, false],
+        ['unsigned int service', 4, false],
+        ['unsigned int budget', 4, false],
+        ['unsigned int next_budget', 4, false],
+        ['unsigned int weight', 4, false],
+      ]),
+    ),
+    // low_latency: a queue's weight raised (interactive or soft real-time) or back to normal
+    bfq_weight_raise: tp<[dev: number, pid: number, wrCoeff: number, durationNs: number, kind: string]>(
+      reg,
+      'kiotrace:bfq_weight_raise',
+      (_h, dev, pid, wrCoeff, durationNs, kind) => ({ dev, pid, wr_coeff: wrCoeff, duration_ns: durationNs, kind }),
+      kiotraceFields([
+        ['dev_t dev', 4, false],
+        ['pid_t pid', 4, true],
+        ['unsigned int wr_coeff', 4, false],
+        ['s64 duration_ns', 8, true],
+        ['char kind[12]', 12, false],
+      ]),
+    ),
+  };
+}
+
 /** Creates every probe site of one machine. */
 export function createProbeSites(reg: ProbeRegistry) {
   const sys = syscallEvents(reg);
   return {
-    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...ioUring(reg), ...raw(reg), ...power(reg) },
+    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...ioUring(reg), ...raw(reg), ...power(reg), ...elevators(reg) },
     sysEnter: sys.enter,
     sysExit: sys.exit,
     fn: { ...funcs(reg), ...powerFuncs(reg) },

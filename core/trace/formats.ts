@@ -345,6 +345,25 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["__u32 blocks", 'blocks', 68, 4, false],
     ["__u32 blocks_logged", 'blocks_logged', 72, 4, false],
   ],
+  // kyber (include/trace/events/kyber.h): the domain and latency type are __string since 6.x
+  'kyber:kyber_adjust': [
+    ["dev_t dev", 'dev', 8, 4, false],
+    ["__data_loc char[] domain", 'domain', 12, 4, false],
+    ["unsigned int depth", 'depth', 16, 4, false],
+  ],
+  'kyber:kyber_latency': [
+    ["dev_t dev", 'dev', 8, 4, false],
+    ["__data_loc char[] domain", 'domain', 12, 4, false],
+    ["__data_loc char[] type", 'type', 16, 4, false],
+    ["u8 percentile", 'percentile', 20, 1, false],
+    ["u8 numerator", 'numerator', 21, 1, false],
+    ["u8 denominator", 'denominator', 22, 1, false],
+    ["unsigned int samples", 'samples', 24, 4, false],
+  ],
+  'kyber:kyber_throttled': [
+    ["dev_t dev", 'dev', 8, 4, false],
+    ["__data_loc char[] domain", 'domain', 12, 4, false],
+  ],
   'jbd2:jbd2_start_commit': [
     ["dev_t dev", 'dev', 8, 4, false],
     ["char sync_commit", 'sync_commit', 12, 1, false],

@@ -294,7 +294,7 @@ export function completeJob(over: Partial<JobSpec> & Pick<JobSpec, 'name' | 'fil
 }
 
 export type DeviceKind = 'nvme' | 'hdd';
-export type SchedulerName = 'none' | 'mq-deadline';
+export type SchedulerName = 'none' | 'mq-deadline' | 'bfq' | 'kyber';
 
 export interface DeviceSpec {
   /** Kernel name: nvme0n1, sda, ... */
@@ -318,6 +318,8 @@ export interface DeviceSpec {
   readonly powerControl?: 'auto' | 'on';
   /** power/pm_qos_latency_tolerance_us of an NVMe controller: APST's exit-latency bound (absent: machine.power's). */
   readonly psMaxLatencyUs?: number;
+  /** A disk's /sys/block/<dev>/device/queue_depth: NCQ tags, 1..32 (1: no NCQ); absent: 32. */
+  readonly queueDepth?: number;
 }
 
 /** What a scenario may set of an SSD's insides (core/hw/nvme/); every field optional. */
@@ -402,7 +404,7 @@ export interface PowerSpec {
 
 export const DEFAULT_POWER: PowerSpec = { autosleep: 'off', cpuidle: 'off', defaultPsMaxLatencyUs: 100_000, wakeLockJobs: [] };
 
-/** A cgroup v2 group's memory controller settings, in bytes (absent: 0 for min/low, "max" for high/max). */
+/** A cgroup v2 group's memory controller settings, in bytes (absent: 0 for min/low, "max" for high/max), its io.max and io.weight. */
 export interface CgroupSpec {
   readonly name: string;
   readonly memoryMinBytes?: number;
@@ -411,6 +413,8 @@ export interface CgroupSpec {
   readonly memoryMaxBytes?: number;
   /** io.max lines: per device, bytes and I/Os per second per direction (absent or Infinity: "max"). */
   readonly ioMax?: readonly IoMaxSpec[];
+  /** io.weight (1..10000, absent: 100): the group's share of a device under bfq. */
+  readonly ioWeight?: number;
 }
 
 /** One io.max line ("MAJ:MIN rbps= wbps= riops= wiops="), for a device named by the machine. */

@@ -47,7 +47,7 @@ test('a bad event says what is wrong, where, and what the machine has', () => {
   const e = (events: unknown) => errors(parseScenario(base(events), 'ev.json'));
   assert.equal(
     e([{ at: '1ms', write: '/sys/block/nvme0n1/queue/read_ahead', value: 64 }]),
-    'ev.json: events[0].write: "/sys/block/nvme0n1/queue/read_ahead" is not a file kiotrace can write on this machine; did you mean "/sys/block/nvme0n1/queue/read_ahead_kb"? (the writable files: /sys/block/nvme0n1/queue/read_ahead_kb, /proc/sys/vm/drop_caches)',
+    'ev.json: events[0].write: "/sys/block/nvme0n1/queue/read_ahead" is not a file kiotrace can write on this machine; did you mean "/sys/block/nvme0n1/queue/read_ahead_kb"? (the writable files: /sys/block/nvme0n1/queue/read_ahead_kb, /proc/sys/vm/drop_caches, /sys/block/nvme0n1/queue/scheduler)',
   );
   assert.equal(e([{ at: '1ms', write: '/sys/block/sda/queue/read_ahead_kb', value: 64 }]).startsWith('ev.json: events[0].write: "/sys/block/sda/queue/read_ahead_kb" is not a file kiotrace can write on this machine'), true);
   assert.equal(e([{ at: '1ms', write: '/sys/block/nvme0n1/queue/read_ahead_kb', value: 6 }]), 'ev.json: events[0].value: must be a whole number of 4 KiB pages, e.g. 4 or 8 (got 6)');
@@ -84,4 +84,14 @@ test('sync writes back every dirty page and waits; drop_caches then empties the 
   const text = formatReport(synced);
   const events = text.slice(text.indexOf('Scenario events:'));
   assert.match(events, /^Scenario events:\n {2}at 20ms: sync -> 0, took [\d.]+ ms\n {2}at 30ms: echo 3 > \/proc\/sys\/vm\/drop_caches -> 0, took [\d.]+ µs\n$/);
+});
+
+test('an event writes /sys/block/<disk>/queue/scheduler: the disk runs on under the new elevator; an unknown one is refused at load', () => {
+  const machine = { cpus: 2, memory: '256m', devices: [{ name: 'sda', type: 'hdd', capacity: '1t', scheduler: 'mq-deadline' }] };
+  const jobs = [{ name: 'r', filename: '/dev/sda', rw: 'randread', direct: 1, numjobs: 4, time_based: 1, runtime: '100ms' }];
+  const scenario = (value: string): unknown => ({ name: 'ev', duration: '100ms', machine, jobs, events: [{ at: '50ms', write: '/sys/block/sda/queue/scheduler', value }] });
+  assert.match(errors(parseScenario(scenario('cfq'), 'ev.json')), /must be one of none, mq-deadline, bfq, kyber/);
+  const r = run(ok(parseScenario(scenario('kyber'), 'ev.json')));
+  assert.equal(r.devices[0]!.scheduler, 'kyber');
+  assert.ok(r.jobs.every((j) => j.errors === 0 && j.read.ios > 0));
 });

@@ -242,7 +242,7 @@ test('device conflicts and unsupported fio options', () => {
         devices: [
           { name: 'nvme0n1', type: 'nvme', mount: '/mnt/a' },
           { name: 'nvme0n1', type: 'nvme', mount: '/mnt/b' },
-          { name: 'sda', type: 'hdd', mount: '/mnt/a/b', scheduler: 'bfq' },
+          { name: 'sda', type: 'hdd', mount: '/mnt/a/b', scheduler: 'cfq' },
         ],
       },
       jobs: [
@@ -257,7 +257,7 @@ test('device conflicts and unsupported fio options', () => {
     [
       'x.json: machine.devices[1].name: duplicate device name "nvme0n1" (also machine.devices[0]); give each device its own name',
       'x.json: machine.devices[2].mount: "/mnt/a/b" nests with "/mnt/a" (mount of nvme0n1); mounts must not contain each other',
-      'x.json: machine.devices[2].scheduler: unknown scheduler "bfq" (expected none or mq-deadline)',
+      'x.json: machine.devices[2].scheduler: unknown scheduler "cfq" (expected none, mq-deadline, bfq or kyber); did you mean "bfq"?',
       'x.json: jobs[0].verify: fio option not supported by kiotrace: data verification needs real data; kiotrace simulates only timing, not contents',
       'x.json: jobs[1].ioengine: ioengine=posixaio is not supported: POSIX AIO is glibc threads doing pread/pwrite; use libaio or io_uring for asynchronous I/O',
     ].join('\n'),
@@ -490,7 +490,7 @@ test('enum values and keys are looked up as own keys: prototype names are unknow
     ],
     [
       (s) => (s.machine = { devices: [{ name: 'nvme0n1', type: 'nvme', scheduler: 'valueOf', mount: '/mnt/nvme' }] }),
-      'v.json: machine.devices[0].scheduler: unknown scheduler "valueOf" (expected none or mq-deadline)',
+      'v.json: machine.devices[0].scheduler: unknown scheduler "valueOf" (expected none, mq-deadline, bfq or kyber)',
     ],
     [
       (s) => (s.jobs[0].constructor = 1),
@@ -526,8 +526,8 @@ test('every user-sized number has a floor and a ceiling', () => {
     [dev({ capacity: '512k' }), 'v.json: machine.devices[0].capacity: must be at least 1m (got "512k")'],
     [dev({ capacity: '4p' }), 'v.json: machine.devices[0].capacity: must be at most 64t (got "4p")'],
     [
-      (s) => (s.machine = { devices: [{ name: 'sda', type: 'hdd', capacity: '17t', mount: '/mnt/nvme' }] }),
-      'v.json: machine.devices[0].capacity: must be at most 16t (got "17t")',
+      (s) => (s.machine = { devices: [{ name: 'sda', type: 'hdd', capacity: '65t', mount: '/mnt/nvme' }] }),
+      'v.json: machine.devices[0].capacity: must be at most 64t (got "65t")',
     ],
     [
       (s) => (s.machine = { devices: Array.from({ length: 9 }, (_, i) => ({ name: `nvme${i}n1`, type: 'nvme' })) }),

@@ -111,6 +111,12 @@ function makeHost(): FakeHost {
         next.nrSectors = 0;
         fake.calls.push(`rq ${rq.tag}<${next.tag}`);
       },
+      dev: 8 << 20,
+      rotational: true,
+      armTimer(): void {},
+      runQueues(): void {},
+      ioContext: (rq: Request) => ({ pid: rq.submitterPid, ioprio: 4, cgroup: '', cgroupWeight: 100 }),
+      elvTrace: { kyberLatency() {}, kyberAdjust() {}, kyberThrottled() {}, bfqExpire() {}, bfqWeightRaise() {} },
     },
   };
   return fake;

@@ -252,23 +252,24 @@ test('first read: rotational wait from the deterministic platter angle, transfer
   hdd.submit(0, cmdOf(5, 'read', 0, 8));
   host.env.run(Infinity);
   const rev = 60e9 / 7200;
-  // Ready after the 0.1 ms command overhead; sector 0 of track 0 sits at angle 0, so the head waits
-  // for the rest of the revolution; 8 sectors of a 4224-sector track; 4 KiB over a 600 MB/s link.
+  // Ready after the 0.1 ms command overhead and the 0.3 ms a buffer miss adds; sector 0 of track 0
+  // sits at angle 0, so the head waits for the rest of the revolution; 8 sectors of a 4224-sector
+  // track; 4 KiB over a 600 MB/s link.
   assert.deepEqual(host.fetches, [{ tNs: 0, cid: 5 }]);
   assert.equal(host.media.length, 1);
   const m = host.media[0]!;
-  assert.equal(m.tNs, 100_000);
+  assert.equal(m.tNs, 400_000);
   assert.deepEqual(m.detail, {
     channel: -1,
     die: -1,
     seekNs: 0,
-    rotationNs: Math.round(rev - 100_000),
+    rotationNs: Math.round(rev - 400_000),
     mediaNs: Math.round((8 * rev) / 4224),
     cacheHit: false,
   });
-  assert.equal(m.detail.rotationNs, 8_233_333);
+  assert.equal(m.detail.rotationNs, 7_933_333);
   assert.equal(m.detail.mediaNs, 15_783);
-  const mediaEndNs = Math.round(100_000 + (rev - 100_000) + (8 * rev) / 4224);
+  const mediaEndNs = Math.round(400_000 + (rev - 400_000) + (8 * rev) / 4224);
   assert.equal(mediaEndNs, 8_349_116);
   assert.deepEqual(host.dmas, [
     { tNs: mediaEndNs, cid: 5, direction: 'from-device', bytes: 4096, startNs: mediaEndNs, endNs: mediaEndNs + 6827 },
