@@ -53,7 +53,7 @@ test('data=ordered: the big file fsync stalls every O_DSYNC logger for as long a
   const r = ordered();
   for (const j of r.m.jobs) assert.equal(j.stats.errors, 0, `${j.spec.name}: no errors`);
   assert.ok(r.bigFsyncs.length >= 2, `the big file was fsync()ed ${r.bigFsyncs.length} times`);
-  assert.ok(r.loggerWrites.length >= 100, `${r.loggerWrites.length} logger writes`);
+  assert.ok(r.loggerWrites.length >= 80, `${r.loggerWrites.length} logger writes`);
   const typical = median(r.loggerWrites);
   const worst = Math.max(...r.loggerWrites);
   const bigWorst = Math.max(...r.bigFsyncs);

@@ -48,7 +48,7 @@ test('kprobe:vfs_read sees itself on top of the pread64 syscall path; kretprobe 
 });
 
 test('a major fault blocks under filemap_fault, below the page-fault entry, and the entry is gone after', () => {
-  const switches = stacks(trace('tracepoint:sched:sched_switch /comm == "mmap-reader"/ { @[kstack] = count(); }', 20e6));
+  const switches = stacks(trace('tracepoint:sched:sched_switch /comm == "mmap-reader"/ { @[kstack] = count(); }', 40e6));
   assert.ok(switches.some((s) => s.join(' ') === '__schedule schedule filemap_fault handle_mm_fault do_user_addr_fault exc_page_fault asm_exc_page_fault'));
   // think time between pages sleeps in do_nanosleep with no fault frames left behind
   assert.ok(switches.some((s) => s.join(' ') === '__schedule schedule do_nanosleep'));

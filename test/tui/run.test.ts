@@ -144,11 +144,11 @@ test('kiotrace run page-fault prints the fault chain hit by hit and the PTE inst
   );
   assert.equal(
     lines.find((l) => l.includes('kiotrace:set_pte')),
-    '       13560.876us  +13.405ms  cpu3 fault-one-page/4 kiotrace:set_pte                       address=0x7effffffe000 vpn=0x7effffffe i_ino=12 pgoff=0 block=288887931 sector=2311103448 pfn=41943 major=1',
+    '       20104.298us  +19.949ms  cpu3 fault-one-page/4 kiotrace:set_pte                       address=0x7effffffe000 vpn=0x7effffffe i_ino=12 pgoff=0 block=212341883 sector=1698735064 pfn=41943 major=1',
   );
   assert.deepEqual(lines.slice(-4), [
-    '  fault chain: VA 0x7effffffe000 -> VPN 0x7effffffe -> (inode 12, pgoff 0) -> block 288887931 -> sector 2311103448 -> PFN 41943',
-    '  PTE installed at 13560.876us (+13.405ms), a major fault',
+    '  fault chain: VA 0x7effffffe000 -> VPN 0x7effffffe -> (inode 12, pgoff 0) -> block 212341883 -> sector 1698735064 -> PFN 41943',
+    '  PTE installed at 20104.298us (+19.949ms), a major fault',
     '',
     '',
   ]);
