@@ -646,11 +646,11 @@ function counterLines(k: KernelCounters): string[] {
   ];
 }
 
-/** Each memory cgroup's memory.* at the end of the run. */
+/** Each cgroup's memory.* and, where io.max limits it, its io lines at the end of the run. */
 function cgroupLines(cgroups: readonly CgroupReport[]): string[] {
   const size = (bytes: number | null): string => (bytes === null ? 'max' : num2str(u64(bytes), 4, true, 'B'));
   const rate = (n: number | null): string => (n === null ? 'max' : String(n));
-  const lines = ['Memory cgroups:'];
+  const lines = ['Cgroups (memory, io):'];
   for (const g of cgroups) {
     lines.push(
       `  ${printable(g.name)}: current=${size(g.memoryCurrentBytes)}, peak=${size(g.memoryPeakBytes)}, min=${size(g.memoryMinBytes)}, low=${size(g.memoryLowBytes)}, high=${size(g.memoryHighBytes)}, max=${size(g.memoryMaxBytes)}; events low=${g.events.low}, high=${g.events.high}, max=${g.events.max}`,
