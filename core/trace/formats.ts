@@ -23,6 +23,17 @@ const WAKEUP_SOURCE: readonly FormatField[] = [
   ["u64 state", 'state', 16, 8, false],
 ];
 
+/** DECLARE_EVENT_CLASS(block_rq_completion): block_rq_complete and block_rq_error share it. */
+const BLOCK_RQ_COMPLETION: readonly FormatField[] = [
+  ["dev_t dev", 'dev', 8, 4, false],
+  ["sector_t sector", 'sector', 16, 8, false],
+  ["unsigned int nr_sector", 'nr_sector', 24, 4, false],
+  ["int error", 'error', 28, 4, true],
+  ["unsigned short ioprio", 'ioprio', 32, 2, false],
+  ["char rwbs[10]", 'rwbs', 34, 10, false],
+  ["__data_loc char[] cmd", 'cmd', 44, 4, false],
+];
+
 export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>> = {
   'block:block_bio_backmerge': [
     ["dev_t dev", 'dev', 8, 4, false],
@@ -82,24 +93,8 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
   'block:block_plug': [
     ["char comm[16]", 'comm', 8, 16, false],
   ],
-  'block:block_rq_complete': [
-    ["dev_t dev", 'dev', 8, 4, false],
-    ["sector_t sector", 'sector', 16, 8, false],
-    ["unsigned int nr_sector", 'nr_sector', 24, 4, false],
-    ["int error", 'error', 28, 4, true],
-    ["unsigned short ioprio", 'ioprio', 32, 2, false],
-    ["char rwbs[10]", 'rwbs', 34, 10, false],
-    ["__data_loc char[] cmd", 'cmd', 44, 4, false],
-  ],
-  'block:block_rq_error': [
-    ["dev_t dev", 'dev', 8, 4, false],
-    ["sector_t sector", 'sector', 16, 8, false],
-    ["unsigned int nr_sector", 'nr_sector', 24, 4, false],
-    ["int error", 'error', 28, 4, true],
-    ["unsigned short ioprio", 'ioprio', 32, 2, false],
-    ["char rwbs[10]", 'rwbs', 34, 10, false],
-    ["__data_loc char[] cmd", 'cmd', 44, 4, false],
-  ],
+  'block:block_rq_complete': BLOCK_RQ_COMPLETION,
+  'block:block_rq_error': BLOCK_RQ_COMPLETION,
   'block:block_rq_insert': [
     ["dev_t dev", 'dev', 8, 4, false],
     ["sector_t sector", 'sector', 16, 8, false],
