@@ -13,12 +13,15 @@ import { blkdevIssueFlush } from './jbd2/commit.js';
 import type { Inode } from './types.js';
 import type { Ext4Fs } from './ext4/super.js';
 
-/** Every inode the machine has: each mounted filesystem's (once, whatever its bind mounts) and the block device nodes'. */
+/** Each mounted filesystem once, whatever its bind mounts. */
+function mountedFilesystems(k: Kernel): Set<Ext4Fs> {
+  return new Set(k.vfs.mounts.map((m) => m.fs));
+}
+
+/** Every inode the machine has: each mounted filesystem's and the block device nodes'. */
 export function allInodes(k: Kernel): Inode[] {
-  const filesystems = new Set<Ext4Fs>();
-  for (const m of k.vfs.mounts) filesystems.add(m.fs);
   const inodes: Inode[] = [];
-  for (const fs of filesystems) inodes.push(...fs.inodes.values());
+  for (const fs of mountedFilesystems(k)) inodes.push(...fs.inodes.values());
   inodes.push(...k.vfs.devNodes.values());
   return inodes;
 }
@@ -27,8 +30,6 @@ export function allInodes(k: Kernel): Inode[] {
 export function* sysSync(k: Kernel, task: Task): Generator<number, number, void> {
   const ioId = syscallEnter(k, task, 'sync');
   yield SYSCALL_ENTRY_NS;
-  const filesystems = new Set<Ext4Fs>();
-  for (const m of k.vfs.mounts) filesystems.add(m.fs);
   const inodes = allInodes(k);
   for (const inode of inodes) {
     if (inode.mapping.nrDirty === 0) continue;
@@ -39,7 +40,7 @@ export function* sysSync(k: Kernel, task: Task): Generator<number, number, void>
   }
   // ->sync_fs(sb, 1), ext4_sync_fs: start a commit of the running transaction (or take the one
   // committing) and wait for it
-  for (const fs of filesystems) {
+  for (const fs of mountedFilesystems(k)) {
     const j = fs.journal;
     const tid = j.running?.tid ?? j.committing?.tid;
     if (tid !== undefined) yield* j.completeTransaction(task, tid);
