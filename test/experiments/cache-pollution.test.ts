@@ -7,22 +7,12 @@
 // again) and from the workingset counter.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import type { JobReport, Machine, RunReport } from '../../core/index.js';
+import type { JobReport, RunReport } from '../../core/index.js';
 import { attach } from '../../probes/attach.js';
-import { loadScenario, renderDiagnostic } from '../../tui/scenario.js';
-import { prepareRun } from '../../tui/run.js';
-import { repoRoot } from '../helpers/repo.js';
+import { bootExperiment } from '../helpers/experiment.js';
 
-const DIR = join(repoRoot(), 'traces', 'experiments');
 const HOT_PAGES = (8 * 1024 * 1024) / 4096;
 
-function boot(file: string): { m: Machine; durationNs: number; name: string } {
-  const loaded = loadScenario(join(DIR, file), join(repoRoot(), 'traces', 'scenarios'));
-  if (!loaded.ok) assert.fail(loaded.diagnostics.map(renderDiagnostic).join('\n'));
-  const m = prepareRun(loaded.scenario, { seed: 1, durationNs: loaded.scenario.durationNs });
-  return { m, durationNs: loaded.scenario.durationNs, name: loaded.scenario.name };
-}
 
 interface PollutionRun {
   readonly report: RunReport;
@@ -48,7 +38,7 @@ function run(file: string): PollutionRun {
 }
 
 function runVariant(file: string): PollutionRun {
-  const { m, durationNs, name } = boot(file);
+  const { m, durationNs, name } = bootExperiment(file);
   const added = new Map<number, number>();
   attach(m, 'tracepoint:filemap:mm_filemap_add_to_page_cache', (h) => {
     if (h.comm !== 'hot') return;

@@ -7,24 +7,16 @@ import { join } from 'node:path';
 import type { JobReport, Machine, ProbeHit, RunReport } from '../../core/index.js';
 import { attach } from '../../probes/attach.js';
 import { runScript } from '../../probes/script.js';
-import { loadMachineFile, loadScenario, renderDiagnostic, type LoadOptions } from '../../tui/scenario.js';
-import { prepareRun } from '../../tui/run.js';
-import { repoRoot } from '../helpers/repo.js';
+import { loadMachineFile, renderDiagnostic, type LoadOptions } from '../../tui/scenario.js';
 import { scriptOptions } from '../helpers/script.js';
 import { readFileSync } from 'node:fs';
+import { bootExperiment, EXPERIMENTS_DIR as DIR } from '../helpers/experiment.js';
 
-const DIR = join(repoRoot(), 'traces', 'experiments');
 
-function boot(file: string, opts: LoadOptions = {}): { m: Machine; durationNs: number; name: string } {
-  const loaded = loadScenario(join(DIR, file), join(repoRoot(), 'traces', 'scenarios'), opts);
-  if (!loaded.ok) assert.fail(loaded.diagnostics.map(renderDiagnostic).join('\n'));
-  const m = prepareRun(loaded.scenario, { seed: 1, durationNs: loaded.scenario.durationNs });
-  return { m, durationNs: loaded.scenario.durationNs, name: loaded.scenario.name };
-}
 
 /** Runs a job file to its end (the run stops when its jobs have exited). */
 function runJobFile(file: string, opts: LoadOptions = {}, before?: (m: Machine) => void): RunReport {
-  const { m, durationNs, name } = boot(file, opts);
+  const { m, durationNs, name } = bootExperiment(file, opts);
   before?.(m);
   m.run(durationNs);
   assert.ok(m.allJobsDone, `${file}: every job ended within ${durationNs} ns`);
@@ -124,7 +116,7 @@ test('open-loop Poisson arrivals: the rate is held, and the mean latency grows m
 });
 
 test('io_uring vs psync: syscalls per I/O far below 1 with batches, 0 bytes copied with O_DIRECT and registered buffers (the shipped script shows both)', () => {
-  const { m, durationNs, name } = boot('io-uring-vs-psync.fio');
+  const { m, durationNs, name } = bootExperiment('io-uring-vs-psync.fio');
   let out = '';
   const text = readFileSync(join(DIR, 'syscalls-copies.bt'), 'utf8');
   const result = runScript(m, scriptOptions(text, durationNs, (s, stream) => {

@@ -9,23 +9,13 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Machine } from '../../core/index.js';
 import { readFileSync } from 'node:fs';
 import { attach } from '../../probes/attach.js';
 import { runScript } from '../../probes/script.js';
 import { scriptOptions } from '../helpers/script.js';
-import { loadScenario, renderDiagnostic } from '../../tui/scenario.js';
-import { prepareRun } from '../../tui/run.js';
-import { repoRoot } from '../helpers/repo.js';
+import { bootExperiment, EXPERIMENTS_DIR as DIR } from '../helpers/experiment.js';
 
-const DIR = join(repoRoot(), 'traces', 'experiments');
 
-function boot(file: string): { m: Machine; durationNs: number } {
-  const loaded = loadScenario(join(DIR, file), join(repoRoot(), 'traces', 'scenarios'));
-  if (!loaded.ok) assert.fail(loaded.diagnostics.map(renderDiagnostic).join('\n'));
-  const m = prepareRun(loaded.scenario, { seed: 1, durationNs: loaded.scenario.durationNs });
-  return { m, durationNs: loaded.scenario.durationNs };
-}
 
 interface PreemptionRun {
   /** Delays (ns) of wakeups that came while the committer was in pwrite(), and in fsync(). */
@@ -47,7 +37,7 @@ function run(file: string): PreemptionRun {
 }
 
 function runVariant(file: string): PreemptionRun {
-  const { m, durationNs } = boot(file);
+  const { m, durationNs } = bootExperiment(file);
   const cpu = m.k.sched.cpu(0);
   let phase: 'user' | 'write' | 'fsync' = 'user';
   let fsyncStartNs = -1;
@@ -126,7 +116,7 @@ test('a SCHED_FIFO committer keeps the CPU until it sleeps: milliseconds of wait
 });
 
 test('preemption.bt runs on the FIFO variant, and curtask reads the committer\'s policy and RT priority', () => {
-  const { m, durationNs } = boot('preemption-fifo.json');
+  const { m, durationNs } = bootExperiment('preemption-fifo.json');
   const text = `${readFileSync(join(DIR, 'preemption.bt'), 'utf8')}
 tracepoint:syscalls:sys_enter_fsync { @policy[comm, curtask->policy, curtask->rt_priority, curtask->prio] = count(); }`;
   let out = '';
