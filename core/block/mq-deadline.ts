@@ -1,4 +1,4 @@
-// Models: block/mq-deadline.c: the deadline I/O scheduler as of v5.10..v6.2 (next_rq[] era), plus the
+// Models: block/mq-deadline.c: the deadline I/O scheduler as of v6.3+ (latest_pos[] batches), plus the
 // elevator merge paths it plugs into (block/elevator.c elv_merge/insert merge, blk-mq-sched.c try_merge).
 
 import { ReqOp } from './blk_types.js';
@@ -118,6 +118,11 @@ class SortList {
     this.keys.splice(i, 0, key);
   }
 
+  /** deadline_from_pos: the first request at or above `sector`. */
+  fromPos(sector: number): Request | undefined {
+    return this.rqs[this.lowerBound(sector)];
+  }
+
   indexOf(rq: Request, key: number): number {
     for (let i = this.lowerBound(key); i < this.keys.length && this.keys[i] === key; i++) {
       if (this.rqs[i] === rq) return i;
@@ -156,9 +161,10 @@ class Fifo {
  *
  * SIMPLIFICATION: no I/O priority classes (v5.14+ keeps per-class lists and prio_aging_expire);
  * every request is best-effort, which is exactly the DD_BE_PRIO path of v5.14..v6.2.
- * SIMPLIFICATION: the next_rq[] design of v5.10..v6.2. Since v6.3 Linux keeps latest_pos[dir] and
- * looks the successor up on every dispatch, so requests inserted above the last position join the
- * running batch and a direction switch resumes where that direction left off; not modelled.
+ * The batch continues from latest_pos[dir] (v6.3+): each dispatch looks up the first request at or
+ * above where the last one of that direction started, so requests inserted while the disk was busy are
+ * served in sector order from the head's position (the seed's "2, 3, 1"), and a direction switch
+ * resumes where that direction left off.
  * SIMPLIFICATION: no zoned-write locking, no async_depth (a tag-allocation limit, not a dispatch
  * rule), no dispatch statistics, and no spin_trylock skip of a bio merge under contention.
  */
@@ -184,8 +190,10 @@ export function createMqDeadline(
   const fifoList: readonly [Fifo, Fifo] = [new Fifo(), new Fifo()];
   /** dd->dispatch: at-head inserts, served before anything else. */
   const dispatchList: Request[] = [];
-  /** dd->next_rq[]: next in sort order; at most one direction's is set. */
-  const nextRq: [Request | undefined, Request | undefined] = [undefined, undefined];
+  /** per_prio->latest_pos[]: the start sector of the last request dispatched in each direction. */
+  const latestPos: [number, number] = [0, 0];
+  /** dd->last_dir: the direction of the running batch (DD_WRITE at init, as dd_init_sched sets it). */
+  let lastDir: DdDir = DD_WRITE;
   let batching = 0;
   let starved = 0;
   /** q->elevator->hash: end sector -> requests, most recently hashed last. */
@@ -265,14 +273,13 @@ export function createMqDeadline(
     sortList[n.dir].add(rq, n.sortKey);
   }
 
-  /** elv_rb_del (no next_rq fix-up: used by dd_request_merged's reposition). */
+  /** elv_rb_del (used by dd_request_merged's reposition). */
   function rbDel(rq: Request, n: DdNode): void {
     sortList[n.dir].remove(sortIndex(rq, n));
   }
 
   /** deadline_del_rq_rb */
   function delRqRb(rq: Request, n: DdNode): void {
-    if (nextRq[n.dir] === rq) nextRq[n.dir] = latterRequest(rq);
     rbDel(rq, n);
   }
 
@@ -454,12 +461,8 @@ export function createMqDeadline(
     return head !== undefined && host.nowNs() >= head.fifoTimeNs;
   }
 
-  /** deadline_move_request: remember the next in sort order, take rq off the lists. */
+  /** deadline_move_request: take rq off the lists. */
   function moveRequest(rq: Request): void {
-    const n = sortedNode(rq);
-    nextRq[DD_READ] = undefined;
-    nextRq[DD_WRITE] = undefined;
-    nextRq[n.dir] = latterRequest(rq);
     removeRequest(rq);
   }
 
@@ -470,11 +473,13 @@ export function createMqDeadline(
       const n = nodeOf(atHead);
       if (n) n.where = Where.NONE;
       atHead.elvPriv = undefined;
+      // dd_start_request: the next batch looks up its successor from here
+      latestPos[dataDir(atHead.op)] = atHead.sector;
       return atHead;
     }
 
-    // Batches are reads XOR writes: at most one next_rq is set.
-    let rq = nextRq[DD_WRITE] ?? nextRq[DD_READ];
+    // Batches are reads XOR writes: continue the running one from where its direction left off.
+    let rq = sortList[lastDir].fromPos(latestPos[lastDir]);
     if (rq === undefined || batching >= cfg.fifoBatch) {
       // Not running a batch: choose a direction.
       let dir: DdDir;
@@ -494,13 +499,16 @@ export function createMqDeadline(
       } else {
         return undefined;
       }
-      const next = nextRq[dir];
-      // An expired deadline, a switch of direction, or nothing higher: restart at the FIFO head.
+      const next = sortList[dir].fromPos(latestPos[dir]);
+      // An expired deadline or nothing higher: restart at the FIFO head.
       rq = fifoExpired(dir) || next === undefined ? fifoList[dir].head : next;
       if (rq === undefined) return undefined;
+      lastDir = dir;
       batching = 0;
     }
     batching++;
+    // dd_start_request: where the next batch's successor is looked up from
+    latestPos[dataDir(rq.op)] = rq.sector;
     moveRequest(rq);
     return rq;
   }
@@ -531,8 +539,6 @@ export function createMqDeadline(
         }
       }
       for (const rq of out) rq.elvPriv = undefined;
-      nextRq[DD_READ] = undefined;
-      nextRq[DD_WRITE] = undefined;
       return out;
     },
   };

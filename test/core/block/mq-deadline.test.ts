@@ -1,4 +1,4 @@
-// Tests for core/block/mq-deadline.ts: dispatch order (C-SCAN batches, read preference,
+// Tests for core/block/mq-deadline.ts: dispatch order (C-SCAN batches from latest_pos, read preference,
 // writes_starved, fifo_batch, expiry, at-head) and the merge paths, table-driven against a fake host.
 
 import { test } from 'node:test';
@@ -159,6 +159,14 @@ function spread(firstId: number, count: number, op: Op, firstSector: number): Rq
   return range(0, count - 1).map((i): RqSpec => [firstId + i, op, firstSector + 16 * i, 8]);
 }
 
+/**
+ * A write and then a read dispatched before the row's requests, far above them: the queue has been
+ * running (last_dir READ, both latest_pos past everything), so the row's first dispatch in either
+ * direction starts a new batch at the FIFO head, as it would after a batch that ran out of higher
+ * sectors. (A fresh queue has latest_pos 0 and last_dir WRITE: see the rows without it.)
+ */
+const WARM: readonly Step[] = [{ ins: [[998, 'W', 1e9, 8], [999, 'R', 1e9, 8]] }, { dispatch: 2 }];
+
 interface Outcome {
   order: number[];
   calls: string[];
@@ -204,57 +212,67 @@ function run(row: Row): Outcome {
 const dispatchRows: Row[] = [
   {
     name: 'sector order within a batch, starting from the FIFO head',
-    steps: [{ ins: [[1, 'R', 100, 8], [2, 'R', 400, 8], [3, 'R', 200, 8], [4, 'R', 300, 8], [5, 'R', 50, 8]] }],
+    steps: [
+      ...WARM,{ ins: [[1, 'R', 100, 8], [2, 'R', 400, 8], [3, 'R', 200, 8], [4, 'R', 300, 8], [5, 'R', 50, 8]] }],
     // 100 (FIFO head), then one-way upward 200, 300, 400, then wrap: FIFO head again (50).
-    order: [1, 3, 4, 2, 5],
+    order: [998, 999, 1, 3, 4, 2, 5],
   },
   {
     name: 'wrap restarts at the FIFO head, not at the lowest sector',
-    steps: [{ ins: [[1, 'R', 100, 8], [2, 'R', 30, 8], [3, 'R', 10, 8]] }],
-    order: [1, 2, 3],
+    steps: [
+      ...WARM,{ ins: [[1, 'R', 100, 8], [2, 'R', 30, 8], [3, 'R', 10, 8]] }],
+    order: [998, 999, 1, 2, 3],
   },
   {
     name: 'reads are preferred over older writes',
-    steps: [{ ins: [[1, 'W', 0, 8], [2, 'W', 64, 8]] }, { atMs: 1 }, { ins: [[3, 'R', 1000, 8]] }],
-    order: [3, 1, 2],
+    steps: [
+      ...WARM,{ ins: [[1, 'W', 0, 8], [2, 'W', 64, 8]] }, { atMs: 1 }, { ins: [[3, 'R', 1000, 8]] }],
+    order: [998, 999, 3, 1, 2],
   },
   {
     name: 'writes_starved=2: a waiting write goes after two read batches',
-    steps: [{ ins: [[1, 'W', 1000, 8], [2, 'R', 100, 8], [3, 'R', 50, 8], [4, 'R', 10, 8]] }],
-    order: [2, 3, 1, 4],
+    steps: [
+      ...WARM,{ ins: [[1, 'W', 1000, 8], [2, 'R', 100, 8], [3, 'R', 50, 8], [4, 'R', 10, 8]] }],
+    order: [998, 999, 2, 3, 1, 4],
   },
   {
     name: 'writes_starved=1: after one read batch',
     tunables: { writesStarved: 1 },
-    steps: [{ ins: [[1, 'W', 1000, 8], [2, 'R', 100, 8], [3, 'R', 50, 8], [4, 'R', 10, 8]] }],
-    order: [2, 1, 3, 4],
+    steps: [
+      ...WARM,{ ins: [[1, 'W', 1000, 8], [2, 'R', 100, 8], [3, 'R', 50, 8], [4, 'R', 10, 8]] }],
+    order: [998, 999, 2, 1, 3, 4],
   },
   {
     name: 'writes_starved=0: writes first',
     tunables: { writesStarved: 0 },
-    steps: [{ ins: [[1, 'W', 1000, 8], [2, 'R', 100, 8], [3, 'R', 50, 8], [4, 'R', 10, 8]] }],
-    order: [1, 2, 3, 4],
+    steps: [
+      ...WARM,{ ins: [[1, 'W', 1000, 8], [2, 'R', 100, 8], [3, 'R', 50, 8], [4, 'R', 10, 8]] }],
+    order: [998, 999, 1, 2, 3, 4],
   },
   {
     name: 'fifo_batch=16 ends a read batch and the direction is chosen again (writes_starved=1)',
     tunables: { writesStarved: 1 },
-    steps: [{ ins: [[100, 'W', 100_000, 8], ...spread(0, 20, 'R', 1000)] }],
-    order: [...range(0, 15), 100, ...range(16, 19)],
+    steps: [
+      ...WARM,{ ins: [[100, 'W', 100_000, 8], ...spread(0, 20, 'R', 1000)] }],
+    order: [998, 999, ...range(0, 15), 100, ...range(16, 19)],
   },
   {
     name: 'fifo_batch=4 (tunable) cuts the batch after 4',
     tunables: { writesStarved: 1, fifoBatch: 4 },
-    steps: [{ ins: [[100, 'W', 100_000, 8], ...spread(0, 20, 'R', 1000)] }],
-    order: [0, 1, 2, 3, 100, ...range(4, 19)],
+    steps: [
+      ...WARM,{ ins: [[100, 'W', 100_000, 8], ...spread(0, 20, 'R', 1000)] }],
+    order: [998, 999, 0, 1, 2, 3, 100, ...range(4, 19)],
   },
   {
     name: 'defaults: the re-evaluation after 16 reads still picks reads (starved 1 < 2)',
-    steps: [{ ins: [[100, 'W', 100_000, 8], ...spread(0, 20, 'R', 1000)] }],
-    order: [...range(0, 19), 100],
+    steps: [
+      ...WARM,{ ins: [[100, 'W', 100_000, 8], ...spread(0, 20, 'R', 1000)] }],
+    order: [998, 999, ...range(0, 19), 100],
   },
   {
     name: 'expired read FIFO head (>500 ms) is served at the next batch start, before the sort-order successor',
     steps: [
+      ...WARM,
       { ins: [[1, 'R', 1000, 8]] },
       { atMs: 10 },
       { ins: [[2, 'R', 10, 8]] },
@@ -263,11 +281,12 @@ const dispatchRows: Row[] = [
       { dispatch: 16 },
       { atMs: 600 },
     ],
-    order: [1, ...range(3, 17), 2, ...range(18, 22)],
+    order: [998, 999, 1, ...range(3, 17), 2, ...range(18, 22)],
   },
   {
     name: 'read deadline is inclusive (now == fifo_time counts as expired)',
     steps: [
+      ...WARM,
       { ins: [[1, 'R', 1000, 8]] },
       { atMs: 10 },
       { ins: [[2, 'R', 10, 8]] },
@@ -276,11 +295,12 @@ const dispatchRows: Row[] = [
       { dispatch: 16 },
       { atMs: 510 },
     ],
-    order: [1, ...range(3, 17), 2, ...range(18, 22)],
+    order: [998, 999, 1, ...range(3, 17), 2, ...range(18, 22)],
   },
   {
     name: 'unexpired read FIFO head waits: the batch continues in sector order, then wraps',
     steps: [
+      ...WARM,
       { ins: [[1, 'R', 1000, 8]] },
       { atMs: 10 },
       { ins: [[2, 'R', 10, 8]] },
@@ -289,11 +309,12 @@ const dispatchRows: Row[] = [
       { dispatch: 16 },
       { atMs: 509 },
     ],
-    order: [1, ...range(3, 22), 2],
+    order: [998, 999, 1, ...range(3, 22), 2],
   },
   {
     name: 'writes do not expire after 500 ms',
     steps: [
+      ...WARM,
       { ins: [[1, 'W', 1000, 8]] },
       { atMs: 10 },
       { ins: [[2, 'W', 10, 8]] },
@@ -302,11 +323,12 @@ const dispatchRows: Row[] = [
       { dispatch: 16 },
       { atMs: 5009 },
     ],
-    order: [1, ...range(3, 22), 2],
+    order: [998, 999, 1, ...range(3, 22), 2],
   },
   {
     name: 'write expiry at 5 s',
     steps: [
+      ...WARM,
       { ins: [[1, 'W', 1000, 8]] },
       { atMs: 10 },
       { ins: [[2, 'W', 10, 8]] },
@@ -315,7 +337,7 @@ const dispatchRows: Row[] = [
       { dispatch: 16 },
       { atMs: 5010 },
     ],
-    order: [1, ...range(3, 17), 2, ...range(18, 22)],
+    order: [998, 999, 1, ...range(3, 17), 2, ...range(18, 22)],
     fifoMs: [[1, 5000], [2, 5010], [3, 5020]],
   },
   {
@@ -329,32 +351,50 @@ const dispatchRows: Row[] = [
     fifoMs: [[4, 3], [3, 3], [1, 500]],
   },
   {
-    name: 'a write batch clears the read next_rq: reads restart at the FIFO head',
+    name: 'after a write batch, reads resume where they left off (latest_pos), then wrap to the FIFO head',
     tunables: { writesStarved: 1, fifoBatch: 2 },
-    steps: [{ ins: [[1, 'R', 100, 8], [2, 'R', 10, 8], [3, 'R', 200, 8], [4, 'R', 300, 8], [9, 'W', 90_000, 8]] }],
-    // 100, 200 (batch of 2), the write, then the read FIFO head (10), then 300 after it.
-    order: [1, 3, 9, 2, 4],
+    steps: [
+      ...WARM,{ ins: [[1, 'R', 100, 8], [2, 'R', 10, 8], [3, 'R', 200, 8], [4, 'R', 300, 8], [9, 'W', 90_000, 8]] }],
+    // 100, 200 (batch of 2), the write, then 300 after the last read, then the FIFO head (10).
+    order: [998, 999, 1, 3, 9, 4, 2],
   },
   {
-    name: 'the batch successor is absorbed by a merge: next_rq moves on to the one after it',
+    name: 'the batch successor is absorbed by a merge into a request below latest_pos: the batch goes on above it',
     steps: [
+      ...WARM,
       { ins: [[1, 'R', 300, 8], [2, 'R', 292, 16], [3, 'R', 316, 8], [4, 'R', 500, 8]] },
       { dispatch: 1 },
       { bio: ['R', 308, 8], merged: true },
     ],
-    // After #1, next_rq was #3; #3 merged into #2, so the batch continues with #4, then wraps to #2.
-    order: [1, 4, 2],
+    // After #1 (300), #3 merged into #2, which starts at 292: the lookup from 300 finds #4, then wraps to #2.
+    order: [998, 999, 1, 4, 2],
     calls: ['bio 2 back', 'rq 2<3'],
     shapes: [[2, 292, 32]],
   },
   {
     name: 'an at-head insert does not break the running batch',
     steps: [
+      ...WARM,
       { ins: [[1, 'R', 100, 8], [2, 'R', 200, 8], [5, 'R', 50, 8]] },
       { dispatch: 1 },
       { ins: [[3, 'W', 5000, 8]], head: true },
     ],
-    order: [1, 3, 2, 5],
+    order: [998, 999, 1, 3, 2, 5],
+  },
+  {
+    name: 'a fresh queue: last_dir WRITE and latest_pos 0, so a waiting write batch goes first, from the lowest sector',
+    steps: [{ ins: [[1, 'W', 64, 8], [2, 'W', 0, 8], [3, 'R', 1000, 8]] }],
+    order: [2, 1, 3],
+  },
+  {
+    name: "the seed's example: the head near the beginning; reads for the end, the beginning and the middle go 2, 3, 1",
+    steps: [{ ins: [[10, 'R', 0, 8]] }, { dispatch: 1 }, { ins: [[1, 'R', 2_000_000, 8], [2, 'R', 100, 8], [3, 'R', 1_000_000, 8]] }],
+    order: [10, 2, 3, 1],
+  },
+  {
+    name: 'a request inserted above the last position joins the running batch (looked up from latest_pos)',
+    steps: [{ ins: [[1, 'R', 100, 8], [2, 'R', 300, 8]] }, { dispatch: 1 }, { ins: [[3, 'R', 200, 8]] }],
+    order: [1, 3, 2],
   },
 ];
 
@@ -403,6 +443,7 @@ const mergeRows: Row[] = [
   {
     name: 'back merge then the next request merges in (block_rq_merge); FIFO deadline and slot inherited',
     steps: [
+      ...WARM,
       { ins: [[9, 'W', 90_000, 8]] },
       { atMs: 10 },
       { ins: [[2, 'R', 116, 8]] },
@@ -416,7 +457,7 @@ const mergeRows: Row[] = [
       { bio: ['R', 124, 8], merged: true },
     ],
     // #1 takes #2's place at the head of the read FIFO, so it goes before #3.
-    order: [1, 3, 9],
+    order: [998, 999, 1, 3, 9],
     calls: ['bio 1 back', 'rq 1<2', 'bio 3 back', 'bio 1 back'],
     shapes: [[1, 100, 32], [3, 5000, 16]],
     fifoMs: [[1, 510], [3, 550]],
@@ -448,8 +489,9 @@ const mergeRows: Row[] = [
   },
   {
     name: 'the hash returns the newest request ending at a sector (a write here), hiding the read',
-    steps: [{ ins: [[9, 'W', 90_000, 8], [1, 'R', 100, 8], [5, 'W', 60, 48]] }, { bio: ['R', 108, 8], merged: false }],
-    order: [1, 9, 5],
+    steps: [
+      ...WARM,{ ins: [[9, 'W', 90_000, 8], [1, 'R', 100, 8], [5, 'W', 60, 48]] }, { bio: ['R', 108, 8], merged: false }],
+    order: [998, 999, 1, 9, 5],
   },
   {
     name: 'bio merge refused past max_sectors (2560), accepted exactly at it',
@@ -491,18 +533,20 @@ const mergeRows: Row[] = [
   },
   {
     name: 'insert merge tries last_merge before the hash (whose newest entry here is a write)',
-    steps: [{ ins: [[1, 'R', 100, 8], [5, 'W', 60, 48]] }, { ins: [[2, 'R', 108, 8]] }],
-    order: [1, 5],
+    steps: [
+      ...WARM,{ ins: [[1, 'R', 100, 8], [5, 'W', 60, 48]] }, { ins: [[2, 'R', 108, 8]] }],
+    order: [998, 999, 1, 5],
     calls: ['rq 1<2'],
     shapes: [[1, 100, 16]],
   },
   {
     name: 'insert merge through the hash, chaining backwards',
     steps: [
+      ...WARM,
       { ins: [[9, 'W', 90_000, 8], [1, 'R', 100, 8], [0, 'R', 92, 8]] },
       { ins: [[2, 'R', 108, 8]] },
     ],
-    order: [0, 9],
+    order: [998, 999, 0, 9],
     calls: ['rq 1<2', 'rq 0<1'],
     shapes: [[0, 92, 24]],
   },
