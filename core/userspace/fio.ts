@@ -20,9 +20,10 @@ import type { FlowMember } from './flow.js';
 import { USER_IO_OVERHEAD_NS } from '../hw/cpu.js';
 import { Random } from '../sim/random.js';
 import { execve } from '../fs/exec.js';
+import { findAttribute } from '../fs/sysfs.js';
 import type { WaitQueue } from '../sim/process.js';
 import { SCHED, TaskState } from '../kernel/sched/task.js';
-import { EINVAL, EIO, ETIMEDOUT } from '../uapi/errno.js';
+import { EINVAL, EIO, ENOENT, ETIMEDOUT } from '../uapi/errno.js';
 
 const PAGE_BYTES = 4096;
 
@@ -442,6 +443,18 @@ function pickLength(spec: BlockSizeSpec, rng: Random): number {
   return Math.min(spec.maxBytes, r - (r % spec.minBytes));
 }
 
+/**
+ * fio's switch_ioscheduler: writes the scheduler's name to /sys/block/<disk>/queue/scheduler (the
+ * disk of the job's first file); 0 or the -errno the write got (fio then fails the job).
+ * SIMPLIFICATION: fio also reads the file back to check the name is the bracketed one; here the
+ * store's result says it.
+ */
+function* switchIoscheduler(k: Kernel, task: Task, disk: string, scheduler: string): Generator<number, number, void> {
+  const found = findAttribute(`/sys/block/${disk}/queue/scheduler`, k.queues.map((q) => q.diskName));
+  if (found === undefined) return -ENOENT;
+  return yield* found.attribute.store(k, task, found.target, scheduler);
+}
+
 /** The body of one fio job process (no generator of its own: the task runs the job loop directly). */
 export function fioJob(k: Kernel, task: Task, p: JobParams): Generator<number, void, void> {
   return new JobRun(k, task, p).run();
@@ -594,6 +607,13 @@ class JobRun {
     // the forked child execs fio, then runs its job
     yield execve(k, task, '/usr/bin/fio');
     if (job.startdelayNs > 0) yield* nanosleep(k, task, job.startdelayNs);
+    if (job.ioscheduler !== undefined) {
+      const err = yield* switchIoscheduler(k, task, job.ioscheduler.disk, job.ioscheduler.scheduler);
+      if (err < 0) {
+        stats.noteError(err);
+        return yield* this.finish();
+      }
+    }
     const startNs = k.env.nowNs;
     stats.startNs = startNs;
     stats.statsStartNs = startNs;
