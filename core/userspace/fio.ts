@@ -11,7 +11,8 @@ import type { BlockSizeSpec, JobSpec } from './job.js';
 import { IntervalTally, LatencyBucketCounts, LatencyHistogram, batchBucket, depthBucket } from './stats.js';
 import { FIO_Q, accessAdvice, payUserTime, type EngineContext, type IoDirection, type IoEngineOps, type IoU, type QueueResult } from './engines/engine.js';
 import { createEngine } from './engines/index.js';
-import { O } from '../fs/types.js';
+import { O, RWH_WRITE_LIFE } from '../fs/types.js';
+import { F_SET_FILE_RW_HINT, F_SET_RW_HINT, sysFcntl } from '../fs/fcntl.js';
 import { sysClose, sysMmap, sysMunmap, sysOpenat, AT_FDCWD } from '../fs/open.js';
 import { MAP, PROT } from '../mm/mmap.js';
 import { POSIX_FADV, sysFadvise64 } from '../mm/fadvise.js';
@@ -378,6 +379,8 @@ type Fill = (typeof FILL)[keyof typeof FILL];
 
 /** A job's view of one of its files (fio's struct fio_file). */
 const FADVISE_OF = { random: POSIX_FADV.RANDOM, sequential: POSIX_FADV.SEQUENTIAL, noreuse: POSIX_FADV.NOREUSE } as const;
+/** fio's write_hint values as the RWH_WRITE_LIFE_* fcntl takes. */
+const WRITE_HINT_OF = { none: RWH_WRITE_LIFE.NONE, short: RWH_WRITE_LIFE.SHORT, medium: RWH_WRITE_LIFE.MEDIUM, long: RWH_WRITE_LIFE.LONG, extreme: RWH_WRITE_LIFE.EXTREME } as const;
 
 interface JobFile {
   readonly path: string;
@@ -776,6 +779,18 @@ class JobRun {
     // td_io_open_file: fadvise_hint's advice on the file's I/O region (a failure only warns)
     const advice = accessAdvice(this.job);
     if (advice !== undefined) yield* sysFadvise64(this.k, this.task, fd, f.startBytes, f.regionBytes, FADVISE_OF[advice]);
+    // td_io_open_file: write_hint set on the file (direct I/O tries the per-file hint first, which
+    // Linux no longer has); a failure fails the job
+    if (this.job.writeHint !== undefined) {
+      const hint = WRITE_HINT_OF[this.job.writeHint];
+      let r = this.job.direct ? yield* sysFcntl(this.k, this.task, fd, F_SET_FILE_RW_HINT, hint) : -EINVAL;
+      if (r < 0) r = yield* sysFcntl(this.k, this.task, fd, F_SET_RW_HINT, hint);
+      if (r < 0) {
+        this.stats.noteError(r);
+        this.failed = true;
+        return r;
+      }
+    }
     return fd;
   }
 
