@@ -58,6 +58,7 @@ export function bioAlloc(
     submitterPid: task.pid,
     submitterComm: task.comm,
     blkcg: task.memcg,
+    writeHint: 0,
     endIo,
     private_,
   };

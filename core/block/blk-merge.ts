@@ -21,7 +21,7 @@ export function bioMergeable(bio: Bio): boolean {
 
 /** elv_bio_merge_ok -> blk_rq_merge_ok, the checks that do not involve the queue limits. */
 export function bioMergeCandidateOk(rq: Request, bio: Bio): boolean {
-  return rqMergeable(rq) && bio.op === rq.op;
+  return rqMergeable(rq) && bio.op === rq.op && rq.bios[0]?.writeHint === bio.writeHint;
 }
 
 /** blk_try_merge: where `bio` would join `rq`, by position only. */
@@ -78,6 +78,8 @@ export function bioPhysSegments(bio: Bio): number {
 export function bioMergeOk(limits: QueueLimits, rq: Request, bio: Bio, where: ElvMerge): boolean {
   if (rq.op !== bio.op) return false;
   if ((rq.cmdFlags | bio.flags) & REQ_NOMERGE_FLAGS) return false;
+  // blk_rq_merge_ok: data of different lifetimes stays in different requests (and device streams)
+  if (rq.bios[0]?.writeHint !== bio.writeHint) return false;
   if (rq.nrSectors + bio.nrSectors > limits.maxSectors) return false;
   // adjacency first: it is what rules out almost every random I/O, and costs no segment walk
   if (where === ElvMerge.BACK_MERGE ? rq.sector + rq.nrSectors !== bio.sector : where !== ElvMerge.FRONT_MERGE || bio.sector + bio.nrSectors !== rq.sector) return false;
@@ -101,6 +103,7 @@ export function requestMergeOk(limits: QueueLimits, rq: Request, next: Request):
   if (rq.op !== next.op) return false;
   if ((rq.cmdFlags | next.cmdFlags) & REQ_NOMERGE_FLAGS) return false;
   if (rq.sector + rq.nrSectors !== next.sector) return false;
+  if (rq.bios[0]?.writeHint !== next.bios[0]?.writeHint) return false;
   if (rq.nrSectors + next.nrSectors > limits.maxSectors) return false;
   if (rq.nrPhysSegments + next.nrPhysSegments > limits.maxSegments) return false;
   return true;

@@ -74,6 +74,8 @@ export interface Bio {
   /** The cgroup it is charged to (bio->bi_blkg's blkcg): the submitter's, or for writeback the
    *  one that owns the pages (wbc_init_bio); undefined is the root. */
   blkcg: MemCgroup | undefined;
+  /** bi_write_hint: the inode's i_write_hint (RWH_*) for writes; requests merge only within one hint. */
+  writeHint: number;
   /** bio->bi_end_io: runs in interrupt (or softirq) context when the bio completes. */
   endIo: ((bio: Bio) => void) | undefined;
   /** Extra data the owner of endIo keeps on the bio (bi_private). */

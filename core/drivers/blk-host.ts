@@ -117,9 +117,9 @@ export abstract class BlockDriverHost implements DeviceHost {
 
   abstract raiseInterrupt(vector: number): void;
 
-  /** The device command for a request: a cache flush, or a read/write over its DMA-mapped pages. */
-  protected command(rq: MqRequest, ctx: HitContext, cost: CpuCost): DeviceCommand {
-    if (rq.op === ReqOp.FLUSH) return { cid: rq.tag, op: 'flush', sector: 0, nrSectors: 0, fua: false, sgList: [] };
+  /** The device command for a request: a cache flush, or a read/write over its DMA-mapped pages (`dspec`: its write stream). */
+  protected command(rq: MqRequest, ctx: HitContext, cost: CpuCost, dspec = 0): DeviceCommand {
+    if (rq.op === ReqOp.FLUSH) return { cid: rq.tag, op: 'flush', sector: 0, nrSectors: 0, fua: false, sgList: [], dspec: 0 };
     const toDevice = rq.op === ReqOp.WRITE;
     return {
       cid: rq.tag,
@@ -128,6 +128,7 @@ export abstract class BlockDriverHost implements DeviceHost {
       nrSectors: rq.nrSectors,
       fua: (rq.cmdFlags & ReqFlag.FUA) !== 0,
       sgList: dmaMapSg(this.k, ctx, rq.ioId, this.q.dev, rq, toDevice, cost),
+      dspec,
     };
   }
 

@@ -82,6 +82,7 @@ export function blkdevFileOperations(k: Kernel): FileOperations {
 export class BdevInode implements Inode {
   readonly mapping: AddressSpace;
   metadataDirty = false;
+  writeHint = 0;
   readonly mode = S_IFBLK | 0o660;
   readonly blockSizeBytes = BDEV_BLOCK_SIZE;
   readonly aops = bdevAops;

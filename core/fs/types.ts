@@ -58,7 +58,12 @@ export interface Inode {
   metadataDirty: boolean;
   /** Name, for writeback tracepoints and listings. */
   readonly path: string;
+  /** i_write_hint: the data lifetime fcntl(F_SET_RW_HINT) set (RWH_*), copied into each bio written. */
+  writeHint: number;
 }
+
+/** enum rw_hint (include/uapi/linux/fcntl.h): the expected lifetime of written data. */
+export const RWH_WRITE_LIFE = { NOT_SET: 0, NONE: 1, SHORT: 2, MEDIUM: 3, LONG: 4, EXTREME: 5 } as const;
 
 /** Open flags (include/uapi/asm-generic/fcntl.h, x86-64 values). */
 export const O = {

@@ -24,6 +24,8 @@ export interface DeviceCommand {
   /** Force Unit Access: complete only when the data is on stable media. */
   readonly fua: boolean;
   readonly sgList: readonly SgEntry[];
+  /** NVMe write stream (the Streams directive's DSPEC); 0 or absent for a write without one. */
+  readonly dspec?: number;
 }
 
 export interface DeviceCompletion {
@@ -85,4 +87,6 @@ export interface BlockDeviceHw {
   counters(): Readonly<Record<string, number>>;
   /** Injected faults, when the scenario gives the device some. */
   readonly faults?: FaultInjector | undefined;
+  /** Write streams the device allocates to its namespace (NVMe NSSA); 0 or absent: none. */
+  readonly writeStreams?: number;
 }

@@ -317,6 +317,7 @@ class RingFile implements File {
       bdevDev: 0,
       metadataDirty: false,
       path: 'anon_inode:[io_uring]',
+      writeHint: 0,
     };
     mapping = new AddressSpace(k.kaddr(), inode);
     this.inode = inode;

@@ -442,6 +442,8 @@ export class Writeback {
       const bio = bioAlloc(k, task, ioId, q, ReqOp.WRITE, flags, runSector, vecs, (b: Bio) => self.endWriteBio(b), run);
       // wbc_init_bio: writeback is charged to the cgroup that owns the pages, not the flusher
       bio.blkcg = run[0]!.memcg;
+      // ext4's io_submit_init_bio: the bio carries the inode's write hint
+      bio.writeHint = inode.writeHint;
       run = [];
       yield* submitBio(k, task, q, bio);
     };

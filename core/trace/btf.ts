@@ -105,6 +105,7 @@ const STRUCTS: readonly BtfStruct[] = [
     ['bi_iter', 'struct bvec_iter', (b) => ptr('bvec_iter', b)],
     ['bi_opf', 'blk_opf_t', (b) => b.op | (b.flags << 8)],
     ['bi_status', 'blk_status_t', (b) => b.status],
+    ['bi_write_hint', 'enum rw_hint', (b) => b.writeHint],
     ['bi_bdev', 'struct block_device *', (b, ctx) => ptr('block_device', diskView(ctx, b.dev))],
   ]),
   struct<Bio>('bvec_iter', [
@@ -144,6 +145,7 @@ const STRUCTS: readonly BtfStruct[] = [
     ['i_ino', 'unsigned long', (i) => i.ino],
     ['i_size', 'loff_t', (i) => i.sizeBytes],
     ['i_mode', 'umode_t', (i) => i.mode],
+    ['i_write_hint', 'enum rw_hint', (i) => i.writeHint],
     ['i_sb', 'struct super_block *', (i) => ptr('super_block', i)],
   ]),
   struct<Inode>('super_block', [['s_dev', 'dev_t', (i) => i.sDev]]),

@@ -72,6 +72,8 @@ export const SYSCALL_NR = {
   // the access-pattern hints (mm/madvise.c, mm/fadvise.c)
   madvise: 28,
   fadvise64: 221,
+  // fs/fcntl.c: F_SET_RW_HINT / F_GET_RW_HINT, the data-lifetime hint of a file's inode
+  fcntl: 72,
   io_setup: 206,
   io_destroy: 207,
   io_getevents: 208,
@@ -206,9 +208,12 @@ export interface NvmeCmdInfo {
   readonly status: number;
   /** nvme_req(rq)->retries (0 on a first attempt). */
   readonly retries: number;
+  /** The write's stream (Streams directive DSPEC), 0 for none. */
+  readonly dspec: number;
 }
 
-function cdw10Bytes(slba: number, nlb: number): number[] {
+/** cdw10..cdw15 as bytes: SLBA (cdw10-11), NLB and DTYPE (cdw12), DSPEC (cdw13's upper half). */
+function cdw10Bytes(slba: number, nlb: number, dspec: number): number[] {
   const bytes = new Array<number>(24).fill(0);
   let lo = slba % 2 ** 32;
   let hi = Math.floor(slba / 2 ** 32);
@@ -220,6 +225,11 @@ function cdw10Bytes(slba: number, nlb: number): number[] {
   }
   bytes[8] = nlb & 0xff;
   bytes[9] = (nlb >> 8) & 0xff;
+  if (dspec > 0) {
+    bytes[10] = 0x10; // NVME_RW_DTYPE_STREAMS (1 << 20)
+    bytes[14] = dspec & 0xff;
+    bytes[15] = (dspec >> 8) & 0xff;
+  }
   return bytes;
 }
 
@@ -427,7 +437,7 @@ function nvme(reg: ProbeRegistry) {
         cid: c.cid,
         nsid: c.nsid,
         metadata: 0,
-        cdw10: cdw10Bytes(c.slba, c.nlb),
+        cdw10: cdw10Bytes(c.slba, c.nlb, c.dspec),
       }),
       setupFields,
     ),

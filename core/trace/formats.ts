@@ -479,6 +479,16 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["long ret", 'ret', 16, 8, true],
   ],
+  'syscalls:sys_enter_fcntl': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["unsigned int fd", 'fd', 16, 8, false],
+    ["unsigned int cmd", 'cmd', 24, 8, false],
+    ["unsigned long arg", 'arg', 32, 8, false],
+  ],
+  'syscalls:sys_exit_fcntl': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
   'syscalls:sys_enter_madvise': [
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["unsigned long start", 'start', 16, 8, false],

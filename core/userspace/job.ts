@@ -182,6 +182,16 @@ export interface JobSpec {
   readonly fileServiceType: FileServiceType;
   /** posix_fadvise at open (fio fadvise_hint, 1 by default). */
   readonly fadviseHint: FadviseHint;
+  /**
+   * fio ioscheduler: before the job runs, this name is written to /sys/block/<disk>/queue/scheduler
+   * of the disk holding the job's first file (fio's switch_ioscheduler); absent: left as it is.
+   */
+  readonly ioscheduler?: { readonly disk: string; readonly scheduler: SchedulerName };
+  /**
+   * fio write_hint: the data lifetime fio sets on each file with fcntl(F_SET_RW_HINT) when it opens
+   * it (the inode's i_write_hint, carried by every bio written to it); absent: no fcntl.
+   */
+  readonly writeHint?: WriteHintName;
   /** io_uring: IORING_SETUP_SQPOLL (fio sqthread_poll). */
   readonly sqthreadPoll: boolean;
   /** io_uring: IORING_REGISTER_BUFFERS and READ_FIXED/WRITE_FIXED (fio fixedbufs). */
@@ -292,6 +302,9 @@ export function completeJob(over: Partial<JobSpec> & Pick<JobSpec, 'name' | 'fil
     files,
   } satisfies JobSpec;
 }
+
+/** fio's write_hint values, RWH_WRITE_LIFE_NONE .. RWH_WRITE_LIFE_EXTREME. */
+export type WriteHintName = 'none' | 'short' | 'medium' | 'long' | 'extreme';
 
 export type DeviceKind = 'nvme' | 'hdd';
 export type SchedulerName = 'none' | 'mq-deadline' | 'bfq' | 'kyber';

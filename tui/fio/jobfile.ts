@@ -585,15 +585,13 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     }
   }
 
-  // ioscheduler: the machine's scheduler is fixed; accept the option when it names it.
-  const schedOpt = get('ioscheduler');
-  if (schedOpt !== undefined && targets.length > 0) {
-    const wanted = (schedOpt.value ?? '').trim();
-    const dev = targets[0]!.kind === 'error' ? undefined : targets[0]!.device;
-    if (dev !== undefined && wanted !== dev.scheduler) {
-      fail('ioscheduler', `${dev.name} uses ${dev.scheduler}; the scheduler is part of the machine, so set "scheduler": ${JSON.stringify(wanted)} on the device in the machine file (--machine) instead`, 'unsupported-option');
-    }
-  }
+  // ioscheduler: fio's switch_ioscheduler writes the name to /sys/block/<disk>/queue/scheduler of
+  // the disk holding the job's first file before the job runs (the kernel refuses unknown names)
+  const scheduler = read('ioscheduler', choice({ none: 'none', 'mq-deadline': 'mq-deadline', bfq: 'bfq', kyber: 'kyber' } as const, 'I/O scheduler'));
+  const schedDevice = targets[0]?.kind === 'error' ? undefined : targets[0]?.device;
+  const ioscheduler = scheduler !== undefined && schedDevice !== undefined ? { disk: schedDevice.name, scheduler } : undefined;
+  // write_hint: fio's fcntl(F_SET_RW_HINT) on each file it opens
+  const writeHint = read('write_hint', choice({ none: 'none', short: 'short', medium: 'medium', long: 'long', extreme: 'extreme' } as const, 'write hint'));
 
   // Sizes.
   const allRaw = targets.length > 0 && targets.every((t) => t.kind === 'raw');
@@ -735,6 +733,8 @@ export function resolveJob<L>(input: JobInput<L>, ctx: ResolveContext<L>): Resol
     overwrite,
     fileServiceType,
     fadviseHint,
+    ...(ioscheduler !== undefined ? { ioscheduler } : {}),
+    ...(writeHint !== undefined ? { writeHint } : {}),
     sqthreadPoll,
     fixedbufs,
     registerfiles,

@@ -92,6 +92,7 @@ export const OPTIONS: readonly OptionDef[] = [
   model('allow_mounted_write'),
   model('file_service_type'),
   model('fadvise_hint'),
+  model('write_hint'),
   model('sqthread_poll'),
   model('fixedbufs'),
   model('registerfiles'),

@@ -50,6 +50,7 @@ export function chrdevKaddr(devt: number, which: 0 | 1): number {
 export class ChrdevInode implements Inode {
   readonly mapping: AddressSpace;
   metadataDirty = false;
+  writeHint = 0;
   readonly mode = S_IFCHR | 0o660;
   sizeBytes = 0;
   readonly blockSizeBytes = 4096;

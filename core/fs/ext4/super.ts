@@ -99,6 +99,7 @@ export class Ext4Inode implements Inode {
   datasyncTid = 0;
   /** The jiffy of the last timestamp update (file_update_time changes them once per clock tick). */
   timesJiffy = -1;
+  writeHint = 0;
   fs!: Ext4Fs;
 
   constructor(

@@ -160,6 +160,7 @@ export function* iomapDioRw(k: Kernel, iocb: Kiocb, buf: UserBuffer, write: bool
       const sector = ext.pblk * sectorsPerBlock + offInBlock / 512;
       dio.remaining++;
       const bio = bioAlloc(k, task, iocb.ioId, q, op, flags, sector, bioVecs, iomapDioBioEndIo, dio);
+      bio.writeHint = inode.writeHint;
       yield* submitBio(k, task, q, bio);
     }
     done += chunk;

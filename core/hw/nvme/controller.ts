@@ -23,6 +23,7 @@ import {
   Ftl,
   GC_RESERVE_BLOCKS,
   GC_THRESHOLD_FRACTION,
+  MULTI_STREAM_COUNT,
   OVER_PROVISIONING,
   RANDOM_PRECONDITION_DRIVE_WRITES,
   SECTORS_PER_PAGE,
@@ -76,6 +77,19 @@ export const WRITE_BUFFER_BYTES = 64 * 2 ** 20;
 export const NVME_QUEUE_DEPTH = 1023;
 /** NVMe generic status "LBA Out of Range" (SCT 0, SC 80h). */
 export const NVME_SC_LBA_RANGE = NvmeStatus.LBA_RANGE;
+/** Write streams the namespace allocates (NSSA): one per lifetime hint the host can give, SHORT .. EXTREME. */
+export const NVME_WRITE_STREAMS = 4;
+
+/**
+ * The FTL's open-block stream for a host write stream: the shorter-lived half (SHORT, MEDIUM)
+ * with the hot data (stream 0), the longer-lived half (LONG, EXTREME) with the cold (stream 1).
+ * SIMPLIFICATION: the drive keeps MULTI_STREAM_COUNT open blocks per die, fewer than the host's
+ * streams, so neighbouring lifetimes share one (a drive with an open block per stream needs more spare).
+ */
+function ftlStreamOfDirective(dspec: number): number {
+  return Math.min(MULTI_STREAM_COUNT - 1, Math.floor(((dspec - 1) * MULTI_STREAM_COUNT) / NVME_WRITE_STREAMS));
+}
+
 /** Recent write ends the sequential-stream detector remembers. Assumption. */
 const STREAM_DETECTOR_SLOTS = 8;
 
@@ -205,6 +219,8 @@ export class NvmeSsd implements BlockDeviceHw, DieOpOwner<CmdState>, FtlObserver
   readonly queueCount: number;
   readonly queueDepth: number;
   readonly ftl: Ftl;
+  /** Streams directive: the write streams the namespace gets with multi-stream on (one per lifetime hint). */
+  readonly writeStreams: number;
 
   private readonly env: Environment;
   private readonly nand: NandArray<CmdState>;
@@ -281,6 +297,7 @@ export class NvmeSsd implements BlockDeviceHw, DieOpOwner<CmdState>, FtlObserver
     this.readJitterNs = config.readJitterNs;
     this.writeJitter = config.writeJitter;
     this.multiStream = config.multiStream;
+    this.writeStreams = config.multiStream ? NVME_WRITE_STREAMS : 0;
     const ic = config.interruptCoalescing;
     const coalescing = ic.aggregationThreshold > 0 && ic.aggregationTime100us > 0;
     this.coalesceThreshold = coalescing ? ic.aggregationThreshold + 1 : 0;
@@ -491,7 +508,8 @@ export class NvmeSsd implements BlockDeviceHw, DieOpOwner<CmdState>, FtlObserver
     const fuaCmd = st.cmd.fua ? st : null;
     st.opsLeft = st.pageCount;
     this.c.hostWritePages += st.pageCount;
-    const stream = this.multiStream ? this.classifyStream(st) : 0;
+    const dspec = st.cmd.dspec ?? 0;
+    const stream = !this.multiStream ? 0 : dspec > 0 ? ftlStreamOfDirective(dspec) : this.classifyStream(st);
     for (let i = 0; i < st.pageCount; i++) {
       const lpn = st.firstLpn + i;
       // SIMPLIFICATION: a partial 4 KiB page is written as a whole page (no read-modify-write), and
@@ -504,10 +522,10 @@ export class NvmeSsd implements BlockDeviceHw, DieOpOwner<CmdState>, FtlObserver
   }
 
   /**
-   * Multi-stream: stream 1 for a write that continues a recent write (a sequential run), stream 0
-   * for the rest, so long-lived sequential data and short-lived random data fill different blocks.
-   * SIMPLIFICATION: the device detects streams itself (like AutoStream, SYSTOR '17) instead of taking
-   * the host's write hint (Linux dropped NVMe Streams directives in 5.18; FDP placement is not modelled).
+   * Multi-stream, for a write the host gave no stream: stream 1 for a write that continues a recent
+   * write (a sequential run), stream 0 for the rest, so long-lived sequential data and short-lived
+   * random data fill different blocks. The device detects the streams itself, like AutoStream
+   * (SYSTOR '17); a write with a Streams directive goes where the host said (ftlStreamOfDirective).
    */
   private classifyStream(st: CmdState): number {
     const next = this.streamNextLpn;

@@ -16,7 +16,7 @@ export const OVER_PROVISIONING = 0.07;
 export const GC_THRESHOLD_FRACTION = 0.005;
 /** Free blocks per die that only GC may take, so GC can always relocate a victim. Assumption. */
 export const GC_RESERVE_BLOCKS = 2;
-/** Host write streams when multi-stream is on: one for detected sequential runs, one for the rest. */
+/** Host open blocks per die when multi-stream is on: one for detected sequential runs or long-lived host streams, one for the rest. */
 export const MULTI_STREAM_COUNT = 2;
 
 /** Victim selection of garbage collection. */

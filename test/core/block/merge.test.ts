@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { applyBioMerge, applyRequestMerge, bioMergeOk, countPhysSegments, requestMergeOk } from '../../../core/block/blk-merge.js';
+import { applyBioMerge, applyRequestMerge, bioMergeCandidateOk, bioMergeOk, countPhysSegments, requestMergeOk } from '../../../core/block/blk-merge.js';
 import { ElvMerge, type QueueLimits, type Request } from '../../../core/block/blkdev.js';
 import { BlkStatus, ReqFlag, ReqOp, type Bio, type BioVec } from '../../../core/block/blk_types.js';
 import { bootMachine, DEFAULT_MACHINE, layoutJobFiles, type JobSpec, type Machine } from '../../../core/index.js';
@@ -40,6 +40,7 @@ function mkBio(op: ReqOp, sector: number, vecs: BioVec[], flags = 0): Bio {
     submitterPid: 100,
     submitterComm: 'fio',
     blkcg: undefined,
+    writeHint: 0,
     endIo: undefined,
     private_: undefined,
   };
@@ -411,3 +412,15 @@ test(
     );
   },
 );
+
+test('write hints: a bio or request merges only with data of the same lifetime (blk_rq_merge_ok, attempt_merge)', () => {
+  const hinted = (sector: number, pfn: number, hint: number): Bio => ({ ...mkBio(W, sector, pages(pfn, 1)), writeHint: hint });
+  const rq = mkRq([hinted(1000, 50, 2)]);
+  assert.equal(bioMergeOk(LIMITS, rq, hinted(1008, 51, 2), ElvMerge.BACK_MERGE), true, 'both SHORT');
+  assert.equal(bioMergeOk(LIMITS, rq, hinted(1008, 51, 4), ElvMerge.BACK_MERGE), false, 'SHORT and LONG');
+  assert.equal(bioMergeOk(LIMITS, rq, hinted(1008, 51, 0), ElvMerge.BACK_MERGE), false, 'a hint and none');
+  assert.equal(bioMergeOk(LIMITS, rq, hinted(992, 49, 4), ElvMerge.FRONT_MERGE), false, 'front: SHORT and LONG');
+  assert.equal(bioMergeCandidateOk(rq, hinted(1008, 51, 4)), false, 'the elevator does not even try');
+  assert.equal(requestMergeOk(LIMITS, rq, mkRq([hinted(1008, 51, 2)])), true);
+  assert.equal(requestMergeOk(LIMITS, rq, mkRq([hinted(1008, 51, 3)])), false);
+});

@@ -37,6 +37,7 @@ function makeBio(op: Op, sector: number, nrSectors: number, segs = 1): Bio {
     submitterPid: 42,
     submitterComm: 'fio',
     blkcg: undefined,
+    writeHint: 0,
     endIo: undefined,
     private_: undefined,
   };

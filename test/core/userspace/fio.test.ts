@@ -570,3 +570,22 @@ test('latency_target: the depth doubles, then bisects to the deepest queue that 
   assert.equal(tight.latencyTarget.depth, 1);
   assert.ok(tight.runtimeNs < 1 * MS, `it fails at its first I/O: ${tight.runtimeNs}`);
 });
+
+test('ioscheduler=kyber: the job writes it to /sys/block/nvme0n1/queue/scheduler before it runs; its requests go through kyber', () => {
+  const job = jobSpec({ name: 'k', filename: DEV, rw: 'randread', direct: true, ioengine: 'psync', size: 16 * MiB, timeBased: true, ioscheduler: { disk: 'nvme0n1', scheduler: 'kyber' } });
+  const m = bootMachine(DEFAULT_MACHINE, 1);
+  layoutJobFiles(m, [job]);
+  const q = m.k.queues.find((queue) => queue.diskName === 'nvme0n1')!;
+  const schedulerName = (): string => q.elevator?.name ?? 'none';
+  assert.equal(schedulerName(), 'none', 'nvme0n1 boots with none');
+  // block_rq_insert fires when a request goes to the elevator; with none, requests are issued directly
+  let inserts = 0;
+  attach(m, 'tracepoint:block:block_rq_insert', () => inserts++);
+  m.startJobs([job], 5 * MS);
+  m.run(5 * MS);
+  assert.equal(schedulerName(), 'kyber');
+  const ios = m.report('t', 1).jobs[0]!.read.ios;
+  assert.ok(ios > 50, `${ios} reads`);
+  // every read went through kyber's insert (the last one was still in flight at the stop)
+  assert.equal(inserts, ios + 1, `${inserts} inserts, ${ios} reads`);
+});

@@ -397,11 +397,18 @@ rw2=1
     ],
   );
   assert.deepEqual(heads('[j]\nsize=1m\nrw=randread:0\n'), [`job.fio:3: rw: "randread:0": after ':' a random mode takes how many I/Os to issue in a row from each random offset (a whole number >= 1)`]);
-  // thread, invalidate, group_reporting, clat_percentiles, io_submit_mode, ioscheduler matching the device: accepted
-  assert.equal(jobs('[j]\nthread\ninvalidate=1\nclat_percentiles=1\nio_submit_mode=offload\nfilename=/dev/sda\nioscheduler=mq-deadline\n').length, 1);
-  assert.deepEqual(heads('[j]\nfilename=/dev/nvme0n1\nioscheduler=kyber\n'), [
-    'job.fio:3: ioscheduler: nvme0n1 uses none; the scheduler is part of the machine, so set "scheduler": "kyber" on the device in the machine file (--machine) instead',
+  // thread, invalidate, group_reporting, clat_percentiles, io_submit_mode: accepted
+  assert.equal(jobs('[j]\nthread\ninvalidate=1\nclat_percentiles=1\nio_submit_mode=offload\nfilename=/dev/sda\n').length, 1);
+  // ioscheduler: the disk of the job's first file gets the scheduler (a file resolves to its mount's disk)
+  assert.deepEqual(jobs('[j]\nfilename=/dev/nvme0n1\nioscheduler=kyber\n[k]\nsize=1m\nfilename=/mnt/hdd/f\nioscheduler=bfq\n[l]\nsize=1m\n').map((j) => j.ioscheduler), [
+    { disk: 'nvme0n1', scheduler: 'kyber' },
+    { disk: 'sda', scheduler: 'bfq' },
+    undefined,
   ]);
+  assert.deepEqual(heads('[j]\nfilename=/dev/nvme0n1\nioscheduler=cfq\n'), ['job.fio:3: ioscheduler: unknown I/O scheduler "cfq" (expected one of: none, mq-deadline, bfq, kyber); did you mean "bfq"?']);
+  // write_hint: fio's five lifetimes; absent, no hint is set
+  assert.deepEqual(jobs('[a]\nsize=1m\nwrite_hint=short\n[b]\nsize=1m\nwrite_hint=extreme\n[c]\nsize=1m\n').map((j) => j.writeHint), ['short', 'extreme', undefined]);
+  assert.deepEqual(heads('[a]\nsize=1m\nwrite_hint=shrot\n'), ['job.fio:3: write_hint: unknown write hint "shrot" (expected one of: none, short, medium, long, extreme); did you mean "short"?']);
   assert.deepEqual(heads('[j]\nsize=1m\nsqthread_poll=1\n'), ['job.fio:3: sqthread_poll: sqthread_poll is an io_uring option; set ioengine=io_uring (this job uses psync)']);
   // an engine kiotrace does not run: that is the one thing said (not its options, not its files)
   assert.deepEqual(heads('[burn]\nioengine=cpuio\ncpuload=50\n'), ['job.fio:2: ioengine: ioengine=cpuio is not supported: the cpuio engine burns CPU without I/O; kiotrace simulates the I/O path']);
