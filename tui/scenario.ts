@@ -777,7 +777,7 @@ const MIN_FREE_KBYTES_RANGE = [4, 4 * 2 ** 20] as const;
 const WATERMARK_SCALE_FACTOR_RANGE = [1, 3000] as const;
 
 
-const CGROUP_KEYS: KeySpec = { known: ['memory.min', 'memory.low', 'memory.high', 'memory.max', 'io.max', 'io.weight'], aliases: { 'io.throttle': 'io.max', 'blkio.throttle': 'io.max' }, noun: 'key' };
+const CGROUP_KEYS: KeySpec = { known: ['memory.min', 'memory.low', 'memory.high', 'memory.max', 'io.max', 'io.weight', 'io.latency'], aliases: { 'io.throttle': 'io.max', 'blkio.throttle': 'io.max' }, noun: 'key' };
 /** io.max's keys (blk-throttle's tg_set_limit); each is a number or "max". */
 const IO_MAX_KEYS: KeySpec = { known: ['rbps', 'wbps', 'riops', 'wiops'], aliases: { read_bps: 'rbps', write_bps: 'wbps', read_iops: 'riops', write_iops: 'wiops' }, noun: 'key' };
 /** io.max rates: at least 1 byte or I/O per second; bps as sizes ("10m" is 10 MiB/s), up to 2^53-1. */
@@ -792,6 +792,56 @@ type IoMaxLine = { device: string; rbps: number; wbps: number; riops: number; wi
  * array of them). A device given twice keeps its last line, as writing io.max again does.
  */
 function readIoMax(c: Checker, node: JsonNode, path: string, devices: readonly DeviceSpec[]): IoMaxLine[] {
+  const out: IoMaxLine[] = [];
+  const file: CgroupIoFile = { objectExample: '{"nvme0n1": {"rbps": "10m", "wiops": 500}}', lineExample: '259:0 rbps=10485760 wiops=500' };
+  forEachDeviceLine(c, node, path, devices, file, {
+    object: (device, value, p) => {
+      const obj = readObject(c, value, p, 'an object like {"rbps": "10m", "wiops": 500}', IO_MAX_KEYS);
+      if (obj === undefined) return;
+      const line: IoMaxLine = { device, rbps: Infinity, wbps: Infinity, riops: Infinity, wiops: Infinity };
+      for (const key of ['rbps', 'wbps', 'riops', 'wiops'] as const) {
+        const v = obj.fields.get(key);
+        if (v === undefined || (v.kind === 'string' && v.value === 'max')) continue;
+        const n = key.endsWith('bps') ? readSize(c, v, join2(p, key), IO_MAX_BPS_RULE) : readInt(c, v, join2(p, key), 1, IO_MAX_IOPS_MAX);
+        if (n !== undefined) line[key] = n;
+      }
+      putByDevice(out, device, line);
+    },
+    line: (device, words, span, p) => {
+      const line: IoMaxLine = { device, rbps: Infinity, wbps: Infinity, riops: Infinity, wiops: Infinity };
+      for (const word of words) {
+        const kv = /^(rbps|wbps|riops|wiops)=(max|\d+)$/.exec(word);
+        const n = kv === null || kv[2] === 'max' ? Infinity : Number(kv[2]);
+        if (kv === null || n === 0 || (n !== Infinity && n > (kv[1]!.endsWith('bps') ? Number.MAX_SAFE_INTEGER : IO_MAX_IOPS_MAX))) {
+          c.report('bad-value', p, span, `${quote(word)} is not KEY=VALUE with KEY one of rbps, wbps, riops, wiops and VALUE a positive integer or "max"`);
+          return;
+        }
+        line[kv[1] as 'rbps' | 'wbps' | 'riops' | 'wiops'] = n;
+      }
+      putByDevice(out, device, line);
+    },
+  });
+  return out;
+}
+
+/** How a cgroup io file (io.max, io.latency) is written: as an object by device, or in Linux's lines. */
+interface CgroupIoFile {
+  readonly objectExample: string;
+  readonly lineExample: string;
+}
+
+/** What to do with one device's entry: its object value, or its line's words after the device. */
+interface DeviceLineHandlers {
+  object(device: string, value: JsonNode, p: string): void;
+  line(device: string, words: readonly string[], span: Span | undefined, p: string): void;
+}
+
+/**
+ * Walks a cgroup io file: {"DEVICE": {...}} entries, or Linux's lines "MAJ:MIN KEY=VALUE ..." (one
+ * string, lines joined by newlines, or an array of them), devices by name or "MAJ:MIN". A device
+ * this machine lacks is reported; the rest go to the handlers in order.
+ */
+function forEachDeviceLine(c: Checker, node: JsonNode, path: string, devices: readonly DeviceSpec[], file: CgroupIoFile, on: DeviceLineHandlers): void {
   const devs = deviceNumbers(devices);
   const deviceOf = (key: string): string | undefined => {
     const mm = /^(\d+):(\d+)$/.exec(key);
@@ -800,32 +850,14 @@ function readIoMax(c: Checker, node: JsonNode, path: string, devices: readonly D
     return i < 0 ? undefined : devices[i]!.name;
   };
   const known = (): string => devices.map((d, i) => `${d.name} (${Math.floor(devs[i]! / 2 ** 20)}:${devs[i]! % 2 ** 20})`).join(', ');
-  const out: IoMaxLine[] = [];
-  const put = (line: IoMaxLine): void => {
-    const at = out.findIndex((l) => l.device === line.device);
-    if (at >= 0) out.splice(at, 1);
-    out.push(line);
-  };
   if (node.kind === 'object') {
     for (const entry of node.entries) {
       const p = join2(path, entry.key);
       const device = deviceOf(entry.key);
-      if (device === undefined) {
-        c.report('bad-value', p, entry.keySpan, `names no device of this machine (devices: ${known()})`);
-        continue;
-      }
-      const obj = readObject(c, entry.value, p, 'an object like {"rbps": "10m", "wiops": 500}', IO_MAX_KEYS);
-      if (obj === undefined) continue;
-      const line: IoMaxLine = { device, rbps: Infinity, wbps: Infinity, riops: Infinity, wiops: Infinity };
-      for (const key of ['rbps', 'wbps', 'riops', 'wiops'] as const) {
-        const v = obj.fields.get(key);
-        if (v === undefined || (v.kind === 'string' && v.value === 'max')) continue;
-        const n = key.endsWith('bps') ? readSize(c, v, join2(p, key), IO_MAX_BPS_RULE) : readInt(c, v, join2(p, key), 1, IO_MAX_IOPS_MAX);
-        if (n !== undefined) line[key] = n;
-      }
-      put(line);
+      if (device === undefined) c.report('bad-value', p, entry.keySpan, `names no device of this machine (devices: ${known()})`);
+      else on.object(device, entry.value, p);
     }
-    return out;
+    return;
   }
   const lines: { text: string; span: Span | undefined; p: string }[] = [];
   if (node.kind === 'string') {
@@ -833,35 +865,67 @@ function readIoMax(c: Checker, node: JsonNode, path: string, devices: readonly D
   } else if (node.kind === 'array') {
     node.items.forEach((item, i) => {
       if (item.kind === 'string') lines.push({ text: item.value, span: item.span, p: `${path}[${i}]` });
-      else c.report('wrong-type', `${path}[${i}]`, item.span, `must be a line like "259:0 rbps=10485760 wiops=500" (got ${describe(item)})`);
+      else c.report('wrong-type', `${path}[${i}]`, item.span, `must be a line like "${file.lineExample}" (got ${describe(item)})`);
     });
   } else {
-    c.report('wrong-type', path, node.span, `must be {"nvme0n1": {"rbps": "10m", "wiops": 500}} or a line like "259:0 rbps=10485760 wiops=500" (got ${describe(node)})`);
-    return out;
+    c.report('wrong-type', path, node.span, `must be ${file.objectExample} or a line like "${file.lineExample}" (got ${describe(node)})`);
+    return;
   }
   for (const { text, span, p } of lines) {
     const words = text.trim().split(/\s+/);
     const device = deviceOf(words[0]!);
-    if (device === undefined) {
-      c.report('bad-value', p, span, `${quote(words[0]!)} names no device of this machine (devices: ${known()})`);
-      continue;
-    }
-    const line: IoMaxLine = { device, rbps: Infinity, wbps: Infinity, riops: Infinity, wiops: Infinity };
-    let ok = true;
-    for (const word of words.slice(1)) {
-      const kv = /^(rbps|wbps|riops|wiops)=(max|\d+)$/.exec(word);
-      const n = kv === null || kv[2] === 'max' ? Infinity : Number(kv[2]);
-      if (kv === null || n === 0 || (n !== Infinity && n > (kv[1]!.endsWith('bps') ? Number.MAX_SAFE_INTEGER : IO_MAX_IOPS_MAX))) {
-        c.report('bad-value', p, span, `${quote(word)} is not KEY=VALUE with KEY one of rbps, wbps, riops, wiops and VALUE a positive integer or "max"`);
-        ok = false;
-        break;
-      }
-      line[kv[1] as 'rbps' | 'wbps' | 'riops' | 'wiops'] = n;
-    }
-    if (ok) put(line);
+    if (device === undefined) c.report('bad-value', p, span, `${quote(words[0]!)} names no device of this machine (devices: ${known()})`);
+    else on.line(device, words.slice(1), span, p);
   }
+}
+
+/** A device given twice keeps its last line, as writing the file again does; undefined removes it. */
+function putByDevice<L extends { readonly device: string }>(out: L[], device: string, line: L | undefined): void {
+  const at = out.findIndex((l) => l.device === device);
+  if (at >= 0) out.splice(at, 1);
+  if (line !== undefined) out.push(line);
+}
+
+/** io.latency targets: 1 us up to an hour (Linux takes any u64; past that nothing is throttled in a run). */
+const IO_LATENCY_TARGET_US_MAX = 3_600_000_000;
+type IoLatencyLine = { device: string; targetUs: number };
+const IO_LATENCY_KEYS: KeySpec = { known: ['target'], aliases: {}, noun: 'key' };
+
+/**
+ * A cgroup's io.latency: {"sda": {"target": 20000}} (target in us), or Linux's own lines,
+ * "8:0 target=20000". "target=max" (or 0) removes a device's target, as in Linux.
+ */
+function readIoLatency(c: Checker, node: JsonNode, path: string, devices: readonly DeviceSpec[]): IoLatencyLine[] {
+  const out: IoLatencyLine[] = [];
+  const put = (device: string, targetUs: number): void => putByDevice(out, device, targetUs > 0 ? { device, targetUs } : undefined);
+  forEachDeviceLine(c, node, path, devices, { objectExample: '{"sda": {"target": 20000}}', lineExample: '8:0 target=20000' }, {
+    object: (device, value, p) => {
+      const obj = readObject(c, value, p, 'an object like {"target": 20000} (microseconds)', IO_LATENCY_KEYS);
+      if (obj === undefined) return;
+      const v = obj.fields.get('target');
+      if (v === undefined) {
+        // an unknown key was reported already
+        if (value.kind === 'object' && value.entries.length === 0) c.report('bad-value', p, value.span, 'needs a "target" in microseconds, like {"target": 20000}');
+      } else if (v.kind === 'string' && v.value === 'max') {
+        put(device, 0);
+      } else {
+        const n = readInt(c, v, join2(p, 'target'), 0, IO_LATENCY_TARGET_US_MAX);
+        if (n !== undefined) put(device, n);
+      }
+    },
+    line: (device, words, span, p) => {
+      const kv = words.length === 1 ? /^target=(max|\d+)$/.exec(words[0]!) : null;
+      const n = kv === null ? NaN : kv[1] === 'max' ? 0 : Number(kv[1]);
+      if (kv === null || n > IO_LATENCY_TARGET_US_MAX) {
+        c.report('bad-value', p, span, `${quote(words.join(' '))} is not target=USEC with USEC a number of microseconds up to ${IO_LATENCY_TARGET_US_MAX} or "max"`);
+        return;
+      }
+      put(device, n);
+    },
+  });
   return out;
 }
+
 /** A cgroup's memory settings: whole pages, up to 64 GiB (the largest machine). */
 const CGROUP_MEMORY_RULE: SizeRule = { example: '64m', minBytes: 4096, maxBytes: 64 * 2 ** 30, multipleOf: 4096, multipleName: '4k pages' };
 const MAX_CGROUPS = 64;
@@ -912,9 +976,11 @@ function readCgroups(c: Checker, node: JsonNode, devices: readonly DeviceSpec[])
     }
     const obj = readObject(c, entry.value, path, 'an object like {"memory.low": "64m", "memory.max": "max"}', CGROUP_KEYS);
     if (obj === undefined) continue;
-    const spec: { name: string; memoryMinBytes?: number; memoryLowBytes?: number; memoryHighBytes?: number; memoryMaxBytes?: number; ioMax?: IoMaxLine[]; ioWeight?: number } = { name: entry.key };
+    const spec: { name: string; memoryMinBytes?: number; memoryLowBytes?: number; memoryHighBytes?: number; memoryMaxBytes?: number; ioMax?: IoMaxLine[]; ioWeight?: number; ioLatency?: IoLatencyLine[] } = { name: entry.key };
     const ioMaxNode = obj.fields.get('io.max');
     if (ioMaxNode !== undefined) spec.ioMax = readIoMax(c, ioMaxNode, `${path}.io.max`, devices);
+    const ioLatencyNode = obj.fields.get('io.latency');
+    if (ioLatencyNode !== undefined) spec.ioLatency = readIoLatency(c, ioLatencyNode, `${path}.io.latency`, devices);
     const keys = [
       ['memory.min', 'memoryMinBytes'],
       ['memory.low', 'memoryLowBytes'],

@@ -646,7 +646,7 @@ function counterLines(k: KernelCounters): string[] {
   ];
 }
 
-/** Each cgroup's memory.* and, where io.max limits it, its io lines at the end of the run. */
+/** Each cgroup's memory.* and, where io.max or io.latency applies, its io lines at the end of the run. */
 function cgroupLines(cgroups: readonly CgroupReport[]): string[] {
   const size = (bytes: number | null): string => (bytes === null ? 'max' : num2str(u64(bytes), 4, true, 'B'));
   const rate = (n: number | null): string => (n === null ? 'max' : String(n));
@@ -660,6 +660,12 @@ function cgroupLines(cgroups: readonly CgroupReport[]): string[] {
       lines.push(
         `    io ${printable(io.device)}: max rbps=${rate(io.rbps)} wbps=${rate(io.wbps)} riops=${rate(io.riops)} wiops=${rate(io.wiops)}; stat rbytes=${io.rbytes} wbytes=${io.wbytes} rios=${io.rios} wios=${io.wios}; throttled read=${io.throttledReadBios} (${(io.throttledReadNs / 1e6).toFixed(0)}ms), write=${io.throttledWriteBios} (${(io.throttledWriteNs / 1e6).toFixed(0)}ms)`,
       );
+    }
+    // io.latency, io.stat's iolatency fields (Linux's iolatency_pd_stat: per device type), blk-iolatency's scaling
+    for (const l of g.ioLatency ?? []) {
+      const depth = rate(l.depth);
+      const stat = l.ssd ? `missed=${l.missed} total=${l.total} depth=${depth}` : `depth=${depth} avg_lat=${l.avgLatUs} win=${l.winMs}`;
+      lines.push(`    io ${printable(l.device)}: latency ${l.targetUs === null ? 'no target' : `target=${l.targetUs}`}; stat ${stat}; scaled ${l.scaleEvents} times, min depth=${rate(l.minDepth)}, use_delay=${l.useDelay}`);
     }
   }
   return lines;

@@ -15,6 +15,7 @@ import { BIO_SUBMIT_NS, BLK_MQ_GET_REQUEST_NS } from '../hw/cpu.js';
 import { SimBug } from '../sim/errors.js';
 import type { HitContext } from '../trace/probe.js';
 import { blkThrotlBio } from './blk-throttle.js';
+import { blkcgIolatencyThrottle } from './blk-iolatency.js';
 
 /** BLK_MAX_REQUEST_COUNT: a plug is flushed once it holds this many requests. */
 export const BLK_MAX_REQUEST_COUNT = 32;
@@ -283,7 +284,13 @@ function* blkMqSubmitBio(k: Kernel, task: Task, q: RequestQueue, bio: Bio, submi
     }
   }
 
-  // blk_mq_get_new_requests: a tag, sleeping on the tag wait queue when none is free
+  // blk_mq_get_new_requests: rq_qos_throttle (io.latency's depth), then a tag, sleeping on the tag
+  // wait queue when none is free
+  const iolat = q.iolat;
+  if (iolat !== undefined) {
+    yield* blkcgIolatencyThrottle(iolat, task, bio);
+    cpu = k.sched.cpu(task.cpu);
+  }
   let rq = q.tryGetRequest(q.mapQueue(cpu.id));
   if (!rq) {
     const waiter: TagWaiter = { task, granted: undefined };

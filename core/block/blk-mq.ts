@@ -20,6 +20,7 @@ import { Priority } from '../sim/engine.js';
 import { ELEVATOR_NONE_NS } from '../hw/cpu.js';
 import { DEFAULT_RA_PAGES } from '../mm/readahead.js';
 import type { ThrotlData } from './blk-throttle.js';
+import { blkcgIolatencyDoneBios, type BlkIolatency } from './blk-iolatency.js';
 import type { KDevice } from '../drivers/base/core.js';
 import { RPM_ASYNC, RPM_AUTO, RpmStatus } from '../power/runtime.js';
 
@@ -122,6 +123,8 @@ export class RequestQueue implements ElevatorHost {
   raPages = DEFAULT_RA_PAGES;
   /** q->td: cgroup io.max state, undefined while no group limits this queue. */
   throtl: ThrotlData | undefined = undefined;
+  /** The io.latency rq_qos (blk_iolatency), undefined while no group has io.latency on this queue. */
+  iolat: BlkIolatency | undefined = undefined;
   /** The disk's entry in the device-status table (set when the disk is added). */
   device!: KDevice;
   /** q->dev of block/blk-pm.c: the device whose runtime PM the queue follows (undefined: none). */
@@ -605,6 +608,8 @@ export class RequestQueue implements ElevatorHost {
       this.stats.writeTicksNs += k.env.nowNs - rq.startTimeNs;
     }
     const bios = rq.bios;
+    // bio_endio's rq_qos_done_bio comes before bi_end_io
+    if (this.iolat !== undefined) blkcgIolatencyDoneBios(this.iolat, bios);
     for (const bio of bios) {
       bio.status = status;
       const endIo = bio.endIo;

@@ -80,6 +80,8 @@ export interface Bio {
   endIo: ((bio: Bio) => void) | undefined;
   /** Extra data the owner of endIo keeps on the bio (bi_private). */
   private_: unknown;
+  /** bi_issue, set when io.latency's rq_qos throttle took it (BIO_QOS_THROTTLED); cleared when done. */
+  qosIssueNs?: number | undefined;
 }
 
 /** blk_fill_rwbs: the rwbs string block tracepoints print (e.g. "R", "WS", "FF", "WFS", "RA"). */

@@ -14,6 +14,7 @@ import { Task, DEFAULT_PRIO, SCHED_FIFO, type TaskBody } from '../kernel/sched/t
 import { MemoryManager } from '../mm/page_alloc.js';
 import { MEMCG_MAX, NO_LIMITS, type MemCgroup } from '../cgroup/memcontrol.js';
 import { throtlSetLimits, throtlStartWorker } from '../block/blk-throttle.js';
+import { IOLAT_DEPTH_MAX, iolatencySetLimit } from '../block/blk-iolatency.js';
 import { lsmStatsOf, type LsmStats } from '../userspace/engines/lsm.js';
 import { MmStruct, PAGE_SIZE } from '../mm/mm_types.js';
 import { Writeback } from '../mm/page-writeback.js';
@@ -48,7 +49,7 @@ import { DevMem } from '../drivers/char/mem.js';
 import { SerialPrinter } from '../hw/printer.js';
 import { lpdDaemon, paperJobs, PrintQueue, Spooler } from '../userspace/lpd.js';
 import { CAP_FULL_SET } from '../kernel/capability.js';
-import type { PrinterReport, CgroupIoReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
+import type { PrinterReport, CgroupIoLatencyReport, CgroupIoReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
@@ -233,6 +234,32 @@ export class Machine {
     return io.length > 0 ? { io } : {};
   }
 
+  /** The group's io.latency state on each device blk-iolatency runs on (nothing when none does). */
+  private ioLatencyReportOf(g: MemCgroup): { ioLatency?: CgroupIoLatencyReport[] } {
+    const out: CgroupIoLatencyReport[] = [];
+    const depth = (n: number): number | null => (n === IOLAT_DEPTH_MAX ? null : n);
+    for (const d of this.devices) {
+      const bl = d.q.iolat;
+      if (bl === undefined) continue;
+      const lat = bl.groups[g.id];
+      if (lat === undefined) continue;
+      out.push({
+        device: d.name,
+        targetUs: lat.minLatNs === 0 ? null : lat.minLatNs / 1000,
+        ssd: lat.ssd,
+        depth: depth(lat.maxDepth),
+        minDepth: depth(lat.minDepth),
+        scaleEvents: lat.scaleEvents,
+        useDelay: lat.useDelay,
+        avgLatUs: Math.floor(lat.latAvgNs / 1000),
+        winMs: Math.floor(lat.curWinNs / 1e6),
+        missed: lat.stat.missed,
+        total: lat.stat.total,
+      });
+    }
+    return out.length > 0 ? { ioLatency: out } : {};
+  }
+
   /** A job has finished: wake the jobs waiting on it, and tell whoever waits for the last one. */
   private jobExited(j: RunningJob): void {
     j.done = true;
@@ -405,6 +432,7 @@ export class Machine {
       memoryMaxBytes: bytes(g.limits.maxPages),
       events: { low: g.eventsLow, high: g.eventsHigh, max: g.eventsMax },
       ...this.ioReportOf(g),
+      ...this.ioLatencyReportOf(g),
     }));
     const printers = this.printerReports();
     const power = this.powerReport();
@@ -746,6 +774,15 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       const memcg = k.mm.memcgByName(cg.name);
       if (d === undefined || memcg === undefined) throw new Error(`cgroup ${cg.name}: io.max names no device ${line.device}`);
       throtlSetLimits(k, d.q, memcg, line);
+    }
+  }
+  // cgroup io.latency: a queue with a target gets blk-iolatency's rq_qos (every group's I/O on it is then tracked)
+  for (const cg of spec.cgroups ?? []) {
+    for (const line of cg.ioLatency ?? []) {
+      const d = m.devices.find((x) => x.name === line.device);
+      const memcg = k.mm.memcgByName(cg.name);
+      if (d === undefined || memcg === undefined) throw new Error(`cgroup ${cg.name}: io.latency names no device ${line.device}`);
+      iolatencySetLimit(k, d.q, memcg, line.targetUs * 1000);
     }
   }
   for (const d of m.devices) {

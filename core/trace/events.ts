@@ -988,6 +988,44 @@ function spool(reg: ProbeRegistry) {
   };
 }
 
+// blk-iolatency (io.latency): Linux has no tracepoint for it (iocost has iocost:*); a group's window
+// check (the latency it measured against its target) and a group's depth change
+function iolatency(reg: ProbeRegistry) {
+  return {
+    iolatency_check: tp<[dev: number, cgroup: string, targetNs: number, winNs: number, samples: number, missed: number, meanNs: number, ok: number, cookie: number]>(
+      reg,
+      'kiotrace:iolatency_check',
+      (_h, dev, cgroup, targetNs, winNs, samples, missed, meanNs, ok, cookie) => ({ dev, cgroup, target_ns: targetNs, win_ns: winNs, samples, missed, mean_ns: meanNs, ok, scale_cookie: cookie }),
+      kiotraceFields([
+        ['dev_t dev', 4, false],
+        ['char cgroup[64]', 64, false],
+        ['u64 target_ns', 8, false],
+        ['u64 win_ns', 8, false],
+        ['u64 samples', 8, false],
+        ['u64 missed', 8, false],
+        ['u64 mean_ns', 8, false],
+        ['int ok', 4, true],
+        ['unsigned int scale_cookie', 4, false],
+      ]),
+    ),
+    iolatency_scale: tp<[dev: number, cgroup: string, oldDepth: number, newDepth: number, useDelay: number, cookie: number, scaleLatNs: number, latNs: number]>(
+      reg,
+      'kiotrace:iolatency_scale',
+      (_h, dev, cgroup, oldDepth, newDepth, useDelay, cookie, scaleLatNs, latNs) => ({ dev, cgroup, old_depth: oldDepth, new_depth: newDepth, use_delay: useDelay, scale_cookie: cookie, scale_lat_ns: scaleLatNs, lat_ns: latNs }),
+      kiotraceFields([
+        ['dev_t dev', 4, false],
+        ['char cgroup[64]', 64, false],
+        ['unsigned int old_depth', 4, false],
+        ['unsigned int new_depth', 4, false],
+        ['int use_delay', 4, true],
+        ['unsigned int scale_cookie', 4, false],
+        ['u64 scale_lat_ns', 8, false],
+        ['u64 lat_ns', 8, false],
+      ]),
+    ),
+  };
+}
+
 /** The bio and group fields both kiotrace:throtl_* sites start with. */
 const THROTL_BIO_DECLS: readonly [decl: string, size: number, signed: boolean][] = [
   ['dev_t dev', 4, false],
@@ -1310,7 +1348,7 @@ function elevators(reg: ProbeRegistry) {
 export function createProbeSites(reg: ProbeRegistry) {
   const sys = syscallEvents(reg);
   return {
-    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...ioUring(reg), ...raw(reg), ...power(reg), ...elevators(reg) },
+    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...iolatency(reg), ...ioUring(reg), ...raw(reg), ...power(reg), ...elevators(reg) },
     sysEnter: sys.enter,
     sysExit: sys.exit,
     fn: { ...funcs(reg), ...powerFuncs(reg) },

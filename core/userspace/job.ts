@@ -417,7 +417,7 @@ export interface PowerSpec {
 
 export const DEFAULT_POWER: PowerSpec = { autosleep: 'off', cpuidle: 'off', defaultPsMaxLatencyUs: 100_000, wakeLockJobs: [] };
 
-/** A cgroup v2 group's memory controller settings, in bytes (absent: 0 for min/low, "max" for high/max), its io.max and io.weight. */
+/** A cgroup v2 group's memory controller settings, in bytes (absent: 0 for min/low, "max" for high/max), its io.max, io.weight and io.latency. */
 export interface CgroupSpec {
   readonly name: string;
   readonly memoryMinBytes?: number;
@@ -428,6 +428,14 @@ export interface CgroupSpec {
   readonly ioMax?: readonly IoMaxSpec[];
   /** io.weight (1..10000, absent: 100): the group's share of a device under bfq. */
   readonly ioWeight?: number;
+  /** io.latency lines: per device, the group's latency target (blk-iolatency). */
+  readonly ioLatency?: readonly IoLatencySpec[];
+}
+
+/** One io.latency line ("MAJ:MIN target=<usec>"), for a device named by the machine. */
+export interface IoLatencySpec {
+  readonly device: string;
+  readonly targetUs: number;
 }
 
 /** One io.max line ("MAJ:MIN rbps= wbps= riops= wiops="), for a device named by the machine. */

@@ -276,6 +276,28 @@ export interface CgroupReport {
   readonly events: { readonly low: number; readonly high: number; readonly max: number };
   /** Per device the group has io.max on: the limits (null: "max"), io.stat's counts and the throttling. */
   readonly io?: readonly CgroupIoReport[];
+  /** Per device with io.latency on it (any group's): the group's target and blk-iolatency's state. */
+  readonly ioLatency?: readonly CgroupIoLatencyReport[];
+}
+
+/** One group's io.latency on one device at the end of the run (what io.stat's iolatency fields show). */
+export interface CgroupIoLatencyReport {
+  readonly device: string;
+  /** io.latency's target in us (null: none set, the group is only throttled). */
+  readonly targetUs: number | null;
+  /** Non-rotational: the stats are missed/total (90th percentile); rotational: the mean. */
+  readonly ssd: boolean;
+  /** max_depth (null: "max", unthrottled), and the smallest it reached in the run (null: never scaled). */
+  readonly depth: number | null;
+  readonly minDepth: number | null;
+  /** Depth changes over the run, and use_delay now (scale-downs asked for at depth 1). */
+  readonly scaleEvents: number;
+  readonly useDelay: number;
+  /** lat_avg in us and the window in ms (rotational); missed and total of the current window (SSD). */
+  readonly avgLatUs: number;
+  readonly winMs: number;
+  readonly missed: number;
+  readonly total: number;
 }
 
 /** One io.max line and what blk-throttle did under it. */
