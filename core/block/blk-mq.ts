@@ -436,6 +436,8 @@ export class RequestQueue implements ElevatorHost {
     this.flushRunning = undefined;
     for (const rq of covered) this.bypassInsert(rq, cpu, cost);
     if (this.flushPending.length > 0) this.kickFlush(cpu, cost);
+    // flush_end_io runs the hardware queue: requests the driver deferred behind the flush go now
+    if (hctx.dispatchList.length > 0 || this.elevator?.hasWork()) this.runHwQueue(hctx, cpu, cost);
   }
 
   /**
@@ -537,6 +539,17 @@ export class RequestQueue implements ElevatorHost {
     rq.deadlineNs = 0;
     hctx.dispatchList.unshift(rq);
     this.runHwQueue(hctx, ctx, cost);
+  }
+
+  /**
+   * blk_mq_handle_dev_resource -> __blk_mq_requeue_request: ->queue_rq started the request and then
+   * refused it (BLK_STS_DEV_RESOURCE); it is traced as requeued and goes back to idle, and the
+   * dispatch loop puts it back at the head of hctx->dispatch, to go again when a completion restarts
+   * the queue.
+   */
+  handleDevResource(rq: MqRequest, ctx: HitContext): void {
+    if (this.k.tp.block_rq_requeue.enabled) this.k.tp.block_rq_requeue.emit(ctx, rq.ioId, rq);
+    rq.state = 'queued';
   }
 
   /** The disk went idle: the status table says so; blk_pm marks it last busy, runtime PM idles it. */
