@@ -9,6 +9,7 @@ import { AT_FDCWD, sysClose, sysMmap, sysOpenat } from '../../../core/fs/open.js
 import { sysPread64 } from '../../../core/fs/read_write.js';
 import { O } from '../../../core/fs/types.js';
 import { MAP, PROT } from '../../../core/mm/mmap.js';
+import { nanosleep } from '../../../core/kernel/time/timer.js';
 import { attach } from '../../../probes/attach.js';
 
 const MS = 1e6;
@@ -78,4 +79,31 @@ test('CRD 2 selects CRDT2 (500 ms); without CRDT the host leaves ACRE off, the d
   assert.equal(none.result, 4096);
   assert.deepEqual(none.events.filter(([e]) => e === 'nvme_complete_rq').map(([, , s]) => s), [0x281, 0x281, 0]);
   assert.ok(none.latencyNs < 1 * MS, `${none.latencyNs / MS} ms`);
+});
+
+test('the requeue work is one delayed work per queue: a later, shorter retry delay brings an earlier, longer one forward (mod_delayed_work)', () => {
+  const m = nvmeMachine([{ ...transient(64, READ_ERROR_CRD2), count: 1 }, { ...transient(4096, READ_ERROR_CRD1), count: 1 }], [1, 5, 0]);
+  const k = m.k;
+  const issues = new Map<number, number[]>();
+  attach(m, 'tracepoint:block:block_rq_issue', (h) => {
+    const s = Number(h.fields['sector']);
+    issues.set(s, [...(issues.get(s) ?? []), h.timeNs]);
+  });
+  // the CRD 2 read first, the CRD 1 read 10 us behind it
+  for (const [sector, delayNs] of [[64, 0], [4096, 10_000]] as const) {
+    m.spawn(`r${sector}`, false, function* (t) {
+      const buf = yield* sysMmap(k, t, 0, 4096, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
+      const fd = yield* sysOpenat(k, t, AT_FDCWD, '/dev/nvme0n1', O.RDONLY | O.DIRECT, 0);
+      if (delayNs > 0) yield* nanosleep(k, t, delayNs);
+      assert.equal(yield* sysPread64(k, t, fd, buf, 4096, sector * 512), 4096);
+      yield* sysClose(k, t, fd);
+    }, m.init);
+  }
+  m.run(2e9);
+  const [a0, a1] = issues.get(64)!;
+  const [b0, b1] = issues.get(4096)!;
+  // the second kick (100 ms) re-arms the work that the first (500 ms) had armed: both go at once
+  assert.equal(a1, b1);
+  assert.ok(b1! - b0! > 100 * MS && b1! - b0! < 100.1 * MS, `CRD 1 retry after ${(b1! - b0!) / MS} ms`);
+  assert.ok(a1! - a0! < 101 * MS, `CRD 2 retry after ${(a1! - a0!) / MS} ms, not 500`);
 });
