@@ -21,7 +21,7 @@ export { completeJob, DEFAULT_MACHINE, DEFAULT_MOUNT_OPTIONS, DEFAULT_POWER, DEF
 export { LRU_POLICIES } from './mm/vmscan.js';
 export type { BlockSizeSpec, BsSplitEntry, CgroupSpec, DataMode, DeviceKind, DeviceSpec, FadviseHint, FallocateMode, FileServiceType, IoEngine, JobSpec, MachineSpec, MountOptions, PerDirection, PowerSpec, PreemptModelName, PrinterSpec, RandomDistribution, RwMode, Scenario, ScenarioEvent, SchedFifoSpec, SchedulerName, SsdSpec, SyncMode, UnifiedRwReporting, VmSpec } from './userspace/job.js';
 export type { CgroupIoLatencyReport, CgroupIoReport, CgroupReport, CpuUsage, CrashReport, DepthDistributions, DeviceReport, DirectionReport, EventReport, JobReport, KernelCounters, LatencyBin, LatencyBuckets, LatencySummary, LayoutReport, Percentile, PrinterReport, PrintJobReport, RunReport, SampleSummary } from './userspace/report.js';
-export { NvmeStatus, SenseKey, type FaultKind, type FaultOp, type FaultSpec, type ScsiSense } from './hw/fault-inject.js';
+export { NvmeStatus, NVME_STATUS_CRD_SHIFT, SenseKey, type FaultKind, type FaultOp, type FaultSpec, type ScsiSense } from './hw/fault-inject.js';
 export { LatencyHistogram } from './userspace/stats.js';
 export { EXT4_BLOCK_SIZE, ext4FileCostBlocks } from './fs/ext4/super.js';
 export type { CrashFileReport, LostPage } from './mm/data-gen.js';

@@ -25,6 +25,7 @@ import {
   type ScenarioEvent,
   type DataMode,
   NvmeStatus,
+  NVME_STATUS_CRD_SHIFT,
   SenseKey,
   type FaultKind,
   type FaultOp,
@@ -740,7 +741,7 @@ const DIRTY_BACKGROUND_BYTES_RULE: SizeRule = { ...DIRTY_BYTES_RULE, minBytes: 1
 /** Centisecond sysctls: up to an hour, the longest run. */
 const MAX_CENTISECS = 360_000;
 /** The SSD geometry and FTL keys of a device (nvme only). */
-const SSD_KEYS = ['over_provisioning', 'page_size', 'block_size', 'channels', 'dies', 'gc_policy', 'multi_stream', 'precondition'] as const;
+const SSD_KEYS = ['over_provisioning', 'page_size', 'block_size', 'channels', 'dies', 'gc_policy', 'multi_stream', 'precondition', 'crdt'] as const;
 const DEVICE_KEYS: KeySpec = {
   known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', 'mount_options', 'faults', 'autosuspend_delay_ms', 'power_control', 'pm_qos_latency_tolerance_us', 'queue_depth', ...SSD_KEYS],
   aliases: {
@@ -1105,9 +1106,9 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
     if (mountNode === undefined) c.report('bad-value', join2(path, 'mount_options'), optNode.span, 'needs a filesystem: give the device a "mount" too');
     else mountOptions = readMountOptions(c, optNode, join2(path, 'mount_options'));
   }
-  const faultsNode = f.get('faults');
-  const faults = faultsNode === undefined ? undefined : readFaults(c, faultsNode, join2(path, 'faults'), kind ?? 'nvme', capacityBytes / SECTOR_BYTES);
   const ssd = readSsd(c, f, path, kind, capacityBytes);
+  const faultsNode = f.get('faults');
+  const faults = faultsNode === undefined ? undefined : readFaults(c, faultsNode, join2(path, 'faults'), kind ?? 'nvme', capacityBytes / SECTOR_BYTES, ssd?.crdt);
   const pm = readDevicePower(c, f, path, kind);
   // queue_depth: the SCSI device's /sys/block/<dev>/device/queue_depth (NCQ tags; 1 turns NCQ off)
   let queueDepth: number | undefined;
@@ -1197,8 +1198,8 @@ function readMountOptions(c: Checker, node: JsonNode, path: string): MountOption
 // ---- device faults (errors and retries) -------------------------------------------------------
 
 const FAULT_KEYS: KeySpec = {
-  known: ['sectors', 'probability', 'op', 'kind', 'count', 'sense', 'status', 'dnr'],
-  aliases: { range: 'sectors', lba: 'sectors', sector: 'sectors', p: 'probability', rate: 'probability', type: 'kind', times: 'count', asc: 'sense', sc: 'status', nvme_status: 'status' },
+  known: ['sectors', 'probability', 'op', 'kind', 'count', 'sense', 'status', 'dnr', 'crd'],
+  aliases: { range: 'sectors', lba: 'sectors', sector: 'sectors', p: 'probability', rate: 'probability', type: 'kind', times: 'count', asc: 'sense', sc: 'status', nvme_status: 'status', retry_delay: 'crd' },
   noun: 'key',
 };
 const FAULT_KINDS: readonly FaultKind[] = ['transient', 'permanent', 'timeout'];
@@ -1210,10 +1211,10 @@ const SENSE_KEY_NAMES = Object.keys(SenseKey) as (keyof typeof SenseKey)[];
 /**
  * A device's "faults": [{"sectors": "1000-1999", "op": "read", "kind": "transient", "count": 2,
  * "sense": "ABORTED_COMMAND/0x47/0x00"}, {"probability": 0.001, "kind": "permanent"}]. A fault
- * with neither sectors nor probability covers the whole device. sense is for a disk (hdd), status
- * and dnr for an NVMe drive.
+ * with neither sectors nor probability covers the whole device. sense is for a disk (hdd), status,
+ * dnr and crd (the Command Retry Delay, 1 to 3, against the device's "crdt") for an NVMe drive.
  */
-function readFaults(c: Checker, node: JsonNode, path: string, kind: DeviceKind, capacitySectors: number): FaultSpec[] | undefined {
+function readFaults(c: Checker, node: JsonNode, path: string, kind: DeviceKind, capacitySectors: number, crdt: readonly number[] | undefined): FaultSpec[] | undefined {
   if (node.kind !== 'array') {
     c.report('wrong-type', path, node.span, `must be an array of faults like [{"sectors": "1000-1999", "kind": "permanent"}] (got ${describe(node)})`);
     return undefined;
@@ -1225,13 +1226,13 @@ function readFaults(c: Checker, node: JsonNode, path: string, kind: DeviceKind, 
   const before = c.count;
   const out: FaultSpec[] = [];
   node.items.forEach((item, i) => {
-    const spec = readFault(c, item, `${path}[${i}]`, kind, capacitySectors);
+    const spec = readFault(c, item, `${path}[${i}]`, kind, capacitySectors, crdt);
     if (spec !== undefined) out.push(spec);
   });
   return c.count > before ? undefined : out;
 }
 
-function readFault(c: Checker, node: JsonNode, path: string, kind: DeviceKind, capacitySectors: number): FaultSpec | undefined {
+function readFault(c: Checker, node: JsonNode, path: string, kind: DeviceKind, capacitySectors: number, crdt: readonly number[] | undefined): FaultSpec | undefined {
   const obj = readObject(c, node, path, 'a fault like {"sectors": "1000-1999", "op": "read", "kind": "transient", "count": 2}', FAULT_KEYS);
   if (obj === undefined) return undefined;
   const f = obj.fields;
@@ -1300,7 +1301,22 @@ function readFault(c: Checker, node: JsonNode, path: string, kind: DeviceKind, c
     else if (dnrNode.kind !== 'boolean') c.report('wrong-type', p, dnrNode.span, `must be true or false (got ${describe(dnrNode)})`);
     else if (dnrNode.value) nvmeStatus = (nvmeStatus ?? NvmeStatus.READ_ERROR) | NvmeStatus.DNR;
   }
-  if (faultKind === 'timeout' && (senseNode !== undefined || statusNode !== undefined)) {
+  const crdNode = f.get('crd');
+  if (crdNode !== undefined) {
+    const p = join2(path, 'crd');
+    const crd = kind === 'nvme' ? readInt(c, crdNode, p, 1, 3) : undefined;
+    if (kind !== 'nvme') c.report('conflict', p, crdNode.span, 'the Command Retry Delay is an NVMe status field; a disk\'s retries follow its sense data');
+    else if (crd === undefined) {
+      // readInt reported it
+    } else if (nvmeStatus !== undefined && (nvmeStatus & NvmeStatus.DNR) !== 0) {
+      c.report('conflict', p, crdNode.span, 'a status with "dnr": true is never retried, so there is no retry to delay');
+    } else if (crdt === undefined || crdt[0] === 0) {
+      c.report('conflict', p, crdNode.span, `the drive reports no Command Retry Delay Times (CRDT1-3 are 0, as on the 970 PRO), so Linux leaves ACRE off and the drive clears CRD; give the device "crdt": [1, 5, 10] (in 100 ms units)`);
+    } else {
+      nvmeStatus = (nvmeStatus ?? NvmeStatus.READ_ERROR) | (crd << NVME_STATUS_CRD_SHIFT);
+    }
+  }
+  if (faultKind === 'timeout' && (senseNode !== undefined || statusNode !== undefined || crdNode !== undefined)) {
     c.report('conflict', join2(path, 'kind'), kindNode?.span, 'a timeout is a command the device never answers: it carries no sense data or status');
   }
   if (c.count > before || faultKind === undefined || op === undefined) return undefined;
@@ -1376,6 +1392,7 @@ function readSsd(c: Checker, f: Fields, path: string, kind: DeviceKind | undefin
     gcPolicy?: 'greedy' | 'cost-benefit';
     multiStream?: boolean;
     precondition?: 'sequential' | 'random';
+    crdt?: readonly [number, number, number];
   } = {};
   const opNode = f.get('over_provisioning');
   if (opNode !== undefined) {
@@ -1440,7 +1457,30 @@ function readSsd(c: Checker, f: Fields, path: string, kind: DeviceKind | undefin
       spec.precondition = how;
     }
   }
+  const crdtNode = f.get('crdt');
+  if (crdtNode !== undefined) {
+    const crdt = readCrdt(c, crdtNode, join2(path, 'crdt'));
+    if (crdt !== undefined) spec.crdt = crdt;
+  }
   return spec;
+}
+
+/** CRDT1-3 are 16-bit fields of Identify Controller, in 100 ms units. */
+const MAX_CRDT = 0xffff;
+
+/**
+ * "crdt": [1, 5, 10]: the controller's Command Retry Delay Times CRDT1-3 in 100 ms units (fewer
+ * than three: the rest 0). Linux enables ACRE only when CRDT1 is set.
+ */
+function readCrdt(c: Checker, node: JsonNode, path: string): readonly [number, number, number] | undefined {
+  if (node.kind !== 'array' || node.items.length < 1 || node.items.length > 3) {
+    c.report('wrong-type', path, node.span, `must be one to three Command Retry Delay Times in 100 ms units, CRDT1 first, like [1, 5, 10] (got ${describe(node)})`);
+    return undefined;
+  }
+  const before = c.count;
+  const v = node.items.map((item, i) => readInt(c, item, `${path}[${i}]`, 0, MAX_CRDT) ?? 0);
+  if (c.count > before) return undefined;
+  return [v[0] ?? 0, v[1] ?? 0, v[2] ?? 0];
 }
 
 /** An object's member node, if it is an object with that key. */

@@ -439,6 +439,8 @@ export class RequestQueue implements ElevatorHost {
     this.flushRunning = undefined;
     for (const rq of covered) this.bypassInsert(rq, cpu, cost);
     if (this.flushPending.length > 0) this.kickFlush(cpu, cost);
+    // flush_end_io runs the hardware queue: requests the driver deferred behind the flush go now
+    if (hctx.dispatchList.length > 0 || this.elevator?.hasWork()) this.runHwQueue(hctx, cpu, cost);
   }
 
   /**
@@ -526,20 +528,55 @@ export class RequestQueue implements ElevatorHost {
     return r;
   }
 
+  /** q->requeue_list: requests given back with a delay, waiting for the requeue work. */
+  private readonly requeueList: MqRequest[] = [];
+  /** When q->requeue_work is due (-1: not pending); a later kick moves it (mod_delayed_work). */
+  private requeueWorkAtNs = -1;
+  private readonly requeueWorkFn = (atNs: number): void => this.requeueWork(atNs);
+
   /**
-   * blk_mq_requeue_request + blk_mq_requeue_work: the driver gives an issued request back (to be
-   * retried after an error); it keeps its tag and goes to the head of the dispatch list.
-   * SIMPLIFICATION: the queue is kicked in the caller's context, not from kblockd's requeue work.
+   * blk_mq_requeue_request + blk_mq_delay_kick_requeue_list: the driver gives an issued request
+   * back (to be retried after an error); it keeps its tag. Without a delay it goes straight to the
+   * head of the dispatch list; with one (NVMe's Command Retry Delay) it waits on the requeue list
+   * until the requeue work runs, which every kick re-arms: the last delay asked wins.
+   * SIMPLIFICATION: an undelayed requeue kicks the queue in the caller's context, not from kblockd.
    */
-  requeueRequest(rq: MqRequest, ctx: HitContext, cost: CpuCost): void {
+  requeueRequest(rq: MqRequest, ctx: HitContext, cost: CpuCost, delayNs = 0): void {
     if (this.k.tp.block_rq_requeue.enabled) this.k.tp.block_rq_requeue.emit(ctx, rq.ioId, rq);
     const hctx = rq.hctx;
     hctx.inFlight--;
     if (--this.inFlightTotal === 0) this.stats.busyNs += this.k.env.nowNs - this.busySinceNs;
     rq.state = 'queued';
     rq.deadlineNs = 0;
-    hctx.dispatchList.unshift(rq);
-    this.runHwQueue(hctx, ctx, cost);
+    if (delayNs === 0 && this.requeueWorkAtNs < 0) {
+      hctx.dispatchList.unshift(rq);
+      this.runHwQueue(hctx, ctx, cost);
+      return;
+    }
+    this.requeueList.push(rq);
+    this.requeueWorkAtNs = this.k.env.nowNs + delayNs;
+    this.k.env.at(this.requeueWorkAtNs, Priority.NORMAL, this.requeueWorkFn, this.requeueWorkAtNs);
+  }
+
+  /** blk_mq_requeue_work: the requeued requests go back on hctx->dispatch in order; the queues run. */
+  private requeueWork(atNs: number): void {
+    if (atNs !== this.requeueWorkAtNs) return; // re-armed since
+    this.requeueWorkAtNs = -1;
+    for (const rq of this.requeueList.splice(0)) rq.hctx.dispatchList.push(rq);
+    const cpu = this.k.sched.cpu(0);
+    const cost: CpuCost = { ns: 0 };
+    for (const h of this.hctxs) this.runHwQueue(h, cpu, cost);
+  }
+
+  /**
+   * blk_mq_handle_dev_resource -> __blk_mq_requeue_request: ->queue_rq started the request and then
+   * refused it (BLK_STS_DEV_RESOURCE); it is traced as requeued and goes back to idle, and the
+   * dispatch loop puts it back at the head of hctx->dispatch, to go again when a completion restarts
+   * the queue.
+   */
+  handleDevResource(rq: MqRequest, ctx: HitContext): void {
+    if (this.k.tp.block_rq_requeue.enabled) this.k.tp.block_rq_requeue.emit(ctx, rq.ioId, rq);
+    rq.state = 'queued';
   }
 
   /** The disk went idle: the status table says so; blk_pm marks it last busy, runtime PM idles it. */

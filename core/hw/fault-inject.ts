@@ -37,7 +37,7 @@ export interface FaultSpec {
   readonly probability: number;
   /** What the disk reports (absent: MEDIUM ERROR 11/00 for reads, 0C/00 for writes). */
   readonly sense?: ScsiSense;
-  /** What the SSD reports: status field (SCT << 8 | SC), with NVME_STATUS_DNR when the drive sets it. */
+  /** What the SSD reports: status field (SCT << 8 | SC), with DNR and CRD when the drive sets them. */
   readonly nvmeStatus?: number;
 }
 
@@ -65,9 +65,13 @@ export const NvmeStatus = {
   /** Media and data integrity errors (SCT 2). */
   WRITE_FAULT: 0x280,
   READ_ERROR: 0x281,
+  /** Command Retry Delay (bits 12:11): which of the controller's CRDT1-3 the host waits before a retry. */
+  CRD: 0x1800,
   /** Do Not Retry. */
   DNR: 0x4000,
 } as const;
+/** Where the CRD field sits in the status (NVME_STATUS_CRD >> 11 is 0..3). */
+export const NVME_STATUS_CRD_SHIFT = 11;
 
 /**
  * A device completion status carrying sense data: CHECK CONDITION with the sense key, ASC and ASCQ

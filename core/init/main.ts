@@ -631,6 +631,7 @@ export function nvmeConfigFor(capacityBytes: number, cpus: number, ssd: SsdSpec 
     gcPolicy: ssd.gcPolicy ?? c.gcPolicy,
     multiStream: ssd.multiStream ?? c.multiStream,
     precondition: ssd.precondition ?? 'sequential',
+    crdt: ssd.crdt ?? c.crdt,
     // DRAM for the write buffer grows with the drive (about 1/1024 of it), between 1 and 64 MiB
     writeBufferBytes: Math.min(c.writeBufferBytes, Math.max(MIN_NVME_WRITE_BUFFER_BYTES, Math.floor(capacityBytes / 1024 / 4096) * 4096)),
   };
@@ -708,6 +709,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
       ssd.faults = faults;
       hw = ssd;
       drv.attach(hw);
+      drv.initIdentify(ssd);
       if (timeouts) drv.enableTimeouts();
       driver = drv;
       q.driver = drv;

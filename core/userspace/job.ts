@@ -351,6 +351,8 @@ export interface SsdSpec {
   readonly multiStream?: boolean;
   /** The drive's state at boot: full in order ('sequential', the default) or in random-overwrite steady state. */
   readonly precondition?: 'sequential' | 'random';
+  /** Identify Controller CRDT1-3, the Command Retry Delay Times in 100 ms units (absent: the 970 PRO's 0, 0, 0). */
+  readonly crdt?: readonly [number, number, number];
 }
 
 /** ext4's data= journalling mode (Documentation/admin-guide/ext4.rst). */

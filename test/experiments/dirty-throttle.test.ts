@@ -24,6 +24,8 @@ interface Traced {
   readonly m: Machine;
   readonly bdp: ProbeHit[];
   readonly ratelimit: ProbeHit[];
+  /** [start, end) of each cache flush the disk ran (FLUSH CACHE EXT holds the SATA link alone). */
+  readonly flushes: [number, number][];
 }
 
 /** Runs the scenario to its end with both throttling tracepoints recorded. */
@@ -33,9 +35,18 @@ function run(scenario: Scenario): Traced {
   const ratelimit: ProbeHit[] = [];
   attach(m, 'tracepoint:writeback:balance_dirty_pages', (h) => bdp.push(h));
   attach(m, 'tracepoint:writeback:bdi_dirty_ratelimit', (h) => ratelimit.push(h));
+  // a flush libata deferred is issued, requeued, and issued again: the window is the last issue's
+  const flushes: [number, number][] = [];
+  let flushIssuedNs = -1;
+  attach(m, 'tracepoint:block:block_rq_issue', (h) => {
+    if (h.fields['rwbs'] === 'FF') flushIssuedNs = h.timeNs;
+  });
+  attach(m, 'tracepoint:block:block_rq_complete', (h) => {
+    if (h.fields['rwbs'] === 'FF') flushes.push([flushIssuedNs, h.timeNs]);
+  });
   m.run(scenario.durationNs);
   assert.ok(m.allJobsDone, 'the writer ended');
-  return { r: m.report(scenario.name, 1), m, bdp, ratelimit };
+  return { r: m.report(scenario.name, 1), m, bdp, ratelimit, flushes };
 }
 
 const num = (h: ProbeHit, f: string): number => Number(h.fields[f]);
@@ -63,7 +74,14 @@ test('dirty throttling: free below the freerun ceiling, dirty settles near the s
   const late = seq.bdp.filter((h) => h.timeNs > endNs - 4e9);
   const lateDirty = mean(late.map((h) => pct(num(h, 'dirty'))));
   assert.ok(lateDirty > 15.5 && lateDirty < 19.5, `late dirty ${lateDirty}% is within 2 points of 17.5%`);
-  assert.ok(late.every((h) => pct(num(h, 'dirty')) < 19.5), 'never near the limit once settled');
+  // the journal's periodic commit flushes the disk's cache: the non-NCQ FLUSH CACHE EXT holds the
+  // link for over a second while the drive destages, writeback stops and dirty climbs to the limit;
+  // the rest of the time the control law keeps it off the limit
+  const inFlush = (h: ProbeHit): boolean => seq.flushes.some(([a, b]) => h.timeNs >= a && h.timeNs < b);
+  const longFlush = seq.flushes.find(([a, b]) => b - a > 1e9 && a > endNs - 4e9);
+  assert.ok(longFlush !== undefined, `a commit's cache flush in the last 4 s takes over a second: ${JSON.stringify(seq.flushes)}`);
+  assert.ok(late.filter((h) => !inFlush(h)).every((h) => pct(num(h, 'dirty')) < 19.5), 'never near the limit once settled, but while a flush holds the disk');
+  assert.ok(late.some((h) => inFlush(h) && pct(num(h, 'dirty')) > 19.9), 'at the limit while the flush holds the disk');
 
   // pauses: between wb_min_pause (half the 10 ms target + 1) and MAX_PAUSE
   const pauses = seq.bdp.filter((h) => num(h, 'pause') > 0).map((h) => num(h, 'pause'));
@@ -82,7 +100,8 @@ test('dirty throttling: free below the freerun ceiling, dirty settles near the s
   assert.ok(Math.abs(writerBps / diskBps - 1) < 0.1, `writer ${writerBps} B/s vs disk ${diskBps} B/s`);
   const lastRl = seq.ratelimit.at(-1)!;
   const bwKBps = num(lastRl, 'avg_write_bw');
-  assert.ok(Math.abs(bwKBps * 1024 / diskBps - 1) < 0.15, `estimated write bandwidth ${bwKBps} KB/s vs the disk's ${diskBps / 1024} KB/s`);
+  // (within 20%: the estimate averages over the second-long flush stalls, which pass no writeback)
+  assert.ok(Math.abs(bwKBps * 1024 / diskBps - 1) < 0.2, `estimated write bandwidth ${bwKBps} KB/s vs the disk's ${diskBps / 1024} KB/s`);
   assert.ok(num(lastRl, 'dirty_ratelimit') > 102_400, `dirty_ratelimit rose from INIT_BW (100 MB/s) towards the disk's ${bwKBps} KB/s: ${num(lastRl, 'dirty_ratelimit')}`);
 
   // a slower disk (the same HDD under 4 KiB random writes): lower rate limits, longer pauses

@@ -3,13 +3,17 @@
 // (blk_mq_complete_request raises it when the queue has a single hardware context); a command
 // that ends in CHECK CONDITION goes through the midlayer's sense disposition and retries, one the
 // disk never answers through scsi_timeout and the error handler (drivers/scsi/scsi_error.ts).
+// Non-NCQ commands (FLUSH CACHE EXT) run alone on the link: libata's ata_std_qc_defer refuses one
+// while NCQ commands are in flight, and any command while it runs (ATA_DEFER_LINK), so
+// queuecommand returns SCSI_MLQUEUE_DEVICE_BUSY (scsi_dispatch_cmd_error), the request is requeued
+// and the blocked device (max_device_blocked 1) takes it again only at zero depth.
 
 import type { Kernel } from '../../kernel/kernel.js';
 import type { BlkMqOps, CpuCost, HwCtx, MqRequest, QueueRqResult, RequestQueue } from '../../block/blk-mq.js';
-import { BlkStatus, ReqFlag } from '../../block/blk_types.js';
+import { BlkStatus, ReqFlag, ReqOp } from '../../block/blk_types.js';
 import type { ScsiCmdInfo } from '../../trace/events.js';
 import { statusSense } from '../../hw/fault-inject.js';
-import { SAM_STAT_CHECK_CONDITION, SD_MAX_RETRIES, SD_TIMEOUT_NS, ScsiErrorHandler, scsiCdb, scsiCheckSense, type ScsiEhHost } from '../scsi/scsi_error.js';
+import { SAM_STAT_CHECK_CONDITION, SCSI_MLQUEUE_DEVICE_BUSY, SD_MAX_RETRIES, SD_TIMEOUT_NS, ScsiErrorHandler, scsiCdb, scsiCheckSense, type ScsiEhHost } from '../scsi/scsi_error.js';
 import type { HitContext } from '../../trace/probe.js';
 import { SOFTIRQ, type Cpu } from '../../kernel/sched/core.js';
 import { BlockDriverHost } from '../blk-host.js';
@@ -17,12 +21,23 @@ import { AHCI_QUEUE_CMD_NS, HARDIRQ_BASE_NS, IRQ_PER_COMPLETION_NS, SOFTIRQ_BASE
 
 /** The AHCI controller's MSI irq number. */
 const AHCI_IRQ = 28;
+/**
+ * sdev->max_device_blocked as ata_scsi_sdev_config sets it: 1, so that every deferred command comes
+ * back to ->qc_defer as soon as the device is at zero depth (the midlayer's default is 3).
+ */
+const ATA_MAX_DEVICE_BLOCKED = 1;
+/** ATA_TAG_POISON: link->active_tag when no non-NCQ command is in flight. */
+const ATA_TAG_POISON = -1;
 
 export class AhciDriver extends BlockDriverHost implements BlkMqOps, ScsiEhHost {
   readonly name = 'ahci';
   /** The SCSI host this port is (host_no: scsi0 for ata1). */
   readonly hostNo: number;
   private readonly eh: ScsiErrorHandler;
+  /** sdev->device_blocked: set when queuecommand defers; dispatch waits for zero depth while it lasts. */
+  private deviceBlocked = 0;
+  /** link->active_tag: the tag of the non-NCQ command in flight (it owns the link). */
+  private activeTag = ATA_TAG_POISON;
 
   constructor(
     k: Kernel,
@@ -53,15 +68,48 @@ export class AhciDriver extends BlockDriverHost implements BlkMqOps, ScsiEhHost 
   queueRq(_hctx: HwCtx, rq: MqRequest, ctx: HitContext, cost: CpuCost): QueueRqResult {
     // scsi_prep_state_check: an offline device rejects I/O; a host in recovery takes none
     if (this.offline) return 'ioerr';
-    if (this.eh.active || this.outstanding[0]!.size >= this.hw.queueDepth) return 'busy';
+    const outstanding = this.outstanding[0]!;
+    if (this.eh.active || outstanding.size >= this.hw.queueDepth) return 'busy';
+    // scsi_dev_queue_ready: a blocked device gets no budget until it is at zero depth
+    if (this.deviceBlocked > 0) {
+      if (outstanding.size > 0) return 'busy';
+      this.deviceBlocked--;
+    }
     cost.ns += AHCI_QUEUE_CMD_NS;
+    // ata_std_qc_defer: a non-NCQ command needs an idle link; an NCQ one, no non-NCQ command on it
+    const ncq = rq.op !== ReqOp.FLUSH && this.hw.queueDepth > 1;
+    if (this.activeTag !== ATA_TAG_POISON || (!ncq && outstanding.size > 0)) return this.defer(rq, ctx);
     const cmd = this.command(rq, ctx, cost);
     this.q.startRequest(rq, ctx);
-    this.outstanding[0]!.set(cmd.cid, rq);
+    if (!ncq) this.activeTag = cmd.cid;
+    outstanding.set(cmd.cid, rq);
     if (this.rqTimeoutNs > 0) this.armTimeout(rq);
     if (this.k.tp.scsi_dispatch_cmd_start.enabled) this.k.tp.scsi_dispatch_cmd_start.emit(ctx, rq.ioId, this.cmdInfo(rq, cmd.sgList.length, 0, 0));
     this.hw.submit(0, cmd);
     return 'ok';
+  }
+
+  /**
+   * scsi_dispatch_cmd with ata_scsi_translate deferring (ATA_DEFER_LINK): the request was started,
+   * queuecommand returns SCSI_MLQUEUE_DEVICE_BUSY, scsi_set_blocked blocks the device and blk-mq
+   * puts the request back at the head of hctx->dispatch (block_rq_requeue).
+   * SIMPLIFICATION: the sg list is mapped on the attempt that goes out (Linux maps it once, on the
+   * first attempt, and keeps it under RQF_DONTPREP): the same one mapping either way.
+   */
+  private defer(rq: MqRequest, ctx: HitContext): QueueRqResult {
+    this.q.startRequest(rq, ctx);
+    const tp = this.k.tp;
+    if (tp.scsi_dispatch_cmd_start.enabled) tp.scsi_dispatch_cmd_start.emit(ctx, rq.ioId, this.cmdInfo(rq, rq.nrPhysSegments, 0, 0));
+    if (tp.scsi_dispatch_cmd_error.enabled) tp.scsi_dispatch_cmd_error.emit(ctx, rq.ioId, this.cmdInfo(rq, rq.nrPhysSegments, SCSI_MLQUEUE_DEVICE_BUSY, 0));
+    this.deviceBlocked = ATA_MAX_DEVICE_BLOCKED;
+    this.q.handleDevResource(rq, ctx);
+    return 'busy';
+  }
+
+  /** Takes a command off the port; a finished non-NCQ command frees the link (active_tag). */
+  protected override complete(qid: number, cid: number): MqRequest | undefined {
+    if (cid === this.activeTag) this.activeTag = ATA_TAG_POISON;
+    return super.complete(qid, cid);
   }
 
   /** The scsi_cmnd view of a request, for the scsi: tracepoints. */
@@ -97,7 +145,7 @@ export class AhciDriver extends BlockDriverHost implements BlkMqOps, ScsiEhHost 
   protected timedOut(rq: MqRequest): void {
     const qid = this.findOutstanding(rq);
     if (qid < 0) return;
-    this.outstanding[qid]!.delete(rq.tag); // the LLD forgets it: the abort reclaims the tag
+    this.complete(qid, rq.tag); // the LLD forgets it: the abort reclaims the tag
     const tp = this.k.tp.scsi_dispatch_cmd_timeout;
     if (tp.enabled) tp.emit(this.irqCpu(), rq.ioId, this.cmdInfo(rq, rq.nrPhysSegments, 0, 0));
     this.eh.add(rq);

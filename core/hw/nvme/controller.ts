@@ -115,6 +115,8 @@ export interface NvmeSsdConfig extends FtlConfig {
   readonly writeJitter: boolean;
   readonly controllerCores: number;
   readonly interruptCoalescing: InterruptCoalescingConfig;
+  /** Identify Controller CRDT1-3: the Command Retry Delay Times a CRD field selects, in 100 ms units. */
+  readonly crdt: readonly [number, number, number];
 }
 
 /**
@@ -127,6 +129,8 @@ export interface NvmeSsdConfig extends FtlConfig {
 export const DEFAULT_NVME_CONFIG: NvmeSsdConfig = {
   model: 'Samsung SSD 970 PRO 512GB (NVMeVirt profile)',
   queueCount: 4,
+  // an NVMe 1.3 drive: CRDT (NVMe 1.4) reads 0, so the host leaves ACRE off and no retry waits
+  crdt: [0, 0, 0],
   // SIMPLIFICATION: 64 granted pairs (real controllers offer 16 to 128); each pair preallocates a
   // request per tag, so this also bounds what a many-CPU machine costs to boot
   maxIoQueuePairs: 64,
@@ -257,6 +261,10 @@ export class NvmeSsd implements BlockDeviceHw, DieOpOwner<CmdState>, FtlObserver
   private readonly irqDeadlineNs: number[];
   /** Autonomous power state transitions, once the host has set them up (core/hw/nvme-apst.ts). */
   apst: NvmeApst | undefined;
+  /** Identify Controller CRDT1-3 (100 ms units). */
+  readonly crdt: readonly [number, number, number];
+  /** Host Behavior Support's ACRE, set by the host: until then the controller clears CRD in its statuses. */
+  acre = false;
 
   private readonly c: Counters = {
     readCommands: 0,
@@ -289,6 +297,7 @@ export class NvmeSsd implements BlockDeviceHw, DieOpOwner<CmdState>, FtlObserver
   ) {
     this.env = host.env;
     this.model = config.model;
+    this.crdt = config.crdt;
     this.queueCount = config.queueCount;
     this.queueDepth = config.queueDepth;
     this.ftl = new Ftl(config, this);
@@ -626,6 +635,7 @@ export class NvmeSsd implements BlockDeviceHw, DieOpOwner<CmdState>, FtlObserver
           return;
         }
         status = nvmeFaultStatus(fault, st.cmd.op);
+        if (!this.acre) status &= ~NvmeStatus.CRD;
       }
     }
     this.cq[qid]!.push({ cmd: st.cmd, status });

@@ -3,13 +3,14 @@
 // queue's MSI-X vector, completing requests in hardirq context (nvme_complete_rq ->
 // blk_mq_end_request), as Linux does when each CPU has its own queue. An error status goes through
 // nvme_decide_disposition (retried up to nvme_core.max_retries unless the drive set DNR; mapped by
-// nvme_error_status); a command the drive never answers through nvme_timeout (abort, then
-// controller reset, then a dead controller).
+// nvme_error_status; after the Command Retry Delay its CRD field selects, nvme_retry_req); a
+// command the drive never answers through nvme_timeout (abort, then controller reset, then a dead
+// controller).
 
 import type { Kernel } from '../../../kernel/kernel.js';
 import type { BlkMqOps, CpuCost, HwCtx, MqRequest, QueueRqResult, RequestQueue } from '../../../block/blk-mq.js';
 import { BlkStatus, ReqOp } from '../../../block/blk_types.js';
-import { NvmeStatus } from '../../../hw/fault-inject.js';
+import { NVME_STATUS_CRD_SHIFT, NvmeStatus } from '../../../hw/fault-inject.js';
 import { Priority } from '../../../sim/engine.js';
 import type { HitContext } from '../../../trace/probe.js';
 import type { Cpu } from '../../../kernel/sched/core.js';
@@ -39,6 +40,16 @@ export const NVME_SC_ABORT_REQ = 0x007;
 export const NVME_CAP_TO_NS = 20 * 500e6;
 /** An Abort admin command the controller answers: one round trip. SIMPLIFICATION: fixed (assumed). */
 export const NVME_ABORT_ROUND_TRIP_NS = 100_000;
+/** CRDT's unit: 100 ms. */
+export const NVME_CRDT_UNIT_NS = 100e6;
+
+/** What the host reads of Identify Controller and sets with Set Features for retries. */
+export interface NvmeRetryCtrl {
+  /** CRDT1-3, in 100 ms units. */
+  readonly crdt: readonly [number, number, number];
+  /** Host Behavior Support: Advanced Command Retry Enable. */
+  acre: boolean;
+}
 
 /** nvme_error_status: an NVMe status (SCT << 8 | SC, DNR and More masked off) as a blk_status_t. */
 export function nvmeErrorStatus(status: number): BlkStatus {
@@ -85,6 +96,8 @@ export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
   private readonly aborted = new Set<MqRequest>();
   /** A controller reset is in progress: nothing new is dispatched. */
   private resetting = false;
+  /** ctrl->crdt: the retry delays CRD 1-3 select, in ns (0 until Identify reports them). */
+  private readonly crdtNs: [number, number, number] = [0, 0, 0];
 
   constructor(
     k: Kernel,
@@ -133,6 +146,15 @@ export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
     };
   }
 
+  /**
+   * nvme_init_identify keeps CRDT1-3; nvme_configure_acre then enables Advanced Command Retry
+   * (Host Behavior Support) when the controller reports a first delay, so that it may set CRD.
+   */
+  initIdentify(ctrl: NvmeRetryCtrl): void {
+    for (let i = 0; i < 3; i++) this.crdtNs[i] = ctrl.crdt[i]! * NVME_CRDT_UNIT_NS;
+    if (ctrl.crdt[0] > 0) ctrl.acre = true;
+  }
+
   /** Arms nvme_core.io_timeout (the drive can stop answering). */
   enableTimeouts(): void {
     this.rqTimeoutNs = NVME_IO_TIMEOUT_NS;
@@ -164,15 +186,17 @@ export class NvmePciDriver extends BlockDriverHost implements BlkMqOps {
   }
 
   /**
-   * nvme_complete_rq for a failed command: nvme_decide_disposition retries (requeue, no CRD delay)
-   * while the drive did not set DNR and the budget lasts; otherwise the request ends with
-   * nvme_error_status.
+   * nvme_complete_rq for a failed command: nvme_decide_disposition retries while the drive did not
+   * set DNR and the budget lasts, and nvme_retry_req requeues it at once (block_rq_requeue) but
+   * kicks the requeue list only after crdt[CRD - 1] * 100 ms when the status carries a CRD;
+   * otherwise the request ends with nvme_error_status.
    */
   private completeError(rq: MqRequest, status: number, cpu: Cpu, cost: CpuCost): void {
     this.aborted.delete(rq);
     if (!(status & NvmeStatus.DNR) && rq.retries < NVME_MAX_RETRIES) {
+      const crd = (status & NvmeStatus.CRD) >> NVME_STATUS_CRD_SHIFT;
       rq.retries++;
-      this.q.requeueRequest(rq, cpu, cost);
+      this.q.requeueRequest(rq, cpu, cost, crd === 0 ? 0 : this.crdtNs[crd - 1]!);
       return;
     }
     this.q.endRequest(rq, nvmeErrorStatus(status), cpu, cost);
