@@ -16,30 +16,30 @@ test('default at 100, 200 and 300 ms: the dashboard, line by line', () => {
   assert.equal(
     text(view.lines),
     [
-      'kiotrace top  default  seed 1  sim 300 ms / 2.00 s  speed 1x  331k events/s  ● running',
+      'kiotrace top  default  seed 1  sim 300 ms / 2.00 s  speed 1x  354k events/s  ● running',
       '▶ Devices',
       '  DEVICE    STATE     SCHED           IOPS    MiB/s   QD       p50       p99  MERGE/s  UTIL  IOPS   p99',
       '> nvme0n1   busy      none             15k     57.1    1     65 µs     66 µs        0   96%  ███    ██▃',
       '    disk 259:0  0000:01:00.0  in progress: R 521394424 + 8 [rand-direct]',
-      '  sda       busy      mq-deadline      120     12.7    2     25 ms     52 ms        0  100%  ▇█▇    ███',
+      '  sda       busy      mq-deadline      170     19.1    2    8.4 ms     35 ms        0  100%  ▇▇█    █▇▇',
       '',
       '  Page cache',
-      '  hit ratio 100.0%   lookups 699k/s   readahead 7.5 MiB/s   dirty 0 B   writeback 0 B   cached 261 MiB',
+      '  hit ratio 100.0%   lookups 699k/s   readahead 15.0 MiB/s   dirty 0 B   writeback 0 B   cached 261 MiB',
       '  reclaim scanned 0/s   stolen 0/s   refaults 0/s   direct stalls 0/s   dirty throttled 0/s',
       '',
-      '  CPUs   context switches 33k/s',
+      '  CPUs   context switches 37k/s',
       '  CPU  UTIL                RUNQ    IRQ/s',
-      '  0    █░░░░░░░░░░░    7%     0      15k',
-      '  1    ░░░░░░░░░░░░    1%     0        0',
-      '  2    ░░░░░░░░░░░░    0%     0        0',
+      '  0    █░░░░░░░░░░░    5%     0      10k',
+      '  1    ░░░░░░░░░░░░    2%     0     1.5k',
+      '  2    ░░░░░░░░░░░░    2%     0     3.3k',
       '  3    ████████████  100%     1        0',
       '',
       '  Tasks',
       '  TASK               PID  STATE       IOPS    MiB/s       p50       p99',
       '  seq-reader           4  R run       699k   2731.6    630 ns    630 ns',
       '  rand-direct          5  D I/O        15k     57.1     68 µs     68 µs',
-      '  mmap-reader          6  D I/O       1.9k      7.5    430 ns     25 ms',
-      '  fsync-writer         7  D I/O        640      2.5    960 ns    960 ns',
+      '  mmap-reader          6  D I/O       3.8k     15.0    430 ns     20 µs',
+      '  fsync-writer         7  D I/O        960      3.8    964 ns    1.9 µs',
       'q quit  space pause  +/- speed  tab panel  ↑↓ select  ? help',
     ].join('\n'),
   );
@@ -51,7 +51,7 @@ test('tones: latency and load thresholds, the selection and the state badge', ()
   const tonesOf = (prefix: string) => lines.find((l) => plainText(l).startsWith(prefix))!.filter((s) => s.tone).map((s) => `${s.tone}:${s.text.trim()}`);
   // 100-200 ms: seq-reader's last readahead windows share the NVMe (sub-ms: good); the HDD's tens of ms are bad
   assert.deepEqual(tonesOf('> nvme0n1'), ['selected:>', 'accent:busy', 'good:66 µs', 'good:183 µs', 'bad:98%', 'accent:██', 'good:██']);
-  assert.deepEqual(tonesOf('  sda'), ['accent:busy', 'bad:27 ms', 'bad:52 ms', 'bad:100%', 'accent:▇█', 'bad:██']);
+  assert.deepEqual(tonesOf('  sda'), ['accent:busy', 'bad:21 ms', 'bad:35 ms', 'bad:100%', 'accent:██', 'bad:█▇']);
   assert.deepEqual(lines[0]!.at(-1), { text: '● running', tone: 'good' });
   const paused = buildView([...history.slice(0, -1), { ...history.at(-1)!, paused: true }], INITIAL_UI, 120, 40).lines;
   assert.deepEqual(paused[0]!.at(-1), { text: ' PAUSED ', tone: 'badge' });
@@ -89,11 +89,11 @@ test('top probes: every site counted while the panel is open, busiest first', ()
     '▶ Top probes   hits per simulated second, every probe site counted while this panel is open',
     '  #   PROBE                                                   HITS/s     TOTAL   SHARE',
     // seq-reader's cached 4 KiB preads dominate: each fires the syscall and VFS sites once
-    '> 1   tracepoint:raw_syscalls:sys_enter                         444k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
-    '  2   kprobe:ext4_file_read_iter                                444k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
-    '  3   kprobe:vfs_read                                           444k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
-    '  4   tracepoint:syscalls:sys_enter_pread64                     444k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
-    '  5   tracepoint:raw_syscalls:sys_exit                          444k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
+    '> 1   tracepoint:raw_syscalls:sys_enter                         445k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
+    '  2   tracepoint:raw_syscalls:sys_exit                          445k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
+    '  3   kprobe:ext4_file_read_iter                                444k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
+    '  4   kprobe:vfs_read                                           444k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
+    '  5   tracepoint:syscalls:sys_enter_pread64                     444k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
     '  6   kretprobe:ext4_file_read_iter                             444k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
   ]);
   // without the panel nothing is counted, and the simulation pays nothing for it
