@@ -7,7 +7,9 @@
 // followed by VS16); ambiguous-width characters take one cell, as terminals set for Western
 // locales show them.
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/** Made on first use: ICU's segmenter costs ~15 ms to build, paid before the first frame otherwise. */
+let graphemeSegmenter: Intl.Segmenter | undefined;
+const graphemes = (text: string): Intl.Segments => (graphemeSegmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' })).segment(text);
 
 /** Text made only of characters that take one cell each: most lines of the view (ASCII, µ, arrows, box drawing, blocks). */
 const ONE_CELL_EACH = /^[\u0020-\u007e\u00a0-\u02ff\u2010-\u2027\u2030-\u205e\u2190-\u2319\u2500-\u25fc]*$/;
@@ -54,7 +56,7 @@ function graphemeCells(g: string): number {
 export function cellWidth(text: string): number {
   if (ONE_CELL_EACH.test(text)) return text.length;
   let cells = 0;
-  for (const { segment } of segmenter.segment(text)) cells += graphemeCells(segment);
+  for (const { segment } of graphemes(text)) cells += graphemeCells(segment);
   return cells;
 }
 
@@ -63,7 +65,7 @@ export function fitCells(text: string, cells: number): string {
   if (ONE_CELL_EACH.test(text)) return text.slice(0, Math.max(0, cells));
   let out = '';
   let used = 0;
-  for (const { segment } of segmenter.segment(text)) {
+  for (const { segment } of graphemes(text)) {
     const w = graphemeCells(segment);
     if (used + w > cells) break;
     out += segment;
