@@ -6,14 +6,9 @@
 // (the seed's unintended consequence: read amplification).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { JobReport, LsmStats, RunReport } from '../../core/index.js';
-import { attach } from '../../probes/attach.js';
-import { loadScenario, renderDiagnostic } from '../../tui/scenario.js';
-import { prepareRun } from '../../tui/run.js';
-import { repoRoot } from '../helpers/repo.js';
+import { bootExperiment, timePreads } from '../helpers/experiment.js';
 
-const DIR = join(repoRoot(), 'traces', 'experiments');
 const MIB = 2 ** 20;
 
 interface StoreRun {
@@ -29,24 +24,15 @@ const runs = new Map<string, StoreRun>();
 function run(file: string): StoreRun {
   const done = runs.get(file);
   if (done) return done;
-  const loaded = loadScenario(join(DIR, file), join(repoRoot(), 'traces', 'scenarios'));
-  if (!loaded.ok) assert.fail(loaded.diagnostics.map(renderDiagnostic).join('\n'));
-  const m = prepareRun(loaded.scenario, { seed: 1, durationNs: loaded.scenario.durationNs });
-  const entered = new Map<number, number>();
+  const { m, durationNs, name } = bootExperiment(file);
   let preads = 0;
   let preadNs = 0;
-  attach(m, 'tracepoint:syscalls:sys_enter_pread64', (h) => {
-    if (h.comm === 'db') entered.set(h.tid, h.timeNs);
-  });
-  attach(m, 'tracepoint:syscalls:sys_exit_pread64', (h) => {
-    const t = entered.get(h.tid);
-    if (t === undefined) return;
-    entered.delete(h.tid);
+  timePreads(m, 'db', (_startNs, durNs) => {
     preads++;
-    preadNs += h.timeNs - t;
+    preadNs += durNs;
   });
-  m.run(loaded.scenario.durationNs);
-  const report = m.report(loaded.scenario.name, 1);
+  m.run(durationNs);
+  const report = m.report(name, 1);
   const db = report.jobs.find((j) => j.name === 'db');
   assert.ok(db?.lsm, `${file}: the db job reports its store`);
   const r: StoreRun = { report, db, lsm: db.lsm, preadMeanNs: preadNs / preads };

@@ -6,14 +6,10 @@
 // 1, and the interactive reads come back to near their target.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { CgroupIoLatencyReport, RunReport } from '../../core/index.js';
 import { attach } from '../../probes/attach.js';
-import { loadScenario, renderDiagnostic } from '../../tui/scenario.js';
-import { prepareRun } from '../../tui/run.js';
-import { repoRoot } from '../helpers/repo.js';
+import { bootExperiment, timePreads } from '../helpers/experiment.js';
 
-const DIR = join(repoRoot(), 'traces', 'experiments');
 const MS = 1e6;
 /** The last stretch, once the depth has come down (it reaches 1 at about 5 s). */
 const SETTLED_FROM_NS = 6000 * MS;
@@ -32,34 +28,25 @@ const runs = new Map<string, LatencyRun>();
 function run(file: string): LatencyRun {
   const done = runs.get(file);
   if (done) return done;
-  const loaded = loadScenario(join(DIR, file), join(repoRoot(), 'traces', 'scenarios'));
-  if (!loaded.ok) assert.fail(loaded.diagnostics.map(renderDiagnostic).join('\n'));
-  const m = prepareRun(loaded.scenario, { seed: 1, durationNs: loaded.scenario.durationNs });
-  const entered = new Map<number, number>();
+  const { m, durationNs, name } = bootExperiment(file);
   let n = 0;
   let sumNs = 0;
   let settledN = 0;
   let settledSumNs = 0;
-  attach(m, 'tracepoint:syscalls:sys_enter_pread64', (h) => {
-    if (h.comm === 'interactive') entered.set(h.tid, h.timeNs);
-  });
-  attach(m, 'tracepoint:syscalls:sys_exit_pread64', (h) => {
-    const t = entered.get(h.tid);
-    if (t === undefined) return;
-    entered.delete(h.tid);
+  timePreads(m, 'interactive', (startNs, durNs) => {
     n++;
-    sumNs += h.timeNs - t;
-    if (t >= SETTLED_FROM_NS) {
+    sumNs += durNs;
+    if (startNs >= SETTLED_FROM_NS) {
       settledN++;
-      settledSumNs += h.timeNs - t;
+      settledSumNs += durNs;
     }
   });
   const steps: [number, number, number][] = [];
   attach(m, 'tracepoint:kiotrace:iolatency_scale', (h) => {
     if (h.fields.cgroup === 'bulk') steps.push([h.timeNs, Number(h.fields.old_depth), Number(h.fields.new_depth)]);
   });
-  m.run(loaded.scenario.durationNs);
-  const report = m.report(loaded.scenario.name, 1);
+  m.run(durationNs);
+  const report = m.report(name, 1);
   const r: LatencyRun = { report, meanNs: sumNs / n, settledMeanNs: settledSumNs / settledN, steps };
   runs.set(file, r);
   return r;

@@ -6,6 +6,7 @@ import type { Machine } from '../../core/index.js';
 import { loadScenario, renderDiagnostic, type LoadOptions } from '../../tui/scenario.js';
 import { prepareRun } from '../../tui/run.js';
 import { repoRoot } from './repo.js';
+import { attach } from '../../probes/attach.js';
 
 export const EXPERIMENTS_DIR = join(repoRoot(), 'traces', 'experiments');
 
@@ -14,4 +15,21 @@ export function bootExperiment(file: string, opts: LoadOptions = {}): { m: Machi
   if (!loaded.ok) assert.fail(loaded.diagnostics.map(renderDiagnostic).join('\n'));
   const m = prepareRun(loaded.scenario, { seed: 1, durationNs: loaded.scenario.durationNs });
   return { m, durationNs: loaded.scenario.durationNs, name: loaded.scenario.name };
+}
+
+/**
+ * Times `comm`'s pread64 calls (syscall entry to exit, per thread) and hands each one's start and
+ * duration to `onDone`: what an experiment's test reads as the foreground latency.
+ */
+export function timePreads(m: Machine, comm: string, onDone: (startNs: number, durationNs: number) => void): void {
+  const entered = new Map<number, number>();
+  attach(m, 'tracepoint:syscalls:sys_enter_pread64', (h) => {
+    if (h.comm === comm) entered.set(h.tid, h.timeNs);
+  });
+  attach(m, 'tracepoint:syscalls:sys_exit_pread64', (h) => {
+    const t = entered.get(h.tid);
+    if (t === undefined) return;
+    entered.delete(h.tid);
+    onDone(t, h.timeNs - t);
+  });
 }
