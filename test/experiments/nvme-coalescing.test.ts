@@ -6,12 +6,15 @@
 // per I/O. Without the key the drive interrupts once per completion, as Linux leaves it.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunReport, Scenario } from '../../core/index.js';
 import { attach } from '../../probes/attach.js';
+import { runScript } from '../../probes/script.js';
 import { loadScenario, renderDiagnostic } from '../../tui/scenario.js';
 import { prepareRun } from '../../tui/run.js';
 import { repoRoot } from '../helpers/repo.js';
+import { scriptOptions } from '../helpers/script.js';
 
 const US = 1e3;
 
@@ -34,7 +37,12 @@ interface Run {
   readonly qd32: Phase;
 }
 
-function traced(s: Scenario): Run {
+const runs = new Map<string, Run>();
+
+function traced(name: string): Run {
+  const done = runs.get(name);
+  if (done) return done;
+  const s = load(name);
   const m = prepareRun(s, { seed: 1, durationNs: s.durationNs });
   const qd1: Phase = { interrupts: 0, completions: 0, irqNs: 0 };
   const qd32: Phase = { interrupts: 0, completions: 0, irqNs: 0 };
@@ -58,7 +66,9 @@ function traced(s: Scenario): Run {
   attach(m, 'tracepoint:nvme:nvme_complete_rq', () => phase.completions++);
   m.run(s.durationNs);
   assert.ok(m.allJobsDone, 'both phases finished');
-  return { report: m.report(s.name, 1), qd1, qd32 };
+  const r: Run = { report: m.report(s.name, 1), qd1, qd32 };
+  runs.set(name, r);
+  return r;
 }
 
 const job = (r: Run, name: string) => r.report.jobs.find((j) => j.name === name)!.read;
@@ -73,8 +83,8 @@ test('nvme-coalescing-off is the same run with coalescing at its reset value', (
 });
 
 test('nvme-coalescing: a lone read waits the 100 µs aggregation time; one interrupt per completion still', () => {
-  const on = traced(load('nvme-coalescing'));
-  const off = traced(load('nvme-coalescing-off'));
+  const on = traced('nvme-coalescing');
+  const off = traced('nvme-coalescing-off');
   assert.equal(off.qd1.interrupts, off.qd1.completions);
   assert.equal(on.qd1.interrupts, on.qd1.completions, 'the threshold is never reached at QD1: the timer fires every time');
   const onClat = job(on, 'qd1').clat;
@@ -87,8 +97,8 @@ test('nvme-coalescing: a lone read waits the 100 µs aggregation time; one inter
 });
 
 test('nvme-coalescing: at iodepth 32 eight completions share an interrupt and the irq time per I/O falls', () => {
-  const on = traced(load('nvme-coalescing'));
-  const off = traced(load('nvme-coalescing-off'));
+  const on = traced('nvme-coalescing');
+  const off = traced('nvme-coalescing-off');
   assert.equal(off.qd32.interrupts, off.qd32.completions, 'off: one interrupt per completion');
   const perIrq = on.qd32.completions / on.qd32.interrupts;
   assert.ok(perIrq > 7.5 && perIrq <= 8, `completions per interrupt: ${on.qd32.completions} / ${on.qd32.interrupts}`);
@@ -102,4 +112,25 @@ test('nvme-coalescing: at iodepth 32 eight completions share an interrupt and th
   // waiting for the eighth CQE costs some latency, bounded by the aggregation time
   const added = job(on, 'qd32').clat.meanNs - job(off, 'qd32').clat.meanNs;
   assert.ok(added >= 0 && added < 100 * US, `QD32 added latency ${added / US} µs`);
+});
+
+/** nvme-coalescing.bt's counts: [@irqs, @cqes, @irq_ns]. */
+function scriptCounts(name: string): [number, number, number] {
+  const s = load(name);
+  const m = prepareRun(s, { seed: 1, durationNs: s.durationNs });
+  let out = '';
+  const text = readFileSync(join(repoRoot(), 'traces', 'experiments', 'nvme-coalescing.bt'), 'utf8');
+  const r = runScript(m, scriptOptions(text, s.durationNs, (t, stream) => { if (stream === 'stdout') out += t; }, { quiet: true, sourceName: 'nvme-coalescing.bt' }));
+  assert.equal(r.exitCode, 0);
+  const count = (map: string): number => Number(new RegExp(`^@${map}: (\\d+)$`, 'm').exec(out)?.[1] ?? NaN);
+  assert.match(out, /^@rq_lat_us:$/m);
+  return [count('irqs'), count('cqes'), count('irq_ns')];
+}
+
+test('nvme-coalescing.bt: interrupts fall below completions, and irq time with them', () => {
+  const [onIrqs, onCqes, onIrqNs] = scriptCounts('nvme-coalescing');
+  const [offIrqs, offCqes, offIrqNs] = scriptCounts('nvme-coalescing-off');
+  assert.equal(offIrqs, offCqes);
+  assert.ok(onIrqs * 5 < onCqes, `@irqs ${onIrqs}, @cqes ${onCqes}`);
+  assert.ok(onIrqNs / onCqes < 0.6 * (offIrqNs / offCqes), `@irq_ns per CQE ${onIrqNs / onCqes} vs ${offIrqNs / offCqes}`);
 });
