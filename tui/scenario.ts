@@ -34,6 +34,7 @@ import {
   type DeviceKind,
   type DeviceSpec,
   type SsdSpec,
+  type IrqCoalescingSpec,
   type JobSpec,
   type MachineSpec,
   type MountOptions,
@@ -741,7 +742,7 @@ const DIRTY_BACKGROUND_BYTES_RULE: SizeRule = { ...DIRTY_BYTES_RULE, minBytes: 1
 /** Centisecond sysctls: up to an hour, the longest run. */
 const MAX_CENTISECS = 360_000;
 /** The SSD geometry and FTL keys of a device (nvme only). */
-const SSD_KEYS = ['over_provisioning', 'page_size', 'block_size', 'channels', 'dies', 'gc_policy', 'multi_stream', 'precondition', 'crdt'] as const;
+const SSD_KEYS = ['over_provisioning', 'page_size', 'block_size', 'channels', 'dies', 'gc_policy', 'multi_stream', 'precondition', 'crdt', 'irq_coalescing'] as const;
 const DEVICE_KEYS: KeySpec = {
   known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', 'mount_options', 'faults', 'autosuspend_delay_ms', 'power_control', 'pm_qos_latency_tolerance_us', 'queue_depth', ...SSD_KEYS],
   aliases: {
@@ -768,6 +769,8 @@ const DEVICE_KEYS: KeySpec = {
     'power/control': 'power_control',
     'power/pm_qos_latency_tolerance_us': 'pm_qos_latency_tolerance_us',
     ps_max_latency_us: 'pm_qos_latency_tolerance_us',
+    interrupt_coalescing: 'irq_coalescing',
+    coalescing: 'irq_coalescing',
   },
   noun: 'key',
 };
@@ -1393,6 +1396,7 @@ function readSsd(c: Checker, f: Fields, path: string, kind: DeviceKind | undefin
     multiStream?: boolean;
     precondition?: 'sequential' | 'random';
     crdt?: readonly [number, number, number];
+    irqCoalescing?: IrqCoalescingSpec;
   } = {};
   const opNode = f.get('over_provisioning');
   if (opNode !== undefined) {
@@ -1462,7 +1466,51 @@ function readSsd(c: Checker, f: Fields, path: string, kind: DeviceKind | undefin
     const crdt = readCrdt(c, crdtNode, join2(path, 'crdt'));
     if (crdt !== undefined) spec.crdt = crdt;
   }
+  const icNode = f.get('irq_coalescing');
+  if (icNode !== undefined) {
+    const ic = readIrqCoalescing(c, icNode, join2(path, 'irq_coalescing'));
+    if (ic !== undefined) spec.irqCoalescing = ic;
+  }
   return spec;
+}
+
+const IRQ_COALESCING_KEYS: KeySpec = {
+  known: ['time_us', 'threshold'],
+  aliases: { time: 'time_us', aggregation_time: 'time_us', usecs: 'time_us', rx_usecs: 'time_us', thr: 'threshold', aggregation_threshold: 'threshold', frames: 'threshold', rx_frames: 'threshold' },
+  noun: 'key',
+};
+/** Set Features 08h: TIME is 8 bits of 100 µs units, THR 8 bits 0's based. */
+const IRQ_COALESCING_TIME_UNIT_US = 100;
+const MAX_IRQ_COALESCING_TIME_US = 255 * IRQ_COALESCING_TIME_UNIT_US;
+const MAX_IRQ_COALESCING_THRESHOLD = 256;
+
+/**
+ * "irq_coalescing": {"time_us": 100, "threshold": 8}: NVMe Interrupt Coalescing (Set Features 08h),
+ * an interrupt per 8 completions or 100 µs after the first unsignalled one, whichever comes first.
+ */
+function readIrqCoalescing(c: Checker, node: JsonNode, path: string): IrqCoalescingSpec | undefined {
+  const obj = readObject(c, node, path, 'an object like {"time_us": 100, "threshold": 8} (NVMe interrupt coalescing: aggregation time and threshold)', IRQ_COALESCING_KEYS);
+  if (obj === undefined) return undefined;
+  const f = obj.fields;
+  const before = c.count;
+  let timeUs: number | undefined;
+  const timeNode = f.get('time_us');
+  if (timeNode === undefined) missing(c, obj.node, path, 'time_us', '"time_us": 100');
+  else {
+    const p = join2(path, 'time_us');
+    const n = timeNode.kind === 'number' && Number.isInteger(timeNode.value) ? timeNode.value : undefined;
+    if (n === undefined || n < 0 || n > MAX_IRQ_COALESCING_TIME_US || n % IRQ_COALESCING_TIME_UNIT_US !== 0) {
+      c.report('bad-value', p, timeNode.span, `must be a multiple of ${IRQ_COALESCING_TIME_UNIT_US} µs from 0 to ${MAX_IRQ_COALESCING_TIME_US} (the aggregation time counts 100 µs units; 0 turns coalescing off) (got ${describe(timeNode)})`);
+    } else {
+      timeUs = n;
+    }
+  }
+  let threshold: number | undefined;
+  const thrNode = f.get('threshold');
+  if (thrNode === undefined) missing(c, obj.node, path, 'threshold', '"threshold": 8');
+  else threshold = readInt(c, thrNode, join2(path, 'threshold'), 1, MAX_IRQ_COALESCING_THRESHOLD);
+  if (c.count > before || timeUs === undefined || threshold === undefined) return undefined;
+  return { timeUs, threshold };
 }
 
 /** CRDT1-3 are 16-bit fields of Identify Controller, in 100 ms units. */

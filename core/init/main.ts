@@ -29,10 +29,10 @@ import { NvmePciDriver } from '../drivers/nvme/host/pci.js';
 import { AhciDriver } from '../drivers/ata/ahci.js';
 import type { BlockDriverHost } from '../drivers/blk-host.js';
 import { FaultInjector } from '../hw/fault-inject.js';
-import { NvmeSsd, DEFAULT_NVME_CONFIG, type NvmeSsdConfig } from '../hw/nvme/controller.js';
+import { NvmeSsd, DEFAULT_NVME_CONFIG, INTERRUPT_COALESCING_TIME_UNIT_NS, type InterruptCoalescingConfig, type NvmeSsdConfig } from '../hw/nvme/controller.js';
 import { nvmeCapacitySectors, nvmeGeometryFor } from '../hw/nvme/ftl.js';
 import { Hdd, HddGeometry, NCQ_DEPTH, hddConfigForCapacity } from '../hw/hdd.js';
-import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec, ScenarioEvent, SsdSpec } from '../userspace/job.js';
+import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec, IrqCoalescingSpec, ScenarioEvent, SsdSpec } from '../userspace/job.js';
 import { scheduleEvents, type EventLog } from '../userspace/events.js';
 import { fioJob, JobRandom, JobStats, type DirStats, type JobControl } from '../userspace/fio.js';
 import { FlowTable } from '../userspace/flow.js';
@@ -608,6 +608,14 @@ function jobReport(group: readonly RunningJob[], durationNs: number): JobReport 
   };
 }
 
+/** Set Features 08h's fields for a scenario's coalescing: TIME in 100 µs units, THR 0's based. */
+function interruptCoalescingOf(spec: IrqCoalescingSpec): InterruptCoalescingConfig {
+  return {
+    aggregationTime100us: Math.floor(spec.timeUs * 1000 / INTERRUPT_COALESCING_TIME_UNIT_NS),
+    aggregationThreshold: Math.max(0, spec.threshold - 1),
+  };
+}
+
 /** The smallest SSD write buffer: NVMeVirt's 970 PRO profile's 1 MiB (GLOBAL_WB_SIZE). */
 const MIN_NVME_WRITE_BUFFER_BYTES = 2 ** 20;
 
@@ -632,6 +640,7 @@ export function nvmeConfigFor(capacityBytes: number, cpus: number, ssd: SsdSpec 
     multiStream: ssd.multiStream ?? c.multiStream,
     precondition: ssd.precondition ?? 'sequential',
     crdt: ssd.crdt ?? c.crdt,
+    interruptCoalescing: ssd.irqCoalescing === undefined ? c.interruptCoalescing : interruptCoalescingOf(ssd.irqCoalescing),
     // DRAM for the write buffer grows with the drive (about 1/1024 of it), between 1 and 64 MiB
     writeBufferBytes: Math.min(c.writeBufferBytes, Math.max(MIN_NVME_WRITE_BUFFER_BYTES, Math.floor(capacityBytes / 1024 / 4096) * 4096)),
   };

@@ -353,6 +353,16 @@ export interface SsdSpec {
   readonly precondition?: 'sequential' | 'random';
   /** Identify Controller CRDT1-3, the Command Retry Delay Times in 100 ms units (absent: the 970 PRO's 0, 0, 0). */
   readonly crdt?: readonly [number, number, number];
+  /** Set Features 08h, Interrupt Coalescing (absent: off, its reset value, which Linux keeps). */
+  readonly irqCoalescing?: IrqCoalescingSpec;
+}
+
+/** NVMe interrupt coalescing as a scenario gives it: either field 0 turns it off. */
+export interface IrqCoalescingSpec {
+  /** Aggregation time: the longest an interrupt waits after the first unsignalled completion, a multiple of 100 µs. */
+  readonly timeUs: number;
+  /** Aggregation threshold: completions per interrupt, 1..256 (the spec's THR + 1). */
+  readonly threshold: number;
 }
 
 /** ext4's data= journalling mode (Documentation/admin-guide/ext4.rst). */

@@ -93,7 +93,11 @@ function ftlStreamOfDirective(dspec: number): number {
 /** Recent write ends the sequential-stream detector remembers. Assumption. */
 const STREAM_DETECTOR_SLOTS = 8;
 
-/** NVMe Set Features 08h (Interrupt Coalescing). Either field 0 disables it. */
+/**
+ * NVMe Set Features 08h (Interrupt Coalescing). Either field 0 disables it. It covers every I/O
+ * queue's vector alike. SIMPLIFICATION: no Interrupt Vector Configuration (Feature 09h) to exempt a
+ * vector (Coalescing Disable), and no admin queue vector (which the spec never coalesces).
+ */
 export interface InterruptCoalescingConfig {
   /** THR: completions per interrupt, 0's based (THR = 3 -> one interrupt per 4 completions). */
   readonly aggregationThreshold: number;
