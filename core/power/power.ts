@@ -17,6 +17,8 @@ import type { Cpu, IdleOps } from '../kernel/sched/core.js';
 import { DeviceState, type KDevice } from '../drivers/base/core.js';
 import { RuntimePm } from './runtime.js';
 import { C0_POWER_W, CpuIdle, type CState } from './cpuidle.js';
+import { CpuFreq } from './cpufreq.js';
+import type { CpufreqSpec } from '../userspace/job.js';
 
 /** enum suspend_state: PM_SUSPEND_TO_IDLE. */
 const PM_SUSPEND_TO_IDLE = 1;
@@ -66,6 +68,8 @@ export class PowerManagement implements IdleOps {
   private combinedEventCount = 0;
   /** cpuidle, when the machine models idle states (machine.power.cpuidle or autosleep). */
   cpuidle: CpuIdle | undefined;
+  /** cpufreq, when a governor other than performance is chosen (machine.power.cpufreq). */
+  cpufreq: CpuFreq | undefined;
   autosleep = false;
   cpuidleGovernor = 'off';
   collapsed = false;
@@ -90,6 +94,11 @@ export class PowerManagement implements IdleOps {
     this.k.sched.idleOps = this;
     // every CPU starts idle
     for (const c of this.k.sched.cpus) if (c.current === c.idle) this.enter(c);
+  }
+
+  /** Turns on frequency scaling: the governor sets each CPU's frequency from now on. */
+  enableCpufreq(spec: CpufreqSpec): void {
+    this.cpufreq = new CpuFreq(this.k, spec);
   }
 
   // ---- IdleOps: the scheduler's idle loop -----------------------------------------------------
