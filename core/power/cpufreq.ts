@@ -45,8 +45,10 @@ const TICK_NSEC = 1e9 / HZ;
 /** One CPU's policy (struct cpufreq_policy) with schedutil's per-CPU state (struct sugov_cpu). */
 export class CpufreqPolicy {
   curKhz: number;
-  /** Frequency changes so far (cpufreq stats' total_trans). */
+  /** Frequency changes so far (cpufreq stats' total_trans), and time per frequency (time_in_state) up to the last change. */
   transitions = 0;
+  readonly timeInStateNs = new Map<number, number>();
+  curSinceNs = 0;
   // schedutil
   utilAvg = 0;
   private utilSinceNs = 0;
@@ -114,11 +116,25 @@ export class CpuFreq implements FreqOps {
   /** The driver's target: the new frequency applies to the CPU's next burn; power:cpu_frequency reports it. */
   setFrequency(p: CpufreqPolicy, khz: number): void {
     if (khz === p.curKhz) return;
+    const nowNs = this.k.env.nowNs;
+    p.timeInStateNs.set(p.curKhz, (p.timeInStateNs.get(p.curKhz) ?? 0) + nowNs - p.curSinceNs);
+    p.curSinceNs = nowNs;
     p.curKhz = khz;
     p.transitions++;
     p.cpu.freqSlowdown = this.maxKhz / khz;
     const tp = this.k.tp.cpu_frequency;
     if (tp.enabled) tp.emit(p.cpu, 0, khz, p.cpu.id);
+  }
+
+  /** cpufreq stats' time_in_state for one CPU: each frequency it ran at (ascending) and for how long, the current stretch included. */
+  timeInState(p: CpufreqPolicy): { khz: number; timeNs: number }[] {
+    const nowNs = this.k.env.nowNs;
+    const out: { khz: number; timeNs: number }[] = [];
+    for (const khz of this.tableKhz) {
+      const ns = (p.timeInStateNs.get(khz) ?? 0) + (khz === p.curKhz ? nowNs - p.curSinceNs : 0);
+      if (ns > 0) out.push({ khz, timeNs: ns });
+    }
+    return out;
   }
 
   /** sugov_update_single_freq: the scheduler's cpufreq_update_util for one CPU. */

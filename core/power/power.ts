@@ -56,6 +56,8 @@ export interface PowerReport {
   readonly devices: readonly { readonly name: string; readonly states: readonly PowerStateTime[]; readonly suspends: number; readonly resumes: number }[];
   readonly cpus: readonly { readonly cpu: number; readonly states: readonly PowerStateTime[] }[];
   readonly wakeupSources: readonly { readonly name: string; readonly activeCount: number; readonly totalTimeNs: number; readonly maxTimeNs: number }[];
+  /** With cpufreq on: the governor and, per CPU, its time per frequency and its number of changes. */
+  readonly cpufreq?: { readonly governor: string; readonly cpus: readonly { readonly cpu: number; readonly timeInState: readonly { readonly khz: number; readonly timeNs: number }[]; readonly transitions: number }[] };
 }
 
 /** A device's power states as the report lists them (set at registration by the driver side). */
@@ -221,6 +223,7 @@ export class PowerManagement implements IdleOps {
           ],
         }))
       : [];
+    const cf = this.cpufreq;
     const devices = [...this.devicePowerStates].map(([d, states]) => ({ name: d.name, states: states(), suspends: d.power?.suspendCount ?? 0, resumes: d.power?.resumeCount ?? 0 }));
     const now = k.env.nowNs;
     return {
@@ -231,6 +234,7 @@ export class PowerManagement implements IdleOps {
       devices,
       cpus,
       wakeupSources: this.wakeupSources.map((w) => ({ name: w.name, activeCount: w.activeCount, totalTimeNs: w.totalTimeNs + (w.active ? now - w.activeSinceNs : 0), maxTimeNs: Math.max(w.maxTimeNs, w.active ? now - w.activeSinceNs : 0) })),
+      ...(cf === undefined ? {} : { cpufreq: { governor: cf.spec.governor, cpus: cf.policies.map((p) => ({ cpu: p.cpu.id, timeInState: cf.timeInState(p), transitions: p.transitions })) } }),
     };
   }
 }

@@ -117,6 +117,16 @@ test('schedutil iowait boost: a thread doing QD1 I/O (CPU mostly idle) runs at f
     [1_100_000, 2_200_000, 3_500_000],
   );
   for (const [i, c] of changes.entries()) assert.ok(c.t > (4 + 2 * i) * MS && c.t < (4.3 + 2 * i) * MS, `${JSON.stringify(changes)}`);
+  // cpufreq stats: time_in_state adds up to the run on every CPU; the reader's CPU spent most of it at f_max
+  const stats = m0.k.power.report().cpufreq!;
+  assert.equal(stats.governor, 'schedutil');
+  for (const c of stats.cpus) assert.equal(c.timeInState.reduce((a, s) => a + s.timeNs, 0), durationNs);
+  const busy = stats.cpus.find((c) => c.transitions > 1)!;
+  assert.deepEqual(
+    busy.timeInState.map((s) => s.khz),
+    [800_000, 1_100_000, 2_200_000, 3_500_000],
+  );
+  assert.equal(busy.timeInState.at(-1)!.timeNs, durationNs - changes.at(-1)!.t);
   // so the reads run at f_max speed after 8 ms: the mean sits near performance's, far from powersave's
   const io = m0.report('x', 1).jobs[0]!.read.clat.meanNs;
   const perf = qd1('performance').meanNs;
