@@ -126,6 +126,8 @@ export class TraceRecorder {
   private readonly faultChains = new Map<number, TimelineAnnotation[]>();
   private readonly gaugeTracks: { dirty: number; writeback: number; cache: number; free: number; runQueues: number[] };
   private readonly lastGauge = new Map<number, number>();
+  /** Per CPU, its frequency counter track (kHz): only when cpufreq scales the CPUs. */
+  private readonly freqTrackIds: number[] = [];
   private nextGaugeNs = 0;
   private detach: (() => void) | undefined;
 
@@ -159,6 +161,13 @@ export class TraceRecorder {
       this.irqStacks.push([]);
     }
     for (let c = 0; c < cpus; c++) runQueues.push(this.track(`CPU ${c} run queue`, cpuGroup, 'count'));
+    const cpufreq = m.k.power.cpufreq;
+    if (cpufreq !== undefined) {
+      for (let c = 0; c < cpus; c++) {
+        this.freqTrackIds.push(this.track(`CPU ${c} frequency (kHz)`, cpuGroup, 'count'));
+        this.emitCounter(this.freqTrackIds[c]!, now, cpufreq.policies[c]!.curKhz);
+      }
+    }
     const memGroup = this.track('Memory', undefined);
     this.gaugeTracks = {
       dirty: this.track('Dirty', memGroup, 'bytes'),
@@ -212,6 +221,7 @@ export class TraceRecorder {
       this.irqExit(h);
     });
     on('tracepoint:sched:sched_switch', (h) => this.schedSwitch(h));
+    if (this.freqTrackIds.length > 0) on('tracepoint:power:cpu_frequency', (h) => this.emitCounter(this.freqTrackIds[Number(h.fields.cpu_id)]!, h.timeNs, Number(h.fields.state)));
     on('tracepoint:sched:sched_waking', (h) => this.schedWaking(h));
     on('tracepoint:sched:sched_process_fork', (h) => this.newTasks(h.timeNs));
     on('tracepoint:sched:sched_process_exec', (h) => this.newTasks(h.timeNs));

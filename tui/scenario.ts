@@ -48,8 +48,10 @@ import {
   deviceNumbers,
   mkdev,
   type PowerSpec,
+  type CpufreqSpec,
 } from '../core/index.js';
 import { MAX_STEP_IOS } from './steps.js';
+import { DEFAULT_CPUFREQ_MAX_MHZ, DEFAULT_CPUFREQ_MIN_MHZ, DEFAULT_SUGOV_RATE_LIMIT_US } from '../core/power/cpufreq.js';
 import { formatBytes, formatSizeFio, MAX_DURATION_NS, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
 import { ownValue } from '../probes/lang/values.js';
 import { closestWord } from './fio/suggest.js';
@@ -1578,7 +1580,7 @@ function readDevicePower(c: Checker, f: Fields, path: string, kind: DeviceKind |
 }
 
 const POWER_KEYS: KeySpec = {
-  known: ['autosleep', 'cpuidle', 'default_ps_max_latency_us', 'wake_lock'],
+  known: ['autosleep', 'cpuidle', 'default_ps_max_latency_us', 'wake_lock', 'cpufreq'],
   aliases: { 'nvme_core.default_ps_max_latency_us': 'default_ps_max_latency_us', cpuidle_governor: 'cpuidle', governor: 'cpuidle', wake_locks: 'wake_lock', wakelock: 'wake_lock', wakelocks: 'wake_lock' },
   noun: 'key',
 };
@@ -1604,8 +1606,43 @@ function readPower(c: Checker, node: JsonNode): PowerSpec | undefined {
       for (const i of wlNode.items) if (i.kind === 'string') wakeLockJobs.push(i.value);
     }
   }
+  const cpufreqNode = f.get('cpufreq');
+  const cpufreq = cpufreqNode === undefined ? undefined : readCpufreq(c, cpufreqNode);
   if (c.count > before || autosleep === undefined || cpuidle === undefined || defaultPsMaxLatencyUs === undefined) return undefined;
-  return { autosleep, cpuidle, defaultPsMaxLatencyUs, wakeLockJobs };
+  return { autosleep, cpuidle, defaultPsMaxLatencyUs, wakeLockJobs, ...(cpufreq === undefined ? {} : { cpufreq }) };
+}
+
+const CPUFREQ_KEYS: KeySpec = {
+  known: ['governor', 'min_mhz', 'max_mhz', 'rate_limit_us'],
+  aliases: { scaling_governor: 'governor', 'schedutil/rate_limit_us': 'rate_limit_us' },
+  noun: 'key',
+};
+
+/** The highest frequency a scenario may give a CPU (MHz). */
+const MAX_CPU_MHZ = 10_000;
+
+/** machine.power.cpufreq: the governor, the CPUs' frequency range and schedutil's rate limit. */
+function readCpufreq(c: Checker, node: JsonNode): CpufreqSpec | undefined {
+  const obj = readObject(c, node, 'machine.power.cpufreq', 'an object like {"governor": "schedutil", "min_mhz": 800, "max_mhz": 3500}', CPUFREQ_KEYS);
+  if (obj === undefined) return undefined;
+  const f = obj.fields;
+  const before = c.count;
+  const govNode = f.get('governor');
+  const governor =
+    govNode === undefined
+      ? 'performance'
+      : readChoice(c, govNode, 'machine.power.cpufreq.governor', ['performance', 'powersave', 'schedutil'] as const, {}, (got) => `must be "performance" (always the highest frequency), "powersave" (always the lowest) or "schedutil" (follows the CPU's load) (got ${got})`);
+  const minNode = f.get('min_mhz');
+  const minMhz = minNode === undefined ? DEFAULT_CPUFREQ_MIN_MHZ : readInt(c, minNode, 'machine.power.cpufreq.min_mhz', 100, MAX_CPU_MHZ);
+  const maxNode = f.get('max_mhz');
+  const maxMhz = maxNode === undefined ? DEFAULT_CPUFREQ_MAX_MHZ : readInt(c, maxNode, 'machine.power.cpufreq.max_mhz', 100, MAX_CPU_MHZ);
+  const rateNode = f.get('rate_limit_us');
+  const rateLimitUs = rateNode === undefined ? DEFAULT_SUGOV_RATE_LIMIT_US : readInt(c, rateNode, 'machine.power.cpufreq.rate_limit_us', 0, 1_000_000);
+  if (minMhz !== undefined && maxMhz !== undefined && minMhz > maxMhz) {
+    c.report('bad-value', 'machine.power.cpufreq.min_mhz', (minNode ?? maxNode)!.span, `must not exceed max_mhz (${minMhz} > ${maxMhz})`);
+  }
+  if (c.count > before || governor === undefined || minMhz === undefined || maxMhz === undefined || rateLimitUs === undefined) return undefined;
+  return { governor, minMhz, maxMhz, rateLimitUs };
 }
 
 /**

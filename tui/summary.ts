@@ -622,6 +622,9 @@ function powerLines(p: PowerReport): string[] {
     ...p.devices.map((d) => `  ${printable(d.name)}: ${states(d.states)}; runtime suspends=${d.suspends}, resumes=${d.resumes}`),
     ...p.cpus.map((c) => `  cpu${c.cpu}: ${states(c.states)}`),
     ...p.wakeupSources.map((w) => `  wake lock ${printable(w.name)}: active=${w.activeCount}, total=${ms(w.totalTimeNs)}, max=${ms(w.maxTimeNs)}`),
+    ...(p.cpufreq === undefined
+      ? []
+      : [`  cpufreq: governor=${p.cpufreq.governor}`, ...p.cpufreq.cpus.map((c) => `  cpu${c.cpu} time_in_state: ${c.timeInState.map((s) => `${s.khz / 1000}MHz=${ms(s.timeNs)}`).join(', ')}; transitions=${c.transitions}`)]),
   ];
 }
 

@@ -126,15 +126,18 @@ function dispatchPlugged(cpu: HitContext, q: RequestQueue, list: MqRequest[], fr
 
 /**
  * schedule() for I/O waits (io_schedule): flush the task's plug (sched_submit_work), then sleep.
- * The caller has already set the task's state and queued it on a wait queue.
+ * The caller has already set the task's state and queued it on a wait queue. `iowait` false: a
+ * plain schedule() (a timer, an idle kthread, a wait for another task), not counted as iowait.
  */
-export function* ioSchedule(k: Kernel, task: Task): Generator<number, void, void> {
+export function* ioSchedule(k: Kernel, task: Task, iowait = true): Generator<number, void, void> {
   const plug = task.plug;
   if (plug && plug.rqs.length > 0) {
     const ns = flushPlugList(k, task, plug, true);
     if (ns > 0) yield ns;
   }
+  task.inIowait = iowait;
   yield SCHED;
+  task.inIowait = false;
 }
 
 /**

@@ -297,7 +297,7 @@ function* readEvents(k: Kernel, task: Task, ctx: Kioctx, minNr: number, nr: numb
     ctx.wait.add(task);
     if (deadlineNs === Infinity) {
       task.state = TaskState.INTERRUPTIBLE;
-      yield* ioSchedule(k, task);
+      yield* ioSchedule(k, task, false);
     } else {
       yield* scheduleTimeout(k, task, deadlineNs - k.env.nowNs, TaskState.INTERRUPTIBLE);
     }

@@ -806,6 +806,8 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   if (power.cpuidle !== 'off' || power.autosleep !== 'off') {
     k.power.enableIdle(power.cpuidle === 'menu' ? INTEL_SKX_CSTATES : C1_ONLY_CSTATES, power.cpuidle, power.autosleep === 'freeze');
   }
+  // performance (the default) keeps every CPU at f_max: no policy, no cost
+  if (power.cpufreq !== undefined && power.cpufreq.governor !== 'performance') k.power.enableCpufreq(power.cpufreq);
     const first = m.devices.find((d) => d.fs !== undefined)?.fs;
   if (first && !k.vfs.isMountPoint('/')) k.vfs.bindMount(first, '/');
   bootPrinters(m, spec);

@@ -76,7 +76,7 @@ function* ioSqThread(k: Kernel, sq: SqData, task: Task): TaskBody {
     }
     sq.sleeping = true;
     task.state = TaskState.INTERRUPTIBLE;
-    yield* ioSchedule(k, task);
+    yield* ioSchedule(k, task, false);
     sq.sleeping = false;
     rings.sqFlags &= ~IORING_SQ.NEED_WAKEUP;
     lastActiveNs = k.env.nowNs;

@@ -290,7 +290,7 @@ export class Writeback {
       k.stat.dirtyThrottlePauses++;
       k.stat.dirtyThrottlePauseNs += pause * NS_PER_JIFFY;
       // io_schedule_timeout in TASK_KILLABLE
-      yield* scheduleTimeout(k, task, pause * NS_PER_JIFFY, TaskState.UNINTERRUPTIBLE);
+      yield* scheduleTimeout(k, task, pause * NS_PER_JIFFY, TaskState.UNINTERRUPTIBLE, true);
       task.dirtyPausedWhen = now + pause;
       task.nrDirtied = 0;
       task.nrDirtiedPause = nrDirtiedPause;
@@ -344,7 +344,7 @@ export class Writeback {
         } else {
           // dirty_writeback_centisecs = 0: no periodic writeback, only explicit wakeups
           t.state = TaskState.INTERRUPTIBLE;
-          yield* ioSchedule(k, t);
+          yield* ioSchedule(k, t, false);
         }
         b.flusherAsleep = false;
       }

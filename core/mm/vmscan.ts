@@ -682,7 +682,7 @@ function* kswapd(k: Kernel, t: Task, pgdat: PgData): Generator<number, void, voi
     pgdat.kswapdAsleep = true;
     while (!pgdat.kswapdWakePending) {
       t.state = TaskState.INTERRUPTIBLE;
-      yield* ioSchedule(k, t);
+      yield* ioSchedule(k, t, false);
     }
     pgdat.kswapdAsleep = false;
     pgdat.kswapdWakePending = false;

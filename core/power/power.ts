@@ -17,6 +17,8 @@ import type { Cpu, IdleOps } from '../kernel/sched/core.js';
 import { DeviceState, type KDevice } from '../drivers/base/core.js';
 import { RuntimePm } from './runtime.js';
 import { C0_POWER_W, CpuIdle, type CState } from './cpuidle.js';
+import { CpuFreq } from './cpufreq.js';
+import type { CpufreqSpec } from '../userspace/job.js';
 
 /** enum suspend_state: PM_SUSPEND_TO_IDLE. */
 const PM_SUSPEND_TO_IDLE = 1;
@@ -54,6 +56,8 @@ export interface PowerReport {
   readonly devices: readonly { readonly name: string; readonly states: readonly PowerStateTime[]; readonly suspends: number; readonly resumes: number }[];
   readonly cpus: readonly { readonly cpu: number; readonly states: readonly PowerStateTime[] }[];
   readonly wakeupSources: readonly { readonly name: string; readonly activeCount: number; readonly totalTimeNs: number; readonly maxTimeNs: number }[];
+  /** With cpufreq on: the governor and, per CPU, its time per frequency and its number of changes. */
+  readonly cpufreq?: { readonly governor: string; readonly cpus: readonly { readonly cpu: number; readonly timeInState: readonly { readonly khz: number; readonly timeNs: number }[]; readonly transitions: number }[] };
 }
 
 /** A device's power states as the report lists them (set at registration by the driver side). */
@@ -66,6 +70,8 @@ export class PowerManagement implements IdleOps {
   private combinedEventCount = 0;
   /** cpuidle, when the machine models idle states (machine.power.cpuidle or autosleep). */
   cpuidle: CpuIdle | undefined;
+  /** cpufreq, when a governor other than performance is chosen (machine.power.cpufreq). */
+  cpufreq: CpuFreq | undefined;
   autosleep = false;
   cpuidleGovernor = 'off';
   collapsed = false;
@@ -90,6 +96,11 @@ export class PowerManagement implements IdleOps {
     this.k.sched.idleOps = this;
     // every CPU starts idle
     for (const c of this.k.sched.cpus) if (c.current === c.idle) this.enter(c);
+  }
+
+  /** Turns on frequency scaling: the governor sets each CPU's frequency from now on. */
+  enableCpufreq(spec: CpufreqSpec): void {
+    this.cpufreq = new CpuFreq(this.k, spec);
   }
 
   // ---- IdleOps: the scheduler's idle loop -----------------------------------------------------
@@ -212,6 +223,7 @@ export class PowerManagement implements IdleOps {
           ],
         }))
       : [];
+    const cf = this.cpufreq;
     const devices = [...this.devicePowerStates].map(([d, states]) => ({ name: d.name, states: states(), suspends: d.power?.suspendCount ?? 0, resumes: d.power?.resumeCount ?? 0 }));
     const now = k.env.nowNs;
     return {
@@ -222,6 +234,7 @@ export class PowerManagement implements IdleOps {
       devices,
       cpus,
       wakeupSources: this.wakeupSources.map((w) => ({ name: w.name, activeCount: w.activeCount, totalTimeNs: w.totalTimeNs + (w.active ? now - w.activeSinceNs : 0), maxTimeNs: Math.max(w.maxTimeNs, w.active ? now - w.activeSinceNs : 0) })),
+      ...(cf === undefined ? {} : { cpufreq: { governor: cf.spec.governor, cpus: cf.policies.map((p) => ({ cpu: p.cpu.id, timeInState: cf.timeInState(p), transitions: p.transitions })) } }),
     };
   }
 }

@@ -1266,6 +1266,7 @@ function power(reg: ProbeRegistry) {
     rpm_resume: tp<[d: RpmTraced, flags: number]>(reg, 'rpm:rpm_resume', rpm),
     cpu_idle: tp<[state: number, cpuId: number]>(reg, 'power:cpu_idle', (_h, state, cpuId) => ({ state, cpu_id: cpuId })),
     cpu_idle_miss: tp<[cpuId: number, state: number, below: boolean]>(reg, 'power:cpu_idle_miss', (_h, cpuId, state, below) => ({ cpu_id: cpuId, state, below: below ? 1 : 0 })),
+    cpu_frequency: tp<[stateKhz: number, cpuId: number]>(reg, 'power:cpu_frequency', (_h, state, cpuId) => ({ state, cpu_id: cpuId })),
     suspend_resume: tp<[action: string, val: number, start: boolean]>(reg, 'power:suspend_resume', (_h, action, val, start) => ({ action, val, start: start ? 1 : 0 })),
     wakeup_source_activate: tp<[name: string, state: number]>(reg, 'power:wakeup_source_activate', (_h, name, state) => ({ name, state })),
     wakeup_source_deactivate: tp<[name: string, state: number]>(reg, 'power:wakeup_source_deactivate', (_h, name, state) => ({ name, state })),

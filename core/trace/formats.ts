@@ -865,6 +865,10 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["u32 state", 'state', 8, 4, false],
     ["u32 cpu_id", 'cpu_id', 12, 4, false],
   ],
+  'power:cpu_frequency': [
+    ["u32 state", 'state', 8, 4, false],
+    ["u32 cpu_id", 'cpu_id', 12, 4, false],
+  ],
   'power:cpu_idle_miss': [
     ["u32 cpu_id", 'cpu_id', 8, 4, false],
     ["u32 state", 'state', 12, 4, false],

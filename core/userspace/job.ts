@@ -425,6 +425,16 @@ export interface PowerSpec {
   readonly defaultPsMaxLatencyUs: number;
   /** Jobs whose processes hold a wake lock (named after the job) from their start to their exit. */
   readonly wakeLockJobs: readonly string[];
+  /** CPU frequency scaling (absent: the performance governor, every CPU at f_max). */
+  readonly cpufreq?: CpufreqSpec;
+}
+
+/** machine.power.cpufreq: scaling_governor, the CPUs' frequency range (cpuinfo_min/max_freq) and schedutil's rate_limit_us. */
+export interface CpufreqSpec {
+  readonly governor: 'performance' | 'powersave' | 'schedutil';
+  readonly minMhz: number;
+  readonly maxMhz: number;
+  readonly rateLimitUs: number;
 }
 
 export const DEFAULT_POWER: PowerSpec = { autosleep: 'off', cpuidle: 'off', defaultPsMaxLatencyUs: 100_000, wakeLockJobs: [] };

@@ -140,7 +140,7 @@ export function lpFileOperations(k: Kernel, lp: LpDevice): FileOperations {
           // the printer's buffer is full: sleep until its interrupt (lp_wait_ready)
           task.state = TaskState.INTERRUPTIBLE;
           lp.waitq.add(task);
-          yield* ioSchedule(k, task);
+          yield* ioSchedule(k, task, false);
           if (signalPending(task)) {
             // interrupted (lprm killing the printing job): what is in the printer still prints
             lp.waitq.remove(task);

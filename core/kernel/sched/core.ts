@@ -10,6 +10,10 @@
 // at min_vruntime - latency/2; RT is SCHED_FIFO only (no SCHED_RR, no RT throttling); no periodic
 // load balancing (wakeups pick an idle CPU instead, as select_idle_sibling does); without cpuidle
 // (core/power/cpuidle.ts) one idle-exit latency stands for every C-state.
+// CPU work is given as time at the highest frequency (cycles): a CPU running at f_cur below f_max
+// stretches every burn and handler by f_max / f_cur (cpufreq, core/power/cpufreq.ts).
+// SIMPLIFICATION: a frequency change applies from the next burn or handler; one already running
+// (or its remainder after an interruption) keeps the frequency it started with.
 // SIMPLIFICATION: need_resched at return to user space is acted on at the end of the next CPU burn
 // the task spends in user mode (Linux checks it on the way out of the kernel).
 
@@ -71,6 +75,14 @@ export interface IdleOps {
   exit(cpu: Cpu): number;
 }
 
+/** cpufreq_update_util's flags: SCHED_CPUFREQ_IOWAIT (a task woken from io_schedule()). */
+export const SCHED_CPUFREQ_IOWAIT = 1;
+
+/** The scheduler's hook into cpufreq (cpufreq_update_util): called when the CPU's load changes. */
+export interface FreqOps {
+  update(cpu: Cpu, flags: number): void;
+}
+
 /** One CPU: its runqueue, what runs on it now, and its interrupt state. */
 export class Cpu implements HitContext {
   current: Task;
@@ -91,6 +103,8 @@ export class Cpu implements HitContext {
   /** ioId the CPU is working for while in interrupt context (for hits fired from handlers). */
   irqIoId = 0;
   kickPending = false;
+  /** f_max / f_cur: wall time per ns of work given at f_max (1 at f_max, where cpufreq leaves it by default). */
+  freqSlowdown = 1;
   /** Accounting. */
   busyNs = 0;
   irqNs = 0;
@@ -160,6 +174,8 @@ export class Scheduler {
   ctxCpu!: Cpu;
   /** cpuidle and power collapse; undefined: one fixed idle-exit latency (IDLE_EXIT_NS). */
   idleOps: IdleOps | undefined;
+  /** cpufreq's governor hook; undefined: every CPU stays at f_max. */
+  freqOps: FreqOps | undefined;
   /** Called when a task's body returns (exit path). */
   onExit: ((task: Task) => void) | undefined;
   /** The preemption model (set at boot, before any task runs). */
@@ -224,6 +240,8 @@ export class Scheduler {
     task.vruntimeNs = Math.max(task.vruntimeNs, target.minVruntimeNs - this.sliceNs / 2);
     task.lastWakeNs = this.env.nowNs;
     this.enqueue(target, task);
+    // enqueue_task_fair: a task woken from io_schedule() asks cpufreq for an iowait boost
+    if (this.freqOps !== undefined) this.freqOps.update(target, task.inIowait ? SCHED_CPUFREQ_IOWAIT : 0);
     if (this.sites.tp.sched_wakeup.enabled) this.sites.tp.sched_wakeup.emit(wakerCpu, ioId, task, target.id);
     this.afterEnqueue(target, task, wakerCpu);
     if (fn.ret.enabled) fn.exit(wakerCpu, ioId, 1);
@@ -430,8 +448,9 @@ export class Scheduler {
     if (ns === 0) return true;
     const cpu = this.cpus[task.cpu]!;
     if (cpu.current !== task || cpu.inIrq || cpu.segActive || task.pendingBurnNs > 0 || this.ctxCpu !== cpu) return false;
+    if (this.freqOps !== undefined) this.freqOps.update(cpu, 0);
     const startNs = this.env.nowNs;
-    const endNs = startNs + Math.max(1, Math.round(ns));
+    const endNs = startNs + Math.max(1, Math.round(ns * cpu.freqSlowdown));
     // shouldPreempt at the end of the burn: nothing that decides it can change during it
     if (cpu.rq.length > 0 && (cpu.needResched || endNs >= cpu.sliceEndNs)) return false;
     if (!this.env.tryAdvanceTo(endNs)) return false;
@@ -458,8 +477,11 @@ export class Scheduler {
         this.exitTask(cpu, t);
         return;
       }
-      const v = r.value;
+      let v = r.value;
       if (v > 0) {
+        // the scheduler's own cpufreq_update_util (update_curr/the tick): the governor sees the load
+        if (this.freqOps !== undefined) this.freqOps.update(cpu, 0);
+        v *= cpu.freqSlowdown;
         // nothing can interrupt the burn: account it and go on, as segmentEnd would at its end
         const endNs = this.env.nowNs + Math.max(1, Math.round(v));
         const startNs = this.env.nowNs;
@@ -550,7 +572,7 @@ export class Scheduler {
       return;
     }
     cpu.markBusy(true);
-    next.pendingBurnNs += CONTEXT_SWITCH_NS;
+    next.pendingBurnNs += CONTEXT_SWITCH_NS * cpu.freqSlowdown;
     this.resume(cpu);
   }
 
@@ -611,14 +633,14 @@ export class Scheduler {
     cpu.markBusy(true);
     cpu.irqIoId = work.ioId;
     if (this.sites.tp.irq_handler_entry.enabled) this.sites.tp.irq_handler_entry.emit(cpu, work.ioId, work.irq, work.name);
-    this.env.after(work.costNs, Priority.URGENT, finishIrq, { sched: this, cpu, work });
+    this.env.after(work.costNs * cpu.freqSlowdown, Priority.URGENT, finishIrq, { sched: this, cpu, work });
   }
 
   /** @internal the handler's time is over: run its body, then softirqs, then return. */
   finishIrq(cpu: Cpu, work: IrqWork): void {
-    cpu.irqNs += work.costNs;
+    cpu.irqNs += work.costNs * cpu.freqSlowdown;
     this.ctxCpu = cpu;
-    const extraNs = work.handler(cpu);
+    const extraNs = work.handler(cpu) * cpu.freqSlowdown;
     if (extraNs > 0) {
       cpu.irqNs += extraNs;
       this.env.after(extraNs, Priority.URGENT, exitIrq, { sched: this, cpu, work });
@@ -647,14 +669,14 @@ export class Scheduler {
       cpu.softirqCount++;
       cpu.irqIoId = soft.ioId;
       if (this.sites.tp.softirq_entry.enabled) this.sites.tp.softirq_entry.emit(cpu, soft.ioId, soft.vec);
-      this.env.after(soft.costNs, Priority.URGENT, finishSoftirq, { sched: this, cpu, work: soft });
+      this.env.after(soft.costNs * cpu.freqSlowdown, Priority.URGENT, finishSoftirq, { sched: this, cpu, work: soft });
       return;
     }
     const next = cpu.irqQueue.shift();
     if (next) {
       cpu.irqIoId = next.ioId;
       if (this.sites.tp.irq_handler_entry.enabled) this.sites.tp.irq_handler_entry.emit(cpu, next.ioId, next.irq, next.name);
-      this.env.after(next.costNs, Priority.URGENT, finishIrq, { sched: this, cpu, work: next });
+      this.env.after(next.costNs * cpu.freqSlowdown, Priority.URGENT, finishIrq, { sched: this, cpu, work: next });
       return;
     }
     cpu.inIrq = false;
@@ -674,9 +696,9 @@ export class Scheduler {
 
   /** @internal */
   finishSoftirq(cpu: Cpu, work: SoftirqWork): void {
-    cpu.irqNs += work.costNs;
+    cpu.irqNs += work.costNs * cpu.freqSlowdown;
     this.ctxCpu = cpu;
-    const extraNs = work.handler(cpu);
+    const extraNs = work.handler(cpu) * cpu.freqSlowdown;
     if (extraNs > 0) {
       cpu.irqNs += extraNs;
       this.env.after(extraNs, Priority.URGENT, exitSoftirq, { sched: this, cpu, work });

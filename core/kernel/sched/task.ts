@@ -88,6 +88,8 @@ export class Task implements Waker {
   inKernel: boolean;
   /** preempt_count's disable depth (spinlocks, preempt_disable): no preemption while > 0. */
   preemptCount = 0;
+  /** task_struct in_iowait: sleeping in io_schedule() (its wakeup asks cpufreq for an iowait boost). */
+  inIowait = false;
 
   constructor(
     readonly kaddr: number,

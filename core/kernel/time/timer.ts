@@ -23,13 +23,13 @@ function timerExpired(t: TimerToken): void {
 
 /**
  * schedule_timeout: sleep in `state` for up to `timeoutNs` (a wait queue the caller joined may wake
- * it earlier). The block plug is flushed first, as schedule() does.
+ * it earlier). The block plug is flushed first, as schedule() does. `iowait`: io_schedule_timeout.
  */
-export function* scheduleTimeout(k: Kernel, task: Task, timeoutNs: number, state: TaskState): Generator<number, void, void> {
+export function* scheduleTimeout(k: Kernel, task: Task, timeoutNs: number, state: TaskState, iowait = false): Generator<number, void, void> {
   task.state = state;
   const token: TimerToken = { k, task, active: true };
   k.env.after(Math.max(1, timeoutNs), Priority.NORMAL, timerExpired, token);
-  yield* ioSchedule(k, task);
+  yield* ioSchedule(k, task, iowait);
   token.active = false;
 }
 

@@ -258,7 +258,7 @@ function* waitVersion(k: Kernel, db: LsmDb, t: Task): Generator<number, void, vo
   db.sleepers.add(t);
   t.state = TaskState.INTERRUPTIBLE;
   db.versionChanged.add(t);
-  yield* ioSchedule(k, t);
+  yield* ioSchedule(k, t, false);
   db.versionChanged.remove(t);
   db.sleepers.delete(t);
 }
