@@ -9,7 +9,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobReport, RunReport } from '../../core/index.js';
 import { attach } from '../../probes/attach.js';
-import { bootExperiment } from '../helpers/experiment.js';
+import { bootExperiment, oncePerFile } from '../helpers/experiment.js';
 
 const HOT_PAGES = (8 * 1024 * 1024) / 4096;
 
@@ -26,16 +26,7 @@ interface PollutionRun {
 }
 
 /** Each variant runs once per test file (runs are deterministic). */
-const runs = new Map<string, PollutionRun>();
-
-function run(file: string): PollutionRun {
-  let r = runs.get(file);
-  if (!r) {
-    r = runVariant(file);
-    runs.set(file, r);
-  }
-  return r;
-}
+const run = oncePerFile(runVariant);
 
 function runVariant(file: string): PollutionRun {
   const { m, durationNs, name } = bootExperiment(file);

@@ -7,7 +7,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobReport, LsmStats, RunReport } from '../../core/index.js';
-import { bootExperiment, timePreads } from '../helpers/experiment.js';
+import { bootExperiment, timePreads, oncePerFile } from '../helpers/experiment.js';
 
 const MIB = 2 ** 20;
 
@@ -19,11 +19,9 @@ interface StoreRun {
   readonly preadMeanNs: number;
 }
 
-const runs = new Map<string, StoreRun>();
+const run = oncePerFile(measure);
 
-function run(file: string): StoreRun {
-  const done = runs.get(file);
-  if (done) return done;
+function measure(file: string): StoreRun {
   const { m, durationNs, name } = bootExperiment(file);
   let preads = 0;
   let preadNs = 0;
@@ -36,7 +34,6 @@ function run(file: string): StoreRun {
   const db = report.jobs.find((j) => j.name === 'db');
   assert.ok(db?.lsm, `${file}: the db job reports its store`);
   const r: StoreRun = { report, db, lsm: db.lsm, preadMeanNs: preadNs / preads };
-  runs.set(file, r);
   return r;
 }
 

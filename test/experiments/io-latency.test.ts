@@ -8,7 +8,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import type { CgroupIoLatencyReport, RunReport } from '../../core/index.js';
 import { attach } from '../../probes/attach.js';
-import { bootExperiment, timePreads } from '../helpers/experiment.js';
+import { bootExperiment, timePreads, oncePerFile } from '../helpers/experiment.js';
 
 const MS = 1e6;
 /** The last stretch, once the depth has come down (it reaches 1 at about 5 s). */
@@ -23,11 +23,9 @@ interface LatencyRun {
   readonly steps: readonly (readonly [number, number, number])[];
 }
 
-const runs = new Map<string, LatencyRun>();
+const run = oncePerFile(measure);
 
-function run(file: string): LatencyRun {
-  const done = runs.get(file);
-  if (done) return done;
+function measure(file: string): LatencyRun {
   const { m, durationNs, name } = bootExperiment(file);
   let n = 0;
   let sumNs = 0;
@@ -48,7 +46,6 @@ function run(file: string): LatencyRun {
   m.run(durationNs);
   const report = m.report(name, 1);
   const r: LatencyRun = { report, meanNs: sumNs / n, settledMeanNs: settledSumNs / settledN, steps };
-  runs.set(file, r);
   return r;
 }
 

@@ -15,6 +15,7 @@ import { loadScenario, renderDiagnostic } from '../../tui/scenario.js';
 import { prepareRun } from '../../tui/run.js';
 import { repoRoot } from '../helpers/repo.js';
 import { scriptOptions } from '../helpers/script.js';
+import { oncePerFile } from '../helpers/experiment.js';
 
 const US = 1e3;
 
@@ -37,11 +38,9 @@ interface Run {
   readonly qd32: Phase;
 }
 
-const runs = new Map<string, Run>();
+const traced = oncePerFile(measure);
 
-function traced(name: string): Run {
-  const done = runs.get(name);
-  if (done) return done;
+function measure(name: string): Run {
   const s = load(name);
   const m = prepareRun(s, { seed: 1, durationNs: s.durationNs });
   const qd1: Phase = { interrupts: 0, completions: 0, irqNs: 0 };
@@ -67,7 +66,6 @@ function traced(name: string): Run {
   m.run(s.durationNs);
   assert.ok(m.allJobsDone, 'both phases finished');
   const r: Run = { report: m.report(s.name, 1), qd1, qd32 };
-  runs.set(name, r);
   return r;
 }
 

@@ -14,7 +14,7 @@ import { SCHED_NORMAL } from '../../core/kernel/sched/task.js';
 import { attach } from '../../probes/attach.js';
 import { runScript } from '../../probes/script.js';
 import { scriptOptions } from '../helpers/script.js';
-import { bootExperiment, EXPERIMENTS_DIR as DIR } from '../helpers/experiment.js';
+import { bootExperiment, EXPERIMENTS_DIR as DIR, oncePerFile } from '../helpers/experiment.js';
 
 
 
@@ -29,16 +29,7 @@ interface CommitRun {
   preemptions: number;
 }
 
-const runs = new Map<string, CommitRun>();
-
-function run(file: string): CommitRun {
-  let r = runs.get(file);
-  if (!r) {
-    r = runVariant(file);
-    runs.set(file, r);
-  }
-  return r;
-}
+const run = oncePerFile(runVariant);
 
 const isJbd2 = (comm: unknown): boolean => String(comm).startsWith('jbd2/');
 

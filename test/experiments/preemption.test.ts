@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { attach } from '../../probes/attach.js';
 import { runScript } from '../../probes/script.js';
 import { scriptOptions } from '../helpers/script.js';
-import { bootExperiment, EXPERIMENTS_DIR as DIR } from '../helpers/experiment.js';
+import { bootExperiment, EXPERIMENTS_DIR as DIR, oncePerFile } from '../helpers/experiment.js';
 
 
 
@@ -25,16 +25,7 @@ interface PreemptionRun {
   readonly fsyncLoopNs: number[];
 }
 
-const runs = new Map<string, PreemptionRun>();
-
-function run(file: string): PreemptionRun {
-  let r = runs.get(file);
-  if (!r) {
-    r = runVariant(file);
-    runs.set(file, r);
-  }
-  return r;
-}
+const run = oncePerFile(runVariant);
 
 function runVariant(file: string): PreemptionRun {
   const { m, durationNs } = bootExperiment(file);

@@ -33,3 +33,16 @@ export function timePreads(m: Machine, comm: string, onDone: (startNs: number, d
     onDone(t, h.timeNs - t);
   });
 }
+
+/** `measure` once per file for the whole test file (runs are deterministic), then from memory. */
+export function oncePerFile<T>(measure: (file: string) => T): (file: string) => T {
+  const done = new Map<string, T>();
+  return (file) => {
+    let r = done.get(file);
+    if (r === undefined) {
+      r = measure(file);
+      done.set(file, r);
+    }
+    return r;
+  };
+}
