@@ -2,6 +2,7 @@
 // memory, block devices with drivers and elevators, filesystems mounted on them with their
 // flusher and journal threads, and init (pid 1) which forks the workload's processes.
 
+import { NetNamespace } from '../net/net_namespace.js';
 import { Environment, Priority } from '../sim/engine.js';
 import { crashFileReport } from '../mm/data-gen.js';
 import type { Inode } from '../fs/types.js';
@@ -689,6 +690,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   k.vfs = new Vfs();
   k.devices = new DeviceTable(k);
   k.power = new PowerManagement(k);
+  k.net = new NetNamespace();
   const power = spec.power ?? DEFAULT_POWER;
   const buses = new Buses(k);
   // init (pid 1): the parent of the workload

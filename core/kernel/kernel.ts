@@ -18,6 +18,7 @@ import type { Spooler } from '../userspace/lpd.js';
 import type { DevMem } from '../drivers/char/mem.js';
 import type { DeviceTable } from '../drivers/base/core.js';
 import type { PowerManagement } from '../power/power.js';
+import type { NetNamespace } from '../net/net_namespace.js';
 
 /** Counters the run report prints (the /proc/vmstat and /proc/stat subset kiotrace keeps). */
 export interface VmStat {
@@ -100,6 +101,8 @@ export class Kernel {
   /** The device-status table (drivers/base) and power management (drivers/base/power, kernel/power). */
   devices!: DeviceTable;
   power!: PowerManagement;
+  /** The machine's network namespace: devices, protocol handlers, sysctls, copy counters (core/net). */
+  net!: NetNamespace;
   readonly queues: RequestQueue[] = [];
   readonly tasks: Task[] = [];
   /** The print spooler's queues (core/userspace/lpd.ts), when the machine has printers. */
