@@ -4,6 +4,7 @@
 import type { Task } from '../kernel/sched/task.js';
 import type { AddressSpace, FileRaState, Folio, Vma } from '../mm/mm_types.js';
 import type { BioVec } from '../block/blk_types.js';
+import type { WaitQueue } from '../sim/process.js';
 
 /**
  * EIOCBQUEUED (include/linux/errno.h, kernel-internal): an async kiocb's ->read_iter/->write_iter
@@ -149,7 +150,41 @@ export interface FileOperations {
   open?(inode: Inode, file: File, task: Task): number;
   /** ->release, when the last reference to the file goes (fput): a device forgets its opener. */
   release?(inode: Inode, file: File): void;
+  /**
+   * ->poll: the EPOLL* events ready now; with a poll table, also registers the caller on the wait
+   * queue(s) that will be woken when that changes (poll_wait). Files without it are always ready
+   * for reading and writing (DEFAULT_POLLMASK).
+   */
+  poll?(file: File, pt: PollTable | undefined): number;
 }
+
+/** poll_table (include/linux/poll.h): what ->poll hands the wait queues it may be woken from. */
+export interface PollTable {
+  /** poll_wait: the caller (select/poll's task, or an epoll item) waits on `wq` too. */
+  wait(file: File, wq: WaitQueue): void;
+}
+
+/** Event bits (include/uapi/linux/eventpoll.h; POLL* of poll(2) share the low ones). */
+export const EPOLL = {
+  IN: 0x001,
+  PRI: 0x002,
+  OUT: 0x004,
+  ERR: 0x008,
+  HUP: 0x010,
+  RDNORM: 0x040,
+  RDBAND: 0x080,
+  WRNORM: 0x100,
+  WRBAND: 0x200,
+  MSG: 0x400,
+  RDHUP: 0x2000,
+  EXCLUSIVE: 1 << 28,
+  WAKEUP: 1 << 29,
+  ONESHOT: 1 << 30,
+  ET: 2 ** 31,
+} as const;
+
+/** DEFAULT_POLLMASK: a file without ->poll is always readable and writable. */
+export const DEFAULT_POLLMASK = EPOLL.IN | EPOLL.OUT | EPOLL.RDNORM | EPOLL.WRNORM;
 
 /** fput (fs/file_table.c): drops a reference; the last one releases the file (__fput -> ->release). */
 export function fput(file: File): void {
