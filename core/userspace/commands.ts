@@ -15,6 +15,14 @@ export interface CommandResult {
   readonly output: string;
 }
 
+/**
+ * Where a command prints as it runs (its stdout): a long-running program's lines show in the run
+ * report even when the run ends before the program does.
+ */
+export interface CommandOutput {
+  print(text: string): void;
+}
+
 /** One tool: argv[0] is its name. */
 export interface UserCommand {
   readonly name: string;
@@ -22,7 +30,8 @@ export interface UserCommand {
   readonly usage: string;
   /** Why these arguments (argv without the name) cannot run, or undefined. */
   check(args: readonly string[]): string | undefined;
-  run(k: Kernel, task: Task, args: readonly string[]): Generator<number, CommandResult, void>;
+  /** Runs it; what it prints at exit is `output` of the result, what it printed before is on `out`. */
+  run(k: Kernel, task: Task, args: readonly string[], out: CommandOutput): Generator<number, CommandResult, void>;
 }
 
 /** coreutils sync: sync(2), nothing printed. */

@@ -52,7 +52,7 @@ export function scheduleEvents(
             } else {
               const command = findCommand(e.argv[0] ?? '');
               if (command === undefined) throw new SimBug(`scenario event runs ${e.argv[0] ?? ''}, which the loader accepted but the machine lacks`);
-              const result = yield* command.run(k, task, e.argv.slice(1));
+              const result = yield* command.run(k, task, e.argv.slice(1), { print: (text) => log.print(i, text) });
               done(String(result.exitStatus), result.output);
             }
           })(),
@@ -76,12 +76,18 @@ export class EventLog {
     if (entry !== undefined) entry.status = 'running';
   }
 
+  /** What a running command printed so far. */
+  print(index: number, text: string): void {
+    const entry = this.entries[index];
+    if (entry !== undefined) entry.output += text;
+  }
+
   finish(index: number, nowNs: number, status: string, output: string): void {
     const entry = this.entries[index];
     if (entry === undefined) return;
     entry.doneNs = nowNs;
     entry.status = status;
-    entry.output = output;
+    entry.output += output;
   }
 
   report(): EventReport[] {
