@@ -1,0 +1,223 @@
+// Models: fs/select.c: poll(2) and ppoll(2) (do_sys_poll -> do_poll -> do_pollfd), the poll table
+// they hand each file's ->poll (poll_initwait, __pollwait, pollwake, poll_freewait), the sleep
+// between scans (poll_schedule_timeout with the triggered flag that closes the race between a
+// scan and the sleep) and select_estimate_accuracy, the timer slack every poll-style timeout gets
+// (0.1% of the timeout, 1% for a niced task, at least timer_slack_ns, at most 100 ms, none for
+// real-time tasks). vfs_poll: a file without ->poll is always ready (DEFAULT_POLLMASK).
+// SIMPLIFICATION: the timeout's hrtimer fires at its hard expiry (timeout + slack); Linux may run
+// it as early as the soft expiry when another timer interrupt comes by.
+// SIMPLIFICATION: every task has the default timer_slack_ns (no prctl(PR_SET_TIMERSLACK)).
+// SIMPLIFICATION: ppoll's signal mask is checked (sigsetsize) but not installed: kiotrace's
+// signals have no masks.
+// SIMPLIFICATION: no select(2)/pselect6; no busy polling (net.core.busy_poll is 0 by default).
+
+import type { Kernel } from '../kernel/kernel.js';
+import { TaskState, SCHED_FIFO, type Task } from '../kernel/sched/task.js';
+import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
+import { scheduleTimeout } from '../kernel/time/timer.js';
+import { ioSchedule } from '../block/blk-core.js';
+import { signalPending } from '../kernel/signal.js';
+import { userRangeMapped } from '../mm/memory.js';
+import { POLL_WAIT_ENTRY_NS, VFS_POLL_NS } from '../hw/cpu.js';
+import { EFAULT, EINTR, EINVAL } from '../uapi/errno.js';
+import type { WaitQueue, WaitQueueEntry } from '../sim/process.js';
+import { DEFAULT_POLLMASK, EPOLL, type File, type PollTable } from './types.js';
+
+/** POLLNVAL (include/uapi/asm-generic/poll.h): the fd is not open. */
+export const POLLNVAL = 0x20;
+/** sizeof(struct pollfd): int fd, short events, short revents. */
+export const POLLFD_BYTES = 8;
+/** sizeof(sigset_t) on x86-64, what ppoll and epoll_pwait want in sigsetsize. */
+export const SIGSET_BYTES = 8;
+/** RLIMIT_NOFILE's default soft limit: poll() takes at most this many fds. */
+export const RLIMIT_NOFILE_DEFAULT = 1024;
+/** init_task.timer_slack_ns: 50 µs. */
+export const TIMER_SLACK_NS = 50_000;
+/** MAX_SLACK: 100 ms. */
+const MAX_SLACK_NS = 100_000_000;
+/** The nice 0 prio (DEFAULT_PRIO). */
+const DEFAULT_PRIO = 120;
+
+/** struct pollfd: revents is written back by poll(). */
+export interface PollFd {
+  fd: number;
+  events: number;
+  revents: number;
+}
+
+/** vfs_poll: the file's ->poll, or DEFAULT_POLLMASK for a file without one. */
+export function vfsPoll(file: File, pt: PollTable | undefined): number {
+  const poll = file.inode.fops.poll;
+  return poll === undefined ? DEFAULT_POLLMASK : poll(file, pt);
+}
+
+/**
+ * select_estimate_accuracy: the slack a timeout of `timeoutNs` from now gets. Real-time tasks get
+ * none; others 0.1% (1% when niced), at most 100 ms, at least timer_slack_ns.
+ */
+export function selectEstimateAccuracy(task: Task, timeoutNs: number): number {
+  if (task.policy === SCHED_FIFO) return 0;
+  const divfactor = task.prio > DEFAULT_PRIO ? 100 : 1000;
+  const slack = Math.min(Math.floor(timeoutNs / divfactor), MAX_SLACK_NS);
+  return Math.max(slack, TIMER_SLACK_NS);
+}
+
+/**
+ * The absolute time a poll-style sleep of `timeoutNs` ends at (hrtimer hard expiry: the timeout
+ * plus its slack), Infinity for no timeout; a zero timeout means "do not sleep" and gives the
+ * current time.
+ */
+export function pollExpiryNs(k: Kernel, task: Task, timeoutNs: number | undefined): number {
+  if (timeoutNs === undefined) return Infinity;
+  if (timeoutNs <= 0) return k.env.nowNs;
+  return k.env.nowNs + timeoutNs + selectEstimateAccuracy(task, timeoutNs);
+}
+
+/**
+ * schedule_hrtimeout_range in TASK_INTERRUPTIBLE until `expiryNs` (Infinity: until woken). The
+ * caller has put the task on its wait queue(s) already. True when the timer ran out.
+ */
+export function* scheduleHrtimeoutRange(k: Kernel, task: Task, expiryNs: number): Generator<number, boolean, void> {
+  if (expiryNs === Infinity) {
+    task.state = TaskState.INTERRUPTIBLE;
+    yield* ioSchedule(k, task, false);
+    return false;
+  }
+  if (k.env.nowNs >= expiryNs) return true;
+  yield* scheduleTimeout(k, task, expiryNs - k.env.nowNs, TaskState.INTERRUPTIBLE);
+  return k.env.nowNs >= expiryNs;
+}
+
+/** struct poll_table_entry: poll's entry on one file's wait queue; pollwake wakes the poller. */
+class PollTableEntry implements WaitQueueEntry {
+  readonly exclusive = false;
+  constructor(
+    private readonly pwq: PollWqueues,
+    readonly wq: WaitQueue,
+    /** The events the poller asked of this fd (with POLLERR | POLLHUP). */
+    private readonly key: number,
+  ) {}
+
+  /** pollwake: only events the poller asked for wake it (a key of 0 says nothing, and wakes). */
+  wakeFunc(key: number): boolean {
+    if (key !== 0 && (key & this.key) === 0) return false;
+    this.pwq.triggered = true;
+    this.pwq.task.wake();
+    return true;
+  }
+}
+
+/** struct poll_wqueues: the poll table of one poll() call. */
+class PollWqueues implements PollTable {
+  /** Set by pollwake: an event came since the last scan, so do not sleep. */
+  triggered = false;
+  /** pt->_key: the events of the fd being polled. */
+  key = 0;
+  /** Wait queues joined by this scan, not yet charged. */
+  newEntries = 0;
+  private readonly entries: PollTableEntry[] = [];
+
+  constructor(readonly task: Task) {}
+
+  /** __pollwait */
+  wait(_file: File, wq: WaitQueue): void {
+    const e = new PollTableEntry(this, wq, this.key);
+    wq.addEntry(e);
+    this.entries.push(e);
+    this.newEntries++;
+  }
+
+  /** poll_freewait */
+  free(): void {
+    for (const e of this.entries) e.wq.removeEntry(e);
+  }
+}
+
+/** do_pollfd: one fd's revents; `pt` undefined once registration is over. */
+function doPollfd(task: Task, pfd: PollFd, pwq: PollWqueues, register: boolean): number {
+  if (pfd.fd < 0) return 0;
+  const file = task.files?.get(pfd.fd);
+  if (file === undefined) return POLLNVAL;
+  // demangle_poll(events) | EPOLLERR | EPOLLHUP: errors and hang-ups are always reported
+  const filter = (pfd.events & 0xffff) | EPOLL.ERR | EPOLL.HUP;
+  pwq.key = filter;
+  return vfsPoll(file, register ? pwq : undefined) & filter;
+}
+
+/** do_poll: scan until something is ready, the timeout passes or a signal comes. */
+function* doPoll(k: Kernel, task: Task, fds: readonly PollFd[], expiryNs: number): Generator<number, number, void> {
+  const pwq = new PollWqueues(task);
+  // a zero timeout: one scan, no wait-queue registration
+  let register = expiryNs > k.env.nowNs;
+  let timedOut = !register;
+  let count = 0;
+  for (;;) {
+    count = 0;
+    for (const pfd of fds) {
+      const mask = doPollfd(task, pfd, pwq, register);
+      pfd.revents = mask;
+      if (mask !== 0) {
+        count++;
+        // one ready fd is enough: no more registering
+        register = false;
+      }
+    }
+    register = false;
+    yield fds.length * VFS_POLL_NS + pwq.newEntries * POLL_WAIT_ENTRY_NS;
+    pwq.newEntries = 0;
+    if (count === 0 && signalPending(task)) count = -EINTR;
+    if (count !== 0 || timedOut) break;
+    // poll_schedule_timeout: a wakeup since the scan means scan again at once
+    if (!pwq.triggered) timedOut = yield* scheduleHrtimeoutRange(k, task, expiryNs);
+    pwq.triggered = false;
+  }
+  pwq.free();
+  return count;
+}
+
+/** do_sys_poll: copy the pollfds in, poll, copy revents back. */
+function* doSysPoll(k: Kernel, task: Task, ufds: PollFd[], nfds: number, ufdsVa: number, expiryNs: number): Generator<number, number, void> {
+  if (!Number.isInteger(nfds) || nfds < 0 || nfds > RLIMIT_NOFILE_DEFAULT) return -EINVAL;
+  if (nfds > ufds.length || !userRangeMapped(task, ufdsVa, nfds * POLLFD_BYTES)) return -EFAULT;
+  return yield* doPoll(k, task, nfds === ufds.length ? ufds : ufds.slice(0, nfds), expiryNs);
+}
+
+/**
+ * poll(ufds, nfds, timeout_msecs): how many fds have events (their revents set), 0 on timeout, or
+ * -errno. A negative timeout waits forever, 0 does not wait. `ufdsVa` is where the array lives in
+ * the caller's memory (it must be mapped).
+ */
+export function* sysPoll(k: Kernel, task: Task, ufds: PollFd[], nfds: number, timeoutMsecs: number, ufdsVa: number): Generator<number, number, void> {
+  syscallEnter(k, task, 'poll', ufdsVa, nfds, timeoutMsecs);
+  yield SYSCALL_ENTRY_NS;
+  const expiryNs = pollExpiryNs(k, task, timeoutMsecs < 0 ? undefined : timeoutMsecs * 1_000_000);
+  const ret = yield* doSysPoll(k, task, ufds, nfds, ufdsVa, expiryNs);
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'poll', ret);
+}
+
+/**
+ * ppoll(ufds, nfds, tsp, sigmask, sigsetsize): poll with a timespec timeout (`timeoutNs`
+ * undefined = tsp NULL = forever) and a signal mask (sigmaskVa 0 = none).
+ */
+export function* sysPpoll(
+  k: Kernel,
+  task: Task,
+  ufds: PollFd[],
+  nfds: number,
+  timeoutNs: number | undefined,
+  ufdsVa: number,
+  tspVa = 0,
+  sigmaskVa = 0,
+  sigsetsize = SIGSET_BYTES,
+): Generator<number, number, void> {
+  syscallEnter(k, task, 'ppoll', ufdsVa, nfds, tspVa, sigmaskVa, sigsetsize);
+  yield SYSCALL_ENTRY_NS;
+  let ret: number;
+  // poll_select_set_timeout: timespec64_valid; set_user_sigmask: the size must match
+  if (timeoutNs !== undefined && !(timeoutNs >= 0)) ret = -EINVAL;
+  else if (sigmaskVa !== 0 && sigsetsize !== SIGSET_BYTES) ret = -EINVAL;
+  else ret = yield* doSysPoll(k, task, ufds, nfds, ufdsVa, pollExpiryNs(k, task, timeoutNs));
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'ppoll', ret);
+}
