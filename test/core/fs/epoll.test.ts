@@ -25,6 +25,8 @@ import { sendSignal, SIG, flushSignals } from '../../../core/kernel/signal.js';
 import { Priority } from '../../../core/sim/engine.js';
 import { SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../../../core/hw/cpu.js';
 import { attach } from '../../../probes/attach.js';
+import { runScript } from '../../../probes/script.js';
+import { scriptOptions } from '../../helpers/script.js';
 import { jobSpec } from '../../helpers/jobs.js';
 import { FakePollable, machine, sleepUntil, spawn, userPage } from '../../helpers/pollable.js';
 
@@ -397,4 +399,25 @@ test('syscalls:sys_enter_/sys_exit_ epoll tracepoints carry Linux\'s argument na
     `sys_enter_epoll_pwait {"__syscall_nr":281,"epfd":3,"events":${v},"maxevents":2,"timeout":7,"sigmask":0,"sigsetsize":8}`,
     'sys_exit_epoll_pwait {"__syscall_nr":281,"ret":1}',
   ]);
+});
+
+test('a bpftrace script reads the epoll_wait arguments and results by their Linux names', () => {
+  const m = machine();
+  const a = new FakePollable(m);
+  spawn(m, 'loop', (t) =>
+    (function* () {
+      const ep = yield* Ep.create(m, t, yield* userPage(m, t));
+      yield* ep.ctl(EPOLL_CTL.ADD, a.install(t), IN | EPOLL.ET);
+      for (let i = 1; i <= 3; i++) a.fire(m, i * MS, IN);
+      for (let i = 0; i < 4; i++) yield* ep.wait(8, 2);
+    })(),
+  );
+  let out = '';
+  const program = `tracepoint:syscalls:sys_enter_epoll_wait { @calls[args.maxevents, args.timeout] = count(); }
+tracepoint:syscalls:sys_exit_epoll_wait { @ret[args.ret] = count(); }`;
+  const r = runScript(m, scriptOptions(program, 20 * MS, (text, stream) => { if (stream === 'stdout') out += text; }, { quiet: true }));
+  assert.equal(r.exitCode, 0);
+  // three wakeups 1 ms apart: three waits get one event each, the fourth times out
+  assert.match(out, /@calls\[8, 2\]: 4/);
+  assert.match(out, /@ret\[0\]: 1\n@ret\[1\]: 3/);
 });
