@@ -59,12 +59,12 @@ export class FakePollable {
     return t.files!.install(this.file);
   }
 
-  /** At absolute time `atNs` the mask becomes `mask` and the queue is woken (wake_up_poll, key = the mask). */
-  fire(m: Machine, atNs: number, mask: number, all = false): void {
+  /** At absolute time `atNs` the mask becomes `mask` and the queue is woken (wake_up_poll with `key`, the mask by default). */
+  fire(m: Machine, atNs: number, mask: number, all = false, key = mask): void {
     m.k.env.after(atNs - m.k.env.nowNs, Priority.NORMAL, () => {
       this.mask = mask;
-      if (all) this.wq.wakeAll(mask);
-      else this.wq.wakeOne(mask);
+      if (all) this.wq.wakeAll(key);
+      else this.wq.wakeOne(key);
     }, undefined);
   }
 }

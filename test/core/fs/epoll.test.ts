@@ -421,3 +421,67 @@ tracepoint:syscalls:sys_exit_epoll_wait { @ret[args.ret] = count(); }`;
   assert.match(out, /@calls\[8, 2\]: 4/);
   assert.match(out, /@ret\[0\]: 1\n@ret\[1\]: 3/);
 });
+
+test('EPOLLERR and EPOLLHUP are always reported, EPOLLRDHUP only when asked for; a wakeup for unwatched events queues nothing', () => {
+  const m = machine();
+  const a = new FakePollable(m);
+  const b = new FakePollable(m);
+  const got: unknown[] = [];
+  spawn(m, 'bits', (t) =>
+    (function* () {
+      const ep = yield* Ep.create(m, t, yield* userPage(m, t));
+      yield* ep.ctl(EPOLL_CTL.ADD, a.install(t), IN);
+      yield* ep.ctl(EPOLL_CTL.ADD, b.install(t), IN | EPOLL.RDHUP | EPOLL.ET);
+      // the peer hangs up: readable (EOF), read side shut, hung up
+      const hangup = IN | EPOLL.RDNORM | EPOLL.RDHUP | EPOLL.HUP | EPOLL.ERR;
+      a.fire(m, 1 * MS, hangup);
+      b.fire(m, 1 * MS, hangup);
+      const ev: EpollEvent[] = [];
+      got.push(yield* ep.wait(4, -1, ev));
+      got.push(ev.map((e) => e.events));
+      // a wakeup keyed EPOLLOUT of an IN|RDHUP|ET item: the callback ignores it, though the file is readable too
+      b.fire(m, 3 * MS, IN | EPOLL.OUT, false, EPOLL.OUT);
+      a.mask = 0;
+      yield* sleepUntil(m, t, 4 * MS);
+      got.push(yield* ep.wait(4, 0));
+    })(),
+  );
+  m.run(10 * MS);
+  assert.deepEqual(got, [[4, 5], [IN | EPOLL.HUP | EPOLL.ERR, IN | EPOLL.RDHUP | EPOLL.HUP | EPOLL.ERR], []]);
+});
+
+test('two threads waiting on one epoll set: a level-triggered event wakes the second too (ep_done_scan), an edge-triggered one only the first', () => {
+  for (const et of [false, true]) {
+    const m = machine();
+    const a = new FakePollable(m);
+    const woke: string[] = [];
+    const waitOn = (name: string, ep: Ep) =>
+      (function* () {
+        woke.push(`${name}:${JSON.stringify(yield* ep.wait(4, 20))}`);
+      })();
+    let epfd = -1;
+    const th1 = spawn(m, 'th1', (t) =>
+      (function* () {
+        const ep = yield* Ep.create(m, t, yield* userPage(m, t));
+        yield* ep.ctl(EPOLL_CTL.ADD, a.install(t), IN | (et ? EPOLL.ET : 0));
+        epfd = ep.fd;
+        yield* waitOn('th1', ep);
+      })(),
+    );
+    spawn(m, 'th2', (t) =>
+      (function* () {
+        const va = yield* userPage(m, t);
+        yield* sleepUntil(m, t, MS / 2);
+        // the same open epoll file in the second thread's fd table
+        const file = th1.files!.get(epfd)!;
+        file.refcount++;
+        assert.equal(t.files!.install(file), epfd);
+        yield* waitOn('th2', new Ep(m, t, epfd, va));
+      })(),
+    );
+    a.fire(m, 1 * MS, IN);
+    m.run(50 * MS);
+    woke.sort();
+    assert.deepEqual(woke, et ? ['th1:[4]', 'th2:[]'] : ['th1:[4]', 'th2:[4]']);
+  }
+});
