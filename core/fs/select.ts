@@ -9,7 +9,10 @@
 // SIMPLIFICATION: every task has the default timer_slack_ns (no prctl(PR_SET_TIMERSLACK)).
 // SIMPLIFICATION: ppoll's signal mask is checked (sigsetsize) but not installed: kiotrace's
 // signals have no masks.
-// SIMPLIFICATION: no select(2)/pselect6; no busy polling (net.core.busy_poll is 0 by default).
+// select(2) (core_sys_select -> do_select) scans the fds of its three sets the same way.
+// SIMPLIFICATION: select's n is not clamped to the fd table's size (a set bit past it is -EBADF,
+// not ignored), and the timeval is not updated with the time left; no pselect6.
+// SIMPLIFICATION: no busy polling (net.core.busy_poll is 0 by default).
 
 import type { Kernel } from '../kernel/kernel.js';
 import { TaskState, SCHED_FIFO, type Task } from '../kernel/sched/task.js';
@@ -19,7 +22,7 @@ import { ioSchedule } from '../block/blk-core.js';
 import { signalPending } from '../kernel/signal.js';
 import { userRangeMapped } from '../mm/memory.js';
 import { POLL_WAIT_ENTRY_NS, VFS_POLL_NS } from '../hw/cpu.js';
-import { EFAULT, EINTR, EINVAL } from '../uapi/errno.js';
+import { EBADF, EFAULT, EINTR, EINVAL } from '../uapi/errno.js';
 import type { WaitQueue, WaitQueueEntry } from '../sim/process.js';
 import { DEFAULT_POLLMASK, EPOLL, type File, type PollTable } from './types.js';
 
@@ -144,26 +147,23 @@ function doPollfd(task: Task, pfd: PollFd, pwq: PollWqueues, register: boolean):
   return vfsPoll(file, register ? pwq : undefined) & filter;
 }
 
-/** do_poll: scan until something is ready, the timeout passes or a signal comes. */
-function* doPoll(k: Kernel, task: Task, fds: readonly PollFd[], expiryNs: number): Generator<number, number, void> {
+/**
+ * One scan over the fds (do_poll's or do_select's inner loop): how many are ready. `register`:
+ * join the wait queues of the fds scanned until the first ready one.
+ */
+type PollScan = (pwq: PollWqueues, register: boolean) => number;
+
+/** The loop do_poll and do_select share: scan until something is ready, the timeout passes or a signal comes. */
+function* pollLoop(k: Kernel, task: Task, nfds: number, expiryNs: number, scan: PollScan): Generator<number, number, void> {
   const pwq = new PollWqueues(task);
   // a zero timeout: one scan, no wait-queue registration
   let register = expiryNs > k.env.nowNs;
   let timedOut = !register;
   let count = 0;
   for (;;) {
-    count = 0;
-    for (const pfd of fds) {
-      const mask = doPollfd(task, pfd, pwq, register);
-      pfd.revents = mask;
-      if (mask !== 0) {
-        count++;
-        // one ready fd is enough: no more registering
-        register = false;
-      }
-    }
+    count = scan(pwq, register);
     register = false;
-    yield fds.length * VFS_POLL_NS + pwq.newEntries * POLL_WAIT_ENTRY_NS;
+    yield nfds * VFS_POLL_NS + pwq.newEntries * POLL_WAIT_ENTRY_NS;
     pwq.newEntries = 0;
     if (count === 0 && signalPending(task)) count = -EINTR;
     if (count !== 0 || timedOut) break;
@@ -173,6 +173,23 @@ function* doPoll(k: Kernel, task: Task, fds: readonly PollFd[], expiryNs: number
   }
   pwq.free();
   return count;
+}
+
+/** do_poll */
+function doPoll(k: Kernel, task: Task, fds: readonly PollFd[], expiryNs: number): Generator<number, number, void> {
+  return pollLoop(k, task, fds.length, expiryNs, (pwq, register) => {
+    let count = 0;
+    for (const pfd of fds) {
+      const mask = doPollfd(task, pfd, pwq, register);
+      pfd.revents = mask;
+      if (mask !== 0) {
+        count++;
+        // one ready fd is enough: no more registering
+        register = false;
+      }
+    }
+    return count;
+  });
 }
 
 /** do_sys_poll: copy the pollfds in, poll, copy revents back. */
@@ -220,4 +237,87 @@ export function* sysPpoll(
   else ret = yield* doSysPoll(k, task, ufds, nfds, ufdsVa, pollExpiryNs(k, task, timeoutNs));
   yield SYSCALL_EXIT_NS;
   return syscallExit(k, task, 'ppoll', ret);
+}
+
+// select(2): three fd sets in, the ready subsets out.
+const POLLIN_SET = EPOLL.RDNORM | EPOLL.RDBAND | EPOLL.IN | EPOLL.HUP | EPOLL.ERR;
+const POLLOUT_SET = EPOLL.WRBAND | EPOLL.WRNORM | EPOLL.OUT | EPOLL.ERR;
+const POLLEX_SET = EPOLL.PRI;
+
+/** An fd_set: the fds whose bits are set (a NULL pointer is undefined). select() rewrites it in place. */
+export type FdSet = Set<number>;
+
+/** FDS_BYTES: an fd_set of n bits, in whole longs. */
+function fdsBytes(n: number): number {
+  return Math.ceil(n / 64) * 8;
+}
+
+/** do_select: fds below n set in any of the sets; every one must be open (max_select_fd's -EBADF). */
+function* doSelect(k: Kernel, task: Task, n: number, sets: readonly (FdSet | undefined)[], expiryNs: number): Generator<number, number, void> {
+  const fds: number[] = [];
+  for (let fd = 0; fd < n; fd++) {
+    if (!sets.some((set) => set?.has(fd))) continue;
+    if (task.files?.get(fd) === undefined) return -EBADF;
+    fds.push(fd);
+  }
+  const [inp, outp, exp] = sets;
+  const res: [FdSet, FdSet, FdSet] = [new Set(), new Set(), new Set()];
+  const count = yield* pollLoop(k, task, fds.length, expiryNs, (pwq, register) => {
+    let count = 0;
+    for (const r of res) r.clear();
+    for (const fd of fds) {
+      const wantIn = inp?.has(fd) === true;
+      const wantOut = outp?.has(fd) === true;
+      const wantEx = exp?.has(fd) === true;
+      // select_poll_events: the key this fd's waits are for
+      pwq.key = POLLEX_SET | (wantIn ? POLLIN_SET : 0) | (wantOut ? POLLOUT_SET : 0);
+      const mask = vfsPoll(task.files!.get(fd)!, register ? pwq : undefined);
+      const ready = [wantIn && (mask & POLLIN_SET) !== 0, wantOut && (mask & POLLOUT_SET) !== 0, wantEx && (mask & POLLEX_SET) !== 0];
+      ready.forEach((r, i) => {
+        if (r) res[i]!.add(fd);
+      });
+      const n = ready.filter(Boolean).length;
+      count += n;
+      // one ready fd is enough: no more registering
+      if (n > 0) register = false;
+    }
+    return count;
+  });
+  if (count >= 0) {
+    // copy the ready subsets back (zero_fd_set + set_fd_set)
+    sets.forEach((set, i) => {
+      if (set === undefined) return;
+      set.clear();
+      for (const fd of res[i]!) set.add(fd);
+    });
+  }
+  return count;
+}
+
+/**
+ * select(n, inp, outp, exp, tvp): how many bits are set in the returned sets, 0 on timeout, or
+ * -errno. `timeoutNs` undefined = tvp NULL = wait forever. Each set lives at its VA (0 for a
+ * NULL set pointer), which must be mapped for FDS_BYTES(n).
+ */
+export function* sysSelect(
+  k: Kernel,
+  task: Task,
+  n: number,
+  inp: FdSet | undefined,
+  outp: FdSet | undefined,
+  exp: FdSet | undefined,
+  timeoutNs: number | undefined,
+  setVas: readonly [inpVa: number, outpVa: number, expVa: number],
+  tvpVa = 0,
+): Generator<number, number, void> {
+  syscallEnter(k, task, 'select', n, setVas[0], setVas[1], setVas[2], tvpVa);
+  yield SYSCALL_ENTRY_NS;
+  const sets = [inp, outp, exp];
+  let ret: number;
+  if (timeoutNs !== undefined && !(timeoutNs >= 0)) ret = -EINVAL;
+  else if (!Number.isInteger(n) || n < 0) ret = -EINVAL;
+  else if (sets.some((set, i) => set !== undefined && !userRangeMapped(task, setVas[i]!, fdsBytes(n)))) ret = -EFAULT;
+  else ret = yield* doSelect(k, task, n, sets, pollExpiryNs(k, task, timeoutNs));
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'select', ret);
 }

@@ -85,6 +85,7 @@ export const SYSCALL_NR = {
   // fs/select.c and fs/eventpoll.c: poll(2), ppoll(2) and epoll(7)
   poll: 7,
   ppoll: 271,
+  select: 23,
   epoll_create1: 291,
   epoll_ctl: 233,
   epoll_wait: 232,

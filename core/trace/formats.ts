@@ -881,7 +881,7 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
   ],
   'power:wakeup_source_activate': WAKEUP_SOURCE,
   'power:wakeup_source_deactivate': WAKEUP_SOURCE,
-  // ---- poll(2), ppoll(2), epoll(7) (fs/select.c, fs/eventpoll.c SYSCALL_DEFINEs) ----
+  // ---- poll(2), ppoll(2), select(2), epoll(7) (fs/select.c, fs/eventpoll.c SYSCALL_DEFINEs) ----
   'syscalls:sys_enter_poll': [
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["struct pollfd * ufds", 'ufds', 16, 8, false],
@@ -901,6 +901,18 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["size_t sigsetsize", 'sigsetsize', 48, 8, false],
   ],
   'syscalls:sys_exit_ppoll': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_select': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int n", 'n', 16, 8, false],
+    ["fd_set * inp", 'inp', 24, 8, false],
+    ["fd_set * outp", 'outp', 32, 8, false],
+    ["fd_set * exp", 'exp', 40, 8, false],
+    ["struct __kernel_old_timeval * tvp", 'tvp', 48, 8, false],
+  ],
+  'syscalls:sys_exit_select': [
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["long ret", 'ret', 16, 8, true],
   ],

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { layoutJobFiles } from '../../../core/index.js';
 import { EPOLL, O } from '../../../core/fs/types.js';
 import { AT_FDCWD, sysOpenat } from '../../../core/fs/open.js';
-import { POLLNVAL, sysPoll, sysPpoll, type PollFd } from '../../../core/fs/select.js';
+import { POLLNVAL, sysPoll, sysPpoll, sysSelect, type PollFd } from '../../../core/fs/select.js';
 import { EPOLL_CTL, sysEpollCreate1, sysEpollCtl } from '../../../core/fs/eventpoll.js';
 import { flushSignals, sendSignal, SIG } from '../../../core/kernel/signal.js';
 import { Priority } from '../../../core/sim/engine.js';
@@ -156,4 +156,40 @@ test('syscalls:sys_enter_poll / sys_enter_ppoll carry Linux\'s argument names', 
     `sys_enter_ppoll {"__syscall_nr":271,"ufds":${va},"nfds":1,"tsp":${va + 64},"sigmask":0,"sigsetsize":8}`,
     'sys_exit_ppoll {"__syscall_nr":271,"ret":0}',
   ]);
+});
+
+test('select: ready subsets come back in the sets; a wakeup ends the wait; closed fds are -EBADF; the tracepoint names its arguments', () => {
+  const m = machine();
+  layoutJobFiles(m, [jobSpec({ name: 'f', filename: '/mnt/nvme/data', size: 1 << 20 })]);
+  const a = new FakePollable(m);
+  const got: unknown[] = [];
+  const hits: string[] = [];
+  attach(m, 'tracepoint:syscalls:sys_enter_select', (h) => hits.push(JSON.stringify(h.fields)));
+  let setsVa = 0;
+  spawn(m, 'selector', (t) =>
+    (function* () {
+      const k = m.k;
+      const va = (setsVa = yield* userPage(m, t));
+      const vas = [va, va + 128, va + 256] as const;
+      const reg = yield* sysOpenat(k, t, AT_FDCWD, '/mnt/nvme/data', O.RDONLY, 0);
+      const fa = a.install(t);
+      // the regular file is readable and writable at once; the fake file is neither yet
+      let rd = new Set([reg, fa]);
+      let wr = new Set([reg, fa]);
+      got.push(yield* sysSelect(k, t, fa + 1, rd, wr, undefined, undefined, vas), [...rd], [...wr]);
+      // only the fake file, which becomes readable at 2 ms
+      a.fire(m, 2 * MS, IN);
+      rd = new Set([fa]);
+      wr = new Set([fa]);
+      got.push(yield* sysSelect(k, t, fa + 1, rd, wr, undefined, undefined, vas), [...rd], [...wr], a.wq.length);
+      got.push(yield* sysSelect(k, t, fa + 1, undefined, undefined, new Set([fa]), 1 * MS, vas));
+      got.push(yield* sysSelect(k, t, 99, new Set([42]), undefined, undefined, 0, vas));
+      got.push(yield* sysSelect(k, t, -1, undefined, undefined, undefined, 0, vas));
+      got.push(yield* sysSelect(k, t, fa + 1, new Set([fa]), undefined, undefined, 0, [0x1000, 0, 0]));
+      got.push(yield* sysSelect(k, t, fa + 1, new Set([fa]), undefined, undefined, -5, vas));
+    })(),
+  );
+  m.run(20 * MS);
+  assert.deepEqual(got, [2, [3], [3], 1, [4], [], 0, 0, -9, -22, -14, -22]);
+  assert.equal(hits[0], JSON.stringify({ __syscall_nr: 23, n: 5, inp: setsVa, outp: setsVa + 128, exp: setsVa + 256, tvp: 0 }));
 });
