@@ -1,8 +1,8 @@
-// Models: fs/select.c: poll(2) and ppoll(2) (do_sys_poll -> do_poll -> do_pollfd), the poll table
+// Models: fs/select.c: poll(2), ppoll(2) and select(2) (do_sys_poll -> do_poll -> do_pollfd), the poll table
 // they hand each file's ->poll (poll_initwait, __pollwait, pollwake, poll_freewait), the sleep
 // between scans (poll_schedule_timeout with the triggered flag that closes the race between a
 // scan and the sleep) and select_estimate_accuracy, the timer slack every poll-style timeout gets
-// (0.1% of the timeout, 1% for a niced task, at least timer_slack_ns, at most 100 ms, none for
+// (0.1% of the timeout, 0.5% for a niced task, at least timer_slack_ns, at most 100 ms, none for
 // real-time tasks). vfs_poll: a file without ->poll is always ready (DEFAULT_POLLMASK).
 // SIMPLIFICATION: the timeout's hrtimer fires at its hard expiry (timeout + slack); Linux may run
 // it as early as the soft expiry when another timer interrupt comes by.
@@ -48,6 +48,18 @@ export interface PollFd {
   revents: number;
 }
 
+// How a file becomes pollable (what a socket does, include/net/sock.h and net/core/sock.c):
+//  - ->poll(file, pt): call `pt?.wait(file, wq)` for the wait queue its state changes are
+//    announced on (sk_sleep(sk)), then return the EPOLL* events true now. pt is undefined on
+//    re-checks (epoll_wait, poll's later scans): report only.
+//  - on a change, wake that queue with the events as the key: data or a connection to accept
+//    (sk_data_ready) `wq.wakeOne(EPOLL.IN | EPOLL.PRI | EPOLL.RDNORM | EPOLL.RDBAND)`; room to write
+//    (sk_write_space) `wq.wakeOne(EPOLL.OUT | EPOLL.WRNORM | EPOLL.WRBAND)`; an error
+//    (sk_error_report) `wq.wakeOne(EPOLL.ERR)`; a state change (sk_state_change)
+//    `wq.wakeAll()`. wakeOne is wake_up_poll: every poll()/select() entry and every plain epoll
+//    item hears it, one task sleeping in the file's own wait (and one EPOLLEXCLUSIVE item) wakes.
+//    A key of 0 means "something changed" and reaches every entry.
+
 /** vfs_poll: the file's ->poll, or DEFAULT_POLLMASK for a file without one. */
 export function vfsPoll(file: File, pt: PollTable | undefined): number {
   const poll = file.inode.fops.poll;
@@ -56,11 +68,11 @@ export function vfsPoll(file: File, pt: PollTable | undefined): number {
 
 /**
  * select_estimate_accuracy: the slack a timeout of `timeoutNs` from now gets. Real-time tasks get
- * none; others 0.1% (1% when niced), at most 100 ms, at least timer_slack_ns.
+ * none; others 0.1% (0.5% when niced: divfactor 1000 / 5), at most 100 ms, at least timer_slack_ns.
  */
 export function selectEstimateAccuracy(task: Task, timeoutNs: number): number {
   if (task.policy === SCHED_FIFO) return 0;
-  const divfactor = task.prio > DEFAULT_PRIO ? 100 : 1000;
+  const divfactor = task.prio > DEFAULT_PRIO ? 1000 / 5 : 1000;
   const slack = Math.min(Math.floor(timeoutNs / divfactor), MAX_SLACK_NS);
   return Math.max(slack, TIMER_SLACK_NS);
 }
