@@ -1,4 +1,4 @@
-// Models: fs/eventpoll.c: epoll_create1, epoll_ctl (ADD / MOD / DEL) and epoll_wait / epoll_pwait.
+// Models: fs/eventpoll.c: epoll_create/epoll_create1, epoll_ctl (ADD / MOD / DEL) and epoll_wait / epoll_pwait.
 // An epoll instance (struct eventpoll) is a file of its own (anon_inode:[eventpoll]) holding its
 // watched items (struct epitem, keyed by file and fd) and a ready list. Each item puts a callback
 // (ep_poll_callback) on the wait queues its file's ->poll names, and the callback stays there
@@ -343,20 +343,30 @@ function epOfFd(task: Task, epfd: number): Eventpoll | number {
   return isFileEpoll(f) ? f.ep : -EINVAL;
 }
 
+/** do_epoll_create: ep_alloc + anon_inode_getfile + fd_install. */
+function* doEpollCreate(k: Kernel, task: Task, flags: number): Generator<number, number, void> {
+  if (flags & ~EPOLL_CLOEXEC) return -EINVAL;
+  if (!task.files) return -EBADF;
+  yield VFS_DISPATCH_NS;
+  return task.files.install(new Eventpoll(k, flags).file);
+}
+
 /** epoll_create1(flags): the new epoll fd, or -EINVAL for flags other than EPOLL_CLOEXEC. */
 export function* sysEpollCreate1(k: Kernel, task: Task, flags: number): Generator<number, number, void> {
   syscallEnter(k, task, 'epoll_create1', flags);
   yield SYSCALL_ENTRY_NS;
-  let ret: number;
-  if (flags & ~EPOLL_CLOEXEC) ret = -EINVAL;
-  else if (!task.files) ret = -EBADF;
-  else {
-    // ep_alloc + anon_inode_getfile + fd_install
-    yield VFS_DISPATCH_NS;
-    ret = task.files.install(new Eventpoll(k, flags).file);
-  }
+  const ret = yield* doEpollCreate(k, task, flags);
   yield SYSCALL_EXIT_NS;
   return syscallExit(k, task, 'epoll_create1', ret);
+}
+
+/** epoll_create(size): epoll_create1(0) for a positive size (a hint Linux has ignored since 2.6.8). */
+export function* sysEpollCreate(k: Kernel, task: Task, size: number): Generator<number, number, void> {
+  syscallEnter(k, task, 'epoll_create', size);
+  yield SYSCALL_ENTRY_NS;
+  const ret = size > 0 ? yield* doEpollCreate(k, task, 0) : -EINVAL;
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'epoll_create', ret);
 }
 
 /** do_epoll_ctl, after the event was copied in. */

@@ -86,6 +86,7 @@ export const SYSCALL_NR = {
   poll: 7,
   ppoll: 271,
   select: 23,
+  epoll_create: 213,
   epoll_create1: 291,
   epoll_ctl: 233,
   epoll_wait: 232,

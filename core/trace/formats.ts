@@ -916,6 +916,14 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["long ret", 'ret', 16, 8, true],
   ],
+  'syscalls:sys_enter_epoll_create': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int size", 'size', 16, 8, false],
+  ],
+  'syscalls:sys_exit_epoll_create': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
   'syscalls:sys_enter_epoll_create1': [
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["int flags", 'flags', 16, 8, false],

@@ -15,6 +15,7 @@ import {
   EP_MAX_EVENTS,
   EPOLL_CLOEXEC,
   EPOLL_CTL,
+  sysEpollCreate,
   sysEpollCreate1,
   sysEpollCtl,
   sysEpollPwait,
@@ -270,6 +271,8 @@ test('epoll_create1, epoll_ctl and epoll_wait return the errors their man pages 
       const k = m.k;
       const va = yield* userPage(m, t);
       out['create1Flags'] = yield* sysEpollCreate1(k, t, 1);
+      out['createSize0'] = yield* sysEpollCreate(k, t, 0);
+      out['createOk'] = (yield* sysEpollCreate(k, t, 1)) > 0 ? 0 : -1;
       const epfd = yield* sysEpollCreate1(k, t, EPOLL_CLOEXEC);
       const ep = new Ep(m, t, epfd, va);
       const ep2 = yield* Ep.create(m, t, va);
@@ -311,6 +314,8 @@ test('epoll_create1, epoll_ctl and epoll_wait return the errors their man pages 
   m.run(10 * MS);
   assert.deepEqual(out, {
     create1Flags: -22,
+    createSize0: -22,
+    createOk: 0,
     badEpfd: -9,
     badFd: -9,
     notEpoll: -22,
