@@ -18,6 +18,8 @@ export class FakePollable {
   readonly file: File;
   /** ->poll calls seen. */
   polls = 0;
+  /** Called from ->poll (after registering), to time an event against a scan. */
+  onPoll: (() => void) | undefined;
 
   constructor(m: Machine) {
     const self = this;
@@ -38,6 +40,7 @@ export class FakePollable {
       poll(file, pt) {
         self.polls++;
         pt?.wait(file, self.wq);
+        self.onPoll?.();
         return self.mask;
       },
     };

@@ -193,3 +193,24 @@ test('select: ready subsets come back in the sets; a wakeup ends the wait; close
   assert.deepEqual(got, [2, [3], [3], 1, [4], [], 0, 0, -9, -22, -14, -22]);
   assert.equal(hits[0], JSON.stringify({ __syscall_nr: 23, n: 5, inp: setsVa, outp: setsVa + 128, exp: setsVa + 256, tvp: 0 }));
 });
+
+test('poll: a wakeup that comes while the scan is still charging its CPU time is not lost (the triggered flag)', () => {
+  const m = machine();
+  const a = new FakePollable(m);
+  const got: unknown[] = [];
+  // the first scan registers, finds nothing, and an event comes 10 ns later, before the task sleeps
+  a.onPoll = () => {
+    a.onPoll = undefined;
+    a.fire(m, m.k.env.nowNs + 10, IN);
+  };
+  spawn(m, 'poller', (t) =>
+    (function* () {
+      const va = yield* userPage(m, t);
+      const pfd: PollFd[] = [{ fd: a.install(t), events: IN, revents: 0 }];
+      const t0 = m.k.env.nowNs;
+      got.push(yield* sysPoll(m.k, t, pfd, 1, -1, va), pfd[0]!.revents, a.polls, m.k.env.nowNs - t0 < 1000);
+    })(),
+  );
+  m.run(10 * MS);
+  assert.deepEqual(got, [1, IN, 2, true]);
+});
