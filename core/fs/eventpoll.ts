@@ -1,5 +1,5 @@
-// Models: fs/eventpoll.c: epoll_create/epoll_create1, epoll_ctl (ADD / MOD / DEL) and epoll_wait / epoll_pwait.
-// An epoll instance (struct eventpoll) is a file of its own (anon_inode:[eventpoll]) holding its
+// Models: fs/eventpoll.c: epoll_create/epoll_create1, epoll_ctl (ADD / MOD / DEL) and
+// epoll_wait / epoll_pwait. An epoll instance (struct eventpoll) is a file of its own (anon_inode:[eventpoll]) holding its
 // watched items (struct epitem, keyed by file and fd) and a ready list. Each item puts a callback
 // (ep_poll_callback) on the wait queues its file's ->poll names, and the callback stays there
 // across wakeups: a wakeup whose key matches the item's events queues it on the ready list and
