@@ -102,6 +102,13 @@ export interface File {
   refcount: number;
   /** f_wb_err: the mapping's errseq_t as this file last reported it (sampled at open). */
   fWbErr: number;
+  /** f_ep: the epoll items watching this file, set by epoll_ctl (core/fs/eventpoll.ts). */
+  fEp?: FileEpHead;
+}
+
+/** struct epitems_head as a file sees it: its last fput takes it out of every epoll set (eventpoll_release). */
+export interface FileEpHead {
+  eventpollRelease(file: File): void;
 }
 
 /** struct kiocb: one read or write in flight, with the I/O id it belongs to. */
@@ -188,7 +195,9 @@ export const DEFAULT_POLLMASK = EPOLL.IN | EPOLL.OUT | EPOLL.RDNORM | EPOLL.WRNO
 
 /** fput (fs/file_table.c): drops a reference; the last one releases the file (__fput -> ->release). */
 export function fput(file: File): void {
-  if (--file.refcount === 0) file.inode.fops.release?.(file.inode, file);
+  if (--file.refcount !== 0) return;
+  file.fEp?.eventpollRelease(file);
+  file.inode.fops.release?.(file.inode, file);
 }
 
 /** The per-process table of open files (struct files_struct). */

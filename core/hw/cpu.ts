@@ -77,6 +77,17 @@ export const MARK_DIRTY_NS = 80;
 /** Per-page writeback setup in ->writepages (folio_start_writeback, bio add). */
 export const WRITEPAGE_NS = 150;
 
+// poll(2) and epoll (fs/select.c, fs/eventpoll.c). No published per-step figures; sized against the
+// syscall entry above and a few cache lines touched per step [mem].
+/** One ->poll call through vfs_poll (do_pollfd's fdget + f_op->poll, or ep_item_poll). */
+export const VFS_POLL_NS = 40;
+/** poll_wait registering on one wait queue (poll_get_entry / ep_ptable_queue_proc + add_wait_queue). */
+export const POLL_WAIT_ENTRY_NS = 30;
+/** epoll_ctl's own work: ep_find in the rb-tree plus, for ADD, the epitem's allocation and insert. */
+export const EPOLL_CTL_NS = 250;
+/** epoll_put_uevent: one struct epoll_event copied to user memory. */
+export const EP_PUT_UEVENT_NS = 10;
+
 /** memcpy between the page cache and user memory (or user to user through a mapping), per byte
  *  at COPY_BYTES_PER_NS: read()'s copy_to_user costs this, per byte, on every call. */
 export function copyNs(bytes: number): number {

@@ -20,9 +20,10 @@ import type { HitContext } from '../trace/probe.js';
 import type { TracedIoReq } from '../trace/events.js';
 import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
 import { blkFinishPlug, blkStartPlug, ioSchedule } from '../block/blk-core.js';
-import { AddressSpace, PAGE_SIZE } from '../mm/mm_types.js';
+import { PAGE_SIZE } from '../mm/mm_types.js';
 import { doMmap, MAP, PROT } from '../mm/mmap.js';
-import { O, EIOCBQUEUED, S_IFBLK, S_IFREG, type File, type FileOperations, type Inode, type MappedExtent } from '../fs/types.js';
+import { O, EIOCBQUEUED, S_IFBLK, S_IFREG, type File, type FileOperations, type Inode } from '../fs/types.js';
+import { anonInode } from '../fs/anon_inodes.js';
 import { EAGAIN, EBADF, EFAULT, EINVAL, EOPNOTSUPP } from '../uapi/errno.js';
 import { ioIssue, ioIssueDone, type IoRwKiocb } from './rw.js';
 import { ioWqEnqueue, ioWqOf, type IoWq } from './io-wq.js';
@@ -301,26 +302,7 @@ class RingFile implements File {
         return 0;
       },
     };
-    let mapping: AddressSpace | undefined;
-    const inode: Inode = {
-      kaddr: k.kaddr(),
-      ino: 0,
-      sDev: 0,
-      mode: 0o600,
-      sizeBytes: 0,
-      blockSizeBytes: PAGE_SIZE,
-      get mapping(): AddressSpace {
-        return mapping!;
-      },
-      aops: { mapBlocks: (): MappedExtent | undefined => undefined },
-      fops,
-      bdevDev: 0,
-      metadataDirty: false,
-      path: 'anon_inode:[io_uring]',
-      writeHint: 0,
-    };
-    mapping = new AddressSpace(k.kaddr(), inode);
-    this.inode = inode;
+    this.inode = anonInode(k, '[io_uring]', fops);
   }
 
   get refcount(): number {

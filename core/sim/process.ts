@@ -17,12 +17,30 @@ export interface Waker {
   wake(): void;
 }
 
-/** A FIFO of sleepers (wait_queue_head_t). Waking removes the entry, as autoremove_wake_function does. */
+/**
+ * A wait_queue_entry with its own ->func (epoll's ep_poll_callback, poll's pollwake): unlike a
+ * sleeper it stays on the queue across wakeups until removed, and is told the wake key (the EPOLL*
+ * events that happened; 0 = not said).
+ */
+export interface WaitQueueEntry {
+  /** WQ_FLAG_EXCLUSIVE: an entry whose func returns true uses up one of a wake_up's nr_exclusive. */
+  readonly exclusive: boolean;
+  /** ->func: true when it woke someone. */
+  wakeFunc(key: number): boolean;
+}
+
+/**
+ * A FIFO of sleepers (wait_queue_head_t). Waking removes a sleeper, as autoremove_wake_function
+ * does; sleepers count as exclusive waiters. Entries with a func (WaitQueueEntry) are kept apart,
+ * non-exclusive ones first (add_wait_queue) and exclusive ones last (add_wait_queue_exclusive).
+ */
 export class WaitQueue {
   private waiters: Waker[] = [];
+  /** Copied on change, so a wake walks a stable list. */
+  private entries: WaitQueueEntry[] | undefined;
 
   get length(): number {
-    return this.waiters.length;
+    return this.waiters.length + (this.entries === undefined ? 0 : this.entries.length);
   }
 
   add(waker: Waker): void {
@@ -34,8 +52,27 @@ export class WaitQueue {
     if (i >= 0) this.waiters.splice(i, 1);
   }
 
-  /** wake_up_all */
-  wakeAll(): number {
+  /** add_wait_queue / add_wait_queue_exclusive for an entry with its own func. */
+  addEntry(entry: WaitQueueEntry): void {
+    const list = this.entries === undefined ? [] : this.entries.slice();
+    if (entry.exclusive) list.push(entry);
+    else list.unshift(entry);
+    this.entries = list;
+  }
+
+  /** remove_wait_queue */
+  removeEntry(entry: WaitQueueEntry): void {
+    const list = this.entries;
+    if (list === undefined) return;
+    const i = list.indexOf(entry);
+    if (i < 0) return;
+    this.entries = list.length === 1 ? undefined : list.filter((e) => e !== entry);
+  }
+
+  /** wake_up_all (wake_up_all_poll with a key): every sleeper, every entry. */
+  wakeAll(key = 0): number {
+    const entries = this.entries;
+    if (entries !== undefined) for (const e of entries) e.wakeFunc(key);
     const list = this.waiters;
     if (list.length === 0) return 0;
     this.waiters = [];
@@ -43,10 +80,33 @@ export class WaitQueue {
     return list.length;
   }
 
-  /** wake_up (exclusive waiter) */
-  wakeOne(): boolean {
+  /**
+   * wake_up / wake_up_poll (nr_exclusive = 1): every non-exclusive entry, then the first sleeper,
+   * or, with none, exclusive entries in order until one says it woke someone.
+   */
+  wakeOne(key = 0): boolean {
+    const entries = this.entries;
+    if (entries === undefined) {
+      const w = this.waiters.shift();
+      if (!w) return false;
+      w.wake();
+      return true;
+    }
+    let woke = false;
+    for (const e of entries) {
+      if (!e.exclusive) {
+        if (e.wakeFunc(key)) woke = true;
+        continue;
+      }
+      const w = this.waiters.shift();
+      if (w) {
+        w.wake();
+        return true;
+      }
+      if (e.wakeFunc(key)) return true;
+    }
     const w = this.waiters.shift();
-    if (!w) return false;
+    if (!w) return woke;
     w.wake();
     return true;
   }

@@ -82,6 +82,15 @@ export const SYSCALL_NR = {
   io_uring_setup: 425,
   io_uring_enter: 426,
   io_uring_register: 427,
+  // fs/select.c and fs/eventpoll.c: poll(2), ppoll(2) and epoll(7)
+  poll: 7,
+  ppoll: 271,
+  select: 23,
+  epoll_create: 213,
+  epoll_create1: 291,
+  epoll_ctl: 233,
+  epoll_wait: 232,
+  epoll_pwait: 281,
 } as const;
 export type SyscallName = keyof typeof SYSCALL_NR;
 

@@ -881,4 +881,90 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
   ],
   'power:wakeup_source_activate': WAKEUP_SOURCE,
   'power:wakeup_source_deactivate': WAKEUP_SOURCE,
+  // ---- poll(2), ppoll(2), select(2), epoll(7) (fs/select.c, fs/eventpoll.c SYSCALL_DEFINEs) ----
+  'syscalls:sys_enter_poll': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["struct pollfd * ufds", 'ufds', 16, 8, false],
+    ["unsigned int nfds", 'nfds', 24, 8, false],
+    ["int timeout_msecs", 'timeout_msecs', 32, 8, false],
+  ],
+  'syscalls:sys_exit_poll': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_ppoll': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["struct pollfd * ufds", 'ufds', 16, 8, false],
+    ["unsigned int nfds", 'nfds', 24, 8, false],
+    ["struct __kernel_timespec * tsp", 'tsp', 32, 8, false],
+    ["const sigset_t * sigmask", 'sigmask', 40, 8, false],
+    ["size_t sigsetsize", 'sigsetsize', 48, 8, false],
+  ],
+  'syscalls:sys_exit_ppoll': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_select': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int n", 'n', 16, 8, false],
+    ["fd_set * inp", 'inp', 24, 8, false],
+    ["fd_set * outp", 'outp', 32, 8, false],
+    ["fd_set * exp", 'exp', 40, 8, false],
+    ["struct __kernel_old_timeval * tvp", 'tvp', 48, 8, false],
+  ],
+  'syscalls:sys_exit_select': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_epoll_create': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int size", 'size', 16, 8, false],
+  ],
+  'syscalls:sys_exit_epoll_create': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_epoll_create1': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int flags", 'flags', 16, 8, false],
+  ],
+  'syscalls:sys_exit_epoll_create1': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_epoll_ctl': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int epfd", 'epfd', 16, 8, false],
+    ["int op", 'op', 24, 8, false],
+    ["int fd", 'fd', 32, 8, false],
+    ["struct epoll_event * event", 'event', 40, 8, false],
+  ],
+  'syscalls:sys_exit_epoll_ctl': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_epoll_wait': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int epfd", 'epfd', 16, 8, false],
+    ["struct epoll_event * events", 'events', 24, 8, false],
+    ["int maxevents", 'maxevents', 32, 8, false],
+    ["int timeout", 'timeout', 40, 8, false],
+  ],
+  'syscalls:sys_exit_epoll_wait': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_epoll_pwait': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int epfd", 'epfd', 16, 8, false],
+    ["struct epoll_event * events", 'events', 24, 8, false],
+    ["int maxevents", 'maxevents', 32, 8, false],
+    ["int timeout", 'timeout', 40, 8, false],
+    ["const sigset_t * sigmask", 'sigmask', 48, 8, false],
+    ["size_t sigsetsize", 'sigsetsize', 56, 8, false],
+  ],
+  'syscalls:sys_exit_epoll_pwait': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
 };

@@ -19,6 +19,7 @@ export const EISDIR = 21;
 export const EINVAL = 22;
 export const ENOSPC = 28;
 export const EROFS = 30;
+export const ELOOP = 40;
 export const ENODATA = 61;
 export const ETIME = 62;
 export const ENOLINK = 67;
@@ -45,6 +46,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [EINVAL]: 'EINVAL',
   [ENOSPC]: 'ENOSPC',
   [EROFS]: 'EROFS',
+  [ELOOP]: 'ELOOP',
   [ENODATA]: 'ENODATA',
   [ETIME]: 'ETIME',
   [ENOLINK]: 'ENOLINK',
