@@ -12,6 +12,7 @@ import { iomapDioRw } from './iomap/direct-io.js';
 import { blkdevIssueFlush } from './jbd2/commit.js';
 import { O, S_IFBLK, type AddressSpaceOps, type File, type FileOperations, type Inode, type Kiocb, type UserBuffer } from './types.js';
 import { EBUSY, ENOSPC } from '../uapi/errno.js';
+import { filemapSpliceRead, iterFileSpliceWrite } from './splice.js';
 
 /** The bdev inode's block size: logical blocks of 4 KiB (the page size) for the page cache. */
 const BDEV_BLOCK_SIZE = 4096;
@@ -65,6 +66,9 @@ export function blkdevFileOperations(k: Kernel): FileOperations {
       return ret;
     },
     fsync: blkdevFsync,
+    // ext4_file_splice_read / blkdev's filemap_splice_read, iter_file_splice_write
+    spliceRead: filemapSpliceRead(k),
+    spliceWrite: iterFileSpliceWrite(k),
     mmap(_file: File, _vma: Vma) {
       return 0;
     },

@@ -5,6 +5,7 @@ import type { Task } from '../kernel/sched/task.js';
 import type { AddressSpace, FileRaState, Folio, Vma } from '../mm/mm_types.js';
 import type { BioVec } from '../block/blk_types.js';
 import type { WaitQueue } from '../sim/process.js';
+import type { PipeInodeInfo } from './pipe.js';
 
 /**
  * EIOCBQUEUED (include/linux/errno.h, kernel-internal): an async kiocb's ->read_iter/->write_iter
@@ -77,6 +78,8 @@ export const O = {
   EXCL: 0o200,
   TRUNC: 0o1000,
   APPEND: 0o2000,
+  /** O_NONBLOCK: a read or write that would sleep returns -EAGAIN (pipes, sockets). */
+  NONBLOCK: 0o4000,
   DSYNC: 0o10000,
   DIRECT: 0o40000,
   SYNC: 0o4010000,
@@ -140,6 +143,11 @@ export interface UserBuffer {
    * O_DIRECT builds its bios from them without pinning user pages per I/O.
    */
   readonly pinned?: readonly BioVec[];
+  /**
+   * A pipe instead of user memory (splice): as a read's destination (ITER_PIPE) the page-cache
+   * pages go into the pipe by reference; as a write's source the bytes come from the pipe's pages.
+   */
+  readonly pipe?: PipeInodeInfo;
 }
 
 /**
@@ -163,6 +171,10 @@ export interface FileOperations {
    * for reading and writing (DEFAULT_POLLMASK).
    */
   poll?(file: File, pt: PollTable | undefined): number;
+  /** ->splice_read: up to `lenBytes` from the kiocb's position into `pipe`; bytes moved or -errno. */
+  spliceRead?(iocb: Kiocb, pipe: PipeInodeInfo, lenBytes: number): Generator<number, number, void>;
+  /** ->splice_write: up to `lenBytes` from `pipe` (consumed) to the file at `posBytes`; bytes or -errno. */
+  spliceWrite?(pipe: PipeInodeInfo, file: File, posBytes: number, lenBytes: number, task: Task, ioId: number): Generator<number, number, void>;
 }
 
 /** poll_table (include/linux/poll.h): what ->poll hands the wait queues it may be woken from. */

@@ -38,6 +38,8 @@ export interface VmStat {
   syscalls: number;
   /** Data bytes copied between user and kernel memory (copy_to_user/copy_from_user of read/write). */
   userCopyBytes: number;
+  /** Data bytes copied from one kernel page to another (splice from a pipe into the page cache). */
+  kernelCopyBytes: number;
   /** Reclaim (/proc/vmstat): folios scanned on the inactive lists and reclaimed, by kswapd or direct. */
   pgscanKswapd: number;
   pgscanDirect: number;
@@ -77,6 +79,7 @@ export class Kernel {
     dirtyThrottlePauseNs: 0,
     syscalls: 0,
     userCopyBytes: 0,
+    kernelCopyBytes: 0,
     pgscanKswapd: 0,
     pgscanDirect: 0,
     pgstealKswapd: 0,

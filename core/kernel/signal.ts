@@ -9,7 +9,7 @@ import type { Kernel } from './kernel.js';
 import { TaskState, type Task } from './sched/task.js';
 
 /** Signal numbers (x86-64). */
-export const SIG = { INT: 2, KILL: 9, TERM: 15 } as const;
+export const SIG = { INT: 2, KILL: 9, PIPE: 13, TERM: 15 } as const;
 
 /** send_signal + signal_wake_up: `sig` becomes pending and an interruptible sleeper wakes. */
 export function sendSignal(k: Kernel, task: Task, sig: number): void {

@@ -24,6 +24,7 @@ import { accountFolioDirtied } from './page-writeback.js';
 import { directReclaim } from './vmscan.js';
 import { deviceVersion, nextPageVersion } from './data-gen.js';
 import { EAGAIN, EFAULT, EIO, ENOMEM } from '../uapi/errno.js';
+import { pipePush, type PipeInodeInfo } from '../fs/pipe.js';
 
 
 /** filemap_add_folio: a new, locked folio in the page cache and on the LRU. */
@@ -334,7 +335,8 @@ export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator
   const mapping = inode.mapping;
   const fn = k.fn.filemap_read;
   if (fn.entry.enabled) fn.enter(k.sched.cpu(task.cpu), iocb.ioId, iocb, buf.va, 0);
-  if (!userRangeMapped(task, buf.va, buf.lenBytes)) {
+  const pipe = buf.pipe;
+  if (pipe === undefined && !userRangeMapped(task, buf.va, buf.lenBytes)) {
     if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), iocb.ioId, -EFAULT);
     return -EFAULT;
   }
@@ -414,6 +416,15 @@ export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator
       curIndex++;
       cur = mapping.pages.get(curIndex);
     }
+    if (pipe !== undefined) {
+      // ITER_PIPE (filemap_splice_read): the folios go into the pipe by reference, no copy
+      n = spliceFoliosIntoPipe(mapping, pipe, pos, n);
+      if (n === 0) break;
+      pos += n;
+      lastPos = pos;
+      copied += n;
+      continue;
+    }
     yield copyNs(n);
     k.stat.userCopyBytes += n; // copy_to_user
     const copyFn = k.fn.copy_page_to_iter;
@@ -433,6 +444,24 @@ export function* filemapRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator
 }
 
 /**
+ * splice_folio_into_pipe for the cached, uptodate folios covering [pos, pos + lenBytes): each
+ * becomes a pipe buffer holding a reference to it, while the pipe has room. Returns the bytes
+ * placed.
+ */
+function spliceFoliosIntoPipe(mapping: AddressSpace, pipe: PipeInodeInfo, pos: number, lenBytes: number): number {
+  let placed = 0;
+  while (placed < lenBytes && !pipe.full) {
+    const f = mapping.pages.get(Math.floor((pos + placed) / PAGE_SIZE))!;
+    const off = (pos + placed) % PAGE_SIZE;
+    const len = Math.min(PAGE_SIZE - off, lenBytes - placed);
+    f.refs++; // folio_get: the pipe holds the page until its reader is done with it
+    pipePush(pipe, { folio: f, pfn: f.pfn, offsetBytes: off, lenBytes: len, canMerge: false });
+    placed += len;
+  }
+  return placed;
+}
+
+/**
  * generic_perform_write: copy into page-cache folios and dirty them. Partial writes of pages that
  * are not uptodate read the page first (as ->write_begin does).
  */
@@ -442,7 +471,7 @@ export function* genericPerformWrite(k: Kernel, iocb: Kiocb, buf: UserBuffer): G
   const mapping = inode.mapping;
   // ext4_buffered_write_iter refuses IOCB_NOWAIT (-EOPNOTSUPP, which io_uring turns into a punt)
   if (iocb.nowait) return -EAGAIN;
-  if (!userRangeMapped(task, buf.va, buf.lenBytes)) return -EFAULT;
+  if (buf.pipe === undefined && !userRangeMapped(task, buf.va, buf.lenBytes)) return -EFAULT;
   let pos = iocb.posBytes;
   const end = pos + buf.lenBytes;
   let written = 0;
@@ -490,7 +519,9 @@ export function* genericPerformWrite(k: Kernel, iocb: Kiocb, buf: UserBuffer): G
     // ->write_begin returns the folio locked: nobody invalidates it under the copy
     f.flags |= PG.locked;
     yield copyNs(len);
-    k.stat.userCopyBytes += len; // copy_from_user
+    // copy_from_user, or from a pipe's pages (iter_file_splice_write's ITER_BVEC)
+    if (buf.pipe === undefined) k.stat.userCopyBytes += len;
+    else k.stat.kernelCopyBytes += len;
     f.dataVersion = nextPageVersion(mapping, index);
     if (k.tp.page_data_write.enabled) k.tp.page_data_write.emit(k.sched.cpu(task.cpu), iocb.ioId, inode, index, f.dataVersion, 'write');
     const copyFn = k.fn.copy_page_from_iter_atomic;

@@ -91,6 +91,10 @@ export const SYSCALL_NR = {
   epoll_ctl: 233,
   epoll_wait: 232,
   epoll_pwait: 281,
+  // fs/pipe.c and fs/splice.c: pipes, splice(2) and sendfile(2)
+  pipe2: 293,
+  splice: 275,
+  sendfile64: 40,
 } as const;
 export type SyscallName = keyof typeof SYSCALL_NR;
 

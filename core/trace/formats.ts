@@ -967,4 +967,37 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["long ret", 'ret', 16, 8, true],
   ],
+  'syscalls:sys_enter_pipe2': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int * fildes", 'fildes', 16, 8, false],
+    ["int flags", 'flags', 24, 8, false],
+  ],
+  'syscalls:sys_exit_pipe2': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_splice': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int fd_in", 'fd_in', 16, 8, false],
+    ["loff_t * off_in", 'off_in', 24, 8, false],
+    ["int fd_out", 'fd_out', 32, 8, false],
+    ["loff_t * off_out", 'off_out', 40, 8, false],
+    ["size_t len", 'len', 48, 8, false],
+    ["unsigned int flags", 'flags', 56, 8, false],
+  ],
+  'syscalls:sys_exit_splice': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_sendfile64': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int out_fd", 'out_fd', 16, 8, false],
+    ["int in_fd", 'in_fd', 24, 8, false],
+    ["loff_t * offset", 'offset', 32, 8, false],
+    ["size_t count", 'count', 40, 8, false],
+  ],
+  'syscalls:sys_exit_sendfile64': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
 };

@@ -17,8 +17,11 @@ export const EEXIST = 17;
 export const ENODEV = 19;
 export const EISDIR = 21;
 export const EINVAL = 22;
+export const EMFILE = 24;
 export const ENOSPC = 28;
+export const ESPIPE = 29;
 export const EROFS = 30;
+export const EPIPE = 32;
 export const ELOOP = 40;
 export const ENODATA = 61;
 export const ETIME = 62;
@@ -44,8 +47,11 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [ENODEV]: 'ENODEV',
   [EISDIR]: 'EISDIR',
   [EINVAL]: 'EINVAL',
+  [EMFILE]: 'EMFILE',
   [ENOSPC]: 'ENOSPC',
+  [ESPIPE]: 'ESPIPE',
   [EROFS]: 'EROFS',
+  [EPIPE]: 'EPIPE',
   [ELOOP]: 'ELOOP',
   [ENODATA]: 'ENODATA',
   [ETIME]: 'ETIME',

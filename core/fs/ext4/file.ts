@@ -16,6 +16,7 @@ import { jbd2LogDoCheckpoint } from '../jbd2/checkpoint.js';
 import { EIO, ENOTBLK, EROFS } from '../../uapi/errno.js';
 import { NS_PER_JIFFY } from '../../mm/page-writeback-throttle.js';
 import { EXT4_BLOCK_SIZE, type Ext4Fs, type Ext4Inode } from './super.js';
+import { filemapSpliceRead, iterFileSpliceWrite } from '../splice.js';
 
 /** Runs a ->read_iter body between its kprobe and kretprobe hits. */
 function* traced(k: Kernel, fn: FuncProbes['ext4_file_read_iter'], iocb: Kiocb, buf: UserBuffer, inner: Generator<number, number, void>): Generator<number, number, void> {
@@ -94,6 +95,9 @@ export function ext4FileOperations(k: Kernel, fsOf: (file: File) => Ext4Fs): Fil
       if (fn.ret.enabled) fn.exit(cpu(), ioId, ret);
       return ret;
     },
+    // ext4_file_splice_read / blkdev's filemap_splice_read, iter_file_splice_write
+    spliceRead: filemapSpliceRead(k),
+    spliceWrite: iterFileSpliceWrite(k),
     mmap(_file: File, _vma: Vma) {
       return 0;
     },
