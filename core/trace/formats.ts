@@ -34,6 +34,13 @@ const BLOCK_RQ_COMPLETION: readonly FormatField[] = [
   ["__data_loc char[] cmd", 'cmd', 44, 4, false],
 ];
 
+/** DECLARE_EVENT_CLASS(net_dev_template): net_dev_queue, netif_receive_skb, netif_rx share it. */
+const NET_DEV_TEMPLATE: readonly FormatField[] = [
+  ["void * skbaddr", 'skbaddr', 8, 8, false],
+  ["unsigned int len", 'len', 16, 4, false],
+  ["__data_loc char[] name", 'name', 20, 4, false],
+];
+
 export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>> = {
   'block:block_bio_backmerge': [
     ["dev_t dev", 'dev', 8, 4, false],
@@ -881,4 +888,49 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
   ],
   'power:wakeup_source_activate': WAKEUP_SOURCE,
   'power:wakeup_source_deactivate': WAKEUP_SOURCE,
+  // ---- network devices, NAPI and skbs (include/trace/events/net.h, napi.h, skb.h) ----
+  'net:net_dev_queue': NET_DEV_TEMPLATE,
+  'net:netif_receive_skb': NET_DEV_TEMPLATE,
+  'net:net_dev_xmit': [
+    ["void * skbaddr", 'skbaddr', 8, 8, false],
+    ["unsigned int len", 'len', 16, 4, false],
+    ["int rc", 'rc', 20, 4, true],
+    ["__data_loc char[] name", 'name', 24, 4, false],
+  ],
+  'net:net_dev_start_xmit': [
+    ["__data_loc char[] name", 'name', 8, 4, false],
+    ["u16 queue_mapping", 'queue_mapping', 12, 2, false],
+    ["const void * skbaddr", 'skbaddr', 16, 8, false],
+    ["bool vlan_tagged", 'vlan_tagged', 24, 1, false],
+    ["u16 vlan_proto", 'vlan_proto', 26, 2, false],
+    ["u16 vlan_tci", 'vlan_tci', 28, 2, false],
+    ["u16 protocol", 'protocol', 30, 2, false],
+    ["u8 ip_summed", 'ip_summed', 32, 1, false],
+    ["unsigned int len", 'len', 36, 4, false],
+    ["unsigned int data_len", 'data_len', 40, 4, false],
+    ["int network_offset", 'network_offset', 44, 4, true],
+    ["bool transport_offset_valid", 'transport_offset_valid', 48, 1, false],
+    ["int transport_offset", 'transport_offset', 52, 4, true],
+    ["u8 tx_flags", 'tx_flags', 56, 1, false],
+    ["u16 gso_size", 'gso_size', 58, 2, false],
+    ["u16 gso_segs", 'gso_segs', 60, 2, false],
+    ["u16 gso_type", 'gso_type', 62, 2, false],
+  ],
+  'napi:napi_poll': [
+    ["struct napi_struct * napi", 'napi', 8, 8, false],
+    ["__data_loc char[] dev_name", 'dev_name', 16, 4, false],
+    ["int work", 'work', 20, 4, true],
+    ["int budget", 'budget', 24, 4, true],
+  ],
+  'skb:kfree_skb': [
+    ["void * skbaddr", 'skbaddr', 8, 8, false],
+    ["void * location", 'location', 16, 8, false],
+    ["void * rx_sk", 'rx_sk', 24, 8, false],
+    ["unsigned short protocol", 'protocol', 32, 2, false],
+    ["enum skb_drop_reason reason", 'reason', 36, 4, false],
+  ],
+  'skb:consume_skb': [
+    ["void * skbaddr", 'skbaddr', 8, 8, false],
+    ["void * location", 'location', 16, 8, false],
+  ],
 };
