@@ -226,3 +226,50 @@ test('same seed, same run: arrival times and interrupts are identical', () => {
   };
   assert.equal(once(), once());
 });
+
+test('tracepoints: net_dev_queue/start_xmit/xmit and consume_skb on the sender, the mlx5_comp vector, napi_poll and netif_receive_skb on the receiver', () => {
+  const { a, b } = pair(NO_COALESCE, NO_COALESCE);
+  const seen = (m: Machine, name: string): Record<string, unknown>[] => {
+    const hits: Record<string, unknown>[] = [];
+    m.k.registry.get(name)!.attach((h) => hits.push({ ...h.fields }));
+    return hits;
+  };
+  const queued = seen(a, 'tracepoint:net:net_dev_queue');
+  const start = seen(a, 'tracepoint:net:net_dev_start_xmit');
+  const xmit = seen(a, 'tracepoint:net:net_dev_xmit');
+  const consumed = seen(a, 'tracepoint:skb:consume_skb');
+  const irqs = seen(b, 'tracepoint:irq:irq_handler_entry');
+  const polls = seen(b, 'tracepoint:napi:napi_poll');
+  const received = seen(b, 'tracepoint:net:netif_receive_skb');
+  assert.equal(b.k.registry.get('tracepoint:net:net_dev_queue')!.enabled, false, 'a host nobody traces pays nothing');
+  let addr = 0;
+  sendAt(a, 0, () => {
+    const skb = skbOf(a, 64000, { gso: true });
+    addr = skb.kaddr;
+    return skb;
+  });
+  a.env.run(2_000_000);
+  assert.deepEqual(queued, [{ skbaddr: addr, len: HDR + 64000, name: 'eth0' }]);
+  assert.equal(start[0]!['gso_size'], MSS);
+  assert.equal(start[0]!['gso_segs'], 45);
+  assert.equal(start[0]!['data_len'], 64000);
+  assert.deepEqual(xmit, [{ skbaddr: addr, len: HDR + 64000, rc: 0, name: 'eth0' }]);
+  assert.deepEqual(consumed.map((c) => c['skbaddr']), [addr], 'freed on its tx completion');
+  assert.equal(received.length, 45);
+  assert.equal(received[0]!['len'], 20 + 32 + MSS, 'rx skb->len: the IP packet, the Ethernet header pulled');
+  assert.ok(irqs.length > 0 && irqs.every((i) => i['name'] === 'mlx5_comp0@pci:0000:3b:00.0'), JSON.stringify(irqs[0]));
+  assert.ok(polls.every((p) => p['dev_name'] === 'eth0' && p['budget'] === 64 && (p['work'] as number) <= 64));
+  assert.equal(polls.reduce((s, p) => s + (p['work'] as number), 0), 45);
+});
+
+test('adaptive-rx: a slow trickle moves the receiver to the lowest-latency profile, a 10 GbE stream to a long one', () => {
+  const profile = (gapNs: number, gso: boolean, n: number): number => {
+    const { a, b } = pair(NO_COALESCE, { coalesce: { adaptiveRx: true } });
+    for (let i = 0; i < n; i++) sendAt(a, i * gapNs, () => skbOf(a, gso ? 64000 : 100, { gso, frags: gso ? 16 : 1, sport: 3000 + i }));
+    a.env.run(n * gapNs + 1_000_000);
+    return b.nics[0]!.nic.coalesce.rxUsecs;
+  };
+  assert.equal(profile(20_000, false, 100), 1, '50 kpps: 1 us');
+  // 45 frames every 53 us: ~850 kpps, the 128 us profile
+  assert.equal(profile(53_000, true, 60), 128);
+});
