@@ -741,7 +741,7 @@ function readPrinters(c: Checker, node: JsonNode, blockNames: readonly string[])
 // ---- the network: machine.nics, "hosts" and "network" ----
 
 const NIC_KEYS: KeySpec = {
-  known: ['name', 'address', 'speed', 'queues', 'max_frags', 'tso', 'tx_ring', 'rx_ring', 'coalescing'],
+  known: ['name', 'address', 'speed', 'queues', 'max_frags', 'tso', 'gro', 'tx_ring', 'rx_ring', 'coalescing'],
   aliases: { ifname: 'name', addr: 'address', ip: 'address', bandwidth: 'speed', channels: 'queues', combined: 'queues', sg_limit: 'max_frags', frags: 'max_frags', tx_ring_size: 'tx_ring', rx_ring_size: 'rx_ring', coalesce: 'coalescing', irq_coalescing: 'coalescing' },
   noun: 'key',
 };
@@ -847,11 +847,13 @@ function readNic(c: Checker, node: JsonNode, path: string): NicSpec | undefined 
   const maxFrags = opt('max_frags', (n, p) => readInt(c, n, p, 1, 17));
   const txRingSize = opt('tx_ring', (n, p) => readInt(c, n, p, MIN_RING, MAX_RING));
   const rxRingSize = opt('rx_ring', (n, p) => readInt(c, n, p, MIN_RING, MAX_RING));
-  const tso = opt('tso', (n, p) => {
+  const flag = (n: JsonNode, p: string): boolean | undefined => {
     if (n.kind === 'boolean') return n.value;
     c.report('wrong-type', p, n.span, `must be true or false (got ${describe(n)})`);
     return undefined;
-  });
+  };
+  const tso = opt('tso', flag);
+  const gro = opt('gro', flag);
   const coalesce = opt('coalescing', (n, p) => readNicCoalescing(c, n, p));
   if (ip === undefined) return undefined;
   return {
@@ -862,6 +864,7 @@ function readNic(c: Checker, node: JsonNode, path: string): NicSpec | undefined 
     ...(queues === undefined ? {} : { queues }),
     ...(maxFrags === undefined ? {} : { maxFrags }),
     ...(tso === undefined ? {} : { tso }),
+    ...(gro === undefined ? {} : { gro }),
     ...(txRingSize === undefined ? {} : { txRingSize }),
     ...(rxRingSize === undefined ? {} : { rxRingSize }),
     ...(coalesce === undefined ? {} : { coalesce }),

@@ -845,6 +845,7 @@ function bootNics(m: Machine, spec: MachineSpec, network: EthernetSwitch | undef
       ...base,
       maxFrags: n.maxFrags ?? base.maxFrags,
       tso: n.tso ?? base.tso,
+      gro: n.gro ?? base.gro,
       txRingSize: n.txRingSize ?? base.txRingSize,
       rxRingSize: n.rxRingSize ?? base.rxRingSize,
       coalesce: { ...base.coalesce, ...(n.coalesce ?? {}) },

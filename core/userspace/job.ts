@@ -422,6 +422,8 @@ export interface NicSpec {
   /** Buffers per packet the device takes (its scatter-gather limit; absent: 17). */
   readonly maxFrags?: number;
   readonly tso?: boolean;
+  /** ethtool -K gro (absent: on, Linux's default). */
+  readonly gro?: boolean;
   readonly txRingSize?: number;
   readonly rxRingSize?: number;
   readonly coalesce?: NicCoalesceSpec;

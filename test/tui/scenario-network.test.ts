@@ -19,12 +19,12 @@ test('nics, hosts and network parse; the run boots the remote host on the same c
   const r = parseScenarioText(
     scenario(
       ', "hosts": [{"name": "server", "address": "10.0.0.2", "cpus": 4, "memory": "1g"}], "network": {"bandwidth": "1g", "latency": "50us"}',
-      '[{"name": "eth0", "address": "10.0.0.1/24", "queues": 2, "max_frags": 8, "tso": false, "tx_ring": 256, "coalescing": {"rx_usecs": 50, "rx_frames": 32, "adaptive_rx": "on"}}]',
+      '[{"name": "eth0", "address": "10.0.0.1/24", "queues": 2, "max_frags": 8, "tso": false, "gro": false, "tx_ring": 256, "coalescing": {"rx_usecs": 50, "rx_frames": 32, "adaptive_rx": "on"}}]',
     ),
     'n.json',
   );
   assert.ok(r.ok, r.ok ? '' : r.diagnostics.map(renderDiagnostic).join('\n'));
-  assert.deepEqual(r.scenario.machine.nics, [{ name: 'eth0', addr: ipv4('10.0.0.1'), prefixLen: 24, queues: 2, maxFrags: 8, tso: false, txRingSize: 256, coalesce: { rxUsecs: 50, rxFrames: 32, adaptiveRx: true } }]);
+  assert.deepEqual(r.scenario.machine.nics, [{ name: 'eth0', addr: ipv4('10.0.0.1'), prefixLen: 24, queues: 2, maxFrags: 8, tso: false, gro: false, txRingSize: 256, coalesce: { rxUsecs: 50, rxFrames: 32, adaptiveRx: true } }]);
   assert.deepEqual(r.scenario.network, { bitsPerSec: 1e9, propagationNs: 50_000 });
   assert.equal(r.scenario.hosts?.length, 1);
   assert.deepEqual(r.scenario.hosts?.[0]?.machine.nics, [{ name: 'eth0', addr: ipv4('10.0.0.2'), prefixLen: 24 }]);

@@ -5,11 +5,10 @@
 // has no room for a worst-case packet. The channel's MSI-X vector (mlx5_compN) schedules NAPI;
 // mlx5e_napi_poll reaps transmit completions (consume_skb: the socket's destructor, the zero-copy
 // notification), wakes a stopped queue, builds skbs from receive completions up to its budget,
-// hands them to __netif_receive_skb, refills the ring and, when under budget, completes NAPI and
+// hands them to GRO (napi_gro_receive, flushed at the poll's end) or __netif_receive_skb, refills the ring and, when under budget, completes NAPI and
 // re-arms the completion queues. ethtool -C sets the moderation; adaptive-rx (DIM) retunes it.
 // SIMPLIFICATION: adaptive-rx picks the moderation profile from the measured packet rate at each
 // sample (every NET_DIM_NEVENTS interrupts) instead of net_dim's step-and-compare search.
-// SIMPLIFICATION: no GRO; every received frame becomes its own skb (as with GRO off).
 // SIMPLIFICATION: the per-packet buffer limit is checked over the whole packet (i40e checks every
 // MSS window of a TSO packet).
 
@@ -21,6 +20,7 @@ import { NETDEV_TX, NETIF_F, type NapiStruct, type NetDevice } from '../../net/n
 import { ETH_HLEN, skbHeadlen, type SkBuff } from '../../net/skbuff.js';
 import { allocSkb, consumeSkb, skbHeadPayload, skbLinearize } from '../../net/core/skbuff.js';
 import { napiSchedule, netifNapiAdd, netifReceiveSkb, netifTxWakeQueue } from '../../net/core/dev.js';
+import { napiGroFlush, napiGroReceive } from '../../net/core/gro.js';
 
 /** NAPI_POLL_WEIGHT */
 export const NAPI_POLL_WEIGHT = 64;
@@ -91,7 +91,7 @@ export class Mlx5eDriver implements NicHost {
     readonly params: Mlx5eParams,
   ) {
     const cfg = nic.config;
-    const features = NETIF_F.SG | NETIF_F.IP_CSUM | NETIF_F.GSO | (cfg.tso ? NETIF_F.TSO : 0);
+    const features = NETIF_F.SG | NETIF_F.IP_CSUM | NETIF_F.GSO | (cfg.tso ? NETIF_F.TSO : 0) | (cfg.gro ? NETIF_F.GRO : 0);
     const stopped: boolean[] = [];
     for (let i = 0; i < cfg.queues; i++) stopped.push(false);
     this.dev = {
@@ -208,6 +208,7 @@ export class Mlx5eDriver implements NicHost {
     }
     if (this.dev.txQueueStopped[qid] === true && this.nic.txFreeDescriptors(qid) >= this.stopRoom) costNs += netifTxWakeQueue(k, this.dev, qid, cpu);
     const comps = this.nic.reapRx(qid, budget);
+    const gro = (this.dev.features & NETIF_F.GRO) !== 0;
     for (const comp of comps) {
       const f = comp.frame;
       const skb = allocSkb(k, k.newIoId(), f.flow);
@@ -220,8 +221,9 @@ export class Mlx5eDriver implements NicHost {
       skb.tcp = f.tcp;
       skb.tstampNs = comp.doneNs;
       cpu.irqIoId = skb.ioId;
-      costNs += RX_PKT_NS + netifReceiveSkb(k, skb, cpu);
+      costNs += RX_PKT_NS + (gro ? napiGroReceive(k, ch, skb, cpu) : netifReceiveSkb(k, skb, cpu));
     }
+    if (gro) costNs += napiGroFlush(k, ch, cpu);
     this.nic.postRxBuffers(qid, comps.length);
     costNs += RX_REFILL_NS * comps.length;
     ch.dimPackets += comps.length;

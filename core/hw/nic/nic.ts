@@ -85,6 +85,8 @@ export interface NicConfig {
   readonly maxFrags: number;
   /** TCP segmentation offload. */
   readonly tso: boolean;
+  /** Generic receive offload (a kernel feature the driver turns on: ethtool -K gro). */
+  readonly gro: boolean;
   /** Largest TSO packet, bytes. */
   readonly gsoMaxSizeBytes: number;
   readonly link: LinkConfig;
@@ -106,6 +108,7 @@ export function defaultNicConfig(link: LinkConfig, queues: number): NicConfig {
     rxRingSize: 1024,
     maxFrags: 17,
     tso: true,
+    gro: true,
     gsoMaxSizeBytes: 65536,
     link,
     dmaBytesPerNs: 7.9,
