@@ -1354,48 +1354,43 @@ export const SKB_LOCATION = { consume: 0xffff_ffff_81a0_0000, drop: 0xffff_ffff_
 
 function net(reg: ProbeRegistry) {
   const devTemplate = (_h: ProbeHit, skb: SkBuff, dev: NetDevice): FieldRecord => ({ skbaddr: skb.kaddr, len: skb.lenBytes, name: dev.name });
+  // the fields net_dev_start_xmit and the net_dev_rx_verbose class share (no VLANs are modelled)
+  const verbose = (skb: SkBuff, dev: NetDevice): FieldRecord => ({
+    name: dev.name,
+    queue_mapping: skb.queueMapping,
+    skbaddr: skb.kaddr,
+    vlan_tagged: 0,
+    vlan_proto: 0,
+    vlan_tci: 0,
+    protocol: skb.protocol,
+    len: skb.lenBytes,
+    data_len: skb.dataLenBytes,
+    gso_size: skb.gsoSize,
+  });
   return {
     net_dev_queue: tp<[skb: SkBuff, dev: NetDevice]>(reg, 'net:net_dev_queue', devTemplate),
     netif_receive_skb: tp<[skb: SkBuff, dev: NetDevice]>(reg, 'net:netif_receive_skb', devTemplate),
     net_dev_xmit: tp<[skb: SkBuff, rc: number, dev: NetDevice, len: number]>(reg, 'net:net_dev_xmit', (_h, skb, rc, dev, len) => ({ skbaddr: skb.kaddr, len, rc, name: dev.name })),
     net_dev_start_xmit: tp<[skb: SkBuff, dev: NetDevice]>(reg, 'net:net_dev_start_xmit', (_h, skb, dev) => ({
-      name: dev.name,
-      queue_mapping: skb.queueMapping,
-      skbaddr: skb.kaddr,
-      vlan_tagged: 0,
-      vlan_proto: 0,
-      vlan_tci: 0,
-      protocol: skb.protocol,
+      ...verbose(skb, dev),
       ip_summed: 3, // CHECKSUM_PARTIAL: the NIC computes it
-      len: skb.lenBytes,
-      data_len: skb.dataLenBytes,
       network_offset: 14,
       transport_offset_valid: 1,
       transport_offset: 34,
       tx_flags: 0,
-      gso_size: skb.gsoSize,
       gso_segs: skb.gsoSegs,
       gso_type: skb.gsoSize > 0 ? 1 : 0, // SKB_GSO_TCPV4
     })),
     napi_gro_receive_entry: tp<[skb: SkBuff, dev: NetDevice, napi: NapiStruct]>(reg, 'net:napi_gro_receive_entry', (_h, skb, dev, napi) => ({
-      name: dev.name,
+      ...verbose(skb, dev),
       napi_id: napi.index + 1,
-      queue_mapping: skb.queueMapping,
-      skbaddr: skb.kaddr,
-      vlan_tagged: 0,
-      vlan_proto: 0,
-      vlan_tci: 0,
-      protocol: skb.protocol,
       ip_summed: 1, // CHECKSUM_UNNECESSARY: the NIC checked it
       hash: 0,
       l4_hash: 0,
-      len: skb.lenBytes,
-      data_len: skb.dataLenBytes,
       truesize: 2048,
       mac_header_valid: 1,
       mac_header: -14,
       nr_frags: skb.frags.length,
-      gso_size: skb.gsoSize,
       gso_type: 0,
     })),
     napi_poll: tp<[napi: NapiStruct, napiAddr: number, work: number, budget: number]>(reg, 'napi:napi_poll', (_h, napi, napiAddr, work, budget) => ({ napi: napiAddr, dev_name: napi.dev.name, work, budget })),
