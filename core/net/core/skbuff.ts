@@ -36,21 +36,38 @@ export function allocSkb(k: Kernel, ioId: number, flow: FlowKey): SkBuff {
   };
 }
 
-/** enum skb_drop_reason values (include/net/dropreason-core.h, 6.18) for the drops kiotrace makes. */
-export const SKB_DROP_REASON: Readonly<Record<string, number>> = {
-  NOT_SPECIFIED: 2,
-  NO_SOCKET: 3,
-  SOCKET_RCVBUFF: 6,
-  PKT_TOO_SMALL: 9,
-  TCP_ZEROWINDOW: 32,
-  TCP_OLD_DATA: 33,
-  TCP_OVERWINDOW: 34,
-  QDISC_DROP: 64,
-  UNHANDLED_PROTO: 74,
-  FULL_RING: 80,
-  NOMEM: 81,
-  PKT_TOO_BIG: 93,
-};
+/** enum skb_drop_reason (include/net/dropreason-core.h, 6.18) from SKB_DROP_REASON_NOT_SPECIFIED = 2 on, in order. */
+const SKB_DROP_REASON_NAMES: readonly string[] = [
+  'NOT_SPECIFIED', 'NO_SOCKET', 'SOCKET_CLOSE', 'SOCKET_FILTER', 'SOCKET_RCVBUFF', 'UNIX_DISCONNECT',
+  'UNIX_SKIP_OOB', 'PKT_TOO_SMALL', 'TCP_CSUM', 'UDP_CSUM', 'NETFILTER_DROP', 'OTHERHOST', 'IP_CSUM',
+  'IP_INHDR', 'IP_RPFILTER', 'UNICAST_IN_L2_MULTICAST', 'XFRM_POLICY', 'IP_NOPROTO', 'PROTO_MEM',
+  'TCP_AUTH_HDR', 'TCP_MD5NOTFOUND', 'TCP_MD5UNEXPECTED', 'TCP_MD5FAILURE', 'TCP_AONOTFOUND',
+  'TCP_AOUNEXPECTED', 'TCP_AOKEYNOTFOUND', 'TCP_AOFAILURE', 'SOCKET_BACKLOG', 'TCP_FLAGS',
+  'TCP_ABORT_ON_DATA', 'TCP_ZEROWINDOW', 'TCP_OLD_DATA', 'TCP_OVERWINDOW', 'TCP_OFOMERGE',
+  'TCP_RFC7323_PAWS', 'TCP_RFC7323_PAWS_ACK', 'TCP_RFC7323_TW_PAWS', 'TCP_RFC7323_TSECR',
+  'TCP_LISTEN_OVERFLOW', 'TCP_OLD_SEQUENCE', 'TCP_INVALID_SEQUENCE', 'TCP_INVALID_END_SEQUENCE',
+  'TCP_INVALID_ACK_SEQUENCE', 'TCP_RESET', 'TCP_INVALID_SYN', 'TCP_CLOSE', 'TCP_FASTOPEN', 'TCP_OLD_ACK',
+  'TCP_TOO_OLD_ACK', 'TCP_ACK_UNSENT_DATA', 'TCP_OFO_QUEUE_PRUNE', 'TCP_OFO_DROP', 'IP_OUTNOROUTES',
+  'BPF_CGROUP_EGRESS', 'IPV6DISABLED', 'NEIGH_CREATEFAIL', 'NEIGH_FAILED', 'NEIGH_QUEUEFULL', 'NEIGH_DEAD',
+  'NEIGH_HH_FILLFAIL', 'TC_EGRESS', 'SECURITY_HOOK', 'QDISC_DROP', 'QDISC_OVERLIMIT', 'QDISC_CONGESTED',
+  'CAKE_FLOOD', 'FQ_BAND_LIMIT', 'FQ_HORIZON_LIMIT', 'FQ_FLOW_LIMIT', 'CPU_BACKLOG', 'XDP', 'TC_INGRESS',
+  'UNHANDLED_PROTO', 'SKB_CSUM', 'SKB_GSO_SEG', 'SKB_UCOPY_FAULT', 'DEV_HDR', 'DEV_READY', 'FULL_RING',
+  'NOMEM', 'HDR_TRUNC', 'TAP_FILTER', 'TAP_TXFILTER', 'ICMP_CSUM', 'INVALID_PROTO', 'IP_INADDRERRORS',
+  'IP_INNOROUTES', 'IP_LOCAL_SOURCE', 'IP_INVALID_SOURCE', 'IP_LOCALNET', 'IP_INVALID_DEST', 'PKT_TOO_BIG',
+  'DUP_FRAG', 'FRAG_REASM_TIMEOUT', 'FRAG_TOO_FAR', 'TCP_MINTTL', 'IPV6_BAD_EXTHDR', 'IPV6_NDISC_FRAG',
+  'IPV6_NDISC_HOP_LIMIT', 'IPV6_NDISC_BAD_CODE', 'IPV6_NDISC_BAD_OPTIONS', 'IPV6_NDISC_NS_OTHERHOST',
+  'QUEUE_PURGE', 'TC_COOKIE_ERROR', 'PACKET_SOCK_ERROR', 'TC_CHAIN_NOTFOUND', 'TC_RECLASSIFY_LOOP',
+  'VXLAN_INVALID_HDR', 'VXLAN_VNI_NOT_FOUND', 'MAC_INVALID_SOURCE', 'VXLAN_ENTRY_EXISTS', 'NO_TX_TARGET',
+  'IP_TUNNEL_ECN', 'TUNNEL_TXINFO', 'LOCAL_MAC', 'ARP_PVLAN_DISABLE', 'MAC_IEEE_MAC_CONTROL',
+  'BRIDGE_INGRESS_STP_STATE', 'CAN_RX_INVALID_FRAME', 'CANFD_RX_INVALID_FRAME', 'CANXL_RX_INVALID_FRAME',
+  'PFMEMALLOC', 'DUALPI2_STEP_DROP', 'PSP_INPUT', 'PSP_OUTPUT', 'RECURSION_LIMIT', 'MAX',
+];
+
+/** The value kfree_skb's `reason` field reports for a drop reason's name (NOT_SPECIFIED for an unknown one). */
+export function skbDropReason(name: string): number {
+  const i = SKB_DROP_REASON_NAMES.indexOf(name);
+  return i < 0 ? 2 : i + 2;
+}
 
 function releaseSkb(skb: SkBuff, zerocopyDone: boolean): void {
   const d = skb.destructor;
@@ -73,7 +90,7 @@ export function consumeSkb(k: Kernel, skb: SkBuff, ctx?: HitContext): void {
 
 /** kfree_skb_reason: the packet was dropped; `reason` is enum skb_drop_reason's name. */
 export function kfreeSkb(k: Kernel, skb: SkBuff, reason: string, ctx?: HitContext): void {
-  if (k.tp.kfree_skb.enabled) k.tp.kfree_skb.emit(ctx ?? k.sched.ctxCpu, skb.ioId, skb, SKB_DROP_REASON[reason] ?? SKB_DROP_REASON.NOT_SPECIFIED!);
+  if (k.tp.kfree_skb.enabled) k.tp.kfree_skb.emit(ctx ?? k.sched.ctxCpu, skb.ioId, skb, skbDropReason(reason));
   releaseSkb(skb, true);
 }
 

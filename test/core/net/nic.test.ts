@@ -325,3 +325,23 @@ test('A15: a TSO stream saturates 10 GbE at 9.41 Gb/s of TCP payload (1448 of ev
   const gbps = ((got.length - 1) * MSS * 8) / spanNs;
   assert.ok(Math.abs(gbps - 9.4148) < 0.01, `${gbps} Gb/s`);
 });
+
+test('a full qdisc (txqueuelen 1000) drops: kfree_skb with reason QDISC_DROP (64), the socket\'s destructor still run', () => {
+  const { a, got } = pair({ txRingSize: 64 }, NO_COALESCE);
+  const reasons: unknown[] = [];
+  a.k.registry.get('tracepoint:skb:kfree_skb')!.attach((h) => reasons.push(h.fields['reason']));
+  let destructed = 0;
+  a.env.at(0, Priority.NORMAL, () => {
+    for (let i = 0; i < 1100; i++) {
+      const skb = skbOf(a, 100, { frags: 1, sport: i });
+      skb.destructor = () => destructed++;
+      devQueueXmit(a.k, skb, a.k.sched.cpu(0));
+    }
+  }, undefined);
+  a.env.run(5_000_000);
+  // 23 on the ring, 1000 in the qdisc, the rest dropped
+  assert.equal(reasons.length, 77);
+  assert.ok(reasons.every((r) => r === 64));
+  assert.equal(got.length, 1023);
+  assert.equal(destructed, 1100);
+});
