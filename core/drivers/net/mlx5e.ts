@@ -16,12 +16,16 @@ import type { Kernel } from '../../kernel/kernel.js';
 import type { Cpu } from '../../kernel/sched/core.js';
 import { DMA_MAP_SG_ENTRY_NS, HARDIRQ_BASE_NS } from '../../hw/cpu.js';
 import type { Nic, NicHost, TxBuffer, TxPacket } from '../../hw/nic/nic.js';
-import { NETDEV_TX, NETIF_F, type NapiStruct, type NetDevice } from '../../net/netdevice.js';
+import { NETDEV_TX, NETIF_F, type EthtoolCoalesce, type NapiStruct, type NetDevice } from '../../net/netdevice.js';
+import { EINVAL } from '../../uapi/errno.js';
 import { ETH_HLEN, skbHeadlen, type SkBuff } from '../../net/skbuff.js';
 import { allocSkb, consumeSkb, skbHeadPayload, skbLinearize } from '../../net/core/skbuff.js';
 import { napiSchedule, netifNapiAdd, netifReceiveSkb, netifTxWakeQueue } from '../../net/core/dev.js';
 import { napiGroFlush, napiGroReceive } from '../../net/core/gro.js';
 
+/** The CQ moderation fields' widths: cq_period 12 bits (usecs), cq_max_count 16 bits. */
+const MLX5E_MAX_CQ_PERIOD_USECS = 4095;
+const MLX5E_MAX_CQ_COUNT = 65535;
 /** NAPI_POLL_WEIGHT */
 export const NAPI_POLL_WEIGHT = 64;
 /** mlx5e_xmit's fixed part: WQE build, doorbell record and MMIO write. */
@@ -106,6 +110,7 @@ export class Mlx5eDriver implements NicHost {
       numRxQueues: cfg.queues,
       ipv4: [{ addr: params.addr, prefixLen: params.prefixLen }],
       ops: { startXmit: (skb, dev, cpu) => this.startXmit(skb, dev, cpu) },
+      ethtoolOps: { getCoalesce: () => this.getCoalesce(), setCoalesce: (_dev, c) => this.setCoalesce(c) },
       txQueueStopped: stopped,
     };
     const nrCpus = k.sched.cpus.length;
@@ -251,8 +256,23 @@ export class Mlx5eDriver implements NicHost {
     ch.dimStartNs = nowNs;
   }
 
-  /** ethtool -C: new moderation for every channel. */
-  setCoalesce(c: Partial<Nic['coalesce']>): void {
-    Object.assign(this.nic.coalesce, c);
+  /** mlx5e_get_coalesce (ethtool -c). */
+  getCoalesce(): EthtoolCoalesce {
+    const c = this.nic.coalesce;
+    return { rxUsecs: c.rxUsecs, rxFrames: c.rxFrames, txUsecs: c.txUsecs, txFrames: c.txFrames, useAdaptiveRx: c.adaptiveRx };
+  }
+
+  /** mlx5e_set_coalesce (ethtool -C): every channel's moderation; -EINVAL past the CQ's 12-bit period or 16-bit count. */
+  setCoalesce(c: Partial<EthtoolCoalesce>): number {
+    const usecsOk = (v: number | undefined): boolean => v === undefined || (Number.isInteger(v) && v >= 0 && v <= MLX5E_MAX_CQ_PERIOD_USECS);
+    const framesOk = (v: number | undefined): boolean => v === undefined || (Number.isInteger(v) && v >= 0 && v <= MLX5E_MAX_CQ_COUNT);
+    if (!usecsOk(c.rxUsecs) || !usecsOk(c.txUsecs) || !framesOk(c.rxFrames) || !framesOk(c.txFrames)) return -EINVAL;
+    const m = this.nic.coalesce;
+    if (c.rxUsecs !== undefined) m.rxUsecs = c.rxUsecs;
+    if (c.rxFrames !== undefined) m.rxFrames = c.rxFrames;
+    if (c.txUsecs !== undefined) m.txUsecs = c.txUsecs;
+    if (c.txFrames !== undefined) m.txFrames = c.txFrames;
+    if (c.useAdaptiveRx !== undefined) m.adaptiveRx = c.useAdaptiveRx;
+    return 0;
   }
 }

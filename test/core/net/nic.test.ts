@@ -345,3 +345,16 @@ test('a full qdisc (txqueuelen 1000) drops: kfree_skb with reason QDISC_DROP (64
   assert.equal(got.length, 1023);
   assert.equal(destructed, 1100);
 });
+
+test('ethtool -c/-C through dev->ethtool_ops: reads the moderation, sets it on the fly, refuses what the CQ cannot hold', () => {
+  const { a, b, got } = pair(NO_COALESCE, NO_COALESCE);
+  const dev = b.nics[0]!.dev;
+  assert.deepEqual(dev.ethtoolOps!.getCoalesce(dev), { rxUsecs: 0, rxFrames: 1, txUsecs: 0, txFrames: 1, useAdaptiveRx: false });
+  assert.equal(dev.ethtoolOps!.setCoalesce(dev, { rxUsecs: 5000 }), -22);
+  for (let i = 0; i < 20; i++) sendAt(a, i * 10_000, () => skbOf(a, 100, { frags: 1 }));
+  // halfway through, rx-frames 5 with a long timer: the last 10 packets take 2 interrupts
+  b.env.at(100_000, Priority.NORMAL, () => assert.equal(dev.ethtoolOps!.setCoalesce(dev, { rxUsecs: 1000, rxFrames: 5 }), 0), undefined);
+  a.env.run(1_000_000);
+  assert.equal(got.length, 20);
+  assert.equal(b.nics[0]!.nic.interruptsOf(0), 12);
+});
