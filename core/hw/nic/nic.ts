@@ -144,6 +144,9 @@ class NicQueue {
   /** Completions since the last interrupt, and the moderation timer's deadline (-1: none). */
   pendingRx = 0;
   pendingTx = 0;
+  /** When the first completion of each kind since the last interrupt came (its period starts then). */
+  rxFirstNs = 0;
+  txFirstNs = 0;
   deadlineNs = -1;
   interrupts = 0;
 
@@ -254,7 +257,7 @@ export class Nic implements FrameSink {
   txWireDone(q: NicQueue, pkt: TxPacket): void {
     q.txInUse -= pkt.descriptors;
     q.txCq.push({ cookie: pkt.cookie, frames: pkt.mss > 0 ? Math.max(1, Math.ceil(pkt.payloadBytes / pkt.mss)) : 1, ioId: pkt.ioId });
-    q.pendingTx++;
+    if (q.pendingTx++ === 0) q.txFirstNs = this.env.nowNs;
     this.moderate(q);
   }
 
@@ -292,7 +295,7 @@ export class Nic implements FrameSink {
     this.stats.rxFrames++;
     this.stats.rxBytes += frame.frameBytes;
     q.rxCq.push({ frame, doneNs: this.env.nowNs });
-    q.pendingRx++;
+    if (q.pendingRx++ === 0) q.rxFirstNs = this.env.nowNs;
     this.moderate(q);
   }
 
@@ -317,6 +320,8 @@ export class Nic implements FrameSink {
     q.armed = true;
     q.pendingRx = q.rxCq.length;
     q.pendingTx = q.txCq.length;
+    q.rxFirstNs = this.env.nowNs;
+    q.txFirstNs = this.env.nowNs;
     if (q.pendingRx + q.pendingTx > 0) this.moderate(q);
   }
 
@@ -334,10 +339,14 @@ export class Nic implements FrameSink {
       this.fire(q);
       return;
     }
-    if (q.deadlineNs >= 0) return;
-    const usecs = q.pendingRx > 0 ? c.rxUsecs : c.txUsecs;
-    q.deadlineNs = this.env.nowNs + usecs * 1000;
-    this.env.at(q.deadlineNs, Priority.URGENT, moderationTimer, { nic: this, q });
+    // each kind's period runs from its first completion; the earlier end fires the vector
+    const rxEndNs = q.pendingRx > 0 ? q.rxFirstNs + c.rxUsecs * 1000 : Infinity;
+    const txEndNs = q.pendingTx > 0 ? q.txFirstNs + c.txUsecs * 1000 : Infinity;
+    const endNs = Math.max(this.env.nowNs, Math.min(rxEndNs, txEndNs));
+    if (endNs === q.deadlineNs || endNs === Infinity) return;
+    if (q.deadlineNs >= 0 && q.deadlineNs < endNs) return;
+    q.deadlineNs = endNs;
+    this.env.at(endNs, Priority.URGENT, moderationTimer, { nic: this, q });
   }
 
   /** @internal */

@@ -358,3 +358,24 @@ test('ethtool -c/-C through dev->ethtool_ops: reads the moderation, sets it on t
   assert.equal(got.length, 20);
   assert.equal(b.nics[0]!.nic.interruptsOf(0), 12);
 });
+
+test('one vector, two periods: a receive behind a pending tx completion fires at its own rx-usecs, not the longer tx-usecs', () => {
+  const { a, b } = pair({ coalesce: { rxUsecs: 8, rxFrames: 128, txUsecs: 100, txFrames: 128 } }, NO_COALESCE);
+  const gotA: Arrival[] = [];
+  a.k.net.addPack(ETH_P_IP, (skb) => {
+    gotA.push({ ns: a.env.nowNs, skb });
+    return 0;
+  });
+  sendAt(a, 0, () => skbOf(a, 100, { frags: 1 }));
+  b.env.at(0, Priority.NORMAL, () => {
+    const skb = allocSkb(b.k, b.k.newIoId(), { saddr: B, daddr: A, sport: 80, dport: 40000 });
+    skb.lenBytes = HDR;
+    skb.headerBytes = HDR;
+    skb.dev = b.nics[0]!.dev;
+    devQueueXmit(b.k, skb, b.k.sched.cpu(0));
+  }, undefined);
+  a.env.run(1_000_000);
+  assert.equal(gotA.length, 1);
+  const waitNs = gotA[0]!.ns - gotA[0]!.skb.tstampNs;
+  assert.ok(waitNs >= 8000 && waitNs < 10_000, `${waitNs} ns from DMA to the handler`);
+});
