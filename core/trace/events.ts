@@ -1396,6 +1396,22 @@ function net(reg: ProbeRegistry) {
     napi_poll: tp<[napi: NapiStruct, napiAddr: number, work: number, budget: number]>(reg, 'napi:napi_poll', (_h, napi, napiAddr, work, budget) => ({ napi: napiAddr, dev_name: napi.dev.name, work, budget })),
     kfree_skb: tp<[skb: SkBuff, reason: number]>(reg, 'skb:kfree_skb', (_h, skb, reason) => ({ skbaddr: skb.kaddr, location: SKB_LOCATION.drop, rx_sk: 0, protocol: skb.protocol, reason })),
     consume_skb: tp<[skb: SkBuff]>(reg, 'skb:consume_skb', (_h, skb) => ({ skbaddr: skb.kaddr, location: SKB_LOCATION.consume })),
+    // the NIC's DMA engine read a packet's buffers (its content is fixed from here: zero-copy reuse before this goes out)
+    nic_tx_dma: tp<[dev: NetDevice, qid: number, skb: SkBuff, bytes: number, nrBufs: number, frames: number, startNs: number, endNs: number]>(
+      reg,
+      'kiotrace:nic_tx_dma',
+      (_h, dev, qid, skb, bytes, nrBufs, frames, startNs, endNs) => ({ name: dev.name, qid, skbaddr: skb.kaddr, bytes, nr_bufs: nrBufs, frames, start_ns: startNs, duration_ns: endNs - startNs }),
+      kiotraceFields([
+        ['char name[16]', 16, false],
+        ['int qid', 4, true],
+        ['void * skbaddr', 8, false],
+        ['unsigned int bytes', 4, false],
+        ['unsigned int nr_bufs', 4, false],
+        ['unsigned int frames', 4, false],
+        ['s64 start_ns', 8, true],
+        ['s64 duration_ns', 8, true],
+      ]),
+    ),
   };
 }
 

@@ -182,6 +182,18 @@ export class Mlx5eDriver implements NicHost {
     return { status: NETDEV_TX.OK, costNs };
   }
 
+  /** The DMA engine read a packet: kiotrace:nic_tx_dma. */
+  onTxDma(qid: number, pkt: TxPacket, frames: number, startNs: number, endNs: number): void {
+    const tp = this.k.tp.nic_tx_dma;
+    if (!tp.enabled) return;
+    const ch = this.channels[qid]!;
+    const skb = ch.inflight.get(pkt.cookie);
+    if (skb === undefined) return;
+    let bytes = pkt.headerBytes;
+    for (const b of pkt.buffers) bytes += b.lenBytes;
+    tp.emit(this.k.sched.cpu(ch.cpuId), skb.ioId, this.dev, qid, skb, bytes, pkt.buffers.length, frames, startNs, endNs);
+  }
+
   /** The channel's MSI-X vector (mlx5e_completion_event -> napi_schedule). */
   raiseInterrupt(qid: number): void {
     const ch = this.channels[qid]!;

@@ -127,8 +127,8 @@ export interface NicHost {
   readonly env: Environment;
   /** The vector of queue pair `qid` fires (the driver masks it until napi_complete_done re-arms). */
   raiseInterrupt(qid: number): void;
-  /** The DMA engine read a packet's buffers (for tracing; the payload is fixed from here on). */
-  onTxDma?(qid: number, pkt: TxPacket, startNs: number, endNs: number): void;
+  /** The DMA engine read a packet's buffers (for tracing; the payload is fixed from here on), cut into `frames` frames. */
+  onTxDma?(qid: number, pkt: TxPacket, frames: number, startNs: number, endNs: number): void;
 }
 
 /** Per-queue-pair hardware state. */
@@ -157,6 +157,8 @@ interface TxEvent {
   readonly nic: Nic;
   readonly q: NicQueue;
   readonly pkt: TxPacket;
+  /** When the DMA read began. */
+  readonly startNs: number;
 }
 
 interface RxEvent {
@@ -220,15 +222,15 @@ export class Nic implements FrameSink {
     for (const b of pkt.buffers) dmaBytes += b.lenBytes;
     const endNs = startNs + this.config.dmaReadLatencyNs + dmaBytes / this.config.dmaBytesPerNs;
     this.dmaFreeAtNs = endNs;
-    this.env.at(Math.ceil(endNs), Priority.URGENT, txDmaDone, { nic: this, q, pkt });
+    this.env.at(Math.ceil(endNs), Priority.URGENT, txDmaDone, { nic: this, q, pkt, startNs: Math.floor(startNs) });
   }
 
   /** @internal the packet's buffers are in the NIC: cut it into frames and put them on the wire. */
   txDmaDone(q: NicQueue, pkt: TxPacket, startNs: number): void {
-    this.host?.onTxDma?.(q.qid, pkt, startNs, this.env.nowNs);
     const payload = readPayload(pkt);
     const mss = pkt.mss > 0 && pkt.payloadBytes > pkt.mss ? pkt.mss : pkt.payloadBytes;
     const segs = mss > 0 ? Math.ceil(pkt.payloadBytes / mss) : 1;
+    this.host?.onTxDma?.(q.qid, pkt, segs, startNs, this.env.nowNs);
     if (segs > 1) this.stats.tsoPackets++;
     let lastNs = this.env.nowNs;
     for (let i = 0; i < segs; i++) {
@@ -250,7 +252,7 @@ export class Nic implements FrameSink {
       this.stats.txBytes += frame.frameBytes;
     }
     this.stats.txPackets++;
-    this.env.at(Math.ceil(lastNs), Priority.URGENT, txWireDone, { nic: this, q, pkt });
+    this.env.at(Math.ceil(lastNs), Priority.URGENT, txWireDone, { nic: this, q, pkt, startNs });
   }
 
   /** @internal the last frame left: write the completion, free the descriptors. */
@@ -367,7 +369,7 @@ export class Nic implements FrameSink {
 }
 
 function txDmaDone(e: TxEvent): void {
-  e.nic.txDmaDone(e.q, e.pkt, e.nic.env.nowNs);
+  e.nic.txDmaDone(e.q, e.pkt, e.startNs);
 }
 function txWireDone(e: TxEvent): void {
   e.nic.txWireDone(e.q, e.pkt);

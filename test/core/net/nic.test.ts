@@ -228,7 +228,7 @@ test('same seed, same run: arrival times and interrupts are identical', () => {
   assert.equal(once(), once());
 });
 
-test('tracepoints: net_dev_queue/start_xmit/xmit and consume_skb on the sender, the mlx5_comp vector, napi_poll and netif_receive_skb on the receiver', () => {
+test('tracepoints: net_dev_queue/start_xmit/xmit, kiotrace:nic_tx_dma and consume_skb on the sender, the mlx5_comp vector, napi_poll and netif_receive_skb on the receiver', () => {
   const { a, b } = pair(NO_COALESCE, NO_COALESCE);
   const seen = (m: Machine, name: string): Record<string, unknown>[] => {
     const hits: Record<string, unknown>[] = [];
@@ -239,6 +239,7 @@ test('tracepoints: net_dev_queue/start_xmit/xmit and consume_skb on the sender, 
   const start = seen(a, 'tracepoint:net:net_dev_start_xmit');
   const xmit = seen(a, 'tracepoint:net:net_dev_xmit');
   const consumed = seen(a, 'tracepoint:skb:consume_skb');
+  const dma = seen(a, 'tracepoint:kiotrace:nic_tx_dma');
   const irqs = seen(b, 'tracepoint:irq:irq_handler_entry');
   const polls = seen(b, 'tracepoint:napi:napi_poll');
   const received = seen(b, 'tracepoint:net:netif_receive_skb');
@@ -256,6 +257,12 @@ test('tracepoints: net_dev_queue/start_xmit/xmit and consume_skb on the sender, 
   assert.equal(start[0]!['data_len'], 64000);
   assert.deepEqual(xmit, [{ skbaddr: addr, len: HDR + 64000, rc: 0, name: 'eth0' }]);
   assert.deepEqual(consumed.map((c) => c['skbaddr']), [addr], 'freed on its tx completion');
+  assert.equal(dma.length, 1);
+  assert.equal(dma[0]!['bytes'], HDR + 64000);
+  assert.equal(dma[0]!['nr_bufs'], 16);
+  assert.equal(dma[0]!['frames'], 45);
+  // 500 ns round trip + 64066 B at 7.9 B/ns
+  assert.equal(dma[0]!['duration_ns'], Math.ceil(500 + (HDR + 64000) / 7.9));
   assert.equal(received.length, 45);
   assert.equal(received[0]!['len'], 20 + 32 + MSS, 'rx skb->len: the IP packet, the Ethernet header pulled');
   assert.ok(irqs.length > 0 && irqs.every((i) => i['name'] === 'mlx5_comp0@pci:0000:3b:00.0'), JSON.stringify(irqs[0]));
