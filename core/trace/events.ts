@@ -1352,7 +1352,7 @@ function elevators(reg: ProbeRegistry) {
 /** The location a kfree_skb/consume_skb reports (a kernel text address; one per caller kind). */
 export const SKB_LOCATION = { consume: 0xffff_ffff_81a0_0000, drop: 0xffff_ffff_81a0_1000 } as const;
 
-function net(reg: ProbeRegistry) {
+function netdev(reg: ProbeRegistry) {
   const devTemplate = (_h: ProbeHit, skb: SkBuff, dev: NetDevice): FieldRecord => ({ skbaddr: skb.kaddr, len: skb.lenBytes, name: dev.name });
   // the fields net_dev_start_xmit and the net_dev_rx_verbose class share (no VLANs are modelled)
   const verbose = (skb: SkBuff, dev: NetDevice): FieldRecord => ({
@@ -1419,7 +1419,7 @@ function net(reg: ProbeRegistry) {
 export function createProbeSites(reg: ProbeRegistry) {
   const sys = syscallEvents(reg);
   return {
-    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...iolatency(reg), ...ioUring(reg), ...raw(reg), ...power(reg), ...elevators(reg), ...net(reg) },
+    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...iolatency(reg), ...ioUring(reg), ...raw(reg), ...power(reg), ...elevators(reg), ...netdev(reg) },
     sysEnter: sys.enter,
     sysExit: sys.exit,
     fn: { ...funcs(reg), ...powerFuncs(reg) },
