@@ -34,13 +34,6 @@ const BLOCK_RQ_COMPLETION: readonly FormatField[] = [
   ["__data_loc char[] cmd", 'cmd', 44, 4, false],
 ];
 
-/** DECLARE_EVENT_CLASS(net_dev_template): net_dev_queue, netif_receive_skb, netif_rx share it. */
-const NET_DEV_TEMPLATE: readonly FormatField[] = [
-  ["void * skbaddr", 'skbaddr', 8, 8, false],
-  ["unsigned int len", 'len', 16, 4, false],
-  ["__data_loc char[] name", 'name', 20, 4, false],
-];
-
 export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>> = {
   'block:block_bio_backmerge': [
     ["dev_t dev", 'dev', 8, 4, false],
@@ -889,8 +882,17 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
   'power:wakeup_source_activate': WAKEUP_SOURCE,
   'power:wakeup_source_deactivate': WAKEUP_SOURCE,
   // ---- network devices, NAPI and skbs (include/trace/events/net.h, napi.h, skb.h) ----
-  'net:net_dev_queue': NET_DEV_TEMPLATE,
-  'net:netif_receive_skb': NET_DEV_TEMPLATE,
+  // net_dev_queue and netif_receive_skb are DECLARE_EVENT_CLASS(net_dev_template)
+  'net:net_dev_queue': [
+    ["void * skbaddr", 'skbaddr', 8, 8, false],
+    ["unsigned int len", 'len', 16, 4, false],
+    ["__data_loc char[] name", 'name', 20, 4, false],
+  ],
+  'net:netif_receive_skb': [
+    ["void * skbaddr", 'skbaddr', 8, 8, false],
+    ["unsigned int len", 'len', 16, 4, false],
+    ["__data_loc char[] name", 'name', 20, 4, false],
+  ],
   'net:net_dev_xmit': [
     ["void * skbaddr", 'skbaddr', 8, 8, false],
     ["unsigned int len", 'len', 16, 4, false],
