@@ -386,3 +386,28 @@ test('one vector, two periods: a receive behind a pending tx completion fires at
   const waitNs = gotA[0]!.ns - gotA[0]!.skb.tstampNs;
   assert.ok(waitNs >= 8000 && waitNs < 10_000, `${waitNs} ns from DMA to the handler`);
 });
+
+test('the switch: two senders to one receiver share its port (incast): 90 frames take twice one sender\'s 45', () => {
+  const C = ipv4('10.0.0.3');
+  const hosts: HostSpec[] = [{ name: 'b', machine: machine(B, NO_COALESCE) }, { name: 'c', machine: machine(C, NO_COALESCE) }];
+  const m = bootNetwork(machine(A, NO_COALESCE), 1, hosts, undefined);
+  const [hb, hc] = [m.hosts[0]!, m.hosts[1]!];
+  const got: SkBuff[] = [];
+  hb.k.net.addPack(ETH_P_IP, (skb) => {
+    got.push(skb);
+    return 0;
+  });
+  sendAt(m, 0, () => skbOf(m, 64000, { gso: true }));
+  hc.env.at(0, Priority.NORMAL, () => {
+    const skb = skbOf(hc, 64000, { gso: true, sport: 50000 });
+    skb.flow = { ...skb.flow, saddr: C };
+    skb.dev = hc.nics[0]!.dev;
+    devQueueXmit(hc.k, skb, hc.k.sched.cpu(0));
+  }, undefined);
+  m.env.run(2_000_000);
+  assert.equal(got.length, 90);
+  const span = got[89]!.tstampNs - got[0]!.tstampNs;
+  // 89 frames after the first, each 1538 wire bytes (the last ones shorter) back to back at 10 Gb/s
+  assert.ok(span > 85 * 1230 && span < 90 * 1231, `${span} ns`);
+  assert.equal(m.network!.dropped, 0);
+});
