@@ -38,6 +38,8 @@ const RX_PKT_NS = 200;
 const RX_REFILL_NS = 30;
 /** First irq number of a NIC's vectors (an x86 PCI MSI range after the NVMe controllers'). */
 const MLX5_IRQ_BASE = 150;
+/** Vectors numbered apart per NIC: at most this many channels each. */
+const MLX5_MAX_CHANNELS = 64;
 /** net_dim samples its statistics every NET_DIM_NEVENTS interrupts. */
 const NET_DIM_NEVENTS = 64;
 /** net_dim's EQE-based rx profiles (usecs, frames), lowest latency first. */
@@ -199,7 +201,7 @@ export class Mlx5eDriver implements NicHost {
     const ch = this.channels[qid]!;
     const cpu = this.k.sched.cpu(ch.cpuId);
     this.k.sched.raiseIrq(cpu, {
-      irq: MLX5_IRQ_BASE + this.params.bus * 16 + qid,
+      irq: MLX5_IRQ_BASE + this.params.bus * MLX5_MAX_CHANNELS + qid,
       name: `mlx5_comp${qid}@pci:0000:${this.params.bus.toString(16).padStart(2, '0')}:00.0`,
       ioId: 0,
       costNs: HARDIRQ_BASE_NS,
