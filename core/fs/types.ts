@@ -77,6 +77,8 @@ export const O = {
   EXCL: 0o200,
   TRUNC: 0o1000,
   APPEND: 0o2000,
+  /** O_NONBLOCK: reads and writes that would sleep return -EAGAIN (sockets, pipes). */
+  NONBLOCK: 0o4000,
   DSYNC: 0o10000,
   DIRECT: 0o40000,
   SYNC: 0o4010000,
@@ -94,7 +96,8 @@ export const FMODE = {
 export interface File {
   readonly kaddr: number;
   readonly inode: Inode;
-  readonly flags: number;
+  /** f_flags: fcntl(F_SETFL) changes O_NONBLOCK and O_APPEND. */
+  flags: number;
   posBytes: number;
   readonly ra: FileRaState;
   /** f_mode's FMODE_* bits that change at run time (posix_fadvise). */
