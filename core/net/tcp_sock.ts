@@ -147,6 +147,10 @@ export class TcpSock extends Sock {
   /** icsk_accept_queue: established children not yet accepted, and the half-open requests. */
   readonly acceptQueue: TcpSock[] = [];
   readonly synQueue: RequestSock[] = [];
+  /** sock_owned_by_user: a task is inside a socket call (lock_sock); segments wait in the backlog. */
+  ownedByUser = false;
+  /** sk_backlog: segments that arrived while the socket was owned, processed at release_sock. */
+  readonly backlog: SkBuff[] = [];
   /** Its port is counted in the bind hash (inet_bind_bucket). */
   bindHashed = false;
   /** Closed but still hashed as a TIME_WAIT endpoint (ACKs the peer's FIN retransmissions). */

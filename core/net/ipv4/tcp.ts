@@ -37,6 +37,7 @@ import { TCP_TIMEWAIT_LEN_NS, type TcpSock } from '../tcp_sock.js';
 import { skbPayload, tcpReceiveWindow, tcpSelectWindowRaw, tcpSendAck, tcpSendFin, tcpSizeGoal, tcpWriteXmit } from './tcp_output.js';
 import { inetCskClearXmitTimers } from './tcp_timer.js';
 import { inetUnhash } from './tcp_ipv4.js';
+import { tcpRcvStateProcess } from './tcp_input.js';
 import { KVEC_VA } from '../socket.js';
 
 /** tcp_set_state: the new state, traced (sock:inet_sock_set_state) and kprobe-able. */
@@ -92,6 +93,28 @@ export function tcpTimeWait(k: Kernel, tp: TcpSock, cpu: Cpu): void {
   }, tp);
 }
 
+/** lock_sock: the task owns the socket; the softirq queues segments to its backlog meanwhile. */
+export function lockSock(tp: TcpSock): void {
+  tp.ownedByUser = true;
+}
+
+/** release_sock -> __release_sock: the backlog's segments are processed now, in the task's context. Returns CPU ns. */
+export function releaseSock(k: Kernel, tp: TcpSock, cpu: Cpu): number {
+  let ns = 0;
+  while (tp.backlog.length > 0) ns += tcpRcvStateProcess(k, tp, tp.backlog.shift()!, cpu);
+  tp.ownedByUser = false;
+  return ns;
+}
+
+/** sk_wait_event as the TCP calls use it: release the socket, sleep, take it again. */
+function* tcpWait(k: Kernel, task: Task, tp: TcpSock): Generator<number, number, void> {
+  const ns = releaseSock(k, tp, k.sched.cpu(task.cpu));
+  if (ns > 0) yield ns;
+  const w = yield* skWaitEvent(k, task, tp);
+  lockSock(tp);
+  return w;
+}
+
 /** The writes that may not wait: MSG_DONTWAIT or O_NONBLOCK (the caller folded it into flags). */
 function nonblock(flags: number): boolean {
   return (flags & MSG.DONTWAIT) !== 0;
@@ -107,16 +130,18 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
   const fn = k.fn.tcp_sendmsg;
   const cpuOf = () => k.sched.cpu(task.cpu);
   if (fn.entry.enabled) fn.enter(cpuOf(), task.ioId, tp, va, size);
+  lockSock(tp);
   yield TCP_SENDMSG_NS;
   let copied = 0;
   let err = 0;
+  let newSkbs = 0;
   // sk_stream_wait_connect: a connect() still in progress
   while (tp.state === TCP.SYN_SENT || tp.state === TCP.SYN_RECV) {
     if (nonblock(flags)) {
       err = -EAGAIN;
       break;
     }
-    const w = yield* skWaitEvent(k, task, tp);
+    const w = yield* tcpWait(k, task, tp);
     if (w < 0) {
       err = w;
       break;
@@ -151,6 +176,12 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
         }
         continue;
       }
+      // sk_flush_backlog every 16 new skbs: ACKs that arrived meanwhile open cwnd and free space
+      if (++newSkbs % 16 === 0 && tp.backlog.length > 0) {
+        const ns = releaseSock(k, tp, cpuOf());
+        lockSock(tp);
+        if (ns > 0) yield ns;
+      }
       tail = allocSkb(k, task.ioId, { saddr: tp.rcvSaddr, daddr: tp.daddr, sport: tp.num, dport: tp.dport });
       tail.sk = tp;
       tail.tcp = { seq: tp.writeSeq, endSeq: tp.writeSeq, ackSeq: 0, tcpFlags: TCPHDR.ACK, windowBytes: 0, whenNs: 0, retrans: 0 };
@@ -179,6 +210,8 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
     const ns = tcpPushNs(k, tp, cpuOf());
     if (ns > 0) yield ns;
   }
+  const rns = releaseSock(k, tp, cpuOf());
+  if (rns > 0) yield rns;
   const ret = copied > 0 ? copied : err;
   if (fn.ret.enabled) fn.exit(cpuOf(), task.ioId, ret);
   return ret;
@@ -194,7 +227,7 @@ function tcpPushNs(k: Kernel, tp: TcpSock, cpu: Cpu): number {
 /** sk_stream_wait_memory: sleep until the send buffer has room (or an error / shutdown). */
 function* skStreamWaitMemory(k: Kernel, task: Task, tp: TcpSock): Generator<number, number, void> {
   while (!skStreamMemoryFree(tp) && tp.err === 0 && (tp.shutdown & SEND_SHUTDOWN) === 0 && tp.state !== TCP.CLOSE) {
-    const w = yield* skWaitEvent(k, task, tp);
+    const w = yield* tcpWait(k, task, tp);
     if (w < 0) return w;
   }
   return 0;
@@ -209,6 +242,7 @@ export function* tcpRecvmsg(k: Kernel, sk: Sock, task: Task, va: number, len: nu
   const fn = k.fn.tcp_recvmsg;
   const cpuOf = () => k.sched.cpu(task.cpu);
   if (fn.entry.enabled) fn.enter(cpuOf(), task.ioId, tp, va, len, flags, 0);
+  lockSock(tp);
   yield TCP_RECVMSG_NS;
   let copied = 0;
   let err = 0;
@@ -252,8 +286,14 @@ export function* tcpRecvmsg(k: Kernel, sk: Sock, task: Task, va: number, len: nu
       const ns = tcpCleanupRbuf(k, tp, copied, cpuOf());
       if (ns > 0) yield ns;
     }
-    // sk_wait_data
-    const w = yield* skWaitEvent(k, task, tp);
+    // sk_wait_data (the backlog may hold what we wait for: release_sock processes it first)
+    if (tp.backlog.length > 0) {
+      const ns = releaseSock(k, tp, cpuOf());
+      lockSock(tp);
+      if (ns > 0) yield ns;
+      continue;
+    }
+    const w = yield* tcpWait(k, task, tp);
     if (w < 0) {
       err = w;
       break;
@@ -264,6 +304,8 @@ export function* tcpRecvmsg(k: Kernel, sk: Sock, task: Task, va: number, len: nu
     const ns = tcpCleanupRbuf(k, tp, copied, cpuOf());
     if (ns > 0) yield ns;
   }
+  const rns = releaseSock(k, tp, cpuOf());
+  if (rns > 0) yield rns;
   const ret = copied > 0 ? copied : err;
   if (fn.ret.enabled) fn.exit(cpuOf(), task.ioId, ret);
   return ret;

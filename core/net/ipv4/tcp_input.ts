@@ -173,8 +173,9 @@ function tcpDataQueue(k: Kernel, tp: TcpSock, skb: SkBuff, cpu: Cpu): boolean {
     kfreeSkb(k, skb, 'TCP_ZEROWINDOW');
     return true;
   }
-  // tcp_try_rmem_schedule: the receive buffer must hold it
-  if (tp.rmemAlloc + len > tp.rcvbuf) {
+  // tcp_try_rmem_schedule: the receive buffer must hold it. What the window promised is taken:
+  // SIMPLIFICATION: the window's rounding to its scale unit stands in for Linux's truesize slack
+  if (tp.rmemAlloc + len > tp.rcvbuf + (1 << tp.rcvWscale)) {
     if (k.tp.sock_rcvqueue_full.enabled) k.tp.sock_rcvqueue_full.emit(cpu, skb.ioId, tp, len);
     kfreeSkb(k, skb, 'PROTO_MEM');
     return true;

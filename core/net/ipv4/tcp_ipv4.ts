@@ -244,6 +244,11 @@ export function tcpV4Rcv(k: Kernel, skb: SkBuff, cpu: Cpu): number {
       consumeSkb(k, skb);
       return ns;
     }
+    // tcp_v4_rcv: a socket a task holds (lock_sock) takes the segment later, at release_sock
+    if (est.ownedByUser) {
+      est.backlog.push(skb);
+      return ns;
+    }
     return ns + tcpRcvStateProcess(k, est, skb, cpu);
   }
   const lsk = h.listening.get(f.dport);

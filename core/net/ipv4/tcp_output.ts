@@ -311,8 +311,16 @@ export function tcpSendProbe0(k: Kernel, tp: TcpSock, cpu: Cpu): number {
   if (fn.entry.enabled) fn.enter(cpu, 0, tp);
   let ns: number;
   const head = tp.writeQueue[0];
-  if (head !== undefined && head.tcp!.seq < tp.sndUna + tp.sndWnd) ns = tcpWriteXmit(k, tp, cpu, true);
-  else {
+  const wndEnd = tp.sndUna + tp.sndWnd;
+  if (head !== undefined && head.tcp!.seq < wndEnd) {
+    // what is left of the window goes, cut to fit (tcp_write_wakeup's tcp_fragment)
+    const seg = Math.min(wndEnd - head.tcp!.seq, skbPayload(head), tp.mssCache);
+    if (seg < skbPayload(head)) tcpFragment(k, tp, head, seg);
+    const skb = tp.writeQueue.shift()!;
+    skb.tcp!.tcpFlags |= TCPHDR.PSH;
+    ns = tcpTransmitSkb(k, tp, skb, cpu);
+    tcpEventNewDataSent(k, tp, skb);
+  } else {
     const skb = ctlSkb(k, tp, flowOf(tp), tp.sndUna - 1, TCPHDR.ACK, 0);
     ns = tcpTransmitSkb(k, tp, skb, cpu);
     consumeSkb(k, skb);

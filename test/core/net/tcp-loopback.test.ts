@@ -82,8 +82,8 @@ test('connect/accept and a 4 MiB transfer over lo: every byte arrives, one copy 
     `${client}->5000 4>5`,
     `${client}->5000 5>7`,
     `5000->${client} 8>9`,
-    '5000->0 10>7',
     `5000->${client} 9>7`,
+    '5000->0 10>7',
   ]);
   // 4 MiB in well under a millisecond: loopback moves 64 KiB skbs at memcpy speed
   assert.ok(out.doneNs > 400_000 && out.doneNs < 2_000_000, `done at ${out.doneNs} ns`);
