@@ -202,7 +202,9 @@ function tcpAckSndCheck(k: Kernel, tp: TcpSock, cpu: Cpu, now: boolean): number 
 /** tcp_fin: the peer will send no more. */
 function tcpFin(k: Kernel, tp: TcpSock, cpu: Cpu): number {
   tp.shutdown |= RCV_SHUTDOWN;
+  // tcp_rcv_nxt_update: the FIN's sequence number counts in bytes_received, as in Linux
   tp.rcvNxt += 1;
+  tp.bytesReceived += 1;
   let ns = 0;
   switch (tp.state) {
     case TCP.SYN_RECV:
@@ -321,6 +323,8 @@ function tcpRcvSynsentStateProcess(k: Kernel, tp: TcpSock, skb: SkBuff, cpu: Cpu
   tp.retransmits = 0;
   tp.backoff = 0;
   inetCskClearXmitTimer(tp);
+  // tcp_ack -> tcp_snd_una_update: the SYN's sequence number counts in bytes_acked
+  tp.bytesAcked += cb.ackSeq - tp.sndUna;
   tp.sndUna = cb.ackSeq;
   tp.sndNxt = cb.ackSeq;
   tp.rcvNxt = cb.seq + 1;
