@@ -62,8 +62,16 @@ test('connect/accept and a 4 MiB transfer over lo: every byte arrives, one copy 
     const f = h.fields!;
     states.push(`${f['sport']}->${f['dport']} ${f['oldstate']}>${f['newstate']}`);
   });
+  let spaceAdjust = 0;
+  attach(m, 'tracepoint:tcp:tcp_rcv_space_adjust', () => spaceAdjust++);
+  const rcvbufs: number[] = [];
+  attach(m, 'kprobe:tcp_cleanup_rbuf', (h) => rcvbufs.push((h.args[0] as { rcvbuf: number }).rcvbuf));
   m.run(2_000_000_000);
   assert.equal(out.sent, 4 << 20);
+  // receive autotuning: the reader keeps up, so rcvbuf grows past tcp_rmem[1] (128 KiB), within tcp_rmem[2]
+  assert.ok(spaceAdjust > 0);
+  const maxRcvbuf = Math.max(...rcvbufs);
+  assert.ok(maxRcvbuf > 131072 && maxRcvbuf <= 6291456, `rcvbuf grew to ${maxRcvbuf}`);
   assert.equal(out.received, 4 << 20);
   assert.equal(out.eof, 0);
   assert.equal(m.k.net.copies.userToSkbBytes, 4 << 20);
