@@ -3,7 +3,7 @@ import { bootMachine, DEFAULT_MACHINE, type Machine } from '../../core/index.js'
 import type { Task } from '../../core/kernel/sched/task.js';
 import { sysMmap } from '../../core/fs/open.js';
 import { MAP, PROT } from '../../core/mm/mmap.js';
-import { sockaddrInBytes, sysBind, sysConnect, sysListen, sysSocket, sysAccept4 } from '../../core/net/socket.js';
+import { sockaddrInBytes, sysBind, sysConnect, sysListen, sysSocket, sysAccept4, sysRecvfrom } from '../../core/net/socket.js';
 import { AF_INET, SOCK_STREAM } from '../../core/net/sock.js';
 import { ipv4 } from '../../core/net/netdevice.js';
 
@@ -44,4 +44,14 @@ export function* tcpConnect(m: Machine, t: Task, port: number, type = SOCK_STREA
 /** accept4 without the peer's address. */
 export function* tcpAccept(m: Machine, t: Task, fd: number, flags = 0): Generator<number, number, void> {
   return yield* sysAccept4(m.k, t, fd, 0, 0, flags);
+}
+
+/** recv() until end of stream (or an error); returns the bytes read. */
+export function* recvAll(m: Machine, t: Task, fd: number, buf: number, chunkBytes = 1 << 20): Generator<number, number, void> {
+  let total = 0;
+  for (;;) {
+    const n = yield* sysRecvfrom(m.k, t, fd, buf, chunkBytes);
+    if (n <= 0) return total;
+    total += n;
+  }
 }

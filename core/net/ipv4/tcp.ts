@@ -115,6 +115,14 @@ function* tcpWait(k: Kernel, task: Task, tp: TcpSock): Generator<number, number,
   return w;
 }
 
+/** The end of tcp_sendmsg / tcp_recvmsg: release_sock (the backlog is processed), then the kretprobe. */
+function* tcpCallEnd(k: Kernel, tp: TcpSock, task: Task, fn: { readonly ret: { readonly enabled: boolean }; exit(ctx: Cpu, ioId: number, ret: number): void }, ret: number): Generator<number, number, void> {
+  const ns = releaseSock(k, tp, k.sched.cpu(task.cpu));
+  if (ns > 0) yield ns;
+  if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), task.ioId, ret);
+  return ret;
+}
+
 /** The writes that may not wait: MSG_DONTWAIT or O_NONBLOCK (the caller folded it into flags). */
 function nonblock(flags: number): boolean {
   return (flags & MSG.DONTWAIT) !== 0;
@@ -210,11 +218,7 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
     const ns = tcpPushNs(k, tp, cpuOf());
     if (ns > 0) yield ns;
   }
-  const rns = releaseSock(k, tp, cpuOf());
-  if (rns > 0) yield rns;
-  const ret = copied > 0 ? copied : err;
-  if (fn.ret.enabled) fn.exit(cpuOf(), task.ioId, ret);
-  return ret;
+  return yield* tcpCallEnd(k, tp, task, fn, copied > 0 ? copied : err);
 }
 
 function tcpPushNs(k: Kernel, tp: TcpSock, cpu: Cpu): number {
@@ -304,11 +308,7 @@ export function* tcpRecvmsg(k: Kernel, sk: Sock, task: Task, va: number, len: nu
     const ns = tcpCleanupRbuf(k, tp, copied, cpuOf());
     if (ns > 0) yield ns;
   }
-  const rns = releaseSock(k, tp, cpuOf());
-  if (rns > 0) yield rns;
-  const ret = copied > 0 ? copied : err;
-  if (fn.ret.enabled) fn.exit(cpuOf(), task.ioId, ret);
-  return ret;
+  return yield* tcpCallEnd(k, tp, task, fn, copied > 0 ? copied : err);
 }
 
 /**

@@ -6,9 +6,9 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { runScript } from '../../../probes/script.js';
 import { sysClose } from '../../../core/fs/open.js';
-import { sysRecvfrom, sysSendto } from '../../../core/net/socket.js';
+import { sysSendto } from '../../../core/net/socket.js';
 import { nanosleep } from '../../../core/kernel/time/timer.js';
-import { netMachine, tcpAccept, tcpConnect, tcpListen, userBuffer } from '../../helpers/net.js';
+import { netMachine, recvAll, tcpAccept, tcpConnect, tcpListen, userBuffer } from '../../helpers/net.js';
 import { scriptOptions } from '../../helpers/script.js';
 
 const PORT = 8080;
@@ -26,7 +26,7 @@ function scenario(script: string): string {
         yield* nanosleep(m.k, t, 1_500_000_000);
         for (let i = 0; i < 2; i++) {
           const fd = yield* tcpAccept(m, t, lfd);
-          while ((yield* sysRecvfrom(m.k, t, fd, buf, 1 << 20)) > 0);
+          yield* recvAll(m, t, fd, buf);
           yield* sysClose(m.k, t, fd);
         }
       })(),

@@ -4,10 +4,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { attach } from '../../../probes/attach.js';
-import { sysRecvfrom, sysSendto } from '../../../core/net/socket.js';
+import { sysClose } from '../../../core/fs/open.js';
+import { sysSendto } from '../../../core/net/socket.js';
 import { nanosleep } from '../../../core/kernel/time/timer.js';
 import { NETIF_F } from '../../../core/net/netdevice.js';
-import { netMachine, tcpAccept, tcpConnect, tcpListen, userBuffer } from '../../helpers/net.js';
+import { netMachine, recvAll, tcpAccept, tcpConnect, tcpListen, userBuffer } from '../../helpers/net.js';
 
 const PORT = 6000;
 
@@ -25,11 +26,7 @@ test('a reader asleep for 1.5 s: zero window, probes backing off, the window reo
         const fd = yield* tcpAccept(m, t, lfd);
         yield* nanosleep(m.k, t, 1_500_000_000);
         out.readStartNs = m.k.env.nowNs;
-        while (out.received < total) {
-          const n = yield* sysRecvfrom(m.k, t, fd, buf, 1 << 20);
-          if (n <= 0) break;
-          out.received += n;
-        }
+        out.received = yield* recvAll(m, t, fd, buf);
       })(),
     m.init,
   );
@@ -42,6 +39,7 @@ test('a reader asleep for 1.5 s: zero window, probes backing off, the window reo
         const fd = yield* tcpConnect(m, t, PORT);
         out.sent = yield* sysSendto(m.k, t, fd, buf, total);
         out.sendDoneNs = m.k.env.nowNs;
+        yield* sysClose(m.k, t, fd);
       })(),
     m.init,
   );
@@ -87,11 +85,7 @@ test('slow start on a 1500-byte MTU without TSO: cwnd 10 grows by one per acked 
         const lfd = yield* tcpListen(m, t, PORT);
         const buf = yield* userBuffer(m, t, 1 << 20);
         const fd = yield* tcpAccept(m, t, lfd);
-        while (received < total) {
-          const n = yield* sysRecvfrom(m.k, t, fd, buf, 1 << 20);
-          if (n <= 0) break;
-          received += n;
-        }
+        received = yield* recvAll(m, t, fd, buf);
       })(),
     m.init,
   );
@@ -103,6 +97,7 @@ test('slow start on a 1500-byte MTU without TSO: cwnd 10 grows by one per acked 
         const buf = yield* userBuffer(m, t, total);
         const fd = yield* tcpConnect(m, t, PORT);
         yield* sysSendto(m.k, t, fd, buf, total);
+        yield* sysClose(m.k, t, fd);
       })(),
     m.init,
   );
