@@ -34,7 +34,7 @@ import {
 } from '../sock.js';
 import { EPOLL } from '../../fs/types.js';
 import { TCP_TIMEWAIT_LEN_NS, type TcpSock } from '../tcp_sock.js';
-import { skbPayload, tcpReceiveWindow, tcpSelectWindowRaw, tcpSendAck, tcpSendFin, tcpSizeGoal, tcpWriteXmit } from './tcp_output.js';
+import { SK_RST_REASON_TCP_ABORT_ON_CLOSE, skbPayload, tcpReceiveWindow, tcpSelectWindowRaw, tcpSendActiveReset, tcpSendAck, tcpSendFin, tcpSizeGoal, tcpWriteXmit } from './tcp_output.js';
 import { inetCskClearXmitTimers } from './tcp_timer.js';
 import { inetUnhash } from './tcp_ipv4.js';
 import { tcpRcvStateProcess } from './tcp_input.js';
@@ -429,8 +429,9 @@ export function tcpClose(k: Kernel, sk: Sock): void {
     if (tp.state === TCP.SYN_SENT) tcpSetState(k, tp, TCP.CLOSE, cpu);
     inetCskDestroySock(k, tp, cpu);
   } else if (tp.receiveQueue.length > 0) {
-    // data the application never read: RST instead of FIN (tcp_send_active_reset)
+    // data the application never read: RST instead of FIN (RFC 2525, tcp_send_active_reset)
     tcpSetState(k, tp, TCP.CLOSE, cpu);
+    tcpSendActiveReset(k, tp, cpu, SK_RST_REASON_TCP_ABORT_ON_CLOSE);
     inetCskDestroySock(k, tp, cpu);
   } else if (tcpCloseState(k, tp, cpu)) {
     tcpSendFin(k, tp, cpu);

@@ -287,6 +287,17 @@ export function tcpV4SendReset(k: Kernel, skbIn: SkBuff, cpu: Cpu): number {
   return TCP_XMIT_SKB_NS + Math.max(0, ipQueueXmit(k, skb, cpu));
 }
 
+/** enum sk_rst_reason's SK_RST_REASON_TCP_ABORT_ON_CLOSE: close() with unread data. */
+export const SK_RST_REASON_TCP_ABORT_ON_CLOSE = 11;
+
+/** tcp_send_active_reset: a RST from our side of the connection (close with unread data). */
+export function tcpSendActiveReset(k: Kernel, tp: TcpSock, cpu: Cpu, reason: number): number {
+  const skb = ctlSkb(k, tp, flowOf(tp), tp.sndNxt, TCPHDR.RST | TCPHDR.ACK, 0);
+  skb.tcp!.ackSeq = tp.rcvNxt;
+  if (k.tp.tcp_send_reset.enabled) k.tp.tcp_send_reset.emit(cpu, 0, tp, skb, reason);
+  return TCP_XMIT_SKB_NS + Math.max(0, ipQueueXmit(k, skb, cpu));
+}
+
 /** tcp_retransmit_skb: sends the queued segment again (the RTO timer's and SYN retries' path). */
 export function tcpRetransmitSkb(k: Kernel, tp: TcpSock, skb: SkBuff, cpu: Cpu): number {
   const fn = k.fn.tcp_retransmit_skb;

@@ -6,7 +6,10 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { attach } from '../../../probes/attach.js';
 import { nanosleep } from '../../../core/kernel/time/timer.js';
-import { netMachine, tcpAccept, tcpConnect, tcpListen } from '../../helpers/net.js';
+import { sysClose } from '../../../core/fs/open.js';
+import { sysRecvfrom, sysSendto, sysShutdown } from '../../../core/net/socket.js';
+import { SHUT } from '../../../core/net/sock.js';
+import { netMachine, tcpAccept, tcpConnect, tcpListen, userBuffer } from '../../helpers/net.js';
 
 const PORT = 8000;
 
@@ -76,4 +79,47 @@ test('connect to a closed port: RST, ECONNREFUSED, both reset tracepoints', () =
   m.run(100_000_000);
   assert.equal(ret, -111);
   assert.deepEqual(seen, ['7>2', 'send_reset reason=1', 'receive_reset dport=9', '2>7']);
+});
+
+test('close with unread data resets the connection: the peer reads ECONNRESET; shutdown(SHUT_WR) is EOF for the reader', () => {
+  const m = netMachine(1);
+  const r: Record<string, number> = {};
+  const seen: string[] = [];
+  m.spawn(
+    'server',
+    false,
+    (t) =>
+      (function* () {
+        const lfd = yield* tcpListen(m, t, PORT);
+        const buf = yield* userBuffer(m, t, 4096);
+        const a = yield* tcpAccept(m, t, lfd);
+        r['eof'] = yield* sysRecvfrom(m.k, t, a, buf, 4096); // the peer's shutdown(SHUT_WR)
+        r['replied'] = yield* sysSendto(m.k, t, a, buf, 100); // still open for writing
+        const b = yield* tcpAccept(m, t, lfd);
+        yield* nanosleep(m.k, t, 1_000_000);
+        yield* sysClose(m.k, t, b); // 100 unread bytes in b's receive queue
+      })(),
+    m.init,
+  );
+  m.spawn(
+    'client',
+    false,
+    (t) =>
+      (function* () {
+        const buf = yield* userBuffer(m, t, 4096);
+        const a = yield* tcpConnect(m, t, PORT);
+        r['shutdown'] = yield* sysShutdown(m.k, t, a, SHUT.WR);
+        r['reply'] = yield* sysRecvfrom(m.k, t, a, buf, 4096);
+        const b = yield* tcpConnect(m, t, PORT);
+        r['sent'] = yield* sysSendto(m.k, t, b, buf, 100);
+        yield* nanosleep(m.k, t, 2_000_000);
+        r['afterReset'] = yield* sysRecvfrom(m.k, t, b, buf, 4096);
+      })(),
+    m.init,
+  );
+  attach(m, 'tracepoint:tcp:tcp_send_reset', (h) => seen.push(`send_reset reason=${h.fields['reason']} state=${h.fields['state']}`));
+  attach(m, 'tracepoint:tcp:tcp_receive_reset', () => seen.push('receive_reset'));
+  m.run(100_000_000);
+  assert.deepEqual(r, { shutdown: 0, eof: 0, replied: 100, reply: 100, sent: 100, afterReset: -104 });
+  assert.deepEqual(seen, ['send_reset reason=11 state=7', 'receive_reset']);
 });
