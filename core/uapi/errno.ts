@@ -98,6 +98,9 @@ const STRERROR: Readonly<Record<number, string>> = {
   [EEXIST]: 'File exists',
   [EISDIR]: 'Is a directory',
   [EINVAL]: 'Invalid argument',
+  [EADDRINUSE]: 'Address already in use',
+  [ECONNREFUSED]: 'Connection refused',
+  [ECONNRESET]: 'Connection reset by peer',
 };
 
 /** strerror(-ret): the text a C program prints for an errno. */
