@@ -679,6 +679,14 @@ export class Scheduler {
     if (cpu.segActive) this.pauseSegment(cpu);
     cpu.inIrq = true;
     cpu.markBusy(true);
+    // an idle CPU (a timer expiring into its softirq) first leaves its idle state
+    const exitNs = this.idleOps !== undefined && cpu.current === cpu.idle ? this.idleOps.exit(cpu) : 0;
+    if (exitNs > 0) this.env.after(exitNs, Priority.URGENT, softirqAfterIdle, { sched: this, cpu });
+    else this.irqTail(cpu);
+  }
+
+  /** @internal */
+  softirqTailLate(cpu: Cpu): void {
     this.irqTail(cpu);
   }
 
@@ -756,6 +764,10 @@ function exitIrq(a: { sched: Scheduler; cpu: Cpu; work: IrqWork }): void {
 
 function exitSoftirq(a: { sched: Scheduler; cpu: Cpu; work: SoftirqWork }): void {
   a.sched.exitSoftirq(a.cpu, a.work);
+}
+
+function softirqAfterIdle(a: { sched: Scheduler; cpu: Cpu }): void {
+  a.sched.softirqTailLate(a.cpu);
 }
 
 function doSoftirq(a: { sched: Scheduler; cpu: Cpu }): void {
