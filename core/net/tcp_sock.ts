@@ -136,8 +136,11 @@ export class TcpSock extends Sock {
   bytesReceived = 0;
   /** icsk_ack: pending ACK (ICSK_ACK_SCHED), quick-ack credit, the ato and the peer's MSS estimate. */
   ackPending = false;
-  ackQuick = TCP_MAX_QUICKACKS;
-  ackAtoNs = TCP_ATO_MIN_NS;
+  ackQuick = 0;
+  /** icsk_ack.ato: the delayed-ACK timeout (0 until the first data arrives). */
+  ackAtoNs = 0;
+  /** icsk_ack.lrcvtime: when data last arrived. */
+  ackLrcvtimeNs = 0;
   rcvMss = 536;
   /** rcvq_space: receive autotuning's per-RTT sample (bytes copied, from which sequence, since when). */
   rcvqSpace = { space: 0, seq: 0, timeNs: 0 };

@@ -14,7 +14,7 @@ import type { Cpu } from '../../kernel/sched/core.js';
 import { TCPHDR, type SkBuff } from '../skbuff.js';
 import { consumeSkb, kfreeSkb } from '../core/skbuff.js';
 import { skStreamIsWriteable, TCP, SEND_SHUTDOWN, RCV_SHUTDOWN, SOCK_SNDBUF_LOCK } from '../sock.js';
-import { TCP_INIT_CWND, TCP_RTO_MAX_NS, TCP_RTO_MIN_NS, TCP_SKB_OVERHEAD_BYTES, type TcpSock } from '../tcp_sock.js';
+import { TCP_ATO_MIN_NS, TCP_INIT_CWND, TCP_MAX_QUICKACKS, TCP_RTO_MAX_NS, TCP_RTO_MIN_NS, TCP_SKB_OVERHEAD_BYTES, type TcpSock } from '../tcp_sock.js';
 import { skbPayload, tcpReceiveWindow, tcpSelectWindowRaw, tcpSendAck, tcpSendDelayedAck, tcpSkbPcount, tcpWriteXmit } from './tcp_output.js';
 import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './tcp_timer.js';
 import { ICSK_TIME } from '../tcp_sock.js';
@@ -146,7 +146,6 @@ function tcpAck(k: Kernel, tp: TcpSock, skb: SkBuff, cpu: Cpu): { advanced: bool
   }
   // tcp_data_snd_check
   if (tp.writeQueue.length > 0) ns += tcpWriteXmit(k, tp, cpu);
-  void TCP_RTO_MAX_NS;
   return { advanced, ns };
 }
 
@@ -154,9 +153,30 @@ function tcpSkbPcountOf(tp: TcpSock, skb: SkBuff): number {
   return Math.max(1, Math.ceil(skbPayload(skb) / tp.mssCache));
 }
 
-/** tcp_event_data_recv: the peer's MSS estimate and quick-ack credit. */
-function tcpEventDataRecv(tp: TcpSock, len: number): void {
-  if (len > tp.rcvMss) tp.rcvMss = Math.min(len, tp.mssCache > 0 ? Math.max(tp.mssCache, len) : len);
+/** tcp_incr_quickack: ACK the next segments at once (up to half the window's worth, at most `max`). */
+export function tcpIncrQuickack(tp: TcpSock, max: number): void {
+  const quickacks = Math.min(Math.floor(tp.rcvWnd / (2 * tp.rcvMss)) || 2, max);
+  if (quickacks > tp.ackQuick) tp.ackQuick = quickacks;
+}
+
+/**
+ * tcp_event_data_recv: the peer's MSS estimate (tcp_measure_rcv_mss) and the ack timeout: the first
+ * data starts quick-ack mode at TCP_ATO_MIN; then ato follows the gaps between arrivals, and a gap
+ * longer than the RTO (a sender that stalled) goes back to quick ACKs.
+ */
+function tcpEventDataRecv(k: Kernel, tp: TcpSock, len: number): void {
+  if (len > tp.rcvMss) tp.rcvMss = len;
+  const now = k.env.nowNs;
+  if (tp.ackAtoNs === 0) {
+    tcpIncrQuickack(tp, TCP_MAX_QUICKACKS);
+    tp.ackAtoNs = TCP_ATO_MIN_NS;
+  } else {
+    const m = now - tp.ackLrcvtimeNs;
+    if (m <= TCP_ATO_MIN_NS / 2) tp.ackAtoNs = tp.ackAtoNs / 2 + TCP_ATO_MIN_NS / 2;
+    else if (m < tp.ackAtoNs) tp.ackAtoNs = Math.min(tp.ackAtoNs / 2 + m, tp.rtoNs);
+    else if (m > tp.rtoNs) tcpIncrQuickack(tp, TCP_MAX_QUICKACKS);
+  }
+  tp.ackLrcvtimeNs = now;
 }
 
 /** tcp_data_queue: in-order payload into the receive queue; returns whether an ACK must go now. */
@@ -185,7 +205,7 @@ function tcpDataQueue(k: Kernel, tp: TcpSock, skb: SkBuff, cpu: Cpu): boolean {
   tp.rcvNxt += len;
   tp.bytesReceived += len;
   tp.dataSegsIn += tcpSkbPcount(skb);
-  tcpEventDataRecv(tp, skb.gsoSize > 0 ? skb.gsoSize : len);
+  tcpEventDataRecv(k, tp, skb.gsoSize > 0 ? skb.gsoSize : len);
   tp.ackPending = true;
   tp.dataReady(tp);
   return false;

@@ -13,7 +13,7 @@ import { NETIF_F } from '../netdevice.js';
 import { IPV4_HLEN, TCP_HLEN, TCPHDR, type FlowKey, type SkBuff } from '../skbuff.js';
 import { allocSkb, consumeSkb } from '../core/skbuff.js';
 import { TCP } from '../sock.js';
-import { ICSK_TIME, TCP_DELACK_MAX_NS, TCP_MAX_SYN_WINDOW, TCP_RTO_MAX_NS, TCP_RTO_MIN_NS, type RequestSock, type TcpSock } from '../tcp_sock.js';
+import { ICSK_TIME, TCP_DELACK_MAX_NS, TCP_DELACK_MIN_NS, TCP_MAX_SYN_WINDOW, TCP_RTO_MAX_NS, TCP_RTO_MIN_NS, type RequestSock, type TcpSock } from '../tcp_sock.js';
 import { ipQueueXmit, ipRouteOutput } from './ip_output.js';
 import { inetCskResetXmitTimer, tcpResetDelackTimer } from './tcp_timer.js';
 
@@ -237,7 +237,7 @@ export function tcpSendAck(k: Kernel, tp: TcpSock, cpu: Cpu): number {
 export function tcpSendDelayedAck(k: Kernel, tp: TcpSock): void {
   tp.ackPending = true;
   if (tp.delackTimer.pending !== 0) return;
-  tcpResetDelackTimer(k, tp, Math.min(tp.ackAtoNs, TCP_DELACK_MAX_NS));
+  tcpResetDelackTimer(k, tp, Math.min(Math.max(tp.ackAtoNs, TCP_DELACK_MIN_NS), TCP_DELACK_MAX_NS));
 }
 
 /** tcp_connect: the SYN (tcp_connect_init set the sequence space); the RTO timer runs. */
