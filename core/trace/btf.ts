@@ -294,6 +294,25 @@ const STRUCTS: readonly BtfStruct[] = [
 /** The BTF-like type table: struct name (without `struct `) -> its members. */
 export const BTF: ReadonlyMap<string, BtfStruct> = new Map(STRUCTS.map((s) => [s.name, s]));
 
+/**
+ * Enum constants the kernel's BTF carries (enum tcp_state from include/net/tcp_states.h, ...):
+ * with BTF, bpftrace resolves them by name in scripts (tcplife.bt's TCP_SYN_SENT, TCP_CLOSE).
+ */
+export const BTF_ENUMS: ReadonlyMap<string, number> = new Map([
+  ['TCP_ESTABLISHED', 1],
+  ['TCP_SYN_SENT', 2],
+  ['TCP_SYN_RECV', 3],
+  ['TCP_FIN_WAIT1', 4],
+  ['TCP_FIN_WAIT2', 5],
+  ['TCP_TIME_WAIT', 6],
+  ['TCP_CLOSE', 7],
+  ['TCP_CLOSE_WAIT', 8],
+  ['TCP_LAST_ACK', 9],
+  ['TCP_LISTEN', 10],
+  ['TCP_CLOSING', 11],
+  ['TCP_NEW_SYN_RECV', 12],
+]);
+
 /** A pointer to a kprobe argument object, typed as `structName` (a cast in a script). */
 export function btfCast(structName: string, value: unknown): BtfPointer | undefined {
   if (typeof value !== 'object' || value === null) return undefined;

@@ -75,14 +75,14 @@ kprobe:tcp_connect {
   }
 });
 
-test('tcplife-style: birth to TCP_CLOSE with bytes_acked / bytes_received from the tcp_sock', () => {
+test('tcplife-style: birth to TCP_CLOSE (enum tcp_state names from BTF) with bytes_acked / bytes_received from the tcp_sock', () => {
   const out = scenario(`
 kprobe:tcp_set_state {
   $sk = (struct sock *)arg0;
   $newstate = arg1;
-  if ($newstate < 4 && @birth[$sk] == 0) { @birth[$sk] = nsecs; }
-  if ($newstate == 2) { @skcomm[$sk] = comm; }
-  if ($newstate == 7 && @birth[$sk]) {
+  if ($newstate < TCP_FIN_WAIT1 && @birth[$sk] == 0) { @birth[$sk] = nsecs; }
+  if ($newstate == TCP_SYN_SENT) { @skcomm[$sk] = comm; }
+  if ($newstate == TCP_CLOSE && @birth[$sk]) {
     $tp = (struct tcp_sock *)$sk;
     $comm = @skcomm[$sk];
     if ($comm == "") { $comm = comm; }
