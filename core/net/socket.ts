@@ -16,7 +16,7 @@ import { AddressSpace } from '../mm/mm_types.js';
 import { userRangeMapped } from '../mm/memory.js';
 import { immediate } from '../fs/read_write.js';
 import { O, type AddressSpaceOps, type File, type FileOperations, type Inode, type Kiocb, type PollTable, type UserBuffer } from '../fs/types.js';
-import { EAFNOSUPPORT, EBADF, EFAULT, EINVAL, ENOTSOCK, EOPNOTSUPP, EPROTONOSUPPORT } from '../uapi/errno.js';
+import { EAFNOSUPPORT, EBADF, EFAULT, EINVAL, ENODEV, ENOTSOCK, EOPNOTSUPP, EPROTONOSUPPORT } from '../uapi/errno.js';
 import { AF_INET, MSG, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, IPPROTO_TCP, type SockaddrIn, type Sock } from './sock.js';
 
 /** S_IFSOCK: a socket inode's mode. */
@@ -122,8 +122,9 @@ function socketFileOps(k: Kernel): FileOperations {
     fsync() {
       return immediate(-EINVAL);
     },
+    // sock_mmap: TCP has no ->mmap
     mmap() {
-      return -ENODEV_SOCK;
+      return -ENODEV;
     },
     /** sock_poll: registers on sk_sleep, then the protocol's mask (tcp_poll). */
     poll(file: File, pt: PollTable | undefined): number {
@@ -137,8 +138,6 @@ function socketFileOps(k: Kernel): FileOperations {
     },
   };
 }
-/** mmap on a socket: -ENODEV (sock_mmap without a ->mmap). */
-const ENODEV_SOCK = 19;
 
 /** sock_release: the protocol lets go of the socket (close(2) of the last fd, or the kernel user). */
 export function sockRelease(k: Kernel, sock: Socket): void {

@@ -264,7 +264,7 @@ export function tcpV4Rcv(k: Kernel, skb: SkBuff, cpu: Cpu): number {
   return ns;
 }
 
-/** tcp_v4_init_sock */
+/** tcp_v4_init_sock -> tcp_init_sock: the defaults TcpSock's fields start from (cwnd 10, RTO 1 s, MSS 536). */
 function tcpV4InitSock(_sk: Sock): void {}
 
 /** struct proto tcp_prot */
