@@ -81,9 +81,13 @@ export class TcpSock extends Sock {
   sndSsthresh = TCP_INFINITE_SSTHRESH;
   /** Acked packets counted toward the next additive increase (snd_cwnd_cnt). */
   sndCwndCnt = 0;
-  /** Segments sent and not acked (packets_out) and retransmitted and not acked (retrans_out). */
+  /** Segments sent and not acked (packets_out), retransmitted and not acked (retrans_out), marked lost (lost_out). */
   packetsOut = 0;
   retransOut = 0;
+  lostOut = 0;
+  /** high_seq: snd_nxt when loss recovery began (0: not recovering); retransmit_high: retransmitted up to. */
+  highSeq = 0;
+  retransmitHigh = 0;
   totalRetrans = 0;
   /** The most packets out during the current window, and whether sending was cwnd-limited. */
   maxPacketsOut = 0;

@@ -15,7 +15,7 @@ import { TCPHDR, type SkBuff } from '../skbuff.js';
 import { consumeSkb, kfreeSkb } from '../core/skbuff.js';
 import { skStreamIsWriteable, TCP, SEND_SHUTDOWN, RCV_SHUTDOWN, SOCK_SNDBUF_LOCK } from '../sock.js';
 import { TCP_ATO_MIN_NS, TCP_INIT_CWND, TCP_MAX_QUICKACKS, TCP_RTO_MAX_NS, TCP_RTO_MIN_NS, TCP_SKB_OVERHEAD_BYTES, type TcpSock } from '../tcp_sock.js';
-import { skbPayload, tcpReceiveWindow, tcpSelectWindowRaw, tcpSendAck, tcpSendDelayedAck, tcpSkbPcount, tcpWriteXmit } from './tcp_output.js';
+import { skbPayload, tcpReceiveWindow, tcpSelectWindowRaw, tcpSendAck, tcpSendDelayedAck, tcpSkbPcount, tcpWriteXmit, tcpXmitRetransmitQueue } from './tcp_output.js';
 import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './tcp_timer.js';
 import { ICSK_TIME } from '../tcp_sock.js';
 import { tcpDone, tcpSetState, tcpTimeWait } from './tcp.js';
@@ -115,6 +115,7 @@ function tcpAck(k: Kernel, tp: TcpSock, skb: SkBuff, cpu: Cpu): { advanced: bool
       const pcount = tcpSkbPcountOf(tp, head);
       ackedPkts += pcount;
       tp.packetsOut -= pcount;
+      if (hcb.endSeq <= tp.highSeq) tp.lostOut = Math.max(0, tp.lostOut - pcount);
       if (hcb.retrans > 0) tp.retransOut = Math.max(0, tp.retransOut - pcount);
       else if (rttSampleNs < 0) rttSampleNs = k.env.nowNs - hcb.whenNs;
       tp.wmemQueued -= skbPayload(head);
@@ -128,6 +129,14 @@ function tcpAck(k: Kernel, tp: TcpSock, skb: SkBuff, cpu: Cpu): { advanced: bool
       tp.backoff = 0;
     }
     tcpCongAvoid(tp, ackedPkts);
+    // loss recovery: over once snd_una passes high_seq, else the next lost segments go
+    if (tp.highSeq > 0) {
+      if (tp.sndUna >= tp.highSeq) {
+        tp.highSeq = 0;
+        tp.lostOut = 0;
+        tp.retransOut = 0;
+      } else ns += tcpXmitRetransmitQueue(k, tp, cpu);
+    }
     // tcp_rearm_rto
     if (tp.packetsOut === 0) inetCskClearXmitTimer(tp);
     else inetCskResetXmitTimer(k, tp, ICSK_TIME.RETRANS, tp.rtoNs);

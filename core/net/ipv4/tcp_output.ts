@@ -131,9 +131,26 @@ function tcpEventAckSent(tp: TcpSock): void {
   }
 }
 
-/** tcp_packets_in_flight */
+/** tcp_packets_in_flight: sent and unacked, less what is marked lost, plus its retransmissions. */
 export function tcpPacketsInFlight(tp: TcpSock): number {
-  return tp.packetsOut;
+  return tp.packetsOut - tp.lostOut + tp.retransOut;
+}
+
+/**
+ * tcp_xmit_retransmit_queue: in loss recovery, the lost segments go again in order, as far as cwnd
+ * lets (slow start from 1 after an RTO: go-back-N).
+ */
+export function tcpXmitRetransmitQueue(k: Kernel, tp: TcpSock, cpu: Cpu): number {
+  let ns = 0;
+  for (const skb of tp.rtxQueue) {
+    const cb = skb.tcp!;
+    if (cb.endSeq > tp.highSeq) break;
+    if (cb.seq < tp.retransmitHigh) continue;
+    if (tcpPacketsInFlight(tp) >= tp.sndCwnd) break;
+    ns += tcpRetransmitSkb(k, tp, skb, cpu);
+    tp.retransmitHigh = cb.endSeq;
+  }
+  return ns;
 }
 
 /** tcp_cwnd_validate: remember whether this window's sending was limited by cwnd. */

@@ -4,7 +4,7 @@
 // probes with exponential backoff), and the delayed-ACK timer (tcp_delack_timer). Timers expire
 // into TIMER_SOFTIRQ on the socket's CPU, where their handlers run.
 // SIMPLIFICATION: the timer tick itself is not an interrupt; expiry raises the softirq directly.
-// SIMPLIFICATION: an RTO retransmits the head segment only (no loss marking of the whole queue).
+// SIMPLIFICATION: no SACK: after an RTO every unacked segment is lost and resent in order (go-back-N).
 
 import type { Kernel } from '../../kernel/kernel.js';
 import { SOFTIRQ, type Cpu } from '../../kernel/sched/core.js';
@@ -12,7 +12,7 @@ import { Priority } from '../../sim/engine.js';
 import { TCP_TIMER_NS } from '../../hw/cpu.js';
 import { TCP } from '../sock.js';
 import { ICSK_TIME, TCP_RETRIES2, TCP_RTO_MAX_NS, TCP_SYN_RETRIES, type SkTimer, type TcpSock } from '../tcp_sock.js';
-import { tcpRetransmitSkb, tcpSendAck, tcpSendProbe0, tcpProbe0WhenNs } from './tcp_output.js';
+import { tcpRetransmitSkb, tcpSendAck, tcpSendProbe0, tcpProbe0WhenNs, tcpXmitRetransmitQueue } from './tcp_output.js';
 import { tcpWriteErr } from './tcp.js';
 import { ETIMEDOUT } from '../../uapi/errno.js';
 
@@ -87,13 +87,19 @@ function tcpRetransmitTimer(k: Kernel, tp: TcpSock, cpu: Cpu): number {
     tcpWriteErr(k, tp, ETIMEDOUT, cpu);
     return 0;
   }
-  if (tp.state !== TCP.SYN_SENT && tp.retransmits === 0) {
-    // tcp_enter_loss: the window collapses to one segment (Reno's ssthresh is half of cwnd)
-    tp.sndSsthresh = Math.max(tp.sndCwnd >> 1, 2);
+  let ns: number;
+  if (tp.state !== TCP.SYN_SENT) {
+    // tcp_enter_loss: the window collapses to one segment (Reno's ssthresh: half of cwnd, once),
+    // everything out is marked lost and retransmission restarts at snd_una
+    if (tp.retransmits === 0) tp.sndSsthresh = Math.max(tp.sndCwnd >> 1, 2);
     tp.sndCwnd = 1;
     tp.sndCwndCnt = 0;
-  }
-  const ns = tcpRetransmitSkb(k, tp, head, cpu);
+    tp.highSeq = tp.sndNxt;
+    tp.lostOut = tp.packetsOut;
+    tp.retransOut = 0;
+    tp.retransmitHigh = tp.sndUna;
+    ns = tcpXmitRetransmitQueue(k, tp, cpu);
+  } else ns = tcpRetransmitSkb(k, tp, head, cpu);
   tp.retransmits++;
   tp.backoff++;
   inetCskResetXmitTimer(k, tp, ICSK_TIME.RETRANS, Math.min(tp.rtoNs * 2 ** tp.backoff, TCP_RTO_MAX_NS));

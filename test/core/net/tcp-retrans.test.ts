@@ -9,7 +9,8 @@ import { nanosleep } from '../../../core/kernel/time/timer.js';
 import { sysClose } from '../../../core/fs/open.js';
 import { sysRecvfrom, sysSendto, sysShutdown } from '../../../core/net/socket.js';
 import { SHUT } from '../../../core/net/sock.js';
-import { netMachine, tcpAccept, tcpConnect, tcpListen, userBuffer } from '../../helpers/net.js';
+import { NETDEV_TX, NETIF_F, type NetDeviceOps } from '../../../core/net/netdevice.js';
+import { netMachine, recvAll, tcpAccept, tcpConnect, tcpListen, userBuffer } from '../../helpers/net.js';
 
 const PORT = 8000;
 
@@ -122,4 +123,63 @@ test('close with unread data resets the connection: the peer reads ECONNRESET; s
   m.run(100_000_000);
   assert.deepEqual(r, { shutdown: 0, eof: 0, replied: 100, reply: 100, sent: 100, afterReset: -104 });
   assert.deepEqual(seen, ['send_reset reason=11 state=7', 'receive_reset']);
+});
+
+test('a data segment lost on the wire: one RTO, then go-back-N in slow start, every byte delivered once', () => {
+  const m = netMachine(1);
+  const lo = m.k.net.deviceByName('lo')!;
+  lo.mtu = 1500;
+  lo.features &= ~(NETIF_F.TSO | NETIF_F.GSO);
+  // the wire loses the 30th data segment (a test-only wrapper around loopback_xmit)
+  const xmit = lo.ops.startXmit;
+  let dataSegs = 0;
+  (lo as { ops: NetDeviceOps }).ops = {
+    startXmit(skb, dev, cpu) {
+      if (skb.lenBytes > skb.headerBytes && ++dataSegs === 30) return { status: NETDEV_TX.OK, costNs: 0 };
+      return xmit(skb, dev, cpu);
+    },
+  };
+  const total = 256 << 10;
+  const out = { received: 0, doneMs: 0 };
+  m.spawn(
+    'reader',
+    false,
+    (t) =>
+      (function* () {
+        const lfd = yield* tcpListen(m, t, PORT);
+        const buf = yield* userBuffer(m, t, 1 << 20);
+        const fd = yield* tcpAccept(m, t, lfd);
+        out.received = yield* recvAll(m, t, fd, buf);
+        out.doneMs = m.k.env.nowNs / 1e6;
+      })(),
+    m.init,
+  );
+  m.spawn(
+    'writer',
+    false,
+    (t) =>
+      (function* () {
+        const buf = yield* userBuffer(m, t, total);
+        const fd = yield* tcpConnect(m, t, PORT);
+        yield* sysSendto(m.k, t, fd, buf, total);
+        yield* sysClose(m.k, t, fd);
+      })(),
+    m.init,
+  );
+  const retrans: number[] = [];
+  const cwndAtRetrans: number[] = [];
+  attach(m, 'kprobe:tcp_retransmit_skb', (h) => {
+    retrans.push(h.timeNs);
+    cwndAtRetrans.push((h.args[0] as { sndCwnd: number }).sndCwnd);
+  });
+  m.run(2_000_000_000);
+  assert.equal(out.received, total);
+  assert.equal(m.k.net.copies.skbToUserBytes, total);
+  // the first retransmission waits one RTO (200 ms + srtt) with cwnd 1; the rest follow as ACKs
+  // open cwnd again (go-back-N: the receiver kept nothing past the hole)
+  assert.ok(retrans.length > 1, `${retrans.length} retransmissions`);
+  assert.ok(retrans[0]! > 200_000_000 && retrans[0]! < 210_000_000, `first at ${retrans[0]}`);
+  assert.equal(cwndAtRetrans[0], 1);
+  assert.ok(retrans[retrans.length - 1]! - retrans[0]! < 5_000_000, 'the rest within a few RTTs');
+  assert.ok(out.doneMs > 200 && out.doneMs < 215, `done at ${out.doneMs} ms`);
 });
