@@ -158,7 +158,8 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
   const sizeGoal = tcpSizeGoal(k, tp);
   while (err === 0 && copied < size) {
     if (tp.err !== 0 || (tp.shutdown & SEND_SHUTDOWN) !== 0 || (tp.state !== TCP.ESTABLISHED && tp.state !== TCP.CLOSE_WAIT)) {
-      err = tp.state === TCP.CLOSE && tp.err === 0 && (tp.shutdown & SEND_SHUTDOWN) === 0 ? -ENOTCONN : -EPIPE;
+      // sk_stream_wait_connect / do_error: a pending error once, else EPIPE (not connected, or shut)
+      err = -EPIPE;
       if (tp.err !== 0) {
         err = -tp.err;
         tp.err = 0;
@@ -249,9 +250,9 @@ export function* tcpRecvmsg(k: Kernel, sk: Sock, task: Task, va: number, len: nu
   lockSock(tp);
   yield TCP_RECVMSG_NS;
   let copied = 0;
-  let err = 0;
+  let err = tp.state === TCP.LISTEN ? -ENOTCONN : 0;
   const target = (flags & MSG.WAITALL) !== 0 ? len : 1;
-  while (copied < len) {
+  while (err === 0 && copied < len) {
     const skb = tp.receiveQueue[0];
     if (skb !== undefined) {
       const avail = skb.tcp!.endSeq - tp.copiedSeq - ((skb.tcp!.tcpFlags & TCPHDR.FIN) !== 0 ? 1 : 0);
@@ -371,7 +372,7 @@ export function tcpPoll(sk: Sock): number {
   if (tp.state !== TCP.SYN_SENT && tp.state !== TCP.SYN_RECV) {
     if (tp.rcvNxt - tp.copiedSeq > 0 && tp.receiveQueue.length > 0) mask |= POLL_IN;
     if ((tp.shutdown & SEND_SHUTDOWN) === 0) {
-      if (tp.state !== TCP.CLOSE && skStreamIsWriteable(tp)) mask |= POLL_OUT;
+      if (skStreamIsWriteable(tp)) mask |= POLL_OUT;
     } else mask |= POLL_OUT;
   }
   if (tp.err !== 0) mask |= EPOLL.ERR;

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { sysRead, sysWrite } from '../../../core/fs/read_write.js';
 import { F_GETFL, F_SETFL, sysFcntl } from '../../../core/fs/fcntl.js';
 import { EPOLL, O, type File } from '../../../core/fs/types.js';
-import { sysGetsockopt, sysRecvfrom, sysSendto, sysSetsockopt } from '../../../core/net/socket.js';
-import { SO, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SOL_TCP, TCP_NODELAY } from '../../../core/net/sock.js';
+import { sysGetsockopt, sysRecvfrom, sysSendto, sysSetsockopt, sysSocket } from '../../../core/net/socket.js';
+import { AF_INET, SO, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SOL_TCP, TCP_NODELAY } from '../../../core/net/sock.js';
 import { nanosleep } from '../../../core/kernel/time/timer.js';
 import { netMachine, tcpAccept, tcpConnect, tcpListen, userBuffer } from '../../helpers/net.js';
 import type { WaitQueue } from '../../../core/sim/process.js';
@@ -118,4 +118,26 @@ test('nonblocking: EINPROGRESS, EAGAIN on empty queues and a full send buffer, P
   const sent = sends.slice(0, -1).reduce((a, b) => a + b, 0) + 1000 + 65536;
   // the nonblocking sends took the peer's receive buffer plus our 128 KiB send buffer
   assert.ok(sent > 131072 + 65536, `sent ${sent}`);
+});
+
+test('calls on the wrong kind of socket: recv on a listener is ENOTCONN, send on an unconnected one EPIPE, a fresh socket polls OUT|HUP', () => {
+  const m = netMachine(1);
+  const r: Record<string, number> = {};
+  m.spawn(
+    'p',
+    false,
+    (t) =>
+      (function* () {
+        const buf = yield* userBuffer(m, t, 4096);
+        const lfd = yield* tcpListen(m, t, PORT + 1);
+        r['recvListen'] = yield* sysRecvfrom(m.k, t, lfd, buf, 4096);
+        const fd = yield* sysSocket(m.k, t, AF_INET, SOCK_STREAM, 0);
+        r['sendFresh'] = yield* sysSendto(m.k, t, fd, buf, 100);
+        const file = t.files!.get(fd)!;
+        r['pollFresh'] = file.inode.fops.poll!(file, undefined);
+      })(),
+    m.init,
+  );
+  m.run(10_000_000);
+  assert.deepEqual(r, { recvListen: -107, sendFresh: -32, pollFresh: EPOLL.OUT | EPOLL.WRNORM | EPOLL.HUP });
 });
