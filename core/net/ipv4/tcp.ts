@@ -201,7 +201,10 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
     const n = Math.min(room, size - copied, Math.max(tp.sndbuf - tp.wmemQueued, 1));
     // skb_copy_to_page_nocache: copy_from_user, charged per byte. The skb grows before the copy's
     // time passes: the socket is the sender's meanwhile (lock_sock), so nothing sends it half-filled
-    if (va !== KVEC_VA) k.net.copies.userToSkbBytes += n;
+    if (va !== KVEC_VA) {
+      k.net.copies.userToSkbBytes += n;
+      k.stat.userCopyBytes += n;
+    }
     skb.lenBytes += n;
     skb.tcp!.endSeq += n;
     tp.writeSeq += n;
@@ -259,7 +262,10 @@ export function* tcpRecvmsg(k: Kernel, sk: Sock, task: Task, va: number, len: nu
       const n = Math.min(avail, len - copied);
       // skb_copy_datagram_msg: copy_to_user, charged per byte
       yield copyNs(n);
-      if (va !== KVEC_VA) k.net.copies.skbToUserBytes += n;
+      if (va !== KVEC_VA) {
+        k.net.copies.skbToUserBytes += n;
+        k.stat.userCopyBytes += n;
+      }
       tp.copiedSeq += n;
       tp.rmemAlloc -= n;
       copied += n;

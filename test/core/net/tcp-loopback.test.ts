@@ -76,6 +76,8 @@ test('connect/accept and a 4 MiB transfer over lo: every byte arrives, one copy 
   assert.equal(out.eof, 0);
   assert.equal(m.k.net.copies.userToSkbBytes, 4 << 20);
   assert.equal(m.k.net.copies.skbToUserBytes, 4 << 20);
+  // two copies per byte in the run's user<->kernel counter: one on each side
+  assert.equal(m.k.stat.userCopyBytes, 2 * (4 << 20));
   // the handshake, the client's active close (an orphan in FIN_WAIT2 goes to timewait: CLOSE), the
   // server's passive close; the listener goes when the server closes it
   const client = /^(\d+)->5000 2>1$/.exec(states[2] ?? '')?.[1];
