@@ -106,13 +106,27 @@ export function releaseSock(k: Kernel, tp: TcpSock, cpu: Cpu): number {
   return ns;
 }
 
-/** sk_wait_event as the TCP calls use it: release the socket, sleep, take it again. */
-function* tcpWait(k: Kernel, task: Task, tp: TcpSock): Generator<number, number, void> {
+/**
+ * sk_wait_event as the TCP calls use it: release the socket (its backlog is processed), sleep
+ * unless that made `ready` true, take the socket again.
+ */
+function* tcpWait(k: Kernel, task: Task, tp: TcpSock, ready: () => boolean): Generator<number, number, void> {
   const ns = releaseSock(k, tp, k.sched.cpu(task.cpu));
   if (ns > 0) yield ns;
-  const w = yield* skWaitEvent(k, task, tp);
+  const w = ready() ? 0 : yield* skWaitEvent(k, task, tp);
   lockSock(tp);
   return w;
+}
+
+/** Conditions the TCP sleeps wait for (or an error, a shutdown, the end of the connection). */
+function connectDone(tp: TcpSock): boolean {
+  return tp.state !== TCP.SYN_SENT && tp.state !== TCP.SYN_RECV;
+}
+function sendSpace(tp: TcpSock): boolean {
+  return skStreamMemoryFree(tp) || tp.err !== 0 || (tp.shutdown & SEND_SHUTDOWN) !== 0 || tp.state === TCP.CLOSE;
+}
+function recvReady(tp: TcpSock): boolean {
+  return tp.receiveQueue.length > 0 || tp.err !== 0 || (tp.shutdown & RCV_SHUTDOWN) !== 0 || tp.state === TCP.CLOSE;
 }
 
 /** The end of tcp_sendmsg / tcp_recvmsg: release_sock (the backlog is processed), then the kretprobe. */
@@ -149,7 +163,7 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
       err = -EAGAIN;
       break;
     }
-    const w = yield* tcpWait(k, task, tp);
+    const w = yield* tcpWait(k, task, tp, () => connectDone(tp));
     if (w < 0) {
       err = w;
       break;
@@ -234,8 +248,8 @@ function tcpPushNs(k: Kernel, tp: TcpSock, cpu: Cpu): number {
 
 /** sk_stream_wait_memory: sleep until the send buffer has room (or an error / shutdown). */
 function* skStreamWaitMemory(k: Kernel, task: Task, tp: TcpSock): Generator<number, number, void> {
-  while (!skStreamMemoryFree(tp) && tp.err === 0 && (tp.shutdown & SEND_SHUTDOWN) === 0 && tp.state !== TCP.CLOSE) {
-    const w = yield* tcpWait(k, task, tp);
+  while (!sendSpace(tp)) {
+    const w = yield* tcpWait(k, task, tp, () => sendSpace(tp));
     if (w < 0) return w;
   }
   return 0;
@@ -304,7 +318,7 @@ export function* tcpRecvmsg(k: Kernel, sk: Sock, task: Task, va: number, len: nu
       if (ns > 0) yield ns;
       continue;
     }
-    const w = yield* tcpWait(k, task, tp);
+    const w = yield* tcpWait(k, task, tp, () => recvReady(tp));
     if (w < 0) {
       err = w;
       break;
