@@ -98,6 +98,7 @@ const STRERROR: Readonly<Record<number, string>> = {
   [EEXIST]: 'File exists',
   [EISDIR]: 'Is a directory',
   [EINVAL]: 'Invalid argument',
+  [EPIPE]: 'Broken pipe',
   [EADDRINUSE]: 'Address already in use',
   [ECONNREFUSED]: 'Connection refused',
   [ECONNRESET]: 'Connection reset by peer',

@@ -144,7 +144,11 @@ function* body(k: Kernel, task: Task, a: Iperf3Args, print: (line: string) => vo
   let sent = 0;
   while (a.bytes !== undefined ? sent < a.bytes : k.env.nowNs < endNs) {
     const n = yield* sysSendto(k, task, fd, buf, a.bytes !== undefined ? Math.min(bufBytes, a.bytes - sent) : bufBytes);
-    if (n <= 0) break;
+    if (n < 0) {
+      print(`iperf3: error - unable to write to stream socket: ${strerror(n)}`);
+      yield* sysClose(k, task, fd);
+      return 1;
+    }
     sent += n;
   }
   print(summary(fd, startNs, k.env.nowNs, sent, 'sender'));

@@ -174,7 +174,8 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
     if (tp.err !== 0 || (tp.shutdown & SEND_SHUTDOWN) !== 0 || (tp.state !== TCP.ESTABLISHED && tp.state !== TCP.CLOSE_WAIT)) {
       // sk_stream_wait_connect / do_error: a pending error once, else EPIPE (not connected, or shut)
       err = -EPIPE;
-      if (tp.err !== 0) {
+      // sock_error: a pending error is reported (and cleared) by a call that moved nothing
+      if (tp.err !== 0 && copied === 0) {
         err = -tp.err;
         tp.err = 0;
       }
