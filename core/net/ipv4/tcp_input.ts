@@ -15,7 +15,7 @@ import { TCPHDR, type SkBuff } from '../skbuff.js';
 import { consumeSkb, kfreeSkb } from '../core/skbuff.js';
 import { skStreamIsWriteable, TCP, SEND_SHUTDOWN, RCV_SHUTDOWN, SOCK_SNDBUF_LOCK } from '../sock.js';
 import { TCP_ATO_MIN_NS, TCP_INIT_CWND, TCP_MAX_QUICKACKS, TCP_RTO_MAX_NS, TCP_RTO_MIN_NS, TCP_SKB_OVERHEAD_BYTES, type TcpSock } from '../tcp_sock.js';
-import { skbPayload, tcpReceiveWindow, tcpSelectWindowRaw, tcpSendAck, tcpSendDelayedAck, tcpSkbPcount, tcpWriteXmit, tcpXmitRetransmitQueue } from './tcp_output.js';
+import { SK_RST_REASON_TCP_ABORT_ON_DATA, skbPayload, tcpReceiveWindow, tcpSelectWindowRaw, tcpSendActiveReset, tcpSendAck, tcpSendDelayedAck, tcpSkbPcount, tcpWriteXmit, tcpXmitRetransmitQueue } from './tcp_output.js';
 import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './tcp_timer.js';
 import { ICSK_TIME } from '../tcp_sock.js';
 import { tcpDone, tcpSetState, tcpTimeWait } from './tcp.js';
@@ -323,16 +323,24 @@ export function tcpRcvStateProcess(k: Kernel, tp: TcpSock, skb: SkBuff, cpu: Cpu
   }
   let ackNow = false;
   const payload = skbPayload(skb);
-  if (payload > 0 && (tp.shutdown & RCV_SHUTDOWN) === 0) {
-    ackNow = tcpDataQueue(k, tp, skb, cpu);
-  } else if (payload === 0 && (cb.tcpFlags & TCPHDR.FIN) === 0 && cb.seq < tp.rcvNxt) {
-    // a zero-window probe (seq = snd_una - 1): answer with the current window
-    ackNow = true;
+  const fin = (cb.tcpFlags & TCPHDR.FIN) !== 0;
+  if (payload > 0 && tp.dead && cb.endSeq - (fin ? 1 : 0) > tp.rcvNxt) {
+    // new data for a socket the application closed: nobody can read it, so reset
+    ns += tcpSendActiveReset(k, tp, cpu, SK_RST_REASON_TCP_ABORT_ON_DATA);
+    tcpDone(k, tp, cpu);
+    consumeSkb(k, skb);
+    return ns;
   }
-  if ((cb.tcpFlags & TCPHDR.FIN) !== 0 && cb.endSeq - 1 === tp.rcvNxt && (tp.shutdown & RCV_SHUTDOWN) === 0) {
+  if (payload > 0) ackNow = tcpDataQueue(k, tp, skb, cpu);
+  else if (!fin && cb.seq < tp.rcvNxt) ackNow = true; // a zero-window probe (seq = snd_una - 1): answer with the window
+  if (fin && cb.endSeq - 1 === tp.rcvNxt) {
     ns += tcpFin(k, tp, cpu);
     ackNow = false;
-  } else if (tp.state !== TCP.CLOSE) ns += tcpAckSndCheck(k, tp, cpu, ackNow);
+  } else {
+    // a segment we already have (our ACK was lost: a retransmitted FIN or data): ACK it again
+    if (cb.endSeq > cb.seq && cb.endSeq <= tp.rcvNxt) ackNow = true;
+    if (tp.state !== TCP.CLOSE) ns += tcpAckSndCheck(k, tp, cpu, ackNow);
+  }
   if (payload === 0 || ackNow) consumeSkb(k, skb);
   if (established && fn.ret.enabled) fn.exit(cpu, skb.ioId, 0);
   return ns;

@@ -152,6 +152,13 @@ export function* tcpV4Connect(k: Kernel, sk: Sock, addr: SockaddrIn, task: Task)
 /** The listener's answer to a SYN: a request sock and the SYN-ACK (tcp_conn_request). */
 function tcpConnRequest(k: Kernel, lsk: TcpSock, skb: SkBuff, cpu: Cpu): number {
   const cb = skb.tcp!;
+  const f0 = skb.flow;
+  // a retransmitted SYN for a request we hold: its SYN-ACK again (tcp_check_req -> inet_rtx_syn_ack)
+  const known = lsk.synQueue.find((r) => r.raddr === f0.saddr && r.rport === f0.sport && r.laddr === f0.daddr && r.rcv_isn === cb.seq);
+  if (known !== undefined) {
+    consumeSkb(k, skb);
+    return tcpSendSynack(k, lsk, known, cpu);
+  }
   // sk_acceptq_is_full: the SYN is dropped; the client retries it after its RTO
   if (lsk.ackBacklog > lsk.maxAckBacklog || lsk.synQueue.length + lsk.ackBacklog > lsk.maxAckBacklog) {
     kfreeSkb(k, skb, 'TCP_LISTEN_OVERFLOW');

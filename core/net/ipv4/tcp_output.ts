@@ -72,13 +72,18 @@ export function tcpSelectWindowRaw(tp: TcpSock): number {
   return Math.floor(free / unit) * unit;
 }
 
-/** tcp_select_window: the window for an outgoing segment; never less than what is already promised. */
+/**
+ * tcp_select_window: the window for an outgoing segment; never less than what is already promised.
+ * SIMPLIFICATION: the promise is kept rounded down to the scale unit (Linux rounds up, so the
+ * right edge creeps forward by up to one unit per ACK, which its truesize slack absorbs and the
+ * model's payload-exact rcvbuf would not).
+ */
 export function tcpSelectWindow(tp: TcpSock): number {
   const cur = tcpReceiveWindow(tp);
   let win = tcpSelectWindowRaw(tp);
   if (win < cur) {
     const unit = 1 << tp.rcvWscale;
-    win = Math.ceil(cur / unit) * unit;
+    win = Math.floor(cur / unit) * unit;
   }
   tp.rcvWnd = win;
   tp.rcvWup = tp.rcvNxt;
@@ -146,7 +151,15 @@ export function tcpXmitRetransmitQueue(k: Kernel, tp: TcpSock, cpu: Cpu): number
     const cb = skb.tcp!;
     if (cb.endSeq > tp.highSeq) break;
     if (cb.seq < tp.retransmitHigh) continue;
-    if (tcpPacketsInFlight(tp) >= tp.sndCwnd) break;
+    // __tcp_retransmit_skb: nothing that starts beyond the peer's window, and cut to fit it
+    const wndEnd = tp.sndUna + tp.sndWnd;
+    if (tcpPacketsInFlight(tp) >= tp.sndCwnd || cb.seq >= wndEnd) break;
+    const payload = skbPayload(skb);
+    if (cb.seq + payload > wndEnd && payload > 0) {
+      const avail = wndEnd - cb.seq;
+      tcpFragment(k, tp, skb, avail > tp.mssCache ? Math.floor(avail / tp.mssCache) * tp.mssCache : avail, tp.rtxQueue);
+      return ns + tcpXmitRetransmitQueue(k, tp, cpu);
+    }
     ns += tcpRetransmitSkb(k, tp, skb, cpu);
     tp.retransmitHigh = cb.endSeq;
   }
@@ -162,17 +175,18 @@ function tcpCwndValidate(tp: TcpSock, isCwndLimited: boolean): void {
   }
 }
 
-/** tso_fragment / tcp_fragment: splits the head of `skb` (first `len` payload bytes) into its own skb. */
-function tcpFragment(k: Kernel, tp: TcpSock, skb: SkBuff, len: number): void {
+/** tso_fragment / tcp_fragment: splits the head of `skb` (first `len` payload bytes) into its own skb, in `queue`. */
+function tcpFragment(k: Kernel, tp: TcpSock, skb: SkBuff, len: number, queue: SkBuff[] = tp.writeQueue): void {
   const cb = skb.tcp!;
   const head = allocSkb(k, skb.ioId, skb.flow);
   head.lenBytes = len;
   head.sk = tp;
   head.tcp = { seq: cb.seq, endSeq: cb.seq + len, ackSeq: 0, tcpFlags: cb.tcpFlags & ~(TCPHDR.FIN | TCPHDR.PSH), windowBytes: 0, whenNs: 0, retrans: 0 };
+  head.tcp.whenNs = cb.whenNs;
+  head.tcp.retrans = cb.retrans;
   skb.lenBytes -= len;
   cb.seq += len;
-  const i = tp.writeQueue.indexOf(skb);
-  tp.writeQueue.splice(i, 0, head);
+  queue.splice(queue.indexOf(skb), 0, head);
 }
 
 /**
@@ -304,7 +318,8 @@ export function tcpV4SendReset(k: Kernel, skbIn: SkBuff, cpu: Cpu): number {
   return TCP_XMIT_SKB_NS + Math.max(0, ipQueueXmit(k, skb, cpu));
 }
 
-/** enum sk_rst_reason's SK_RST_REASON_TCP_ABORT_ON_CLOSE: close() with unread data. */
+/** enum sk_rst_reason's SK_RST_REASON_TCP_ABORT_ON_DATA (data for a closed socket) and _ON_CLOSE (close() with unread data). */
+export const SK_RST_REASON_TCP_ABORT_ON_DATA = 8;
 export const SK_RST_REASON_TCP_ABORT_ON_CLOSE = 11;
 
 /** tcp_send_active_reset: a RST from our side of the connection (close with unread data). */

@@ -1,13 +1,13 @@
 // Many connections at once over lo with seeded random sizes: write and read sizes, slow readers,
-// small SO_SNDBUF/SO_RCVBUF, MTUs with and without TSO. Every byte arrives, every connection
-// closes, nothing is left hashed but timewait.
+// small SO_SNDBUF/SO_RCVBUF, MTUs with and without TSO, and a wire that loses packets. Every byte
+// arrives, every connection closes, nothing is left hashed but timewait.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import type { Machine } from '../../../core/index.js';
 import { sysClose } from '../../../core/fs/open.js';
 import { sysRecvfrom, sysSendto, sysSetsockopt } from '../../../core/net/socket.js';
 import { SO, SOL_SOCKET } from '../../../core/net/sock.js';
-import { NETIF_F } from '../../../core/net/netdevice.js';
+import { NETDEV_TX, NETIF_F, type NetDeviceOps } from '../../../core/net/netdevice.js';
 import { nanosleep } from '../../../core/kernel/time/timer.js';
 import { tcpHashinfo } from '../../../core/net/ipv4/tcp_ipv4.js';
 import { netMachine, tcpAccept, tcpConnect, tcpListen, userBuffer } from '../../helpers/net.js';
@@ -18,7 +18,7 @@ interface Flow {
   got: number;
 }
 
-function run(seed: number): { m: Machine; flows: Flow[] } {
+function run(seed: number, lossPerMille = 0): { m: Machine; flows: Flow[] } {
   let x = (seed * 2654435761) >>> 0;
   const rnd = (n: number): number => {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0;
@@ -29,6 +29,14 @@ function run(seed: number): { m: Machine; flows: Flow[] } {
     const lo = m.k.net.deviceByName('lo')!;
     lo.mtu = 1500 + rnd(9000);
     if (rnd(2) === 1) lo.features &= ~(NETIF_F.TSO | NETIF_F.GSO);
+  }
+  if (lossPerMille > 0) {
+    // a lossy wire: the test wraps loopback_xmit and drops packets (SYNs, data, ACKs, FINs alike)
+    const lo = m.k.net.deviceByName('lo')!;
+    const xmit = lo.ops.startXmit;
+    (lo as { ops: NetDeviceOps }).ops = {
+      startXmit: (skb, dev, cpu) => (rnd(1000) < lossPerMille ? { status: NETDEV_TX.OK, costNs: 0 } : xmit(skb, dev, cpu)),
+    };
   }
   const flows: Flow[] = [];
   for (let i = 0; i < 6; i++) {
@@ -80,7 +88,7 @@ function run(seed: number): { m: Machine; flows: Flow[] } {
       m.init,
     );
   }
-  m.run(30_000_000_000);
+  m.run(600_000_000_000);
   return { m, flows };
 }
 
@@ -91,6 +99,15 @@ for (const seed of [1, 3, 5, 11]) {
     const total = flows.reduce((a, f) => a + f.total, 0);
     assert.equal(m.k.net.copies.userToSkbBytes, total);
     assert.equal(m.k.net.copies.skbToUserBytes, total);
+    const live = [...tcpHashinfo(m.k).established.values()].filter((t) => !t.timeWait);
+    assert.deepEqual(live, []);
+  });
+}
+
+for (const seed of [2, 4]) {
+  test(`seed ${seed} on a wire losing 5% of packets: retransmission delivers every byte and every connection closes`, () => {
+    const { m, flows } = run(seed, 50);
+    for (const f of flows) assert.deepEqual([f.sent, f.got], [f.total, f.total]);
     const live = [...tcpHashinfo(m.k).established.values()].filter((t) => !t.timeWait);
     assert.deepEqual(live, []);
   });
