@@ -13,7 +13,7 @@ export type { FieldRecord, FieldValue, HitContext, ProbeHandler, ProbeProvider, 
 export type { FormatField } from './trace/formats.js';
 export { SYSCALL_NR, type DeviceStep, type DmaStep } from './trace/events.js';
 export { errnoName } from './uapi/errno.js';
-export { BTF, btfCast, type BtfContext, type BtfMember, type BtfPointer, type BtfStruct, type BtfValue } from './trace/btf.js';
+export { BTF, BTF_ENUMS, btfCast, type BtfContext, type BtfMember, type BtfPointer, type BtfStruct, type BtfValue } from './trace/btf.js';
 export type { Kernel } from './kernel/kernel.js';
 export { mkdev } from './kernel/kernel.js';
 export type { Cpu } from './kernel/sched/core.js';

@@ -6,6 +6,7 @@
 import { KSTACK_DEFAULT_LIMIT } from '../kstack.js';
 import {
   BTF,
+  BTF_ENUMS,
   btfCast,
   SYSCALL_NR,
   type BtfPointer,
@@ -1199,9 +1200,16 @@ class Compiler {
       }
       case 'Builtin':
         return this.builtin(e);
-      case 'Identifier':
+      case 'Identifier': {
+        // an enum constant from BTF (TCP_SYN_SENT): bpftrace resolves these without headers
+        const enumValue = BTF_ENUMS.get(e.name);
+        if (enumValue !== undefined) {
+          const v = BigInt(enumValue);
+          return () => v;
+        }
         this.diags.push(errorAt(`Unknown identifier: '${e.name}'`, e.loc));
         return () => 0n;
+      }
       case 'Variable': {
         if (!this.varKnown(e.name)) this.diags.push(errorAt(`Undefined or undeclared variable: ${e.name}`, e.loc));
         const name = e.name;
