@@ -97,7 +97,8 @@ export const FMODE = {
 export interface File {
   readonly kaddr: number;
   readonly inode: Inode;
-  readonly flags: number;
+  /** f_flags: fcntl(F_SETFL) changes O_NONBLOCK and O_APPEND. */
+  flags: number;
   posBytes: number;
   readonly ra: FileRaState;
   /** f_mode's FMODE_* bits that change at run time (posix_fadvise). */

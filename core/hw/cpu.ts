@@ -93,3 +93,16 @@ export const EP_PUT_UEVENT_NS = 10;
 export function copyNs(bytes: number): number {
   return Math.ceil(bytes / COPY_BYTES_PER_NS);
 }
+
+// ---- the network stack (per packet and per call; the copies are copyNs per byte) ----
+/** lock_sock, size goal, skb allocation around one send/recv call (tcp_sendmsg / tcp_recvmsg). */
+export const TCP_SENDMSG_NS = 250;
+export const TCP_RECVMSG_NS = 250;
+/** tcp_transmit_skb + ip_queue_xmit + dev_queue_xmit for one skb (a GSO skb counts once). */
+export const TCP_XMIT_SKB_NS = 700;
+/** ip_rcv + tcp_v4_rcv + tcp_rcv_established for one received skb (data or ACK). */
+export const TCP_RCV_SKB_NS = 800;
+/** loopback_xmit: skb_orphan, netif_rx's enqueue to the backlog. */
+export const LOOPBACK_XMIT_NS = 150;
+/** A TCP timer's handler (retransmit, delayed ACK, zero-window probe), before what it sends. */
+export const TCP_TIMER_NS = 300;

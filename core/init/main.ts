@@ -38,6 +38,8 @@ import { scheduleEvents, type EventLog } from '../userspace/events.js';
 import { fioJob, JobRandom, JobStats, type DirStats, type JobControl } from '../userspace/fio.js';
 import { FlowTable } from '../userspace/flow.js';
 import { WaitQueue } from '../sim/process.js';
+import { loopbackNetInit } from '../drivers/net/loopback.js';
+import { inetInit } from '../net/ipv4/af_inet.js';
 import type { BlockDeviceHw } from '../hw/device.js';
 import { DeviceTable } from '../drivers/base/core.js';
 import { Buses } from '../drivers/base/bus.js';
@@ -691,6 +693,9 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   k.devices = new DeviceTable(k);
   k.power = new PowerManagement(k);
   k.net = new NetNamespace();
+  // loopback_net_init (lo is ifindex 1) and inet_init (AF_INET sockets, ip_rcv)
+  loopbackNetInit(k);
+  inetInit(k);
   const power = spec.power ?? DEFAULT_POWER;
   const buses = new Buses(k);
   // init (pid 1): the parent of the workload

@@ -12,6 +12,8 @@ import type { FileRaState, Folio, Vma } from '../mm/mm_types.js';
 import type { Task } from '../kernel/sched/task.js';
 import { DEVICE_STATE_NAMES, type KDevice } from '../drivers/base/core.js';
 import type { DevPmInfo } from '../power/runtime.js';
+import type { Sock } from '../net/sock.js';
+import type { TcpSock } from '../net/tcp_sock.js';
 
 /** A typed pointer to a simulated kernel object (or a view of an embedded struct). */
 export interface BtfPointer {
@@ -61,6 +63,19 @@ interface DiskView {
 
 function diskView(ctx: BtfContext, dev: number): DiskView | undefined {
   return ctx.diskOf(dev);
+}
+
+/** The unspecified IPv6 address (::), what an IPv4 socket's v6 fields hold. */
+const V6_ANY = { kaddr: 0 };
+
+/** A host-order port as the kernel stores a __be16, read as a little-endian u16. */
+function be16(port: number): number {
+  return ((port & 0xff) << 8) | ((port >>> 8) & 0xff);
+}
+
+/** A host-order IPv4 address as a __be32, read as a little-endian u32 (what ntop() takes). */
+function be32(addr: number): number {
+  return (((addr & 0xff) << 24) | (((addr >>> 8) & 0xff) << 16) | (((addr >>> 16) & 0xff) << 8) | ((addr >>> 24) & 0xff)) >>> 0;
 }
 
 function basename(path: string): string {
@@ -199,6 +214,80 @@ const STRUCTS: readonly BtfStruct[] = [
     ['minor', 'int', (d) => d.minor],
     ['in_flight', 'int', (d) => d.inFlight()],
     ['request', 'struct request *', (d) => ptr('request', d.inProgress())],
+  ]),
+  // the network stack: struct sock with its sock_common, inet_sock and tcp_sock (one object plays
+  // all four, as the kernel embeds them); addresses and ports as the kernel stores them: __be32 and
+  // __be16 in network byte order, read little-endian (bpftrace tools ntop() and bswap() them)
+  struct<Sock>('sock', [
+    ['__sk_common', 'struct sock_common', (s) => ptr('sock_common', s)],
+    ['sk_rcvbuf', 'int', (s) => s.rcvbuf],
+    ['sk_sndbuf', 'int', (s) => s.sndbuf],
+    ['sk_wmem_queued', 'int', (s) => s.wmemQueued],
+    ['sk_rmem_alloc', 'atomic_t', (s) => s.rmemAlloc],
+    ['sk_ack_backlog', 'u32', (s) => s.ackBacklog],
+    ['sk_max_ack_backlog', 'u32', (s) => s.maxAckBacklog],
+    ['sk_err', 'int', (s) => s.err],
+    ['sk_shutdown', 'u8', (s) => s.shutdown],
+    ['sk_userlocks', 'u8', (s) => s.userlocks],
+    ['sk_protocol', 'u16', () => 6],
+    ['sk_type', 'u16', () => 1],
+  ]),
+  struct<Sock>('sock_common', [
+    ['skc_family', 'unsigned short', (s) => s.family],
+    ['skc_state', 'volatile unsigned char', (s) => s.state],
+    ['skc_num', '__u16', (s) => s.num],
+    ['skc_dport', '__be16', (s) => be16(s.dport)],
+    ['skc_daddr', '__be32', (s) => be32(s.daddr)],
+    ['skc_rcv_saddr', '__be32', (s) => be32(s.rcvSaddr)],
+    ['skc_cookie', 'atomic64_t', (s) => s.cookie],
+    // IPv6 addresses: the model's sockets are IPv4, so these read as ::
+    ['skc_v6_daddr', 'struct in6_addr', () => ptr('in6_addr', V6_ANY)],
+    ['skc_v6_rcv_saddr', 'struct in6_addr', () => ptr('in6_addr', V6_ANY)],
+  ]),
+  struct<object>('in6_addr', [['in6_u', 'union in6_u', () => ptr('in6_u', V6_ANY)]]),
+  struct<object>('in6_u', [['u6_addr8', '__u8[16]', () => '']]),
+  struct<Sock>('inet_sock', [
+    ['sk', 'struct sock', (s) => ptr('sock', s)],
+    ['inet_sport', '__be16', (s) => be16(s.num)],
+    ['inet_saddr', '__be32', (s) => be32(s.rcvSaddr)],
+  ]),
+  struct<TcpSock>('inet_connection_sock', [
+    ['icsk_inet', 'struct inet_sock', (t) => ptr('inet_sock', t)],
+    ['icsk_rto', '__u32', (t) => Math.round(t.rtoNs / 1_000_000)],
+    ['icsk_retransmits', '__u8', (t) => t.retransmits],
+    ['icsk_backoff', '__u8', (t) => t.backoff],
+    ['icsk_probes_out', '__u8', (t) => t.probesOut],
+    ['icsk_pending', '__u8', (t) => t.retransmitTimer.pending],
+  ]),
+  struct<TcpSock>('tcp_sock', [
+    ['inet_conn', 'struct inet_connection_sock', (t) => ptr('inet_connection_sock', t)],
+    ['snd_cwnd', 'u32', (t) => t.sndCwnd],
+    ['snd_ssthresh', 'u32', (t) => t.sndSsthresh],
+    ['srtt_us', 'u32', (t) => t.srttUs],
+    ['mdev_us', 'u32', (t) => t.mdevUs],
+    ['rcv_wnd', 'u32', (t) => t.rcvWnd],
+    ['snd_wnd', 'u32', (t) => t.sndWnd],
+    ['max_window', 'u32', (t) => t.maxWindow],
+    ['window_clamp', 'u32', (t) => t.windowClamp],
+    ['rcv_ssthresh', 'u32', (t) => t.rcvSsthresh],
+    ['mss_cache', 'u32', (t) => t.mssCache],
+    ['snd_una', 'u32', (t) => t.sndUna >>> 0],
+    ['snd_nxt', 'u32', (t) => t.sndNxt >>> 0],
+    ['write_seq', 'u32', (t) => t.writeSeq >>> 0],
+    ['rcv_nxt', 'u32', (t) => t.rcvNxt >>> 0],
+    ['copied_seq', 'u32', (t) => t.copiedSeq >>> 0],
+    ['packets_out', 'u32', (t) => t.packetsOut],
+    ['retrans_out', 'u32', (t) => t.retransOut],
+    ['total_retrans', 'u32', (t) => t.totalRetrans],
+    ['segs_in', 'u32', (t) => t.segsIn],
+    ['segs_out', 'u32', (t) => t.segsOut],
+    ['data_segs_in', 'u32', (t) => t.dataSegsIn],
+    ['data_segs_out', 'u32', (t) => t.dataSegsOut],
+    ['bytes_received', 'u64', (t) => t.bytesReceived],
+    ['bytes_acked', 'u64', (t) => t.bytesAcked],
+    ['bytes_sent', 'u64', (t) => t.bytesSent],
+    ['bytes_retrans', 'u64', (t) => t.bytesRetrans],
+    ['nonagle', 'u8', (t) => (t.nodelay ? 1 : 0)],
   ]),
 ];
 

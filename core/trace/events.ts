@@ -10,6 +10,9 @@ import { fillRwbs } from '../block/blk_types.js';
 import type { Request } from '../block/blkdev.js';
 import type { Folio, FileRaState, Vma } from '../mm/mm_types.js';
 import type { File, Inode } from '../fs/types.js';
+import type { Sock } from '../net/sock.js';
+import type { TcpSock } from '../net/tcp_sock.js';
+import type { SkBuff } from '../net/skbuff.js';
 
 /** struct transaction_run_stats_s as jbd2_run_stats reports it: times in jiffies. */
 export interface Jbd2RunStats {
@@ -95,6 +98,20 @@ export const SYSCALL_NR = {
   pipe2: 293,
   splice: 275,
   sendfile64: 40,
+  // net/socket.c: the socket calls (send/recv are libc wrappers of sendto/recvfrom on x86-64)
+  socket: 41,
+  connect: 42,
+  accept: 43,
+  sendto: 44,
+  recvfrom: 45,
+  sendmsg: 46,
+  recvmsg: 47,
+  shutdown: 48,
+  bind: 49,
+  listen: 50,
+  setsockopt: 54,
+  getsockopt: 55,
+  accept4: 288,
 } as const;
 export type SyscallName = keyof typeof SYSCALL_NR;
 
@@ -1358,14 +1375,141 @@ function elevators(reg: ProbeRegistry) {
   };
 }
 
+// ---- sockets and TCP (include/trace/events/sock.h, tcp.h) and the kprobe-able TCP functions ----
+
+/** An IPv4 address as a __u8[4] field holds it (network order). */
+function in4Bytes(addr: number): number[] {
+  return [(addr >>> 24) & 0xff, (addr >>> 16) & 0xff, (addr >>> 8) & 0xff, addr & 0xff];
+}
+
+const V6_ZERO: readonly number[] = new Array<number>(16).fill(0);
+
+/** struct sockaddr_in in a __u8[28] (sockaddr_in6-sized) field: family, port, address. */
+function sockaddrBytes(addr: number, port: number): number[] {
+  const b = new Array<number>(28).fill(0);
+  b[0] = 2; // AF_INET, little-endian u16
+  b[2] = (port >>> 8) & 0xff;
+  b[3] = port & 0xff;
+  const a = in4Bytes(addr);
+  for (let i = 0; i < 4; i++) b[4 + i] = a[i]!;
+  return b;
+}
+
+/** TP_STORE_ADDRS / the sport..daddr_v6 fields of the tcp_event_sk class. */
+function skAddrFields(sk: Sock): Record<string, number | readonly number[]> {
+  return {
+    sport: sk.num,
+    dport: sk.dport,
+    family: sk.family,
+    saddr: in4Bytes(sk.rcvSaddr),
+    daddr: in4Bytes(sk.daddr),
+    saddr_v6: V6_ZERO,
+    daddr_v6: V6_ZERO,
+  };
+}
+
+function net(reg: ProbeRegistry) {
+  const eventSk = (_h: ProbeHit, sk: Sock): FieldRecord => ({ skaddr: sk.kaddr, ...skAddrFields(sk), sock_cookie: sk.cookie });
+  return {
+    inet_sock_set_state: tp<[sk: Sock, oldstate: number, newstate: number]>(reg, 'sock:inet_sock_set_state', (_h, sk, oldstate, newstate) => ({
+      skaddr: sk.kaddr,
+      oldstate,
+      newstate,
+      protocol: 6,
+      ...skAddrFields(sk),
+    })),
+    sock_rcvqueue_full: tp<[sk: Sock, truesize: number]>(reg, 'sock:sock_rcvqueue_full', (_h, sk, truesize) => ({
+      rmem_alloc: sk.rmemAlloc,
+      truesize,
+      sk_rcvbuf: sk.rcvbuf,
+    })),
+    sock_exceed_buf_limit: tp<[sk: Sock, kind: number, allocated: number, mem: readonly number[], rmem: readonly number[], wmem: readonly number[]]>(
+      reg,
+      'sock:sock_exceed_buf_limit',
+      (_h, sk, kind, allocated, mem, rmem, wmem) => ({
+        name: sk.prot.name,
+        sysctl_mem: mem,
+        allocated,
+        sysctl_rmem: rmem[0] ?? 0,
+        rmem_alloc: sk.rmemAlloc,
+        sysctl_wmem: wmem[0] ?? 0,
+        wmem_alloc: 0,
+        wmem_queued: sk.wmemQueued,
+        kind,
+      }),
+    ),
+    tcp_retransmit_skb: tp<[sk: Sock, skb: SkBuff, err: number]>(reg, 'tcp:tcp_retransmit_skb', (_h, sk, skb, err) => ({
+      skbaddr: skb.kaddr,
+      skaddr: sk.kaddr,
+      state: sk.state,
+      ...skAddrFields(sk),
+      err,
+    })),
+    tcp_probe: tp<[tp: TcpSock, skb: SkBuff]>(reg, 'tcp:tcp_probe', (_h, t, skb) => ({
+      saddr: sockaddrBytes(t.rcvSaddr, t.num),
+      daddr: sockaddrBytes(t.daddr, t.dport),
+      sport: t.num,
+      dport: t.dport,
+      family: t.family,
+      mark: 0,
+      data_len: (skb.lenBytes - skb.headerBytes) & 0xffff,
+      snd_nxt: t.sndNxt >>> 0,
+      snd_una: t.sndUna >>> 0,
+      snd_cwnd: t.sndCwnd,
+      ssthresh: t.sndSsthresh,
+      snd_wnd: t.sndWnd,
+      srtt: t.srttUs >> 3,
+      rcv_wnd: t.rcvWnd,
+      sock_cookie: t.cookie,
+      skbaddr: skb.kaddr,
+      skaddr: t.kaddr,
+    })),
+    // reason: enum sk_rst_reason (SK_RST_REASON_NO_SOCKET = 1 for a segment nobody listens for)
+    tcp_send_reset: tp<[sk: Sock | undefined, skb: SkBuff, reason: number]>(reg, 'tcp:tcp_send_reset', (_h, sk, skb, reason) => ({
+      skbaddr: skb.kaddr,
+      skaddr: sk?.kaddr ?? 0,
+      state: sk?.state ?? 7,
+      reason,
+      saddr: sockaddrBytes(skb.flow.daddr, skb.flow.dport),
+      daddr: sockaddrBytes(skb.flow.saddr, skb.flow.sport),
+    })),
+    tcp_receive_reset: tp<[sk: Sock]>(reg, 'tcp:tcp_receive_reset', eventSk),
+    tcp_destroy_sock: tp<[sk: Sock]>(reg, 'tcp:tcp_destroy_sock', eventSk),
+    tcp_rcv_space_adjust: tp<[sk: Sock]>(reg, 'tcp:tcp_rcv_space_adjust', eventSk),
+  };
+}
+
+function netFuncs(reg: ProbeRegistry) {
+  const fn = <P extends readonly unknown[]>(name: string, params: { type: string; name: string }[], ret: string) =>
+    reg.addFunc(new FuncProbe<P>(name, params, ret));
+  const sk = p('struct sock *', 'sk');
+  return {
+    tcp_sendmsg: fn<[sk: Sock, msg: number, size: number]>('tcp_sendmsg', [sk, p('struct msghdr *', 'msg'), p('size_t', 'size')], 'int'),
+    tcp_recvmsg: fn<[sk: Sock, msg: number, len: number, flags: number, addrLen: number]>(
+      'tcp_recvmsg',
+      [sk, p('struct msghdr *', 'msg'), p('size_t', 'len'), p('int', 'flags'), p('int *', 'addr_len')],
+      'int',
+    ),
+    tcp_cleanup_rbuf: fn<[sk: Sock, copied: number]>('tcp_cleanup_rbuf', [sk, p('int', 'copied')], 'void'),
+    tcp_v4_connect: fn<[sk: Sock, uaddr: number, addrLen: number]>('tcp_v4_connect', [sk, p('struct sockaddr *', 'uaddr'), p('int', 'addr_len')], 'int'),
+    tcp_connect: fn<[sk: Sock]>('tcp_connect', [sk], 'int'),
+    inet_csk_accept: fn<[sk: Sock, arg: number]>('inet_csk_accept', [sk, p('struct proto_accept_arg *', 'arg')], 'struct sock *'),
+    tcp_set_state: fn<[sk: Sock, state: number]>('tcp_set_state', [sk, p('int', 'state')], 'void'),
+    tcp_retransmit_skb: fn<[sk: Sock, skb: SkBuff, segs: number]>('tcp_retransmit_skb', [sk, p('struct sk_buff *', 'skb'), p('int', 'segs')], 'int'),
+    tcp_rcv_established: fn<[sk: Sock, skb: SkBuff]>('tcp_rcv_established', [sk, p('struct sk_buff *', 'skb')], 'void'),
+    tcp_send_probe0: fn<[sk: Sock]>('tcp_send_probe0', [sk], 'void'),
+    tcp_close: fn<[sk: Sock, timeout: number]>('tcp_close', [sk, p('long', 'timeout')], 'void'),
+  };
+}
+
 /** Creates every probe site of one machine. */
 export function createProbeSites(reg: ProbeRegistry) {
   const sys = syscallEvents(reg);
   return {
-    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...iolatency(reg), ...ioUring(reg), ...raw(reg), ...power(reg), ...elevators(reg) },
+    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...iolatency(reg), ...ioUring(reg), ...raw(reg), ...power(reg), ...elevators(reg), ...net(reg) },
     sysEnter: sys.enter,
     sysExit: sys.exit,
-    fn: { ...funcs(reg), ...powerFuncs(reg) },
+    fn: { ...funcs(reg), ...powerFuncs(reg), ...netFuncs(reg) },
   };
 }
 

@@ -26,8 +26,22 @@ export const ELOOP = 40;
 export const ENODATA = 61;
 export const ETIME = 62;
 export const ENOLINK = 67;
+export const ENOTSOCK = 88;
+export const EDESTADDRREQ = 89;
+export const ENOPROTOOPT = 92;
+export const EPROTONOSUPPORT = 93;
 export const EOPNOTSUPP = 95;
+export const EAFNOSUPPORT = 97;
+export const EADDRINUSE = 98;
+export const EADDRNOTAVAIL = 99;
+export const ENETUNREACH = 101;
+export const ECONNRESET = 104;
+export const EISCONN = 106;
+export const ENOTCONN = 107;
 export const ETIMEDOUT = 110;
+export const ECONNREFUSED = 111;
+export const EALREADY = 114;
+export const EINPROGRESS = 115;
 export const EREMOTEIO = 121;
 
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
@@ -59,6 +73,20 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [EOPNOTSUPP]: 'EOPNOTSUPP',
   [ETIMEDOUT]: 'ETIMEDOUT',
   [EREMOTEIO]: 'EREMOTEIO',
+  [ENOTSOCK]: 'ENOTSOCK',
+  [EDESTADDRREQ]: 'EDESTADDRREQ',
+  [ENOPROTOOPT]: 'ENOPROTOOPT',
+  [EPROTONOSUPPORT]: 'EPROTONOSUPPORT',
+  [EAFNOSUPPORT]: 'EAFNOSUPPORT',
+  [EADDRINUSE]: 'EADDRINUSE',
+  [EADDRNOTAVAIL]: 'EADDRNOTAVAIL',
+  [ENETUNREACH]: 'ENETUNREACH',
+  [ECONNRESET]: 'ECONNRESET',
+  [EISCONN]: 'EISCONN',
+  [ENOTCONN]: 'ENOTCONN',
+  [ECONNREFUSED]: 'ECONNREFUSED',
+  [EALREADY]: 'EALREADY',
+  [EINPROGRESS]: 'EINPROGRESS',
 };
 
 /** The symbolic name of an errno (positive or negated), as strace prints it. */

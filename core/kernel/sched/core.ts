@@ -103,6 +103,8 @@ export class Cpu implements HitContext {
   /** ioId the CPU is working for while in interrupt context (for hits fired from handlers). */
   irqIoId = 0;
   kickPending = false;
+  /** A do_softirq for softirqs raised outside interrupt context is scheduled. */
+  softirqKickPending = false;
   /** f_max / f_cur: wall time per ns of work given at f_max (1 at f_max, where cpufreq leaves it by default). */
   freqSlowdown = 1;
   /** Accounting. */
@@ -655,12 +657,29 @@ export class Scheduler {
     this.irqTail(cpu);
   }
 
-  /** raise_softirq: runs on this CPU when its current hardirq returns (irq_exit → __do_softirq). */
+  /**
+   * raise_softirq: from an interrupt handler it runs when the handler returns (irq_exit →
+   * __do_softirq). From process context (a task's local_bh_enable after netif_rx, a timer's expiry)
+   * it runs as do_softirq does there: at once, on this CPU, before the interrupted task goes on.
+   */
   raiseSoftirq(cpu: Cpu, work: SoftirqWork): void {
-    // SIMPLIFICATION: only interrupt handlers raise softirqs here, so they always run on irq_exit
-    if (!cpu.inIrq) throw new SimBug('raise_softirq outside interrupt context');
     if (this.sites.tp.softirq_raise.enabled) this.sites.tp.softirq_raise.emit(cpu, work.ioId, work.vec);
     cpu.softirqQueue.push(work);
+    if (cpu.inIrq || cpu.softirqKickPending) return;
+    cpu.softirqKickPending = true;
+    // SIMPLIFICATION: do_softirq starts when the raising code's current step ends (same instant),
+    // not in the middle of it: a task's CPU burn begins, then the softirq preempts it
+    this.env.after(0, Priority.URGENT, doSoftirq, { sched: this, cpu });
+  }
+
+  /** @internal do_softirq outside interrupt context: pending softirqs run before the task resumes. */
+  doSoftirq(cpu: Cpu): void {
+    cpu.softirqKickPending = false;
+    if (cpu.inIrq || cpu.softirqQueue.length === 0) return; // an irq_exit ran them already
+    if (cpu.segActive) this.pauseSegment(cpu);
+    cpu.inIrq = true;
+    cpu.markBusy(true);
+    this.irqTail(cpu);
   }
 
   private irqTail(cpu: Cpu): void {
@@ -737,6 +756,10 @@ function exitIrq(a: { sched: Scheduler; cpu: Cpu; work: IrqWork }): void {
 
 function exitSoftirq(a: { sched: Scheduler; cpu: Cpu; work: SoftirqWork }): void {
   a.sched.exitSoftirq(a.cpu, a.work);
+}
+
+function doSoftirq(a: { sched: Scheduler; cpu: Cpu }): void {
+  a.sched.doSoftirq(a.cpu);
 }
 
 function finishSoftirq(a: { sched: Scheduler; cpu: Cpu; work: SoftirqWork }): void {
