@@ -8,6 +8,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import { sysSync } from '../fs/sync.js';
 import { SPOOL_TOOLS } from './tools.js';
+import { NET_PROGRAMS } from './netprogs.js';
 
 /** What a command left: its exit status and what it printed. */
 export interface CommandResult {
@@ -46,7 +47,7 @@ const SYNC: UserCommand = {
 };
 
 /** Every command a scenario event may run. */
-export const USER_COMMANDS: readonly UserCommand[] = [SYNC, ...SPOOL_TOOLS];
+export const USER_COMMANDS: readonly UserCommand[] = [SYNC, ...SPOOL_TOOLS, ...NET_PROGRAMS];
 
 export function findCommand(name: string): UserCommand | undefined {
   return USER_COMMANDS.find((c) => c.name === name);
