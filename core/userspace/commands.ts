@@ -35,6 +35,31 @@ export interface UserCommand {
   run(k: Kernel, task: Task, args: readonly string[], out: CommandOutput): Generator<number, CommandResult, void>;
 }
 
+/**
+ * A command whose whole line is parsed by one function, at load (check) and at run: a string is
+ * what is wrong with it.
+ */
+export function parsedCommand<P>(
+  name: string,
+  usage: string,
+  parse: (args: readonly string[]) => P | string,
+  body: (k: Kernel, task: Task, parsed: P, out: CommandOutput) => Generator<number, CommandResult, void>,
+): UserCommand {
+  return {
+    name,
+    usage,
+    check(args) {
+      const p = parse(args);
+      return typeof p === 'string' ? p : undefined;
+    },
+    *run(k, task, args, out) {
+      const p = parse(args);
+      if (typeof p === 'string') return { exitStatus: 2, output: `${name}: ${p}\n` };
+      return yield* body(k, task, p, out);
+    },
+  };
+}
+
 /** coreutils sync: sync(2), nothing printed. */
 const SYNC: UserCommand = {
   name: 'sync',

@@ -25,7 +25,7 @@ import { AF_INET, SOCK_NONBLOCK, SOCK_STREAM } from '../net/sock.js';
 import { ipv4, ipv4String } from '../net/netdevice.js';
 import { EAGAIN, EINPROGRESS } from '../uapi/errno.js';
 import { strerror } from '../uapi/errno.js';
-import type { CommandOutput, CommandResult, UserCommand } from './commands.js';
+import { parsedCommand, type CommandOutput, type CommandResult, type UserCommand } from './commands.js';
 
 const KiB = 1024;
 const NS_PER_S = 1_000_000_000;
@@ -173,23 +173,6 @@ function msText(ns: number): string {
 function fail(out: CommandOutput, name: string, what: string, ret: number): CommandResult {
   out.print(`${name}: ${what}: ${strerror(ret)}\n`);
   return { exitStatus: 1, output: '' };
-}
-
-/** A row of the command table from a parser and a body. */
-function program(name: string, usage: string, parse: (args: readonly string[]) => Parsed | string, body: (k: Kernel, t: Task, p: Parsed, out: CommandOutput) => Generator<number, CommandResult, void>): UserCommand {
-  return {
-    name,
-    usage,
-    check(args) {
-      const p = parse(args);
-      return typeof p === 'string' ? p : undefined;
-    },
-    *run(k, task, args, out) {
-      const p = parse(args);
-      if (typeof p === 'string') return { exitStatus: 2, output: `${name}: ${p}\n` };
-      return yield* body(k, task, p, out);
-    },
-  };
 }
 
 // ---- sink: read everything every client sends, optionally at a limited rate --------------------
@@ -463,9 +446,9 @@ function fileServerArgs(args: readonly string[]): Parsed | string {
 
 /** The network programs, for core/userspace/commands.ts. */
 export const NET_PROGRAMS: readonly UserCommand[] = [
-  program('sink', 'sink PORT [--bs SIZE] [--rate BYTES/S]', withPort(SINK_OPTS), sink),
-  program('client', 'client ADDR:PORT [--bs SIZE] [--rate BYTES/S] [--size BYTES]', withEndpoint(CLIENT_OPTS), client),
-  program('proxy', 'proxy --listen PORT --upstream ADDR:PORT --log PATH [--bs SIZE]', proxyArgs, proxy),
-  program('file-server', 'file-server PORT --file PATH [--mode rw|sendfile] [--bs SIZE] [--offset BYTES]', fileServerArgs, fileServer),
-  program('fetch', 'fetch ADDR:PORT [--bs SIZE]', withEndpoint(FETCH_OPTS), fetch),
+  parsedCommand('sink', 'sink PORT [--bs SIZE] [--rate BYTES/S]', withPort(SINK_OPTS), sink),
+  parsedCommand('client', 'client ADDR:PORT [--bs SIZE] [--rate BYTES/S] [--size BYTES]', withEndpoint(CLIENT_OPTS), client),
+  parsedCommand('proxy', 'proxy --listen PORT --upstream ADDR:PORT --log PATH [--bs SIZE]', proxyArgs, proxy),
+  parsedCommand('file-server', 'file-server PORT --file PATH [--mode rw|sendfile] [--bs SIZE] [--offset BYTES]', fileServerArgs, fileServer),
+  parsedCommand('fetch', 'fetch ADDR:PORT [--bs SIZE]', withEndpoint(FETCH_OPTS), fetch),
 ];
