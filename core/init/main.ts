@@ -52,7 +52,7 @@ import { DevMem } from '../drivers/char/mem.js';
 import { SerialPrinter } from '../hw/printer.js';
 import { lpdDaemon, paperJobs, PrintQueue, Spooler } from '../userspace/lpd.js';
 import { CAP_FULL_SET } from '../kernel/capability.js';
-import type { PrinterReport, CgroupIoLatencyReport, CgroupIoReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
+import type { PrinterReport, CgroupIoLatencyReport, CgroupIoReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport, NetworkReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
@@ -439,6 +439,9 @@ export class Machine {
     }));
     const printers = this.printerReports();
     const power = this.powerReport();
+    const c = k.net.copies;
+    const moved = c.userToSkbBytes + c.skbToUserBytes + c.pageToSkbBytes + c.linearizeBytes + c.zerocopyBytes + k.net.stat.txDropped + k.net.stat.rxDropped;
+    const network: NetworkReport | undefined = moved > 0 ? { ...c, kernelCopyBytes: k.stat.kernelCopyBytes, txDropped: k.net.stat.txDropped, rxDropped: k.net.stat.rxDropped } : undefined;
     return {
       scenario,
       seed,
@@ -453,6 +456,7 @@ export class Machine {
       ...(printers.length > 0 ? { printers } : {}),
       ...(this.eventLog ? { events: this.eventLog.report() } : {}),
       ...(power ? { power } : {}),
+      ...(network ? { network } : {}),
     };
   }
 
