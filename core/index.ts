@@ -1,6 +1,6 @@
 // The public surface of core/: what probes/, exporters/ and tui/ may use.
 
-export { bootMachine, deviceCapacityBytes, deviceNumbers, filesystemFreeBlocks, layoutJobFiles, Machine, type BlockDevice, type MachineGauges, type RunningJob, type TaskInfo } from './init/main.js';
+export { bootHosts, bootMachine, bootNetwork, deviceCapacityBytes, deviceNumbers, filesystemFreeBlocks, layoutJobFiles, Machine, type BlockDevice, type MachineGauges, type RunningJob, type TaskInfo } from './init/main.js';
 export type { Request } from './block/blkdev.js';
 export type { Bio } from './block/blk_types.js';
 export { Environment, Priority } from './sim/engine.js';
@@ -19,7 +19,7 @@ export { mkdev } from './kernel/kernel.js';
 export type { Cpu } from './kernel/sched/core.js';
 export { completeJob, DEFAULT_MACHINE, DEFAULT_MOUNT_OPTIONS, DEFAULT_POWER, DEFAULT_VM, JOB_DEFAULTS } from './userspace/job.js';
 export { LRU_POLICIES } from './mm/vmscan.js';
-export type { BlockSizeSpec, BsSplitEntry, CgroupSpec, CpufreqSpec, DataMode, DeviceKind, DeviceSpec, FadviseHint, FallocateMode, FileServiceType, IoEngine, IrqCoalescingSpec, JobSpec, MachineSpec, MountOptions, PerDirection, PowerSpec, PreemptModelName, PrinterSpec, RandomDistribution, RwMode, Scenario, ScenarioEvent, SchedFifoSpec, SchedulerName, SsdSpec, SyncMode, UnifiedRwReporting, VmSpec } from './userspace/job.js';
+export type { BlockSizeSpec, BsSplitEntry, CgroupSpec, CpufreqSpec, DataMode, DeviceKind, DeviceSpec, FadviseHint, FallocateMode, FileServiceType, HostSpec, IoEngine, IrqCoalescingSpec, JobSpec, MachineSpec, MountOptions, NetworkSpec, NicCoalesceSpec, NicSpec, PerDirection, PowerSpec, PreemptModelName, PrinterSpec, RandomDistribution, RwMode, Scenario, ScenarioEvent, SchedFifoSpec, SchedulerName, SsdSpec, SyncMode, UnifiedRwReporting, VmSpec } from './userspace/job.js';
 export type { CgroupIoLatencyReport, CgroupIoReport, CgroupReport, CpuUsage, CrashReport, DepthDistributions, DeviceReport, DirectionReport, EventReport, JobReport, KernelCounters, LatencyBin, LatencyBuckets, LatencySummary, LayoutReport, Percentile, PrinterReport, PrintJobReport, RunReport, SampleSummary } from './userspace/report.js';
 export { NvmeStatus, NVME_STATUS_CRD_SHIFT, SenseKey, type FaultKind, type FaultOp, type FaultSpec, type ScsiSense } from './hw/fault-inject.js';
 export { LatencyHistogram } from './userspace/stats.js';

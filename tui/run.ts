@@ -1,7 +1,7 @@
 // The composition root of a run: boot the scenario's machine, lay out its files and start its
 // jobs; callers attach what they need (probes, outputs, the live view) and run it.
 
-import { bootMachine, layoutJobFiles, type Machine, type Scenario } from '../core/index.js';
+import { bootMachine, bootNetwork, layoutJobFiles, type Machine, type Scenario } from '../core/index.js';
 
 export interface RunOptions {
   readonly seed: number;
@@ -12,7 +12,9 @@ export interface RunOptions {
 
 /** Boots the machine and starts the jobs (without running), for callers that attach probes first. */
 export function prepareRun(scenario: Scenario, options: RunOptions): Machine {
-  const m = bootMachine(scenario.machine, options.seed);
+  // a scenario without a network boots exactly as before (no switch, no extra random streams)
+  const networked = scenario.hosts !== undefined || scenario.network !== undefined || (scenario.machine.nics?.length ?? 0) > 0;
+  const m = networked ? bootNetwork(scenario.machine, options.seed, scenario.hosts ?? [], scenario.network) : bootMachine(scenario.machine, options.seed);
   layoutJobFiles(m, scenario.jobs);
   m.startJobs(scenario.jobs, options.durationNs);
   const crashAtNs = options.crashAtNs ?? scenario.crashAtNs;

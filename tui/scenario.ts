@@ -49,7 +49,13 @@ import {
   mkdev,
   type PowerSpec,
   type CpufreqSpec,
+  type HostSpec,
+  type NetworkSpec,
+  type NicCoalesceSpec,
+  type NicSpec,
 } from '../core/index.js';
+import { DEFAULT_LINK } from '../core/hw/nic/link.js';
+import { ipv4String } from '../core/net/netdevice.js';
 import { MAX_STEP_IOS } from './steps.js';
 import { DEFAULT_CPUFREQ_MAX_MHZ, DEFAULT_CPUFREQ_MIN_MHZ, DEFAULT_SUGOV_RATE_LIMIT_US } from '../core/power/cpufreq.js';
 import { formatBytes, formatSizeFio, MAX_DURATION_NS, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
@@ -687,14 +693,14 @@ function pathProblem(node: JsonNode, what: string): string | undefined {
 }
 
 const TOP_KEYS: KeySpec = {
-  known: ['name', 'description', 'duration', 'machine', 'jobs', 'job_file', 'steps', 'crash_at', 'events'],
-  aliases: { event: 'events', at: 'events', job: 'jobs', runtime: 'duration', desc: 'description', jobfile: 'job_file', file: 'job_file' },
+  known: ['name', 'description', 'duration', 'machine', 'jobs', 'job_file', 'steps', 'crash_at', 'events', 'hosts', 'network'],
+  aliases: { event: 'events', at: 'events', job: 'jobs', runtime: 'duration', desc: 'description', jobfile: 'job_file', file: 'job_file', host: 'hosts', peers: 'hosts', remotes: 'hosts', net: 'network', link: 'network' },
   noun: 'key',
 };
 const MACHINE_FILE_KEYS: KeySpec = { known: ['machine'], aliases: { machines: 'machine', host: 'machine' }, noun: 'key' };
 const MACHINE_KEYS: KeySpec = {
-  known: ['cpus', 'memory', 'devices', 'vm', 'cgroups', 'preempt', 'sched_fifo', 'printers', 'power'],
-  aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm', preemption: 'preempt', chrt: 'sched_fifo', printer: 'printers', lp: 'printers' },
+  known: ['cpus', 'memory', 'devices', 'vm', 'cgroups', 'preempt', 'sched_fifo', 'printers', 'power', 'nics'],
+  aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm', preemption: 'preempt', chrt: 'sched_fifo', printer: 'printers', lp: 'printers', nic: 'nics', interfaces: 'nics', netdevs: 'nics' },
   noun: 'key',
 };
 const PRINTER_KEYS: KeySpec = { known: ['name', 'baud'], aliases: { speed: 'baud', rate: 'baud' }, noun: 'key' };
@@ -732,6 +738,235 @@ function readPrinters(c: Checker, node: JsonNode, blockNames: readonly string[])
   });
   return out;
 }
+// ---- the network: machine.nics, "hosts" and "network" ----
+
+const NIC_KEYS: KeySpec = {
+  known: ['name', 'address', 'speed', 'queues', 'max_frags', 'tso', 'gro', 'tx_ring', 'rx_ring', 'coalescing'],
+  aliases: { ifname: 'name', addr: 'address', ip: 'address', bandwidth: 'speed', channels: 'queues', combined: 'queues', sg_limit: 'max_frags', frags: 'max_frags', tx_ring_size: 'tx_ring', rx_ring_size: 'rx_ring', coalesce: 'coalescing', irq_coalescing: 'coalescing' },
+  noun: 'key',
+};
+const COALESCING_KEYS: KeySpec = {
+  known: ['rx_usecs', 'rx_frames', 'tx_usecs', 'tx_frames', 'adaptive_rx'],
+  aliases: { 'rx-usecs': 'rx_usecs', 'rx-frames': 'rx_frames', 'tx-usecs': 'tx_usecs', 'tx-frames': 'tx_frames', 'adaptive-rx': 'adaptive_rx', adaptive: 'adaptive_rx' },
+  noun: 'key',
+};
+const HOST_KEYS: KeySpec = { known: ['name', 'address', 'cpus', 'memory', 'devices', 'nics'], aliases: { hostname: 'name', ip: 'address', addr: 'address', cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', nic: 'nics' }, noun: 'key' };
+const NETWORK_KEYS: KeySpec = { known: ['bandwidth', 'latency'], aliases: { speed: 'bandwidth', rate: 'bandwidth', delay: 'latency', propagation: 'latency', rtt: 'latency' }, noun: 'key' };
+/** Ethernet speeds ethtool reports, in Mb/s, by the names a scenario gives them. */
+const LINK_SPEEDS: Readonly<Record<string, number>> = { '100m': 100, '1g': 1000, '2.5g': 2500, '5g': 5000, '10g': 10_000, '25g': 25_000, '40g': 40_000, '50g': 50_000, '100g': 100_000 };
+/** IFNAMSIZ less the NUL. */
+const MAX_IFNAME_CHARS = 15;
+const MAX_NICS = 4;
+const MAX_HOSTS = 16;
+const MAX_QUEUES = 64;
+/** The rings ethtool -g accepts on an mlx5-class NIC. */
+const MIN_RING = 64;
+const MAX_RING = 8192;
+/** A host's default prefix (a /24 LAN) and the main machine's NIC default address. */
+const DEFAULT_PREFIX_LEN = 24;
+
+/** An Ethernet speed: "10g", "1g", ... or a number of Mb/s. Bits per second. */
+function readLinkSpeed(c: Checker, node: JsonNode, path: string): number | undefined {
+  const mbps = node.kind === 'string' ? LINK_SPEEDS[node.value.toLowerCase()] : node.kind === 'number' && Object.values(LINK_SPEEDS).includes(node.value) ? node.value : undefined;
+  if (mbps === undefined) {
+    c.report('bad-value', path, node.span, `must be an Ethernet speed: one of ${Object.keys(LINK_SPEEDS).map((k) => `"${k}"`).join(', ')} (got ${describe(node)})`);
+    return undefined;
+  }
+  return mbps * 1_000_000;
+}
+
+/** "10.0.0.1" or "10.0.0.1/24": an IPv4 address (host order) and its prefix length. */
+function readIpv4(c: Checker, node: JsonNode, path: string): { addr: number; prefixLen: number } | undefined {
+  const m = node.kind === 'string' ? /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/.exec(node.value) : null;
+  const octets = m === null ? [] : [m[1], m[2], m[3], m[4]].map(Number);
+  const prefixLen = m?.[5] === undefined ? DEFAULT_PREFIX_LEN : Number(m[5]);
+  if (m === null || octets.some((o) => o > 255) || prefixLen < 1 || prefixLen > 32) {
+    c.report('bad-value', path, node.span, `must be an IPv4 address like "10.0.0.2" or "10.0.0.2/24" (got ${describe(node)})`);
+    return undefined;
+  }
+  const addr = ((octets[0]! << 24) >>> 0) + (octets[1]! << 16) + (octets[2]! << 8) + octets[3]!;
+  if (addr === 0 || octets[0] === 127 || octets[0]! >= 224) {
+    c.report('bad-value', path, node.span, `must be a unicast address of a host (not 0.0.0.0, loopback 127/8 or multicast) (got ${describe(node)})`);
+    return undefined;
+  }
+  return { addr, prefixLen };
+}
+
+/** machine.nics[i].coalescing: ethtool -C's rx-usecs, rx-frames, tx-usecs, tx-frames, adaptive-rx. */
+function readNicCoalescing(c: Checker, node: JsonNode, path: string): NicCoalesceSpec | undefined {
+  const obj = readObject(c, node, path, 'an object like {"rx_usecs": 8, "rx_frames": 128, "adaptive_rx": false}', COALESCING_KEYS);
+  if (obj === undefined) return undefined;
+  const out: { -readonly [K in keyof NicCoalesceSpec]: NicCoalesceSpec[K] } = {};
+  const int = (key: string, max: number): number | undefined => {
+    const n = obj.fields.get(key);
+    return n === undefined ? undefined : readInt(c, n, join2(path, key), 0, max);
+  };
+  const rxUsecs = int('rx_usecs', 4095);
+  const rxFrames = int('rx_frames', 65535);
+  const txUsecs = int('tx_usecs', 4095);
+  const txFrames = int('tx_frames', 65535);
+  if (rxUsecs !== undefined) out.rxUsecs = rxUsecs;
+  if (rxFrames !== undefined) out.rxFrames = rxFrames;
+  if (txUsecs !== undefined) out.txUsecs = txUsecs;
+  if (txFrames !== undefined) out.txFrames = txFrames;
+  const adaptive = obj.fields.get('adaptive_rx');
+  if (adaptive !== undefined) {
+    if (adaptive.kind === 'boolean') out.adaptiveRx = adaptive.value;
+    else if (adaptive.kind === 'string' && (adaptive.value === 'on' || adaptive.value === 'off')) out.adaptiveRx = adaptive.value === 'on';
+    else c.report('bad-value', join2(path, 'adaptive_rx'), adaptive.span, `must be true or false ("on"/"off", as ethtool -C takes it) (got ${describe(adaptive)})`);
+  }
+  return out;
+}
+
+/** One NIC: {"name": "eth0", "address": "10.0.0.1/24", "speed": "10g", ...}. */
+function readNic(c: Checker, node: JsonNode, path: string): NicSpec | undefined {
+  const obj = readObject(c, node, path, 'an object like {"name": "eth0", "address": "10.0.0.1/24"}', NIC_KEYS);
+  if (obj === undefined) return undefined;
+  const f = obj.fields;
+  const nameNode = f.get('name');
+  let name = 'eth0';
+  if (nameNode !== undefined) {
+    if (nameNode.kind !== 'string' || !/^[a-z][a-z0-9_]*$/.test(nameNode.value) || nameNode.value.length > MAX_IFNAME_CHARS) {
+      c.report('bad-value', join2(path, 'name'), nameNode.span, `must be an interface name like "eth0" (lower-case letters, digits, at most ${MAX_IFNAME_CHARS}) (got ${describe(nameNode)})`);
+    } else if (nameNode.value === 'lo') {
+      c.report('bad-value', join2(path, 'name'), nameNode.span, '"lo" is the loopback device every machine has; name the NIC e.g. "eth0"');
+    } else name = nameNode.value;
+  }
+  const addrNode = f.get('address');
+  if (addrNode === undefined) {
+    missing(c, obj.node, path, 'address', '"address": "10.0.0.1/24"');
+    return undefined;
+  }
+  const ip = readIpv4(c, addrNode, join2(path, 'address'));
+  const opt = <T>(key: string, read: (n: JsonNode, p: string) => T | undefined): T | undefined => {
+    const n = f.get(key);
+    return n === undefined ? undefined : read(n, join2(path, key));
+  };
+  const bitsPerSec = opt('speed', (n, p) => readLinkSpeed(c, n, p));
+  const queues = opt('queues', (n, p) => readInt(c, n, p, 1, MAX_QUEUES));
+  const maxFrags = opt('max_frags', (n, p) => readInt(c, n, p, 1, 17));
+  const txRingSize = opt('tx_ring', (n, p) => readInt(c, n, p, MIN_RING, MAX_RING));
+  const rxRingSize = opt('rx_ring', (n, p) => readInt(c, n, p, MIN_RING, MAX_RING));
+  const flag = (n: JsonNode, p: string): boolean | undefined => {
+    if (n.kind === 'boolean') return n.value;
+    c.report('wrong-type', p, n.span, `must be true or false (got ${describe(n)})`);
+    return undefined;
+  };
+  const tso = opt('tso', flag);
+  const gro = opt('gro', flag);
+  const coalesce = opt('coalescing', (n, p) => readNicCoalescing(c, n, p));
+  if (ip === undefined) return undefined;
+  return {
+    name,
+    addr: ip.addr,
+    prefixLen: ip.prefixLen,
+    ...(bitsPerSec === undefined ? {} : { bitsPerSec }),
+    ...(queues === undefined ? {} : { queues }),
+    ...(maxFrags === undefined ? {} : { maxFrags }),
+    ...(tso === undefined ? {} : { tso }),
+    ...(gro === undefined ? {} : { gro }),
+    ...(txRingSize === undefined ? {} : { txRingSize }),
+    ...(rxRingSize === undefined ? {} : { rxRingSize }),
+    ...(coalesce === undefined ? {} : { coalesce }),
+  };
+}
+
+/** A list of NICs (machine.nics, hosts[i].nics): unique names; addresses checked network-wide later. */
+function readNics(c: Checker, node: JsonNode, path: string): NicSpec[] {
+  if (node.kind !== 'array' || node.items.length === 0 || node.items.length > MAX_NICS) {
+    c.report(node.kind !== 'array' ? 'wrong-type' : 'bad-value', path, node.span, `must be an array of 1 to ${MAX_NICS} NICs like [{"name": "eth0", "address": "10.0.0.1/24"}] (got ${describe(node)})`);
+    return [];
+  }
+  const out: NicSpec[] = [];
+  node.items.forEach((item, i) => {
+    const p = `${path}[${i}]`;
+    const nic = readNic(c, item, p);
+    if (nic === undefined) return;
+    if (out.some((n) => n.name === nic.name)) c.report('conflict', `${p}.name`, childSpan(item, 'name') ?? item.span, `duplicate interface name ${quote(nic.name)}; give each NIC its own`);
+    else out.push(nic);
+  });
+  return out;
+}
+
+/** "hosts": [{"name": "server", "address": "10.0.0.2", "cpus": 4, "memory": "4g", "devices": [...]}]. */
+function readHosts(c: Checker, node: JsonNode): HostSpec[] {
+  if (node.kind !== 'array' || node.items.length === 0 || node.items.length > MAX_HOSTS) {
+    c.report(node.kind !== 'array' ? 'wrong-type' : 'bad-value', 'hosts', node.span, `must be an array of 1 to ${MAX_HOSTS} hosts like [{"name": "server", "address": "10.0.0.2"}] (got ${describe(node)})`);
+    return [];
+  }
+  const out: HostSpec[] = [];
+  node.items.forEach((item, i) => {
+    const path = `hosts[${i}]`;
+    const obj = readObject(c, item, path, 'an object like {"name": "server", "address": "10.0.0.2", "cpus": 4}', HOST_KEYS);
+    if (obj === undefined) return;
+    const f = obj.fields;
+    const nameNode = f.get('name');
+    let name: string | undefined;
+    if (nameNode === undefined) missing(c, obj.node, path, 'name', '"name": "server"');
+    else name = readName(c, nameNode, `${path}.name`, MAX_NAME_CHARS);
+    if (name !== undefined && out.some((h) => h.name === name)) c.report('conflict', `${path}.name`, nameNode?.span, `duplicate host name ${quote(name)}; give each host its own`);
+    const cpusNode = f.get('cpus');
+    const cpus = cpusNode === undefined ? DEFAULT_MACHINE.cpus : (readInt(c, cpusNode, `${path}.cpus`, 1, MAX_CPUS) ?? DEFAULT_MACHINE.cpus);
+    const memNode = f.get('memory');
+    const memoryBytes = memNode === undefined ? DEFAULT_MACHINE.memoryBytes : (readSize(c, memNode, `${path}.memory`, MEMORY_RULE) ?? DEFAULT_MACHINE.memoryBytes);
+    const devices: DeviceSpec[] = [];
+    const devNode = f.get('devices');
+    if (devNode !== undefined) {
+      if (devNode.kind !== 'array' || devNode.items.length > MAX_DEVICES) {
+        c.report(devNode.kind !== 'array' ? 'wrong-type' : 'bad-value', `${path}.devices`, devNode.span, `must be an array of at most ${MAX_DEVICES} devices (got ${describe(devNode)})`);
+      } else {
+        devNode.items.forEach((d, j) => {
+          const dev = readDevice(c, d, `${path}.devices[${j}]`);
+          if (dev === undefined) return;
+          if (devices.some((x) => x.name === dev.name)) c.report('conflict', `${path}.devices[${j}].name`, childSpan(d, 'name'), `duplicate device name ${quote(dev.name)}; give each device its own name`);
+          else devices.push(dev);
+        });
+      }
+    }
+    const addrNode = f.get('address');
+    const nicsNode = f.get('nics');
+    let nics: NicSpec[] = [];
+    if (addrNode !== undefined && nicsNode !== undefined) {
+      c.report('conflict', `${path}.address`, addrNode.span, 'give either "address" (the host\'s eth0) or "nics", not both');
+    } else if (addrNode !== undefined) {
+      const ip = readIpv4(c, addrNode, `${path}.address`);
+      if (ip !== undefined) nics = [{ name: 'eth0', addr: ip.addr, prefixLen: ip.prefixLen }];
+    } else if (nicsNode !== undefined) {
+      nics = readNics(c, nicsNode, `${path}.nics`);
+    } else {
+      missing(c, obj.node, path, 'address', '"address": "10.0.0.2"');
+    }
+    if (name !== undefined) out.push({ name, machine: { cpus, memoryBytes, devices, nics } });
+  });
+  return out;
+}
+
+/** "network": {"bandwidth": "10g", "latency": "5us"}: the switch's port speed and one-way latency. */
+function readNetwork(c: Checker, node: JsonNode): NetworkSpec | undefined {
+  const obj = readObject(c, node, 'network', 'an object like {"bandwidth": "10g", "latency": "5us"}', NETWORK_KEYS);
+  if (obj === undefined) return undefined;
+  const bwNode = obj.fields.get('bandwidth');
+  const latNode = obj.fields.get('latency');
+  const bitsPerSec = bwNode === undefined ? DEFAULT_LINK.bitsPerSec : readLinkSpeed(c, bwNode, 'network.bandwidth');
+  const propagationNs = latNode === undefined ? DEFAULT_LINK.propagationNs : readDuration(c, latNode, 'network.latency', { bareUnit: 'us', hint: '"5us" or "1ms"', allowZero: true });
+  if (bitsPerSec === undefined || propagationNs === undefined) return undefined;
+  return { bitsPerSec, propagationNs };
+}
+
+/** Every address on the network belongs to one NIC. */
+function checkAddresses(c: Checker, root: JsonNode | undefined, machine: MachineSpec, hosts: readonly HostSpec[]): void {
+  const seen = new Map<number, string>();
+  const claim = (nics: readonly NicSpec[] | undefined, where: string, node: JsonNode | undefined): void => {
+    (nics ?? []).forEach((n) => {
+      const other = seen.get(n.addr);
+      if (other !== undefined) c.report('conflict', where, node?.span, `address ${ipv4String(n.addr)} is already ${other}'s; give each NIC its own`);
+      else seen.set(n.addr, `${where} (${n.name})`);
+    });
+  };
+  claim(machine.nics, 'machine.nics', childNode(childNode(root, 'machine'), 'nics'));
+  hosts.forEach((h, i) => claim(h.machine.nics, `hosts[${i}]`, childNode(root, 'hosts')?.kind === 'array' ? (childNode(root, 'hosts') as JsonArray).items[i] : undefined));
+}
+
 /** /proc/sys/vm's sysctls kiotrace models, by their Linux names, and the LRU policy. */
 const VM_KEYS: KeySpec = {
   known: ['dirty_ratio', 'dirty_background_ratio', 'dirty_bytes', 'dirty_background_bytes', 'dirty_expire_centisecs', 'dirty_writeback_centisecs', 'min_free_kbytes', 'watermark_scale_factor', 'lru', 'lru_gen'],
@@ -1788,6 +2023,8 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
   const preempt = preemptNode === undefined ? undefined : readChoice(c, preemptNode, 'machine.preempt', PREEMPT_MODELS, PREEMPT_ALIASES, (got) => `unknown preemption model ${got} (expected "none", "voluntary" or "full", as preempt= takes them)`);
   const fifoNode = f.get('sched_fifo');
   const schedFifo = fifoNode === undefined ? undefined : readSchedFifo(c, fifoNode);
+  const nicsNode = f.get('nics');
+  const nics = nicsNode === undefined ? undefined : readNics(c, nicsNode, 'machine.nics');
   return {
     machine: {
       cpus,
@@ -1799,6 +2036,7 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
       ...(schedFifo === undefined ? {} : { schedFifo }),
       ...(printers === undefined ? {} : { printers }),
       ...(power === undefined ? {} : { power }),
+      ...(nics === undefined || nics.length === 0 ? {} : { nics }),
     },
     devices,
   };
@@ -2011,6 +2249,15 @@ function validate(root: JsonNode, c: Checker, defaultName: string, env: Validate
   const eventsNode = f.get('events');
   const events = eventsNode === undefined ? undefined : readEvents(c, eventsNode, machine, durationNs);
 
+  const hostsNode = f.get('hosts');
+  const hosts = hostsNode === undefined ? undefined : readHosts(c, hostsNode);
+  const networkNode = f.get('network');
+  const network = networkNode === undefined ? undefined : readNetwork(c, networkNode);
+  if (hostsNode !== undefined && (machine.nics ?? []).length === 0) {
+    c.report('missing-key', 'machine.nics', hostsNode.span, 'hosts are on a network the machine is not on: give it a NIC, e.g. "nics": [{"name": "eth0", "address": "10.0.0.1/24"}]');
+  }
+  if (hosts !== undefined) checkAddresses(c, root, machine, hosts);
+
   if (crashNode !== undefined && crashAtNs !== undefined && durationNs !== undefined && crashAtNs > durationNs) {
     c.report('bad-value', 'crash_at', crashNode.span, `is after the run's end (${describe(crashNode)} > the duration); crash within it`);
   }
@@ -2024,6 +2271,8 @@ function validate(root: JsonNode, c: Checker, defaultName: string, env: Validate
     ...(steps !== undefined ? { steps } : {}),
     ...(crashAtNs !== undefined ? { crashAtNs } : {}),
     ...(events !== undefined && events.length > 0 ? { events } : {}),
+    ...(hosts !== undefined && hosts.length > 0 ? { hosts } : {}),
+    ...(network !== undefined ? { network } : {}),
   };
 }
 

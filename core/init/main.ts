@@ -33,7 +33,10 @@ import { FaultInjector } from '../hw/fault-inject.js';
 import { NvmeSsd, DEFAULT_NVME_CONFIG, INTERRUPT_COALESCING_TIME_UNIT_NS, type InterruptCoalescingConfig, type NvmeSsdConfig } from '../hw/nvme/controller.js';
 import { nvmeCapacitySectors, nvmeGeometryFor } from '../hw/nvme/ftl.js';
 import { Hdd, HddGeometry, NCQ_DEPTH, hddConfigForCapacity } from '../hw/hdd.js';
-import type { BlockSizeSpec, DeviceSpec, JobSpec, MachineSpec, IrqCoalescingSpec, ScenarioEvent, SsdSpec } from '../userspace/job.js';
+import type { BlockSizeSpec, DeviceSpec, HostSpec, JobSpec, MachineSpec, IrqCoalescingSpec, NetworkSpec, ScenarioEvent, SsdSpec } from '../userspace/job.js';
+import { DEFAULT_LINK, EthernetSwitch } from '../hw/nic/link.js';
+import { defaultNicConfig, Nic } from '../hw/nic/nic.js';
+import { Mlx5eDriver } from '../drivers/net/mlx5e.js';
 import { scheduleEvents, type EventLog } from '../userspace/events.js';
 import { fioJob, JobRandom, JobStats, type DirStats, type JobControl } from '../userspace/fio.js';
 import { FlowTable } from '../userspace/flow.js';
@@ -120,6 +123,12 @@ export class Machine {
   crash: CrashReport | undefined;
   /** The scenario's events (scheduleEvents), as they ran. */
   private eventLog: EventLog | undefined;
+  /** Its Ethernet NICs' drivers (eth0, ...), in the spec's order. */
+  readonly nics: Mlx5eDriver[] = [];
+  /** The network its NICs plug into (shared with the other hosts), when it has NICs or hosts. */
+  network: EthernetSwitch | undefined;
+  /** The other hosts on the network (bootHosts): their own kernels, on this machine's clock. */
+  readonly hosts: Machine[] = [];
 
   constructor(
     readonly k: Kernel,
@@ -669,8 +678,14 @@ export function filesystemFreeBlocks(spec: DeviceSpec): number {
 }
 
 /** Builds a machine from its spec. Same spec and seed: the same machine, event for event. */
-export function bootMachine(spec: MachineSpec, seed: number): Machine {
-  const env = new Environment();
+/** What hosts on one network share: the clock and the switch. */
+export interface SharedNetwork {
+  readonly env: Environment;
+  readonly network: EthernetSwitch;
+}
+
+export function bootMachine(spec: MachineSpec, seed: number, shared?: SharedNetwork): Machine {
+  const env = shared?.env ?? new Environment();
   const rng = new Random(seed);
   const registry = new ProbeRegistry();
   const sites = createProbeSites(registry);
@@ -822,6 +837,46 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
     const first = m.devices.find((d) => d.fs !== undefined)?.fs;
   if (first && !k.vfs.isMountPoint('/')) k.vfs.bindMount(first, '/');
   bootPrinters(m, spec);
+  bootNics(m, spec, shared?.network);
+  return m;
+}
+
+/** The machine's NICs, each on a port of the network (a new switch unless one is shared). */
+function bootNics(m: Machine, spec: MachineSpec, network: EthernetSwitch | undefined): void {
+  const nics = spec.nics ?? [];
+  if (network === undefined && nics.length === 0) return;
+  const net = network ?? new EthernetSwitch(m.env, DEFAULT_LINK);
+  m.network = net;
+  nics.forEach((n, i) => {
+    const link = { bitsPerSec: n.bitsPerSec ?? net.link.bitsPerSec, propagationNs: net.link.propagationNs };
+    const base = defaultNicConfig(link, n.queues ?? spec.cpus);
+    const config = {
+      ...base,
+      maxFrags: n.maxFrags ?? base.maxFrags,
+      tso: n.tso ?? base.tso,
+      gro: n.gro ?? base.gro,
+      txRingSize: n.txRingSize ?? base.txRingSize,
+      rxRingSize: n.rxRingSize ?? base.rxRingSize,
+      coalesce: { ...base.coalesce, ...(n.coalesce ?? {}) },
+    };
+    const nic = new Nic(m.env, config, net, [n.addr]);
+    m.nics.push(new Mlx5eDriver(m.k, nic, { name: n.name, addr: n.addr, prefixLen: n.prefixLen, bus: 0x3b + i }));
+  });
+}
+
+export function bootHosts(m: Machine, hosts: readonly HostSpec[], seed: number): Machine[] {
+  if (hosts.length === 0) return [];
+  m.network ??= new EthernetSwitch(m.env, DEFAULT_LINK);
+  const shared: SharedNetwork = { env: m.env, network: m.network };
+  for (const [i, h] of hosts.entries()) m.hosts.push(bootMachine(h.machine, seed + 0x9e37_79b9 * (i + 1), shared));
+  return m.hosts;
+}
+
+/** A machine and the hosts on its network (`network`: the switch's speed and latency). */
+export function bootNetwork(spec: MachineSpec, seed: number, hosts: readonly HostSpec[], network: NetworkSpec | undefined): Machine {
+  const env = new Environment();
+  const m = bootMachine(spec, seed, { env, network: new EthernetSwitch(env, network ?? DEFAULT_LINK) });
+  bootHosts(m, hosts, seed);
   return m;
 }
 

@@ -1,7 +1,7 @@
 // Models: include/linux/netdevice.h: struct net_device and its ops table (struct net_device_ops),
 // the feature bits a driver advertises (NETIF_F_SG, NETIF_F_TSO, NETIF_F_GSO), the per-queue
 // transmit state and struct napi_struct. Drivers (core/drivers/net/) fill these in; the stack
-// (core/net/) only goes through them.
+// (core/net/) only goes through them. ethtool_ops carries the interrupt moderation ethtool -c/-C reads and sets.
 
 import type { Cpu } from '../kernel/sched/core.js';
 import type { SkBuff } from './skbuff.js';
@@ -18,6 +18,22 @@ export const NETIF_F = { SG: 1 << 0, IP_CSUM: 1 << 1, TSO: 1 << 2, GSO: 1 << 3, 
 export interface NetDeviceOps {
   /** ndo_start_xmit: takes the skb (returns NETDEV_TX.OK) or refuses it (BUSY: ring full). Returns CPU ns spent via `cost`. */
   startXmit(skb: SkBuff, dev: NetDevice, cpu: Cpu): { status: number; costNs: number };
+}
+
+/** struct ethtool_coalesce: what ethtool -c shows and -C sets (the fields kiotrace models). */
+export interface EthtoolCoalesce {
+  readonly rxUsecs: number;
+  readonly rxFrames: number;
+  readonly txUsecs: number;
+  readonly txFrames: number;
+  readonly useAdaptiveRx: boolean;
+}
+
+/** struct ethtool_ops, reduced to interrupt moderation. */
+export interface EthtoolOps {
+  getCoalesce(dev: NetDevice): EthtoolCoalesce;
+  /** Returns 0, or a negative errno (-EINVAL) for a value the device does not take. */
+  setCoalesce(dev: NetDevice, c: Partial<EthtoolCoalesce>): number;
 }
 
 /** struct net_device */
@@ -38,6 +54,8 @@ export interface NetDevice {
   /** IPv4 addresses on the device, host order, with prefix lengths. */
   readonly ipv4: { readonly addr: number; readonly prefixLen: number }[];
   readonly ops: NetDeviceOps;
+  /** dev->ethtool_ops (absent: the device has no ethtool support, as lo's coalescing). */
+  readonly ethtoolOps?: EthtoolOps;
   /** Per-tx-queue state: stopped by the driver when its ring is full (netif_tx_stop_queue). */
   readonly txQueueStopped: boolean[];
 }

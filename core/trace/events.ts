@@ -13,6 +13,7 @@ import type { File, Inode } from '../fs/types.js';
 import type { Sock } from '../net/sock.js';
 import type { TcpSock } from '../net/tcp_sock.js';
 import type { SkBuff } from '../net/skbuff.js';
+import type { NapiStruct, NetDevice } from '../net/netdevice.js';
 
 /** struct transaction_run_stats_s as jbd2_run_stats reports it: times in jiffies. */
 export interface Jbd2RunStats {
@@ -1502,11 +1503,79 @@ function netFuncs(reg: ProbeRegistry) {
   };
 }
 
+// ---- network devices, NAPI and skbs (include/trace/events/net.h, napi.h, skb.h) ----
+
+/** The location a kfree_skb/consume_skb reports (a kernel text address; one per caller kind). */
+export const SKB_LOCATION = { consume: 0xffff_ffff_81a0_0000, drop: 0xffff_ffff_81a0_1000 } as const;
+
+function netdev(reg: ProbeRegistry) {
+  const devTemplate = (_h: ProbeHit, skb: SkBuff, dev: NetDevice): FieldRecord => ({ skbaddr: skb.kaddr, len: skb.lenBytes, name: dev.name });
+  // the fields net_dev_start_xmit and the net_dev_rx_verbose class share (no VLANs are modelled)
+  const verbose = (skb: SkBuff, dev: NetDevice): FieldRecord => ({
+    name: dev.name,
+    queue_mapping: skb.queueMapping,
+    skbaddr: skb.kaddr,
+    vlan_tagged: 0,
+    vlan_proto: 0,
+    vlan_tci: 0,
+    protocol: skb.protocol,
+    len: skb.lenBytes,
+    data_len: skb.dataLenBytes,
+    gso_size: skb.gsoSize,
+  });
+  return {
+    net_dev_queue: tp<[skb: SkBuff, dev: NetDevice]>(reg, 'net:net_dev_queue', devTemplate),
+    netif_receive_skb: tp<[skb: SkBuff, dev: NetDevice]>(reg, 'net:netif_receive_skb', devTemplate),
+    net_dev_xmit: tp<[skb: SkBuff, rc: number, dev: NetDevice, len: number]>(reg, 'net:net_dev_xmit', (_h, skb, rc, dev, len) => ({ skbaddr: skb.kaddr, len, rc, name: dev.name })),
+    net_dev_start_xmit: tp<[skb: SkBuff, dev: NetDevice]>(reg, 'net:net_dev_start_xmit', (_h, skb, dev) => ({
+      ...verbose(skb, dev),
+      ip_summed: 3, // CHECKSUM_PARTIAL: the NIC computes it
+      network_offset: 14,
+      transport_offset_valid: 1,
+      transport_offset: 34,
+      tx_flags: 0,
+      gso_segs: skb.gsoSegs,
+      gso_type: skb.gsoSize > 0 ? 1 : 0, // SKB_GSO_TCPV4
+    })),
+    napi_gro_receive_entry: tp<[skb: SkBuff, dev: NetDevice, napi: NapiStruct]>(reg, 'net:napi_gro_receive_entry', (_h, skb, dev, napi) => ({
+      ...verbose(skb, dev),
+      napi_id: napi.index + 1,
+      ip_summed: 1, // CHECKSUM_UNNECESSARY: the NIC checked it
+      hash: 0,
+      l4_hash: 0,
+      truesize: 2048,
+      mac_header_valid: 1,
+      mac_header: -14,
+      nr_frags: skb.frags.length,
+      gso_type: 0,
+    })),
+    napi_poll: tp<[napi: NapiStruct, napiAddr: number, work: number, budget: number]>(reg, 'napi:napi_poll', (_h, napi, napiAddr, work, budget) => ({ napi: napiAddr, dev_name: napi.dev.name, work, budget })),
+    kfree_skb: tp<[skb: SkBuff, reason: number]>(reg, 'skb:kfree_skb', (_h, skb, reason) => ({ skbaddr: skb.kaddr, location: SKB_LOCATION.drop, rx_sk: 0, protocol: skb.protocol, reason })),
+    consume_skb: tp<[skb: SkBuff]>(reg, 'skb:consume_skb', (_h, skb) => ({ skbaddr: skb.kaddr, location: SKB_LOCATION.consume })),
+    // the NIC's DMA engine read a packet's buffers (its content is fixed from here: zero-copy reuse before this goes out)
+    nic_tx_dma: tp<[dev: NetDevice, qid: number, skb: SkBuff, bytes: number, nrBufs: number, frames: number, startNs: number, endNs: number]>(
+      reg,
+      'kiotrace:nic_tx_dma',
+      (_h, dev, qid, skb, bytes, nrBufs, frames, startNs, endNs) => ({ name: dev.name, qid, skbaddr: skb.kaddr, bytes, nr_bufs: nrBufs, frames, start_ns: startNs, duration_ns: endNs - startNs }),
+      kiotraceFields([
+        ['char name[16]', 16, false],
+        ['int qid', 4, true],
+        ['void * skbaddr', 8, false],
+        ['unsigned int bytes', 4, false],
+        ['unsigned int nr_bufs', 4, false],
+        ['unsigned int frames', 4, false],
+        ['s64 start_ns', 8, true],
+        ['s64 duration_ns', 8, true],
+      ]),
+    ),
+  };
+}
+
 /** Creates every probe site of one machine. */
 export function createProbeSites(reg: ProbeRegistry) {
   const sys = syscallEvents(reg);
   return {
-    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...iolatency(reg), ...ioUring(reg), ...raw(reg), ...power(reg), ...elevators(reg), ...net(reg) },
+    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...iolatency(reg), ...ioUring(reg), ...raw(reg), ...power(reg), ...elevators(reg), ...net(reg), ...netdev(reg) },
     sysEnter: sys.enter,
     sysExit: sys.exit,
     fn: { ...funcs(reg), ...powerFuncs(reg), ...netFuncs(reg) },

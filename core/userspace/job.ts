@@ -396,6 +396,49 @@ export interface MachineSpec {
   readonly schedFifo?: readonly SchedFifoSpec[];
   /** Power management (absent: Linux's defaults, see PowerSpec). */
   readonly power?: PowerSpec;
+  /** Ethernet NICs (absent or empty: the machine has no network device). */
+  readonly nics?: readonly NicSpec[];
+}
+
+/** ethtool -C: interrupt moderation (absent fields: the driver's defaults). */
+export interface NicCoalesceSpec {
+  readonly rxUsecs?: number;
+  readonly rxFrames?: number;
+  readonly txUsecs?: number;
+  readonly txFrames?: number;
+  readonly adaptiveRx?: boolean;
+}
+
+/** An Ethernet NIC: its interface name, IPv4 address, and the hardware's knobs (absent: a 10 GbE ConnectX-4 Lx-like NIC). */
+export interface NicSpec {
+  readonly name: string;
+  /** IPv4 address (host order) and prefix length. */
+  readonly addr: number;
+  readonly prefixLen: number;
+  /** Link speed in bits/s (absent: the network's bandwidth). */
+  readonly bitsPerSec?: number;
+  /** Queue pairs (absent: one per CPU, as drivers default to). */
+  readonly queues?: number;
+  /** Buffers per packet the device takes (its scatter-gather limit; absent: 17). */
+  readonly maxFrags?: number;
+  readonly tso?: boolean;
+  /** ethtool -K gro (absent: on, Linux's default). */
+  readonly gro?: boolean;
+  readonly txRingSize?: number;
+  readonly rxRingSize?: number;
+  readonly coalesce?: NicCoalesceSpec;
+}
+
+/** The network every host's NICs plug into: one switch, its link speed and one-way latency. */
+export interface NetworkSpec {
+  readonly bitsPerSec: number;
+  readonly propagationNs: number;
+}
+
+/** Another machine on the network (its own kernel, CPUs, memory, devices and NICs). */
+export interface HostSpec {
+  readonly name: string;
+  readonly machine: MachineSpec;
 }
 
 /** A printer on a serial line: /dev/<name>, bytes/s = baud / 10 (8N1). */
@@ -514,6 +557,10 @@ export interface Scenario {
   readonly crashAtNs?: number;
   /** What a shell does on the machine at given times (scenario "events"), in time order. */
   readonly events?: readonly ScenarioEvent[];
+  /** Remote hosts on the network (scenario "hosts"); scripts see only the main machine. */
+  readonly hosts?: readonly HostSpec[];
+  /** The network (scenario "network"; absent: 10 GbE, 1 us one way). */
+  readonly network?: NetworkSpec;
 }
 
 /**

@@ -497,7 +497,7 @@ test('enum values and keys are looked up as own keys: prototype names are unknow
       (s) => (s.jobs[0].constructor = 1),
       'v.json: jobs[0].constructor: unknown fio option (see fio(1) and traces/README.md for the options kiotrace reads)',
     ],
-    [(s) => (s.toString = 1), 'v.json: toString: unknown key (expected one of: name, description, duration, machine, jobs, job_file, steps, crash_at, events)'],
+    [(s) => (s.toString = 1), 'v.json: toString: unknown key (expected one of: name, description, duration, machine, jobs, job_file, steps, crash_at, events, hosts, network)'],
     [(s) => (s.duration = '1constructor'), 'v.json: duration: must be a positive duration like "2s" or "500ms" (got "1constructor")'],
     [(s) => (s.jobs[0].thinktime = '5constructor'), 'v.json: jobs[0].thinktime: unknown time suffix "constructor" in "5constructor"; fio knows us, ms, s, m, h and d (and would read this as 5 microseconds)'],
   ];
@@ -505,7 +505,7 @@ test('enum values and keys are looked up as own keys: prototype names are unknow
   // "__proto__" as a key, as JSON text has it (JSON.parse makes it an own key too)
   const text = '{"name": "p", "duration": "1ms", "__proto__": {"x": 1}, "jobs": [{"name": "r", "filename": "/mnt/nvme/f", "size": "4k", "__proto__": 1}]}';
   const expected = [
-    'p.json: __proto__: unknown key (expected one of: name, description, duration, machine, jobs, job_file, steps, crash_at, events)',
+    'p.json: __proto__: unknown key (expected one of: name, description, duration, machine, jobs, job_file, steps, crash_at, events, hosts, network)',
     'p.json: jobs[0].__proto__: unknown fio option (see fio(1) and traces/README.md for the options kiotrace reads)',
   ];
   assert.equal(errors(parseScenario(JSON.parse(text), 'p.json')), expected.join('\n'));
@@ -607,7 +607,7 @@ test('names, keys and source lines are printed escaped; long lines show a window
   assert.equal(
     errors(parseScenarioText(text, 'e\u001b.json')),
     [
-      'e\\x1b.json:1:42: ["\\u001b]0;pwned\\u0007"]: unknown key (expected one of: name, description, duration, machine, jobs, job_file, steps, crash_at, events)',
+      'e\\x1b.json:1:42: ["\\u001b]0;pwned\\u0007"]: unknown key (expected one of: name, description, duration, machine, jobs, job_file, steps, crash_at, events, hosts, network)',
       '{"name": "\\u001b[2J", "duration": "1ms", "\\u001b]0;pwned\\u0007": 1, "jobs": [{"name": "r\\u202e", "filename": "/mnt/nvme/f", "size": "4k", "bs": "\\x9b1m"}]}',
       '                                         ^~~~~~~~~~~~~~~~~~~~~~',
       'e\\x1b.json:1:140: jobs[0].bs: "\\x9b1m" is not a size; write a number with an optional suffix, like 4k, 64m or 1g',
