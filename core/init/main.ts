@@ -129,6 +129,8 @@ export class Machine {
   network: EthernetSwitch | undefined;
   /** The other hosts on the network (bootHosts): their own kernels, on this machine's clock. */
   readonly hosts: Machine[] = [];
+  /** Its name on the network (a "hosts" entry's name; the scenario's own machine is localhost). */
+  hostname = 'localhost';
 
   constructor(
     readonly k: Kernel,
@@ -351,8 +353,10 @@ export class Machine {
   /** A scenario's events: each runs at its time in a process forked from init. */
   scheduleEvents(events: readonly ScenarioEvent[]): void {
     if (events.length === 0) return;
-    this.eventLog = scheduleEvents(this.k, events, (comm, makeBody) => {
-      this.spawn(comm, false, makeBody, this.init);
+    this.eventLog = scheduleEvents(events, (e) => {
+      const on = e.host === undefined ? this : this.hosts.find((h) => h.hostname === e.host);
+      if (on === undefined) throw new Error(`scenario event on host ${e.host}: the network has no host of that name`);
+      return { k: on.k, spawn: (comm, makeBody) => void on.spawn(comm, false, makeBody, on.init) };
     });
   }
 
@@ -868,7 +872,11 @@ export function bootHosts(m: Machine, hosts: readonly HostSpec[], seed: number):
   if (hosts.length === 0) return [];
   m.network ??= new EthernetSwitch(m.env, DEFAULT_LINK);
   const shared: SharedNetwork = { env: m.env, network: m.network };
-  for (const [i, h] of hosts.entries()) m.hosts.push(bootMachine(h.machine, seed + 0x9e37_79b9 * (i + 1), shared));
+  for (const [i, h] of hosts.entries()) {
+    const host = bootMachine(h.machine, seed + 0x9e37_79b9 * (i + 1), shared);
+    host.hostname = h.name;
+    m.hosts.push(host);
+  }
   return m.hosts;
 }
 

@@ -79,3 +79,40 @@ test('bad command lines are refused at load with the reason and the usage', () =
   assert.equal(msg('fetch 127.0.0.1:80 --bogus 1'), 'fetch has no option --bogus (options: --bs) (usage: fetch ADDR:PORT [--bs SIZE])');
   assert.equal(msg('sink 9000 --bs 1g'), 'sink --bs must be a size like 64k (got "1g") (usage: sink PORT [--bs SIZE] [--rate BYTES/S])');
 });
+
+test('events run on remote hosts: a client on one host sends through the network to a sink on another', () => {
+  const machine = { ...MACHINE, nics: [{ name: 'eth0', address: '10.0.0.1/24' }] };
+  const hosts = [{ name: 'server', address: '10.0.0.2/24' }];
+  const r = parseScenario(
+    {
+      name: 'np',
+      duration: '50ms',
+      machine,
+      hosts,
+      network: { bandwidth: '1g', latency: '50us' },
+      events: [
+        { at: '0', host: 'server', run: 'sink 9000' },
+        { at: '1ms', run: 'client 10.0.0.2:9000 --size 1m' },
+      ],
+    },
+    'np.json',
+  );
+  if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
+  const m = prepareRun(r.scenario, { seed: 1, durationNs: r.scenario.durationNs });
+  m.run(r.scenario.durationNs);
+  const out = outputs(m.report('np', 1));
+  assert.equal(out[0], 'server: sink 9000 -> running\nsink: listening on 0.0.0.0:9000\nsink: connection 5 closed after 1048576 bytes\n');
+  // the wire paces it: 1 MiB over 1 Gb/s needs at least 8.4 ms, so at 1 + 5 ms the sink has part of it
+  const early = prepareRun(r.scenario, { seed: 1, durationNs: 6_000_000 });
+  early.run(6_000_000);
+  const got = early.hosts[0]!.k.net.copies.skbToUserBytes;
+  assert.ok(got > 0 && got < (5_000_000 * 1e9) / 8 / 1e9, `at 6 ms the sink had ${got} bytes`);
+  assert.equal(m.hosts[0]!.k.net.copies.skbToUserBytes, 1 << 20, 'the sink copied it out on its host');
+  assert.equal(m.k.net.copies.userToSkbBytes, 1 << 20, 'the client copied it in on this machine');
+});
+
+test('an event on a host that does not exist is refused', () => {
+  const r = parseScenario({ name: 'np', duration: '1s', machine: MACHINE, events: [{ at: '0', host: 'nowhere', run: 'sync' }] }, 'np.json');
+  assert.ok(!r.ok);
+  assert.equal(r.diagnostics.map((d) => d.message).join('\n'), 'must name one of the scenario\'s hosts (got "nowhere"; the scenario has no "hosts")');
+});
