@@ -68,6 +68,8 @@ const FUNCTION_LAYERS: Readonly<Record<string, string>> = {
   page_cache_async_ra: 'readahead',
   handle_mm_fault: 'mm',
   submit_bio: 'block',
+  tcp_sendmsg: 'net',
+  tcp_recvmsg: 'net',
   nvme_queue_rq: 'driver',
   do_nanosleep: 'sched',
 };
@@ -126,6 +128,9 @@ export class TraceRecorder {
   private readonly faultChains = new Map<number, TimelineAnnotation[]>();
   private readonly gaugeTracks: { dirty: number; writeback: number; cache: number; free: number; runQueues: number[] };
   private readonly lastGauge = new Map<number, number>();
+  /** Per TCP connection (by its sock's address), its window and cwnd counter tracks, made on first sight. */
+  private readonly tcpTracks = new Map<number, { readonly sndWnd: number; readonly rcvWnd: number; readonly cwnd: number }>();
+  private tcpGroupTrackId: number | undefined;
   /** Per CPU, its frequency counter track (kHz): only when cpufreq scales the CPUs. */
   private readonly freqTrackIds: number[] = [];
   private nextGaugeNs = 0;
@@ -223,6 +228,7 @@ export class TraceRecorder {
     on('tracepoint:sched:sched_switch', (h) => this.schedSwitch(h));
     if (this.freqTrackIds.length > 0) on('tracepoint:power:cpu_frequency', (h) => this.emitCounter(this.freqTrackIds[Number(h.fields.cpu_id)]!, h.timeNs, Number(h.fields.state)));
     on('tracepoint:sched:sched_waking', (h) => this.schedWaking(h));
+    if (m.k.registry.get('tracepoint:tcp:tcp_probe')) on('tracepoint:tcp:tcp_probe', (h) => this.tcpProbe(h));
     on('tracepoint:sched:sched_process_fork', (h) => this.newTasks(h.timeNs));
     on('tracepoint:sched:sched_process_exec', (h) => this.newTasks(h.timeNs));
     this.detach = () => {
@@ -530,6 +536,29 @@ export class TraceRecorder {
     this.emitCounter(t.cache, nowNs, g.pageCachePages * PAGE_SIZE_BYTES);
     this.emitCounter(t.free, nowNs, g.freePages * PAGE_SIZE_BYTES);
     for (let c = 0; c < t.runQueues.length; c++) this.emitCounter(t.runQueues[c]!, nowNs, g.runQueueLengths[c] ?? 0);
+  }
+
+  /**
+   * tcp:tcp_probe (a segment arrived on an established connection): the window the peer offers
+   * (snd_wnd), the one this side offers (rcv_wnd, 0 when its receive buffer is full) and cwnd.
+   */
+  private tcpProbe(h: ProbeHit): void {
+    const f = h.fields;
+    const sk = Number(f.skaddr);
+    let t = this.tcpTracks.get(sk);
+    if (t === undefined) {
+      this.tcpGroupTrackId ??= this.track('TCP connections', undefined);
+      const name = `TCP :${String(f.sport)} -> :${String(f.dport)}`;
+      t = {
+        sndWnd: this.track(`${name} snd_wnd (peer's window)`, this.tcpGroupTrackId, 'bytes'),
+        rcvWnd: this.track(`${name} rcv_wnd (our window)`, this.tcpGroupTrackId, 'bytes'),
+        cwnd: this.track(`${name} cwnd`, this.tcpGroupTrackId, 'count'),
+      };
+      this.tcpTracks.set(sk, t);
+    }
+    this.emitCounter(t.sndWnd, h.timeNs, Number(f.snd_wnd));
+    this.emitCounter(t.rcvWnd, h.timeNs, Number(f.rcv_wnd));
+    this.emitCounter(t.cwnd, h.timeNs, Number(f.snd_cwnd));
   }
 
   private emitCounter(trackId: number, nowNs: number, value: number): void {

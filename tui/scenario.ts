@@ -2246,11 +2246,11 @@ function validate(root: JsonNode, c: Checker, defaultName: string, env: Validate
     const wlSpan = childSpan(childNode(f.get('machine'), 'power'), 'wake_lock');
     c.report('bad-value', 'machine.power.wake_lock', wlSpan, `names ${quote(unknownLock)}, which is no job of this scenario (jobs: ${jobs.map((j) => j.name).join(', ')})`);
   }
-  const eventsNode = f.get('events');
-  const events = eventsNode === undefined ? undefined : readEvents(c, eventsNode, machine, durationNs);
-
   const hostsNode = f.get('hosts');
   const hosts = hostsNode === undefined ? undefined : readHosts(c, hostsNode);
+  const eventsNode = f.get('events');
+  const events = eventsNode === undefined ? undefined : readEvents(c, eventsNode, machine, durationNs, hosts ?? []);
+
   const networkNode = f.get('network');
   const network = networkNode === undefined ? undefined : readNetwork(c, networkNode);
   if (hostsNode !== undefined && (machine.nics ?? []).length === 0) {
@@ -2276,7 +2276,7 @@ function validate(root: JsonNode, c: Checker, defaultName: string, env: Validate
   };
 }
 
-const EVENT_KEYS: KeySpec = { known: ['at', 'write', 'value', 'run'], aliases: { time: 'at', echo: 'value', path: 'write', command: 'run', cmd: 'run' }, noun: 'key' };
+const EVENT_KEYS: KeySpec = { known: ['at', 'write', 'value', 'run', 'host'], aliases: { time: 'at', echo: 'value', path: 'write', command: 'run', cmd: 'run', on: 'host', machine: 'host' }, noun: 'key' };
 /** A scenario's events: enough for any script of sysfs writes and commands, not a flood. */
 const MAX_EVENTS = 1000;
 /** A command line's length, as a shell line would be kept short. */
@@ -2288,7 +2288,7 @@ const MAX_COMMAND_CHARS = 1024;
  * command the machine lacks, or a value its handler would refuse, is an error here, before the run.
  * Events are sorted by time (stable, so equal times keep their order).
  */
-function readEvents(c: Checker, node: JsonNode, machine: MachineSpec, durationNs: number | undefined): ScenarioEvent[] | undefined {
+function readEvents(c: Checker, node: JsonNode, machine: MachineSpec, durationNs: number | undefined, hosts: readonly HostSpec[]): ScenarioEvent[] | undefined {
   const example = '[{"at": "50ms", "write": "/proc/sys/vm/drop_caches", "value": "1"}, {"at": "80ms", "run": "sync"}]';
   if (node.kind !== 'array') {
     c.report('wrong-type', 'events', node.span, `must be an array of events like ${example} (got ${describe(node)})`);
@@ -2298,13 +2298,28 @@ function readEvents(c: Checker, node: JsonNode, machine: MachineSpec, durationNs
     c.report('bad-value', 'events', node.span, `lists ${node.items.length} events; a scenario may have at most ${MAX_EVENTS}`);
     return undefined;
   }
-  const diskNames = machine.devices.map((d) => d.name);
   const events: ScenarioEvent[] = [];
   node.items.forEach((item, i) => {
     const path = `events[${i}]`;
     const obj = readObject(c, item, path, `an event like {"at": "50ms", "run": "sync"}`, EVENT_KEYS);
     if (obj === undefined) return;
     const f = obj.fields;
+    // "host": a remote host runs it (its own devices are what a write may name)
+    const hostNode = f.get('host');
+    let on: { readonly host?: string } = {};
+    let onMachine = machine;
+    if (hostNode !== undefined) {
+      const names = hosts.map((h) => h.name);
+      const host = hostNode.kind === 'string' ? hosts.find((h) => h.name === hostNode.value) : undefined;
+      if (host === undefined) {
+        const why = names.length === 0 ? 'the scenario has no "hosts"' : `the hosts: ${names.join(', ')}`;
+        c.report('bad-value', `${path}.host`, hostNode.span, `must name one of the scenario's hosts (got ${describe(hostNode)}; ${why})`);
+        return;
+      }
+      on = { host: host.name };
+      onMachine = host.machine;
+    }
+    const diskNames = onMachine.devices.map((d) => d.name);
     const atNode = f.get('at');
     if (atNode === undefined) {
       missing(c, obj.node, path, 'at', '"at": "50ms"');
@@ -2343,7 +2358,7 @@ function readEvents(c: Checker, node: JsonNode, machine: MachineSpec, durationNs
         c.report('bad-value', `${path}.value`, valueNode.span, `${problem ?? ''} (got ${describe(valueNode)})`);
         return;
       }
-      if (atNs !== undefined) events.push({ kind: 'write', atNs, path: writeNode.value, value });
+      if (atNs !== undefined) events.push({ kind: 'write', atNs, path: writeNode.value, value, ...on });
       return;
     }
     if (valueNode !== undefined) c.report('bad-value', `${path}.value`, valueNode.span, '"value" goes with "write"; a command takes its arguments in "run"');
@@ -2366,7 +2381,7 @@ function readEvents(c: Checker, node: JsonNode, machine: MachineSpec, durationNs
       c.report('bad-value', `${path}.run`, runNode.span, `${name} ${problem} (usage: ${command.usage})`);
       return;
     }
-    if (atNs !== undefined) events.push({ kind: 'run', atNs, argv });
+    if (atNs !== undefined) events.push({ kind: 'run', atNs, argv, ...on });
   });
   return events.map((e, i) => ({ e, i })).sort((a, b) => a.e.atNs - b.e.atNs || a.i - b.i).map(({ e }) => e);
 }

@@ -9,7 +9,7 @@
 // The shared arithmetic (groups, unified_rw_reporting=mixed, C's printf rounding) is exported for
 // the JSON output (fio-json.ts), so text and JSON always agree.
 
-import type { CgroupReport, CrashReport, DeviceReport, EventReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, Percentile, PrinterReport, RunReport, SampleSummary } from '../core/userspace/report.js';
+import type { CgroupReport, CrashReport, DeviceReport, EventReport, DirectionReport, JobReport, KernelCounters, LatencySummary, LayoutReport, NetworkReport, Percentile, PrinterReport, RunReport, SampleSummary } from '../core/userspace/report.js';
 import { formatDurationFio, formatNs, num2str, printable } from './units.js';
 import type { PowerReport, PowerStateTime } from '../core/index.js';
 
@@ -608,9 +608,15 @@ function kiotraceLines(report: RunReport): string[] {
     }
   }
   lines.push(...counterLines(report.counters));
+  if (report.network !== undefined) lines.push(...networkLines(report.network));
   if (report.cgroups !== undefined) lines.push(...cgroupLines(report.cgroups));
   if (report.power !== undefined) lines.push(...powerLines(report.power));
   return lines;
+}
+
+/** A labelled line of the counter sections. */
+function row(label: string, text: string): string {
+  return `  ${`${label}:`.padEnd(13)} ${text}`;
 }
 
 /** Time and energy per power state of each device and CPU, power collapse and the wake locks. */
@@ -631,7 +637,6 @@ function powerLines(p: PowerReport): string[] {
 function counterLines(k: KernelCounters): string[] {
   const lookups = k.pageCacheHits + k.pageCacheMisses;
   const ratio = lookups === 0 ? 'n/a' : `${((k.pageCacheHits / lookups) * 100).toFixed(2)}%`;
-  const row = (label: string, text: string): string => `  ${`${label}:`.padEnd(13)} ${text}`;
   return [
     'Kernel counters:',
     row('page cache', `hits=${k.pageCacheHits}, misses=${k.pageCacheMisses}, hit ratio=${ratio}`),
@@ -646,6 +651,17 @@ function counterLines(k: KernelCounters): string[] {
     row('copies', `user<->kernel bytes=${k.userCopyBytes}`),
     row('reclaim', `pgscan kswapd=${k.pgscanKswapd}, direct=${k.pgscanDirect}, pgsteal kswapd=${k.pgstealKswapd}, direct=${k.pgstealDirect}, pgactivate=${k.pgactivate}, pgdeactivate=${k.pgdeactivate}, allocstall=${k.allocstall}`),
     row('workingset', `refault=${k.workingsetRefaultFile}, activate=${k.workingsetActivateFile}, restore=${k.workingsetRestoreFile}`),
+  ];
+}
+
+/** The network's copies by kind: what each byte sent or received cost on its way. */
+function networkLines(n: NetworkReport): string[] {
+  const b = (bytes: number): string => num2str(u64(bytes), 4, true, 'B');
+  return [
+    'Network:',
+    row('copied', `user->socket=${b(n.userToSkbBytes)}, socket->user=${b(n.skbToUserBytes)}, page cache->socket=${b(n.pageToSkbBytes)}, linearized=${b(n.linearizeBytes)}, kernel page->page=${b(n.kernelCopyBytes)}`),
+    row('by reference', `${b(n.zerocopyBytes)} (page-cache or user pages the NIC read in place)`),
+    row('dropped', `tx=${n.txDropped}, rx=${n.rxDropped}`),
   ];
 }
 

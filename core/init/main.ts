@@ -55,7 +55,7 @@ import { DevMem } from '../drivers/char/mem.js';
 import { SerialPrinter } from '../hw/printer.js';
 import { lpdDaemon, paperJobs, PrintQueue, Spooler } from '../userspace/lpd.js';
 import { CAP_FULL_SET } from '../kernel/capability.js';
-import type { PrinterReport, CgroupIoLatencyReport, CgroupIoReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
+import type { PrinterReport, CgroupIoLatencyReport, CgroupIoReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport, NetworkReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
@@ -129,6 +129,8 @@ export class Machine {
   network: EthernetSwitch | undefined;
   /** The other hosts on the network (bootHosts): their own kernels, on this machine's clock. */
   readonly hosts: Machine[] = [];
+  /** Its name on the network (a "hosts" entry's name; the scenario's own machine is localhost). */
+  hostname = 'localhost';
 
   constructor(
     readonly k: Kernel,
@@ -351,8 +353,10 @@ export class Machine {
   /** A scenario's events: each runs at its time in a process forked from init. */
   scheduleEvents(events: readonly ScenarioEvent[]): void {
     if (events.length === 0) return;
-    this.eventLog = scheduleEvents(this.k, events, (comm, makeBody) => {
-      this.spawn(comm, false, makeBody, this.init);
+    this.eventLog = scheduleEvents(events, (e) => {
+      const on = e.host === undefined ? this : this.hosts.find((h) => h.hostname === e.host);
+      if (on === undefined) throw new Error(`scenario event on host ${e.host}: the network has no host of that name`);
+      return { k: on.k, spawn: (comm, makeBody) => void on.spawn(comm, false, makeBody, on.init) };
     });
   }
 
@@ -448,6 +452,9 @@ export class Machine {
     }));
     const printers = this.printerReports();
     const power = this.powerReport();
+    const c = k.net.copies;
+    const moved = c.userToSkbBytes + c.skbToUserBytes + c.pageToSkbBytes + c.linearizeBytes + c.zerocopyBytes + k.net.stat.txDropped + k.net.stat.rxDropped;
+    const network: NetworkReport | undefined = moved > 0 ? { ...c, kernelCopyBytes: k.stat.kernelCopyBytes, txDropped: k.net.stat.txDropped, rxDropped: k.net.stat.rxDropped } : undefined;
     return {
       scenario,
       seed,
@@ -462,6 +469,7 @@ export class Machine {
       ...(printers.length > 0 ? { printers } : {}),
       ...(this.eventLog ? { events: this.eventLog.report() } : {}),
       ...(power ? { power } : {}),
+      ...(network ? { network } : {}),
     };
   }
 
@@ -864,7 +872,11 @@ export function bootHosts(m: Machine, hosts: readonly HostSpec[], seed: number):
   if (hosts.length === 0) return [];
   m.network ??= new EthernetSwitch(m.env, DEFAULT_LINK);
   const shared: SharedNetwork = { env: m.env, network: m.network };
-  for (const [i, h] of hosts.entries()) m.hosts.push(bootMachine(h.machine, seed + 0x9e37_79b9 * (i + 1), shared));
+  for (const [i, h] of hosts.entries()) {
+    const host = bootMachine(h.machine, seed + 0x9e37_79b9 * (i + 1), shared);
+    host.hostname = h.name;
+    m.hosts.push(host);
+  }
   return m.hosts;
 }
 

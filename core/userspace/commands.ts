@@ -9,6 +9,7 @@ import type { Task } from '../kernel/sched/task.js';
 import { sysSync } from '../fs/sync.js';
 import { SPOOL_TOOLS } from './tools.js';
 import { IPERF3 } from './iperf3.js';
+import { NET_PROGRAMS } from './netprogs.js';
 
 /** What a command left: its exit status and what it printed. */
 export interface CommandResult {
@@ -35,6 +36,31 @@ export interface UserCommand {
   run(k: Kernel, task: Task, args: readonly string[], out: CommandOutput): Generator<number, CommandResult, void>;
 }
 
+/**
+ * A command whose whole line is parsed by one function, at load (check) and at run: a string is
+ * what is wrong with it.
+ */
+export function parsedCommand<P>(
+  name: string,
+  usage: string,
+  parse: (args: readonly string[]) => P | string,
+  body: (k: Kernel, task: Task, parsed: P, out: CommandOutput) => Generator<number, CommandResult, void>,
+): UserCommand {
+  return {
+    name,
+    usage,
+    check(args) {
+      const p = parse(args);
+      return typeof p === 'string' ? p : undefined;
+    },
+    *run(k, task, args, out) {
+      const p = parse(args);
+      if (typeof p === 'string') return { exitStatus: 2, output: `${name}: ${p}\n` };
+      return yield* body(k, task, p, out);
+    },
+  };
+}
+
 /** coreutils sync: sync(2), nothing printed. */
 const SYNC: UserCommand = {
   name: 'sync',
@@ -47,7 +73,7 @@ const SYNC: UserCommand = {
 };
 
 /** Every command a scenario event may run. */
-export const USER_COMMANDS: readonly UserCommand[] = [SYNC, ...SPOOL_TOOLS, IPERF3];
+export const USER_COMMANDS: readonly UserCommand[] = [SYNC, ...SPOOL_TOOLS, IPERF3, ...NET_PROGRAMS];
 
 export function findCommand(name: string): UserCommand | undefined {
   return USER_COMMANDS.find((c) => c.name === name);

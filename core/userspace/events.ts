@@ -18,20 +18,24 @@ import type { EventReport } from './report.js';
 /** The fd the shell's redirection opens the attribute on. */
 const REDIRECT_FD = 3;
 
-/** A shell line for an event, as the log shows it. */
+/** A shell line for an event, as the log shows it (a remote host's line after its name, as ssh would run it). */
 export function eventCommandLine(e: ScenarioEvent): string {
-  return e.kind === 'write' ? `echo ${e.value} > ${e.path}` : e.argv.join(' ');
+  const line = e.kind === 'write' ? `echo ${e.value} > ${e.path}` : e.argv.join(' ');
+  return e.host === undefined ? line : `${e.host}: ${line}`;
 }
 
-/** Schedules each event: at its time a process runs it; the log fills as they finish. */
-export function scheduleEvents(
-  k: Kernel,
-  events: readonly ScenarioEvent[],
-  spawn: (comm: string, makeBody: (t: Task) => TaskBody) => void,
-): EventLog {
+/** Where an event runs: the machine's kernel and how it forks a process there. */
+export interface EventPlace {
+  readonly k: Kernel;
+  readonly spawn: (comm: string, makeBody: (t: Task) => TaskBody) => void;
+}
+
+/** Schedules each event: at its time a process runs it on its machine; the log fills as they finish. */
+export function scheduleEvents(events: readonly ScenarioEvent[], placeOf: (e: ScenarioEvent) => EventPlace): EventLog {
   const log = new EventLog(events);
-  const diskNames = k.queues.map((q) => q.diskName);
   events.forEach((e, i) => {
+    const { k, spawn } = placeOf(e);
+    const diskNames = k.queues.map((q) => q.diskName);
     k.env.at(
       e.atNs,
       Priority.NORMAL,

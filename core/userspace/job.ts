@@ -567,9 +567,13 @@ export interface Scenario {
  * A scenario event: at `atNs` a shell on the machine writes `value` to a sysfs or procfs file
  * (`echo value > path`), or runs a command line (`argv`).
  */
-export type ScenarioEvent =
+export type ScenarioEvent = (
   | { readonly kind: 'write'; readonly atNs: number; readonly path: string; readonly value: string }
-  | { readonly kind: 'run'; readonly atNs: number; readonly argv: readonly string[] };
+  | { readonly kind: 'run'; readonly atNs: number; readonly argv: readonly string[] }
+) & {
+  /** The remote host it runs on (a "hosts" entry's name); absent: the machine itself. */
+  readonly host?: string;
+};
 
 export const DEFAULT_MACHINE: MachineSpec = {
   cpus: 4,

@@ -220,6 +220,23 @@ export interface RunReport {
   readonly events?: readonly EventReport[];
   /** Per-state time and energy of devices and CPUs, power collapse, wakeup sources (when machine.power is set). */
   readonly power?: PowerReport;
+  /** What the network stack moved and how (absent when nothing was sent or received). */
+  readonly network?: NetworkReport;
+}
+
+/**
+ * The copies a byte cost on its way between user memory, the page cache, socket buffers and the
+ * NIC, by kind (k.net.copies), plus copies between kernel pages (splice into the page cache).
+ */
+export interface NetworkReport {
+  readonly userToSkbBytes: number;
+  readonly skbToUserBytes: number;
+  readonly pageToSkbBytes: number;
+  readonly linearizeBytes: number;
+  readonly zerocopyBytes: number;
+  readonly kernelCopyBytes: number;
+  readonly txDropped: number;
+  readonly rxDropped: number;
 }
 
 /** One scenario event as it ran: the shell line, when it started and ended, its status and output. */

@@ -10,7 +10,7 @@
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import { CAP_FULL_SET } from '../kernel/capability.js';
-import type { CommandResult, UserCommand } from './commands.js';
+import { parsedCommand, type CommandResult, type UserCommand } from './commands.js';
 import { execve } from '../fs/exec.js';
 import { strerror } from '../uapi/errno.js';
 import { sysClose, sysMmap, sysOpenat, AT_FDCWD } from '../fs/open.js';
@@ -289,20 +289,7 @@ function* toolBody(k: Kernel, task: Task, line: CommandLine, print: (text: strin
 
 /** A table row for each tool: its check parses the whole line at load, its run does it. */
 function tool(name: string, usage: string): UserCommand {
-  const line = (args: readonly string[]) => parseCommand([name, ...args].join(' '));
-  return {
-    name,
-    usage,
-    check(args) {
-      const r = line(args);
-      return typeof r === 'string' ? r : undefined;
-    },
-    *run(k, task, args) {
-      const r = line(args);
-      if (typeof r === 'string') return { exitStatus: 2, output: `${name}: ${r}` };
-      return yield* runTool(k, task, r);
-    },
-  };
+  return parsedCommand(name, usage, (args) => parseCommand([name, ...args].join(' ')), (k, task, r) => runTool(k, task, r));
 }
 
 /** The spooler's tools, devmem2, echo/yes pipelines and sudo, for core/userspace/commands.ts. */
