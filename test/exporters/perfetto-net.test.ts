@@ -48,14 +48,16 @@ test('a TCP transfer: tcp_sendmsg and tcp_recvmsg slices, window counters per co
   assert.ok(kinds.every((k) => k === 'counter'));
   const sliceNames = new Set(summary.slices.map((s) => s.name));
   assert.ok(sliceNames.has('tcp_sendmsg') && sliceNames.has('tcp_recvmsg'), [...sliceNames].join(','));
-  // the windows the client saw (snd_wnd on its connection) are ones the sink offered (rcv_wnd on
-  // its own), starting from the SYN's unscaled 65535; a slow reader keeps them small
+  // the sink reads 20 MiB/s against a 16 MiB send: its receive buffer fills and the window it
+  // offers closes; the client sees that on the ACKs (snd_wnd, the peer's window, falls to 0).
+  // tcp_probe samples on arriving segments, so the sink's own track shows the windows it offered
+  // when data came (never 0: nothing arrives into a closed window but probes)
   const offered = counterValues(bytes, /^TCP :9000 -> :\d+ rcv_wnd/);
   const seen = counterValues(bytes, /^TCP :\d+ -> :9000 snd_wnd/);
-  assert.equal(offered[0], 65535);
+  assert.equal(offered[0], 65535, 'the SYN offers 65535, unscaled');
   assert.equal(seen[0], 65535);
-  assert.ok(seen.length > 2 && seen.every((w) => offered.includes(w)), `seen ${seen.join(',')} offered ${offered.join(',')}`);
-  assert.ok(Math.min(...seen) < 4096, `a window nearly closed: ${seen.join(',')}`);
+  assert.ok(seen.includes(0), `the client saw a zero window: ${seen.slice(0, 20).join(',')}`);
+  assert.ok(offered.length > 2 && !offered.includes(0), offered.join(','));
 });
 
 /** The values written on the counter track whose name matches, in order. */
