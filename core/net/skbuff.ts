@@ -48,8 +48,13 @@ export interface TcpSkbCb {
   retrans: number;
 }
 
-/** struct ubuf_info (MSG_ZEROCOPY, SEND_ZC): called once the NIC no longer needs the user pages. */
+/**
+ * struct ubuf_info (MSG_ZEROCOPY, SEND_ZC): reference-counted by the skbs that hold its pages
+ * (skb_zcopy_set / skb_zcopy_get); complete() drops one reference, the last one notifies.
+ */
 export interface UbufInfo {
+  /** skb_zcopy_get / net_zcopy_get: one more skb (a clone sent to the device) holds the pages. */
+  hold(): void;
   /** sock_zerocopy_callback / io_notif_complete: `zerocopy` false when the kernel had to copy after all. */
   complete(zerocopy: boolean): void;
 }

@@ -7,6 +7,7 @@
 // SIMPLIFICATION: buffer budgets count payload bytes, not skb truesize (no struct sk_buff and
 // page-frag overhead), so a receive buffer's whole free space can be advertised as window.
 
+import type { SkbFrag } from './skbuff.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { TaskState, type Task } from '../kernel/sched/task.js';
 import { WaitQueue } from '../sim/process.js';
@@ -41,7 +42,16 @@ export const SOCK_MIN_RCVBUF = 2304;
 export const SYSCTL_WMEM_MAX = 212992;
 export const SYSCTL_RMEM_MAX = 212992;
 /** MSG_* flags of send/recv (include/linux/socket.h). */
-export const MSG = { PEEK: 0x2, DONTWAIT: 0x40, WAITALL: 0x100, NOSIGNAL: 0x4000 } as const;
+export const MSG = {
+  PEEK: 0x2,
+  DONTWAIT: 0x40,
+  WAITALL: 0x100,
+  NOSIGNAL: 0x4000,
+  /** MSG_ZEROCOPY: send the user pages themselves, completion on the error queue (needs SO_ZEROCOPY). */
+  ZEROCOPY: 0x4000000,
+  /** MSG_SPLICE_PAGES: the message is pages to take by reference (splice_to_socket, 6.5+). */
+  SPLICE_PAGES: 0x8000000,
+} as const;
 
 /** enum tcp_state (include/net/tcp_states.h): sk_state for TCP sockets. */
 export const TCP = {
@@ -91,7 +101,7 @@ export interface Proto {
   /** inet_csk_accept: the next established child, or -errno; sleeps unless nonblocking. */
   accept(k: Kernel, sk: Sock, task: Task, nonblock: boolean): Generator<number, Sock | number, void>;
   listen(k: Kernel, sk: Sock, backlog: number): number;
-  sendmsg(k: Kernel, sk: Sock, task: Task, va: number, lenBytes: number, flags: number): Generator<number, number, void>;
+  sendmsg(k: Kernel, sk: Sock, task: Task, va: number, lenBytes: number, flags: number, bvec?: readonly SkbFrag[]): Generator<number, number, void>;
   recvmsg(k: Kernel, sk: Sock, task: Task, va: number, lenBytes: number, flags: number): Generator<number, number, void>;
   shutdown(k: Kernel, sk: Sock, how: number): void;
   /** ->close: the last reference to the socket went (close(2) or sock_release). */

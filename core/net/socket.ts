@@ -8,6 +8,8 @@
 // SIMPLIFICATION: one socket family (AF_INET) and type (SOCK_STREAM, TCP); a sockaddr is read
 // from / written to the task's user bytes (MmStruct.userBytes) at the pointer's address.
 
+import { pipeConsume, type PipeInodeInfo } from '../fs/pipe.js';
+import type { SkbFrag } from './skbuff.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
@@ -36,7 +38,7 @@ export interface ProtoOps {
   getname(sock: Socket, peer: boolean): SockaddrIn;
   listen(k: Kernel, sock: Socket, backlog: number): number;
   shutdown(k: Kernel, sock: Socket, how: number): number;
-  sendmsg(k: Kernel, sock: Socket, task: Task, va: number, lenBytes: number, flags: number): Generator<number, number, void>;
+  sendmsg(k: Kernel, sock: Socket, task: Task, va: number, lenBytes: number, flags: number, bvec?: readonly SkbFrag[]): Generator<number, number, void>;
   recvmsg(k: Kernel, sock: Socket, task: Task, va: number, lenBytes: number, flags: number): Generator<number, number, void>;
   poll(sock: Socket): number;
   setsockopt(sock: Socket, level: number, optname: number, val: number): number;
@@ -131,6 +133,26 @@ function socketFileOps(k: Kernel): FileOperations {
       const sock = sockOf(file);
       if (pt !== undefined && sock.sk !== undefined) pt.wait(file, sock.sk.wq);
       return sock.ops.poll(sock);
+    },
+    /**
+     * splice_to_socket (fs/splice.c, 6.5+): the pipe's buffers go to the protocol as a bio_vec
+     * with MSG_SPLICE_PAGES, so page-cache pages become skb frags by reference; what was sent
+     * leaves the pipe.
+     */
+    *spliceWrite(pipe: PipeInodeInfo, file: File, _posBytes: number, lenBytes: number, task: Task) {
+      const sock = sockOf(file);
+      const bvec: SkbFrag[] = [];
+      let n = 0;
+      for (const b of pipe.bufs) {
+        if (n >= lenBytes) break;
+        const len = Math.min(b.lenBytes, lenBytes - n);
+        bvec.push({ pfn: b.pfn, offsetBytes: b.offsetBytes, lenBytes: len });
+        n += len;
+      }
+      if (n === 0) return 0;
+      const ret = yield* sock.ops.sendmsg(k, sock, task, 0, n, MSG.SPLICE_PAGES | (nonblocking(file) ? MSG.DONTWAIT : 0), bvec);
+      if (ret > 0) pipeConsume(pipe, ret);
+      return ret;
     },
     /** sock_close -> __sock_release: the protocol's release (inet_release -> tcp_close). */
     release(_inode: Inode, file: File) {

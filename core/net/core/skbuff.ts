@@ -155,7 +155,7 @@ export function tsoSegmentCb(cb: TcpSkbCb, off: number, len: number, first: bool
 }
 
 /** The frags covering payload bytes [off, off + len) of the frag area (references, no copy). */
-function sliceFrags(frags: readonly SkbFrag[], off: number, len: number): SkbFrag[] {
+export function sliceFrags(frags: readonly SkbFrag[], off: number, len: number): SkbFrag[] {
   const out: SkbFrag[] = [];
   let at = 0;
   for (const f of frags) {

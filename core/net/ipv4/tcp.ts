@@ -14,7 +14,7 @@ import { copyNs, TCP_RECVMSG_NS, TCP_SENDMSG_NS } from '../../hw/cpu.js';
 import { EAGAIN, ENOPROTOOPT, ENOTCONN, EPIPE, EINVAL } from '../../uapi/errno.js';
 import { Priority } from '../../sim/engine.js';
 import { allocSkb, consumeSkb } from '../core/skbuff.js';
-import { TCPHDR, type SkBuff } from '../skbuff.js';
+import { MAX_SKB_FRAGS, TCPHDR, type SkBuff, type SkbFrag } from '../skbuff.js';
 import {
   MSG,
   POLL_IN,
@@ -33,6 +33,7 @@ import {
   type Sock,
 } from '../sock.js';
 import { EPOLL } from '../../fs/types.js';
+import { PAGE_SIZE } from '../../mm/mm_types.js';
 import { TCP_TIMEWAIT_LEN_NS, type TcpSock } from '../tcp_sock.js';
 import { SK_RST_REASON_TCP_ABORT_ON_CLOSE, skbPayload, tcpReceiveWindow, tcpSelectWindowRaw, tcpSendActiveReset, tcpSendAck, tcpSendFin, tcpSizeGoal, tcpWriteXmit } from './tcp_output.js';
 import { inetCskClearXmitTimers } from './tcp_timer.js';
@@ -147,7 +148,7 @@ function nonblock(flags: number): boolean {
  * send buffer has room, pushing as it goes; sleeps (sk_stream_wait_memory) or returns -EAGAIN
  * when it is full. Returns the bytes taken or -errno.
  */
-export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: number, flags: number): Generator<number, number, void> {
+export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: number, flags: number, bvec?: readonly SkbFrag[]): Generator<number, number, void> {
   const tp = sk as TcpSock;
   const fn = k.fn.tcp_sendmsg;
   const cpuOf = () => k.sched.cpu(task.cpu);
@@ -170,6 +171,10 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
     }
   }
   const sizeGoal = tcpSizeGoal(k, tp);
+  // MSG_SPLICE_PAGES: the bytes are pages taken by reference (splice_to_socket's bio_vec)
+  const pages = bvec !== undefined && (flags & MSG.SPLICE_PAGES) !== 0 ? new BvecIter(bvec) : undefined;
+  // the tail skb cannot take these bytes (its frags are full, or it holds the other kind): a new one
+  let forceNew = false;
   while (err === 0 && copied < size) {
     if (tp.err !== 0 || (tp.shutdown & SEND_SHUTDOWN) !== 0 || (tp.state !== TCP.ESTABLISHED && tp.state !== TCP.CLOSE_WAIT)) {
       // sk_stream_wait_connect / do_error: a pending error once, else EPIPE (not connected, or shut)
@@ -182,7 +187,7 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
       break;
     }
     let tail: SkBuff | undefined = tp.writeQueue[tp.writeQueue.length - 1];
-    let room = tail !== undefined && (tail.tcp!.tcpFlags & TCPHDR.FIN) === 0 ? sizeGoal - skbPayload(tail) : 0;
+    let room = !forceNew && tail !== undefined && (tail.tcp!.tcpFlags & TCPHDR.FIN) === 0 ? sizeGoal - skbPayload(tail) : 0;
     if (room <= 0) {
       // a new skb needs send-buffer room (sk_stream_memory_free)
       if (!skStreamMemoryFree(tp)) {
@@ -211,9 +216,35 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
       tail.tcp = { seq: tp.writeSeq, endSeq: tp.writeSeq, ackSeq: 0, tcpFlags: TCPHDR.ACK, windowBytes: 0, whenNs: 0, retrans: 0 };
       tp.writeQueue.push(tail);
       room = sizeGoal;
+      forceNew = false;
     }
     const skb = tail!;
-    const n = Math.min(room, size - copied, Math.max(tp.sndbuf - tp.wmemQueued, 1));
+    const want = Math.min(room, size - copied, Math.max(tp.sndbuf - tp.wmemQueued, 1));
+    if (pages !== undefined) {
+      // skb_splice_from_iter: each page becomes a frag (or extends the last one), no copy
+      const took = skbAppendPages(skb, pages, want);
+      if (took === 0) {
+        forceNew = true;
+        continue;
+      }
+      k.net.copies.zerocopyBytes += took;
+      skb.tcp!.endSeq += took;
+      tp.writeSeq += took;
+      tp.wmemQueued += took;
+      copied += took;
+      yield SPLICE_PAGE_NS * Math.ceil(took / PAGE_SIZE);
+      if (skbPayload(skb) >= sizeGoal) {
+        const ns = tcpWriteXmit(k, tp, cpuOf());
+        if (ns > 0) yield ns;
+      }
+      continue;
+    }
+    if (skb.dataLenBytes > 0) {
+      // copied bytes do not follow page frags in the linear head: a new skb
+      forceNew = true;
+      continue;
+    }
+    const n = want;
     // skb_copy_to_page_nocache: copy_from_user, charged per byte. The skb grows before the copy's
     // time passes: the socket is the sender's meanwhile (lock_sock), so nothing sends it half-filled
     if (va !== KVEC_VA) {
@@ -238,6 +269,61 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
     if (ns > 0) yield ns;
   }
   return yield* tcpCallEnd(k, tp, task, fn, copied > 0 ? copied : err);
+}
+
+/** CPU time to take one page by reference into an skb (get_page, the frag's bookkeeping). */
+const SPLICE_PAGE_NS = 40;
+
+/** An iov_iter over a bio_vec array: where the next page reference comes from. */
+class BvecIter {
+  private index = 0;
+  private offBytes = 0;
+  constructor(private readonly vecs: readonly SkbFrag[]) {}
+
+  /** The rest of the current vector, or undefined at the end. */
+  current(): SkbFrag | undefined {
+    const v = this.vecs[this.index];
+    if (v === undefined) return undefined;
+    const skip = this.offBytes;
+    return skip === 0 ? v : { ...v, offsetBytes: v.offsetBytes + skip, lenBytes: v.lenBytes - skip, ...(v.source === undefined ? {} : { sourceOffsetBytes: (v.sourceOffsetBytes ?? 0) + skip }) };
+  }
+
+  advance(bytes: number): void {
+    this.offBytes += bytes;
+    const v = this.vecs[this.index];
+    if (v !== undefined && this.offBytes >= v.lenBytes) {
+      this.index++;
+      this.offBytes = 0;
+    }
+  }
+}
+
+/**
+ * skb_append_pagefrags as skb_splice_from_iter drives it: up to `maxBytes` from the iterator as
+ * frags of `skb`, a page continuing the last frag extending it (skb_can_coalesce), else a new
+ * frag while the skb has fewer than MAX_SKB_FRAGS (sysctl_max_skb_frags). Returns the bytes taken:
+ * 0 when the skb holds copied bytes or has no frag left, so the caller starts a new skb.
+ */
+function skbAppendPages(skb: SkBuff, it: BvecIter, maxBytes: number): number {
+  if (skb.lenBytes - skb.headerBytes > skb.dataLenBytes) return 0;
+  let took = 0;
+  while (took < maxBytes) {
+    const v = it.current();
+    if (v === undefined) break;
+    const len = Math.min(maxBytes - took, v.lenBytes);
+    const last = skb.frags[skb.frags.length - 1];
+    if (last !== undefined && last.pfn === v.pfn && last.offsetBytes + last.lenBytes === v.offsetBytes && last.source === v.source) {
+      skb.frags[skb.frags.length - 1] = { ...last, lenBytes: last.lenBytes + len };
+    } else {
+      if (skb.frags.length >= MAX_SKB_FRAGS) break;
+      skb.frags.push({ ...v, lenBytes: len });
+    }
+    skb.lenBytes += len;
+    skb.dataLenBytes += len;
+    took += len;
+    it.advance(len);
+  }
+  return took;
 }
 
 function tcpPushNs(k: Kernel, tp: TcpSock, cpu: Cpu): number {

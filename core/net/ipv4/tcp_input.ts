@@ -12,7 +12,7 @@
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Cpu } from '../../kernel/sched/core.js';
 import { TCPHDR, type SkBuff } from '../skbuff.js';
-import { consumeSkb, kfreeSkb } from '../core/skbuff.js';
+import { consumeSkb, kfreeSkb, sliceFrags } from '../core/skbuff.js';
 import { skStreamIsWriteable, TCP, SEND_SHUTDOWN, RCV_SHUTDOWN, SOCK_SNDBUF_LOCK } from '../sock.js';
 import { TCP_ATO_MIN_NS, TCP_INIT_CWND, TCP_MAX_QUICKACKS, TCP_RTO_MAX_NS, TCP_RTO_MIN_NS, TCP_SKB_OVERHEAD_BYTES, type TcpSock } from '../tcp_sock.js';
 import { SK_RST_REASON_TCP_ABORT_ON_DATA, skbPayload, tcpReceiveWindow, tcpSelectWindowRaw, tcpSendActiveReset, tcpSendAck, tcpSendDelayedAck, tcpSkbPcount, tcpWriteXmit, tcpXmitRetransmitQueue } from './tcp_output.js';
@@ -103,6 +103,11 @@ function tcpAck(k: Kernel, tp: TcpSock, skb: SkBuff, cpu: Cpu): { advanced: bool
         if (trimmed > 0) {
           const before = tcpSkbPcountOf(tp, head);
           head.lenBytes -= trimmed;
+          if (head.dataLenBytes > 0) {
+            // tcp_trim_head -> __pskb_trim_head: the acknowledged bytes leave the frags
+            head.frags = sliceFrags(head.frags, trimmed, head.dataLenBytes - trimmed);
+            head.dataLenBytes -= trimmed;
+          }
           hcb.seq = ack;
           tp.wmemQueued -= trimmed;
           const after = tcpSkbPcountOf(tp, head);

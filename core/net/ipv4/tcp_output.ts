@@ -11,7 +11,7 @@ import type { Cpu } from '../../kernel/sched/core.js';
 import { TCP_XMIT_SKB_NS } from '../../hw/cpu.js';
 import { NETIF_F } from '../netdevice.js';
 import { IPV4_HLEN, TCP_HLEN, TCPHDR, type FlowKey, type SkBuff } from '../skbuff.js';
-import { allocSkb, consumeSkb } from '../core/skbuff.js';
+import { allocSkb, consumeSkb, sliceFrags } from '../core/skbuff.js';
 import { TCP } from '../sock.js';
 import { ICSK_TIME, TCP_DELACK_MAX_NS, TCP_DELACK_MIN_NS, TCP_MAX_SYN_WINDOW, TCP_RTO_MAX_NS, TCP_RTO_MIN_NS, type RequestSock, type TcpSock } from '../tcp_sock.js';
 import { ipQueueXmit, ipRouteOutput } from './ip_output.js';
@@ -106,6 +106,11 @@ export function tcpTransmitSkb(k: Kernel, tp: TcpSock, skb: SkBuff, cpu: Cpu): n
   clone.dataLenBytes = skb.dataLenBytes;
   clone.frags = skb.frags;
   clone.headContent = skb.headContent;
+  // the clone shares the user pages of a zero-copy skb: it holds the ubuf_info too (skb_zcopy_get)
+  if (skb.ubuf !== undefined) {
+    clone.ubuf = skb.ubuf;
+    skb.ubuf.hold();
+  }
   const flags = cb.tcpFlags | (tp.state === TCP.SYN_SENT && (cb.tcpFlags & TCPHDR.SYN) !== 0 ? 0 : TCPHDR.ACK);
   const win = (cb.tcpFlags & TCPHDR.SYN) !== 0 ? Math.min(tcpSelectWindow(tp), TCP_MAX_SYN_WINDOW) : tcpSelectWindow(tp);
   clone.tcp = { seq: cb.seq, endSeq: cb.endSeq, ackSeq: tp.rcvNxt, tcpFlags: flags, windowBytes: win, whenNs: k.env.nowNs, retrans: cb.retrans };
@@ -186,6 +191,17 @@ function tcpFragment(k: Kernel, tp: TcpSock, skb: SkBuff, len: number, queue: Sk
   head.tcp.retrans = cb.retrans;
   skb.lenBytes -= len;
   cb.seq += len;
+  if (skb.dataLenBytes > 0) {
+    // a page skb: the head takes the first frags (split inside a page where the cut falls)
+    head.frags = sliceFrags(skb.frags, 0, len);
+    head.dataLenBytes = len;
+    skb.frags = sliceFrags(skb.frags, len, skb.dataLenBytes - len);
+    skb.dataLenBytes -= len;
+    if (skb.ubuf !== undefined) {
+      head.ubuf = skb.ubuf;
+      skb.ubuf.hold();
+    }
+  }
   queue.splice(queue.indexOf(skb), 0, head);
 }
 

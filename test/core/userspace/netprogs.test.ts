@@ -116,3 +116,32 @@ test('an event on a host that does not exist is refused', () => {
   assert.ok(!r.ok);
   assert.equal(r.diagnostics.map((d) => d.message).join('\n'), 'must name one of the scenario\'s hosts (got "nowhere"; the scenario has no "hosts")');
 });
+
+test('file-server by sendfile(): the page-cache pages go to the socket by reference, no copy on the sending side', () => {
+  const run = (mode: string) => {
+    const r = parseScenario(
+      {
+        name: 'zc',
+        duration: '200ms',
+        machine: MACHINE,
+        jobs: [{ name: 'warm', filename: '/mnt/nvme/f', rw: 'read', size: '1m', bs: '1m' }],
+        events: [
+          { at: '20ms', run: `file-server 80 --file /mnt/nvme/f --mode ${mode}` },
+          { at: '21ms', run: 'fetch 127.0.0.1:80' },
+        ],
+      },
+      'zc.json',
+    );
+    if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
+    const m = prepareRun(r.scenario, { seed: 1, durationNs: r.scenario.durationNs });
+    m.run(r.scenario.durationNs);
+    const out = outputs(m.report('zc', 1));
+    assert.match(out[1]!, /fetch: received 1048576 bytes/);
+    return { ...m.k.net.copies };
+  };
+  const rw = run('rw');
+  const sf = run('sendfile');
+  // read()+write(): the file's bytes are copied into the socket; sendfile(): referenced
+  assert.deepEqual([rw.userToSkbBytes, rw.zerocopyBytes, rw.skbToUserBytes], [1 << 20, 0, 1 << 20]);
+  assert.deepEqual([sf.userToSkbBytes, sf.zerocopyBytes, sf.skbToUserBytes], [0, 1 << 20, 1 << 20]);
+});
