@@ -662,9 +662,11 @@ export function filesystemFreeBlocks(spec: DeviceSpec): number {
   return ext4FreeBlocks(deviceCapacityBytes(spec));
 }
 
-/** Builds a machine from its spec. Same spec and seed: the same machine, event for event. */
-export function bootMachine(spec: MachineSpec, seed: number): Machine {
-  const env = new Environment();
+/**
+ * Builds a machine from its spec. Same spec and seed: the same machine, event for event. Machines
+ * that talk to each other share one `env` (one clock, one event queue).
+ */
+export function bootMachine(spec: MachineSpec, seed: number, env: Environment = new Environment()): Machine {
   const rng = new Random(seed);
   const registry = new ProbeRegistry();
   const sites = createProbeSites(registry);

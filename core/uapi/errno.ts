@@ -24,6 +24,7 @@ export const ETIME = 62;
 export const ENOLINK = 67;
 export const EOPNOTSUPP = 95;
 export const ETIMEDOUT = 110;
+export const ESTALE = 116;
 export const EREMOTEIO = 121;
 
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
@@ -50,6 +51,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [ENOLINK]: 'ENOLINK',
   [EOPNOTSUPP]: 'EOPNOTSUPP',
   [ETIMEDOUT]: 'ETIMEDOUT',
+  [ESTALE]: 'ESTALE',
   [EREMOTEIO]: 'EREMOTEIO',
 };
 
