@@ -115,7 +115,8 @@ export class RpcXprt {
   private readonly freeSlots: RpcRqst[] = [];
   numReqs = 0;
   readonly minReqs: number;
-  readonly maxReqs: number;
+  /** max_reqs: sunrpc.tcp_max_slot_table_entries when the transport was made (a module parameter). */
+  maxReqs: number;
   /** xprt->sending (the write lock's waiters), ->pending (replies and connects), ->backlog (slots). */
   readonly sending = new RpcWaitQueue('xprt_sending');
   readonly pending = new RpcWaitQueue('xprt_pending');
