@@ -51,6 +51,8 @@ import {
   type CpufreqSpec,
 } from '../core/index.js';
 import { MAX_STEP_IOS } from './steps.js';
+import { DEFAULT_NFS_MOUNT_OPTIONS, parseNfsMountOptions, type NfsMountOptions } from '../core/fs/nfs/super.js';
+import type { NetworkMountSpec } from '../core/userspace/job.js';
 import { DEFAULT_CPUFREQ_MAX_MHZ, DEFAULT_CPUFREQ_MIN_MHZ, DEFAULT_SUGOV_RATE_LIMIT_US } from '../core/power/cpufreq.js';
 import { formatBytes, formatSizeFio, MAX_DURATION_NS, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
 import { ownValue } from '../probes/lang/values.js';
@@ -693,8 +695,8 @@ const TOP_KEYS: KeySpec = {
 };
 const MACHINE_FILE_KEYS: KeySpec = { known: ['machine'], aliases: { machines: 'machine', host: 'machine' }, noun: 'key' };
 const MACHINE_KEYS: KeySpec = {
-  known: ['cpus', 'memory', 'devices', 'vm', 'cgroups', 'preempt', 'sched_fifo', 'printers', 'power'],
-  aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm', preemption: 'preempt', chrt: 'sched_fifo', printer: 'printers', lp: 'printers' },
+  known: ['cpus', 'memory', 'devices', 'vm', 'cgroups', 'preempt', 'sched_fifo', 'printers', 'power', 'mounts'],
+  aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm', preemption: 'preempt', chrt: 'sched_fifo', printer: 'printers', lp: 'printers', mount: 'mounts', nfs: 'mounts' },
   noun: 'key',
 };
 const PRINTER_KEYS: KeySpec = { known: ['name', 'baud'], aliases: { speed: 'baud', rate: 'baud' }, noun: 'key' };
@@ -729,6 +731,76 @@ function readPrinters(c: Checker, node: JsonNode, blockNames: readonly string[])
       else c.report('bad-value', join2(path, 'baud'), baudNode.span, `must be a serial line speed: one of ${BAUD_RATES.join(', ')} (got ${describe(baudNode)})`);
     }
     if (name !== undefined) out.push({ name, baud });
+  });
+  return out;
+}
+const NET_MOUNT_KEYS: KeySpec = { known: ['type', 'source', 'target', 'options'], aliases: { fstype: 'type', src: 'source', export: 'source', mountpoint: 'target', dir: 'target', opts: 'options', o: 'options' }, noun: 'key' };
+const MAX_NET_MOUNTS = 8;
+
+/**
+ * machine.mounts: [{"type": "nfs", "source": "server:/export", "target": "/mnt/nfs", "options":
+ * "vers=3,actimeo=0"}], NFS mounts (nfs(5)'s options and defaults).
+ */
+function readNetworkMounts(c: Checker, node: JsonNode, devices: readonly DeviceSpec[]): NetworkMountSpec[] {
+  const example = '[{"type": "nfs", "source": "server:/export", "target": "/mnt/nfs"}]';
+  if (node.kind !== 'array' || node.items.length === 0 || node.items.length > MAX_NET_MOUNTS) {
+    c.report(node.kind !== 'array' ? 'wrong-type' : 'bad-value', 'machine.mounts', node.span, `must be an array of 1 to ${MAX_NET_MOUNTS} mounts like ${example} (got ${describe(node)})`);
+    return [];
+  }
+  const out: NetworkMountSpec[] = [];
+  node.items.forEach((item, i) => {
+    const path = `machine.mounts[${i}]`;
+    const obj = readObject(c, item, path, `an object like ${example.slice(1, -1)}`, NET_MOUNT_KEYS);
+    if (obj === undefined) return;
+    let ok = true;
+    const typeNode = obj.fields.get('type');
+    if (typeNode !== undefined && (typeNode.kind !== 'string' || typeNode.value !== 'nfs')) {
+      c.report('bad-value', join2(path, 'type'), typeNode.span, `must be "nfs", the one network filesystem kiotrace models (got ${describe(typeNode)})`);
+      ok = false;
+    }
+    const sourceNode = obj.fields.get('source');
+    let source = '';
+    if (sourceNode === undefined) {
+      missing(c, obj.node, path, 'source', '"source": "server:/export"');
+      ok = false;
+    } else if (sourceNode.kind !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9.-]*:\/\S*$/.test(sourceNode.value)) {
+      c.report('bad-value', join2(path, 'source'), sourceNode.span, `must be host:/path, the server and the directory it exports (got ${describe(sourceNode)})`);
+      ok = false;
+    } else source = sourceNode.value;
+    const targetNode = obj.fields.get('target');
+    let target = '';
+    if (targetNode === undefined) {
+      missing(c, obj.node, path, 'target', '"target": "/mnt/nfs"');
+      ok = false;
+    } else {
+      const problem = pathProblem(targetNode, 'must be an absolute path where the export appears, like "/mnt/nfs"');
+      const t = targetNode.kind === 'string' ? targetNode.value : '';
+      const clash = devices.find((d) => d.mount !== '' && (d.mount === t || t.startsWith(`${d.mount}/`) || d.mount.startsWith(`${t}/`)));
+      if (problem !== undefined) c.report('bad-value', join2(path, 'target'), targetNode.span, problem);
+      else if (t === '/') c.report('bad-value', join2(path, 'target'), targetNode.span, 'must not be /: the root filesystem is the first device\'s');
+      else if (clash !== undefined) c.report('conflict', join2(path, 'target'), targetNode.span, `${quote(t)} nests with ${quote(clash.mount)} (mount of ${clash.name}); mounts must not contain each other`);
+      else if (out.some((m) => m.target === t)) c.report('conflict', join2(path, 'target'), targetNode.span, `${quote(t)} is already the target of another mount`);
+      else target = t;
+      if (target === '') ok = false;
+    }
+    const optNode = obj.fields.get('options');
+    let optionsText = '';
+    let options: NfsMountOptions | undefined = DEFAULT_NFS_MOUNT_OPTIONS;
+    if (optNode !== undefined) {
+      if (optNode.kind !== 'string') {
+        c.report('wrong-type', join2(path, 'options'), optNode.span, `must be mount -o text like "vers=3,actimeo=0" (got ${describe(optNode)})`);
+        options = undefined;
+      } else {
+        optionsText = optNode.value;
+        const parsed = parseNfsMountOptions(optNode.value);
+        if (parsed.ok) options = parsed.options;
+        else {
+          c.report('bad-value', join2(path, 'options'), optNode.span, parsed.message);
+          options = undefined;
+        }
+      }
+    }
+    if (ok && options !== undefined) out.push({ type: 'nfs', source, target, optionsText, options });
   });
   return out;
 }
@@ -1788,6 +1860,8 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
   const preempt = preemptNode === undefined ? undefined : readChoice(c, preemptNode, 'machine.preempt', PREEMPT_MODELS, PREEMPT_ALIASES, (got) => `unknown preemption model ${got} (expected "none", "voluntary" or "full", as preempt= takes them)`);
   const fifoNode = f.get('sched_fifo');
   const schedFifo = fifoNode === undefined ? undefined : readSchedFifo(c, fifoNode);
+  const mountsNode = f.get('mounts');
+  const mounts = mountsNode === undefined ? undefined : readNetworkMounts(c, mountsNode, devices.list);
   return {
     machine: {
       cpus,
@@ -1799,6 +1873,7 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
       ...(schedFifo === undefined ? {} : { schedFifo }),
       ...(printers === undefined ? {} : { printers }),
       ...(power === undefined ? {} : { power }),
+      ...(mounts === undefined ? {} : { mounts }),
     },
     devices,
   };

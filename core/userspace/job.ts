@@ -2,6 +2,7 @@
 // accept, with fio's names, meanings and defaults, after parsing and unit conversion. A job file
 // (INI) and a scenario's JSON jobs both end here. A scenario is a machine plus jobs.
 
+import type { NfsMountOptions } from '../fs/nfs/super.js';
 import type { FaultSpec } from '../hw/fault-inject.js';
 import type { LsmSpec } from './engines/lsm.js';
 
@@ -396,6 +397,19 @@ export interface MachineSpec {
   readonly schedFifo?: readonly SchedFifoSpec[];
   /** Power management (absent: Linux's defaults, see PowerSpec). */
   readonly power?: PowerSpec;
+  /** Network filesystems to mount (mount -t nfs), once the host serving them is up. */
+  readonly mounts?: readonly NetworkMountSpec[];
+}
+
+/** One network mount: mount -t nfs -o <options> <source> <target>. */
+export interface NetworkMountSpec {
+  readonly type: 'nfs';
+  /** "host:/export" */
+  readonly source: string;
+  readonly target: string;
+  /** The -o text as given, and what it means (parsed with nfs(5)'s defaults). */
+  readonly optionsText: string;
+  readonly options: NfsMountOptions;
 }
 
 /** A printer on a serial line: /dev/<name>, bytes/s = baud / 10 (8N1). */

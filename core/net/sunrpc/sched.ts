@@ -50,7 +50,8 @@ export interface RpcAction {
   run(task: RpcTask): void;
 }
 
-let nextActionAddr = 0xffff_ffff_c0a0_0000;
+// below 2^53, like every simulated kernel address, so scripts read it exactly
+let nextActionAddr = 0xffff_c0a0_0000;
 /** Declares a state-machine step with a fixed, kallsyms-like address. */
 export function rpcAction(name: string, run: (task: RpcTask) => void): RpcAction {
   const addr = nextActionAddr;
