@@ -72,7 +72,8 @@ export function rpcCallHeaderBytes(nodename: string): number {
 /** Accepted reply header: xid, msg_type, reply_stat, verifier (AUTH_NULL), accept_stat. */
 export const RPC_REPLY_HEADER_BYTES = 24;
 
-let nextClid = 0;
+/** cl_clid: clients are numbered per machine from 0 (rpc_alloc_clid). */
+const nextClid = new WeakMap<Kernel, number>();
 
 /** struct rpc_clnt */
 export class RpcClnt {
@@ -88,7 +89,8 @@ export class RpcClnt {
     /** A soft mount: a major timeout fails the call (RPC_TASK_SOFT on every task). */
     readonly clSoftrtry: boolean,
   ) {
-    this.clClid = nextClid++;
+    this.clClid = nextClid.get(k) ?? 0;
+    nextClid.set(k, this.clClid + 1);
     this.callHeaderBytes = rpcCallHeaderBytes(clNodename);
   }
 

@@ -13,7 +13,7 @@ import { NFS3PROC } from '../../../../core/fs/nfs/nfs3xdr.js';
 import { parseNfsMountOptions, mountNfs } from '../../../../core/fs/nfs/super.js';
 import { Environment } from '../../../../core/sim/engine.js';
 import { bootMachine, DEFAULT_MACHINE, type Machine } from '../../../../core/index.js';
-import type { RpcRqst, RpcXprtOps } from '../../../../core/net/sunrpc/xprt.js';
+import { xprtConnected, type RpcRqst, type RpcXprtOps } from '../../../../core/net/sunrpc/xprt.js';
 import { runScript } from '../../../../probes/script.js';
 import { scriptOptions } from '../../../helpers/script.js';
 import { bootNfsPair, record, type NfsPair } from '../../../helpers/nfs.js';
@@ -180,4 +180,53 @@ test('the slot table: calls beyond the table wait on the backlog, every one comp
   assert.equal(done, 3);
   assert.ok(sleeps.some((h) => h.fields['q_name'] === 'xprt_backlog'));
   assert.equal(p.mount.xprt.numReqs, 2);
+});
+
+test('a transport that must connect first: calls wait on xprt_pending until xprtConnected', () => {
+  const p = bootNfsPair('');
+  const x = p.mount.xprt;
+  x.connected = false;
+  let connects = 0;
+  // a connect that takes 1 ms (a TCP handshake), then the test transport carries the calls
+  const inner = p.transport;
+  const ops: RpcXprtOps = {
+    name: 'connecting',
+    connect(xprt) {
+      connects++;
+      p.env.after(1_000_000, 0, () => xprtConnected(xprt), undefined);
+    },
+    sendRequest: (req) => inner.sendRequest(req),
+  };
+  (x as { ops: RpcXprtOps }).ops = ops;
+  const sleeps = record(p.client, ['tracepoint:sunrpc:rpc_task_sleep']);
+  let openedAt = -1;
+  onClient(p, function* (m, t) {
+    assert.ok((yield* sysOpenat(m.k, t, AT_FDCWD, '/mnt/nfs/data', O.RDONLY, 0)) >= 0);
+    openedAt = m.env.nowNs;
+  });
+  p.client.run(SEC);
+  assert.equal(connects, 1);
+  assert.ok(openedAt > 1_000_000);
+  assert.deepEqual(sleeps.map((h) => h.fields['q_name']).slice(0, 2), ['xprt_pending', 'xprt_pending']);
+});
+
+test('same seed, same run: every sunrpc and nfs hit at the same time with the same fields', () => {
+  const once = (): string[] => {
+    const p = bootNfsPair('');
+    const lines: string[] = [];
+    for (const site of p.client.k.registry.match('tracepoint:sunrpc:*').concat(p.client.k.registry.match('tracepoint:nfs:*'))) {
+      site.attach((h) => lines.push(`${h.timeNs} ${h.site.fullName} ${JSON.stringify(h.fields)}`));
+    }
+    onClient(p, function* (m, t, buf) {
+      const fd = yield* sysOpenat(m.k, t, AT_FDCWD, '/mnt/nfs/data', O.RDWR, 0);
+      assert.equal(yield* sysPread64(m.k, t, fd, buf, 65536, 0), 65536);
+      assert.equal(yield* sysWrite(m.k, t, fd, buf, 8192), 8192);
+      assert.equal(yield* sysClose(m.k, t, fd), 0);
+    });
+    p.client.run(SEC);
+    return lines;
+  };
+  const a = once();
+  assert.ok(a.length > 50);
+  assert.deepEqual(once(), a);
 });
