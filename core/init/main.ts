@@ -874,6 +874,8 @@ export function layoutJobFiles(m: Machine, jobs: readonly JobSpec[]): LayoutRepo
     let bytes = 0;
     for (const path of [...j.files, ...j.cloneFiles.flat()]) {
       if (path.startsWith('/dev/')) continue;
+      // a file on a network mount is the server's: its machine lays it out
+      if (m.k.vfs.remoteMounts.length > 0 && m.k.vfs.remoteFor(path)) continue;
       const r = m.k.vfs.resolve(path);
       if (!r) throw new Error(`${path}: not on a mounted filesystem`);
       if (r.fs.inodes.has(r.fsPath)) continue; // the first job naming a file creates it
