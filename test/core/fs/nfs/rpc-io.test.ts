@@ -230,3 +230,25 @@ test('same seed, same run: every sunrpc and nfs hit at the same time with the sa
   assert.ok(a.length > 50);
   assert.deepEqual(once(), a);
 });
+
+test("the server's page cache: a client miss the server has cached costs the round trip only, an uncached one its disk too", () => {
+  const oneWay = 100 * US;
+  const latency = (warmServer: boolean): number => {
+    const p = bootNfsPair('', { data: 1 << 20 }, oneWay);
+    if (warmServer) {
+      p.server.spawn('warm', false, (t) => (function* () {
+        const k = p.server.k;
+        const buf = yield* sysMmap(k, t, 0, 1 << 20, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
+        const fd = yield* sysOpenat(k, t, AT_FDCWD, '/export/data', O.RDONLY, 0);
+        assert.equal(yield* sysPread64(k, t, fd, buf, 1 << 20, 0), 1 << 20);
+      })(), p.server.init);
+      p.server.run(SEC / 100);
+    }
+    return readLatencies(p, ['/mnt/nfs/data'])[0]!;
+  };
+  const cold = latency(false);
+  const warm = latency(true);
+  assert.ok(warm >= 2 * oneWay && warm < 2 * oneWay + 40 * US, `warm ${warm}`);
+  // the server's NVMe read (tens of microseconds) on top
+  assert.ok(cold - warm > 40 * US, `cold ${cold} warm ${warm}`);
+});
