@@ -1455,6 +1455,12 @@ function nfsSunrpc(reg: ProbeRegistry) {
     nfs_getattr_exit: inodeDoneTp('nfs_getattr_exit'),
     nfs_fsync_enter: inodeTp('nfs_fsync_enter'),
     nfs_fsync_exit: inodeDoneTp('nfs_fsync_exit'),
+    nfs_access_enter: inodeTp('nfs_access_enter'),
+    nfs_access_exit: tp<[inode: NfsInode, mask: number, permitted: number, error: number]>(reg, 'nfs:nfs_access_exit', (h, inode, mask, permitted, error) => ({
+      ...inodeDone(h, inode, error),
+      mask,
+      permitted,
+    })),
     nfs_lookup_enter: tp<[dir: NfsInode, dentry: NfsDentryTraced, flags: number]>(reg, 'nfs:nfs_lookup_enter', lookup),
     nfs_lookup_exit: tp<[dir: NfsInode, dentry: NfsDentryTraced, flags: number, error: number]>(reg, 'nfs:nfs_lookup_exit', lookupDone),
     nfs_lookup_revalidate_enter: tp<[dir: NfsInode, dentry: NfsDentryTraced, flags: number]>(reg, 'nfs:nfs_lookup_revalidate_enter', lookup),

@@ -89,6 +89,12 @@ function nfsSunrpcFormats(): Readonly<Record<string, readonly FormatField[]>> {
   'nfs:nfs_getattr_exit': NFS_INODE_EVENT_DONE,
   'nfs:nfs_fsync_enter': NFS_INODE_EVENT,
   'nfs:nfs_fsync_exit': NFS_INODE_EVENT_DONE,
+  'nfs:nfs_access_enter': NFS_INODE_EVENT,
+  'nfs:nfs_access_exit': natural([
+    ['unsigned long error', 8, false], ['dev_t dev', 4, false], ['u32 fhandle', 4, false], ['unsigned char type', 1, false], ['u64 fileid', 8, false],
+    ['u64 version', 8, false], ['loff_t size', 8, true], ['unsigned long nfsi_flags', 8, false], ['unsigned long cache_validity', 8, false],
+    ['unsigned int mask', 4, false], ['unsigned int permitted', 4, false],
+  ]),
   'nfs:nfs_lookup_enter': NFS_LOOKUP_EVENT,
   'nfs:nfs_lookup_exit': NFS_LOOKUP_EVENT_DONE,
   'nfs:nfs_lookup_revalidate_enter': NFS_LOOKUP_EVENT,

@@ -288,13 +288,25 @@ export function* nfsGetattr(k: Kernel, task: Task, ioId: number, inode: NfsInode
 /**
  * nfs_permission -> nfs_do_access: the access cache answers while it is valid (attributes not
  * expired, not invalidated); expired attributes are revalidated first; a miss sends ACCESS.
+ * Returns 0, -EACCES or the RPC's error; nfs_access_enter/exit around it.
  */
 export function* nfsPermission(k: Kernel, task: Task, ioId: number, inode: NfsInode, mask: number): Generator<number, number, void> {
+  const cpu = () => k.sched.cpu(task.cpu);
+  if (k.tp.nfs_access_enter.enabled) k.tp.nfs_access_enter.emit(cpu(), ioId, inode);
+  const err = yield* nfsDoAccess(k, task, ioId, inode);
+  const permitted = inode.accessCache ?? 0;
+  const ret = err < 0 ? err : (permitted & mask) === mask ? 0 : -13;
+  if (k.tp.nfs_access_exit.enabled) k.tp.nfs_access_exit.emit(cpu(), ioId, inode, mask, permitted, ret);
+  return ret;
+}
+
+/** The access cache, refreshed by ACCESS when it cannot answer. 0 or -errno. */
+function* nfsDoAccess(k: Kernel, task: Task, ioId: number, inode: NfsInode): Generator<number, number, void> {
   if (inode.accessCache !== undefined && !(inode.cacheValidity & NFS_INO.INVALID_ACCESS)) {
-    if (!nfsAttributeCacheExpired(inode)) return (inode.accessCache & mask) === mask ? 0 : -13;
+    if (!nfsAttributeCacheExpired(inode)) return 0;
     const r = yield* nfsRevalidateInode(k, task, ioId, inode);
     if (r < 0) return r;
-    if (inode.accessCache !== undefined && !(inode.cacheValidity & NFS_INO.INVALID_ACCESS)) return (inode.accessCache & mask) === mask ? 0 : -13;
+    if (inode.accessCache !== undefined && !(inode.cacheValidity & NFS_INO.INVALID_ACCESS)) return 0;
   }
   const server = inode.server;
   const stamp = nfsFattrInit(server);
@@ -305,5 +317,5 @@ export function* nfsPermission(k: Kernel, task: Task, ioId: number, inode: NfsIn
   if (err < 0) return err;
   inode.accessCache = res.access;
   inode.cacheValidity &= ~NFS_INO.INVALID_ACCESS;
-  return (res.access & mask) === mask ? 0 : -13;
+  return 0;
 }

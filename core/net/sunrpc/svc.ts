@@ -65,7 +65,10 @@ export class SvcServ {
     readonly procedures: ReadonlyMap<number, SvcProcedure<unknown>>,
   ) {}
 
-  /** svc_xprt_enqueue: a transport has a whole call; an idle thread takes it (any context). */
+  /**
+   * svc_xprt_enqueue: the server transport (svc_tcp_recvfrom on a byte stream) has read a whole
+   * call record, call.bytes of XDR after its record marker; an idle thread takes it. Any context.
+   */
   enqueue(xprt: SvcXprt, call: RpcCallMsg): void {
     this.calls.push({ xprt, call });
     const t = this.idle.shift();

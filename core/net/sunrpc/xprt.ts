@@ -82,9 +82,18 @@ export class RpcRqst {
   ) {}
 }
 
+/** RFC 5531 record marking on a byte stream: each record (call or reply) is preceded by a 4-byte marker. */
+export const RPC_RECORD_MARKER_BYTES = 4;
+
 /**
- * struct rpc_xprt_ops, the part a transport implements: kiotrace's RPC layer calls these; the
- * transport calls back xprtConnected, xprtWriteSpace, xprtLookupRqst and xprtCompleteRqst.
+ * struct rpc_xprt_ops, the part a transport implements. The RPC layer calls connect and
+ * sendRequest from the task's context (the caller's for a sync call, rpciod's for an async one);
+ * the transport reports back, from whatever context its events run in (softirq, its worker):
+ * - xprtConnected(xprt) once a connect finished (tasks parked on xprt_pending go on);
+ * - xprtWriteSpace(xprt) when a send that returned -EAGAIN may go on;
+ * - for each whole reply record received: req = xprtLookupRqst(xprt, reply.xid), then, if found,
+ *   xprtCompleteRqst(req, reply). The reply object travels with its bytes (reply.bytes of XDR,
+ *   plus RPC_RECORD_MARKER_BYTES on the stream); the server side makes it (SvcServ).
  */
 export interface RpcXprtOps {
   readonly name: string;
