@@ -52,7 +52,8 @@ import {
 } from '../core/index.js';
 import { MAX_STEP_IOS } from './steps.js';
 import { DEFAULT_NFS_MOUNT_OPTIONS, parseNfsMountOptions, type NfsMountOptions } from '../core/fs/nfs/super.js';
-import type { NetworkMountSpec } from '../core/userspace/job.js';
+import type { NetworkMountSpec, NfsdSpec } from '../core/userspace/job.js';
+import { NFSD_DEFAULT_THREADS } from '../core/fs/nfsd/nfssvc.js';
 import { DEFAULT_CPUFREQ_MAX_MHZ, DEFAULT_CPUFREQ_MIN_MHZ, DEFAULT_SUGOV_RATE_LIMIT_US } from '../core/power/cpufreq.js';
 import { formatBytes, formatSizeFio, MAX_DURATION_NS, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
 import { ownValue } from '../probes/lang/values.js';
@@ -695,8 +696,8 @@ const TOP_KEYS: KeySpec = {
 };
 const MACHINE_FILE_KEYS: KeySpec = { known: ['machine'], aliases: { machines: 'machine', host: 'machine' }, noun: 'key' };
 const MACHINE_KEYS: KeySpec = {
-  known: ['cpus', 'memory', 'devices', 'vm', 'cgroups', 'preempt', 'sched_fifo', 'printers', 'power', 'mounts'],
-  aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm', preemption: 'preempt', chrt: 'sched_fifo', printer: 'printers', lp: 'printers', mount: 'mounts', nfs: 'mounts' },
+  known: ['cpus', 'memory', 'devices', 'vm', 'cgroups', 'preempt', 'sched_fifo', 'printers', 'power', 'mounts', 'nfsd'],
+  aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm', preemption: 'preempt', chrt: 'sched_fifo', printer: 'printers', lp: 'printers', mount: 'mounts', nfs: 'mounts', 'rpc.nfsd': 'nfsd', exports: 'nfsd' },
   noun: 'key',
 };
 const PRINTER_KEYS: KeySpec = { known: ['name', 'baud'], aliases: { speed: 'baud', rate: 'baud' }, noun: 'key' };
@@ -803,6 +804,29 @@ function readNetworkMounts(c: Checker, node: JsonNode, devices: readonly DeviceS
     if (ok && options !== undefined) out.push({ type: 'nfs', source, target, optionsText, options });
   });
   return out;
+}
+const NFSD_KEYS: KeySpec = { known: ['export', 'threads'], aliases: { exports: 'export', path: 'export', nthreads: 'threads', count: 'threads' }, noun: 'key' };
+/** RPCNFSDCOUNT, and a bound on what a scenario may ask for. */
+const MAX_NFSD_THREADS = 256;
+
+/** machine.nfsd: {"export": "/export", "threads": 8}: this machine serves NFS from a mounted filesystem. */
+function readNfsd(c: Checker, node: JsonNode, devices: readonly DeviceSpec[]): NfsdSpec | undefined {
+  const obj = readObject(c, node, 'machine.nfsd', 'an object like {"export": "/export", "threads": 8}', NFSD_KEYS);
+  if (obj === undefined) return undefined;
+  const exportNode = obj.fields.get('export');
+  let exportPath: string | undefined;
+  if (exportNode === undefined) missing(c, obj.node, 'machine.nfsd', 'export', '"export": "/export"');
+  else {
+    const problem = pathProblem(exportNode, 'must be an absolute path on one of the machine\'s filesystems, like "/export"');
+    const p = exportNode.kind === 'string' ? exportNode.value : '';
+    if (problem !== undefined) c.report('bad-value', 'machine.nfsd.export', exportNode.span, problem);
+    // a path under no device's mount is on the root filesystem, the first mounted device's
+    else if (!devices.some((d) => d.mount !== '')) c.report('bad-value', 'machine.nfsd.export', exportNode.span, `${quote(p)} cannot be exported: no device of the machine has a filesystem (give one a "mount")`);
+    else exportPath = p;
+  }
+  const threadsNode = obj.fields.get('threads');
+  const threads = threadsNode === undefined ? NFSD_DEFAULT_THREADS : readInt(c, threadsNode, 'machine.nfsd.threads', 1, MAX_NFSD_THREADS);
+  return exportPath === undefined || threads === undefined ? undefined : { export: exportPath, threads };
 }
 /** /proc/sys/vm's sysctls kiotrace models, by their Linux names, and the LRU policy. */
 const VM_KEYS: KeySpec = {
@@ -1862,6 +1886,8 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
   const schedFifo = fifoNode === undefined ? undefined : readSchedFifo(c, fifoNode);
   const mountsNode = f.get('mounts');
   const mounts = mountsNode === undefined ? undefined : readNetworkMounts(c, mountsNode, devices.list);
+  const nfsdNode = f.get('nfsd');
+  const nfsd = nfsdNode === undefined ? undefined : readNfsd(c, nfsdNode, devices.list);
   return {
     machine: {
       cpus,
@@ -1874,6 +1900,7 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
       ...(printers === undefined ? {} : { printers }),
       ...(power === undefined ? {} : { power }),
       ...(mounts === undefined ? {} : { mounts }),
+      ...(nfsd === undefined ? {} : { nfsd }),
     },
     devices,
   };

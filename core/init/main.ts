@@ -50,6 +50,7 @@ import { DevMem } from '../drivers/char/mem.js';
 import { SerialPrinter } from '../hw/printer.js';
 import { lpdDaemon, paperJobs, PrintQueue, Spooler } from '../userspace/lpd.js';
 import { CAP_FULL_SET } from '../kernel/capability.js';
+import { Nfsd } from '../fs/nfsd/nfssvc.js';
 import type { PrinterReport, CgroupIoLatencyReport, CgroupIoReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
@@ -105,6 +106,8 @@ export class Machine {
   readonly jobs: RunningJob[] = [];
   /** Line printers (/dev/lp0, ...); their queues are k.spool's. */
   readonly printers: LpDevice[] = [];
+  /** The NFS server (machine.nfsd), which serves calls its transports hand it (nfsd.serv.enqueue). */
+  nfsd: Nfsd | undefined;
   /** Jobs waiting for a stonewall or wait_for sleep here; every job exit wakes them to look again. */
   private readonly jobExits = new WaitQueue();
   private readonly allDoneCallbacks: (() => void)[] = [];
@@ -815,6 +818,8 @@ export function bootMachine(spec: MachineSpec, seed: number, env: Environment = 
     const first = m.devices.find((d) => d.fs !== undefined)?.fs;
   if (first && !k.vfs.isMountPoint('/')) k.vfs.bindMount(first, '/');
   bootPrinters(m, spec);
+  // rpc.nfsd: the server threads wait for calls from whatever transport reaches this machine
+  if (spec.nfsd) m.nfsd = new Nfsd(k, spec.nfsd.export, spec.nfsd.threads);
   return m;
 }
 

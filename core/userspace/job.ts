@@ -399,6 +399,14 @@ export interface MachineSpec {
   readonly power?: PowerSpec;
   /** Network filesystems to mount (mount -t nfs), once the host serving them is up. */
   readonly mounts?: readonly NetworkMountSpec[];
+  /** The NFS server this machine runs (rpc.nfsd with one export), if any. */
+  readonly nfsd?: NfsdSpec;
+}
+
+/** rpc.nfsd: the exported directory (on one of the machine's filesystems) and the thread count. */
+export interface NfsdSpec {
+  readonly export: string;
+  readonly threads: number;
 }
 
 /** One network mount: mount -t nfs -o <options> <source> <target>. */

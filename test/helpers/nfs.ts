@@ -4,7 +4,7 @@
 import { Environment, Priority } from '../../core/sim/engine.js';
 import { bootMachine, DEFAULT_MACHINE, type Machine, type MachineSpec } from '../../core/index.js';
 import { Nfsd } from '../../core/fs/nfsd/nfssvc.js';
-import { mountNfs, parseNfsMountOptions, type NfsServer } from '../../core/fs/nfs/super.js';
+import { mountNetworkFilesystems, parseNfsMountOptions, type NfsServer } from '../../core/fs/nfs/super.js';
 import { xprtCompleteRqst, xprtLookupRqst, type RpcRqst, type RpcXprt, type RpcXprtOps, type RpcReplyMsg } from '../../core/net/sunrpc/xprt.js';
 import { SvcXprt, type SvcServ } from '../../core/net/sunrpc/svc.js';
 import type { ProbeHit } from '../../core/trace/probe.js';
@@ -59,19 +59,28 @@ export interface NfsPair {
   readonly mount: NfsServer;
 }
 
-/** Boots both machines, makes /export/<file> of `fileBytes` on the server and mounts it. */
+/**
+ * Boots both machines (the server with machine.nfsd exporting /export), makes /export/<name> of
+ * each size on the server, and mounts server:/export at /mnt/nfs on the client with `options`,
+ * as a scenario's machine.mounts would be mounted.
+ */
 export function bootNfsPair(options: string, files: Readonly<Record<string, number>> = { data: 1 << 20 }, oneWayNs = 100_000, seed = 1): NfsPair {
   const env = new Environment();
-  const server = bootMachine(SERVER_MACHINE, seed + 1, env);
+  const server = bootMachine({ ...SERVER_MACHINE, nfsd: { export: '/export', threads: 8 } }, seed + 1, env);
   const client = bootMachine(DEFAULT_MACHINE, seed, env);
   const fs = server.k.vfs.fsFor('/export')!;
   for (const [name, bytes] of Object.entries(files)) fs.createFile(`/export/${name}`, bytes, `/export/${name}`);
-  const nfsd = new Nfsd(server.k, '/export');
+  const nfsd = server.nfsd!;
   const transport = new TestRpcTransport(env, nfsd.serv, oneWayNs);
   const parsed = parseNfsMountOptions(options);
   if (!parsed.ok) throw new Error(parsed.message);
-  const mount = mountNfs(client.k, transport, 'server:/export', '/mnt/nfs', parsed.options, nfsd.exportInfo(), 'client', true);
-  return { env, client, server, nfsd, transport, mount };
+  const spec = { type: 'nfs' as const, source: 'server:/export', target: '/mnt/nfs', optionsText: options, options: parsed.options };
+  const { mounted, failed } = mountNetworkFilesystems(client.k, [spec], 'client', (host, path) => {
+    const info = host === 'server' ? nfsd.exportInfo(path) : undefined;
+    return info && { xprtOps: transport, info, connected: true };
+  });
+  if (failed.length > 0) throw new Error(`could not mount ${failed.join(', ')}`);
+  return { env, client, server, nfsd, transport, mount: mounted[0]! };
 }
 
 /** Records every hit of the named sites of a machine. */

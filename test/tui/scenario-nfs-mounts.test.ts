@@ -40,3 +40,18 @@ test('machine.mounts: bad entries are located errors', () => {
     ],
   );
 });
+
+test('machine.nfsd: a machine serving an export of one of its filesystems, 8 threads by default', async () => {
+  const r = parseScenarioText(`{"name": "n", "duration": "1s", "machine": {"nfsd": {"export": "/mnt/nvme/export"}}, ${job}}`, 's.json');
+  assert.ok(r.ok);
+  assert.deepEqual(r.scenario.machine.nfsd, { export: '/mnt/nvme/export', threads: 8 });
+  assert.deepEqual(messages(`{"name": "n", "duration": "1s", "machine": {"devices": [{"name": "nvme0n1", "type": "nvme"}], "nfsd": {"export": "/srv/x", "threads": 0}}, "jobs": [{"name": "j", "filename": "/dev/nvme0n1", "size": "1m"}]}`), [
+    's.json:1:114: machine.nfsd.export: "/srv/x" cannot be exported: no device of the machine has a filesystem (give one a "mount")',
+    's.json:1:135: machine.nfsd.threads: must be an integer from 1 to 256 (got 0)',
+  ]);
+  // booted, the machine runs its nfsd threads
+  const { bootMachine } = await import('../../core/index.js');
+  const m = bootMachine(r.scenario.machine, 1);
+  assert.equal(m.nfsd?.threads.length, 8);
+  assert.equal(m.k.tasks.filter((t) => t.comm === 'nfsd').length, 8);
+});

@@ -15,6 +15,7 @@ import { PAGE_SIZE } from '../../mm/mm_types.js';
 import { RpcClnt } from '../../net/sunrpc/clnt.js';
 import { RpcXprt, tcpTimeout, type RpcXprtOps } from '../../net/sunrpc/xprt.js';
 import type { AddressSpaceOps, FileOperations, Inode, InodeOperations } from '../types.js';
+import type { NetworkMountSpec } from '../../userspace/job.js';
 import { NFS3_VERSION, NFS_PROGRAM, type Fattr3, type Nfs3Fh } from './nfs3xdr.js';
 import { NfsInode, nfsFhget, nfsGetattr } from './inode.js';
 import { nfsFattr } from './nfs3proc.js';
@@ -225,4 +226,33 @@ export function mountNfs(k: Kernel, xprtOps: RpcXprtOps, source: string, mountPo
   const server = nfsMount(k, xprtOps, source, mountPoint, options, info, nodename, connected);
   k.vfs.mountRemote(nfsRemoteMount(k, server));
   return server;
+}
+
+/** How a client reaches the server of a mount: the transport to it, and what MOUNT/FSINFO answered. */
+export interface NfsServerReach {
+  readonly xprtOps: RpcXprtOps;
+  readonly info: NfsExportInfo;
+  /** Whether the transport is connected already (else the first call connects it). */
+  readonly connected: boolean;
+}
+
+/**
+ * mount -a -t nfs for machine.mounts: each mount whose server `reach(host, exportPath)` finds is
+ * mounted; the sources it could not reach are returned apart (mount.nfs would fail them).
+ */
+export function mountNetworkFilesystems(
+  k: Kernel,
+  mounts: readonly NetworkMountSpec[],
+  nodename: string,
+  reach: (host: string, exportPath: string) => NfsServerReach | undefined,
+): { readonly mounted: NfsServer[]; readonly failed: string[] } {
+  const mounted: NfsServer[] = [];
+  const failed: string[] = [];
+  for (const m of mounts) {
+    const colon = m.source.indexOf(':');
+    const r = reach(m.source.slice(0, colon), m.source.slice(colon + 1));
+    if (!r) failed.push(m.source);
+    else mounted.push(mountNfs(k, r.xprtOps, m.source, m.target, m.options, r.info, nodename, r.connected));
+  }
+  return { mounted, failed };
 }

@@ -109,8 +109,9 @@ export class Nfsd {
     for (let i = 0; i < nthreads; i++) this.threads.push(this.startThread(i));
   }
 
-  /** What a client's mount learns from MOUNT and FSINFO. */
-  exportInfo(): NfsExportInfo {
+  /** What a client's mount of `path` learns from MOUNT and FSINFO (undefined: not exported, MNT3ERR_ACCES). */
+  exportInfo(path = this.exportPath): NfsExportInfo | undefined {
+    if (path !== this.exportPath) return undefined;
     return { rootFh: this.rootFh, rootAttr: this.rootAttr(), rtmaxBytes: this.maxBlksize, wtmaxBytes: this.maxBlksize };
   }
 
