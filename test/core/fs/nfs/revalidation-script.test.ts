@@ -35,12 +35,12 @@ test('nfs-revalidation.bt shows the GETATTR cadence of an unchanging file', () =
   assert.equal(r.exitCode, 0);
   const lines = out.split('\n').filter((l) => l.startsWith('GETATTR'));
   assert.deepEqual(lines.map((l) => l.replace(/\s+/g, ' ').replace(/\.\d{3} s/, ' s')), [
-    'GETATTR at 3 s (+3 s)',
-    'GETATTR at 9 s (+6 s)',
-    'GETATTR at 21 s (+12 s)',
-    'GETATTR at 45 s (+24 s)',
-    'GETATTR at 93 s (+48 s)',
-    'GETATTR at 153 s (+60 s)',
+    'GETATTR fileid 12 at 3 s (+3 s)',
+    'GETATTR fileid 12 at 9 s (+6 s)',
+    'GETATTR fileid 12 at 21 s (+12 s)',
+    'GETATTR fileid 12 at 45 s (+24 s)',
+    'GETATTR fileid 12 at 93 s (+48 s)',
+    'GETATTR fileid 12 at 153 s (+60 s)',
   ]);
   assert.match(out, /@calls\[GETATTR\]: 6/);
   assert.match(out, /@calls\[READ\]: 1/);
