@@ -38,7 +38,7 @@ function* nfsLookup(k: Kernel, server: NfsServer, task: Task, ioId: number, name
   if (typeof res === 'number') {
     ret = res;
   } else {
-    if (res.dirAttr) nfsRefreshInode(k, dir, nfsFattr(res.dirAttr, stamp));
+    if (res.dirAttr) nfsRefreshInode(k, dir, nfsFattr(res.dirAttr, stamp), ioId);
     if (res.fh && res.attr) {
       ret = nfsFhget(k, server, res.fh, nfsFattr(res.attr, stamp), `${server.mountPoint}/${name}`);
       server.dentries.set(name, { ...dentry, inode: ret, verifier: dir.changeAttr });
@@ -105,7 +105,7 @@ export function nfsRemoteMount(k: Kernel, server: NfsServer): RemoteMount {
       if (typeof res === 'number') ret = res;
       else if (!res.fh || !res.attr) ret = nfs3StatToErrno(res.status);
       else {
-        if (res.dirAttr) nfsRefreshInode(k, dir, nfsFattr(res.dirAttr, stamp));
+        if (res.dirAttr) nfsRefreshInode(k, dir, nfsFattr(res.dirAttr, stamp), ioId);
         const inode = nfsFhget(k, server, res.fh, nfsFattr(res.attr, stamp), `${server.mountPoint}/${name}`);
         server.dentries.set(name, { ...dentry, inode, verifier: dir.changeAttr });
         ret = inode;

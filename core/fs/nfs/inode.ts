@@ -167,15 +167,15 @@ export function nfsCheckCacheInvalid(inode: NfsInode, flags: number): boolean {
  * nfs_refresh_inode: attributes from any reply. Those fetched after the last change applied
  * (gencount newer) update the inode; older ones are only checked.
  */
-export function nfsRefreshInode(k: Kernel, inode: NfsInode, fattr: NfsFattr): number {
+export function nfsRefreshInode(k: Kernel, inode: NfsInode, fattr: NfsFattr, ioId = 0): number {
   const ctx = k.sched.ctxCpu;
-  if (k.tp.nfs_refresh_inode_enter.enabled) k.tp.nfs_refresh_inode_enter.emit(ctx, 0, inode);
+  if (k.tp.nfs_refresh_inode_enter.enabled) k.tp.nfs_refresh_inode_enter.emit(ctx, ioId, inode);
   if (fattr.gencount - inode.attrGencount > 0) nfsUpdateInode(k, inode, fattr);
   else if (changeAttrOf(fattr.ctimeNs) !== inode.changeAttr || fattr.sizeBytes !== inode.sizeBytes) {
     // nfs_check_inode_attributes: an older reply that disagrees marks the cache invalid
     inode.cacheValidity |= NFS_INO.INVALID_CHANGE | NFS_INO.INVALID_SIZE;
   }
-  if (k.tp.nfs_refresh_inode_exit.enabled) k.tp.nfs_refresh_inode_exit.emit(ctx, 0, inode, 0);
+  if (k.tp.nfs_refresh_inode_exit.enabled) k.tp.nfs_refresh_inode_exit.emit(ctx, ioId, inode, 0);
   return 0;
 }
 
@@ -230,7 +230,7 @@ export function* nfsRevalidateInode(k: Kernel, task: Task, ioId: number, inode: 
   let status: number;
   if (typeof res === 'number') status = res;
   else if (!res.attr) status = nfs3StatToErrno(res.status);
-  else status = nfsRefreshInode(k, inode, nfsFattr(res.attr, stamp));
+  else status = nfsRefreshInode(k, inode, nfsFattr(res.attr, stamp), ioId);
   if (k.tp.nfs_revalidate_inode_exit.enabled) k.tp.nfs_revalidate_inode_exit.emit(cpu(), ioId, inode, status);
   return status;
 }
@@ -312,7 +312,7 @@ function* nfsDoAccess(k: Kernel, task: Task, ioId: number, inode: NfsInode): Gen
   const stamp = nfsFattrInit(server);
   const res = yield* nfs3CallSync(server, task, ioId, nfs3Access, { fh: inode.fh, access: NFS3_ACCESS_ALL });
   if (typeof res === 'number') return res;
-  if (res.attr) nfsRefreshInode(k, inode, nfsFattr(res.attr, stamp));
+  if (res.attr) nfsRefreshInode(k, inode, nfsFattr(res.attr, stamp), ioId);
   const err = nfs3StatToErrno(res.status);
   if (err < 0) return err;
   inode.accessCache = res.access;

@@ -62,6 +62,6 @@ function nfsReadpageDone(k: Kernel, task: RpcTask, hdr: NfsReadHeader, stamp: Re
   if (k.tp.nfs_readpage_done.enabled) k.tp.nfs_readpage_done.emit(k.sched.ctxCpu, task.ioId, task.tkStatus, hdr);
   const res = hdr.res;
   const ok = res !== undefined && res.status === NFS3_OK;
-  if (res?.attr) nfsRefreshInode(k, hdr.inode, nfsFattr(res.attr, stamp));
+  if (res?.attr) nfsRefreshInode(k, hdr.inode, nfsFattr(res.attr, stamp), task.ioId);
   for (const f of hdr.folios) folioEndRead(f, ok);
 }

@@ -116,7 +116,7 @@ function nfsInitiateWrite(k: Kernel, inode: NfsInode, folios: readonly Folio[], 
       if (res?.attr) {
         const fattr = nfsFattr(res.attr, stamp);
         nfsWccUpdate(inode, fattr.ctimeNs, fattr.mtimeNs);
-        nfsRefreshInode(k, inode, fattr);
+        nfsRefreshInode(k, inode, fattr, task.ioId);
       }
       const ok = res !== undefined && res.status === NFS3_OK;
       for (const f of folios) {
