@@ -252,3 +252,28 @@ test("the server's page cache: a client miss the server has cached costs the rou
   // the server's NVMe read (tens of microseconds) on top
   assert.ok(cold - warm > 40 * US, `cold ${cold} warm ${warm}`);
 });
+
+test('a hard mount keeps retrying past the major timeout until the server answers', () => {
+  const p = bootNfsPair('hard,timeo=10,retrans=2');
+  const sent: number[] = [];
+  const inner = p.transport;
+  // the server is unreachable for the first 10 s: calls sent before then are lost
+  (p.mount.xprt as { ops: RpcXprtOps }).ops = {
+    name: 'flaky',
+    sendRequest(req: RpcRqst) {
+      sent.push(p.env.nowNs);
+      return p.env.nowNs < 10 * SEC ? 0 : inner.sendRequest(req);
+    },
+  };
+  let ret = -1;
+  let doneAt = -1;
+  onClient(p, function* (m, t) {
+    ret = yield* sysOpenat(m.k, t, AT_FDCWD, '/mnt/nfs/data', O.RDONLY, 0);
+    doneAt = m.env.nowNs;
+  });
+  p.client.run(30 * SEC);
+  assert.ok(ret >= 0);
+  // 1 s, 2 s, 3 s (major timeout at 6 s, "still trying"), then 1 s, 2 s, ... again
+  assert.deepEqual(sent.slice(0, 6).map((ns) => Math.round(ns / SEC)), [0, 1, 3, 6, 7, 9]);
+  assert.equal(Math.round(doneAt / SEC), 12);
+});
