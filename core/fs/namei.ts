@@ -34,6 +34,8 @@ export interface RemoteMount {
   walk(task: Task, ioId: number, name: string, flags: number): Generator<number, Inode | number, void>;
   /** ->create for O_CREAT of a missing name. */
   create(task: Task, ioId: number, name: string, mode: number): Generator<number, Inode | number, void>;
+  /** sync(2)'s part for this filesystem (sync_inodes_sb with WB_SYNC_ALL, ->write_inode): 0 or -errno. */
+  syncFs(task: Task, ioId: number): Generator<number, number, void>;
 }
 
 export class Vfs {

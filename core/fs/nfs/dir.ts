@@ -17,6 +17,9 @@ import { nfs3Create, nfs3Lookup, NFS3_ACCESS_READ, NFS3ERR_NOENT } from './nfs3x
 import { nfs3CallSync, nfs3StatToErrno, nfsFattr, nfsFattrInit } from './nfs3proc.js';
 import { nfsAttributeCacheExpired, nfsFhget, nfsPermission, nfsRefreshInode, nfsRevalidateInode, type NfsInode } from './inode.js';
 import type { NfsServer } from './super.js';
+import { nfsCommitInodeSync } from './write.js';
+import { WbSync } from '../../mm/page-writeback.js';
+import { folioWaitWriteback } from '../../mm/filemap.js';
 
 /** A dentry below the mount: its inode (undefined: negative) and its verifier (d_time). */
 export interface NfsDentry {
@@ -93,6 +96,17 @@ export function nfsRemoteMount(k: Kernel, server: NfsServer): RemoteMount {
       // may_open -> inode_permission -> nfs_permission
       const perm = yield* nfsPermission(k, task, ioId, r, NFS3_ACCESS_READ);
       return perm < 0 ? perm : r;
+    },
+    *syncFs(task: Task, ioId: number): Generator<number, number, void> {
+      // sync_inodes_sb: each inode's dirty pages written and waited for, then nfs_write_inode's COMMIT
+      let ret = 0;
+      for (const inode of server.inodes.values()) {
+        if (inode.mapping.nrDirty > 0) yield* k.wb.writepages(task, inode, ioId, WbSync.ALL, 0, Infinity, Infinity);
+        for (const f of [...inode.mapping.writebackFolios]) yield* folioWaitWriteback(k, task, f);
+        const r = yield* nfsCommitInodeSync(k, task, ioId, inode);
+        if (ret === 0) ret = r;
+      }
+      return ret;
     },
     *create(task: Task, ioId: number, name: string, mode: number): Generator<number, Inode | number, void> {
       const dir = server.root;

@@ -7,6 +7,7 @@ import type { Task } from '../../../../core/kernel/sched/task.js';
 import { sysClose, sysFsync, sysMmap, sysOpenat, AT_FDCWD } from '../../../../core/fs/open.js';
 import { sysPread64, sysWrite } from '../../../../core/fs/read_write.js';
 import { O } from '../../../../core/fs/types.js';
+import { sysSync } from '../../../../core/fs/sync.js';
 import { MAP, PROT } from '../../../../core/mm/mmap.js';
 import { mkdev } from '../../../../core/kernel/kernel.js';
 import { NFS3PROC } from '../../../../core/fs/nfs/nfs3xdr.js';
@@ -276,4 +277,18 @@ test('a hard mount keeps retrying past the major timeout until the server answer
   // 1 s, 2 s, 3 s (major timeout at 6 s, "still trying"), then 1 s, 2 s, ... again
   assert.deepEqual(sent.slice(0, 6).map((ns) => Math.round(ns / SEC)), [0, 1, 3, 6, 7, 9]);
   assert.equal(Math.round(doneAt / SEC), 12);
+});
+
+test('sync(2) writes an NFS file back and commits it', () => {
+  const p = bootNfsPair('', { f: 0 });
+  let at = -1;
+  onClient(p, function* (m, t, buf) {
+    const fd = yield* sysOpenat(m.k, t, AT_FDCWD, '/mnt/nfs/f', O.WRONLY, 0);
+    assert.equal(yield* sysWrite(m.k, t, fd, buf, 65536), 65536);
+    assert.equal(yield* sysSync(m.k, t), 0);
+    at = p.transport.calls.length;
+  });
+  p.client.run(SEC);
+  assert.deepEqual(p.transport.calls.slice(0, at).slice(-2), [NFS3PROC.WRITE, NFS3PROC.COMMIT]);
+  assert.equal(p.server.k.vfs.lookup('/export/f')?.sizeBytes, 65536);
 });
