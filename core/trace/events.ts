@@ -1510,6 +1510,22 @@ function nfsSunrpc(reg: ProbeRegistry) {
   };
 }
 
+/** The NFS client functions nfsdist/nfsslower-style scripts kprobe (fs/nfs/file.c, inode.c). */
+function nfsFuncs(reg: ProbeRegistry) {
+  const fn = <P extends readonly unknown[]>(name: string, params: { type: string; name: string }[], ret: string) => reg.addFunc(new FuncProbe<P>(name, params, ret));
+  return {
+    nfs_file_read: fn<[iocb: object, to: number]>('nfs_file_read', [p('struct kiocb *', 'iocb'), p('struct iov_iter *', 'to')], 'ssize_t'),
+    nfs_file_write: fn<[iocb: object, from: number]>('nfs_file_write', [p('struct kiocb *', 'iocb'), p('struct iov_iter *', 'from')], 'ssize_t'),
+    nfs_file_open: fn<[inode: Inode, filp: File]>('nfs_file_open', [p('struct inode *', 'inode'), p('struct file *', 'filp')], 'int'),
+    nfs_getattr: fn<[idmap: number, path: number, stat: number, requestMask: number, queryFlags: number]>(
+      'nfs_getattr',
+      [p('struct mnt_idmap *', 'idmap'), p('const struct path *', 'path'), p('struct kstat *', 'stat'), p('u32', 'request_mask'), p('unsigned int', 'query_flags')],
+      'int',
+    ),
+    __nfs_revalidate_inode: fn<[server: object, inode: Inode]>('__nfs_revalidate_inode', [p('struct nfs_server *', 'server'), p('struct inode *', 'inode')], 'int'),
+  };
+}
+
 /** A dentry as the nfs_lookup tracepoints read it. */
 export interface NfsDentryTraced {
   readonly dName: { readonly name: string };
@@ -1522,7 +1538,7 @@ export function createProbeSites(reg: ProbeRegistry) {
     tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...iolatency(reg), ...ioUring(reg), ...raw(reg), ...power(reg), ...elevators(reg), ...nfsSunrpc(reg) },
     sysEnter: sys.enter,
     sysExit: sys.exit,
-    fn: { ...funcs(reg), ...powerFuncs(reg) },
+    fn: { ...funcs(reg), ...powerFuncs(reg), ...nfsFuncs(reg) },
   };
 }
 

@@ -7,7 +7,7 @@
 
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Task } from '../../kernel/sched/task.js';
-import { O, type File, type FileOperations, type Kiocb, type UserBuffer } from '../types.js';
+import { O, type File, type FileOperations, type Inode, type Kiocb, type UserBuffer } from '../types.js';
 import type { Vma } from '../../mm/mm_types.js';
 import { filemapRead, genericPerformWrite } from '../../mm/filemap.js';
 import { EAGAIN } from '../../uapi/errno.js';
@@ -26,31 +26,56 @@ function* nfsFsync(k: Kernel, file: File, task: Task, ioId: number, startBytes: 
   return ret;
 }
 
+/** nfs_file_read: make sure the cached pages may be used, then read through the page cache. */
+function* nfsFileRead(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator<number, number, void> {
+  const inode = iocb.file.inode as NfsInode;
+  if (iocb.nowait) return -EAGAIN;
+  const r = yield* nfsRevalidateMapping(k, iocb.task, iocb.ioId, inode);
+  if (r < 0) return r;
+  return yield* filemapRead(k, iocb, buf);
+}
+
+/** nfs_file_write: buffered; O_APPEND asks the server for the size; noac and O_DSYNC flush and commit. */
+function* nfsFileWrite(k: Kernel, iocb: Kiocb, buf: UserBuffer): Generator<number, number, void> {
+  const inode = iocb.file.inode as NfsInode;
+  if (iocb.nowait) return -EAGAIN;
+  if (iocb.file.flags & O.APPEND) {
+    // nfs_revalidate_file_size: append at the server's end of file
+    const r = yield* nfsRevalidateInode(k, iocb.task, iocb.ioId, inode);
+    if (r < 0) return r;
+    iocb.posBytes = inode.sizeBytes;
+  }
+  const ret = yield* genericPerformWrite(k, iocb, buf);
+  if (ret > 0 && (inode.server.options.noac || iocb.file.flags & O.DSYNC)) {
+    const r = yield* nfsFsync(k, iocb.file, iocb.task, iocb.ioId, iocb.posBytes, iocb.posBytes + ret);
+    if (r < 0) return r;
+  }
+  return ret;
+}
+
 export function nfsFileOperations(k: Kernel): FileOperations {
   return {
     name: 'nfs_file_operations',
     *readIter(iocb: Kiocb, buf: UserBuffer) {
-      const inode = iocb.file.inode as NfsInode;
-      if (iocb.nowait) return -EAGAIN;
-      const r = yield* nfsRevalidateMapping(k, iocb.task, iocb.ioId, inode);
-      if (r < 0) return r;
-      return yield* filemapRead(k, iocb, buf);
+      const fn = k.fn.nfs_file_read;
+      if (fn.entry.enabled) fn.enter(k.sched.cpu(iocb.task.cpu), iocb.ioId, iocb, buf.va);
+      const ret = yield* nfsFileRead(k, iocb, buf);
+      if (fn.ret.enabled) fn.exit(k.sched.cpu(iocb.task.cpu), iocb.ioId, ret);
+      return ret;
     },
     *writeIter(iocb: Kiocb, buf: UserBuffer) {
-      const inode = iocb.file.inode as NfsInode;
-      if (iocb.nowait) return -EAGAIN;
-      if (iocb.file.flags & O.APPEND) {
-        // nfs_revalidate_file_size: append at the server's end of file
-        const r = yield* nfsRevalidateInode(k, iocb.task, iocb.ioId, inode);
-        if (r < 0) return r;
-        iocb.posBytes = inode.sizeBytes;
-      }
-      const ret = yield* genericPerformWrite(k, iocb, buf);
-      if (ret > 0 && (inode.server.options.noac || iocb.file.flags & O.DSYNC)) {
-        const r = yield* nfsFsync(k, iocb.file, iocb.task, iocb.ioId, iocb.posBytes, iocb.posBytes + ret);
-        if (r < 0) return r;
-      }
+      const fn = k.fn.nfs_file_write;
+      if (fn.entry.enabled) fn.enter(k.sched.cpu(iocb.task.cpu), iocb.ioId, iocb, buf.va);
+      const ret = yield* nfsFileWrite(k, iocb, buf);
+      if (fn.ret.enabled) fn.exit(k.sched.cpu(iocb.task.cpu), iocb.ioId, ret);
       return ret;
+    },
+    open(inode: Inode, file: File, task: Task) {
+      // nfs_file_open: the attributes were made current by the open's lookup (close-to-open)
+      const fn = k.fn.nfs_file_open;
+      if (fn.entry.enabled) fn.enter(k.sched.cpu(task.cpu), task.ioId, inode, file);
+      if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), task.ioId, 0);
+      return 0;
     },
     fsync(file: File, task: Task, ioId: number, startBytes: number, endBytes: number) {
       return nfsFsync(k, file, task, ioId, startBytes, endBytes);

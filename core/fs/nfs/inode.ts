@@ -223,6 +223,8 @@ export function nfsUpdateInode(k: Kernel, inode: NfsInode, fattr: NfsFattr): voi
 /** __nfs_revalidate_inode: GETATTR and apply it. Returns 0 or -errno. */
 export function* nfsRevalidateInode(k: Kernel, task: Task, ioId: number, inode: NfsInode): Generator<number, number, void> {
   const cpu = () => k.sched.cpu(task.cpu);
+  const fn = k.fn.__nfs_revalidate_inode;
+  if (fn.entry.enabled) fn.enter(cpu(), ioId, inode.server, inode);
   if (k.tp.nfs_revalidate_inode_enter.enabled) k.tp.nfs_revalidate_inode_enter.emit(cpu(), ioId, inode);
   const server = inode.server;
   const stamp = nfsFattrInit(server);
@@ -232,6 +234,7 @@ export function* nfsRevalidateInode(k: Kernel, task: Task, ioId: number, inode: 
   else if (!res.attr) status = nfs3StatToErrno(res.status);
   else status = nfsRefreshInode(k, inode, nfsFattr(res.attr, stamp), ioId);
   if (k.tp.nfs_revalidate_inode_exit.enabled) k.tp.nfs_revalidate_inode_exit.emit(cpu(), ioId, inode, status);
+  if (fn.ret.enabled) fn.exit(cpu(), ioId, status);
   return status;
 }
 
@@ -272,6 +275,9 @@ export function* nfsRevalidateMapping(k: Kernel, task: Task, ioId: number, inode
  */
 export function* nfsGetattr(k: Kernel, task: Task, ioId: number, inode: NfsInode): Generator<number, number, void> {
   const cpu = () => k.sched.cpu(task.cpu);
+  const fn = k.fn.nfs_getattr;
+  // SIMPLIFICATION: the idmap, path and kstat arguments read as NULL
+  if (fn.entry.enabled) fn.enter(cpu(), ioId, 0, 0, 0, 0x7ff, 0);
   if (k.tp.nfs_getattr_enter.enabled) k.tp.nfs_getattr_enter.emit(cpu(), ioId, inode);
   let err = 0;
   if (!inode.isDir && inode.mapping.nrDirty > 0) {
@@ -282,6 +288,7 @@ export function* nfsGetattr(k: Kernel, task: Task, ioId: number, inode: NfsInode
     err = yield* nfsRevalidateInode(k, task, ioId, inode);
   }
   if (k.tp.nfs_getattr_exit.enabled) k.tp.nfs_getattr_exit.emit(cpu(), ioId, inode, err);
+  if (fn.ret.enabled) fn.exit(cpu(), ioId, err);
   return err;
 }
 

@@ -8,6 +8,7 @@ import { sysClose, sysFsync, sysMmap, sysOpenat, AT_FDCWD } from '../../../../co
 import { sysPread64, sysWrite } from '../../../../core/fs/read_write.js';
 import { O } from '../../../../core/fs/types.js';
 import { sysSync } from '../../../../core/fs/sync.js';
+import { sysNewfstatat } from '../../../../core/fs/stat.js';
 import { MAP, PROT } from '../../../../core/mm/mmap.js';
 import { mkdev } from '../../../../core/kernel/kernel.js';
 import { NFS3PROC } from '../../../../core/fs/nfs/nfs3xdr.js';
@@ -291,4 +292,29 @@ test('sync(2) writes an NFS file back and commits it', () => {
   p.client.run(SEC);
   assert.deepEqual(p.transport.calls.slice(0, at).slice(-2), [NFS3PROC.WRITE, NFS3PROC.COMMIT]);
   assert.equal(p.server.k.vfs.lookup('/export/f')?.sizeBytes, 65536);
+});
+
+test('nfsdist-style kprobes: nfs_file_read/write/open and nfs_getattr with their latencies', () => {
+  const p = bootNfsPair('');
+  onClient(p, function* (m, t, buf) {
+    const fd = yield* sysOpenat(m.k, t, AT_FDCWD, '/mnt/nfs/data', O.RDWR, 0);
+    for (let i = 0; i < 4; i++) assert.equal(yield* sysPread64(m.k, t, fd, buf, 4096, i * 4096), 4096);
+    assert.equal(yield* sysWrite(m.k, t, fd, buf, 4096), 4096);
+    assert.equal(yield* sysNewfstatat(m.k, t, AT_FDCWD, '/mnt/nfs/data', 0, 0), 0);
+  });
+  let out = '';
+  const script = [
+    'kprobe:nfs_file_read, kprobe:nfs_file_write, kprobe:nfs_file_open, kprobe:nfs_getattr { @start[tid] = nsecs; }',
+    'kretprobe:nfs_file_read, kretprobe:nfs_file_write, kretprobe:nfs_file_open, kretprobe:nfs_getattr /@start[tid]/ { @calls[func] = count(); @slow_us[func] = max((nsecs - @start[tid]) / 1000); delete(@start[tid]); }',
+  ].join('\n');
+  const r = runScript(p.client, scriptOptions(script, SEC, (text, stream) => {
+    if (stream === 'stdout') out += text;
+  }, { quiet: true }));
+  assert.equal(r.exitCode, 0);
+  assert.match(out, /@calls\[nfs_file_read\]: 4/);
+  assert.match(out, /@calls\[nfs_file_write\]: 1/);
+  assert.match(out, /@calls\[nfs_file_open\]: 1/);
+  assert.match(out, /@calls\[nfs_getattr\]: 1/);
+  // the first read waited for the READ round trip (two 100 us hops)
+  assert.match(out, /@slow_us\[nfs_file_read\]: [2-9]\d\d\n/);
 });
