@@ -9,6 +9,7 @@ import { sysPread64, sysWrite } from '../../../../core/fs/read_write.js';
 import { O } from '../../../../core/fs/types.js';
 import { sysSync } from '../../../../core/fs/sync.js';
 import { sysNewfstatat } from '../../../../core/fs/stat.js';
+import { nanosleep } from '../../../../core/kernel/time/timer.js';
 import { MAP, PROT } from '../../../../core/mm/mmap.js';
 import { mkdev } from '../../../../core/kernel/kernel.js';
 import { NFS3PROC } from '../../../../core/fs/nfs/nfs3xdr.js';
@@ -317,4 +318,23 @@ test('nfsdist-style kprobes: nfs_file_read/write/open and nfs_getattr with their
   assert.match(out, /@calls\[nfs_getattr\]: 1/);
   // the first read waited for the READ round trip (two 100 us hops)
   assert.match(out, /@slow_us\[nfs_file_read\]: [2-9]\d\d\n/);
+});
+
+test('BTF struct nfs_inode: a script reads attrtimeo as it doubles', () => {
+  const p = bootNfsPair('');
+  onClient(p, function* (m, t, buf) {
+    const fd = yield* sysOpenat(m.k, t, AT_FDCWD, '/mnt/nfs/data', O.RDONLY, 0);
+    for (let i = 0; i < 22; i++) {
+      assert.equal(yield* sysPread64(m.k, t, fd, buf, 4096, 0), 4096);
+      yield* nanosleep(m.k, t, SEC);
+    }
+  });
+  let out = '';
+  const script = 'kprobe:__nfs_revalidate_inode { $n = (struct nfs_inode *)arg1; printf("%d %d\\n", $n->fileid, $n->attrtimeo); }';
+  const r = runScript(p.client, scriptOptions(script, 22 * SEC, (text, stream) => {
+    if (stream === 'stdout') out += text;
+  }, { quiet: true }));
+  assert.equal(r.exitCode, 0);
+  // attrtimeo in jiffies (HZ 1000) when each revalidation starts: 3 s, then 6 s, then 12 s
+  assert.deepEqual(out.trim().split('\n'), ['12 3000', '12 6000', '12 12000']);
 });
