@@ -25,6 +25,10 @@ export const ENOLINK = 67;
 export const EOPNOTSUPP = 95;
 export const ETIMEDOUT = 110;
 export const ESTALE = 116;
+// the transport's errors an RPC retries after reconnecting (net/sunrpc/clnt.c call_status)
+export const EPIPE = 32;
+export const ECONNRESET = 104;
+export const ENOTCONN = 107;
 export const EREMOTEIO = 121;
 
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
@@ -52,6 +56,9 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [EOPNOTSUPP]: 'EOPNOTSUPP',
   [ETIMEDOUT]: 'ETIMEDOUT',
   [ESTALE]: 'ESTALE',
+  [EPIPE]: 'EPIPE',
+  [ECONNRESET]: 'ECONNRESET',
+  [ENOTCONN]: 'ENOTCONN',
   [EREMOTEIO]: 'EREMOTEIO',
 };
 

@@ -9,7 +9,7 @@
 
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Task } from '../../kernel/sched/task.js';
-import { EAGAIN, EIO, ETIMEDOUT } from '../../uapi/errno.js';
+import { EAGAIN, ECONNRESET, EIO, ENOTCONN, EPIPE, ETIMEDOUT } from '../../uapi/errno.js';
 import {
   rpcAction,
   rpcExecute,
@@ -20,6 +20,7 @@ import {
   rpcSleepOnTimeout,
   RpcTask,
   RPC_TASK,
+  RPC_TASK_NEED_RECV,
   RPC_TASK_NEED_XMIT,
   type RpcCallOps,
 } from './sched.js';
@@ -225,6 +226,8 @@ const callTransmitStatus = rpcAction('call_transmit_status', (task) => {
   }
   // the connection is gone (-ENOTCONN, -EPIPE, -ECONNRESET): reconnect and send again
   xprt.connected = false;
+  xprt.recvQueue.delete(req.rqXid);
+  task.tkRunstate &= ~(1 << RPC_TASK_NEED_RECV);
   task.tkStatus = 0;
   task.tkAction = callConnect;
 });
@@ -255,6 +258,15 @@ const callStatus = rpcAction('call_status', (task) => {
     task.tkStatus = 0;
     task.tkRunstate |= 1 << RPC_TASK_NEED_XMIT;
     task.tkAction = callTransmit;
+    return;
+  }
+  if (status === -ENOTCONN || status === -ECONNRESET || status === -EPIPE) {
+    // the connection went away under the call: no reply will come on it; reconnect, send again
+    req.rqXprt.recvQueue.delete(req.rqXid);
+    task.tkStatus = 0;
+    task.tkRunstate &= ~(1 << RPC_TASK_NEED_RECV);
+    task.tkRunstate |= 1 << RPC_TASK_NEED_XMIT;
+    task.tkAction = callConnect;
     return;
   }
   rpcExit(task, status < 0 ? status : -EIO);

@@ -10,7 +10,7 @@
 // and no rpcbind: the transport is given the server's port.
 
 import type { Kernel } from '../../kernel/kernel.js';
-import { EAGAIN, ETIMEDOUT } from '../../uapi/errno.js';
+import { EAGAIN, ENOTCONN, ETIMEDOUT } from '../../uapi/errno.js';
 import { rpcSleepOn, rpcWakeUpNext, rpcWakeUpQueuedTask, RpcWaitQueue, RPC_TASK_NEED_RECV, RPC_TASK_NEED_XMIT, type RpcTask } from './sched.js';
 
 /** RPC_MIN_SLOT_TABLE / RPC_MAX_SLOT_TABLE_LIMIT: the TCP transport's slot table bounds (sysctl sunrpc.tcp_*slot_table_entries). */
@@ -294,6 +294,19 @@ export function xprtConnected(xprt: RpcXprt): void {
   xprt.connected = true;
   xprt.connecting = false;
   for (const t of [...xprt.pending.tasks]) if (!(t.tkRunstate & (1 << RPC_TASK_NEED_RECV))) rpcWakeUpQueuedTask(xprt.pending, t);
+}
+
+/**
+ * xprt_disconnect_done: the connection is gone (reset, closed). Tasks waiting for replies are
+ * woken with -ENOTCONN; they reconnect (->connect) and send their calls again.
+ */
+export function xprtDisconnectDone(xprt: RpcXprt): void {
+  xprt.connected = false;
+  xprt.connecting = false;
+  for (const t of [...xprt.pending.tasks]) {
+    t.tkStatus = -ENOTCONN;
+    rpcWakeUpQueuedTask(xprt.pending, t);
+  }
 }
 
 /** xprt_write_space: the transport has room again; the sender waiting for it goes on. */

@@ -10,7 +10,7 @@
 // from the bytes.
 
 import { EAGAIN } from '../../uapi/errno.js';
-import { RPC_RECORD_MARKER_BYTES, xprtCompleteRqst, xprtLookupRqst, xprtWriteSpace, type RpcCallMsg, type RpcReplyMsg, type RpcRqst, type RpcXprt, type RpcXprtOps } from './xprt.js';
+import { RPC_RECORD_MARKER_BYTES, xprtCompleteRqst, xprtConnected, xprtDisconnectDone, xprtLookupRqst, xprtWriteSpace, type RpcCallMsg, type RpcReplyMsg, type RpcRqst, type RpcXprt, type RpcXprtOps } from './xprt.js';
 import type { SvcServ } from './svc.js';
 import { SvcXprt } from './svc.js';
 
@@ -72,7 +72,22 @@ export class XsTcpTransport implements RpcXprtOps {
     /** The stream's calls (this side pushes) and replies (this side receives). */
     readonly calls: RpcRecordStream<RpcCallMsg>,
     readonly replies: RpcRecordStream<RpcReplyMsg>,
+    /** xs_tcp_setup_socket's kernel_connect: calls `connected` once established (absent: connected at once). */
+    private readonly connector?: (connected: () => void) => void,
   ) {}
+
+  /** ->connect (xs_connect): start the connection; xprt_connected wakes the waiting calls. */
+  connect(xprt: RpcXprt): void {
+    this.xprt = xprt;
+    if (this.connector) this.connector(() => xprtConnected(xprt));
+    else xprtConnected(xprt);
+  }
+
+  /** The socket was reset or closed (xs_tcp_state_change -> xprt_disconnect_done). */
+  disconnected(): void {
+    this.sending = undefined;
+    if (this.xprt) xprtDisconnectDone(this.xprt);
+  }
 
   /** xs_tcp_send_request: the record from where the last send stopped; -EAGAIN until all of it is queued. */
   sendRequest(req: RpcRqst): number {

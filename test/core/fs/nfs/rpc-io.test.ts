@@ -16,7 +16,7 @@ import { NFS3PROC } from '../../../../core/fs/nfs/nfs3xdr.js';
 import { parseNfsMountOptions, mountNfs } from '../../../../core/fs/nfs/super.js';
 import { Environment } from '../../../../core/sim/engine.js';
 import { bootMachine, DEFAULT_MACHINE, type Machine } from '../../../../core/index.js';
-import { xprtConnected, type RpcRqst, type RpcXprtOps } from '../../../../core/net/sunrpc/xprt.js';
+import { xprtConnected, xprtDisconnectDone, type RpcRqst, type RpcXprtOps } from '../../../../core/net/sunrpc/xprt.js';
 import { runScript } from '../../../../probes/script.js';
 import { scriptOptions } from '../../../helpers/script.js';
 import { bootNfsPair, record, type NfsPair } from '../../../helpers/nfs.js';
@@ -337,4 +337,36 @@ test('BTF struct nfs_inode: a script reads attrtimeo as it doubles', () => {
   assert.equal(r.exitCode, 0);
   // attrtimeo in jiffies (HZ 1000) when each revalidation starts: 3 s, then 6 s, then 12 s
   assert.deepEqual(out.trim().split('\n'), ['12 3000', '12 6000', '12 12000']);
+});
+
+test('a connection reset under a call: the call reconnects and is sent again, without waiting for timeo', () => {
+  const p = bootNfsPair('');
+  const inner = p.transport;
+  const x = p.mount.xprt;
+  let sends = 0;
+  let connects = 0;
+  (x as { ops: RpcXprtOps }).ops = {
+    name: 'resetting',
+    connect(xprt) {
+      connects++;
+      p.env.after(1_000_000, 0, () => xprtConnected(xprt), undefined);
+    },
+    sendRequest(req: RpcRqst) {
+      // the first call is lost with its connection, reset 5 ms later
+      if (sends++ === 0) {
+        p.env.after(5_000_000, 0, () => xprtDisconnectDone(x), undefined);
+        return 0;
+      }
+      return inner.sendRequest(req);
+    },
+  };
+  let doneAt = -1;
+  onClient(p, function* (m, t) {
+    assert.ok((yield* sysOpenat(m.k, t, AT_FDCWD, '/mnt/nfs/data', O.RDONLY, 0)) >= 0);
+    doneAt = m.env.nowNs;
+  });
+  p.client.run(SEC);
+  assert.equal(connects, 1);
+  // reset at 5 ms, reconnected at 6 ms, LOOKUP and ACCESS round trips after that
+  assert.ok(doneAt > 6_000_000 && doneAt < 8_000_000, `${doneAt}`);
 });
