@@ -57,6 +57,9 @@ import {
 import { DEFAULT_LINK } from '../core/hw/nic/link.js';
 import { ipv4String } from '../core/net/netdevice.js';
 import { MAX_STEP_IOS } from './steps.js';
+import { DEFAULT_NFS_MOUNT_OPTIONS, parseNfsMountOptions, type NfsMountOptions } from '../core/fs/nfs/super.js';
+import type { NetworkMountSpec, NfsdSpec } from '../core/userspace/job.js';
+import { NFSD_DEFAULT_THREADS } from '../core/fs/nfsd/nfssvc.js';
 import { DEFAULT_CPUFREQ_MAX_MHZ, DEFAULT_CPUFREQ_MIN_MHZ, DEFAULT_SUGOV_RATE_LIMIT_US } from '../core/power/cpufreq.js';
 import { formatBytes, formatSizeFio, MAX_DURATION_NS, parseDuration, parseSize, printable, type TimeUnit } from './units.js';
 import { ownValue } from '../probes/lang/values.js';
@@ -699,8 +702,8 @@ const TOP_KEYS: KeySpec = {
 };
 const MACHINE_FILE_KEYS: KeySpec = { known: ['machine'], aliases: { machines: 'machine', host: 'machine' }, noun: 'key' };
 const MACHINE_KEYS: KeySpec = {
-  known: ['cpus', 'memory', 'devices', 'vm', 'cgroups', 'preempt', 'sched_fifo', 'printers', 'power', 'nics'],
-  aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm', preemption: 'preempt', chrt: 'sched_fifo', printer: 'printers', lp: 'printers', nic: 'nics', interfaces: 'nics', netdevs: 'nics' },
+  known: ['cpus', 'memory', 'devices', 'vm', 'cgroups', 'preempt', 'sched_fifo', 'printers', 'power', 'nics', 'mounts', 'nfsd'],
+  aliases: { cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', sysctl: 'vm', preemption: 'preempt', chrt: 'sched_fifo', printer: 'printers', lp: 'printers', nic: 'nics', interfaces: 'nics', netdevs: 'nics', mount: 'mounts', nfs: 'mounts', 'rpc.nfsd': 'nfsd', exports: 'nfsd' },
   noun: 'key',
 };
 const PRINTER_KEYS: KeySpec = { known: ['name', 'baud'], aliases: { speed: 'baud', rate: 'baud' }, noun: 'key' };
@@ -967,6 +970,99 @@ function checkAddresses(c: Checker, root: JsonNode | undefined, machine: Machine
   hosts.forEach((h, i) => claim(h.machine.nics, `hosts[${i}]`, childNode(root, 'hosts')?.kind === 'array' ? (childNode(root, 'hosts') as JsonArray).items[i] : undefined));
 }
 
+const NET_MOUNT_KEYS: KeySpec = { known: ['type', 'source', 'target', 'options'], aliases: { fstype: 'type', src: 'source', export: 'source', mountpoint: 'target', dir: 'target', opts: 'options', o: 'options' }, noun: 'key' };
+const MAX_NET_MOUNTS = 8;
+
+/**
+ * machine.mounts: [{"type": "nfs", "source": "server:/export", "target": "/mnt/nfs", "options":
+ * "vers=3,actimeo=0"}], NFS mounts (nfs(5)'s options and defaults).
+ */
+function readNetworkMounts(c: Checker, node: JsonNode, devices: readonly DeviceSpec[]): NetworkMountSpec[] {
+  const example = '[{"type": "nfs", "source": "server:/export", "target": "/mnt/nfs"}]';
+  if (node.kind !== 'array' || node.items.length === 0 || node.items.length > MAX_NET_MOUNTS) {
+    c.report(node.kind !== 'array' ? 'wrong-type' : 'bad-value', 'machine.mounts', node.span, `must be an array of 1 to ${MAX_NET_MOUNTS} mounts like ${example} (got ${describe(node)})`);
+    return [];
+  }
+  const out: NetworkMountSpec[] = [];
+  node.items.forEach((item, i) => {
+    const path = `machine.mounts[${i}]`;
+    const obj = readObject(c, item, path, `an object like ${example.slice(1, -1)}`, NET_MOUNT_KEYS);
+    if (obj === undefined) return;
+    let ok = true;
+    const typeNode = obj.fields.get('type');
+    if (typeNode !== undefined && (typeNode.kind !== 'string' || typeNode.value !== 'nfs')) {
+      c.report('bad-value', join2(path, 'type'), typeNode.span, `must be "nfs", the one network filesystem kiotrace models (got ${describe(typeNode)})`);
+      ok = false;
+    }
+    const sourceNode = obj.fields.get('source');
+    let source = '';
+    if (sourceNode === undefined) {
+      missing(c, obj.node, path, 'source', '"source": "server:/export"');
+      ok = false;
+    } else if (sourceNode.kind !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9.-]*:\/\S*$/.test(sourceNode.value)) {
+      c.report('bad-value', join2(path, 'source'), sourceNode.span, `must be host:/path, the server and the directory it exports (got ${describe(sourceNode)})`);
+      ok = false;
+    } else source = sourceNode.value;
+    const targetNode = obj.fields.get('target');
+    let target = '';
+    if (targetNode === undefined) {
+      missing(c, obj.node, path, 'target', '"target": "/mnt/nfs"');
+      ok = false;
+    } else {
+      const problem = pathProblem(targetNode, 'must be an absolute path where the export appears, like "/mnt/nfs"');
+      const t = targetNode.kind === 'string' ? targetNode.value : '';
+      const clash = devices.find((d) => d.mount !== '' && (d.mount === t || t.startsWith(`${d.mount}/`) || d.mount.startsWith(`${t}/`)));
+      if (problem !== undefined) c.report('bad-value', join2(path, 'target'), targetNode.span, problem);
+      else if (t === '/') c.report('bad-value', join2(path, 'target'), targetNode.span, 'must not be /: the root filesystem is the first device\'s');
+      else if (clash !== undefined) c.report('conflict', join2(path, 'target'), targetNode.span, `${quote(t)} nests with ${quote(clash.mount)} (mount of ${clash.name}); mounts must not contain each other`);
+      else if (out.some((m) => m.target === t)) c.report('conflict', join2(path, 'target'), targetNode.span, `${quote(t)} is already the target of another mount`);
+      else target = t;
+      if (target === '') ok = false;
+    }
+    const optNode = obj.fields.get('options');
+    let optionsText = '';
+    let options: NfsMountOptions | undefined = DEFAULT_NFS_MOUNT_OPTIONS;
+    if (optNode !== undefined) {
+      if (optNode.kind !== 'string') {
+        c.report('wrong-type', join2(path, 'options'), optNode.span, `must be mount -o text like "vers=3,actimeo=0" (got ${describe(optNode)})`);
+        options = undefined;
+      } else {
+        optionsText = optNode.value;
+        const parsed = parseNfsMountOptions(optNode.value);
+        if (parsed.ok) options = parsed.options;
+        else {
+          c.report('bad-value', join2(path, 'options'), optNode.span, parsed.message);
+          options = undefined;
+        }
+      }
+    }
+    if (ok && options !== undefined) out.push({ type: 'nfs', source, target, optionsText, options });
+  });
+  return out;
+}
+const NFSD_KEYS: KeySpec = { known: ['export', 'threads'], aliases: { exports: 'export', path: 'export', nthreads: 'threads', count: 'threads' }, noun: 'key' };
+/** RPCNFSDCOUNT, and a bound on what a scenario may ask for. */
+const MAX_NFSD_THREADS = 256;
+
+/** machine.nfsd: {"export": "/export", "threads": 8}: this machine serves NFS from a mounted filesystem. */
+function readNfsd(c: Checker, node: JsonNode, devices: readonly DeviceSpec[]): NfsdSpec | undefined {
+  const obj = readObject(c, node, 'machine.nfsd', 'an object like {"export": "/export", "threads": 8}', NFSD_KEYS);
+  if (obj === undefined) return undefined;
+  const exportNode = obj.fields.get('export');
+  let exportPath: string | undefined;
+  if (exportNode === undefined) missing(c, obj.node, 'machine.nfsd', 'export', '"export": "/export"');
+  else {
+    const problem = pathProblem(exportNode, 'must be an absolute path on one of the machine\'s filesystems, like "/export"');
+    const p = exportNode.kind === 'string' ? exportNode.value : '';
+    if (problem !== undefined) c.report('bad-value', 'machine.nfsd.export', exportNode.span, problem);
+    // a path under no device's mount is on the root filesystem, the first mounted device's
+    else if (!devices.some((d) => d.mount !== '')) c.report('bad-value', 'machine.nfsd.export', exportNode.span, `${quote(p)} cannot be exported: no device of the machine has a filesystem (give one a "mount")`);
+    else exportPath = p;
+  }
+  const threadsNode = obj.fields.get('threads');
+  const threads = threadsNode === undefined ? NFSD_DEFAULT_THREADS : readInt(c, threadsNode, 'machine.nfsd.threads', 1, MAX_NFSD_THREADS);
+  return exportPath === undefined || threads === undefined ? undefined : { export: exportPath, threads };
+}
 /** /proc/sys/vm's sysctls kiotrace models, by their Linux names, and the LRU policy. */
 const VM_KEYS: KeySpec = {
   known: ['dirty_ratio', 'dirty_background_ratio', 'dirty_bytes', 'dirty_background_bytes', 'dirty_expire_centisecs', 'dirty_writeback_centisecs', 'min_free_kbytes', 'watermark_scale_factor', 'lru', 'lru_gen'],
@@ -2025,6 +2121,10 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
   const schedFifo = fifoNode === undefined ? undefined : readSchedFifo(c, fifoNode);
   const nicsNode = f.get('nics');
   const nics = nicsNode === undefined ? undefined : readNics(c, nicsNode, 'machine.nics');
+  const mountsNode = f.get('mounts');
+  const mounts = mountsNode === undefined ? undefined : readNetworkMounts(c, mountsNode, devices.list);
+  const nfsdNode = f.get('nfsd');
+  const nfsd = nfsdNode === undefined ? undefined : readNfsd(c, nfsdNode, devices.list);
   return {
     machine: {
       cpus,
@@ -2037,6 +2137,8 @@ function readMachine(c: Checker, node: JsonNode | undefined): { machine: Machine
       ...(printers === undefined ? {} : { printers }),
       ...(power === undefined ? {} : { power }),
       ...(nics === undefined || nics.length === 0 ? {} : { nics }),
+      ...(mounts === undefined ? {} : { mounts }),
+      ...(nfsd === undefined ? {} : { nfsd }),
     },
     devices,
   };

@@ -1,9 +1,11 @@
 // Models: fs/namei.c and fs/namespace.c as far as opening needs: resolve an absolute path to an
-// inode through the mount table (filesystems, bind mounts and /dev device nodes).
+// inode through the mount table (filesystems, bind mounts and /dev device nodes), and network
+// filesystems (RemoteMount) whose walk calls into the filesystem (->lookup, ->d_revalidate) and sleeps.
 // SIMPLIFICATION: no directories, dentries or permissions; a path either names an existing inode
 // on a mounted filesystem or a block device node, and every directory a path names exists.
 
 import type { Inode } from './types.js';
+import type { Task } from '../kernel/sched/task.js';
 import type { Ext4Fs, Ext4Inode } from './ext4/super.js';
 
 /** One entry of the mount table: a filesystem seen at `mountPoint` (struct mount). */
@@ -19,8 +21,27 @@ export interface ResolvedPath {
   readonly mount: Mount;
 }
 
+/** LOOKUP_* flags (include/linux/namei.h) a path walk hands the filesystem. */
+export const LOOKUP = { OPEN: 0x0100, CREATE: 0x0200, EXCL: 0x0400 } as const;
+
+/**
+ * A mounted filesystem whose path walk calls into it and may sleep (a network filesystem: its
+ * ->lookup on a dcache miss and ->d_revalidate on a hit are RPCs).
+ */
+export interface RemoteMount {
+  readonly mountPoint: string;
+  /** walk_component for `name`, the path below the mount point: the inode or -errno. */
+  walk(task: Task, ioId: number, name: string, flags: number): Generator<number, Inode | number, void>;
+  /** ->create for O_CREAT of a missing name. */
+  create(task: Task, ioId: number, name: string, mode: number): Generator<number, Inode | number, void>;
+  /** sync(2)'s part for this filesystem (sync_inodes_sb with WB_SYNC_ALL, ->write_inode): 0 or -errno. */
+  syncFs(task: Task, ioId: number): Generator<number, number, void>;
+}
+
 export class Vfs {
   readonly mounts: Mount[] = [];
+  /** Network filesystems, walked through their RemoteMount. */
+  readonly remoteMounts: RemoteMount[] = [];
   /** /dev: block and character device nodes by path (devtmpfs). */
   readonly devNodes = new Map<string, Inode>();
 
@@ -54,9 +75,26 @@ export class Vfs {
     return this.resolve(path)?.fs;
   }
 
+  /** do_new_mount of a network filesystem. */
+  mountRemote(m: RemoteMount): void {
+    this.remoteMounts.push(m);
+  }
+
+  /** The network filesystem `path` lives on (a longer local mount point wins), and the name below it. */
+  remoteFor(path: string): { readonly mount: RemoteMount; readonly name: string } | undefined {
+    for (const m of this.remoteMounts) {
+      const mp = m.mountPoint;
+      if (!path.startsWith(mp + '/') || path.length === mp.length + 1) continue;
+      const local = this.resolve(path);
+      if (local && local.mount.mountPoint.length > mp.length) return undefined;
+      return { mount: m, name: path.slice(mp.length + 1) };
+    }
+    return undefined;
+  }
+
   /** Whether `path` is a mount point (a directory, not a file). */
   isMountPoint(path: string): boolean {
-    return this.mounts.some((m) => m.mountPoint === path);
+    return this.mounts.some((m) => m.mountPoint === path) || this.remoteMounts.some((m) => m.mountPoint === path);
   }
 
   lookup(path: string): Inode | undefined {

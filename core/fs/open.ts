@@ -6,7 +6,8 @@ import { errseqSample } from '../lib/errseq.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
-import { O, fput, type File } from './types.js';
+import { O, fput, type File, type Inode } from './types.js';
+import { LOOKUP } from './namei.js';
 import { DEFAULT_RA_PAGES } from '../mm/readahead.js';
 import { doMmap, doMunmap, MAP } from '../mm/mmap.js';
 import { VFS_DISPATCH_NS } from '../hw/cpu.js';
@@ -47,7 +48,20 @@ function* openImpl(k: Kernel, task: Task, ioId: number, path: string, flags: num
   if (!path.startsWith('/')) return -ENOENT;
   // SIMPLIFICATION: directories cannot be opened at all (Linux allows O_RDONLY for getdents)
   if (k.vfs.isMountPoint(path)) return -EISDIR;
-  let inode = k.vfs.lookup(path);
+  const remote = k.vfs.remoteMounts.length > 0 ? k.vfs.remoteFor(path) : undefined;
+  let inode: Inode | undefined;
+  if (remote) {
+    // a network filesystem's walk: ->d_revalidate or ->lookup (an RPC), open's permission check
+    const r = yield* remote.mount.walk(task, ioId, remote.name, LOOKUP.OPEN | (flags & O.CREAT ? LOOKUP.CREATE : 0));
+    if (typeof r !== 'number') inode = r;
+    else if (r !== -ENOENT || !(flags & O.CREAT)) return r;
+    if (inode && flags & O.CREAT && flags & O.EXCL) return -EEXIST;
+    if (!inode) {
+      const c = yield* remote.mount.create(task, ioId, remote.name, CREATE_MODE);
+      if (typeof c === 'number') return c;
+      inode = c;
+    }
+  } else inode = k.vfs.lookup(path);
   // O_CREAT | O_EXCL: the caller must be the one creating it (do_open's -EEXIST)
   if (inode && flags & O.CREAT && flags & O.EXCL) return -EEXIST;
   if (!inode && flags & O.CREAT) {
@@ -64,7 +78,7 @@ function* openImpl(k: Kernel, task: Task, ioId: number, path: string, flags: num
     flags,
     posBytes: 0,
     // file_ra_state_init: the window limit of the disk the file lives on (its bdi's ra_pages)
-    ra: { start: 0, size: 0, asyncSize: 0, raPages: k.queueByDev(inode.bdevDev)?.raPages ?? DEFAULT_RA_PAGES, mmapMiss: 0, prevPos: -1 },
+    ra: { start: 0, size: 0, asyncSize: 0, raPages: inode.aops.bdi?.raPages ?? k.queueByDev(inode.bdevDev)?.raPages ?? DEFAULT_RA_PAGES, mmapMiss: 0, prevPos: -1 },
     fMode: 0,
     refcount: 1,
     // do_dentry_open: filemap_sample_wb_err
@@ -108,12 +122,18 @@ export function* sysOpen(k: Kernel, task: Task, path: string, flags: number, mod
 }
 
 export function* sysClose(k: Kernel, task: Task, fd: number): Generator<number, number, void> {
-  syscallEnter(k, task, 'close', fd);
+  const ioId = syscallEnter(k, task, 'close', fd);
   yield SYSCALL_ENTRY_NS;
   const f = task.files?.remove(fd);
-  if (f) fput(f);
+  let ret = f ? 0 : -EBADF;
+  if (f) {
+    // filp_close: ->flush first (NFS sends its dirty data), then the reference goes
+    const flush = f.inode.fops.flush;
+    if (flush) ret = yield* flush(f, task, ioId);
+    fput(f);
+  }
   yield SYSCALL_EXIT_NS;
-  return syscallExit(k, task, 'close', f ? 0 : -EBADF);
+  return syscallExit(k, task, 'close', ret);
 }
 
 function* fsyncImpl(k: Kernel, task: Task, ioId: number, fd: number, datasync: boolean): Generator<number, number, void> {

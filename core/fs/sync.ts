@@ -1,6 +1,8 @@
 // Models: fs/sync.c's ksys_sync (the sync(2) syscall): wake the flushers, write back every dirty
 // inode of every filesystem with WB_SYNC_ALL and wait for it (sync_inodes_sb), let each
-// filesystem commit its journal (->sync_fs: ext4_sync_fs waits for the running transaction), then flush the block devices' caches.
+// filesystem commit its journal (->sync_fs: ext4_sync_fs waits for the running transaction), send
+// a network filesystem's dirty data and commit it on the server (NFS: WRITE, COMMIT), then flush
+// the block devices' caches.
 // SIMPLIFICATION: inodes are visited one at a time by the syncing task instead of the flusher
 // threads writing in parallel and the caller waiting on them.
 
@@ -45,6 +47,8 @@ export function* sysSync(k: Kernel, task: Task): Generator<number, number, void>
     const tid = j.running?.tid ?? j.committing?.tid;
     if (tid !== undefined) yield* j.completeTransaction(task, tid);
   }
+  // network filesystems: their dirty data goes to the server and is committed there
+  for (const m of k.vfs.remoteMounts) yield* m.syncFs(task, ioId);
   // sync_bdevs: each disk's volatile cache is flushed once
   for (const q of k.queues) yield* blkdevIssueFlush(k, task, q.dev, ioId);
   yield SYSCALL_EXIT_NS;

@@ -35,6 +35,21 @@ export interface AddressSpaceOps {
    * ext4_journalled_write_end puts it in the running transaction).
    */
   writeEnd?(inode: Inode, folio: Folio): void;
+  /**
+   * ->readahead / ->read_folio of a filesystem with no block device under it (NFS): start reading
+   * the locked folios; each is unlocked (folio_end_read) when its data has arrived.
+   */
+  readahead?(task: Task, inode: Inode, folios: readonly Folio[], ioId: number): Generator<number, void, void>;
+  /** ->writepages of such a filesystem: start writing the range's dirty folios; returns the pages sent. */
+  writepages?(task: Task, inode: Inode, ioId: number, syncMode: number, startBytes: number, endBytes: number, maxPages: number): Generator<number, number, void>;
+  /** Its own backing_dev_info (super_setup_bdi): the readahead window and largest I/O, in pages. */
+  readonly bdi?: { readonly raPages: number; readonly ioPages: number };
+}
+
+/** struct inode_operations, the part a filesystem whose attributes live elsewhere (NFS) implements. */
+export interface InodeOperations {
+  /** ->getattr (stat): bring the attributes up to date; 0 or -errno. May sleep. */
+  getattr(task: Task, ioId: number, inode: Inode): Generator<number, number, void>;
 }
 
 export const S_IFMT = 0o170000;
@@ -62,6 +77,8 @@ export interface Inode {
   readonly path: string;
   /** i_write_hint: the data lifetime fcntl(F_SET_RW_HINT) set (RWH_*), copied into each bio written. */
   writeHint: number;
+  /** i_op where the filesystem has one (absent: attributes are the inode's own, generic_fillattr). */
+  readonly iop?: InodeOperations;
 }
 
 /** enum rw_hint (include/uapi/linux/fcntl.h): the expected lifetime of written data. */
@@ -164,6 +181,8 @@ export interface FileOperations {
   mmap(file: File, vma: Vma): number;
   /** ->open, called by vfs_open once the file exists: 0, or -errno to fail the open (lp_open's -EBUSY). */
   open?(inode: Inode, file: File, task: Task): number;
+  /** ->flush, at every close (filp_close): NFS writes dirty data back and commits it (close-to-open). */
+  flush?(file: File, task: Task, ioId: number): Generator<number, number, void>;
   /** ->release, when the last reference to the file goes (fput): a device forgets its opener. */
   release?(inode: Inode, file: File): void;
   /**

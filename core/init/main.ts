@@ -55,6 +55,7 @@ import { DevMem } from '../drivers/char/mem.js';
 import { SerialPrinter } from '../hw/printer.js';
 import { lpdDaemon, paperJobs, PrintQueue, Spooler } from '../userspace/lpd.js';
 import { CAP_FULL_SET } from '../kernel/capability.js';
+import { Nfsd } from '../fs/nfsd/nfssvc.js';
 import type { PrinterReport, CgroupIoLatencyReport, CgroupIoReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport, NetworkReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
@@ -110,6 +111,8 @@ export class Machine {
   readonly jobs: RunningJob[] = [];
   /** Line printers (/dev/lp0, ...); their queues are k.spool's. */
   readonly printers: LpDevice[] = [];
+  /** The NFS server (machine.nfsd), which serves calls its transports hand it (nfsd.serv.enqueue). */
+  nfsd: Nfsd | undefined;
   /** Jobs waiting for a stonewall or wait_for sleep here; every job exit wakes them to look again. */
   private readonly jobExits = new WaitQueue();
   private readonly allDoneCallbacks: (() => void)[] = [];
@@ -685,7 +688,8 @@ export function filesystemFreeBlocks(spec: DeviceSpec): number {
 /** What hosts on one network share: the clock and the switch. */
 export interface SharedNetwork {
   readonly env: Environment;
-  readonly network: EthernetSwitch;
+  /** Absent: machines that share only the clock (a test's hand-made transport between them). */
+  readonly network?: EthernetSwitch;
 }
 
 export function bootMachine(spec: MachineSpec, seed: number, shared?: SharedNetwork): Machine {
@@ -841,6 +845,8 @@ export function bootMachine(spec: MachineSpec, seed: number, shared?: SharedNetw
     const first = m.devices.find((d) => d.fs !== undefined)?.fs;
   if (first && !k.vfs.isMountPoint('/')) k.vfs.bindMount(first, '/');
   bootPrinters(m, spec);
+  // rpc.nfsd: the server threads wait for calls from whatever transport reaches this machine
+  if (spec.nfsd) m.nfsd = new Nfsd(k, spec.nfsd.export, spec.nfsd.threads);
   bootNics(m, spec, shared?.network);
   return m;
 }
@@ -944,6 +950,8 @@ export function layoutJobFiles(m: Machine, jobs: readonly JobSpec[]): LayoutRepo
     let bytes = 0;
     for (const path of [...j.files, ...j.cloneFiles.flat()]) {
       if (path.startsWith('/dev/')) continue;
+      // a file on a network mount is the server's: its machine lays it out
+      if (m.k.vfs.remoteMounts.length > 0 && m.k.vfs.remoteFor(path)) continue;
       const r = m.k.vfs.resolve(path);
       if (!r) throw new Error(`${path}: not on a mounted filesystem`);
       if (r.fs.inodes.has(r.fsPath)) continue; // the first job naming a file creates it

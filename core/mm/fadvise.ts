@@ -56,7 +56,7 @@ function* adviseImpl(k: Kernel, task: Task, ioId: number, file: File, offsetByte
   const inode = file.inode;
   // len 0 means "to the end"; the end byte is inclusive
   const endByte = lenBytes === 0 || offsetBytes + lenBytes > LLONG_MAX_BYTES ? LLONG_MAX_BYTES : offsetBytes + lenBytes - 1;
-  const bdiRaPages = k.queueByDev(inode.bdevDev)?.raPages ?? DEFAULT_RA_PAGES;
+  const bdiRaPages = inode.aops.bdi?.raPages ?? k.queueByDev(inode.bdevDev)?.raPages ?? DEFAULT_RA_PAGES;
   switch (advice) {
     case POSIX_FADV.NORMAL:
       file.ra.raPages = bdiRaPages;

@@ -84,6 +84,9 @@ export function* folioWaitWriteback(k: Kernel, task: Task, f: Folio): Generator<
  * run of contiguous blocks. Folios over holes are zeroed and made uptodate without I/O.
  */
 export function* readPages(k: Kernel, task: Task, inode: Inode, folios: readonly Folio[], ioId: number, flags: number): Generator<number, void, void> {
+  // a filesystem without a block device reads its own way (nfs_readahead)
+  const ra = inode.aops.readahead;
+  if (ra) return yield* ra(task, inode, folios, ioId);
   const q = k.queueByDev(inode.bdevDev);
   if (!q) throw new Error(`no queue for dev ${inode.bdevDev}`);
   const sectorsPerBlock = inode.blockSizeBytes / 512;
@@ -242,7 +245,7 @@ function nextMiss(mapping: AddressSpace, index: number, max: number): number {
 /** bdi->io_pages: the device's largest request (max_sectors) in pages. */
 function ioPages(k: Kernel, inode: Inode): number {
   const q = k.queueByDev(inode.bdevDev);
-  return q ? Math.floor((q.limits.maxSectors * 512) / PAGE_SIZE) : 0;
+  return q ? Math.floor((q.limits.maxSectors * 512) / PAGE_SIZE) : (inode.aops.bdi?.ioPages ?? 0);
 }
 
 /** page_cache_sync_ra: a demand miss. */

@@ -411,6 +411,9 @@ export class Writeback {
    */
   *writepages(task: Task, inode: Inode, ioId: number, syncMode: number, startBytes: number, endBytes: number, maxPages: number): Generator<number, number, void> {
     const k = this.k;
+    // a filesystem without a block device writes its own way (nfs_writepages)
+    const own = inode.aops.writepages;
+    if (own) return yield* own(task, inode, ioId, syncMode, startBytes, endBytes, maxPages);
     const mapping = inode.mapping;
     const q = k.queueByDev(inode.bdevDev);
     if (!q) return 0;

@@ -3,7 +3,8 @@
 // object that plays the struct's role. Pointer members return typed pointers, so
 // `((struct request *)arg0)->q->disk->disk_name` walks the model.
 // SIMPLIFICATION: only the members the published tools and the one-liners read are described;
-// embedded structs (bio->bi_iter, dentry->d_name) are views on their parent object.
+// embedded structs (bio->bi_iter, dentry->d_name, nfs_inode->vfs_inode) are views on their parent
+// object, so a struct inode * of an NFS file casts to struct nfs_inode * without container_of.
 
 import type { Request } from '../block/blkdev.js';
 import type { Bio } from '../block/blk_types.js';
@@ -14,6 +15,7 @@ import { DEVICE_STATE_NAMES, type KDevice } from '../drivers/base/core.js';
 import type { DevPmInfo } from '../power/runtime.js';
 import type { Sock } from '../net/sock.js';
 import type { TcpSock } from '../net/tcp_sock.js';
+import type { NfsInode } from '../fs/nfs/inode.js';
 
 /** A typed pointer to a simulated kernel object (or a view of an embedded struct). */
 export interface BtfPointer {
@@ -164,6 +166,16 @@ const STRUCTS: readonly BtfStruct[] = [
     ['i_sb', 'struct super_block *', (i) => ptr('super_block', i)],
   ]),
   struct<Inode>('super_block', [['s_dev', 'dev_t', (i) => i.sDev]]),
+  // the NFS client's inode (fs/nfs: include/linux/nfs_fs.h) and its attribute cache
+  struct<NfsInode>('nfs_inode', [
+    ['fileid', '__u64', (n) => n.fileid],
+    ['attrtimeo', 'unsigned long', (n) => n.attrtimeo],
+    ['attrtimeo_timestamp', 'unsigned long', (n) => n.attrtimeoTimestamp],
+    ['read_cache_jiffies', 'unsigned long', (n) => n.readCacheJiffies],
+    ['cache_validity', 'unsigned long', (n) => n.cacheValidity],
+    ['attr_gencount', 'unsigned long', (n) => n.attrGencount],
+    ['vfs_inode', 'struct inode', (n) => ptr('inode', n)],
+  ]),
   struct<Kiocb>('kiocb', [
     ['ki_filp', 'struct file *', (k) => ptr('file', k.file)],
     ['ki_pos', 'loff_t', (k) => k.posBytes],

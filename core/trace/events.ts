@@ -3,7 +3,7 @@
 // kiotrace: system holds steps Linux has no tracepoint for (device fetch, media, DMA, PTE install).
 
 import { FuncProbe, ProbeRegistry, Tracepoint, type FieldRecord, type ProbeHit } from './probe.js';
-import { TRACEPOINT_FORMATS, type FormatField } from './formats.js';
+import { natural, TRACEPOINT_FORMATS, type FormatField } from './formats.js';
 import type { Task } from '../kernel/sched/task.js';
 import type { Bio } from '../block/blk_types.js';
 import { fillRwbs } from '../block/blk_types.js';
@@ -14,6 +14,12 @@ import type { SkBuff } from '../net/skbuff.js';
 import type { NapiStruct, NetDevice } from '../net/netdevice.js';
 import type { Sock } from '../net/sock.js';
 import type { TcpSock } from '../net/tcp_sock.js';
+import type { RpcTask } from '../net/sunrpc/sched.js';
+import type { RpcRqst, RpcXprt } from '../net/sunrpc/xprt.js';
+import type { SvcRqst } from '../net/sunrpc/svc.js';
+import type { NfsInode } from '../fs/nfs/inode.js';
+import type { NfsReadHeader } from '../fs/nfs/read.js';
+import type { NfsCommitData, NfsWriteHeader } from '../fs/nfs/write.js';
 
 /** struct transaction_run_stats_s as jbd2_run_stats reports it: times in jiffies. */
 export interface Jbd2RunStats {
@@ -46,15 +52,7 @@ function tp<P extends readonly unknown[]>(
 
 /** Lays out kiotrace: fields after the 8 common bytes, naturally aligned. */
 function kiotraceFields(decls: readonly [decl: string, size: number, signed: boolean][]): FormatField[] {
-  let offset = 8;
-  return decls.map(([decl, size, signed]) => {
-    const align = Math.min(size, 8);
-    offset = Math.ceil(offset / align) * align;
-    const name = /(\w+)(\[\d*\])?$/.exec(decl)?.[1] ?? decl;
-    const field: FormatField = [decl, name, offset, size, signed];
-    offset += size;
-    return field;
-  });
+  return natural(decls);
 }
 
 /** x86-64 syscall numbers of the modeled syscalls. */
@@ -73,6 +71,9 @@ export const SYSCALL_NR = {
   // fs/sync.c: write back everything (a scenario's `sync` command)
   sync: 162,
   fdatasync: 75,
+  // fs/stat.c: stat(2) and fstat(2) (the attribute revalidation NFS does on them)
+  newfstat: 5,
+  newfstatat: 262,
   // the access-pattern hints (mm/madvise.c, mm/fadvise.c)
   madvise: 28,
   fadvise64: 221,
@@ -1571,14 +1572,199 @@ function netFuncs(reg: ProbeRegistry) {
   };
 }
 
+// ---- sunrpc and nfs (include/trace/events/sunrpc.h, fs/nfs/nfstrace.h) ----
+
+/** nfs_umode_to_dtype: DT_DIR / DT_REG. */
+function nfsDtype(inode: NfsInode): number {
+  return inode.isDir ? 4 : 8;
+}
+
+/** nfs_initiate_read / nfs_initiate_commit: the file and the range. */
+function pgioStart(inode: NfsInode, args: { readonly offset: number; readonly count: number }): FieldRecord {
+  return { dev: inode.sDev, fhandle: inode.fhandleHash, fileid: inode.fileid, offset: args.offset, count: args.count };
+}
+
+function nfsSunrpc(reg: ProbeRegistry) {
+  const running = (_h: ProbeHit, task: RpcTask, action: number): FieldRecord => ({
+    task_id: task.tkPid,
+    client_id: task.tkClient.clClid,
+    action,
+    runstate: task.tkRunstate,
+    status: task.tkStatus,
+    flags: task.tkFlags,
+  });
+  const queued = (_h: ProbeHit, task: RpcTask, qName: string, timeout: number): FieldRecord => ({
+    task_id: task.tkPid,
+    client_id: task.tkClient.clClid,
+    timeout,
+    runstate: task.tkRunstate,
+    status: task.tkStatus,
+    flags: task.tkFlags,
+    q_name: qName,
+  });
+  const xprtEvent = (_h: ProbeHit, xprt: RpcXprt, xid: number, status: number): FieldRecord => ({ xid, status, addr: xprt.addr, port: xprt.port });
+  const inodeEvent = (_h: ProbeHit, inode: NfsInode): FieldRecord => ({ dev: inode.sDev, fhandle: inode.fhandleHash, fileid: inode.fileid, version: inode.changeAttr });
+  const inodeDone = (_h: ProbeHit, inode: NfsInode, error: number): FieldRecord => ({
+    error: error < 0 ? -error : 0,
+    dev: inode.sDev,
+    fhandle: inode.fhandleHash,
+    type: nfsDtype(inode),
+    fileid: inode.fileid,
+    version: inode.changeAttr,
+    size: inode.sizeBytes,
+    nfsi_flags: inode.nfsiFlags,
+    cache_validity: inode.cacheValidity,
+  });
+  const lookup = (_h: ProbeHit, dir: NfsInode, dentry: NfsDentryTraced, flags: number): FieldRecord => ({ flags, dev: dir.sDev, dir: dir.fileid, name: dentry.dName.name });
+  const lookupDone = (_h: ProbeHit, dir: NfsInode, dentry: NfsDentryTraced, flags: number, error: number): FieldRecord => ({
+    error: error < 0 ? -error : 0,
+    flags,
+    dev: dir.sDev,
+    dir: dir.fileid,
+    name: dentry.dName.name,
+  });
+  const inodeTp = (name: string) => tp<[inode: NfsInode]>(reg, `nfs:${name}`, inodeEvent);
+  const inodeDoneTp = (name: string) => tp<[inode: NfsInode, error: number]>(reg, `nfs:${name}`, inodeDone);
+  const verifier = (verf: number): number[] => [verf & 0xff, (verf >>> 8) & 0xff, (verf >>> 16) & 0xff, (verf >>> 24) & 0xff, 0, 0, 0, 0];
+  return {
+    rpc_task_begin: tp<[task: RpcTask, action: number]>(reg, 'sunrpc:rpc_task_begin', running),
+    rpc_task_run_action: tp<[task: RpcTask, action: number]>(reg, 'sunrpc:rpc_task_run_action', running),
+    rpc_task_complete: tp<[task: RpcTask, action: number]>(reg, 'sunrpc:rpc_task_complete', running),
+    rpc_task_end: tp<[task: RpcTask, action: number]>(reg, 'sunrpc:rpc_task_end', running),
+    rpc_task_sleep: tp<[task: RpcTask, qName: string, timeout: number]>(reg, 'sunrpc:rpc_task_sleep', queued),
+    rpc_task_wakeup: tp<[task: RpcTask, qName: string, timeout: number]>(reg, 'sunrpc:rpc_task_wakeup', queued),
+    rpc_request: tp<[task: RpcTask]>(reg, 'sunrpc:rpc_request', (_h, task) => ({
+      task_id: task.tkPid,
+      client_id: task.tkClient.clClid,
+      version: task.tkClient.clVers,
+      async: task.isAsync ? 1 : 0,
+      progname: task.tkClient.clProgram.name,
+      procname: task.tkMsg.rpcProc.pName,
+    })),
+    rpc_call_status: tp<[task: RpcTask]>(reg, 'sunrpc:rpc_call_status', (_h, task) => ({ task_id: task.tkPid, client_id: task.tkClient.clClid, status: task.tkStatus })),
+    rpc_stats_latency: tp<[task: RpcTask, backlogUs: number, rttUs: number, executeUs: number]>(reg, 'sunrpc:rpc_stats_latency', (_h, task, backlog, rtt, execute) => ({
+      task_id: task.tkPid,
+      client_id: task.tkClient.clClid,
+      xid: task.tkRqstp?.rqXid ?? 0,
+      version: task.tkClient.clVers,
+      progname: task.tkClient.clProgram.name,
+      procname: task.tkMsg.rpcProc.pName,
+      backlog,
+      rtt,
+      execute,
+    })),
+    xprt_transmit: tp<[req: RpcRqst, status: number]>(reg, 'sunrpc:xprt_transmit', (_h, req, status) => ({
+      task_id: req.rqTask.tkPid,
+      client_id: req.rqTask.tkClient.clClid,
+      xid: req.rqXid,
+      seqno: req.rqSeqno,
+      status,
+    })),
+    xprt_timer: tp<[xprt: RpcXprt, xid: number, status: number]>(reg, 'sunrpc:xprt_timer', xprtEvent),
+    xprt_lookup_rqst: tp<[xprt: RpcXprt, xid: number, status: number]>(reg, 'sunrpc:xprt_lookup_rqst', xprtEvent),
+    xprt_complete_rqst: tp<[xprt: RpcXprt, xid: number, status: number]>(reg, 'sunrpc:xprt_complete_rqst', xprtEvent),
+    svc_process: tp<[rqstp: SvcRqst, service: string]>(reg, 'sunrpc:svc_process', (_h, r, service) => ({
+      xid: r.call.xid,
+      vers: r.call.vers,
+      proc: r.call.proc,
+      service,
+      addr: r.rqXprt.remote,
+    })),
+    svc_send: tp<[rqstp: SvcRqst, status: number]>(reg, 'sunrpc:svc_send', (_h, r, status) => ({ xid: r.call.xid, status, flags: 0, addr: r.rqXprt.remote })),
+    nfs_refresh_inode_enter: inodeTp('nfs_refresh_inode_enter'),
+    nfs_refresh_inode_exit: inodeDoneTp('nfs_refresh_inode_exit'),
+    nfs_revalidate_inode_enter: inodeTp('nfs_revalidate_inode_enter'),
+    nfs_revalidate_inode_exit: inodeDoneTp('nfs_revalidate_inode_exit'),
+    nfs_invalidate_mapping_enter: inodeTp('nfs_invalidate_mapping_enter'),
+    nfs_invalidate_mapping_exit: inodeDoneTp('nfs_invalidate_mapping_exit'),
+    nfs_getattr_enter: inodeTp('nfs_getattr_enter'),
+    nfs_getattr_exit: inodeDoneTp('nfs_getattr_exit'),
+    nfs_fsync_enter: inodeTp('nfs_fsync_enter'),
+    nfs_fsync_exit: inodeDoneTp('nfs_fsync_exit'),
+    nfs_access_enter: inodeTp('nfs_access_enter'),
+    nfs_access_exit: tp<[inode: NfsInode, mask: number, permitted: number, error: number]>(reg, 'nfs:nfs_access_exit', (h, inode, mask, permitted, error) => ({
+      ...inodeDone(h, inode, error),
+      mask,
+      permitted,
+    })),
+    nfs_lookup_enter: tp<[dir: NfsInode, dentry: NfsDentryTraced, flags: number]>(reg, 'nfs:nfs_lookup_enter', lookup),
+    nfs_lookup_exit: tp<[dir: NfsInode, dentry: NfsDentryTraced, flags: number, error: number]>(reg, 'nfs:nfs_lookup_exit', lookupDone),
+    nfs_lookup_revalidate_enter: tp<[dir: NfsInode, dentry: NfsDentryTraced, flags: number]>(reg, 'nfs:nfs_lookup_revalidate_enter', lookup),
+    nfs_lookup_revalidate_exit: tp<[dir: NfsInode, dentry: NfsDentryTraced, flags: number, error: number]>(reg, 'nfs:nfs_lookup_revalidate_exit', lookupDone),
+    nfs_create_enter: tp<[dir: NfsInode, dentry: NfsDentryTraced, flags: number]>(reg, 'nfs:nfs_create_enter', lookup),
+    nfs_create_exit: tp<[dir: NfsInode, dentry: NfsDentryTraced, flags: number, error: number]>(reg, 'nfs:nfs_create_exit', lookupDone),
+    nfs_initiate_read: tp<[hdr: NfsReadHeader]>(reg, 'nfs:nfs_initiate_read', (_h, hdr) => pgioStart(hdr.inode, hdr.args)),
+    nfs_readpage_done: tp<[status: number, hdr: NfsReadHeader]>(reg, 'nfs:nfs_readpage_done', (_h, status, hdr) => ({
+      dev: hdr.inode.sDev,
+      fhandle: hdr.inode.fhandleHash,
+      fileid: hdr.inode.fileid,
+      offset: hdr.args.offset,
+      arg_count: hdr.args.count,
+      res_count: hdr.res?.count ?? 0,
+      eof: hdr.res?.eof ? 1 : 0,
+      error: status,
+    })),
+    nfs_initiate_write: tp<[hdr: NfsWriteHeader]>(reg, 'nfs:nfs_initiate_write', (_h, hdr) => ({
+      dev: hdr.inode.sDev,
+      fhandle: hdr.inode.fhandleHash,
+      fileid: hdr.inode.fileid,
+      offset: hdr.args.offset,
+      count: hdr.args.count,
+      stable: hdr.args.stable,
+    })),
+    nfs_writeback_done: tp<[status: number, hdr: NfsWriteHeader]>(reg, 'nfs:nfs_writeback_done', (_h, status, hdr) => ({
+      dev: hdr.inode.sDev,
+      fhandle: hdr.inode.fhandleHash,
+      fileid: hdr.inode.fileid,
+      offset: hdr.args.offset,
+      arg_count: hdr.args.count,
+      res_count: hdr.res?.count ?? 0,
+      error: status,
+      stable: hdr.res?.committed ?? 0,
+      verifier: verifier(hdr.res?.verf ?? 0),
+    })),
+    nfs_initiate_commit: tp<[data: NfsCommitData]>(reg, 'nfs:nfs_initiate_commit', (_h, d) => pgioStart(d.inode, d.args)),
+    nfs_commit_done: tp<[status: number, data: NfsCommitData]>(reg, 'nfs:nfs_commit_done', (_h, status, d) => ({
+      dev: d.inode.sDev,
+      fhandle: d.inode.fhandleHash,
+      fileid: d.inode.fileid,
+      offset: d.args.offset,
+      error: status,
+      stable: 2, // NFS_FILE_SYNC: what a COMMIT makes of the data
+      verifier: verifier(d.res?.verf ?? 0),
+    })),
+  };
+}
+
+/** The NFS client functions nfsdist/nfsslower-style scripts kprobe (fs/nfs/file.c, inode.c). */
+function nfsFuncs(reg: ProbeRegistry) {
+  const fn = <P extends readonly unknown[]>(name: string, params: { type: string; name: string }[], ret: string) => reg.addFunc(new FuncProbe<P>(name, params, ret));
+  return {
+    nfs_file_read: fn<[iocb: object, to: number]>('nfs_file_read', [p('struct kiocb *', 'iocb'), p('struct iov_iter *', 'to')], 'ssize_t'),
+    nfs_file_write: fn<[iocb: object, from: number]>('nfs_file_write', [p('struct kiocb *', 'iocb'), p('struct iov_iter *', 'from')], 'ssize_t'),
+    nfs_file_open: fn<[inode: Inode, filp: File]>('nfs_file_open', [p('struct inode *', 'inode'), p('struct file *', 'filp')], 'int'),
+    nfs_getattr: fn<[idmap: number, path: number, stat: number, requestMask: number, queryFlags: number]>(
+      'nfs_getattr',
+      [p('struct mnt_idmap *', 'idmap'), p('const struct path *', 'path'), p('struct kstat *', 'stat'), p('u32', 'request_mask'), p('unsigned int', 'query_flags')],
+      'int',
+    ),
+    __nfs_revalidate_inode: fn<[server: object, inode: Inode]>('__nfs_revalidate_inode', [p('struct nfs_server *', 'server'), p('struct inode *', 'inode')], 'int'),
+  };
+}
+
+/** A dentry as the nfs_lookup tracepoints read it. */
+export interface NfsDentryTraced {
+  readonly dName: { readonly name: string };
+}
+
 /** Creates every probe site of one machine. */
 export function createProbeSites(reg: ProbeRegistry) {
   const sys = syscallEvents(reg);
   return {
-    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...iolatency(reg), ...ioUring(reg), ...raw(reg), ...power(reg), ...elevators(reg), ...netdev(reg), ...net(reg) },
+    tp: { ...sched(reg), ...irq(reg), ...block(reg), ...nvme(reg), ...scsi(reg), ...filemap(reg), ...vmscan(reg), ...writeback(reg), ...ext4(reg), ...kiotrace(reg), ...spool(reg), ...iolatency(reg), ...ioUring(reg), ...raw(reg), ...power(reg), ...elevators(reg), ...netdev(reg), ...net(reg), ...nfsSunrpc(reg) },
     sysEnter: sys.enter,
     sysExit: sys.exit,
-    fn: { ...funcs(reg), ...powerFuncs(reg), ...netFuncs(reg) },
+    fn: { ...funcs(reg), ...powerFuncs(reg), ...netFuncs(reg), ...nfsFuncs(reg) },
   };
 }
 

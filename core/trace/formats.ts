@@ -47,7 +47,113 @@ const TCP_EVENT_SK: readonly FormatField[] = [
   ["__u64 sock_cookie", 'sock_cookie', 64, 8, false],
 ];
 
+// ---- sunrpc and nfs (include/trace/events/sunrpc.h, fs/nfs/nfstrace.h), and the stat syscalls ----
+
+/** TP_STRUCT__entry's layout: each field after the 8 common bytes at its natural alignment. */
+export function natural(decls: readonly [decl: string, size: number, signed: boolean][]): FormatField[] {
+  let offset = 8;
+  return decls.map(([decl, size, signed]) => {
+    const align = Math.min(size, 8);
+    offset = Math.ceil(offset / align) * align;
+    const name = /(\w+)(\[\d*\])?$/.exec(decl)?.[1] ?? decl;
+    const f: FormatField = [decl, name, offset, size, signed];
+    offset += size;
+    return f;
+  });
+}
+const RPC_TASK_RUNNING = natural([['unsigned int task_id', 4, false], ['unsigned int client_id', 4, false], ['const void * action', 8, false], ['unsigned long runstate', 8, false], ['int status', 4, true], ['unsigned short flags', 2, false]]);
+const RPC_TASK_QUEUED = natural([['unsigned int task_id', 4, false], ['unsigned int client_id', 4, false], ['unsigned long timeout', 8, false], ['unsigned long runstate', 8, false], ['int status', 4, true], ['unsigned short flags', 2, false], ['__data_loc char[] q_name', 4, false]]);
+const RPC_XPRT_EVENT = natural([['u32 xid', 4, false], ['int status', 4, true], ['__data_loc char[] addr', 4, false], ['__data_loc char[] port', 4, false]]);
+const NFS_INODE_EVENT = natural([['dev_t dev', 4, false], ['u32 fhandle', 4, false], ['u64 fileid', 8, false], ['u64 version', 8, false]]);
+const NFS_INODE_EVENT_DONE = natural([
+  ['unsigned long error', 8, false], ['dev_t dev', 4, false], ['u32 fhandle', 4, false], ['unsigned char type', 1, false], ['u64 fileid', 8, false],
+  ['u64 version', 8, false], ['loff_t size', 8, true], ['unsigned long nfsi_flags', 8, false], ['unsigned long cache_validity', 8, false],
+]);
+const NFS_LOOKUP_EVENT = natural([['unsigned long flags', 8, false], ['dev_t dev', 4, false], ['u64 dir', 8, false], ['__data_loc char[] name', 4, false]]);
+const NFS_LOOKUP_EVENT_DONE = natural([['unsigned long error', 8, false], ['unsigned long flags', 8, false], ['dev_t dev', 4, false], ['u64 dir', 8, false], ['__data_loc char[] name', 4, false]]);
+
+function nfsSunrpcFormats(): Readonly<Record<string, readonly FormatField[]>> {
+  return {
+  'sunrpc:rpc_task_begin': RPC_TASK_RUNNING,
+  'sunrpc:rpc_task_run_action': RPC_TASK_RUNNING,
+  'sunrpc:rpc_task_complete': RPC_TASK_RUNNING,
+  'sunrpc:rpc_task_end': RPC_TASK_RUNNING,
+  'sunrpc:rpc_task_sleep': RPC_TASK_QUEUED,
+  'sunrpc:rpc_task_wakeup': RPC_TASK_QUEUED,
+  'sunrpc:rpc_request': natural([['unsigned int task_id', 4, false], ['unsigned int client_id', 4, false], ['int version', 4, true], ['bool async', 1, false], ['__data_loc char[] progname', 4, false], ['__data_loc char[] procname', 4, false]]),
+  'sunrpc:rpc_call_status': natural([['unsigned int task_id', 4, false], ['unsigned int client_id', 4, false], ['int status', 4, true]]),
+  'sunrpc:rpc_stats_latency': natural([
+    ['unsigned int task_id', 4, false], ['unsigned int client_id', 4, false], ['u32 xid', 4, false], ['int version', 4, true], ['__data_loc char[] progname', 4, false],
+    ['__data_loc char[] procname', 4, false], ['unsigned long backlog', 8, false], ['unsigned long rtt', 8, false], ['unsigned long execute', 8, false],
+  ]),
+  'sunrpc:xprt_transmit': natural([['unsigned int task_id', 4, false], ['unsigned int client_id', 4, false], ['u32 xid', 4, false], ['u32 seqno', 4, false], ['int status', 4, true]]),
+  'sunrpc:xprt_timer': RPC_XPRT_EVENT,
+  'sunrpc:xprt_lookup_rqst': RPC_XPRT_EVENT,
+  'sunrpc:xprt_complete_rqst': RPC_XPRT_EVENT,
+  'sunrpc:svc_process': natural([['u32 xid', 4, false], ['u32 vers', 4, false], ['u32 proc', 4, false], ['__data_loc char[] service', 4, false], ['__data_loc char[] addr', 4, false]]),
+  'sunrpc:svc_send': natural([['u32 xid', 4, false], ['int status', 4, true], ['unsigned long flags', 8, false], ['__data_loc char[] addr', 4, false]]),
+  'nfs:nfs_refresh_inode_enter': NFS_INODE_EVENT,
+  'nfs:nfs_refresh_inode_exit': NFS_INODE_EVENT_DONE,
+  'nfs:nfs_revalidate_inode_enter': NFS_INODE_EVENT,
+  'nfs:nfs_revalidate_inode_exit': NFS_INODE_EVENT_DONE,
+  'nfs:nfs_invalidate_mapping_enter': NFS_INODE_EVENT,
+  'nfs:nfs_invalidate_mapping_exit': NFS_INODE_EVENT_DONE,
+  'nfs:nfs_getattr_enter': NFS_INODE_EVENT,
+  'nfs:nfs_getattr_exit': NFS_INODE_EVENT_DONE,
+  'nfs:nfs_fsync_enter': NFS_INODE_EVENT,
+  'nfs:nfs_fsync_exit': NFS_INODE_EVENT_DONE,
+  'nfs:nfs_access_enter': NFS_INODE_EVENT,
+  'nfs:nfs_access_exit': natural([
+    ['unsigned long error', 8, false], ['dev_t dev', 4, false], ['u32 fhandle', 4, false], ['unsigned char type', 1, false], ['u64 fileid', 8, false],
+    ['u64 version', 8, false], ['loff_t size', 8, true], ['unsigned long nfsi_flags', 8, false], ['unsigned long cache_validity', 8, false],
+    ['unsigned int mask', 4, false], ['unsigned int permitted', 4, false],
+  ]),
+  'nfs:nfs_lookup_enter': NFS_LOOKUP_EVENT,
+  'nfs:nfs_lookup_exit': NFS_LOOKUP_EVENT_DONE,
+  'nfs:nfs_lookup_revalidate_enter': NFS_LOOKUP_EVENT,
+  'nfs:nfs_lookup_revalidate_exit': NFS_LOOKUP_EVENT_DONE,
+  'nfs:nfs_create_enter': NFS_LOOKUP_EVENT,
+  'nfs:nfs_create_exit': NFS_LOOKUP_EVENT_DONE,
+  'nfs:nfs_initiate_read': natural([['dev_t dev', 4, false], ['u32 fhandle', 4, false], ['u64 fileid', 8, false], ['loff_t offset', 8, true], ['u32 count', 4, false]]),
+  'nfs:nfs_readpage_done': natural([
+    ['dev_t dev', 4, false], ['u32 fhandle', 4, false], ['u64 fileid', 8, false], ['loff_t offset', 8, true], ['u32 arg_count', 4, false], ['u32 res_count', 4, false],
+    ['bool eof', 1, false], ['int error', 4, true],
+  ]),
+  'nfs:nfs_initiate_write': natural([['dev_t dev', 4, false], ['u32 fhandle', 4, false], ['u64 fileid', 8, false], ['loff_t offset', 8, true], ['u32 count', 4, false], ['unsigned long stable', 8, false]]),
+  'nfs:nfs_writeback_done': natural([
+    ['dev_t dev', 4, false], ['u32 fhandle', 4, false], ['u64 fileid', 8, false], ['loff_t offset', 8, true], ['u32 arg_count', 4, false], ['u32 res_count', 4, false],
+    ['int error', 4, true], ['unsigned long stable', 8, false], ['char verifier[8]', 8, false],
+  ]),
+  'nfs:nfs_initiate_commit': natural([['dev_t dev', 4, false], ['u32 fhandle', 4, false], ['u64 fileid', 8, false], ['loff_t offset', 8, true], ['u32 count', 4, false]]),
+  'nfs:nfs_commit_done': natural([
+    ['dev_t dev', 4, false], ['u32 fhandle', 4, false], ['u64 fileid', 8, false], ['loff_t offset', 8, true], ['int error', 4, true], ['unsigned long stable', 8, false],
+    ['char verifier[8]', 8, false],
+  ]),
+  'syscalls:sys_enter_newfstatat': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int dfd", 'dfd', 16, 8, false],
+    ["const char * filename", 'filename', 24, 8, false],
+    ["struct stat * statbuf", 'statbuf', 32, 8, false],
+    ["int flag", 'flag', 40, 8, false],
+  ],
+  'syscalls:sys_exit_newfstatat': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_newfstat': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["unsigned int fd", 'fd', 16, 8, false],
+    ["struct stat * statbuf", 'statbuf', 24, 8, false],
+  ],
+  'syscalls:sys_exit_newfstat': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+};
+}
+
 export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>> = {
+  ...nfsSunrpcFormats(),
   'block:block_bio_backmerge': [
     ["dev_t dev", 'dev', 8, 4, false],
     ["sector_t sector", 'sector', 16, 8, false],

@@ -42,6 +42,7 @@ export const ETIMEDOUT = 110;
 export const ECONNREFUSED = 111;
 export const EALREADY = 114;
 export const EINPROGRESS = 115;
+export const ESTALE = 116;
 export const EREMOTEIO = 121;
 
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
@@ -72,6 +73,9 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [ENOLINK]: 'ENOLINK',
   [EOPNOTSUPP]: 'EOPNOTSUPP',
   [ETIMEDOUT]: 'ETIMEDOUT',
+  [ESTALE]: 'ESTALE',
+  [ECONNRESET]: 'ECONNRESET',
+  [ENOTCONN]: 'ENOTCONN',
   [EREMOTEIO]: 'EREMOTEIO',
   [ENOTSOCK]: 'ENOTSOCK',
   [EDESTADDRREQ]: 'EDESTADDRREQ',
@@ -81,9 +85,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [EADDRINUSE]: 'EADDRINUSE',
   [EADDRNOTAVAIL]: 'EADDRNOTAVAIL',
   [ENETUNREACH]: 'ENETUNREACH',
-  [ECONNRESET]: 'ECONNRESET',
   [EISCONN]: 'EISCONN',
-  [ENOTCONN]: 'ENOTCONN',
   [ECONNREFUSED]: 'ECONNREFUSED',
   [EALREADY]: 'EALREADY',
   [EINPROGRESS]: 'EINPROGRESS',

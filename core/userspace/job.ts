@@ -2,6 +2,7 @@
 // accept, with fio's names, meanings and defaults, after parsing and unit conversion. A job file
 // (INI) and a scenario's JSON jobs both end here. A scenario is a machine plus jobs.
 
+import type { NfsMountOptions } from '../fs/nfs/super.js';
 import type { FaultSpec } from '../hw/fault-inject.js';
 import type { LsmSpec } from './engines/lsm.js';
 
@@ -398,6 +399,10 @@ export interface MachineSpec {
   readonly power?: PowerSpec;
   /** Ethernet NICs (absent or empty: the machine has no network device). */
   readonly nics?: readonly NicSpec[];
+  /** Network filesystems to mount (mount -t nfs), once the host serving them is up. */
+  readonly mounts?: readonly NetworkMountSpec[];
+  /** The NFS server this machine runs (rpc.nfsd with one export), if any. */
+  readonly nfsd?: NfsdSpec;
 }
 
 /** ethtool -C: interrupt moderation (absent fields: the driver's defaults). */
@@ -439,6 +444,23 @@ export interface NetworkSpec {
 export interface HostSpec {
   readonly name: string;
   readonly machine: MachineSpec;
+}
+
+/** rpc.nfsd: the exported directory (on one of the machine's filesystems) and the thread count. */
+export interface NfsdSpec {
+  readonly export: string;
+  readonly threads: number;
+}
+
+/** One network mount: mount -t nfs -o <options> <source> <target>. */
+export interface NetworkMountSpec {
+  readonly type: 'nfs';
+  /** "host:/export" */
+  readonly source: string;
+  readonly target: string;
+  /** The -o text as given, and what it means (parsed with nfs(5)'s defaults). */
+  readonly optionsText: string;
+  readonly options: NfsMountOptions;
 }
 
 /** A printer on a serial line: /dev/<name>, bytes/s = baud / 10 (8N1). */
