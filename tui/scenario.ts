@@ -753,7 +753,7 @@ const COALESCING_KEYS: KeySpec = {
   aliases: { 'rx-usecs': 'rx_usecs', 'rx-frames': 'rx_frames', 'tx-usecs': 'tx_usecs', 'tx-frames': 'tx_frames', 'adaptive-rx': 'adaptive_rx', adaptive: 'adaptive_rx' },
   noun: 'key',
 };
-const HOST_KEYS: KeySpec = { known: ['name', 'address', 'cpus', 'memory', 'devices', 'nics'], aliases: { hostname: 'name', ip: 'address', addr: 'address', cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', nic: 'nics' }, noun: 'key' };
+const HOST_KEYS: KeySpec = { known: ['name', 'address', 'cpus', 'memory', 'devices', 'nics', 'nfsd'], aliases: { hostname: 'name', ip: 'address', addr: 'address', cpu: 'cpus', mem: 'memory', ram: 'memory', disks: 'devices', nic: 'nics' }, noun: 'key' };
 const NETWORK_KEYS: KeySpec = { known: ['bandwidth', 'latency'], aliases: { speed: 'bandwidth', rate: 'bandwidth', delay: 'latency', propagation: 'latency', rtt: 'latency' }, noun: 'key' };
 /** Ethernet speeds ethtool reports, in Mb/s, by the names a scenario gives them. */
 const LINK_SPEEDS: Readonly<Record<string, number>> = { '100m': 100, '1g': 1000, '2.5g': 2500, '5g': 5000, '10g': 10_000, '25g': 25_000, '40g': 40_000, '50g': 50_000, '100g': 100_000 };
@@ -939,7 +939,10 @@ function readHosts(c: Checker, node: JsonNode): HostSpec[] {
     } else {
       missing(c, obj.node, path, 'address', '"address": "10.0.0.2"');
     }
-    if (name !== undefined) out.push({ name, machine: { cpus, memoryBytes, devices, nics } });
+    // rpc.nfsd on the host: an export of one of its filesystems
+    const nfsdNode = f.get('nfsd');
+    const nfsd = nfsdNode === undefined ? undefined : readNfsd(c, nfsdNode, devices, `${path}.nfsd`);
+    if (name !== undefined) out.push({ name, machine: { cpus, memoryBytes, devices, nics, ...(nfsd === undefined ? {} : { nfsd }) } });
   });
   return out;
 }
@@ -1045,22 +1048,22 @@ const NFSD_KEYS: KeySpec = { known: ['export', 'threads'], aliases: { exports: '
 const MAX_NFSD_THREADS = 256;
 
 /** machine.nfsd: {"export": "/export", "threads": 8}: this machine serves NFS from a mounted filesystem. */
-function readNfsd(c: Checker, node: JsonNode, devices: readonly DeviceSpec[]): NfsdSpec | undefined {
-  const obj = readObject(c, node, 'machine.nfsd', 'an object like {"export": "/export", "threads": 8}', NFSD_KEYS);
+function readNfsd(c: Checker, node: JsonNode, devices: readonly DeviceSpec[], base = 'machine.nfsd'): NfsdSpec | undefined {
+  const obj = readObject(c, node, `${base}`, 'an object like {"export": "/export", "threads": 8}', NFSD_KEYS);
   if (obj === undefined) return undefined;
   const exportNode = obj.fields.get('export');
   let exportPath: string | undefined;
-  if (exportNode === undefined) missing(c, obj.node, 'machine.nfsd', 'export', '"export": "/export"');
+  if (exportNode === undefined) missing(c, obj.node, `${base}`, 'export', '"export": "/export"');
   else {
     const problem = pathProblem(exportNode, 'must be an absolute path on one of the machine\'s filesystems, like "/export"');
     const p = exportNode.kind === 'string' ? exportNode.value : '';
-    if (problem !== undefined) c.report('bad-value', 'machine.nfsd.export', exportNode.span, problem);
+    if (problem !== undefined) c.report('bad-value', `${base}.export`, exportNode.span, problem);
     // a path under no device's mount is on the root filesystem, the first mounted device's
-    else if (!devices.some((d) => d.mount !== '')) c.report('bad-value', 'machine.nfsd.export', exportNode.span, `${quote(p)} cannot be exported: no device of the machine has a filesystem (give one a "mount")`);
+    else if (!devices.some((d) => d.mount !== '')) c.report('bad-value', `${base}.export`, exportNode.span, `${quote(p)} cannot be exported: no device of the machine has a filesystem (give one a "mount")`);
     else exportPath = p;
   }
   const threadsNode = obj.fields.get('threads');
-  const threads = threadsNode === undefined ? NFSD_DEFAULT_THREADS : readInt(c, threadsNode, 'machine.nfsd.threads', 1, MAX_NFSD_THREADS);
+  const threads = threadsNode === undefined ? NFSD_DEFAULT_THREADS : readInt(c, threadsNode, `${base}.threads`, 1, MAX_NFSD_THREADS);
   return exportPath === undefined || threads === undefined ? undefined : { export: exportPath, threads };
 }
 /** /proc/sys/vm's sysctls kiotrace models, by their Linux names, and the LRU policy. */
@@ -2359,6 +2362,17 @@ function validate(root: JsonNode, c: Checker, defaultName: string, env: Validate
     c.report('missing-key', 'machine.nics', hostsNode.span, 'hosts are on a network the machine is not on: give it a NIC, e.g. "nics": [{"name": "eth0", "address": "10.0.0.1/24"}]');
   }
   if (hosts !== undefined) checkAddresses(c, root, machine, hosts);
+  // each NFS mount names a host of the network that exports that path
+  (machine.mounts ?? []).forEach((mnt, i) => {
+    const colon = mnt.source.indexOf(':');
+    const host = mnt.source.slice(0, colon);
+    const path = mnt.source.slice(colon + 1);
+    const server = (hosts ?? []).find((h) => h.name === host || (h.machine.nics ?? []).some((n) => ipv4String(n.addr) === host));
+    const mountsNode = childNode(f.get('machine'), 'mounts');
+    const span = childSpan(mountsNode?.kind === 'array' ? mountsNode.items[i] : undefined, 'source');
+    if (server === undefined) c.report('bad-value', `machine.mounts[${i}].source`, span, `names ${quote(host)}, which is no host of the scenario's "hosts" (${(hosts ?? []).map((h) => h.name).join(', ') || 'none'})`);
+    else if (server.machine.nfsd?.export !== path) c.report('bad-value', `machine.mounts[${i}].source`, span, `${quote(host)} does not export ${quote(path)}${server.machine.nfsd ? ` (it exports ${quote(server.machine.nfsd.export)})` : ': give it "nfsd": {"export": "..."}'}`);
+  });
 
   if (crashNode !== undefined && crashAtNs !== undefined && durationNs !== undefined && crashAtNs > durationNs) {
     c.report('bad-value', 'crash_at', crashNode.span, `is after the run's end (${describe(crashNode)} > the duration); crash within it`);

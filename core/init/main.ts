@@ -56,6 +56,9 @@ import { SerialPrinter } from '../hw/printer.js';
 import { lpdDaemon, paperJobs, PrintQueue, Spooler } from '../userspace/lpd.js';
 import { CAP_FULL_SET } from '../kernel/capability.js';
 import { Nfsd } from '../fs/nfsd/nfssvc.js';
+import { ipv4String } from '../net/netdevice.js';
+import { mountNetworkFilesystems } from '../fs/nfs/super.js';
+import { RpcStreamRendezvous, svcTcpListen, xsTcpTransport } from '../net/sunrpc/xprtsock.js';
 import type { PrinterReport, CgroupIoLatencyReport, CgroupIoReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport, NetworkReport } from '../userspace/report.js';
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
@@ -891,7 +894,38 @@ export function bootNetwork(spec: MachineSpec, seed: number, hosts: readonly Hos
   const env = new Environment();
   const m = bootMachine(spec, seed, { env, network: new EthernetSwitch(env, network ?? DEFAULT_LINK) });
   bootHosts(m, hosts, seed);
+  bootNfsMounts([m, ...m.hosts]);
   return m;
+}
+
+/**
+ * mount -a -t nfs on every machine of the network: each machine.mounts entry's server (a host by
+ * name, or by address) gets its nfsd listening on TCP port 2049 (once), and the client an RPC
+ * transport over a kernel TCP socket to it.
+ */
+function bootNfsMounts(machines: readonly Machine[]): void {
+  const listening = new Map<Machine, RpcStreamRendezvous>();
+  const serverOf = (host: string): Machine | undefined => machines.find((x) => x.hostname === host || x.nics.some((n) => ipv4String(n.dev.ipv4[0]?.addr ?? 0) === host));
+  for (const client of machines) {
+    const mounts = client.spec.mounts ?? [];
+    if (mounts.length === 0) continue;
+    const spawn = (comm: string, body: (t: Task) => TaskBody): Task => client.spawn(comm, true, body, undefined);
+    const r = mountNetworkFilesystems(client.k, mounts, client.hostname, (host, path) => {
+      const server = serverOf(host);
+      const nfsd = server?.nfsd;
+      const info = nfsd?.exportInfo(path);
+      const addr = server?.nics[0]?.dev.ipv4[0]?.addr;
+      if (server === undefined || nfsd === undefined || info === undefined || addr === undefined) return undefined;
+      let rendezvous = listening.get(server);
+      if (rendezvous === undefined) {
+        rendezvous = new RpcStreamRendezvous();
+        listening.set(server, rendezvous);
+        svcTcpListen(server.k, nfsd.serv, rendezvous, (comm, body) => server.spawn(comm, true, body, undefined));
+      }
+      return { xprtOps: xsTcpTransport(client.k, addr, rendezvous, spawn), info, connected: false };
+    });
+    if (r.failed.length > 0) throw new Error(`mount.nfs: ${r.failed.join(', ')}: no host of the network exports that`);
+  }
 }
 
 /** The printers: each a /dev/lpN node on its serial line, a spool queue and its daemon (lpd, as root). */

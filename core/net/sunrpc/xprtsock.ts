@@ -9,7 +9,13 @@
 // object is handed over when its last byte arrives, in stream order) instead of being XDR-decoded
 // from the bytes.
 
+import type { Kernel } from '../../kernel/kernel.js';
+import type { Task, TaskBody } from '../../kernel/sched/task.js';
+import { Priority } from '../../sim/engine.js';
 import { EAGAIN } from '../../uapi/errno.js';
+import { kernelAccept, kernelBind, kernelConnect, kernelListen, kernelRecvmsg, kernelSendmsg, sockCreateKern, sockRelease, type Socket } from '../socket.js';
+import { AF_INET, IPPROTO_TCP, MSG, SOCK_STREAM } from '../sock.js';
+import { ipv4String } from '../netdevice.js';
 import { RPC_RECORD_MARKER_BYTES, xprtCompleteRqst, xprtConnected, xprtDisconnectDone, xprtLookupRqst, xprtWriteSpace, type RpcCallMsg, type RpcReplyMsg, type RpcRqst, type RpcXprt, type RpcXprtOps } from './xprt.js';
 import type { SvcServ } from './svc.js';
 import { SvcXprt } from './svc.js';
@@ -153,4 +159,143 @@ export class SvcTcpTransport {
     const n = this.sock.sendmsg(this.backlogBytes);
     if (n > 0) this.backlogBytes -= n;
   }
+}
+
+// ---- the transports over kernel TCP sockets (xs_tcp_setup_socket, svc_tcp's listener) ----------
+
+/** NFS's well-known port, and the reserved ports a client binds from (xprt_min_resvport). */
+export const NFS_PORT = 2049;
+const XPRT_MIN_RESVPORT = 665;
+
+/** One connection's two record streams: the calls the client sends, the replies the server sends. */
+export interface RpcConnStreams {
+  readonly calls: RpcRecordStream<RpcCallMsg>;
+  readonly replies: RpcRecordStream<RpcReplyMsg>;
+}
+
+/**
+ * The server side of the streams' side channel: a client registers its connection's streams
+ * under the reserved port it binds before connecting, the server's listener picks them up when
+ * it accepts that port's connection.
+ */
+export class RpcStreamRendezvous {
+  private readonly byPort = new Map<number, RpcConnStreams>();
+  private nextPort = XPRT_MIN_RESVPORT;
+
+  /** A reserved port for a new client connection, with its streams registered. */
+  register(streams: RpcConnStreams): number {
+    const port = this.nextPort++;
+    this.byPort.set(port, streams);
+    return port;
+  }
+
+  take(port: number): RpcConnStreams | undefined {
+    const s = this.byPort.get(port);
+    this.byPort.delete(port);
+    return s;
+  }
+}
+
+/**
+ * Runs a kernel socket call that cannot sleep (MSG_DONTWAIT) to its end, now.
+ * SIMPLIFICATION: the CPU time of the RPC transports' sends is not charged (the transport ops
+ * are synchronous; Linux charges it to the RPC task or the nfsd thread).
+ */
+function runNow(gen: Generator<number, number, void>): number {
+  let r = gen.next();
+  while (r.done !== true) r = gen.next();
+  return r.value;
+}
+
+/** A connected kernel socket as the record transports use it; `task` is whose context the sends run in. */
+function kernelStream(k: Kernel, sock: Socket, task: Task): RpcStreamSocket {
+  return {
+    sendmsg(bytes) {
+      const n = runNow(kernelSendmsg(k, sock, task, bytes, MSG.DONTWAIT));
+      return n === -EAGAIN ? 0 : n;
+    },
+  };
+}
+
+/**
+ * The socket's write-space callback: the transport goes on after the TCP code that freed the
+ * space has returned (from a zero-delay event, not inside tcp_ack).
+ */
+function onWriteSpace(k: Kernel, sock: Socket, then: () => void): void {
+  const sk = sock.sk!;
+  const dflt = sk.writeSpace;
+  sk.writeSpace = (s) => {
+    dflt(s);
+    k.env.at(k.env.nowNs, Priority.NORMAL, then, undefined);
+  };
+}
+
+/** xs_read_stream in its own kernel thread: read what arrives, hand the byte counts on, stop at EOF. */
+function* streamReader(k: Kernel, sock: Socket, task: Task, onBytes: (n: number) => void): Generator<number, number, void> {
+  for (;;) {
+    const n = yield* kernelRecvmsg(k, sock, task, 1 << 20, 0);
+    if (n <= 0) return n;
+    onBytes(n);
+  }
+}
+
+/**
+ * The client's TCP transport to `server` (its address, NFS_PORT): a kernel socket bound to a
+ * reserved port, connected and read by an `xprtiod` kernel thread when the first call connects.
+ */
+export function xsTcpTransport(k: Kernel, serverAddr: number, rendezvous: RpcStreamRendezvous, spawnKthread: (comm: string, body: (t: Task) => TaskBody) => Task): XsTcpTransport {
+  const streams: RpcConnStreams = { calls: new RpcRecordStream(), replies: new RpcRecordStream() };
+  const created = sockCreateKern(k, AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  if (typeof created === 'number') throw new Error(`sock_create_kern for the RPC transport: ${created}`);
+  const sock = created;
+  const port = rendezvous.register(streams);
+  kernelBind(k, sock, { addr: 0, port });
+  let reader: Task | undefined;
+  const stream: RpcStreamSocket = { sendmsg: (bytes) => (reader === undefined ? 0 : kernelStream(k, sock, reader).sendmsg(bytes)) };
+  const xs: XsTcpTransport = new XsTcpTransport(stream, streams.calls, streams.replies, (connected) => {
+    reader = spawnKthread('xprtiod', (t) =>
+      (function* (): TaskBody {
+        const err = yield* kernelConnect(k, sock, { addr: serverAddr, port: NFS_PORT }, t, 0);
+        if (err < 0) return;
+        onWriteSpace(k, sock, () => xs.writeSpace());
+        connected();
+        yield* streamReader(k, sock, t, (n) => xs.dataReady(n));
+        xs.disconnected();
+      })(),
+    );
+  });
+  return xs;
+}
+
+/**
+ * svc_tcp's listener (svc_create_xprt "tcp" on NFS_PORT): a kernel thread accepts each client
+ * connection and gives it a server transport and a reader thread of its own.
+ */
+export function svcTcpListen(k: Kernel, serv: SvcServ, rendezvous: RpcStreamRendezvous, spawnKthread: (comm: string, body: (t: Task) => TaskBody) => Task): void {
+  const created = sockCreateKern(k, AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  if (typeof created === 'number') throw new Error(`sock_create_kern for the RPC listener: ${created}`);
+  const lsock = created;
+  kernelBind(k, lsock, { addr: 0, port: NFS_PORT });
+  kernelListen(k, lsock, 64);
+  spawnKthread('nfsd-listen', (t) =>
+    (function* (): TaskBody {
+      for (;;) {
+        const conn = yield* kernelAccept(k, lsock, t, 0);
+        if (typeof conn === 'number') return;
+        const peer = conn.ops.getname(conn, true);
+        const streams = rendezvous.take(peer.port);
+        if (streams === undefined) {
+          sockRelease(k, conn);
+          continue;
+        }
+        spawnKthread('svc-tcp', (rt) =>
+          (function* (): TaskBody {
+            const svc = new SvcTcpTransport(kernelStream(k, conn, rt), serv, streams.calls, streams.replies, `${ipv4String(peer.addr)}:${peer.port}`);
+            onWriteSpace(k, conn, () => svc.writeSpace());
+            yield* streamReader(k, conn, rt, (n) => svc.dataReady(n));
+          })(),
+        );
+      }
+    })(),
+  );
 }
