@@ -24,6 +24,8 @@ export interface ScriptOptions {
   readonly quiet: boolean;
   readonly verbose: boolean;
   readonly dryRun: boolean;
+  /** --no-warnings: compile-time and run-time warnings are not printed (bpftrace's flag). */
+  readonly noWarnings?: boolean;
   /** Simulated time to run when the program does not exit by itself. */
   readonly durationNs: number;
   write(text: string, stream: 'stdout' | 'stderr'): void;
@@ -125,7 +127,9 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
   }
   // bpftrace warns on every refused update; a hot probe on a full map made hundreds of MB of
   // stderr. Each warning is printed once, and the end of the run says how many there were.
-  const warnings = new RepeatingWarnings(sink, (text) => opts.write(text, sink.diagnosticStream));
+  const warnings = new RepeatingWarnings(sink, (text) => {
+    if (opts.noWarnings !== true) opts.write(text, sink.diagnosticStream);
+  });
   const rt: ScriptRuntime = {
     sink,
     warnings,
@@ -146,7 +150,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
   const compiled = compileProgram(parsed.program, m, rt, { positional: opts.positional, unsafe: opts.unsafe, ...(opts.host ? { host: opts.host } : {}), source });
   const compileWarnings = compiled.diagnostics.filter((d) => d.severity === 'warning');
   if (hasErrors(compiled.diagnostics)) return fail([...parsed.diagnostics, ...compiled.diagnostics]);
-  if (compileWarnings.length > 0) opts.write(renderDiagnostics(compileWarnings, source), 'stderr');
+  if (compileWarnings.length > 0 && opts.noWarnings !== true) opts.write(renderDiagnostics(compileWarnings, source), 'stderr');
 
   const begin = compiled.probes.filter((p) => p.special?.kind === 'begin');
   const end = compiled.probes.filter((p) => p.special?.kind === 'end');
@@ -166,7 +170,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     for (const d of detach) d();
     for (const p of end) fireSpecial(p, 'end', false);
     const repeated = warnings.summaries();
-    if (repeated !== '') opts.write(repeated, sink.diagnosticStream);
+    if (repeated !== '' && opts.noWarnings !== true) opts.write(repeated, sink.diagnosticStream);
     for (const piece of printMapsAtExit(sink, rt.store, printMaps)) opts.write(piece, 'stdout');
     return { exitCode: exitCode ?? 0, diagnostics: compiled.diagnostics };
   };

@@ -18,7 +18,7 @@ import {
 } from '../../core/index.js';
 import type * as A from './ast.js';
 import { errorAt, warningAt, type Diagnostic } from './diagnostics.js';
-import { PROVIDER_ALIASES, resolveSpec } from '../attach.js';
+import { PROVIDER_ALIASES, resolveSpec, unsupportedProbeType } from '../attach.js';
 import {
   bucketsBytes,
   checkLhistArgs,
@@ -559,7 +559,7 @@ class Compiler {
         continue;
       }
       if (provider === undefined) {
-        this.diags.push(errorAt(`Invalid probe type: ${ap.provider}`, ap.loc));
+        this.diags.push(errorAt(unsupportedProbeType(ap.provider) ?? `Invalid probe type: ${ap.provider}`, ap.loc));
         return undefined;
       }
       const spec = `${provider}:${ap.parts.join(':')}`;
@@ -1379,19 +1379,19 @@ class Compiler {
       case 'probe':
         return (c) => c.probeName;
       case 'func':
-        if (!site || site.provider === 'tracepoint') {
+        if (!site || site.provider === 'tracepoint' || site.provider === 'rawtracepoint') {
           // a begin, end, interval or profile probe runs in no kernel function
           const where = site ? 'tracepoint' : (special?.kind ?? 'tracepoint');
           this.diags.push(errorAt(`The func builtin can not be used with ${where} probes`, e.loc, { hint: 'func is the traced function of a kprobe or kretprobe' }));
         }
-        return (c) => new SymbolValue(c.probeName.slice(c.probeName.indexOf(':') + 1), 0n);
+        return (c) => new SymbolValue(c.probeName.slice(c.probeName.lastIndexOf(':') + 1), 0n);
       case 'retval':
-        if (!site || site.provider !== 'kretprobe') {
+        if (!site || (site.provider !== 'kretprobe' && site.provider !== 'fexit')) {
           this.diags.push(errorAt('The retval builtin can only be used with kretprobe and uretprobe probes', e.loc));
         }
         return (c) => BigInt(c.hit?.retval ?? 0);
       case 'args': {
-        if (!site || site.provider !== 'tracepoint') {
+        if (!site || (site.provider !== 'tracepoint' && site.provider !== 'fentry' && site.provider !== 'fexit')) {
           this.diags.push(errorAt('The args builtin can only be used with tracepoint/fentry/uprobe probes', e.loc));
           return () => 0n;
         }
@@ -1414,7 +1414,7 @@ class Compiler {
       default: {
         const mm = /^arg(\d+)$/.exec(e.name);
         if (mm) {
-          if (!site || site.provider !== 'kprobe') this.diags.push(errorAt('The arg builtins can only be used with kprobe, uprobe and usdt probes', e.loc));
+          if (!site || (site.provider !== 'kprobe' && site.provider !== 'rawtracepoint')) this.diags.push(errorAt('The arg builtins can only be used with kprobe, uprobe and usdt probes', e.loc));
           const i = Number(mm[1]);
           return (c) => BigInt(c.hit?.argValue(i) ?? 0);
         }
@@ -1427,7 +1427,7 @@ class Compiler {
   private field(e: A.FieldAccess): ExprFn {
     if (e.object.kind === 'Builtin' && e.object.name === 'args') {
       const sites = this.currentSites;
-      if (sites.length === 0 || sites[0]!.provider !== 'tracepoint') {
+      if (sites.length === 0 || (sites[0]!.provider !== 'tracepoint' && sites[0]!.provider !== 'fentry' && sites[0]!.provider !== 'fexit')) {
         this.diags.push(errorAt('The args builtin can only be used with tracepoint/fentry/uprobe probes', e.object.loc));
         return () => 0n;
       }
