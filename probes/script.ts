@@ -144,7 +144,8 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     startNs: m.env.nowNs,
     kstack: (c, limit) => {
       if (stacks === undefined) return KernelStacks.format([], limit);
-      return KernelStacks.format(c.hit ? stacks.framesAtHit(c.hit) : c.sampledCpu ? stacks.framesOnCpu(c.sampledCpu) : [], limit);
+      if (c.hit) return KernelStacks.format(stacks.framesAtHit(c.hit), limit, KernelStacks.stopsAtEntry(c.hit));
+      return KernelStacks.format(c.sampledCpu ? stacks.framesOnCpu(c.sampledCpu) : [], limit);
     },
   };
   const compiled = compileProgram(parsed.program, m, rt, { positional: opts.positional, unsafe: opts.unsafe, ...(opts.host ? { host: opts.host } : {}), source });
@@ -152,6 +153,15 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
   if (hasErrors(compiled.diagnostics)) return fail([...parsed.diagnostics, ...compiled.diagnostics]);
   if (compileWarnings.length > 0 && opts.noWarnings !== true) opts.write(renderDiagnostics(compileWarnings, source), 'stderr');
 
+  // bpftrace attaches every probe before BEGIN: one it cannot attach stops the program (exit 1),
+  // or, under missing_probes = "warn", is skipped with a warning
+  for (const u of compiled.unattachable) {
+    if (u.fatal) {
+      opts.write(`ERROR: Unable to attach probe: ${u.probe}. If this is expected, set the 'missing_probes' config variable to 'warn'.\n`, 'stderr');
+      return { exitCode: 1, diagnostics: compiled.diagnostics };
+    }
+    if (opts.noWarnings !== true) opts.write(`WARNING: Unable to attach probe: ${u.probe}. Skipping.\n`, 'stderr');
+  }
   const begin = compiled.probes.filter((p) => p.special?.kind === 'begin');
   const end = compiled.probes.filter((p) => p.special?.kind === 'end');
   const traced = compiled.probes.filter((p) => p.special === undefined);

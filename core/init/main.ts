@@ -11,7 +11,8 @@ import { ProbeRegistry } from '../trace/probe.js';
 import { createProbeSites } from '../trace/events.js';
 import { Kernel, mkdev } from '../kernel/kernel.js';
 import { DEFAULT_PREEMPT_MODEL, PREEMPT_MODEL_NAMES, Scheduler, type PreemptModel } from '../kernel/sched/core.js';
-import { Task, DEFAULT_PRIO, SCHED_FIFO, type TaskBody } from '../kernel/sched/task.js';
+import { Task, DEFAULT_PRIO, SCHED, SCHED_FIFO, TaskState, type TaskBody } from '../kernel/sched/task.js';
+import { kernelClone } from '../kernel/fork.js';
 import { MemoryManager } from '../mm/page_alloc.js';
 import { MEMCG_MAX, NO_LIMITS, type MemCgroup } from '../cgroup/memcontrol.js';
 import { throtlSetLimits, throtlStartWorker } from '../block/blk-throttle.js';
@@ -19,7 +20,9 @@ import { IOLAT_DEPTH_MAX, iolatencySetLimit } from '../block/blk-iolatency.js';
 import { lsmStatsOf, type LsmStats } from '../userspace/engines/lsm.js';
 import { MmStruct, PAGE_SIZE } from '../mm/mm_types.js';
 import { Writeback } from '../mm/page-writeback.js';
-import { Vfs } from '../fs/namei.js';
+import { Vfs, type FsStruct } from '../fs/namei.js';
+import type { CfsRqView } from '../trace/btf.js';
+
 import { FdTable } from '../fs/types.js';
 import { Ext4Fs, ext4FreeBlocks } from '../fs/ext4/super.js';
 import { ext4FileOperations } from '../fs/ext4/file.js';
@@ -51,6 +54,9 @@ import { SerialPrinter } from '../hw/printer.js';
 import { lpdDaemon, paperJobs, PrintQueue, Spooler } from '../userspace/lpd.js';
 import { CAP_FULL_SET } from '../kernel/capability.js';
 import type { PrinterReport, CgroupIoLatencyReport, CgroupIoReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport } from '../userspace/report.js';
+
+/** Where a CPU's struct cfs_rq is said to be (in its struct rq, per-CPU data). */
+const CFS_RQ_OFFSET = 0x2c0;
 
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
@@ -90,6 +96,18 @@ export interface MachineGauges {
   readonly freePages: number;
   /** Tasks on each CPU's runqueue, the running one included (rq->nr_running). */
   readonly runQueueLengths: readonly number[];
+}
+
+/**
+ * pid 1 (systemd) after it forked the workload: it sleeps, waiting for its children (do_wait), for
+ * the whole run; it never exits.
+ * SIMPLIFICATION: it does not reap its children (no wait4), so their exit wakes nothing.
+ */
+function* initBody(t: Task): TaskBody {
+  for (;;) {
+    t.state = TaskState.INTERRUPTIBLE;
+    yield SCHED;
+  }
 }
 
 /** A task as a trace's process tree names it. */
@@ -150,9 +168,10 @@ export class Machine {
     for (const rule of this.spec.schedFifo ?? []) {
       if (rule.comm.endsWith('*') ? comm.startsWith(rule.comm.slice(0, -1)) : comm === rule.comm) k.sched.setScheduler(t, SCHED_FIFO, rule.rtPriority);
     }
-    const cpu = k.sched.cpu(parent?.cpu ?? 0);
-    if (parent && k.tp.sched_process_fork.enabled) k.tp.sched_process_fork.emit(cpu, 0, parent, t);
-    k.sched.wakeUpNewTask(t, makeBody(t), cpu);
+    // a process of the workload is forked by its parent (init); pid 1 and the kernel's threads are
+    // made by the kernel itself (rest_init, kthreadd)
+    if (parent && !kthread) kernelClone(k, parent, t, makeBody(t));
+    else k.sched.wakeUpNewTask(t, makeBody(t), k.sched.cpu(parent?.cpu ?? 0));
     return t;
   }
 
@@ -307,6 +326,20 @@ export class Machine {
   diskOf(dev: number): { readonly name: string; readonly dev: number; readonly kaddr: number } | undefined {
     const d = this.devices.find((x) => x.q.dev === dev);
     return d ? { name: d.name, dev, kaddr: d.q.hctxs[0]?.kaddr ?? 0 } : undefined;
+  }
+
+  /** task->se.cfs_rq, for BTF readers (runqlen): the CFS tasks of the task's CPU, queued and running. */
+  runQueueOf(task: Task): CfsRqView | undefined {
+    const cpu = this.k.sched.cpus[task.cpu];
+    if (!cpu) return undefined;
+    let nrQueued = cpu.current !== cpu.idle && cpu.current.policy !== SCHED_FIFO ? 1 : 0;
+    for (const t of cpu.rq) if (t.policy !== SCHED_FIFO) nrQueued++;
+    return { kaddr: cpu.idle.kaddr + CFS_RQ_OFFSET, nrQueued };
+  }
+
+/** current->fs, for BTF readers (curtask->fs->pwd): the task's root and working directory. */
+  taskFs(task: Task): FsStruct | undefined {
+    return task.mm ? this.k.vfs.fsStruct(this.k, task) : undefined;
   }
 
   /** Gauges read now; cheap enough to sample often (counters kept by the kernel, no walks). */
@@ -694,7 +727,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   const power = spec.power ?? DEFAULT_POWER;
   const buses = new Buses(k);
   // init (pid 1): the parent of the workload
-  m.init = m.spawn('systemd', false, function* () {}, undefined);
+  m.init = m.spawn('systemd', false, initBody, undefined);
   const devMem = new DevMem(spec.memoryBytes);
   k.devMem = devMem;
   k.vfs.devNodes.set('/dev/mem', devMem.inode);

@@ -20,7 +20,7 @@ import { sysClose, sysMmap, sysOpenat, AT_FDCWD } from '../fs/open.js';
 import { sysRead, sysWrite } from '../fs/read_write.js';
 import { O } from '../fs/types.js';
 import { MAP, PROT } from '../mm/mmap.js';
-import { nanosleep } from '../kernel/time/timer.js';
+import { sysClockNanosleep } from '../kernel/time/timer.js';
 import { EBUSY } from '../uapi/errno.js';
 import { flushSignals, sendSignal, SIG } from '../kernel/signal.js';
 
@@ -215,7 +215,7 @@ export function* lpdDaemon(k: Kernel, task: Task, spool: Spooler, q: PrintQueue)
     const dev = yield* sysOpenat(k, task, AT_FDCWD, q.devicePath, O.WRONLY, 0);
     if (dev < 0) {
       // someone else has the printer (lp allows one opener): try again later
-      yield* nanosleep(k, task, BUSY_RETRY_NS);
+      yield* sysClockNanosleep(k, task, BUSY_RETRY_NS);
       continue;
     }
     const fd = yield* sysOpenat(k, task, AT_FDCWD, job.path, O.RDONLY, 0);

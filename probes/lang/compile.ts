@@ -153,6 +153,8 @@ export interface CompiledProgram {
   readonly attachCount: number;
   /** Some probe reads kstack, so the runtime must track kernel call chains. */
   readonly usesKstack: boolean;
+  /** kprobes on functions the kernel does not have: bpftrace fails to attach them at run time. */
+  readonly unattachable: readonly { readonly probe: string; readonly fatal: boolean }[];
 }
 
 /**
@@ -345,6 +347,8 @@ class Compiler {
   private scopes: Set<string>[] = [];
   /** `config = { missing_probes = ... }`: what an attach point that matches nothing does. */
   private missingProbes: 'error' | 'warn' | 'ignore' = 'error';
+  /** kprobe:FUNC of functions the kernel does not have (see resolveProbe). */
+  private readonly unattachable: { probe: string; fatal: boolean }[] = [];
   /** Arguments after the script: `--name[=value]` ones are getopt()'s, the rest are $1..$N. */
   private readonly positionalArgs: readonly string[];
   private readonly namedArgs = new Map<string, string | true>();
@@ -442,7 +446,7 @@ class Compiler {
         }),
       );
     }
-    return { probes, diagnostics: this.diags, attachCount, usesKstack: this.usesKstack };
+    return { probes, diagnostics: this.diags, attachCount, usesKstack: this.usesKstack, unattachable: this.unattachable };
   }
 
   /**
@@ -542,6 +546,9 @@ class Compiler {
   private resolveProbe(p: A.Probe): { sites: ProbeSite[]; special: SpecialProbe | undefined }[] | undefined {
     const out: { sites: ProbeSite[]; special: SpecialProbe | undefined }[] = [];
     const sites: ProbeSite[] = [];
+    // a wildcard that matches nothing next to attach points that match (dcsnoop's
+    // `kprobe:lookup_fast, kprobe:lookup_fast.constprop.*`) expands to no probe, as in bpftrace
+    let emptyWildcard: Diagnostic | undefined;
     for (const ap of p.attachPoints) {
       const provider = ownValue(PROVIDERS, ap.provider.toLowerCase());
       if (provider === 'begin' || provider === 'end') {
@@ -584,6 +591,19 @@ class Compiler {
         }
         const hint = best && bestD <= Math.max(3, Math.floor(spec.length / 4)) ? `did you mean '${best.fullName}'?` : undefined;
         const message = `No matches for ${provider} ${ap.parts.join(':')}.`;
+        const wildcard = /[*?]/.test(ap.parts.join(':'));
+        if (wildcard && p.attachPoints.length > 1 && this.missingProbes === 'error') {
+          emptyWildcard ??= errorAt(message, ap.loc, hint ? { hint } : {});
+          continue;
+        }
+        if (!wildcard && hint === undefined && (provider === 'kprobe' || provider === 'kretprobe') && ap.parts.length === 1) {
+          // a function this kernel does not have (md_flush_request without md): bpftrace warns,
+          // then fails to attach it when the program starts (unattachable)
+          if (this.missingProbes === 'ignore') continue;
+          this.diags.push(warningAt(`${ap.parts[0]!} is not traceable (either non-existing, inlined, or marked as "notrace"); attaching to it will likely fail`, ap.loc));
+          this.unattachable.push({ probe: `${provider}:${ap.parts[0]!}`, fatal: this.missingProbes === 'error' });
+          continue;
+        }
         // Tools list alternative names (old and new kernels) and set missing_probes to skip the absent ones.
         if (this.missingProbes === 'ignore') continue;
         if (this.missingProbes === 'warn') {
@@ -594,6 +614,10 @@ class Compiler {
         return undefined;
       }
       for (const s of found) if (!sites.includes(s)) sites.push(s);
+    }
+    if (emptyWildcard !== undefined && sites.length === 0 && out.length === 0) {
+      this.diags.push(emptyWildcard);
+      return undefined;
     }
     if (sites.length > 0) out.push({ sites, special: undefined });
     return out;
