@@ -30,6 +30,9 @@ const NOT_IO_ORIGIN: Readonly<Partial<Record<SyscallName, true>>> = {
   newfstatat: true,
   statx: true,
   statfs: true,
+  kill: true,
+  tkill: true,
+  tgkill: true,
 };
 
 /** syscall_enter_from_user_mode: returns the new ioId (0 for a syscall that starts no I/O). Arguments are the raw registers. */

@@ -128,6 +128,11 @@ const STRUCTS: readonly BtfStruct[] = [
     ['mnt', 'struct vfsmount', (m) => ptr('vfsmount', m, m.kaddr + MOUNT_MNT_OFFSET)],
     ['mnt_devname', 'const char *', (m) => m.mount?.fs.mountPoint ?? 'rootfs'],
   ]),
+  // nanosleep's and clock_nanosleep's rqtp, in the caller's memory (mm.userStructs)
+  struct<{ readonly tv_sec: number; readonly tv_nsec: number }>('__kernel_timespec', [
+    ['tv_sec', '__kernel_time64_t', (t) => t.tv_sec],
+    ['tv_nsec', 'long long', (t) => t.tv_nsec],
+  ]),
   struct<Nameidata>('nameidata', [
     ['path', 'struct path', (n) => ptr('path', n.path, n.kaddr)],
     ['last', 'struct qstr', (n) => ptr('qstr', n.last, n.kaddr + 16)],

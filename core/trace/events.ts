@@ -99,6 +99,9 @@ export const SYSCALL_NR = {
   newfstatat: 262,
   statx: 332,
   statfs: 137,
+  kill: 62,
+  tkill: 200,
+  tgkill: 234,
 } as const;
 export type SyscallName = keyof typeof SYSCALL_NR;
 

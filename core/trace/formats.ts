@@ -851,6 +851,34 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["long ret", 'ret', 16, 8, true],
   ],
+  'syscalls:sys_enter_kill': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["pid_t pid", 'pid', 16, 8, false],
+    ["int sig", 'sig', 24, 8, false],
+  ],
+  'syscalls:sys_exit_kill': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_tkill': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["pid_t pid", 'pid', 16, 8, false],
+    ["int sig", 'sig', 24, 8, false],
+  ],
+  'syscalls:sys_exit_tkill': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_tgkill': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["pid_t tgid", 'tgid', 16, 8, false],
+    ["pid_t pid", 'pid', 24, 8, false],
+    ["int sig", 'sig', 32, 8, false],
+  ],
+  'syscalls:sys_exit_tgkill': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
   'block:block_rq_remap': [
     ["dev_t dev", 'dev', 8, 4, false],
     ["sector_t sector", 'sector', 16, 8, false],

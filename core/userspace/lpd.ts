@@ -22,7 +22,7 @@ import { O } from '../fs/types.js';
 import { MAP, PROT } from '../mm/mmap.js';
 import { sysClockNanosleep } from '../kernel/time/timer.js';
 import { EBUSY } from '../uapi/errno.js';
-import { flushSignals, sendSignal, SIG } from '../kernel/signal.js';
+import { flushSignals, SIG, sysKill } from '../kernel/signal.js';
 
 /** lpd's and lpr's copy buffer (BUFSIZ). */
 export const SPOOL_BUF_BYTES = 8192;
@@ -138,7 +138,7 @@ export class Spooler {
     job.state = 'removed';
     job.endNs = this.k.env.nowNs;
     this.noteState(task, q, job, 'removed');
-    if (active && q.daemon) sendSignal(this.k, q.daemon, SIG.INT);
+    if (active && q.daemon) sysKill(this.k, task, q.daemon, SIG.INT);
     return { ok: true, lines };
   }
 

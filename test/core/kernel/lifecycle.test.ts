@@ -116,3 +116,19 @@ test('syncfs writes back and flushes one filesystem; sync_file_range writes a ra
   const nvme = m.k.vfs.lookup('/mnt/nvme/a')!.bdevDev;
   assert.ok(flushes.length >= 1 && flushes.every((d) => d === nvme), String(flushes));
 });
+
+test('lprm of the job printing sends the daemon SIGINT through kill(2): sys_enter_kill with pid and sig, 0 returned', () => {
+  const m = bootMachine({ ...DEFAULT_MACHINE, printers: [{ name: 'lp0', baud: 115200 }] }, 1);
+  const kills: string[] = [];
+  attach(m, 'tracepoint:syscalls:sys_enter_kill', (h) => kills.push(`${h.comm} -> ${h.fields['pid'] as number} sig ${h.fields['sig'] as number}`));
+  attach(m, 'tracepoint:syscalls:sys_exit_kill', (h) => kills.push(`ret ${h.fields['ret'] as number}`));
+  m.scheduleEvents(
+    [
+      [0, 'yes alice | head -c 6000 | sudo -u alice lp -t one'],
+      [5_000_000, 'sudo -u alice lprm 1'],
+    ].map(([atNs, line]) => ({ kind: 'run' as const, atNs: atNs as number, argv: (line as string).split(/\s+/) })),
+  );
+  m.run(50_000_000);
+  const lpd = m.k.tasks.find((t) => t.comm === 'lpd')!;
+  assert.deepEqual(kills, [`lprm -> ${lpd.tgid} sig 2`, 'ret 0']);
+});
