@@ -13,6 +13,7 @@ import { Kernel, mkdev } from '../kernel/kernel.js';
 import { DEFAULT_PREEMPT_MODEL, PREEMPT_MODEL_NAMES, Scheduler, type PreemptModel } from '../kernel/sched/core.js';
 import { Task, DEFAULT_PRIO, SCHED, SCHED_FIFO, TaskState, type TaskBody } from '../kernel/sched/task.js';
 import { kernelClone } from '../kernel/fork.js';
+import { LoadAvg } from '../kernel/sched/loadavg.js';
 import { MemoryManager } from '../mm/page_alloc.js';
 import { MEMCG_MAX, NO_LIMITS, type MemCgroup } from '../cgroup/memcontrol.js';
 import { throtlSetLimits, throtlStartWorker } from '../block/blk-throttle.js';
@@ -707,6 +708,8 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
     const idle = new Task(k.kaddr(), 0, 0, `swapper/${cpu}`, DEFAULT_PRIO, true, undefined, undefined, cpu, () => undefined);
     return idle;
   });
+  k.loadavg = new LoadAvg(k);
+  k.loadavg.start();
   k.sched.preemptModel = spec.preempt === undefined ? DEFAULT_PREEMPT_MODEL : (PREEMPT_MODEL_NAMES.indexOf(spec.preempt) as PreemptModel);
   k.mm = new MemoryManager(k, spec.memoryBytes, spec.vm);
   k.mm.spawnKthread = (comm, body) => m.spawn(comm, true, body, undefined);
