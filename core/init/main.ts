@@ -731,7 +731,7 @@ export function bootMachine(spec: MachineSpec, seed: number): Machine {
   const buses = new Buses(k);
   // init (pid 1): the parent of the workload
   m.init = m.spawn('systemd', false, initBody, undefined);
-  const devMem = new DevMem(spec.memoryBytes);
+  const devMem = new DevMem(spec.memoryBytes, k);
   k.devMem = devMem;
   k.vfs.devNodes.set('/dev/mem', devMem.inode);
 

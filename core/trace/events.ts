@@ -1176,6 +1176,12 @@ function funcs(reg: ProbeRegistry) {
       'struct dentry *',
     ),
     d_lookup: fn<[parent: object, name: object]>('d_lookup', [p('const struct dentry *', 'parent'), p('const struct qstr *', 'name')], 'struct dentry *'),
+    // security/commoncap.c: the capability check behind capable() (capable.bt)
+    cap_capable: fn<[cred: number, targNs: number, cap: number, opts: number]>(
+      'cap_capable',
+      [p('const struct cred *', 'cred'), p('struct user_namespace *', 'targ_ns'), p('int', 'cap'), p('unsigned int', 'opts')],
+      'int',
+    ),
     vfs_fsync: fn<[file: File, datasync: number]>('vfs_fsync', [p('struct file *', 'file'), p('int', 'datasync')], 'int'),
     vfs_create: fn<[idmap: number, dir: Inode | undefined, dentry: object, mode: number, wantExcl: number]>(
       'vfs_create',
