@@ -1,7 +1,7 @@
 // The programmatic attach API: a probe spec string (bpftrace syntax: provider aliases, `*`
 // wildcards, several specs separated by commas) resolved against a machine's probe sites.
 
-import type { Machine, ProbeHandler, ProbeProvider, ProbeSite } from '../core/index.js';
+import { VMLINUX, type Machine, type ProbeHandler, type ProbeProvider, type ProbeSite } from '../core/index.js';
 import { ownValue } from './lang/values.js';
 
 /**
@@ -15,7 +15,47 @@ export const PROVIDER_ALIASES: Readonly<Record<string, ProbeProvider>> = {
   kprobe: 'kprobe',
   kr: 'kretprobe',
   kretprobe: 'kretprobe',
+  // other views of the same sites (core/trace/probe.ts ViewSite)
+  f: 'fentry',
+  fentry: 'fentry',
+  kfunc: 'fentry',
+  fr: 'fexit',
+  fexit: 'fexit',
+  kretfunc: 'fexit',
+  rt: 'rawtracepoint',
+  rawtracepoint: 'rawtracepoint',
 };
+
+/**
+ * bpftrace's probe types that have nothing to attach to in the simulation, each with its aliases
+ * and why: refused with the reason, not as a typo.
+ */
+const UNSUPPORTED_PROBE_TYPES: readonly { readonly names: readonly string[]; readonly why: string }[] = [
+  { names: ['uprobe', 'u'], why: 'the simulated machine runs no user binaries to place a breakpoint in (fio and the tools are modelled as kernel work); trace their syscalls (tracepoint:syscalls:*) instead' },
+  { names: ['uretprobe', 'ur'], why: 'the simulated machine runs no user binaries to place a breakpoint in (fio and the tools are modelled as kernel work); trace their syscalls (tracepoint:syscalls:sys_exit_*) instead' },
+  { names: ['usdt', 'U'], why: 'the simulated machine runs no user binaries, so there are no USDT notes' },
+  { names: ['hardware', 'h'], why: 'the simulated CPUs have no performance counters (cache misses, cycles); sample with profile:hz:99 instead' },
+  { names: ['software', 's'], why: 'there are no perf software events (cpu-clock, page-faults...); use profile:hz:N for sampling and tracepoint:exceptions:page_fault_user for faults' },
+  { names: ['watchpoint', 'w'], why: 'the simulated memory has no addresses a debug register could watch' },
+  { names: ['asyncwatchpoint', 'aw'], why: 'the simulated memory has no addresses a debug register could watch' },
+  { names: ['iter', 'it'], why: 'there are no BPF iterators over the simulated kernel\'s objects' },
+];
+
+/** `X probes are not supported by kiotrace: why` for a bpftrace probe type kiotrace does not have; undefined otherwise. */
+export function unsupportedProbeType(provider: string): string | undefined {
+  const found = UNSUPPORTED_PROBE_TYPES.find((t) => t.names.includes(provider));
+  return found === undefined ? undefined : `${found.names[0]!} probes are not supported by kiotrace: ${found.why}`;
+}
+
+/** Whether `name` is one of bpftrace's probe types or aliases (kiotrace's or not). */
+export function isProbeType(name: string): boolean {
+  const lower = name.toLowerCase();
+  return (
+    ownValue(PROVIDER_ALIASES, lower) !== undefined ||
+    unsupportedProbeType(name) !== undefined ||
+    ['begin', 'end', 'self', 'bench', 'interval', 'i', 'profile', 'p'].includes(lower)
+  );
+}
 
 export class AttachError extends Error {
   constructor(
@@ -27,13 +67,19 @@ export class AttachError extends Error {
   }
 }
 
-/** Canonical full-name glob for one spec: `t:block:*` -> `tracepoint:block:*`. */
+/**
+ * Canonical full-name glob for one spec: `t:block:*` -> `tracepoint:block:*`; a view without its
+ * module gets it, as bpftrace looks the function up: `fentry:vfs_read` -> `fentry:vmlinux:vfs_read`.
+ */
 export function canonicalSpec(spec: string): string {
   const s = spec.trim();
   const colon = s.indexOf(':');
   if (colon < 0) return s;
   const provider = ownValue(PROVIDER_ALIASES, s.slice(0, colon).toLowerCase());
-  return provider ? provider + s.slice(colon) : s;
+  if (!provider) return s;
+  const rest = s.slice(colon + 1);
+  if ((provider === 'fentry' || provider === 'fexit' || provider === 'rawtracepoint') && !rest.includes(':')) return `${provider}:${VMLINUX}:${rest}`;
+  return `${provider}:${rest}`;
 }
 
 /** Sites a spec matches (an exact name or a glob). */

@@ -10,8 +10,11 @@
 //
 // SIMPLIFICATION: only functions the simulator models as probe sites appear, so stacks are
 // shorter than a real kernel's (no inlined helpers, no locking or allocation frames).
-// SIMPLIFICATION: offsets are synthetic but stable (a hash of caller and callee): the simulator
-// has no machine code, and a stable offset keeps identical paths aggregating to one map key.
+// SIMPLIFICATION: offsets are synthetic but stable: the simulator has no machine code. Each
+// function has a size (a hash of its name, 96 bytes to 2 KiB) and each call site an offset inside
+// its caller (a hash of caller and callee); a kprobe's own frame is its entry (+1, past the int3
+// the kprobe placed there, as bpftrace shows it). A stable offset keeps identical paths
+// aggregating to one map key.
 
 import type { Cpu, Machine, ProbeHit, ProbeSite } from '../core/index.js';
 
@@ -102,17 +105,39 @@ function irqHandlerFunction(actionName: string): string {
   return 'handle_irq_event';
 }
 
-/** A stable pseudo return-address offset for `callee` called from `caller` (FNV-1a). */
-function frameOffset(caller: string, callee: string): number {
+/** FNV-1a of a string. */
+function fnv1a(text: string): number {
   let h = 0x811c9dc5;
-  const text = caller + '>' + callee;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  // call sites sit past the prologue and inside a few hundred bytes of code
-  return 0x10 + (h % 0x2f0);
+  return h;
 }
+
+/** A function's code size in bytes: 96 to 2048, a multiple of 16 (functions are 16-byte aligned). */
+export function functionBytes(fn: string): number {
+  return 0x60 + (fnv1a(fn) % 0x7a) * 16;
+}
+
+/** The kprobe's own frame: the breakpoint replaces the first instruction, the trap leaves ip one byte in. */
+export const KPROBE_ENTRY_OFFSET = 1;
+
+/**
+ * A stable pseudo return-address offset in `caller` of its call to `callee` (or of the point a
+ * tracepoint or a sample interrupts, callee ''): past the prologue and at least a call
+ * instruction before the function's end.
+ */
+function frameOffset(caller: string, callee: string): number {
+  return 0x10 + (fnv1a(caller + '>' + callee) % (functionBytes(caller) - 0x18));
+}
+
+/** Syscalls whose body runs through functions the simulator does not probe, innermost last. */
+const SYSCALL_BODY: Readonly<Record<string, readonly string[]>> = {
+  // kernel/time/posix-timers.c: clock_nanosleep -> common_nsleep -> hrtimer_nanosleep -> do_nanosleep
+  clock_nanosleep: ['common_nsleep', 'hrtimer_nanosleep'],
+  nanosleep: ['hrtimer_nanosleep'],
+};
 
 /** One task's live frames, outermost first; `marks` remember where entry groups began. */
 interface TaskStack {
@@ -147,7 +172,8 @@ export class KernelStacks {
           if (fn === 'handle_mm_fault') this.popGroup(s, FAULT_ENTRY[0]!);
         });
       } else if (name.startsWith('tracepoint:syscalls:sys_enter_')) {
-        const frames = [...SYSCALL_ENTRY, `__x64_sys_${name.slice('tracepoint:syscalls:sys_enter_'.length)}`];
+        const call = name.slice('tracepoint:syscalls:sys_enter_'.length);
+        const frames = [...SYSCALL_ENTRY, `__x64_sys_${call}`, ...(SYSCALL_BODY[call] ?? [])];
         on(site, (hit) => this.pushGroup(this.stackOf(hit.tid, hit.cpu), frames));
       } else if (name.startsWith('tracepoint:syscalls:sys_exit_')) {
         on(site, (hit) => this.popGroup(this.stackOf(hit.tid, hit.cpu), SYSCALL_ENTRY[0]!));
@@ -197,16 +223,24 @@ export class KernelStacks {
     return this.withBase(task.pid, live).reverse();
   }
 
-  /** bpftrace's text form: a leading newline, then one indented `function+offset` per line (decimal). */
-  static format(framesInnermostFirst: readonly string[], limit: number = KSTACK_DEFAULT_LIMIT): string {
+  /**
+   * bpftrace's text form: a leading newline, then one indented `function+offset` per line
+   * (decimal). `topAtEntry`: the innermost frame is a kprobe's function, stopped at its entry.
+   */
+  static format(framesInnermostFirst: readonly string[], limit: number = KSTACK_DEFAULT_LIMIT, topAtEntry = false): string {
     let text = '\n';
     const n = Math.min(limit, framesInnermostFirst.length);
     for (let i = 0; i < n; i++) {
       const fn = framesInnermostFirst[i]!;
-      const callee = i === 0 ? '' : framesInnermostFirst[i - 1]!;
-      text += `${FRAME_INDENT}${fn}+${frameOffset(fn, callee)}\n`;
+      const offset = i === 0 ? (topAtEntry ? KPROBE_ENTRY_OFFSET : frameOffset(fn, '')) : frameOffset(fn, framesInnermostFirst[i - 1]!);
+      text += `${FRAME_INDENT}${fn}+${offset}\n`;
     }
     return text;
+  }
+
+  /** Whether a hit's innermost frame is the probed function's entry (kprobe, fentry). */
+  static stopsAtEntry(hit: ProbeHit): boolean {
+    return hit.site.provider === 'kprobe' || hit.site.provider === 'fentry';
   }
 
   // idle tasks all have pid 0: key them by CPU

@@ -2,12 +2,12 @@
 // tracepoint's fields (common_* omitted) or each kprobe's parameters, with their C types.
 
 import { bootMachine, DEFAULT_MACHINE, globMatches, type ProbeSite } from '../core/index.js';
-import { canonicalSpec } from './attach.js';
+import { canonicalSpec, isProbeType } from './attach.js';
 
 function describe(site: ProbeSite): string[] {
   if (site.provider === 'tracepoint') return site.fields.map(([decl]) => `    ${decl}`);
   const lines = site.params.map((p) => `    ${p.type}${p.type.endsWith('*') ? '' : ' '}${p.name}`);
-  if (site.provider === 'kretprobe') lines.push('    retval');
+  if (site.provider === 'kretprobe' || site.provider === 'fexit') lines.push('    retval');
   return lines;
 }
 
@@ -17,7 +17,8 @@ function describe(site: ProbeSite): string[] {
  */
 export function listProbes(pattern: string | undefined, verbose: boolean): string[] {
   const m = bootMachine(DEFAULT_MACHINE, 1);
-  const sites = m.k.registry.all();
+  // the fentry/fexit/rawtracepoint views too, as bpftrace -l lists them
+  const sites = [...m.k.registry.all(), ...m.k.registry.views().values()].sort((a, b) => (a.fullName < b.fullName ? -1 : a.fullName > b.fullName ? 1 : 0));
   let selected = sites;
   if (pattern !== undefined && pattern !== '' && pattern !== '*') {
     const full = canonicalSpec(pattern);
@@ -29,4 +30,18 @@ export function listProbes(pattern: string | undefined, verbose: boolean): strin
     if (verbose) out.push(...describe(s));
   }
   return out;
+}
+
+/**
+ * Why `-l PATTERN` is refused, in bpftrace's words, or undefined. bpftrace refuses a listing whose
+ * probe type is no probe type (`-l 'blok:*'`: "Invalid probe type: blok", exit 1); kiotrace also
+ * reads a pattern without a probe type (`block:*`), so only one that matches nothing is refused.
+ */
+export function listingError(pattern: string | undefined): string | undefined {
+  if (pattern === undefined || !pattern.includes(':')) return undefined;
+  const type = pattern.slice(0, pattern.indexOf(':'));
+  if (type.includes('*') || type.includes('?') || isProbeType(type)) return undefined;
+  if (listProbes(pattern, false).length > 0) return undefined;
+  // the listing is parsed as a program named "listing" whose attach point has no location
+  return `listing:1:1-1: ERROR: Invalid probe type: ${type}\n${pattern}\n\n`;
 }

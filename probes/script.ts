@@ -24,6 +24,8 @@ export interface ScriptOptions {
   readonly quiet: boolean;
   readonly verbose: boolean;
   readonly dryRun: boolean;
+  /** --no-warnings: compile-time and run-time warnings are not printed (bpftrace's flag). */
+  readonly noWarnings?: boolean;
   /** Simulated time to run when the program does not exit by itself. */
   readonly durationNs: number;
   write(text: string, stream: 'stdout' | 'stderr'): void;
@@ -125,7 +127,9 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
   }
   // bpftrace warns on every refused update; a hot probe on a full map made hundreds of MB of
   // stderr. Each warning is printed once, and the end of the run says how many there were.
-  const warnings = new RepeatingWarnings(sink, (text) => opts.write(text, sink.diagnosticStream));
+  const warnings = new RepeatingWarnings(sink, (text) => {
+    if (opts.noWarnings !== true) opts.write(text, sink.diagnosticStream);
+  });
   const rt: ScriptRuntime = {
     sink,
     warnings,
@@ -140,14 +144,24 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     startNs: m.env.nowNs,
     kstack: (c, limit) => {
       if (stacks === undefined) return KernelStacks.format([], limit);
-      return KernelStacks.format(c.hit ? stacks.framesAtHit(c.hit) : c.sampledCpu ? stacks.framesOnCpu(c.sampledCpu) : [], limit);
+      if (c.hit) return KernelStacks.format(stacks.framesAtHit(c.hit), limit, KernelStacks.stopsAtEntry(c.hit));
+      return KernelStacks.format(c.sampledCpu ? stacks.framesOnCpu(c.sampledCpu) : [], limit);
     },
   };
   const compiled = compileProgram(parsed.program, m, rt, { positional: opts.positional, unsafe: opts.unsafe, ...(opts.host ? { host: opts.host } : {}), source });
   const compileWarnings = compiled.diagnostics.filter((d) => d.severity === 'warning');
   if (hasErrors(compiled.diagnostics)) return fail([...parsed.diagnostics, ...compiled.diagnostics]);
-  if (compileWarnings.length > 0) opts.write(renderDiagnostics(compileWarnings, source), 'stderr');
+  if (compileWarnings.length > 0 && opts.noWarnings !== true) opts.write(renderDiagnostics(compileWarnings, source), 'stderr');
 
+  // bpftrace attaches every probe before BEGIN: one it cannot attach stops the program (exit 1),
+  // or, under missing_probes = "warn", is skipped with a warning
+  for (const u of compiled.unattachable) {
+    if (u.fatal) {
+      opts.write(`ERROR: Unable to attach probe: ${u.probe}. If this is expected, set the 'missing_probes' config variable to 'warn'.\n`, 'stderr');
+      return { exitCode: 1, diagnostics: compiled.diagnostics };
+    }
+    if (opts.noWarnings !== true) opts.write(`WARNING: Unable to attach probe: ${u.probe}. Skipping.\n`, 'stderr');
+  }
   const begin = compiled.probes.filter((p) => p.special?.kind === 'begin');
   const end = compiled.probes.filter((p) => p.special?.kind === 'end');
   const traced = compiled.probes.filter((p) => p.special === undefined);
@@ -166,7 +180,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     for (const d of detach) d();
     for (const p of end) fireSpecial(p, 'end', false);
     const repeated = warnings.summaries();
-    if (repeated !== '') opts.write(repeated, sink.diagnosticStream);
+    if (repeated !== '' && opts.noWarnings !== true) opts.write(repeated, sink.diagnosticStream);
     for (const piece of printMapsAtExit(sink, rt.store, printMaps)) opts.write(piece, 'stdout');
     return { exitCode: exitCode ?? 0, diagnostics: compiled.diagnostics };
   };

@@ -77,11 +77,13 @@ usage:
       -v              also list each attached probe on stderr
       --dry-run       check and attach the program, but do not run it
       --unsafe        allow system() and cat(), which reach the host machine
+      --no-warnings   do not print warnings
       --tui           show the program's maps live in kiotrace top's dashboard
       -- --NAME[=V]   named options a script reads with getopt("NAME")
 
   kiotrace -l [PATTERN]    list probes matching PATTERN, e.g. 'block:*'
   kiotrace -lv [PATTERN]   the same, with each probe's fields (also: -l -v)
+  kiotrace --info          the simulated kernel's BPF features, as bpftrace --info
   kiotrace -h, --help      show this help
   kiotrace -V, --version   print the version
 
@@ -89,6 +91,8 @@ Scenario files and fio job files are described in traces/README.md.
 Ctrl-C (or SIGTERM, SIGHUP) stops the simulation where it is and ends the run
 as its normal end does: END probes, maps, the summary, every trace file closed.
 A second Ctrl-C quits at once.
+bpftrace's flags that have no meaning in a simulation (-p, -B, -k, -d, -I,
+--usdt-file-activation...) are refused with the reason.
 Exit status: 0 ok, 1 runtime failure (also: spans not delivered), 2 usage or
 scenario error; a run stopped by a signal exits 128+N (130 for Ctrl-C) after
 its summary and files are written; a program stopped by one exits 0, as bpftrace.
@@ -97,6 +101,8 @@ its summary and files are written; a program stopped by one exits 0, as bpftrace
 export type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
+  /** --info: the simulated kernel's BPF features, laid out as bpftrace --info lays out a real one's. */
+  | { readonly kind: 'info' }
   | { readonly kind: 'list'; readonly pattern: string | undefined; readonly verbose: boolean }
   | ({ readonly kind: 'top'; readonly scenario: string; readonly seed: number; readonly durationNs: number | undefined; readonly speed: number } & ScenarioFlags)
   | ({
@@ -128,6 +134,8 @@ export type Command =
       readonly verbose: boolean;
       readonly dryRun: boolean;
       readonly unsafe: boolean;
+      /** --no-warnings: no warning is printed (bpftrace's flag). */
+      readonly noWarnings: boolean;
       /** Show the program's maps live next to the dashboard (kiotrace top). */
       readonly tui: boolean;
     } & ScenarioFlags);
@@ -167,7 +175,49 @@ const LONG_OPTIONS = [
   '--output-format',
   '--machine',
   '--directory',
+  '--info',
+  '--no-warnings',
+  '--quiet',
+  '--output',
 ];
+
+/**
+ * bpftrace 0.24's flags (and 0.26's long forms) that have no counterpart in a simulation: they are
+ * bpftrace's, so they are refused with the reason, not as an unknown option. `value`: the flag
+ * takes an argument, skipped with it.
+ */
+const UNMODELED_FLAGS: readonly { readonly names: readonly string[]; readonly value: boolean; readonly why: string }[] = [
+  { names: ['-p', '--pid'], value: true, why: 'the program traces a simulated machine, not a host process; filter on the simulated pid in the program, e.g. /pid == 4/' },
+  { names: ['--cmd'], value: true, why: 'no host command is run; kiotrace\'s -c names the scenario to trace (-c default)' },
+  { names: ['-B'], value: true, why: 'output is written as the simulation produces it, with no BPF ring buffer or stdout buffering mode to choose' },
+  { names: ['-k', '--warnings'], value: false, why: 'probe read helpers cannot fail here: every kernel object a program reads is a simulated one that exists' },
+  { names: ['-d', '--debug'], value: true, why: 'the program is interpreted against the simulation; there is no LLVM, BPF bytecode, libbpf or verifier stage to show' },
+  { names: ['-I'], value: true, why: 'there is no C preprocessor or kernel header to include; the simulated kernel\'s structs are built in' },
+  { names: ['--include'], value: true, why: 'there is no C preprocessor or kernel header to include; the simulated kernel\'s structs are built in' },
+  { names: ['--usdt-file-activation'], value: false, why: 'the simulated machine runs no user binaries, so there are no USDT semaphores to activate' },
+  { names: ['--dwarf-pid'], value: true, why: 'the simulated machine runs no user binaries to unwind' },
+  { names: ['--debuginfo'], value: true, why: 'there is no DWARF to read; the simulated kernel\'s types are built in' },
+  { names: ['--traceable-functions'], value: true, why: 'the simulated kernel\'s probeable functions are fixed; kiotrace -l \'kprobe:*\' lists them' },
+  { names: ['--no-feature'], value: true, why: 'the simulated kernel\'s BPF features are fixed; kiotrace --info lists them' },
+  { names: ['--emit-elf', '--emit-llvm', '--aot'], value: true, why: 'the program is interpreted against the simulation; no ELF, LLVM IR or BPF object is generated' },
+  { names: ['--verify-llvm-ir'], value: false, why: 'the program is interpreted against the simulation; no LLVM IR is generated' },
+  { names: ['--test-mode', '--mode', '--probe-filter'], value: true, why: 'bpftrace\'s developer modes (codegen, bench, test probes) have no counterpart in kiotrace' },
+  { names: ['--test', '--bench', '--fmt'], value: false, why: 'bpftrace\'s developer modes (codegen, bench, test probes, formatting) have no counterpart in kiotrace' },
+];
+
+/** A bpftrace flag kiotrace refuses, and how many argv words it takes (1 or 2); undefined for any other token. */
+function unmodeledFlag(token: string): { readonly error: UsageError; readonly words: number } | undefined {
+  for (const f of UNMODELED_FLAGS) {
+    for (const name of f.names) {
+      const long = name.startsWith('--');
+      // -p 42, -p42; --pid 42, --pid=42
+      const attached = long ? token.startsWith(`${name}=`) : f.value && token.length > name.length && token.startsWith(name);
+      if (token !== name && !attached) continue;
+      return { error: new UsageError(`${name}: not supported by kiotrace: ${f.why}`), words: f.value && !attached ? 2 : 1 };
+    }
+  }
+  return undefined;
+}
 
 
 /** `scriptMode`: the command runs a program (-e or a .bt file), whose own options go after `--`. */
@@ -194,6 +244,18 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
     if (token === '-h' || token === '--help') return { kind: 'help' };
     if (token === '-V' || token === '--version') return { kind: 'version' };
   }
+  // bpftrace's flags with no counterpart here: refused with the reason, wherever they are
+  for (let i = 0; i < (end === -1 ? argv.length : end); i++) {
+    const token = argv[i]!;
+    // a program's text (-e 'PROGRAM') is not a flag
+    if (token === '-e' || token === '-c' || token === '-o' || token === '-f') {
+      i++;
+      continue;
+    }
+    const refused = unmodeledFlag(token);
+    if (refused !== undefined) return refused.error;
+  }
+  if (argv.slice(0, end === -1 ? argv.length : end).includes('--info')) return { kind: 'info' };
   const positionals: string[] = [];
   let list = false;
   let verbose = false;
@@ -210,6 +272,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
   let quiet = false;
   let dryRun = false;
   let unsafe = false;
+  let noWarnings = false;
   let tui = false;
   // trace outputs of run
   const exportTexts = new Map<string, string>();
@@ -226,6 +289,24 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
       positionals.push(...argv.slice(i + 1));
       break;
     }
+    // bpftrace 0.26's long forms of -o and -q
+    const longOutput = /^--output(?:=(.*))?$/.exec(token);
+    if (longOutput !== null) {
+      const value = longOutput[1] ?? argv[++i];
+      if (value === undefined || (longOutput[1] === undefined && value.startsWith('-') && value.length > 1)) return new UsageError('--output needs a value');
+      outFile = value;
+      continue;
+    }
+    if (token === '--quiet') {
+      quiet = true;
+      continue;
+    }
+    if (token === '--no-warnings') {
+      noWarnings = true;
+      continue;
+    }
+    // bpftrace's -b / --btf: BTF is always used (bpftrace ignores them too)
+    if (token === '-b' || token === '--btf') continue;
     const short = /^-([ecfo])$/.exec(token);
     if (short !== null) {
       const value = argv[i + 1];
@@ -391,13 +472,14 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
       verbose,
       dryRun,
       unsafe,
+      noWarnings,
       tui,
       ...flags,
     };
   }
   if (tui) return new UsageError("--tui goes with a program: kiotrace -e 'PROGRAM' --tui (for the live view alone: kiotrace top)");
-  if (scenarioFlag !== undefined || formatText !== undefined || outFile !== undefined || quiet || dryRun || unsafe) {
-    return new UsageError('-c, -f, -o, -q, --dry-run and --unsafe go with a program (-e PROGRAM or FILE.bt)');
+  if (scenarioFlag !== undefined || formatText !== undefined || outFile !== undefined || quiet || dryRun || unsafe || noWarnings) {
+    return new UsageError('-c, -f, -o, -q, --dry-run, --no-warnings and --unsafe go with a program (-e PROGRAM or FILE.bt)');
   }
   if (verbose) return new UsageError('-v only works with -l (e.g. kiotrace -lv \'block:*\')');
   if (positionals.length === 0) return new UsageError('missing command (run, top, -l or --help)');

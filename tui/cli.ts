@@ -72,8 +72,19 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'version':
       out(`kiotrace ${readVersion(packageRoot())}\n`);
       return 0;
+    case 'info': {
+      const { kernelInfo } = await import('./info.js');
+      out(kernelInfo(readVersion(packageRoot())));
+      return 0;
+    }
     case 'list': {
-      const { listProbes } = await import('../probes/list.js');
+      const { listingError, listProbes } = await import('../probes/list.js');
+      const refused = listingError(cmd.pattern);
+      if (refused !== undefined) {
+        // as bpftrace -l 'blok:*': the listing's probe type is refused, exit 1
+        err(refused);
+        return 1;
+      }
       const lines = listProbes(cmd.pattern, cmd.verbose);
       out(lines.length === 0 ? '' : `${lines.join('\n')}\n`);
       return 0;
@@ -303,6 +314,7 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
       quiet: cmd.quiet,
       verbose: cmd.verbose,
       dryRun: cmd.dryRun,
+      noWarnings: cmd.noWarnings,
       durationNs,
       write: (t, stream) => {
         control.progress?.clear();

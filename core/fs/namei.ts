@@ -1,12 +1,95 @@
 // Models: fs/namei.c and fs/namespace.c as far as opening needs: resolve an absolute path to an
-// inode through the mount table (filesystems, bind mounts and /dev device nodes), and network
-// filesystems (RemoteMount) whose walk calls into the filesystem (->lookup, ->d_revalidate) and sleeps.
-// SIMPLIFICATION: no directories, dentries or permissions; a path either names an existing inode
+// inode through the mount table (filesystems, bind mounts and /dev device nodes); and the path walk
+// through fs/dcache.c's dentry cache (link_path_walk: lookup_fast -> __d_lookup_rcu, on a miss
+// lookup_slow -> d_lookup and the filesystem's ->lookup, whose answer, positive or negative, is
+// cached), crossing mount points (follow_mount) as struct mount's mnt_mountpoint/mnt_parent say.
+// Network filesystems (RemoteMount) walk through the filesystem instead (->lookup, ->d_revalidate),
+// which may sleep.
+// SIMPLIFICATION: no directory inodes or permissions; a path either names an existing inode
 // on a mounted filesystem or a block device node, and every directory a path names exists.
+// SIMPLIFICATION: the walk costs no time of its own (a miss reads no directory block), and the
+// dentry cache is never shrunk.
 
 import type { Inode } from './types.js';
 import type { Task } from '../kernel/sched/task.js';
 import type { Ext4Fs, Ext4Inode } from './ext4/super.js';
+import type { Kernel } from '../kernel/kernel.js';
+
+/** struct qstr: one path component. */
+export interface Qstr {
+  readonly name: string;
+}
+
+/** struct dentry: a name in a directory, cached; negative (no inode) when the name does not exist. */
+export class Dentry {
+  readonly d_name: Qstr;
+  /** The directory it is in; a filesystem's root is its own parent. */
+  readonly parent: Dentry;
+
+  constructor(
+    readonly kaddr: number,
+    name: string,
+    parent: Dentry | undefined,
+    /** d_inode != NULL: the name exists (a file, a directory, a device node). */
+    public positive: boolean,
+    public inode: Inode | undefined,
+  ) {
+    this.d_name = { name };
+    this.parent = parent ?? this;
+  }
+}
+
+/** struct mount (with its embedded struct vfsmount): where a filesystem is attached in the tree. */
+export class MountNode {
+  /** The mount it is attached in; the root mount is its own parent. */
+  parent: MountNode;
+  /** The dentry (in the parent mount) it covers; the root mount's is its own root. */
+  mountpoint: Dentry;
+
+  constructor(
+    readonly kaddr: number,
+    /** The mount table's entry (none for a machine with nothing mounted at /). */
+    readonly mount: Mount | undefined,
+    /** vfsmount.mnt_root: the filesystem's root dentry, named "/". */
+    readonly root: Dentry,
+  ) {
+    this.parent = this;
+    this.mountpoint = root;
+  }
+}
+
+/** struct nameidata as lookup_fast sees it: where the walk stands and the component it looks up. */
+export interface Nameidata {
+  readonly kaddr: number;
+  readonly path: { readonly dentry: Dentry; readonly mnt: MountNode };
+  readonly last: Qstr;
+}
+
+/** struct path: a dentry on a mount. */
+export interface VfsMountPath {
+  readonly dentry: Dentry;
+  readonly mnt: MountNode;
+}
+
+/** struct fs_struct: a task's root and working directory. */
+export interface FsStruct {
+  readonly kaddr: number;
+  readonly root: VfsMountPath;
+  readonly pwd: VfsMountPath;
+}
+
+/**
+ * The working directory of every process: root's home, where a login shell starts.
+ * SIMPLIFICATION: processes do not chdir; fio's relative file names resolve against the
+ * scenario's directory without the process being there.
+ */
+export const TASK_CWD = '/root';
+
+/** What the dentry cache has answered: lookups it held (hits) and ones the filesystem answered (misses). */
+export interface DcacheStats {
+  hits: number;
+  misses: number;
+}
 
 /** One entry of the mount table: a filesystem seen at `mountPoint` (struct mount). */
 export interface Mount {
@@ -44,6 +127,11 @@ export class Vfs {
   readonly remoteMounts: RemoteMount[] = [];
   /** /dev: block and character device nodes by path (devtmpfs). */
   readonly devNodes = new Map<string, Inode>();
+  /** The dentry hash table: (parent dentry, name) -> dentry. */
+  readonly dcache = new Map<string, Dentry>();
+  readonly dcacheStats: DcacheStats = { hits: 0, misses: 0 };
+  /** The mount tree, each mount point's struct mount made at the first walk through it. */
+  private readonly mountNodes = new Map<string, MountNode>();
 
   /** do_new_mount: `fs` appears at its own mount point. */
   mount(fs: Ext4Fs): void {
@@ -108,6 +196,122 @@ export class Vfs {
   create(path: string): Ext4Inode | undefined {
     const r = this.resolve(path);
     if (!r || this.isMountPoint(path)) return undefined;
-    return r.fs.createFile(r.fsPath, 0, path);
+    const inode = r.fs.createFile(r.fsPath, 0, path);
+    // d_instantiate: a negative dentry cached for the name now names the file
+    const d = this.cachedDentry(path);
+    if (d && inode) {
+      d.positive = true;
+      d.inode = inode;
+    }
+    return inode;
   }
+
+  /** current->fs: the root and the working directory (TASK_CWD), walked without probes. */
+  fsStruct(k: Kernel, task: Task): FsStruct {
+    const root = this.rootMount(k);
+    const pwd = this.pathWalk(k, undefined, 0, TASK_CWD, true, false);
+    return { kaddr: task.kaddr + FS_STRUCT_OFFSET, root: { dentry: root.root, mnt: root }, pwd };
+  }
+
+  /** The root mount ("/"), made with its root dentry the first time it is asked for. */
+  rootMount(k: Kernel): MountNode {
+    return this.mountNode(k, '/');
+  }
+
+  private mountNode(k: Kernel, mountPoint: string): MountNode {
+    let node = this.mountNodes.get(mountPoint);
+    if (node === undefined) {
+      const mount = this.mounts.find((m) => m.mountPoint === mountPoint);
+      node = new MountNode(k.kaddr(), mount, new Dentry(k.kaddr(), '/', undefined, true, undefined));
+      this.mountNodes.set(mountPoint, node);
+    }
+    return node;
+  }
+
+  /** A dentry already in the cache for an absolute path (no walk, no probes), if any. */
+  cachedDentry(path: string): Dentry | undefined {
+    const found = this.walkCached(path);
+    return found?.complete ? found.dentry : undefined;
+  }
+
+  private walkCached(path: string): { dentry: Dentry; complete: boolean } | undefined {
+    const root = this.mountNodes.get('/');
+    if (root === undefined) return undefined;
+    let d = root.root;
+    let at = '/';
+    for (const name of path.split('/')) {
+      if (name === '') continue;
+      const child = this.dcache.get(dcacheKey(d, name));
+      if (child === undefined) return { dentry: d, complete: false };
+      at = at === '/' ? `/${name}` : `${at}/${name}`;
+      d = this.mountNodes.get(at)?.root ?? child;
+    }
+    return { dentry: d, complete: true };
+  }
+
+  /**
+   * link_path_walk + walk_component for an absolute path: each component through the dentry cache
+   * (lookup_fast, __d_lookup_rcu; on a miss d_lookup, then the filesystem's answer cached as a
+   * positive or negative dentry), crossing into a filesystem mounted on the way. Returns the last
+   * component's dentry and mount (a negative dentry when the name does not exist) and the number
+   * of components the cache answered. `directory`: the path names a directory (a cwd), which
+   * exists; `traced`: false for a walk a probe's read makes (no probes fire, nothing is counted).
+   */
+  pathWalk(k: Kernel, task: Task | undefined, ioId: number, path: string, directory = false, traced = true): { dentry: Dentry; mnt: MountNode } {
+    const fn = k.fn;
+    let mnt = this.rootMount(k);
+    let d = mnt.root;
+    let at = '/';
+    const names = path.split('/').filter((n) => n !== '');
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const childPath = at === '/' ? `/${name}` : `${at}/${name}`;
+      const key = dcacheKey(d, name);
+      let child = this.dcache.get(key);
+      const probed = traced && task !== undefined && (fn.lookup_fast.entry.enabled || fn.lookup_fast.ret.enabled || fn.__d_lookup_rcu.entry.enabled || fn.__d_lookup_rcu.ret.enabled || fn.d_lookup.entry.enabled || fn.d_lookup.ret.enabled);
+      if (probed) {
+        const cpu = k.sched.cpu(task.cpu);
+        const last: Qstr = { name };
+        if (fn.lookup_fast.entry.enabled) fn.lookup_fast.enter(cpu, ioId, { kaddr: task!.kaddr + NAMEIDATA_OFFSET, path: { dentry: d, mnt }, last } satisfies Nameidata);
+        if (fn.__d_lookup_rcu.entry.enabled) fn.__d_lookup_rcu.enter(cpu, ioId, d, last, 0);
+        if (fn.__d_lookup_rcu.ret.enabled) fn.__d_lookup_rcu.exit(cpu, ioId, child?.kaddr ?? 0);
+        if (fn.lookup_fast.ret.enabled) fn.lookup_fast.exit(cpu, ioId, child?.kaddr ?? 0);
+        // lookup_slow: d_lookup under the parent's lock finds nothing either
+        if (child === undefined && fn.d_lookup.entry.enabled) fn.d_lookup.enter(cpu, ioId, d, last);
+        if (child === undefined && fn.d_lookup.ret.enabled) fn.d_lookup.exit(cpu, ioId, 0);
+      }
+      if (child !== undefined) {
+        if (traced) this.dcacheStats.hits++;
+      } else {
+        if (traced) this.dcacheStats.misses++;
+        // the filesystem's ->lookup: every directory on the way exists; the last name is looked up
+        const inode = i < names.length - 1 ? undefined : this.lookup(childPath);
+        const positive = i < names.length - 1 || directory || inode !== undefined || this.isMountPoint(childPath);
+        child = new Dentry(k.kaddr(), name, d, positive, inode);
+        this.dcache.set(key, child);
+      }
+      at = childPath;
+      d = child;
+      if (!child.positive) break;
+      // follow_mount: a filesystem mounted here covers the dentry
+      if (this.isMountPoint(childPath)) {
+        const node = this.mountNode(k, childPath);
+        node.parent = mnt;
+        node.mountpoint = child;
+        mnt = node;
+        d = node.root;
+      }
+    }
+    return { dentry: d, mnt };
+  }
+}
+
+/** Where a task's struct fs_struct is said to be (it is shared by CLONE_FS threads in Linux). */
+const FS_STRUCT_OFFSET = 0x1f00;
+
+/** Where a task's struct nameidata sits (on its kernel stack), for the address lookup_fast gets. */
+const NAMEIDATA_OFFSET = 0x3e00;
+
+function dcacheKey(parent: Dentry, name: string): string {
+  return `${parent.kaddr}/${name}`;
 }

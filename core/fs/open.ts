@@ -5,7 +5,7 @@
 import { errseqSample } from '../lib/errseq.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
-import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
+import { syscallEnter, syscallExit, userString, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
 import { O, fput, type File, type Inode } from './types.js';
 import { LOOKUP } from './namei.js';
 import { DEFAULT_RA_PAGES } from '../mm/readahead.js';
@@ -23,16 +23,6 @@ export interface VfsPath {
   readonly dentry: { readonly kaddr: number; readonly d_name: { readonly name: string } };
 }
 
-/** Keeps path strings in user memory so tracepoints can carry a pointer to them. */
-function userString(task: Task, s: string): number {
-  const mm = task.mm;
-  if (!mm) return 0;
-  for (const [va, str] of mm.userStrings) if (str === s) return va;
-  const va = mm.stringsVa;
-  mm.userStrings.set(va, s);
-  mm.stringsVa += Math.ceil((s.length + 1) / 16) * 16;
-  return va;
-}
 
 /** The dentry of a path's last component, as kprobes on VFS functions read it. */
 function dentryOf(k: Kernel, path: string): VfsPath['dentry'] {
@@ -47,6 +37,8 @@ function* openImpl(k: Kernel, task: Task, ioId: number, path: string, flags: num
   if (!task.files) return -EBADF;
   if (!path.startsWith('/')) return -ENOENT;
   // SIMPLIFICATION: directories cannot be opened at all (Linux allows O_RDONLY for getdents)
+  // path_openat: the walk through the dentry cache (kprobes lookup_fast, d_lookup)
+  k.vfs.pathWalk(k, task, ioId, path);
   if (k.vfs.isMountPoint(path)) return -EISDIR;
   const remote = k.vfs.remoteMounts.length > 0 ? k.vfs.remoteFor(path) : undefined;
   let inode: Inode | undefined;

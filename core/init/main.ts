@@ -11,7 +11,9 @@ import { ProbeRegistry } from '../trace/probe.js';
 import { createProbeSites } from '../trace/events.js';
 import { Kernel, mkdev } from '../kernel/kernel.js';
 import { DEFAULT_PREEMPT_MODEL, PREEMPT_MODEL_NAMES, Scheduler, type PreemptModel } from '../kernel/sched/core.js';
-import { Task, DEFAULT_PRIO, SCHED_FIFO, type TaskBody } from '../kernel/sched/task.js';
+import { Task, DEFAULT_PRIO, SCHED, SCHED_FIFO, TaskState, type TaskBody } from '../kernel/sched/task.js';
+import { kernelClone } from '../kernel/fork.js';
+import { LoadAvg } from '../kernel/sched/loadavg.js';
 import { MemoryManager } from '../mm/page_alloc.js';
 import { MEMCG_MAX, NO_LIMITS, type MemCgroup } from '../cgroup/memcontrol.js';
 import { throtlSetLimits, throtlStartWorker } from '../block/blk-throttle.js';
@@ -19,7 +21,9 @@ import { IOLAT_DEPTH_MAX, iolatencySetLimit } from '../block/blk-iolatency.js';
 import { lsmStatsOf, type LsmStats } from '../userspace/engines/lsm.js';
 import { MmStruct, PAGE_SIZE } from '../mm/mm_types.js';
 import { Writeback } from '../mm/page-writeback.js';
-import { Vfs } from '../fs/namei.js';
+import { Vfs, type FsStruct } from '../fs/namei.js';
+import type { CfsRqView } from '../trace/btf.js';
+
 import { FdTable } from '../fs/types.js';
 import { Ext4Fs, ext4FreeBlocks } from '../fs/ext4/super.js';
 import { ext4FileOperations } from '../fs/ext4/file.js';
@@ -61,6 +65,9 @@ import { mountNetworkFilesystems } from '../fs/nfs/super.js';
 import { RpcStreamRendezvous, svcTcpListen, xsTcpTransport } from '../net/sunrpc/xprtsock.js';
 import type { PrinterReport, CgroupIoLatencyReport, CgroupIoReport, CgroupReport, CrashReport, DeviceReport, DirectionReport, JobReport, KernelCounters, LatencySummary, RunReport, LayoutReport, NetworkReport } from '../userspace/report.js';
 
+/** Where a CPU's struct cfs_rq is said to be (in its struct rq, per-CPU data). */
+const CFS_RQ_OFFSET = 0x2c0;
+
 /** BLK_DEF_MAX_SECTORS_CAP: 1280 KiB requests; BLK_MAX_SEGMENTS: 128. */
 const DEFAULT_LIMITS = { maxSectors: 2560, maxSegments: 128, logicalBlockSizeBytes: 512 } as const;
 const NVME_MAJOR = 259;
@@ -99,6 +106,18 @@ export interface MachineGauges {
   readonly freePages: number;
   /** Tasks on each CPU's runqueue, the running one included (rq->nr_running). */
   readonly runQueueLengths: readonly number[];
+}
+
+/**
+ * pid 1 (systemd) after it forked the workload: it sleeps, waiting for its children (do_wait), for
+ * the whole run; it never exits.
+ * SIMPLIFICATION: it does not reap its children (no wait4), so their exit wakes nothing.
+ */
+function* initBody(t: Task): TaskBody {
+  for (;;) {
+    t.state = TaskState.INTERRUPTIBLE;
+    yield SCHED;
+  }
 }
 
 /** A task as a trace's process tree names it. */
@@ -169,9 +188,10 @@ export class Machine {
     for (const rule of this.spec.schedFifo ?? []) {
       if (rule.comm.endsWith('*') ? comm.startsWith(rule.comm.slice(0, -1)) : comm === rule.comm) k.sched.setScheduler(t, SCHED_FIFO, rule.rtPriority);
     }
-    const cpu = k.sched.cpu(parent?.cpu ?? 0);
-    if (parent && k.tp.sched_process_fork.enabled) k.tp.sched_process_fork.emit(cpu, 0, parent, t);
-    k.sched.wakeUpNewTask(t, makeBody(t), cpu);
+    // a process of the workload is forked by its parent (init); pid 1 and the kernel's threads are
+    // made by the kernel itself (rest_init, kthreadd)
+    if (parent && !kthread) kernelClone(k, parent, t, makeBody(t));
+    else k.sched.wakeUpNewTask(t, makeBody(t), k.sched.cpu(parent?.cpu ?? 0));
     return t;
   }
 
@@ -326,6 +346,20 @@ export class Machine {
   diskOf(dev: number): { readonly name: string; readonly dev: number; readonly kaddr: number } | undefined {
     const d = this.devices.find((x) => x.q.dev === dev);
     return d ? { name: d.name, dev, kaddr: d.q.hctxs[0]?.kaddr ?? 0 } : undefined;
+  }
+
+  /** task->se.cfs_rq, for BTF readers (runqlen): the CFS tasks of the task's CPU, queued and running. */
+  runQueueOf(task: Task): CfsRqView | undefined {
+    const cpu = this.k.sched.cpus[task.cpu];
+    if (!cpu) return undefined;
+    let nrQueued = cpu.current !== cpu.idle && cpu.current.policy !== SCHED_FIFO ? 1 : 0;
+    for (const t of cpu.rq) if (t.policy !== SCHED_FIFO) nrQueued++;
+    return { kaddr: cpu.idle.kaddr + CFS_RQ_OFFSET, nrQueued };
+  }
+
+/** current->fs, for BTF readers (curtask->fs->pwd): the task's root and working directory. */
+  taskFs(task: Task): FsStruct | undefined {
+    return task.mm ? this.k.vfs.fsStruct(this.k, task) : undefined;
   }
 
   /** Gauges read now; cheap enough to sample often (counters kept by the kernel, no walks). */
@@ -706,6 +740,8 @@ export function bootMachine(spec: MachineSpec, seed: number, shared?: SharedNetw
     const idle = new Task(k.kaddr(), 0, 0, `swapper/${cpu}`, DEFAULT_PRIO, true, undefined, undefined, cpu, () => undefined);
     return idle;
   });
+  k.loadavg = new LoadAvg(k);
+  k.loadavg.start();
   k.sched.preemptModel = spec.preempt === undefined ? DEFAULT_PREEMPT_MODEL : (PREEMPT_MODEL_NAMES.indexOf(spec.preempt) as PreemptModel);
   k.mm = new MemoryManager(k, spec.memoryBytes, spec.vm);
   k.mm.spawnKthread = (comm, body) => m.spawn(comm, true, body, undefined);
@@ -729,8 +765,8 @@ export function bootMachine(spec: MachineSpec, seed: number, shared?: SharedNetw
   const power = spec.power ?? DEFAULT_POWER;
   const buses = new Buses(k);
   // init (pid 1): the parent of the workload
-  m.init = m.spawn('systemd', false, function* () {}, undefined);
-  const devMem = new DevMem(spec.memoryBytes);
+  m.init = m.spawn('systemd', false, initBody, undefined);
+  const devMem = new DevMem(spec.memoryBytes, k);
   k.devMem = devMem;
   k.vfs.devNodes.set('/dev/mem', devMem.inode);
 

@@ -7,6 +7,7 @@ import type { Random } from '../sim/random.js';
 import type { ProbeRegistry } from '../trace/probe.js';
 import type { FuncProbes, ProbeSites, Tracepoints } from '../trace/events.js';
 import type { Scheduler } from './sched/core.js';
+import type { LoadAvg } from './sched/loadavg.js';
 import type { Task } from './sched/task.js';
 import type { MemoryManager } from '../mm/page_alloc.js';
 import type { Vfs } from '../fs/namei.js';
@@ -98,6 +99,8 @@ export class Kernel {
   readonly tp: Tracepoints;
   readonly fn: FuncProbes;
   sched!: Scheduler;
+  /** The global load average (avenrun), folded every LOAD_FREQ. */
+  loadavg!: LoadAvg;
   mm!: MemoryManager;
   vfs!: Vfs;
   wb!: Writeback;

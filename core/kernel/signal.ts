@@ -7,6 +7,7 @@
 
 import type { Kernel } from './kernel.js';
 import { TaskState, type Task } from './sched/task.js';
+import { syscallEnter, syscallExit } from './entry.js';
 
 /** Signal numbers (x86-64). */
 export const SIG = { INT: 2, KILL: 9, PIPE: 13, TERM: 15 } as const;
@@ -15,6 +16,17 @@ export const SIG = { INT: 2, KILL: 9, PIPE: 13, TERM: 15 } as const;
 export function sendSignal(k: Kernel, task: Task, sig: number): void {
   task.sigPending |= 1 << sig;
   if (task.state === TaskState.INTERRUPTIBLE) k.sched.wakeFromContext(task);
+}
+
+/**
+ * kill(2) from `task` to the process `target` (group_send_sig_info). Returns 0.
+ * SIMPLIFICATION: the syscall takes no time (its caller, lprm, is not a generator); only its
+ * tracepoints and the signal are kept.
+ */
+export function sysKill(k: Kernel, task: Task, target: Task, sig: number): number {
+  syscallEnter(k, task, 'kill', target.tgid, sig);
+  sendSignal(k, target, sig);
+  return syscallExit(k, task, 'kill', 0);
 }
 
 /** signal_pending(current) */

@@ -161,6 +161,13 @@ export class MmStruct {
   readonly userStrings = new Map<number, string>();
   stringsVa = 0x0040_4000;
   /**
+   * Structs and arrays the process hands the kernel by pointer (nanosleep's struct timespec,
+   * execve's argv), by address: what a probe reading through the pointer finds. Each kind of
+   * struct has one address (a local of the caller, reused call after call).
+   */
+  readonly userStructs = new Map<number, object>();
+  readonly userStructVa = new Map<string, number>();
+  /**
    * Data bytes the process put at an address (a buffer's start), where kiotrace carries bytes:
    * what a device shows them (a printer). Elsewhere memory holds no bytes, only page versions.
    */

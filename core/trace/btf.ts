@@ -12,6 +12,7 @@ import type { File, Inode, Kiocb } from '../fs/types.js';
 import type { FileRaState, Folio, Vma } from '../mm/mm_types.js';
 import type { Task } from '../kernel/sched/task.js';
 import { DEVICE_STATE_NAMES, type KDevice } from '../drivers/base/core.js';
+import type { Dentry, FsStruct, MountNode, Nameidata } from '../fs/namei.js';
 import type { DevPmInfo } from '../power/runtime.js';
 import type { Sock } from '../net/sock.js';
 import type { TcpSock } from '../net/tcp_sock.js';
@@ -30,6 +31,17 @@ export type BtfValue = number | string | BtfPointer | undefined;
 /** What member readers may ask of the machine (resolving a device number to its disk). */
 export interface BtfContext {
   diskOf(dev: number): { readonly name: string; readonly dev: number; readonly kaddr: number } | undefined;
+  /** current->fs of a task: its root and working directory in the dentry cache. */
+  taskFs?(task: Task): FsStruct | undefined;
+  /** The run queue of the CPU a task is on (task->se.cfs_rq). */
+  runQueueOf?(task: Task): CfsRqView | undefined;
+}
+
+/** struct cfs_rq of one CPU as runqlen reads it: the CFS tasks it holds, the running one counted. */
+export interface CfsRqView {
+  readonly kaddr: number;
+  /** nr_queued (nr_running before 6.14): queued CFS tasks plus the one running. */
+  readonly nrQueued: number;
 }
 
 export interface BtfMember {
@@ -80,6 +92,12 @@ function be32(addr: number): number {
   return (((addr & 0xff) << 24) | (((addr >>> 8) & 0xff) << 16) | (((addr >>> 16) & 0xff) << 8) | ((addr >>> 24) & 0xff)) >>> 0;
 }
 
+/** offsetof(struct task_struct, se) (Linux 6.18, x86-64 defconfig). */
+const TASK_SE_OFFSET = 0xc0;
+
+/** offsetof(struct mount, mnt). */
+const MOUNT_MNT_OFFSET = 32;
+
 function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
@@ -96,6 +114,45 @@ const STRUCTS: readonly BtfStruct[] = [
     ['group_leader', 'struct task_struct *', (t) => ptr('task_struct', t)],
     ['real_parent', 'struct task_struct *', (t) => ptr('task_struct', t.realParent)],
     ['parent', 'struct task_struct *', (t) => ptr('task_struct', t.realParent)],
+    ['fs', 'struct fs_struct *', (t, ctx) => (t.kthread ? undefined : ptr('fs_struct', ctx.taskFs?.(t)))],
+    ['se', 'struct sched_entity', (t) => ptr('sched_entity', t, t.kaddr + TASK_SE_OFFSET)],
+  ]),
+  // the task's CFS entity and its CPU's run queue (kernel/sched/sched.h)
+  struct<Task>('sched_entity', [
+    ['vruntime', 'u64', (t) => t.vruntimeNs],
+    ['sum_exec_runtime', 'u64', (t) => t.sumExecRuntimeNs],
+    ['cfs_rq', 'struct cfs_rq *', (t, ctx) => ptr('cfs_rq', ctx.runQueueOf?.(t))],
+  ]),
+  struct<CfsRqView>('cfs_rq', [
+    ['nr_queued', 'unsigned int', (q) => q.nrQueued],
+    ['h_nr_queued', 'unsigned int', (q) => q.nrQueued],
+    ['h_nr_runnable', 'unsigned int', (q) => q.nrQueued],
+  ]),
+  // the path walk and the mount tree (fs/namei.c, fs/dcache.c, fs/mount.h): what dcsnoop and
+  // opensnoop's cwd reconstruction read
+  struct<FsStruct>('fs_struct', [
+    ['root', 'struct path', (f) => ptr('path', f.root, f.kaddr + 8)],
+    ['pwd', 'struct path', (f) => ptr('path', f.pwd, f.kaddr + 24)],
+  ]),
+  struct<MountNode>('vfsmount', [
+    ['mnt_root', 'struct dentry *', (m) => ptr('dentry', m.root)],
+    ['mnt_flags', 'int', () => 0],
+  ]),
+  // struct mount embeds its vfsmount at offset 32 (after mnt_hash, mnt_parent, mnt_mountpoint)
+  struct<MountNode>('mount', [
+    ['mnt_parent', 'struct mount *', (m) => ptr('mount', m.parent)],
+    ['mnt_mountpoint', 'struct dentry *', (m) => ptr('dentry', m.mountpoint)],
+    ['mnt', 'struct vfsmount', (m) => ptr('vfsmount', m, m.kaddr + MOUNT_MNT_OFFSET)],
+    ['mnt_devname', 'const char *', (m) => m.mount?.fs.mountPoint ?? 'rootfs'],
+  ]),
+  // nanosleep's and clock_nanosleep's rqtp, in the caller's memory (mm.userStructs)
+  struct<{ readonly tv_sec: number; readonly tv_nsec: number }>('__kernel_timespec', [
+    ['tv_sec', '__kernel_time64_t', (t) => t.tv_sec],
+    ['tv_nsec', 'long long', (t) => t.tv_nsec],
+  ]),
+  struct<Nameidata>('nameidata', [
+    ['path', 'struct path', (n) => ptr('path', n.path, n.kaddr)],
+    ['last', 'struct qstr', (n) => ptr('qstr', n.last, n.kaddr + 16)],
   ]),
   struct<Request & { readonly dev: number }>('request', [
     ['__sector', 'sector_t', (r) => r.sector],
@@ -148,11 +205,14 @@ const STRUCTS: readonly BtfStruct[] = [
     ['prev_pos', 'loff_t', (r) => r.prevPos],
   ]),
   // struct path is met as file->f_path (a view of the file) and as vfs_open's argument
-  struct<{ readonly inode?: Inode; readonly dentry?: { readonly d_name: { readonly name: string } } }>('path', [
+  struct<{ readonly inode?: Inode; readonly dentry?: { readonly d_name: { readonly name: string } }; readonly mnt?: MountNode }>('path', [
     ['dentry', 'struct dentry *', (p) => ptr('dentry', p.dentry ?? { name: p.inode ? basename(p.inode.path) : '' })],
+    ['mnt', 'struct vfsmount *', (p) => (p.mnt ? ptr('vfsmount', p.mnt, p.mnt.kaddr + MOUNT_MNT_OFFSET) : undefined)],
   ]),
-  struct<{ readonly name?: string; readonly d_name?: { readonly name: string } }>('dentry', [
+  struct<{ readonly name?: string; readonly d_name?: { readonly name: string }; readonly parent?: Dentry; readonly inode?: Inode }>('dentry', [
     ['d_name', 'struct qstr', (d) => ptr('qstr', { name: d.d_name?.name ?? d.name ?? '' })],
+    ['d_parent', 'struct dentry *', (d) => ptr('dentry', d.parent)],
+    ['d_inode', 'struct inode *', (d) => ptr('inode', d.inode)],
   ]),
   struct<{ readonly name: string }>('qstr', [
     ['name', 'const unsigned char *', (q) => q.name],

@@ -71,9 +71,6 @@ export const SYSCALL_NR = {
   // fs/sync.c: write back everything (a scenario's `sync` command)
   sync: 162,
   fdatasync: 75,
-  // fs/stat.c: stat(2) and fstat(2) (the attribute revalidation NFS does on them)
-  newfstat: 5,
-  newfstatat: 262,
   // the access-pattern hints (mm/madvise.c, mm/fadvise.c)
   madvise: 28,
   fadvise64: 221,
@@ -114,6 +111,26 @@ export const SYSCALL_NR = {
   setsockopt: 54,
   getsockopt: 55,
   accept4: 288,
+  // sleeping, syncing, process life and stat
+  nanosleep: 35,
+  clock_nanosleep: 230,
+  syncfs: 306,
+  sync_file_range: 277,
+  execve: 59,
+  execveat: 322,
+  clone: 56,
+  fork: 57,
+  vfork: 58,
+  exit_group: 231,
+  newstat: 4,
+  newfstat: 5,
+  newlstat: 6,
+  newfstatat: 262,
+  statx: 332,
+  statfs: 137,
+  kill: 62,
+  tkill: 200,
+  tgkill: 234,
 } as const;
 export type SyscallName = keyof typeof SYSCALL_NR;
 
@@ -429,6 +446,17 @@ function block(reg: ProbeRegistry) {
     })),
     block_rq_complete: tp<[rq: TracedRequest, error: number, nrBytes: number]>(reg, 'block:block_rq_complete', rqDoneFields),
     block_rq_error: tp<[rq: TracedRequest, error: number, nrBytes: number]>(reg, 'block:block_rq_error', rqDoneFields),
+    // request-based device mapper (dm-rq: multipath) remapping a request to a path's queue.
+    // SIMPLIFICATION: no request-based dm target is modelled, so it never fires (as on a machine without multipath)
+    block_rq_remap: tp<[rq: TracedRequest, oldDev: number, oldSector: number]>(reg, 'block:block_rq_remap', (_h, rq, oldDev, oldSector) => ({
+      dev: rq.dev,
+      sector: rq.sector,
+      nr_sector: rq.nrSectors,
+      old_dev: oldDev,
+      old_sector: oldSector,
+      nr_bios: rq.bios.length,
+      rwbs: fillRwbs(rq.op, rq.cmdFlags),
+    })),
   };
 }
 
@@ -1169,6 +1197,20 @@ function funcs(reg: ProbeRegistry) {
       'ssize_t',
     ),
     vfs_open: fn<[path: object, file: File]>('vfs_open', [p('const struct path *', 'path'), p('struct file *', 'file')], 'int'),
+    // fs/namei.c and fs/dcache.c: path walk through the dentry cache (dcsnoop's probes)
+    lookup_fast: fn<[nd: object]>('lookup_fast', [p('struct nameidata *', 'nd')], 'struct dentry *'),
+    __d_lookup_rcu: fn<[parent: object, name: object, seqp: number]>(
+      '__d_lookup_rcu',
+      [p('const struct dentry *', 'parent'), p('const struct qstr *', 'name'), p('unsigned int *', 'seqp')],
+      'struct dentry *',
+    ),
+    d_lookup: fn<[parent: object, name: object]>('d_lookup', [p('const struct dentry *', 'parent'), p('const struct qstr *', 'name')], 'struct dentry *'),
+    // security/commoncap.c: the capability check behind capable() (capable.bt)
+    cap_capable: fn<[cred: number, targNs: number, cap: number, opts: number]>(
+      'cap_capable',
+      [p('const struct cred *', 'cred'), p('struct user_namespace *', 'targ_ns'), p('int', 'cap'), p('unsigned int', 'opts')],
+      'int',
+    ),
     vfs_fsync: fn<[file: File, datasync: number]>('vfs_fsync', [p('struct file *', 'file'), p('int', 'datasync')], 'int'),
     vfs_create: fn<[idmap: number, dir: Inode | undefined, dentry: object, mode: number, wantExcl: number]>(
       'vfs_create',

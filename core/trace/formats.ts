@@ -815,6 +815,198 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["long ret", 'ret', 16, 8, true],
   ],
+  // the syscalls of sleeping, syncing, process life and stat (fs/stat.c, fs/exec.c, kernel/fork.c, kernel/exit.c, kernel/time/hrtimer.c, fs/sync.c, fs/statfs.c)
+  'syscalls:sys_enter_nanosleep': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["struct __kernel_timespec * rqtp", 'rqtp', 16, 8, false],
+    ["struct __kernel_timespec * rmtp", 'rmtp', 24, 8, false],
+  ],
+  'syscalls:sys_exit_nanosleep': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_clock_nanosleep': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["const clockid_t which_clock", 'which_clock', 16, 8, false],
+    ["int flags", 'flags', 24, 8, false],
+    ["const struct __kernel_timespec * rqtp", 'rqtp', 32, 8, false],
+    ["struct __kernel_timespec * rmtp", 'rmtp', 40, 8, false],
+  ],
+  'syscalls:sys_exit_clock_nanosleep': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_syncfs': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int fd", 'fd', 16, 8, false],
+  ],
+  'syscalls:sys_exit_syncfs': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_sync_file_range': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int fd", 'fd', 16, 8, false],
+    ["loff_t offset", 'offset', 24, 8, false],
+    ["loff_t nbytes", 'nbytes', 32, 8, false],
+    ["unsigned int flags", 'flags', 40, 8, false],
+  ],
+  'syscalls:sys_exit_sync_file_range': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_execve': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["const char * filename", 'filename', 16, 8, false],
+    ["const char *const * argv", 'argv', 24, 8, false],
+    ["const char *const * envp", 'envp', 32, 8, false],
+  ],
+  'syscalls:sys_exit_execve': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_execveat': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int fd", 'fd', 16, 8, false],
+    ["const char * filename", 'filename', 24, 8, false],
+    ["const char *const * argv", 'argv', 32, 8, false],
+    ["const char *const * envp", 'envp', 40, 8, false],
+    ["int flags", 'flags', 48, 8, false],
+  ],
+  'syscalls:sys_exit_execveat': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_clone': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["unsigned long clone_flags", 'clone_flags', 16, 8, false],
+    ["unsigned long newsp", 'newsp', 24, 8, false],
+    ["int * parent_tidptr", 'parent_tidptr', 32, 8, false],
+    ["int * child_tidptr", 'child_tidptr', 40, 8, false],
+    ["unsigned long tls", 'tls', 48, 8, false],
+  ],
+  'syscalls:sys_exit_clone': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_fork': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+  ],
+  'syscalls:sys_exit_fork': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_vfork': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+  ],
+  'syscalls:sys_exit_vfork': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_exit_group': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int error_code", 'error_code', 16, 8, false],
+  ],
+  'syscalls:sys_exit_exit_group': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_newstat': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["const char * filename", 'filename', 16, 8, false],
+    ["struct stat * statbuf", 'statbuf', 24, 8, false],
+  ],
+  'syscalls:sys_exit_newstat': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_newlstat': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["const char * filename", 'filename', 16, 8, false],
+    ["struct stat * statbuf", 'statbuf', 24, 8, false],
+  ],
+  'syscalls:sys_exit_newlstat': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_newfstat': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["unsigned int fd", 'fd', 16, 8, false],
+    ["struct stat * statbuf", 'statbuf', 24, 8, false],
+  ],
+  'syscalls:sys_exit_newfstat': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_newfstatat': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int dfd", 'dfd', 16, 8, false],
+    ["const char * filename", 'filename', 24, 8, false],
+    ["struct stat * statbuf", 'statbuf', 32, 8, false],
+    ["int flag", 'flag', 40, 8, false],
+  ],
+  'syscalls:sys_exit_newfstatat': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_statx': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int dfd", 'dfd', 16, 8, false],
+    ["const char * filename", 'filename', 24, 8, false],
+    ["unsigned flags", 'flags', 32, 8, false],
+    ["unsigned int mask", 'mask', 40, 8, false],
+    ["struct statx * buffer", 'buffer', 48, 8, false],
+  ],
+  'syscalls:sys_exit_statx': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_statfs': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["const char * pathname", 'pathname', 16, 8, false],
+    ["struct statfs * buf", 'buf', 24, 8, false],
+  ],
+  'syscalls:sys_exit_statfs': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_kill': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["pid_t pid", 'pid', 16, 8, false],
+    ["int sig", 'sig', 24, 8, false],
+  ],
+  'syscalls:sys_exit_kill': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_tkill': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["pid_t pid", 'pid', 16, 8, false],
+    ["int sig", 'sig', 24, 8, false],
+  ],
+  'syscalls:sys_exit_tkill': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'syscalls:sys_enter_tgkill': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["pid_t tgid", 'tgid', 16, 8, false],
+    ["pid_t pid", 'pid', 24, 8, false],
+    ["int sig", 'sig', 32, 8, false],
+  ],
+  'syscalls:sys_exit_tgkill': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
+  'block:block_rq_remap': [
+    ["dev_t dev", 'dev', 8, 4, false],
+    ["sector_t sector", 'sector', 16, 8, false],
+    ["unsigned int nr_sector", 'nr_sector', 24, 4, false],
+    ["dev_t old_dev", 'old_dev', 28, 4, false],
+    ["sector_t old_sector", 'old_sector', 32, 8, false],
+    ["unsigned int nr_bios", 'nr_bios', 40, 4, false],
+    ["char rwbs[10]", 'rwbs', 44, 10, false],
+  ],
   'vmscan:mm_vmscan_direct_reclaim_begin': [
     ["int order", 'order', 8, 4, true],
     ["unsigned long gfp_flags", 'gfp_flags', 16, 8, false],

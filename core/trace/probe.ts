@@ -1,5 +1,6 @@
 // Models: include/linux/tracepoint.h and kernel/kprobes.c: named probe sites that cost one boolean
-// load when nobody listens, and hand a hit record to every attached handler when someone does.
+// load when nobody listens, and hand a hit record to every attached handler when someone does;
+// fentry/fexit (kernel/bpf/trampoline.c) and rawtracepoint (bpf_raw_tracepoint) views of them.
 
 import type { FormatField } from './formats.js';
 
@@ -18,7 +19,11 @@ export interface HitContext {
   readonly comm: string;
 }
 
-export type ProbeProvider = 'tracepoint' | 'kprobe' | 'kretprobe';
+export type ProbeProvider = 'tracepoint' | 'kprobe' | 'kretprobe' | ViewProvider;
+/** bpftrace's other ways into the same sites: BPF trampolines on a BTF-typed function, a tracepoint's raw arguments. */
+export type ViewProvider = 'fentry' | 'fexit' | 'rawtracepoint';
+/** The module every simulated function and tracepoint is in, as `bpftrace -l 'fentry:*'` names it. */
+export const VMLINUX = 'vmlinux';
 export type ProbeHandler = (hit: ProbeHit) => void;
 
 /** One kprobe parameter, as BTF would describe it. */
@@ -167,10 +172,81 @@ export class FuncProbe<P extends readonly unknown[]> {
   }
 }
 
+/** A C type's size in bytes as an 8-byte register slot holds it (pointers, longs: 8). */
+function cTypeBytes(type: string): number {
+  if (type.endsWith('*')) return 8;
+  if (/\b(char|u8|s8|bool)$/.test(type)) return 1;
+  if (/\b(short|u16|s16|umode_t)$/.test(type)) return 2;
+  if (/\b(int|u32|s32|pid_t|fmode_t|blk_opf_t|blk_status_t|dev_t|gfp_t)$/.test(type) && !/long/.test(type)) return 4;
+  return 8;
+}
+
+/**
+ * fentry/fexit (a BPF trampoline on a function: its arguments as `args.NAME`, fexit with
+ * `retval`) and rawtracepoint (a tracepoint's TP_PROTO arguments unformatted, arg0..argN): other
+ * views of a site the kernel fires. Attaching to a view attaches to that site; each hit is handed
+ * on as the view's, so `probe` names the view and `args` reads the function's parameters.
+ * SIMPLIFICATION: a view costs one hit record more per firing than its site, not less (a real
+ * fentry is cheaper than a kprobe); only when attached.
+ */
+export class ViewSite extends ProbeSite {
+  constructor(
+    provider: ViewProvider,
+    fullName: string,
+    params: readonly FuncParam[],
+    private readonly base: ProbeSite,
+    /** fexit: the function's entry, whose arguments the return's hit is given. */
+    private readonly entry: ProbeSite | undefined,
+  ) {
+    let offset = 0;
+    const fields: FormatField[] =
+      provider === 'rawtracepoint'
+        ? []
+        : params.map((p) => {
+            const size = cTypeBytes(p.type);
+            const f: FormatField = [`${p.type}${p.type.endsWith('*') ? '' : ' '}${p.name}`, p.name, offset, size, !/unsigned|^u\d|size_t|\*$/.test(p.type)];
+            offset += 8;
+            return f;
+          });
+    super(provider, fullName, fields, params, (hit) => {
+      const rec: Record<string, FieldValue> = {};
+      params.forEach((p, i) => {
+        const v = hit.args[i];
+        rec[p.name] = typeof v === 'string' ? v : registerValue(v);
+      });
+      return rec;
+    });
+  }
+
+  override attach(handler: ProbeHandler): () => void {
+    const entry = this.entry;
+    if (entry === undefined) {
+      return this.base.attach((hit) => handler(new ProbeHit(this, hit.timeNs, hit.cpu, hit.pid, hit.tid, hit.comm, hit.ioId, hit.args, hit.retval)));
+    }
+    // fexit: each thread's calls in flight, innermost last, so a return gets its own call's arguments
+    const calls = new Map<number, (readonly unknown[])[]>();
+    const detachEntry = entry.attach((hit) => {
+      let stack = calls.get(hit.tid);
+      if (stack === undefined) calls.set(hit.tid, (stack = []));
+      stack.push(hit.args);
+    });
+    const detachRet = this.base.attach((hit) => {
+      const args = calls.get(hit.tid)?.pop() ?? [];
+      handler(new ProbeHit(this, hit.timeNs, hit.cpu, hit.pid, hit.tid, hit.comm, hit.ioId, args, hit.retval));
+    });
+    return () => {
+      detachEntry();
+      detachRet();
+    };
+  }
+}
+
 /** All probe sites of one machine, for listing and wildcard matching. */
 export class ProbeRegistry {
   private readonly sites: ProbeSite[] = [];
   private readonly byName = new Map<string, ProbeSite>();
+  /** fentry/fexit/rawtracepoint views by name, made the first time they are asked for. */
+  private viewSites: Map<string, ViewSite> | undefined;
 
   add<S extends ProbeSite>(site: S): S {
     if (this.byName.has(site.fullName)) throw new Error(`duplicate probe site ${site.fullName}`);
@@ -186,7 +262,29 @@ export class ProbeRegistry {
   }
 
   get(fullName: string): ProbeSite | undefined {
-    return this.byName.get(fullName);
+    return this.byName.get(fullName) ?? (isViewName(fullName) ? this.views().get(fullName) : undefined);
+  }
+
+  /** The fentry, fexit and rawtracepoint views of every function and tracepoint, by name. */
+  views(): ReadonlyMap<string, ViewSite> {
+    if (this.viewSites !== undefined) return this.viewSites;
+    const views = new Map<string, ViewSite>();
+    for (const site of this.sites) {
+      const name = site.fullName;
+      if (site.provider === 'kprobe') {
+        const fn = name.slice('kprobe:'.length);
+        const ret = this.byName.get(`kretprobe:${fn}`);
+        views.set(`fentry:${VMLINUX}:${fn}`, new ViewSite('fentry', `fentry:${VMLINUX}:${fn}`, site.params, site, undefined));
+        if (ret) views.set(`fexit:${VMLINUX}:${fn}`, new ViewSite('fexit', `fexit:${VMLINUX}:${fn}`, site.params, ret, site));
+      } else if (site.provider === 'tracepoint') {
+        const event = name.slice(name.lastIndexOf(':') + 1);
+        const raw = `rawtracepoint:${VMLINUX}:${event}`;
+        // kiotrace: sites are no kernel tracepoints, so they have no raw form
+        if (!name.startsWith('tracepoint:kiotrace:') && !views.has(raw)) views.set(raw, new ViewSite('rawtracepoint', raw, [], site, undefined));
+      }
+    }
+    this.viewSites = views;
+    return views;
   }
 
   /** Every site, sorted by full name. */
@@ -196,8 +294,13 @@ export class ProbeRegistry {
 
   /** Sites whose full name matches a glob (`*` any run, `?` one char), sorted by name. */
   match(glob: string): ProbeSite[] {
-    return this.all().filter((s) => globMatches(glob, s.fullName));
+    if (!isViewName(glob)) return this.all().filter((s) => globMatches(glob, s.fullName));
+    return [...this.views().values()].filter((s) => globMatches(glob, s.fullName)).sort((a, b) => (a.fullName < b.fullName ? -1 : a.fullName > b.fullName ? 1 : 0));
   }
+}
+
+function isViewName(name: string): boolean {
+  return name.startsWith('fentry:') || name.startsWith('fexit:') || name.startsWith('rawtracepoint:');
 }
 
 /**

@@ -16,11 +16,12 @@ import { F_SET_FILE_RW_HINT, F_SET_RW_HINT, sysFcntl } from '../fs/fcntl.js';
 import { sysClose, sysMmap, sysMunmap, sysOpenat, AT_FDCWD } from '../fs/open.js';
 import { MAP, PROT } from '../mm/mmap.js';
 import { POSIX_FADV, sysFadvise64 } from '../mm/fadvise.js';
-import { nanosleep, scheduleTimeout } from '../kernel/time/timer.js';
+import { scheduleTimeout, sysClockNanosleep } from '../kernel/time/timer.js';
 import type { FlowMember } from './flow.js';
 import { USER_IO_OVERHEAD_NS } from '../hw/cpu.js';
 import { Random } from '../sim/random.js';
-import { execve } from '../fs/exec.js';
+import { sysExecve } from '../fs/exec.js';
+import { sysNewfstatat } from '../fs/stat.js';
 import { findAttribute } from '../fs/sysfs.js';
 import type { WaitQueue } from '../sim/process.js';
 import { SCHED, TaskState } from '../kernel/sched/task.js';
@@ -608,8 +609,8 @@ class JobRun {
       yield SCHED;
     }
     // the forked child execs fio, then runs its job
-    yield execve(k, task, '/usr/bin/fio');
-    if (job.startdelayNs > 0) yield* nanosleep(k, task, job.startdelayNs);
+    yield* sysExecve(k, task, '/usr/bin/fio', ['fio', `--name=${job.name}`]);
+    if (job.startdelayNs > 0) yield* sysClockNanosleep(k, task, job.startdelayNs);
     if (job.ioscheduler !== undefined) {
       const err = yield* switchIoscheduler(k, task, job.ioscheduler.disk, job.ioscheduler.scheduler);
       if (err < 0) {
@@ -768,6 +769,8 @@ class JobRun {
   private *openFile(i: number): Generator<number, number, void> {
     yield* payUserTime(this.ctx);
     const f = this.files[i]!;
+    // setup_files -> get_file_sizes: fio stat()s each file (newfstatat) before it opens it
+    yield* sysNewfstatat(this.k, this.task, AT_FDCWD, f.path, 0);
     const fd = yield* sysOpenat(this.k, this.task, AT_FDCWD, f.path, this.openFlags, 0o644);
     if (fd < 0) {
       this.stats.noteError(fd);
@@ -804,7 +807,7 @@ class JobRun {
   private *waitForFlow(member: FlowMember): Generator<number, void, void> {
     if (this.job.flowSleepNs > 0) {
       yield* this.drain();
-      yield* nanosleep(this.k, this.task, this.job.flowSleepNs);
+      yield* sysClockNanosleep(this.k, this.task, this.job.flowSleepNs);
       return;
     }
     const t0 = this.now;
@@ -1146,7 +1149,7 @@ class JobRun {
         yield* this.reap(1, untilNs - this.now);
       } else {
         this.sleepingInLoop = true;
-        yield* nanosleep(this.k, this.task, untilNs - this.now);
+        yield* sysClockNanosleep(this.k, this.task, untilNs - this.now);
         this.sleepingInLoop = false;
       }
     }
@@ -1408,6 +1411,6 @@ class JobRun {
       yield spinNs;
     }
     // SIMPLIFICATION: fio's usleep() sleeps without a traced clock_nanosleep syscall
-    if (this.job.thinktimeNs > spinNs) yield* nanosleep(this.k, this.task, this.job.thinktimeNs - spinNs);
+    if (this.job.thinktimeNs > spinNs) yield* sysClockNanosleep(this.k, this.task, this.job.thinktimeNs - spinNs);
   }
 }

@@ -9,7 +9,7 @@
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import type { CommandResult, UserCommand } from './commands.js';
-import { execve } from '../fs/exec.js';
+import { sysExecve } from '../fs/exec.js';
 import { sysClose, sysMmap } from '../fs/open.js';
 import { MAP, PROT } from '../mm/mmap.js';
 import { strerror } from '../uapi/errno.js';
@@ -167,8 +167,7 @@ export const IPERF3: UserCommand = {
   *run(k, task, args): Generator<number, CommandResult, void> {
     const a = parse(args);
     if (typeof a === 'string') return { exitStatus: 1, output: `iperf3: ${a}` };
-    task.comm = 'iperf3';
-    yield execve(k, task, '/usr/bin/iperf3');
+    yield* sysExecve(k, task, '/usr/bin/iperf3', ['iperf3', ...args]);
     yield COMMAND_NS;
     const lines: string[] = [];
     const r = yield* body(k, task, a, (l) => lines.push(l));

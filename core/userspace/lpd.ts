@@ -20,9 +20,9 @@ import { sysClose, sysMmap, sysOpenat, AT_FDCWD } from '../fs/open.js';
 import { sysRead, sysWrite } from '../fs/read_write.js';
 import { O } from '../fs/types.js';
 import { MAP, PROT } from '../mm/mmap.js';
-import { nanosleep } from '../kernel/time/timer.js';
+import { sysClockNanosleep } from '../kernel/time/timer.js';
 import { EBUSY } from '../uapi/errno.js';
-import { flushSignals, sendSignal, SIG } from '../kernel/signal.js';
+import { flushSignals, SIG, sysKill } from '../kernel/signal.js';
 
 /** lpd's and lpr's copy buffer (BUFSIZ). */
 export const SPOOL_BUF_BYTES = 8192;
@@ -138,7 +138,7 @@ export class Spooler {
     job.state = 'removed';
     job.endNs = this.k.env.nowNs;
     this.noteState(task, q, job, 'removed');
-    if (active && q.daemon) sendSignal(this.k, q.daemon, SIG.INT);
+    if (active && q.daemon) sysKill(this.k, task, q.daemon, SIG.INT);
     return { ok: true, lines };
   }
 
@@ -215,7 +215,7 @@ export function* lpdDaemon(k: Kernel, task: Task, spool: Spooler, q: PrintQueue)
     const dev = yield* sysOpenat(k, task, AT_FDCWD, q.devicePath, O.WRONLY, 0);
     if (dev < 0) {
       // someone else has the printer (lp allows one opener): try again later
-      yield* nanosleep(k, task, BUSY_RETRY_NS);
+      yield* sysClockNanosleep(k, task, BUSY_RETRY_NS);
       continue;
     }
     const fd = yield* sysOpenat(k, task, AT_FDCWD, job.path, O.RDONLY, 0);

@@ -11,7 +11,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import { CAP_FULL_SET } from '../kernel/capability.js';
 import { parsedCommand, type CommandResult, type UserCommand } from './commands.js';
-import { execve } from '../fs/exec.js';
+import { sysExecve } from '../fs/exec.js';
 import { strerror } from '../uapi/errno.js';
 import { sysClose, sysMmap, sysOpenat, AT_FDCWD } from '../fs/open.js';
 import { sysWrite } from '../fs/read_write.js';
@@ -234,7 +234,8 @@ function* toolBody(k: Kernel, task: Task, line: CommandLine, print: (text: strin
   const c = line.command;
   // the shell (and sudo) exec the tool: the process takes its name
   task.comm = c.kind === 'lp' ? c.program : c.kind === 'queue' ? c.program.split(' ')[0]! : c.kind === 'redirect' ? 'sh' : c.kind;
-  yield execve(k, task, `/usr/bin/${task.comm}`);
+  const words = line.text.trim().split(/\s+/);
+  yield* sysExecve(k, task, `/usr/bin/${task.comm}`, words[0] === 'sudo' ? words.slice(1) : words);
   yield COMMAND_NS;
   if (c.kind === 'devmem2') {
     yield* devmem2(k, task, c.addr, k.devMem, print);

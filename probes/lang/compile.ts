@@ -19,7 +19,7 @@ import {
 } from '../../core/index.js';
 import type * as A from './ast.js';
 import { errorAt, warningAt, type Diagnostic } from './diagnostics.js';
-import { PROVIDER_ALIASES, resolveSpec } from '../attach.js';
+import { PROVIDER_ALIASES, resolveSpec, unsupportedProbeType } from '../attach.js';
 import {
   bucketsBytes,
   checkLhistArgs,
@@ -154,6 +154,8 @@ export interface CompiledProgram {
   readonly attachCount: number;
   /** Some probe reads kstack, so the runtime must track kernel call chains. */
   readonly usesKstack: boolean;
+  /** kprobes on functions the kernel does not have: bpftrace fails to attach them at run time. */
+  readonly unattachable: readonly { readonly probe: string; readonly fatal: boolean }[];
 }
 
 /**
@@ -346,6 +348,8 @@ class Compiler {
   private scopes: Set<string>[] = [];
   /** `config = { missing_probes = ... }`: what an attach point that matches nothing does. */
   private missingProbes: 'error' | 'warn' | 'ignore' = 'error';
+  /** kprobe:FUNC of functions the kernel does not have (see resolveProbe). */
+  private readonly unattachable: { probe: string; fatal: boolean }[] = [];
   /** Arguments after the script: `--name[=value]` ones are getopt()'s, the rest are $1..$N. */
   private readonly positionalArgs: readonly string[];
   private readonly namedArgs = new Map<string, string | true>();
@@ -443,7 +447,7 @@ class Compiler {
         }),
       );
     }
-    return { probes, diagnostics: this.diags, attachCount, usesKstack: this.usesKstack };
+    return { probes, diagnostics: this.diags, attachCount, usesKstack: this.usesKstack, unattachable: this.unattachable };
   }
 
   /**
@@ -543,6 +547,9 @@ class Compiler {
   private resolveProbe(p: A.Probe): { sites: ProbeSite[]; special: SpecialProbe | undefined }[] | undefined {
     const out: { sites: ProbeSite[]; special: SpecialProbe | undefined }[] = [];
     const sites: ProbeSite[] = [];
+    // a wildcard that matches nothing next to attach points that match (dcsnoop's
+    // `kprobe:lookup_fast, kprobe:lookup_fast.constprop.*`) expands to no probe, as in bpftrace
+    let emptyWildcard: Diagnostic | undefined;
     for (const ap of p.attachPoints) {
       const provider = ownValue(PROVIDERS, ap.provider.toLowerCase());
       if (provider === 'begin' || provider === 'end') {
@@ -560,7 +567,7 @@ class Compiler {
         continue;
       }
       if (provider === undefined) {
-        this.diags.push(errorAt(`Invalid probe type: ${ap.provider}`, ap.loc));
+        this.diags.push(errorAt(unsupportedProbeType(ap.provider) ?? `Invalid probe type: ${ap.provider}`, ap.loc));
         return undefined;
       }
       const spec = `${provider}:${ap.parts.join(':')}`;
@@ -585,6 +592,19 @@ class Compiler {
         }
         const hint = best && bestD <= Math.max(3, Math.floor(spec.length / 4)) ? `did you mean '${best.fullName}'?` : undefined;
         const message = `No matches for ${provider} ${ap.parts.join(':')}.`;
+        const wildcard = /[*?]/.test(ap.parts.join(':'));
+        if (wildcard && p.attachPoints.length > 1 && this.missingProbes === 'error') {
+          emptyWildcard ??= errorAt(message, ap.loc, hint ? { hint } : {});
+          continue;
+        }
+        if (!wildcard && hint === undefined && (provider === 'kprobe' || provider === 'kretprobe') && ap.parts.length === 1) {
+          // a function this kernel does not have (md_flush_request without md): bpftrace warns,
+          // then fails to attach it when the program starts (unattachable)
+          if (this.missingProbes === 'ignore') continue;
+          this.diags.push(warningAt(`${ap.parts[0]!} is not traceable (either non-existing, inlined, or marked as "notrace"); attaching to it will likely fail`, ap.loc));
+          this.unattachable.push({ probe: `${provider}:${ap.parts[0]!}`, fatal: this.missingProbes === 'error' });
+          continue;
+        }
         // Tools list alternative names (old and new kernels) and set missing_probes to skip the absent ones.
         if (this.missingProbes === 'ignore') continue;
         if (this.missingProbes === 'warn') {
@@ -595,6 +615,10 @@ class Compiler {
         return undefined;
       }
       for (const s of found) if (!sites.includes(s)) sites.push(s);
+    }
+    if (emptyWildcard !== undefined && sites.length === 0 && out.length === 0) {
+      this.diags.push(emptyWildcard);
+      return undefined;
     }
     if (sites.length > 0) out.push({ sites, special: undefined });
     return out;
@@ -1387,19 +1411,19 @@ class Compiler {
       case 'probe':
         return (c) => c.probeName;
       case 'func':
-        if (!site || site.provider === 'tracepoint') {
+        if (!site || site.provider === 'tracepoint' || site.provider === 'rawtracepoint') {
           // a begin, end, interval or profile probe runs in no kernel function
           const where = site ? 'tracepoint' : (special?.kind ?? 'tracepoint');
           this.diags.push(errorAt(`The func builtin can not be used with ${where} probes`, e.loc, { hint: 'func is the traced function of a kprobe or kretprobe' }));
         }
-        return (c) => new SymbolValue(c.probeName.slice(c.probeName.indexOf(':') + 1), 0n);
+        return (c) => new SymbolValue(c.probeName.slice(c.probeName.lastIndexOf(':') + 1), 0n);
       case 'retval':
-        if (!site || site.provider !== 'kretprobe') {
+        if (!site || (site.provider !== 'kretprobe' && site.provider !== 'fexit')) {
           this.diags.push(errorAt('The retval builtin can only be used with kretprobe and uretprobe probes', e.loc));
         }
         return (c) => BigInt(c.hit?.retval ?? 0);
       case 'args': {
-        if (!site || site.provider !== 'tracepoint') {
+        if (!site || (site.provider !== 'tracepoint' && site.provider !== 'fentry' && site.provider !== 'fexit')) {
           this.diags.push(errorAt('The args builtin can only be used with tracepoint/fentry/uprobe probes', e.loc));
           return () => 0n;
         }
@@ -1422,7 +1446,7 @@ class Compiler {
       default: {
         const mm = /^arg(\d+)$/.exec(e.name);
         if (mm) {
-          if (!site || site.provider !== 'kprobe') this.diags.push(errorAt('The arg builtins can only be used with kprobe, uprobe and usdt probes', e.loc));
+          if (!site || (site.provider !== 'kprobe' && site.provider !== 'rawtracepoint')) this.diags.push(errorAt('The arg builtins can only be used with kprobe, uprobe and usdt probes', e.loc));
           const i = Number(mm[1]);
           return (c) => BigInt(c.hit?.argValue(i) ?? 0);
         }
@@ -1435,7 +1459,7 @@ class Compiler {
   private field(e: A.FieldAccess): ExprFn {
     if (e.object.kind === 'Builtin' && e.object.name === 'args') {
       const sites = this.currentSites;
-      if (sites.length === 0 || sites[0]!.provider !== 'tracepoint') {
+      if (sites.length === 0 || (sites[0]!.provider !== 'tracepoint' && sites[0]!.provider !== 'fentry' && sites[0]!.provider !== 'fexit')) {
         this.diags.push(errorAt('The args builtin can only be used with tracepoint/fentry/uprobe probes', e.object.loc));
         return () => 0n;
       }

@@ -350,9 +350,9 @@ export function jsonValue(v: Value): string {
   return 'null';
 }
 
-/** Map keys in JSON: the text form, tuple parentheses stripped, and every space removed. */
+/** Map keys in JSON: the text form, tuple parentheses stripped, and every space removed but a stack's line indentation. */
 export function jsonKey(key: Value): string {
-  return jsonString(textKey(key).replaceAll(' ', ''));
+  return jsonString(textKey(key).replace(/(\n +)| /g, (_m, indent: string | undefined) => indent ?? ''));
 }
 
 function jsonLabel(l: HistLabel): string {

@@ -57,8 +57,8 @@ test('cpufreq.bt prints the three frequency steps and the reads\' mean', () => {
   const text = readFileSync(join(EXPERIMENTS_DIR, 'cpufreq.bt'), 'utf8');
   const r = runScript(m, scriptOptions(text, durationNs, (t, stream) => void (stream === 'stdout' ? (out += t) : undefined), { quiet: true, sourceName: 'cpufreq.bt' }));
   assert.equal(r.exitCode, 0);
-  assert.match(out, /^ {2}4098 us {2}cpu1 -> 1100 MHz$/m);
-  assert.match(out, /^ {2}6105 us {2}cpu1 -> 2200 MHz$/m);
-  assert.match(out, /^ {2}8157 us {2}cpu1 -> 3500 MHz$/m);
+  assert.match(out, /^ {2}4099 us {2}cpu1 -> 1100 MHz$/m);
+  assert.match(out, /^ {2}6107 us {2}cpu1 -> 2200 MHz$/m);
+  assert.match(out, /^ {2}8159 us {2}cpu1 -> 3500 MHz$/m);
   assert.match(out, /^@pread_avg_ns: 6\d{4}$/m);
 });

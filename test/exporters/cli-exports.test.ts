@@ -134,11 +134,11 @@ test('Perfetto slices still open at the end get the arg unfinished, and the trac
   assert.deepEqual(
     cut.map((s) => [s.name, s.ts, s.endTs, s.args.unfinished]),
     [
-      ['read', 155660n, 200000n, 'run ended first'],
-      ['vfs_read', 155800n, 200000n, 'run ended first'],
-      ['ext4_file_read_iter', 155800n, 200000n, 'run ended first'],
-      ['filemap_read', 155800n, 200000n, 'run ended first'],
-      ['RA', 156650n, 200000n, 'run ended first'],
+      ['read', 155940n, 200000n, 'run ended first'],
+      ['vfs_read', 156080n, 200000n, 'run ended first'],
+      ['ext4_file_read_iter', 156080n, 200000n, 'run ended first'],
+      ['filemap_read', 156080n, 200000n, 'run ended first'],
+      ['RA', 156930n, 200000n, 'run ended first'],
     ],
   );
   // slices that ended by themselves have no such arg
@@ -275,7 +275,7 @@ test('OTEL_SDK_DISABLED=true: no spans are built or sent, one line says so, Perf
   assert.equal(
     r.stderr,
     'spans: OTEL_SDK_DISABLED=true, so no spans were built: spans.json was not written and nothing was sent over OTLP\n' +
-      'perfetto: run.pftrace: 59 events, 2915 bytes (open it at https://ui.perfetto.dev)\n',
+      'perfetto: run.pftrace: 68 events, 3239 bytes (open it at https://ui.perfetto.dev)\n',
   );
   assert.deepEqual(readdirSync(dir), ['run.pftrace']);
   assert.match(r.stdout, /^scenario blocking-read: seed=1/m);
@@ -310,7 +310,7 @@ test('--epoch beyond 2^64-1 ns is refused, and so is one the run would end beyon
   const ok = kiotrace(['run', 'blocking-read', '--jaeger', 'x.json', '--otlp-file', 'x.otlp', '--epoch', String(last)], {}, dir);
   assert.equal(ok.code, 0, ok.stderr);
   const otlp = readFileSync(join(dir, 'x.otlp'), 'utf8');
-  assert.match(otlp, /"startTimeUnixNano":"18446744073689707275"/);
+  assert.match(otlp, /"startTimeUnixNano":"18446744073689707555"/);
   // Jaeger's µs past 2^53 are exact too (a double would round them to a multiple of 4)
   assert.match(readFileSync(join(dir, 'x.json'), 'utf8'), /"startTime":18446744073689707,/);
 });
@@ -327,7 +327,7 @@ test('a full disk (/dev/full) costs that output only: one clear line, exit 1, th
   const pftrace = join(dir, 't.pftrace');
   const r2 = kiotrace(['run', 'blocking-read', '--jaeger', '/dev/full', '--perfetto', pftrace]);
   assert.equal(r2.code, 1);
-  assert.equal(r2.stderr, `perfetto: ${pftrace}: 59 events, 2915 bytes (open it at https://ui.perfetto.dev)\nERROR: --jaeger /dev/full: No space left on device (disk full)\n`);
+  assert.equal(r2.stderr, `perfetto: ${pftrace}: 68 events, 3239 bytes (open it at https://ui.perfetto.dev)\nERROR: --jaeger /dev/full: No space left on device (disk full)\n`);
   assert.deepEqual(checkPerfettoTrace(readFileSync(pftrace)).issues, []);
 
   const jaeger2 = join(dir, 't2.json');
@@ -373,7 +373,7 @@ test('runWithExports with a runner that stops early: every output finished as of
   assert.equal(m.env.nowNs, 200_000);
   assert.deepEqual(outcome, {
     lines: [
-      `perfetto: ${files.perfetto}: 46 events, 2570 bytes (open it at https://ui.perfetto.dev)`,
+      `perfetto: ${files.perfetto}: 53 events, 2794 bytes (open it at https://ui.perfetto.dev)`,
       `jaeger: ${files.jaeger}: 3 traces, 15 spans`,
       `otlp-file: ${files.otlpFile}: 15 spans`,
     ],

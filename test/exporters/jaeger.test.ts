@@ -350,7 +350,7 @@ test('bad output paths are refused up front (exit 2), and a failing run leaves e
 test('device outputs are written in place: --perfetto /dev/null leaves /dev/null a device', () => {
   const r = run(['run', 'blocking-read', '--perfetto', '/dev/null', '--epoch', String(EPOCH)]);
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stderr, 'perfetto: /dev/null: 59 events, 2915 bytes (open it at https://ui.perfetto.dev)\n');
+  assert.equal(r.stderr, 'perfetto: /dev/null: 68 events, 3239 bytes (open it at https://ui.perfetto.dev)\n');
   assert.equal(statSync('/dev/null').isCharacterDevice(), true);
   assert.deepEqual(readdirSync('/dev').filter((f) => f.startsWith('null.kiotrace-partial')), []);
 });

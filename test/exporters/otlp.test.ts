@@ -70,7 +70,7 @@ test('OTLP round trip: what the receiver decodes equals what was built, to the n
       assert.equal(typeof faultAttrs[k], 'number', k);
     }
     assert.match(fault.startTimeUnixNano, /^1763856000\d{9}$/);
-    assert.equal(BigInt(fault.startTimeUnixNano) % 1000n, (1_763_856_000_123_456_789n + 155_660n) % 1000n);
+    assert.equal(BigInt(fault.startTimeUnixNano) % 1000n, (1_763_856_000_123_456_789n + 155_940n) % 1000n);
   } finally {
     rx.server.close();
   }

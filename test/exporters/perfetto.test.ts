@@ -73,6 +73,9 @@ test('blocking-read: a structurally sound trace with the read nested by layer an
   assert.deepEqual(issues, []);
   const slices = slicesOn(summary);
   assert.deepEqual(slices('cold-read'), [
+    // fio's job execs and stat()s its file before it opens it
+    'execve',
+    'newfstatat',
     'openat',
     'vfs_open',
     'mmap',
@@ -88,6 +91,8 @@ test('blocking-read: a structurally sound trace with the read nested by layer an
     'woken by I/O completion',
     'munmap',
     'close',
+    // the job ends: exit_group, which never returns (an instant)
+    'exit_group',
   ]);
   // the read's one request, on the NVMe's request track; its interrupt on the CPU that took it
   assert.deepEqual(slices('nvme0n1 requests'), ['RA']);
@@ -111,7 +116,7 @@ test('page-fault: the fault slice, the HDD request and a BLOCK softirq completio
   const { issues, summary } = checkPerfettoTrace(bytes);
   assert.deepEqual(issues, []);
   const slices = slicesOn(summary);
-  assert.deepEqual(slices('fault-one-page').slice(3, 9), ['page_fault', 'handle_mm_fault', 'filemap_fault', 'ext4_ext_map_blocks', 'submit_bio', 'woken by I/O completion']);
+  assert.deepEqual(slices('fault-one-page').slice(5, 11), ['page_fault', 'handle_mm_fault', 'filemap_fault', 'ext4_ext_map_blocks', 'submit_bio', 'woken by I/O completion']);
   assert.deepEqual(slices('sda requests'), ['RA']);
   assert.deepEqual(flowEvents(bytes, 3), [
     { track: 'fault-one-page', type: 'TYPE_SLICE_BEGIN', name: 'submit_bio', flow: 'flow' },

@@ -227,7 +227,7 @@ test('runaway firings stop with one message and a count at the end: while bound,
     stdout: '\n\n@m: 10050000\n',
     stderr:
       `stdin:1:1-16: WARNING: probe exceeded its instruction budget of 100000; the rest of this firing was skipped\n${crawl}\n${'~'.repeat(15)}\n` +
-      'WARNING: the program was stopped at 944us of simulated time: its probes had run 20100201 instructions, more than the simulation keeps up with (20000000 per simulated second)\n' +
+      'WARNING: the program was stopped at 944.3us of simulated time: its probes had run 20100201 instructions, more than the simulation keeps up with (20000000 per simulated second)\n' +
       'WARNING: the probe at stdin:1:1-16 exceeded its instruction budget in 201 firings\n',
   });
   const grow = 'BEGIN { $t = (1, 2); for ($i : 0..100) { $t = ($t, $t); } print($t); exit(); }';

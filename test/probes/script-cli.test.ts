@@ -162,7 +162,7 @@ test('-f json, -o FILE, -q, -v and --dry-run', () => {
     assert.equal(dry.status, 0);
     assert.equal(dry.stdout, '');
     assert.match(dry.stderr, /^tracepoint:block:block_bio_backmerge\n/);
-    assert.match(dry.stderr, /Attached 16 probes\n$/);
+    assert.match(dry.stderr, /Attached 17 probes\n$/);
     // a bad program never overwrites the -o file
     writeFileSync(out, 'keep me');
     const bad = run('-e', 'BEGIN { nope(); }', '-o', out);

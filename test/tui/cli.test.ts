@@ -108,11 +108,13 @@ usage:
       -v              also list each attached probe on stderr
       --dry-run       check and attach the program, but do not run it
       --unsafe        allow system() and cat(), which reach the host machine
+      --no-warnings   do not print warnings
       --tui           show the program's maps live in kiotrace top's dashboard
       -- --NAME[=V]   named options a script reads with getopt("NAME")
 
   kiotrace -l [PATTERN]    list probes matching PATTERN, e.g. 'block:*'
   kiotrace -lv [PATTERN]   the same, with each probe's fields (also: -l -v)
+  kiotrace --info          the simulated kernel's BPF features, as bpftrace --info
   kiotrace -h, --help      show this help
   kiotrace -V, --version   print the version
 
@@ -120,6 +122,8 @@ Scenario files and fio job files are described in traces/README.md.
 Ctrl-C (or SIGTERM, SIGHUP) stops the simulation where it is and ends the run
 as its normal end does: END probes, maps, the summary, every trace file closed.
 A second Ctrl-C quits at once.
+bpftrace's flags that have no meaning in a simulation (-p, -B, -k, -d, -I,
+--usdt-file-activation...) are refused with the reason.
 Exit status: 0 ok, 1 runtime failure (also: spans not delivered), 2 usage or
 scenario error; a run stopped by a signal exits 128+N (130 for Ctrl-C) after
 its summary and files are written; a program stopped by one exits 0, as bpftrace.

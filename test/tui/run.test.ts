@@ -58,44 +58,44 @@ test("kiotrace run default prints fio's report per job, then kernel counters; sa
 
 const BLOCKING_READ_STEPS = `Steps of I/O 3: read() of 4096 bytes from fd 3 by cold-read (pid 4), 29 probe hits
    1 syscall entry
-         155.660us       +0ns  cpu3 cold-read/4      syscalls:sys_enter_read                fd=3 buf=0x7effffffe000 count=4096
+         155.940us       +0ns  cpu3 cold-read/4      syscalls:sys_enter_read                fd=3 buf=0x7effffffe000 count=4096
    2 cache check
-         155.800us     +140ns  cpu3 cold-read/4      filemap:mm_filemap_get_pages           i_ino=12 s_dev=271581184 index=0 last_index=0
-         155.840us     +180ns  cpu3 cold-read/4      readahead:page_cache_sync_ra           i_ino=12 s_dev=271581184 index=0 order=0 size=4 async_size=3 ra_pages=32 mmap_miss=0 prev_pos=-1 req_count=1
-         156.090us     +430ns  cpu3 cold-read/4      filemap:mm_filemap_add_to_page_cache   pfn=41944 i_ino=12 index=0 s_dev=271581184 order=0
-         156.090us     +430ns  cpu3 cold-read/4      ext4:ext4_ext_map_blocks_enter         dev=271581184 ino=12 lblk=0 len=1
-         156.150us     +490ns  cpu3 cold-read/4      ext4:ext4_ext_map_blocks_exit          dev=271581184 ino=12 pblk=11015291 lblk=0 len=1 ret=1
-         156.350us     +690ns  cpu3 cold-read/4      block:block_bio_queue                  dev=271581184 sector=88122328 nr_sector=8 rwbs=RA comm=cold-read
-         156.650us     +990ns  cpu3 cold-read/4      block:block_getrq                      dev=271581184 sector=88122328 nr_sector=8 rwbs=RA comm=cold-read
-         156.650us     +990ns  cpu3 cold-read/4      block:block_io_start                   dev=271581184 sector=88122328 nr_sector=8 bytes=4096 rwbs=RA comm=cold-read
-         156.650us     +990ns  cpu3 cold-read/4      block:block_plug                       comm=cold-read
+         156.080us     +140ns  cpu3 cold-read/4      filemap:mm_filemap_get_pages           i_ino=12 s_dev=271581184 index=0 last_index=0
+         156.120us     +180ns  cpu3 cold-read/4      readahead:page_cache_sync_ra           i_ino=12 s_dev=271581184 index=0 order=0 size=4 async_size=3 ra_pages=32 mmap_miss=0 prev_pos=-1 req_count=1
+         156.370us     +430ns  cpu3 cold-read/4      filemap:mm_filemap_add_to_page_cache   pfn=41944 i_ino=12 index=0 s_dev=271581184 order=0
+         156.370us     +430ns  cpu3 cold-read/4      ext4:ext4_ext_map_blocks_enter         dev=271581184 ino=12 lblk=0 len=1
+         156.430us     +490ns  cpu3 cold-read/4      ext4:ext4_ext_map_blocks_exit          dev=271581184 ino=12 pblk=11015291 lblk=0 len=1 ret=1
+         156.630us     +690ns  cpu3 cold-read/4      block:block_bio_queue                  dev=271581184 sector=88122328 nr_sector=8 rwbs=RA comm=cold-read
+         156.930us     +990ns  cpu3 cold-read/4      block:block_getrq                      dev=271581184 sector=88122328 nr_sector=8 rwbs=RA comm=cold-read
+         156.930us     +990ns  cpu3 cold-read/4      block:block_io_start                   dev=271581184 sector=88122328 nr_sector=8 bytes=4096 rwbs=RA comm=cold-read
+         156.930us     +990ns  cpu3 cold-read/4      block:block_plug                       comm=cold-read
    3 wait queue: the task waits for the locked folio
-         156.650us     +990ns  cpu3 cold-read/4      kiotrace:folio_wait                    s_dev=271581184 i_ino=12 index=0 pfn=41944 bit=PG_locked
+         156.930us     +990ns  cpu3 cold-read/4      kiotrace:folio_wait                    s_dev=271581184 i_ino=12 index=0 pfn=41944 bit=PG_locked
    4 driver: schedule() flushes the plug, the request is issued
-         156.650us     +990ns  cpu3 cold-read/4      block:block_unplug                     nr_rq=1 comm=cold-read
-         156.650us     +990ns  cpu3 cold-read/4      block:block_rq_insert                  dev=271581184 sector=88122328 nr_sector=8 bytes=4096 rwbs=RA comm=cold-read
-         156.650us     +990ns  cpu3 cold-read/4      nvme:nvme_setup_cmd                    disk=nvme0n1 qid=4 opcode=2 cid=0
-         156.650us     +990ns  cpu3 cold-read/4      block:block_rq_issue                   dev=271581184 sector=88122328 nr_sector=8 bytes=4096 rwbs=RA comm=cold-read
-         157.200us   +1.540us  cpu3 cold-read/4      sched:sched_stat_runtime               comm=cold-read pid=4 runtime=154200
-         157.200us   +1.540us  cpu3 cold-read/4      sched:sched_switch                     prev_comm=cold-read prev_pid=4 prev_state=2 next_comm=swapper/3 next_pid=0
+         156.930us     +990ns  cpu3 cold-read/4      block:block_unplug                     nr_rq=1 comm=cold-read
+         156.930us     +990ns  cpu3 cold-read/4      block:block_rq_insert                  dev=271581184 sector=88122328 nr_sector=8 bytes=4096 rwbs=RA comm=cold-read
+         156.930us     +990ns  cpu3 cold-read/4      nvme:nvme_setup_cmd                    disk=nvme0n1 qid=4 opcode=2 cid=0
+         156.930us     +990ns  cpu3 cold-read/4      block:block_rq_issue                   dev=271581184 sector=88122328 nr_sector=8 bytes=4096 rwbs=RA comm=cold-read
+         157.480us   +1.540us  cpu3 cold-read/4      sched:sched_stat_runtime               comm=cold-read pid=4 runtime=154480
+         157.480us   +1.540us  cpu3 cold-read/4      sched:sched_switch                     prev_comm=cold-read prev_pid=4 prev_state=2 next_comm=swapper/3 next_pid=0
    5 controller: command fetch and media
-         157.650us   +1.990us  cpu3 swapper/3/0      kiotrace:device_fetch                  dev=271581184 qid=4 cid=0 sector=88122328 nr_sector=8 rwbs=RA
-         179.150us  +23.490us  cpu3 swapper/3/0      kiotrace:device_media                  dev=271581184 qid=4 cid=0 sector=88122328 nr_sector=8 rwbs=RA channel=7 die=1 seek_ns=0 rotation_ns=-1 media_ns=40092 cache_hit=0
+         157.930us   +1.990us  cpu3 swapper/3/0      kiotrace:device_fetch                  dev=271581184 qid=4 cid=0 sector=88122328 nr_sector=8 rwbs=RA
+         179.430us  +23.490us  cpu3 swapper/3/0      kiotrace:device_media                  dev=271581184 qid=4 cid=0 sector=88122328 nr_sector=8 rwbs=RA channel=7 die=1 seek_ns=0 rotation_ns=-1 media_ns=40092 cache_hit=0
    6 DMA into memory
-         220.505us  +64.845us  cpu3 swapper/3/0      kiotrace:dma_transfer                  dev=271581184 qid=4 cid=0 sector=88122328 nr_sector=8 rwbs=RA to_device=0 bytes=4096 nr_sg=1 dma_addr=0x10a3d8000 duration_ns=1263
+         220.785us  +64.845us  cpu3 swapper/3/0      kiotrace:dma_transfer                  dev=271581184 qid=4 cid=0 sector=88122328 nr_sector=8 rwbs=RA to_device=0 bytes=4096 nr_sg=1 dma_addr=0x10a3d8000 duration_ns=1263
    7 interrupt
-         220.505us  +64.845us  cpu3 swapper/3/0      irq:irq_handler_entry                  irq=124 name=nvme0q4
+         220.785us  +64.845us  cpu3 swapper/3/0      irq:irq_handler_entry                  irq=124 name=nvme0q4
    8 handler: the request completes
-         221.455us  +65.795us  cpu3 swapper/3/0      nvme:nvme_complete_rq                  disk=nvme0n1 qid=4 cid=0 result=0 status=0
-         221.455us  +65.795us  cpu3 swapper/3/0      block:block_rq_complete                dev=271581184 sector=88122328 nr_sector=8 error=0 rwbs=RA
+         221.735us  +65.795us  cpu3 swapper/3/0      nvme:nvme_complete_rq                  disk=nvme0n1 qid=4 cid=0 result=0 status=0
+         221.735us  +65.795us  cpu3 swapper/3/0      block:block_rq_complete                dev=271581184 sector=88122328 nr_sector=8 error=0 rwbs=RA
    9 wake-up
-         221.455us  +65.795us  cpu3 swapper/3/0      sched:sched_waking                     comm=cold-read pid=4 target_cpu=3
-         221.455us  +65.795us  cpu3 swapper/3/0      sched:sched_wakeup                     comm=cold-read pid=4 target_cpu=3
-         221.455us  +65.795us  cpu3 swapper/3/0      block:block_io_done                    dev=271581184 sector=88122328 nr_sector=8 bytes=4096 rwbs=RA comm=swapper/3
-         221.455us  +65.795us  cpu3 swapper/3/0      irq:irq_handler_exit                   irq=124 ret=1
+         221.735us  +65.795us  cpu3 swapper/3/0      sched:sched_waking                     comm=cold-read pid=4 target_cpu=3
+         221.735us  +65.795us  cpu3 swapper/3/0      sched:sched_wakeup                     comm=cold-read pid=4 target_cpu=3
+         221.735us  +65.795us  cpu3 swapper/3/0      block:block_io_done                    dev=271581184 sector=88122328 nr_sector=8 bytes=4096 rwbs=RA comm=swapper/3
+         221.735us  +65.795us  cpu3 swapper/3/0      irq:irq_handler_exit                   irq=124 ret=1
   10 back on CPU and return to user
-         221.455us  +65.795us  cpu3 swapper/3/0      sched:sched_switch                     prev_comm=swapper/3 prev_pid=0 prev_state=0 next_comm=cold-read next_pid=4
-         223.405us  +67.745us  cpu3 cold-read/4      syscalls:sys_exit_read                 ret=4096
+         221.735us  +65.795us  cpu3 swapper/3/0      sched:sched_switch                     prev_comm=swapper/3 prev_pid=0 prev_state=0 next_comm=cold-read next_pid=4
+         223.685us  +67.745us  cpu3 cold-read/4      syscalls:sys_exit_read                 ret=4096
 
 `;
 
@@ -144,11 +144,11 @@ test('kiotrace run page-fault prints the fault chain hit by hit and the PTE inst
   );
   assert.equal(
     lines.find((l) => l.includes('kiotrace:set_pte')),
-    '       20104.298us  +19.949ms  cpu3 fault-one-page/4 kiotrace:set_pte                       address=0x7effffffe000 vpn=0x7effffffe i_ino=12 pgoff=0 block=212341883 sector=1698735064 pfn=41943 major=1',
+    '       20104.298us  +19.948ms  cpu3 fault-one-page/4 kiotrace:set_pte                       address=0x7effffffe000 vpn=0x7effffffe i_ino=12 pgoff=0 block=212341883 sector=1698735064 pfn=41943 major=1',
   );
   assert.deepEqual(lines.slice(-4), [
     '  fault chain: VA 0x7effffffe000 -> VPN 0x7effffffe -> (inode 12, pgoff 0) -> block 212341883 -> sector 1698735064 -> PFN 41943',
-    '  PTE installed at 20104.298us (+19.949ms), a major fault',
+    '  PTE installed at 20104.298us (+19.948ms), a major fault',
     '',
     '',
   ]);

@@ -10,7 +10,7 @@
 // SIMPLIFICATION: RAM is one range from 0 (no 32-bit PCI hole); BARs sit in a 64-bit MMIO window
 // above it; a load from a mapped BAR is one uncached read (readl), without a page fault.
 
-import { mkdev } from '../../kernel/kernel.js';
+import { mkdev, type Kernel } from '../../kernel/kernel.js';
 import type { Task } from '../../kernel/sched/task.js';
 import { CAP, capable } from '../../kernel/capability.js';
 import type { File, FileOperations, Inode } from '../../fs/types.js';
@@ -43,7 +43,11 @@ export class DevMem {
   readonly inode: ChrdevInode;
   private nextBar = PCI_MMIO64_BASE;
 
-  constructor(ramBytes: number) {
+  constructor(
+    ramBytes: number,
+    /** The kernel whose capability checks the open goes through (its cap_capable kprobe). */
+    readonly k?: Kernel,
+  ) {
     this.iomem.push({ start: 0, end: ramBytes - 1, name: 'System RAM' });
     this.inode = new ChrdevInode(900, mkdev(MEM_MAJOR, 1), memFileOperations(this), '/dev/mem');
   }
@@ -74,8 +78,8 @@ export class DevMem {
 }
 
 /** The /dev/mem node's owner and mode: root:kmem 0640 (a user outside kmem may not open it). */
-function memPermission(task: Task): number {
-  return capable(task, CAP.DAC_OVERRIDE) ? 0 : -EACCES;
+function memPermission(task: Task, k: Kernel | undefined): number {
+  return capable(task, CAP.DAC_OVERRIDE, k) ? 0 : -EACCES;
 }
 
 export function memFileOperations(mem: DevMem): FileOperations {
@@ -92,10 +96,10 @@ export function memFileOperations(mem: DevMem): FileOperations {
       return immediate(-EINVAL);
     },
     open(_inode: Inode, _file: File, task: Task) {
-      const dac = memPermission(task);
+      const dac = memPermission(task, mem.k);
       if (dac < 0) return dac;
       // open_port
-      return capable(task, CAP.SYS_RAWIO) ? 0 : -EPERM;
+      return capable(task, CAP.SYS_RAWIO, mem.k) ? 0 : -EPERM;
     },
     // mmap_mem: the file offset is the physical address
     mmap(_file: File, vma: Vma) {

@@ -20,7 +20,7 @@
 import { Priority, type Environment } from '../../sim/engine.js';
 import { SimBug } from '../../sim/errors.js';
 import type { HitContext } from '../../trace/probe.js';
-import type { ProbeSites } from '../../trace/events.js';
+import { SYSCALL_NR, type ProbeSites } from '../../trace/events.js';
 import { CONTEXT_SWITCH_NS, IDLE_EXIT_NS, IPI_LATENCY_NS } from '../../hw/cpu.js';
 import { MAX_RT_PRIO, PREEMPT, SCHED, SCHED_FIFO, SCHED_NORMAL, Task, TaskState, TASK_REPORT_PREEMPTED, DEFAULT_PRIO, type TaskBody } from './task.js';
 
@@ -515,6 +515,17 @@ export class Scheduler {
   }
 
   private exitTask(cpu: Cpu, t: Task): void {
+    // a process's last thread leaves through exit_group(2) (glibc's exit()), which never returns;
+    // a kernel thread or an io thread just returns from its function
+    if (!t.kthread && !t.inKernel && t.pid === t.tgid) {
+      const enter = this.sites.sysEnter.exit_group;
+      const raw = this.sites.tp.sys_enter;
+      if (enter.enabled || raw.enabled) {
+        const args = [t.exitCode, 0, 0, 0, 0, 0];
+        if (raw.enabled) raw.emit(cpu, t.ioId, SYSCALL_NR.exit_group, args);
+        if (enter.enabled) enter.emit(cpu, t.ioId, args);
+      }
+    }
     if (this.sites.tp.sched_process_exit.enabled) this.sites.tp.sched_process_exit.emit(cpu, t.ioId, t);
     t.state = TaskState.DEAD;
     this.onExit?.(t);

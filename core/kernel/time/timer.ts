@@ -7,6 +7,7 @@ import { Priority } from '../../sim/engine.js';
 import type { Kernel } from '../kernel.js';
 import { TaskState, type Task } from '../sched/task.js';
 import { ioSchedule } from '../../block/blk-core.js';
+import { syscallEnter, syscallExit, userStruct, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../entry.js';
 
 interface TimerToken {
   readonly k: Kernel;
@@ -44,3 +45,19 @@ export function* nanosleep(k: Kernel, task: Task, ns: number): Generator<number,
 
 /** enum hrtimer_mode: a relative expiry, as nanosleep(2) asks for. */
 const HRTIMER_MODE_REL = 1;
+
+/** CLOCK_REALTIME: the clock glibc's nanosleep() and usleep() pass to clock_nanosleep. */
+const CLOCK_REALTIME = 0;
+
+/**
+ * clock_nanosleep(2) as a process calls it (glibc's nanosleep(), usleep() and sleep() all do, with
+ * CLOCK_REALTIME and a relative struct timespec): the syscall around hrtimer_nanosleep.
+ */
+export function* sysClockNanosleep(k: Kernel, task: Task, ns: number): Generator<number, number, void> {
+  const rqtp = userStruct(task, 'timespec', { tv_sec: Math.floor(ns / 1e9), tv_nsec: ns % 1e9 });
+  syscallEnter(k, task, 'clock_nanosleep', CLOCK_REALTIME, 0, rqtp, 0);
+  yield SYSCALL_ENTRY_NS;
+  yield* nanosleep(k, task, ns);
+  yield SYSCALL_EXIT_NS;
+  return syscallExit(k, task, 'clock_nanosleep', 0);
+}

@@ -92,7 +92,7 @@ test('TopApp: snapshots arrive, keys move the focus and selection, commands go t
   assert.equal(app.lastFrame(), 'kiotrace top  default  seed 1  speed 1x  starting the simulation…\nq quit  space pause  +/- speed  tab panel  ↑↓ select  ? help');
   for (const s of history) link.push(s);
   await untilFrame(app, (f) => f.includes('sim 200 ms'), 'the second snapshot');
-  assert.match(app.lastFrame()!, /^kiotrace top {2}default {2}seed 1 {2}sim 200 ms \/ 2\.00 s {2}speed 1x {2}361k events\/s {2}● running\n▶ Devices/);
+  assert.match(app.lastFrame()!, /^kiotrace top {2}default {2}seed 1 {2}sim 200 ms \/ 2\.00 s {2}speed 1x {2}363k events\/s {2}● running\n▶ Devices/);
   assert.match(app.lastFrame()!, /\n> nvme0n1 /);
   // a burst: down, then tab twice to the CPUs panel, then down twice, as one string where it can be
   app.stdin.write('j');

@@ -16,7 +16,7 @@ test('default at 100, 200 and 300 ms: the dashboard, line by line', () => {
   assert.equal(
     text(view.lines),
     [
-      'kiotrace top  default  seed 1  sim 300 ms / 2.00 s  speed 1x  354k events/s  ● running',
+      'kiotrace top  default  seed 1  sim 300 ms / 2.00 s  speed 1x  357k events/s  ● running',
       '▶ Devices',
       '  DEVICE    STATE     SCHED           IOPS    MiB/s   QD       p50       p99  MERGE/s  UTIL  IOPS   p99',
       '> nvme0n1   busy      none             15k     57.1    1     65 µs     66 µs        0   96%  ███    ██▃',
@@ -39,7 +39,7 @@ test('default at 100, 200 and 300 ms: the dashboard, line by line', () => {
       '  seq-reader           4  R run       699k   2731.6    630 ns    630 ns',
       '  rand-direct          5  D I/O        15k     57.1     68 µs     68 µs',
       '  mmap-reader          6  D I/O       3.8k     15.0    430 ns     20 µs',
-      '  fsync-writer         7  D I/O        960      3.8    964 ns    1.9 µs',
+      '  fsync-writer         7  D I/O        960      3.8    960 ns    960 ns',
       'q quit  space pause  +/- speed  tab panel  ↑↓ select  ? help',
     ].join('\n'),
   );
@@ -88,9 +88,10 @@ test('top probes: every site counted while the panel is open, busiest first', ()
   assert.deepEqual(lines.slice(1, 9), [
     '▶ Top probes   hits per simulated second, every probe site counted while this panel is open',
     '  #   PROBE                                                   HITS/s     TOTAL   SHARE',
-    // seq-reader's cached 4 KiB preads dominate: each fires the syscall and VFS sites once
-    '> 1   tracepoint:raw_syscalls:sys_enter                         445k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
-    '  2   tracepoint:raw_syscalls:sys_exit                          445k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
+    // seq-reader's cached 4 KiB preads dominate: each fires the syscall and VFS sites once (mmap-reader's
+    // think-time sleeps add their clock_nanosleep syscalls to the raw ones)
+    '> 1   tracepoint:raw_syscalls:sys_enter                         448k       45k      7%  █░░░░░░░░░░░░░░░░░░░',
+    '  2   tracepoint:raw_syscalls:sys_exit                          448k       45k      7%  █░░░░░░░░░░░░░░░░░░░',
     '  3   kprobe:ext4_file_read_iter                                444k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
     '  4   kprobe:vfs_read                                           444k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
     '  5   tracepoint:syscalls:sys_enter_pread64                     444k       44k      7%  █░░░░░░░░░░░░░░░░░░░',
