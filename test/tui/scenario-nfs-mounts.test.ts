@@ -10,7 +10,9 @@ function messages(text: string): string[] {
 }
 
 const job = `"jobs": [{"name": "j", "filename": "/mnt/nvme/f", "size": "1m"}]`;
-const scenario = (mounts: string) => `{"name": "n", "duration": "1s", "machine": {"mounts": ${mounts}}, ${job}}`;
+// the machine on a network with the host "server" exporting /export
+const network = `"hosts": [{"name": "server", "address": "10.0.0.2", "devices": [{"name": "nvme0n1", "type": "nvme", "mount": "/export"}], "nfsd": {"export": "/export"}}]`;
+const scenario = (mounts: string) => `{"name": "n", "duration": "1s", "machine": {"nics": [{"name": "eth0", "address": "10.0.0.1"}], "mounts": ${mounts}}, ${network}, ${job}}`;
 
 test('machine.mounts: an NFS export at a target, with its options parsed as nfs(5) gives them', () => {
   const r = parseScenarioText(scenario('[{"type": "nfs", "source": "server:/export", "target": "/mnt/nfs", "options": "vers=3,proto=tcp,actimeo=0,nocto,rsize=65536"}]'), 's.json');
@@ -30,15 +32,22 @@ test('machine.mounts: bad entries are located errors', () => {
   assert.deepEqual(
     messages(scenario('[{"type": "cifs", "source": "server", "target": "/mnt/nvme/x", "options": "vers=4"}, {"source": "s:/e", "target": "/mnt/n", "options": "actimeo=abc"}, {"target": "/mnt/m", "options": "bogus"}]')),
     [
-      's.json:1:65: machine.mounts[0].type: must be "nfs", the one network filesystem kiotrace models (got "cifs")',
-      's.json:1:83: machine.mounts[0].source: must be host:/path, the server and the directory it exports (got "server")',
-      's.json:1:103: machine.mounts[0].target: "/mnt/nvme/x" nests with "/mnt/nvme" (mount of nvme0n1); mounts must not contain each other',
-      's.json:1:129: machine.mounts[0].options: NFS version 4 is not modelled (only vers=3)',
-      's.json:1:190: machine.mounts[1].options: NFS option actimeo needs an integer from 0 to 3600, got "abc"',
-      's.json:1:206: machine.mounts[2].source: required but missing (e.g. "source": "server:/export")',
-      's.json:1:238: machine.mounts[2].options: unknown NFS option bogus',
+      's.json:1:116: machine.mounts[0].type: must be "nfs", the one network filesystem kiotrace models (got "cifs")',
+      's.json:1:134: machine.mounts[0].source: must be host:/path, the server and the directory it exports (got "server")',
+      's.json:1:154: machine.mounts[0].target: "/mnt/nvme/x" nests with "/mnt/nvme" (mount of nvme0n1); mounts must not contain each other',
+      's.json:1:180: machine.mounts[0].options: NFS version 4 is not modelled (only vers=3)',
+      's.json:1:241: machine.mounts[1].options: NFS option actimeo needs an integer from 0 to 3600, got "abc"',
+      's.json:1:257: machine.mounts[2].source: required but missing (e.g. "source": "server:/export")',
+      's.json:1:289: machine.mounts[2].options: unknown NFS option bogus',
     ],
   );
+});
+
+test('machine.mounts: the source must name a host of the network that exports that path', () => {
+  assert.deepEqual(messages(scenario('[{"source": "srv:/export", "target": "/mnt/a"}, {"source": "server:/other", "target": "/mnt/b"}]')), [
+    's.json:1:118: machine.mounts[0].source: names "srv", which is no host of the scenario\'s "hosts" (server)',
+    's.json:1:165: machine.mounts[1].source: "server" does not export "/other" (it exports "/export")',
+  ]);
 });
 
 test('machine.nfsd: a machine serving an export of one of its filesystems, 8 threads by default', async () => {

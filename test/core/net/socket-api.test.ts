@@ -2,6 +2,7 @@
 // kernel_sendmsg, kernel_recvmsg, an sk_data_ready callback) against a user-space server using
 // sendmsg(2)/recvmsg(2) with iovecs; kernel buffers are not user<->skb copies.
 import test from 'node:test';
+import { nanosleep } from '../../../core/kernel/time/timer.js';
 import assert from 'node:assert/strict';
 import { putMsghdr, sockCreateKern, kernelConnect, kernelRecvmsg, kernelSendmsg, sockRelease, sysRecvmsg, sysSendmsg } from '../../../core/net/socket.js';
 import { AF_INET, IPPROTO_TCP, MSG, SOCK_STREAM, type Sock } from '../../../core/net/sock.js';
@@ -47,6 +48,8 @@ test('a kernel socket calls a user-space server: requests by kernel_sendmsg, rep
           events.push(`data_ready rmem=${s.rmemAlloc}`);
           s.wq.wakeAll();
         };
+        // the server process listens first (its fork and exec take a while)
+        yield* nanosleep(m.k, t, 100_000);
         r['connect'] = yield* kernelConnect(m.k, sock, { addr: LOCALHOST, port: PORT }, t, 0);
         r['sent'] = yield* kernelSendmsg(m.k, sock, t, 128, 0);
         r['early'] = yield* kernelRecvmsg(m.k, sock, t, 4096, MSG.DONTWAIT);
