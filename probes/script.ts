@@ -211,7 +211,8 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     if (charged) charge(ctx);
   };
 
-  for (const p of begin) fireSpecial(p, 'begin');
+  // exit() stops the program at once: no other probe fires after it, begin probes included
+  for (const p of begin) if (exitCode === undefined) fireSpecial(p, 'begin');
   // a program with only begin/end probes exits after begin (bpftrace 0.24+)
   const onlySpecial = traced.length === 0 && intervals.length === 0;
   const detach: (() => void)[] = [];
@@ -229,7 +230,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
         const ctx: ExecCtx = { ...selfCtx(site.fullName), vars: noVars };
         detach.push(
           site.attach((hit: ProbeHit) => {
-            if (runaway) return;
+            if (runaway || exitCode !== undefined) return;
             ctx.hit = hit;
             ctx.nowNs = hit.timeNs;
             ctx.cpu = hit.cpu;

@@ -223,6 +223,10 @@ class BudgetExceeded {
   constructor(readonly loc: A.Expr['loc'] | A.Stmt['loc']) {}
 }
 
+/** exit() was called: the firing stops there (no statement after it runs), as bpftrace's exit does. */
+class ProbeExit {}
+const PROBE_EXIT = new ProbeExit();
+
 /** A tuple or record built at run time past MAX_VALUE_DEPTH or MAX_VALUE_ITEMS: the firing stops. */
 class ValueTooBig {
   constructor(readonly warn: () => void) {}
@@ -349,7 +353,12 @@ class Compiler {
   private readonly positionalArgs: readonly string[];
   private readonly namedArgs = new Map<string, string | true>();
   /** Macro expansions in progress (a macro may not expand itself). */
-  private readonly expanding: string[] = [];
+  private expanding: string[] = [];
+  /**
+   * Arguments of macro calls, substituted into the macro's body: each is compiled with the
+   * expansions in progress where it was written, so `add_one(add_one(1))` is not recursion.
+   */
+  private readonly macroArgs = new Map<A.Expr, string[]>();
   private expansionCount = 0;
   private usesKstack = false;
   /** "did you mean" suggestions worked out so far (see MAX_SUGGESTIONS). */
@@ -421,6 +430,7 @@ class Compiler {
             body(c);
           } catch (e) {
             // a runaway firing stops where it is, as the verifier would not have let it start
+            if (e === PROBE_EXIT) return;
             if (e instanceof BudgetExceeded) overBudget();
             else if (e instanceof ValueTooBig) e.warn();
             else throw e;
@@ -634,6 +644,8 @@ class Compiler {
   // ---- statements -----------------------------------------------------------------------------
 
   private block(b: A.Block): StmtFn {
+    const stop = b.stmts.findIndex(endsFlow);
+    if (stop >= 0 && stop + 1 < b.stmts.length) this.diags.push(warningAt('Unreachable statement.', b.stmts[stop + 1]!.loc));
     this.scopes.push(new Set());
     const stmts = b.stmts.map((s) => this.stmt(s));
     this.scopes.pop();
@@ -1170,9 +1182,13 @@ class Compiler {
 
   private expr(e: A.Expr): ExprFn {
     if (!this.enterLevel(e.loc)) return () => 0n;
+    const callerExpanding = this.macroArgs.get(e);
+    const inMacro = this.expanding;
+    if (callerExpanding !== undefined) this.expanding = callerExpanding;
     try {
       return this.exprNode(e);
     } finally {
+      this.expanding = inMacro;
       this.compileDepth--;
     }
   }
@@ -1199,9 +1215,13 @@ class Compiler {
       }
       case 'Builtin':
         return this.builtin(e);
-      case 'Identifier':
+      case 'Identifier': {
+        // a macro without parameters may be used as a bare name (`if sysname { ... }`)
+        const macro = this.program.macros.find((d) => d.name === e.name && d.params.length === 0);
+        if (macro) return this.expandMacro(macro, { kind: 'Call', loc: e.loc, name: e.name, args: [] });
         this.diags.push(errorAt(`Unknown identifier: '${e.name}'`, e.loc));
         return () => 0n;
+      }
       case 'Variable': {
         if (!this.varKnown(e.name)) this.diags.push(errorAt(`Undefined or undeclared variable: ${e.name}`, e.loc));
         const name = e.name;
@@ -1845,7 +1865,7 @@ class Compiler {
         // the exit status is one byte, as bpftrace's exit event carries it: exit(256) exits 0
         return (c) => {
           rt.exit(code ? Number(BigInt.asUintN(8, toBig(code(c)))) : 0);
-          return 0n;
+          throw PROBE_EXIT;
         };
       }
       case 'str': {
@@ -2037,7 +2057,10 @@ class Compiler {
     const maps = new Map<string, string>();
     for (const [i, param] of macro.params.entries()) {
       const arg = call.args[i]!;
-      if (param.kind === 'Identifier') exprs.set(param.name, arg);
+      if (param.kind === 'Identifier') {
+        exprs.set(param.name, arg);
+        if (!this.macroArgs.has(arg)) this.macroArgs.set(arg, [...this.expanding]);
+      }
       else if (param.kind === 'Variable') {
         if (arg.kind !== 'Variable') {
           this.diags.push(errorAt(`Macro ${macro.name}() expects a variable for ${param.name}`, arg.loc));
@@ -2079,6 +2102,12 @@ class Compiler {
       return value ? value(c) : 0n;
     };
   }
+}
+
+/** A statement after which none in its block runs: return, break, continue, exit(). */
+function endsFlow(s: A.Stmt): boolean {
+  if (s.kind === 'Return' || s.kind === 'Break' || s.kind === 'Continue') return true;
+  return s.kind === 'ExprStmt' && s.expr.kind === 'Call' && s.expr.name === 'exit';
 }
 
 /** A simulated duration as a short text: `850ns`, `9us`, `12.5us`, `3.2ms`, `1.25s`. */

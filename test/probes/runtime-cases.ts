@@ -60,6 +60,17 @@ export const CASES: readonly Case[] = [
     durationNs: 6e9,
   },
   { name: 'positional', program: 'BEGIN { printf("%d %s %d\\n", $1, str($2), $#); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['42', 'abc'] },
+  // macros as bpftrace's tests use them: the same macro nested in its own argument, and a macro without parameters used as a bare name (syscount's `if sysname`)
+  {
+    name: 'macro-nested-bare',
+    program: 'macro add_one(x) { x + 1 } macro one() { $x = 1; $x } macro flag() { getopt("flag", false) } BEGIN { print(add_one(add_one(add_one(1)))); $a = add_one(add_one(1) + 1); print($a); print(one); if flag { print("flag"); } else { print("no flag"); } }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
+  // exit() ends the firing at once (with a warning for what follows it) and no probe fires after it
+  { name: 'exit-immediate', program: 'BEGIN { printf("one\\n"); exit(); printf("after\\n"); } BEGIN { printf("second begin\\n"); } interval:ms:1 { @++; if (@) { exit(); } @++ } END { printf("end\\n"); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  { name: 'exit-interval', program: 'interval:ms:1 { @++; if (@) { exit(); } @++ } kprobe:vfs_read { @reads = count(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
