@@ -35,9 +35,30 @@ import {
   type AggKind,
   type BpfMap,
 } from './maps.js';
-import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intTypeByName, literalIntType, ownValue, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
+import {
+  BOOL_T,
+  INT32_T,
+  INT64_T,
+  intT,
+  isIntegerT,
+  literalT,
+  pointerT,
+  scalarTypeByName,
+  stringT,
+  SYMBOL_T,
+  tupleT,
+  typeName,
+  UINT32_T,
+  UINT64_T,
+  UNKNOWN_T,
+  UserTypes,
+  zeroValueOf,
+  type SType,
+} from './types.js';
+import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intTypeByName, ownValue, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
+import { printType } from './parser.js';
 import { formatLoc, type Loc, type SourceFile } from './source.js';
 import type { RepeatingWarnings } from './warnings.js';
 
@@ -89,6 +110,45 @@ const C_SCALAR_BYTES: ReadonlyMap<string, number> = new Map([
 ]);
 
 type Kind = 'int' | 'string' | 'bool' | 'pointer' | 'tuple' | 'other' | 'none';
+
+/** The kind the older checks look at, of a static type. */
+function kindOfType(t: SType): Kind {
+  switch (t.kind) {
+    case 'int':
+    case 'enum':
+      return 'int';
+    case 'bool':
+      return 'bool';
+    case 'string':
+    case 'stack':
+      return 'string';
+    case 'pointer':
+      return 'pointer';
+    case 'tuple':
+      return 'tuple';
+    case 'none':
+      return 'none';
+    default:
+      return 'other';
+  }
+}
+
+/** A BTF member's C type as a static type: `struct x *`, embedded `struct qstr`, `char[16]`, integers. */
+function btfMemberType(c: string): SType {
+  const text = c.replace(/\bconst\s+/g, '').trim();
+  const struct = /^struct (\w+)\s*(\*?)$/.exec(text);
+  if (struct) return struct[2] ? pointerT({ kind: 'struct', name: struct[1]! }) : { kind: 'struct', name: struct[1]! };
+  const chars = /^char\s*\[(\d+)\]$/.exec(text);
+  if (chars) return stringT(Number(chars[1]));
+  if (/^(unsigned )?char\s*\*$/.test(text)) return stringT(0);
+  if (/^enum \w+$/.test(text)) return INT32_T;
+  return scalarTypeByName(text) ?? (text === 'atomic_t' ? INT32_T : UNKNOWN_T);
+}
+
+/** A scratch variable's type from what is assigned to it: integers widen to 64 bits, as bpftrace's do. */
+function variableType(t: SType): SType {
+  return t.kind === 'int' ? intT(64, t.signed) : t;
+}
 
 /** Control flow out of a statement. */
 const enum Flow {
@@ -329,7 +389,7 @@ export function compileProgram(program: A.Program, m: Machine, rt: ScriptRuntime
 class Compiler {
   private readonly diags: Diagnostic[] = [];
   /** Static kind of each map's values and its type as bpftrace spells it, fixed by first use. */
-  private readonly mapKinds = new Map<string, { kind: Kind | AggKind; typeName: string }>();
+  private readonly mapKinds = new Map<string, { kind: Kind | AggKind; typeName: string; type: SType }>();
   /** Whether each map has keys, fixed by its first use (see useMapShape). */
   private readonly mapShapes = new Map<string, boolean>();
   /** Shape checks on maps not used yet where they were called for, run at the end. */
@@ -339,10 +399,12 @@ class Compiler {
   /** `lhist()` bounds of each linear histogram map, fixed by its first use. */
   private readonly lhistBounds = new Map<string, { readonly min: number; readonly max: number; readonly step: number }>();
   /** Key types fixed by a map's first keyed use, as bpftrace fixes them: per element kind and spelled type. */
-  private readonly mapKeys = new Map<string, { kinds: readonly Kind[]; typeName: string }>();
+  private readonly mapKeys = new Map<string, { kinds: readonly Kind[]; typeName: string; type: SType }>();
   private currentSites: readonly ProbeSite[] = [];
   /** Static kinds of scratch variables, from their assignments. */
-  private readonly varKinds = new Map<string, Kind>();
+  private readonly varTypes = new Map<string, SType>();
+  /** The script's own C declarations: structs, unions, enums. */
+  private readonly userTypes = new UserTypes();
   /** Elements of the tuple literal a scratch variable was assigned, when every assignment agrees. */
   private readonly varTupleSizes = new Map<string, number | 'mixed'>();
   private currentSpecial: SpecialProbe | undefined;
@@ -405,6 +467,8 @@ class Compiler {
       }
     }
     this.checkSizes();
+    // SIMPLIFICATION: a C definition kiotrace cannot read (kernel types it does not model) is skipped, as before
+    for (const d of this.program.cDefinitions) this.userTypes.declare(d.text);
     for (const i of this.program.imports) {
       // SIMPLIFICATION: bpftrace imports .bt libraries from disk; a kiotrace script is one file
       this.diags.push(errorAt(`import "${i.path}": kiotrace does not import script files`, i.loc, { hint: 'put the macros and probes of the library in this script' }));
@@ -705,6 +769,9 @@ class Compiler {
         return this.assign(s);
       case 'Let': {
         this.declareVar(s.variable.name);
+        const declared = s.type ? this.specType(s.type) : undefined;
+        if (declared) this.varTypes.set(s.variable.name, declared);
+        else if (s.init) this.varTypes.set(s.variable.name, variableType(this.typeOf(s.init)));
         const init = s.init ? this.expr(s.init) : undefined;
         const name = s.variable.name;
         return (c) => {
@@ -750,6 +817,7 @@ class Compiler {
         const start = this.expr(s.start);
         const end = this.expr(s.end);
         this.scopes.push(new Set([s.variable.name]));
+        this.varTypes.set(s.variable.name, variableType(this.typeOf(s.start)));
         const body = this.block(s.body);
         this.scopes.pop();
         const name = s.variable.name;
@@ -770,6 +838,7 @@ class Compiler {
         const name = s.variable.name;
         const mapName = s.map.name;
         this.scopes.push(new Set([name]));
+        this.varTypes.set(name, tupleT([this.mapKeys.get(mapName)?.type ?? UNKNOWN_T, this.mapKinds.get(mapName)?.type ?? UNKNOWN_T]));
         const body = this.block(s.body);
         this.scopes.pop();
         return (c) => {
@@ -867,7 +936,7 @@ class Compiler {
     const prev = this.mapKinds.get(ref.name);
     const typeName = value ? this.bpftraceTypeName(value, kind) : kind;
     if (!prev) {
-      this.mapKinds.set(ref.name, { kind, typeName });
+      this.mapKinds.set(ref.name, { kind, typeName, type: value ? this.typeOf(value) : kind === 'int' || (AGGREGATIONS as readonly string[]).includes(kind) ? INT64_T : UNKNOWN_T });
       return;
     }
     if (prev.kind !== kind && prev.kind !== 'none' && kind !== 'none' && !(isIntLike(prev.kind) && isIntLike(kind))) {
@@ -914,20 +983,24 @@ class Compiler {
   /** Compiles a map key, refusing one whose types differ from the map's first key (int vs string, or arity). */
   private mapKey(ref: A.MapRef, key: A.Expr): ExprFn {
     const parts = key.kind === 'Tuple' ? key.elements : [key];
-    const kinds = parts.map((p) => this.kindOf(p));
-    // a tuple held in a variable has a number of elements this pass does not track: no verdict
-    // (the map skips a key of the wrong size, and says so)
-    if (key.kind !== 'Tuple' && kinds[0] === 'tuple') return this.expr(key);
-    const names = parts.map((p, i) => this.bpftraceTypeName(p, kinds[i]!));
-    const typeName = parts.length > 1 ? `(${names.join(',')})` : names[0]!;
-    this.noteEntryBytes(ref, 'keyBytes', parts.reduce((n, p) => n + this.staticBytes(p), (parts.length - 1) * KEY_LEVEL_BYTES));
+    const keyType = this.typeOf(key);
+    // a tuple held in a variable is a key of its elements (`let $k = (tid, 1); @m[$k]` is `@m[tid, 1]`)
+    const heldTuple = key.kind !== 'Tuple' && keyType.kind === 'tuple' ? keyType.items : undefined;
+    const kinds = heldTuple ? heldTuple.map(kindOfType) : parts.map((p) => this.kindOf(p));
+    const names = heldTuple ? heldTuple.map(typeName) : parts.map((p, i) => this.bpftraceTypeName(p, kinds[i]!));
+    const typeName_ = kinds.length > 1 ? `(${names.join(',')})` : names[0]!;
+    if (!heldTuple) this.noteEntryBytes(ref, 'keyBytes', parts.reduce((n, p) => n + this.staticBytes(p), (parts.length - 1) * KEY_LEVEL_BYTES));
     const prev = this.mapKeys.get(ref.name);
+    const thisType = key.kind === 'Tuple' ? tupleT(parts.map((p) => this.typeOf(p))) : keyType;
     if (!prev) {
-      this.mapKeys.set(ref.name, { kinds, typeName });
+      this.mapKeys.set(ref.name, { kinds, typeName: typeName_, type: thisType });
     } else if (prev.kinds.length !== kinds.length || kinds.some((k, i) => !keyKindsCompatible(prev.kinds[i]!, k))) {
-      this.diags.push(errorAt(`Argument mismatch for ${ref.name}: trying to access with arguments: '${typeName}' when map expects arguments: '${prev.typeName}'`, key.loc));
+      this.diags.push(errorAt(`Argument mismatch for ${ref.name}: trying to access with arguments: '${typeName_}' when map expects arguments: '${prev.typeName}'`, key.loc));
     }
-    return this.expr(key);
+    const compiled = this.expr(key);
+    // the map's first key fixes whether its keys print as enum names (`@[ONE]`) or numbers
+    if (prev && hasEnum(thisType) && !hasEnum(prev.type)) return (c) => withoutEnums(compiled(c));
+    return compiled;
   }
 
   /**
@@ -935,28 +1008,9 @@ class Compiler {
    * strings their size with the NUL (`string[2]` for "a"), builtins their kernel types.
    */
   private bpftraceTypeName(e: A.Expr, kind: Kind | AggKind): string {
-    switch (e.kind) {
-      case 'Int':
-        return literalIntType(e.value).name;
-      case 'Unary':
-        if (e.op === '-' && e.operand.kind === 'Int') return literalIntType(-e.operand.value).name;
-        break;
-      case 'String':
-        return `string[${new TextEncoder().encode(e.value).length + 1}]`;
-      case 'Tuple':
-        return `(${e.elements.map((x) => this.bpftraceTypeName(x, this.kindOf(x))).join(',')})`;
-      case 'Builtin':
-        if (e.name === 'comm') return 'string[16]';
-        if (e.name === 'pid' || e.name === 'tid' || e.name === 'cpu' || e.name === 'uid' || e.name === 'gid') return 'uint32';
-        if (e.name === 'nsecs' || e.name === 'elapsed') return 'uint64';
-        break;
-      case 'Cast':
-        if (e.type.kind === 'NamedType' && intTypeByName(e.type.name)) return e.type.name;
-        break;
-      default:
-        break;
-    }
-    return kind === 'int' ? 'int64' : kind;
+    const t = this.typeOf(e);
+    if (t.kind === 'unknown') return kind === 'int' ? 'int64' : kind;
+    return typeName(t);
   }
 
   private assign(s: A.Assign): StmtFn {
@@ -965,7 +1019,7 @@ class Compiler {
       const name = target.name;
       this.declareVar(name);
       if (s.op === '=') {
-        this.varKinds.set(name, this.kindOf(s.value));
+        this.varTypes.set(name, variableType(this.typeOf(s.value)));
         const size = s.value.kind === 'Tuple' ? s.value.elements.length : 'mixed';
         const before = this.varTupleSizes.get(name);
         this.varTupleSizes.set(name, before === undefined || before === size ? size : 'mixed');
@@ -979,6 +1033,15 @@ class Compiler {
         };
       }
       const op = s.op.slice(0, -1) as A.BinaryOp;
+      if (this.typeOf(target).kind === 'pointer') {
+        // `$p += 1` on a pointer: pointer arithmetic, scaled by the pointee's size
+        const next = this.expr({ kind: 'Binary', loc: s.loc, op, left: target, right: s.value });
+        return (c) => {
+          this.tick(c, s.loc);
+          c.vars.set(name, next(c));
+          return Flow.Normal;
+        };
+      }
       const divideByZero = op === '/' || op === '%' ? this.divisorCheck(op, s.value, s.loc) : undefined;
       return (c) => {
         this.tick(c, s.loc);
@@ -990,12 +1053,26 @@ class Compiler {
     const keyed = target.kind === 'MapAccess';
     const key = target.kind === 'MapAccess' ? this.mapKey(ref, target.key) : undefined;
     const mapName = ref.name;
+    const store0 = this.rt.store;
     if (s.value.kind === 'Call' && isAgg(s.value)) {
       if (s.op !== '=') this.diags.push(errorAt(`${s.value.name}() must be assigned directly to a map`, s.value.loc));
       return this.aggregate(s, s.value, ref, keyed, key);
     }
+    const op = s.op === '=' ? undefined : (s.op.slice(0, -1) as A.BinaryOp);
+    if (op !== undefined && this.typeOf(target).kind === 'pointer') {
+      // `@p += 1` on a pointer: pointer arithmetic, scaled by the pointee's size
+      const next = this.expr({ kind: 'Binary', loc: s.loc, op, left: target, right: s.value });
+      return (c) => {
+        this.tick(c, s.loc);
+        store0.map(mapName).assign(key ? key(c) : undefined, next(c));
+        return Flow.Normal;
+      };
+    }
+    const firstType = this.mapKinds.get(mapName)?.type;
     this.noteMap(ref, this.kindOf(s.value), keyed, s.value, target.loc);
-    const value = this.expr(s.value);
+    const rawValue = this.expr(s.value);
+    // the map's first value fixes whether its values print as enum names or numbers
+    const value: ExprFn = firstType !== undefined && hasEnum(this.typeOf(s.value)) && !hasEnum(firstType) ? (c) => withoutEnums(rawValue(c)) : rawValue;
     const store = this.rt.store;
     if (s.op === '=') {
       return (c) => {
@@ -1005,7 +1082,7 @@ class Compiler {
         return Flow.Normal;
       };
     }
-    const op = s.op.slice(0, -1) as A.BinaryOp;
+    if (op === undefined) throw new Error('unreachable: a plain assignment returned above');
     const divideByZero = op === '/' || op === '%' ? this.divisorCheck(op, s.value, s.loc) : undefined;
     return (c) => {
       this.tick(c, s.loc);
@@ -1127,56 +1204,235 @@ class Compiler {
 
   // ---- expressions ----------------------------------------------------------------------------
 
+  /** The static kind of an expression (what the older checks look at), from its type. */
   private kindOf(e: A.Expr): Kind {
+    return kindOfType(this.typeOf(e));
+  }
+
+  /**
+   * The static type of an expression (bpftrace's semantic analyser's job): from literals,
+   * builtins, casts, the types variables and maps were given by their assignments, the probe's
+   * tracepoint fields and the kernel's BTF members. `unknown` where kiotrace only knows at run time.
+   */
+  private typeOf(e: A.Expr): SType {
+    // each node is typed once, when first asked (its parent asks again): linear in the tree
+    let t = this.exprTypes.get(e);
+    if (t === undefined) {
+      t = this.typeOfNode(e);
+      this.exprTypes.set(e, t);
+    }
+    return t;
+  }
+
+  private readonly exprTypes = new WeakMap<A.Expr, SType>();
+
+  private typeOfNode(e: A.Expr): SType {
     switch (e.kind) {
       case 'Int':
+        return literalT(e.value);
       case 'PositionalCount':
-        return 'int';
+        return INT64_T;
       case 'Positional': {
         const raw = this.positionalArgs[e.index - 1];
-        return raw === undefined || /^-?\d+$/.test(raw) ? 'int' : 'string';
+        return raw === undefined || /^-?\d+$/.test(raw) ? INT64_T : stringT(byteLength(raw) + 1);
       }
       case 'Variable':
-        return this.varKinds.get(e.name) ?? 'other';
+        return this.varTypes.get(e.name) ?? UNKNOWN_T;
       case 'Map':
-      case 'MapAccess': {
-        const k = this.mapKinds.get(e.kind === 'Map' ? e.name : e.map.name)?.kind;
-        if (k === undefined) return 'other';
-        return k === 'string' || k === 'tuple' || k === 'bool' || k === 'pointer' || k === 'other' || k === 'none' ? k : 'int';
-      }
+      case 'MapAccess':
+        return this.mapKinds.get(e.kind === 'Map' ? e.name : e.map.name)?.type ?? UNKNOWN_T;
       case 'Cast':
-        return e.type.kind === 'PointerType' ? 'pointer' : 'int';
+        return this.specType(e.type) ?? UNKNOWN_T;
       case 'Unary':
-        return e.op === '!' ? 'bool' : 'int';
-      case 'Ternary':
-        return this.kindOf(e.then ?? e.else);
-      case 'String':
-        return 'string';
-      case 'Bool':
-        return 'bool';
-      case 'Tuple':
-        return 'tuple';
-      case 'Builtin':
-        if (e.name === 'curtask') return 'pointer';
-        if (e.name === 'args') return 'other';
-        return e.name === 'comm' || e.name === 'probe' || e.name === 'func' || e.name === 'kstack' || e.name === 'ustack' ? 'string' : 'int';
-      case 'Binary':
-        return ['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(e.op) ? 'bool' : 'int';
-      case 'Call':
-        if (e.name === 'getopt') return e.args[1] === undefined ? 'bool' : this.kindOf(e.args[1]);
-        if (e.name === 'strcontains') return 'bool';
-        return ['str', 'strerror', 'ksym', 'syscall_name', 'strftime'].includes(e.name) ? 'string' : 'int';
-      case 'FieldAccess': {
-        if (e.object.kind === 'Builtin' && e.object.name === 'args') {
-          for (const s of this.currentSites) {
-            const f = s.fields.find((x) => x[1] === e.field);
-            if (f) return /^char |\[\]|char\[/.test(f[0]) || f[0].includes('char ') ? 'string' : 'int';
+        switch (e.op) {
+          case '!':
+            return BOOL_T;
+          case '&':
+            return pointerT(this.typeOf(e.operand));
+          case '*': {
+            const t = this.typeOf(e.operand);
+            return t.kind === 'pointer' && t.to.kind !== 'void' ? t.to : UNKNOWN_T;
+          }
+          case '-': {
+            const t = this.typeOf(e.operand);
+            if (e.operand.kind === 'Int') return literalT(-e.operand.value);
+            return t.kind === 'int' ? intT(t.bits, true) : INT64_T;
+          }
+          default: {
+            const t = this.typeOf(e.operand);
+            return t.kind === 'int' || t.kind === 'pointer' ? t : INT64_T;
           }
         }
-        return 'other';
+      case 'Ternary': {
+        const t = this.typeOf(e.then ?? e.else);
+        return t.kind === 'unknown' && e.then ? this.typeOf(e.else) : t;
       }
+      case 'String':
+        return stringT(byteLength(e.value) + 1);
+      case 'Bool':
+        return BOOL_T;
+      case 'Tuple':
+        return tupleT(e.elements.map((x) => this.typeOf(x)));
+      case 'Record':
+        return { kind: 'record', fields: e.fields.map((f) => [f.name, this.typeOf(f.value)] as const) };
+      case 'Builtin':
+        return this.builtinType(e.name);
+      case 'Identifier': {
+        const constant = this.userTypes.constants.get(e.name);
+        if (constant) return { kind: 'enum', name: constant.enumName, bits: 64 };
+        return UNKNOWN_T;
+      }
+      case 'Binary': {
+        if (['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(e.op)) return BOOL_T;
+        const l = this.typeOf(e.left);
+        const r = this.typeOf(e.right);
+        // pointer arithmetic keeps the pointer's type: `(int8 *)0x32 + 1` is an int8 * at 0x33
+        if ((e.op === '+' || e.op === '-') && l.kind === 'pointer' && isIntegerT(r)) return l;
+        if (e.op === '+' && r.kind === 'pointer' && isIntegerT(l)) return r;
+        if (l.kind === 'int' && r.kind === 'int' && !l.signed && !r.signed) return UINT64_T;
+        return INT64_T;
+      }
+      case 'Call':
+        return this.callType(e);
+      case 'FieldAccess':
+        return this.fieldType(e);
+      case 'TupleAccess': {
+        const t = this.typeOf(e.object);
+        if (t.kind === 'tuple') return t.items[e.index] ?? UNKNOWN_T;
+        return UNKNOWN_T;
+      }
+      case 'Index': {
+        const t = this.typeOf(e.object);
+        if (t.kind === 'array') return t.of;
+        if (t.kind === 'pointer' && t.to.kind !== 'void') return t.to;
+        if (t.kind === 'string') return intT(8, true);
+        if (t.kind === 'tuple') {
+          const folded = foldLiterals(e.index);
+          return folded !== undefined && 'value' in folded ? (t.items[Number(folded.value)] ?? UNKNOWN_T) : UNKNOWN_T;
+        }
+        return UNKNOWN_T;
+      }
+      case 'Sizeof':
+      case 'Offsetof':
+        return UINT64_T;
+    }
+  }
+
+  private builtinType(name: string): SType {
+    switch (name) {
+      case 'pid':
+      case 'tid':
+      case 'cpu':
+      case 'uid':
+      case 'gid':
+      case 'rand':
+        return UINT32_T;
+      case 'nsecs':
+      case 'elapsed':
+      case 'ioid':
+      case 'ncpus':
+        return UINT64_T;
+      case 'comm':
+        return stringT(16);
+      case 'probe':
+        return stringT(0);
+      case 'func':
+        return SYMBOL_T;
+      case 'kstack':
+        return { kind: 'stack', user: false };
+      case 'ustack':
+        return { kind: 'stack', user: true };
+      case 'curtask':
+        return pointerT({ kind: 'struct', name: 'task_struct' });
+      case 'args':
+        return UNKNOWN_T;
+      case 'retval':
+        return INT64_T;
       default:
-        return 'other';
+        return /^arg\d+$/.test(name) ? UINT64_T : INT64_T;
+    }
+  }
+
+  private callType(e: A.Call): SType {
+    switch (e.name) {
+      case 'getopt':
+        return e.args[1] === undefined ? BOOL_T : this.typeOf(e.args[1]);
+      case 'strcontains':
+      case 'has_key':
+        return BOOL_T;
+      case 'str':
+      case 'strerror':
+      case 'syscall_name':
+      case 'strftime':
+        return stringT(0);
+      case 'ksym':
+        return SYMBOL_T;
+      case 'kstack':
+        return { kind: 'stack', user: false };
+      case 'ustack':
+        return { kind: 'stack', user: true };
+      case 'pid':
+      case 'tid':
+      case 'comm':
+      case 'nsecs':
+      case 'cpu':
+      case 'elapsed':
+      case 'uid':
+      case 'gid':
+      case 'retval':
+      case 'func':
+      case 'probe':
+        return e.args.length === 0 && !this.program.macros.some((d) => d.name === e.name) ? this.builtinType(e.name) : UNKNOWN_T;
+      default: {
+        const macro = this.program.macros.find((d) => d.name === e.name);
+        if (macro) return UNKNOWN_T;
+        return INT64_T;
+      }
+    }
+  }
+
+  /** A member's type: a tracepoint field's, a record's, a kernel (BTF) struct's or a declared struct's. */
+  private fieldType(e: A.FieldAccess): SType {
+    if (e.object.kind === 'Builtin' && e.object.name === 'args') {
+      for (const s of this.currentSites) {
+        const f = s.fields.find((x) => x[1] === e.field);
+        if (f) return /^char |\[\]|char\[/.test(f[0]) || f[0].includes('char ') ? stringT(0) : INT64_T;
+      }
+      return UNKNOWN_T;
+    }
+    const t = this.typeOf(e.object);
+    if (t.kind === 'record') return t.fields.find((f) => f[0] === e.field)?.[1] ?? UNKNOWN_T;
+    const struct = t.kind === 'struct' ? t : t.kind === 'pointer' && t.to.kind === 'struct' ? t.to : undefined;
+    if (struct) {
+      const member = BTF.get(struct.name)?.members.get(e.field);
+      if (member) return btfMemberType(member.type);
+      const field = this.userTypes.structs.get(struct.name)?.fields.find((f) => f.name === e.field);
+      if (field) return field.type;
+    }
+    return UNKNOWN_T;
+  }
+
+  /** A type as written (`uint32`, `struct request *`, `int8[4]`, `enum E`) as a static type; undefined when unknown (not reported here). */
+  private specType(t: A.TypeSpec): SType | undefined {
+    switch (t.kind) {
+      case 'NamedType': {
+        const scalar = scalarTypeByName(t.name);
+        if (scalar) return scalar;
+        if (t.name === 'string') return stringT(0);
+        if (BTF.has(t.name) || this.userTypes.structs.has(t.name)) return { kind: 'struct', name: t.name };
+        return undefined;
+      }
+      case 'TaggedType':
+        if (t.tag === 'enum') return { kind: 'enum', name: t.name, bits: 64 };
+        return { kind: 'struct', name: t.name, ...(t.tag === 'union' ? { union: true } : {}) };
+      case 'PointerType': {
+        const to = this.specType(t.to);
+        return to === undefined ? undefined : pointerT(to);
+      }
+      case 'ArrayType': {
+        const of = this.specType(t.of);
+        return of === undefined ? undefined : { kind: 'array', of, size: t.size ?? 0 };
+      }
     }
   }
 
@@ -1216,6 +1472,11 @@ class Compiler {
       case 'Builtin':
         return this.builtin(e);
       case 'Identifier': {
+        const constant = this.userTypes.constants.get(e.name);
+        if (constant) {
+          const v = new SymbolValue(e.name, constant.value);
+          return () => v;
+        }
         // a macro without parameters may be used as a bare name (`if sysname { ... }`)
         const macro = this.program.macros.find((d) => d.name === e.name && d.params.length === 0);
         if (macro) return this.expandMacro(macro, { kind: 'Call', loc: e.loc, name: e.name, args: [] });
@@ -1278,6 +1539,14 @@ class Compiler {
         const l = this.expr(e.left);
         const r = this.expr(e.right);
         const op = e.op;
+        const resultType = this.typeOf(e);
+        if (resultType.kind === 'pointer' && (op === '+' || op === '-')) {
+          const scale = BigInt(this.userTypes.sizeOf(resultType.to) ?? 1);
+          const [ptr, n] = this.typeOf(e.left).kind === 'pointer' ? [l, r] : [r, l];
+          const sign = op === '-' ? -1n : 1n;
+          const name = typeName(resultType);
+          return (c) => new PointerValue(toBig(ptr(c)) + sign * scale * toBig(n(c)), name);
+        }
         if (op === '/' || op === '%') {
           // a string or a tuple has no quotient (the division gave 0 and said nothing)
           for (const side of [e.left, e.right]) {
@@ -1364,10 +1633,36 @@ class Compiler {
         const sizeBytes = e.type ? this.typeSizeBytes(e.type) : this.exprSizeBytes(e.expr!);
         return sizeBytes === undefined ? () => 0n : () => sizeBytes;
       }
-      case 'Offsetof':
+      case 'Offsetof': {
+        const t = e.type ? this.specType(e.type) : this.typeOf(e.expr!);
+        const declared = t?.kind === 'struct' ? this.userTypes.structs.get(t.name) : undefined;
+        if (declared) {
+          // `offsetof(struct Foo, a.b)`: the member's offset, through embedded structs
+          let offset = 0;
+          let layout = declared;
+          for (const [i, f] of e.fields.entries()) {
+            const field = layout.fields.find((x) => x.name === f);
+            if (!field) {
+              this.diags.push(errorAt(`'struct ${layout.name}' has no field named '${f}'`, e.loc));
+              return () => 0n;
+            }
+            offset += field.offsetBytes;
+            const inner = field.type.kind === 'struct' ? this.userTypes.structs.get(field.type.name) : undefined;
+            if (i < e.fields.length - 1) {
+              if (!inner) {
+                this.diags.push(errorAt(`'${f}' is not a struct: offsetof cannot look inside it`, e.loc));
+                return () => 0n;
+              }
+              layout = inner;
+            }
+          }
+          const v = BigInt(offset);
+          return () => v;
+        }
         // SIMPLIFICATION: the simulated BTF names members and their C types, not their layout.
         this.diags.push(errorAt('offsetof: kiotrace\'s kernel types describe members, not their offsets', e.loc, { hint: 'read the member itself, e.g. ((struct request *)arg0)->__data_len' }));
         return () => 0n;
+      }
     }
   }
 
@@ -1531,15 +1826,18 @@ class Compiler {
         this.diags.push(errorAt(`Unknown type: '${t.name}'`, t.loc));
         return undefined;
       }
-      case 'TaggedType':
+      case 'TaggedType': {
         if (t.tag === 'enum') return 4n;
+        const declared = this.userTypes.structs.get(t.name);
+        if (declared) return BigInt(declared.sizeBytes);
         // SIMPLIFICATION: the simulated BTF names members and their C types, not their layout.
         this.diags.push(
           errorAt(`sizeof(${t.tag} ${t.name}): kiotrace's kernel types describe members, not their layout`, t.loc, {
-            hint: 'sizeof works on integer, pointer and array types, e.g. sizeof(u64) or sizeof(char[16])',
+            hint: 'sizeof works on integer, pointer and array types and the structs the script declares, e.g. sizeof(u64) or sizeof(char[16])',
           }),
         );
         return undefined;
+      }
     }
   }
 
@@ -1552,6 +1850,8 @@ class Compiler {
     if (kind === 'pointer') return 8n;
     // bpftrace stores integer map values as 64-bit
     if (kind === 'int' && (e.kind === 'Map' || e.kind === 'MapAccess')) return 8n;
+    const size = this.userTypes.sizeOf(this.typeOf(e));
+    if (size !== undefined) return BigInt(size);
     this.diags.push(errorAt('sizeof: the size of this expression is not known; cast it to a type first, e.g. sizeof((uint32)pid)', e.loc));
     return undefined;
   }
@@ -1684,6 +1984,35 @@ class Compiler {
         return v instanceof ObjPointer ? new ObjPointer({ ...v.ptr, structName }) : v;
       };
     }
+    if (t.kind === 'TaggedType' && t.tag === 'enum') {
+      // `(enum E)333` prints the enumerator's name when 333 is one of E's values, else the number
+      const def = this.userTypes.enums.get(t.name);
+      if (!def) {
+        this.diags.push(errorAt(`Unknown enum: '${t.name}'`, t.loc));
+        return () => 0n;
+      }
+      const names = new Map<bigint, string>();
+      if (def) for (const [n, v] of def.values) if (!names.has(v)) names.set(v, n);
+      return (c) => {
+        const v = toBig(operand(c));
+        const name = names.get(v);
+        return name !== undefined ? new SymbolValue(name, v) : v;
+      };
+    }
+    if (t.kind === 'ArrayType') return this.arrayCast(e, t, operand);
+    if (t.kind === 'PointerType') {
+      // a pointer to an integer, a declared struct or void: an address that keeps its type (pointer arithmetic scales by the pointee)
+      const pt = this.specType(t);
+      if (pt === undefined) {
+        this.diags.push(errorAt(`Unknown type: '${printType(t.to)}'`, t.loc));
+        return () => 0n;
+      }
+      const name = typeName(pt);
+      return (c) => {
+        const v = operand(c);
+        return v instanceof PointerValue ? new PointerValue(v.addr, name) : new PointerValue(toBig(v), name);
+      };
+    }
     if (t.kind === 'TaggedType') {
       this.diags.push(errorAt(`Cannot cast to ${t.tag} type '${t.tag} ${t.name}': only to integers and pointers`, t.loc, { hint: `cast to a pointer, e.g. (${t.tag} ${t.name} *)arg0` }));
       return () => 0n;
@@ -1700,8 +2029,47 @@ class Compiler {
         return () => 0n;
       }
       if (it) return (c) => wrapInt(toBig(operand(c)), it);
+      if (t.name === 'bool' || t.name === '_Bool') return (c) => truthy(operand(c));
     }
     return operand;
+  }
+
+  /**
+   * `(int8[])"hello"`, `(int8[4])12345`, `(bool[2])(uint16)1`: the operand's bytes (an integer's
+   * in little-endian order, a string's with its NUL) read as an array of the element type.
+   */
+  private arrayCast(e: A.Cast, t: A.ArrayType, operand: ExprFn): ExprFn {
+    const of = this.specType(t.of);
+    const elemBytes = of !== undefined && (of.kind === 'int' || of.kind === 'bool') ? this.userTypes.sizeOf(of)! : undefined;
+    const from = this.typeOf(e.operand);
+    const fromBytes = from.kind === 'string' || from.kind === 'int' || from.kind === 'bool' ? this.userTypes.sizeOf(from) : undefined;
+    if (of === undefined || elemBytes === undefined || fromBytes === undefined) {
+      this.diags.push(errorAt(`Cannot cast from '${typeName(from)}' to '${printType(t)}'`, e.loc, { hint: 'arrays can be cast from integers and strings, to arrays of integers or bools' }));
+      return () => 0n;
+    }
+    const count = t.size ?? Math.floor(fromBytes / elemBytes);
+    if (count * elemBytes !== fromBytes) {
+      this.diags.push(errorAt(`Cannot cast from '${typeName(from)}' to '${printType(t)}': the sizes differ (${fromBytes} and ${count * elemBytes} bytes)`, e.loc));
+      return () => 0n;
+    }
+    const signed = of.kind === 'int' && of.signed;
+    const isString = from.kind === 'string';
+    return (c) => {
+      const v = operand(c);
+      const bytes = new Uint8Array(fromBytes);
+      if (isString) bytes.set(new TextEncoder().encode(valueText(v)).subarray(0, fromBytes - 1));
+      else {
+        let n = BigInt.asUintN(fromBytes * 8, toBig(v));
+        for (let i = 0; i < fromBytes; i++, n >>= 8n) bytes[i] = Number(n & 0xffn);
+      }
+      const items: Value[] = [];
+      for (let i = 0; i < count; i++) {
+        let n = 0n;
+        for (let b = elemBytes - 1; b >= 0; b--) n = (n << 8n) | BigInt(bytes[i * elemBytes + b]!);
+        items.push(of.kind === 'bool' ? n !== 0n : signed ? BigInt.asIntN(elemBytes * 8, n) : n);
+      }
+      return new ArrayValue(items);
+    };
   }
 
   private unary(e: A.Unary): ExprFn {
@@ -1794,7 +2162,9 @@ class Compiler {
           const name = a.name;
           return (c) => {
             const map = rt.store.get(name);
-            if (map) for (const piece of printMap(rt.sink, map, top ? Number(toBig(top(c))) : 0, div ? Number(toBig(div(c))) : 1)) rt.write(piece, 'stdout');
+            // a scalar map nothing was assigned to yet prints its type's zero, as bpftrace's (preallocated) one does
+            const shown = map !== undefined && map.size > 0 ? map : this.mapShapes.get(name) === false ? this.unsetScalar(name) : undefined;
+            if (shown) for (const piece of printMap(rt.sink, shown, top ? Number(toBig(top(c))) : 0, div ? Number(toBig(div(c))) : 1)) rt.write(piece, 'stdout');
             return 0n;
           };
         }
@@ -1890,6 +2260,13 @@ class Compiler {
       case 'strcontains':
       case 'strstr': {
         if (!arity(e.name === 'strncmp' ? 3 : 2, e.name === 'strncmp' ? 3 : 2)) return () => 0n;
+        for (const arg of args.slice(0, 2)) {
+          const kind = this.kindOf(arg);
+          if (kind === 'int' || kind === 'bool' || kind === 'tuple') {
+            this.diags.push(errorAt(`${e.name}() only supports string arguments (${kind === 'tuple' ? 'tuple' : kind} provided)`, e.loc));
+            return () => 0n;
+          }
+        }
         const [a, b] = [this.expr(args[0]!), this.expr(args[1]!)];
         const text = (v: Value): string => (typeof v === 'string' ? v : valueText(v));
         if (e.name === 'strcontains') return (c) => text(a(c)).includes(text(b(c)));
@@ -2003,6 +2380,19 @@ class Compiler {
     }
   }
 
+  /** A scalar map holding its type's zero, for printing one nothing was assigned to (not in the program's store). */
+  private unsetScalar(name: string): BpfMap | undefined {
+    const known = this.mapKinds.get(name);
+    const scratch = new MapStore({ warnings: this.rt.warnings }).map(name);
+    const kind = known?.kind ?? 'int';
+    if (kind === 'count') scratch.count(undefined);
+    else if (kind === 'sum' || kind === 'avg' || kind === 'min' || kind === 'max' || kind === 'stats') scratch[kind](undefined, 0n);
+    else if (kind === 'hist' || kind === 'lhist') return undefined;
+    else scratch.assign(undefined, zeroValueOf(known?.type ?? INT64_T));
+    scratch.zero();
+    return scratch;
+  }
+
   /**
    * getopt("name"[, default[, "description"]]): the value of `--name[=value]` given after the
    * script (after `--` on the command line); its type is the default's (bool when there is none).
@@ -2102,6 +2492,18 @@ class Compiler {
       return value ? value(c) : 0n;
     };
   }
+}
+
+/** Whether a type holds an enum value (itself or a tuple element): what prints by enumerator name. */
+function hasEnum(t: SType): boolean {
+  return t.kind === 'enum' || (t.kind === 'tuple' && t.items.some(hasEnum));
+}
+
+/** Enum values (and tuple elements) as their plain numbers. */
+function withoutEnums(v: Value): Value {
+  if (v instanceof SymbolValue) return v.numeric;
+  if (v instanceof TupleValue) return new TupleValue(v.items.map(withoutEnums));
+  return v;
 }
 
 /** A statement after which none in its block runs: return, break, continue, exit(). */

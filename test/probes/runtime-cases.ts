@@ -71,6 +71,27 @@ export const CASES: readonly Case[] = [
   // exit() ends the firing at once (with a warning for what follows it) and no probe fires after it
   { name: 'exit-immediate', program: 'BEGIN { printf("one\\n"); exit(); printf("after\\n"); } BEGIN { printf("second begin\\n"); } interval:ms:1 { @++; if (@) { exit(); } @++ } END { printf("end\\n"); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   { name: 'exit-interval', program: 'interval:ms:1 { @++; if (@) { exit(); } @++ } kprobe:vfs_read { @reads = count(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  // the typed pass: values print by their static types (bpftrace's runtime cases call, bool, array, pointers, other, struct, tuples)
+  { name: 'print-unset-scalar', program: 'BEGIN { print(@); print(@s); print(@r); } END { @ = 1; @s = stats(1); @r = (a=1, b=(2, "hi")); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  { name: 'casts-bool-array', program: 'BEGIN { print(((bool)5, (bool)0)); @b = (bool)@c; @c = count(); print((int8[])"hello"); printf("byte: %x\\n", ((int8[])12345)[0]); @a = (bool[2])(uint16)1; @u = (uint8[4])(uint32)0x01020304; exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  { name: 'pointer-arithmetic', program: 'BEGIN { @ = (int8 *) 0x32; @ += 1; $p = (int32 *)0x10; $p += 2; print($p); print(($p + 1, $p - 1, $p + 1 > $p, $p == (int32 *)0x18)); @q = (uint64 *)0 + 3; exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  {
+    name: 'enums',
+    program:
+      'enum { ONE = 1, TWO = 2 }; enum BAZ { FOO = 333, BAR }; BEGIN { @[ONE] = 11; @[TWO] = 22; @t[ONE, TWO, ONE] = -1; @v = ONE; @w = (ONE, TWO); @n[ONE + 1] = TWO + 1; @n[ONE] = ONE; print((enum BAZ)333); $x = 444; print((enum BAZ)$x); printf("%d %s %-5s|\\n", BAR, BAR, FOO); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
+  {
+    name: 'user-structs',
+    program:
+      'struct foo { int x; char y; int z; } struct bar { int x; char y; int z; } __attribute__((packed)) struct Out { int a; struct foo e; char z[3]; long l; } BEGIN { $t = ((int8)1, (int64)1, (int8)1, (int64)1); printf("%d %d %d %d %d %d\\n", sizeof(struct foo), sizeof(struct bar), sizeof(struct Out), offsetof(struct Out, e.z), offsetof(struct Out, l), sizeof($t)); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
+  { name: 'refused-strcontains-int', program: 'BEGIN { strcontains("foo", 1) }', scenario: 'default', seed: 1, durationNs: 1e6 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
