@@ -253,7 +253,8 @@ export type Expr =
   | Tuple
   | RecordLit
   | Sizeof
-  | Offsetof;
+  | Offsetof
+  | BlockExpr;
 
 export interface IntLit {
   readonly kind: 'Int';
@@ -425,6 +426,13 @@ export interface Sizeof {
   readonly expr?: Expr;
 }
 
+/** `{ $x = 1; print("bob"); $x > 1 }`: the statements run in order; the last, an expression without `;`, is the value. */
+export interface BlockExpr {
+  readonly kind: 'BlockExpr';
+  readonly loc: Loc;
+  readonly block: Block;
+}
+
 /** `offsetof(struct x, a.b)` or `offsetof(expr, a.b)`: exactly one of `type`/`expr`. */
 export interface Offsetof {
   readonly kind: 'Offsetof';
@@ -488,7 +496,7 @@ export type Node =
 
 const EXPR_KINDS: ReadonlySet<string> = new Set<Expr['kind']>([
   'Int', 'String', 'Bool', 'Builtin', 'Identifier', 'Variable', 'Positional', 'PositionalCount', 'Map', 'MapAccess', 'Call',
-  'Binary', 'Unary', 'Ternary', 'FieldAccess', 'TupleAccess', 'Index', 'Cast', 'Tuple', 'Record', 'Sizeof', 'Offsetof',
+  'Binary', 'Unary', 'Ternary', 'FieldAccess', 'TupleAccess', 'Index', 'Cast', 'Tuple', 'Record', 'Sizeof', 'Offsetof', 'BlockExpr',
 ]);
 
 export function isExpr(n: Node): n is Expr {
@@ -552,6 +560,8 @@ export function childNodes(n: Node): Node[] {
     case 'Sizeof':
     case 'Offsetof':
       return present(n.type, n.expr);
+    case 'BlockExpr':
+      return [n.block];
     case 'PointerType':
       return [n.to];
     case 'ArrayType':

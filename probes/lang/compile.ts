@@ -37,6 +37,7 @@ import {
 } from './maps.js';
 import {
   BOOL_T,
+  NONE_T,
   INT32_T,
   INT64_T,
   intT,
@@ -55,7 +56,7 @@ import {
   zeroValueOf,
   type SType,
 } from './types.js';
-import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intTypeByName, ownValue, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
+import { ArrayValue, PointerValue, VarPointer, RecordValue, SymbolValue, TupleValue, intTypeByName, ownValue, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
 import { printType } from './parser.js';
@@ -283,6 +284,9 @@ class BudgetExceeded {
   constructor(readonly loc: A.Expr['loc'] | A.Stmt['loc']) {}
 }
 
+/** Where the simulated stack frames of probe bodies end (an x86-64 kernel stack address). */
+const STACK_FRAME_TOP = 0xffffc90000400000n;
+
 /** exit() was called: the firing stops there (no statement after it runs), as bpftrace's exit does. */
 class ProbeExit {}
 const PROBE_EXIT = new ProbeExit();
@@ -403,6 +407,8 @@ class Compiler {
   private currentSites: readonly ProbeSite[] = [];
   /** Static kinds of scratch variables, from their assignments. */
   private readonly varTypes = new Map<string, SType>();
+  /** Stack slots of the variables whose address is taken (`&$a`). */
+  private readonly varSlots = new Map<string, number>();
   /** The script's own C declarations: structs, unions, enums. */
   private readonly userTypes = new UserTypes();
   /** Elements of the tuple literal a scratch variable was assigned, when every assignment agrees. */
@@ -1058,6 +1064,18 @@ class Compiler {
       if (s.op !== '=') this.diags.push(errorAt(`${s.value.name}() must be assigned directly to a map`, s.value.loc));
       return this.aggregate(s, s.value, ref, keyed, key);
     }
+    const blockAgg = s.value.kind === 'BlockExpr' ? blockValue(s.value.block) : undefined;
+    if (s.op === '=' && s.value.kind === 'BlockExpr' && blockAgg?.kind === 'Call' && isAgg(blockAgg)) {
+      // `@ = { let $a = 100; avg($a) }`: the block's statements, then the aggregation of its value
+      this.scopes.push(new Set());
+      const stmts = s.value.block.stmts.slice(0, -1).map((st) => this.stmt(st));
+      const update = this.aggregate(s, blockAgg, ref, keyed, key);
+      this.scopes.pop();
+      return (c) => {
+        for (let i = 0; i < stmts.length; i++) stmts[i]!(c);
+        return update(c);
+      };
+    }
     const op = s.op === '=' ? undefined : (s.op.slice(0, -1) as A.BinaryOp);
     if (op !== undefined && this.typeOf(target).kind === 'pointer') {
       // `@p += 1` on a pointer: pointer arithmetic, scaled by the pointee's size
@@ -1315,6 +1333,10 @@ class Compiler {
       case 'Sizeof':
       case 'Offsetof':
         return UINT64_T;
+      case 'BlockExpr': {
+        const value = blockValue(e.block);
+        return value ? this.typeOf(value) : NONE_T;
+      }
     }
   }
 
@@ -1545,7 +1567,11 @@ class Compiler {
           const [ptr, n] = this.typeOf(e.left).kind === 'pointer' ? [l, r] : [r, l];
           const sign = op === '-' ? -1n : 1n;
           const name = typeName(resultType);
-          return (c) => new PointerValue(toBig(ptr(c)) + sign * scale * toBig(n(c)), name);
+          return (c) => {
+            const p = ptr(c);
+            const delta = sign * scale * toBig(n(c));
+            return p instanceof PointerValue ? p.moved(delta, name) : new PointerValue(toBig(p) + delta, name);
+          };
         }
         if (op === '/' || op === '%') {
           // a string or a tuple has no quotient (the division gave 0 and said nothing)
@@ -1632,6 +1658,17 @@ class Compiler {
       case 'Sizeof': {
         const sizeBytes = e.type ? this.typeSizeBytes(e.type) : this.exprSizeBytes(e.expr!);
         return sizeBytes === undefined ? () => 0n : () => sizeBytes;
+      }
+      case 'BlockExpr': {
+        const value = blockValue(e.block);
+        this.scopes.push(new Set());
+        const stmts = (value ? e.block.stmts.slice(0, -1) : e.block.stmts).map((st) => this.stmt(st));
+        const v = value ? this.expr(value) : undefined;
+        this.scopes.pop();
+        return (c) => {
+          for (let i = 0; i < stmts.length; i++) stmts[i]!(c);
+          return v ? v(c) : 0n;
+        };
       }
       case 'Offsetof': {
         const t = e.type ? this.specType(e.type) : this.typeOf(e.expr!);
@@ -2010,7 +2047,7 @@ class Compiler {
       const name = typeName(pt);
       return (c) => {
         const v = operand(c);
-        return v instanceof PointerValue ? new PointerValue(v.addr, name) : new PointerValue(toBig(v), name);
+        return v instanceof PointerValue ? v.moved(0n, name) : new PointerValue(toBig(v), name);
       };
     }
     if (t.kind === 'TaggedType') {
@@ -2076,6 +2113,17 @@ class Compiler {
     if (e.op === '++' || e.op === '--') {
       const delta = e.op === '++' ? 1n : -1n;
       const t = e.operand;
+      if (t.kind === 'Variable' && this.typeOf(t).kind === 'pointer') {
+        // `++$p` on a pointer steps by the pointee's size
+        const step = this.expr({ kind: 'Binary', loc: e.loc, op: e.op === '++' ? '+' : '-', left: t, right: { kind: 'Int', loc: e.loc, value: 1n, raw: '1' } });
+        const name = t.name;
+        return (c) => {
+          const old = c.vars.get(name) ?? 0n;
+          const next = step(c);
+          c.vars.set(name, next);
+          return e.prefix ? next : old;
+        };
+      }
       if (t.kind === 'Variable') {
         this.declareVar(t.name);
         const name = t.name;
@@ -2101,7 +2149,26 @@ class Compiler {
     }
     const folded = e.op === '-' || e.op === '~' ? foldLiterals(e) : undefined;
     if (folded !== undefined) return this.constant(folded);
+    if (e.op === '&' && e.operand.kind === 'Variable') {
+      // the variable's slot in a simulated stack frame: 8 bytes a variable, in the order they are first used
+      if (!this.varKnown(e.operand.name)) this.diags.push(errorAt(`Undefined or undeclared variable: ${e.operand.name}`, e.operand.loc));
+      let slot = this.varSlots.get(e.operand.name);
+      if (slot === undefined) this.varSlots.set(e.operand.name, (slot = this.varSlots.size));
+      const addr = STACK_FRAME_TOP - 64n * BigInt(slot + 1);
+      const name = e.operand.name;
+      const pointerName = typeName(this.typeOf(e));
+      return (c) => new VarPointer(c.vars, name, 0n, addr, pointerName);
+    }
     const v = this.expr(e.operand);
+    if (e.op === '*') {
+      const pointee = this.typeOf(e);
+      const byteSized = pointee.kind === 'int' && pointee.bits === 8;
+      return (c) => {
+        const p = v(c);
+        // SIMPLIFICATION: only what a pointer into a scratch variable points at can be read; other memory reads as 0
+        return p instanceof VarPointer ? p.read(byteSized) : p instanceof PointerValue ? 0n : p;
+      };
+    }
     switch (e.op) {
       case '!':
         return (c) => !truthy(v(c));
@@ -2478,8 +2545,7 @@ class Compiler {
     this.expanding.push(macro.name);
     const outermost = this.expansionSite === undefined;
     if (outermost) this.expansionSite = call.loc;
-    const last = body.stmts[body.stmts.length - 1];
-    const valueExpr = last?.kind === 'ExprStmt' && !last.discard ? last.expr : undefined;
+    const valueExpr = blockValue(body);
     // one scope for the statements and the value, so the value can read the macro's variables
     this.scopes.push(new Set());
     const stmts = (valueExpr ? body.stmts.slice(0, -1) : body.stmts).map((st) => this.stmt(st));
@@ -2492,6 +2558,12 @@ class Compiler {
       return value ? value(c) : 0n;
     };
   }
+}
+
+/** The expression a block ends with, its value (a last statement `_ = e` discards it). */
+function blockValue(b: A.Block): A.Expr | undefined {
+  const last = b.stmts[b.stmts.length - 1];
+  return last?.kind === 'ExprStmt' && !last.discard ? last.expr : undefined;
 }
 
 /** Whether a type holds an enum value (itself or a tuple element): what prints by enumerator name. */

@@ -733,6 +733,10 @@ class Parser {
         return this.parseParen();
       case 'Ident':
         return this.parseWord();
+      case '{': {
+        const block = this.parseBlock('code');
+        return { kind: 'BlockExpr', loc: block.loc, block };
+      }
       default:
         return this.fail('expected expression');
     }
@@ -1074,6 +1078,8 @@ function printExpr(e: A.Expr): string {
       return `sizeof(${e.type ? printType(e.type) : e.expr ? printExpr(e.expr) : ''})`;
     case 'Offsetof':
       return `offsetof(${e.type ? printType(e.type) : e.expr ? printExpr(e.expr) : ''}, ${e.fields.join('.')})`;
+    case 'BlockExpr':
+      return printBlock(e.block);
   }
 }
 

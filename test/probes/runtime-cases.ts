@@ -92,6 +92,16 @@ export const CASES: readonly Case[] = [
     durationNs: 1e6,
   },
   { name: 'refused-strcontains-int', program: 'BEGIN { strcontains("foo", 1) }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // block expressions (a value after statements, also as a macro argument and an aggregation's), and &$a as an address into the probe's frame
+  {
+    name: 'block-expressions',
+    program:
+      'macro inc(x) { $y = x + 1; $z = x + 2; $y + $z } macro thrice(x) { x; x; x; } BEGIN { print({ $x = 1; print("bob"); $x > 1 }); if ({ let $a = true; $a }) { print("yes"); } _ = { print(1); 1 }; $y = 2; print(inc({ $y += 1; $y })); thrice({ printf("hi") }); printf("\\n"); @ = { let $a = 100; avg($a) }; exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
+  { name: 'variable-address', program: 'BEGIN { $a = 1; $b = &$a; print(($b, *$b)); $t = (1, "hello", 2); print(*(&$t)); $s = "hello"; $p = (int8 *)&$s; printf("%c %c %c\\n", *$p, *++$p, *($p + 3)); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
