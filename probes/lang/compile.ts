@@ -1177,7 +1177,8 @@ class Compiler {
           else if (first !== bits) this.diags.push(errorAt(`hist: bits ${bits} on ${mapName}, which is a histogram with bits ${first}`, call.loc));
         }
         if (!Number.isNaN(bits)) this.noteEntryBytes(ref, 'valueBytes', bucketsBytes(histBucketCount(Math.min(5, Math.max(0, bits)))));
-        update = (c, map) => map.hist(k(c), toBig(v!(c)), bits);
+        const vn = call.args[0] !== undefined ? this.numeric(call.args[0]) : undefined;
+        update = vn !== undefined ? (c, map) => map.hist(k(c), vn(c), bits) : (c, map) => map.hist(k(c), toBig(v!(c)), bits);
         break;
       }
       case 'lhist': {
@@ -1336,6 +1337,40 @@ class Compiler {
       case 'BlockExpr': {
         const value = blockValue(e.block);
         return value ? this.typeOf(value) : NONE_T;
+      }
+    }
+  }
+
+  /**
+   * Code giving an integer expression's value as a plain JS number, when its static type says
+   * that is exact (builtins the simulator keeps as numbers below 2^53, literals that fit);
+   * undefined otherwise (the bigint code is used). Typed code generation's first step.
+   */
+  private numeric(e: A.Expr): ((c: ExecCtx) => number) | undefined {
+    if (e.kind === 'Int') {
+      const v = Number(e.value);
+      return Number.isSafeInteger(v) ? () => v : undefined;
+    }
+    if (e.kind !== 'Builtin') return undefined;
+    const site = this.currentSites[0];
+    switch (e.name) {
+      case 'pid':
+        return (c) => c.pid;
+      case 'tid':
+        return (c) => c.tid;
+      case 'cpu':
+        return (c) => c.cpu;
+      case 'ioid':
+        return (c) => c.ioId;
+      case 'nsecs':
+        return (c) => c.nowNs;
+      case 'retval':
+        return site?.provider === 'kretprobe' ? (c) => c.hit?.retval ?? 0 : undefined;
+      default: {
+        const mm = /^arg(\d+)$/.exec(e.name);
+        if (!mm || site?.provider !== 'kprobe') return undefined;
+        const i = Number(mm[1]);
+        return (c) => c.hit?.argValue(i) ?? 0;
       }
     }
   }
@@ -1590,6 +1625,25 @@ class Compiler {
         // integer comparisons are the usual predicates: give them a closure each, without the switch
         const lk = this.kindOf(e.left);
         const rk = this.kindOf(e.right);
+        // both sides plain numbers (builtins, small literals): compared without making bigints
+        const ln = this.numeric(e.left);
+        const rn = this.numeric(e.right);
+        if (ln !== undefined && rn !== undefined) {
+          switch (op) {
+            case '<':
+              return (c) => ln(c) < rn(c);
+            case '<=':
+              return (c) => ln(c) <= rn(c);
+            case '>':
+              return (c) => ln(c) > rn(c);
+            case '>=':
+              return (c) => ln(c) >= rn(c);
+            case '==':
+              return (c) => ln(c) === rn(c);
+            case '!=':
+              return (c) => ln(c) !== rn(c);
+          }
+        }
         if (lk === 'int' && rk === 'int') {
           switch (op) {
             case '<':
@@ -2113,15 +2167,20 @@ class Compiler {
     if (e.op === '++' || e.op === '--') {
       const delta = e.op === '++' ? 1n : -1n;
       const t = e.operand;
-      if (t.kind === 'Variable' && this.typeOf(t).kind === 'pointer') {
-        // `++$p` on a pointer steps by the pointee's size
+      if ((t.kind === 'Variable' || t.kind === 'Map' || t.kind === 'MapAccess') && this.typeOf(t).kind === 'pointer') {
+        // `++$p`, `@p++` on a pointer step by the pointee's size
         const step = this.expr({ kind: 'Binary', loc: e.loc, op: e.op === '++' ? '+' : '-', left: t, right: { kind: 'Int', loc: e.loc, value: 1n, raw: '1' } });
-        const name = t.name;
+        const old = this.expr(t);
+        const varName = t.kind === 'Variable' ? t.name : '';
+        const ref = t.kind === 'Variable' ? undefined : t.kind === 'Map' ? t : t.map;
+        const key = t.kind === 'MapAccess' ? this.mapKey(t.map, t.key) : undefined;
+        const store = this.rt.store;
         return (c) => {
-          const old = c.vars.get(name) ?? 0n;
+          const before = old(c);
           const next = step(c);
-          c.vars.set(name, next);
-          return e.prefix ? next : old;
+          if (ref === undefined) c.vars.set(varName, next);
+          else store.map(ref.name).assign(key ? key(c) : undefined, next);
+          return e.prefix ? next : before;
         };
       }
       if (t.kind === 'Variable') {

@@ -102,6 +102,15 @@ export const CASES: readonly Case[] = [
     durationNs: 1e6,
   },
   { name: 'variable-address', program: 'BEGIN { $a = 1; $b = &$a; print(($b, *$b)); $t = (1, "hello", 2); print(*(&$t)); $s = "hello"; $p = (int8 *)&$s; printf("%c %c %c\\n", *$p, *++$p, *($p + 3)); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // typed code generation: number comparisons of builtins and literals, hist() of a number, count/sum near their types' edges, pointer ++ in maps
+  {
+    name: 'typed-numbers',
+    program:
+      'kprobe:vfs_read /pid > 0 && tid >= 1 && cpu < 64 && 5 != 6/ { @h = hist(arg2); @c[comm] = count(); @s = sum(arg2); } BEGIN { @big = sum(9223372036854775807); @big = sum(1); @u = sum((uint8)200); @u = sum((uint8)100); @p = (int8 *)0x32; @p++; @m[1] = (uint32 *)0; @m[1]++; }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 5e6,
+  },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
