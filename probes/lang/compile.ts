@@ -60,6 +60,7 @@ import { ArrayValue, PointerValue, VarPointer, RecordValue, SymbolValue, TupleVa
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
 import { printType } from './parser.js';
+import { isBuiltin } from './tokens.js';
 import { formatLoc, type Loc, type SourceFile } from './source.js';
 import type { RepeatingWarnings } from './warnings.js';
 
@@ -284,6 +285,22 @@ class BudgetExceeded {
   constructor(readonly loc: A.Expr['loc'] | A.Stmt['loc']) {}
 }
 
+/**
+ * bpftrace 0.24's configuration keys (src/config.cpp), with the deprecated names it still takes.
+ * SIMPLIFICATION: kiotrace acts on missing_probes, max_map_keys, max_strlen, print_maps_on_exit
+ * and license; the others (symbol caches, BPF log and ring-buffer sizes, stack layout, unstable
+ * feature gates) tune what a simulator has no use for, and are accepted as they are.
+ */
+const CONFIG_KEYS: ReadonlySet<string> = new Set([
+  'cache_user_symbols', 'cpp_demangle', 'lazy_symbolication', 'license', 'log_size', 'max_bpf_progs', 'max_cat_bytes', 'max_map_keys', 'max_probes',
+  'max_strlen', 'on_stack_limit', 'perf_rb_pages', 'stack_mode', 'str_trunc_trailer', 'missing_probes', 'print_maps_on_exit', 'use_blazesym',
+  'show_debug_info', 'unstable_import', 'unstable_macro', 'unstable_map_decl', 'unstable_tseries', 'unstable_addr',
+  'strlen', 'no_cpp_demangle', 'cat_bytes_max', 'map_keys_max',
+]);
+
+/** The licenses a BPF program may declare (what the kernel's license_is_gpl_compatible takes). */
+const LICENSES: readonly string[] = ['Dual MIT/GPL', 'Dual BSD/GPL', 'Dual MPL/GPL', 'GPL and additional rights', 'GPL v2', 'GPL'];
+
 /** Where the simulated stack frames of probe bodies end (an x86-64 kernel stack address). */
 const STACK_FRAME_TOP = 0xffffc90000400000n;
 
@@ -463,8 +480,11 @@ class Compiler {
     const probes: CompiledProbe[] = [];
     let attachCount = 0;
     for (const entry of this.program.config) {
-      if (!['max_map_keys', 'missing_probes', 'print_maps_on_exit', 'max_strlen'].includes(entry.key)) {
+      if (!CONFIG_KEYS.has(entry.key)) {
         this.diags.push(errorAt('bad_config: not a known configuration option', entry.loc));
+      } else if (entry.key === 'license') {
+        const v = entry.value.kind === 'string' || entry.value.kind === 'ident' ? entry.value.value : String(entry.value.value);
+        if (!LICENSES.includes(v)) this.diags.push(errorAt(`Invalid value for license. Found: ${v}. Valid values: ${LICENSES.join(', ')}`, entry.loc));
       } else if (entry.key === 'missing_probes') {
         const v = entry.value;
         const mode = v.kind === 'string' || v.kind === 'ident' ? v.value : '';
@@ -1297,6 +1317,9 @@ class Compiler {
       case 'Builtin':
         return this.builtinType(e.name);
       case 'Identifier': {
+        // `__builtin_comm` is bpftrace's own name of the `comm` builtin (what the stdlib's wrappers call)
+        const wrapped = /^__builtin_(\w+)$/.exec(e.name)?.[1];
+        if (wrapped !== undefined && isBuiltin(wrapped)) return this.builtinType(wrapped);
         const constant = this.userTypes.constants.get(e.name);
         if (constant) return { kind: 'enum', name: constant.enumName, bits: 64 };
         return UNKNOWN_T;
@@ -1520,7 +1543,10 @@ class Compiler {
           const shown = v.length > 40 ? `${v.slice(0, 40)}...` : v;
           this.diags.push(errorAt(`String is too long (over ${this.maxStrlen} bytes): ${shown}`, e.loc, { hint: 'raise config max_strlen' }));
         }
-        return () => v;
+        // a C string ends at its first NUL: "hello\0world" is "hello" to every function that reads it
+        const nul = v.indexOf('\0');
+        const text = nul >= 0 ? v.slice(0, nul) : v;
+        return () => text;
       }
       case 'Bool': {
         const v = e.value;
@@ -1529,6 +1555,8 @@ class Compiler {
       case 'Builtin':
         return this.builtin(e);
       case 'Identifier': {
+        const wrapped = /^__builtin_(\w+)$/.exec(e.name)?.[1];
+        if (wrapped !== undefined && isBuiltin(wrapped)) return this.builtin({ kind: 'Builtin', loc: e.loc, name: wrapped });
         const constant = this.userTypes.constants.get(e.name);
         if (constant) {
           const v = new SymbolValue(e.name, constant.value);
@@ -1852,6 +1880,14 @@ class Compiler {
       this.diags.push(errorAt(`Can not access field '${e.field}' on expression of type '${this.bpftraceTypeName(e.object, objectKind)}'`, e.loc));
       return () => 0n;
     }
+    const declared = structName !== undefined && !BTF.has(structName) ? this.userTypes.structs.get(structName) : undefined;
+    if (declared) {
+      if (!declared.fields.some((f) => f.name === e.field)) {
+        this.diags.push(errorAt(`Struct/union of type 'struct ${structName}' does not contain a field named '${e.field}'`, e.loc));
+      }
+      // SIMPLIFICATION: a declared struct's memory is not modeled (only the kernel's objects are); its members read as 0
+      return () => 0n;
+    }
     if (structName !== undefined && !BTF.get(structName)?.members.has(e.field)) {
       this.diags.push(errorAt(`Struct/union of type 'struct ${structName}' does not contain a field named '${e.field}'`, e.loc));
       return () => 0n;
@@ -2056,7 +2092,7 @@ class Compiler {
     const operand = this.expr(e.operand);
     const t = e.type;
     const structName = castStructName(t);
-    if (structName !== undefined && t.kind === 'PointerType') {
+    if (structName !== undefined && t.kind === 'PointerType' && !(this.userTypes.structs.has(structName) && !BTF.has(structName))) {
       if (!BTF.has(structName)) {
         this.diags.push(errorAt(`Unknown struct/union: 'struct ${structName}'`, t.loc));
         return () => 0n;

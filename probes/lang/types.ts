@@ -415,7 +415,8 @@ class DeclReader {
         }
         break;
       }
-      this.expect(';');
+      // C wants a `;` after each member; bpftrace's parser lets the last one go without
+      if (this.peek() !== '}') this.expect(';');
     }
     this.expect('}');
     const packed = this.attributes();

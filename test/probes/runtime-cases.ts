@@ -111,6 +111,16 @@ export const CASES: readonly Case[] = [
     seed: 1,
     durationNs: 5e6,
   },
+  // every bpftrace 0.24 config key is taken (license checked), strings end at a NUL, __builtin_ names, pointers to declared structs
+  {
+    name: 'config-strings-builtins',
+    program:
+      'config = { license = "Dual BSD/GPL"; on_stack_limit = 0; stack_mode = bpftrace; str_trunc_trailer = ".."; max_cat_bytes = 100; unstable_macro = enable } struct A { int32_t a; int32_t b; char c[28] }; BEGIN { $s = "hello\\0world"; printf("%d %d %d\\n", strcontains($s, "world"), strcontains("hello world", "wo\\0rld"), strlen($s)); printf("%s %d\\n", __builtin_comm, __builtin_pid == pid); $a = (struct A *)1024; printf("%lu - 5 x %lu = %lu\\n", $a, sizeof(struct A), $a - 5); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
+  { name: 'refused-license', program: 'config = { license = "Potato" } BEGIN { exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
