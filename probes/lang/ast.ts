@@ -445,7 +445,15 @@ export interface Offsetof {
 // ---------------------------------------------------------------------------------------------
 // Types as written in casts, `let` annotations, sizeof/offsetof
 
-export type TypeSpec = NamedType | TaggedType | PointerType | ArrayType;
+export type TypeSpec = NamedType | TaggedType | PointerType | ArrayType | TypeofType;
+
+/** `typeof(expr)` or `typeof(type)`: the static type of an expression, where a type is written. */
+export interface TypeofType {
+  readonly kind: 'TypeofType';
+  readonly loc: Loc;
+  readonly type?: TypeSpec;
+  readonly expr?: Expr;
+}
 
 /** `uint32`, `int8`, `string`, or a typedef name (`u64`, `pid_t`). */
 export interface NamedType {
@@ -564,6 +572,8 @@ export function childNodes(n: Node): Node[] {
       return [n.block];
     case 'PointerType':
       return [n.to];
+    case 'TypeofType':
+      return present(n.type, n.expr);
     case 'ArrayType':
       return [n.of];
     case 'Define':

@@ -103,13 +103,6 @@ function substituteAst<T>(node: T, replace: (n: A.Identifier | A.Variable | A.Ma
   return walk(node) as T;
 }
 
-/** C scalar types' sizes on x86-64 (LP64), for sizeof. */
-const C_SCALAR_BYTES: ReadonlyMap<string, number> = new Map([
-  ...(['char', 'bool', '_Bool', 'u8', 's8', '__u8', '__s8'] as const).map((n) => [n, 1] as const),
-  ...(['short', 'u16', 's16', '__u16', '__s16'] as const).map((n) => [n, 2] as const),
-  ...(['int', 'unsigned', 'u32', 's32', '__u32', '__s32', 'pid_t', 'dev_t', 'uid_t', 'gid_t', 'blk_opf_t', 'blk_status_t'] as const).map((n) => [n, 4] as const),
-  ...(['long', 'u64', 's64', '__u64', '__s64', 'size_t', 'ssize_t', 'loff_t', 'sector_t', 'pgoff_t', 'ino_t'] as const).map((n) => [n, 8] as const),
-]);
 
 type Kind = 'int' | 'string' | 'bool' | 'pointer' | 'tuple' | 'other' | 'none';
 
@@ -147,9 +140,10 @@ function btfMemberType(c: string): SType {
   return scalarTypeByName(text) ?? (text === 'atomic_t' ? INT32_T : UNKNOWN_T);
 }
 
-/** A scratch variable's type from what is assigned to it: integers widen to 64 bits, as bpftrace's do. */
-function variableType(t: SType): SType {
-  return t.kind === 'int' ? intT(64, t.signed) : t;
+/** A scratch variable's type from what is assigned to it: an integer literal makes it an int64, as in bpftrace; anything else keeps its type. */
+function variableType(t: SType, value: A.Expr): SType {
+  const literal = value.kind === 'Int' || (value.kind === 'Unary' && value.op === '-' && value.operand.kind === 'Int');
+  return literal && t.kind === 'int' ? intT(64, t.signed) : t;
 }
 
 /** Control flow out of a statement. */
@@ -797,7 +791,7 @@ class Compiler {
         this.declareVar(s.variable.name);
         const declared = s.type ? this.specType(s.type) : undefined;
         if (declared) this.varTypes.set(s.variable.name, declared);
-        else if (s.init) this.varTypes.set(s.variable.name, variableType(this.typeOf(s.init)));
+        else if (s.init) this.varTypes.set(s.variable.name, variableType(this.typeOf(s.init), s.init));
         const init = s.init ? this.expr(s.init) : undefined;
         const name = s.variable.name;
         return (c) => {
@@ -843,7 +837,7 @@ class Compiler {
         const start = this.expr(s.start);
         const end = this.expr(s.end);
         this.scopes.push(new Set([s.variable.name]));
-        this.varTypes.set(s.variable.name, variableType(this.typeOf(s.start)));
+        this.varTypes.set(s.variable.name, variableType(this.typeOf(s.start), s.start));
         const body = this.block(s.body);
         this.scopes.pop();
         const name = s.variable.name;
@@ -1045,7 +1039,7 @@ class Compiler {
       const name = target.name;
       this.declareVar(name);
       if (s.op === '=') {
-        this.varTypes.set(name, variableType(this.typeOf(s.value)));
+        this.varTypes.set(name, variableType(this.typeOf(s.value), s.value));
         const size = s.value.kind === 'Tuple' ? s.value.elements.length : 'mixed';
         const before = this.varTupleSizes.get(name);
         this.varTupleSizes.set(name, before === undefined || before === size ? size : 'mixed');
@@ -1492,9 +1486,42 @@ class Compiler {
     return UNKNOWN_T;
   }
 
+  /** `typeof(x)` as the type it stands for, written out (what casts look at); other types as they are. */
+  private writtenType(t: A.TypeSpec): A.TypeSpec {
+    if (t.kind !== 'TypeofType') return t;
+    const st = this.specType(t);
+    if (st === undefined) {
+      this.diags.push(errorAt(`The type of ${printType(t)} is not known when the program compiles`, t.loc));
+      return { kind: 'NamedType', loc: t.loc, name: 'int64' };
+    }
+    const spec = (x: SType): A.TypeSpec => {
+      switch (x.kind) {
+        case 'pointer':
+          return { kind: 'PointerType', loc: t.loc, to: spec(x.to) };
+        case 'array':
+          return { kind: 'ArrayType', loc: t.loc, of: spec(x.of), size: x.size };
+        case 'struct':
+          return { kind: 'TaggedType', loc: t.loc, tag: x.union ? 'union' : 'struct', name: x.name };
+        case 'enum':
+          return { kind: 'TaggedType', loc: t.loc, tag: 'enum', name: x.name };
+        default:
+          return { kind: 'NamedType', loc: t.loc, name: typeName(x) };
+      }
+    };
+    return spec(st);
+  }
+
   /** A type as written (`uint32`, `struct request *`, `int8[4]`, `enum E`) as a static type; undefined when unknown (not reported here). */
   private specType(t: A.TypeSpec): SType | undefined {
     switch (t.kind) {
+      case 'TypeofType': {
+        if (t.type) return this.specType(t.type);
+        const e = t.expr!;
+        // `typeof(size_t)`: a bare word there may name a type
+        if (e.kind === 'Identifier') return this.specType({ kind: 'NamedType', loc: e.loc, name: e.name });
+        const found = this.typeOf(e);
+        return found.kind === 'unknown' ? undefined : found;
+      }
       case 'NamedType': {
         const scalar = scalarTypeByName(t.name);
         if (scalar) return scalar;
@@ -1935,6 +1962,12 @@ class Compiler {
   /** sizeof(type): C's sizes on x86-64 for scalars, pointers and arrays of them. */
   private typeSizeBytes(t: A.TypeSpec): bigint | undefined {
     switch (t.kind) {
+      case 'TypeofType': {
+        const st = this.specType(t);
+        const size = st !== undefined ? this.userTypes.sizeOf(st) : undefined;
+        if (size === undefined) this.diags.push(errorAt(`sizeof: the size of ${printType(t)} is not known`, t.loc));
+        return size === undefined ? undefined : BigInt(size);
+      }
       case 'PointerType':
         return 8n;
       case 'ArrayType': {
@@ -1947,8 +1980,8 @@ class Compiler {
         return of * BigInt(t.size);
       }
       case 'NamedType': {
-        const it = intTypeByName(t.name);
-        const bytes = it ? it.bits / 8 : C_SCALAR_BYTES.get(t.name);
+        const scalar = scalarTypeByName(t.name);
+        const bytes = scalar !== undefined && scalar.kind !== 'void' ? this.userTypes.sizeOf(scalar) : undefined;
         if (bytes !== undefined) return BigInt(bytes);
         this.diags.push(errorAt(`Unknown type: '${t.name}'`, t.loc));
         return undefined;
@@ -2090,7 +2123,7 @@ class Compiler {
 
   private cast(e: A.Cast): ExprFn {
     const operand = this.expr(e.operand);
-    const t = e.type;
+    const t = this.writtenType(e.type);
     const structName = castStructName(t);
     if (structName !== undefined && t.kind === 'PointerType' && !(this.userTypes.structs.has(structName) && !BTF.has(structName))) {
       if (!BTF.has(structName)) {
@@ -2145,8 +2178,9 @@ class Compiler {
       return () => 0n;
     }
     if (t.kind === 'NamedType') {
-      const it = intTypeByName(t.name);
-      if (!it && !C_SCALAR_BYTES.has(t.name) && t.name !== 'bool') {
+      const scalar = scalarTypeByName(t.name);
+      const it = scalar?.kind === 'int' ? intTypeByName(typeName(scalar)) : undefined;
+      if (!scalar || scalar.kind === 'void') {
         this.diags.push(errorAt(`Unknown type: '${t.name}'`, t.loc, { hint: 'casts take integer types (int8 ... uint64, u32, ...) and pointers, e.g. (struct request *)arg0' }));
         return () => 0n;
       }

@@ -877,7 +877,13 @@ class Parser {
     if (start.kind !== 'Ident') return required ? this.fail('expected type name') : undefined;
     let type: A.TypeSpec;
     this.advance();
-    if (TAGS.has(start.text)) {
+    if (start.text === 'typeof' && this.at('(')) {
+      // `typeof(type)` or `typeof(expr)`, read as sizeof's operand is
+      this.enter();
+      const inner = this.parseSizeofContents(start);
+      this.leave();
+      type = { kind: 'TypeofType', loc: inner.loc, ...(inner.type ? { type: inner.type } : {}), ...(inner.expr ? { expr: inner.expr } : {}) };
+    } else if (TAGS.has(start.text)) {
       const nameTok = this.current();
       if (nameTok.kind !== 'Ident') return required ? this.fail('expected identifier') : undefined;
       this.advance();
@@ -1030,6 +1036,8 @@ export function printType(t: A.TypeSpec): string {
       return printType(t.to) + (t.to.kind === 'PointerType' ? '*' : ' *');
     case 'ArrayType':
       return `${printType(t.of)}[${t.size ?? ''}]`;
+    case 'TypeofType':
+      return `typeof(${t.type ? printType(t.type) : t.expr ? printExpr(t.expr) : ''})`;
   }
 }
 
@@ -1163,6 +1171,7 @@ export function printAst(node: A.Node): string {
     case 'TaggedType':
     case 'PointerType':
     case 'ArrayType':
+    case 'TypeofType':
       return printType(node);
     case 'ExprStmt':
     case 'Assign':

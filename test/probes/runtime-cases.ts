@@ -121,6 +121,15 @@ export const CASES: readonly Case[] = [
     durationNs: 1e6,
   },
   { name: 'refused-license', program: 'config = { license = "Potato" } BEGIN { exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // typeof(expr|type) where a type is written: let annotations (in a macro too), casts, sizeof; C integer casts wrap
+  {
+    name: 'typeof',
+    program:
+      'macro add(x) { let $y: typeof(x); if (true) { $y = 1 } x + $y } BEGIN { print(add(1)); let $a: typeof(size_t) = 1; let $b: typeof(size_t*) = &$a; $d = (char)1; print(($a, *$b, (uint64_t)1, $d, (int)0x100000001)); $x = (uint16)5; print(((typeof($x))70000, sizeof(typeof($x)), sizeof(typeof(struct task_struct *)), sizeof(typeof((1, "ab"))))); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
