@@ -26,6 +26,8 @@ export interface ScriptOptions {
   readonly dryRun: boolean;
   /** Simulated time to run when the program does not exit by itself. */
   readonly durationNs: number;
+  /** Wall-clock ns that simulated t=0 stands for (strftime's dates); 1970-01-01 when not given. */
+  readonly epochNs?: bigint;
   write(text: string, stream: 'stdout' | 'stderr'): void;
 }
 
@@ -143,7 +145,13 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
       return KernelStacks.format(c.hit ? stacks.framesAtHit(c.hit) : c.sampledCpu ? stacks.framesOnCpu(c.sampledCpu) : [], limit);
     },
   };
-  const compiled = compileProgram(parsed.program, m, rt, { positional: opts.positional, unsafe: opts.unsafe, ...(opts.host ? { host: opts.host } : {}), source });
+  const compiled = compileProgram(parsed.program, m, rt, {
+    positional: opts.positional,
+    unsafe: opts.unsafe,
+    ...(opts.host ? { host: opts.host } : {}),
+    ...(opts.epochNs !== undefined ? { epochNs: opts.epochNs } : {}),
+    source,
+  });
   const compileWarnings = compiled.diagnostics.filter((d) => d.severity === 'warning');
   if (hasErrors(compiled.diagnostics)) return fail([...parsed.diagnostics, ...compiled.diagnostics]);
   if (compileWarnings.length > 0) opts.write(renderDiagnostics(compileWarnings, source), 'stderr');

@@ -56,7 +56,7 @@ import {
   zeroValueOf,
   type SType,
 } from './types.js';
-import { ArrayValue, PointerValue, VarPointer, RecordValue, SymbolValue, TupleValue, intTypeByName, ownValue, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
+import { ArrayValue, BufferValue, PointerValue, VarPointer, RecordValue, SymbolValue, TupleValue, intTypeByName, ownValue, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
 import { printType } from './parser.js';
@@ -228,6 +228,8 @@ export interface CompileOptions {
   readonly host?: HostAccess;
   /** The program's text, for the locations errorf/warnf print. */
   readonly source: SourceFile;
+  /** Wall-clock ns that simulated t=0 stands for (strftime's dates, nsecs(tai)); 0, 1970-01-01, when not given. */
+  readonly epochNs?: bigint;
 }
 
 /** The instruction budget of one firing (BPF_COMPLEXITY_LIMIT_INSNS is 1M; loops are bounded). */
@@ -294,6 +296,76 @@ const CONFIG_KEYS: ReadonlySet<string> = new Set([
 
 /** The licenses a BPF program may declare (what the kernel's license_is_gpl_compatible takes). */
 const LICENSES: readonly string[] = ['Dual MIT/GPL', 'Dual BSD/GPL', 'Dual MPL/GPL', 'GPL and additional rights', 'GPL v2', 'GPL'];
+
+/** INITIAL_JIFFIES (include/linux/jiffies.h) at HZ=1000: -300 s, so the 32-bit counter wraps 5 minutes after boot. */
+const INITIAL_JIFFIES = BigInt.asUintN(64, BigInt.asUintN(32, -300n * 1000n));
+/** TAI is ahead of UTC by 37 s (leap seconds since 1972, as of 2017). */
+const TAI_OFFSET_NS = 37_000_000_000n;
+const AF_INET = 2;
+const AF_INET6 = 10;
+/** Signal numbers on x86-64 Linux. */
+const SIGNAL_NAMES: readonly string[] = [
+  '', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGKILL', 'SIGUSR1', 'SIGSEGV', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM',
+  'SIGSTKFLT', 'SIGCHLD', 'SIGCONT', 'SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS',
+];
+
+/** A string's code units as bytes (`\xNN` escapes are one unit a byte), then its NUL. */
+function latin1Bytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length + 1);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+  return out;
+}
+
+/** The low `n` bytes of an integer, little-endian (x86-64's order). */
+function leBytes(v: bigint, n: number): number[] {
+  const out: number[] = [];
+  let x = BigInt.asUintN(n * 8, v);
+  for (let i = 0; i < n; i++, x >>= 8n) out.push(Number(x & 0xffn));
+  return out;
+}
+
+/** inet_pton: an IPv4 dotted quad (4 bytes) or an IPv6 address (16 bytes), undefined when it is neither. */
+function parseInetAddress(text: string): number[] | undefined {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const b = v4.slice(1).map(Number);
+    return b.every((x) => x <= 255) ? b : undefined;
+  }
+  if (!/^[0-9a-fA-F:]+$/.test(text) || (text.match(/::/g) ?? []).length > 1) return undefined;
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const groups = (s: string | undefined): string[] => (s ? s.split(':') : []);
+  const h = groups(head);
+  const t = groups(tail);
+  const missing = 8 - h.length - t.length;
+  if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
+  const all = [...h, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...t];
+  if (all.some((g) => g.length === 0 || g.length > 4)) return undefined;
+  return all.flatMap((g) => {
+    const n = parseInt(g, 16);
+    return [n >> 8, n & 0xff];
+  });
+}
+
+/** inet_ntop: dotted quad for AF_INET, RFC 5952 text (longest run of zero groups as `::`) for AF_INET6. */
+function formatInetAddress(family: number, bytes: readonly number[]): string {
+  if (family !== AF_INET6) return bytes.slice(0, 4).join('.');
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
+  let bestAt = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) [bestAt, bestLen] = [i, j - i];
+    i = j;
+  }
+  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
+  return bestAt < 0 ? hex(g) : `${hex(g.slice(0, bestAt))}::${hex(g.slice(bestAt + bestLen))}`;
+}
 
 /** Where the simulated stack frames of probe bodies end (an x86-64 kernel stack address). */
 const STACK_FRAME_TOP = 0xffffc90000400000n;
@@ -927,6 +999,7 @@ class Compiler {
     }
     // kinds the checker cannot see statically are taken as integers (C's default promotion)
     const types: PrintfArgType[] = rest.map((a) => {
+      if (this.typeOf(a).kind === 'buffer') return { kind: 'buffer', name: typeName(this.typeOf(a)) };
       const k = this.kindOf(a);
       return { kind: k === 'string' ? 'string' : k === 'bool' ? 'bool' : k === 'pointer' ? 'pointer' : k === 'tuple' ? 'other' : 'integer', name: k };
     });
@@ -1408,6 +1481,8 @@ class Compiler {
         return UINT64_T;
       case 'comm':
         return stringT(16);
+      case 'username':
+        return stringT(0);
       case 'probe':
         return stringT(0);
       case 'func':
@@ -1438,7 +1513,19 @@ class Compiler {
       case 'strerror':
       case 'syscall_name':
       case 'strftime':
+      case 'ntop':
+      case 'signal_name':
         return stringT(0);
+      case 'buf': {
+        const a1 = e.args[1];
+        const folded = a1 !== undefined ? foldLiterals(a1) : undefined;
+        return { kind: 'buffer', size: folded !== undefined && 'value' in folded ? Number(folded.value) : 0 };
+      }
+      case 'pton': {
+        const a0 = e.args[0];
+        const n = a0?.kind === 'String' ? (parseInetAddress(a0.value)?.length ?? 4) : 4;
+        return { kind: 'array', of: intT(8, false), size: n };
+      }
       case 'ksym':
         return SYMBOL_T;
       case 'kstack':
@@ -1835,6 +1922,15 @@ class Compiler {
         const n = BigInt(this.m.k.sched.cpus.length);
         return () => n;
       }
+      case 'jiffies':
+        // jiffies_64 at HZ=1000, from INITIAL_JIFFIES (the kernel starts it 5 minutes before wrapping 32 bits)
+        return (c) => BigInt.asUintN(64, INITIAL_JIFFIES + BigInt(Math.floor(c.nowNs / 1e6)));
+      case 'numaid':
+        // SIMPLIFICATION: the simulated machine is one NUMA node
+        return () => 0n;
+      case 'username':
+        // SIMPLIFICATION: every simulated task runs as root (uid 0)
+        return () => 'root';
       case 'ioid':
         return (c) => BigInt(c.ioId);
       case 'probe':
@@ -2189,6 +2285,17 @@ class Compiler {
         this.diags.push(errorAt(`Cannot cast from '${this.bpftraceTypeName(e.operand, from)}' to '${t.name}'`, e.loc));
         return () => 0n;
       }
+      const fromType = this.typeOf(e.operand);
+      if (it && fromType.kind === 'array' && fromType.of.kind === 'int') {
+        // an array's bytes read as one integer, little-endian: (uint32)pton("127.0.0.1") is 0x100007f
+        const elemBits = BigInt(fromType.of.bits);
+        return (c) => {
+          const v = operand(c);
+          let n = 0n;
+          if (v instanceof ArrayValue) for (let i = v.items.length - 1; i >= 0; i--) n = (n << elemBits) | BigInt.asUintN(Number(elemBits), toBig(v.items[i]!));
+          return wrapInt(n, it);
+        };
+      }
       if (it) return (c) => wrapInt(toBig(operand(c)), it);
       if (t.name === 'bool' || t.name === '_Bool') return (c) => truthy(operand(c));
     }
@@ -2327,6 +2434,15 @@ class Compiler {
       this.diags.push(errorAt(`${e.name}() expects a map argument`, a?.loc ?? e.loc));
       return undefined;
     };
+    if (e.name === 'nsecs' && !this.program.macros.some((d) => d.name === 'nsecs') && args.length === 1 && args[0]!.kind === 'Identifier') {
+      // nsecs(boot|monotonic|tai|sw_tai): the clock's time now. SIMPLIFICATION: no suspend (boot = monotonic), TAI = UTC + 37 s
+      const mode = args[0]!.name;
+      const epochNs = this.opts.epochNs ?? 0n;
+      if (mode === 'boot' || mode === 'monotonic') return (c) => BigInt(c.nowNs);
+      if (mode === 'tai' || mode === 'sw_tai') return (c) => epochNs + TAI_OFFSET_NS + BigInt(c.nowNs);
+      this.diags.push(errorAt(`Invalid timestamp mode: ${mode}`, args[0]!.loc, { hint: 'nsecs takes boot, monotonic, tai or sw_tai' }));
+      return () => 0n;
+    }
     switch (e.name) {
       case 'getopt':
         return this.getopt(e);
@@ -2511,18 +2627,76 @@ class Compiler {
       }
       case 'time': {
         if (!arity(0, 1)) return () => 0n;
+        const epochNs = this.opts.epochNs ?? 0n;
         const fmt = args[0] && args[0].kind === 'String' ? args[0].value : '%H:%M:%S\n';
         return (c) => {
-          rt.write(rt.sink.time(strftime(fmt, BigInt(c.nowNs))), 'stdout');
+          rt.write(rt.sink.time(strftime(fmt, BigInt(c.nowNs), epochNs)), 'stdout');
           return 0n;
         };
       }
       case 'strftime': {
         if (!arity(2, 2)) return () => '';
+        const epochNs = this.opts.epochNs ?? 0n;
         const fmt = args[0]!.kind === 'String' ? args[0]!.value : '%H:%M:%S';
         const v = this.expr(args[1]!);
         // the time is a uint64 of nanoseconds, as bpftrace takes it: a negative one is far in the future, not garbage
-        return (c) => strftime(fmt, BigInt.asUintN(64, toBig(v(c))));
+        return (c) => strftime(fmt, BigInt.asUintN(64, toBig(v(c))), epochNs);
+      }
+      case 'buf': {
+        // buf(data, length): the first `length` bytes of a string (with its NUL), or of an array's bytes
+        if (!arity(1, 2)) return () => 0n;
+        const v = this.expr(args[0]!);
+        const t = this.typeOf(args[0]!);
+        const fixed = t.kind === 'array' ? this.userTypes.sizeOf(t) : t.kind === 'string' && t.size > 0 ? t.size : undefined;
+        const len = args[1] ? this.expr(args[1]) : undefined;
+        if (!len && fixed === undefined) {
+          this.diags.push(errorAt('buf() expects a length argument for non-array type', e.loc));
+          return () => 0n;
+        }
+        return (c) => {
+          const x = v(c);
+          const n = len ? Math.max(0, Math.min(Number(toBig(len(c))), this.maxStrlen)) : fixed!;
+          const bytes = new Uint8Array(n);
+          if (x instanceof ArrayValue) {
+            let i = 0;
+            for (const item of x.items) if (i < n) bytes[i++] = Number(BigInt.asUintN(8, toBig(item)));
+          } else bytes.set(latin1Bytes(valueText(x)).subarray(0, n));
+          return new BufferValue(bytes);
+        };
+      }
+      case 'pton': {
+        if (!arity(1, 1)) return () => 0n;
+        const a0 = args[0]!;
+        const bytes = a0.kind === 'String' ? parseInetAddress(a0.value) : undefined;
+        if (a0.kind !== 'String') {
+          this.diags.push(errorAt('pton() expects an string literal, got ' + typeName(this.typeOf(a0)), e.loc));
+          return () => 0n;
+        }
+        if (bytes === undefined) {
+          this.diags.push(errorAt(`pton() expects a valid IPv4/IPv6 address, got ${a0.value}`, e.loc));
+          return () => 0n;
+        }
+        const arr = new ArrayValue(bytes.map((b) => BigInt(b)));
+        return () => arr;
+      }
+      case 'ntop': {
+        if (!arity(1, 2)) return () => '';
+        const af = args.length === 2 ? this.expr(args[0]!) : undefined;
+        const addr = this.expr(args[args.length - 1]!);
+        return (c) => {
+          const a = addr(c);
+          const bytes = a instanceof ArrayValue ? a.items.map((x) => Number(BigInt.asUintN(8, toBig(x)))) : a instanceof BufferValue ? [...a.bytes] : leBytes(toBig(a), 4);
+          const family = af ? Number(toBig(af(c))) : bytes.length === 16 ? AF_INET6 : AF_INET;
+          return formatInetAddress(family, bytes);
+        };
+      }
+      case 'signal_name': {
+        if (!arity(1, 1)) return () => '';
+        const v = this.expr(args[0]!);
+        return (c) => {
+          const n = Number(toBig(v(c)));
+          return SIGNAL_NAMES[n] ?? String(n);
+        };
       }
       case 'join': {
         if (!arity(1, 2)) return () => 0n;
@@ -2564,7 +2738,7 @@ class Compiler {
           this.diags.push(errorAt(`${e.name}() must be assigned directly to a map`, e.loc));
           return () => 0n;
         }
-        if (['pid', 'tid', 'comm', 'nsecs', 'cpu', 'elapsed', 'uid', 'gid', 'kstack', 'ustack', 'retval', 'func', 'probe'].includes(e.name) && args.length === 0) {
+        if (['pid', 'tid', 'comm', 'nsecs', 'cpu', 'elapsed', 'uid', 'gid', 'kstack', 'ustack', 'retval', 'func', 'probe', 'ncpus', 'jiffies', 'numaid', 'username', 'ioid'].includes(e.name) && args.length === 0) {
           return this.builtin({ kind: 'Builtin', loc: e.loc, name: e.name });
         }
         {
@@ -2873,23 +3047,68 @@ function divideByZeroMessage(op: '/' | '%'): string {
 }
 
 /** strftime over simulated time (ns since boot, a uint64); %f is microseconds. */
-export function strftime(fmt: string, ns: bigint): string {
-  const totalS = ns / 1_000_000_000n;
-  const two = (n: bigint) => String(n).padStart(2, '0');
-  return fmt.replace(/%([HMSfs%])/g, (_m, c: string) => {
+export function strftime(fmt: string, ns: bigint, epochNs = 0n): string {
+  // the time is since boot; the wall clock is the run's epoch plus it (UTC)
+  const wallNs = epochNs + ns;
+  const totalS = wallNs / 1_000_000_000n;
+  const day = Number(totalS / 86400n);
+  const secOfDay = Number(totalS % 86400n);
+  const date = new Date(day * 86400000);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const hour = Math.floor(secOfDay / 3600);
+  const year = date.getUTCFullYear();
+  const yday = Math.floor((day * 86400000 - Date.UTC(year, 0, 1)) / 86400000) + 1;
+  return fmt.replace(/%([HMSfsYmdyjeaAbBTDFpIZz%])/g, (_m, c: string) => {
     switch (c) {
       case 'H':
-        return two((totalS / 3600n) % 24n);
+        return two(hour);
       case 'M':
-        return two((totalS / 60n) % 60n);
+        return two(Math.floor(secOfDay / 60) % 60);
       case 'S':
-        return two(totalS % 60n);
+        return two(secOfDay % 60);
       case 'f':
-        return String((ns % 1_000_000_000n) / 1000n).padStart(6, '0');
+        return String((wallNs % 1_000_000_000n) / 1000n).padStart(6, '0');
       case 's':
         return String(totalS);
+      case 'Y':
+        return String(year);
+      case 'y':
+        return two(year % 100);
+      case 'm':
+        return two(date.getUTCMonth() + 1);
+      case 'd':
+        return two(date.getUTCDate());
+      case 'e':
+        return String(date.getUTCDate()).padStart(2, ' ');
+      case 'j':
+        return String(yday).padStart(3, '0');
+      case 'a':
+        return WEEKDAYS[date.getUTCDay()]!.slice(0, 3);
+      case 'A':
+        return WEEKDAYS[date.getUTCDay()]!;
+      case 'b':
+        return MONTHS[date.getUTCMonth()]!.slice(0, 3);
+      case 'B':
+        return MONTHS[date.getUTCMonth()]!;
+      case 'T':
+        return `${two(hour)}:${two(Math.floor(secOfDay / 60) % 60)}:${two(secOfDay % 60)}`;
+      case 'D':
+        return `${two(date.getUTCMonth() + 1)}/${two(date.getUTCDate())}/${two(year % 100)}`;
+      case 'F':
+        return `${year}-${two(date.getUTCMonth() + 1)}-${two(date.getUTCDate())}`;
+      case 'p':
+        return hour < 12 ? 'AM' : 'PM';
+      case 'I':
+        return two(((hour + 11) % 12) + 1);
+      case 'Z':
+        return 'UTC';
+      case 'z':
+        return '+0000';
       default:
         return '%';
     }
   });
 }
+
+const WEEKDAYS: readonly string[] = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS: readonly string[] = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];

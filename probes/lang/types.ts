@@ -326,6 +326,7 @@ class DeclError {
 /** A small reader for the C definitions scripts declare: structs, unions and enums of scalars, pointers, arrays and other structs. */
 class DeclReader {
   private i = 0;
+  private anonymous = 0;
   constructor(
     private readonly t: readonly string[],
     private readonly types: UserTypes,
@@ -449,7 +450,12 @@ class DeclReader {
       }
       if (w === 'struct' || w === 'union' || w === 'enum') {
         this.next();
-        const n = this.next();
+        const n = this.peek() !== '{' ? this.next() : `anon_${w}_${++this.anonymous}`;
+        // a definition inside a member's declaration (`struct Bar { int x; } bar;`) defines it too
+        if (this.peek() === '{') {
+          if (w === 'enum') this.enumBody(n);
+          else this.structBody(n, w === 'union');
+        }
         if (w === 'enum') return { kind: 'enum', name: n, bits: 32 };
         return { kind: 'struct', name: n, ...(w === 'union' ? { union: true } : {}) };
       }

@@ -130,6 +130,15 @@ export const CASES: readonly Case[] = [
     seed: 1,
     durationNs: 1e6,
   },
+  // pure-function builtins: buf() and %r/%rx/%rh, pton/ntop, signal_name, jiffies, numaid, username, nsecs(mode), strftime's dates (1970 without --epoch), nested struct definitions
+  {
+    name: 'pure-builtins',
+    program:
+      'struct Foo { int x; struct Bar { int x; } bar; union { char c; long l; } u; } BEGIN { @[buf("ok_key", 7), 1] = count(); @b = buf("ok_value", 8); printf("%rx|%rh|%r\\n", buf("Hello\\0", 6), buf("Hello\\0", 6), buf("Hi\\x01", 3)); printf("IP: %s %s %s %x\\n", ntop(2, pton("127.0.0.1")), ntop(10, pton("::1")), ntop(10, pton("fe80::1:0:0:0:2")), (uint32)pton("127.0.0.1")); printf("%s %s %llu %d %s\\n", signal_name(9), signal_name(15), jiffies, numaid, username); printf("%llu %llu %s\\n", nsecs(boot), nsecs(tai), strftime("%m/%d/%y %Y-%m-%d %H:%M:%S %j %a %b %T", nsecs)); printf("%ld %ld %ld %ld\\n", offsetof(struct Foo, x), offsetof(struct Foo, bar.x), offsetof(struct Foo, u), sizeof(struct Foo)); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
