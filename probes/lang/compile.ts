@@ -1516,6 +1516,10 @@ class Compiler {
       case 'ntop':
       case 'signal_name':
         return stringT(0);
+      case 'bswap': {
+        const t = e.args[0] !== undefined ? this.typeOf(e.args[0]) : UNKNOWN_T;
+        return t.kind === 'int' ? intT(t.bits, false) : UINT64_T;
+      }
       case 'buf': {
         const a1 = e.args[1];
         const folded = a1 !== undefined ? foldLiterals(a1) : undefined;
@@ -2688,6 +2692,34 @@ class Compiler {
           const bytes = a instanceof ArrayValue ? a.items.map((x) => Number(BigInt.asUintN(8, toBig(x)))) : a instanceof BufferValue ? [...a.bytes] : leBytes(toBig(a), 4);
           const family = af ? Number(toBig(af(c))) : bytes.length === 16 ? AF_INET6 : AF_INET;
           return formatInetAddress(family, bytes);
+        };
+      }
+      case 'assert': {
+        // bpftrace's stdlib macro: `if (!cond) { errorf("assert failed: %s", msg); exit(1); }`, reported where the stdlib has it
+        const own = this.program.macros.find((d) => d.name === 'assert' && d.params.length === args.length);
+        if (own) return this.expandMacro(own, e);
+        if (!arity(2, 2)) return () => 0n;
+        const cond = this.expr(args[0]!);
+        const msg = this.expr(args[1]!);
+        const where: SourceLocation = { filename: 'stdlib/base.bt', line: 6, col: 5, colEnd: 37, source: '    errorf("assert failed: %s", msg);' };
+        return (c) => {
+          if (truthy(cond(c))) return 0n;
+          rt.write(rt.sink.errorf(`assert failed: ${valueText(msg(c))}`, where), rt.sink.diagnosticStream);
+          rt.exit(1);
+          throw PROBE_EXIT;
+        };
+      }
+      case 'bswap': {
+        if (!arity(1, 1)) return () => 0n;
+        const t = this.typeOf(args[0]!);
+        const bytes = t.kind === 'int' ? t.bits / 8 : 8;
+        const v = this.expr(args[0]!);
+        // the bytes of an integer of the argument's width in reverse order; the result is unsigned
+        return (c) => {
+          let x = BigInt.asUintN(bytes * 8, toBig(v(c)));
+          let out = 0n;
+          for (let i = 0; i < bytes; i++, x >>= 8n) out = (out << 8n) | (x & 0xffn);
+          return out;
         };
       }
       case 'signal_name': {

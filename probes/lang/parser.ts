@@ -556,6 +556,30 @@ class Parser {
     return node as A.If;
   }
 
+  /**
+   * `if c { a } else { b }` where a value is wanted: a ternary over two block expressions (an
+   * `else if` nests another); without `else` the other value is an empty block's.
+   */
+  private parseIfExpr(): A.Expr {
+    const start = this.advance();
+    this.enter();
+    const cond = this.parseCondition();
+    const thenBlock = this.parseBlock('code');
+    let otherwise: A.Expr;
+    if (this.isIdent('else')) {
+      this.advance();
+      if (this.isIdent('if')) otherwise = this.parseIfExpr();
+      else {
+        const b = this.parseBlock('code');
+        otherwise = { kind: 'BlockExpr', loc: b.loc, block: b };
+      }
+    } else {
+      otherwise = { kind: 'BlockExpr', loc: this.prev.loc, block: { kind: 'Block', loc: this.prev.loc, stmts: [] } };
+    }
+    this.leave();
+    return { kind: 'Ternary', loc: this.from(start.loc), cond, then: { kind: 'BlockExpr', loc: thenBlock.loc, block: thenBlock }, else: otherwise };
+  }
+
   private parseFor(): A.ForMap | A.ForRange {
     const start = this.advance();
     const paren = this.at('(');
@@ -766,6 +790,7 @@ class Parser {
       this.advance();
       return { kind: 'Bool', loc: t.loc, value: name === 'true' };
     }
+    if (name === 'if') return this.parseIfExpr();
     if (name === 'sizeof') return this.parseSizeof();
     if (name === 'offsetof') return this.parseOffsetof();
     if (KEYWORDS.has(name) && name !== 'config') this.fail('expected expression');

@@ -139,6 +139,15 @@ export const CASES: readonly Case[] = [
     seed: 1,
     durationNs: 1e6,
   },
+  // if as an expression, bswap, and assert (bpftrace's stdlib macro: the error where the stdlib has it, exit 1, no further firing)
+  {
+    name: 'if-expr-assert',
+    program:
+      'BEGIN { $x = 2; $z = if ($x > 1) { 5 } else { 6 }; print($z); print(if ($x == 1) { "one" } else if ($x == 2) { "two" } else { "many" }); @m = if (pid > 0) { $x * 10 } else { 0 }; printf("%x %x\\n", bswap((uint16)0x1234), bswap((uint32)0x12345678)); assert($x == 2, "fine"); assert($x == 3, "x is not 3"); print("not reached"); } END { print("end"); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
