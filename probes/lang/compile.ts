@@ -1239,9 +1239,11 @@ class Compiler {
       case 'count':
         update = (c, map) => map.count(k(c));
         break;
-      case 'sum':
-        update = (c, map) => map.sum(k(c), toBig(v!(c)));
+      case 'sum': {
+        const vn = call.args[0] !== undefined ? this.numeric(call.args[0]) : undefined;
+        update = vn !== undefined ? (c, map) => map.sum(k(c), vn(c)) : (c, map) => map.sum(k(c), toBig(v!(c)));
         break;
+      }
       case 'avg':
         update = (c, map) => map.avg(k(c), toBig(v!(c)));
         break;

@@ -26,6 +26,9 @@ import {
 import type { HelperErrorInfo, OutputSink, SourceLocation } from './output.js';
 import type { RepeatingWarnings } from './warnings.js';
 
+/** What a total kept as a plain number may reach (2^52: one more add of a small number stays exact). */
+const SMALL_TOTAL_MAX = 2 ** 52;
+
 /** A count is a uint64: past this it wraps to 0. */
 const COUNT_MAX = (1n << 64n) - 1n;
 
@@ -180,8 +183,29 @@ export class MapEntry {
   readonly key: Value | undefined;
   /** `value` maps: the value. */
   v: Value = 0n;
+  /** The part of `acc` kept as a bigint. */
+  private accBig = 0n;
+  /**
+   * The part of `acc` kept as a plain number: count() and sum() of numbers add here while the
+   * total is a safe integer and nothing else was stored (so no bigint is made per update).
+   */
+  accSmall = 0;
+
   /** count/sum: running total; min/max: current extreme; avg/stats: total. */
-  acc = 0n;
+  get acc(): bigint {
+    return this.accSmall === 0 ? this.accBig : this.accBig + BigInt(this.accSmall);
+  }
+
+  set acc(v: bigint) {
+    this.accBig = v;
+    this.accSmall = 0;
+  }
+
+  /** Whether the whole total is in `accSmall` (or is 0). */
+  get small(): boolean {
+    return this.accBig === 0n;
+  }
+
   /** avg/stats: number of samples. */
   n = 0n;
   /** min/max: whether a sample has been seen since creation or zero(). */
@@ -582,16 +606,29 @@ export class BpfMap {
     if (this.kind !== 'count') this.useKind('count');
     const e = this.entry(key, true);
     if (e === undefined) return false;
+    if (e.small && e.accSmall < SMALL_TOTAL_MAX) {
+      e.accSmall++;
+      return true;
+    }
     const n = e.acc + 1n;
     e.acc = n > COUNT_MAX ? 0n : n;
     return true;
   }
 
   /** `sum(v)`. */
-  sum(key: Value | undefined, v: bigint): boolean {
+  sum(key: Value | undefined, v: bigint | number): boolean {
     if (this.kind !== 'sum') this.useKind('sum');
     const e = this.entry(key, true);
     if (e === undefined) return false;
+    if (typeof v === 'number') {
+      // a number added to a small total stays a number while it is safe and inside a 64-bit type's range
+      const t = e.accSmall + v;
+      if (e.small && Number.isSafeInteger(v) && this.valueType.bits === 64 && t <= SMALL_TOTAL_MAX && t >= (this.valueType.signed ? -SMALL_TOTAL_MAX : 0)) {
+        e.accSmall = t;
+        return true;
+      }
+      v = BigInt(Math.trunc(v));
+    }
     const n = e.acc + v;
     // wrapping makes a new bigint: only when the sum left the type's range
     if (this.rangeOf !== this.valueType) {
