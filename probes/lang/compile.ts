@@ -17,6 +17,7 @@ import {
   type ProbeSite,
 } from '../../core/index.js';
 import type * as A from './ast.js';
+import { childNodes } from './ast.js';
 import { errorAt, warningAt, type Diagnostic } from './diagnostics.js';
 import { PROVIDER_ALIASES, resolveSpec } from '../attach.js';
 import {
@@ -505,6 +506,8 @@ class Compiler {
   private readonly namedArgs = new Map<string, string | true>();
   /** Macro expansions in progress (a macro may not expand itself). */
   private expanding: string[] = [];
+  /** Where the macros being expanded were called, outermost first (errorf's "expanded from" lines). */
+  private readonly macroCallSites: Loc[] = [];
   /**
    * Arguments of macro calls, substituted into the macro's body: each is compiled with the
    * expansions in progress where it was written, so `add_one(add_one(1))` is not recursion.
@@ -597,6 +600,7 @@ class Compiler {
       }
     }
     for (const check of this.shapeChecks) check();
+    this.warnUnusedMaps();
     this.checkMapMemory();
     if (probes.length === 0 && !this.diags.some((d) => d.severity === 'error')) {
       // bpftrace: "No probes to attach"; an empty program or one of only comments ends up here
@@ -609,6 +613,20 @@ class Compiler {
       );
     }
     return { probes, diagnostics: this.diags, attachCount, usesKstack: this.usesKstack };
+  }
+
+  /** `let @a = hash(N);` for a map no probe or macro names: bpftrace's "Unused map" warning. */
+  private warnUnusedMaps(): void {
+    // (said only of a program that compiles: a refused one has more pressing things to say)
+    if (this.program.mapDecls.length === 0 || this.diags.some((d) => d.severity === 'error')) return;
+    const used = new Set<string>();
+    const stack: A.Node[] = [...this.program.probes, ...this.program.macros];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (n.kind === 'Map') used.add(n.name);
+      stack.push(...childNodes(n));
+    }
+    for (const d of this.program.mapDecls) if (!used.has(d.name)) this.diags.push(warningAt(`Unused map: ${d.name}`, d.loc));
   }
 
   /**
@@ -2461,8 +2479,10 @@ class Compiler {
           // errorf/warnf report at their own call site and the program carries on
           const where = this.sourceLocation(e.loc);
           const report = e.name === 'errorf' ? rt.sink.errorf.bind(rt.sink) : rt.sink.warnf.bind(rt.sink);
+          // inside macros, each call site that expanded it follows, innermost first, as bpftrace prints them
+          const expandedFrom = rt.sink.format === 'text' ? this.macroCallSites.map((l) => report('expanded from', this.sourceLocation(l))).reverse().join('') : '';
           return (c) => {
-            rt.write(report(text(c), where), rt.sink.diagnosticStream);
+            rt.write(report(text(c), where) + expandedFrom, rt.sink.diagnosticStream);
             return 0n;
           };
         }
@@ -2880,6 +2900,7 @@ class Compiler {
       return undefined;
     });
     this.expanding.push(macro.name);
+    this.macroCallSites.push(call.loc);
     const outermost = this.expansionSite === undefined;
     if (outermost) this.expansionSite = call.loc;
     const valueExpr = blockValue(body);
@@ -2889,6 +2910,7 @@ class Compiler {
     const value = valueExpr ? this.expr(valueExpr) : undefined;
     this.scopes.pop();
     this.expanding.pop();
+    this.macroCallSites.pop();
     if (outermost) this.expansionSite = undefined;
     return (c) => {
       for (let i = 0; i < stmts.length; i++) stmts[i]!(c);

@@ -148,6 +148,8 @@ export const CASES: readonly Case[] = [
     seed: 1,
     durationNs: 1e6,
   },
+  // warnings bpftrace gives: errorf/warnf inside macros say where each was expanded from; a declared map nothing uses
+  { name: 'macro-errorf-unused-map', program: 'let @a = percpuhash(1); macro bad() { errorf("Something bad"); } macro worse() { bad(); } BEGIN { worse(); warnf("plain"); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
