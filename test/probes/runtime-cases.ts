@@ -150,6 +150,8 @@ export const CASES: readonly Case[] = [
   },
   // warnings bpftrace gives: errorf/warnf inside macros say where each was expanded from; a declared map nothing uses
   { name: 'macro-errorf-unused-map', program: 'let @a = percpuhash(1); macro bad() { errorf("Something bad"); } macro worse() { bad(); } BEGIN { worse(); warnf("plain"); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // delete() with a key read from a tuple's field while iterating the map
+  { name: 'delete-tuple-field', program: 'BEGIN { @[0, 0, 0] = 1; @[0, 0, 1] = 1; @[0, 1, 0] = 1; @[1, 0, 0] = 1; for ($kv : @) { if ($kv.0.1 == 1) { delete(@, $kv.0); } } exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
