@@ -254,7 +254,8 @@ export type Expr =
   | RecordLit
   | Sizeof
   | Offsetof
-  | BlockExpr;
+  | BlockExpr
+  | TypeExpr;
 
 export interface IntLit {
   readonly kind: 'Int';
@@ -433,6 +434,13 @@ export interface BlockExpr {
   readonly block: Block;
 }
 
+/** `typeof(x)` where an expression is expected: a type passed as a macro's argument (`cst(typeof(uint8))`). */
+export interface TypeExpr {
+  readonly kind: 'TypeExpr';
+  readonly loc: Loc;
+  readonly type: TypeSpec;
+}
+
 /** `offsetof(struct x, a.b)` or `offsetof(expr, a.b)`: exactly one of `type`/`expr`. */
 export interface Offsetof {
   readonly kind: 'Offsetof';
@@ -504,7 +512,7 @@ export type Node =
 
 const EXPR_KINDS: ReadonlySet<string> = new Set<Expr['kind']>([
   'Int', 'String', 'Bool', 'Builtin', 'Identifier', 'Variable', 'Positional', 'PositionalCount', 'Map', 'MapAccess', 'Call',
-  'Binary', 'Unary', 'Ternary', 'FieldAccess', 'TupleAccess', 'Index', 'Cast', 'Tuple', 'Record', 'Sizeof', 'Offsetof', 'BlockExpr',
+  'Binary', 'Unary', 'Ternary', 'FieldAccess', 'TupleAccess', 'Index', 'Cast', 'Tuple', 'Record', 'Sizeof', 'Offsetof', 'BlockExpr', 'TypeExpr',
 ]);
 
 export function isExpr(n: Node): n is Expr {
@@ -570,6 +578,8 @@ export function childNodes(n: Node): Node[] {
       return present(n.type, n.expr);
     case 'BlockExpr':
       return [n.block];
+    case 'TypeExpr':
+      return [n.type];
     case 'PointerType':
       return [n.to];
     case 'TypeofType':

@@ -92,6 +92,12 @@ function substituteAst<T>(node: T, replace: (n: A.Identifier | A.Variable | A.Ma
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
     if (typeof v !== 'object' || v === null) return v;
+    if ('kind' in v && v.kind === 'NamedType') {
+      // a parameter bound to `typeof(...)` stands for that type where a type is written: `(a *)-1`, `sizeof(b)`
+      const named = v as A.NamedType;
+      const stand = replace({ kind: 'Identifier', loc: named.loc, name: named.name });
+      if (stand?.kind === 'TypeExpr') return stand.type;
+    }
     if ('kind' in v && (v.kind === 'Identifier' || v.kind === 'Variable' || v.kind === 'Map')) {
       const stand = replace(v as A.Identifier | A.Variable | A.MapRef);
       if (stand !== undefined) return stand;
@@ -1448,6 +1454,8 @@ class Compiler {
         const value = blockValue(e.block);
         return value ? this.typeOf(value) : NONE_T;
       }
+      case 'TypeExpr':
+        return this.specType(e.type) ?? UNKNOWN_T;
     }
   }
 
@@ -1879,6 +1887,9 @@ class Compiler {
         const sizeBytes = e.type ? this.typeSizeBytes(e.type) : this.exprSizeBytes(e.expr!);
         return sizeBytes === undefined ? () => 0n : () => sizeBytes;
       }
+      case 'TypeExpr':
+        this.diags.push(errorAt(`${printType(e.type)} is a type, not a value`, e.loc, { hint: 'a typeof() argument of a macro can be used where a type is written: casts, sizeof, let annotations' }));
+        return () => 0n;
       case 'BlockExpr': {
         const value = blockValue(e.block);
         this.scopes.push(new Set());
@@ -2123,6 +2134,7 @@ class Compiler {
 
   /** sizeof(expr): the size of the value's static type, where the type is known without BTF layout. */
   private exprSizeBytes(e: A.Expr): bigint | undefined {
+    if (e.kind === 'TypeExpr') return this.typeSizeBytes(e.type);
     if (e.kind === 'Cast') return this.typeSizeBytes(e.type);
     // `sizeof(u64)`: a bare word there is a type name
     if (e.kind === 'Identifier') return this.typeSizeBytes({ kind: 'NamedType', loc: e.loc, name: e.name });
@@ -2288,9 +2300,12 @@ class Compiler {
         return () => 0n;
       }
       const name = typeName(pt);
+      // an integer becomes an address of its own width, as bpftrace converts it: (uint8 *)-1 is 0xff
+      const from = this.typeOf(e.operand);
+      const bits = from.kind === 'int' ? from.bits : 64;
       return (c) => {
         const v = operand(c);
-        return v instanceof PointerValue ? v.moved(0n, name) : new PointerValue(toBig(v), name);
+        return v instanceof PointerValue ? v.moved(0n, name) : new PointerValue(BigInt.asUintN(bits, toBig(v)), name);
       };
     }
     if (t.kind === 'TaggedType') {

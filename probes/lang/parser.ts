@@ -791,6 +791,10 @@ class Parser {
       return { kind: 'Bool', loc: t.loc, value: name === 'true' };
     }
     if (name === 'if') return this.parseIfExpr();
+    if (name === 'typeof' && this.peekKind() === '(') {
+      const type = this.parseType(true)!;
+      return { kind: 'TypeExpr', loc: type.loc, type };
+    }
     if (name === 'sizeof') return this.parseSizeof();
     if (name === 'offsetof') return this.parseOffsetof();
     if (KEYWORDS.has(name) && name !== 'config') this.fail('expected expression');
@@ -1113,6 +1117,8 @@ function printExpr(e: A.Expr): string {
       return `offsetof(${e.type ? printType(e.type) : e.expr ? printExpr(e.expr) : ''}, ${e.fields.join('.')})`;
     case 'BlockExpr':
       return printBlock(e.block);
+    case 'TypeExpr':
+      return printType(e.type);
   }
 }
 

@@ -152,6 +152,15 @@ export const CASES: readonly Case[] = [
   { name: 'macro-errorf-unused-map', program: 'let @a = percpuhash(1); macro bad() { errorf("Something bad"); } macro worse() { bad(); } BEGIN { worse(); warnf("plain"); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   // delete() with a key read from a tuple's field while iterating the map
   { name: 'delete-tuple-field', program: 'BEGIN { @[0, 0, 0] = 1; @[0, 0, 1] = 1; @[0, 1, 0] = 1; @[1, 0, 0] = 1; for ($kv : @) { if ($kv.0.1 == 1) { delete(@, $kv.0); } } exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // typeof() passed to macros: the parameter stands for the type where a type is written
+  {
+    name: 'macro-typeof-args',
+    program:
+      'struct Foo { char m; } macro cst(a) { (a*)-1 } macro m(t) { sizeof(t) + 2 } macro n(z) { print(m(typeof(z))); } macro sof(a, b) { sizeof(a[2]) + sizeof(b*) + sizeof(b) } BEGIN { print(cst(typeof(uint8))); n(typeof(uint64*)); print(sof(typeof(uint64*), typeof(struct Foo))); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
