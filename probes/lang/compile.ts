@@ -1523,7 +1523,12 @@ class Compiler {
       case 'comm':
         return stringT(16);
       case 'username':
+      case 'probetype':
         return stringT(0);
+      case 'cgroup':
+        return UINT64_T;
+      case 'config':
+        return { kind: 'record', fields: [['max_strlen', UINT64_T], ['max_map_keys', UINT64_T], ['missing_probes', stringT(0)]] };
       case 'probe':
         return stringT(0);
       case 'func':
@@ -1588,6 +1593,14 @@ class Compiler {
       case 'retval':
       case 'func':
       case 'probe':
+      case 'probetype':
+      case 'cgroup':
+      case 'config':
+      case 'username':
+      case 'ncpus':
+      case 'jiffies':
+      case 'numaid':
+      case 'ioid':
         return e.args.length === 0 && !this.program.macros.some((d) => d.name === e.name) ? this.builtinType(e.name) : UNKNOWN_T;
       default: {
         const macro = this.program.macros.find((d) => d.name === e.name);
@@ -1979,6 +1992,26 @@ class Compiler {
       case 'username':
         // SIMPLIFICATION: every simulated task runs as root (uid 0)
         return () => 'root';
+      case 'probetype': {
+        // the probe's provider; begin, end and the timers are bpftrace's "special" probes... except interval and profile, named as themselves
+        const kind = site ? site.provider : special?.kind === 'interval' || special?.kind === 'profile' ? special.kind : 'special';
+        return () => kind;
+      }
+      case 'cgroup':
+        // the task's cgroup v2 id. SIMPLIFICATION: the memory cgroup's id plus one (the root cgroup's kernfs id is 1)
+        return (c) => {
+          const t = this.m.k.tasks.find((x) => x.pid === c.tid);
+          return BigInt(t?.memcg ? t.memcg.id + 1 : 1);
+        };
+      case 'config': {
+        // the configuration in effect, as a record (config().max_strlen)
+        const cfg = new RecordValue([
+          ['max_strlen', BigInt(this.maxStrlen)],
+          ['max_map_keys', BigInt(this.maxMapKeys)],
+          ['missing_probes', this.missingProbes],
+        ]);
+        return () => cfg;
+      }
       case 'ioid':
         return (c) => BigInt(c.ioId);
       case 'probe':
@@ -2828,7 +2861,7 @@ class Compiler {
           this.diags.push(errorAt(`${e.name}() must be assigned directly to a map`, e.loc));
           return () => 0n;
         }
-        if (['pid', 'tid', 'comm', 'nsecs', 'cpu', 'elapsed', 'uid', 'gid', 'kstack', 'ustack', 'retval', 'func', 'probe', 'ncpus', 'jiffies', 'numaid', 'username', 'ioid'].includes(e.name) && args.length === 0) {
+        if (['pid', 'tid', 'comm', 'nsecs', 'cpu', 'elapsed', 'uid', 'gid', 'kstack', 'ustack', 'retval', 'func', 'probe', 'ncpus', 'jiffies', 'numaid', 'username', 'ioid', 'probetype', 'cgroup', 'config'].includes(e.name) && args.length === 0) {
           return this.builtin({ kind: 'Builtin', loc: e.loc, name: e.name });
         }
         {

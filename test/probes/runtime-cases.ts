@@ -164,6 +164,8 @@ export const CASES: readonly Case[] = [
   // buffers compare by content, a record takes its variable's field order, kaddr() resolves nothing (no addresses here)
   { name: 'buf-record-kaddr', program: 'BEGIN { $a = buf("hi", 2); $b = buf("bye", 3); printf("equal=%d, unequal=%d\\n", $a == $a, $a != $b); $r = (foo={ printf("hello"); 1 }, bar={ printf("world"); 2 }); $r = (bar={ printf("hello"); 1 }, foo={ printf("world\\n"); 2 }); print($r); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   { name: 'refused-kaddr', program: 'BEGIN { print(kaddr("asdfzzzzzzz")) }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // probetype, cgroup and config() builtins (also as __builtin_ names and with parentheses)
+  { name: 'probetype-cgroup-config', program: 'config = { max_strlen = 64 } BEGIN { if (__builtin_probetype == probetype() && __builtin_probetype == probetype) { print(probetype); } if (config().max_strlen == __builtin_config.max_strlen) { printf("match %d %s\\n", config.max_strlen, config.missing_probes); } print(cgroup); } kprobe:vfs_read { print(probetype); exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
