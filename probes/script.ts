@@ -28,6 +28,8 @@ export interface ScriptOptions {
   readonly noWarnings?: boolean;
   /** Simulated time to run when the program does not exit by itself. */
   readonly durationNs: number;
+  /** Wall-clock ns that simulated t=0 stands for (strftime's dates); 1970-01-01 when not given. */
+  readonly epochNs?: bigint;
   write(text: string, stream: 'stdout' | 'stderr'): void;
 }
 
@@ -148,7 +150,13 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
       return KernelStacks.format(c.sampledCpu ? stacks.framesOnCpu(c.sampledCpu) : [], limit);
     },
   };
-  const compiled = compileProgram(parsed.program, m, rt, { positional: opts.positional, unsafe: opts.unsafe, ...(opts.host ? { host: opts.host } : {}), source });
+  const compiled = compileProgram(parsed.program, m, rt, {
+    positional: opts.positional,
+    unsafe: opts.unsafe,
+    ...(opts.host ? { host: opts.host } : {}),
+    ...(opts.epochNs !== undefined ? { epochNs: opts.epochNs } : {}),
+    source,
+  });
   const compileWarnings = compiled.diagnostics.filter((d) => d.severity === 'warning');
   if (hasErrors(compiled.diagnostics)) return fail([...parsed.diagnostics, ...compiled.diagnostics]);
   if (compileWarnings.length > 0 && opts.noWarnings !== true) opts.write(renderDiagnostics(compileWarnings, source), 'stderr');
@@ -225,7 +233,8 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     if (charged) charge(ctx);
   };
 
-  for (const p of begin) fireSpecial(p, 'begin');
+  // exit() stops the program at once: no other probe fires after it, begin probes included
+  for (const p of begin) if (exitCode === undefined) fireSpecial(p, 'begin');
   // a program with only begin/end probes exits after begin (bpftrace 0.24+)
   const onlySpecial = traced.length === 0 && intervals.length === 0;
   const detach: (() => void)[] = [];
@@ -243,7 +252,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
         const ctx: ExecCtx = { ...selfCtx(site.fullName), vars: noVars };
         detach.push(
           site.attach((hit: ProbeHit) => {
-            if (runaway) return;
+            if (runaway || exitCode !== undefined) return;
             ctx.hit = hit;
             ctx.nowNs = hit.timeNs;
             ctx.cpu = hit.cpu;

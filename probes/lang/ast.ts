@@ -253,7 +253,9 @@ export type Expr =
   | Tuple
   | RecordLit
   | Sizeof
-  | Offsetof;
+  | Offsetof
+  | BlockExpr
+  | TypeExpr;
 
 export interface IntLit {
   readonly kind: 'Int';
@@ -425,6 +427,20 @@ export interface Sizeof {
   readonly expr?: Expr;
 }
 
+/** `{ $x = 1; print("bob"); $x > 1 }`: the statements run in order; the last, an expression without `;`, is the value. */
+export interface BlockExpr {
+  readonly kind: 'BlockExpr';
+  readonly loc: Loc;
+  readonly block: Block;
+}
+
+/** `typeof(x)` where an expression is expected: a type passed as a macro's argument (`cst(typeof(uint8))`). */
+export interface TypeExpr {
+  readonly kind: 'TypeExpr';
+  readonly loc: Loc;
+  readonly type: TypeSpec;
+}
+
 /** `offsetof(struct x, a.b)` or `offsetof(expr, a.b)`: exactly one of `type`/`expr`. */
 export interface Offsetof {
   readonly kind: 'Offsetof';
@@ -437,7 +453,15 @@ export interface Offsetof {
 // ---------------------------------------------------------------------------------------------
 // Types as written in casts, `let` annotations, sizeof/offsetof
 
-export type TypeSpec = NamedType | TaggedType | PointerType | ArrayType;
+export type TypeSpec = NamedType | TaggedType | PointerType | ArrayType | TypeofType;
+
+/** `typeof(expr)` or `typeof(type)`: the static type of an expression, where a type is written. */
+export interface TypeofType {
+  readonly kind: 'TypeofType';
+  readonly loc: Loc;
+  readonly type?: TypeSpec;
+  readonly expr?: Expr;
+}
 
 /** `uint32`, `int8`, `string`, or a typedef name (`u64`, `pid_t`). */
 export interface NamedType {
@@ -488,7 +512,7 @@ export type Node =
 
 const EXPR_KINDS: ReadonlySet<string> = new Set<Expr['kind']>([
   'Int', 'String', 'Bool', 'Builtin', 'Identifier', 'Variable', 'Positional', 'PositionalCount', 'Map', 'MapAccess', 'Call',
-  'Binary', 'Unary', 'Ternary', 'FieldAccess', 'TupleAccess', 'Index', 'Cast', 'Tuple', 'Record', 'Sizeof', 'Offsetof',
+  'Binary', 'Unary', 'Ternary', 'FieldAccess', 'TupleAccess', 'Index', 'Cast', 'Tuple', 'Record', 'Sizeof', 'Offsetof', 'BlockExpr', 'TypeExpr',
 ]);
 
 export function isExpr(n: Node): n is Expr {
@@ -552,8 +576,14 @@ export function childNodes(n: Node): Node[] {
     case 'Sizeof':
     case 'Offsetof':
       return present(n.type, n.expr);
+    case 'BlockExpr':
+      return [n.block];
+    case 'TypeExpr':
+      return [n.type];
     case 'PointerType':
       return [n.to];
+    case 'TypeofType':
+      return present(n.type, n.expr);
     case 'ArrayType':
       return [n.of];
     case 'Define':

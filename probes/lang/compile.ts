@@ -18,6 +18,7 @@ import {
   type ProbeSite,
 } from '../../core/index.js';
 import type * as A from './ast.js';
+import { childNodes } from './ast.js';
 import { errorAt, warningAt, type Diagnostic } from './diagnostics.js';
 import { PROVIDER_ALIASES, resolveSpec, unsupportedProbeType } from '../attach.js';
 import {
@@ -36,9 +37,32 @@ import {
   type AggKind,
   type BpfMap,
 } from './maps.js';
-import { ArrayValue, PointerValue, RecordValue, SymbolValue, TupleValue, intTypeByName, literalIntType, ownValue, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
+import {
+  BOOL_T,
+  NONE_T,
+  INT32_T,
+  INT64_T,
+  intT,
+  isIntegerT,
+  literalT,
+  pointerT,
+  scalarTypeByName,
+  stringT,
+  SYMBOL_T,
+  tupleT,
+  typeName,
+  UINT32_T,
+  UINT64_T,
+  UNKNOWN_T,
+  UserTypes,
+  zeroValueOf,
+  type SType,
+} from './types.js';
+import { ArrayValue, BufferValue, PointerValue, VarPointer, valueEquals, RecordValue, SymbolValue, TupleValue, intTypeByName, ownValue, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
+import { printType } from './parser.js';
+import { isBuiltin } from './tokens.js';
 import { formatLoc, type Loc, type SourceFile } from './source.js';
 import type { RepeatingWarnings } from './warnings.js';
 
@@ -69,6 +93,12 @@ function substituteAst<T>(node: T, replace: (n: A.Identifier | A.Variable | A.Ma
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
     if (typeof v !== 'object' || v === null) return v;
+    if ('kind' in v && v.kind === 'NamedType') {
+      // a parameter bound to `typeof(...)` stands for that type where a type is written: `(a *)-1`, `sizeof(b)`
+      const named = v as A.NamedType;
+      const stand = replace({ kind: 'Identifier', loc: named.loc, name: named.name });
+      if (stand?.kind === 'TypeExpr') return stand.type;
+    }
     if ('kind' in v && (v.kind === 'Identifier' || v.kind === 'Variable' || v.kind === 'Map')) {
       const stand = replace(v as A.Identifier | A.Variable | A.MapRef);
       if (stand !== undefined) return stand;
@@ -81,15 +111,48 @@ function substituteAst<T>(node: T, replace: (n: A.Identifier | A.Variable | A.Ma
   return walk(node) as T;
 }
 
-/** C scalar types' sizes on x86-64 (LP64), for sizeof. */
-const C_SCALAR_BYTES: ReadonlyMap<string, number> = new Map([
-  ...(['char', 'bool', '_Bool', 'u8', 's8', '__u8', '__s8'] as const).map((n) => [n, 1] as const),
-  ...(['short', 'u16', 's16', '__u16', '__s16'] as const).map((n) => [n, 2] as const),
-  ...(['int', 'unsigned', 'u32', 's32', '__u32', '__s32', 'pid_t', 'dev_t', 'uid_t', 'gid_t', 'blk_opf_t', 'blk_status_t'] as const).map((n) => [n, 4] as const),
-  ...(['long', 'u64', 's64', '__u64', '__s64', 'size_t', 'ssize_t', 'loff_t', 'sector_t', 'pgoff_t', 'ino_t'] as const).map((n) => [n, 8] as const),
-]);
 
 type Kind = 'int' | 'string' | 'bool' | 'pointer' | 'tuple' | 'other' | 'none';
+
+/** The kind the older checks look at, of a static type. */
+function kindOfType(t: SType): Kind {
+  switch (t.kind) {
+    case 'int':
+    case 'enum':
+      return 'int';
+    case 'bool':
+      return 'bool';
+    case 'string':
+    case 'stack':
+      return 'string';
+    case 'pointer':
+      return 'pointer';
+    case 'tuple':
+      return 'tuple';
+    case 'none':
+      return 'none';
+    default:
+      return 'other';
+  }
+}
+
+/** A BTF member's C type as a static type: `struct x *`, embedded `struct qstr`, `char[16]`, integers. */
+function btfMemberType(c: string): SType {
+  const text = c.replace(/\bconst\s+/g, '').trim();
+  const struct = /^struct (\w+)\s*(\*?)$/.exec(text);
+  if (struct) return struct[2] ? pointerT({ kind: 'struct', name: struct[1]! }) : { kind: 'struct', name: struct[1]! };
+  const chars = /^char\s*\[(\d+)\]$/.exec(text);
+  if (chars) return stringT(Number(chars[1]));
+  if (/^(unsigned )?char\s*\*$/.test(text)) return stringT(0);
+  if (/^enum \w+$/.test(text)) return INT32_T;
+  return scalarTypeByName(text) ?? (text === 'atomic_t' ? INT32_T : UNKNOWN_T);
+}
+
+/** A scratch variable's type from what is assigned to it: an integer literal makes it an int64, as in bpftrace; anything else keeps its type. */
+function variableType(t: SType, value: A.Expr): SType {
+  const literal = value.kind === 'Int' || (value.kind === 'Unary' && value.op === '-' && value.operand.kind === 'Int');
+  return literal && t.kind === 'int' ? intT(64, t.signed) : t;
+}
 
 /** Control flow out of a statement. */
 const enum Flow {
@@ -175,6 +238,8 @@ export interface CompileOptions {
   readonly host?: HostAccess;
   /** The program's text, for the locations errorf/warnf print. */
   readonly source: SourceFile;
+  /** Wall-clock ns that simulated t=0 stands for (strftime's dates, nsecs(tai)); 0, 1970-01-01, when not given. */
+  readonly epochNs?: bigint;
 }
 
 /** The instruction budget of one firing (BPF_COMPLEXITY_LIMIT_INSNS is 1M; loops are bounded). */
@@ -225,6 +290,99 @@ export const MAX_LOOP_ITERATIONS = 10_000;
 class BudgetExceeded {
   constructor(readonly loc: A.Expr['loc'] | A.Stmt['loc']) {}
 }
+
+/**
+ * bpftrace 0.24's configuration keys (src/config.cpp), with the deprecated names it still takes.
+ * SIMPLIFICATION: kiotrace acts on missing_probes, max_map_keys, max_strlen, print_maps_on_exit
+ * and license; the others (symbol caches, BPF log and ring-buffer sizes, stack layout, unstable
+ * feature gates) tune what a simulator has no use for, and are accepted as they are.
+ */
+const CONFIG_KEYS: ReadonlySet<string> = new Set([
+  'cache_user_symbols', 'cpp_demangle', 'lazy_symbolication', 'license', 'log_size', 'max_bpf_progs', 'max_cat_bytes', 'max_map_keys', 'max_probes',
+  'max_strlen', 'on_stack_limit', 'perf_rb_pages', 'stack_mode', 'str_trunc_trailer', 'missing_probes', 'print_maps_on_exit', 'use_blazesym',
+  'show_debug_info', 'unstable_import', 'unstable_macro', 'unstable_map_decl', 'unstable_tseries', 'unstable_addr',
+  'strlen', 'no_cpp_demangle', 'cat_bytes_max', 'map_keys_max',
+]);
+
+/** The licenses a BPF program may declare (what the kernel's license_is_gpl_compatible takes). */
+const LICENSES: readonly string[] = ['Dual MIT/GPL', 'Dual BSD/GPL', 'Dual MPL/GPL', 'GPL and additional rights', 'GPL v2', 'GPL'];
+
+/** INITIAL_JIFFIES (include/linux/jiffies.h) at HZ=1000: -300 s, so the 32-bit counter wraps 5 minutes after boot. */
+const INITIAL_JIFFIES = BigInt.asUintN(64, BigInt.asUintN(32, -300n * 1000n));
+/** TAI is ahead of UTC by 37 s (leap seconds since 1972, as of 2017). */
+const TAI_OFFSET_NS = 37_000_000_000n;
+const AF_INET = 2;
+const AF_INET6 = 10;
+/** Signal numbers on x86-64 Linux. */
+const SIGNAL_NAMES: readonly string[] = [
+  '', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGKILL', 'SIGUSR1', 'SIGSEGV', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM',
+  'SIGSTKFLT', 'SIGCHLD', 'SIGCONT', 'SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS',
+];
+
+/** A string's code units as bytes (`\xNN` escapes are one unit a byte), then its NUL. */
+function latin1Bytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length + 1);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+  return out;
+}
+
+/** The low `n` bytes of an integer, little-endian (x86-64's order). */
+function leBytes(v: bigint, n: number): number[] {
+  const out: number[] = [];
+  let x = BigInt.asUintN(n * 8, v);
+  for (let i = 0; i < n; i++, x >>= 8n) out.push(Number(x & 0xffn));
+  return out;
+}
+
+/** inet_pton: an IPv4 dotted quad (4 bytes) or an IPv6 address (16 bytes), undefined when it is neither. */
+function parseInetAddress(text: string): number[] | undefined {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const b = v4.slice(1).map(Number);
+    return b.every((x) => x <= 255) ? b : undefined;
+  }
+  if (!/^[0-9a-fA-F:]+$/.test(text) || (text.match(/::/g) ?? []).length > 1) return undefined;
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const groups = (s: string | undefined): string[] => (s ? s.split(':') : []);
+  const h = groups(head);
+  const t = groups(tail);
+  const missing = 8 - h.length - t.length;
+  if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
+  const all = [...h, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...t];
+  if (all.some((g) => g.length === 0 || g.length > 4)) return undefined;
+  return all.flatMap((g) => {
+    const n = parseInt(g, 16);
+    return [n >> 8, n & 0xff];
+  });
+}
+
+/** inet_ntop: dotted quad for AF_INET, RFC 5952 text (longest run of zero groups as `::`) for AF_INET6. */
+function formatInetAddress(family: number, bytes: readonly number[]): string {
+  if (family !== AF_INET6) return bytes.slice(0, 4).join('.');
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
+  let bestAt = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) [bestAt, bestLen] = [i, j - i];
+    i = j;
+  }
+  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
+  return bestAt < 0 ? hex(g) : `${hex(g.slice(0, bestAt))}::${hex(g.slice(bestAt + bestLen))}`;
+}
+
+/** Where the simulated stack frames of probe bodies end (an x86-64 kernel stack address). */
+const STACK_FRAME_TOP = 0xffffc90000400000n;
+
+/** exit() was called: the firing stops there (no statement after it runs), as bpftrace's exit does. */
+class ProbeExit {}
+const PROBE_EXIT = new ProbeExit();
 
 /** A tuple or record built at run time past MAX_VALUE_DEPTH or MAX_VALUE_ITEMS: the firing stops. */
 class ValueTooBig {
@@ -328,7 +486,7 @@ export function compileProgram(program: A.Program, m: Machine, rt: ScriptRuntime
 class Compiler {
   private readonly diags: Diagnostic[] = [];
   /** Static kind of each map's values and its type as bpftrace spells it, fixed by first use. */
-  private readonly mapKinds = new Map<string, { kind: Kind | AggKind; typeName: string }>();
+  private readonly mapKinds = new Map<string, { kind: Kind | AggKind; typeName: string; type: SType }>();
   /** Whether each map has keys, fixed by its first use (see useMapShape). */
   private readonly mapShapes = new Map<string, boolean>();
   /** Shape checks on maps not used yet where they were called for, run at the end. */
@@ -338,10 +496,14 @@ class Compiler {
   /** `lhist()` bounds of each linear histogram map, fixed by its first use. */
   private readonly lhistBounds = new Map<string, { readonly min: number; readonly max: number; readonly step: number }>();
   /** Key types fixed by a map's first keyed use, as bpftrace fixes them: per element kind and spelled type. */
-  private readonly mapKeys = new Map<string, { kinds: readonly Kind[]; typeName: string }>();
+  private readonly mapKeys = new Map<string, { kinds: readonly Kind[]; typeName: string; type: SType }>();
   private currentSites: readonly ProbeSite[] = [];
   /** Static kinds of scratch variables, from their assignments. */
-  private readonly varKinds = new Map<string, Kind>();
+  private readonly varTypes = new Map<string, SType>();
+  /** Stack slots of the variables whose address is taken (`&$a`). */
+  private readonly varSlots = new Map<string, number>();
+  /** The script's own C declarations: structs, unions, enums. */
+  private readonly userTypes = new UserTypes();
   /** Elements of the tuple literal a scratch variable was assigned, when every assignment agrees. */
   private readonly varTupleSizes = new Map<string, number | 'mixed'>();
   private currentSpecial: SpecialProbe | undefined;
@@ -354,7 +516,14 @@ class Compiler {
   private readonly positionalArgs: readonly string[];
   private readonly namedArgs = new Map<string, string | true>();
   /** Macro expansions in progress (a macro may not expand itself). */
-  private readonly expanding: string[] = [];
+  private expanding: string[] = [];
+  /** Where the macros being expanded were called, outermost first (errorf's "expanded from" lines). */
+  private readonly macroCallSites: Loc[] = [];
+  /**
+   * Arguments of macro calls, substituted into the macro's body: each is compiled with the
+   * expansions in progress where it was written, so `add_one(add_one(1))` is not recursion.
+   */
+  private readonly macroArgs = new Map<A.Expr, string[]>();
   private expansionCount = 0;
   private usesKstack = false;
   /** "did you mean" suggestions worked out so far (see MAX_SUGGESTIONS). */
@@ -391,8 +560,11 @@ class Compiler {
     const probes: CompiledProbe[] = [];
     let attachCount = 0;
     for (const entry of this.program.config) {
-      if (!['max_map_keys', 'missing_probes', 'print_maps_on_exit', 'max_strlen'].includes(entry.key)) {
+      if (!CONFIG_KEYS.has(entry.key)) {
         this.diags.push(errorAt('bad_config: not a known configuration option', entry.loc));
+      } else if (entry.key === 'license') {
+        const v = entry.value.kind === 'string' || entry.value.kind === 'ident' ? entry.value.value : String(entry.value.value);
+        if (!LICENSES.includes(v)) this.diags.push(errorAt(`Invalid value for license. Found: ${v}. Valid values: ${LICENSES.join(', ')}`, entry.loc));
       } else if (entry.key === 'missing_probes') {
         const v = entry.value;
         const mode = v.kind === 'string' || v.kind === 'ident' ? v.value : '';
@@ -401,6 +573,8 @@ class Compiler {
       }
     }
     this.checkSizes();
+    // SIMPLIFICATION: a C definition kiotrace cannot read (kernel types it does not model) is skipped, as before
+    for (const d of this.program.cDefinitions) this.userTypes.declare(d.text);
     for (const i of this.program.imports) {
       // SIMPLIFICATION: bpftrace imports .bt libraries from disk; a kiotrace script is one file
       this.diags.push(errorAt(`import "${i.path}": kiotrace does not import script files`, i.loc, { hint: 'put the macros and probes of the library in this script' }));
@@ -426,6 +600,7 @@ class Compiler {
             body(c);
           } catch (e) {
             // a runaway firing stops where it is, as the verifier would not have let it start
+            if (e === PROBE_EXIT) return;
             if (e instanceof BudgetExceeded) overBudget();
             else if (e instanceof ValueTooBig) e.warn();
             else throw e;
@@ -436,6 +611,7 @@ class Compiler {
       }
     }
     for (const check of this.shapeChecks) check();
+    this.warnUnusedMaps();
     this.checkMapMemory();
     if (probes.length === 0 && !this.diags.some((d) => d.severity === 'error')) {
       // bpftrace: "No probes to attach"; an empty program or one of only comments ends up here
@@ -448,6 +624,20 @@ class Compiler {
       );
     }
     return { probes, diagnostics: this.diags, attachCount, usesKstack: this.usesKstack, unattachable: this.unattachable };
+  }
+
+  /** `let @a = hash(N);` for a map no probe or macro names: bpftrace's "Unused map" warning. */
+  private warnUnusedMaps(): void {
+    // (said only of a program that compiles: a refused one has more pressing things to say)
+    if (this.program.mapDecls.length === 0 || this.diags.some((d) => d.severity === 'error')) return;
+    const used = new Set<string>();
+    const stack: A.Node[] = [...this.program.probes, ...this.program.macros];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (n.kind === 'Map') used.add(n.name);
+      stack.push(...childNodes(n));
+    }
+    for (const d of this.program.mapDecls) if (!used.has(d.name)) this.diags.push(warningAt(`Unused map: ${d.name}`, d.loc));
   }
 
   /**
@@ -659,6 +849,8 @@ class Compiler {
   // ---- statements -----------------------------------------------------------------------------
 
   private block(b: A.Block): StmtFn {
+    const stop = b.stmts.findIndex(endsFlow);
+    if (stop >= 0 && stop + 1 < b.stmts.length) this.diags.push(warningAt('Unreachable statement.', b.stmts[stop + 1]!.loc));
     this.scopes.push(new Set());
     const stmts = b.stmts.map((s) => this.stmt(s));
     this.scopes.pop();
@@ -718,6 +910,9 @@ class Compiler {
         return this.assign(s);
       case 'Let': {
         this.declareVar(s.variable.name);
+        const declared = s.type ? this.specType(s.type) : undefined;
+        if (declared) this.varTypes.set(s.variable.name, declared);
+        else if (s.init) this.varTypes.set(s.variable.name, variableType(this.typeOf(s.init), s.init));
         const init = s.init ? this.expr(s.init) : undefined;
         const name = s.variable.name;
         return (c) => {
@@ -763,6 +958,7 @@ class Compiler {
         const start = this.expr(s.start);
         const end = this.expr(s.end);
         this.scopes.push(new Set([s.variable.name]));
+        this.varTypes.set(s.variable.name, variableType(this.typeOf(s.start), s.start));
         const body = this.block(s.body);
         this.scopes.pop();
         const name = s.variable.name;
@@ -783,6 +979,7 @@ class Compiler {
         const name = s.variable.name;
         const mapName = s.map.name;
         this.scopes.push(new Set([name]));
+        this.varTypes.set(name, tupleT([this.mapKeys.get(mapName)?.type ?? UNKNOWN_T, this.mapKinds.get(mapName)?.type ?? UNKNOWN_T]));
         const body = this.block(s.body);
         this.scopes.pop();
         return (c) => {
@@ -851,6 +1048,7 @@ class Compiler {
     }
     // kinds the checker cannot see statically are taken as integers (C's default promotion)
     const types: PrintfArgType[] = rest.map((a) => {
+      if (this.typeOf(a).kind === 'buffer') return { kind: 'buffer', name: typeName(this.typeOf(a)) };
       const k = this.kindOf(a);
       return { kind: k === 'string' ? 'string' : k === 'bool' ? 'bool' : k === 'pointer' ? 'pointer' : k === 'tuple' ? 'other' : 'integer', name: k };
     });
@@ -880,7 +1078,7 @@ class Compiler {
     const prev = this.mapKinds.get(ref.name);
     const typeName = value ? this.bpftraceTypeName(value, kind) : kind;
     if (!prev) {
-      this.mapKinds.set(ref.name, { kind, typeName });
+      this.mapKinds.set(ref.name, { kind, typeName, type: value ? this.typeOf(value) : kind === 'int' || (AGGREGATIONS as readonly string[]).includes(kind) ? INT64_T : UNKNOWN_T });
       return;
     }
     if (prev.kind !== kind && prev.kind !== 'none' && kind !== 'none' && !(isIntLike(prev.kind) && isIntLike(kind))) {
@@ -927,20 +1125,24 @@ class Compiler {
   /** Compiles a map key, refusing one whose types differ from the map's first key (int vs string, or arity). */
   private mapKey(ref: A.MapRef, key: A.Expr): ExprFn {
     const parts = key.kind === 'Tuple' ? key.elements : [key];
-    const kinds = parts.map((p) => this.kindOf(p));
-    // a tuple held in a variable has a number of elements this pass does not track: no verdict
-    // (the map skips a key of the wrong size, and says so)
-    if (key.kind !== 'Tuple' && kinds[0] === 'tuple') return this.expr(key);
-    const names = parts.map((p, i) => this.bpftraceTypeName(p, kinds[i]!));
-    const typeName = parts.length > 1 ? `(${names.join(',')})` : names[0]!;
-    this.noteEntryBytes(ref, 'keyBytes', parts.reduce((n, p) => n + this.staticBytes(p), (parts.length - 1) * KEY_LEVEL_BYTES));
+    const keyType = this.typeOf(key);
+    // a tuple held in a variable is a key of its elements (`let $k = (tid, 1); @m[$k]` is `@m[tid, 1]`)
+    const heldTuple = key.kind !== 'Tuple' && keyType.kind === 'tuple' ? keyType.items : undefined;
+    const kinds = heldTuple ? heldTuple.map(kindOfType) : parts.map((p) => this.kindOf(p));
+    const names = heldTuple ? heldTuple.map(typeName) : parts.map((p, i) => this.bpftraceTypeName(p, kinds[i]!));
+    const typeName_ = kinds.length > 1 ? `(${names.join(',')})` : names[0]!;
+    if (!heldTuple) this.noteEntryBytes(ref, 'keyBytes', parts.reduce((n, p) => n + this.staticBytes(p), (parts.length - 1) * KEY_LEVEL_BYTES));
     const prev = this.mapKeys.get(ref.name);
+    const thisType = key.kind === 'Tuple' ? tupleT(parts.map((p) => this.typeOf(p))) : keyType;
     if (!prev) {
-      this.mapKeys.set(ref.name, { kinds, typeName });
+      this.mapKeys.set(ref.name, { kinds, typeName: typeName_, type: thisType });
     } else if (prev.kinds.length !== kinds.length || kinds.some((k, i) => !keyKindsCompatible(prev.kinds[i]!, k))) {
-      this.diags.push(errorAt(`Argument mismatch for ${ref.name}: trying to access with arguments: '${typeName}' when map expects arguments: '${prev.typeName}'`, key.loc));
+      this.diags.push(errorAt(`Argument mismatch for ${ref.name}: trying to access with arguments: '${typeName_}' when map expects arguments: '${prev.typeName}'`, key.loc));
     }
-    return this.expr(key);
+    const compiled = this.expr(key);
+    // the map's first key fixes whether its keys print as enum names (`@[ONE]`) or numbers
+    if (prev && hasEnum(thisType) && !hasEnum(prev.type)) return (c) => withoutEnums(compiled(c));
+    return compiled;
   }
 
   /**
@@ -948,28 +1150,9 @@ class Compiler {
    * strings their size with the NUL (`string[2]` for "a"), builtins their kernel types.
    */
   private bpftraceTypeName(e: A.Expr, kind: Kind | AggKind): string {
-    switch (e.kind) {
-      case 'Int':
-        return literalIntType(e.value).name;
-      case 'Unary':
-        if (e.op === '-' && e.operand.kind === 'Int') return literalIntType(-e.operand.value).name;
-        break;
-      case 'String':
-        return `string[${new TextEncoder().encode(e.value).length + 1}]`;
-      case 'Tuple':
-        return `(${e.elements.map((x) => this.bpftraceTypeName(x, this.kindOf(x))).join(',')})`;
-      case 'Builtin':
-        if (e.name === 'comm') return 'string[16]';
-        if (e.name === 'pid' || e.name === 'tid' || e.name === 'cpu' || e.name === 'uid' || e.name === 'gid') return 'uint32';
-        if (e.name === 'nsecs' || e.name === 'elapsed') return 'uint64';
-        break;
-      case 'Cast':
-        if (e.type.kind === 'NamedType' && intTypeByName(e.type.name)) return e.type.name;
-        break;
-      default:
-        break;
-    }
-    return kind === 'int' ? 'int64' : kind;
+    const t = this.typeOf(e);
+    if (t.kind === 'unknown') return kind === 'int' ? 'int64' : kind;
+    return typeName(t);
   }
 
   private assign(s: A.Assign): StmtFn {
@@ -977,8 +1160,21 @@ class Compiler {
     if (target.kind === 'Variable') {
       const name = target.name;
       this.declareVar(name);
+      const before = this.varTypes.get(name);
+      const assigned = this.typeOf(s.value);
+      // a record assigned to a variable that holds one takes the variable's field order (bpftrace's type is fixed by the first)
+      const order = s.op === '=' && before !== undefined ? fieldOrder(before, assigned) : undefined;
+      if (order) {
+        const value = this.expr(s.value);
+        return (c) => {
+          this.tick(c, s.loc);
+          const v = value(c);
+          c.vars.set(name, v instanceof RecordValue ? new RecordValue(order.map((n) => [n, v.get(n) ?? 0n] as const)) : v);
+          return Flow.Normal;
+        };
+      }
       if (s.op === '=') {
-        this.varKinds.set(name, this.kindOf(s.value));
+        this.varTypes.set(name, variableType(assigned, s.value));
         const size = s.value.kind === 'Tuple' ? s.value.elements.length : 'mixed';
         const before = this.varTupleSizes.get(name);
         this.varTupleSizes.set(name, before === undefined || before === size ? size : 'mixed');
@@ -992,6 +1188,15 @@ class Compiler {
         };
       }
       const op = s.op.slice(0, -1) as A.BinaryOp;
+      if (this.typeOf(target).kind === 'pointer') {
+        // `$p += 1` on a pointer: pointer arithmetic, scaled by the pointee's size
+        const next = this.expr({ kind: 'Binary', loc: s.loc, op, left: target, right: s.value });
+        return (c) => {
+          this.tick(c, s.loc);
+          c.vars.set(name, next(c));
+          return Flow.Normal;
+        };
+      }
       const divideByZero = op === '/' || op === '%' ? this.divisorCheck(op, s.value, s.loc) : undefined;
       return (c) => {
         this.tick(c, s.loc);
@@ -1003,12 +1208,38 @@ class Compiler {
     const keyed = target.kind === 'MapAccess';
     const key = target.kind === 'MapAccess' ? this.mapKey(ref, target.key) : undefined;
     const mapName = ref.name;
+    const store0 = this.rt.store;
     if (s.value.kind === 'Call' && isAgg(s.value)) {
       if (s.op !== '=') this.diags.push(errorAt(`${s.value.name}() must be assigned directly to a map`, s.value.loc));
       return this.aggregate(s, s.value, ref, keyed, key);
     }
+    const blockAgg = s.value.kind === 'BlockExpr' ? blockValue(s.value.block) : undefined;
+    if (s.op === '=' && s.value.kind === 'BlockExpr' && blockAgg?.kind === 'Call' && isAgg(blockAgg)) {
+      // `@ = { let $a = 100; avg($a) }`: the block's statements, then the aggregation of its value
+      this.scopes.push(new Set());
+      const stmts = s.value.block.stmts.slice(0, -1).map((st) => this.stmt(st));
+      const update = this.aggregate(s, blockAgg, ref, keyed, key);
+      this.scopes.pop();
+      return (c) => {
+        for (let i = 0; i < stmts.length; i++) stmts[i]!(c);
+        return update(c);
+      };
+    }
+    const op = s.op === '=' ? undefined : (s.op.slice(0, -1) as A.BinaryOp);
+    if (op !== undefined && this.typeOf(target).kind === 'pointer') {
+      // `@p += 1` on a pointer: pointer arithmetic, scaled by the pointee's size
+      const next = this.expr({ kind: 'Binary', loc: s.loc, op, left: target, right: s.value });
+      return (c) => {
+        this.tick(c, s.loc);
+        store0.map(mapName).assign(key ? key(c) : undefined, next(c));
+        return Flow.Normal;
+      };
+    }
+    const firstType = this.mapKinds.get(mapName)?.type;
     this.noteMap(ref, this.kindOf(s.value), keyed, s.value, target.loc);
-    const value = this.expr(s.value);
+    const rawValue = this.expr(s.value);
+    // the map's first value fixes whether its values print as enum names or numbers
+    const value: ExprFn = firstType !== undefined && hasEnum(this.typeOf(s.value)) && !hasEnum(firstType) ? (c) => withoutEnums(rawValue(c)) : rawValue;
     const store = this.rt.store;
     if (s.op === '=') {
       return (c) => {
@@ -1018,7 +1249,7 @@ class Compiler {
         return Flow.Normal;
       };
     }
-    const op = s.op.slice(0, -1) as A.BinaryOp;
+    if (op === undefined) throw new Error('unreachable: a plain assignment returned above');
     const divideByZero = op === '/' || op === '%' ? this.divisorCheck(op, s.value, s.loc) : undefined;
     return (c) => {
       this.tick(c, s.loc);
@@ -1070,9 +1301,11 @@ class Compiler {
       case 'count':
         update = (c, map) => map.count(k(c));
         break;
-      case 'sum':
-        update = (c, map) => map.sum(k(c), toBig(v!(c)));
+      case 'sum': {
+        const vn = call.args[0] !== undefined ? this.numeric(call.args[0]) : undefined;
+        update = vn !== undefined ? (c, map) => map.sum(k(c), vn(c)) : (c, map) => map.sum(k(c), toBig(v!(c)));
         break;
+      }
       case 'avg':
         update = (c, map) => map.avg(k(c), toBig(v!(c)));
         break;
@@ -1095,7 +1328,8 @@ class Compiler {
           else if (first !== bits) this.diags.push(errorAt(`hist: bits ${bits} on ${mapName}, which is a histogram with bits ${first}`, call.loc));
         }
         if (!Number.isNaN(bits)) this.noteEntryBytes(ref, 'valueBytes', bucketsBytes(histBucketCount(Math.min(5, Math.max(0, bits)))));
-        update = (c, map) => map.hist(k(c), toBig(v!(c)), bits);
+        const vn = call.args[0] !== undefined ? this.numeric(call.args[0]) : undefined;
+        update = vn !== undefined ? (c, map) => map.hist(k(c), vn(c), bits) : (c, map) => map.hist(k(c), toBig(v!(c)), bits);
         break;
       }
       case 'lhist': {
@@ -1140,64 +1374,354 @@ class Compiler {
 
   // ---- expressions ----------------------------------------------------------------------------
 
+  /** The static kind of an expression (what the older checks look at), from its type. */
   private kindOf(e: A.Expr): Kind {
+    return kindOfType(this.typeOf(e));
+  }
+
+  /**
+   * The static type of an expression (bpftrace's semantic analyser's job): from literals,
+   * builtins, casts, the types variables and maps were given by their assignments, the probe's
+   * tracepoint fields and the kernel's BTF members. `unknown` where kiotrace only knows at run time.
+   */
+  private typeOf(e: A.Expr): SType {
+    // each node is typed once, when first asked (its parent asks again): linear in the tree
+    let t = this.exprTypes.get(e);
+    if (t === undefined) {
+      t = this.typeOfNode(e);
+      this.exprTypes.set(e, t);
+    }
+    return t;
+  }
+
+  private readonly exprTypes = new WeakMap<A.Expr, SType>();
+
+  private typeOfNode(e: A.Expr): SType {
     switch (e.kind) {
       case 'Int':
+        return literalT(e.value);
       case 'PositionalCount':
-        return 'int';
+        return INT64_T;
       case 'Positional': {
         const raw = this.positionalArgs[e.index - 1];
-        return raw === undefined || /^-?\d+$/.test(raw) ? 'int' : 'string';
+        return raw === undefined || /^-?\d+$/.test(raw) ? INT64_T : stringT(byteLength(raw) + 1);
       }
       case 'Variable':
-        return this.varKinds.get(e.name) ?? 'other';
+        return this.varTypes.get(e.name) ?? UNKNOWN_T;
       case 'Map':
-      case 'MapAccess': {
-        const k = this.mapKinds.get(e.kind === 'Map' ? e.name : e.map.name)?.kind;
-        if (k === undefined) return 'other';
-        return k === 'string' || k === 'tuple' || k === 'bool' || k === 'pointer' || k === 'other' || k === 'none' ? k : 'int';
-      }
+      case 'MapAccess':
+        return this.mapKinds.get(e.kind === 'Map' ? e.name : e.map.name)?.type ?? UNKNOWN_T;
       case 'Cast':
-        return e.type.kind === 'PointerType' ? 'pointer' : 'int';
+        return this.specType(e.type) ?? UNKNOWN_T;
       case 'Unary':
-        return e.op === '!' ? 'bool' : 'int';
-      case 'Ternary':
-        return this.kindOf(e.then ?? e.else);
-      case 'String':
-        return 'string';
-      case 'Bool':
-        return 'bool';
-      case 'Tuple':
-        return 'tuple';
-      case 'Builtin':
-        if (e.name === 'curtask') return 'pointer';
-        if (e.name === 'args') return 'other';
-        return e.name === 'comm' || e.name === 'probe' || e.name === 'func' || e.name === 'kstack' || e.name === 'ustack' ? 'string' : 'int';
-      case 'Binary':
-        return ['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(e.op) ? 'bool' : 'int';
-      case 'Call':
-        if (e.name === 'getopt') return e.args[1] === undefined ? 'bool' : this.kindOf(e.args[1]);
-        if (e.name === 'strcontains') return 'bool';
-        return ['str', 'strerror', 'ksym', 'syscall_name', 'strftime'].includes(e.name) ? 'string' : 'int';
-      case 'FieldAccess': {
-        if (e.object.kind === 'Builtin' && e.object.name === 'args') {
-          for (const s of this.currentSites) {
-            const f = s.fields.find((x) => x[1] === e.field);
-            if (f) return /^char |\[\]|char\[/.test(f[0]) || f[0].includes('char ') ? 'string' : 'int';
+        switch (e.op) {
+          case '!':
+            return BOOL_T;
+          case '&':
+            return pointerT(this.typeOf(e.operand));
+          case '*': {
+            const t = this.typeOf(e.operand);
+            return t.kind === 'pointer' && t.to.kind !== 'void' ? t.to : UNKNOWN_T;
+          }
+          case '-': {
+            const t = this.typeOf(e.operand);
+            if (e.operand.kind === 'Int') return literalT(-e.operand.value);
+            return t.kind === 'int' ? intT(t.bits, true) : INT64_T;
+          }
+          default: {
+            const t = this.typeOf(e.operand);
+            return t.kind === 'int' || t.kind === 'pointer' ? t : INT64_T;
           }
         }
-        return 'other';
+      case 'Ternary': {
+        const t = this.typeOf(e.then ?? e.else);
+        return t.kind === 'unknown' && e.then ? this.typeOf(e.else) : t;
       }
+      case 'String':
+        return stringT(byteLength(e.value) + 1);
+      case 'Bool':
+        return BOOL_T;
+      case 'Tuple':
+        return tupleT(e.elements.map((x) => this.typeOf(x)));
+      case 'Record':
+        return { kind: 'record', fields: e.fields.map((f) => [f.name, this.typeOf(f.value)] as const) };
+      case 'Builtin':
+        return this.builtinType(e.name);
+      case 'Identifier': {
+        // `__builtin_comm` is bpftrace's own name of the `comm` builtin (what the stdlib's wrappers call)
+        const wrapped = /^__builtin_(\w+)$/.exec(e.name)?.[1];
+        if (wrapped !== undefined && isBuiltin(wrapped)) return this.builtinType(wrapped);
+        const constant = this.userTypes.constants.get(e.name);
+        if (constant) return { kind: 'enum', name: constant.enumName, bits: 64 };
+        return UNKNOWN_T;
+      }
+      case 'Binary': {
+        if (['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(e.op)) return BOOL_T;
+        const l = this.typeOf(e.left);
+        const r = this.typeOf(e.right);
+        // pointer arithmetic keeps the pointer's type: `(int8 *)0x32 + 1` is an int8 * at 0x33
+        if ((e.op === '+' || e.op === '-') && l.kind === 'pointer' && isIntegerT(r)) return l;
+        if (e.op === '+' && r.kind === 'pointer' && isIntegerT(l)) return r;
+        if (l.kind === 'int' && r.kind === 'int' && !l.signed && !r.signed) return UINT64_T;
+        return INT64_T;
+      }
+      case 'Call':
+        return this.callType(e);
+      case 'FieldAccess':
+        return this.fieldType(e);
+      case 'TupleAccess': {
+        const t = this.typeOf(e.object);
+        if (t.kind === 'tuple') return t.items[e.index] ?? UNKNOWN_T;
+        return UNKNOWN_T;
+      }
+      case 'Index': {
+        const t = this.typeOf(e.object);
+        if (t.kind === 'array') return t.of;
+        if (t.kind === 'pointer' && t.to.kind !== 'void') return t.to;
+        if (t.kind === 'string') return intT(8, true);
+        if (t.kind === 'tuple') {
+          const folded = foldLiterals(e.index);
+          return folded !== undefined && 'value' in folded ? (t.items[Number(folded.value)] ?? UNKNOWN_T) : UNKNOWN_T;
+        }
+        return UNKNOWN_T;
+      }
+      case 'Sizeof':
+      case 'Offsetof':
+        return UINT64_T;
+      case 'BlockExpr': {
+        const value = blockValue(e.block);
+        return value ? this.typeOf(value) : NONE_T;
+      }
+      case 'TypeExpr':
+        return this.specType(e.type) ?? UNKNOWN_T;
+    }
+  }
+
+  /**
+   * Code giving an integer expression's value as a plain JS number, when its static type says
+   * that is exact (builtins the simulator keeps as numbers below 2^53, literals that fit);
+   * undefined otherwise (the bigint code is used). Typed code generation's first step.
+   */
+  private numeric(e: A.Expr): ((c: ExecCtx) => number) | undefined {
+    if (e.kind === 'Int') {
+      const v = Number(e.value);
+      return Number.isSafeInteger(v) ? () => v : undefined;
+    }
+    if (e.kind !== 'Builtin') return undefined;
+    const site = this.currentSites[0];
+    switch (e.name) {
+      case 'pid':
+        return (c) => c.pid;
+      case 'tid':
+        return (c) => c.tid;
+      case 'cpu':
+        return (c) => c.cpu;
+      case 'ioid':
+        return (c) => c.ioId;
+      case 'nsecs':
+        return (c) => c.nowNs;
+      case 'retval':
+        return site?.provider === 'kretprobe' ? (c) => c.hit?.retval ?? 0 : undefined;
+      default: {
+        const mm = /^arg(\d+)$/.exec(e.name);
+        if (!mm || site?.provider !== 'kprobe') return undefined;
+        const i = Number(mm[1]);
+        return (c) => c.hit?.argValue(i) ?? 0;
+      }
+    }
+  }
+
+  private builtinType(name: string): SType {
+    switch (name) {
+      case 'pid':
+      case 'tid':
+      case 'cpu':
+      case 'uid':
+      case 'gid':
+      case 'rand':
+        return UINT32_T;
+      case 'nsecs':
+      case 'elapsed':
+      case 'ioid':
+      case 'ncpus':
+        return UINT64_T;
+      case 'comm':
+        return stringT(16);
+      case 'username':
+      case 'probetype':
+        return stringT(0);
+      case 'cgroup':
+        return UINT64_T;
+      case 'config':
+        return { kind: 'record', fields: [['max_strlen', UINT64_T], ['max_map_keys', UINT64_T], ['missing_probes', stringT(0)]] };
+      case 'probe':
+        return stringT(0);
+      case 'func':
+        return SYMBOL_T;
+      case 'kstack':
+        return { kind: 'stack', user: false };
+      case 'ustack':
+        return { kind: 'stack', user: true };
+      case 'curtask':
+        return pointerT({ kind: 'struct', name: 'task_struct' });
+      case 'args':
+        return UNKNOWN_T;
+      case 'retval':
+        return INT64_T;
       default:
-        return 'other';
+        return /^arg\d+$/.test(name) ? UINT64_T : INT64_T;
+    }
+  }
+
+  private callType(e: A.Call): SType {
+    switch (e.name) {
+      case 'getopt':
+        return e.args[1] === undefined ? BOOL_T : this.typeOf(e.args[1]);
+      case 'strcontains':
+      case 'has_key':
+        return BOOL_T;
+      case 'str':
+      case 'strerror':
+      case 'syscall_name':
+      case 'strftime':
+      case 'ntop':
+      case 'signal_name':
+        return stringT(0);
+      case 'bswap': {
+        const t = e.args[0] !== undefined ? this.typeOf(e.args[0]) : UNKNOWN_T;
+        return t.kind === 'int' ? intT(t.bits, false) : UINT64_T;
+      }
+      case 'buf': {
+        const a1 = e.args[1];
+        const folded = a1 !== undefined ? foldLiterals(a1) : undefined;
+        return { kind: 'buffer', size: folded !== undefined && 'value' in folded ? Number(folded.value) : 0 };
+      }
+      case 'pton': {
+        const a0 = e.args[0];
+        const n = a0?.kind === 'String' ? (parseInetAddress(a0.value)?.length ?? 4) : 4;
+        return { kind: 'array', of: intT(8, false), size: n };
+      }
+      case 'ksym':
+        return SYMBOL_T;
+      case 'kstack':
+        return { kind: 'stack', user: false };
+      case 'ustack':
+        return { kind: 'stack', user: true };
+      case 'pid':
+      case 'tid':
+      case 'comm':
+      case 'nsecs':
+      case 'cpu':
+      case 'elapsed':
+      case 'uid':
+      case 'gid':
+      case 'retval':
+      case 'func':
+      case 'probe':
+      case 'probetype':
+      case 'cgroup':
+      case 'config':
+      case 'username':
+      case 'ncpus':
+      case 'jiffies':
+      case 'numaid':
+      case 'ioid':
+        return e.args.length === 0 && !this.program.macros.some((d) => d.name === e.name) ? this.builtinType(e.name) : UNKNOWN_T;
+      default: {
+        const macro = this.program.macros.find((d) => d.name === e.name);
+        if (macro) return UNKNOWN_T;
+        return INT64_T;
+      }
+    }
+  }
+
+  /** A member's type: a tracepoint field's, a record's, a kernel (BTF) struct's or a declared struct's. */
+  private fieldType(e: A.FieldAccess): SType {
+    if (e.object.kind === 'Builtin' && e.object.name === 'args') {
+      for (const s of this.currentSites) {
+        const f = s.fields.find((x) => x[1] === e.field);
+        if (f) return /^char |\[\]|char\[/.test(f[0]) || f[0].includes('char ') ? stringT(0) : INT64_T;
+      }
+      return UNKNOWN_T;
+    }
+    const t = this.typeOf(e.object);
+    if (t.kind === 'record') return t.fields.find((f) => f[0] === e.field)?.[1] ?? UNKNOWN_T;
+    const struct = t.kind === 'struct' ? t : t.kind === 'pointer' && t.to.kind === 'struct' ? t.to : undefined;
+    if (struct) {
+      const member = BTF.get(struct.name)?.members.get(e.field);
+      if (member) return btfMemberType(member.type);
+      const field = this.userTypes.structs.get(struct.name)?.fields.find((f) => f.name === e.field);
+      if (field) return field.type;
+    }
+    return UNKNOWN_T;
+  }
+
+  /** `typeof(x)` as the type it stands for, written out (what casts look at); other types as they are. */
+  private writtenType(t: A.TypeSpec): A.TypeSpec {
+    if (t.kind !== 'TypeofType') return t;
+    const st = this.specType(t);
+    if (st === undefined) {
+      this.diags.push(errorAt(`The type of ${printType(t)} is not known when the program compiles`, t.loc));
+      return { kind: 'NamedType', loc: t.loc, name: 'int64' };
+    }
+    const spec = (x: SType): A.TypeSpec => {
+      switch (x.kind) {
+        case 'pointer':
+          return { kind: 'PointerType', loc: t.loc, to: spec(x.to) };
+        case 'array':
+          return { kind: 'ArrayType', loc: t.loc, of: spec(x.of), size: x.size };
+        case 'struct':
+          return { kind: 'TaggedType', loc: t.loc, tag: x.union ? 'union' : 'struct', name: x.name };
+        case 'enum':
+          return { kind: 'TaggedType', loc: t.loc, tag: 'enum', name: x.name };
+        default:
+          return { kind: 'NamedType', loc: t.loc, name: typeName(x) };
+      }
+    };
+    return spec(st);
+  }
+
+  /** A type as written (`uint32`, `struct request *`, `int8[4]`, `enum E`) as a static type; undefined when unknown (not reported here). */
+  private specType(t: A.TypeSpec): SType | undefined {
+    switch (t.kind) {
+      case 'TypeofType': {
+        if (t.type) return this.specType(t.type);
+        const e = t.expr!;
+        // `typeof(size_t)`: a bare word there may name a type
+        if (e.kind === 'Identifier') return this.specType({ kind: 'NamedType', loc: e.loc, name: e.name });
+        const found = this.typeOf(e);
+        return found.kind === 'unknown' ? undefined : found;
+      }
+      case 'NamedType': {
+        const scalar = scalarTypeByName(t.name);
+        if (scalar) return scalar;
+        if (t.name === 'string') return stringT(0);
+        if (BTF.has(t.name) || this.userTypes.structs.has(t.name)) return { kind: 'struct', name: t.name };
+        return undefined;
+      }
+      case 'TaggedType':
+        if (t.tag === 'enum') return { kind: 'enum', name: t.name, bits: 64 };
+        return { kind: 'struct', name: t.name, ...(t.tag === 'union' ? { union: true } : {}) };
+      case 'PointerType': {
+        const to = this.specType(t.to);
+        return to === undefined ? undefined : pointerT(to);
+      }
+      case 'ArrayType': {
+        const of = this.specType(t.of);
+        return of === undefined ? undefined : { kind: 'array', of, size: t.size ?? 0 };
+      }
     }
   }
 
   private expr(e: A.Expr): ExprFn {
     if (!this.enterLevel(e.loc)) return () => 0n;
+    const callerExpanding = this.macroArgs.get(e);
+    const inMacro = this.expanding;
+    if (callerExpanding !== undefined) this.expanding = callerExpanding;
     try {
       return this.exprNode(e);
     } finally {
+      this.expanding = inMacro;
       this.compileDepth--;
     }
   }
@@ -1216,7 +1740,10 @@ class Compiler {
           const shown = v.length > 40 ? `${v.slice(0, 40)}...` : v;
           this.diags.push(errorAt(`String is too long (over ${this.maxStrlen} bytes): ${shown}`, e.loc, { hint: 'raise config max_strlen' }));
         }
-        return () => v;
+        // a C string ends at its first NUL: "hello\0world" is "hello" to every function that reads it
+        const nul = v.indexOf('\0');
+        const text = nul >= 0 ? v.slice(0, nul) : v;
+        return () => text;
       }
       case 'Bool': {
         const v = e.value;
@@ -1231,6 +1758,16 @@ class Compiler {
           const v = BigInt(enumValue);
           return () => v;
         }
+        const wrapped = /^__builtin_(\w+)$/.exec(e.name)?.[1];
+        if (wrapped !== undefined && isBuiltin(wrapped)) return this.builtin({ kind: 'Builtin', loc: e.loc, name: wrapped });
+        const constant = this.userTypes.constants.get(e.name);
+        if (constant) {
+          const v = new SymbolValue(e.name, constant.value);
+          return () => v;
+        }
+        // a macro without parameters may be used as a bare name (`if sysname { ... }`)
+        const macro = this.program.macros.find((d) => d.name === e.name && d.params.length === 0);
+        if (macro) return this.expandMacro(macro, { kind: 'Call', loc: e.loc, name: e.name, args: [] });
         this.diags.push(errorAt(`Unknown identifier: '${e.name}'`, e.loc));
         return () => 0n;
       }
@@ -1290,6 +1827,18 @@ class Compiler {
         const l = this.expr(e.left);
         const r = this.expr(e.right);
         const op = e.op;
+        const resultType = this.typeOf(e);
+        if (resultType.kind === 'pointer' && (op === '+' || op === '-')) {
+          const scale = BigInt(this.userTypes.sizeOf(resultType.to) ?? 1);
+          const [ptr, n] = this.typeOf(e.left).kind === 'pointer' ? [l, r] : [r, l];
+          const sign = op === '-' ? -1n : 1n;
+          const name = typeName(resultType);
+          return (c) => {
+            const p = ptr(c);
+            const delta = sign * scale * toBig(n(c));
+            return p instanceof PointerValue ? p.moved(delta, name) : new PointerValue(toBig(p) + delta, name);
+          };
+        }
         if (op === '/' || op === '%') {
           // a string or a tuple has no quotient (the division gave 0 and said nothing)
           for (const side of [e.left, e.right]) {
@@ -1307,6 +1856,25 @@ class Compiler {
         // integer comparisons are the usual predicates: give them a closure each, without the switch
         const lk = this.kindOf(e.left);
         const rk = this.kindOf(e.right);
+        // both sides plain numbers (builtins, small literals): compared without making bigints
+        const ln = this.numeric(e.left);
+        const rn = this.numeric(e.right);
+        if (ln !== undefined && rn !== undefined) {
+          switch (op) {
+            case '<':
+              return (c) => ln(c) < rn(c);
+            case '<=':
+              return (c) => ln(c) <= rn(c);
+            case '>':
+              return (c) => ln(c) > rn(c);
+            case '>=':
+              return (c) => ln(c) >= rn(c);
+            case '==':
+              return (c) => ln(c) === rn(c);
+            case '!=':
+              return (c) => ln(c) !== rn(c);
+          }
+        }
         if (lk === 'int' && rk === 'int') {
           switch (op) {
             case '<':
@@ -1376,10 +1944,50 @@ class Compiler {
         const sizeBytes = e.type ? this.typeSizeBytes(e.type) : this.exprSizeBytes(e.expr!);
         return sizeBytes === undefined ? () => 0n : () => sizeBytes;
       }
-      case 'Offsetof':
+      case 'TypeExpr':
+        this.diags.push(errorAt(`${printType(e.type)} is a type, not a value`, e.loc, { hint: 'a typeof() argument of a macro can be used where a type is written: casts, sizeof, let annotations' }));
+        return () => 0n;
+      case 'BlockExpr': {
+        const value = blockValue(e.block);
+        this.scopes.push(new Set());
+        const stmts = (value ? e.block.stmts.slice(0, -1) : e.block.stmts).map((st) => this.stmt(st));
+        const v = value ? this.expr(value) : undefined;
+        this.scopes.pop();
+        return (c) => {
+          for (let i = 0; i < stmts.length; i++) stmts[i]!(c);
+          return v ? v(c) : 0n;
+        };
+      }
+      case 'Offsetof': {
+        const t = e.type ? this.specType(e.type) : this.typeOf(e.expr!);
+        const declared = t?.kind === 'struct' ? this.userTypes.structs.get(t.name) : undefined;
+        if (declared) {
+          // `offsetof(struct Foo, a.b)`: the member's offset, through embedded structs
+          let offset = 0;
+          let layout = declared;
+          for (const [i, f] of e.fields.entries()) {
+            const field = layout.fields.find((x) => x.name === f);
+            if (!field) {
+              this.diags.push(errorAt(`'struct ${layout.name}' has no field named '${f}'`, e.loc));
+              return () => 0n;
+            }
+            offset += field.offsetBytes;
+            const inner = field.type.kind === 'struct' ? this.userTypes.structs.get(field.type.name) : undefined;
+            if (i < e.fields.length - 1) {
+              if (!inner) {
+                this.diags.push(errorAt(`'${f}' is not a struct: offsetof cannot look inside it`, e.loc));
+                return () => 0n;
+              }
+              layout = inner;
+            }
+          }
+          const v = BigInt(offset);
+          return () => v;
+        }
         // SIMPLIFICATION: the simulated BTF names members and their C types, not their layout.
         this.diags.push(errorAt('offsetof: kiotrace\'s kernel types describe members, not their offsets', e.loc, { hint: 'read the member itself, e.g. ((struct request *)arg0)->__data_len' }));
         return () => 0n;
+      }
     }
   }
 
@@ -1405,6 +2013,35 @@ class Compiler {
       case 'ncpus': {
         const n = BigInt(this.m.k.sched.cpus.length);
         return () => n;
+      }
+      case 'jiffies':
+        // jiffies_64 at HZ=1000, from INITIAL_JIFFIES (the kernel starts it 5 minutes before wrapping 32 bits)
+        return (c) => BigInt.asUintN(64, INITIAL_JIFFIES + BigInt(Math.floor(c.nowNs / 1e6)));
+      case 'numaid':
+        // SIMPLIFICATION: the simulated machine is one NUMA node
+        return () => 0n;
+      case 'username':
+        // SIMPLIFICATION: every simulated task runs as root (uid 0)
+        return () => 'root';
+      case 'probetype': {
+        // the probe's provider; begin, end and the timers are bpftrace's "special" probes... except interval and profile, named as themselves
+        const kind = site ? site.provider : special?.kind === 'interval' || special?.kind === 'profile' ? special.kind : 'special';
+        return () => kind;
+      }
+      case 'cgroup':
+        // the task's cgroup v2 id. SIMPLIFICATION: the memory cgroup's id plus one (the root cgroup's kernfs id is 1)
+        return (c) => {
+          const t = this.m.k.tasks.find((x) => x.pid === c.tid);
+          return BigInt(t?.memcg ? t.memcg.id + 1 : 1);
+        };
+      case 'config': {
+        // the configuration in effect, as a record (config().max_strlen)
+        const cfg = new RecordValue([
+          ['max_strlen', BigInt(this.maxStrlen)],
+          ['max_map_keys', BigInt(this.maxMapKeys)],
+          ['missing_probes', this.missingProbes],
+        ]);
+        return () => cfg;
       }
       case 'ioid':
         return (c) => BigInt(c.ioId);
@@ -1478,6 +2115,14 @@ class Compiler {
       this.diags.push(errorAt(`Can not access field '${e.field}' on expression of type '${this.bpftraceTypeName(e.object, objectKind)}'`, e.loc));
       return () => 0n;
     }
+    const declared = structName !== undefined && !BTF.has(structName) ? this.userTypes.structs.get(structName) : undefined;
+    if (declared) {
+      if (!declared.fields.some((f) => f.name === e.field)) {
+        this.diags.push(errorAt(`Struct/union of type 'struct ${structName}' does not contain a field named '${e.field}'`, e.loc));
+      }
+      // SIMPLIFICATION: a declared struct's memory is not modeled (only the kernel's objects are); its members read as 0
+      return () => 0n;
+    }
     if (structName !== undefined && !BTF.get(structName)?.members.has(e.field)) {
       this.diags.push(errorAt(`Struct/union of type 'struct ${structName}' does not contain a field named '${e.field}'`, e.loc));
       return () => 0n;
@@ -1525,6 +2170,12 @@ class Compiler {
   /** sizeof(type): C's sizes on x86-64 for scalars, pointers and arrays of them. */
   private typeSizeBytes(t: A.TypeSpec): bigint | undefined {
     switch (t.kind) {
+      case 'TypeofType': {
+        const st = this.specType(t);
+        const size = st !== undefined ? this.userTypes.sizeOf(st) : undefined;
+        if (size === undefined) this.diags.push(errorAt(`sizeof: the size of ${printType(t)} is not known`, t.loc));
+        return size === undefined ? undefined : BigInt(size);
+      }
       case 'PointerType':
         return 8n;
       case 'ArrayType': {
@@ -1537,26 +2188,30 @@ class Compiler {
         return of * BigInt(t.size);
       }
       case 'NamedType': {
-        const it = intTypeByName(t.name);
-        const bytes = it ? it.bits / 8 : C_SCALAR_BYTES.get(t.name);
+        const scalar = scalarTypeByName(t.name);
+        const bytes = scalar !== undefined && scalar.kind !== 'void' ? this.userTypes.sizeOf(scalar) : undefined;
         if (bytes !== undefined) return BigInt(bytes);
         this.diags.push(errorAt(`Unknown type: '${t.name}'`, t.loc));
         return undefined;
       }
-      case 'TaggedType':
+      case 'TaggedType': {
         if (t.tag === 'enum') return 4n;
+        const declared = this.userTypes.structs.get(t.name);
+        if (declared) return BigInt(declared.sizeBytes);
         // SIMPLIFICATION: the simulated BTF names members and their C types, not their layout.
         this.diags.push(
           errorAt(`sizeof(${t.tag} ${t.name}): kiotrace's kernel types describe members, not their layout`, t.loc, {
-            hint: 'sizeof works on integer, pointer and array types, e.g. sizeof(u64) or sizeof(char[16])',
+            hint: 'sizeof works on integer, pointer and array types and the structs the script declares, e.g. sizeof(u64) or sizeof(char[16])',
           }),
         );
         return undefined;
+      }
     }
   }
 
   /** sizeof(expr): the size of the value's static type, where the type is known without BTF layout. */
   private exprSizeBytes(e: A.Expr): bigint | undefined {
+    if (e.kind === 'TypeExpr') return this.typeSizeBytes(e.type);
     if (e.kind === 'Cast') return this.typeSizeBytes(e.type);
     // `sizeof(u64)`: a bare word there is a type name
     if (e.kind === 'Identifier') return this.typeSizeBytes({ kind: 'NamedType', loc: e.loc, name: e.name });
@@ -1564,6 +2219,8 @@ class Compiler {
     if (kind === 'pointer') return 8n;
     // bpftrace stores integer map values as 64-bit
     if (kind === 'int' && (e.kind === 'Map' || e.kind === 'MapAccess')) return 8n;
+    const size = this.userTypes.sizeOf(this.typeOf(e));
+    if (size !== undefined) return BigInt(size);
     this.diags.push(errorAt('sizeof: the size of this expression is not known; cast it to a type first, e.g. sizeof((uint32)pid)', e.loc));
     return undefined;
   }
@@ -1675,9 +2332,9 @@ class Compiler {
 
   private cast(e: A.Cast): ExprFn {
     const operand = this.expr(e.operand);
-    const t = e.type;
+    const t = this.writtenType(e.type);
     const structName = castStructName(t);
-    if (structName !== undefined && t.kind === 'PointerType') {
+    if (structName !== undefined && t.kind === 'PointerType' && !(this.userTypes.structs.has(structName) && !BTF.has(structName))) {
       if (!BTF.has(structName)) {
         this.diags.push(errorAt(`Unknown struct/union: 'struct ${structName}'`, t.loc));
         return () => 0n;
@@ -1696,13 +2353,46 @@ class Compiler {
         return v instanceof ObjPointer ? new ObjPointer({ ...v.ptr, structName }) : v;
       };
     }
+    if (t.kind === 'TaggedType' && t.tag === 'enum') {
+      // `(enum E)333` prints the enumerator's name when 333 is one of E's values, else the number
+      const def = this.userTypes.enums.get(t.name);
+      if (!def) {
+        this.diags.push(errorAt(`Unknown enum: '${t.name}'`, t.loc));
+        return () => 0n;
+      }
+      const names = new Map<bigint, string>();
+      if (def) for (const [n, v] of def.values) if (!names.has(v)) names.set(v, n);
+      return (c) => {
+        const v = toBig(operand(c));
+        const name = names.get(v);
+        return name !== undefined ? new SymbolValue(name, v) : v;
+      };
+    }
+    if (t.kind === 'ArrayType') return this.arrayCast(e, t, operand);
+    if (t.kind === 'PointerType') {
+      // a pointer to an integer, a declared struct or void: an address that keeps its type (pointer arithmetic scales by the pointee)
+      const pt = this.specType(t);
+      if (pt === undefined) {
+        this.diags.push(errorAt(`Unknown type: '${printType(t.to)}'`, t.loc));
+        return () => 0n;
+      }
+      const name = typeName(pt);
+      // an integer becomes an address of its own width, as bpftrace converts it: (uint8 *)-1 is 0xff
+      const from = this.typeOf(e.operand);
+      const bits = from.kind === 'int' ? from.bits : 64;
+      return (c) => {
+        const v = operand(c);
+        return v instanceof PointerValue ? v.moved(0n, name) : new PointerValue(BigInt.asUintN(bits, toBig(v)), name);
+      };
+    }
     if (t.kind === 'TaggedType') {
       this.diags.push(errorAt(`Cannot cast to ${t.tag} type '${t.tag} ${t.name}': only to integers and pointers`, t.loc, { hint: `cast to a pointer, e.g. (${t.tag} ${t.name} *)arg0` }));
       return () => 0n;
     }
     if (t.kind === 'NamedType') {
-      const it = intTypeByName(t.name);
-      if (!it && !C_SCALAR_BYTES.has(t.name) && t.name !== 'bool') {
+      const scalar = scalarTypeByName(t.name);
+      const it = scalar?.kind === 'int' ? intTypeByName(typeName(scalar)) : undefined;
+      if (!scalar || scalar.kind === 'void') {
         this.diags.push(errorAt(`Unknown type: '${t.name}'`, t.loc, { hint: 'casts take integer types (int8 ... uint64, u32, ...) and pointers, e.g. (struct request *)arg0' }));
         return () => 0n;
       }
@@ -1711,15 +2401,81 @@ class Compiler {
         this.diags.push(errorAt(`Cannot cast from '${this.bpftraceTypeName(e.operand, from)}' to '${t.name}'`, e.loc));
         return () => 0n;
       }
+      const fromType = this.typeOf(e.operand);
+      if (it && fromType.kind === 'array' && fromType.of.kind === 'int') {
+        // an array's bytes read as one integer, little-endian: (uint32)pton("127.0.0.1") is 0x100007f
+        const elemBits = BigInt(fromType.of.bits);
+        return (c) => {
+          const v = operand(c);
+          let n = 0n;
+          if (v instanceof ArrayValue) for (let i = v.items.length - 1; i >= 0; i--) n = (n << elemBits) | BigInt.asUintN(Number(elemBits), toBig(v.items[i]!));
+          return wrapInt(n, it);
+        };
+      }
       if (it) return (c) => wrapInt(toBig(operand(c)), it);
+      if (t.name === 'bool' || t.name === '_Bool') return (c) => truthy(operand(c));
     }
     return operand;
+  }
+
+  /**
+   * `(int8[])"hello"`, `(int8[4])12345`, `(bool[2])(uint16)1`: the operand's bytes (an integer's
+   * in little-endian order, a string's with its NUL) read as an array of the element type.
+   */
+  private arrayCast(e: A.Cast, t: A.ArrayType, operand: ExprFn): ExprFn {
+    const of = this.specType(t.of);
+    const elemBytes = of !== undefined && (of.kind === 'int' || of.kind === 'bool') ? this.userTypes.sizeOf(of)! : undefined;
+    const from = this.typeOf(e.operand);
+    const fromBytes = from.kind === 'string' || from.kind === 'int' || from.kind === 'bool' ? this.userTypes.sizeOf(from) : undefined;
+    if (of === undefined || elemBytes === undefined || fromBytes === undefined) {
+      this.diags.push(errorAt(`Cannot cast from '${typeName(from)}' to '${printType(t)}'`, e.loc, { hint: 'arrays can be cast from integers and strings, to arrays of integers or bools' }));
+      return () => 0n;
+    }
+    const count = t.size ?? Math.floor(fromBytes / elemBytes);
+    if (count * elemBytes !== fromBytes) {
+      this.diags.push(errorAt(`Cannot cast from '${typeName(from)}' to '${printType(t)}': the sizes differ (${fromBytes} and ${count * elemBytes} bytes)`, e.loc));
+      return () => 0n;
+    }
+    const signed = of.kind === 'int' && of.signed;
+    const isString = from.kind === 'string';
+    return (c) => {
+      const v = operand(c);
+      const bytes = new Uint8Array(fromBytes);
+      if (isString) bytes.set(new TextEncoder().encode(valueText(v)).subarray(0, fromBytes - 1));
+      else {
+        let n = BigInt.asUintN(fromBytes * 8, toBig(v));
+        for (let i = 0; i < fromBytes; i++, n >>= 8n) bytes[i] = Number(n & 0xffn);
+      }
+      const items: Value[] = [];
+      for (let i = 0; i < count; i++) {
+        let n = 0n;
+        for (let b = elemBytes - 1; b >= 0; b--) n = (n << 8n) | BigInt(bytes[i * elemBytes + b]!);
+        items.push(of.kind === 'bool' ? n !== 0n : signed ? BigInt.asIntN(elemBytes * 8, n) : n);
+      }
+      return new ArrayValue(items);
+    };
   }
 
   private unary(e: A.Unary): ExprFn {
     if (e.op === '++' || e.op === '--') {
       const delta = e.op === '++' ? 1n : -1n;
       const t = e.operand;
+      if ((t.kind === 'Variable' || t.kind === 'Map' || t.kind === 'MapAccess') && this.typeOf(t).kind === 'pointer') {
+        // `++$p`, `@p++` on a pointer step by the pointee's size
+        const step = this.expr({ kind: 'Binary', loc: e.loc, op: e.op === '++' ? '+' : '-', left: t, right: { kind: 'Int', loc: e.loc, value: 1n, raw: '1' } });
+        const old = this.expr(t);
+        const varName = t.kind === 'Variable' ? t.name : '';
+        const ref = t.kind === 'Variable' ? undefined : t.kind === 'Map' ? t : t.map;
+        const key = t.kind === 'MapAccess' ? this.mapKey(t.map, t.key) : undefined;
+        const store = this.rt.store;
+        return (c) => {
+          const before = old(c);
+          const next = step(c);
+          if (ref === undefined) c.vars.set(varName, next);
+          else store.map(ref.name).assign(key ? key(c) : undefined, next);
+          return e.prefix ? next : before;
+        };
+      }
       if (t.kind === 'Variable') {
         this.declareVar(t.name);
         const name = t.name;
@@ -1745,7 +2501,26 @@ class Compiler {
     }
     const folded = e.op === '-' || e.op === '~' ? foldLiterals(e) : undefined;
     if (folded !== undefined) return this.constant(folded);
+    if (e.op === '&' && e.operand.kind === 'Variable') {
+      // the variable's slot in a simulated stack frame: 8 bytes a variable, in the order they are first used
+      if (!this.varKnown(e.operand.name)) this.diags.push(errorAt(`Undefined or undeclared variable: ${e.operand.name}`, e.operand.loc));
+      let slot = this.varSlots.get(e.operand.name);
+      if (slot === undefined) this.varSlots.set(e.operand.name, (slot = this.varSlots.size));
+      const addr = STACK_FRAME_TOP - 64n * BigInt(slot + 1);
+      const name = e.operand.name;
+      const pointerName = typeName(this.typeOf(e));
+      return (c) => new VarPointer(c.vars, name, 0n, addr, pointerName);
+    }
     const v = this.expr(e.operand);
+    if (e.op === '*') {
+      const pointee = this.typeOf(e);
+      const byteSized = pointee.kind === 'int' && pointee.bits === 8;
+      return (c) => {
+        const p = v(c);
+        // SIMPLIFICATION: only what a pointer into a scratch variable points at can be read; other memory reads as 0
+        return p instanceof VarPointer ? p.read(byteSized) : p instanceof PointerValue ? 0n : p;
+      };
+    }
     switch (e.op) {
       case '!':
         return (c) => !truthy(v(c));
@@ -1775,6 +2550,15 @@ class Compiler {
       this.diags.push(errorAt(`${e.name}() expects a map argument`, a?.loc ?? e.loc));
       return undefined;
     };
+    if (e.name === 'nsecs' && !this.program.macros.some((d) => d.name === 'nsecs') && args.length === 1 && args[0]!.kind === 'Identifier') {
+      // nsecs(boot|monotonic|tai|sw_tai): the clock's time now. SIMPLIFICATION: no suspend (boot = monotonic), TAI = UTC + 37 s
+      const mode = args[0]!.name;
+      const epochNs = this.opts.epochNs ?? 0n;
+      if (mode === 'boot' || mode === 'monotonic') return (c) => BigInt(c.nowNs);
+      if (mode === 'tai' || mode === 'sw_tai') return (c) => epochNs + TAI_OFFSET_NS + BigInt(c.nowNs);
+      this.diags.push(errorAt(`Invalid timestamp mode: ${mode}`, args[0]!.loc, { hint: 'nsecs takes boot, monotonic, tai or sw_tai' }));
+      return () => 0n;
+    }
     switch (e.name) {
       case 'getopt':
         return this.getopt(e);
@@ -1787,8 +2571,10 @@ class Compiler {
           // errorf/warnf report at their own call site and the program carries on
           const where = this.sourceLocation(e.loc);
           const report = e.name === 'errorf' ? rt.sink.errorf.bind(rt.sink) : rt.sink.warnf.bind(rt.sink);
+          // inside macros, each call site that expanded it follows, innermost first, as bpftrace prints them
+          const expandedFrom = rt.sink.format === 'text' ? this.macroCallSites.map((l) => report('expanded from', this.sourceLocation(l))).reverse().join('') : '';
           return (c) => {
-            rt.write(report(text(c), where), rt.sink.diagnosticStream);
+            rt.write(report(text(c), where) + expandedFrom, rt.sink.diagnosticStream);
             return 0n;
           };
         }
@@ -1806,7 +2592,9 @@ class Compiler {
           const name = a.name;
           return (c) => {
             const map = rt.store.get(name);
-            if (map) for (const piece of printMap(rt.sink, map, top ? Number(toBig(top(c))) : 0, div ? Number(toBig(div(c))) : 1)) rt.write(piece, 'stdout');
+            // a scalar map nothing was assigned to yet prints its type's zero, as bpftrace's (preallocated) one does
+            const shown = map !== undefined && map.size > 0 ? map : this.mapShapes.get(name) === false ? this.unsetScalar(name) : undefined;
+            if (shown) for (const piece of printMap(rt.sink, shown, top ? Number(toBig(top(c))) : 0, div ? Number(toBig(div(c))) : 1)) rt.write(piece, 'stdout');
             return 0n;
           };
         }
@@ -1877,7 +2665,7 @@ class Compiler {
         // the exit status is one byte, as bpftrace's exit event carries it: exit(256) exits 0
         return (c) => {
           rt.exit(code ? Number(BigInt.asUintN(8, toBig(code(c)))) : 0);
-          return 0n;
+          throw PROBE_EXIT;
         };
       }
       case 'str': {
@@ -1902,6 +2690,13 @@ class Compiler {
       case 'strcontains':
       case 'strstr': {
         if (!arity(e.name === 'strncmp' ? 3 : 2, e.name === 'strncmp' ? 3 : 2)) return () => 0n;
+        for (const arg of args.slice(0, 2)) {
+          const kind = this.kindOf(arg);
+          if (kind === 'int' || kind === 'bool' || kind === 'tuple') {
+            this.diags.push(errorAt(`${e.name}() only supports string arguments (${kind === 'tuple' ? 'tuple' : kind} provided)`, e.loc));
+            return () => 0n;
+          }
+        }
         const [a, b] = [this.expr(args[0]!), this.expr(args[1]!)];
         const text = (v: Value): string => (typeof v === 'string' ? v : valueText(v));
         if (e.name === 'strcontains') return (c) => text(a(c)).includes(text(b(c)));
@@ -1950,18 +2745,112 @@ class Compiler {
       }
       case 'time': {
         if (!arity(0, 1)) return () => 0n;
+        const epochNs = this.opts.epochNs ?? 0n;
         const fmt = args[0] && args[0].kind === 'String' ? args[0].value : '%H:%M:%S\n';
         return (c) => {
-          rt.write(rt.sink.time(strftime(fmt, BigInt(c.nowNs))), 'stdout');
+          rt.write(rt.sink.time(strftime(fmt, BigInt(c.nowNs), epochNs)), 'stdout');
           return 0n;
         };
       }
       case 'strftime': {
         if (!arity(2, 2)) return () => '';
+        const epochNs = this.opts.epochNs ?? 0n;
         const fmt = args[0]!.kind === 'String' ? args[0]!.value : '%H:%M:%S';
         const v = this.expr(args[1]!);
         // the time is a uint64 of nanoseconds, as bpftrace takes it: a negative one is far in the future, not garbage
-        return (c) => strftime(fmt, BigInt.asUintN(64, toBig(v(c))));
+        return (c) => strftime(fmt, BigInt.asUintN(64, toBig(v(c))), epochNs);
+      }
+      case 'buf': {
+        // buf(data, length): the first `length` bytes of a string (with its NUL), or of an array's bytes
+        if (!arity(1, 2)) return () => 0n;
+        const v = this.expr(args[0]!);
+        const t = this.typeOf(args[0]!);
+        const fixed = t.kind === 'array' ? this.userTypes.sizeOf(t) : t.kind === 'string' && t.size > 0 ? t.size : undefined;
+        const len = args[1] ? this.expr(args[1]) : undefined;
+        if (!len && fixed === undefined) {
+          this.diags.push(errorAt('buf() expects a length argument for non-array type', e.loc));
+          return () => 0n;
+        }
+        return (c) => {
+          const x = v(c);
+          const n = len ? Math.max(0, Math.min(Number(toBig(len(c))), this.maxStrlen)) : fixed!;
+          const bytes = new Uint8Array(n);
+          if (x instanceof ArrayValue) {
+            let i = 0;
+            for (const item of x.items) if (i < n) bytes[i++] = Number(BigInt.asUintN(8, toBig(item)));
+          } else bytes.set(latin1Bytes(valueText(x)).subarray(0, n));
+          return new BufferValue(bytes);
+        };
+      }
+      case 'pton': {
+        if (!arity(1, 1)) return () => 0n;
+        const a0 = args[0]!;
+        const bytes = a0.kind === 'String' ? parseInetAddress(a0.value) : undefined;
+        if (a0.kind !== 'String') {
+          this.diags.push(errorAt('pton() expects an string literal, got ' + typeName(this.typeOf(a0)), e.loc));
+          return () => 0n;
+        }
+        if (bytes === undefined) {
+          this.diags.push(errorAt(`pton() expects a valid IPv4/IPv6 address, got ${a0.value}`, e.loc));
+          return () => 0n;
+        }
+        const arr = new ArrayValue(bytes.map((b) => BigInt(b)));
+        return () => arr;
+      }
+      case 'ntop': {
+        if (!arity(1, 2)) return () => '';
+        const af = args.length === 2 ? this.expr(args[0]!) : undefined;
+        const addr = this.expr(args[args.length - 1]!);
+        return (c) => {
+          const a = addr(c);
+          const bytes = a instanceof ArrayValue ? a.items.map((x) => Number(BigInt.asUintN(8, toBig(x)))) : a instanceof BufferValue ? [...a.bytes] : leBytes(toBig(a), 4);
+          const family = af ? Number(toBig(af(c))) : bytes.length === 16 ? AF_INET6 : AF_INET;
+          return formatInetAddress(family, bytes);
+        };
+      }
+      case 'assert': {
+        // bpftrace's stdlib macro: `if (!cond) { errorf("assert failed: %s", msg); exit(1); }`, reported where the stdlib has it
+        const own = this.program.macros.find((d) => d.name === 'assert' && d.params.length === args.length);
+        if (own) return this.expandMacro(own, e);
+        if (!arity(2, 2)) return () => 0n;
+        const cond = this.expr(args[0]!);
+        const msg = this.expr(args[1]!);
+        const where: SourceLocation = { filename: 'stdlib/base.bt', line: 6, col: 5, colEnd: 37, source: '    errorf("assert failed: %s", msg);' };
+        return (c) => {
+          if (truthy(cond(c))) return 0n;
+          rt.write(rt.sink.errorf(`assert failed: ${valueText(msg(c))}`, where), rt.sink.diagnosticStream);
+          rt.exit(1);
+          throw PROBE_EXIT;
+        };
+      }
+      case 'bswap': {
+        if (!arity(1, 1)) return () => 0n;
+        const t = this.typeOf(args[0]!);
+        const bytes = t.kind === 'int' ? t.bits / 8 : 8;
+        const v = this.expr(args[0]!);
+        // the bytes of an integer of the argument's width in reverse order; the result is unsigned
+        return (c) => {
+          let x = BigInt.asUintN(bytes * 8, toBig(v(c)));
+          let out = 0n;
+          for (let i = 0; i < bytes; i++, x >>= 8n) out = (out << 8n) | (x & 0xffn);
+          return out;
+        };
+      }
+      case 'kaddr': {
+        // SIMPLIFICATION: the simulated kernel's functions and variables have no addresses, so no symbol resolves
+        if (!arity(1, 1)) return () => 0n;
+        const a0 = args[0]!;
+        if (a0.kind !== 'String') this.diags.push(errorAt('kaddr() expects a string literal as the first argument', e.loc));
+        else this.diags.push(errorAt(`Failed to resolve kernel symbol: ${a0.value}`, e.loc, { hint: "kiotrace's kernel symbols have names but no addresses" }));
+        return () => 0n;
+      }
+      case 'signal_name': {
+        if (!arity(1, 1)) return () => '';
+        const v = this.expr(args[0]!);
+        return (c) => {
+          const n = Number(toBig(v(c)));
+          return SIGNAL_NAMES[n] ?? String(n);
+        };
       }
       case 'join': {
         if (!arity(1, 2)) return () => 0n;
@@ -2003,7 +2892,7 @@ class Compiler {
           this.diags.push(errorAt(`${e.name}() must be assigned directly to a map`, e.loc));
           return () => 0n;
         }
-        if (['pid', 'tid', 'comm', 'nsecs', 'cpu', 'elapsed', 'uid', 'gid', 'kstack', 'ustack', 'retval', 'func', 'probe'].includes(e.name) && args.length === 0) {
+        if (['pid', 'tid', 'comm', 'nsecs', 'cpu', 'elapsed', 'uid', 'gid', 'kstack', 'ustack', 'retval', 'func', 'probe', 'ncpus', 'jiffies', 'numaid', 'username', 'ioid', 'probetype', 'cgroup', 'config'].includes(e.name) && args.length === 0) {
           return this.builtin({ kind: 'Builtin', loc: e.loc, name: e.name });
         }
         {
@@ -2013,6 +2902,19 @@ class Compiler {
         this.diags.push(errorAt(`Unknown function: '${e.name}'`, e.loc));
         return () => 0n;
     }
+  }
+
+  /** A scalar map holding its type's zero, for printing one nothing was assigned to (not in the program's store). */
+  private unsetScalar(name: string): BpfMap | undefined {
+    const known = this.mapKinds.get(name);
+    const scratch = new MapStore({ warnings: this.rt.warnings }).map(name);
+    const kind = known?.kind ?? 'int';
+    if (kind === 'count') scratch.count(undefined);
+    else if (kind === 'sum' || kind === 'avg' || kind === 'min' || kind === 'max' || kind === 'stats') scratch[kind](undefined, 0n);
+    else if (kind === 'hist' || kind === 'lhist') return undefined;
+    else scratch.assign(undefined, zeroValueOf(known?.type ?? INT64_T));
+    scratch.zero();
+    return scratch;
   }
 
   /**
@@ -2069,7 +2971,10 @@ class Compiler {
     const maps = new Map<string, string>();
     for (const [i, param] of macro.params.entries()) {
       const arg = call.args[i]!;
-      if (param.kind === 'Identifier') exprs.set(param.name, arg);
+      if (param.kind === 'Identifier') {
+        exprs.set(param.name, arg);
+        if (!this.macroArgs.has(arg)) this.macroArgs.set(arg, [...this.expanding]);
+      }
       else if (param.kind === 'Variable') {
         if (arg.kind !== 'Variable') {
           this.diags.push(errorAt(`Macro ${macro.name}() expects a variable for ${param.name}`, arg.loc));
@@ -2095,22 +3000,56 @@ class Compiler {
       return undefined;
     });
     this.expanding.push(macro.name);
+    this.macroCallSites.push(call.loc);
     const outermost = this.expansionSite === undefined;
     if (outermost) this.expansionSite = call.loc;
-    const last = body.stmts[body.stmts.length - 1];
-    const valueExpr = last?.kind === 'ExprStmt' && !last.discard ? last.expr : undefined;
+    const valueExpr = blockValue(body);
     // one scope for the statements and the value, so the value can read the macro's variables
     this.scopes.push(new Set());
     const stmts = (valueExpr ? body.stmts.slice(0, -1) : body.stmts).map((st) => this.stmt(st));
     const value = valueExpr ? this.expr(valueExpr) : undefined;
     this.scopes.pop();
     this.expanding.pop();
+    this.macroCallSites.pop();
     if (outermost) this.expansionSite = undefined;
     return (c) => {
       for (let i = 0; i < stmts.length; i++) stmts[i]!(c);
       return value ? value(c) : 0n;
     };
   }
+}
+
+/** The expression a block ends with, its value (a last statement `_ = e` discards it). */
+function blockValue(b: A.Block): A.Expr | undefined {
+  const last = b.stmts[b.stmts.length - 1];
+  return last?.kind === 'ExprStmt' && !last.discard ? last.expr : undefined;
+}
+
+/** The field names of record type `first` when `then` has the same fields in another order; undefined otherwise. */
+function fieldOrder(first: SType, then: SType): string[] | undefined {
+  if (first.kind !== 'record' || then.kind !== 'record' || first.fields.length !== then.fields.length) return undefined;
+  const names = first.fields.map((f) => f[0]);
+  const same = names.every((n) => then.fields.some((g) => g[0] === n));
+  const reordered = names.some((n, i) => then.fields[i]![0] !== n);
+  return same && reordered ? names : undefined;
+}
+
+/** Whether a type holds an enum value (itself or a tuple element): what prints by enumerator name. */
+function hasEnum(t: SType): boolean {
+  return t.kind === 'enum' || (t.kind === 'tuple' && t.items.some(hasEnum));
+}
+
+/** Enum values (and tuple elements) as their plain numbers. */
+function withoutEnums(v: Value): Value {
+  if (v instanceof SymbolValue) return v.numeric;
+  if (v instanceof TupleValue) return new TupleValue(v.items.map(withoutEnums));
+  return v;
+}
+
+/** A statement after which none in its block runs: return, break, continue, exit(). */
+function endsFlow(s: A.Stmt): boolean {
+  if (s.kind === 'Return' || s.kind === 'Break' || s.kind === 'Continue') return true;
+  return s.kind === 'ExprStmt' && s.expr.kind === 'Call' && s.expr.name === 'exit';
 }
 
 /** A simulated duration as a short text: `850ns`, `9us`, `12.5us`, `3.2ms`, `1.25s`. */
@@ -2149,7 +3088,9 @@ function isIntLike(k: string): boolean {
  */
 export function binop(op: A.BinaryOp, lv: Value, rv: Value, divideByZero?: () => void): Value {
   if (op === '==' || op === '!=') {
-    const eq = typeof lv === 'string' || typeof rv === 'string' ? valueText(lv) === valueText(rv) : toBig(lv) === toBig(rv);
+    // buffers, tuples and records compare by content; strings by text; the rest as integers (a pointer's address)
+    const composite = lv instanceof BufferValue || lv instanceof TupleValue || lv instanceof RecordValue || lv instanceof ArrayValue;
+    const eq = composite ? valueEquals(lv, rv) : typeof lv === 'string' || typeof rv === 'string' ? valueText(lv) === valueText(rv) : toBig(lv) === toBig(rv);
     return op === '==' ? eq : !eq;
   }
   const l = toBig(lv);
@@ -2273,23 +3214,68 @@ function divideByZeroMessage(op: '/' | '%'): string {
 }
 
 /** strftime over simulated time (ns since boot, a uint64); %f is microseconds. */
-export function strftime(fmt: string, ns: bigint): string {
-  const totalS = ns / 1_000_000_000n;
-  const two = (n: bigint) => String(n).padStart(2, '0');
-  return fmt.replace(/%([HMSfs%])/g, (_m, c: string) => {
+export function strftime(fmt: string, ns: bigint, epochNs = 0n): string {
+  // the time is since boot; the wall clock is the run's epoch plus it (UTC)
+  const wallNs = epochNs + ns;
+  const totalS = wallNs / 1_000_000_000n;
+  const day = Number(totalS / 86400n);
+  const secOfDay = Number(totalS % 86400n);
+  const date = new Date(day * 86400000);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const hour = Math.floor(secOfDay / 3600);
+  const year = date.getUTCFullYear();
+  const yday = Math.floor((day * 86400000 - Date.UTC(year, 0, 1)) / 86400000) + 1;
+  return fmt.replace(/%([HMSfsYmdyjeaAbBTDFpIZz%])/g, (_m, c: string) => {
     switch (c) {
       case 'H':
-        return two((totalS / 3600n) % 24n);
+        return two(hour);
       case 'M':
-        return two((totalS / 60n) % 60n);
+        return two(Math.floor(secOfDay / 60) % 60);
       case 'S':
-        return two(totalS % 60n);
+        return two(secOfDay % 60);
       case 'f':
-        return String((ns % 1_000_000_000n) / 1000n).padStart(6, '0');
+        return String((wallNs % 1_000_000_000n) / 1000n).padStart(6, '0');
       case 's':
         return String(totalS);
+      case 'Y':
+        return String(year);
+      case 'y':
+        return two(year % 100);
+      case 'm':
+        return two(date.getUTCMonth() + 1);
+      case 'd':
+        return two(date.getUTCDate());
+      case 'e':
+        return String(date.getUTCDate()).padStart(2, ' ');
+      case 'j':
+        return String(yday).padStart(3, '0');
+      case 'a':
+        return WEEKDAYS[date.getUTCDay()]!.slice(0, 3);
+      case 'A':
+        return WEEKDAYS[date.getUTCDay()]!;
+      case 'b':
+        return MONTHS[date.getUTCMonth()]!.slice(0, 3);
+      case 'B':
+        return MONTHS[date.getUTCMonth()]!;
+      case 'T':
+        return `${two(hour)}:${two(Math.floor(secOfDay / 60) % 60)}:${two(secOfDay % 60)}`;
+      case 'D':
+        return `${two(date.getUTCMonth() + 1)}/${two(date.getUTCDate())}/${two(year % 100)}`;
+      case 'F':
+        return `${year}-${two(date.getUTCMonth() + 1)}-${two(date.getUTCDate())}`;
+      case 'p':
+        return hour < 12 ? 'AM' : 'PM';
+      case 'I':
+        return two(((hour + 11) % 12) + 1);
+      case 'Z':
+        return 'UTC';
+      case 'z':
+        return '+0000';
       default:
         return '%';
     }
   });
 }
+
+const WEEKDAYS: readonly string[] = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS: readonly string[] = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];

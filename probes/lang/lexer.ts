@@ -722,16 +722,18 @@ function makeLexer(source: SourceFile, initialDefines: ReadonlyMap<string, Macro
     return simple('Invalid', start, pos);
   };
 
+  /** Past spaces and comments from `from`. */
+  const skipGap = (from: number): number => {
+    let q = from;
+    for (;;) {
+      if (isSpace(text[q])) q++;
+      else if (skipComment(q, false) !== q) q = skipComment(q, false);
+      else return q;
+    }
+  };
+
   /** Whether a `struct`/`union`/`enum` at p starts a C definition (`struct x {`), not an attach point. */
   const looksLikeCDefinition = (p: number): boolean => {
-    const skipGap = (from: number): number => {
-      let q = from;
-      for (;;) {
-        if (isSpace(text[q])) q++;
-        else if (skipComment(q, false) !== q) q = skipComment(q, false);
-        else return q;
-      }
-    };
     let q = scanIdentEnd(p);
     for (;;) {
       q = skipGap(q);
@@ -779,8 +781,20 @@ function makeLexer(source: SourceFile, initialDefines: ReadonlyMap<string, Macro
       }
     }
     if (!closed) report("expected '}'", p, p);
-    let q = p;
-    while (q < len && isSpace(text[q])) q++;
+    let q = skipGap(p);
+    // `} __attribute__((packed))`, as many as written, belong to the definition
+    while (text.startsWith('__attribute', q)) {
+      let r = skipGap(scanIdentEnd(q));
+      if (text[r] !== '(') break;
+      let depth = 0;
+      for (; r < len; r++) {
+        if (text[r] === '(') depth++;
+        else if (text[r] === ')' && --depth === 0) break;
+      }
+      if (r >= len) break;
+      p = r + 1;
+      q = skipGap(p);
+    }
     if (text[q] === ';') p = q + 1;
     pos = p;
     return simple('CDefinition', start, p);

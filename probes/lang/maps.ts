@@ -15,6 +15,8 @@ import {
   SymbolValue,
   TupleValue,
   UINT64,
+  intMax,
+  intMin,
   wrapInt,
   zeroValueLike,
   ArrayValue,
@@ -23,6 +25,12 @@ import {
 } from './values.js';
 import type { HelperErrorInfo, OutputSink, SourceLocation } from './output.js';
 import type { RepeatingWarnings } from './warnings.js';
+
+/** What a total kept as a plain number may reach (2^52: one more add of a small number stays exact). */
+const SMALL_TOTAL_MAX = 2 ** 52;
+
+/** A count is a uint64: past this it wraps to 0. */
+const COUNT_MAX = (1n << 64n) - 1n;
 
 export type AggKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist';
 /** `value`: assignments, `++`, `+=`; strings and tuples too. The others are aggregations. */
@@ -175,8 +183,29 @@ export class MapEntry {
   readonly key: Value | undefined;
   /** `value` maps: the value. */
   v: Value = 0n;
+  /** The part of `acc` kept as a bigint. */
+  private accBig = 0n;
+  /**
+   * The part of `acc` kept as a plain number: count() and sum() of numbers add here while the
+   * total is a safe integer and nothing else was stored (so no bigint is made per update).
+   */
+  accSmall = 0;
+
   /** count/sum: running total; min/max: current extreme; avg/stats: total. */
-  acc = 0n;
+  get acc(): bigint {
+    return this.accSmall === 0 ? this.accBig : this.accBig + BigInt(this.accSmall);
+  }
+
+  set acc(v: bigint) {
+    this.accBig = v;
+    this.accSmall = 0;
+  }
+
+  /** Whether the whole total is in `accSmall` (or is 0). */
+  get small(): boolean {
+    return this.accBig === 0n;
+  }
+
   /** avg/stats: number of samples. */
   n = 0n;
   /** min/max: whether a sample has been seen since creation or zero(). */
@@ -235,7 +264,7 @@ const TWO32 = 4294967296;
  * `hist(n, k)` bucket: 0 for n < 0 (n read as int64); n+1 for n < 2^k; else with l = floor(log2 n)
  * `((l-k+1) << k) + ((n >> (l-k)) & (2^k - 1)) + 1`.
  */
-export function histIndex(value: bigint, k: number): number {
+export function histIndex(value: bigint | number, k: number): number {
   const x = Number(value);
   if (x >= 0 && x < 9007199254740992) {
     // the common case, in doubles; k = 0 (plain hist) is one clz: index = floor(log2 x) + 2
@@ -244,6 +273,7 @@ export function histIndex(value: bigint, k: number): number {
     const l = x < TWO32 ? 31 - Math.clz32(x) : 63 - Math.clz32(Math.floor(x / TWO32));
     return ((l - k + 1) << k) + (Math.floor(x / 2 ** (l - k)) & ((1 << k) - 1)) + 1;
   }
+  if (typeof value === 'number') return x < 0 ? 0 : histIndex(BigInt(Math.trunc(x)), k);
   const n = BigInt.asIntN(64, value);
   if (n < 0n) return 0;
   if (n <= 0x1fffffffffffffn) {
@@ -306,6 +336,10 @@ export class BpfMap {
   maxEntries: number;
   lru: boolean;
   valueType: IntType;
+  /** valueType's bounds, worked out again when it changes (sum() checks them on every update). */
+  private rangeOf: IntType | undefined;
+  private rangeMin = 0n;
+  private rangeMax = 0n;
   keyTypes: readonly KeyFieldType[] | undefined;
   histBits: number | undefined;
   lhistArgs: LhistArgs | undefined;
@@ -572,16 +606,37 @@ export class BpfMap {
     if (this.kind !== 'count') this.useKind('count');
     const e = this.entry(key, true);
     if (e === undefined) return false;
-    e.acc = BigInt.asUintN(64, e.acc + 1n);
+    if (e.small && e.accSmall < SMALL_TOTAL_MAX) {
+      e.accSmall++;
+      return true;
+    }
+    const n = e.acc + 1n;
+    e.acc = n > COUNT_MAX ? 0n : n;
     return true;
   }
 
   /** `sum(v)`. */
-  sum(key: Value | undefined, v: bigint): boolean {
+  sum(key: Value | undefined, v: bigint | number): boolean {
     if (this.kind !== 'sum') this.useKind('sum');
     const e = this.entry(key, true);
     if (e === undefined) return false;
-    e.acc = wrapInt(e.acc + v, this.valueType);
+    if (typeof v === 'number') {
+      // a number added to a small total stays a number while it is safe and inside a 64-bit type's range
+      const t = e.accSmall + v;
+      if (e.small && Number.isSafeInteger(v) && this.valueType.bits === 64 && t <= SMALL_TOTAL_MAX && t >= (this.valueType.signed ? -SMALL_TOTAL_MAX : 0)) {
+        e.accSmall = t;
+        return true;
+      }
+      v = BigInt(Math.trunc(v));
+    }
+    const n = e.acc + v;
+    // wrapping makes a new bigint: only when the sum left the type's range
+    if (this.rangeOf !== this.valueType) {
+      this.rangeOf = this.valueType;
+      this.rangeMin = intMin(this.valueType);
+      this.rangeMax = intMax(this.valueType);
+    }
+    e.acc = n < this.rangeMin || n > this.rangeMax ? wrapInt(n, this.valueType) : n;
     return true;
   }
 
@@ -632,7 +687,7 @@ export class BpfMap {
   }
 
   /** `hist(v, bits)`; bits defaults to the declared one, else 0. */
-  hist(key: Value | undefined, v: bigint, bits?: number): boolean {
+  hist(key: Value | undefined, v: bigint | number, bits?: number): boolean {
     if (this.kind !== 'hist') this.useKind('hist');
     let k = this.histBits;
     if (k === undefined) {

@@ -556,6 +556,30 @@ class Parser {
     return node as A.If;
   }
 
+  /**
+   * `if c { a } else { b }` where a value is wanted: a ternary over two block expressions (an
+   * `else if` nests another); without `else` the other value is an empty block's.
+   */
+  private parseIfExpr(): A.Expr {
+    const start = this.advance();
+    this.enter();
+    const cond = this.parseCondition();
+    const thenBlock = this.parseBlock('code');
+    let otherwise: A.Expr;
+    if (this.isIdent('else')) {
+      this.advance();
+      if (this.isIdent('if')) otherwise = this.parseIfExpr();
+      else {
+        const b = this.parseBlock('code');
+        otherwise = { kind: 'BlockExpr', loc: b.loc, block: b };
+      }
+    } else {
+      otherwise = { kind: 'BlockExpr', loc: this.prev.loc, block: { kind: 'Block', loc: this.prev.loc, stmts: [] } };
+    }
+    this.leave();
+    return { kind: 'Ternary', loc: this.from(start.loc), cond, then: { kind: 'BlockExpr', loc: thenBlock.loc, block: thenBlock }, else: otherwise };
+  }
+
   private parseFor(): A.ForMap | A.ForRange {
     const start = this.advance();
     const paren = this.at('(');
@@ -733,6 +757,10 @@ class Parser {
         return this.parseParen();
       case 'Ident':
         return this.parseWord();
+      case '{': {
+        const block = this.parseBlock('code');
+        return { kind: 'BlockExpr', loc: block.loc, block };
+      }
       default:
         return this.fail('expected expression');
     }
@@ -761,6 +789,11 @@ class Parser {
     if (name === 'true' || name === 'false') {
       this.advance();
       return { kind: 'Bool', loc: t.loc, value: name === 'true' };
+    }
+    if (name === 'if') return this.parseIfExpr();
+    if (name === 'typeof' && this.peekKind() === '(') {
+      const type = this.parseType(true)!;
+      return { kind: 'TypeExpr', loc: type.loc, type };
     }
     if (name === 'sizeof') return this.parseSizeof();
     if (name === 'offsetof') return this.parseOffsetof();
@@ -873,7 +906,13 @@ class Parser {
     if (start.kind !== 'Ident') return required ? this.fail('expected type name') : undefined;
     let type: A.TypeSpec;
     this.advance();
-    if (TAGS.has(start.text)) {
+    if (start.text === 'typeof' && this.at('(')) {
+      // `typeof(type)` or `typeof(expr)`, read as sizeof's operand is
+      this.enter();
+      const inner = this.parseSizeofContents(start);
+      this.leave();
+      type = { kind: 'TypeofType', loc: inner.loc, ...(inner.type ? { type: inner.type } : {}), ...(inner.expr ? { expr: inner.expr } : {}) };
+    } else if (TAGS.has(start.text)) {
       const nameTok = this.current();
       if (nameTok.kind !== 'Ident') return required ? this.fail('expected identifier') : undefined;
       this.advance();
@@ -1026,6 +1065,8 @@ export function printType(t: A.TypeSpec): string {
       return printType(t.to) + (t.to.kind === 'PointerType' ? '*' : ' *');
     case 'ArrayType':
       return `${printType(t.of)}[${t.size ?? ''}]`;
+    case 'TypeofType':
+      return `typeof(${t.type ? printType(t.type) : t.expr ? printExpr(t.expr) : ''})`;
   }
 }
 
@@ -1074,6 +1115,10 @@ function printExpr(e: A.Expr): string {
       return `sizeof(${e.type ? printType(e.type) : e.expr ? printExpr(e.expr) : ''})`;
     case 'Offsetof':
       return `offsetof(${e.type ? printType(e.type) : e.expr ? printExpr(e.expr) : ''}, ${e.fields.join('.')})`;
+    case 'BlockExpr':
+      return printBlock(e.block);
+    case 'TypeExpr':
+      return printType(e.type);
   }
 }
 
@@ -1157,6 +1202,7 @@ export function printAst(node: A.Node): string {
     case 'TaggedType':
     case 'PointerType':
     case 'ArrayType':
+    case 'TypeofType':
       return printType(node);
     case 'ExprStmt':
     case 'Assign':

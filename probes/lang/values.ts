@@ -139,6 +139,38 @@ export class PointerValue {
   constructor(addr: bigint, readonly typeName?: string) {
     this.addr = BigInt.asUintN(64, addr);
   }
+
+  /** The pointer `deltaBytes` further on (pointer arithmetic), typed `typeName`. */
+  moved(deltaBytes: bigint, typeName: string | undefined): PointerValue {
+    return new PointerValue(this.addr + deltaBytes, typeName);
+  }
+}
+
+/**
+ * `&$a`: the address of a scratch variable in the probe's (simulated) stack frame. It keeps the
+ * variable it points into, so `*$b` reads the variable and `*(int8 *)&$s` a string's bytes.
+ */
+export class VarPointer extends PointerValue {
+  constructor(
+    readonly vars: Map<string, Value>,
+    readonly name: string,
+    readonly offsetBytes: bigint,
+    addr: bigint,
+    typeName?: string,
+  ) {
+    super(addr, typeName);
+  }
+
+  override moved(deltaBytes: bigint, typeName: string | undefined): PointerValue {
+    return new VarPointer(this.vars, this.name, this.offsetBytes + deltaBytes, this.addr + deltaBytes, typeName);
+  }
+
+  /** What `*p` reads: the variable itself at offset 0, else the byte of a string at the offset (0 past it). */
+  read(byteSized: boolean): Value {
+    const v = this.vars.get(this.name) ?? 0n;
+    if (typeof v === 'string' && byteSized) return BigInt(v.charCodeAt(Number(this.offsetBytes)) || 0);
+    return this.offsetBytes === 0n ? v : 0n;
+  }
 }
 
 /** A value with a name and a number: enum values, resolved symbols. Text prints the name. */

@@ -60,6 +60,112 @@ export const CASES: readonly Case[] = [
     durationNs: 6e9,
   },
   { name: 'positional', program: 'BEGIN { printf("%d %s %d\\n", $1, str($2), $#); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['42', 'abc'] },
+  // macros as bpftrace's tests use them: the same macro nested in its own argument, and a macro without parameters used as a bare name (syscount's `if sysname`)
+  {
+    name: 'macro-nested-bare',
+    program: 'macro add_one(x) { x + 1 } macro one() { $x = 1; $x } macro flag() { getopt("flag", false) } BEGIN { print(add_one(add_one(add_one(1)))); $a = add_one(add_one(1) + 1); print($a); print(one); if flag { print("flag"); } else { print("no flag"); } }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
+  // exit() ends the firing at once (with a warning for what follows it) and no probe fires after it
+  { name: 'exit-immediate', program: 'BEGIN { printf("one\\n"); exit(); printf("after\\n"); } BEGIN { printf("second begin\\n"); } interval:ms:1 { @++; if (@) { exit(); } @++ } END { printf("end\\n"); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  { name: 'exit-interval', program: 'interval:ms:1 { @++; if (@) { exit(); } @++ } kprobe:vfs_read { @reads = count(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  // the typed pass: values print by their static types (bpftrace's runtime cases call, bool, array, pointers, other, struct, tuples)
+  { name: 'print-unset-scalar', program: 'BEGIN { print(@); print(@s); print(@r); } END { @ = 1; @s = stats(1); @r = (a=1, b=(2, "hi")); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  { name: 'casts-bool-array', program: 'BEGIN { print(((bool)5, (bool)0)); @b = (bool)@c; @c = count(); print((int8[])"hello"); printf("byte: %x\\n", ((int8[])12345)[0]); @a = (bool[2])(uint16)1; @u = (uint8[4])(uint32)0x01020304; exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  { name: 'pointer-arithmetic', program: 'BEGIN { @ = (int8 *) 0x32; @ += 1; $p = (int32 *)0x10; $p += 2; print($p); print(($p + 1, $p - 1, $p + 1 > $p, $p == (int32 *)0x18)); @q = (uint64 *)0 + 3; exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  {
+    name: 'enums',
+    program:
+      'enum { ONE = 1, TWO = 2 }; enum BAZ { FOO = 333, BAR }; BEGIN { @[ONE] = 11; @[TWO] = 22; @t[ONE, TWO, ONE] = -1; @v = ONE; @w = (ONE, TWO); @n[ONE + 1] = TWO + 1; @n[ONE] = ONE; print((enum BAZ)333); $x = 444; print((enum BAZ)$x); printf("%d %s %-5s|\\n", BAR, BAR, FOO); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
+  {
+    name: 'user-structs',
+    program:
+      'struct foo { int x; char y; int z; } struct bar { int x; char y; int z; } __attribute__((packed)) struct Out { int a; struct foo e; char z[3]; long l; } BEGIN { $t = ((int8)1, (int64)1, (int8)1, (int64)1); printf("%d %d %d %d %d %d\\n", sizeof(struct foo), sizeof(struct bar), sizeof(struct Out), offsetof(struct Out, e.z), offsetof(struct Out, l), sizeof($t)); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
+  { name: 'refused-strcontains-int', program: 'BEGIN { strcontains("foo", 1) }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // block expressions (a value after statements, also as a macro argument and an aggregation's), and &$a as an address into the probe's frame
+  {
+    name: 'block-expressions',
+    program:
+      'macro inc(x) { $y = x + 1; $z = x + 2; $y + $z } macro thrice(x) { x; x; x; } BEGIN { print({ $x = 1; print("bob"); $x > 1 }); if ({ let $a = true; $a }) { print("yes"); } _ = { print(1); 1 }; $y = 2; print(inc({ $y += 1; $y })); thrice({ printf("hi") }); printf("\\n"); @ = { let $a = 100; avg($a) }; exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
+  { name: 'variable-address', program: 'BEGIN { $a = 1; $b = &$a; print(($b, *$b)); $t = (1, "hello", 2); print(*(&$t)); $s = "hello"; $p = (int8 *)&$s; printf("%c %c %c\\n", *$p, *++$p, *($p + 3)); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // typed code generation: number comparisons of builtins and literals, hist() of a number, count/sum near their types' edges, pointer ++ in maps
+  {
+    name: 'typed-numbers',
+    program:
+      'kprobe:vfs_read /pid > 0 && tid >= 1 && cpu < 64 && 5 != 6/ { @h = hist(arg2); @c[comm] = count(); @s = sum(arg2); } BEGIN { @big = sum(9223372036854775807); @big = sum(1); @u = sum((uint8)200); @u = sum((uint8)100); @p = (int8 *)0x32; @p++; @m[1] = (uint32 *)0; @m[1]++; }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 5e6,
+  },
+  // every bpftrace 0.24 config key is taken (license checked), strings end at a NUL, __builtin_ names, pointers to declared structs
+  {
+    name: 'config-strings-builtins',
+    program:
+      'config = { license = "Dual BSD/GPL"; on_stack_limit = 0; stack_mode = bpftrace; str_trunc_trailer = ".."; max_cat_bytes = 100; unstable_macro = enable } struct A { int32_t a; int32_t b; char c[28] }; BEGIN { $s = "hello\\0world"; printf("%d %d %d\\n", strcontains($s, "world"), strcontains("hello world", "wo\\0rld"), strlen($s)); printf("%s %d\\n", __builtin_comm, __builtin_pid == pid); $a = (struct A *)1024; printf("%lu - 5 x %lu = %lu\\n", $a, sizeof(struct A), $a - 5); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
+  { name: 'refused-license', program: 'config = { license = "Potato" } BEGIN { exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // typeof(expr|type) where a type is written: let annotations (in a macro too), casts, sizeof; C integer casts wrap
+  {
+    name: 'typeof',
+    program:
+      'macro add(x) { let $y: typeof(x); if (true) { $y = 1 } x + $y } BEGIN { print(add(1)); let $a: typeof(size_t) = 1; let $b: typeof(size_t*) = &$a; $d = (char)1; print(($a, *$b, (uint64_t)1, $d, (int)0x100000001)); $x = (uint16)5; print(((typeof($x))70000, sizeof(typeof($x)), sizeof(typeof(struct task_struct *)), sizeof(typeof((1, "ab"))))); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
+  // pure-function builtins: buf() and %r/%rx/%rh, pton/ntop, signal_name, jiffies, numaid, username, nsecs(mode), strftime's dates (1970 without --epoch), nested struct definitions
+  {
+    name: 'pure-builtins',
+    program:
+      'struct Foo { int x; struct Bar { int x; } bar; union { char c; long l; } u; } BEGIN { @[buf("ok_key", 7), 1] = count(); @b = buf("ok_value", 8); printf("%rx|%rh|%r\\n", buf("Hello\\0", 6), buf("Hello\\0", 6), buf("Hi\\x01", 3)); printf("IP: %s %s %s %x\\n", ntop(2, pton("127.0.0.1")), ntop(10, pton("::1")), ntop(10, pton("fe80::1:0:0:0:2")), (uint32)pton("127.0.0.1")); printf("%s %s %llu %d %s\\n", signal_name(9), signal_name(15), jiffies, numaid, username); printf("%llu %llu %s\\n", nsecs(boot), nsecs(tai), strftime("%m/%d/%y %Y-%m-%d %H:%M:%S %j %a %b %T", nsecs)); printf("%ld %ld %ld %ld\\n", offsetof(struct Foo, x), offsetof(struct Foo, bar.x), offsetof(struct Foo, u), sizeof(struct Foo)); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
+  // if as an expression, bswap, and assert (bpftrace's stdlib macro: the error where the stdlib has it, exit 1, no further firing)
+  {
+    name: 'if-expr-assert',
+    program:
+      'BEGIN { $x = 2; $z = if ($x > 1) { 5 } else { 6 }; print($z); print(if ($x == 1) { "one" } else if ($x == 2) { "two" } else { "many" }); @m = if (pid > 0) { $x * 10 } else { 0 }; printf("%x %x\\n", bswap((uint16)0x1234), bswap((uint32)0x12345678)); assert($x == 2, "fine"); assert($x == 3, "x is not 3"); print("not reached"); } END { print("end"); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
+  // warnings bpftrace gives: errorf/warnf inside macros say where each was expanded from; a declared map nothing uses
+  { name: 'macro-errorf-unused-map', program: 'let @a = percpuhash(1); macro bad() { errorf("Something bad"); } macro worse() { bad(); } BEGIN { worse(); warnf("plain"); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // delete() with a key read from a tuple's field while iterating the map
+  { name: 'delete-tuple-field', program: 'BEGIN { @[0, 0, 0] = 1; @[0, 0, 1] = 1; @[0, 1, 0] = 1; @[1, 0, 0] = 1; for ($kv : @) { if ($kv.0.1 == 1) { delete(@, $kv.0); } } exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // typeof() passed to macros: the parameter stands for the type where a type is written
+  {
+    name: 'macro-typeof-args',
+    program:
+      'struct Foo { char m; } macro cst(a) { (a*)-1 } macro m(t) { sizeof(t) + 2 } macro n(z) { print(m(typeof(z))); } macro sof(a, b) { sizeof(a[2]) + sizeof(b*) + sizeof(b) } BEGIN { print(cst(typeof(uint8))); n(typeof(uint64*)); print(sof(typeof(uint64*), typeof(struct Foo))); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+  },
+  // buffers compare by content, a record takes its variable's field order, kaddr() resolves nothing (no addresses here)
+  { name: 'buf-record-kaddr', program: 'BEGIN { $a = buf("hi", 2); $b = buf("bye", 3); printf("equal=%d, unequal=%d\\n", $a == $a, $a != $b); $r = (foo={ printf("hello"); 1 }, bar={ printf("world"); 2 }); $r = (bar={ printf("hello"); 1 }, foo={ printf("world\\n"); 2 }); print($r); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  { name: 'refused-kaddr', program: 'BEGIN { print(kaddr("asdfzzzzzzz")) }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // probetype, cgroup and config() builtins (also as __builtin_ names and with parentheses)
+  { name: 'probetype-cgroup-config', program: 'config = { max_strlen = 64 } BEGIN { if (__builtin_probetype == probetype() && __builtin_probetype == probetype) { print(probetype); } if (config().max_strlen == __builtin_config.max_strlen) { printf("match %d %s\\n", config.max_strlen, config.missing_probes); } print(cgroup); } kprobe:vfs_read { print(probetype); exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),

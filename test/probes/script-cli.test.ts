@@ -106,19 +106,23 @@ test('config missing_probes: error by default, warn prints and skips, ignore ski
   assert.equal(bad.stderr, 'stdin:1:12-34: ERROR: Invalid value for missing_probes: valid values are error, warn, ignore\nconfig = { missing_probes = maybe } BEGIN { exit(); }\n           ~~~~~~~~~~~~~~~~~~~~~~\n');
 });
 
-test('sizeof of scalar, pointer and array types; struct layout is refused with a hint', () => {
+test('sizeof of scalar, pointer and array types and declared structs; kernel struct layout is refused with a hint', () => {
   const ok = run('-q', '-e', 'BEGIN { @m = 5; printf("%d %d %d %d %d %d %d %d\\n", sizeof(u64), sizeof(int), sizeof(char[16]), sizeof(struct request *), sizeof((uint16)pid), sizeof(@m), sizeof(uint8[4]), sizeof(enum req_op)); clear(@m); exit(); }');
   assert.equal(ok.stderr, '');
   assert.equal(ok.stdout, '8 4 16 8 2 8 4 4\n\n\n');
+  // the typed pass knows builtins' types and lays out the structs a script declares, as a C compiler does
+  const declared = run('-q', '-e', 'struct Foo { int x; char y[8]; long z; } BEGIN { printf("%d %d %d %d\\n", sizeof(pid), sizeof(struct Foo), offsetof(struct Foo, y), offsetof(struct Foo, z)); exit(); }');
+  assert.equal(declared.stderr, '');
+  assert.equal(declared.stdout, '4 24 4 16\n\n\n');
   const cases: readonly [program: string, stderr: string][] = [
     [
       'BEGIN { printf("%d\\n", sizeof(struct request)); }',
-      "stdin:1:31-45: ERROR: sizeof(struct request): kiotrace's kernel types describe members, not their layout\nBEGIN { printf(\"%d\\n\", sizeof(struct request)); }\n                              ~~~~~~~~~~~~~~\nHINT: sizeof works on integer, pointer and array types, e.g. sizeof(u64) or sizeof(char[16])\n",
+      "stdin:1:31-45: ERROR: sizeof(struct request): kiotrace's kernel types describe members, not their layout\nBEGIN { printf(\"%d\\n\", sizeof(struct request)); }\n                              ~~~~~~~~~~~~~~\nHINT: sizeof works on integer, pointer and array types and the structs the script declares, e.g. sizeof(u64) or sizeof(char[16])\n",
     ],
     ['BEGIN { printf("%d\\n", sizeof(foo_t)); }', "stdin:1:31-36: ERROR: Unknown type: 'foo_t'\nBEGIN { printf(\"%d\\n\", sizeof(foo_t)); }\n                              ~~~~~\n"],
     [
-      'BEGIN { printf("%d\\n", sizeof(pid)); }',
-      'stdin:1:31-34: ERROR: sizeof: the size of this expression is not known; cast it to a type first, e.g. sizeof((uint32)pid)\nBEGIN { printf("%d\\n", sizeof(pid)); }\n                              ~~~\n',
+      'BEGIN { printf("%d\\n", sizeof(str(0))); }',
+      'stdin:1:31-37: ERROR: sizeof: the size of this expression is not known; cast it to a type first, e.g. sizeof((uint32)pid)\nBEGIN { printf("%d\\n", sizeof(str(0))); }\n                              ~~~~~~\n',
     ],
   ];
   for (const [program, stderr] of cases) {

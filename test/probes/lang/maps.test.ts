@@ -377,3 +377,30 @@ test('a key with a nested tuple is charged its index text too: keys of 1000 cont
   assert.ok(kept * 6000 <= 10_000_000, 'the index text alone fits the budget');
   assert.ok(store.memoryBytes <= 10_000_000);
 });
+
+test('count and sum keep small totals as numbers and give the same values as bigints', () => {
+  const store = new MapStore();
+  const s = store.map('@s');
+  for (const v of [5, -3, 10]) s.sum(undefined, v);
+  assert.equal(s.get(), 12n);
+  // a bigint update after number ones continues from the same total, and one past the safe range goes on in bigints
+  s.sum(undefined, 2n ** 60n);
+  s.sum(undefined, 1);
+  assert.equal(s.get(), 2n ** 60n + 13n);
+  // int64 wraps as before
+  const w = store.map('@w');
+  w.sum(undefined, 9223372036854775807n);
+  w.sum(undefined, 1);
+  assert.equal(w.get(), -9223372036854775808n);
+  const c = store.map('@c');
+  for (let i = 0; i < 1000; i++) c.count(undefined);
+  assert.equal(c.get(), 1000n);
+  c.zero();
+  c.count(undefined);
+  assert.equal(c.get(), 1n);
+  // keyed entries, and a non-integer (never given by the compiler) is truncated rather than thrown on
+  const k = store.map('@k');
+  k.sum('a', 1.5);
+  k.sum('a', 2);
+  assert.equal(k.get('a'), 3n);
+});
