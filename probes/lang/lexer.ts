@@ -35,6 +35,8 @@ export const DEFAULT_PREDEFINED: Readonly<Record<string, string>> = { BPFTRACE_H
 const HEADER_CONSTANTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'linux/sched.h': { TASK_RUNNING: '0', TASK_INTERRUPTIBLE: '1', TASK_UNINTERRUPTIBLE: '2', __TASK_STOPPED: '4', __TASK_TRACED: '8', TASK_PARKED: '64', TASK_DEAD: '128', TASK_NOLOAD: '1024', TASK_IDLE: '1026' },
   'linux/socket.h': { AF_UNSPEC: '0', AF_UNIX: '1', AF_INET: '2', AF_INET6: '10' },
+  // glibc's <sys/socket.h> (bits/socket.h): what tcplife includes when BTF provides the types
+  'sys/socket.h': { AF_UNSPEC: '0', AF_UNIX: '1', AF_INET: '2', AF_INET6: '10' },
   'linux/fs.h': { SEEK_SET: '0', SEEK_CUR: '1', SEEK_END: '2' },
 };
 
