@@ -49,6 +49,8 @@ export class ProbeHit {
     readonly args: readonly unknown[],
     /** The return value (kretprobe only). */
     readonly retval: number | undefined,
+    /** The object a function returning a pointer returned (its address is `retval`), for casts of retval. */
+    readonly retObject?: unknown,
   ) {}
 
   /** Tracepoint fields by name, as `args.<field>` reads them in bpftrace. Empty for kprobes. */
@@ -129,11 +131,11 @@ export class ProbeSite {
   }
 
   /** Fires the site. Callers guard with `if (site.enabled)` so this is never reached when off. */
-  fire(ctx: HitContext, ioId: number, args: readonly unknown[], retval: number | undefined): void {
+  fire(ctx: HitContext, ioId: number, args: readonly unknown[], retval: number | undefined, retObject?: unknown): void {
     this.hits++;
     const list = this.handlers;
     if (list.length === 0) return;
-    const hit = new ProbeHit(this, ctx.nowNs, ctx.cpuId, ctx.pid, ctx.tid, ctx.comm, ioId, args, retval);
+    const hit = new ProbeHit(this, ctx.nowNs, ctx.cpuId, ctx.pid, ctx.tid, ctx.comm, ioId, args, retval, retObject);
     for (let i = 0; i < list.length; i++) list[i]!(hit);
   }
 }
@@ -167,8 +169,9 @@ export class FuncProbe<P extends readonly unknown[]> {
     this.entry.fire(ctx, ioId, args, undefined);
   }
 
-  exit(ctx: HitContext, ioId: number, retval: number): void {
-    this.ret.fire(ctx, ioId, [], retval);
+  /** The return; a function returning a kernel object passes it, retval is then its address. */
+  exit(ctx: HitContext, ioId: number, retval: number, retObject?: unknown): void {
+    this.ret.fire(ctx, ioId, [], retval, retObject);
   }
 }
 
@@ -221,7 +224,7 @@ export class ViewSite extends ProbeSite {
   override attach(handler: ProbeHandler): () => void {
     const entry = this.entry;
     if (entry === undefined) {
-      return this.base.attach((hit) => handler(new ProbeHit(this, hit.timeNs, hit.cpu, hit.pid, hit.tid, hit.comm, hit.ioId, hit.args, hit.retval)));
+      return this.base.attach((hit) => handler(new ProbeHit(this, hit.timeNs, hit.cpu, hit.pid, hit.tid, hit.comm, hit.ioId, hit.args, hit.retval, hit.retObject)));
     }
     // fexit: each thread's calls in flight, innermost last, so a return gets its own call's arguments
     const calls = new Map<number, (readonly unknown[])[]>();
@@ -232,7 +235,7 @@ export class ViewSite extends ProbeSite {
     });
     const detachRet = this.base.attach((hit) => {
       const args = calls.get(hit.tid)?.pop() ?? [];
-      handler(new ProbeHit(this, hit.timeNs, hit.cpu, hit.pid, hit.tid, hit.comm, hit.ioId, args, hit.retval));
+      handler(new ProbeHit(this, hit.timeNs, hit.cpu, hit.pid, hit.tid, hit.comm, hit.ioId, args, hit.retval, hit.retObject));
     });
     return () => {
       detachEntry();

@@ -2340,6 +2340,13 @@ class Compiler {
         return () => 0n;
       }
       // the raw object behind an argN, so members can be read
+      // a function that returns a kernel object: its retval cast back to the object
+      if (e.operand.kind === 'Builtin' && e.operand.name === 'retval') {
+        return (c) => {
+          const p = btfCast(structName, c.hit?.retObject);
+          return p ? new ObjPointer(p) : operand(c);
+        };
+      }
       const argMatch = e.operand.kind === 'Builtin' ? /^arg(\d+)$/.exec(e.operand.name) : null;
       if (argMatch) {
         const i = Number(argMatch[1]);

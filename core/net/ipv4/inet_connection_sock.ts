@@ -55,7 +55,7 @@ export function* inetCskAccept(k: Kernel, tp: TcpSock, task: Task, nonblock: boo
       break;
     }
   }
-  // SIMPLIFICATION: a kretprobe's retval is a number; the accepted sock's address stands in for it
-  if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), task.ioId, typeof ret === 'number' ? ret : ret.kaddr);
+  // retval is the accepted sock's address; `(struct sock *)retval` reads the sock itself
+  if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), task.ioId, typeof ret === 'number' ? ret : ret.kaddr, typeof ret === 'number' ? undefined : ret);
   return ret;
 }

@@ -119,3 +119,13 @@ kprobe:tcp_retransmit_skb {
 END { clear(@tcp_states); }`);
   assert.deepEqual(out.trim().split('\n'), ['1000 SYN_SENT 0', '3000 SYN_SENT 0']);
 });
+
+test('tcpaccept-style: kretprobe:inet_csk_accept casts retval back to the accepted struct sock', () => {
+  const out = scenario(`
+kretprobe:inet_csk_accept {
+  $sk = ((struct sock *) retval);
+  $dport = $sk->__sk_common.skc_dport;
+  printf("%s %s %d %d\\n", comm, ntop($sk->__sk_common.skc_daddr), $sk->__sk_common.skc_num, bswap($dport) > 32767);
+}`);
+  assert.deepEqual(out.trim().split('\n'), ['server 127.0.0.1 8080 1', 'server 127.0.0.1 8080 1']);
+});
