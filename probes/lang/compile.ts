@@ -1388,11 +1388,22 @@ class Compiler {
     // each node is typed once, when first asked (its parent asks again): linear in the tree
     let t = this.exprTypes.get(e);
     if (t === undefined) {
-      t = this.typeOfNode(e);
+      // a tree deeper than code generation accepts (macros expanding into macros) is refused there:
+      // typing stops at the same depth instead of running out of stack first
+      if (this.typeDepth + this.compileDepth >= MAX_COMPILE_DEPTH) return UNKNOWN_T;
+      this.typeDepth++;
+      try {
+        t = this.typeOfNode(e);
+      } finally {
+        this.typeDepth--;
+      }
       this.exprTypes.set(e, t);
     }
     return t;
   }
+
+  /** How deep typeOf is in the expression tree now. */
+  private typeDepth = 0;
 
   private readonly exprTypes = new WeakMap<A.Expr, SType>();
 
