@@ -202,6 +202,9 @@ function tcpCheckReq(k: Kernel, lsk: TcpSock, skb: SkBuff, cpu: Cpu): number {
   child.dport = req.rport;
   child.cpu = cpu.id;
   child.ownerPid = lsk.ownerPid;
+  // sk_clone_lock copies the listener: its backlog bound (and the queue length at that moment)
+  child.maxAckBacklog = lsk.maxAckBacklog;
+  child.ackBacklog = lsk.ackBacklog;
   child.rcvbuf = lsk.rcvbuf;
   child.sndbuf = lsk.sndbuf;
   child.userlocks = lsk.userlocks;
