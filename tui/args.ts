@@ -56,7 +56,7 @@ usage:
                         OTEL_EXPORTER_OTLP_* and OTEL_SERVICE_NAME variables apply)
       --sample R        trace a fraction R of the I/Os, chosen by trace id
                         (default: OTEL_TRACES_SAMPLER's ratio, else 1: every I/O)
-      --epoch NS        wall-clock ns that simulated t=0 maps to (default: now);
+      --epoch NS        wall-clock ns that simulated t=0 maps to (default: now; a program's strftime dates too);
                         fix it for byte-identical files
 
   kiotrace top [SCENARIO] [--seed N] [--duration T] [--speed X]
@@ -138,6 +138,8 @@ export type Command =
       readonly noWarnings: boolean;
       /** Show the program's maps live next to the dashboard (kiotrace top). */
       readonly tui: boolean;
+      /** --epoch: the wall-clock ns simulated t=0 maps to, for strftime's dates (undefined: the run's start). */
+      readonly epochNs: bigint | undefined;
     } & ScenarioFlags);
 
 /** How the scenario is read: --machine (for job files) and --directory. Absent when not given. */
@@ -410,7 +412,9 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
     }
   }
 
-  const exportFlagUsed = otlp ? '--otlp' : [...exportTexts.keys()].map((k) => `--${k}`)[0];
+  // --epoch also pins a program's strftime dates; the trace outputs go with run only
+  const isScript = program !== undefined || (positionals[0] !== undefined && positionals[0] !== 'run' && /\.bt$/.test(positionals[0]));
+  const exportFlagUsed = otlp ? '--otlp' : [...exportTexts.keys()].filter((k) => !(isScript && k === 'epoch')).map((k) => `--${k}`)[0];
   if (exportFlagUsed !== undefined && (list || program !== undefined || positionals[0] !== 'run')) {
     return new UsageError(`${exportFlagUsed} only works with run (e.g. kiotrace run blocking-read ${exportFlagUsed === '--otlp' ? '--otlp' : `${exportFlagUsed} ${exportExample(exportFlagUsed)}`})`);
   }
@@ -453,6 +457,9 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
     const run = parseRunOptions(seedText, durationText);
     if (run instanceof UsageError) return run;
     const { seed, durationNs } = run;
+    // --epoch pins the date strftime prints (time("%H:%M:%S") and strftime of nsecs)
+    const epochNs = readEpoch(exportTexts.get('epoch'));
+    if (epochNs instanceof UsageError) return epochNs;
     // `kiotrace run NAME -e PROGRAM` traces NAME, as `kiotrace -e PROGRAM -c NAME` does
     const runNamed = program !== undefined && positionals[0] === 'run';
     if (runNamed && scenarioFlag !== undefined && positionals[1] !== undefined) {
@@ -474,6 +481,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
       unsafe,
       noWarnings,
       tui,
+      epochNs,
       ...flags,
     };
   }
@@ -568,13 +576,8 @@ function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl
       return new UsageError(`--sample: must be a ratio in (0, 1], like 0.1 for one I/O in ten (got "${sampleText}")`);
     }
   }
-  let epochNs: bigint | undefined;
-  const epochText = texts.get('epoch');
-  if (epochText !== undefined) {
-    const parsed = parseEpochNs(epochText);
-    if (typeof parsed !== 'bigint') return new UsageError(parsed.error);
-    epochNs = parsed;
-  }
+  const epochNs = readEpoch(texts.get('epoch'));
+  if (epochNs instanceof UsageError) return epochNs;
   if (otlpUrl !== undefined && !isHttpUrl(otlpUrl)) return new UsageError(`--otlp: not an http(s) URL: "${otlpUrl}" (e.g. --otlp http://localhost:4318/v1/traces)`);
   const files = new Map<string, string>();
   for (const flag of ['perfetto', 'jaeger', 'otlp-file']) {
@@ -584,7 +587,7 @@ function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl
     if (empty !== undefined) return new UsageError(empty);
     files.set(flag, path);
   }
-  if (!otlp && files.size === 0 && (sampleText !== undefined || epochText !== undefined)) {
+  if (!otlp && files.size === 0 && (sampleText !== undefined || epochNs !== undefined)) {
     return new UsageError(`${sampleText !== undefined ? '--sample' : '--epoch'} shapes trace output: add --perfetto FILE, --jaeger FILE, --otlp-file FILE or --otlp`);
   }
   return {
@@ -597,3 +600,9 @@ function parseExports(texts: ReadonlyMap<string, string>, otlp: boolean, otlpUrl
   };
 }
 
+/** --epoch NS: the wall-clock ns simulated t=0 maps to (undefined when not given). */
+function readEpoch(text: string | undefined): bigint | undefined | UsageError {
+  if (text === undefined) return undefined;
+  const parsed = parseEpochNs(text);
+  return typeof parsed === 'bigint' ? parsed : new UsageError(parsed.error);
+}

@@ -314,6 +314,8 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
       quiet: cmd.quiet,
       verbose: cmd.verbose,
       dryRun: cmd.dryRun,
+      // strftime's dates: --epoch, else the run starts now on the wall clock, as bpftrace's would
+      epochNs: cmd.epochNs ?? BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n,
       noWarnings: cmd.noWarnings,
       durationNs,
       write: (t, stream) => {

@@ -87,7 +87,7 @@ usage:
                         OTEL_EXPORTER_OTLP_* and OTEL_SERVICE_NAME variables apply)
       --sample R        trace a fraction R of the I/Os, chosen by trace id
                         (default: OTEL_TRACES_SAMPLER's ratio, else 1: every I/O)
-      --epoch NS        wall-clock ns that simulated t=0 maps to (default: now);
+      --epoch NS        wall-clock ns that simulated t=0 maps to (default: now; a program's strftime dates too);
                         fix it for byte-identical files
 
   kiotrace top [SCENARIO] [--seed N] [--duration T] [--speed X]
@@ -305,4 +305,12 @@ test('a scenario that cannot be read like a file (/proc/self/pagemap reads only 
     stdout: '',
     stderr: 'kiotrace: cannot read scenario file "/proc/self/pagemap": Invalid argument (it cannot be read or written like a file)\n',
   });
+});
+
+test('--epoch pins the date a program prints with strftime; a bad value is refused', () => {
+  const ok = kiotrace('--epoch', '1700000000000000000', '-e', 'BEGIN { printf("%s\\n", strftime("%m/%d/%y %H:%M:%S", nsecs)); exit(); }');
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout.split('\n')[0], '11/14/23 22:13:20');
+  const bad = kiotrace('--epoch', 'soon', '-e', 'BEGIN { exit(); }');
+  assert.equal(bad.code, 2);
 });
