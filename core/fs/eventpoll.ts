@@ -19,6 +19,7 @@
 // SIMPLIFICATION: -EFAULT is decided before the wait, by the whole events array being mapped
 // (Linux fails at the copy, returning -EFAULT only if no event was copied).
 
+import { fileRaStateInit } from '../mm/mm_types.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
@@ -132,7 +133,7 @@ export class EpollFile implements File {
   readonly inode: Inode;
   readonly flags: number;
   posBytes = 0;
-  readonly ra = { start: 0, size: 0, asyncSize: 0, raPages: 0, mmapMiss: 0, prevPos: -1 };
+  readonly ra = fileRaStateInit();
   fMode = 0;
   refcount = 1;
   fWbErr = 0;

@@ -12,7 +12,7 @@ import { DEFAULT_RA_PAGES } from '../mm/readahead.js';
 import { doMmap, doMunmap, MAP } from '../mm/mmap.js';
 import { VFS_DISPATCH_NS } from '../hw/cpu.js';
 import { EBADF, EEXIST, EINVAL, EISDIR, ENOENT, ENOMEM } from '../uapi/errno.js';
-import { PAGE_SIZE, VM, type Vma } from '../mm/mm_types.js';
+import { PAGE_SIZE, VM, type Vma, fileRaStateInit } from '../mm/mm_types.js';
 
 /** AT_FDCWD */
 export const AT_FDCWD = -100;
@@ -70,7 +70,7 @@ function* openImpl(k: Kernel, task: Task, ioId: number, path: string, flags: num
     flags,
     posBytes: 0,
     // file_ra_state_init: the window limit of the disk the file lives on (its bdi's ra_pages)
-    ra: { start: 0, size: 0, asyncSize: 0, raPages: inode.aops.bdi?.raPages ?? k.queueByDev(inode.bdevDev)?.raPages ?? DEFAULT_RA_PAGES, mmapMiss: 0, prevPos: -1 },
+    ra: fileRaStateInit(inode.aops.bdi?.raPages ?? k.queueByDev(inode.bdevDev)?.raPages ?? DEFAULT_RA_PAGES),
     fMode: 0,
     refcount: 1,
     // do_dentry_open: filemap_sample_wb_err

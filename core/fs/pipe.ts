@@ -16,8 +16,7 @@ import { signalPending, sendSignal, SIG } from '../kernel/signal.js';
 import { ioSchedule } from '../block/blk-core.js';
 import { WaitQueue } from '../sim/process.js';
 import { copyNs, VFS_DISPATCH_NS } from '../hw/cpu.js';
-import type { Folio } from '../mm/mm_types.js';
-import { PAGE_SIZE } from '../mm/mm_types.js';
+import { fileRaStateInit, PAGE_SIZE, type Folio } from '../mm/mm_types.js';
 import { userRangeMapped } from '../mm/memory.js';
 import { EAGAIN, EFAULT, EINTR, EINVAL, EMFILE, EPIPE } from '../uapi/errno.js';
 import { anonInode } from './anon_inodes.js';
@@ -80,7 +79,7 @@ export class PipeFile implements File {
   readonly kaddr: number;
   readonly inode: Inode;
   posBytes = 0;
-  readonly ra = { start: 0, size: 0, asyncSize: 0, raPages: 0, mmapMiss: 0, prevPos: -1 };
+  readonly ra = fileRaStateInit();
   fMode = 0;
   refcount = 1;
   fWbErr = 0;

@@ -20,7 +20,7 @@ import type { HitContext } from '../trace/probe.js';
 import type { TracedIoReq } from '../trace/events.js';
 import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
 import { blkFinishPlug, blkStartPlug, ioSchedule } from '../block/blk-core.js';
-import { PAGE_SIZE } from '../mm/mm_types.js';
+import { PAGE_SIZE, fileRaStateInit } from '../mm/mm_types.js';
 import { doMmap, MAP, PROT } from '../mm/mmap.js';
 import { O, EIOCBQUEUED, S_IFBLK, S_IFREG, type File, type FileOperations, type Inode } from '../fs/types.js';
 import { anonInode } from '../fs/anon_inodes.js';
@@ -279,7 +279,7 @@ class RingFile implements File {
   readonly inode: Inode;
   readonly flags = O.RDWR;
   posBytes = 0;
-  readonly ra = { start: 0, size: 0, asyncSize: 0, raPages: 0, mmapMiss: 0, prevPos: -1 };
+  readonly ra = fileRaStateInit();
   fMode = 0;
   fWbErr = 0;
   private refs = 1;

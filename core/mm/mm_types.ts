@@ -89,6 +89,11 @@ export interface FileRaState {
   prevPos: number;
 }
 
+/** file_ra_state_init: a new file's readahead state, its window limit `raPages` (0: a file with no readahead). */
+export function fileRaStateInit(raPages = 0): FileRaState {
+  return { start: 0, size: 0, asyncSize: 0, raPages, mmapMiss: 0, prevPos: -1 };
+}
+
 /** struct address_space: the page cache of one inode, keyed by page offset. */
 export class AddressSpace {
   readonly pages = new Map<number, Folio>();

@@ -14,7 +14,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
 import { VFS_DISPATCH_NS } from '../hw/cpu.js';
-import { AddressSpace } from '../mm/mm_types.js';
+import { AddressSpace, fileRaStateInit } from '../mm/mm_types.js';
 import { userRangeMapped } from '../mm/memory.js';
 import { immediate } from '../fs/read_write.js';
 import { O, type AddressSpaceOps, type File, type FileOperations, type Inode, type Kiocb, type PollTable, type UserBuffer } from '../fs/types.js';
@@ -186,7 +186,7 @@ function sockAllocFile(k: Kernel, sock: Socket, flags: number): File {
     inode: sock.inode,
     flags: O.RDWR | (flags & O.NONBLOCK),
     posBytes: 0,
-    ra: { start: 0, size: 0, asyncSize: 0, raPages: 0, mmapMiss: 0, prevPos: -1 },
+    ra: fileRaStateInit(),
     fMode: 0,
     refcount: 1,
     fWbErr: 0,

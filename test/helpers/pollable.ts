@@ -1,6 +1,7 @@
 // Test helpers for poll/epoll: a pollable fake file whose ->poll mask the test sets and whose wait
 // queue it wakes from a timer (as a socket's data arrival would), a machine with one test task,
 // and a user buffer for the events arrays.
+import { fileRaStateInit } from '../../core/mm/mm_types.js';
 import { bootMachine, DEFAULT_MACHINE, type Machine } from '../../core/index.js';
 import type { Task } from '../../core/kernel/sched/task.js';
 import { Priority } from '../../core/sim/engine.js';
@@ -49,7 +50,7 @@ export class FakePollable {
       inode: anonInode(m.k, '[fake]', fops),
       flags: O.RDWR,
       posBytes: 0,
-      ra: { start: 0, size: 0, asyncSize: 0, raPages: 0, mmapMiss: 0, prevPos: -1 },
+      ra: fileRaStateInit(),
       fMode: 0,
       refcount: 0,
       fWbErr: 0,

@@ -13,7 +13,7 @@
 
 import type { Kernel } from '../../kernel/kernel.js';
 import { DEFAULT_PRIO, Task, type TaskBody } from '../../kernel/sched/task.js';
-import { MmStruct } from '../../mm/mm_types.js';
+import { MmStruct, fileRaStateInit } from '../../mm/mm_types.js';
 import { doMmap, MAP, PROT } from '../../mm/mmap.js';
 import { userAccess } from '../../mm/memory.js';
 import { DEFAULT_RA_PAGES } from '../../mm/readahead.js';
@@ -171,7 +171,7 @@ export class Nfsd {
     let f = this.files.get(inode);
     if (!f) {
       const raPages = this.k.queueByDev(inode.bdevDev)?.raPages ?? DEFAULT_RA_PAGES;
-      f = { kaddr: this.k.kaddr(), inode, flags: O.RDWR, posBytes: 0, ra: { start: 0, size: 0, asyncSize: 0, raPages, mmapMiss: 0, prevPos: -1 }, fMode: 0, refcount: 1, fWbErr: 0 };
+      f = { kaddr: this.k.kaddr(), inode, flags: O.RDWR, posBytes: 0, ra: fileRaStateInit(raPages), fMode: 0, refcount: 1, fWbErr: 0 };
       this.files.set(inode, f);
     }
     return f;
