@@ -30,9 +30,9 @@ import { parsedCommand, type CommandOutput, type CommandResult, type UserCommand
 const KiB = 1024;
 const NS_PER_S = 1_000_000_000;
 /** The most a program's buffer may be (a user-sized allocation has a ceiling). */
-const MAX_BUFFER_BYTES = 64 * 1024 * KiB;
+export const MAX_BUFFER_BYTES = 64 * 1024 * KiB;
 /** How many connections a server keeps open at once. */
-const MAX_CONNECTIONS = 1024;
+export const MAX_CONNECTIONS = 1024;
 
 // ---- argument parsing (load-time checks and run-time values are the same function) -------------
 
@@ -68,31 +68,31 @@ export function parseEndpoint(text: string): Endpoint | undefined {
   return { addr: m[1] === 'localhost' ? ipv4('127.0.0.1') : ipv4(m[1]!), port };
 }
 
-function parsePort(text: string): number | undefined {
+export function parsePort(text: string): number | undefined {
   if (!/^\d{1,5}$/.test(text)) return undefined;
   const port = Number(text);
   return port >= 1 && port <= 65535 ? port : undefined;
 }
 
 /** One option a program takes: its name (`--bs`) and how its value reads. */
-interface OptionSpec {
+export interface OptionSpec {
   readonly what: string;
   readonly parse: (text: string) => number | string | undefined;
 }
 
-type Parsed = { readonly opts: ReadonlyMap<string, number | string>; readonly operands: readonly string[] };
+export type Parsed = { readonly opts: ReadonlyMap<string, number | string>; readonly operands: readonly string[] };
 
-const BYTES: OptionSpec = { what: 'a size like 64k', parse: (t) => { const n = parseBytes(t); return n !== undefined && n > 0 && n <= MAX_BUFFER_BYTES ? n : undefined; } };
+export const BYTES: OptionSpec = { what: 'a size like 64k', parse: (t) => { const n = parseBytes(t); return n !== undefined && n > 0 && n <= MAX_BUFFER_BYTES ? n : undefined; } };
 const RATE: OptionSpec = { what: 'bytes per second like 10m', parse: (t) => { const n = parseBytes(t); return n !== undefined && n > 0 ? n : undefined; } };
 const COUNT: OptionSpec = { what: 'a size like 1g', parse: (t) => { const n = parseBytes(t); return n !== undefined && n > 0 ? n : undefined; } };
 const OFFSET: OptionSpec = { what: 'a byte offset', parse: (t) => parseBytes(t) };
-const PATH: OptionSpec = { what: 'an absolute path', parse: (t) => (/^\/[^\s]*$/.test(t) && !t.split('/').includes('..') ? t : undefined) };
+export const PATH: OptionSpec = { what: 'an absolute path', parse: (t) => (/^\/[^\s]*$/.test(t) && !t.split('/').includes('..') ? t : undefined) };
 const ENDPOINT: OptionSpec = { what: 'an address like 10.0.0.2:9000', parse: (t) => (parseEndpoint(t) !== undefined ? t : undefined) };
 const PORT: OptionSpec = { what: 'a port 1-65535', parse: (t) => parsePort(t) };
 const MODE: OptionSpec = { what: 'rw or sendfile', parse: (t) => (t === 'rw' || t === 'sendfile' ? t : undefined) };
 
 /** GNU-style `--name value` / `--name=value` options and operands; a string is the problem. */
-function parseArgs(args: readonly string[], specs: Readonly<Record<string, OptionSpec>>, operandCount: number, operandWhat: string): Parsed | string {
+export function parseArgs(args: readonly string[], specs: Readonly<Record<string, OptionSpec>>, operandCount: number, operandWhat: string): Parsed | string {
   const opts = new Map<string, number | string>();
   const operands: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -115,11 +115,11 @@ function parseArgs(args: readonly string[], specs: Readonly<Record<string, Optio
   return { opts, operands };
 }
 
-function num(p: Parsed, name: string, dflt: number): number {
+export function num(p: Parsed, name: string, dflt: number): number {
   const v = p.opts.get(name);
   return typeof v === 'number' ? v : dflt;
 }
-function str(p: Parsed, name: string): string | undefined {
+export function str(p: Parsed, name: string): string | undefined {
   const v = p.opts.get(name);
   return typeof v === 'string' ? v : undefined;
 }
@@ -127,12 +127,12 @@ function str(p: Parsed, name: string): string | undefined {
 // ---- what the programs share: buffers, addresses, listening and connecting ----------------------
 
 /** A program's memory: one data buffer and a scratch page for sockaddrs and epoll events. */
-interface ProgramMemory {
+export interface ProgramMemory {
   readonly buf: number;
   readonly scratch: number;
 }
 
-function* programMemory(k: Kernel, t: Task, bufBytes: number): Generator<number, ProgramMemory, void> {
+export function* programMemory(k: Kernel, t: Task, bufBytes: number): Generator<number, ProgramMemory, void> {
   const buf = yield* sysMmap(k, t, 0, bufBytes, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.POPULATE, -1, 0);
   const scratch = yield* sysMmap(k, t, 0, 4 * KiB, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.POPULATE, -1, 0);
   return { buf, scratch };
@@ -145,7 +145,7 @@ function sockaddr(t: Task, mem: ProgramMemory, ep: Endpoint): number {
 }
 
 /** socket + bind 0.0.0.0:port + listen; the listening fd or -errno. */
-function* listenOn(k: Kernel, t: Task, mem: ProgramMemory, port: number, nonblock: boolean): Generator<number, number, void> {
+export function* listenOn(k: Kernel, t: Task, mem: ProgramMemory, port: number, nonblock: boolean): Generator<number, number, void> {
   const fd = yield* sysSocket(k, t, AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
   if (fd < 0) return fd;
   const b = yield* sysBind(k, t, fd, sockaddr(t, mem, { addr: 0, port }), 16);
@@ -155,22 +155,22 @@ function* listenOn(k: Kernel, t: Task, mem: ProgramMemory, port: number, nonbloc
 }
 
 /** socket + connect (a blocking connect, or one in progress for a non-blocking socket). */
-function* connectTo(k: Kernel, t: Task, mem: ProgramMemory, ep: Endpoint, nonblock: boolean): Generator<number, number, void> {
+export function* connectTo(k: Kernel, t: Task, mem: ProgramMemory, ep: Endpoint, nonblock: boolean): Generator<number, number, void> {
   const fd = yield* sysSocket(k, t, AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
   if (fd < 0) return fd;
   const r = yield* sysConnect(k, t, fd, sockaddr(t, mem, ep), 16);
   return r < 0 && r !== -EINPROGRESS ? r : fd;
 }
 
-function endpointText(ep: Endpoint): string {
+export function endpointText(ep: Endpoint): string {
   return `${ipv4String(ep.addr)}:${ep.port}`;
 }
 
-function msText(ns: number): string {
+export function msText(ns: number): string {
   return `${(ns / 1e6).toFixed(3)} ms`;
 }
 
-function fail(out: CommandOutput, name: string, what: string, ret: number): CommandResult {
+export function fail(out: CommandOutput, name: string, what: string, ret: number): CommandResult {
   out.print(`${name}: ${what}: ${strerror(ret)}\n`);
   return { exitStatus: 1, output: '' };
 }
@@ -415,7 +415,7 @@ function* fetch(k: Kernel, t: Task, p: Parsed, out: CommandOutput): Generator<nu
 
 // ---- the table ---------------------------------------------------------------------------------
 
-function withPort(specs: Readonly<Record<string, OptionSpec>>) {
+export function withPort(specs: Readonly<Record<string, OptionSpec>>) {
   return (args: readonly string[]): Parsed | string => {
     const p = parseArgs(args, specs, 1, 'one operand, the port to listen on');
     if (typeof p === 'string') return p;
@@ -423,7 +423,7 @@ function withPort(specs: Readonly<Record<string, OptionSpec>>) {
   };
 }
 
-function withEndpoint(specs: Readonly<Record<string, OptionSpec>>) {
+export function withEndpoint(specs: Readonly<Record<string, OptionSpec>>) {
   return (args: readonly string[]): Parsed | string => {
     const p = parseArgs(args, specs, 1, 'one operand, the server to connect to, like 10.0.0.2:9000');
     if (typeof p === 'string') return p;
