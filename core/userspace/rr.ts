@@ -83,10 +83,9 @@ function* rrServer(k: Kernel, t: Task, p: Parsed, out: CommandOutput): Generator
   const ep = yield* sysEpollCreate1(k, t, 0);
   yield* sysEpollCtl(k, t, ep, EPOLL_CTL.ADD, lfd, { events: EPOLL.IN, data: lfd }, mem.scratch);
   out.print(`rr-server: listening on 0.0.0.0:${port}, ${requestBytes}-byte requests, each a ${bs}-byte O_DIRECT pread of ${path}\n`);
-  // bytes of a request not yet complete, per connection
-  const partial = new Map<number, number>();
+  // per connection: bytes of a request not yet complete, requests answered
+  const conns = new Map<number, { partialBytes: number; served: number }>();
   const events: EpollEvent[] = [];
-  let served = 0;
   for (;;) {
     events.length = 0;
     const n = yield* sysEpollWait(k, t, ep, events, 64, -1, mem.scratch);
@@ -97,29 +96,31 @@ function* rrServer(k: Kernel, t: Task, p: Parsed, out: CommandOutput): Generator
           // blocking connections: epoll says when a request is there; a response write may wait for room
           const conn = yield* sysAccept4(k, t, lfd, 0, 0, 0);
           if (conn < 0) break;
-          if (partial.size >= MAX_CONNECTIONS) {
+          if (conns.size >= MAX_CONNECTIONS) {
             yield* sysClose(k, t, conn);
             continue;
           }
           // a small response goes out at once, not held by Nagle for the last one's ACK (memcached does the same)
           yield* sysSetsockopt(k, t, conn, SOL_TCP, TCP_NODELAY, 1);
-          partial.set(conn, 0);
+          conns.set(conn, { partialBytes: 0, served: 0 });
           yield* sysEpollCtl(k, t, ep, EPOLL_CTL.ADD, conn, { events: EPOLL.IN, data: conn }, mem.scratch);
         }
         continue;
       }
       const conn = ev.data;
+      const c = conns.get(conn);
+      if (c === undefined) continue;
       const r = yield* sysRecvfrom(k, t, conn, mem.buf, RECV_BYTES);
       if (r === -EAGAIN) continue;
       if (r <= 0) {
-        out.print(`rr-server: connection ${conn} closed after ${served} requests served in all\n`);
-        partial.delete(conn);
+        out.print(`rr-server: connection ${conn} closed after ${c.served} requests\n`);
+        conns.delete(conn);
         yield* sysClose(k, t, conn);
         continue;
       }
-      let have = (partial.get(conn) ?? 0) + r;
-      while (have >= requestBytes) {
-        have -= requestBytes;
+      c.partialBytes += r;
+      while (c.partialBytes >= requestBytes) {
+        c.partialBytes -= requestBytes;
         const offset = rng.int(blocks) * bs;
         const got = yield* sysPread64(k, t, fd, blockBuf, bs, offset);
         if (got < 0) return fail(out, 'rr-server', `pread ${path}`, got);
@@ -130,9 +131,8 @@ function* rrServer(k: Kernel, t: Task, p: Parsed, out: CommandOutput): Generator
           out.print(`rr-server: write to connection ${conn}: ${strerror(w)}\n`);
           break;
         }
-        served++;
+        c.served++;
       }
-      partial.set(conn, have);
     }
   }
 }
@@ -246,7 +246,9 @@ function* rrClient(k: Kernel, t: Task, p: Parsed, out: CommandOutput): Generator
 function serverArgs(args: readonly string[]): Parsed | string {
   const p = withPort(SERVER_OPTS)(args);
   if (typeof p === 'string') return p;
-  return p.opts.has('file') ? p : 'needs --file PATH';
+  if (!p.opts.has('file')) return 'needs --file PATH';
+  // O_DIRECT reads whole logical blocks
+  return num(p, 'bs', 4 * KiB) % 512 === 0 ? p : `--bs must be a multiple of 512 for O_DIRECT (got ${num(p, 'bs', 0)})`;
 }
 
 function clientArgs(args: readonly string[]): Parsed | string {

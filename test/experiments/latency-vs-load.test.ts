@@ -135,6 +135,7 @@ test('bad rr-server and rr-client command lines are refused at load with the rea
     return r.ok ? 'ok' : r.diagnostics.map((d) => d.message).join('\n');
   };
   assert.equal(msg('rr-server 8000'), 'rr-server needs --file PATH (usage: rr-server PORT --file PATH [--bs SIZE] [--request SIZE])');
+  assert.equal(msg('rr-server 8000 --file /dev/nvme0n1 --bs 1000'), 'rr-server --bs must be a multiple of 512 for O_DIRECT (got 1000) (usage: rr-server PORT --file PATH [--bs SIZE] [--request SIZE])');
   assert.equal(
     msg('rr-client 10.0.0.1:8000 --rate 0'),
     'rr-client --rate must be requests per second like 5000 (got "0") (usage: rr-client ADDR:PORT [--rate REQ/S] [--requests N] [--connections N] [--request SIZE] [--response SIZE])',
