@@ -32,7 +32,7 @@ const NS_PER_S = 1_000_000_000;
 /** The most a program's buffer may be (a user-sized allocation has a ceiling). */
 export const MAX_BUFFER_BYTES = 64 * 1024 * KiB;
 /** How many connections a server keeps open at once. */
-const MAX_CONNECTIONS = 1024;
+export const MAX_CONNECTIONS = 1024;
 
 // ---- argument parsing (load-time checks and run-time values are the same function) -------------
 
@@ -92,7 +92,7 @@ const PORT: OptionSpec = { what: 'a port 1-65535', parse: (t) => parsePort(t) };
 const MODE: OptionSpec = { what: 'rw or sendfile', parse: (t) => (t === 'rw' || t === 'sendfile' ? t : undefined) };
 
 /** GNU-style `--name value` / `--name=value` options and operands; a string is the problem. */
-function parseArgs(args: readonly string[], specs: Readonly<Record<string, OptionSpec>>, operandCount: number, operandWhat: string): Parsed | string {
+export function parseArgs(args: readonly string[], specs: Readonly<Record<string, OptionSpec>>, operandCount: number, operandWhat: string): Parsed | string {
   const opts = new Map<string, number | string>();
   const operands: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -155,14 +155,14 @@ export function* listenOn(k: Kernel, t: Task, mem: ProgramMemory, port: number, 
 }
 
 /** socket + connect (a blocking connect, or one in progress for a non-blocking socket). */
-function* connectTo(k: Kernel, t: Task, mem: ProgramMemory, ep: Endpoint, nonblock: boolean): Generator<number, number, void> {
+export function* connectTo(k: Kernel, t: Task, mem: ProgramMemory, ep: Endpoint, nonblock: boolean): Generator<number, number, void> {
   const fd = yield* sysSocket(k, t, AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
   if (fd < 0) return fd;
   const r = yield* sysConnect(k, t, fd, sockaddr(t, mem, ep), 16);
   return r < 0 && r !== -EINPROGRESS ? r : fd;
 }
 
-function endpointText(ep: Endpoint): string {
+export function endpointText(ep: Endpoint): string {
   return `${ipv4String(ep.addr)}:${ep.port}`;
 }
 
@@ -423,7 +423,7 @@ export function withPort(specs: Readonly<Record<string, OptionSpec>>) {
   };
 }
 
-function withEndpoint(specs: Readonly<Record<string, OptionSpec>>) {
+export function withEndpoint(specs: Readonly<Record<string, OptionSpec>>) {
   return (args: readonly string[]): Parsed | string => {
     const p = parseArgs(args, specs, 1, 'one operand, the server to connect to, like 10.0.0.2:9000');
     if (typeof p === 'string') return p;
