@@ -744,7 +744,7 @@ function readPrinters(c: Checker, node: JsonNode, blockNames: readonly string[])
 // ---- the network: machine.nics, "hosts" and "network" ----
 
 const NIC_KEYS: KeySpec = {
-  known: ['name', 'address', 'speed', 'queues', 'max_frags', 'tso', 'gro', 'tx_ring', 'rx_ring', 'coalescing'],
+  known: ['name', 'address', 'speed', 'queues', 'max_frags', 'mtu', 'tso', 'gro', 'tx_ring', 'rx_ring', 'coalescing'],
   aliases: { ifname: 'name', addr: 'address', ip: 'address', bandwidth: 'speed', channels: 'queues', combined: 'queues', sg_limit: 'max_frags', frags: 'max_frags', tx_ring_size: 'tx_ring', rx_ring_size: 'rx_ring', coalesce: 'coalescing', irq_coalescing: 'coalescing' },
   noun: 'key',
 };
@@ -757,6 +757,9 @@ const HOST_KEYS: KeySpec = { known: ['name', 'address', 'cpus', 'memory', 'devic
 const NETWORK_KEYS: KeySpec = { known: ['bandwidth', 'latency'], aliases: { speed: 'bandwidth', rate: 'bandwidth', delay: 'latency', propagation: 'latency', rtt: 'latency' }, noun: 'key' };
 /** Ethernet speeds ethtool reports, in Mb/s, by the names a scenario gives them. */
 const LINK_SPEEDS: Readonly<Record<string, number>> = { '100m': 100, '1g': 1000, '2.5g': 2500, '5g': 5000, '10g': 10_000, '25g': 25_000, '40g': 40_000, '50g': 50_000, '100g': 100_000 };
+/** ETH_MIN_MTU, and the largest MTU an mlx5 port takes (a 9978-byte jumbo frame payload). */
+const ETH_MIN_MTU = 68;
+const MLX5E_MAX_MTU = 9978;
 /** IFNAMSIZ less the NUL. */
 const MAX_IFNAME_CHARS = 15;
 const MAX_NICS = 4;
@@ -848,6 +851,8 @@ function readNic(c: Checker, node: JsonNode, path: string): NicSpec | undefined 
   const bitsPerSec = opt('speed', (n, p) => readLinkSpeed(c, n, p));
   const queues = opt('queues', (n, p) => readInt(c, n, p, 1, MAX_QUEUES));
   const maxFrags = opt('max_frags', (n, p) => readInt(c, n, p, 1, 17));
+  // ETH_MIN_MTU to the largest an mlx5 port takes (its max_mtu for a 9 KiB jumbo frame)
+  const mtu = opt('mtu', (n, p) => readInt(c, n, p, ETH_MIN_MTU, MLX5E_MAX_MTU));
   const txRingSize = opt('tx_ring', (n, p) => readInt(c, n, p, MIN_RING, MAX_RING));
   const rxRingSize = opt('rx_ring', (n, p) => readInt(c, n, p, MIN_RING, MAX_RING));
   const flag = (n: JsonNode, p: string): boolean | undefined => {
@@ -866,6 +871,7 @@ function readNic(c: Checker, node: JsonNode, path: string): NicSpec | undefined 
     ...(bitsPerSec === undefined ? {} : { bitsPerSec }),
     ...(queues === undefined ? {} : { queues }),
     ...(maxFrags === undefined ? {} : { maxFrags }),
+    ...(mtu === undefined ? {} : { mtu }),
     ...(tso === undefined ? {} : { tso }),
     ...(gro === undefined ? {} : { gro }),
     ...(txRingSize === undefined ? {} : { txRingSize }),

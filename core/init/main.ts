@@ -902,6 +902,7 @@ function bootNics(m: Machine, spec: MachineSpec, network: EthernetSwitch | undef
     const config = {
       ...base,
       maxFrags: n.maxFrags ?? base.maxFrags,
+      mtu: n.mtu ?? base.mtu,
       tso: n.tso ?? base.tso,
       gro: n.gro ?? base.gro,
       txRingSize: n.txRingSize ?? base.txRingSize,

@@ -46,6 +46,8 @@ export interface TcpSkbCb {
   whenNs: number;
   /** Times retransmitted. */
   retrans: number;
+  /** The MSS option a SYN or SYN-ACK carries (tcp_advertise_mss); absent on other segments. */
+  mss?: number;
 }
 
 /**

@@ -1611,6 +1611,8 @@ function netFuncs(reg: ProbeRegistry) {
     tcp_rcv_established: fn<[sk: Sock, skb: SkBuff]>('tcp_rcv_established', [sk, p('struct sk_buff *', 'skb')], 'void'),
     tcp_send_probe0: fn<[sk: Sock]>('tcp_send_probe0', [sk], 'void'),
     tcp_close: fn<[sk: Sock, timeout: number]>('tcp_close', [sk, p('long', 'timeout')], 'void'),
+    // skb_linearize -> __pskb_pull_tail(skb, skb->data_len): arg1 is the bytes copied out of the frags
+    __pskb_pull_tail: fn<[skb: SkBuff, delta: number]>('__pskb_pull_tail', [p('struct sk_buff *', 'skb'), p('int', 'delta')], 'void *'),
   };
 }
 

@@ -426,6 +426,8 @@ export interface NicSpec {
   readonly queues?: number;
   /** Buffers per packet the device takes (its scatter-gather limit; absent: 17). */
   readonly maxFrags?: number;
+  /** ip link set mtu: the largest IP packet a frame carries (absent: ETH_DATA_LEN, 1500). */
+  readonly mtu?: number;
   readonly tso?: boolean;
   /** ethtool -K gro (absent: on, Linux's default). */
   readonly gro?: boolean;

@@ -19,12 +19,12 @@ test('nics, hosts and network parse; the run boots the remote host on the same c
   const r = parseScenarioText(
     scenario(
       ', "hosts": [{"name": "server", "address": "10.0.0.2", "cpus": 4, "memory": "1g"}], "network": {"bandwidth": "1g", "latency": "50us"}',
-      '[{"name": "eth0", "address": "10.0.0.1/24", "queues": 2, "max_frags": 8, "tso": false, "gro": false, "tx_ring": 256, "coalescing": {"rx_usecs": 50, "rx_frames": 32, "adaptive_rx": "on"}}]',
+      '[{"name": "eth0", "address": "10.0.0.1/24", "queues": 2, "max_frags": 8, "mtu": 9000, "tso": false, "gro": false, "tx_ring": 256, "coalescing": {"rx_usecs": 50, "rx_frames": 32, "adaptive_rx": "on"}}]',
     ),
     'n.json',
   );
   assert.ok(r.ok, r.ok ? '' : r.diagnostics.map(renderDiagnostic).join('\n'));
-  assert.deepEqual(r.scenario.machine.nics, [{ name: 'eth0', addr: ipv4('10.0.0.1'), prefixLen: 24, queues: 2, maxFrags: 8, tso: false, gro: false, txRingSize: 256, coalesce: { rxUsecs: 50, rxFrames: 32, adaptiveRx: true } }]);
+  assert.deepEqual(r.scenario.machine.nics, [{ name: 'eth0', addr: ipv4('10.0.0.1'), prefixLen: 24, queues: 2, maxFrags: 8, mtu: 9000, tso: false, gro: false, txRingSize: 256, coalesce: { rxUsecs: 50, rxFrames: 32, adaptiveRx: true } }]);
   assert.deepEqual(r.scenario.network, { bitsPerSec: 1e9, propagationNs: 50_000 });
   assert.equal(r.scenario.hosts?.length, 1);
   assert.deepEqual(r.scenario.hosts?.[0]?.machine.nics, [{ name: 'eth0', addr: ipv4('10.0.0.2'), prefixLen: 24 }]);
@@ -33,6 +33,8 @@ test('nics, hosts and network parse; the run boots the remote host on the same c
   assert.equal(m.hosts[0]!.env, m.env, 'one clock');
   assert.equal(m.nics[0]!.dev.name, 'eth0');
   assert.equal(m.nics[0]!.dev.maxFrags, 8);
+  assert.equal(m.nics[0]!.dev.mtu, 9000, 'ip link set mtu 9000: jumbo frames');
+  assert.equal(m.hosts[0]!.nics[0]!.dev.mtu, 1500, 'ETH_DATA_LEN by default');
   assert.equal(m.nics[0]!.nic.config.link.bitsPerSec, 1e9);
   assert.equal(m.nics[0]!.nic.coalesce.rxUsecs, 50);
   assert.equal(m.hosts[0]!.k.sched.cpus.length, 4);
@@ -62,12 +64,13 @@ test('network mistakes: located, with what to write instead', () => {
     parseScenarioText(
       scenario(
         ', "hosts": [{"name": "s", "address": "10.0.0.1"}, {"name": "s", "nics": [{"name": "lo", "address": "300.1.1.1"}]}], "network": {"bandwidth": "3g", "latency": "-1us"}',
-        '[{"name": "eth0", "address": "10.0.0.1", "max_frags": 18, "speed": "10G", "coalescing": {"rx_usec": 5}}]',
+        '[{"name": "eth0", "address": "10.0.0.1", "max_frags": 18, "mtu": 67, "speed": "10G", "coalescing": {"rx_usec": 5}}]',
       ),
       'n.json',
     ),
   );
   assert.match(bad, /n\.json:1:\d+: machine\.nics\[0\]\.max_frags: must be an integer from 1 to 17 \(got 18\)/);
+  assert.match(bad, /machine\.nics\[0\]\.mtu: must be an integer from 68 to 9978 \(got 67\)/);
   assert.match(bad, /machine\.nics\[0\]\.coalescing\.rx_usec: unknown key; did you mean "rx_usecs"\?/);
   assert.match(bad, /hosts\[1\]\.name: duplicate host name "s"/);
   assert.match(bad, /hosts\[1\]\.nics\[0\]\.name: "lo" is the loopback device/);

@@ -104,7 +104,7 @@ export class Mlx5eDriver implements NicHost {
       kaddr: k.kaddr(),
       name: params.name,
       ifindex: k.net.allocIfindex(),
-      mtu: 1500,
+      mtu: cfg.mtu,
       features,
       maxFrags: cfg.maxFrags,
       gsoMaxSizeBytes: cfg.gsoMaxSizeBytes,
@@ -136,7 +136,7 @@ export class Mlx5eDriver implements NicHost {
   }
 
   /** ndo_start_xmit (mlx5e_xmit). */
-  startXmit(skb: SkBuff, dev: NetDevice, _cpu: Cpu): { status: number; costNs: number } {
+  startXmit(skb: SkBuff, dev: NetDevice, cpu: Cpu): { status: number; costNs: number } {
     const qid = skb.queueMapping % this.channels.length;
     const ch = this.channels[qid]!;
     let costNs = XMIT_NS;
@@ -144,7 +144,7 @@ export class Mlx5eDriver implements NicHost {
     let nrBufs = (headPayloadBytes > 0 ? 1 : 0) + skb.frags.length;
     if (nrBufs > this.nic.config.maxFrags) {
       // more buffers than the device's descriptors take: one copy into a single buffer
-      costNs += skbLinearize(this.k, skb);
+      costNs += skbLinearize(this.k, skb, cpu);
       this.linearized++;
       nrBufs = 1;
     }

@@ -83,6 +83,8 @@ export interface NicConfig {
   readonly rxRingSize: number;
   /** Buffers one packet may use (the device's per-packet scatter-gather limit). */
   readonly maxFrags: number;
+  /** The largest frame payload (an IP packet) it sends and takes: the netdev's MTU. */
+  readonly mtu: number;
   /** TCP segmentation offload. */
   readonly tso: boolean;
   /** Generic receive offload (a kernel feature the driver turns on: ethtool -K gro). */
@@ -107,6 +109,7 @@ export function defaultNicConfig(link: LinkConfig, queues: number): NicConfig {
     txRingSize: 1024,
     rxRingSize: 1024,
     maxFrags: 17,
+    mtu: ETH_DATA_LEN,
     tso: true,
     gro: true,
     gsoMaxSizeBytes: 65536,
@@ -275,7 +278,7 @@ export class Nic implements FrameSink {
 
   /** A frame arrived from the wire: RSS picks the queue, DMA into its next posted buffer. */
   receiveFrame(frame: EthFrame): void {
-    if (frame.frameBytes - 14 > ETH_DATA_LEN) {
+    if (frame.frameBytes - 14 > this.config.mtu) {
       this.stats.rxMissed++;
       return;
     }

@@ -168,7 +168,7 @@ function xmitValidated(k: Kernel, dev: NetDevice, qid: number, skb: SkBuff, cpu:
   }
   for (let i = 0; i < segs.length; i++) {
     const s = segs[i]!;
-    if (s.frags.length > 0 && (dev.features & NETIF_F.SG) === 0) costNs += skbLinearize(k, s);
+    if (s.frags.length > 0 && (dev.features & NETIF_F.SG) === 0) costNs += skbLinearize(k, s, cpu);
     if (txQueueStopped(dev, qid)) {
       backlog.unshift(...segs.slice(i));
       break;

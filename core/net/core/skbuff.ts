@@ -8,6 +8,7 @@
 // linear head's content (headContent) and its frags go.
 
 import type { Kernel } from '../../kernel/kernel.js';
+import type { Cpu } from '../../kernel/sched/core.js';
 import type { HitContext } from '../../trace/probe.js';
 import type { FlowKey, SkBuff, SkbFrag, TcpSkbCb } from '../skbuff.js';
 import { ETH_P_IP, TCPHDR, skbHeadlen } from '../skbuff.js';
@@ -129,9 +130,11 @@ const LINEARIZE_ALLOC_NS = 300;
  * k.net.copies.linearizeBytes). A zero-copy skb's user pages are then free: its ubuf_info
  * completes now, as copied (skb_copy_ubufs -> skb_zcopy_clear(skb, false)). Returns CPU ns.
  */
-export function skbLinearize(k: Kernel, skb: SkBuff): number {
+export function skbLinearize(k: Kernel, skb: SkBuff, cpu: Cpu): number {
   const bytes = skb.dataLenBytes;
   if (bytes === 0) return 0;
+  const fn = k.fn.__pskb_pull_tail;
+  if (fn.entry.enabled) fn.enter(cpu, skb.ioId, skb, bytes);
   const content = skbPayloadNow(skb);
   if (content !== undefined) skb.headContent = content;
   skb.frags = [];
@@ -142,6 +145,7 @@ export function skbLinearize(k: Kernel, skb: SkBuff): number {
     skb.ubuf = undefined;
     u.complete(false);
   }
+  if (fn.ret.enabled) fn.exit(cpu, skb.ioId, skb.kaddr);
   return LINEARIZE_ALLOC_NS + copyNs(bytes);
 }
 

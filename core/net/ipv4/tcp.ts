@@ -219,7 +219,9 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
       forceNew = false;
     }
     const skb = tail!;
-    const want = Math.min(room, size - copied, Math.max(tp.sndbuf - tp.wmemQueued, 1));
+    // the tail fills up to the size goal whatever sk_sndbuf says: only a new skb waits for room
+    // (sk_stream_memory_free), so sk_wmem_queued may pass sndbuf by up to one skb, as in Linux
+    const want = Math.min(room, size - copied);
     if (pages !== undefined) {
       // skb_splice_from_iter: each page becomes a frag (or extends the last one), no copy
       const took = skbAppendPages(skb, pages, want);

@@ -15,7 +15,7 @@ import { TCPHDR, type SkBuff } from '../skbuff.js';
 import { consumeSkb, kfreeSkb, sliceFrags } from '../core/skbuff.js';
 import { skStreamIsWriteable, TCP, SEND_SHUTDOWN, RCV_SHUTDOWN, SOCK_SNDBUF_LOCK } from '../sock.js';
 import { TCP_ATO_MIN_NS, TCP_INIT_CWND, TCP_MAX_QUICKACKS, TCP_RTO_MAX_NS, TCP_RTO_MIN_NS, TCP_SKB_OVERHEAD_BYTES, type TcpSock } from '../tcp_sock.js';
-import { SK_RST_REASON_TCP_ABORT_ON_DATA, skbPayload, tcpReceiveWindow, tcpSelectWindowRaw, tcpSendActiveReset, tcpSendAck, tcpSendDelayedAck, tcpSkbPcount, tcpWriteXmit, tcpXmitRetransmitQueue } from './tcp_output.js';
+import { SK_RST_REASON_TCP_ABORT_ON_DATA, skbPayload, tcpPeerMss, tcpReceiveWindow, tcpSelectWindowRaw, tcpSendActiveReset, tcpSendAck, tcpSendDelayedAck, tcpSkbPcount, tcpWriteXmit, tcpXmitRetransmitQueue } from './tcp_output.js';
 import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './tcp_timer.js';
 import { ICSK_TIME } from '../tcp_sock.js';
 import { tcpDone, tcpSetState, tcpTimeWait } from './tcp.js';
@@ -375,6 +375,8 @@ function tcpRcvSynsentStateProcess(k: Kernel, tp: TcpSock, skb: SkBuff, cpu: Cpu
   tp.sndWnd = cb.windowBytes;
   tp.sndWl1 = cb.seq;
   tp.maxWindow = cb.windowBytes;
+  // the SYN-ACK's MSS option: no segment larger than the peer takes
+  tp.mssCache = Math.min(tp.mssCache, tcpPeerMss(cb));
   tcpInitTransfer(k, tp);
   tcpSetState(k, tp, TCP.ESTABLISHED, cpu);
   tp.stateChange(tp);

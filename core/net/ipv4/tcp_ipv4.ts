@@ -18,7 +18,7 @@ import { consumeSkb, kfreeSkb } from '../core/skbuff.js';
 import { TCP, type Proto, type Sock, type SockaddrIn } from '../sock.js';
 import { TCP_DEFAULT_WSCALE, TCP_MAX_SYN_WINDOW, TcpSock, type RequestSock } from '../tcp_sock.js';
 import { ipRouteOutput, ipSelectSaddr } from './ip_output.js';
-import { skbPayload, tcpConnectXmit, tcpMtuToMss, tcpSendAck, tcpSendSynack, tcpV4SendReset } from './tcp_output.js';
+import { skbPayload, tcpConnectXmit, tcpMtuToMss, tcpPeerMss, tcpSendAck, tcpSendSynack, tcpV4SendReset } from './tcp_output.js';
 import { tcpInitTransfer, tcpRcvStateProcess, tcpRttEstimator } from './tcp_input.js';
 import { tcpClose, tcpGetsockopt, tcpPoll, tcpRecvmsg, tcpSendmsg, tcpSetState, tcpSetsockopt, tcpShutdown } from './tcp.js';
 import { inetCskAccept, inetCskListenStart } from './inet_connection_sock.js';
@@ -172,7 +172,7 @@ function tcpConnRequest(k: Kernel, lsk: TcpSock, skb: SkBuff, cpu: Cpu): number 
     snt_isn: secureTcpSeq(k, f.daddr, f.saddr, f.dport, f.sport),
     rcv_isn: cb.seq,
     peerWindow: cb.windowBytes,
-    peerMss: tcpMtuToMss(k, f.saddr),
+    peerMss: tcpPeerMss(cb),
     sentNs: k.env.nowNs,
   };
   lsk.synQueue.push(req);

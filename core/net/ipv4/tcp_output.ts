@@ -2,15 +2,16 @@
 // queued skb with the header's ACK and window), tcp_select_window (the receive window advertised
 // from the free receive space, never shrinking, zero below one MSS), tcp_write_xmit (as much of the
 // write queue as the congestion window, the peer's window and Nagle allow, in GSO/TSO-sized skbs),
-// tcp_mss_to_mtu / tcp_xmit_size_goal, pure ACKs (tcp_send_ack) and delayed ones, SYN / SYN-ACK /
-// FIN / RST, tcp_retransmit_skb, and the zero-window probe (tcp_send_probe0 / tcp_write_wakeup).
+// tcp_mss_to_mtu / tcp_xmit_size_goal, pure ACKs (tcp_send_ack) and delayed ones, SYN / SYN-ACK
+// (with the MSS option, tcp_advertise_mss) / FIN / RST, tcp_retransmit_skb, and the zero-window
+// probe (tcp_send_probe0 / tcp_write_wakeup).
 // SIMPLIFICATION: no SACK, TSQ, pacing or TLP; every skb is sent as one clone of its whole length.
 
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Cpu } from '../../kernel/sched/core.js';
 import { TCP_XMIT_SKB_NS } from '../../hw/cpu.js';
 import { NETIF_F } from '../netdevice.js';
-import { IPV4_HLEN, TCP_HLEN, TCPHDR, type FlowKey, type SkBuff } from '../skbuff.js';
+import { IPV4_HLEN, TCP_HLEN, TCPHDR, type FlowKey, type SkBuff, type TcpSkbCb } from '../skbuff.js';
 import { allocSkb, consumeSkb, sliceFrags } from '../core/skbuff.js';
 import { TCP } from '../sock.js';
 import { ICSK_TIME, TCP_DELACK_MAX_NS, TCP_DELACK_MIN_NS, TCP_MAX_SYN_WINDOW, TCP_RTO_MAX_NS, TCP_RTO_MIN_NS, type RequestSock, type TcpSock } from '../tcp_sock.js';
@@ -31,6 +32,24 @@ export function tcpSkbPcount(skb: SkBuff): number {
 export function tcpMtuToMss(k: Kernel, daddr: number): number {
   const dev = ipRouteOutput(k, daddr);
   return (dev?.mtu ?? 1500) - IPV4_HLEN - TCP_HLEN;
+}
+
+/** TCPOLEN_TSTAMP_ALIGNED: the timestamp option every segment carries (part of TCP_HLEN). */
+const TCPOLEN_TSTAMP_ALIGNED = 12;
+/** TCP_MSS_DEFAULT: the MSS assumed of a peer whose SYN has no MSS option (RFC 1122). */
+const TCP_MSS_DEFAULT = 536;
+
+/** tcp_advertise_mss: our SYN's / SYN-ACK's MSS option, the route's MTU less the IP and bare TCP headers. */
+function tcpAdvertiseMss(k: Kernel, daddr: number): number {
+  return tcpMtuToMss(k, daddr) + TCPOLEN_TSTAMP_ALIGNED;
+}
+
+/**
+ * The segment size the peer's SYN or SYN-ACK allows (tcp_parse_options' mss_clamp, less the
+ * timestamp option as tcp_sync_mss takes it off): a peer on a smaller MTU gets no larger frames.
+ */
+export function tcpPeerMss(cb: TcpSkbCb): number {
+  return (cb.mss ?? TCP_MSS_DEFAULT) - TCPOLEN_TSTAMP_ALIGNED;
 }
 
 /**
@@ -114,6 +133,8 @@ export function tcpTransmitSkb(k: Kernel, tp: TcpSock, skb: SkBuff, cpu: Cpu): n
   const flags = cb.tcpFlags | (tp.state === TCP.SYN_SENT && (cb.tcpFlags & TCPHDR.SYN) !== 0 ? 0 : TCPHDR.ACK);
   const win = (cb.tcpFlags & TCPHDR.SYN) !== 0 ? Math.min(tcpSelectWindow(tp), TCP_MAX_SYN_WINDOW) : tcpSelectWindow(tp);
   clone.tcp = { seq: cb.seq, endSeq: cb.endSeq, ackSeq: tp.rcvNxt, tcpFlags: flags, windowBytes: win, whenNs: k.env.nowNs, retrans: cb.retrans };
+  // tcp_syn_options: a SYN tells the peer the largest segment we take
+  if ((cb.tcpFlags & TCPHDR.SYN) !== 0) clone.tcp.mss = tcpAdvertiseMss(k, tp.daddr);
   if (payload > tp.mssCache) {
     clone.gsoSize = tp.mssCache;
     clone.gsoSegs = Math.ceil(payload / tp.mssCache);
@@ -302,6 +323,7 @@ export function tcpSendSynack(k: Kernel, listener: TcpSock, req: RequestSock, cp
   const skb = ctlSkb(k, listener, flow, req.snt_isn, TCPHDR.SYN | TCPHDR.ACK, 0);
   skb.tcp!.ackSeq = req.rcv_isn + 1;
   skb.tcp!.windowBytes = Math.min(listener.rcvbuf, TCP_MAX_SYN_WINDOW);
+  skb.tcp!.mss = tcpAdvertiseMss(k, req.raddr);
   skb.lenBytes = 0;
   return TCP_XMIT_SKB_NS + Math.max(0, ipQueueXmit(k, skb, cpu));
 }
