@@ -71,14 +71,15 @@ test('one buffer: receiving and writing take turns, the program waits for every 
   assert.ok(one.diskBusyNs < 0.65 * one.elapsedNs, `disk busy ${one.diskBusyNs} of ${one.elapsedNs} ns`);
 });
 
-test('two buffers: the network fills one while the disk writes the other; throughput 1.5x, the stalls all but gone', () => {
+test('two buffers: the network fills one while the disk writes the other; throughput 1.5x, the stalls cut more than fivefold', () => {
   const one = run('double-buffering-1.json');
   const two = run('double-buffering.json');
   assert.equal(two.bytes, 16 << 20);
   assert.ok(two.mbPerS / one.mbPerS > 1.5, `${two.mbPerS} vs ${one.mbPerS} MB/s`);
-  // the producer's stall: waiting for a free buffer falls more than tenfold, and the sender's with it
-  assert.ok(two.waitFreeNs < one.waitFreeNs / 10, `waited ${two.waitFreeNs} vs ${one.waitFreeNs} ns`);
-  assert.ok(two.wireSilentNs < one.wireSilentNs / 10, `wire silent ${two.wireSilentNs} vs ${one.wireSilentNs} ns`);
+  // the producer's stall: waiting for a free buffer falls more than fivefold, and the sender's with it
+  // (not to zero: the wire fills a buffer in 0.357 ms, faster than the 0.43 ms write)
+  assert.ok(two.waitFreeNs < one.waitFreeNs / 5, `waited ${two.waitFreeNs} vs ${one.waitFreeNs} ns`);
+  assert.ok(two.wireSilentNs < one.wireSilentNs / 5, `wire silent ${two.wireSilentNs} vs ${one.wireSilentNs} ns`);
   // the disk is the slower side and is kept busy: the transfer takes little more than its busy time
   assert.ok(two.diskBusyNs > 0.85 * two.elapsedNs, `disk busy ${two.diskBusyNs} of ${two.elapsedNs} ns`);
   assert.ok(two.elapsedNs < 0.75 * (two.recvNs + two.diskBusyNs), 'receiving and writing overlap');
