@@ -10,6 +10,7 @@ import { sysSync } from '../fs/sync.js';
 import { SPOOL_TOOLS } from './tools.js';
 import { IPERF3 } from './iperf3.js';
 import { NET_PROGRAMS } from './netprogs.js';
+import { URING_SEND_PROGRAMS } from './uring-send.js';
 
 /** What a command left: its exit status and what it printed. */
 export interface CommandResult {
@@ -73,7 +74,7 @@ const SYNC: UserCommand = {
 };
 
 /** Every command a scenario event may run. */
-export const USER_COMMANDS: readonly UserCommand[] = [SYNC, ...SPOOL_TOOLS, IPERF3, ...NET_PROGRAMS];
+export const USER_COMMANDS: readonly UserCommand[] = [SYNC, ...SPOOL_TOOLS, IPERF3, ...NET_PROGRAMS, ...URING_SEND_PROGRAMS];
 
 export function findCommand(name: string): UserCommand | undefined {
   return USER_COMMANDS.find((c) => c.name === name);

@@ -75,14 +75,14 @@ function parsePort(text: string): number | undefined {
 }
 
 /** One option a program takes: its name (`--bs`) and how its value reads. */
-interface OptionSpec {
+export interface OptionSpec {
   readonly what: string;
   readonly parse: (text: string) => number | string | undefined;
 }
 
-type Parsed = { readonly opts: ReadonlyMap<string, number | string>; readonly operands: readonly string[] };
+export type Parsed = { readonly opts: ReadonlyMap<string, number | string>; readonly operands: readonly string[] };
 
-const BYTES: OptionSpec = { what: 'a size like 64k', parse: (t) => { const n = parseBytes(t); return n !== undefined && n > 0 && n <= MAX_BUFFER_BYTES ? n : undefined; } };
+export const BYTES: OptionSpec = { what: 'a size like 64k', parse: (t) => { const n = parseBytes(t); return n !== undefined && n > 0 && n <= MAX_BUFFER_BYTES ? n : undefined; } };
 const RATE: OptionSpec = { what: 'bytes per second like 10m', parse: (t) => { const n = parseBytes(t); return n !== undefined && n > 0 ? n : undefined; } };
 const COUNT: OptionSpec = { what: 'a size like 1g', parse: (t) => { const n = parseBytes(t); return n !== undefined && n > 0 ? n : undefined; } };
 const OFFSET: OptionSpec = { what: 'a byte offset', parse: (t) => parseBytes(t) };
@@ -92,7 +92,7 @@ const PORT: OptionSpec = { what: 'a port 1-65535', parse: (t) => parsePort(t) };
 const MODE: OptionSpec = { what: 'rw or sendfile', parse: (t) => (t === 'rw' || t === 'sendfile' ? t : undefined) };
 
 /** GNU-style `--name value` / `--name=value` options and operands; a string is the problem. */
-function parseArgs(args: readonly string[], specs: Readonly<Record<string, OptionSpec>>, operandCount: number, operandWhat: string): Parsed | string {
+export function parseArgs(args: readonly string[], specs: Readonly<Record<string, OptionSpec>>, operandCount: number, operandWhat: string): Parsed | string {
   const opts = new Map<string, number | string>();
   const operands: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -115,11 +115,11 @@ function parseArgs(args: readonly string[], specs: Readonly<Record<string, Optio
   return { opts, operands };
 }
 
-function num(p: Parsed, name: string, dflt: number): number {
+export function num(p: Parsed, name: string, dflt: number): number {
   const v = p.opts.get(name);
   return typeof v === 'number' ? v : dflt;
 }
-function str(p: Parsed, name: string): string | undefined {
+export function str(p: Parsed, name: string): string | undefined {
   const v = p.opts.get(name);
   return typeof v === 'string' ? v : undefined;
 }

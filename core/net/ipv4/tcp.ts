@@ -238,8 +238,9 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
         forceNew = true;
         continue;
       }
-      // skb_splice_from_iter: each page becomes a frag (or extends the last one), no copy
-      const took = skbAppendPages(skb, pages, want);
+      // skb_splice_from_iter: each page becomes a frag (or extends the last one), no copy; the
+      // tail skb fills to the size goal whatever the send buffer says (only a new skb needs room)
+      const took = skbAppendPages(skb, pages, Math.min(room, size - copied));
       if (took === 0) {
         forceNew = true;
         continue;
