@@ -71,21 +71,23 @@ export function ioArmPollHandler(k: Kernel, task: Task, req: IoKiocb): boolean {
   if (want === 0 || file === undefined || file.inode.fops.poll === undefined) return false;
   if (req.polled && req.doneBytes === 0) return false;
   req.polled = true;
-  const events = want | EPOLL.ERR | EPOLL.HUP;
-  const poll = new IoPoll(k, req, file, events);
+  // io_arm_poll_handler's mask (one-shot, edge) and the events io_init_poll_iocb arms (plus IO_POLL_UNMASK)
+  const armMask = (EPOLL.PRI | EPOLL.ERR | EPOLL.ET | EPOLL.ONESHOT | want) | 0;
+  const events = (armMask | EPOLL.ERR | EPOLL.HUP | EPOLL.RDHUP) | 0;
+  const poll = new IoPoll(k, req, file, want | EPOLL.ERR | EPOLL.HUP);
   const pt: PollTable = {
     wait(_f: File, wq: WaitQueue) {
       poll.wq = wq;
       wq.addEntry(poll);
     },
   };
-  const mask = file.inode.fops.poll(file, pt) & events;
+  const mask = file.inode.fops.poll(file, pt) & (want | EPOLL.ERR | EPOLL.HUP);
   if (mask !== 0) {
     poll.wq?.removeEntry(poll);
     ioPollQueueTaskWork(k, req, mask);
     return true;
   }
-  if (k.tp.io_uring_poll_arm.enabled) k.tp.io_uring_poll_arm.emit(k.sched.cpu(task.cpu), req.ioId, req, events, events);
+  if (k.tp.io_uring_poll_arm.enabled) k.tp.io_uring_poll_arm.emit(k.sched.cpu(task.cpu), req.ioId, req, armMask, events);
   return true;
 }
 

@@ -13,6 +13,8 @@ import { MSG, SO, SO_EE_CODE_ZEROCOPY_COPIED, SO_EE_ORIGIN_ZEROCOPY, SOL_SOCKET,
 import { EPOLL } from '../../../core/fs/types.js';
 import { EAGAIN } from '../../../core/uapi/errno.js';
 import { netMachine, tcpAccept, tcpConnect, tcpListen, userBuffer } from '../../helpers/net.js';
+import { parseScenario } from '../../../tui/scenario.js';
+import { prepareRun } from '../../../tui/run.js';
 
 const PORT = 5100;
 
@@ -132,4 +134,32 @@ test('MSG_ZEROCOPY needs SO_ZEROCOPY; its completions arrive on the error queue 
     assert.equal(s.eeCode, SO_EE_CODE_ZEROCOPY_COPIED, 'lo copies the pages on receive');
   }
   assert.equal(m.k.net.copies.zerocopyBytes, 4 * 16384);
+});
+
+test('a NIC that takes fewer buffers per packet than a zero-copy skb has frags linearizes it: every notification says COPIED', () => {
+  const sc = parseScenario(
+    {
+      name: 'zc-lin',
+      duration: '10ms',
+      machine: { cpus: 2, memory: '256m', nics: [{ name: 'eth0', address: '10.0.0.1/24', max_frags: 4 }] },
+      hosts: [{ name: 'server', address: '10.0.0.2/24' }],
+      network: { bandwidth: '10g', latency: '50us' },
+      events: [
+        { at: '0', host: 'server', run: 'zc-check 9001' },
+        { at: '0', host: 'server', run: 'zc-check 9002' },
+        { at: '1ms', run: 'zc-send 10.0.0.2:9001 --mode send-zc --count 4' },
+        { at: '5ms', run: 'zc-send 10.0.0.2:9002 --mode msg-zerocopy --count 4' },
+      ],
+    },
+    'zc-lin.json',
+  );
+  if (!sc.ok) throw new Error(sc.diagnostics.map((d) => d.message).join('\n'));
+  const m = prepareRun(sc.scenario, { seed: 1, durationNs: sc.scenario.durationNs });
+  m.run(sc.scenario.durationNs);
+  const outs = m.report('zc-lin', 1).events!.map((e) => e.output).join('');
+  assert.match(outs, /by send-zc, reuse notif, .*; 4 notifications \(4 copied\)/);
+  assert.match(outs, /by msg-zerocopy, reuse notif, .*; 4 notifications \(4 copied\)/);
+  assert.match(outs, /9001[\s\S]*4 of 4 messages intact/);
+  // most of the 8 x 64 KiB: only skbs of at most 4 pages (a message's short tail) go as they are
+  assert.ok(m.k.net.copies.linearizeBytes > 4 * 65536 && m.k.net.copies.linearizeBytes <= 8 * 65536, `${m.k.net.copies.linearizeBytes} bytes linearized`);
 });
