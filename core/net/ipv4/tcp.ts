@@ -7,6 +7,8 @@
 // SO_ZEROCOPY, or io_uring's SEND_ZC notification as msg_ubuf): the user pages become frags by
 // reference (skb_zerocopy_iter_stream) and complete when the last skb holding them is freed.
 // Content: a copying send snapshots the user bytes (copy_from_user); a receive writes them.
+// SIMPLIFICATION: MSG_ZEROCOPY's pinned pages are not charged to RLIMIT_MEMLOCK
+// (mm_account_pinned_pages), so a zero-copy send never fails with -ENOBUFS for it.
 // SIMPLIFICATION: no MSG_PEEK/urgent data/TCP_CORK; a timewait sock is the closed socket kept in
 // the established hash for TCP_TIMEWAIT_LEN to ACK the peer's FIN (no struct inet_timewait_sock).
 
