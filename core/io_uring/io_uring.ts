@@ -9,6 +9,8 @@
 // that task next runs kernel code, as kernels before 5.x posted from the interrupt itself.
 // SIMPLIFICATION: the SQ ring has no index array (as IORING_SETUP_NO_SQARRAY): SQE i sits at
 // sqes[i & mask]; links, drains, timeouts and the other opcodes are not modelled.
+// Requests on pollable files (sockets) that would block arm an internal poll (apoll, poll.ts)
+// instead of taking an io-wq worker; its wakeup queues task_work that the submitter runs.
 // SIMPLIFICATION: IORING_SETUP_IOPOLL completions still arrive through the driver's interrupt
 // (Linux uses interrupt-less poll queues); the CQE is posted only when the waiter polls
 // (io_do_iopoll), and the waiter spins on the CPU instead of sleeping.
@@ -29,13 +31,22 @@ import { ioIssue, ioIssueDone, type IoRwKiocb } from './rw.js';
 import { ioWqEnqueue, ioWqOf, type IoWq } from './io-wq.js';
 import { ioSqOffloadCreate, ioSqWake, type SqData } from './sqpoll.js';
 import { ioSqeBuffersUnregister, type RegisteredBuf } from './rsrc.js';
+import { ioArmPollHandler, ioRunTaskWork } from './poll.js';
+import type { IoNotif } from './notif.js';
+import { ioSendZcPrep } from './net.js';
 
 // ---- uapi -------------------------------------------------------------------------------------
 
 /** enum io_uring_op (the modelled subset). */
-export const IORING_OP = { NOP: 0, FSYNC: 3, READ_FIXED: 4, WRITE_FIXED: 5, READ: 22, WRITE: 23 } as const;
+export const IORING_OP = { NOP: 0, FSYNC: 3, READ_FIXED: 4, WRITE_FIXED: 5, READ: 22, WRITE: 23, SEND: 26, RECV: 27, SEND_ZC: 47 } as const;
 /** io_uring_get_opcode's names, as the tracepoints' op_str shows them. */
-export const IORING_OP_NAMES: Readonly<Record<number, string>> = { 0: 'NOP', 3: 'FSYNC', 4: 'READ_FIXED', 5: 'WRITE_FIXED', 22: 'READ', 23: 'WRITE' };
+export const IORING_OP_NAMES: Readonly<Record<number, string>> = { 0: 'NOP', 3: 'FSYNC', 4: 'READ_FIXED', 5: 'WRITE_FIXED', 22: 'READ', 23: 'WRITE', 26: 'SEND', 27: 'RECV', 47: 'SEND_ZC' };
+/** cqe->flags: more CQEs follow for this request (F_MORE); this one is a zero-copy notification (F_NOTIF). */
+export const IORING_CQE_F = { BUFFER: 1 << 0, MORE: 1 << 1, SOCK_NONEMPTY: 1 << 2, NOTIF: 1 << 3 } as const;
+/** sqe->ioprio of send/recv ops: poll before the first try; SEND_ZC's notification reports a copy. */
+export const IORING_RECVSEND = { POLL_FIRST: 1 << 0, SEND_ZC_REPORT_USAGE: 1 << 3 } as const;
+/** A SEND_ZC notification's res bit: the kernel copied (some of) the data after all. */
+export const IORING_NOTIF_USAGE_ZC_COPIED = 1 << 31;
 export const IORING_SETUP = { IOPOLL: 1 << 0, SQPOLL: 1 << 1, SQ_AFF: 1 << 2, CQSIZE: 1 << 3, CLAMP: 1 << 4 } as const;
 export const IORING_ENTER = { GETEVENTS: 1 << 0, SQ_WAKEUP: 1 << 1, SQ_WAIT: 1 << 2 } as const;
 /** sq_ring->flags */
@@ -61,8 +72,10 @@ export interface IoUringSqe {
   off: number;
   addr: number;
   len: number;
-  /** rw_flags / fsync_flags */
+  /** rw_flags / fsync_flags / msg_flags */
   opFlags: number;
+  /** ioprio; for send/recv ops the IORING_RECVSEND_* flags. */
+  ioprio: number;
   userData: number;
   bufIndex: number;
   /** kiotrace's annotation: the ioId the kernel gave this SQE when it consumed it (0 before). */
@@ -99,7 +112,7 @@ export class IoRings {
     readonly va: number,
   ) {
     this.sqes = [];
-    for (let i = 0; i < sqEntries; i++) this.sqes.push({ opcode: 0, flags: 0, fd: -1, off: 0, addr: 0, len: 0, opFlags: 0, userData: 0, bufIndex: 0, ioId: 0 });
+    for (let i = 0; i < sqEntries; i++) this.sqes.push({ opcode: 0, flags: 0, fd: -1, off: 0, addr: 0, len: 0, opFlags: 0, ioprio: 0, userData: 0, bufIndex: 0, ioId: 0 });
     this.cqes = [];
     for (let i = 0; i < cqEntries; i++) this.cqes.push({ userData: 0, res: 0, flags: 0, ioId: 0 });
   }
@@ -163,9 +176,14 @@ export class IoKiocb implements TracedIoReq {
   off = 0;
   addr = 0;
   len = 0;
-  /** rw_flags / fsync_flags */
+  /** rw_flags / fsync_flags / msg_flags */
   opFlags = 0;
+  ioprio = 0;
   bufIndex = 0;
+  /** REQ_F_POLLED: an internal poll (apoll) was armed for it once. */
+  polled = false;
+  /** SEND_ZC: the notification whose CQE says the buffer may be reused (io_send_zc's zc->notif). */
+  notif: IoNotif | undefined;
   /** struct io_rw's kiocb, inside the request (set up by io_read / io_write at each issue). */
   rw: IoRwKiocb | undefined;
 
@@ -189,7 +207,10 @@ export class IoKiocb implements TracedIoReq {
     this.addr = sqe.addr;
     this.len = sqe.len;
     this.opFlags = sqe.opFlags;
+    this.ioprio = sqe.ioprio;
     this.bufIndex = sqe.bufIndex;
+    this.polled = false;
+    this.notif = undefined;
   }
 
   get ctxKaddr(): number {
@@ -218,6 +239,8 @@ export class IoRingCtx {
   inflight = 0;
   /** Completed requests, ready for reuse (submit_state.free_list). */
   readonly reqCache: IoKiocb[] = [];
+  /** Requests whose armed poll fired, to be re-issued by the submitter (task_work). */
+  readonly taskWork: IoKiocb[] = [];
   bufs: RegisteredBuf[] | undefined;
   files: (File | undefined)[] | undefined;
   sq: SqData | undefined;
@@ -400,6 +423,8 @@ export function* sysIoUringEnter(k: Kernel, task: Task, fd: number, toSubmit: nu
   else if (!ctx) ret = -EOPNOTSUPP;
   else if (flags & ~(IORING_ENTER.GETEVENTS | IORING_ENTER.SQ_WAKEUP | IORING_ENTER.SQ_WAIT)) ret = -EINVAL;
   else {
+    // io_run_task_work: re-issue requests whose poll fired
+    if (ctx.taskWork.length > 0) yield* ioRunTaskWork(k, ctx, task);
     flushOverflow(k, ctx);
     if (ctx.sq) {
       if (flags & IORING_ENTER.SQ_WAKEUP) ioSqWake(k, ctx.sq);
@@ -484,13 +509,18 @@ function ioInitReq(k: Kernel, ctx: IoRingCtx, task: Task, req: IoKiocb): number 
     req.file = f;
   }
   if ((req.file.inode.mode & S_IFMT) === S_IFREG) req.reqFlags |= REQ_F.ISREG;
+  if (req.opcode === IORING_OP.SEND_ZC) return ioSendZcPrep(k, req);
   return 0;
 }
 
-/** io_queue_sqe's handling of the inline attempt's result: queued, punted to io-wq, or done. */
-function ioQueueSqeDone(k: Kernel, task: Task, req: IoKiocb, ret: number): void {
+/**
+ * io_queue_sqe's handling of the inline attempt's result: queued, waiting on an armed poll
+ * (io_queue_async -> io_arm_poll_handler), punted to io-wq, or done.
+ */
+export function ioQueueSqeDone(k: Kernel, task: Task, req: IoKiocb, ret: number): void {
   if (ret === -EIOCBQUEUED) return;
   if (ret === -EAGAIN) {
+    if (ioArmPollHandler(k, task, req)) return;
     ioQueueIowq(k, task, req);
     return;
   }
@@ -524,26 +554,49 @@ export function ioCompleteRw(k: Kernel, req: IoKiocb, res: number): void {
   ioReqComplete(k, k.sched.ctxCpu, req, total);
 }
 
-/** io_req_complete_post: the CQE goes into the CQ ring (or the overflow list) and waiters re-check. */
-export function ioReqComplete(k: Kernel, cpu: HitContext, req: IoKiocb, res: number): void {
+/**
+ * io_req_complete_post: the CQE goes into the CQ ring (or the overflow list) and waiters re-check.
+ * A SEND_ZC's result says IORING_CQE_F_MORE, and its notification loses the request's reference
+ * after it (io_notif_flush): the NOTIF CQE always comes second.
+ */
+export function ioReqComplete(k: Kernel, cpu: HitContext, req: IoKiocb, res: number, cflags = 0): void {
   const ctx = req.ctx;
   const rings = ctx.rings;
+  const notif = req.notif;
+  if (notif !== undefined) {
+    req.notif = undefined;
+    cflags |= IORING_CQE_F.MORE;
+  }
   ctx.inflight--;
-  if (k.tp.io_uring_complete.enabled) k.tp.io_uring_complete.emit(cpu, req.ioId, req, res, 0);
+  if (k.tp.io_uring_complete.enabled) k.tp.io_uring_complete.emit(cpu, req.ioId, req, res, cflags);
   if (rings.cqReady >= rings.cqEntries || ctx.overflow.length > 0) {
     // io_cqring_event_overflow: kept in the kernel until the CQ has room (IORING_FEAT_NODROP)
-    ctx.overflow.push({ userData: req.userData, res, flags: 0, ioId: req.ioId });
+    ctx.overflow.push({ userData: req.userData, res, flags: cflags, ioId: req.ioId });
     rings.sqFlags |= IORING_SQ.CQ_OVERFLOW;
     rings.cqOverflow++;
-    if (k.tp.io_uring_cqe_overflow.enabled) k.tp.io_uring_cqe_overflow.emit(cpu, req.ioId, req, res, 0, k.kaddr());
+    if (k.tp.io_uring_cqe_overflow.enabled) k.tp.io_uring_cqe_overflow.emit(cpu, req.ioId, req, res, cflags, k.kaddr());
   } else {
-    writeCqe(rings, req.userData, res, 0, req.ioId);
+    writeCqe(rings, req.userData, res, cflags, req.ioId);
     wakeCqWaiters(ctx);
   }
   // io_free_req: the request goes back to the ring's cache
   req.file = undefined;
   req.buf = undefined;
   ctx.reqCache.push(req);
+  notif?.flush();
+}
+
+/** A request of the ring that is not an SQE's (a SEND_ZC notification: io_alloc_notif's io_alloc_req). */
+export function ioAllocReq(k: Kernel, ctx: IoRingCtx): IoKiocb {
+  const req = ctx.reqCache.pop() ?? new IoKiocb(k.kaddr(), ctx);
+  ctx.inflight++;
+  return req;
+}
+
+/** task_work was queued: a submitter waiting for CQEs (or the SQ thread) wakes to run it. */
+export function ioTaskWorkWake(k: Kernel, ctx: IoRingCtx): void {
+  for (const w of ctx.cqWait.splice(0)) w.task.wake();
+  if (ctx.sq) ioSqWake(k, ctx.sq);
 }
 
 /** io_fill_cqe: the next CQ ring slot gets the completion, then the tail moves. */
@@ -588,6 +641,10 @@ function* ioCqringWait(k: Kernel, ctx: IoRingCtx, task: Task, minEvents: number)
   if (k.tp.io_uring_cqring_wait.enabled) k.tp.io_uring_cqring_wait.emit(k.sched.cpu(task.cpu), task.ioId, ctx.kaddr, minEvents);
   const targetTail = rings.cqHead + minEvents;
   while (rings.cqTail - targetTail < 0 && !ioRingClosed(ctx)) {
+    if (ctx.taskWork.length > 0) {
+      yield* ioRunTaskWork(k, ctx, task);
+      continue;
+    }
     const w: CqWaiter = { task, targetTail };
     ctx.cqWait.push(w);
     task.state = TaskState.INTERRUPTIBLE;

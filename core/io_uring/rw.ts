@@ -1,5 +1,5 @@
 // Models: io_uring/rw.c (io_read, io_write, io_import_fixed, io_complete_rw), io_uring/sync.c
-// (io_fsync) and io_uring/nop.c: what one request does when it is issued, inline (nonblock:
+// (io_fsync), io_uring/nop.c and io_issue_sqe's dispatch (the socket ops are net.ts's): what one request does when it is issued, inline (nonblock:
 // IOCB_NOWAIT, -EAGAIN means "punt to io-wq") or from an io-wq worker (may sleep).
 // A short non-blocking buffered read keeps what it got and punts the rest, as io_read does.
 // SIMPLIFICATION: a buffered read that misses is punted to io-wq; Linux (5.9+) instead retries it
@@ -12,6 +12,7 @@ import { immediate, kiocbRw } from '../fs/read_write.js';
 import { EIOCBQUEUED, O, type File, type Kiocb, type UserBuffer } from '../fs/types.js';
 import { EAGAIN, EBADF, EINVAL, EOPNOTSUPP } from '../uapi/errno.js';
 import { IORING_FSYNC_DATASYNC, IORING_OP, ioCompleteRw, type IoKiocb } from './io_uring.js';
+import { ioNet } from './net.js';
 
 /**
  * io_issue_sqe's opcode dispatch: the opcode's ->issue as a generator (the caller runs it, then
@@ -29,6 +30,10 @@ export function ioIssue(k: Kernel, req: IoKiocb, task: Task, nonblock: boolean):
     case IORING_OP.WRITE:
     case IORING_OP.WRITE_FIXED:
       return ioRw(k, req, task, nonblock, true);
+    case IORING_OP.SEND:
+    case IORING_OP.SEND_ZC:
+    case IORING_OP.RECV:
+      return ioNet(k, req, task, nonblock);
     default:
       return immediate(-EINVAL);
   }

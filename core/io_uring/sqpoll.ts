@@ -2,7 +2,8 @@
 // kernel-side thread of the process, iou-sqp-<pid>, polls the SQ ring and submits what user space
 // put there, so submission needs no syscall. After sq_thread_idle without work (default 1 s) it
 // sets IORING_SQ_NEED_WAKEUP and sleeps until io_uring_enter(IORING_ENTER_SQ_WAKEUP). It also
-// reaps polled completions of an IOPOLL ring.
+// reaps polled completions of an IOPOLL ring and runs the task_work of requests it submitted
+// whose internal poll fired.
 // SIMPLIFICATION: the polling loop is modelled as CPU time in slices of SQPOLL_SLICE_NS, so new
 // SQEs are noticed at the end of the slice that is running when they are written.
 
@@ -11,6 +12,7 @@ import { TaskState, type Task, type TaskBody } from '../kernel/sched/task.js';
 import { ioSchedule } from '../block/blk-core.js';
 import { IORING_SQ, IO_POST_CQE_NS, ioReqComplete, ioRingClosed, ioSubmitSqes, type IoRingCtx } from './io_uring.js';
 import { createIoThread, ioWqOf } from './io-wq.js';
+import { ioRunTaskWork } from './poll.js';
 
 /** One pass of io_sq_thread's loop when there is nothing to submit. */
 export const SQPOLL_SLICE_NS = 2_000;
@@ -57,6 +59,11 @@ function* ioSqThread(k: Kernel, sq: SqData, task: Task): TaskBody {
     }
     if (rings.sqReady > 0) {
       yield* ioSubmitSqes(k, ctx, task, rings.sqReady, true);
+      worked = true;
+    }
+    if (ctx.taskWork.length > 0) {
+      // requests whose armed poll fired are re-issued here (the SQ thread submitted them)
+      yield* ioRunTaskWork(k, ctx, task);
       worked = true;
     }
     if (worked || ctx.inflight > 0 && ctx.iopoll) {

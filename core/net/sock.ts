@@ -2,12 +2,16 @@
 // protocol-independent half of a socket: addresses, state, send and receive buffer budgets, the
 // queues, the wait queue sleepers and poll/epoll park on, the sk_data_ready / sk_write_space /
 // sk_state_change callbacks), struct proto (the transport's ops table, tcp_prot), the generic
-// sleeps (sk_wait_data, sk_stream_wait_memory) and SO_SNDBUF / SO_RCVBUF (sock_setsockopt).
+// sleeps (sk_wait_data, sk_stream_wait_memory), SO_SNDBUF / SO_RCVBUF / SO_ZEROCOPY
+// (sock_setsockopt) and the error queue (sk_error_queue: MSG_ZEROCOPY completions, read by
+// recvmsg(MSG_ERRQUEUE) as struct sock_extended_err, reported by poll as EPOLLERR).
 // SIMPLIFICATION: inet_sock's fields (inet_sport, inet_saddr, ...) live on Sock too: IPv4 only.
 // SIMPLIFICATION: buffer budgets count payload bytes, not skb truesize (no struct sk_buff and
 // page-frag overhead), so a receive buffer's whole free space can be advertised as window.
+// SIMPLIFICATION: error-queue entries are not charged to sk_omem_alloc (optmem_max never refuses
+// a MSG_ZEROCOPY send with -ENOBUFS).
 
-import type { SkbFrag } from './skbuff.js';
+import type { SkbFrag, UbufInfo } from './skbuff.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { TaskState, type Task } from '../kernel/sched/task.js';
 import { WaitQueue } from '../sim/process.js';
@@ -16,7 +20,7 @@ import { signalPending } from '../kernel/signal.js';
 import type { SkBuff } from './skbuff.js';
 import type { Socket } from './socket.js';
 import { EPOLL } from '../fs/types.js';
-import { EINTR } from '../uapi/errno.js';
+import { EINTR, EINVAL } from '../uapi/errno.js';
 
 export const AF_INET = 2;
 export const SOCK_STREAM = 1;
@@ -26,7 +30,7 @@ export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_SOCKET = 1;
 export const SOL_TCP = 6;
-export const SO = { ERROR: 4, SNDBUF: 7, RCVBUF: 8 } as const;
+export const SO = { ERROR: 4, SNDBUF: 7, RCVBUF: 8, ZEROCOPY: 60 } as const;
 export const TCP_NODELAY = 1;
 /** shutdown(2)'s how, and sk_shutdown's bits. */
 export const SHUT = { RD: 0, WR: 1, RDWR: 2 } as const;
@@ -46,12 +50,33 @@ export const MSG = {
   PEEK: 0x2,
   DONTWAIT: 0x40,
   WAITALL: 0x100,
+  /** MSG_ERRQUEUE: recvmsg reads the error queue (zero-copy completions) instead of data. */
+  ERRQUEUE: 0x2000,
   NOSIGNAL: 0x4000,
   /** MSG_ZEROCOPY: send the user pages themselves, completion on the error queue (needs SO_ZEROCOPY). */
   ZEROCOPY: 0x4000000,
   /** MSG_SPLICE_PAGES: the message is pages to take by reference (splice_to_socket, 6.5+). */
   SPLICE_PAGES: 0x8000000,
 } as const;
+
+/** struct sock_extended_err (include/uapi/linux/errqueue.h): one error-queue entry. */
+export interface SockExtendedErr {
+  eeErrno: number;
+  eeOrigin: number;
+  eeType: number;
+  eeCode: number;
+  /** SO_EE_ORIGIN_ZEROCOPY: the first send call id of the range. */
+  eeInfo: number;
+  /** SO_EE_ORIGIN_ZEROCOPY: the last send call id of the range. */
+  eeData: number;
+}
+/** ee_origin of a zero-copy completion. */
+export const SO_EE_ORIGIN_ZEROCOPY = 5;
+/** ee_code bit: the kernel copied the data after all (lo, no scatter-gather, a linearized skb). */
+export const SO_EE_CODE_ZEROCOPY_COPIED = 1;
+/** IP_RECVERR: the cmsg type (at level SOL_IP = 0) of an IPv4 socket's error-queue entry. */
+export const SOL_IP = 0;
+export const IP_RECVERR = 11;
 
 /** enum tcp_state (include/net/tcp_states.h): sk_state for TCP sockets. */
 export const TCP = {
@@ -101,7 +126,8 @@ export interface Proto {
   /** inet_csk_accept: the next established child, or -errno; sleeps unless nonblocking. */
   accept(k: Kernel, sk: Sock, task: Task, nonblock: boolean): Generator<number, Sock | number, void>;
   listen(k: Kernel, sk: Sock, backlog: number): number;
-  sendmsg(k: Kernel, sk: Sock, task: Task, va: number, lenBytes: number, flags: number, bvec?: readonly SkbFrag[]): Generator<number, number, void>;
+  /** `msgUbuf`: msg->msg_ubuf, the caller's own zero-copy completion (io_uring's SEND_ZC notification). */
+  sendmsg(k: Kernel, sk: Sock, task: Task, va: number, lenBytes: number, flags: number, bvec?: readonly SkbFrag[], msgUbuf?: UbufInfo): Generator<number, number, void>;
   recvmsg(k: Kernel, sk: Sock, task: Task, va: number, lenBytes: number, flags: number): Generator<number, number, void>;
   shutdown(k: Kernel, sk: Sock, how: number): void;
   /** ->close: the last reference to the socket went (close(2) or sock_release). */
@@ -140,6 +166,12 @@ export class Sock {
   readonly receiveQueue: SkBuff[] = [];
   /** sk_err (soft error reported once by the next call or SO_ERROR). */
   err = 0;
+  /** sk_error_queue: zero-copy completions waiting for recvmsg(MSG_ERRQUEUE). */
+  readonly errorQueue: SockExtendedErr[] = [];
+  /** SOCK_ZEROCOPY (setsockopt SO_ZEROCOPY): MSG_ZEROCOPY sends go by reference. */
+  zerocopy = false;
+  /** sk_zckey: the id the next MSG_ZEROCOPY send call gets. */
+  zckey = 0;
   /** sk_shutdown: RCV_SHUTDOWN | SEND_SHUTDOWN. */
   shutdown = 0;
   /** The accept queue's length and limit (listen's backlog). */
@@ -214,6 +246,32 @@ export function sockSetBuf(sk: Sock, optname: number, val: number): number {
   sk.userlocks |= SOCK_RCVBUF_LOCK;
   sk.rcvbuf = Math.max(Math.min(val, SYSCTL_RMEM_MAX) * 2, SOCK_MIN_RCVBUF);
   return 0;
+}
+
+/** sock_setsockopt's SO_ZEROCOPY: 0 or 1. */
+export function sockSetZerocopy(sk: Sock, val: number): number {
+  if (val !== 0 && val !== 1) return -EINVAL;
+  sk.zerocopy = val === 1;
+  return 0;
+}
+
+/**
+ * sock_queue_err_skb + sk_error_report: an entry on the error queue, the socket's waiters (poll,
+ * epoll: EPOLLERR) woken.
+ */
+export function sockQueueErr(sk: Sock, serr: SockExtendedErr): void {
+  sk.errorQueue.push(serr);
+  skErrorReport(sk);
+}
+
+/** sk_error_report (sock_def_error_report): waiters woken with EPOLLERR. */
+export function skErrorReport(sk: Sock): void {
+  sk.wq.wakeAll(EPOLL.ERR);
+}
+
+/** sock_dequeue_err_skb: the oldest error-queue entry, or undefined. */
+export function sockDequeueErr(sk: Sock): SockExtendedErr | undefined {
+  return sk.errorQueue.shift();
 }
 
 /** The POLLIN / POLLOUT bits a stream socket reports for readable / writable. */

@@ -4,12 +4,13 @@
 // __sys_listen, do_accept, __sys_connect, __sys_sendto, __sys_recvfrom, ___sys_sendmsg,
 // ___sys_recvmsg, __sys_shutdown, __sys_setsockopt, __sys_getsockopt), and the in-kernel API
 // (sock_create_kern, kernel_bind/listen/accept/connect, kernel_sendmsg, kernel_recvmsg,
-// sock_release) that sunrpc-like users call.
+// sock_release) that sunrpc-like users call. recvmsg(MSG_ERRQUEUE) (ip_recv_error) hands the
+// error queue's oldest entry back as an IP_RECVERR cmsg holding struct sock_extended_err.
 // SIMPLIFICATION: one socket family (AF_INET) and type (SOCK_STREAM, TCP); a sockaddr is read
 // from / written to the task's user bytes (MmStruct.userBytes) at the pointer's address.
 
 import { pipeConsume, type PipeInodeInfo } from '../fs/pipe.js';
-import type { SkbFrag } from './skbuff.js';
+import type { SkbFrag, UbufInfo } from './skbuff.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/sched/task.js';
 import { syscallEnter, syscallExit, SYSCALL_ENTRY_NS, SYSCALL_EXIT_NS } from '../kernel/entry.js';
@@ -18,8 +19,8 @@ import { AddressSpace, fileRaStateInit } from '../mm/mm_types.js';
 import { userRangeMapped } from '../mm/memory.js';
 import { immediate } from '../fs/read_write.js';
 import { O, type AddressSpaceOps, type File, type FileOperations, type Inode, type Kiocb, type PollTable, type UserBuffer } from '../fs/types.js';
-import { EAFNOSUPPORT, EBADF, EFAULT, EINVAL, ENODEV, ENOTSOCK, EOPNOTSUPP, EPROTONOSUPPORT } from '../uapi/errno.js';
-import { AF_INET, MSG, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, IPPROTO_TCP, type SockaddrIn, type Sock } from './sock.js';
+import { EAFNOSUPPORT, EAGAIN, EBADF, EFAULT, EINVAL, ENODEV, ENOTSOCK, EOPNOTSUPP, EPROTONOSUPPORT } from '../uapi/errno.js';
+import { AF_INET, IP_RECVERR, MSG, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, IPPROTO_TCP, SOL_IP, sockDequeueErr, type SockaddrIn, type Sock, type SockExtendedErr } from './sock.js';
 
 /** S_IFSOCK: a socket inode's mode. */
 export const S_IFSOCK = 0o140000;
@@ -38,7 +39,7 @@ export interface ProtoOps {
   getname(sock: Socket, peer: boolean): SockaddrIn;
   listen(k: Kernel, sock: Socket, backlog: number): number;
   shutdown(k: Kernel, sock: Socket, how: number): number;
-  sendmsg(k: Kernel, sock: Socket, task: Task, va: number, lenBytes: number, flags: number, bvec?: readonly SkbFrag[]): Generator<number, number, void>;
+  sendmsg(k: Kernel, sock: Socket, task: Task, va: number, lenBytes: number, flags: number, bvec?: readonly SkbFrag[], msgUbuf?: UbufInfo): Generator<number, number, void>;
   recvmsg(k: Kernel, sock: Socket, task: Task, va: number, lenBytes: number, flags: number): Generator<number, number, void>;
   poll(sock: Socket): number;
   setsockopt(sock: Socket, level: number, optname: number, val: number): number;
@@ -195,6 +196,12 @@ function sockAllocFile(k: Kernel, sock: Socket, flags: number): File {
   return file;
 }
 
+/** sock_from_file: the socket a file is, or undefined. */
+export function sockFromFile(file: File): Socket | undefined {
+  const inode = file.inode;
+  return inode instanceof SockInode ? inode.socket : undefined;
+}
+
 /** sockfd_lookup: the socket behind an fd, or -EBADF / -ENOTSOCK. */
 function sockfdLookup(task: Task, fd: number): Socket | number {
   const file = task.files?.get(fd);
@@ -340,6 +347,21 @@ function* sendImpl(k: Kernel, task: Task, sock: Socket, va: number, len: number,
   return yield* sock.ops.sendmsg(k, sock, task, va, len, flags | (nonblocking(sock.file) ? MSG.DONTWAIT : 0));
 }
 
+/**
+ * sock_sendmsg as io_uring's send ops call it: the user buffer [va, va + len), with `msgUbuf` as
+ * msg->msg_ubuf for SEND_ZC. -EFAULT when the buffer is not mapped.
+ */
+export function* sockSendmsgUser(k: Kernel, task: Task, sock: Socket, va: number, len: number, flags: number, msgUbuf?: UbufInfo): Generator<number, number, void> {
+  if (!userRangeMapped(task, va, len)) return -EFAULT;
+  return yield* sock.ops.sendmsg(k, sock, task, va, len, flags, undefined, msgUbuf);
+}
+
+/** sock_recvmsg as io_uring's recv op calls it. */
+export function* sockRecvmsgUser(k: Kernel, task: Task, sock: Socket, va: number, len: number, flags: number): Generator<number, number, void> {
+  if (!userRangeMapped(task, va, len)) return -EFAULT;
+  return yield* sock.ops.recvmsg(k, sock, task, va, len, flags);
+}
+
 function* recvImpl(k: Kernel, task: Task, sock: Socket, va: number, len: number, flags: number): Generator<number, number, void> {
   if (!userRangeMapped(task, va, len)) return -EFAULT;
   return yield* sock.ops.recvmsg(k, sock, task, va, len, flags | (nonblocking(sock.file) ? MSG.DONTWAIT : 0));
@@ -404,9 +426,72 @@ export function putMsghdr(task: Task, msgVa: number, iovVa: number, iov: readonl
   task.mm!.userBytes.set(iovVa, a);
 }
 
+/** struct user_msghdr's msg_control and msg_controllen offsets, and msg_flags's. */
+const MSGHDR_CONTROL = 32;
+const MSGHDR_CONTROLLEN = 40;
+const MSGHDR_FLAGS = 48;
+/** CMSG_LEN(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in)): ip_recv_error's cmsg. */
+const RECVERR_CMSG_LEN = 16 + 16 + 16;
+/** MSG_CTRUNC: the control buffer was too small for the cmsg. */
+const MSG_CTRUNC = 0x8;
+
+/** Points the msghdr at `msgVa` (putMsghdr's) at a control buffer for recvmsg's cmsgs. */
+export function putMsghdrControl(task: Task, msgVa: number, controlVa: number, controlLen: number): void {
+  const m = task.mm!.userBytes.get(msgVa)!;
+  const v = new DataView(m.buffer, m.byteOffset, m.byteLength);
+  v.setBigUint64(MSGHDR_CONTROL, BigInt(controlVa), true);
+  v.setBigUint64(MSGHDR_CONTROLLEN, BigInt(controlLen), true);
+}
+
+/** The sock_extended_err of an IP_RECVERR cmsg at `controlVa` (what a program reads after recvmsg(MSG_ERRQUEUE)). */
+export function cmsgSockExtendedErr(task: Task, controlVa: number): SockExtendedErr | undefined {
+  const b = task.mm?.userBytes.get(controlVa);
+  if (b === undefined || b.length < RECVERR_CMSG_LEN) return undefined;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (v.getInt32(8, true) !== SOL_IP || v.getInt32(12, true) !== IP_RECVERR) return undefined;
+  return { eeErrno: v.getUint32(16, true), eeOrigin: v.getUint8(20), eeType: v.getUint8(21), eeCode: v.getUint8(22), eeInfo: v.getUint32(24, true), eeData: v.getUint32(28, true) };
+}
+
+/**
+ * ip_recv_error (tcp_recvmsg with MSG_ERRQUEUE): the error queue's oldest entry as an IP_RECVERR
+ * cmsg in the msghdr's control buffer, msg_flags |= MSG_ERRQUEUE; 0 bytes of data. -EAGAIN when
+ * the queue is empty.
+ */
+function ipRecvError(task: Task, sk: Sock, msgVa: number): number {
+  const m = task.mm?.userBytes.get(msgVa);
+  if (m === undefined || m.length < 56) return -EFAULT;
+  const serr = sockDequeueErr(sk);
+  if (serr === undefined) return -EAGAIN;
+  const v = new DataView(m.buffer, m.byteOffset, m.byteLength);
+  const controlVa = Number(v.getBigUint64(MSGHDR_CONTROL, true));
+  const controlLen = Number(v.getBigUint64(MSGHDR_CONTROLLEN, true));
+  let msgFlags = v.getUint32(MSGHDR_FLAGS, true) | MSG.ERRQUEUE;
+  if (controlLen < RECVERR_CMSG_LEN || !userRangeMapped(task, controlVa, RECVERR_CMSG_LEN)) {
+    msgFlags |= MSG_CTRUNC;
+    v.setBigUint64(MSGHDR_CONTROLLEN, 0n, true);
+  } else {
+    const c = new Uint8Array(RECVERR_CMSG_LEN);
+    const cv = new DataView(c.buffer);
+    cv.setBigUint64(0, BigInt(RECVERR_CMSG_LEN), true);
+    cv.setInt32(8, SOL_IP, true);
+    cv.setInt32(12, IP_RECVERR, true);
+    cv.setUint32(16, serr.eeErrno, true);
+    cv.setUint8(20, serr.eeOrigin);
+    cv.setUint8(21, serr.eeType);
+    cv.setUint8(22, serr.eeCode);
+    cv.setUint32(24, serr.eeInfo, true);
+    cv.setUint32(28, serr.eeData, true);
+    task.mm!.userBytes.set(controlVa, c);
+    v.setBigUint64(MSGHDR_CONTROLLEN, BigInt(RECVERR_CMSG_LEN), true);
+  }
+  v.setUint32(MSGHDR_FLAGS, msgFlags, true);
+  return 0;
+}
+
 function* msgImpl(k: Kernel, task: Task, fd: number, msg: number, flags: number, send: boolean): Generator<number, number, void> {
   const sock = sockfdLookup(task, fd);
   if (typeof sock === 'number') return sock;
+  if (!send && (flags & MSG.ERRQUEUE) !== 0) return sock.sk === undefined ? -EINVAL : ipRecvError(task, sock.sk, msg);
   const iov = iovecs(task, msg);
   if (typeof iov === 'number') return iov;
   // SIMPLIFICATION: one protocol call per iovec (tcp_sendmsg walks the iov_iter in one call)

@@ -1164,6 +1164,23 @@ function ioUring(reg: ProbeRegistry) {
       ocqe,
     })),
     io_uring_cqring_wait: tp<[ctx: number, minEvents: number]>(reg, 'io_uring:io_uring_cqring_wait', (_h, ctx, minEvents) => ({ ctx, min_events: minEvents })),
+    io_uring_poll_arm: tp<[req: TracedIoReq, mask: number, events: number]>(reg, 'io_uring:io_uring_poll_arm', (_h, req, mask, events) => ({
+      ctx: req.ctxKaddr,
+      req: req.kaddr,
+      user_data: req.userData,
+      opcode: req.opcode,
+      mask,
+      events,
+      op_str: req.opStr,
+    })),
+    io_uring_task_add: tp<[req: TracedIoReq, mask: number]>(reg, 'io_uring:io_uring_task_add', (_h, req, mask) => ({
+      ctx: req.ctxKaddr,
+      req: req.kaddr,
+      user_data: req.userData,
+      opcode: req.opcode,
+      mask,
+      op_str: req.opStr,
+    })),
   };
 }
 

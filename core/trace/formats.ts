@@ -414,6 +414,23 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["bool sq_thread", 'sq_thread', 48, 1, false],
     ["__data_loc char[] op_str", 'op_str', 52, 4, false],
   ],
+  'io_uring:io_uring_poll_arm': [
+    ["void * ctx", 'ctx', 8, 8, false],
+    ["void * req", 'req', 16, 8, false],
+    ["unsigned long long user_data", 'user_data', 24, 8, false],
+    ["u8 opcode", 'opcode', 32, 1, false],
+    ["int mask", 'mask', 36, 4, true],
+    ["int events", 'events', 40, 4, true],
+    ["__data_loc char[] op_str", 'op_str', 44, 4, false],
+  ],
+  'io_uring:io_uring_task_add': [
+    ["void * ctx", 'ctx', 8, 8, false],
+    ["void * req", 'req', 16, 8, false],
+    ["unsigned long long user_data", 'user_data', 24, 8, false],
+    ["u8 opcode", 'opcode', 32, 1, false],
+    ["int mask", 'mask', 36, 4, true],
+    ["__data_loc char[] op_str", 'op_str', 40, 4, false],
+  ],
   'jbd2:jbd2_checkpoint': [
     ["dev_t dev", 'dev', 8, 4, false],
     ["int result", 'result', 12, 4, true],

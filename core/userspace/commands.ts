@@ -12,6 +12,7 @@ import { IPERF3 } from './iperf3.js';
 import { NET_PROGRAMS } from './netprogs.js';
 import { RECV_TO_DISK } from './netdisk.js';
 import { RR_PROGRAMS } from './rr.js';
+import { URING_SEND_PROGRAMS } from './uring-send.js';
 
 /** What a command left: its exit status and what it printed. */
 export interface CommandResult {
@@ -75,7 +76,7 @@ const SYNC: UserCommand = {
 };
 
 /** Every command a scenario event may run. */
-export const USER_COMMANDS: readonly UserCommand[] = [SYNC, ...SPOOL_TOOLS, IPERF3, ...NET_PROGRAMS, RECV_TO_DISK, ...RR_PROGRAMS];
+export const USER_COMMANDS: readonly UserCommand[] = [SYNC, ...SPOOL_TOOLS, IPERF3, ...NET_PROGRAMS, RECV_TO_DISK, ...RR_PROGRAMS, ...URING_SEND_PROGRAMS];
 
 export function findCommand(name: string): UserCommand | undefined {
   return USER_COMMANDS.find((c) => c.name === name);

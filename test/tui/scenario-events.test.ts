@@ -54,7 +54,7 @@ test('a bad event says what is wrong, where, and what the machine has', () => {
   assert.equal(e([{ at: '1ms', write: '/proc/sys/vm/drop_caches', value: '5' }]), 'ev.json: events[0].value: must be 1 (page cache), 2 (slab), 3 (both) or 4 (quiet) (got "5")');
   assert.equal(e([{ at: "1ms", write: "/proc/sys/vm/drop_caches" }]), 'ev.json: events[0].value: required but missing (e.g. "value": "3")');
   assert.equal(e([{ at: '1ms', run: 'sync', write: '/proc/sys/vm/drop_caches', value: 1 }]), 'ev.json: events[0]: must have either "write" (a /sys or /proc file, with "value") or "run" (a command line), not both or neither');
-  assert.equal(e([{ at: '1ms', run: 'synk' }]), 'ev.json: events[0].run: "synk" is not a command kiotrace has; did you mean "sync"? (the commands: sync, lp, lpr, lpq, lprm, lpc, cupsdisable, cupsenable, devmem2, echo, yes, sudo, iperf3, sink, client, proxy, file-server, fetch, recv-to-disk, rr-server, rr-client)');
+  assert.equal(e([{ at: '1ms', run: 'synk' }]), 'ev.json: events[0].run: "synk" is not a command kiotrace has; did you mean "sync"? (the commands: sync, lp, lpr, lpq, lprm, lpc, cupsdisable, cupsenable, devmem2, echo, yes, sudo, iperf3, sink, client, proxy, file-server, fetch, recv-to-disk, rr-server, rr-client, zc-send, zc-check)');
   assert.equal(e([{ at: '1ms', run: 'sync -f' }]), 'ev.json: events[0].run: sync takes no arguments (it writes back every file) (usage: sync)');
   assert.equal(e([{ at: '50ms', run: 'sync' }]), 'ev.json: events[0].at: is after the run\'s end ("50ms" > the duration); give a time within it');
   assert.equal(e([{ run: 'sync' }]), 'ev.json: events[0].at: required but missing (e.g. "at": "50ms")');

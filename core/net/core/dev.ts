@@ -7,7 +7,7 @@
 // scheduled NAPI instance with its weight (64) under netdev_budget packets and netdev_budget_usecs
 // per run (napi:napi_poll after each poll; time_squeeze and a re-raise when the budget runs out),
 // and __netif_receive_skb delivering to the protocol registered for the ethertype
-// (net:netif_receive_skb). This file is the contract the stack (core/net/ipv4/) and the drivers
+// (net:netif_receive_skb), after skb_orphan_frags_rx copies a local zero-copy skb's user pages. This file is the contract the stack (core/net/ipv4/) and the drivers
 // (core/drivers/net/) meet at.
 // SIMPLIFICATION: the qdisc is one FIFO of txqueuelen packets per transmit queue (pfifo_fast's
 // single band); a woken queue drains it inline instead of from NET_TX_SOFTIRQ.
@@ -20,7 +20,7 @@ import { SOFTIRQ_BASE_NS } from '../../hw/cpu.js';
 import { NETDEV_TX, NETIF_F, NET_XMIT, type NapiStruct, type NetDevice } from '../netdevice.js';
 import type { NetNamespace } from '../net_namespace.js';
 import type { SkBuff } from '../skbuff.js';
-import { GSO_SEGMENT_NS, kfreeSkb, skbLinearize, skbSegment } from './skbuff.js';
+import { GSO_SEGMENT_NS, kfreeSkb, skbLinearize, skbOrphanFragsRx, skbSegment } from './skbuff.js';
 
 /** What one transmit attempt did: NET_XMIT_* and the CPU time the stack and driver spent. */
 export interface XmitResult {
@@ -212,7 +212,9 @@ export function netifReceiveSkb(k: Kernel, skb: SkBuff, cpu: Cpu): number {
     kfreeSkb(k, skb, 'UNHANDLED_PROTO', cpu);
     return NETIF_RECEIVE_NS;
   }
-  return NETIF_RECEIVE_NS + handler(skb, cpu);
+  // skb_orphan_frags_rx: a local zero-copy skb (over lo) gives the sender's pages back, copied
+  const orphanNs = skb.ubuf === undefined ? 0 : skbOrphanFragsRx(k, skb);
+  return NETIF_RECEIVE_NS + orphanNs + handler(skb, cpu);
 }
 
 /** napi_schedule, from the driver's hardirq: onto this CPU's poll list, NET_RX_SOFTIRQ raised. */

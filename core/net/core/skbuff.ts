@@ -3,14 +3,19 @@
 // runs the destructor (the socket gets its buffer budget back) and completes the zero-copy
 // ubuf_info once the pages are no longer referenced. Also __skb_linearize (the fragments copied
 // into one buffer, which also releases the zero-copy pages: skb_copy_ubufs) and skb_segment
-// (software GSO: a large skb cut into MSS-sized ones that share its pages).
+// (software GSO: a large skb cut into MSS-sized ones that share its pages). MSG_ZEROCOPY's
+// struct ubuf_info_msgzc (msg_zerocopy_realloc: a send call's id range, extended by the next call
+// while its skb is still unsent; __msg_zerocopy_callback: the range's sock_extended_err on the
+// error queue, merged with the previous one when contiguous) and skb_orphan_frags_rx (a zero-copy
+// skb about to be delivered locally gets its user pages copied: skb_copy_ubufs).
 // SIMPLIFICATION: a linearized skb keeps no separate head allocation; its payload becomes the
 // linear head's content (headContent) and its frags go.
 
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Cpu } from '../../kernel/sched/core.js';
 import type { HitContext } from '../../trace/probe.js';
-import type { FlowKey, SkBuff, SkbFrag, TcpSkbCb } from '../skbuff.js';
+import type { FlowKey, SkBuff, SkbFrag, TcpSkbCb, UbufInfo } from '../skbuff.js';
+import { SO_EE_CODE_ZEROCOPY_COPIED, SO_EE_ORIGIN_ZEROCOPY, skErrorReport, sockQueueErr, type Sock } from '../sock.js';
 import { ETH_P_IP, TCPHDR, skbHeadlen } from '../skbuff.js';
 import { copyNs } from '../../hw/cpu.js';
 
@@ -217,4 +222,97 @@ export function skbSegment(k: Kernel, skb: SkBuff): SkBuff[] {
   skb.destructor = undefined;
   skb.ubuf = undefined;
   return segs;
+}
+
+/** msg_zerocopy_realloc's byte_limit: one notification covers at most a few TSO packets' worth. */
+const MSG_ZEROCOPY_BYTE_LIMIT = 1 << 19;
+
+/**
+ * struct ubuf_info_msgzc: the user pages of send calls [id, id + len) of one socket. References:
+ * the send call while it runs, each skb holding the pages (clones included); the last one gone
+ * queues the completion (__msg_zerocopy_callback).
+ */
+export class MsgZerocopyUbuf implements UbufInfo {
+  refs = 1;
+  /** Cleared when any holder had to copy instead (skb_zcopy_clear(skb, false)). */
+  zerocopy = true;
+  len = 1;
+
+  constructor(
+    readonly sk: Sock,
+    readonly id: number,
+    public bytelen: number,
+  ) {}
+
+  hold(): void {
+    this.refs++;
+  }
+
+  complete(zerocopy: boolean): void {
+    if (!zerocopy) this.zerocopy = false;
+    if (--this.refs === 0) msgZerocopyCallback(this);
+  }
+}
+
+/**
+ * msg_zerocopy_realloc: the ubuf_info for a MSG_ZEROCOPY send call of `size` bytes. When the write
+ * queue's tail skb still holds the previous call's (unsent) and ids are contiguous, that one
+ * grows to cover this call too; else a new one takes the next id (sk_zckey). The caller holds
+ * one reference until the call ends.
+ */
+export function msgZerocopyRealloc(sk: Sock, size: number, tail: UbufInfo | undefined): MsgZerocopyUbuf {
+  if (tail instanceof MsgZerocopyUbuf && tail.sk === sk && tail.bytelen + size <= MSG_ZEROCOPY_BYTE_LIMIT && tail.id + tail.len === sk.zckey) {
+    tail.len++;
+    tail.bytelen += size;
+    sk.zckey++;
+    tail.hold();
+    return tail;
+  }
+  return new MsgZerocopyUbuf(sk, sk.zckey++, size);
+}
+
+/** msg_zerocopy_put_abort: a call that sent nothing gives its id back (no completion for it). */
+export function msgZerocopyPutAbort(uarg: MsgZerocopyUbuf): void {
+  uarg.sk.zckey--;
+  uarg.len--;
+  uarg.complete(true);
+}
+
+/**
+ * __msg_zerocopy_callback: ee_info..ee_data = the call ids now complete, ee_code COPIED if the
+ * kernel copied after all. Appended to the previous error-queue entry when it is a zero-copy one
+ * ending just before (skb_zerocopy_notify_extend), else queued; the socket's waiters woken.
+ */
+function msgZerocopyCallback(uarg: MsgZerocopyUbuf): void {
+  const sk = uarg.sk;
+  if (uarg.len === 0 || sk.dead) return;
+  const lo = uarg.id;
+  const hi = uarg.id + uarg.len - 1;
+  const last = sk.errorQueue[sk.errorQueue.length - 1];
+  if (last !== undefined && last.eeOrigin === SO_EE_ORIGIN_ZEROCOPY && lo === last.eeData + 1 && last.eeData - last.eeInfo + 1 + uarg.len < 2 ** 32) {
+    last.eeData += uarg.len;
+    skErrorReport(sk);
+    return;
+  }
+  sockQueueErr(sk, { eeErrno: 0, eeOrigin: SO_EE_ORIGIN_ZEROCOPY, eeType: 0, eeCode: uarg.zerocopy ? 0 : SO_EE_CODE_ZEROCOPY_COPIED, eeInfo: lo, eeData: hi });
+}
+
+/**
+ * skb_orphan_frags_rx -> skb_copy_ubufs: a zero-copy skb delivered to a local socket (over lo)
+ * must not keep the sender's pages: they are copied now (what the buffer holds now is what the
+ * receiver gets) and the skb's hold on them completes as copied. Returns CPU ns.
+ */
+export function skbOrphanFragsRx(k: Kernel, skb: SkBuff): number {
+  const u = skb.ubuf;
+  if (u === undefined) return 0;
+  const bytes = skb.dataLenBytes;
+  const content = skbPayloadNow(skb);
+  if (content !== undefined) skb.headContent = content;
+  skb.frags = [];
+  skb.dataLenBytes = 0;
+  // SIMPLIFICATION: counted with the linearizations (a copy of the frags into kernel memory)
+  k.net.copies.linearizeBytes += bytes;
+  skb.ubuf = undefined;
+  u.complete(false);
+  return copyNs(bytes);
 }

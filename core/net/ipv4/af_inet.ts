@@ -110,7 +110,7 @@ export const inetStreamOps: ProtoOps = {
   },
   listen: inetListen,
   shutdown: inetShutdown,
-  sendmsg: (k, sock, task, va, len, flags, bvec) => tcpOf(sock).prot.sendmsg(k, tcpOf(sock), task, va, len, flags, bvec),
+  sendmsg: (k, sock, task, va, len, flags, bvec, msgUbuf) => tcpOf(sock).prot.sendmsg(k, tcpOf(sock), task, va, len, flags, bvec, msgUbuf),
   recvmsg: (k, sock, task, va, len, flags) => tcpOf(sock).prot.recvmsg(k, tcpOf(sock), task, va, len, flags),
   poll: (sock) => (sock.sk === undefined ? 0 : sock.sk.prot.poll(sock.sk)),
   setsockopt: (sock, level, optname, val) => tcpOf(sock).prot.setsockopt(tcpOf(sock), level === SOL_SOCKET ? 1 : level, optname, val),

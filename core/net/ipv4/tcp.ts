@@ -3,7 +3,12 @@
 // then tcp_push), tcp_recvmsg (copy_to_user from the receive queue, sk_wait_data when empty,
 // tcp_rcv_space_adjust's receive-buffer autotuning, tcp_cleanup_rbuf's ACK and window update),
 // tcp_poll's mask, tcp_set_state (sock:inet_sock_set_state), tcp_close / tcp_shutdown (FIN and
-// the close states), tcp_done, setsockopt(TCP_NODELAY) and tcp_init_sock.
+// the close states), tcp_done, setsockopt(TCP_NODELAY) and tcp_init_sock. MSG_ZEROCOPY (with
+// SO_ZEROCOPY, or io_uring's SEND_ZC notification as msg_ubuf): the user pages become frags by
+// reference (skb_zerocopy_iter_stream) and complete when the last skb holding them is freed.
+// Content: a copying send snapshots the user bytes (copy_from_user); a receive writes them.
+// SIMPLIFICATION: MSG_ZEROCOPY's pinned pages are not charged to RLIMIT_MEMLOCK
+// (mm_account_pinned_pages), so a zero-copy send never fails with -ENOBUFS for it.
 // SIMPLIFICATION: no MSG_PEEK/urgent data/TCP_CORK; a timewait sock is the closed socket kept in
 // the established hash for TCP_TIMEWAIT_LEN to ACK the peer's FIN (no struct inet_timewait_sock).
 
@@ -13,8 +18,12 @@ import type { Task } from '../../kernel/sched/task.js';
 import { copyNs, TCP_RECVMSG_NS, TCP_SENDMSG_NS } from '../../hw/cpu.js';
 import { EAGAIN, ENOPROTOOPT, ENOTCONN, EPIPE, EINVAL } from '../../uapi/errno.js';
 import { Priority } from '../../sim/engine.js';
-import { allocSkb, consumeSkb } from '../core/skbuff.js';
-import { MAX_SKB_FRAGS, TCPHDR, type SkBuff, type SkbFrag } from '../skbuff.js';
+import { allocSkb, consumeSkb, msgZerocopyPutAbort, msgZerocopyRealloc, skbHeadPayload, type MsgZerocopyUbuf } from '../core/skbuff.js';
+import { copyFromUser, skbCopyDatagramToUser, userMemorySource } from '../core/datagram.js';
+import { devForDaddr } from '../core/dev.js';
+import { NETIF_F } from '../netdevice.js';
+import { gupBioVecs } from '../../mm/memory.js';
+import { MAX_SKB_FRAGS, TCPHDR, type SkBuff, type SkbFrag, type UbufInfo } from '../skbuff.js';
 import {
   MSG,
   POLL_IN,
@@ -30,6 +39,7 @@ import {
   skStreamMemoryFree,
   skWaitEvent,
   sockSetBuf,
+  sockSetZerocopy,
   type Sock,
 } from '../sock.js';
 import { EPOLL } from '../../fs/types.js';
@@ -148,7 +158,7 @@ function nonblock(flags: number): boolean {
  * send buffer has room, pushing as it goes; sleeps (sk_stream_wait_memory) or returns -EAGAIN
  * when it is full. Returns the bytes taken or -errno.
  */
-export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: number, flags: number, bvec?: readonly SkbFrag[]): Generator<number, number, void> {
+export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: number, flags: number, bvec?: readonly SkbFrag[], msgUbuf?: UbufInfo): Generator<number, number, void> {
   const tp = sk as TcpSock;
   const fn = k.fn.tcp_sendmsg;
   const cpuOf = () => k.sched.cpu(task.cpu);
@@ -172,7 +182,11 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
   }
   const sizeGoal = tcpSizeGoal(k, tp);
   // MSG_SPLICE_PAGES: the bytes are pages taken by reference (splice_to_socket's bio_vec)
-  const pages = bvec !== undefined && (flags & MSG.SPLICE_PAGES) !== 0 ? new BvecIter(bvec) : undefined;
+  let pages = bvec !== undefined && (flags & MSG.SPLICE_PAGES) !== 0 ? new BvecIter(bvec) : undefined;
+  // MSG_ZEROCOPY: io_uring's notification (msg_ubuf), or the socket's own (SO_ZEROCOPY)
+  const zc = tcpZerocopySetup(k, tp, task, va, size, flags, msgUbuf);
+  const uarg = zc?.uarg;
+  if (zc?.pages !== undefined) pages = zc.pages;
   // the tail skb cannot take these bytes (its frags are full, or it holds the other kind): a new one
   let forceNew = false;
   while (err === 0 && copied < size) {
@@ -223,11 +237,21 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
     // (sk_stream_memory_free), so sk_wmem_queued may pass sndbuf by up to one skb, as in Linux
     const want = Math.min(room, size - copied);
     if (pages !== undefined) {
+      // skb_zerocopy_iter_stream: an skb holds one ubuf_info's pages at most (-EEXIST: a new one)
+      if (uarg !== undefined && skb.ubuf !== undefined && skb.ubuf !== uarg) {
+        forceNew = true;
+        continue;
+      }
       // skb_splice_from_iter: each page becomes a frag (or extends the last one), no copy
       const took = skbAppendPages(skb, pages, want);
       if (took === 0) {
         forceNew = true;
         continue;
+      }
+      if (uarg !== undefined && skb.ubuf === undefined) {
+        // skb_zcopy_set: the skb holds the user pages until it is freed
+        skb.ubuf = uarg;
+        uarg.hold();
       }
       k.net.copies.zerocopyBytes += took;
       skb.tcp!.endSeq += took;
@@ -252,6 +276,7 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
     if (va !== KVEC_VA) {
       k.net.copies.userToSkbBytes += n;
       k.stat.userCopyBytes += n;
+      skbAddContent(skb, copyFromUser(task.mm, va + copied, n), n);
     }
     skb.lenBytes += n;
     skb.tcp!.endSeq += n;
@@ -270,7 +295,65 @@ export function* tcpSendmsg(k: Kernel, sk: Sock, task: Task, va: number, size: n
     const ns = tcpPushNs(k, tp, cpuOf());
     if (ns > 0) yield ns;
   }
+  // net_zcopy_put / net_zcopy_put_abort: the call's own reference to its ubuf_info goes
+  if (zc?.own !== undefined) {
+    if (copied > 0) zc.own.complete(true);
+    else msgZerocopyPutAbort(zc.own);
+  }
   return yield* tcpCallEnd(k, tp, task, fn, copied > 0 ? copied : err);
+}
+
+/** What tcp_sendmsg_locked decides for MSG_ZEROCOPY: the ubuf_info, and the user pages if they go by reference. */
+interface TcpZerocopy {
+  readonly uarg: UbufInfo;
+  /** The socket's own ubuf_info (SO_ZEROCOPY), whose call reference tcp_sendmsg drops. */
+  readonly own: MsgZerocopyUbuf | undefined;
+  /** The user pages as frags (undefined: the route has no scatter-gather, the bytes are copied). */
+  readonly pages: BvecIter | undefined;
+}
+
+/**
+ * The MSG_ZEROCOPY set-up of tcp_sendmsg_locked: io_uring's msg_ubuf, else (SOCK_ZEROCOPY set)
+ * msg_zerocopy_realloc; without it the flag is ignored. The pages go by reference when the
+ * route's device does scatter-gather (sk_route_caps & NETIF_F_SG); else the bytes are copied and
+ * the completion says so.
+ */
+function tcpZerocopySetup(k: Kernel, tp: TcpSock, task: Task, va: number, size: number, flags: number, msgUbuf: UbufInfo | undefined): TcpZerocopy | undefined {
+  if ((flags & MSG.ZEROCOPY) === 0 || size === 0 || va === KVEC_VA || task.mm === undefined) return undefined;
+  let own: MsgZerocopyUbuf | undefined;
+  if (msgUbuf === undefined) {
+    if (!tp.zerocopy) return undefined;
+    own = msgZerocopyRealloc(tp, size, tp.writeQueue[tp.writeQueue.length - 1]?.ubuf);
+  }
+  const uarg = msgUbuf ?? own!;
+  const dev = k.net.deviceWithAddr(tp.daddr) !== undefined ? undefined : devForDaddr(k, tp.daddr);
+  const vecs = dev === undefined || (dev.features & NETIF_F.SG) !== 0 ? gupBioVecs(task.mm, va, size) : undefined;
+  if (vecs === undefined) {
+    // the notification will say the bytes were copied (uarg->zerocopy = 0)
+    uarg.hold();
+    uarg.complete(false);
+    return { uarg, own, pages: undefined };
+  }
+  // pin_user_pages: each page a frag whose bytes are read from the user's memory when read
+  const source = userMemorySource(task.mm);
+  let at = va;
+  const frags: SkbFrag[] = vecs.map((v) => {
+    const f = { pfn: v.pfn, offsetBytes: v.offsetBytes, lenBytes: v.lenBytes, source, sourceOffsetBytes: at };
+    at += v.lenBytes;
+    return f;
+  });
+  return { uarg, own, pages: new BvecIter(frags) };
+}
+
+/** The linear head grows by `n` copied bytes: their content (if any) follows what it holds. */
+function skbAddContent(skb: SkBuff, bytes: Uint8Array | undefined, n: number): void {
+  const old = skbHeadPayload(skb);
+  if (bytes === undefined && old === undefined) return;
+  const have = skb.lenBytes - skb.dataLenBytes - skb.headerBytes;
+  const out = new Uint8Array(have + n);
+  if (old !== undefined) out.set(old.subarray(0, have));
+  if (bytes !== undefined) out.set(bytes, have);
+  skb.headContent = out;
 }
 
 /** CPU time to take one page by reference into an skb (get_page, the frag's bookkeeping). */
@@ -368,6 +451,7 @@ export function* tcpRecvmsg(k: Kernel, sk: Sock, task: Task, va: number, len: nu
       if (va !== KVEC_VA) {
         k.net.copies.skbToUserBytes += n;
         k.stat.userCopyBytes += n;
+        skbCopyDatagramToUser(task.mm, skb, tp.copiedSeq - skb.tcp!.seq, va + copied, n, va, len);
       }
       tp.copiedSeq += n;
       tp.rmemAlloc -= n;
@@ -484,7 +568,7 @@ export function tcpPoll(sk: Sock): number {
       if (skStreamIsWriteable(tp)) mask |= POLL_OUT;
     } else mask |= POLL_OUT;
   }
-  if (tp.err !== 0) mask |= EPOLL.ERR;
+  if (tp.err !== 0 || tp.errorQueue.length > 0) mask |= EPOLL.ERR;
   return mask;
 }
 
@@ -561,6 +645,7 @@ export function tcpSetsockopt(sk: Sock, level: number, optname: number, val: num
       }
       return r;
     }
+    if (optname === SO.ZEROCOPY) return sockSetZerocopy(tp, val);
     return -ENOPROTOOPT;
   }
   if (level === 6 && optname === TCP_NODELAY) {
@@ -580,6 +665,7 @@ export function tcpGetsockopt(sk: Sock, level: number, optname: number): number 
       tp.err = 0;
       return e;
     }
+    if (optname === SO.ZEROCOPY) return tp.zerocopy ? 1 : 0;
     return -ENOPROTOOPT;
   }
   if (level === 6 && optname === TCP_NODELAY) return tp.nodelay ? 1 : 0;

@@ -12,7 +12,7 @@ import type { Cpu } from '../../kernel/sched/core.js';
 import { TCP_XMIT_SKB_NS } from '../../hw/cpu.js';
 import { NETIF_F } from '../netdevice.js';
 import { IPV4_HLEN, TCP_HLEN, TCPHDR, type FlowKey, type SkBuff, type TcpSkbCb } from '../skbuff.js';
-import { allocSkb, consumeSkb, sliceFrags } from '../core/skbuff.js';
+import { allocSkb, consumeSkb, skbHeadPayload, sliceFrags } from '../core/skbuff.js';
 import { TCP } from '../sock.js';
 import { ICSK_TIME, TCP_DELACK_MAX_NS, TCP_DELACK_MIN_NS, TCP_MAX_SYN_WINDOW, TCP_RTO_MAX_NS, TCP_RTO_MIN_NS, type RequestSock, type TcpSock } from '../tcp_sock.js';
 import { ipQueueXmit, ipRouteOutput } from './ip_output.js';
@@ -210,6 +210,9 @@ function tcpFragment(k: Kernel, tp: TcpSock, skb: SkBuff, len: number, queue: Sk
   head.tcp = { seq: cb.seq, endSeq: cb.seq + len, ackSeq: 0, tcpFlags: cb.tcpFlags & ~(TCPHDR.FIN | TCPHDR.PSH), windowBytes: 0, whenNs: 0, retrans: 0 };
   head.tcp.whenNs = cb.whenNs;
   head.tcp.retrans = cb.retrans;
+  // a copied head's content: the first len bytes go with the head (the rest stays the skb's tail)
+  const content = skb.dataLenBytes === 0 ? skbHeadPayload(skb) : undefined;
+  if (content !== undefined) head.headContent = content.subarray(0, len);
   skb.lenBytes -= len;
   cb.seq += len;
   if (skb.dataLenBytes > 0) {
