@@ -1611,6 +1611,8 @@ function netFuncs(reg: ProbeRegistry) {
     tcp_rcv_established: fn<[sk: Sock, skb: SkBuff]>('tcp_rcv_established', [sk, p('struct sk_buff *', 'skb')], 'void'),
     tcp_send_probe0: fn<[sk: Sock]>('tcp_send_probe0', [sk], 'void'),
     tcp_close: fn<[sk: Sock, timeout: number]>('tcp_close', [sk, p('long', 'timeout')], 'void'),
+    // the window a segment is about to advertise (0: the receive queue is full)
+    __tcp_select_window: fn<[sk: Sock]>('__tcp_select_window', [sk], 'u32'),
   };
 }
 
