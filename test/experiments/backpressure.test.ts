@@ -1,0 +1,107 @@
+// The backpressure experiment (traces/experiments/backpressure.*): the seed's reverse proxy. Its
+// slow upstream's window closes and the send buffer to it fills; its log's dirty pages pass the
+// freerun ceiling; balance_dirty_pages pauses its write() and with it the event loop; its
+// clients' receive buffers fill and they get a zero window. backpressure.bt prints each step once,
+// in that order, and the clients' rate falls from what the network takes to what the disk writes.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { attach } from '../../probes/attach.js';
+import { runScript } from '../../probes/script.js';
+import { parseScenarioText, renderDiagnostic } from '../../tui/scenario.js';
+import { bootExperiment, EXPERIMENTS_DIR, oncePerFile } from '../helpers/experiment.js';
+import { scriptOptions } from '../helpers/script.js';
+
+const MS = 1_000_000;
+/** The window the rates are read over once throttling has set in. */
+const THROTTLED_FROM_NS = 20 * MS;
+
+const run = oncePerFile((file: string) => {
+  const { m, durationNs } = bootExperiment(file);
+  // independent of the script: what the proxy read from its clients and what the disk wrote, by time
+  const clientBytes: [number, number][] = [];
+  let proxyRecv = false;
+  attach(m, 'kprobe:tcp_recvmsg', (h) => {
+    proxyRecv = h.comm === 'proxy';
+  });
+  attach(m, 'kretprobe:tcp_recvmsg', (h) => {
+    if (proxyRecv && h.retval! > 0) clientBytes.push([h.timeNs, h.retval!]);
+  });
+  const diskBytes: [number, number][] = [];
+  attach(m, 'tracepoint:block:block_rq_complete', (h) => {
+    diskBytes.push([h.timeNs, Number(h.fields['nr_sector']) * 512]);
+  });
+  let out = '';
+  const text = readFileSync(join(EXPERIMENTS_DIR, 'backpressure.bt'), 'utf8');
+  const r = runScript(m, scriptOptions(text, durationNs, (t, stream) => void (stream === 'stdout' ? (out += t) : undefined), { quiet: true, sourceName: 'backpressure.bt' }));
+  assert.equal(r.exitCode, 0, out);
+  return { out, clientBytes, diskBytes, durationNs };
+});
+
+/** The script's step lines: step number -> [time ns, the line]. */
+function steps(out: string): Map<number, [number, string]> {
+  const s = new Map<number, [number, string]>();
+  for (const line of out.split('\n')) {
+    const m = /^\s*(\d+)\.(\d{3})\s+(\d) (.*)$/.exec(line);
+    if (m === null) continue;
+    assert.ok(!s.has(Number(m[3])), `step ${m[3]} printed once`);
+    s.set(Number(m[3]), [Number(m[1]) * MS + Number(m[2]) * 1000, m[4]!]);
+  }
+  return s;
+}
+
+const bytesPerSec = (xs: readonly [number, number][], fromNs: number, toNs: number): number =>
+  (xs.filter(([t]) => t >= fromNs && t < toNs).reduce((a, [, b]) => a + b, 0) * 1e9) / (toNs - fromNs);
+
+test('backpressure: upstream window, send buffer, dirty pages, the throttle, the clients\' zero window, in that order', () => {
+  const r = run('backpressure.json');
+  const s = steps(r.out);
+  assert.deepEqual([...s.keys()], [1, 2, 3, 4, 5], r.out);
+  const at = [1, 2, 3, 4, 5].map((n) => s.get(n)![0]);
+  for (let i = 1; i < at.length; i++) assert.ok(at[i]! > at[i - 1]!, `step ${i + 1} at ${at[i]} ns after step ${i} at ${at[i - 1]} ns`);
+  // the shortest run that shows it: the whole cascade within 15 ms of the proxy starting
+  assert.ok(at[4]! < 15 * MS, `client zero window at ${at[4]} ns`);
+
+  // each step's sizes
+  const num = (step: number, re: RegExp): number => Number(re.exec(s.get(step)![1])![1]);
+  assert.ok(num(1, /window: (\d+) bytes/) < 1448, s.get(1)![1]);
+  assert.ok(num(2, /: (\d+) of/) >= num(2, /of (\d+) bytes/), s.get(2)![1]);
+  // dirty_bytes 8 MiB, dirty_background_bytes 4 MiB: freerun is their mean, 6 MiB
+  assert.equal(num(3, /freerun ceiling (\d+) KiB/), 6144);
+  assert.ok(num(3, /dirty memory (\d+) KiB/) > 6144, s.get(3)![1]);
+  assert.ok(num(4, /write\(\) (\d+) ms/) >= 1, s.get(4)![1]);
+  // the zero window comes while the proxy sleeps in balance_dirty_pages, not from a busy proxy
+  assert.match(s.get(5)![1], /10\.0\.0\.3:\d+ gets a zero window: its \d+-byte receive buffer is full \(the proxy sleeps in balance_dirty_pages\)/);
+
+  // the event loop's longest stall is a balance_dirty_pages sleep
+  const gap = /longest epoll_wait gap: (\d+) us from \d+ ms, (\d+) ms of it in balance_dirty_pages/.exec(r.out);
+  assert.ok(gap !== null, r.out);
+  assert.ok(Number(gap[1]) >= 3000 && Number(gap[2]) * 1000 >= Number(gap[1]) * 0.7, gap[0]);
+});
+
+test('backpressure: the clients\' rate falls from what the network takes to what the disk writes', () => {
+  const r = run('backpressure.json');
+  const at4 = steps(r.out).get(4)![0];
+  const free = bytesPerSec(r.clientBytes, 2 * MS, at4);
+  const throttled = bytesPerSec(r.clientBytes, THROTTLED_FROM_NS, r.durationNs);
+  const disk = bytesPerSec(r.diskBytes, THROTTLED_FROM_NS, r.durationNs);
+  // before the throttle the proxy takes about 400 MB/s; after it, what the write-through disk writes
+  assert.ok(free > 350e6, `before the throttle ${free / 1e6} MB/s`);
+  assert.ok(throttled < free / 1.5, `throttled ${throttled / 1e6} MB/s vs ${free / 1e6} MB/s`);
+  assert.ok(Math.abs(throttled / disk - 1) < 0.15, `clients ${throttled / 1e6} MB/s, disk ${disk / 1e6} MB/s`);
+  // the script's periodic lines say the same
+  const lines = [...r.out.matchAll(/clients->proxy (\d+) MB\/s/g)].map((m) => Number(m[1]));
+  assert.equal(lines.length, 5);
+  assert.ok(lines[0]! > 1.5 * Math.max(...lines.slice(1)), lines.join(' '));
+});
+
+test('a device\'s cache_type: "write through" only on a disk, and only the two sysfs values', () => {
+  const bad = (device: string): string => {
+    const l = parseScenarioText(`{"machine": {"devices": [${device}]}, "jobs": []}`, 'cache.json');
+    assert.ok(!l.ok);
+    return l.diagnostics.map(renderDiagnostic).join('\n');
+  };
+  assert.match(bad('{"name": "sda", "type": "hdd", "cache_type": "write around"}'), /unknown cache_type "write around" \(expected "write back" or "write through"\)/);
+  assert.match(bad('{"name": "nvme0n1", "type": "nvme", "cache_type": "write through"}'), /only a device of type "hdd" has it/);
+});
