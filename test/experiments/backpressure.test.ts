@@ -12,6 +12,9 @@ import { runScript } from '../../probes/script.js';
 import { parseScenarioText, renderDiagnostic } from '../../tui/scenario.js';
 import { bootExperiment, EXPERIMENTS_DIR, oncePerFile } from '../helpers/experiment.js';
 import { scriptOptions } from '../helpers/script.js';
+import { PerfettoWriter, loadPerfettoSchema } from '../../exporters/perfetto.js';
+import { TraceRecorder } from '../../probes/recorder.js';
+import { checkPerfettoTrace } from '../helpers/perfetto-check.js';
 
 const MS = 1_000_000;
 /** The window the rates are read over once throttling has set in. */
@@ -104,4 +107,57 @@ test('a device\'s cache_type: "write through" only on a disk, and only the two s
   };
   assert.match(bad('{"name": "sda", "type": "hdd", "cache_type": "write around"}'), /unknown cache_type "write around" \(expected "write back" or "write through"\)/);
   assert.match(bad('{"name": "nvme0n1", "type": "nvme", "cache_type": "write through"}'), /only a device of type "hdd" has it/);
+});
+
+/** The counter events on the tracks whose name matches: [time ns, value], in file order. */
+function counters(schema: ReturnType<typeof loadPerfettoSchema>, bytes: Uint8Array, trackName: RegExp): [number, number][] {
+  const trace = schema.lookupType('perfetto.protos.Trace').decode(bytes).toJSON() as {
+    packet: { timestamp?: string; trackDescriptor?: { uuid: string; name?: string }; trackEvent?: { type?: string; trackUuid?: string; counterValue?: string | number } }[];
+  };
+  const uuids = new Set<string>();
+  const out: [number, number][] = [];
+  for (const p of trace.packet) {
+    if (p.trackDescriptor?.name !== undefined && trackName.test(p.trackDescriptor.name)) uuids.add(p.trackDescriptor.uuid);
+    const e = p.trackEvent;
+    if (e?.type === 'TYPE_COUNTER' && uuids.has(e.trackUuid ?? '')) out.push([Number(p.timestamp), Number(e.counterValue)]);
+  }
+  return out;
+}
+
+test('backpressure in one Perfetto trace: the send queue at sk_sndbuf, Dirty past freerun, balance_dirty_pages slices, a client window at 0 inside one', () => {
+  const { m } = bootExperiment('backpressure.json');
+  const schema = loadPerfettoSchema();
+  const chunks: Uint8Array[] = [];
+  const recorder = new TraceRecorder(m, new PerfettoWriter((c) => chunks.push(c.slice()), schema));
+  recorder.start();
+  // the cascade is complete by 10 ms
+  m.run(12 * MS);
+  recorder.stop(m.env.nowNs);
+  const bytes = Buffer.concat(chunks);
+  const { issues, summary } = checkPerfettoTrace(bytes);
+  assert.deepEqual(issues, []);
+
+  // the upstream connection: its send queue reaches sk_sndbuf
+  const sndbuf = Math.max(...counters(schema, bytes, /^TCP :\d+ -> :9000 sk_sndbuf$/).map(([, v]) => v));
+  const sendQueue = Math.max(...counters(schema, bytes, /^TCP :\d+ -> :9000 send queue/).map(([, v]) => v));
+  assert.ok(sendQueue >= sndbuf, `upstream send queue ${sendQueue} of ${sndbuf}`);
+  // what balance_dirty_pages counts as dirty (Dirty + Writeback) passes freerun (6 MiB) and stays
+  // under the 8 MiB limit it reports
+  const latest = new Map<string, number>();
+  let dirty = 0;
+  const series = [...counters(schema, bytes, /^Dirty$/).map(([t, v]) => [t, v, 'd'] as const), ...counters(schema, bytes, /^Writeback$/).map(([t, v]) => [t, v, 'w'] as const)];
+  for (const [, v, which] of series.sort((a, b) => a[0] - b[0])) {
+    latest.set(which, v);
+    dirty = Math.max(dirty, (latest.get('d') ?? 0) + (latest.get('w') ?? 0));
+  }
+  assert.ok(dirty > 6 * 2 ** 20 && dirty <= 8 * 2 ** 20, `dirty + writeback ${dirty}`);
+  assert.deepEqual(counters(schema, bytes, /^Dirty limit/).map(([, v]) => v), [8 * 2 ** 20]);
+  // the proxy's pauses, as slices on its thread
+  const pauses = summary.slices.filter((x) => x.name === 'balance_dirty_pages');
+  assert.ok(pauses.length >= 1 && pauses.every((x) => x.endTs !== undefined && Number(x.endTs - x.ts) >= 1 * MS), `${pauses.length} pauses`);
+  // a client connection's window falls to 0 while the proxy sleeps in one
+  const zero = counters(schema, bytes, /^TCP :8080 -> :\d+ free receive window/).filter(([, v]) => v === 0);
+  assert.ok(zero.length > 0, 'a client window at 0');
+  const [t0] = zero[0]!;
+  assert.ok(pauses.some((x) => Number(x.ts) <= t0 && t0 < Number(x.endTs)), `zero window at ${t0} inside a pause`);
 });
