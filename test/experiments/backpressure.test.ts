@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { attach } from '../../probes/attach.js';
-import { runScript } from '../../probes/script.js';
+import { startScript } from '../../probes/script.js';
 import { parseScenarioText, renderDiagnostic } from '../../tui/scenario.js';
 import { bootExperiment, EXPERIMENTS_DIR, oncePerFile } from '../helpers/experiment.js';
 import { scriptOptions } from '../helpers/script.js';
@@ -35,12 +35,35 @@ const run = oncePerFile((file: string) => {
   attach(m, 'tracepoint:block:block_rq_complete', (h) => {
     diskBytes.push([h.timeNs, Number(h.fields['nr_sector']) * 512]);
   });
+  // the script and, on the same run, a program on the probes bpftrace's tcp tools use
   let out = '';
+  let tools = '';
   const text = readFileSync(join(EXPERIMENTS_DIR, 'backpressure.bt'), 'utf8');
-  const r = runScript(m, scriptOptions(text, durationNs, (t, stream) => void (stream === 'stdout' ? (out += t) : undefined), { quiet: true, sourceName: 'backpressure.bt' }));
-  assert.equal(r.exitCode, 0, out);
-  return { out, clientBytes, diskBytes, durationNs };
+  const script = startScript(m, scriptOptions(text, durationNs, (t, stream) => void (stream === 'stdout' ? (out += t) : undefined), { quiet: true, sourceName: 'backpressure.bt' }));
+  const toolScript = startScript(m, scriptOptions(TCP_TOOLS, durationNs, (t, stream) => void (stream === 'stdout' ? (tools += t) : undefined), { quiet: true }));
+  assert.ok('finish' in script && 'finish' in toolScript, out + tools);
+  m.run(durationNs);
+  assert.equal(script.finish().exitCode, 0, out);
+  assert.equal(toolScript.finish().exitCode, 0, tools);
+  return { out, tools, clientBytes, diskBytes, durationNs };
 });
+
+/** What tcpconnect, tcpaccept, tcplife and tcpretrans print, from the probes they attach to. */
+const TCP_TOOLS = `
+kprobe:tcp_connect { $sk = (struct sock *)arg0;
+  printf("connect %s %s:%d -> %s:%d\\n", comm, ntop($sk->__sk_common.skc_rcv_saddr), $sk->__sk_common.skc_num,
+    ntop($sk->__sk_common.skc_daddr), bswap($sk->__sk_common.skc_dport)); }
+kretprobe:inet_csk_accept /retval != 0/ { $sk = (struct sock *)retval;
+  printf("accept %s %s:%d <- %s:%d\\n", comm, ntop($sk->__sk_common.skc_rcv_saddr), $sk->__sk_common.skc_num,
+    ntop($sk->__sk_common.skc_daddr), bswap($sk->__sk_common.skc_dport)); }
+kprobe:tcp_set_state { $sk = (struct sock *)arg0;
+  if (arg1 < 4 && @birth[$sk] == 0) { @birth[$sk] = nsecs; }
+  if (arg1 == 7 && @birth[$sk] != 0) { $tp = (struct tcp_sock *)$sk;
+    printf("close :%d tx %d rx %d ms %d\\n", $sk->__sk_common.skc_num, $tp->bytes_acked / 1024, $tp->bytes_received / 1024,
+      (nsecs - @birth[$sk]) / 1000000); delete(@birth, $sk); } }
+kprobe:tcp_retransmit_skb { printf("retransmit\\n"); }
+END { clear(@birth); }
+`;
 
 /** The script's step lines: step number -> [time ns, the line]. */
 function steps(out: string): Map<number, [number, string]> {
@@ -97,6 +120,21 @@ test('backpressure: the clients\' rate falls from what the network takes to what
   const lines = [...r.out.matchAll(/clients->proxy (\d+) MB\/s/g)].map((m) => Number(m[1]));
   assert.equal(lines.length, 5);
   assert.ok(lines[0]! > 1.5 * Math.max(...lines.slice(1)), lines.join(' '));
+});
+
+test('backpressure: what bpftrace\'s tcp tools see: one connect to the upstream, three accepts, the short client\'s 1 MiB, no retransmits', () => {
+  const r = run('backpressure.json');
+  const lines = r.tools.split('\n').filter((l) => l !== '');
+  assert.deepEqual(lines.filter((l) => l.startsWith('connect')), ['connect proxy 10.0.0.1:44146 -> 10.0.0.2:9000']);
+  const accepts = lines.filter((l) => l.startsWith('accept'));
+  assert.equal(accepts.length, 3, r.tools);
+  assert.ok(accepts.every((l) => /^accept proxy 10\.0\.0\.1:8080 <- 10\.0\.0\.3:\d+$/.test(l)), accepts.join('\n'));
+  // the client that sends 1 MiB from 20 ms: its connection lives while the throttled proxy drains it
+  const closes = lines.filter((l) => l.startsWith('close'));
+  assert.equal(closes.length, 1, r.tools);
+  const m = /^close :8080 tx 0 rx 1024 ms (\d+)$/.exec(closes[0]!);
+  assert.ok(m !== null && Number(m[1]) >= 5, closes[0]);
+  assert.ok(!lines.includes('retransmit'), r.tools);
 });
 
 test('a device\'s cache_type: "write through" only on a disk, and only the two sysfs values', () => {
