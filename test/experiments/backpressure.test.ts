@@ -118,7 +118,7 @@ test('backpressure: the clients\' rate falls from what the network takes to what
   assert.ok(Math.abs(throttled / disk - 1) < 0.15, `clients ${throttled / 1e6} MB/s, disk ${disk / 1e6} MB/s`);
   // the script's periodic lines say the same
   const lines = [...r.out.matchAll(/clients->proxy (\d+) MB\/s/g)].map((m) => Number(m[1]));
-  assert.equal(lines.length, 5);
+  assert.equal(lines.length, 3);
   assert.ok(lines[0]! > 1.5 * Math.max(...lines.slice(1)), lines.join(' '));
 });
 
