@@ -84,6 +84,10 @@ const PAGE_SIZE_BYTES = 4096;
 interface IrqFrame {
   readonly completed: number[];
   readonly woke: Set<number>;
+  /** What ftrace's exit event needs if the run ends inside it: the softirq vector, else the irq. */
+  readonly softirqVec: number;
+  readonly irq: number;
+  readonly tid: number;
 }
 
 /** One ioId's arrow chain: how many of its requests are in flight, where it started. */
@@ -233,7 +237,7 @@ export class TraceRecorder {
     // a per-CPU track, because only track-event slices can be the ends of arrows
     on('tracepoint:irq:irq_handler_entry', (h) => {
       this.sink.irqHandler(h.cpu, h.timeNs, h.tid, true, Number(h.fields.irq), String(h.fields.name), 0);
-      this.irqEnter(h, `irq/${String(h.fields.irq)} ${String(h.fields.name)}`);
+      this.irqEnter(h, `irq/${String(h.fields.irq)} ${String(h.fields.name)}`, -1, Number(h.fields.irq));
     });
     on('tracepoint:irq:irq_handler_exit', (h) => {
       this.sink.irqHandler(h.cpu, h.timeNs, h.tid, false, Number(h.fields.irq), '', Number(h.fields.ret));
@@ -241,7 +245,7 @@ export class TraceRecorder {
     });
     on('tracepoint:irq:softirq_entry', (h) => {
       this.sink.softirq(h.cpu, h.timeNs, h.tid, true, Number(h.fields.vec));
-      this.irqEnter(h, `softirq ${SOFTIRQ_NAMES[Number(h.fields.vec)] ?? String(h.fields.vec)}`);
+      this.irqEnter(h, `softirq ${SOFTIRQ_NAMES[Number(h.fields.vec)] ?? String(h.fields.vec)}`, Number(h.fields.vec), -1);
     });
     on('tracepoint:irq:softirq_exit', (h) => {
       this.sink.softirq(h.cpu, h.timeNs, h.tid, false, Number(h.fields.vec));
@@ -287,8 +291,11 @@ export class TraceRecorder {
     for (let c = 0; c < this.irqStacks.length; c++) {
       const stack = this.irqStacks[c]!;
       while (stack.length > 0) {
-        stack.pop();
+        const f = stack.pop()!;
         this.sink.sliceEnd(this.irqTrackIds[c]!, endNs, UNFINISHED);
+        // the run ended inside a handler: its ftrace exit, so the CPU's IRQ rows are balanced
+        if (f.softirqVec >= 0) this.sink.softirq(c, endNs, f.tid, false, f.softirqVec);
+        else this.sink.irqHandler(c, endNs, f.tid, false, f.irq, '', 0);
       }
     }
     for (const f of this.inFlight.values()) this.sink.sliceEnd(f.trackId, endNs, UNFINISHED);
@@ -523,11 +530,11 @@ export class TraceRecorder {
 
   // ---- interrupt context ------------------------------------------------------------------
 
-  private irqEnter(h: ProbeHit, name: string): void {
+  private irqEnter(h: ProbeHit, name: string, softirqVec: number, irq: number): void {
     this.tick(h.timeNs);
     const stack = this.irqStacks[h.cpu];
     if (!stack) return;
-    stack.push({ completed: [], woke: new Set() });
+    stack.push({ completed: [], woke: new Set(), softirqVec, irq, tid: h.tid });
     this.sink.sliceBegin(this.irqTrackIds[h.cpu]!, h.timeNs, name, 'irq');
   }
 
