@@ -1083,7 +1083,6 @@ const DEVICE_KEYS: KeySpec = {
   known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', 'mount_options', 'faults', 'autosuspend_delay_ms', 'power_control', 'pm_qos_latency_tolerance_us', 'queue_depth', 'cache_type', ...SSD_KEYS],
   aliases: {
     kind: 'type',
-    write_cache: 'cache_type',
     size: 'capacity',
     elevator: 'scheduler',
     mountpoint: 'mount',
