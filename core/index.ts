@@ -17,6 +17,7 @@ export { BTF, BTF_ENUMS, btfCast, type BtfContext, type BtfMember, type BtfPoint
 export type { Kernel } from './kernel/kernel.js';
 export { mkdev } from './kernel/kernel.js';
 export type { Cpu } from './kernel/sched/core.js';
+export type { TcpSock } from './net/tcp_sock.js';
 export { completeJob, DEFAULT_MACHINE, DEFAULT_MOUNT_OPTIONS, DEFAULT_POWER, DEFAULT_VM, JOB_DEFAULTS } from './userspace/job.js';
 export { LRU_POLICIES } from './mm/vmscan.js';
 export type { BlockSizeSpec, BsSplitEntry, CgroupSpec, CpufreqSpec, DataMode, DeviceKind, DeviceSpec, FadviseHint, FallocateMode, FileServiceType, HostSpec, IoEngine, IrqCoalescingSpec, JobSpec, MachineSpec, MountOptions, NetworkSpec, NicCoalesceSpec, NicSpec, PerDirection, PowerSpec, PreemptModelName, PrinterSpec, RandomDistribution, RwMode, Scenario, ScenarioEvent, SchedFifoSpec, SchedulerName, SsdSpec, SyncMode, UnifiedRwReporting, VmSpec } from './userspace/job.js';

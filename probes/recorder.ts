@@ -4,7 +4,7 @@
 // terms, and flows that follow one ioId from its submission to the device, the interrupt that
 // completed it and the task it woke.
 
-import type { Machine, ProbeHit, Request, TaskInfo } from '../core/index.js';
+import type { Machine, ProbeHit, Request, TaskInfo, TcpSock } from '../core/index.js';
 import { attach } from './attach.js';
 
 export interface TimelineAnnotation {
@@ -84,6 +84,10 @@ const PAGE_SIZE_BYTES = 4096;
 interface IrqFrame {
   readonly completed: number[];
   readonly woke: Set<number>;
+  /** What ftrace's exit event needs if the run ends inside it: the softirq vector, else the irq. */
+  readonly softirqVec: number;
+  readonly irq: number;
+  readonly tid: number;
 }
 
 /** One ioId's arrow chain: how many of its requests are in flight, where it started. */
@@ -111,6 +115,18 @@ interface DeviceTracks {
 
 type BlockRequest = Request & { readonly dev: number };
 
+/** One TCP connection's counter tracks. */
+interface TcpTracks {
+  readonly sndWnd: number;
+  readonly rcvWnd: number;
+  readonly cwnd: number;
+  readonly sendQueue: number;
+  readonly sndbuf: number;
+  readonly recvQueue: number;
+  readonly rcvbuf: number;
+  readonly freeWindow: number;
+}
+
 export class TraceRecorder {
   private nextTrackId = 1;
   private readonly threadTracks = new Map<number, number>();
@@ -128,12 +144,21 @@ export class TraceRecorder {
   private readonly faultChains = new Map<number, TimelineAnnotation[]>();
   private readonly gaugeTracks: { dirty: number; writeback: number; cache: number; free: number; runQueues: number[] };
   private readonly lastGauge = new Map<number, number>();
-  /** Per TCP connection (by its sock's address), its window and cwnd counter tracks, made on first sight. */
-  private readonly tcpTracks = new Map<number, { readonly sndWnd: number; readonly rcvWnd: number; readonly cwnd: number }>();
+  /** Per TCP connection (by its sock), its window, cwnd and buffer counter tracks, made on first sight. */
+  private readonly tcpTracks = new Map<TcpSock, TcpTracks>();
   private tcpGroupTrackId: number | undefined;
+  /** tid -> the sock its tcp_sendmsg / tcp_recvmsg is in, for the gauges at the return. */
+  private readonly tcpCallSocks = new Map<number, TcpSock>();
+  /** Per CPU, the sock of the __tcp_select_window in progress (its kretprobe has no arguments). */
+  private readonly selectingSocks: (TcpSock | undefined)[] = [];
   /** Per CPU, its frequency counter track (kHz): only when cpufreq scales the CPUs. */
   private readonly freqTrackIds: number[] = [];
   private nextGaugeNs = 0;
+  private readonly memGroupTrackId: number;
+  /** balance_dirty_pages' limit and setpoint, made when it first runs. */
+  private dirtyLimitTracks: { readonly limit: number; readonly setpoint: number } | undefined;
+  /** Writers asleep in balance_dirty_pages (their slice ends when they run again). */
+  private readonly dirtyPaused = new Set<number>();
   private detach: (() => void) | undefined;
 
   constructor(
@@ -174,6 +199,7 @@ export class TraceRecorder {
       }
     }
     const memGroup = this.track('Memory', undefined);
+    this.memGroupTrackId = memGroup;
     this.gaugeTracks = {
       dirty: this.track('Dirty', memGroup, 'bytes'),
       writeback: this.track('Writeback', memGroup, 'bytes'),
@@ -211,7 +237,7 @@ export class TraceRecorder {
     // a per-CPU track, because only track-event slices can be the ends of arrows
     on('tracepoint:irq:irq_handler_entry', (h) => {
       this.sink.irqHandler(h.cpu, h.timeNs, h.tid, true, Number(h.fields.irq), String(h.fields.name), 0);
-      this.irqEnter(h, `irq/${String(h.fields.irq)} ${String(h.fields.name)}`);
+      this.irqEnter(h, `irq/${String(h.fields.irq)} ${String(h.fields.name)}`, -1, Number(h.fields.irq));
     });
     on('tracepoint:irq:irq_handler_exit', (h) => {
       this.sink.irqHandler(h.cpu, h.timeNs, h.tid, false, Number(h.fields.irq), '', Number(h.fields.ret));
@@ -219,7 +245,7 @@ export class TraceRecorder {
     });
     on('tracepoint:irq:softirq_entry', (h) => {
       this.sink.softirq(h.cpu, h.timeNs, h.tid, true, Number(h.fields.vec));
-      this.irqEnter(h, `softirq ${SOFTIRQ_NAMES[Number(h.fields.vec)] ?? String(h.fields.vec)}`);
+      this.irqEnter(h, `softirq ${SOFTIRQ_NAMES[Number(h.fields.vec)] ?? String(h.fields.vec)}`, Number(h.fields.vec), -1);
     });
     on('tracepoint:irq:softirq_exit', (h) => {
       this.sink.softirq(h.cpu, h.timeNs, h.tid, false, Number(h.fields.vec));
@@ -228,7 +254,18 @@ export class TraceRecorder {
     on('tracepoint:sched:sched_switch', (h) => this.schedSwitch(h));
     if (this.freqTrackIds.length > 0) on('tracepoint:power:cpu_frequency', (h) => this.emitCounter(this.freqTrackIds[Number(h.fields.cpu_id)]!, h.timeNs, Number(h.fields.state)));
     on('tracepoint:sched:sched_waking', (h) => this.schedWaking(h));
-    if (m.k.registry.get('tracepoint:tcp:tcp_probe')) on('tracepoint:tcp:tcp_probe', (h) => this.tcpProbe(h));
+    on('tracepoint:writeback:balance_dirty_pages', (h) => this.dirtyThrottle(h));
+    if (m.k.registry.get('tracepoint:tcp:tcp_probe')) {
+      on('tracepoint:tcp:tcp_probe', (h) => this.tcpProbe(h));
+      for (const fn of ['tcp_sendmsg', 'tcp_recvmsg']) {
+        on(`kprobe:${fn}`, (h) => this.tcpCallEnter(h));
+        on(`kretprobe:${fn}`, (h) => this.tcpCallReturn(h));
+      }
+      on('kprobe:__tcp_select_window', (h) => {
+        this.selectingSocks[h.cpu] = h.args[0] as TcpSock;
+      });
+      on('kretprobe:__tcp_select_window', (h) => this.tcpSelectWindowReturn(h));
+    }
     on('tracepoint:sched:sched_process_fork', (h) => this.newTasks(h.timeNs));
     on('tracepoint:sched:sched_process_exec', (h) => this.newTasks(h.timeNs));
     this.detach = () => {
@@ -254,8 +291,11 @@ export class TraceRecorder {
     for (let c = 0; c < this.irqStacks.length; c++) {
       const stack = this.irqStacks[c]!;
       while (stack.length > 0) {
-        stack.pop();
+        const f = stack.pop()!;
         this.sink.sliceEnd(this.irqTrackIds[c]!, endNs, UNFINISHED);
+        // the run ended inside a handler: its ftrace exit, so the CPU's IRQ rows are balanced
+        if (f.softirqVec >= 0) this.sink.softirq(c, endNs, f.tid, false, f.softirqVec);
+        else this.sink.irqHandler(c, endNs, f.tid, false, f.irq, '', 0);
       }
     }
     for (const f of this.inFlight.values()) this.sink.sliceEnd(f.trackId, endNs, UNFINISHED);
@@ -373,17 +413,45 @@ export class TraceRecorder {
 
   /** Closes `name` on the hit's thread, and anything left open inside it (a return never seen). */
   private popThreadSlice(h: ProbeHit, name: string, annotations?: readonly TimelineAnnotation[]): void {
-    const stack = this.threadStacks.get(h.tid);
+    this.popThreadSliceAt(h.tid, h.timeNs, name, annotations);
+  }
+
+  private popThreadSliceAt(tid: number, tsNs: number, name: string, annotations?: readonly TimelineAnnotation[]): void {
+    const stack = this.threadStacks.get(tid);
     if (!stack) return;
     const at = stack.lastIndexOf(name);
     if (at < 0) return;
-    const trackId = this.threadTracks.get(h.tid)!;
+    const trackId = this.threadTracks.get(tid)!;
     while (stack.length > at + 1) {
       stack.pop();
-      this.sink.sliceEnd(trackId, h.timeNs);
+      this.sink.sliceEnd(trackId, tsNs);
     }
     stack.pop();
-    this.sink.sliceEnd(trackId, h.timeNs, annotations);
+    this.sink.sliceEnd(trackId, tsNs, annotations);
+  }
+
+  /**
+   * writeback:balance_dirty_pages with a pause: the writer sleeps from here until it is switched
+   * back in, drawn as a balance_dirty_pages slice inside its write(); the limit and setpoint the
+   * control law used go on counter tracks beside Dirty.
+   */
+  private dirtyThrottle(h: ProbeHit): void {
+    this.tick(h.timeNs);
+    const f = h.fields;
+    this.dirtyLimitTracks ??= {
+      limit: this.track('Dirty limit (balance_dirty_pages)', this.memGroupTrackId, 'bytes'),
+      setpoint: this.track('Dirty setpoint (balance_dirty_pages)', this.memGroupTrackId, 'bytes'),
+    };
+    this.emitCounter(this.dirtyLimitTracks.limit, h.timeNs, Number(f.limit) * PAGE_SIZE_BYTES);
+    this.emitCounter(this.dirtyLimitTracks.setpoint, h.timeNs, Number(f.setpoint) * PAGE_SIZE_BYTES);
+    const pauseMs = Number(f.pause);
+    if (pauseMs <= 0 || h.tid === 0 || this.inInterrupt(h.cpu)) return;
+    this.pushThreadSlice(h, 'balance_dirty_pages', 'writeback', [
+      { name: 'pause_ms', value: pauseMs },
+      { name: 'dirty_bytes', value: Number(f.dirty) * PAGE_SIZE_BYTES },
+      { name: 'limit_bytes', value: Number(f.limit) * PAGE_SIZE_BYTES },
+    ]);
+    this.dirtyPaused.add(h.tid);
   }
 
   // ---- the block device: one track per request in flight -----------------------------------
@@ -462,11 +530,11 @@ export class TraceRecorder {
 
   // ---- interrupt context ------------------------------------------------------------------
 
-  private irqEnter(h: ProbeHit, name: string): void {
+  private irqEnter(h: ProbeHit, name: string, softirqVec: number, irq: number): void {
     this.tick(h.timeNs);
     const stack = this.irqStacks[h.cpu];
     if (!stack) return;
-    stack.push({ completed: [], woke: new Set() });
+    stack.push({ completed: [], woke: new Set(), softirqVec, irq, tid: h.tid });
     this.sink.sliceBegin(this.irqTrackIds[h.cpu]!, h.timeNs, name, 'irq');
   }
 
@@ -507,6 +575,8 @@ export class TraceRecorder {
     this.tick(h.timeNs);
     const f = h.fields;
     const nextPid = Number(f.next_pid);
+    // a writer balance_dirty_pages put to sleep runs again: its pause is over
+    if (this.dirtyPaused.delete(nextPid)) this.popThreadSliceAt(nextPid, h.timeNs, 'balance_dirty_pages');
     const nextComm = String(f.next_comm);
     this.sink.schedSwitch(h.cpu, h.timeNs, String(f.prev_comm), Number(f.prev_pid), Number(f.prev_prio), Number(f.prev_state), nextComm, nextPid, Number(f.next_prio));
     const ioId = this.wokenBy.get(nextPid);
@@ -538,27 +608,77 @@ export class TraceRecorder {
     for (let c = 0; c < t.runQueues.length; c++) this.emitCounter(t.runQueues[c]!, nowNs, g.runQueueLengths[c] ?? 0);
   }
 
-  /**
-   * tcp:tcp_probe (a segment arrived on an established connection): the window the peer offers
-   * (snd_wnd), the one this side offers (rcv_wnd, 0 when its receive buffer is full) and cwnd.
-   */
-  private tcpProbe(h: ProbeHit): void {
-    const f = h.fields;
-    const sk = Number(f.skaddr);
-    let t = this.tcpTracks.get(sk);
+  /** A connection's counter tracks, made the first time it is seen. */
+  private tcpTracksOf(tp: TcpSock): TcpTracks {
+    let t = this.tcpTracks.get(tp);
     if (t === undefined) {
       this.tcpGroupTrackId ??= this.track('TCP connections', undefined);
-      const name = `TCP :${String(f.sport)} -> :${String(f.dport)}`;
+      const name = `TCP :${tp.num} -> :${tp.dport}`;
+      const g = this.tcpGroupTrackId;
       t = {
-        sndWnd: this.track(`${name} snd_wnd (peer's window)`, this.tcpGroupTrackId, 'bytes'),
-        rcvWnd: this.track(`${name} rcv_wnd (our window)`, this.tcpGroupTrackId, 'bytes'),
-        cwnd: this.track(`${name} cwnd`, this.tcpGroupTrackId, 'count'),
+        sndWnd: this.track(`${name} snd_wnd (peer's window)`, g, 'bytes'),
+        rcvWnd: this.track(`${name} rcv_wnd (our window)`, g, 'bytes'),
+        cwnd: this.track(`${name} cwnd`, g, 'count'),
+        sendQueue: this.track(`${name} send queue (sk_wmem_queued)`, g, 'bytes'),
+        sndbuf: this.track(`${name} sk_sndbuf`, g, 'bytes'),
+        recvQueue: this.track(`${name} receive queue (sk_rmem_alloc)`, g, 'bytes'),
+        rcvbuf: this.track(`${name} sk_rcvbuf`, g, 'bytes'),
+        freeWindow: this.track(`${name} free receive window (__tcp_select_window)`, g, 'bytes'),
       };
-      this.tcpTracks.set(sk, t);
+      this.tcpTracks.set(tp, t);
     }
-    this.emitCounter(t.sndWnd, h.timeNs, Number(f.snd_wnd));
-    this.emitCounter(t.rcvWnd, h.timeNs, Number(f.rcv_wnd));
-    this.emitCounter(t.cwnd, h.timeNs, Number(f.snd_cwnd));
+    return t;
+  }
+
+  /**
+   * A connection's buffers: the send queue against sk_sndbuf (full: send() blocks or gets EAGAIN)
+   * and the receive queue against sk_rcvbuf (full: the window offered closes).
+   */
+  private tcpBuffers(tp: TcpSock, nowNs: number): void {
+    const t = this.tcpTracksOf(tp);
+    this.emitCounter(t.sendQueue, nowNs, tp.wmemQueued);
+    this.emitCounter(t.sndbuf, nowNs, tp.sndbuf);
+    this.emitCounter(t.recvQueue, nowNs, tp.rmemAlloc);
+    this.emitCounter(t.rcvbuf, nowNs, tp.rcvbuf);
+  }
+
+  /**
+   * tcp:tcp_probe (a segment arrived on an established connection): the window the peer offers
+   * (snd_wnd), the one this side offers (rcv_wnd) and cwnd; and the buffers.
+   */
+  private tcpProbe(h: ProbeHit): void {
+    const tp = h.args[0] as TcpSock;
+    const t = this.tcpTracksOf(tp);
+    this.emitCounter(t.sndWnd, h.timeNs, tp.sndWnd);
+    this.emitCounter(t.rcvWnd, h.timeNs, tp.rcvWnd);
+    this.emitCounter(t.cwnd, h.timeNs, tp.sndCwnd);
+    this.tcpBuffers(tp, h.timeNs);
+  }
+
+  /** tcp_sendmsg / tcp_recvmsg: the buffers before and after a task queues or takes data. */
+  private tcpCallEnter(h: ProbeHit): void {
+    const tp = h.args[0] as TcpSock;
+    this.tcpCallSocks.set(h.tid, tp);
+    this.tcpBuffers(tp, h.timeNs);
+  }
+
+  private tcpCallReturn(h: ProbeHit): void {
+    const tp = this.tcpCallSocks.get(h.tid);
+    if (tp === undefined) return;
+    this.tcpCallSocks.delete(h.tid);
+    this.tcpBuffers(tp, h.timeNs);
+  }
+
+  /**
+   * __tcp_select_window: the window free receive space allows, as a segment goes out (0 once the
+   * receive queue leaves less than one MSS free: the peer is told to stop).
+   */
+  private tcpSelectWindowReturn(h: ProbeHit): void {
+    const tp = this.selectingSocks[h.cpu];
+    if (tp === undefined) return;
+    this.selectingSocks[h.cpu] = undefined;
+    this.emitCounter(this.tcpTracksOf(tp).freeWindow, h.timeNs, h.retval!);
+    this.tcpBuffers(tp, h.timeNs);
   }
 
   private emitCounter(trackId: number, nowNs: number, value: number): void {

@@ -1086,7 +1086,7 @@ const MAX_CENTISECS = 360_000;
 /** The SSD geometry and FTL keys of a device (nvme only). */
 const SSD_KEYS = ['over_provisioning', 'page_size', 'block_size', 'channels', 'dies', 'gc_policy', 'multi_stream', 'precondition', 'crdt', 'irq_coalescing'] as const;
 const DEVICE_KEYS: KeySpec = {
-  known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', 'mount_options', 'faults', 'autosuspend_delay_ms', 'power_control', 'pm_qos_latency_tolerance_us', 'queue_depth', ...SSD_KEYS],
+  known: ['name', 'type', 'capacity', 'scheduler', 'mount', 'read_ahead_kb', 'mount_options', 'faults', 'autosuspend_delay_ms', 'power_control', 'pm_qos_latency_tolerance_us', 'queue_depth', 'cache_type', ...SSD_KEYS],
   aliases: {
     kind: 'type',
     size: 'capacity',
@@ -1352,6 +1352,7 @@ function readCgroups(c: Checker, node: JsonNode, devices: readonly DeviceSpec[])
 }
 
 const DEVICE_KINDS: readonly DeviceKind[] = ['nvme', 'hdd'];
+const CACHE_TYPES = ['write back', 'write through'] as const;
 const SCHEDULERS: readonly SchedulerName[] = ['none', 'mq-deadline', 'bfq', 'kyber'];
 
 const PAGE_BYTES = 4096;
@@ -1462,6 +1463,14 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
     if (kind !== 'hdd') c.report('bad-value', join2(path, 'queue_depth'), qdNode.span, 'is a SATA disk\'s NCQ depth: only a device of type "hdd" has it');
     else queueDepth = readInt(c, qdNode, join2(path, 'queue_depth'), 1, 32);
   }
+  // cache_type: the scsi_disk's /sys/class/scsi_disk/*/cache_type ("write through" = hdparm -W0)
+  let cacheType: 'write back' | 'write through' | undefined;
+  const ctNode = f.get('cache_type');
+  if (ctNode !== undefined) {
+    const p = join2(path, 'cache_type');
+    if (kind !== 'hdd') c.report('bad-value', p, ctNode.span, 'is a SATA disk\'s write cache setting: only a device of type "hdd" has it');
+    else cacheType = readChoice(c, ctNode, p, CACHE_TYPES, {}, (got) => `unknown cache_type ${got} (expected "write back" or "write through")`);
+  }
   if (name === undefined) return undefined;
   return {
     name,
@@ -1475,6 +1484,7 @@ function readDevice(c: Checker, node: JsonNode, path: string): DeviceSpec | unde
     ...(ssd !== undefined ? { ssd } : {}),
     ...pm,
     ...(queueDepth !== undefined ? { queueDepth } : {}),
+    ...(cacheType !== undefined ? { cacheType } : {}),
   };
 }
 

@@ -801,7 +801,13 @@ export function bootMachine(spec: MachineSpec, seed: number, shared?: SharedNetw
       q = new RequestQueue(k, dev, d.name, DEFAULT_LIMITS, true);
       const drv = new AhciDriver(k, q, 0);
       const hddConfig = hddConfigForCapacity(d.capacityBytes);
-      const disk = new Hdd(drv, d.queueDepth === undefined ? hddConfig : { ...hddConfig, queueDepth: d.queueDepth });
+      // SIMPLIFICATION: a write-through disk still receives the block layer's cache flushes (Linux
+      // drops them when the queue has no write cache); with its cache empty they complete at once.
+      const disk = new Hdd(drv, {
+        ...hddConfig,
+        ...(d.queueDepth !== undefined ? { queueDepth: d.queueDepth } : {}),
+        ...(d.cacheType === 'write through' ? { writeCacheEnabled: false } : {}),
+      });
       disk.faults = faults;
       hw = disk;
       drv.attach(hw);

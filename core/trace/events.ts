@@ -1630,6 +1630,8 @@ function netFuncs(reg: ProbeRegistry) {
     tcp_close: fn<[sk: Sock, timeout: number]>('tcp_close', [sk, p('long', 'timeout')], 'void'),
     // skb_linearize -> __pskb_pull_tail(skb, skb->data_len): arg1 is the bytes copied out of the frags
     __pskb_pull_tail: fn<[skb: SkBuff, delta: number]>('__pskb_pull_tail', [p('struct sk_buff *', 'skb'), p('int', 'delta')], 'void *'),
+    // the window a segment is about to advertise (0: the receive queue is full)
+    __tcp_select_window: fn<[sk: Sock]>('__tcp_select_window', [sk], 'u32'),
   };
 }
 

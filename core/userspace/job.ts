@@ -334,6 +334,9 @@ export interface DeviceSpec {
   readonly psMaxLatencyUs?: number;
   /** A disk's /sys/block/<dev>/device/queue_depth: NCQ tags, 1..32 (1: no NCQ); absent: 32. */
   readonly queueDepth?: number;
+  /** A disk's scsi_disk cache_type: "write back" (the drive's volatile cache on, the default) or
+   *  "write through" (hdparm -W0: a write completes once it is on the platter). */
+  readonly cacheType?: 'write back' | 'write through';
 }
 
 /** What a scenario may set of an SSD's insides (core/hw/nvme/); every field optional. */

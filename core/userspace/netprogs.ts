@@ -339,7 +339,9 @@ function* proxy(k: Kernel, t: Task, p: Parsed, out: CommandOutput): Generator<nu
         const w = yield* sysWrite(k, t, logFd, mem.buf, r);
         if (w < 0) return fail(out, 'proxy', `write ${logPath}`, w);
         logged += w;
-        yield* forward();
+        // a full upstream is retried only when epoll says it has room (as an nginx worker waits
+        // for EPOLLOUT), not after every client read
+        if (!watchingUp) yield* forward();
       }
     }
   }

@@ -1,6 +1,7 @@
 // The network in the Perfetto timeline: tcp_sendmsg / tcp_recvmsg slices on the tasks' tracks,
-// and per-connection counter tracks from tcp:tcp_probe (the peer's window, ours, cwnd), so a
-// window closing shows as a counter falling to 0 beside the task that stopped reading.
+// and per-connection counter tracks (the peer's window, ours, cwnd, the send and receive queues
+// against sk_sndbuf and sk_rcvbuf, the window free space allows), so a window closing shows as a
+// counter falling to 0 beside the task that stopped reading.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { PerfettoWriter, loadPerfettoSchema } from '../../exporters/perfetto.js';
@@ -41,8 +42,8 @@ test('a TCP transfer: tcp_sendmsg and tcp_recvmsg slices, window counters per co
   assert.deepEqual(issues, []);
   const names = [...summary.tracks.values()].map((t) => t.name ?? '');
   const tcp = names.filter((n) => n.startsWith('TCP :')).sort();
-  // both ends of the one connection: the sink's (port 9000) and the client's
-  assert.equal(tcp.length, 6, tcp.join('\n'));
+  // both ends of the one connection: the sink's (port 9000) and the client's, eight tracks each
+  assert.equal(tcp.length, 16, tcp.join('\n'));
   assert.ok(tcp.some((n) => /^TCP :9000 -> :\d+ rcv_wnd \(our window\)$/.test(n)));
   const kinds = [...summary.tracks.values()].filter((t) => (t.name ?? '').startsWith('TCP :')).map((t) => t.kind);
   assert.ok(kinds.every((k) => k === 'counter'));
@@ -58,6 +59,15 @@ test('a TCP transfer: tcp_sendmsg and tcp_recvmsg slices, window counters per co
   assert.equal(seen[0], 65535);
   assert.ok(seen.includes(0), `the client saw a zero window: ${seen.slice(0, 20).join(',')}`);
   assert.ok(offered.length > 2 && !offered.includes(0), offered.join(','));
+  // the sink's receive queue fills to its sk_rcvbuf and the window free space allows falls to 0;
+  // the client's send queue reaches its sk_sndbuf (send() blocks there)
+  const rcvbuf = Math.max(...counterValues(bytes, /^TCP :9000 -> :\d+ sk_rcvbuf$/));
+  const queued = Math.max(...counterValues(bytes, /^TCP :9000 -> :\d+ receive queue/));
+  assert.ok(queued > rcvbuf - 1448 && queued <= rcvbuf, `receive queue ${queued} of ${rcvbuf}`);
+  assert.ok(counterValues(bytes, /^TCP :9000 -> :\d+ free receive window/).includes(0));
+  const sndbuf = counterValues(bytes, /^TCP :\d+ -> :9000 sk_sndbuf$/);
+  const sendQueue = counterValues(bytes, /^TCP :\d+ -> :9000 send queue/);
+  assert.ok(Math.max(...sendQueue) >= sndbuf.at(-1)!, `send queue ${Math.max(...sendQueue)} of ${sndbuf.join(',')}`);
 });
 
 /** The values written on the counter track whose name matches, in order. */

@@ -25,7 +25,7 @@ export function inetCskListenStart(k: Kernel, tp: TcpSock, backlog: number): num
   return 0;
 }
 
-/** inet_csk_accept: the next established connection, or -errno. kretprobe's retval is the child's address. */
+/** inet_csk_accept: the next established connection, or -errno. kretprobe's retval is the child's address, or 0 (NULL). */
 export function* inetCskAccept(k: Kernel, tp: TcpSock, task: Task, nonblock: boolean): Generator<number, Sock | number, void> {
   const fn = k.fn.inet_csk_accept;
   if (fn.entry.enabled) fn.enter(k.sched.cpu(task.cpu), task.ioId, tp, 0);
@@ -55,7 +55,8 @@ export function* inetCskAccept(k: Kernel, tp: TcpSock, task: Task, nonblock: boo
       break;
     }
   }
-  // retval is the accepted sock's address; `(struct sock *)retval` reads the sock itself
-  if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), task.ioId, typeof ret === 'number' ? ret : ret.kaddr, typeof ret === 'number' ? undefined : ret);
+  // retval is the accepted sock's address (`(struct sock *)retval` reads the sock itself), or NULL
+  // on an error, which Linux passes back in arg->err
+  if (fn.ret.enabled) fn.exit(k.sched.cpu(task.cpu), task.ioId, typeof ret === 'number' ? 0 : ret.kaddr, typeof ret === 'number' ? undefined : ret);
   return ret;
 }

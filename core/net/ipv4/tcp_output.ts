@@ -93,13 +93,19 @@ export function tcpSelectWindowRaw(tp: TcpSock): number {
 
 /**
  * tcp_select_window: the window for an outgoing segment; never less than what is already promised.
+ * kprobe/kretprobe:__tcp_select_window fire around the free-space computation here.
+ * SIMPLIFICATION: they fire only on this transmit path, not where tcp_cleanup_rbuf and the ACK
+ * decision ask for the window they would advertise.
  * SIMPLIFICATION: the promise is kept rounded down to the scale unit (Linux rounds up, so the
  * right edge creeps forward by up to one unit per ACK, which its truesize slack absorbs and the
  * model's payload-exact rcvbuf would not).
  */
-export function tcpSelectWindow(tp: TcpSock): number {
+export function tcpSelectWindow(k: Kernel, tp: TcpSock, cpu: Cpu): number {
   const cur = tcpReceiveWindow(tp);
+  const fn = k.fn.__tcp_select_window;
+  if (fn.entry.enabled) fn.enter(cpu, 0, tp);
   let win = tcpSelectWindowRaw(tp);
+  if (fn.ret.enabled) fn.exit(cpu, 0, win);
   if (win < cur) {
     const unit = 1 << tp.rcvWscale;
     win = Math.floor(cur / unit) * unit;
@@ -131,7 +137,7 @@ export function tcpTransmitSkb(k: Kernel, tp: TcpSock, skb: SkBuff, cpu: Cpu): n
     skb.ubuf.hold();
   }
   const flags = cb.tcpFlags | (tp.state === TCP.SYN_SENT && (cb.tcpFlags & TCPHDR.SYN) !== 0 ? 0 : TCPHDR.ACK);
-  const win = (cb.tcpFlags & TCPHDR.SYN) !== 0 ? Math.min(tcpSelectWindow(tp), TCP_MAX_SYN_WINDOW) : tcpSelectWindow(tp);
+  const win = (cb.tcpFlags & TCPHDR.SYN) !== 0 ? Math.min(tcpSelectWindow(k, tp, cpu), TCP_MAX_SYN_WINDOW) : tcpSelectWindow(k, tp, cpu);
   clone.tcp = { seq: cb.seq, endSeq: cb.endSeq, ackSeq: tp.rcvNxt, tcpFlags: flags, windowBytes: win, whenNs: k.env.nowNs, retrans: cb.retrans };
   // tcp_syn_options: a SYN tells the peer the largest segment we take
   if ((cb.tcpFlags & TCPHDR.SYN) !== 0) clone.tcp.mss = tcpAdvertiseMss(k, tp.daddr);
