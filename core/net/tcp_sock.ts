@@ -68,6 +68,8 @@ export class TcpSock extends Sock {
   writeSeq = 0;
   sndUna = 0;
   sndNxt = 0;
+  /** End of the last sub-MSS segment sent (snd_sml): Minshall's Nagle holds a small segment only while that one is unacked. */
+  sndSml = 0;
   /** The peer's advertised window in bytes, and the largest it ever advertised. */
   sndWnd = 0;
   maxWindow = 0;
@@ -130,6 +132,8 @@ export class TcpSock extends Sock {
   /** rcv_wup: rcv_nxt when the window was last advertised; rcv_wnd: that window. */
   rcvWup = 0;
   rcvWnd = 0;
+  /** The furthest right edge (rcv_nxt + window) any segment advertised: never taken back. */
+  rcvPromisedEdge = 0;
   /** window_clamp: the largest window to advertise; rcv_ssthresh: the current growth cap. */
   windowClamp = 0;
   rcvSsthresh = 0;

@@ -52,13 +52,15 @@ test('a TCP transfer: tcp_sendmsg and tcp_recvmsg slices, window counters per co
   // the sink reads 20 MiB/s against a 16 MiB send: its receive buffer fills and the window it
   // offers closes; the client sees that on the ACKs (snd_wnd, the peer's window, falls to 0).
   // tcp_probe samples on arriving segments, so the sink's own track shows the windows it offered
-  // when data came (never 0: nothing arrives into a closed window but probes)
+  // when data came
   const offered = counterValues(bytes, /^TCP :9000 -> :\d+ rcv_wnd/);
   const seen = counterValues(bytes, /^TCP :\d+ -> :9000 snd_wnd/);
   assert.equal(offered[0], 65535, 'the SYN offers 65535, unscaled');
   assert.equal(seen[0], 65535);
   assert.ok(seen.includes(0), `the client saw a zero window: ${seen.slice(0, 20).join(',')}`);
-  assert.ok(offered.length > 2 && !offered.includes(0), offered.join(','));
+  // 0 only where rounding to the scale unit cut the last bytes of a promise the sender still fills
+  // (the segment is taken: the promised edge stands), at most once here
+  assert.ok(offered.length > 2 && offered.filter((v) => v === 0).length <= 1, offered.join(','));
   // the sink's receive queue fills to its sk_rcvbuf and the window free space allows falls to 0;
   // the client's send queue reaches its sk_sndbuf (send() blocks there)
   const rcvbuf = Math.max(...counterValues(bytes, /^TCP :9000 -> :\d+ sk_rcvbuf$/));

@@ -203,7 +203,7 @@ function tcpDataQueue(k: Kernel, tp: TcpSock, skb: SkBuff, cpu: Cpu): boolean {
     kfreeSkb(k, skb, cb.seq < tp.rcvNxt ? 'TCP_OLD_DATA' : 'TCP_OFO_DROP');
     return true;
   }
-  if (tcpReceiveWindow(tp) === 0) {
+  if (tcpReceiveWindow(tp) === 0 && cb.seq >= tp.rcvPromisedEdge) {
     kfreeSkb(k, skb, 'TCP_ZEROWINDOW');
     return true;
   }
@@ -369,6 +369,7 @@ function tcpRcvSynsentStateProcess(k: Kernel, tp: TcpSock, skb: SkBuff, cpu: Cpu
   tp.bytesAcked += cb.ackSeq - tp.sndUna;
   tp.sndUna = cb.ackSeq;
   tp.sndNxt = cb.ackSeq;
+  tp.sndSml = cb.ackSeq;
   tp.rcvNxt = cb.seq + 1;
   tp.copiedSeq = tp.rcvNxt;
   tp.rcvWup = tp.rcvNxt;

@@ -106,6 +106,7 @@ function tcpConnectInit(k: Kernel, tp: TcpSock, isn: number): void {
   tp.writeSeq = isn;
   tp.sndUna = isn;
   tp.sndNxt = isn;
+  tp.sndSml = isn;
   tp.windowClamp = tp.rcvbuf;
   tp.rcvSsthresh = tp.rcvbuf;
   // tcp_select_initial_window: no more than 64 KiB in the SYN, scaled afterwards

@@ -98,7 +98,8 @@ export function tcpSelectWindowRaw(tp: TcpSock): number {
  * decision ask for the window they would advertise.
  * SIMPLIFICATION: the promise is kept rounded down to the scale unit (Linux rounds up, so the
  * right edge creeps forward by up to one unit per ACK, which its truesize slack absorbs and the
- * model's payload-exact rcvbuf would not).
+ * model's payload-exact rcvbuf would not); what a sender already saw stays acceptable
+ * (rcvPromisedEdge), so the rounding never drops a segment sent into the promised window.
  */
 export function tcpSelectWindow(k: Kernel, tp: TcpSock, cpu: Cpu): number {
   const cur = tcpReceiveWindow(tp);
@@ -106,6 +107,8 @@ export function tcpSelectWindow(k: Kernel, tp: TcpSock, cpu: Cpu): number {
   if (fn.entry.enabled) fn.enter(cpu, 0, tp);
   let win = tcpSelectWindowRaw(tp);
   if (fn.ret.enabled) fn.exit(cpu, 0, win);
+  // the right edge promised so far: data up to it is taken even when rounding shrank the window
+  tp.rcvPromisedEdge = Math.max(tp.rcvPromisedEdge, tp.rcvNxt + cur);
   if (win < cur) {
     const unit = 1 << tp.rcvWscale;
     win = Math.floor(cur / unit) * unit;
@@ -257,8 +260,9 @@ export function tcpWriteXmit(k: Kernel, tp: TcpSock, cpu: Cpu, pushOne = false):
     const wndEnd = tp.sndUna + tp.sndWnd;
     const firstEnd = cb.seq + Math.min(payload, mss);
     if (payload > 0 && firstEnd > wndEnd) break;
-    // tcp_nagle_test: a sub-MSS segment waits while data is unacknowledged (unless TCP_NODELAY)
-    if (payload < mss && payload > 0 && !tp.nodelay && !pushOne && tp.packetsOut > 0 && (cb.tcpFlags & TCPHDR.FIN) === 0 && tp.writeQueue.length === 1) break;
+    // tcp_nagle_test with tcp_minshall_check: the last, sub-MSS segment waits while an earlier
+    // small segment is unacknowledged (unless TCP_NODELAY); full segments in flight do not hold it
+    if (payload < mss && payload > 0 && !tp.nodelay && !pushOne && tp.packetsOut > 0 && (cb.tcpFlags & TCPHDR.FIN) === 0 && tp.writeQueue.length === 1 && tp.sndSml > tp.sndUna && tp.sndSml <= tp.sndNxt) break;
     // tcp_mss_split_point: no more than the window and cwnd allow in one (GSO) skb
     const cwndQuota = tp.sndCwnd - inFlight;
     let limit = Math.min(payload, wndEnd - cb.seq, cwndQuota * mss);
@@ -267,6 +271,9 @@ export function tcpWriteXmit(k: Kernel, tp: TcpSock, cpu: Cpu, pushOne = false):
     const sent = tp.writeQueue.shift()!;
     ns += tcpTransmitSkb(k, tp, sent, cpu);
     tcpEventNewDataSent(k, tp, sent);
+    // tcp_minshall_update: remember where the last small segment ended
+    const sentPayload = skbPayload(sent);
+    if (sentPayload > 0 && sentPayload % mss !== 0) tp.sndSml = sent.tcp!.endSeq;
     if (pushOne) break;
   }
   tcpCwndValidate(tp, cwndLimited);
