@@ -1,6 +1,6 @@
 // The receive window as flow control: a reader that stops drives the window to zero, the sender's
 // persist timer probes it with backoff, the reader's tcp_cleanup_rbuf reopens it; and the
-// congestion window's slow start on a 1500-byte MTU.
+// congestion window's slow start on a 1500-byte MTU; Nagle with Minshall's rule.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { attach } from '../../../probes/attach.js';
@@ -116,4 +116,51 @@ test('slow start on a 1500-byte MTU without TSO: cwnd 10 grows by one per acked 
   for (let i = 1; i < cwnds.length; i++) assert.ok(cwnds[i]! >= cwnds[i - 1]!, 'cwnd never shrinks without loss');
   const last = cwnds[cwnds.length - 1]!;
   assert.ok(last >= 40, `cwnd reached ${last}`);
+});
+
+test("Nagle with Minshall's rule: a small tail goes at once behind full segments in flight", () => {
+  const m = netMachine(1);
+  const lo = m.k.net.deviceByName('lo')!;
+  lo.mtu = 1500;
+  lo.features &= ~(NETIF_F.TSO | NETIF_F.GSO);
+  const write = 2 * 1448 + 100;
+  m.spawn(
+    'reader',
+    false,
+    (t) =>
+      (function* () {
+        const lfd = yield* tcpListen(m, t, PORT);
+        const buf = yield* userBuffer(m, t, 1 << 20);
+        const fd = yield* tcpAccept(m, t, lfd);
+        yield* recvAll(m, t, fd, buf);
+      })(),
+    m.init,
+  );
+  m.spawn(
+    'writer',
+    false,
+    (t) =>
+      (function* () {
+        const buf = yield* userBuffer(m, t, write);
+        const fd = yield* tcpConnect(m, t, PORT);
+        // two writes back to back, each two full segments and a 100-byte tail
+        yield* sysSendto(m.k, t, fd, buf, write);
+        yield* sysSendto(m.k, t, fd, buf, write);
+        yield* sysClose(m.k, t, fd);
+      })(),
+    m.init,
+  );
+  // the data segments as they leave, and the ACKs the writer gets (tcp_probe on its socket)
+  const sent: { atNs: number; len: number }[] = [];
+  let firstAckNs = 0;
+  attach(m, 'tracepoint:tcp:tcp_probe', (h) => {
+    const f = h.fields;
+    if (f['sport'] === PORT && (f['data_len'] as number) > 0) sent.push({ atNs: h.timeNs, len: f['data_len'] as number });
+    if (f['dport'] === PORT && firstAckNs === 0 && sent.length > 0) firstAckNs = h.timeNs;
+  });
+  m.run(100_000_000);
+  assert.deepEqual(sent.map((s) => s.len), [1448, 1448, 100, 1448, 1448, 100]);
+  // the first tail is not held: nothing small is in flight, so it follows the two full segments
+  // before any ACK comes back (classic Nagle would hold it until the first ACK)
+  assert.ok(sent[2]!.atNs < firstAckNs, `first tail at ${sent[2]!.atNs}, first ACK at ${firstAckNs}`);
 });
