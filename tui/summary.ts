@@ -660,7 +660,8 @@ function networkLines(n: NetworkReport): string[] {
   return [
     'Network:',
     row('copied', `user->socket=${b(n.userToSkbBytes)}, socket->user=${b(n.skbToUserBytes)}, page cache->socket=${b(n.pageToSkbBytes)}, linearized=${b(n.linearizeBytes)}, kernel page->page=${b(n.kernelCopyBytes)}`),
-    row('by reference', `${b(n.zerocopyBytes)} (page-cache or user pages the NIC read in place)`),
+    // a linearized skb's frags were queued by reference and copied after all: not read in place
+    row('by reference', `${b(Math.max(0, n.zerocopyBytes - n.linearizeBytes))} (page-cache or user pages the NIC read in place; ${b(n.zerocopyBytes)} queued so)`),
     row('dropped', `tx=${n.txDropped}, rx=${n.rxDropped}`),
   ];
 }
