@@ -30,6 +30,8 @@ export interface ScriptOptions {
   readonly durationNs: number;
   /** Wall-clock ns that simulated t=0 stands for (strftime's dates); 1970-01-01 when not given. */
   readonly epochNs?: bigint;
+  /** BPFTRACE_DUMMY_TS_MAP: tseries() reads its time from this scalar map (bpftrace's test hook). */
+  readonly dummyTsMap?: string;
   write(text: string, stream: 'stdout' | 'stderr'): void;
 }
 
@@ -155,6 +157,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     unsafe: opts.unsafe,
     ...(opts.host ? { host: opts.host } : {}),
     ...(opts.epochNs !== undefined ? { epochNs: opts.epochNs } : {}),
+    ...(opts.dummyTsMap !== undefined ? { dummyTsMap: opts.dummyTsMap } : {}),
     source,
   });
   const compileWarnings = compiled.diagnostics.filter((d) => d.severity === 'warning');

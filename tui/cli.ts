@@ -317,6 +317,7 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
       // strftime's dates: --epoch, else the run starts now on the wall clock, as bpftrace's would
       epochNs: cmd.epochNs ?? BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n,
       noWarnings: cmd.noWarnings,
+      ...(process.env['BPFTRACE_DUMMY_TS_MAP'] !== undefined ? { dummyTsMap: process.env['BPFTRACE_DUMMY_TS_MAP'] } : {}),
       durationNs,
       write: (t, stream) => {
         control.progress?.clear();

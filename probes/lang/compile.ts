@@ -4,9 +4,11 @@
 // closures never evaluate user text as code). Integer values are bigints with 64-bit semantics.
 
 import { KSTACK_DEFAULT_LIMIT } from '../kstack.js';
+import { KernelMemory } from '../kmem.js';
 import {
   BTF,
   BTF_ENUMS,
+  BTF_LAYOUTS,
   btfCast,
   SYSCALL_NR,
   type BtfPointer,
@@ -35,6 +37,8 @@ import {
   SMALL_VALUE_BYTES,
   stringBytes,
   type AggKind,
+  type TseriesAgg,
+  type TseriesArgs,
   type BpfMap,
 } from './maps.js';
 import {
@@ -63,6 +67,7 @@ import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from 
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
 import { printType } from './parser.js';
 import { isBuiltin } from './tokens.js';
+import type { Task } from '../../core/index.js';
 import { formatLoc, type Loc, type SourceFile } from './source.js';
 import type { RepeatingWarnings } from './warnings.js';
 
@@ -147,6 +152,26 @@ function btfMemberType(c: string): SType {
   if (/^enum \w+$/.test(text)) return INT32_T;
   return scalarTypeByName(text) ?? (text === 'atomic_t' ? INT32_T : UNKNOWN_T);
 }
+
+/** `struct __kernel_timespec * rqtp` -> `__kernel_timespec`: a tracepoint field pointing at a struct kiotrace describes. */
+function argStructName(decl: string): string | undefined {
+  const mm = /^(?:const )?struct (\w+) ?\*(?:const )?\s*\w+$/.exec(decl.trim());
+  return mm && BTF.has(mm[1]!) ? mm[1] : undefined;
+}
+
+/** How many kernel object addresses a program remembers for casts back to pointers. */
+const KERNEL_OBJECTS_KEPT = 4096;
+
+/** How many array elements join() reads (bpftrace's join_args: 16). */
+const JOIN_MAX_ARGS = 16;
+
+/** The task members bpftrace's stdlib aliases read (src/stdlib/base.bt). */
+const TASK_ALIASES: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  ppid: ['real_parent', 'pid'],
+  pcomm: ['real_parent', 'comm'],
+  leader_tid: ['group_leader', 'pid'],
+  leader_comm: ['group_leader', 'comm'],
+});
 
 /** A scratch variable's type from what is assigned to it: an integer literal makes it an int64, as in bpftrace; anything else keeps its type. */
 function variableType(t: SType, value: A.Expr): SType {
@@ -240,6 +265,11 @@ export interface CompileOptions {
   readonly source: SourceFile;
   /** Wall-clock ns that simulated t=0 stands for (strftime's dates, nsecs(tai)); 0, 1970-01-01, when not given. */
   readonly epochNs?: bigint;
+  /**
+   * BPFTRACE_DUMMY_TS_MAP: the scalar map whose value tseries() takes as the time instead of
+   * the clock (bpftrace's hook for its own tests).
+   */
+  readonly dummyTsMap?: string;
 }
 
 /** The instruction budget of one firing (BPF_COMPLEXITY_LIMIT_INSNS is 1M; loops are bounded). */
@@ -451,7 +481,7 @@ function levenshtein(a: string, b: string): number {
   return d[b.length]!;
 }
 
-const AGGREGATIONS: readonly AggKind[] = ['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist'];
+const AGGREGATIONS: readonly AggKind[] = ['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist', 'tseries'];
 
 function isAgg(e: A.Expr): boolean {
   return e.kind === 'Call' && (AGGREGATIONS as readonly string[]).includes(e.name);
@@ -510,6 +540,8 @@ class Compiler {
   private scopes: Set<string>[] = [];
   /** `config = { missing_probes = ... }`: what an attach point that matches nothing does. */
   private missingProbes: 'error' | 'warn' | 'ignore' = 'error';
+  /** `unstable_tseries`: bpftrace warns by default. */
+  private unstableTseries: 'error' | 'warn' | 'enable' = 'warn';
   /** kprobe:FUNC of functions the kernel does not have (see resolveProbe). */
   private readonly unattachable: { probe: string; fatal: boolean }[] = [];
   /** Arguments after the script: `--name[=value]` ones are getopt()'s, the rest are $1..$N. */
@@ -565,6 +597,12 @@ class Compiler {
       } else if (entry.key === 'license') {
         const v = entry.value.kind === 'string' || entry.value.kind === 'ident' ? entry.value.value : String(entry.value.value);
         if (!LICENSES.includes(v)) this.diags.push(errorAt(`Invalid value for license. Found: ${v}. Valid values: ${LICENSES.join(', ')}`, entry.loc));
+      } else if (entry.key === 'unstable_tseries') {
+        const v = entry.value;
+        const mode = v.kind === 'string' || v.kind === 'ident' ? v.value : String(v.value);
+        if (mode === 'error' || mode === 'warn' || mode === 'enable') this.unstableTseries = mode;
+        else if (mode === 'true' || mode === '1') this.unstableTseries = 'enable';
+        else if (mode === 'false' || mode === '0') this.unstableTseries = 'error';
       } else if (entry.key === 'missing_probes') {
         const v = entry.value;
         const mode = v.kind === 'string' || v.kind === 'ident' ? v.value : '';
@@ -1280,6 +1318,7 @@ class Compiler {
       stats: [1, 1],
       hist: [1, 2],
       lhist: [4, 4],
+      tseries: [3, 4],
     };
     const [lo, hi] = want[kind];
     if (call.args.length < lo || call.args.length > hi) {
@@ -1360,6 +1399,17 @@ class Compiler {
         update = (c, map) => map.lhist(k(c), toBig(v!(c)), mn, mx, st);
         break;
       }
+      case 'tseries': {
+        const a = this.tseriesArgs(call, mapName, literal);
+        if (a === undefined) return () => Flow.Normal;
+        this.noteEntryBytes(ref, 'valueBytes', bucketsBytes(3 * a.numIntervals));
+        // the time is bpftrace's sw_tai clock, or a map's value under BPFTRACE_DUMMY_TS_MAP
+        const dummy = this.opts.dummyTsMap;
+        const taiNs = (this.opts.epochNs ?? 0n) + TAI_OFFSET_NS;
+        const now = dummy !== undefined ? () => BigInt.asUintN(64, toBig(store.map(dummy).get())) : (c: ExecCtx) => taiNs + BigInt(c.nowNs);
+        update = (c, map) => map.tseries(k(c), toBig(v!(c)), now(c), a);
+        break;
+      }
     }
     // the map object lives as long as the program (clear() empties it), so look it up once
     let map: BpfMap | undefined;
@@ -1371,6 +1421,48 @@ class Compiler {
       return Flow.Normal;
     };
   }
+
+  /** tseries()'s literal interval, count and aggregation, checked as bpftrace checks them; the same for every use of a map. */
+  private tseriesArgs(call: A.Call, mapName: string, literal: (i: number) => number): TseriesArgs | undefined {
+    if (this.unstableTseries === 'error') {
+      this.diags.push(errorAt('Feature not enabled by default. To enable this unstable feature, set the config flag to enable. unstable_tseries=enable', call.loc));
+      return undefined;
+    }
+    if (this.unstableTseries === 'warn' && !this.warnedTseries) {
+      this.warnedTseries = true;
+      this.diags.push(warningAt('Script is using an unstable feature: tseries. To prevent this warning you must explicitly enable it in the config e.g. unstable_tseries=enable'));
+    }
+    const [intervalNs, numIntervals] = [literal(1), literal(2)];
+    if (Number.isNaN(intervalNs)) this.diags.push(errorAt('tseries: invalid interval_ns value (must be non-negative literal)', call.loc));
+    else if (Number.isNaN(numIntervals)) this.diags.push(errorAt('tseries: invalid num_intervals value (must be non-negative literal)', call.loc));
+    else if (intervalNs <= 0) this.diags.push(errorAt(`tseries() interval_ns must be >= 1 (${intervalNs} provided)`, call.loc));
+    else if (numIntervals <= 0) this.diags.push(errorAt(`tseries() num_intervals must be >= 1 (${numIntervals} provided)`, call.loc));
+    else if (numIntervals > 1_000_000) this.diags.push(errorAt(`tseries() num_intervals must be < 1000000 (${numIntervals} provided)`, call.loc));
+    else {
+      const aggArg = call.args[3];
+      let agg: TseriesAgg = 'none';
+      if (aggArg !== undefined) {
+        const name = aggArg.kind === 'String' ? aggArg.value : '';
+        if (name !== 'avg' && name !== 'max' && name !== 'min' && name !== 'sum') {
+          this.diags.push(errorAt(`tseries() expects one of the following aggregation functions: avg, max, min, sum ("${name}" provided)`, call.loc));
+          return undefined;
+        }
+        agg = name;
+      }
+      const a: TseriesArgs = { intervalNs: BigInt(intervalNs), numIntervals, agg };
+      const first = this.tseriesFirst.get(mapName);
+      if (first === undefined) this.tseriesFirst.set(mapName, a);
+      else if (first.intervalNs !== a.intervalNs || first.numIntervals !== a.numIntervals || first.agg !== a.agg) {
+        this.diags.push(errorAt('Different tseries bounds in a single map unsupported', call.loc));
+      }
+      return a;
+    }
+    return undefined;
+  }
+
+  /** tseries() arguments of each map, fixed by its first use. */
+  private readonly tseriesFirst = new Map<string, TseriesArgs>();
+  private warnedTseries = false;
 
   // ---- expressions ----------------------------------------------------------------------------
 
@@ -1432,6 +1524,8 @@ class Compiler {
             return pointerT(this.typeOf(e.operand));
           case '*': {
             const t = this.typeOf(e.operand);
+            // an integer dereferenced is an address holding a u64 (bpftrace's rule)
+            if (t.kind === 'int') return UINT64_T;
             return t.kind === 'pointer' && t.to.kind !== 'void' ? t.to : UNKNOWN_T;
           }
           case '-': {
@@ -1456,8 +1550,10 @@ class Compiler {
         return tupleT(e.elements.map((x) => this.typeOf(x)));
       case 'Record':
         return { kind: 'record', fields: e.fields.map((f) => [f.name, this.typeOf(f.value)] as const) };
-      case 'Builtin':
-        return this.builtinType(e.name);
+      case 'Builtin': {
+        const alias = this.taskAlias(e.name, undefined, e.loc);
+        return alias ? this.typeOf(alias) : this.builtinType(e.name);
+      }
       case 'Identifier': {
         // `__builtin_comm` is bpftrace's own name of the `comm` builtin (what the stdlib's wrappers call)
         const wrapped = /^__builtin_(\w+)$/.exec(e.name)?.[1];
@@ -1542,6 +1638,68 @@ class Compiler {
     }
   }
 
+  private kmem: KernelMemory | undefined;
+
+  /** The simulated kernel's variables by name and address (made on first use). */
+  private kernelMemory(): KernelMemory {
+    return (this.kmem ??= new KernelMemory(this.m));
+  }
+
+  /**
+   * Kernel objects whose address a script turned into a number ((uint64)$vfsmnt), by address:
+   * the object at its own address and at the view's (an embedded struct's). Bounded: the oldest
+   * are forgotten.
+   */
+  private readonly kernelObjects = new Map<number, object>();
+
+  private rememberObject(p: BtfPointer): void {
+    const base = 'kaddr' in p.obj && typeof p.obj.kaddr === 'number' ? p.obj.kaddr : undefined;
+    for (const addr of base === undefined || base === p.addr ? [p.addr] : [p.addr, base]) {
+      this.kernelObjects.delete(addr);
+      this.kernelObjects.set(addr, p.obj);
+    }
+    if (this.kernelObjects.size > KERNEL_OBJECTS_KEPT) this.kernelObjects.delete(this.kernelObjects.keys().next().value!);
+  }
+
+  /** `(struct mount *)(addr - offsetof(struct mount, mnt))`: the object a remembered address belongs to. */
+  private knownKernelObject(structName: string, v: Value): ObjPointer | undefined {
+    if (typeof v !== 'bigint') return undefined;
+    const addr = Number(v);
+    const obj = this.kernelObjects.get(addr);
+    return obj ? new ObjPointer({ structName, obj, addr }) : undefined;
+  }
+
+  /** The task a firing runs in (undefined in BEGIN/END). */
+  private currentTask(c: ExecCtx): Task | undefined {
+    return this.m.k.tasks.find((t) => t.pid === c.tid);
+  }
+
+  /**
+   * What the current task's memory holds at a user address, as a typed pointer to `structName`:
+   * the structs and arrays a syscall's caller handed the kernel (mm.userStructs). Undefined when
+   * nothing is there.
+   */
+  private userObject(c: ExecCtx, structName: string, v: Value): ObjPointer | undefined {
+    if (typeof v !== 'bigint' || v === 0n) return undefined;
+    const addr = Number(v);
+    const obj = this.currentTask(c)?.mm?.userStructs.get(addr);
+    return obj ? new ObjPointer({ structName, obj, addr }) : undefined;
+  }
+
+  /**
+   * bpftrace's stdlib macros over a task (`ppid`, `pcomm`, `leader_tid`, `leader_comm`, bare or
+   * called with a task): the member chain they stand for, `task.real_parent.pid` and so on, with
+   * curtask when no task is given. Undefined for any other name, or when the script defines a
+   * macro of that name (it wins, as in bpftrace).
+   */
+  private taskAlias(name: string, task: A.Expr | undefined, loc: Loc): A.Expr | undefined {
+    const chain = ownValue(TASK_ALIASES, name);
+    if (chain === undefined || this.program.macros.some((d) => d.name === name)) return undefined;
+    let e: A.Expr = task ?? { kind: 'Builtin', loc, name: 'curtask' };
+    for (const field of chain) e = { kind: 'FieldAccess', loc, object: e, field, arrow: true };
+    return e;
+  }
+
   private builtinType(name: string): SType {
     switch (name) {
       case 'pid':
@@ -1585,6 +1743,8 @@ class Compiler {
   }
 
   private callType(e: A.Call): SType {
+    const alias = e.args.length <= 1 ? this.taskAlias(e.name, e.args[0], e.loc) : undefined;
+    if (alias) return this.typeOf(alias);
     switch (e.name) {
       case 'getopt':
         return e.args[1] === undefined ? BOOL_T : this.typeOf(e.args[1]);
@@ -1614,6 +1774,8 @@ class Compiler {
       }
       case 'ksym':
         return SYMBOL_T;
+      case 'kaddr':
+        return UINT64_T;
       case 'kstack':
         return { kind: 'stack', user: false };
       case 'ustack':
@@ -1651,7 +1813,10 @@ class Compiler {
     if (e.object.kind === 'Builtin' && e.object.name === 'args') {
       for (const s of this.currentSites) {
         const f = s.fields.find((x) => x[1] === e.field);
-        if (f) return /^char |\[\]|char\[/.test(f[0]) || f[0].includes('char ') ? stringT(0) : INT64_T;
+        if (!f) continue;
+        const struct = argStructName(f[0]);
+        if (struct !== undefined) return pointerT({ kind: 'struct', name: struct });
+        return /^char |\[\]|char\[/.test(f[0]) || f[0].includes('char ') ? stringT(0) : INT64_T;
       }
       return UNKNOWN_T;
     }
@@ -1995,8 +2160,28 @@ class Compiler {
           const v = BigInt(offset);
           return () => v;
         }
-        // SIMPLIFICATION: the simulated BTF names members and their C types, not their layout.
-        this.diags.push(errorAt('offsetof: kiotrace\'s kernel types describe members, not their offsets', e.loc, { hint: 'read the member itself, e.g. ((struct request *)arg0)->__data_len' }));
+        if (t?.kind === 'struct' && BTF.has(t.name)) {
+          // a kernel struct: its members' offsets from the layouts kiotrace gives (through embedded structs)
+          let offset = 0;
+          let structName = t.name;
+          for (const f of e.fields) {
+            const member = BTF.get(structName)?.members.get(f);
+            if (!member) {
+              this.diags.push(errorAt(`'struct ${structName}' has no field named '${f}'`, e.loc));
+              return () => 0n;
+            }
+            const at = BTF_LAYOUTS.get(structName)?.offsets.get(f);
+            if (at === undefined) {
+              this.diags.push(errorAt(`offsetof(struct ${structName}, ${f}): kiotrace gives this member no offset`, e.loc, { hint: `the kernel structs with a layout: ${[...BTF_LAYOUTS.keys()].join(', ')}` }));
+              return () => 0n;
+            }
+            offset += at;
+            structName = /^struct (\w+)$/.exec(member.type)?.[1] ?? '';
+          }
+          const v = BigInt(offset);
+          return () => v;
+        }
+        this.diags.push(errorAt(`offsetof: ${t ? typeName(t) : 'this type'} is not a struct`, e.loc));
         return () => 0n;
       }
     }
@@ -2005,6 +2190,8 @@ class Compiler {
   private builtin(e: A.Builtin): ExprFn {
     const special = this.currentSpecial;
     const site = this.currentSites[0];
+    const alias = this.taskAlias(e.name, undefined, e.loc);
+    if (alias) return this.expr(alias);
     switch (e.name) {
       case 'pid':
         return (c) => BigInt(c.pid);
@@ -2042,7 +2229,7 @@ class Compiler {
       case 'cgroup':
         // the task's cgroup v2 id. SIMPLIFICATION: the memory cgroup's id plus one (the root cgroup's kernfs id is 1)
         return (c) => {
-          const t = this.m.k.tasks.find((x) => x.pid === c.tid);
+          const t = this.currentTask(c);
           return BigInt(t?.memcg ? t.memcg.id + 1 : 1);
         };
       case 'config': {
@@ -2080,7 +2267,7 @@ class Compiler {
       }
       case 'curtask':
         return (c) => {
-          const t = this.m.k.tasks.find((x) => x.pid === c.tid);
+          const t = this.currentTask(c);
           return t ? new ObjPointer({ structName: 'task_struct', obj: t, addr: t.kaddr }) : 0n;
         };
       case 'rand':
@@ -2118,6 +2305,14 @@ class Compiler {
         }
       }
       const name = e.field;
+      const struct = argStructName(sites[0]!.fields.find((f) => f[1] === name)![0]);
+      if (struct !== undefined) {
+        // a syscall's struct pointer (nanosleep's rqtp): what the caller put at that user address
+        return (c) => {
+          const v = fieldValue(c.hit?.fields[name]);
+          return this.userObject(c, struct, v) ?? v;
+        };
+      }
       return (c) => fieldValue(c.hit?.fields[name]);
     }
     const structName = this.staticStruct(e.object);
@@ -2209,6 +2404,8 @@ class Compiler {
         if (t.tag === 'enum') return 4n;
         const declared = this.userTypes.structs.get(t.name);
         if (declared) return BigInt(declared.sizeBytes);
+        const kernelSize = BTF.has(t.name) ? BTF_LAYOUTS.get(t.name)?.sizeBytes : undefined;
+        if (kernelSize) return BigInt(kernelSize);
         // SIMPLIFICATION: the simulated BTF names members and their C types, not their layout.
         this.diags.push(
           errorAt(`sizeof(${t.tag} ${t.name}): kiotrace's kernel types describe members, not their layout`, t.loc, {
@@ -2368,7 +2565,9 @@ class Compiler {
       }
       return (c) => {
         const v = operand(c);
-        return v instanceof ObjPointer ? new ObjPointer({ ...v.ptr, structName }) : v;
+        // an integer address: a struct the current task's caller put in its memory (a syscall's argument)
+        if (v instanceof ObjPointer) return new ObjPointer({ ...v.ptr, structName });
+        return this.userObject(c, structName, v) ?? this.knownKernelObject(structName, v) ?? v;
       };
     }
     if (t.kind === 'TaggedType' && t.tag === 'enum') {
@@ -2428,6 +2627,14 @@ class Compiler {
           let n = 0n;
           if (v instanceof ArrayValue) for (let i = v.items.length - 1; i >= 0; i--) n = (n << elemBits) | BigInt.asUintN(Number(elemBits), toBig(v.items[i]!));
           return wrapInt(n, it);
+        };
+      }
+      if (it && fromType.kind === 'pointer' && it.bits === 64) {
+        // a kernel object's address taken as a number: remembered, so arithmetic on it can be cast back (container_of)
+        return (c) => {
+          const v = operand(c);
+          if (v instanceof ObjPointer) this.rememberObject(v.ptr);
+          return wrapInt(toBig(v), it);
         };
       }
       if (it) return (c) => wrapInt(toBig(operand(c)), it);
@@ -2533,10 +2740,15 @@ class Compiler {
     if (e.op === '*') {
       const pointee = this.typeOf(e);
       const byteSized = pointee.kind === 'int' && pointee.bits === 8;
+      const kmem = this.kernelMemory();
+      const pointeeBytes = pointee.kind === 'int' ? pointee.bits / 8 : 8;
       return (c) => {
         const p = v(c);
-        // SIMPLIFICATION: only what a pointer into a scratch variable points at can be read; other memory reads as 0
-        return p instanceof VarPointer ? p.read(byteSized) : p instanceof PointerValue ? 0n : p;
+        // SIMPLIFICATION: a pointer into a scratch variable and the kernel variables kmem knows
+        // (an integer address is read as a u64) can be read; other memory reads as 0
+        if (p instanceof VarPointer) return p.read(byteSized);
+        if (p instanceof PointerValue) return kmem.read(p.addr, pointeeBytes);
+        return typeof p === 'bigint' ? kmem.read(p, 8) : p;
       };
     }
     switch (e.op) {
@@ -2555,6 +2767,8 @@ class Compiler {
     const rt = this.rt;
     const args = e.args;
     if (e.name === 'kstack' && args.length > 0) return this.kstackCall(e);
+    const alias = args.length <= 1 ? this.taskAlias(e.name, args[0], e.loc) : undefined;
+    if (alias) return this.expr(alias);
     const arity = (min: number, max: number): boolean => {
       if (args.length < min || args.length > max) {
         this.diags.push(errorAt(`${e.name}() requires ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'} (${args.length} provided)`, e.loc));
@@ -2690,13 +2904,12 @@ class Compiler {
         if (!arity(1, 2)) return () => '';
         const v = this.expr(args[0]!);
         const len = args[1] ? this.expr(args[1]) : undefined;
-        const m = this.m;
         return (c) => {
           const x = v(c);
           // a user pointer (a syscall's const char *): read the string from the task's memory
           let s: string;
           if (typeof x === 'bigint') {
-            const task = m.k.tasks.find((t) => t.pid === c.tid);
+            const task = this.currentTask(c);
             s = task?.mm?.userStrings.get(Number(x)) ?? '';
           } else {
             s = valueText(x);
@@ -2855,12 +3068,20 @@ class Compiler {
         };
       }
       case 'kaddr': {
-        // SIMPLIFICATION: the simulated kernel's functions and variables have no addresses, so no symbol resolves
+        // resolved when the program compiles, as bpftrace does from kallsyms
         if (!arity(1, 1)) return () => 0n;
         const a0 = args[0]!;
-        if (a0.kind !== 'String') this.diags.push(errorAt('kaddr() expects a string literal as the first argument', e.loc));
-        else this.diags.push(errorAt(`Failed to resolve kernel symbol: ${a0.value}`, e.loc, { hint: "kiotrace's kernel symbols have names but no addresses" }));
-        return () => 0n;
+        if (a0.kind !== 'String') {
+          this.diags.push(errorAt('kaddr() expects a string literal as the first argument', e.loc));
+          return () => 0n;
+        }
+        const addr = this.kernelMemory().addressOf(a0.value);
+        if (addr === undefined) {
+          this.diags.push(errorAt(`Failed to resolve kernel symbol: ${a0.value}`, e.loc, { hint: "kiotrace gives addresses to the kernel variables scripts read (avenrun); its functions have none" }));
+          return () => 0n;
+        }
+        const v = BigInt(addr);
+        return () => v;
       }
       case 'signal_name': {
         if (!arity(1, 1)) return () => '';
@@ -2873,8 +3094,13 @@ class Compiler {
       case 'join': {
         if (!arity(1, 2)) return () => 0n;
         const v = this.expr(args[0]!);
+        const sep = args[1] ? this.expr(args[1]) : undefined;
         return (c) => {
-          rt.write(rt.sink.join(valueText(v(c))), 'stdout');
+          const x = v(c);
+          // a user address (execve's argv): the strings of the array the caller put there
+          const arr = typeof x === 'bigint' ? this.currentTask(c)?.mm?.userStructs.get(Number(x)) : undefined;
+          const text = Array.isArray(arr) ? arr.slice(0, JOIN_MAX_ARGS).map(String).join(sep ? valueText(sep(c)) : ' ') : valueText(x);
+          rt.write(rt.sink.join(text), 'stdout');
           return 0n;
         };
       }

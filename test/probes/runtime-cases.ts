@@ -11,6 +11,8 @@ export interface Case {
   readonly positional?: readonly string[];
   /** A script under traces/scripts instead of `program`. */
   readonly file?: string;
+  /** BPFTRACE_DUMMY_TS_MAP: tseries() takes its time from this map. */
+  readonly dummyTsMap?: string;
 }
 
 export const CASES: readonly Case[] = [
@@ -166,6 +168,51 @@ export const CASES: readonly Case[] = [
   { name: 'refused-kaddr', program: 'BEGIN { print(kaddr("asdfzzzzzzz")) }', scenario: 'default', seed: 1, durationNs: 1e6 },
   // probetype, cgroup and config() builtins (also as __builtin_ names and with parentheses)
   { name: 'probetype-cgroup-config', program: 'config = { max_strlen = 64 } BEGIN { if (__builtin_probetype == probetype() && __builtin_probetype == probetype) { print(probetype); } if (config().max_strlen == __builtin_config.max_strlen) { printf("match %d %s\\n", config.max_strlen, config.missing_probes); } print(cgroup); } kprobe:vfs_read { print(probetype); exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  // bpftrace's stdlib task aliases: ppid, pcomm, leader_tid, leader_comm, bare or called (with a task)
+  { name: 'task-aliases', program: 'tracepoint:syscalls:sys_enter_clock_nanosleep, tracepoint:syscalls:sys_enter_execve { @[ppid, pcomm, leader_tid, leader_comm, ppid(curtask), pcomm()] = count(); }', scenario: 'default', seed: 1, durationNs: 50e6 },
+  // execve's argv in the caller's memory: join() with its default and a given separator (execsnoop)
+  { name: 'execve-join-argv', program: 'tracepoint:syscalls:sys_enter_execve { printf("%d %d %s: ", pid, ppid, str(args.filename)); join(args.argv); join(args.argv, ","); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // a syscall's struct pointer reads the caller's struct: args.rqtp directly, kept in a map, cast to struct timespec (naptime)
+  {
+    name: 'nanosleep-rqtp',
+    program:
+      'tracepoint:syscalls:sys_enter_clock_nanosleep /@n++ < 2/ { $p = args.rqtp; @rq[tid] = $p; printf("%s %d %d %d\\n", comm, $p.tv_sec, ((struct timespec *)args.rqtp)->tv_nsec, @rq[tid]->tv_nsec); } tracepoint:syscalls:sys_exit_clock_nanosleep /has_key(@rq, tid)/ { $t = @rq[tid]; printf("slept %d.%06d\\n", $t.tv_sec, $t.tv_nsec / 1000); delete(@rq, tid); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 100e6,
+  },
+  // kernel struct layouts: offsetof/sizeof, and container_of from a vfsmount back to its struct mount (opensnoop)
+  {
+    name: 'kernel-offsetof-container',
+    program:
+      'BEGIN { printf("%d %d %d %d %d\\n", offsetof(struct mount, mnt), offsetof(struct mount, mnt.mnt_root), sizeof(struct path), offsetof(struct __kernel_timespec, tv_nsec), sizeof(struct timespec)); } tracepoint:syscalls:sys_enter_openat /@n++ == 0/ { $v = curtask.fs.pwd.mnt; $mnt = (struct mount *)(((uint64)$v) - offsetof(struct mount, mnt)); printf("%d %d %s %s\\n", $mnt == $mnt.mnt_parent, (uint64)$v - (uint64)$mnt, str($mnt.mnt.mnt_root.d_name.name), str(curtask.fs.pwd.dentry.d_name.name)); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 10e6,
+  },
+  { name: 'refused-offsetof-kernel', program: 'BEGIN { print(offsetof(struct task_struct, pid)); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // kaddr("avenrun") and reading through it: the load average after the first fold at 5.001 s (loads)
+  { name: 'kaddr-avenrun', program: 'interval:ms:5100 { $a = kaddr("avenrun"); printf("%d %d %d %d.%03d\\n", *$a, *($a + 8), *($a + 16), *$a >> 11, ((*$a & 2047) * 1000) >> 11); exit(); }', scenario: 'default', seed: 1, durationNs: 6e9 },
+  // tseries(): the last value, min/avg aggregation, keyed series with gaps, the zero line, JSON, and the real clock
+  {
+    name: 'tseries-text',
+    program:
+      'config = { unstable_tseries = enable } BEGIN { @dir = 1; @c = -5; @ts = (uint64)100ms; } i:ms:1 { for ($i : 0..20) { @ = tseries(@c, 100ms, 20); @mn = tseries(@c, 200ms, 4, "min"); @av = tseries(@c, 200ms, 4, "avg"); @ts += 100ms; @c += @dir; if (@c > 5) { @dir = -1; @c = 4 } else if (@c < -5) { @dir = 1; @c = -4; } } for ($i : 0..3) { @k["one"] = tseries(5, 100ms, 10); @ts += 100ms; } for ($i : 0..3) { @k["two"] = tseries(4, 100ms, 10); @ts += 100ms; } clear(@ts); clear(@c); clear(@dir); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 10e6,
+    dummyTsMap: '@ts',
+  },
+  {
+    name: 'tseries-json',
+    program: 'BEGIN { @ts = (uint64)1s; } i:ms:1 { for ($i : 0..100) { @a = tseries($i % 10, 100ms, 5, "max"); @k[$i % 2] = tseries($i, 1s, 2, "sum"); @ts += 10ms; } clear(@ts); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 10e6,
+    format: 'json',
+    dummyTsMap: '@ts',
+  },
+  { name: 'tseries-clock', program: 'interval:ms:7 { @ = tseries(cpu + (nsecs / 1000000) % 3, 20ms, 4, "max"); } interval:ms:100 { exit(); }', scenario: 'default', seed: 1, durationNs: 1e9 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),

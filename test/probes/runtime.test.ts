@@ -26,6 +26,7 @@ function runCase(c: Case): string {
     verbose: false,
     dryRun: false,
     durationNs: c.durationNs,
+    ...(c.dummyTsMap !== undefined ? { dummyTsMap: c.dummyTsMap } : {}),
     write: (t, stream) => {
       if (stream === 'stdout') stdout += t;
       else stderr += t;
