@@ -5,6 +5,7 @@
 
 import { KSTACK_DEFAULT_LIMIT } from '../kstack.js';
 import { KernelMemory } from '../kmem.js';
+import { formatUserStack } from '../ustack.js';
 import {
   BTF,
   BTF_ENUMS,
@@ -2276,8 +2277,8 @@ class Compiler {
         this.usesKstack = true;
         return (c) => this.rt.kstack(c, KSTACK_DEFAULT_LIMIT);
       case 'ustack':
-        // SIMPLIFICATION: simulated tasks run no user code, so every user stack is empty.
-        return () => '\n';
+        // the simulated program's call chain at this point (probes/ustack.ts)
+        return (c) => formatUserStack(this.currentTask(c), KSTACK_DEFAULT_LIMIT);
       default: {
         const mm = /^arg(\d+)$/.exec(e.name);
         if (mm) {
@@ -2519,21 +2520,22 @@ class Compiler {
       if (i === 0 && a.kind === 'Identifier') {
         if (a.name === 'bpftrace') continue;
         // SIMPLIFICATION: perf and raw print addresses, and simulated functions have none.
-        const hint = 'use kstack or kstack(bpftrace, N): simulated kernel functions have names but no addresses';
-        this.diags.push(errorAt(a.name === 'perf' || a.name === 'raw' ? `kstack mode '${a.name}' is not supported by kiotrace` : `Unknown stack mode: '${a.name}'`, a.loc, { hint }));
+        const hint = `use ${e.name} or ${e.name}(bpftrace, N): simulated ${e.name === 'kstack' ? 'kernel' : 'program'} functions have names but no addresses`;
+        this.diags.push(errorAt(a.name === 'perf' || a.name === 'raw' ? `${e.name} mode '${a.name}' is not supported by kiotrace` : `Unknown stack mode: '${a.name}'`, a.loc, { hint }));
         return () => '';
       }
       if (a.kind === 'Int' && i === e.args.length - 1 && i <= 1) {
         if (a.value < 0n || a.value > 1024n) {
-          this.diags.push(errorAt('kstack: the limit must be between 0 and 1024', a.loc));
+          this.diags.push(errorAt(`${e.name}: the limit must be between 0 and 1024`, a.loc));
           return () => '';
         }
         limit = Number(a.value);
         continue;
       }
-      this.diags.push(errorAt('kstack() takes an optional mode (bpftrace) and an optional integer limit, e.g. kstack(bpftrace, 8)', a.loc));
+      this.diags.push(errorAt(`${e.name}() takes an optional mode (bpftrace) and an optional integer limit, e.g. ${e.name}(bpftrace, 8)`, a.loc));
       return () => '';
     }
+    if (e.name === 'ustack') return (c) => formatUserStack(this.currentTask(c), limit);
     this.usesKstack = true;
     return (c) => this.rt.kstack(c, limit);
   }
@@ -2766,7 +2768,7 @@ class Compiler {
   private call(e: A.Call): ExprFn {
     const rt = this.rt;
     const args = e.args;
-    if (e.name === 'kstack' && args.length > 0) return this.kstackCall(e);
+    if ((e.name === 'kstack' || e.name === 'ustack') && args.length > 0) return this.kstackCall(e);
     const alias = args.length <= 1 ? this.taskAlias(e.name, args[0], e.loc) : undefined;
     if (alias) return this.expr(alias);
     const arity = (min: number, max: number): boolean => {

@@ -213,6 +213,12 @@ export const CASES: readonly Case[] = [
     dummyTsMap: '@ts',
   },
   { name: 'tseries-clock', program: 'interval:ms:7 { @ = tseries(cpu + (nsecs / 1000000) % 3, 20ms, 4, "max"); } interval:ms:100 { exit(); }', scenario: 'default', seed: 1, durationNs: 1e9 },
+  // user stacks: fio's call chain at each syscall (and at a kprobe inside one), a refused mode
+  { name: 'ustack-fio', program: 'tracepoint:syscalls:sys_enter_pread64, tracepoint:syscalls:sys_enter_clock_nanosleep, tracepoint:syscalls:sys_enter_openat, tracepoint:syscalls:sys_enter_fsync, tracepoint:syscalls:sys_enter_write { @[comm, ustack(6)] = count(); } kprobe:vfs_read /comm == "seq-reader"/ { @u[ustack(bpftrace, 3)] = count(); }', scenario: 'default', seed: 1, durationNs: 30e6 },
+  { name: 'refused-ustack-perf', program: 'BEGIN { print(ustack(perf)); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // %gr: GFP flags by name; enums in JSON: map keys and printf %s by name, values as numbers
+  { name: 'printf-gfp-flags', program: 'BEGIN { printf("%gr|%gr|%gr|%-24gr|%gr\\n", 0x1, 0xcc0, 0, 0x400cc0, 0x100cca | (1 << 30)); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  { name: 'enum-json', program: 'enum E { ONE = 1, TWO = 2 }; BEGIN { $r = (a=(enum E)1, b=TWO); print($r); print((enum E)2); printf("%d %s\\n", TWO, TWO); @w = TWO; @k[TWO, ONE] = 1; exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, format: 'json' },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
