@@ -11,6 +11,9 @@ function describe(site: ProbeSite): string[] {
   return lines;
 }
 
+/** interval and profile probes, each unit. */
+const TIMER_PROBES: readonly string[] = ['interval', 'profile'].flatMap((p) => ['hz', 'ms', 's', 'us'].map((u) => `${p}:${u}:`));
+
 /**
  * Lines to print. A pattern without a provider also matches the name after the provider, so
  * `block:*` lists `tracepoint:block:*` and `vfs_*` lists `kprobe:vfs_*` and `kretprobe:vfs_*`.
@@ -28,6 +31,10 @@ export function listProbes(pattern: string | undefined, verbose: boolean): strin
   for (const s of selected) {
     out.push(s.fullName);
     if (verbose) out.push(...describe(s));
+  }
+  // the timer probes, listed by unit as bpftrace lists them (the rate or period follows the last colon)
+  for (const name of TIMER_PROBES) {
+    if (pattern === undefined || pattern === '' || pattern === '*' || globMatches(pattern, name) || globMatches(canonicalSpec(pattern), name)) out.push(name);
   }
   return out;
 }

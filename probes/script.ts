@@ -30,6 +30,8 @@ export interface ScriptOptions {
   readonly durationNs: number;
   /** Wall-clock ns that simulated t=0 stands for (strftime's dates); 1970-01-01 when not given. */
   readonly epochNs?: bigint;
+  /** __BPFTRACE_NOTIFY_PROBES_ATTACHED: say so on stdout once the probes are attached (bpftrace's test hook). */
+  readonly notifyProbesAttached?: boolean;
   /** BPFTRACE_DUMMY_TS_MAP: tseries() reads its time from this scalar map (bpftrace's test hook). */
   readonly dummyTsMap?: string;
   write(text: string, stream: 'stdout' | 'stderr'): void;
@@ -186,6 +188,8 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     }
   }
   if (!opts.quiet) opts.write(sink.attachedProbes(compiled.attachCount), sink.format === 'json' ? 'stdout' : 'stderr');
+  // bpftrace's runtime test framework waits for this line (stdout, after attaching, before BEGIN's output)
+  if (opts.notifyProbesAttached === true) opts.write('__BPFTRACE_NOTIFY_PROBES_ATTACHED\n', 'stdout');
   if (opts.dryRun) return { exitCode: 0, diagnostics: compiled.diagnostics };
   const finishWith = (detach: readonly (() => void)[]): ScriptResult => {
     for (const d of detach) d();

@@ -318,6 +318,7 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
       epochNs: cmd.epochNs ?? BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n,
       noWarnings: cmd.noWarnings,
       ...(process.env['BPFTRACE_DUMMY_TS_MAP'] !== undefined ? { dummyTsMap: process.env['BPFTRACE_DUMMY_TS_MAP'] } : {}),
+      ...(process.env['__BPFTRACE_NOTIFY_PROBES_ATTACHED'] !== undefined ? { notifyProbesAttached: true } : {}),
       durationNs,
       write: (t, stream) => {
         control.progress?.clear();

@@ -441,19 +441,77 @@ const PROVIDERS: Readonly<Record<string, ProbeProvider | SpecialProbe['kind']>> 
 /** Nanoseconds per unit of an interval/profile period; `hz` is a rate, worked out apart. */
 const UNIT_NS: Readonly<Record<string, number>> = { s: 1e9, ms: 1e6, us: 1e3, ns: 1, hz: 0 };
 
+/** strerror(3)'s text (glibc) of the errno values syscalls return. */
 const ERRNO_TEXT: Readonly<Record<number, string>> = {
   1: 'Operation not permitted',
   2: 'No such file or directory',
+  3: 'No such process',
+  4: 'Interrupted system call',
   5: 'Input/output error',
+  6: 'No such device or address',
+  7: 'Argument list too long',
+  8: 'Exec format error',
   9: 'Bad file descriptor',
+  10: 'No child processes',
   11: 'Resource temporarily unavailable',
   12: 'Cannot allocate memory',
   13: 'Permission denied',
   14: 'Bad address',
+  15: 'Block device required',
+  16: 'Device or resource busy',
   17: 'File exists',
+  18: 'Invalid cross-device link',
+  19: 'No such device',
+  20: 'Not a directory',
   21: 'Is a directory',
   22: 'Invalid argument',
+  23: 'Too many open files in system',
+  24: 'Too many open files',
+  25: 'Inappropriate ioctl for device',
+  26: 'Text file busy',
+  27: 'File too large',
   28: 'No space left on device',
+  29: 'Illegal seek',
+  30: 'Read-only file system',
+  31: 'Too many links',
+  32: 'Broken pipe',
+  33: 'Numerical argument out of domain',
+  34: 'Numerical result out of range',
+  35: 'Resource deadlock avoided',
+  36: 'File name too long',
+  37: 'No locks available',
+  38: 'Function not implemented',
+  39: 'Directory not empty',
+  40: 'Too many levels of symbolic links',
+  42: 'No message of desired type',
+  43: 'Identifier removed',
+  61: 'No data available',
+  62: 'Timer expired',
+  71: 'Protocol error',
+  74: 'Bad message',
+  75: 'Value too large for defined data type',
+  84: 'Invalid or incomplete multibyte or wide character',
+  88: 'Socket operation on non-socket',
+  90: 'Message too long',
+  95: 'Operation not supported',
+  97: 'Address family not supported by protocol',
+  98: 'Address already in use',
+  99: 'Cannot assign requested address',
+  100: 'Network is down',
+  101: 'Network is unreachable',
+  103: 'Software caused connection abort',
+  104: 'Connection reset by peer',
+  105: 'No buffer space available',
+  106: 'Transport endpoint is already connected',
+  107: 'Transport endpoint is not connected',
+  110: 'Connection timed out',
+  111: 'Connection refused',
+  113: 'No route to host',
+  114: 'Operation already in progress',
+  115: 'Operation now in progress',
+  116: 'Stale file handle',
+  122: 'Disk quota exceeded',
+  125: 'Operation canceled',
 };
 
 /** The values a bool getopt() option takes, lower case. */
@@ -1703,6 +1761,8 @@ class Compiler {
 
   private builtinType(name: string): SType {
     switch (name) {
+      case 'usermode':
+        return intT(8, false);
       case 'pid':
       case 'tid':
       case 'cpu':
@@ -1774,6 +1834,7 @@ class Compiler {
         return { kind: 'array', of: intT(8, false), size: n };
       }
       case 'ksym':
+      case 'usym':
         return SYMBOL_T;
       case 'kaddr':
         return UINT64_T;
@@ -1799,6 +1860,7 @@ class Compiler {
       case 'ncpus':
       case 'jiffies':
       case 'numaid':
+      case 'usermode':
       case 'ioid':
         return e.args.length === 0 && !this.program.macros.some((d) => d.name === e.name) ? this.builtinType(e.name) : UNKNOWN_T;
       default: {
@@ -2219,6 +2281,18 @@ class Compiler {
       case 'numaid':
         // SIMPLIFICATION: the simulated machine is one NUMA node
         return () => 0n;
+      case 'usermode': {
+        // whether the probe interrupted user-space code: BEGIN/END run in bpftrace's own process; a
+        // timer sample in whatever its CPU ran; kernel probes in the kernel
+        if (special?.kind === 'begin' || special?.kind === 'end') return () => 1n;
+        if (special?.kind === 'profile' || special?.kind === 'interval') {
+          return (c) => {
+            const t = this.currentTask(c);
+            return t !== undefined && !t.inKernel ? 1n : 0n;
+          };
+        }
+        return () => 0n;
+      }
       case 'username':
         // SIMPLIFICATION: every simulated task runs as root (uid 0)
         return () => 'root';
@@ -2969,11 +3043,12 @@ class Compiler {
           return SYSCALL_NAMES.get(n) ?? String(n);
         };
       }
-      case 'ksym': {
+      case 'ksym':
+      case 'usym': {
         if (!arity(1, 1)) return () => '';
         const v = this.expr(args[0]!);
-        // SIMPLIFICATION: simulated functions have no addresses, so every address is unknown and prints as
-        // bpftrace prints one: the 64-bit address in hex
+        // SIMPLIFICATION: simulated functions (kernel and program) have no addresses, so every address is
+        // unknown and prints as bpftrace prints one: the 64-bit address in hex
         return (c) => `0x${BigInt.asUintN(64, toBig(v(c))).toString(16)}`;
       }
       case 'time': {
@@ -3121,7 +3196,7 @@ class Compiler {
         if (!text) return () => 0n;
         if (e.name === 'system') {
           return (c) => {
-            rt.write(rt.sink.syscall(host.run(text(c)).replace(/\n$/, '')), 'stdout');
+            rt.write(rt.sink.syscall(host.run(text(c))), 'stdout');
             return 0n;
           };
         }
@@ -3138,7 +3213,7 @@ class Compiler {
           this.diags.push(errorAt(`${e.name}() must be assigned directly to a map`, e.loc));
           return () => 0n;
         }
-        if (['pid', 'tid', 'comm', 'nsecs', 'cpu', 'elapsed', 'uid', 'gid', 'kstack', 'ustack', 'retval', 'func', 'probe', 'ncpus', 'jiffies', 'numaid', 'username', 'ioid', 'probetype', 'cgroup', 'config'].includes(e.name) && args.length === 0) {
+        if (['pid', 'tid', 'comm', 'nsecs', 'cpu', 'elapsed', 'uid', 'gid', 'kstack', 'ustack', 'retval', 'func', 'probe', 'ncpus', 'jiffies', 'numaid', 'username', 'usermode', 'ioid', 'probetype', 'cgroup', 'config'].includes(e.name) && args.length === 0) {
           return this.builtin({ kind: 'Builtin', loc: e.loc, name: e.name });
         }
         {

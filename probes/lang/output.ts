@@ -693,7 +693,8 @@ export class TextSink implements OutputSink {
   }
 
   syscall(text: string): string {
-    return text + '\n';
+    // the command's output as it wrote it (its own newline included)
+    return text;
   }
 
   lostEvents(count: number): string {

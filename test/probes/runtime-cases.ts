@@ -13,6 +13,8 @@ export interface Case {
   readonly file?: string;
   /** BPFTRACE_DUMMY_TS_MAP: tseries() takes its time from this map. */
   readonly dummyTsMap?: string;
+  /** __BPFTRACE_NOTIFY_PROBES_ATTACHED: the attach notice bpftrace's test framework waits for. */
+  readonly notifyProbesAttached?: boolean;
 }
 
 export const CASES: readonly Case[] = [
@@ -219,6 +221,15 @@ export const CASES: readonly Case[] = [
   // %gr: GFP flags by name; enums in JSON: map keys and printf %s by name, values as numbers
   { name: 'printf-gfp-flags', program: 'BEGIN { printf("%gr|%gr|%gr|%-24gr|%gr\\n", 0x1, 0xcc0, 0, 0x400cc0, 0x100cca | (1 << 30)); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   { name: 'enum-json', program: 'enum E { ONE = 1, TWO = 2 }; BEGIN { $r = (a=(enum E)1, b=TWO); print($r); print((enum E)2); printf("%d %s\\n", TWO, TWO); @w = TWO; @k[TWO, ONE] = 1; exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, format: 'json' },
+  // usermode (BEGIN/END in user space, kernel probes not), strerror's glibc texts, usym of an address no program function has, the attach notice
+  {
+    name: 'usermode-strerror-usym',
+    program: 'BEGIN { printf("%d %d %s|%s|%s\\n", usermode, usermode(), strerror(7), strerror(110), usym(0x1234)); } kprobe:vfs_read { printf("%d\\n", usermode); exit(); } END { print(usermode); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 10e6,
+    notifyProbesAttached: true,
+  },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),

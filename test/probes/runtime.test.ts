@@ -27,6 +27,7 @@ function runCase(c: Case): string {
     dryRun: false,
     durationNs: c.durationNs,
     ...(c.dummyTsMap !== undefined ? { dummyTsMap: c.dummyTsMap } : {}),
+    ...(c.notifyProbesAttached === true ? { notifyProbesAttached: true } : {}),
     write: (t, stream) => {
       if (stream === 'stdout') stdout += t;
       else stderr += t;
