@@ -160,6 +160,7 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     ...(opts.host ? { host: opts.host } : {}),
     ...(opts.epochNs !== undefined ? { epochNs: opts.epochNs } : {}),
     ...(opts.dummyTsMap !== undefined ? { dummyTsMap: opts.dummyTsMap } : {}),
+    ...(opts.noWarnings === true ? { noWarnings: true } : {}),
     source,
   });
   const compileWarnings = compiled.diagnostics.filter((d) => d.severity === 'warning');

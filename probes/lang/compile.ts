@@ -271,6 +271,8 @@ export interface CompileOptions {
    * the clock (bpftrace's hook for its own tests).
    */
   readonly dummyTsMap?: string;
+  /** --no-warnings: warnf() prints nothing either. */
+  readonly noWarnings?: boolean;
 }
 
 /** The instruction budget of one firing (BPF_COMPLEXITY_LIMIT_INSNS is 1M; loops are bounded). */
@@ -1508,7 +1510,8 @@ class Compiler {
         }
         agg = name;
       }
-      const a: TseriesArgs = { intervalNs: BigInt(intervalNs), numIntervals, agg };
+      const vt = call.args[0] !== undefined ? this.typeOf(call.args[0]) : INT64_T;
+      const a: TseriesArgs = { intervalNs: BigInt(intervalNs), numIntervals, agg, signed: !(vt.kind === 'int' && !vt.signed) };
       const first = this.tseriesFirst.get(mapName);
       if (first === undefined) this.tseriesFirst.set(mapName, a);
       else if (first.intervalNs !== a.intervalNs || first.numIntervals !== a.numIntervals || first.agg !== a.agg) {
@@ -1628,7 +1631,9 @@ class Compiler {
         // pointer arithmetic keeps the pointer's type: `(int8 *)0x32 + 1` is an int8 * at 0x33
         if ((e.op === '+' || e.op === '-') && l.kind === 'pointer' && isIntegerT(r)) return l;
         if (e.op === '+' && r.kind === 'pointer' && isIntegerT(l)) return r;
-        if (l.kind === 'int' && r.kind === 'int' && !l.signed && !r.signed) return UINT64_T;
+        // a non-negative literal takes the other side's sign, as bpftrace's literals adapt: `$u % 10` stays unsigned
+        const unsignedSide = (t: SType, x: A.Expr): boolean => (t.kind === 'int' && !t.signed) || (x.kind === 'Int' && x.value >= 0n);
+        if (l.kind === 'int' && r.kind === 'int' && unsignedSide(l, e.left) && unsignedSide(r, e.right) && (!l.signed || !r.signed)) return UINT64_T;
         return INT64_T;
       }
       case 'Call':
@@ -1728,6 +1733,50 @@ class Compiler {
     return obj ? new ObjPointer({ structName, obj, addr }) : undefined;
   }
 
+  /**
+   * config() as bpftrace builds it (ast/passes/builtins.cpp): every option in its order, the
+   * program's `config = { ... }` values over the defaults.
+   */
+  private configRecord(): readonly (readonly [string, bigint | boolean | string])[] {
+    const set = new Map<string, A.ConfigValue>();
+    for (const e of this.program.config) set.set(e.key, e.value);
+    const bool = (k: string, d: boolean): readonly [string, boolean] => {
+      const v = set.get(k);
+      return [k, v === undefined ? d : v.kind === 'bool' ? v.value : v.kind === 'int' ? v.value !== 0n : v.value === 'true'];
+    };
+    const str = (k: string, d: string): readonly [string, string] => {
+      const v = set.get(k);
+      return [k, v === undefined ? d : String(v.value)];
+    };
+    const int = (k: string, d: bigint): readonly [string, bigint] => {
+      const v = set.get(k);
+      return [k, v?.kind === 'int' ? v.value : d];
+    };
+    return [
+      bool('cpp_demangle', true),
+      bool('lazy_symbolication', true),
+      bool('print_maps_on_exit', true),
+      bool('use_blazesym', false),
+      bool('show_debug_info', false),
+      int('log_size', 1_000_000n),
+      int('max_bpf_progs', 1024n),
+      int('max_cat_bytes', 10240n),
+      ['max_map_keys', BigInt(this.maxMapKeys)],
+      int('max_probes', 1024n),
+      ['max_strlen', BigInt(this.maxStrlen)],
+      int('on_stack_limit', 32n),
+      int('perf_rb_pages', 0n),
+      str('str_trunc_trailer', '..'),
+      str('unstable_import_statement', 'error'),
+      ['unstable_tseries', this.unstableTseries],
+      str('unstable_typeinfo', 'error'),
+      str('unstable_dw_ustack', 'warn'),
+      ['missing_probes', this.missingProbes],
+      str('stack_mode', 'bpftrace'),
+      str('license', 'GPL'),
+    ];
+  }
+
   /** The task a firing runs in (undefined in BEGIN/END). */
   private currentTask(c: ExecCtx): Task | undefined {
     return this.m.k.tasks.find((t) => t.pid === c.tid);
@@ -1783,7 +1832,7 @@ class Compiler {
       case 'cgroup':
         return UINT64_T;
       case 'config':
-        return { kind: 'record', fields: [['max_strlen', UINT64_T], ['max_map_keys', UINT64_T], ['missing_probes', stringT(0)]] };
+        return { kind: 'record', fields: this.configRecord().map(([k, v]) => [k, typeof v === 'bigint' ? UINT64_T : typeof v === 'boolean' ? BOOL_T : stringT(0)] as const) };
       case 'probe':
         return stringT(0);
       case 'func':
@@ -2309,11 +2358,7 @@ class Compiler {
         };
       case 'config': {
         // the configuration in effect, as a record (config().max_strlen)
-        const cfg = new RecordValue([
-          ['max_strlen', BigInt(this.maxStrlen)],
-          ['max_map_keys', BigInt(this.maxMapKeys)],
-          ['missing_probes', this.missingProbes],
-        ]);
+        const cfg = new RecordValue(this.configRecord().map(([k, v]) => [k, v] as const));
         return () => cfg;
       }
       case 'ioid':
@@ -2727,7 +2772,11 @@ class Compiler {
     const of = this.specType(t.of);
     const elemBytes = of !== undefined && (of.kind === 'int' || of.kind === 'bool') ? this.userTypes.sizeOf(of)! : undefined;
     const from = this.typeOf(e.operand);
-    const fromBytes = from.kind === 'string' || from.kind === 'int' || from.kind === 'bool' ? this.userTypes.sizeOf(from) : undefined;
+    let fromBytes = from.kind === 'string' || from.kind === 'int' || from.kind === 'bool' ? this.userTypes.sizeOf(from) : undefined;
+    // an integer literal takes the width the array asks for, when it fits (`(int8[8])12345`)
+    const literal = foldLiterals(e.operand);
+    const wanted = elemBytes !== undefined && t.size !== undefined ? elemBytes * t.size : undefined;
+    if (literal !== undefined && 'value' in literal && fromBytes !== undefined && wanted !== undefined && [1, 2, 4, 8].includes(wanted) && wanted > fromBytes) fromBytes = wanted;
     if (of === undefined || elemBytes === undefined || fromBytes === undefined) {
       this.diags.push(errorAt(`Cannot cast from '${typeName(from)}' to '${printType(t)}'`, e.loc, { hint: 'arrays can be cast from integers and strings, to arrays of integers or bools' }));
       return () => 0n;
@@ -2875,6 +2924,7 @@ class Compiler {
       case 'warnf': {
         const text = this.formatted(e);
         if (!text) return () => 0n;
+        if (e.name === 'warnf' && this.opts.noWarnings === true) return () => 0n;
         if (e.name !== 'printf') {
           // errorf/warnf report at their own call site and the program carries on
           const where = this.sourceLocation(e.loc);

@@ -53,6 +53,8 @@ export interface TseriesArgs {
   readonly intervalNs: bigint;
   readonly numIntervals: number;
   readonly agg: TseriesAgg;
+  /** Whether the values are signed (int64) or not (uint64), from the recorded expression's type. */
+  readonly signed: boolean;
 }
 
 /**

@@ -180,8 +180,9 @@ export interface TseriesDumpEntry {
 }
 
 export type MapDump =
-  | { readonly shape: 'tseries'; readonly series: readonly TseriesPoint[] }
-  | { readonly shape: 'keyedTseries'; readonly entries: readonly TseriesDumpEntry[] }
+  /** `signed`: int64 values (the graph's bounds may go below 0), else uint64. */
+  | { readonly shape: 'tseries'; readonly signed: boolean; readonly series: readonly TseriesPoint[] }
+  | { readonly shape: 'keyedTseries'; readonly signed: boolean; readonly entries: readonly TseriesDumpEntry[] }
   /** `@x: 5`; `stats` for avg/stats maps (JSON type "stats"). */
   | { readonly shape: 'scalar'; readonly stats: boolean; readonly value: Value }
   | { readonly shape: 'hist'; readonly hist: HistData }
@@ -244,7 +245,7 @@ function histTotal(e: MapEntry): number {
  * first value for an epoch stays). A slot never written (or zeroed) holds epoch 0 and gives
  * (0, 0), as bpftrace's reduction of an unused slot does.
  */
-function reduceSlots(e: MapEntry, avg: boolean): Map<bigint, bigint> {
+function reduceSlots(e: MapEntry, avg: boolean, signed: boolean): Map<bigint, bigint> {
   const out = new Map<bigint, bigint>();
   if (e.slots === null) return out;
   for (const slot of e.slots.values()) {
@@ -253,7 +254,8 @@ function reduceSlots(e: MapEntry, avg: boolean): Map<bigint, bigint> {
       continue;
     }
     if (out.has(slot.epoch)) continue;
-    out.set(slot.epoch, avg && slot.meta !== 0n ? slot.value / slot.meta : slot.value);
+    const v = signed ? slot.value : BigInt.asUintN(64, slot.value);
+    out.set(slot.epoch, avg && slot.meta !== 0n ? v / (signed ? slot.meta : BigInt.asUintN(64, slot.meta)) : v);
   }
   return out;
 }
@@ -274,8 +276,8 @@ function opaqueKeyCompare(a: Value, b: Value): number {
 
 function dumpTseries(map: BpfMap, entries: MapEntry[], scalar: boolean): MapDump {
   const a: TseriesArgs | undefined = map.tseriesArgs;
-  if (a === undefined) return scalar ? { shape: 'tseries', series: [] } : { shape: 'keyedTseries', entries: [] };
-  const reduced = entries.map((e) => ({ key: e.key, values: reduceSlots(e, a.agg === 'avg') }));
+  if (a === undefined) return scalar ? { shape: 'tseries', signed: true, series: [] } : { shape: 'keyedTseries', signed: true, entries: [] };
+  const reduced = entries.map((e) => ({ key: e.key, values: reduceSlots(e, a.agg === 'avg', a.signed) }));
   reduced.sort((x, y) => (x.key === undefined || y.key === undefined ? 0 : opaqueKeyCompare(x.key, y.key)));
   // the window: the last num_intervals epochs up to the latest of any key (uint64 arithmetic, as bpftrace's)
   let last = -1n;
@@ -291,8 +293,8 @@ function dumpTseries(map: BpfMap, entries: MapEntry[], scalar: boolean): MapDump
     }
     return points;
   };
-  if (scalar) return { shape: 'tseries', series: reduced[0] ? build(reduced[0].values) : [] };
-  return { shape: 'keyedTseries', entries: reduced.map((r) => ({ key: r.key as Value, series: build(r.values) })) };
+  if (scalar) return { shape: 'tseries', signed: a.signed, series: reduced[0] ? build(reduced[0].values) : [] };
+  return { shape: 'keyedTseries', signed: a.signed, entries: reduced.map((r) => ({ key: r.key as Value, series: build(r.values) })) };
 }
 
 const UINT64_MAX = (1n << 64n) - 1n;
@@ -336,7 +338,7 @@ function tseriesTime(ns: bigint, digits: number): string {
 }
 
 /** A time series as bpftrace's text output draws it: one row per interval, `*` at the value. */
-export function tseriesText(series: readonly TseriesPoint[]): string {
+export function tseriesText(series: readonly TseriesPoint[], signed: boolean): string {
   if (series.length === 0) return '<no data>';
   let min = series[0]!.value ?? 0n;
   let max = min;
@@ -346,8 +348,9 @@ export function tseriesText(series: readonly TseriesPoint[]): string {
     if (p.value > max) max = p.value;
   }
   if (min === max) {
-    min--;
-    max++;
+    // room on both sides of a flat line, without going past the type's bounds (try_dec/try_inc)
+    if (signed ? min > -(1n << 63n) : min > 0n) min--;
+    if (signed ? max < (1n << 63n) - 1n : max < (1n << 64n) - 1n) max++;
   }
   const interval = (series[series.length - 1]!.startNs - series[0]!.startNs) / BigInt(series.length > 1 ? series.length - 1 : 1);
   const unit = tseriesUnit(interval);
@@ -672,10 +675,10 @@ export class TextSink implements OutputSink {
         for (const e of dump.entries) yield `${name}[${textKey(e.key)}]:\n${histText(e.hist)}\n`;
         return;
       case 'tseries':
-        yield `${name}:\n${tseriesText(dump.series)}\n`;
+        yield `${name}:\n${tseriesText(dump.series, dump.signed)}\n`;
         return;
       case 'keyedTseries':
-        for (const e of dump.entries) yield `${name}[${textKey(e.key)}]:\n${tseriesText(e.series)}\n`;
+        for (const e of dump.entries) yield `${name}[${textKey(e.key)}]:\n${tseriesText(e.series, dump.signed)}\n`;
         return;
     }
   }

@@ -15,6 +15,8 @@ export interface Case {
   readonly dummyTsMap?: string;
   /** __BPFTRACE_NOTIFY_PROBES_ATTACHED: the attach notice bpftrace's test framework waits for. */
   readonly notifyProbesAttached?: boolean;
+  /** --no-warnings. */
+  readonly noWarnings?: boolean;
 }
 
 export const CASES: readonly Case[] = [
@@ -229,6 +231,24 @@ export const CASES: readonly Case[] = [
     seed: 1,
     durationNs: 10e6,
     notifyProbesAttached: true,
+  },
+  // config() holds every option (the program's values over the defaults); an integer literal cast to a wider array; warnf under --no-warnings
+  {
+    name: 'config-record-literal-array',
+    program: 'config = { stack_mode = perf; max_strlen = 64 } BEGIN { printf("%d %s %d %s %d\\n", config().max_strlen, config().stack_mode, config().cpp_demangle, config.license, config.on_stack_limit); printf("first byte: %x\\n", ((int8[8])12345)[0]); warnf("not shown"); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+    noWarnings: true,
+  },
+  // an unsigned series (a uint64 modulo a literal stays unsigned): a flat line at 0 keeps 0 as its lower bound
+  {
+    name: 'tseries-unsigned-flat',
+    program: 'config = { unstable_tseries = enable } BEGIN { @ts = (uint64)0; } i:ms:1 { for ($i : (uint64)0..100) { @a = tseries($i % 10, 100ms, 5, "min"); @ts += 10ms; } clear(@ts); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 10e6,
+    dummyTsMap: '@ts',
   },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(

@@ -28,6 +28,7 @@ function runCase(c: Case): string {
     durationNs: c.durationNs,
     ...(c.dummyTsMap !== undefined ? { dummyTsMap: c.dummyTsMap } : {}),
     ...(c.notifyProbesAttached === true ? { notifyProbesAttached: true } : {}),
+    ...(c.noWarnings === true ? { noWarnings: true } : {}),
     write: (t, stream) => {
       if (stream === 'stdout') stdout += t;
       else stderr += t;
