@@ -160,6 +160,19 @@ function argStructName(decl: string): string | undefined {
   return mm && BTF.has(mm[1]!) ? mm[1] : undefined;
 }
 
+/**
+ * A positional parameter as a number, read as C's strtoll with base 0 reads it (bpftrace's
+ * rule): decimal, 0x hex, 0 octal, with an optional minus; undefined for anything else (a string).
+ */
+function positionalNumber(raw: string): bigint | undefined {
+  const mm = /^(-?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(raw);
+  if (!mm) return undefined;
+  const digits = mm[2]!;
+  const v = digits.length > 1 && digits[0] === '0' && digits[1] !== 'x' && digits[1] !== 'X' ? BigInt('0o' + digits.slice(1)) : BigInt(digits);
+  const n = mm[1] === '-' ? -v : v;
+  return n >= INT64_MIN && n <= UINT64_MAX ? n : undefined;
+}
+
 /** How many kernel object addresses a program remembers for casts back to pointers. */
 const KERNEL_OBJECTS_KEPT = 4096;
 
@@ -1097,7 +1110,8 @@ class Compiler {
       case 'Unroll': {
         // the count is fixed when the program compiles: a literal, literal arithmetic or a positional parameter
         const positional = s.count.kind === 'Positional' ? this.positionalArgs[s.count.index - 1] : undefined;
-        const folded = s.count.kind === 'Positional' ? (positional !== undefined && /^\d+$/.test(positional) ? { value: BigInt(positional) } : undefined) : foldLiterals(s.count);
+        const asNumber = positional !== undefined ? positionalNumber(positional) : undefined;
+        const folded = s.count.kind === 'Positional' ? (asNumber !== undefined && asNumber >= 0n ? { value: asNumber } : undefined) : foldLiterals(s.count);
         let n = NaN;
         if (folded === undefined) {
           this.diags.push(
@@ -1131,10 +1145,25 @@ class Compiler {
   }
 
   /** A printf-style call's text: the format string literal and its checked arguments. */
+  /**
+   * A string literal an argument stands for: itself, or what a call of a macro without parameters
+   * expands to when its body is one string literal (macros expand before printf checks its
+   * format, as in bpftrace: `macro fmt() { "hi" } ... printf(fmt())`).
+   */
+  private stringLiteral(a: A.Expr | undefined, depth = 0): A.StringLit | undefined {
+    if (a === undefined) return undefined;
+    if (a.kind === 'String') return a;
+    if (a.kind !== 'Call' || a.args.length !== 0 || depth > 16) return undefined;
+    const macro = this.program.macros.find((d) => d.name === a.name && d.params.length === 0);
+    const only = macro?.block.stmts.length === 1 ? macro.block.stmts[0] : undefined;
+    return only?.kind === 'ExprStmt' ? this.stringLiteral(only.expr, depth + 1) : undefined;
+  }
+
   private formatted(e: A.Call): ExprFn<string> | undefined {
-    const [fmtArg, ...rest] = e.args;
-    if (!fmtArg || fmtArg.kind !== 'String') {
-      this.diags.push(errorAt(`${e.name}() expects a string literal as the first argument`, fmtArg?.loc ?? e.loc));
+    const [fmtArg0, ...rest] = e.args;
+    const fmtArg = this.stringLiteral(fmtArg0);
+    if (!fmtArg) {
+      this.diags.push(errorAt(`${e.name}() expects a string literal as the first argument`, fmtArg0?.loc ?? e.loc));
       return undefined;
     }
     const parsed = parsePrintf(fmtArg.value);
@@ -1391,6 +1420,10 @@ class Compiler {
     const literal = (i: number): number => {
       const a = call.args[i];
       if (a?.kind === 'Int') return Number(a.value);
+      // a numeric positional parameter is a literal (bpftrace substitutes it)
+      const p = a?.kind === 'Positional' ? this.positionalArgs[a.index - 1] : undefined;
+      const pn = p !== undefined ? positionalNumber(p) : undefined;
+      if (pn !== undefined) return Number(pn);
       if (a?.kind === 'Unary' && a.op === '-' && a.operand.kind === 'Int') return -Number(a.operand.value);
       return NaN;
     };
@@ -1569,7 +1602,9 @@ class Compiler {
         return INT64_T;
       case 'Positional': {
         const raw = this.positionalArgs[e.index - 1];
-        return raw === undefined || /^-?\d+$/.test(raw) ? INT64_T : stringT(byteLength(raw) + 1);
+        if (raw === undefined) return INT64_T;
+        const n = positionalNumber(raw);
+        return n === undefined ? stringT(byteLength(raw) + 1) : n > INT64_MAX ? UINT64_T : INT64_T;
       }
       case 'Variable':
         return this.varTypes.get(e.name) ?? UNKNOWN_T;
@@ -2067,7 +2102,7 @@ class Compiler {
       case 'Positional': {
         const raw = this.positionalArgs[e.index - 1];
         if (raw === undefined) return () => 0n;
-        const v: Value = /^-?\d+$/.test(raw) ? BigInt(raw) : raw;
+        const v: Value = positionalNumber(raw) ?? raw;
         return () => v;
       }
       case 'PositionalCount': {
@@ -3028,7 +3063,14 @@ class Compiler {
       }
       case 'str': {
         if (!arity(1, 2)) return () => '';
-        const v = this.expr(args[0]!);
+        const a0 = args[0]!;
+        if (a0.kind === 'Positional') {
+          // str($1): the parameter's text, a number or not
+          const raw = this.positionalArgs[a0.index - 1] ?? '';
+          const len = args[1] ? this.expr(args[1]) : undefined;
+          return len ? (c) => raw.slice(0, Number(toBig(len(c)))) : () => raw;
+        }
+        const v = this.expr(a0);
         const len = args[1] ? this.expr(args[1]) : undefined;
         return (c) => {
           const x = v(c);
@@ -3314,11 +3356,12 @@ class Compiler {
     }
     const fallback = this.expr(defaultArg);
     if (given === undefined) return fallback;
-    if (given === true || !/^-?\d+$/.test(given)) {
-      this.diags.push(errorAt(`getopt: --${nameArg.value} needs an integer value, e.g. --${nameArg.value}=5`, e.loc));
+    const value = given === true ? undefined : positionalNumber(given);
+    if (value === undefined) {
+      // bpftrace's words for it
+      this.diags.push(errorAt(`program command line option --${nameArg.value} invalid integer (value: ${given === true ? '' : given})`, e.loc, { hint: `e.g. --${nameArg.value}=5` }));
       return () => 0n;
     }
-    const value = BigInt(given);
     return () => value;
   }
 
@@ -3510,6 +3553,7 @@ export function binop(op: A.BinaryOp, lv: Value, rv: Value, divideByZero?: () =>
 type Folded = { readonly value: bigint } | { readonly error: string; readonly loc: Loc } | undefined;
 
 const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
 const UINT64_MAX = (1n << 64n) - 1n;
 /** bpftrace's message for a literal expression out of 64 bits (src/ast/passes/fold_literals.cpp). */
 const FOLD_OVERFLOW = 'unable to fold literals due to overflow or underflow';

@@ -250,6 +250,16 @@ export const CASES: readonly Case[] = [
     durationNs: 10e6,
     dummyTsMap: '@ts',
   },
+  // positional parameters read as C's strtoll base 0 (decimal, octal, hex, past INT64_MAX), as literals where one is needed, str($1) their text; getopt's integers likewise; a macro standing for printf's format
+  {
+    name: 'positional-bases-getopt',
+    program: 'macro fmt() { "macro fmt %d\\n" } begin { printf("got: %d %o 0x%x %lu -%s-\\n", $1, $2, $3, $4, str($1)); @ = lhist(0, $5, $6, $7); print((getopt("aa", 20), getopt("cc", true))); printf(fmt(), 7); exit() }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+    positional: ['123', '0775', '0x123', '0xffffffffffffffff', '0', '10000', '1000', '--aa=0xffffffffffffffff', '--cc=False'],
+  },
+  { name: 'refused-getopt-integer', program: 'begin { print(getopt("aa", 10)); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['--aa=False'] },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
