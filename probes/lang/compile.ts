@@ -852,6 +852,8 @@ class Compiler {
     // a wildcard that matches nothing next to attach points that match (dcsnoop's
     // `kprobe:lookup_fast, kprobe:lookup_fast.constprop.*`) expands to no probe, as in bpftrace
     let emptyWildcard: Diagnostic | undefined;
+    /** An attach point skipped under missing_probes = "warn". */
+    let skipped = false;
     for (const ap of p.attachPoints) {
       const provider = ownValue(PROVIDERS, ap.provider.toLowerCase());
       if (provider === 'begin' || provider === 'end') {
@@ -872,7 +874,9 @@ class Compiler {
         this.diags.push(errorAt(unsupportedProbeType(ap.provider) ?? `Invalid probe type: ${ap.provider}`, ap.loc));
         return undefined;
       }
-      const spec = `${provider}:${ap.parts.join(':')}`;
+      // `kprobe:vmlinux:vfs_read`: the kernel image is the only module, so its name adds nothing
+      const kernelModule = (provider === 'kprobe' || provider === 'kretprobe') && ap.parts.length === 2 && ap.parts[0] === 'vmlinux';
+      const spec = `${provider}:${(kernelModule ? ap.parts.slice(1) : ap.parts).join(':')}`;
       if (spec.length > MAX_ATTACH_POINT_LENGTH) {
         this.diags.push(errorAt(`attach point too long: ${spec.length} characters, longer than any probe name (the limit is ${MAX_ATTACH_POINT_LENGTH})`, ap.loc));
         return undefined;
@@ -893,27 +897,31 @@ class Compiler {
           }
         }
         const hint = best && bestD <= Math.max(3, Math.floor(spec.length / 4)) ? `did you mean '${best.fullName}'?` : undefined;
-        const message = `No matches for ${provider} ${ap.parts.join(':')}.`;
+        const message = `No matches for ${provider} ${ap.parts.join(':')}`;
         const wildcard = /[*?]/.test(ap.parts.join(':'));
         if (wildcard && p.attachPoints.length > 1 && this.missingProbes === 'error') {
-          emptyWildcard ??= errorAt(message, ap.loc, hint ? { hint } : {});
+          emptyWildcard ??= errorAt(`${message}.`, ap.loc, hint ? { hint } : {});
           continue;
         }
-        if (!wildcard && hint === undefined && (provider === 'kprobe' || provider === 'kretprobe') && ap.parts.length === 1) {
-          // a function this kernel does not have (md_flush_request without md): bpftrace warns,
-          // then fails to attach it when the program starts (unattachable)
-          if (this.missingProbes === 'ignore') continue;
-          this.diags.push(warningAt(`${ap.parts[0]!} is not traceable (either non-existing, inlined, or marked as "notrace"); attaching to it will likely fail`, ap.loc));
-          this.unattachable.push({ probe: `${provider}:${ap.parts[0]!}`, fatal: this.missingProbes === 'error' });
-          continue;
+        if (this.missingProbes === 'ignore') continue;
+        if (!wildcard && (provider === 'kprobe' || provider === 'kretprobe') && (ap.parts.length === 1 || kernelModule)) {
+          // a function this kernel does not have (md_flush_request without md): bpftrace warns that
+          // it is not traceable; with --unsafe it skips its check of the function list and fails to
+          // attach it when the program starts (unattachable)
+          const fn = ap.parts[ap.parts.length - 1]!;
+          this.diags.push(warningAt(`${fn} is not traceable (either non-existing, inlined, or marked as "notrace"); attaching to it will likely fail`, ap.loc));
+          if (this.opts.unsafe) {
+            this.unattachable.push({ probe: `${provider}:${ap.parts.join(':')}`, fatal: this.missingProbes === 'error' });
+            continue;
+          }
         }
         // Tools list alternative names (old and new kernels) and set missing_probes to skip the absent ones.
-        if (this.missingProbes === 'ignore') continue;
         if (this.missingProbes === 'warn') {
-          this.diags.push(warningAt(message, ap.loc));
+          this.diags.push(warningAt(`${message}. Skipping.`, ap.loc));
+          skipped = true;
           continue;
         }
-        this.diags.push(errorAt(message, ap.loc, hint ? { hint } : {}));
+        this.diags.push(errorAt(`${message}.`, ap.loc, hint ? { hint } : {}));
         return undefined;
       }
       for (const s of found) if (!sites.includes(s)) sites.push(s);
@@ -921,6 +929,10 @@ class Compiler {
     if (emptyWildcard !== undefined && sites.length === 0 && out.length === 0) {
       this.diags.push(emptyWildcard);
       return undefined;
+    }
+    if (skipped && sites.length === 0 && out.length === 0) {
+      // bpftrace's probe_prune pass
+      this.diags.push(warningAt('Probe has no valid attach points. It is being removed which may cause issues with program behavior.', p.loc));
     }
     if (sites.length > 0) out.push({ sites, special: undefined });
     return out;

@@ -260,6 +260,9 @@ export const CASES: readonly Case[] = [
     positional: ['123', '0775', '0x123', '0xffffffffffffffff', '0', '10000', '1000', '--aa=0xffffffffffffffff', '--cc=False'],
   },
   { name: 'refused-getopt-integer', program: 'begin { print(getopt("aa", 10)); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['--aa=False'] },
+  // attach points that match nothing, as bpftrace's safe mode treats them: skipped with a warning (and the emptied probe removed) under missing_probes = warn; kprobe:vmlinux:F is F
+  { name: 'missing-probes-warn', program: 'config = { missing_probes = warn } kprobe:vmlinux:vfs_read { @[probe] = count(); exit(); } t:syscalls:nonsense { exit(); } kprobe:vmlinux:nonsense { exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  { name: 'refused-missing-kprobe', program: 'kprobe:vfs_read, kprobe:bad { exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
