@@ -359,10 +359,46 @@ const INITIAL_JIFFIES = BigInt.asUintN(64, BigInt.asUintN(32, -300n * 1000n));
 const TAI_OFFSET_NS = 37_000_000_000n;
 const AF_INET = 2;
 const AF_INET6 = 10;
-/** Signal numbers on x86-64 Linux. */
-const SIGNAL_NAMES: readonly string[] = [
-  '', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGKILL', 'SIGUSR1', 'SIGSEGV', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM',
-  'SIGSTKFLT', 'SIGCHLD', 'SIGCONT', 'SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS',
+/**
+ * signal_name()'s text of each signal number on x86-64 Linux: strsignal(3)'s, as bpftrace's own
+ * table gives it (src/stdlib/strings/signal.h); real-time signals 34..64 are worked out.
+ */
+const SIGNAL_TEXT: readonly string[] = [
+  'Unknown signal 0',
+  'Hangup',
+  'Interrupt',
+  'Quit',
+  'Illegal instruction',
+  'Trace/breakpoint trap',
+  'Aborted',
+  'Bus error',
+  'Floating point exception',
+  'Killed',
+  'User defined signal 1',
+  'Segmentation fault',
+  'User defined signal 2',
+  'Broken pipe',
+  'Alarm clock',
+  'Terminated',
+  'Stack fault',
+  'Child exited',
+  'Continued',
+  'Stopped (signal)',
+  'Stopped',
+  'Stopped (tty input)',
+  'Stopped (tty output)',
+  'Urgent I/O condition',
+  'CPU time limit exceeded',
+  'File size limit exceeded',
+  'Virtual timer expired',
+  'Profiling timer expired',
+  'Window changed',
+  'I/O possible',
+  'Power failure',
+  'Bad system call',
+  'Unknown signal 32',
+  'Unknown signal 33',
+  ...Array.from({ length: 31 }, (_, i) => `Real-time signal ${i}`),
 ];
 
 /** A string's code units as bytes (`\xNN` escapes are one unit a byte), then its NUL. */
@@ -456,33 +492,37 @@ const PROVIDERS: Readonly<Record<string, ProbeProvider | SpecialProbe['kind']>> 
 /** Nanoseconds per unit of an interval/profile period; `hz` is a rate, worked out apart. */
 const UNIT_NS: Readonly<Record<string, number>> = { s: 1e9, ms: 1e6, us: 1e3, ns: 1, hz: 0 };
 
-/** strerror(3)'s text (glibc) of the errno values syscalls return. */
+/**
+ * strerror()'s text of each errno, as bpftrace's own table gives it (the kernel's wording,
+ * src/stdlib/strings/errors.h): 'I/O error', not glibc's 'Input/output error'.
+ */
 const ERRNO_TEXT: Readonly<Record<number, string>> = {
+  0: 'Success',
   1: 'Operation not permitted',
   2: 'No such file or directory',
   3: 'No such process',
   4: 'Interrupted system call',
-  5: 'Input/output error',
+  5: 'I/O error',
   6: 'No such device or address',
   7: 'Argument list too long',
   8: 'Exec format error',
-  9: 'Bad file descriptor',
+  9: 'Bad file number',
   10: 'No child processes',
-  11: 'Resource temporarily unavailable',
-  12: 'Cannot allocate memory',
+  11: 'Try again (operation would block)',
+  12: 'Out of memory',
   13: 'Permission denied',
   14: 'Bad address',
   15: 'Block device required',
   16: 'Device or resource busy',
   17: 'File exists',
-  18: 'Invalid cross-device link',
+  18: 'Cross-device link',
   19: 'No such device',
   20: 'Not a directory',
   21: 'Is a directory',
   22: 'Invalid argument',
-  23: 'Too many open files in system',
+  23: 'File table overflow',
   24: 'Too many open files',
-  25: 'Inappropriate ioctl for device',
+  25: 'Not a typewriter',
   26: 'Text file busy',
   27: 'File too large',
   28: 'No space left on device',
@@ -490,43 +530,105 @@ const ERRNO_TEXT: Readonly<Record<number, string>> = {
   30: 'Read-only file system',
   31: 'Too many links',
   32: 'Broken pipe',
-  33: 'Numerical argument out of domain',
-  34: 'Numerical result out of range',
-  35: 'Resource deadlock avoided',
+  33: 'Math argument out of domain of func',
+  34: 'Math result not representable',
+  35: 'Resource deadlock would occur',
   36: 'File name too long',
-  37: 'No locks available',
-  38: 'Function not implemented',
+  37: 'No record locks available',
+  38: 'Invalid system call number',
   39: 'Directory not empty',
-  40: 'Too many levels of symbolic links',
+  40: 'Too many symbolic links encountered',
   42: 'No message of desired type',
   43: 'Identifier removed',
+  44: 'Channel number out of range',
+  45: 'Level 2 not synchronized',
+  46: 'Level 3 halted',
+  47: 'Level 3 reset',
+  48: 'Link number out of range',
+  49: 'Protocol driver not attached',
+  50: 'No CSI structure available',
+  51: 'Level 2 halted',
+  52: 'Invalid exchange',
+  53: 'Invalid request descriptor',
+  54: 'Exchange full',
+  55: 'No anode',
+  56: 'Invalid request code',
+  57: 'Invalid slot',
+  59: 'Bad font file format',
+  60: 'Device not a stream',
   61: 'No data available',
   62: 'Timer expired',
+  63: 'Out of streams resources',
+  64: 'Machine is not on the network',
+  65: 'Package not installed',
+  66: 'Object is remote',
+  67: 'Link has been severed',
+  68: 'Advertise error',
+  69: 'Srmount error',
+  70: 'Communication error on send',
   71: 'Protocol error',
-  74: 'Bad message',
+  72: 'Multihop attempted',
+  73: 'RFS specific error',
+  74: 'Not a data message',
   75: 'Value too large for defined data type',
-  84: 'Invalid or incomplete multibyte or wide character',
+  76: 'Name not unique on network',
+  77: 'File descriptor in bad state',
+  78: 'Remote address changed',
+  79: 'Can not access a needed shared library',
+  80: 'Accessing a corrupted shared library',
+  81: '.lib section in a.out corrupted',
+  82: 'Attempting to link in too many shared libraries',
+  83: 'Cannot exec a shared library directly',
+  84: 'Illegal byte sequence',
+  85: 'Interrupted system call should be restarted',
+  86: 'Streams pipe error',
+  87: 'Too many users',
   88: 'Socket operation on non-socket',
+  89: 'Destination address required',
   90: 'Message too long',
-  95: 'Operation not supported',
+  91: 'Protocol wrong type for socket',
+  92: 'Protocol not available',
+  93: 'Protocol not supported',
+  94: 'Socket type not supported',
+  95: 'Operation not supported on transport endpoint',
+  96: 'Protocol family not supported',
   97: 'Address family not supported by protocol',
   98: 'Address already in use',
   99: 'Cannot assign requested address',
   100: 'Network is down',
   101: 'Network is unreachable',
+  102: 'Network dropped connection because of reset',
   103: 'Software caused connection abort',
   104: 'Connection reset by peer',
   105: 'No buffer space available',
   106: 'Transport endpoint is already connected',
   107: 'Transport endpoint is not connected',
+  108: 'Cannot send after transport endpoint shutdown',
+  109: 'Too many references: cannot splice',
   110: 'Connection timed out',
   111: 'Connection refused',
+  112: 'Host is down',
   113: 'No route to host',
   114: 'Operation already in progress',
   115: 'Operation now in progress',
   116: 'Stale file handle',
-  122: 'Disk quota exceeded',
-  125: 'Operation canceled',
+  117: 'Structure needs cleaning',
+  118: 'Not a XENIX named type file',
+  119: 'No XENIX semaphores available',
+  120: 'Is a named type file',
+  121: 'Remote I/O error',
+  122: 'Quota exceeded',
+  123: 'No medium found',
+  124: 'Wrong medium type',
+  125: 'Operation Canceled',
+  126: 'Required key not available',
+  127: 'Key has expired',
+  128: 'Key has been revoked',
+  129: 'Key was rejected by service',
+  130: 'Owner died',
+  131: 'State not recoverable',
+  132: 'Operation not possible due to RF-kill',
+  133: 'Memory page has hardware error',
 };
 
 /** The values a bool getopt() option takes, lower case. */
@@ -3136,7 +3238,7 @@ class Compiler {
         const v = this.expr(args[0]!);
         return (c) => {
           const n = Number(toBig(v(c)));
-          return ERRNO_TEXT[Math.abs(n)] ?? `Unknown error ${Math.abs(n)}`;
+          return ERRNO_TEXT[Math.abs(n)] ?? 'Unknown error';
         };
       }
       case 'syscall_name': {
@@ -3268,8 +3370,9 @@ class Compiler {
         if (!arity(1, 1)) return () => '';
         const v = this.expr(args[0]!);
         return (c) => {
+          // any other number: bpftrace's "N/A"
           const n = Number(toBig(v(c)));
-          return SIGNAL_NAMES[n] ?? String(n);
+          return SIGNAL_TEXT[n] ?? 'N/A';
         };
       }
       case 'join': {
@@ -3448,7 +3551,21 @@ class Compiler {
 /** The expression a block ends with, its value (a last statement `_ = e` discards it). */
 function blockValue(b: A.Block): A.Expr | undefined {
   const last = b.stmts[b.stmts.length - 1];
+  if (last?.kind === 'If' && last.else !== undefined) return ifValue(last);
   return last?.kind === 'ExprStmt' && !last.discard ? last.expr : undefined;
+}
+
+/** An `if ... else ...` statement that ends a block used as a value: the if-expression it is (one node per statement). */
+const ifValues = new WeakMap<A.If, A.Expr>();
+function ifValue(s: A.If): A.Expr {
+  let v = ifValues.get(s);
+  if (v === undefined) {
+    const block = (b: A.Block): A.Expr => ({ kind: 'BlockExpr', loc: b.loc, block: b });
+    const otherwise = s.else === undefined ? block({ kind: 'Block', loc: s.loc, stmts: [] }) : s.else.kind === 'If' ? ifValue(s.else) : block(s.else);
+    v = { kind: 'Ternary', loc: s.loc, cond: s.cond, then: block(s.then), else: otherwise };
+    ifValues.set(s, v);
+  }
+  return v;
 }
 
 /** The field names of record type `first` when `then` has the same fields in another order; undefined otherwise. */

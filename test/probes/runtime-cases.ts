@@ -223,7 +223,7 @@ export const CASES: readonly Case[] = [
   // %gr: GFP flags by name; enums in JSON: map keys and printf %s by name, values as numbers
   { name: 'printf-gfp-flags', program: 'BEGIN { printf("%gr|%gr|%gr|%-24gr|%gr\\n", 0x1, 0xcc0, 0, 0x400cc0, 0x100cca | (1 << 30)); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   { name: 'enum-json', program: 'enum E { ONE = 1, TWO = 2 }; BEGIN { $r = (a=(enum E)1, b=TWO); print($r); print((enum E)2); printf("%d %s\\n", TWO, TWO); @w = TWO; @k[TWO, ONE] = 1; exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, format: 'json' },
-  // usermode (BEGIN/END in user space, kernel probes not), strerror's glibc texts, usym of an address no program function has, the attach notice
+  // usermode (BEGIN/END in user space, kernel probes not), strerror's texts (bpftrace's table), usym of an address no program function has, the attach notice
   {
     name: 'usermode-strerror-usym',
     program: 'BEGIN { printf("%d %d %s|%s|%s\\n", usermode, usermode(), strerror(7), strerror(110), usym(0x1234)); } kprobe:vfs_read { printf("%d\\n", usermode); exit(); } END { print(usermode); }',
@@ -263,6 +263,8 @@ export const CASES: readonly Case[] = [
   // attach points that match nothing, as bpftrace's safe mode treats them: skipped with a warning (and the emptied probe removed) under missing_probes = warn; kprobe:vmlinux:F is F
   { name: 'missing-probes-warn', program: 'config = { missing_probes = warn } kprobe:vmlinux:vfs_read { @[probe] = count(); exit(); } t:syscalls:nonsense { exit(); } kprobe:vmlinux:nonsense { exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   { name: 'refused-missing-kprobe', program: 'kprobe:vfs_read, kprobe:bad { exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // a block used as a value that ends in an if/else statement takes that if's value (nested ifs); signal_name's strsignal texts
+  { name: 'if-statement-value-signals', program: 'begin { let $x=1; let $y=2; let $z=3; print(if ($x) { if ($y) { if ($z) { $x } else { $y } } else { $z } } else { 0 }); $q = { if ($y > 5) { 1 } else if ($y > 1) { 2 } else { 3 } }; print($q); print((signal_name(2), signal_name(0), signal_name(1024), signal_name(40), strerror(0), strerror(-5), strerror(999))); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
