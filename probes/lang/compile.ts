@@ -972,6 +972,21 @@ class Compiler {
         out.push({ sites: [], special: { kind: provider, periodNs, raw: ap.raw } });
         continue;
       }
+      if (provider === undefined && (ap.provider === 'software' || ap.provider === 's') && (ap.parts[0] === 'cpu-clock' || ap.parts[0] === 'cpu')) {
+        // perf's cpu-clock software event: a per-CPU timer every N ns of time (default 1000000),
+        // each firing a sample of what the CPU runs, as profile's
+        const count = ap.parts.length === 1 ? 1_000_000 : ap.parts.length === 2 && /^\d+(?:e\d+)?$/.test(ap.parts[1]!) ? Number(ap.parts[1]) : NaN;
+        if (!Number.isSafeInteger(count) || count <= 0) {
+          this.diags.push(errorAt(`Invalid count for software probe: ${ap.raw}`, ap.loc));
+          return undefined;
+        }
+        if (count < MIN_TIMER_PERIOD_NS) {
+          this.diags.push(errorAt(`${ap.raw} fires every ${formatDuration(count)}: faster than the simulation can run (the shortest period is 10us)`, ap.loc, { hint: 'use a count of at least 10000 (ns)' }));
+          return undefined;
+        }
+        out.push({ sites: [], special: { kind: 'profile', periodNs: count, raw: ap.raw } });
+        continue;
+      }
       if (provider === undefined) {
         this.diags.push(errorAt(unsupportedProbeType(ap.provider) ?? `Invalid probe type: ${ap.provider}`, ap.loc));
         return undefined;

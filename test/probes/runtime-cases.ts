@@ -265,6 +265,8 @@ export const CASES: readonly Case[] = [
   { name: 'refused-missing-kprobe', program: 'kprobe:vfs_read, kprobe:bad { exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   // a block used as a value that ends in an if/else statement takes that if's value (nested ifs); signal_name's strsignal texts
   { name: 'if-statement-value-signals', program: 'begin { let $x=1; let $y=2; let $z=3; print(if ($x) { if ($y) { if ($z) { $x } else { $y } } else { $z } } else { 0 }); $q = { if ($y > 5) { 1 } else if ($y > 1) { 2 } else { 3 } }; print($q); print((signal_name(2), signal_name(0), signal_name(1024), signal_name(40), strerror(0), strerror(-5), strerror(999))); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // perf's cpu-clock software event (alias cpu): a sampling timer every N ns on each CPU, named as written
+  { name: 'software-cpu-clock', program: 'software:cpu-clock:100000 { @[probe, cpu] = count(); } software:cpu:1e6 { @n = count(); } interval:ms:2 { exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
