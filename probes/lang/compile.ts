@@ -825,6 +825,7 @@ class Compiler {
       }
     }
     for (const check of this.shapeChecks) check();
+    this.checkNamedArgs();
     this.warnUnusedMaps();
     this.checkMapMemory();
     if (probes.length === 0 && !this.diags.some((d) => d.severity === 'error')) {
@@ -839,6 +840,26 @@ class Compiler {
     }
     return { probes, diagnostics: this.diags, attachCount, usesKstack: this.usesKstack, unattachable: this.unattachable };
   }
+
+  /**
+   * Program options (`-- --name[=v]`) no getopt() reads are refused, and `-- --help` lists the
+   * ones it reads with their descriptions, in bpftrace's words (globalvars.h UnknownParamError).
+   */
+  private checkNamedArgs(): void {
+    const unexpected = [...this.namedArgs.keys()].filter((k) => !this.getoptNames.has(k));
+    if (unexpected.length === 0) return;
+    const help = unexpected.includes('help');
+    const bad = unexpected.filter((k) => k !== 'help').map((k) => `--${k}`);
+    const expected = [...this.getoptNames];
+    const hint =
+      expected.length === 0
+        ? 'no custom program options defined.'
+        : `expected program options:${help ? '\n' : ' '}${expected.map(([n, d]) => `--${n}${help && d !== '' ? `: ${d}` : ''}`).join(help ? '\n' : ': ')}`;
+    this.diags.push(errorAt(bad.length > 0 ? `unexpected program command line options: ${bad.join(', ')}` : 'the program options (--help):', undefined, { hint }));
+  }
+
+  /** getopt() options the program reads, with their descriptions. */
+  private readonly getoptNames = new Map<string, string>();
 
   /** `let @a = hash(N);` for a map no probe or macro names: bpftrace's "Unused map" warning. */
   private warnUnusedMaps(): void {
@@ -953,8 +974,7 @@ class Compiler {
     const sites: ProbeSite[] = [];
     // a wildcard that matches nothing next to attach points that match (dcsnoop's
     // `kprobe:lookup_fast, kprobe:lookup_fast.constprop.*`) expands to no probe, as in bpftrace
-    let emptyWildcard: Diagnostic | undefined;
-    /** An attach point skipped under missing_probes = "warn". */
+    /** An attach point skipped: a wildcard matching nothing, or any missing one under missing_probes = "warn". */
     let skipped = false;
     for (const ap of p.attachPoints) {
       const provider = ownValue(PROVIDERS, ap.provider.toLowerCase());
@@ -1016,11 +1036,17 @@ class Compiler {
         const hint = best && bestD <= Math.max(3, Math.floor(spec.length / 4)) ? `did you mean '${best.fullName}'?` : undefined;
         const message = `No matches for ${provider} ${ap.parts.join(':')}`;
         const wildcard = /[*?]/.test(ap.parts.join(':'));
-        if (wildcard && p.attachPoints.length > 1 && this.missingProbes === 'error') {
-          emptyWildcard ??= errorAt(`${message}.`, ap.loc, hint ? { hint } : {});
+        if (this.missingProbes === 'ignore') continue;
+        if (wildcard) {
+          // a wildcard expands to the functions it matches, here none: the attach point goes away,
+          // and a probe left with none is pruned (below)
+          skipped = true;
           continue;
         }
-        if (this.missingProbes === 'ignore') continue;
+        if ((provider === 'kprobe' || provider === 'kretprobe') && ap.parts.length === 2 && !kernelModule) {
+          this.diags.push(errorAt(`specified module ${ap.parts[0]!} in probe ${ap.provider}:${ap.parts.join(':')} is not loaded.`, ap.loc, { hint: "the simulated kernel has no loadable modules: name the function alone, or as vmlinux:function" }));
+          return undefined;
+        }
         if (!wildcard && (provider === 'kprobe' || provider === 'kretprobe') && (ap.parts.length === 1 || kernelModule)) {
           // a function this kernel does not have (md_flush_request without md): bpftrace warns that
           // it is not traceable; with --unsafe it skips its check of the function list and fails to
@@ -1043,12 +1069,12 @@ class Compiler {
       }
       for (const s of found) if (!sites.includes(s)) sites.push(s);
     }
-    if (emptyWildcard !== undefined && sites.length === 0 && out.length === 0) {
-      this.diags.push(emptyWildcard);
-      return undefined;
-    }
     if (skipped && sites.length === 0 && out.length === 0) {
       // bpftrace's probe_prune pass
+      if (this.missingProbes === 'error') {
+        this.diags.push(errorAt("Probe has no valid attach points. If this is expected, set the 'missing_probes' config variable to 'warn'.", p.loc));
+        return undefined;
+      }
       this.diags.push(warningAt('Probe has no valid attach points. It is being removed which may cause issues with program behavior.', p.loc));
     }
     if (sites.length > 0) out.push({ sites, special: undefined });
@@ -2605,7 +2631,8 @@ class Compiler {
       this.diags.push(errorAt(`Can not access field '${e.field}' on expression of type '${this.bpftraceTypeName(e.object, objectKind)}'`, e.loc));
       return () => 0n;
     }
-    const declared = structName !== undefined && !BTF.has(structName) ? this.userTypes.structs.get(structName) : undefined;
+    // the script's own declaration of a struct: wholly its own, or one naming members kiotrace's kernel struct of that name lacks
+    const declared = structName !== undefined && !BTF.get(structName)?.members.has(e.field) ? this.userTypes.structs.get(structName) : undefined;
     if (declared) {
       if (!declared.fields.some((f) => f.name === e.field)) {
         this.diags.push(errorAt(`Struct/union of type 'struct ${structName}' does not contain a field named '${e.field}'`, e.loc));
@@ -3471,6 +3498,7 @@ class Compiler {
       return () => 0n;
     }
     const given = this.namedArgs.get(nameArg.value);
+    this.getoptNames.set(nameArg.value, descrArg?.kind === 'String' ? descrArg.value : '');
     if (defaultArg === undefined || defaultArg.kind === 'Bool') {
       const spelled = given === true ? 'true' : given?.toLowerCase();
       if (spelled !== undefined && !BOOL_WORDS.has(spelled)) {

@@ -267,6 +267,13 @@ export const CASES: readonly Case[] = [
   { name: 'if-statement-value-signals', program: 'begin { let $x=1; let $y=2; let $z=3; print(if ($x) { if ($y) { if ($z) { $x } else { $y } } else { $z } } else { 0 }); $q = { if ($y > 5) { 1 } else if ($y > 1) { 2 } else { 3 } }; print($q); print((signal_name(2), signal_name(0), signal_name(1024), signal_name(40), strerror(0), strerror(-5), strerror(999))); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   // perf's cpu-clock software event (alias cpu): a sampling timer every N ns on each CPU, named as written
   { name: 'software-cpu-clock', program: 'software:cpu-clock:100000 { @[probe, cpu] = count(); } software:cpu:1e6 { @n = count(); } interval:ms:2 { exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  // program options: -- --help lists what getopt() reads, an option nothing reads is refused; a kprobe module that is not loaded; a wildcard matching nothing leaves its probe without attach points
+  { name: 'refused-getopt-help', program: 'begin { print((getopt("aa", 10, "Description of aa"), getopt("bb", 1), getopt("cc"))); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['--help'] },
+  { name: 'refused-getopt-unexpected', program: 'begin { print(getopt("aa", 10)); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['--bb'] },
+  { name: 'refused-kprobe-module', program: 'kprobe:nonsense:vfs_read { exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  { name: 'refused-wildcard-none', program: 'kprobe:rcu_* { exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // a script's declaration of a kernel struct adds the members it names (their memory is not modelled: 0)
+  { name: 'declared-kernel-struct-member', program: 'struct task_struct {int x;} i:ms:1 { printf("SUCCESS %d %d\\n", curtask.x, curtask.pid > 0); exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),

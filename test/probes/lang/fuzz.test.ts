@@ -257,8 +257,8 @@ interface Failure {
   readonly program: string;
 }
 
-/** Warnings bpftrace gives about the whole program, without a location. */
-const PROGRAM_WIDE = /^(WARNING: )?Script is using an unstable feature: /;
+/** What bpftrace says about the whole program or its command line, without a location. */
+const PROGRAM_WIDE = /^(WARNING: |ERROR: )?(Script is using an unstable feature: |unexpected program command line options: )/;
 const HEADER = /^stdin:\d+(?::\d+-\d+|-\d+): (?:ERROR|WARNING): /;
 /** kiotrace's crash line, or a line of a JavaScript stack (`    at f (file:///x.js:1:2)`); a source line starting with `at` is neither. */
 const CRASH = /internal error|\n {4}at (?:[^\n]* \()?(?:file:|node:|\/)[^\n]*:\d+:\d+\)?(?:\n|$)/;
@@ -268,7 +268,8 @@ function options(text: string, dryRun: boolean, out: { text: string }, format: '
     sourceName: 'stdin',
     text,
     format,
-    positional: ['7', 'word', '--flag', '--depth=3'],
+    // program options only for a program that reads them (others would refuse them, as bpftrace does)
+    positional: text.includes('getopt') ? ['7', 'word', '--flag', '--depth=3'] : ['7', 'word'],
     unsafe: false,
     quiet: true,
     verbose: false,
