@@ -14,7 +14,7 @@ export type { FieldRecord, FieldValue, HitContext, ProbeHandler, ProbeProvider, 
 export type { FormatField } from './trace/formats.js';
 export { SYSCALL_NR, type DeviceStep, type DmaStep } from './trace/events.js';
 export { errnoName } from './uapi/errno.js';
-export { BTF, BTF_ENUMS, BTF_LAYOUTS, btfCast, type BtfContext, type BtfMember, type BtfPointer, type BtfStruct, type BtfValue } from './trace/btf.js';
+export { BTF, BTF_ENUMS, BTF_LAYOUTS, btfCast, type RqView, type BtfContext, type BtfMember, type BtfPointer, type BtfStruct, type BtfValue } from './trace/btf.js';
 export type { Kernel } from './kernel/kernel.js';
 export { mkdev } from './kernel/kernel.js';
 export type { Cpu } from './kernel/sched/core.js';

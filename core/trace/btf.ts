@@ -37,6 +37,13 @@ export interface BtfContext {
   runQueueOf?(task: Task): CfsRqView | undefined;
 }
 
+/** struct rq of one CPU: its number and the tasks on it, the running one included (nr_running). */
+export interface RqView {
+  readonly kaddr: number;
+  readonly cpu: number;
+  nrRunning(): number;
+}
+
 /** struct cfs_rq of one CPU as runqlen reads it: the CFS tasks it holds, the running one counted. */
 export interface CfsRqView {
   readonly kaddr: number;
@@ -126,6 +133,11 @@ const STRUCTS: readonly BtfStruct[] = [
     ['vruntime', 'u64', (t) => t.vruntimeNs],
     ['sum_exec_runtime', 'u64', (t) => t.sumExecRuntimeNs],
     ['cfs_rq', 'struct cfs_rq *', (t, ctx) => ptr('cfs_rq', ctx.runQueueOf?.(t))],
+  ]),
+  // a CPU's run queue (kernel/sched/sched.h struct rq), as percpu_kaddr("runqueues", cpu) finds it
+  struct<RqView>('rq', [
+    ['nr_running', 'unsigned int', (q) => q.nrRunning()],
+    ['cpu', 'int', (q) => q.cpu],
   ]),
   struct<CfsRqView>('cfs_rq', [
     ['nr_queued', 'unsigned int', (q) => q.nrQueued],

@@ -1967,6 +1967,13 @@ class Compiler {
     ];
   }
 
+  /** `(struct rq *)percpu_kaddr("runqueues", 0)`: a kernel variable at that address, as the struct it is. */
+  private kernelVariable(structName: string, v: Value): ObjPointer | undefined {
+    if (typeof v !== 'bigint') return undefined;
+    const found = this.kernelMemory().objectAt(v);
+    return found && found.structName === structName ? new ObjPointer(found) : undefined;
+  }
+
   /** The task a firing runs in (undefined in BEGIN/END). */
   private currentTask(c: ExecCtx): Task | undefined {
     return this.m.k.tasks.find((t) => t.pid === c.tid);
@@ -2076,6 +2083,7 @@ class Compiler {
       case 'usym':
         return SYMBOL_T;
       case 'kaddr':
+      case 'percpu_kaddr':
         return UINT64_T;
       case 'kstack':
         return { kind: 'stack', user: false };
@@ -2879,7 +2887,7 @@ class Compiler {
         const v = operand(c);
         // an integer address: a struct the current task's caller put in its memory (a syscall's argument)
         if (v instanceof ObjPointer) return new ObjPointer({ ...v.ptr, structName });
-        return this.userObject(c, structName, v) ?? this.knownKernelObject(structName, v) ?? v;
+        return this.userObject(c, structName, v) ?? this.knownKernelObject(structName, v) ?? this.kernelVariable(structName, v) ?? v;
       };
     }
     if (t.kind === 'TaggedType' && t.tag === 'enum') {
@@ -3407,6 +3415,23 @@ class Compiler {
         }
         const v = BigInt(addr);
         return () => v;
+      }
+      case 'percpu_kaddr': {
+        // a per-CPU variable's copy on a CPU (the current one when none is given)
+        if (!arity(1, 2)) return () => 0n;
+        const a0 = args[0]!;
+        const kmem = this.kernelMemory();
+        if (a0.kind !== 'String') {
+          this.diags.push(errorAt('percpu_kaddr() expects a string literal as the first argument', e.loc));
+          return () => 0n;
+        }
+        if (!kmem.isPerCpu(a0.value)) {
+          this.diags.push(errorAt(`Failed to resolve kernel symbol: ${a0.value}`, e.loc, { hint: 'kiotrace gives addresses to the per-CPU variables scripts read (runqueues, process_counts)' }));
+          return () => 0n;
+        }
+        const name = a0.value;
+        const cpuArg = args[1] ? this.expr(args[1]) : undefined;
+        return (c) => BigInt(kmem.perCpuAddressOf(name, cpuArg ? Number(toBig(cpuArg(c))) : c.cpu));
       }
       case 'signal_name': {
         if (!arity(1, 1)) return () => '';

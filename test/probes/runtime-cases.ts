@@ -274,6 +274,9 @@ export const CASES: readonly Case[] = [
   { name: 'refused-wildcard-none', program: 'kprobe:rcu_* { exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   // a script's declaration of a kernel struct adds the members it names (their memory is not modelled: 0)
   { name: 'declared-kernel-struct-member', program: 'struct task_struct {int x;} i:ms:1 { printf("SUCCESS %d %d\\n", curtask.x, curtask.pid > 0); exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  // per-CPU variables: percpu_kaddr(name[, cpu]) and reading through it (process_counts), a CPU's struct rq (nr_running)
+  { name: 'percpu-kaddr', program: 'begin { printf("processes: %d\\n", *percpu_kaddr("process_counts", 0)); if (*percpu_kaddr("process_counts") == *percpu_kaddr("process_counts", cpu)) { printf("SUCCESS\\n") } } profile:hz:997 { @[cpu, ((struct rq *)percpu_kaddr("runqueues")).nr_running] = count(); } interval:ms:20 { exit(); }', scenario: 'default', seed: 1, durationNs: 50e6 },
+  { name: 'refused-percpu-kaddr', program: 'begin { print(percpu_kaddr("nope", 0)); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
