@@ -17,7 +17,8 @@ test('script errors: bpftrace-style diagnostics with carets, exit 2', () => {
   const cases: readonly [program: string, stderr: string][] = [
     [
       'kprobe:vfs_reed { @ = count(); }',
-      "stdin:1:1-16: ERROR: No matches for kprobe vfs_reed.\nkprobe:vfs_reed { @ = count(); }\n~~~~~~~~~~~~~~~\nHINT: did you mean 'kprobe:vfs_read'?\n",
+      "stdin:1:1-16: ERROR: No matches for kprobe vfs_reed.\nkprobe:vfs_reed { @ = count(); }\n~~~~~~~~~~~~~~~\nHINT: did you mean 'kprobe:vfs_read'?\n" +
+        'stdin:1:1-16: WARNING: vfs_reed is not traceable (either non-existing, inlined, or marked as "notrace"); attaching to it will likely fail\nkprobe:vfs_reed { @ = count(); }\n~~~~~~~~~~~~~~~\n',
     ],
     [
       'tracepoint:block:block_rq_issue { @[args.rwbz] = count(); }',
