@@ -42,32 +42,14 @@ import {
   type TseriesArgs,
   type BpfMap,
 } from './maps.js';
-import {
-  BOOL_T,
-  NONE_T,
-  INT32_T,
-  INT64_T,
-  intT,
-  isIntegerT,
-  literalT,
-  pointerT,
-  scalarTypeByName,
-  stringT,
-  SYMBOL_T,
-  tupleT,
-  typeName,
-  UINT32_T,
-  UINT64_T,
-  UNKNOWN_T,
-  UserTypes,
-  zeroValueOf,
-  type SType,
-} from './types.js';
+import { INT64_T, intT, scalarTypeByName, tupleT, typeName, UNKNOWN_T, UserTypes, zeroValueOf, type SType } from './types.js';
 import { ArrayValue, BufferValue, PointerValue, VarPointer, valueEquals, RecordValue, SymbolValue, TupleValue, intTypeByName, ownValue, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
 import { printType } from './parser.js';
 import { isBuiltin } from './tokens.js';
+import { blockValue, byteLength, divideByZeroMessage, foldLiterals, MAX_COMPILE_DEPTH, parseInetAddress, positionalNumber, type Folded } from './fold.js';
+import { argStructName, Typer } from './typer.js';
 import type { Task } from '../../core/index.js';
 import { formatLoc, type Loc, type SourceFile } from './source.js';
 import type { RepeatingWarnings } from './warnings.js';
@@ -142,50 +124,11 @@ function kindOfType(t: SType): Kind {
   }
 }
 
-/** A BTF member's C type as a static type: `struct x *`, embedded `struct qstr`, `char[16]`, integers. */
-function btfMemberType(c: string): SType {
-  const text = c.replace(/\bconst\s+/g, '').trim();
-  const struct = /^struct (\w+)\s*(\*?)$/.exec(text);
-  if (struct) return struct[2] ? pointerT({ kind: 'struct', name: struct[1]! }) : { kind: 'struct', name: struct[1]! };
-  const chars = /^char\s*\[(\d+)\]$/.exec(text);
-  if (chars) return stringT(Number(chars[1]));
-  if (/^(unsigned )?char\s*\*$/.test(text)) return stringT(0);
-  if (/^enum \w+$/.test(text)) return INT32_T;
-  return scalarTypeByName(text) ?? (text === 'atomic_t' ? INT32_T : UNKNOWN_T);
-}
-
-/** `struct __kernel_timespec * rqtp` -> `__kernel_timespec`: a tracepoint field pointing at a struct kiotrace describes. */
-function argStructName(decl: string): string | undefined {
-  const mm = /^(?:const )?struct (\w+) ?\*(?:const )?\s*\w+$/.exec(decl.trim());
-  return mm && BTF.has(mm[1]!) ? mm[1] : undefined;
-}
-
-/**
- * A positional parameter as a number, read as C's strtoll with base 0 reads it (bpftrace's
- * rule): decimal, 0x hex, 0 octal, with an optional minus; undefined for anything else (a string).
- */
-function positionalNumber(raw: string): bigint | undefined {
-  const mm = /^(-?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(raw);
-  if (!mm) return undefined;
-  const digits = mm[2]!;
-  const v = digits.length > 1 && digits[0] === '0' && digits[1] !== 'x' && digits[1] !== 'X' ? BigInt('0o' + digits.slice(1)) : BigInt(digits);
-  const n = mm[1] === '-' ? -v : v;
-  return n >= INT64_MIN && n <= UINT64_MAX ? n : undefined;
-}
-
 /** How many kernel object addresses a program remembers for casts back to pointers. */
 const KERNEL_OBJECTS_KEPT = 4096;
 
 /** How many array elements join() reads (bpftrace's join_args: 16). */
 const JOIN_MAX_ARGS = 16;
-
-/** The task members bpftrace's stdlib aliases read (src/stdlib/base.bt). */
-const TASK_ALIASES: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  ppid: ['real_parent', 'pid'],
-  pcomm: ['real_parent', 'comm'],
-  leader_tid: ['group_leader', 'pid'],
-  leader_comm: ['group_leader', 'comm'],
-});
 
 /** A scratch variable's type from what is assigned to it: an integer literal makes it an int64, as in bpftrace; anything else keeps its type. */
 function variableType(t: SType, value: A.Expr): SType {
@@ -323,11 +266,6 @@ const MAX_SUGGESTED_LENGTH = 200;
 
 /** bpftrace's max_cat_bytes default. */
 const MAX_CAT_BYTES = 10240;
-/**
- * How deeply statements and expressions may nest while compiling. The parser bounds a program's
- * own nesting below this; macros expanding into macros can stack their bodies past it.
- */
-export const MAX_COMPILE_DEPTH = 1500;
 /** How many statements and expressions a program may compile to, macro expansions included. */
 export const MAX_COMPILED_NODES = 250_000;
 /** Iterations a `while` loop may run in one firing. */
@@ -414,28 +352,6 @@ function leBytes(v: bigint, n: number): number[] {
   let x = BigInt.asUintN(n * 8, v);
   for (let i = 0; i < n; i++, x >>= 8n) out.push(Number(x & 0xffn));
   return out;
-}
-
-/** inet_pton: an IPv4 dotted quad (4 bytes) or an IPv6 address (16 bytes), undefined when it is neither. */
-function parseInetAddress(text: string): number[] | undefined {
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (v4) {
-    const b = v4.slice(1).map(Number);
-    return b.every((x) => x <= 255) ? b : undefined;
-  }
-  if (!/^[0-9a-fA-F:]+$/.test(text) || (text.match(/::/g) ?? []).length > 1) return undefined;
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const groups = (s: string | undefined): string[] => (s ? s.split(':') : []);
-  const h = groups(head);
-  const t = groups(tail);
-  const missing = 8 - h.length - t.length;
-  if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
-  const all = [...h, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...t];
-  if (all.some((g) => g.length === 0 || g.length > 4)) return undefined;
-  return all.flatMap((g) => {
-    const n = parseInt(g, 16);
-    return [n >> 8, n & 0xff];
-  });
 }
 
 /** inet_ntop: dotted quad for AF_INET, RFC 5952 text (longest run of zero groups as `::`) for AF_INET6. */
@@ -706,6 +622,21 @@ class Compiler {
   private currentSites: readonly ProbeSite[] = [];
   /** Static kinds of scratch variables, from their assignments. */
   private readonly varTypes = new Map<string, SType>();
+  private typerMade: Typer | undefined;
+
+  /** The type pass: each expression's static type, from what this compilation has fixed so far (made on first use, once the constructor has run). */
+  private get typer(): Typer {
+    return (this.typerMade ??= new Typer({
+      program: this.program,
+      userTypes: this.userTypes,
+      positionalArgs: this.positionalArgs,
+      varType: (name) => this.varTypes.get(name),
+      mapType: (name) => this.mapKinds.get(name)?.type,
+      sites: () => this.currentSites,
+      compileDepth: () => this.compileDepth,
+      configRecord: () => this.configRecord(),
+    }));
+  }
   /** Stack slots of the variables whose address is taken (`&$a`). */
   private readonly varSlots = new Map<string, number>();
   /** The script's own C declarations: structs, unions, enums. */
@@ -1177,9 +1108,9 @@ class Compiler {
         return this.assign(s);
       case 'Let': {
         this.declareVar(s.variable.name);
-        const declared = s.type ? this.specType(s.type) : undefined;
+        const declared = s.type ? this.typer.specType(s.type) : undefined;
         if (declared) this.varTypes.set(s.variable.name, declared);
-        else if (s.init) this.varTypes.set(s.variable.name, variableType(this.typeOf(s.init), s.init));
+        else if (s.init) this.varTypes.set(s.variable.name, variableType(this.typer.typeOf(s.init), s.init));
         const init = s.init ? this.expr(s.init) : undefined;
         const name = s.variable.name;
         return (c) => {
@@ -1225,7 +1156,7 @@ class Compiler {
         const start = this.expr(s.start);
         const end = this.expr(s.end);
         this.scopes.push(new Set([s.variable.name]));
-        this.varTypes.set(s.variable.name, variableType(this.typeOf(s.start), s.start));
+        this.varTypes.set(s.variable.name, variableType(this.typer.typeOf(s.start), s.start));
         const body = this.block(s.body);
         this.scopes.pop();
         const name = s.variable.name;
@@ -1331,7 +1262,7 @@ class Compiler {
     }
     // kinds the checker cannot see statically are taken as integers (C's default promotion)
     const types: PrintfArgType[] = rest.map((a) => {
-      if (this.typeOf(a).kind === 'buffer') return { kind: 'buffer', name: typeName(this.typeOf(a)) };
+      if (this.typer.typeOf(a).kind === 'buffer') return { kind: 'buffer', name: typeName(this.typer.typeOf(a)) };
       const k = this.kindOf(a);
       return { kind: k === 'string' ? 'string' : k === 'bool' ? 'bool' : k === 'pointer' ? 'pointer' : k === 'tuple' ? 'other' : 'integer', name: k };
     });
@@ -1361,7 +1292,7 @@ class Compiler {
     const prev = this.mapKinds.get(ref.name);
     const typeName = value ? this.bpftraceTypeName(value, kind) : kind;
     if (!prev) {
-      this.mapKinds.set(ref.name, { kind, typeName, type: value ? this.typeOf(value) : kind === 'int' || (AGGREGATIONS as readonly string[]).includes(kind) ? INT64_T : UNKNOWN_T });
+      this.mapKinds.set(ref.name, { kind, typeName, type: value ? this.typer.typeOf(value) : kind === 'int' || (AGGREGATIONS as readonly string[]).includes(kind) ? INT64_T : UNKNOWN_T });
       return;
     }
     if (prev.kind !== kind && prev.kind !== 'none' && kind !== 'none' && !(isIntLike(prev.kind) && isIntLike(kind))) {
@@ -1408,7 +1339,7 @@ class Compiler {
   /** Compiles a map key, refusing one whose types differ from the map's first key (int vs string, or arity). */
   private mapKey(ref: A.MapRef, key: A.Expr): ExprFn {
     const parts = key.kind === 'Tuple' ? key.elements : [key];
-    const keyType = this.typeOf(key);
+    const keyType = this.typer.typeOf(key);
     // a tuple held in a variable is a key of its elements (`let $k = (tid, 1); @m[$k]` is `@m[tid, 1]`)
     const heldTuple = key.kind !== 'Tuple' && keyType.kind === 'tuple' ? keyType.items : undefined;
     const kinds = heldTuple ? heldTuple.map(kindOfType) : parts.map((p) => this.kindOf(p));
@@ -1416,7 +1347,7 @@ class Compiler {
     const typeName_ = kinds.length > 1 ? `(${names.join(',')})` : names[0]!;
     if (!heldTuple) this.noteEntryBytes(ref, 'keyBytes', parts.reduce((n, p) => n + this.staticBytes(p), (parts.length - 1) * KEY_LEVEL_BYTES));
     const prev = this.mapKeys.get(ref.name);
-    const thisType = key.kind === 'Tuple' ? tupleT(parts.map((p) => this.typeOf(p))) : keyType;
+    const thisType = key.kind === 'Tuple' ? tupleT(parts.map((p) => this.typer.typeOf(p))) : keyType;
     if (!prev) {
       this.mapKeys.set(ref.name, { kinds, typeName: typeName_, type: thisType });
     } else if (prev.kinds.length !== kinds.length || kinds.some((k, i) => !keyKindsCompatible(prev.kinds[i]!, k))) {
@@ -1433,7 +1364,7 @@ class Compiler {
    * strings their size with the NUL (`string[2]` for "a"), builtins their kernel types.
    */
   private bpftraceTypeName(e: A.Expr, kind: Kind | AggKind): string {
-    const t = this.typeOf(e);
+    const t = this.typer.typeOf(e);
     if (t.kind === 'unknown') return kind === 'int' ? 'int64' : kind;
     return typeName(t);
   }
@@ -1444,7 +1375,7 @@ class Compiler {
       const name = target.name;
       this.declareVar(name);
       const before = this.varTypes.get(name);
-      const assigned = this.typeOf(s.value);
+      const assigned = this.typer.typeOf(s.value);
       // a record assigned to a variable that holds one takes the variable's field order (bpftrace's type is fixed by the first)
       const order = s.op === '=' && before !== undefined ? fieldOrder(before, assigned) : undefined;
       if (order) {
@@ -1471,7 +1402,7 @@ class Compiler {
         };
       }
       const op = s.op.slice(0, -1) as A.BinaryOp;
-      if (this.typeOf(target).kind === 'pointer') {
+      if (this.typer.typeOf(target).kind === 'pointer') {
         // `$p += 1` on a pointer: pointer arithmetic, scaled by the pointee's size
         const next = this.expr({ kind: 'Binary', loc: s.loc, op, left: target, right: s.value });
         return (c) => {
@@ -1509,7 +1440,7 @@ class Compiler {
       };
     }
     const op = s.op === '=' ? undefined : (s.op.slice(0, -1) as A.BinaryOp);
-    if (op !== undefined && this.typeOf(target).kind === 'pointer') {
+    if (op !== undefined && this.typer.typeOf(target).kind === 'pointer') {
       // `@p += 1` on a pointer: pointer arithmetic, scaled by the pointee's size
       const next = this.expr({ kind: 'Binary', loc: s.loc, op, left: target, right: s.value });
       return (c) => {
@@ -1522,7 +1453,7 @@ class Compiler {
     this.noteMap(ref, this.kindOf(s.value), keyed, s.value, target.loc);
     const rawValue = this.expr(s.value);
     // the map's first value fixes whether its values print as enum names or numbers
-    const value: ExprFn = firstType !== undefined && hasEnum(this.typeOf(s.value)) && !hasEnum(firstType) ? (c) => withoutEnums(rawValue(c)) : rawValue;
+    const value: ExprFn = firstType !== undefined && hasEnum(this.typer.typeOf(s.value)) && !hasEnum(firstType) ? (c) => withoutEnums(rawValue(c)) : rawValue;
     const store = this.rt.store;
     if (s.op === '=') {
       return (c) => {
@@ -1698,7 +1629,7 @@ class Compiler {
         }
         agg = name;
       }
-      const vt = call.args[0] !== undefined ? this.typeOf(call.args[0]) : INT64_T;
+      const vt = call.args[0] !== undefined ? this.typer.typeOf(call.args[0]) : INT64_T;
       const a: TseriesArgs = { intervalNs: BigInt(intervalNs), numIntervals, agg, signed: !(vt.kind === 'int' && !vt.signed) };
       const first = this.tseriesFirst.get(mapName);
       if (first === undefined) this.tseriesFirst.set(mapName, a);
@@ -1718,144 +1649,7 @@ class Compiler {
 
   /** The static kind of an expression (what the older checks look at), from its type. */
   private kindOf(e: A.Expr): Kind {
-    return kindOfType(this.typeOf(e));
-  }
-
-  /**
-   * The static type of an expression (bpftrace's semantic analyser's job): from literals,
-   * builtins, casts, the types variables and maps were given by their assignments, the probe's
-   * tracepoint fields and the kernel's BTF members. `unknown` where kiotrace only knows at run time.
-   */
-  private typeOf(e: A.Expr): SType {
-    // each node is typed once, when first asked (its parent asks again): linear in the tree
-    let t = this.exprTypes.get(e);
-    if (t === undefined) {
-      // a tree deeper than code generation accepts (macros expanding into macros) is refused there:
-      // typing stops at the same depth instead of running out of stack first
-      if (this.typeDepth + this.compileDepth >= MAX_COMPILE_DEPTH) return UNKNOWN_T;
-      this.typeDepth++;
-      try {
-        t = this.typeOfNode(e);
-      } finally {
-        this.typeDepth--;
-      }
-      this.exprTypes.set(e, t);
-    }
-    return t;
-  }
-
-  /** How deep typeOf is in the expression tree now. */
-  private typeDepth = 0;
-
-  private readonly exprTypes = new WeakMap<A.Expr, SType>();
-
-  private typeOfNode(e: A.Expr): SType {
-    switch (e.kind) {
-      case 'Int':
-        return literalT(e.value);
-      case 'PositionalCount':
-        return INT64_T;
-      case 'Positional': {
-        const raw = this.positionalArgs[e.index - 1];
-        if (raw === undefined) return INT64_T;
-        const n = positionalNumber(raw);
-        return n === undefined ? stringT(byteLength(raw) + 1) : n > INT64_MAX ? UINT64_T : INT64_T;
-      }
-      case 'Variable':
-        return this.varTypes.get(e.name) ?? UNKNOWN_T;
-      case 'Map':
-      case 'MapAccess':
-        return this.mapKinds.get(e.kind === 'Map' ? e.name : e.map.name)?.type ?? UNKNOWN_T;
-      case 'Cast':
-        return this.specType(e.type) ?? UNKNOWN_T;
-      case 'Unary':
-        switch (e.op) {
-          case '!':
-            return BOOL_T;
-          case '&':
-            return pointerT(this.typeOf(e.operand));
-          case '*': {
-            const t = this.typeOf(e.operand);
-            // an integer dereferenced is an address holding a u64 (bpftrace's rule)
-            if (t.kind === 'int') return UINT64_T;
-            return t.kind === 'pointer' && t.to.kind !== 'void' ? t.to : UNKNOWN_T;
-          }
-          case '-': {
-            const t = this.typeOf(e.operand);
-            if (e.operand.kind === 'Int') return literalT(-e.operand.value);
-            return t.kind === 'int' ? intT(t.bits, true) : INT64_T;
-          }
-          default: {
-            const t = this.typeOf(e.operand);
-            return t.kind === 'int' || t.kind === 'pointer' ? t : INT64_T;
-          }
-        }
-      case 'Ternary': {
-        const t = this.typeOf(e.then ?? e.else);
-        return t.kind === 'unknown' && e.then ? this.typeOf(e.else) : t;
-      }
-      case 'String':
-        return stringT(byteLength(e.value) + 1);
-      case 'Bool':
-        return BOOL_T;
-      case 'Tuple':
-        return tupleT(e.elements.map((x) => this.typeOf(x)));
-      case 'Record':
-        return { kind: 'record', fields: e.fields.map((f) => [f.name, this.typeOf(f.value)] as const) };
-      case 'Builtin': {
-        const alias = this.taskAlias(e.name, undefined, e.loc);
-        return alias ? this.typeOf(alias) : this.builtinType(e.name);
-      }
-      case 'Identifier': {
-        // `__builtin_comm` is bpftrace's own name of the `comm` builtin (what the stdlib's wrappers call)
-        const wrapped = /^__builtin_(\w+)$/.exec(e.name)?.[1];
-        if (wrapped !== undefined && isBuiltin(wrapped)) return this.builtinType(wrapped);
-        const constant = this.userTypes.constants.get(e.name);
-        if (constant) return { kind: 'enum', name: constant.enumName, bits: 64 };
-        return UNKNOWN_T;
-      }
-      case 'Binary': {
-        if (['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(e.op)) return BOOL_T;
-        const l = this.typeOf(e.left);
-        const r = this.typeOf(e.right);
-        // pointer arithmetic keeps the pointer's type: `(int8 *)0x32 + 1` is an int8 * at 0x33
-        if ((e.op === '+' || e.op === '-') && l.kind === 'pointer' && isIntegerT(r)) return l;
-        if (e.op === '+' && r.kind === 'pointer' && isIntegerT(l)) return r;
-        // a non-negative literal takes the other side's sign, as bpftrace's literals adapt: `$u % 10` stays unsigned
-        const unsignedSide = (t: SType, x: A.Expr): boolean => (t.kind === 'int' && !t.signed) || (x.kind === 'Int' && x.value >= 0n);
-        if (l.kind === 'int' && r.kind === 'int' && unsignedSide(l, e.left) && unsignedSide(r, e.right) && (!l.signed || !r.signed)) return UINT64_T;
-        return INT64_T;
-      }
-      case 'Call':
-        return this.callType(e);
-      case 'FieldAccess':
-        return this.fieldType(e);
-      case 'TupleAccess': {
-        const t = this.typeOf(e.object);
-        if (t.kind === 'tuple') return t.items[e.index] ?? UNKNOWN_T;
-        return UNKNOWN_T;
-      }
-      case 'Index': {
-        const t = this.typeOf(e.object);
-        if (t.kind === 'array') return t.of;
-        if (t.kind === 'pointer' && t.to.kind !== 'void') return t.to;
-        if (t.kind === 'string') return intT(8, true);
-        if (t.kind === 'tuple') {
-          const folded = foldLiterals(e.index);
-          return folded !== undefined && 'value' in folded ? (t.items[Number(folded.value)] ?? UNKNOWN_T) : UNKNOWN_T;
-        }
-        return UNKNOWN_T;
-      }
-      case 'Sizeof':
-      case 'Offsetof':
-        return UINT64_T;
-      case 'BlockExpr': {
-        const value = blockValue(e.block);
-        return value ? this.typeOf(value) : NONE_T;
-      }
-      case 'TypeExpr':
-        return this.specType(e.type) ?? UNKNOWN_T;
-    }
+    return kindOfType(this.typer.typeOf(e));
   }
 
   /**
@@ -1991,161 +1785,10 @@ class Compiler {
     return obj ? new ObjPointer({ structName, obj, addr }) : undefined;
   }
 
-  /**
-   * bpftrace's stdlib macros over a task (`ppid`, `pcomm`, `leader_tid`, `leader_comm`, bare or
-   * called with a task): the member chain they stand for, `task.real_parent.pid` and so on, with
-   * curtask when no task is given. Undefined for any other name, or when the script defines a
-   * macro of that name (it wins, as in bpftrace).
-   */
-  private taskAlias(name: string, task: A.Expr | undefined, loc: Loc): A.Expr | undefined {
-    const chain = ownValue(TASK_ALIASES, name);
-    if (chain === undefined || this.program.macros.some((d) => d.name === name)) return undefined;
-    let e: A.Expr = task ?? { kind: 'Builtin', loc, name: 'curtask' };
-    for (const field of chain) e = { kind: 'FieldAccess', loc, object: e, field, arrow: true };
-    return e;
-  }
-
-  private builtinType(name: string): SType {
-    switch (name) {
-      case 'usermode':
-        return intT(8, false);
-      case 'pid':
-      case 'tid':
-      case 'cpu':
-      case 'uid':
-      case 'gid':
-      case 'rand':
-        return UINT32_T;
-      case 'nsecs':
-      case 'elapsed':
-      case 'ioid':
-      case 'ncpus':
-        return UINT64_T;
-      case 'comm':
-        return stringT(16);
-      case 'username':
-      case 'probetype':
-        return stringT(0);
-      case 'cgroup':
-        return UINT64_T;
-      case 'config':
-        return { kind: 'record', fields: this.configRecord().map(([k, v]) => [k, typeof v === 'bigint' ? UINT64_T : typeof v === 'boolean' ? BOOL_T : stringT(0)] as const) };
-      case 'probe':
-        return stringT(0);
-      case 'func':
-        return SYMBOL_T;
-      case 'kstack':
-        return { kind: 'stack', user: false };
-      case 'ustack':
-        return { kind: 'stack', user: true };
-      case 'curtask':
-        return pointerT({ kind: 'struct', name: 'task_struct' });
-      case 'args':
-        return UNKNOWN_T;
-      case 'retval':
-        return INT64_T;
-      default:
-        return /^arg\d+$/.test(name) ? UINT64_T : INT64_T;
-    }
-  }
-
-  private callType(e: A.Call): SType {
-    const alias = e.args.length <= 1 ? this.taskAlias(e.name, e.args[0], e.loc) : undefined;
-    if (alias) return this.typeOf(alias);
-    switch (e.name) {
-      case 'getopt':
-        return e.args[1] === undefined ? BOOL_T : this.typeOf(e.args[1]);
-      case 'strcontains':
-      case 'has_key':
-        return BOOL_T;
-      case 'str':
-      case 'strerror':
-      case 'syscall_name':
-      case 'strftime':
-      case 'ntop':
-      case 'signal_name':
-        return stringT(0);
-      case 'bswap': {
-        const t = e.args[0] !== undefined ? this.typeOf(e.args[0]) : UNKNOWN_T;
-        return t.kind === 'int' ? intT(t.bits, false) : UINT64_T;
-      }
-      case 'buf': {
-        const a1 = e.args[1];
-        const folded = a1 !== undefined ? foldLiterals(a1) : undefined;
-        return { kind: 'buffer', size: folded !== undefined && 'value' in folded ? Number(folded.value) : 0 };
-      }
-      case 'pton': {
-        const a0 = e.args[0];
-        const n = a0?.kind === 'String' ? (parseInetAddress(a0.value)?.length ?? 4) : 4;
-        return { kind: 'array', of: intT(8, false), size: n };
-      }
-      case 'ksym':
-      case 'usym':
-        return SYMBOL_T;
-      case 'kaddr':
-      case 'percpu_kaddr':
-        return UINT64_T;
-      case 'kstack':
-        return { kind: 'stack', user: false };
-      case 'ustack':
-        return { kind: 'stack', user: true };
-      case 'pid':
-      case 'tid':
-      case 'comm':
-      case 'nsecs':
-      case 'cpu':
-      case 'elapsed':
-      case 'uid':
-      case 'gid':
-      case 'retval':
-      case 'func':
-      case 'probe':
-      case 'probetype':
-      case 'cgroup':
-      case 'config':
-      case 'username':
-      case 'ncpus':
-      case 'jiffies':
-      case 'numaid':
-      case 'usermode':
-      case 'ioid':
-        return e.args.length === 0 && !this.program.macros.some((d) => d.name === e.name) ? this.builtinType(e.name) : UNKNOWN_T;
-      default: {
-        const macro = this.program.macros.find((d) => d.name === e.name);
-        if (macro) return UNKNOWN_T;
-        return INT64_T;
-      }
-    }
-  }
-
-  /** A member's type: a tracepoint field's, a record's, a kernel (BTF) struct's or a declared struct's. */
-  private fieldType(e: A.FieldAccess): SType {
-    if (e.object.kind === 'Builtin' && e.object.name === 'args') {
-      for (const s of this.currentSites) {
-        const f = s.fields.find((x) => x[1] === e.field);
-        if (!f) continue;
-        const struct = argStructName(f[0]);
-        if (struct !== undefined) return pointerT({ kind: 'struct', name: struct });
-        return /^char |\[\]|char\[/.test(f[0]) || f[0].includes('char ') ? stringT(0) : INT64_T;
-      }
-      return UNKNOWN_T;
-    }
-    const t = this.typeOf(e.object);
-    if (t.kind === 'record') return t.fields.find((f) => f[0] === e.field)?.[1] ?? UNKNOWN_T;
-    const struct = t.kind === 'struct' ? t : t.kind === 'pointer' && t.to.kind === 'struct' ? t.to : undefined;
-    if (struct) {
-      const member = BTF.get(struct.name)?.members.get(e.field);
-      if (member) return btfMemberType(member.type);
-      const field = this.userTypes.structs.get(struct.name)?.fields.find((f) => f.name === e.field);
-      if (field) return field.type;
-    }
-    return UNKNOWN_T;
-  }
-
   /** `typeof(x)` as the type it stands for, written out (what casts look at); other types as they are. */
   private writtenType(t: A.TypeSpec): A.TypeSpec {
     if (t.kind !== 'TypeofType') return t;
-    const st = this.specType(t);
+    const st = this.typer.specType(t);
     if (st === undefined) {
       this.diags.push(errorAt(`The type of ${printType(t)} is not known when the program compiles`, t.loc));
       return { kind: 'NamedType', loc: t.loc, name: 'int64' };
@@ -2165,38 +1808,6 @@ class Compiler {
       }
     };
     return spec(st);
-  }
-
-  /** A type as written (`uint32`, `struct request *`, `int8[4]`, `enum E`) as a static type; undefined when unknown (not reported here). */
-  private specType(t: A.TypeSpec): SType | undefined {
-    switch (t.kind) {
-      case 'TypeofType': {
-        if (t.type) return this.specType(t.type);
-        const e = t.expr!;
-        // `typeof(size_t)`: a bare word there may name a type
-        if (e.kind === 'Identifier') return this.specType({ kind: 'NamedType', loc: e.loc, name: e.name });
-        const found = this.typeOf(e);
-        return found.kind === 'unknown' ? undefined : found;
-      }
-      case 'NamedType': {
-        const scalar = scalarTypeByName(t.name);
-        if (scalar) return scalar;
-        if (t.name === 'string') return stringT(0);
-        if (BTF.has(t.name) || this.userTypes.structs.has(t.name)) return { kind: 'struct', name: t.name };
-        return undefined;
-      }
-      case 'TaggedType':
-        if (t.tag === 'enum') return { kind: 'enum', name: t.name, bits: 64 };
-        return { kind: 'struct', name: t.name, ...(t.tag === 'union' ? { union: true } : {}) };
-      case 'PointerType': {
-        const to = this.specType(t.to);
-        return to === undefined ? undefined : pointerT(to);
-      }
-      case 'ArrayType': {
-        const of = this.specType(t.of);
-        return of === undefined ? undefined : { kind: 'array', of, size: t.size ?? 0 };
-      }
-    }
   }
 
   private expr(e: A.Expr): ExprFn {
@@ -2313,10 +1924,10 @@ class Compiler {
         const l = this.expr(e.left);
         const r = this.expr(e.right);
         const op = e.op;
-        const resultType = this.typeOf(e);
+        const resultType = this.typer.typeOf(e);
         if (resultType.kind === 'pointer' && (op === '+' || op === '-')) {
           const scale = BigInt(this.userTypes.sizeOf(resultType.to) ?? 1);
-          const [ptr, n] = this.typeOf(e.left).kind === 'pointer' ? [l, r] : [r, l];
+          const [ptr, n] = this.typer.typeOf(e.left).kind === 'pointer' ? [l, r] : [r, l];
           const sign = op === '-' ? -1n : 1n;
           const name = typeName(resultType);
           return (c) => {
@@ -2445,7 +2056,7 @@ class Compiler {
         };
       }
       case 'Offsetof': {
-        const t = e.type ? this.specType(e.type) : this.typeOf(e.expr!);
+        const t = e.type ? this.typer.specType(e.type) : this.typer.typeOf(e.expr!);
         const declared = t?.kind === 'struct' ? this.userTypes.structs.get(t.name) : undefined;
         if (declared) {
           // `offsetof(struct Foo, a.b)`: the member's offset, through embedded structs
@@ -2500,7 +2111,7 @@ class Compiler {
   private builtin(e: A.Builtin): ExprFn {
     const special = this.currentSpecial;
     const site = this.currentSites[0];
-    const alias = this.taskAlias(e.name, undefined, e.loc);
+    const alias = this.typer.taskAlias(e.name, undefined, e.loc);
     if (alias) return this.expr(alias);
     switch (e.name) {
       case 'pid':
@@ -2696,7 +2307,7 @@ class Compiler {
   private typeSizeBytes(t: A.TypeSpec): bigint | undefined {
     switch (t.kind) {
       case 'TypeofType': {
-        const st = this.specType(t);
+        const st = this.typer.specType(t);
         const size = st !== undefined ? this.userTypes.sizeOf(st) : undefined;
         if (size === undefined) this.diags.push(errorAt(`sizeof: the size of ${printType(t)} is not known`, t.loc));
         return size === undefined ? undefined : BigInt(size);
@@ -2746,7 +2357,7 @@ class Compiler {
     if (kind === 'pointer') return 8n;
     // bpftrace stores integer map values as 64-bit
     if (kind === 'int' && (e.kind === 'Map' || e.kind === 'MapAccess')) return 8n;
-    const size = this.userTypes.sizeOf(this.typeOf(e));
+    const size = this.userTypes.sizeOf(this.typer.typeOf(e));
     if (size !== undefined) return BigInt(size);
     this.diags.push(errorAt('sizeof: the size of this expression is not known; cast it to a type first, e.g. sizeof((uint32)pid)', e.loc));
     return undefined;
@@ -2908,14 +2519,14 @@ class Compiler {
     if (t.kind === 'ArrayType') return this.arrayCast(e, t, operand);
     if (t.kind === 'PointerType') {
       // a pointer to an integer, a declared struct or void: an address that keeps its type (pointer arithmetic scales by the pointee)
-      const pt = this.specType(t);
+      const pt = this.typer.specType(t);
       if (pt === undefined) {
         this.diags.push(errorAt(`Unknown type: '${printType(t.to)}'`, t.loc));
         return () => 0n;
       }
       const name = typeName(pt);
       // an integer becomes an address of its own width, as bpftrace converts it: (uint8 *)-1 is 0xff
-      const from = this.typeOf(e.operand);
+      const from = this.typer.typeOf(e.operand);
       const bits = from.kind === 'int' ? from.bits : 64;
       return (c) => {
         const v = operand(c);
@@ -2938,7 +2549,7 @@ class Compiler {
         this.diags.push(errorAt(`Cannot cast from '${this.bpftraceTypeName(e.operand, from)}' to '${t.name}'`, e.loc));
         return () => 0n;
       }
-      const fromType = this.typeOf(e.operand);
+      const fromType = this.typer.typeOf(e.operand);
       if (it && fromType.kind === 'array' && fromType.of.kind === 'int') {
         // an array's bytes read as one integer, little-endian: (uint32)pton("127.0.0.1") is 0x100007f
         const elemBits = BigInt(fromType.of.bits);
@@ -2968,9 +2579,9 @@ class Compiler {
    * in little-endian order, a string's with its NUL) read as an array of the element type.
    */
   private arrayCast(e: A.Cast, t: A.ArrayType, operand: ExprFn): ExprFn {
-    const of = this.specType(t.of);
+    const of = this.typer.specType(t.of);
     const elemBytes = of !== undefined && (of.kind === 'int' || of.kind === 'bool') ? this.userTypes.sizeOf(of)! : undefined;
-    const from = this.typeOf(e.operand);
+    const from = this.typer.typeOf(e.operand);
     let fromBytes = from.kind === 'string' || from.kind === 'int' || from.kind === 'bool' ? this.userTypes.sizeOf(from) : undefined;
     // an integer literal takes the width the array asks for, when it fits (`(int8[8])12345`)
     const literal = foldLiterals(e.operand);
@@ -3009,7 +2620,7 @@ class Compiler {
     if (e.op === '++' || e.op === '--') {
       const delta = e.op === '++' ? 1n : -1n;
       const t = e.operand;
-      if ((t.kind === 'Variable' || t.kind === 'Map' || t.kind === 'MapAccess') && this.typeOf(t).kind === 'pointer') {
+      if ((t.kind === 'Variable' || t.kind === 'Map' || t.kind === 'MapAccess') && this.typer.typeOf(t).kind === 'pointer') {
         // `++$p`, `@p++` on a pointer step by the pointee's size
         const step = this.expr({ kind: 'Binary', loc: e.loc, op: e.op === '++' ? '+' : '-', left: t, right: { kind: 'Int', loc: e.loc, value: 1n, raw: '1' } });
         const old = this.expr(t);
@@ -3057,12 +2668,12 @@ class Compiler {
       if (slot === undefined) this.varSlots.set(e.operand.name, (slot = this.varSlots.size));
       const addr = STACK_FRAME_TOP - 64n * BigInt(slot + 1);
       const name = e.operand.name;
-      const pointerName = typeName(this.typeOf(e));
+      const pointerName = typeName(this.typer.typeOf(e));
       return (c) => new VarPointer(c.vars, name, 0n, addr, pointerName);
     }
     const v = this.expr(e.operand);
     if (e.op === '*') {
-      const pointee = this.typeOf(e);
+      const pointee = this.typer.typeOf(e);
       const byteSized = pointee.kind === 'int' && pointee.bits === 8;
       const kmem = this.kernelMemory();
       const pointeeBytes = pointee.kind === 'int' ? pointee.bits / 8 : 8;
@@ -3091,7 +2702,7 @@ class Compiler {
     const rt = this.rt;
     const args = e.args;
     if ((e.name === 'kstack' || e.name === 'ustack') && args.length > 0) return this.kstackCall(e);
-    const alias = args.length <= 1 ? this.taskAlias(e.name, args[0], e.loc) : undefined;
+    const alias = args.length <= 1 ? this.typer.taskAlias(e.name, args[0], e.loc) : undefined;
     if (alias) return this.expr(alias);
     const arity = (min: number, max: number): boolean => {
       if (args.length < min || args.length > max) {
@@ -3328,7 +2939,7 @@ class Compiler {
         // buf(data, length): the first `length` bytes of a string (with its NUL), or of an array's bytes
         if (!arity(1, 2)) return () => 0n;
         const v = this.expr(args[0]!);
-        const t = this.typeOf(args[0]!);
+        const t = this.typer.typeOf(args[0]!);
         const fixed = t.kind === 'array' ? this.userTypes.sizeOf(t) : t.kind === 'string' && t.size > 0 ? t.size : undefined;
         const len = args[1] ? this.expr(args[1]) : undefined;
         if (!len && fixed === undefined) {
@@ -3351,7 +2962,7 @@ class Compiler {
         const a0 = args[0]!;
         const bytes = a0.kind === 'String' ? parseInetAddress(a0.value) : undefined;
         if (a0.kind !== 'String') {
-          this.diags.push(errorAt('pton() expects an string literal, got ' + typeName(this.typeOf(a0)), e.loc));
+          this.diags.push(errorAt('pton() expects an string literal, got ' + typeName(this.typer.typeOf(a0)), e.loc));
           return () => 0n;
         }
         if (bytes === undefined) {
@@ -3389,7 +3000,7 @@ class Compiler {
       }
       case 'bswap': {
         if (!arity(1, 1)) return () => 0n;
-        const t = this.typeOf(args[0]!);
+        const t = this.typer.typeOf(args[0]!);
         const bytes = t.kind === 'int' ? t.bits / 8 : 8;
         const v = this.expr(args[0]!);
         // the bytes of an integer of the argument's width in reverse order; the result is unsigned
@@ -3616,26 +3227,6 @@ class Compiler {
   }
 }
 
-/** The expression a block ends with, its value (a last statement `_ = e` discards it). */
-function blockValue(b: A.Block): A.Expr | undefined {
-  const last = b.stmts[b.stmts.length - 1];
-  if (last?.kind === 'If' && last.else !== undefined) return ifValue(last);
-  return last?.kind === 'ExprStmt' && !last.discard ? last.expr : undefined;
-}
-
-/** An `if ... else ...` statement that ends a block used as a value: the if-expression it is (one node per statement). */
-const ifValues = new WeakMap<A.If, A.Expr>();
-function ifValue(s: A.If): A.Expr {
-  let v = ifValues.get(s);
-  if (v === undefined) {
-    const block = (b: A.Block): A.Expr => ({ kind: 'BlockExpr', loc: b.loc, block: b });
-    const otherwise = s.else === undefined ? block({ kind: 'Block', loc: s.loc, stmts: [] }) : s.else.kind === 'If' ? ifValue(s.else) : block(s.else);
-    v = { kind: 'Ternary', loc: s.loc, cond: s.cond, then: block(s.then), else: otherwise };
-    ifValues.set(s, v);
-  }
-  return v;
-}
-
 /** The field names of record type `first` when `then` has the same fields in another order; undefined otherwise. */
 function fieldOrder(first: SType, then: SType): string[] | undefined {
   if (first.kind !== 'record' || then.kind !== 'record' || first.fields.length !== then.fields.length) return undefined;
@@ -3669,16 +3260,6 @@ export function formatDuration(ns: number): string {
   if (ns < 1e6) return `${+(ns / 1e3).toFixed(1)}us`;
   if (ns < 1e9) return `${+(ns / 1e6).toFixed(1)}ms`;
   return `${+(ns / 1e9).toFixed(2)}s`;
-}
-
-/** Bytes of a string value: `\xNN` escapes (code units up to 0xff) are one byte, other characters their UTF-8 length. */
-function byteLength(s: string): number {
-  let bytes = 0;
-  for (const ch of s) {
-    const code = ch.codePointAt(0)!;
-    bytes += code <= 0xff ? 1 : code <= 0x7ff ? 2 : code <= 0xffff ? 3 : 4;
-  }
-  return bytes;
 }
 
 /** Integer widths upcast as bpftrace does; strings and integers never share a key slot. 'other' is unknown: no verdict. */
@@ -3744,85 +3325,6 @@ export function binop(op: A.BinaryOp, lv: Value, rv: Value, divideByZero?: () =>
     default:
       return 0n;
   }
-}
-
-/** What an expression of literals folds to: its value, a reason it cannot be, or undefined when it is not all literals. */
-type Folded = { readonly value: bigint } | { readonly error: string; readonly loc: Loc } | undefined;
-
-const INT64_MIN = -(1n << 63n);
-const INT64_MAX = (1n << 63n) - 1n;
-const UINT64_MAX = (1n << 64n) - 1n;
-/** bpftrace's message for a literal expression out of 64 bits (src/ast/passes/fold_literals.cpp). */
-const FOLD_OVERFLOW = 'unable to fold literals due to overflow or underflow';
-
-/**
- * Folds integer literals and `+ - * / % & | ^` and unary `-`/`~` of them with exact math, as
- * bpftrace folds them before it types anything: `-10 / 3` is -3; a result outside
- * [INT64_MIN, UINT64_MAX] or a division by 0 is an error.
- */
-function foldLiterals(e: A.Expr, depth = 0): Folded {
-  if (e.kind === 'Int') return { value: e.value };
-  if (e.kind !== 'Unary' && e.kind !== 'Binary') return undefined;
-  // macro expansion shares argument subtrees, so a tree can be exponentially bigger than its
-  // nodes: each node is folded once; past the compiler's depth limit nothing is folded (the
-  // compiler reports the depth)
-  if (folding.has(e)) return folding.get(e);
-  if (depth > MAX_COMPILE_DEPTH) return undefined;
-  const folded = foldNode(e, depth);
-  folding.set(e, folded);
-  return folded;
-}
-
-/** What each Unary and Binary node folded to (see foldLiterals). */
-const folding = new WeakMap<A.Expr, Folded>();
-
-function foldNode(e: A.Unary | A.Binary, depth: number): Folded {
-  if (e.kind === 'Unary' && (e.op === '-' || e.op === '~')) {
-    const inner = foldLiterals(e.operand, depth + 1);
-    if (inner === undefined || !('value' in inner)) return inner;
-    if (e.op === '~') return { value: BigInt.asUintN(64, ~inner.value) };
-    const v = -inner.value;
-    return v < INT64_MIN ? { error: FOLD_OVERFLOW, loc: e.loc } : { value: v };
-  }
-  if (e.kind !== 'Binary' || !['+', '-', '*', '/', '%', '&', '|', '^'].includes(e.op)) return undefined;
-  const l = foldLiterals(e.left, depth + 1);
-  const r = foldLiterals(e.right, depth + 1);
-  if (l === undefined || r === undefined) return undefined;
-  if (!('value' in l)) return l;
-  if (!('value' in r)) return r;
-  if ((e.op === '/' || e.op === '%') && r.value === 0n) return { error: divideByZeroMessage(e.op), loc: e.right.loc };
-  let v: bigint;
-  switch (e.op) {
-    case '+':
-      v = l.value + r.value;
-      break;
-    case '-':
-      v = l.value - r.value;
-      break;
-    case '*':
-      v = l.value * r.value;
-      break;
-    case '/':
-      v = l.value / r.value;
-      break;
-    case '%':
-      v = l.value % r.value;
-      break;
-    case '&':
-      v = BigInt.asUintN(64, l.value & r.value);
-      break;
-    case '|':
-      v = BigInt.asUintN(64, l.value | r.value);
-      break;
-    default:
-      v = BigInt.asUintN(64, l.value ^ r.value);
-      break;
-  }
-  return v < INT64_MIN || v > UINT64_MAX ? { error: FOLD_OVERFLOW, loc: e.loc } : { value: v };
-}
-
-function divideByZeroMessage(op: '/' | '%'): string {
-  return `${op === '/' ? 'division' : 'modulo'} by zero: the divisor is always 0`;
 }
 
 /** strftime over simulated time (ns since boot, a uint64); %f is microseconds. */
