@@ -759,7 +759,8 @@ class Compiler {
     this.checkNamedArgs();
     this.warnUnusedMaps();
     this.checkMapMemory();
-    if (probes.length === 0 && !this.diags.some((d) => d.severity === 'error')) {
+    // (a probe whose function is missing under --unsafe is kept: it fails to attach when the program starts)
+    if (probes.length === 0 && this.unattachable.length === 0 && !this.diags.some((d) => d.severity === 'error')) {
       // bpftrace: "No probes to attach"; an empty program or one of only comments ends up here
       const first = this.program.probes[0];
       const end = this.opts.source.loc(this.opts.source.text.length, this.opts.source.text.length);
@@ -3027,6 +3028,12 @@ class Compiler {
         const v = BigInt(addr);
         return () => v;
       }
+      case 'write_user': {
+        // bpf_probe_write_user: writes into the traced process's memory
+        if (!this.opts.unsafe) this.diags.push(errorAt('write_user() is unsafe. To use you need the --unsafe flag', e.loc));
+        else this.diags.push(errorAt('write_user() is not supported by kiotrace: the simulated programs keep no bytes in their memory to write over', e.loc));
+        return () => 0n;
+      }
       case 'percpu_kaddr': {
         // a per-CPU variable's copy on a CPU (the current one when none is given)
         if (!arity(1, 2)) return () => 0n;
@@ -3153,7 +3160,7 @@ class Compiler {
     const value = given === true ? undefined : positionalNumber(given);
     if (value === undefined) {
       // bpftrace's words for it
-      this.diags.push(errorAt(`program command line option --${nameArg.value} invalid integer (value: ${given === true ? '' : given})`, e.loc, { hint: `e.g. --${nameArg.value}=5` }));
+      this.diags.push(errorAt(`program command line option --${nameArg.value} invalid integer (value: ${given === true ? '' : given})`));
       return () => 0n;
     }
     return () => value;

@@ -17,6 +17,8 @@ export interface Case {
   readonly notifyProbesAttached?: boolean;
   /** --no-warnings. */
   readonly noWarnings?: boolean;
+  /** --unsafe. */
+  readonly unsafe?: boolean;
 }
 
 export const CASES: readonly Case[] = [
@@ -277,6 +279,9 @@ export const CASES: readonly Case[] = [
   // per-CPU variables: percpu_kaddr(name[, cpu]) and reading through it (process_counts), a CPU's struct rq (nr_running)
   { name: 'percpu-kaddr', program: 'begin { printf("processes: %d\\n", *percpu_kaddr("process_counts", 0)); if (*percpu_kaddr("process_counts") == *percpu_kaddr("process_counts", cpu)) { printf("SUCCESS\\n") } } profile:hz:997 { @[cpu, ((struct rq *)percpu_kaddr("runqueues")).nr_running] = count(); } interval:ms:20 { exit(); }', scenario: 'default', seed: 1, durationNs: 50e6 },
   { name: 'refused-percpu-kaddr', program: 'begin { print(percpu_kaddr("nope", 0)); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // write_user() needs --unsafe; under --unsafe a kprobe on a function the kernel lacks is kept and fails to attach (exit 1)
+  { name: 'refused-write-user', program: 'tracepoint:syscalls:sys_enter_openat { write_user(args.filename, "x", 1); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  { name: 'unsafe-missing-kprobe-attach', program: 'kprobe:vmlinux:nonsense { printf("SUCCESS %d\\n", pid); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, unsafe: true },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),

@@ -21,7 +21,7 @@ function runCase(c: Case): string {
     text: c.file !== undefined ? readFileSync(join(repoRoot(), 'traces', 'scripts', c.file), 'utf8') : c.program,
     format: c.format ?? 'text',
     positional: c.positional ?? [],
-    unsafe: false,
+    unsafe: c.unsafe === true,
     quiet: false,
     verbose: false,
     dryRun: false,

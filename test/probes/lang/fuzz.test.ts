@@ -258,7 +258,7 @@ interface Failure {
 }
 
 /** What bpftrace says about the whole program or its command line, without a location. */
-const PROGRAM_WIDE = /^(WARNING: |ERROR: )?(Script is using an unstable feature: |unexpected program command line options: )/;
+const PROGRAM_WIDE = /^(WARNING: |ERROR: )?(Script is using an unstable feature: |unexpected program command line options: |program command line option --)/;
 const HEADER = /^stdin:\d+(?::\d+-\d+|-\d+): (?:ERROR|WARNING): /;
 /** kiotrace's crash line, or a line of a JavaScript stack (`    at f (file:///x.js:1:2)`); a source line starting with `at` is neither. */
 const CRASH = /internal error|\n {4}at (?:[^\n]* \()?(?:file:|node:|\/)[^\n]*:\d+:\d+\)?(?:\n|$)/;
