@@ -413,7 +413,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
   }
 
   // --epoch also pins a program's strftime dates; the trace outputs go with run only
-  const isScript = program !== undefined || (positionals[0] !== undefined && positionals[0] !== 'run' && /\.bt$/.test(positionals[0]));
+  const isScript = program !== undefined || (positionals[0] !== undefined && positionals[0] !== 'run' && /\.bt$|^-$/.test(positionals[0]));
   const exportFlagUsed = otlp ? '--otlp' : [...exportTexts.keys()].filter((k) => !(isScript && k === 'epoch')).map((k) => `--${k}`)[0];
   if (exportFlagUsed !== undefined && (list || program !== undefined || positionals[0] !== 'run')) {
     return new UsageError(`${exportFlagUsed} only works with run (e.g. kiotrace run blocking-read ${exportFlagUsed === '--otlp' ? '--otlp' : `${exportFlagUsed} ${exportExample(exportFlagUsed)}`})`);
@@ -448,7 +448,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
     if (positionals.length > 1) return new UsageError(`-l takes one PATTERN (got ${positionals.length} arguments); quote patterns like 'block:*'`);
     return { kind: 'list', pattern: positionals[0], verbose };
   }
-  const scriptFile = program === undefined && positionals[0] !== undefined && positionals[0] !== 'run' && /\.bt$/.test(positionals[0]) ? positionals[0] : undefined;
+  const scriptFile = program === undefined && positionals[0] !== undefined && positionals[0] !== 'run' && /\.bt$|^-$/.test(positionals[0]) ? positionals[0] : undefined;
   if (program !== undefined || scriptFile !== undefined) {
     if (json) return new UsageError('--json only works with run; use -f json');
     if (tui && (formatText !== undefined || outFile !== undefined || dryRun)) return new UsageError('--tui shows the program live; -f, -o and --dry-run go without it');

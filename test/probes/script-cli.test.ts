@@ -300,3 +300,12 @@ test('the nastiest programs through the real CLI: exit 2, a clear message with a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('kiotrace - reads the program from standard input, as bpftrace does', () => {
+  const r = spawnSync(process.execPath, [cli, '-'], { encoding: 'utf8', cwd: repoRoot(), input: 'BEGIN { printf("hello world!\\n"); exit(); }' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'hello world!\n\n\n');
+  const bad = spawnSync(process.execPath, [cli, '-'], { encoding: 'utf8', cwd: repoRoot(), input: 'BEGIN { nope(); }' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^stdin:1:9-15: ERROR: Unknown function: 'nope'/);
+});
