@@ -309,3 +309,10 @@ test('kiotrace - reads the program from standard input, as bpftrace does', () =>
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^stdin:1:9-15: ERROR: Unknown function: 'nope'/);
 });
+
+test('-lv lists several comma-separated patterns, and a kernel struct\'s definition as bpftrace does', () => {
+  const r = run('-lv', 'kprobe:vfs_read,struct qstr');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'kprobe:vfs_read\n    struct file *file\n    char *buf\n    size_t count\n    loff_t *pos\nvmlinux: struct qstr {\n\tconst unsigned char * name;\n\tu32 len;\n};\n');
+  assert.equal(run('-l', 'interval:*').stdout, 'interval:hz:\ninterval:ms:\ninterval:s:\ninterval:us:\n');
+});
