@@ -2840,9 +2840,12 @@ class Compiler {
       case 'str': {
         if (!arity(1, 2)) return () => '';
         const a0 = args[0]!;
-        if (a0.kind === 'Positional') {
+        // str($1 + N): a string parameter is a char * in bpftrace, and N past it is its tail
+        const offset = a0.kind === 'Binary' && a0.op === '+' && a0.left.kind === 'Positional' && a0.right.kind === 'Int' ? Number(a0.right.value) : 0;
+        const param = a0.kind === 'Positional' ? a0 : a0.kind === 'Binary' && offset > 0 && a0.left.kind === 'Positional' && positionalNumber(this.positionalArgs[a0.left.index - 1] ?? '0') === undefined ? a0.left : undefined;
+        if (param !== undefined) {
           // str($1): the parameter's text, a number or not
-          const raw = this.positionalArgs[a0.index - 1] ?? '';
+          const raw = (this.positionalArgs[param.index - 1] ?? '').slice(offset);
           const len = args[1] ? this.expr(args[1]) : undefined;
           return len ? (c) => raw.slice(0, Number(toBig(len(c)))) : () => raw;
         }

@@ -282,6 +282,8 @@ export const CASES: readonly Case[] = [
   // write_user() needs --unsafe; under --unsafe a kprobe on a function the kernel lacks is kept and fails to attach (exit 1)
   { name: 'refused-write-user', program: 'tracepoint:syscalls:sys_enter_openat { write_user(args.filename, "x", 1); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   { name: 'unsafe-missing-kprobe-attach', program: 'kprobe:vmlinux:nonsense { printf("SUCCESS %d\\n", pid); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, unsafe: true },
+  // a string parameter plus N is its tail (bpftrace's char * arithmetic)
+  { name: 'positional-string-offset', program: 'begin { printf("%s|%s|%s\\n", str($1 + 1), str($1), str($1 + 2, 2)); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['hello'] },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
