@@ -284,6 +284,8 @@ export const CASES: readonly Case[] = [
   { name: 'unsafe-missing-kprobe-attach', program: 'kprobe:vmlinux:nonsense { printf("SUCCESS %d\\n", pid); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, unsafe: true },
   // a string parameter plus N is its tail (bpftrace's char * arithmetic)
   { name: 'positional-string-offset', program: 'begin { printf("%s|%s|%s\\n", str($1 + 1), str($1), str($1 + 2, 2)); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['hello'] },
+  // openat2's tracepoints exist (opensnoop attaches them without a warning) though no simulated program calls it
+  { name: 'openat2-tracepoints', program: 'tracepoint:syscalls:sys_enter_openat2 { @[str(args.filename), args.usize] = count(); } tracepoint:syscalls:sys_exit_openat2 { @r = count(); } tracepoint:syscalls:sys_enter_openat { @o = count(); } interval:ms:5 { exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),
