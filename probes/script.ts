@@ -32,6 +32,8 @@ export interface ScriptOptions {
   readonly epochNs?: bigint;
   /** __BPFTRACE_NOTIFY_PROBES_ATTACHED: say so on stdout once the probes are attached (bpftrace's test hook). */
   readonly notifyProbesAttached?: boolean;
+  /** --probe-filter: a regular expression over probe names; only matching probes (and BEGIN/END) run. */
+  readonly probeFilter?: string;
   /** BPFTRACE_DUMMY_TS_MAP: tseries() reads its time from this scalar map (bpftrace's test hook). */
   readonly dummyTsMap?: string;
   write(text: string, stream: 'stdout' | 'stderr'): void;
@@ -154,7 +156,17 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
       return KernelStacks.format(c.sampledCpu ? stacks.framesOnCpu(c.sampledCpu) : [], limit);
     },
   };
+  let probeFilter: RegExp | undefined;
+  if (opts.probeFilter !== undefined) {
+    try {
+      probeFilter = new RegExp(opts.probeFilter);
+    } catch (e) {
+      opts.write(`ERROR: Invalid --probe-filter regex: ${opts.probeFilter} (${e instanceof Error ? e.message : String(e)})\n`, 'stderr');
+      return { exitCode: 1, diagnostics: [] };
+    }
+  }
   const compiled = compileProgram(parsed.program, m, rt, {
+    ...(probeFilter !== undefined ? { probeFilter } : {}),
     positional: opts.positional,
     unsafe: opts.unsafe,
     ...(opts.host ? { host: opts.host } : {}),

@@ -321,6 +321,7 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
       noWarnings: cmd.noWarnings,
       ...(process.env['BPFTRACE_DUMMY_TS_MAP'] !== undefined ? { dummyTsMap: process.env['BPFTRACE_DUMMY_TS_MAP'] } : {}),
       ...(process.env['__BPFTRACE_NOTIFY_PROBES_ATTACHED'] !== undefined ? { notifyProbesAttached: true } : {}),
+      ...(cmd.probeFilter !== undefined ? { probeFilter: cmd.probeFilter } : {}),
       durationNs,
       write: (t, stream) => {
         control.progress?.clear();

@@ -229,6 +229,8 @@ export interface CompileOptions {
   readonly dummyTsMap?: string;
   /** --no-warnings: warnf() prints nothing either. */
   readonly noWarnings?: boolean;
+  /** --probe-filter: only probes whose names match are kept (BEGIN and END always are). */
+  readonly probeFilter?: RegExp;
 }
 
 /** The instruction budget of one firing (BPF_COMPLEXITY_LIMIT_INSNS is 1M; loops are bounded). */
@@ -766,7 +768,7 @@ class Compiler {
       const end = this.opts.source.loc(this.opts.source.text.length, this.opts.source.text.length);
       this.diags.push(
         errorAt('No probes to attach', first?.loc ?? end, {
-          hint: first ? 'config missing_probes skipped every probe of the program' : "a program needs a probe and its action, e.g. kprobe:vfs_read { @[comm] = count(); }",
+          hint: first ? (this.opts.probeFilter !== undefined ? '--probe-filter matched none of the program\'s probes' : 'config missing_probes skipped every probe of the program') : "a program needs a probe and its action, e.g. kprobe:vfs_read { @[comm] = count(); }",
         }),
       );
     }
@@ -1010,7 +1012,14 @@ class Compiler {
       this.diags.push(warningAt('Probe has no valid attach points. It is being removed which may cause issues with program behavior.', p.loc));
     }
     if (sites.length > 0) out.push({ sites, special: undefined });
-    return out;
+    const filter = this.opts.probeFilter;
+    if (filter === undefined) return out;
+    // --probe-filter keeps the attach points whose names match (BEGIN and END always run)
+    return out.flatMap((r) => {
+      if (r.special !== undefined) return r.special.kind === 'begin' || r.special.kind === 'end' || filter.test(r.special.raw) ? [r] : [];
+      const kept = r.sites.filter((site) => filter.test(site.fullName));
+      return kept.length > 0 ? [{ sites: kept, special: undefined }] : [];
+    });
   }
 
   private periodNs(ap: A.AttachPoint): number | undefined {

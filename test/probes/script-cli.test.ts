@@ -316,3 +316,15 @@ test('-lv lists several comma-separated patterns, and a kernel struct\'s definit
   assert.equal(r.stdout, 'kprobe:vfs_read\n    struct file *file\n    char *buf\n    size_t count\n    loff_t *pos\nvmlinux: struct qstr {\n\tconst unsigned char * name;\n\tu32 len;\n};\n');
   assert.equal(run('-l', 'interval:*').stdout, 'interval:hz:\ninterval:ms:\ninterval:s:\ninterval:us:\n');
 });
+
+test('--probe-filter REGEX runs only the probes whose names match (BEGIN and END always), as bpftrace does', () => {
+  const r = run('--probe-filter', 'interval:ms:(200|300)', '-e', 'BEGIN { printf("begin\\n"); } interval:ms:100 { printf("bad\\n"); exit(); } interval:ms:200 { printf("a\\n"); } interval:ms:300 { printf("b\\n"); exit(); } END { printf("end\\n"); }');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'begin\na\nb\nend\n\n\n');
+  const none = run('--probe-filter', 'nonexistent_probe_xyz_42', '-e', 'kprobe:vfs_read { exit(); }');
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /ERROR: No probes to attach\n[^]*HINT: --probe-filter matched none of the program's probes\n/);
+  const bad = run('--probe-filter', '[invalid', '-e', 'kprobe:vfs_read { exit(); }');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^ERROR: Invalid --probe-filter regex: \[invalid /);
+});
