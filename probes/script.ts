@@ -177,6 +177,11 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
   });
   const compileWarnings = compiled.diagnostics.filter((d) => d.severity === 'warning');
   if (hasErrors(compiled.diagnostics)) return fail([...parsed.diagnostics, ...compiled.diagnostics]);
+  if (probeFilter !== undefined && compiled.probes.length === 0 && compiled.unattachable.length === 0) {
+    // bpftrace's prerun: nothing left to attach once --probe-filter has chosen (stdout, exit 1)
+    if (!opts.quiet) opts.write('No probes to attach\n', 'stdout');
+    return { exitCode: 1, diagnostics: compiled.diagnostics };
+  }
   if (compileWarnings.length > 0 && opts.noWarnings !== true) opts.write(renderDiagnostics(compileWarnings, source), 'stderr');
 
   // bpftrace attaches every probe before BEGIN: one it cannot attach stops the program (exit 1),

@@ -762,13 +762,14 @@ class Compiler {
     this.warnUnusedMaps();
     this.checkMapMemory();
     // (a probe whose function is missing under --unsafe is kept: it fails to attach when the program starts)
-    if (probes.length === 0 && this.unattachable.length === 0 && !this.diags.some((d) => d.severity === 'error')) {
+    // (one --probe-filter emptied is said as bpftrace says it, when the program would start: script.ts)
+    if (probes.length === 0 && this.unattachable.length === 0 && !(this.opts.probeFilter !== undefined && this.program.probes.length > 0) && !this.diags.some((d) => d.severity === 'error')) {
       // bpftrace: "No probes to attach"; an empty program or one of only comments ends up here
       const first = this.program.probes[0];
       const end = this.opts.source.loc(this.opts.source.text.length, this.opts.source.text.length);
       this.diags.push(
         errorAt('No probes to attach', first?.loc ?? end, {
-          hint: first ? (this.opts.probeFilter !== undefined ? '--probe-filter matched none of the program\'s probes' : 'config missing_probes skipped every probe of the program') : "a program needs a probe and its action, e.g. kprobe:vfs_read { @[comm] = count(); }",
+          hint: first ? 'config missing_probes skipped every probe of the program' : "a program needs a probe and its action, e.g. kprobe:vfs_read { @[comm] = count(); }",
         }),
       );
     }
