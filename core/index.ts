@@ -3,6 +3,7 @@
 export { bootHosts, bootMachine, bootNetwork, deviceCapacityBytes, deviceNumbers, filesystemFreeBlocks, layoutJobFiles, Machine, type BlockDevice, type MachineGauges, type RunningJob, type TaskInfo } from './init/main.js';
 export type { Request } from './block/blkdev.js';
 export type { Bio } from './block/blk_types.js';
+export type { Task } from './kernel/sched/task.js';
 export { Environment, Priority } from './sim/engine.js';
 export { EventQueue } from './sim/event-queue.js';
 export { Random } from './sim/random.js';
@@ -13,7 +14,7 @@ export type { FieldRecord, FieldValue, HitContext, ProbeHandler, ProbeProvider, 
 export type { FormatField } from './trace/formats.js';
 export { SYSCALL_NR, type DeviceStep, type DmaStep } from './trace/events.js';
 export { errnoName } from './uapi/errno.js';
-export { BTF, BTF_ENUMS, btfCast, type BtfContext, type BtfMember, type BtfPointer, type BtfStruct, type BtfValue } from './trace/btf.js';
+export { BTF, BTF_ENUMS, BTF_LAYOUTS, btfCast, type RqView, type BtfContext, type BtfMember, type BtfPointer, type BtfStruct, type BtfValue } from './trace/btf.js';
 export type { Kernel } from './kernel/kernel.js';
 export { mkdev } from './kernel/kernel.js';
 export type { Cpu } from './kernel/sched/core.js';

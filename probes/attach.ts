@@ -35,7 +35,7 @@ const UNSUPPORTED_PROBE_TYPES: readonly { readonly names: readonly string[]; rea
   { names: ['uretprobe', 'ur'], why: 'the simulated machine runs no user binaries to place a breakpoint in (fio and the tools are modelled as kernel work); trace their syscalls (tracepoint:syscalls:sys_exit_*) instead' },
   { names: ['usdt', 'U'], why: 'the simulated machine runs no user binaries, so there are no USDT notes' },
   { names: ['hardware', 'h'], why: 'the simulated CPUs have no performance counters (cache misses, cycles); sample with profile:hz:99 instead' },
-  { names: ['software', 's'], why: 'there are no perf software events (cpu-clock, page-faults...); use profile:hz:N for sampling and tracepoint:exceptions:page_fault_user for faults' },
+  { names: ['software', 's'], why: 'of the perf software events only cpu-clock (alias cpu) is modelled, as a sampling timer; for faults use tracepoint:exceptions:page_fault_user' },
   { names: ['watchpoint', 'w'], why: 'the simulated memory has no addresses a debug register could watch' },
   { names: ['asyncwatchpoint', 'aw'], why: 'the simulated memory has no addresses a debug register could watch' },
   { names: ['iter', 'it'], why: 'there are no BPF iterators over the simulated kernel\'s objects' },

@@ -1,7 +1,7 @@
 // `kiotrace -l [PATTERN]` / `-lv`: probe names the way `bpftrace -l` prints them, and with -v each
 // tracepoint's fields (common_* omitted) or each kprobe's parameters, with their C types.
 
-import { bootMachine, DEFAULT_MACHINE, globMatches, type ProbeSite } from '../core/index.js';
+import { BTF, bootMachine, DEFAULT_MACHINE, globMatches, type ProbeSite } from '../core/index.js';
 import { canonicalSpec, isProbeType } from './attach.js';
 
 function describe(site: ProbeSite): string[] {
@@ -11,11 +11,19 @@ function describe(site: ProbeSite): string[] {
   return lines;
 }
 
+/** interval and profile probes, each unit. */
+const TIMER_PROBES: readonly string[] = ['interval', 'profile'].flatMap((p) => ['hz', 'ms', 's', 'us'].map((u) => `${p}:${u}:`));
+
 /**
  * Lines to print. A pattern without a provider also matches the name after the provider, so
  * `block:*` lists `tracepoint:block:*` and `vfs_*` lists `kprobe:vfs_*` and `kretprobe:vfs_*`.
  */
 export function listProbes(pattern: string | undefined, verbose: boolean): string[] {
+  // several patterns, comma-separated ('kprobe:vfs_read,struct file'): each one's lines in turn
+  if (pattern !== undefined && pattern.includes(',')) return pattern.split(',').flatMap((p) => listProbes(p.trim(), verbose));
+  // `struct NAME`: the kernel struct's definition, as its BTF describes it here
+  const struct = pattern !== undefined ? /^struct\s+(\w+)$/.exec(pattern.trim()) : null;
+  if (struct) return structDefinition(struct[1]!);
   const m = bootMachine(DEFAULT_MACHINE, 1);
   // the fentry/fexit/rawtracepoint views too, as bpftrace -l lists them
   const sites = [...m.k.registry.all(), ...m.k.registry.views().values()].sort((a, b) => (a.fullName < b.fullName ? -1 : a.fullName > b.fullName ? 1 : 0));
@@ -29,7 +37,18 @@ export function listProbes(pattern: string | undefined, verbose: boolean): strin
     out.push(s.fullName);
     if (verbose) out.push(...describe(s));
   }
+  // the timer probes, listed by unit as bpftrace lists them (the rate or period follows the last colon)
+  for (const name of TIMER_PROBES) {
+    if (pattern === undefined || pattern === '' || pattern === '*' || globMatches(pattern, name) || globMatches(canonicalSpec(pattern), name)) out.push(name);
+  }
   return out;
+}
+
+/** bpftrace -lv 'struct NAME': the struct's members with their C types (only those kiotrace describes). */
+function structDefinition(name: string): string[] {
+  const s = BTF.get(name);
+  if (s === undefined) return [];
+  return [`vmlinux: struct ${name} {`, ...[...s.members.values()].map((mem) => `\t${mem.type} ${mem.name};`), '};'];
 }
 
 /**

@@ -30,6 +30,12 @@ export interface ScriptOptions {
   readonly durationNs: number;
   /** Wall-clock ns that simulated t=0 stands for (strftime's dates); 1970-01-01 when not given. */
   readonly epochNs?: bigint;
+  /** __BPFTRACE_NOTIFY_PROBES_ATTACHED: say so on stdout once the probes are attached (bpftrace's test hook). */
+  readonly notifyProbesAttached?: boolean;
+  /** --probe-filter: a regular expression over probe names; only matching probes (and BEGIN/END) run. */
+  readonly probeFilter?: string;
+  /** BPFTRACE_DUMMY_TS_MAP: tseries() reads its time from this scalar map (bpftrace's test hook). */
+  readonly dummyTsMap?: string;
   write(text: string, stream: 'stdout' | 'stderr'): void;
 }
 
@@ -150,15 +156,32 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
       return KernelStacks.format(c.sampledCpu ? stacks.framesOnCpu(c.sampledCpu) : [], limit);
     },
   };
+  let probeFilter: RegExp | undefined;
+  if (opts.probeFilter !== undefined) {
+    try {
+      probeFilter = new RegExp(opts.probeFilter);
+    } catch (e) {
+      opts.write(`ERROR: Invalid --probe-filter regex: ${opts.probeFilter} (${e instanceof Error ? e.message : String(e)})\n`, 'stderr');
+      return { exitCode: 1, diagnostics: [] };
+    }
+  }
   const compiled = compileProgram(parsed.program, m, rt, {
+    ...(probeFilter !== undefined ? { probeFilter } : {}),
     positional: opts.positional,
     unsafe: opts.unsafe,
     ...(opts.host ? { host: opts.host } : {}),
     ...(opts.epochNs !== undefined ? { epochNs: opts.epochNs } : {}),
+    ...(opts.dummyTsMap !== undefined ? { dummyTsMap: opts.dummyTsMap } : {}),
+    ...(opts.noWarnings === true ? { noWarnings: true } : {}),
     source,
   });
   const compileWarnings = compiled.diagnostics.filter((d) => d.severity === 'warning');
   if (hasErrors(compiled.diagnostics)) return fail([...parsed.diagnostics, ...compiled.diagnostics]);
+  if (probeFilter !== undefined && compiled.probes.length === 0 && compiled.unattachable.length === 0) {
+    // bpftrace's prerun: nothing left to attach once --probe-filter has chosen (stdout, exit 1)
+    if (!opts.quiet) opts.write('No probes to attach\n', 'stdout');
+    return { exitCode: 1, diagnostics: compiled.diagnostics };
+  }
   if (compileWarnings.length > 0 && opts.noWarnings !== true) opts.write(renderDiagnostics(compileWarnings, source), 'stderr');
 
   // bpftrace attaches every probe before BEGIN: one it cannot attach stops the program (exit 1),
@@ -183,6 +206,8 @@ export function startScript(m: Machine, opts: ScriptOptions): ScriptResult | Att
     }
   }
   if (!opts.quiet) opts.write(sink.attachedProbes(compiled.attachCount), sink.format === 'json' ? 'stdout' : 'stderr');
+  // bpftrace's runtime test framework waits for this line (stdout, after attaching, before BEGIN's output)
+  if (opts.notifyProbesAttached === true) opts.write('__BPFTRACE_NOTIFY_PROBES_ATTACHED\n', 'stdout');
   if (opts.dryRun) return { exitCode: 0, diagnostics: compiled.diagnostics };
   const finishWith = (detach: readonly (() => void)[]): ScriptResult => {
     for (const d of detach) d();

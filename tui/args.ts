@@ -136,6 +136,8 @@ export type Command =
       readonly unsafe: boolean;
       /** --no-warnings: no warning is printed (bpftrace's flag). */
       readonly noWarnings: boolean;
+      /** --probe-filter REGEX: only the probes whose names match run (BEGIN and END always do). */
+      readonly probeFilter: string | undefined;
       /** Show the program's maps live next to the dashboard (kiotrace top). */
       readonly tui: boolean;
       /** --epoch: the wall-clock ns simulated t=0 maps to, for strftime's dates (undefined: the run's start). */
@@ -173,6 +175,7 @@ const LONG_OPTIONS = [
   '--otlp-file',
   '--sample',
   '--epoch',
+  '--probe-filter',
   '--steps',
   '--output-format',
   '--machine',
@@ -203,7 +206,7 @@ const UNMODELED_FLAGS: readonly { readonly names: readonly string[]; readonly va
   { names: ['--no-feature'], value: true, why: 'the simulated kernel\'s BPF features are fixed; kiotrace --info lists them' },
   { names: ['--emit-elf', '--emit-llvm', '--aot'], value: true, why: 'the program is interpreted against the simulation; no ELF, LLVM IR or BPF object is generated' },
   { names: ['--verify-llvm-ir'], value: false, why: 'the program is interpreted against the simulation; no LLVM IR is generated' },
-  { names: ['--test-mode', '--mode', '--probe-filter'], value: true, why: 'bpftrace\'s developer modes (codegen, bench, test probes) have no counterpart in kiotrace' },
+  { names: ['--test-mode', '--mode'], value: true, why: 'bpftrace\'s developer modes (codegen, bench, test probes) have no counterpart in kiotrace' },
   { names: ['--test', '--bench', '--fmt'], value: false, why: 'bpftrace\'s developer modes (codegen, bench, test probes, formatting) have no counterpart in kiotrace' },
 ];
 
@@ -275,6 +278,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
   let dryRun = false;
   let unsafe = false;
   let noWarnings = false;
+  let probeFilter: string | undefined;
   let tui = false;
   // trace outputs of run
   const exportTexts = new Map<string, string>();
@@ -305,6 +309,13 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
     }
     if (token === '--no-warnings') {
       noWarnings = true;
+      continue;
+    }
+    const filterFlag = /^--probe-filter(?:=(.*))?$/.exec(token);
+    if (filterFlag !== null) {
+      const value = filterFlag[1] ?? argv[++i];
+      if (value === undefined) return new UsageError('--probe-filter needs a value (a regular expression over probe names)');
+      probeFilter = value;
       continue;
     }
     // bpftrace's -b / --btf: BTF is always used (bpftrace ignores them too)
@@ -413,7 +424,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
   }
 
   // --epoch also pins a program's strftime dates; the trace outputs go with run only
-  const isScript = program !== undefined || (positionals[0] !== undefined && positionals[0] !== 'run' && /\.bt$/.test(positionals[0]));
+  const isScript = program !== undefined || (positionals[0] !== undefined && positionals[0] !== 'run' && /\.bt$|^-$/.test(positionals[0]));
   const exportFlagUsed = otlp ? '--otlp' : [...exportTexts.keys()].filter((k) => !(isScript && k === 'epoch')).map((k) => `--${k}`)[0];
   if (exportFlagUsed !== undefined && (list || program !== undefined || positionals[0] !== 'run')) {
     return new UsageError(`${exportFlagUsed} only works with run (e.g. kiotrace run blocking-read ${exportFlagUsed === '--otlp' ? '--otlp' : `${exportFlagUsed} ${exportExample(exportFlagUsed)}`})`);
@@ -448,7 +459,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
     if (positionals.length > 1) return new UsageError(`-l takes one PATTERN (got ${positionals.length} arguments); quote patterns like 'block:*'`);
     return { kind: 'list', pattern: positionals[0], verbose };
   }
-  const scriptFile = program === undefined && positionals[0] !== undefined && positionals[0] !== 'run' && /\.bt$/.test(positionals[0]) ? positionals[0] : undefined;
+  const scriptFile = program === undefined && positionals[0] !== undefined && positionals[0] !== 'run' && /\.bt$|^-$/.test(positionals[0]) ? positionals[0] : undefined;
   if (program !== undefined || scriptFile !== undefined) {
     if (json) return new UsageError('--json only works with run; use -f json');
     if (tui && (formatText !== undefined || outFile !== undefined || dryRun)) return new UsageError('--tui shows the program live; -f, -o and --dry-run go without it');
@@ -480,6 +491,7 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
       dryRun,
       unsafe,
       noWarnings,
+      probeFilter,
       tui,
       epochNs,
       ...flags,

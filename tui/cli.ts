@@ -270,6 +270,8 @@ function hostAccess(): HostAccess {
 async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<number> {
   let text: string;
   if (cmd.program !== undefined) text = cmd.program;
+  // `kiotrace -`: the program on standard input, as bpftrace reads it
+  else if (cmd.file === '-') text = readFileSync(0, 'utf8');
   else {
     const read = readTextFile(cmd.file!, { what: 'a script', maxBytes: MAX_SCRIPT_BYTES, instead: 'give a .bt file', strerror: true });
     if (typeof read !== 'string') {
@@ -305,7 +307,7 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
   const control = runControl(durationNs);
   try {
     const started = startScript(m, {
-      sourceName: cmd.program !== undefined ? 'stdin' : cmd.file!,
+      sourceName: cmd.program !== undefined || cmd.file === '-' ? 'stdin' : cmd.file!,
       text,
       format: cmd.format,
       positional: cmd.positional,
@@ -317,6 +319,9 @@ async function runProgram(cmd: Extract<Command, { kind: 'script' }>): Promise<nu
       // strftime's dates: --epoch, else the run starts now on the wall clock, as bpftrace's would
       epochNs: cmd.epochNs ?? BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n,
       noWarnings: cmd.noWarnings,
+      ...(process.env['BPFTRACE_DUMMY_TS_MAP'] !== undefined ? { dummyTsMap: process.env['BPFTRACE_DUMMY_TS_MAP'] } : {}),
+      ...(process.env['__BPFTRACE_NOTIFY_PROBES_ATTACHED'] !== undefined ? { notifyProbesAttached: true } : {}),
+      ...(cmd.probeFilter !== undefined ? { probeFilter: cmd.probeFilter } : {}),
       durationNs,
       write: (t, stream) => {
         control.progress?.clear();

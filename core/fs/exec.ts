@@ -21,6 +21,7 @@ export function* sysExecve(k: Kernel, task: Task, filename: string, argv: readon
   syscallEnter(k, task, 'execve', filenameVa, argvVa, 0);
   yield SYSCALL_ENTRY_NS;
   yield EXECVE_NS;
+  if (task.mm) task.mm.exePath = filename;
   if (k.tp.sched_process_exec.enabled) k.tp.sched_process_exec.emit(k.sched.cpu(task.cpu), 0, task, task.pid, filename);
   yield SYSCALL_EXIT_NS;
   return syscallExit(k, task, 'execve', 0);

@@ -40,6 +40,7 @@ export function syscallEnter(k: Kernel, task: Task, name: SyscallName, a0 = 0, a
   const ioId = NOT_IO_ORIGIN[name] === true ? 0 : k.newIoId();
   task.ioId = ioId;
   task.inKernel = true;
+  task.syscall = name;
   k.stat.syscalls++;
   const raw = k.tp.sys_enter;
   const enter = k.sites.sysEnter[name];
@@ -63,6 +64,7 @@ export function syscallExit(k: Kernel, task: Task, name: SyscallName, ret: numbe
   }
   task.ioId = 0;
   task.inKernel = false;
+  task.syscall = undefined;
   return ret;
 }
 

@@ -162,6 +162,8 @@ export class MmStruct {
   readonly pageTable = new Map<number, Pte>();
   /** Next address handed out by mmap (top-down allocation as on x86-64). */
   mmapBaseVa = 0x7f00_0000_0000;
+  /** The program it runs (execve's filename; mm->exe_file's path): whose symbols its user stacks show. */
+  exePath: string | undefined = undefined;
   /** Strings the process keeps in its data segment (paths passed to open), by address. */
   readonly userStrings = new Map<number, string>();
   stringsVa = 0x0040_4000;

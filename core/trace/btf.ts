@@ -37,6 +37,13 @@ export interface BtfContext {
   runQueueOf?(task: Task): CfsRqView | undefined;
 }
 
+/** struct rq of one CPU: its number and the tasks on it, the running one included (nr_running). */
+export interface RqView {
+  readonly kaddr: number;
+  readonly cpu: number;
+  nrRunning(): number;
+}
+
 /** struct cfs_rq of one CPU as runqlen reads it: the CFS tasks it holds, the running one counted. */
 export interface CfsRqView {
   readonly kaddr: number;
@@ -98,6 +105,10 @@ const TASK_SE_OFFSET = 0xc0;
 /** offsetof(struct mount, mnt). */
 const MOUNT_MNT_OFFSET = 32;
 
+/** offsetof(struct fs_struct, root) and (..., pwd). */
+const FS_ROOT_OFFSET = 8;
+const FS_PWD_OFFSET = 24;
+
 function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
@@ -123,6 +134,11 @@ const STRUCTS: readonly BtfStruct[] = [
     ['sum_exec_runtime', 'u64', (t) => t.sumExecRuntimeNs],
     ['cfs_rq', 'struct cfs_rq *', (t, ctx) => ptr('cfs_rq', ctx.runQueueOf?.(t))],
   ]),
+  // a CPU's run queue (kernel/sched/sched.h struct rq), as percpu_kaddr("runqueues", cpu) finds it
+  struct<RqView>('rq', [
+    ['nr_running', 'unsigned int', (q) => q.nrRunning()],
+    ['cpu', 'int', (q) => q.cpu],
+  ]),
   struct<CfsRqView>('cfs_rq', [
     ['nr_queued', 'unsigned int', (q) => q.nrQueued],
     ['h_nr_queued', 'unsigned int', (q) => q.nrQueued],
@@ -131,8 +147,8 @@ const STRUCTS: readonly BtfStruct[] = [
   // the path walk and the mount tree (fs/namei.c, fs/dcache.c, fs/mount.h): what dcsnoop and
   // opensnoop's cwd reconstruction read
   struct<FsStruct>('fs_struct', [
-    ['root', 'struct path', (f) => ptr('path', f.root, f.kaddr + 8)],
-    ['pwd', 'struct path', (f) => ptr('path', f.pwd, f.kaddr + 24)],
+    ['root', 'struct path', (f) => ptr('path', f.root, f.kaddr + FS_ROOT_OFFSET)],
+    ['pwd', 'struct path', (f) => ptr('path', f.pwd, f.kaddr + FS_PWD_OFFSET)],
   ]),
   struct<MountNode>('vfsmount', [
     ['mnt_root', 'struct dentry *', (m) => ptr('dentry', m.root)],
@@ -149,6 +165,11 @@ const STRUCTS: readonly BtfStruct[] = [
   struct<{ readonly tv_sec: number; readonly tv_nsec: number }>('__kernel_timespec', [
     ['tv_sec', '__kernel_time64_t', (t) => t.tv_sec],
     ['tv_nsec', 'long long', (t) => t.tv_nsec],
+  ]),
+  // the same memory as the C library's struct timespec (naptime.bt casts rqtp to it)
+  struct<{ readonly tv_sec: number; readonly tv_nsec: number }>('timespec', [
+    ['tv_sec', '__kernel_old_time_t', (t) => t.tv_sec],
+    ['tv_nsec', 'long', (t) => t.tv_nsec],
   ]),
   struct<Nameidata>('nameidata', [
     ['path', 'struct path', (n) => ptr('path', n.path, n.kaddr)],
@@ -365,6 +386,36 @@ const STRUCTS: readonly BtfStruct[] = [
 
 /** The BTF-like type table: struct name (without `struct `) -> its members. */
 export const BTF: ReadonlyMap<string, BtfStruct> = new Map(STRUCTS.map((s) => [s.name, s]));
+
+/** A struct's layout as pahole shows it: its size and its members' byte offsets. */
+export interface BtfLayout {
+  readonly sizeBytes: number;
+  readonly offsets: ReadonlyMap<string, number>;
+}
+
+function layout(sizeBytes: number, offsets: Readonly<Record<string, number>>): BtfLayout {
+  return { sizeBytes, offsets: new Map(Object.entries(offsets)) };
+}
+
+/**
+ * Layouts (Linux 6.18, x86-64) of the structs scripts take offsetof/sizeof of: opensnoop's
+ * container_of from a vfsmount to its struct mount, the syscall structs, the path walk's structs.
+ * The embedded-struct views above use the same offsets.
+ * SIMPLIFICATION: only these structs have a layout; task_struct gives the offset of `se` alone
+ * (the rest of its layout depends on the kernel's configuration).
+ */
+export const BTF_LAYOUTS: ReadonlyMap<string, BtfLayout> = new Map([
+  ['mount', layout(320, { mnt_parent: 16, mnt_mountpoint: 24, mnt: MOUNT_MNT_OFFSET })],
+  ['vfsmount', layout(32, { mnt_root: 0, mnt_sb: 8, mnt_flags: 16 })],
+  ['path', layout(16, { mnt: 0, dentry: 8 })],
+  ['qstr', layout(16, { len: 4, name: 8 })],
+  ['dentry', layout(192, { d_parent: 24, d_name: 32, d_inode: 48 })],
+  ['fs_struct', layout(40, { root: FS_ROOT_OFFSET, pwd: FS_PWD_OFFSET })],
+  ['__kernel_timespec', layout(16, { tv_sec: 0, tv_nsec: 8 })],
+  ['timespec', layout(16, { tv_sec: 0, tv_nsec: 8 })],
+  ['bvec_iter', layout(20, { bi_sector: 0, bi_size: 8 })],
+  ['task_struct', layout(0, { se: TASK_SE_OFFSET })],
+]);
 
 /**
  * Enum constants the kernel's BTF carries (enum tcp_state from include/net/tcp_states.h, ...):

@@ -81,6 +81,7 @@ export const SYSCALL_NR = {
   io_getevents: 208,
   io_submit: 209,
   openat: 257,
+  openat2: 437,
   io_uring_setup: 425,
   io_uring_enter: 426,
   io_uring_register: 427,

@@ -726,6 +726,18 @@ export const TRACEPOINT_FORMATS: Readonly<Record<string, readonly FormatField[]>
     ["int flags", 'flags', 32, 8, false],
     ["umode_t mode", 'mode', 40, 8, false],
   ],
+  // openat2(2): no simulated program calls it, but the kernel has it (opensnoop traces it too)
+  'syscalls:sys_enter_openat2': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["int dfd", 'dfd', 16, 8, false],
+    ["const char * filename", 'filename', 24, 8, false],
+    ["struct open_how * how", 'how', 32, 8, false],
+    ["size_t usize", 'usize', 40, 8, false],
+  ],
+  'syscalls:sys_exit_openat2': [
+    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
+    ["long ret", 'ret', 16, 8, true],
+  ],
   'syscalls:sys_enter_pread64': [
     ["int __syscall_nr", '__syscall_nr', 8, 4, true],
     ["unsigned int fd", 'fd', 16, 8, false],

@@ -4,9 +4,12 @@
 // closures never evaluate user text as code). Integer values are bigints with 64-bit semantics.
 
 import { KSTACK_DEFAULT_LIMIT } from '../kstack.js';
+import { KernelMemory } from '../kmem.js';
+import { formatUserStack } from '../ustack.js';
 import {
   BTF,
   BTF_ENUMS,
+  BTF_LAYOUTS,
   btfCast,
   SYSCALL_NR,
   type BtfPointer,
@@ -35,34 +38,19 @@ import {
   SMALL_VALUE_BYTES,
   stringBytes,
   type AggKind,
+  type TseriesAgg,
+  type TseriesArgs,
   type BpfMap,
 } from './maps.js';
-import {
-  BOOL_T,
-  NONE_T,
-  INT32_T,
-  INT64_T,
-  intT,
-  isIntegerT,
-  literalT,
-  pointerT,
-  scalarTypeByName,
-  stringT,
-  SYMBOL_T,
-  tupleT,
-  typeName,
-  UINT32_T,
-  UINT64_T,
-  UNKNOWN_T,
-  UserTypes,
-  zeroValueOf,
-  type SType,
-} from './types.js';
+import { INT64_T, intT, scalarTypeByName, tupleT, typeName, UNKNOWN_T, UserTypes, zeroValueOf, type SType } from './types.js';
 import { ArrayValue, BufferValue, PointerValue, VarPointer, valueEquals, RecordValue, SymbolValue, TupleValue, intTypeByName, ownValue, tuple, valueText, valueToBigInt, wrapInt, type Value } from './values.js';
 import { checkPrintfArgs, compilePrintf, parsePrintf, type PrintfArgType } from './printf.js';
 import { printMap, type OutputSink, type SourceLocation } from './output.js';
 import { printType } from './parser.js';
 import { isBuiltin } from './tokens.js';
+import { blockValue, byteLength, divideByZeroMessage, foldLiterals, MAX_COMPILE_DEPTH, parseInetAddress, positionalNumber, type Folded } from './fold.js';
+import { argStructName, Typer } from './typer.js';
+import type { Task } from '../../core/index.js';
 import { formatLoc, type Loc, type SourceFile } from './source.js';
 import type { RepeatingWarnings } from './warnings.js';
 
@@ -136,17 +124,11 @@ function kindOfType(t: SType): Kind {
   }
 }
 
-/** A BTF member's C type as a static type: `struct x *`, embedded `struct qstr`, `char[16]`, integers. */
-function btfMemberType(c: string): SType {
-  const text = c.replace(/\bconst\s+/g, '').trim();
-  const struct = /^struct (\w+)\s*(\*?)$/.exec(text);
-  if (struct) return struct[2] ? pointerT({ kind: 'struct', name: struct[1]! }) : { kind: 'struct', name: struct[1]! };
-  const chars = /^char\s*\[(\d+)\]$/.exec(text);
-  if (chars) return stringT(Number(chars[1]));
-  if (/^(unsigned )?char\s*\*$/.test(text)) return stringT(0);
-  if (/^enum \w+$/.test(text)) return INT32_T;
-  return scalarTypeByName(text) ?? (text === 'atomic_t' ? INT32_T : UNKNOWN_T);
-}
+/** How many kernel object addresses a program remembers for casts back to pointers. */
+const KERNEL_OBJECTS_KEPT = 4096;
+
+/** How many array elements join() reads (bpftrace's join_args: 16). */
+const JOIN_MAX_ARGS = 16;
 
 /** A scratch variable's type from what is assigned to it: an integer literal makes it an int64, as in bpftrace; anything else keeps its type. */
 function variableType(t: SType, value: A.Expr): SType {
@@ -240,6 +222,15 @@ export interface CompileOptions {
   readonly source: SourceFile;
   /** Wall-clock ns that simulated t=0 stands for (strftime's dates, nsecs(tai)); 0, 1970-01-01, when not given. */
   readonly epochNs?: bigint;
+  /**
+   * BPFTRACE_DUMMY_TS_MAP: the scalar map whose value tseries() takes as the time instead of
+   * the clock (bpftrace's hook for its own tests).
+   */
+  readonly dummyTsMap?: string;
+  /** --no-warnings: warnf() prints nothing either. */
+  readonly noWarnings?: boolean;
+  /** --probe-filter: only probes whose names match are kept (BEGIN and END always are). */
+  readonly probeFilter?: RegExp;
 }
 
 /** The instruction budget of one firing (BPF_COMPLEXITY_LIMIT_INSNS is 1M; loops are bounded). */
@@ -277,11 +268,6 @@ const MAX_SUGGESTED_LENGTH = 200;
 
 /** bpftrace's max_cat_bytes default. */
 const MAX_CAT_BYTES = 10240;
-/**
- * How deeply statements and expressions may nest while compiling. The parser bounds a program's
- * own nesting below this; macros expanding into macros can stack their bodies past it.
- */
-export const MAX_COMPILE_DEPTH = 1500;
 /** How many statements and expressions a program may compile to, macro expansions included. */
 export const MAX_COMPILED_NODES = 250_000;
 /** Iterations a `while` loop may run in one firing. */
@@ -313,10 +299,46 @@ const INITIAL_JIFFIES = BigInt.asUintN(64, BigInt.asUintN(32, -300n * 1000n));
 const TAI_OFFSET_NS = 37_000_000_000n;
 const AF_INET = 2;
 const AF_INET6 = 10;
-/** Signal numbers on x86-64 Linux. */
-const SIGNAL_NAMES: readonly string[] = [
-  '', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGKILL', 'SIGUSR1', 'SIGSEGV', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM',
-  'SIGSTKFLT', 'SIGCHLD', 'SIGCONT', 'SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS',
+/**
+ * signal_name()'s text of each signal number on x86-64 Linux: strsignal(3)'s, as bpftrace's own
+ * table gives it (src/stdlib/strings/signal.h); real-time signals 34..64 are worked out.
+ */
+const SIGNAL_TEXT: readonly string[] = [
+  'Unknown signal 0',
+  'Hangup',
+  'Interrupt',
+  'Quit',
+  'Illegal instruction',
+  'Trace/breakpoint trap',
+  'Aborted',
+  'Bus error',
+  'Floating point exception',
+  'Killed',
+  'User defined signal 1',
+  'Segmentation fault',
+  'User defined signal 2',
+  'Broken pipe',
+  'Alarm clock',
+  'Terminated',
+  'Stack fault',
+  'Child exited',
+  'Continued',
+  'Stopped (signal)',
+  'Stopped',
+  'Stopped (tty input)',
+  'Stopped (tty output)',
+  'Urgent I/O condition',
+  'CPU time limit exceeded',
+  'File size limit exceeded',
+  'Virtual timer expired',
+  'Profiling timer expired',
+  'Window changed',
+  'I/O possible',
+  'Power failure',
+  'Bad system call',
+  'Unknown signal 32',
+  'Unknown signal 33',
+  ...Array.from({ length: 31 }, (_, i) => `Real-time signal ${i}`),
 ];
 
 /** A string's code units as bytes (`\xNN` escapes are one unit a byte), then its NUL. */
@@ -332,28 +354,6 @@ function leBytes(v: bigint, n: number): number[] {
   let x = BigInt.asUintN(n * 8, v);
   for (let i = 0; i < n; i++, x >>= 8n) out.push(Number(x & 0xffn));
   return out;
-}
-
-/** inet_pton: an IPv4 dotted quad (4 bytes) or an IPv6 address (16 bytes), undefined when it is neither. */
-function parseInetAddress(text: string): number[] | undefined {
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (v4) {
-    const b = v4.slice(1).map(Number);
-    return b.every((x) => x <= 255) ? b : undefined;
-  }
-  if (!/^[0-9a-fA-F:]+$/.test(text) || (text.match(/::/g) ?? []).length > 1) return undefined;
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const groups = (s: string | undefined): string[] => (s ? s.split(':') : []);
-  const h = groups(head);
-  const t = groups(tail);
-  const missing = 8 - h.length - t.length;
-  if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
-  const all = [...h, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...t];
-  if (all.some((g) => g.length === 0 || g.length > 4)) return undefined;
-  return all.flatMap((g) => {
-    const n = parseInt(g, 16);
-    return [n >> 8, n & 0xff];
-  });
 }
 
 /** inet_ntop: dotted quad for AF_INET, RFC 5952 text (longest run of zero groups as `::`) for AF_INET6. */
@@ -410,19 +410,143 @@ const PROVIDERS: Readonly<Record<string, ProbeProvider | SpecialProbe['kind']>> 
 /** Nanoseconds per unit of an interval/profile period; `hz` is a rate, worked out apart. */
 const UNIT_NS: Readonly<Record<string, number>> = { s: 1e9, ms: 1e6, us: 1e3, ns: 1, hz: 0 };
 
+/**
+ * strerror()'s text of each errno, as bpftrace's own table gives it (the kernel's wording,
+ * src/stdlib/strings/errors.h): 'I/O error', not glibc's 'Input/output error'.
+ */
 const ERRNO_TEXT: Readonly<Record<number, string>> = {
+  0: 'Success',
   1: 'Operation not permitted',
   2: 'No such file or directory',
-  5: 'Input/output error',
-  9: 'Bad file descriptor',
-  11: 'Resource temporarily unavailable',
-  12: 'Cannot allocate memory',
+  3: 'No such process',
+  4: 'Interrupted system call',
+  5: 'I/O error',
+  6: 'No such device or address',
+  7: 'Argument list too long',
+  8: 'Exec format error',
+  9: 'Bad file number',
+  10: 'No child processes',
+  11: 'Try again (operation would block)',
+  12: 'Out of memory',
   13: 'Permission denied',
   14: 'Bad address',
+  15: 'Block device required',
+  16: 'Device or resource busy',
   17: 'File exists',
+  18: 'Cross-device link',
+  19: 'No such device',
+  20: 'Not a directory',
   21: 'Is a directory',
   22: 'Invalid argument',
+  23: 'File table overflow',
+  24: 'Too many open files',
+  25: 'Not a typewriter',
+  26: 'Text file busy',
+  27: 'File too large',
   28: 'No space left on device',
+  29: 'Illegal seek',
+  30: 'Read-only file system',
+  31: 'Too many links',
+  32: 'Broken pipe',
+  33: 'Math argument out of domain of func',
+  34: 'Math result not representable',
+  35: 'Resource deadlock would occur',
+  36: 'File name too long',
+  37: 'No record locks available',
+  38: 'Invalid system call number',
+  39: 'Directory not empty',
+  40: 'Too many symbolic links encountered',
+  42: 'No message of desired type',
+  43: 'Identifier removed',
+  44: 'Channel number out of range',
+  45: 'Level 2 not synchronized',
+  46: 'Level 3 halted',
+  47: 'Level 3 reset',
+  48: 'Link number out of range',
+  49: 'Protocol driver not attached',
+  50: 'No CSI structure available',
+  51: 'Level 2 halted',
+  52: 'Invalid exchange',
+  53: 'Invalid request descriptor',
+  54: 'Exchange full',
+  55: 'No anode',
+  56: 'Invalid request code',
+  57: 'Invalid slot',
+  59: 'Bad font file format',
+  60: 'Device not a stream',
+  61: 'No data available',
+  62: 'Timer expired',
+  63: 'Out of streams resources',
+  64: 'Machine is not on the network',
+  65: 'Package not installed',
+  66: 'Object is remote',
+  67: 'Link has been severed',
+  68: 'Advertise error',
+  69: 'Srmount error',
+  70: 'Communication error on send',
+  71: 'Protocol error',
+  72: 'Multihop attempted',
+  73: 'RFS specific error',
+  74: 'Not a data message',
+  75: 'Value too large for defined data type',
+  76: 'Name not unique on network',
+  77: 'File descriptor in bad state',
+  78: 'Remote address changed',
+  79: 'Can not access a needed shared library',
+  80: 'Accessing a corrupted shared library',
+  81: '.lib section in a.out corrupted',
+  82: 'Attempting to link in too many shared libraries',
+  83: 'Cannot exec a shared library directly',
+  84: 'Illegal byte sequence',
+  85: 'Interrupted system call should be restarted',
+  86: 'Streams pipe error',
+  87: 'Too many users',
+  88: 'Socket operation on non-socket',
+  89: 'Destination address required',
+  90: 'Message too long',
+  91: 'Protocol wrong type for socket',
+  92: 'Protocol not available',
+  93: 'Protocol not supported',
+  94: 'Socket type not supported',
+  95: 'Operation not supported on transport endpoint',
+  96: 'Protocol family not supported',
+  97: 'Address family not supported by protocol',
+  98: 'Address already in use',
+  99: 'Cannot assign requested address',
+  100: 'Network is down',
+  101: 'Network is unreachable',
+  102: 'Network dropped connection because of reset',
+  103: 'Software caused connection abort',
+  104: 'Connection reset by peer',
+  105: 'No buffer space available',
+  106: 'Transport endpoint is already connected',
+  107: 'Transport endpoint is not connected',
+  108: 'Cannot send after transport endpoint shutdown',
+  109: 'Too many references: cannot splice',
+  110: 'Connection timed out',
+  111: 'Connection refused',
+  112: 'Host is down',
+  113: 'No route to host',
+  114: 'Operation already in progress',
+  115: 'Operation now in progress',
+  116: 'Stale file handle',
+  117: 'Structure needs cleaning',
+  118: 'Not a XENIX named type file',
+  119: 'No XENIX semaphores available',
+  120: 'Is a named type file',
+  121: 'Remote I/O error',
+  122: 'Quota exceeded',
+  123: 'No medium found',
+  124: 'Wrong medium type',
+  125: 'Operation Canceled',
+  126: 'Required key not available',
+  127: 'Key has expired',
+  128: 'Key has been revoked',
+  129: 'Key was rejected by service',
+  130: 'Owner died',
+  131: 'State not recoverable',
+  132: 'Operation not possible due to RF-kill',
+  133: 'Memory page has hardware error',
 };
 
 /** The values a bool getopt() option takes, lower case. */
@@ -451,7 +575,7 @@ function levenshtein(a: string, b: string): number {
   return d[b.length]!;
 }
 
-const AGGREGATIONS: readonly AggKind[] = ['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist'];
+const AGGREGATIONS: readonly AggKind[] = ['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist', 'tseries'];
 
 function isAgg(e: A.Expr): boolean {
   return e.kind === 'Call' && (AGGREGATIONS as readonly string[]).includes(e.name);
@@ -500,6 +624,21 @@ class Compiler {
   private currentSites: readonly ProbeSite[] = [];
   /** Static kinds of scratch variables, from their assignments. */
   private readonly varTypes = new Map<string, SType>();
+  private typerMade: Typer | undefined;
+
+  /** The type pass: each expression's static type, from what this compilation has fixed so far (made on first use, once the constructor has run). */
+  private get typer(): Typer {
+    return (this.typerMade ??= new Typer({
+      program: this.program,
+      userTypes: this.userTypes,
+      positionalArgs: this.positionalArgs,
+      varType: (name) => this.varTypes.get(name),
+      mapType: (name) => this.mapKinds.get(name)?.type,
+      sites: () => this.currentSites,
+      compileDepth: () => this.compileDepth,
+      configRecord: () => this.configRecord(),
+    }));
+  }
   /** Stack slots of the variables whose address is taken (`&$a`). */
   private readonly varSlots = new Map<string, number>();
   /** The script's own C declarations: structs, unions, enums. */
@@ -510,6 +649,8 @@ class Compiler {
   private scopes: Set<string>[] = [];
   /** `config = { missing_probes = ... }`: what an attach point that matches nothing does. */
   private missingProbes: 'error' | 'warn' | 'ignore' = 'error';
+  /** `unstable_tseries`: bpftrace warns by default. */
+  private unstableTseries: 'error' | 'warn' | 'enable' = 'warn';
   /** kprobe:FUNC of functions the kernel does not have (see resolveProbe). */
   private readonly unattachable: { probe: string; fatal: boolean }[] = [];
   /** Arguments after the script: `--name[=value]` ones are getopt()'s, the rest are $1..$N. */
@@ -565,6 +706,12 @@ class Compiler {
       } else if (entry.key === 'license') {
         const v = entry.value.kind === 'string' || entry.value.kind === 'ident' ? entry.value.value : String(entry.value.value);
         if (!LICENSES.includes(v)) this.diags.push(errorAt(`Invalid value for license. Found: ${v}. Valid values: ${LICENSES.join(', ')}`, entry.loc));
+      } else if (entry.key === 'unstable_tseries') {
+        const v = entry.value;
+        const mode = v.kind === 'string' || v.kind === 'ident' ? v.value : String(v.value);
+        if (mode === 'error' || mode === 'warn' || mode === 'enable') this.unstableTseries = mode;
+        else if (mode === 'true' || mode === '1') this.unstableTseries = 'enable';
+        else if (mode === 'false' || mode === '0') this.unstableTseries = 'error';
       } else if (entry.key === 'missing_probes') {
         const v = entry.value;
         const mode = v.kind === 'string' || v.kind === 'ident' ? v.value : '';
@@ -611,9 +758,12 @@ class Compiler {
       }
     }
     for (const check of this.shapeChecks) check();
+    this.checkNamedArgs();
     this.warnUnusedMaps();
     this.checkMapMemory();
-    if (probes.length === 0 && !this.diags.some((d) => d.severity === 'error')) {
+    // (a probe whose function is missing under --unsafe is kept: it fails to attach when the program starts)
+    // (one --probe-filter emptied is said as bpftrace says it, when the program would start: script.ts)
+    if (probes.length === 0 && this.unattachable.length === 0 && !(this.opts.probeFilter !== undefined && this.program.probes.length > 0) && !this.diags.some((d) => d.severity === 'error')) {
       // bpftrace: "No probes to attach"; an empty program or one of only comments ends up here
       const first = this.program.probes[0];
       const end = this.opts.source.loc(this.opts.source.text.length, this.opts.source.text.length);
@@ -625,6 +775,26 @@ class Compiler {
     }
     return { probes, diagnostics: this.diags, attachCount, usesKstack: this.usesKstack, unattachable: this.unattachable };
   }
+
+  /**
+   * Program options (`-- --name[=v]`) no getopt() reads are refused, and `-- --help` lists the
+   * ones it reads with their descriptions, in bpftrace's words (globalvars.h UnknownParamError).
+   */
+  private checkNamedArgs(): void {
+    const unexpected = [...this.namedArgs.keys()].filter((k) => !this.getoptNames.has(k));
+    if (unexpected.length === 0) return;
+    const help = unexpected.includes('help');
+    const bad = unexpected.filter((k) => k !== 'help').map((k) => `--${k}`);
+    const expected = [...this.getoptNames];
+    const hint =
+      expected.length === 0
+        ? 'no custom program options defined.'
+        : `expected program options:${help ? '\n' : ' '}${expected.map(([n, d]) => `--${n}${help && d !== '' ? `: ${d}` : ''}`).join(help ? '\n' : ': ')}`;
+    this.diags.push(errorAt(bad.length > 0 ? `unexpected program command line options: ${bad.join(', ')}` : 'the program options (--help):', undefined, { hint }));
+  }
+
+  /** getopt() options the program reads, with their descriptions. */
+  private readonly getoptNames = new Map<string, string>();
 
   /** `let @a = hash(N);` for a map no probe or macro names: bpftrace's "Unused map" warning. */
   private warnUnusedMaps(): void {
@@ -739,7 +909,8 @@ class Compiler {
     const sites: ProbeSite[] = [];
     // a wildcard that matches nothing next to attach points that match (dcsnoop's
     // `kprobe:lookup_fast, kprobe:lookup_fast.constprop.*`) expands to no probe, as in bpftrace
-    let emptyWildcard: Diagnostic | undefined;
+    /** An attach point skipped: a wildcard matching nothing, or any missing one under missing_probes = "warn". */
+    let skipped = false;
     for (const ap of p.attachPoints) {
       const provider = ownValue(PROVIDERS, ap.provider.toLowerCase());
       if (provider === 'begin' || provider === 'end') {
@@ -756,11 +927,28 @@ class Compiler {
         out.push({ sites: [], special: { kind: provider, periodNs, raw: ap.raw } });
         continue;
       }
+      if (provider === undefined && (ap.provider === 'software' || ap.provider === 's') && (ap.parts[0] === 'cpu-clock' || ap.parts[0] === 'cpu')) {
+        // perf's cpu-clock software event: a per-CPU timer every N ns of time (default 1000000),
+        // each firing a sample of what the CPU runs, as profile's
+        const count = ap.parts.length === 1 ? 1_000_000 : ap.parts.length === 2 && /^\d+(?:e\d+)?$/.test(ap.parts[1]!) ? Number(ap.parts[1]) : NaN;
+        if (!Number.isSafeInteger(count) || count <= 0) {
+          this.diags.push(errorAt(`Invalid count for software probe: ${ap.raw}`, ap.loc));
+          return undefined;
+        }
+        if (count < MIN_TIMER_PERIOD_NS) {
+          this.diags.push(errorAt(`${ap.raw} fires every ${formatDuration(count)}: faster than the simulation can run (the shortest period is 10us)`, ap.loc, { hint: 'use a count of at least 10000 (ns)' }));
+          return undefined;
+        }
+        out.push({ sites: [], special: { kind: 'profile', periodNs: count, raw: ap.raw } });
+        continue;
+      }
       if (provider === undefined) {
         this.diags.push(errorAt(unsupportedProbeType(ap.provider) ?? `Invalid probe type: ${ap.provider}`, ap.loc));
         return undefined;
       }
-      const spec = `${provider}:${ap.parts.join(':')}`;
+      // `kprobe:vmlinux:vfs_read`: the kernel image is the only module, so its name adds nothing
+      const kernelModule = (provider === 'kprobe' || provider === 'kretprobe') && ap.parts.length === 2 && ap.parts[0] === 'vmlinux';
+      const spec = `${provider}:${(kernelModule ? ap.parts.slice(1) : ap.parts).join(':')}`;
       if (spec.length > MAX_ATTACH_POINT_LENGTH) {
         this.diags.push(errorAt(`attach point too long: ${spec.length} characters, longer than any probe name (the limit is ${MAX_ATTACH_POINT_LENGTH})`, ap.loc));
         return undefined;
@@ -781,37 +969,58 @@ class Compiler {
           }
         }
         const hint = best && bestD <= Math.max(3, Math.floor(spec.length / 4)) ? `did you mean '${best.fullName}'?` : undefined;
-        const message = `No matches for ${provider} ${ap.parts.join(':')}.`;
+        const message = `No matches for ${provider} ${ap.parts.join(':')}`;
         const wildcard = /[*?]/.test(ap.parts.join(':'));
-        if (wildcard && p.attachPoints.length > 1 && this.missingProbes === 'error') {
-          emptyWildcard ??= errorAt(message, ap.loc, hint ? { hint } : {});
+        if (this.missingProbes === 'ignore') continue;
+        if (wildcard) {
+          // a wildcard expands to the functions it matches, here none: the attach point goes away,
+          // and a probe left with none is pruned (below)
+          skipped = true;
           continue;
         }
-        if (!wildcard && hint === undefined && (provider === 'kprobe' || provider === 'kretprobe') && ap.parts.length === 1) {
-          // a function this kernel does not have (md_flush_request without md): bpftrace warns,
-          // then fails to attach it when the program starts (unattachable)
-          if (this.missingProbes === 'ignore') continue;
-          this.diags.push(warningAt(`${ap.parts[0]!} is not traceable (either non-existing, inlined, or marked as "notrace"); attaching to it will likely fail`, ap.loc));
-          this.unattachable.push({ probe: `${provider}:${ap.parts[0]!}`, fatal: this.missingProbes === 'error' });
-          continue;
+        if ((provider === 'kprobe' || provider === 'kretprobe') && ap.parts.length === 2 && !kernelModule) {
+          this.diags.push(errorAt(`specified module ${ap.parts[0]!} in probe ${ap.provider}:${ap.parts.join(':')} is not loaded.`, ap.loc, { hint: "the simulated kernel has no loadable modules: name the function alone, or as vmlinux:function" }));
+          return undefined;
+        }
+        if (!wildcard && (provider === 'kprobe' || provider === 'kretprobe') && (ap.parts.length === 1 || kernelModule)) {
+          // a function this kernel does not have (md_flush_request without md): bpftrace warns that
+          // it is not traceable; with --unsafe it skips its check of the function list and fails to
+          // attach it when the program starts (unattachable)
+          const fn = ap.parts[ap.parts.length - 1]!;
+          this.diags.push(warningAt(`${fn} is not traceable (either non-existing, inlined, or marked as "notrace"); attaching to it will likely fail`, ap.loc));
+          if (this.opts.unsafe) {
+            this.unattachable.push({ probe: `${provider}:${ap.parts.join(':')}`, fatal: this.missingProbes === 'error' });
+            continue;
+          }
         }
         // Tools list alternative names (old and new kernels) and set missing_probes to skip the absent ones.
-        if (this.missingProbes === 'ignore') continue;
         if (this.missingProbes === 'warn') {
-          this.diags.push(warningAt(message, ap.loc));
+          this.diags.push(warningAt(`${message}. Skipping.`, ap.loc));
+          skipped = true;
           continue;
         }
-        this.diags.push(errorAt(message, ap.loc, hint ? { hint } : {}));
+        this.diags.push(errorAt(`${message}.`, ap.loc, hint ? { hint } : {}));
         return undefined;
       }
       for (const s of found) if (!sites.includes(s)) sites.push(s);
     }
-    if (emptyWildcard !== undefined && sites.length === 0 && out.length === 0) {
-      this.diags.push(emptyWildcard);
-      return undefined;
+    if (skipped && sites.length === 0 && out.length === 0) {
+      // bpftrace's probe_prune pass
+      if (this.missingProbes === 'error') {
+        this.diags.push(errorAt("Probe has no valid attach points. If this is expected, set the 'missing_probes' config variable to 'warn'.", p.loc));
+        return undefined;
+      }
+      this.diags.push(warningAt('Probe has no valid attach points. It is being removed which may cause issues with program behavior.', p.loc));
     }
     if (sites.length > 0) out.push({ sites, special: undefined });
-    return out;
+    const filter = this.opts.probeFilter;
+    if (filter === undefined) return out;
+    // --probe-filter keeps the attach points whose names match (BEGIN and END always run)
+    return out.flatMap((r) => {
+      if (r.special !== undefined) return r.special.kind === 'begin' || r.special.kind === 'end' || filter.test(r.special.raw) ? [r] : [];
+      const kept = r.sites.filter((site) => filter.test(site.fullName));
+      return kept.length > 0 ? [{ sites: kept, special: undefined }] : [];
+    });
   }
 
   private periodNs(ap: A.AttachPoint): number | undefined {
@@ -910,9 +1119,9 @@ class Compiler {
         return this.assign(s);
       case 'Let': {
         this.declareVar(s.variable.name);
-        const declared = s.type ? this.specType(s.type) : undefined;
+        const declared = s.type ? this.typer.specType(s.type) : undefined;
         if (declared) this.varTypes.set(s.variable.name, declared);
-        else if (s.init) this.varTypes.set(s.variable.name, variableType(this.typeOf(s.init), s.init));
+        else if (s.init) this.varTypes.set(s.variable.name, variableType(this.typer.typeOf(s.init), s.init));
         const init = s.init ? this.expr(s.init) : undefined;
         const name = s.variable.name;
         return (c) => {
@@ -958,7 +1167,7 @@ class Compiler {
         const start = this.expr(s.start);
         const end = this.expr(s.end);
         this.scopes.push(new Set([s.variable.name]));
-        this.varTypes.set(s.variable.name, variableType(this.typeOf(s.start), s.start));
+        this.varTypes.set(s.variable.name, variableType(this.typer.typeOf(s.start), s.start));
         const body = this.block(s.body);
         this.scopes.pop();
         const name = s.variable.name;
@@ -998,7 +1207,8 @@ class Compiler {
       case 'Unroll': {
         // the count is fixed when the program compiles: a literal, literal arithmetic or a positional parameter
         const positional = s.count.kind === 'Positional' ? this.positionalArgs[s.count.index - 1] : undefined;
-        const folded = s.count.kind === 'Positional' ? (positional !== undefined && /^\d+$/.test(positional) ? { value: BigInt(positional) } : undefined) : foldLiterals(s.count);
+        const asNumber = positional !== undefined ? positionalNumber(positional) : undefined;
+        const folded = s.count.kind === 'Positional' ? (asNumber !== undefined && asNumber >= 0n ? { value: asNumber } : undefined) : foldLiterals(s.count);
         let n = NaN;
         if (folded === undefined) {
           this.diags.push(
@@ -1032,10 +1242,25 @@ class Compiler {
   }
 
   /** A printf-style call's text: the format string literal and its checked arguments. */
+  /**
+   * A string literal an argument stands for: itself, or what a call of a macro without parameters
+   * expands to when its body is one string literal (macros expand before printf checks its
+   * format, as in bpftrace: `macro fmt() { "hi" } ... printf(fmt())`).
+   */
+  private stringLiteral(a: A.Expr | undefined, depth = 0): A.StringLit | undefined {
+    if (a === undefined) return undefined;
+    if (a.kind === 'String') return a;
+    if (a.kind !== 'Call' || a.args.length !== 0 || depth > 16) return undefined;
+    const macro = this.program.macros.find((d) => d.name === a.name && d.params.length === 0);
+    const only = macro?.block.stmts.length === 1 ? macro.block.stmts[0] : undefined;
+    return only?.kind === 'ExprStmt' ? this.stringLiteral(only.expr, depth + 1) : undefined;
+  }
+
   private formatted(e: A.Call): ExprFn<string> | undefined {
-    const [fmtArg, ...rest] = e.args;
-    if (!fmtArg || fmtArg.kind !== 'String') {
-      this.diags.push(errorAt(`${e.name}() expects a string literal as the first argument`, fmtArg?.loc ?? e.loc));
+    const [fmtArg0, ...rest] = e.args;
+    const fmtArg = this.stringLiteral(fmtArg0);
+    if (!fmtArg) {
+      this.diags.push(errorAt(`${e.name}() expects a string literal as the first argument`, fmtArg0?.loc ?? e.loc));
       return undefined;
     }
     const parsed = parsePrintf(fmtArg.value);
@@ -1048,7 +1273,7 @@ class Compiler {
     }
     // kinds the checker cannot see statically are taken as integers (C's default promotion)
     const types: PrintfArgType[] = rest.map((a) => {
-      if (this.typeOf(a).kind === 'buffer') return { kind: 'buffer', name: typeName(this.typeOf(a)) };
+      if (this.typer.typeOf(a).kind === 'buffer') return { kind: 'buffer', name: typeName(this.typer.typeOf(a)) };
       const k = this.kindOf(a);
       return { kind: k === 'string' ? 'string' : k === 'bool' ? 'bool' : k === 'pointer' ? 'pointer' : k === 'tuple' ? 'other' : 'integer', name: k };
     });
@@ -1078,7 +1303,7 @@ class Compiler {
     const prev = this.mapKinds.get(ref.name);
     const typeName = value ? this.bpftraceTypeName(value, kind) : kind;
     if (!prev) {
-      this.mapKinds.set(ref.name, { kind, typeName, type: value ? this.typeOf(value) : kind === 'int' || (AGGREGATIONS as readonly string[]).includes(kind) ? INT64_T : UNKNOWN_T });
+      this.mapKinds.set(ref.name, { kind, typeName, type: value ? this.typer.typeOf(value) : kind === 'int' || (AGGREGATIONS as readonly string[]).includes(kind) ? INT64_T : UNKNOWN_T });
       return;
     }
     if (prev.kind !== kind && prev.kind !== 'none' && kind !== 'none' && !(isIntLike(prev.kind) && isIntLike(kind))) {
@@ -1125,7 +1350,7 @@ class Compiler {
   /** Compiles a map key, refusing one whose types differ from the map's first key (int vs string, or arity). */
   private mapKey(ref: A.MapRef, key: A.Expr): ExprFn {
     const parts = key.kind === 'Tuple' ? key.elements : [key];
-    const keyType = this.typeOf(key);
+    const keyType = this.typer.typeOf(key);
     // a tuple held in a variable is a key of its elements (`let $k = (tid, 1); @m[$k]` is `@m[tid, 1]`)
     const heldTuple = key.kind !== 'Tuple' && keyType.kind === 'tuple' ? keyType.items : undefined;
     const kinds = heldTuple ? heldTuple.map(kindOfType) : parts.map((p) => this.kindOf(p));
@@ -1133,7 +1358,7 @@ class Compiler {
     const typeName_ = kinds.length > 1 ? `(${names.join(',')})` : names[0]!;
     if (!heldTuple) this.noteEntryBytes(ref, 'keyBytes', parts.reduce((n, p) => n + this.staticBytes(p), (parts.length - 1) * KEY_LEVEL_BYTES));
     const prev = this.mapKeys.get(ref.name);
-    const thisType = key.kind === 'Tuple' ? tupleT(parts.map((p) => this.typeOf(p))) : keyType;
+    const thisType = key.kind === 'Tuple' ? tupleT(parts.map((p) => this.typer.typeOf(p))) : keyType;
     if (!prev) {
       this.mapKeys.set(ref.name, { kinds, typeName: typeName_, type: thisType });
     } else if (prev.kinds.length !== kinds.length || kinds.some((k, i) => !keyKindsCompatible(prev.kinds[i]!, k))) {
@@ -1150,7 +1375,7 @@ class Compiler {
    * strings their size with the NUL (`string[2]` for "a"), builtins their kernel types.
    */
   private bpftraceTypeName(e: A.Expr, kind: Kind | AggKind): string {
-    const t = this.typeOf(e);
+    const t = this.typer.typeOf(e);
     if (t.kind === 'unknown') return kind === 'int' ? 'int64' : kind;
     return typeName(t);
   }
@@ -1161,7 +1386,7 @@ class Compiler {
       const name = target.name;
       this.declareVar(name);
       const before = this.varTypes.get(name);
-      const assigned = this.typeOf(s.value);
+      const assigned = this.typer.typeOf(s.value);
       // a record assigned to a variable that holds one takes the variable's field order (bpftrace's type is fixed by the first)
       const order = s.op === '=' && before !== undefined ? fieldOrder(before, assigned) : undefined;
       if (order) {
@@ -1188,7 +1413,7 @@ class Compiler {
         };
       }
       const op = s.op.slice(0, -1) as A.BinaryOp;
-      if (this.typeOf(target).kind === 'pointer') {
+      if (this.typer.typeOf(target).kind === 'pointer') {
         // `$p += 1` on a pointer: pointer arithmetic, scaled by the pointee's size
         const next = this.expr({ kind: 'Binary', loc: s.loc, op, left: target, right: s.value });
         return (c) => {
@@ -1226,7 +1451,7 @@ class Compiler {
       };
     }
     const op = s.op === '=' ? undefined : (s.op.slice(0, -1) as A.BinaryOp);
-    if (op !== undefined && this.typeOf(target).kind === 'pointer') {
+    if (op !== undefined && this.typer.typeOf(target).kind === 'pointer') {
       // `@p += 1` on a pointer: pointer arithmetic, scaled by the pointee's size
       const next = this.expr({ kind: 'Binary', loc: s.loc, op, left: target, right: s.value });
       return (c) => {
@@ -1239,7 +1464,7 @@ class Compiler {
     this.noteMap(ref, this.kindOf(s.value), keyed, s.value, target.loc);
     const rawValue = this.expr(s.value);
     // the map's first value fixes whether its values print as enum names or numbers
-    const value: ExprFn = firstType !== undefined && hasEnum(this.typeOf(s.value)) && !hasEnum(firstType) ? (c) => withoutEnums(rawValue(c)) : rawValue;
+    const value: ExprFn = firstType !== undefined && hasEnum(this.typer.typeOf(s.value)) && !hasEnum(firstType) ? (c) => withoutEnums(rawValue(c)) : rawValue;
     const store = this.rt.store;
     if (s.op === '=') {
       return (c) => {
@@ -1280,6 +1505,7 @@ class Compiler {
       stats: [1, 1],
       hist: [1, 2],
       lhist: [4, 4],
+      tseries: [3, 4],
     };
     const [lo, hi] = want[kind];
     if (call.args.length < lo || call.args.length > hi) {
@@ -1291,6 +1517,10 @@ class Compiler {
     const literal = (i: number): number => {
       const a = call.args[i];
       if (a?.kind === 'Int') return Number(a.value);
+      // a numeric positional parameter is a literal (bpftrace substitutes it)
+      const p = a?.kind === 'Positional' ? this.positionalArgs[a.index - 1] : undefined;
+      const pn = p !== undefined ? positionalNumber(p) : undefined;
+      if (pn !== undefined) return Number(pn);
       if (a?.kind === 'Unary' && a.op === '-' && a.operand.kind === 'Int') return -Number(a.operand.value);
       return NaN;
     };
@@ -1360,6 +1590,17 @@ class Compiler {
         update = (c, map) => map.lhist(k(c), toBig(v!(c)), mn, mx, st);
         break;
       }
+      case 'tseries': {
+        const a = this.tseriesArgs(call, mapName, literal);
+        if (a === undefined) return () => Flow.Normal;
+        this.noteEntryBytes(ref, 'valueBytes', bucketsBytes(3 * a.numIntervals));
+        // the time is bpftrace's sw_tai clock, or a map's value under BPFTRACE_DUMMY_TS_MAP
+        const dummy = this.opts.dummyTsMap;
+        const taiNs = (this.opts.epochNs ?? 0n) + TAI_OFFSET_NS;
+        const now = dummy !== undefined ? () => BigInt.asUintN(64, toBig(store.map(dummy).get())) : (c: ExecCtx) => taiNs + BigInt(c.nowNs);
+        update = (c, map) => map.tseries(k(c), toBig(v!(c)), now(c), a);
+        break;
+      }
     }
     // the map object lives as long as the program (clear() empties it), so look it up once
     let map: BpfMap | undefined;
@@ -1372,140 +1613,54 @@ class Compiler {
     };
   }
 
+  /** tseries()'s literal interval, count and aggregation, checked as bpftrace checks them; the same for every use of a map. */
+  private tseriesArgs(call: A.Call, mapName: string, literal: (i: number) => number): TseriesArgs | undefined {
+    if (this.unstableTseries === 'error') {
+      this.diags.push(errorAt('Feature not enabled by default. To enable this unstable feature, set the config flag to enable. unstable_tseries=enable', call.loc));
+      return undefined;
+    }
+    if (this.unstableTseries === 'warn' && !this.warnedTseries) {
+      this.warnedTseries = true;
+      this.diags.push(warningAt('Script is using an unstable feature: tseries. To prevent this warning you must explicitly enable it in the config e.g. unstable_tseries=enable'));
+    }
+    const [intervalNs, numIntervals] = [literal(1), literal(2)];
+    if (Number.isNaN(intervalNs)) this.diags.push(errorAt('tseries: invalid interval_ns value (must be non-negative literal)', call.loc));
+    else if (Number.isNaN(numIntervals)) this.diags.push(errorAt('tseries: invalid num_intervals value (must be non-negative literal)', call.loc));
+    else if (intervalNs <= 0) this.diags.push(errorAt(`tseries() interval_ns must be >= 1 (${intervalNs} provided)`, call.loc));
+    else if (numIntervals <= 0) this.diags.push(errorAt(`tseries() num_intervals must be >= 1 (${numIntervals} provided)`, call.loc));
+    else if (numIntervals > 1_000_000) this.diags.push(errorAt(`tseries() num_intervals must be < 1000000 (${numIntervals} provided)`, call.loc));
+    else {
+      const aggArg = call.args[3];
+      let agg: TseriesAgg = 'none';
+      if (aggArg !== undefined) {
+        const name = aggArg.kind === 'String' ? aggArg.value : '';
+        if (name !== 'avg' && name !== 'max' && name !== 'min' && name !== 'sum') {
+          this.diags.push(errorAt(`tseries() expects one of the following aggregation functions: avg, max, min, sum ("${name}" provided)`, call.loc));
+          return undefined;
+        }
+        agg = name;
+      }
+      const vt = call.args[0] !== undefined ? this.typer.typeOf(call.args[0]) : INT64_T;
+      const a: TseriesArgs = { intervalNs: BigInt(intervalNs), numIntervals, agg, signed: !(vt.kind === 'int' && !vt.signed) };
+      const first = this.tseriesFirst.get(mapName);
+      if (first === undefined) this.tseriesFirst.set(mapName, a);
+      else if (first.intervalNs !== a.intervalNs || first.numIntervals !== a.numIntervals || first.agg !== a.agg) {
+        this.diags.push(errorAt('Different tseries bounds in a single map unsupported', call.loc));
+      }
+      return a;
+    }
+    return undefined;
+  }
+
+  /** tseries() arguments of each map, fixed by its first use. */
+  private readonly tseriesFirst = new Map<string, TseriesArgs>();
+  private warnedTseries = false;
+
   // ---- expressions ----------------------------------------------------------------------------
 
   /** The static kind of an expression (what the older checks look at), from its type. */
   private kindOf(e: A.Expr): Kind {
-    return kindOfType(this.typeOf(e));
-  }
-
-  /**
-   * The static type of an expression (bpftrace's semantic analyser's job): from literals,
-   * builtins, casts, the types variables and maps were given by their assignments, the probe's
-   * tracepoint fields and the kernel's BTF members. `unknown` where kiotrace only knows at run time.
-   */
-  private typeOf(e: A.Expr): SType {
-    // each node is typed once, when first asked (its parent asks again): linear in the tree
-    let t = this.exprTypes.get(e);
-    if (t === undefined) {
-      // a tree deeper than code generation accepts (macros expanding into macros) is refused there:
-      // typing stops at the same depth instead of running out of stack first
-      if (this.typeDepth + this.compileDepth >= MAX_COMPILE_DEPTH) return UNKNOWN_T;
-      this.typeDepth++;
-      try {
-        t = this.typeOfNode(e);
-      } finally {
-        this.typeDepth--;
-      }
-      this.exprTypes.set(e, t);
-    }
-    return t;
-  }
-
-  /** How deep typeOf is in the expression tree now. */
-  private typeDepth = 0;
-
-  private readonly exprTypes = new WeakMap<A.Expr, SType>();
-
-  private typeOfNode(e: A.Expr): SType {
-    switch (e.kind) {
-      case 'Int':
-        return literalT(e.value);
-      case 'PositionalCount':
-        return INT64_T;
-      case 'Positional': {
-        const raw = this.positionalArgs[e.index - 1];
-        return raw === undefined || /^-?\d+$/.test(raw) ? INT64_T : stringT(byteLength(raw) + 1);
-      }
-      case 'Variable':
-        return this.varTypes.get(e.name) ?? UNKNOWN_T;
-      case 'Map':
-      case 'MapAccess':
-        return this.mapKinds.get(e.kind === 'Map' ? e.name : e.map.name)?.type ?? UNKNOWN_T;
-      case 'Cast':
-        return this.specType(e.type) ?? UNKNOWN_T;
-      case 'Unary':
-        switch (e.op) {
-          case '!':
-            return BOOL_T;
-          case '&':
-            return pointerT(this.typeOf(e.operand));
-          case '*': {
-            const t = this.typeOf(e.operand);
-            return t.kind === 'pointer' && t.to.kind !== 'void' ? t.to : UNKNOWN_T;
-          }
-          case '-': {
-            const t = this.typeOf(e.operand);
-            if (e.operand.kind === 'Int') return literalT(-e.operand.value);
-            return t.kind === 'int' ? intT(t.bits, true) : INT64_T;
-          }
-          default: {
-            const t = this.typeOf(e.operand);
-            return t.kind === 'int' || t.kind === 'pointer' ? t : INT64_T;
-          }
-        }
-      case 'Ternary': {
-        const t = this.typeOf(e.then ?? e.else);
-        return t.kind === 'unknown' && e.then ? this.typeOf(e.else) : t;
-      }
-      case 'String':
-        return stringT(byteLength(e.value) + 1);
-      case 'Bool':
-        return BOOL_T;
-      case 'Tuple':
-        return tupleT(e.elements.map((x) => this.typeOf(x)));
-      case 'Record':
-        return { kind: 'record', fields: e.fields.map((f) => [f.name, this.typeOf(f.value)] as const) };
-      case 'Builtin':
-        return this.builtinType(e.name);
-      case 'Identifier': {
-        // `__builtin_comm` is bpftrace's own name of the `comm` builtin (what the stdlib's wrappers call)
-        const wrapped = /^__builtin_(\w+)$/.exec(e.name)?.[1];
-        if (wrapped !== undefined && isBuiltin(wrapped)) return this.builtinType(wrapped);
-        const constant = this.userTypes.constants.get(e.name);
-        if (constant) return { kind: 'enum', name: constant.enumName, bits: 64 };
-        return UNKNOWN_T;
-      }
-      case 'Binary': {
-        if (['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(e.op)) return BOOL_T;
-        const l = this.typeOf(e.left);
-        const r = this.typeOf(e.right);
-        // pointer arithmetic keeps the pointer's type: `(int8 *)0x32 + 1` is an int8 * at 0x33
-        if ((e.op === '+' || e.op === '-') && l.kind === 'pointer' && isIntegerT(r)) return l;
-        if (e.op === '+' && r.kind === 'pointer' && isIntegerT(l)) return r;
-        if (l.kind === 'int' && r.kind === 'int' && !l.signed && !r.signed) return UINT64_T;
-        return INT64_T;
-      }
-      case 'Call':
-        return this.callType(e);
-      case 'FieldAccess':
-        return this.fieldType(e);
-      case 'TupleAccess': {
-        const t = this.typeOf(e.object);
-        if (t.kind === 'tuple') return t.items[e.index] ?? UNKNOWN_T;
-        return UNKNOWN_T;
-      }
-      case 'Index': {
-        const t = this.typeOf(e.object);
-        if (t.kind === 'array') return t.of;
-        if (t.kind === 'pointer' && t.to.kind !== 'void') return t.to;
-        if (t.kind === 'string') return intT(8, true);
-        if (t.kind === 'tuple') {
-          const folded = foldLiterals(e.index);
-          return folded !== undefined && 'value' in folded ? (t.items[Number(folded.value)] ?? UNKNOWN_T) : UNKNOWN_T;
-        }
-        return UNKNOWN_T;
-      }
-      case 'Sizeof':
-      case 'Offsetof':
-        return UINT64_T;
-      case 'BlockExpr': {
-        const value = blockValue(e.block);
-        return value ? this.typeOf(value) : NONE_T;
-      }
-      case 'TypeExpr':
-        return this.specType(e.type) ?? UNKNOWN_T;
-    }
+    return kindOfType(this.typer.typeOf(e));
   }
 
   /**
@@ -1542,135 +1697,109 @@ class Compiler {
     }
   }
 
-  private builtinType(name: string): SType {
-    switch (name) {
-      case 'pid':
-      case 'tid':
-      case 'cpu':
-      case 'uid':
-      case 'gid':
-      case 'rand':
-        return UINT32_T;
-      case 'nsecs':
-      case 'elapsed':
-      case 'ioid':
-      case 'ncpus':
-        return UINT64_T;
-      case 'comm':
-        return stringT(16);
-      case 'username':
-      case 'probetype':
-        return stringT(0);
-      case 'cgroup':
-        return UINT64_T;
-      case 'config':
-        return { kind: 'record', fields: [['max_strlen', UINT64_T], ['max_map_keys', UINT64_T], ['missing_probes', stringT(0)]] };
-      case 'probe':
-        return stringT(0);
-      case 'func':
-        return SYMBOL_T;
-      case 'kstack':
-        return { kind: 'stack', user: false };
-      case 'ustack':
-        return { kind: 'stack', user: true };
-      case 'curtask':
-        return pointerT({ kind: 'struct', name: 'task_struct' });
-      case 'args':
-        return UNKNOWN_T;
-      case 'retval':
-        return INT64_T;
-      default:
-        return /^arg\d+$/.test(name) ? UINT64_T : INT64_T;
-    }
+  private kmem: KernelMemory | undefined;
+
+  /** The simulated kernel's variables by name and address (made on first use). */
+  private kernelMemory(): KernelMemory {
+    return (this.kmem ??= new KernelMemory(this.m));
   }
 
-  private callType(e: A.Call): SType {
-    switch (e.name) {
-      case 'getopt':
-        return e.args[1] === undefined ? BOOL_T : this.typeOf(e.args[1]);
-      case 'strcontains':
-      case 'has_key':
-        return BOOL_T;
-      case 'str':
-      case 'strerror':
-      case 'syscall_name':
-      case 'strftime':
-      case 'ntop':
-      case 'signal_name':
-        return stringT(0);
-      case 'bswap': {
-        const t = e.args[0] !== undefined ? this.typeOf(e.args[0]) : UNKNOWN_T;
-        return t.kind === 'int' ? intT(t.bits, false) : UINT64_T;
-      }
-      case 'buf': {
-        const a1 = e.args[1];
-        const folded = a1 !== undefined ? foldLiterals(a1) : undefined;
-        return { kind: 'buffer', size: folded !== undefined && 'value' in folded ? Number(folded.value) : 0 };
-      }
-      case 'pton': {
-        const a0 = e.args[0];
-        const n = a0?.kind === 'String' ? (parseInetAddress(a0.value)?.length ?? 4) : 4;
-        return { kind: 'array', of: intT(8, false), size: n };
-      }
-      case 'ksym':
-        return SYMBOL_T;
-      case 'kstack':
-        return { kind: 'stack', user: false };
-      case 'ustack':
-        return { kind: 'stack', user: true };
-      case 'pid':
-      case 'tid':
-      case 'comm':
-      case 'nsecs':
-      case 'cpu':
-      case 'elapsed':
-      case 'uid':
-      case 'gid':
-      case 'retval':
-      case 'func':
-      case 'probe':
-      case 'probetype':
-      case 'cgroup':
-      case 'config':
-      case 'username':
-      case 'ncpus':
-      case 'jiffies':
-      case 'numaid':
-      case 'ioid':
-        return e.args.length === 0 && !this.program.macros.some((d) => d.name === e.name) ? this.builtinType(e.name) : UNKNOWN_T;
-      default: {
-        const macro = this.program.macros.find((d) => d.name === e.name);
-        if (macro) return UNKNOWN_T;
-        return INT64_T;
-      }
+  /**
+   * Kernel objects whose address a script turned into a number ((uint64)$vfsmnt), by address:
+   * the object at its own address and at the view's (an embedded struct's). Bounded: the oldest
+   * are forgotten.
+   */
+  private readonly kernelObjects = new Map<number, object>();
+
+  private rememberObject(p: BtfPointer): void {
+    const base = 'kaddr' in p.obj && typeof p.obj.kaddr === 'number' ? p.obj.kaddr : undefined;
+    for (const addr of base === undefined || base === p.addr ? [p.addr] : [p.addr, base]) {
+      this.kernelObjects.delete(addr);
+      this.kernelObjects.set(addr, p.obj);
     }
+    if (this.kernelObjects.size > KERNEL_OBJECTS_KEPT) this.kernelObjects.delete(this.kernelObjects.keys().next().value!);
   }
 
-  /** A member's type: a tracepoint field's, a record's, a kernel (BTF) struct's or a declared struct's. */
-  private fieldType(e: A.FieldAccess): SType {
-    if (e.object.kind === 'Builtin' && e.object.name === 'args') {
-      for (const s of this.currentSites) {
-        const f = s.fields.find((x) => x[1] === e.field);
-        if (f) return /^char |\[\]|char\[/.test(f[0]) || f[0].includes('char ') ? stringT(0) : INT64_T;
-      }
-      return UNKNOWN_T;
-    }
-    const t = this.typeOf(e.object);
-    if (t.kind === 'record') return t.fields.find((f) => f[0] === e.field)?.[1] ?? UNKNOWN_T;
-    const struct = t.kind === 'struct' ? t : t.kind === 'pointer' && t.to.kind === 'struct' ? t.to : undefined;
-    if (struct) {
-      const member = BTF.get(struct.name)?.members.get(e.field);
-      if (member) return btfMemberType(member.type);
-      const field = this.userTypes.structs.get(struct.name)?.fields.find((f) => f.name === e.field);
-      if (field) return field.type;
-    }
-    return UNKNOWN_T;
+  /** `(struct mount *)(addr - offsetof(struct mount, mnt))`: the object a remembered address belongs to. */
+  private knownKernelObject(structName: string, v: Value): ObjPointer | undefined {
+    if (typeof v !== 'bigint') return undefined;
+    const addr = Number(v);
+    const obj = this.kernelObjects.get(addr);
+    return obj ? new ObjPointer({ structName, obj, addr }) : undefined;
+  }
+
+  /**
+   * config() as bpftrace builds it (ast/passes/builtins.cpp): every option in its order, the
+   * program's `config = { ... }` values over the defaults.
+   */
+  private configRecord(): readonly (readonly [string, bigint | boolean | string])[] {
+    const set = new Map<string, A.ConfigValue>();
+    for (const e of this.program.config) set.set(e.key, e.value);
+    const bool = (k: string, d: boolean): readonly [string, boolean] => {
+      const v = set.get(k);
+      return [k, v === undefined ? d : v.kind === 'bool' ? v.value : v.kind === 'int' ? v.value !== 0n : v.value === 'true'];
+    };
+    const str = (k: string, d: string): readonly [string, string] => {
+      const v = set.get(k);
+      return [k, v === undefined ? d : String(v.value)];
+    };
+    const int = (k: string, d: bigint): readonly [string, bigint] => {
+      const v = set.get(k);
+      return [k, v?.kind === 'int' ? v.value : d];
+    };
+    return [
+      bool('cpp_demangle', true),
+      bool('lazy_symbolication', true),
+      bool('print_maps_on_exit', true),
+      bool('use_blazesym', false),
+      bool('show_debug_info', false),
+      int('log_size', 1_000_000n),
+      int('max_bpf_progs', 1024n),
+      int('max_cat_bytes', 10240n),
+      ['max_map_keys', BigInt(this.maxMapKeys)],
+      int('max_probes', 1024n),
+      ['max_strlen', BigInt(this.maxStrlen)],
+      int('on_stack_limit', 32n),
+      int('perf_rb_pages', 0n),
+      str('str_trunc_trailer', '..'),
+      str('unstable_import_statement', 'error'),
+      ['unstable_tseries', this.unstableTseries],
+      str('unstable_typeinfo', 'error'),
+      str('unstable_dw_ustack', 'warn'),
+      ['missing_probes', this.missingProbes],
+      str('stack_mode', 'bpftrace'),
+      str('license', 'GPL'),
+    ];
+  }
+
+  /** `(struct rq *)percpu_kaddr("runqueues", 0)`: a kernel variable at that address, as the struct it is. */
+  private kernelVariable(structName: string, v: Value): ObjPointer | undefined {
+    if (typeof v !== 'bigint') return undefined;
+    const found = this.kernelMemory().objectAt(v);
+    return found && found.structName === structName ? new ObjPointer(found) : undefined;
+  }
+
+  /** The task a firing runs in (undefined in BEGIN/END). */
+  private currentTask(c: ExecCtx): Task | undefined {
+    return this.m.k.tasks.find((t) => t.pid === c.tid);
+  }
+
+  /**
+   * What the current task's memory holds at a user address, as a typed pointer to `structName`:
+   * the structs and arrays a syscall's caller handed the kernel (mm.userStructs). Undefined when
+   * nothing is there.
+   */
+  private userObject(c: ExecCtx, structName: string, v: Value): ObjPointer | undefined {
+    if (typeof v !== 'bigint' || v === 0n) return undefined;
+    const addr = Number(v);
+    const obj = this.currentTask(c)?.mm?.userStructs.get(addr);
+    return obj ? new ObjPointer({ structName, obj, addr }) : undefined;
   }
 
   /** `typeof(x)` as the type it stands for, written out (what casts look at); other types as they are. */
   private writtenType(t: A.TypeSpec): A.TypeSpec {
     if (t.kind !== 'TypeofType') return t;
-    const st = this.specType(t);
+    const st = this.typer.specType(t);
     if (st === undefined) {
       this.diags.push(errorAt(`The type of ${printType(t)} is not known when the program compiles`, t.loc));
       return { kind: 'NamedType', loc: t.loc, name: 'int64' };
@@ -1690,38 +1819,6 @@ class Compiler {
       }
     };
     return spec(st);
-  }
-
-  /** A type as written (`uint32`, `struct request *`, `int8[4]`, `enum E`) as a static type; undefined when unknown (not reported here). */
-  private specType(t: A.TypeSpec): SType | undefined {
-    switch (t.kind) {
-      case 'TypeofType': {
-        if (t.type) return this.specType(t.type);
-        const e = t.expr!;
-        // `typeof(size_t)`: a bare word there may name a type
-        if (e.kind === 'Identifier') return this.specType({ kind: 'NamedType', loc: e.loc, name: e.name });
-        const found = this.typeOf(e);
-        return found.kind === 'unknown' ? undefined : found;
-      }
-      case 'NamedType': {
-        const scalar = scalarTypeByName(t.name);
-        if (scalar) return scalar;
-        if (t.name === 'string') return stringT(0);
-        if (BTF.has(t.name) || this.userTypes.structs.has(t.name)) return { kind: 'struct', name: t.name };
-        return undefined;
-      }
-      case 'TaggedType':
-        if (t.tag === 'enum') return { kind: 'enum', name: t.name, bits: 64 };
-        return { kind: 'struct', name: t.name, ...(t.tag === 'union' ? { union: true } : {}) };
-      case 'PointerType': {
-        const to = this.specType(t.to);
-        return to === undefined ? undefined : pointerT(to);
-      }
-      case 'ArrayType': {
-        const of = this.specType(t.of);
-        return of === undefined ? undefined : { kind: 'array', of, size: t.size ?? 0 };
-      }
-    }
   }
 
   private expr(e: A.Expr): ExprFn {
@@ -1790,7 +1887,7 @@ class Compiler {
       case 'Positional': {
         const raw = this.positionalArgs[e.index - 1];
         if (raw === undefined) return () => 0n;
-        const v: Value = /^-?\d+$/.test(raw) ? BigInt(raw) : raw;
+        const v: Value = positionalNumber(raw) ?? raw;
         return () => v;
       }
       case 'PositionalCount': {
@@ -1838,10 +1935,10 @@ class Compiler {
         const l = this.expr(e.left);
         const r = this.expr(e.right);
         const op = e.op;
-        const resultType = this.typeOf(e);
+        const resultType = this.typer.typeOf(e);
         if (resultType.kind === 'pointer' && (op === '+' || op === '-')) {
           const scale = BigInt(this.userTypes.sizeOf(resultType.to) ?? 1);
-          const [ptr, n] = this.typeOf(e.left).kind === 'pointer' ? [l, r] : [r, l];
+          const [ptr, n] = this.typer.typeOf(e.left).kind === 'pointer' ? [l, r] : [r, l];
           const sign = op === '-' ? -1n : 1n;
           const name = typeName(resultType);
           return (c) => {
@@ -1970,7 +2067,7 @@ class Compiler {
         };
       }
       case 'Offsetof': {
-        const t = e.type ? this.specType(e.type) : this.typeOf(e.expr!);
+        const t = e.type ? this.typer.specType(e.type) : this.typer.typeOf(e.expr!);
         const declared = t?.kind === 'struct' ? this.userTypes.structs.get(t.name) : undefined;
         if (declared) {
           // `offsetof(struct Foo, a.b)`: the member's offset, through embedded structs
@@ -1995,8 +2092,28 @@ class Compiler {
           const v = BigInt(offset);
           return () => v;
         }
-        // SIMPLIFICATION: the simulated BTF names members and their C types, not their layout.
-        this.diags.push(errorAt('offsetof: kiotrace\'s kernel types describe members, not their offsets', e.loc, { hint: 'read the member itself, e.g. ((struct request *)arg0)->__data_len' }));
+        if (t?.kind === 'struct' && BTF.has(t.name)) {
+          // a kernel struct: its members' offsets from the layouts kiotrace gives (through embedded structs)
+          let offset = 0;
+          let structName = t.name;
+          for (const f of e.fields) {
+            const member = BTF.get(structName)?.members.get(f);
+            if (!member) {
+              this.diags.push(errorAt(`'struct ${structName}' has no field named '${f}'`, e.loc));
+              return () => 0n;
+            }
+            const at = BTF_LAYOUTS.get(structName)?.offsets.get(f);
+            if (at === undefined) {
+              this.diags.push(errorAt(`offsetof(struct ${structName}, ${f}): kiotrace gives this member no offset`, e.loc, { hint: `the kernel structs with a layout: ${[...BTF_LAYOUTS.keys()].join(', ')}` }));
+              return () => 0n;
+            }
+            offset += at;
+            structName = /^struct (\w+)$/.exec(member.type)?.[1] ?? '';
+          }
+          const v = BigInt(offset);
+          return () => v;
+        }
+        this.diags.push(errorAt(`offsetof: ${t ? typeName(t) : 'this type'} is not a struct`, e.loc));
         return () => 0n;
       }
     }
@@ -2005,6 +2122,8 @@ class Compiler {
   private builtin(e: A.Builtin): ExprFn {
     const special = this.currentSpecial;
     const site = this.currentSites[0];
+    const alias = this.typer.taskAlias(e.name, undefined, e.loc);
+    if (alias) return this.expr(alias);
     switch (e.name) {
       case 'pid':
         return (c) => BigInt(c.pid);
@@ -2031,6 +2150,18 @@ class Compiler {
       case 'numaid':
         // SIMPLIFICATION: the simulated machine is one NUMA node
         return () => 0n;
+      case 'usermode': {
+        // whether the probe interrupted user-space code: BEGIN/END run in bpftrace's own process; a
+        // timer sample in whatever its CPU ran; kernel probes in the kernel
+        if (special?.kind === 'begin' || special?.kind === 'end') return () => 1n;
+        if (special?.kind === 'profile' || special?.kind === 'interval') {
+          return (c) => {
+            const t = this.currentTask(c);
+            return t !== undefined && !t.inKernel ? 1n : 0n;
+          };
+        }
+        return () => 0n;
+      }
       case 'username':
         // SIMPLIFICATION: every simulated task runs as root (uid 0)
         return () => 'root';
@@ -2042,16 +2173,12 @@ class Compiler {
       case 'cgroup':
         // the task's cgroup v2 id. SIMPLIFICATION: the memory cgroup's id plus one (the root cgroup's kernfs id is 1)
         return (c) => {
-          const t = this.m.k.tasks.find((x) => x.pid === c.tid);
+          const t = this.currentTask(c);
           return BigInt(t?.memcg ? t.memcg.id + 1 : 1);
         };
       case 'config': {
         // the configuration in effect, as a record (config().max_strlen)
-        const cfg = new RecordValue([
-          ['max_strlen', BigInt(this.maxStrlen)],
-          ['max_map_keys', BigInt(this.maxMapKeys)],
-          ['missing_probes', this.missingProbes],
-        ]);
+        const cfg = new RecordValue(this.configRecord().map(([k, v]) => [k, v] as const));
         return () => cfg;
       }
       case 'ioid':
@@ -2080,7 +2207,7 @@ class Compiler {
       }
       case 'curtask':
         return (c) => {
-          const t = this.m.k.tasks.find((x) => x.pid === c.tid);
+          const t = this.currentTask(c);
           return t ? new ObjPointer({ structName: 'task_struct', obj: t, addr: t.kaddr }) : 0n;
         };
       case 'rand':
@@ -2089,8 +2216,8 @@ class Compiler {
         this.usesKstack = true;
         return (c) => this.rt.kstack(c, KSTACK_DEFAULT_LIMIT);
       case 'ustack':
-        // SIMPLIFICATION: simulated tasks run no user code, so every user stack is empty.
-        return () => '\n';
+        // the simulated program's call chain at this point (probes/ustack.ts)
+        return (c) => formatUserStack(this.currentTask(c), KSTACK_DEFAULT_LIMIT);
       default: {
         const mm = /^arg(\d+)$/.exec(e.name);
         if (mm) {
@@ -2118,6 +2245,14 @@ class Compiler {
         }
       }
       const name = e.field;
+      const struct = argStructName(sites[0]!.fields.find((f) => f[1] === name)![0]);
+      if (struct !== undefined) {
+        // a syscall's struct pointer (nanosleep's rqtp): what the caller put at that user address
+        return (c) => {
+          const v = fieldValue(c.hit?.fields[name]);
+          return this.userObject(c, struct, v) ?? v;
+        };
+      }
       return (c) => fieldValue(c.hit?.fields[name]);
     }
     const structName = this.staticStruct(e.object);
@@ -2126,7 +2261,8 @@ class Compiler {
       this.diags.push(errorAt(`Can not access field '${e.field}' on expression of type '${this.bpftraceTypeName(e.object, objectKind)}'`, e.loc));
       return () => 0n;
     }
-    const declared = structName !== undefined && !BTF.has(structName) ? this.userTypes.structs.get(structName) : undefined;
+    // the script's own declaration of a struct: wholly its own, or one naming members kiotrace's kernel struct of that name lacks
+    const declared = structName !== undefined && !BTF.get(structName)?.members.has(e.field) ? this.userTypes.structs.get(structName) : undefined;
     if (declared) {
       if (!declared.fields.some((f) => f.name === e.field)) {
         this.diags.push(errorAt(`Struct/union of type 'struct ${structName}' does not contain a field named '${e.field}'`, e.loc));
@@ -2182,7 +2318,7 @@ class Compiler {
   private typeSizeBytes(t: A.TypeSpec): bigint | undefined {
     switch (t.kind) {
       case 'TypeofType': {
-        const st = this.specType(t);
+        const st = this.typer.specType(t);
         const size = st !== undefined ? this.userTypes.sizeOf(st) : undefined;
         if (size === undefined) this.diags.push(errorAt(`sizeof: the size of ${printType(t)} is not known`, t.loc));
         return size === undefined ? undefined : BigInt(size);
@@ -2209,6 +2345,8 @@ class Compiler {
         if (t.tag === 'enum') return 4n;
         const declared = this.userTypes.structs.get(t.name);
         if (declared) return BigInt(declared.sizeBytes);
+        const kernelSize = BTF.has(t.name) ? BTF_LAYOUTS.get(t.name)?.sizeBytes : undefined;
+        if (kernelSize) return BigInt(kernelSize);
         // SIMPLIFICATION: the simulated BTF names members and their C types, not their layout.
         this.diags.push(
           errorAt(`sizeof(${t.tag} ${t.name}): kiotrace's kernel types describe members, not their layout`, t.loc, {
@@ -2230,7 +2368,7 @@ class Compiler {
     if (kind === 'pointer') return 8n;
     // bpftrace stores integer map values as 64-bit
     if (kind === 'int' && (e.kind === 'Map' || e.kind === 'MapAccess')) return 8n;
-    const size = this.userTypes.sizeOf(this.typeOf(e));
+    const size = this.userTypes.sizeOf(this.typer.typeOf(e));
     if (size !== undefined) return BigInt(size);
     this.diags.push(errorAt('sizeof: the size of this expression is not known; cast it to a type first, e.g. sizeof((uint32)pid)', e.loc));
     return undefined;
@@ -2322,21 +2460,22 @@ class Compiler {
       if (i === 0 && a.kind === 'Identifier') {
         if (a.name === 'bpftrace') continue;
         // SIMPLIFICATION: perf and raw print addresses, and simulated functions have none.
-        const hint = 'use kstack or kstack(bpftrace, N): simulated kernel functions have names but no addresses';
-        this.diags.push(errorAt(a.name === 'perf' || a.name === 'raw' ? `kstack mode '${a.name}' is not supported by kiotrace` : `Unknown stack mode: '${a.name}'`, a.loc, { hint }));
+        const hint = `use ${e.name} or ${e.name}(bpftrace, N): simulated ${e.name === 'kstack' ? 'kernel' : 'program'} functions have names but no addresses`;
+        this.diags.push(errorAt(a.name === 'perf' || a.name === 'raw' ? `${e.name} mode '${a.name}' is not supported by kiotrace` : `Unknown stack mode: '${a.name}'`, a.loc, { hint }));
         return () => '';
       }
       if (a.kind === 'Int' && i === e.args.length - 1 && i <= 1) {
         if (a.value < 0n || a.value > 1024n) {
-          this.diags.push(errorAt('kstack: the limit must be between 0 and 1024', a.loc));
+          this.diags.push(errorAt(`${e.name}: the limit must be between 0 and 1024`, a.loc));
           return () => '';
         }
         limit = Number(a.value);
         continue;
       }
-      this.diags.push(errorAt('kstack() takes an optional mode (bpftrace) and an optional integer limit, e.g. kstack(bpftrace, 8)', a.loc));
+      this.diags.push(errorAt(`${e.name}() takes an optional mode (bpftrace) and an optional integer limit, e.g. ${e.name}(bpftrace, 8)`, a.loc));
       return () => '';
     }
+    if (e.name === 'ustack') return (c) => formatUserStack(this.currentTask(c), limit);
     this.usesKstack = true;
     return (c) => this.rt.kstack(c, limit);
   }
@@ -2368,7 +2507,9 @@ class Compiler {
       }
       return (c) => {
         const v = operand(c);
-        return v instanceof ObjPointer ? new ObjPointer({ ...v.ptr, structName }) : v;
+        // an integer address: a struct the current task's caller put in its memory (a syscall's argument)
+        if (v instanceof ObjPointer) return new ObjPointer({ ...v.ptr, structName });
+        return this.userObject(c, structName, v) ?? this.knownKernelObject(structName, v) ?? this.kernelVariable(structName, v) ?? v;
       };
     }
     if (t.kind === 'TaggedType' && t.tag === 'enum') {
@@ -2389,14 +2530,14 @@ class Compiler {
     if (t.kind === 'ArrayType') return this.arrayCast(e, t, operand);
     if (t.kind === 'PointerType') {
       // a pointer to an integer, a declared struct or void: an address that keeps its type (pointer arithmetic scales by the pointee)
-      const pt = this.specType(t);
+      const pt = this.typer.specType(t);
       if (pt === undefined) {
         this.diags.push(errorAt(`Unknown type: '${printType(t.to)}'`, t.loc));
         return () => 0n;
       }
       const name = typeName(pt);
       // an integer becomes an address of its own width, as bpftrace converts it: (uint8 *)-1 is 0xff
-      const from = this.typeOf(e.operand);
+      const from = this.typer.typeOf(e.operand);
       const bits = from.kind === 'int' ? from.bits : 64;
       return (c) => {
         const v = operand(c);
@@ -2419,7 +2560,7 @@ class Compiler {
         this.diags.push(errorAt(`Cannot cast from '${this.bpftraceTypeName(e.operand, from)}' to '${t.name}'`, e.loc));
         return () => 0n;
       }
-      const fromType = this.typeOf(e.operand);
+      const fromType = this.typer.typeOf(e.operand);
       if (it && fromType.kind === 'array' && fromType.of.kind === 'int') {
         // an array's bytes read as one integer, little-endian: (uint32)pton("127.0.0.1") is 0x100007f
         const elemBits = BigInt(fromType.of.bits);
@@ -2428,6 +2569,14 @@ class Compiler {
           let n = 0n;
           if (v instanceof ArrayValue) for (let i = v.items.length - 1; i >= 0; i--) n = (n << elemBits) | BigInt.asUintN(Number(elemBits), toBig(v.items[i]!));
           return wrapInt(n, it);
+        };
+      }
+      if (it && fromType.kind === 'pointer' && it.bits === 64) {
+        // a kernel object's address taken as a number: remembered, so arithmetic on it can be cast back (container_of)
+        return (c) => {
+          const v = operand(c);
+          if (v instanceof ObjPointer) this.rememberObject(v.ptr);
+          return wrapInt(toBig(v), it);
         };
       }
       if (it) return (c) => wrapInt(toBig(operand(c)), it);
@@ -2441,10 +2590,14 @@ class Compiler {
    * in little-endian order, a string's with its NUL) read as an array of the element type.
    */
   private arrayCast(e: A.Cast, t: A.ArrayType, operand: ExprFn): ExprFn {
-    const of = this.specType(t.of);
+    const of = this.typer.specType(t.of);
     const elemBytes = of !== undefined && (of.kind === 'int' || of.kind === 'bool') ? this.userTypes.sizeOf(of)! : undefined;
-    const from = this.typeOf(e.operand);
-    const fromBytes = from.kind === 'string' || from.kind === 'int' || from.kind === 'bool' ? this.userTypes.sizeOf(from) : undefined;
+    const from = this.typer.typeOf(e.operand);
+    let fromBytes = from.kind === 'string' || from.kind === 'int' || from.kind === 'bool' ? this.userTypes.sizeOf(from) : undefined;
+    // an integer literal takes the width the array asks for, when it fits (`(int8[8])12345`)
+    const literal = foldLiterals(e.operand);
+    const wanted = elemBytes !== undefined && t.size !== undefined ? elemBytes * t.size : undefined;
+    if (literal !== undefined && 'value' in literal && fromBytes !== undefined && wanted !== undefined && [1, 2, 4, 8].includes(wanted) && wanted > fromBytes) fromBytes = wanted;
     if (of === undefined || elemBytes === undefined || fromBytes === undefined) {
       this.diags.push(errorAt(`Cannot cast from '${typeName(from)}' to '${printType(t)}'`, e.loc, { hint: 'arrays can be cast from integers and strings, to arrays of integers or bools' }));
       return () => 0n;
@@ -2478,7 +2631,7 @@ class Compiler {
     if (e.op === '++' || e.op === '--') {
       const delta = e.op === '++' ? 1n : -1n;
       const t = e.operand;
-      if ((t.kind === 'Variable' || t.kind === 'Map' || t.kind === 'MapAccess') && this.typeOf(t).kind === 'pointer') {
+      if ((t.kind === 'Variable' || t.kind === 'Map' || t.kind === 'MapAccess') && this.typer.typeOf(t).kind === 'pointer') {
         // `++$p`, `@p++` on a pointer step by the pointee's size
         const step = this.expr({ kind: 'Binary', loc: e.loc, op: e.op === '++' ? '+' : '-', left: t, right: { kind: 'Int', loc: e.loc, value: 1n, raw: '1' } });
         const old = this.expr(t);
@@ -2526,17 +2679,22 @@ class Compiler {
       if (slot === undefined) this.varSlots.set(e.operand.name, (slot = this.varSlots.size));
       const addr = STACK_FRAME_TOP - 64n * BigInt(slot + 1);
       const name = e.operand.name;
-      const pointerName = typeName(this.typeOf(e));
+      const pointerName = typeName(this.typer.typeOf(e));
       return (c) => new VarPointer(c.vars, name, 0n, addr, pointerName);
     }
     const v = this.expr(e.operand);
     if (e.op === '*') {
-      const pointee = this.typeOf(e);
+      const pointee = this.typer.typeOf(e);
       const byteSized = pointee.kind === 'int' && pointee.bits === 8;
+      const kmem = this.kernelMemory();
+      const pointeeBytes = pointee.kind === 'int' ? pointee.bits / 8 : 8;
       return (c) => {
         const p = v(c);
-        // SIMPLIFICATION: only what a pointer into a scratch variable points at can be read; other memory reads as 0
-        return p instanceof VarPointer ? p.read(byteSized) : p instanceof PointerValue ? 0n : p;
+        // SIMPLIFICATION: a pointer into a scratch variable and the kernel variables kmem knows
+        // (an integer address is read as a u64) can be read; other memory reads as 0
+        if (p instanceof VarPointer) return p.read(byteSized);
+        if (p instanceof PointerValue) return kmem.read(p.addr, pointeeBytes);
+        return typeof p === 'bigint' ? kmem.read(p, 8) : p;
       };
     }
     switch (e.op) {
@@ -2554,7 +2712,9 @@ class Compiler {
   private call(e: A.Call): ExprFn {
     const rt = this.rt;
     const args = e.args;
-    if (e.name === 'kstack' && args.length > 0) return this.kstackCall(e);
+    if ((e.name === 'kstack' || e.name === 'ustack') && args.length > 0) return this.kstackCall(e);
+    const alias = args.length <= 1 ? this.typer.taskAlias(e.name, args[0], e.loc) : undefined;
+    if (alias) return this.expr(alias);
     const arity = (min: number, max: number): boolean => {
       if (args.length < min || args.length > max) {
         this.diags.push(errorAt(`${e.name}() requires ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'} (${args.length} provided)`, e.loc));
@@ -2585,6 +2745,7 @@ class Compiler {
       case 'warnf': {
         const text = this.formatted(e);
         if (!text) return () => 0n;
+        if (e.name === 'warnf' && this.opts.noWarnings === true) return () => 0n;
         if (e.name !== 'printf') {
           // errorf/warnf report at their own call site and the program carries on
           const where = this.sourceLocation(e.loc);
@@ -2688,15 +2849,24 @@ class Compiler {
       }
       case 'str': {
         if (!arity(1, 2)) return () => '';
-        const v = this.expr(args[0]!);
+        const a0 = args[0]!;
+        // str($1 + N): a string parameter is a char * in bpftrace, and N past it is its tail
+        const offset = a0.kind === 'Binary' && a0.op === '+' && a0.left.kind === 'Positional' && a0.right.kind === 'Int' ? Number(a0.right.value) : 0;
+        const param = a0.kind === 'Positional' ? a0 : a0.kind === 'Binary' && offset > 0 && a0.left.kind === 'Positional' && positionalNumber(this.positionalArgs[a0.left.index - 1] ?? '0') === undefined ? a0.left : undefined;
+        if (param !== undefined) {
+          // str($1): the parameter's text, a number or not
+          const raw = (this.positionalArgs[param.index - 1] ?? '').slice(offset);
+          const len = args[1] ? this.expr(args[1]) : undefined;
+          return len ? (c) => raw.slice(0, Number(toBig(len(c)))) : () => raw;
+        }
+        const v = this.expr(a0);
         const len = args[1] ? this.expr(args[1]) : undefined;
-        const m = this.m;
         return (c) => {
           const x = v(c);
           // a user pointer (a syscall's const char *): read the string from the task's memory
           let s: string;
           if (typeof x === 'bigint') {
-            const task = m.k.tasks.find((t) => t.pid === c.tid);
+            const task = this.currentTask(c);
             s = task?.mm?.userStrings.get(Number(x)) ?? '';
           } else {
             s = valueText(x);
@@ -2743,7 +2913,7 @@ class Compiler {
         const v = this.expr(args[0]!);
         return (c) => {
           const n = Number(toBig(v(c)));
-          return ERRNO_TEXT[Math.abs(n)] ?? `Unknown error ${Math.abs(n)}`;
+          return ERRNO_TEXT[Math.abs(n)] ?? 'Unknown error';
         };
       }
       case 'syscall_name': {
@@ -2754,11 +2924,12 @@ class Compiler {
           return SYSCALL_NAMES.get(n) ?? String(n);
         };
       }
-      case 'ksym': {
+      case 'ksym':
+      case 'usym': {
         if (!arity(1, 1)) return () => '';
         const v = this.expr(args[0]!);
-        // SIMPLIFICATION: simulated functions have no addresses, so every address is unknown and prints as
-        // bpftrace prints one: the 64-bit address in hex
+        // SIMPLIFICATION: simulated functions (kernel and program) have no addresses, so every address is
+        // unknown and prints as bpftrace prints one: the 64-bit address in hex
         return (c) => `0x${BigInt.asUintN(64, toBig(v(c))).toString(16)}`;
       }
       case 'time': {
@@ -2782,7 +2953,7 @@ class Compiler {
         // buf(data, length): the first `length` bytes of a string (with its NUL), or of an array's bytes
         if (!arity(1, 2)) return () => 0n;
         const v = this.expr(args[0]!);
-        const t = this.typeOf(args[0]!);
+        const t = this.typer.typeOf(args[0]!);
         const fixed = t.kind === 'array' ? this.userTypes.sizeOf(t) : t.kind === 'string' && t.size > 0 ? t.size : undefined;
         const len = args[1] ? this.expr(args[1]) : undefined;
         if (!len && fixed === undefined) {
@@ -2805,7 +2976,7 @@ class Compiler {
         const a0 = args[0]!;
         const bytes = a0.kind === 'String' ? parseInetAddress(a0.value) : undefined;
         if (a0.kind !== 'String') {
-          this.diags.push(errorAt('pton() expects an string literal, got ' + typeName(this.typeOf(a0)), e.loc));
+          this.diags.push(errorAt('pton() expects an string literal, got ' + typeName(this.typer.typeOf(a0)), e.loc));
           return () => 0n;
         }
         if (bytes === undefined) {
@@ -2843,7 +3014,7 @@ class Compiler {
       }
       case 'bswap': {
         if (!arity(1, 1)) return () => 0n;
-        const t = this.typeOf(args[0]!);
+        const t = this.typer.typeOf(args[0]!);
         const bytes = t.kind === 'int' ? t.bits / 8 : 8;
         const v = this.expr(args[0]!);
         // the bytes of an integer of the argument's width in reverse order; the result is unsigned
@@ -2855,26 +3026,63 @@ class Compiler {
         };
       }
       case 'kaddr': {
-        // SIMPLIFICATION: the simulated kernel's functions and variables have no addresses, so no symbol resolves
+        // resolved when the program compiles, as bpftrace does from kallsyms
         if (!arity(1, 1)) return () => 0n;
         const a0 = args[0]!;
-        if (a0.kind !== 'String') this.diags.push(errorAt('kaddr() expects a string literal as the first argument', e.loc));
-        else this.diags.push(errorAt(`Failed to resolve kernel symbol: ${a0.value}`, e.loc, { hint: "kiotrace's kernel symbols have names but no addresses" }));
+        if (a0.kind !== 'String') {
+          this.diags.push(errorAt('kaddr() expects a string literal as the first argument', e.loc));
+          return () => 0n;
+        }
+        const addr = this.kernelMemory().addressOf(a0.value);
+        if (addr === undefined) {
+          this.diags.push(errorAt(`Failed to resolve kernel symbol: ${a0.value}`, e.loc, { hint: "kiotrace gives addresses to the kernel variables scripts read (avenrun); its functions have none" }));
+          return () => 0n;
+        }
+        const v = BigInt(addr);
+        return () => v;
+      }
+      case 'write_user': {
+        // bpf_probe_write_user: writes into the traced process's memory
+        if (!this.opts.unsafe) this.diags.push(errorAt('write_user() is unsafe. To use you need the --unsafe flag', e.loc));
+        else this.diags.push(errorAt('write_user() is not supported by kiotrace: the simulated programs keep no bytes in their memory to write over', e.loc));
         return () => 0n;
+      }
+      case 'percpu_kaddr': {
+        // a per-CPU variable's copy on a CPU (the current one when none is given)
+        if (!arity(1, 2)) return () => 0n;
+        const a0 = args[0]!;
+        const kmem = this.kernelMemory();
+        if (a0.kind !== 'String') {
+          this.diags.push(errorAt('percpu_kaddr() expects a string literal as the first argument', e.loc));
+          return () => 0n;
+        }
+        if (!kmem.isPerCpu(a0.value)) {
+          this.diags.push(errorAt(`Failed to resolve kernel symbol: ${a0.value}`, e.loc, { hint: 'kiotrace gives addresses to the per-CPU variables scripts read (runqueues, process_counts)' }));
+          return () => 0n;
+        }
+        const name = a0.value;
+        const cpuArg = args[1] ? this.expr(args[1]) : undefined;
+        return (c) => BigInt(kmem.perCpuAddressOf(name, cpuArg ? Number(toBig(cpuArg(c))) : c.cpu));
       }
       case 'signal_name': {
         if (!arity(1, 1)) return () => '';
         const v = this.expr(args[0]!);
         return (c) => {
+          // any other number: bpftrace's "N/A"
           const n = Number(toBig(v(c)));
-          return SIGNAL_NAMES[n] ?? String(n);
+          return SIGNAL_TEXT[n] ?? 'N/A';
         };
       }
       case 'join': {
         if (!arity(1, 2)) return () => 0n;
         const v = this.expr(args[0]!);
+        const sep = args[1] ? this.expr(args[1]) : undefined;
         return (c) => {
-          rt.write(rt.sink.join(valueText(v(c))), 'stdout');
+          const x = v(c);
+          // a user address (execve's argv): the strings of the array the caller put there
+          const arr = typeof x === 'bigint' ? this.currentTask(c)?.mm?.userStructs.get(Number(x)) : undefined;
+          const text = Array.isArray(arr) ? arr.slice(0, JOIN_MAX_ARGS).map(String).join(sep ? valueText(sep(c)) : ' ') : valueText(x);
+          rt.write(rt.sink.join(text), 'stdout');
           return 0n;
         };
       }
@@ -2893,7 +3101,7 @@ class Compiler {
         if (!text) return () => 0n;
         if (e.name === 'system') {
           return (c) => {
-            rt.write(rt.sink.syscall(host.run(text(c)).replace(/\n$/, '')), 'stdout');
+            rt.write(rt.sink.syscall(host.run(text(c))), 'stdout');
             return 0n;
           };
         }
@@ -2910,7 +3118,7 @@ class Compiler {
           this.diags.push(errorAt(`${e.name}() must be assigned directly to a map`, e.loc));
           return () => 0n;
         }
-        if (['pid', 'tid', 'comm', 'nsecs', 'cpu', 'elapsed', 'uid', 'gid', 'kstack', 'ustack', 'retval', 'func', 'probe', 'ncpus', 'jiffies', 'numaid', 'username', 'ioid', 'probetype', 'cgroup', 'config'].includes(e.name) && args.length === 0) {
+        if (['pid', 'tid', 'comm', 'nsecs', 'cpu', 'elapsed', 'uid', 'gid', 'kstack', 'ustack', 'retval', 'func', 'probe', 'ncpus', 'jiffies', 'numaid', 'username', 'usermode', 'ioid', 'probetype', 'cgroup', 'config'].includes(e.name) && args.length === 0) {
           return this.builtin({ kind: 'Builtin', loc: e.loc, name: e.name });
         }
         {
@@ -2946,6 +3154,7 @@ class Compiler {
       return () => 0n;
     }
     const given = this.namedArgs.get(nameArg.value);
+    this.getoptNames.set(nameArg.value, descrArg?.kind === 'String' ? descrArg.value : '');
     if (defaultArg === undefined || defaultArg.kind === 'Bool') {
       const spelled = given === true ? 'true' : given?.toLowerCase();
       if (spelled !== undefined && !BOOL_WORDS.has(spelled)) {
@@ -2961,11 +3170,12 @@ class Compiler {
     }
     const fallback = this.expr(defaultArg);
     if (given === undefined) return fallback;
-    if (given === true || !/^-?\d+$/.test(given)) {
-      this.diags.push(errorAt(`getopt: --${nameArg.value} needs an integer value, e.g. --${nameArg.value}=5`, e.loc));
+    const value = given === true ? undefined : positionalNumber(given);
+    if (value === undefined) {
+      // bpftrace's words for it
+      this.diags.push(errorAt(`program command line option --${nameArg.value} invalid integer (value: ${given === true ? '' : given})`));
       return () => 0n;
     }
-    const value = BigInt(given);
     return () => value;
   }
 
@@ -3037,12 +3247,6 @@ class Compiler {
   }
 }
 
-/** The expression a block ends with, its value (a last statement `_ = e` discards it). */
-function blockValue(b: A.Block): A.Expr | undefined {
-  const last = b.stmts[b.stmts.length - 1];
-  return last?.kind === 'ExprStmt' && !last.discard ? last.expr : undefined;
-}
-
 /** The field names of record type `first` when `then` has the same fields in another order; undefined otherwise. */
 function fieldOrder(first: SType, then: SType): string[] | undefined {
   if (first.kind !== 'record' || then.kind !== 'record' || first.fields.length !== then.fields.length) return undefined;
@@ -3076,16 +3280,6 @@ export function formatDuration(ns: number): string {
   if (ns < 1e6) return `${+(ns / 1e3).toFixed(1)}us`;
   if (ns < 1e9) return `${+(ns / 1e6).toFixed(1)}ms`;
   return `${+(ns / 1e9).toFixed(2)}s`;
-}
-
-/** Bytes of a string value: `\xNN` escapes (code units up to 0xff) are one byte, other characters their UTF-8 length. */
-function byteLength(s: string): number {
-  let bytes = 0;
-  for (const ch of s) {
-    const code = ch.codePointAt(0)!;
-    bytes += code <= 0xff ? 1 : code <= 0x7ff ? 2 : code <= 0xffff ? 3 : 4;
-  }
-  return bytes;
 }
 
 /** Integer widths upcast as bpftrace does; strings and integers never share a key slot. 'other' is unknown: no verdict. */
@@ -3151,84 +3345,6 @@ export function binop(op: A.BinaryOp, lv: Value, rv: Value, divideByZero?: () =>
     default:
       return 0n;
   }
-}
-
-/** What an expression of literals folds to: its value, a reason it cannot be, or undefined when it is not all literals. */
-type Folded = { readonly value: bigint } | { readonly error: string; readonly loc: Loc } | undefined;
-
-const INT64_MIN = -(1n << 63n);
-const UINT64_MAX = (1n << 64n) - 1n;
-/** bpftrace's message for a literal expression out of 64 bits (src/ast/passes/fold_literals.cpp). */
-const FOLD_OVERFLOW = 'unable to fold literals due to overflow or underflow';
-
-/**
- * Folds integer literals and `+ - * / % & | ^` and unary `-`/`~` of them with exact math, as
- * bpftrace folds them before it types anything: `-10 / 3` is -3; a result outside
- * [INT64_MIN, UINT64_MAX] or a division by 0 is an error.
- */
-function foldLiterals(e: A.Expr, depth = 0): Folded {
-  if (e.kind === 'Int') return { value: e.value };
-  if (e.kind !== 'Unary' && e.kind !== 'Binary') return undefined;
-  // macro expansion shares argument subtrees, so a tree can be exponentially bigger than its
-  // nodes: each node is folded once; past the compiler's depth limit nothing is folded (the
-  // compiler reports the depth)
-  if (folding.has(e)) return folding.get(e);
-  if (depth > MAX_COMPILE_DEPTH) return undefined;
-  const folded = foldNode(e, depth);
-  folding.set(e, folded);
-  return folded;
-}
-
-/** What each Unary and Binary node folded to (see foldLiterals). */
-const folding = new WeakMap<A.Expr, Folded>();
-
-function foldNode(e: A.Unary | A.Binary, depth: number): Folded {
-  if (e.kind === 'Unary' && (e.op === '-' || e.op === '~')) {
-    const inner = foldLiterals(e.operand, depth + 1);
-    if (inner === undefined || !('value' in inner)) return inner;
-    if (e.op === '~') return { value: BigInt.asUintN(64, ~inner.value) };
-    const v = -inner.value;
-    return v < INT64_MIN ? { error: FOLD_OVERFLOW, loc: e.loc } : { value: v };
-  }
-  if (e.kind !== 'Binary' || !['+', '-', '*', '/', '%', '&', '|', '^'].includes(e.op)) return undefined;
-  const l = foldLiterals(e.left, depth + 1);
-  const r = foldLiterals(e.right, depth + 1);
-  if (l === undefined || r === undefined) return undefined;
-  if (!('value' in l)) return l;
-  if (!('value' in r)) return r;
-  if ((e.op === '/' || e.op === '%') && r.value === 0n) return { error: divideByZeroMessage(e.op), loc: e.right.loc };
-  let v: bigint;
-  switch (e.op) {
-    case '+':
-      v = l.value + r.value;
-      break;
-    case '-':
-      v = l.value - r.value;
-      break;
-    case '*':
-      v = l.value * r.value;
-      break;
-    case '/':
-      v = l.value / r.value;
-      break;
-    case '%':
-      v = l.value % r.value;
-      break;
-    case '&':
-      v = BigInt.asUintN(64, l.value & r.value);
-      break;
-    case '|':
-      v = BigInt.asUintN(64, l.value | r.value);
-      break;
-    default:
-      v = BigInt.asUintN(64, l.value ^ r.value);
-      break;
-  }
-  return v < INT64_MIN || v > UINT64_MAX ? { error: FOLD_OVERFLOW, loc: e.loc } : { value: v };
-}
-
-function divideByZeroMessage(op: '/' | '%'): string {
-  return `${op === '/' ? 'division' : 'modulo'} by zero: the divisor is always 0`;
 }
 
 /** strftime over simulated time (ns since boot, a uint64); %f is microseconds. */

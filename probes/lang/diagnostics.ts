@@ -207,7 +207,8 @@ export function renderDiagnostic(d: Diagnostic, source?: SourceFile): string {
   } else {
     lines.push(`${label}: ${message}`);
   }
-  if (d.hint !== undefined && d.hint !== '') lines.push(`HINT: ${printableText(d.hint, { keepTabs: true })}`);
+  // a hint of several lines (a list) keeps them
+  if (d.hint !== undefined && d.hint !== '') lines.push(`HINT: ${d.hint.split('\n').map((l) => printableText(l, { keepTabs: true })).join('\n')}`);
   return lines.join('\n') + '\n';
 }
 

@@ -32,7 +32,7 @@ const SMALL_TOTAL_MAX = 2 ** 52;
 /** A count is a uint64: past this it wraps to 0. */
 const COUNT_MAX = (1n << 64n) - 1n;
 
-export type AggKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist';
+export type AggKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist' | 'tseries';
 /** `value`: assignments, `++`, `+=`; strings and tuples too. The others are aggregations. */
 export type MapValueKind = 'value' | AggKind;
 
@@ -43,6 +43,29 @@ export interface LhistArgs {
   readonly min: number;
   readonly max: number;
   readonly step: number;
+}
+
+/** How `tseries()` combines the values that land in one interval (`none`: the last one wins). */
+export type TseriesAgg = 'none' | 'avg' | 'max' | 'min' | 'sum';
+
+/** `tseries(n, interval, num_intervals[, agg])`. */
+export interface TseriesArgs {
+  readonly intervalNs: bigint;
+  readonly numIntervals: number;
+  readonly agg: TseriesAgg;
+  /** Whether the values are signed (int64) or not (uint64), from the recorded expression's type. */
+  readonly signed: boolean;
+}
+
+/**
+ * One interval slot of a time series (bpftrace's ts_struct): the epoch (clock / interval) it
+ * holds, its value and the aggregation's bookkeeping (a timestamp, a sample count, a set flag).
+ * Slot `epoch % num_intervals` is reused when its epoch comes round again.
+ */
+export class TseriesSlot {
+  epoch = 0n;
+  value = 0n;
+  meta = 0n;
 }
 
 export interface MapDecl {
@@ -212,6 +235,8 @@ export class MapEntry {
   set = false;
   /** hist/lhist bucket counts, index as `histIndex`/`lhistIndex`. */
   buckets: number[] | null = null;
+  /** tseries interval slots by index (epoch % num_intervals), those written so far. */
+  slots: Map<number, TseriesSlot> | null = null;
   /** Estimated heap bytes this entry is charged against the store's memory budget. */
   bytes = 0;
   /** The part of `bytes` charged for a `value` map's value (it grows with a longer string). */
@@ -343,6 +368,8 @@ export class BpfMap {
   keyTypes: readonly KeyFieldType[] | undefined;
   histBits: number | undefined;
   lhistArgs: LhistArgs | undefined;
+  /** Fixed by the first tseries() update. */
+  tseriesArgs: TseriesArgs | undefined;
   /** Says and counts updates refused because the map was full (see RepeatingWarnings); made at the first. */
   private refusedWarning: (() => void) | undefined;
   /** Says and counts reads and updates skipped because the key had another number of elements than the map's. */
@@ -736,6 +763,47 @@ export class BpfMap {
     return true;
   }
 
+  /**
+   * `tseries(v, interval, n[, agg])` at time `nowNs` (the sw_tai clock): the slot of the current
+   * interval takes the value, as bpftrace's generated code does (a slot still holding an older
+   * epoch starts over for the aggregating forms).
+   */
+  tseries(key: Value | undefined, v: bigint, nowNs: bigint, a: TseriesArgs): boolean {
+    if (this.kind !== 'tseries') this.useKind('tseries');
+    this.tseriesArgs ??= a;
+    const e = this.entry(key, true);
+    if (e === undefined) return false;
+    const epoch = nowNs / a.intervalNs;
+    const index = Number(epoch % BigInt(a.numIntervals));
+    const slots = (e.slots ??= new Map());
+    let slot = slots.get(index);
+    if (slot === undefined) slots.set(index, (slot = new TseriesSlot()));
+    if (a.agg !== 'none' && epoch !== slot.epoch) {
+      slot.value = 0n;
+      slot.meta = 0n;
+    }
+    switch (a.agg) {
+      case 'sum':
+        slot.value = BigInt.asIntN(64, slot.value + v);
+        break;
+      case 'min':
+      case 'max':
+        if (slot.meta === 0n || (a.agg === 'min' ? v < slot.value : v > slot.value)) slot.value = v;
+        slot.meta = 1n;
+        break;
+      case 'avg':
+        slot.value = BigInt.asIntN(64, slot.value + v);
+        slot.meta++;
+        break;
+      case 'none':
+        slot.value = v;
+        slot.meta = nowNs;
+        break;
+    }
+    slot.epoch = epoch;
+    return true;
+  }
+
   // ---- reads ---------------------------------------------------------------------------------
 
   /**
@@ -810,6 +878,7 @@ export class BpfMap {
       e.set = false;
       if (e.buckets !== null) e.buckets.fill(0);
       e.v = zeroValueLike(e.v);
+      if (e.slots !== null) for (const slot of e.slots.values()) slot.epoch = slot.value = slot.meta = 0n;
     }
   }
 

@@ -21,6 +21,7 @@ import {
   type KeyFieldType,
   type LhistArgs,
   type MapEntry,
+  type TseriesArgs,
   type MapStore,
 } from './maps.js';
 import { underlinedLine } from './diagnostics.js';
@@ -167,7 +168,21 @@ export interface HistDumpEntry {
   readonly hist: HistData;
 }
 
+/** One interval of a time series as printed: its start (wall-clock ns) and value (undefined: no value). */
+export interface TseriesPoint {
+  readonly startNs: bigint;
+  readonly value: bigint | undefined;
+}
+
+export interface TseriesDumpEntry {
+  readonly key: Value;
+  readonly series: readonly TseriesPoint[];
+}
+
 export type MapDump =
+  /** `signed`: int64 values (the graph's bounds may go below 0), else uint64. */
+  | { readonly shape: 'tseries'; readonly signed: boolean; readonly series: readonly TseriesPoint[] }
+  | { readonly shape: 'keyedTseries'; readonly signed: boolean; readonly entries: readonly TseriesDumpEntry[] }
   /** `@x: 5`; `stats` for avg/stats maps (JSON type "stats"). */
   | { readonly shape: 'scalar'; readonly stats: boolean; readonly value: Value }
   | { readonly shape: 'hist'; readonly hist: HistData }
@@ -222,6 +237,167 @@ function histTotal(e: MapEntry): number {
   return s;
 }
 
+// -------------------------------------------------------------------------------------------
+// Time series (bpftrace src/util/tseries.cpp, types_format.cpp build_time_series, text.cpp)
+
+/**
+ * A key's slots reduced to epoch -> value (bpftrace's reduce_tseries_value, then emplace: the
+ * first value for an epoch stays). A slot never written (or zeroed) holds epoch 0 and gives
+ * (0, 0), as bpftrace's reduction of an unused slot does.
+ */
+function reduceSlots(e: MapEntry, avg: boolean, signed: boolean): Map<bigint, bigint> {
+  const out = new Map<bigint, bigint>();
+  if (e.slots === null) return out;
+  for (const slot of e.slots.values()) {
+    if (slot.epoch === 0n) {
+      if (!out.has(0n)) out.set(0n, 0n);
+      continue;
+    }
+    if (out.has(slot.epoch)) continue;
+    const v = signed ? slot.value : BigInt.asUintN(64, slot.value);
+    out.set(slot.epoch, avg && slot.meta !== 0n ? v / (signed ? slot.meta : BigInt.asUintN(64, slot.meta)) : v);
+  }
+  return out;
+}
+
+/** How bpftrace's std::map orders the keys' bytes: strings by bytes, integers little-endian byte by byte. */
+function opaqueKeyCompare(a: Value, b: Value): number {
+  if (typeof a === 'string' && typeof b === 'string') return compareBytes(a, b);
+  if (typeof a === 'bigint' && typeof b === 'bigint') {
+    let x = BigInt.asUintN(64, a);
+    let y = BigInt.asUintN(64, b);
+    for (let i = 0; i < 8; i++, x >>= 8n, y >>= 8n) {
+      const d = Number(x & 0xffn) - Number(y & 0xffn);
+      if (d !== 0) return d;
+    }
+  }
+  return 0;
+}
+
+function dumpTseries(map: BpfMap, entries: MapEntry[], scalar: boolean): MapDump {
+  const a: TseriesArgs | undefined = map.tseriesArgs;
+  if (a === undefined) return scalar ? { shape: 'tseries', signed: true, series: [] } : { shape: 'keyedTseries', signed: true, entries: [] };
+  const reduced = entries.map((e) => ({ key: e.key, values: reduceSlots(e, a.agg === 'avg', a.signed) }));
+  reduced.sort((x, y) => (x.key === undefined || y.key === undefined ? 0 : opaqueKeyCompare(x.key, y.key)));
+  // the window: the last num_intervals epochs up to the latest of any key (uint64 arithmetic, as bpftrace's)
+  let last = -1n;
+  for (const r of reduced) for (const epoch of r.values.keys()) if (epoch > last) last = epoch;
+  if (last < 0n) last = UINT64_MAX;
+  const first = BigInt.asUintN(64, last - BigInt(a.numIntervals) + 1n);
+  const build = (values: Map<bigint, bigint>): TseriesPoint[] => {
+    let firstSeen = last;
+    for (const epoch of values.keys()) if (epoch >= first && epoch < firstSeen) firstSeen = epoch;
+    const points: TseriesPoint[] = [];
+    for (let epoch = first; epoch <= last; epoch++) {
+      if (epoch >= firstSeen) points.push({ startNs: epoch * a.intervalNs, value: values.get(epoch) });
+    }
+    return points;
+  };
+  if (scalar) return { shape: 'tseries', signed: a.signed, series: reduced[0] ? build(reduced[0].values) : [] };
+  return { shape: 'keyedTseries', signed: a.signed, entries: reduced.map((r) => ({ key: r.key as Value, series: build(r.values) })) };
+}
+
+const UINT64_MAX = (1n << 64n) - 1n;
+
+/** Width of the graph, bars included (text.cpp's graph_width), and of the left label column. */
+const TSERIES_GRAPH_WIDTH = 53;
+const TSERIES_LABEL_PADDING = 21;
+
+/** util::duration_str: the unit the intervals are shown in, as the digits of a second it shows. */
+function tseriesUnit(intervalNs: bigint): { readonly name: string; readonly digits: number } {
+  if (intervalNs >= 1_000_000_000n) return { name: 's', digits: 0 };
+  if (intervalNs >= 1_000_000n) return { name: 'ms', digits: 3 };
+  if (intervalNs >= 1000n) return { name: 'μs', digits: 6 };
+  return { name: 'ns', digits: 9 };
+}
+
+function utf8Length(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** std::setw on a stream: pads to `width` bytes (left- or right-aligned). */
+function setw(text: string, width: number, left: boolean): string {
+  const pad = ' '.repeat(Math.max(0, width - utf8Length(text)));
+  return left ? text + pad : pad + text;
+}
+
+/** `(float)a * (float)b / (float)c` truncated to an int, in C's single precision. */
+function floatScale(a: number, b: number, c: number): number {
+  return Math.trunc(Math.fround(Math.fround(Math.fround(a) * Math.fround(b)) / Math.fround(c)));
+}
+
+/** The interval start as text.cpp prints it: %H:%M:%S (UTC here) and the unit's digits of a second. */
+function tseriesTime(ns: bigint, digits: number): string {
+  const totalS = ns / 1_000_000_000n;
+  const sod = Number(totalS % 86400n);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const hms = `${two(Math.floor(sod / 3600))}:${two(Math.floor(sod / 60) % 60)}:${two(sod % 60)}`;
+  if (digits === 0) return hms;
+  const frac = (ns % 1_000_000_000n) / 10n ** BigInt(9 - digits);
+  return `${hms}.${String(frac).padStart(digits, '0')}`;
+}
+
+/** A time series as bpftrace's text output draws it: one row per interval, `*` at the value. */
+export function tseriesText(series: readonly TseriesPoint[], signed: boolean): string {
+  if (series.length === 0) return '<no data>';
+  let min = series[0]!.value ?? 0n;
+  let max = min;
+  for (const p of series) {
+    if (p.value === undefined) continue;
+    if (p.value < min) min = p.value;
+    if (p.value > max) max = p.value;
+  }
+  if (min === max) {
+    // room on both sides of a flat line, without going past the type's bounds (try_dec/try_inc)
+    if (signed ? min > -(1n << 63n) : min > 0n) min--;
+    if (signed ? max < (1n << 63n) - 1n : max < (1n << 64n) - 1n) max++;
+  }
+  const interval = (series[series.length - 1]!.startNs - series[0]!.startNs) / BigInt(series.length > 1 ? series.length - 1 : 1);
+  const unit = tseriesUnit(interval);
+  const timeFmt = unit.digits > 0 ? `hh:mm:ss.${unit.name}` : 'hh:mm:ss';
+  const timeSize = 8 + (unit.digits > 0 ? 1 + unit.digits : 0);
+  const W = TSERIES_GRAPH_WIDTH;
+  const bounds = setw(String(min), TSERIES_LABEL_PADDING, true) + setw(String(max), W - TSERIES_LABEL_PADDING, false);
+  let out = ' '.repeat(timeSize + 1) + bounds + '\n';
+  out += setw(timeFmt, timeSize + 1, true) + '|' + '_'.repeat(W - 2) + '|\n';
+  const zeroOffset = min < 0n && max > 0n ? floatScale(W, Number(min), Number(min - max)) : 0;
+  for (const p of series) {
+    const line = new Array<string>(W).fill(' ');
+    line[0] = '|';
+    line[W - 1] = '|';
+    if (zeroOffset > 0) line[zeroOffset] = '.';
+    out += tseriesTime(p.startNs, unit.digits) + ' ';
+    if (p.value !== undefined) {
+      const at = floatScale(W - 1, Number(p.value - min), Number(max - min));
+      line[Math.max(0, Math.min(W - 1, at))] = '*';
+      out += line.join('') + ' ' + String(p.value) + '\n';
+    } else {
+      out += line.join('') + ' -\n';
+    }
+  }
+  out += ' '.repeat(timeSize) + ' v' + '_'.repeat(W - 2) + 'v\n';
+  out += ' '.repeat(timeSize) + ' ' + bounds + '\n';
+  return out;
+}
+
+/** A time series as bpftrace's JSON output writes it: the intervals that have a value. */
+export function tseriesJson(series: readonly TseriesPoint[]): string {
+  const parts: string[] = [];
+  for (const p of series) {
+    if (p.value === undefined) continue;
+    parts.push(`{"interval_start":"${tseriesIsoTime(p.startNs)}","value":${String(p.value)}}`);
+  }
+  return '[' + parts.join(',') + ']';
+}
+
+/** C++20 chrono's default text of a system-clock time in ns: `1970-01-01 00:00:00.500000000` (UTC). */
+function tseriesIsoTime(ns: bigint): string {
+  const ms = Number(ns / 1_000_000n);
+  const d = new Date(ms - (ms % 1000));
+  const iso = d.toISOString().slice(0, 19).replace('T', ' ');
+  return `${iso}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;
+}
+
 /**
  * A map as `print(@m, top, div)` and the end of the run show it (bpftrace `format(BpfMap)`):
  * count/sum/int maps and min/max ascending by value, avg/stats by average, hist/lhist by total
@@ -246,6 +422,8 @@ export function dumpMap(map: BpfMap, top = 0, div = 1): MapDump {
     const kept = top > 0 && entries.length > top ? entries.slice(entries.length - top) : entries;
     return { shape: 'keyedHist', entries: kept.map((e) => ({ key: e.key as Value, hist: build(e) })) };
   }
+
+  if (kind === 'tseries') return dumpTseries(map, entries, scalar);
 
   const stats = kind === 'avg' || kind === 'stats';
   const value = (e: MapEntry): Value => {
@@ -496,6 +674,12 @@ export class TextSink implements OutputSink {
       case 'keyedHist':
         for (const e of dump.entries) yield `${name}[${textKey(e.key)}]:\n${histText(e.hist)}\n`;
         return;
+      case 'tseries':
+        yield `${name}:\n${tseriesText(dump.series, dump.signed)}\n`;
+        return;
+      case 'keyedTseries':
+        for (const e of dump.entries) yield `${name}[${textKey(e.key)}]:\n${tseriesText(e.series, dump.signed)}\n`;
+        return;
     }
   }
 
@@ -512,7 +696,8 @@ export class TextSink implements OutputSink {
   }
 
   syscall(text: string): string {
-    return text + '\n';
+    // the command's output as it wrote it (its own newline included)
+    return text;
   }
 
   lostEvents(count: number): string {
@@ -579,6 +764,14 @@ export class JsonSink implements OutputSink {
       case 'hist':
         yield jsonRecord('hist', `{${jsonString(name)}: ${histJson(dump.hist)}}`);
         return;
+      case 'tseries':
+        yield jsonRecord('tseries', `{${jsonString(name)}: ${tseriesJson(dump.series)}}`);
+        return;
+      case 'keyedTseries': {
+        if (dump.entries.length === 0) return;
+        yield jsonRecord('tseries', `{${jsonString(name)}: {${dump.entries.map((e) => jsonKey(e.key) + ': ' + tseriesJson(e.series)).join(', ')}}}`);
+        return;
+      }
       case 'keyed':
       case 'keyedHist': {
         if (dump.entries.length === 0) return;

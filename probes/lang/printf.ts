@@ -9,7 +9,7 @@ import { BufferValue, formatBuffer, valueText, valueToBigInt, type Value } from 
 /** The conversions bpftrace's format regex recognises (src/format_string.cpp). */
 const KNOWN_CONVERSIONS = 'diouxXeEfFgGaAcspn';
 /** Conversions bpftrace can format; the others are reported as unsupported. */
-const SUPPORTED = new Set(['d', 'i', 'u', 'o', 'x', 'X', 'c', 's', 'p', 'r', 'rx', 'rh']);
+const SUPPORTED = new Set(['d', 'i', 'u', 'o', 'x', 'X', 'c', 's', 'p', 'r', 'rx', 'rh', 'gr']);
 const INTEGER_CONVERSIONS = new Set(['d', 'i', 'u', 'o', 'x', 'X', 'c', 'p']);
 const BUFFER_CONVERSIONS = new Set(['r', 'rx', 'rh']);
 
@@ -106,6 +106,8 @@ export function parsePrintf(fmt: string): ParsedFormat {
     let conversion: string | undefined;
     if (c === 'r') {
       conversion = fmt[j + 1] === 'x' || fmt[j + 1] === 'h' ? 'r' + fmt[j + 1] : 'r';
+    } else if (c === 'g' && fmt[j + 1] === 'r') {
+      conversion = 'gr';
     } else if (c !== undefined && KNOWN_CONVERSIONS.includes(c)) {
       conversion = c;
     }
@@ -205,6 +207,10 @@ function formatInteger(v: bigint, spec: PrintfSpec, conv: string, signed: boolea
 /** One spec applied to one value. Values that do not fit print `!{error}`, as bpftrace does. */
 export function formatSpec(spec: PrintfSpec, v: Value): string {
   const conv = spec.conversion;
+  if (conv === 'gr') {
+    const n = valueToBigInt(v);
+    return n === undefined ? `!{invalid GFP flags conversion: ${valueText(v)}}` : pad(gfpFlagsText(BigInt.asUintN(64, n)), spec);
+  }
   if (INTEGER_CONVERSIONS.has(conv)) {
     const n = valueToBigInt(v);
     if (n === undefined) return `!{invalid integer conversion: ${valueText(v)}}`;
@@ -231,6 +237,96 @@ export function formatSpec(spec: PrintfSpec, v: Value): string {
   }
   if (conv === 's' && spec.precision !== undefined && s.length > spec.precision) s = s.slice(0, spec.precision);
   return pad(s, spec);
+}
+
+// GFP flags (include/linux/gfp_types.h bits) and the names %gr gives them, compound masks first,
+// in bpftrace's order (src/util/gfp_flags.cpp, after the kernel's __def_gfpflag_names)
+const GFP = {
+  DMA: 1n << 0n,
+  HIGHMEM: 1n << 1n,
+  DMA32: 1n << 2n,
+  MOVABLE: 1n << 3n,
+  HIGH: 1n << 5n,
+  IO: 1n << 6n,
+  FS: 1n << 7n,
+  ZERO: 1n << 8n,
+  DIRECT_RECLAIM: 1n << 10n,
+  KSWAPD_RECLAIM: 1n << 11n,
+  WRITE: 1n << 12n,
+  NOWARN: 1n << 13n,
+  RETRY_MAYFAIL: 1n << 14n,
+  NOFAIL: 1n << 15n,
+  NORETRY: 1n << 16n,
+  MEMALLOC: 1n << 17n,
+  COMP: 1n << 18n,
+  NOMEMALLOC: 1n << 19n,
+  HARDWALL: 1n << 20n,
+  THISNODE: 1n << 21n,
+  ACCOUNT: 1n << 22n,
+  ZEROTAGS: 1n << 23n,
+  SKIP_ZERO: 1n << 24n,
+  SKIP_KASAN: 1n << 25n,
+  NO_OBJ_EXT: 1n << 26n,
+};
+const GFP_RECLAIM = GFP.DIRECT_RECLAIM | GFP.KSWAPD_RECLAIM;
+const GFP_KERNEL = GFP_RECLAIM | GFP.IO | GFP.FS;
+const GFP_NOIO = GFP_RECLAIM;
+const GFP_NOFS = GFP_NOIO | GFP.IO;
+const GFP_USER = GFP_NOFS | GFP.FS | GFP.HARDWALL;
+const GFP_HIGHUSER = GFP_USER | GFP.HIGHMEM;
+const GFP_HIGHUSER_MOVABLE = GFP_HIGHUSER | GFP.MOVABLE | GFP.SKIP_KASAN;
+const GFP_TRANSHUGE_LIGHT = (GFP_HIGHUSER_MOVABLE | GFP.COMP | GFP.NOMEMALLOC | GFP.NOWARN) & ~GFP_RECLAIM;
+const GFP_NAMES: readonly (readonly [bigint, string])[] = [
+  [GFP_TRANSHUGE_LIGHT | GFP.DIRECT_RECLAIM, 'GFP_TRANSHUGE'],
+  [GFP_TRANSHUGE_LIGHT, 'GFP_TRANSHUGE_LIGHT'],
+  [GFP_HIGHUSER_MOVABLE, 'GFP_HIGHUSER_MOVABLE'],
+  [GFP_HIGHUSER, 'GFP_HIGHUSER'],
+  [GFP_USER, 'GFP_USER'],
+  [GFP_KERNEL | GFP.ACCOUNT, 'GFP_KERNEL_ACCOUNT'],
+  [GFP_KERNEL, 'GFP_KERNEL'],
+  [GFP_NOFS, 'GFP_NOFS'],
+  [GFP.HIGH | GFP.KSWAPD_RECLAIM, 'GFP_ATOMIC'],
+  [GFP_NOIO, 'GFP_NOIO'],
+  [GFP.KSWAPD_RECLAIM | GFP.NOWARN, 'GFP_NOWAIT'],
+  [GFP.DMA, 'GFP_DMA'],
+  [GFP.HIGHMEM, '__GFP_HIGHMEM'],
+  [GFP.DMA32, 'GFP_DMA32'],
+  [GFP.HIGH, '__GFP_HIGH'],
+  [GFP.IO, '__GFP_IO'],
+  [GFP.FS, '__GFP_FS'],
+  [GFP.ZERO, '__GFP_ZERO'],
+  [GFP.DIRECT_RECLAIM, '__GFP_DIRECT_RECLAIM'],
+  [GFP.KSWAPD_RECLAIM, '__GFP_KSWAPD_RECLAIM'],
+  [GFP.WRITE, '__GFP_WRITE'],
+  [GFP.NOWARN, '__GFP_NOWARN'],
+  [GFP.RETRY_MAYFAIL, '__GFP_RETRY_MAYFAIL'],
+  [GFP.NOFAIL, '__GFP_NOFAIL'],
+  [GFP.NORETRY, '__GFP_NORETRY'],
+  [GFP.MEMALLOC, '__GFP_MEMALLOC'],
+  [GFP.COMP, '__GFP_COMP'],
+  [GFP.NOMEMALLOC, '__GFP_NOMEMALLOC'],
+  [GFP.HARDWALL, '__GFP_HARDWALL'],
+  [GFP.THISNODE, '__GFP_THISNODE'],
+  [GFP.ACCOUNT, '__GFP_ACCOUNT'],
+  [GFP.ZEROTAGS, '__GFP_ZEROTAGS'],
+  [GFP.SKIP_ZERO, '__GFP_SKIP_ZERO'],
+  [GFP.SKIP_KASAN, '__GFP_SKIP_KASAN'],
+  [GFP.NO_OBJ_EXT, '__GFP_NO_OBJ_EXT'],
+];
+
+/** `%gr`: GFP flags by name, the masks that match taken out in order, leftover bits in hex. */
+export function gfpFlagsText(flags: bigint): string {
+  if (flags === 0n) return '0';
+  const names: string[] = [];
+  let remaining = flags;
+  for (const [mask, name] of GFP_NAMES) {
+    if ((remaining & mask) === mask) {
+      names.push(name);
+      remaining &= ~mask;
+    }
+  }
+  if (remaining !== 0n) names.push('0x' + remaining.toString(16));
+  return names.join('|');
 }
 
 const parseCache = new Map<string, ParsedFormat>();

@@ -85,7 +85,7 @@ const C_INT_TYPES: ReadonlyMap<string, SType> = new Map<string, SType>([
   ...(['unsigned short', 'unsigned short int', 'u16', '__u16', 'uint16_t', '__be16', '__le16'] as const).map((n) => [n, intT(16, false)] as const),
   ...(['int', 'signed', 'signed int', 's32', '__s32', 'int32_t', 'pid_t', 'blk_status_t'] as const).map((n) => [n, intT(32, true)] as const),
   ...(['unsigned', 'unsigned int', 'u32', '__u32', 'uint32_t', '__be32', '__le32', 'dev_t', 'uid_t', 'gid_t', 'blk_opf_t'] as const).map((n) => [n, intT(32, false)] as const),
-  ...(['long', 'long int', 'signed long', 'long long', 'long long int', 's64', '__s64', 'int64_t', 'ssize_t', 'loff_t'] as const).map((n) => [n, intT(64, true)] as const),
+  ...(['long', 'long int', 'signed long', 'long long', 'long long int', 's64', '__s64', 'int64_t', 'ssize_t', 'loff_t', 'time64_t', '__kernel_time64_t', '__kernel_old_time_t'] as const).map((n) => [n, intT(64, true)] as const),
   ...(['unsigned long', 'unsigned long int', 'unsigned long long', 'u64', '__u64', 'uint64_t', '__be64', '__le64', 'size_t', 'sector_t', 'pgoff_t', 'ino_t', 'uintptr_t'] as const).map(
     (n) => [n, intT(64, false)] as const,
   ),

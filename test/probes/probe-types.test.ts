@@ -30,7 +30,7 @@ test('probe types with nothing to attach to are refused with the reason; a typo 
     ['uretprobe:/bin/bash:readline', 'uretprobe probes are not supported by kiotrace: '],
     ['usdt:/usr/bin/x:p:q', 'usdt probes are not supported by kiotrace: the simulated machine runs no user binaries, so there are no USDT notes'],
     ['hardware:cache-misses:1000', 'hardware probes are not supported by kiotrace: the simulated CPUs have no performance counters'],
-    ['software:cpu-clock:1000', 'software probes are not supported by kiotrace: '],
+    ['software:page-faults:1', 'software probes are not supported by kiotrace: '],
     ['watchpoint:0x1000:8:w', 'watchpoint probes are not supported by kiotrace: '],
     ['asyncwatchpoint:0x1000:8:w', 'asyncwatchpoint probes are not supported by kiotrace: '],
     ['iter:task', "iter probes are not supported by kiotrace: there are no BPF iterators over the simulated kernel's objects"],

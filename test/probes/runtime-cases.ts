@@ -11,6 +11,14 @@ export interface Case {
   readonly positional?: readonly string[];
   /** A script under traces/scripts instead of `program`. */
   readonly file?: string;
+  /** BPFTRACE_DUMMY_TS_MAP: tseries() takes its time from this map. */
+  readonly dummyTsMap?: string;
+  /** __BPFTRACE_NOTIFY_PROBES_ATTACHED: the attach notice bpftrace's test framework waits for. */
+  readonly notifyProbesAttached?: boolean;
+  /** --no-warnings. */
+  readonly noWarnings?: boolean;
+  /** --unsafe. */
+  readonly unsafe?: boolean;
 }
 
 export const CASES: readonly Case[] = [
@@ -166,6 +174,118 @@ export const CASES: readonly Case[] = [
   { name: 'refused-kaddr', program: 'BEGIN { print(kaddr("asdfzzzzzzz")) }', scenario: 'default', seed: 1, durationNs: 1e6 },
   // probetype, cgroup and config() builtins (also as __builtin_ names and with parentheses)
   { name: 'probetype-cgroup-config', program: 'config = { max_strlen = 64 } BEGIN { if (__builtin_probetype == probetype() && __builtin_probetype == probetype) { print(probetype); } if (config().max_strlen == __builtin_config.max_strlen) { printf("match %d %s\\n", config.max_strlen, config.missing_probes); } print(cgroup); } kprobe:vfs_read { print(probetype); exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  // bpftrace's stdlib task aliases: ppid, pcomm, leader_tid, leader_comm, bare or called (with a task)
+  { name: 'task-aliases', program: 'tracepoint:syscalls:sys_enter_clock_nanosleep, tracepoint:syscalls:sys_enter_execve { @[ppid, pcomm, leader_tid, leader_comm, ppid(curtask), pcomm()] = count(); }', scenario: 'default', seed: 1, durationNs: 50e6 },
+  // execve's argv in the caller's memory: join() with its default and a given separator (execsnoop)
+  { name: 'execve-join-argv', program: 'tracepoint:syscalls:sys_enter_execve { printf("%d %d %s: ", pid, ppid, str(args.filename)); join(args.argv); join(args.argv, ","); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // a syscall's struct pointer reads the caller's struct: args.rqtp directly, kept in a map, cast to struct timespec (naptime)
+  {
+    name: 'nanosleep-rqtp',
+    program:
+      'tracepoint:syscalls:sys_enter_clock_nanosleep /@n++ < 2/ { $p = args.rqtp; @rq[tid] = $p; printf("%s %d %d %d\\n", comm, $p.tv_sec, ((struct timespec *)args.rqtp)->tv_nsec, @rq[tid]->tv_nsec); } tracepoint:syscalls:sys_exit_clock_nanosleep /has_key(@rq, tid)/ { $t = @rq[tid]; printf("slept %d.%06d\\n", $t.tv_sec, $t.tv_nsec / 1000); delete(@rq, tid); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 100e6,
+  },
+  // kernel struct layouts: offsetof/sizeof, and container_of from a vfsmount back to its struct mount (opensnoop)
+  {
+    name: 'kernel-offsetof-container',
+    program:
+      'BEGIN { printf("%d %d %d %d %d\\n", offsetof(struct mount, mnt), offsetof(struct mount, mnt.mnt_root), sizeof(struct path), offsetof(struct __kernel_timespec, tv_nsec), sizeof(struct timespec)); } tracepoint:syscalls:sys_enter_openat /@n++ == 0/ { $v = curtask.fs.pwd.mnt; $mnt = (struct mount *)(((uint64)$v) - offsetof(struct mount, mnt)); printf("%d %d %s %s\\n", $mnt == $mnt.mnt_parent, (uint64)$v - (uint64)$mnt, str($mnt.mnt.mnt_root.d_name.name), str(curtask.fs.pwd.dentry.d_name.name)); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 10e6,
+  },
+  { name: 'refused-offsetof-kernel', program: 'BEGIN { print(offsetof(struct task_struct, pid)); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // kaddr("avenrun") and reading through it: the load average after the first fold at 5.001 s (loads)
+  { name: 'kaddr-avenrun', program: 'interval:ms:5100 { $a = kaddr("avenrun"); printf("%d %d %d %d.%03d\\n", *$a, *($a + 8), *($a + 16), *$a >> 11, ((*$a & 2047) * 1000) >> 11); exit(); }', scenario: 'default', seed: 1, durationNs: 6e9 },
+  // tseries(): the last value, min/avg aggregation, keyed series with gaps, the zero line, JSON, and the real clock
+  {
+    name: 'tseries-text',
+    program:
+      'config = { unstable_tseries = enable } BEGIN { @dir = 1; @c = -5; @ts = (uint64)100ms; } i:ms:1 { for ($i : 0..20) { @ = tseries(@c, 100ms, 20); @mn = tseries(@c, 200ms, 4, "min"); @av = tseries(@c, 200ms, 4, "avg"); @ts += 100ms; @c += @dir; if (@c > 5) { @dir = -1; @c = 4 } else if (@c < -5) { @dir = 1; @c = -4; } } for ($i : 0..3) { @k["one"] = tseries(5, 100ms, 10); @ts += 100ms; } for ($i : 0..3) { @k["two"] = tseries(4, 100ms, 10); @ts += 100ms; } clear(@ts); clear(@c); clear(@dir); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 10e6,
+    dummyTsMap: '@ts',
+  },
+  {
+    name: 'tseries-json',
+    program: 'BEGIN { @ts = (uint64)1s; } i:ms:1 { for ($i : 0..100) { @a = tseries($i % 10, 100ms, 5, "max"); @k[$i % 2] = tseries($i, 1s, 2, "sum"); @ts += 10ms; } clear(@ts); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 10e6,
+    format: 'json',
+    dummyTsMap: '@ts',
+  },
+  { name: 'tseries-clock', program: 'interval:ms:7 { @ = tseries(cpu + (nsecs / 1000000) % 3, 20ms, 4, "max"); } interval:ms:100 { exit(); }', scenario: 'default', seed: 1, durationNs: 1e9 },
+  // user stacks: fio's call chain at each syscall (and at a kprobe inside one), a refused mode
+  { name: 'ustack-fio', program: 'tracepoint:syscalls:sys_enter_pread64, tracepoint:syscalls:sys_enter_clock_nanosleep, tracepoint:syscalls:sys_enter_openat, tracepoint:syscalls:sys_enter_fsync, tracepoint:syscalls:sys_enter_write { @[comm, ustack(6)] = count(); } kprobe:vfs_read /comm == "seq-reader"/ { @u[ustack(bpftrace, 3)] = count(); }', scenario: 'default', seed: 1, durationNs: 30e6 },
+  { name: 'refused-ustack-perf', program: 'BEGIN { print(ustack(perf)); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // %gr: GFP flags by name; enums in JSON: map keys and printf %s by name, values as numbers
+  { name: 'printf-gfp-flags', program: 'BEGIN { printf("%gr|%gr|%gr|%-24gr|%gr\\n", 0x1, 0xcc0, 0, 0x400cc0, 0x100cca | (1 << 30)); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  { name: 'enum-json', program: 'enum E { ONE = 1, TWO = 2 }; BEGIN { $r = (a=(enum E)1, b=TWO); print($r); print((enum E)2); printf("%d %s\\n", TWO, TWO); @w = TWO; @k[TWO, ONE] = 1; exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, format: 'json' },
+  // usermode (BEGIN/END in user space, kernel probes not), strerror's texts (bpftrace's table), usym of an address no program function has, the attach notice
+  {
+    name: 'usermode-strerror-usym',
+    program: 'BEGIN { printf("%d %d %s|%s|%s\\n", usermode, usermode(), strerror(7), strerror(110), usym(0x1234)); } kprobe:vfs_read { printf("%d\\n", usermode); exit(); } END { print(usermode); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 10e6,
+    notifyProbesAttached: true,
+  },
+  // config() holds every option (the program's values over the defaults); an integer literal cast to a wider array; warnf under --no-warnings
+  {
+    name: 'config-record-literal-array',
+    program: 'config = { stack_mode = perf; max_strlen = 64 } BEGIN { printf("%d %s %d %s %d\\n", config().max_strlen, config().stack_mode, config().cpp_demangle, config.license, config.on_stack_limit); printf("first byte: %x\\n", ((int8[8])12345)[0]); warnf("not shown"); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+    noWarnings: true,
+  },
+  // an unsigned series (a uint64 modulo a literal stays unsigned): a flat line at 0 keeps 0 as its lower bound
+  {
+    name: 'tseries-unsigned-flat',
+    program: 'config = { unstable_tseries = enable } BEGIN { @ts = (uint64)0; } i:ms:1 { for ($i : (uint64)0..100) { @a = tseries($i % 10, 100ms, 5, "min"); @ts += 10ms; } clear(@ts); exit(); }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 10e6,
+    dummyTsMap: '@ts',
+  },
+  // positional parameters read as C's strtoll base 0 (decimal, octal, hex, past INT64_MAX), as literals where one is needed, str($1) their text; getopt's integers likewise; a macro standing for printf's format
+  {
+    name: 'positional-bases-getopt',
+    program: 'macro fmt() { "macro fmt %d\\n" } begin { printf("got: %d %o 0x%x %lu -%s-\\n", $1, $2, $3, $4, str($1)); @ = lhist(0, $5, $6, $7); print((getopt("aa", 20), getopt("cc", true))); printf(fmt(), 7); exit() }',
+    scenario: 'default',
+    seed: 1,
+    durationNs: 1e6,
+    positional: ['123', '0775', '0x123', '0xffffffffffffffff', '0', '10000', '1000', '--aa=0xffffffffffffffff', '--cc=False'],
+  },
+  { name: 'refused-getopt-integer', program: 'begin { print(getopt("aa", 10)); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['--aa=False'] },
+  // attach points that match nothing, as bpftrace's safe mode treats them: skipped with a warning (and the emptied probe removed) under missing_probes = warn; kprobe:vmlinux:F is F
+  { name: 'missing-probes-warn', program: 'config = { missing_probes = warn } kprobe:vmlinux:vfs_read { @[probe] = count(); exit(); } t:syscalls:nonsense { exit(); } kprobe:vmlinux:nonsense { exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  { name: 'refused-missing-kprobe', program: 'kprobe:vfs_read, kprobe:bad { exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // a block used as a value that ends in an if/else statement takes that if's value (nested ifs); signal_name's strsignal texts
+  { name: 'if-statement-value-signals', program: 'begin { let $x=1; let $y=2; let $z=3; print(if ($x) { if ($y) { if ($z) { $x } else { $y } } else { $z } } else { 0 }); $q = { if ($y > 5) { 1 } else if ($y > 1) { 2 } else { 3 } }; print($q); print((signal_name(2), signal_name(0), signal_name(1024), signal_name(40), strerror(0), strerror(-5), strerror(999))); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // perf's cpu-clock software event (alias cpu): a sampling timer every N ns on each CPU, named as written
+  { name: 'software-cpu-clock', program: 'software:cpu-clock:100000 { @[probe, cpu] = count(); } software:cpu:1e6 { @n = count(); } interval:ms:2 { exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  // program options: -- --help lists what getopt() reads, an option nothing reads is refused; a kprobe module that is not loaded; a wildcard matching nothing leaves its probe without attach points
+  { name: 'refused-getopt-help', program: 'begin { print((getopt("aa", 10, "Description of aa"), getopt("bb", 1), getopt("cc"))); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['--help'] },
+  { name: 'refused-getopt-unexpected', program: 'begin { print(getopt("aa", 10)); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['--bb'] },
+  { name: 'refused-kprobe-module', program: 'kprobe:nonsense:vfs_read { exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  { name: 'refused-wildcard-none', program: 'kprobe:rcu_* { exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // a script's declaration of a kernel struct adds the members it names (their memory is not modelled: 0)
+  { name: 'declared-kernel-struct-member', program: 'struct task_struct {int x;} i:ms:1 { printf("SUCCESS %d %d\\n", curtask.x, curtask.pid > 0); exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  // per-CPU variables: percpu_kaddr(name[, cpu]) and reading through it (process_counts), a CPU's struct rq (nr_running)
+  { name: 'percpu-kaddr', program: 'begin { printf("processes: %d\\n", *percpu_kaddr("process_counts", 0)); if (*percpu_kaddr("process_counts") == *percpu_kaddr("process_counts", cpu)) { printf("SUCCESS\\n") } } profile:hz:997 { @[cpu, ((struct rq *)percpu_kaddr("runqueues")).nr_running] = count(); } interval:ms:20 { exit(); }', scenario: 'default', seed: 1, durationNs: 50e6 },
+  { name: 'refused-percpu-kaddr', program: 'begin { print(percpu_kaddr("nope", 0)); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  // write_user() needs --unsafe; under --unsafe a kprobe on a function the kernel lacks is kept and fails to attach (exit 1)
+  { name: 'refused-write-user', program: 'tracepoint:syscalls:sys_enter_openat { write_user(args.filename, "x", 1); }', scenario: 'default', seed: 1, durationNs: 1e6 },
+  { name: 'unsafe-missing-kprobe-attach', program: 'kprobe:vmlinux:nonsense { printf("SUCCESS %d\\n", pid); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, unsafe: true },
+  // a string parameter plus N is its tail (bpftrace's char * arithmetic)
+  { name: 'positional-string-offset', program: 'begin { printf("%s|%s|%s\\n", str($1 + 1), str($1), str($1 + 2, 2)); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, positional: ['hello'] },
+  // openat2's tracepoints exist (opensnoop attaches them without a warning) though no simulated program calls it
+  { name: 'openat2-tracepoints', program: 'tracepoint:syscalls:sys_enter_openat2 { @[str(args.filename), args.usize] = count(); } tracepoint:syscalls:sys_exit_openat2 { @r = count(); } tracepoint:syscalls:sys_enter_openat { @o = count(); } interval:ms:5 { exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   // the published tools' shapes, as our own scripts in traces/scripts
   ...['biolatency', 'biosnoop', 'bitesize', 'vfscount', 'vfsstat', 'syscount', 'writeback', 'runqlat'].map(
     (tool): Case => ({ name: `tool-${tool}`, program: '', file: `${tool}.bt`, scenario: 'default', seed: 1, durationNs: tool === 'vfsstat' ? 1_050_000_000 : 30e6 }),

@@ -21,11 +21,14 @@ function runCase(c: Case): string {
     text: c.file !== undefined ? readFileSync(join(repoRoot(), 'traces', 'scripts', c.file), 'utf8') : c.program,
     format: c.format ?? 'text',
     positional: c.positional ?? [],
-    unsafe: false,
+    unsafe: c.unsafe === true,
     quiet: false,
     verbose: false,
     dryRun: false,
     durationNs: c.durationNs,
+    ...(c.dummyTsMap !== undefined ? { dummyTsMap: c.dummyTsMap } : {}),
+    ...(c.notifyProbesAttached === true ? { notifyProbesAttached: true } : {}),
+    ...(c.noWarnings === true ? { noWarnings: true } : {}),
     write: (t, stream) => {
       if (stream === 'stdout') stdout += t;
       else stderr += t;

@@ -17,7 +17,8 @@ test('script errors: bpftrace-style diagnostics with carets, exit 2', () => {
   const cases: readonly [program: string, stderr: string][] = [
     [
       'kprobe:vfs_reed { @ = count(); }',
-      "stdin:1:1-16: ERROR: No matches for kprobe vfs_reed.\nkprobe:vfs_reed { @ = count(); }\n~~~~~~~~~~~~~~~\nHINT: did you mean 'kprobe:vfs_read'?\n",
+      "stdin:1:1-16: ERROR: No matches for kprobe vfs_reed.\nkprobe:vfs_reed { @ = count(); }\n~~~~~~~~~~~~~~~\nHINT: did you mean 'kprobe:vfs_read'?\n" +
+        'stdin:1:1-16: WARNING: vfs_reed is not traceable (either non-existing, inlined, or marked as "notrace"); attaching to it will likely fail\nkprobe:vfs_reed { @ = count(); }\n~~~~~~~~~~~~~~~\n',
     ],
     [
       'tracepoint:block:block_rq_issue { @[args.rwbz] = count(); }',
@@ -90,12 +91,18 @@ test('config missing_probes: error by default, warn prints and skips, ignore ski
   const program = (mode: string): string => `${mode}kprobe:__blk_account_io_done, kprobe:vfs_read { @ = count(); } interval:ms:5 { exit(); }`;
   const strict = run('-e', program(''));
   assert.equal(strict.status, 2);
-  assert.equal(strict.stderr, "stdin:1:1-29: ERROR: No matches for kprobe __blk_account_io_done.\nkprobe:__blk_account_io_done, kprobe:vfs_read { @ = count(); } interval:ms:5 { exit(); }\n~~~~~~~~~~~~~~~~~~~~~~~~~~~~\nHINT: did you mean 'kprobe:blk_account_io_done'?\n");
+  const strictLine = 'kprobe:__blk_account_io_done, kprobe:vfs_read { @ = count(); } interval:ms:5 { exit(); }\n~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n';
+  assert.equal(
+    strict.stderr,
+    `stdin:1:1-29: ERROR: No matches for kprobe __blk_account_io_done.\n${strictLine}HINT: did you mean 'kprobe:blk_account_io_done'?\n` +
+      `stdin:1:1-29: WARNING: __blk_account_io_done is not traceable (either non-existing, inlined, or marked as "notrace"); attaching to it will likely fail\n${strictLine}`,
+  );
   const warn = run('-e', program('config = { missing_probes = warn } '), '--dry-run');
   assert.equal(warn.status, 0);
   assert.equal(
     warn.stderr,
-    'stdin:1:36-64: WARNING: No matches for kprobe __blk_account_io_done.\nconfig = { missing_probes = warn } kprobe:__blk_account_io_done, kprobe:vfs_read { @ = count(); } interval:ms:5 { exit(); }\n                                   ~~~~~~~~~~~~~~~~~~~~~~~~~~~~\nAttached 2 probes\n',
+    'stdin:1:36-64: WARNING: __blk_account_io_done is not traceable (either non-existing, inlined, or marked as "notrace"); attaching to it will likely fail\nconfig = { missing_probes = warn } kprobe:__blk_account_io_done, kprobe:vfs_read { @ = count(); } interval:ms:5 { exit(); }\n                                   ~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n' +
+      'stdin:1:36-64: WARNING: No matches for kprobe __blk_account_io_done. Skipping.\nconfig = { missing_probes = warn } kprobe:__blk_account_io_done, kprobe:vfs_read { @ = count(); } interval:ms:5 { exit(); }\n                                   ~~~~~~~~~~~~~~~~~~~~~~~~~~~~\nAttached 2 probes\n',
   );
   const ignore = run('-e', program('config = { missing_probes = "ignore" } '));
   assert.equal(ignore.status, 0);
@@ -224,7 +231,8 @@ test('--unsafe: system() runs a host command and cat() prints a host file, in or
     assert.equal(text.stdout, 'a\n7-x\nfrom the host\nb\n\n\n');
     assert.equal(text.stderr, `ERROR: failed to open file '${join(dir, 'missing')}' (No such file or directory)\n`);
     const json = run('--unsafe', '-q', '-f', 'json', '-e', 'BEGIN { system("echo hi"); exit(); }');
-    assert.equal(json.stdout, '{"type": "syscall", "data": "hi"}\n');
+    // the command's output as it wrote it, newline included (bpftrace's json-output.syscall case)
+    assert.equal(json.stdout, '{"type": "syscall", "data": "hi\\n"}\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -291,4 +299,32 @@ test('the nastiest programs through the real CLI: exit 2, a clear message with a
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('kiotrace - reads the program from standard input, as bpftrace does', () => {
+  const r = spawnSync(process.execPath, [cli, '-'], { encoding: 'utf8', cwd: repoRoot(), input: 'BEGIN { printf("hello world!\\n"); exit(); }' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'hello world!\n\n\n');
+  const bad = spawnSync(process.execPath, [cli, '-'], { encoding: 'utf8', cwd: repoRoot(), input: 'BEGIN { nope(); }' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^stdin:1:9-15: ERROR: Unknown function: 'nope'/);
+});
+
+test('-lv lists several comma-separated patterns, and a kernel struct\'s definition as bpftrace does', () => {
+  const r = run('-lv', 'kprobe:vfs_read,struct qstr');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'kprobe:vfs_read\n    struct file *file\n    char *buf\n    size_t count\n    loff_t *pos\nvmlinux: struct qstr {\n\tconst unsigned char * name;\n\tu32 len;\n};\n');
+  assert.equal(run('-l', 'interval:*').stdout, 'interval:hz:\ninterval:ms:\ninterval:s:\ninterval:us:\n');
+});
+
+test('--probe-filter REGEX runs only the probes whose names match (BEGIN and END always), as bpftrace does', () => {
+  const r = run('--probe-filter', 'interval:ms:(200|300)', '-e', 'BEGIN { printf("begin\\n"); } interval:ms:100 { printf("bad\\n"); exit(); } interval:ms:200 { printf("a\\n"); } interval:ms:300 { printf("b\\n"); exit(); } END { printf("end\\n"); }');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'begin\na\nb\nend\n\n\n');
+  const none = run('--probe-filter', 'nonexistent_probe_xyz_42', '-e', 'kprobe:vfs_read { exit(); }');
+  assert.equal(none.status, 1);
+  assert.equal(none.stdout, 'No probes to attach\n');
+  const bad = run('--probe-filter', '[invalid', '-e', 'kprobe:vfs_read { exit(); }');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^ERROR: Invalid --probe-filter regex: \[invalid /);
 });

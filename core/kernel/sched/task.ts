@@ -1,6 +1,7 @@
 // Models: include/linux/sched.h: struct task_struct, reduced to what the I/O path and the
 // scheduler need. A task's body is a generator: numbers are CPU time to consume, SCHED is schedule().
 
+import type { SyscallName } from '../../trace/events.js';
 import type { Waker } from '../../sim/process.js';
 import type { BlkPlug } from '../../block/blk-core.js';
 import type { MmStruct } from '../../mm/mm_types.js';
@@ -86,6 +87,8 @@ export class Task implements Waker {
    * preempted only where it blocks or reaches a preemption point, never in between.
    */
   inKernel: boolean;
+  /** The syscall it is in (what a user stack's innermost frame called); undefined outside one. */
+  syscall: SyscallName | undefined = undefined;
   /** preempt_count's disable depth (spinlocks, preempt_disable): no preemption while > 0. */
   preemptCount = 0;
   /** task_struct in_iowait: sleeping in io_schedule() (its wakeup asks cpufreq for an iowait boost). */

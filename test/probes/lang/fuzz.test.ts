@@ -257,6 +257,8 @@ interface Failure {
   readonly program: string;
 }
 
+/** What bpftrace says about the whole program or its command line, without a location. */
+const PROGRAM_WIDE = /^(WARNING: |ERROR: )?(Script is using an unstable feature: |unexpected program command line options: |program command line option --)/;
 const HEADER = /^stdin:\d+(?::\d+-\d+|-\d+): (?:ERROR|WARNING): /;
 /** kiotrace's crash line, or a line of a JavaScript stack (`    at f (file:///x.js:1:2)`); a source line starting with `at` is neither. */
 const CRASH = /internal error|\n {4}at (?:[^\n]* \()?(?:file:|node:|\/)[^\n]*:\d+:\d+\)?(?:\n|$)/;
@@ -266,7 +268,8 @@ function options(text: string, dryRun: boolean, out: { text: string }, format: '
     sourceName: 'stdin',
     text,
     format,
-    positional: ['7', 'word', '--flag', '--depth=3'],
+    // program options only for a program that reads them (others would refuse them, as bpftrace does)
+    positional: text.includes('getopt') ? ['7', 'word', '--flag', '--depth=3'] : ['7', 'word'],
     unsafe: false,
     quiet: true,
     verbose: false,
@@ -296,12 +299,13 @@ function check(text: string, machine: Machine, run: () => boolean): Outcome {
     exitCode = r.exitCode;
     const source = new SourceFile('stdin', text);
     rendered = r.diagnostics.map((d) => renderDiagnostic(d, source));
-    for (const d of r.diagnostics) if (d.loc === undefined) return problem(`diagnostic without a location: ${d.message.slice(0, 200)}`);
+    // bpftrace's program-wide notices (LOG(WARNING): the unstable-feature warning) have no location, as there
+    for (const d of r.diagnostics) if (d.loc === undefined && !PROGRAM_WIDE.test(d.message)) return problem(`diagnostic without a location: ${d.message.slice(0, 200)}`);
     if (r.diagnostics.some((d) => d.severity === 'error') !== (exitCode === 2)) return problem(`exit ${exitCode} with diagnostics ${JSON.stringify(r.diagnostics.map((d) => d.message.slice(0, 80)))}`);
   } catch (e) {
     return problem(`threw while checking: ${e instanceof Error ? `${e.name}: ${e.message.slice(0, 200)}` : String(e)}`);
   }
-  for (const d of rendered) if (!HEADER.test(d)) return problem(`diagnostic header without a location: ${d.slice(0, 200)}`);
+  for (const d of rendered) if (!HEADER.test(d) && !PROGRAM_WIDE.test(d)) return problem(`diagnostic header without a location: ${d.slice(0, 200)}`);
   if (CRASH.test(out.text)) return problem(`stack trace or internal error: ${out.text.slice(0, 300)}`);
   if (exitCode !== 0 || !run()) return { exitCode };
   const live = { text: '' };
