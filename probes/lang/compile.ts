@@ -1404,7 +1404,7 @@ class Compiler {
         const before = this.varTupleSizes.get(name);
         this.varTupleSizes.set(name, before === undefined || before === size ? size : 'mixed');
       }
-      const value = this.expr(s.value);
+      const value = s.op === '=' ? this.rememberingArg(s.value, this.expr(s.value)) : this.expr(s.value);
       if (s.op === '=') {
         return (c) => {
           this.tick(c, s.loc);
@@ -1462,7 +1462,7 @@ class Compiler {
     }
     const firstType = this.mapKinds.get(mapName)?.type;
     this.noteMap(ref, this.kindOf(s.value), keyed, s.value, target.loc);
-    const rawValue = this.expr(s.value);
+    const rawValue = s.op === '=' ? this.rememberingArg(s.value, this.expr(s.value)) : this.expr(s.value);
     // the map's first value fixes whether its values print as enum names or numbers
     const value: ExprFn = firstType !== undefined && hasEnum(this.typer.typeOf(s.value)) && !hasEnum(firstType) ? (c) => withoutEnums(rawValue(c)) : rawValue;
     const store = this.rt.store;
@@ -1713,11 +1713,31 @@ class Compiler {
 
   private rememberObject(p: BtfPointer): void {
     const base = 'kaddr' in p.obj && typeof p.obj.kaddr === 'number' ? p.obj.kaddr : undefined;
-    for (const addr of base === undefined || base === p.addr ? [p.addr] : [p.addr, base]) {
-      this.kernelObjects.delete(addr);
-      this.kernelObjects.set(addr, p.obj);
-    }
+    for (const addr of base === undefined || base === p.addr ? [p.addr] : [p.addr, base]) this.rememberAt(addr, p.obj);
+  }
+
+  private rememberAt(addr: number, obj: object): void {
+    this.kernelObjects.delete(addr);
+    this.kernelObjects.set(addr, obj);
     if (this.kernelObjects.size > KERNEL_OBJECTS_KEPT) this.kernelObjects.delete(this.kernelObjects.keys().next().value!);
+  }
+
+  /**
+   * `$sk = arg0`, `@sk[tid] = retval`: an argument (or return value) that is a kernel object kept
+   * as its address is remembered, so a later `(struct sock *)$sk` reads the object as bpftrace
+   * would read the memory. Other values are stored as they are, at no cost.
+   */
+  private rememberingArg(value: A.Expr, fn: ExprFn): ExprFn {
+    if (value.kind !== 'Builtin') return fn;
+    const argMatch = /^arg(\d+)$/.exec(value.name);
+    if (!argMatch && value.name !== 'retval') return fn;
+    const i = argMatch ? Number(argMatch[1]) : -1;
+    return (c) => {
+      const v = fn(c);
+      const raw = i >= 0 ? c.hit?.args[i] : c.hit?.retObject;
+      if (typeof raw === 'object' && raw !== null && typeof v === 'bigint' && v !== 0n) this.rememberAt(Number(v), raw);
+      return v;
+    };
   }
 
   /** `(struct mount *)(addr - offsetof(struct mount, mnt))`: the object a remembered address belongs to. */

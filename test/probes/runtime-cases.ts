@@ -40,6 +40,8 @@ export const CASES: readonly Case[] = [
   { name: 'records', program: 'BEGIN { $r = (a=1, b="x", t=(2, "y")); print($r); printf("%d %s %d\\n", $r.a, $r.b, $r.t.0); @r = (a=2, b="y"); @k[(a=1, b="k")] = 3; exit(); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   { name: 'records-json', program: 'BEGIN { $r = (a=1, b="x"); print($r); @r = (a=2, b="y"); exit(); }', scenario: 'default', seed: 1, durationNs: 1e6, format: 'json' },
   { name: 'kstack-printf', program: 'kprobe:vfs_read { printf("%s", kstack(3)); exit(); }', scenario: 'default', seed: 1, durationNs: 10e6 },
+  // a pointer kept in a map (or a variable) and cast at the return, as bpftrace reads the memory
+  { name: 'stored-pointer-cast', program: 'kprobe:vfs_open { @path[tid] = arg0; $p = arg0; printf("entry %s\\n", str(((struct path *)$p)->dentry->d_name.name)); } kretprobe:vfs_open /@path[tid]/ { printf("return %s\\n", str(((struct path *)@path[tid])->dentry->d_name.name)); delete(@path, tid); }', scenario: 'default', seed: 1, durationNs: 10e6 },
   { name: 'bare-struct-cast', program: 'kprobe:vfs_write { @[str(((file *)arg0)->f_path.dentry->d_name.name)] = count(); }', scenario: 'default', seed: 1, durationNs: 20e6 },
   { name: 'include-constants', program: '#include <linux/sched.h>\n#include <linux/socket.h>\nBEGIN { printf("%d %d %d %d\\n", TASK_RUNNING, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, AF_INET6); }', scenario: 'default', seed: 1, durationNs: 1e6 },
   {
