@@ -129,26 +129,6 @@ function nfsSunrpcFormats(): Readonly<Record<string, readonly FormatField[]>> {
     ['dev_t dev', 4, false], ['u32 fhandle', 4, false], ['u64 fileid', 8, false], ['loff_t offset', 8, true], ['int error', 4, true], ['unsigned long stable', 8, false],
     ['char verifier[8]', 8, false],
   ]),
-  'syscalls:sys_enter_newfstatat': [
-    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
-    ["int dfd", 'dfd', 16, 8, false],
-    ["const char * filename", 'filename', 24, 8, false],
-    ["struct stat * statbuf", 'statbuf', 32, 8, false],
-    ["int flag", 'flag', 40, 8, false],
-  ],
-  'syscalls:sys_exit_newfstatat': [
-    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
-    ["long ret", 'ret', 16, 8, true],
-  ],
-  'syscalls:sys_enter_newfstat': [
-    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
-    ["unsigned int fd", 'fd', 16, 8, false],
-    ["struct stat * statbuf", 'statbuf', 24, 8, false],
-  ],
-  'syscalls:sys_exit_newfstat': [
-    ["int __syscall_nr", '__syscall_nr', 8, 4, true],
-    ["long ret", 'ret', 16, 8, true],
-  ],
 };
 }
 

@@ -5,13 +5,21 @@ import { sysMmap } from '../../core/fs/open.js';
 import { MAP, PROT } from '../../core/mm/mmap.js';
 import { sockaddrInBytes, sysBind, sysConnect, sysListen, sysSocket, sysAccept4, sysRecvfrom } from '../../core/net/socket.js';
 import { AF_INET, SOCK_STREAM } from '../../core/net/sock.js';
-import { ipv4 } from '../../core/net/netdevice.js';
+import { ipv4, NETIF_F, type NetDevice } from '../../core/net/netdevice.js';
 
 export const LOCALHOST = ipv4('127.0.0.1');
 
 /** A booted default machine (the network stack boots with it). */
 export function netMachine(seed = 1): Machine {
   return bootMachine(DEFAULT_MACHINE, seed);
+}
+
+/** Loopback as a 1500-byte Ethernet link without TSO/GSO: the stack cuts MSS-sized segments itself. */
+export function ethernetSizedLoopback(m: Machine): NetDevice {
+  const lo = m.k.net.deviceByName('lo')!;
+  lo.mtu = 1500;
+  lo.features &= ~(NETIF_F.TSO | NETIF_F.GSO);
+  return lo;
 }
 
 /** A populated anonymous buffer of `len` bytes; returns its address. */

@@ -9,8 +9,8 @@ import { nanosleep } from '../../../core/kernel/time/timer.js';
 import { sysClose } from '../../../core/fs/open.js';
 import { sysRecvfrom, sysSendto, sysShutdown } from '../../../core/net/socket.js';
 import { SHUT } from '../../../core/net/sock.js';
-import { NETDEV_TX, NETIF_F, type NetDeviceOps } from '../../../core/net/netdevice.js';
-import { netMachine, recvAll, tcpAccept, tcpConnect, tcpListen, userBuffer } from '../../helpers/net.js';
+import { NETDEV_TX, type NetDeviceOps } from '../../../core/net/netdevice.js';
+import { ethernetSizedLoopback, netMachine, recvAll, tcpAccept, tcpConnect, tcpListen, userBuffer } from '../../helpers/net.js';
 
 const PORT = 8000;
 
@@ -127,9 +127,7 @@ test('close with unread data resets the connection: the peer reads ECONNRESET; s
 
 test('a data segment lost on the wire: one RTO, then go-back-N in slow start, every byte delivered once', () => {
   const m = netMachine(1);
-  const lo = m.k.net.deviceByName('lo')!;
-  lo.mtu = 1500;
-  lo.features &= ~(NETIF_F.TSO | NETIF_F.GSO);
+  const lo = ethernetSizedLoopback(m);
   // the wire loses the 30th data segment (a test-only wrapper around loopback_xmit)
   const xmit = lo.ops.startXmit;
   let dataSegs = 0;

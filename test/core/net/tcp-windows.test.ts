@@ -7,8 +7,7 @@ import { attach } from '../../../probes/attach.js';
 import { sysClose } from '../../../core/fs/open.js';
 import { sysSendto } from '../../../core/net/socket.js';
 import { nanosleep } from '../../../core/kernel/time/timer.js';
-import { NETIF_F } from '../../../core/net/netdevice.js';
-import { netMachine, recvAll, tcpAccept, tcpConnect, tcpListen, userBuffer } from '../../helpers/net.js';
+import { ethernetSizedLoopback, netMachine, recvAll, tcpAccept, tcpConnect, tcpListen, userBuffer } from '../../helpers/net.js';
 
 const PORT = 6000;
 
@@ -72,9 +71,7 @@ test('a reader asleep for 1.5 s: zero window, probes backing off, the window reo
 
 test('slow start on a 1500-byte MTU without TSO: cwnd 10 grows by one per acked segment', () => {
   const m = netMachine(1);
-  const lo = m.k.net.deviceByName('lo')!;
-  lo.mtu = 1500;
-  lo.features &= ~(NETIF_F.TSO | NETIF_F.GSO);
+  ethernetSizedLoopback(m);
   const total = 1 << 20;
   let received = 0;
   m.spawn(
@@ -120,9 +117,7 @@ test('slow start on a 1500-byte MTU without TSO: cwnd 10 grows by one per acked 
 
 test("Nagle with Minshall's rule: a small tail goes at once behind full segments in flight", () => {
   const m = netMachine(1);
-  const lo = m.k.net.deviceByName('lo')!;
-  lo.mtu = 1500;
-  lo.features &= ~(NETIF_F.TSO | NETIF_F.GSO);
+  ethernetSizedLoopback(m);
   const write = 2 * 1448 + 100;
   m.spawn(
     'reader',
